@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make bench: generates a REES46-format file (10 M events by default; BENCH_EVENTS to change),
+# then runs the ingest benchmark against sqlite3's .import baseline.
+set -euo pipefail
+build=${1:-build}
+events=${BENCH_EVENTS:-10000000}
+runs=${BENCH_RUNS:-3}
+data="$build/bench-data/$events"
+if [ ! -f "$data/events.csv" ]; then
+  echo "generating $events events into $data (once)" >&2
+  "$build/kgprofile" -q generate "$data" --events "$events" --users $((events / 40 + 1000)) \
+    --products $((events / 200 + 1000)) --review-rate 0
+fi
+"$build/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"

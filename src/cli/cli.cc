@@ -1,0 +1,65 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "common/progress.h"
+#include "common/status.h"
+
+namespace kgp::cli {
+
+void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
+  if (g.json) {
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    text();
+    std::cout.flush();
+  }
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "kgprofile: e-commerce user profiles on a knowledge graph.\n"
+      "Typical run: init a workspace, ingest logs and catalogues, build the graph, export it."};
+  app.set_version_flag("--version", "kgprofile 0.1.0");
+  app.require_subcommand(1);
+  Globals g;
+  app.add_flag("--json", g.json, "print results as JSON");
+  app.add_flag("-q,--quiet", g.quiet, "no progress lines or informational logs");
+  app.add_flag("-v,--verbose", g.verbose, "debug logs");
+  Runner selected;
+  Registry reg{&g, &selected};
+  AddInitCommand(app, reg);
+  AddIngestCommand(app, reg);
+  AddGraphCommands(app, reg);
+  AddExportCommand(app, reg);
+  AddGenerateCommand(app, reg);
+  AddDemoCommand(app, reg);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (g.quiet) {
+    SetLogLevel(LogLevel::kWarn);
+    Progress::SetEnabled(false);
+  }
+  if (g.verbose) SetLogLevel(LogLevel::kDebug);
+  if (!selected) {
+    std::cerr << app.help();
+    return 2;
+  }
+  // The boundary: run-ending errors from any layer become one clear message and exit code 1.
+  try {
+    return selected();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace kgp::cli

@@ -1,0 +1,39 @@
+// Command-line front end: builds the subcommand table (CLI11; each option declared once with
+// its default and help) and runs the chosen command. Results go to stdout (text or --json),
+// progress and logs to stderr. Holds no logic beyond parsing and printing (ARCHITECTURE.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace kgp::cli {
+
+struct Globals {
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// Each command group adds its subcommands; the callback it sets returns the exit code.
+using Runner = std::function<int()>;
+struct Registry {
+  Globals* globals;
+  Runner* selected;  // set by the chosen subcommand's callback
+};
+
+void AddInitCommand(CLI::App& app, Registry& reg);
+void AddIngestCommand(CLI::App& app, Registry& reg);
+void AddGraphCommands(CLI::App& app, Registry& reg);
+void AddExportCommand(CLI::App& app, Registry& reg);
+void AddGenerateCommand(CLI::App& app, Registry& reg);
+void AddDemoCommand(CLI::App& app, Registry& reg);
+
+// Prints j as JSON when --json, else calls text().
+void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);
+
+int Main(int argc, char** argv);
+
+}  // namespace kgp::cli

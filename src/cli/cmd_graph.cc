@@ -1,0 +1,253 @@
+// kgprofile graph build | stats | neighbors | paths, and export.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "graph/builder.h"
+#include "graph/export.h"
+#include "graph/graph.h"
+#include "graph/paths.h"
+#include "graph/stats.h"
+
+namespace kgp::cli {
+namespace {
+
+Graph LoadGraph(Workspace& ws) {
+  if (ws.db().QueryInt("SELECT count(*) FROM graph_nodes") == 0)
+    throw Error(Status::NotFound(fmt::format("{}: no graph yet (run: kgprofile graph build {})", ws.dir(), ws.dir())));
+  auto g = Graph::Load(ws.db());
+  if (!g.ok()) throw Error(g.status());
+  return std::move(g).value();
+}
+
+NodeId FindNode(const Graph& g, const std::string& spec) {
+  auto n = g.FindSpec(spec);
+  if (!n)
+    throw Error(Status::NotFound(fmt::format(
+        "no node '{}' (use TYPE:KEY, e.g. user:123, product:456, category:electronics.smartphone, brand:apple)", spec)));
+  return *n;
+}
+
+std::vector<EdgeTypeId> ParseEdgeTypes(const Graph& g, const std::vector<std::string>& names) {
+  std::vector<EdgeTypeId> out;
+  for (const auto& n : names) {
+    auto t = g.FindEdgeType(n);
+    if (!t) throw Error(Status::InvalidArgument(fmt::format("unknown edge type '{}'", n)));
+    out.push_back(*t);
+  }
+  return out;
+}
+
+nlohmann::json NodeJson(const Graph& g, NodeId n) {
+  return {{"id", g.Spec(n)}, {"type", NodeTypeName(g.type(n))}, {"key", g.key(n)}, {"label", g.label(n)}};
+}
+
+}  // namespace
+
+void AddGraphCommands(CLI::App& app, Registry& reg) {
+  auto* graph = app.add_subcommand("graph", "build and query the knowledge graph");
+  graph->require_subcommand(1);
+
+  {
+    auto* cmd = graph->add_subcommand("build", "derive the graph from the workspace's events, catalogue and triples");
+    auto ws = std::make_shared<std::string>();
+    auto o = std::make_shared<GraphBuildOptions>();
+    cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
+    cmd->add_option("--price-bands", o->price_bands, "price quantile bands per category")->capture_default_str();
+    cmd->add_option("--min-copurchase", o->min_copurchase, "users who bought both items for CO_PURCHASED_WITH (0 = none)")
+        ->capture_default_str();
+    cmd->callback([&reg, ws, o] {
+      *reg.selected = [&reg, ws, o] {
+        auto w = OpenWorkspace(*ws);
+        GraphBuildReport rep;
+        ThrowIfError(BuildGraph(w->db(), *o, &rep));
+        Emit(*reg.globals,
+             {{"nodes", rep.nodes}, {"edges", rep.edges}, {"events", rep.events},
+              {"nodes_by_type", rep.nodes_by_type}, {"edges_by_type", rep.edges_by_type}, {"seconds", rep.seconds}},
+             [&] {
+               std::cout << fmt::format("graph built from {} events: {} nodes, {} edges in {:.2f}s\n", rep.events,
+                                        rep.nodes, rep.edges, rep.seconds);
+               for (auto& [t, c] : rep.nodes_by_type) std::cout << fmt::format("  node {:<12} {:>10}\n", t, c);
+               for (auto& [t, c] : rep.edges_by_type) std::cout << fmt::format("  edge {:<18} {:>10}\n", t, c);
+             });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = graph->add_subcommand("stats", "counts per node and edge type, degree distribution");
+    auto ws = std::make_shared<std::string>();
+    cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
+    cmd->callback([&reg, ws] {
+      *reg.selected = [&reg, ws] {
+        auto w = OpenWorkspace(*ws);
+        Graph g = LoadGraph(*w);
+        GraphStats s = ComputeStats(g);
+        nlohmann::json deg;
+        for (auto& [t, d] : s.degree_by_type)
+          deg[t] = {{"nodes", d.nodes}, {"min", d.min}, {"median", d.median}, {"mean", d.mean},
+                    {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+        Emit(*reg.globals,
+             {{"nodes", s.nodes}, {"edges", s.edges}, {"isolated_nodes", s.isolated},
+              {"nodes_by_type", s.nodes_by_type}, {"edges_by_type", s.edges_by_type}, {"degree", deg},
+              {"memory_bytes", s.memory_bytes}},
+             [&] {
+               std::cout << fmt::format("{} nodes, {} edges, {} isolated; {:.1f} MiB in memory\n", s.nodes, s.edges,
+                                        s.isolated, s.memory_bytes / 1048576.0);
+               std::cout << fmt::format("{:<12} {:>9} {:>6} {:>7} {:>8} {:>6} {:>6} {:>8}\n", "node type", "nodes",
+                                        "min", "median", "mean", "p90", "p99", "max");
+               for (auto& [t, d] : s.degree_by_type)
+                 std::cout << fmt::format("{:<12} {:>9} {:>6} {:>7} {:>8.1f} {:>6} {:>6} {:>8}\n", t, d.nodes, d.min,
+                                          d.median, d.mean, d.p90, d.p99, d.max);
+               std::cout << "edge types:\n";
+               for (auto& [t, c] : s.edges_by_type) std::cout << fmt::format("  {:<20} {:>10}\n", t, c);
+             });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = graph->add_subcommand("neighbors", "a node's neighbours, strongest first");
+    struct Args {
+      std::string ws, node, direction = "both";
+      std::vector<std::string> types;
+      size_t limit = 20;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("NODE", a->node, "TYPE:KEY, e.g. user:123 or brand:apple")->required();
+    cmd->add_option("-t,--type", a->types, "only these edge types (e.g. PURCHASED)");
+    cmd->add_option("--direction", a->direction, "out, in or both")
+        ->check(CLI::IsMember({"out", "in", "both"}))->capture_default_str();
+    cmd->add_option("-n,--limit", a->limit, "how many")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        Graph g = LoadGraph(*w);
+        NodeId n = FindNode(g, a->node);
+        auto types = ParseEdgeTypes(g, a->types);
+        std::vector<Adjacent> adj;
+        for (const auto& x : g.Neighbors(n)) {
+          if (!types.empty() && std::find(types.begin(), types.end(), x.type) == types.end()) continue;
+          if ((a->direction == "out" && !x.outgoing) || (a->direction == "in" && x.outgoing)) continue;
+          adj.push_back(x);
+        }
+        std::stable_sort(adj.begin(), adj.end(), [&](const Adjacent& p, const Adjacent& q) {
+          return g.edge(p.edge).weight > g.edge(q.edge).weight;
+        });
+        size_t total = adj.size();
+        if (adj.size() > a->limit) adj.resize(a->limit);
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& x : adj) {
+          const auto& e = g.edge(x.edge);
+          auto j = NodeJson(g, x.other);
+          j["edge"] = g.EdgeTypeName(e.type);
+          j["direction"] = x.outgoing ? "out" : "in";
+          j["count"] = e.count;
+          j["weight"] = e.weight;
+          if (e.last_ts) j["last_time"] = FormatTimestamp(e.last_ts);
+          arr.push_back(j);
+        }
+        Emit(*reg.globals, {{"node", NodeJson(g, n)}, {"total", total}, {"neighbors", arr}}, [&] {
+          std::cout << fmt::format("{} \"{}\": {} neighbours{}\n", g.Spec(n), g.label(n), total,
+                                   total > adj.size() ? fmt::format(" (showing {})", adj.size()) : "");
+          for (const auto& x : adj) {
+            const auto& e = g.edge(x.edge);
+            std::cout << fmt::format("  {} {:<18} {:<40} count={} weight={:.1f}  {}\n", x.outgoing ? "->" : "<-",
+                                     g.EdgeTypeName(e.type), g.Spec(x.other), e.count, e.weight, g.label(x.other));
+          }
+        });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = graph->add_subcommand("paths", "k shortest paths between two nodes (for explanations)");
+    struct Args {
+      std::string ws, from, to;
+      std::vector<std::string> types;
+      PathOptions o;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("FROM", a->from, "TYPE:KEY")->required();
+    cmd->add_option("TO", a->to, "TYPE:KEY")->required();
+    cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str();
+    cmd->add_option("--max-length", a->o.max_length, "longest path, in edges")->capture_default_str();
+    cmd->add_option("-t,--type", a->types, "only these edge types");
+    cmd->add_option("--max-degree", a->o.max_degree, "do not pass through nodes with more neighbours")
+        ->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        Graph g = LoadGraph(*w);
+        NodeId s = FindNode(g, a->from), t = FindNode(g, a->to);
+        a->o.edge_types = ParseEdgeTypes(g, a->types);
+        auto paths = KShortestPaths(g, s, t, a->o);
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& p : paths) {
+          nlohmann::json steps = nlohmann::json::array();
+          for (const auto& st : p.steps)
+            steps.push_back({{"edge", g.EdgeTypeName(g.edge(st.edge).type)}, {"forward", st.forward},
+                             {"node", NodeJson(g, st.node)}});
+          arr.push_back({{"length", p.steps.size()}, {"text", FormatPath(g, p)}, {"steps", steps}});
+        }
+        Emit(*reg.globals, {{"from", g.Spec(s)}, {"to", g.Spec(t)}, {"paths", arr}}, [&] {
+          if (paths.empty())
+            std::cout << fmt::format("no path from {} to {} within {} edges\n", g.Spec(s), g.Spec(t), a->o.max_length);
+          for (const auto& p : paths) std::cout << fmt::format("[{}] {}\n", p.steps.size(), FormatPath(g, p));
+        });
+        return paths.empty() ? 3 : 0;
+      };
+    });
+  }
+}
+
+void AddExportCommand(CLI::App& app, Registry& reg) {
+  auto* cmd = app.add_subcommand("export", "write the graph for Neo4j (bulk CSV + Cypher) or as RDF");
+  struct Args {
+    std::string ws, format = "neo4j", out, base = "urn:kgprofile:";
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+  cmd->add_option("--format", a->format, "neo4j, ntriples or turtle")
+      ->check(CLI::IsMember({"neo4j", "ntriples", "turtle"}))->capture_default_str();
+  cmd->add_option("-o,--out", a->out, "output folder (neo4j) or file (RDF); default WORKSPACE/export/…");
+  cmd->add_option("--base", a->base, "IRI prefix for RDF nodes and vocabulary")->capture_default_str();
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      auto w = OpenWorkspace(a->ws);
+      Graph g = LoadGraph(*w);
+      ExportReport rep;
+      std::string out = a->out;
+      if (a->format == "neo4j") {
+        if (out.empty()) out = w->Path("export/neo4j");
+        ThrowIfError(ExportNeo4j(g, out, &rep));
+      } else {
+        RdfOptions o;
+        o.format = a->format == "turtle" ? RdfFormat::kTurtle : RdfFormat::kNTriples;
+        o.base = a->base;
+        if (out.empty()) out = w->Path(a->format == "turtle" ? "export/graph.ttl" : "export/graph.nt");
+        std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+        ThrowIfError(ExportRdf(g, out, o, &rep));
+      }
+      Emit(*reg.globals, {{"format", a->format}, {"nodes", rep.nodes}, {"edges", rep.edges},
+                          {"triples", rep.triples}, {"files", rep.files}},
+           [&] {
+             std::cout << fmt::format("exported {} nodes, {} edges{} as {}:\n", rep.nodes, rep.edges,
+                                      rep.triples ? fmt::format(" ({} triples)", rep.triples) : "", a->format);
+             for (const auto& f : rep.files) std::cout << "  " << f << "\n";
+           });
+      return 0;
+    };
+  });
+}
+
+}  // namespace kgp::cli

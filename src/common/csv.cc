@@ -1,0 +1,217 @@
+#include "common/csv.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace kgp {
+namespace {
+constexpr size_t kChunk = 1u << 20;
+}
+
+CsvReader::CsvReader(CsvOptions opts) : opts_(opts) {}
+
+CsvReader::CsvReader(const std::string& path, CsvOptions opts) : opts_(opts), path_(path) {
+  if (path == "-") {
+    file_ = stdin;
+  } else {
+    file_ = std::fopen(path.c_str(), "rb");
+    own_file_ = true;
+    if (!file_) {
+      status_ = Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+      eof_ = true;
+      return;
+    }
+    struct stat st;
+    if (fstat(fileno(file_), &st) == 0) file_size_ = static_cast<uint64_t>(st.st_size);
+  }
+  buf_.resize(kChunk * 2);
+}
+
+std::unique_ptr<CsvReader> CsvReader::FromString(std::string_view data, CsvOptions opts) {
+  std::unique_ptr<CsvReader> r(new CsvReader(opts));
+  r->path_ = "<memory>";
+  r->buf_.assign(data.begin(), data.end());
+  r->end_ = data.size();
+  r->eof_ = true;
+  r->file_size_ = data.size();
+  return r;
+}
+
+CsvReader::~CsvReader() {
+  if (file_ && own_file_) std::fclose(file_);
+}
+
+bool CsvReader::Fill() {
+  if (eof_ || !file_) return false;
+  if (pos_ > 0) {  // compact: keep the unread tail at the front
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    buf_base_ += pos_;
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
+  size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
+  if (n == 0) {
+    if (std::ferror(file_)) status_ = Status::IoError(fmt::format("{}: read error", path_));
+    eof_ = true;
+    return false;
+  }
+  end_ += n;
+  return true;
+}
+
+Status CsvReader::Seek(uint64_t offset, uint64_t line) {
+  if (!file_ || file_ == stdin) return Status::InvalidArgument("cannot seek this input");
+  if (std::fseek(file_, static_cast<long>(offset), SEEK_SET) != 0)
+    return Status::IoError(fmt::format("{}: seek failed", path_));
+  pos_ = end_ = 0;
+  buf_base_ = offset;
+  eof_ = false;
+  bom_checked_ = true;
+  next_line_ = line;
+  return Status::Ok();
+}
+
+bool CsvReader::Next() {
+  if (!status_.ok()) return false;
+  if (!bom_checked_) {
+    while (end_ - pos_ < 3 && Fill()) {
+    }
+    if (end_ - pos_ >= 3 && std::memcmp(buf_.data() + pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;
+    bom_checked_ = true;
+  }
+  while (true) {
+    if (pos_ >= end_ && !Fill()) return false;
+    if (ParseRecord()) return true;
+    if (!status_.ok()) return false;
+    if (pos_ >= end_ && eof_) return false;
+  }
+}
+
+// Parses one record starting at pos_. Returns true with fields_ set; false for a skipped
+// blank line (pos_ advanced) or an error (status_ set). Refills the buffer as needed; because
+// Fill() may move bytes, fields are recorded as offsets and resolved at the end.
+bool CsvReader::ParseRecord() {
+  struct Span {
+    size_t begin, len;
+    bool in_scratch;
+  };
+  std::vector<Span> spans;
+  scratch_.clear();
+  size_t p = pos_;               // absolute index into buf_ (shifts with Fill)
+  uint64_t start_line = next_line_;
+  uint64_t lines_seen = 0;
+  auto refill = [&](size_t& cursor, size_t& field_begin) -> bool {
+    size_t old_pos = pos_;
+    if (!Fill()) return false;
+    size_t shift = old_pos - pos_;  // pos_ is 0 after compaction
+    cursor -= shift;
+    field_begin -= shift;
+    for (auto& s : spans)
+      if (!s.in_scratch) s.begin -= shift;
+    if (end_ - pos_ > kMaxRecordBytes) {
+      status_ = Status::Corruption(fmt::format(
+          "{}:{}: record longer than {} MiB (unterminated quote?)", path_, start_line,
+          kMaxRecordBytes >> 20));
+      return false;
+    }
+    return true;
+  };
+
+  const char delim = opts_.delimiter;
+  bool record_done = false;
+  bool first = true;
+  while (!record_done) {
+    size_t fb = p;
+    if (opts_.quoting && ((p < end_) || refill(p, fb)) && p < end_ && buf_[p] == '"') {
+      // Quoted field.
+      size_t sbeg = scratch_.size();
+      ++p;
+      while (true) {
+        if (p >= end_ && !refill(p, fb)) {
+          if (status_.ok())
+            status_ = Status::Corruption(
+                fmt::format("{}:{}: unterminated quoted field at end of file", path_, start_line));
+          return false;
+        }
+        char c = buf_[p];
+        if (c == '"') {
+          if (p + 1 >= end_) {
+            size_t dummy = fb;
+            refill(p, dummy);
+            fb = dummy;
+            if (!status_.ok()) return false;
+          }
+          if (p + 1 < end_ && buf_[p + 1] == '"') {
+            scratch_.push_back('"');
+            p += 2;
+            continue;
+          }
+          ++p;
+          break;
+        }
+        if (c == '\n') ++lines_seen;
+        scratch_.push_back(c);
+        ++p;
+      }
+      // After the closing quote: tolerate junk up to the delimiter (kept literally).
+      while (true) {
+        if (p >= end_ && !refill(p, fb)) break;
+        char c = buf_[p];
+        if (c == delim || c == '\n' || c == '\r') break;
+        scratch_.push_back(c);
+        ++p;
+      }
+      spans.push_back({sbeg, scratch_.size() - sbeg, true});
+    } else {
+      while (true) {
+        if (p >= end_ && !refill(p, fb)) break;
+        char c = buf_[p];
+        if (c == delim || c == '\n') break;
+        ++p;
+      }
+      size_t len = p - fb;
+      if (len > 0 && buf_[fb + len - 1] == '\r' && (p >= end_ || buf_[p] == '\n')) --len;
+      spans.push_back({fb, len, false});
+    }
+    if (!status_.ok()) return false;
+    if (p >= end_) {
+      record_done = true;
+    } else if (buf_[p] == delim) {
+      ++p;
+    } else {
+      if (buf_[p] == '\r') ++p;
+      if (p >= end_) {
+        size_t dummy = fb;
+        refill(p, dummy);
+      }
+      if (p < end_ && buf_[p] == '\n') ++p;
+      record_done = true;
+    }
+    first = false;
+  }
+  (void)first;
+  ++lines_seen;
+  rec_off_ = buf_base_ + pos_;
+  end_off_ = buf_base_ + p;
+  pos_ = p;
+  line_ = start_line;
+  next_line_ = start_line + lines_seen;
+  if (opts_.skip_blank && spans.size() == 1 && spans[0].len == 0 && !spans[0].in_scratch) {
+    return false;
+  }
+  fields_.clear();
+  for (const auto& s : spans) {
+    if (s.in_scratch)
+      fields_.emplace_back(scratch_.data() + s.begin, s.len);
+    else
+      fields_.emplace_back(buf_.data() + s.begin, s.len);
+  }
+  return true;
+}
+
+}  // namespace kgp

@@ -1,0 +1,81 @@
+// Streaming delimited-text reader: CSV (RFC 4180 quoting, "" escapes, quoted newlines),
+// TSV and other single-byte delimiters. Strips a UTF-8 BOM, accepts LF and CRLF, skips blank
+// lines, tracks the physical line number and byte offset of each record so that errors can
+// name file:line and ingest can resume. Reads in 1 MiB chunks: memory is bounded by the
+// longest record (capped at kMaxRecordBytes), never by the file.
+// Not thread-safe; one reader per file.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kgp {
+
+struct CsvOptions {
+  char delimiter = ',';
+  bool quoting = true;      // false: '"' is an ordinary character (TSV, u.data)
+  bool skip_blank = true;   // blank lines are not records
+  // Whole lines as single fields (JSON Lines): no delimiter, no quoting.
+  static CsvOptions Lines() { return CsvOptions{'\0', false, true}; }
+};
+
+class CsvReader {
+ public:
+  static constexpr size_t kMaxRecordBytes = 16u << 20;
+
+  // Opens a file ("-" is stdin). Check status() before reading.
+  CsvReader(const std::string& path, CsvOptions opts);
+  // Reads from an in-memory buffer (tests, fuzzing). The buffer is copied.
+  static std::unique_ptr<CsvReader> FromString(std::string_view data, CsvOptions opts);
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  const Status& status() const { return status_; }
+
+  // Reads the next record. Returns false at end of input or on a fatal error (status() then
+  // says why, naming the line). Fields stay valid until the next call.
+  bool Next();
+  const std::vector<std::string_view>& fields() const { return fields_; }
+  size_t size() const { return fields_.size(); }
+  std::string_view operator[](size_t i) const { return fields_[i]; }
+
+  uint64_t line() const { return line_; }               // 1-based line where the record starts
+  uint64_t next_line() const { return next_line_; }     // line after the record
+  uint64_t record_offset() const { return rec_off_; }   // byte offset of the record start
+  uint64_t end_offset() const { return end_off_; }      // byte offset just past the record
+  uint64_t file_size() const { return file_size_; }     // 0 if unknown (stdin)
+  const std::string& path() const { return path_; }
+
+  // Skips to a byte offset that is a record boundary (as returned by end_offset()),
+  // restoring the line counter. Used to resume an interrupted ingest.
+  Status Seek(uint64_t offset, uint64_t line);
+
+ private:
+  CsvReader(CsvOptions opts);
+  bool Fill();  // appends more bytes; false at EOF
+  bool ParseRecord();
+
+  CsvOptions opts_;
+  std::string path_;
+  FILE* file_ = nullptr;
+  bool own_file_ = false;
+  bool eof_ = false;
+  bool bom_checked_ = false;
+  Status status_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;       // unread bytes are buf_[pos_, end_)
+  uint64_t buf_base_ = 0;          // file offset of buf_[0]
+  uint64_t line_ = 0, next_line_ = 1;
+  uint64_t rec_off_ = 0, end_off_ = 0, file_size_ = 0;
+  std::vector<std::string_view> fields_;
+  std::string scratch_;  // unescaped quoted fields
+};
+
+}  // namespace kgp

@@ -1,0 +1,32 @@
+// Small string helpers shared by every module: numbers without locale, trimming,
+// Latin-1 → UTF-8, UTF-8 validation, lower-casing of ASCII.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kgp {
+
+std::string_view Trim(std::string_view s);
+std::vector<std::string_view> Split(std::string_view s, char sep);
+std::string ToLowerAscii(std::string_view s);
+bool StartsWith(std::string_view s, std::string_view prefix);
+
+// Whole-string parses; nullopt on any junk, overflow or empty input. Surrounding spaces allowed.
+std::optional<int64_t> ParseInt(std::string_view s);
+std::optional<uint64_t> ParseUint(std::string_view s);
+std::optional<double> ParseDouble(std::string_view s);  // finite values only
+
+// ISO-8859-1 bytes to UTF-8 (every byte is a code point).
+std::string Latin1ToUtf8(std::string_view s);
+bool IsValidUtf8(std::string_view s);
+// Replaces invalid sequences with U+FFFD so that stored text is always valid UTF-8.
+std::string SanitizeUtf8(std::string_view s);
+
+// Hex of raw bytes.
+std::string HexEncode(std::string_view bytes);
+
+}  // namespace kgp

@@ -1,0 +1,264 @@
+#include "graph/builder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/progress.h"
+#include "common/time.h"
+#include "graph/interactions.h"
+#include "graph/schema.h"
+
+namespace kgp {
+namespace {
+
+// Assigns node ids and writes graph_nodes rows; remembers (type, key) -> id for lookups.
+class NodeWriter {
+ public:
+  explicit NodeWriter(Db& db)
+      : ins_(db.Prepare("INSERT INTO graph_nodes(id,type,key,label) VALUES(?,?,?,?)")) {}
+  int64_t Add(NodeType t, std::string_view key, std::string_view label) {
+    auto& m = index_[static_cast<int>(t)];
+    auto it = m.find(std::string(key));
+    if (it != m.end()) return it->second;
+    int64_t id = ++next_;
+    ins_.Bind(1, id).Bind(2, static_cast<int64_t>(t)).Bind(3, key).Bind(4, label).Run();
+    m.emplace(std::string(key), id);
+    ++counts_[t];
+    return id;
+  }
+  std::map<NodeType, uint64_t> counts_;
+
+ private:
+  Stmt ins_;
+  int64_t next_ = 0;
+  std::unordered_map<std::string, int64_t> index_[kNumNodeTypes];
+};
+
+class EdgeWriter {
+ public:
+  explicit EdgeWriter(Db& db)
+      : ins_(db.Prepare(
+            "INSERT INTO graph_edges(src,type,dst,count,first_ts,last_ts,weight) VALUES(?,?,?,?,?,?,?) "
+            "ON CONFLICT(src,type,dst) DO UPDATE SET count=count+excluded.count, "
+            "weight=weight+excluded.weight")) {}
+  void Add(int64_t src, EdgeTypeId type, int64_t dst, int64_t count = 1, double weight = 1.0,
+           std::optional<int64_t> first = std::nullopt, std::optional<int64_t> last = std::nullopt) {
+    if (!src || !dst) return;
+    ins_.Bind(1, src).Bind(2, static_cast<int64_t>(type)).Bind(3, dst).Bind(4, count).Bind(5, first)
+        .Bind(6, last).Bind(7, weight).Run();
+    ++counts_[type];
+  }
+  std::map<EdgeTypeId, uint64_t> counts_;
+
+ private:
+  Stmt ins_;
+};
+
+std::string AgeGroup(int age) {
+  if (age < 18) return "<18";
+  if (age < 25) return "18-24";
+  if (age < 35) return "25-34";
+  if (age < 45) return "35-44";
+  if (age < 55) return "45-54";
+  if (age < 65) return "55-64";
+  return "65+";
+}
+
+}  // namespace
+
+Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* report) {
+  auto t0 = std::chrono::steady_clock::now();
+  Txn txn(db);
+  db.ExecOrThrow("DELETE FROM graph_edges; DELETE FROM graph_nodes; DELETE FROM graph_edge_types;");
+  {
+    Stmt et = db.Prepare("INSERT INTO graph_edge_types(id,name) VALUES(?,?)");
+    for (EdgeTypeId t = 0; t < edge::kNumBuiltin; ++t) et.Bind(1, static_cast<int64_t>(t)).Bind(2, BuiltinEdgeTypeName(t)).Run();
+  }
+  NodeWriter nodes(db);
+  EdgeWriter edges(db);
+  std::unordered_map<int64_t, int64_t> user_node, item_node, cat_node, brand_node, entity_node;
+
+  // Reference time for ages from birth years: the latest event, else now.
+  int64_t ref_ts = db.QueryInt("SELECT max(ts) FROM events", 0);
+  if (ref_ts < 86400 * 365) ref_ts = static_cast<int64_t>(std::time(nullptr));
+  int64_t ref_year = 1970 + ref_ts / 31556952;
+
+  // Categories first (hierarchy), then brands, products, users.
+  {
+    Stmt st = db.Prepare("SELECT id, code, coalesce(name_zh, name_en, code), parent_id FROM categories");
+    std::vector<std::pair<int64_t, int64_t>> parents;
+    while (st.Step()) {
+      cat_node[st.Int(0)] = nodes.Add(NodeType::kCategory, st.Text(1), st.Text(2));
+      if (!st.IsNull(3)) parents.emplace_back(st.Int(0), st.Int(3));
+    }
+    for (auto [c, p] : parents) edges.Add(cat_node[c], edge::kSubcategoryOf, cat_node[p]);
+  }
+  {
+    Stmt st = db.Prepare("SELECT id, key, coalesce(name_zh, name, key) FROM brands");
+    while (st.Step()) brand_node[st.Int(0)] = nodes.Add(NodeType::kBrand, st.Text(1), st.Text(2));
+  }
+  {
+    Stmt st = db.Prepare("SELECT id, ext_id, coalesce(title, ext_id), brand_id FROM items");
+    while (st.Step()) {
+      int64_t n = nodes.Add(NodeType::kProduct, st.Text(1), st.Text(2));
+      item_node[st.Int(0)] = n;
+      if (!st.IsNull(3)) edges.Add(n, edge::kMadeBy, brand_node[st.Int(3)]);
+    }
+    Stmt ic = db.Prepare("SELECT item_id, category_id FROM item_categories");
+    while (ic.Step()) edges.Add(item_node[ic.Int(0)], edge::kBelongsTo, cat_node[ic.Int(1)]);
+    Stmt at = db.Prepare("SELECT item_id, key, value FROM item_attributes");
+    while (at.Step()) {
+      std::string kv = fmt::format("{}={}", at.Text(1), at.Text(2));
+      edges.Add(item_node[at.Int(0)], edge::kHasAttribute, nodes.Add(NodeType::kAttribute, kv, kv));
+    }
+  }
+  // Price bands: quantiles of list prices within each product's primary category.
+  if (opts.price_bands > 1) {
+    Stmt st = db.Prepare(
+        "SELECT i.category_id, c.code, i.id, i.price FROM items i JOIN categories c ON c.id=i.category_id "
+        "WHERE i.price IS NOT NULL AND i.price > 0 ORDER BY i.category_id, i.price");
+    std::vector<std::pair<int64_t, double>> group;
+    int64_t cur = -1;
+    std::string code;
+    auto flush = [&]() {
+      size_t n = group.size();
+      if (n < static_cast<size_t>(opts.price_bands)) return;
+      int64_t cnode = cat_node[cur];
+      for (int b = 0; b < opts.price_bands; ++b) {
+        size_t lo = n * b / opts.price_bands, hi = n * (b + 1) / opts.price_bands;
+        if (lo >= hi) continue;
+        std::string key = fmt::format("{}#{}", code, b + 1);
+        std::string label = fmt::format("{} price band {}/{} ({:.2f}-{:.2f})", code, b + 1,
+                                        opts.price_bands, group[lo].second, group[hi - 1].second);
+        int64_t band = nodes.Add(NodeType::kPriceBand, key, label);
+        edges.Add(band, edge::kBelongsTo, cnode);
+        for (size_t i = lo; i < hi; ++i) edges.Add(item_node[group[i].first], edge::kInPriceBand, band);
+      }
+    };
+    while (st.Step()) {
+      if (st.Int(0) != cur) {
+        flush();
+        group.clear();
+        cur = st.Int(0);
+        code = std::string(st.Text(1));
+      }
+      group.emplace_back(st.Int(2), st.Double(3));
+    }
+    flush();
+  }
+  {
+    Stmt st = db.Prepare(
+        "SELECT id, ext_id, gender, age, birth_year, occupation, city FROM users");
+    while (st.Step()) {
+      int64_t n = nodes.Add(NodeType::kUser, st.Text(1), st.Text(1));
+      user_node[st.Int(0)] = n;
+      if (!st.IsNull(2)) edges.Add(n, edge::kHasGender, nodes.Add(NodeType::kGender, st.Text(2), st.Text(2)));
+      std::optional<int64_t> age;
+      if (!st.IsNull(3)) age = st.Int(3);
+      else if (!st.IsNull(4)) age = ref_year - st.Int(4);
+      if (age) {
+        std::string g = AgeGroup(static_cast<int>(*age));
+        edges.Add(n, edge::kHasAgeGroup, nodes.Add(NodeType::kAgeGroup, g, g));
+      }
+      if (!st.IsNull(5)) edges.Add(n, edge::kHasOccupation, nodes.Add(NodeType::kOccupation, st.Text(5), st.Text(5)));
+      if (!st.IsNull(6)) edges.Add(n, edge::kLivesIn, nodes.Add(NodeType::kCity, st.Text(6), st.Text(6)));
+    }
+  }
+  // Interactions, aggregated per (user, item, type).
+  uint64_t nevents = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM events"));
+  std::vector<Interaction> inter;
+  {
+    InteractionAggregator agg;
+    agg.Reserve(nevents);
+    Progress progress("graph build: events", nevents, "events");
+    Stmt st = db.Prepare("SELECT user_id, item_id, type, ts, value FROM events");
+    while (st.Step()) {
+      std::optional<double> v;
+      if (!st.IsNull(4)) v = st.Double(4);
+      agg.Add(static_cast<uint32_t>(st.Int(0)), static_cast<uint32_t>(st.Int(1)),
+              static_cast<EventType>(st.Int(2)), st.Int(3), v);
+      progress.Add(1);
+    }
+    progress.Finish();
+    inter = agg.Finish();
+  }
+  {
+    Progress progress("graph build: interaction edges", inter.size(), "edges");
+    for (const auto& e : inter) {
+      edges.Add(user_node[e.user], e.type, item_node[e.item], e.count, e.weight, e.first_ts, e.last_ts);
+      progress.Add(1);
+    }
+  }
+  // CO_PURCHASED_WITH: pairs of items bought by the same users (each user's latest purchases).
+  if (opts.min_copurchase > 0) {
+    std::unordered_map<uint64_t, uint32_t> pairs;
+    for (size_t i = 0; i < inter.size();) {
+      size_t j = i;
+      std::vector<std::pair<int64_t, uint32_t>> bought;  // (last_ts, item)
+      for (; j < inter.size() && inter[j].user == inter[i].user; ++j)
+        if (inter[j].type == edge::kPurchased) bought.emplace_back(inter[j].last_ts, inter[j].item);
+      if (bought.size() > static_cast<size_t>(opts.copurchase_max_items)) {
+        std::partial_sort(bought.begin(), bought.begin() + opts.copurchase_max_items, bought.end(),
+                          std::greater<>());
+        bought.resize(static_cast<size_t>(opts.copurchase_max_items));
+      }
+      for (size_t a = 0; a < bought.size(); ++a)
+        for (size_t b = a + 1; b < bought.size(); ++b) {
+          uint32_t x = std::min(bought[a].second, bought[b].second), y = std::max(bought[a].second, bought[b].second);
+          ++pairs[(static_cast<uint64_t>(x) << 32) | y];
+        }
+      i = j;
+    }
+    std::vector<std::pair<uint64_t, uint32_t>> kept;
+    for (auto& [k, c] : pairs)
+      if (c >= static_cast<uint32_t>(opts.min_copurchase)) kept.emplace_back(k, c);
+    std::sort(kept.begin(), kept.end());
+    for (auto& [k, c] : kept)
+      edges.Add(item_node[static_cast<int64_t>(k >> 32)], edge::kCoPurchasedWith,
+                item_node[static_cast<int64_t>(k & 0xFFFFFFFFu)], c, c);
+  }
+  // KG triples: entities and their relations (dynamic edge types).
+  {
+    Stmt st = db.Prepare("SELECT id, name FROM entities");
+    while (st.Step()) entity_node[st.Int(0)] = nodes.Add(NodeType::kEntity, st.Text(1), st.Text(1));
+    Stmt rel = db.Prepare("SELECT id, name FROM relations ORDER BY id");
+    Stmt et = db.Prepare("INSERT INTO graph_edge_types(id,name) VALUES(?,?)");
+    std::unordered_map<int64_t, EdgeTypeId> rel_type;
+    EdgeTypeId next = kFirstDynamicEdgeType;
+    while (rel.Step()) {
+      if (next == UINT16_MAX) return Status::InvalidArgument("more than 65,000 KG relation types");
+      rel_type[rel.Int(0)] = next;
+      et.Bind(1, static_cast<int64_t>(next)).Bind(2, rel.Text(1)).Run();
+      ++next;
+    }
+    Stmt tr = db.Prepare("SELECT head, relation, tail FROM triples");
+    while (tr.Step()) edges.Add(entity_node[tr.Int(0)], rel_type[tr.Int(1)], entity_node[tr.Int(2)]);
+  }
+  txn.Commit();
+
+  if (report) {
+    *report = GraphBuildReport{};
+    for (auto& [t, c] : nodes.counts_) {
+      report->nodes_by_type[NodeTypeName(t)] = c;
+      report->nodes += c;
+    }
+    Stmt names = db.Prepare("SELECT name FROM graph_edge_types WHERE id=?");
+    for (auto& [t, c] : edges.counts_) {
+      names.Bind(1, static_cast<int64_t>(t));
+      std::string name = names.Step() ? std::string(names.Text(0)) : fmt::format("type{}", t);
+      names.Reset();
+      report->edges_by_type[name] += c;
+    }
+    report->edges = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM graph_edges"));
+    report->events = nevents;
+    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return Status::Ok();
+}
+
+}  // namespace kgp

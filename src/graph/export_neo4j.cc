@@ -1,0 +1,313 @@
+// Neo4j export: CSV files in the neo4j-admin bulk-import format plus a LOAD CSV script that
+// builds the same graph in a running database. Also home of OutFile, the buffered writer both
+// exporters share.
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "common/progress.h"
+#include "graph/export.h"
+
+namespace kgp {
+
+namespace export_internal {
+
+OutFile::~OutFile() {
+  if (file_) std::fclose(file_);
+}
+
+Status OutFile::Open(const std::string& path) {
+  path_ = path;
+  err_ = 0;
+  buf_.clear();
+  buf_.reserve(kFlushBytes + 4096);
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  opened_ = true;
+  return Status::Ok();
+}
+
+void OutFile::Flush() {
+  if (err_ == 0 && !buf_.empty() && file_) {
+    errno = 0;
+    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) err_ = errno ? errno : EIO;
+  }
+  buf_.clear();  // after an error the rest is dropped: Close() reports the first failure
+}
+
+Status OutFile::Close() {
+  Flush();
+  if (file_) {
+    errno = 0;
+    if (std::fflush(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
+    if (std::fclose(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
+    file_ = nullptr;
+  }
+  if (err_ != 0) return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(err_)));
+  return Status::Ok();
+}
+
+void OutFile::Discard() {
+  if (file_) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  buf_.clear();
+  // Only a regular file this writer opened (and so truncated): a file we could not open is
+  // someone else's, and /dev/full or a pipe must never be deleted.
+  std::error_code ec;
+  if (opened_ && std::filesystem::is_regular_file(path_, ec)) std::filesystem::remove(path_, ec);
+  opened_ = false;
+}
+
+}  // namespace export_internal
+
+namespace {
+
+using export_internal::OutFile;
+
+constexpr uint64_t kCheckEvery = 1 << 16;  // rows between checks for a failed write
+
+// RFC 4180: a field is quoted when it holds a delimiter, a quote or a line break; quotes inside
+// are doubled. Everything else is written as is (neo4j-admin does not trim by default).
+void AppendCsvField(std::string& row, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    row.append(s);
+    return;
+  }
+  row.push_back('"');
+  for (char c : s) {
+    if (c == '"') row.push_back('"');
+    row.push_back(c);
+  }
+  row.push_back('"');
+}
+
+// Shortest text that reads back as the same float; Java spellings for the non-finite values
+// so that both neo4j-admin and toFloat() accept them.
+std::string FormatWeight(float w) {
+  if (std::isnan(w)) return "NaN";
+  if (std::isinf(w)) return w > 0 ? "Infinity" : "-Infinity";
+  return fmt::format("{}", w);
+}
+
+bool IsPlainCypherIdentifier(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Relationship types from ingested KG relations can be any string ("has color"): such names
+// are backtick-quoted, with backticks doubled.
+std::string CypherIdentifier(std::string_view s) {
+  if (IsPlainCypherIdentifier(s)) return std::string(s);
+  std::string out = "`";
+  for (char c : s) {
+    if (c == '`') out.push_back('`');
+    out.push_back(c);
+  }
+  out.push_back('`');
+  return out;
+}
+
+std::string CypherString(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// For '//' comments: a line break in a relation name must not end the comment early.
+std::string CommentSafe(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return out;
+}
+
+struct RelGroup {
+  EdgeTypeId type;
+  NodeType src, dst;
+  bool operator<(const RelGroup& o) const {
+    return std::tie(type, src, dst) < std::tie(o.type, o.src, o.dst);
+  }
+};
+
+void WriteCypher(const Graph& g, const std::set<NodeType>& labels, const std::map<RelGroup, uint64_t>& groups,
+                 OutFile& out) {
+  out.Write(fmt::format(
+      "// kgprofile Neo4j import script: {} nodes, {} relationships ({} labels, {} relationship groups).\n"
+      "// Generated by `kgprofile export --format neo4j`; see docs/export.md.\n"
+      "//\n"
+      "// Route 1, bulk import (fastest; the database must not exist yet). Neo4j 5.19+:\n"
+      "//   bin/neo4j-admin database import full neo4j --nodes=import/nodes.csv \\\n"
+      "//       --relationships=import/edges.csv --multiline-fields=true\n"
+      "// Neo4j 4.4: bin/neo4j-admin import --database=neo4j --nodes=import/nodes.csv \\\n"
+      "//       --relationships=import/edges.csv --multiline-fields=true\n"
+      "// then CREATE DATABASE neo4j (or restart), and run only the CREATE CONSTRAINT statements below.\n"
+      "//\n"
+      "// Route 2, this script, against a running database: copy nodes.csv and edges.csv into its\n"
+      "// import directory, then  cypher-shell -u neo4j -f import.cypher  (in Neo4j Browser prefix\n"
+      "// each LOAD with :auto). Nodes and relationships are MERGEd, so a rerun is harmless.\n"
+      "// Values with a backslash right before a double quote need\n"
+      "// dbms.import.csv.legacy_quote_escaping=false in neo4j.conf (the files use RFC 4180 quoting).\n\n",
+      g.num_nodes(), g.num_edges(), labels.size(), groups.size()));
+
+  out.Write("// Constraints first: each also creates the index that MERGE and MATCH by id rely on.\n");
+  for (NodeType t : labels) {
+    const char* l = NodeTypeName(t);
+    out.Write(fmt::format("CREATE CONSTRAINT kgp_{}_id IF NOT EXISTS FOR (n:{}) REQUIRE n.id IS UNIQUE;\n", l, l));
+  }
+
+  out.Write("\n// Nodes: one LOAD per label, since Cypher cannot take a label from a parameter.\n");
+  for (NodeType t : labels) {
+    const char* l = NodeTypeName(t);
+    out.Write(fmt::format(
+        "LOAD CSV WITH HEADERS FROM 'file:///nodes.csv' AS row\n"
+        "WITH row WHERE row[':LABEL'] = {}\n"
+        "CALL {{\n"
+        "  WITH row\n"
+        "  MERGE (n:{} {{id: row['id:ID']}})\n"
+        "  SET n.key = row.key, n.name = row.name\n"
+        "}} IN TRANSACTIONS OF 10000 ROWS;\n\n",
+        CypherString(l), l));
+  }
+
+  // Ids start with the node type's prefix ("user:"), so a STARTS WITH filter tells each
+  // endpoint's label and MATCH can use the label's id index.
+  out.Write("// Relationships: one LOAD per (type, start label, end label) present in edges.csv.\n");
+  for (const auto& [grp, n] : groups) {
+    std::string_view name = g.EdgeTypeName(grp.type);
+    std::string ident = CypherIdentifier(name);
+    out.Write(fmt::format(
+        "// {}: {} -> {} ({} rows)\n"
+        "LOAD CSV WITH HEADERS FROM 'file:///edges.csv' AS row\n"
+        "WITH row WHERE row[':TYPE'] = {} AND row[':START_ID'] STARTS WITH {} AND row[':END_ID'] STARTS WITH {}\n"
+        "CALL {{\n"
+        "  WITH row\n"
+        "  MATCH (a:{} {{id: row[':START_ID']}})\n"
+        "  MATCH (b:{} {{id: row[':END_ID']}})\n"
+        "  MERGE (a)-[r:{}]->(b)\n"
+        "  SET r.count = toInteger(row['count:long']), r.weight = toFloat(row['weight:double']),\n"
+        "      r.first_ts = toInteger(row['first_ts:long']), r.last_ts = toInteger(row['last_ts:long'])\n"
+        "}} IN TRANSACTIONS OF 10000 ROWS;\n\n",
+        CommentSafe(ident), NodeTypeName(grp.src), NodeTypeName(grp.dst), n, CypherString(name),
+        CypherString(std::string(NodeTypePrefix(grp.src)) + ":"),
+        CypherString(std::string(NodeTypePrefix(grp.dst)) + ":"), NodeTypeName(grp.src), NodeTypeName(grp.dst),
+        ident));
+  }
+}
+
+Status WriteAll(const Graph& g, const std::string& out_dir, ExportReport* report, std::vector<OutFile*>* opened,
+                OutFile& nodes, OutFile& edges, OutFile& script) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!fs::is_directory(out_dir)) {
+    return Status::IoError(fmt::format("{}: cannot create output directory: {}", out_dir,
+                                       ec ? ec.message() : std::string("not a directory")));
+  }
+  auto path = [&](const char* name) { return (fs::path(out_dir) / name).string(); };
+
+  Progress progress("export", g.num_nodes() + g.num_edges(), "rows");
+  std::set<NodeType> labels;
+  std::string row;
+
+  opened->push_back(&nodes);
+  KGP_RETURN_IF_ERROR(nodes.Open(path("nodes.csv")));
+  nodes.Write("id:ID,:LABEL,key,name\n");
+  for (NodeId n = 0; n < g.num_nodes(); ++n) {
+    row.clear();
+    AppendCsvField(row, g.Spec(n));
+    row.push_back(',');
+    row.append(NodeTypeName(g.type(n)));  // fixed identifiers: never need quoting
+    row.push_back(',');
+    AppendCsvField(row, g.key(n));
+    row.push_back(',');
+    AppendCsvField(row, g.label(n));
+    row.push_back('\n');
+    nodes.Write(row);
+    labels.insert(g.type(n));
+    progress.Add(1);
+    if (n % kCheckEvery == 0 && !nodes.ok()) break;
+  }
+  KGP_RETURN_IF_ERROR(nodes.Close());
+  report->files.push_back(nodes.path());
+
+  std::map<RelGroup, uint64_t> groups;
+  opened->push_back(&edges);
+  KGP_RETURN_IF_ERROR(edges.Open(path("edges.csv")));
+  edges.Write(":START_ID,:END_ID,:TYPE,count:long,weight:double,first_ts:long,last_ts:long\n");
+  const auto& all = g.edges();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const EdgeData& e = all[i];
+    row.clear();
+    AppendCsvField(row, g.Spec(e.src));
+    row.push_back(',');
+    AppendCsvField(row, g.Spec(e.dst));
+    row.push_back(',');
+    AppendCsvField(row, g.EdgeTypeName(e.type));
+    fmt::format_to(std::back_inserter(row), ",{},{},{},{}\n", e.count, FormatWeight(e.weight), e.first_ts,
+                   e.last_ts);
+    edges.Write(row);
+    ++groups[RelGroup{e.type, g.type(e.src), g.type(e.dst)}];
+    progress.Add(1);
+    if (i % kCheckEvery == 0 && !edges.ok()) break;
+  }
+  KGP_RETURN_IF_ERROR(edges.Close());
+  report->files.push_back(edges.path());
+
+  opened->push_back(&script);
+  KGP_RETURN_IF_ERROR(script.Open(path("import.cypher")));
+  WriteCypher(g, labels, groups, script);
+  KGP_RETURN_IF_ERROR(script.Close());
+  report->files.push_back(script.path());
+  progress.Finish();
+
+  report->nodes = g.num_nodes();
+  report->edges = g.num_edges();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ExportNeo4j(const Graph& g, const std::string& out_dir, ExportReport* report) {
+  ExportReport local;
+  OutFile nodes, edges, script;
+  std::vector<OutFile*> opened;
+  Status s = WriteAll(g, out_dir, &local, &opened, nodes, edges, script);
+  if (!s.ok()) {
+    // A half-written export must not pass for a whole one.
+    for (OutFile* f : opened) f->Discard();
+    return s;
+  }
+  if (report) *report = std::move(local);
+  return Status::Ok();
+}
+
+}  // namespace kgp

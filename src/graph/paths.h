@@ -1,0 +1,40 @@
+// Path search on the in-memory graph, for explanations ("you bought X, made by the same brand
+// as Y"): bounded, typed, k shortest simple paths between two nodes, treating edges as
+// traversable in both directions. Thread-safe (reads the immutable Graph only).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace kgp {
+
+struct PathStep {
+  NodeId node;       // node reached by this step
+  uint32_t edge;     // edge used
+  bool forward;      // true: traversed from edge source to destination
+};
+
+struct Path {
+  NodeId start;
+  std::vector<PathStep> steps;
+  double weight = 0;  // sum of log(1 + edge weight): ties broken towards stronger evidence
+};
+
+struct PathOptions {
+  size_t k = 3;                 // paths wanted
+  int max_length = 4;           // edges
+  std::vector<EdgeTypeId> edge_types;  // allowed types; empty = all
+  size_t max_degree = 50000;    // nodes with more neighbours are not passed through (hubs)
+  uint64_t max_expansions = 2000000;  // search budget
+};
+
+// Up to k simple paths from src to dst, shortest first (then heaviest). Empty when none within
+// max_length or the budget.
+std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts);
+
+// "user:1 -PURCHASED-> product:7 <-MADE_BY- …" for the console.
+std::string FormatPath(const Graph& g, const Path& p);
+
+}  // namespace kgp

@@ -1,0 +1,275 @@
+// Generate(): validates options, builds the world, writes the catalogue-side files and then
+// streams the events (generator_events.cc).
+#include "ingest/generator.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/time.h"
+
+namespace kgp {
+namespace generator_internal {
+
+uint64_t Mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+Rng::Rng(uint64_t seed) {
+  for (auto& s : s_) {
+    seed += 0x9e3779b97f4a7c15ULL;
+    s = Mix64(seed);
+  }
+}
+
+uint64_t Rng::Next() {
+  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+size_t Rng::Weighted(const double* w, size_t n) {
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += w[i];
+  double x = Uniform() * sum;
+  size_t last = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (w[i] <= 0) continue;
+    last = i;
+    if (x < w[i]) return i;
+    x -= w[i];
+  }
+  return last;  // rounding left x just above the total
+}
+
+OutFile::~OutFile() {
+  if (file_) std::fclose(file_);
+}
+
+Status OutFile::Open(const std::string& path) {
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing", path));
+  buf_.reserve(1u << 21);
+  return Status::Ok();
+}
+
+void OutFile::Flush() {
+  if (!failed_ && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size())
+    failed_ = true;
+  buf_.clear();
+}
+
+Status OutFile::Close() {
+  if (!file_) return Status::IoError(fmt::format("{}: not open", path_));
+  Flush();
+  const bool close_failed = std::fclose(file_) != 0;
+  file_ = nullptr;
+  if (failed_ || close_failed) return Status::IoError(fmt::format("{}: write failed", path_));
+  return Status::Ok();
+}
+
+void AppendCsvField(std::string& out, std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += field;
+    return;
+  }
+  out += '"';
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string FormatCents(int64_t cents) { return fmt::format("{}.{:02}", cents / 100, cents % 100); }
+
+}  // namespace generator_internal
+
+namespace {
+using namespace generator_internal;
+
+Status Validate(const GeneratorOptions& o) {
+  if (o.users == 0) return Status::InvalidArgument("generate: users must be at least 1");
+  if (o.users > 100000000) return Status::InvalidArgument("generate: at most 100,000,000 users");
+  if (o.events < o.users)
+    return Status::InvalidArgument(fmt::format(
+        "generate: events ({}) must be at least users ({}) so that every user is active", o.events,
+        o.users));
+  if (o.products == 0 || o.products > 100000000)
+    return Status::InvalidArgument("generate: products must be in 1..100,000,000");
+  if (o.brands == 0 || o.brands > 100000)
+    return Status::InvalidArgument("generate: brands must be in 1..100,000");
+  if (!(o.review_rate >= 0.0 && o.review_rate <= 1.0))
+    return Status::InvalidArgument("generate: review_rate must be within [0, 1]");
+  if (o.days < 1 || o.days > 3660) return Status::InvalidArgument("generate: days must be in 1..3660");
+  if (o.start_time < 0 || o.start_time > 32503680000LL)  // up to year 3000
+    return Status::InvalidArgument("generate: start_time out of range");
+  if (o.out_dir.empty()) return Status::InvalidArgument("generate: out_dir is empty");
+  return Status::Ok();
+}
+
+Status WriteCategories(const std::string& path) {
+  OutFile f;
+  KGP_RETURN_IF_ERROR(f.Open(path));
+  std::string& b = f.buf();
+  b += "code,name_en,name_zh,parent_code\n";
+  for (const CategoryDef& c : CategoryTable()) {
+    std::string_view code = c.code;
+    const size_t dot = code.rfind('.');
+    AppendCsvField(b, code);
+    b += ',';
+    AppendCsvField(b, c.name_en);
+    b += ',';
+    AppendCsvField(b, c.name_zh);
+    b += ',';
+    if (dot != std::string_view::npos) b += code.substr(0, dot);
+    b += '\n';
+  }
+  return f.Close();
+}
+
+Status WriteBrands(const World& w, const std::string& path) {
+  OutFile f;
+  KGP_RETURN_IF_ERROR(f.Open(path));
+  std::string& b = f.buf();
+  b += "brand,name_zh,root_category\n";
+  for (const Brand& br : w.brands) {
+    AppendCsvField(b, br.key);
+    b += ',';
+    AppendCsvField(b, br.zh);
+    b += ',';
+    b += CategoryTable()[br.root_def].code;
+    b += '\n';
+  }
+  return f.Close();
+}
+
+Status WriteCatalog(const World& w, const std::string& path) {
+  OutFile f;
+  KGP_RETURN_IF_ERROR(f.Open(path));
+  Rng rng(Mix64(w.opts->seed ^ 0xca7a109ULL));
+  const auto& cats = CategoryTable();
+  const auto& attrs = Attrs();
+  f.buf() += "product_id,title,category_path,brand,price,attributes\n";
+  std::string attr;
+  for (size_t i = 0; i < w.products.size(); ++i) {
+    const Product& p = w.products[i];
+    std::string& b = f.buf();
+    fmt::format_to(std::back_inserter(b), "{},", 1000001 + i);
+    AppendCsvField(b, ProductTitle(w, p, rng.Chance(0.5), rng));
+    b += ',';
+    b += cats[w.leaves[p.leaf].def].code;
+    b += ',';
+    AppendCsvField(b, w.brands[p.brand].key);
+    b += ',';
+    b += FormatCents(p.list_cents);
+    b += ',';
+    attr.clear();
+    for (int k = 0; k < p.n_attrs; ++k) {
+      if (k) attr += ';';
+      const AttrDef& a = attrs[p.attr_id[k]];
+      attr += a.key;
+      attr += '=';
+      attr += a.values[p.attr_val[k]].en;
+    }
+    AppendCsvField(b, attr);
+    b += '\n';
+    f.MaybeFlush();
+  }
+  return f.Close();
+}
+
+Status WriteUsers(const World& w, const std::string& path) {
+  OutFile f;
+  KGP_RETURN_IF_ERROR(f.Open(path));
+  f.buf() += "user_id,gender,birth_year,city,occupation,signup_time\n";
+  for (const User& u : w.users) {
+    fmt::format_to(std::back_inserter(f.buf()), "{},{},{},{},{},{}\n", u.id,
+                   u.gender_shown ? std::string_view(&u.gender, 1) : std::string_view(),
+                   u.birth_year, Cities()[u.city].zh, Occupations()[u.occupation],
+                   FormatTimestamp(u.signup_ts));
+    f.MaybeFlush();
+  }
+  return f.Close();
+}
+
+Status WritePersonas(const World& w, const std::string& path) {
+  OutFile f;
+  KGP_RETURN_IF_ERROR(f.Open(path));
+  const auto& cats = CategoryTable();
+  for (const User& u : w.users) {
+    nlohmann::ordered_json j;
+    j["user_id"] = std::to_string(u.id);
+    auto& fc = j["favourite_categories"] = nlohmann::ordered_json::array();
+    for (uint32_t l : u.fav_leaves) fc.push_back(cats[w.leaves[l].def].code);
+    auto& fb = j["favourite_brands"] = nlohmann::ordered_json::array();
+    for (uint32_t b : u.fav_brands) fb.push_back(w.brands[b].key);
+    j["price_level"] = PriceLevelName(u.price_level);
+    j["active_hours"] = u.active_hours;
+    j["lifecycle"] = LifecycleName(u.lifecycle);
+    j["gender"] = std::string(1, u.gender);  // the truth, also where users.csv hides it
+    j["birth_year"] = u.birth_year;
+    f.buf() += j.dump();
+    f.buf() += '\n';
+    f.MaybeFlush();
+  }
+  return f.Close();
+}
+
+}  // namespace
+
+Status Generate(const GeneratorOptions& opts, GeneratorSummary* summary) {
+  KGP_RETURN_IF_ERROR(Validate(opts));
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(opts.out_dir, ec);
+  if (ec || !fs::is_directory(opts.out_dir))
+    return Status::IoError(fmt::format("{}: cannot create directory: {}", opts.out_dir,
+                                       ec ? ec.message() : "not a directory"));
+  const auto path = [&](const char* name) { return (fs::path(opts.out_dir) / name).string(); };
+
+  World w;
+  BuildWorld(opts, &w);
+  GeneratorSummary s;
+  s.users = w.users.size();
+  s.products = w.products.size();
+  s.categories = CategoryTable().size();
+  s.brands = w.brands.size();
+
+  KGP_RETURN_IF_ERROR(WriteCategories(path("categories.csv")));
+  s.files.push_back(path("categories.csv"));
+  KGP_RETURN_IF_ERROR(WriteBrands(w, path("brands.csv")));
+  s.files.push_back(path("brands.csv"));
+  KGP_RETURN_IF_ERROR(WriteCatalog(w, path("catalog.csv")));
+  s.files.push_back(path("catalog.csv"));
+  KGP_RETURN_IF_ERROR(WriteUsers(w, path("users.csv")));
+  s.files.push_back(path("users.csv"));
+  KGP_RETURN_IF_ERROR(WritePersonas(w, path("personas.jsonl")));
+  s.files.push_back(path("personas.jsonl"));
+
+  EventCounts counts;
+  KGP_RETURN_IF_ERROR(
+      WriteEventsAndReviews(w, path("events.csv"), path("reviews.jsonl"), &counts));
+  s.files.push_back(path("events.csv"));
+  s.files.push_back(path("reviews.jsonl"));
+  s.events = counts.events;
+  s.purchases = counts.purchases;
+  s.reviews = counts.reviews;
+  s.posts = counts.posts;
+  if (summary) *summary = std::move(s);
+  return Status::Ok();
+}
+
+}  // namespace kgp

@@ -1,0 +1,243 @@
+// Synthetic e-commerce shop: the project's bundled sample data. The repository ships no
+// third-party data, so `kgprofile generate` writes a REES46-style behaviour log plus the
+// catalogue, category tree, brands, users, review texts and the hidden personas that drove the
+// behaviour (ground truth for evaluating profiles).
+//
+// Output is a pure function of the options: the generator uses its own PRNG and only exact
+// arithmetic (+ - * / sqrt), never std distributions or libm transcendentals whose results
+// differ between standard libraries. Memory is O(users + products): events are produced by one
+// lazy per-user stream each and merged through a heap, so any number of events can be written.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kgp {
+
+struct GeneratorOptions {
+  uint64_t seed = 42;
+  uint64_t users = 2000;
+  uint64_t events = 200000;  // total behaviour events (REES46 rows); must be >= users
+  uint64_t products = 3000;
+  uint64_t brands = 120;
+  double review_rate = 0.3;         // fraction of purchases that get a review
+  int64_t start_time = 1767225600;  // 2026-01-01 00:00:00 UTC
+  int64_t days = 90;
+  std::string out_dir;  // created if missing
+};
+
+struct GeneratorSummary {
+  uint64_t users = 0;
+  uint64_t products = 0;
+  uint64_t categories = 0;  // every node of the tree written to categories.csv (not only leaves)
+  uint64_t brands = 0;
+  uint64_t events = 0;
+  uint64_t purchases = 0;
+  uint64_t reviews = 0;  // lines of kind "review" in reviews.jsonl
+  uint64_t posts = 0;    // lines of kind "post" in reviews.jsonl
+  std::vector<std::string> files;  // paths written, in writing order
+};
+
+// Writes events.csv, catalog.csv, categories.csv, brands.csv, users.csv, reviews.jsonl and
+// personas.jsonl into opts.out_dir. InvalidArgument for nonsense options, IoError (naming the
+// path) when a file cannot be written. summary may be null.
+Status Generate(const GeneratorOptions& opts, GeneratorSummary* summary);
+
+// ---------------------------------------------------------------------------------------------
+// Implementation details shared by src/ingest/generator_*.cc. Not for use by other modules.
+namespace generator_internal {
+
+// xoshiro256** seeded through splitmix64: fast, tiny state, identical output everywhere.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+  uint64_t Next();
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  // [0, n) for n > 0 (multiply-shift; the bias is < n / 2^64 and irrelevant here).
+  uint64_t Below(uint64_t n) {
+    return static_cast<uint64_t>((static_cast<__uint128_t>(Next()) * n) >> 64);
+  }
+  int64_t Range(int64_t lo, int64_t hi) {  // inclusive
+    return lo + static_cast<int64_t>(Below(static_cast<uint64_t>(hi - lo) + 1));
+  }
+  bool Chance(double p) { return Uniform() < p; }
+  // Index drawn with probability proportional to weights (all >= 0, sum > 0).
+  size_t Weighted(const double* w, size_t n);
+  size_t Weighted(const std::vector<double>& w) { return Weighted(w.data(), w.size()); }
+
+ private:
+  uint64_t s_[4];
+};
+
+uint64_t Mix64(uint64_t x);  // splitmix64 finaliser: a stateless hash of one integer
+
+// ---- Static vocabulary (generator_data.cc) ----
+
+enum AttrId : uint8_t {
+  kAttrColor, kAttrStorage, kAttrScreen, kAttrTvSize, kAttrResolution, kAttrConnect, kAttrStrap,
+  kAttrBattery, kAttrPower, kAttrClothSize, kAttrShoeSize, kAttrKidsSize, kAttrFabric,
+  kAttrHomeMaterial, kAttrVolume, kAttrCapacity, kAttrFridgeCap, kAttrWasherCap, kAttrFlavor,
+  kAttrTeaType, kAttrWeight, kAttrSkinType, kAttrShade, kAttrAgeRange, kAttrThickness,
+  kAttrGymWeight, kAttrPersons, kAttrWheel, kAttrBallSize,
+  kAttrCount
+};
+// How a review talks about an attribute value.
+enum class Mention : uint8_t { kNone, kColor, kSize, kStorage, kFlavor, kMaterial };
+struct AttrValue { const char* en; const char* zh; };
+struct AttrDef {
+  const char* key;  // key in catalog.csv attributes (several ids may share "size", "material")
+  Mention mention;
+  std::vector<AttrValue> values;
+};
+const std::vector<AttrDef>& Attrs();  // indexed by AttrId
+
+// Review topics per product family; kAny (price, delivery) fits every product.
+enum class Aspects : uint8_t {
+  kAny, kTech, kCloth, kShoe, kBeauty, kFood, kHome, kAppliance, kBaby, kSport
+};
+struct AspectDef { Aspects group; const char* zh_pos; const char* zh_neg; const char* en_pos; const char* en_neg; };
+const std::vector<AspectDef>& AspectTable();
+
+// Who a leaf appeals to; shapes the persona's category preferences.
+enum LeafFlag : uint8_t { kForParents = 1, kForYoung = 2, kForOlder = 4 };
+struct CategoryDef {
+  const char* code;  // dotted path; parent = code without its last segment
+  const char* name_en;
+  const char* name_zh;
+  // Leaves only (inner nodes have noun_en == nullptr):
+  const char* noun_en = nullptr;  // singular noun for titles and reviews
+  const char* noun_zh = nullptr;
+  std::vector<AttrId> attrs = {};
+  int price_lo = 0, price_hi = 0;  // list price range, yuan
+  Aspects aspects = Aspects::kTech;
+  int gender_skew = 0;  // +2 mostly women … -2 mostly men
+  uint8_t flags = 0;
+  double popularity = 1.0;
+};
+const std::vector<CategoryDef>& CategoryTable();  // depth-first: parents before children
+
+struct BrandDef {
+  const char* key;      // lowercase English, as in events.csv
+  const char* display;  // English display name for titles
+  const char* zh;
+  const char* root;     // root category code
+  const char* scope;    // '|'-separated sub-paths under root it sells in; "" = all of root
+  int tier;             // 0 budget, 1 mainstream, 2 premium
+};
+const std::vector<BrandDef>& BrandTable();  // more popular brands first within a root
+
+struct CityDef { const char* zh; double weight; int tier; };
+const std::vector<CityDef>& Cities();
+const std::vector<const char*>& Occupations();
+
+// ---- The generated world (generator.cc) ----
+
+enum class Lifecycle : uint8_t { kNew, kActive, kDormant, kChurned, kReturning };
+enum class PriceLevel : uint8_t { kLow, kMid, kHigh };
+const char* LifecycleName(Lifecycle l);
+const char* PriceLevelName(PriceLevel p);
+
+struct Leaf {
+  uint32_t def;  // index into CategoryTable()
+  uint64_t category_id;
+  std::vector<uint32_t> by_price;  // product indices, cheapest first
+  // (brand, product indices by price) for the brands with products here, brand-sorted.
+  std::vector<std::pair<uint32_t, std::vector<uint32_t>>> by_brand;
+  double weight = 1.0;  // browsing popularity
+};
+
+struct Brand {
+  std::string key, display, zh;
+  uint32_t root_def;  // CategoryTable() index of its root
+  int tier;
+  const BrandDef* def;  // null for synthetic brands
+};
+
+struct Product {
+  uint32_t leaf;  // index into World::leaves
+  uint32_t brand;
+  int64_t list_cents;
+  uint8_t n_attrs = 0;
+  std::array<uint8_t, 3> attr_id{}, attr_val{};
+};
+
+struct User {
+  uint64_t id;
+  char gender;        // true gender, 'F' or 'M'
+  bool gender_shown;  // users.csv leaves it empty for ~10%
+  int birth_year;
+  uint32_t city, occupation;
+  int64_t signup_ts;
+  Lifecycle lifecycle;
+  PriceLevel price_level;
+  std::vector<uint32_t> fav_leaves;  // indices into World::leaves, most preferred first
+  std::vector<uint32_t> fav_brands;
+  std::vector<int> active_hours;
+  int span_a = 0, span_b = 0;  // lifecycle day bounds (see DayWeight)
+  double zh_share;             // how often this user writes Chinese
+  uint64_t budget = 0;         // exact number of events this user produces
+};
+
+struct World {
+  const GeneratorOptions* opts;
+  std::vector<Leaf> leaves;
+  std::vector<int> leaf_of_def;  // CategoryTable() index -> leaves index, -1 for inner nodes
+  std::vector<Brand> brands;
+  std::vector<Product> products;
+  std::vector<User> users;
+};
+
+void BuildWorld(const GeneratorOptions& opts, World* world);
+// The persona's category taste per leaf (0 for unstocked leaves): popularity shaped by gender
+// and life stage. Favourites are drawn from it; so are visits outside the favourites.
+std::vector<double> LeafAffinity(const World& w, const User& u);
+// Relative activity of a user on window day d (0 = inactive), from the lifecycle.
+double DayWeight(const World& w, const User& u, int64_t d);
+
+// ---- Output helpers ----
+
+// Buffered file writer that remembers the first error; Close() reports it naming the path.
+class OutFile {
+ public:
+  OutFile() = default;
+  ~OutFile();
+  OutFile(const OutFile&) = delete;
+  OutFile& operator=(const OutFile&) = delete;
+  Status Open(const std::string& path);
+  std::string& buf() { return buf_; }  // append, then call MaybeFlush()
+  void MaybeFlush() {
+    if (buf_.size() >= (1u << 20)) Flush();
+  }
+  Status Close();
+  const std::string& path() const { return path_; }
+
+ private:
+  void Flush();
+  FILE* file_ = nullptr;
+  std::string path_;
+  std::string buf_;
+  bool failed_ = false;
+};
+
+// Appends one CSV field, quoted per RFC 4180 when it holds a comma, quote, CR or LF.
+void AppendCsvField(std::string& out, std::string_view field);
+std::string FormatCents(int64_t cents);  // "5999.00"
+
+// ---- Text (generator_text.cc) ----
+std::string ReviewText(const World& w, const Product& p, int rating, bool zh, Rng& rng);
+std::string PostText(const World& w, const User& u, bool zh, Rng& rng);
+std::string ProductTitle(const World& w, const Product& p, bool zh, Rng& rng);
+
+// ---- Events (generator_events.cc) ----
+struct EventCounts { uint64_t events = 0, purchases = 0, reviews = 0, posts = 0; };
+Status WriteEventsAndReviews(const World& w, const std::string& events_path,
+                             const std::string& reviews_path, EventCounts* counts);
+
+}  // namespace generator_internal
+}  // namespace kgp

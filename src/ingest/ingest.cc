@@ -1,0 +1,198 @@
+#include "ingest/ingest.h"
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/progress.h"
+#include "store/db.h"
+
+namespace kgp {
+namespace fs = std::filesystem;
+
+Result<std::string> FileFingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("{}: cannot open", path));
+  in.seekg(0, std::ios::end);
+  uint64_t size = static_cast<uint64_t>(in.tellg());
+  constexpr uint64_t kPart = 1 << 20;
+  std::string buf(std::min(size, kPart), '\0');
+  in.seekg(0);
+  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+  uint64_t h = Hash64(buf, size);
+  if (size > kPart) {
+    uint64_t tail = std::min(size - kPart, kPart);
+    buf.assign(tail, '\0');
+    in.seekg(static_cast<std::streamoff>(size - tail));
+    in.read(buf.data(), static_cast<std::streamsize>(tail));
+    h = HashCombine(h, Hash64(buf, 1));
+  }
+  return fmt::format("{}-{:016x}", size, h);
+}
+
+namespace {
+
+// Sink that writes records through a StoreWriter and keeps the report.
+class StoreSink : public RecordSink {
+ public:
+  StoreSink(StoreWriter& w, IngestReport& rep, uint64_t max_errors, Progress& progress)
+      : w_(w), rep_(rep), max_errors_(max_errors), progress_(progress) {}
+  void OnEvent(const EventRecord& r) override { w_.AddEvent(r); }
+  void OnItem(const ItemRecord& r) override { w_.AddItem(r); }
+  void OnCategory(const CategoryRecord& r) override { w_.AddCategory(r); }
+  void OnBrand(const BrandRecord& r) override { w_.AddBrand(r); }
+  void OnUser(const UserRecord& r) override { w_.AddUser(r); }
+  void OnText(const TextRecord& r) override { w_.AddText(r); }
+  void OnTriple(const TripleRecord& r) override { w_.AddTriple(r); }
+  void OnReject(const Reject& r) override {
+    ++rep_.rejects;
+    ++rep_.rejects_by_reason[fmt::format("{}: {}", r.field, r.reason)];
+    if (rep_.first_rejects.size() < 10) rep_.first_rejects.push_back(r);
+    w_.AddReject(r);
+  }
+  void OnProgress(uint64_t bytes) override { progress_.Set(bytes); }
+  bool ShouldStop() const override { return max_errors_ > 0 && rep_.rejects > max_errors_; }
+
+ private:
+  StoreWriter& w_;
+  IngestReport& rep_;
+  uint64_t max_errors_;
+  Progress& progress_;
+};
+
+std::vector<std::pair<std::string, std::string>> Expand(const std::string& format,
+                                                        const std::string& path) {
+  if (format == "movielens") {
+    return {{"ml-users", (fs::path(path) / "u.user").string()},
+            {"ml-items", (fs::path(path) / "u.item").string()},
+            {"ml-ratings", (fs::path(path) / "u.data").string()}};
+  }
+  return {{format, path}};
+}
+
+Status WriteRejectsFile(Workspace& ws, const IngestOptions& opts, IngestReport& rep) {
+  std::string dir = opts.rejects_dir.empty() ? ws.Path("rejects") : opts.rejects_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  rep.rejects_file = (fs::path(dir) / fmt::format("rejects-{}-{}.csv", rep.file_id,
+                                                  fs::path(rep.path).filename().string()))
+                         .string();
+  std::ofstream out(rep.rejects_file);
+  out << "file,line,field,reason\n";
+  Stmt st = ws.db().Prepare("SELECT line, field, reason FROM rejects WHERE file_id=? ORDER BY rowid");
+  st.Bind(1, rep.file_id);
+  auto q = [](std::string_view s) {
+    std::string o = "\"";
+    for (char c : s) {
+      if (c == '"') o += '"';
+      o += c;
+    }
+    return o + "\"";
+  };
+  while (st.Step())
+    out << q(rep.path) << ',' << st.Int(0) << ',' << q(st.Text(1)) << ',' << q(st.Text(2)) << '\n';
+  if (!out) return Status::IoError(fmt::format("{}: cannot write", rep.rejects_file));
+  return Status::Ok();
+}
+
+Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const std::string& path,
+                               const IngestOptions& opts, const std::string& pkey) {
+  IngestReport rep;
+  rep.path = path;
+  rep.format = format;
+  auto fp = FileFingerprint(path);
+  if (!fp.ok()) return fp.status();
+  Db& db = ws.db();
+  if (!opts.force) {
+    Stmt st = db.Prepare("SELECT id FROM ingest_files WHERE fingerprint=? AND format=? AND status='done'");
+    st.Bind(1, *fp).Bind(2, format);
+    if (st.Step()) {
+      rep.skipped = true;
+      rep.file_id = st.Int(0);
+      return rep;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  std::error_code ec;
+  rep.bytes = fs::is_regular_file(path) ? fs::file_size(path, ec) : 0;
+  Txn txn(db);
+  Stmt ins = db.Prepare(
+      "INSERT INTO ingest_files(path,format,fingerprint,size,started,status) VALUES(?,?,?,?,?,'running')");
+  ins.Bind(1, fs::absolute(path).string()).Bind(2, format).Bind(3, *fp)
+      .Bind(4, static_cast<int64_t>(rep.bytes)).Bind(5, static_cast<int64_t>(std::time(nullptr))).Run();
+  rep.file_id = db.LastInsertRowid();
+  Status read_status;
+  {
+    StoreWriter writer(db, rep.file_id, pkey);
+    Progress progress(fmt::format("ingest {}", fs::path(path).filename().string()), rep.bytes, "B");
+    StoreSink sink(writer, rep, opts.max_errors, progress);
+    read_status = ReadFormat(format, path, opts.reader, sink);
+    progress.Finish();
+    rep.counts = writer.counts();
+    if (sink.ShouldStop()) rep.aborted = true;
+  }
+  // An unreadable file (missing, bad header) lands nothing; a file that ends in an unterminated
+  // quote keeps its good rows and reports the tail as rejected.
+  if (!read_status.ok() && read_status.code() != Status::Code::kCorruption) return read_status;
+  if (rep.aborted) {
+    txn.Rollback();
+    Stmt rec = db.Prepare(
+        "INSERT INTO ingest_files(path,format,fingerprint,size,started,finished,rejects,status,message) "
+        "VALUES(?,?,?,?,?,?,?,'aborted',?)");
+    rec.Bind(1, fs::absolute(path).string()).Bind(2, format).Bind(3, *fp)
+        .Bind(4, static_cast<int64_t>(rep.bytes)).Bind(5, static_cast<int64_t>(std::time(nullptr)))
+        .Bind(6, static_cast<int64_t>(std::time(nullptr))).Bind(7, static_cast<int64_t>(rep.rejects))
+        .Bind(8, fmt::format("more than {} rejected rows; rolled back", opts.max_errors)).Run();
+    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return rep;
+  }
+  Stmt upd = db.Prepare(
+      "UPDATE ingest_files SET finished=?, records=?, events_new=?, events_dup=?, rejects=?, "
+      "status='done', message=? WHERE id=?");
+  upd.Bind(1, static_cast<int64_t>(std::time(nullptr)))
+      .Bind(2, static_cast<int64_t>(rep.counts.events_new + rep.counts.events_dup))
+      .Bind(3, static_cast<int64_t>(rep.counts.events_new))
+      .Bind(4, static_cast<int64_t>(rep.counts.events_dup)).Bind(5, static_cast<int64_t>(rep.rejects))
+      .BindTextOrNull(6, read_status.ok() ? "" : read_status.message()).Bind(7, rep.file_id).Run();
+  txn.Commit();
+  if (rep.rejects > 0) KGP_RETURN_IF_ERROR(WriteRejectsFile(ws, opts, rep));
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+}  // namespace
+
+Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
+                                         const IngestOptions& opts) {
+  if (!fs::exists(path)) return Status::NotFound(fmt::format("{}: no such file or folder", path));
+  std::string format = opts.format;
+  if (format.empty()) {
+    format = DetectFormat(path);
+    if (format.empty())
+      return Status::InvalidArgument(
+          fmt::format("{}: cannot tell the format; give --format (see kgprofile ingest --help)", path));
+    LOG_INF("{}: detected format {}", path, format);
+  }
+  if (!IsKnownFormat(format)) return Status::InvalidArgument(fmt::format("unknown format '{}'", format));
+  auto key = ws.PseudonymKey();
+  if (!key.ok()) return key.status();
+  std::vector<IngestReport> out;
+  for (const auto& [f, p] : Expand(format, path)) {
+    if (!fs::exists(p)) return Status::NotFound(fmt::format("{}: no such file", p));
+    try {
+      auto rep = IngestOne(ws, f, p, opts, *key);
+      if (!rep.ok()) return rep.status();
+      out.push_back(std::move(rep).value());
+      if (out.back().aborted) break;
+    } catch (const Error& e) {
+      return Status::IoError(fmt::format("{}: {}", p, e.what()));
+    }
+  }
+  return out;
+}
+
+}  // namespace kgp

@@ -1,0 +1,135 @@
+// Behaviour-log readers: REES46, Taobao UserBehavior, and the generic mapped CSV.
+#include <fmt/format.h>
+
+#include "common/strings.h"
+#include "common/time.h"
+#include "ingest/reader_util.h"
+#include "ingest/readers_internal.h"
+
+namespace kgp::internal {
+namespace {
+
+// Shared row validation for logical fields; returns false after reporting a reject.
+bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std::string_view item,
+               std::string_view type, std::string_view time, std::string_view price,
+               EventRecord& ev, const char* user_col, const char* item_col,
+               const char* type_col, const char* time_col, const char* price_col) {
+  ev.user = Trim(user);
+  if (ev.user.empty()) return RejectRow(sink, r, user_col, "missing user id"), false;
+  ev.item = Trim(item);
+  if (ev.item.empty()) return RejectRow(sink, r, item_col, "missing item id"), false;
+  auto t = ParseEventType(type);
+  if (!t) return RejectRow(sink, r, type_col, fmt::format("unknown event type '{}'", type)), false;
+  ev.type = *t;
+  auto ts = ParseTimestamp(time);
+  if (!ts) return RejectRow(sink, r, time_col, "unparseable time"), false;
+  ev.ts = *ts;
+  if (!Trim(price).empty()) {
+    auto p = ParseDouble(price);
+    if (!p || *p < 0) return RejectRow(sink, r, price_col, "bad price"), false;
+    ev.price = p;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ReadRees46(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions{});
+  if (!r.Next()) return r.status().ok() ? Status::Ok() : r.status();
+  HeaderIndex h;
+  KGP_RETURN_IF_ERROR(h.Init(r, {"event_time", "event_type", "product_id", "user_id"}));
+  const int c_time = h.Find("event_time"), c_type = h.Find("event_type"),
+            c_item = h.Find("product_id"), c_cat = h.Find("category_id"),
+            c_code = h.Find("category_code"), c_brand = h.Find("brand"), c_price = h.Find("price"),
+            c_user = h.Find("user_id"), c_sess = h.Find("user_session");
+  const size_t width = h.width();
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    if (row.size() != width)
+      return RejectRow(sink, row, "-", fmt::format("expected {} fields", width));
+    EventRecord ev;
+    if (!FillEvent(sink, row, row[c_user], row[c_item], row[c_type], row[c_time],
+                   Field(row, c_price), ev, "user_id", "product_id", "event_type", "event_time",
+                   "price"))
+      return;
+    ev.session = Trim(Field(row, c_sess));
+    ev.category_id = Trim(Field(row, c_cat));
+    ev.category_code = Trim(Field(row, c_code));
+    ev.brand = Trim(Field(row, c_brand));
+    sink.OnEvent(ev);
+  });
+}
+
+Status ReadTaobao(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions{});
+  KGP_RETURN_IF_ERROR(r.status());
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 fields");
+    EventRecord ev;
+    if (!FillEvent(sink, row, row[0], row[1], row[3], row[4], {}, ev, "user_id", "item_id",
+                   "behavior_type", "timestamp", "price"))
+      return;
+    ev.category_id = Trim(row[2]);
+    sink.OnEvent(ev);
+  });
+}
+
+Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvOptions co;
+  co.delimiter = opts.delimiter;
+  CsvReader r(path, co);
+  KGP_RETURN_IF_ERROR(r.status());
+  // Resolve logical fields to column indices.
+  static const char* kFields[] = {"user",  "item",          "type",  "time",  "price",
+                                  "session", "category", "category_code", "brand", "rating"};
+  constexpr int kN = 10;
+  int col[kN];
+  for (int i = 0; i < kN; ++i) col[i] = -1;
+  if (opts.has_header && !r.Next()) return r.status();
+  HeaderIndex h;
+  if (opts.has_header) KGP_RETURN_IF_ERROR(h.Init(r, {}));
+  for (int i = 0; i < kN; ++i) {
+    auto it = opts.columns.find(kFields[i]);
+    if (it == opts.columns.end()) continue;
+    if (opts.has_header) {
+      col[i] = h.Find(it->second);
+      if (col[i] < 0)
+        return Status::InvalidArgument(fmt::format("{}: mapping {}={}: no such column in the header",
+                                                   path, kFields[i], it->second));
+    } else {
+      auto idx = ParseUint(it->second);
+      if (!idx)
+        return Status::InvalidArgument(fmt::format(
+            "{}: mapping {}={}: without a header, columns are 0-based numbers", path, kFields[i],
+            it->second));
+      col[i] = static_cast<int>(*idx);
+    }
+  }
+  for (int i : {0, 1, 3})
+    if (col[i] < 0)
+      return Status::InvalidArgument(
+          fmt::format("{}: the column mapping must name '{}' (e.g. --map {}=COLUMN)", path,
+                      kFields[i], kFields[i]));
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    for (int i = 0; i < kN; ++i)
+      if (col[i] >= 0 && static_cast<size_t>(col[i]) >= row.size())
+        return RejectRow(sink, row, kFields[i], "row has too few fields");
+    EventRecord ev;
+    std::string_view type = col[2] >= 0 ? row[col[2]] : std::string_view(opts.default_type);
+    if (!FillEvent(sink, row, row[col[0]], row[col[1]], type, row[col[3]], Field(row, col[4]), ev,
+                   "user", "item", "type", "time", "price"))
+      return;
+    ev.session = Trim(Field(row, col[5]));
+    ev.category_id = Trim(Field(row, col[6]));
+    ev.category_code = Trim(Field(row, col[7]));
+    ev.brand = Trim(Field(row, col[8]));
+    if (col[9] >= 0 && !Trim(row[col[9]]).empty()) {
+      auto v = ParseDouble(row[col[9]]);
+      if (!v) return RejectRow(sink, row, "rating", "bad rating");
+      ev.value = v;
+    }
+    sink.OnEvent(ev);
+  });
+}
+
+}  // namespace kgp::internal

@@ -1,0 +1,166 @@
+// JSON readers: Amazon reviews (JSON Lines), kgprofile texts (JSON Lines), and the S3-Rec
+// item → attributes object.
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/strings.h"
+#include "common/time.h"
+#include "ingest/reader_util.h"
+#include "ingest/readers_internal.h"
+
+namespace kgp::internal {
+namespace {
+using nlohmann::json;
+
+// Value of a string-or-number member as text; empty when absent or null.
+std::string AsText(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  if (it->is_number()) return fmt::format("{}", it->get<double>());
+  return it->dump();
+}
+
+bool ParseLine(RecordSink& sink, const CsvReader& row, json& out) {
+  std::string_view line = Trim(row[0]);
+  if (line.empty()) return false;
+  out = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded()) return RejectRow(sink, row, "-", "invalid JSON"), false;
+  if (!out.is_object()) return RejectRow(sink, row, "-", "line is not a JSON object"), false;
+  return true;
+}
+
+}  // namespace
+
+Status ReadAmazonReviews(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions::Lines());
+  KGP_RETURN_IF_ERROR(r.status());
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    json j;
+    if (!ParseLine(sink, row, j)) return;
+    std::string user = AsText(j, "reviewerID"), item = AsText(j, "asin");
+    if (user.empty()) return RejectRow(sink, row, "reviewerID", "missing user id");
+    if (item.empty()) return RejectRow(sink, row, "asin", "missing item id");
+    auto t = j.find("unixReviewTime");
+    if (t == j.end() || !t->is_number_integer())
+      return RejectRow(sink, row, "unixReviewTime", "missing or non-integer time");
+    std::optional<double> rating;
+    if (auto o = j.find("overall"); o != j.end() && !o->is_null()) {
+      if (!o->is_number() || o->get<double>() < 0 || o->get<double>() > 5)
+        return RejectRow(sink, row, "overall", "bad rating");
+      rating = o->get<double>();
+    }
+    // Style ("Size:": " 7.0 oz") describes the variant bought: item attributes.
+    if (auto s = j.find("style"); s != j.end() && s->is_object()) {
+      ItemRecord it;
+      it.id = item;
+      for (auto& [k, v] : s->items()) {
+        if (!v.is_string()) continue;
+        std::string key(Trim(k));
+        if (!key.empty() && key.back() == ':') key.pop_back();
+        std::string val(Trim(v.get<std::string>()));
+        if (!key.empty() && !val.empty()) it.attributes.emplace_back(ToLowerAscii(key), SanitizeUtf8(val));
+      }
+      if (!it.attributes.empty()) sink.OnItem(it);
+    }
+    EventRecord ev;
+    ev.user = user;
+    ev.item = item;
+    ev.type = EventType::kReview;
+    ev.ts = t->get<int64_t>();
+    ev.value = rating;
+    sink.OnEvent(ev);
+    std::string body = SanitizeUtf8(AsText(j, "reviewText"));
+    std::string summary = SanitizeUtf8(AsText(j, "summary"));
+    if (!body.empty() || !summary.empty()) {
+      TextRecord tx;
+      tx.kind = "review";
+      tx.user = user;
+      tx.item = item;
+      tx.ts = ev.ts;
+      tx.rating = rating;
+      tx.lang = "en";
+      tx.title = summary;
+      tx.body = body;
+      sink.OnText(tx);
+    }
+  });
+}
+
+Status ReadTexts(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions::Lines());
+  KGP_RETURN_IF_ERROR(r.status());
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    json j;
+    if (!ParseLine(sink, row, j)) return;
+    std::string user = AsText(j, "user_id"), item = AsText(j, "product_id");
+    std::string text = SanitizeUtf8(AsText(j, "text"));
+    if (user.empty() && item.empty())
+      return RejectRow(sink, row, "user_id", "neither user_id nor product_id given");
+    if (Trim(text).empty()) return RejectRow(sink, row, "text", "empty text");
+    TextRecord tx;
+    std::string kind = AsText(j, "kind");
+    if (kind.empty()) kind = item.empty() ? "post" : "review";
+    tx.kind = kind;
+    tx.user = user;
+    tx.item = item;
+    std::string time = AsText(j, "time");
+    if (!time.empty()) {
+      tx.ts = ParseTimestamp(time);
+      if (!tx.ts) return RejectRow(sink, row, "time", "unparseable time");
+    }
+    std::string rating = AsText(j, "rating");
+    if (!rating.empty()) {
+      tx.rating = ParseDouble(rating);
+      if (!tx.rating) return RejectRow(sink, row, "rating", "bad rating");
+    }
+    std::string lang = AsText(j, "lang"), title = SanitizeUtf8(AsText(j, "title"));
+    tx.lang = lang;
+    tx.title = title;
+    tx.body = text;
+    // A review with a product and a time is also a REVIEWED event.
+    if (kind == "review" && !user.empty() && !item.empty() && tx.ts) {
+      EventRecord ev;
+      ev.user = user;
+      ev.item = item;
+      ev.type = EventType::kReview;
+      ev.ts = *tx.ts;
+      ev.value = tx.rating;
+      sink.OnEvent(ev);
+    }
+    sink.OnText(tx);
+  });
+}
+
+Status ReadItemAttributesJson(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError(fmt::format("{}: cannot open", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::Corruption(fmt::format("{}:1: not a JSON object of item -> [attribute ids]", path));
+  uint64_t n = 0;
+  for (auto& [item, attrs] : j.items()) {
+    ++n;
+    if (!attrs.is_array()) {
+      sink.OnReject(Reject{1, item, "attributes are not an array"});
+      continue;
+    }
+    ItemRecord it;
+    it.id = item;
+    for (auto& a : attrs) {
+      if (a.is_number_integer()) it.attributes.emplace_back("attr", std::to_string(a.get<int64_t>()));
+      else if (a.is_string()) it.attributes.emplace_back("attr", a.get<std::string>());
+    }
+    sink.OnItem(it);
+    sink.OnProgress(0);
+  }
+  return Status::Ok();
+}
+
+}  // namespace kgp::internal

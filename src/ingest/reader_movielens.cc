@@ -1,0 +1,123 @@
+// MovieLens 100K: u.data (ratings, tab), u.item (movies, '|', ISO-8859-1, genre flags),
+// u.user (demographics, '|'). The folder form reads u.user, u.item, u.data in that order.
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+#include "ingest/reader_util.h"
+#include "ingest/readers_internal.h"
+
+namespace kgp::internal {
+namespace {
+
+const std::vector<std::string>& DefaultGenres() {
+  static const std::vector<std::string> kGenres = {
+      "unknown", "Action",  "Adventure", "Animation", "Children's", "Comedy",  "Crime",
+      "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",   "Musical", "Mystery",
+      "Romance", "Sci-Fi",  "Thriller",  "War",       "Western"};
+  return kGenres;
+}
+
+// Genre names from u.genre beside the item file (name|index), else the ML-100K list.
+std::vector<std::string> LoadGenres(const std::string& item_path) {
+  auto gpath = std::filesystem::path(item_path).parent_path() / "u.genre";
+  std::vector<std::string> names;
+  if (std::filesystem::exists(gpath)) {
+    CsvReader r(gpath.string(), CsvOptions{'|', false, true});
+    while (r.Next()) {
+      if (r.size() < 2) continue;
+      auto idx = ParseUint(r[1]);
+      if (!idx || *idx > 1000) continue;
+      if (names.size() <= *idx) names.resize(*idx + 1);
+      names[*idx] = Latin1ToUtf8(Trim(r[0]));
+    }
+  }
+  if (names.empty()) return DefaultGenres();
+  return names;
+}
+
+}  // namespace
+
+Status ReadMovieLensRatings(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions{'\t', false, true});
+  KGP_RETURN_IF_ERROR(r.status());
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    if (row.size() != 4) return RejectRow(sink, row, "-", "expected 4 tab-separated fields");
+    EventRecord ev;
+    ev.user = Trim(row[0]);
+    ev.item = Trim(row[1]);
+    if (ev.user.empty()) return RejectRow(sink, row, "user", "missing user id");
+    if (ev.item.empty()) return RejectRow(sink, row, "item", "missing item id");
+    auto rating = ParseDouble(row[2]);
+    if (!rating || *rating < 0 || *rating > 10) return RejectRow(sink, row, "rating", "bad rating");
+    auto ts = ParseInt(row[3]);
+    if (!ts) return RejectRow(sink, row, "timestamp", "unparseable time");
+    ev.type = EventType::kRate;
+    ev.value = rating;
+    ev.ts = *ts;
+    sink.OnEvent(ev);
+  });
+}
+
+Status ReadMovieLensItems(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions{'|', false, true});
+  KGP_RETURN_IF_ERROR(r.status());
+  const std::vector<std::string> genres = LoadGenres(path);
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    if (row.size() < 5) return RejectRow(sink, row, "-", "expected at least 5 '|' fields");
+    ItemRecord it;
+    it.id = Trim(row[0]);
+    if (it.id.empty()) return RejectRow(sink, row, "movie_id", "missing movie id");
+    std::string title = Latin1ToUtf8(Trim(row[1]));
+    it.title = title;
+    size_t nflags = row.size() - 5;
+    for (size_t g = 0; g < nflags; ++g) {
+      std::string_view f = Trim(row[5 + g]);
+      if (f == "1") {
+        it.categories.push_back(g < genres.size() && !genres[g].empty() ? genres[g]
+                                                                         : fmt::format("genre{}", g));
+      } else if (f != "0") {
+        return RejectRow(sink, row, fmt::format("genre{}", g), "genre flag is not 0 or 1");
+      }
+    }
+    std::string_view date = Trim(row[2]);  // e.g. 01-Jan-1995
+    if (date.size() >= 4) it.attributes.emplace_back("release_year", std::string(date.substr(date.size() - 4)));
+    sink.OnItem(it);
+  });
+}
+
+Status ReadMovieLensUsers(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+  CsvReader r(path, CsvOptions{'|', false, true});
+  KGP_RETURN_IF_ERROR(r.status());
+  return ForEachRecord(r, sink, [&](CsvReader& row) {
+    if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 '|' fields");
+    UserRecord u;
+    u.id = Trim(row[0]);
+    if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
+    auto age = ParseInt(row[1]);
+    if (!age || *age < 0 || *age > 130) return RejectRow(sink, row, "age", "bad age");
+    u.age = static_cast<int>(*age);
+    auto g = NormaliseGender(row[2]);
+    if (!g) return RejectRow(sink, row, "gender", "unknown gender");
+    u.gender = *g;
+    u.occupation = Trim(row[3]);
+    u.zip = Trim(row[4]);
+    sink.OnUser(u);
+  });
+}
+
+Status ReadMovieLens(const std::string& dir, const ReaderOptions& opts, RecordSink& sink) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir))
+    return Status::InvalidArgument(fmt::format("{}: movielens expects the folder holding u.data", dir));
+  for (const char* f : {"u.user", "u.item", "u.data"}) {
+    if (!fs::exists(fs::path(dir) / f))
+      return Status::NotFound(fmt::format("{}: missing {}", dir, f));
+  }
+  KGP_RETURN_IF_ERROR(ReadMovieLensUsers((fs::path(dir) / "u.user").string(), opts, sink));
+  KGP_RETURN_IF_ERROR(ReadMovieLensItems((fs::path(dir) / "u.item").string(), opts, sink));
+  return ReadMovieLensRatings((fs::path(dir) / "u.data").string(), opts, sink);
+}
+
+}  // namespace kgp::internal

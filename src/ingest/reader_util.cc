@@ -1,0 +1,39 @@
+#include "ingest/reader_util.h"
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace kgp::internal {
+
+Status HeaderIndex::Init(const CsvReader& reader, const std::vector<std::string>& required) {
+  names_.clear();
+  for (auto f : reader.fields()) names_.push_back(ToLowerAscii(Trim(f)));
+  std::vector<std::string> missing;
+  for (const auto& r : required)
+    if (Find(r) < 0) missing.push_back(r);
+  if (!missing.empty()) {
+    return Status::InvalidArgument(fmt::format("{}:{}: header lacks column(s) {}", reader.path(),
+                                               reader.line(), fmt::join(missing, ", ")));
+  }
+  return Status::Ok();
+}
+
+int HeaderIndex::Find(std::string_view name) const {
+  std::string n = ToLowerAscii(name);
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == n) return static_cast<int>(i);
+  return -1;
+}
+
+std::optional<std::string_view> NormaliseGender(std::string_view g) {
+  g = Trim(g);
+  if (g.empty()) return std::string_view();
+  std::string l = ToLowerAscii(g);
+  if (l == "f" || l == "female" || l == "w" || l == "woman" || g == "女") return std::string_view("F");
+  if (l == "m" || l == "male" || l == "man" || g == "男") return std::string_view("M");
+  if (l == "u" || l == "unknown" || l == "-" || l == "未知") return std::string_view();
+  return std::nullopt;
+}
+
+}  // namespace kgp::internal

@@ -1,0 +1,52 @@
+// Internal helpers shared by the format readers (not part of the public API).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/csv.h"
+#include "common/status.h"
+#include "ingest/record.h"
+
+namespace kgp::internal {
+
+// Maps header names to column indices. Names compare case-insensitively, trimmed.
+class HeaderIndex {
+ public:
+  // REQUIRES: reader positioned on the header row.
+  Status Init(const CsvReader& reader, const std::vector<std::string>& required);
+  int Find(std::string_view name) const;  // -1 if absent
+  size_t width() const { return names_.size(); }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+inline std::string_view Field(const CsvReader& r, int col) {
+  return col >= 0 && static_cast<size_t>(col) < r.size() ? r[col] : std::string_view();
+}
+
+// Reports a reject for the current record.
+inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, std::string reason) {
+  sink.OnReject(Reject{r.line(), std::move(field), std::move(reason)});
+}
+
+// Runs fn(reader) for each record, reporting progress and honouring ShouldStop().
+template <typename Fn>
+Status ForEachRecord(CsvReader& reader, RecordSink& sink, Fn&& fn) {
+  while (!sink.ShouldStop() && reader.Next()) {
+    fn(reader);
+    sink.OnProgress(reader.end_offset());
+  }
+  if (!reader.status().ok()) {
+    // A fatal parse error (unterminated quote) ends the file; the row is reported too.
+    sink.OnReject(Reject{reader.next_line(), "-", "unterminated quoted field"});
+  }
+  return reader.status();
+}
+
+// "F"/"M"/"" from f, female, 女, m, male, 男 …; nullopt when unrecognised.
+std::optional<std::string_view> NormaliseGender(std::string_view g);
+
+}  // namespace kgp::internal

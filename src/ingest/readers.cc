@@ -1,0 +1,95 @@
+#include "ingest/readers.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/csv.h"
+#include "common/strings.h"
+#include "ingest/readers_internal.h"
+
+namespace kgp {
+
+const std::vector<FormatInfo>& Formats() {
+  static const std::vector<FormatInfo> kFormats = {
+      {"rees46", "REES46 events CSV (event_time,event_type,product_id,…,user_session)", false},
+      {"taobao", "Taobao UserBehavior CSV, no header: user,item,category,pv|cart|fav|buy,ts", false},
+      {"events-csv", "any events CSV, columns given by --map field=column or --config", false},
+      {"catalog", "catalog CSV: product_id,title,category_path,brand,price,attributes", false},
+      {"categories", "category tree CSV: code,name_en,name_zh,parent_code", false},
+      {"brands", "brands CSV: brand,name_zh,root_category", false},
+      {"users", "users CSV: user_id,gender,birth_year|age,city,occupation,signup_time", false},
+      {"texts", "texts JSON Lines: user_id,product_id,time,rating,lang,kind,text", false},
+      {"amazon-reviews", "Amazon reviews JSON Lines (reviewerID, asin, overall, reviewText…)", false},
+      {"movielens", "MovieLens 100K folder (u.user, u.item, u.data)", true},
+      {"ml-ratings", "MovieLens u.data: user<TAB>item<TAB>rating<TAB>time", false},
+      {"ml-items", "MovieLens u.item ('|', ISO-8859-1, genre flags)", false},
+      {"ml-users", "MovieLens u.user (user|age|gender|occupation|zip)", false},
+      {"sequences", "sequence file: user item item … (chronological)", false},
+      {"item-attributes", "JSON object item -> [attribute ids] (S3-Rec)", false},
+      {"triples", "KG triples TSV: head<TAB>relation<TAB>tail", false},
+  };
+  return kFormats;
+}
+
+bool IsKnownFormat(std::string_view name) {
+  for (const auto& f : Formats())
+    if (name == f.name) return true;
+  return false;
+}
+
+Status ReadFormat(std::string_view format, const std::string& path, const ReaderOptions& opts,
+                  RecordSink& sink) {
+  using namespace internal;
+  if (format == "rees46") return ReadRees46(path, opts, sink);
+  if (format == "taobao") return ReadTaobao(path, opts, sink);
+  if (format == "events-csv") return ReadGenericEvents(path, opts, sink);
+  if (format == "catalog") return ReadCatalog(path, opts, sink);
+  if (format == "categories") return ReadCategories(path, opts, sink);
+  if (format == "brands") return ReadBrands(path, opts, sink);
+  if (format == "users") return ReadUsers(path, opts, sink);
+  if (format == "texts") return ReadTexts(path, opts, sink);
+  if (format == "amazon-reviews") return ReadAmazonReviews(path, opts, sink);
+  if (format == "movielens") return ReadMovieLens(path, opts, sink);
+  if (format == "ml-ratings") return ReadMovieLensRatings(path, opts, sink);
+  if (format == "ml-items") return ReadMovieLensItems(path, opts, sink);
+  if (format == "ml-users") return ReadMovieLensUsers(path, opts, sink);
+  if (format == "sequences") return ReadSequences(path, opts, sink);
+  if (format == "item-attributes") return ReadItemAttributesJson(path, opts, sink);
+  if (format == "triples") return ReadTriples(path, opts, sink);
+  return Status::InvalidArgument(fmt::format("unknown format '{}'", format));
+}
+
+std::string DetectFormat(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (fs::is_directory(p)) return fs::exists(p / "u.data") ? "movielens" : "";
+  std::string name = p.filename().string();
+  if (name == "u.data" || (StartsWith(name, "u") && (name.ends_with(".base") || name.ends_with(".test"))))
+    return "ml-ratings";
+  if (name == "u.item") return "ml-items";
+  if (name == "u.user") return "ml-users";
+  CsvReader head(path, CsvOptions::Lines());
+  if (!head.Next()) return "";
+  std::string first = ToLowerAscii(head[0]);
+  if (StartsWith(first, "event_time,event_type")) return "rees46";
+  if (StartsWith(first, "product_id,")) return "catalog";
+  if (StartsWith(first, "code,")) return "categories";
+  if (StartsWith(first, "brand,")) return "brands";
+  if (StartsWith(first, "user_id,") && first.find("gender") != std::string::npos) return "users";
+  if (StartsWith(first, "{")) {
+    if (first.find("\"reviewerid\"") != std::string::npos) return "amazon-reviews";
+    if (first.find("\"text\"") != std::string::npos) return "texts";
+    return "item-attributes";
+  }
+  if (std::count(first.begin(), first.end(), '\t') == 2) return "triples";
+  auto cols = Split(first, ',');
+  if (cols.size() == 5) {
+    std::string t = std::string(Trim(cols[3]));
+    if (t == "pv" || t == "buy" || t == "cart" || t == "fav") return "taobao";
+  }
+  return "";
+}
+
+}  // namespace kgp

@@ -1,0 +1,83 @@
+#include "store/schema.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace kgp {
+namespace {
+
+// Append only: never edit a migration that has shipped.
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> kMigrations = {
+      // 1: events, catalogue, users, texts, KG triples, ingest bookkeeping, graph tables.
+      R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE ingest_files(
+  id INTEGER PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  size INTEGER, started INTEGER, finished INTEGER, records INTEGER DEFAULT 0,
+  events_new INTEGER DEFAULT 0, events_dup INTEGER DEFAULT 0, rejects INTEGER DEFAULT 0,
+  status TEXT NOT NULL, message TEXT);
+CREATE INDEX ingest_files_fp ON ingest_files(fingerprint);
+CREATE TABLE rejects(file_id INTEGER NOT NULL, line INTEGER NOT NULL, field TEXT, reason TEXT NOT NULL);
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE, gender TEXT, age INTEGER,
+  birth_year INTEGER, occupation TEXT, city TEXT, zip TEXT, signup_ts INTEGER);
+CREATE TABLE categories(
+  id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name_en TEXT, name_zh TEXT,
+  parent_id INTEGER, source_id TEXT);
+CREATE TABLE brands(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT, name_zh TEXT,
+  root_category TEXT);
+CREATE TABLE items(
+  id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE, title TEXT, category_id INTEGER,
+  brand_id INTEGER, price REAL);
+CREATE TABLE item_categories(item_id INTEGER NOT NULL, category_id INTEGER NOT NULL,
+  PRIMARY KEY(item_id, category_id)) WITHOUT ROWID;
+CREATE TABLE item_attributes(item_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(item_id, key, value)) WITHOUT ROWID;
+CREATE TABLE sessions(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE);
+CREATE TABLE events(
+  key INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, item_id INTEGER NOT NULL,
+  type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, price REAL, session_id INTEGER,
+  file_id INTEGER);
+CREATE TABLE texts(
+  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, user_id INTEGER,
+  item_id INTEGER, ts INTEGER, rating REAL, lang TEXT, title TEXT, body TEXT NOT NULL,
+  file_id INTEGER);
+CREATE TABLE entities(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, type TEXT);
+CREATE TABLE relations(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE triples(head INTEGER NOT NULL, relation INTEGER NOT NULL, tail INTEGER NOT NULL,
+  file_id INTEGER, PRIMARY KEY(head, relation, tail)) WITHOUT ROWID;
+CREATE TABLE graph_nodes(id INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL,
+  label TEXT, UNIQUE(type, key));
+CREATE TABLE graph_edge_types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE graph_edges(src INTEGER NOT NULL, type INTEGER NOT NULL, dst INTEGER NOT NULL,
+  count INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, weight REAL NOT NULL,
+  PRIMARY KEY(src, type, dst)) WITHOUT ROWID;
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Status Migrate(Db& db) {
+  int64_t have = db.QueryInt("PRAGMA user_version");
+  int64_t want = LatestSchemaVersion();
+  if (have > want) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: schema version {} is newer than this kgprofile supports ({}); upgrade kgprofile",
+        db.path(), have, want));
+  }
+  for (int64_t v = have; v < want; ++v) {
+    Txn txn(db);
+    KGP_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(v)]));
+    KGP_RETURN_IF_ERROR(db.Exec(fmt::format("PRAGMA user_version={}", v + 1)));
+    txn.Commit();
+  }
+  return Status::Ok();
+}
+
+}  // namespace kgp

@@ -1,0 +1,263 @@
+#include "store/writer.h"
+
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/strings.h"
+
+namespace kgp {
+
+StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
+    : db_(db), file_id_(file_id), key_(std::move(pseudonym_key)) {
+  ins_event_ = db.Prepare(
+      "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session_id,file_id) "
+      "VALUES(?,?,?,?,?,?,?,?,?)");
+  ins_user_ = db.Prepare("INSERT INTO users(ext_id) VALUES(?)");
+  upd_user_ = db.Prepare(
+      "UPDATE users SET gender=coalesce(?2,gender), age=coalesce(?3,age), "
+      "birth_year=coalesce(?4,birth_year), occupation=coalesce(?5,occupation), "
+      "city=coalesce(?6,city), zip=coalesce(?7,zip), signup_ts=coalesce(?8,signup_ts) WHERE id=?1");
+  ins_item_ = db.Prepare("INSERT INTO items(ext_id) VALUES(?)");
+  upd_item_ = db.Prepare(
+      "UPDATE items SET title=coalesce(?2,title), category_id=coalesce(?3,category_id), "
+      "brand_id=coalesce(?4,brand_id), price=coalesce(?5,price) WHERE id=?1");
+  ins_cat_ = db.Prepare("INSERT INTO categories(code) VALUES(?)");
+  upd_cat_ = db.Prepare(
+      "UPDATE categories SET name_en=coalesce(?2,name_en), name_zh=coalesce(?3,name_zh), "
+      "parent_id=coalesce(?4,parent_id), source_id=coalesce(?5,source_id) WHERE id=?1");
+  ins_brand_ = db.Prepare("INSERT INTO brands(key) VALUES(?)");
+  upd_brand_ = db.Prepare(
+      "UPDATE brands SET name=coalesce(name,?2), name_zh=coalesce(?3,name_zh), "
+      "root_category=coalesce(?4,root_category) WHERE id=?1");
+  ins_session_ = db.Prepare("INSERT INTO sessions(ext_id) VALUES(?)");
+  ins_item_cat_ = db.Prepare("INSERT OR IGNORE INTO item_categories(item_id,category_id) VALUES(?,?)");
+  ins_attr_ = db.Prepare("INSERT OR IGNORE INTO item_attributes(item_id,key,value) VALUES(?,?,?)");
+  ins_text_ = db.Prepare(
+      "INSERT OR IGNORE INTO texts(key,kind,user_id,item_id,ts,rating,lang,title,body,file_id) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?)");
+  ins_entity_ = db.Prepare("INSERT INTO entities(name) VALUES(?)");
+  ins_relation_ = db.Prepare("INSERT INTO relations(name) VALUES(?)");
+  ins_triple_ = db.Prepare("INSERT OR IGNORE INTO triples(head,relation,tail,file_id) VALUES(?,?,?,?)");
+  ins_reject_ = db.Prepare("INSERT INTO rejects(file_id,line,field,reason) VALUES(?,?,?,?)");
+  LoadMaps();
+}
+
+void StoreWriter::LoadMaps() {
+  auto load = [&](const char* sql, StringMap<int64_t>& map) {
+    Stmt st = db_.Prepare(sql);
+    while (st.Step())
+      if (!map.Find(st.Text(1))) map.Insert(st.Text(1), st.Int(0));
+  };
+  load("SELECT id, ext_id FROM users", users_);
+  load("SELECT id, code FROM categories", categories_);
+  load("SELECT id, source_id FROM categories WHERE source_id IS NOT NULL", category_sources_);
+  load("SELECT id, key FROM brands", brands_);
+  load("SELECT id, ext_id FROM sessions", sessions_);
+  load("SELECT id, name FROM entities", entities_);
+  load("SELECT id, name FROM relations", relations_);
+  Stmt st = db_.Prepare("SELECT id, ext_id, coalesce(category_id,0), coalesce(brand_id,0), "
+                        "coalesce(price,-1) FROM items");
+  while (st.Step())
+    items_.Insert(st.Text(1), ItemState{st.Int(0), st.Int(2), st.Int(3), st.Double(4)});
+}
+
+int64_t StoreWriter::Intern(StringMap<int64_t>& map, Stmt& insert, std::string_view key,
+                            uint64_t* created) {
+  if (const int64_t* id = map.Find(key)) return *id;
+  insert.Bind(1, key).Run();
+  int64_t id = db_.LastInsertRowid();
+  map.Insert(key, id);
+  if (created) ++*created;
+  return id;
+}
+
+std::string StoreWriter::StoredUserId(std::string_view raw) const {
+  if (key_.empty()) return std::string(raw);
+  // 128 bits of HMAC-SHA256 as hex: collision-free at any realistic scale, not reversible
+  // without the key.
+  return HexEncode(HmacSha256(key_, raw).substr(0, 16));
+}
+
+int64_t StoreWriter::UserId(std::string_view raw) {
+  if (key_.empty()) return Intern(users_, ins_user_, raw, &counts_.users_new);
+  return Intern(users_, ins_user_, StoredUserId(raw), &counts_.users_new);
+}
+
+StoreWriter::ItemState& StoreWriter::Item(std::string_view ext) {
+  if (ItemState* s = items_.Find(ext)) return *s;
+  ins_item_.Bind(1, ext).Run();
+  ++counts_.items_new;
+  return items_.Insert(ext, ItemState{db_.LastInsertRowid(), 0, 0, -1});
+}
+
+int64_t StoreWriter::CategoryForPath(std::string_view code) {
+  if (const int64_t* id = categories_.Find(code)) return *id;
+  int64_t parent = 0;
+  size_t dot = code.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) parent = CategoryForPath(code.substr(0, dot));
+  int64_t id = Intern(categories_, ins_cat_, code, &counts_.categories_new);
+  std::string_view leaf = dot == std::string_view::npos ? code : code.substr(dot + 1);
+  upd_cat_.Bind(1, id).Bind(2, leaf).BindNull(3);
+  if (parent) upd_cat_.Bind(4, parent); else upd_cat_.BindNull(4);
+  upd_cat_.BindNull(5).Run();
+  return id;
+}
+
+int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_view code) {
+  if (!code.empty()) {
+    int64_t id = CategoryForPath(code);
+    if (!source_id.empty() && !category_sources_.Find(source_id)) {
+      category_sources_.Insert(source_id, id);
+      upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+    }
+    return id;
+  }
+  if (source_id.empty()) return 0;
+  if (const int64_t* known = category_sources_.Find(source_id)) return *known;
+  // Known only by id: a flat category named by it, e.g. "id:2053013555631882655".
+  int64_t id = CategoryForPath(fmt::format("id:{}", source_id));
+  category_sources_.Insert(source_id, id);
+  upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+  return id;
+}
+
+int64_t StoreWriter::BrandId(std::string_view name) {
+  std::string key = ToLowerAscii(name);
+  if (const int64_t* id = brands_.Find(key)) return *id;
+  int64_t id = Intern(brands_, ins_brand_, key, &counts_.brands_new);
+  upd_brand_.Bind(1, id).Bind(2, name).BindNull(3).BindNull(4).Run();
+  return id;
+}
+
+int64_t StoreWriter::SessionId(std::string_view ext) {
+  return Intern(sessions_, ins_session_, ext, nullptr);
+}
+
+void StoreWriter::AddEvent(const EventRecord& ev) {
+  std::string pseudo;
+  std::string_view stored_user = ev.user;
+  if (!key_.empty()) stored_user = pseudo = StoredUserId(ev.user);
+  int64_t user = Intern(users_, ins_user_, stored_user, &counts_.users_new);
+  ItemState& item = Item(ev.item);
+  // Catalogue facts carried by the event update the item only when they change.
+  int64_t cat = (ev.category_code.empty() && ev.category_id.empty())
+                    ? 0
+                    : CategoryForSource(ev.category_id, ev.category_code);
+  int64_t brand = ev.brand.empty() ? 0 : BrandId(ev.brand);
+  double price = ev.price.value_or(-1);
+  if ((cat && cat != item.category_id) || (brand && brand != item.brand_id) ||
+      (price >= 0 && price != item.price)) {
+    upd_item_.Bind(1, item.id).BindNull(2);
+    if (cat && cat != item.category_id) {
+      upd_item_.Bind(3, cat);
+      ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
+      item.category_id = cat;
+    } else {
+      upd_item_.BindNull(3);
+    }
+    if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
+    if (price >= 0) upd_item_.Bind(5, price), item.price = price; else upd_item_.BindNull(5);
+    upd_item_.Run();
+  }
+  int64_t session = ev.session.empty() ? 0 : SessionId(ev.session);
+
+  // Event key: hash of the row's content in stored form, plus its occurrence index.
+  keybuf_.clear();
+  keybuf_.append(stored_user).push_back('\x1f');
+  keybuf_.append(ev.item).push_back('\x1f');
+  keybuf_.append(ev.session).push_back('\x1f');
+  char num[32];
+  int64_t tv[2] = {static_cast<int64_t>(ev.type), ev.ts};
+  keybuf_.append(reinterpret_cast<const char*>(tv), sizeof tv);
+  double dv[2] = {ev.price.value_or(NAN), ev.value.value_or(NAN)};
+  std::memcpy(num, dv, sizeof dv);
+  keybuf_.append(num, sizeof dv);
+  uint64_t h = Hash64(keybuf_);
+  if (ev.ts != occ_ts_) {
+    occ_.clear();
+    occ_ts_ = ev.ts;
+  }
+  uint32_t occ = occ_[h]++;
+  if (occ > 0) h = HashCombine(h, occ);
+
+  ins_event_.Bind(1, static_cast<int64_t>(h)).Bind(2, user).Bind(3, item.id)
+      .Bind(4, static_cast<int64_t>(ev.type)).Bind(5, ev.ts).Bind(6, ev.value).Bind(7, ev.price);
+  if (session) ins_event_.Bind(8, session); else ins_event_.BindNull(8);
+  ins_event_.Bind(9, file_id_).Run();
+  if (db_.Changes() > 0) ++counts_.events_new; else ++counts_.events_dup;
+}
+
+void StoreWriter::AddItem(const ItemRecord& it) {
+  ItemState& item = Item(it.id);
+  int64_t cat = CategoryForSource(it.category_id, it.category_path);
+  int64_t brand = it.brand.empty() ? 0 : BrandId(it.brand);
+  upd_item_.Bind(1, item.id).BindTextOrNull(2, it.title);
+  if (cat) upd_item_.Bind(3, cat), item.category_id = cat; else upd_item_.BindNull(3);
+  if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
+  upd_item_.Bind(5, it.price).Run();
+  if (it.price) item.price = *it.price;
+  if (cat) ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
+  for (const auto& name : it.categories) {
+    int64_t c = CategoryForPath(ToLowerAscii(name));
+    upd_cat_.Bind(1, c).Bind(2, name).BindNull(3).BindNull(4).BindNull(5).Run();
+    ins_item_cat_.Bind(1, item.id).Bind(2, c).Run();
+    if (!item.category_id) {
+      item.category_id = c;
+      upd_item_.Bind(1, item.id).BindNull(2).Bind(3, c).BindNull(4).BindNull(5).Run();
+    }
+  }
+  for (const auto& [k, v] : it.attributes) ins_attr_.Bind(1, item.id).Bind(2, k).Bind(3, v).Run();
+}
+
+void StoreWriter::AddCategory(const CategoryRecord& c) {
+  int64_t id = CategoryForPath(c.code);
+  int64_t parent = c.parent_code.empty() ? 0 : CategoryForPath(c.parent_code);
+  upd_cat_.Bind(1, id).BindTextOrNull(2, c.name_en).BindTextOrNull(3, c.name_zh);
+  if (parent) upd_cat_.Bind(4, parent); else upd_cat_.BindNull(4);
+  upd_cat_.BindNull(5).Run();
+}
+
+void StoreWriter::AddBrand(const BrandRecord& b) {
+  int64_t id = BrandId(b.brand);
+  upd_brand_.Bind(1, id).Bind(2, b.brand).BindTextOrNull(3, b.name_zh)
+      .BindTextOrNull(4, b.root_category).Run();
+}
+
+void StoreWriter::AddUser(const UserRecord& u) {
+  int64_t id = UserId(u.id);
+  upd_user_.Bind(1, id).BindTextOrNull(2, u.gender).Bind(3, u.age).Bind(4, u.birth_year)
+      .BindTextOrNull(5, u.occupation).BindTextOrNull(6, u.city).BindTextOrNull(7, u.zip)
+      .Bind(8, u.signup_ts).Run();
+}
+
+void StoreWriter::AddText(const TextRecord& t) {
+  int64_t user = t.user.empty() ? 0 : UserId(t.user);
+  int64_t item = t.item.empty() ? 0 : Item(t.item).id;
+  std::string k = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f", t.kind, user, item, t.ts.value_or(0));
+  k.append(t.title).push_back('\x1f');
+  k.append(t.body);
+  ins_text_.Bind(1, static_cast<int64_t>(Hash64(k))).Bind(2, t.kind);
+  if (user) ins_text_.Bind(3, user); else ins_text_.BindNull(3);
+  if (item) ins_text_.Bind(4, item); else ins_text_.BindNull(4);
+  ins_text_.Bind(5, t.ts).Bind(6, t.rating).BindTextOrNull(7, t.lang).BindTextOrNull(8, t.title)
+      .Bind(9, t.body).Bind(10, file_id_).Run();
+  if (db_.Changes() > 0) ++counts_.texts_new; else ++counts_.texts_dup;
+}
+
+void StoreWriter::AddTriple(const TripleRecord& t) {
+  int64_t h = Intern(entities_, ins_entity_, t.head, nullptr);
+  int64_t r = Intern(relations_, ins_relation_, t.relation, nullptr);
+  int64_t tl = Intern(entities_, ins_entity_, t.tail, nullptr);
+  ins_triple_.Bind(1, h).Bind(2, r).Bind(3, tl).Bind(4, file_id_).Run();
+  if (db_.Changes() > 0) ++counts_.triples_new; else ++counts_.triples_dup;
+}
+
+void StoreWriter::AddReject(const Reject& r) {
+  ins_reject_.Bind(1, file_id_).Bind(2, static_cast<int64_t>(r.line)).Bind(3, r.field)
+      .Bind(4, r.reason).Run();
+}
+
+}  // namespace kgp

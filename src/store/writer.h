@@ -1,0 +1,79 @@
+// StoreWriter: the one place records enter the store. Interns external ids (users, items,
+// categories, brands, sessions, entities) to integer ids with in-memory maps loaded on first
+// use, computes event keys for de-duplication, and applies pseudonymisation of user ids.
+// REQUIRES: the caller holds a transaction on db for the writer's lifetime (see ingest.cc).
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/string_map.h"
+#include "ingest/record.h"
+#include "store/db.h"
+
+namespace kgp {
+
+struct WriterCounts {
+  uint64_t events_new = 0, events_dup = 0;
+  uint64_t users_new = 0, items_new = 0, categories_new = 0, brands_new = 0;
+  uint64_t texts_new = 0, texts_dup = 0, triples_new = 0, triples_dup = 0;
+};
+
+class StoreWriter {
+ public:
+  // pseudonym_key empty: user ids are stored as given.
+  StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key);
+
+  void AddEvent(const EventRecord& ev);
+  void AddItem(const ItemRecord& it);
+  void AddCategory(const CategoryRecord& c);
+  void AddBrand(const BrandRecord& b);
+  void AddUser(const UserRecord& u);
+  void AddText(const TextRecord& t);
+  void AddTriple(const TripleRecord& t);
+  void AddReject(const Reject& r);
+
+  const WriterCounts& counts() const { return counts_; }
+
+  // The stored form of a user id (pseudonym or the id itself).
+  std::string StoredUserId(std::string_view raw) const;
+
+ private:
+  struct ItemState {
+    int64_t id;
+    int64_t category_id;
+    int64_t brand_id;
+    double price;
+  };
+  int64_t UserId(std::string_view raw);
+  ItemState& Item(std::string_view ext);
+  int64_t CategoryForPath(std::string_view code);  // creates ancestors
+  int64_t CategoryForSource(std::string_view source_id, std::string_view code);
+  int64_t BrandId(std::string_view name);
+  int64_t SessionId(std::string_view ext);
+  int64_t Intern(StringMap<int64_t>& map, Stmt& insert, std::string_view key, uint64_t* created);
+  void LoadMaps();
+
+  Db& db_;
+  int64_t file_id_;
+  std::string key_;
+  WriterCounts counts_;
+  StringMap<int64_t> users_, categories_, brands_, sessions_, entities_, relations_,
+      category_sources_;
+  StringMap<ItemState> items_;
+  // Occurrence counts of identical rows within one timestamp, so that true repeats (two
+  // identical purchases in the same second) stay distinct events while re-ingesting the same
+  // file reproduces the same keys.
+  int64_t occ_ts_ = INT64_MIN;
+  std::unordered_map<uint64_t, uint32_t> occ_;
+  std::string keybuf_;
+  Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
+      upd_brand_, ins_session_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
+      ins_triple_, ins_reject_;
+};
+
+}  // namespace kgp

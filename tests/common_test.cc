@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "common/hash.h"
+#include "common/strings.h"
+#include "common/time.h"
+
+namespace kgp {
+namespace {
+
+TEST(Time, ParsesTheFormatsOfRealLogs) {
+  EXPECT_EQ(ParseTimestamp("2019-10-01 00:00:00 UTC"), 1569888000);
+  EXPECT_EQ(ParseTimestamp("2019-10-01T00:00:05Z"), 1569888005);
+  EXPECT_EQ(ParseTimestamp("2019-10-01 08:00:00+08:00"), 1569888000);
+  EXPECT_EQ(ParseTimestamp("2019-10-01"), 1569888000);
+  EXPECT_EQ(ParseTimestamp("1511544070"), 1511544070);
+  EXPECT_EQ(ParseTimestamp("1511544070123"), 1511544070);  // milliseconds
+  EXPECT_FALSE(ParseTimestamp("2019-13-01"));
+  EXPECT_FALSE(ParseTimestamp("yesterday"));
+  EXPECT_FALSE(ParseTimestamp(""));
+  EXPECT_EQ(FormatTimestamp(1569888005), "2019-10-01 00:00:05 UTC");
+  for (int64_t t : {0LL, 951782400LL, 4102444799LL}) EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)), t);
+}
+
+TEST(Strings, NumbersLatin1AndUtf8) {
+  EXPECT_EQ(ParseInt(" 42 "), 42);
+  EXPECT_FALSE(ParseInt("4x"));
+  EXPECT_EQ(ParseDouble("489.07"), 489.07);
+  EXPECT_FALSE(ParseDouble("nan"));
+  EXPECT_FALSE(ParseDouble(""));
+  EXPECT_EQ(Latin1ToUtf8("Caf\xE9"), "Caf\xC3\xA9");
+  EXPECT_TRUE(IsValidUtf8("华为 智能手机"));
+  EXPECT_FALSE(IsValidUtf8("\xC3\x28"));
+  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+}
+
+TEST(Hash, HmacSha256MatchesRfc4231) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Hash, Hash64IsStableAndSpreads) {
+  // Stored event keys depend on this value: a change here is a schema change.
+  EXPECT_EQ(Hash64("kgprofile"), Hash64("kgprofile"));
+  EXPECT_NE(Hash64("a"), Hash64("b"));
+  EXPECT_NE(Hash64("", 0), Hash64("", 1));
+  EXPECT_NE(Hash64(std::string(17, 'x')), Hash64(std::string(18, 'x')));
+}
+
+}  // namespace
+}  // namespace kgp

@@ -1,0 +1,93 @@
+#include "common/csv.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+std::vector<std::vector<std::string>> ReadAll(CsvReader& r, std::vector<uint64_t>* lines = nullptr) {
+  std::vector<std::vector<std::string>> out;
+  while (r.Next()) {
+    out.emplace_back(r.fields().begin(), r.fields().end());
+    if (lines) lines->push_back(r.line());
+  }
+  return out;
+}
+
+TEST(Csv, QuotesEscapesCrlfBomAndBlankLines) {
+  std::string data = "\xEF\xBB\xBF" "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n\r\n2,\"multi\r\nline\",\r\n3,,last";
+  auto r = CsvReader::FromString(data, CsvOptions{});
+  std::vector<uint64_t> lines;
+  auto rows = ReadAll(*r, &lines);
+  ASSERT_TRUE(r->status().ok()) << r->status().ToString();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b", "c"}));  // BOM stripped
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"1", "x, y", "say \"hi\""}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"2", "multi\r\nline", ""}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"3", "", "last"}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{1, 2, 4, 6}));  // physical lines, blank line counted
+}
+
+TEST(Csv, UnterminatedQuoteIsAnErrorNamingTheLine) {
+  auto r = CsvReader::FromString("a,b\n1,\"open\n2,3\n", CsvOptions{});
+  ASSERT_TRUE(r->Next());
+  EXPECT_FALSE(r->Next());
+  EXPECT_FALSE(r->status().ok());
+  EXPECT_NE(r->status().message().find(":2:"), std::string::npos) << r->status().message();
+}
+
+TEST(Csv, TabsWithoutQuotingKeepQuotesLiterally) {
+  auto r = CsvReader::FromString("a\t\"b\tc\n", CsvOptions{'\t', false, true});
+  auto rows = ReadAll(*r);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "\"b", "c"}));
+}
+
+TEST(Csv, StreamsFilesLargerThanTheBufferAcrossChunkBoundaries) {
+  test::TempDir tmp;
+  std::string data;
+  const int kRows = 60000;  // ~3 MB: several 1 MiB refills, records straddle chunk ends
+  for (int i = 0; i < kRows; ++i)
+    data += std::to_string(i) + ",\"quoted, " + std::to_string(i) + "\",\"two\nlines\"\r\n";
+  test::WriteFile(tmp / "big.csv", data);
+  CsvReader r(tmp / "big.csv", CsvOptions{});
+  int n = 0;
+  uint64_t last_line = 0, last_end = 0;
+  while (r.Next()) {
+    ASSERT_EQ(r.size(), 3u) << "row " << n;
+    ASSERT_EQ(r[0], std::to_string(n));
+    ASSERT_EQ(r[1], "quoted, " + std::to_string(n));
+    ASSERT_EQ(r[2], "two\nlines");
+    ASSERT_EQ(r.line(), static_cast<uint64_t>(2 * n + 1));
+    last_line = r.line();
+    last_end = r.end_offset();
+    ++n;
+  }
+  EXPECT_TRUE(r.status().ok());
+  EXPECT_EQ(n, kRows);
+  EXPECT_EQ(last_line, 2u * kRows - 1);
+  EXPECT_EQ(last_end, data.size());
+}
+
+TEST(Csv, MissingFileIsAnIoError) {
+  CsvReader r("/nonexistent/x.csv", CsvOptions{});
+  EXPECT_FALSE(r.Next());
+  EXPECT_EQ(r.status().code(), Status::Code::kIoError);
+  EXPECT_NE(r.status().message().find("/nonexistent/x.csv"), std::string::npos);
+}
+
+TEST(Csv, LinesModeReturnsWholeLines) {
+  auto r = CsvReader::FromString("{\"a\": \"x,y\"}\r\n\n{\"b\": 1}", CsvOptions::Lines());
+  auto rows = ReadAll(*r);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], "{\"a\": \"x,y\"}");
+  EXPECT_EQ(rows[1][0], "{\"b\": 1}");
+}
+
+}  // namespace
+}  // namespace kgp

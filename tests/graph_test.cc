@@ -1,0 +1,189 @@
+// Graph build over a small hand-made shop, the CSR graph, path search, and the CLI on top.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "graph/builder.h"
+#include "graph/graph.h"
+#include "graph/paths.h"
+#include "graph/stats.h"
+#include "ingest/ingest.h"
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+class GraphTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto w = Workspace::Init(tmp_ / "ws", {});
+    ASSERT_TRUE(w.ok());
+    ws_ = std::move(w).value();
+    test::WriteFile(tmp_ / "categories.csv", "code,name_en,name_zh,parent_code\nelectronics,Electronics,电子产品,\n"
+                                             "electronics.smartphone,Smartphones,智能手机,electronics\n");
+    std::string cat = "product_id,title,category_path,brand,price,attributes\n";
+    for (int i = 1; i <= 10; ++i)
+      cat += "p" + std::to_string(i) + ",Phone " + std::to_string(i) + ",electronics.smartphone," +
+             (i <= 5 ? "acme" : "zeta") + "," + std::to_string(i * 100) + ",color=" + (i % 2 ? "black" : "white") + "\n";
+    test::WriteFile(tmp_ / "catalog.csv", cat);
+    test::WriteFile(tmp_ / "users.csv", "user_id,gender,birth_year,city,occupation,signup_time\n"
+                                        "u1,F,1990,上海,engineer,\nu2,M,1960,北京,,\nu3,,,,,\n");
+    std::string ev = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+    auto row = [&](const char* t, const char* type, const char* p, const char* u) {
+      ev += std::string(t) + "," + type + "," + p + ",,,,," + u + ",s\n";
+    };
+    row("2026-01-01 10:00:00 UTC", "view", "p1", "u1");
+    row("2026-01-02 10:00:00 UTC", "view", "p1", "u1");
+    row("2026-01-03 10:00:00 UTC", "view", "p1", "u1");
+    row("2026-01-03 10:05:00 UTC", "cart", "p1", "u1");
+    row("2026-01-03 10:06:00 UTC", "remove_from_cart", "p1", "u1");
+    row("2026-01-03 10:07:00 UTC", "purchase", "p1", "u1");
+    row("2026-01-03 10:08:00 UTC", "purchase", "p2", "u1");
+    row("2026-01-04 10:00:00 UTC", "purchase", "p1", "u2");
+    row("2026-01-04 10:01:00 UTC", "purchase", "p2", "u2");
+    row("2026-01-05 10:01:00 UTC", "view", "p9", "u3");
+    test::WriteFile(tmp_ / "events.csv", ev);
+    test::WriteFile(tmp_ / "kg.tsv", "acme\tfounded_in\tshenzhen\nshenzhen\tlocated_in\tchina\n");
+    for (auto [f, fmt] : std::vector<std::pair<const char*, const char*>>{
+             {"categories.csv", "categories"}, {"catalog.csv", "catalog"}, {"users.csv", "users"},
+             {"events.csv", "rees46"}, {"kg.tsv", "triples"}}) {
+      IngestOptions o;
+      o.format = fmt;
+      auto r = Ingest(*ws_, tmp_ / f, o);
+      ASSERT_TRUE(r.ok()) << f << ": " << r.status().ToString();
+      ASSERT_EQ((*r)[0].rejects, 0u) << f;
+    }
+    GraphBuildReport rep;
+    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, &rep).ok());
+    auto g = Graph::Load(ws_->db());
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    g_ = std::move(g).value();
+  }
+
+  NodeId N(const std::string& spec) {
+    auto n = g_.FindSpec(spec);
+    EXPECT_TRUE(n.has_value()) << spec;
+    return n.value_or(0);
+  }
+  const EdgeData* E(const std::string& from, const std::string& type, const std::string& to) {
+    NodeId a = N(from), b = N(to);
+    for (const auto& x : g_.Neighbors(a))
+      if (x.outgoing && x.other == b && g_.EdgeTypeName(x.type) == type) return &g_.edge(x.edge);
+    return nullptr;
+  }
+
+  test::TempDir tmp_;
+  std::unique_ptr<Workspace> ws_;
+  Graph g_;
+};
+
+TEST_F(GraphTest, NodesOfEveryKind) {
+  GraphStats s = ComputeStats(g_);
+  EXPECT_EQ(s.nodes_by_type["User"], 3u);
+  EXPECT_EQ(s.nodes_by_type["Product"], 10u);
+  EXPECT_EQ(s.nodes_by_type["Category"], 2u);
+  EXPECT_EQ(s.nodes_by_type["Brand"], 2u);
+  EXPECT_EQ(s.nodes_by_type["Attribute"], 2u);
+  EXPECT_EQ(s.nodes_by_type["PriceBand"], 5u);
+  EXPECT_EQ(s.nodes_by_type["Gender"], 2u);
+  EXPECT_EQ(s.nodes_by_type["AgeGroup"], 2u);
+  EXPECT_EQ(s.nodes_by_type["City"], 2u);
+  EXPECT_EQ(s.nodes_by_type["Entity"], 3u);
+  EXPECT_EQ(g_.label(N("category:electronics.smartphone")), "智能手机");
+}
+
+TEST_F(GraphTest, InteractionsAreAggregatedPerUserItemAndType) {
+  const EdgeData* v = E("user:u1", "VIEWED", "product:p1");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->count, 3u);
+  EXPECT_FLOAT_EQ(v->weight, 3.0f);
+  EXPECT_EQ(v->first_ts, 1767261600);  // 2026-01-01 10:00 UTC
+  EXPECT_EQ(v->last_ts, 1767434400);
+  ASSERT_NE(E("user:u1", "CARTED", "product:p1"), nullptr);
+  ASSERT_NE(E("user:u1", "PURCHASED", "product:p2"), nullptr);
+  EXPECT_EQ(E("user:u1", "PURCHASED", "product:p1")->weight, 5.0f);
+  EXPECT_EQ(ws_->db().QueryInt("SELECT count(*) FROM events"), 10);  // raw events stay
+}
+
+TEST_F(GraphTest, CatalogueHierarchyPriceBandsDemographicsAndTriples) {
+  EXPECT_NE(E("category:electronics.smartphone", "SUBCATEGORY_OF", "category:electronics"), nullptr);
+  EXPECT_NE(E("product:p3", "MADE_BY", "brand:acme"), nullptr);
+  EXPECT_NE(E("product:p3", "BELONGS_TO", "category:electronics.smartphone"), nullptr);
+  EXPECT_NE(E("product:p3", "HAS_ATTRIBUTE", "attribute:color=black"), nullptr);
+  // 10 prices 100..1000 in 5 quantile bands of two each.
+  EXPECT_NE(E("product:p1", "IN_PRICE_BAND", "priceband:electronics.smartphone#1"), nullptr);
+  EXPECT_NE(E("product:p2", "IN_PRICE_BAND", "priceband:electronics.smartphone#1"), nullptr);
+  EXPECT_NE(E("product:p10", "IN_PRICE_BAND", "priceband:electronics.smartphone#5"), nullptr);
+  EXPECT_NE(E("user:u1", "HAS_GENDER", "gender:F"), nullptr);
+  EXPECT_NE(E("user:u1", "HAS_AGE_GROUP", "agegroup:35-44"), nullptr);  // born 1990, events in 2026
+  EXPECT_NE(E("user:u2", "HAS_AGE_GROUP", "agegroup:65+"), nullptr);
+  EXPECT_NE(E("user:u1", "LIVES_IN", "city:上海"), nullptr);
+  EXPECT_NE(E("entity:acme", "founded_in", "entity:shenzhen"), nullptr);
+  const EdgeData* co = E("product:p1", "CO_PURCHASED_WITH", "product:p2");
+  ASSERT_NE(co, nullptr);
+  EXPECT_EQ(co->count, 2u);  // u1 and u2 both bought p1 and p2
+}
+
+TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
+  PathOptions o;
+  o.k = 5;
+  o.max_length = 4;
+  auto paths = KShortestPaths(g_, N("user:u1"), N("product:p3"), o);
+  ASSERT_GE(paths.size(), 2u);
+  EXPECT_EQ(paths[0].steps.size(), 3u);  // u1 -> p1|p2 -MADE_BY-> acme <-MADE_BY- p3, or via colour/band
+  for (size_t i = 1; i < paths.size(); ++i) EXPECT_LE(paths[i - 1].steps.size(), paths[i].steps.size());
+  for (const auto& p : paths) {
+    std::set<NodeId> seen{p.start};
+    NodeId at = p.start;
+    for (const auto& st : p.steps) {
+      const auto& e = g_.edge(st.edge);
+      EXPECT_EQ(st.forward ? e.src : e.dst, at);
+      EXPECT_EQ(st.forward ? e.dst : e.src, st.node);
+      EXPECT_TRUE(seen.insert(st.node).second) << "path revisits a node";
+      at = st.node;
+    }
+    EXPECT_EQ(at, N("product:p3"));
+  }
+  // Restricting edge types: only via brands.
+  o.edge_types = {edge::kPurchased, edge::kMadeBy};
+  auto via_brand = KShortestPaths(g_, N("user:u1"), N("product:p3"), o);
+  ASSERT_FALSE(via_brand.empty());
+  EXPECT_NE(FormatPath(g_, via_brand[0]).find("-MADE_BY-> brand:acme <-MADE_BY- product:p3"), std::string::npos)
+      << FormatPath(g_, via_brand[0]);
+  // Unreachable within the bound.
+  o.edge_types = {edge::kViewed};
+  EXPECT_TRUE(KShortestPaths(g_, N("user:u1"), N("product:p3"), o).empty());
+}
+
+TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
+  std::string ws = tmp_ / "ws";
+  auto st = test::RunCli("--json graph stats " + ws);
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  auto j = nlohmann::json::parse(st.out);
+  EXPECT_EQ(j["nodes"].get<uint64_t>(), g_.num_nodes());
+  EXPECT_EQ(j["edges"].get<uint64_t>(), g_.num_edges());
+  auto nb = test::RunCli("--json graph neighbors " + ws + " user:u1 --type PURCHASED");
+  ASSERT_EQ(nb.exit_code, 0) << nb.err;
+  auto n = nlohmann::json::parse(nb.out);
+  EXPECT_EQ(n["total"].get<int>(), 2);
+  auto paths = test::RunCli("graph paths " + ws + " user:u1 product:p3 -k 2");
+  ASSERT_EQ(paths.exit_code, 0) << paths.err;
+  EXPECT_NE(paths.out.find("[3] user:u1"), std::string::npos) << paths.out;
+  auto missing = test::RunCli("graph neighbors " + ws + " user:nobody");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no node 'user:nobody'"), std::string::npos) << missing.err;
+  auto nows = test::RunCli("graph stats " + (tmp_ / "nope"));
+  EXPECT_EQ(nows.exit_code, 1);
+  EXPECT_NE(nows.err.find("not a kgprofile workspace"), std::string::npos) << nows.err;
+  for (const char* sub : {"init", "ingest", "graph build", "graph stats", "graph neighbors", "graph paths", "export",
+                          "generate", "demo"}) {
+    auto h = test::RunCli(std::string(sub) + " --help");
+    EXPECT_EQ(h.exit_code, 0) << sub;
+    EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub;
+  }
+}
+
+}  // namespace
+}  // namespace kgp

@@ -1,0 +1,235 @@
+// Each reader on inline fixtures with malformed rows, and on real files from ../shared/data.
+#include "ingest/readers.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+// Collects everything a reader produces, copying the views.
+struct Collect : RecordSink {
+  struct Ev {
+    std::string user, item, session, category_id, category_code, brand;
+    EventType type;
+    int64_t ts;
+    std::optional<double> price, value;
+  };
+  std::vector<Ev> events;
+  std::vector<std::string> items, users, texts, triples, categories;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> attrs;
+  std::map<std::string, std::vector<std::string>> item_cats;
+  std::map<std::string, std::string> titles, genders;
+  std::vector<Reject> rejects;
+  void OnEvent(const EventRecord& e) override {
+    events.push_back({std::string(e.user), std::string(e.item), std::string(e.session), std::string(e.category_id),
+                      std::string(e.category_code), std::string(e.brand), e.type, e.ts, e.price, e.value});
+  }
+  void OnItem(const ItemRecord& it) override {
+    items.emplace_back(it.id);
+    titles[std::string(it.id)] = std::string(it.title);
+    for (auto& kv : it.attributes) attrs[std::string(it.id)].push_back(kv);
+    for (auto& c : it.categories) item_cats[std::string(it.id)].push_back(c);
+  }
+  void OnUser(const UserRecord& u) override {
+    users.emplace_back(u.id);
+    genders[std::string(u.id)] = std::string(u.gender);
+  }
+  void OnText(const TextRecord& t) override { texts.emplace_back(t.body); }
+  void OnTriple(const TripleRecord& t) override {
+    triples.push_back(std::string(t.head) + "|" + std::string(t.relation) + "|" + std::string(t.tail));
+  }
+  void OnCategory(const CategoryRecord& c) override { categories.emplace_back(c.code); }
+  void OnReject(const Reject& r) override { rejects.push_back(r); }
+};
+
+Collect Read(const std::string& format, const std::string& path, ReaderOptions o = {}) {
+  Collect c;
+  Status s = ReadFormat(format, path, o, c);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return c;
+}
+
+TEST(Readers, Rees46ValidatesEveryField) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "e.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\r\n"
+                  "2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,s1\r\n"
+                  "2019-10-01 00:00:01 UTC,purchase,3900821,2053013552326770905,appliances.water_heater,aqua,33.20,554748717,s2\r\n"
+                  "not a time,view,1,2,,,1.0,5,s\r\n"
+                  "2019-10-01 00:00:02 UTC,teleport,1,2,,,1.0,5,s\r\n"
+                  "2019-10-01 00:00:02 UTC,view,,2,,,1.0,5,s\r\n"
+                  "2019-10-01 00:00:02 UTC,view,1,2,,,-3,5,s\r\n"
+                  "2019-10-01 00:00:02 UTC,view,1,2\r\n"
+                  "2019-10-01 00:00:03 UTC,cart,7,2,,,\"1.50\",,s\r\n");
+  Collect c = Read("rees46", tmp / "e.csv");
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[1].category_code, "appliances.water_heater");
+  EXPECT_EQ(c.events[1].type, EventType::kPurchase);
+  EXPECT_DOUBLE_EQ(*c.events[1].price, 33.20);
+  EXPECT_EQ(c.events[0].brand, "shiseido");
+  ASSERT_EQ(c.rejects.size(), 6u);
+  std::vector<std::string> fields;
+  std::vector<uint64_t> lines;
+  for (auto& r : c.rejects) fields.push_back(r.field), lines.push_back(r.line);
+  EXPECT_EQ(fields, (std::vector<std::string>{"event_time", "event_type", "product_id", "price", "-", "user_id"}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9}));
+}
+
+TEST(Readers, Rees46RealSample) {
+  KGP_REQUIRE_DATA(path, "rees46-sample/2019-Oct-sample.csv");
+  Collect c = Read("rees46", path);
+  EXPECT_EQ(c.events.size(), 1000u);
+  EXPECT_TRUE(c.rejects.empty());
+  std::map<EventType, int> by_type;
+  std::set<std::string> users;
+  for (auto& e : c.events) ++by_type[e.type], users.insert(e.user);
+  EXPECT_EQ(by_type[EventType::kView], 987);
+  EXPECT_EQ(by_type[EventType::kCart], 3);
+  EXPECT_EQ(by_type[EventType::kPurchase], 10);
+  EXPECT_EQ(users.size(), 330u);
+  EXPECT_EQ(c.events[0].ts, 1569888000);
+  EXPECT_EQ(c.events[1].category_code, "appliances.environment.water_heater");
+}
+
+TEST(Readers, TaobaoUserBehavior) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "ub.csv", "1,2268318,2520377,pv,1511544070\n1,2333346,2520771,buy,1511561733\n"
+                                  "2,3,4,sneeze,1511561733\n2,3,4,fav\n3,5,6,cart,2017-11-25 00:00:00\n");
+  Collect c = Read("taobao", tmp / "ub.csv");
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(c.events[1].type, EventType::kPurchase);
+  EXPECT_EQ(c.events[0].category_id, "2520377");
+  EXPECT_EQ(c.events[2].ts, 1511568000);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].field, "behavior_type");
+  EXPECT_EQ(c.rejects[0].line, 3u);
+}
+
+TEST(Readers, GenericCsvWithMappingAndSemicolons) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "shop.csv", "ts;customer;sku;action;amount\n2024-05-01 10:00:00;c1;s9;add_to_cart;12,5\n"
+                                    "2024-05-01 10:01:00;c1;s9;order;12.5\n");
+  ReaderOptions o;
+  o.delimiter = ';';
+  o.columns = {{"user", "customer"}, {"item", "sku"}, {"type", "action"}, {"time", "ts"}, {"price", "amount"}};
+  Collect c = Read("events-csv", tmp / "shop.csv", o);
+  ASSERT_EQ(c.events.size(), 1u);
+  EXPECT_EQ(c.events[0].type, EventType::kPurchase);
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].field, "price");  // "12,5" is not a number
+  o.columns["user"] = "nope";
+  Collect bad;
+  Status s = ReadFormat("events-csv", tmp / "shop.csv", o, bad);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("nope"), std::string::npos);
+}
+
+TEST(Readers, CatalogUsersCategories) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,\"Apple 256GB, 黑色 智能手机\",electronics.smartphone,apple,6999,color=black;storage=256GB\n"
+                                       "p2,x,electronics,apple,cheap,\n"
+                                       "p3,y,electronics,apple,1,novalue\n");
+  Collect c = Read("catalog", tmp / "catalog.csv");
+  ASSERT_EQ(c.items.size(), 1u);
+  EXPECT_EQ(c.titles["p1"], "Apple 256GB, 黑色 智能手机");
+  EXPECT_EQ(c.attrs["p1"].size(), 2u);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  test::WriteFile(tmp / "users.csv", "user_id,gender,birth_year,city,occupation,signup_time\n"
+                                     "u1,女,1990,北京,engineer,2026-01-01 00:00:00 UTC\nu2,X,1990,,,\nu3,,1800,,,\n");
+  Collect u = Read("users", tmp / "users.csv");
+  ASSERT_EQ(u.users.size(), 1u);
+  EXPECT_EQ(u.genders["u1"], "F");
+  EXPECT_EQ(u.rejects.size(), 2u);
+}
+
+TEST(Readers, MovieLensLatin1AndGenres) {
+  KGP_REQUIRE_DATA(dir, "ml-100k");
+  Collect c = Read("movielens", dir);
+  EXPECT_EQ(c.events.size(), 100000u);
+  EXPECT_EQ(c.users.size(), 943u);
+  EXPECT_EQ(c.items.size(), 1682u);
+  EXPECT_TRUE(c.rejects.empty());
+  for (auto& e : c.events) ASSERT_EQ(e.type, EventType::kRate);
+  // u.item is ISO-8859-1: titles must arrive as valid UTF-8 (e.g. "Café au lait").
+  bool found_accent = false;
+  for (auto& [id, t] : c.titles) found_accent |= t.find("\xC3\xA9") != std::string::npos;
+  EXPECT_TRUE(found_accent);
+  EXPECT_EQ(c.item_cats["1"], (std::vector<std::string>{"Animation", "Children's", "Comedy"}));  // Toy Story
+  EXPECT_EQ(c.genders["1"], "M");
+}
+
+TEST(Readers, AmazonReviewsJsonLines) {
+  KGP_REQUIRE_DATA(path, "amazon-all-beauty-5core/All_Beauty_5.json");
+  Collect c = Read("amazon-reviews", path);
+  EXPECT_EQ(c.events.size(), 5269u);
+  EXPECT_TRUE(c.rejects.empty());
+  EXPECT_GT(c.texts.size(), 5200u);
+  EXPECT_EQ(c.events[0].user, "A3CIUOJXQ5VDQ2");
+  EXPECT_EQ(*c.events[0].value, 5.0);
+  EXPECT_EQ(c.events[0].type, EventType::kReview);
+  // Style becomes item attributes: "Size:" " 7.0 oz" -> size=7.0 oz.
+  auto& a = c.attrs["B0000530HU"];
+  EXPECT_NE(std::find(a.begin(), a.end(), std::make_pair(std::string("size"), std::string("7.0 oz"))), a.end());
+}
+
+TEST(Readers, AmazonBadLinesAreRejectedNotFatal) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.json", "{\"reviewerID\":\"u\",\"asin\":\"a\",\"overall\":4,\"unixReviewTime\":1}\n"
+                                  "{broken\n[1,2]\n{\"reviewerID\":\"u\",\"asin\":\"a\",\"overall\":9,\"unixReviewTime\":1}\n"
+                                  "{\"reviewerID\":\"u\",\"asin\":\"a\",\"unixReviewTime\":\"x\"}\n");
+  Collect c = Read("amazon-reviews", tmp / "r.json");
+  EXPECT_EQ(c.events.size(), 1u);
+  ASSERT_EQ(c.rejects.size(), 4u);
+  EXPECT_EQ(c.rejects[0].reason, "invalid JSON");
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_EQ(c.rejects[2].field, "overall");
+}
+
+TEST(Readers, TriplesWithCrlf) {
+  KGP_REQUIRE_DATA(path, "kgcn-lastfm/kg.txt");
+  Collect c = Read("triples", path);
+  EXPECT_EQ(c.triples.size(), 15518u);
+  EXPECT_TRUE(c.rejects.empty());
+  EXPECT_EQ(c.triples[0], "2086|music.artist.origin|3846");  // no trailing \r
+}
+
+TEST(Readers, UmlsTriples) {
+  KGP_REQUIRE_DATA(path, "umls/train.txt");
+  Collect c = Read("triples", path);
+  EXPECT_EQ(c.triples.size(), 5216u);
+}
+
+TEST(Readers, SequencesAndItemAttributes) {
+  KGP_REQUIRE_DATA(seq, "s3rec-amazon-beauty/Beauty.txt");
+  Collect c = Read("sequences", seq);
+  EXPECT_EQ(c.events.size(), 198502u);
+  std::set<std::string> users, items;
+  for (auto& e : c.events) users.insert(e.user), items.insert(e.item);
+  EXPECT_EQ(users.size(), 22363u);
+  EXPECT_EQ(items.size(), 12101u);
+  EXPECT_EQ(c.events[0].ts, 1);  // order, not wall time
+  KGP_REQUIRE_DATA(attrs, "s3rec-amazon-beauty/Beauty_item2attributes.json");
+  Collect a = Read("item-attributes", attrs);
+  EXPECT_GT(a.items.size(), 12000u);
+}
+
+TEST(Readers, DetectsFormats) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.csv", "event_time,event_type,product_id\n");
+  test::WriteFile(tmp / "b.csv", "1,2,3,pv,1511544070\n");
+  test::WriteFile(tmp / "c.tsv", "a\tr\tb\n");
+  EXPECT_EQ(DetectFormat(tmp / "a.csv"), "rees46");
+  EXPECT_EQ(DetectFormat(tmp / "b.csv"), "taobao");
+  EXPECT_EQ(DetectFormat(tmp / "c.tsv"), "triples");
+}
+
+}  // namespace
+}  // namespace kgp

@@ -1,0 +1,40 @@
+// Shared test helpers: temporary folders, the shared datasets, running the CLI binary.
+#pragma once
+
+#include <string>
+
+namespace kgp::test {
+
+// A fresh empty folder under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// ../shared/data/<rel> relative to the source tree (or $KGP_SHARED_DATA/<rel>); empty if
+// absent, so callers GTEST_SKIP() with a message.
+std::string SharedData(const std::string& rel);
+
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+
+struct RunResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs the kgprofile binary with args (shell-quoted here), capturing stdout and stderr.
+RunResult RunCli(const std::string& args);
+std::string BinaryPath();
+
+}  // namespace kgp::test
+
+#define KGP_REQUIRE_DATA(var, rel)                                                       \
+  std::string var = ::kgp::test::SharedData(rel);                                        \
+  if (var.empty()) GTEST_SKIP() << "shared dataset " << rel << " not present (../shared/data)"
