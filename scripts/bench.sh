@@ -11,4 +11,4 @@ if [ ! -f "$data/events.csv" ]; then
   "$build/kgprofile" -q generate "$data" --events "$events" --users $((events / 40 + 1000)) \
     --products $((events / 200 + 1000)) --review-rate 0
 fi
-"$build/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"
+"$build/bench/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"

@@ -86,9 +86,38 @@ bool CsvReader::Next() {
   }
   while (true) {
     if (pos_ >= end_ && !Fill()) return false;
+    // Fast path: the whole line is buffered and has no quote character.
+    const char* b = buf_.data() + pos_;
+    const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
+    if (nl && (!opts_.quoting || !std::memchr(b, '"', static_cast<size_t>(nl - b)))) {
+      if (FastRecord(b, nl)) return true;
+      continue;
+    }
     if (ParseRecord()) return true;
     if (!status_.ok()) return false;
     if (pos_ >= end_ && eof_) return false;
+  }
+}
+
+bool CsvReader::FastRecord(const char* b, const char* nl) {
+  const char* e = nl;
+  if (e > b && e[-1] == '\r') --e;
+  rec_off_ = buf_base_ + pos_;
+  pos_ = static_cast<size_t>(nl + 1 - buf_.data());
+  end_off_ = buf_base_ + pos_;
+  line_ = next_line_++;
+  if (opts_.skip_blank && e == b) return false;
+  fields_.clear();
+  const char delim = opts_.delimiter;
+  const char* p = b;
+  while (true) {
+    const char* d = static_cast<const char*>(std::memchr(p, delim, static_cast<size_t>(e - p)));
+    if (!d) {
+      fields_.emplace_back(p, static_cast<size_t>(e - p));
+      return true;
+    }
+    fields_.emplace_back(p, static_cast<size_t>(d - p));
+    p = d + 1;
   }
 }
 
@@ -96,11 +125,8 @@ bool CsvReader::Next() {
 // blank line (pos_ advanced) or an error (status_ set). Refills the buffer as needed; because
 // Fill() may move bytes, fields are recorded as offsets and resolved at the end.
 bool CsvReader::ParseRecord() {
-  struct Span {
-    size_t begin, len;
-    bool in_scratch;
-  };
-  std::vector<Span> spans;
+  std::vector<Span>& spans = spans_;
+  spans.clear();
   scratch_.clear();
   size_t p = pos_;               // absolute index into buf_ (shifts with Fill)
   uint64_t start_line = next_line_;

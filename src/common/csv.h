@@ -61,6 +61,13 @@ class CsvReader {
   CsvReader(CsvOptions opts);
   bool Fill();  // appends more bytes; false at EOF
   bool ParseRecord();
+  bool FastRecord(const char* b, const char* nl);  // a whole unquoted line in the buffer
+
+  struct Span {
+    size_t begin, len;
+    bool in_scratch;
+  };
+  std::vector<Span> spans_;  // reused across records: no allocation per row
 
   CsvOptions opts_;
   std::string path_;

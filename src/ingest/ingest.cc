@@ -131,6 +131,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
     Progress progress(fmt::format("ingest {}", fs::path(path).filename().string()), rep.bytes, "B");
     StoreSink sink(writer, rep, opts.max_errors, progress);
     read_status = ReadFormat(format, path, opts.reader, sink);
+    if (!sink.ShouldStop()) writer.Flush();
     progress.Finish();
     rep.counts = writer.counts();
     if (sink.ShouldStop()) rep.aborted = true;

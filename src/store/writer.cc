@@ -1,5 +1,6 @@
 #include "store/writer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -15,6 +16,11 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
   ins_event_ = db.Prepare(
       "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session_id,file_id) "
       "VALUES(?,?,?,?,?,?,?,?,?)");
+  {
+    std::string sql = "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session_id,file_id) VALUES";
+    for (int i = 0; i < kRowsPerInsert; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+    ins_events_many_ = db.Prepare(sql);
+  }
   ins_user_ = db.Prepare("INSERT INTO users(ext_id) VALUES(?)");
   upd_user_ = db.Prepare(
       "UPDATE users SET gender=coalesce(?2,gender), age=coalesce(?3,age), "
@@ -183,11 +189,37 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
   uint32_t occ = occ_[h]++;
   if (occ > 0) h = HashCombine(h, occ);
 
-  ins_event_.Bind(1, static_cast<int64_t>(h)).Bind(2, user).Bind(3, item.id)
-      .Bind(4, static_cast<int64_t>(ev.type)).Bind(5, ev.ts).Bind(6, ev.value).Bind(7, ev.price);
-  if (session) ins_event_.Bind(8, session); else ins_event_.BindNull(8);
-  ins_event_.Bind(9, file_id_).Run();
-  if (db_.Changes() > 0) ++counts_.events_new; else ++counts_.events_dup;
+  pending_.push_back(PendingEvent{static_cast<int64_t>(h), user, item.id, ev.ts, session,
+                                  ev.value.value_or(NAN), ev.price.value_or(NAN),
+                                  static_cast<int>(ev.type)});
+  if (pending_.size() >= kBatch) Flush();
+}
+
+void StoreWriter::Flush() {
+  std::sort(pending_.begin(), pending_.end(),
+            [](const PendingEvent& a, const PendingEvent& b) { return a.key < b.key; });
+  auto bind = [&](Stmt& st, int base, const PendingEvent& e) {
+    st.Bind(base + 1, e.key).Bind(base + 2, e.user).Bind(base + 3, e.item).Bind(base + 4, e.type)
+        .Bind(base + 5, e.ts);
+    if (std::isnan(e.value)) st.BindNull(base + 6); else st.Bind(base + 6, e.value);
+    if (std::isnan(e.price)) st.BindNull(base + 7); else st.Bind(base + 7, e.price);
+    if (e.session) st.Bind(base + 8, e.session); else st.BindNull(base + 8);
+    st.Bind(base + 9, file_id_);
+  };
+  size_t i = 0;
+  for (; i + kRowsPerInsert <= pending_.size(); i += kRowsPerInsert) {
+    for (int r = 0; r < kRowsPerInsert; ++r) bind(ins_events_many_, r * 9, pending_[i + static_cast<size_t>(r)]);
+    ins_events_many_.Run();
+    uint64_t added = static_cast<uint64_t>(db_.Changes());
+    counts_.events_new += added;
+    counts_.events_dup += kRowsPerInsert - added;
+  }
+  for (; i < pending_.size(); ++i) {
+    bind(ins_event_, 0, pending_[i]);
+    ins_event_.Run();
+    if (db_.Changes() > 0) ++counts_.events_new; else ++counts_.events_dup;
+  }
+  pending_.clear();
 }
 
 void StoreWriter::AddItem(const ItemRecord& it) {

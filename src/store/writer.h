@@ -37,6 +37,10 @@ class StoreWriter {
   void AddTriple(const TripleRecord& t);
   void AddReject(const Reject& r);
 
+  // Writes buffered events. REQUIRES: called before the transaction commits (the ingest
+  // driver does); the destructor does not flush, so a failed ingest writes nothing more.
+  void Flush();
+
   const WriterCounts& counts() const { return counts_; }
 
   // The stored form of a user id (pseudonym or the id itself).
@@ -71,6 +75,17 @@ class StoreWriter {
   int64_t occ_ts_ = INT64_MIN;
   std::unordered_map<uint64_t, uint32_t> occ_;
   std::string keybuf_;
+  // Events are buffered and inserted in key order: keys are hashes, and sorted inserts touch
+  // B-tree pages in sequence instead of at random (several times faster at 10^7 rows).
+  struct PendingEvent {
+    int64_t key, user, item, ts, session;
+    double value, price;  // NaN = NULL
+    int type;
+  };
+  static constexpr size_t kBatch = 1 << 20;
+  static constexpr int kRowsPerInsert = 64;  // multi-row INSERT: fewer statement runs
+  Stmt ins_events_many_;
+  std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
       upd_brand_, ins_session_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
       ins_triple_, ins_reject_;
