@@ -86,9 +86,10 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
         auto reps = Ingest(ws, (fs::path(a->g.out_dir) / file).string(), io);
         if (!reps.ok()) throw Error(reps.status());
         for (const auto& r : *reps) {
-          std::string line = fmt::format("{:<14} {:>8} new events, {:>6} users, {:>6} items, {:>6} texts, {} rejected",
-                                         file, r.counts.events_new, r.counts.users_new, r.counts.items_new,
-                                         r.counts.texts_new, r.rejects);
+          std::string line = fmt::format(
+              "{:<14} {:>8} new events, {:>6} users, {:>6} items, {:>4} categories, {:>4} brands, {:>6} texts, {} rejected",
+              file, r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.categories_new,
+              r.counts.brands_new, r.counts.texts_new, r.rejects);
           std::cout << "  " << line << "\n";
           log += "| " + std::string(file) + " | " + format + fmt::format(" | {} | {} | {} | {} | {} |\n",
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
@@ -128,8 +129,12 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           if (target) break;
         }
         if (target) {
+          // Explanations through the catalogue (brand, category, attributes, price band) read
+          // better than "other users viewed it too", so the example asks for those.
           PathOptions po;
           po.k = 3;
+          po.edge_types = {edge::kPurchased, edge::kCarted, edge::kViewed, edge::kMadeBy, edge::kBelongsTo,
+                           edge::kHasAttribute, edge::kInPriceBand};
           auto paths = KShortestPaths(g, best, *target, po);
           example += fmt::format("Paths to `{}` (\"{}\"), which the user never touched:\n\n", g.Spec(*target), g.label(*target));
           for (const auto& p : paths) {

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/config.h"
 #include "common/strings.h"
 #include "ingest/ingest.h"
 #include "store/workspace.h"
@@ -39,21 +40,12 @@ namespace {
 // Reads a mapping config: key = value lines; keys are logical fields (user, item, …) or the
 // settings delimiter, header, default_type.
 Status LoadMapConfig(const std::string& path, IngestOptions& o) {
-  std::ifstream in(path);
-  if (!in) return Status::IoError(fmt::format("{}: cannot open", path));
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    std::string_view l = Trim(line);
-    if (l.empty() || l[0] == '#') continue;
-    size_t eq = l.find('=');
-    if (eq == std::string_view::npos)
-      return Status::InvalidArgument(fmt::format("{}:{}: expected key = value", path, n));
-    std::string k(Trim(l.substr(0, eq))), v(Trim(l.substr(eq + 1)));
+  auto kv = ReadKeyValueFile(path);
+  if (!kv.ok()) return kv.status();
+  for (auto [k, v] : *kv) {
     if (k == "delimiter") {
       if (v == "\\t" || v == "tab") v = "\t";
-      if (v.size() != 1) return Status::InvalidArgument(fmt::format("{}:{}: delimiter must be one character", path, n));
+      if (v.size() != 1) return Status::InvalidArgument(fmt::format("{}: delimiter must be one character", path));
       o.reader.delimiter = v[0];
     } else if (k == "header") {
       o.reader.has_header = (v == "true" || v == "1" || v == "yes");

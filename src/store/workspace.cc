@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/config.h"
 #include "common/strings.h"
 #include "store/schema.h"
 
@@ -19,19 +20,10 @@ std::string Workspace::Path(const std::string& name) const { return (fs::path(di
 
 Status Workspace::LoadConfig() {
   config_.clear();
-  std::ifstream in(Path(kConfigFile));
-  if (!in) return Status::Ok();
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    std::string_view l = Trim(line);
-    if (l.empty() || l[0] == '#') continue;
-    size_t eq = l.find('=');
-    if (eq == std::string_view::npos)
-      return Status::InvalidArgument(fmt::format("{}:{}: expected key = value", Path(kConfigFile), n));
-    config_[std::string(Trim(l.substr(0, eq)))] = std::string(Trim(l.substr(eq + 1)));
-  }
+  if (!fs::exists(Path(kConfigFile))) return Status::Ok();
+  auto kv = ReadKeyValueFile(Path(kConfigFile));
+  if (!kv.ok()) return kv.status();
+  config_ = std::move(kv).value();
   return Status::Ok();
 }
 

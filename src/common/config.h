@@ -1,0 +1,15 @@
+// key = value files (workspace settings, column mappings): one setting per line, '#' comments,
+// blank lines ignored, surrounding spaces trimmed. Later lines override earlier ones.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/status.h"
+
+namespace kgp {
+
+// A missing file is NotFound; a line without '=' is InvalidArgument naming file:line.
+Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& path);
+
+}  // namespace kgp

@@ -1,0 +1,134 @@
+// End to end through the CLI on generated data: generate, ingest (formats detected), graph
+// build, stats, export; and the demo command itself.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+TEST(Pipeline, GeneratedShopThroughTheCli) {
+  test::TempDir tmp;
+  std::string sample = tmp / "sample", ws = tmp / "ws";
+  auto gen = test::RunCli("--json generate " + sample + " --users 300 --events 30000 --products 400 --seed 7");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto gj = nlohmann::json::parse(gen.out);
+  ASSERT_EQ(test::RunCli("init " + ws).exit_code, 0);
+  auto ing = test::RunCli("--json ingest " + ws + " " + sample + "/categories.csv " + sample + "/brands.csv " + sample +
+                          "/catalog.csv " + sample + "/users.csv " + sample + "/events.csv " + sample + "/reviews.jsonl");
+  ASSERT_EQ(ing.exit_code, 0) << ing.err;
+  auto ij = nlohmann::json::parse(ing.out);
+  ASSERT_EQ(ij.size(), 6u);
+  std::vector<std::string> formats;
+  for (auto& r : ij) {
+    formats.push_back(r["format"]);
+    EXPECT_EQ(r["rejects"].get<int>(), 0) << r.dump();
+  }
+  EXPECT_EQ(formats, (std::vector<std::string>{"categories", "brands", "catalog", "users", "rees46", "texts"}));
+  EXPECT_EQ(ij[4]["events_new"].get<uint64_t>(), gj["events"].get<uint64_t>());
+  // Again: everything is recognised as already ingested.
+  auto again = test::RunCli("--json ingest " + ws + " " + sample + "/events.csv");
+  ASSERT_EQ(again.exit_code, 0);
+  EXPECT_TRUE(nlohmann::json::parse(again.out)[0]["skipped"].get<bool>());
+
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Db& db = (*w)->db();
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM users"), 300);
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items"), 400);
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM events WHERE type=3"), gj["purchases"].get<int64_t>());
+    // Every product has its brand and category from the catalogue.
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items WHERE brand_id IS NULL OR category_id IS NULL"), 0);
+    EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE name_zh IS NULL"), 0);
+  }
+  auto build = test::RunCli("--json graph build " + ws);
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  auto bj = nlohmann::json::parse(build.out);
+  EXPECT_EQ(bj["nodes_by_type"]["User"].get<int>(), 300);
+  EXPECT_EQ(bj["nodes_by_type"]["Product"].get<int>(), 400);
+  EXPECT_GT(bj["edges_by_type"]["PURCHASED"].get<int>(), 0);
+  EXPECT_EQ(bj["edges_by_type"]["MADE_BY"].get<int>(), 400);
+  auto stats = test::RunCli("--json graph stats " + ws);
+  ASSERT_EQ(stats.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(stats.out)["edges"], bj["edges"]);
+  auto exp = test::RunCli("--json export " + ws + " --format ntriples --out " + (tmp / "g.nt"));
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  EXPECT_GT(nlohmann::json::parse(exp.out)["triples"].get<int>(), 10000);
+}
+
+TEST(Pipeline, DemoWritesItsReportAndExports) {
+  test::TempDir tmp;
+  auto r = test::RunCli("demo --out " + (tmp / "demo") + " --users 200 --events 20000 --products 300");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("results:"), std::string::npos);
+  std::string report = test::ReadFile(tmp / "demo/report.md");
+  EXPECT_NE(report.find("| events.csv | rees46 | 20000 |"), std::string::npos) << report;
+  EXPECT_NE(report.find("-MADE_BY-> brand:"), std::string::npos) << report;  // the example path
+  EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/neo4j/import.cypher"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
+}
+
+}  // namespace
+}  // namespace kgp
+
+namespace kgp {
+namespace {
+
+TEST(Pipeline, MovieLensFolderThroughTheCli) {
+  KGP_REQUIRE_DATA(dir, "ml-100k");
+  test::TempDir tmp;
+  std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("init " + ws).exit_code, 0);
+  auto ing = test::RunCli("--json ingest " + ws + " " + dir);  // folder format detected
+  ASSERT_EQ(ing.exit_code, 0) << ing.err;
+  auto ij = nlohmann::json::parse(ing.out);
+  ASSERT_EQ(ij.size(), 3u);
+  EXPECT_EQ(ij[2]["events_new"].get<int>(), 100000);
+  auto build = test::RunCli("--json graph build " + ws);
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  auto bj = nlohmann::json::parse(build.out);
+  EXPECT_EQ(bj["nodes_by_type"]["User"].get<int>(), 943);
+  EXPECT_EQ(bj["nodes_by_type"]["Product"].get<int>(), 1682);
+  EXPECT_EQ(bj["nodes_by_type"]["Gender"].get<int>(), 2);
+  EXPECT_EQ(bj["nodes_by_type"]["Occupation"].get<int>(), 21);
+  EXPECT_EQ(bj["nodes_by_type"]["Category"].get<int>(), 19);  // genres
+  EXPECT_EQ(bj["edges_by_type"]["RATED"].get<int>(), 100000);  // one rating per (user, movie)
+  auto nb = test::RunCli("--json graph neighbors " + ws + " category:comedy -n 3");
+  ASSERT_EQ(nb.exit_code, 0) << nb.err;
+  EXPECT_GT(nlohmann::json::parse(nb.out)["total"].get<int>(), 400);  // 505 comedies in ML-100K
+}
+
+}  // namespace
+}  // namespace kgp
+
+namespace kgp {
+namespace {
+
+TEST(Pipeline, ShopExportWithAMappingFile) {
+  test::TempDir tmp;
+  std::string ws = tmp / "ws";
+  test::WriteFile(tmp / "export.tsv", "c1\tsku1\t2024-05-01 10:00:00\tbuy\t9.90\n"
+                                      "c2\tsku1\t2024-05-01 10:01:00\tclick\t\n"
+                                      "c3\t\t2024-05-01 10:02:00\tbuy\t1\n");
+  test::WriteFile(tmp / "map.conf", "# columns of our shop export\ndelimiter = tab\nheader = false\n"
+                                    "user = 0\nitem = 1\ntime = 2\ntype = 3\nprice = 4\n");
+  ASSERT_EQ(test::RunCli("init " + ws).exit_code, 0);
+  auto r = test::RunCli("--json ingest " + ws + " " + (tmp / "export.tsv") + " --config " + (tmp / "map.conf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["format"], "events-csv");
+  EXPECT_EQ(j["events_new"].get<int>(), 2);
+  EXPECT_EQ(j["rejects"].get<int>(), 1);
+  EXPECT_EQ(j["rejects_by_reason"]["item: missing item id"].get<int>(), 1);
+  auto bad = test::RunCli("ingest " + ws + " " + (tmp / "export.tsv") + " --map user");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--map user: expected FIELD=COLUMN"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace kgp
