@@ -130,11 +130,11 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
         }
         if (target) {
           // Explanations through the catalogue (brand, category, attributes, price band) read
-          // better than "other users viewed it too", so the example asks for those.
+          // better than "other users viewed it too", so the example passes through no user.
           PathOptions po;
           po.k = 3;
-          po.edge_types = {edge::kPurchased, edge::kCarted, edge::kViewed, edge::kMadeBy, edge::kBelongsTo,
-                           edge::kHasAttribute, edge::kInPriceBand};
+          po.via_types = {NodeType::kProduct, NodeType::kBrand, NodeType::kCategory, NodeType::kAttribute,
+                          NodeType::kPriceBand};
           auto paths = KShortestPaths(g, best, *target, po);
           example += fmt::format("Paths to `{}` (\"{}\"), which the user never touched:\n\n", g.Spec(*target), g.label(*target));
           for (const auto& p : paths) {

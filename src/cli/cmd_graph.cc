@@ -172,7 +172,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     auto* cmd = graph->add_subcommand("paths", "k shortest paths between two nodes (for explanations)");
     struct Args {
       std::string ws, from, to;
-      std::vector<std::string> types;
+      std::vector<std::string> types, via;
       PathOptions o;
     };
     auto a = std::make_shared<Args>();
@@ -182,6 +182,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str();
     cmd->add_option("--max-length", a->o.max_length, "longest path, in edges")->capture_default_str();
     cmd->add_option("-t,--type", a->types, "only these edge types");
+    cmd->add_option("--via", a->via, "only these node types in the middle (e.g. product brand category)");
     cmd->add_option("--max-degree", a->o.max_degree, "do not pass through nodes with more neighbours")
         ->capture_default_str();
     cmd->callback([&reg, a] {
@@ -190,6 +191,11 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
         Graph g = LoadGraph(*w);
         NodeId s = FindNode(g, a->from), t = FindNode(g, a->to);
         a->o.edge_types = ParseEdgeTypes(g, a->types);
+        for (const auto& v : a->via) {
+          auto nt = ParseNodeType(v);
+          if (!nt) throw Error(Status::InvalidArgument(fmt::format("unknown node type '{}'", v)));
+          a->o.via_types.push_back(*nt);
+        }
         auto paths = KShortestPaths(g, s, t, a->o);
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& p : paths) {

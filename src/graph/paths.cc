@@ -14,6 +14,10 @@ bool Allowed(const PathOptions& o, EdgeTypeId t) {
   return o.edge_types.empty() || std::find(o.edge_types.begin(), o.edge_types.end(), t) != o.edge_types.end();
 }
 
+bool Via(const PathOptions& o, NodeType t) {
+  return o.via_types.empty() || std::find(o.via_types.begin(), o.via_types.end(), t) != o.via_types.end();
+}
+
 }  // namespace
 
 std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts) {
@@ -33,7 +37,7 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
     NodeId n = queue.front();
     queue.pop_front();
     if (dist[n] >= opts.max_length) continue;
-    if (n != dst && n != src && g.Degree(n) > opts.max_degree) continue;
+    if (n != dst && n != src && (g.Degree(n) > opts.max_degree || !Via(opts, g.type(n)))) continue;
     for (const auto& a : g.Neighbors(n)) {
       if (!Allowed(opts, a.type) || dist[a.other] != kInf) continue;
       dist[a.other] = dist[n] + 1;
@@ -55,7 +59,7 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
       return;
     }
     if (remaining == 0) return;
-    if (n != src && g.Degree(n) > opts.max_degree) return;
+    if (n != src && (g.Degree(n) > opts.max_degree || !Via(opts, g.type(n)))) return;
     for (const auto& a : g.Neighbors(n)) {
       if (!Allowed(opts, a.type) || on_path[a.other] || dist[a.other] > remaining - 1) continue;
       on_path[a.other] = 1;

@@ -26,6 +26,7 @@ struct PathOptions {
   size_t k = 3;                 // paths wanted
   int max_length = 4;           // edges
   std::vector<EdgeTypeId> edge_types;  // allowed types; empty = all
+  std::vector<NodeType> via_types;     // types allowed in the middle of a path; empty = all
   size_t max_degree = 50000;    // nodes with more neighbours are not passed through (hubs)
   uint64_t max_expansions = 2000000;  // search budget
 };

@@ -2,6 +2,9 @@
 // streams the events (generator_events.cc).
 #include "ingest/generator.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -53,6 +56,22 @@ size_t Rng::Weighted(const double* w, size_t n) {
   return last;  // rounding left x just above the total
 }
 
+uint64_t Rng::Binomial(uint64_t n, double q) {
+  if (q >= 1.0) return n;
+  if (q <= 0.0) return 0;
+  if (n <= 64) {
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < n; ++i) k += Uniform() < q;
+    return k;
+  }
+  // The sum of 12 uniforms is a portable stand-in for a normal draw (no libm); sqrt is exact.
+  double z = -6.0;
+  for (int i = 0; i < 12; ++i) z += Uniform();
+  const double mean = static_cast<double>(n) * q;
+  const double k = std::floor(mean + std::sqrt(mean * (1.0 - q)) * z + 0.5);
+  return k <= 0 ? 0 : std::min(n, static_cast<uint64_t>(k));
+}
+
 OutFile::~OutFile() {
   if (file_) std::fclose(file_);
 }
@@ -94,6 +113,29 @@ void AppendCsvField(std::string& out, std::string_view field) {
 }
 
 std::string FormatCents(int64_t cents) { return fmt::format("{}.{:02}", cents / 100, cents % 100); }
+
+void AppendUint(std::string& out, uint64_t v) {
+  char buf[20];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void TimestampWriter::Append(std::string& out, int64_t t) {
+  const int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+  if (day != day_) {
+    day_ = day;
+    date_ = FormatTimestamp(day * 86400).substr(0, 11);  // the shared helper owns the format
+  }
+  out += date_;
+  const int64_t sec = t - day * 86400;
+  const int64_t parts[3] = {sec / 3600, sec / 60 % 60, sec % 60};
+  for (int i = 0; i < 3; ++i) {
+    if (i) out += ':';
+    out += static_cast<char>('0' + parts[i] / 10);
+    out += static_cast<char>('0' + parts[i] % 10);
+  }
+  out += " UTC";
+}
 
 }  // namespace generator_internal
 
@@ -167,7 +209,8 @@ Status WriteCatalog(const World& w, const std::string& path) {
   for (size_t i = 0; i < w.products.size(); ++i) {
     const Product& p = w.products[i];
     std::string& b = f.buf();
-    fmt::format_to(std::back_inserter(b), "{},", 1000001 + i);
+    AppendUint(b, kFirstProductId + i);
+    b += ',';
     AppendCsvField(b, ProductTitle(w, p, rng.Chance(0.5), rng));
     b += ',';
     b += cats[w.leaves[p.leaf].def].code;

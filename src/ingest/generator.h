@@ -67,6 +67,8 @@ class Rng {
     return lo + static_cast<int64_t>(Below(static_cast<uint64_t>(hi - lo) + 1));
   }
   bool Chance(double p) { return Uniform() < p; }
+  // Successes in n trials of probability q (normal approximation above 64 trials).
+  uint64_t Binomial(uint64_t n, double q);
   // Index drawn with probability proportional to weights (all >= 0, sum > 0).
   size_t Weighted(const double* w, size_t n);
   size_t Weighted(const std::vector<double>& w) { return Weighted(w.data(), w.size()); }
@@ -77,14 +79,24 @@ class Rng {
 
 uint64_t Mix64(uint64_t x);  // splitmix64 finaliser: a stateless hash of one integer
 
-// ---- Static vocabulary (generator_data.cc) ----
+inline constexpr uint64_t kFirstProductId = 1000001;  // product i is kFirstProductId + i
+// Ages, and so life-stage preferences, are relative to the sample's year.
+inline constexpr int kReferenceYear = 2026;
+// Hour-of-day popularity of shopping (hours of event_time as written, UTC): lunch and evening
+// peaks. Personas' active hours are drawn from it, and so are visits outside them.
+inline constexpr double kShoppingHours[24] = {1.0, 0.6, 0.3, 0.2, 0.2, 0.3, 0.6, 1.2,
+                                              2.0, 2.2, 2.3, 2.5, 3.0, 2.6, 2.3, 2.2,
+                                              2.2, 2.4, 2.8, 3.5, 4.2, 4.6, 4.0, 2.6};
+
+// ---- Static vocabulary (generator_vocab.cc, generator_categories.cc, generator_brands.cc) ----
 
 enum AttrId : uint8_t {
   kAttrColor, kAttrStorage, kAttrScreen, kAttrTvSize, kAttrResolution, kAttrConnect, kAttrStrap,
   kAttrBattery, kAttrPower, kAttrClothSize, kAttrShoeSize, kAttrKidsSize, kAttrFabric,
   kAttrHomeMaterial, kAttrVolume, kAttrCapacity, kAttrFridgeCap, kAttrWasherCap, kAttrFlavor,
   kAttrTeaType, kAttrWeight, kAttrSkinType, kAttrShade, kAttrAgeRange, kAttrThickness,
-  kAttrGymWeight, kAttrPersons, kAttrWheel, kAttrBallSize,
+  kAttrGymWeight, kAttrPersons, kAttrWheel, kAttrBallSize, kAttrSweetFlavor, kAttrCoffeeType,
+  kAttrBulkWeight,
   kAttrCount
 };
 // How a review talks about an attribute value.
@@ -136,7 +148,7 @@ struct CityDef { const char* zh; double weight; int tier; };
 const std::vector<CityDef>& Cities();
 const std::vector<const char*>& Occupations();
 
-// ---- The generated world (generator.cc) ----
+// ---- The generated world (generator_world.cc, generator_users.cc) ----
 
 enum class Lifecycle : uint8_t { kNew, kActive, kDormant, kChurned, kReturning };
 enum class PriceLevel : uint8_t { kLow, kMid, kHigh };
@@ -144,7 +156,9 @@ const char* LifecycleName(Lifecycle l);
 const char* PriceLevelName(PriceLevel p);
 
 struct Leaf {
-  uint32_t def;  // index into CategoryTable()
+  uint32_t def;       // index into CategoryTable()
+  uint32_t root_def;  // CategoryTable() index of its root
+  std::string_view code;  // CategoryTable()[def].code, measured once (hot in the event loop)
   uint64_t category_id;
   std::vector<uint32_t> by_price;  // product indices, cheapest first
   // (brand, product indices by price) for the brands with products here, brand-sorted.
@@ -187,20 +201,21 @@ struct User {
 struct World {
   const GeneratorOptions* opts;
   std::vector<Leaf> leaves;
-  std::vector<int> leaf_of_def;  // CategoryTable() index -> leaves index, -1 for inner nodes
   std::vector<Brand> brands;
   std::vector<Product> products;
   std::vector<User> users;
 };
 
 void BuildWorld(const GeneratorOptions& opts, World* world);
+// Users, personas and event budgets; called by BuildWorld once the shop is stocked.
+void BuildUsers(const GeneratorOptions& opts, Rng& rng, World* world);
 // The persona's category taste per leaf (0 for unstocked leaves): popularity shaped by gender
 // and life stage. Favourites are drawn from it; so are visits outside the favourites.
 std::vector<double> LeafAffinity(const World& w, const User& u);
 // Relative activity of a user on window day d (0 = inactive), from the lifecycle.
 double DayWeight(const World& w, const User& u, int64_t d);
 
-// ---- Output helpers ----
+// ---- Output helpers (generator.cc) ----
 
 // Buffered file writer that remembers the first error; Close() reports it naming the path.
 class OutFile {
@@ -228,6 +243,17 @@ class OutFile {
 // Appends one CSV field, quoted per RFC 4180 when it holds a comma, quote, CR or LF.
 void AppendCsvField(std::string& out, std::string_view field);
 std::string FormatCents(int64_t cents);  // "5999.00"
+void AppendUint(std::string& out, uint64_t v);
+
+// Appends FormatTimestamp() output fast for times that mostly share a day (sorted rows).
+class TimestampWriter {
+ public:
+  void Append(std::string& out, int64_t t);
+
+ private:
+  int64_t day_ = INT64_MIN;
+  std::string date_;  // "YYYY-MM-DD " of day_
+};
 
 // ---- Text (generator_text.cc) ----
 std::string ReviewText(const World& w, const Product& p, int rating, bool zh, Rng& rng);
@@ -236,6 +262,10 @@ std::string ProductTitle(const World& w, const Product& p, bool zh, Rng& rng);
 
 // ---- Events (generator_events.cc) ----
 struct EventCounts { uint64_t events = 0, purchases = 0, reviews = 0, posts = 0; };
+// Writes the review of a purchase (and now and then a social post) to reviews.jsonl.
+void WriteReview(const World& w, const User& u, uint32_t product, int64_t purchase_time, Rng& rng,
+                 OutFile* out, EventCounts* counts);
+
 Status WriteEventsAndReviews(const World& w, const std::string& events_path,
                              const std::string& reviews_path, EventCounts* counts);
 

@@ -6,11 +6,11 @@
 // window day by day with sequential binomial draws weighted by the lifecycle (DayWeight), so
 // the total is exact without knowing the days in advance. Within a session the user browses a
 // focus category (usually a favourite), puts some products in the cart, drops some, buys a few.
+#include <algorithm>
 #include <cmath>
 #include <queue>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/progress.h"
 #include "common/time.h"
@@ -27,23 +27,24 @@ constexpr double kCartAfterView = 0.085;
 constexpr double kBuyFromCart = 0.035;
 constexpr double kRemoveFromCart = 0.1;
 constexpr double kBuyAtSessionEnd = 0.3;
+constexpr double kFavouriteFocus = 0.6;  // sessions about a favourite category
 constexpr double kMeanSessionLength = 8.0;
+// Scales drawn lengths so that their mean (mixing on-taste and exploring visits) is the plan's.
+constexpr double kLengthScale = 1.0 / (kFavouriteFocus * 1.0 + (1.0 - kFavouriteFocus) * 0.4);
 constexpr int kMaxSessionsPerDay = 4;  // beyond this heavy users get longer sessions instead
-constexpr double kFavouriteFocus = 0.7;  // sessions about a favourite category
 constexpr double kFavouriteBrand = 0.5;  // picks restricted to favourite brands when possible
-constexpr uint64_t kFirstProductId = 1000001;
-constexpr int kAffinityYear = 2026;  // must match the reference year of LeafAffinity
-
-constexpr double kDiurnal[24] = {1.0, 0.6, 0.3, 0.2, 0.2, 0.3, 0.6, 1.2, 2.0, 2.2, 2.3, 2.5,
-                                 3.0, 2.6, 2.3, 2.2, 2.2, 2.4, 2.8, 3.5, 4.2, 4.6, 4.0, 2.6};
 
 struct Stream {
-  explicit Stream(uint64_t seed) : rng(seed) {}
+  explicit Stream(uint64_t seed) : rng(seed), text_rng(Mix64(seed ^ 0x7e47ULL)) {}
   Rng rng;
+  // Reviews draw from their own generator so that events.csv does not change with the
+  // review rate or the wording of the texts.
+  Rng text_rng;
   uint64_t events_left = 0;     // including the pending event
   uint64_t sessions_left = 0;   // not yet started
   uint64_t unallocated = 0;     // sessions not yet given a day
   double mean_length = 1;       // planned events per session
+  double explore = 0;           // stratification accumulator for exploring visits
   int64_t day = 0, last_day = 0;
   double suffix = 0;            // sum of DayWeight over [day, days)
   std::vector<int64_t> starts;  // planned session starts of the allocated day
@@ -81,6 +82,7 @@ class EventWriter {
     s.sessions_left = std::min(s.sessions_left, user.budget);
     s.unallocated = s.sessions_left;
     s.mean_length = static_cast<double>(user.budget) / static_cast<double>(s.sessions_left);
+    s.explore = s.rng.Uniform();
   }
 
   // Decides the user's next event (type, product, time). False when the user is done.
@@ -103,41 +105,69 @@ class EventWriter {
     const Leaf& leaf = w_.leaves[p.leaf];
     // Real REES46 rows miss the category code or brand now and then.
     const bool no_code = s.rng.Chance(0.05), no_brand = s.rng.Chance(0.05);
-    fmt::format_to(std::back_inserter(events_->buf()), "{},{},{},{},{},{},{},{},{}\n",
-                   FormatTimestamp(s.time), kTypeNames[s.type], kFirstProductId + s.product,
-                   leaf.category_id, no_code ? "" : CategoryTable()[leaf.def].code,
-                   no_brand ? std::string_view() : std::string_view(w_.brands[p.brand].key),
-                   FormatCents(PriceAt(s.product, s.time)), user.id, std::string_view(s.session, 36));
+    // Hand-assembled: this line is the generator's hot loop (fmt here cost half the run time).
+    std::string& b = events_->buf();
+    time_writer_.Append(b, s.time);
+    b += ',';
+    b += kTypeNames[s.type];
+    b += ',';
+    AppendUint(b, kFirstProductId + s.product);
+    b += ',';
+    AppendUint(b, leaf.category_id);
+    b += ',';
+    if (!no_code) b += leaf.code;
+    b += ',';
+    if (!no_brand) b += w_.brands[p.brand].key;
+    b += ',';
+    const int64_t cents = PriceAt(s.product, s.time);
+    AppendUint(b, static_cast<uint64_t>(cents / 100));
+    b += '.';
+    b += static_cast<char>('0' + cents % 100 / 10);
+    b += static_cast<char>('0' + cents % 10);
+    b += ',';
+    AppendUint(b, user.id);
+    b += ',';
+    b.append(s.session, 36);
+    b += '\n';
     events_->MaybeFlush();
     counts->events++;
     if (s.type != kPurchase) return;
     counts->purchases++;
-    if (!s.rng.Chance(o_.review_rate)) return;
-    WriteReview(user, s, counts);
+    if (!s.text_rng.Chance(o_.review_rate)) return;
+    WriteReview(w_, user, s.product, s.time, s.text_rng, reviews_, counts);
   }
 
  private:
   void StartSession(const User& user, Stream& s) {
+    if (s.sessions_left == 0) {  // the budget outlasted the planned visits: plan one more
+      s.sessions_left = 1;
+      s.unallocated++;
+    }
     while (s.next_start == s.starts.size()) AllocateDay(user, s);
     const int64_t planned = s.starts[s.next_start++];
     const int64_t earliest = s.last_time == INT64_MIN ? planned : s.last_time + s.rng.Range(300, 1800);
     s.time = std::max(planned, earliest);
-    // 3u^2 has mean 1 and a long right tail: many short visits, a few long browses.
+    // Stratified rather than independent: every user explores outside the favourites in about
+    // 1 - kFavouriteFocus of the visits, so that small users are not dominated by luck.
+    s.explore += 1.0 - kFavouriteFocus;
+    const bool explore = s.explore >= 1.0 || user.fav_leaves.empty();
+    if (s.explore >= 1.0) s.explore -= 1.0;
+    s.focus = explore ? static_cast<uint32_t>(s.rng.Weighted(Affinity(user))) : PickFavourite(user, s.rng);
+    // Lengths follow the remaining budget per remaining visit, times a factor with a long tail
+    // (3u^2 has mean 1: many short visits, a few long browses); exploring visits are short
+    // looks. The last visit takes the rest unless that would make a marathon (or a long
+    // exploring visit), in which case one more visit is planned.
     const double u = s.rng.Uniform();
-    if (s.sessions_left <= 1 && static_cast<double>(s.events_left) > 3.0 * s.mean_length) {
-      // Earlier visits were short: rather than one marathon session, plan one more visit.
+    const double f = kLengthScale * (explore ? 1.2 * u * u : 3.0 * u * u);
+    if (s.sessions_left == 1 && static_cast<double>(s.events_left) > (explore ? 1.0 : 3.0) * s.mean_length) {
       s.sessions_left++;
       s.unallocated++;
     }
-    s.focus = PickLeaf(user, s.rng);
-    // Visits outside the favourite categories are short looks; the long browses are on-taste.
-    const bool on_taste = std::find(user.fav_leaves.begin(), user.fav_leaves.end(), s.focus) !=
-                          user.fav_leaves.end();
-    if (s.sessions_left <= 1) {
+    if (s.sessions_left == 1) {
       s.in_session = s.events_left;
     } else {
       const double mean = static_cast<double>(s.events_left) / static_cast<double>(s.sessions_left);
-      const auto len = static_cast<uint64_t>(mean * (on_taste ? 3.0 : 1.2) * u * u + 0.5);
+      const auto len = static_cast<uint64_t>(mean * f + 0.5);
       s.in_session = std::clamp<uint64_t>(len, 1, s.events_left - (s.sessions_left - 1));
     }
     s.sessions_left--;
@@ -154,7 +184,7 @@ class EventWriter {
 
   // Gives the next active day its share of the remaining sessions (binomial given its weight).
   void AllocateDay(const User& user, Stream& s) {
-    if (s.day >= o_.days) {  // only reachable through rounding: put the rest on the last day
+    if (s.day >= o_.days) {  // past the last active day (extra visits): right after the last one
       const int64_t base = s.last_time == INT64_MIN ? o_.start_time + (o_.days - 1) * 86400
                                                     : s.last_time + 600;
       s.starts.assign(s.unallocated ? s.unallocated : 1, base);
@@ -167,7 +197,7 @@ class EventWriter {
     if (wd <= 0) return;
     const double q = (d >= s.last_day || wd >= s.suffix) ? 1.0 : wd / s.suffix;
     s.suffix -= wd;
-    const uint64_t k = Binomial(s.unallocated, q, s.rng);
+    const uint64_t k = s.rng.Binomial(s.unallocated, q);
     s.unallocated -= k;
     s.starts.clear();
     s.next_start = 0;
@@ -176,27 +206,12 @@ class EventWriter {
     for (uint64_t i = 0; i < k; ++i) {
       const int hour = s.rng.Chance(0.75)
                            ? user.active_hours[s.rng.Below(user.active_hours.size())]
-                           : static_cast<int>(s.rng.Weighted(kDiurnal, 24));
+                           : static_cast<int>(s.rng.Weighted(kShoppingHours, 24));
       int64_t t = midnight + hour * 3600 + static_cast<int64_t>(s.rng.Below(3600));
       if (t < day_begin) t += 86400;
       s.starts.push_back(t);
     }
     std::sort(s.starts.begin(), s.starts.end());
-  }
-
-  static uint64_t Binomial(uint64_t n, double q, Rng& rng) {
-    if (q >= 1.0) return n;
-    if (n <= 64) {
-      uint64_t k = 0;
-      for (uint64_t i = 0; i < n; ++i) k += rng.Uniform() < q;
-      return k;
-    }
-    // Normal approximation; the sum of 12 uniforms avoids libm (exact sqrt is portable).
-    double z = -6.0;
-    for (int i = 0; i < 12; ++i) z += rng.Uniform();
-    const double mean = static_cast<double>(n) * q;
-    const double k = std::floor(mean + std::sqrt(mean * (1.0 - q)) * z + 0.5);
-    return k <= 0 ? 0 : std::min(n, static_cast<uint64_t>(k));
   }
 
   void Step(const User& user, Stream& s) {
@@ -240,23 +255,27 @@ class EventWriter {
       s.product = s.recent[s.rng.Below(std::min<uint32_t>(s.n_recent, 4))];
       return;
     }
-    if (s.rng.Chance(0.1)) s.focus = PickLeaf(user, s.rng);  // wander to another category
-    s.product = PickProduct(user, w_.leaves[s.focus], s.rng);
+    // Now and then a glance at another category (a recommendation, a banner); the visit then
+    // returns to its focus.
+    const bool glance = s.n_recent > 0 && s.rng.Chance(0.1);
+    s.product = PickProduct(user, w_.leaves[glance ? PickLeaf(user, s.rng) : s.focus], s.rng);
     s.recent[s.n_recent++ % 4] = s.product;
   }
 
+  uint32_t PickFavourite(const User& user, Rng& rng) const {
+    static const double kRank[] = {0.45, 0.3, 0.15, 0.1};
+    return user.fav_leaves[rng.Weighted(kRank, std::min<size_t>(4, user.fav_leaves.size()))];
+  }
+
   uint32_t PickLeaf(const User& user, Rng& rng) const {
-    if (!user.fav_leaves.empty() && rng.Chance(kFavouriteFocus)) {
-      static const double kRank[] = {0.45, 0.3, 0.15, 0.1};
-      return user.fav_leaves[rng.Weighted(kRank, std::min<size_t>(4, user.fav_leaves.size()))];
-    }
+    if (!user.fav_leaves.empty() && rng.Chance(kFavouriteFocus)) return PickFavourite(user, rng);
     return static_cast<uint32_t>(rng.Weighted(Affinity(user)));
   }
 
   // Category taste outside the favourites depends only on gender and life stage, so it is
   // cached per group instead of per user.
   const std::vector<double>& Affinity(const User& user) const {
-    const int age = kAffinityYear - user.birth_year;
+    const int age = kReferenceYear - user.birth_year;
     const size_t key = (user.gender == 'F' ? 8 : 0) + (age >= 26 && age <= 45 ? 4 : 0) +
                        (age <= 30 ? 2 : 0) + (age >= 45 ? 1 : 0);
     if (affinity_[key].empty()) affinity_[key] = LeafAffinity(w_, user);
@@ -295,48 +314,12 @@ class EventWriter {
     return pct == 100 ? cents : cents >= 10000 ? cents / 100 * 100 : cents / 10 * 10;
   }
 
-  void WriteReview(const User& user, Stream& s, EventCounts* counts) {
-    const Product& p = w_.products[s.product];
-    const bool fav = std::find(user.fav_brands.begin(), user.fav_brands.end(), p.brand) !=
-                     user.fav_brands.end();
-    static const double kFav[] = {0.03, 0.04, 0.08, 0.25, 0.60};  // ratings 1..5
-    static const double kOther[] = {0.06, 0.07, 0.12, 0.30, 0.45};
-    const int rating = 1 + static_cast<int>(s.rng.Weighted(fav ? kFav : kOther, 5));
-    const bool zh = s.rng.Chance(user.zh_share);
-    nlohmann::ordered_json j;
-    j["user_id"] = std::to_string(user.id);
-    j["product_id"] = std::to_string(kFirstProductId + s.product);
-    j["time"] = FormatTimestamp(s.time + s.rng.Range(7200, 7 * 86400));
-    j["rating"] = rating;
-    j["lang"] = zh ? "zh" : "en";
-    j["kind"] = "review";
-    j["text"] = ReviewText(w_, p, rating, zh, s.rng);
-    reviews_->buf() += j.dump();
-    reviews_->buf() += '\n';
-    counts->reviews++;
-    // About one line in twenty is a social post about the user's tastes, not a product.
-    if (s.rng.Chance(0.055)) {
-      const bool post_zh = s.rng.Chance(user.zh_share);
-      nlohmann::ordered_json q;
-      q["user_id"] = std::to_string(user.id);
-      q["product_id"] = "";
-      q["time"] = FormatTimestamp(s.time + s.rng.Range(600, 3 * 86400));
-      q["rating"] = nullptr;
-      q["lang"] = post_zh ? "zh" : "en";
-      q["kind"] = "post";
-      q["text"] = PostText(w_, user, post_zh, s.rng);
-      reviews_->buf() += q.dump();
-      reviews_->buf() += '\n';
-      counts->posts++;
-    }
-    reviews_->MaybeFlush();
-  }
-
   const World& w_;
   const GeneratorOptions& o_;
   OutFile* events_;
   OutFile* reviews_;
   mutable std::vector<double> affinity_[16];
+  TimestampWriter time_writer_;
 };
 
 }  // namespace

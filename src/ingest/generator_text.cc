@@ -1,7 +1,12 @@
 // Natural-language bits of the synthetic shop: product titles, reviews and social posts, in
-// Chinese or English. Reviews name the brand, the product type and a bought attribute value
+// Chinese or English, and the reviews.jsonl lines that carry them. Reviews name the brand, the product type and a bought attribute value
 // with opinions that agree with the rating, so that text mining has something real to find.
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/time.h"
 
 #include "ingest/generator.h"
 
@@ -65,11 +70,13 @@ std::string AttrPhrase(Mention m, const AttrValue& v, bool zh, bool positive) {
   return fmt::format(fmt::runtime(t), zh ? v.zh : v.en);
 }
 
-const AspectDef& PickAspect(Aspects g, Rng& rng, const AspectDef* avoid = nullptr) {
+const AspectDef& PickAspect(Aspects g, Rng& rng, const AspectDef* avoid1 = nullptr,
+                            const AspectDef* avoid2 = nullptr) {
   const auto& all = AspectTable();
   std::vector<const AspectDef*> fit;
   for (const AspectDef& a : all)
-    if ((a.group == g || (a.group == Aspects::kAny && rng.Chance(0.5))) && &a != avoid) fit.push_back(&a);
+    if ((a.group == g || (a.group == Aspects::kAny && rng.Chance(0.5))) && &a != avoid1 && &a != avoid2)
+      fit.push_back(&a);
   if (fit.empty()) return all[0];
   return *fit[rng.Below(fit.size())];
 }
@@ -121,7 +128,10 @@ std::string ReviewText(const World& w, const Product& p, int rating, bool zh, Rn
   }
   const AspectDef& x = PickAspect(d.aspects, rng);
   const AspectDef& y = PickAspect(d.aspects, rng, &x);
-  if (attr_text.empty()) attr_text = zh ? (neg_attr ? y.zh_neg : y.zh_pos) : (neg_attr ? y.en_neg : y.en_pos);
+  if (attr_text.empty()) {  // nothing to say about the variant: a third topic instead
+    const AspectDef& z = PickAspect(d.aspects, rng, &x, &y);
+    attr_text = zh ? (neg_attr ? z.zh_neg : z.zh_pos) : (neg_attr ? z.en_neg : z.en_pos);
+  }
   if (zh) {
     static const char* const kPrefix[] = {"这款{}{}", "买的{}{}", "{}的{}", "新入手的{}{}"};
     const std::string prefix = fmt::format(fmt::runtime(Pick(kPrefix, rng)), b.zh, d.noun_zh);
@@ -136,23 +146,20 @@ std::string ReviewText(const World& w, const Product& p, int rating, bool zh, Rn
       default: return fmt::format("{}{}，{}，{}", prefix, x.zh_neg, attr_text, Pick(kClose1, rng));
     }
   }
-  const std::string& brand = b.display;
-  switch (rating) {
-    case 5:
-      return fmt::format("Love this {} {}! {}, and {}. Highly recommend.", brand, d.noun_en,
-                         Capitalize(attr_text), x.en_pos);
-    case 4:
-      return fmt::format("Good {} from {}: {} and {}.", d.noun_en, brand, attr_text, x.en_pos);
-    case 3:
-      return fmt::format("The {} {} is okay. {}, but {}.", brand, d.noun_en, Capitalize(attr_text),
-                         y.en_neg);
-    case 2:
-      return fmt::format("Not impressed with the {} {}: {} and {}.", brand, d.noun_en, attr_text,
-                         x.en_neg);
-    default:
-      return fmt::format("Disappointed with this {} {}. {} and {}. Would not buy again.", brand,
-                         d.noun_en, Capitalize(std::string(x.en_neg)), attr_text);
-  }
+  // {0} brand, {1} product noun, {2} attribute opinion, {3} the same capitalised, {4} aspect
+  // opinion, {5} the same capitalised; two phrasings per rating.
+  static const char* const kEnglish[5][2] = {
+      {"Disappointed with this {0} {1}. {5}, and {2}. Would not buy again.",
+       "Avoid the {0} {1}: {4} and {2}."},
+      {"Not impressed with the {0} {1}: {2} and {4}.", "The {0} {1} was a letdown. {3} and {4}."},
+      {"The {0} {1} is okay. {3}, but {4}.", "Mixed feelings about the {0} {1}: {2}, but {4}."},
+      {"Good {1} from {0}: {2} and {4}.", "Pretty happy with the {0} {1}. {3} and {4}."},
+      {"Love this {0} {1}! {3}, and {4}. Highly recommend.", "Five stars for the {0} {1}: {2}, and {4}."},
+  };
+  const int r = std::clamp(rating, 1, 5);
+  const std::string aspect = r >= 4 ? x.en_pos : r == 3 ? y.en_neg : x.en_neg;
+  return fmt::format(fmt::runtime(kEnglish[r - 1][rng.Below(2)]), b.display, d.noun_en, attr_text,
+                     Capitalize(attr_text), aspect, Capitalize(aspect));
 }
 
 std::string PostText(const World& w, const User& u, bool zh, Rng& rng) {
@@ -181,11 +188,49 @@ std::string PostText(const World& w, const User& u, bool zh, Rng& rng) {
                                      "Which {} brand is worth it?"};
     return fmt::format(fmt::runtime(Pick(kT, rng)), d.noun_en);
   }
-  static const char* const kT[] = {"Just got a new {1} from {0} and I love it!",
+  static const char* const kT[] = {"Really happy with my new {0} {1}!",
                                    "Anyone tried the {0} {1}? Thinking of upgrading.",
                                    "The {0} {1} is on sale this week, grabbed one.",
                                    "Can't decide whether the {0} {1} is worth the money."};
   return fmt::format(fmt::runtime(Pick(kT, rng)), brand->display, d.noun_en);
+}
+
+void WriteReview(const World& w, const User& u, uint32_t product, int64_t purchase_time, Rng& rng,
+                 OutFile* out, EventCounts* counts) {
+  const Product& p = w.products[product];
+  const bool fav = std::find(u.fav_brands.begin(), u.fav_brands.end(), p.brand) != u.fav_brands.end();
+  // Buyers of their favourite brands are happier.
+  static const double kFav[] = {0.03, 0.04, 0.08, 0.25, 0.60};  // ratings 1..5
+  static const double kOther[] = {0.06, 0.07, 0.12, 0.30, 0.45};
+  const int rating = 1 + static_cast<int>(rng.Weighted(fav ? kFav : kOther, 5));
+  const bool zh = rng.Chance(u.zh_share);
+  nlohmann::ordered_json j;
+  j["user_id"] = std::to_string(u.id);
+  j["product_id"] = std::to_string(kFirstProductId + product);
+  j["time"] = FormatTimestamp(purchase_time + rng.Range(7200, 7 * 86400));
+  j["rating"] = rating;
+  j["lang"] = zh ? "zh" : "en";
+  j["kind"] = "review";
+  j["text"] = ReviewText(w, p, rating, zh, rng);
+  out->buf() += j.dump();
+  out->buf() += '\n';
+  counts->reviews++;
+  // About one line in twenty is a social post about the user's tastes, not a product.
+  if (rng.Chance(0.055)) {
+    const bool post_zh = rng.Chance(u.zh_share);
+    nlohmann::ordered_json q;
+    q["user_id"] = std::to_string(u.id);
+    q["product_id"] = "";
+    q["time"] = FormatTimestamp(purchase_time + rng.Range(600, 3 * 86400));
+    q["rating"] = nullptr;
+    q["lang"] = post_zh ? "zh" : "en";
+    q["kind"] = "post";
+    q["text"] = PostText(w, u, post_zh, rng);
+    out->buf() += q.dump();
+    out->buf() += '\n';
+    counts->posts++;
+  }
+  out->MaybeFlush();
 }
 
 }  // namespace kgp::generator_internal
