@@ -85,4 +85,8 @@ class CsvReader {
   std::string scratch_;  // unescaped quoted fields
 };
 
+// Appends one CSV field, quoted per RFC 4180 when it holds a comma, quote, CR or LF (quotes
+// doubled); everything else as is. The writing side of CsvReader.
+void AppendCsvField(std::string& out, std::string_view field);
+
 }  // namespace kgp

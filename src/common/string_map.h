@@ -58,6 +58,11 @@ class StringMap {
     for (const auto& s : slots_)
       if (s.hash) fn(s.key(), s.value);
   }
+  template <typename Fn>
+  void ForEach(Fn&& fn) {
+    for (auto& s : slots_)
+      if (s.hash) fn(s.key(), s.value);
+  }
   size_t MemoryBytes() const { return arena_bytes_ + slots_.capacity() * sizeof(Slot); }
 
  private:

@@ -51,43 +51,5 @@ Status ExportRdf(const Graph& g, const std::string& path, const RdfOptions& opts
 // Injective, so distinct keys give distinct IRIs. Exposed for tests and for the CLI.
 std::string PercentEncodeIriSegment(std::string_view s);
 
-namespace export_internal {
 
-// Buffered output file shared by the exporters (not part of the API). Write errors are sticky:
-// the first one is kept and reported by Close(), naming the path, so the hot loops need no
-// checks beyond an occasional ok().
-class OutFile {
- public:
-  OutFile() = default;
-  ~OutFile();
-  OutFile(const OutFile&) = delete;
-  OutFile& operator=(const OutFile&) = delete;
-
-  Status Open(const std::string& path);
-  void Write(std::string_view s) {
-    buf_.append(s);
-    if (buf_.size() >= kFlushBytes) Flush();
-  }
-  void Put(char c) {
-    buf_.push_back(c);
-    if (buf_.size() >= kFlushBytes) Flush();
-  }
-  bool ok() const { return err_ == 0; }
-  // Flushes and closes; IoError naming the path if any write (or the close) failed.
-  Status Close();
-  // Closes (if open) and deletes the file: used when an export fails half-way.
-  void Discard();
-  const std::string& path() const { return path_; }
-
- private:
-  static constexpr size_t kFlushBytes = 1 << 20;
-  void Flush();
-  FILE* file_ = nullptr;
-  std::string path_;
-  std::string buf_;
-  int err_ = 0;  // first errno seen
-  bool opened_ = false;  // Open() succeeded: Discard() may delete path_
-};
-
-}  // namespace export_internal
 }  // namespace kgp

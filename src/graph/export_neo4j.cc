@@ -1,5 +1,5 @@
 // Neo4j export: CSV files in the neo4j-admin bulk-import format plus a LOAD CSV script that
-// builds the same graph in a running database. Also home of OutFile, the buffered writer both
+// builds the same graph in a running database.
 // exporters share.
 #include <cerrno>
 #include <cmath>
@@ -12,83 +12,19 @@
 
 #include <fmt/format.h>
 
+#include "common/csv.h"
+#include "common/out_file.h"
 #include "common/progress.h"
 #include "graph/export.h"
 
 namespace kgp {
 
-namespace export_internal {
 
-OutFile::~OutFile() {
-  if (file_) std::fclose(file_);
-}
-
-Status OutFile::Open(const std::string& path) {
-  path_ = path;
-  err_ = 0;
-  buf_.clear();
-  buf_.reserve(kFlushBytes + 4096);
-  file_ = std::fopen(path.c_str(), "wb");
-  if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
-  opened_ = true;
-  return Status::Ok();
-}
-
-void OutFile::Flush() {
-  if (err_ == 0 && !buf_.empty() && file_) {
-    errno = 0;
-    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) err_ = errno ? errno : EIO;
-  }
-  buf_.clear();  // after an error the rest is dropped: Close() reports the first failure
-}
-
-Status OutFile::Close() {
-  Flush();
-  if (file_) {
-    errno = 0;
-    if (std::fflush(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
-    if (std::fclose(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
-    file_ = nullptr;
-  }
-  if (err_ != 0) return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(err_)));
-  return Status::Ok();
-}
-
-void OutFile::Discard() {
-  if (file_) {
-    std::fclose(file_);
-    file_ = nullptr;
-  }
-  buf_.clear();
-  // Only a regular file this writer opened (and so truncated): a file we could not open is
-  // someone else's, and /dev/full or a pipe must never be deleted.
-  std::error_code ec;
-  if (opened_ && std::filesystem::is_regular_file(path_, ec)) std::filesystem::remove(path_, ec);
-  opened_ = false;
-}
-
-}  // namespace export_internal
 
 namespace {
 
-using export_internal::OutFile;
 
 constexpr uint64_t kCheckEvery = 1 << 16;  // rows between checks for a failed write
-
-// RFC 4180: a field is quoted when it holds a delimiter, a quote or a line break; quotes inside
-// are doubled. Everything else is written as is (neo4j-admin does not trim by default).
-void AppendCsvField(std::string& row, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    row.append(s);
-    return;
-  }
-  row.push_back('"');
-  for (char c : s) {
-    if (c == '"') row.push_back('"');
-    row.push_back(c);
-  }
-  row.push_back('"');
-}
 
 // Shortest text that reads back as the same float; Java spellings for the non-finite values
 // so that both neo4j-admin and toFloat() accept them.

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/csv.h"
+#include "common/out_file.h"
 #include "common/progress.h"
 #include "common/strings.h"
 #include "graph/export.h"
@@ -15,7 +17,6 @@ namespace kgp {
 
 namespace {
 
-using export_internal::OutFile;
 
 constexpr const char* kRdfNs = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 constexpr const char* kRdfsNs = "http://www.w3.org/2000/01/rdf-schema#";

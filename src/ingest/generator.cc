@@ -72,46 +72,6 @@ uint64_t Rng::Binomial(uint64_t n, double q) {
   return k <= 0 ? 0 : std::min(n, static_cast<uint64_t>(k));
 }
 
-OutFile::~OutFile() {
-  if (file_) std::fclose(file_);
-}
-
-Status OutFile::Open(const std::string& path) {
-  path_ = path;
-  file_ = std::fopen(path.c_str(), "wb");
-  if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing", path));
-  buf_.reserve(1u << 21);
-  return Status::Ok();
-}
-
-void OutFile::Flush() {
-  if (!failed_ && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size())
-    failed_ = true;
-  buf_.clear();
-}
-
-Status OutFile::Close() {
-  if (!file_) return Status::IoError(fmt::format("{}: not open", path_));
-  Flush();
-  const bool close_failed = std::fclose(file_) != 0;
-  file_ = nullptr;
-  if (failed_ || close_failed) return Status::IoError(fmt::format("{}: write failed", path_));
-  return Status::Ok();
-}
-
-void AppendCsvField(std::string& out, std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += field;
-    return;
-  }
-  out += '"';
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 std::string FormatCents(int64_t cents) { return fmt::format("{}.{:02}", cents / 100, cents % 100); }
 
 void AppendUint(std::string& out, uint64_t v) {

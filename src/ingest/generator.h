@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/csv.h"
+#include "common/out_file.h"
 #include "common/status.h"
 
 namespace kgp {
@@ -217,31 +219,6 @@ double DayWeight(const World& w, const User& u, int64_t d);
 
 // ---- Output helpers (generator.cc) ----
 
-// Buffered file writer that remembers the first error; Close() reports it naming the path.
-class OutFile {
- public:
-  OutFile() = default;
-  ~OutFile();
-  OutFile(const OutFile&) = delete;
-  OutFile& operator=(const OutFile&) = delete;
-  Status Open(const std::string& path);
-  std::string& buf() { return buf_; }  // append, then call MaybeFlush()
-  void MaybeFlush() {
-    if (buf_.size() >= (1u << 20)) Flush();
-  }
-  Status Close();
-  const std::string& path() const { return path_; }
-
- private:
-  void Flush();
-  FILE* file_ = nullptr;
-  std::string path_;
-  std::string buf_;
-  bool failed_ = false;
-};
-
-// Appends one CSV field, quoted per RFC 4180 when it holds a comma, quote, CR or LF.
-void AppendCsvField(std::string& out, std::string_view field);
 std::string FormatCents(int64_t cents);  // "5999.00"
 void AppendUint(std::string& out, uint64_t v);
 

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "common/csv.h"
 #include "common/hash.h"
+#include "common/out_file.h"
 #include "common/log.h"
 #include "common/progress.h"
 #include "store/db.h"
@@ -81,22 +83,22 @@ Status WriteRejectsFile(Workspace& ws, const IngestOptions& opts, IngestReport& 
   rep.rejects_file = (fs::path(dir) / fmt::format("rejects-{}-{}.csv", rep.file_id,
                                                   fs::path(rep.path).filename().string()))
                          .string();
-  std::ofstream out(rep.rejects_file);
-  out << "file,line,field,reason\n";
+  OutFile out;
+  KGP_RETURN_IF_ERROR(out.Open(rep.rejects_file));
+  out.Write("file,line,field,reason\n");
   Stmt st = ws.db().Prepare("SELECT line, field, reason FROM rejects WHERE file_id=? ORDER BY rowid");
   st.Bind(1, rep.file_id);
-  auto q = [](std::string_view s) {
-    std::string o = "\"";
-    for (char c : s) {
-      if (c == '"') o += '"';
-      o += c;
-    }
-    return o + "\"";
-  };
-  while (st.Step())
-    out << q(rep.path) << ',' << st.Int(0) << ',' << q(st.Text(1)) << ',' << q(st.Text(2)) << '\n';
-  if (!out) return Status::IoError(fmt::format("{}: cannot write", rep.rejects_file));
-  return Status::Ok();
+  while (st.Step()) {
+    std::string& b = out.buf();
+    AppendCsvField(b, rep.path);
+    b += fmt::format(",{},", st.Int(0));
+    AppendCsvField(b, st.Text(1));
+    b.push_back(',');
+    AppendCsvField(b, st.Text(2));
+    b.push_back('\n');
+    out.MaybeFlush();
+  }
+  return out.Close();
 }
 
 Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const std::string& path,

@@ -35,10 +35,9 @@ CREATE TABLE item_categories(item_id INTEGER NOT NULL, category_id INTEGER NOT N
   PRIMARY KEY(item_id, category_id)) WITHOUT ROWID;
 CREATE TABLE item_attributes(item_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(item_id, key, value)) WITHOUT ROWID;
-CREATE TABLE sessions(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE);
 CREATE TABLE events(
   key INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, item_id INTEGER NOT NULL,
-  type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, price REAL, session_id INTEGER,
+  type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, price REAL, session INTEGER,
   file_id INTEGER);
 CREATE TABLE texts(
   id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, user_id INTEGER,

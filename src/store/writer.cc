@@ -14,10 +14,10 @@ namespace kgp {
 StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
     : db_(db), file_id_(file_id), key_(std::move(pseudonym_key)) {
   ins_event_ = db.Prepare(
-      "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session_id,file_id) "
+      "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id) "
       "VALUES(?,?,?,?,?,?,?,?,?)");
   {
-    std::string sql = "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session_id,file_id) VALUES";
+    std::string sql = "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id) VALUES";
     for (int i = 0; i < kRowsPerInsert; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
     ins_events_many_ = db.Prepare(sql);
   }
@@ -38,7 +38,6 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
   upd_brand_ = db.Prepare(
       "UPDATE brands SET name=coalesce(name,?2), name_zh=coalesce(?3,name_zh), "
       "root_category=coalesce(?4,root_category) WHERE id=?1");
-  ins_session_ = db.Prepare("INSERT INTO sessions(ext_id) VALUES(?)");
   ins_item_cat_ = db.Prepare("INSERT OR IGNORE INTO item_categories(item_id,category_id) VALUES(?,?)");
   ins_attr_ = db.Prepare("INSERT OR IGNORE INTO item_attributes(item_id,key,value) VALUES(?,?,?)");
   ins_text_ = db.Prepare(
@@ -61,7 +60,6 @@ void StoreWriter::LoadMaps() {
   load("SELECT id, code FROM categories", categories_);
   load("SELECT id, source_id FROM categories WHERE source_id IS NOT NULL", category_sources_);
   load("SELECT id, key FROM brands", brands_);
-  load("SELECT id, ext_id FROM sessions", sessions_);
   load("SELECT id, name FROM entities", entities_);
   load("SELECT id, name FROM relations", relations_);
   Stmt st = db_.Prepare("SELECT id, ext_id, coalesce(category_id,0), coalesce(brand_id,0), "
@@ -138,10 +136,6 @@ int64_t StoreWriter::BrandId(std::string_view name) {
   return id;
 }
 
-int64_t StoreWriter::SessionId(std::string_view ext) {
-  return Intern(sessions_, ins_session_, ext, nullptr);
-}
-
 void StoreWriter::AddEvent(const EventRecord& ev) {
   std::string pseudo;
   std::string_view stored_user = ev.user;
@@ -154,21 +148,15 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
                     : CategoryForSource(ev.category_id, ev.category_code);
   int64_t brand = ev.brand.empty() ? 0 : BrandId(ev.brand);
   double price = ev.price.value_or(-1);
-  if ((cat && cat != item.category_id) || (brand && brand != item.brand_id) ||
-      (price >= 0 && price != item.price)) {
-    upd_item_.Bind(1, item.id).BindNull(2);
-    if (cat && cat != item.category_id) {
-      upd_item_.Bind(3, cat);
-      ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
-      item.category_id = cat;
-    } else {
-      upd_item_.BindNull(3);
-    }
-    if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
-    if (price >= 0) upd_item_.Bind(5, price), item.price = price; else upd_item_.BindNull(5);
-    upd_item_.Run();
+  if (cat && cat != item.category_id) {
+    ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
+    item.category_id = cat;
+    item.dirty = true;
   }
-  int64_t session = ev.session.empty() ? 0 : SessionId(ev.session);
+  if (brand && brand != item.brand_id) item.brand_id = brand, item.dirty = true;
+  if (price >= 0 && price != item.price) item.price = price, item.dirty = true;
+  // Sessions only group events: a 64-bit hash of the source id does that without a table.
+  int64_t session = ev.session.empty() ? 0 : static_cast<int64_t>(Hash64(ev.session, 0x5e55) | 1);
 
   // Event key: hash of the row's content in stored form, plus its occurrence index.
   keybuf_.clear();
@@ -196,6 +184,15 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
 }
 
 void StoreWriter::Flush() {
+  items_.ForEach([&](std::string_view, ItemState& it) {
+    if (!it.dirty) return;
+    upd_item_.Bind(1, it.id).BindNull(2);
+    if (it.category_id) upd_item_.Bind(3, it.category_id); else upd_item_.BindNull(3);
+    if (it.brand_id) upd_item_.Bind(4, it.brand_id); else upd_item_.BindNull(4);
+    if (it.price >= 0) upd_item_.Bind(5, it.price); else upd_item_.BindNull(5);
+    upd_item_.Run();
+    it.dirty = false;
+  });
   std::sort(pending_.begin(), pending_.end(),
             [](const PendingEvent& a, const PendingEvent& b) { return a.key < b.key; });
   auto bind = [&](Stmt& st, int base, const PendingEvent& e) {

@@ -37,7 +37,9 @@ class StoreWriter {
   void AddTriple(const TripleRecord& t);
   void AddReject(const Reject& r);
 
-  // Writes buffered events. REQUIRES: called before the transaction commits (the ingest
+  // Writes buffered events and the latest catalogue facts (price, brand, category) that events
+  // carried: an event row only updates memory, so 10^7 price observations cost one UPDATE per
+  // changed product, not one per event. REQUIRES: called before the transaction commits (the ingest
   // driver does); the destructor does not flush, so a failed ingest writes nothing more.
   void Flush();
 
@@ -52,13 +54,13 @@ class StoreWriter {
     int64_t category_id;
     int64_t brand_id;
     double price;
+    bool dirty = false;  // catalogue facts from events not yet written (see Flush)
   };
   int64_t UserId(std::string_view raw);
   ItemState& Item(std::string_view ext);
   int64_t CategoryForPath(std::string_view code);  // creates ancestors
   int64_t CategoryForSource(std::string_view source_id, std::string_view code);
   int64_t BrandId(std::string_view name);
-  int64_t SessionId(std::string_view ext);
   int64_t Intern(StringMap<int64_t>& map, Stmt& insert, std::string_view key, uint64_t* created);
   void LoadMaps();
 
@@ -66,8 +68,7 @@ class StoreWriter {
   int64_t file_id_;
   std::string key_;
   WriterCounts counts_;
-  StringMap<int64_t> users_, categories_, brands_, sessions_, entities_, relations_,
-      category_sources_;
+  StringMap<int64_t> users_, categories_, brands_, entities_, relations_, category_sources_;
   StringMap<ItemState> items_;
   // Occurrence counts of identical rows within one timestamp, so that true repeats (two
   // identical purchases in the same second) stay distinct events while re-ingesting the same
@@ -87,7 +88,7 @@ class StoreWriter {
   Stmt ins_events_many_;
   std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
-      upd_brand_, ins_session_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
+      upd_brand_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
       ins_triple_, ins_reject_;
 };
 

@@ -1,0 +1,59 @@
+#include "common/out_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace kgp {
+
+OutFile::~OutFile() {
+  if (file_) std::fclose(file_);
+}
+
+Status OutFile::Open(const std::string& path) {
+  path_ = path;
+  err_ = 0;
+  buf_.clear();
+  buf_.reserve(kFlushBytes + 4096);
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  opened_ = true;
+  return Status::Ok();
+}
+
+void OutFile::Flush() {
+  if (err_ == 0 && !buf_.empty() && file_) {
+    errno = 0;
+    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) err_ = errno ? errno : EIO;
+  }
+  buf_.clear();  // after an error the rest is dropped: Close() reports the first failure
+}
+
+Status OutFile::Close() {
+  Flush();
+  if (file_) {
+    errno = 0;
+    if (std::fflush(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
+    if (std::fclose(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
+    file_ = nullptr;
+  }
+  if (err_ != 0) return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(err_)));
+  return Status::Ok();
+}
+
+void OutFile::Discard() {
+  if (file_) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  buf_.clear();
+  // Only a regular file this writer opened (and so truncated): a file we could not open is
+  // someone else's, and /dev/full or a pipe must never be deleted.
+  std::error_code ec;
+  if (opened_ && std::filesystem::is_regular_file(path_, ec)) std::filesystem::remove(path_, ec);
+  opened_ = false;
+}
+
+}  // namespace kgp
