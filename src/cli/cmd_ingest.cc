@@ -147,7 +147,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
             continue;
           }
           std::cout << fmt::format(
-              "{} [{}]: {} new events ({} already present), {} users, {} items, {} categories, "
+              "{} [{}]: {} new events ({} already present or duplicate), {} users, {} items, {} categories, "
               "{} brands, {} texts, {} triples new; {} rows rejected; {:.2f}s\n",
               r.path, r.format, r.counts.events_new, r.counts.events_dup, r.counts.users_new,
               r.counts.items_new, r.counts.categories_new, r.counts.brands_new, r.counts.texts_new,

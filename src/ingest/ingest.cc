@@ -130,7 +130,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
   Status read_status;
   {
     StoreWriter writer(db, rep.file_id, pkey);
-    Progress progress(fmt::format("ingest {}", fs::path(path).filename().string()), rep.bytes, "B");
+    Progress progress(fmt::format("ingest {}", fs::path(path).filename().string()), rep.bytes, "bytes");
     StoreSink sink(writer, rep, opts.max_errors, progress);
     read_status = ReadFormat(format, path, opts.reader, sink);
     if (!sink.ShouldStop()) writer.Flush();
