@@ -99,6 +99,8 @@ Measure ParseIntoGraph(const std::string& file) {
   return InChild([&] {
     auto t0 = Clock::now();
     GraphSink sink;
+    // About 130 bytes per REES46 row: reserving avoids regrowing a 10^7-element vector.
+    sink.agg_.Reserve(fs::file_size(file) / 120);
     ReaderOptions o;
     Status s = ReadFormat("rees46", file, o, sink);
     if (!s.ok()) {

@@ -1,6 +1,6 @@
 // Aggregates behaviour events into interaction edges, one per (user, item, edge type), with
 // count, first/last time and summed weight. Used by `graph build` over the store and by the
-// ingest benchmark straight from a parser. Memory: 24 bytes per event until Finish().
+// ingest benchmark straight from a parser. Memory: 24 bytes per event, twice that in Finish().
 // Not thread-safe.
 #pragma once
 
@@ -26,7 +26,8 @@ class InteractionAggregator {
   void Reserve(size_t events) { raw_.reserve(events); }
   // Events that make no edge (remove_from_cart) are ignored.
   void Add(uint32_t user, uint32_t item, EventType type, int64_t ts, std::optional<double> value);
-  // Sorts by (user, item, type) and merges; the aggregator is empty afterwards.
+  // Groups by (user, item, type) and merges; output ordered by user, item, type. User ids must be
+  // dense (memory is proportional to the largest). The aggregator is empty afterwards.
   std::vector<Interaction> Finish();
   size_t events() const { return raw_.size(); }
   size_t MemoryBytes() const { return raw_.capacity() * sizeof(Raw); }

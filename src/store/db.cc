@@ -72,8 +72,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   std::unique_ptr<Db> out(new Db(db, path));
   sqlite3_busy_timeout(db, 10000);
   Status s = out->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
-      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144;");
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+      "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144;");
   if (!s.ok()) return s;
   return out;
 }

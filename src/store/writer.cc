@@ -129,7 +129,10 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
 }
 
 int64_t StoreWriter::BrandId(std::string_view name) {
-  std::string key = ToLowerAscii(name);
+  lower_.assign(name);
+  for (char& c : lower_)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string& key = lower_;
   if (const int64_t* id = brands_.Find(key)) return *id;
   int64_t id = Intern(brands_, ins_brand_, key, &counts_.brands_new);
   upd_brand_.Bind(1, id).Bind(2, name).BindNull(3).BindNull(4).Run();
@@ -172,15 +175,26 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
   uint64_t h = Hash64(keybuf_);
   if (ev.ts != occ_ts_) {
     occ_.clear();
+    occ_overflow_.clear();
     occ_ts_ = ev.ts;
   }
-  uint32_t occ = occ_[h]++;
+  uint32_t occ = Occurrence(h);
   if (occ > 0) h = HashCombine(h, occ);
 
   pending_.push_back(PendingEvent{static_cast<int64_t>(h), user, item.id, ev.ts, session,
                                   ev.value.value_or(NAN), ev.price.value_or(NAN),
                                   static_cast<int>(ev.type)});
   if (pending_.size() >= kBatch) Flush();
+}
+
+uint32_t StoreWriter::Occurrence(uint64_t h) {
+  for (auto& [k, n] : occ_)
+    if (k == h) return n++;
+  if (occ_.size() < kOccScan) {
+    occ_.emplace_back(h, 1);
+    return 0;
+  }
+  return occ_overflow_[h]++;
 }
 
 void StoreWriter::Flush() {

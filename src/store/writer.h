@@ -74,7 +74,11 @@ class StoreWriter {
   // identical purchases in the same second) stay distinct events while re-ingesting the same
   // file reproduces the same keys.
   int64_t occ_ts_ = INT64_MIN;
-  std::unordered_map<uint64_t, uint32_t> occ_;
+  std::vector<std::pair<uint64_t, uint32_t>> occ_;       // few rows share a second: scanned
+  std::unordered_map<uint64_t, uint32_t> occ_overflow_;  // beyond kOccScan rows in one second
+  static constexpr size_t kOccScan = 32;
+  uint32_t Occurrence(uint64_t h);
+  std::string lower_;  // scratch for brand keys
   std::string keybuf_;
   // Events are buffered and inserted in key order: keys are hashes, and sorted inserts touch
   // B-tree pages in sequence instead of at random (several times faster at 10^7 rows).
