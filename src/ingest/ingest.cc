@@ -11,6 +11,7 @@
 #include "common/out_file.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "common/strings.h"
 #include "store/db.h"
 
 namespace kgp {
@@ -101,6 +102,11 @@ Status WriteRejectsFile(Workspace& ws, const IngestOptions& opts, IngestReport& 
   return out.Close();
 }
 
+int64_t IngestCacheKb(const Workspace& ws) {
+  auto mb = ParseInt(ws.Setting("ingest_cache_mb", "1024"));
+  return (mb && *mb > 0 ? *mb : 1024) * 1024;
+}
+
 Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const std::string& path,
                                const IngestOptions& opts, const std::string& pkey) {
   IngestReport rep;
@@ -121,6 +127,13 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
   auto t0 = std::chrono::steady_clock::now();
   std::error_code ec;
   rep.bytes = fs::is_regular_file(path) ? fs::file_size(path, ec) : 0;
+  // A file lands in one transaction: give SQLite enough page cache to hold the B-trees it is
+  // growing (1 GiB by default, `ingest_cache_mb` in kgprofile.conf), then return to normal.
+  db.ExecOrThrow(fmt::format("PRAGMA cache_size=-{}", IngestCacheKb(ws)));
+  struct RestoreCache {
+    Db& db;
+    ~RestoreCache() { (void)db.Exec("PRAGMA cache_size=-262144"); }
+  } restore{db};
   Txn txn(db);
   Stmt ins = db.Prepare(
       "INSERT INTO ingest_files(path,format,fingerprint,size,started,status) VALUES(?,?,?,?,?,'running')");

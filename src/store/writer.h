@@ -88,7 +88,7 @@ class StoreWriter {
     int type;
   };
   static constexpr size_t kBatch = 1 << 20;
-  static constexpr int kRowsPerInsert = 64;  // multi-row INSERT: fewer statement runs
+  static constexpr int kRowsPerInsert = 256;  // multi-row INSERT: fewer statement runs
   Stmt ins_events_many_;
   std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
