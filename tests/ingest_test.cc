@@ -193,6 +193,31 @@ TEST(Ingest, SurvivesSigkillAtAnyPoint) {
   EXPECT_GE((*w)->db().QueryInt("SELECT count(*) FROM ingest_files WHERE status='done'"), 1);
 }
 
+TEST(Ingest, ClearErrorsForMissingFilesFoldersAndUnknownFormats) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  IngestOptions o;
+  o.format = "rees46";
+  auto missing = Ingest(*ws, tmp / "nope.csv", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("nope.csv: no such file"), std::string::npos);
+  auto folder = Ingest(*ws, tmp.path(), o);
+  ASSERT_FALSE(folder.ok());
+  EXPECT_NE(folder.status().message().find("is a folder"), std::string::npos);
+  test::WriteFile(tmp / "x.bin", "\x01\x02 no idea\n");
+  o.format = "";
+  auto unknown = Ingest(*ws, tmp / "x.bin", o);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("give --format"), std::string::npos);
+  o.format = "rees46";
+  test::WriteFile(tmp / "noheader.csv", "1,2,3\n");
+  auto header = Ingest(*ws, tmp / "noheader.csv", o);
+  ASSERT_FALSE(header.ok());
+  EXPECT_NE(header.status().message().find("header lacks column(s) event_time"), std::string::npos)
+      << header.status().message();
+  EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM ingest_files"), 0);  // nothing half-written
+}
+
 TEST(Ingest, NewerSchemaIsRefused) {
   test::TempDir tmp;
   {

@@ -199,6 +199,8 @@ Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
   std::vector<IngestReport> out;
   for (const auto& [f, p] : Expand(format, path)) {
     if (!fs::exists(p)) return Status::NotFound(fmt::format("{}: no such file", p));
+    if (fs::is_directory(p))
+      return Status::InvalidArgument(fmt::format("{}: is a folder; format {} reads a file", p, f));
     try {
       auto rep = IngestOne(ws, f, p, opts, *key);
       if (!rep.ok()) return rep.status();
