@@ -27,10 +27,15 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
+void ToLowerAscii(std::string_view s, std::string* out) {
+  out->assign(s);
+  for (char& c : *out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
+std::string ToLowerAscii(std::string_view s) {
+  std::string out;
+  ToLowerAscii(s, &out);
   return out;
 }
 

@@ -13,6 +13,8 @@ namespace kgp {
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 std::string ToLowerAscii(std::string_view s);
+// Same, into a caller's buffer (hot paths: no allocation once out has grown).
+void ToLowerAscii(std::string_view s, std::string* out);
 bool StartsWith(std::string_view s, std::string_view prefix);
 
 // Whole-string parses; nullopt on any junk, overflow or empty input. Surrounding spaces allowed.

@@ -129,10 +129,10 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
   rep.bytes = fs::is_regular_file(path) ? fs::file_size(path, ec) : 0;
   // A file lands in one transaction: give SQLite enough page cache to hold the B-trees it is
   // growing (1 GiB by default, `ingest_cache_mb` in kgprofile.conf), then return to normal.
-  db.ExecOrThrow(fmt::format("PRAGMA cache_size=-{}", IngestCacheKb(ws)));
+  ThrowIfError(db.SetCacheKb(IngestCacheKb(ws)));
   struct RestoreCache {
     Db& db;
-    ~RestoreCache() { (void)db.Exec("PRAGMA cache_size=-262144"); }
+    ~RestoreCache() { (void)db.SetCacheKb(Db::kDefaultCacheKb); }
   } restore{db};
   Txn txn(db);
   Stmt ins = db.Prepare(

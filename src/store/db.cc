@@ -73,12 +73,15 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   sqlite3_busy_timeout(db, 10000);
   Status s = out->Exec(
       "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-      "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144;");
+      "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;");
+  if (s.ok()) s = out->SetCacheKb(kDefaultCacheKb);
   if (!s.ok()) return s;
   return out;
 }
 
 Db::~Db() { sqlite3_close_v2(db_); }
+
+Status Db::SetCacheKb(int64_t kb) { return Exec(fmt::format("PRAGMA cache_size=-{}", kb)); }
 
 Status Db::Exec(std::string_view sql) {
   char* err = nullptr;

@@ -61,6 +61,10 @@ class Stmt {
 
 class Db {
  public:
+  // Page cache of an open connection, in KiB (PRAGMA cache_size=-N). Ingest raises it while a
+  // file lands and restores this.
+  static constexpr int64_t kDefaultCacheKb = 262144;
+
   // Opens (creating if allowed) with WAL, foreign keys off (ids are checked by writers),
   // synchronous=NORMAL (durable at checkpoint; WAL keeps every commit atomic).
   static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create);
@@ -69,6 +73,7 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   Status Exec(std::string_view sql);  // one or more statements, no results
+  Status SetCacheKb(int64_t kb);
   void ExecOrThrow(std::string_view sql) { ThrowIfError(Exec(sql)); }
   Stmt Prepare(std::string_view sql) { return Stmt(db_, sql); }
   int64_t QueryInt(std::string_view sql, int64_t if_none = 0);  // first column of first row

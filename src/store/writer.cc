@@ -129,9 +129,7 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
 }
 
 int64_t StoreWriter::BrandId(std::string_view name) {
-  lower_.assign(name);
-  for (char& c : lower_)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  ToLowerAscii(name, &lower_);
   const std::string& key = lower_;
   if (const int64_t* id = brands_.Find(key)) return *id;
   int64_t id = Intern(brands_, ins_brand_, key, &counts_.brands_new);
