@@ -33,6 +33,7 @@ int Main(int argc, char** argv) {
   AddInitCommand(app, reg);
   AddIngestCommand(app, reg);
   AddGraphCommands(app, reg);
+  AddKgeCommands(app, reg);
   AddExportCommand(app, reg);
   AddGenerateCommand(app, reg);
   AddDemoCommand(app, reg);

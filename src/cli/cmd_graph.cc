@@ -19,14 +19,6 @@
 namespace kgp::cli {
 namespace {
 
-Graph LoadGraph(Workspace& ws) {
-  if (ws.db().QueryInt("SELECT count(*) FROM graph_nodes") == 0)
-    throw Error(Status::NotFound(fmt::format("{}: no graph yet (run: kgprofile graph build {})", ws.dir(), ws.dir())));
-  auto g = Graph::Load(ws.db());
-  if (!g.ok()) throw Error(g.status());
-  return std::move(g).value();
-}
-
 NodeId FindNode(const Graph& g, const std::string& spec) {
   auto n = g.FindSpec(spec);
   if (!n)

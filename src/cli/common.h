@@ -4,7 +4,10 @@
 #include <memory>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "common/status.h"
+#include "graph/graph.h"
 #include "store/workspace.h"
 
 namespace kgp::cli {
@@ -14,6 +17,15 @@ inline std::unique_ptr<Workspace> OpenWorkspace(const std::string& dir) {
   auto ws = Workspace::Open(dir);
   if (!ws.ok()) throw Error(ws.status());
   return std::move(ws).value();
+}
+
+// Loads the workspace's graph or throws Error telling how to build it.
+inline Graph LoadGraph(Workspace& ws) {
+  if (ws.db().QueryInt("SELECT count(*) FROM graph_nodes") == 0)
+    throw Error(Status::NotFound(fmt::format("{}: no graph yet (run: kgprofile graph build {})", ws.dir(), ws.dir())));
+  auto g = Graph::Load(ws.db());
+  if (!g.ok()) throw Error(g.status());
+  return std::move(g).value();
 }
 
 }  // namespace kgp::cli

@@ -71,6 +71,13 @@ inline void ThrowIfError(const Status& s) {
   if (!s.ok()) throw Error(s);
 }
 
+// The value of r, or throws Error with its status.
+template <typename T>
+T Unwrap(Result<T> r) {
+  ThrowIfError(r.status());
+  return std::move(r).value();
+}
+
 #define KGP_RETURN_IF_ERROR(expr)         \
   do {                                    \
     ::kgp::Status kgp_s_ = (expr);        \

@@ -1,0 +1,365 @@
+// kgprofile kge train | eval | predict | export: knowledge-graph embeddings.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "common/log.h"
+#include "embed/kge.h"
+#include "embed/predict.h"
+#include "embed/presets.h"
+
+namespace kgp::cli {
+namespace {
+
+using namespace kgp::embed;
+
+// Options that override the preset only when given on the command line.
+struct TrainArgs {
+  std::string workspace, data, out, resume, preset = "auto", model = "transe", export_dir;
+  ModelConfig mc;
+  TrainOptions to;
+  std::string optimizer, loss, sampler, reg;
+  float lr = 0, reg_weight = 0;
+  bool eval = true;
+  std::vector<std::pair<CLI::Option*, std::function<void(Preset&)>>> overrides;
+};
+
+template <class T>
+void Override(CLI::App* cmd, TrainArgs* a, const std::string& flag, T* value, const std::string& help,
+              std::function<void(Preset&, T)> apply) {
+  auto* opt = cmd->add_option(flag, *value, help);
+  a->overrides.emplace_back(opt, [value, apply](Preset& p) { apply(p, *value); });
+}
+
+void Flag(CLI::App* cmd, TrainArgs* a, const std::string& flag, const std::string& help,
+          std::function<void(Preset&)> apply) {
+  a->overrides.emplace_back(cmd->add_flag(flag, help), std::move(apply));
+}
+
+nlohmann::json MetricsJson(const Metrics& m) {
+  return {{"count", m.count}, {"mr", m.mr}, {"mrr", m.mrr}, {"hits@1", m.hits1}, {"hits@3", m.hits3},
+          {"hits@10", m.hits10}};
+}
+
+std::string MetricsLine(const Metrics& m) {
+  return fmt::format("MRR {:.4f}  MR {:.1f}  Hits@1 {:.4f}  Hits@3 {:.4f}  Hits@10 {:.4f}  ({} ranks)", m.mrr, m.mr,
+                     m.hits1, m.hits3, m.hits10, m.count);
+}
+
+nlohmann::json EvalJson(const EvalResult& r, const std::vector<std::string>& relations) {
+  nlohmann::json per = nlohmann::json::object();
+  for (const auto& x : r.per_relation) per[relations[x.relation]] = MetricsJson(x.filtered);
+  return {{"filtered", MetricsJson(r.filtered)}, {"raw", MetricsJson(r.raw)},
+          {"filtered_head", MetricsJson(r.filtered_head)}, {"filtered_tail", MetricsJson(r.filtered_tail)},
+          {"raw_head", MetricsJson(r.raw_head)}, {"raw_tail", MetricsJson(r.raw_tail)},
+          {"per_relation", per}, {"seconds", r.seconds}};
+}
+
+void PrintEval(const EvalResult& r, const std::vector<std::string>& relations, bool per_relation) {
+  std::cout << "filtered  " << MetricsLine(r.filtered) << "\n";
+  std::cout << "  heads   " << MetricsLine(r.filtered_head) << "\n";
+  std::cout << "  tails   " << MetricsLine(r.filtered_tail) << "\n";
+  std::cout << "raw       " << MetricsLine(r.raw) << "\n";
+  if (per_relation)
+    for (const auto& x : r.per_relation)
+      std::cout << fmt::format("  {:<32} {}\n", relations[x.relation], MetricsLine(x.filtered));
+  std::cout << fmt::format("evaluated in {:.2f}s (tie: mean rank of the ties)\n", r.seconds);
+}
+
+Dataset LoadData(const TrainArgs& a) {
+  if (!a.data.empty()) {
+    auto ds = LoadDatasetDir(a.data);
+    ThrowIfError(ds.status());
+    return std::move(ds).value();
+  }
+  auto ws = OpenWorkspace(a.workspace);
+  Graph g = LoadGraph(*ws);
+  return DatasetFromGraph(g, 0.01, 2000);
+}
+
+int RunTrain(const Globals& globals, TrainArgs& a) {
+  if (a.data.empty() == a.workspace.empty())
+    throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR (train.txt, valid.txt, test.txt)"));
+  std::unique_ptr<Checkpoint> resume;
+  if (!a.resume.empty()) {
+    auto c = LoadCheckpoint(a.resume);
+    ThrowIfError(c.status());
+    resume = std::make_unique<Checkpoint>(std::move(c).value());
+    a.model = resume->config.name;
+  }
+  Dataset ds = LoadData(a);
+  std::string preset_name = a.preset;
+  if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
+  auto preset = GetPreset(preset_name, a.model, ds.num_entities());
+  ThrowIfError(preset.status());
+  for (auto& [opt, apply] : a.overrides)
+    if (opt->count() > 0) apply(*preset);
+  std::string out = a.out;
+  if (out.empty())
+    out = !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", preset->model.name);
+  std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
+  LOG_INF("{}: {} entities, {} relations, {} train / {} valid / {} test triples ({} entities unseen in train)",
+          a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
+          ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
+  LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
+          preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
+          preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
+  TrainReport rep;
+  auto ck = TrainModel(ds, preset->model, preset->train, resume.get(), &rep);
+  ThrowIfError(ck.status());
+  ThrowIfError(SaveCheckpoint(out, *ck));
+  nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
+                      {"preset", preset->name}, {"entities", ds.num_entities()}, {"relations", ds.num_relations()},
+                      {"train_triples", ds.train.size()}, {"epochs", rep.epochs_run}, {"epochs_total", ck->epochs_done},
+                      {"seconds", rep.seconds}, {"triples_per_second", rep.triples_per_second},
+                      {"final_loss", rep.final_loss}, {"best_valid_mrr", rep.best_valid_mrr},
+                      {"best_epoch", rep.best_epoch}};
+  EvalResult ev;
+  bool evaluated = a.eval && !ds.test.empty();
+  if (evaluated) {
+    auto model = ModelOf(*ck);
+    ThrowIfError(model.status());
+    KnownTriples known({&ds.train, &ds.valid, &ds.test});
+    EvalOptions eo;
+    eo.threads = preset->train.threads;
+    ev = Evaluate(**model, ck->params, ds.test, known, eo);
+    j["test"] = EvalJson(ev, ds.relations.names());
+  }
+  if (!a.export_dir.empty()) {
+    std::filesystem::create_directories(a.export_dir);
+    auto p = [&](const char* f) { return (std::filesystem::path(a.export_dir) / f).string(); };
+    ThrowIfError(ExportTsv(p("entities.tsv"), ck->entity_names, ck->params.entity, ck->params.entity_width));
+    ThrowIfError(ExportTsv(p("relations.tsv"), ck->relation_names, ck->params.relation, ck->params.relation_width));
+    j["export"] = a.export_dir;
+  }
+  Emit(globals, j, [&] {
+    std::cout << fmt::format("trained {} (dim {}) on {} triples: {} epochs in {:.1f}s, {:.0f} triples/s, loss {:.4f}\n",
+                             ck->config.name, ck->config.dim, ds.train.size(), rep.epochs_run, rep.seconds,
+                             rep.triples_per_second, rep.final_loss);
+    if (rep.best_epoch > 0)
+      std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept)\n", rep.best_valid_mrr, rep.best_epoch);
+    if (evaluated) {
+      std::cout << fmt::format("test ({} triples):\n", ds.test.size());
+      PrintEval(ev, ds.relations.names(), false);
+    }
+    std::cout << "checkpoint: " << out << "\n";
+  });
+  return 0;
+}
+
+void AddTrain(CLI::App* kge, Registry& reg) {
+  auto* cmd = kge->add_subcommand("train", "train embeddings on a KG folder (--data) or a workspace's graph");
+  auto a = std::make_shared<TrainArgs>();
+  cmd->add_option("WORKSPACE", a->workspace, "workspace folder (its graph; writes WORKSPACE/models/kge.bin)");
+  cmd->add_option("--data", a->data, "folder with train.txt, valid.txt, test.txt (head<TAB>relation<TAB>tail)");
+  cmd->add_option("-o,--out", a->out, "checkpoint file to write (default MODEL.kge, or the workspace's)");
+  cmd->add_option("-m,--model", a->model, "transe, transr, distmult, complex or rotate")->capture_default_str();
+  cmd->add_option("--preset", a->preset, "hyperparameters: auto (by graph size), small, large, ecommerce")
+      ->capture_default_str();
+  cmd->add_option("--resume", a->resume, "continue training from this checkpoint");
+  cmd->add_option("--export", a->export_dir, "also write entities.tsv and relations.tsv here");
+  cmd->add_flag("!--no-eval", a->eval, "skip the test-split evaluation after training");
+  TrainArgs* p = a.get();
+  Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; });
+  Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim, "TransR relation space dimension",
+                [](Preset& x, int v) { x.model.relation_dim = v; });
+  Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
+                  [](Preset& x, float v) { x.model.gamma = v; });
+  Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
+                [](Preset& x, int v) { x.model.norm = v; });
+  Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
+                  [](Preset& x, float v) { x.model.init = v; });
+  Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
+                [](Preset& x, int v) { x.train.epochs = v; });
+  Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
+                [](Preset& x, int v) { x.train.threads = v; });
+  Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
+  Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; });
+  Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
+                [](Preset& x, int v) { x.train.negatives = v; });
+  Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
+                  "self-adversarial sampling temperature (0 = plain mean)",
+                  [](Preset& x, float v) { x.train.adversarial_temperature = v; });
+  Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
+                  [](Preset& x, float v) { x.train.margin = v; });
+  Override<std::string>(cmd, p, "--loss", &p->loss, "margin or logsigmoid",
+                        [](Preset& x, std::string v) { x.train.loss = Unwrap(ParseLoss(v)); });
+  Override<std::string>(cmd, p, "--optimizer", &p->optimizer, "sgd, adagrad or adam",
+                        [](Preset& x, std::string v) { x.train.update.kind = Unwrap(ParseOptimizer(v)); });
+  Override<std::string>(cmd, p, "--sampler", &p->sampler, "negative corruption: uniform or bernoulli",
+                        [](Preset& x, std::string v) { x.train.sampler = Unwrap(ParseSampler(v)); });
+  Override<std::string>(cmd, p, "--reg", &p->reg, "regulariser: none, l2, n3",
+                        [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });
+  Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
+                  [](Preset& x, float v) { x.train.update.reg_weight = v; });
+  Flag(cmd, p, "--linear-decay", "learning rate falls linearly to 0", [](Preset& x) { x.train.linear_decay = true; });
+  Flag(cmd, p, "--filter-negatives", "resample negatives that are true triples",
+       [](Preset& x) { x.train.filter_negatives = true; });
+  Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
+                [](Preset& x, int v) { x.train.valid_every = v; });
+  Override<size_t>(cmd, p, "--valid-sample", &p->to.valid_sample, "validation triples used (0 = all)",
+                   [](Preset& x, size_t v) { x.train.valid_sample = v; });
+  Override<int>(cmd, p, "--patience", &p->to.patience, "stop after N validations without improvement",
+                [](Preset& x, int v) { x.train.patience = v; });
+  cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunTrain(*reg.globals, *a); }; });
+}
+
+struct Loaded {
+  Checkpoint ck;
+  std::unique_ptr<Model> model;
+};
+
+Loaded Load(const std::string& path) {
+  auto c = LoadCheckpoint(path);
+  ThrowIfError(c.status());
+  Loaded l{std::move(c).value(), nullptr};
+  auto m = ModelOf(l.ck);
+  ThrowIfError(m.status());
+  l.model = std::move(m).value();
+  return l;
+}
+
+void AddEval(CLI::App* kge, Registry& reg) {
+  auto* cmd = kge->add_subcommand("eval", "filtered and raw link prediction of a checkpoint on a KG folder");
+  struct Args {
+    std::string checkpoint, data, split = "test";
+    int threads = 0;
+    bool per_relation = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("CHECKPOINT", a->checkpoint, "checkpoint file")->required();
+  cmd->add_option("--data", a->data, "KG folder (train/valid/test.txt); all its triples filter")->required();
+  cmd->add_option("--split", a->split, "test or valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
+  cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)");
+  cmd->add_flag("--per-relation", a->per_relation, "also print metrics per relation");
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      Loaded l = Load(a->checkpoint);
+      auto ds = LoadDatasetDir(a->data, SeededDataset(l.ck.entity_names, l.ck.relation_names));
+      ThrowIfError(ds.status());
+      if (ds->num_entities() > l.ck.params.num_entities || ds->num_relations() > l.ck.params.num_relations)
+        throw Error(Status::InvalidArgument(fmt::format(
+            "{} names {} entities and {} relations the checkpoint does not know: not the data it was trained on",
+            a->data, ds->num_entities() - l.ck.params.num_entities, ds->num_relations() - l.ck.params.num_relations)));
+      const auto& split = a->split == "test" ? ds->test : ds->valid;
+      if (split.empty()) throw Error(Status::InvalidArgument(fmt::format("{}: the {} split is empty", a->data, a->split)));
+      KnownTriples known({&ds->train, &ds->valid, &ds->test});
+      EvalOptions eo;
+      eo.threads = a->threads;
+      auto r = Evaluate(*l.model, l.ck.params, split, known, eo);
+      Emit(*reg.globals, EvalJson(r, l.ck.relation_names), [&] {
+        std::cout << fmt::format("{} on {} {} ({} triples, {} entities):\n", l.ck.config.name, a->data, a->split,
+                                 split.size(), ds->num_entities());
+        PrintEval(r, l.ck.relation_names, a->per_relation);
+      });
+      return 0;
+    };
+  });
+}
+
+uint32_t Id(const Dictionary& d, const std::string& name, const char* what) {
+  const uint32_t* id = d.Find(name);
+  if (!id) throw Error(Status::NotFound(fmt::format("no {} '{}' in the checkpoint", what, name)));
+  return *id;
+}
+
+void AddPredict(CLI::App* kge, Registry& reg) {
+  auto* cmd = kge->add_subcommand("predict", "best tails for (HEAD, RELATION, ?), heads for (?, RELATION, TAIL), or "
+                                             "an entity's nearest neighbours");
+  struct Args {
+    std::string checkpoint, head, tail, relation, neighbors;
+    size_t k = 10;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("CHECKPOINT", a->checkpoint, "checkpoint file (or a workspace folder)")->required();
+  cmd->add_option("--head", a->head, "head entity name");
+  cmd->add_option("--tail", a->tail, "tail entity name");
+  cmd->add_option("-r,--relation", a->relation, "relation name");
+  cmd->add_option("--neighbors", a->neighbors, "entity whose nearest neighbours to list");
+  cmd->add_option("-k", a->k, "how many")->capture_default_str();
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      std::string path = std::filesystem::is_directory(a->checkpoint) ? WorkspaceModelPath(a->checkpoint) : a->checkpoint;
+      Loaded l = Load(path);
+      Dataset names = SeededDataset(l.ck.entity_names, l.ck.relation_names);
+      std::vector<Scored> top;
+      std::string what;
+      if (!a->neighbors.empty()) {
+        top = NearestEntities(l.ck.params, Id(names.entities, a->neighbors, "entity"), a->k);
+        what = fmt::format("nearest to {} (cosine)", a->neighbors);
+      } else if (a->relation.empty() || a->head.empty() == a->tail.empty()) {
+        throw Error(Status::InvalidArgument("give --relation with exactly one of --head or --tail, or --neighbors"));
+      } else {
+        uint32_t r = Id(names.relations, a->relation, "relation");
+        if (!a->head.empty()) {
+          top = PredictTails(*l.model, l.ck.params, Id(names.entities, a->head, "entity"), r, a->k);
+          what = fmt::format("({}, {}, ?)", a->head, a->relation);
+        } else {
+          top = PredictHeads(*l.model, l.ck.params, r, Id(names.entities, a->tail, "entity"), a->k);
+          what = fmt::format("(?, {}, {})", a->relation, a->tail);
+        }
+      }
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& s : top) j.push_back({{"entity", l.ck.entity_names[s.id]}, {"score", s.score}});
+      Emit(*reg.globals, {{"query", what}, {"results", j}}, [&] {
+        std::cout << what << "\n";
+        for (size_t i = 0; i < top.size(); ++i)
+          std::cout << fmt::format("{:>3}. {:<40} {:.4f}\n", i + 1, l.ck.entity_names[top[i].id], top[i].score);
+      });
+      return 0;
+    };
+  });
+}
+
+void AddExport(CLI::App* kge, Registry& reg) {
+  auto* cmd = kge->add_subcommand("export", "write a checkpoint's embeddings as TSV or NumPy .npy files");
+  struct Args {
+    std::string checkpoint, out, format = "tsv";
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("CHECKPOINT", a->checkpoint, "checkpoint file")->required();
+  cmd->add_option("-o,--out", a->out, "output folder")->required();
+  cmd->add_option("--format", a->format, "tsv or npy (npy also writes the names as .txt)")
+      ->check(CLI::IsMember({"tsv", "npy"}))->capture_default_str();
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      Loaded l = Load(a->checkpoint);
+      std::filesystem::create_directories(a->out);
+      auto p = [&](const char* f) { return (std::filesystem::path(a->out) / f).string(); };
+      const auto& pr = l.ck.params;
+      std::vector<std::string> files;
+      if (a->format == "tsv") {
+        ThrowIfError(ExportTsv(p("entities.tsv"), l.ck.entity_names, pr.entity, pr.entity_width));
+        ThrowIfError(ExportTsv(p("relations.tsv"), l.ck.relation_names, pr.relation, pr.relation_width));
+        files = {p("entities.tsv"), p("relations.tsv")};
+      } else {
+        ThrowIfError(ExportNpy(p("entities.npy"), pr.entity, pr.num_entities, pr.entity_width));
+        ThrowIfError(ExportNpy(p("relations.npy"), pr.relation, pr.num_relations, pr.relation_width));
+        ThrowIfError(ExportTsv(p("entities.txt"), l.ck.entity_names, {}, 0));
+        ThrowIfError(ExportTsv(p("relations.txt"), l.ck.relation_names, {}, 0));
+        files = {p("entities.npy"), p("relations.npy"), p("entities.txt"), p("relations.txt")};
+      }
+      Emit(*reg.globals, {{"files", files}}, [&] {
+        for (const auto& f : files) std::cout << f << "\n";
+      });
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void AddKgeCommands(CLI::App& app, Registry& reg) {
+  auto* kge = app.add_subcommand("kge", "knowledge-graph embeddings: train, eval, predict, export");
+  kge->require_subcommand(1);
+  AddTrain(kge, reg);
+  AddEval(kge, reg);
+  AddPredict(kge, reg);
+  AddExport(kge, reg);
+}
+
+}  // namespace kgp::cli

@@ -1,0 +1,122 @@
+#include "embed/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "embed/simd.h"
+
+namespace kgp::embed::kernels {
+
+KGP_SIMD_CLONES float Dot(const float* a, const float* b, size_t d) {
+  float s = 0;
+  for (size_t i = 0; i < d; ++i) s += a[i] * b[i];
+  return s;
+}
+
+KGP_SIMD_CLONES float TransDist(const float* h, const float* r, const float* t, size_t d, int p) {
+  float s = 0;
+  if (p == 1) {
+    for (size_t i = 0; i < d; ++i) s += std::fabs(h[i] + r[i] - t[i]);
+    return s;
+  }
+  for (size_t i = 0; i < d; ++i) {
+    float x = h[i] + r[i] - t[i];
+    s += x * x;
+  }
+  return std::sqrt(s);
+}
+
+KGP_SIMD_CLONES void TransDistGrad(const float* h, const float* r, const float* t, size_t d, int p, float g,
+                                   float* gh, float* gr, float* gt) {
+  // score = -dist; d(score)/dh = -d(dist)/dx with x = h + r - t.
+  if (p == 1) {
+    for (size_t i = 0; i < d; ++i) {
+      float s = -g * std::copysign(1.0f, h[i] + r[i] - t[i]);  // sign(0) taken as +: a subgradient
+      gh[i] += s;
+      gr[i] += s;
+      gt[i] -= s;
+    }
+    return;
+  }
+  float n = TransDist(h, r, t, d, 2);
+  float k = n > 1e-12f ? -g / n : 0.0f;
+  for (size_t i = 0; i < d; ++i) {
+    float s = k * (h[i] + r[i] - t[i]);
+    gh[i] += s;
+    gr[i] += s;
+    gt[i] -= s;
+  }
+}
+
+namespace {
+KGP_SIMD_CLONES void ScoreRange(int form, float gamma, const float* q, const float* rows, size_t n, size_t d,
+                                float* out) {
+  size_t k = d / 2;
+  for (size_t e = 0; e < n; ++e) {
+    const float* x = rows + e * d;
+    float s = 0;
+    switch (form) {
+      case 0:
+        for (size_t i = 0; i < d; ++i) s += q[i] * x[i];
+        out[e] = s;
+        break;
+      case 1:
+        for (size_t i = 0; i < d; ++i) s += std::fabs(q[i] - x[i]);
+        out[e] = gamma - s;
+        break;
+      case 2:
+        for (size_t i = 0; i < d; ++i) s += (q[i] - x[i]) * (q[i] - x[i]);
+        out[e] = gamma - std::sqrt(s);
+        break;
+      default:
+        for (size_t i = 0; i < k; ++i) {
+          float a = q[i] - x[i], b = q[k + i] - x[k + i];
+          s += std::sqrt(a * a + b * b);
+        }
+        out[e] = gamma - s;
+    }
+  }
+}
+}  // namespace
+
+void ScoreBlock(int form, float gamma, const float* queries, size_t nq, const float* rows, size_t n, size_t d,
+                float* out) {
+  size_t block = std::max<size_t>(64, (size_t{128} << 10) / (d * sizeof(float)));  // ~128 KiB of rows
+  for (size_t b = 0; b < n; b += block) {
+    size_t m = std::min(block, n - b);
+    for (size_t j = 0; j < nq; ++j) ScoreRange(form, gamma, queries + j * d, rows + b * d, m, d, out + j * n + b);
+  }
+}
+
+KGP_SIMD_CLONES void Axpy(float a, const float* x, float* y, size_t d) {
+  for (size_t i = 0; i < d; ++i) y[i] += a * x[i];
+}
+
+}  // namespace kgp::embed::kernels
+
+namespace kgp::embed::kernels {
+
+namespace {
+inline float SinHalfPi(float x) {  // |x| <= pi/2, Taylor to x^11 (error < 6e-8)
+  float x2 = x * x;
+  return x * (1.0f + x2 * (-1.0f / 6 + x2 * (1.0f / 120 + x2 * (-1.0f / 5040 + x2 * (1.0f / 362880 +
+                                                                                     x2 * (-1.0f / 39916800))))));
+}
+inline float SinReduced(float x) {  // any x: reduce to [-pi, pi], then fold to [-pi/2, pi/2]
+  constexpr float kPi = 3.14159265358979f, kTwoPi = 6.28318530717959f, kHalfPi = 1.57079632679490f;
+  x -= kTwoPi * std::nearbyint(x * (1.0f / kTwoPi));
+  x = x > kHalfPi ? kPi - x : x;
+  x = x < -kHalfPi ? -kPi - x : x;
+  return SinHalfPi(x);
+}
+}  // namespace
+
+KGP_SIMD_CLONES void SinCos(const float* x, float* s, float* c, size_t k) {
+  constexpr float kHalfPi = 1.57079632679490f;
+  for (size_t i = 0; i < k; ++i) {
+    s[i] = SinReduced(x[i]);
+    c[i] = SinReduced(x[i] + kHalfPi);
+  }
+}
+
+}  // namespace kgp::embed::kernels

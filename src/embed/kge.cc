@@ -1,0 +1,91 @@
+#include "embed/kge.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "graph/graph.h"
+
+namespace kgp::embed {
+
+Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c) { return MakeModel(c.config); }
+
+Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
+                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch) {
+  Checkpoint c;
+  c.config = resume ? resume->config : mc;
+  auto model = MakeModel(c.config);
+  if (!model.ok()) return model.status();
+  Rng rng(to.seed);
+  TrainOptions opts = to;
+  if (resume) {
+    if (resume->entity_names.size() > ds.num_entities() || resume->relation_names.size() > ds.num_relations())
+      return Status::InvalidArgument("the checkpoint knows entities or relations the data does not: not the same graph");
+    for (size_t i = 0; i < resume->entity_names.size(); ++i)
+      if (resume->entity_names[i] != ds.entities.name(static_cast<uint32_t>(i)))
+        return Status::InvalidArgument(fmt::format("checkpoint entity {} is '{}' but the data has '{}': not the same graph",
+                                                   i, resume->entity_names[i], ds.entities.name(static_cast<uint32_t>(i))));
+    for (size_t i = 0; i < resume->relation_names.size(); ++i)
+      if (resume->relation_names[i] != ds.relations.name(static_cast<uint32_t>(i)))
+        return Status::InvalidArgument("checkpoint relations differ from the data's: not the same graph");
+    // Fresh rows for new names, then the checkpoint's rows over them.
+    (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
+    std::copy(resume->params.entity.begin(), resume->params.entity.end(), c.params.entity.begin());
+    std::copy(resume->params.relation.begin(), resume->params.relation.end(), c.params.relation.begin());
+    if (resume->has_optimizer && resume->optimizer.kind == opts.update.kind) {
+      c.optimizer = resume->optimizer;
+      auto grow = [](TableState& s, size_t rows, size_t width) {
+        if (!s.a.empty()) s.a.resize(rows * width, 0.0f);
+        if (!s.b.empty()) s.b.resize(rows * width, 0.0f);
+        if (!s.pow1.empty()) s.pow1.resize(rows, 1.0f), s.pow2.resize(rows, 1.0f);
+      };
+      grow(c.optimizer.entity, ds.num_entities(), c.params.entity_width);
+      grow(c.optimizer.relation, ds.num_relations(), c.params.relation_width);
+    }
+    opts.start_epoch = resume->epochs_done;
+  } else {
+    (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
+  }
+  auto rep = Train(**model, c.params, c.optimizer, ds, opts, on_epoch);
+  if (!rep.ok()) return rep.status();
+  c.has_optimizer = true;
+  c.entity_names = ds.entities.names();
+  c.relation_names = ds.relations.names();
+  c.epochs_done = opts.start_epoch + rep->epochs_run;
+  c.info = {{"optimizer", OptimizerName(opts.update.kind)},
+            {"lr", opts.lr},
+            {"negatives", opts.negatives},
+            {"loss", opts.loss == Loss::kMargin ? "margin" : "logsigmoid"},
+            {"adversarial_temperature", opts.adversarial_temperature},
+            {"regularizer", RegularizerName(opts.update.reg)},
+            {"reg_weight", opts.update.reg_weight},
+            {"seed", opts.seed},
+            {"train_triples", ds.train.size()},
+            {"best_valid_mrr", rep->best_valid_mrr},
+            {"best_epoch", rep->best_epoch}};
+  if (report) *report = *rep;
+  return c;
+}
+
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout) {
+  Dataset ds;
+  ds.entities.Reserve(g.num_nodes());
+  for (NodeId n = 0; n < g.num_nodes(); ++n) ds.entities.Intern(g.Spec(n));
+  std::unordered_map<EdgeTypeId, uint32_t> rel;
+  for (const auto& e : g.edges()) {
+    auto it = rel.find(e.type);
+    if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
+    Triple x{e.src, it->second, e.dst};
+    uint64_t h = HashCombine(HashCombine(e.src, e.type), e.dst) * 0x9E3779B97F4A7C15ull;
+    bool test = holdout > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < holdout;
+    (test ? ds.test : ds.train).push_back(x);
+  }
+  return ds;
+}
+
+std::string WorkspaceModelPath(const std::string& dir) {
+  return (std::filesystem::path(dir) / "models" / "kge.bin").string();
+}
+
+}  // namespace kgp::embed

@@ -1,0 +1,38 @@
+// The embedding stage as one call each for the CLI, benchmarks and other stages: train (fresh
+// or resumed), evaluate a checkpoint, and turn a workspace graph into triples.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "embed/checkpoint.h"
+#include "embed/dataset.h"
+#include "embed/evaluator.h"
+#include "embed/model.h"
+#include "embed/trainer.h"
+
+namespace kgp {
+class Graph;
+}
+
+namespace kgp::embed {
+
+// Trains on ds.train. With resume, continues from its tables and optimizer state (its names
+// must be a prefix of ds's dictionaries: the same data, perhaps with new entities appended).
+Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
+                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {});
+
+Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
+
+// Every graph edge becomes a triple (source spec, edge type name, target spec), e.g.
+// (user:42, PURCHASED, product:7). Entity names are the graph's node specs. A share
+// `holdout` of the edges (at most max_holdout, chosen by a hash of the edge) goes to the test
+// split, for a quality figure; the rest trains.
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout);
+
+// Workspace file layout of the stage.
+std::string WorkspaceModelPath(const std::string& workspace_dir);
+
+}  // namespace kgp::embed

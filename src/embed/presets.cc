@@ -1,0 +1,82 @@
+#include "embed/presets.h"
+
+#include <fmt/format.h>
+
+namespace kgp::embed {
+
+namespace {
+
+struct Row {
+  const char* preset;
+  const char* model;
+  int dim;
+  float gamma;
+  int norm;
+  const char* optimizer;
+  float lr;
+  int negatives;
+  float adversarial;
+  const char* reg;
+  float reg_weight;
+  int epochs;
+};
+
+// Tuned on the small benchmark graphs and on WN18RR (valid split); see docs/embed.md.
+constexpr Row kRows[] = {
+    // preset     model       dim  gamma norm opt        lr      neg  adv   reg    w      epochs
+    {"small", "transe", 100, 6, 1, "adam", 0.005f, 32, 1.0f, "none", 0, 100},
+    {"small", "transr", 64, 6, 1, "adam", 0.002f, 32, 1.0f, "none", 0, 100},
+    {"small", "distmult", 100, 0, 1, "adam", 0.005f, 32, 1.0f, "n3", 1e-4f, 100},
+    {"small", "complex", 100, 0, 1, "adam", 0.005f, 32, 1.0f, "n3", 1e-4f, 100},
+    {"small", "rotate", 100, 6, 1, "adam", 0.005f, 32, 1.0f, "none", 0, 100},
+    {"large", "transe", 100, 6, 1, "adam", 0.001f, 32, 1.0f, "none", 0, 30},
+    {"large", "transr", 100, 6, 1, "adam", 0.0005f, 16, 1.0f, "none", 0, 20},
+    {"large", "distmult", 200, 0, 1, "adam", 0.001f, 32, 1.0f, "n3", 1e-4f, 30},
+    {"large", "complex", 200, 0, 1, "adam", 0.001f, 32, 1.0f, "n3", 1e-4f, 30},
+    {"large", "rotate", 200, 6, 1, "adam", 0.001f, 32, 1.0f, "none", 0, 30},
+    {"ecommerce", "transe", 64, 6, 1, "adam", 0.002f, 16, 1.0f, "none", 0, 20},
+    {"ecommerce", "transr", 64, 6, 1, "adam", 0.001f, 16, 1.0f, "none", 0, 20},
+    {"ecommerce", "distmult", 64, 0, 1, "adam", 0.002f, 16, 1.0f, "n3", 1e-4f, 20},
+    {"ecommerce", "complex", 64, 0, 1, "adam", 0.002f, 16, 1.0f, "n3", 1e-4f, 20},
+    {"ecommerce", "rotate", 64, 6, 1, "adam", 0.002f, 16, 1.0f, "none", 0, 20},
+};
+
+constexpr size_t kSmallGraph = 2000;
+
+}  // namespace
+
+const std::vector<std::string>& PresetNames() {
+  static const std::vector<std::string> k = {"auto", "small", "large", "ecommerce"};
+  return k;
+}
+
+Result<Preset> GetPreset(const std::string& name, const std::string& model, size_t num_entities) {
+  std::string want = name == "auto" ? (num_entities < kSmallGraph ? "small" : "large") : name;
+  for (const Row& r : kRows) {
+    if (want != r.preset || model != r.model) continue;
+    Preset p;
+    p.name = want;
+    p.model.name = model;
+    p.model.dim = r.dim;
+    p.model.gamma = r.gamma;
+    p.model.norm = r.norm;
+    p.train.update.kind = *ParseOptimizer(r.optimizer);
+    p.train.update.reg = *ParseRegularizer(r.reg);
+    p.train.update.reg_weight = r.reg_weight;
+    p.train.lr = r.lr;
+    p.train.negatives = r.negatives;
+    p.train.loss = Loss::kLogSigmoid;
+    p.train.adversarial_temperature = r.adversarial;
+    p.train.epochs = r.epochs;
+    // Early stopping on validation MRR (kept: the best epoch's tables) where there is a
+    // validation split; the workspace preset trains on everything.
+    if (want == "small") p.train.valid_every = 5, p.train.patience = 3;
+    if (want == "large") p.train.valid_every = 2, p.train.valid_sample = 1000, p.train.patience = 3;
+    return p;
+  }
+  auto m = MakeModel(ModelConfig{model});
+  if (!m.ok()) return m.status();
+  return Status::InvalidArgument(fmt::format("unknown preset '{}' (one of: {})", name, fmt::join(PresetNames(), ", ")));
+}
+
+}  // namespace kgp::embed

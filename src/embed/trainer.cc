@@ -1,0 +1,284 @@
+#include "embed/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "common/progress.h"
+#include "embed/evaluator.h"
+#include "embed/rng.h"
+
+namespace kgp::embed {
+
+Result<Loss> ParseLoss(const std::string& name) {
+  if (name == "margin") return Loss::kMargin;
+  if (name == "logsigmoid") return Loss::kLogSigmoid;
+  return Status::InvalidArgument(fmt::format("unknown loss '{}' (margin, logsigmoid)", name));
+}
+
+Result<Sampler> ParseSampler(const std::string& name) {
+  if (name == "uniform") return Sampler::kUniform;
+  if (name == "bernoulli") return Sampler::kBernoulli;
+  return Status::InvalidArgument(fmt::format("unknown negative sampler '{}' (uniform, bernoulli)", name));
+}
+
+int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+namespace {
+
+inline float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float LogSigmoid(float x) { return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x)); }
+
+// Probability of corrupting the head per relation: tph / (tph + hpt) (Wang et al. 2014).
+std::vector<float> BernoulliHeadProb(const Dataset& ds) {
+  size_t m = ds.num_relations();
+  std::vector<Triple> v = ds.train;
+  std::vector<double> tph(m), hpt(m);
+  for (int pass = 0; pass < 2; ++pass) {
+    // pass 0: tails per (h, r); pass 1: heads per (r, t)
+    std::sort(v.begin(), v.end(), [pass](const Triple& a, const Triple& b) {
+      auto ka = pass == 0 ? std::tuple(a.r, a.h, a.t) : std::tuple(a.r, a.t, a.h);
+      auto kb = pass == 0 ? std::tuple(b.r, b.h, b.t) : std::tuple(b.r, b.t, b.h);
+      return ka < kb;
+    });
+    std::vector<double> groups(m), total(m);
+    for (size_t i = 0; i < v.size(); ++i) {
+      total[v[i].r] += 1;
+      bool fresh = i == 0 || v[i].r != v[i - 1].r || (pass == 0 ? v[i].h != v[i - 1].h : v[i].t != v[i - 1].t);
+      if (fresh) groups[v[i].r] += 1;
+    }
+    for (size_t r = 0; r < m; ++r) (pass == 0 ? tph : hpt)[r] = groups[r] > 0 ? total[r] / groups[r] : 1;
+  }
+  std::vector<float> p(m);
+  for (size_t r = 0; r < m; ++r) p[r] = static_cast<float>(tph[r] / (tph[r] + hpt[r]));
+  return p;
+}
+
+struct Worker {
+  const Model& model;
+  Params& p;
+  OptimizerState& st;
+  const TrainOptions& o;
+  const KnownTriples* known;
+  const std::vector<float>& head_prob;
+  Rng rng;
+  std::vector<float> gfix, grel, gother, gneg, sneg, dneg;
+  std::vector<uint32_t> neg, cur;  // negatives of the next positive, of the current one
+  bool head_next = false;           // the next positive corrupts its head
+  double loss = 0;
+
+  Worker(const Model& m, Params& params, OptimizerState& s, const TrainOptions& opts, const KnownTriples* k,
+         const std::vector<float>& hp, uint64_t seed)
+      : model(m), p(params), st(s), o(opts), known(k), head_prob(hp), rng(seed) {
+    gfix.resize(p.entity_width);
+    gother.resize(p.entity_width);
+    gneg.resize(p.entity_width);
+    grel.resize(p.relation_width);
+    sneg.resize(static_cast<size_t>(o.negatives));
+    dneg.resize(static_cast<size_t>(o.negatives));
+    neg.resize(static_cast<size_t>(o.negatives));
+  }
+
+  uint32_t SampleEntity(const Triple& x, bool head) {
+    uint32_t e = rng.Below(static_cast<uint32_t>(p.num_entities));
+    if (!known) return e;
+    for (int tries = 0; tries < 10; ++tries) {
+      bool is_true = head ? known->Contains(e, x.r, x.t) : known->Contains(x.h, x.r, e);
+      if (!is_true) break;
+      e = rng.Below(static_cast<uint32_t>(p.num_entities));
+    }
+    return e;
+  }
+
+  // Chooses the side to corrupt and the negatives of the next positive, and prefetches the
+  // rows it will touch while the current one computes (the tables do not fit in cache).
+  void Prepare(const Triple& x) {
+    head_next = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
+    for (auto& n : neg) {
+      n = SampleEntity(x, head_next);
+      PrefetchEntity(n);
+    }
+    PrefetchEntity(x.h);
+    PrefetchEntity(x.t);
+  }
+
+  void PrefetchEntity(uint32_t e) {
+    size_t w = p.entity_width;
+    Prefetch(p.E(e), w);
+    if (!st.entity.a.empty()) Prefetch(st.entity.a.data() + size_t{e} * w, w);
+    if (!st.entity.b.empty()) {
+      Prefetch(st.entity.b.data() + size_t{e} * w, w);
+      __builtin_prefetch(&st.entity.pow1[e], 1, 3);
+      __builtin_prefetch(&st.entity.pow2[e], 1, 3);
+    }
+  }
+
+  static void Prefetch(const float* row, size_t width) {
+    const char* b = reinterpret_cast<const char*>(row);
+    for (size_t off = 0; off < width * sizeof(float); off += 64) __builtin_prefetch(b + off, 1, 3);
+  }
+
+  // Trains on x, whose negatives Prepare(x) chose; then prepares `next` (if any).
+  void Step(const Triple& x, float lr, const Triple* next) {
+    bool head = head_next;
+    size_t k = neg.size();
+    cur.assign(neg.begin(), neg.end());
+    if (next) Prepare(*next);
+    const float* R = p.R(x.r);
+    float* H = p.E(x.h);
+    float* T = p.E(x.t);
+    float spos = model.Score(H, R, T);
+    for (size_t j = 0; j < k; ++j)
+      sneg[j] = head ? model.Score(p.E(cur[j]), R, T) : model.Score(H, R, p.E(cur[j]));
+    float dpos = 0;
+    if (o.loss == Loss::kMargin) {
+      for (size_t j = 0; j < k; ++j) {
+        float v = o.margin - spos + sneg[j];
+        dneg[j] = v > 0 ? 1.0f / k : 0.0f;
+        if (v > 0) dpos -= 1.0f / k, loss += v / k;
+      }
+    } else {
+      dpos = -Sigmoid(-spos);
+      loss -= LogSigmoid(spos);
+      float T0 = o.adversarial_temperature;
+      float mx = T0 > 0 ? *std::max_element(sneg.begin(), sneg.begin() + static_cast<long>(k)) : 0;
+      double z = 0;
+      for (size_t j = 0; j < k; ++j) z += dneg[j] = T0 > 0 ? std::exp(T0 * (sneg[j] - mx)) : 1.0f;
+      for (size_t j = 0; j < k; ++j) {
+        float w = static_cast<float>(dneg[j] / z);
+        loss -= w * LogSigmoid(-sneg[j]);
+        dneg[j] = w * Sigmoid(sneg[j]);
+      }
+    }
+    if (dpos == 0) return;
+    std::fill(gfix.begin(), gfix.end(), 0.0f);
+    std::fill(grel.begin(), grel.end(), 0.0f);
+    std::fill(gother.begin(), gother.end(), 0.0f);
+    // gfix: the entity every negative shares (tail when corrupting heads), gother: the one replaced.
+    if (head) model.Grad(H, R, T, dpos, gother.data(), grel.data(), gfix.data());
+    else model.Grad(H, R, T, dpos, gfix.data(), grel.data(), gother.data());
+    size_t ew = p.entity_width;
+    for (size_t j = 0; j < k; ++j) {
+      if (dneg[j] == 0) continue;
+      std::fill(gneg.begin(), gneg.end(), 0.0f);
+      float* N = p.E(cur[j]);
+      if (head) model.Grad(N, R, T, dneg[j], gneg.data(), grel.data(), gfix.data());
+      else model.Grad(H, R, N, dneg[j], gfix.data(), grel.data(), gneg.data());
+      ApplyUpdate(o.update, lr, N, gneg.data(), ew, st.entity, cur[j]);
+      model.Constrain(N);
+    }
+    uint32_t fix = head ? x.t : x.h, other = head ? x.h : x.t;
+    ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
+    ApplyUpdate(o.update, lr, p.E(other), gother.data(), ew, st.entity, other);
+    ApplyUpdate(o.update, lr, p.R(x.r), grel.data(), p.relation_width, st.relation, x.r);
+    model.Constrain(p.E(fix));
+    model.Constrain(p.E(other));
+  }
+};
+
+}  // namespace
+
+Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& state, const Dataset& ds,
+                          const TrainOptions& o, const std::function<void(const EpochReport&)>& on_epoch) {
+  if (o.epochs < 0) return Status::InvalidArgument("epochs must be >= 0");
+  if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
+  if (!(o.lr > 0)) return Status::InvalidArgument("learning rate must be > 0");
+  if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
+      params.entity_width != model.entity_width() || params.relation_width != model.relation_width())
+    return Status::InvalidArgument("parameter tables do not match the model and dataset");
+  if (ds.train.empty()) return Status::InvalidArgument("no training triples");
+  state.kind = o.update.kind;
+  state.Prepare(params);
+  int threads = o.threads > 0 ? o.threads : DefaultThreads();
+  auto head_prob = BernoulliHeadProb(ds);
+  std::unique_ptr<KnownTriples> known;
+  if (o.filter_negatives) known = std::make_unique<KnownTriples>(std::vector{&ds.train});
+  std::unique_ptr<KnownTriples> all_known;
+  std::vector<Triple> valid = ds.valid;
+  bool validate = o.valid_every > 0 && !valid.empty();
+  if (validate) {
+    all_known = std::make_unique<KnownTriples>(std::vector{&ds.train, &ds.valid, &ds.test});
+    if (o.valid_sample > 0 && valid.size() > o.valid_sample) {
+      Rng vr(o.seed ^ 0x5eed);
+      for (size_t i = 0; i < o.valid_sample; ++i) std::swap(valid[i], valid[i + vr.Below(static_cast<uint32_t>(valid.size() - i))]);
+      valid.resize(o.valid_sample);
+    }
+  }
+
+  std::vector<Triple> order = ds.train;  // shuffled copy: the hot loop reads it in sequence
+  Rng shuffler(o.seed);
+  TrainReport rep;
+  Params best;
+  int since_best = 0;
+  int total_epochs = o.start_epoch + o.epochs;
+  Progress progress("train", static_cast<uint64_t>(o.epochs) * ds.train.size(), "triples");
+  for (int ep = 0; ep < o.epochs; ++ep) {
+    int epoch = o.start_epoch + ep;
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffler.Below(static_cast<uint32_t>(i))]);
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<double> losses(static_cast<size_t>(threads));
+    auto work = [&](int tid) {
+      Worker w(model, params, state, o, known.get(), head_prob, o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + tid);
+      size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
+      if (b < e) w.Prepare(order[b]);
+      for (size_t i = b; i < e; ++i) {
+        float lr = o.lr;
+        if (o.linear_decay) {
+          double prog = (epoch + double(i - b) / double(e - b)) / total_epochs;
+          lr = static_cast<float>(o.lr * std::max(1e-4, 1.0 - prog));
+        }
+        w.Step(order[i], lr, i + 1 < e ? &order[i + 1] : nullptr);
+      }
+      losses[static_cast<size_t>(tid)] = w.loss;
+    };
+    if (threads == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
+      for (auto& t : pool) t.join();
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rep.seconds += secs;
+    rep.epochs_run = ep + 1;
+    double loss = 0;
+    for (double l : losses) loss += l;
+    loss /= static_cast<double>(ds.train.size());
+    rep.final_loss = loss;
+    progress.Add(ds.train.size());
+    EpochReport er{epoch + 1, loss, secs, -1, false};
+    if (validate && ((ep + 1) % o.valid_every == 0 || ep + 1 == o.epochs)) {
+      EvalOptions eo;
+      eo.threads = threads;
+      eo.per_relation = false;
+      auto r = Evaluate(model, params, valid, *all_known, eo);
+      er.valid_mrr = r.filtered.mrr;
+      if (r.filtered.mrr > rep.best_valid_mrr) {
+        rep.best_valid_mrr = r.filtered.mrr;
+        rep.best_epoch = epoch + 1;
+        er.best = true;
+        best = params;
+        since_best = 0;
+      } else {
+        ++since_best;
+      }
+      LOG_INF("epoch {}: loss {:.4f}, valid MRR {:.4f}{}", epoch + 1, loss, r.filtered.mrr, er.best ? " (best)" : "");
+    }
+    if (on_epoch) on_epoch(er);
+    if (validate && o.patience > 0 && since_best >= o.patience) {
+      LOG_INF("early stop after epoch {}: no better valid MRR in {} checks (best {:.4f} at epoch {})", epoch + 1,
+              o.patience, rep.best_valid_mrr, rep.best_epoch);
+      break;
+    }
+  }
+  progress.Finish();
+  if (validate && rep.best_epoch > 0 && !best.entity.empty()) params = std::move(best);
+  rep.triples_per_second = rep.seconds > 0 ? rep.epochs_run * double(ds.train.size()) / rep.seconds : 0;
+  return rep;
+}
+
+}  // namespace kgp::embed

@@ -1,0 +1,69 @@
+// Hogwild training (fastText style): each thread walks its share of a shuffled epoch with its
+// own random generator and gradient buffers and writes the shared tables without locks; no
+// shared counter is touched in the hot loop. threads = 1 is deterministic for a given seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "embed/dataset.h"
+#include "embed/model.h"
+#include "embed/optimizer.h"
+
+namespace kgp::embed {
+
+enum class Loss { kMargin, kLogSigmoid };
+enum class Sampler { kUniform, kBernoulli };
+
+struct TrainOptions {
+  int epochs = 100;
+  int threads = 0;  // 0 = all cores
+  uint64_t seed = 1;
+  float lr = 0.001f;
+  bool linear_decay = false;  // lr falls linearly to 0 over the run (else constant)
+  UpdateRule update;
+  Loss loss = Loss::kLogSigmoid;
+  float margin = 1.0f;            // margin loss only
+  float adversarial_temperature = 0;  // log-sigmoid: self-adversarial weights softmax(T * s); 0 = mean
+  int negatives = 1;              // per positive
+  Sampler sampler = Sampler::kUniform;
+  bool filter_negatives = false;  // resample negatives that are known training triples
+  // Early stopping: every valid_every epochs, filtered MRR on (up to valid_sample of) the
+  // validation triples; stop after `patience` checks without improvement and keep the best.
+  int valid_every = 0;
+  size_t valid_sample = 0;  // 0 = all
+  int patience = 0;         // 0 = never stop early (still keeps the best when validating)
+  int start_epoch = 0;      // resuming: epochs already done (for the lr schedule and logs)
+};
+
+struct EpochReport {
+  int epoch;           // 1-based, counting from the first epoch ever (resume included)
+  double loss;         // mean loss per positive
+  double seconds;      // this epoch
+  double valid_mrr;    // < 0 when not validated this epoch
+  bool best;
+};
+
+struct TrainReport {
+  int epochs_run = 0;
+  int best_epoch = 0;
+  double best_valid_mrr = -1;
+  double seconds = 0;          // training only (validation excluded)
+  double triples_per_second = 0;  // positives per second of training
+  double final_loss = 0;
+};
+
+Result<Loss> ParseLoss(const std::string& name);
+Result<Sampler> ParseSampler(const std::string& name);
+
+// Trains params (already allocated for the model) on ds.train. state carries optimizer
+// moments across calls (resume). on_epoch, if set, sees every epoch.
+Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& state, const Dataset& ds,
+                          const TrainOptions& opts, const std::function<void(const EpochReport&)>& on_epoch = {});
+
+int DefaultThreads();
+
+}  // namespace kgp::embed
