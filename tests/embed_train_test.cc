@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "embed/kge.h"
 #include "embed/presets.h"
 #include "test_util.h"
@@ -136,6 +138,40 @@ TEST(EmbedCli, TrainEvalPredictExportOnNations) {
   auto none = test::RunCli("kge train -m transe");
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("--data"), std::string::npos) << none.err;
+}
+
+TEST(EmbedCli, TrainsOnAWorkspaceGraph) {
+  test::TempDir tmp;
+  std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 80 --events 3000 --products 120 --seed 3").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto early = test::RunCli("kge train " + ws);
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find("graph build"), std::string::npos) << early.err;
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/catalog.csv " + sample + "/events.csv").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto tr = test::RunCli("-q --json kge train " + ws + " --epochs 3");
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  auto j = nlohmann::json::parse(tr.out);
+  EXPECT_EQ(j["preset"], "ecommerce");
+  EXPECT_GT(j["test"]["filtered"]["count"].get<int>(), 0);  // 1% of the edges held out
+  EXPECT_TRUE(std::filesystem::exists(WorkspaceModelPath(ws)));
+  // The first event's user (REES46: user_id is the 8th column).
+  std::string events = test::ReadFile(sample + "/events.csv");
+  std::string row = events.substr(events.find('\n') + 1);
+  row = row.substr(0, row.find('\n'));
+  std::vector<std::string> cols;
+  for (size_t p = 0, q; p <= row.size(); p = q + 1) {
+    q = row.find(',', p);
+    if (q == std::string::npos) q = row.size();
+    cols.push_back(row.substr(p, q - p));
+  }
+  ASSERT_GE(cols.size(), 8u);
+  auto pr = test::RunCli("--json kge predict " + ws + " --head user:" + cols[7] + " --relation PURCHASED -k 5");
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  EXPECT_EQ(nlohmann::json::parse(pr.out)["results"].size(), 5u);
+  auto bad = test::RunCli("kge predict " + ws + " --neighbors brand:nonexistent");
+  EXPECT_EQ(bad.exit_code, 1);
 }
 
 }  // namespace

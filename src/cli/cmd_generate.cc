@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/demo.h"
 #include "common/log.h"
 #include "graph/builder.h"
 #include "graph/export.h"
@@ -68,7 +69,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/5] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/6] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -76,7 +77,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/5] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/6] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -95,7 +96,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/5] building the knowledge graph\n";
+      std::cerr << "[3/6] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -105,7 +106,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[4/5] example queries\n";
+      std::cerr << "[4/6] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -143,7 +144,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[5/5] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[5/6] training graph embeddings\n";
+      std::string embeddings = DemoEmbeddings(ws, g, best);
+      std::cerr << "[6/6] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
@@ -170,7 +173,8 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       md << "\n| edge type | count |\n|---|---|\n";
       for (auto& [t, c] : st.edges_by_type) md << fmt::format("| {} | {} |\n", t, c);
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
-         << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n";
+         << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n"
+         << "\n## Graph embeddings\n\n" << embeddings;
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"

@@ -34,11 +34,11 @@ constexpr Row kRows[] = {
     {"large", "distmult", 200, 0, 1, "adam", 0.001f, 32, 1.0f, "n3", 1e-4f, 30},
     {"large", "complex", 200, 0, 1, "adam", 0.001f, 32, 1.0f, "n3", 1e-4f, 30},
     {"large", "rotate", 200, 6, 1, "adam", 0.001f, 32, 1.0f, "none", 0, 30},
-    {"ecommerce", "transe", 64, 6, 1, "adam", 0.002f, 16, 1.0f, "none", 0, 20},
-    {"ecommerce", "transr", 64, 6, 1, "adam", 0.001f, 16, 1.0f, "none", 0, 20},
-    {"ecommerce", "distmult", 64, 0, 1, "adam", 0.002f, 16, 1.0f, "n3", 1e-4f, 20},
-    {"ecommerce", "complex", 64, 0, 1, "adam", 0.002f, 16, 1.0f, "n3", 1e-4f, 20},
-    {"ecommerce", "rotate", 64, 6, 1, "adam", 0.002f, 16, 1.0f, "none", 0, 20},
+    {"ecommerce", "transe", 64, 6, 1, "adam", 0.002f, 8, 1.0f, "none", 0, 10},
+    {"ecommerce", "transr", 64, 6, 1, "adam", 0.001f, 8, 1.0f, "none", 0, 10},
+    {"ecommerce", "distmult", 64, 0, 1, "adam", 0.002f, 8, 1.0f, "n3", 1e-4f, 10},
+    {"ecommerce", "complex", 64, 0, 1, "adam", 0.002f, 8, 1.0f, "n3", 1e-4f, 10},
+    {"ecommerce", "rotate", 64, 6, 1, "adam", 0.002f, 8, 1.0f, "none", 0, 10},
 };
 
 constexpr size_t kSmallGraph = 2000;

@@ -1,0 +1,15 @@
+// Steps of `kgprofile demo`, one function per pipeline stage; each prints a short summary and
+// returns its section of report.md.
+#pragma once
+
+#include <string>
+
+#include "graph/graph.h"
+#include "store/workspace.h"
+
+namespace kgp::cli {
+
+// Trains embeddings on the workspace graph; `user` is the example user for predictions.
+std::string DemoEmbeddings(Workspace& ws, const Graph& g, NodeId user);
+
+}  // namespace kgp::cli
