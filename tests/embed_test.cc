@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "embed/dataset.h"
 #include "embed/evaluator.h"
@@ -254,6 +255,38 @@ TEST(EmbedPredict, TopKSkipsExcludedAndOrdersByScore) {
   EXPECT_EQ(top[0].id, 3u);
   EXPECT_EQ(top[1].id, 2u);
   EXPECT_EQ(top[2].id, 0u);
+}
+
+TEST(EmbedPredict, HnswIndexAgreesWithExactScan) {
+  test::TempDir tmp;
+  ModelConfig c;
+  c.name = "distmult";
+  c.dim = 16;
+  auto model = MakeModel(c);
+  Params p;
+  Rng rng(4);
+  (*model)->Allocate(p, 2000, 1, rng);
+  auto index = NeighborIndex::Build(p);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  ASSERT_TRUE((*index)->Save(tmp / "x.hnsw").ok());
+  auto loaded = NeighborIndex::Load(tmp / "x.hnsw", p);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  double hits = 0, total = 0;
+  for (uint32_t e = 0; e < 2000; e += 40) {
+    auto exact = NearestEntities(p, e, 10);
+    auto approx = (*loaded)->Nearest(p, e, 10);
+    ASSERT_EQ(approx.size(), 10u);
+    EXPECT_NEAR(approx[0].score, exact[0].score, 1e-4);
+    for (const auto& a : approx) {
+      EXPECT_NE(a.id, e);
+      for (const auto& x : exact) hits += x.id == a.id;
+    }
+    total += 10;
+  }
+  EXPECT_GE(hits / total, 0.9);  // recall@10 of the approximate index
+  Params other;
+  (*model)->Allocate(other, 10, 1, rng);
+  EXPECT_FALSE(NeighborIndex::Load(tmp / "x.hnsw", other).ok());
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // kgprofile kge train | eval | predict | export: knowledge-graph embeddings.
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "common/log.h"
+#include "embed/ann.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
 #include "embed/presets.h"
@@ -289,8 +291,11 @@ void AddPredict(CLI::App* kge, Registry& reg) {
       std::vector<Scored> top;
       std::string what;
       if (!a->neighbors.empty()) {
-        top = NearestEntities(l.ck.params, Id(names.entities, a->neighbors, "entity"), a->k);
-        what = fmt::format("nearest to {} (cosine)", a->neighbors);
+        uint32_t e = Id(names.entities, a->neighbors, "entity");
+        auto index = NeighborIndex::Load(IndexPathFor(path), l.ck.params);
+        bool fresh = index.ok() && std::filesystem::last_write_time(IndexPathFor(path)) >= std::filesystem::last_write_time(path);
+        top = fresh ? (*index)->Nearest(l.ck.params, e, a->k) : NearestEntities(l.ck.params, e, a->k);
+        what = fmt::format("nearest to {} (cosine, {})", a->neighbors, fresh ? "HNSW index" : "exact scan");
       } else if (a->relation.empty() || a->head.empty() == a->tail.empty()) {
         throw Error(Status::InvalidArgument("give --relation with exactly one of --head or --tail, or --neighbors"));
       } else {
@@ -309,6 +314,28 @@ void AddPredict(CLI::App* kge, Registry& reg) {
         std::cout << what << "\n";
         for (size_t i = 0; i < top.size(); ++i)
           std::cout << fmt::format("{:>3}. {:<40} {:.4f}\n", i + 1, l.ck.entity_names[top[i].id], top[i].score);
+      });
+      return 0;
+    };
+  });
+}
+
+void AddIndex(CLI::App* kge, Registry& reg) {
+  auto* cmd = kge->add_subcommand("index", "build the HNSW nearest-neighbour index of a checkpoint's entities "
+                                           "(used by predict --neighbors)");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("CHECKPOINT", *path, "checkpoint file (or a workspace folder)")->required();
+  cmd->callback([&reg, path] {
+    *reg.selected = [&reg, path] {
+      std::string ck = std::filesystem::is_directory(*path) ? WorkspaceModelPath(*path) : *path;
+      Loaded l = Load(ck);
+      auto t0 = std::chrono::steady_clock::now();
+      auto index = NeighborIndex::Build(l.ck.params);
+      ThrowIfError(index.status());
+      ThrowIfError((*index)->Save(IndexPathFor(ck)));
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      Emit(*reg.globals, {{"index", IndexPathFor(ck)}, {"entities", l.ck.params.num_entities}, {"seconds", secs}}, [&] {
+        std::cout << fmt::format("indexed {} entities in {:.1f}s: {}\n", l.ck.params.num_entities, secs, IndexPathFor(ck));
       });
       return 0;
     };
@@ -359,6 +386,7 @@ void AddKgeCommands(CLI::App& app, Registry& reg) {
   AddTrain(kge, reg);
   AddEval(kge, reg);
   AddPredict(kge, reg);
+  AddIndex(kge, reg);
   AddExport(kge, reg);
 }
 

@@ -1,0 +1,92 @@
+#include "embed/ann.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "embed/kernels.h"
+
+namespace kgp::embed {
+
+struct NeighborIndex::Impl {
+  explicit Impl(size_t width) : space(width), dim(width) {}
+  hnswlib::InnerProductSpace space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+  size_t dim;  // floats per row
+};
+
+NeighborIndex::~NeighborIndex() = default;
+
+namespace {
+std::vector<float> Normalised(const Params& p, uint32_t e) {
+  size_t d = p.entity_width;
+  std::vector<float> v(p.E(e), p.E(e) + d);
+  float n = std::sqrt(kernels::Dot(v.data(), v.data(), d));
+  if (n > 0)
+    for (auto& x : v) x /= n;
+  return v;
+}
+}  // namespace
+
+Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Build(const Params& p, const AnnOptions& o) {
+  if (p.num_entities == 0) return Status::InvalidArgument("no entities to index");
+  auto idx = std::unique_ptr<NeighborIndex>(new NeighborIndex());
+  idx->impl_ = std::make_unique<Impl>(p.entity_width);
+  try {
+    idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        &idx->impl_->space, p.num_entities, static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction), 42);
+    for (uint32_t e = 0; e < p.num_entities; ++e) idx->impl_->hnsw->addPoint(Normalised(p, e).data(), e);
+    idx->impl_->hnsw->setEf(static_cast<size_t>(o.ef_search));
+  } catch (const std::exception& ex) {
+    return Status::Internal(fmt::format("building the neighbour index: {}", ex.what()));
+  }
+  return idx;
+}
+
+Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Load(const std::string& path, const Params& p,
+                                                          const AnnOptions& o) {
+  if (!std::filesystem::is_regular_file(path)) return Status::NotFound(fmt::format("{}: no index", path));
+  auto idx = std::unique_ptr<NeighborIndex>(new NeighborIndex());
+  idx->impl_ = std::make_unique<Impl>(p.entity_width);
+  try {
+    idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&idx->impl_->space, path);
+  } catch (const std::exception& ex) {
+    return Status::Corruption(fmt::format("{}: cannot load the neighbour index: {}", path, ex.what()));
+  }
+  if (idx->impl_->hnsw->cur_element_count != p.num_entities)
+    return Status::InvalidArgument(fmt::format("{}: index holds {} entities, the checkpoint {}: rebuild it (kge index)",
+                                               path, idx->impl_->hnsw->cur_element_count, p.num_entities));
+  idx->impl_->hnsw->setEf(static_cast<size_t>(o.ef_search));
+  return idx;
+}
+
+Status NeighborIndex::Save(const std::string& path) const {
+  try {
+    impl_->hnsw->saveIndex(path);
+  } catch (const std::exception& ex) {
+    return Status::IoError(fmt::format("{}: {}", path, ex.what()));
+  }
+  return Status::Ok();
+}
+
+std::vector<Scored> NeighborIndex::Nearest(const Params& p, uint32_t e, size_t k) const {
+  auto q = Normalised(p, e);
+  auto res = impl_->hnsw->searchKnn(q.data(), k + 1);
+  std::vector<Scored> out;
+  while (!res.empty()) {
+    auto [dist, label] = res.top();
+    res.pop();
+    if (label != e) out.push_back({static_cast<uint32_t>(label), 1.0f - dist});
+  }
+  std::reverse(out.begin(), out.end());
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
+std::string IndexPathFor(const std::string& checkpoint_path) { return checkpoint_path + ".hnsw"; }
+
+}  // namespace kgp::embed
