@@ -10,6 +10,7 @@ PACKAGES=(
   libfmt-dev                      # formatting (g++ 12 has no std::format)
   nlohmann-json3-dev              # JSON
   libcli11-dev                    # command-line parsing
+  libicu-dev                      # Unicode normalisation, Chinese word breaks (text stage)
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # micro-benchmarks
   raptor2-utils                   # independent RDF parser used by the export tests

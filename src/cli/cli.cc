@@ -36,6 +36,7 @@ int Main(int argc, char** argv) {
   AddExportCommand(app, reg);
   AddGenerateCommand(app, reg);
   AddDemoCommand(app, reg);
+  AddTextCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
