@@ -72,6 +72,7 @@ std::vector<LabeledText> LoadLabeled(const std::string& path, const std::string&
                                                                               : Result<std::vector<LabeledText>>(Status::InvalidArgument(fmt::format("unknown format '{}' (csv or amazon)", format)));
   if (!r.ok()) throw Error(r.status());
   if (st.skipped) std::cerr << fmt::format("warning: {} records skipped (first: {})\n", st.skipped, st.first_error);
+  if (st.duplicates) std::cerr << fmt::format("note: {} exact duplicate lines read once\n", st.duplicates);
   return std::move(r).value();
 }
 
@@ -199,12 +200,12 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
         double majority = test.empty() ? 0 : double(std::max(pos, test.size() - pos)) / double(test.size());
         Emit(*reg.globals,
              {{"model", a->out}, {"train", train.size()}, {"test", test.size()}, {"accuracy", ev.Accuracy()},
-              {"majority_baseline", majority}, {"seconds", secs}},
+              {"balanced_accuracy", ev.BalancedAccuracy()}, {"majority_baseline", majority}, {"seconds", secs}},
              [&] {
-               std::cout << fmt::format("trained on {} texts in {:.1f}s -> {}\nheld-out accuracy {:.4f} on {} texts "
-                                        "(majority class {:.4f}; split seed {}, test fraction {})\n",
-                                        train.size(), secs, a->out, ev.Accuracy(), test.size(), majority,
-                                        a->split_seed, a->test_fraction);
+               std::cout << fmt::format("trained on {} texts in {:.1f}s -> {}\nheld-out accuracy {:.4f}, balanced accuracy {:.4f} "
+                                        "on {} texts ({} negative; majority class {:.4f}; split seed {}, test fraction {})\n",
+                                        train.size(), secs, a->out, ev.Accuracy(), ev.BalancedAccuracy(), test.size(),
+                                        ev.tn + ev.fp, majority, a->split_seed, a->test_fraction);
              });
         return 0;
       };

@@ -3,11 +3,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/csv.h"
+#include "common/hash.h"
 #include "common/strings.h"
 #include "text/normalize.h"
 
@@ -107,8 +109,13 @@ Result<std::vector<LabeledText>> ReadAmazonReviews(const std::string& path, Read
   CsvReader r(path, CsvOptions::Lines());
   if (!r.status().ok()) return r.status();
   std::vector<LabeledText> out;
+  std::unordered_set<uint64_t> seen;  // a copy in both train and test would inflate accuracy
   while (r.Next()) {
     ++st.records;
+    if (!seen.insert(Hash64(r[0])).second) {
+      ++st.duplicates;
+      continue;
+    }
     auto j = nlohmann::json::parse(r[0], nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
       Skip(st, path, r.line(), "not a JSON object");

@@ -18,6 +18,7 @@ namespace kgp::text {
 
 struct ReadStats {
   uint64_t records = 0, kept = 0, skipped = 0;
+  uint64_t duplicates = 0;  // exact copies of an earlier line (Amazon 2018 files have many)
   std::string first_error;
 };
 

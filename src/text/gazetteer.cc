@@ -45,6 +45,7 @@ void Gazetteer::Add(GazetteerEntry e) {
 }
 
 uint32_t Gazetteer::Next(uint32_t state, unsigned char c) const {
+  if (tkeys_.empty()) return kNone;
   uint64_t key = (static_cast<uint64_t>(state) << 8) | c;
   size_t mask = tkeys_.size() - 1;
   for (size_t i = Mix(key) & mask;; i = (i + 1) & mask) {

@@ -64,6 +64,13 @@ Result<SentimentModel> SentimentModel::Train(const std::vector<LabeledText>& dat
   m.w_.assign(size_t{1} << opts.hash_bits, 0.f);
   std::vector<std::vector<uint32_t>> feats(data.size());
   for (size_t i = 0; i < data.size(); ++i) m.Features(data[i].text, &feats[i]);
+  double npos = 0;
+  for (const auto& d : data) npos += d.label;
+  double cw[2] = {1, 1};
+  if (opts.balance_classes && npos > 0 && npos < double(data.size())) {
+    cw[1] = double(data.size()) / (2 * npos);
+    cw[0] = double(data.size()) / (2 * (double(data.size()) - npos));
+  }
   std::vector<size_t> order(data.size());
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opts.seed);
@@ -79,7 +86,7 @@ Result<SentimentModel> SentimentModel::Train(const std::vector<LabeledText>& dat
       double scale = 1.0 / std::sqrt(double(f.size()));
       double z = m.bias_;
       for (uint32_t k : f) z += m.w_[k] * scale;
-      double g = data[i].label - Sigmoid(z);
+      double g = (data[i].label - Sigmoid(z)) * cw[data[i].label ? 1 : 0];
       double lr = opts.lr * (1.0 - step / total) + 1e-4;
       step += 1;
       for (uint32_t k : f) m.w_[k] += static_cast<float>(lr * (g * scale - opts.l2 * m.w_[k]));
@@ -109,6 +116,7 @@ BinaryEval SentimentModel::Evaluate(const std::vector<LabeledText>& data) const 
     e.tp += p && d.label;
     e.fp += p && !d.label;
     e.fn += !p && d.label;
+    e.tn += !p && !d.label;
   }
   return e;
 }

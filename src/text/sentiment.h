@@ -25,11 +25,17 @@ struct SentimentOptions {
   int hash_bits = 22;
   int max_char_n = 3;
   uint64_t seed = 1;
+  bool balance_classes = true;  // weight examples by inverse class frequency
 };
 
 struct BinaryEval {
-  uint64_t n = 0, correct = 0, tp = 0, fp = 0, fn = 0;
+  uint64_t n = 0, correct = 0, tp = 0, fp = 0, fn = 0, tn = 0;
   double Accuracy() const { return n ? double(correct) / double(n) : 0; }
+  // Mean of the recalls of both classes: honest on skewed sets (Amazon is ~95% positive).
+  double BalancedAccuracy() const {
+    double rp = tp + fn ? double(tp) / double(tp + fn) : 0, rn = tn + fp ? double(tn) / double(tn + fp) : 0;
+    return (rp + rn) / 2;
+  }
 };
 
 class SentimentModel {
