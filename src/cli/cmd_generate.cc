@@ -16,11 +16,44 @@
 #include "graph/stats.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "text/extract_stage.h"
 
 namespace kgp::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The demo report's text section: what extraction found, and one review with the evidence of
+// each of its MENTIONS edges (the span and the aspect sentiment).
+std::string DemoTextSection(Db& db, const text::ExtractStageReport& tr) {
+  std::string md = fmt::format(
+      "## Text to graph\n\n`kgprofile text extract` read {} product titles and reviews ({} skipped) with the gazetteer of "
+      "the shop's own names ({} names) and the opinion lexicon (no trained tagger in the demo; see `docs/text.md`).\n\n"
+      "| relation | edges |\n|---|---|\n",
+      tr.sources, tr.skipped, tr.gazetteer_names);
+  for (auto& [r, c] : tr.edges_by_relation) md += fmt::format("| {} | {} |\n", r, c);
+  md += fmt::format("\n{} mentions carry an aspect sentiment; {} of {} reviews score positive ({}).\n\n", tr.mentions_with_sentiment,
+                    tr.texts_positive, tr.texts_scored, tr.sentiment_method);
+  Stmt pick = db.Prepare(
+      "SELECT source_id FROM text_edges WHERE source='text' AND sentiment IS NOT NULL GROUP BY source_id "
+      "HAVING count(*) >= 2 ORDER BY source_id LIMIT 1");
+  if (!pick.Step()) return md;
+  int64_t id = pick.Int(0);
+  Stmt body = db.Prepare(  // the text as extraction saw it (store/text_store.cc), so the offsets apply
+      "SELECT CASE WHEN title IS NULL OR title = '' THEN body ELSE title || '. ' || body END, rating FROM texts WHERE id=?");
+  body.Bind(1, id);
+  if (!body.Step()) return md;
+  md += fmt::format("Example review (text {}, rating {}): \"{}\"\n\n| edge | target | evidence (bytes) | aspect sentiment |\n|---|---|---|---|\n",
+                    id, body.IsNull(1) ? 0.0 : body.Double(1), body.Text(0));
+  Stmt e = db.Prepare("SELECT relation, target_type, target_key, span_begin, span_end, surface, sentiment FROM text_edges "
+                      "WHERE source='text' AND source_id=? ORDER BY span_begin");
+  e.Bind(1, id);
+  while (e.Step())
+    md += fmt::format("| {} | `{}:{}` | \"{}\" [{}, {}) | {} |\n", e.Text(0), e.Text(1), e.Text(2), e.Text(5), e.Int(3), e.Int(4),
+                      e.IsNull(6) ? std::string("-") : fmt::format("{:+.2f}", e.Double(6)));
+  return md;
+}
+
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
   cmd->add_option("--users", o.users, "users")->capture_default_str();
@@ -68,7 +101,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/5] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/6] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -76,7 +109,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/5] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/6] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -95,7 +128,16 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/5] building the knowledge graph\n";
+      // Text to graph with the gazetteer of the shop's own names and the opinion lexicon (no
+      // trained model: the demo needs no downloaded data; see docs/text.md for --tagger).
+      std::cerr << "[3/6] text extract: entities, relations and aspect sentiment from titles and reviews\n";
+      text::ExtractStageReport tr;
+      ThrowIfError(text::RunTextExtract(ws.db(), text::ExtractStageOptions{}, &tr));
+      std::cout << fmt::format("  text: {} titles and reviews, {} skipped; {} MADE_BY, {} HAS_ATTRIBUTE, {} MENTIONS ({} with aspect sentiment)\n",
+                               tr.sources, tr.skipped, tr.edges_by_relation["MADE_BY"], tr.edges_by_relation["HAS_ATTRIBUTE"],
+                               tr.edges_by_relation["MENTIONS"], tr.mentions_with_sentiment);
+      std::string text_md = DemoTextSection(ws.db(), tr);
+      std::cerr << "[4/6] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -105,7 +147,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[4/5] example queries\n";
+      std::cerr << "[5/6] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -143,7 +185,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[5/5] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[6/6] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
@@ -169,6 +211,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       for (auto& [t, d] : st.degree_by_type) md << fmt::format("| {} | {} | {} | {} |\n", t, d.nodes, d.median, d.max);
       md << "\n| edge type | count |\n|---|---|\n";
       for (auto& [t, c] : st.edges_by_type) md << fmt::format("| {} | {} |\n", t, c);
+      md << "\n" << text_md;
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
          << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n";
       md.close();
