@@ -1,7 +1,6 @@
 #include "text/features.h"
 
 #include "common/hash.h"
-#include "text/gazetteer.h"
 #include "text/normalize.h"
 
 namespace kgp::text {
@@ -47,25 +46,28 @@ void ExtractFeatures(const std::vector<std::string>& tokens, const std::vector<s
   // Two padding tokens on each side: info[0..1] before, info[n+2..n+3] after.
   for (size_t k : {size_t{0}, size_t{1}}) info[k] = {kBos, kBos, kBos, kBos, kBos, 0};
   for (size_t k : {n + 2, n + 3}) info[k] = {kEos, kEos, kEos, kEos, kEos, 0};
+  std::string f;
   for (size_t i = 0; i < n; ++i) {
-    std::string f = FoldForMatch(tokens[i]);
+    f.clear();
+    AppendFolded(tokens[i], true, &f);
     TokenInfo& t = info[i + 2];
     t.word = Hash64(f);
     t.shape = Hash64(TokenShape(tokens[i]), 7);
-    // Prefix/suffix in code points, only for multi-character (word) tokens.
-    size_t cps = 0, p3 = 0, s3 = f.size(), s2 = f.size();
-    std::vector<size_t> starts;
+    // Prefix/suffix of 3 (and suffix of 2) code points, only for tokens longer than 3.
+    size_t cps = 0, p3 = 0;
+    size_t last[3] = {0, 0, 0};  // starts of the last three code points
     for (size_t j = 0; j < f.size();) {
-      starts.push_back(j);
+      last[0] = last[1];
+      last[1] = last[2];
+      last[2] = j;
       DecodeUtf8(f, j);
       if (++cps == 3) p3 = j;
     }
     if (cps > 3) {
-      s3 = starts[cps - 3];
-      s2 = starts[cps - 2];
-      t.prefix = Hash64(std::string_view(f).substr(0, p3), 11);
-      t.suffix = Hash64(std::string_view(f).substr(s3), 13);
-      t.suffix2 = Hash64(std::string_view(f).substr(s2), 17);
+      std::string_view fv(f);
+      t.prefix = Hash64(fv.substr(0, p3), 11);
+      t.suffix = Hash64(fv.substr(last[0]), 13);
+      t.suffix2 = Hash64(fv.substr(last[1]), 17);
     } else {
       t.prefix = t.suffix = t.suffix2 = 0;
     }

@@ -28,12 +28,7 @@ std::string FoldForMatch(std::string_view s, std::vector<uint32_t>* offsets) {
   std::string out;
   out.reserve(s.size());
   if (offsets) offsets->clear();
-  for (const Char& c : FoldChars(s)) {
-    for (char b : c.folded) {
-      out.push_back(b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
-      if (offsets) offsets->push_back(c.begin);
-    }
-  }
+  AppendFolded(s, true, &out, offsets);
   if (offsets) offsets->push_back(static_cast<uint32_t>(s.size()));
   return out;
 }

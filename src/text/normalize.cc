@@ -83,6 +83,32 @@ std::vector<Char> FoldChars(std::string_view s) {
   return out;
 }
 
+void AppendFolded(std::string_view s, bool lower_ascii, std::string* out, std::vector<uint32_t>* offsets) {
+  const icu::Normalizer2* nfkc = Nfkc();
+  for (size_t i = 0; i < s.size();) {
+    size_t begin = i;
+    char32_t cp = DecodeUtf8(s, i);
+    if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0;
+    else if (cp == 0x3000) cp = ' ';
+    size_t before = out->size();
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(lower_ascii && cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp));
+    } else if (nfkc->isInert(static_cast<UChar32>(cp))) {
+      AppendUtf8(cp, out);
+    } else {
+      UErrorCode err = U_ZERO_ERROR;
+      icu::UnicodeString u = nfkc->normalize(icu::UnicodeString(static_cast<UChar32>(cp)), err);
+      std::string f;
+      if (U_FAILURE(err)) AppendUtf8(cp, &f);
+      else u.toUTF8String(f);
+      for (char& b : f)
+        if (lower_ascii && b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+      out->append(f);
+    }
+    if (offsets) offsets->insert(offsets->end(), out->size() - before, static_cast<uint32_t>(begin));
+  }
+}
+
 Result<std::string> NormalizeNfkc(std::string_view s) {
   if (!IsValidUtf8(s)) return Status::InvalidArgument("text is not valid UTF-8");
   UErrorCode err = U_ZERO_ERROR;

@@ -26,6 +26,11 @@ struct Char {
 // Splits valid UTF-8 into code points with their folded forms. REQUIRES: IsValidUtf8(s).
 std::vector<Char> FoldChars(std::string_view s);
 
+// Appends the folded form of s (as FoldChars, without the spans) to out; lower_ascii also
+// lower-cases ASCII letters. offsets (optional) gets, per appended byte, the byte of s it came
+// from. The allocation-free path for hot loops. REQUIRES: valid UTF-8.
+void AppendFolded(std::string_view s, bool lower_ascii, std::string* out, std::vector<uint32_t>* offsets = nullptr);
+
 // Whole-string NFKC (ICU), which also folds full-width forms to half-width. Invalid UTF-8
 // is an InvalidArgument error.
 Result<std::string> NormalizeNfkc(std::string_view s);

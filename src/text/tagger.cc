@@ -50,6 +50,9 @@ std::vector<uint16_t> Tagger::Viterbi(const SentenceFeatures& f, const float* w,
   constexpr float kNeg = -std::numeric_limits<float>::infinity();
   std::vector<float> emit(n * L, 0.f), score(n * L, kNeg);
   std::vector<uint16_t> back(n * L, 0);
+  // The weight rows are scattered over a large table: ask for all of a sentence's rows first
+  // so that the cache misses overlap instead of queueing.
+  for (uint32_t id : f.ids) __builtin_prefetch(w + static_cast<size_t>(id) * L);
   for (size_t i = 0; i < n; ++i) {
     float* e = &emit[i * L];
     for (uint32_t k = f.offsets[i]; k < f.offsets[i + 1]; ++k) {

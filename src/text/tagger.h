@@ -19,7 +19,7 @@ namespace kgp::text {
 enum class TokenUnit : uint8_t { kChar = 0, kWord = 1 };
 
 struct TaggerOptions {
-  int epochs = 8;
+  int epochs = 12;
   uint64_t seed = 1;  // shuffling order of sentences each epoch
   FeatureOptions features;
   TokenUnit unit = TokenUnit::kChar;
