@@ -42,6 +42,10 @@ if [ -f "$absa/Laptop_Train_v2.xml" ]; then
     "$bin" -q text train-ner "$absa/$1" --format absa --out "$work/ate-$3.bin" --test "$absa/$2" > "$work/ate-$3.txt"
     printf '  %-12s ' "$3"; grep micro "$work/ate-$3.txt"
   done
+  echo "Aspect sentiment of MENTIONS edges (opinion lexicon, no training) vs gold aspect polarities:"
+  for f in Laptops_Test_Gold.xml Restaurants_Test_Gold.xml; do
+    printf '  %-26s ' "$f"; "$bin" -q text aspect-sentiment "$absa/$f"
+  done
 else
   echo "eval: $absa missing, skipping SemEval ABSA" >&2
 fi

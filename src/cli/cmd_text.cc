@@ -170,6 +170,29 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
 
 void AddSentimentCommands(CLI::App* text, Registry& reg) {
   {
+    auto* cmd = text->add_subcommand("aspect-sentiment", "measure the opinion lexicon's aspect sentiment on SemEval-2014 XML");
+    auto xml = std::make_shared<std::string>();
+    cmd->add_option("XML", *xml, "SemEval-2014 ABSA file with aspectTerm polarities")->required();
+    cmd->callback([&reg, xml] {
+      *reg.selected = [&reg, xml] {
+        ReadStats st;
+        auto data = ReadAbsaXml(*xml, &st);
+        if (!data.ok()) throw Error(data.status());
+        OpinionLexicon lex;
+        AspectPolarityEval ev = EvaluateAspectPolarity(lex, *data);
+        Emit(*reg.globals,
+             {{"aspects", ev.n}, {"accuracy", ev.Accuracy()}, {"majority_baseline", ev.MajorityBaseline()},
+              {"with_opinion_word", ev.with_opinion}},
+             [&] {
+               std::cout << fmt::format("aspect polarity (pos/neg/neutral) accuracy {:.4f} on {} aspects "
+                                        "(majority class {:.4f}; {} with an opinion word in their clause)\n",
+                                        ev.Accuracy(), ev.n, ev.MajorityBaseline(), ev.with_opinion);
+             });
+        return 0;
+      };
+    });
+  }
+  {
     auto* cmd = text->add_subcommand("train-sentiment", "train the whole-review sentiment classifier on a seeded split");
     struct A {
       std::string data, out, format = "csv";

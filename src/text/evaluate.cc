@@ -45,4 +45,21 @@ TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& tes
   return ev;
 }
 
+AspectPolarityEval EvaluateAspectPolarity(const OpinionLexicon& lex, const std::vector<AbsaSentence>& data) {
+  AspectPolarityEval ev;
+  for (const auto& s : data)
+    for (const auto& a : s.aspects) {
+      if (a.polarity != "positive" && a.polarity != "negative" && a.polarity != "neutral") continue;
+      auto score = lex.AspectSentiment(s.text, a.from, a.to);
+      std::string pred = "neutral";
+      if (score) ++ev.with_opinion;
+      if (score && *score >= 0.1) pred = "positive";
+      if (score && *score <= -0.1) pred = "negative";
+      ++ev.n;
+      ev.correct += pred == a.polarity;
+      ev.positive += a.polarity == "positive";
+    }
+  return ev;
+}
+
 }  // namespace kgp::text

@@ -7,6 +7,8 @@
 
 #include "common/status.h"
 #include "text/bio.h"
+#include "text/datasets.h"
+#include "text/opinion.h"
 #include "text/tagger.h"
 
 namespace kgp::text {
@@ -23,5 +25,15 @@ struct TaggerEval {
   double MBps() const { return seconds > 0 ? double(bytes) / 1e6 / seconds : 0; }
 };
 TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& test);
+
+// The opinion lexicon's aspect sentiment against gold aspect polarities (SemEval: positive,
+// negative, neutral; "conflict" left out): no opinion word or |score| < 0.1 reads as neutral.
+struct AspectPolarityEval {
+  uint64_t n = 0, correct = 0, positive = 0;  // positive: gold positives (the majority class)
+  uint64_t with_opinion = 0;                  // aspects with an opinion word in their clause
+  double Accuracy() const { return n ? double(correct) / double(n) : 0; }
+  double MajorityBaseline() const { return n ? double(positive) / double(n) : 0; }
+};
+AspectPolarityEval EvaluateAspectPolarity(const OpinionLexicon& lex, const std::vector<AbsaSentence>& data);
 
 }  // namespace kgp::text

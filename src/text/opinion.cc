@@ -18,7 +18,13 @@ const char* const kPositive[] = {
     "good", "great", "excellent", "love", "loved", "loves", "perfect", "amazing", "nice", "awesome", "fantastic",
     "comfortable", "delicious", "premium", "plenty", "recommend", "happy", "best", "fast", "quick", "easy", "beautiful",
     "wonderful", "solid", "sturdy", "fresh", "reliable", "worth", "favorite", "favourite", "impressed", "pleased",
-    "fits perfectly", "works well", "smooth", "soft", "quiet", "bright", "lovely", "gorgeous", "superb", "decent", "fine"};
+    "fits perfectly", "works well", "smooth", "soft", "quiet", "bright", "lovely", "gorgeous", "superb", "decent", "fine",
+    "满分", "喜爱", "耐看", "清爽", "好闻", "细致", "精美", "顺滑", "舒心", "周到", "热情", "干净", "卫生", "好喝", "便宜",
+    "well", "like", "liked", "enjoy", "enjoyed", "friendly", "attentive", "tasty", "helpful", "cool", "incredible",
+    "outstanding", "affordable", "reasonable", "lightweight", "portable", "powerful", "responsive", "crisp", "sharp",
+    "clear", "cozy", "romantic", "generous", "authentic", "yummy", "professional", "efficient", "convenient",
+    "intuitive", "stylish", "sleek", "elegant", "durable", "pleasant", "prompt", "superior", "unbeatable", "terrific",
+    "brilliant", "exceptional", "heavenly", "flavorful", "fabulous", "satisfied", "satisfying", "glad", "fun"};
 const char* const kNegative[] = {
     "差", "很差", "失望", "退货", "难用", "偏小", "偏大", "廉价", "腻", "显旧", "慢", "卡", "坏", "破", "假", "异味",
     "不值", "垃圾", "差评", "糟糕", "后悔", "麻烦", "粗糙", "掉色", "起球", "贵", "吵", "噪音", "发热", "漏", "不够用",
@@ -27,7 +33,12 @@ const char* const kNegative[] = {
     "worst", "waste", "hate", "hated", "useless", "junk", "flimsy", "noisy", "loud", "returned", "return", "refund",
     "runs small", "too sweet", "fills up", "gets dirty", "overpriced", "expensive", "problem", "problems", "issue",
     "issues", "defective", "died", "stopped working", "uncomfortable", "sticky", "greasy", "smells", "weak", "fake",
-    "mediocre", "lacking", "crashes", "dead", "hot", "heavy", "dim", "bland", "rude", "dirty", "fails"};
+    "mediocre", "lacking", "crashes", "dead", "hot", "heavy", "dim", "bland", "rude", "dirty", "fails",
+    "差劲", "难看", "难闻", "脏", "吵闹", "破损", "敷衍", "态度差", "不好用", "不值得", "瑕疵", "缩水", "刺鼻", "卡顿", "死机",
+    "cold", "soggy", "stale", "tiny", "annoying", "frustrating", "unreliable", "faulty", "crappy", "lousy", "worse",
+    "inferior", "difficult", "complicated", "cramped", "crowded", "burnt", "salty", "overcooked", "undercooked",
+    "limited", "lacks", "lack", "freezes", "crash", "crashed", "glitch", "bugs", "hassle", "sucks", "sucked", "fail",
+    "failed", "failure", "unfortunately", "awkward", "ugly", "inattentive", "unfriendly", "overheats", "overheating"};
 const char* const kNegation[] = {"不", "没", "没有", "别", "无", "未", "不是", "不太", "并不",
                                  "not", "no", "never", "n't", "don't", "doesn't", "didn't", "isn't", "wasn't",
                                  "aren't", "won't", "cannot", "can't", "hardly", "nothing"};
