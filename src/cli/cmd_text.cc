@@ -286,6 +286,36 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
       };
     });
   }
+  {
+    auto* cmd = text->add_subcommand("make-bio", "write silver BIO training data from the catalogue's titles (own brand HPPX, category HCCX)");
+    auto ws = std::make_shared<std::string>();
+    auto out = std::make_shared<std::string>();
+    cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
+    cmd->add_option("--out,-o", *out, "BIO file to write")->required();
+    cmd->callback([&reg, ws, out] {
+      *reg.selected = [&reg, ws, out] {
+        auto w = OpenWorkspace(*ws);
+        auto set = SilverTitleSet(w->db());
+        if (!set.ok()) throw Error(set.status());
+        std::ofstream f(*out, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error(Status::IoError(fmt::format("{}: cannot write", *out)));
+        uint64_t n = 0;
+        for (const auto& s : *set) {
+          bool clean = true;  // a line break inside a token would break the format
+          for (const auto& t : s.tokens) clean &= t.find_first_of("\r\n") == std::string::npos;
+          if (!clean) continue;
+          for (size_t i = 0; i < s.tokens.size(); ++i) f << s.tokens[i] << ' ' << s.tags[i] << '\n';
+          f << '\n';
+          ++n;
+        }
+        f.close();
+        if (!f) throw Error(Status::IoError(fmt::format("{}: write failed", *out)));
+        Emit(*reg.globals, {{"sentences", n}, {"out", *out}},
+             [&] { std::cout << fmt::format("{} titles with a brand or category found -> {}\n", n, *out); });
+        return 0;
+      };
+    });
+  }
   AddNerCommands(text, reg);
   AddSentimentCommands(text, reg);
   {
@@ -296,6 +326,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--tagger", o->tagger_path, "tagger model (default: gazetteer of the shop's names only)");
     cmd->add_option("--sentiment", o->sentiment_path, "sentiment model (default: opinion lexicon)");
     cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")->capture_default_str();
+    cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")->capture_default_str();
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);

@@ -33,6 +33,25 @@ Status ForEachTextSource(Db& db, const std::function<Status(const TextSource&)>&
   return Status::Ok();
 }
 
+Status ForEachTitleFacts(Db& db, const std::function<Status(const TitleFacts&)>& fn) {
+  Stmt st = db.Prepare(
+      "SELECT i.title, coalesce(b.name, ''), coalesce(b.name_zh, ''), coalesce(c.name_en, ''), coalesce(c.name_zh, '') "
+      "FROM items i LEFT JOIN brands b ON b.id = i.brand_id LEFT JOIN categories c ON c.id = i.category_id "
+      "WHERE i.title IS NOT NULL ORDER BY i.id");
+  TitleFacts f;
+  while (st.Step()) {
+    f.title = std::string(st.Text(0));
+    f.brand_names.clear();
+    f.category_names.clear();
+    for (int c : {1, 2})
+      if (!st.Text(c).empty()) f.brand_names.emplace_back(st.Text(c));
+    for (int c : {3, 4})
+      if (!st.Text(c).empty()) f.category_names.emplace_back(st.Text(c));
+    KGP_RETURN_IF_ERROR(fn(f));
+  }
+  return Status::Ok();
+}
+
 std::vector<CatalogueName> LoadCatalogueNames(Db& db) {
   std::vector<CatalogueName> out;
   std::map<std::string, std::vector<std::string>> root_names;  // root category code -> names

@@ -36,6 +36,14 @@ struct CatalogueName {
 };
 std::vector<CatalogueName> LoadCatalogueNames(Db& db);
 
+// A product title with the names of its own brand and primary category (catalogue facts), to
+// label titles for training a tagger without hand annotation.
+struct TitleFacts {
+  std::string title;
+  std::vector<std::string> brand_names, category_names;
+};
+Status ForEachTitleFacts(Db& db, const std::function<Status(const TitleFacts&)>& fn);
+
 struct TextEdgeRow {
   std::string source;
   int64_t source_id = 0;

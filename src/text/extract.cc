@@ -77,6 +77,7 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
       e.end = m.end;
       e.surface = std::string(text.substr(m.begin, m.end - m.begin));
       e.method = "gazetteer";
+      covered.emplace_back(e.begin, e.end);
       if (kind == TextKind::kTitle) {
         if (g.type == "brand") e.relation = "MADE_BY";
         else if (g.type == "attribute") e.relation = "HAS_ATTRIBUTE";
@@ -85,11 +86,11 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
         e.relation = "MENTIONS";
       }
       sentiment(e);
-      covered.emplace_back(e.begin, e.end);
       out.push_back(std::move(e));
     }
   }
-  for (const auto& s : TagSpans(text)) {
+  const bool tag = kind == TextKind::kTitle ? opts_.tag_titles : opts_.tag_reviews;
+  for (const auto& s : tag ? TagSpans(text) : std::vector<ByteSpan>{}) {
     bool overlap = std::any_of(covered.begin(), covered.end(), [&](auto c) { return s.begin < c.second && s.end > c.first; });
     if (overlap) continue;
     ExtractedEdge e;

@@ -37,6 +37,8 @@ struct ExtractedEdge {
 
 struct ExtractOptions {
   size_t max_bytes = 1 << 16;  // longer texts are refused (counted, not cut)
+  // Which texts the tagger reads: a model trained on titles is out of its domain on reviews.
+  bool tag_titles = true, tag_reviews = true;
 };
 
 // Maps tagger types to entity types (HPPX -> brand, HCCX -> product, XH -> model, ASP -> aspect,

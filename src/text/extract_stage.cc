@@ -7,6 +7,7 @@
 
 #include "common/progress.h"
 #include "store/text_store.h"
+#include "common/strings.h"
 #include "text/extract.h"
 
 namespace kgp::text {
@@ -34,6 +35,10 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   OpinionLexicon lexicon;
   ExtractOptions eo;
   eo.max_bytes = opts.max_bytes;
+  if (opts.tagger_on != "all" && opts.tagger_on != "titles" && opts.tagger_on != "reviews")
+    return Status::InvalidArgument("tagger_on must be titles, reviews or all");
+  eo.tag_titles = opts.tagger_on != "reviews";
+  eo.tag_reviews = opts.tagger_on != "titles";
   Extractor ex(&names, tagger ? &*tagger : nullptr, &lexicon, eo);
 
   std::vector<TextEdgeRow> edges;
@@ -77,6 +82,47 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (report) *report = rep;
   return Status::Ok();
+}
+
+Result<std::vector<Sentence>> SilverTitleSet(Db& db) {
+  std::vector<Sentence> out;
+  std::vector<uint32_t> off;
+  Status st = ForEachTitleFacts(db, [&](const TitleFacts& f) {
+    if (f.title.empty() || !IsValidUtf8(f.title)) return Status::Ok();
+    std::vector<Token> toks = TaggerTokens(f.title, TokenUnit::kChar);
+    std::vector<std::string> tags(toks.size(), "O");
+    std::string folded = FoldForMatch(f.title, &off);
+    bool any = false;
+    auto label = [&](const std::vector<std::string>& names, const char* type) {
+      for (const auto& n : names) {
+        std::string fn = FoldForMatch(n);
+        if (fn.size() < 2) continue;
+        for (size_t p = folded.find(fn); p != std::string::npos; p = folded.find(fn, p + fn.size())) {
+          uint32_t b = off[p], e = off[p + fn.size()];
+          bool free = true, first = true;
+          for (size_t i = 0; i < toks.size(); ++i)
+            if (toks[i].begin >= b && toks[i].end <= e && tags[i] != "O") free = false;
+          if (!free) continue;
+          for (size_t i = 0; i < toks.size(); ++i)
+            if (toks[i].begin >= b && toks[i].end <= e) {
+              tags[i] = std::string(first ? "B-" : "I-") + type;
+              first = false;
+            }
+          any |= !first;
+        }
+      }
+    };
+    label(f.brand_names, "HPPX");
+    label(f.category_names, "HCCX");
+    if (!any) return Status::Ok();
+    Sentence s;
+    for (const auto& t : toks) s.tokens.emplace_back(t.text);
+    s.tags = std::move(tags);
+    out.push_back(std::move(s));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 }  // namespace kgp::text

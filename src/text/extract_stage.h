@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "store/db.h"
+#include "text/bio.h"
 
 namespace kgp::text {
 
@@ -19,6 +20,7 @@ struct ExtractStageOptions {
   std::string tagger_path;     // optional BIO tagger model (text train-ner)
   std::string sentiment_path;  // optional sentiment model (text train-sentiment)
   size_t max_bytes = 1 << 16;  // longer texts are skipped with a reason
+  std::string tagger_on = "all";  // titles | reviews | all: the texts the tagger reads
 };
 
 struct ExtractStageReport {
@@ -33,5 +35,11 @@ struct ExtractStageReport {
 };
 
 Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report);
+
+// Silver BIO sentences from the catalogue: each product title, one token per character, with
+// its own brand's names tagged HPPX and its category's names tagged HCCX (folded, case-blind
+// matching). Titles where nothing is found are left out. For training a tagger on a shop's own
+// titles without hand annotation (`kgprofile text make-bio`, the demo).
+Result<std::vector<Sentence>> SilverTitleSet(Db& db);
 
 }  // namespace kgp::text
