@@ -13,6 +13,8 @@
 #include "text/opinion.h"
 #include "text/sentiment.h"
 #include "text/tagger.h"
+#include "text/tagger_gazetteer.h"
+#include "text/evaluate.h"
 
 namespace kgp::text {
 namespace {
@@ -179,6 +181,32 @@ TEST(TextTagger, LearnsAToySetAndRoundTripsItsModelFile) {
   auto newer = Tagger::Load(tmp / "v2.bin");
   ASSERT_FALSE(newer.ok());
   EXPECT_NE(newer.status().message().find("version 2"), std::string::npos);
+}
+
+TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {
+  auto train = ToySet(200, 5);
+  auto tags = JackknifeGazetteerTags(train, TokenUnit::kChar, 5);
+  ASSERT_EQ(tags.size(), train.size());
+  ASSERT_EQ(tags[0].size(), train[0].tokens.size());
+  EXPECT_EQ(tags[0][2], "B-HPPX");  // the brand after a two-character filler word
+  Gazetteer g = SurfaceGazetteer(train, TokenUnit::kChar);
+  EXPECT_EQ(g.num_patterns(), 8u);  // 4 brands + 4 things
+  TaggerOptions o;
+  o.epochs = 2;
+  o.features.hash_bits = 16;
+  auto m = Tagger::Train(train, o, nullptr, &tags);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->uses_gazetteer());
+  test::TempDir tmp;
+  ASSERT_TRUE(m->Save(tmp / "g.bin").ok());
+  auto back = Tagger::Load(tmp / "g.bin");
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(LoadModelGazetteer(*back, tmp / "g.bin").ok());  // the sidecar is required
+  ASSERT_TRUE(SaveGazetteerTsv(g, GazetteerSidecar(tmp / "g.bin")).ok());
+  auto gz = LoadModelGazetteer(*back, tmp / "g.bin");
+  ASSERT_TRUE(gz.ok() && gz->has_value());
+  EXPECT_EQ((*gz)->num_patterns(), 8u);
+  EXPECT_GE(EvaluateTagger(*back, ToySet(30, 6), &**gz).spans.micro.F1(), 0.99);
 }
 
 TEST(TextOpinion, NegationDegreeAndClauses) {

@@ -15,6 +15,7 @@
 #include "text/normalize.h"
 #include "text/sentiment.h"
 #include "text/tagger.h"
+#include "text/tagger_gazetteer.h"
 
 namespace kgp::cli {
 namespace {
@@ -82,7 +83,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     struct A {
       std::string train, out, format = "bio", test, unit = "auto";
       TaggerOptions o;
-      bool no_context = false;
+      bool no_context = false, gazetteer = false;
     };
     auto a = std::make_shared<A>();
     cmd->add_option("TRAIN", a->train, "training set (BIO file, or SemEval XML with --format absa)")->required();
@@ -94,23 +95,32 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str();
     cmd->add_option("--unit", a->unit, "token unit: char | word | auto (char for bio, word for absa)")->capture_default_str();
     cmd->add_flag("--no-context", a->no_context, "only the token's own features (a weak baseline)");
+    cmd->add_flag("--gazetteer-from-train", a->gazetteer,
+                  "gazetteer features from the training set's entity names (jackknifed, 5 folds); saved as MODEL.gaz");
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto train = MustLoad(a->train, a->format);
         std::string unit = a->unit == "auto" ? (a->format == "absa" ? "word" : "char") : a->unit;
         if (unit != "char" && unit != "word") throw Error(Status::InvalidArgument("--unit must be char, word or auto"));
         a->o.unit = unit == "word" ? TokenUnit::kWord : TokenUnit::kChar;
-        a->o.features.use_gazetteer = false;
+        a->o.features.use_gazetteer = a->gazetteer;
         a->o.features.use_context = !a->no_context;
         TaggerTrainReport rep;
-        auto m = Tagger::Train(train, a->o, &rep);
+        std::optional<Gazetteer> gaz;
+        std::vector<std::vector<std::string>> gaz_tags;
+        if (a->gazetteer) {
+          gaz_tags = JackknifeGazetteerTags(train, a->o.unit, 5);
+          gaz = SurfaceGazetteer(train, a->o.unit);
+        }
+        auto m = Tagger::Train(train, a->o, &rep, a->gazetteer ? &gaz_tags : nullptr);
         if (!m.ok()) throw Error(m.status());
         ThrowIfError(m->Save(a->out));
+        if (gaz) ThrowIfError(SaveGazetteerTsv(*gaz, GazetteerSidecar(a->out)));
         nlohmann::json j = {{"model", a->out}, {"sentences", train.size()}, {"epochs", rep.epochs},
                             {"seconds", rep.seconds}, {"labels", m->labels()}, {"nonzero_weights", rep.nonzero}};
         std::optional<TaggerEval> ev;
         if (!a->test.empty()) {
-          ev = EvaluateTagger(*m, MustLoad(a->test, a->format));
+          ev = EvaluateTagger(*m, MustLoad(a->test, a->format), gaz ? &*gaz : nullptr);
           j["test"] = EvalJson(*ev);
         }
         Emit(*reg.globals, j, [&] {
@@ -136,12 +146,15 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
       *reg.selected = [&reg, a] {
         auto m = Tagger::Load(a->model);
         if (!m.ok()) throw Error(m.status());
+        auto gz = LoadModelGazetteer(*m, a->model);
+        if (!gz.ok()) throw Error(gz.status());
+        const Gazetteer* gaz = *gz ? &**gz : nullptr;
         if (!a->eval.empty()) {
-          TaggerEval ev = EvaluateTagger(*m, MustLoad(a->eval, a->format));
+          TaggerEval ev = EvaluateTagger(*m, MustLoad(a->eval, a->format), gaz);
           Emit(*reg.globals, EvalJson(ev), [&] { PrintEval(ev); });
           return 0;
         }
-        Extractor ex(nullptr, &*m, nullptr);
+        Extractor ex(nullptr, &*m, nullptr, ExtractOptions{}, gaz);
         uint64_t bad = 0;
         ForEachLine(a->input, [&](uint64_t n, const std::string& line) {
           if (line.empty() || line.size() > (1u << 16) || !IsValidUtf8(line)) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "text/datasets.h"
+#include "text/tagger_gazetteer.h"
 
 namespace kgp::text {
 
@@ -30,11 +31,19 @@ Result<std::vector<Sentence>> LoadTaggedSet(const std::string& path, const std::
   return Status::InvalidArgument(fmt::format("unknown tagged-set format '{}' (bio or absa)", format));
 }
 
-TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& test) {
+TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& test, const Gazetteer* gaz) {
   TaggerEval ev;
   std::vector<std::vector<std::string>> pred(test.size());
+  const bool use_gaz = gaz && tagger.uses_gazetteer();
   auto t0 = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < test.size(); ++i) pred[i] = tagger.Tag(test[i].tokens);
+  for (size_t i = 0; i < test.size(); ++i) {
+    if (use_gaz) {
+      auto g = GazetteerTags(*gaz, test[i].tokens, tagger.unit());
+      pred[i] = tagger.Tag(test[i].tokens, &g);
+    } else {
+      pred[i] = tagger.Tag(test[i].tokens);
+    }
+  }
   ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (size_t i = 0; i < test.size(); ++i) {
     ev.spans.Add(SpansFromTags(test[i].tags), SpansFromTags(pred[i]));

@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "text/bio.h"
 #include "text/datasets.h"
+#include "text/gazetteer.h"
 #include "text/opinion.h"
 #include "text/tagger.h"
 
@@ -24,7 +25,8 @@ struct TaggerEval {
   double seconds = 0;  // tagging only (features + Viterbi)
   double MBps() const { return seconds > 0 ? double(bytes) / 1e6 / seconds : 0; }
 };
-TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& test);
+// gaz: the gazetteer a model trained with gazetteer features reads (MODEL.gaz), else nullptr.
+TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& test, const Gazetteer* gaz = nullptr);
 
 // The opinion lexicon's aspect sentiment against gold aspect polarities (SemEval: positive,
 // negative, neutral; "conflict" left out): no opinion word or |score| < 0.1 reads as neutral.

@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "text/normalize.h"
+#include "text/tagger_gazetteer.h"
 
 namespace kgp::text {
 
@@ -36,17 +37,7 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
   words.reserve(toks.size());
   for (const auto& t : toks) words.emplace_back(t.text);
   std::vector<std::string> gaz;
-  if (tagger_->uses_gazetteer() && names_) {
-    gaz.assign(toks.size(), "");
-    for (const auto& m : names_->Match(text)) {
-      bool first = true;
-      for (size_t i = 0; i < toks.size(); ++i)
-        if (toks[i].begin >= m.begin && toks[i].end <= m.end) {
-          gaz[i] = (first ? "B-" : "I-") + names_->entries()[m.entry].type;
-          first = false;
-        }
-    }
-  }
+  if (tagger_->uses_gazetteer() && tagger_names_) gaz = GazetteerTags(*tagger_names_, text, toks);
   auto tags = tagger_->Tag(words, gaz.empty() ? nullptr : &gaz);
   for (const Span& s : SpansFromTags(tags)) out.push_back({toks[s.begin].begin, toks[s.end - 1].end, s.type});
   return out;

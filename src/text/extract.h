@@ -48,9 +48,10 @@ std::string EntityTypeOfTag(std::string_view tag_type);
 class Extractor {
  public:
   // Any pointer may be null; all are borrowed and must outlive the extractor.
+  // tagger_names: the gazetteer a model trained with gazetteer features reads (MODEL.gaz).
   Extractor(const Gazetteer* names, const Tagger* tagger, const OpinionLexicon* lexicon,
-            ExtractOptions opts = {})
-      : names_(names), tagger_(tagger), lexicon_(lexicon), opts_(opts) {}
+            ExtractOptions opts = {}, const Gazetteer* tagger_names = nullptr)
+      : names_(names), tagger_(tagger), lexicon_(lexicon), opts_(opts), tagger_names_(tagger_names) {}
 
   // Status InvalidArgument with the reason for bad text.
   Result<std::vector<ExtractedEdge>> Extract(std::string_view text, TextKind kind) const;
@@ -68,6 +69,7 @@ class Extractor {
   const Tagger* tagger_;
   const OpinionLexicon* lexicon_;
   ExtractOptions opts_;
+  const Gazetteer* tagger_names_;
 };
 
 // Splits text into the tagger's tokens with byte offsets: every code point (kChar) or English

@@ -9,6 +9,7 @@
 #include "store/text_store.h"
 #include "common/strings.h"
 #include "text/extract.h"
+#include "text/tagger_gazetteer.h"
 
 namespace kgp::text {
 
@@ -20,10 +21,14 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   names.Build();
   rep.gazetteer_names = names.num_patterns();
   std::optional<Tagger> tagger;
+  std::optional<Gazetteer> tagger_names;
   if (!opts.tagger_path.empty()) {
     auto t = Tagger::Load(opts.tagger_path);
     if (!t.ok()) return t.status();
     tagger = std::move(t).value();
+    auto g = LoadModelGazetteer(*tagger, opts.tagger_path);
+    if (!g.ok()) return g.status();
+    tagger_names = std::move(g).value();
   }
   std::optional<SentimentModel> sent;
   if (!opts.sentiment_path.empty()) {
@@ -39,7 +44,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
     return Status::InvalidArgument("tagger_on must be titles, reviews or all");
   eo.tag_titles = opts.tagger_on != "reviews";
   eo.tag_reviews = opts.tagger_on != "titles";
-  Extractor ex(&names, tagger ? &*tagger : nullptr, &lexicon, eo);
+  Extractor ex(&names, tagger ? &*tagger : nullptr, &lexicon, eo, tagger_names ? &*tagger_names : nullptr);
 
   std::vector<TextEdgeRow> edges;
   std::vector<TextSentimentRow> scores;
