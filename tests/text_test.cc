@@ -194,6 +194,8 @@ TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {
   TaggerOptions o;
   o.epochs = 2;
   o.features.hash_bits = 16;
+  o.features.use_gazetteer = true;
+  EXPECT_FALSE(Tagger::Train(train, o)->uses_gazetteer());  // no tags given: no gazetteer features
   auto m = Tagger::Train(train, o, nullptr, &tags);
   ASSERT_TRUE(m.ok());
   EXPECT_TRUE(m->uses_gazetteer());

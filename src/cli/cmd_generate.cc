@@ -161,7 +161,6 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       text::ExtractStageReport tr;
       text::ExtractStageOptions to;
       std::string tagger_md = DemoTagger(ws, &to.tagger_path);
-      to.tagger_on = "titles";  // trained on titles: reviews are out of its domain
       ThrowIfError(text::RunTextExtract(ws.db(), to, &tr));
       std::cout << fmt::format("  text: {} titles and reviews, {} skipped; {} MADE_BY, {} HAS_ATTRIBUTE, {} MENTIONS ({} with aspect sentiment)\n",
                                tr.sources, tr.skipped, tr.edges_by_relation["MADE_BY"], tr.edges_by_relation["HAS_ATTRIBUTE"],

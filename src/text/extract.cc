@@ -32,6 +32,10 @@ std::vector<Token> TaggerTokens(std::string_view text, TokenUnit unit) {
 std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) const {
   std::vector<ByteSpan> out;
   if (!tagger_) return out;
+  // A character model (Chinese titles) reads Chinese text, a word model (English reviews)
+  // English text; the other language is outside what either has seen.
+  bool zh = GuessLanguage(text) == "zh";
+  if (zh != (tagger_->unit() == TokenUnit::kChar)) return out;
   std::vector<Token> toks = TaggerTokens(text, tagger_->unit());
   std::vector<std::string> words;
   words.reserve(toks.size());

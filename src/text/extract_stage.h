@@ -20,7 +20,9 @@ struct ExtractStageOptions {
   std::string tagger_path;     // optional BIO tagger model (text train-ner)
   std::string sentiment_path;  // optional sentiment model (text train-sentiment)
   size_t max_bytes = 1 << 16;  // longer texts are skipped with a reason
-  std::string tagger_on = "all";  // titles | reviews | all: the texts the tagger reads
+  // titles | reviews | all: the texts the tagger reads (a model trained on titles is out of its
+  // domain on reviews). Character models read Chinese texts only, word models English ones.
+  std::string tagger_on = "titles";
 };
 
 struct ExtractStageReport {

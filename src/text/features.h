@@ -22,7 +22,7 @@ struct SentenceFeatures {
 
 struct FeatureOptions {
   int hash_bits = 20;
-  bool use_gazetteer = true;  // the gazetteer tag templates (when gaz tags are given)
+  bool use_gazetteer = false;  // the gazetteer tag templates (Train turns it off without gaz tags)
   bool use_context = true;    // neighbour, bigram and trigram templates (off: a weak baseline)
 };
 

@@ -104,6 +104,7 @@ Result<Tagger> Tagger::Train(const std::vector<Sentence>& train, const TaggerOpt
   if (opts.epochs < 1) return Status::InvalidArgument("epochs must be at least 1");
   Tagger m;
   m.fopts_ = opts.features;
+  m.fopts_.use_gazetteer = opts.features.use_gazetteer && gaz != nullptr;
   m.unit_ = opts.unit;
   // Labels: O first, then the others sorted (stable ids across runs).
   std::vector<std::string> seen;
@@ -128,7 +129,7 @@ Result<Tagger> Tagger::Train(const std::vector<Sentence>& train, const TaggerOpt
   std::vector<std::vector<uint16_t>> gold(train.size());
   for (size_t s = 0; s < train.size(); ++s) {
     const auto* g = gaz && s < gaz->size() ? &(*gaz)[s] : nullptr;
-    ExtractFeatures(train[s].tokens, g, opts.features, &feats[s]);
+    ExtractFeatures(train[s].tokens, g, m.fopts_, &feats[s]);
     for (const auto& t : train[s].tags) gold[s].push_back(label_id[t]);
   }
   std::vector<size_t> order(train.size());
