@@ -32,10 +32,6 @@ std::vector<Token> TaggerTokens(std::string_view text, TokenUnit unit) {
 std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) const {
   std::vector<ByteSpan> out;
   if (!tagger_) return out;
-  // A character model (Chinese titles) reads Chinese text, a word model (English reviews)
-  // English text; the other language is outside what either has seen.
-  bool zh = GuessLanguage(text) == "zh";
-  if (zh != (tagger_->unit() == TokenUnit::kChar)) return out;
   std::vector<Token> toks = TaggerTokens(text, tagger_->unit());
   std::vector<std::string> words;
   words.reserve(toks.size());
@@ -84,7 +80,10 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
       out.push_back(std::move(e));
     }
   }
-  const bool tag = kind == TextKind::kTitle ? opts_.tag_titles : opts_.tag_reviews;
+  // A character model (Chinese titles) reads Chinese text, a word model (English reviews)
+  // English text; the other language is outside what either has seen.
+  const bool same_language = tagger_ && (GuessLanguage(text) == "zh") == (tagger_->unit() == TokenUnit::kChar);
+  const bool tag = same_language && (kind == TextKind::kTitle ? opts_.tag_titles : opts_.tag_reviews);
   for (const auto& s : tag ? TagSpans(text) : std::vector<ByteSpan>{}) {
     bool overlap = std::any_of(covered.begin(), covered.end(), [&](auto c) { return s.begin < c.second && s.end > c.first; });
     if (overlap) continue;

@@ -57,7 +57,7 @@ class Extractor {
   Result<std::vector<ExtractedEdge>> Extract(std::string_view text, TextKind kind) const;
 
   // Tagger spans over a text as (begin, end, tag type) in bytes; char or word tokens per the
-  // model. Empty when no tagger.
+  // model. Empty when no tagger. (Extract calls it only for texts in the model's language.)
   struct ByteSpan {
     uint32_t begin, end;
     std::string type;
