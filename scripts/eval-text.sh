@@ -26,6 +26,8 @@ if [ -f "$ner/train.txt" ]; then
   floor "NER test entity micro F1 (issue: >= 0.75)" "$(awk '/entity-level micro/{print $8}' "$work/ner-zh.txt")" 0.75
   echo "  baseline in the same run: token's own features only (--no-context)"
   "$bin" -q text train-ner "$ner/train.txt" --out "$work/ner-zh-nocontext.bin" --no-context --test "$ner/test.txt" | grep -E "micro|MB/s"
+  echo "  with ICU word-break features (--word-breaks):"
+  "$bin" -q text train-ner "$ner/train.txt" --out "$work/ner-zh-words.bin" --word-breaks --test "$ner/test.txt" | sed 's/^/  /'
   echo "  with gazetteer features (names of the training entities, jackknifed in 5 folds; MODEL.gaz):"
   "$bin" -q text train-ner "$ner/train.txt" --out "$work/ner-zh-gaz.bin" --gazetteer-from-train --test "$ner/test.txt" | sed 's/^/  /'
   echo "  dev set with the model without gazetteer features:"

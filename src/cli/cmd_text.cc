@@ -83,7 +83,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     struct A {
       std::string train, out, format = "bio", test, unit = "auto";
       TaggerOptions o;
-      bool no_context = false, gazetteer = false;
+      bool no_context = false, gazetteer = false, words = false;
     };
     auto a = std::make_shared<A>();
     cmd->add_option("TRAIN", a->train, "training set (BIO file, or SemEval XML with --format absa)")->required();
@@ -95,6 +95,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str();
     cmd->add_option("--unit", a->unit, "token unit: char | word | auto (char for bio, word for absa)")->capture_default_str();
     cmd->add_flag("--no-context", a->no_context, "only the token's own features (a weak baseline)");
+    cmd->add_flag("--word-breaks", a->words, "ICU word-break features for character tokens (Chinese)");
     cmd->add_flag("--gazetteer-from-train", a->gazetteer,
                   "gazetteer features from the training set's entity names (jackknifed, 5 folds); saved as MODEL.gaz");
     cmd->callback([&reg, a] {
@@ -105,6 +106,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
         a->o.unit = unit == "word" ? TokenUnit::kWord : TokenUnit::kChar;
         a->o.features.use_gazetteer = a->gazetteer;
         a->o.features.use_context = !a->no_context;
+        a->o.features.use_words = a->words;
         TaggerTrainReport rep;
         std::optional<Gazetteer> gaz;
         std::vector<std::vector<std::string>> gaz_tags;

@@ -1,6 +1,8 @@
 #include "text/features.h"
 
 #include "common/hash.h"
+#include "common/strings.h"
+#include "text/gazetteer.h"
 #include "text/normalize.h"
 
 namespace kgp::text {
@@ -73,6 +75,30 @@ void ExtractFeatures(const std::vector<std::string>& tokens, const std::vector<s
     }
     t.gaz = gaz && i < gaz->size() && !(*gaz)[i].empty() ? Hash64((*gaz)[i], 19) : 0;
   }
+  // Word of each token from ICU's dictionary breaks over the joined characters.
+  std::vector<uint64_t> word(n, 0), place(n, 0);
+  if (opts.use_words && n > 0) {
+    std::string joined;
+    std::vector<uint32_t> start(n + 1);
+    for (size_t i = 0; i < n; ++i) {
+      start[i] = static_cast<uint32_t>(joined.size());
+      joined += tokens[i];
+    }
+    start[n] = static_cast<uint32_t>(joined.size());
+    if (IsValidUtf8(joined)) {
+      size_t t = 0;
+      for (const Token& w : WordBreaks(joined)) {
+        while (t < n && start[t] < w.begin) ++t;
+        size_t first = t;
+        while (t < n && start[t + 1] <= w.end) ++t;
+        uint64_t wh = Hash64(FoldForMatch(w.text), 23);
+        for (size_t i = first; i < t; ++i) {
+          word[i] = wh;
+          place[i] = t - first == 1 ? 'S' : i == first ? 'B' : i + 1 == t ? 'E' : 'M';
+        }
+      }
+    }
+  }
   const uint32_t mask = (1u << opts.hash_bits) - 1;
   out->ids.clear();
   out->offsets.assign(1, 0);
@@ -97,6 +123,12 @@ void ExtractFeatures(const std::vector<std::string>& tokens, const std::vector<s
       add(14, Mix(m1->shape, c->shape));
       add(15, Mix(c->shape, p1->shape));
       add(16, Mix(Mix(m1->shape, c->shape), p1->shape));
+    }
+    if (opts.use_words && word[i]) {
+      add(23, word[i]);
+      add(24, Mix(place[i], c->word));
+      add(25, Mix(place[i], word[i]));
+      add(26, place[i]);
     }
     if (c->prefix) {
       add(17, c->prefix);

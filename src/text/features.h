@@ -24,6 +24,9 @@ struct FeatureOptions {
   int hash_bits = 20;
   bool use_gazetteer = false;  // the gazetteer tag templates (Train turns it off without gaz tags)
   bool use_context = true;    // neighbour, bigram and trigram templates (off: a weak baseline)
+  // ICU word-break templates for character tokens: the word holding the character and the
+  // character's place in it (begin/middle/end/single).
+  bool use_words = false;
 };
 
 // gaz: per-token gazetteer tags ("" or "B-brand" …), or nullptr.

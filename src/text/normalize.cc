@@ -179,7 +179,14 @@ std::vector<Token> WordBreaks(std::string_view s) {
   UErrorCode err = U_ZERO_ERROR;
   // A UTF-8 UText makes ICU's boundaries byte offsets into s.
   UText* ut = utext_openUTF8(nullptr, s.data(), static_cast<int64_t>(s.size()), &err);
-  std::unique_ptr<icu::BreakIterator> bi(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), err));
+  // Creating a break iterator loads its rules and dictionaries: one per thread, reused.
+  thread_local std::unique_ptr<icu::BreakIterator> cached;
+  if (!cached) {
+    UErrorCode e2 = U_ZERO_ERROR;
+    cached.reset(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), e2));
+    if (U_FAILURE(e2)) cached.reset();
+  }
+  icu::BreakIterator* bi = cached.get();
   if (U_FAILURE(err) || !bi) {
     utext_close(ut);
     return TokenizeEnglish(s);
@@ -192,7 +199,9 @@ std::vector<Token> WordBreaks(std::string_view s) {
     if (ScriptOf(DecodeUtf8(w, k)) == Script::kSpace) continue;
     out.push_back({static_cast<uint32_t>(prev), static_cast<uint32_t>(b), w});
   }
-  bi.reset();
+  // The iterator keeps a pointer to ut: give it an empty text before closing ours.
+  static const icu::UnicodeString kEmpty;
+  bi->setText(kEmpty);
   utext_close(ut);
   return out;
 }

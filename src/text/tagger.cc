@@ -195,6 +195,7 @@ Status Tagger::Save(const std::string& path) const {
   Put<uint8_t>(o, static_cast<uint8_t>(unit_));
   Put<uint8_t>(o, fopts_.use_gazetteer);
   Put<uint8_t>(o, fopts_.use_context);
+  Put<uint8_t>(o, fopts_.use_words);
   Put<uint32_t>(o, static_cast<uint32_t>(labels_.size()));
   for (const auto& l : labels_) {
     Put<uint32_t>(o, static_cast<uint32_t>(l.size()));
@@ -223,16 +224,17 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return corrupt("bad magic");
   uint32_t version = 0, bits = 0, nl = 0;
-  uint8_t unit = 0, gaz = 0, ctx = 0;
+  uint8_t unit = 0, gaz = 0, ctx = 0, words = 0;
   if (!Get(in, &version)) return corrupt("truncated header");
   if (version != kVersion)
     return Status::InvalidArgument(fmt::format("{}: tagger model version {} (this kgprofile reads {})", path, version, kVersion));
-  if (!Get(in, &bits) || !Get(in, &unit) || !Get(in, &gaz) || !Get(in, &ctx) || !Get(in, &nl)) return corrupt("truncated header");
+  if (!Get(in, &bits) || !Get(in, &unit) || !Get(in, &gaz) || !Get(in, &ctx) || !Get(in, &words) || !Get(in, &nl)) return corrupt("truncated header");
   if (bits < 10 || bits > 26 || unit > 1 || nl == 0 || nl > 1000) return corrupt("bad header values");
   Tagger m;
   m.fopts_.hash_bits = static_cast<int>(bits);
   m.fopts_.use_gazetteer = gaz != 0;
   m.fopts_.use_context = ctx != 0;
+  m.fopts_.use_words = words != 0;
   m.unit_ = static_cast<TokenUnit>(unit);
   for (uint32_t i = 0; i < nl; ++i) {
     uint32_t len = 0;

@@ -34,7 +34,7 @@ struct TaggerTrainReport {
 
 class Tagger {
  public:
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kVersion = 2;  // 2: use_words flag in the header
 
   // gaz (optional): per sentence, per token gazetteer tags for the gazetteer templates.
   static Result<Tagger> Train(const std::vector<Sentence>& train, const TaggerOptions& opts,
