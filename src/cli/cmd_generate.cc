@@ -16,70 +16,12 @@
 #include "graph/stats.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
-#include "text/evaluate.h"
-#include "text/extract_stage.h"
+#include "cli/text_demo.h"
 
 namespace kgp::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The demo report's text section: what extraction found, and one review with the evidence of
-// each of its MENTIONS edges (the span and the aspect sentiment).
-// Trains the demo's tagger on silver titles (text make-bio), holding out every tenth title to
-// measure it; writes the model into the workspace. Returns the report's sentence about it.
-std::string DemoTagger(Workspace& ws, std::string* model_path) {
-  auto silver = text::SilverTitleSet(ws.db());
-  if (!silver.ok()) throw Error(silver.status());
-  std::vector<text::Sentence> train, held;
-  for (size_t i = 0; i < silver->size(); ++i) ((i % 10 == 9) ? held : train).push_back((*silver)[i]);
-  if (train.empty() || held.empty()) return "No titles to train a tagger on; extraction used the gazetteer only.";
-  text::TaggerOptions o;
-  o.epochs = 5;
-  text::TaggerTrainReport rep;
-  auto m = text::Tagger::Train(train, o, &rep);
-  if (!m.ok()) throw Error(m.status());
-  *model_path = ws.Path("ner-titles.bin");
-  ThrowIfError(m->Save(*model_path));
-  text::TaggerEval ev = text::EvaluateTagger(*m, held);
-  std::cout << fmt::format("  tagger: trained on {} catalogue-labelled titles in {:.1f}s; F1 {:.3f} on {} held-out titles\n",
-                           train.size(), rep.seconds, ev.spans.micro.F1(), held.size());
-  return fmt::format(
-      "A BIO tagger (`text make-bio` + `text train-ner`) was trained here on {} product titles labelled from the catalogue "
-      "(own brand = HPPX, own category = HCCX) in {:.1f}s; entity F1 on {} held-out titles {:.3f} (silver labels, so this "
-      "measures agreement with the catalogue, not hand annotation). Model: `{}`.",
-      train.size(), rep.seconds, held.size(), ev.spans.micro.F1(), *model_path);
-}
-
-std::string DemoTextSection(Db& db, const text::ExtractStageReport& tr, const std::string& tagger_md) {
-  std::string md = fmt::format(
-      "## Text to graph\n\n`kgprofile text extract` read {} product titles and reviews ({} skipped) with the gazetteer of "
-      "the shop's own names ({} names), a tagger and the opinion lexicon (`docs/text.md`). {}\n\n"
-      "The tagger reads titles only (its training domain); {} spans were found by it and not by the gazetteer (they become "
-      "`Entity` nodes: on generated titles, whose names all come from the catalogue, this is expected to be near zero).\n\n| relation | edges |\n|---|---|\n",
-      tr.sources, tr.skipped, tr.gazetteer_names, tagger_md, tr.tagger_entities);
-  for (auto& [r, c] : tr.edges_by_relation) md += fmt::format("| {} | {} |\n", r, c);
-  md += fmt::format("\n{} mentions carry an aspect sentiment; {} of {} reviews score positive ({}).\n\n", tr.mentions_with_sentiment,
-                    tr.texts_positive, tr.texts_scored, tr.sentiment_method);
-  Stmt pick = db.Prepare(
-      "SELECT source_id FROM text_edges WHERE source='text' AND sentiment IS NOT NULL GROUP BY source_id "
-      "HAVING count(*) >= 2 ORDER BY source_id LIMIT 1");
-  if (!pick.Step()) return md;
-  int64_t id = pick.Int(0);
-  Stmt body = db.Prepare(  // the text as extraction saw it (store/text_store.cc), so the offsets apply
-      "SELECT CASE WHEN title IS NULL OR title = '' THEN body ELSE title || '. ' || body END, rating FROM texts WHERE id=?");
-  body.Bind(1, id);
-  if (!body.Step()) return md;
-  md += fmt::format("Example review (text {}, rating {}): \"{}\"\n\n| edge | target | evidence (bytes) | aspect sentiment |\n|---|---|---|---|\n",
-                    id, body.IsNull(1) ? 0.0 : body.Double(1), body.Text(0));
-  Stmt e = db.Prepare("SELECT relation, target_type, target_key, span_begin, span_end, surface, sentiment FROM text_edges "
-                      "WHERE source='text' AND source_id=? ORDER BY span_begin");
-  e.Bind(1, id);
-  while (e.Step())
-    md += fmt::format("| {} | `{}:{}` | \"{}\" [{}, {}) | {} |\n", e.Text(0), e.Text(1), e.Text(2), e.Text(5), e.Int(3), e.Int(4),
-                      e.IsNull(6) ? std::string("-") : fmt::format("{:+.2f}", e.Double(6)));
-  return md;
-}
 
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
@@ -155,17 +97,8 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      // Text to graph: the gazetteer of the shop's own names, a tagger trained here on titles
-      // labelled from the catalogue (no downloaded data), and the opinion lexicon.
       std::cerr << "[3/6] text extract: entities, relations and aspect sentiment from titles and reviews\n";
-      text::ExtractStageReport tr;
-      text::ExtractStageOptions to;
-      std::string tagger_md = DemoTagger(ws, &to.tagger_path);
-      ThrowIfError(text::RunTextExtract(ws.db(), to, &tr));
-      std::cout << fmt::format("  text: {} titles and reviews, {} skipped; {} MADE_BY, {} HAS_ATTRIBUTE, {} MENTIONS ({} with aspect sentiment)\n",
-                               tr.sources, tr.skipped, tr.edges_by_relation["MADE_BY"], tr.edges_by_relation["HAS_ATTRIBUTE"],
-                               tr.edges_by_relation["MENTIONS"], tr.mentions_with_sentiment);
-      std::string text_md = DemoTextSection(ws.db(), tr, tagger_md);
+      std::string text_md = RunDemoTextStep(ws);
       std::cerr << "[4/6] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));

@@ -8,6 +8,11 @@ int64_t CountTextSources(Db& db) {
   return db.QueryInt("SELECT (SELECT count(*) FROM items WHERE title IS NOT NULL) + (SELECT count(*) FROM texts)");
 }
 
+namespace {
+// A review is analysed as "title. body" when it has a title (ForEachTextSource, evidence).
+constexpr const char* kReviewText = "CASE WHEN title IS NULL OR title = '' THEN body ELSE title || '. ' || body END";
+}  // namespace
+
 Status ForEachTextSource(Db& db, const std::function<Status(const TextSource&)>& fn) {
   TextSource t;
   {
@@ -20,9 +25,7 @@ Status ForEachTextSource(Db& db, const std::function<Status(const TextSource&)>&
       KGP_RETURN_IF_ERROR(fn(t));
     }
   }
-  Stmt st = db.Prepare(
-      "SELECT id, coalesce(lang, ''), CASE WHEN title IS NULL OR title = '' THEN body ELSE title || '. ' || body END "
-      "FROM texts ORDER BY id");
+  Stmt st = db.Prepare(std::string("SELECT id, coalesce(lang, ''), ") + kReviewText + " FROM texts ORDER BY id");
   t.source = "text";
   while (st.Step()) {
     t.id = st.Int(0);
@@ -89,6 +92,32 @@ std::vector<CatalogueName> LoadCatalogueNames(Db& db) {
     }
   }
   return out;
+}
+
+std::optional<TextEvidence> FirstReviewEvidence(Db& db, int min_sentiments) {
+  Stmt pick = db.Prepare(
+      "SELECT source_id FROM text_edges WHERE source='text' AND sentiment IS NOT NULL GROUP BY source_id "
+      "HAVING count(*) >= ? ORDER BY source_id LIMIT 1");
+  pick.Bind(1, min_sentiments);
+  if (!pick.Step()) return std::nullopt;
+  TextEvidence ev;
+  ev.text_id = pick.Int(0);
+  Stmt body = db.Prepare(std::string("SELECT ") + kReviewText + ", rating FROM texts WHERE id=?");
+  body.Bind(1, ev.text_id);
+  if (!body.Step()) return std::nullopt;
+  ev.text = std::string(body.Text(0));
+  if (!body.IsNull(1)) ev.rating = body.Double(1);
+  Stmt e = db.Prepare(
+      "SELECT relation, target_type, target_key, coalesce(entity_type, ''), span_begin, span_end, surface, sentiment, method "
+      "FROM text_edges WHERE source='text' AND source_id=? ORDER BY span_begin");
+  e.Bind(1, ev.text_id);
+  while (e.Step()) {
+    TextEdgeRow r{"text", ev.text_id, std::string(e.Text(0)), std::string(e.Text(1)), std::string(e.Text(2)),
+                  std::string(e.Text(3)), e.Int(4), e.Int(5), std::string(e.Text(6)), std::nullopt, std::string(e.Text(8))};
+    if (!e.IsNull(7)) r.sentiment = e.Double(7);
+    ev.edges.push_back(std::move(r));
+  }
+  return ev;
 }
 
 Status ReplaceTextResults(Db& db, const std::vector<TextEdgeRow>& edges, const std::vector<TextSentimentRow>& sentiment,

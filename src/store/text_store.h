@@ -64,6 +64,17 @@ struct TextRejectRow {
   std::string reason;
 };
 
+// The evidence of one analysed text: the text as extraction saw it (offsets apply to it) and
+// its edges in span order. For reports and for profile tags that cite their evidence.
+struct TextEvidence {
+  int64_t text_id = 0;
+  std::string text;
+  std::optional<double> rating;
+  std::vector<TextEdgeRow> edges;
+};
+// The first review (lowest id) with at least min_sentiments MENTIONS carrying a sentiment.
+std::optional<TextEvidence> FirstReviewEvidence(Db& db, int min_sentiments = 2);
+
 // Replaces all earlier text-stage results with these, in one transaction. Entities found by
 // the tagger (target_type "entity") are added to `entities` (name = target_key).
 Status ReplaceTextResults(Db& db, const std::vector<TextEdgeRow>& edges, const std::vector<TextSentimentRow>& sentiment,
