@@ -58,6 +58,16 @@ TEST(TextPipeline, ExtractAddsEvidencedEdgesThatTheGraphPicksUp) {
     EXPECT_LT(low, high);
     EXPECT_GT(high, 0);
   }
+  // Silver training data from the catalogue, and a tagger trained on it reads titles.
+  auto bio = test::RunCli("--json text make-bio " + ws + " --out " + (tmp / "titles.bio"));
+  ASSERT_EQ(bio.exit_code, 0) << bio.err;
+  EXPECT_GT(nlohmann::json::parse(bio.out)["sentences"].get<int>(), 200);
+  auto tr = test::RunCli("--json text train-ner " + (tmp / "titles.bio") + " --out " + (tmp / "t.bin") + " --epochs 3 --test " +
+                         (tmp / "titles.bio"));
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_GE(nlohmann::json::parse(tr.out)["test"]["f1"].get<double>(), 0.95);
+  auto ex2 = test::RunCli("--json text extract " + ws + " --tagger " + (tmp / "t.bin"));
+  ASSERT_EQ(ex2.exit_code, 0) << ex2.err;
   auto build = test::RunCli("--json graph build " + ws);
   ASSERT_EQ(build.exit_code, 0) << build.err;
   auto bj = nlohmann::json::parse(build.out);
