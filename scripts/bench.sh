@@ -12,4 +12,5 @@ if [ ! -f "$data/events.csv" ]; then
     --products $((events / 200 + 1000)) --review-rate 0
 fi
 "$build/bench/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"
-bash scripts/bench-kge.sh "$build"
+bash "$(dirname "$0")/bench-kge.sh" "$build"
+bash "$(dirname "$0")/bench-text.sh" "$build"

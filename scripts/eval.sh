@@ -68,5 +68,6 @@ fi
 for ws in "$work"/*/; do "$bin" -q graph build "$ws" >/dev/null || fail=1; done
 echo "graphs built for every dataset"
 echo; echo "Knowledge-graph embeddings (filtered link prediction)"
-bash scripts/eval-kge.sh "$build" || fail=1
+bash "$(dirname "$0")/eval-kge.sh" "$build" || fail=1
+bash "$(dirname "$0")/eval-text.sh" "$build" || fail=1
 exit $fail

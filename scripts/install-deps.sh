@@ -11,6 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev              # JSON
   libcli11-dev                    # command-line parsing
   libhnswlib-dev                  # nearest-neighbour index over embeddings (header-only)
+  libicu-dev                      # Unicode normalisation, Chinese word breaks (text stage)
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # micro-benchmarks
   raptor2-utils                   # independent RDF parser used by the export tests

@@ -37,6 +37,7 @@ int Main(int argc, char** argv) {
   AddExportCommand(app, reg);
   AddGenerateCommand(app, reg);
   AddDemoCommand(app, reg);
+  AddTextCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,11 +17,13 @@
 #include "graph/stats.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "cli/text_demo.h"
 
 namespace kgp::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
   cmd->add_option("--users", o.users, "users")->capture_default_str();
@@ -69,7 +71,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/6] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/7] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -77,7 +79,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/6] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/7] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -96,7 +98,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/6] building the knowledge graph\n";
+      std::cerr << "[3/7] text extract: entities, relations and aspect sentiment from titles and reviews\n";
+      std::string text_md = RunDemoTextStep(ws);
+      std::cerr << "[4/7] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -106,7 +110,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[4/6] example queries\n";
+      std::cerr << "[5/7] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -144,9 +148,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[5/6] training graph embeddings\n";
+      std::cerr << "[6/7] training graph embeddings\n";
       std::string embeddings = DemoEmbeddings(ws, g, best);
-      std::cerr << "[6/6] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[7/7] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
@@ -172,6 +176,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       for (auto& [t, d] : st.degree_by_type) md << fmt::format("| {} | {} | {} | {} |\n", t, d.nodes, d.median, d.max);
       md << "\n| edge type | count |\n|---|---|\n";
       for (auto& [t, c] : st.edges_by_type) md << fmt::format("| {} | {} |\n", t, c);
+      md << "\n" << text_md;
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
          << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n"
          << "\n## Graph embeddings\n\n" << embeddings;

@@ -239,6 +239,30 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
     Stmt tr = db.Prepare("SELECT head, relation, tail FROM triples");
     while (tr.Step()) edges.Add(entity_node[tr.Int(0)], rel_type[tr.Int(1)], entity_node[tr.Int(2)]);
   }
+  // Text-stage edges (kgprofile text extract, docs/text.md): a title's edges start at its
+  // product; a review's at its author (else its product). Targets are the catalogue's own
+  // brand/category/attribute nodes when the gazetteer found them, Entity nodes otherwise.
+  {
+    Stmt st = db.Prepare(
+        "SELECT e.source, e.source_id, t.user_id, t.item_id, e.relation, e.target_type, e.target_key, e.surface, t.ts "
+        "FROM text_edges e LEFT JOIN texts t ON e.source = 'text' AND t.id = e.source_id");
+    while (st.Step()) {
+      int64_t src = 0;
+      if (st.Text(0) == "item") src = item_node[st.Int(1)];
+      else if (!st.IsNull(2)) src = user_node[st.Int(2)];
+      else if (!st.IsNull(3)) src = item_node[st.Int(3)];
+      auto type = ParseNodeType(st.Text(5));
+      std::optional<EdgeTypeId> rel;
+      for (EdgeTypeId t : {edge::kMentions, edge::kMadeBy, edge::kHasAttribute})
+        if (st.Text(4) == BuiltinEdgeTypeName(t)) rel = t;
+      if (!src || !type || !rel) continue;
+      std::string_view label = *type == NodeType::kEntity ? st.Text(7) : st.Text(6);
+      int64_t dst = nodes.Add(*type, st.Text(6), label);
+      std::optional<int64_t> ts;
+      if (!st.IsNull(8)) ts = st.Int(8);
+      edges.Add(src, *rel, dst, 1, 1.0, ts, ts);
+    }
+  }
   txn.Commit();
 
   if (report) {

@@ -54,6 +54,18 @@ CREATE TABLE graph_edges(src INTEGER NOT NULL, type INTEGER NOT NULL, dst INTEGE
   count INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, weight REAL NOT NULL,
   PRIMARY KEY(src, type, dst)) WITHOUT ROWID;
 )sql",
+      // 2: text stage results (kgprofile text extract): edges found in titles and reviews with
+      // the span that evidences each, whole-text sentiment, and texts skipped with a reason.
+      R"sql(
+CREATE TABLE text_edges(
+  id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id INTEGER NOT NULL,
+  relation TEXT NOT NULL, target_type TEXT NOT NULL, target_key TEXT NOT NULL,
+  entity_type TEXT, span_begin INTEGER NOT NULL, span_end INTEGER NOT NULL, surface TEXT NOT NULL,
+  sentiment REAL, method TEXT NOT NULL);
+CREATE INDEX text_edges_source ON text_edges(source, source_id);
+CREATE TABLE text_sentiment(text_id INTEGER PRIMARY KEY, score REAL NOT NULL, method TEXT NOT NULL);
+CREATE TABLE text_rejects(source TEXT NOT NULL, source_id INTEGER NOT NULL, reason TEXT NOT NULL);
+)sql",
   };
   return kMigrations;
 }

@@ -1,0 +1,118 @@
+#include "text/extract.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+#include "text/normalize.h"
+#include "text/tagger_gazetteer.h"
+
+namespace kgp::text {
+
+std::string EntityTypeOfTag(std::string_view t) {
+  if (t == "HPPX") return "brand";
+  if (t == "HCCX") return "product";
+  if (t == "XH") return "model";
+  if (t == "ASP") return "aspect";
+  return ToLowerAscii(t);
+}
+
+std::vector<Token> TaggerTokens(std::string_view text, TokenUnit unit) {
+  if (unit == TokenUnit::kWord) return TokenizeEnglish(text);
+  std::vector<Token> out;
+  for (size_t i = 0; i < text.size();) {
+    size_t b = i;
+    DecodeUtf8(text, i);
+    out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(i), text.substr(b, i - b)});
+  }
+  return out;
+}
+
+std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) const {
+  std::vector<ByteSpan> out;
+  if (!tagger_) return out;
+  std::vector<Token> toks = TaggerTokens(text, tagger_->unit());
+  std::vector<std::string> words;
+  words.reserve(toks.size());
+  for (const auto& t : toks) words.emplace_back(t.text);
+  std::vector<std::string> gaz;
+  if (tagger_->uses_gazetteer() && tagger_names_) gaz = GazetteerTags(*tagger_names_, text, toks);
+  auto tags = tagger_->Tag(words, gaz.empty() ? nullptr : &gaz);
+  for (const Span& s : SpansFromTags(tags)) out.push_back({toks[s.begin].begin, toks[s.end - 1].end, s.type});
+  return out;
+}
+
+Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, TextKind kind) const {
+  if (Trim(text).empty()) return Status::InvalidArgument("empty text");
+  if (text.size() > opts_.max_bytes)
+    return Status::InvalidArgument(fmt::format("text of {} bytes is over the {}-byte limit", text.size(), opts_.max_bytes));
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("invalid UTF-8");
+  std::vector<ExtractedEdge> out;
+  std::vector<std::pair<uint32_t, uint32_t>> covered;
+  auto sentiment = [&](ExtractedEdge& e) {
+    if (kind != TextKind::kReview || !lexicon_) return;
+    if (auto s = lexicon_->AspectSentiment(text, e.begin, e.end)) {
+      e.has_sentiment = true;
+      e.sentiment = *s;
+    }
+  };
+  if (names_) {
+    for (const auto& m : names_->Match(text)) {
+      const GazetteerEntry& g = names_->entries()[m.entry];
+      ExtractedEdge e;
+      e.target_type = g.type;
+      e.target_key = g.key;
+      e.entity_type = g.type;
+      e.begin = m.begin;
+      e.end = m.end;
+      e.surface = std::string(text.substr(m.begin, m.end - m.begin));
+      e.method = "gazetteer";
+      covered.emplace_back(e.begin, e.end);
+      if (kind == TextKind::kTitle) {
+        if (g.type == "brand") e.relation = "MADE_BY";
+        else if (g.type == "attribute") e.relation = "HAS_ATTRIBUTE";
+        else continue;  // a category named in a title adds nothing the catalogue lacks
+      } else {
+        e.relation = "MENTIONS";
+      }
+      sentiment(e);
+      out.push_back(std::move(e));
+    }
+  }
+  // A character model (Chinese titles) reads Chinese text, a word model (English reviews)
+  // English text; the other language is outside what either has seen.
+  const bool same_language = tagger_ && (GuessLanguage(text) == "zh") == (tagger_->unit() == TokenUnit::kChar);
+  const bool tag = same_language && (kind == TextKind::kTitle ? opts_.tag_titles : opts_.tag_reviews);
+  for (const auto& s : tag ? TagSpans(text) : std::vector<ByteSpan>{}) {
+    bool overlap = std::any_of(covered.begin(), covered.end(), [&](auto c) { return s.begin < c.second && s.end > c.first; });
+    if (overlap) continue;
+    ExtractedEdge e;
+    e.entity_type = EntityTypeOfTag(s.type);
+    e.begin = s.begin;
+    e.end = s.end;
+    e.surface = std::string(text.substr(s.begin, s.end - s.begin));
+    std::string folded = FoldForMatch(e.surface);
+    if (std::string_view(Trim(folded)).empty()) continue;
+    e.target_type = "entity";
+    e.target_key = e.entity_type + ":" + std::string(Trim(folded));
+    e.method = "tagger";
+    if (kind == TextKind::kTitle) {
+      if (e.entity_type == "brand") e.relation = "MADE_BY";
+      else if (e.entity_type == "model") {
+        e.relation = "HAS_ATTRIBUTE";
+        e.target_type = "attribute";
+        e.target_key = "model=" + std::string(Trim(folded));
+      } else {
+        e.relation = "MENTIONS";
+      }
+    } else {
+      e.relation = "MENTIONS";
+    }
+    sentiment(e);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace kgp::text

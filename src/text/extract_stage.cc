@@ -1,0 +1,133 @@
+#include "text/extract_stage.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/progress.h"
+#include "store/text_store.h"
+#include "common/strings.h"
+#include "text/extract.h"
+#include "text/tagger_gazetteer.h"
+
+namespace kgp::text {
+
+Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report) {
+  auto t0 = std::chrono::steady_clock::now();
+  ExtractStageReport rep;
+  Gazetteer names;
+  for (auto& n : LoadCatalogueNames(db)) names.Add({n.name, n.type, n.key, n.context, n.prior});
+  names.Build();
+  rep.gazetteer_names = names.num_patterns();
+  std::optional<Tagger> tagger;
+  std::optional<Gazetteer> tagger_names;
+  if (!opts.tagger_path.empty()) {
+    auto t = Tagger::Load(opts.tagger_path);
+    if (!t.ok()) return t.status();
+    tagger = std::move(t).value();
+    auto g = LoadModelGazetteer(*tagger, opts.tagger_path);
+    if (!g.ok()) return g.status();
+    tagger_names = std::move(g).value();
+  }
+  std::optional<SentimentModel> sent;
+  if (!opts.sentiment_path.empty()) {
+    auto s = SentimentModel::Load(opts.sentiment_path);
+    if (!s.ok()) return s.status();
+    sent = std::move(s).value();
+  }
+  rep.sentiment_method = sent ? "model" : "lexicon";
+  OpinionLexicon lexicon;
+  ExtractOptions eo;
+  eo.max_bytes = opts.max_bytes;
+  if (opts.tagger_on != "all" && opts.tagger_on != "titles" && opts.tagger_on != "reviews")
+    return Status::InvalidArgument("tagger_on must be titles, reviews or all");
+  eo.tag_titles = opts.tagger_on != "reviews";
+  eo.tag_reviews = opts.tagger_on != "titles";
+  Extractor ex(&names, tagger ? &*tagger : nullptr, &lexicon, eo, tagger_names ? &*tagger_names : nullptr);
+
+  std::vector<TextEdgeRow> edges;
+  std::vector<TextSentimentRow> scores;
+  std::vector<TextRejectRow> rejects;
+  Progress progress("text extract", static_cast<uint64_t>(CountTextSources(db)), "texts");
+  KGP_RETURN_IF_ERROR(ForEachTextSource(db, [&](const TextSource& src) {
+    ++rep.sources;
+    rep.bytes += src.body.size();
+    progress.Add(1);
+    bool review = src.source == "text";
+    auto found = ex.Extract(src.body, review ? TextKind::kReview : TextKind::kTitle);
+    if (!found.ok()) {
+      ++rep.skipped;
+      const std::string& why = found.status().message();
+      ++rep.skipped_by_reason[why.rfind("text of ", 0) == 0 ? "too long" : why];
+      rejects.push_back({src.source, src.id, found.status().message()});
+      return Status::Ok();
+    }
+    for (auto& e : *found) {
+      TextEdgeRow r{src.source, src.id, e.relation, e.target_type, e.target_key, e.entity_type,
+                    e.begin, e.end, e.surface, std::nullopt, e.method};
+      if (e.has_sentiment) {
+        r.sentiment = e.sentiment;
+        ++rep.mentions_with_sentiment;
+      }
+      if (e.method == "tagger") ++rep.tagger_entities;
+      ++rep.edges_by_relation[e.relation];
+      edges.push_back(std::move(r));
+    }
+    if (review) {
+      double score = sent ? 2 * sent->Predict(src.body) - 1 : lexicon.TextSentiment(src.body);
+      scores.push_back({src.id, score, rep.sentiment_method});
+      ++rep.texts_scored;
+      rep.texts_positive += score > 0;
+    }
+    return Status::Ok();
+  }));
+  progress.Finish();
+  KGP_RETURN_IF_ERROR(ReplaceTextResults(db, edges, scores, rejects));
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (report) *report = rep;
+  return Status::Ok();
+}
+
+Result<std::vector<Sentence>> SilverTitleSet(Db& db) {
+  std::vector<Sentence> out;
+  std::vector<uint32_t> off;
+  Status st = ForEachTitleFacts(db, [&](const TitleFacts& f) {
+    if (f.title.empty() || !IsValidUtf8(f.title)) return Status::Ok();
+    std::vector<Token> toks = TaggerTokens(f.title, TokenUnit::kChar);
+    std::vector<std::string> tags(toks.size(), "O");
+    std::string folded = FoldForMatch(f.title, &off);
+    bool any = false;
+    auto label = [&](const std::vector<std::string>& names, const char* type) {
+      for (const auto& n : names) {
+        std::string fn = FoldForMatch(n);
+        if (fn.size() < 2) continue;
+        for (size_t p = folded.find(fn); p != std::string::npos; p = folded.find(fn, p + fn.size())) {
+          uint32_t b = off[p], e = off[p + fn.size()];
+          bool free = true, first = true;
+          for (size_t i = 0; i < toks.size(); ++i)
+            if (toks[i].begin >= b && toks[i].end <= e && tags[i] != "O") free = false;
+          if (!free) continue;
+          for (size_t i = 0; i < toks.size(); ++i)
+            if (toks[i].begin >= b && toks[i].end <= e) {
+              tags[i] = std::string(first ? "B-" : "I-") + type;
+              first = false;
+            }
+          any |= !first;
+        }
+      }
+    };
+    label(f.brand_names, "HPPX");
+    label(f.category_names, "HCCX");
+    if (!any) return Status::Ok();
+    Sentence s;
+    for (const auto& t : toks) s.tokens.emplace_back(t.text);
+    s.tags = std::move(tags);
+    out.push_back(std::move(s));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace kgp::text

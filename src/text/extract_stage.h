@@ -1,0 +1,47 @@
+// The pipeline stage `kgprofile text extract WORKSPACE`: reads product titles and stored texts
+// through the store API (store/text_store.h), builds the gazetteer from the shop's own names,
+// runs extraction (extract.h) and whole-text sentiment, and writes edges with their evidence
+// spans through ReplaceTextResults. `kgprofile graph build` then turns them into graph edges.
+// Without a tagger model only the gazetteer finds entities; without a sentiment model the
+// opinion lexicon scores whole texts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/status.h"
+#include "store/db.h"
+#include "text/bio.h"
+
+namespace kgp::text {
+
+struct ExtractStageOptions {
+  std::string tagger_path;     // optional BIO tagger model (text train-ner)
+  std::string sentiment_path;  // optional sentiment model (text train-sentiment)
+  size_t max_bytes = 1 << 16;  // longer texts are skipped with a reason
+  // titles | reviews | all: the texts the tagger reads (a model trained on titles is out of its
+  // domain on reviews). Character models read Chinese texts only, word models English ones.
+  std::string tagger_on = "titles";
+};
+
+struct ExtractStageReport {
+  uint64_t sources = 0, bytes = 0, skipped = 0;
+  uint64_t gazetteer_names = 0;
+  std::map<std::string, uint64_t> edges_by_relation;
+  std::map<std::string, uint64_t> skipped_by_reason;
+  uint64_t mentions_with_sentiment = 0, tagger_entities = 0;
+  uint64_t texts_scored = 0, texts_positive = 0;
+  std::string sentiment_method;  // model | lexicon
+  double seconds = 0;
+};
+
+Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report);
+
+// Silver BIO sentences from the catalogue: each product title, one token per character, with
+// its own brand's names tagged HPPX and its category's names tagged HCCX (folded, case-blind
+// matching). Titles where nothing is found are left out. For training a tagger on a shop's own
+// titles without hand annotation (`kgprofile text make-bio`, the demo).
+Result<std::vector<Sentence>> SilverTitleSet(Db& db);
+
+}  // namespace kgp::text

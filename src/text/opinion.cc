@@ -1,0 +1,137 @@
+#include "text/opinion.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common/strings.h"
+#include "text/normalize.h"
+
+namespace kgp::text {
+namespace {
+
+const char* const kPositive[] = {
+    "好", "很好", "不错", "满意", "喜欢", "漂亮", "好看", "舒服", "舒适", "合身", "推荐", "值得", "好吃", "划算", "实惠",
+    "清晰", "流畅", "快", "给力", "完美", "精致", "质感", "耐用", "够用", "好评", "回购", "惊喜", "柔软", "正品", "结实",
+    "方便", "好用", "赞", "棒", "优秀", "安静", "持久", "新鲜", "香", "省心", "物超所值", "性价比高", "五星",
+    "good", "great", "excellent", "love", "loved", "loves", "perfect", "amazing", "nice", "awesome", "fantastic",
+    "comfortable", "delicious", "premium", "plenty", "recommend", "happy", "best", "fast", "quick", "easy", "beautiful",
+    "wonderful", "solid", "sturdy", "fresh", "reliable", "worth", "favorite", "favourite", "impressed", "pleased",
+    "fits perfectly", "works well", "smooth", "soft", "quiet", "bright", "lovely", "gorgeous", "superb", "decent", "fine",
+    "满分", "喜爱", "耐看", "清爽", "好闻", "细致", "精美", "顺滑", "舒心", "周到", "热情", "干净", "卫生", "好喝", "便宜",
+    "well", "like", "liked", "enjoy", "enjoyed", "friendly", "attentive", "tasty", "helpful", "cool", "incredible",
+    "outstanding", "affordable", "reasonable", "lightweight", "portable", "powerful", "responsive", "crisp", "sharp",
+    "clear", "cozy", "romantic", "generous", "authentic", "yummy", "professional", "efficient", "convenient",
+    "intuitive", "stylish", "sleek", "elegant", "durable", "pleasant", "prompt", "superior", "unbeatable", "terrific",
+    "brilliant", "exceptional", "heavenly", "flavorful", "fabulous", "satisfied", "satisfying", "glad", "fun"};
+const char* const kNegative[] = {
+    "差", "很差", "失望", "退货", "难用", "偏小", "偏大", "廉价", "腻", "显旧", "慢", "卡", "坏", "破", "假", "异味",
+    "不值", "垃圾", "差评", "糟糕", "后悔", "麻烦", "粗糙", "掉色", "起球", "贵", "吵", "噪音", "发热", "漏", "不够用",
+    "难吃", "过期", "褪色", "变形", "断", "不满意", "不推荐", "坑", "一般",
+    "bad", "poor", "terrible", "awful", "horrible", "cheap", "broke", "broken", "disappointed", "disappointing", "slow",
+    "worst", "waste", "hate", "hated", "useless", "junk", "flimsy", "noisy", "loud", "returned", "return", "refund",
+    "runs small", "too sweet", "fills up", "gets dirty", "overpriced", "expensive", "problem", "problems", "issue",
+    "issues", "defective", "died", "stopped working", "uncomfortable", "sticky", "greasy", "smells", "weak", "fake",
+    "mediocre", "lacking", "crashes", "dead", "hot", "heavy", "dim", "bland", "rude", "dirty", "fails",
+    "差劲", "难看", "难闻", "脏", "吵闹", "破损", "敷衍", "态度差", "不好用", "不值得", "瑕疵", "缩水", "刺鼻", "卡顿", "死机",
+    "cold", "soggy", "stale", "tiny", "annoying", "frustrating", "unreliable", "faulty", "crappy", "lousy", "worse",
+    "inferior", "difficult", "complicated", "cramped", "crowded", "burnt", "salty", "overcooked", "undercooked",
+    "limited", "lacks", "lack", "freezes", "crash", "crashed", "glitch", "bugs", "hassle", "sucks", "sucked", "fail",
+    "failed", "failure", "unfortunately", "awkward", "ugly", "inattentive", "unfriendly", "overheats", "overheating"};
+const char* const kNegation[] = {"不", "没", "没有", "别", "无", "未", "不是", "不太", "并不",
+                                 "not", "no", "never", "n't", "don't", "doesn't", "didn't", "isn't", "wasn't",
+                                 "aren't", "won't", "cannot", "can't", "hardly", "nothing"};
+// Degree words and their multipliers.
+const std::pair<const char*, double> kDegree[] = {
+    {"很", 1.5}, {"非常", 2}, {"特别", 2}, {"超", 1.8}, {"太", 1.8}, {"超级", 2}, {"十分", 1.8}, {"极其", 2},
+    {"挺", 1.3}, {"比较", 1.1}, {"有点", 0.6}, {"有些", 0.6}, {"稍微", 0.5}, {"略", 0.5}, {"完全", 1.5},
+    {"very", 1.5}, {"really", 1.5}, {"so", 1.4}, {"extremely", 2}, {"super", 1.8}, {"too", 1.5}, {"quite", 1.2},
+    {"pretty", 1.2}, {"absolutely", 2}, {"totally", 1.6}, {"incredibly", 2}, {"slightly", 0.5}, {"somewhat", 0.6},
+    {"a bit", 0.6}, {"a little", 0.6}, {"kind of", 0.6}, {"fairly", 1.1}, {"highly", 1.6}};
+
+bool IsClauseBreak(char32_t cp) {
+  switch (cp) {
+    case ',': case '.': case '!': case '?': case ';': case ':': case '\n':
+    case 0xFF0C: case 0x3002: case 0xFF01: case 0xFF1F: case 0xFF1B: case 0x3001: case 0xFF1A: case 0x2026:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Scored {
+  double value;
+  uint32_t begin, end;
+};
+
+}  // namespace
+
+OpinionLexicon::OpinionLexicon() : words_(1) {
+  for (const char* w : kPositive) words_.Add({w, "pos", "", {}, 1});
+  for (const char* w : kNegative) words_.Add({w, "neg", "", {}, 1});
+  for (const char* w : kNegation) words_.Add({w, "not", "", {}, 1});
+  for (auto [w, d] : kDegree) words_.Add({w, "deg", std::to_string(d), {}, 1});
+  words_.Build();
+}
+
+namespace {
+
+// Opinion values in text[lo, hi): each polarity word with the degree/negation words right
+// before it (within 2 intervening bytes-worth of words: the previous one or two matches).
+std::vector<Scored> Opinions(const Gazetteer& g, std::string_view text, uint32_t lo, uint32_t hi) {
+  std::vector<Scored> out;
+  auto matches = g.Match(text.substr(lo, hi - lo));
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const auto& e = g.entries()[matches[i].entry];
+    if (e.type != "pos" && e.type != "neg") continue;
+    double v = e.type == "pos" ? 1 : -1;
+    // Modifiers: up to two matches immediately before, each at most 12 bytes from the next.
+    uint32_t next_begin = matches[i].begin;
+    for (size_t k = i; k-- > 0 && i - k <= 2;) {
+      if (next_begin - matches[k].end > 12) break;
+      const auto& m = g.entries()[matches[k].entry];
+      if (m.type == "not") v = -v;
+      else if (m.type == "deg") v *= *ParseDouble(m.key);
+      else break;
+      next_begin = matches[k].begin;
+    }
+    out.push_back({v, lo + matches[i].begin, lo + matches[i].end});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<double> OpinionLexicon::AspectSentiment(std::string_view text, uint32_t begin, uint32_t end) const {
+  // Clause around the aspect.
+  uint32_t lo = 0, hi = static_cast<uint32_t>(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t b = i;
+    char32_t cp = DecodeUtf8(text, i);
+    if (!IsClauseBreak(cp)) continue;
+    if (b < begin) lo = static_cast<uint32_t>(i);
+    else if (b >= end) {
+      hi = static_cast<uint32_t>(b);
+      break;
+    }
+  }
+  auto ops = Opinions(words_, text, lo, hi);
+  if (ops.empty()) return std::nullopt;
+  double sum = 0, wsum = 0;
+  for (const auto& o : ops) {
+    double dist = o.begin >= end ? o.begin - end : begin >= o.end ? begin - o.end : 0;
+    double w = 1.0 / (1.0 + dist / 12.0);
+    sum += w * o.value;
+    wsum += w;
+  }
+  return std::clamp(sum / std::max(wsum, 1.0), -1.0, 1.0);
+}
+
+double OpinionLexicon::TextSentiment(std::string_view text) const {
+  double sum = 0;
+  for (const auto& o : Opinions(words_, text, 0, static_cast<uint32_t>(text.size()))) sum += o.value;
+  return std::tanh(sum / 2);
+}
+
+}  // namespace kgp::text

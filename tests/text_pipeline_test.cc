@@ -1,0 +1,101 @@
+// The text stage end to end through the CLI: a generated shop, text extract, graph build picks
+// up the edges; train-ner / ner on a generated BIO file; bad input lines are counted.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "store/schema.h"
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+TEST(TextPipeline, ExtractAddsEvidencedEdgesThatTheGraphPicksUp) {
+  test::TempDir tmp;
+  std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 200 --events 20000 --products 300 --seed 3").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto ing = test::RunCli("-q ingest " + ws + " " + sample + "/categories.csv " + sample + "/brands.csv " + sample +
+                          "/catalog.csv " + sample + "/users.csv " + sample + "/events.csv " + sample + "/reviews.jsonl");
+  ASSERT_EQ(ing.exit_code, 0) << ing.err;
+  {  // a bad text: empty body after ingest is impossible, so put one in directly
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ((*w)->db().QueryInt("PRAGMA user_version"), LatestSchemaVersion());
+    (*w)->db().ExecOrThrow("INSERT INTO texts(key, kind, body) VALUES(-1, 'review', '   ')");
+  }
+  auto ex = test::RunCli("--json text extract " + ws);
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  auto j = nlohmann::json::parse(ex.out);
+  EXPECT_EQ(j["skipped"].get<int>(), 1);
+  EXPECT_GT(j["edges_by_relation"]["MENTIONS"].get<int>(), 100);
+  EXPECT_GT(j["edges_by_relation"]["MADE_BY"].get<int>(), 100);
+  EXPECT_GT(j["mentions_with_sentiment"].get<int>(), 50);
+  {
+    auto w = Workspace::Open(ws);
+    Db& db = (*w)->db();
+    // Every edge cites a span of its source text that reads as the surface.
+    Stmt st = db.Prepare(
+        "SELECT e.span_begin, e.span_end, e.surface, coalesce(i.title, CASE WHEN t.title IS NULL OR t.title = '' "
+        "THEN t.body ELSE t.title || '. ' || t.body END) FROM text_edges e LEFT JOIN items i ON e.source='item' AND "
+        "i.id=e.source_id LEFT JOIN texts t ON e.source='text' AND t.id=e.source_id LIMIT 500");
+    int n = 0;
+    while (st.Step()) {
+      std::string src(st.Text(3));
+      ASSERT_LE(st.Int(1), static_cast<int64_t>(src.size()));
+      EXPECT_EQ(src.substr(st.Int(0), st.Int(1) - st.Int(0)), st.Text(2));
+      ++n;
+    }
+    EXPECT_EQ(n, 500);
+    // Reviews that rate low mention things negatively more often than reviews that rate high.
+    double low = 0, high = 0;
+    Stmt s2 = db.Prepare(
+        "SELECT avg(CASE WHEN t.rating <= 2 THEN e.sentiment END), avg(CASE WHEN t.rating >= 4 THEN e.sentiment END) "
+        "FROM text_edges e JOIN texts t ON e.source='text' AND t.id=e.source_id WHERE e.sentiment IS NOT NULL");
+    ASSERT_TRUE(s2.Step());
+    low = s2.Double(0);
+    high = s2.Double(1);
+    EXPECT_LT(low, high);
+    EXPECT_GT(high, 0);
+  }
+  // Silver training data from the catalogue, and a tagger trained on it reads titles.
+  auto bio = test::RunCli("--json text make-bio " + ws + " --out " + (tmp / "titles.bio"));
+  ASSERT_EQ(bio.exit_code, 0) << bio.err;
+  EXPECT_GT(nlohmann::json::parse(bio.out)["sentences"].get<int>(), 200);
+  auto tr = test::RunCli("--json text train-ner " + (tmp / "titles.bio") + " --out " + (tmp / "t.bin") + " --epochs 3 --test " +
+                         (tmp / "titles.bio"));
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_GE(nlohmann::json::parse(tr.out)["test"]["f1"].get<double>(), 0.95);
+  auto ex2 = test::RunCli("--json text extract " + ws + " --tagger " + (tmp / "t.bin"));
+  ASSERT_EQ(ex2.exit_code, 0) << ex2.err;
+  auto build = test::RunCli("--json graph build " + ws);
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  auto bj = nlohmann::json::parse(build.out);
+  EXPECT_GT(bj["edges_by_type"]["MENTIONS"].get<int>(), 100);
+  auto nb = test::RunCli("graph stats " + ws);
+  EXPECT_EQ(nb.exit_code, 0);
+}
+
+TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
+  test::TempDir tmp;
+  std::string bio;
+  for (int i = 0; i < 60; ++i)
+    bio += "新 O\n款 O\n华 B-HPPX\n为 I-HPPX\n手 B-HCCX\n机 I-HCCX\n\n小 B-HPPX\n米 I-HPPX\n耳 B-HCCX\n机 I-HCCX\n包 O\n邮 O\n\n";
+  test::WriteFile(tmp / "train.txt", bio);
+  auto tr = test::RunCli("--json text train-ner " + (tmp / "train.txt") + " --out " + (tmp / "m.bin") + " --epochs 3 --test " +
+                         (tmp / "train.txt"));
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_GE(nlohmann::json::parse(tr.out)["test"]["f1"].get<double>(), 0.99);
+  test::WriteFile(tmp / "in.txt", "新款华为手机\n\nbad \xFF line\n小米耳机包邮\n");
+  auto ner = test::RunCli("text ner " + (tmp / "m.bin") + " " + (tmp / "in.txt"));
+  ASSERT_EQ(ner.exit_code, 0) << ner.err;
+  EXPECT_NE(ner.out.find("HPPX:华为\tHCCX:手机"), std::string::npos) << ner.out;
+  EXPECT_NE(ner.out.find("HPPX:小米"), std::string::npos) << ner.out;
+  EXPECT_NE(ner.err.find("2 lines skipped"), std::string::npos) << ner.err;
+  auto bad = test::RunCli("text ner " + (tmp / "train.txt") + " " + (tmp / "in.txt"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("not a kgprofile tagger model"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace kgp

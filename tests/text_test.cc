@@ -1,0 +1,321 @@
+// Text stage units: normalisation, the Aho-Corasick gazetteer against brute force, BIO files,
+// span evaluation, the tagger's model file, the opinion lexicon and bad text.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "common/strings.h"
+#include "test_util.h"
+#include "text/bio.h"
+#include "text/extract.h"
+#include "text/gazetteer.h"
+#include "text/normalize.h"
+#include "text/opinion.h"
+#include "text/sentiment.h"
+#include "text/tagger.h"
+#include "text/tagger_gazetteer.h"
+#include "text/evaluate.h"
+
+namespace kgp::text {
+namespace {
+
+TEST(TextNormalize, NfkcFoldsFullWidthAndKeepsOffsets) {
+  EXPECT_EQ(*NormalizeNfkc("ＡＰＰＬＥ　１２８ＧＢ"), "APPLE 128GB");
+  EXPECT_FALSE(NormalizeNfkc("bad\xFF").ok());
+  auto chars = FoldChars("Ａ华b");
+  ASSERT_EQ(chars.size(), 3u);
+  EXPECT_EQ(chars[0].folded, "A");
+  EXPECT_EQ(chars[0].begin, 0u);
+  EXPECT_EQ(chars[0].end, 3u);
+  EXPECT_EQ(chars[1].folded, "华");
+  EXPECT_EQ(chars[2].begin, 6u);
+  EXPECT_EQ(FoldForMatch("ＮＩＫＥ Air"), "nike air");
+}
+
+TEST(TextNormalize, TokenizersAndWordBreaks) {
+  auto en = TokenizeEnglish("The wi-fi doesn't work, sadly.");
+  std::vector<std::string> words;
+  for (auto& t : en) words.emplace_back(t.text);
+  EXPECT_EQ(words, (std::vector<std::string>{"The", "wi-fi", "doesn't", "work", ",", "sadly", "."}));
+  EXPECT_EQ(en[1].begin, 4u);
+  auto zh = WordBreaks("我喜欢这款手机");
+  ASSERT_GE(zh.size(), 3u);  // dictionary breaks: words, not single characters
+  EXPECT_LT(zh.size(), 7u);
+  std::string joined;
+  for (auto& t : zh) joined += std::string(t.text);
+  EXPECT_EQ(joined, "我喜欢这款手机");
+  EXPECT_EQ(GuessLanguage("华为 Mate 40 手机"), "zh");
+  EXPECT_EQ(GuessLanguage("great phone"), "en");
+}
+
+TEST(TextGazetteer, AhoCorasickFindsExactlyWhatBruteForceFinds) {
+  std::mt19937 rng(3);
+  const std::string alphabet[] = {"a", "b", "c", "华", "为"};
+  auto rand_str = [&](int maxlen) {
+    std::string s;
+    int n = 1 + static_cast<int>(rng() % static_cast<unsigned>(maxlen));
+    for (int i = 0; i < n; ++i) s += alphabet[rng() % 5];
+    return s;
+  };
+  for (int round = 0; round < 30; ++round) {
+    Gazetteer g(1);
+    for (int i = 0; i < 40; ++i) g.Add({rand_str(4), "t", std::to_string(i), {}, 1});
+    g.Build();
+    std::string text = rand_str(200);
+    std::vector<std::tuple<uint32_t, uint32_t, uint32_t>> got, want;
+    for (auto& m : g.FindAll(text)) got.emplace_back(m.begin, m.end, m.pattern);
+    for (uint32_t p = 0; p < g.num_patterns(); ++p)
+      for (size_t pos = text.find(g.pattern(p)); pos != std::string::npos; pos = text.find(g.pattern(p), pos + 1))
+        want.emplace_back(static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + g.pattern(p).size()), p);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    ASSERT_EQ(got, want) << "round " << round;
+  }
+}
+
+TEST(TextGazetteer, LongestMatchWordBoundariesAndContext) {
+  Gazetteer g;
+  g.Add({"Apple", "brand", "apple", {"手机", "phone"}, 5});
+  g.Add({"apple", "category", "food.fruit", {"水果", "fruit", "fresh"}, 1});
+  g.Add({"HP", "brand", "hp", {}, 1});
+  g.Add({"华为", "brand", "huawei", {}, 1});
+  g.Add({"华为手机", "category", "huawei-phone", {}, 1});
+  g.Build();
+  auto m = g.Match("ship a fresh APPLE fruit");
+  ASSERT_EQ(m.size(), 1u);  // "hp" inside "ship" is not a word
+  EXPECT_EQ(g.entries()[m[0].entry].key, "food.fruit");
+  m = g.Match("new apple phone");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(g.entries()[m[0].entry].key, "apple");
+  m = g.Match("买了华为手机");
+  ASSERT_EQ(m.size(), 1u);  // longest wins
+  EXPECT_EQ(g.entries()[m[0].entry].key, "huawei-phone");
+  EXPECT_EQ(m[0].begin, 6u);
+  EXPECT_EQ(m[0].end, 18u);
+  m = g.Match("ＨＰ printer");  // full-width folds, offsets point into the original
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].begin, 0u);
+  EXPECT_EQ(m[0].end, 6u);
+}
+
+TEST(TextBio, ReadsCrlfIdeographicSpaceAndCountsBadLines) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.txt", "华 B-HPPX\r\n为 I-HPPX\r\n\xE3\x80\x80 O\r\n手 B-HCCX\r\n机 I-HCCX\r\n\r\nnospace\r\nx Q-BAD\r\n好 O\r\n");
+  BioReadStats st;
+  auto s = ReadBioFile(tmp / "a.txt", &st);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->size(), 2u);
+  EXPECT_EQ((*s)[0].tokens[2], "\xE3\x80\x80");
+  EXPECT_EQ(st.bad_lines, 2u);
+  EXPECT_NE(st.first_error.find(":7:"), std::string::npos) << st.first_error;
+  auto spans = SpansFromTags((*s)[0].tags);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0], (Span{0, 2, "HPPX"}));
+  EXPECT_EQ(TagsFromSpans(5, spans), (*s)[0].tags);
+  EXPECT_FALSE(ReadBioFile(tmp / "missing.txt").ok());
+}
+
+TEST(TextBio, SpanEvalCountsExactMatches) {
+  SpanEval e;
+  e.Add({{0, 2, "A"}, {3, 4, "B"}}, {{0, 2, "A"}, {3, 5, "B"}, {6, 7, "A"}});
+  EXPECT_EQ(e.micro.tp, 1u);
+  EXPECT_EQ(e.micro.fp, 2u);
+  EXPECT_EQ(e.micro.fn, 1u);
+  EXPECT_NEAR(e.micro.F1(), 2 * (1.0 / 3) * 0.5 / (1.0 / 3 + 0.5), 1e-9);
+  EXPECT_EQ(e.by_type["B"].fn, 1u);
+}
+
+// A tiny learnable language: brand names followed by product words.
+std::vector<Sentence> ToySet(int n, uint64_t seed) {
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  const char* brands[] = {"华为", "小米", "苹果", "耐克"};
+  const char* things[] = {"手机", "鞋子", "耳机", "外套"};
+  const char* fill[] = {"新款", "正品", "包邮", "特价"};
+  std::vector<Sentence> out;
+  for (int i = 0; i < n; ++i) {
+    Sentence s;
+    auto add = [&](const std::string& w, const std::string& type) {
+      std::vector<Char> cs = FoldChars(w);
+      for (size_t k = 0; k < cs.size(); ++k) {
+        s.tokens.push_back(w.substr(cs[k].begin, cs[k].end - cs[k].begin));
+        s.tags.push_back(type.empty() ? "O" : (k ? "I-" : "B-") + type);
+      }
+    };
+    add(fill[rng() % 4], "");
+    add(brands[rng() % 4], "HPPX");
+    add(fill[rng() % 4], "");
+    add(things[rng() % 4], "HCCX");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST(TextTagger, LearnsAToySetAndRoundTripsItsModelFile) {
+  TaggerOptions o;
+  o.epochs = 3;
+  o.features.hash_bits = 16;
+  o.features.use_words = true;  // ICU word-break templates
+  TaggerTrainReport rep;
+  auto m = Tagger::Train(ToySet(200, 1), o, &rep);
+  ASSERT_TRUE(m.ok());
+  auto test = ToySet(50, 2);
+  SpanEval e;
+  for (auto& s : test) e.Add(SpansFromTags(s.tags), SpansFromTags(m->Tag(s.tokens)));
+  EXPECT_GE(e.micro.F1(), 0.99);
+  test::TempDir tmp;
+  ASSERT_TRUE(m->Save(tmp / "m.bin").ok());
+  auto back = Tagger::Load(tmp / "m.bin");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->labels(), m->labels());
+  EXPECT_TRUE(back->feature_options().use_words);
+  for (auto& s : test) EXPECT_EQ(back->Tag(s.tokens), m->Tag(s.tokens));
+  // Corrupt and truncated files are refused with a reason, never crash.
+  std::string bytes = test::ReadFile(tmp / "m.bin");
+  test::WriteFile(tmp / "trunc.bin", bytes.substr(0, bytes.size() / 2));
+  EXPECT_FALSE(Tagger::Load(tmp / "trunc.bin").ok());
+  test::WriteFile(tmp / "junk.bin", "not a model");
+  auto junk = Tagger::Load(tmp / "junk.bin");
+  ASSERT_FALSE(junk.ok());
+  EXPECT_NE(junk.status().message().find("bad magic"), std::string::npos);
+  std::string v2 = bytes;
+  v2[8] = 9;  // version field
+  test::WriteFile(tmp / "v2.bin", v2);
+  auto newer = Tagger::Load(tmp / "v2.bin");
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.status().message().find("version 9"), std::string::npos);
+}
+
+TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {
+  auto train = ToySet(200, 5);
+  auto tags = JackknifeGazetteerTags(train, TokenUnit::kChar, 5);
+  ASSERT_EQ(tags.size(), train.size());
+  ASSERT_EQ(tags[0].size(), train[0].tokens.size());
+  EXPECT_EQ(tags[0][2], "B-HPPX");  // the brand after a two-character filler word
+  Gazetteer g = SurfaceGazetteer(train, TokenUnit::kChar);
+  EXPECT_EQ(g.num_patterns(), 8u);  // 4 brands + 4 things
+  TaggerOptions o;
+  o.epochs = 2;
+  o.features.hash_bits = 16;
+  o.features.use_gazetteer = true;
+  EXPECT_FALSE(Tagger::Train(train, o)->uses_gazetteer());  // no tags given: no gazetteer features
+  auto m = Tagger::Train(train, o, nullptr, &tags);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->uses_gazetteer());
+  test::TempDir tmp;
+  ASSERT_TRUE(m->Save(tmp / "g.bin").ok());
+  auto back = Tagger::Load(tmp / "g.bin");
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(LoadModelGazetteer(*back, tmp / "g.bin").ok());  // the sidecar is required
+  ASSERT_TRUE(SaveGazetteerTsv(g, GazetteerSidecar(tmp / "g.bin")).ok());
+  auto gz = LoadModelGazetteer(*back, tmp / "g.bin");
+  ASSERT_TRUE(gz.ok() && gz->has_value());
+  EXPECT_EQ((*gz)->num_patterns(), 8u);
+  EXPECT_GE(EvaluateTagger(*back, ToySet(30, 6), &**gz).spans.micro.F1(), 0.99);
+}
+
+TEST(TextOpinion, NegationDegreeAndClauses) {
+  OpinionLexicon lex;
+  std::string zh = "电池很好，屏幕不好";
+  auto battery = lex.AspectSentiment(zh, 0, 6);
+  auto screen = lex.AspectSentiment(zh, 15, 21);
+  ASSERT_TRUE(battery && screen);
+  EXPECT_GT(*battery, 0.5);
+  EXPECT_LT(*screen, 0);
+  std::string en = "The screen is not good but the battery is really great.";
+  auto s = lex.AspectSentiment(en, 4, 10);
+  auto b = lex.AspectSentiment(en, 31, 38);
+  ASSERT_TRUE(s && b);
+  EXPECT_LT(*s, 0);
+  EXPECT_GT(*b, 0);
+  EXPECT_FALSE(lex.AspectSentiment("the box arrived", 4, 7));
+  EXPECT_GT(lex.TextSentiment("非常满意，强烈推荐！"), 0);
+  EXPECT_LT(lex.TextSentiment("质量很差，退货了。"), 0);
+}
+
+TEST(TextExtract, TitlesAndReviewsBecomeEdgesAndBadTextIsRefused) {
+  Gazetteer g;
+  g.Add({"华为", "brand", "huawei", {}, 1});
+  g.Add({"手机", "category", "electronics.smartphone", {}, 1});
+  g.Add({"黑色", "attribute", "color=黑色", {}, 1});
+  g.Build();
+  OpinionLexicon lex;
+  Extractor ex(&g, nullptr, &lex);
+  auto title = ex.Extract("华为 Mate 黑色 手机", TextKind::kTitle);
+  ASSERT_TRUE(title.ok());
+  ASSERT_EQ(title->size(), 2u);
+  EXPECT_EQ((*title)[0].relation, "MADE_BY");
+  EXPECT_EQ((*title)[1].relation, "HAS_ATTRIBUTE");
+  EXPECT_EQ((*title)[1].target_key, "color=黑色");
+  auto review = ex.Extract("华为的手机非常好用，黑色有点显旧。", TextKind::kReview);
+  ASSERT_TRUE(review.ok());
+  ASSERT_EQ(review->size(), 3u);
+  for (auto& e : *review) EXPECT_EQ(e.relation, "MENTIONS");
+  EXPECT_TRUE((*review)[1].has_sentiment);
+  EXPECT_GT((*review)[1].sentiment, 0);
+  EXPECT_LT((*review)[2].sentiment, 0);
+  EXPECT_EQ((*review)[2].surface, "黑色");
+  EXPECT_FALSE(ex.Extract("", TextKind::kReview).ok());
+  EXPECT_FALSE(ex.Extract("bad \xC3\x28 utf8", TextKind::kReview).ok());
+  EXPECT_FALSE(ex.Extract(std::string(100000, 'x'), TextKind::kReview).ok());
+}
+
+TEST(TextRobustness, RandomBytesNeverCrash) {
+  std::mt19937 rng(11);
+  Gazetteer g;
+  g.Add({"华为", "brand", "huawei", {}, 1});
+  g.Add({"ab", "brand", "ab", {}, 1});
+  g.Build();
+  OpinionLexicon lex;
+  TaggerOptions o;
+  o.epochs = 1;
+  o.features.hash_bits = 12;
+  auto m = Tagger::Train(ToySet(20, 1), o);
+  ASSERT_TRUE(m.ok());
+  Extractor ex(&g, &*m, &lex);
+  test::TempDir tmp;
+  uint64_t refused = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::string junk(rng() % 200, '\0');
+    for (char& c : junk) c = static_cast<char>(rng() % 256);
+    if (round % 3 == 0) junk = "华为" + junk + "很好";
+    auto r = ex.Extract(junk, round % 2 ? TextKind::kReview : TextKind::kTitle);
+    refused += !r.ok();
+    std::string clean = SanitizeUtf8(junk);
+    EXPECT_TRUE(ex.Extract(clean, TextKind::kReview).ok() || Trim(clean).empty());
+    g.Match(clean);
+    TokenizeEnglish(junk);
+    test::WriteFile(tmp / "j.txt", junk);
+    auto b = ReadBioFile(tmp / "j.txt");  // counts bad lines; never crashes
+    (void)b;
+  }
+  EXPECT_GT(refused, 100u);  // random bytes are almost never valid UTF-8
+}
+
+TEST(TextSentiment, LearnsAndRoundTrips) {
+  std::vector<LabeledText> data;
+  const char* pos[] = {"很好用，满意", "great product, love it", "质量不错推荐", "works well, happy"};
+  const char* neg[] = {"太差了，退货", "terrible, broke in a day", "质量很差失望", "waste of money"};
+  for (int r = 0; r < 50; ++r)
+    for (int i = 0; i < 4; ++i) {
+      data.push_back({pos[i], 1});
+      data.push_back({neg[i], 0});
+    }
+  SentimentOptions o;
+  o.hash_bits = 16;
+  auto m = SentimentModel::Train(data, o);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->Evaluate(data).Accuracy(), 1.0);
+  test::TempDir tmp;
+  ASSERT_TRUE(m->Save(tmp / "s.bin").ok());
+  auto back = SentimentModel::Load(tmp / "s.bin");
+  ASSERT_TRUE(back.ok());
+  EXPECT_DOUBLE_EQ(back->Predict("很好用"), m->Predict("很好用"));
+  EXPECT_FALSE(SentimentModel::Load(tmp / "none.bin").ok());
+  std::vector<LabeledText> tr, te;
+  SeededSplit(data, 0.25, 7, &tr, &te);
+  EXPECT_EQ(te.size(), 100u);
+  EXPECT_EQ(tr.size(), 300u);
+}
+
+}  // namespace
+}  // namespace kgp::text
