@@ -36,6 +36,8 @@ int Main(int argc, char** argv) {
   AddExportCommand(app, reg);
   AddGenerateCommand(app, reg);
   AddDemoCommand(app, reg);
+  AddProfileCommands(app, reg);
+  AddAudienceCommand(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
