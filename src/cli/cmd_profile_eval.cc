@@ -30,6 +30,8 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
       ->capture_default_str();
   cmd->add_option("--k", a->o.ks, "cut-offs for precision/recall/NDCG")->capture_default_str();
   cmd->add_option("--personas", a->o.personas, "personas.jsonl from `kgprofile generate` (planted-truth recovery)");
+  cmd->add_option("--planted-min-events", a->o.planted_min_events, "also report planted recovery over users with this many events")
+      ->capture_default_str();
   cmd->add_option("--half-life", a->o.profile.half_life_days, "interest half-life in days")->capture_default_str();
   cmd->add_option("--min-tags", a->o.profile.min_tags, "completeness: count users with at least this many tags")->capture_default_str();
   cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str();
@@ -58,6 +60,9 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
         j["planted"] = {{"users", r->persona_users}, {"category_precision_at_3", Num(r->planted_category_p3)},
                         {"brand_precision_at_3", Num(r->planted_brand_p3)}, {"price_level_accuracy", Num(r->planted_price_level_acc)},
                         {"lifecycle_accuracy", Num(r->planted_lifecycle_acc)}, {"active_hour_hit", Num(r->planted_active_hour_hit)},
+                        {"active_users", r->persona_users_active}, {"active_min_events", a->o.planted_min_events},
+                        {"active_category_precision_at_3", Num(r->planted_category_p3_active)},
+                        {"active_brand_precision_at_3", Num(r->planted_brand_p3_active)},
                         {"lifecycle_confusion", r->lifecycle_confusion}};
       Emit(*reg.globals, j, [&] {
         std::cout << fmt::format("holdout: profiles as of {} ({} events) predict the next {} days ({} events, {} users)\n",
@@ -73,6 +78,9 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
           std::cout << fmt::format("planted ({} users): category P@3 {}  brand P@3 {}  price level {}  lifecycle {}  active hour {}\n",
                                    r->persona_users, Fix(r->planted_category_p3), Fix(r->planted_brand_p3),
                                    Fix(r->planted_price_level_acc), Fix(r->planted_lifecycle_acc), Fix(r->planted_active_hour_hit));
+        if (r->persona_users_active > 0)
+          std::cout << fmt::format("  users with >= {} events ({}): category P@3 {}  brand P@3 {}\n", a->o.planted_min_events,
+                                   r->persona_users_active, Fix(r->planted_category_p3_active), Fix(r->planted_brand_p3_active));
         std::cout << fmt::format("completeness ({} users): fill rate {:.3f}, {:.1f}% with >= {} tags\n", r->users, r->fill_rate,
                                  100 * r->share_min_tags, r->min_tags);
         std::cout << fmt::format("timeliness: staleness at T p50 {:.1f} d, p90 {:.1f} d; per-event update p50 {:.2f} µs, p99 {:.2f} µs "

@@ -61,13 +61,15 @@ void Completeness(const std::vector<Profile>& profiles, int min_tags, ProfileEva
 }
 
 Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile>& profiles, const std::string& path,
-               ProfileEvalReport& r) {
+               uint32_t min_events, ProfileEvalReport& r) {
   std::ifstream in(path);
   if (!in) return Status::IoError(fmt::format("{}: cannot read personas", path));
   std::unordered_map<std::string, const Profile*> by_id;
   for (const Profile& p : profiles) by_id[p.ext_id] = &p;
   double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
   size_t n = 0, nbrand = 0, nprice = 0, nhour = 0;
+  double cat_active = 0, brand_active = 0;
+  size_t n_active = 0, nbrand_active = 0;
   std::string line;
   size_t lineno = 0;
   while (std::getline(in, line)) {
@@ -95,6 +97,11 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; });
     if (!std::isnan(b)) brand += b, ++nbrand;
+    if (p.events >= min_events) {
+      ++n_active;
+      cat_active += std::isnan(c) ? 0 : c;
+      if (!std::isnan(b)) brand_active += b, ++nbrand_active;
+    }
     if (!p.price_level.empty()) price += p.price_level == j.value("price_level", ""), ++nprice;
     const std::string truth_life = j.value("lifecycle", "");
     life += p.lifecycle == truth_life;
@@ -110,6 +117,9 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = life / static_cast<double>(n);
+  r.persona_users_active = n_active;
+  if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
+  if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
   r.planted_active_hour_hit = nhour ? hour / static_cast<double>(nhour) : NAN;
   return Status::Ok();
 }
@@ -210,7 +220,7 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   // Completeness and planted truth on the full profiles (training batch + holdout increments).
   std::vector<Profile> full = Snapshot(items, set);
   Completeness(full, opts.profile.min_tags, r);
-  if (!opts.personas.empty()) KGP_RETURN_IF_ERROR(Planted(g, items, full, opts.personas, r));
+  if (!opts.personas.empty()) KGP_RETURN_IF_ERROR(Planted(g, items, full, opts.personas, opts.planted_min_events, r));
   return r;
 }
 

@@ -17,6 +17,7 @@ struct ProfileEvalOptions {
   double holdout_days = 14;  // T = latest event − holdout_days; predict behaviour in (T, latest]
   std::vector<int> ks = {3, 5, 10};
   std::string personas;      // personas.jsonl of `kgprofile generate`; empty: no planted check
+  uint32_t planted_min_events = 100;  // also report planted precision over users this active
   int threads = 2;
 };
 
@@ -34,6 +35,9 @@ struct ProfileEvalReport {
   size_t persona_users = 0;
   double planted_category_p3 = NAN, planted_brand_p3 = NAN, planted_price_level_acc = NAN;
   double planted_lifecycle_acc = NAN, planted_active_hour_hit = NAN;
+  // The same over users with at least planted_min_events events (recovery needs evidence).
+  size_t persona_users_active = 0;
+  double planted_category_p3_active = NAN, planted_brand_p3_active = NAN;
   std::map<std::string, std::map<std::string, size_t>> lifecycle_confusion;  // truth → predicted → users
   // Completeness over all users with events.
   size_t users = 0;

@@ -107,15 +107,16 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   // Lifecycle and churn risk, from recency against the user's own rhythm.
   const double idle = static_cast<double>(as_of - s.last_ts) / kDay;
   const double age = static_cast<double>(as_of - s.first_ts) / kDay;
+  const double expected = s.sessions > 1 ? s.session_gap_sum / kDay / (s.sessions - 1) : opts.dormant_days;
+  // Dormant: idle past the threshold and past twice the user's own usual pause.
   if (idle >= opts.churn_days) p.lifecycle = "churned";
-  else if (idle >= opts.dormant_days) p.lifecycle = "dormant";
+  else if (idle >= opts.dormant_days && idle >= 2 * expected) p.lifecycle = "dormant";
   else if (age <= opts.new_days) p.lifecycle = "new";
   else if (s.returned_ts != INT64_MIN && static_cast<double>(as_of - s.returned_ts) / kDay <= opts.return_window_days)
     p.lifecycle = "returning";
   else p.lifecycle = "active";
   // Expected pause: the mean gap between sessions (else the dormancy threshold); the risk
   // grows as the current pause exceeds it: 1 − exp(−idle / (2 · expected)).
-  const double expected = s.sessions > 1 ? s.session_gap_sum / kDay / (s.sessions - 1) : opts.dormant_days;
   p.churn_risk = 1.0 - std::exp(-idle / (2.0 * std::max(expected, 1.0)));
   return p;
 }

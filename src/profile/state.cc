@@ -55,8 +55,12 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
   } else if (e.ts > s.last_ts && e.ts - s.last_ts > opts.session_gap_s) {
     s.session_seconds_done += static_cast<double>(s.last_ts - s.session_start);
     s.session_events_done += s.session_events;
-    s.session_gap_sum += static_cast<double>(e.ts - s.last_ts);
-    if (static_cast<double>(e.ts - s.last_ts) >= opts.return_gap_days * kDay) s.returned_ts = e.ts;
+    // A comeback: a pause of at least return_gap_days that is also long for this user (three
+    // times their mean earlier pause), so that rare but regular visitors are not "returning".
+    const double pause = static_cast<double>(e.ts - s.last_ts);
+    const double mean_pause = s.sessions > 1 ? s.session_gap_sum / (s.sessions - 1) : 0.0;
+    if (pause >= opts.return_gap_days * kDay && pause >= 3 * mean_pause) s.returned_ts = e.ts;
+    s.session_gap_sum += pause;
     s.sessions++, s.session_start = e.ts, s.session_events = 0;
   }
   s.session_events++;
