@@ -16,11 +16,31 @@
 #include "graph/stats.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "profile/eval.h"
+#include "profile/pipeline.h"
 
 namespace kgp::cli {
 namespace fs = std::filesystem;
 
 namespace {
+// One line per profile for the demo: top leaf categories and brands, price level, RFM segment, lifecycle.
+std::string ProfileLine(const ItemIndex& items, const Profile& p, const std::string& cluster) {
+  const Graph& g = items.graph();
+  auto top = [&](TagKind k, size_t n) {
+    std::string out;
+    const auto& v = p.interests[static_cast<int>(k)];
+    for (size_t i = 0, shown = 0; i < v.size() && shown < n; ++i) {
+      if (k == TagKind::kCategory && !items.IsLeafCategory(v[i].tag)) continue;
+      out += fmt::format("{}{} {:.2f}", out.empty() ? "" : ", ", g.key(v[i].tag), v[i].weight);
+      ++shown;
+    }
+    return out.empty() ? std::string("-") : out;
+  };
+  return fmt::format("user {} ({} events): {} | brands {} | price {} | {} | {} | cluster \"{}\"", p.ext_id, p.events,
+                     top(TagKind::kCategory, 2), top(TagKind::kBrand, 2), p.price_level.empty() ? "-" : p.price_level,
+                     p.rfm_segment, p.lifecycle, cluster);
+}
+
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
   cmd->add_option("--users", o.users, "users")->capture_default_str();
@@ -68,7 +88,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/5] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/6] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -76,7 +96,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/5] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/6] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -95,7 +115,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/5] building the knowledge graph\n";
+      std::cerr << "[3/6] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -105,7 +125,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[4/5] example queries\n";
+      std::cerr << "[4/6] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -143,13 +163,44 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[5/5] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[5/6] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
       ro.format = RdfFormat::kTurtle;
       fs::create_directories(ws.Path("export"));
       ThrowIfError(ExportRdf(g, ws.Path("export/graph.ttl"), ro, &ttl));
+
+      std::cerr << "[6/6] building user profiles\n";
+      auto pctx = LoadProfileContext(ws);
+      if (!pctx.ok()) throw Error(pctx.status());
+      auto pb = BuildAllProfiles(ws, *pctx, ProfileOptions{}, ClusterOptions{}, 2);
+      if (!pb.ok()) throw Error(pb.status());
+      auto profiles = LoadProfiles(ws, *pctx);
+      if (!profiles.ok()) throw Error(profiles.status());
+      std::vector<std::string> labels(pb->clusters.clusters.size());
+      for (const auto& c : pb->clusters.clusters) labels[static_cast<size_t>(c.id)] = c.label;
+      const auto label_of = [&](const Profile& p) { return p.cluster >= 0 ? labels[static_cast<size_t>(p.cluster)] : ""; };
+      const std::string profiles_path = (out / "profiles.jsonl").string();
+      {
+        std::ofstream pj(profiles_path);
+        for (const Profile& p : *profiles) pj << ToJson(*pctx->graph, p, 20, 1).dump() << "\n";
+      }
+      std::cout << fmt::format("  profiles: {} users in {:.2f}s; for example:\n", pb->users, pb->total_s);
+      std::string profile_examples;
+      for (size_t i = 0; i < profiles->size() && i < 3; ++i) {
+        std::string line = ProfileLine(*pctx->items, (*profiles)[i], label_of((*profiles)[i]));
+        std::cout << "    " << line << "\n";
+        profile_examples += "    " + line + "\n";
+      }
+      ProfileEvalOptions eo;
+      eo.personas = (fs::path(a->g.out_dir) / "personas.jsonl").string();
+      auto ev = EvaluateProfiles(ws, *pctx, eo);
+      if (!ev.ok()) throw Error(ev.status());
+      std::cout << fmt::format("  planted personas: category precision@3 {:.3f} (users with >= {} events: {:.3f}); "
+                               "holdout category@3 precision {:.3f} vs most-popular {:.3f}\n",
+                               ev->planted_category_p3, eo.planted_min_events, ev->planted_category_p3_active,
+                               ev->model["category@3"].precision, ev->baseline["category@3"].precision);
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -171,13 +222,36 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       for (auto& [t, c] : st.edges_by_type) md << fmt::format("| {} | {} |\n", t, c);
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
          << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n";
+      md << "\n## User profiles\n\n"
+         << fmt::format("{} profiles built in {:.2f}s (`kgprofile profile build`), all as JSON Lines in `{}`; schema in "
+                        "docs/profile.md.\n\n",
+                        pb->users, pb->total_s, profiles_path)
+         << "Three of them, in one line each:\n\n" << profile_examples
+         << "\n| cluster | users | label |\n|---|---|---|\n";
+      for (const auto& c : pb->clusters.clusters) md << fmt::format("| {} | {} | {} |\n", c.id, c.size, c.label);
+      md << "\n| quality (`kgprofile profile eval`) | value |\n|---|---|\n"
+         << fmt::format("| planted favourite categories, precision@3 (all users / users with >= {} events) | {:.3f} / {:.3f} |\n",
+                        eo.planted_min_events, ev->planted_category_p3, ev->planted_category_p3_active)
+         << fmt::format("| planted favourite brands, precision@3 | {:.3f} |\n", ev->planted_brand_p3)
+         << fmt::format("| planted price level, accuracy | {:.3f} |\n", ev->planted_price_level_acc)
+         << fmt::format("| holdout ({} days) category@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
+                        eo.holdout_days, ev->model["category@3"].precision, ev->baseline["category@3"].precision)
+         << fmt::format("| holdout brand@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
+                        ev->model["brand@3"].precision, ev->baseline["brand@3"].precision)
+         << fmt::format("| completeness: weighted fill rate / share with >= {} tags | {:.3f} / {:.3f} |\n", ev->min_tags,
+                        ev->fill_rate, ev->share_min_tags)
+         << fmt::format("| per-event update latency p50 / p99 | {:.2f} / {:.2f} µs |\n", ev->latency_p50_us, ev->latency_p99_us)
+         << "\nTry: `kgprofile profile show " << wsdir << " --user "
+         << (profiles->empty() ? std::string("ID") : (*profiles)[0].ext_id) << "` and `kgprofile audience " << wsdir
+         << " --rule \"price_level = 'high' and lifecycle = 'active'\"`\n";
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"
                 << "  workspace  " << wsdir << "\n"
                 << "  sample     " << a->g.out_dir << "\n"
                 << "  neo4j      " << ws.Path("export/neo4j") << "\n"
-                << "  rdf        " << ws.Path("export/graph.ttl") << "\n";
+                << "  rdf        " << ws.Path("export/graph.ttl") << "\n"
+                << "  profiles   " << profiles_path << "\n";
       return 0;
     };
   });

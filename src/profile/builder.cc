@@ -96,14 +96,43 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
   for (auto& th : pool) th.join();
 }
 
+void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set) {
+  uint32_t max_user = 0;
+  for (const auto& e : events) max_user = std::max(max_user, e.user);
+  if (max_user >= set->states.size()) set->states.resize(static_cast<size_t>(max_user) + 1);
+  // Two stages: the state (counters and the tags vector's pointer) 8 events ahead, then the
+  // tags' memory 4 events ahead, once that pointer is in cache.
+  constexpr size_t kFar = 8, kNear = 4;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kFar < events.size()) {
+      const UserState& f = set->states[events[i + kFar].user];
+      __builtin_prefetch(&f);
+      __builtin_prefetch(reinterpret_cast<const char*>(&f) + 64);
+    }
+    if (i + kNear < events.size()) {
+      const UserState& n = set->states[events[i + kNear].user];
+      if (!n.tags.empty()) {
+        __builtin_prefetch(n.tags.data() + n.tags.size() / 2);
+        __builtin_prefetch(n.tags.data() + n.tags.size() / 4);
+      }
+      __builtin_prefetch(&n.hour_of_week[0] + 84);
+    }
+    ApplyEvent(items, set->opts, events[i], set->states[events[i].user]);
+    if (events[i].ts > set->as_of) set->as_of = events[i].ts;
+  }
+}
+
 std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set) {
   std::vector<Profile> out;
+  size_t n = 0;
+  for (const auto& s : set.states) n += s.events > 0;
+  out.reserve(n);
   for (size_t u = 0; u < set.states.size(); ++u) {
     if (set.states[u].events == 0) continue;
     Profile p = Finalize(items, set.opts, set.states[u], set.as_of);
     p.user = static_cast<uint32_t>(u);
     if (u < set.ext_ids.size()) p.ext_id = set.ext_ids[u];
-    FillDemographics(items.graph(), p);
+    if (!p.ext_id.empty()) FillDemographics(items.graph(), p);
     out.push_back(std::move(p));
   }
   ScoreRfm(out);

@@ -52,12 +52,17 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
     auto kind = KindOf(g.type(t.tag));
     if (!kind || s.total_w <= 0) continue;
     p.interests[static_cast<int>(*kind)].push_back(
-        Interest{t.tag, t.w / s.total_w, 1.0 - std::exp(-static_cast<double>(t.count) / 3.0), t.count, t.last_ts});
+        Interest{t.tag, static_cast<float>(t.w / s.total_w), static_cast<float>(1.0 - std::exp(-static_cast<double>(t.count) / 3.0)),
+                 t.count, s.anchor + t.last_rel});
   }
-  for (auto& v : p.interests)
-    std::sort(v.begin(), v.end(), [](const Interest& a, const Interest& b) {
-      return a.weight != b.weight ? a.weight > b.weight : a.tag < b.tag;
-    });
+  const auto stronger = [](const Interest& a, const Interest& b) {
+    return a.weight != b.weight ? a.weight > b.weight : a.tag < b.tag;
+  };
+  for (auto& v : p.interests) {
+    const size_t keep = std::min<size_t>(v.size(), opts.max_interests);
+    std::partial_sort(v.begin(), v.begin() + static_cast<ptrdiff_t>(keep), v.end(), stronger);
+    v.resize(keep);
+  }
 
   // Preferences.
   if (s.pos_w > 0) {
@@ -87,7 +92,7 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   // Behaviour.
   if (s.last_purchase_ts != INT64_MIN) p.recency_days = static_cast<double>(as_of - s.last_purchase_ts) / kDay;
   p.monetary = s.monetary;
-  p.hour_of_week.assign(s.hour_of_week, s.hour_of_week + 168);
+  std::copy(s.hour_of_week, s.hour_of_week + 168, p.hour_of_week.begin());
   int by_hour[24] = {};
   for (int i = 0; i < 168; ++i) by_hour[i % 24] += s.hour_of_week[i];
   std::vector<int> hours(24);

@@ -3,6 +3,7 @@
 // documented in docs/profile.md; ToJson() is its one writer.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -21,8 +22,8 @@ const char* TagKindPlural(TagKind k);  // "categories", …
 
 struct Interest {
   NodeId tag;
-  double weight;      // decayed share of the user's behaviour weight that touched the tag, 0…1
-  double confidence;  // 1 − exp(−evidence / 3)
+  float weight;       // decayed share of the user's behaviour weight that touched the tag, 0…1
+  float confidence;   // 1 − exp(−evidence / 3)
   uint32_t evidence;  // events behind it
   int64_t last_ts;
 };
@@ -33,7 +34,8 @@ struct Profile {
   int64_t as_of = 0;
   // Demographics (empty: unknown).
   std::string gender, age_group, occupation, city;
-  // Interests per TagKind, strongest first; categories cover every level of the tree.
+  // Interests per TagKind, strongest first (at most ProfileOptions::max_interests each);
+  // categories cover every level of the tree.
   std::vector<Interest> interests[kNumTagKinds];
   // Preferences. NaN: not enough data.
   double price_position = NAN;     // 0 cheapest band … 1 dearest, behaviour-weighted
@@ -51,7 +53,7 @@ struct Profile {
   int r_score = 0, f_score = 0, m_score = 0;  // 1…5, 0 for users who never bought
   std::string rfm_segment;
   std::vector<int> peak_hours;  // UTC hours of day, busiest first (up to 3)
-  std::vector<int> hour_of_week;  // 168 counts, 0 = Sunday 00h UTC
+  std::array<uint16_t, 168> hour_of_week{};  // event counts, 0 = Sunday 00h UTC
   uint32_t sessions = 0;
   double session_minutes = 0, session_depth = 0;  // means
   double view_to_cart = NAN, cart_to_purchase = NAN, view_to_purchase = NAN;

@@ -7,12 +7,16 @@ namespace kgp {
 namespace {
 
 constexpr double kDay = 86400.0;
-// Rebase the decay anchor before 2^x leaves double's comfortable range.
-constexpr double kMaxExponent = 400.0;
+// Rebase the decay anchor before 2^x leaves float's comfortable range (60 half-lives).
+constexpr double kMaxExponent = 60.0;
 
 void Rebase(UserState& s, int64_t new_anchor, double half_life_s) {
   const double f = std::exp2(static_cast<double>(s.anchor - new_anchor) / half_life_s);
-  for (TagStat& t : s.tags) t.w *= f;
+  const int64_t shift = new_anchor - s.anchor;
+  for (TagStat& t : s.tags) {
+    t.w = static_cast<float>(t.w * f);
+    t.last_rel = static_cast<int32_t>(std::max<int64_t>(INT32_MIN, t.last_rel - shift));
+  }
   s.total_w *= f;
   s.anchor = new_anchor;
 }
@@ -74,15 +78,20 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
 
   // Tags: sorted vector, binary search; insertion only for a tag new to this user.
   const NodeId leaf = items.Leaf(e.item);
+  const auto rel = static_cast<int32_t>(std::clamp<int64_t>(e.ts - s.anchor, INT32_MIN + 1, INT32_MAX));
+  // Item tags are sorted too, so each search starts where the previous one ended.
+  size_t from = 0;
   for (NodeId t : items.Tags(e.item)) {
-    auto it = std::lower_bound(s.tags.begin(), s.tags.end(), t, [](const TagStat& a, NodeId b) { return a.tag < b; });
+    auto it = std::lower_bound(s.tags.begin() + static_cast<ptrdiff_t>(from), s.tags.end(), t,
+                               [](const TagStat& a, NodeId b) { return a.tag < b; });
     if (it == s.tags.end() || it->tag != t) {
-      it = s.tags.insert(it, TagStat{t, 0, 0.0, INT64_MIN});
+      it = s.tags.insert(it, TagStat{t, 0, 0.0f, INT32_MIN});
       if (t == leaf) s.novel_events++;
     }
     it->count++;
-    it->w += dw;
-    it->last_ts = std::max(it->last_ts, e.ts);
+    it->w += static_cast<float>(dw);
+    it->last_rel = std::max(it->last_rel, rel);
+    from = static_cast<size_t>(it - s.tags.begin()) + 1;
   }
 
   // Price position and discounts.

@@ -15,7 +15,7 @@ namespace kgp {
 namespace {
 
 constexpr char kMagic[8] = {'K', 'G', 'P', 'P', 'R', 'O', 'F', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 1;  // bump when UserCounters, TagStat or ProfileOptions change
 static_assert(std::is_trivially_copyable_v<UserCounters>);
 static_assert(std::is_trivially_copyable_v<TagStat>);
 static_assert(std::is_trivially_copyable_v<ProfileOptions>);
