@@ -12,3 +12,4 @@ if [ ! -f "$data/events.csv" ]; then
     --products $((events / 200 + 1000)) --review-rate 0
 fi
 "$build/bench/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"
+bash "$(dirname "$0")/bench-profile.sh" "$build"

@@ -67,4 +67,5 @@ if db=$(run rees46 rees46 "$data/rees46-sample/2019-Oct-sample.csv" | tail -1); 
 fi
 for ws in "$work"/*/; do "$bin" -q graph build "$ws" >/dev/null || fail=1; done
 echo "graphs built for every dataset"
+bash "$(dirname "$0")/eval-profile.sh" "$build" || fail=1
 exit $fail

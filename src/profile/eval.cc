@@ -178,6 +178,7 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
       if (g.type(t) == NodeType::kBrand) brands.insert(t);
   }
   std::vector<double> stale;
+  std::map<std::string, size_t> scored;  // users with a non-empty truth per key
   for (const Profile& p : at_t) {
     stale.push_back(static_cast<double>(p.as_of - p.last_ts) / kDay);
     auto it = truth.find(p.user);
@@ -187,7 +188,9 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
       const size_t kk = static_cast<size_t>(k);
       for (int which = 0; which < 2; ++which) {
         const auto& want = which == 0 ? it->second.first : it->second.second;
+        if (want.empty()) continue;  // e.g. no brands in the catalogue
         const std::string key = fmt::format("{}@{}", which == 0 ? "category" : "brand", k);
+        scored[key]++;
         const TagKind kind = which == 0 ? TagKind::kCategory : TagKind::kBrand;
         Score(TopTags(p, kind, kk, [&](NodeId t) { return kind != TagKind::kCategory || items.IsLeafCategory(t); }), want,
               kk, r.model[key]);
@@ -199,7 +202,7 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   }
   for (auto* m : {&r.model, &r.baseline})
     for (auto& [key, s] : *m) {
-      const double n = std::max<double>(1, static_cast<double>(r.holdout_users));
+      const double n = std::max<double>(1, static_cast<double>(scored[key]));
       s.precision /= n, s.recall /= n, s.ndcg /= n;
     }
   r.staleness_p50_days = Percentile(stale, 50), r.staleness_p90_days = Percentile(stale, 90);
