@@ -74,6 +74,7 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
       if (!std::is_sorted(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; }))
         std::stable_sort(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; });
       UserState& s = set->states[u];
+      if (s.tags.empty()) s.tags.reserve(std::min<size_t>(64, static_cast<size_t>(en - b) * 4));
       for (auto it = b; it != en; ++it) ApplyEvent(items, set->opts, *it, s);
     }
   };
@@ -122,18 +123,30 @@ void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> e
   }
 }
 
-std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set) {
-  std::vector<Profile> out;
-  size_t n = 0;
-  for (const auto& s : set.states) n += s.events > 0;
-  out.reserve(n);
-  for (size_t u = 0; u < set.states.size(); ++u) {
-    if (set.states[u].events == 0) continue;
-    Profile p = Finalize(items, set.opts, set.states[u], set.as_of);
-    p.user = static_cast<uint32_t>(u);
-    if (u < set.ext_ids.size()) p.ext_id = set.ext_ids[u];
-    if (!p.ext_id.empty()) FillDemographics(items.graph(), p);
-    out.push_back(std::move(p));
+std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int threads) {
+  std::vector<uint32_t> users;
+  for (size_t u = 0; u < set.states.size(); ++u)
+    if (set.states[u].events > 0) users.push_back(static_cast<uint32_t>(u));
+  std::vector<Profile> out(users.size());
+  const auto work = [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      const uint32_t u = users[i];
+      Profile& p = out[i];
+      p = Finalize(items, set.opts, set.states[u], set.as_of);
+      p.user = u;
+      if (u < set.ext_ids.size()) p.ext_id = set.ext_ids[u];
+      if (!p.ext_id.empty()) FillDemographics(items.graph(), p);
+    }
+  };
+  threads = std::max(1, threads);
+  if (threads == 1 || users.size() < 4096) {
+    work(0, users.size());
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back(work, users.size() * static_cast<size_t>(t) / static_cast<size_t>(threads),
+                        users.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads));
+    for (auto& th : pool) th.join();
   }
   ScoreRfm(out);
   return out;

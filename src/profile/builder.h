@@ -51,8 +51,9 @@ inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, Prof
 // set->states once for the largest user id in the run.
 void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set);
 
-// Every user with events, finalized as of set.as_of, with demographics and RFM scores.
-std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set);
+// Every user with events, finalized as of set.as_of, with demographics and RFM scores; users
+// split over `threads` threads.
+std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int threads = 2);
 
 // Binary state file (magic "KGPPROF1", docs/profile.md "State file").
 Status SaveProfileSet(const std::string& path, const ProfileSet& set);

@@ -1,5 +1,6 @@
 // UserState → Profile: interests, preferences, behaviour, lifecycle; RFM over all users.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -48,12 +49,22 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   p.first_ts = s.first_ts, p.last_ts = s.last_ts;
 
   // Interests: the stored sums share the user's anchor, so the share needs no decay to as_of.
+  // Confidence 1 − exp(−n / 3), tabulated: it is 1.0 in float beyond n = 52.
+  static const auto kConfidence = [] {
+    std::array<float, 64> c{};
+    for (size_t n = 0; n < c.size(); ++n) c[n] = static_cast<float>(1.0 - std::exp(-static_cast<double>(n) / 3.0));
+    return c;
+  }();
+  size_t per_kind[kNumTagKinds] = {};
+  for (const TagStat& t : s.tags)
+    if (auto kind = KindOf(g.type(t.tag))) per_kind[static_cast<int>(*kind)]++;
+  for (int k = 0; k < kNumTagKinds; ++k) p.interests[k].reserve(per_kind[k]);
   for (const TagStat& t : s.tags) {
     auto kind = KindOf(g.type(t.tag));
     if (!kind || s.total_w <= 0) continue;
-    p.interests[static_cast<int>(*kind)].push_back(
-        Interest{t.tag, static_cast<float>(t.w / s.total_w), static_cast<float>(1.0 - std::exp(-static_cast<double>(t.count) / 3.0)),
-                 t.count, s.anchor + t.last_rel});
+    p.interests[static_cast<int>(*kind)].push_back(Interest{t.tag, static_cast<float>(t.w / s.total_w),
+                                                            kConfidence[std::min<size_t>(t.count, 63)], t.count,
+                                                            s.anchor + t.last_rel});
   }
   const auto stronger = [](const Interest& a, const Interest& b) {
     return a.weight != b.weight ? a.weight > b.weight : a.tag < b.tag;

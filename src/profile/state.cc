@@ -21,6 +21,19 @@ void Rebase(UserState& s, int64_t new_anchor, double half_life_s) {
   s.anchor = new_anchor;
 }
 
+// First element with tag >= t in [b, e): branch-free halving (a conditional move per step),
+// since the user's tags are searched for every tag of every event.
+TagStat* LowerBound(TagStat* b, TagStat* e, NodeId t) {
+  size_t n = static_cast<size_t>(e - b);
+  if (n == 0) return b;
+  while (n > 1) {
+    const size_t half = n / 2;
+    b = b[half].tag < t ? b + half : b;
+    n -= half;
+  }
+  return b + (b->tag < t);
+}
+
 int HourOfWeek(int64_t ts) {
   const int64_t day = ts >= 0 ? ts / 86400 : (ts - 86399) / 86400;
   const int64_t dow = ((day + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
@@ -82,8 +95,8 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
   // Item tags are sorted too, so each search starts where the previous one ended.
   size_t from = 0;
   for (NodeId t : items.Tags(e.item)) {
-    auto it = std::lower_bound(s.tags.begin() + static_cast<ptrdiff_t>(from), s.tags.end(), t,
-                               [](const TagStat& a, NodeId b) { return a.tag < b; });
+    TagStat* const data = s.tags.data();
+    auto it = s.tags.begin() + (LowerBound(data + from, data + s.tags.size(), t) - data);
     if (it == s.tags.end() || it->tag != t) {
       it = s.tags.insert(it, TagStat{t, 0, 0.0f, INT32_MIN});
       if (t == leaf) s.novel_events++;
