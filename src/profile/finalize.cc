@@ -117,7 +117,7 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   p.cart_to_purchase = p.carts > 0 ? std::min(1.0, Ratio(p.purchases, p.carts)) : NAN;
   p.view_to_purchase = Ratio(p.purchases, p.views);
   for (const Repurchase& r : s.repurchase)
-    if (r.purchases > 1)
+    if (r.purchases > 1 && r.last_ts - r.first_ts >= 86400)  // several buys in one visit are no cycle
       p.repurchase_days.emplace_back(r.category, static_cast<double>(r.last_ts - r.first_ts) / kDay / (r.purchases - 1));
 
   // Lifecycle and churn risk, from recency against the user's own rhythm.
@@ -131,9 +131,10 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   else if (s.returned_ts != INT64_MIN && static_cast<double>(as_of - s.returned_ts) / kDay <= opts.return_window_days)
     p.lifecycle = "returning";
   else p.lifecycle = "active";
-  // Expected pause: the mean gap between sessions (else the dormancy threshold); the risk
-  // grows as the current pause exceeds it: 1 − exp(−idle / (2 · expected)).
-  p.churn_risk = 1.0 - std::exp(-idle / (2.0 * std::max(expected, 1.0)));
+  // Expected pause: the mean gap between sessions (else the dormancy threshold), at least a
+  // week, so that a burst of visits does not make a few quiet days alarming; the risk grows as
+  // the current pause exceeds it: 1 − exp(−idle / (2 · expected)).
+  p.churn_risk = 1.0 - std::exp(-idle / (2.0 * std::max(expected, 7.0)));
   return p;
 }
 
