@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "common/log.h"
 #include "common/progress.h"
 #include "graph/builder.h"
@@ -140,6 +142,49 @@ TEST_F(ProfileTest, RecoversPlantedPersonasAndBeatsPopularity) {
   EXPECT_GT(r->fill_rate, 0.85);
   EXPECT_GT(r->share_min_tags, 0.95);
   EXPECT_LT(r->latency_p99_us, 1000);  // loose: shared CI machines; the bench measures it properly
+}
+
+// Entity nodes from the text stage reach profiles without changes: through products (an event on
+// a product linked to an entity) and directly from the user node (MENTIONS from reviews).
+TEST(ProfileEntities, EntityNeighboursBecomeInterests) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  GeneratorOptions g;
+  g.users = 50, g.events = 3000, g.products = 300, g.seed = 3;
+  g.out_dir = tmp / "sample";
+  ASSERT_TRUE(Generate(g, nullptr).ok());
+  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
+  ASSERT_TRUE(ws.ok());
+  for (const char* f : {"categories.csv", "catalog.csv", "users.csv", "events.csv"})
+    ASSERT_TRUE(Ingest(**ws, g.out_dir + "/" + f, IngestOptions{}).ok());
+  Db& db = (*ws)->db();
+  ASSERT_TRUE(BuildGraph(db, GraphBuildOptions{}, nullptr).ok());
+  // The product user 500000001 touched most, and two entities: one on that product, one the
+  // user mentions.
+  const int64_t user = db.QueryInt("SELECT id FROM graph_nodes WHERE type=0 AND key='500000001'");
+  const int64_t product = db.QueryInt(
+      "SELECT dst FROM graph_edges WHERE src=(SELECT id FROM graph_nodes WHERE type=0 AND key='500000001') AND type<=5 "
+      "ORDER BY weight DESC LIMIT 1");
+  ASSERT_GT(product, 0);
+  db.ExecOrThrow("INSERT INTO graph_nodes(id,type,key,label) SELECT max(id)+1, 5, 'silk', 'silk' FROM graph_nodes");
+  db.ExecOrThrow("INSERT INTO graph_nodes(id,type,key,label) SELECT max(id)+1, 5, 'fast delivery', 'fast delivery' FROM graph_nodes");
+  db.ExecOrThrow(fmt::format("INSERT INTO graph_edges VALUES({}, 10, (SELECT id FROM graph_nodes WHERE key='silk'), 1, 0, 0, 1)", product));
+  db.ExecOrThrow(fmt::format(
+      "INSERT INTO graph_edges VALUES({}, 10, (SELECT id FROM graph_nodes WHERE key='fast delivery'), 2, 0, 1767225600, 2)", user));
+  auto ctx = LoadProfileContext(**ws);
+  ASSERT_TRUE(ctx.ok());
+  ProfileSet set;
+  set.ext_ids = LoadUserIds(db);
+  BatchBuild(*ctx->items, LoadEvents(db, ctx->items.get()), 1, &set);
+  bool found = false;
+  for (const Profile& p : Snapshot(*ctx->items, set)) {
+    if (p.ext_id != "500000001") continue;
+    found = true;
+    EXPECT_GT(InterestIn(*ctx->graph, p, "entity:silk"), 0.0);
+    EXPECT_NEAR(InterestIn(*ctx->graph, p, "entity:fast delivery"), 1.0, 1e-6);  // the user's only mention
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(ProfileState, DecayHalvesWeightEveryHalfLife) {

@@ -13,7 +13,8 @@ std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter
   if (f.until) sql += " AND ts <= ?1";
   if (f.after) sql += " AND ts > ?2";
   if (f.after_file) sql += " AND file_id > ?3";
-  sql += " ORDER BY ts";
+  // Batch builds group and order by user themselves; runs applied one by one need time order.
+  if (f.after || f.after_file) sql += " ORDER BY ts";
   Stmt st = db.Prepare(sql);
   if (f.until) st.Bind(1, *f.until);
   if (f.after) st.Bind(2, *f.after);
@@ -135,7 +136,7 @@ std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int
       p = Finalize(items, set.opts, set.states[u], set.as_of);
       p.user = u;
       if (u < set.ext_ids.size()) p.ext_id = set.ext_ids[u];
-      if (!p.ext_id.empty()) FillDemographics(items.graph(), p);
+      if (!p.ext_id.empty()) FillFromGraph(items.graph(), set.opts, p);
     }
   };
   threads = std::max(1, threads);

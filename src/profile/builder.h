@@ -29,7 +29,8 @@ struct EventFilter {
   std::optional<int64_t> after_file;  // file_id > after_file
 };
 
-// Reads events from the store (ordered by time), raising the items' reference prices.
+// Reads events from the store, raising the items' reference prices. Ordered by time when
+// f.after or f.after_file is set (runs for incremental application), else in table order.
 std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f = {});
 // users.ext_id by users.id.
 std::vector<std::string> LoadUserIds(Db& db);

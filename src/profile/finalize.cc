@@ -170,12 +170,14 @@ void ScoreRfm(std::vector<Profile>& profiles) {
   }
 }
 
-void FillDemographics(const Graph& g, Profile& p) {
+void FillFromGraph(const Graph& g, const ProfileOptions& opts, Profile& p) {
   auto node = g.Find(NodeType::kUser, p.ext_id);
   if (!node) return;
+  double mention_w = 0;
   for (const Adjacent& a : g.Neighbors(*node)) {
     if (!a.outgoing) continue;
     std::string_view v = g.key(a.other);
+    if (g.type(a.other) == NodeType::kEntity) mention_w += g.edge(a.edge).weight;
     switch (a.type) {
       case edge::kHasGender: p.gender = v; break;
       case edge::kHasAgeGroup: p.age_group = v; break;
@@ -184,6 +186,21 @@ void FillDemographics(const Graph& g, Profile& p) {
       default: break;
     }
   }
+  if (mention_w <= 0) return;
+  auto& entities = p.interests[static_cast<int>(TagKind::kEntity)];
+  for (const Adjacent& a : g.Neighbors(*node)) {
+    if (!a.outgoing || g.type(a.other) != NodeType::kEntity) continue;
+    const EdgeData& e = g.edge(a.edge);
+    const float w = static_cast<float>(e.weight / mention_w);
+    const float conf = static_cast<float>(1.0 - std::exp(-static_cast<double>(e.count) / 3.0));
+    auto it = std::find_if(entities.begin(), entities.end(), [&](const Interest& x) { return x.tag == a.other; });
+    if (it == entities.end()) entities.push_back(Interest{a.other, w, conf, e.count, e.last_ts});
+    else it->weight = std::max(it->weight, w), it->evidence += e.count, it->confidence = std::max(it->confidence, conf);
+  }
+  std::sort(entities.begin(), entities.end(), [](const Interest& x, const Interest& y) {
+    return x.weight != y.weight ? x.weight > y.weight : x.tag < y.tag;
+  });
+  if (entities.size() > opts.max_interests) entities.resize(opts.max_interests);
 }
 
 }  // namespace kgp

@@ -69,8 +69,10 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
 // RFM scores (quintiles among buyers) and the classic segment labels, over all profiles.
 void ScoreRfm(std::vector<Profile>& profiles);
 
-// Fills demographics from the user's graph node (HAS_GENDER, HAS_AGE_GROUP, …) when present.
-void FillDemographics(const Graph& g, Profile& p);
+// From the user's graph node, when present: demographics (HAS_GENDER, HAS_AGE_GROUP, …) and
+// entities the user mentions directly (user → Entity edges of any type), merged into the
+// entity interests (docs/profile.md "Tags").
+void FillFromGraph(const Graph& g, const ProfileOptions& opts, Profile& p);
 
 // The documented JSON form. max_tags caps each interest list; the first paths_per_kind
 // interests of each kind get an evidence path through the graph.

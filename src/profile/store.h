@@ -14,8 +14,8 @@ namespace kgp {
 
 // Tags stored per user and kind: the strongest max_tags_per_kind with weight ≥ min_weight.
 struct ProfileTableOptions {
-  size_t max_tags_per_kind = 30;
-  double min_weight = 0.005;
+  size_t max_tags_per_kind = 20;
+  double min_weight = 0.01;
 };
 
 // Replaces the tables' contents in one transaction.
