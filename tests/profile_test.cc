@@ -89,22 +89,40 @@ void ExpectSameProfiles(const std::vector<Profile>& a, const std::vector<Profile
   }
 }
 
-TEST_F(ProfileTest, BatchEqualsBatchThenIncremental) {
-  Db& db = ws_->db();
+// batch(A+B) vs batch(A) then incremental(B), B = the last quarter of the time span.
+void CheckBatchThenIncremental(Db& db, ProfileContext& ctx) {
   const int64_t lo = db.QueryInt("SELECT min(ts) FROM events"), hi = db.QueryInt("SELECT max(ts) FROM events");
   const int64_t split = lo + (hi - lo) * 3 / 4;
   ProfileSet all, inc;
   all.ext_ids = inc.ext_ids = LoadUserIds(db);
-  BatchBuild(*ctx_->items, LoadEvents(db, ctx_->items.get()), 2, &all);
+  BatchBuild(*ctx.items, LoadEvents(db, ctx.items.get()), 2, &all);
   EventFilter a, b;
   a.until = split;
   b.after = split;
-  BatchBuild(*ctx_->items, LoadEvents(db, ctx_->items.get(), a), 2, &inc);
+  BatchBuild(*ctx.items, LoadEvents(db, ctx.items.get(), a), 2, &inc);
   std::vector<ProfileEvent> rest = LoadEvents(db, nullptr, b);
   ASSERT_GT(rest.size(), 1000u);
-  for (const ProfileEvent& e : rest) ApplyIncremental(*ctx_->items, e, &inc);
+  for (const ProfileEvent& e : rest) ApplyIncremental(*ctx.items, e, &inc);
   EXPECT_EQ(all.as_of, inc.as_of);
-  ExpectSameProfiles(Snapshot(*ctx_->items, all), Snapshot(*ctx_->items, inc));
+  ExpectSameProfiles(Snapshot(*ctx.items, all), Snapshot(*ctx.items, inc));
+}
+
+TEST_F(ProfileTest, BatchEqualsBatchThenIncremental) { CheckBatchThenIncremental(ws_->db(), *ctx_); }
+
+TEST(ProfileRealData, MovieLensBatchEqualsBatchThenIncremental) {
+  KGP_REQUIRE_DATA(ml, "ml-100k");
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
+  ASSERT_TRUE(ws.ok());
+  IngestOptions io;
+  io.format = "movielens";
+  ASSERT_TRUE(Ingest(**ws, ml, io).ok());
+  ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
+  auto ctx = LoadProfileContext(**ws);
+  ASSERT_TRUE(ctx.ok());
+  CheckBatchThenIncremental((*ws)->db(), *ctx);
 }
 
 TEST_F(ProfileTest, StateFileRoundTrip) {
