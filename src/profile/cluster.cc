@@ -75,48 +75,65 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     s = std::sqrt(s / static_cast<double>(n));
     for (size_t i = 0; i < n; ++i) x[i * d + j] = s > 1e-12 ? (x[i * d + j] - m) / s : 0.0;
   }
-  const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), n);
+  // Fit on an even-stride sample; assign everyone afterwards.
+  const size_t stride = opts.sample > 0 && n > opts.sample ? (n + opts.sample - 1) / opts.sample : 1;
+  std::vector<size_t> fit;
+  for (size_t i = 0; i < n; i += stride) fit.push_back(i);
+  const size_t nf = fit.size();
+  const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), nf);
   // k-means++ seeding.
   Rng rng{opts.seed};
   std::vector<double> c(k * d);
-  std::copy_n(&x[(rng.Next() % n) * d], d, c.begin());
-  std::vector<double> best(n, INFINITY);
+  const auto row = [&](size_t f) { return &x[fit[f] * d]; };
+  std::copy_n(row(rng.Next() % nf), d, c.begin());
+  std::vector<double> best(nf, INFINITY);
   for (size_t m = 1; m < k; ++m) {
     double total = 0;
-    for (size_t i = 0; i < n; ++i) total += best[i] = std::min(best[i], Dist2(&x[i * d], &c[(m - 1) * d], d));
+    for (size_t i = 0; i < nf; ++i) total += best[i] = std::min(best[i], Dist2(row(i), &c[(m - 1) * d], d));
     double r = rng.Uniform() * total;
-    size_t pick = n - 1;
-    for (size_t i = 0; i < n; ++i)
+    size_t pick = nf - 1;
+    for (size_t i = 0; i < nf; ++i)
       if ((r -= best[i]) <= 0) { pick = i; break; }
-    std::copy_n(&x[pick * d], d, c.begin() + static_cast<ptrdiff_t>(m * d));
+    std::copy_n(row(pick), d, c.begin() + static_cast<ptrdiff_t>(m * d));
   }
-  std::vector<int> assign(n, 0);
+  const auto nearest = [&](const double* v, double* dist) {
+    int arg = 0;
+    double bd = INFINITY;
+    for (size_t m = 0; m < k; ++m) {
+      const double dd = Dist2(v, &c[m * d], d);
+      if (dd < bd) bd = dd, arg = static_cast<int>(m);
+    }
+    *dist = bd;
+    return arg;
+  };
+  std::vector<int> fit_assign(nf, 0);
   for (int it = 0; it < opts.iterations; ++it) {
     bool changed = false;
-    model.inertia = 0;
-    for (size_t i = 0; i < n; ++i) {
-      int arg = 0;
-      double bd = INFINITY;
-      for (size_t m = 0; m < k; ++m) {
-        const double dd = Dist2(&x[i * d], &c[m * d], d);
-        if (dd < bd) bd = dd, arg = static_cast<int>(m);
-      }
-      changed |= assign[i] != arg;
-      assign[i] = arg;
-      model.inertia += bd;
+    for (size_t i = 0; i < nf; ++i) {
+      double dist;
+      const int arg = nearest(row(i), &dist);
+      changed |= fit_assign[i] != arg;
+      fit_assign[i] = arg;
     }
-    model.inertia /= static_cast<double>(n);
     std::vector<double> sum(k * d, 0.0);
     std::vector<size_t> cnt(k, 0);
-    for (size_t i = 0; i < n; ++i) {
-      cnt[assign[i]]++;
-      for (size_t j = 0; j < d; ++j) sum[assign[i] * d + j] += x[i * d + j];
+    for (size_t i = 0; i < nf; ++i) {
+      cnt[fit_assign[i]]++;
+      for (size_t j = 0; j < d; ++j) sum[fit_assign[i] * d + j] += row(i)[j];
     }
     for (size_t m = 0; m < k; ++m)
       if (cnt[m] > 0)
         for (size_t j = 0; j < d; ++j) c[m * d + j] = sum[m * d + j] / static_cast<double>(cnt[m]);
     if (!changed && it > 0) break;
   }
+  std::vector<int> assign(n, 0);
+  model.inertia = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double dist;
+    assign[i] = nearest(&x[i * d], &dist);
+    model.inertia += dist;
+  }
+  model.inertia /= static_cast<double>(n);
   // Labels: the centroid's most over-represented root category, then price and activity.
   std::set<std::string> used;
   for (size_t m = 0; m < k; ++m) {

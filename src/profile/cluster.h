@@ -27,6 +27,8 @@ struct ClusterOptions {
   int k = 8;
   int iterations = 30;
   uint64_t seed = 7;
+  size_t sample = 50000;  // centroids are fitted on at most this many profiles (an even
+                          // stride), then every profile is assigned to its nearest centroid
 };
 
 // Assigns Profile::cluster for every profile. k is capped by the number of profiles.
