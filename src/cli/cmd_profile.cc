@@ -128,17 +128,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
         ProfileContext ctx = LoadContext(*w);
-        auto profiles = LoadProfiles(*w, ctx);
-        if (!profiles.ok()) throw Error(profiles.status());
-        for (const Profile& p : *profiles) {
-          if (p.ext_id != a->user) continue;
-          auto [cluster_id, label] = ReadCluster(w->db(), p.user);
-          auto j = ToJson(*ctx.graph, p, std::max<size_t>(a->tags, 1), 3);
-          j["segments"]["cluster_label"] = label;
-          Emit(*reg.globals, j, [&] { PrintProfile(*ctx.graph, p, label, a->tags); });
-          return 0;
-        }
-        throw Error(Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", a->user)));
+        auto loaded = LoadProfile(*w, ctx, a->user);
+        if (!loaded.ok()) throw Error(loaded.status());
+        const Profile& p = *loaded;
+        auto [cluster_id, label] = ReadCluster(w->db(), p.user);
+        auto j = ToJson(*ctx.graph, p, std::max<size_t>(a->tags, 1), 3);
+        j["segments"]["cluster_label"] = label;
+        Emit(*reg.globals, j, [&] { PrintProfile(*ctx.graph, p, label, a->tags); });
+        return 0;
       };
     });
   }

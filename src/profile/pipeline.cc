@@ -129,4 +129,26 @@ Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
   return profiles;
 }
 
+Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
+  auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
+  if (!loaded.ok()) return loaded.status();
+  const ProfileSet& set = *loaded;
+  for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
+    if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;
+    Profile p = Finalize(*ctx.items, set.opts, set.states[u], set.as_of);
+    p.user = static_cast<uint32_t>(u);
+    p.ext_id = ext_id;
+    FillFromGraph(*ctx.graph, set.opts, p);
+    Stmt st = ws.db().Prepare("SELECT r_score, f_score, m_score, rfm_segment, cluster FROM profiles WHERE user_id = ?");
+    st.Bind(1, static_cast<int64_t>(u));
+    if (st.Step()) {
+      p.r_score = static_cast<int>(st.Int(0)), p.f_score = static_cast<int>(st.Int(1)), p.m_score = static_cast<int>(st.Int(2));
+      p.rfm_segment = std::string(st.Text(3));
+      if (!st.IsNull(4)) p.cluster = static_cast<int>(st.Int(4));
+    }
+    return p;
+  }
+  return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", ext_id));
+}
+
 }  // namespace kgp

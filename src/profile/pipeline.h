@@ -47,6 +47,10 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, c
 // The current profiles (state file + cluster ids from the tables), every user with events.
 Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx);
 
+// One user's profile: finalized from the state file, RFM scores, segment and cluster read
+// from the profile tables (they are population-relative). NotFound for an unknown user.
+Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id);
+
 // Percentile (0…100) of v, nearest rank; v is sorted in place. 0 when empty.
 double Percentile(std::vector<double>& v, double pct);
 
