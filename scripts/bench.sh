@@ -14,3 +14,4 @@ fi
 "$build/bench/kgprofile_bench_ingest" "$data/events.csv" "$runs" "$build/bench-work"
 bash "$(dirname "$0")/bench-kge.sh" "$build"
 bash "$(dirname "$0")/bench-text.sh" "$build"
+bash "$(dirname "$0")/bench-profile.sh" "$build"

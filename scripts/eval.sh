@@ -70,4 +70,5 @@ echo "graphs built for every dataset"
 echo; echo "Knowledge-graph embeddings (filtered link prediction)"
 bash "$(dirname "$0")/eval-kge.sh" "$build" || fail=1
 bash "$(dirname "$0")/eval-text.sh" "$build" || fail=1
+bash "$(dirname "$0")/eval-profile.sh" "$build" || fail=1
 exit $fail

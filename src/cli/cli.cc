@@ -38,6 +38,8 @@ int Main(int argc, char** argv) {
   AddGenerateCommand(app, reg);
   AddDemoCommand(app, reg);
   AddTextCommands(app, reg);
+  AddProfileCommands(app, reg);
+  AddAudienceCommand(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,6 +32,9 @@ void AddGenerateCommand(CLI::App& app, Registry& reg);
 void AddDemoCommand(CLI::App& app, Registry& reg);
 void AddKgeCommands(CLI::App& app, Registry& reg);
 void AddTextCommands(CLI::App& app, Registry& reg);
+void AddProfileCommands(CLI::App& app, Registry& reg);
+void AddProfileEvalCommand(CLI::App* profile, Registry& reg);  // under `profile`
+void AddAudienceCommand(CLI::App& app, Registry& reg);
 
 // Prints j as JSON when --json, else calls text().
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);

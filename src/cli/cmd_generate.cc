@@ -18,11 +18,30 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "cli/text_demo.h"
+#include "profile/eval.h"
+#include "profile/pipeline.h"
 
 namespace kgp::cli {
 namespace fs = std::filesystem;
 
 namespace {
+// One line per profile for the demo: top leaf categories and brands, price level, RFM segment, lifecycle.
+std::string ProfileLine(const ItemIndex& items, const Profile& p, const std::string& cluster) {
+  const Graph& g = items.graph();
+  auto top = [&](TagKind k, size_t n) {
+    std::string out;
+    const auto& v = p.interests[static_cast<int>(k)];
+    for (size_t i = 0, shown = 0; i < v.size() && shown < n; ++i) {
+      if (k == TagKind::kCategory && !items.IsLeafCategory(v[i].tag)) continue;
+      out += fmt::format("{}{} {:.2f}", out.empty() ? "" : ", ", g.key(v[i].tag), v[i].weight);
+      ++shown;
+    }
+    return out.empty() ? std::string("-") : out;
+  };
+  return fmt::format("user {} ({} events): {} | brands {} | price {} | {} | {} | cluster \"{}\"", p.ext_id, p.events,
+                     top(TagKind::kCategory, 2), top(TagKind::kBrand, 2), p.price_level.empty() ? "-" : p.price_level,
+                     p.rfm_segment, p.lifecycle, cluster);
+}
 
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
@@ -71,7 +90,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/7] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/8] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -79,7 +98,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/7] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/8] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -98,9 +117,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/7] text extract: entities, relations and aspect sentiment from titles and reviews\n";
+      std::cerr << "[3/8] text extract: entities, relations and aspect sentiment from titles and reviews\n";
       std::string text_md = RunDemoTextStep(ws);
-      std::cerr << "[4/7] building the knowledge graph\n";
+      std::cerr << "[4/8] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -110,7 +129,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[5/7] example queries\n";
+      std::cerr << "[5/8] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -148,15 +167,46 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[6/7] training graph embeddings\n";
+      std::cerr << "[6/8] training graph embeddings\n";
       std::string embeddings = DemoEmbeddings(ws, g, best);
-      std::cerr << "[7/7] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[7/8] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
       ro.format = RdfFormat::kTurtle;
       fs::create_directories(ws.Path("export"));
       ThrowIfError(ExportRdf(g, ws.Path("export/graph.ttl"), ro, &ttl));
+
+      std::cerr << "[8/8] building user profiles\n";
+      auto pctx = LoadProfileContext(ws);
+      if (!pctx.ok()) throw Error(pctx.status());
+      auto pb = BuildAllProfiles(ws, *pctx, ProfileOptions{}, ClusterOptions{}, 2);
+      if (!pb.ok()) throw Error(pb.status());
+      auto profiles = LoadProfiles(ws, *pctx);
+      if (!profiles.ok()) throw Error(profiles.status());
+      std::vector<std::string> labels(pb->clusters.clusters.size());
+      for (const auto& c : pb->clusters.clusters) labels[static_cast<size_t>(c.id)] = c.label;
+      const auto label_of = [&](const Profile& p) { return p.cluster >= 0 ? labels[static_cast<size_t>(p.cluster)] : ""; };
+      const std::string profiles_path = (out / "profiles.jsonl").string();
+      {
+        std::ofstream pj(profiles_path);
+        for (const Profile& p : *profiles) pj << ToJson(*pctx->graph, p, 20, 1).dump() << "\n";
+      }
+      std::cout << fmt::format("  profiles: {} users in {:.2f}s; for example:\n", pb->users, pb->total_s);
+      std::string profile_examples;
+      for (size_t i = 0; i < profiles->size() && i < 3; ++i) {
+        std::string line = ProfileLine(*pctx->items, (*profiles)[i], label_of((*profiles)[i]));
+        std::cout << "    " << line << "\n";
+        profile_examples += "    " + line + "\n";
+      }
+      ProfileEvalOptions eo;
+      eo.personas = (fs::path(a->g.out_dir) / "personas.jsonl").string();
+      auto ev = EvaluateProfiles(ws, *pctx, eo);
+      if (!ev.ok()) throw Error(ev.status());
+      std::cout << fmt::format("  planted personas: category precision@3 {:.3f} (users with >= {} events: {:.3f}); "
+                               "holdout category@3 precision {:.3f} vs most-popular {:.3f}\n",
+                               ev->planted_category_p3, eo.planted_min_events, ev->planted_category_p3_active,
+                               ev->model["category@3"].precision, ev->baseline["category@3"].precision);
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -180,13 +230,36 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
          << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n"
          << "\n## Graph embeddings\n\n" << embeddings;
+      md << "\n## User profiles\n\n"
+         << fmt::format("{} profiles built in {:.2f}s (`kgprofile profile build`), all as JSON Lines in `{}`; schema in "
+                        "docs/profile.md.\n\n",
+                        pb->users, pb->total_s, profiles_path)
+         << "Three of them, in one line each:\n\n" << profile_examples
+         << "\n| cluster | users | label |\n|---|---|---|\n";
+      for (const auto& c : pb->clusters.clusters) md << fmt::format("| {} | {} | {} |\n", c.id, c.size, c.label);
+      md << "\n| quality (`kgprofile profile eval`) | value |\n|---|---|\n"
+         << fmt::format("| planted favourite categories, precision@3 (all users / users with >= {} events) | {:.3f} / {:.3f} |\n",
+                        eo.planted_min_events, ev->planted_category_p3, ev->planted_category_p3_active)
+         << fmt::format("| planted favourite brands, precision@3 | {:.3f} |\n", ev->planted_brand_p3)
+         << fmt::format("| planted price level, accuracy | {:.3f} |\n", ev->planted_price_level_acc)
+         << fmt::format("| holdout ({} days) category@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
+                        eo.holdout_days, ev->model["category@3"].precision, ev->baseline["category@3"].precision)
+         << fmt::format("| holdout brand@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
+                        ev->model["brand@3"].precision, ev->baseline["brand@3"].precision)
+         << fmt::format("| completeness: weighted fill rate / share with >= {} tags | {:.3f} / {:.3f} |\n", ev->min_tags,
+                        ev->fill_rate, ev->share_min_tags)
+         << fmt::format("| per-event update latency p50 / p99 | {:.2f} / {:.2f} µs |\n", ev->latency_p50_us, ev->latency_p99_us)
+         << "\nTry: `kgprofile profile show " << wsdir << " --user "
+         << (profiles->empty() ? std::string("ID") : (*profiles)[0].ext_id) << "` and `kgprofile audience " << wsdir
+         << " --rule \"price_level = 'high' and lifecycle = 'active'\"`\n";
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"
                 << "  workspace  " << wsdir << "\n"
                 << "  sample     " << a->g.out_dir << "\n"
                 << "  neo4j      " << ws.Path("export/neo4j") << "\n"
-                << "  rdf        " << ws.Path("export/graph.ttl") << "\n";
+                << "  rdf        " << ws.Path("export/graph.ttl") << "\n"
+                << "  profiles   " << profiles_path << "\n";
       return 0;
     };
   });

@@ -66,6 +66,26 @@ CREATE INDEX text_edges_source ON text_edges(source, source_id);
 CREATE TABLE text_sentiment(text_id INTEGER PRIMARY KEY, score REAL NOT NULL, method TEXT NOT NULL);
 CREATE TABLE text_rejects(source TEXT NOT NULL, source_id INTEGER NOT NULL, reason TEXT NOT NULL);
 )sql",
+      // 3: user profiles (`profile build`): one row per user, its interest tags, the k-means
+      // clusters. Audience rules compile to queries over these (docs/profile.md).
+      R"sql(
+CREATE TABLE profiles(
+  user_id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL, as_of INTEGER NOT NULL, events INTEGER NOT NULL,
+  views INTEGER, carts INTEGER, purchases INTEGER, first_ts INTEGER, last_ts INTEGER,
+  gender TEXT, age_group TEXT, occupation TEXT, city TEXT,
+  price_level TEXT, price_position REAL, price_sensitivity REAL, discount_response REAL,
+  brand_top_share REAL, brand_entropy REAL, novelty REAL, repeat_rate REAL,
+  recency_days REAL, monetary REAL, r_score INTEGER, f_score INTEGER, m_score INTEGER, rfm_segment TEXT,
+  sessions INTEGER, session_minutes REAL, session_depth REAL,
+  view_to_cart REAL, cart_to_purchase REAL, view_to_purchase REAL,
+  lifecycle TEXT, churn_risk REAL, peak_hour INTEGER, cluster INTEGER);
+CREATE TABLE profile_tags(user_id INTEGER NOT NULL, kind TEXT NOT NULL, tag TEXT NOT NULL,
+  weight REAL NOT NULL, confidence REAL NOT NULL, evidence INTEGER NOT NULL, last_ts INTEGER,
+  PRIMARY KEY(user_id, kind, tag)) WITHOUT ROWID;
+CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight);
+CREATE TABLE profile_clusters(id INTEGER PRIMARY KEY, label TEXT NOT NULL, size INTEGER NOT NULL,
+  centroid TEXT);
+)sql",
   };
   return kMigrations;
 }

@@ -1,0 +1,237 @@
+// kgprofile profile build | show | export | update | eval, and kgprofile audience.
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "common/time.h"
+#include "ingest/ingest.h"
+#include "profile/eval.h"
+#include "profile/pipeline.h"
+#include "profile/rule.h"
+#include "profile/store.h"
+
+namespace kgp::cli {
+namespace {
+
+ProfileContext LoadContext(Workspace& ws) {
+  auto ctx = LoadProfileContext(ws);
+  if (!ctx.ok()) throw Error(ctx.status());
+  return std::move(ctx).value();
+}
+
+void AddProfileOptions(CLI::App* cmd, ProfileOptions& o) {
+  cmd->add_option("--half-life", o.half_life_days, "days after which an event's interest weight halves")->capture_default_str();
+  cmd->add_option("--session-gap", o.session_gap_s, "seconds of inactivity that end a session")->capture_default_str();
+  cmd->add_option("--new-days", o.new_days, "lifecycle: first event within this many days is 'new'")->capture_default_str();
+  cmd->add_option("--dormant-days", o.dormant_days, "lifecycle: idle this many days is 'dormant'")->capture_default_str();
+  cmd->add_option("--churn-days", o.churn_days, "lifecycle: idle this many days is 'churned'")->capture_default_str();
+}
+
+std::string Pct(double x) { return std::isnan(x) ? "-" : fmt::format("{:.1f}%", 100 * x); }
+std::string Fix(double x, int d = 2) { return std::isnan(x) ? "-" : fmt::format("{:.{}f}", x, d); }
+
+void PrintProfile(const Graph& g, const Profile& p, const std::string& cluster_label, size_t tags) {
+  std::cout << fmt::format("user {}  (as of {}, {} events)\n", p.ext_id, FormatTimestamp(p.as_of), p.events);
+  std::cout << fmt::format("  demographics  gender {}  age {}  occupation {}  city {}\n", p.gender.empty() ? "-" : p.gender,
+                           p.age_group.empty() ? "-" : p.age_group, p.occupation.empty() ? "-" : p.occupation,
+                           p.city.empty() ? "-" : p.city);
+  auto user_node = g.Find(NodeType::kUser, p.ext_id);
+  for (int k = 0; k < kNumTagKinds; ++k) {
+    const auto& list = p.interests[k];
+    if (list.empty()) continue;
+    std::cout << fmt::format("  {}:\n", TagKindPlural(static_cast<TagKind>(k)));
+    for (size_t i = 0; i < list.size() && i < tags; ++i) {
+      std::cout << fmt::format("    {:<34} {:>6.3f}  conf {:.2f}  {} events\n", g.key(list[i].tag), list[i].weight,
+                               list[i].confidence, list[i].evidence);
+      if (i == 0 && user_node) {
+        std::string path = EvidencePath(g, *user_node, list[i].tag);
+        if (!path.empty()) std::cout << "      because " << path << "\n";
+      }
+    }
+  }
+  std::cout << fmt::format("  preferences   price {} ({})  sensitivity {}  discount response {}\n",
+                           p.price_level.empty() ? "-" : p.price_level, Fix(p.price_position), Fix(p.price_sensitivity),
+                           Fix(p.discount_response));
+  std::cout << fmt::format("                brand top share {}  entropy {}  novelty {}  repeat {}\n", Pct(p.brand_top_share),
+                           Fix(p.brand_entropy), Pct(p.novelty), Pct(p.repeat_rate));
+  std::cout << fmt::format("  behaviour     RFM {}{}{} '{}'  recency {} d  {} purchases  monetary {:.2f}\n", p.r_score,
+                           p.f_score, p.m_score, p.rfm_segment, Fix(p.recency_days, 1), p.purchases, p.monetary);
+  std::string hours;
+  for (int h : p.peak_hours) hours += fmt::format("{}{:02d}h", hours.empty() ? "" : " ", h);
+  std::cout << fmt::format("                {} sessions, {:.1f} min and {:.1f} events each; peak hours (UTC) {}\n",
+                           p.sessions, p.session_minutes, p.session_depth, hours.empty() ? "-" : hours);
+  std::cout << fmt::format("                funnel view→cart {}  cart→purchase {}  view→purchase {}\n", Pct(p.view_to_cart),
+                           Pct(p.cart_to_purchase), Pct(p.view_to_purchase));
+  for (auto& [c, d] : p.repurchase_days) std::cout << fmt::format("                repurchases {} every {:.1f} days\n", g.key(c), d);
+  std::cout << fmt::format("  lifecycle     {}  churn risk {:.2f}\n", p.lifecycle, p.churn_risk);
+  if (p.cluster >= 0) std::cout << fmt::format("  cluster       {} \"{}\"\n", p.cluster, cluster_label);
+}
+
+}  // namespace
+
+void AddProfileCommands(CLI::App& app, Registry& reg) {
+  auto* profile = app.add_subcommand("profile", "build, show, export, update and evaluate user profiles");
+  profile->require_subcommand(1);
+  {
+    auto* cmd = profile->add_subcommand("build", "build every user's profile from the events and the knowledge graph");
+    struct Args {
+      std::string ws;
+      ProfileOptions o;
+      ClusterOptions c;
+      int threads = 2;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    AddProfileOptions(cmd, a->o);
+    cmd->add_option("--clusters", a->c.k, "k-means clusters")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "threads")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        ProfileContext ctx = LoadContext(*w);
+        auto r = BuildAllProfiles(*w, ctx, a->o, a->c, a->threads);
+        if (!r.ok()) throw Error(r.status());
+        nlohmann::json clusters = nlohmann::json::array();
+        for (const auto& c : r->clusters.clusters) clusters.push_back({{"id", c.id}, {"label", c.label}, {"size", c.size}});
+        Emit(*reg.globals,
+             {{"users", r->users}, {"events", r->events}, {"as_of", FormatTimestamp(r->as_of)}, {"clusters", clusters},
+              {"seconds", {{"load", r->load_s}, {"apply", r->apply_s}, {"snapshot", r->snapshot_s},
+                           {"cluster", r->cluster_s}, {"write", r->write_s}, {"total", r->total_s}}}},
+             [&] {
+               std::cout << fmt::format("profiles built for {} users from {} events (as of {}) in {:.2f}s\n", r->users,
+                                        r->events, FormatTimestamp(r->as_of), r->total_s);
+               std::cout << fmt::format("  load {:.2f}s, apply {:.2f}s, snapshot {:.2f}s, clusters {:.2f}s, write {:.2f}s\n",
+                                        r->load_s, r->apply_s, r->snapshot_s, r->cluster_s, r->write_s);
+               for (const auto& c : r->clusters.clusters)
+                 std::cout << fmt::format("  cluster {} {:>7} users  {}\n", c.id, c.size, c.label);
+             });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = profile->add_subcommand("show", "one user's profile (text, or --json)");
+    struct Args {
+      std::string ws, user;
+      size_t tags = 5;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--user", a->user, "user id (as ingested)")->required();
+    cmd->add_option("--tags", a->tags, "interests shown per kind")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        ProfileContext ctx = LoadContext(*w);
+        auto loaded = LoadProfile(*w, ctx, a->user);
+        if (!loaded.ok()) throw Error(loaded.status());
+        const Profile& p = *loaded;
+        auto [cluster_id, label] = ReadCluster(w->db(), p.user);
+        auto j = ToJson(*ctx.graph, p, std::max<size_t>(a->tags, 1), 3);
+        j["segments"]["cluster_label"] = label;
+        Emit(*reg.globals, j, [&] { PrintProfile(*ctx.graph, p, label, a->tags); });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = profile->add_subcommand("export", "every profile as JSON Lines");
+    struct Args {
+      std::string ws, out;
+      size_t tags = 20;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--out", a->out, "output file (default: stdout)");
+    cmd->add_option("--tags", a->tags, "interests per kind")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        (void)reg;
+        auto w = OpenWorkspace(a->ws);
+        ProfileContext ctx = LoadContext(*w);
+        auto profiles = LoadProfiles(*w, ctx);
+        if (!profiles.ok()) throw Error(profiles.status());
+        std::ofstream file;
+        if (!a->out.empty()) {
+          file.open(a->out);
+          if (!file) throw Error(Status::IoError(fmt::format("{}: cannot write", a->out)));
+        }
+        std::ostream& os = a->out.empty() ? std::cout : file;
+        for (const Profile& p : *profiles) os << ToJson(*ctx.graph, p, a->tags, 1).dump() << '\n';
+        if (!a->out.empty()) std::cerr << fmt::format("{} profiles written to {}\n", profiles->size(), a->out);
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = profile->add_subcommand("update", "ingest new event files (optional) and apply their events one at a time");
+    struct Args {
+      std::string ws, format;
+      std::vector<std::string> files;
+      ClusterOptions c;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
+    cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
+    cmd->add_option("--clusters", a->c.k, "k-means clusters")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        for (const auto& f : a->files) {
+          IngestOptions io;
+          io.format = a->format;
+          auto r = Ingest(*w, f, io);
+          if (!r.ok()) throw Error(r.status());
+        }
+        ProfileContext ctx = LoadContext(*w);
+        auto r = UpdateProfiles(*w, ctx, a->c);
+        if (!r.ok()) throw Error(r.status());
+        Emit(*reg.globals,
+             {{"events", r->events}, {"users_touched", r->users_touched}, {"events_per_s", r->events_per_s},
+              {"latency_us", {{"p50", r->p50_us}, {"p99", r->p99_us}, {"max", r->max_us}}},
+              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}},
+             [&] {
+               std::cout << fmt::format("applied {} events to {} users ({:.0f} events/s; per event p50 {:.2f} µs, p99 {:.2f} µs); "
+                                        "tables refreshed in {:.2f}s; as of {}\n",
+                                        r->events, r->users_touched, r->events_per_s, r->p50_us, r->p99_us, r->refresh_s,
+                                        FormatTimestamp(r->as_of));
+             });
+        return 0;
+      };
+    });
+  }
+  AddProfileEvalCommand(profile, reg);
+}
+
+void AddAudienceCommand(CLI::App& app, Registry& reg) {
+  auto* cmd = app.add_subcommand("audience", "users matching a rule over profile tags and metrics");
+  struct Args {
+    std::string ws, rule;
+    size_t limit = 100;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+  cmd->add_option("--rule", a->rule, "e.g. \"interest('electronics.smartphone') > 0.5 and price_level = 'high'\"")->required();
+  cmd->add_option("--limit", a->limit, "ids printed at most")->capture_default_str();
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      auto w = OpenWorkspace(a->ws);
+      auto r = SelectAudience(w->db(), a->rule, a->limit);
+      if (!r.ok()) throw Error(r.status());
+      Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}}, [&] {
+        for (const auto& id : r->user_ids) std::cout << id << "\n";
+        std::cout << fmt::format("{} users match{}\n", r->count,
+                                 r->count > r->user_ids.size() ? fmt::format(" (first {} shown)", r->user_ids.size()) : "");
+      });
+      return 0;
+    };
+  });
+}
+
+}  // namespace kgp::cli

@@ -1,0 +1,156 @@
+#include "profile/builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "common/progress.h"
+
+namespace kgp {
+
+std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f) {
+  std::string sql = "SELECT user_id, item_id, type, ts, price, value FROM events WHERE 1";
+  if (f.until) sql += " AND ts <= ?1";
+  if (f.after) sql += " AND ts > ?2";
+  if (f.after_file) sql += " AND file_id > ?3";
+  // Batch builds group and order by user themselves; runs applied one by one need time order.
+  if (f.after || f.after_file) sql += " ORDER BY ts";
+  Stmt st = db.Prepare(sql);
+  if (f.until) st.Bind(1, *f.until);
+  if (f.after) st.Bind(2, *f.after);
+  if (f.after_file) st.Bind(3, *f.after_file);
+  std::vector<ProfileEvent> out;
+  out.reserve(static_cast<size_t>(db.QueryInt("SELECT count(*) FROM events")));
+  Progress progress("profile: loading events", out.capacity(), "events");
+  while (st.Step()) {
+    ProfileEvent e;
+    e.user = static_cast<uint32_t>(st.Int(0));
+    e.item = static_cast<uint32_t>(st.Int(1));
+    e.type = static_cast<EventType>(std::clamp<int64_t>(st.Int(2), 0, kNumEventTypes - 1));
+    e.ts = st.Int(3);
+    e.price = st.IsNull(4) ? -1.0f : static_cast<float>(st.Double(4));
+    e.value = st.IsNull(5) ? NAN : static_cast<float>(st.Double(5));
+    if (items && e.price > 0) items->RaiseRefPrice(e.item, e.price);
+    out.push_back(e);
+    progress.Add(1);
+  }
+  progress.Finish();
+  return out;
+}
+
+std::vector<std::string> LoadUserIds(Db& db) {
+  std::vector<std::string> ids;
+  Stmt st = db.Prepare("SELECT id, ext_id FROM users ORDER BY id");
+  while (st.Step()) {
+    const auto id = static_cast<size_t>(st.Int(0));
+    if (id >= UINT32_MAX) continue;
+    if (ids.size() <= id) ids.resize(id + 1);
+    ids[id] = std::string(st.Text(1));
+  }
+  return ids;
+}
+
+void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {
+  uint32_t max_user = 0;
+  for (const auto& e : events) max_user = std::max(max_user, e.user);
+  const size_t nusers = std::max<size_t>(set->states.size(), static_cast<size_t>(max_user) + 1);
+  set->states.resize(nusers);
+  // Counting sort by user, then by time within each user (usually sorted already).
+  std::vector<uint64_t> start(nusers + 1, 0);
+  for (const auto& e : events) start[e.user + 1]++;
+  for (size_t u = 0; u < nusers; ++u) start[u + 1] += start[u];
+  std::vector<ProfileEvent> by_user(events.size());
+  {
+    std::vector<uint64_t> next(start.begin(), start.end() - 1);
+    for (const auto& e : events) by_user[next[e.user]++] = e;
+  }
+  events.clear();
+  events.shrink_to_fit();
+  for (const auto& e : by_user) set->as_of = std::max(set->as_of, e.ts);
+
+  const auto work = [&](size_t lo, size_t hi) {
+    for (size_t u = lo; u < hi; ++u) {
+      auto b = by_user.begin() + static_cast<ptrdiff_t>(start[u]), en = by_user.begin() + static_cast<ptrdiff_t>(start[u + 1]);
+      if (b == en) continue;
+      if (!std::is_sorted(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; }))
+        std::stable_sort(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; });
+      UserState& s = set->states[u];
+      if (s.tags.empty()) s.tags.reserve(std::min<size_t>(64, static_cast<size_t>(en - b) * 4));
+      for (auto it = b; it != en; ++it) ApplyEvent(items, set->opts, *it, s);
+    }
+  };
+  threads = std::max(1, threads);
+  if (threads == 1 || nusers < 1024) {
+    work(0, nusers);
+    return;
+  }
+  // Split users so that each thread gets about the same number of events.
+  std::vector<std::thread> pool;
+  size_t lo = 0;
+  for (int t = 0; t < threads; ++t) {
+    const uint64_t target = by_user.size() * static_cast<uint64_t>(t + 1) / static_cast<uint64_t>(threads);
+    size_t hi = t + 1 == threads ? nusers
+                                 : static_cast<size_t>(std::lower_bound(start.begin(), start.end(), target) - start.begin());
+    hi = std::clamp(hi, lo, nusers);
+    pool.emplace_back(work, lo, hi);
+    lo = hi;
+  }
+  for (auto& th : pool) th.join();
+}
+
+void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set) {
+  uint32_t max_user = 0;
+  for (const auto& e : events) max_user = std::max(max_user, e.user);
+  if (max_user >= set->states.size()) set->states.resize(static_cast<size_t>(max_user) + 1);
+  // Two stages: the state (counters and the tags vector's pointer) 8 events ahead, then the
+  // tags' memory 4 events ahead, once that pointer is in cache.
+  constexpr size_t kFar = 8, kNear = 4;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kFar < events.size()) {
+      const UserState& f = set->states[events[i + kFar].user];
+      __builtin_prefetch(&f);
+      __builtin_prefetch(reinterpret_cast<const char*>(&f) + 64);
+    }
+    if (i + kNear < events.size()) {
+      const UserState& n = set->states[events[i + kNear].user];
+      if (!n.tags.empty()) {
+        __builtin_prefetch(n.tags.data() + n.tags.size() / 2);
+        __builtin_prefetch(n.tags.data() + n.tags.size() / 4);
+      }
+      __builtin_prefetch(&n.hour_of_week[0] + 84);
+    }
+    ApplyEvent(items, set->opts, events[i], set->states[events[i].user]);
+    if (events[i].ts > set->as_of) set->as_of = events[i].ts;
+  }
+}
+
+std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int threads) {
+  std::vector<uint32_t> users;
+  for (size_t u = 0; u < set.states.size(); ++u)
+    if (set.states[u].events > 0) users.push_back(static_cast<uint32_t>(u));
+  std::vector<Profile> out(users.size());
+  const auto work = [&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      const uint32_t u = users[i];
+      Profile& p = out[i];
+      p = Finalize(items, set.opts, set.states[u], set.as_of);
+      p.user = u;
+      if (u < set.ext_ids.size()) p.ext_id = set.ext_ids[u];
+      if (!p.ext_id.empty()) FillFromGraph(items.graph(), set.opts, p);
+    }
+  };
+  threads = std::max(1, threads);
+  if (threads == 1 || users.size() < 4096) {
+    work(0, users.size());
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back(work, users.size() * static_cast<size_t>(t) / static_cast<size_t>(threads),
+                        users.size() * static_cast<size_t>(t + 1) / static_cast<size_t>(threads));
+    for (auto& th : pool) th.join();
+  }
+  ScoreRfm(out);
+  return out;
+}
+
+}  // namespace kgp

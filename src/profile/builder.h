@@ -1,0 +1,63 @@
+// Batch profile build and the per-event incremental updater. Both run ApplyEvent() on the same
+// UserState, so a batch build of A+B equals a batch build of A followed by incremental B (up to
+// floating-point summation order; tested in tests/profile_test.cc).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "profile/profile.h"
+#include "store/db.h"
+
+namespace kgp {
+
+// All users' states. Indexed by users.id; index 0 and ids without events hold empty states.
+struct ProfileSet {
+  ProfileOptions opts;
+  int64_t as_of = 0;                 // latest event time applied
+  int64_t applied_file_id = 0;       // events of ingest files up to this id are in
+  std::vector<UserState> states;
+  std::vector<std::string> ext_ids;  // users.ext_id by users.id
+};
+
+struct EventFilter {
+  std::optional<int64_t> until;      // ts <= until
+  std::optional<int64_t> after;      // ts > after
+  std::optional<int64_t> after_file;  // file_id > after_file
+};
+
+// Reads events from the store, raising the items' reference prices. Ordered by time when
+// f.after or f.after_file is set (runs for incremental application), else in table order.
+std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f = {});
+// users.ext_id by users.id.
+std::vector<std::string> LoadUserIds(Db& db);
+
+// Groups events by user (counting sort), orders each user's events by time and applies them,
+// users split over `threads` threads. Consumes events.
+void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set);
+
+// Applies one event: O(tags of the item) plus, for a user's first sight of a tag, an insertion
+// into a sorted vector (amortised O(1) per event for a bounded catalogue). Not thread-safe.
+inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set) {
+  if (e.user >= set->states.size()) set->states.resize(static_cast<size_t>(e.user) + 1);
+  ApplyEvent(items, set->opts, e, set->states[e.user]);
+  if (e.ts > set->as_of) set->as_of = e.ts;
+}
+
+// Applies a run of events in order, as ApplyIncremental() each, prefetching the states of the
+// events a few places ahead (users of a live stream are scattered over memory). Grows
+// set->states once for the largest user id in the run.
+void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set);
+
+// Every user with events, finalized as of set.as_of, with demographics and RFM scores; users
+// split over `threads` threads.
+std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int threads = 2);
+
+// Binary state file (magic "KGPPROF1", docs/profile.md "State file").
+Status SaveProfileSet(const std::string& path, const ProfileSet& set);
+Result<ProfileSet> LoadProfileSet(const std::string& path);
+
+}  // namespace kgp

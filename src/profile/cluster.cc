@@ -1,0 +1,165 @@
+#include "profile/cluster.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace kgp {
+namespace {
+
+// A small deterministic generator (splitmix64): k-means++ seeding only.
+struct Rng {
+  uint64_t x;
+  uint64_t Next() {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+};
+
+double Dist2(const double* a, const double* b, size_t d) {
+  double s = 0;
+  for (size_t i = 0; i < d; ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return s;
+}
+
+double Or(double x, double fallback) { return std::isnan(x) ? fallback : x; }
+
+}  // namespace
+
+ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, const ClusterOptions& opts) {
+  ClusterModel model;
+  // Features: interest in each root category, then price, volume, lapse, conversion, novelty.
+  // Roots of category trees; flat catalogues (every category a root, e.g. genres) use all.
+  std::vector<NodeId> roots, flat;
+  for (NodeId n = 0; n < g.num_nodes(); ++n) {
+    if (g.type(n) != NodeType::kCategory) continue;
+    bool has_parent = false, has_child = false;
+    for (const Adjacent& a : g.Neighbors(n)) {
+      has_parent |= a.type == edge::kSubcategoryOf && a.outgoing;
+      has_child |= a.type == edge::kSubcategoryOf && !a.outgoing;
+    }
+    if (!has_parent) (has_child ? roots : flat).push_back(n);
+  }
+  if (roots.empty()) roots = std::move(flat);
+  for (NodeId r : roots) model.features.push_back(std::string(g.key(r)));
+  const size_t nroot = roots.size();
+  for (const char* f : {"price_position", "purchases", "churn_risk", "view_to_purchase", "novelty"})
+    model.features.push_back(f);
+  const size_t d = model.features.size(), n = profiles.size();
+  if (n == 0) return model;
+  std::vector<double> x(n * d, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    const Profile& p = profiles[i];
+    double* v = &x[i * d];
+    for (const Interest& t : p.interests[static_cast<int>(TagKind::kCategory)]) {
+      auto it = std::lower_bound(roots.begin(), roots.end(), t.tag);
+      if (it != roots.end() && *it == t.tag) v[it - roots.begin()] = t.weight;
+    }
+    v[nroot] = Or(p.price_position, 0.5);
+    v[nroot + 1] = std::log1p(p.purchases);
+    v[nroot + 2] = p.churn_risk;
+    v[nroot + 3] = Or(p.view_to_purchase, 0.0);
+    v[nroot + 4] = Or(p.novelty, 0.0);
+  }
+  // Standardise each feature (z-scores) so no unit dominates the distance.
+  for (size_t j = 0; j < d; ++j) {
+    double m = 0, s = 0;
+    for (size_t i = 0; i < n; ++i) m += x[i * d + j];
+    m /= static_cast<double>(n);
+    for (size_t i = 0; i < n; ++i) s += (x[i * d + j] - m) * (x[i * d + j] - m);
+    s = std::sqrt(s / static_cast<double>(n));
+    for (size_t i = 0; i < n; ++i) x[i * d + j] = s > 1e-12 ? (x[i * d + j] - m) / s : 0.0;
+  }
+  // Fit on an even-stride sample; assign everyone afterwards.
+  const size_t stride = opts.sample > 0 && n > opts.sample ? (n + opts.sample - 1) / opts.sample : 1;
+  std::vector<size_t> fit;
+  for (size_t i = 0; i < n; i += stride) fit.push_back(i);
+  const size_t nf = fit.size();
+  const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), nf);
+  // k-means++ seeding.
+  Rng rng{opts.seed};
+  std::vector<double> c(k * d);
+  const auto row = [&](size_t f) { return &x[fit[f] * d]; };
+  std::copy_n(row(rng.Next() % nf), d, c.begin());
+  std::vector<double> best(nf, INFINITY);
+  for (size_t m = 1; m < k; ++m) {
+    double total = 0;
+    for (size_t i = 0; i < nf; ++i) total += best[i] = std::min(best[i], Dist2(row(i), &c[(m - 1) * d], d));
+    double r = rng.Uniform() * total;
+    size_t pick = nf - 1;
+    for (size_t i = 0; i < nf; ++i)
+      if ((r -= best[i]) <= 0) { pick = i; break; }
+    std::copy_n(row(pick), d, c.begin() + static_cast<ptrdiff_t>(m * d));
+  }
+  const auto nearest = [&](const double* v, double* dist) {
+    int arg = 0;
+    double bd = INFINITY;
+    for (size_t m = 0; m < k; ++m) {
+      const double dd = Dist2(v, &c[m * d], d);
+      if (dd < bd) bd = dd, arg = static_cast<int>(m);
+    }
+    *dist = bd;
+    return arg;
+  };
+  std::vector<int> fit_assign(nf, 0);
+  for (int it = 0; it < opts.iterations; ++it) {
+    bool changed = false;
+    for (size_t i = 0; i < nf; ++i) {
+      double dist;
+      const int arg = nearest(row(i), &dist);
+      changed |= fit_assign[i] != arg;
+      fit_assign[i] = arg;
+    }
+    std::vector<double> sum(k * d, 0.0);
+    std::vector<size_t> cnt(k, 0);
+    for (size_t i = 0; i < nf; ++i) {
+      cnt[fit_assign[i]]++;
+      for (size_t j = 0; j < d; ++j) sum[fit_assign[i] * d + j] += row(i)[j];
+    }
+    for (size_t m = 0; m < k; ++m)
+      if (cnt[m] > 0)
+        for (size_t j = 0; j < d; ++j) c[m * d + j] = sum[m * d + j] / static_cast<double>(cnt[m]);
+    if (!changed && it > 0) break;
+  }
+  std::vector<int> assign(n, 0);
+  model.inertia = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double dist;
+    assign[i] = nearest(&x[i * d], &dist);
+    model.inertia += dist;
+  }
+  model.inertia /= static_cast<double>(n);
+  // Labels: the centroid's most over-represented root category, then price and activity.
+  std::set<std::string> used;
+  for (size_t m = 0; m < k; ++m) {
+    Cluster cl;
+    cl.id = static_cast<int>(m);
+    cl.centroid.assign(c.begin() + static_cast<ptrdiff_t>(m * d), c.begin() + static_cast<ptrdiff_t>((m + 1) * d));
+    for (size_t i = 0; i < n; ++i) cl.size += assign[i] == static_cast<int>(m);
+    std::vector<std::string> parts;
+    size_t top = 0;
+    for (size_t j = 1; j < nroot; ++j)
+      if (cl.centroid[j] > cl.centroid[top]) top = j;
+    parts.push_back(nroot > 0 && cl.centroid[top] > 0.3 ? model.features[top] + " fans" : "broad interests");
+    const double price = cl.centroid[nroot], buys = cl.centroid[nroot + 1], lapse = cl.centroid[nroot + 2];
+    if (price > 0.5) parts.push_back("premium");
+    else if (price < -0.5) parts.push_back("budget");
+    if (lapse > 0.7) parts.push_back("lapsing");
+    else if (buys > 0.5) parts.push_back("frequent buyers");
+    else if (buys < -0.5) parts.push_back("browsers");
+    std::string label = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) label += ", " + parts[i];
+    if (!used.insert(label).second) label += fmt::format(" ({})", m + 1);
+    cl.label = label;
+    model.clusters.push_back(std::move(cl));
+  }
+  for (size_t i = 0; i < n; ++i) profiles[i].cluster = assign[i];
+  return model;
+}
+
+}  // namespace kgp

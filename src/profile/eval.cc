@@ -1,0 +1,230 @@
+#include "profile/eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kgp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kDay = 86400.0;
+
+// Top k tags of p among those accepted by keep, strongest first.
+template <typename Keep>
+std::vector<NodeId> TopTags(const Profile& p, TagKind kind, size_t k, Keep keep) {
+  std::vector<NodeId> out;
+  for (const Interest& t : p.interests[static_cast<int>(kind)]) {
+    if (out.size() >= k) break;
+    if (keep(t.tag)) out.push_back(t.tag);
+  }
+  return out;
+}
+
+void Score(const std::vector<NodeId>& ranked, const std::set<NodeId>& truth, size_t k, RankScores& acc) {
+  double hits = 0, dcg = 0, idcg = 0;
+  for (size_t i = 0; i < ranked.size() && i < k; ++i)
+    if (truth.count(ranked[i])) hits += 1, dcg += 1.0 / std::log2(static_cast<double>(i) + 2);
+  for (size_t i = 0; i < truth.size() && i < k; ++i) idcg += 1.0 / std::log2(static_cast<double>(i) + 2);
+  acc.precision += hits / static_cast<double>(k);
+  acc.recall += truth.empty() ? 0 : hits / static_cast<double>(truth.size());
+  acc.ndcg += idcg > 0 ? dcg / idcg : 0;
+}
+
+void Completeness(const std::vector<Profile>& profiles, int min_tags, ProfileEvalReport& r) {
+  // Field importance: interests and price level matter most for targeting.
+  double filled = 0, total = 0;
+  size_t enough = 0;
+  for (const Profile& p : profiles) {
+    const std::pair<bool, double> fields[] = {
+        {!p.gender.empty(), 1}, {!p.age_group.empty(), 1}, {!p.occupation.empty(), 0.5}, {!p.city.empty(), 0.5},
+        {!p.interests[0].empty(), 3}, {!p.interests[1].empty(), 2}, {!p.interests[2].empty(), 1},
+        {!p.price_level.empty(), 2}, {p.purchases > 0, 1}, {!p.lifecycle.empty(), 1}, {!p.peak_hours.empty(), 0.5},
+        {!std::isnan(p.view_to_cart), 0.5}, {!std::isnan(p.discount_response), 0.5},
+        {!std::isnan(p.brand_top_share), 1}};
+    for (auto [ok, w] : fields) filled += ok ? w : 0, total += w;
+    int tags = 0;
+    for (const auto& list : p.interests)
+      for (const Interest& t : list) tags += t.weight >= 0.01;
+    enough += tags >= min_tags;
+  }
+  r.users = profiles.size();
+  r.fill_rate = total > 0 ? filled / total : 0;
+  r.share_min_tags = profiles.empty() ? 0 : static_cast<double>(enough) / static_cast<double>(profiles.size());
+  r.min_tags = min_tags;
+}
+
+Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile>& profiles, const std::string& path,
+               uint32_t min_events, ProfileEvalReport& r) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError(fmt::format("{}: cannot read personas", path));
+  std::unordered_map<std::string, const Profile*> by_id;
+  for (const Profile& p : profiles) by_id[p.ext_id] = &p;
+  double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
+  size_t n = 0, nbrand = 0, nprice = 0, nhour = 0;
+  double cat_active = 0, brand_active = 0;
+  size_t n_active = 0, nbrand_active = 0;
+  std::string line;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("user_id"))
+      return Status::InvalidArgument(fmt::format("{}:{}: not a persona object", path, lineno));
+    auto it = by_id.find(j["user_id"].get<std::string>());
+    if (it == by_id.end()) continue;
+    const Profile& p = *it->second;
+    ++n;
+    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep) -> double {
+      std::set<NodeId> want;
+      for (const auto& t : truth)
+        if (auto node = g.Find(type, t.get<std::string>())) want.insert(*node);
+      if (want.empty()) return NAN;
+      double hits = 0;
+      for (NodeId t : TopTags(p, kind, 3, keep)) hits += want.count(t);
+      return hits / static_cast<double>(std::min<size_t>(3, want.size()));
+    };
+    const double c = p_at_3(j.value("favourite_categories", nlohmann::json::array()), TagKind::kCategory, NodeType::kCategory,
+                            [&](NodeId t) { return items.IsLeafCategory(t); });
+    cat += std::isnan(c) ? 0 : c;
+    const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
+                            [](NodeId) { return true; });
+    if (!std::isnan(b)) brand += b, ++nbrand;
+    if (p.events >= min_events) {
+      ++n_active;
+      cat_active += std::isnan(c) ? 0 : c;
+      if (!std::isnan(b)) brand_active += b, ++nbrand_active;
+    }
+    if (!p.price_level.empty()) price += p.price_level == j.value("price_level", ""), ++nprice;
+    const std::string truth_life = j.value("lifecycle", "");
+    life += p.lifecycle == truth_life;
+    r.lifecycle_confusion[truth_life][p.lifecycle]++;
+    if (!p.peak_hours.empty() && j.contains("active_hours")) {
+      ++nhour;
+      for (const auto& h : j["active_hours"]) hour += h.get<int>() == p.peak_hours[0];
+    }
+  }
+  r.persona_users = n;
+  if (n == 0) return Status::InvalidArgument(fmt::format("{}: no persona matches a profiled user", path));
+  r.planted_category_p3 = cat / static_cast<double>(n);
+  r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
+  r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
+  r.planted_lifecycle_acc = life / static_cast<double>(n);
+  r.persona_users_active = n_active;
+  if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
+  if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
+  r.planted_active_hour_hit = nhour ? hour / static_cast<double>(nhour) : NAN;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, const ProfileEvalOptions& opts) {
+  Db& db = ws.db();
+  if (db.QueryInt("SELECT count(*) FROM events") == 0) return Status::NotFound(fmt::format("{}: no events to evaluate", ws.dir()));
+  const Graph& g = *ctx.graph;
+  const ItemIndex& items = *ctx.items;
+  ProfileEvalReport r;
+  const int64_t max_ts = db.QueryInt("SELECT max(ts) FROM events");
+  r.split_ts = max_ts - static_cast<int64_t>(opts.holdout_days * kDay);
+  EventFilter train_f, test_f;
+  train_f.until = r.split_ts;
+  test_f.after = r.split_ts;
+  std::vector<ProfileEvent> train = LoadEvents(db, ctx.items.get(), train_f);
+  std::vector<ProfileEvent> test = LoadEvents(db, nullptr, test_f);
+  r.train_events = train.size(), r.test_events = test.size();
+  if (train.empty() || test.empty())
+    return Status::InvalidArgument(fmt::format("holdout of {} days leaves {} training and {} test events; choose another --holdout-days",
+                                               opts.holdout_days, train.size(), test.size()));
+
+  // Most-popular baseline: events per leaf category and per brand in the training window.
+  std::unordered_map<NodeId, uint64_t> pop_cat, pop_brand;
+  for (const ProfileEvent& e : train) {
+    if (items.Leaf(e.item) != kNoNode) pop_cat[items.Leaf(e.item)]++;
+    for (NodeId t : items.Tags(e.item))
+      if (g.type(t) == NodeType::kBrand) pop_brand[t]++;
+  }
+  const auto ranked = [](const std::unordered_map<NodeId, uint64_t>& m) {
+    std::vector<std::pair<uint64_t, NodeId>> v;
+    for (auto [k, c] : m) v.emplace_back(c, k);
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::vector<NodeId> out;
+    for (auto& [c, k] : v) out.push_back(k);
+    return out;
+  };
+  const std::vector<NodeId> top_cat = ranked(pop_cat), top_brand = ranked(pop_brand);
+
+  ProfileSet set;
+  set.opts = opts.profile;
+  set.ext_ids = LoadUserIds(db);
+  auto t0 = Clock::now();
+  BatchBuild(items, std::move(train), opts.threads, &set);
+  r.build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<Profile> at_t = Snapshot(items, set);
+
+  // Truth: leaf categories and brands each user touched in the holdout window.
+  std::unordered_map<uint32_t, std::pair<std::set<NodeId>, std::set<NodeId>>> truth;
+  for (const ProfileEvent& e : test) {
+    auto& [cats, brands] = truth[e.user];
+    if (items.Leaf(e.item) != kNoNode) cats.insert(items.Leaf(e.item));
+    for (NodeId t : items.Tags(e.item))
+      if (g.type(t) == NodeType::kBrand) brands.insert(t);
+  }
+  std::vector<double> stale;
+  std::map<std::string, size_t> scored;  // users with a non-empty truth per key
+  for (const Profile& p : at_t) {
+    stale.push_back(static_cast<double>(p.as_of - p.last_ts) / kDay);
+    auto it = truth.find(p.user);
+    if (it == truth.end()) continue;
+    ++r.holdout_users;
+    for (int k : opts.ks) {
+      const size_t kk = static_cast<size_t>(k);
+      for (int which = 0; which < 2; ++which) {
+        const auto& want = which == 0 ? it->second.first : it->second.second;
+        if (want.empty()) continue;  // e.g. no brands in the catalogue
+        const std::string key = fmt::format("{}@{}", which == 0 ? "category" : "brand", k);
+        scored[key]++;
+        const TagKind kind = which == 0 ? TagKind::kCategory : TagKind::kBrand;
+        Score(TopTags(p, kind, kk, [&](NodeId t) { return kind != TagKind::kCategory || items.IsLeafCategory(t); }), want,
+              kk, r.model[key]);
+        const auto& pop = which == 0 ? top_cat : top_brand;
+        Score(std::vector<NodeId>(pop.begin(), pop.begin() + static_cast<ptrdiff_t>(std::min(kk, pop.size()))), want, kk,
+              r.baseline[key]);
+      }
+    }
+  }
+  for (auto* m : {&r.model, &r.baseline})
+    for (auto& [key, s] : *m) {
+      const double n = std::max<double>(1, static_cast<double>(scored[key]));
+      s.precision /= n, s.recall /= n, s.ndcg /= n;
+    }
+  r.staleness_p50_days = Percentile(stale, 50), r.staleness_p90_days = Percentile(stale, 90);
+
+  // Timeliness: the holdout events, one at a time, into the profiles as of T.
+  std::vector<double> lat;
+  lat.reserve(test.size());
+  t0 = Clock::now();
+  for (const ProfileEvent& e : test) {
+    const auto a = Clock::now();
+    ApplyIncremental(items, e, &set);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.events_per_s = secs > 0 ? static_cast<double>(test.size()) / secs : 0;
+  r.latency_p50_us = Percentile(lat, 50), r.latency_p99_us = Percentile(lat, 99);
+
+  // Completeness and planted truth on the full profiles (training batch + holdout increments).
+  std::vector<Profile> full = Snapshot(items, set);
+  Completeness(full, opts.profile.min_tags, r);
+  if (!opts.personas.empty()) KGP_RETURN_IF_ERROR(Planted(g, items, full, opts.personas, opts.planted_min_events, r));
+  return r;
+}
+
+}  // namespace kgp

@@ -1,0 +1,88 @@
+#include "profile/item_index.h"
+
+#include <algorithm>
+#include <string>
+
+#include "common/strings.h"
+
+namespace kgp {
+
+Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
+  ItemIndex x;
+  x.g_ = &g;
+  const size_t nn = g.num_nodes();
+  x.depth_.assign(nn, -1);
+  x.leaf_cat_.assign(nn, 0);
+  // Category depth (parents through SUBCATEGORY_OF, guarded against cycles) and leaves.
+  std::vector<uint32_t> bands(nn, 0);  // price bands per category
+  for (NodeId n = 0; n < nn; ++n) {
+    if (g.type(n) != NodeType::kCategory) continue;
+    int d = 0;
+    NodeId cur = n;
+    for (bool up = true; up && d < 32;) {
+      up = false;
+      for (const Adjacent& a : g.Neighbors(cur))
+        if (a.type == edge::kSubcategoryOf && a.outgoing) {
+          cur = a.other, ++d, up = true;
+          break;
+        }
+    }
+    x.depth_[n] = static_cast<int8_t>(std::min(d, 127));
+    bool has_child = false;
+    for (const Adjacent& a : g.Neighbors(n)) {
+      if (a.type == edge::kSubcategoryOf && !a.outgoing) has_child = true;
+      if (a.type == edge::kBelongsTo && !a.outgoing && g.type(a.other) == NodeType::kPriceBand) ++bands[n];
+    }
+    x.leaf_cat_[n] = !has_child;
+  }
+
+  Stmt st = db.Prepare("SELECT id, ext_id, price FROM items ORDER BY id");
+  std::vector<NodeId> cats;
+  while (st.Step()) {
+    const int64_t id = st.Int(0);
+    if (id < 0 || id >= UINT32_MAX) continue;
+    if (x.items_.size() <= static_cast<size_t>(id)) x.items_.resize(static_cast<size_t>(id) + 1);
+    Info& info = x.items_[static_cast<size_t>(id)];
+    info.off = static_cast<uint32_t>(x.tags_.size());
+    if (!st.IsNull(2) && st.Double(2) > 0) info.ref_price = static_cast<float>(st.Double(2));
+    auto node = g.Find(NodeType::kProduct, st.Text(1));
+    if (!node) continue;
+    cats.clear();
+    for (const Adjacent& a : g.Neighbors(*node)) {
+      const NodeType t = g.type(a.other);
+      if (a.type == edge::kBelongsTo && a.outgoing && t == NodeType::kCategory) {
+        cats.push_back(a.other);
+      } else if ((a.type == edge::kMadeBy && a.outgoing) || (a.type == edge::kHasAttribute && a.outgoing) ||
+                 t == NodeType::kEntity) {
+        x.tags_.push_back(a.other);
+      } else if (a.type == edge::kInPriceBand && a.outgoing) {
+        // Key "<category code>#<band>"; the band's category is its BELONGS_TO target.
+        std::string_view key = g.key(a.other);
+        auto hash = key.rfind('#');
+        auto b = hash == std::string_view::npos ? std::nullopt : ParseInt(key.substr(hash + 1));
+        for (const Adjacent& c : g.Neighbors(a.other))
+          if (b && c.type == edge::kBelongsTo && c.outgoing && bands[c.other] > 0)
+            info.price_pos = static_cast<float>((static_cast<double>(*b) - 0.5) / bands[c.other]);
+      }
+    }
+    // Categories with all their ancestors, each once; the deepest is the item's leaf.
+    for (NodeId c : cats) {
+      if (info.leaf == kNoNode || x.depth_[c] > x.depth_[info.leaf]) info.leaf = c;
+      for (NodeId cur = c; cur != kNoNode;) {
+        x.tags_.push_back(cur);
+        NodeId parent = kNoNode;
+        for (const Adjacent& a : g.Neighbors(cur))
+          if (a.type == edge::kSubcategoryOf && a.outgoing) parent = a.other;
+        cur = parent;
+        if (x.tags_.size() - info.off > 64) break;  // cycle guard
+      }
+    }
+    auto begin = x.tags_.begin() + info.off;
+    std::sort(begin, x.tags_.end());
+    x.tags_.erase(std::unique(begin, x.tags_.end()), x.tags_.end());
+    info.n = static_cast<uint32_t>(x.tags_.size() - info.off);
+  }
+  return x;
+}
+
+}  // namespace kgp

@@ -1,0 +1,59 @@
+// The item side of profiles, read once from the knowledge graph: for every item (store id,
+// items.id) the tags an event on it touches (its categories at every level of the tree, brand,
+// attributes, text entities: graph nodes), its leaf category and its price position within
+// that category's price bands. Entity neighbours of any edge type count, so tags from the text
+// stage (MENTIONS) appear without changes here.
+// Immutable after Build() except RaiseRefPrice(); shared read-only between threads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "graph/graph.h"
+#include "store/db.h"
+
+namespace kgp {
+
+constexpr NodeId kNoNode = UINT32_MAX;
+
+class ItemIndex {
+ public:
+  // REQUIRES: g outlives the index (tag names are read from it).
+  static Result<ItemIndex> Build(Db& db, const Graph& g);
+
+  bool Has(uint32_t item) const { return item < items_.size(); }
+  std::span<const NodeId> Tags(uint32_t item) const {
+    if (!Has(item)) return {};
+    const Info& i = items_[item];
+    return {tags_.data() + i.off, i.n};
+  }
+  NodeId Leaf(uint32_t item) const { return Has(item) ? items_[item].leaf : kNoNode; }
+  // (band − 0.5) / bands in the leaf's price bands; negative when the item has no band.
+  float PricePos(uint32_t item) const { return Has(item) ? items_[item].price_pos : -1.0f; }
+  // Highest price seen for the item (catalogue or events): the undiscounted reference.
+  float RefPrice(uint32_t item) const { return Has(item) ? items_[item].ref_price : -1.0f; }
+  void RaiseRefPrice(uint32_t item, float price) {
+    if (Has(item) && price > items_[item].ref_price) items_[item].ref_price = price;
+  }
+
+  const Graph& graph() const { return *g_; }
+  int Depth(NodeId category) const { return depth_[category]; }  // 0 = root; -1: not a category
+  bool IsLeafCategory(NodeId category) const { return leaf_cat_[category] != 0; }
+  size_t num_items() const { return items_.size(); }
+
+ private:
+  struct Info {
+    uint32_t off = 0, n = 0;
+    NodeId leaf = kNoNode;
+    float price_pos = -1.0f, ref_price = -1.0f;
+  };
+  const Graph* g_ = nullptr;
+  std::vector<Info> items_;  // by items.id
+  std::vector<NodeId> tags_;
+  std::vector<int8_t> depth_;     // by node
+  std::vector<uint8_t> leaf_cat_;  // by node
+};
+
+}  // namespace kgp

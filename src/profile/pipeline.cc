@@ -1,0 +1,154 @@
+#include "profile/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "profile/store.h"
+
+namespace kgp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+int64_t MaxFileId(Db& db) { return db.QueryInt("SELECT coalesce(max(id), 0) FROM ingest_files", 0); }
+
+Status Refresh(Workspace& ws, ProfileContext& ctx, const ProfileSet& set, const ClusterOptions& copts,
+               ClusterModel* model_out, double* cluster_s, double* write_s) {
+  std::vector<Profile> profiles = Snapshot(*ctx.items, set);
+  auto t = Clock::now();
+  ClusterModel model = ClusterProfiles(*ctx.graph, profiles, copts);
+  if (cluster_s) *cluster_s = Since(t);
+  t = Clock::now();
+  KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model));
+  KGP_RETURN_IF_ERROR(SaveProfileSet(ws.Path(kProfileStateFile), set));
+  if (write_s) *write_s = Since(t);
+  if (model_out) *model_out = std::move(model);
+  return Status::Ok();
+}
+
+}  // namespace
+
+double Percentile(std::vector<double>& v, double pct) {
+  if (v.empty()) return 0;
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(std::ceil(pct / 100.0 * static_cast<double>(v.size()))) -
+                                              (pct > 0 ? 1 : 0));
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
+  return v[i];
+}
+
+Result<ProfileContext> LoadProfileContext(Workspace& ws) {
+  if (ws.db().QueryInt("SELECT count(*) FROM graph_nodes") == 0)
+    return Status::NotFound(fmt::format("{}: no knowledge graph yet; profiles need it (run: kgprofile graph build {})",
+                                        ws.dir(), ws.dir()));
+  ProfileContext ctx;
+  auto g = Graph::Load(ws.db());
+  if (!g.ok()) return g.status();
+  ctx.graph = std::make_unique<Graph>(std::move(g).value());
+  auto items = ItemIndex::Build(ws.db(), *ctx.graph);
+  if (!items.ok()) return items.status();
+  ctx.items = std::make_unique<ItemIndex>(std::move(items).value());
+  return ctx;
+}
+
+Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, const ProfileOptions& opts,
+                                            const ClusterOptions& copts, int threads) {
+  if (ws.db().QueryInt("SELECT count(*) FROM events") == 0)
+    return Status::NotFound(fmt::format("{}: no events to build profiles from (run: kgprofile ingest {} FILE…)", ws.dir(), ws.dir()));
+  ProfileBuildReport r;
+  const auto t0 = Clock::now();
+  ProfileSet set;
+  set.opts = opts;
+  set.applied_file_id = MaxFileId(ws.db());
+  set.ext_ids = LoadUserIds(ws.db());
+  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx.items.get());
+  r.events = events.size();
+  r.load_s = Since(t0);
+  auto t = Clock::now();
+  BatchBuild(*ctx.items, std::move(events), threads, &set);
+  r.apply_s = Since(t);
+  t = Clock::now();
+  for (const auto& s : set.states) r.users += s.events > 0;
+  r.as_of = set.as_of;
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, copts, &r.clusters, &r.cluster_s, &r.write_s));
+  r.snapshot_s = Since(t) - r.cluster_s - r.write_s;
+  r.total_s = Since(t0);
+  return r;
+}
+
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, const ClusterOptions& copts) {
+  auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
+  if (!loaded.ok()) return loaded.status();
+  ProfileSet set = std::move(loaded).value();
+  ProfileUpdateReport r;
+  EventFilter f;
+  f.after_file = set.applied_file_id;
+  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx.items.get(), f);
+  set.applied_file_id = MaxFileId(ws.db());
+  // New users since the build: refresh the id table (ids only grow).
+  std::vector<std::string> ids = LoadUserIds(ws.db());
+  if (ids.size() > set.ext_ids.size()) set.ext_ids = std::move(ids);
+  std::vector<double> lat;
+  lat.reserve(events.size());
+  std::vector<uint8_t> touched;
+  const auto t0 = Clock::now();
+  for (const ProfileEvent& e : events) {
+    const auto a = Clock::now();
+    ApplyIncremental(*ctx.items, e, &set);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+    if (touched.size() <= e.user) touched.resize(e.user + 1, 0);
+    r.users_touched += !touched[e.user];
+    touched[e.user] = 1;
+  }
+  const double secs = Since(t0);
+  r.events = events.size();
+  r.events_per_s = secs > 0 ? static_cast<double>(r.events) / secs : 0;
+  r.p50_us = Percentile(lat, 50), r.p99_us = Percentile(lat, 99), r.max_us = Percentile(lat, 100);
+  r.as_of = set.as_of;
+  const auto t = Clock::now();
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, copts, nullptr, nullptr, nullptr));
+  r.refresh_s = Since(t);
+  return r;
+}
+
+Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
+  auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
+  if (!loaded.ok()) return loaded.status();
+  std::vector<Profile> profiles = Snapshot(*ctx.items, *loaded);
+  Stmt st = ws.db().Prepare("SELECT user_id, cluster FROM profiles WHERE cluster IS NOT NULL ORDER BY user_id");
+  size_t i = 0;
+  while (st.Step()) {
+    const auto u = static_cast<uint32_t>(st.Int(0));
+    while (i < profiles.size() && profiles[i].user < u) ++i;
+    if (i < profiles.size() && profiles[i].user == u) profiles[i].cluster = static_cast<int>(st.Int(1));
+  }
+  return profiles;
+}
+
+Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
+  auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
+  if (!loaded.ok()) return loaded.status();
+  const ProfileSet& set = *loaded;
+  for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
+    if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;
+    Profile p = Finalize(*ctx.items, set.opts, set.states[u], set.as_of);
+    p.user = static_cast<uint32_t>(u);
+    p.ext_id = ext_id;
+    FillFromGraph(*ctx.graph, set.opts, p);
+    Stmt st = ws.db().Prepare("SELECT r_score, f_score, m_score, rfm_segment, cluster FROM profiles WHERE user_id = ?");
+    st.Bind(1, static_cast<int64_t>(u));
+    if (st.Step()) {
+      p.r_score = static_cast<int>(st.Int(0)), p.f_score = static_cast<int>(st.Int(1)), p.m_score = static_cast<int>(st.Int(2));
+      p.rfm_segment = std::string(st.Text(3));
+      if (!st.IsNull(4)) p.cluster = static_cast<int>(st.Int(4));
+    }
+    return p;
+  }
+  return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", ext_id));
+}
+
+}  // namespace kgp

@@ -1,0 +1,226 @@
+#include "profile/rule.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace kgp {
+namespace {
+
+struct Token {
+  enum Kind { kEnd, kNumber, kString, kIdent, kOp, kLParen, kRParen } kind;
+  std::string text;
+  size_t pos;  // 0-based offset
+};
+
+// "rule: column 7: …" followed by the rule and a caret under the position.
+thread_local std::string_view g_source;
+Status ErrorAt(size_t pos, const std::string& msg) {
+  return Status::InvalidArgument(
+      fmt::format("rule: column {}: {}\n  {}\n  {}^", pos + 1, msg, g_source, std::string(pos, ' ')));
+}
+
+Result<std::vector<Token>> Lex(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) { ++i; continue; }
+    const size_t start = i;
+    if (c == '(' || c == ')') {
+      out.push_back({c == '(' ? Token::kLParen : Token::kRParen, std::string(1, c), start});
+      ++i;
+    } else if (c == '\'' || c == '"') {
+      size_t j = s.find(c, i + 1);
+      if (j == std::string_view::npos) return ErrorAt(start, "unterminated string");
+      out.push_back({Token::kString, std::string(s.substr(i + 1, j - i - 1)), start});
+      i = j + 1;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' || c == '-')) {
+      size_t j = i + 1;
+      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.' || s[j] == 'e')) ++j;
+      if (!ParseDouble(s.substr(i, j - i))) return ErrorAt(start, fmt::format("bad number '{}'", s.substr(i, j - i)));
+      out.push_back({Token::kNumber, std::string(s.substr(i, j - i)), start});
+      i = j;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t j = i;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      out.push_back({Token::kIdent, ToLowerAscii(s.substr(i, j - i)), start});
+      i = j;
+    } else if (std::string_view("=!<>").find(c) != std::string_view::npos) {
+      size_t j = i + 1;
+      if (j < s.size() && (s[j] == '=' || (c == '<' && s[j] == '>'))) ++j;
+      std::string op(s.substr(i, j - i));
+      if (op == "!") return ErrorAt(start, "unknown operator '!' (use 'not' or '!=')");
+      out.push_back({Token::kOp, op, start});
+      i = j;
+    } else {
+      return ErrorAt(start, fmt::format("unexpected character '{}'", c));
+    }
+  }
+  out.push_back({Token::kEnd, "", s.size()});
+  return out;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> t) : t_(std::move(t)) {}
+
+  Result<CompiledRule> Run() {
+    std::string sql;
+    KGP_RETURN_IF_ERROR(Or(&sql));
+    if (Peek().kind != Token::kEnd) return ErrorAt(Peek().pos, fmt::format("unexpected '{}' after a complete expression", Peek().text));
+    return CompiledRule{sql, std::move(params_)};
+  }
+
+ private:
+  const Token& Peek() const { return t_[i_]; }
+  bool IsWord(const char* w) const { return Peek().kind == Token::kIdent && Peek().text == w; }
+
+  Status Or(std::string* out) {
+    KGP_RETURN_IF_ERROR(And(out));
+    while (IsWord("or")) {
+      ++i_;
+      std::string rhs;
+      KGP_RETURN_IF_ERROR(And(&rhs));
+      *out = "(" + *out + " OR " + rhs + ")";
+    }
+    return Status::Ok();
+  }
+  Status And(std::string* out) {
+    KGP_RETURN_IF_ERROR(Unary(out));
+    while (IsWord("and")) {
+      ++i_;
+      std::string rhs;
+      KGP_RETURN_IF_ERROR(Unary(&rhs));
+      *out = "(" + *out + " AND " + rhs + ")";
+    }
+    return Status::Ok();
+  }
+  Status Unary(std::string* out) {
+    if (IsWord("not")) {
+      ++i_;
+      std::string inner;
+      KGP_RETURN_IF_ERROR(Unary(&inner));
+      *out = "(NOT " + inner + ")";
+      return Status::Ok();
+    }
+    KGP_RETURN_IF_ERROR(Operand(out));
+    if (Peek().kind == Token::kOp) {
+      std::string op = Peek().text == "==" ? "=" : Peek().text == "<>" ? "!=" : Peek().text;
+      ++i_;
+      std::string rhs;
+      KGP_RETURN_IF_ERROR(Operand(&rhs));
+      *out = "(" + *out + " " + op + " " + rhs + ")";
+    }
+    return Status::Ok();
+  }
+  std::string Param(double v) { return Push(RuleParam{false, v, {}}); }
+  std::string Param(std::string v) { return Push(RuleParam{true, 0, std::move(v)}); }
+  std::string Push(RuleParam v) {
+    params_.push_back(std::move(v));
+    return fmt::format("?{}", params_.size());
+  }
+  Status Operand(std::string* out) {
+    const Token tok = Peek();
+    switch (tok.kind) {
+      case Token::kNumber: ++i_; *out = Param(*ParseDouble(tok.text)); return Status::Ok();
+      case Token::kString: ++i_; *out = Param(tok.text); return Status::Ok();
+      case Token::kLParen: {
+        ++i_;
+        KGP_RETURN_IF_ERROR(Or(out));
+        if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close '(' at column {}", tok.pos + 1));
+        ++i_;
+        *out = "(" + *out + ")";
+        return Status::Ok();
+      }
+      case Token::kIdent: break;
+      case Token::kEnd: return ErrorAt(tok.pos, "expression ends too early: expected a value, metric or function");
+      default: return ErrorAt(tok.pos, fmt::format("expected a value, metric or function, found '{}'", tok.text));
+    }
+    ++i_;
+    static const std::vector<std::string> kFuncs = {"interest", "confidence", "evidence", "has"};
+    if (std::find(kFuncs.begin(), kFuncs.end(), tok.text) != kFuncs.end()) return Function(tok, out);
+    const auto& metrics = RuleMetrics();
+    if (std::find(metrics.begin(), metrics.end(), tok.text) == metrics.end()) {
+      std::string known;
+      for (const auto& m : metrics) known += (known.empty() ? "" : ", ") + m;
+      return ErrorAt(tok.pos, fmt::format("unknown metric '{}' (functions: interest, confidence, evidence, has; metrics: {})",
+                                          tok.text, known));
+    }
+    *out = "p." + std::string(tok.text == "frequency" ? "purchases" : tok.text);
+    return Status::Ok();
+  }
+  Status Function(const Token& name, std::string* out) {
+    if (Peek().kind != Token::kLParen) return ErrorAt(Peek().pos, fmt::format("expected '(' after {}", name.text));
+    ++i_;
+    if (Peek().kind != Token::kString)
+      return ErrorAt(Peek().pos, fmt::format("{}() takes a quoted tag, e.g. {}('electronics.smartphone')", name.text, name.text));
+    std::string tag = Peek().text;
+    ++i_;
+    if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close {}(", name.text));
+    ++i_;
+    // 'brand:apple' restricts the kind; a bare tag matches any kind.
+    std::string kind_sql;
+    for (const char* k : {"category", "brand", "attribute", "entity"}) {
+      const std::string prefix = std::string(k) + ":";
+      if (StartsWith(tag, prefix)) {
+        tag = tag.substr(prefix.size());
+        kind_sql = " AND t.kind = " + Param(std::string(k));
+      }
+    }
+    const std::string where = "t.user_id = p.user_id AND t.tag = " + Param(tag) + kind_sql;
+    if (name.text == "has") *out = "EXISTS(SELECT 1 FROM profile_tags t WHERE " + where + ")";
+    else
+      *out = fmt::format("coalesce((SELECT max(t.{}) FROM profile_tags t WHERE {}), 0)",
+                         name.text == "interest" ? "weight" : name.text, where);
+    return Status::Ok();
+  }
+
+  std::vector<Token> t_;
+  size_t i_ = 0;
+  std::vector<RuleParam> params_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& RuleMetrics() {
+  static const std::vector<std::string> kMetrics = {
+      "events", "views", "carts", "purchases", "frequency", "gender", "age_group", "occupation", "city",
+      "price_level", "price_position", "price_sensitivity", "discount_response", "brand_top_share",
+      "brand_entropy", "novelty", "repeat_rate", "recency_days", "monetary", "r_score", "f_score", "m_score",
+      "rfm_segment", "sessions", "session_minutes", "session_depth", "view_to_cart", "cart_to_purchase",
+      "view_to_purchase", "lifecycle", "churn_risk", "peak_hour", "cluster"};
+  return kMetrics;
+}
+
+Result<CompiledRule> CompileRule(std::string_view rule) {
+  if (Trim(rule).empty()) return Status::InvalidArgument("rule: empty (e.g. interest('electronics.smartphone') > 0.5)");
+  g_source = rule;
+  auto toks = Lex(rule);
+  if (!toks.ok()) return toks.status();
+  return Parser(std::move(toks).value()).Run();
+}
+
+Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
+  auto c = CompileRule(rule);
+  if (!c.ok()) return c.status();
+  if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
+    return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
+  Stmt st = db.Prepare("SELECT p.ext_id FROM profiles p WHERE " + c->where + " ORDER BY p.ext_id");
+  for (size_t i = 0; i < c->params.size(); ++i) {
+    const int n = static_cast<int>(i + 1);
+    if (c->params[i].is_text) st.Bind(n, c->params[i].text);
+    else st.Bind(n, c->params[i].number);
+  }
+  Audience a;
+  while (st.Step()) {
+    if (a.user_ids.size() < limit) a.user_ids.emplace_back(st.Text(0));
+    a.count++;
+  }
+  return a;
+}
+
+}  // namespace kgp

@@ -1,0 +1,98 @@
+// The profile state file (docs/profile.md "State file"): magic "KGPPROF1", then a version,
+// the options, and per user its id, counters and tag/repurchase/bought vectors, little-endian
+// as in memory (the file is a cache of the store, rebuilt by `profile build`, not an
+// interchange format).
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "profile/builder.h"
+
+namespace kgp {
+namespace {
+
+constexpr char kMagic[8] = {'K', 'G', 'P', 'P', 'R', 'O', 'F', '1'};
+constexpr uint32_t kVersion = 1;  // bump when UserCounters, TagStat or ProfileOptions change
+static_assert(std::is_trivially_copyable_v<UserCounters>);
+static_assert(std::is_trivially_copyable_v<TagStat>);
+static_assert(std::is_trivially_copyable_v<ProfileOptions>);
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<FILE, FileCloser>;
+
+template <typename T>
+void Put(FILE* f, const T& v) { std::fwrite(&v, sizeof v, 1, f); }
+template <typename T>
+void PutVec(FILE* f, const std::vector<T>& v) {
+  Put(f, static_cast<uint64_t>(v.size()));
+  if (!v.empty()) std::fwrite(v.data(), sizeof(T), v.size(), f);
+}
+template <typename T>
+bool Get(FILE* f, T& v) { return std::fread(&v, sizeof v, 1, f) == 1; }
+template <typename T>
+bool GetVec(FILE* f, std::vector<T>& v) {
+  uint64_t n;
+  if (!Get(f, n) || n > (1ULL << 32)) return false;
+  v.resize(n);
+  return n == 0 || std::fread(v.data(), sizeof(T), n, f) == n;
+}
+
+}  // namespace
+
+Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
+  const std::string tmp = path + ".tmp";
+  {
+    File f(std::fopen(tmp.c_str(), "wb"));
+    if (!f) return Status::IoError(fmt::format("{}: cannot write", tmp));
+    std::fwrite(kMagic, 1, sizeof kMagic, f.get());
+    Put(f.get(), kVersion);
+    Put(f.get(), set.opts);
+    Put(f.get(), set.as_of);
+    Put(f.get(), set.applied_file_id);
+    Put(f.get(), static_cast<uint64_t>(set.states.size()));
+    for (size_t u = 0; u < set.states.size(); ++u) {
+      const UserState& s = set.states[u];
+      std::string id = u < set.ext_ids.size() ? set.ext_ids[u] : std::string();
+      PutVec(f.get(), std::vector<char>(id.begin(), id.end()));
+      Put(f.get(), static_cast<const UserCounters&>(s));
+      PutVec(f.get(), s.tags);
+      PutVec(f.get(), s.repurchase);
+      PutVec(f.get(), s.bought);
+    }
+    if (std::ferror(f.get()) || std::fflush(f.get()) != 0) return Status::IoError(fmt::format("{}: write failed", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IoError(fmt::format("{}: cannot rename", path));
+  return Status::Ok();
+}
+
+Result<ProfileSet> LoadProfileSet(const std::string& path) {
+  File f(std::fopen(path.c_str(), "rb"));
+  if (!f) return Status::NotFound(fmt::format("{}: no profile state (run: kgprofile profile build)", path));
+  char magic[8];
+  uint32_t version = 0;
+  if (std::fread(magic, 1, 8, f.get()) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !Get(f.get(), version))
+    return Status::Corruption(fmt::format("{}: not a kgprofile profile state file", path));
+  if (version != kVersion)
+    return Status::Corruption(fmt::format("{}: state version {} (this kgprofile reads {}); run profile build", path, version, kVersion));
+  ProfileSet set;
+  uint64_t n = 0;
+  bool ok = Get(f.get(), set.opts) && Get(f.get(), set.as_of) && Get(f.get(), set.applied_file_id) && Get(f.get(), n) &&
+            n < (1ULL << 32);
+  if (ok) set.states.resize(n), set.ext_ids.resize(n);
+  for (uint64_t u = 0; ok && u < n; ++u) {
+    std::vector<char> id;
+    UserState& s = set.states[u];
+    ok = GetVec(f.get(), id) && Get(f.get(), static_cast<UserCounters&>(s)) && GetVec(f.get(), s.tags) &&
+         GetVec(f.get(), s.repurchase) && GetVec(f.get(), s.bought);
+    set.ext_ids[u].assign(id.begin(), id.end());
+  }
+  if (!ok) return Status::Corruption(fmt::format("{}: truncated profile state; run profile build", path));
+  return set;
+}
+
+}  // namespace kgp

@@ -1,0 +1,28 @@
+// Profiles as SQL tables (profiles, profile_tags, profile_clusters; schema migration 2,
+// docs/profile.md) for audience queries and other tools.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "profile/cluster.h"
+#include "profile/profile.h"
+#include "store/db.h"
+
+namespace kgp {
+
+// Tags stored per user and kind: the strongest max_tags_per_kind with weight ≥ min_weight.
+struct ProfileTableOptions {
+  size_t max_tags_per_kind = 20;
+  double min_weight = 0.01;
+};
+
+// Replaces the tables' contents in one transaction.
+Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
+                          const ProfileTableOptions& opts = {});
+
+// Cluster id and label of a user from the tables; (-1, "") when none.
+std::pair<int, std::string> ReadCluster(Db& db, uint32_t user);
+
+}  // namespace kgp

@@ -1,0 +1,149 @@
+// Profile commands end to end through the CLI, audience rules (parser errors with positions,
+// SQL results against the profiles), and the error paths a user can hit.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "profile/rule.h"
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+TEST(ProfileRule, CompilesTheDocumentedExamples) {
+  for (const char* rule : {"interest('electronics.smartphone') > 0.5 and price_level = 'high'",
+                           "(lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')",
+                           "frequency >= 3 AND rfm_segment == \"champions\"", "confidence('attribute:color=black') > .5",
+                           "not (gender = 'F') or age_group <> '18-24'"}) {
+    auto c = CompileRule(rule);
+    EXPECT_TRUE(c.ok()) << rule << ": " << c.status().ToString();
+  }
+  auto c = CompileRule("interest('a.b') > 0.5 and price_level = 'high'");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->params.size(), 3u);
+  EXPECT_EQ(c->params[0].text, "a.b");
+  EXPECT_DOUBLE_EQ(c->params[1].number, 0.5);
+  EXPECT_EQ(c->params[2].text, "high");
+}
+
+TEST(ProfileRule, ErrorsNameTheColumn) {
+  struct Case {
+    const char* rule;
+    const char* want;
+  } cases[] = {
+      {"interest('x') > ", "column 17: expression ends too early"},
+      {"price_levl = 'high'", "column 1: unknown metric 'price_levl'"},
+      {"interest(x) > 1", "column 10: interest() takes a quoted tag"},
+      {"(events > 3", "column 12: expected ')'"},
+      {"events > 3 events", "column 12: unexpected 'events'"},
+      {"name = 'unterminated", "column 8: unterminated string"},
+      {"events ! 3", "column 8: unknown operator '!'"},
+      {"events > 3 # x", "column 12: unexpected character '#'"},
+      {"   ", "empty"},
+  };
+  for (const auto& c : cases) {
+    auto r = CompileRule(c.rule);
+    ASSERT_FALSE(r.ok()) << c.rule;
+    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
+  }
+}
+
+TEST(ProfileCli, BuildShowExportUpdateAudience) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 200 --events 20000 --products 400 --seed 5").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  // Events of the last week arrive later, through `profile update`.
+  {
+    std::istringstream in(test::ReadFile(sample + "/events.csv"));
+    std::string header, line, early, late;
+    std::getline(in, header);
+    while (std::getline(in, line)) (line.compare(0, 10, "2026-03-25") < 0 ? early : late) += line + "\n";
+    ASSERT_FALSE(late.empty());
+    test::WriteFile(tmp / "early.csv", header + "\n" + early);
+    test::WriteFile(tmp / "late.csv", header + "\n" + late);
+  }
+  auto ing = test::RunCli("-q ingest " + ws + " " + sample + "/categories.csv " + sample + "/brands.csv " + sample +
+                          "/catalog.csv " + sample + "/users.csv " + tmp / "early.csv");
+  ASSERT_EQ(ing.exit_code, 0) << ing.err;
+
+  // No graph yet: a clear pointer to the missing step.
+  auto nograph = test::RunCli("profile build " + ws);
+  EXPECT_EQ(nograph.exit_code, 1);
+  EXPECT_NE(nograph.err.find("kgprofile graph build"), std::string::npos) << nograph.err;
+  auto noprof = test::RunCli("audience " + ws + " --rule \"events > 1\"");
+  EXPECT_EQ(noprof.exit_code, 1);
+  EXPECT_NE(noprof.err.find("profile build"), std::string::npos) << noprof.err;
+
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto build = test::RunCli("-q --json profile build " + ws + " --clusters 4");
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  auto bj = nlohmann::json::parse(build.out);
+  EXPECT_EQ(bj["users"].get<int>(), 200);
+  ASSERT_EQ(bj["clusters"].size(), 4u);
+  for (const auto& c : bj["clusters"]) EXPECT_FALSE(c["label"].get<std::string>().empty());
+
+  auto show = test::RunCli("-q --json profile show " + ws + " --user 500000001");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto sj = nlohmann::json::parse(show.out);
+  EXPECT_EQ(sj["user_id"], "500000001");
+  ASSERT_FALSE(sj["interests"]["categories"].empty());
+  EXPECT_TRUE(sj["interests"]["categories"][0]["evidence"].contains("path"));
+  EXPECT_EQ(sj["behaviour"]["hour_of_week"].size(), 168u);
+  const int events_before = sj["behaviour"]["events"];
+  auto text = test::RunCli("-q profile show " + ws + " --user 500000001");
+  ASSERT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("categories:"), std::string::npos);
+  EXPECT_NE(text.out.find("lifecycle"), std::string::npos);
+  auto unknown = test::RunCli("profile show " + ws + " --user nobody");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no profile for user 'nobody'"), std::string::npos);
+
+  auto exp = test::RunCli("-q profile export " + ws);
+  ASSERT_EQ(exp.exit_code, 0);
+  std::istringstream lines(exp.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_TRUE(j.contains("preferences"));
+    ++n;
+  }
+  EXPECT_EQ(n, 200);
+
+  // Audience: the SQL answer agrees with the exported profiles.
+  int high = 0;
+  std::istringstream again(exp.out);
+  while (std::getline(again, line)) high += nlohmann::json::parse(line)["preferences"]["price_level"] == "high";
+  auto aud = test::RunCli("-q --json audience " + ws + " --rule \"price_level = 'high'\" --limit 5");
+  ASSERT_EQ(aud.exit_code, 0) << aud.err;
+  auto aj = nlohmann::json::parse(aud.out);
+  EXPECT_EQ(aj["count"].get<int>(), high);
+  EXPECT_LE(aj["user_ids"].size(), 5u);
+  auto top = sj["interests"]["categories"][0];
+  auto mine = test::RunCli("-q --json audience " + ws + " --rule \"interest('" + top["tag"].get<std::string>() +
+                           "') >= " + std::to_string(top["weight"].get<double>() - 1e-3) + "\" --limit 1000");
+  ASSERT_EQ(mine.exit_code, 0) << mine.err;
+  auto ids = nlohmann::json::parse(mine.out)["user_ids"];
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "500000001"), ids.end());
+  auto bad = test::RunCli("audience " + ws + " --rule \"interest('x') >> 1\"");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("column 16"), std::string::npos) << bad.err;
+
+  // Update: the late events are ingested and applied one at a time.
+  auto upd = test::RunCli("-q --json profile update " + ws + " " + tmp / "late.csv" + " --clusters 4");
+  ASSERT_EQ(upd.exit_code, 0) << upd.err;
+  auto uj = nlohmann::json::parse(upd.out);
+  EXPECT_GT(uj["events"].get<int>(), 0);
+  auto after = nlohmann::json::parse(test::RunCli("-q --json profile show " + ws + " --user 500000001").out);
+  EXPECT_GE(after["behaviour"]["events"].get<int>(), events_before);
+  // Nothing new: a no-op.
+  auto noop = test::RunCli("-q --json profile update " + ws);
+  ASSERT_EQ(noop.exit_code, 0) << noop.err;
+  EXPECT_EQ(nlohmann::json::parse(noop.out)["events"].get<int>(), 0);
+}
+
+}  // namespace
+}  // namespace kgp
