@@ -18,6 +18,8 @@ struct Case {
   double min_mrr;  // filtered test MRR floor; random ranking on UMLS gives about 0.04
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
+
 class UmlsTraining : public ::testing::TestWithParam<Case> {};
 
 TEST_P(UmlsTraining, LearnsWellAboveRandom) {
@@ -170,6 +172,13 @@ TEST(EmbedCli, TrainsOnAWorkspaceGraph) {
   auto pr = test::RunCli("--json kge predict " + ws + " --head user:" + cols[7] + " --relation PURCHASED -k 5");
   ASSERT_EQ(pr.exit_code, 0) << pr.err;
   EXPECT_EQ(nlohmann::json::parse(pr.out)["results"].size(), 5u);
+  // Profiles carry the user's vector once embeddings are trained.
+  ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  auto show = test::RunCli("--json profile show " + ws + " --user " + cols[7]);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto pj = nlohmann::json::parse(show.out);
+  ASSERT_TRUE(pj.contains("embedding")) << show.out.substr(0, 300);
+  EXPECT_EQ(pj["embedding"]["vector"].size(), pj["embedding"]["dim"].get<size_t>());
   auto bad = test::RunCli("kge predict " + ws + " --neighbors brand:nonexistent");
   EXPECT_EQ(bad.exit_code, 1);
 }

@@ -19,6 +19,7 @@
 #include "ingest/ingest.h"
 #include "cli/text_demo.h"
 #include "profile/eval.h"
+#include "profile/embedding.h"
 #include "profile/pipeline.h"
 
 namespace kgp::cli {
@@ -190,7 +191,12 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       const std::string profiles_path = (out / "profiles.jsonl").string();
       {
         std::ofstream pj(profiles_path);
-        for (const Profile& p : *profiles) pj << ToJson(*pctx->graph, p, 20, 1).dump() << "\n";
+        auto emb = Unwrap(UserEmbeddings::Load(wsdir));  // trained in step 6
+        for (const Profile& p : *profiles) {
+          auto j = ToJson(*pctx->graph, p, 20, 1);
+          if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
+          pj << j.dump() << "\n";
+        }
       }
       std::cout << fmt::format("  profiles: {} users in {:.2f}s; for example:\n", pb->users, pb->total_s);
       std::string profile_examples;

@@ -11,6 +11,7 @@
 #include "common/time.h"
 #include "ingest/ingest.h"
 #include "profile/eval.h"
+#include "profile/embedding.h"
 #include "profile/pipeline.h"
 #include "profile/rule.h"
 #include "profile/store.h"
@@ -134,6 +135,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         auto [cluster_id, label] = ReadCluster(w->db(), p.user);
         auto j = ToJson(*ctx.graph, p, std::max<size_t>(a->tags, 1), 3);
         j["segments"]["cluster_label"] = label;
+        auto emb = Unwrap(UserEmbeddings::Load(w->dir()));
+        if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
         Emit(*reg.globals, j, [&] { PrintProfile(*ctx.graph, p, label, a->tags); });
         return 0;
       };
@@ -162,7 +165,12 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
           if (!file) throw Error(Status::IoError(fmt::format("{}: cannot write", a->out)));
         }
         std::ostream& os = a->out.empty() ? std::cout : file;
-        for (const Profile& p : *profiles) os << ToJson(*ctx.graph, p, a->tags, 1).dump() << '\n';
+        auto emb = Unwrap(UserEmbeddings::Load(w->dir()));
+        for (const Profile& p : *profiles) {
+          auto j = ToJson(*ctx.graph, p, a->tags, 1);
+          if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
+          os << j.dump() << '\n';
+        }
         if (!a->out.empty()) std::cerr << fmt::format("{} profiles written to {}\n", profiles->size(), a->out);
         return 0;
       };
