@@ -175,6 +175,8 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                 [](Preset& x, int v) { x.model.norm = v; });
   Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
                   [](Preset& x, float v) { x.model.init = v; });
+  Override<float>(cmd, p, "--max-norm", &p->mc.max_norm, "TransE/TransR: keep entity rows within this L2 norm",
+                  [](Preset& x, float v) { x.model.max_norm = v; });
   Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
                 [](Preset& x, int v) { x.train.epochs = v; });
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
@@ -183,6 +185,8 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; });
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
                 [](Preset& x, int v) { x.train.negatives = v; });
+  Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
+                [](Preset& x, int v) { x.train.batch = v; });
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
                   [](Preset& x, float v) { x.train.adversarial_temperature = v; });
@@ -199,7 +203,7 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
                   [](Preset& x, float v) { x.train.update.reg_weight = v; });
   Flag(cmd, p, "--linear-decay", "learning rate falls linearly to 0", [](Preset& x) { x.train.linear_decay = true; });
-  Flag(cmd, p, "--filter-negatives", "resample negatives that are true triples",
+  Flag(cmd, p, "--filter-negatives", "drop drawn negatives that are true training triples",
        [](Preset& x) { x.train.filter_negatives = true; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
                 [](Preset& x, int v) { x.train.valid_every = v; });

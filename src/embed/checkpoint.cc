@@ -63,7 +63,7 @@ class Reader {
 
 nlohmann::json ConfigJson(const ModelConfig& c) {
   return {{"model", c.name}, {"dim", c.dim}, {"relation_dim", c.relation_dim}, {"norm", c.norm},
-          {"gamma", c.gamma}, {"init", c.init}};
+          {"gamma", c.gamma}, {"init", c.init}, {"max_norm", c.max_norm}};
 }
 
 }  // namespace
@@ -139,6 +139,7 @@ Result<Checkpoint> LoadCheckpoint(const std::string& path) {
     c.config.norm = h.at("norm");
     c.config.gamma = h.at("gamma");
     c.config.init = h.value("init", 0.0f);
+    c.config.max_norm = h.value("max_norm", 0.0f);
     c.epochs_done = h.at("epochs_done");
     c.params.num_entities = h.at("num_entities");
     c.params.num_relations = h.at("num_relations");

@@ -88,6 +88,14 @@ void ScoreBlock(int form, float gamma, const float* queries, size_t nq, const fl
   }
 }
 
+void ClipNorm(float* x, size_t d, float r) {
+  float n = std::sqrt(Dot(x, x, d));
+  if (n > r) {
+    float k = r / n;
+    for (size_t i = 0; i < d; ++i) x[i] *= k;
+  }
+}
+
 KGP_SIMD_CLONES void Axpy(float a, const float* x, float* y, size_t d) {
   for (size_t i = 0; i < d; ++i) y[i] += a * x[i];
 }

@@ -19,6 +19,8 @@ void TransDistGrad(const float* h, const float* r, const float* t, size_t d, int
 // blocks that stay in cache while every query visits them.
 void ScoreBlock(int form, float gamma, const float* queries, size_t nq, const float* rows, size_t n, size_t d,
                 float* out);
+// Scales x (width d) down to L2 norm r when it is longer.
+void ClipNorm(float* x, size_t d, float r);
 // y += a * x
 void Axpy(float a, const float* x, float* y, size_t d);
 

@@ -56,6 +56,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   c.info = {{"optimizer", OptimizerName(opts.update.kind)},
             {"lr", opts.lr},
             {"negatives", opts.negatives},
+            {"batch", opts.batch},
             {"loss", opts.loss == Loss::kMargin ? "margin" : "logsigmoid"},
             {"adversarial_temperature", opts.adversarial_temperature},
             {"regularizer", RegularizerName(opts.update.reg)},

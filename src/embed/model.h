@@ -23,6 +23,7 @@ struct ModelConfig {
   int norm = 1;                 // TransE/TransR distance: 1 (L1) or 2 (L2)
   float gamma = 0;              // score offset for distance models (margin of the log-sigmoid loss)
   float init = 0;               // initial values uniform in [-init, init]; 0 = the model's default
+  float max_norm = 0;           // TransE/TransR: entity rows projected into the L2 ball of this radius (0 = off)
 };
 
 struct Params {

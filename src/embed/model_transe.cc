@@ -21,6 +21,9 @@ class TransE final : public Model {
     FillUniform(p.entity, b, rng);
     FillUniform(p.relation, b, rng);
   }
+  void Constrain(float* e) const override {
+    if (c_.max_norm > 0) kernels::ClipNorm(e, entity_width(), c_.max_norm);
+  }
   float Score(const float* h, const float* r, const float* t) const override {
     return c_.gamma - kernels::TransDist(h, r, t, entity_width(), c_.norm);
   }

@@ -27,7 +27,10 @@ class TransR final : public Model {
   size_t entity_width() const override { return de(); }
   size_t relation_width() const override { return dr() + dr() * de(); }
   void Init(Params& p, Rng& rng) const override {
-    float b = c_.init > 0 ? c_.init : 6.0f / std::sqrt(static_cast<float>(c_.dim));
+    // As TransE: distances start near gamma's scale.
+    float b = c_.init > 0 ? c_.init
+              : c_.gamma > 0 ? (c_.gamma + 2.0f) / static_cast<float>(c_.dim)
+                             : 6.0f / std::sqrt(static_cast<float>(c_.dim));
     FillUniform(p.entity, b, rng);
     for (size_t r = 0; r < p.num_relations; ++r) {
       float* row = p.R(static_cast<uint32_t>(r));
@@ -36,6 +39,9 @@ class TransR final : public Model {
       for (size_t i = 0; i < dr(); ++i)
         for (size_t j = 0; j < de(); ++j) m[i * de() + j] = i == j ? 1.0f : 0.0f;
     }
+  }
+  void Constrain(float* e) const override {
+    if (c_.max_norm > 0) kernels::ClipNorm(e, entity_width(), c_.max_norm);
   }
   float Score(const float* h, const float* r, const float* t) const override {
     auto& [delta, u] = Buffers();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -58,6 +59,11 @@ std::vector<float> BernoulliHeadProb(const Dataset& ds) {
   return p;
 }
 
+// One training thread. Positives come in batches that share one draw of negatives (as in
+// chunked negative sampling): a negative's gradient is summed over the batch and applied once,
+// so with k negatives an entity row takes about 2k/batch noise updates per positive instead of
+// 2k, and the negative rows stay in cache while the batch runs. batch = 1 is plain
+// per-positive sampling.
 struct Worker {
   const Model& model;
   Params& p;
@@ -66,44 +72,28 @@ struct Worker {
   const KnownTriples* known;
   const std::vector<float>& head_prob;
   Rng rng;
-  std::vector<float> gfix, grel, gother, gneg, sneg, dneg;
-  std::vector<uint32_t> neg, cur;  // negatives of the next positive, of the current one
-  bool head_next = false;           // the next positive corrupts its head
+  std::vector<float> gfix, grel, gother, gacc, sneg, dneg;
+  std::vector<uint32_t> neg, cur;  // negatives of the next batch, of the current one
+  std::vector<char> touched;
   double loss = 0;
 
   Worker(const Model& m, Params& params, OptimizerState& s, const TrainOptions& opts, const KnownTriples* k,
          const std::vector<float>& hp, uint64_t seed)
       : model(m), p(params), st(s), o(opts), known(k), head_prob(hp), rng(seed) {
+    size_t kk = static_cast<size_t>(o.negatives);
     gfix.resize(p.entity_width);
     gother.resize(p.entity_width);
-    gneg.resize(p.entity_width);
     grel.resize(p.relation_width);
-    sneg.resize(static_cast<size_t>(o.negatives));
-    dneg.resize(static_cast<size_t>(o.negatives));
-    neg.resize(static_cast<size_t>(o.negatives));
+    gacc.resize(kk * p.entity_width);
+    sneg.resize(kk);
+    dneg.resize(kk);
+    neg.resize(kk);
+    touched.resize(kk);
   }
 
-  uint32_t SampleEntity(const Triple& x, bool head) {
-    uint32_t e = rng.Below(static_cast<uint32_t>(p.num_entities));
-    if (!known) return e;
-    for (int tries = 0; tries < 10; ++tries) {
-      bool is_true = head ? known->Contains(e, x.r, x.t) : known->Contains(x.h, x.r, e);
-      if (!is_true) break;
-      e = rng.Below(static_cast<uint32_t>(p.num_entities));
-    }
-    return e;
-  }
-
-  // Chooses the side to corrupt and the negatives of the next positive, and prefetches the
-  // rows it will touch while the current one computes (the tables do not fit in cache).
-  void Prepare(const Triple& x) {
-    head_next = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
-    for (auto& n : neg) {
-      n = SampleEntity(x, head_next);
-      PrefetchEntity(n);
-    }
-    PrefetchEntity(x.h);
-    PrefetchEntity(x.t);
+  static void Prefetch(const float* row, size_t width) {
+    const char* b = reinterpret_cast<const char*>(row);
+    for (size_t off = 0; off < width * sizeof(float); off += 64) __builtin_prefetch(b + off, 1, 3);
   }
 
   void PrefetchEntity(uint32_t e) {
@@ -117,38 +107,66 @@ struct Worker {
     }
   }
 
-  static void Prefetch(const float* row, size_t width) {
-    const char* b = reinterpret_cast<const char*>(row);
-    for (size_t off = 0; off < width * sizeof(float); off += 64) __builtin_prefetch(b + off, 1, 3);
+  // Draws the next batch's negatives and starts loading their rows.
+  void PrepareNegatives() {
+    for (auto& n : neg) {
+      n = rng.Below(static_cast<uint32_t>(p.num_entities));
+      PrefetchEntity(n);
+    }
   }
 
-  // Trains on x, whose negatives Prepare(x) chose; then prepares `next` (if any).
-  void Step(const Triple& x, float lr, const Triple* next) {
-    bool head = head_next;
-    size_t k = neg.size();
-    cur.assign(neg.begin(), neg.end());
-    if (next) Prepare(*next);
+  // Trains on xs[0..m); `more` says whether another batch follows (its negatives are drawn now).
+  void Batch(const Triple* xs, size_t m, float lr, bool more) {
+    size_t k = neg.size(), ew = p.entity_width;
+    cur.swap(neg);
+    if (more) PrepareNegatives();
+    std::fill(gacc.begin(), gacc.end(), 0.0f);
+    std::fill(touched.begin(), touched.end(), 0);
+    for (size_t i = 0; i < m; ++i) {
+      if (i + 1 < m) PrefetchEntity(xs[i + 1].h), PrefetchEntity(xs[i + 1].t);
+      Positive(xs[i], lr, k, ew);
+    }
+    for (size_t j = 0; j < k; ++j) {
+      if (!touched[j]) continue;
+      ApplyUpdate(o.update, lr, p.E(cur[j]), gacc.data() + j * ew, ew, st.entity, cur[j]);
+      model.Constrain(p.E(cur[j]));
+    }
+  }
+
+  void Positive(const Triple& x, float lr, size_t k, size_t ew) {
+    bool head = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
     const float* R = p.R(x.r);
     float* H = p.E(x.h);
     float* T = p.E(x.t);
     float spos = model.Score(H, R, T);
-    for (size_t j = 0; j < k; ++j)
-      sneg[j] = head ? model.Score(p.E(cur[j]), R, T) : model.Score(H, R, p.E(cur[j]));
+    for (size_t j = 0; j < k; ++j) {
+      bool skip = head ? cur[j] == x.h : cur[j] == x.t;
+      if (!skip && known) skip = head ? known->Contains(cur[j], x.r, x.t) : known->Contains(x.h, x.r, cur[j]);
+      // A corruption that is the positive itself or a known true triple is not a negative.
+      sneg[j] = skip ? -std::numeric_limits<float>::infinity()
+                     : (head ? model.Score(p.E(cur[j]), R, T) : model.Score(H, R, p.E(cur[j])));
+    }
     float dpos = 0;
+    size_t valid = 0;
+    for (size_t j = 0; j < k; ++j) valid += std::isfinite(sneg[j]);
+    if (valid == 0) return;
     if (o.loss == Loss::kMargin) {
       for (size_t j = 0; j < k; ++j) {
-        float v = o.margin - spos + sneg[j];
-        dneg[j] = v > 0 ? 1.0f / k : 0.0f;
-        if (v > 0) dpos -= 1.0f / k, loss += v / k;
+        float v = std::isfinite(sneg[j]) ? o.margin - spos + sneg[j] : 0.0f;
+        dneg[j] = v > 0 ? 1.0f / valid : 0.0f;
+        if (v > 0) dpos -= 1.0f / valid, loss += v / valid;
       }
     } else {
       dpos = -Sigmoid(-spos);
       loss -= LogSigmoid(spos);
       float T0 = o.adversarial_temperature;
-      float mx = T0 > 0 ? *std::max_element(sneg.begin(), sneg.begin() + static_cast<long>(k)) : 0;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (size_t j = 0; j < k; ++j) mx = std::max(mx, sneg[j]);
       double z = 0;
-      for (size_t j = 0; j < k; ++j) z += dneg[j] = T0 > 0 ? std::exp(T0 * (sneg[j] - mx)) : 1.0f;
+      for (size_t j = 0; j < k; ++j)
+        z += dneg[j] = !std::isfinite(sneg[j]) ? 0.0f : (T0 > 0 ? std::exp(T0 * (sneg[j] - mx)) : 1.0f);
       for (size_t j = 0; j < k; ++j) {
+        if (dneg[j] == 0) continue;
         float w = static_cast<float>(dneg[j] / z);
         loss -= w * LogSigmoid(-sneg[j]);
         dneg[j] = w * Sigmoid(sneg[j]);
@@ -161,15 +179,13 @@ struct Worker {
     // gfix: the entity every negative shares (tail when corrupting heads), gother: the one replaced.
     if (head) model.Grad(H, R, T, dpos, gother.data(), grel.data(), gfix.data());
     else model.Grad(H, R, T, dpos, gfix.data(), grel.data(), gother.data());
-    size_t ew = p.entity_width;
     for (size_t j = 0; j < k; ++j) {
-      if (dneg[j] == 0) continue;
-      std::fill(gneg.begin(), gneg.end(), 0.0f);
+      if (dneg[j] == 0 || !std::isfinite(sneg[j])) continue;
       float* N = p.E(cur[j]);
-      if (head) model.Grad(N, R, T, dneg[j], gneg.data(), grel.data(), gfix.data());
-      else model.Grad(H, R, N, dneg[j], gfix.data(), grel.data(), gneg.data());
-      ApplyUpdate(o.update, lr, N, gneg.data(), ew, st.entity, cur[j]);
-      model.Constrain(N);
+      float* g = gacc.data() + j * ew;
+      if (head) model.Grad(N, R, T, dneg[j], g, grel.data(), gfix.data());
+      else model.Grad(H, R, N, dneg[j], gfix.data(), grel.data(), g);
+      touched[j] = 1;
     }
     uint32_t fix = head ? x.t : x.h, other = head ? x.h : x.t;
     ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
@@ -186,6 +202,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
                           const TrainOptions& o, const std::function<void(const EpochReport&)>& on_epoch) {
   if (o.epochs < 0) return Status::InvalidArgument("epochs must be >= 0");
   if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
+  if (o.batch < 1) return Status::InvalidArgument("batch must be >= 1");
   if (!(o.lr > 0)) return Status::InvalidArgument("learning rate must be > 0");
   if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
       params.entity_width != model.entity_width() || params.relation_width != model.relation_width())
@@ -224,14 +241,16 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     auto work = [&](int tid) {
       Worker w(model, params, state, o, known.get(), head_prob, o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + tid);
       size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
-      if (b < e) w.Prepare(order[b]);
-      for (size_t i = b; i < e; ++i) {
+      size_t batch = static_cast<size_t>(std::max(1, o.batch));
+      if (b < e) w.PrepareNegatives();
+      for (size_t i = b; i < e; i += batch) {
         float lr = o.lr;
         if (o.linear_decay) {
           double prog = (epoch + double(i - b) / double(e - b)) / total_epochs;
           lr = static_cast<float>(o.lr * std::max(1e-4, 1.0 - prog));
         }
-        w.Step(order[i], lr, i + 1 < e ? &order[i + 1] : nullptr);
+        size_t m = std::min(batch, e - i);
+        w.Batch(&order[i], m, lr, i + m < e);
       }
       losses[static_cast<size_t>(tid)] = w.loss;
     };

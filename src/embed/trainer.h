@@ -29,8 +29,9 @@ struct TrainOptions {
   float margin = 1.0f;            // margin loss only
   float adversarial_temperature = 0;  // log-sigmoid: self-adversarial weights softmax(T * s); 0 = mean
   int negatives = 1;              // per positive
+  int batch = 1;                  // positives sharing one draw of negatives (see trainer.cc)
   Sampler sampler = Sampler::kUniform;
-  bool filter_negatives = false;  // resample negatives that are known training triples
+  bool filter_negatives = false;  // drop drawn negatives that are known training triples
   // Early stopping: every valid_every epochs, filtered MRR on (up to valid_sample of) the
   // validation triples; stop after `patience` checks without improvement and keep the best.
   int valid_every = 0;
