@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/rng.h"
 #include "common/progress.h"
 #include "graph/builder.h"
 #include "ingest/generator.h"
@@ -58,17 +59,6 @@ std::string LoadAverage() {
   return s.substr(0, s.find(' '));
 }
 
-struct Rng {  // splitmix64
-  uint64_t x;
-  uint64_t Next() {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<__uint128_t>(Next()) * n) >> 64); }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-};
 
 // Synthetic stream in time order: each user has 3 favourite leaves (60% of events), the rest
 // uniform over items; views 90%, carts 6%, remove 1.5%, purchases 2.5%; 90 days.
@@ -86,7 +76,7 @@ std::vector<ProfileEvent> SyntheticEvents(const ItemIndex& items, uint64_t users
       by_leaf_items.back().push_back(v[i].second);
     }
   }
-  Rng rng{seed};
+  Rng rng(seed);
   std::vector<ProfileEvent> out(events);
   const int64_t t0 = 1767225600, span = 90LL * 86400;
   for (uint64_t k = 0; k < events; ++k) {
@@ -96,10 +86,10 @@ std::vector<ProfileEvent> SyntheticEvents(const ItemIndex& items, uint64_t users
     uint32_t item;
     if (rng.Uniform() < 0.6) {
       // The user's favourites: a hash of the user id picks 3 leaves.
-      Rng fav{e.user * 0x2545F4914F6CDD1DULL};
+      Rng fav(e.user * 0x2545F4914F6CDD1DULL);
       const auto& leaf = by_leaf_items[fav.Below(by_leaf_items.size())];
       item = leaf[rng.Below(leaf.size())];
-      for (uint64_t r = rng.Below(3); r > 0; --r) {
+      for (uint64_t r = rng.Below(uint64_t{3}); r > 0; --r) {
         const auto& l = by_leaf_items[fav.Below(by_leaf_items.size())];
         item = l[rng.Below(l.size())];
       }

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "common/threads.h"
 #include "embed/trainer.h"
 
 namespace kgp::embed {
@@ -86,13 +87,7 @@ EvalResult Evaluate(const Model& model, const Params& p, const std::vector<Tripl
       i += m;
     }
   };
-  if (threads == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
-    for (auto& t : pool) t.join();
-  }
+  RunThreads(threads, work);
   std::vector<double> fh, ft, rh, rt, fall, rall;
   std::map<uint32_t, std::vector<double>> per_rel;
   for (size_t i = 0; i < n; ++i) {

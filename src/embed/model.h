@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "embed/rng.h"
+#include "common/rng.h"
 #include "embed/table_alloc.h"
 
 namespace kgp::embed {

@@ -11,7 +11,8 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "embed/evaluator.h"
-#include "embed/rng.h"
+#include "common/threads.h"
+#include "common/rng.h"
 
 namespace kgp::embed {
 
@@ -93,7 +94,7 @@ struct Worker {
 
   static void Prefetch(const float* row, size_t width) {
     const char* b = reinterpret_cast<const char*>(row);
-    for (size_t off = 0; off < width * sizeof(float); off += 64) __builtin_prefetch(b + off, 1, 3);
+    for (size_t off = 0; off < width * sizeof(float); off += 64) __builtin_prefetch(b + off, 0, 2);
   }
 
   void PrefetchEntity(uint32_t e) {
@@ -115,11 +116,16 @@ struct Worker {
     }
   }
 
-  // Trains on xs[0..m); `more` says whether another batch follows (its negatives are drawn now).
-  void Batch(const Triple* xs, size_t m, float lr, bool more) {
+  // Trains on xs[0..m); `next` is the first positive of the following batch, if any (its
+  // negatives are drawn now and its rows start loading).
+  void Batch(const Triple* xs, size_t m, float lr, const Triple* next) {
     size_t k = neg.size(), ew = p.entity_width;
     cur.swap(neg);
-    if (more) PrepareNegatives();
+    if (next) {
+      PrepareNegatives();
+      PrefetchEntity(next->h);
+      PrefetchEntity(next->t);
+    }
     std::fill(gacc.begin(), gacc.end(), 0.0f);
     std::fill(touched.begin(), touched.end(), 0);
     for (size_t i = 0; i < m; ++i) {
@@ -250,17 +256,11 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
           lr = static_cast<float>(o.lr * std::max(1e-4, 1.0 - prog));
         }
         size_t m = std::min(batch, e - i);
-        w.Batch(&order[i], m, lr, i + m < e);
+        w.Batch(&order[i], m, lr, i + m < e ? &order[i + m] : nullptr);
       }
       losses[static_cast<size_t>(tid)] = w.loss;
     };
-    if (threads == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> pool;
-      for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
-      for (auto& t : pool) t.join();
-    }
+    RunThreads(threads, work);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rep.seconds += secs;
     rep.epochs_run = ep + 1;

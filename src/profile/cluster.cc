@@ -1,5 +1,7 @@
 #include "profile/cluster.h"
 
+#include "common/rng.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -9,17 +11,6 @@
 namespace kgp {
 namespace {
 
-// A small deterministic generator (splitmix64): k-means++ seeding only.
-struct Rng {
-  uint64_t x;
-  uint64_t Next() {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-};
 
 double Dist2(const double* a, const double* b, size_t d) {
   double s = 0;
@@ -82,7 +73,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
   const size_t nf = fit.size();
   const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), nf);
   // k-means++ seeding.
-  Rng rng{opts.seed};
+  Rng rng(opts.seed);
   std::vector<double> c(k * d);
   const auto row = [&](size_t f) { return &x[fit[f] * d]; };
   std::copy_n(row(rng.Next() % nf), d, c.begin());
