@@ -81,6 +81,35 @@ TEST(EmbedTrain, OneThreadIsDeterministic) {
   }
 }
 
+// Every positive of an epoch is trained, whatever the batch size: with a margin no triple
+// can meet, each one contributes loss = margin - s+ + s- (about the margin), so the mean loss
+// per positive stays near the margin only if none was skipped.
+TEST(EmbedTrain, EveryPositiveIsTrainedAtEveryBatchSize) {
+  Dataset ds;
+  for (int i = 0; i < 200; ++i)
+    ds.train.push_back({ds.entities.Intern("a" + std::to_string(i)), ds.relations.Intern("r"),
+                        ds.entities.Intern("b" + std::to_string(i))});
+  for (int batch : {1, 2, 7}) {
+    for (int negatives : {1, 3}) {
+      ModelConfig mc;
+      mc.name = "transe";
+      mc.dim = 8;
+      TrainOptions o;
+      o.epochs = 1;
+      o.threads = 1;
+      o.loss = Loss::kMargin;
+      o.margin = 1000;
+      o.lr = 1e-6f;
+      o.update.kind = OptimizerKind::kSgd;
+      o.negatives = negatives;
+      o.batch = batch;
+      TrainReport rep;
+      ASSERT_TRUE(TrainModel(ds, mc, o, nullptr, &rep).ok());
+      EXPECT_GT(rep.final_loss, 990) << "batch " << batch << ", negatives " << negatives;
+    }
+  }
+}
+
 TEST(EmbedTrain, ResumeContinuesAndRejectsOtherData) {
   Dataset ds = Tiny();
   auto preset = GetPreset("small", "complex", ds.num_entities());

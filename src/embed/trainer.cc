@@ -89,6 +89,7 @@ struct Worker {
     sneg.resize(kk);
     dneg.resize(kk);
     neg.resize(kk);
+    cur.resize(kk);  // Batch() swaps the two: both must hold k ids
     touched.resize(kk);
   }
 
@@ -126,8 +127,7 @@ struct Worker {
       PrefetchEntity(next->h);
       PrefetchEntity(next->t);
     }
-    std::fill(gacc.begin(), gacc.end(), 0.0f);
-    std::fill(touched.begin(), touched.end(), 0);
+    std::fill(touched.begin(), touched.end(), 0);  // a slot of gacc is zeroed when first used
     for (size_t i = 0; i < m; ++i) {
       if (i + 1 < m) PrefetchEntity(xs[i + 1].h), PrefetchEntity(xs[i + 1].t);
       Positive(xs[i], lr, k, ew);
@@ -189,9 +189,9 @@ struct Worker {
       if (dneg[j] == 0 || !std::isfinite(sneg[j])) continue;
       float* N = p.E(cur[j]);
       float* g = gacc.data() + j * ew;
+      if (!touched[j]) std::fill(g, g + ew, 0.0f), touched[j] = 1;
       if (head) model.Grad(N, R, T, dneg[j], g, grel.data(), gfix.data());
       else model.Grad(H, R, N, dneg[j], gfix.data(), grel.data(), g);
-      touched[j] = 1;
     }
     uint32_t fix = head ? x.t : x.h, other = head ? x.h : x.t;
     ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
