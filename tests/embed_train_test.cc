@@ -83,7 +83,7 @@ TEST(EmbedTrain, OneThreadIsDeterministic) {
 
 // Every positive of an epoch is trained, whatever the batch size: with a margin no triple
 // can meet, each one contributes loss = margin - s+ + s- (about the margin), so the mean loss
-// per positive stays near the margin only if none was skipped.
+// per positive stays near the margin (about half of it if every other batch were skipped).
 TEST(EmbedTrain, EveryPositiveIsTrainedAtEveryBatchSize) {
   Dataset ds;
   for (int i = 0; i < 200; ++i)
@@ -105,7 +105,7 @@ TEST(EmbedTrain, EveryPositiveIsTrainedAtEveryBatchSize) {
       o.batch = batch;
       TrainReport rep;
       ASSERT_TRUE(TrainModel(ds, mc, o, nullptr, &rep).ok());
-      EXPECT_GT(rep.final_loss, 990) << "batch " << batch << ", negatives " << negatives;
+      EXPECT_GT(rep.final_loss, 900) << "batch " << batch << ", negatives " << negatives;
     }
   }
 }
