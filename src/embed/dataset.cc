@@ -10,22 +10,18 @@
 namespace kgp::embed {
 
 uint32_t Dictionary::Intern(std::string_view name) {
-  auto it = ids_.find(std::string(name));
-  if (it != ids_.end()) return it->second;
+  if (const uint32_t* id = ids_.Find(name)) return *id;
   uint32_t id = static_cast<uint32_t>(names_.size());
   names_.emplace_back(name);
-  ids_.emplace(names_.back(), id);
+  ids_.Insert(name, id);
   return id;
 }
 
-const uint32_t* Dictionary::Find(std::string_view name) const {
-  auto it = ids_.find(std::string(name));
-  return it == ids_.end() ? nullptr : &it->second;
-}
+const uint32_t* Dictionary::Find(std::string_view name) const { return ids_.Find(name); }
 
 void Dictionary::Reserve(size_t n) {
   names_.reserve(n);
-  ids_.reserve(n);
+  ids_.Reserve(n);
 }
 
 size_t Dataset::CountUnseenInTrain() const {

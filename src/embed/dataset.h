@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
+#include "common/string_map.h"
 
 namespace kgp::embed {
 
@@ -19,7 +19,8 @@ struct Triple {
   bool operator==(const Triple&) const = default;
 };
 
-// Interns names to dense ids in order of first appearance.
+// Interns names to dense ids in order of first appearance (lookups through StringMap, which
+// never allocates for a lookup). Move-only.
 class Dictionary {
  public:
   uint32_t Intern(std::string_view name);
@@ -31,7 +32,7 @@ class Dictionary {
 
  private:
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  StringMap<uint32_t> ids_;
 };
 
 struct Dataset {

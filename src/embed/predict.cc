@@ -22,22 +22,28 @@ std::vector<Scored> TopK(const std::vector<float>& scores, size_t k, const uint3
   return all;
 }
 
-std::vector<Scored> PredictTails(const Model& m, const Params& p, uint32_t h, uint32_t r, size_t k,
-                                 const KnownTriples* known) {
+namespace {
+// Scores every entity for one side of (h, r, t) and keeps the top k, known answers skipped.
+std::vector<Scored> Predict(const Model& m, const Params& p, uint32_t e, uint32_t r, size_t k, bool tails,
+                            const KnownTriples* known) {
   std::vector<float> scores(p.num_entities), scratch;
   m.PrepareRelation(p, r, &scratch);
-  m.ScoreTails(p, h, r, scratch, scores.data());
-  auto [b, e] = known ? known->Tails(h, r) : std::pair<const uint32_t*, const uint32_t*>{nullptr, nullptr};
-  return TopK(scores, k, b, e);
+  if (tails) m.ScoreTails(p, e, r, scratch, scores.data());
+  else m.ScoreHeads(p, r, e, scratch, scores.data());
+  std::pair<const uint32_t*, const uint32_t*> skip{nullptr, nullptr};
+  if (known) skip = tails ? known->Tails(e, r) : known->Heads(r, e);
+  return TopK(scores, k, skip.first, skip.second);
+}
+}  // namespace
+
+std::vector<Scored> PredictTails(const Model& m, const Params& p, uint32_t h, uint32_t r, size_t k,
+                                 const KnownTriples* known) {
+  return Predict(m, p, h, r, k, true, known);
 }
 
 std::vector<Scored> PredictHeads(const Model& m, const Params& p, uint32_t r, uint32_t t, size_t k,
                                  const KnownTriples* known) {
-  std::vector<float> scores(p.num_entities), scratch;
-  m.PrepareRelation(p, r, &scratch);
-  m.ScoreHeads(p, r, t, scratch, scores.data());
-  auto [b, e] = known ? known->Heads(r, t) : std::pair<const uint32_t*, const uint32_t*>{nullptr, nullptr};
-  return TopK(scores, k, b, e);
+  return Predict(m, p, t, r, k, false, known);
 }
 
 std::vector<Scored> NearestEntities(const Params& p, uint32_t e, size_t k) {
