@@ -91,7 +91,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       (void)reg;
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/8] generating the sample shop in " << a->g.out_dir << "\n";
+      std::cerr << "[1/9] generating the sample shop in " << a->g.out_dir << "\n";
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -99,7 +99,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/8] ingesting into " << wsdir << "\n";
+      std::cerr << "[2/9] ingesting into " << wsdir << "\n";
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -118,9 +118,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/8] text extract: entities, relations and aspect sentiment from titles and reviews\n";
+      std::cerr << "[3/9] text extract: entities, relations and aspect sentiment from titles and reviews\n";
       std::string text_md = RunDemoTextStep(ws);
-      std::cerr << "[4/8] building the knowledge graph\n";
+      std::cerr << "[4/9] building the knowledge graph\n";
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -130,7 +130,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[5/8] example queries\n";
+      std::cerr << "[5/9] example queries\n";
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -168,9 +168,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[6/8] training graph embeddings\n";
+      std::cerr << "[6/9] training graph embeddings\n";
       std::string embeddings = DemoEmbeddings(ws, g, best);
-      std::cerr << "[7/8] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      std::cerr << "[7/9] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
@@ -178,7 +178,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       fs::create_directories(ws.Path("export"));
       ThrowIfError(ExportRdf(g, ws.Path("export/graph.ttl"), ro, &ttl));
 
-      std::cerr << "[8/8] building user profiles\n";
+      std::cerr << "[8/9] building user profiles\n";
       auto pctx = LoadProfileContext(ws);
       if (!pctx.ok()) throw Error(pctx.status());
       auto pb = BuildAllProfiles(ws, *pctx, ProfileOptions{}, ClusterOptions{}, 2);
@@ -213,6 +213,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                                "holdout category@3 precision {:.3f} vs most-popular {:.3f}\n",
                                ev->planted_category_p3, eo.planted_min_events, ev->planted_category_p3_active,
                                ev->model["category@3"].precision, ev->baseline["category@3"].precision);
+
+      std::cerr << "[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases\n";
+      const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -258,6 +261,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
          << "\nTry: `kgprofile profile show " << wsdir << " --user "
          << (profiles->empty() ? std::string("ID") : (*profiles)[0].ext_id) << "` and `kgprofile audience " << wsdir
          << " --rule \"price_level = 'high' and lifecycle = 'active'\"`\n";
+      md << "\n## Recommendations\n\n" << recommend_md;
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"
@@ -265,7 +269,8 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                 << "  sample     " << a->g.out_dir << "\n"
                 << "  neo4j      " << ws.Path("export/neo4j") << "\n"
                 << "  rdf        " << ws.Path("export/graph.ttl") << "\n"
-                << "  profiles   " << profiles_path << "\n";
+                << "  profiles   " << profiles_path << "\n"
+                << "  ranker     " << ws.Path("models/recommend.json") << "\n";
       return 0;
     };
   });

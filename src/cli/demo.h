@@ -12,4 +12,8 @@ namespace kgp::cli {
 // Trains embeddings on the workspace graph; `user` is the example user for predictions.
 std::string DemoEmbeddings(Workspace& ws, const Graph& g, NodeId user);
 
+// Fits the recommender, recommends for `user_ext` with explanations, related items and next
+// purchases (cmd_recommend.cc).
+std::string DemoRecommend(Workspace& ws, const std::string& user_ext);
+
 }  // namespace kgp::cli

@@ -69,12 +69,13 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   return c;
 }
 
-Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout) {
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until) {
   Dataset ds;
   ds.entities.Reserve(g.num_nodes());
   for (NodeId n = 0; n < g.num_nodes(); ++n) ds.entities.Intern(g.Spec(n));
   std::unordered_map<EdgeTypeId, uint32_t> rel;
   for (const auto& e : g.edges()) {
+    if (until && e.first_ts > *until) continue;
     auto it = rel.find(e.type);
     if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
     Triple x{e.src, it->second, e.dst};

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -30,7 +31,10 @@ Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 // (user:42, PURCHASED, product:7). Entity names are the graph's node specs. A share
 // `holdout` of the edges (at most max_holdout, chosen by a hash of the edge) goes to the test
 // split, for a quality figure; the rest trains.
-Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout);
+// With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
+// time) become triples: the graph as of an earlier moment, for honest temporal evaluation.
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout,
+                         std::optional<int64_t> until = std::nullopt);
 
 // Workspace file layout of the stage.
 std::string WorkspaceModelPath(const std::string& workspace_dir);

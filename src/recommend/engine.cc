@@ -1,0 +1,250 @@
+#include "recommend/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace kgp::rec {
+
+const char* FeatureName(int f) {
+  static const char* names[kNumFeatures] = {"covisit", "copurchase", "embedding", "popularity",
+                                            "category_affinity", "brand_affinity", "price_fit", "touched",
+                                            "purchased", "repurchase_due", "cohort"};
+  return f >= 0 && f < kNumFeatures ? names[f] : "?";
+}
+
+namespace {
+uint64_t CohortKey(const Graph& g, NodeId user) {
+  if (user == UINT32_MAX) return 0;
+  uint64_t gender = 0, age = 0;
+  for (const Adjacent& a : g.Neighbors(user)) {
+    if (!a.outgoing) continue;
+    if (a.type == edge::kHasGender) gender = a.other + 1ull;
+    if (a.type == edge::kHasAgeGroup) age = a.other + 1ull;
+  }
+  return gender << 32 | age;
+}
+}  // namespace
+
+Engine::Engine(const Graph& g, const ItemIndex& items, const Catalog& cat, History history,
+               std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts)
+    : g_(g), items_(items), cat_(cat), history_(std::move(history)), kge_(std::move(kge)), opts_(opts) {
+  covisit_ = CoVisitIndex::Build(history_, opts_.covisit);
+  std::unordered_map<NodeId, std::vector<uint32_t>> by_leaf;
+  std::unordered_map<NodeId, double> share;
+  double total = 0;
+  for (uint32_t item : history_.PopularItems()) {
+    const NodeId leaf = items_.Leaf(item);
+    if (leaf == kNoNode) continue;
+    share[leaf] += history_.Popularity(item);
+    total += history_.Popularity(item);
+    auto& v = by_leaf[leaf];
+    if (v.size() < opts_.per_source) v.push_back(item);
+  }
+  leaf_popular_.assign(by_leaf.begin(), by_leaf.end());
+  std::sort(leaf_popular_.begin(), leaf_popular_.end());
+  for (const auto& [leaf, w] : share) leaf_share_.emplace_back(leaf, total > 0 ? static_cast<float>(w / total) : 0.0f);
+  std::sort(leaf_share_.begin(), leaf_share_.end());
+
+  // Cohorts: id 0 is "unknown demographics"; popularity per cohort over its users' events.
+  std::unordered_map<uint64_t, uint32_t> ids{{0, 0}};
+  std::vector<std::unordered_map<uint32_t, float>> pop(1);
+  for (uint32_t u = 0; u < history_.num_users(); ++u) {
+    auto ev = history_.Of(u);
+    if (ev.empty()) continue;
+    const uint64_t key = CohortKey(g_, cat_.UserNode(u));
+    auto [it, fresh] = ids.try_emplace(key, static_cast<uint32_t>(pop.size()));
+    if (fresh) pop.emplace_back();
+    auto& m = pop[it->second];
+    for (const auto& e : ev) m[e.item] += static_cast<float>(DecayedWeight(e, history_.as_of(), opts_.history.popularity_half_life_days));
+  }
+  cohort_ids_.assign(ids.begin(), ids.end());
+  std::sort(cohort_ids_.begin(), cohort_ids_.end());
+  cohort_popular_.resize(pop.size());
+  for (size_t c = 0; c < pop.size(); ++c) {
+    auto& v = cohort_popular_[c];
+    v.assign(pop[c].begin(), pop[c].end());
+    const size_t keep = std::min(v.size(), opts_.per_source);
+    std::partial_sort(v.begin(), v.begin() + static_cast<ptrdiff_t>(keep), v.end(),
+                      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    v.resize(keep);
+  }
+}
+
+uint32_t Engine::CohortOf(uint32_t user) const {
+  const uint64_t key = CohortKey(g_, cat_.UserNode(user));
+  auto it = std::lower_bound(cohort_ids_.begin(), cohort_ids_.end(), std::make_pair(key, 0u));
+  return it != cohort_ids_.end() && it->first == key ? it->second : 0;
+}
+
+std::vector<Neighbor> Engine::CoPurchased(uint32_t item, size_t k) const {
+  std::vector<Neighbor> out;
+  const NodeId n = cat_.ItemNode(item);
+  if (n == UINT32_MAX) return out;
+  for (const Adjacent& a : g_.Neighbors(n)) {
+    if (a.type != edge::kCoPurchasedWith) continue;
+    if (auto other = cat_.ItemOfNode(a.other)) out.push_back({*other, g_.edge(a.edge).weight});
+  }
+  std::sort(out.begin(), out.end(), [](const Neighbor& a, const Neighbor& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
+const std::vector<uint32_t>& Engine::PopularIn(NodeId leaf) const {
+  static const std::vector<uint32_t> kEmpty;
+  auto it = std::lower_bound(leaf_popular_.begin(), leaf_popular_.end(), leaf,
+                             [](const auto& a, NodeId l) { return a.first < l; });
+  return it != leaf_popular_.end() && it->first == leaf ? it->second : kEmpty;
+}
+
+float Engine::LeafShare(NodeId leaf) const {
+  auto it = std::lower_bound(leaf_share_.begin(), leaf_share_.end(), leaf,
+                             [](const auto& a, NodeId l) { return a.first < l; });
+  return it != leaf_share_.end() && it->first == leaf ? it->second : 0.0f;
+}
+
+std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
+  const UserTaste taste = TasteOf(history_, items_, user);
+  std::unordered_map<uint32_t, Recommendation> cands;
+  auto add = [&](uint32_t item, int f, float v) {
+    auto [it, fresh] = cands.try_emplace(item);
+    if (fresh) it->second.item = item, it->second.features.fill(0);
+    it->second.features[static_cast<size_t>(f)] += v;
+    it->second.sources |= static_cast<uint16_t>(1u << f);
+  };
+  // The latest distinct items seed the item-to-item generators, weighted by the user's decayed touch.
+  std::vector<std::pair<uint32_t, float>> recent;
+  auto ev = history_.Of(user);
+  std::unordered_set<uint32_t> seen;
+  float max_w = 0;
+  for (size_t i = ev.size(); i-- > 0 && recent.size() < opts_.recent_items;) {
+    if (!seen.insert(ev[i].item).second) continue;
+    const auto* t = taste.Item(ev[i].item);
+    recent.emplace_back(ev[i].item, t ? t->weight : 0.0f);
+    max_w = std::max(max_w, t ? t->weight : 0.0f);
+  }
+  for (auto& [item, w] : recent) w = max_w > 0 ? w / max_w : 0;
+  for (const auto& [item, w] : recent) {
+    auto row = covisit_.Of(item);
+    for (size_t j = 0; j < row.size() && j < opts_.per_source; ++j) add(row[j].item, kFCoVisit, w * row[j].score / row[0].score);
+    auto cp = CoPurchased(item, opts_.per_source);
+    for (const auto& n : cp) add(n.item, kFCoPurchase, w * n.score / cp[0].score);
+  }
+  std::vector<float> kge_scores;
+  double kge_mean = 0, kge_sd = 1;
+  if (kge_ && kge_->Knows(user)) {
+    kge_->ScoreItems(user, kge_scores);
+    double s1 = 0, s2 = 0, n = 0;
+    for (float s : kge_scores)
+      if (std::isfinite(s)) s1 += s, s2 += double(s) * s, ++n;
+    if (n > 1) kge_mean = s1 / n, kge_sd = std::max(1e-6, std::sqrt(std::max(0.0, s2 / n - kge_mean * kge_mean)));
+    std::vector<uint32_t> order;
+    for (uint32_t i = 0; i < kge_scores.size(); ++i)
+      if (std::isfinite(kge_scores[i])) order.push_back(i);
+    const size_t keep = std::min(order.size(), opts_.per_source);
+    std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(keep), order.end(),
+                      [&](uint32_t a, uint32_t b) { return kge_scores[a] > kge_scores[b]; });
+    for (size_t j = 0; j < keep; ++j) add(order[j], kFEmbedding, 0);
+  }
+  const auto& popular = history_.PopularItems();
+  for (size_t j = 0; j < popular.size() && j < opts_.per_source; ++j) add(popular[j], kFPopularity, 0);
+  auto cats = taste.categories;
+  std::sort(cats.begin(), cats.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (size_t c = 0; c < cats.size() && c < 3; ++c) {
+    const auto& top = PopularIn(cats[c].first);
+    for (size_t j = 0; j < top.size() && j < opts_.per_source / 3; ++j) add(top[j], kFCategory, 0);
+  }
+  for (const auto& t : taste.items) {
+    const CategoryCycle* cyc = t.purchases ? history_.Cycle(items_.Leaf(t.item)) : nullptr;
+    if (cyc && cyc->consumable) add(t.item, kFRepurchaseDue, 0);
+  }
+  const auto& cohort = cohort_popular_[CohortOf(user)];
+  std::unordered_map<uint32_t, float> cohort_w;
+  for (const auto& [item, w] : cohort) cohort_w[item] = cohort.front().second > 0 ? w / cohort.front().second : 0;
+  for (const auto& [item, w] : cohort) add(item, kFCohort, 0);
+
+  // Features every candidate gets, whichever generator proposed it.
+  const double log_max_pop = std::log1p(history_.MaxPopularity());
+  std::vector<Recommendation> out;
+  out.reserve(cands.size());
+  for (auto& [item, r] : cands) {
+    auto& f = r.features;
+    if (!kge_scores.empty() && item < kge_scores.size() && std::isfinite(kge_scores[item]))
+      f[kFEmbedding] = static_cast<float>(std::clamp((kge_scores[item] - kge_mean) / kge_sd, -3.0, 5.0));
+    f[kFPopularity] = log_max_pop > 0 ? static_cast<float>(std::log1p(history_.Popularity(item)) / log_max_pop) : 0;
+    const NodeId leaf = items_.Leaf(item);
+    f[kFCategory] = leaf == kNoNode ? 0 : taste.Category(leaf);
+    float brand = 0;
+    for (NodeId tag : items_.Tags(item))
+      if (g_.type(tag) == NodeType::kBrand) brand = std::max(brand, taste.Brand(tag));
+    f[kFBrand] = brand;
+    const float pos = items_.PricePos(item);
+    f[kFPriceFit] = taste.price_position < 0 || pos < 0 ? 0.5f : static_cast<float>(1 - std::abs(pos - taste.price_position));
+    const auto* t = taste.Item(item);
+    f[kFTouched] = t ? std::log1p(t->weight) : 0;
+    f[kFPurchased] = t && t->purchases ? 1 : 0;
+    f[kFRepurchaseDue] = 0;
+    if (t && t->purchases) {
+      const CategoryCycle* cyc = history_.Cycle(leaf);
+      if (cyc && cyc->consumable && cyc->median_days > 0) {
+        const double days = static_cast<double>(history_.as_of() - t->last_purchase_ts) / 86400.0;
+        f[kFRepurchaseDue] = static_cast<float>(std::min(days / cyc->median_days, 1.5) / 1.5);
+      }
+    }
+    auto cw = cohort_w.find(item);
+    f[kFCohort] = cw == cohort_w.end() ? 0 : cw->second;
+    out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.item < b.item; });
+  return out;
+}
+
+double Engine::Score(const std::array<float, kNumFeatures>& f) const {
+  if (ranker_.fitted()) return ranker_.Predict(f);
+  // Before `recommend --fit`: a fixed prior that favours the user's own categories and
+  // session neighbours (docs/recommend.md).
+  static const float prior[kNumFeatures] = {1.0f, 0.5f, 0.2f, 0.5f, 2.0f, 1.0f, 0.3f, 0.3f, -1.0f, 1.0f, 0.3f};
+  double s = 0;
+  for (int i = 0; i < kNumFeatures; ++i) s += prior[i] * f[static_cast<size_t>(i)];
+  return 1 / (1 + std::exp(-s));
+}
+
+std::vector<Recommendation> Engine::Recommend(uint32_t user, size_t k) const {
+  return Rank(Candidates(user), k, [this](const Recommendation& r) { return Score(r.features); }, true);
+}
+
+std::vector<Recommendation> Engine::Rank(std::vector<Recommendation> cands, size_t k, const ScoreFn& score,
+                                         bool diversify) const {
+  std::vector<Recommendation> kept;
+  for (auto& r : cands) {
+    const bool purchased = r.features[kFPurchased] > 0;
+    const bool due = r.features[kFRepurchaseDue] >= 0.5f;  // at least 3/4 of the usual cycle
+    if (opts_.exclude_purchased && purchased && !due) continue;
+    if (opts_.exclude_seen && r.features[kFTouched] > 0 && !due) continue;
+    r.score = static_cast<float>(score(r));
+    kept.push_back(r);
+  }
+  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
+  if (!diversify) {
+    if (kept.size() > k) kept.resize(k);
+    return kept;
+  }
+  // At most `cap` items per leaf category, then fill from the rest in score order.
+  const size_t cap = opts_.max_per_category ? opts_.max_per_category : std::max<size_t>(3, k / 2);
+  std::vector<Recommendation> out;
+  std::vector<uint8_t> taken(kept.size(), 0);
+  std::unordered_map<NodeId, size_t> per_leaf;
+  for (size_t i = 0; i < kept.size() && out.size() < k; ++i) {
+    const NodeId leaf = items_.Leaf(kept[i].item);
+    if (leaf != kNoNode && per_leaf[leaf] >= cap) continue;
+    ++per_leaf[leaf];
+    out.push_back(kept[i]);
+    taken[i] = 1;
+  }
+  for (size_t i = 0; i < kept.size() && out.size() < k; ++i)
+    if (!taken[i]) out.push_back(kept[i]);
+  return out;
+}
+
+}  // namespace kgp::rec

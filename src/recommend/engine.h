@@ -1,0 +1,100 @@
+// The online recommender over a workspace: candidate generators (co-visitation, co-purchase
+// edges, graph-embedding scores, popularity overall / in the user's categories / in the
+// user's demographic cohort, repurchase of consumables), one feature vector per candidate,
+// a learned logistic blend (ranker.h fits it), filtering and category diversification.
+// Built from a History; read-only afterwards and safe to share between threads.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "profile/item_index.h"
+#include "recommend/catalog.h"
+#include "recommend/covisit.h"
+#include "recommend/history.h"
+#include "recommend/kge_scorer.h"
+#include "recommend/logistic.h"
+
+namespace kgp::rec {
+
+enum Feature : int {
+  kFCoVisit, kFCoPurchase, kFEmbedding, kFPopularity, kFCategory, kFBrand, kFPriceFit,
+  kFTouched, kFPurchased, kFRepurchaseDue, kFCohort, kNumFeatures
+};
+const char* FeatureName(int f);  // "covisit", …
+
+struct EngineOptions {
+  size_t per_source = 100;        // candidates taken from each generator
+  size_t recent_items = 20;       // the user's latest distinct items that seed item-to-item sources
+  size_t max_per_category = 0;    // diversification cap per leaf category; 0 = max(3, k / 2)
+  bool exclude_purchased = true;  // bought items are not offered again, unless a consumable is due
+  bool exclude_seen = false;      // also drop anything the user already viewed
+  HistoryOptions history;
+  CoVisitOptions covisit;
+};
+
+struct Recommendation {
+  uint32_t item;
+  float score;  // ranker output (probability-like; higher is better)
+  std::array<float, kNumFeatures> features;
+  uint16_t sources = 0;  // bit f set when generator f proposed it
+};
+
+class Engine {
+ public:
+  // kge may be null (no embeddings). The engine keeps references to graph, items and catalog.
+  Engine(const Graph& g, const ItemIndex& items, const Catalog& cat, History history,
+         std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts);
+
+  // Every candidate with its features, unranked (used to fit the ranker).
+  std::vector<Recommendation> Candidates(uint32_t user) const;
+  // Top k after ranking, filtering and diversification. user may be unknown to the history
+  // (cold start: cohort and popularity).
+  std::vector<Recommendation> Recommend(uint32_t user, size_t k) const;
+  // Filters (bought / seen, as configured) and orders candidates by score, best first, then
+  // diversifies by leaf category when asked. Recommend() is Rank(Candidates(), k, Score, true).
+  using ScoreFn = std::function<double(const Recommendation&)>;
+  std::vector<Recommendation> Rank(std::vector<Recommendation> cands, size_t k, const ScoreFn& score,
+                                   bool diversify) const;
+
+  void SetRanker(Logistic ranker) { ranker_ = std::move(ranker); }
+  const Logistic& ranker() const { return ranker_; }
+  // Score of a feature vector: the learned blend, or a fixed prior before fitting.
+  double Score(const std::array<float, kNumFeatures>& f) const;
+
+  const History& history() const { return history_; }
+  const Graph& graph() const { return g_; }
+  const ItemIndex& items() const { return items_; }
+  const Catalog& catalog() const { return cat_; }
+  const KgeScorer* kge() const { return kge_.get(); }
+  const CoVisitIndex& covisit() const { return covisit_; }
+  const EngineOptions& options() const { return opts_; }
+  // The user's demographic cohort (gender × age group from the graph); 0 when unknown.
+  uint32_t CohortOf(uint32_t user) const;
+  // Items the graph says were bought together with item (CO_PURCHASED_WITH), strongest first.
+  std::vector<Neighbor> CoPurchased(uint32_t item, size_t k) const;
+  // Most popular items of a leaf category.
+  const std::vector<uint32_t>& PopularIn(NodeId leaf) const;
+  // Share of all (decayed) behaviour weight that falls in a leaf category.
+  float LeafShare(NodeId leaf) const;
+
+ private:
+  const Graph& g_;
+  const ItemIndex& items_;
+  const Catalog& cat_;
+  History history_;
+  std::shared_ptr<const KgeScorer> kge_;
+  EngineOptions opts_;
+  CoVisitIndex covisit_;
+  Logistic ranker_;
+  std::vector<std::pair<NodeId, std::vector<uint32_t>>> leaf_popular_;  // sorted by leaf
+  std::vector<std::pair<NodeId, float>> leaf_share_;                    // sorted by leaf
+  std::vector<std::vector<std::pair<uint32_t, float>>> cohort_popular_;  // by cohort id
+  std::vector<std::pair<uint64_t, uint32_t>> cohort_ids_;  // (gender node << 32 | age node) → id
+};
+
+}  // namespace kgp::rec

@@ -1,0 +1,28 @@
+// Why an item is recommended, as knowledge-graph paths from the user to the item, each with a
+// sentence in English and Chinese. Paths come from the graph (graph/paths.h: "you bought P,
+// made by the same brand as I"; "shoppers who bought P also bought I") and from the user's
+// interests, drawn as a step user —INTERESTED_IN→ category ←BELONGS_TO— item (profiles keep
+// interests in their own tables, not as graph edges: docs/profile.md). Repurchases of
+// consumables are explained by the category's cycle.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "recommend/engine.h"
+
+namespace kgp::rec {
+
+struct Explanation {
+  std::string kind;  // interest | brand | category | attribute | entity | co_purchase | also_bought | repurchase | seen | path
+  std::string path;  // "user:U -PURCHASED-> product:P -MADE_BY-> brand:B <-MADE_BY- product:I"
+  std::string en, zh;
+};
+
+// Up to max_paths explanations, strongest first.
+std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3);
+
+// "“Title”" for a product node, the label (or key) for other nodes.
+std::string NodeName(const Graph& g, NodeId n);
+
+}  // namespace kgp::rec

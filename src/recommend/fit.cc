@@ -1,0 +1,244 @@
+// FitRecommender (pipeline.h): temporal holdout, user-disjoint measurement, refit, save.
+#include <chrono>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/out_file.h"
+#include "common/progress.h"
+#include "common/threads.h"
+#include "embed/kge.h"
+#include "embed/presets.h"
+#include "profile/builder.h"
+#include "recommend/pipeline.h"
+
+namespace kgp::rec {
+
+namespace {
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// An embedding model trained on the graph as it was at `cut`, so that its scores carry no
+// knowledge of the outcomes being predicted.
+Result<std::shared_ptr<const KgeScorer>> TrainPastKge(const Graph& g, const Catalog& cat, int64_t cut,
+                                                      const std::string& model, int threads) {
+  embed::Dataset ds = embed::DatasetFromGraph(g, 0, 0, cut);
+  auto preset = embed::GetPreset("ecommerce", model, ds.num_entities());
+  if (!preset.ok()) return preset.status();
+  preset->train.threads = threads;
+  auto ck = embed::TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+  if (!ck.ok()) return ck.status();
+  auto s = KgeScorer::Create(std::move(*ck), cat);
+  if (!s.ok()) return s.status();
+  return std::shared_ptr<const KgeScorer>(std::move(*s));
+}
+
+struct UserCase {
+  uint32_t user;
+  bool test;
+  std::unordered_set<uint32_t> relevant;     // items carted or bought in the window
+  std::unordered_set<NodeId> bought_leaves;  // leaf categories bought in the window
+  std::vector<Recommendation> cands;
+  std::vector<CategoryPropensity> next;
+};
+
+std::vector<std::pair<std::string, double>> Named(const Logistic& l, const char* (*name)(int)) {
+  std::vector<std::pair<std::string, double>> out;
+  auto w = l.RawWeights();
+  for (size_t f = 0; f < w.size(); ++f) out.emplace_back(name(static_cast<int>(f)), w[f]);
+  return out;
+}
+
+void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t negatives, uint64_t seed, Logistic& out,
+               size_t* examples, size_t* positives) {
+  std::vector<float> x;
+  std::vector<uint8_t> y;
+  for (const auto& c : cases) {
+    if (c.test && !include_test) continue;
+    size_t negs = 0;
+    bool any = false;
+    for (const auto& r : c.cands) any |= c.relevant.count(r.item) > 0;
+    if (!any) continue;
+    for (const auto& r : c.cands) {
+      const bool pos = c.relevant.count(r.item) > 0;
+      // A deterministic sample of the negatives keeps the fit small.
+      if (!pos && (negs >= negatives || ((HashCombine(seed, HashCombine(c.user, r.item)) * 0x9E3779B97F4A7C15ull) >> 62) != 0)) continue;
+      negs += !pos;
+      x.insert(x.end(), r.features.begin(), r.features.end());
+      y.push_back(pos);
+    }
+  }
+  *examples = y.size();
+  *positives = 0;
+  for (auto v : y) *positives += v;
+  out.Fit(x, y, kNumFeatures, {.iterations = 300, .learning_rate = 0.05, .l2 = 1e-4, .positive_weight = 0});
+}
+
+void FitNext(const std::vector<UserCase>& cases, bool include_test, Logistic& out, size_t* examples) {
+  std::vector<float> x;
+  std::vector<uint8_t> y;
+  for (const auto& c : cases) {
+    if (c.test && !include_test) continue;
+    for (const auto& n : c.next) {
+      x.insert(x.end(), n.features.begin(), n.features.end());
+      y.push_back(c.bought_leaves.count(n.leaf) > 0);
+    }
+  }
+  *examples = y.size();
+  out.Fit(x, y, kNumNextFeatures, {.iterations = 300, .learning_rate = 0.05, .l2 = 1e-4, .positive_weight = 1});
+}
+}  // namespace
+
+Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
+  const auto t0 = std::chrono::steady_clock::now();
+  RecFitReport rep;
+  rep.k = opts.k;
+  auto ctx = LoadProfileContext(ws);
+  if (!ctx.ok()) return ctx.status();
+  const Graph& g = *ctx->graph;
+  const ItemIndex& items = *ctx->items;
+  auto cat = Catalog::Load(ws.db(), g);
+  if (!cat.ok()) return cat.status();
+  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx->items.get());
+  if (events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before fitting", ws.dir()));
+  for (const auto& e : events) rep.as_of = std::max(rep.as_of, e.ts);
+  rep.cut_ts = rep.as_of - static_cast<int64_t>(opts.holdout_days * 86400);
+
+  std::shared_ptr<const KgeScorer> kge;
+  const std::string kge_path = embed::WorkspaceModelPath(ws.dir());
+  if (opts.train_kge && std::filesystem::exists(kge_path)) {
+    const auto tk = std::chrono::steady_clock::now();
+    auto served = embed::LoadCheckpoint(kge_path);
+    const std::string model = served.ok() ? served->config.name : "transe";
+    auto past = TrainPastKge(g, *cat, rep.cut_ts, model, opts.threads);
+    if (!past.ok()) return past.status();
+    kge = *past;
+    rep.kge_s = Since(tk);
+  }
+  Engine past(g, items, *cat, History::Build(events, rep.cut_ts, items, opts.engine.history), kge, opts.engine);
+  const std::vector<NodeId> popular_leaves = TopPurchasedLeaves(past, 5);
+
+  // Outcomes in (cut, as_of]: items carted or bought; leaves bought within the window.
+  std::unordered_map<uint32_t, UserCase> by_user;
+  for (const auto& e : events) {
+    if (e.ts <= rep.cut_ts || past.history().Of(e.user).empty()) continue;
+    if (e.type != EventType::kCart && e.type != EventType::kPurchase) continue;
+    UserCase& c = by_user[e.user];
+    c.relevant.insert(e.item);
+    if (e.type == EventType::kPurchase && items.Leaf(e.item) != kNoNode) c.bought_leaves.insert(items.Leaf(e.item));
+  }
+  // Every user with history gets next-purchase examples (most buy nothing in the window).
+  std::vector<UserCase> cases;
+  for (uint32_t u = 0; u < past.history().num_users(); ++u) {
+    if (past.history().Of(u).empty()) continue;
+    auto it = by_user.find(u);
+    UserCase c = it == by_user.end() ? UserCase{} : std::move(it->second);
+    c.user = u;
+    c.test = static_cast<double>((HashCombine(opts.seed, u) * 0x9E3779B97F4A7C15ull) >> 11) * 0x1.0p-53 < opts.test_share;
+    cases.push_back(std::move(c));
+  }
+  if (by_user.empty())
+    return Status::NotFound(fmt::format("{}: no carts or purchases in the last {} days to learn from (lower --holdout-days)",
+                                        ws.dir(), opts.holdout_days));
+  const auto tc = std::chrono::steady_clock::now();
+  {
+    Progress progress("recommend: candidates", cases.size(), "users");
+    const int threads = std::max(1, opts.threads);
+    RunThreads(threads, [&](int t) {
+      for (size_t i = static_cast<size_t>(t); i < cases.size(); i += static_cast<size_t>(threads)) {
+        if (!cases[i].relevant.empty()) cases[i].cands = past.Candidates(cases[i].user);
+        cases[i].next = NextPurchaseCandidates(past, cases[i].user, popular_leaves);
+      }
+    });
+    progress.Set(cases.size());
+    progress.Finish();
+  }
+  rep.candidates_s = Since(tc);
+
+  // Ranker: fit on the fitting users, measure on the others.
+  Logistic ranker;
+  FitRanker(cases, false, opts.negatives_per_user, opts.seed, ranker, &rep.examples, &rep.positives);
+  Engine::ScoreFn learned = [&](const Recommendation& r) { return ranker.Predict(r.features); };
+  Engine::ScoreFn prior = [&](const Recommendation& r) { return past.Score(r.features); };
+  std::vector<std::pair<std::string, Engine::ScoreFn>> methods = {{"learned blend", learned}, {"prior blend", prior}};
+  for (int f : {kFCoVisit, kFCoPurchase, kFEmbedding, kFCategory, kFCohort, kFPopularity}) {
+    if (f == kFEmbedding && !kge) continue;
+    methods.emplace_back(std::string(FeatureName(f)) + " alone", [f](const Recommendation& r) {
+      return r.features[static_cast<size_t>(f)] + 1e-3 * r.features[kFPopularity];  // popularity breaks ties
+    });
+  }
+  std::vector<TopKMetrics> sums(methods.size() + 1);
+  size_t found = 0, relevant = 0;
+  for (const auto& c : cases) {
+    if (!c.test || c.relevant.empty()) continue;
+    ++rep.test_users;
+    for (const auto& r : c.cands) found += c.relevant.count(r.item);
+    relevant += c.relevant.size();
+    for (size_t m = 0; m <= methods.size(); ++m) {
+      // The last row: the learned blend as served, diversified by category.
+      const auto& fn = m < methods.size() ? methods[m].second : learned;
+      auto top = past.Rank(c.cands, opts.k, fn, m == methods.size());
+      std::vector<uint32_t> ids;
+      for (const auto& r : top) ids.push_back(r.item);
+      auto s = ScoreTopK(std::span<const uint32_t>(ids), c.relevant, opts.k);
+      sums[m].precision += s.precision, sums[m].recall += s.recall, sums[m].ndcg += s.ndcg, sums[m].hit += s.hit;
+    }
+  }
+  rep.candidate_recall = relevant ? static_cast<double>(found) / static_cast<double>(relevant) : 0;
+  for (size_t m = 0; m <= methods.size(); ++m) {
+    TopKMetrics avg = sums[m];
+    const double n = std::max<size_t>(1, rep.test_users);
+    avg.precision /= n, avg.recall /= n, avg.ndcg /= n, avg.hit /= n;
+    rep.holdout.push_back({m < methods.size() ? methods[m].first : "learned blend, diversified (served)", avg});
+  }
+
+  // Next purchase: calibrated on the fitting users, reliability on the others.
+  Logistic next;
+  FitNext(cases, false, next, &rep.next_examples);
+  std::vector<float> p, aff;
+  std::vector<uint8_t> y;
+  for (const auto& c : cases) {
+    if (!c.test) continue;
+    for (const auto& n : c.next) {
+      p.push_back(static_cast<float>(next.Predict(n.features)));
+      aff.push_back(n.features[kNAffinity]);
+      y.push_back(c.bought_leaves.count(n.leaf) > 0);
+    }
+  }
+  rep.next_reliability = MeasureReliability(p, y);
+  rep.next_affinity_auc = MeasureReliability(aff, y).auc;
+
+  // Refit on everyone and save.
+  size_t ex = 0, pos = 0;
+  FitRanker(cases, true, opts.negatives_per_user, opts.seed, ranker, &ex, &pos);
+  FitNext(cases, true, next, &ex);
+  rep.fit_users = cases.size() - rep.test_users;
+  rep.ranker_weights = Named(ranker, FeatureName);
+  rep.next_weights = Named(next, NextFeatureName);
+  rep.total_s = Since(t0);
+  nlohmann::json leaves = nlohmann::json::array();
+  for (NodeId n : popular_leaves) leaves.push_back(g.Spec(n));
+  nlohmann::json j = {{"version", 1},
+                      {"ranker", ranker.ToJson()},
+                      {"features", [] { std::vector<std::string> v; for (int f = 0; f < kNumFeatures; ++f) v.push_back(FeatureName(f)); return v; }()},
+                      {"next_purchase", {{"model", next.ToJson()}, {"window_days", opts.holdout_days}, {"popular_leaves", leaves}}},
+                      {"report", rep.ToJson()}};
+  const std::string path = RecommendModelPath(ws.dir());
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  // Written beside and renamed, so that a failed write never leaves half a model.
+  const std::string tmp = path + ".tmp";
+  OutFile out;
+  if (Status s = out.Open(tmp); !s.ok()) return s;
+  out.Write(j.dump(2) + "\n");
+  if (Status s = out.Close(); !s.ok()) return s;
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IoError(fmt::format("{}: {}", path, ec.message()));
+  return rep;
+}
+
+}  // namespace kgp::rec

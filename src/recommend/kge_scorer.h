@@ -1,0 +1,48 @@
+// Graph-embedding scores for recommendation: how plausible (user, PURCHASED, item) is under a
+// trained KGE model (embed/), and which items lie near an item. Entities are matched to the
+// workspace by their node specs ("user:<id>", "product:<id>"). Without PURCHASED in the
+// model (a shop with no purchases yet) CARTED, then VIEWED, stands in. Thread-safe after
+// creation.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "embed/ann.h"
+#include "embed/checkpoint.h"
+#include "recommend/catalog.h"
+#include "recommend/covisit.h"
+
+namespace kgp::rec {
+
+class KgeScorer {
+ public:
+  static Result<std::unique_ptr<KgeScorer>> Create(embed::Checkpoint ck, const Catalog& cat);
+  // nullptr (not an error) when the file does not exist. Uses the checkpoint's hnswlib index
+  // (`kgprofile kge index`) for item neighbours when one was built.
+  static Result<std::unique_ptr<KgeScorer>> Load(const std::string& path, const Catalog& cat);
+
+  bool Knows(uint32_t user) const { return user < user_entity_.size() && user_entity_[user] != kNone; }
+  // out[item] = score of (user, relation, item) for every store item; −inf for items the model
+  // does not know. out is resized to the catalog's items.
+  void ScoreItems(uint32_t user, std::vector<float>& out) const;
+  // Items nearest to item by cosine similarity of their entity rows, best first.
+  std::vector<Neighbor> SimilarItems(uint32_t item, size_t k) const;
+  const std::string& relation_name() const { return relation_name_; }
+  const std::string& model_name() const { return ck_.config.name; }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  embed::Checkpoint ck_;
+  std::unique_ptr<embed::Model> model_;
+  std::unique_ptr<embed::NeighborIndex> ann_;
+  uint32_t relation_ = 0;
+  std::string relation_name_;
+  std::vector<float> scratch_;
+  std::vector<uint32_t> user_entity_, item_entity_;
+  std::vector<std::pair<uint32_t, uint32_t>> entity_item_;  // sorted (entity, item)
+};
+
+}  // namespace kgp::rec

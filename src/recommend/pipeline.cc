@@ -1,0 +1,99 @@
+#include "recommend/pipeline.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "embed/kge.h"
+#include "profile/builder.h"
+
+namespace kgp::rec {
+
+namespace {
+struct Loaded {
+  ProfileContext profile;
+  std::unique_ptr<Catalog> catalog;
+  std::vector<ProfileEvent> events;
+};
+
+Result<Loaded> LoadAll(Workspace& ws) {
+  Loaded l;
+  auto ctx = LoadProfileContext(ws);
+  if (!ctx.ok()) return ctx.status();
+  l.profile = std::move(*ctx);
+  auto cat = Catalog::Load(ws.db(), *l.profile.graph);
+  if (!cat.ok()) return cat.status();
+  l.catalog = std::make_unique<Catalog>(std::move(*cat));
+  l.events = LoadEvents(ws.db(), l.profile.items.get());
+  if (l.events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
+  return l;
+}
+
+nlohmann::json WeightsJson(const std::vector<std::pair<std::string, double>>& w) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : w) j[k] = v;
+  return j;
+}
+}  // namespace
+
+std::string RecommendModelPath(const std::string& dir) {
+  return (std::filesystem::path(dir) / "models" / "recommend.json").string();
+}
+
+Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts) {
+  auto l = LoadAll(ws);
+  if (!l.ok()) return l.status();
+  auto rc = std::make_unique<RecContext>();
+  rc->profile = std::move(l->profile);
+  rc->catalog = std::move(l->catalog);
+  const Graph& g = *rc->profile.graph;
+  auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc->catalog);
+  if (!kge.ok()) return kge.status();
+  History h = History::Build(l->events, INT64_MAX, *rc->profile.items, opts.history);
+  rc->engine = std::make_unique<Engine>(g, *rc->profile.items, *rc->catalog, std::move(h),
+                                        std::shared_ptr<const KgeScorer>(std::move(*kge)), opts);
+  const std::string path = RecommendModelPath(ws.dir());
+  rc->next.popular_leaves = TopPurchasedLeaves(*rc->engine, 5);
+  if (!std::filesystem::exists(path)) return rc;
+  nlohmann::json j;
+  try {
+    std::ifstream in(path);
+    j = nlohmann::json::parse(in);
+    auto ranker = Logistic::FromJson(j.at("ranker"), kNumFeatures);
+    if (!ranker.ok()) return Status::Corruption(path + ": " + ranker.status().message());
+    rc->engine->SetRanker(std::move(*ranker));
+    const auto& np = j.at("next_purchase");
+    auto next = Logistic::FromJson(np.at("model"), kNumNextFeatures);
+    if (!next.ok()) return Status::Corruption(path + ": " + next.status().message());
+    rc->next.model = std::move(*next);
+    rc->next.window_days = np.at("window_days").get<double>();
+    rc->next.popular_leaves.clear();
+    for (const auto& spec : np.at("popular_leaves"))
+      if (auto n = g.FindSpec(spec.get<std::string>())) rc->next.popular_leaves.push_back(*n);
+  } catch (const std::exception& e) {
+    return Status::Corruption(fmt::format("{}: {} (run `kgprofile recommend {} --fit` again)", path, e.what(), ws.dir()));
+  }
+  rc->fitted = true;
+  return rc;
+}
+
+nlohmann::json RecFitReport::ToJson() const {
+  nlohmann::json methods = nlohmann::json::array();
+  for (const auto& m : holdout)
+    methods.push_back({{"method", m.method}, {"precision", m.at_k.precision}, {"recall", m.at_k.recall},
+                       {"ndcg", m.at_k.ndcg}, {"hit", m.at_k.hit}});
+  nlohmann::json bins = nlohmann::json::array();
+  for (const auto& b : next_reliability.bins)
+    if (b.n) bins.push_back({{"lo", b.lo}, {"hi", b.hi}, {"predicted", b.predicted}, {"observed", b.observed}, {"n", b.n}});
+  return {{"cut_ts", cut_ts}, {"as_of", as_of}, {"k", k}, {"fit_users", fit_users}, {"test_users", test_users},
+          {"examples", examples}, {"positives", positives}, {"candidate_recall", candidate_recall},
+          {"holdout", methods}, {"ranker_weights", WeightsJson(ranker_weights)},
+          {"next_purchase", {{"examples", next_examples}, {"auc", next_reliability.auc},
+                             {"affinity_auc", next_affinity_auc}, {"ece", next_reliability.ece},
+                             {"brier", next_reliability.brier}, {"base_rate", next_reliability.base_rate},
+                             {"reliability", bins}, {"weights", WeightsJson(next_weights)}}},
+          {"seconds", {{"kge", kge_s}, {"candidates", candidates_s}, {"total", total_s}}}};
+}
+
+}  // namespace kgp::rec

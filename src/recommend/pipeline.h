@@ -1,0 +1,70 @@
+// The recommendation stage over a workspace: what `kgprofile recommend | related |
+// predict-next` and the demo run. `recommend --fit` learns the ranker and the next-purchase
+// model on a temporal holdout (state as of T − Δ, outcomes in (T − Δ, T]), measures them on
+// users they were not fitted on, refits on everyone and saves WORKSPACE/models/recommend.json.
+// Serving rebuilds the candidate indexes from the events (seconds for millions of events) and
+// reads the saved weights; without them a documented prior blend is used.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "profile/pipeline.h"
+#include "recommend/catalog.h"
+#include "recommend/engine.h"
+#include "recommend/metrics.h"
+#include "recommend/next_purchase.h"
+#include "store/workspace.h"
+
+namespace kgp::rec {
+
+std::string RecommendModelPath(const std::string& workspace_dir);  // WS/models/recommend.json
+
+struct RecContext {
+  ProfileContext profile;  // graph and item index
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<Engine> engine;
+  NextPurchaseModel next;
+  bool fitted = false;  // weights read from recommend.json
+};
+Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts = {});
+
+struct RecFitOptions {
+  EngineOptions engine;
+  double holdout_days = 14;   // Δ
+  double test_share = 0.3;    // users held out of fitting, to measure on
+  size_t k = 10;
+  bool train_kge = true;      // when the workspace has embeddings: train a model on the graph as of T − Δ
+  size_t negatives_per_user = 50;
+  uint64_t seed = 1;
+  int threads = 2;
+};
+
+struct MethodScores {
+  std::string method;
+  TopKMetrics at_k;
+};
+
+struct RecFitReport {
+  int64_t cut_ts = 0, as_of = 0;
+  size_t fit_users = 0, test_users = 0, examples = 0, positives = 0;
+  size_t k = 10;
+  double candidate_recall = 0;  // share of test users' relevant items among their candidates
+  std::vector<MethodScores> holdout;  // learned blend first, then the prior and each generator alone
+  std::vector<std::pair<std::string, double>> ranker_weights;  // per feature, original units
+  // Next purchase.
+  size_t next_examples = 0;
+  Reliability next_reliability;       // fitted model on held-out users
+  double next_affinity_auc = 0;       // affinity alone, same users
+  std::vector<std::pair<std::string, double>> next_weights;
+  double kge_s = 0, candidates_s = 0, total_s = 0;
+  nlohmann::json ToJson() const;
+};
+
+Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts);
+
+}  // namespace kgp::rec
