@@ -40,6 +40,7 @@ int Main(int argc, char** argv) {
   AddTextCommands(app, reg);
   AddProfileCommands(app, reg);
   AddAudienceCommand(app, reg);
+  AddEvalCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

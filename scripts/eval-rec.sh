@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make eval, recommendation part: `kgprofile eval rec` on KGAT Amazon-book (KGAT's split, full
+# ranking, recall/NDCG@20) and MovieLens-100K (random 80/20 and per-user temporal splits,
+# precision/NDCG@10), baselines and our models in the same run. Tables on stdout, JSON in
+# BUILD/eval/. A dataset that is absent is skipped with a message.
+set -uo pipefail
+build=${1:-build}
+data=${KGP_SHARED_DATA:-../shared/data}
+bin="$build/kgprofile"
+out="$build/eval"
+threads=${KGP_EVAL_THREADS:-2}
+mkdir -p "$out"
+fail=0
+echo; echo "Recommendation: kgprofile eval rec (fit and eval seconds on $threads threads)"
+book="$data/kgat-amazon-book"
+if [ -f "$book/train.txt" ] && [ -f "$book/test.txt" ]; then
+  "$bin" eval rec --data "$book" --format kgat --threads "$threads" \
+    --models "mostpop,itemknn,rp3beta,bpr,ease" \
+    --json-out "$out/rec-kgat-amazon-book.json" || fail=1
+else
+  echo "eval-rec: $book (train.txt, test.txt) not present, skipping Amazon-book" >&2
+fi
+ml="$data/ml-100k"
+if [ -f "$ml/u.data" ]; then
+  "$bin" eval rec --data "$ml" --format movielens --split random,temporal --threads "$threads" \
+    --models "mostpop,itemknn,rp3beta,bpr,ease:lambda=200" \
+    --json-out "$out/rec-ml-100k.json" || fail=1
+else
+  echo "eval-rec: $ml/u.data not present, skipping MovieLens-100K" >&2
+fi
+exit $fail
