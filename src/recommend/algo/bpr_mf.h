@@ -15,12 +15,14 @@
 namespace kgp::rec {
 
 struct BprOptions {
+  // Defaults chosen on MovieLens-100K's validation split; Amazon-book's (scripts/eval-rec.sh)
+  // train longer with a larger step (docs/recommend-eval.md).
   int dim = 64;
-  int epochs = 30;
+  int epochs = 100;
   double lr = 0.05;
   double lr_min = 0.005;
-  double reg = 0.0025;       // L2 on the parameters an update touches
-  double init_std = 0.1;
+  double reg = 0.01;         // L2 on the parameters an update touches
+  double init_std = 0.01;
   static BprOptions FromParams(const Params& p);
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "recommend/algo/blend.h"
 #include "recommend/algo/bpr_mf.h"
 #include "recommend/algo/ease.h"
 #include "recommend/algo/item_knn.h"
@@ -17,6 +18,7 @@ const std::vector<ModelInfo>& KnownModels() {
       {"rp3beta", "item → user → item random walk, popularity-penalised (k, alpha, beta)"},
       {"bpr", "BPR-MF, hogwild SGD (dim, epochs, lr, lr_min, reg, init_std)"},
       {"ease", "EASE closed form, dense item × item inverse (lambda, diag, max_items)"},
+      {"blend", "weighted sum of per-user max-scaled scores (w.<model>=weight, <model>.<key>=value)"},
   };
   return kModels;
 }
@@ -35,6 +37,10 @@ Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name_in, c
       model = std::make_unique<BprMf>(BprOptions::FromParams(params));
     } else if (name == "ease") {
       model = std::make_unique<Ease>(EaseOptions::FromParams(params));
+    } else if (name == "blend") {
+      auto blend = Blend::FromParams(params);
+      if (!blend.ok()) return blend.status();
+      model = std::move(*blend);
     }
   } catch (const Error& e) {
     return Status::InvalidArgument(fmt::format("model {}: {}", name, e.status().message()));

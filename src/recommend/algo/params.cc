@@ -58,6 +58,12 @@ Status Params::CheckAllUsed(std::string_view model) const {
       fmt::format("model {}: unknown parameter(s) {} (known: {})", model, unknown, known));
 }
 
+std::vector<std::string> Params::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : values_) keys.push_back(k);
+  return keys;
+}
+
 std::string Params::ToString() const {
   std::string out;
   for (const auto& [k, v] : values_) out += (out.empty() ? "" : ":") + k + "=" + v;

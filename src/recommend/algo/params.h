@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -31,6 +32,9 @@ class Params {
   // "key=value:key=value" in key order ("" when empty): the variant column of a result row.
   std::string ToString() const;
   bool empty() const { return values_.empty(); }
+  // Every key given (for models that take keys of their own shape, like blend's "w.ease");
+  // the caller marks what it consumes with the getters.
+  std::vector<std::string> Keys() const;
 
  private:
   std::map<std::string, std::string> values_;
