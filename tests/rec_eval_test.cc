@@ -112,6 +112,11 @@ TEST_F(RecEval, KgatReaderToleratesCrlfAndNamesBadLines) {
   ASSERT_FALSE(dup.ok());
   EXPECT_NE(dup.status().message().find("dup.txt:3: user 0 already listed at line 1"), std::string::npos);
 
+  WriteFile(dir / "big.txt", "0 1\n1 900000000\n");  // not a remapped id: refused, not allocated
+  auto big = ReadUserItemLists(dir / "big.txt");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("big.txt:2: field 2"), std::string::npos) << big.status().message();
+
   WriteFile(dir / "neg.txt", "0 -1\n");
   EXPECT_FALSE(ReadUserItemLists(dir / "neg.txt").ok());
   EXPECT_FALSE(ReadUserItemLists(dir / "missing.txt").ok());

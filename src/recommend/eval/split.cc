@@ -16,7 +16,9 @@
 namespace kgp::rec {
 
 namespace {
-constexpr uint64_t kMaxId = (1ull << 31) - 1;
+// Ids index dense arrays (one row per user, one score per item): a larger id is almost
+// certainly not a remapped id, and would cost gigabytes before anything fails.
+constexpr uint64_t kMaxId = (1ull << 26) - 1;
 
 // Whitespace-separated tokens of a line.
 void Tokens(std::string_view line, std::vector<std::string_view>& out) {

@@ -25,7 +25,7 @@ struct SplitData {
 // One `user item item ...` file (KGAT train.txt / test.txt, S3-Rec sequences): whitespace-
 // separated non-negative integers, the first the user. Row u of the result is user u's items
 // in file order with repeats dropped (KGAT reads each line as a set). A user on two lines, a
-// token that is not an integer or an id >= 2^31 is an error naming file:line and the field.
+// token that is not an integer or an id >= 2^26 is an error naming file:line and the field.
 // A line with the user alone is a user without items.
 Result<std::vector<std::vector<uint32_t>>> ReadUserItemLists(const std::string& path);
 
