@@ -71,4 +71,5 @@ echo; echo "Knowledge-graph embeddings (filtered link prediction)"
 bash "$(dirname "$0")/eval-kge.sh" "$build" || fail=1
 bash "$(dirname "$0")/eval-text.sh" "$build" || fail=1
 bash "$(dirname "$0")/eval-profile.sh" "$build" || fail=1
+bash "$(dirname "$0")/eval-rec.sh" "$build" || fail=1
 exit $fail

@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev                    # command-line parsing
   libhnswlib-dev                  # nearest-neighbour index over embeddings (header-only)
   libicu-dev                      # Unicode normalisation, Chinese word breaks (text stage)
+  libopenblas-dev                 # dense Cholesky for EASE (recommend/algo; optional at build time)
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # micro-benchmarks
   raptor2-utils                   # independent RDF parser used by the export tests

@@ -41,6 +41,7 @@ int Main(int argc, char** argv) {
   AddProfileCommands(app, reg);
   AddAudienceCommand(app, reg);
   AddRecommendCommands(app, reg);
+  AddEvalCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -36,6 +36,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg);
 void AddProfileEvalCommand(CLI::App* profile, Registry& reg);  // under `profile`
 void AddAudienceCommand(CLI::App& app, Registry& reg);
 void AddRecommendCommands(CLI::App& app, Registry& reg);
+void AddEvalCommands(CLI::App& app, Registry& reg);  // eval rec
 
 // Prints j as JSON when --json, else calls text().
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);

@@ -17,37 +17,43 @@ nlohmann::json EvalReport::ToJson() const {
 }
 
 std::string EvalReport::Table() const {
+  // One table per (dataset, protocol), in the order rows arrived.
   std::string out;
-  std::vector<std::string> datasets;
+  std::vector<std::pair<std::string, std::string>> groups;
   for (const auto& r : rows) {
-    if (std::find(datasets.begin(), datasets.end(), r.dataset) == datasets.end()) datasets.push_back(r.dataset);
+    std::pair<std::string, std::string> g{r.dataset, r.protocol};
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
   }
-  for (const auto& ds : datasets) {
+  std::vector<std::string> printed_published;
+  for (const auto& [ds, protocol] : groups) {
     std::vector<std::string> metrics;
-    std::string protocol;
+    size_t width = 28;
     for (const auto& r : rows) {
-      if (r.dataset != ds) continue;
-      protocol = r.protocol;
+      if (r.dataset != ds || r.protocol != protocol) continue;
+      width = std::max(width, r.model.size() + (r.variant.empty() ? 0 : r.variant.size() + 3) + 1);
       for (const auto& [k, v] : r.metrics) {
         if (std::find(metrics.begin(), metrics.end(), k) == metrics.end()) metrics.push_back(k);
       }
     }
-    out += fmt::format("\n{} ({})\n{:<28}", ds, protocol, "model");
-    for (const auto& m : metrics) out += fmt::format(" {:>11}", m);
-    out += fmt::format(" {:>8} {:>8}\n", "fit s", "eval s");
+    out += fmt::format("\n{} ({})\n{:<{}}", ds, protocol, "model", width);
+    for (const auto& m : metrics) out += fmt::format(" {:>{}}", m, std::max<size_t>(8, m.size()));
+    out += fmt::format(" {:>8} {:>8} {:>7}\n", "fit s", "eval s", "users");
     for (const auto& r : rows) {
-      if (r.dataset != ds) continue;
+      if (r.dataset != ds || r.protocol != protocol) continue;
       std::string name = r.variant.empty() ? r.model : r.model + " (" + r.variant + ")";
-      out += fmt::format("{:<28}", name);
+      out += fmt::format("{:<{}}", name, width);
       for (const auto& m : metrics) {
+        size_t w = std::max<size_t>(8, m.size());
         auto it = r.metrics.find(m);
-        out += it == r.metrics.end() ? fmt::format(" {:>11}", "-") : fmt::format(" {:>11.4f}", it->second);
+        out += it == r.metrics.end() ? fmt::format(" {:>{}}", "-", w) : fmt::format(" {:>{}.4f}", it->second, w);
       }
-      out += fmt::format(" {:>8.1f} {:>8.1f}\n", r.fit_s, r.eval_s);
+      out += fmt::format(" {:>8.1f} {:>8.1f} {:>7}\n", r.fit_s, r.eval_s, r.users);
     }
     auto pub = published.find(ds);
-    if (pub != published.end()) {
-      for (const auto& [what, v] : pub->second) out += fmt::format("  published {:<40} {:.4f}\n", what, v);
+    if (pub != published.end() &&
+        std::find(printed_published.begin(), printed_published.end(), ds) == printed_published.end()) {
+      printed_published.push_back(ds);
+      for (const auto& [what, v] : pub->second) out += fmt::format("  published {:<44} {:.4f}\n", what, v);
     }
   }
   return out;

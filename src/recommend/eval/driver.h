@@ -1,0 +1,53 @@
+// The offline recommendation harness behind `kgprofile eval rec`: a dataset format is one
+// entry of EvalFormats() (name → function that loads the data, applies the format's
+// published protocol and fills report rows); every format evaluates the same model specs
+// through EvaluateModels, so baselines and our models run in the same command on the same
+// split.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "recommend/eval/ranking.h"
+#include "recommend/eval/report.h"
+#include "recommend/eval/split.h"
+
+namespace kgp::rec {
+
+struct EvalRecOptions {
+  std::string data;                  // a folder (or a file, where the format allows)
+  std::string format;                // an EvalFormats() name
+  std::vector<std::string> models;   // specs `name[:key=value]...`; empty: the format's defaults
+  std::vector<std::string> splits;   // format-specific (movielens: random, temporal); empty: default
+  int k = 0;                         // cut-off; 0: the format's published one
+  int threads = 2;
+  uint64_t seed = 1;
+  // Hold out part of the training data instead of reading the test data (choose
+  // hyperparameters here, never on test).
+  bool validation = false;
+  bool progress = true;
+};
+
+using FormatRunner = Status (*)(const EvalRecOptions& opts, EvalReport& report);
+struct EvalFormat {
+  std::string name;
+  std::string summary;
+  FormatRunner run;
+};
+// Every format the harness knows, in help order.
+const std::vector<EvalFormat>& EvalFormats();
+
+// Runs opts.format. Rows are appended to report as each model finishes.
+Status RunEvalRec(const EvalRecOptions& opts, EvalReport& report);
+
+// Fits every model spec on split.train and ranks on split.test; one row per model.
+Status EvaluateModels(const SplitData& split, const std::vector<std::string>& specs, const EvalRecOptions& opts,
+                      const RankingOptions& ranking, EvalReport& report);
+
+// Format runners (one file each).
+Status RunKgatFormat(const EvalRecOptions& opts, EvalReport& report);
+Status RunMovieLensFormat(const EvalRecOptions& opts, EvalReport& report);
+
+}  // namespace kgp::rec
