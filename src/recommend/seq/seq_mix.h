@@ -1,0 +1,71 @@
+// SeqMix: a next-item model for short purchase sequences, fitted by counting (seconds on
+// one core). The score of item j after history h_1 … h_L (most recent last) mixes, with
+// recency weights r^(L-k) over the history items h_k:
+//   transition  P(j | h_k): co-occurrence of h_k then j within `window` positions,
+//               weighted decay^(gap-1) forward and backward·decay^(gap-1) backward,
+//               normalised per h_k;
+//   two-hop     Σ_m P(m | h_k) P(j | m): the transition graph one step further;
+//   attributes  Σ_{a ∈ attrs(h_k)} P(a | h_k) P(j | a), P(j | a) ∝ (count_j + 1)^attr_pop
+//               over the items carrying a (the side information: KG tails of the item);
+// plus pop · P(j), the smoothed popularity, so that items with no link still rank.
+// Setting window = 1, backward = 0, two_hop = 0, attr = 0 gives a first-order Markov chain.
+// Hyperparameters were chosen on the validation item of Beauty (docs/recommend-eval-seq.md).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "recommend/model.h"
+
+namespace kgp::rec {
+
+struct SeqMixOptions {
+  int window = 10;
+  float decay = 0.7f;
+  float backward = 0.5f;
+  float recency = 0.7f;
+  float two_hop = 2.0f;
+  float attr = 1.0f;
+  float attr_pop = 0.7f;
+  float pop = 0.01f;
+  int max_history = 50;  // history items looked at (most recent first)
+};
+// "key=value,key=value" (keys as the fields above) over the defaults.
+Result<SeqMixOptions> ParseSeqMixOptions(std::string_view params);
+
+class SeqMix : public Recommender {
+ public:
+  explicit SeqMix(SeqMixOptions o = {}, std::string name = "SeqMix") : o_(o), name_(std::move(name)) {}
+  std::string_view name() const override { return name_; }
+  Status Fit(const InteractionMatrix& train, const FitOptions& opts) override;
+  void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const override;
+
+ private:
+  SeqMixOptions o_;
+  std::string name_;
+  uint32_t num_items_ = 0, num_attrs_ = 0;
+  std::vector<float> prior_;                 // P(j), add-one smoothed
+  std::vector<float> attr_item_;             // (count_j + 1)^attr_pop
+  std::vector<uint64_t> nb_off_;             // transition CSR: item → (item, P)
+  std::vector<uint32_t> nb_item_;
+  std::vector<float> nb_p_;
+  std::vector<uint64_t> at_off_;             // item → attributes
+  std::vector<uint32_t> at_id_;
+  std::vector<float> attr_norm_;             // 1 / Σ_{j carrying a} (count_j + 1)^attr_pop
+};
+
+// Popularity: the number of training interactions of each item (the simplest baseline).
+class Popularity : public Recommender {
+ public:
+  std::string_view name() const override { return "Pop"; }
+  Status Fit(const InteractionMatrix& train, const FitOptions& opts) override;
+  void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const override;
+
+ private:
+  std::vector<float> count_;
+};
+
+}  // namespace kgp::rec
