@@ -38,6 +38,7 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
   cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str();
   cmd->add_flag("--validation", a->o.validation,
                 "evaluate on 20% of each user's training items instead of the test data (tuning)");
+  cmd->add_flag("--refit", a->o.refit, "sequences: refit on everything but the test item before scoring it");
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       for (auto part : Split(a->models, ',')) {

@@ -8,6 +8,8 @@
 #include "recommend/algo/ease.h"
 #include "recommend/algo/item_knn.h"
 #include "recommend/algo/most_pop.h"
+#include "recommend/kg/kg_mf.h"
+#include "recommend/seq/seq_mix.h"
 
 namespace kgp::rec {
 
@@ -18,6 +20,10 @@ const std::vector<ModelInfo>& KnownModels() {
       {"rp3beta", "item → user → item random walk, popularity-penalised (k, alpha, beta)"},
       {"bpr", "BPR-MF, hogwild SGD (dim, epochs, lr, lr_min, reg, init_std)"},
       {"ease", "EASE closed form, dense item × item inverse (lambda, diag, max_items)"},
+      {"markov", "first-order item transitions from the last item (sequences)"},
+      {"seqmix", "transitions within a window, two-step transitions, attributes, popularity (window, decay, backward, "
+                 "recency, two_hop, attr, attr_pop, pop, max_history)"},
+      {"kgmf", "logistic MF whose item vectors add their KG neighbours' mean (dim, epochs, lr, l2, init, neighbours)"},
       {"blend", "weighted sum of per-user max-scaled scores (w.<model>=weight, <model>.<key>=value)"},
   };
   return kModels;
@@ -37,6 +43,14 @@ Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name_in, c
       model = std::make_unique<BprMf>(BprOptions::FromParams(params));
     } else if (name == "ease") {
       model = std::make_unique<Ease>(EaseOptions::FromParams(params));
+    } else if (name == "seqmix") {
+      model = std::make_unique<SeqMix>(SeqMixOptionsFrom(params), "SeqMix");
+    } else if (name == "markov") {  // first-order transitions only, popularity to break ties
+      SeqMixOptions o;
+      o.window = 1, o.backward = 0, o.two_hop = 0, o.attr = 0, o.recency = 0;
+      model = std::make_unique<SeqMix>(o, "Markov");
+    } else if (name == "kgmf") {
+      model = std::make_unique<KgMf>(KgMfOptionsFrom(params));
     } else if (name == "blend") {
       auto blend = Blend::FromParams(params);
       if (!blend.ok()) return blend.status();

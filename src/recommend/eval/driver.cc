@@ -16,6 +16,13 @@ const std::vector<EvalFormat>& EvalFormats() {
       {"movielens", "MovieLens u.data (user item rating time); random 80/20 and per-user temporal splits, "
                     "full ranking, precision/recall/ndcg@10",
        RunMovieLensFormat},
+      {"sequences", "S3-Rec folder (<Name>.txt: `user item item ...` chronological, optional "
+                    "<Name>_item2attributes.json); leave-one-out, 99 sampled negatives, HR/NDCG@10, MRR; "
+                    "with and without attributes",
+       RunSequencesFormat},
+      {"kgcn", "KGCN folder (user_artists.dat or ratings, item_index2entity_id.txt, kg.txt); CTR on a 6:2:2 split "
+               "with 1:1 sampled negatives, AUC and F1; with and without the KG",
+       RunKgcnFormat},
   };
   return kFormats;
 }

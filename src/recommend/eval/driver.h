@@ -27,6 +27,9 @@ struct EvalRecOptions {
   // Hold out part of the training data instead of reading the test data (choose
   // hyperparameters here, never on test).
   bool validation = false;
+  // sequences: score the test item with a model refitted on everything but it (not S3-Rec's
+  // protocol, which keeps the model fitted without the last two items; reported apart).
+  bool refit = false;
   bool progress = true;
 };
 
@@ -49,5 +52,7 @@ Status EvaluateModels(const SplitData& split, const std::vector<std::string>& sp
 // Format runners (one file each).
 Status RunKgatFormat(const EvalRecOptions& opts, EvalReport& report);
 Status RunMovieLensFormat(const EvalRecOptions& opts, EvalReport& report);
+Status RunSequencesFormat(const EvalRecOptions& opts, EvalReport& report);  // format_seq.cc
+Status RunKgcnFormat(const EvalRecOptions& opts, EvalReport& report);
 
 }  // namespace kgp::rec

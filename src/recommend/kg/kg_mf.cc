@@ -10,27 +10,15 @@
 
 namespace kgp::rec {
 
-Result<KgMfOptions> ParseKgMfOptions(std::string_view params) {
+KgMfOptions KgMfOptionsFrom(const Params& p) {
   KgMfOptions o;
-  for (std::string_view kv : Split(params, ',')) {
-    kv = Trim(kv);
-    if (kv.empty()) continue;
-    size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) return Status::InvalidArgument(fmt::format("KgMf option '{}': expected key=value", kv));
-    std::string_view key = Trim(kv.substr(0, eq));
-    auto v = ParseDouble(kv.substr(eq + 1));
-    if (!v || *v < 0) return Status::InvalidArgument(fmt::format("KgMf option '{}': value must be a number >= 0", kv));
-    if (key == "dim") o.dim = static_cast<int>(*v);
-    else if (key == "epochs") o.epochs = static_cast<int>(*v);
-    else if (key == "lr") o.lr = static_cast<float>(*v);
-    else if (key == "l2") o.l2 = static_cast<float>(*v);
-    else if (key == "init") o.init = static_cast<float>(*v);
-    else if (key == "neighbours") o.neighbours = static_cast<int>(*v);
-    else
-      return Status::InvalidArgument(
-          fmt::format("KgMf option '{}': unknown key (dim, epochs, lr, l2, init, neighbours)", key));
-  }
-  if (o.dim < 1) return Status::InvalidArgument("KgMf option dim must be >= 1");
+  o.dim = static_cast<int>(p.Int("dim", o.dim));
+  o.epochs = static_cast<int>(p.Int("epochs", o.epochs));
+  o.lr = static_cast<float>(p.Double("lr", o.lr));
+  o.l2 = static_cast<float>(p.Double("l2", o.l2));
+  o.init = static_cast<float>(p.Double("init", o.init));
+  o.neighbours = static_cast<int>(p.Int("neighbours", o.neighbours));
+  if (o.dim < 1) throw Error(Status::InvalidArgument("dim must be >= 1"));
   return o;
 }
 

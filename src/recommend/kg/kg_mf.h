@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "recommend/algo/params.h"
 #include "recommend/model.h"
 
 namespace kgp::rec {
@@ -28,7 +29,8 @@ struct KgMfOptions {
   float init = 0.05f;
   int neighbours = 16;  // at most this many KG neighbours per item (the first ones by entity id)
 };
-Result<KgMfOptions> ParseKgMfOptions(std::string_view params);
+// Keys as the fields above (model spec `kgmf:dim=32:epochs=20`); throws Error on a bad value.
+KgMfOptions KgMfOptionsFrom(const Params& p);
 
 class KgMf : public Recommender {
  public:

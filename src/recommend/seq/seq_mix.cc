@@ -10,31 +10,18 @@
 
 namespace kgp::rec {
 
-Result<SeqMixOptions> ParseSeqMixOptions(std::string_view params) {
+SeqMixOptions SeqMixOptionsFrom(const Params& p) {
   SeqMixOptions o;
-  for (std::string_view kv : Split(params, ',')) {
-    kv = Trim(kv);
-    if (kv.empty()) continue;
-    size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) return Status::InvalidArgument(fmt::format("SeqMix option '{}': expected key=value", kv));
-    std::string_view key = Trim(kv.substr(0, eq));
-    auto v = ParseDouble(kv.substr(eq + 1));
-    if (!v || *v < 0) return Status::InvalidArgument(fmt::format("SeqMix option '{}': value must be a number >= 0", kv));
-    float f = static_cast<float>(*v);
-    if (key == "window") o.window = static_cast<int>(*v);
-    else if (key == "decay") o.decay = f;
-    else if (key == "backward") o.backward = f;
-    else if (key == "recency") o.recency = f;
-    else if (key == "two_hop") o.two_hop = f;
-    else if (key == "attr") o.attr = f;
-    else if (key == "attr_pop") o.attr_pop = f;
-    else if (key == "pop") o.pop = f;
-    else if (key == "max_history") o.max_history = static_cast<int>(*v);
-    else
-      return Status::InvalidArgument(fmt::format(
-          "SeqMix option '{}': unknown key (window, decay, backward, recency, two_hop, attr, attr_pop, pop, max_history)", key));
-  }
-  if (o.window < 1) return Status::InvalidArgument("SeqMix option window must be >= 1");
+  o.window = static_cast<int>(p.Int("window", o.window));
+  o.decay = static_cast<float>(p.Double("decay", o.decay));
+  o.backward = static_cast<float>(p.Double("backward", o.backward));
+  o.recency = static_cast<float>(p.Double("recency", o.recency));
+  o.two_hop = static_cast<float>(p.Double("two_hop", o.two_hop));
+  o.attr = static_cast<float>(p.Double("attr", o.attr));
+  o.attr_pop = static_cast<float>(p.Double("attr_pop", o.attr_pop));
+  o.pop = static_cast<float>(p.Double("pop", o.pop));
+  o.max_history = static_cast<int>(p.Int("max_history", o.max_history));
+  if (o.window < 1) throw Error(Status::InvalidArgument("window must be >= 1"));
   return o;
 }
 
@@ -144,16 +131,5 @@ void SeqMix::Score(uint32_t /*user*/, std::span<const uint32_t> history, std::sp
   }
 }
 
-Status Popularity::Fit(const InteractionMatrix& train, const FitOptions& /*opts*/) {
-  count_.assign(train.num_items(), 0);
-  for (uint32_t u = 0; u < train.num_users(); ++u) {
-    for (uint32_t i : train.Items(u)) count_[i] += 1;
-  }
-  return Status::Ok();
-}
-
-void Popularity::Score(uint32_t /*user*/, std::span<const uint32_t> /*history*/, std::span<float> out) const {
-  for (size_t j = 0; j < out.size(); ++j) out[j] = j < count_.size() ? count_[j] : 0;
-}
 
 }  // namespace kgp::rec

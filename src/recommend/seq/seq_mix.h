@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "recommend/algo/params.h"
 #include "recommend/model.h"
 
 namespace kgp::rec {
@@ -33,8 +34,9 @@ struct SeqMixOptions {
   float pop = 0.01f;
   int max_history = 50;  // history items looked at (most recent first)
 };
-// "key=value,key=value" (keys as the fields above) over the defaults.
-Result<SeqMixOptions> ParseSeqMixOptions(std::string_view params);
+// Keys as the fields above, over the defaults (model spec `seqmix:window=5:two_hop=1`).
+// Throws Error on a value that does not parse (algo/factory.cc reports it).
+SeqMixOptions SeqMixOptionsFrom(const Params& p);
 
 class SeqMix : public Recommender {
  public:
@@ -57,15 +59,5 @@ class SeqMix : public Recommender {
   std::vector<float> attr_norm_;             // 1 / Σ_{j carrying a} (count_j + 1)^attr_pop
 };
 
-// Popularity: the number of training interactions of each item (the simplest baseline).
-class Popularity : public Recommender {
- public:
-  std::string_view name() const override { return "Pop"; }
-  Status Fit(const InteractionMatrix& train, const FitOptions& opts) override;
-  void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const override;
-
- private:
-  std::vector<float> count_;
-};
 
 }  // namespace kgp::rec

@@ -1,0 +1,197 @@
+// The online recommender on a generated shop: the learned blend beats each generator alone and
+// popularity on a temporal holdout of users it was not fitted on; filtering, diversification,
+// explanations, cold start, related items, next-purchase calibration; the CLI end to end.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/progress.h"
+#include "common/rng.h"
+#include "graph/builder.h"
+#include "ingest/generator.h"
+#include "ingest/ingest.h"
+#include "recommend/explain.h"
+#include "recommend/logistic.h"
+#include "recommend/pipeline.h"
+#include "recommend/related.h"
+#include "test_util.h"
+
+namespace kgp::rec {
+namespace {
+
+class RecommendTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Progress::SetEnabled(false);
+    SetLogLevel(LogLevel::kWarn);
+    tmp_ = new test::TempDir();
+    GeneratorOptions g;
+    g.users = 600, g.events = 80000, g.products = 1200, g.seed = 13;
+    g.out_dir = *tmp_ / "sample";
+    ASSERT_TRUE(Generate(g, nullptr).ok());
+    auto ws = Workspace::Init(*tmp_ / "ws", WorkspaceOptions{});
+    ASSERT_TRUE(ws.ok());
+    ws_ = std::move(ws).value().release();
+    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
+      auto r = Ingest(*ws_, g.out_dir + "/" + f, IngestOptions{});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+    RecFitOptions fo;
+    fo.train_kge = false;  // no embeddings in this workspace
+    auto fit = FitRecommender(*ws_, fo);
+    ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+    fit_ = new RecFitReport(*fit);
+    auto rc = LoadRecommender(*ws_);
+    ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+    rc_ = rc->release();
+  }
+  static void TearDownTestSuite() {
+    delete rc_;
+    delete fit_;
+    delete ws_;
+    delete tmp_;
+  }
+  static const TopKMetrics& Method(const std::string& name) {
+    for (const auto& m : fit_->holdout)
+      if (m.method == name) return m.at_k;
+    ADD_FAILURE() << "no method " << name;
+    static TopKMetrics none;
+    return none;
+  }
+  static test::TempDir* tmp_;
+  static Workspace* ws_;
+  static RecFitReport* fit_;
+  static RecContext* rc_;
+};
+test::TempDir* RecommendTest::tmp_ = nullptr;
+Workspace* RecommendTest::ws_ = nullptr;
+RecFitReport* RecommendTest::fit_ = nullptr;
+RecContext* RecommendTest::rc_ = nullptr;
+
+TEST_F(RecommendTest, LearnedBlendBeatsPopularityAndEachGeneratorOnHeldOutUsers) {
+  ASSERT_GT(fit_->test_users, 50u);
+  ASSERT_GT(fit_->positives, 100u);
+  const auto& learned = Method("learned blend");
+  for (const auto& m : fit_->holdout)
+    std::cerr << fmt::format("  {:<40} recall@10 {:.4f} ndcg@10 {:.4f}\n", m.method, m.at_k.recall, m.at_k.ndcg);
+  std::cerr << fmt::format("  next purchase AUC {:.3f} (affinity {:.3f}) ECE {:.4f}\n", fit_->next_reliability.auc,
+                           fit_->next_affinity_auc, fit_->next_reliability.ece);
+  EXPECT_GT(learned.recall, 3 * Method("popularity alone").recall);
+  for (const char* single : {"covisit alone", "copurchase alone", "category_affinity alone", "cohort alone"})
+    EXPECT_GT(learned.recall, Method(single).recall) << single;
+  EXPECT_GT(learned.recall, 0.25);  // measured 0.338 on this shop (popularity 0.016)
+  EXPECT_GT(learned.ndcg, 0.18);   // measured 0.262
+}
+
+TEST_F(RecommendTest, NextPurchaseIsCalibratedAndBeatsAffinityAlone) {
+  const Reliability& r = fit_->next_reliability;
+  EXPECT_GT(r.n, 1000u);
+  EXPECT_GT(r.auc, 0.75);
+  EXPECT_GE(r.auc, fit_->next_affinity_auc - 0.01);
+  EXPECT_LT(r.ece, 0.05);
+  EXPECT_TRUE(rc_->fitted);
+}
+
+TEST_F(RecommendTest, FiltersBoughtItemsDiversifiesAndExplainsEveryItem) {
+  const Engine& e = *rc_->engine;
+  size_t users = 0;
+  for (uint32_t u = 0; u < e.history().num_users() && users < 20; ++u) {
+    if (e.history().Of(u).size() < 20) continue;
+    ++users;
+    const UserTaste taste = TasteOf(e.history(), e.items(), u);
+    auto recs = e.Recommend(u, 10);
+    ASSERT_EQ(recs.size(), 10u);
+    std::set<uint32_t> ids;
+    std::map<NodeId, size_t> per_leaf;
+    for (const auto& r : recs) {
+      EXPECT_TRUE(ids.insert(r.item).second) << "duplicate item";
+      const auto* t = taste.Item(r.item);
+      if (t && t->purchases) EXPECT_GE(r.features[kFRepurchaseDue], 0.5f) << "bought item offered again too early";
+      ++per_leaf[e.items().Leaf(r.item)];
+      auto ex = Explain(e, u, r);
+      ASSERT_FALSE(ex.empty()) << "item " << r.item << " unexplained";
+      for (const auto& x : ex) {
+        EXPECT_FALSE(x.en.empty());
+        EXPECT_FALSE(x.zh.empty());
+        EXPECT_NE(x.path.find("user:"), std::string::npos) << x.path;
+      }
+    }
+    for (const auto& [leaf, n] : per_leaf) EXPECT_LE(n, 5u);
+  }
+  EXPECT_EQ(users, 20u);
+}
+
+TEST_F(RecommendTest, ColdStartUserGetsPopularItems) {
+  const Engine& e = *rc_->engine;
+  const uint32_t stranger = static_cast<uint32_t>(e.history().num_users() + 7);
+  auto recs = e.Recommend(stranger, 5);
+  ASSERT_EQ(recs.size(), 5u);
+  for (const auto& r : recs) EXPECT_GT(r.features[kFPopularity], 0.0f);
+}
+
+TEST_F(RecommendTest, RelatedItemsCarryReasons) {
+  const Engine& e = *rc_->engine;
+  const uint32_t item = e.history().PopularItems().front();
+  auto rel = Related(e, item, 5);
+  ASSERT_EQ(rel.size(), 5u);
+  for (const auto& r : rel) {
+    EXPECT_NE(r.item, item);
+    EXPECT_FALSE(r.reasons.empty());
+    EXPECT_FALSE(r.en.empty());
+  }
+}
+
+TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
+  const Engine& e = *rc_->engine;
+  uint32_t u = 0;
+  while (e.history().Of(u).size() < 20) ++u;
+  const std::string ws = ws_->dir();
+  auto run = test::RunCli(fmt::format("--json recommend {} --user {} -k 3 --explain", ws, rc_->catalog->UserExt(u)));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto j = nlohmann::json::parse(run.out);
+  ASSERT_EQ(j["recommendations"].size(), 3u);
+  EXPECT_FALSE(j["recommendations"][0]["explanations"].empty());
+  auto next = test::RunCli(fmt::format("--json predict-next {} --user {} -k 2", ws, rc_->catalog->UserExt(u)));
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(nlohmann::json::parse(next.out)["categories"].size(), 2u);
+  auto bad = test::RunCli(fmt::format("recommend {} --user no-such-user", ws));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("no-such-user"), std::string::npos) << bad.err;
+}
+
+TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
+  Rng rng(3);
+  std::vector<float> x;
+  std::vector<uint8_t> y;
+  for (int i = 0; i < 4000; ++i) {
+    const float a = rng.Uniform(-1, 1), b = rng.Uniform(-1, 1);
+    x.push_back(a), x.push_back(b);
+    // P(y = 1) = sigmoid(3a): a calibrated model recovers it.
+    y.push_back(rng.Unit() < 1 / (1 + std::exp(-3.0 * a)));
+  }
+  Logistic l;
+  l.Fit(x, y, 2);
+  const auto w = l.RawWeights();
+  EXPECT_NEAR(w[0], 3.0, 0.5);
+  EXPECT_NEAR(w[1], 0.0, 0.3);
+  std::vector<float> p;
+  for (size_t i = 0; i < y.size(); ++i) p.push_back(static_cast<float>(l.Predict({&x[2 * i], 2})));
+  auto r = MeasureReliability(p, y);
+  EXPECT_LT(r.ece, 0.05);
+  EXPECT_GT(r.auc, 0.7);
+  auto back = Logistic::FromJson(l.ToJson(), 2);
+  ASSERT_TRUE(back.ok());
+  EXPECT_DOUBLE_EQ(back->Predict({&x[0], 2}), l.Predict({&x[0], 2}));
+  EXPECT_FALSE(Logistic::FromJson(l.ToJson(), 3).ok());
+}
+
+}  // namespace
+}  // namespace kgp::rec
