@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "recommend/metrics.h"
+
 namespace kgp {
 namespace {
 
@@ -28,13 +30,10 @@ std::vector<NodeId> TopTags(const Profile& p, TagKind kind, size_t k, Keep keep)
 }
 
 void Score(const std::vector<NodeId>& ranked, const std::set<NodeId>& truth, size_t k, RankScores& acc) {
-  double hits = 0, dcg = 0, idcg = 0;
-  for (size_t i = 0; i < ranked.size() && i < k; ++i)
-    if (truth.count(ranked[i])) hits += 1, dcg += 1.0 / std::log2(static_cast<double>(i) + 2);
-  for (size_t i = 0; i < truth.size() && i < k; ++i) idcg += 1.0 / std::log2(static_cast<double>(i) + 2);
-  acc.precision += hits / static_cast<double>(k);
-  acc.recall += truth.empty() ? 0 : hits / static_cast<double>(truth.size());
-  acc.ndcg += idcg > 0 ? dcg / idcg : 0;
+  const rec::TopKMetrics m = rec::ScoreTopK(std::span<const uint32_t>(ranked), truth, k);
+  acc.precision += m.precision;
+  acc.recall += m.recall;
+  acc.ndcg += m.ndcg;
 }
 
 void Completeness(const std::vector<Profile>& profiles, int min_tags, ProfileEvalReport& r) {
