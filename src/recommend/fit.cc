@@ -12,7 +12,6 @@
 #include "common/threads.h"
 #include "embed/kge.h"
 #include "embed/presets.h"
-#include "profile/builder.h"
 #include "recommend/pipeline.h"
 
 namespace kgp::rec {
@@ -97,14 +96,12 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
   RecFitReport rep;
   rep.k = opts.k;
-  auto ctx = LoadProfileContext(ws);
-  if (!ctx.ok()) return ctx.status();
-  const Graph& g = *ctx->graph;
-  const ItemIndex& items = *ctx->items;
-  auto cat = Catalog::Load(ws.db(), g);
-  if (!cat.ok()) return cat.status();
-  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx->items.get());
-  if (events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before fitting", ws.dir()));
+  auto in = LoadRecInputs(ws);
+  if (!in.ok()) return in.status();
+  const Graph& g = *in->profile.graph;
+  const ItemIndex& items = *in->profile.items;
+  const Catalog* cat = in->catalog.get();
+  const std::vector<ProfileEvent>& events = in->events;
   for (const auto& e : events) rep.as_of = std::max(rep.as_of, e.ts);
   rep.cut_ts = rep.as_of - static_cast<int64_t>(opts.holdout_days * 86400);
 

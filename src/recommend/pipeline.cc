@@ -11,25 +11,6 @@
 namespace kgp::rec {
 
 namespace {
-struct Loaded {
-  ProfileContext profile;
-  std::unique_ptr<Catalog> catalog;
-  std::vector<ProfileEvent> events;
-};
-
-Result<Loaded> LoadAll(Workspace& ws) {
-  Loaded l;
-  auto ctx = LoadProfileContext(ws);
-  if (!ctx.ok()) return ctx.status();
-  l.profile = std::move(*ctx);
-  auto cat = Catalog::Load(ws.db(), *l.profile.graph);
-  if (!cat.ok()) return cat.status();
-  l.catalog = std::make_unique<Catalog>(std::move(*cat));
-  l.events = LoadEvents(ws.db(), l.profile.items.get());
-  if (l.events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
-  return l;
-}
-
 nlohmann::json WeightsJson(const std::vector<std::pair<std::string, double>>& w) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : w) j[k] = v;
@@ -37,12 +18,25 @@ nlohmann::json WeightsJson(const std::vector<std::pair<std::string, double>>& w)
 }
 }  // namespace
 
+Result<RecInputs> LoadRecInputs(Workspace& ws) {
+  RecInputs in;
+  auto ctx = LoadProfileContext(ws);
+  if (!ctx.ok()) return ctx.status();
+  in.profile = std::move(*ctx);
+  auto cat = Catalog::Load(ws.db(), *in.profile.graph);
+  if (!cat.ok()) return cat.status();
+  in.catalog = std::make_unique<Catalog>(std::move(*cat));
+  in.events = LoadEvents(ws.db(), in.profile.items.get());
+  if (in.events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
+  return in;
+}
+
 std::string RecommendModelPath(const std::string& dir) {
   return (std::filesystem::path(dir) / "models" / "recommend.json").string();
 }
 
 Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts) {
-  auto l = LoadAll(ws);
+  auto l = LoadRecInputs(ws);
   if (!l.ok()) return l.status();
   auto rc = std::make_unique<RecContext>();
   rc->profile = std::move(l->profile);

@@ -24,6 +24,15 @@ namespace kgp::rec {
 
 std::string RecommendModelPath(const std::string& workspace_dir);  // WS/models/recommend.json
 
+// What both serving and fitting read from a workspace: graph + item index, id maps, events.
+// NotFound when the workspace has no graph or no events.
+struct RecInputs {
+  ProfileContext profile;
+  std::unique_ptr<Catalog> catalog;
+  std::vector<ProfileEvent> events;
+};
+Result<RecInputs> LoadRecInputs(Workspace& ws);
+
 struct RecContext {
   ProfileContext profile;  // graph and item index
   std::unique_ptr<Catalog> catalog;
