@@ -114,7 +114,9 @@ TEST_F(RecommendTest, FiltersBoughtItemsDiversifiesAndExplainsEveryItem) {
     for (const auto& r : recs) {
       EXPECT_TRUE(ids.insert(r.item).second) << "duplicate item";
       const auto* t = taste.Item(r.item);
-      if (t && t->purchases) EXPECT_GE(r.features[kFRepurchaseDue], 0.5f) << "bought item offered again too early";
+      if (t && t->purchases) {
+        EXPECT_GE(r.features[kFRepurchaseDue], 0.5f) << "bought item offered again too early";
+      }
       ++per_leaf[e.items().Leaf(r.item)];
       auto ex = Explain(e, u, r);
       ASSERT_FALSE(ex.empty()) << "item " << r.item << " unexplained";
