@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev                    # command-line parsing
   libhnswlib-dev                  # nearest-neighbour index over embeddings (header-only)
   libicu-dev                      # Unicode normalisation, Chinese word breaks (text stage)
+  libcpp-httplib-dev              # HTTP server (serve) and client (OpenAI-compatible LLM backends)
   libopenblas-dev                 # dense Cholesky for EASE (recommend/algo; optional at build time)
   libgtest-dev libgmock-dev       # tests
   libbenchmark-dev                # micro-benchmarks
