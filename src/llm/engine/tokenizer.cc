@@ -45,6 +45,7 @@ bool IsIntegerType(GgufType t) {
 constexpr std::array<std::string_view, 11> kEogTexts = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
     "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<|file_sep|>"};
+// EOT when tokenizer.ggml.eot_token_id is absent: the first of these the vocabulary has.
 constexpr std::array<std::string_view, 7> kEotTexts = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "<|end_of_text|>"};
 
@@ -246,12 +247,14 @@ Status Tokenizer::LoadSpecials(const GgufFile& f) {
   for (int32_t id = 0; id < n; ++id) {
     Token& tok = tokens_[static_cast<size_t>(id)];
     const bool eog = std::find(kEogTexts.begin(), kEogTexts.end(), tok.text) != kEogTexts.end();
-    if (eot_ < 0 && std::find(kEotTexts.begin(), kEotTexts.end(), tok.text) != kEotTexts.end()) eot_ = id;
     if (eom_ < 0 && tok.text == "<|eom_id|>") eom_ = id;
     if (eog) {
       eog_.push_back(id);
       tok.attr |= kAttrControl;
     }
+  }
+  for (std::string_view text : kEotTexts) {  // in this order of preference
+    if (eot_ < 0) eot_ = Find(text);
   }
   for (int32_t id : {eos_, eot_, eom_, fim_pad, fim_rep, fim_sep}) {
     if (id >= 0) eog_.push_back(id);
