@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -110,6 +111,403 @@ TEST(LlmEngineReference, Aidreams260kGreedyMatchesLlamaCpp) {
 
 TEST(LlmEngineReference, ShopTinyGreedyMatchesLlamaCpp) {
   CheckGreedyReference("llm/shop-tiny-f32.gguf", "llm/reference/shop-tiny-f32.greedy.tsv");
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Random-weight models written by GgufWriter.
+
+// A model parsed from bytes kept alive beside it.
+struct MemModel {
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<Model> model;
+};
+
+MemModel MakeModel(const RandomModelSpec& spec, const ModelOptions& mo = {}) {
+  MemModel m;
+  m.bytes = Unwrap(RandomModel(spec)).Serialize();
+  auto f = Unwrap(GgufFile::Parse(m.bytes.data(), m.bytes.size(), "random-" + spec.arch));
+  m.model = Unwrap(Model::FromGguf(std::move(f), mo));
+  return m;
+}
+
+RandomModelSpec SmallSpec(const std::string& arch, GgmlType t) {
+  RandomModelSpec s;
+  s.arch = arch;
+  s.n_vocab = 96;
+  s.n_embd = 64;
+  s.n_layer = 2;
+  s.n_head = 4;
+  s.n_head_kv = 2;
+  s.n_ff = 96;
+  s.n_ctx = 64;
+  s.tied_output = arch == "qwen2";
+  s.rope_base = arch == "qwen2" ? 1e6f : 1e4f;
+  s.wtype = t;
+  s.seed = arch == "qwen2" ? 7 : 3;
+  return s;
+}
+
+// max |a - b| / max |b| over n values.
+double RelDiff(const float* a, const float* b, size_t n) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; ++i) {
+    num = std::max(num, static_cast<double>(std::fabs(a[i] - b[i])));
+    den = std::max(den, static_cast<double>(std::fabs(b[i])));
+  }
+  return den > 0 ? num / den : num;
+}
+
+std::vector<int32_t> SomeTokens(int n, int vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(vocab)));
+  return t;
+}
+
+class LlmEngineModel : public ::testing::TestWithParam<std::tuple<std::string, GgmlType>> {};
+
+// Incremental decoding with the KV cache gives the logits of recomputing the whole prefix, and
+// one batched pass (split in chunks smaller than the prompt) gives those of token-by-token.
+TEST_P(LlmEngineModel, KvCacheEqualsFullRecomputeAndBatchEqualsTokenByToken) {
+  const auto& [arch, type] = GetParam();
+  ModelOptions mo;
+  mo.threads = 2;
+  mo.n_batch = 5;
+  MemModel mm = MakeModel(SmallSpec(arch, type), mo);
+  Model& m = *mm.model;
+  const int nv = m.hparams().n_vocab, n = 13;
+  const auto toks = SomeTokens(n, nv, 11);
+  std::vector<std::vector<float>> step(n);
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(m.Decode(std::span<const int32_t>(&toks[i], 1)).ok());
+    step[i].assign(m.logits(), m.logits() + nv);
+  }
+  EXPECT_EQ(m.n_past(), n);
+  for (int len : {1, 4, 9, 13}) {
+    m.Reset();
+    ASSERT_TRUE(m.Decode(std::span<const int32_t>(toks.data(), len)).ok());
+    EXPECT_LE(RelDiff(m.logits(), step[len - 1].data(), nv), 1e-4) << "prefix " << len;
+  }
+  m.Reset();
+  ASSERT_TRUE(m.Decode(toks, /*all_logits=*/true).ok());
+  for (int i = 0; i < n; ++i) EXPECT_LE(RelDiff(m.logits(i), step[i].data(), nv), 1e-4) << "token " << i;
+  // Truncate keeps a prefix: the same continuation as before.
+  m.Truncate(6);
+  ASSERT_TRUE(m.Decode(std::span<const int32_t>(toks.data() + 6, 3)).ok());
+  EXPECT_LE(RelDiff(m.logits(), step[8].data(), nv), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(LlmEngineArchs, LlmEngineModel,
+                         ::testing::Combine(::testing::Values("llama", "qwen2"),
+                                            ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0,
+                                                              GgmlType::kQ4_0)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + TypeInfo(std::get<1>(info.param)).name;
+                         });
+
+// The same random weights stored quantised give logits close to the F32 model's. Tolerances
+// (max |Δ| / max |logit| over a 16-token prompt): F16 1e-2, Q8_0 5e-2, Q4_0 0.25.
+TEST(LlmEngineModelQuant, QuantisedModelsCloseToF32) {
+  for (const std::string arch : {"llama", "qwen2"}) {
+    MemModel ref = MakeModel(SmallSpec(arch, GgmlType::kF32));
+    const int nv = ref.model->hparams().n_vocab;
+    const auto toks = SomeTokens(16, nv, 5);
+    ASSERT_TRUE(ref.model->Decode(toks).ok());
+    for (auto [t, tol] : {std::pair{GgmlType::kF16, 1e-2}, {GgmlType::kQ8_0, 5e-2}, {GgmlType::kQ4_0, 0.25}}) {
+      MemModel q = MakeModel(SmallSpec(arch, t));
+      ASSERT_TRUE(q.model->Decode(toks).ok());
+      double d = RelDiff(q.model->logits(), ref.model->logits(), nv);
+      EXPECT_LE(d, tol) << arch << " " << TypeInfo(t).name;
+      EXPECT_EQ(Argmax(q.model->logits(), nv) == Argmax(ref.model->logits(), nv) || t == GgmlType::kQ4_0, true);
+    }
+  }
+}
+
+TEST(LlmEngineModelQuant, RejectsBadTokensAndFullContext) {
+  MemModel mm = MakeModel(SmallSpec("llama", GgmlType::kF32));
+  Model& m = *mm.model;
+  std::vector<int32_t> bad = {1, 1000};
+  Status s = m.Decode(bad);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("vocabulary"), std::string::npos);
+  EXPECT_EQ(m.n_past(), 0);
+  std::vector<int32_t> many(static_cast<size_t>(m.n_ctx()) + 1, 1);
+  EXPECT_EQ(m.Decode(many).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(m.Decode({}).code(), Status::Code::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels.
+
+struct KernelCase {
+  int rows, cols, nt;
+};
+
+// y = X · Wᵀ in double from the dequantised weights and the unquantised activations.
+std::vector<double> RefProduct(const MatRef& w, const std::vector<float>& x, int nt) {
+  std::vector<double> y(static_cast<size_t>(nt) * w.rows);
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    DequantizeRow(w.type, w.data + r * w.row_bytes, row.data(), w.cols);
+    for (int t = 0; t < nt; ++t) {
+      double s = 0;
+      for (int64_t i = 0; i < w.cols; ++i) s += static_cast<double>(row[i]) * x[t * w.cols + i];
+      y[t * w.rows + r] = s;
+    }
+  }
+  return y;
+}
+
+struct QuantMatrix {
+  std::vector<float> f32;
+  std::vector<uint8_t> bytes;
+  MatRef ref;
+};
+
+QuantMatrix MakeMatrix(GgmlType t, int rows, int cols, uint64_t seed) {
+  QuantMatrix q;
+  Rng rng(seed);
+  q.f32.resize(static_cast<size_t>(rows) * cols);
+  for (float& v : q.f32) v = rng.Uniform(-1.0f, 1.0f);
+  GgufWriter w;
+  EXPECT_TRUE(w.AddTensor("w", {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)}, t, q.f32).ok());
+  q.bytes = w.Serialize();
+  auto f = Unwrap(GgufFile::Parse(q.bytes.data(), q.bytes.size(), "m"));
+  const GgufTensor& ten = f->tensors()[0];
+  // The parsed file points into q.bytes, which stays alive with q.
+  q.ref = MatRef{t, ten.data, rows, cols, RowBytes(t, static_cast<uint64_t>(cols))};
+  return q;
+}
+
+std::vector<float> RunProduct(const MatRef& w, const std::vector<float>& x, int nt, ThreadPool* pool) {
+  ActBuffer a;
+  PrepareActivations(w.type, x.data(), nt, w.cols, &a, pool);
+  std::vector<float> y(static_cast<size_t>(nt) * w.rows, -1.0f);
+  MatMul(w, a, y.data(), w.rows, pool);
+  return y;
+}
+
+// Quantised products (weights and activations quantised) against the exact product of the F32
+// weights, as RMS error over RMS of the result: F16 1e-3, Q8_0 1.5e-2, Q4_0 0.12 (uniform
+// random data; 4-bit weights alone give about 0.07).
+TEST(LlmEngineKernels, QuantisedMatVecAndMatMulWithinToleranceOfF32) {
+  IsaGuard guard;
+  ThreadPool pool(2);
+  for (KernelCase c : {KernelCase{37, 256, 1}, KernelCase{64, 96, 7}, KernelCase{8, 64, 4}}) {
+    Rng rng(9);
+    std::vector<float> x(static_cast<size_t>(c.nt) * c.cols);
+    for (float& v : x) v = rng.Uniform(-1.0f, 1.0f);
+    QuantMatrix f32 = MakeMatrix(GgmlType::kF32, c.rows, c.cols, 5);
+    std::vector<double> exact = RefProduct(f32.ref, x, c.nt);
+    double rms = 0;
+    for (double v : exact) rms += v * v;
+    rms = std::sqrt(rms / static_cast<double>(exact.size()));
+    for (Isa isa : AvailableIsas()) {
+      SetIsa(isa);
+      for (auto [t, tol] : {std::pair{GgmlType::kF32, 1e-5}, {GgmlType::kF16, 1e-3}, {GgmlType::kQ8_0, 1.5e-2},
+                            {GgmlType::kQ4_0, 0.12}}) {
+        QuantMatrix q = MakeMatrix(t, c.rows, c.cols, 5);
+        std::vector<float> y = RunProduct(q.ref, x, c.nt, &pool);
+        double err = 0;
+        for (size_t i = 0; i < y.size(); ++i) err += (y[i] - exact[i]) * (y[i] - exact[i]);
+        err = std::sqrt(err / static_cast<double>(y.size()));
+        EXPECT_LE(err / rms, tol) << IsaName(isa) << " " << TypeInfo(t).name << " " << c.rows << "x" << c.cols
+                                  << " tokens " << c.nt;
+      }
+    }
+  }
+}
+
+// Every SIMD path computes what the plain path computes (integer dot products exactly; only
+// the order of float sums differs): within 1e-5 of the largest output.
+TEST(LlmEngineKernels, SimdPathsEqualPlainPath) {
+  IsaGuard guard;
+  if (DetectedIsa() == Isa::kScalar) GTEST_SKIP() << "this CPU has no AVX2";
+  ThreadPool pool(2);
+  for (KernelCase c : {KernelCase{37, 256, 1}, KernelCase{21, 352, 9}, KernelCase{5, 40, 3}}) {
+    Rng rng(4);
+    std::vector<float> x(static_cast<size_t>(c.nt) * c.cols);
+    for (float& v : x) v = rng.Uniform(-1.0f, 1.0f);
+    for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+      if (RowBytes(t, static_cast<uint64_t>(c.cols)) == 0) continue;  // 40 columns: no 32-blocks
+      QuantMatrix q = MakeMatrix(t, c.rows, c.cols, 8);
+      SetIsa(Isa::kScalar);
+      std::vector<float> plain = RunProduct(q.ref, x, c.nt, nullptr);
+      for (Isa isa : AvailableIsas()) {
+        if (isa == Isa::kScalar) continue;
+        ASSERT_EQ(SetIsa(isa), isa);
+        std::vector<float> y = RunProduct(q.ref, x, c.nt, &pool);
+        EXPECT_LE(RelDiff(y.data(), plain.data(), y.size()), 1e-5) << IsaName(isa) << " " << TypeInfo(t).name;
+      }
+    }
+  }
+}
+
+TEST(LlmEngineKernels, F16AndBlockFormats) {
+  for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333333f}) {
+    EXPECT_NEAR(F16ToF32(F32ToF16(v)), v, std::fabs(v) * 1e-3 + 1e-9) << v;
+  }
+  EXPECT_EQ(F32ToF16(1.0f), 0x3c00);
+  EXPECT_EQ(F32ToF16(-2.0f), 0xc000);
+  EXPECT_TRUE(std::isinf(F16ToF32(F32ToF16(1e6f))));
+  // Q4_0 of a block: the value of largest magnitude maps to -8 * d exactly.
+  std::vector<float> x(32);
+  for (int i = 0; i < 32; ++i) x[i] = static_cast<float>(i - 16) / 4.0f;
+  BlockQ4_0 b4;
+  QuantizeRowQ4_0(x.data(), &b4, 32);
+  std::vector<float> y(32);
+  DequantizeRow(GgmlType::kQ4_0, &b4, y.data(), 32);
+  EXPECT_FLOAT_EQ(y[0], -4.0f);
+  for (int i = 0; i < 32; ++i) EXPECT_NEAR(y[i], x[i], 0.5f * 4.0f / 8.0f + 1e-3);
+  // Q4_K: d = 1, dmin = 0.5, every sub-block scale 1 and min 2: x = q - 1.
+  uint8_t q4k[144] = {};
+  uint16_t one = F32ToF16(1.0f), half = F32ToF16(0.5f);
+  std::memcpy(q4k, &one, 2);
+  std::memcpy(q4k + 2, &half, 2);
+  for (int j = 0; j < 4; ++j) {
+    q4k[4 + j] = 1;      // scales 0..3
+    q4k[4 + j + 4] = 2;  // mins 0..3
+    q4k[4 + j + 8] = 0x21;  // scale 1 and min 2 of sub-blocks 4..7
+  }
+  for (int i = 0; i < 128; ++i) q4k[16 + i] = static_cast<uint8_t>((i % 16) | ((15 - i % 16) << 4));
+  std::vector<float> yk(256);
+  DequantizeRow(GgmlType::kQ4_K, q4k, yk.data(), 256);
+  EXPECT_FLOAT_EQ(yk[0], -1.0f);
+  EXPECT_FLOAT_EQ(yk[5], 4.0f);
+  EXPECT_FLOAT_EQ(yk[32], 14.0f);   // high nibble of byte 0: 15
+  EXPECT_FLOAT_EQ(yk[255], -1.0f);  // high nibble of byte 127 (127 % 16 = 15 → 0)
+  // Q6_K: d = 1, scales 1, all 6-bit values 33: x = 1.
+  uint8_t q6k[210] = {};
+  for (int i = 0; i < 128; ++i) q6k[i] = 0x11;       // low 4 bits of 33 = 1
+  for (int i = 0; i < 64; ++i) q6k[128 + i] = 0xAA;  // high 2 bits = 2 for each of the four
+  for (int i = 0; i < 16; ++i) q6k[192 + i] = 1;
+  std::memcpy(q6k + 208, &one, 2);
+  DequantizeRow(GgmlType::kQ6_K, q6k, yk.data(), 256);
+  for (float v : yk) EXPECT_FLOAT_EQ(v, 1.0f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampler.
+
+TEST(LlmEngineSampler, GreedyIsArgmax) {
+  std::vector<float> l = {0.1f, 3.0f, -1.0f, 2.9f, 3.0f};
+  EXPECT_EQ(Argmax(l.data(), 5), 1);  // ties: lowest id
+  Sampler s(SamplerOptions{});
+  EXPECT_EQ(s.Sample(l.data(), 5, {}), 1);
+  SamplerOptions rp;
+  rp.repeat_penalty = 2.0f;  // 3.0 → 1.5 for the recent token 1; 4 wins
+  Sampler s2(rp);
+  EXPECT_EQ(s2.Sample(l.data(), 5, {1}), 4);
+}
+
+TEST(LlmEngineSampler, TopKTopPMinPSemantics) {
+  // Probabilities 0.5, 0.25, 0.125, 0.0625, 0.0625 (logits are their logs).
+  std::vector<float> l = {std::log(0.5f), std::log(0.25f), std::log(0.125f), std::log(0.0625f), std::log(0.0625f)};
+  auto ids = [](const std::vector<std::pair<int32_t, float>>& c) {
+    std::vector<int32_t> v;
+    for (auto& e : c) v.push_back(e.first);
+    return v;
+  };
+  SamplerOptions o;
+  o.temperature = 1;
+  o.top_k = 2;
+  o.top_p = 1;
+  o.min_p = 0;
+  auto c = Sampler(o).Candidates(l.data(), 5, {});
+  EXPECT_EQ(ids(c), (std::vector<int32_t>{0, 1}));
+  EXPECT_NEAR(c[0].second, 2.0 / 3.0, 1e-6);
+  o.top_k = 0;
+  o.top_p = 0.7f;  // 0.5 < 0.7 <= 0.75: two tokens
+  EXPECT_EQ(ids(Sampler(o).Candidates(l.data(), 5, {})), (std::vector<int32_t>{0, 1}));
+  o.top_p = 0.76f;  // 0.875: three
+  EXPECT_EQ(ids(Sampler(o).Candidates(l.data(), 5, {})), (std::vector<int32_t>{0, 1, 2}));
+  o.top_p = 1;
+  o.min_p = 0.25f;  // p >= 0.125
+  EXPECT_EQ(ids(Sampler(o).Candidates(l.data(), 5, {})), (std::vector<int32_t>{0, 1, 2}));
+}
+
+TEST(LlmEngineSampler, SeededDrawsAreReproducibleAndFollowProbabilities) {
+  std::vector<float> l = {0.0f, std::log(3.0f), -30.0f};  // p ≈ 0.25, 0.75, 0
+  SamplerOptions o;
+  o.temperature = 1;
+  o.top_k = 0;
+  o.top_p = 1;
+  o.min_p = 0;
+  o.seed = 42;
+  Sampler a(o), b(o);
+  int ones = 0;
+  std::vector<int32_t> sa, sb;
+  for (int i = 0; i < 2000; ++i) {
+    sa.push_back(a.Sample(l.data(), 3, {}));
+    sb.push_back(b.Sample(l.data(), 3, {}));
+    ones += sa.back() == 1;
+    EXPECT_NE(sa.back(), 2);
+  }
+  EXPECT_EQ(sa, sb);
+  EXPECT_NEAR(ones / 2000.0, 0.75, 0.04);
+  o.seed = 43;
+  Sampler c(o);
+  std::vector<int32_t> sc;
+  for (int i = 0; i < 2000; ++i) sc.push_back(c.Sample(l.data(), 3, {}));
+  EXPECT_NE(sa, sc);
+  // Low temperature sharpens towards the most likely token.
+  o.temperature = 0.1f;
+  Sampler d(o);
+  int top = 0;
+  for (int i = 0; i < 200; ++i) top += d.Sample(l.data(), 3, {}) == 1;
+  EXPECT_EQ(top, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator API on the shop model.
+
+TEST(LlmEngineGenerator, StreamsStopsAndReusesThePrefix) {
+  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+  GeneratorOptions go;
+  go.model_path = model;
+  go.threads = 2;
+  auto gen = Unwrap(Generator::Load(go));
+  GenerateOptions o;
+  o.max_tokens = 48;
+  std::string streamed;
+  GenerateResult r = Unwrap(gen->Generate("Because Alice bought", o, [&](std::string_view p) {
+    streamed += p;
+    return true;
+  }));
+  EXPECT_EQ(r.text, " coffee beans from Tyrell, we recommend more smart watches.");
+  EXPECT_EQ(streamed, r.text);
+  EXPECT_EQ(r.stop_reason, "eog");
+  EXPECT_EQ(r.reused_tokens, 0);
+  // The same prompt again: all but its last token come from the cache; same text.
+  GenerateResult again = Unwrap(gen->Generate("Because Alice bought", o));
+  EXPECT_EQ(again.reused_tokens, static_cast<int>(again.prompt_tokens.size()) - 1);
+  EXPECT_EQ(again.text, r.text);
+  // A stop string cuts the text before it; the callback never sees past it.
+  o.stop = {", we"};
+  streamed.clear();
+  GenerateResult s = Unwrap(gen->Generate("Because Alice bought", o, [&](std::string_view p) {
+    streamed += p;
+    return true;
+  }));
+  EXPECT_EQ(s.text, " coffee beans from Tyrell");
+  EXPECT_EQ(streamed, s.text);
+  EXPECT_EQ(s.stop_reason, "stop");
+  // The callback stops generation; max_tokens bounds it.
+  o.stop.clear();
+  int calls = 0;
+  GenerateResult c = Unwrap(gen->Generate("We recommend", o, [&](std::string_view) { return ++calls < 2; }));
+  EXPECT_EQ(c.stop_reason, "callback");
+  EXPECT_EQ(c.tokens.size(), 2u);
+  o.max_tokens = 3;
+  GenerateResult l = Unwrap(gen->Generate("We recommend", o));
+  EXPECT_EQ(l.tokens.size(), 3u);
+  EXPECT_EQ(l.stop_reason, "length");
+  // Sampling with a seed is reproducible.
+  o.max_tokens = 20;
+  o.sampling.temperature = 0.9f;
+  o.sampling.seed = 5;
+  EXPECT_EQ(Unwrap(gen->Generate("Bob likes", o)).tokens, Unwrap(gen->Generate("Bob likes", o)).tokens);
 }
 
 }  // namespace
