@@ -15,3 +15,4 @@ fi
 bash "$(dirname "$0")/bench-kge.sh" "$build"
 bash "$(dirname "$0")/bench-text.sh" "$build"
 bash "$(dirname "$0")/bench-profile.sh" "$build"
+bash "$(dirname "$0")/bench-llm.sh" "$build"
