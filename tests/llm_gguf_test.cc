@@ -1,0 +1,125 @@
+// GGUF reader and writer (src/llm/engine/gguf.h, gguf_writer.h): a written file reads back with
+// its metadata and tensors; truncated or damaged files give a clear Status, never a crash; the
+// model loader names what is missing or wrong.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "llm/engine/gguf.h"
+#include "llm/engine/gguf_writer.h"
+#include "llm/engine/model.h"
+#include "llm/engine/quant.h"
+#include "test_util.h"
+
+namespace kgp::llm {
+namespace {
+
+std::vector<uint8_t> SmallFile() {
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  w.SetU32("llama.block_count", 3);
+  w.SetF32("llama.rope.freq_base", 500000.0f);
+  w.SetBool("tokenizer.ggml.add_bos_token", true);
+  w.SetStrings("tokenizer.ggml.tokens", {"a", "b", "<s>"});
+  w.SetF32s("tokenizer.ggml.scores", {0.5f, -1.0f, 0.0f});
+  w.SetI32s("tokenizer.ggml.token_type", {1, 1, 3});
+  std::vector<float> v(64 * 3);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 17) - 8.0f;
+  EXPECT_TRUE(w.AddTensor("f32", {64, 3}, GgmlType::kF32, v).ok());
+  EXPECT_TRUE(w.AddTensor("f16", {64, 3}, GgmlType::kF16, v).ok());
+  EXPECT_TRUE(w.AddTensor("q8", {64, 3}, GgmlType::kQ8_0, v).ok());
+  EXPECT_TRUE(w.AddTensor("q4", {64, 3}, GgmlType::kQ4_0, v).ok());
+  EXPECT_FALSE(w.AddTensor("bad", {40, 1}, GgmlType::kQ8_0, std::vector<float>(40)).ok());  // not 32-blocks
+  EXPECT_FALSE(w.AddTensor("bad", {4, 4}, GgmlType::kF32, std::vector<float>(15)).ok());
+  return w.Serialize();
+}
+
+TEST(GgufWriter, RoundTripsMetadataAndTensors) {
+  std::vector<uint8_t> b = SmallFile();
+  auto f = Unwrap(GgufFile::Parse(b.data(), b.size(), "mem"));
+  EXPECT_EQ(f->version(), 3u);
+  EXPECT_EQ(*f->GetString("general.architecture"), "llama");
+  EXPECT_EQ(*f->GetUInt("llama.block_count"), 3u);
+  EXPECT_FLOAT_EQ(static_cast<float>(*f->GetFloat("llama.rope.freq_base")), 500000.0f);
+  EXPECT_TRUE(*f->GetBool("tokenizer.ggml.add_bos_token"));
+  const GgufValue* toks = *f->GetArray("tokenizer.ggml.tokens");
+  EXPECT_EQ(toks->strs, (std::vector<std::string>{"a", "b", "<s>"}));
+  EXPECT_EQ((*f->GetArray("tokenizer.ggml.token_type"))->nums, (std::vector<double>{1, 1, 3}));
+  ASSERT_EQ(f->tensors().size(), 4u);
+  std::vector<float> row(64);
+  for (const char* name : {"f32", "f16", "q8", "q4"}) {
+    const GgufTensor* t = f->FindTensor(name);
+    ASSERT_NE(t, nullptr) << name;
+    EXPECT_EQ(t->dims, (std::vector<uint64_t>{64, 3}));
+    EXPECT_EQ((t->data - b.data()) % 32, 0) << name;
+    DequantizeRow(t->type, t->data + RowBytes(t->type, 64), row.data(), 64);  // row 1
+    // Q4_0 (ggml's rule): d = -max/8, so the opposite extreme clips to 7 steps (an error of d = 1).
+    const float tol = t->type == GgmlType::kQ4_0 ? 1.0f : t->type == GgmlType::kQ8_0 ? 0.04f : 0.0f;
+    for (int i = 0; i < 64; ++i) EXPECT_NEAR(row[i], static_cast<float>((64 + i) % 17) - 8.0f, tol) << name << " " << i;
+  }
+}
+
+// Every prefix of a valid file, and files with damaged counts or lengths, fail with a Status.
+TEST(GgufReader, TruncatedAndDamagedFilesGiveClearErrors) {
+  std::vector<uint8_t> b = SmallFile();
+  for (size_t n = 0; n < b.size(); n += (n < 400 ? 1 : 97)) {
+    std::vector<uint8_t> cut(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
+    auto f = GgufFile::Parse(cut.data(), cut.size(), "cut");
+    EXPECT_FALSE(f.ok()) << "prefix of " << n << " bytes";
+    if (!f.ok()) {
+      EXPECT_NE(f.status().message().find("cut"), std::string::npos);
+    }
+  }
+  auto damaged = [&](size_t at, uint64_t value) {
+    std::vector<uint8_t> d = b;
+    std::memcpy(d.data() + at, &value, 8);
+    return GgufFile::Parse(d.data(), d.size(), "damaged");
+  };
+  EXPECT_FALSE(damaged(8, 1ull << 40).ok());   // tensor count
+  EXPECT_FALSE(damaged(16, 1ull << 40).ok());  // metadata count
+  EXPECT_FALSE(damaged(24, 1ull << 50).ok());  // first key's length
+  std::vector<uint8_t> magic = b;
+  magic[0] = 'X';
+  auto m = GgufFile::Parse(magic.data(), magic.size(), "magic");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("magic"), std::string::npos);
+}
+
+TEST(GgufReader, OpenMissingFile) {
+  auto f = GgufFile::Open("/nonexistent/model.gguf");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), Status::Code::kIoError);
+}
+
+// The model loader: unsupported architectures, missing tensors and wrong shapes are named.
+TEST(GgufModelLoad, NamesWhatIsWrong) {
+  auto load = [](GgufWriter w) {
+    auto bytes = std::make_shared<std::vector<uint8_t>>(w.Serialize());
+    auto f = GgufFile::Parse(bytes->data(), bytes->size(), "m");
+    if (!f.ok()) return f.status();
+    return Model::FromGguf(std::move(f).value()).status();
+  };
+  RandomModelSpec s;
+  s.n_layer = 1;
+  GgufWriter good = Unwrap(RandomModel(s));
+  EXPECT_TRUE(load(good).ok());
+  GgufWriter arch = good;
+  arch.SetString("general.architecture", "mamba");
+  EXPECT_NE(load(arch).message().find("mamba"), std::string::npos);
+  GgufWriter heads = good;
+  heads.SetU32("llama.attention.head_count_kv", 3);  // 4 heads do not split into 3 groups
+  EXPECT_EQ(load(heads).code(), Status::Code::kInvalidArgument);
+  GgufWriter layers = good;
+  layers.SetU32("llama.block_count", 2);  // blk.1.* is missing
+  Status st = load(layers);
+  EXPECT_NE(st.message().find("blk.1.attn_norm.weight"), std::string::npos) << st.ToString();
+  GgufWriter ff = good;
+  ff.SetU32("llama.feed_forward_length", 100);
+  st = load(ff);
+  EXPECT_NE(st.message().find("ffn_gate.weight has shape"), std::string::npos) << st.ToString();
+}
+
+}  // namespace
+}  // namespace kgp::llm
