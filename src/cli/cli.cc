@@ -42,6 +42,7 @@ int Main(int argc, char** argv) {
   AddAudienceCommand(app, reg);
   AddRecommendCommands(app, reg);
   AddEvalCommands(app, reg);
+  AddLlmCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

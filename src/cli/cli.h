@@ -37,6 +37,7 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg);  // under `profile
 void AddAudienceCommand(CLI::App& app, Registry& reg);
 void AddRecommendCommands(CLI::App& app, Registry& reg);
 void AddEvalCommands(CLI::App& app, Registry& reg);  // eval rec
+void AddLlmCommands(CLI::App& app, Registry& reg);   // llm summary | copy | explain | reason | refresh | faithfulness
 
 // Prints j as JSON when --json, else calls text().
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);
