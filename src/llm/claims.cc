@@ -170,7 +170,7 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
   for (size_t si = 0; si < r.sentences.size(); ++si) {
     const std::string& s = r.sentences[si];
     const auto mentions = lx_.Scan(s);
-    std::vector<NodeId> products;
+    std::vector<std::vector<NodeId>> products;  // per product mention, the nodes the facts allow (homonym titles)
     for (const Mention& m : mentions) {
       Claim c;
       c.kind = m.type == NodeType::kProduct ? ClaimKind::kProduct
@@ -182,7 +182,11 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
       for (NodeId n : m.nodes)
         if (facts.Allows(n)) c.supported = true;
       if (!c.supported) c.why = fmt::format("{} '{}' is not among the facts given", ClaimKindName(c.kind), c.surface);
-      if (c.kind == ClaimKind::kProduct && c.supported) products.push_back(m.nodes[0]);
+      if (c.kind == ClaimKind::kProduct && c.supported) {
+        products.emplace_back();
+        for (NodeId n : m.nodes)
+          if (facts.Allows(n)) products.back().push_back(n);
+      }
       r.claims.push_back(std::move(c));
     }
     for (const Amount& a : FindAmounts(s)) {
@@ -198,11 +202,11 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
       if (a.discount) {
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
-      } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0]))) {
-        const double p = lx_.Price(products[0]);
-        c.supported = Close(a.value, p);
+      } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
+        for (NodeId n : products[0]) c.supported = c.supported || Close(a.value, lx_.Price(n));
         for (double q : coupon_prices) c.supported = c.supported || Close(a.value, q);
-        if (!c.supported) c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0], "zh"), FormatPrice(p));
+        if (!c.supported)
+          c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])));
       } else {
         for (double p : facts.prices) c.supported = c.supported || Close(a.value, p);
         if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));
