@@ -42,8 +42,7 @@ int Main(int argc, char** argv) {
   AddAudienceCommand(app, reg);
   AddRecommendCommands(app, reg);
   AddEvalCommands(app, reg);
-  auto* llm = app.add_subcommand("llm", "language model: the native GGUF engine");
-  llm->require_subcommand(1);
+  CLI::App* llm = AddLlmCommands(app, reg);
   AddLlmEngineCommands(llm, reg);
   try {
     app.parse(argc, argv);

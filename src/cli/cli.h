@@ -37,6 +37,7 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg);  // under `profile
 void AddAudienceCommand(CLI::App& app, Registry& reg);
 void AddRecommendCommands(CLI::App& app, Registry& reg);
 void AddEvalCommands(CLI::App& app, Registry& reg);  // eval rec
+CLI::App* AddLlmCommands(CLI::App& app, Registry& reg);   // returns the llm parent; summary | copy | explain | reason | refresh | faithfulness
 void AddLlmEngineCommands(CLI::App* llm, Registry& reg);  // llm generate | bench | info
 
 // Prints j as JSON when --json, else calls text().

@@ -216,6 +216,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
 
       std::cerr << "[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases\n";
       const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
+      const std::string llm_md = best_deg ? (std::cerr << "[+] grounded texts: summaries and copy, claim-checked\n", DemoLlm(ws, std::string(g.key(best)))) : std::string();
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -262,6 +263,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
          << (profiles->empty() ? std::string("ID") : (*profiles)[0].ext_id) << "` and `kgprofile audience " << wsdir
          << " --rule \"price_level = 'high' and lifecycle = 'active'\"`\n";
       md << "\n## Recommendations\n\n" << recommend_md;
+      md << "\n## Language-model texts\n\n" << llm_md;
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"

@@ -16,4 +16,8 @@ std::string DemoEmbeddings(Workspace& ws, const Graph& g, NodeId user);
 // purchases (cmd_recommend.cc).
 std::string DemoRecommend(Workspace& ws, const std::string& user_ext);
 
+// Writes a zh and an en summary and a marketing copy for `user_ext` with the template backend,
+// each with its faithfulness (demo_llm.cc).
+std::string DemoLlm(Workspace& ws, const std::string& user_ext);
+
 }  // namespace kgp::cli

@@ -193,6 +193,49 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     rep.holdout.push_back({m < methods.size() ? methods[m].first : "learned blend, diversified (served)", avg});
   }
 
+  // Outside scores (ExtraScore): their weight in the blend is chosen on the fitting users.
+  for (const ExtraScore& x : opts.extra_scores) {
+    std::vector<std::unordered_map<uint32_t, double>> extra(cases.size());
+    for (size_t i = 0; i < cases.size(); ++i) {
+      if (cases[i].relevant.empty()) continue;
+      auto fn = x.make(past, cases[i].user);
+      for (const auto& r : cases[i].cands) extra[i][r.item] = fn(r.item);
+    }
+    // Scores are looked up per case through this pointer while blended() walks the cases.
+    const std::unordered_map<uint32_t, double>* cur = nullptr;
+    const auto lookup = [&](uint32_t item) {
+      auto it = cur->find(item);
+      return it == cur->end() ? 0.0 : it->second;
+    };
+    const auto blended = [&](bool test, double w) {
+      TopKMetrics sum;
+      size_t n = 0;
+      for (size_t i = 0; i < cases.size(); ++i) {
+        const auto& c = cases[i];
+        if (c.test != test || c.relevant.empty()) continue;
+        cur = &extra[i];
+        auto top = past.Rank(c.cands, opts.k, [&](const Recommendation& r) {
+          return w < 0 ? lookup(r.item) + 1e-3 * r.features[kFPopularity] : ranker.Predict(r.features) + w * lookup(r.item);
+        }, false);
+        std::vector<uint32_t> ids;
+        for (const auto& r : top) ids.push_back(r.item);
+        auto s = ScoreTopK(std::span<const uint32_t>(ids), c.relevant, opts.k);
+        sum.precision += s.precision, sum.recall += s.recall, sum.ndcg += s.ndcg, sum.hit += s.hit;
+        ++n;
+      }
+      const double d = std::max<size_t>(1, n);
+      sum.precision /= d, sum.recall /= d, sum.ndcg /= d, sum.hit /= d;
+      return sum;
+    };
+    double best_w = 0, best_ndcg = -1;
+    for (double w : {0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0}) {
+      const double ndcg = blended(false, w).ndcg;
+      if (ndcg > best_ndcg + 1e-12) best_ndcg = ndcg, best_w = w;
+    }
+    rep.holdout.push_back({x.name + " alone", blended(true, -1)});
+    rep.holdout.push_back({fmt::format("learned blend + {} (w={})", x.name, best_w), blended(true, best_w)});
+  }
+
   // Next purchase: calibrated on the fitting users, reliability on the others.
   Logistic next;
   FitNext(cases, false, next, &rep.next_examples);

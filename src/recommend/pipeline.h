@@ -6,6 +6,7 @@
 // reads the saved weights; without them a documented prior blend is used.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,16 @@ struct RecContext {
 };
 Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts = {});
 
+// A score from outside the recommender, measured beside the learned blend on the same held-out
+// users (llm/kar.h: preference reasoning by a language model). make(past, user) is called once
+// per user with outcomes, sequentially, with the engine as of the cut, and returns a score per
+// candidate item. The report gets "<name> alone" and "learned blend + <name> (w=…)", the weight
+// w picked on the fitting users' NDCG (0 allowed: then the row equals the learned blend).
+struct ExtraScore {
+  std::string name;
+  std::function<std::function<double(uint32_t item)>(const Engine& past, uint32_t user)> make;
+};
+
 struct RecFitOptions {
   EngineOptions engine;
   double holdout_days = 14;   // Δ
@@ -51,6 +62,7 @@ struct RecFitOptions {
   size_t negatives_per_user = 50;
   uint64_t seed = 1;
   int threads = 2;
+  std::vector<ExtraScore> extra_scores;  // measured only, never saved with the model
 };
 
 struct MethodScores {

@@ -86,6 +86,19 @@ CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight);
 CREATE TABLE profile_clusters(id INTEGER PRIMARY KEY, label TEXT NOT NULL, size INTEGER NOT NULL,
   centroid TEXT);
 )sql",
+      // 4: texts written by the language-model layer (`kgprofile llm`, docs/llm.md): one row per
+      // (task, user, item, language, backend, model, prompt version, input hash), with the claim
+      // check, the facts the prompt carried and the tag vector it was written from (llm refresh).
+      R"sql(
+CREATE TABLE llm_texts(
+  id INTEGER PRIMARY KEY, task TEXT NOT NULL, user_id INTEGER NOT NULL, item_id INTEGER NOT NULL DEFAULT -1,
+  lang TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL, prompt_version TEXT NOT NULL,
+  input_hash TEXT NOT NULL, text TEXT NOT NULL, raw TEXT NOT NULL, faithfulness REAL NOT NULL,
+  claims INTEGER NOT NULL, unsupported INTEGER NOT NULL, attempts INTEGER NOT NULL, facts TEXT NOT NULL,
+  checked TEXT NOT NULL, tags TEXT NOT NULL, created INTEGER NOT NULL,
+  UNIQUE(task, user_id, item_id, lang, backend, model, prompt_version, input_hash));
+CREATE INDEX llm_texts_latest ON llm_texts(user_id, task, lang, backend, created);
+)sql",
   };
   return kMigrations;
 }

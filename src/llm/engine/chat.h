@@ -13,14 +13,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "llm/chat_message.h"
 #include "llm/engine/gguf.h"
 
 namespace kgp::llm {
-
-// One chat turn; role is "system", "user" or "assistant" (other roles are written as given).
-struct ChatMessage {
-  std::string role, content;
-};
 
 enum class ChatTemplate { kChatMl, kLlama3, kLlama2, kLlama2Sys };
 

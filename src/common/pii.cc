@@ -1,0 +1,62 @@
+#include "common/pii.h"
+
+#include <array>
+#include <cctype>
+
+#include "common/strings.h"
+
+namespace kgp {
+namespace {
+
+constexpr std::array<std::string_view, 22> kPiiFields = {
+    "ext_id", "user_id", "uid", "name", "full_name", "nickname", "phone", "mobile", "tel", "email",
+    "address", "street", "zip", "postcode", "id_card", "passport", "birth_year", "birthday", "birth_date",
+    "ip", "device_id", "signup_ts"};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+std::span<const std::string_view> PiiFieldNames() { return kPiiFields; }
+
+bool IsPiiField(std::string_view field) {
+  const std::string f = ToLowerAscii(Trim(field));
+  for (std::string_view p : kPiiFields)
+    if (f == p) return true;
+  // Compound names: any '_'-separated part (or the whole) naming a personal field.
+  for (std::string_view part : Split(f, '_'))
+    for (std::string_view p : {"phone", "mobile", "email", "address", "name", "birthday", "passport"})
+      if (part == p) return true;
+  return false;
+}
+
+PiiHit FindPii(std::string_view text, std::span<const std::string> values) {
+  for (const std::string& v : values) {
+    if (v.size() < 3) continue;
+    if (size_t at = text.find(v); at != std::string_view::npos) return {"value '" + v + "'", at};
+  }
+  for (size_t i = 0; i < text.size();) {
+    if (!IsDigit(text[i])) { ++i; continue; }
+    size_t j = i;
+    while (j < text.size() && (IsDigit(text[j]) || ((text[j] == '-' || text[j] == ' ') && j + 1 < text.size() && IsDigit(text[j + 1]))))
+      ++j;
+    std::string digits;
+    for (size_t k = i; k < j; ++k)
+      if (IsDigit(text[k])) digits.push_back(text[k]);
+    // Preceded by a decimal point: the fraction of a price, not a number of its own.
+    const bool fraction = i > 0 && text[i - 1] == '.';
+    if (!fraction && digits.size() == 11 && digits[0] == '1' && digits[1] >= '3')
+      return {"phone-like number " + digits.substr(0, 3) + "…", i};
+    i = j;
+  }
+  for (size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    const bool before = at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '.');
+    size_t dot = text.find('.', at);
+    const bool after = at + 1 < text.size() && std::isalnum(static_cast<unsigned char>(text[at + 1])) &&
+                       dot != std::string_view::npos && dot + 1 < text.size() && dot - at < 64;
+    if (before && after) return {"e-mail-like text", at};
+  }
+  return {};
+}
+
+}  // namespace kgp

@@ -1,0 +1,32 @@
+// Personal data (PII) in one place: the field names treated as personal wherever they appear
+// (users table columns, CSV headers, JSON keys of CRM exports) and a scan of a text for a
+// person's values and for phone / e-mail shapes. Used by the language-model layer to prove
+// that no prompt carries them (ARCHITECTURE.md, src/llm/) and meant for the privacy stage too.
+// Thread-safe (pure functions).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kgp {
+
+// Lower-case field names: ext_id, user_id, name, phone, mobile, email, address, zip, id_card,
+// birth_year, birthday, ip, device_id, signup_ts … (pii.cc has the list).
+std::span<const std::string_view> PiiFieldNames();
+// Case-insensitive; "phone_number" and "home_address" match through their parts.
+bool IsPiiField(std::string_view field);
+
+// What FindPii found: the value or pattern, and where.
+struct PiiHit {
+  std::string what;  // "value 'xxx'" or "phone-like number 138…" or "e-mail-like text"
+  size_t offset = std::string::npos;
+  bool found() const { return offset != std::string::npos; }
+};
+// The first of `values` (one person's PII values; those shorter than 3 bytes are skipped, as
+// they would match anywhere) contained in text, else the first mainland-mobile-like run of
+// 11 digits starting with 1, or an e-mail-like token. Not found: offset == npos.
+PiiHit FindPii(std::string_view text, std::span<const std::string> values);
+
+}  // namespace kgp

@@ -1,0 +1,244 @@
+#include "llm/claims.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace kgp::llm {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool StartsAt(std::string_view s, size_t at, std::string_view w) { return s.substr(at, w.size()) == w; }
+bool EndsAt(std::string_view s, size_t end, std::string_view w) {
+  return end >= w.size() && s.substr(end - w.size(), w.size()) == w;
+}
+bool StartsAtNoCase(std::string_view s, size_t at, std::string_view w) {
+  return at + w.size() <= s.size() && ToLowerAscii(s.substr(at, w.size())) == w;
+}
+
+// Chinese digit (一 … 九, 十) → value, or -1; reads the 3-byte character at s[at].
+int ChineseDigit(std::string_view s, size_t at) {
+  static const char* kDigits[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+  for (int d = 0; d < 10; ++d)
+    if (StartsAt(s, at, kDigits[d])) return d;
+  return -1;
+}
+
+bool DiscountContext(std::string_view sentence) {
+  const std::string lower = ToLowerAscii(sentence);
+  for (std::string_view w : {"discount", "coupon", " off", "save", "voucher", "优惠", "折扣", "券", "立减", "减"})
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+
+bool Close(double a, double b) { return std::fabs(a - b) <= std::max(0.5, 0.01 * std::fabs(b)); }
+
+}  // namespace
+
+const char* ClaimKindName(ClaimKind k) {
+  switch (k) {
+    case ClaimKind::kProduct: return "product";
+    case ClaimKind::kBrand: return "brand";
+    case ClaimKind::kCategory: return "category";
+    case ClaimKind::kPrice: return "price";
+    case ClaimKind::kDiscount: return "discount";
+  }
+  return "?";
+}
+
+std::vector<std::string> SplitSentences(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  const auto flush = [&] {
+    if (!Trim(cur).empty()) out.push_back(cur);
+    else if (!out.empty()) out.back() += cur;  // keep whitespace with the sentence before
+    cur.clear();
+  };
+  for (size_t i = 0; i < text.size();) {
+    bool end = false;
+    size_t len = 1;
+    for (std::string_view p : {"。", "！", "？", "；"})
+      if (StartsAt(text, i, p)) end = true, len = p.size();
+    const char c = text[i];
+    if (c == '!' || c == '?' || c == ';' || c == '\n') end = true;
+    if (c == '.' && (i + 1 == text.size() || text[i + 1] == ' ' || text[i + 1] == '\n')) end = true;
+    cur.append(text.substr(i, len));
+    i += len;
+    if (end) {
+      // Closing quotes and brackets stay with their sentence.
+      while (i < text.size()) {
+        size_t q = 0;
+        for (std::string_view p : {"”", "」", "）", "\"", ")", "'"})
+          if (StartsAt(text, i, p)) q = p.size();
+        if (!q) break;
+        cur.append(text.substr(i, q));
+        i += q;
+      }
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+std::vector<Amount> FindAmounts(std::string_view s) {
+  std::vector<Amount> out;
+  const bool discount_ctx = DiscountContext(s);
+  for (size_t i = 0; i < s.size();) {
+    // Chinese-numeral discounts: 八折, 八五折, 九五折.
+    if (int d1 = ChineseDigit(s, i); d1 > 0) {
+      size_t j = i + 3;
+      int d2 = ChineseDigit(s, j);
+      if (d2 >= 0) j += 3;
+      if (StartsAt(s, j, "折") && !StartsAt(s, j + 3, "扣")) {
+        const double tenths = d2 >= 0 ? d1 + d2 / 10.0 : d1;
+        out.push_back({i, j + 3, 1 - tenths / 10, true});
+        i = j + 3;
+        continue;
+      }
+    }
+    if (StartsAt(s, i, "半价")) {
+      out.push_back({i, i + 6, 0.5, true});
+      i += 6;
+      continue;
+    }
+    if (!IsDigit(s[i]) || (i > 0 && (IsDigit(s[i - 1]) || s[i - 1] == '.' || std::isalpha(static_cast<unsigned char>(s[i - 1]))))) {
+      ++i;
+      continue;
+    }
+    // A number: digits, thousands separators, one decimal part.
+    size_t j = i;
+    std::string num;
+    while (j < s.size()) {
+      if (IsDigit(s[j])) {
+        num.push_back(s[j++]);
+        continue;
+      }
+      const bool thousands = s[j] == ',' && !num.empty() && j + 3 < s.size() && IsDigit(s[j + 1]) && IsDigit(s[j + 2]) &&
+                             IsDigit(s[j + 3]) && (j + 4 >= s.size() || !IsDigit(s[j + 4]));
+      if (!thousands) break;
+      ++j;
+    }
+    if (j + 1 < s.size() && s[j] == '.' && IsDigit(s[j + 1])) {
+      num.push_back('.');
+      ++j;
+      while (j < s.size() && IsDigit(s[j])) num.push_back(s[j++]);
+    }
+    auto v = ParseDouble(num);
+    if (!v) { i = j; continue; }
+    size_t begin = i, end = j;
+    // Currency before (skipping one space).
+    size_t b = begin;
+    if (b > 0 && s[b - 1] == ' ') --b;
+    bool price = false;
+    for (std::string_view cur : {"¥", "￥", "$", "RMB", "CNY", "USD"})
+      if (EndsAt(s, b, cur)) price = true, begin = b - cur.size();
+    size_t a = end;
+    if (a < s.size() && s[a] == ' ') ++a;
+    for (std::string_view cur : {"元", "块", "yuan", "rmb", "cny"})
+      if (!price && StartsAtNoCase(s, a, cur)) price = true, end = a + cur.size();
+    if (price) {
+      out.push_back({begin, end, *v, false});
+    } else if (StartsAt(s, end, "%") || StartsAt(s, end, "％")) {
+      const size_t pe = end + (s[end] == '%' ? 1 : 3);
+      size_t k = pe;
+      while (k < s.size() && s[k] == ' ') ++k;
+      if (discount_ctx || StartsAtNoCase(s, k, "off")) out.push_back({begin, pe, *v / 100, true});
+    } else if (StartsAt(s, end, "折") && !StartsAt(s, end + 3, "扣")) {
+      // 8折 = 20% off, 8.5折 and 85折 = 15% off.
+      const double tenths = *v >= 10 ? *v / 10 : *v;
+      if (tenths > 0 && tenths < 10) out.push_back({begin, end + 3, 1 - tenths / 10, true});
+    }
+    i = j;
+  }
+  return out;
+}
+
+CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) const {
+  CheckResult r;
+  r.sentences = SplitSentences(text);
+  r.kept.assign(r.sentences.size(), true);
+  const Graph& g = lx_.graph();
+  std::vector<double> coupon_prices;  // figures not tied to one product (thresholds, amounts off)
+  for (const Fact& f : facts.facts)
+    if (f.kind == "coupon")
+      for (const char* key : {"min_spend", "amount_off"})
+        if (auto p = ParseDouble(f.Get(key))) coupon_prices.push_back(*p);
+  for (size_t si = 0; si < r.sentences.size(); ++si) {
+    const std::string& s = r.sentences[si];
+    const auto mentions = lx_.Scan(s);
+    std::vector<std::vector<NodeId>> products;  // per product mention, the nodes the facts allow (homonym titles)
+    for (const Mention& m : mentions) {
+      Claim c;
+      c.kind = m.type == NodeType::kProduct ? ClaimKind::kProduct
+               : m.type == NodeType::kBrand ? ClaimKind::kBrand
+                                            : ClaimKind::kCategory;
+      c.surface = s.substr(m.begin, m.end - m.begin);
+      c.sentence = si;
+      c.nodes = m.nodes;
+      for (NodeId n : m.nodes)
+        if (facts.Allows(n)) c.supported = true;
+      if (!c.supported) c.why = fmt::format("{} '{}' is not among the facts given", ClaimKindName(c.kind), c.surface);
+      if (c.kind == ClaimKind::kProduct && c.supported) {
+        products.emplace_back();
+        for (NodeId n : m.nodes)
+          if (facts.Allows(n)) products.back().push_back(n);
+      }
+      r.claims.push_back(std::move(c));
+    }
+    for (const Amount& a : FindAmounts(s)) {
+      // Digits inside a named product ("5L 电饭煲") are part of the name.
+      bool inside = false;
+      for (const Mention& m : mentions) inside = inside || (a.begin >= m.begin && a.end <= m.end);
+      if (inside) continue;
+      Claim c;
+      c.kind = a.discount ? ClaimKind::kDiscount : ClaimKind::kPrice;
+      c.surface = s.substr(a.begin, a.end - a.begin);
+      c.sentence = si;
+      c.value = a.value;
+      if (a.discount) {
+        for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
+        if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
+      } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
+        for (NodeId n : products[0]) c.supported = c.supported || Close(a.value, lx_.Price(n));
+        for (double q : coupon_prices) c.supported = c.supported || Close(a.value, q);
+        if (!c.supported)
+          c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])));
+      } else {
+        for (double p : facts.prices) c.supported = c.supported || Close(a.value, p);
+        if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));
+      }
+      r.claims.push_back(std::move(c));
+    }
+  }
+  for (const Claim& c : r.claims) {
+    if (c.supported) ++r.supported;
+    else r.kept[c.sentence] = false;
+  }
+  r.faithfulness = r.claims.empty() ? 1.0 : static_cast<double>(r.supported) / static_cast<double>(r.claims.size());
+  for (size_t i = 0; i < r.sentences.size(); ++i) {
+    if (r.kept[i]) r.text += r.sentences[i];
+    else r.removed.push_back(std::string(Trim(r.sentences[i])));
+  }
+  r.text = std::string(Trim(r.text));
+  (void)g;
+  return r;
+}
+
+nlohmann::json CheckResult::ToJson(const Graph& g) const {
+  nlohmann::json cl = nlohmann::json::array();
+  for (const Claim& c : claims) {
+    nlohmann::json j = {{"kind", ClaimKindName(c.kind)}, {"surface", c.surface}, {"supported", c.supported}};
+    if (!c.nodes.empty()) j["node"] = g.Spec(c.nodes[0]);
+    if (!std::isnan(c.value)) j["value"] = c.value;
+    if (!c.supported) j["why"] = c.why;
+    cl.push_back(std::move(j));
+  }
+  return {{"faithfulness", faithfulness}, {"claims", claims.size()}, {"supported", supported},
+          {"removed", removed}, {"checked", cl}};
+}
+
+}  // namespace kgp::llm

@@ -1,0 +1,69 @@
+// The claim checker: every product, brand and category a generated text names (found with the
+// graph's gazetteer, lexicon.h) and every price and discount it states ("¥6999", "6999元",
+// "$12.50", "20% off", "8折" = 20% off, "八五折" = 15% off, "半价") is a claim; a claim is
+// supported when the prompt's facts allow it (facts.h FactSheet: the nodes the facts name and
+// what the graph says about them, the prices and discounts they state); a price in a sentence
+// naming exactly one product must be that product's price (or a coupon figure). Sentences with
+// an unsupported claim are removed. faithfulness = supported claims / claims (1 when none).
+// The checker knows nothing of the backend that wrote the text. Thread-safe (const).
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "llm/facts.h"
+#include "llm/lexicon.h"
+
+namespace kgp::llm {
+
+enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount };
+const char* ClaimKindName(ClaimKind k);
+
+struct Claim {
+  ClaimKind kind;
+  std::string surface;     // as written
+  size_t sentence = 0;     // index into CheckResult::sentences
+  std::vector<NodeId> nodes;  // named nodes (entities)
+  double value = NAN;      // price, or fraction off for a discount
+  bool supported = false;
+  std::string why;         // for unsupported claims: what the facts say instead
+};
+
+struct CheckResult {
+  std::vector<std::string> sentences;
+  std::vector<bool> kept;
+  std::vector<Claim> claims;
+  size_t supported = 0;
+  double faithfulness = 1;
+  std::string text;  // the kept sentences
+  std::vector<std::string> removed;
+  nlohmann::json ToJson(const Graph& g) const;
+};
+
+// A price or discount expression.
+struct Amount {
+  size_t begin = 0, end = 0;
+  double value = 0;  // price, or fraction off (0.2 for 20% off)
+  bool discount = false;
+};
+// Prices need a currency (¥ ￥ $ RMB CNY before, 元 块 yuan RMB after); a percentage is a
+// discount when followed by "off" or in a sentence about a discount or coupon.
+std::vector<Amount> FindAmounts(std::string_view sentence);
+
+// Splits after 。！？；!?; newlines, and '.' followed by a space or the end.
+std::vector<std::string> SplitSentences(std::string_view text);
+
+class ClaimChecker {
+ public:
+  explicit ClaimChecker(const Lexicon& lx) : lx_(lx) {}
+  CheckResult Check(std::string_view text, const FactSheet& facts) const;
+
+ private:
+  const Lexicon& lx_;
+};
+
+}  // namespace kgp::llm

@@ -1,0 +1,315 @@
+#include "llm/template_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/strings.h"
+#include "llm/facts.h"
+
+namespace kgp::llm {
+namespace {
+
+// Splitmix-style generator: only integer arithmetic, identical everywhere.
+class Pick {
+ public:
+  explicit Pick(uint64_t seed) : s_(seed) {}
+  size_t Below(size_t n) {
+    s_ += 0x9E3779B97F4A7C15ull;
+    uint64_t z = s_;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return static_cast<size_t>((z ^ (z >> 31)) % n);
+  }
+  template <class... S>
+  std::string One(const S&... options) {
+    const std::string all[] = {std::string(options)...};
+    return all[Below(sizeof...(options))];
+  }
+
+ private:
+  uint64_t s_;
+};
+
+std::string Field(std::string_view text, std::string_view key) {
+  for (std::string_view line : Split(text, '\n')) {
+    line = Trim(line);
+    if (StartsWith(line, key)) return std::string(Trim(line.substr(key.size())));
+  }
+  return "";
+}
+
+struct Facts {
+  bool zh = true;
+  std::string alias;
+  const Fact* user = nullptr;
+  const Fact* price = nullptr;
+  const Fact* coupon = nullptr;
+  const Fact* item = nullptr;
+  std::vector<const Fact*> categories, brands, purchases, paths, candidates;
+  std::string Name(const Fact& f, const char* base) const {
+    std::string zh_name = f.Get(fmt::format("{}zh", base)), en_name = f.Get(fmt::format("{}en", base));
+    return zh ? (zh_name.empty() ? en_name : zh_name) : (en_name.empty() ? zh_name : en_name);
+  }
+};
+
+// "A、B和C" / "A, B and C".
+std::string List(const std::vector<std::string>& xs, bool zh) {
+  std::string out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0) out += i + 1 == xs.size() ? (zh ? "和" : " and ") : (zh ? "、" : ", ");
+    out += xs[i];
+  }
+  return out;
+}
+
+std::vector<std::string> Names(const Facts& f, const std::vector<const Fact*>& xs, size_t n, bool lower_en) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < xs.size() && i < n; ++i) {
+    std::string s = f.Name(*xs[i], "");
+    if (!f.zh && lower_en) s = ToLowerAscii(s);
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string Money(std::string_view p, bool zh) { return zh ? std::string(p) + "元" : "¥" + std::string(p); }
+
+std::string Demographics(const Facts& f, Pick& pick) {
+  if (!f.user) return "";
+  const std::string g = f.user->Get("gender"), age = f.user->Get("age_group"), city = f.user->Get("city"),
+                    occ = f.user->Get("occupation");
+  if (f.zh) {
+    std::string who = (age.empty() ? "" : age + "岁") + (g == "female" ? "女性" : g == "male" ? "男性" : "") + "顾客";
+    std::string s = pick.One("顾客 {} 是一位{}", "{} 是一位{}") ;
+    s = fmt::format(fmt::runtime(s), f.alias, who);
+    if (!city.empty()) s += "，常住" + city;
+    if (!occ.empty()) s += "，职业为" + occ;
+    return s + "。";
+  }
+  std::string who = (age.empty() ? "" : "aged " + age + ", ");
+  std::string gender = g == "female" ? "female " : g == "male" ? "male " : "";
+  std::string s = fmt::format(fmt::runtime(pick.One("Customer {} is a {}shopper", "{} is a {}customer")), f.alias, gender);
+  if (!who.empty() || !city.empty() || !occ.empty()) {
+    std::vector<std::string> parts;
+    if (!age.empty()) parts.push_back("aged " + age);
+    if (!city.empty()) parts.push_back("living in " + city);
+    if (!occ.empty()) parts.push_back("working as " + occ);
+    s += " (" + List(parts, false) + ")";
+  }
+  return s + ".";
+}
+
+std::string Likes(const Facts& f, Pick& pick) {
+  auto cats = Names(f, f.categories, 3, true), brands = Names(f, f.brands, 2, false);
+  std::string out;
+  if (!cats.empty()) {
+    out += f.zh ? fmt::format(fmt::runtime(pick.One("TA 最感兴趣的品类是{}", "最常浏览和购买的是{}", "兴趣集中在{}")), List(cats, true))
+                : fmt::format(fmt::runtime(pick.One("Their main interests are {}", "They mostly browse and buy {}",
+                                                    "Most of their activity goes to {}")),
+                              List(cats, false));
+    if (!brands.empty())
+      out += f.zh ? fmt::format(fmt::runtime(pick.One("，偏爱的品牌有{}", "，常选品牌为{}")), List(brands, true))
+                  : fmt::format(fmt::runtime(pick.One(", with a preference for {}", ", and the brands they favour are {}")),
+                                List(brands, false));
+    out += f.zh ? "。" : ".";
+  } else if (!brands.empty()) {
+    out += f.zh ? fmt::format("偏爱的品牌有{}。", List(brands, true)) : fmt::format("They favour {}.", List(brands, false));
+  }
+  return out;
+}
+
+std::string Shopping(const Facts& f, Pick& pick) {
+  std::vector<std::string> parts;
+  if (f.price) {
+    const std::string level = f.price->Get("level");
+    auto sens = ParseDouble(f.price->Get("sensitivity"));
+    if (f.zh) {
+      if (level == "high") parts.push_back(pick.One("消费档次偏高端", "偏好高价位商品"));
+      if (level == "mid") parts.push_back(pick.One("消费档次中等", "偏好中等价位商品"));
+      if (level == "low") parts.push_back(pick.One("偏好平价商品", "消费档次偏经济实惠"));
+      if (sens && *sens >= 0.6) parts.push_back("对价格较为敏感");
+      if (sens && *sens <= 0.4) parts.push_back("对价格不太敏感");
+    } else {
+      if (!level.empty()) parts.push_back(fmt::format(fmt::runtime(pick.One("buys at the {} end of the price range", "prefers {}-priced items")),
+                                                      level == "mid" ? "middle" : level == "high" ? "upper" : "lower"));
+      if (sens && *sens >= 0.6) parts.push_back("is fairly price-sensitive");
+      if (sens && *sens <= 0.4) parts.push_back("is not very price-sensitive");
+    }
+  }
+  if (f.user) {
+    static const std::pair<const char*, const char*> kLife[] = {{"new", "新客"}, {"active", "活跃"}, {"dormant", "沉睡"},
+                                                                 {"churned", "流失"}, {"returning", "回流"}};
+    const std::string life = f.user->Get("lifecycle"), seg = f.user->Get("segment");
+    for (const auto& [en, zh] : kLife)
+      if (life == en) parts.push_back(f.zh ? fmt::format("目前处于{}阶段", zh) : fmt::format("is currently {}", en));
+    if (!seg.empty()) parts.push_back(f.zh ? fmt::format("RFM 分群为“{}”", seg) : fmt::format("sits in the '{}' RFM segment", seg));
+  }
+  if (parts.empty()) return "";
+  if (f.zh) {
+    std::string s;
+    for (size_t i = 0; i < parts.size(); ++i) s += (i ? "，" : "") + parts[i];
+    return pick.One("在消费习惯上，", "购物方面，") + s + "。";
+  }
+  return pick.One("In terms of shopping habits, the customer ", "As a shopper, this customer ") + List(parts, false) + ".";
+}
+
+std::string Purchase(const Facts& f, Pick& pick) {
+  if (f.purchases.empty()) return "";
+  const Fact& p = *f.purchases.front();
+  const std::string price = p.Get("price");
+  if (f.zh)
+    return fmt::format(fmt::runtime(pick.One("最近一次购买的是“{}”{}。", "近期买过“{}”{}。")), p.Get("product"),
+                       price.empty() ? "" : "（" + Money(price, true) + "）");
+  return fmt::format(fmt::runtime(pick.One("Their latest purchase was \"{}\"{}.", "Recently they bought \"{}\"{}.")),
+                     p.Get("product"), price.empty() ? "" : " for " + Money(price, false));
+}
+
+std::string CouponLine(const Facts& f, bool headline) {
+  const Fact& c = *f.coupon;
+  const std::string target = f.Name(c, ""), zhe = c.Get("zhe"), pct = c.Get("discount_pct"), min = c.Get("min_spend");
+  if (f.zh) {
+    if (headline) return fmt::format("{}专享{}折券", target, zhe);
+    return fmt::format("{}折优惠券，适用于{}{}", zhe, target, min.empty() ? "" : "，满" + Money(min, true) + "可用");
+  }
+  const std::string t = c.Get("target") == "category" ? ToLowerAscii(target) : target;
+  if (headline) return fmt::format("{}% off {} — picked for you", pct, t);
+  return fmt::format("a {}% off coupon for {}{}", pct, t, min.empty() ? "" : " on orders over " + Money(min, false));
+}
+
+std::string Summary(const Facts& f, Pick& pick) {
+  std::vector<std::string> s;
+  for (std::string x : {Demographics(f, pick), Likes(f, pick), Shopping(f, pick), Purchase(f, pick)})
+    if (!x.empty()) s.push_back(x);
+  if (!f.categories.empty()) {
+    const std::string top = Names(f, f.categories, 1, true)[0];
+    const std::string life = f.user ? f.user->Get("lifecycle") : "";
+    if (f.zh)
+      s.push_back(life == "dormant" || life == "churned"
+                      ? fmt::format("建议以{}相关的召回活动唤醒该顾客。", top)
+                      : fmt::format(fmt::runtime(pick.One("建议优先推送{}相关的新品与活动。", "营销上可围绕{}做个性化推荐。")), top));
+    else
+      s.push_back(life == "dormant" || life == "churned"
+                      ? fmt::format("A win-back campaign around {} is suggested.", top)
+                      : fmt::format(fmt::runtime(pick.One("Suggested action: lead with new arrivals in {}.",
+                                                          "Marketing can focus personalised offers on {}.")),
+                                    top));
+  }
+  std::string out;
+  for (const auto& x : s) out += (out.empty() || f.zh ? "" : " ") + x;
+  return out;
+}
+
+std::string Copy(const Facts& f, Pick& pick) {
+  if (!f.coupon) return f.zh ? "为您精选好物，欢迎回来逛逛。" : "We picked a few things for you. Come and have a look.";
+  const std::string basis = f.coupon->Get("target");
+  std::string out;
+  if (f.zh) {
+    out += "【" + CouponLine(f, true) + "】\n";
+    out += fmt::format(fmt::runtime(pick.One("知道您一直钟情{}，", "看到您最近常逛{}，", "为喜欢{}的您，")), f.Name(*f.coupon, ""));
+    out += pick.One("我们为您准备了一张", "特别送上一张") + CouponLine(f, false) + "。";
+    if (!f.purchases.empty())
+      out += fmt::format(fmt::runtime(pick.One("和您买过的“{}”一样，好物值得再次入手。", "继“{}”之后，再添一件心头好吧。")),
+                         f.purchases.front()->Get("product"));
+    out += pick.One("名额有限，先到先得！", "快来挑选吧！");
+  } else {
+    out += CouponLine(f, true) + "\n";
+    const std::string name = basis == "category" ? ToLowerAscii(f.Name(*f.coupon, "")) : f.Name(*f.coupon, "");
+    out += fmt::format(fmt::runtime(pick.One("Because you love {}, ", "You have been browsing {} lately, so ",
+                                             "For a fan of {} like you, ")),
+                       name);
+    out += pick.One("here is ", "we saved you ") + CouponLine(f, false) + ".";
+    if (!f.purchases.empty())
+      out += fmt::format(fmt::runtime(pick.One(" You enjoyed \"{}\"; find your next favourite.", " After \"{}\", treat yourself again.")),
+                         f.purchases.front()->Get("product"));
+    out += pick.One(" Limited time only!", " Happy shopping!");
+  }
+  return out;
+}
+
+std::string Explain(const Facts& f, Pick& pick) {
+  if (!f.item) return "";
+  const std::string item = f.item->Get("product");
+  std::string out = f.zh ? fmt::format(fmt::runtime(pick.One("为您推荐“{}”。", "“{}”可能适合您。")), item)
+                         : fmt::format(fmt::runtime(pick.One("We recommend \"{}\".", "\"{}\" may suit you.")), item);
+  for (size_t i = 0; i < f.paths.size() && i < 2; ++i) {
+    std::string why = f.paths[i]->Get(f.zh ? "zh" : "en");
+    if (why.empty()) continue;
+    out += (f.zh ? "" : " ") + why;
+  }
+  return out;
+}
+
+std::string Reason(const Facts& f, Pick& pick) {
+  auto cats = Names(f, f.categories, 3, true), brands = Names(f, f.brands, 2, false);
+  std::string out;
+  if (f.zh) {
+    if (!cats.empty()) out += fmt::format("该用户的行为主要集中在{}，说明这些是其核心需求。", List(cats, true));
+    if (!brands.empty()) out += fmt::format("TA 对{}有明显的品牌偏好，", List(brands, true)) + pick.One("同品牌新品更容易被接受。", "复购同品牌的可能性较高。");
+  } else {
+    if (!cats.empty()) out += fmt::format("The user's activity centres on {}, which points to their core needs.", List(cats, false));
+    if (!brands.empty())
+      out += fmt::format(" They show a clear preference for {}, ", List(brands, false)) +
+             pick.One("so new items of those brands are likely to appeal.", "so repeat purchases of those brands are likely.");
+  }
+  // Re-rank the candidates by the strength of their category and brand among the facts.
+  std::vector<std::pair<double, int>> order;
+  for (const Fact* c : f.candidates) {
+    double score = 0;
+    for (const Fact* x : f.categories)
+      if (x->Get("zh") == c->Get("category_zh") && !x->Get("zh").empty()) score += ParseDouble(x->Get("weight")).value_or(0);
+    for (const Fact* x : f.brands)
+      if (x->Get("zh") == c->Get("brand_zh") && !x->Get("zh").empty()) score += ParseDouble(x->Get("weight")).value_or(0);
+    const int n = static_cast<int>(ParseInt(c->Get("n")).value_or(0));
+    order.emplace_back(score - 1e-6 * n, n);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (!order.empty()) {
+    out += "\nRANK: ";
+    for (size_t i = 0; i < order.size(); ++i) out += (i ? ", " : "") + std::to_string(order[i].second);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Completion> TemplateBackend::Complete(const ChatRequest& req) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string prompt;
+  for (const auto& m : req.messages)
+    if (m.role == "user") prompt = m.content;
+  const std::string task = Field(prompt, "TASK:");
+  if (task.empty()) return Status::InvalidArgument("template backend: the prompt has no 'TASK:' line");
+  const std::vector<Fact> all = ParseFacts(prompt);
+  Facts f;
+  f.zh = Field(prompt, "LANGUAGE:") != "en";
+  f.alias = Field(prompt, "CUSTOMER:");
+  for (const Fact& x : all) {
+    if (x.kind == "user") f.user = &x;
+    else if (x.kind == "price") f.price = &x;
+    else if (x.kind == "coupon") f.coupon = &x;
+    else if (x.kind == "item") f.item = &x;
+    else if (x.kind == "category") f.categories.push_back(&x);
+    else if (x.kind == "brand") f.brands.push_back(&x);
+    else if (x.kind == "purchase") f.purchases.push_back(&x);
+    else if (x.kind == "path") f.paths.push_back(&x);
+    else if (x.kind == "candidate") f.candidates.push_back(&x);
+  }
+  Pick pick(Hash64(prompt, req.seed));
+  Completion c;
+  if (task == "summary") c.text = Summary(f, pick);
+  else if (task == "copy") c.text = Copy(f, pick);
+  else if (task == "explain") c.text = Explain(f, pick);
+  else if (task == "reason") c.text = Reason(f, pick);
+  else return Status::InvalidArgument(fmt::format("template backend: unknown task '{}'", task));
+  c.model = Model();
+  c.finish_reason = "stop";
+  if (req.on_token) req.on_token(c.text);
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+}  // namespace kgp::llm

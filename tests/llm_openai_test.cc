@@ -1,0 +1,329 @@
+// The OpenAI-compatible backend against a mock server on 127.0.0.1: plain and streamed chat and
+// completions, SSE chunks split anywhere, retries with back-off on 5xx, no retry on 401,
+// timeouts honoured, malformed events reported, the concurrency bound; the SSE parser alone.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "llm/openai.h"
+#include "llm/sse.h"
+#include "llm_mock_server.h"
+
+namespace kgp::llm {
+namespace {
+
+using test::CompletionJson;
+using test::MockLlmServer;
+
+BackendConfig Config(const MockLlmServer& s) {
+  BackendConfig c;
+  c.kind = "openai";
+  c.base_url = s.url();
+  c.model = "mock-1";
+  c.api_key_env = "KGP_TEST_LLM_KEY";
+  c.backoff_s = 0.01;
+  c.read_timeout_s = 5;
+  c.total_timeout_s = 10;
+  return c;
+}
+
+ChatRequest Hello() {
+  ChatRequest r;
+  r.messages = {{"system", "be brief"}, {"user", "hello"}};
+  r.max_tokens = 16;
+  return r;
+}
+
+std::string Chunk(const std::string& delta, bool chat = true) {
+  nlohmann::json c = chat ? nlohmann::json{{"index", 0}, {"delta", {{"content", delta}}}, {"finish_reason", nullptr}}
+                          : nlohmann::json{{"index", 0}, {"text", delta}, {"finish_reason", nullptr}};
+  return "data: " + nlohmann::json{{"model", "mock-1"}, {"choices", {c}}}.dump() + "\n\n";
+}
+
+// Streams `body` in pieces of `piece` bytes, so events and lines are split mid-way.
+void StreamInPieces(httplib::Response& res, std::string body, size_t piece) {
+  auto pos = std::make_shared<size_t>(0);
+  auto text = std::make_shared<std::string>(std::move(body));
+  res.set_chunked_content_provider("text/event-stream", [pos, text, piece](size_t, httplib::DataSink& sink) {
+    if (*pos >= text->size()) {
+      sink.done();
+      return true;
+    }
+    const size_t n = std::min(piece, text->size() - *pos);
+    sink.write(text->data() + *pos, n);
+    *pos += n;
+    return true;
+  });
+}
+
+TEST(LlmOpenAi, ChatNonStreamedSendsModelMessagesAndKey) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    res.set_content(CompletionJson("Hi there."), "application/json");
+  });
+  ::setenv("KGP_TEST_LLM_KEY", "sk-test-123", 1);
+  auto b = OpenAiBackend::Create(Config(s));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto r = (*b)->Complete(Hello());
+  ::unsetenv("KGP_TEST_LLM_KEY");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, "Hi there.");
+  EXPECT_EQ(r->model, "mock-1");
+  EXPECT_EQ(r->finish_reason, "stop");
+  EXPECT_EQ(r->prompt_tokens, 10);
+  EXPECT_EQ(r->attempts, 1);
+  EXPECT_EQ(s.auth(), "Bearer sk-test-123");
+  auto body = nlohmann::json::parse(s.bodies().at(0));
+  EXPECT_EQ(body["model"], "mock-1");
+  EXPECT_EQ(body["messages"].size(), 2u);
+  EXPECT_EQ(body["messages"][1]["content"], "hello");
+  EXPECT_EQ(body["stream"], false);
+  EXPECT_EQ(body["max_tokens"], 16);
+}
+
+TEST(LlmOpenAi, CompletionsEndpointSendsAPrompt) {
+  MockLlmServer s([](const httplib::Request& req, httplib::Response& res, int) {
+    EXPECT_EQ(req.path, "/v1/completions");
+    res.set_content(CompletionJson("done", false), "application/json");
+  });
+  auto c = Config(s);
+  c.endpoint = "completions";
+  c.base_url = "http://127.0.0.1:" + s.url().substr(17, s.url().size() - 17 - 3);  // without "/v1": it is added
+  auto b = OpenAiBackend::Create(c);
+  ASSERT_TRUE(b.ok());
+  auto r = (*b)->Complete(Hello());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, "done");
+  auto body = nlohmann::json::parse(s.bodies().at(0));
+  EXPECT_NE(body["prompt"].get<std::string>().find("user:\nhello"), std::string::npos);
+  EXPECT_FALSE(body.contains("messages"));
+}
+
+TEST(LlmOpenAi, StreamedChatWithChunksSplitMidLineAndCrlf) {
+  std::string body = ": keep-alive comment\r\n\r\n";
+  for (const char* d : {"你好", "，", "world", "!"}) body += Chunk(d);
+  body += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\r\n\r\n";
+  body += "data: [DONE]\n\n";
+  for (size_t piece : {1, 3, 7, 64}) {
+    MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) { StreamInPieces(res, body, piece); });
+    auto c = Config(s);
+    c.stream = true;
+    auto b = OpenAiBackend::Create(c);
+    ASSERT_TRUE(b.ok());
+    ChatRequest req = Hello();
+    std::vector<std::string> deltas;
+    req.on_token = [&](std::string_view d) {
+      deltas.emplace_back(d);
+      return true;
+    };
+    auto r = (*b)->Complete(req);
+    ASSERT_TRUE(r.ok()) << "piece " << piece << ": " << r.status().ToString();
+    EXPECT_EQ(r->text, "你好，world!") << piece;
+    EXPECT_EQ(r->finish_reason, "stop");
+    EXPECT_EQ(deltas.size(), 4u);
+    EXPECT_EQ(nlohmann::json::parse(s.bodies().at(0))["stream"], true);
+  }
+}
+
+TEST(LlmOpenAi, StreamedCompletionsEndpoint) {
+  std::string body = Chunk("a", false) + Chunk("b", false) + "data: [DONE]\n\n";
+  MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) { StreamInPieces(res, body, 5); });
+  auto c = Config(s);
+  c.stream = true;
+  c.endpoint = "completions";
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, "ab");
+}
+
+TEST(LlmOpenAi, RetriesServerErrorsWithBackoffThenSucceeds) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int call) {
+    if (call <= 2) {
+      res.status = call == 1 ? 500 : 503;
+      res.set_content(R"({"error":{"message":"overloaded"}})", "application/json");
+      return;
+    }
+    res.set_content(CompletionJson("ok"), "application/json");
+  });
+  auto c = Config(s);
+  c.max_retries = 3;
+  c.backoff_s = 0.05;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text, "ok");
+  EXPECT_EQ(r->attempts, 3);
+  EXPECT_EQ(s.calls(), 3);
+  EXPECT_GE(took, 0.05 + 0.10 - 0.01);  // back-off 0.05 s then 0.10 s
+}
+
+TEST(LlmOpenAi, GivesUpAfterMaxRetries) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    res.status = 502;
+    res.set_content("bad gateway", "text/plain");
+  });
+  auto c = Config(s);
+  c.max_retries = 2;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(s.calls(), 3);
+  EXPECT_NE(r.status().message().find("HTTP 502"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("3 attempts"), std::string::npos) << r.status().message();
+}
+
+TEST(LlmOpenAi, UnauthorizedIsNotRetried) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    res.status = 401;
+    res.set_content(R"({"error":{"message":"invalid api key"}})", "application/json");
+  });
+  auto c = Config(s);
+  c.max_retries = 3;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(s.calls(), 1);
+  EXPECT_NE(r.status().message().find("HTTP 401: invalid api key"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("KGP_TEST_LLM_KEY"), std::string::npos);
+}
+
+TEST(LlmOpenAi, ReadTimeoutIsHonoured) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    res.set_content(CompletionJson("late"), "application/json");
+  });
+  auto c = Config(s);
+  c.read_timeout_s = 0.3;
+  c.max_retries = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(took, 1.0);
+  EXPECT_NE(r.status().message().find("read_timeout_s"), std::string::npos) << r.status().message();
+}
+
+TEST(LlmOpenAi, TotalTimeoutBoundsRetries) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    res.set_content(CompletionJson("late"), "application/json");
+  });
+  auto c = Config(s);
+  c.read_timeout_s = 0.2;
+  c.total_timeout_s = 0.7;
+  c.max_retries = 10;
+  c.backoff_s = 0.05;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(took, 1.2);
+  EXPECT_LT(s.calls(), 5);
+}
+
+TEST(LlmOpenAi, MalformedStreamEventIsAClearError) {
+  std::string body = Chunk("fine") + "data: {\"choices\": [oops\n\n" + "data: [DONE]\n\n";
+  MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) { StreamInPieces(res, body, 9); });
+  auto c = Config(s);
+  c.stream = true;
+  c.max_retries = 2;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("malformed stream event"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("{\"choices\": [oops"), std::string::npos);
+  EXPECT_EQ(s.calls(), 1);  // a broken stream is not retried
+}
+
+TEST(LlmOpenAi, StreamCutBeforeDoneIsAnError) {
+  std::string body = Chunk("partial");
+  MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) { StreamInPieces(res, body, 100); });
+  auto c = Config(s);
+  c.stream = true;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("before [DONE]"), std::string::npos) << r.status().message();
+}
+
+TEST(LlmOpenAi, NonJsonResponseIsAClearError) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) { res.set_content("<html>proxy</html>", "text/html"); });
+  auto r = (*OpenAiBackend::Create(Config(s)))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not JSON"), std::string::npos);
+}
+
+TEST(LlmOpenAi, ConcurrencyLimitIsRespected) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    res.set_content(CompletionJson("ok"), "application/json");
+  });
+  auto c = Config(s);
+  c.max_concurrency = 2;
+  auto b = OpenAiBackend::Create(c);
+  ASSERT_TRUE(b.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      if ((*b)->Complete(Hello()).ok()) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(s.calls(), 8);
+  EXPECT_LE(s.peak_in_flight(), 2);
+  EXPECT_EQ((*b)->peak_in_flight(), 2);
+}
+
+TEST(LlmOpenAi, ConnectionRefusedIsRetriedThenReported) {
+  BackendConfig c;
+  c.base_url = "http://127.0.0.1:1/v1";
+  c.max_retries = 1;
+  c.backoff_s = 0.01;
+  c.connect_timeout_s = 0.5;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("2 attempts"), std::string::npos) << r.status().message();
+}
+
+TEST(LlmOpenAi, BadBaseUrlIsRejected) {
+  BackendConfig c;
+  c.base_url = "ftp://example.com";
+  EXPECT_FALSE(OpenAiBackend::Create(c).ok());
+  c.base_url = "http://127.0.0.1:8080/v1";
+  c.endpoint = "embeddings";
+  EXPECT_FALSE(OpenAiBackend::Create(c).ok());
+}
+
+TEST(LlmSse, SplitsAnywhereAndHandlesLineEndingsCommentsAndMultilineData) {
+  const std::string stream =
+      ": comment\r\nevent: delta\r\ndata: one\r\ndata: two\r\n\r\nid: 7\rdata: three\r\rdata: four\n\nretry: 10\ndata: five";
+  for (size_t piece = 1; piece <= stream.size(); ++piece) {
+    SseParser p;
+    std::vector<SseEvent> got;
+    const auto on = [&](const SseEvent& e) {
+      got.push_back(e);
+      return true;
+    };
+    for (size_t i = 0; i < stream.size(); i += piece) ASSERT_TRUE(p.Feed(std::string_view(stream).substr(i, piece), on));
+    ASSERT_TRUE(p.Finish(on));
+    ASSERT_EQ(got.size(), 4u) << "piece " << piece;
+    EXPECT_EQ(got[0].event, "delta");
+    EXPECT_EQ(got[0].data, "one\ntwo");
+    EXPECT_EQ(got[1].data, "three");
+    EXPECT_EQ(got[1].id, "7");
+    EXPECT_EQ(got[2].data, "four");
+    EXPECT_EQ(got[3].data, "five");
+  }
+}
+
+TEST(LlmSse, HandlerCanStop) {
+  SseParser p;
+  int n = 0;
+  EXPECT_FALSE(p.Feed("data: a\n\ndata: b\n\n", [&](const SseEvent&) { return ++n < 1; }));
+  EXPECT_EQ(n, 1);
+}
+
+}  // namespace
+}  // namespace kgp::llm

@@ -1,0 +1,457 @@
+// The language-model tasks on a generated shop whose users carry names, phones, addresses and
+// phone-like ids: no prompt sent to any backend holds them (captured through a mock server and
+// a recording backend); the template backend is deterministic, varied, bilingual and fully
+// faithful by the independent claim checker; hand-made hallucinations (wrong brand, wrong
+// price, invented discount, zh and en) are removed; the cache hits and misses; refresh
+// regenerates only users whose tags moved; the KAR features are measured in the holdout.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/pii.h"
+#include "common/progress.h"
+#include "common/strings.h"
+#include "graph/builder.h"
+#include "ingest/generator.h"
+#include "ingest/ingest.h"
+#include "llm/kar.h"
+#include "llm/openai.h"
+#include "llm/prompts.h"
+#include "llm/template_backend.h"
+#include "llm/writer.h"
+#include "llm_mock_server.h"
+#include "profile/pipeline.h"
+#include "recommend/pipeline.h"
+#include "test_util.h"
+
+namespace kgp::llm {
+namespace {
+
+// Records every request, answers like the template backend.
+class RecordingBackend : public Backend {
+ public:
+  std::string Name() const override { return "recording"; }
+  std::string Model() const override { return "rec-1"; }
+  Result<Completion> Complete(const ChatRequest& req) override {
+    for (const auto& m : req.messages) sent.push_back(m.content);
+    return inner.Complete(req);
+  }
+  std::vector<std::string> sent;
+  TemplateBackend inner;
+};
+
+struct PiiUser {
+  std::string ext, name, phone, address, email;
+};
+
+class LlmWriterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Progress::SetEnabled(false);
+    SetLogLevel(LogLevel::kWarn);
+    tmp_ = new test::TempDir();
+    GeneratorOptions g;
+    g.users = 200, g.events = 24000, g.products = 400, g.seed = 7;
+    g.out_dir = *tmp_ / "sample";
+    ASSERT_TRUE(Generate(g, nullptr).ok());
+    // Give the first 12 users personal data: phone-number ids, names, phones, addresses,
+    // e-mails (extra columns the reader ignores) and for one an address in the city field.
+    std::map<std::string, std::string> rename;
+    {
+      std::ifstream in(g.out_dir + "/users.csv");
+      std::string header, line, out;
+      std::getline(in, header);
+      out = header + ",name,phone,address,email\n";
+      int i = 0;
+      while (std::getline(in, line)) {
+        auto f = Split(line, ',');
+        std::string ext(f[0]);
+        if (i < 12) {
+          PiiUser u{fmt::format("139{:08d}", 20240000 + i), fmt::format("张伟{}", i), fmt::format("1380013{:04d}", i),
+                    fmt::format("上海市浦东新区世纪大道{}号", 100 + i), fmt::format("user{}@example.com", i)};
+          rename[ext] = u.ext;
+          std::string rest(line.substr(f[0].size()));
+          if (i == 0) {  // city column (4th) holds a street address
+            auto cols = Split(line, ',');
+            rest = fmt::format(",{},{},{},{},{}", cols[1], cols[2], u.address, cols[4], cols[5]);
+          }
+          out += u.ext + rest + fmt::format(",{},{},{},{}\n", u.name, u.phone, u.address, u.email);
+          pii_.push_back(u);
+        } else {
+          out += line + ",,,,\n";
+        }
+        ++i;
+      }
+      test::WriteFile(g.out_dir + "/users.csv", out);
+    }
+    {
+      std::ifstream in(g.out_dir + "/events.csv");
+      std::string line, out;
+      std::getline(in, line);
+      out = line + "\n";
+      while (std::getline(in, line)) {
+        auto f = Split(line, ',');
+        auto it = rename.find(std::string(f[7]));
+        if (it == rename.end()) {
+          out += line + "\n";
+          continue;
+        }
+        std::string l;
+        for (size_t k = 0; k < f.size(); ++k) l += (k ? "," : "") + (k == 7 ? it->second : std::string(f[k]));
+        out += l + "\n";
+      }
+      test::WriteFile(g.out_dir + "/events.csv", out);
+    }
+    auto ws = Workspace::Init(*tmp_ / "ws", WorkspaceOptions{});
+    ASSERT_TRUE(ws.ok());
+    ws_ = std::move(ws).value().release();
+    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
+      auto r = Ingest(*ws_, g.out_dir + "/" + f, IngestOptions{});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+    auto ctx = LoadProfileContext(*ws_);
+    ASSERT_TRUE(ctx.ok());
+    ASSERT_TRUE(BuildAllProfiles(*ws_, *ctx, ProfileOptions{}, ClusterOptions{}, 2).ok());
+    auto s = Session::Open(*ws_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    session_ = s->release();
+    auto ps = session_->LoadAllProfiles();
+    ASSERT_TRUE(ps.ok());
+    profiles_ = new std::vector<Profile>(std::move(*ps));
+    std::stable_sort(profiles_->begin(), profiles_->end(), [](const Profile& a, const Profile& b) { return a.events > b.events; });
+  }
+  static void TearDownTestSuite() {
+    delete profiles_;
+    delete session_;
+    delete ws_;
+    delete tmp_;
+  }
+  static const Profile* Find(const std::string& ext) {
+    for (const Profile& p : *profiles_)
+      if (p.ext_id == ext) return &p;
+    return nullptr;
+  }
+  static int64_t TopItem(const Profile& p) {
+    auto top = session_->rec().engine->Recommend(p.user, 1);
+    return top.empty() ? -1 : static_cast<int64_t>(top[0].item);
+  }
+  static test::TempDir* tmp_;
+  static Workspace* ws_;
+  static Session* session_;
+  static std::vector<Profile>* profiles_;
+  static std::vector<PiiUser> pii_;
+};
+test::TempDir* LlmWriterTest::tmp_ = nullptr;
+Workspace* LlmWriterTest::ws_ = nullptr;
+Session* LlmWriterTest::session_ = nullptr;
+std::vector<Profile>* LlmWriterTest::profiles_ = nullptr;
+std::vector<PiiUser> LlmWriterTest::pii_;
+
+constexpr Task kTasks[] = {Task::kSummary, Task::kCopy, Task::kExplain, Task::kReason};
+
+TEST_F(LlmWriterTest, PromptsAreVersionedAndEmbedded) {
+  for (Task t : kTasks) {
+    auto p = GetPrompt(TaskName(t));
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_EQ(p->version, std::string(TaskName(t)) + "-v1");
+    EXPECT_NE(p->user.find("{{facts}}"), std::string::npos);
+    EXPECT_NE(p->user.find("TASK: {{task}}"), std::string::npos);
+  }
+  EXPECT_FALSE(ParsePrompt("x", "no version\n---system\na\n---user\nb").ok());
+}
+
+TEST_F(LlmWriterTest, NoPiiOrRawIdInAnyPromptSentToAnyBackend) {
+  test::MockLlmServer server([](const httplib::Request&, httplib::Response& res, int) {
+    res.set_content(test::CompletionJson("A short text."), "application/json");
+  });
+  BackendConfig c;
+  c.base_url = server.url();
+  c.backoff_s = 0.01;
+  auto openai = OpenAiBackend::Create(c);
+  ASSERT_TRUE(openai.ok());
+  RecordingBackend recording;
+  WriterOptions o;
+  o.use_cache = false;
+  size_t users = 0;
+  for (const PiiUser& u : pii_) {
+    const Profile* p = Find(u.ext);
+    if (!p) continue;  // a user without events has no profile
+    ++users;
+    for (Task t : kTasks)
+      for (const char* lang : {"zh", "en"}) {
+        const int64_t item = t == Task::kExplain ? TopItem(*p) : -1;
+        if (t == Task::kExplain && item < 0) continue;
+        auto a = session_->Generate(**openai, t, *p, lang, item, o);
+        ASSERT_TRUE(a.ok()) << a.status().ToString();
+        auto b = session_->Generate(recording, t, *p, lang, item, o);
+        ASSERT_TRUE(b.ok()) << b.status().ToString();
+        EXPECT_EQ(a->facts.alias, session_->Alias(u.ext));
+      }
+  }
+  ASSERT_GE(users, 8u);
+  std::vector<std::string> sent = server.bodies();
+  ASSERT_GT(sent.size(), 50u);
+  sent.insert(sent.end(), recording.sent.begin(), recording.sent.end());
+  for (const std::string& body : sent) {
+    // JSON escapes non-ASCII; compare on the decoded text too.
+    std::string decoded = body;
+    if (auto j = nlohmann::json::parse(body, nullptr, false); !j.is_discarded()) decoded = j.dump(-1, ' ', false);
+    for (const PiiUser& u : pii_)
+      for (const std::string& v : {u.ext, u.name, u.phone, u.address, u.email}) {
+        ASSERT_EQ(body.find(v), std::string::npos) << v;
+        ASSERT_EQ(decoded.find(v), std::string::npos) << v;
+      }
+    EXPECT_FALSE(FindPii(decoded, {}).found()) << FindPii(decoded, {}).what << " in " << decoded.substr(0, 300);
+  }
+  EXPECT_TRUE(IsPiiField("phone_number"));
+  EXPECT_TRUE(IsPiiField("ext_id"));
+  EXPECT_FALSE(IsPiiField("category"));
+}
+
+TEST_F(LlmWriterTest, PromptHoldingARawIdIsRefused) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kSummary, p, "en", -1, {});
+  ASSERT_TRUE(facts.ok());
+  facts->alias = p.ext_id;  // as if a bug put the raw id in
+  TemplateBackend t;
+  auto r = session_->Run(t, Task::kSummary, *facts, "en", p.user, -1, session_->PiiValues(p), {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kAborted);
+}
+
+TEST_F(LlmWriterTest, TemplateIsDeterministicBilingualVariedAndFaithful) {
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  std::set<std::string> openings;
+  size_t texts = 0, claims = 0;
+  for (size_t i = 0; i < 20 && i < profiles_->size(); ++i) {
+    const Profile& p = (*profiles_)[i];
+    for (Task task : kTasks) {
+      const int64_t item = task == Task::kExplain ? TopItem(p) : -1;
+      if (task == Task::kExplain && item < 0) continue;
+      std::string zh, en;
+      for (const char* lang : {"zh", "en"}) {
+        auto a = session_->Generate(t, task, p, lang, item, o);
+        auto b = session_->Generate(t, task, p, lang, item, o);
+        ASSERT_TRUE(a.ok() && b.ok());
+        EXPECT_EQ(a->text, b->text);
+        EXPECT_FALSE(a->text.empty());
+        EXPECT_EQ(a->faithfulness, 1.0) << TaskName(task) << " " << lang << ": " << a->raw << "\n"
+                                        << a->check.ToJson(session_->graph()).dump(1);
+        EXPECT_EQ(a->text, a->raw);  // nothing removed
+        ++texts;
+        claims += a->claims;
+        (std::string(lang) == "zh" ? zh : en) = a->text;
+        if (task == Task::kSummary && std::string(lang) == "en") openings.insert(std::string(Split(a->text, '.').at(1).substr(0, 12)));
+      }
+      EXPECT_NE(zh, en);
+      EXPECT_NE(zh.find("\xE3\x80\x82"), std::string::npos) << zh;  // "。": written in Chinese
+    }
+  }
+  EXPECT_GT(texts, 100u);
+  EXPECT_GT(claims, 3 * texts);
+  EXPECT_GE(openings.size(), 2u);  // phrasing varies between users
+}
+
+TEST_F(LlmWriterTest, ClaimCheckerRemovesHallucinationsInChineseAndEnglish) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kCopy, p, "zh", -1, {});
+  ASSERT_TRUE(facts.ok());
+  const Lexicon& lx = session_->lexicon();
+  const Graph& g = session_->graph();
+  // A brand the facts do not name, and a purchased product with its price.
+  NodeId other_brand = UINT32_MAX;
+  for (NodeId n = 0; n < g.num_nodes() && other_brand == UINT32_MAX; ++n)
+    if (g.type(n) == NodeType::kBrand && !facts->Allows(n) && lx.Name(n, "zh") != lx.Name(n, "en")) other_brand = n;
+  ASSERT_NE(other_brand, UINT32_MAX);
+  const Fact* bought = nullptr;
+  const Fact* coupon = nullptr;
+  const Fact* cat = nullptr;
+  for (const Fact& f : facts->facts) {
+    if (f.kind == "purchase" && !bought) bought = &f;
+    if (f.kind == "coupon") coupon = &f;
+    if (f.kind == "category" && !cat) cat = &f;
+  }
+  ASSERT_TRUE(bought && coupon && cat);
+  const double price = *ParseDouble(bought->Get("price"));
+  const std::string good_zh = fmt::format("您最常逛的是{}。", cat->Get("zh"));
+  const std::string text_zh = good_zh + fmt::format("您一直偏爱{}。", lx.Name(other_brand, "zh")) +  // wrong brand
+                              fmt::format("您买过的“{}”只要{}元。", bought->Get("product"), FormatPrice(price + 100)) +  // wrong price
+                              "今天全场7折！" +  // invented discount
+                              fmt::format("送您{}折券。", coupon->Get("zhe"));  // the real coupon
+  CheckResult r = session_->checker().Check(text_zh, *facts);
+  EXPECT_EQ(r.removed.size(), 3u) << r.ToJson(g).dump(1);
+  EXPECT_EQ(r.text, good_zh + fmt::format("送您{}折券。", coupon->Get("zhe")));
+  EXPECT_NEAR(r.faithfulness, static_cast<double>(r.supported) / static_cast<double>(r.claims.size()), 1e-12);
+  EXPECT_LT(r.faithfulness, 1.0);
+  bool saw_price_why = false;
+  for (const Claim& c : r.claims)
+    if (c.kind == ClaimKind::kPrice && !c.supported) saw_price_why = c.why.find(FormatPrice(price)) != std::string::npos;
+  EXPECT_TRUE(saw_price_why);
+
+  const std::string good_en = fmt::format("You love {}.", ToLowerAscii(cat->Get("en")));
+  const std::string text_en = good_en + fmt::format(" Your favourite brand is {}.", lx.Name(other_brand, "en")) +
+                              fmt::format(" \"{}\" now costs ${}.", bought->Get("product"), FormatPrice(price * 2 + 7)) +
+                              " Enjoy 35% off everything today!" +
+                              fmt::format(" Here is {}% off for you.", coupon->Get("discount_pct"));
+  CheckResult e = session_->checker().Check(text_en, *facts);
+  EXPECT_EQ(e.removed.size(), 3u) << e.ToJson(g).dump(1);
+  EXPECT_EQ(e.text, good_en + fmt::format(" Here is {}% off for you.", coupon->Get("discount_pct")));
+  // The whole generation path removes them too, and records the faithfulness of what it kept.
+  class Liar : public Backend {
+   public:
+    explicit Liar(std::string t) : t_(std::move(t)) {}
+    std::string Name() const override { return "liar"; }
+    std::string Model() const override { return "liar-1"; }
+    Result<Completion> Complete(const ChatRequest&) override {
+      ++calls;
+      Completion c;
+      c.text = t_;
+      return c;
+    }
+    int calls = 0;
+
+   private:
+    std::string t_;
+  } liar(text_zh);
+  auto gt = session_->Run(liar, Task::kCopy, *facts, "zh", p.user, -1, session_->PiiValues(p), {}, {});
+  ASSERT_TRUE(gt.ok());
+  EXPECT_EQ(liar.calls, 2);  // regenerated once
+  EXPECT_EQ(gt->attempts, 2);
+  EXPECT_EQ(gt->text, r.text);
+  EXPECT_EQ(gt->unsupported, 3u);
+}
+
+TEST_F(LlmWriterTest, AmountsAndSentencesAndGazetteer) {
+  const auto one = [](std::string_view s) {
+    auto a = FindAmounts(s);
+    return a.size() == 1 ? a[0] : Amount{0, 0, -1, false};
+  };
+  EXPECT_NEAR(one("全场8折").value, 0.2, 1e-9);
+  EXPECT_TRUE(one("全场8折").discount);
+  EXPECT_NEAR(one("八五折优惠").value, 0.15, 1e-9);
+  EXPECT_NEAR(one("85折").value, 0.15, 1e-9);
+  EXPECT_NEAR(one("8.5折").value, 0.15, 1e-9);
+  EXPECT_NEAR(one("只要¥1,299.00").value, 1299, 1e-9);
+  EXPECT_FALSE(one("只要¥1,299.00").discount);
+  EXPECT_NEAR(one("6999元").value, 6999, 1e-9);
+  EXPECT_NEAR(one("now $12.5").value, 12.5, 1e-9);
+  EXPECT_NEAR(one("20% off").value, 0.2, 1e-9);
+  EXPECT_NEAR(one("半价").value, 0.5, 1e-9);
+  EXPECT_TRUE(FindAmounts("512GB, 64 GB, 折扣多多").empty());
+  EXPECT_TRUE(FindAmounts("32% of your visits").empty());  // a share, not a discount
+  EXPECT_EQ(FindAmounts("32% of your visits, with a coupon").size(), 1u);  // discount context
+  auto s = SplitSentences("It costs ¥12.50. Next one! 第二句。第三句？");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0], "It costs ¥12.50.");
+  const Lexicon& lx = session_->lexicon();
+  auto keep = session_->graph().Find(NodeType::kBrand, "keep");
+  if (keep) {
+    EXPECT_TRUE(lx.Scan("keep going").empty());
+    auto m = lx.Scan("I like Keep.");
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_EQ(m[0].nodes[0], *keep);
+  }
+  auto hp = session_->graph().Find(NodeType::kBrand, "hp");
+  if (hp) {
+    EXPECT_TRUE(lx.Scan("a shop and a hpx").empty());
+  }
+  auto phone = session_->graph().Find(NodeType::kCategory, "electronics.smartphone");
+  ASSERT_TRUE(phone);
+  auto m = lx.Scan("推荐智能手机和Smartphones，还有 smartphone");
+  ASSERT_EQ(m.size(), 3u);
+  for (const auto& x : m) EXPECT_EQ(x.nodes[0], *phone);
+}
+
+TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
+  TemplateBackend t;
+  Profile p = (*profiles_)[3];
+  auto a = session_->Generate(t, Task::kSummary, p, "zh", -1, {});
+  auto b = session_->Generate(t, Task::kSummary, p, "zh", -1, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(b->cached);
+  EXPECT_EQ(a->text, b->text);
+  EXPECT_EQ(a->input_hash, b->input_hash);
+  auto& cats = p.interests[static_cast<int>(TagKind::kCategory)];
+  ASSERT_FALSE(cats.empty());
+  for (auto& i : cats) i.weight *= 0.5f;
+  auto c = session_->Generate(t, Task::kSummary, p, "zh", -1, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->cached);
+  EXPECT_NE(c->input_hash, a->input_hash);
+  const int64_t rows = ws_->db().QueryInt(
+      fmt::format("SELECT count(*) FROM llm_texts WHERE task='summary' AND user_id={} AND prompt_version='summary-v1' "
+                  "AND model='template-v1'",
+                  p.user));
+  EXPECT_GE(rows, 2);
+}
+
+TEST_F(LlmWriterTest, RefreshRegeneratesOnlyUsersWhoseTagsMoved) {
+  TemplateBackend t;
+  for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(session_->Generate(t, Task::kSummary, (*profiles_)[i], "en", -1, {}).ok());
+  auto r0 = session_->Refresh(t, 0.2, "en");
+  ASSERT_TRUE(r0.ok());
+  EXPECT_GE(r0->users_with_text, 6u);
+  EXPECT_EQ(r0->regenerated, 0u);
+  // Two users' recorded tags drift by more than the threshold.
+  for (size_t i : {1, 4}) {
+    auto tags = session_->TagVector((*profiles_)[i]);
+    ASSERT_FALSE(tags.empty());
+    tags.begin()->second += 0.5;
+    ws_->db().ExecOrThrow(fmt::format("UPDATE llm_texts SET tags='{}' WHERE user_id={} AND task='summary' AND lang='en'",
+                                      TagsToJson(tags), (*profiles_)[i].user));
+  }
+  auto r1 = session_->Refresh(t, 0.2, "en");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->regenerated, 2u);
+  EXPECT_EQ(r1->unchanged, r1->users_with_text - 2);
+  auto r2 = session_->Refresh(t, 0.2, "en");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->regenerated, 0u);  // their new texts carry the current tags
+  // A small drift stays under the threshold.
+  EXPECT_NEAR(TagDistance({{"a", 0.5}, {"b", 0.1}}, {{"a", 0.4}, {"c", 0.05}}), 0.25, 1e-12);
+}
+
+TEST_F(LlmWriterTest, ReasoningFeaturesAreMeasuredBesideTheLearnedBlend) {
+  TemplateBackend t;
+  KarEvalOptions o;
+  o.fit.train_kge = false;
+  size_t calls = 0;
+  double faith = 0;
+  auto rep = EvaluateReasoning(*ws_, *session_, t, o, &calls, &faith);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_GT(calls, 20u);
+  EXPECT_EQ(faith, 1.0);
+  std::map<std::string, rec::TopKMetrics> by;
+  for (const auto& m : rep->holdout) by[m.method.substr(0, m.method.find(" (w="))] = m.at_k;
+  ASSERT_TRUE(by.count("learned blend"));
+  ASSERT_TRUE(by.count("llm rationale affinity alone"));
+  ASSERT_TRUE(by.count("learned blend + llm rationale affinity"));
+  ASSERT_TRUE(by.count("learned blend + llm re-rank"));
+  // Grounded reasoning carries signal on its own: better than nothing at all.
+  EXPECT_GT(by["llm rationale affinity alone"].recall, 0.0);
+}
+
+TEST_F(LlmWriterTest, CliSummaryJson) {
+  const Profile& p = profiles_->front();
+  auto r = test::RunCli(fmt::format("--json llm summary {} --user {} --lang en", ws_->dir(), p.ext_id));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["faithfulness"], 1.0);
+  EXPECT_EQ(j["prompt_version"], "summary-v1");
+  EXPECT_EQ(j["text"].get<std::string>().find(p.ext_id), std::string::npos);
+  auto bad = test::RunCli(fmt::format("llm summary {} --user {} --backend local", ws_->dir(), p.ext_id));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("local"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgp::llm
