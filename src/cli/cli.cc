@@ -44,6 +44,7 @@ int Main(int argc, char** argv) {
   AddEvalCommands(app, reg);
   CLI::App* llm = AddLlmCommands(app, reg);
   AddLlmEngineCommands(llm, reg);
+  AddPrivacyCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -39,6 +39,11 @@ void AddRecommendCommands(CLI::App& app, Registry& reg);
 void AddEvalCommands(CLI::App& app, Registry& reg);  // eval rec
 CLI::App* AddLlmCommands(CLI::App& app, Registry& reg);   // returns the llm parent; summary | copy | explain | reason | refresh | faithfulness
 void AddLlmEngineCommands(CLI::App* llm, Registry& reg);  // llm generate | bench | info
+// erase, privacy keygen|rotate|budget|segments, kge train-federated. REQUIRES: after AddKgeCommands.
+void AddPrivacyCommands(CLI::App& app, Registry& reg);
+// `export --k-anonymous K`: the profile table, k-anonymous (cmd_privacy.cc).
+int RunProfileExportKAnon(const Globals& g, const std::string& ws, const std::string& out, size_t k,
+                          double max_suppression);
 
 // Prints j as JSON when --json, else calls text().
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);

@@ -217,6 +217,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cerr << "[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases\n";
       const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
       const std::string llm_md = best_deg ? (std::cerr << "[+] grounded texts: summaries and copy, claim-checked\n", DemoLlm(ws, std::string(g.key(best)))) : std::string();
+      const std::string privacy_md = DemoPrivacy(ws);
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -264,6 +265,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
          << " --rule \"price_level = 'high' and lifecycle = 'active'\"`\n";
       md << "\n## Recommendations\n\n" << recommend_md;
       md << "\n## Language-model texts\n\n" << llm_md;
+      md << "\n## Privacy\n\n" << privacy_md;
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"

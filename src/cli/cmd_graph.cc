@@ -209,9 +209,12 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
 }
 
 void AddExportCommand(CLI::App& app, Registry& reg) {
-  auto* cmd = app.add_subcommand("export", "write the graph for Neo4j (bulk CSV + Cypher) or as RDF");
+  auto* cmd = app.add_subcommand(
+      "export", "write the graph for Neo4j (bulk CSV + Cypher) or as RDF, or the profile table k-anonymously");
   struct Args {
     std::string ws, format = "neo4j", out, base = "urn:kgprofile:";
+    size_t k_anonymous = 0;
+    double max_suppression = 0.05;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
@@ -219,8 +222,13 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
       ->check(CLI::IsMember({"neo4j", "ntriples", "turtle"}))->capture_default_str();
   cmd->add_option("-o,--out", a->out, "output folder (neo4j) or file (RDF); default WORKSPACE/export/…");
   cmd->add_option("--base", a->base, "IRI prefix for RDF nodes and vocabulary")->capture_default_str();
+  cmd->add_option("--k-anonymous", a->k_anonymous,
+                  "export the profile table instead, k-anonymous for this k (CSV; docs/privacy.md)");
+  cmd->add_option("--max-suppression", a->max_suppression, "k-anonymous export: share of rows that may be suppressed")
+      ->capture_default_str();
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, a->ws, a->out, a->k_anonymous, a->max_suppression);
       auto w = OpenWorkspace(a->ws);
       Graph g = LoadGraph(*w);
       ExportReport rep;

@@ -10,6 +10,8 @@
 #include "cli/common.h"
 #include "common/time.h"
 #include "ingest/ingest.h"
+#include "privacy/budget.h"
+#include "privacy/dp_query.h"
 #include "profile/eval.h"
 #include "profile/embedding.h"
 #include "profile/pipeline.h"
@@ -220,19 +222,39 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
 void AddAudienceCommand(CLI::App& app, Registry& reg) {
   auto* cmd = app.add_subcommand("audience", "users matching a rule over profile tags and metrics");
   struct Args {
-    std::string ws, rule;
+    std::string ws, rule, dp_mechanism;
     size_t limit = 100;
+    double dp_epsilon = 0;
+    bool dp = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
   cmd->add_option("--rule", a->rule, "e.g. \"interest('electronics.smartphone') > 0.5 and price_level = 'high'\"")->required();
   cmd->add_option("--limit", a->limit, "ids printed at most")->capture_default_str();
+  cmd->add_option("--dp-epsilon", a->dp_epsilon,
+                  "release only the count, differentially private at this epsilon (charged to the workspace budget)");
+  cmd->add_flag("--dp", a->dp, "as --dp-epsilon with the workspace's dp_epsilon setting");
+  cmd->add_option("--dp-mechanism", a->dp_mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       auto w = OpenWorkspace(a->ws);
+      // A DP count comes without ids: the ids would give the exact count away.
+      if (a->dp || a->dp_epsilon > 0 || privacy::DpRequired(*w)) {
+        privacy::DpOptions o;
+        o.epsilon = a->dp_epsilon > 0 ? a->dp_epsilon : -1;
+        o.mechanism = a->dp_mechanism;
+        auto r = Unwrap(privacy::DpCountAudience(*w, a->rule, o));
+        nlohmann::json j = r.release.Json();
+        j["count"] = r.count;
+        Emit(*reg.globals, j, [&] {
+          std::cout << fmt::format("about {} users match (differentially private: epsilon {}, {} noise of scale {:.3g})\n",
+                                   r.count, r.release.epsilon, r.release.mechanism, r.release.noise_scale);
+        });
+        return 0;
+      }
       auto r = SelectAudience(w->db(), a->rule, a->limit);
       if (!r.ok()) throw Error(r.status());
-      Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}}, [&] {
+      Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}, {"dp", false}, {"epsilon", nullptr}}, [&] {
         for (const auto& id : r->user_ids) std::cout << id << "\n";
         std::cout << fmt::format("{} users match{}\n", r->count,
                                  r->count > r->user_ids.size() ? fmt::format(" (first {} shown)", r->user_ids.size()) : "");

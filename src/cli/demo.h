@@ -20,4 +20,7 @@ std::string DemoRecommend(Workspace& ws, const std::string& user_ext);
 // each with its faithfulness (demo_llm.cc).
 std::string DemoLlm(Workspace& ws, const std::string& user_ext);
 
+// A DP audience count, DP segment sizes and a k-anonymous profile export (demo_privacy.cc).
+std::string DemoPrivacy(Workspace& ws);
+
 }  // namespace kgp::cli

@@ -17,9 +17,31 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
+std::string PiiFieldOf(std::string_view column) {
+  std::string k;
+  for (char c : column)
+    if (std::isalnum(static_cast<unsigned char>(c))) k.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  struct Alias {
+    const char* key;
+    const char* field;
+  };
+  static const Alias kAliases[] = {
+      {"name", "name"},       {"fullname", "name"},     {"firstname", "name"},   {"lastname", "name"},
+      {"surname", "name"},    {"username", "name"},     {"phone", "phone"},      {"phonenumber", "phone"},
+      {"mobile", "phone"},    {"tel", "phone"},         {"telephone", "phone"},  {"cellphone", "phone"},
+      {"email", "email"},     {"emailaddress", "email"}, {"mail", "email"},      {"address", "address"},
+      {"street", "address"},  {"streetaddress", "address"}, {"homeaddress", "address"},
+      {"shippingaddress", "address"}, {"billingaddress", "address"},
+  };
+  for (const auto& a : kAliases)
+    if (k == a.key) return a.field;
+  return {};
+}
+
 std::span<const std::string_view> PiiFieldNames() { return kPiiFields; }
 
 bool IsPiiField(std::string_view field) {
+  if (!PiiFieldOf(field).empty()) return true;
   const std::string f = ToLowerAscii(Trim(field));
   for (std::string_view p : kPiiFields)
     if (f == p) return true;

@@ -1,7 +1,7 @@
 // Personal data (PII) in one place: the field names treated as personal wherever they appear
 // (users table columns, CSV headers, JSON keys of CRM exports) and a scan of a text for a
-// person's values and for phone / e-mail shapes. Used by the language-model layer to prove
-// that no prompt carries them (ARCHITECTURE.md, src/llm/) and meant for the privacy stage too.
+// person's values and for phone / e-mail shapes. The language-model layer proves with it that
+// no prompt carries them (src/llm/); the users reader drops contact columns (src/ingest/).
 // Thread-safe (pure functions).
 #pragma once
 
@@ -12,10 +12,17 @@
 
 namespace kgp {
 
+// The contact field a column name denotes: "name", "phone", "email" or "address" (aliases:
+// "Full Name", "surname", "mobile", "tel", "e-mail", "street", "shipping address", …), or ""
+// when it is none of them. Case- and punctuation-insensitive. The users reader drops such
+// columns at ingest (docs/privacy.md "PII fields").
+std::string PiiFieldOf(std::string_view column);
+
 // Lower-case field names: ext_id, user_id, name, phone, mobile, email, address, zip, id_card,
 // birth_year, birthday, ip, device_id, signup_ts … (pii.cc has the list).
 std::span<const std::string_view> PiiFieldNames();
-// Case-insensitive; "phone_number" and "home_address" match through their parts.
+// Case-insensitive; "phone_number" and "home_address" match through their parts; every column
+// PiiFieldOf names is one too.
 bool IsPiiField(std::string_view field);
 
 // What FindPii found: the value or pattern, and where.

@@ -1,10 +1,12 @@
 // Catalogue-side readers: products, the category tree, brands, users.
 #include <fmt/format.h>
 
+#include "common/log.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "ingest/reader_util.h"
 #include "ingest/readers_internal.h"
+#include "common/pii.h"
 
 namespace kgp::internal {
 
@@ -85,6 +87,12 @@ Status ReadUsers(const std::string& path, const ReaderOptions&, RecordSink& sink
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"user_id"}));
+  // PII columns (common/pii.h) are recognised so that the log can say they are dropped: the
+  // store never receives them. Only column names are logged, never values.
+  std::vector<std::string> pii;
+  for (size_t i = 0; i < r.size(); ++i)
+    if (!PiiFieldOf(r[i]).empty()) pii.emplace_back(r[i]);
+  if (!pii.empty()) LOG_INF("{}: PII columns not stored: {} (docs/privacy.md)", path, fmt::format("{}", fmt::join(pii, ", ")));
   const int c_id = h.Find("user_id"), c_g = h.Find("gender"), c_by = h.Find("birth_year"),
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");

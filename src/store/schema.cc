@@ -99,6 +99,17 @@ CREATE TABLE llm_texts(
   UNIQUE(task, user_id, item_id, lang, backend, model, prompt_version, input_hash));
 CREATE INDEX llm_texts_latest ON llm_texts(user_id, task, lang, backend, created);
 )sql",
+      // 5: privacy (docs/privacy.md): the differential-privacy budget ledger (one row per
+      // released aggregate), erasure receipts (no raw id or pseudonym: a keyed digest only), and
+      // PII values, written only when the workspace sets store_pii = true.
+      R"sql(
+CREATE TABLE privacy_ledger(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, query TEXT NOT NULL,
+  mechanism TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL);
+CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, ts INTEGER NOT NULL, digest TEXT NOT NULL,
+  report TEXT NOT NULL);
+CREATE TABLE user_pii(user_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(user_id, field)) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -32,11 +32,21 @@ std::string Workspace::Setting(const std::string& key, const std::string& fallba
   return it == config_.end() ? fallback : it->second;
 }
 
+std::string Workspace::PseudonymKeyPath() const {
+  std::string file = Setting("pseudonym_key_file", "pseudonym.key");
+  return (fs::path(file).is_absolute() ? fs::path(file) : fs::path(dir_) / file).string();
+}
+
 Result<std::string> Workspace::PseudonymKey() const {
   if (Setting("pseudonymize", "false") != "true") return std::string();
   if (const char* env = std::getenv("KGPROFILE_PSEUDONYM_KEY"); env && *env) return std::string(env);
-  std::string file = Setting("pseudonym_key_file", "pseudonym.key");
-  fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(dir_) / file;
+  fs::path p = PseudonymKeyPath();
+  // A key others can read is a key others can use to re-identify every user: refuse it.
+  struct stat st;
+  if (::stat(p.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    return Status::InvalidArgument(fmt::format(
+        "{}: pseudonym key file is readable or writable by group or others (mode {:04o}); run: chmod 600 {}",
+        p.string(), st.st_mode & 07777, p.string()));
   std::ifstream in(p, std::ios::binary);
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   key = std::string(Trim(key));

@@ -32,8 +32,11 @@ class Workspace {
   std::string Setting(const std::string& key, const std::string& fallback = "") const;
 
   // The pseudonym key when pseudonymisation is on: KGPROFILE_PSEUDONYM_KEY, else the key file
-  // named by the `pseudonym_key_file` setting. Empty when off. Errors if on but no key.
+  // named by the `pseudonym_key_file` setting (one hex key per line: a rotation chain, see
+  // PseudonymOf in store/writer.h). Empty when off. Errors if on but no key, or if the key
+  // file is accessible to group or others (it must be mode 0600 or stricter).
   Result<std::string> PseudonymKey() const;
+  std::string PseudonymKeyPath() const;  // the key file (absolute or under dir)
 
  private:
   Workspace() = default;

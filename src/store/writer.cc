@@ -78,11 +78,19 @@ int64_t StoreWriter::Intern(StringMap<int64_t>& map, Stmt& insert, std::string_v
   return id;
 }
 
-std::string StoreWriter::StoredUserId(std::string_view raw) const {
-  if (key_.empty()) return std::string(raw);
+std::string PseudonymOf(std::string_view key, std::string_view raw) {
   // 128 bits of HMAC-SHA256 as hex: collision-free at any realistic scale, not reversible
   // without the key.
-  return HexEncode(HmacSha256(key_, raw).substr(0, 16));
+  std::string p(raw);
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('\n', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view k = Trim(key.substr(start, end - start));
+    if (!k.empty()) p = HexEncode(HmacSha256(k, p).substr(0, 16));
+    start = end + 1;
+  }
+  return p;
 }
 
 int64_t StoreWriter::UserId(std::string_view raw) {

@@ -23,6 +23,12 @@ struct WriterCounts {
   uint64_t texts_new = 0, texts_dup = 0, triples_new = 0, triples_dup = 0;
 };
 
+// The pseudonym of a raw user id: 128 bits of HMAC-SHA256 as 32 hex digits. key is one key or,
+// after `kgprofile privacy rotate`, a chain of keys separated by '\n', oldest first: each key
+// re-keys the previous pseudonym, p_1 = H(k_1, raw), p_i = H(k_i, p_{i-1}), so that a store
+// re-keyed without its raw ids still joins new records (docs/privacy.md "Key rotation").
+std::string PseudonymOf(std::string_view key, std::string_view raw);
+
 class StoreWriter {
  public:
   // pseudonym_key empty: user ids are stored as given.
@@ -46,7 +52,7 @@ class StoreWriter {
   const WriterCounts& counts() const { return counts_; }
 
   // The stored form of a user id (pseudonym or the id itself).
-  std::string StoredUserId(std::string_view raw) const;
+  std::string StoredUserId(std::string_view raw) const { return key_.empty() ? std::string(raw) : PseudonymOf(key_, raw); }
 
  private:
   struct ItemState {

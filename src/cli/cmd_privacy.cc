@@ -1,0 +1,283 @@
+// kgprofile erase | privacy keygen | rotate | budget | segments, kge train-federated (and its
+// hidden worker), and the k-anonymous profile export behind `export --k-anonymous K`.
+// The logic lives in src/privacy/; this file parses and prints (docs/privacy.md).
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "embed/kge.h"
+#include "privacy/budget.h"
+#include "privacy/dp_query.h"
+#include "privacy/erase.h"
+#include "privacy/export_profiles.h"
+#include "privacy/federated.h"
+#include "privacy/pseudonym.h"
+
+namespace kgp::cli {
+namespace {
+
+using namespace kgp::privacy;
+
+std::string SelfBinary() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/proc/self/exe") : p.string();
+}
+
+void PrintRekey(const RekeyReport& r, const char* what) {
+  std::cout << fmt::format("{}: {} user ids re-keyed (key chain of {}); tables: {}\n", what, r.users, r.chain_length,
+                           r.tables.empty() ? "-" : fmt::format("{}", fmt::join(r.tables, ", ")));
+  for (const auto& f : r.files_rewritten) std::cout << "  rewritten " << f << "\n";
+  for (const auto& f : r.files_removed) std::cout << "  removed   " << f << " (an export under the old ids)\n";
+  std::cout << fmt::format("  database vacuumed: {}, WAL truncated: {}\n", r.vacuumed ? "yes" : "NO",
+                           r.wal_truncated ? "yes" : "NO (another connection is open)");
+}
+
+}  // namespace
+
+// Used by `export --k-anonymous K` (cmd_graph.cc).
+int RunProfileExportKAnon(const Globals& g, const std::string& ws_dir, const std::string& out_arg, size_t k,
+                          double max_suppression) {
+  auto w = OpenWorkspace(ws_dir);
+  std::string out = out_arg.empty() ? w->Path(fmt::format("export/profiles-k{}.csv", k)) : out_arg;
+  KAnonOptions o;
+  o.k = k;
+  o.max_suppression = max_suppression;
+  auto r = Unwrap(ExportProfilesKAnonymous(*w, out, o));
+  nlohmann::json j = r.Json();
+  j["k"] = k;
+  Emit(g, j, [&] {
+    std::cout << fmt::format("exported {} of {} profiles to {}: {}-anonymous (smallest group {}), {} rows suppressed, "
+                             "{} groups, information loss {:.3f}\n",
+                             r.kanon.rows_released, r.kanon.rows, r.path, k, r.kanon.k_achieved, r.kanon.rows_suppressed,
+                             r.kanon.groups, r.kanon.information_loss);
+    std::cout << "  generalisation levels:";
+    auto qis = ProfileQis();
+    for (size_t i = 0; i < qis.size(); ++i) std::cout << fmt::format(" {}={}/{}", qis[i].name, r.kanon.levels[i], qis[i].max_level);
+    std::cout << "\n";
+  });
+  return 0;
+}
+
+void AddPrivacyCommands(CLI::App& app, Registry& reg) {
+  {
+    auto* cmd = app.add_subcommand("erase", "erase a user from every table and file of the workspace (with receipt)");
+    struct Args {
+      std::string ws, user;
+      bool no_verify = false;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--user", a->user, "user id as ingested (or its stored pseudonym)")->required();
+    cmd->add_flag("--no-verify", a->no_verify, "skip the final scan of every workspace file for the id");
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        EraseOptions o;
+        o.verify = !a->no_verify;
+        auto r = Unwrap(EraseUser(*w, a->user, o));
+        Emit(*reg.globals, r.Json(), [&] {
+          std::cout << fmt::format("erased: receipt {}\n", r.id);
+          for (const auto& [t, n] : r.rows) std::cout << fmt::format("  {:<16} {:>8} rows\n", t, n);
+          for (const auto& f : r.files_rewritten) std::cout << "  rewritten " << f << "\n";
+          for (const auto& f : r.files_removed) std::cout << "  removed   " << f << "\n";
+          std::cout << fmt::format("  database vacuumed: {}, WAL truncated: {}, verified: {}\n", r.vacuumed ? "yes" : "NO",
+                                   r.wal_truncated ? "yes" : "NO (another connection is open)",
+                                   !o.verify ? "skipped" : r.verified ? "yes (no file holds the id)" : "NO");
+          for (const auto& f : r.residual_files) std::cout << "  still holds the id: " << f << "\n";
+          std::cout << fmt::format("  verification code (give it to the requester; it is not stored): {}\n",
+                                   r.verification_code);
+        });
+        return o.verify && !r.verified ? 1 : 0;
+      };
+    });
+  }
+  auto* privacy = app.add_subcommand("privacy", "pseudonym keys and the differential-privacy budget");
+  privacy->require_subcommand(1);
+  {
+    auto* cmd = privacy->add_subcommand("keygen", "create the pseudonym key (0600) and pseudonymise stored ids");
+    auto ws = std::make_shared<std::string>();
+    cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
+    cmd->callback([&reg, ws] {
+      *reg.selected = [&reg, ws] {
+        auto w = OpenWorkspace(*ws);
+        auto r = Unwrap(GenerateKey(*w));
+        Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, fmt::format("key written to {}", w->PseudonymKeyPath()).c_str()); });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = privacy->add_subcommand("rotate", "add a fresh key to the chain and re-key every stored user id");
+    auto ws = std::make_shared<std::string>();
+    cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
+    cmd->callback([&reg, ws] {
+      *reg.selected = [&reg, ws] {
+        auto w = OpenWorkspace(*ws);
+        auto r = Unwrap(RotateKey(*w));
+        Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, "key rotated"); });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = privacy->add_subcommand("budget", "differential-privacy budget: total, spent, left, recent releases");
+    struct Args {
+      std::string ws;
+      size_t ledger = 10;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--ledger", a->ledger, "recent ledger entries shown")->capture_default_str();
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        PrivacyAccountant acc(*w);
+        auto s = Unwrap(acc.State());
+        auto ledger = acc.Ledger(a->ledger);
+        nlohmann::json j = s.Json();
+        j["ledger"] = nlohmann::json::array();
+        for (const auto& e : ledger)
+          j["ledger"].push_back({{"id", e.id}, {"ts", e.ts}, {"query", e.query}, {"mechanism", e.mechanism},
+                                 {"epsilon", e.epsilon}, {"delta", e.delta}});
+        Emit(*reg.globals, j, [&] {
+          std::cout << fmt::format("epsilon: {:.4g} spent of {:.4g} ({:.4g} left)\n", s.epsilon_spent, s.epsilon_budget,
+                                   std::max(0.0, s.epsilon_left()));
+          std::cout << fmt::format("delta:   {:.3g} spent of {:.3g} ({:.3g} left)\n", s.delta_spent, s.delta_budget,
+                                   std::max(0.0, s.delta_left()));
+          std::cout << fmt::format("{} releases\n", s.queries);
+          for (const auto& e : ledger)
+            std::cout << fmt::format("  #{:<4} eps {:<6.4g} delta {:<8.3g} {:<8} {}\n", e.id, e.epsilon, e.delta,
+                                     e.mechanism, e.query);
+        });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = privacy->add_subcommand("segments", "segment (profile cluster) sizes, differentially private by default");
+    struct Args {
+      std::string ws, mechanism;
+      double epsilon = -1;
+      bool exact = false;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--dp-epsilon", a->epsilon, "epsilon of this release (default: the workspace's dp_epsilon)");
+    cmd->add_option("--dp-mechanism", a->mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
+    cmd->add_flag("--exact", a->exact, "exact sizes, flagged dp: false (refused when the workspace sets dp_required)");
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        DpOptions o;
+        o.epsilon = a->exact ? 0 : a->epsilon;
+        o.mechanism = a->mechanism;
+        if (a->exact && DpRequired(*w))
+          throw Error(Status::InvalidArgument("this workspace sets dp_required: exact aggregates are not released"));
+        auto r = Unwrap(DpSegmentSizes(*w, o));
+        nlohmann::json segs = nlohmann::json::array();
+        for (const auto& s : r.segments) segs.push_back({{"id", s.id}, {"label", s.label}, {"size", s.size}});
+        nlohmann::json j = r.release.Json();
+        j["segments"] = segs;
+        Emit(*reg.globals, j, [&] {
+          for (const auto& s : r.segments) std::cout << fmt::format("  segment {} {:>8} users  {}\n", s.id, s.size, s.label);
+          std::cout << (r.release.dp ? fmt::format("dp: yes, epsilon {} ({}, noise scale {:.3g})\n", r.release.epsilon,
+                                                   r.release.mechanism, r.release.noise_scale)
+                                     : std::string("dp: no (exact)\n"));
+        });
+        return 0;
+      };
+    });
+  }
+
+  // Federated embeddings, under the existing `kge` group.
+  CLI::App* kge = nullptr;
+  try {
+    kge = app.get_subcommand("kge");
+  } catch (const CLI::OptionNotFound&) {
+  }
+  if (!kge) return;
+  {
+    auto* cmd = kge->add_subcommand("train-federated",
+                                    "train embeddings over user shards in separate processes (only parameters travel)");
+    struct Args {
+      std::string ws, data;
+      FederatedOptions o;
+      bool save = true;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder (its graph, split by user)");
+    cmd->add_option("--data", a->data, "or a triple folder (train.txt, valid.txt, test.txt), split by head entity");
+    cmd->add_option("--shards", a->o.shards, "shards (one worker process each)")->capture_default_str();
+    cmd->add_option("--rounds", a->o.rounds, "communication rounds")->capture_default_str();
+    cmd->add_option("--local-epochs", a->o.local_epochs, "epochs each shard trains per round")->capture_default_str();
+    cmd->add_option("--preset", a->o.preset, "hyperparameter preset (embed/presets.h)")->capture_default_str();
+    cmd->add_option("--model", a->o.model, "transe, transr, distmult, complex, rotate")->capture_default_str();
+    cmd->add_option("--dim", a->o.dim, "dimension (0 = the preset's)")->capture_default_str();
+    cmd->add_option("--seed", a->o.seed, "seed")->capture_default_str();
+    cmd->add_flag("!--no-central", a->o.central, "skip the centralised baseline");
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        if (a->ws.empty() == a->data.empty())
+          throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR"));
+        embed::Dataset ds;
+        std::unique_ptr<Workspace> w;
+        if (!a->data.empty()) {
+          ds = Unwrap(embed::LoadDatasetDir(a->data));
+        } else {
+          w = OpenWorkspace(a->ws);
+          Graph g = LoadGraph(*w);
+          ds = embed::DatasetFromGraph(g, 0.05, 2000);
+        }
+        a->o.binary = SelfBinary();
+        embed::Checkpoint ck;
+        auto r = Unwrap(TrainFederated(ds, a->o, &ck));
+        nlohmann::json j = r.Json();
+        if (w) {
+          std::string out = (std::filesystem::path(w->dir()) / "models" / "kge-federated.bin").string();
+          std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+          ThrowIfError(embed::SaveCheckpoint(out, ck));
+          j["checkpoint"] = out;
+        }
+        Emit(*reg.globals, j, [&] {
+          std::cout << fmt::format("{} train triples over {} shards ({} catalogue triples in every shard); {} test triples\n",
+                                   r.train_triples, a->o.shards, r.replicated_triples, r.test_triples);
+          for (const auto& x : r.rounds)
+            std::cout << fmt::format("  round {:>3}  {:.2f}s  test MRR (sample) {:.4f}\n", x.round, x.seconds, x.valid_mrr);
+          std::cout << fmt::format("federated   ({} rounds x {} local epochs): filtered MRR {:.4f}  Hits@10 {:.4f}  ({:.1f}s)\n",
+                                   a->o.rounds, a->o.local_epochs, r.federated.mrr, r.federated.hits10, r.federated_seconds);
+          if (a->o.central)
+            std::cout << fmt::format("centralised ({} epochs):               filtered MRR {:.4f}  Hits@10 {:.4f}  ({:.1f}s)\n",
+                                     a->o.rounds * a->o.local_epochs, r.central.mrr, r.central.hits10, r.central_seconds);
+          if (j.contains("checkpoint")) std::cout << "checkpoint: " << j["checkpoint"].get<std::string>() << "\n";
+        });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = kge->add_subcommand("federated-worker", "one shard's local round (started by train-federated)");
+    cmd->group("");  // hidden from help
+    auto a = std::make_shared<WorkerArgs>();
+    cmd->add_option("--global", a->global)->required();
+    cmd->add_option("--triples", a->triples)->required();
+    cmd->add_option("--out", a->out)->required();
+    cmd->add_option("--preset", a->preset);
+    cmd->add_option("--epochs", a->epochs);
+    cmd->add_option("--seed", a->seed);
+    cmd->callback([&reg, a] {
+      *reg.selected = [a] {
+        ThrowIfError(RunFederatedWorker(*a));
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace kgp::cli

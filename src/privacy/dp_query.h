@@ -1,0 +1,66 @@
+// Differentially private aggregates over a workspace: what leaves the system as counts
+// (audience sizes, segment sizes). Each call charges the workspace budget (budget.h) before
+// drawing noise and returns its result with the release flags {"dp", "epsilon", "delta",
+// "mechanism"}; a non-DP call (epsilon = 0 and the workspace does not set dp_required) returns
+// exact numbers flagged "dp": false. Neighbouring datasets differ by one user: a user is in at
+// most one audience count and one segment, so counts and the segment histogram have L1 and L2
+// sensitivity 1.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "privacy/dp.h"
+#include "store/workspace.h"
+
+namespace kgp::privacy {
+
+struct DpOptions {
+  // ε of this query; 0 = exact unless the workspace sets dp_required (then its dp_epsilon).
+  // Negative = the workspace's dp_epsilon.
+  double epsilon = 0;
+  double delta = -1;          // Gaussian only; < 0 = the workspace's dp_delta
+  std::string mechanism;      // "laplace" | "gaussian"; empty = the workspace's dp_mechanism
+  NoiseSource* noise = nullptr;  // null = SecureNoise (tests pass SeededNoise)
+};
+
+// How a number was released.
+struct ReleaseInfo {
+  bool dp = false;
+  double epsilon = 0, delta = 0;
+  std::string mechanism;  // "" when exact
+  double noise_scale = 0;  // Laplace b or Gaussian σ
+  int64_t ledger_id = 0;
+  nlohmann::json Json() const;  // {"dp", "epsilon", "delta", "mechanism", "noise_scale"}
+};
+
+struct DpCount {
+  int64_t count = 0;  // noisy, rounded, at least 0 (post-processing: no privacy cost)
+  ReleaseInfo release;
+};
+
+// Users whose profile matches the audience rule (profile/rule.h).
+Result<DpCount> DpCountAudience(Workspace& ws, std::string_view rule, const DpOptions& opts);
+
+struct DpSegment {
+  int id = 0;
+  std::string label;
+  int64_t size = 0;
+};
+struct DpSegments {
+  std::vector<DpSegment> segments;
+  ReleaseInfo release;  // one charge for the whole histogram (disjoint segments)
+};
+// Profile cluster sizes (profiles.cluster), one noisy count per cluster of profile_clusters.
+Result<DpSegments> DpSegmentSizes(Workspace& ws, const DpOptions& opts);
+
+// Lower level: noise for one count or histogram under opts, charging `query` to the budget.
+// counts are replaced by their noisy, rounded, non-negative values.
+Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, std::string_view query,
+                                  const DpOptions& opts);
+
+}  // namespace kgp::privacy

@@ -1,0 +1,213 @@
+#include "privacy/erase.h"
+
+#include <openssl/rand.h>
+
+#include <ctime>
+#include <functional>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/strings.h"
+#include "embed/checkpoint.h"
+#include "embed/kge.h"
+#include "privacy/files.h"
+#include "privacy/schema_scan.h"
+#include "profile/builder.h"
+#include "profile/pipeline.h"
+#include "store/writer.h"
+
+namespace kgp::privacy {
+namespace fs = std::filesystem;
+
+nlohmann::json ErasureReceipt::StoredJson() const {
+  return {{"receipt", id}, {"ts", ts}, {"digest", digest}, {"rows", rows}, {"files_rewritten", files_rewritten},
+          {"files_removed", files_removed}, {"vacuumed", vacuumed}, {"wal_truncated", wal_truncated},
+          {"verified", verified}, {"residual_files", residual_files}};
+}
+
+nlohmann::json ErasureReceipt::Json() const {
+  auto j = StoredJson();
+  j["verification_code"] = verification_code;
+  return j;
+}
+
+namespace {
+
+std::string RandomHex(size_t bytes) {
+  std::string b(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(bytes)) != 1)
+    throw Error(Status::Internal("OpenSSL RAND_bytes failed"));
+  return HexEncode(b);
+}
+
+// Removes entity rows (and their optimizer state) whose name is in `names`; returns how many.
+size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& names) {
+  const size_t w = ck.params.entity_width;
+  size_t out = 0, removed = 0;
+  auto move_rows = [&](embed::FloatTable& t, size_t width, size_t from, size_t to) {
+    if (t.size() >= (from + 1) * width && from != to)
+      std::copy(t.begin() + static_cast<ptrdiff_t>(from * width), t.begin() + static_cast<ptrdiff_t>((from + 1) * width),
+                t.begin() + static_cast<ptrdiff_t>(to * width));
+  };
+  auto& os = ck.optimizer.entity;
+  for (size_t i = 0; i < ck.entity_names.size(); ++i) {
+    if (std::find(names.begin(), names.end(), ck.entity_names[i]) != names.end()) {
+      ++removed;
+      continue;
+    }
+    if (i != out) {
+      ck.entity_names[out] = std::move(ck.entity_names[i]);
+      move_rows(ck.params.entity, w, i, out);
+      if (ck.has_optimizer) {
+        move_rows(os.a, w, i, out);
+        move_rows(os.b, w, i, out);
+        if (os.pow1.size() > i) os.pow1[out] = os.pow1[i];
+        if (os.pow2.size() > i) os.pow2[out] = os.pow2[i];
+      }
+    }
+    ++out;
+  }
+  if (!removed) return 0;
+  ck.entity_names.resize(out);
+  ck.params.num_entities = out;
+  ck.params.entity.resize(out * w);
+  if (!os.a.empty()) os.a.resize(out * w);
+  if (!os.b.empty()) os.b.resize(out * w);
+  if (!os.pow1.empty()) os.pow1.resize(out);
+  if (!os.pow2.empty()) os.pow2.resize(out);
+  return removed;
+}
+
+// Deletes with a row count recorded under `label`.
+void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::string& sql,
+            const std::function<void(Stmt&)>& bind) {
+  Stmt st = db.Prepare(sql);
+  bind(st);
+  st.Run();
+  if (db.Changes() > 0) r.rows[label] += db.Changes();
+}
+
+}  // namespace
+
+Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts) {
+  if (Trim(user_id).empty()) return Status::InvalidArgument("erase: empty user id");
+  auto key = ws.PseudonymKey();
+  if (!key.ok()) return key.status();
+  Db& db = ws.db();
+  // The stored form: the pseudonym of the id as given, else the id itself (a pseudonym passed
+  // by a caller that only sees stored ids).
+  std::string stored = PseudonymOf(*key, user_id);
+  int64_t uid = 0;
+  for (const std::string& cand : {stored, std::string(user_id)}) {
+    Stmt st = db.Prepare("SELECT id FROM users WHERE ext_id = ?");
+    st.Bind(1, cand);
+    if (st.Step()) {
+      uid = st.Int(0);
+      stored = cand;
+      break;
+    }
+  }
+  if (!uid) return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
+
+  ErasureReceipt r;
+  r.id = RandomHex(16);
+  r.ts = static_cast<int64_t>(std::time(nullptr));
+  r.verification_code = RandomHex(16);
+  r.digest = HexEncode(HmacSha256(r.verification_code, user_id));
+
+  KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
+  const std::string spec = "user:" + stored;
+  {
+    Txn txn(db);
+    auto by_uid = [&](Stmt& st) { st.Bind(1, uid); };
+    // What the text stage derived from the user's texts.
+    Delete(db, r, "text_edges", "DELETE FROM text_edges WHERE source = 'text' AND source_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
+    Delete(db, r, "text_sentiment", "DELETE FROM text_sentiment WHERE text_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
+    Delete(db, r, "text_rejects", "DELETE FROM text_rejects WHERE source = 'text' AND source_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
+    // The segment loses a member (sizes are otherwise refreshed by profile build).
+    Delete(db, r, "profile_clusters",
+           "UPDATE profile_clusters SET size = max(size - 1, 0) WHERE id = (SELECT cluster FROM profiles WHERE user_id = ?1)",
+           by_uid);
+    r.rows.erase("profile_clusters");  // an update, not a deletion
+    // Graph: the user's node and every edge touching it.
+    Delete(db, r, "graph_edges",
+           "DELETE FROM graph_edges WHERE src IN (SELECT id FROM graph_nodes WHERE type = 0 AND key = ?1) "
+           "OR dst IN (SELECT id FROM graph_nodes WHERE type = 0 AND key = ?1)",
+           [&](Stmt& st) { st.Bind(1, stored); });
+    Delete(db, r, "graph_nodes", "DELETE FROM graph_nodes WHERE type = 0 AND key = ?1", [&](Stmt& st) { st.Bind(1, stored); });
+    // Ingested KG triples naming the user.
+    auto by_names = [&](Stmt& st) { st.Bind(1, stored).Bind(2, spec); };
+    Delete(db, r, "triples",
+           "DELETE FROM triples WHERE head IN (SELECT id FROM entities WHERE name IN (?1, ?2)) "
+           "OR tail IN (SELECT id FROM entities WHERE name IN (?1, ?2))", by_names);
+    Delete(db, r, "entities", "DELETE FROM entities WHERE name IN (?1, ?2)", by_names);
+    // Every table with a user_id / ext_id column: events, texts, profiles, profile_tags,
+    // user_pii, llm_texts (when the LLM layer is present), users last.
+    for (const auto& c : UserColumns(db, {"users"})) {
+      if (c.integer)
+        Delete(db, r, c.table, fmt::format("DELETE FROM \"{}\" WHERE \"{}\" = ?1", c.table, c.column), by_uid);
+      else
+        Delete(db, r, c.table, fmt::format("DELETE FROM \"{}\" WHERE \"{}\" IN (?1, ?2)", c.table, c.column),
+               [&](Stmt& st) { st.Bind(1, stored).Bind(2, std::to_string(uid)); });
+    }
+    Delete(db, r, "users", "DELETE FROM users WHERE id = ?1", by_uid);
+    txn.Commit();
+  }
+
+  // Files naming the user.
+  const std::string state_path = ws.Path(kProfileStateFile);
+  if (fs::exists(state_path)) {
+    auto set = LoadProfileSet(state_path);
+    if (!set.ok()) return set.status();
+    bool changed = false;
+    for (size_t u = 0; u < set->ext_ids.size(); ++u) {
+      if (set->ext_ids[u] != stored) continue;
+      set->ext_ids[u].clear();
+      if (u < set->states.size()) set->states[u] = UserState{};
+      changed = true;
+    }
+    if (changed) {
+      KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
+      r.files_rewritten.push_back(state_path);
+    }
+  }
+  for (const auto& path : CheckpointFiles(ws.dir())) {
+    auto ck = embed::LoadCheckpoint(path);
+    if (!ck.ok()) return ck.status();
+    if (size_t n = RemoveEntities(*ck, {spec, stored}); n > 0) {
+      KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
+      r.files_rewritten.push_back(path);
+      r.rows["embedding_rows"] += static_cast<int64_t>(n);
+    }
+  }
+  std::vector<std::string> needles = {stored};
+  if (stored != user_id) needles.emplace_back(user_id);
+  for (const auto& f : ListFiles(ws.Path("export"))) {
+    auto hit = FileContains(f, needles);
+    std::error_code ec;
+    if (hit.ok() && *hit && fs::remove(f, ec)) r.files_removed.push_back(f);
+  }
+
+  {
+    Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
+    ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
+  }
+  ScrubReport s = ScrubDatabase(db);
+  r.vacuumed = s.vacuumed;
+  r.wal_truncated = s.wal_truncated;
+  if (opts.verify) {
+    for (const auto& f : ListFiles(ws.dir())) {
+      auto hit = FileContains(f, needles);
+      if (!hit.ok() || *hit) r.residual_files.push_back(f);
+    }
+    r.verified = r.residual_files.empty();
+    // Record the outcome of the scan too (the row was written before it).
+    Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
+    upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
+  }
+  return r;
+}
+
+}  // namespace kgp::privacy

@@ -1,0 +1,51 @@
+// Erasure of one user from everything in a workspace (docs/privacy.md "Erasure"): events,
+// texts and what the text stage derived from them, graph node and edges, KG entities named by
+// the id, profile rows, tags and state, PII, cached LLM texts (any table with a user_id
+// column), the embedding row (the checkpoint is rewritten without the entity: its name is in
+// the file header), and exports under WORKSPACE/export that mention the user (removed).
+// Deletes run with secure_delete and are followed by a WAL checkpoint and VACUUM, so the bytes
+// are gone from kgprofile.db and kgprofile.db-wal; then every workspace file is scanned for
+// the id and its pseudonym. An audit receipt is stored in erasure_receipts: its digest is an
+// HMAC of the id under a one-time verification code that only the caller receives, so the
+// workspace keeps no way to tell whose receipt it is.
+// Aggregates computed before the erasure (co-purchase edges, cluster centroids, model weights)
+// still carry the user's share until the next `graph build` / `profile build` / fit.
+// Not thread-safe; other connections to the database prevent the WAL truncation (reported).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "store/workspace.h"
+
+namespace kgp::privacy {
+
+struct EraseOptions {
+  bool verify = true;  // scan every workspace file for the id afterwards (reads the database once)
+};
+
+struct ErasureReceipt {
+  std::string id;                 // random, 32 hex digits
+  int64_t ts = 0;                 // unix seconds
+  std::string verification_code;  // returned once, never stored
+  std::string digest;             // hex HMAC-SHA256(verification_code, user id as given)
+  std::map<std::string, int64_t> rows;  // table -> rows deleted
+  std::vector<std::string> files_rewritten, files_removed;
+  bool vacuumed = false, wal_truncated = false;
+  bool verified = false;                 // the scan ran and found nothing
+  std::vector<std::string> residual_files;  // files still holding the id (scan)
+  nlohmann::json Json() const;   // the receipt, verification code included
+  nlohmann::json StoredJson() const;  // what erasure_receipts keeps (no code)
+};
+
+// user_id: the id as ingested (pseudonymised here when the workspace does so), or a stored
+// pseudonym. NotFound when no such user is stored.
+Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts = {});
+
+}  // namespace kgp::privacy

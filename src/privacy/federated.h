@@ -1,0 +1,72 @@
+// Federated training of graph embeddings (docs/federated.md): the triples are split into shards
+// by user (a user's interactions live in exactly one shard; catalogue triples, which describe
+// no one, are in every shard), each shard trains locally in its own process, and only model
+// parameters travel: each round the coordinator writes the global checkpoint, starts one worker
+// process per shard (fork/exec of the kgprofile binary: `kge federated-worker`), and averages
+// what they return, row by row, weighted by the number of the shard's triples that touch the
+// row (FedAvg weighted by triples; a row no shard touched keeps its value).
+// The coordinator runs on one machine here and writes the shard files itself; in a deployment
+// each shard would read its own data, which never leaves it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "embed/checkpoint.h"
+#include "embed/dataset.h"
+#include "embed/evaluator.h"
+
+namespace kgp::privacy {
+
+struct FederatedOptions {
+  int shards = 4;
+  int rounds = 10;
+  int local_epochs = 1;
+  std::string preset = "ecommerce";  // embed/presets.h
+  std::string model = "transe";
+  int dim = 0;                       // 0 = the preset's
+  uint64_t seed = 1;
+  std::string binary;                // the kgprofile executable the workers run
+  bool central = true;               // also train centrally for (rounds × local_epochs) epochs
+  int central_threads = 2;
+};
+
+struct FederatedRound {
+  int round = 0;
+  double seconds = 0;
+  double valid_mrr = -1;  // filtered MRR of the averaged model on the test split (sampled)
+};
+
+struct FederatedReport {
+  size_t entities = 0, relations = 0, train_triples = 0, test_triples = 0;
+  std::vector<size_t> shard_triples;  // per shard (catalogue triples counted in each)
+  size_t replicated_triples = 0;      // triples naming no user, given to every shard
+  std::vector<FederatedRound> rounds;
+  embed::Metrics federated, central;  // filtered, on the test split
+  double federated_seconds = 0, central_seconds = 0;
+  nlohmann::json Json() const;
+};
+
+// Which shard a triple belongs to: the shard of the user it names (hash of the name), -1 for
+// triples naming no user. When the data names no users at all (a plain KG), the head entity
+// decides instead, so that every triple has one shard.
+int ShardOf(const std::string& head, const std::string& tail, int shards, bool by_user);
+
+// Trains on ds.train federatedly (and centrally when opts.central), evaluates both on ds.test.
+// *global receives the final federated checkpoint.
+Result<FederatedReport> TrainFederated(const embed::Dataset& ds, const FederatedOptions& opts,
+                                       embed::Checkpoint* global);
+
+// One worker round: loads the global checkpoint, trains local_epochs on the shard's triples
+// (a head<TAB>relation<TAB>tail file), writes the local checkpoint to out.
+struct WorkerArgs {
+  std::string global, triples, out, preset = "ecommerce";
+  int epochs = 1;
+  uint64_t seed = 1;
+};
+Status RunFederatedWorker(const WorkerArgs& a);
+
+}  // namespace kgp::privacy

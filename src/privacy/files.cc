@@ -1,0 +1,119 @@
+#include "privacy/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace kgp::privacy {
+namespace fs = std::filesystem;
+
+namespace {
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+constexpr size_t kChunk = 1 << 20;
+}  // namespace
+
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) out.push_back(it->path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> CheckpointFiles(const std::string& workspace_dir) {
+  std::vector<std::string> out;
+  for (const auto& f : ListFiles((fs::path(workspace_dir) / "models").string())) {
+    std::unique_ptr<FILE, FileCloser> in(std::fopen(f.c_str(), "rb"));
+    char magic[6];
+    if (in && std::fread(magic, 1, 6, in.get()) == 6 && std::memcmp(magic, "KGPEMB", 6) == 0) out.push_back(f);
+  }
+  return out;
+}
+
+Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles) {
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) return Status::IoError(fmt::format("{}: cannot read", path));
+  size_t longest = 0;
+  for (const auto& n : needles) longest = std::max(longest, n.size());
+  if (longest == 0) return false;
+  // Each chunk is searched together with the last longest-1 bytes of the previous one.
+  std::string buf;
+  std::vector<char> chunk(kChunk);
+  for (;;) {
+    size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
+    if (n == 0) break;
+    buf.append(chunk.data(), n);
+    for (const auto& needle : needles)
+      if (!needle.empty() && buf.find(needle) != std::string::npos) return true;
+    if (buf.size() > longest - 1) buf.erase(0, buf.size() - (longest - 1));
+  }
+  return false;
+}
+
+Result<size_t> CountTokens(const std::string& path, const std::unordered_set<std::string>& tokens) {
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) return Status::IoError(fmt::format("{}: cannot read", path));
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  size_t hits = 0;
+  std::string tok;
+  std::vector<char> chunk(kChunk);
+  for (;;) {
+    size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
+    for (size_t i = 0; i < n; ++i) {
+      if (word(chunk[i])) {
+        if (tok.size() < 256) tok.push_back(chunk[i]);
+        continue;
+      }
+      if (!tok.empty() && tokens.count(tok)) ++hits;
+      tok.clear();
+    }
+    if (n == 0) break;
+  }
+  if (!tok.empty() && tokens.count(tok)) ++hits;
+  return hits;
+}
+
+ScrubReport ScrubDatabase(Db& db) {
+  ScrubReport r;
+  r.secure_delete = db.QueryInt("PRAGMA secure_delete") != 0;
+  auto checkpoint = [&] {
+    Stmt st = db.Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    return st.Step() && st.Int(0) == 0;  // first column: 1 when blocked by another connection
+  };
+  checkpoint();
+  r.vacuumed = db.Exec("VACUUM").ok();
+  r.wal_truncated = checkpoint();
+  return r;
+}
+
+Status WritePrivateFile(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w <= 0) {
+      ::close(fd);
+      return Status::IoError(fmt::format("{}: write failed", tmp));
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return Status::IoError(fmt::format("{}: write failed", tmp));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IoError(fmt::format("{}: cannot rename", path));
+  return Status::Ok();
+}
+
+}  // namespace kgp::privacy

@@ -1,0 +1,42 @@
+// Workspace files as privacy sees them: where a user's id may still be written, and how to
+// make deleted rows unrecoverable from the SQLite files.
+#pragma once
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "common/status.h"
+#include "store/db.h"
+
+namespace kgp::privacy {
+
+// Every regular file under dir (recursively), sorted.
+std::vector<std::string> ListFiles(const std::string& dir);
+
+// Embedding checkpoints of a workspace: files under WORKSPACE/models that start with the
+// checkpoint magic (models/kge.bin, models/kge-federated.bin, …).
+std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
+
+// True when the file's bytes contain any needle (exact byte substring; streamed in chunks).
+Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles);
+
+// Number of maximal runs of [A-Za-z0-9_-] in the file that are in tokens: a fast check for many
+// ids at once (an id glued to other word characters is not seen; exact checks use FileContains).
+Result<size_t> CountTokens(const std::string& path, const std::unordered_set<std::string>& tokens);
+
+struct ScrubReport {
+  bool secure_delete = false;  // PRAGMA secure_delete was on for the deletes
+  bool vacuumed = false;
+  bool wal_truncated = false;  // false when another connection kept the WAL busy
+};
+// After deletes made with secure_delete on: checkpoint the WAL into the database and truncate
+// it, VACUUM (rebuilds every page: no free page keeps old bytes), and checkpoint again, so the
+// deleted content is neither in kgprofile.db nor in kgprofile.db-wal.
+ScrubReport ScrubDatabase(Db& db);
+
+// Writes content to path with mode 0600 from creation (never briefly readable by others), via a
+// temporary file and rename.
+Status WritePrivateFile(const std::string& path, const std::string& content);
+
+}  // namespace kgp::privacy

@@ -1,0 +1,264 @@
+// Erasure, key handling and PII end to end through the CLI on a generated workspace: after
+// `kgprofile erase`, neither the raw id nor its pseudonym occurs in any workspace file (database,
+// WAL, state, models, exports); other users are intact. Key rotation re-keys every stored id and
+// new records still join; a key file others can read is refused; PII columns never reach the
+// store, the logs or the outputs.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "common/strings.h"
+#include "privacy/files.h"
+#include "store/workspace.h"
+#include "store/writer.h"
+#include "test_util.h"
+
+namespace kgp::privacy {
+namespace {
+
+std::string Key(const std::string& ws) { return std::string(Trim(test::ReadFile(ws + "/pseudonym.key"))); }
+
+int64_t Count(const std::string& ws, const std::string& sql) {
+  auto w = Workspace::Open(ws);
+  EXPECT_TRUE(w.ok());
+  return (*w)->db().QueryInt(sql);
+}
+
+std::vector<std::string> FilesHolding(const std::string& dir, const std::vector<std::string>& needles) {
+  std::vector<std::string> out;
+  for (const auto& f : ListFiles(dir)) {
+    auto hit = FileContains(f, needles);
+    if (!hit.ok() || *hit) out.push_back(f);
+  }
+  return out;
+}
+
+// The i-th user id of the generated users.csv.
+std::string NthUser(const std::string& sample, int i) {
+  std::istringstream in(test::ReadFile(sample + "/users.csv"));
+  std::string line;
+  for (int k = 0; k <= i && std::getline(in, line);) ++k;
+  std::getline(in, line);
+  return line.substr(0, line.find(','));
+}
+
+void Ingest(const std::string& sample, const std::string& ws) {
+  for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
+           {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
+           {"users.csv", "users"}, {"events.csv", "rees46"}, {"reviews.jsonl", "texts"}}) {
+    auto r = test::RunCli(std::string("-q ingest ") + ws + " " + sample + "/" + file + " --format " + format);
+    ASSERT_EQ(r.exit_code, 0) << file << ": " << r.err;
+  }
+}
+
+TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 120 --events 10000 --products 300 --seed 3").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
+  Ingest(sample, ws);
+  for (const char* cmd : {"graph build", "kge train", "profile build", "recommend", "export"}) {
+    std::string extra = std::string(cmd) == "kge train" ? " --epochs 2" : std::string(cmd) == "recommend" ? " --fit" : "";
+    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+  }
+  const std::string raw = NthUser(sample, 4), other = NthUser(sample, 5);
+  const std::string pseudo = PseudonymOf(Key(ws), raw), other_pseudo = PseudonymOf(Key(ws), other);
+  ASSERT_EQ(pseudo.size(), 32u);
+  const int64_t uid = Count(ws, "SELECT id FROM users WHERE ext_id = '" + pseudo + "'");
+  ASSERT_GT(uid, 0);
+  // A cached LLM text, as the LLM layer's table will hold them (created here when absent).
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->db().Exec("CREATE TABLE IF NOT EXISTS llm_texts(user_id INTEGER, kind TEXT, text TEXT)").ok());
+    ASSERT_TRUE((*w)->db().Exec("INSERT INTO llm_texts VALUES(" + std::to_string(uid) + ", 'summary', 'about " + pseudo + "')").ok());
+  }
+  // Before: the pseudonym is in the database and the files derived from it; the raw id nowhere.
+  auto before = FilesHolding(ws, {pseudo});
+  EXPECT_GE(before.size(), 3u);  // db, profiles.state, models/kge.bin, export/neo4j/…
+  EXPECT_TRUE(FilesHolding(ws, {raw}).empty()) << "raw id stored although pseudonymisation is on";
+  const int64_t users = Count(ws, "SELECT count(*) FROM users");
+  const int64_t other_events = Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + other_pseudo + "'");
+  ASSERT_GT(Count(ws, "SELECT count(*) FROM events WHERE user_id = " + std::to_string(uid)), 0);
+
+  auto r = test::RunCli("--json erase " + ws + " --user " + raw);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["verified"].get<bool>());
+  EXPECT_TRUE(j["vacuumed"].get<bool>());
+  EXPECT_TRUE(j["wal_truncated"].get<bool>());
+  EXPECT_GT(j["rows"]["events"].get<int64_t>(), 0);
+  EXPECT_EQ(j["rows"]["users"].get<int64_t>(), 1);
+  EXPECT_EQ(j["rows"]["llm_texts"].get<int64_t>(), 1);
+  EXPECT_EQ(j["rows"]["graph_nodes"].get<int64_t>(), 1);
+  EXPECT_EQ(j["rows"]["embedding_rows"].get<int64_t>(), 1);
+  EXPECT_EQ(j["verification_code"].get<std::string>().size(), 32u);
+  EXPECT_EQ(r.out.find(raw), std::string::npos);
+  EXPECT_EQ(r.out.find(pseudo), std::string::npos);
+
+  // After: no file under the workspace holds either form (the test's own scan, not the receipt's).
+  EXPECT_EQ(FilesHolding(ws, {raw, pseudo}), std::vector<std::string>{});
+  // The receipt is stored, without the id, and its digest checks out with the code.
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 1);
+  // Other users intact: their rows, their graph node, their profile, their embedding.
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + other_pseudo + "'"),
+            other_events);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM graph_nodes WHERE type = 0 AND key = '" + other_pseudo + "'"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles WHERE ext_id = '" + other_pseudo + "'"), 1);
+  auto show = test::RunCli("--json profile show " + ws + " --user " + other_pseudo);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_FALSE(nlohmann::json::parse(show.out)["embedding"].is_null());
+  // The stages still run on the erased workspace.
+  EXPECT_EQ(test::RunCli("-q recommend " + ws + " --user " + other_pseudo).exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  // Erasing again: no such user.
+  auto again = test::RunCli("erase " + ws + " --user " + raw);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("no such user"), std::string::npos);
+}
+
+TEST(PrivacyKeys, RotationReKeysEverythingAndJoinsStillWork) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 60 --events 3000 --products 120 --seed 4").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
+  Ingest(sample, ws);
+  for (const char* cmd : {"graph build", "profile build", "kge train"}) {
+    std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
+    ASSERT_EQ(test::RunCli(std::string("-q ") + cmd + " " + ws + extra).exit_code, 0) << cmd;
+  }
+  const std::string key1 = Key(ws);
+  std::unordered_set<std::string> old_ids;
+  {
+    auto w = Workspace::Open(ws);
+    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users");
+    while (st.Step()) old_ids.emplace(st.Text(0));
+  }
+  ASSERT_EQ(old_ids.size(), 60u);
+  const std::string raw = NthUser(sample, 2);
+  ASSERT_TRUE(old_ids.count(PseudonymOf(key1, raw)));
+
+  auto r = test::RunCli("--json privacy rotate " + ws);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["users"], 60);
+  EXPECT_EQ(j["chain_length"], 2);
+  // The key file holds the chain, still private.
+  const std::string chain = test::ReadFile(ws + "/pseudonym.key");
+  EXPECT_EQ(std::count(chain.begin(), chain.end(), '\n'), 2);
+  struct stat st;
+  ASSERT_EQ(::stat((ws + "/pseudonym.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Every stored id is the chained pseudonym; no old pseudonym is left in any file.
+  const std::string stored = PseudonymOf(chain, raw);
+  EXPECT_NE(stored, PseudonymOf(key1, raw));
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + stored + "'"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles WHERE ext_id = '" + stored + "'"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM graph_nodes WHERE type = 0 AND key = '" + stored + "'"), 1);
+  for (const auto& f : ListFiles(ws)) {
+    auto n = CountTokens(f, old_ids);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 0u) << f << " still holds old pseudonyms";
+  }
+  // Profiles and embeddings follow the new ids.
+  auto show = test::RunCli("--json profile show " + ws + " --user " + stored);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_FALSE(nlohmann::json::parse(show.out)["embedding"].is_null());
+  // New records of a known person join the re-keyed user.
+  const int64_t users = Count(ws, "SELECT count(*) FROM users");
+  test::WriteFile(tmp / "more.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-04-01 10:00:00 UTC,view,1000001,,,,99.00," + raw + ",s-late\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "more.csv") + " --format rees46").exit_code, 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + stored +
+                          "' AND e.ts >= 1775037600"),
+            1);
+}
+
+TEST(PrivacyKeys, KeyFileReadableByOthersIsRefused) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
+  test::WriteFile(tmp / "ev.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-01-01 10:00:00 UTC,view,1,,,,9.00,u1,s1\n");
+  ASSERT_EQ(::chmod((ws + "/pseudonym.key").c_str(), 0644), 0);
+  auto r = test::RunCli("ingest " + ws + " " + (tmp / "ev.csv") + " --format rees46");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mode 0644"), std::string::npos) << r.err;
+  ASSERT_EQ(::chmod((ws + "/pseudonym.key").c_str(), 0600), 0);
+  EXPECT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "ev.csv") + " --format rees46").exit_code, 0);
+}
+
+TEST(PrivacyKeys, KeygenPseudonymisesAClearWorkspace) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  test::WriteFile(tmp / "ev.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-01-01 10:00:00 UTC,view,1,,,,9.00,alice-7731,s1\n"
+                  "2026-01-01 10:05:00 UTC,view,2,,,,9.00,bob-9912,s2\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "ev.csv") + " --format rees46").exit_code, 0);
+  EXPECT_FALSE(FilesHolding(ws, {"alice-7731"}).empty());
+  auto r = test::RunCli("-q privacy keygen " + ws);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FilesHolding(ws, {"alice-7731", "bob-9912"}), std::vector<std::string>{});
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + PseudonymOf(Key(ws), "alice-7731") + "'"), 1);
+  // Later ingests pseudonymise and join.
+  test::WriteFile(tmp / "ev2.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-01-02 10:00:00 UTC,cart,1,,,,9.00,alice-7731,s3\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "ev2.csv") + " --format rees46").exit_code, 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), 2);
+  EXPECT_EQ(FilesHolding(ws, {"alice-7731"}), std::vector<std::string>{});
+  // A second keygen is refused: that is what rotate is for.
+  EXPECT_NE(test::RunCli("privacy keygen " + ws).exit_code, 0);
+}
+
+TEST(PrivacyPii, NoPiiInStoreLogsOrOutputs) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  test::WriteFile(tmp / "users.csv",
+                  "user_id,gender,birth_year,city,occupation,name,phone,email,address\n"
+                  "u1,F,1990,Hangzhou,engineer,Zhang Meiling,+86 138 0013 8000,meiling.zhang@example.com,18 Wensan Road\n"
+                  "u2,M,1985,Beijing,teacher,Li Wei,010-6552 9988,liwei85@example.org,3 Gulou East St\n");
+  std::string events = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (int i = 0; i < 20; ++i)
+    events += "2026-01-0" + std::to_string(1 + i % 9) + " 1" + std::to_string(i % 10) + ":00:00 UTC," +
+              (i % 4 == 0 ? "purchase" : "view") + "," + std::to_string(1 + i % 5) + ",,electronics.phone,acme,99.00,u" +
+              std::to_string(1 + i % 2) + ",s" + std::to_string(i) + "\n";
+  test::WriteFile(tmp / "events.csv", events);
+  std::string all;
+  auto run = [&](const std::string& args) {
+    auto r = test::RunCli(args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    all += r.out + r.err;
+  };
+  run("-v ingest " + ws + " " + (tmp / "users.csv") + " --format users");
+  run("-v ingest " + ws + " " + (tmp / "events.csv") + " --format rees46");
+  run("-v graph build " + ws);
+  run("-v profile build " + ws + " --clusters 2");
+  run("-v profile show " + ws + " --user u1");
+  run("-v --json profile export " + ws);
+  run("-v audience " + ws + " --rule \"events > 0\"");
+  run("-v export " + ws + " --k-anonymous 2");
+  for (const char* pii : {"Zhang", "Meiling", "Li Wei", "138 0013", "6552", "meiling.zhang", "example.com",
+                          "liwei85", "Wensan", "Gulou"})
+    EXPECT_EQ(all.find(pii), std::string::npos) << pii << " in the output:\n" << all;
+  EXPECT_EQ(FilesHolding(ws, {"Zhang", "Meiling", "meiling.zhang@example.com", "+86 138", "Wensan"}),
+            std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace kgp::privacy
