@@ -202,8 +202,8 @@ INSTANTIATE_TEST_SUITE_P(LlmEngineArchs, LlmEngineModel,
                          ::testing::Combine(::testing::Values("llama", "qwen2"),
                                             ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0,
                                                               GgmlType::kQ4_0)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_" + TypeInfo(std::get<1>(info.param)).name;
+                         [](const auto& test_param) {
+                           return std::get<0>(test_param.param) + "_" + TypeInfo(std::get<1>(test_param.param)).name;
                          });
 
 // The same random weights stored quantised give logits close to the F32 model's. Tolerances

@@ -15,9 +15,9 @@ namespace {
 struct LlmArgs {
   std::string ws, user, item, lang = "zh", backend;
   std::map<std::string, std::string> set;  // llm.* overrides from flags
-  std::string base_url, model, api_key_env, endpoint;
+  std::string base_url, model, api_key_env, endpoint, model_path;
   double timeout = -1;
-  int retries = -1, concurrency = -1;
+  int retries = -1, concurrency = -1, threads = -1;
   bool stream = false, no_cache = false, no_regenerate = false, show_prompt = false;
 };
 
@@ -32,6 +32,8 @@ void AddBackendOptions(CLI::App* cmd, LlmArgs& a) {
   cmd->add_option("--timeout", a.timeout, "openai: seconds for one call, retries included (llm.total_timeout_s)");
   cmd->add_option("--retries", a.retries, "openai: retries on connection errors, timeouts, 429, 5xx (llm.max_retries)");
   cmd->add_option("--concurrency", a.concurrency, "openai: requests in flight (llm.max_concurrency)");
+  cmd->add_option("--model-path", a.model_path, "local: GGUF model file (llm.model_path)");
+  cmd->add_option("--threads", a.threads, "local: cores per generation, 0 = all (llm.threads)");
   cmd->add_flag("--no-cache", a.no_cache, "do not reuse a cached text");
   cmd->add_flag("--no-regenerate", a.no_regenerate, "do not ask again when a text has unsupported claims");
 }
@@ -46,6 +48,8 @@ std::unique_ptr<llm::Backend> MakeBackendFor(Workspace& ws, const LlmArgs& a) {
   set("model", a.model);
   set("api_key_env", a.api_key_env);
   set("endpoint", a.endpoint);
+  set("model_path", a.model_path);
+  if (a.threads >= 0) ThrowIfError(llm::SetBackendOption(c, "threads", std::to_string(a.threads)));
   if (a.stream) c.stream = true;
   if (a.timeout >= 0) c.total_timeout_s = a.timeout;
   if (a.retries >= 0) c.max_retries = a.retries;

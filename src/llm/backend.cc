@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "llm/local_backend.h"
 #include "llm/openai.h"
 #include "llm/template_backend.h"
 #include "store/workspace.h"
@@ -24,13 +25,18 @@ std::map<std::string, BackendFactory>& Registry() {
          if (!b.ok()) return b.status();
          return std::unique_ptr<Backend>(std::move(b).value());
        }},
+      {"local", [](const BackendConfig& c) -> Result<std::unique_ptr<Backend>> {
+         auto b = LocalBackend::Create(c);
+         if (!b.ok()) return b.status();
+         return std::unique_ptr<Backend>(std::move(b).value());
+       }},
   };
   return r;
 }
 
 constexpr const char* kKeys[] = {"backend", "base_url", "model", "api_key_env", "endpoint", "stream", "connect_timeout_s",
                                  "read_timeout_s", "total_timeout_s", "max_retries", "backoff_s", "max_concurrency",
-                                 "max_tokens", "temperature", "model_path"};
+                                 "max_tokens", "temperature", "model_path", "threads", "n_ctx"};
 
 }  // namespace
 
@@ -90,8 +96,6 @@ Result<std::unique_ptr<Backend>> MakeBackend(const BackendConfig& c) {
     if (it != Registry().end()) f = it->second;
   }
   if (f) return f(c);
-  if (c.kind == "local")
-    return Status::NotFound("llm backend 'local' (GGUF engine) is not available in this build yet; use template or openai");
   return Status::InvalidArgument(fmt::format("unknown llm backend '{}' (template, openai, local)", c.kind));
 }
 

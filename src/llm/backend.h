@@ -1,7 +1,7 @@
 // Language-model backends behind one interface (docs/llm.md): `template` (deterministic writer,
 // no model, the default), `openai` (any OpenAI-compatible server: vLLM, llama-server, Ollama,
-// hosted APIs) and `local` (the project's GGUF engine, src/llm/engine/, registered by an
-// adapter through RegisterBackend). A backend sees only the prompt: facts as short statements
+// hosted APIs) and `local` (the project's GGUF engine, src/llm/engine/, through
+// llm/local_backend.h). A backend sees only the prompt: facts as short statements
 // and a pseudonymous user alias, never raw ids or PII (prompt.h builds them; tests check it).
 #pragma once
 
@@ -21,9 +21,6 @@ class Workspace;
 }
 
 namespace kgp::llm {
-
-// Called with each piece of text as it is generated (streaming); return false to stop early.
-using TokenCallback = std::function<bool(std::string_view delta)>;
 
 struct ChatRequest {
   std::vector<ChatMessage> messages;
@@ -72,7 +69,7 @@ struct BackendConfig {
   int max_tokens = 400;                // llm.max_tokens
   double temperature = 0.7;            // llm.temperature
   // local
-  std::string model_path;              // llm.model_path (GGUF)
+  std::string model_path;              // llm.model_path (GGUF); llm.threads and llm.n_ctx go in extra
   std::map<std::string, std::string> extra;  // other llm.* keys, for registered backends
 };
 
@@ -82,9 +79,9 @@ BackendConfig BackendConfigFromWorkspace(const Workspace& ws);
 Status SetBackendOption(BackendConfig& c, const std::string& key, const std::string& value);
 
 using BackendFactory = std::function<Result<std::unique_ptr<Backend>>(const BackendConfig&)>;
-// Adds or replaces a backend kind (the local GGUF adapter registers "local" this way).
+// Adds or replaces a backend kind (tests register fakes this way).
 void RegisterBackend(const std::string& kind, BackendFactory factory);
-// InvalidArgument for an unknown kind; NotFound for "local" until an adapter is registered.
+// InvalidArgument for an unknown kind or a bad setting; the backend's own error otherwise.
 Result<std::unique_ptr<Backend>> MakeBackend(const BackendConfig& c);
 
 }  // namespace kgp::llm

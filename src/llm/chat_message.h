@@ -1,8 +1,10 @@
-// One chat turn, shared by the backends (llm/backend.h) and the native engine's chat
-// templates (llm/engine/chat.h).
+// One chat turn and the streaming callback, shared by the backends (llm/backend.h) and the
+// native engine (llm/engine/chat.h, llm/engine/generate.h).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace kgp::llm {
 
@@ -11,5 +13,8 @@ struct ChatMessage {
   std::string role;
   std::string content;
 };
+
+// Called with each piece of text as it is generated (streaming); return false to stop early.
+using TokenCallback = std::function<bool(std::string_view piece)>;
 
 }  // namespace kgp::llm

@@ -53,9 +53,6 @@ struct GenerateResult {
   double prompt_seconds = 0, gen_seconds = 0;
 };
 
-// Called with each new piece of text; return false to stop.
-using TokenCallback = std::function<bool(std::string_view piece)>;
-
 class Generator {
  public:
   static Result<std::unique_ptr<Generator>> Load(const GeneratorOptions& opt);

@@ -15,8 +15,10 @@ namespace {
 
 template <typename T>
 void Append(std::vector<uint8_t>* b, T v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  b->insert(b->end(), p, p + sizeof(T));
+  // resize + memcpy rather than insert(ptr, ptr): g++ 12 warns falsely on the latter.
+  const size_t at = b->size();
+  b->resize(at + sizeof(T));
+  std::memcpy(b->data() + at, &v, sizeof(T));
 }
 void AppendString(std::vector<uint8_t>* b, const std::string& s) {
   Append<uint64_t>(b, s.size());

@@ -1,0 +1,81 @@
+// The `local` backend (GGUF engine behind the backend interface): configuration errors name
+// the setting or the file; on the shop model it gives the engine's own greedy continuation,
+// streams it, and cuts a prompt longer than the context instead of failing.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "llm/backend.h"
+#include "test_util.h"
+
+namespace kgp::llm {
+namespace {
+
+TEST(LlmLocalBackend, NeedsAModelPath) {
+  BackendConfig c;
+  c.kind = "local";
+  auto b = MakeBackend(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("llm.model_path"), std::string::npos) << b.status().message();
+}
+
+TEST(LlmLocalBackend, MissingFileAndBadSettingsAreNamed) {
+  BackendConfig c;
+  c.kind = "local";
+  c.model_path = "/nonexistent/dir/model.gguf";
+  auto b = MakeBackend(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("/nonexistent/dir/model.gguf"), std::string::npos) << b.status().message();
+  ASSERT_TRUE(SetBackendOption(c, "threads", "two").ok());  // kept for the adapter, checked there
+  auto bad = MakeBackend(c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("llm.threads"), std::string::npos) << bad.status().message();
+}
+
+TEST(LlmLocalBackend, GreedyTextStreamsAndLongPromptsAreCut) {
+  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+  BackendConfig c;
+  c.kind = "local";
+  c.model_path = model;
+  ASSERT_TRUE(SetBackendOption(c, "threads", "2").ok());
+  auto backend = Unwrap(MakeBackend(c));
+  EXPECT_EQ(backend->Name(), "local");
+  EXPECT_NE(backend->Model().find("shop-tiny-f32.gguf"), std::string::npos);
+
+  ChatRequest req;
+  req.messages = {{"user", "Because Alice bought"}};
+  req.temperature = 0;
+  req.max_tokens = 48;
+  std::string streamed;
+  req.on_token = [&](std::string_view piece) {
+    streamed += piece;
+    return true;
+  };
+  Completion out = Unwrap(backend->Complete(req));
+  // The engine's greedy continuation of this prompt (llm_engine_test checks it against llama.cpp).
+  EXPECT_EQ(out.text, " coffee beans from Tyrell, we recommend more smart watches.");
+  EXPECT_EQ(streamed, out.text);
+  EXPECT_EQ(out.finish_reason, "stop");
+  EXPECT_GT(out.prompt_tokens, 1);
+  EXPECT_GT(out.completion_tokens, 5);
+
+  // max_tokens ends the text: "length".
+  req.on_token = {};
+  req.max_tokens = 3;
+  Completion shortened = Unwrap(backend->Complete(req));
+  EXPECT_EQ(shortened.completion_tokens, 3);
+  EXPECT_EQ(shortened.finish_reason, "length");
+
+  // A prompt far past the context: cut from the front, still answered.
+  std::string longer;
+  for (int i = 0; i < 3000; ++i) longer += "Because Alice bought coffee beans. ";
+  req.messages = {{"system", "Write about the shop."}, {"user", longer + "Because Alice bought"}};
+  req.max_tokens = 16;
+  Completion cut = Unwrap(backend->Complete(req));
+  EXPECT_FALSE(cut.text.empty());
+  EXPECT_LE(cut.prompt_tokens + 16, 4096);
+}
+
+}  // namespace
+}  // namespace kgp::llm
