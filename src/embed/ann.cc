@@ -87,6 +87,70 @@ std::vector<Scored> NeighborIndex::Nearest(const Params& p, uint32_t e, size_t k
   return out;
 }
 
+struct TailIndex::Impl {
+  Impl(const Model& m, const std::vector<float>& s, uint32_t rel, size_t width)
+      : model(m), scratch(s), r(rel), dim(width) {
+    if (m.form() == Model::Form::kDot) space = std::make_unique<hnswlib::InnerProductSpace>(width);
+    else space = std::make_unique<hnswlib::L2Space>(width);
+  }
+  const Model& model;
+  const std::vector<float>& scratch;
+  uint32_t r;
+  size_t dim;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+};
+
+TailIndex::~TailIndex() = default;
+
+Result<std::unique_ptr<TailIndex>> TailIndex::Build(const Model& m, const Params& p, uint32_t r,
+                                                    const std::vector<float>& scratch,
+                                                    const std::vector<uint32_t>& entities, const AnnOptions& o) {
+  if (entities.empty()) return Status::InvalidArgument("no entities to index");
+  if (r >= p.num_relations) return Status::InvalidArgument(fmt::format("relation {} out of range", r));
+  auto idx = std::unique_ptr<TailIndex>(new TailIndex());
+  const size_t width = m.query_width();
+  idx->impl_ = std::make_unique<Impl>(m, scratch, r, width);
+  const float* rows = m.CandidateRows(p, scratch);
+  try {
+    idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        idx->impl_->space.get(), entities.size(), static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction), 42);
+    for (uint32_t e : entities) {
+      if (e >= p.num_entities) return Status::InvalidArgument(fmt::format("entity {} out of range", e));
+      idx->impl_->hnsw->addPoint(rows + size_t{e} * width, e);
+    }
+    idx->impl_->hnsw->setEf(static_cast<size_t>(o.ef_search));
+  } catch (const std::exception& ex) {
+    return Status::Internal(fmt::format("building the tail index: {}", ex.what()));
+  }
+  return idx;
+}
+
+size_t TailIndex::size() const { return impl_->hnsw->cur_element_count; }
+
+std::vector<Scored> TailIndex::Top(const Params& p, uint32_t h, size_t k) const {
+  std::vector<Scored> out;
+  if (k == 0 || h >= p.num_entities) return out;
+  const Model& m = impl_->model;
+  std::vector<float> q(impl_->dim);
+  m.TailQuery(p, h, impl_->r, impl_->scratch, q.data());
+  const size_t ask = std::min(size(), k * std::max<size_t>(1, overfetch));
+  auto res = impl_->hnsw->searchKnn(q.data(), ask);
+  const float* rows = m.CandidateRows(p, impl_->scratch);
+  out.reserve(res.size());
+  while (!res.empty()) {
+    const auto e = static_cast<uint32_t>(res.top().second);
+    res.pop();
+    float s = 0;
+    kernels::ScoreBlock(static_cast<int>(m.form()), m.config().gamma, q.data(), 1, rows + size_t{e} * impl_->dim, 1,
+                        impl_->dim, &s);
+    out.push_back({e, s});
+  }
+  std::sort(out.begin(), out.end(), [](const Scored& a, const Scored& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
 std::string IndexPathFor(const std::string& checkpoint_path) { return checkpoint_path + ".hnsw"; }
 
 }  // namespace kgp::embed

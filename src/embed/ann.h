@@ -35,6 +35,32 @@ class NeighborIndex {
   std::unique_ptr<Impl> impl_;
 };
 
+// Approximate best tails of (h, r, ?) among a chosen set of entities (e.g. the products a
+// user may buy), for catalogues where scoring every row per query is too slow. An HNSW index
+// over the entities' candidate rows for relation r in the model's own geometry: inner product
+// for kDot models (DistMult, ComplEx), Euclidean distance for kL2 (TransE-L2, TransR-L2) and,
+// as a proxy, for kL1 and kModulus (TransE-L1, RotatE). The search asks for `overfetch` × k
+// rows and re-scores them exactly (kernels::ScoreBlock, as Model::ScoreTails does), so the
+// scores returned are the model's own and only the choice of rows is approximate.
+// Thread-safe after Build (queries only read).
+class TailIndex {
+ public:
+  ~TailIndex();
+  // scratch: the model's PrepareRelation(p, r) output, kept alive by the caller.
+  static Result<std::unique_ptr<TailIndex>> Build(const Model& m, const Params& p, uint32_t r,
+                                                  const std::vector<float>& scratch,
+                                                  const std::vector<uint32_t>& entities, const AnnOptions& o = {});
+  // The best k indexed entities for (h, r, ?) with exact scores, best first.
+  std::vector<Scored> Top(const Params& p, uint32_t h, size_t k) const;
+  size_t size() const;
+
+  size_t overfetch = 3;  // rows fetched per row returned before the exact re-score
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // The index file that belongs to a checkpoint.
 std::string IndexPathFor(const std::string& checkpoint_path);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -131,21 +132,22 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     auto cp = CoPurchased(item, opts_.per_source);
     for (const auto& n : cp) add(n.item, kFCoPurchase, w * n.score / cp[0].score);
   }
+  // Embedding scores: every item for small catalogues; the item index's best rows, and exact
+  // scores for the other candidates, for large ones (KgeScorer::HasItemIndex).
   std::vector<float> kge_scores;
   double kge_mean = 0, kge_sd = 1;
-  if (kge_ && kge_->Knows(user)) {
-    kge_->ScoreItems(user, kge_scores);
-    double s1 = 0, s2 = 0, n = 0;
-    for (float s : kge_scores)
-      if (std::isfinite(s)) s1 += s, s2 += double(s) * s, ++n;
-    if (n > 1) kge_mean = s1 / n, kge_sd = std::max(1e-6, std::sqrt(std::max(0.0, s2 / n - kge_mean * kge_mean)));
-    std::vector<uint32_t> order;
-    for (uint32_t i = 0; i < kge_scores.size(); ++i)
-      if (std::isfinite(kge_scores[i])) order.push_back(i);
-    const size_t keep = std::min(order.size(), opts_.per_source);
-    std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(keep), order.end(),
-                      [&](uint32_t a, uint32_t b) { return kge_scores[a] > kge_scores[b]; });
-    for (size_t j = 0; j < keep; ++j) add(order[j], kFEmbedding, 0);
+  const bool kge_user = kge_ && kge_->Knows(user);
+  std::vector<Neighbor> kge_top;
+  if (kge_user) {
+    if (kge_->HasItemIndex()) {
+      std::tie(kge_mean, kge_sd) = kge_->ScoreStats(user);
+      kge_top = kge_->TopItems(user, opts_.per_source);
+    } else {
+      kge_->ScoreItems(user, kge_scores);
+      std::tie(kge_mean, kge_sd) = KgeScorer::Stats(kge_scores);
+      kge_top = KgeScorer::Best(kge_scores, opts_.per_source);
+    }
+    for (const auto& n : kge_top) add(n.item, kFEmbedding, 0);
   }
   const auto& popular = history_.PopularItems();
   for (size_t j = 0; j < popular.size() && j < opts_.per_source; ++j) add(popular[j], kFPopularity, 0);
@@ -170,8 +172,9 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   out.reserve(cands.size());
   for (auto& [item, r] : cands) {
     auto& f = r.features;
-    if (!kge_scores.empty() && item < kge_scores.size() && std::isfinite(kge_scores[item]))
-      f[kFEmbedding] = static_cast<float>(std::clamp((kge_scores[item] - kge_mean) / kge_sd, -3.0, 5.0));
+    const float ks = !kge_user ? NAN : !kge_scores.empty() ? (item < kge_scores.size() ? kge_scores[item] : NAN)
+                                                           : kge_->Score(user, item);
+    if (std::isfinite(ks)) f[kFEmbedding] = static_cast<float>(std::clamp((ks - kge_mean) / kge_sd, -3.0, 5.0));
     f[kFPopularity] = log_max_pop > 0 ? static_cast<float>(std::log1p(history_.Popularity(item)) / log_max_pop) : 0;
     const NodeId leaf = items_.Leaf(item);
     f[kFCategory] = leaf == kNoNode ? 0 : taste.Category(leaf);

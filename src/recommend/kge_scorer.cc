@@ -1,16 +1,21 @@
 #include "recommend/kge_scorer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "embed/kernels.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
 
 namespace kgp::rec {
 
-Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const Catalog& cat) {
+Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const Catalog& cat, size_t ann_min_items) {
   auto s = std::unique_ptr<KgeScorer>(new KgeScorer());
   s->ck_ = std::move(ck);
   auto model = embed::ModelOf(s->ck_);
@@ -43,14 +48,25 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const
     }
   }
   std::sort(s->entity_item_.begin(), s->entity_item_.end());
+  if (s->entity_item_.size() >= ann_min_items && !s->entity_item_.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<uint32_t> entities;
+    entities.reserve(s->entity_item_.size());
+    for (const auto& [e, item] : s->entity_item_) entities.push_back(e);
+    auto idx = embed::TailIndex::Build(*s->model_, s->ck_.params, s->relation_, s->scratch_, entities);
+    if (!idx.ok()) return idx.status();
+    s->item_ann_ = std::move(*idx);
+    LOG_INF("recommend: item index over {} embedded items ({}) in {:.1f} s", entities.size(), s->relation_name_,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   return s;
 }
 
-Result<std::unique_ptr<KgeScorer>> KgeScorer::Load(const std::string& path, const Catalog& cat) {
+Result<std::unique_ptr<KgeScorer>> KgeScorer::Load(const std::string& path, const Catalog& cat, size_t ann_min_items) {
   if (!std::filesystem::exists(path)) return std::unique_ptr<KgeScorer>();
   auto ck = embed::LoadCheckpoint(path);
   if (!ck.ok()) return ck.status();
-  auto s = Create(std::move(*ck), cat);
+  auto s = Create(std::move(*ck), cat, ann_min_items);
   if (!s.ok()) return s.status();
   const std::string index = embed::IndexPathFor(path);
   if (std::filesystem::exists(index)) {
@@ -68,6 +84,60 @@ void KgeScorer::ScoreItems(uint32_t user, std::vector<float>& out) const {
   model_->ScoreTails(ck_.params, user_entity_[user], relation_, scratch_, all.data());
   for (size_t i = 0; i < item_entity_.size(); ++i)
     if (item_entity_[i] != kNone) out[i] = all[item_entity_[i]];
+}
+
+float KgeScorer::Score(uint32_t user, uint32_t item) const {
+  if (!Knows(user) || item >= item_entity_.size() || item_entity_[item] == kNone)
+    return -std::numeric_limits<float>::infinity();
+  const size_t w = model_->query_width();
+  std::vector<float> q(w);
+  model_->TailQuery(ck_.params, user_entity_[user], relation_, scratch_, q.data());
+  float out = 0;
+  embed::kernels::ScoreBlock(static_cast<int>(model_->form()), model_->config().gamma, q.data(), 1,
+                             model_->CandidateRows(ck_.params, scratch_) + size_t{item_entity_[item]} * w, 1, w, &out);
+  return out;
+}
+
+std::vector<Neighbor> KgeScorer::TopItems(uint32_t user, size_t k) const {
+  std::vector<Neighbor> out;
+  if (!Knows(user) || k == 0) return out;
+  if (item_ann_) {
+    for (const auto& s : item_ann_->Top(ck_.params, user_entity_[user], k)) {
+      auto it = std::lower_bound(entity_item_.begin(), entity_item_.end(), std::make_pair(s.id, 0u));
+      if (it != entity_item_.end() && it->first == s.id) out.push_back({it->second, s.score});
+    }
+    return out;
+  }
+  std::vector<float> all;
+  ScoreItems(user, all);
+  return Best(all, k);
+}
+
+std::vector<Neighbor> KgeScorer::Best(const std::vector<float>& scores, size_t k) {
+  std::vector<Neighbor> out;
+  for (const auto& s : embed::TopK(scores, k))
+    if (std::isfinite(s.score)) out.push_back({s.id, s.score});
+  return out;
+}
+
+std::pair<double, double> KgeScorer::Stats(const std::vector<float>& scores) {
+  double s1 = 0, s2 = 0, n = 0;
+  for (float s : scores)
+    if (std::isfinite(s)) s1 += s, s2 += double(s) * s, ++n;
+  if (n < 2) return {0.0, 1.0};
+  const double mean = s1 / n;
+  return {mean, std::max(1e-6, std::sqrt(std::max(0.0, s2 / n - mean * mean)))};
+}
+
+std::pair<double, double> KgeScorer::ScoreStats(uint32_t user) const {
+  std::vector<float> scores;
+  if (item_ann_) {
+    const size_t step = std::max<size_t>(1, entity_item_.size() / 1024);
+    for (size_t j = 0; j < entity_item_.size(); j += step) scores.push_back(Score(user, entity_item_[j].second));
+  } else {
+    ScoreItems(user, scores);
+  }
+  return Stats(scores);
 }
 
 std::vector<Neighbor> KgeScorer::SimilarItems(uint32_t item, size_t k) const {

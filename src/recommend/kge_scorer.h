@@ -17,17 +17,36 @@
 
 namespace kgp::rec {
 
+// Catalogues with at least this many embedded items get an HNSW index over the item rows for
+// (user, relation, ?) retrieval (embed::TailIndex); smaller ones are scored item by item.
+inline constexpr size_t kKgeAnnMinItems = 20000;
+
 class KgeScorer {
  public:
-  static Result<std::unique_ptr<KgeScorer>> Create(embed::Checkpoint ck, const Catalog& cat);
+  static Result<std::unique_ptr<KgeScorer>> Create(embed::Checkpoint ck, const Catalog& cat,
+                                                   size_t ann_min_items = kKgeAnnMinItems);
   // nullptr (not an error) when the file does not exist. Uses the checkpoint's hnswlib index
   // (`kgprofile kge index`) for item neighbours when one was built.
-  static Result<std::unique_ptr<KgeScorer>> Load(const std::string& path, const Catalog& cat);
+  static Result<std::unique_ptr<KgeScorer>> Load(const std::string& path, const Catalog& cat,
+                                                 size_t ann_min_items = kKgeAnnMinItems);
 
   bool Knows(uint32_t user) const { return user < user_entity_.size() && user_entity_[user] != kNone; }
   // out[item] = score of (user, relation, item) for every store item; −inf for items the model
   // does not know. out is resized to the catalog's items.
   void ScoreItems(uint32_t user, std::vector<float>& out) const;
+  // The k items the model ranks highest for the user, with exact scores, best first: from the
+  // item index when the catalogue has one (approximate choice of items), else exhaustive.
+  std::vector<Neighbor> TopItems(uint32_t user, size_t k) const;
+  // The k best finite entries of per-item scores (as ScoreItems fills them), best first.
+  static std::vector<Neighbor> Best(const std::vector<float>& scores, size_t k);
+  // Score of (user, relation, item); −inf when the model knows neither.
+  float Score(uint32_t user, uint32_t item) const;
+  // Mean and standard deviation of the user's item scores, over every item or, with an item
+  // index, over a fixed sample of 1024 items (for normalising scores without a full scan).
+  std::pair<double, double> ScoreStats(uint32_t user) const;
+  // Mean and standard deviation of the finite entries ({0, 1} when fewer than two).
+  static std::pair<double, double> Stats(const std::vector<float>& scores);
+  bool HasItemIndex() const { return item_ann_ != nullptr; }
   // Items nearest to item by cosine similarity of their entity rows, best first.
   std::vector<Neighbor> SimilarItems(uint32_t item, size_t k) const;
   const std::string& relation_name() const { return relation_name_; }
@@ -38,6 +57,7 @@ class KgeScorer {
   embed::Checkpoint ck_;
   std::unique_ptr<embed::Model> model_;
   std::unique_ptr<embed::NeighborIndex> ann_;
+  std::unique_ptr<embed::TailIndex> item_ann_;  // over item rows for relation_, large catalogues
   uint32_t relation_ = 0;
   std::string relation_name_;
   std::vector<float> scratch_;
