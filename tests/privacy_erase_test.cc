@@ -73,12 +73,11 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   ASSERT_EQ(pseudo.size(), 32u);
   const int64_t uid = Count(ws, "SELECT id FROM users WHERE ext_id = '" + pseudo + "'");
   ASSERT_GT(uid, 0);
-  // A cached LLM text, as the LLM layer's table will hold them (created here when absent).
+  // A cached LLM text of the user (the template backend; stored in llm_texts).
   {
-    auto w = Workspace::Open(ws);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->db().Exec("CREATE TABLE IF NOT EXISTS llm_texts(user_id INTEGER, kind TEXT, text TEXT)").ok());
-    ASSERT_TRUE((*w)->db().Exec("INSERT INTO llm_texts VALUES(" + std::to_string(uid) + ", 'summary', 'about " + pseudo + "')").ok());
+    auto t = test::RunCli("-q llm summary " + ws + " --user " + pseudo);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    ASSERT_EQ(Count(ws, "SELECT count(*) FROM llm_texts WHERE user_id = " + std::to_string(uid)), 1);
   }
   // Before: the pseudonym is in the database and the files derived from it; the raw id nowhere.
   auto before = FilesHolding(ws, {pseudo});

@@ -124,6 +124,7 @@ TEST_F(RecommendTest, FiltersBoughtItemsDiversifiesAndExplainsEveryItem) {
         EXPECT_FALSE(x.en.empty());
         EXPECT_FALSE(x.zh.empty());
         EXPECT_NE(x.path.find("user:"), std::string::npos) << x.path;
+        EXPECT_NE(x.en, x.path) << "no sentence for this path shape";
       }
     }
     for (const auto& [leaf, n] : per_leaf) EXPECT_LE(n, 5u);

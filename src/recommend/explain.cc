@@ -59,12 +59,58 @@ Explanation Describe(const Graph& g, const Path& p) {
     x.zh = fmt::format("您{}{}，{}正是{}的产品。", v.zh, via_item, item, via_item);
     return x;
   }
+  // The user named a category or an entity (review, post) or is interested in a category.
+  if (s.size() == 2 && (g.type(s[0].node) == NodeType::kCategory || g.type(s[0].node) == NodeType::kEntity)) {
+    const EdgeTypeId link = g.edge(s[1].edge).type;
+    const bool in_category = link == edge::kBelongsTo && g.type(s[0].node) == NodeType::kCategory;
+    x.kind = in_category ? "category" : "entity";
+    if (first == edge::kInterestedIn) {
+      x.en = in_category ? fmt::format("You are interested in {}; {} is in it.", via_item, item)
+                         : fmt::format("You are interested in {}; {} is about it.", via_item, item);
+      x.zh = in_category ? fmt::format("您对{}感兴趣，{}正属于这一类目。", via_item, item)
+                         : fmt::format("您对{}感兴趣，{}与之相关。", via_item, item);
+    } else {
+      x.en = in_category ? fmt::format("You {} {}; {} is in it.", v.en, via_item, item)
+                         : fmt::format("You {} {}; {} is about it.", v.en, via_item, item);
+      x.zh = in_category ? fmt::format("您{}{}，{}正属于这一类目。", v.zh, via_item, item)
+                         : fmt::format("您{}{}，{}与之相关。", v.zh, via_item, item);
+    }
+    return x;
+  }
   if (s.size() == 2 && g.type(s[0].node) == NodeType::kProduct) {
     const EdgeTypeId link = g.edge(s[1].edge).type;
     if (link == edge::kCoPurchasedWith) {
       x.kind = "co_purchase";
       x.en = fmt::format("You {} {}; shoppers often buy it together with {}.", v.en, via_item, item);
       x.zh = fmt::format("您{}{}，很多顾客会把它和{}一起购买。", v.zh, via_item, item);
+    }
+    return x;
+  }
+  // Shoppers who share a trait with the user (age group, gender, city, …) touched the item.
+  if (s.size() == 3 && g.type(s[1].node) == NodeType::kUser && g.type(s[0].node) != NodeType::kProduct) {
+    const Verb v2 = VerbOf(g, g.edge(s[2].edge).type);
+    x.kind = "cohort";
+    switch (g.type(s[0].node)) {
+      case NodeType::kAgeGroup:
+        x.en = fmt::format("Shoppers of your age group ({}) also {} {}.", via_item, v2.en, item);
+        x.zh = fmt::format("与您同龄段（{}）的顾客也{}{}。", via_item, v2.zh, item);
+        break;
+      case NodeType::kGender:
+        x.en = fmt::format("Shoppers of your gender also {} {}.", v2.en, item);
+        x.zh = fmt::format("与您同性别的顾客也{}{}。", v2.zh, item);
+        break;
+      case NodeType::kCity:
+        x.en = fmt::format("Shoppers in {} also {} {}.", via_item, v2.en, item);
+        x.zh = fmt::format("{}的顾客也{}{}。", via_item, v2.zh, item);
+        break;
+      case NodeType::kOccupation:
+        x.en = fmt::format("Other shoppers working as {} also {} {}.", via_item, v2.en, item);
+        x.zh = fmt::format("与您同为{}的顾客也{}{}。", via_item, v2.zh, item);
+        break;
+      default:
+        x.en = fmt::format("Shoppers who share {} with you also {} {}.", via_item, v2.en, item);
+        x.zh = fmt::format("与您同属{}的顾客也{}{}。", via_item, v2.zh, item);
+        break;
     }
     return x;
   }
