@@ -200,9 +200,9 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         Emit(*reg.globals, r.ToJson(), [&] {
           std::cout << fmt::format(
               "{} ({}): {} texts, {} claims, {:.4f} supported; mean per text {:.4f} first attempt, {:.4f} kept; "
-              "{} regenerated, {} sentences removed\n",
+              "{} regenerated, {} sentences removed; {} texts without a checkable claim, {} empty\n",
               r.backend, r.model, r.texts, r.claims, r.claim_rate(), r.mean_first, r.mean_final, r.regenerated,
-              r.sentences_removed);
+              r.sentences_removed, r.without_claims, r.empty);
         });
         return 0;
       };

@@ -66,7 +66,7 @@ nlohmann::json FaithfulnessReport::ToJson() const {
   return {{"backend", backend},           {"model", model},         {"texts", texts},
           {"claims", claims},             {"supported", supported}, {"claim_faithfulness", claim_rate()},
           {"mean_first_attempt", mean_first}, {"mean_final", mean_final}, {"regenerated", regenerated},
-          {"sentences_removed", sentences_removed}};
+          {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty}};
 }
 
 Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
@@ -454,6 +454,8 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
         rep.mean_final += r->faithfulness;
         rep.regenerated += r->attempts > 1;
         rep.sentences_removed += r->check.removed.size();
+        rep.without_claims += r->claims == 0;
+        rep.empty += Trim(r->text).empty();
       }
   if (rep.texts) rep.mean_first /= static_cast<double>(rep.texts), rep.mean_final /= static_cast<double>(rep.texts);
   return rep;

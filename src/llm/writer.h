@@ -62,6 +62,9 @@ struct GeneratedText {
 struct FaithfulnessReport {
   std::string backend, model;
   size_t texts = 0, claims = 0, supported = 0, regenerated = 0, sentences_removed = 0;
+  // Texts that make no checkable claim, and texts left empty: a rate of 1.0 over texts that
+  // say nothing checkable is vacuous, so both are reported beside it.
+  size_t without_claims = 0, empty = 0;
   double mean_first = 0, mean_final = 0;  // mean faithfulness per text, first attempt / kept attempt
   double claim_rate() const { return claims ? static_cast<double>(supported) / static_cast<double>(claims) : 1.0; }
   nlohmann::json ToJson() const;
