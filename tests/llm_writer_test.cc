@@ -261,6 +261,46 @@ TEST_F(LlmWriterTest, TemplateIsDeterministicBilingualVariedAndFaithful) {
   EXPECT_GE(openings.size(), 2u);  // phrasing varies between users
 }
 
+// What the gazetteer cannot see: invented people, personas and shopping frequency are removed;
+// price sensitivity is kept only when the facts' figure agrees (either way round).
+TEST_F(LlmWriterTest, ClaimCheckerRemovesInventedPeopleTraitsAndFrequency) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kSummary, p, "en", -1, {});
+  ASSERT_TRUE(facts.ok());
+  FactSheet sheet = *facts;
+  bool has_price = false;
+  for (Fact& f : sheet.facts)
+    if (f.kind == "price") f.Set("sensitivity", "0.80"), has_price = true;
+  if (!has_price) sheet.facts.push_back(Fact{"price", {}}.Set("sensitivity", "0.80"));
+  const std::string good = fmt::format("{} is fairly price-sensitive.", sheet.alias);
+  const std::string text = good + " Mateo is a bargain hunter." + " They are an early adopter." +
+                           " They shop twice a month." + " This customer is not very price-sensitive.";
+  CheckResult r = session_->checker().Check(text, sheet);
+  EXPECT_EQ(r.text, good) << r.ToJson(session_->graph()).dump(1);
+  EXPECT_EQ(r.removed.size(), 4u);
+  size_t persons = 0, traits = 0, supported_traits = 0;
+  for (const Claim& c : r.claims) {
+    persons += c.kind == ClaimKind::kPerson;
+    traits += c.kind == ClaimKind::kTrait;
+    supported_traits += c.kind == ClaimKind::kTrait && c.supported;
+  }
+  EXPECT_EQ(persons, 1u);                // Mateo
+  EXPECT_EQ(supported_traits, 2u);       // price-sensitive (0.80) in the first sentence, bargain hunter
+  EXPECT_EQ(traits, 5u);                 // + early adopter, twice a month, not price-sensitive
+  // Chinese: frequency and a negated sensitivity against a sensitive shopper.
+  CheckResult z = session_->checker().Check("您对价格较为敏感。您每周都来购物。您对价格不太敏感。", sheet);
+  EXPECT_EQ(z.text, "您对价格较为敏感。") << z.ToJson(session_->graph()).dump(1);
+  // A brand as the subject is not a person.
+  for (const Fact& f : sheet.facts)
+    if (f.kind == "brand") {
+      const std::string brand = f.Get("en");
+      if (brand.empty() || !std::isupper(static_cast<unsigned char>(brand[0])) || brand.find(' ') != std::string::npos) continue;
+      CheckResult b = session_->checker().Check(brand + " is one of your favourite brands.", sheet);
+      for (const Claim& c : b.claims) EXPECT_NE(c.kind, ClaimKind::kPerson) << brand;
+      break;
+    }
+}
+
 TEST_F(LlmWriterTest, ClaimCheckerRemovesHallucinationsInChineseAndEnglish) {
   const Profile& p = profiles_->front();
   auto facts = session_->Facts(Task::kCopy, p, "zh", -1, {});

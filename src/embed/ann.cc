@@ -134,7 +134,8 @@ std::vector<Scored> TailIndex::Top(const Params& p, uint32_t h, size_t k) const 
   const Model& m = impl_->model;
   std::vector<float> q(impl_->dim);
   m.TailQuery(p, h, impl_->r, impl_->scratch, q.data());
-  const size_t ask = std::min(size(), k * std::max<size_t>(1, overfetch));
+  const bool proxy = m.form() == Model::Form::kL1 || m.form() == Model::Form::kModulus;
+  const size_t ask = std::min(size(), k * (overfetch ? overfetch : proxy ? 4 : 2));
   auto res = impl_->hnsw->searchKnn(q.data(), ask);
   const float* rows = m.CandidateRows(p, impl_->scratch);
   out.reserve(res.size());

@@ -54,7 +54,9 @@ class TailIndex {
   std::vector<Scored> Top(const Params& p, uint32_t h, size_t k) const;
   size_t size() const;
 
-  size_t overfetch = 3;  // rows fetched per row returned before the exact re-score
+  // Rows fetched per row returned before the exact re-score; 0: 2 where the index's geometry
+  // is the model's (kDot, kL2), 4 where it is a proxy (kL1, kModulus).
+  size_t overfetch = 0;
 
  private:
   struct Impl;

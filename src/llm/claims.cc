@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "llm/traits.h"
 
 namespace kgp::llm {
 namespace {
@@ -45,6 +46,8 @@ const char* ClaimKindName(ClaimKind k) {
     case ClaimKind::kCategory: return "category";
     case ClaimKind::kPrice: return "price";
     case ClaimKind::kDiscount: return "discount";
+    case ClaimKind::kTrait: return "trait";
+    case ClaimKind::kPerson: return "person";
   }
   return "?";
 }
@@ -211,6 +214,19 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
         for (double p : facts.prices) c.supported = c.supported || Close(a.value, p);
         if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));
       }
+      r.claims.push_back(std::move(c));
+    }
+    size_t lead = s.find_first_not_of(" \t\r\n");
+    if (lead == std::string::npos) lead = s.size();
+    bool named_subject = false;
+    for (const Mention& m : mentions) named_subject = named_subject || m.begin <= lead;
+    for (TraitClaim& t : FindTraitClaims(s, facts, named_subject)) {
+      Claim c;
+      c.kind = t.kind == TraitClaim::kPerson ? ClaimKind::kPerson : ClaimKind::kTrait;
+      c.surface = std::move(t.surface);
+      c.sentence = si;
+      c.supported = t.supported;
+      c.why = std::move(t.why);
       r.claims.push_back(std::move(c));
     }
   }

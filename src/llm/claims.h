@@ -3,8 +3,9 @@
 // "$12.50", "20% off", "8折" = 20% off, "八五折" = 15% off, "半价") is a claim; a claim is
 // supported when the prompt's facts allow it (facts.h FactSheet: the nodes the facts name and
 // what the graph says about them, the prices and discounts they state); a price in a sentence
-// naming exactly one product must be that product's price (or a coupon figure). Sentences with
-// an unsupported claim are removed. faithfulness = supported claims / claims (1 when none).
+// naming exactly one product must be that product's price (or a coupon figure). Traits,
+// shopping frequency and people named as a sentence's subject are claims too (traits.h).
+// Sentences with an unsupported claim are removed. faithfulness = supported claims / claims (1 when none).
 // The checker knows nothing of the backend that wrote the text. Thread-safe (const).
 #pragma once
 
@@ -20,7 +21,7 @@
 
 namespace kgp::llm {
 
-enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount };
+enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount, kTrait, kPerson };
 const char* ClaimKindName(ClaimKind k);
 
 struct Claim {

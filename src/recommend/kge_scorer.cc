@@ -77,13 +77,19 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Load(const std::string& path, cons
   return s;
 }
 
+// Scores only the item rows (a shop has far more users than products, and the entity table
+// holds both): one query against each item's candidate row.
 void KgeScorer::ScoreItems(uint32_t user, std::vector<float>& out) const {
   out.assign(item_entity_.size(), -std::numeric_limits<float>::infinity());
   if (!Knows(user)) return;
-  std::vector<float> all(ck_.params.num_entities);
-  model_->ScoreTails(ck_.params, user_entity_[user], relation_, scratch_, all.data());
+  const size_t w = model_->query_width();
+  std::vector<float> q(w);
+  model_->TailQuery(ck_.params, user_entity_[user], relation_, scratch_, q.data());
+  const float* rows = model_->CandidateRows(ck_.params, scratch_);
+  const int form = static_cast<int>(model_->form());
   for (size_t i = 0; i < item_entity_.size(); ++i)
-    if (item_entity_[i] != kNone) out[i] = all[item_entity_[i]];
+    if (item_entity_[i] != kNone)
+      embed::kernels::ScoreBlock(form, model_->config().gamma, q.data(), 1, rows + size_t{item_entity_[i]} * w, 1, w, &out[i]);
 }
 
 float KgeScorer::Score(uint32_t user, uint32_t item) const {
