@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/strings.h"
 #include "embed/kge.h"
 #include "profile/builder.h"
 
@@ -42,7 +43,14 @@ Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineO
   rc->profile = std::move(l->profile);
   rc->catalog = std::move(l->catalog);
   const Graph& g = *rc->profile.graph;
-  auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc->catalog);
+  // recommend.kge_ann_min_items (kgprofile.conf): catalogues at least this large retrieve
+  // embedding candidates through the item index; 0 (the default) scores every item.
+  const std::string ann_setting = ws.Setting("recommend.kge_ann_min_items", "0");
+  const auto ann_min = ParseInt(ann_setting);
+  if (!ann_min || *ann_min < 0)
+    return Status::InvalidArgument(fmt::format("kgprofile.conf: recommend.kge_ann_min_items = '{}': expected a count", ann_setting));
+  auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc->catalog,
+                             *ann_min == 0 ? SIZE_MAX : static_cast<size_t>(*ann_min));
   if (!kge.ok()) return kge.status();
   History h = History::Build(l->events, INT64_MAX, *rc->profile.items, opts.history);
   rc->engine = std::make_unique<Engine>(g, *rc->profile.items, *rc->catalog, std::move(h),
