@@ -1,0 +1,267 @@
+#include "service/event_writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "privacy/pseudonym.h"
+#include "profile/pipeline.h"
+
+namespace kgp::service {
+namespace {
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double SecondsSince(EventWriter::Clock::time_point t) {
+  return std::chrono::duration<double>(EventWriter::Clock::now() - t).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventWriter>> EventWriter::Start(const std::string& ws_dir, const ItemIndex& items, LiveProfiles* live,
+                                                        Metrics* metrics, const EventWriterOptions& opts) {
+  std::unique_ptr<EventWriter> w(new EventWriter(items, live, metrics));
+  KGP_RETURN_IF_ERROR(w->Open(ws_dir, opts));
+  w->thread_ = std::thread([p = w.get()] { p->Loop(); });
+  return w;
+}
+
+EventWriter::~EventWriter() { Stop(); }
+
+Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& opts) {
+  auto ws = Workspace::Open(ws_dir);
+  if (!ws.ok()) return ws.status();
+  ws_ = std::move(ws).value();
+  auto key = ws_->PseudonymKey();
+  if (!key.ok()) return key.status();
+  pseudonym_key_ = *key;
+  if (opts.durable) KGP_RETURN_IF_ERROR(ws_->db().Exec("PRAGMA synchronous=FULL"));
+  auto loaded = LoadProfileSet(ws_->Path(kProfileStateFile));
+  if (!loaded.ok())
+    return Status::NotFound(fmt::format("{}: no profile state ({}); run: kgprofile profile build {}", ws_dir,
+                                        loaded.status().message(), ws_dir));
+  set_ = std::move(loaded).value();
+  // Events stored after the state was saved (a run that ended without Stop(), or `ingest`
+  // since): applied in time order, as `profile update` would.
+  EventFilter f;
+  f.after_file = set_.applied_file_id;
+  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
+  std::vector<std::string> ids = LoadUserIds(ws_->db());
+  if (ids.size() > set_.ext_ids.size()) set_.ext_ids = std::move(ids);
+  for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
+  if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
+  // This run's events are recorded under one ingest_files row.
+  Stmt st = ws_->db().Prepare(
+      "INSERT INTO ingest_files(path, format, fingerprint, size, started, status) VALUES(?, 'api', ?, 0, ?, 'running')");
+  const int64_t now = UnixNow();
+  st.Bind(1, "http:/v1/events").Bind(2, fmt::format("serve:{}:{}", now, privacy::NewKeyHex().substr(0, 8))).Bind(3, now).Run();
+  file_id_ = ws_->db().LastInsertRowid();
+  std::vector<uint32_t> all;
+  for (size_t u = 0; u < set_.states.size(); ++u)
+    if (set_.states[u].events > 0) all.push_back(static_cast<uint32_t>(u));
+  Publish(all);
+  return Status::Ok();
+}
+
+std::string EventWriter::StoredUserId(std::string_view raw) const {
+  return pseudonym_key_.empty() ? std::string(raw) : PseudonymOf(pseudonym_key_, raw);
+}
+
+std::future<BatchResult> EventWriter::Submit(std::vector<EventIn> events, Clock::time_point received) {
+  auto op = std::make_unique<Op>();
+  op->events = std::move(events);
+  op->received = received;
+  auto fut = op->done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      op->done.set_value(BatchResult{Status::Aborted("the server is shutting down"), 0, 0});
+      return fut;
+    }
+    queue_.push_back(std::move(op));
+    metrics_->queue_depth.fetch_add(1);
+  }
+  cv_.notify_one();
+  return fut;
+}
+
+std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user_id) {
+  auto promise = std::make_shared<std::promise<Result<privacy::ErasureReceipt>>>();
+  auto fut = promise->get_future();
+  auto op = std::make_unique<Op>();
+  op->received = Clock::now();
+  op->exclusive = [this, promise, user_id] {
+    // The store writer's statements and id maps would outlive the rows: closed, and reopened
+    // (maps reloaded) by the next batch.
+    store_.reset();
+    privacy::EraseOptions eo;
+    auto r = privacy::EraseUser(*ws_, user_id, eo);
+    if (r.ok()) {
+      for (const std::string& stored : {StoredUserId(user_id), user_id}) {
+        for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
+          if (set_.ext_ids[u] != stored) continue;
+          if (u < set_.states.size()) set_.states[u] = UserState{};
+          set_.ext_ids[u].clear();
+        }
+        live_->Erase(stored);
+      }
+      // The state file held the user too; EraseUser rewrote it, and ours must not bring it back.
+      Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
+      if (!s.ok()) LOG_WRN("serve: saving the profile state after erasure: {}", s.message());
+    }
+    promise->set_value(std::move(r));
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      promise->set_value(Status::Aborted("the server is shutting down"));
+      return fut;
+    }
+    queue_.push_back(std::move(op));
+    metrics_->queue_depth.fetch_add(1);
+  }
+  cv_.notify_one();
+  return fut;
+}
+
+void EventWriter::Loop() {
+  for (;;) {
+    std::deque<std::unique_ptr<Op>> ops;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      ops.swap(queue_);
+    }
+    metrics_->queue_depth.fetch_sub(static_cast<int64_t>(ops.size()));
+    std::vector<Op*> group;
+    for (auto& op : ops) {
+      if (!op->exclusive) {
+        group.push_back(op.get());
+        continue;
+      }
+      WriteGroup(group);
+      try {
+        op->exclusive();
+      } catch (const std::exception& e) {
+        LOG_ERR("serve: exclusive task failed: {}", e.what());
+      }
+    }
+    WriteGroup(group);
+  }
+  Finish();
+}
+
+void EventWriter::WriteGroup(std::vector<Op*>& group) {
+  if (group.empty()) return;
+  const auto t0 = Clock::now();
+  std::vector<BatchResult> results(group.size());
+  std::vector<ProfileEvent> fresh;
+  std::vector<std::pair<uint32_t, std::string>> new_ids;
+  Status status;
+  try {
+    Txn txn(ws_->db());
+    if (!store_) store_ = std::make_unique<StoreWriter>(ws_->db(), file_id_, pseudonym_key_);
+    for (size_t i = 0; i < group.size(); ++i) {
+      for (const EventIn& in : group[i]->events) {
+        EventRecord rec;
+        rec.user = in.user;
+        rec.item = in.item;
+        rec.type = in.type;
+        rec.ts = in.ts;
+        rec.price = in.price;
+        rec.value = in.value;
+        rec.session = in.session;
+        const StoreWriter::AddedEvent a = store_->AddEventNow(rec);
+        if (!a.inserted) {
+          ++results[i].duplicates;
+          continue;
+        }
+        ++results[i].accepted;
+        const auto user = static_cast<uint32_t>(a.user);
+        if (user >= set_.ext_ids.size() || set_.ext_ids[user].empty()) new_ids.emplace_back(user, store_->StoredUserId(in.user));
+        fresh.push_back(ProfileEvent{in.ts, user, static_cast<uint32_t>(a.item),
+                                     in.price ? static_cast<float>(*in.price) : -1.0f,
+                                     in.value ? static_cast<float>(*in.value) : NAN, in.type});
+      }
+    }
+    store_->Flush();
+    txn.Commit();
+  } catch (const std::exception& e) {
+    // Rolled back: nothing of the group is stored, nothing applied; the writer's id maps may
+    // name rows that no longer exist, so it is rebuilt.
+    store_.reset();
+    status = Status::Internal(fmt::format("storing events: {}", e.what()));
+    LOG_ERR("serve: {}", status.message());
+  }
+  if (status.ok()) {
+    metrics_->batch_commit.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
+    metrics_->batches.fetch_add(1);
+    for (auto& [u, id] : new_ids) {
+      if (set_.ext_ids.size() <= u) set_.ext_ids.resize(static_cast<size_t>(u) + 1);
+      set_.ext_ids[u] = std::move(id);
+    }
+    std::vector<uint32_t> touched;
+    touched.reserve(fresh.size());
+    for (const ProfileEvent& e : fresh) {
+      ApplyIncremental(items_, e, &set_);
+      touched.push_back(e.user);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    Publish(touched);
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    BatchResult r = status.ok() ? results[i] : BatchResult{status, 0, 0};
+    stored_new_ += r.accepted, stored_dup_ += r.duplicates;
+    metrics_->events_accepted.fetch_add(r.accepted);
+    metrics_->events_duplicate.fetch_add(r.duplicates);
+    metrics_->update_lag.Observe(SecondsSince(group[i]->received));
+    group[i]->done.set_value(std::move(r));
+  }
+  group.clear();
+}
+
+void EventWriter::Publish(const std::vector<uint32_t>& users) {
+  std::vector<LiveProfiles::Update> updates;
+  updates.reserve(users.size());
+  for (uint32_t u : users) {
+    if (u >= set_.states.size() || u >= set_.ext_ids.size() || set_.ext_ids[u].empty()) continue;
+    updates.push_back({u, set_.ext_ids[u], std::make_shared<const UserState>(set_.states[u])});
+  }
+  live_->Publish(std::move(updates), set_.as_of);
+  metrics_->profile_as_of.store(set_.as_of);
+}
+
+void EventWriter::Finish() {
+  try {
+    store_.reset();
+    Stmt st = ws_->db().Prepare(
+        "UPDATE ingest_files SET finished = ?, records = ?, events_new = ?, events_dup = ?, status = 'done' WHERE id = ?");
+    st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))
+        .Bind(4, static_cast<int64_t>(stored_dup_)).Bind(5, file_id_).Run();
+    set_.applied_file_id = std::max(set_.applied_file_id, file_id_);
+    Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
+    if (!s.ok()) LOG_ERR("serve: saving the profile state: {}", s.message());
+  } catch (const std::exception& e) {
+    LOG_ERR("serve: closing the writer: {}", e.what());
+  }
+}
+
+void EventWriter::Stop() {
+  std::call_once(stopped_, [this] {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  });
+}
+
+}  // namespace kgp::service

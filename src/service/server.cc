@@ -1,0 +1,336 @@
+#include "service/server.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "privacy/pseudonym.h"
+#include "service/context.h"
+
+namespace kgp::service {
+
+struct Server::Impl {
+  Context ctx;
+  std::unique_ptr<httplib::Server> http;
+  std::once_flag stopped;
+  std::mutex run_mu;
+  std::condition_variable run_cv;
+  bool running = false, run_done = false;  // GUARDED_BY(run_mu)
+};
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+void ReloadKeys(Context& ctx) {
+  Result<std::unordered_map<std::string, ApiKeyInfo>> keys = Status::Internal("not loaded");
+  {
+    std::lock_guard lock(ctx.db_mu);
+    keys = LoadActiveKeys(ctx.ws->db());
+  }
+  if (!keys.ok()) {
+    LOG_WRN("serve: reading API keys: {}", keys.status().message());
+    return;
+  }
+  std::unique_lock lock(ctx.keys_mu);
+  ctx.keys = std::move(keys).value();
+  ctx.keys_loaded_ms.store(NowMs());
+}
+
+std::string PresentedKey(const httplib::Request& req) {
+  if (req.has_header("X-API-Key")) return req.get_header_value("X-API-Key");
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
+  return "";
+}
+
+// Checks the key and its scope; on failure writes the error reply and returns nullopt.
+std::optional<Caller> Authenticate(Context& ctx, const httplib::Request& req, httplib::Response& res, Scope need) {
+  const std::string key = PresentedKey(req);
+  if (key.empty()) {
+    SendError(res, 401, "unauthenticated", "an API key is required (header X-API-Key or Authorization: Bearer)");
+    return std::nullopt;
+  }
+  if (NowMs() - ctx.keys_loaded_ms.load() > 2000) ReloadKeys(ctx);
+  const std::string digest = HashApiKey(key);
+  Caller c;
+  {
+    std::shared_lock lock(ctx.keys_mu);
+    auto it = ctx.keys.find(digest);
+    if (it == ctx.keys.end()) {
+      SendError(res, 401, "unauthenticated", "unknown or revoked API key");
+      return std::nullopt;
+    }
+    c.key = it->second;
+  }
+  if (c.key.scope < need) {
+    SendError(res, 403, "forbidden",
+              fmt::format("this endpoint needs scope '{}'; the key has '{}'", ScopeName(need), ScopeName(c.key.scope)));
+    return std::nullopt;
+  }
+  return c;
+}
+
+bool TakeToken(Context& ctx, const std::string& key_id) {
+  if (ctx.opts.rate_limit <= 0) return true;
+  const auto now = SteadyClock::now();
+  std::lock_guard lock(ctx.rate_mu);
+  auto [it, fresh] = ctx.buckets.try_emplace(key_id, Context::Bucket{ctx.opts.rate_burst, now});
+  Context::Bucket& b = it->second;
+  if (!fresh) {
+    const double dt = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(ctx.opts.rate_burst, b.tokens + dt * ctx.opts.rate_limit);
+    b.last = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+void LoadStaticFacts(Context& ctx) {
+  Db& db = ctx.ws->db();
+  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster FROM profiles");
+  while (st.Step()) {
+    StaticProfileFacts f;
+    f.r = static_cast<int>(st.Int(1)), f.f = static_cast<int>(st.Int(2)), f.m = static_cast<int>(st.Int(3));
+    f.rfm_segment = std::string(st.Text(4));
+    f.cluster = st.IsNull(5) ? -1 : static_cast<int>(st.Int(5));
+    ctx.facts.emplace(static_cast<uint32_t>(st.Int(0)), std::move(f));
+  }
+  Stmt cl = db.Prepare("SELECT id, label FROM profile_clusters");
+  while (cl.Step()) ctx.cluster_labels.emplace(static_cast<int>(cl.Int(0)), std::string(cl.Text(1)));
+}
+
+}  // namespace
+
+void SendJson(httplib::Response& res, const nlohmann::json& j, int status) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& j, int status) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  SendJson(res, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}, status);
+}
+
+void SendStatus(httplib::Response& res, const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
+    case Status::Code::kInvalidArgument: SendError(res, 400, "invalid_argument", s.message()); return;
+    case Status::Code::kNotFound: SendError(res, 404, "not_found", s.message()); return;
+    case Status::Code::kAborted: SendError(res, 503, "unavailable", s.message()); return;
+    default: SendError(res, 500, "internal", s.message()); return;
+  }
+}
+
+Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max) {
+  if (!req.has_param(name.c_str())) return fallback;
+  const std::string v = req.get_param_value(name.c_str());
+  size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(v, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  if (v.empty() || pos != v.size() || v[0] == '-' || n > max)
+    return Status::InvalidArgument(fmt::format("query parameter '{}': an integer from 0 to {} (got '{}')", name, max, v));
+  return static_cast<size_t>(n);
+}
+
+bool BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
+  if (!req.has_param(name.c_str())) return fallback;
+  const std::string v = req.get_param_value(name.c_str());
+  return v.empty() || v == "1" || v == "true" || v == "yes";
+}
+
+void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
+              const std::string& name, std::optional<Scope> scope, Handler h) {
+  ctx.metrics.AddRoute(name);
+  httplib::Server::Handler wrapped = [&ctx, name, scope, h = std::move(h)](const httplib::Request& req,
+                                                                           httplib::Response& res) {
+    const auto t0 = SteadyClock::now();
+    try {
+      Caller caller;
+      bool allowed = true;
+      if (scope) {
+        auto c = Authenticate(ctx, req, res, *scope);
+        if (!c) {
+          allowed = false;
+        } else if (!TakeToken(ctx, c->key.id)) {
+          allowed = false;
+          res.set_header("Retry-After", "1");
+          SendError(res, 429, "rate_limited", fmt::format("more than {} requests per second for this key", ctx.opts.rate_limit));
+        } else {
+          caller = std::move(*c);
+        }
+      }
+      if (allowed) h(ctx, req, res, caller);
+    } catch (const std::exception& e) {
+      // The boundary: a failure in any layer becomes one JSON error; the server keeps serving.
+      LOG_ERR("serve: {} {}: {}", req.method, req.path, e.what());
+      SendError(res, 500, "internal", e.what());
+    }
+    ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
+  };
+  if (method == "GET") svr.Get(pattern, wrapped);
+  else if (method == "POST") svr.Post(pattern, wrapped);
+  else if (method == "DELETE") svr.Delete(pattern, wrapped);
+}
+
+Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
+  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  auto view = ctx.live.Find(stored);
+  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  const ProfileOptions& o = ctx.writer->profile_options();
+  Profile p = Finalize(ctx.items(), o, *view->state, view->as_of);
+  p.user = view->user;
+  p.ext_id = stored;
+  FillFromGraph(ctx.graph(), o, p);
+  auto f = ctx.facts.find(view->user);
+  if (f != ctx.facts.end()) {
+    p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
+    p.rfm_segment = f->second.rfm_segment;
+    p.cluster = f->second.cluster;
+  }
+  return p;
+}
+
+Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
+  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  auto u = ctx.rec->catalog->FindUser(stored);
+  // Erased users stay in the recommender's id map until restart: the live profiles decide.
+  if (!u || !ctx.live.Find(stored))
+    return Status::NotFound(fmt::format("user '{}': not known to the recommender (unknown id, erased, or first seen "
+                                        "after the server started)", raw_user_id));
+  return *u;
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+bool Server::tls() const { return !impl_->ctx.opts.cert_file.empty(); }
+
+Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir, const ServerOptions& opts) {
+  if (opts.cert_file.empty() != opts.key_file.empty())
+    return Status::InvalidArgument("TLS needs both --cert and --key");
+  auto impl = std::make_unique<Impl>();
+  Context& ctx = impl->ctx;
+  ctx.opts = opts;
+  ctx.ws_dir = workspace_dir;
+  auto ws = Workspace::Open(workspace_dir);
+  if (!ws.ok()) return ws.status();
+  ctx.ws = std::move(ws).value();
+  KGP_RETURN_IF_ERROR(EnsureKeyTable(ctx.ws->db()));
+  // The language-model session loads the recommender too; without it (or when it cannot be
+  // opened) the recommender is loaded alone and /summary answers 503.
+  if (opts.load_llm) {
+    auto s = llm::Session::Open(*ctx.ws);
+    if (s.ok()) {
+      ctx.session = std::move(s).value();
+      auto b = llm::MakeBackend(llm::BackendConfigFromWorkspace(*ctx.ws));
+      if (b.ok()) ctx.backend = std::move(b).value();
+      else ctx.llm_error = b.status().message();
+    } else {
+      ctx.llm_error = s.status().message();
+    }
+  } else {
+    ctx.llm_error = "language-model session disabled";
+  }
+  if (ctx.session) {
+    ctx.rec = &ctx.session->rec();
+  } else {
+    auto rc = rec::LoadRecommender(*ctx.ws);
+    if (!rc.ok()) return rc.status();
+    ctx.own_rec = std::move(rc).value();
+    ctx.rec = ctx.own_rec.get();
+  }
+  LoadStaticFacts(ctx);
+  EventWriterOptions wo;
+  wo.durable = opts.durable;
+  auto w = EventWriter::Start(workspace_dir, ctx.items(), &ctx.live, &ctx.metrics, wo);
+  if (!w.ok()) return w.status();
+  ctx.writer = std::move(w).value();
+  ReloadKeys(ctx);
+
+  if (!opts.cert_file.empty()) {
+    impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
+  } else {
+    impl->http = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *impl->http;
+  if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
+  const int threads = std::max(1, opts.threads);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_payload_max_length(opts.max_body_bytes);
+  svr.set_keep_alive_max_count(100000);
+  svr.set_keep_alive_timeout(30);
+  svr.set_tcp_nodelay(true);
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404: SendError(res, 404, "not_found", "no such endpoint (see docs/api.md)"); break;
+      case 413: SendError(res, 413, "payload_too_large", "request body over the size limit"); break;
+      case 400: SendError(res, 400, "bad_request", "malformed HTTP request"); break;
+      default: SendError(res, res.status, "http_error", "the request could not be served"); break;
+    }
+  });
+  AddSystemRoutes(svr, ctx);
+  AddEventRoutes(svr, ctx);
+  AddUserRoutes(svr, ctx);
+  AddGraphRoutes(svr, ctx);
+  AddAudienceRoutes(svr, ctx);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<int> Server::Bind() {
+  Context& ctx = impl_->ctx;
+  int port = ctx.opts.port;
+  if (port == 0) {
+    port = impl_->http->bind_to_any_port(ctx.opts.host);
+    if (port < 0) return Status::IoError(fmt::format("cannot bind {}", ctx.opts.host));
+  } else if (!impl_->http->bind_to_port(ctx.opts.host, port)) {
+    return Status::IoError(fmt::format("cannot bind {}:{} (in use, or not allowed)", ctx.opts.host, port));
+  }
+  return port;
+}
+
+void Server::Run() {
+  {
+    std::lock_guard lock(impl_->run_mu);
+    impl_->running = true;
+  }
+  impl_->http->listen_after_bind();  // returns once stopped and every worker thread has finished
+  {
+    std::lock_guard lock(impl_->run_mu);
+    impl_->run_done = true;
+  }
+  impl_->run_cv.notify_all();
+}
+
+void Server::Stop() {
+  std::call_once(impl_->stopped, [this] {
+    // No new requests; requests in flight finish (their batches are in the writer's queue and
+    // answered), then the writer drains and saves.
+    impl_->http->stop();
+    {
+      std::unique_lock lock(impl_->run_mu);
+      impl_->run_cv.wait(lock, [&] { return !impl_->running || impl_->run_done; });
+    }
+    impl_->ctx.writer->Stop();
+  });
+}
+
+}  // namespace kgp::service
