@@ -13,8 +13,9 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -72,8 +73,10 @@ TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
   const std::string sample = tmp / "sample", ws = tmp / "ws";
   ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 80 --events 6000 --products 200 --seed 9").exit_code, 0);
   ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
-  for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
-    auto r = test::RunCli("-q ingest " + ws + " " + sample + "/" + f);
+  for (auto [f, format] : std::vector<std::pair<const char*, const char*>>{
+           {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
+           {"users.csv", "users"}, {"events.csv", "rees46"}}) {
+    auto r = test::RunCli("-q ingest " + ws + " " + sample + "/" + f + " --format " + format);
     ASSERT_EQ(r.exit_code, 0) << f << ": " << r.err;
   }
   for (const char* cmd : {"graph build", "profile build"}) {
