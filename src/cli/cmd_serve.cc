@@ -1,7 +1,9 @@
 // kgprofile serve (the HTTP profile service, docs/api.md) and kgprofile serve-keys
 // create | list | revoke (its API keys).
-#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <iostream>
 #include <memory>
@@ -17,6 +19,14 @@
 
 namespace kgp::cli {
 namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_signalled = 0;
+void OnStopSignal(int) {
+  g_signalled = 1;
+  const char c = 1;
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &c, 1);  // async-signal-safe
+}
 
 void AddServe(CLI::App& app, Registry& reg) {
   auto* cmd = app.add_subcommand("serve", "HTTP API and web page over a workspace: events in, profiles and recommendations out");
@@ -45,13 +55,6 @@ void AddServe(CLI::App& app, Registry& reg) {
       a->o.durable = !a->no_fsync;
       a->o.serve_page = !a->no_page;
       a->o.load_llm = !a->no_llm;
-      // Signals are taken by one thread (sigwait); every other thread, httplib's included,
-      // inherits the blocked mask.
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
       auto server = Unwrap(service::Server::Create(a->ws, a->o));
       const int port = Unwrap(server->Bind());
       {
@@ -66,15 +69,27 @@ void AddServe(CLI::App& app, Registry& reg) {
       const std::string base = fmt::format("{}://{}:{}", server->tls() ? "https" : "http", a->o.host, port);
       std::cout << fmt::format("serving {} on {}/ (API under {}/v1, docs/api.md); Ctrl-C stops\n", a->ws, base, base)
                 << std::flush;
-      std::thread signals([&server, set] {
-        int sig = 0;
-        sigwait(&set, &sig);
-        std::cerr << "stopping: finishing requests in flight and writing the profile state\n";
+      // SIGINT / SIGTERM stop the server gracefully. A handler (not sigwait with blocked signals):
+      // threads started before main (OpenBLAS) would otherwise take the signal's default action.
+      // The handler only writes to a pipe; a thread reads it and stops the server.
+      if (pipe(g_signal_pipe) != 0) throw Error(Status::IoError("serve: cannot create the signal pipe"));
+      struct sigaction sa {};
+      sa.sa_handler = OnStopSignal;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_RESTART;
+      sigaction(SIGINT, &sa, nullptr);
+      sigaction(SIGTERM, &sa, nullptr);
+      std::thread signals([&server] {
+        char c = 0;
+        while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+        }
+        if (g_signalled) std::cerr << "stopping: finishing requests in flight and writing the profile state\n";
         server->Stop();
       });
-      signals.detach();
       server->Run();
-      server->Stop();  // waits for a Stop() the signal thread started
+      const char wake = 0;  // Run() may also end without a signal: the thread must not wait for one
+      [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &wake, 1);
+      signals.join();
       std::cerr << "stopped\n";
       return 0;
     };

@@ -36,7 +36,7 @@ h2{font-size:15px;margin:0 0 8px}
 <section><h2>Activity (hour of week, UTC)</h2><svg id="heatmap" width="380" height="130"></svg></section>
 <section><h2>Funnel</h2><div id="funnel"></div></section>
 <section><h2>Recommendations</h2><div id="recs"></div></section>
-<section><h2>Graph neighbourhood</h2><svg id="graph" width="420" height="340"></svg></section>
+<section><h2>Graph neighbourhood</h2><svg id="graph" width="460" height="340"></svg></section>
 <section><h2>Audience builder</h2>
 <textarea id="rule" rows="3" style="width:95%">interest('electronics') > 0.2</textarea><br>
 <button id="count">Count</button> <span id="audience-count"></span></section>
@@ -104,11 +104,11 @@ function showRecs(r) {
 
 function showGraph(n) {
   const g = $("graph"); g.innerHTML = "";
-  const W = 420, H = 340, cx = W / 2, cy = H / 2, R = 130, nb = n.neighbors;
+  const W = 460, H = 340, cx = W / 2, cy = H / 2, R = 105, nb = n.neighbors;
   nb.forEach((x, i) => {
     const a = 2 * Math.PI * i / Math.max(1, nb.length), px = cx + R * Math.cos(a), py = cy + R * Math.sin(a);
     g.appendChild(svgEl("line", {x1: cx, y1: cy, x2: px, y2: py, stroke: "#9ab", "stroke-width": 1 + Math.min(4, Math.log1p(x.weight))}));
-    g.appendChild(svgEl("circle", {cx: px, cy: py, r: 6, fill: {product: "#e39b2d", category: "#4c9f70", brand: "#a05bb5"}[x.type] || "#888"}));
+    g.appendChild(svgEl("circle", {cx: px, cy: py, r: 6, fill: {product: "#e39b2d", category: "#4c9f70", brand: "#a05bb5", user: "#243447"}[String(x.type).toLowerCase()] || "#888"}));
     const t = svgEl("text", {x: px + (Math.cos(a) < 0 ? -8 : 8), y: py + 4, "font-size": 9,
       "text-anchor": Math.cos(a) < 0 ? "end" : "start", class: "node"}, (x.label || x.key).slice(0, 22));
     t.appendChild(svgEl("title", {}, `${x.edge} ${x.id}`));
