@@ -499,7 +499,7 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     ASSERT_EQ(del->status, 200) << del->body;
     json receipt = Body(del)["receipt"];
     EXPECT_FALSE(receipt["verification_code"].get<std::string>().empty()) << receipt.dump();
-    for (const std::string& path : {"/profile", "/recommendations", "/summary"}) {
+    for (const char* path : {"/profile", "/recommendations", "/summary"}) {
       auto g = r.Get(("/v1/users/" + *user_ + path).c_str());
       ASSERT_TRUE(g);
       EXPECT_EQ(g->status, 404) << path;

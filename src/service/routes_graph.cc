@@ -46,8 +46,9 @@ void Neighbors(Context& c, const httplib::Request& req, httplib::Response& res, 
       return SendError(res, 400, "invalid_argument", "query parameter 'direction': in, out or both");
   }
   if (req.has_param("type")) {
+    const std::string list = req.get_param_value("type");  // Split() views into it
     std::vector<std::string> names;
-    for (auto t : Split(req.get_param_value("type"), ',')) names.emplace_back(Trim(t));
+    for (auto t : Split(list, ',')) names.emplace_back(Trim(t));
     auto types = ParseEdgeTypes(c.graph(), names);
     if (!types.ok()) return SendStatus(res, types.status());
     q.types = std::move(types).value();

@@ -228,6 +228,14 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
     return Status::InvalidArgument("TLS needs both --cert and --key");
   auto impl = std::make_unique<Impl>();
   Context& ctx = impl->ctx;
+  // TLS first: a bad certificate should fail before anything is loaded or written.
+  if (!opts.cert_file.empty()) {
+    impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
+  } else {
+    impl->http = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *impl->http;
+  if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
   ctx.opts = opts;
   ctx.ws_dir = workspace_dir;
   auto ws = Workspace::Open(workspace_dir);
@@ -265,13 +273,6 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   ctx.writer = std::move(w).value();
   ReloadKeys(ctx);
 
-  if (!opts.cert_file.empty()) {
-    impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
-  } else {
-    impl->http = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& svr = *impl->http;
-  if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
   const int threads = std::max(1, opts.threads);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(opts.max_body_bytes);
