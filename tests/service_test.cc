@@ -410,6 +410,30 @@ TEST_F(ServiceTest, ConcurrentWritersAreAllCountedAndRepeatsAreNotAppliedTwice) 
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
 }
 
+TEST_F(ServiceTest, ARetriedRequestIsARepeatButIdenticalEventsInOneRequestAreDistinct) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto w = s.Client(*write_key_);
+  const std::string one = json{{"events", {Event(*user_, *item_, "cart", 1795000000)}}}.dump();
+  auto first = w.Post("/v1/events", one, "application/json");
+  auto retry = w.Post("/v1/events", one, "application/json");  // at once: the same second as the last event
+  ASSERT_TRUE(first && retry);
+  EXPECT_EQ(Body(first)["accepted"], 1);
+  EXPECT_EQ(Body(retry)["accepted"], 0);
+  EXPECT_EQ(Body(retry)["duplicates"], 1);
+  // Two identical purchases in one request are two events (as two identical rows of a file are).
+  const std::string twice =
+      json{{"events", {Event(*user_, *item_, "purchase", 1795000100), Event(*user_, *item_, "purchase", 1795000100)}}}.dump();
+  auto both = w.Post("/v1/events", twice, "application/json");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(Body(both)["accepted"], 2);
+  auto again = w.Post("/v1/events", twice, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(Body(again)["accepted"], 0);
+  EXPECT_EQ(Body(again)["duplicates"], 2);
+}
+
 TEST_F(ServiceTest, ANewEventIsInTheNextRead) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

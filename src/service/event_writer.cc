@@ -46,6 +46,16 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
     return Status::NotFound(fmt::format("{}: no profile state ({}); run: kgprofile profile build {}", ws_dir,
                                         loaded.status().message(), ws_dir));
   set_ = std::move(loaded).value();
+  KGP_RETURN_IF_ERROR(ws_->db().Exec(
+      "CREATE TABLE IF NOT EXISTS service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
+      "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, "
+      "price REAL, session INTEGER, file_id INTEGER)"));
+  // Events a previous run acknowledged but did not merge (it did not stop cleanly).
+  try {
+    MergeInbox();
+  } catch (const std::exception& e) {
+    return Status::IoError(fmt::format("{}: merging staged events: {}", ws_dir, e.what()));
+  }
   // Events stored after the state was saved (a run that ended without Stop(), or `ingest`
   // since): applied in time order, as `profile update` would.
   EventFilter f;
@@ -98,7 +108,9 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
   op->exclusive = [this, promise, user_id] {
     // The store writer's statements and id maps would outlive the rows: closed, and reopened
     // (maps reloaded) by the next batch.
+    MergeInbox();
     store_.reset();
+    stmts_.reset();
     privacy::EraseOptions eo;
     auto r = privacy::EraseUser(*ws_, user_id, eo);
     if (r.ok()) {
@@ -134,8 +146,20 @@ void EventWriter::Loop() {
     std::deque<std::unique_ptr<Op>> ops;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      const bool woken = cv_.wait_for(lock, std::chrono::seconds(1), [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) break;
+      if (!woken) {
+        // Idle for a second: a good time to move staged events into the events table.
+        lock.unlock();
+        if (!inbox_keys_.empty()) {
+          try {
+            MergeInbox();
+          } catch (const std::exception& e) {
+            LOG_ERR("serve: merging staged events: {}", e.what());
+          }
+        }
+        continue;
+      }
       ops.swap(queue_);
     }
     metrics_->queue_depth.fetch_sub(static_cast<int64_t>(ops.size()));
@@ -164,10 +188,21 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
   std::vector<ProfileEvent> fresh;
   std::vector<std::pair<uint32_t, std::string>> new_ids;
   Status status;
+  std::vector<int64_t> staged;  // keys added to inbox_keys_ by this group (undone on failure)
   try {
     Txn txn(ws_->db());
     if (!store_) store_ = std::make_unique<StoreWriter>(ws_->db(), file_id_, pseudonym_key_);
+    if (!stmts_) {
+      stmts_ = std::make_unique<Statements>();
+      stmts_->has_event = ws_->db().Prepare("SELECT 1 FROM events WHERE key = ?");
+      stmts_->insert_inbox = ws_->db().Prepare(
+          "INSERT INTO service_event_inbox(key, user_id, item_id, type, ts, value, price, session, file_id) "
+          "VALUES(?,?,?,?,?,?,?,?,?)");
+    }
+    Stmt& has = stmts_->has_event;
+    Stmt& ins = stmts_->insert_inbox;
     for (size_t i = 0; i < group.size(); ++i) {
+      store_->StartUnit();  // identical events within a request are distinct; across requests, repeats
       for (const EventIn& in : group[i]->events) {
         EventRecord rec;
         rec.user = in.user;
@@ -177,15 +212,28 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         rec.price = in.price;
         rec.value = in.value;
         rec.session = in.session;
-        const StoreWriter::AddedEvent a = store_->AddEventNow(rec);
-        if (!a.inserted) {
+        const StoreWriter::EventRow row = store_->PrepareEvent(rec);
+        bool repeat = inbox_keys_.count(row.key) > 0;
+        if (!repeat) {
+          has.Bind(1, row.key);
+          repeat = has.Step();
+          has.Reset();
+        }
+        if (repeat) {
           ++results[i].duplicates;
           continue;
         }
+        ins.Bind(1, row.key).Bind(2, row.user).Bind(3, row.item).Bind(4, row.type).Bind(5, row.ts);
+        if (std::isnan(row.value)) ins.BindNull(6); else ins.Bind(6, row.value);
+        if (std::isnan(row.price)) ins.BindNull(7); else ins.Bind(7, row.price);
+        if (row.session) ins.Bind(8, row.session); else ins.BindNull(8);
+        ins.Bind(9, file_id_).Run();
+        inbox_keys_.insert(row.key);
+        staged.push_back(row.key);
         ++results[i].accepted;
-        const auto user = static_cast<uint32_t>(a.user);
+        const auto user = static_cast<uint32_t>(row.user);
         if (user >= set_.ext_ids.size() || set_.ext_ids[user].empty()) new_ids.emplace_back(user, store_->StoredUserId(in.user));
-        fresh.push_back(ProfileEvent{in.ts, user, static_cast<uint32_t>(a.item),
+        fresh.push_back(ProfileEvent{in.ts, user, static_cast<uint32_t>(row.item),
                                      in.price ? static_cast<float>(*in.price) : -1.0f,
                                      in.value ? static_cast<float>(*in.value) : NAN, in.type});
       }
@@ -196,6 +244,8 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     // Rolled back: nothing of the group is stored, nothing applied; the writer's id maps may
     // name rows that no longer exist, so it is rebuilt.
     store_.reset();
+    stmts_.reset();
+    for (int64_t k : staged) inbox_keys_.erase(k);
     status = Status::Internal(fmt::format("storing events: {}", e.what()));
     LOG_ERR("serve: {}", status.message());
   }
@@ -225,6 +275,23 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     group[i]->done.set_value(std::move(r));
   }
   group.clear();
+  if (inbox_keys_.size() >= kMergeRows) {
+    try {
+      MergeInbox();
+    } catch (const std::exception& e) {
+      LOG_ERR("serve: merging staged events: {}", e.what());
+    }
+  }
+}
+
+void EventWriter::MergeInbox() {
+  Txn txn(ws_->db());
+  ws_->db().ExecOrThrow(
+      "INSERT OR IGNORE INTO events(key, user_id, item_id, type, ts, value, price, session, file_id) "
+      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM service_event_inbox ORDER BY key;"
+      "DELETE FROM service_event_inbox;");
+  txn.Commit();
+  inbox_keys_.clear();
 }
 
 void EventWriter::Publish(const std::vector<uint32_t>& users) {
@@ -241,6 +308,8 @@ void EventWriter::Publish(const std::vector<uint32_t>& users) {
 void EventWriter::Finish() {
   try {
     store_.reset();
+    stmts_.reset();
+    MergeInbox();
     Stmt st = ws_->db().Prepare(
         "UPDATE ingest_files SET finished = ?, records = ?, events_new = ?, events_dup = ?, status = 'done' WHERE id = ?");
     st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))

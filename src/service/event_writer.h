@@ -8,6 +8,13 @@
 // Repeats are recognised by the store's event key (a repeated request stores and applies
 // nothing). Erasure runs on the same thread, between batches, with the StoreWriter closed.
 //
+// Staging: event keys are hashes, so inserting a few events into the events table dirties one
+// page each, and every dirty page is written to the WAL at commit (16 KiB an event). New events
+// therefore go to service_event_inbox, an append-only table (rows in arrival order: a commit
+// writes a few pages), and move into events, sorted by key, in one transaction when the writer
+// is idle for a second, when the inbox holds kMergeRows, before an erasure, on Stop() and on the
+// next start after a crash. A key is new when neither events nor the inbox has it.
+//
 // Events of one server run are recorded under one ingest_files row (format "api"); the profile
 // state file is saved on Stop() with that row as its watermark, and a start after a crash
 // first applies events stored after the state file's watermark, so nothing acknowledged is
@@ -25,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -91,6 +99,9 @@ class EventWriter {
   Status Open(const std::string& ws_dir, const EventWriterOptions& opts);
   void Loop();
   void WriteGroup(std::vector<Op*>& group);
+  // Moves the inbox into events (one transaction). Writer thread only.
+  void MergeInbox();
+  static constexpr size_t kMergeRows = 1000000;
   void Publish(const std::vector<uint32_t>& users);
   void Finish();
 
@@ -99,6 +110,11 @@ class EventWriter {
   Metrics* metrics_;
   std::unique_ptr<Workspace> ws_;  // writer thread only (after Open)
   std::unique_ptr<StoreWriter> store_;
+  struct Statements {
+    Stmt has_event, insert_inbox;
+  };
+  std::unique_ptr<Statements> stmts_;       // with store_: closed for erasure
+  std::unordered_set<int64_t> inbox_keys_;  // keys staged and not yet merged
   std::string pseudonym_key_;
   int64_t file_id_ = 0;
   uint64_t stored_new_ = 0, stored_dup_ = 0;

@@ -193,24 +193,17 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
   if (pending_.size() >= kBatch) Flush();
 }
 
-void StoreWriter::BindEvent(Stmt& st, int base, const PendingEvent& e) {
-  st.Bind(base + 1, e.key).Bind(base + 2, e.user).Bind(base + 3, e.item).Bind(base + 4, e.type)
-      .Bind(base + 5, e.ts);
-  if (std::isnan(e.value)) st.BindNull(base + 6); else st.Bind(base + 6, e.value);
-  if (std::isnan(e.price)) st.BindNull(base + 7); else st.Bind(base + 7, e.price);
-  if (e.session) st.Bind(base + 8, e.session); else st.BindNull(base + 8);
-  st.Bind(base + 9, file_id_);
-}
-
-StoreWriter::AddedEvent StoreWriter::AddEventNow(const EventRecord& ev) {
+StoreWriter::EventRow StoreWriter::PrepareEvent(const EventRecord& ev) {
   AddEvent(ev);  // computes the key and interns the ids into pending_
   const PendingEvent e = pending_.back();
   pending_.pop_back();
-  BindEvent(ins_event_, 0, e);
-  ins_event_.Run();
-  const bool inserted = db_.Changes() > 0;
-  if (inserted) ++counts_.events_new; else ++counts_.events_dup;
-  return {inserted, e.user, e.item};
+  return {e.key, e.user, e.item, e.ts, e.session, e.value, e.price, e.type};
+}
+
+void StoreWriter::StartUnit() {
+  occ_.clear();
+  occ_overflow_.clear();
+  occ_ts_ = INT64_MIN;
 }
 
 uint32_t StoreWriter::Occurrence(uint64_t h) {
@@ -235,7 +228,14 @@ void StoreWriter::Flush() {
   });
   std::sort(pending_.begin(), pending_.end(),
             [](const PendingEvent& a, const PendingEvent& b) { return a.key < b.key; });
-  auto bind = [&](Stmt& st, int base, const PendingEvent& e) { BindEvent(st, base, e); };
+  auto bind = [&](Stmt& st, int base, const PendingEvent& e) {
+    st.Bind(base + 1, e.key).Bind(base + 2, e.user).Bind(base + 3, e.item).Bind(base + 4, e.type)
+        .Bind(base + 5, e.ts);
+    if (std::isnan(e.value)) st.BindNull(base + 6); else st.Bind(base + 6, e.value);
+    if (std::isnan(e.price)) st.BindNull(base + 7); else st.Bind(base + 7, e.price);
+    if (e.session) st.Bind(base + 8, e.session); else st.BindNull(base + 8);
+    st.Bind(base + 9, file_id_);
+  };
   size_t i = 0;
   for (; i + kRowsPerInsert <= pending_.size(); i += kRowsPerInsert) {
     for (int r = 0; r < kRowsPerInsert; ++r) bind(ins_events_many_, r * 9, pending_[i + static_cast<size_t>(r)]);

@@ -35,15 +35,19 @@ class StoreWriter {
   StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key);
 
   void AddEvent(const EventRecord& ev);
-  // Writes one event at once (no buffering) and tells whether it was new: inserted is false
-  // when a stored event has the same event key (a repeat of a request already applied). The
-  // store ids are those the event was interned to. Catalogue facts the event carried are
-  // written at the next Flush(). Used by the HTTP service, which applies new events only.
-  struct AddedEvent {
-    bool inserted;
-    int64_t user, item;
+  // The stored form of an event without writing it: its event key and the store ids it was
+  // interned to (users and items are created as needed); catalogue facts it carried are written
+  // at the next Flush(). For the HTTP service, which stages events itself
+  // (service/event_writer.h) and must know per event whether it is a repeat.
+  struct EventRow {
+    int64_t key, user, item, ts, session;
+    double value, price;  // NaN = NULL
+    int type;
   };
-  AddedEvent AddEventNow(const EventRecord& ev);
+  EventRow PrepareEvent(const EventRecord& ev);
+  // Starts a new unit for occurrence counting: identical rows in the same second are distinct
+  // events within one unit (a file, one API request) and repeats across units.
+  void StartUnit();
   void AddItem(const ItemRecord& it);
   void AddCategory(const CategoryRecord& c);
   void AddBrand(const BrandRecord& b);
@@ -102,7 +106,6 @@ class StoreWriter {
     double value, price;  // NaN = NULL
     int type;
   };
-  void BindEvent(Stmt& st, int base, const PendingEvent& e);  // parameters base+1 … base+9
   static constexpr size_t kBatch = 1 << 20;
   static constexpr int kRowsPerInsert = 256;  // multi-row INSERT: fewer statement runs
   Stmt ins_events_many_;
