@@ -34,6 +34,7 @@ void AddServe(CLI::App& app, Registry& reg) {
     std::string ws;
     service::ServerOptions o;
     bool no_fsync = false, no_page = false, no_llm = false;
+    size_t cache_mb = 256;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder (after graph build and profile build)")->required();
@@ -46,6 +47,8 @@ void AddServe(CLI::App& app, Registry& reg) {
   cmd->add_option("--max-batch", a->o.max_batch_events, "most events in one POST /v1/events")->capture_default_str();
   cmd->add_option("--rate-limit", a->o.rate_limit, "requests per second per API key (0: no limit)")->capture_default_str();
   cmd->add_option("--rate-burst", a->o.rate_burst, "requests a key may send at once above the rate")->capture_default_str();
+  cmd->add_option("--profile-cache-mb", a->cache_mb, "memory for GET profile answers kept while unchanged (0: off)")
+      ->capture_default_str();
   cmd->add_flag("--no-fsync", a->no_fsync, "do not fsync each write batch (faster; a power cut may lose acknowledged events)");
   cmd->add_flag("--no-page", a->no_page, "do not serve the web page at /");
   cmd->add_flag("--no-llm", a->no_llm, "do not open the language-model layer (/summary answers 503)");
@@ -53,6 +56,7 @@ void AddServe(CLI::App& app, Registry& reg) {
     *reg.selected = [&reg, a] {
       (void)reg;
       a->o.durable = !a->no_fsync;
+      a->o.profile_cache_bytes = a->cache_mb << 20;
       a->o.serve_page = !a->no_page;
       a->o.load_llm = !a->no_llm;
       auto server = Unwrap(service::Server::Create(a->ws, a->o));

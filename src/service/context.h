@@ -27,6 +27,7 @@
 #include "service/keys.h"
 #include "service/live_profiles.h"
 #include "service/metrics.h"
+#include "service/response_cache.h"
 #include "service/server.h"
 #include "store/workspace.h"
 
@@ -43,6 +44,7 @@ struct Context {
   std::string ws_dir;
   Metrics metrics;
   LiveProfiles live;
+  std::unique_ptr<ResponseCache> profile_cache;  // GET profile bodies (service/response_cache.h)
 
   // Read side: one workspace connection for audiences, segments, key reloads and language-model
   // texts (its Db serves one thread at a time: db_mu).
@@ -107,6 +109,8 @@ bool BoolParam(const httplib::Request& req, const std::string& name, bool fallba
 // the live state, demographics and mentions from the graph, RFM and cluster from the tables.
 // NotFound for an unknown user or one without events.
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id);
+// The same from a view already looked up (view.state is the user's state).
+Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id);
 // The recommender's store id of a client-supplied user id; NotFound when unknown.
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id);
 

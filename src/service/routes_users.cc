@@ -11,16 +11,28 @@ constexpr const char* kUser = R"(/v1/users/([^/]+))";
 
 std::string Pattern(const char* suffix) { return std::string(kUser) + suffix; }
 
-void Profile(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   auto tags = SizeParam(req, "tags", 20, 200);
   auto paths = SizeParam(req, "paths", 0, 5);
   if (!tags.ok() || !paths.ok()) return SendStatus(res, tags.ok() ? paths.status() : tags.status());
-  auto p = LiveProfile(c, req.matches[1]);
-  if (!p.ok()) return SendStatus(res, p.status());
-  nlohmann::ordered_json j = ToJson(c.graph(), *p, *tags, *paths);
-  auto label = c.cluster_labels.find(p->cluster);
+  const std::string raw = req.matches[1];
+  const std::string stored = c.writer->StoredUserId(raw);
+  auto view = c.live.Find(stored);
+  if (!view)
+    return SendError(res, 404, "not_found",
+                     fmt::format("no profile for user '{}' (unknown id, or no events)", raw));
+  const ResponseCache::Key key{view->state, view->as_of, static_cast<uint32_t>(*tags << 8 | *paths)};
+  if (auto body = c.profile_cache->Find(view->user, key)) {
+    res.set_content(std::move(*body), "application/json");
+    return;
+  }
+  const Profile p = FinalizeLive(c, *view, stored);
+  nlohmann::ordered_json j = ToJson(c.graph(), p, *tags, *paths);
+  auto label = c.cluster_labels.find(p.cluster);
   j["segments"]["cluster_label"] = label == c.cluster_labels.end() ? "" : label->second;
-  SendJson(res, j);
+  std::string body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  c.profile_cache->Put(view->user, key, body);
+  res.set_content(std::move(body), "application/json");
 }
 
 void Recommendations(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
@@ -65,7 +77,7 @@ void Erase(Context& c, const httplib::Request& req, httplib::Response& res, cons
 }  // namespace
 
 void AddUserRoutes(httplib::Server& svr, Context& ctx) {
-  AddRoute(svr, ctx, "GET", Pattern("/profile"), "get_profile", Scope::kRead, Profile);
+  AddRoute(svr, ctx, "GET", Pattern("/profile"), "get_profile", Scope::kRead, GetProfile);
   AddRoute(svr, ctx, "GET", Pattern("/recommendations"), "get_recommendations", Scope::kRead, Recommendations);
   AddRoute(svr, ctx, "GET", Pattern("/next-purchase"), "get_next_purchase", Scope::kRead, NextPurchase);
   AddRoute(svr, ctx, "GET", Pattern("/summary"), "get_summary", Scope::kRead, Summary);

@@ -182,6 +182,7 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
       LOG_ERR("serve: {} {}: {}", req.method, req.path, e.what());
       SendError(res, 500, "internal", e.what());
     }
+    if (res.status < 100) res.status = 200;  // a handler that only set content
     ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
   };
   if (method == "GET") svr.Get(pattern, wrapped);
@@ -189,22 +190,26 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
   else if (method == "DELETE") svr.Delete(pattern, wrapped);
 }
 
-Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
-  auto view = ctx.live.Find(stored);
-  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id) {
   const ProfileOptions& o = ctx.writer->profile_options();
-  Profile p = Finalize(ctx.items(), o, *view->state, view->as_of);
-  p.user = view->user;
-  p.ext_id = stored;
+  Profile p = Finalize(ctx.items(), o, *view.state, view.as_of);
+  p.user = view.user;
+  p.ext_id = stored_id;
   FillFromGraph(ctx.graph(), o, p);
-  auto f = ctx.facts.find(view->user);
+  auto f = ctx.facts.find(view.user);
   if (f != ctx.facts.end()) {
     p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
     p.rfm_segment = f->second.rfm_segment;
     p.cluster = f->second.cluster;
   }
   return p;
+}
+
+Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
+  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  auto view = ctx.live.Find(stored);
+  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  return FinalizeLive(ctx, *view, stored);
 }
 
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
@@ -238,6 +243,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
   ctx.opts = opts;
   ctx.ws_dir = workspace_dir;
+  ctx.profile_cache = std::make_unique<ResponseCache>(opts.profile_cache_bytes);
   auto ws = Workspace::Open(workspace_dir);
   if (!ws.ok()) return ws.status();
   ctx.ws = std::move(ws).value();

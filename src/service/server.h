@@ -25,6 +25,7 @@ struct ServerOptions {
   bool durable = true;             // fsync each writer commit (PRAGMA synchronous=FULL)
   bool serve_page = true;          // the web page at / (static; it holds no data)
   bool load_llm = true;            // open the language-model session for /summary
+  size_t profile_cache_bytes = 256u << 20;  // GET profile bodies kept while unchanged; 0: off
 };
 
 class Server {
