@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Service benchmark (from scripts/bench.sh): `kgprofile serve` on a generated shop, driven by wrk.
 #   baseline   GET /healthz (no work but HTTP and the key check)   requests/s, p50/p99
-#   profile    GET /v1/users/{id}/profile, random users              requests/s, p50/p99
+#   profile    GET /v1/users/{id}/profile, random users              requests/s, p50/p99; first with
+#              the answer cache off (every request finalizes and serializes), then as served
 #   events     POST /v1/events, BATCH events a request (new events)  events/s (from the server's count)
 #   lag        one event, then its profile: time until the profile shows it, p50/p99, measured
 #              while the events load runs (bench/serve_lag.py), plus the server's own histogram
@@ -45,14 +46,16 @@ export USERS_FILE="$work/users.txt" ITEMS_FILE="$work/items.txt"
 cut -d, -f1 "$work/sample/users.csv" | tail -n +2 > "$USERS_FILE"
 cut -d, -f1 "$work/sample/catalog.csv" | tail -n +2 > "$ITEMS_FILE"
 
-port=$((20000 + RANDOM % 20000))
-"$bin" serve "$ws" --port "$port" --threads "$sthreads" --rate-limit 0 --no-llm > "$work/serve.out" 2> "$work/serve.log" &
-pid=$!
+start_server() {  # extra serve options…
+  port=$((20000 + RANDOM % 20000))
+  "$bin" serve "$ws" --port "$port" --threads "$sthreads" --rate-limit 0 --no-llm "$@" > "$work/serve.out" 2> "$work/serve.log" &
+  pid=$!
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "server did not start:"; cat "$work/serve.log"; exit 1; }
+  url="http://127.0.0.1:$port"
+}
+stop_server() { kill -TERM $pid; wait $pid || true; }
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "server did not start:"; cat "$work/serve.log"; exit 1; }
-url="http://127.0.0.1:$port"
-
 # wrk --latency output → "rps p50 p99" (latencies in ms)
 summarize() {
   awk '
@@ -68,6 +71,12 @@ run_wrk() {  # name script path
 }
 metric() { curl -s -H "X-API-Key: $KGP_KEY" "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
+# Profiles computed on every request (the answer cache off), then the server as configured by default.
+start_server --profile-cache-mb 0
+read -r c_rps c_p50 c_p99 c_bad <<< "$(run_wrk profile-nocache "$here/bench/serve_get_profile.lua" /)"
+printf "  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s\n" "GET profile, no answer cache" "$c_rps" "$c_p50" "$c_p99" "$c_bad"
+stop_server
+start_server
 read -r h_rps h_p50 h_p99 h_bad <<< "$(run_wrk healthz "" /healthz)"
 printf "  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s\n" "baseline GET /healthz" "$h_rps" "$h_p50" "$h_p99" "$h_bad"
 read -r p_rps p_p50 p_p99 p_bad <<< "$(run_wrk profile "$here/bench/serve_get_profile.lua" /)"
@@ -93,8 +102,7 @@ server_lag=$(curl -s -H "X-API-Key: $KGP_KEY" "$url/metrics" | awk '
 printf "  %-34s p99 <= %s s (server histogram: request received → profile readable)\n" "writer update lag" "$server_lag"
 rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' /proc/$pid/status)
 printf "  %-34s %s\n" "server peak RSS" "$rss"
-kill -TERM $pid
-wait $pid || true
+stop_server
 trap - EXIT
 ok() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { if (op == "<" ? a + 0 < b + 0 : a + 0 >= b + 0) print "met"; else print "NOT met" }'; }
 echo "  targets: profile p99 < 5 ms $(ok "$p_p99" 5 '<') at >= 10000 req/s $(ok "$p_rps" 10000 '>='); " \
