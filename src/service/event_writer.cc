@@ -118,6 +118,7 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
         for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
           if (set_.ext_ids[u] != stored) continue;
           if (u < set_.states.size()) set_.states[u] = UserState{};
+          if (u < published_.size()) published_[u] = false;
           set_.ext_ids[u].clear();
         }
         live_->Erase(stored);
@@ -299,7 +300,9 @@ void EventWriter::Publish(const std::vector<uint32_t>& users) {
   updates.reserve(users.size());
   for (uint32_t u : users) {
     if (u >= set_.states.size() || u >= set_.ext_ids.size() || set_.ext_ids[u].empty()) continue;
-    updates.push_back({u, set_.ext_ids[u], std::make_shared<const UserState>(set_.states[u])});
+    if (published_.size() <= u) published_.resize(static_cast<size_t>(u) + 1, false);
+    updates.push_back({u, published_[u] ? std::string() : set_.ext_ids[u], std::make_shared<const UserState>(set_.states[u])});
+    published_[u] = true;
   }
   live_->Publish(std::move(updates), set_.as_of);
   metrics_->profile_as_of.store(set_.as_of);

@@ -119,6 +119,7 @@ class EventWriter {
   int64_t file_id_ = 0;
   uint64_t stored_new_ = 0, stored_dup_ = 0;
   ProfileSet set_;
+  std::vector<bool> published_;  // by users.id: LiveProfiles knows the user's id
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -16,7 +16,7 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of) {
   for (auto& u : updates) {
     if (u.user >= states_.size()) states_.resize(static_cast<size_t>(u.user) + 1);
     states_[u.user] = std::move(u.state);
-    ids_.emplace(std::move(u.stored_id), u.user);
+    if (!u.stored_id.empty()) ids_.try_emplace(std::move(u.stored_id), u.user);
   }
   if (as_of > as_of_) as_of_ = as_of;
 }

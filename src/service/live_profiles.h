@@ -27,7 +27,7 @@ class LiveProfiles {
   };
   struct Update {
     uint32_t user;
-    std::string stored_id;
+    std::string stored_id;  // empty: the user was published before (the id map is unchanged)
     std::shared_ptr<const UserState> state;
   };
 
