@@ -104,6 +104,7 @@ rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' /proc/$pid/status)
 printf "  %-34s %s\n" "server peak RSS" "$rss"
 stop_server
 trap - EXIT
+grep -o "merged [0-9]* staged events.*" "$work/serve.log" | sed 's/^/  writer: /' || true
 ok() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { if (op == "<" ? a + 0 < b + 0 : a + 0 >= b + 0) print "met"; else print "NOT met" }'; }
 echo "  targets: profile p99 < 5 ms $(ok "$p_p99" 5 '<') at >= 10000 req/s $(ok "$p_rps" 10000 '>='); " \
      ">= 50000 events/s $(ok "$ev_s" 50000 '>='); lag p99 < 20 ms $(ok "${l99:-999}" 20 '<')"

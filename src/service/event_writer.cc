@@ -286,6 +286,11 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
 }
 
 void EventWriter::MergeInbox() {
+  // inbox_keys_ is empty at start, when rows a previous run staged may still be there.
+  const auto rows = inbox_keys_.empty() ? static_cast<size_t>(ws_->db().QueryInt("SELECT count(*) FROM service_event_inbox"))
+                                        : inbox_keys_.size();
+  if (rows == 0) return;
+  const auto t0 = Clock::now();
   Txn txn(ws_->db());
   ws_->db().ExecOrThrow(
       "INSERT OR IGNORE INTO events(key, user_id, item_id, type, ts, value, price, session, file_id) "
@@ -293,6 +298,8 @@ void EventWriter::MergeInbox() {
       "DELETE FROM service_event_inbox;");
   txn.Commit();
   inbox_keys_.clear();
+  metrics_->merges.fetch_add(1);
+  LOG_INF("serve: merged {} staged events into the events table in {:.2f}s", rows, SecondsSince(t0));
 }
 
 void EventWriter::Publish(const std::vector<uint32_t>& users) {

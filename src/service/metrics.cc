@@ -75,6 +75,7 @@ std::string Metrics::Render() const {
           events_duplicate.load());
   counter("kgprofile_events_rejected_total", "Events refused by validation.", events_rejected.load());
   counter("kgprofile_writer_batches_total", "Writer transactions committed.", batches.load());
+  counter("kgprofile_writer_merges_total", "Moves of staged events into the events table.", merges.load());
   out += fmt::format("# HELP kgprofile_writer_queue_depth Requests waiting for the writer.\n"
                      "# TYPE kgprofile_writer_queue_depth gauge\nkgprofile_writer_queue_depth {}\n",
                      queue_depth.load());

@@ -41,7 +41,7 @@ class Metrics {
   // Unknown names count under "other".
   void Observe(const std::string& route, int status, double seconds);
 
-  std::atomic<uint64_t> events_accepted{0}, events_duplicate{0}, events_rejected{0}, batches{0};
+  std::atomic<uint64_t> events_accepted{0}, events_duplicate{0}, events_rejected{0}, batches{0}, merges{0};
   std::atomic<int64_t> queue_depth{0};
   std::atomic<int64_t> profile_as_of{0};
   Histogram update_lag;  // request received → its events readable
