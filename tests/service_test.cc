@@ -406,6 +406,13 @@ TEST_F(ServiceTest, ConcurrentWritersAreAllCountedAndRepeatsAreNotAppliedTwice) 
     ASSERT_TRUE(m);
     EXPECT_NE(m->body.find(fmt::format("kgprofile_events_ingested_total {}", kThreads * kRequests * kPerRequest)), std::string::npos);
     EXPECT_NE(m->body.find(fmt::format("kgprofile_events_duplicate_total {}", kPerRequest)), std::string::npos);
+    // Staged events move into the events table once the writer is idle for a second.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
+    auto m2 = s.Client(*read_key_).Get("/metrics");
+    ASSERT_TRUE(m2);
+    EXPECT_EQ(m2->body.find("kgprofile_writer_merges_total 0"), std::string::npos);
   }
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
 }

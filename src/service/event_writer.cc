@@ -52,7 +52,8 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
       "price REAL, session INTEGER, file_id INTEGER)"));
   // Events a previous run acknowledged but did not merge (it did not stop cleanly).
   try {
-    MergeInbox();
+    staged_rows_ = static_cast<size_t>(ws_->db().QueryInt("SELECT count(*) FROM service_event_inbox"));
+    MergeInbox(0);
   } catch (const std::exception& e) {
     return Status::IoError(fmt::format("{}: merging staged events: {}", ws_dir, e.what()));
   }
@@ -108,7 +109,7 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
   op->exclusive = [this, promise, user_id] {
     // The store writer's statements and id maps would outlive the rows: closed, and reopened
     // (maps reloaded) by the next batch.
-    MergeInbox();
+    MergeInbox(0);
     store_.reset();
     stmts_.reset();
     privacy::EraseOptions eo;
@@ -143,24 +144,31 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
 }
 
 void EventWriter::Loop() {
+  bool merging = false;
   for (;;) {
     std::deque<std::unique_ptr<Op>> ops;
     {
       std::unique_lock lock(mu_);
-      const bool woken = cv_.wait_for(lock, std::chrono::seconds(1), [&] { return !queue_.empty() || stopping_; });
+      // Idle for a second: a good time to move staged events into the events table, a chunk at a
+      // time (a request arriving meanwhile waits for one chunk at most), chunk after chunk while
+      // the idleness lasts.
+      const auto idle = merging ? std::chrono::milliseconds(1) : std::chrono::milliseconds(1000);
+      const bool woken = cv_.wait_for(lock, idle, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) break;
       if (!woken) {
-        // Idle for a second: a good time to move staged events into the events table.
         lock.unlock();
-        if (!inbox_keys_.empty()) {
+        merging = false;
+        if (staged_rows_ > 0) {
           try {
-            MergeInbox();
+            MergeInbox(kMergeChunk);
+            merging = staged_rows_ > 0;
           } catch (const std::exception& e) {
             LOG_ERR("serve: merging staged events: {}", e.what());
           }
         }
         continue;
       }
+      merging = false;
       ops.swap(queue_);
     }
     metrics_->queue_depth.fetch_sub(static_cast<int64_t>(ops.size()));
@@ -231,6 +239,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         ins.Bind(9, file_id_).Run();
         inbox_keys_.insert(row.key);
         staged.push_back(row.key);
+        ++staged_rows_;
         ++results[i].accepted;
         const auto user = static_cast<uint32_t>(row.user);
         if (user >= set_.ext_ids.size() || set_.ext_ids[user].empty()) new_ids.emplace_back(user, store_->StoredUserId(in.user));
@@ -247,6 +256,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     store_.reset();
     stmts_.reset();
     for (int64_t k : staged) inbox_keys_.erase(k);
+    staged_rows_ -= staged.size();
     status = Status::Internal(fmt::format("storing events: {}", e.what()));
     LOG_ERR("serve: {}", status.message());
   }
@@ -276,30 +286,45 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     group[i]->done.set_value(std::move(r));
   }
   group.clear();
-  if (inbox_keys_.size() >= kMergeRows) {
+  if (staged_rows_ >= kMergeRows) {
     try {
-      MergeInbox();
+      MergeInbox(kMergeChunk);
     } catch (const std::exception& e) {
       LOG_ERR("serve: merging staged events: {}", e.what());
     }
   }
 }
 
-void EventWriter::MergeInbox() {
-  // inbox_keys_ is empty at start, when rows a previous run staged may still be there.
-  const auto rows = inbox_keys_.empty() ? static_cast<size_t>(ws_->db().QueryInt("SELECT count(*) FROM service_event_inbox"))
-                                        : inbox_keys_.size();
-  if (rows == 0) return;
+size_t EventWriter::MergeInbox(size_t limit) {
+  if (staged_rows_ == 0) return 0;
   const auto t0 = Clock::now();
-  Txn txn(ws_->db());
-  ws_->db().ExecOrThrow(
+  Db& db = ws_->db();
+  Txn txn(db);
+  // The oldest `limit` rows (all when 0), moved in key order: each events page is written once.
+  Stmt upto = db.Prepare(limit ? "SELECT coalesce(max(seq), 0), count(*) FROM "
+                                 "(SELECT seq FROM service_event_inbox ORDER BY seq LIMIT ?1)"
+                               : "SELECT coalesce(max(seq), 0), count(*) FROM service_event_inbox");
+  if (limit) upto.Bind(1, static_cast<int64_t>(limit));
+  upto.Step();
+  const int64_t last = upto.Int(0);
+  const auto rows = static_cast<size_t>(upto.Int(1));
+  upto.Reset();
+  Stmt move = db.Prepare(
       "INSERT OR IGNORE INTO events(key, user_id, item_id, type, ts, value, price, session, file_id) "
-      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM service_event_inbox ORDER BY key;"
-      "DELETE FROM service_event_inbox;");
+      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM service_event_inbox "
+      "WHERE seq <= ?1 ORDER BY key");
+  move.Bind(1, last).Run();
+  Stmt drop = db.Prepare("DELETE FROM service_event_inbox WHERE seq <= ?1");
+  drop.Bind(1, last).Run();
   txn.Commit();
-  inbox_keys_.clear();
+  staged_rows_ = rows >= staged_rows_ ? 0 : staged_rows_ - rows;
+  // inbox_keys_ holds every key staged since the inbox was last empty (a superset of what it
+  // holds now: moved keys are in events, so the repeat check stays right).
+  if (staged_rows_ == 0) inbox_keys_.clear();
   metrics_->merges.fetch_add(1);
-  LOG_INF("serve: merged {} staged events into the events table in {:.2f}s", rows, SecondsSince(t0));
+  LOG_INF("serve: merged {} staged events into the events table in {:.2f}s ({} still staged)", rows, SecondsSince(t0),
+          staged_rows_);
+  return rows;
 }
 
 void EventWriter::Publish(const std::vector<uint32_t>& users) {
@@ -319,7 +344,7 @@ void EventWriter::Finish() {
   try {
     store_.reset();
     stmts_.reset();
-    MergeInbox();
+    MergeInbox(0);
     Stmt st = ws_->db().Prepare(
         "UPDATE ingest_files SET finished = ?, records = ?, events_new = ?, events_dup = ?, status = 'done' WHERE id = ?");
     st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))

@@ -11,9 +11,10 @@
 // Staging: event keys are hashes, so inserting a few events into the events table dirties one
 // page each, and every dirty page is written to the WAL at commit (16 KiB an event). New events
 // therefore go to service_event_inbox, an append-only table (rows in arrival order: a commit
-// writes a few pages), and move into events, sorted by key, in one transaction when the writer
-// is idle for a second, when the inbox holds kMergeRows, before an erasure, on Stop() and on the
-// next start after a crash. A key is new when neither events nor the inbox has it.
+// writes a few pages), and move into events, sorted by key, kMergeChunk rows a transaction, when
+// the writer has been idle for a second or the inbox holds kMergeRows; all of them before an
+// erasure, on Stop() and on the next start after a crash. A key is new when neither events nor
+// the inbox has it.
 //
 // Events of one server run are recorded under one ingest_files row (format "api"); the profile
 // state file is saved on Stop() with that row as its watermark, and a start after a crash
@@ -99,9 +100,11 @@ class EventWriter {
   Status Open(const std::string& ws_dir, const EventWriterOptions& opts);
   void Loop();
   void WriteGroup(std::vector<Op*>& group);
-  // Moves the inbox into events (one transaction). Writer thread only.
-  void MergeInbox();
-  static constexpr size_t kMergeRows = 1000000;
+  // Moves the oldest `limit` staged rows (0: all) into events, in one transaction; returns the
+  // rows moved. Writer thread only.
+  size_t MergeInbox(size_t limit);
+  static constexpr size_t kMergeRows = 500000;  // staged rows that start merging under load
+  static constexpr size_t kMergeChunk = 50000;  // rows moved per transaction (bounds the pause)
   void Publish(const std::vector<uint32_t>& users);
   void Finish();
 
@@ -114,7 +117,8 @@ class EventWriter {
     Stmt has_event, insert_inbox;
   };
   std::unique_ptr<Statements> stmts_;       // with store_: closed for erasure
-  std::unordered_set<int64_t> inbox_keys_;  // keys staged and not yet merged
+  std::unordered_set<int64_t> inbox_keys_;  // keys staged since the inbox was last empty
+  size_t staged_rows_ = 0;                  // rows in service_event_inbox
   std::string pseudonym_key_;
   int64_t file_id_ = 0;
   uint64_t stored_new_ = 0, stored_dup_ = 0;
