@@ -88,6 +88,9 @@ using Handler = std::function<void(Context&, const httplib::Request&, httplib::R
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
               const std::string& name, std::optional<Scope> scope, Handler h);
 
+// Re-reads the workspace's API keys (route.cc; at start and every 2 s while serving).
+void ReloadKeys(Context& ctx);
+
 void AddEventRoutes(httplib::Server& svr, Context& ctx);
 void AddUserRoutes(httplib::Server& svr, Context& ctx);
 void AddGraphRoutes(httplib::Server& svr, Context& ctx);  // items/related, graph neighbours and paths
