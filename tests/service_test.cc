@@ -336,6 +336,36 @@ TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
   EXPECT_NE(metrics->body.find("kgprofile_profile_update_lag_seconds_count"), std::string::npos);
 }
 
+TEST_F(ServiceTest, HttpsWhenACertificateAndKeyAreGiven) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0) GTEST_SKIP() << "openssl command not installed";
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const std::string cert = dir / "tls.crt", key = dir / "tls.key";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + key +
+                         " -out " + cert + " >/dev/null 2>&1").c_str()),
+            0);
+  ServerOptions o = Options();
+  o.cert_file = cert;
+  o.key_file = key;
+  Running s(ws, o);
+  httplib::SSLClient c("127.0.0.1", s.port());
+  c.enable_server_certificate_verification(false);  // self-signed
+  c.set_default_headers({{"X-API-Key", *read_key_}});
+  auto r = c.Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // Plain HTTP on the TLS port gets no answer.
+  EXPECT_FALSE(s.Client(*read_key_).Get("/healthz"));
+  // Half a configuration, or a file that is not PEM, is refused before anything is loaded.
+  ServerOptions half = Options();
+  half.cert_file = cert;
+  EXPECT_FALSE(Server::Create(ws, half).ok());
+  ServerOptions bad = Options();
+  bad.cert_file = key + ".missing";
+  bad.key_file = key;
+  EXPECT_FALSE(Server::Create(ws, bad).ok());
+}
+
 TEST_F(ServiceTest, RateLimitAnswers429PerKey) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);
