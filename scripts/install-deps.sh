@@ -18,6 +18,8 @@ PACKAGES=(
   libbenchmark-dev                # micro-benchmarks
   raptor2-utils                   # independent RDF parser used by the export tests
   clang libclang-rt-14-dev        # libFuzzer targets (make fuzz)
+  chromium chromium-driver        # headless browser test of the service web page (skips when absent)
+  wrk                             # HTTP load generator (scripts/bench-serve.sh)
 )
 
 missing=()

@@ -69,6 +69,7 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   std::string report = test::ReadFile(tmp / "demo/report.md");
   EXPECT_NE(report.find("| events.csv | rees46 | 20000 |"), std::string::npos) << report;
   EXPECT_NE(report.find("-MADE_BY-> brand:"), std::string::npos) << report;  // the example path
+  EXPECT_NE(report.find("/profile: 200 in"), std::string::npos) << report;  // the HTTP service step
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/neo4j/import.cypher"));
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
 }

@@ -45,6 +45,7 @@ int Main(int argc, char** argv) {
   CLI::App* llm = AddLlmCommands(app, reg);
   AddLlmEngineCommands(llm, reg);
   AddPrivacyCommands(app, reg);
+  AddServeCommands(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -42,6 +42,8 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg);  // llm generate | benc
 // erase, privacy keygen|rotate|budget|segments, kge train-federated. REQUIRES: after AddKgeCommands.
 void AddPrivacyCommands(CLI::App& app, Registry& reg);
 // `export --k-anonymous K`: the profile table, k-anonymous (cmd_privacy.cc).
+// serve (HTTP API and web page) and serve-keys create|list|revoke (cmd_serve.cc).
+void AddServeCommands(CLI::App& app, Registry& reg);
 int RunProfileExportKAnon(const Globals& g, const std::string& ws, const std::string& out, size_t k,
                           double max_suppression);
 

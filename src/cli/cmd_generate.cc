@@ -218,6 +218,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
       const std::string llm_md = best_deg ? (std::cerr << "[+] grounded texts: summaries and copy, claim-checked\n", DemoLlm(ws, std::string(g.key(best)))) : std::string();
       const std::string privacy_md = DemoPrivacy(ws);
+      const std::string serve_md = best_deg ? (std::cerr << "[+] HTTP service\n", DemoServe(ws, std::string(g.key(best)))) : std::string();
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
@@ -266,6 +267,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       md << "\n## Recommendations\n\n" << recommend_md;
       md << "\n## Language-model texts\n\n" << llm_md;
       md << "\n## Privacy\n\n" << privacy_md;
+      if (!serve_md.empty()) md << "\n## HTTP service\n\n" << serve_md;
       md.close();
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"

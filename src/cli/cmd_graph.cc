@@ -13,6 +13,7 @@
 #include "graph/builder.h"
 #include "graph/export.h"
 #include "graph/graph.h"
+#include "graph/json.h"
 #include "graph/paths.h"
 #include "graph/stats.h"
 
@@ -25,20 +26,6 @@ NodeId FindNode(const Graph& g, const std::string& spec) {
     throw Error(Status::NotFound(fmt::format(
         "no node '{}' (use TYPE:KEY, e.g. user:123, product:456, category:electronics.smartphone, brand:apple)", spec)));
   return *n;
-}
-
-std::vector<EdgeTypeId> ParseEdgeTypes(const Graph& g, const std::vector<std::string>& names) {
-  std::vector<EdgeTypeId> out;
-  for (const auto& n : names) {
-    auto t = g.FindEdgeType(n);
-    if (!t) throw Error(Status::InvalidArgument(fmt::format("unknown edge type '{}'", n)));
-    out.push_back(*t);
-  }
-  return out;
-}
-
-nlohmann::json NodeJson(const Graph& g, NodeId n) {
-  return {{"id", g.Spec(n)}, {"type", NodeTypeName(g.type(n))}, {"key", g.key(n)}, {"label", g.label(n)}};
 }
 
 }  // namespace
@@ -124,30 +111,13 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
         auto w = OpenWorkspace(a->ws);
         Graph g = LoadGraph(*w);
         NodeId n = FindNode(g, a->node);
-        auto types = ParseEdgeTypes(g, a->types);
-        std::vector<Adjacent> adj;
-        for (const auto& x : g.Neighbors(n)) {
-          if (!types.empty() && std::find(types.begin(), types.end(), x.type) == types.end()) continue;
-          if ((a->direction == "out" && !x.outgoing) || (a->direction == "in" && x.outgoing)) continue;
-          adj.push_back(x);
-        }
-        std::stable_sort(adj.begin(), adj.end(), [&](const Adjacent& p, const Adjacent& q) {
-          return g.edge(p.edge).weight > g.edge(q.edge).weight;
-        });
-        size_t total = adj.size();
-        if (adj.size() > a->limit) adj.resize(a->limit);
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& x : adj) {
-          const auto& e = g.edge(x.edge);
-          auto j = NodeJson(g, x.other);
-          j["edge"] = g.EdgeTypeName(e.type);
-          j["direction"] = x.outgoing ? "out" : "in";
-          j["count"] = e.count;
-          j["weight"] = e.weight;
-          if (e.last_ts) j["last_time"] = FormatTimestamp(e.last_ts);
-          arr.push_back(j);
-        }
-        Emit(*reg.globals, {{"node", NodeJson(g, n)}, {"total", total}, {"neighbors", arr}}, [&] {
+        NeighborQuery q;
+        q.types = Unwrap(ParseEdgeTypes(g, a->types));
+        q.direction = a->direction;
+        q.limit = a->limit;
+        size_t total = 0;
+        std::vector<Adjacent> adj = SelectNeighbors(g, n, q, &total);
+        Emit(*reg.globals, NeighborsJson(g, n, adj, total), [&] {
           std::cout << fmt::format("{} \"{}\": {} neighbours{}\n", g.Spec(n), g.label(n), total,
                                    total > adj.size() ? fmt::format(" (showing {})", adj.size()) : "");
           for (const auto& x : adj) {
@@ -182,22 +152,14 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
         auto w = OpenWorkspace(a->ws);
         Graph g = LoadGraph(*w);
         NodeId s = FindNode(g, a->from), t = FindNode(g, a->to);
-        a->o.edge_types = ParseEdgeTypes(g, a->types);
+        a->o.edge_types = Unwrap(ParseEdgeTypes(g, a->types));
         for (const auto& v : a->via) {
           auto nt = ParseNodeType(v);
           if (!nt) throw Error(Status::InvalidArgument(fmt::format("unknown node type '{}'", v)));
           a->o.via_types.push_back(*nt);
         }
         auto paths = KShortestPaths(g, s, t, a->o);
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& p : paths) {
-          nlohmann::json steps = nlohmann::json::array();
-          for (const auto& st : p.steps)
-            steps.push_back({{"edge", g.EdgeTypeName(g.edge(st.edge).type)}, {"forward", st.forward},
-                             {"node", NodeJson(g, st.node)}});
-          arr.push_back({{"length", p.steps.size()}, {"text", FormatPath(g, p)}, {"steps", steps}});
-        }
-        Emit(*reg.globals, {{"from", g.Spec(s)}, {"to", g.Spec(t)}, {"paths", arr}}, [&] {
+        Emit(*reg.globals, PathsJson(g, s, t, paths), [&] {
           if (paths.empty())
             std::cout << fmt::format("no path from {} to {} within {} edges\n", g.Spec(s), g.Spec(t), a->o.max_length);
           for (const auto& p : paths) std::cout << fmt::format("[{}] {}\n", p.steps.size(), FormatPath(g, p));

@@ -9,13 +9,15 @@
 #include "cli/common.h"
 #include "cli/demo.h"
 #include "common/time.h"
-#include "recommend/explain.h"
+#include "recommend/json.h"
 #include "recommend/pipeline.h"
-#include "recommend/related.h"
 
 namespace kgp::cli {
 
+using rec::NextPurchaseJson;
 using rec::RecContext;
+using rec::RecommendationsJson;
+using rec::RelatedJson;
 
 std::unique_ptr<RecContext> LoadRecContext(Workspace& ws, const rec::EngineOptions& o) {
   auto rc = rec::LoadRecommender(ws, o);
@@ -23,30 +25,6 @@ std::unique_ptr<RecContext> LoadRecContext(Workspace& ws, const rec::EngineOptio
   if (!(*rc)->fitted)
     std::cerr << fmt::format("note: no fitted ranker yet, using the prior blend (run: kgprofile recommend {} --fit)\n", ws.dir());
   return std::move(rc).value();
-}
-
-nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain) {
-  const auto& e = *rc.engine;
-  const auto& cat = *rc.catalog;
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : e.Recommend(user, k)) {
-    nlohmann::json j = {{"item", cat.ItemExt(r.item)}, {"title", cat.ItemTitle(r.item)}, {"score", r.score}};
-    nlohmann::json src = nlohmann::json::array(), feats = nlohmann::json::object();
-    for (int f = 0; f < rec::kNumFeatures; ++f) {
-      if (r.sources >> f & 1) src.push_back(rec::FeatureName(f));
-      feats[rec::FeatureName(f)] = r.features[static_cast<size_t>(f)];
-    }
-    j["sources"] = src;
-    j["features"] = feats;
-    if (explain) {
-      nlohmann::json ex = nlohmann::json::array();
-      for (const auto& x : rec::Explain(e, user, r))
-        ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
-      j["explanations"] = ex;
-    }
-    items.push_back(std::move(j));
-  }
-  return {{"user", cat.UserExt(user)}, {"fitted", rc.fitted}, {"recommendations", items}};
 }
 
 void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std::ostream& os, const std::string& indent) {
@@ -60,26 +38,6 @@ void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std:
       if (lang == "both") os << indent << "          " << x["path"].get<std::string>() << "\n";
     }
   }
-}
-
-nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k) {
-  nlohmann::json out = nlohmann::json::array();
-  const Graph& g = rc.engine->graph();
-  for (const auto& c : rc.next.Predict(*rc.engine, user, k)) {
-    nlohmann::json f = nlohmann::json::object();
-    for (int i = 0; i < rec::kNumNextFeatures; ++i) f[rec::NextFeatureName(i)] = c.features[static_cast<size_t>(i)];
-    out.push_back({{"category", std::string(g.key(c.leaf))}, {"probability", c.probability}, {"features", f}});
-  }
-  return {{"user", rc.catalog->UserExt(user)}, {"window_days", rc.next.window_days}, {"calibrated", rc.fitted},
-          {"categories", out}};
-}
-
-nlohmann::json RelatedJson(const RecContext& rc, uint32_t item, size_t k) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& r : rec::Related(*rc.engine, item, k))
-    out.push_back({{"item", rc.catalog->ItemExt(r.item)}, {"title", rc.catalog->ItemTitle(r.item)}, {"score", r.score},
-                   {"reasons", r.reasons}, {"en", r.en}, {"zh", r.zh}});
-  return {{"item", rc.catalog->ItemExt(item)}, {"title", rc.catalog->ItemTitle(item)}, {"related", out}};
 }
 
 void PrintFitReport(const rec::RecFitReport& r, std::ostream& os) {

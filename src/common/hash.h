@@ -18,5 +18,7 @@ inline uint64_t HashCombine(uint64_t h, uint64_t v) {
 
 // Raw 32-byte HMAC-SHA256.
 std::string HmacSha256(std::string_view key, std::string_view message);
+// Raw 32-byte SHA-256 (service API keys are stored as this digest).
+std::string Sha256(std::string_view data);
 
 }  // namespace kgp

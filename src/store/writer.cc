@@ -193,6 +193,19 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
   if (pending_.size() >= kBatch) Flush();
 }
 
+StoreWriter::EventRow StoreWriter::PrepareEvent(const EventRecord& ev) {
+  AddEvent(ev);  // computes the key and interns the ids into pending_
+  const PendingEvent e = pending_.back();
+  pending_.pop_back();
+  return {e.key, e.user, e.item, e.ts, e.session, e.value, e.price, e.type};
+}
+
+void StoreWriter::StartUnit() {
+  occ_.clear();
+  occ_overflow_.clear();
+  occ_ts_ = INT64_MIN;
+}
+
 uint32_t StoreWriter::Occurrence(uint64_t h) {
   for (auto& [k, n] : occ_)
     if (k == h) return n++;

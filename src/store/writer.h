@@ -35,6 +35,19 @@ class StoreWriter {
   StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key);
 
   void AddEvent(const EventRecord& ev);
+  // The stored form of an event without writing it: its event key and the store ids it was
+  // interned to (users and items are created as needed); catalogue facts it carried are written
+  // at the next Flush(). For the HTTP service, which stages events itself
+  // (service/event_writer.h) and must know per event whether it is a repeat.
+  struct EventRow {
+    int64_t key, user, item, ts, session;
+    double value, price;  // NaN = NULL
+    int type;
+  };
+  EventRow PrepareEvent(const EventRecord& ev);
+  // Starts a new unit for occurrence counting: identical rows in the same second are distinct
+  // events within one unit (a file, one API request) and repeats across units.
+  void StartUnit();
   void AddItem(const ItemRecord& it);
   void AddCategory(const CategoryRecord& c);
   void AddBrand(const BrandRecord& b);

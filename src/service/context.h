@@ -1,0 +1,120 @@
+// What the route handlers share (internal to src/service): the loaded workspace, the writer,
+// the live profiles, metrics, keys, and the helpers every handler uses (JSON replies, errors,
+// query parameters, profile lookup).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "llm/backend.h"
+#include "llm/writer.h"
+#include "profile/profile.h"
+#include "recommend/pipeline.h"
+#include "service/event_writer.h"
+#include "service/keys.h"
+#include "service/live_profiles.h"
+#include "service/metrics.h"
+#include "service/response_cache.h"
+#include "service/server.h"
+#include "store/workspace.h"
+
+namespace kgp::service {
+
+// RFM scores, segment and cluster: population-relative, read from the profile tables at start.
+struct StaticProfileFacts {
+  int r = 0, f = 0, m = 0, cluster = -1;
+  std::string rfm_segment;
+};
+
+struct Context {
+  ServerOptions opts;
+  std::string ws_dir;
+  Metrics metrics;
+  LiveProfiles live;
+  std::unique_ptr<ResponseCache> profile_cache;  // GET profile bodies (service/response_cache.h)
+
+  // Read side: one workspace connection for audiences, segments, key reloads and language-model
+  // texts (its Db serves one thread at a time: db_mu).
+  std::mutex db_mu;
+  std::unique_ptr<Workspace> ws;
+  std::unique_ptr<llm::Session> session;        // null when it could not be opened
+  std::unique_ptr<llm::Backend> backend;        // for /summary
+  std::string llm_error;                        // why session/backend are null
+  std::unique_ptr<rec::RecContext> own_rec;     // when there is no session
+  rec::RecContext* rec = nullptr;               // the recommender (graph, items, engine); immutable
+  std::unordered_map<uint32_t, StaticProfileFacts> facts;  // by users.id
+  std::map<int, std::string> cluster_labels;
+
+  std::unique_ptr<EventWriter> writer;
+
+  // API keys by digest, reloaded from the workspace every few seconds (revocations apply).
+  std::shared_mutex keys_mu;
+  std::unordered_map<std::string, ApiKeyInfo> keys;
+  std::atomic<int64_t> keys_loaded_ms{0};
+  // Token buckets per key id.
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point last;
+  };
+  std::mutex rate_mu;
+  std::unordered_map<std::string, Bucket> buckets;
+
+  const Graph& graph() const { return *rec->profile.graph; }
+  const ItemIndex& items() const { return *rec->profile.items; }
+};
+
+// The caller of a request, once authenticated.
+struct Caller {
+  ApiKeyInfo key;
+};
+
+using Handler = std::function<void(Context&, const httplib::Request&, httplib::Response&, const Caller&)>;
+
+// Registers a route: authentication (scope; open when scope is nullopt), rate limit, metrics,
+// and exceptions turned into 500 JSON errors. name labels the route in /metrics.
+void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
+              const std::string& name, std::optional<Scope> scope, Handler h);
+
+// Re-reads the workspace's API keys (route.cc; at start and every 2 s while serving).
+void ReloadKeys(Context& ctx);
+
+void AddEventRoutes(httplib::Server& svr, Context& ctx);
+void AddUserRoutes(httplib::Server& svr, Context& ctx);
+void AddGraphRoutes(httplib::Server& svr, Context& ctx);  // items/related, graph neighbours and paths
+void AddAudienceRoutes(httplib::Server& svr, Context& ctx);
+void AddSystemRoutes(httplib::Server& svr, Context& ctx);  // /, /healthz, /metrics
+
+// {"error": {"code", "message"}} with the HTTP status.
+void SendError(httplib::Response& res, int status, const std::string& code, const std::string& message);
+void SendJson(httplib::Response& res, const nlohmann::json& j, int status = 200);
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& j, int status = 200);
+// The HTTP status and error code for a Status (InvalidArgument 400, NotFound 404, …).
+void SendStatus(httplib::Response& res, const Status& s);
+
+// A non-negative integer query parameter within [0, max]; fallback when absent.
+Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max);
+bool BoolParam(const httplib::Request& req, const std::string& name, bool fallback);
+
+// The profile of a client-supplied user id as of the latest committed batch: finalized from
+// the live state, demographics and mentions from the graph, RFM and cluster from the tables.
+// NotFound for an unknown user or one without events.
+Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id);
+// The same from a view already looked up (view.state is the user's state).
+Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id);
+// The recommender's store id of a client-supplied user id; NotFound when unknown.
+Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id);
+
+}  // namespace kgp::service

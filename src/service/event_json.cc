@@ -1,0 +1,122 @@
+#include "service/event_json.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+#include "common/time.h"
+
+namespace kgp::service {
+namespace {
+
+constexpr size_t kMaxIdBytes = 256;
+constexpr int64_t kMaxTs = 4102444800;  // 2100-01-01: later times are typing errors
+
+// An id: a non-empty UTF-8 string or an integer, as text. Empty string: set *err.
+std::string IdField(const nlohmann::json& e, const char* name, bool required, std::string* err) {
+  auto it = e.find(name);
+  if (it == e.end() || it->is_null()) {
+    if (required) *err = "required";
+    return "";
+  }
+  if (it->is_number_integer()) return it->dump();
+  if (!it->is_string()) {
+    *err = "a string or an integer";
+    return "";
+  }
+  std::string s = it->get<std::string>();
+  if (Trim(s).empty() && required) *err = "must not be empty";
+  else if (s.size() > kMaxIdBytes) *err = fmt::format("longer than {} bytes", kMaxIdBytes);
+  else if (!IsValidUtf8(s)) *err = "not valid UTF-8";
+  return s;
+}
+
+std::optional<double> NumberField(const nlohmann::json& e, const char* name, std::string* err) {
+  auto it = e.find(name);
+  if (it == e.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) {
+    *err = "a number";
+    return std::nullopt;
+  }
+  const double v = it->get<double>();
+  if (!std::isfinite(v)) *err = "a finite number";
+  return v;
+}
+
+}  // namespace
+
+ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_level) {
+  ParsedBatch out;
+  *top_level = false;
+  const nlohmann::json* list = &body;
+  if (body.is_object()) {
+    auto it = body.find("events");
+    if (it == body.end()) {
+      *top_level = true;
+      out.errors.push_back({0, "events", "required: a list of events"});
+      return out;
+    }
+    list = &*it;
+  }
+  if (!list->is_array()) {
+    *top_level = true;
+    out.errors.push_back({0, "events", "a list of events"});
+    return out;
+  }
+  if (list->empty()) {
+    *top_level = true;
+    out.errors.push_back({0, "events", "empty: send at least one event"});
+    return out;
+  }
+  out.events.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    const nlohmann::json& e = (*list)[i];
+    auto fail = [&](const char* field, std::string msg) { out.errors.push_back({i, field, std::move(msg)}); };
+    if (!e.is_object()) {
+      fail("-", "an object");
+      continue;
+    }
+    EventIn ev;
+    const size_t before = out.errors.size();
+    std::string err;
+    ev.user = IdField(e, "user", true, &err);
+    if (!err.empty()) fail("user", err), err.clear();
+    ev.item = IdField(e, "item", true, &err);
+    if (!err.empty()) fail("item", err), err.clear();
+    ev.session = IdField(e, "session", false, &err);
+    if (!err.empty()) fail("session", err), err.clear();
+    auto type = e.find("type");
+    if (type == e.end() || !type->is_string()) {
+      fail("type", "required: view, cart, remove_from_cart, purchase, favorite, rate or review");
+    } else if (auto t = ParseEventType(type->get<std::string>())) {
+      ev.type = *t;
+    } else {
+      fail("type", fmt::format("unknown event type '{}'", type->get<std::string>()));
+    }
+    ev.ts = now;
+    if (auto ts = e.find("ts"); ts != e.end() && !ts->is_null()) {
+      std::optional<int64_t> v;
+      if (ts->is_number_integer()) v = ts->get<int64_t>();
+      else if (ts->is_string()) v = ParseTimestamp(ts->get<std::string>());
+      if (!v || *v < 0 || *v > kMaxTs) fail("ts", "Unix seconds or an ISO-8601 time between 1970 and 2100");
+      else ev.ts = *v;
+    }
+    ev.price = NumberField(e, "price", &err);
+    if (!err.empty()) fail("price", err), err.clear();
+    else if (ev.price && *ev.price < 0) fail("price", "must not be negative");
+    ev.value = NumberField(e, "value", &err);
+    if (!err.empty()) fail("value", err), err.clear();
+    if (out.errors.size() == before) out.events.push_back(std::move(ev));
+  }
+  return out;
+}
+
+nlohmann::json ErrorsJson(const std::vector<EventError>& errors, size_t max) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (size_t i = 0; i < errors.size() && i < max; ++i)
+    arr.push_back({{"index", errors[i].index}, {"field", errors[i].field}, {"message", errors[i].message}});
+  return arr;
+}
+
+}  // namespace kgp::service

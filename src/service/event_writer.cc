@@ -1,0 +1,217 @@
+#include "service/event_writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "privacy/pseudonym.h"
+#include "profile/pipeline.h"
+
+namespace kgp::service {
+namespace {
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventWriter>> EventWriter::Start(const std::string& ws_dir, const ItemIndex& items, LiveProfiles* live,
+                                                        Metrics* metrics, const EventWriterOptions& opts) {
+  std::unique_ptr<EventWriter> w(new EventWriter(items, live, metrics));
+  KGP_RETURN_IF_ERROR(w->Open(ws_dir, opts));
+  w->thread_ = std::thread([p = w.get()] { p->Loop(); });
+  return w;
+}
+
+EventWriter::~EventWriter() { Stop(); }
+
+Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& opts) {
+  auto ws = Workspace::Open(ws_dir);
+  if (!ws.ok()) return ws.status();
+  ws_ = std::move(ws).value();
+  auto key = ws_->PseudonymKey();
+  if (!key.ok()) return key.status();
+  pseudonym_key_ = *key;
+  if (opts.durable) KGP_RETURN_IF_ERROR(ws_->db().Exec("PRAGMA synchronous=FULL"));
+  auto loaded = LoadProfileSet(ws_->Path(kProfileStateFile));
+  if (!loaded.ok())
+    return Status::NotFound(fmt::format("{}: no profile state ({}); run: kgprofile profile build {}", ws_dir,
+                                        loaded.status().message(), ws_dir));
+  set_ = std::move(loaded).value();
+  KGP_RETURN_IF_ERROR(ws_->db().Exec(
+      "CREATE TABLE IF NOT EXISTS service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
+      "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, "
+      "price REAL, session INTEGER, file_id INTEGER)"));
+  // Events a previous run acknowledged but did not merge (it did not stop cleanly).
+  try {
+    staged_rows_ = static_cast<size_t>(ws_->db().QueryInt("SELECT count(*) FROM service_event_inbox"));
+    MergeInbox(0);
+  } catch (const std::exception& e) {
+    return Status::IoError(fmt::format("{}: merging staged events: {}", ws_dir, e.what()));
+  }
+  // Events stored after the state was saved (a run that ended without Stop(), or `ingest`
+  // since): applied in time order, as `profile update` would.
+  EventFilter f;
+  f.after_file = set_.applied_file_id;
+  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
+  std::vector<std::string> ids = LoadUserIds(ws_->db());
+  if (ids.size() > set_.ext_ids.size()) set_.ext_ids = std::move(ids);
+  for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
+  if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
+  // This run's events are recorded under one ingest_files row.
+  Stmt st = ws_->db().Prepare(
+      "INSERT INTO ingest_files(path, format, fingerprint, size, started, status) VALUES(?, 'api', ?, 0, ?, 'running')");
+  const int64_t now = UnixNow();
+  st.Bind(1, "http:/v1/events").Bind(2, fmt::format("serve:{}:{}", now, privacy::NewKeyHex().substr(0, 8))).Bind(3, now).Run();
+  file_id_ = ws_->db().LastInsertRowid();
+  std::vector<uint32_t> all;
+  for (size_t u = 0; u < set_.states.size(); ++u)
+    if (set_.states[u].events > 0) all.push_back(static_cast<uint32_t>(u));
+  Publish(all);
+  return Status::Ok();
+}
+
+std::string EventWriter::StoredUserId(std::string_view raw) const {
+  return pseudonym_key_.empty() ? std::string(raw) : PseudonymOf(pseudonym_key_, raw);
+}
+
+std::future<BatchResult> EventWriter::Submit(std::vector<EventIn> events, Clock::time_point received) {
+  auto op = std::make_unique<Op>();
+  op->events = std::move(events);
+  op->received = received;
+  auto fut = op->done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      op->done.set_value(BatchResult{Status::Aborted("the server is shutting down"), 0, 0});
+      return fut;
+    }
+    queue_.push_back(std::move(op));
+    metrics_->queue_depth.fetch_add(1);
+  }
+  cv_.notify_one();
+  return fut;
+}
+
+std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user_id) {
+  auto promise = std::make_shared<std::promise<Result<privacy::ErasureReceipt>>>();
+  auto fut = promise->get_future();
+  auto op = std::make_unique<Op>();
+  op->received = Clock::now();
+  op->exclusive = [this, promise, user_id] {
+    // The store writer's statements and id maps would outlive the rows: closed, and reopened
+    // (maps reloaded) by the next batch.
+    MergeInbox(0);
+    store_.reset();
+    stmts_.reset();
+    privacy::EraseOptions eo;
+    auto r = privacy::EraseUser(*ws_, user_id, eo);
+    if (r.ok()) {
+      for (const std::string& stored : {StoredUserId(user_id), user_id}) {
+        for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
+          if (set_.ext_ids[u] != stored) continue;
+          if (u < set_.states.size()) set_.states[u] = UserState{};
+          if (u < published_.size()) published_[u] = false;
+          set_.ext_ids[u].clear();
+        }
+        live_->Erase(stored);
+      }
+      // The state file held the user too; EraseUser rewrote it, and ours must not bring it back.
+      Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
+      if (!s.ok()) LOG_WRN("serve: saving the profile state after erasure: {}", s.message());
+    }
+    promise->set_value(std::move(r));
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      promise->set_value(Status::Aborted("the server is shutting down"));
+      return fut;
+    }
+    queue_.push_back(std::move(op));
+    metrics_->queue_depth.fetch_add(1);
+  }
+  cv_.notify_one();
+  return fut;
+}
+
+void EventWriter::Loop() {
+  bool merging = false;
+  for (;;) {
+    std::deque<std::unique_ptr<Op>> ops;
+    {
+      std::unique_lock lock(mu_);
+      // Idle for a second: a good time to move staged events into the events table, a chunk at a
+      // time (a request arriving meanwhile waits for one chunk at most), chunk after chunk while
+      // the idleness lasts.
+      const auto idle = merging ? std::chrono::milliseconds(1) : std::chrono::milliseconds(1000);
+      const bool woken = cv_.wait_for(lock, idle, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      if (!woken) {
+        lock.unlock();
+        merging = false;
+        if (staged_rows_ > 0) {
+          try {
+            MergeInbox(kMergeChunk);
+            merging = staged_rows_ > 0;
+          } catch (const std::exception& e) {
+            LOG_ERR("serve: merging staged events: {}", e.what());
+          }
+        }
+        continue;
+      }
+      merging = false;
+      ops.swap(queue_);
+    }
+    metrics_->queue_depth.fetch_sub(static_cast<int64_t>(ops.size()));
+    std::vector<Op*> group;
+    for (auto& op : ops) {
+      if (!op->exclusive) {
+        group.push_back(op.get());
+        continue;
+      }
+      WriteGroup(group);
+      try {
+        op->exclusive();
+      } catch (const std::exception& e) {
+        LOG_ERR("serve: exclusive task failed: {}", e.what());
+      }
+    }
+    WriteGroup(group);
+  }
+  Finish();
+}
+
+void EventWriter::Finish() {
+  try {
+    store_.reset();
+    stmts_.reset();
+    MergeInbox(0);
+    Stmt st = ws_->db().Prepare(
+        "UPDATE ingest_files SET finished = ?, records = ?, events_new = ?, events_dup = ?, status = 'done' WHERE id = ?");
+    st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))
+        .Bind(4, static_cast<int64_t>(stored_dup_)).Bind(5, file_id_).Run();
+    set_.applied_file_id = std::max(set_.applied_file_id, file_id_);
+    Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
+    if (!s.ok()) LOG_ERR("serve: saving the profile state: {}", s.message());
+  } catch (const std::exception& e) {
+    LOG_ERR("serve: closing the writer: {}", e.what());
+  }
+}
+
+void EventWriter::Stop() {
+  std::call_once(stopped_, [this] {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  });
+}
+
+}  // namespace kgp::service

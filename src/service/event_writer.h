@@ -1,0 +1,136 @@
+// The service's one writer (ARCHITECTURE.md "service/"; the queue pattern of STYLE.md
+// "Threading"): HTTP threads validate event batches and Submit() them; one thread owns the
+// workspace's store connection, the StoreWriter and the per-user profile states. It takes
+// every request waiting, writes their events in one transaction (durable: synchronous=FULL),
+// applies the new ones to the profiles with the same per-event update as `profile update`
+// (profile/builder.h ApplyIncremental), publishes the changed users to LiveProfiles, and only
+// then answers the requests: an acknowledged event is on disk and visible to the next read.
+// Repeats are recognised by the store's event key (a repeated request stores and applies
+// nothing). Erasure runs on the same thread, between batches, with the StoreWriter closed.
+//
+// Staging: event keys are hashes, so inserting a few events into the events table dirties one
+// page each, and every dirty page is written to the WAL at commit (16 KiB an event). New events
+// therefore go to service_event_inbox, an append-only table (rows in arrival order: a commit
+// writes a few pages), and move into events, sorted by key, kMergeChunk rows a transaction, when
+// the writer has been idle for a second or the inbox holds kMergeRows; all of them before an
+// erasure, on Stop() and on the next start after a crash. A key is new when neither events nor
+// the inbox has it.
+//
+// Events of one server run are recorded under one ingest_files row (format "api"); the profile
+// state file is saved on Stop() with that row as its watermark, and a start after a crash
+// first applies events stored after the state file's watermark, so nothing acknowledged is
+// lost from the profiles either.
+// Thread-safe (Submit, Erase, Stop from any thread).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/status.h"
+#include "ingest/record.h"
+#include "privacy/erase.h"
+#include "profile/builder.h"
+#include "service/live_profiles.h"
+#include "service/metrics.h"
+#include "store/workspace.h"
+#include "store/writer.h"
+
+namespace kgp::service {
+
+// One validated event as received (ids as the client sent them).
+struct EventIn {
+  std::string user, item, session;
+  EventType type = EventType::kView;
+  int64_t ts = 0;
+  std::optional<double> price, value;
+};
+
+struct BatchResult {
+  Status status;  // not OK: nothing of the batch was stored
+  size_t accepted = 0, duplicates = 0;
+};
+
+struct EventWriterOptions {
+  bool durable = true;  // PRAGMA synchronous=FULL on the writer's connection
+};
+
+class EventWriter {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Opens its own connection to the workspace, loads profiles.state (NotFound when absent: run
+  // `kgprofile profile build` first), applies events stored since the state's watermark and
+  // publishes every profile. items must outlive the writer.
+  static Result<std::unique_ptr<EventWriter>> Start(const std::string& ws_dir, const ItemIndex& items, LiveProfiles* live,
+                                                    Metrics* metrics, const EventWriterOptions& opts = {});
+  ~EventWriter();  // Stop()
+
+  // received: when the request arrived (lag metric). After Stop(): Aborted.
+  std::future<BatchResult> Submit(std::vector<EventIn> events, Clock::time_point received = Clock::now());
+  // privacy::EraseUser between batches; the user's profile is dropped from memory too.
+  std::future<Result<privacy::ErasureReceipt>> Erase(std::string user_id);
+
+  // Drains the queue (every request already submitted is written and answered), saves the
+  // profile state and closes the run's ingest_files row. Idempotent.
+  void Stop();
+
+  const ProfileOptions& profile_options() const { return set_.opts; }
+  // The stored form of a client's user id (privacy::StoredUserId with the workspace's key).
+  std::string StoredUserId(std::string_view raw) const;
+
+ private:
+  struct Op {
+    std::vector<EventIn> events;
+    Clock::time_point received;
+    std::promise<BatchResult> done;
+    std::function<void()> exclusive;  // set: an exclusive task instead of events
+  };
+  EventWriter(const ItemIndex& items, LiveProfiles* live, Metrics* metrics)
+      : items_(items), live_(live), metrics_(metrics) {}
+  Status Open(const std::string& ws_dir, const EventWriterOptions& opts);
+  void Loop();
+  void WriteGroup(std::vector<Op*>& group);
+  // Moves the oldest `limit` staged rows (0: all) into events, in one transaction; returns the
+  // rows moved. Writer thread only.
+  size_t MergeInbox(size_t limit);
+  static constexpr size_t kMergeRows = 500000;  // staged rows that start merging under load
+  static constexpr size_t kMergeChunk = 50000;  // rows moved per transaction (bounds the pause)
+  void Publish(const std::vector<uint32_t>& users);
+  void Finish();
+
+  const ItemIndex& items_;
+  LiveProfiles* live_;
+  Metrics* metrics_;
+  std::unique_ptr<Workspace> ws_;  // writer thread only (after Open)
+  std::unique_ptr<StoreWriter> store_;
+  struct Statements {
+    Stmt has_event, insert_inbox;
+  };
+  std::unique_ptr<Statements> stmts_;       // with store_: closed for erasure
+  std::unordered_set<int64_t> inbox_keys_;  // keys staged since the inbox was last empty
+  size_t staged_rows_ = 0;                  // rows in service_event_inbox
+  std::string pseudonym_key_;
+  int64_t file_id_ = 0;
+  uint64_t stored_new_ = 0, stored_dup_ = 0;
+  ProfileSet set_;
+  std::vector<bool> published_;  // by users.id: LiveProfiles knows the user's id
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Op>> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;                  // GUARDED_BY(mu_)
+  std::thread thread_;
+  std::once_flag stopped_;
+};
+
+}  // namespace kgp::service

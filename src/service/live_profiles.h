@@ -1,0 +1,49 @@
+// The profiles HTTP threads read: per user an immutable UserState behind a shared_ptr, replaced
+// by the writer after each committed batch (copy-on-write per user). A reader copies the
+// pointer under a shared lock held for a map lookup and finalizes outside it, so a profile it
+// reads is exactly the state after some committed batch (never half an update), and a batch
+// acknowledged to a client is visible to every request that starts after the acknowledgement.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "profile/state.h"
+
+namespace kgp::service {
+
+class LiveProfiles {
+ public:
+  struct View {
+    uint32_t user = 0;  // users.id
+    std::shared_ptr<const UserState> state;
+    int64_t as_of = 0;  // latest event time applied to any profile at publication
+  };
+  struct Update {
+    uint32_t user;
+    std::string stored_id;  // empty: the user was published before (the id map is unchanged)
+    std::shared_ptr<const UserState> state;
+  };
+
+  // stored_id: users.ext_id (the pseudonym in a pseudonymised workspace). nullopt: unknown or
+  // no events.
+  std::optional<View> Find(const std::string& stored_id) const;
+  // Writer only.
+  void Publish(std::vector<Update> updates, int64_t as_of);
+  void Erase(const std::string& stored_id);
+  size_t size() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<std::shared_ptr<const UserState>> states_;  // by users.id
+  int64_t as_of_ = 0;
+};
+
+}  // namespace kgp::service

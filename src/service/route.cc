@@ -1,0 +1,205 @@
+// What every route shares: authentication (keys re-read every 2 s), the per-key rate limit,
+// metrics, the catch-all that turns exceptions into JSON errors, JSON replies, query
+// parameters, and the live profile of a client's user id.
+#include <chrono>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "service/context.h"
+
+namespace kgp::service {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void ReloadKeys(Context& ctx) {
+  Result<std::unordered_map<std::string, ApiKeyInfo>> keys = Status::Internal("not loaded");
+  {
+    std::lock_guard lock(ctx.db_mu);
+    keys = LoadActiveKeys(ctx.ws->db());
+  }
+  if (!keys.ok()) {
+    LOG_WRN("serve: reading API keys: {}", keys.status().message());
+    return;
+  }
+  std::unique_lock lock(ctx.keys_mu);
+  ctx.keys = std::move(keys).value();
+  ctx.keys_loaded_ms.store(NowMs());
+}
+
+namespace {
+
+std::string PresentedKey(const httplib::Request& req) {
+  if (req.has_header("X-API-Key")) return req.get_header_value("X-API-Key");
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
+  return "";
+}
+
+// Checks the key and its scope; on failure writes the error reply and returns nullopt.
+std::optional<Caller> Authenticate(Context& ctx, const httplib::Request& req, httplib::Response& res, Scope need) {
+  const std::string key = PresentedKey(req);
+  if (key.empty()) {
+    SendError(res, 401, "unauthenticated", "an API key is required (header X-API-Key or Authorization: Bearer)");
+    return std::nullopt;
+  }
+  if (NowMs() - ctx.keys_loaded_ms.load() > 2000) ReloadKeys(ctx);
+  const std::string digest = HashApiKey(key);
+  Caller c;
+  {
+    std::shared_lock lock(ctx.keys_mu);
+    auto it = ctx.keys.find(digest);
+    if (it == ctx.keys.end()) {
+      SendError(res, 401, "unauthenticated", "unknown or revoked API key");
+      return std::nullopt;
+    }
+    c.key = it->second;
+  }
+  if (c.key.scope < need) {
+    SendError(res, 403, "forbidden",
+              fmt::format("this endpoint needs scope '{}'; the key has '{}'", ScopeName(need), ScopeName(c.key.scope)));
+    return std::nullopt;
+  }
+  return c;
+}
+
+bool TakeToken(Context& ctx, const std::string& key_id) {
+  if (ctx.opts.rate_limit <= 0) return true;
+  const auto now = SteadyClock::now();
+  std::lock_guard lock(ctx.rate_mu);
+  auto [it, fresh] = ctx.buckets.try_emplace(key_id, Context::Bucket{ctx.opts.rate_burst, now});
+  Context::Bucket& b = it->second;
+  if (!fresh) {
+    const double dt = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(ctx.opts.rate_burst, b.tokens + dt * ctx.opts.rate_limit);
+    b.last = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+}  // namespace
+
+void SendJson(httplib::Response& res, const nlohmann::json& j, int status) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+void SendJson(httplib::Response& res, const nlohmann::ordered_json& j, int status) {
+  res.status = status;
+  res.set_content(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  SendJson(res, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}, status);
+}
+
+void SendStatus(httplib::Response& res, const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
+    case Status::Code::kInvalidArgument: SendError(res, 400, "invalid_argument", s.message()); return;
+    case Status::Code::kNotFound: SendError(res, 404, "not_found", s.message()); return;
+    case Status::Code::kAborted: SendError(res, 503, "unavailable", s.message()); return;
+    default: SendError(res, 500, "internal", s.message()); return;
+  }
+}
+
+Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max) {
+  if (!req.has_param(name.c_str())) return fallback;
+  const std::string v = req.get_param_value(name.c_str());
+  size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(v, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  if (v.empty() || pos != v.size() || v[0] == '-' || n > max)
+    return Status::InvalidArgument(fmt::format("query parameter '{}': an integer from 0 to {} (got '{}')", name, max, v));
+  return static_cast<size_t>(n);
+}
+
+bool BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
+  if (!req.has_param(name.c_str())) return fallback;
+  const std::string v = req.get_param_value(name.c_str());
+  return v.empty() || v == "1" || v == "true" || v == "yes";
+}
+
+void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
+              const std::string& name, std::optional<Scope> scope, Handler h) {
+  ctx.metrics.AddRoute(name);
+  httplib::Server::Handler wrapped = [&ctx, name, scope, h = std::move(h)](const httplib::Request& req,
+                                                                           httplib::Response& res) {
+    const auto t0 = SteadyClock::now();
+    try {
+      Caller caller;
+      bool allowed = true;
+      if (scope) {
+        auto c = Authenticate(ctx, req, res, *scope);
+        if (!c) {
+          allowed = false;
+        } else if (!TakeToken(ctx, c->key.id)) {
+          allowed = false;
+          res.set_header("Retry-After", "1");
+          SendError(res, 429, "rate_limited", fmt::format("more than {} requests per second for this key", ctx.opts.rate_limit));
+        } else {
+          caller = std::move(*c);
+        }
+      }
+      if (allowed) h(ctx, req, res, caller);
+    } catch (const std::exception& e) {
+      // The boundary: a failure in any layer becomes one JSON error; the server keeps serving.
+      LOG_ERR("serve: {} {}: {}", req.method, req.path, e.what());
+      SendError(res, 500, "internal", e.what());
+    }
+    if (res.status < 100) res.status = 200;  // a handler that only set content
+    ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
+  };
+  if (method == "GET") svr.Get(pattern, wrapped);
+  else if (method == "POST") svr.Post(pattern, wrapped);
+  else if (method == "DELETE") svr.Delete(pattern, wrapped);
+}
+
+Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id) {
+  const ProfileOptions& o = ctx.writer->profile_options();
+  Profile p = Finalize(ctx.items(), o, *view.state, view.as_of);
+  p.user = view.user;
+  p.ext_id = stored_id;
+  FillFromGraph(ctx.graph(), o, p);
+  auto f = ctx.facts.find(view.user);
+  if (f != ctx.facts.end()) {
+    p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
+    p.rfm_segment = f->second.rfm_segment;
+    p.cluster = f->second.cluster;
+  }
+  return p;
+}
+
+Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
+  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  auto view = ctx.live.Find(stored);
+  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  return FinalizeLive(ctx, *view, stored);
+}
+
+Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
+  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  auto u = ctx.rec->catalog->FindUser(stored);
+  // Erased users stay in the recommender's id map until restart: the live profiles decide.
+  if (!u || !ctx.live.Find(stored))
+    return Status::NotFound(fmt::format("user '{}': not known to the recommender (unknown id, erased, or first seen "
+                                        "after the server started)", raw_user_id));
+  return *u;
+}
+
+}  // namespace kgp::service

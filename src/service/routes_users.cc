@@ -1,0 +1,87 @@
+// /v1/users/{id}/…: profile, recommendations, next purchase, summary; DELETE /v1/users/{id}.
+#include <fmt/format.h>
+
+#include "recommend/json.h"
+#include "service/context.h"
+
+namespace kgp::service {
+namespace {
+
+constexpr const char* kUser = R"(/v1/users/([^/]+))";
+
+std::string Pattern(const char* suffix) { return std::string(kUser) + suffix; }
+
+void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  auto tags = SizeParam(req, "tags", 20, 200);
+  auto paths = SizeParam(req, "paths", 0, 5);
+  if (!tags.ok() || !paths.ok()) return SendStatus(res, tags.ok() ? paths.status() : tags.status());
+  const std::string raw = req.matches[1];
+  const std::string stored = c.writer->StoredUserId(raw);
+  auto view = c.live.Find(stored);
+  if (!view)
+    return SendError(res, 404, "not_found",
+                     fmt::format("no profile for user '{}' (unknown id, or no events)", raw));
+  const ResponseCache::Key key{view->state, view->as_of, static_cast<uint32_t>(*tags << 8 | *paths)};
+  if (auto body = c.profile_cache->Find(view->user, key)) {
+    res.set_content(std::move(*body), "application/json");
+    return;
+  }
+  const Profile p = FinalizeLive(c, *view, stored);
+  nlohmann::ordered_json j = ToJson(c.graph(), p, *tags, *paths);
+  auto label = c.cluster_labels.find(p.cluster);
+  j["segments"]["cluster_label"] = label == c.cluster_labels.end() ? "" : label->second;
+  std::string body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  c.profile_cache->Put(view->user, key, body);
+  res.set_content(std::move(body), "application/json");
+}
+
+void Recommendations(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  auto k = SizeParam(req, "k", 10, 100);
+  if (!k.ok()) return SendStatus(res, k.status());
+  auto u = RecUser(c, req.matches[1]);
+  if (!u.ok()) return SendStatus(res, u.status());
+  SendJson(res, rec::RecommendationsJson(*c.rec, *u, *k, BoolParam(req, "explain", false)));
+}
+
+void NextPurchase(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  auto k = SizeParam(req, "k", 5, 50);
+  if (!k.ok()) return SendStatus(res, k.status());
+  auto u = RecUser(c, req.matches[1]);
+  if (!u.ok()) return SendStatus(res, u.status());
+  SendJson(res, rec::NextPurchaseJson(*c.rec, *u, *k));
+}
+
+void Summary(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  const std::string lang = req.has_param("lang") ? req.get_param_value("lang") : "en";
+  if (lang != "en" && lang != "zh") return SendError(res, 400, "invalid_argument", "query parameter 'lang': en or zh");
+  auto p = LiveProfile(c, req.matches[1]);
+  if (!p.ok()) return SendStatus(res, p.status());
+  if (!c.session || !c.backend)
+    return SendError(res, 503, "unavailable", "the language-model layer is not available: " + c.llm_error);
+  // The session owns the read connection (text cache): one request at a time.
+  std::lock_guard lock(c.db_mu);
+  auto t = c.session->Generate(*c.backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
+  if (!t.ok()) return SendStatus(res, t.status());
+  nlohmann::json j = t->ToJson(c.graph());
+  j["user"] = req.matches[1];
+  SendJson(res, j);
+}
+
+void Erase(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  auto r = c.writer->Erase(req.matches[1]).get();
+  if (!r.ok()) return SendStatus(res, r.status());
+  // The receipt with its verification code: returned once, never stored (privacy/erase.h).
+  SendJson(res, nlohmann::json{{"erased", true}, {"receipt", r->Json()}});
+}
+
+}  // namespace
+
+void AddUserRoutes(httplib::Server& svr, Context& ctx) {
+  AddRoute(svr, ctx, "GET", Pattern("/profile"), "get_profile", Scope::kRead, GetProfile);
+  AddRoute(svr, ctx, "GET", Pattern("/recommendations"), "get_recommendations", Scope::kRead, Recommendations);
+  AddRoute(svr, ctx, "GET", Pattern("/next-purchase"), "get_next_purchase", Scope::kRead, NextPurchase);
+  AddRoute(svr, ctx, "GET", Pattern("/summary"), "get_summary", Scope::kRead, Summary);
+  AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase);
+}
+
+}  // namespace kgp::service

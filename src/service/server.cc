@@ -1,0 +1,160 @@
+#include "service/server.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "privacy/pseudonym.h"
+#include "service/context.h"
+
+namespace kgp::service {
+
+struct Server::Impl {
+  Context ctx;
+  std::unique_ptr<httplib::Server> http;
+  std::once_flag stopped;
+  std::mutex run_mu;
+  std::condition_variable run_cv;
+  bool running = false, run_done = false;  // GUARDED_BY(run_mu)
+};
+
+namespace {
+
+void LoadStaticFacts(Context& ctx) {
+  Db& db = ctx.ws->db();
+  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster FROM profiles");
+  while (st.Step()) {
+    StaticProfileFacts f;
+    f.r = static_cast<int>(st.Int(1)), f.f = static_cast<int>(st.Int(2)), f.m = static_cast<int>(st.Int(3));
+    f.rfm_segment = std::string(st.Text(4));
+    f.cluster = st.IsNull(5) ? -1 : static_cast<int>(st.Int(5));
+    ctx.facts.emplace(static_cast<uint32_t>(st.Int(0)), std::move(f));
+  }
+  Stmt cl = db.Prepare("SELECT id, label FROM profile_clusters");
+  while (cl.Step()) ctx.cluster_labels.emplace(static_cast<int>(cl.Int(0)), std::string(cl.Text(1)));
+}
+
+}  // namespace
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+bool Server::tls() const { return !impl_->ctx.opts.cert_file.empty(); }
+
+Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir, const ServerOptions& opts) {
+  if (opts.cert_file.empty() != opts.key_file.empty())
+    return Status::InvalidArgument("TLS needs both --cert and --key");
+  auto impl = std::make_unique<Impl>();
+  Context& ctx = impl->ctx;
+  // TLS first: a bad certificate should fail before anything is loaded or written.
+  if (!opts.cert_file.empty()) {
+    impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
+  } else {
+    impl->http = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *impl->http;
+  if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
+  ctx.opts = opts;
+  ctx.ws_dir = workspace_dir;
+  ctx.profile_cache = std::make_unique<ResponseCache>(opts.profile_cache_bytes);
+  auto ws = Workspace::Open(workspace_dir);
+  if (!ws.ok()) return ws.status();
+  ctx.ws = std::move(ws).value();
+  KGP_RETURN_IF_ERROR(EnsureKeyTable(ctx.ws->db()));
+  // The language-model session loads the recommender too; without it (or when it cannot be
+  // opened) the recommender is loaded alone and /summary answers 503.
+  if (opts.load_llm) {
+    auto s = llm::Session::Open(*ctx.ws);
+    if (s.ok()) {
+      ctx.session = std::move(s).value();
+      auto b = llm::MakeBackend(llm::BackendConfigFromWorkspace(*ctx.ws));
+      if (b.ok()) ctx.backend = std::move(b).value();
+      else ctx.llm_error = b.status().message();
+    } else {
+      ctx.llm_error = s.status().message();
+    }
+  } else {
+    ctx.llm_error = "language-model session disabled";
+  }
+  if (ctx.session) {
+    ctx.rec = &ctx.session->rec();
+  } else {
+    auto rc = rec::LoadRecommender(*ctx.ws);
+    if (!rc.ok()) return rc.status();
+    ctx.own_rec = std::move(rc).value();
+    ctx.rec = ctx.own_rec.get();
+  }
+  LoadStaticFacts(ctx);
+  EventWriterOptions wo;
+  wo.durable = opts.durable;
+  auto w = EventWriter::Start(workspace_dir, ctx.items(), &ctx.live, &ctx.metrics, wo);
+  if (!w.ok()) return w.status();
+  ctx.writer = std::move(w).value();
+  ReloadKeys(ctx);
+
+  const int threads = std::max(1, opts.threads);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_payload_max_length(opts.max_body_bytes);
+  svr.set_keep_alive_max_count(100000);
+  svr.set_keep_alive_timeout(30);
+  svr.set_tcp_nodelay(true);
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404: SendError(res, 404, "not_found", "no such endpoint (see docs/api.md)"); break;
+      case 413: SendError(res, 413, "payload_too_large", "request body over the size limit"); break;
+      case 400: SendError(res, 400, "bad_request", "malformed HTTP request"); break;
+      default: SendError(res, res.status, "http_error", "the request could not be served"); break;
+    }
+  });
+  AddSystemRoutes(svr, ctx);
+  AddEventRoutes(svr, ctx);
+  AddUserRoutes(svr, ctx);
+  AddGraphRoutes(svr, ctx);
+  AddAudienceRoutes(svr, ctx);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<int> Server::Bind() {
+  Context& ctx = impl_->ctx;
+  int port = ctx.opts.port;
+  if (port == 0) {
+    port = impl_->http->bind_to_any_port(ctx.opts.host);
+    if (port < 0) return Status::IoError(fmt::format("cannot bind {}", ctx.opts.host));
+  } else if (!impl_->http->bind_to_port(ctx.opts.host, port)) {
+    return Status::IoError(fmt::format("cannot bind {}:{} (in use, or not allowed)", ctx.opts.host, port));
+  }
+  return port;
+}
+
+void Server::Run() {
+  {
+    std::lock_guard lock(impl_->run_mu);
+    impl_->running = true;
+  }
+  impl_->http->listen_after_bind();  // returns once stopped and every worker thread has finished
+  {
+    std::lock_guard lock(impl_->run_mu);
+    impl_->run_done = true;
+  }
+  impl_->run_cv.notify_all();
+}
+
+void Server::Stop() {
+  std::call_once(impl_->stopped, [this] {
+    // No new requests; requests in flight finish (their batches are in the writer's queue and
+    // answered), then the writer drains and saves.
+    impl_->http->stop();
+    {
+      std::unique_lock lock(impl_->run_mu);
+      impl_->run_cv.wait(lock, [&] { return !impl_->running || impl_->run_done; });
+    }
+    impl_->ctx.writer->Stop();
+  });
+}
+
+}  // namespace kgp::service

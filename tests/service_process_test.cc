@@ -1,0 +1,209 @@
+// `kgprofile serve` as a process. A crash (SIGKILL) right after events were acknowledged loses
+// none of them: the next start has them in the store and the profiles. The web page in a real
+// browser: headless Chromium opens the page with a key and a user in the URL fragment, runs its
+// JavaScript against the API, and the rendered DOM must show the user's interest tags and
+// recommendations. A screenshot is saved in the build folder (service-page.png). The browser
+// test is skipped, with a message, when /usr/bin/chromium is not installed.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kChromium = "/usr/bin/chromium";
+
+// `kgprofile serve` as a child process; its first stdout line names the port.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::string& ws, const std::string& log) {
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      FILE* err = std::fopen(log.c_str(), "w");
+      if (err) dup2(fileno(err), 2);
+      close(out[0]);
+      execl(test::BinaryPath().c_str(), "kgprofile", "serve", ws.c_str(), "--port", "0", nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* in = fdopen(out[0], "r");
+    char line[512] = {0};
+    if (in && std::fgets(line, sizeof line, in)) {
+      std::string s(line);
+      auto at = s.find("127.0.0.1:");
+      if (at != std::string::npos) port_ = std::stoi(s.substr(at + 10));
+    }
+    in_ = in;
+  }
+  ~ServeProcess() { Stop(SIGTERM); }
+  // Sends sig and waits for the process; returns its wait status.
+  int Stop(int sig) {
+    int status = 0;
+    if (pid_ > 0) {
+      kill(pid_, sig);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    if (in_) std::fclose(in_);
+    in_ = nullptr;
+    return status;
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  FILE* in_ = nullptr;
+};
+
+// A generated shop through the CLI, up to profiles; returns the workspace folder.
+std::string PrepareWorkspace(const test::TempDir& tmp) {
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  EXPECT_EQ(test::RunCli("-q generate " + sample + " --users 80 --events 6000 --products 200 --seed 9").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  for (auto [f, format] : std::vector<std::pair<const char*, const char*>>{
+           {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
+           {"users.csv", "users"}, {"events.csv", "rees46"}}) {
+    auto r = test::RunCli("-q ingest " + ws + " " + sample + "/" + f + " --format " + format);
+    EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
+  }
+  for (const char* cmd : {"graph build", "profile build"}) {
+    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws);
+    EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+  }
+  return ws;
+}
+
+std::string CreateKey(const std::string& ws, const std::string& scope) {
+  auto key = test::RunCli("-q serve-keys create " + ws + " --scope " + scope + " --name test");
+  EXPECT_EQ(key.exit_code, 0) << key.err;
+  return key.out.substr(0, key.out.find('\n'));
+}
+
+int64_t Count(const std::string& ws, const std::string& sql) {
+  auto w = Workspace::Open(ws);
+  EXPECT_TRUE(w.ok());
+  return w.ok() ? (*w)->db().QueryInt(sql) : -1;
+}
+
+TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
+  test::TempDir tmp;
+  const std::string ws = PrepareWorkspace(tmp);
+  const std::string key = CreateKey(ws, "write");
+  std::string uid;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    uid = std::string(st.Text(0));
+  }
+  const int64_t stored_before = Count(ws, "SELECT count(*) FROM events");
+  int64_t profile_before = 0;
+  int accepted = 0;
+  {
+    ServeProcess serve(ws, tmp / "serve.log");
+    ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+    httplib::Client c("127.0.0.1", serve.port());
+    c.set_default_headers({{"X-API-Key", key}});
+    auto p = c.Get(("/v1/users/" + uid + "/profile").c_str());
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->status, 200) << p->body;
+    profile_before = nlohmann::json::parse(p->body)["behaviour"]["events"];
+    for (int r = 0; r < 20; ++r) {
+      nlohmann::json batch = nlohmann::json::array();
+      for (int i = 0; i < 10; ++i)
+        batch.push_back({{"user", uid}, {"item", "1000001"}, {"type", "view"}, {"ts", 1820000000 + r * 10 + i}});
+      auto res = c.Post("/v1/events", nlohmann::json{{"events", batch}}.dump(), "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      accepted += nlohmann::json::parse(res->body)["accepted"].get<int>();
+    }
+    const int status = serve.Stop(SIGKILL);  // no chance to merge, save or close anything
+    ASSERT_TRUE(WIFSIGNALED(status));
+  }
+  ASSERT_EQ(accepted, 200);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events") + Count(ws, "SELECT count(*) FROM service_event_inbox"),
+            stored_before + accepted);
+  {
+    ServeProcess again(ws, tmp / "serve2.log");
+    ASSERT_GT(again.port(), 0) << test::ReadFile(tmp / "serve2.log");
+    httplib::Client c("127.0.0.1", again.port());
+    c.set_default_headers({{"X-API-Key", key}});
+    auto p = c.Get(("/v1/users/" + uid + "/profile").c_str());
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(p->body)["behaviour"]["events"].get<int64_t>(), profile_before + accepted);
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), stored_before + accepted);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+}
+
+TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
+  if (!fs::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (apt-get install chromium; scripts/install-deps.sh)";
+  test::TempDir tmp;
+  const std::string ws = PrepareWorkspace(tmp);
+  const std::string api_key = CreateKey(ws, "read");
+  auto top = test::RunCli("--json profile export " + ws + " --tags 3");
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  // The user with the most events, and the label of their strongest category.
+  std::string user, label;
+  int best = -1;
+  std::istringstream lines(top.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j["interests"]["categories"].empty()) continue;
+    if (j["behaviour"]["events"].get<int>() > best) {
+      best = j["behaviour"]["events"];
+      user = j["user_id"];
+      const auto& t = j["interests"]["categories"][0];
+      label = t["label"].get<std::string>().empty() ? t["tag"].get<std::string>() : t["label"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(user.empty());
+
+  ServeProcess serve(ws, tmp / "serve.log");
+  ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+  const std::string url = "http://127.0.0.1:" + std::to_string(serve.port()) + "/#key=" + api_key + "&user=" + user;
+  const std::string flags = "--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
+                            "--user-data-dir=" + (tmp / "chrome") + " --virtual-time-budget=15000 ";
+  const std::string dom_file = tmp / "dom.html";
+  int rc = std::system((std::string(kChromium) + " " + flags + "--dump-dom '" + url + "' > " + dom_file + " 2>" +
+                        (tmp / "chromium.log")).c_str());
+  ASSERT_EQ(rc, 0) << test::ReadFile(tmp / "chromium.log");
+  const std::string dom = test::ReadFile(dom_file);
+  EXPECT_NE(dom.find("data-ready=\"1\""), std::string::npos) << "the page did not finish loading:\n" << dom.substr(0, 3000);
+  EXPECT_NE(dom.find("class=\"bar tag\""), std::string::npos) << "no interest bars";
+  EXPECT_NE(dom.find(label), std::string::npos) << "strongest category '" << label << "' not shown";
+  EXPECT_NE(dom.find("class=\"rec\""), std::string::npos) << "no recommendations";
+  EXPECT_NE(dom.find("<circle"), std::string::npos) << "no graph drawn";
+  // A screenshot for people to look at (not compared).
+  const std::string shot = (fs::path(test::BinaryPath()).parent_path() / "service-page.png").string();
+  rc = std::system((std::string(kChromium) + " " + flags + "--window-size=1280,1400 --screenshot=" + shot + " '" + url +
+                    "' >/dev/null 2>>" + (tmp / "chromium.log")).c_str());
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(fs::exists(shot)) << test::ReadFile(tmp / "chromium.log");
+  std::cerr << "screenshot: " << shot << "\n";
+}
+
+}  // namespace
+}  // namespace kgp

@@ -1,0 +1,584 @@
+// The HTTP service end to end, in process, on a generated shop: authentication and scopes,
+// malformed and oversized requests, unknown ids, rate limits, concurrent writers (every event
+// counted once, repeats not applied), read-your-writes, graceful shutdown keeping every
+// acknowledged event, erasure, and every read endpoint answering its documented shape.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/progress.h"
+#include "graph/builder.h"
+#include "ingest/generator.h"
+#include "ingest/ingest.h"
+#include "profile/pipeline.h"
+#include "service/keys.h"
+#include "service/server.h"
+#include "test_util.h"
+
+namespace kgp::service {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// A server on an ephemeral port, serving from a thread until destroyed.
+class Running {
+ public:
+  Running(const std::string& ws, ServerOptions o) {
+    o.port = 0;
+    auto s = Server::Create(ws, o);
+    if (!s.ok()) throw std::runtime_error(s.status().ToString());
+    server_ = std::move(s).value();
+    auto p = server_->Bind();
+    if (!p.ok()) throw std::runtime_error(p.status().ToString());
+    port_ = *p;
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+  ~Running() { Stop(); }
+  void Stop() {
+    if (!server_) return;
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+  }
+  int port() const { return port_; }
+  httplib::Client Client(const std::string& key) const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    if (!key.empty()) c.set_default_headers({{"X-API-Key", key}});
+    return c;
+  }
+
+ private:
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+json Body(const httplib::Result& r) {
+  if (!r) return json();
+  return json::parse(r->body, nullptr, false);
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Progress::SetEnabled(false);
+    SetLogLevel(LogLevel::kWarn);
+    tmp_ = new test::TempDir();
+    GeneratorOptions g;
+    g.users = 150, g.events = 12000, g.products = 300, g.seed = 5;
+    g.out_dir = *tmp_ / "sample";
+    ASSERT_TRUE(Generate(g, nullptr).ok());
+    base_ = new std::string(*tmp_ / "ws");
+    auto ws = Workspace::Init(*base_, WorkspaceOptions{});
+    ASSERT_TRUE(ws.ok());
+    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
+      auto r = Ingest(**ws, g.out_dir + "/" + f, IngestOptions{});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+    ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
+    auto ctx = LoadProfileContext(**ws);
+    ASSERT_TRUE(ctx.ok());
+    ClusterOptions co;
+    co.k = 4;
+    ASSERT_TRUE(BuildAllProfiles(**ws, *ctx, ProfileOptions{}, co, 2).ok());
+    Db& db = (*ws)->db();
+    read_key_ = new std::string(CreateApiKey(db, "test read", Scope::kRead)->key);
+    write_key_ = new std::string(CreateApiKey(db, "test write", Scope::kWrite)->key);
+    admin_key_ = new std::string(CreateApiKey(db, "test admin", Scope::kAdmin)->key);
+    Stmt st = db.Prepare(
+        "SELECT u.ext_id FROM users u JOIN events e ON e.user_id = u.id GROUP BY u.id ORDER BY count(*) DESC LIMIT 2");
+    ASSERT_TRUE(st.Step());
+    user_ = new std::string(st.Text(0));
+    ASSERT_TRUE(st.Step());
+    other_user_ = new std::string(st.Text(0));
+    Stmt it = db.Prepare("SELECT i.ext_id FROM items i JOIN events e ON e.item_id = i.id GROUP BY i.id ORDER BY count(*) DESC LIMIT 1");
+    ASSERT_TRUE(it.Step());
+    item_ = new std::string(it.Text(0));
+  }
+  static void TearDownTestSuite() {
+    for (auto* s : {base_, read_key_, write_key_, admin_key_, user_, other_user_, item_}) delete s;
+    delete tmp_;
+  }
+  // A private copy of the prepared workspace, for tests that change it.
+  static std::string CopyWorkspace(const test::TempDir& dir) {
+    const std::string out = dir / "ws";
+    fs::copy(*base_, out, fs::copy_options::recursive);
+    return out;
+  }
+  static ServerOptions Options() {
+    ServerOptions o;
+    o.durable = false;  // the tests measure behaviour, not the disk
+    o.threads = 8;
+    return o;
+  }
+  static int64_t Count(const std::string& ws, const std::string& sql) {
+    auto w = Workspace::Open(ws);
+    EXPECT_TRUE(w.ok());
+    return w.ok() ? (*w)->db().QueryInt(sql) : -1;
+  }
+  static test::TempDir* tmp_;
+  static std::string *base_, *read_key_, *write_key_, *admin_key_, *user_, *other_user_, *item_;
+};
+test::TempDir* ServiceTest::tmp_ = nullptr;
+std::string *ServiceTest::base_, *ServiceTest::read_key_, *ServiceTest::write_key_, *ServiceTest::admin_key_,
+    *ServiceTest::user_, *ServiceTest::other_user_, *ServiceTest::item_;
+
+json Event(const std::string& user, const std::string& item, const std::string& type, int64_t ts) {
+  return {{"user", user}, {"item", item}, {"type", type}, {"ts", ts}, {"price", 19.9}};
+}
+
+TEST_F(ServiceTest, EveryEndpointButHealthzNeedsAKeyOfTheRightScope) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto anon = s.Client("");
+  auto health = anon.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(Body(health)["status"], "ok");
+  for (const std::string& path : {"/v1/users/" + *user_ + "/profile", std::string("/metrics"), std::string("/v1/segments")}) {
+    auto r = anon.Get(path.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_EQ(Body(r)["error"]["code"], "unauthenticated") << path;
+  }
+  auto wrong = s.Client("kgp_000000000000_00000000000000000000000000000000").Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto bearer = s.Client("");
+  bearer.set_default_headers({{"Authorization", "Bearer " + *read_key_}});
+  auto ok = bearer.Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  // Read scope cannot write or erase; write scope cannot erase.
+  const std::string batch = json{{"events", {Event(*user_, *item_, "view", 1767300000)}}}.dump();
+  auto post = s.Client(*read_key_).Post("/v1/events", batch, "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 403);
+  EXPECT_EQ(Body(post)["error"]["code"], "forbidden");
+  auto del = s.Client(*write_key_).Delete(("/v1/users/" + *user_).c_str());
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 403);
+  // A revoked key stops working once the server reloads its keys (every 2 s).
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    auto k = CreateApiKey((*w)->db(), "short-lived", Scope::kRead);
+    ASSERT_TRUE(k.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    auto before = s.Client(k->key).Get("/v1/segments");
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before->status, 200);
+    ASSERT_TRUE(RevokeApiKey((*w)->db(), k->info.id).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    auto after = s.Client(k->key).Get("/v1/segments");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->status, 401);
+  }
+  // The stored form is the digest, never the key.
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM service_api_keys WHERE hash = '{}'", HashApiKey(*read_key_))), 1);
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM service_api_keys WHERE hash = '{}' OR id = '{}'", *read_key_, *read_key_)), 0);
+}
+
+TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStored) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t before = Count(ws, "SELECT count(*) FROM events");
+  {
+    Running s(ws, Options());
+    auto c = s.Client(*write_key_);
+    for (const char* body : {"{", "[1, 2", "", "\xff\xfe"}) {
+      auto r = c.Post("/v1/events", body, "application/json");
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 400) << body;
+      EXPECT_EQ(Body(r)["error"]["code"], "bad_json") << body;
+    }
+    for (const char* body : {"{}", "{\"events\": 3}", "{\"events\": []}"}) {
+      auto r = c.Post("/v1/events", body, "application/json");
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 400) << body;
+    }
+    json events = json::array({Event(*user_, *item_, "view", 1767300000),           // valid
+                               {{"item", *item_}, {"type", "view"}},                // no user
+                               {{"user", *user_}, {"item", *item_}, {"type", "teleport"}},
+                               {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", -3}},
+                               {{"user", *user_}, {"item", *item_}, {"type", "view"}, {"ts", "yesterday"}},
+                               "not an object"});
+    auto r = c.Post("/v1/events", json{{"events", events}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    json j = Body(r);
+    EXPECT_EQ(j["error"]["code"], "invalid_events");
+    ASSERT_EQ(j["error"]["details"].size(), 5u) << j.dump();
+    EXPECT_EQ(j["error"]["details"][0]["index"], 1);
+    EXPECT_EQ(j["error"]["details"][0]["field"], "user");
+    EXPECT_EQ(j["error"]["details"][1]["field"], "type");
+    EXPECT_EQ(j["error"]["details"][2]["field"], "price");
+    EXPECT_EQ(j["error"]["details"][3]["field"], "ts");
+    EXPECT_EQ(j["error"]["details"][4]["index"], 5);
+    // Bad query parameters are 400 too, not a crash.
+    auto bad_k = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?k=-1").c_str());
+    ASSERT_TRUE(bad_k);
+    EXPECT_EQ(bad_k->status, 400);
+    auto bad_rule = s.Client(*read_key_).Post("/v1/audiences", R"({"rule": "interest('x' >"})", "application/json");
+    ASSERT_TRUE(bad_rule);
+    EXPECT_EQ(bad_rule->status, 400);
+    EXPECT_FALSE(Body(bad_rule)["error"]["message"].get<std::string>().empty());
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before);
+}
+
+TEST_F(ServiceTest, OversizedBodiesAre413AndLargeBatchesToo) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.max_body_bytes = 4096;
+  o.max_batch_events = 10;
+  Running s(ws, o);
+  auto c = s.Client(*write_key_);
+  json big = json::array();
+  for (int i = 0; i < 100; ++i) big.push_back(Event(*user_, *item_, "view", 1767300000 + i));
+  auto r = c.Post("/v1/events", json{{"events", big}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  json small = json::array();
+  for (int i = 0; i < 11; ++i) small.push_back({{"user", "u"}, {"item", "i"}, {"type", "view"}, {"ts", i}});
+  auto r2 = c.Post("/v1/events", json{{"events", small}}.dump(), "application/json");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 413);
+  EXPECT_EQ(Body(r2)["error"]["code"], "batch_too_large");
+  // The server is still serving.
+  auto h = c.Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+}
+
+TEST_F(ServiceTest, UnknownUsersItemsNodesAndRoutesAre404WithJsonErrors) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto c = s.Client(*read_key_);
+  for (const std::string& path :
+       {std::string("/v1/users/nobody-here/profile"), std::string("/v1/users/nobody-here/recommendations"),
+        std::string("/v1/users/nobody-here/next-purchase"), std::string("/v1/users/nobody-here/summary"),
+        std::string("/v1/items/no-such-item/related"), std::string("/v1/graph/nodes/user:nobody-here/neighbors"),
+        std::string("/v1/graph/paths?from=user:nobody-here&to=user:") + *user_, std::string("/v1/no/such/route")}) {
+    auto r = c.Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    json j = Body(r);
+    ASSERT_TRUE(j.contains("error")) << path << ": " << r->body;
+    EXPECT_EQ(j["error"]["code"], "not_found") << path;
+  }
+  auto admin = s.Client(*admin_key_).Delete("/v1/users/nobody-here");
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->status, 404);
+}
+
+TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto c = s.Client(*read_key_);
+  auto get = [&](const std::string& path) {
+    auto r = c.Get(path.c_str());
+    EXPECT_TRUE(r) << path;
+    if (!r) return json();
+    EXPECT_EQ(r->status, 200) << path << ": " << r->body;
+    return Body(r);
+  };
+  json p = get("/v1/users/" + *user_ + "/profile?paths=1");
+  EXPECT_EQ(p["user_id"], *user_);
+  EXPECT_GT(p["behaviour"]["events"].get<int>(), 10);
+  EXPECT_FALSE(p["interests"]["categories"].empty());
+  EXPECT_EQ(p["behaviour"]["hour_of_week"].size(), 168u);
+  json recs = get("/v1/users/" + *user_ + "/recommendations?k=5&explain=1");
+  ASSERT_EQ(recs["recommendations"].size(), 5u);
+  EXPECT_TRUE(recs["recommendations"][0].contains("explanations"));
+  json next = get("/v1/users/" + *user_ + "/next-purchase?k=3");
+  EXPECT_FALSE(next["categories"].empty());
+  json rel = get("/v1/items/" + *item_ + "/related?k=5");
+  EXPECT_FALSE(rel["related"].empty());
+  json nb = get("/v1/graph/nodes/user:" + *user_ + "/neighbors?limit=5&type=PURCHASED,VIEWED");
+  EXPECT_LE(nb["neighbors"].size(), 5u);
+  EXPECT_GT(nb["total"].get<int>(), 0);
+  json paths = get("/v1/graph/paths?from=user:" + *user_ + "&to=product:" + *item_ + "&k=2");
+  EXPECT_EQ(paths["from"], "user:" + *user_);
+  json segs = get("/v1/segments");
+  EXPECT_EQ(segs["segments"].size(), 4u);
+  auto aud = c.Post("/v1/audiences", json{{"rule", "events >= 1"}, {"limit", 10}, {"offset", 5}}.dump(), "application/json");
+  ASSERT_TRUE(aud);
+  ASSERT_EQ(aud->status, 200) << aud->body;
+  json a = Body(aud);
+  EXPECT_GT(a["count"].get<int>(), 100);
+  EXPECT_EQ(a["user_ids"].size(), 10u);
+  EXPECT_EQ(a["next_offset"], 15);
+  json summary = get("/v1/users/" + *user_ + "/summary?lang=en");
+  EXPECT_FALSE(summary["text"].get<std::string>().empty()) << summary.dump();
+  auto page = s.Client("").Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Audience builder"), std::string::npos);
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("kgprofile_http_requests_total{route=\"get_profile\",code=\"2xx\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("kgprofile_http_request_duration_seconds_bucket{route=\"get_recommendations\""), std::string::npos);
+  EXPECT_NE(metrics->body.find("kgprofile_profile_update_lag_seconds_count"), std::string::npos);
+}
+
+TEST_F(ServiceTest, HttpsWhenACertificateAndKeyAreGiven) {
+  if (std::system("command -v openssl >/dev/null 2>&1") != 0) GTEST_SKIP() << "openssl command not installed";
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const std::string cert = dir / "tls.crt", key = dir / "tls.key";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + key +
+                         " -out " + cert + " >/dev/null 2>&1").c_str()),
+            0);
+  ServerOptions o = Options();
+  o.cert_file = cert;
+  o.key_file = key;
+  Running s(ws, o);
+  httplib::SSLClient c("127.0.0.1", s.port());
+  c.enable_server_certificate_verification(false);  // self-signed
+  c.set_default_headers({{"X-API-Key", *read_key_}});
+  auto r = c.Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // Plain HTTP on the TLS port gets no answer.
+  EXPECT_FALSE(s.Client(*read_key_).Get("/healthz"));
+  // Half a configuration, or a file that is not PEM, is refused before anything is loaded.
+  ServerOptions half = Options();
+  half.cert_file = cert;
+  EXPECT_FALSE(Server::Create(ws, half).ok());
+  ServerOptions bad = Options();
+  bad.cert_file = key + ".missing";
+  bad.key_file = key;
+  EXPECT_FALSE(Server::Create(ws, bad).ok());
+}
+
+TEST_F(ServiceTest, RateLimitAnswers429PerKey) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.rate_limit = 2;
+  o.rate_burst = 5;
+  Running s(ws, o);
+  auto c = s.Client(*read_key_);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.Get("/v1/segments");
+    ASSERT_TRUE(r);
+    if (r->status == 200) ++ok;
+    if (r->status == 429) {
+      ++limited;
+      EXPECT_EQ(Body(r)["error"]["code"], "rate_limited");
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_LE(ok, 7);
+  EXPECT_EQ(ok + limited, 20);
+  // Another key has its own bucket.
+  auto other = s.Client(*admin_key_).Get("/v1/segments");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+}
+
+TEST_F(ServiceTest, ConcurrentWritersAreAllCountedAndRepeatsAreNotAppliedTwice) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t before = Count(ws, "SELECT count(*) FROM events");
+  constexpr int kThreads = 4, kRequests = 25, kPerRequest = 8;
+  std::atomic<int> accepted{0}, failures{0};
+  {
+    Running s(ws, Options());
+    const int events_before = Body(s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str()))["behaviour"]["events"];
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto c = s.Client(*write_key_);
+        for (int r = 0; r < kRequests; ++r) {
+          json batch = json::array();
+          for (int i = 0; i < kPerRequest; ++i)
+            batch.push_back(Event(*user_, *item_, "view", 1780000000 + (t * kRequests + r) * kPerRequest + i));
+          auto res = c.Post("/v1/events", json{{"events", batch}}.dump(), "application/json");
+          if (!res || res->status != 200) {
+            ++failures;
+            continue;
+          }
+          accepted += Body(res)["accepted"].get<int>();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(accepted.load(), kThreads * kRequests * kPerRequest);
+    // The same batch again: all repeats, nothing applied.
+    json again = json::array();
+    for (int i = 0; i < kPerRequest; ++i) again.push_back(Event(*user_, *item_, "view", 1780000000 + i));
+    auto rep = s.Client(*write_key_).Post("/v1/events", json{{"events", again}}.dump(), "application/json");
+    ASSERT_TRUE(rep);
+    ASSERT_EQ(rep->status, 200);
+    EXPECT_EQ(Body(rep)["accepted"], 0);
+    EXPECT_EQ(Body(rep)["duplicates"], kPerRequest);
+    const int events_after = Body(s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str()))["behaviour"]["events"];
+    EXPECT_EQ(events_after - events_before, kThreads * kRequests * kPerRequest);
+    auto m = s.Client(*read_key_).Get("/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_NE(m->body.find(fmt::format("kgprofile_events_ingested_total {}", kThreads * kRequests * kPerRequest)), std::string::npos);
+    EXPECT_NE(m->body.find(fmt::format("kgprofile_events_duplicate_total {}", kPerRequest)), std::string::npos);
+    // Staged events move into the events table once the writer is idle for a second.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
+    auto m2 = s.Client(*read_key_).Get("/metrics");
+    ASSERT_TRUE(m2);
+    EXPECT_EQ(m2->body.find("kgprofile_writer_merges_total 0"), std::string::npos);
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
+}
+
+TEST_F(ServiceTest, ARetriedRequestIsARepeatButIdenticalEventsInOneRequestAreDistinct) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto w = s.Client(*write_key_);
+  const std::string one = json{{"events", {Event(*user_, *item_, "cart", 1795000000)}}}.dump();
+  auto first = w.Post("/v1/events", one, "application/json");
+  auto retry = w.Post("/v1/events", one, "application/json");  // at once: the same second as the last event
+  ASSERT_TRUE(first && retry);
+  EXPECT_EQ(Body(first)["accepted"], 1);
+  EXPECT_EQ(Body(retry)["accepted"], 0);
+  EXPECT_EQ(Body(retry)["duplicates"], 1);
+  // Two identical purchases in one request are two events (as two identical rows of a file are).
+  const std::string twice =
+      json{{"events", {Event(*user_, *item_, "purchase", 1795000100), Event(*user_, *item_, "purchase", 1795000100)}}}.dump();
+  auto both = w.Post("/v1/events", twice, "application/json");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(Body(both)["accepted"], 2);
+  auto again = w.Post("/v1/events", twice, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(Body(again)["accepted"], 0);
+  EXPECT_EQ(Body(again)["duplicates"], 2);
+}
+
+TEST_F(ServiceTest, ANewEventIsInTheNextRead) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto r = s.Client(*read_key_);
+  auto w = s.Client(*write_key_);
+  const std::string profile = "/v1/users/" + *other_user_ + "/profile";
+  for (int round = 0; round < 5; ++round) {
+    json before = Body(r.Get(profile.c_str()));
+    const int purchases = before["behaviour"]["purchases"], events = before["behaviour"]["events"];
+    auto post = w.Post("/v1/events", json{{"events", {Event(*other_user_, *item_, "purchase", 1790000000 + round)}}}.dump(),
+                       "application/json");
+    ASSERT_TRUE(post);
+    ASSERT_EQ(post->status, 200) << post->body;
+    json after = Body(r.Get(profile.c_str()));
+    EXPECT_EQ(after["behaviour"]["events"].get<int>(), events + 1);
+    EXPECT_EQ(after["behaviour"]["purchases"].get<int>(), purchases + 1);
+  }
+  // A user first seen through the API has a profile at once.
+  auto post = w.Post("/v1/events", json{{"events", {Event("api-new-user", *item_, "cart", 1790000100)}}}.dump(),
+                     "application/json");
+  ASSERT_TRUE(post);
+  ASSERT_EQ(post->status, 200);
+  auto fresh = r.Get("/v1/users/api-new-user/profile");
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->status, 200);
+  EXPECT_EQ(Body(fresh)["behaviour"]["carts"], 1);
+}
+
+TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t before = Count(ws, "SELECT count(*) FROM events");
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> go{true};
+  {
+    ServerOptions o = Options();
+    o.durable = true;
+    Running s(ws, o);
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 3; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = s.Client(*write_key_);
+        for (int r = 0; go.load(); ++r) {
+          json batch = json::array();
+          for (int i = 0; i < 5; ++i) batch.push_back(Event(*user_, *item_, "view", 1800000000 + t * 1000000 + r * 5 + i));
+          auto res = c.Post("/v1/events", json{{"events", batch}}.dump(), "application/json");
+          if (!res) break;  // the server has stopped
+          if (res->status == 200) acknowledged += Body(res)["accepted"].get<int>();
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    s.Stop();  // while the clients are still posting
+    go = false;
+    for (auto& t : clients) t.join();
+  }
+  ASSERT_GT(acknowledged.load(), 0);
+  const int64_t stored = Count(ws, "SELECT count(*) FROM events") - before;
+  EXPECT_GE(stored, acknowledged.load());
+  // The saved profile state has every stored event: a restart serves them without replay.
+  auto set = LoadProfileSet(ws + "/" + kProfileStateFile);
+  ASSERT_TRUE(set.ok());
+  uint64_t in_state = 0;
+  for (const auto& st : set->states) in_state += st.events;
+  EXPECT_EQ(static_cast<int64_t>(in_state), Count(ws, "SELECT count(*) FROM events"));
+  Running again(ws, Options());
+  auto p = Body(again.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str()));
+  EXPECT_EQ(p["behaviour"]["events"].get<int64_t>(),
+            Count(ws, fmt::format("SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '{}'", *user_)));
+}
+
+TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  {
+    Running s(ws, Options());
+    auto r = s.Client(*read_key_);
+    ASSERT_EQ(r.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200);
+    // Events of the user in the writer's queue before the erasure are erased with it.
+    auto post = s.Client(*write_key_).Post(
+        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1810000000)}}}.dump(), "application/json");
+    ASSERT_TRUE(post);
+    ASSERT_EQ(post->status, 200);
+    auto del = s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str());
+    ASSERT_TRUE(del);
+    ASSERT_EQ(del->status, 200) << del->body;
+    json receipt = Body(del)["receipt"];
+    EXPECT_FALSE(receipt["verification_code"].get<std::string>().empty()) << receipt.dump();
+    for (const char* path : {"/profile", "/recommendations", "/summary"}) {
+      auto g = r.Get(("/v1/users/" + *user_ + path).c_str());
+      ASSERT_TRUE(g);
+      EXPECT_EQ(g->status, 404) << path;
+    }
+    EXPECT_EQ(r.Get(("/v1/users/" + *other_user_ + "/profile").c_str())->status, 200);
+    // Writing after an erasure works (the store writer was reopened).
+    auto later = s.Client(*write_key_).Post(
+        "/v1/events", json{{"events", {Event(*other_user_, *item_, "view", 1810000001)}}}.dump(), "application/json");
+    ASSERT_TRUE(later);
+    EXPECT_EQ(later->status, 200) << later->body;
+    EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 404);
+  }
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM users WHERE ext_id = '{}'", *user_)), 0);
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM users WHERE ext_id = '{}'", *other_user_)), 1);
+  // Restarted, the server does not bring the user back from its saved state.
+  Running again(ws, Options());
+  EXPECT_EQ(again.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 404);
+}
+
+}  // namespace
+}  // namespace kgp::service
