@@ -7,6 +7,8 @@ local batch = tonumber(os.getenv("BATCH") or "100")
 local types = {"view", "view", "view", "view", "cart", "purchase"}
 local counter = 0
 local thread_id = 0
+-- THREAD_BASE: added to the thread number, so that a second wrk run posts new events too
+local thread_base = tonumber(os.getenv("THREAD_BASE") or "0")
 
 local next_id = 0
 function setup(thread)
@@ -15,7 +17,7 @@ function setup(thread)
 end
 
 function init(args)
-  thread_id = tid or 1
+  thread_id = (tid or 1) + thread_base
   math.randomseed(thread_id * 7919)
   for line in io.lines(os.getenv("USERS_FILE")) do users[#users + 1] = line end
   for line in io.lines(os.getenv("ITEMS_FILE")) do items[#items + 1] = line end

@@ -7,6 +7,8 @@
 #   lag        one event, then its profile: time until the profile shows it, p50/p99, measured
 #              while the events load runs (bench/serve_lag.py), plus the server's own histogram
 #   memory     peak RSS of the server
+#   mixed      BENCH_SERVE_MIXED_SECONDS (60; the target's run is 300) of GET profile and POST events
+#              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s
 # Targets (docs/api.md "Performance"): profile p99 < 5 ms at >= 10,000 requests/s; >= 50,000
 # events/s; lag p99 < 20 ms. The server fsyncs every write batch (the default).
 # Knobs: BENCH_SERVE_USERS (20000), BENCH_SERVE_EVENTS (1000000), BENCH_SERVE_SECONDS (15),
@@ -102,6 +104,31 @@ server_lag=$(curl -s -H "X-API-Key: $KGP_KEY" "$url/metrics" | awk '
 printf "  %-34s p99 <= %s s (server histogram: request received → profile readable)\n" "writer update lag" "$server_lag"
 rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' /proc/$pid/status)
 printf "  %-34s %s\n" "server peak RSS" "$rss"
+
+# Mixed load: readers and writers together for a long window; errors and memory over time.
+mixed=${BENCH_SERVE_MIXED_SECONDS:-60}
+if [ "$mixed" -gt 0 ]; then
+  half=$((conns / 2 > 0 ? conns / 2 : 1))
+  wrk -t1 -c"$half" -d"${mixed}s" --latency -s "$here/bench/serve_get_profile.lua" -H "X-API-Key: $KGP_KEY" "$url/" \
+    > "$work/wrk-mixed-get.txt" 2>&1 &
+  get_pid=$!
+  THREAD_BASE=10 wrk -t1 -c"$half" -d"${mixed}s" --latency -s "$here/bench/serve_post_events.lua" -H "X-API-Key: $KGP_KEY" "$url/v1/events" \
+    > "$work/wrk-mixed-post.txt" 2>&1 &
+  post_pid=$!
+  samples=()
+  for _ in $(seq 1 $((mixed / 10))); do
+    sleep 10
+    samples+=("$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' /proc/$pid/status)")
+  done
+  wait $get_pid $post_pid || true
+  for f in get post; do
+    read -r m_rps m_p50 m_p99 m_bad <<< "$(summarize < "$work/wrk-mixed-$f.txt")"
+    sock=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/wrk-mixed-$f.txt")
+    printf "  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s   socket errors %s\n" \
+      "mixed ${mixed}s: $f" "$m_rps" "$m_p50" "$m_p99" "$m_bad" "${sock:-0}"
+  done
+  printf "  %-34s %s MiB (every 10 s)\n" "mixed: server RSS" "${samples[*]}"
+fi
 stop_server
 trap - EXIT
 grep -o "merged [0-9]* staged events.*" "$work/serve.log" | sed 's/^/  writer: /' || true
