@@ -79,6 +79,14 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
     ASSERT_EQ(t.exit_code, 0) << t.err;
     ASSERT_EQ(Count(ws, "SELECT count(*) FROM llm_texts WHERE user_id = " + std::to_string(uid)), 1);
   }
+  // Lookups accept the raw id in a pseudonymised workspace (and the pseudonym); output shows neither raw id.
+  for (const std::string& id : {raw, pseudo}) {
+    for (const char* cmd : {"profile show", "recommend", "predict-next"}) {
+      auto q = test::RunCli(std::string("-q --json ") + cmd + " " + ws + " --user " + id);
+      EXPECT_EQ(q.exit_code, 0) << cmd << " --user " << id << ": " << q.err;
+      EXPECT_EQ(q.out.find(raw), std::string::npos) << cmd << " printed the raw id";
+    }
+  }
   // Before: the pseudonym is in the database and the files derived from it; the raw id nowhere.
   auto before = FilesHolding(ws, {pseudo});
   EXPECT_GE(before.size(), 3u);  // db, profiles.state, models/kge.bin, export/neo4j/…

@@ -82,7 +82,7 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
   auto* cmd = llm->add_subcommand(llm::TaskName(task), help);
   auto a = std::make_shared<LlmArgs>();
   AddBackendOptions(cmd, *a);
-  cmd->add_option("--user", a->user, "user id (as ingested)")->required();
+  cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
   if (task == llm::Task::kExplain) cmd->add_option("--item", a->item, "item id (as ingested)")->required();
   cmd->add_option("--lang", a->lang, "zh or en")->check(CLI::IsMember({"zh", "en"}))->capture_default_str();
   cmd->add_flag("--show-prompt", a->show_prompt, "print the prompt sent (facts and pseudonym only)");
@@ -91,7 +91,7 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
       auto w = OpenWorkspace(a->ws);
       auto backend = MakeBackendFor(*w, *a);
       auto s = Unwrap(llm::Session::Open(*w));
-      auto t = Unwrap(s->Generate(*backend, task, a->user, a->lang, a->item, WriterOpts(*a)));
+      auto t = Unwrap(s->Generate(*backend, task, StoredUser(*w, a->user), a->lang, a->item, WriterOpts(*a)));
       Emit(*reg.globals, t.ToJson(s->graph()), [&] { PrintText(t, a->show_prompt); });
       return 0;
     };
@@ -112,7 +112,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
     auto eval = std::make_shared<bool>(false);
     a->lang = "en";
     AddBackendOptions(cmd, *a);
-    cmd->add_option("--user", a->user, "user id (as ingested)");
+    cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym");
     cmd->add_option("--lang", a->lang, "zh or en")->check(CLI::IsMember({"zh", "en"}))->capture_default_str();
     cmd->add_flag("--eval", *eval, "measure the reasoning features on the recommender's temporal holdout (refits the ranker)");
     cmd->callback([&reg, a, eval] {
@@ -141,7 +141,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
           return 0;
         }
         if (a->user.empty()) throw Error(Status::InvalidArgument("llm reason: give --user ID, or --eval"));
-        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, a->user, a->lang, "", WriterOpts(*a)));
+        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, StoredUser(*w, a->user), a->lang, "", WriterOpts(*a)));
         Emit(*reg.globals, t.ToJson(s->graph()), [&] { PrintText(t, false); });
         return 0;
       };

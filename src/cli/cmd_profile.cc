@@ -125,13 +125,13 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--user", a->user, "user id (as ingested)")->required();
+    cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
     cmd->add_option("--tags", a->tags, "interests shown per kind")->capture_default_str();
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
         ProfileContext ctx = LoadContext(*w);
-        auto loaded = LoadProfile(*w, ctx, a->user);
+        auto loaded = LoadProfile(*w, ctx, StoredUser(*w, a->user));
         if (!loaded.ok()) throw Error(loaded.status());
         const Profile& p = *loaded;
         auto [cluster_id, label] = ReadCluster(w->db(), p.user);

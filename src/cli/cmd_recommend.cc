@@ -136,7 +136,7 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    auto* user = cmd->add_option("--user", a->user, "user id (as ingested)");
+    auto* user = cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym");
     auto* fit = cmd->add_flag("--fit", a->fit, "learn the ranker and the next-purchase model on a temporal holdout, report, save");
     user->excludes(fit);
     cmd->add_option("-k", a->k, "recommendations")->capture_default_str();
@@ -162,7 +162,7 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
           return 0;
         }
         auto rc = LoadRecContext(*w, a->fo.engine);
-        auto j = RecommendationsJson(*rc, FindUser(*rc, a->user), a->k, a->explain);
+        auto j = RecommendationsJson(*rc, FindUser(*rc, StoredUser(*w, a->user)), a->k, a->explain);
         Emit(*reg.globals, j, [&] { PrintRecommendations(j, a->lang, std::cout, ""); });
         return 0;
       };
@@ -202,13 +202,13 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--user", a->user, "user id (as ingested)")->required();
+    cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
     cmd->add_option("-k", a->k, "categories")->capture_default_str();
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
         auto rc = LoadRecContext(*w, {});
-        auto j = NextPurchaseJson(*rc, FindUser(*rc, a->user), a->k);
+        auto j = NextPurchaseJson(*rc, FindUser(*rc, StoredUser(*w, a->user)), a->k);
         Emit(*reg.globals, j, [&] {
           std::cout << fmt::format("user {}: probability of buying within {:.0f} days\n", a->user, rc->next.window_days);
           for (const auto& c : j["categories"])

@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "graph/graph.h"
+#include "privacy/pseudonym.h"
 #include "store/workspace.h"
 
 namespace kgp::cli {
@@ -26,6 +27,14 @@ inline Graph LoadGraph(Workspace& ws) {
   auto g = Graph::Load(ws.db());
   if (!g.ok()) throw Error(g.status());
   return std::move(g).value();
+}
+
+// The stored id of a user given on the command line: the raw id (pseudonymised when the
+// workspace is) or the stored pseudonym itself (privacy::ResolveUserId).
+inline std::string StoredUser(Workspace& ws, const std::string& id) {
+  auto r = privacy::ResolveUserId(ws, id);
+  if (!r.ok()) throw Error(r.status());
+  return std::move(r).value();
 }
 
 }  // namespace kgp::cli

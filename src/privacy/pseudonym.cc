@@ -34,6 +34,17 @@ Result<std::string> StoredUserId(const Workspace& ws, std::string_view raw_id) {
   return PseudonymOf(*key, raw_id);
 }
 
+Result<std::string> ResolveUserId(Workspace& ws, std::string_view id) {
+  auto stored = StoredUserId(ws, id);
+  if (!stored.ok() || *stored == id) return stored;
+  for (const std::string& cand : {*stored, std::string(id)}) {
+    Stmt st = ws.db().Prepare("SELECT 1 FROM users WHERE ext_id = ?");
+    st.Bind(1, cand);
+    if (st.Step()) return cand;
+  }
+  return stored;
+}
+
 nlohmann::json RekeyReport::Json() const {
   return {{"users", users}, {"tables", tables}, {"files_rewritten", files_rewritten}, {"files_removed", files_removed},
           {"chain_length", chain_length}, {"vacuumed", vacuumed}, {"wal_truncated", wal_truncated}};

@@ -26,6 +26,11 @@ namespace kgp::privacy {
 // HTTP API) must search for. Errors as Workspace::PseudonymKey.
 Result<std::string> StoredUserId(const Workspace& ws, std::string_view raw_id);
 
+// The stored id of a user named by a caller who may hold either form: the pseudonym of id when
+// such a user is stored, else id itself when it is stored as given (a pseudonym, or any id when
+// pseudonymisation is off), else the pseudonym (the caller's lookup then reports "not found").
+Result<std::string> ResolveUserId(Workspace& ws, std::string_view id);
+
 // 32 random bytes (OpenSSL RAND_bytes) as 64 hex digits.
 std::string NewKeyHex();
 

@@ -143,13 +143,23 @@ size_t EventWriter::MergeInbox(size_t limit) {
       "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM service_event_inbox "
       "WHERE seq <= ?1 ORDER BY key");
   move.Bind(1, last).Run();
+  // The moved keys leave inbox_keys_ (they are in events now, where the repeat check finds
+  // them): the set stays as large as the inbox, not as everything staged under steady load.
+  std::vector<int64_t> moved;
+  if (limit) {
+    Stmt keys = db.Prepare("SELECT key FROM service_event_inbox WHERE seq <= ?1");
+    keys.Bind(1, last);
+    while (keys.Step()) moved.push_back(keys.Int(0));
+  }
   Stmt drop = db.Prepare("DELETE FROM service_event_inbox WHERE seq <= ?1");
   drop.Bind(1, last).Run();
   txn.Commit();
   staged_rows_ = rows >= staged_rows_ ? 0 : staged_rows_ - rows;
-  // inbox_keys_ holds every key staged since the inbox was last empty (a superset of what it
-  // holds now: moved keys are in events, so the repeat check stays right).
-  if (staged_rows_ == 0) inbox_keys_.clear();
+  if (staged_rows_ == 0) {
+    inbox_keys_.clear();
+  } else {
+    for (int64_t k : moved) inbox_keys_.erase(k);
+  }
   metrics_->merges.fetch_add(1);
   LOG_INF("serve: merged {} staged events into the events table in {:.2f}s ({} still staged)", rows, SecondsSince(t0),
           staged_rows_);
