@@ -106,8 +106,15 @@ rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' /proc/$pid/status)
 printf "  %-34s %s\n" "server peak RSS" "$rss"
 
 # Mixed load: readers and writers together for a long window; errors and memory over time.
+# A keep-alive connection holds an HTTP thread while open, so this server gets one per
+# connection (with fewer, whichever connections got threads first are served; the others wait).
 mixed=${BENCH_SERVE_MIXED_SECONDS:-60}
 if [ "$mixed" -gt 0 ]; then
+  stop_server
+  saved_threads=$sthreads
+  sthreads=$conns
+  start_server
+  sthreads=$saved_threads
   half=$((conns / 2 > 0 ? conns / 2 : 1))
   wrk -t1 -c"$half" -d"${mixed}s" --latency -s "$here/bench/serve_get_profile.lua" -H "X-API-Key: $KGP_KEY" "$url/" \
     > "$work/wrk-mixed-get.txt" 2>&1 &
