@@ -8,7 +8,8 @@
 #              while the events load runs (bench/serve_lag.py), plus the server's own histogram
 #   memory     peak RSS of the server
 #   mixed      BENCH_SERVE_MIXED_SECONDS (60; the target's run is 300) of GET profile and POST events
-#              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s
+#              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s;
+#              BENCH_SERVE_MIXED_OPTS: extra serve options for it (e.g. --profile-cache-mb 0)
 # Targets (docs/api.md "Performance"): profile p99 < 5 ms at >= 10,000 requests/s; >= 50,000
 # events/s; lag p99 < 20 ms. The server fsyncs every write batch (the default).
 # Knobs: BENCH_SERVE_USERS (20000), BENCH_SERVE_EVENTS (1000000), BENCH_SERVE_SECONDS (15),
@@ -113,7 +114,8 @@ if [ "$mixed" -gt 0 ]; then
   stop_server
   saved_threads=$sthreads
   sthreads=$conns
-  start_server
+  # shellcheck disable=SC2086
+  start_server ${BENCH_SERVE_MIXED_OPTS:-}
   sthreads=$saved_threads
   half=$((conns / 2 > 0 ? conns / 2 : 1))
   wrk -t1 -c"$half" -d"${mixed}s" --latency -s "$here/bench/serve_get_profile.lua" -H "X-API-Key: $KGP_KEY" "$url/" \
