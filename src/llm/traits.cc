@@ -12,12 +12,6 @@
 namespace kgp::llm {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Whole-word find in lower-cased ASCII text (Chinese phrases: plain substring).
 size_t FindWord(const std::string& text, std::string_view w, size_t from = 0) {
   const bool ascii = static_cast<unsigned char>(w[0]) < 0x80;
@@ -65,7 +59,7 @@ constexpr const char* kNotPeople[] = {"this", "that", "it", "he", "she", "they",
 std::vector<TraitClaim> FindTraitClaims(std::string_view sentence, const FactSheet& facts, bool named_subject) {
   std::vector<TraitClaim> out;
   const std::string s(Trim(sentence));
-  const std::string low = Lower(s);
+  const std::string low = ToLowerAscii(s);
   const double sens = PriceField(facts, "sensitivity");
   for (const char* w : kPriceSensitive) {
     const size_t at = FindWord(low, w);
@@ -96,12 +90,12 @@ std::vector<TraitClaim> FindTraitClaims(std::string_view sentence, const FactShe
   if (!named_subject && !s.empty() && std::isupper(static_cast<unsigned char>(s[0]))) {
     size_t n = 1;
     while (n < s.size() && std::islower(static_cast<unsigned char>(s[n]))) ++n;
-    const std::string first = Lower(s.substr(0, n));
+    const std::string first = ToLowerAscii(s.substr(0, n));
     const bool word_ends = n < s.size() && s[n] == ' ';
     const bool pronoun = std::find(std::begin(kNotPeople), std::end(kNotPeople), first) != std::end(kNotPeople);
     if (word_ends && n > 1 && !pronoun) {
       const size_t vend = s.find(' ', n + 1);
-      const std::string verb = Lower(s.substr(n + 1, vend == std::string::npos ? std::string::npos : vend - n - 1));
+      const std::string verb = ToLowerAscii(s.substr(n + 1, vend == std::string::npos ? std::string::npos : vend - n - 1));
       if (std::find(std::begin(kPersonVerbs), std::end(kPersonVerbs), verb) != std::end(kPersonVerbs)) {
         TraitClaim c;
         c.kind = TraitClaim::kPerson;

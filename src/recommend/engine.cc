@@ -166,14 +166,25 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   for (const auto& [item, w] : cohort) cohort_w[item] = cohort.front().second > 0 ? w / cohort.front().second : 0;
   for (const auto& [item, w] : cohort) add(item, kFCohort, 0);
 
+  // With the item index, only the candidates get an embedding score (the user's query built once).
+  std::unordered_map<uint32_t, float> kge_some;
+  if (kge_user && kge_->HasItemIndex()) {
+    std::vector<uint32_t> ids;
+    ids.reserve(cands.size());
+    for (const auto& [item, r] : cands) ids.push_back(item);
+    std::vector<float> some;
+    kge_->ScoreSome(user, ids, some);
+    for (size_t j = 0; j < ids.size(); ++j) kge_some[ids[j]] = some[j];
+  }
   // Features every candidate gets, whichever generator proposed it.
   const double log_max_pop = std::log1p(history_.MaxPopularity());
   std::vector<Recommendation> out;
   out.reserve(cands.size());
   for (auto& [item, r] : cands) {
     auto& f = r.features;
-    const float ks = !kge_user ? NAN : !kge_scores.empty() ? (item < kge_scores.size() ? kge_scores[item] : NAN)
-                                                           : kge_->Score(user, item);
+    float ks = NAN;
+    if (item < kge_scores.size()) ks = kge_scores[item];
+    else if (auto it = kge_some.find(item); it != kge_some.end()) ks = it->second;
     if (std::isfinite(ks)) f[kFEmbedding] = static_cast<float>(std::clamp((ks - kge_mean) / kge_sd, -3.0, 5.0));
     f[kFPopularity] = log_max_pop > 0 ? static_cast<float>(std::log1p(history_.Popularity(item)) / log_max_pop) : 0;
     const NodeId leaf = items_.Leaf(item);

@@ -77,31 +77,35 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Load(const std::string& path, cons
   return s;
 }
 
+std::vector<float> KgeScorer::QueryOf(uint32_t user) const {
+  std::vector<float> q(model_->query_width());
+  model_->TailQuery(ck_.params, user_entity_[user], relation_, scratch_, q.data());
+  return q;
+}
+
+float KgeScorer::RowScore(const std::vector<float>& q, uint32_t item) const {
+  if (item >= item_entity_.size() || item_entity_[item] == kNone) return -std::numeric_limits<float>::infinity();
+  const size_t w = q.size();
+  float out = 0;
+  embed::kernels::ScoreBlock(static_cast<int>(model_->form()), model_->config().gamma, q.data(), 1,
+                             model_->CandidateRows(ck_.params, scratch_) + size_t{item_entity_[item]} * w, 1, w, &out);
+  return out;
+}
+
 // Scores only the item rows (a shop has far more users than products, and the entity table
 // holds both): one query against each item's candidate row.
 void KgeScorer::ScoreItems(uint32_t user, std::vector<float>& out) const {
   out.assign(item_entity_.size(), -std::numeric_limits<float>::infinity());
   if (!Knows(user)) return;
-  const size_t w = model_->query_width();
-  std::vector<float> q(w);
-  model_->TailQuery(ck_.params, user_entity_[user], relation_, scratch_, q.data());
-  const float* rows = model_->CandidateRows(ck_.params, scratch_);
-  const int form = static_cast<int>(model_->form());
-  for (size_t i = 0; i < item_entity_.size(); ++i)
-    if (item_entity_[i] != kNone)
-      embed::kernels::ScoreBlock(form, model_->config().gamma, q.data(), 1, rows + size_t{item_entity_[i]} * w, 1, w, &out[i]);
+  const std::vector<float> q = QueryOf(user);
+  for (uint32_t i = 0; i < item_entity_.size(); ++i) out[i] = RowScore(q, i);
 }
 
-float KgeScorer::Score(uint32_t user, uint32_t item) const {
-  if (!Knows(user) || item >= item_entity_.size() || item_entity_[item] == kNone)
-    return -std::numeric_limits<float>::infinity();
-  const size_t w = model_->query_width();
-  std::vector<float> q(w);
-  model_->TailQuery(ck_.params, user_entity_[user], relation_, scratch_, q.data());
-  float out = 0;
-  embed::kernels::ScoreBlock(static_cast<int>(model_->form()), model_->config().gamma, q.data(), 1,
-                             model_->CandidateRows(ck_.params, scratch_) + size_t{item_entity_[item]} * w, 1, w, &out);
-  return out;
+void KgeScorer::ScoreSome(uint32_t user, std::span<const uint32_t> items, std::vector<float>& out) const {
+  out.assign(items.size(), -std::numeric_limits<float>::infinity());
+  if (!Knows(user)) return;
+  const std::vector<float> q = QueryOf(user);
+  for (size_t j = 0; j < items.size(); ++j) out[j] = RowScore(q, items[j]);
 }
 
 std::vector<Neighbor> KgeScorer::TopItems(uint32_t user, size_t k) const {
@@ -139,7 +143,9 @@ std::pair<double, double> KgeScorer::ScoreStats(uint32_t user) const {
   std::vector<float> scores;
   if (item_ann_) {
     const size_t step = std::max<size_t>(1, entity_item_.size() / 1024);
-    for (size_t j = 0; j < entity_item_.size(); j += step) scores.push_back(Score(user, entity_item_[j].second));
+    std::vector<uint32_t> sample;
+    for (size_t j = 0; j < entity_item_.size(); j += step) sample.push_back(entity_item_[j].second);
+    ScoreSome(user, sample, scores);
   } else {
     ScoreItems(user, scores);
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,9 @@ class KgeScorer {
   std::vector<Neighbor> TopItems(uint32_t user, size_t k) const;
   // The k best finite entries of per-item scores (as ScoreItems fills them), best first.
   static std::vector<Neighbor> Best(const std::vector<float>& scores, size_t k);
-  // Score of (user, relation, item); −inf when the model knows neither.
-  float Score(uint32_t user, uint32_t item) const;
+  // out[j] = score of (user, relation, items[j]); −inf for items the model does not know
+  // (all of them for an unknown user). The user's query is built once.
+  void ScoreSome(uint32_t user, std::span<const uint32_t> items, std::vector<float>& out) const;
   // Mean and standard deviation of the user's item scores, over every item or, with an item
   // index, over a fixed sample of 1024 items (for normalising scores without a full scan).
   std::pair<double, double> ScoreStats(uint32_t user) const;
@@ -67,6 +69,11 @@ class KgeScorer {
   std::vector<float> scratch_;
   std::vector<uint32_t> user_entity_, item_entity_;
   std::vector<std::pair<uint32_t, uint32_t>> entity_item_;  // sorted (entity, item)
+
+  // The query vector of (user, relation_, ?) (Model::TailQuery).
+  std::vector<float> QueryOf(uint32_t user) const;
+  // Score of the query against an item's candidate row; −inf when the model lacks the item.
+  float RowScore(const std::vector<float>& q, uint32_t item) const;
 };
 
 }  // namespace kgp::rec

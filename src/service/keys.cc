@@ -49,16 +49,24 @@ Result<NewApiKey> CreateApiKey(Db& db, const std::string& name, Scope scope) {
   return k;
 }
 
+namespace {
+// id, name, scope, created: the first four columns of both key queries.
+ApiKeyInfo KeyFromRow(Stmt& st) {
+  ApiKeyInfo k;
+  k.id = std::string(st.Text(0));
+  k.name = std::string(st.Text(1));
+  k.scope = ParseScope(st.Text(2)).value_or(Scope::kRead);
+  k.created = st.Int(3);
+  return k;
+}
+}  // namespace
+
 Result<std::vector<ApiKeyInfo>> ListApiKeys(Db& db) {
   KGP_RETURN_IF_ERROR(EnsureKeyTable(db));
   std::vector<ApiKeyInfo> out;
   Stmt st = db.Prepare("SELECT id, name, scope, created, revoked FROM service_api_keys ORDER BY created, id");
   while (st.Step()) {
-    ApiKeyInfo k;
-    k.id = std::string(st.Text(0));
-    k.name = std::string(st.Text(1));
-    k.scope = ParseScope(st.Text(2)).value_or(Scope::kRead);
-    k.created = st.Int(3);
+    ApiKeyInfo k = KeyFromRow(st);
     k.revoked = !st.IsNull(4);
     out.push_back(std::move(k));
   }
@@ -77,14 +85,7 @@ Result<std::unordered_map<std::string, ApiKeyInfo>> LoadActiveKeys(Db& db) {
   KGP_RETURN_IF_ERROR(EnsureKeyTable(db));
   std::unordered_map<std::string, ApiKeyInfo> out;
   Stmt st = db.Prepare("SELECT id, name, scope, created, hash FROM service_api_keys WHERE revoked IS NULL");
-  while (st.Step()) {
-    ApiKeyInfo k;
-    k.id = std::string(st.Text(0));
-    k.name = std::string(st.Text(1));
-    k.scope = ParseScope(st.Text(2)).value_or(Scope::kRead);
-    k.created = st.Int(3);
-    out.emplace(std::string(st.Text(4)), std::move(k));
-  }
+  while (st.Step()) out.emplace(std::string(st.Text(4)), KeyFromRow(st));
   return out;
 }
 
