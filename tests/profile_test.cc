@@ -150,6 +150,11 @@ TEST_F(ProfileTest, RecoversPlantedPersonasAndBeatsPopularity) {
   // visits, so recovery grows with a user's activity (docs/profile.md "Quality").
   EXPECT_GE(r->planted_category_p3_active, 0.85) << r->persona_users_active << " active users";
   EXPECT_GE(r->planted_category_p3, 0.70);
+  // No ranking of a user's own tags beats the ceiling; the estimator gets most of the way there.
+  EXPECT_LE(r->planted_category_p3, r->planted_category_ceiling);
+  EXPECT_LE(r->planted_category_ceiling, 1.0);
+  EXPECT_GE(r->planted_category_p3, 0.85 * r->planted_category_ceiling);
+  EXPECT_LE(r->planted_category_p3_active, r->planted_category_ceiling_active);
   EXPECT_GE(r->planted_brand_p3, 0.65);
   EXPECT_GE(r->planted_price_level_acc, 0.85);
   EXPECT_GE(r->planted_active_hour_hit, 0.7);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/huge_alloc.h"
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/status.h"
@@ -19,6 +20,7 @@ void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>
 }
 
 int Main(int argc, char** argv) {
+  TuneMallocForBulkWork();
   CLI::App app{
       "kgprofile: e-commerce user profiles on a knowledge graph.\n"
       "Typical run: init a workspace, ingest logs and catalogues, build the graph, export it."};

@@ -58,10 +58,12 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
                           {"update_events_per_s", Num(r->events_per_s)}, {"train_build_seconds", Num(r->build_s)}}}};
       if (r->persona_users > 0)
         j["planted"] = {{"users", r->persona_users}, {"category_precision_at_3", Num(r->planted_category_p3)},
+                        {"category_ceiling_at_3", Num(r->planted_category_ceiling)},
                         {"brand_precision_at_3", Num(r->planted_brand_p3)}, {"price_level_accuracy", Num(r->planted_price_level_acc)},
                         {"lifecycle_accuracy", Num(r->planted_lifecycle_acc)}, {"active_hour_hit", Num(r->planted_active_hour_hit)},
                         {"active_users", r->persona_users_active}, {"active_min_events", a->o.planted_min_events},
                         {"active_category_precision_at_3", Num(r->planted_category_p3_active)},
+                        {"active_category_ceiling_at_3", Num(r->planted_category_ceiling_active)},
                         {"active_brand_precision_at_3", Num(r->planted_brand_p3_active)},
                         {"lifecycle_confusion", r->lifecycle_confusion}};
       Emit(*reg.globals, j, [&] {
@@ -75,12 +77,18 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
                                    s.ndcg, b.precision, b.recall, b.ndcg);
         }
         if (r->persona_users > 0)
-          std::cout << fmt::format("planted ({} users): category P@3 {}  brand P@3 {}  price level {}  lifecycle {}  active hour {}\n",
-                                   r->persona_users, Fix(r->planted_category_p3), Fix(r->planted_brand_p3),
+          std::cout << fmt::format("planted ({} users): category P@3 {} (ceiling {})  brand P@3 {}  price level {}  lifecycle {}  "
+                                   "active hour {}\n",
+                                   r->persona_users, Fix(r->planted_category_p3), Fix(r->planted_category_ceiling),
+                                   Fix(r->planted_brand_p3),
                                    Fix(r->planted_price_level_acc), Fix(r->planted_lifecycle_acc), Fix(r->planted_active_hour_hit));
         if (r->persona_users_active > 0)
-          std::cout << fmt::format("  users with >= {} events ({}): category P@3 {}  brand P@3 {}\n", a->o.planted_min_events,
-                                   r->persona_users_active, Fix(r->planted_category_p3_active), Fix(r->planted_brand_p3_active));
+          std::cout << fmt::format("  users with >= {} events ({}): category P@3 {} (ceiling {})  brand P@3 {}\n",
+                                   a->o.planted_min_events, r->persona_users_active, Fix(r->planted_category_p3_active),
+                                   Fix(r->planted_category_ceiling_active), Fix(r->planted_brand_p3_active));
+        if (r->persona_users > 0)
+          std::cout << "  (ceiling: favourites among the categories a user touched at all, the most any ranking of their tags "
+                       "can find)\n";
         std::cout << fmt::format("completeness ({} users): fill rate {:.3f}, {:.1f}% with >= {} tags\n", r->users, r->fill_rate,
                                  100 * r->share_min_tags, r->min_tags);
         std::cout << fmt::format("timeliness: staleness at T p50 {:.1f} d, p90 {:.1f} d; per-event update p50 {:.2f} µs, p99 {:.2f} µs "

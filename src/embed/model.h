@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/huge_alloc.h"
 #include "common/rng.h"
-#include "embed/table_alloc.h"
 
 namespace kgp::embed {
+
+using FloatTable = std::vector<float, HugePageAllocator<float>>;
 
 struct ModelConfig {
   std::string name = "transe";  // transe | transr | distmult | complex | rotate

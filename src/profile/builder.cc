@@ -59,7 +59,7 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
   std::vector<uint64_t> start(nusers + 1, 0);
   for (const auto& e : events) start[e.user + 1]++;
   for (size_t u = 0; u < nusers; ++u) start[u + 1] += start[u];
-  std::vector<ProfileEvent> by_user(events.size());
+  std::vector<ProfileEvent, HugePageAllocator<ProfileEvent>> by_user(events.size());
   {
     std::vector<uint64_t> next(start.begin(), start.end() - 1);
     for (const auto& e : events) by_user[next[e.user]++] = e;
@@ -102,22 +102,16 @@ void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> e
   uint32_t max_user = 0;
   for (const auto& e : events) max_user = std::max(max_user, e.user);
   if (max_user >= set->states.size()) set->states.resize(static_cast<size_t>(max_user) + 1);
-  // Two stages: the state (counters and the tags vector's pointer) 8 events ahead, then the
-  // tags' memory 4 events ahead, once that pointer is in cache.
+  // Two stages: the state (counters, the event's hour, the tags vector's pointer) 8 events
+  // ahead, then the first levels of the tags' binary search 4 events ahead, once that pointer
+  // is in cache.
   constexpr size_t kFar = 8, kNear = 4;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (i + kFar < events.size()) {
-      const UserState& f = set->states[events[i + kFar].user];
-      __builtin_prefetch(&f);
-      __builtin_prefetch(reinterpret_cast<const char*>(&f) + 64);
-    }
+    if (i + kFar < events.size()) PrefetchState(set->states[events[i + kFar].user], events[i + kFar]);
     if (i + kNear < events.size()) {
-      const UserState& n = set->states[events[i + kNear].user];
-      if (!n.tags.empty()) {
-        __builtin_prefetch(n.tags.data() + n.tags.size() / 2);
-        __builtin_prefetch(n.tags.data() + n.tags.size() / 4);
-      }
-      __builtin_prefetch(&n.hour_of_week[0] + 84);
+      const std::vector<TagStat>& t = set->states[events[i + kNear].user].tags;
+      if (const size_t n = t.size(); n > 0)
+        for (size_t at : {n / 2, n / 4, 3 * n / 4}) __builtin_prefetch(t.data() + at);
     }
     ApplyEvent(items, set->opts, events[i], set->states[events[i].user]);
     if (events[i].ts > set->as_of) set->as_of = events[i].ts;

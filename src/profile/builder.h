@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/huge_alloc.h"
 #include "common/status.h"
 #include "profile/profile.h"
 #include "store/db.h"
@@ -19,7 +20,7 @@ struct ProfileSet {
   ProfileOptions opts;
   int64_t as_of = 0;                 // latest event time applied
   int64_t applied_file_id = 0;       // events of ingest files up to this id are in
-  std::vector<UserState> states;
+  std::vector<UserState, HugePageAllocator<UserState>> states;  // by users.id, on huge pages (random access)
   std::vector<std::string> ext_ids;  // users.ext_id by users.id
 };
 

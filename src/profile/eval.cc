@@ -67,7 +67,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   for (const Profile& p : profiles) by_id[p.ext_id] = &p;
   double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
   size_t n = 0, nbrand = 0, nprice = 0, nhour = 0;
-  double cat_active = 0, brand_active = 0;
+  double cat_active = 0, brand_active = 0, ceiling = 0, ceiling_active = 0;
   size_t n_active = 0, nbrand_active = 0;
   std::string line;
   size_t lineno = 0;
@@ -81,24 +81,35 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     if (it == by_id.end()) continue;
     const Profile& p = *it->second;
     ++n;
-    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep) -> double {
+    // Precision@3 of the profile's top tags; with a ceiling, also the best any ranking of the
+    // user's own tags could reach.
+    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep, double* ceil) -> double {
       std::set<NodeId> want;
       for (const auto& t : truth)
         if (auto node = g.Find(type, t.get<std::string>())) want.insert(*node);
       if (want.empty()) return NAN;
+      const double denom = static_cast<double>(std::min<size_t>(3, want.size()));
       double hits = 0;
       for (NodeId t : TopTags(p, kind, 3, keep)) hits += want.count(t);
-      return hits / static_cast<double>(std::min<size_t>(3, want.size()));
+      if (ceil) {
+        size_t touched = 0;
+        for (const Interest& t : p.interests[static_cast<int>(kind)]) touched += want.count(t.tag);
+        *ceil = static_cast<double>(std::min<size_t>(3, touched)) / denom;
+      }
+      return hits / denom;
     };
+    double ceil = 0;
     const double c = p_at_3(j.value("favourite_categories", nlohmann::json::array()), TagKind::kCategory, NodeType::kCategory,
-                            [&](NodeId t) { return items.IsLeafCategory(t); });
+                            [&](NodeId t) { return items.IsLeafCategory(t); }, &ceil);
     cat += std::isnan(c) ? 0 : c;
+    ceiling += std::isnan(c) ? 0 : ceil;
     const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
-                            [](NodeId) { return true; });
+                            [](NodeId) { return true; }, nullptr);
     if (!std::isnan(b)) brand += b, ++nbrand;
     if (p.events >= min_events) {
       ++n_active;
       cat_active += std::isnan(c) ? 0 : c;
+      ceiling_active += std::isnan(c) ? 0 : ceil;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
     if (!p.price_level.empty()) price += p.price_level == j.value("price_level", ""), ++nprice;
@@ -113,11 +124,13 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   r.persona_users = n;
   if (n == 0) return Status::InvalidArgument(fmt::format("{}: no persona matches a profiled user", path));
   r.planted_category_p3 = cat / static_cast<double>(n);
+  r.planted_category_ceiling = ceiling / static_cast<double>(n);
   r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = life / static_cast<double>(n);
   r.persona_users_active = n_active;
   if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
+  if (n_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(n_active);
   if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
   r.planted_active_hour_hit = nhour ? hour / static_cast<double>(nhour) : NAN;
   return Status::Ok();

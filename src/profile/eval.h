@@ -38,6 +38,9 @@ struct ProfileEvalReport {
   // The same over users with at least planted_min_events events (recovery needs evidence).
   size_t persona_users_active = 0;
   double planted_category_p3_active = NAN, planted_brand_p3_active = NAN;
+  // What any ranking of the user's own tags could reach: favourites among the categories the
+  // user touched at all (capped at 3) / min(3, |truth|). Light users never show some favourites.
+  double planted_category_ceiling = NAN, planted_category_ceiling_active = NAN;
   std::map<std::string, std::map<std::string, size_t>> lifecycle_confusion;  // truth → predicted → users
   // Completeness over all users with events.
   size_t users = 0;

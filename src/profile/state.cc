@@ -34,13 +34,6 @@ TagStat* LowerBound(TagStat* b, TagStat* e, NodeId t) {
   return b + (b->tag < t);
 }
 
-int HourOfWeek(int64_t ts) {
-  const int64_t day = ts >= 0 ? ts / 86400 : (ts - 86399) / 86400;
-  const int64_t dow = ((day + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
-  const int64_t hour = ((ts - day * 86400) / 3600) % 24;
-  return static_cast<int>(dow * 24 + hour);
-}
-
 }  // namespace
 
 const TagStat* UserState::FindTag(NodeId t) const {
