@@ -232,11 +232,17 @@ TEST(PrivacyKeys, KeygenPseudonymisesAClearWorkspace) {
   EXPECT_NE(test::RunCli("privacy keygen " + ws).exit_code, 0);
 }
 
-TEST(PrivacyPii, NoPiiInStoreLogsOrOutputs) {
-  test::TempDir tmp;
-  const std::string ws = tmp / "ws";
-  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
-  test::WriteFile(tmp / "users.csv",
+// Runs the CLI, expects success, appends everything it printed to `all`.
+test::RunResult RunKeepingOutput(const std::string& args, std::string& all) {
+  auto r = test::RunCli(args);
+  EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+  all += r.out + r.err;
+  return r;
+}
+
+// users.csv with contact columns and events.csv for users u1 and u2, in dir.
+void WriteContactShop(const std::string& dir) {
+  test::WriteFile(dir + "/users.csv",
                   "user_id,gender,birth_year,city,occupation,name,phone,email,address\n"
                   "u1,F,1990,Hangzhou,engineer,Zhang Meiling,+86 138 0013 8000,meiling.zhang@example.com,18 Wensan Road\n"
                   "u2,M,1985,Beijing,teacher,Li Wei,010-6552 9988,liwei85@example.org,3 Gulou East St\n");
@@ -245,13 +251,16 @@ TEST(PrivacyPii, NoPiiInStoreLogsOrOutputs) {
     events += "2026-01-0" + std::to_string(1 + i % 9) + " 1" + std::to_string(i % 10) + ":00:00 UTC," +
               (i % 4 == 0 ? "purchase" : "view") + "," + std::to_string(1 + i % 5) + ",,electronics.phone,acme,99.00,u" +
               std::to_string(1 + i % 2) + ",s" + std::to_string(i) + "\n";
-  test::WriteFile(tmp / "events.csv", events);
+  test::WriteFile(dir + "/events.csv", events);
+}
+
+TEST(PrivacyPii, NoPiiInStoreLogsOrOutputs) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  WriteContactShop(tmp.path());
   std::string all;
-  auto run = [&](const std::string& args) {
-    auto r = test::RunCli(args);
-    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
-    all += r.out + r.err;
-  };
+  const auto run = [&](const std::string& args) { return RunKeepingOutput(args, all); };
   run("-v ingest " + ws + " " + (tmp / "users.csv") + " --format users");
   run("-v ingest " + ws + " " + (tmp / "events.csv") + " --format rees46");
   run("-v graph build " + ws);
@@ -265,6 +274,51 @@ TEST(PrivacyPii, NoPiiInStoreLogsOrOutputs) {
     EXPECT_EQ(all.find(pii), std::string::npos) << pii << " in the output:\n" << all;
   EXPECT_EQ(FilesHolding(ws, {"Zhang", "Meiling", "meiling.zhang@example.com", "+86 138", "Wensan"}),
             std::vector<std::string>{});
+  // Contact fields are not there to show.
+  auto contact = test::RunCli("profile show " + ws + " --user u1 --contact");
+  EXPECT_NE(contact.exit_code, 0);
+  EXPECT_NE(contact.err.find("store_pii = false"), std::string::npos) << contact.err;
+}
+
+TEST(PrivacyPii, StorePiiKeepsContactFieldsForTheCrmViewOnlyAndErasureRemovesThem) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws + " --store-pii").exit_code, 0);
+  WriteContactShop(tmp.path());
+  std::string all;
+  const auto run = [&](const std::string& args) { return RunKeepingOutput(args, all); };
+  run("-v ingest " + ws + " " + (tmp / "users.csv") + " --format users");
+  run("-v ingest " + ws + " " + (tmp / "events.csv") + " --format rees46");
+  EXPECT_NE(all.find("stored in clear"), std::string::npos) << all;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM user_pii"), 8);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM user_pii p JOIN users u ON u.id = p.user_id "
+                      "WHERE u.ext_id = 'u1' AND p.field = 'email' AND p.value = 'meiling.zhang@example.com'"),
+            1);
+  // A later file replaces a field's value.
+  test::WriteFile(tmp / "users2.csv", "user_id,mobile\nu2,13911112222\n");
+  run("-q ingest " + ws + " " + (tmp / "users2.csv") + " --format users");
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM user_pii WHERE field = 'phone' AND value = '13911112222'"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM user_pii"), 8);
+  run("-q graph build " + ws);
+  run("-q profile build " + ws + " --clusters 2");
+  // Only the CRM view asked for with --contact shows them; no other output, and no prompt.
+  all.clear();
+  run("-v profile show " + ws + " --user u1");
+  run("-v --json profile export " + ws);
+  run("-v audience " + ws + " --rule \"events > 0\"");
+  run("-v export " + ws + " --k-anonymous 2");
+  run("-v llm summary " + ws + " --user u1");
+  run("-v llm copy " + ws + " --user u2");
+  for (const char* pii : {"Zhang", "Meiling", "Li Wei", "138 0013", "6552", "meiling.zhang", "example.com", "Wensan", "Gulou"})
+    EXPECT_EQ(all.find(pii), std::string::npos) << pii << " in the output:\n" << all;
+  auto shown = run("--json profile show " + ws + " --user u1 --contact");
+  auto j = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(j["contact"]["name"], "Zhang Meiling");
+  EXPECT_EQ(j["contact"]["address"], "18 Wensan Road");
+  // Erasure removes the values from every file; the other user's stay.
+  run("-q erase " + ws + " --user u1");
+  EXPECT_EQ(FilesHolding(ws, {"Zhang Meiling", "meiling.zhang@example.com", "0013 8000", "Wensan"}), std::vector<std::string>{});
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM user_pii"), 4);
 }
 
 }  // namespace

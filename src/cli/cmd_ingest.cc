@@ -23,6 +23,9 @@ void AddInitCommand(CLI::App& app, Registry& reg) {
   cmd->add_flag("--pseudonymize", opts->pseudonymize,
                 "store keyed HMAC-SHA256 pseudonyms instead of raw user ids (key in DIR/pseudonym.key "
                 "or $KGPROFILE_PSEUDONYM_KEY)");
+  cmd->add_flag("--store-pii", opts->store_pii,
+                "keep users' contact fields (name, phone, email, address) in clear in the user_pii table; "
+                "without it they are dropped at ingest");
   cmd->callback([&reg, dir, opts] {
     *reg.selected = [&reg, dir, opts] {
       auto ws = Workspace::Init(*dir, *opts);

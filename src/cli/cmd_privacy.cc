@@ -1,4 +1,4 @@
-// kgprofile erase | privacy keygen | rotate | budget | segments, kge train-federated (and its
+// kgprofile erase | privacy keygen | rotate | budget | segments | categories, kge train-federated (and its
 // hidden worker), and the k-anonymous profile export behind `export --k-anonymous K`.
 // The logic lives in src/privacy/; this file parses and prints (docs/privacy.md).
 #include <unistd.h>
@@ -28,6 +28,33 @@ std::string SelfBinary() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("/proc/self/exe") : p.string();
+}
+
+// The release options shared by the DP aggregate commands (segments, categories).
+struct ReleaseArgs {
+  std::string mechanism;
+  double epsilon = -1;
+  bool exact = false;
+};
+
+void AddReleaseOptions(CLI::App* cmd, ReleaseArgs& a) {
+  cmd->add_option("--dp-epsilon", a.epsilon, "epsilon of this release (default: the workspace's dp_epsilon)");
+  cmd->add_option("--dp-mechanism", a.mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
+  cmd->add_flag("--exact", a.exact, "exact figures, flagged dp: false (refused when the workspace sets dp_required)");
+}
+
+DpOptions ReleaseOptions(const Workspace& ws, const ReleaseArgs& a) {
+  if (a.exact && DpRequired(ws))
+    throw Error(Status::InvalidArgument("this workspace sets dp_required: exact aggregates are not released"));
+  DpOptions o;
+  o.epsilon = a.exact ? 0 : a.epsilon;
+  o.mechanism = a.mechanism;
+  return o;
+}
+
+std::string ReleaseLine(const ReleaseInfo& r) {
+  return r.dp ? fmt::format("dp: yes, epsilon {} ({}, noise scale {:.3g})\n", r.epsilon, r.mechanism, r.noise_scale)
+              : std::string("dp: no (exact)\n");
 }
 
 void PrintRekey(const RekeyReport& r, const char* what) {
@@ -163,33 +190,54 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
   {
     auto* cmd = privacy->add_subcommand("segments", "segment (profile cluster) sizes, differentially private by default");
     struct Args {
-      std::string ws, mechanism;
-      double epsilon = -1;
-      bool exact = false;
+      std::string ws;
+      ReleaseArgs release;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--dp-epsilon", a->epsilon, "epsilon of this release (default: the workspace's dp_epsilon)");
-    cmd->add_option("--dp-mechanism", a->mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
-    cmd->add_flag("--exact", a->exact, "exact sizes, flagged dp: false (refused when the workspace sets dp_required)");
+    AddReleaseOptions(cmd, a->release);
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
-        DpOptions o;
-        o.epsilon = a->exact ? 0 : a->epsilon;
-        o.mechanism = a->mechanism;
-        if (a->exact && DpRequired(*w))
-          throw Error(Status::InvalidArgument("this workspace sets dp_required: exact aggregates are not released"));
-        auto r = Unwrap(DpSegmentSizes(*w, o));
+        auto r = Unwrap(DpSegmentSizes(*w, ReleaseOptions(*w, a->release)));
         nlohmann::json segs = nlohmann::json::array();
         for (const auto& s : r.segments) segs.push_back({{"id", s.id}, {"label", s.label}, {"size", s.size}});
         nlohmann::json j = r.release.Json();
         j["segments"] = segs;
         Emit(*reg.globals, j, [&] {
           for (const auto& s : r.segments) std::cout << fmt::format("  segment {} {:>8} users  {}\n", s.id, s.size, s.label);
-          std::cout << (r.release.dp ? fmt::format("dp: yes, epsilon {} ({}, noise scale {:.3g})\n", r.release.epsilon,
-                                                   r.release.mechanism, r.release.noise_scale)
-                                     : std::string("dp: no (exact)\n"));
+          std::cout << ReleaseLine(r.release);
+        });
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = privacy->add_subcommand("categories", "users per category of one tree level, differentially private by default");
+    struct Args {
+      std::string ws;
+      int level = 1, per_user = 1;
+      ReleaseArgs release;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+    cmd->add_option("--level", a->level, "level of the category tree (1 = top level)")->capture_default_str();
+    cmd->add_option("--per-user", a->per_user, "each user counts in this many of their strongest categories of the level")
+        ->capture_default_str();
+    AddReleaseOptions(cmd, a->release);
+    cmd->callback([&reg, a] {
+      *reg.selected = [&reg, a] {
+        auto w = OpenWorkspace(a->ws);
+        auto r = Unwrap(DpCategoryUsers(*w, a->level, a->per_user, ReleaseOptions(*w, a->release)));
+        nlohmann::json cats = nlohmann::json::array();
+        for (const auto& c : r.categories) cats.push_back({{"category", c.code}, {"name", c.name}, {"users", c.users}});
+        nlohmann::json j = r.release.Json();
+        j["level"] = r.level;
+        j["per_user"] = r.per_user;
+        j["categories"] = cats;
+        Emit(*reg.globals, j, [&] {
+          for (const auto& c : r.categories) std::cout << fmt::format("  {:<32} {:>8} users  {}\n", c.code, c.users, c.name);
+          std::cout << ReleaseLine(r.release);
         });
         return 0;
       };

@@ -99,10 +99,19 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         ProfileContext ctx = LoadContext(*w);
         auto r = BuildAllProfiles(*w, ctx, a->o, a->c, a->threads);
         if (!r.ok()) throw Error(r.status());
+        // Segment sizes are an aggregate: exact (flagged dp: false) unless the workspace sets
+        // dp_required, then withheld (`privacy segments` releases them with noise, charging the
+        // budget; a build should not spend it unasked).
+        const bool withhold = privacy::DpRequired(*w);
         nlohmann::json clusters = nlohmann::json::array();
-        for (const auto& c : r->clusters.clusters) clusters.push_back({{"id", c.id}, {"label", c.label}, {"size", c.size}});
+        for (const auto& c : r->clusters.clusters) {
+          clusters.push_back({{"id", c.id}, {"label", c.label}});
+          if (!withhold) clusters.back()["size"] = c.size;
+        }
         Emit(*reg.globals,
              {{"users", r->users}, {"events", r->events}, {"as_of", FormatTimestamp(r->as_of)}, {"clusters", clusters},
+              {"cluster_sizes", withhold ? nlohmann::json{{"withheld", true}, {"reason", "dp_required"}}
+                                         : nlohmann::json{{"dp", false}, {"epsilon", nullptr}}},
               {"seconds", {{"load", r->load_s}, {"apply", r->apply_s}, {"snapshot", r->snapshot_s},
                            {"cluster", r->cluster_s}, {"write", r->write_s}, {"total", r->total_s}}}},
              [&] {
@@ -111,7 +120,10 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                std::cout << fmt::format("  load {:.2f}s, apply {:.2f}s, snapshot {:.2f}s, clusters {:.2f}s, write {:.2f}s\n",
                                         r->load_s, r->apply_s, r->snapshot_s, r->cluster_s, r->write_s);
                for (const auto& c : r->clusters.clusters)
-                 std::cout << fmt::format("  cluster {} {:>7} users  {}\n", c.id, c.size, c.label);
+                 std::cout << (withhold ? fmt::format("  cluster {}  {}\n", c.id, c.label)
+                                        : fmt::format("  cluster {} {:>7} users  {}\n", c.id, c.size, c.label));
+               if (withhold)
+                 std::cout << fmt::format("  cluster sizes withheld (dp_required): kgprofile privacy segments {}\n", a->ws);
              });
         return 0;
       };
@@ -122,11 +134,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     struct Args {
       std::string ws, user;
       size_t tags = 5;
+      bool contact = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
     cmd->add_option("--tags", a->tags, "interests shown per kind")->capture_default_str();
+    cmd->add_flag("--contact", a->contact,
+                  "also show the user's contact fields (CRM view; only in a workspace with store_pii = true)");
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
@@ -139,7 +154,25 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         j["segments"]["cluster_label"] = label;
         auto emb = Unwrap(UserEmbeddings::Load(w->dir()));
         if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
-        Emit(*reg.globals, j, [&] { PrintProfile(*ctx.graph, p, label, a->tags); });
+        std::vector<std::pair<std::string, std::string>> contact;
+        if (a->contact) {
+          if (!w->StorePii())
+            throw Error(Status::InvalidArgument(fmt::format(
+                "{}: this workspace does not store contact fields (store_pii = false in kgprofile.conf; docs/privacy.md)", a->ws)));
+          Stmt st = w->db().Prepare("SELECT field, value FROM user_pii WHERE user_id = ? ORDER BY field");
+          st.Bind(1, static_cast<int64_t>(p.user));
+          while (st.Step()) contact.emplace_back(std::string(st.Text(0)), std::string(st.Text(1)));
+          j["contact"] = nlohmann::ordered_json::object();
+          for (const auto& [f, v] : contact) j["contact"][f] = v;
+        }
+        Emit(*reg.globals, j, [&] {
+          PrintProfile(*ctx.graph, p, label, a->tags);
+          if (a->contact) {
+            std::cout << "contact:";
+            for (const auto& [f, v] : contact) std::cout << fmt::format(" {} {};", f, v);
+            std::cout << (contact.empty() ? " none stored\n" : "\n");
+          }
+        });
         return 0;
       };
     });

@@ -196,13 +196,15 @@ Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
   if (!IsKnownFormat(format)) return Status::InvalidArgument(fmt::format("unknown format '{}'", format));
   auto key = ws.PseudonymKey();
   if (!key.ok()) return key.status();
+  IngestOptions o = opts;
+  o.reader.keep_pii = ws.StorePii();
   std::vector<IngestReport> out;
   for (const auto& [f, p] : Expand(format, path)) {
     if (!fs::exists(p)) return Status::NotFound(fmt::format("{}: no such file", p));
     if (fs::is_directory(p))
       return Status::InvalidArgument(fmt::format("{}: is a folder; format {} reads a file", p, f));
     try {
-      auto rep = IngestOne(ws, f, p, opts, *key);
+      auto rep = IngestOne(ws, f, p, o, *key);
       if (!rep.ok()) return rep.status();
       out.push_back(std::move(rep).value());
       if (out.back().aborted) break;

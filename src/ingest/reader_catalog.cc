@@ -1,4 +1,6 @@
 // Catalogue-side readers: products, the category tree, brands, users.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -82,17 +84,24 @@ Status ReadBrands(const std::string& path, const ReaderOptions&, RecordSink& sin
   });
 }
 
-Status ReadUsers(const std::string& path, const ReaderOptions&, RecordSink& sink) {
+Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
   CsvReader r(path, CsvOptions{});
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"user_id"}));
-  // PII columns (common/pii.h) are recognised so that the log can say they are dropped: the
-  // store never receives them. Only column names are logged, never values.
-  std::vector<std::string> pii;
+  // PII columns (common/pii.h) are dropped unless the workspace stores PII in clear; either way
+  // the log names the columns, never a value.
+  std::vector<std::string> pii_columns;
+  std::vector<std::pair<int, std::string>> pii;  // column, field
   for (size_t i = 0; i < r.size(); ++i)
-    if (!PiiFieldOf(r[i]).empty()) pii.emplace_back(r[i]);
-  if (!pii.empty()) LOG_INF("{}: PII columns not stored: {} (docs/privacy.md)", path, fmt::format("{}", fmt::join(pii, ", ")));
+    if (std::string field = PiiFieldOf(r[i]); !field.empty()) {
+      pii_columns.emplace_back(r[i]);
+      pii.emplace_back(static_cast<int>(i), std::move(field));
+    }
+  if (!pii.empty())
+    LOG_INF("{}: PII columns {}: {} (docs/privacy.md)", path, opts.keep_pii ? "stored in clear (store_pii = true)" : "not stored",
+            fmt::format("{}", fmt::join(pii_columns, ", ")));
+  if (!opts.keep_pii) pii.clear();
   const int c_id = h.Find("user_id"), c_g = h.Find("gender"), c_by = h.Find("birth_year"),
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
@@ -120,6 +129,12 @@ Status ReadUsers(const std::string& path, const ReaderOptions&, RecordSink& sink
       auto t = ParseTimestamp(Field(row, c_sign));
       if (!t) return RejectRow(sink, row, "signup_time", "unparseable time");
       u.signup_ts = t;
+    }
+    // Two columns of one field (phone, mobile): the first non-empty value.
+    for (const auto& [col, field] : pii) {
+      const std::string_view v = Trim(Field(row, col));
+      const bool seen = std::any_of(u.pii.begin(), u.pii.end(), [&](const auto& p) { return p.first == field; });
+      if (!v.empty() && !seen) u.pii.emplace_back(field, v);
     }
     sink.OnUser(u);
   });

@@ -24,6 +24,9 @@ struct ReaderOptions {
   std::string default_type = "view";
   // Sequences (`user item item …`): the event type each position becomes.
   std::string sequence_type = "purchase";
+  // Users: keep contact columns (name, phone, email, address; common/pii.h) in the record
+  // instead of dropping them. Set by the ingest driver from the workspace's store_pii setting.
+  bool keep_pii = false;
 };
 
 struct FormatInfo {

@@ -73,6 +73,9 @@ struct UserRecord {
   std::string_view city;
   std::string_view zip;
   std::optional<int64_t> signup_ts;
+  // Contact fields (PiiFieldOf: "name", "phone", "email", "address") with their values; filled
+  // only when the workspace stores PII in clear (ReaderOptions::keep_pii), else empty.
+  std::vector<std::pair<std::string_view, std::string_view>> pii;
 };
 
 struct TextRecord {

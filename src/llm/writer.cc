@@ -104,6 +104,10 @@ std::vector<std::string> Session::PiiValues(const Profile& p) {
   Stmt st = ws_.db().Prepare("SELECT coalesce(zip, '') FROM users WHERE id = ?");
   st.Bind(1, static_cast<int64_t>(p.user));
   if (st.Step() && st.Text(0).size() >= 3) v.emplace_back(st.Text(0));
+  // Contact fields a store_pii workspace keeps (docs/privacy.md): never in a prompt either.
+  Stmt pii = ws_.db().Prepare("SELECT value FROM user_pii WHERE user_id = ?");
+  pii.Bind(1, static_cast<int64_t>(p.user));
+  while (pii.Step()) v.emplace_back(pii.Text(0));
   return v;
 }
 

@@ -1,6 +1,8 @@
 #include "privacy/dp_query.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -24,7 +26,7 @@ nlohmann::json ReleaseInfo::Json() const {
 }
 
 Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, std::string_view query,
-                                  const DpOptions& opts) {
+                                  const DpOptions& opts, double l1, double l2) {
   ReleaseInfo info;
   double eps = opts.epsilon;
   try {
@@ -42,7 +44,7 @@ Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, s
   std::optional<LaplaceMechanism> lap;
   std::optional<GaussianMechanism> gau;
   if (*mech == DpMechanism::kLaplace) {
-    auto m = LaplaceMechanism::Make(eps, 1.0);
+    auto m = LaplaceMechanism::Make(eps, l1);
     if (!m.ok()) return m.status();
     lap = *m;
     info.noise_scale = lap->scale();
@@ -53,7 +55,7 @@ Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, s
     } catch (const Error& e) {
       return e.status();
     }
-    auto m = GaussianMechanism::Make(eps, delta, 1.0);
+    auto m = GaussianMechanism::Make(eps, delta, l2);
     if (!m.ok()) return m.status();
     gau = *m;
     info.delta = delta;
@@ -97,6 +99,51 @@ Result<DpSegments> DpSegmentSizes(Workspace& ws, const DpOptions& opts) {
   auto info = ReleaseCounts(ws, counts, "segment sizes", opts);
   if (!info.ok()) return info.status();
   for (size_t i = 0; i < counts.size(); ++i) out.segments[i].size = counts[i];
+  out.release = *info;
+  return out;
+}
+
+Result<DpCategoryReport> DpCategoryUsers(Workspace& ws, int level, int per_user, const DpOptions& opts) {
+  if (level < 1) return Status::InvalidArgument(fmt::format("category level must be >= 1 (1 = top level), not {}", level));
+  if (per_user < 1) return Status::InvalidArgument(fmt::format("categories per user must be >= 1, not {}", per_user));
+  Db& db = ws.db();
+  if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
+    return Status::NotFound(fmt::format("{}: no profiles yet (run: kgprofile profile build {})", ws.dir(), ws.dir()));
+  const auto level_of = [](std::string_view code) { return 1 + static_cast<int>(std::count(code.begin(), code.end(), '.')); };
+  DpCategoryReport out;
+  out.level = level, out.per_user = per_user;
+  std::map<std::string, size_t, std::less<>> index;
+  {
+    Stmt st = db.Prepare("SELECT code, coalesce(name_en, '') FROM categories WHERE code NOT LIKE 'id:%' ORDER BY code");
+    while (st.Step())
+      if (level_of(st.Text(0)) == level) {
+        index.emplace(std::string(st.Text(0)), out.categories.size());
+        out.categories.push_back({std::string(st.Text(0)), std::string(st.Text(1)), 0});
+      }
+  }
+  if (out.categories.empty())
+    return Status::NotFound(fmt::format("{}: the category tree has no level {}", ws.dir(), level));
+  std::vector<int64_t> counts(out.categories.size(), 0);
+  {
+    // Strongest first per user; ties broken by code so the report is deterministic.
+    Stmt st = db.Prepare(
+        "SELECT user_id, tag FROM profile_tags WHERE kind = 'category' AND tag NOT LIKE 'id:%' "
+        "ORDER BY user_id, weight DESC, tag");
+    int64_t user = -1;
+    int taken = 0;
+    while (st.Step()) {
+      if (st.Int(0) != user) user = st.Int(0), taken = 0;
+      if (taken >= per_user) continue;
+      auto it = index.find(st.Text(1));
+      if (it == index.end()) continue;
+      counts[it->second]++;
+      taken++;
+    }
+  }
+  auto info = ReleaseCounts(ws, counts, fmt::format("users per category, level {}, {} per user", level, per_user), opts,
+                            per_user, std::sqrt(static_cast<double>(per_user)));
+  if (!info.ok()) return info.status();
+  for (size_t i = 0; i < counts.size(); ++i) out.categories[i].users = counts[i];
   out.release = *info;
   return out;
 }

@@ -4,7 +4,7 @@
 // "mechanism"}; a non-DP call (epsilon = 0 and the workspace does not set dp_required) returns
 // exact numbers flagged "dp": false. Neighbouring datasets differ by one user: a user is in at
 // most one audience count and one segment, so counts and the segment histogram have L1 and L2
-// sensitivity 1.
+// sensitivity 1; the category report bounds each user's contribution explicitly.
 #pragma once
 
 #include <string>
@@ -58,9 +58,26 @@ struct DpSegments {
 // Profile cluster sizes (profiles.cluster), one noisy count per cluster of profile_clusters.
 Result<DpSegments> DpSegmentSizes(Workspace& ws, const DpOptions& opts);
 
+// Category report: users per category of one level of the tree (1 = roots), each user counted
+// in their `per_user` strongest categories of that level (profile_tags). Every coded category of
+// the level is listed, zeros included (the list is catalogue data; leaving out empty ones
+// would tell which are empty). A user moves at most per_user counts by one: L1 sensitivity
+// per_user, L2 √per_user. Categories known only by a source id ("id:…") are left out.
+struct DpCategoryCount {
+  std::string code, name;
+  int64_t users = 0;
+};
+struct DpCategoryReport {
+  int level = 1, per_user = 1;
+  std::vector<DpCategoryCount> categories;  // by code
+  ReleaseInfo release;
+};
+Result<DpCategoryReport> DpCategoryUsers(Workspace& ws, int level, int per_user, const DpOptions& opts);
+
 // Lower level: noise for one count or histogram under opts, charging `query` to the budget.
-// counts are replaced by their noisy, rounded, non-negative values.
+// counts are replaced by their noisy, rounded, non-negative values. l1 / l2: how much one user
+// can move the counts (Laplace uses l1, Gaussian l2).
 Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, std::string_view query,
-                                  const DpOptions& opts);
+                                  const DpOptions& opts, double l1 = 1.0, double l2 = 1.0);
 
 }  // namespace kgp::privacy

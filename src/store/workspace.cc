@@ -65,7 +65,8 @@ Result<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, const
     std::ofstream out(conf);
     out << "# kgprofile workspace settings (key = value). See docs/workspace.md.\n"
         << "pseudonymize = " << (opts.pseudonymize ? "true" : "false") << "\n"
-        << "pseudonym_key_file = pseudonym.key\n";
+        << "pseudonym_key_file = pseudonym.key\n"
+        << "store_pii = " << (opts.store_pii ? "true" : "false") << "\n";
     if (!out) return Status::IoError(fmt::format("{}: cannot write", conf.string()));
   }
   fs::path keyfile = fs::path(dir) / "pseudonym.key";

@@ -14,6 +14,7 @@ namespace kgp {
 
 struct WorkspaceOptions {
   bool pseudonymize = false;  // replace user ids by HMAC-SHA256 at ingest
+  bool store_pii = false;     // keep users' contact fields (name, phone, email, address) in user_pii
 };
 
 class Workspace {
@@ -37,6 +38,9 @@ class Workspace {
   // file is accessible to group or others (it must be mode 0600 or stricter).
   Result<std::string> PseudonymKey() const;
   std::string PseudonymKeyPath() const;  // the key file (absolute or under dir)
+  // store_pii = true: the users reader keeps contact fields and ingest writes them to
+  // user_pii (docs/privacy.md "PII fields"); otherwise they are dropped at ingest.
+  bool StorePii() const { return Setting("store_pii", "false") == "true"; }
 
  private:
   Workspace() = default;

@@ -26,6 +26,8 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
       "UPDATE users SET gender=coalesce(?2,gender), age=coalesce(?3,age), "
       "birth_year=coalesce(?4,birth_year), occupation=coalesce(?5,occupation), "
       "city=coalesce(?6,city), zip=coalesce(?7,zip), signup_ts=coalesce(?8,signup_ts) WHERE id=?1");
+  ins_pii_ = db.Prepare(
+      "INSERT INTO user_pii(user_id, field, value) VALUES(?,?,?) ON CONFLICT(user_id, field) DO UPDATE SET value=excluded.value");
   ins_item_ = db.Prepare("INSERT INTO items(ext_id) VALUES(?)");
   upd_item_ = db.Prepare(
       "UPDATE items SET title=coalesce(?2,title), category_id=coalesce(?3,category_id), "
@@ -293,6 +295,9 @@ void StoreWriter::AddUser(const UserRecord& u) {
   upd_user_.Bind(1, id).BindTextOrNull(2, u.gender).Bind(3, u.age).Bind(4, u.birth_year)
       .BindTextOrNull(5, u.occupation).BindTextOrNull(6, u.city).BindTextOrNull(7, u.zip)
       .Bind(8, u.signup_ts).Run();
+  // Present only when the workspace stores PII in clear (store_pii = true; the reader drops it
+  // otherwise). Later files replace a field's value.
+  for (const auto& [field, value] : u.pii) ins_pii_.Bind(1, id).Bind(2, field).Bind(3, value).Run();
 }
 
 void StoreWriter::AddText(const TextRecord& t) {

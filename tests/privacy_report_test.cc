@@ -1,0 +1,134 @@
+// Aggregates that leave the workspace beyond audiences and segments: the category report
+// (users per category of one tree level) counts each user at most per_user times, lists every
+// category of the level, and scales its noise to that bound; `profile build` withholds exact
+// segment sizes when the workspace sets dp_required.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "privacy/budget.h"
+#include "privacy/dp.h"
+#include "privacy/dp_query.h"
+#include "store/workspace.h"
+#include "test_util.h"
+
+namespace kgp::privacy {
+namespace {
+
+class PrivacyReport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new test::TempDir();
+    const std::string sample = *tmp_ / "sample";
+    ws_ = *tmp_ / "ws";
+    ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 150 --events 8000 --products 300 --seed 4").exit_code, 0);
+    ASSERT_EQ(test::RunCli("-q init " + ws_).exit_code, 0);
+    for (const char* f : {"categories", "brands", "catalog", "users", "events"}) {
+      auto r = test::RunCli(std::string("-q ingest ") + ws_ + " " + sample + "/" + f + ".csv");
+      ASSERT_EQ(r.exit_code, 0) << f << ": " << r.err;
+    }
+    ASSERT_EQ(test::RunCli("-q graph build " + ws_).exit_code, 0);
+    ASSERT_EQ(test::RunCli("-q profile build " + ws_).exit_code, 0);
+  }
+  static void TearDownTestSuite() {
+    delete tmp_;
+    tmp_ = nullptr;
+  }
+  static test::TempDir* tmp_;
+  static std::string ws_;
+};
+test::TempDir* PrivacyReport::tmp_ = nullptr;
+std::string PrivacyReport::ws_;
+
+// Σ over users of min(per_user, the user's coded top-level categories), from SQL.
+int64_t ExpectedTotal(Db& db, int per_user) {
+  return db.QueryInt(
+      "SELECT coalesce(sum(min(n, " + std::to_string(per_user) +
+      ")), 0) FROM (SELECT count(*) AS n FROM profile_tags WHERE kind = 'category' AND tag NOT LIKE 'id:%' "
+      "AND instr(tag, '.') = 0 GROUP BY user_id)");
+}
+
+TEST_F(PrivacyReport, CategoryReportCountsEachUserAtMostPerUserTimes) {
+  auto ws = Workspace::Open(ws_);
+  ASSERT_TRUE(ws.ok());
+  Db& db = (*ws)->db();
+  const int64_t roots = db.QueryInt("SELECT count(*) FROM categories WHERE code NOT LIKE 'id:%' AND instr(code, '.') = 0");
+  ASSERT_GT(roots, 3);
+  for (int per_user : {1, 2, 3}) {
+    auto r = DpCategoryUsers(**ws, 1, per_user, DpOptions{});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->release.dp);
+    EXPECT_EQ(static_cast<int64_t>(r->categories.size()), roots);  // zeros listed too
+    int64_t total = 0;
+    for (const auto& c : r->categories) total += c.users;
+    EXPECT_EQ(total, ExpectedTotal(db, per_user)) << per_user;
+  }
+  // Level 2 lists only second-level codes.
+  auto two = DpCategoryUsers(**ws, 2, 1, DpOptions{});
+  ASSERT_TRUE(two.ok());
+  for (const auto& c : two->categories) EXPECT_EQ(std::count(c.code.begin(), c.code.end(), '.'), 1) << c.code;
+  // Bad arguments are refused before anything is charged.
+  EXPECT_FALSE(DpCategoryUsers(**ws, 0, 1, DpOptions{}).ok());
+  EXPECT_FALSE(DpCategoryUsers(**ws, 1, 0, DpOptions{}).ok());
+  EXPECT_FALSE(DpCategoryUsers(**ws, 9, 1, DpOptions{}).ok());
+  PrivacyAccountant acc(**ws);
+  EXPECT_EQ(acc.State()->queries, 0);
+}
+
+TEST_F(PrivacyReport, CategoryNoiseScalesWithTheContributionBound) {
+  auto ws = Workspace::Open(ws_);
+  ASSERT_TRUE(ws.ok());
+  SeededNoise noise(9);
+  DpOptions o;
+  o.noise = &noise;
+  o.epsilon = 0.5;
+  o.mechanism = "laplace";
+  auto lap = DpCategoryUsers(**ws, 1, 3, o);
+  ASSERT_TRUE(lap.ok()) << lap.status().ToString();
+  EXPECT_TRUE(lap->release.dp);
+  EXPECT_DOUBLE_EQ(lap->release.noise_scale, 3 / 0.5);  // L1 sensitivity 3
+  o.mechanism = "gaussian";
+  o.delta = 1e-6;
+  auto gau = DpCategoryUsers(**ws, 1, 4, o);
+  ASSERT_TRUE(gau.ok());
+  auto want = GaussianMechanism::Make(0.5, 1e-6, 2.0);  // L2 sensitivity √4
+  ASSERT_TRUE(want.ok());
+  EXPECT_NEAR(gau->release.noise_scale, want->sigma(), 1e-9);
+  for (const auto& c : gau->categories) EXPECT_GE(c.users, 0);
+  PrivacyAccountant acc(**ws);
+  auto s = acc.State();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->queries, 2);
+  EXPECT_DOUBLE_EQ(s->epsilon_spent, 1.0);
+}
+
+TEST_F(PrivacyReport, DpRequiredWithholdsExactSegmentSizesAndCategoryCounts) {
+  const std::string conf = test::ReadFile(ws_ + "/kgprofile.conf");
+  auto plain = test::RunCli("--json profile build " + ws_ + " --clusters 3");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto pj = nlohmann::json::parse(plain.out);
+  EXPECT_EQ(pj["cluster_sizes"]["dp"], false);
+  EXPECT_TRUE(pj["clusters"][0].contains("size"));
+
+  test::WriteFile(ws_ + "/kgprofile.conf", conf + "dp_required = true\n");
+  auto held = test::RunCli("--json profile build " + ws_ + " --clusters 3");
+  auto text = test::RunCli("profile build " + ws_ + " --clusters 3");
+  auto exact = test::RunCli("privacy categories " + ws_ + " --exact");
+  auto noisy = test::RunCli("--json privacy categories " + ws_);
+  test::WriteFile(ws_ + "/kgprofile.conf", conf);
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  auto hj = nlohmann::json::parse(held.out);
+  EXPECT_EQ(hj["cluster_sizes"]["withheld"], true);
+  for (const auto& c : hj["clusters"]) EXPECT_FALSE(c.contains("size")) << c.dump();
+  EXPECT_EQ(text.out.find(" users  "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("withheld"), std::string::npos) << text.out;
+  EXPECT_NE(exact.exit_code, 0);
+  EXPECT_NE(exact.err.find("dp_required"), std::string::npos) << exact.err;
+  ASSERT_EQ(noisy.exit_code, 0) << noisy.err;
+  EXPECT_EQ(nlohmann::json::parse(noisy.out)["dp"], true);
+}
+
+}  // namespace
+}  // namespace kgp::privacy
