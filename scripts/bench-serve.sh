@@ -8,7 +8,8 @@
 #              while the events load runs (bench/serve_lag.py), plus the server's own histogram
 #   memory     peak RSS of the server
 #   mixed      BENCH_SERVE_MIXED_SECONDS (60; the target's run is 300) of GET profile and POST events
-#              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s;
+#              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s, with
+#              the part of it held by its bounded caches (SQLite, answer cache; from /metrics);
 #              BENCH_SERVE_MIXED_OPTS: extra serve options for it (e.g. --profile-cache-mb 0)
 # Targets (docs/api.md "Performance"): profile p99 < 5 ms at >= 10,000 requests/s; >= 50,000
 # events/s; lag p99 < 20 ms. The server fsyncs every write batch (the default).
@@ -124,10 +125,16 @@ if [ "$mixed" -gt 0 ]; then
   THREAD_BASE=10 wrk -t1 -c"$half" -d"${mixed}s" --latency -s "$here/bench/serve_post_events.lua" -H "X-API-Key: $KGP_KEY" "$url/v1/events" \
     > "$work/wrk-mixed-post.txt" 2>&1 &
   post_pid=$!
-  samples=()
+  samples=() sqlite=() answers=() outside=()
   for _ in $(seq 1 $((mixed / 10))); do
     sleep 10
-    samples+=("$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' /proc/$pid/status)")
+    rss_mb=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' /proc/$pid/status)
+    sq=$(metric 'kgprofile_memory_bytes{part="sqlite"}')
+    ac=$(metric 'kgprofile_memory_bytes{part="answer_cache"}')
+    samples+=("$rss_mb")
+    sqlite+=("$(awk -v b="${sq:-0}" 'BEGIN { printf "%.0f", b / 1048576 }')")
+    answers+=("$(awk -v b="${ac:-0}" 'BEGIN { printf "%.0f", b / 1048576 }')")
+    outside+=("$(awk -v r="$rss_mb" -v s="${sq:-0}" -v a="${ac:-0}" 'BEGIN { printf "%.0f", r - (s + a) / 1048576 }')")
   done
   wait $get_pid $post_pid || true
   for f in get post; do
@@ -137,6 +144,16 @@ if [ "$mixed" -gt 0 ]; then
       "mixed ${mixed}s: $f" "$m_rps" "$m_p50" "$m_p99" "$m_bad" "${sock:-0}"
   done
   printf "  %-34s %s MiB (every 10 s)\n" "mixed: server RSS" "${samples[*]}"
+  printf "  %-34s %s MiB\n" "  of it SQLite (bounded)" "${sqlite[*]}"
+  printf "  %-34s %s MiB\n" "  of it the answer cache (bounded)" "${answers[*]}"
+  printf "  %-34s %s MiB\n" "  outside those bounded caches" "${outside[*]}"
+  # Flat: the second half of the run grows the memory outside the caches by under 2 %.
+  n=${#outside[@]}
+  if [ "$n" -ge 4 ]; then
+    mid=${outside[$((n / 2))]} last=${outside[$((n - 1))]}
+    printf "  %-34s %s\n" "memory outside the caches" \
+      "$(awk -v a="$mid" -v b="$last" 'BEGIN { g = (b - a) / a; printf "%+.1f%% over the second half: %s", 100 * g, (g < 0.02 ? "flat" : "NOT flat") }')"
+  fi
 fi
 stop_server
 trap - EXIT

@@ -334,6 +334,20 @@ TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
   EXPECT_NE(metrics->body.find("kgprofile_http_requests_total{route=\"get_profile\",code=\"2xx\"}"), std::string::npos);
   EXPECT_NE(metrics->body.find("kgprofile_http_request_duration_seconds_bucket{route=\"get_recommendations\""), std::string::npos);
   EXPECT_NE(metrics->body.find("kgprofile_profile_update_lag_seconds_count"), std::string::npos);
+  // Memory gauges: the resident set and the bounded caches inside it, each a positive number
+  // that does not exceed the resident set (the profile reads above filled the answer cache).
+  const auto gauge = [&](const std::string& name) -> double {
+    const size_t at = metrics->body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(metrics->body.substr(at + name.size() + 2));
+  };
+  const double rss = gauge("process_resident_memory_bytes");
+  EXPECT_GT(rss, 1e6);
+  for (const char* part : {"kgprofile_memory_bytes{part=\"sqlite\"}", "kgprofile_memory_bytes{part=\"answer_cache\"}"}) {
+    const double v = gauge(part);
+    EXPECT_GT(v, 0) << part;
+    EXPECT_LT(v, rss) << part;
+  }
 }
 
 TEST_F(ServiceTest, HttpsWhenACertificateAndKeyAreGiven) {

@@ -30,4 +30,13 @@ void ResponseCache::Put(uint32_t user, Key k, std::string body) {
   s.map.emplace(user, Entry{std::move(k), std::move(body)});
 }
 
+size_t ResponseCache::bytes() {
+  size_t total = 0;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    total += s.bytes;
+  }
+  return total;
+}
+
 }  // namespace kgp::service

@@ -28,6 +28,7 @@ class ResponseCache {
   bool enabled() const { return max_bytes_ > 0; }
   std::optional<std::string> Find(uint32_t user, const Key& k);
   void Put(uint32_t user, Key k, std::string body);
+  size_t bytes();  // bodies held now (at most max_bytes)
 
  private:
   struct Entry {
