@@ -289,7 +289,8 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
       if (!r.ok()) throw Error(r.status());
       Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}, {"dp", false}, {"epsilon", nullptr}}, [&] {
         for (const auto& id : r->user_ids) std::cout << id << "\n";
-        std::cout << fmt::format("{} users match{}\n", r->count,
+        std::cout << fmt::format("{} users match{}; exact count, not differentially private (--dp-epsilon E for DP)\n",
+                                 r->count,
                                  r->count > r->user_ids.size() ? fmt::format(" (first {} shown)", r->user_ids.size()) : "");
       });
       return 0;
