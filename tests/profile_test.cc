@@ -155,6 +155,12 @@ TEST_F(ProfileTest, RecoversPlantedPersonasAndBeatsPopularity) {
   EXPECT_LE(r->planted_category_ceiling, 1.0);
   EXPECT_GE(r->planted_category_p3, 0.85 * r->planted_category_ceiling);
   EXPECT_LE(r->planted_category_p3_active, r->planted_category_ceiling_active);
+  size_t bucketed = 0;
+  for (const auto& [name, b] : r->planted_by_events) {
+    bucketed += b.users;
+    EXPECT_LE(b.p3, b.ceiling + 1e-12) << name;
+  }
+  EXPECT_EQ(bucketed, r->persona_users);
   EXPECT_GE(r->planted_brand_p3, 0.65);
   EXPECT_GE(r->planted_price_level_acc, 0.85);
   EXPECT_GE(r->planted_active_hour_hit, 0.7);

@@ -103,6 +103,13 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
                             [&](NodeId t) { return items.IsLeafCategory(t); }, &ceil);
     cat += std::isnan(c) ? 0 : c;
     ceiling += std::isnan(c) ? 0 : ceil;
+    {
+      const uint32_t e = p.events;
+      auto& b = r.planted_by_events[e < 25 ? "<25" : e < 50 ? "25-49" : e < 100 ? "50-99" : e < 200 ? "100-199" : ">=200"];
+      b.users++;
+      b.p3 += std::isnan(c) ? 0 : c;
+      b.ceiling += std::isnan(c) ? 0 : ceil;
+    }
     const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; }, nullptr);
     if (!std::isnan(b)) brand += b, ++nbrand;
@@ -129,6 +136,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = life / static_cast<double>(n);
   r.persona_users_active = n_active;
+  for (auto& [name, b] : r.planted_by_events) b.p3 /= static_cast<double>(b.users), b.ceiling /= static_cast<double>(b.users);
   if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
   if (n_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(n_active);
   if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
