@@ -156,9 +156,9 @@ TEST_F(ProfileTest, RecoversPlantedPersonasAndBeatsPopularity) {
   EXPECT_GE(r->planted_category_p3, 0.85 * r->planted_category_ceiling);
   EXPECT_LE(r->planted_category_p3_active, r->planted_category_ceiling_active);
   size_t bucketed = 0;
-  for (const auto& [name, b] : r->planted_by_events) {
+  for (const auto& b : r->planted_by_events) {
     bucketed += b.users;
-    EXPECT_LE(b.p3, b.ceiling + 1e-12) << name;
+    EXPECT_LE(b.p3, b.ceiling + 1e-12) << b.events;
   }
   EXPECT_EQ(bucketed, r->persona_users);
   EXPECT_GE(r->planted_brand_p3, 0.65);

@@ -111,7 +111,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         Emit(*reg.globals,
              {{"users", r->users}, {"events", r->events}, {"as_of", FormatTimestamp(r->as_of)}, {"clusters", clusters},
               {"cluster_sizes", withhold ? nlohmann::json{{"withheld", true}, {"reason", "dp_required"}}
-                                         : nlohmann::json{{"dp", false}, {"epsilon", nullptr}}},
+                                         : privacy::ReleaseInfo{}.Json()},
               {"seconds", {{"load", r->load_s}, {"apply", r->apply_s}, {"snapshot", r->snapshot_s},
                            {"cluster", r->cluster_s}, {"write", r->write_s}, {"total", r->total_s}}}},
              [&] {

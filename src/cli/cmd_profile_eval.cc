@@ -66,9 +66,9 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
                         {"active_category_ceiling_at_3", Num(r->planted_category_ceiling_active)},
                         {"active_brand_precision_at_3", Num(r->planted_brand_p3_active)},
                         {"lifecycle_confusion", r->lifecycle_confusion}};
-        for (const auto& [name, b] : r->planted_by_events)
-          j["planted"]["by_events"][name] = {{"users", b.users}, {"category_precision_at_3", b.p3},
-                                             {"category_ceiling_at_3", b.ceiling}};
+        for (const auto& b : r->planted_by_events)
+          j["planted"]["by_events"][b.events] = {{"users", b.users}, {"category_precision_at_3", b.p3},
+                                                 {"category_ceiling_at_3", b.ceiling}};
       }
       Emit(*reg.globals, j, [&] {
         std::cout << fmt::format("holdout: profiles as of {} ({} events) predict the next {} days ({} events, {} users)\n",
@@ -90,10 +90,9 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
           std::cout << fmt::format("  users with >= {} events ({}): category P@3 {} (ceiling {})  brand P@3 {}\n",
                                    a->o.planted_min_events, r->persona_users_active, Fix(r->planted_category_p3_active),
                                    Fix(r->planted_category_ceiling_active), Fix(r->planted_brand_p3_active));
-        for (const char* name : {"<25", "25-49", "50-99", "100-199", ">=200"})
-          if (auto it = r->planted_by_events.find(name); it != r->planted_by_events.end())
-            std::cout << fmt::format("    users with {:>7} events ({:>5}): category P@3 {:.3f} (ceiling {:.3f})\n", name,
-                                     it->second.users, it->second.p3, it->second.ceiling);
+        for (const auto& b : r->planted_by_events)
+          std::cout << fmt::format("    users with {:>7} events ({:>5}): category P@3 {:.3f} (ceiling {:.3f})\n", b.events, b.users,
+                                   b.p3, b.ceiling);
         if (r->persona_users > 0)
           std::cout << "  (ceiling: favourites among the categories a user touched at all, the most any ranking of their tags "
                        "can find)\n";

@@ -1,6 +1,7 @@
-// Allocator for large tables read at random (embedding and optimizer tables, the profile
-// stage's per-user states): allocations of 2 MiB or more are 2 MiB aligned and advised as
-// transparent huge pages, so that random row access does not miss the TLB on every row.
+// Memory placement for large, randomly accessed data. HugePageAllocator: for tables read at
+// random (embedding and optimizer tables, the profile stage's per-user states), allocations of
+// 2 MiB or more are 2 MiB aligned and advised as transparent huge pages, so that random row
+// access does not miss the TLB on every row. TuneMallocForBulkWork: glibc heap settings.
 #pragma once
 
 #include <malloc.h>
@@ -38,7 +39,6 @@ struct HugePageAllocator {
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const { return true; }
 };
-
 
 // glibc's default trims a thread arena's heap as soon as its free top passes 128 KiB and then
 // grows it back a page (one mprotect) at a time: a batch that builds and frees millions of

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <unordered_map>
 
@@ -68,6 +69,11 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
   size_t n = 0, nbrand = 0, nprice = 0, nhour = 0;
   double cat_active = 0, brand_active = 0, ceiling = 0, ceiling_active = 0;
+  // Activity buckets: upper bounds (exclusive) of the events a user has, and their names.
+  constexpr uint32_t kBucketEnd[] = {25, 50, 100, 200, UINT32_MAX};
+  constexpr const char* kBucketName[] = {"<25", "25-49", "50-99", "100-199", ">=200"};
+  std::vector<ProfileEvalReport::PlantedBucket> buckets(std::size(kBucketName));
+  for (size_t i = 0; i < buckets.size(); ++i) buckets[i].events = kBucketName[i];
   size_t n_active = 0, nbrand_active = 0;
   std::string line;
   size_t lineno = 0;
@@ -83,7 +89,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     ++n;
     // Precision@3 of the profile's top tags; with a ceiling, also the best any ranking of the
     // user's own tags could reach.
-    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep, double* ceil) -> double {
+    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep, double* reachable) -> double {
       std::set<NodeId> want;
       for (const auto& t : truth)
         if (auto node = g.Find(type, t.get<std::string>())) want.insert(*node);
@@ -91,24 +97,23 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
       const double denom = static_cast<double>(std::min<size_t>(3, want.size()));
       double hits = 0;
       for (NodeId t : TopTags(p, kind, 3, keep)) hits += want.count(t);
-      if (ceil) {
+      if (reachable) {
         size_t touched = 0;
         for (const Interest& t : p.interests[static_cast<int>(kind)]) touched += want.count(t.tag);
-        *ceil = static_cast<double>(std::min<size_t>(3, touched)) / denom;
+        *reachable = static_cast<double>(std::min<size_t>(3, touched)) / denom;
       }
       return hits / denom;
     };
-    double ceil = 0;
+    double reach = 0;
     const double c = p_at_3(j.value("favourite_categories", nlohmann::json::array()), TagKind::kCategory, NodeType::kCategory,
-                            [&](NodeId t) { return items.IsLeafCategory(t); }, &ceil);
+                            [&](NodeId t) { return items.IsLeafCategory(t); }, &reach);
     cat += std::isnan(c) ? 0 : c;
-    ceiling += std::isnan(c) ? 0 : ceil;
+    ceiling += std::isnan(c) ? 0 : reach;
     {
-      const uint32_t e = p.events;
-      auto& b = r.planted_by_events[e < 25 ? "<25" : e < 50 ? "25-49" : e < 100 ? "50-99" : e < 200 ? "100-199" : ">=200"];
+      auto& b = buckets[std::upper_bound(std::begin(kBucketEnd), std::end(kBucketEnd), p.events) - std::begin(kBucketEnd)];
       b.users++;
       b.p3 += std::isnan(c) ? 0 : c;
-      b.ceiling += std::isnan(c) ? 0 : ceil;
+      b.ceiling += std::isnan(c) ? 0 : reach;
     }
     const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; }, nullptr);
@@ -116,7 +121,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     if (p.events >= min_events) {
       ++n_active;
       cat_active += std::isnan(c) ? 0 : c;
-      ceiling_active += std::isnan(c) ? 0 : ceil;
+      ceiling_active += std::isnan(c) ? 0 : reach;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
     if (!p.price_level.empty()) price += p.price_level == j.value("price_level", ""), ++nprice;
@@ -136,7 +141,11 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = life / static_cast<double>(n);
   r.persona_users_active = n_active;
-  for (auto& [name, b] : r.planted_by_events) b.p3 /= static_cast<double>(b.users), b.ceiling /= static_cast<double>(b.users);
+  for (auto& b : buckets) {
+    if (b.users == 0) continue;
+    b.p3 /= static_cast<double>(b.users), b.ceiling /= static_cast<double>(b.users);
+    r.planted_by_events.push_back(std::move(b));
+  }
   if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
   if (n_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(n_active);
   if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);

@@ -41,12 +41,14 @@ struct ProfileEvalReport {
   // What any ranking of the user's own tags could reach: favourites among the categories the
   // user touched at all (capped at 3) / min(3, |truth|). Light users never show some favourites.
   double planted_category_ceiling = NAN, planted_category_ceiling_active = NAN;
-  // Category P@3 and its ceiling by the user's events: "<25", "25-49", "50-99", "100-199", ">=200".
+  // Category P@3 and its ceiling by the user's events, lightest first: "<25", "25-49", "50-99",
+  // "100-199", ">=200" (buckets without users are left out).
   struct PlantedBucket {
+    std::string events;  // the bucket's name
     size_t users = 0;
     double p3 = 0, ceiling = 0;  // means over the bucket's users
   };
-  std::map<std::string, PlantedBucket> planted_by_events;
+  std::vector<PlantedBucket> planted_by_events;
   std::map<std::string, std::map<std::string, size_t>> lifecycle_confusion;  // truth → predicted → users
   // Completeness over all users with events.
   size_t users = 0;
