@@ -344,6 +344,67 @@ TEST(LlmEngineKernels, SimdPathsEqualPlainPath) {
   }
 }
 
+// Weights packed in groups of 8 rows (the layout the model uses for its layer matrices) give
+// what the row layout gives, on every path: rows not a multiple of 8 (a padded last group),
+// token counts below, at and above one packed call (8) and one token chunk (64).
+TEST(LlmEngineKernels, PackedRowsEqualRowLayout) {
+  IsaGuard guard;
+  ThreadPool pool(2);
+  for (KernelCase c : {KernelCase{37, 256, 1}, KernelCase{8, 64, 8}, KernelCase{21, 352, 9}, KernelCase{50, 96, 70}}) {
+    Rng rng(11);
+    std::vector<float> x(static_cast<size_t>(c.nt) * c.cols);
+    for (float& v : x) v = rng.Uniform(-1.0f, 1.0f);
+    for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+      QuantMatrix q = MakeMatrix(t, c.rows, c.cols, 12);
+      std::vector<uint8_t> buf(PackedBytes(t, c.rows, c.cols));
+      MatRef packed = PackRows8(q.ref, buf.data());
+      ASSERT_TRUE(packed.packed);
+      SetIsa(Isa::kScalar);
+      std::vector<float> rows = RunProduct(q.ref, x, c.nt, nullptr);
+      for (Isa isa : AvailableIsas()) {
+        ASSERT_EQ(SetIsa(isa), isa);
+        std::vector<float> y = RunProduct(packed, x, c.nt, &pool);
+        EXPECT_LE(RelDiff(y.data(), rows.data(), y.size()), 1e-5)
+            << IsaName(isa) << " " << TypeInfo(t).name << " " << c.rows << "x" << c.cols << " tokens " << c.nt;
+      }
+    }
+  }
+}
+
+// The other vector kernels of each path: activation quantisation bit for bit (rounding half to
+// even, including exact halves), one attention head within 1e-5 (float sums in another order).
+TEST(LlmEngineKernels, QuantizeAndAttentionEqualPlainPath) {
+  IsaGuard guard;
+  Rng rng(21);
+  std::vector<float> x(256);
+  for (float& v : x) v = rng.Uniform(-3.0f, 3.0f);
+  // Block 0: scale exactly 1 (largest 127), the rest exact halves (2.5 → 2, 3.5 → 4, -0.5 → 0).
+  x[0] = 127.0f;
+  for (int i = 1; i < 32; ++i) x[i] = static_cast<float>(i - 16) + 0.5f;
+  std::fill(x.begin() + 32, x.begin() + 64, 0.0f);                            // a block of zeros
+  std::vector<BlockQ8A> plain(8), simd(8);
+  QuantizeRowQ8A(x.data(), plain.data(), 256);
+  const int hd = 72, n_kv = 37, stride = 2 * hd;  // head size not a multiple of 16; two heads per row
+  std::vector<float> q(hd), kv(static_cast<size_t>(n_kv) * stride), vv(kv.size());
+  for (float& v : q) v = rng.Uniform(-1.0f, 1.0f);
+  for (float& v : kv) v = rng.Uniform(-1.0f, 1.0f);
+  for (float& v : vv) v = rng.Uniform(-1.0f, 1.0f);
+  std::vector<float> sc(n_kv), want(hd), got(hd);
+  KernelsScalar()->attend(q.data(), kv.data() + hd, vv.data() + hd, stride, n_kv, hd, 0.125f, sc.data(), want.data());
+  for (Isa isa : AvailableIsas()) {
+    SetIsa(isa);
+    const KernelTable* k = ActiveKernels();
+    k->quantize_q8a(x.data(), simd.data(), 256);
+    for (int b = 0; b < 8; ++b) {
+      EXPECT_EQ(simd[b].d, plain[b].d) << IsaName(isa) << " block " << b;
+      EXPECT_EQ(simd[b].neg8sum, plain[b].neg8sum) << IsaName(isa) << " block " << b;
+      EXPECT_EQ(std::memcmp(simd[b].qs, plain[b].qs, kQK), 0) << IsaName(isa) << " block " << b;
+    }
+    k->attend(q.data(), kv.data() + hd, vv.data() + hd, stride, n_kv, hd, 0.125f, sc.data(), got.data());
+    EXPECT_LE(RelDiff(got.data(), want.data(), hd), 1e-5) << IsaName(isa);
+  }
+}
+
 TEST(LlmEngineKernels, F16AndBlockFormats) {
   for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333333f}) {
     EXPECT_NEAR(F16ToF32(F32ToF16(v)), v, std::fabs(v) * 1e-3 + 1e-9) << v;

@@ -212,6 +212,14 @@ Result<std::unique_ptr<GgufFile>> GgufFile::Parse(const uint8_t* bytes, size_t s
   return f;
 }
 
+void GgufFile::Release(const uint8_t* data, uint64_t n) const {
+  if (!mapped_ || data < base_ || data + n > base_ + size_) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(data) + n) / page * page;
+  if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
 GgufFile::~GgufFile() {
   if (mapped_) ::munmap(const_cast<uint8_t*>(base_), size_);
 }

@@ -95,6 +95,10 @@ class GgufFile {
 
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
   const GgufTensor* FindTensor(std::string_view name) const;
+  // Hint that [data, data + n) of a mapped file will not be read again soon: its whole pages
+  // leave this process's memory (reading them later maps them in again). No-op when parsed
+  // from memory.
+  void Release(const uint8_t* data, uint64_t n) const;
 
  private:
   GgufFile() = default;

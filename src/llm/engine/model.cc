@@ -48,7 +48,7 @@ Result<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile> file, c
 
 uint64_t Model::kv_bytes() const { return (k_cache_.size() + v_cache_.size()) * sizeof(float); }
 
-Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t rows) {
+Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t rows, bool pack) {
   const GgufTensor* t = file_->FindTensor(name);
   if (t == nullptr) return Status::InvalidArgument(fmt::format("{}: tensor {} is missing", file_->path(), name));
   if (t->dims.size() != 2 || static_cast<int64_t>(t->dims[0]) != cols || static_cast<int64_t>(t->dims[1]) != rows) {
@@ -62,6 +62,13 @@ Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t 
     m.type = t->type;
     m.data = t->data;
     m.row_bytes = RowBytes(t->type, static_cast<uint64_t>(cols));
+    if (pack && CanPack(m.type)) {
+      m = Pack(m);
+      // The file's copy is not read again: let its pages go (they come back from the file
+      // if anything touches them).
+      file_->Release(t->data, t->nbytes);
+      return m;
+    }
     weight_bytes_ += t->nbytes;
     return m;
   }
@@ -85,9 +92,19 @@ Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t 
     }
   }
   m.data = buf.get();
+  if (pack && CanPack(m.type)) return Pack(m);  // the converted rows are dropped
   weight_bytes_ += m.row_bytes * static_cast<size_t>(rows);
   converted_.push_back(std::move(buf));
   return m;
+}
+
+MatRef Model::Pack(const MatRef& m) {
+  const size_t bytes = PackedBytes(m.type, m.rows, m.cols);
+  auto buf = std::make_unique<uint8_t[]>(bytes);
+  MatRef packed = PackRows8(m, buf.get());
+  weight_bytes_ += bytes;
+  converted_.push_back(std::move(buf));
+  return packed;
 }
 
 Result<std::vector<float>> Model::LoadVector(const std::string& name, int64_t n, bool optional) {
@@ -160,8 +177,9 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
   }
   hp_.n_vocab = static_cast<int>(emb->dims[1]);
   const int d = hp_.n_embd, hd = hp_.head_dim, qd = hp_.n_head * hd, kvd = hp_.n_head_kv * hd;
-  auto load = [&](MatRef* out, const std::string& name, int64_t cols, int64_t rows) -> Status {
-    auto m = LoadMatrix(name, cols, rows);
+  // Layer matrices are packed for the kernels; the embedding table is read by rows.
+  auto load = [&](MatRef* out, const std::string& name, int64_t cols, int64_t rows, bool pack) -> Status {
+    auto m = LoadMatrix(name, cols, rows, pack);
     if (!m.ok()) return m.status();
     *out = *m;
     return Status::Ok();
@@ -172,9 +190,9 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     *out = std::move(v).value();
     return Status::Ok();
   };
-  KGP_RETURN_IF_ERROR(load(&tok_embd_, "token_embd.weight", d, hp_.n_vocab));
+  KGP_RETURN_IF_ERROR(load(&tok_embd_, "token_embd.weight", d, hp_.n_vocab, false));
   if (f.FindTensor("output.weight") != nullptr) {
-    KGP_RETURN_IF_ERROR(load(&output_, "output.weight", d, hp_.n_vocab));
+    KGP_RETURN_IF_ERROR(load(&output_, "output.weight", d, hp_.n_vocab, false));
   } else {
     hp_.tied_output = true;
     output_ = tok_embd_;
@@ -186,16 +204,16 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     const std::string p = fmt::format("blk.{}.", l);
     KGP_RETURN_IF_ERROR(loadv(&L.attn_norm, p + "attn_norm.weight", d, false));
     KGP_RETURN_IF_ERROR(loadv(&L.ffn_norm, p + "ffn_norm.weight", d, false));
-    KGP_RETURN_IF_ERROR(load(&L.wq, p + "attn_q.weight", d, qd));
-    KGP_RETURN_IF_ERROR(load(&L.wk, p + "attn_k.weight", d, kvd));
-    KGP_RETURN_IF_ERROR(load(&L.wv, p + "attn_v.weight", d, kvd));
-    KGP_RETURN_IF_ERROR(load(&L.wo, p + "attn_output.weight", qd, d));
+    KGP_RETURN_IF_ERROR(load(&L.wq, p + "attn_q.weight", d, qd, true));
+    KGP_RETURN_IF_ERROR(load(&L.wk, p + "attn_k.weight", d, kvd, true));
+    KGP_RETURN_IF_ERROR(load(&L.wv, p + "attn_v.weight", d, kvd, true));
+    KGP_RETURN_IF_ERROR(load(&L.wo, p + "attn_output.weight", qd, d, true));
     KGP_RETURN_IF_ERROR(loadv(&L.bq, p + "attn_q.bias", qd, true));
     KGP_RETURN_IF_ERROR(loadv(&L.bk, p + "attn_k.bias", kvd, true));
     KGP_RETURN_IF_ERROR(loadv(&L.bv, p + "attn_v.bias", kvd, true));
-    KGP_RETURN_IF_ERROR(load(&L.gate, p + "ffn_gate.weight", d, hp_.n_ff));
-    KGP_RETURN_IF_ERROR(load(&L.up, p + "ffn_up.weight", d, hp_.n_ff));
-    KGP_RETURN_IF_ERROR(load(&L.down, p + "ffn_down.weight", hp_.n_ff, d));
+    KGP_RETURN_IF_ERROR(load(&L.gate, p + "ffn_gate.weight", d, hp_.n_ff, true));
+    KGP_RETURN_IF_ERROR(load(&L.up, p + "ffn_up.weight", d, hp_.n_ff, true));
+    KGP_RETURN_IF_ERROR(load(&L.down, p + "ffn_down.weight", hp_.n_ff, d, true));
   }
 
   n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : std::min(hp_.n_ctx_train > 0 ? hp_.n_ctx_train : 2048, 4096);
@@ -251,35 +269,17 @@ void Model::Attention(int layer, int nt) {
   const float* kc = k_cache_.data() + static_cast<size_t>(layer) * n_ctx_ * kvd;
   const float* vc = v_cache_.data() + static_cast<size_t>(layer) * n_ctx_ * kvd;
   scores_.resize(static_cast<size_t>(pool_->size()) * n_ctx_);
+  const auto attend = ActiveKernels()->attend;
   pool_->Run([&](int tid, int nth) {
     float* sc = scores_.data() + static_cast<size_t>(tid) * n_ctx_;
-    int64_t b, e;
-    SplitRange(static_cast<int64_t>(nt) * nh, nth, tid, 1, &b, &e);
-    for (int64_t item = b; item < e; ++item) {
+    // Items dealt round-robin: later tokens see more positions, so contiguous ranges would
+    // leave the first thread idle.
+    for (int64_t item = tid; item < static_cast<int64_t>(nt) * nh; item += nth) {
       const int t = static_cast<int>(item / nh), h = static_cast<int>(item % nh);
       const int kvh = h / group, n_kv = n_past_ + t + 1;  // causal: positions 0 .. own
       const float* q = q_.data() + static_cast<size_t>(t) * qd + h * hd;
-      float mx = -INFINITY;
-      for (int j = 0; j < n_kv; ++j) {
-        const float* k = kc + static_cast<size_t>(j) * kvd + kvh * hd;
-        float s = 0;
-        for (int i = 0; i < hd; ++i) s += q[i] * k[i];
-        sc[j] = s * scale;
-        mx = std::max(mx, sc[j]);
-      }
-      double sum = 0;
-      for (int j = 0; j < n_kv; ++j) {
-        sc[j] = std::exp(sc[j] - mx);
-        sum += sc[j];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      float* out = att_.data() + static_cast<size_t>(t) * qd + h * hd;
-      std::fill(out, out + hd, 0.0f);
-      for (int j = 0; j < n_kv; ++j) {
-        const float p = sc[j] * inv;
-        const float* v = vc + static_cast<size_t>(j) * kvd + kvh * hd;
-        for (int i = 0; i < hd; ++i) out[i] += p * v[i];
-      }
+      attend(q, kc + kvh * hd, vc + kvh * hd, static_cast<size_t>(kvd), n_kv, hd, scale, sc,
+             att_.data() + static_cast<size_t>(t) * qd + h * hd);
     }
   });
 }
@@ -337,10 +337,14 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
     for (int t = 0; t < nt; ++t) RmsNorm(&x_[t * d], L.ffn_norm.data(), &xb_[t * d], d, hp_.rms_eps);
     project(L.gate, xb_.data(), d, gate_.data(), true);
     project(L.up, xb_.data(), d, up_.data(), false);
-    for (size_t i = 0; i < n * ff; ++i) {
-      const float g = gate_[i];
-      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];
-    }
+    pool_->Run([&](int tid, int nth) {
+      int64_t b, e;
+      SplitRange(static_cast<int64_t>(n * ff), nth, tid, 16, &b, &e);
+      for (int64_t i = b; i < e; ++i) {
+        const float g = gate_[i];
+        gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];
+      }
+    });
     project(L.down, gate_.data(), ff, xb_.data(), true);
     for (size_t i = 0; i < n * d; ++i) x_[i] += xb_[i];
   }

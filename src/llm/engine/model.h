@@ -2,8 +2,10 @@
 // (RMSNorm, grouped-query attention with RoPE — llama.cpp's "normal" rope for llama, "neox"
 // for qwen2 —, optional q/k/v biases, SwiGLU feed-forward, tied output embedding), with a KV
 // cache and batched prompt processing. Weights stay in the memory-mapped file when their type
-// is F32, F16, Q8_0 or Q4_0; other types the loader understands (BF16, Q4_K, Q6_K) are
-// converted once at load to Q8_0 (F32 when rows are not a multiple of 32).
+// is F32 or F16; other types the loader understands (BF16, Q4_K, Q6_K) are converted once at
+// load to Q8_0 (F32 when rows are not a multiple of 32). The layer matrices in Q8_0 and Q4_0
+// are repacked at load in groups of 8 rows for the kernels (PackRows8, kernels.h); the
+// embedding table stays as the file has it.
 // Ownership: the Model owns its GgufFile, weights, KV cache and thread pool.
 // Thread safety: one thread at a time (Decode mutates the cache).
 #pragma once
@@ -82,7 +84,8 @@ class Model {
   };
   Model() = default;
   Status Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt);
-  Result<MatRef> LoadMatrix(const std::string& name, int64_t cols, int64_t rows);
+  Result<MatRef> LoadMatrix(const std::string& name, int64_t cols, int64_t rows, bool pack);
+  MatRef Pack(const MatRef& m);  // a packed copy owned by the model (PackRows8)
   Result<std::vector<float>> LoadVector(const std::string& name, int64_t n, bool optional);
   Status DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float* logits_out);
   void Attention(int layer, int nt);
