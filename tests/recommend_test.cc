@@ -170,6 +170,52 @@ TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
   EXPECT_NE(bad.err.find("no-such-user"), std::string::npos) << bad.err;
 }
 
+// The collaborative generator: a bad spec is refused before any work; when on, its best items
+// are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
+// loading serves with it whatever the caller asks (the ranker's weights belong to it).
+TEST_F(RecommendTest, CollaborativeGeneratorFitsServesAndRejectsBadSpecs) {
+  EngineOptions bad;
+  bad.cf = "no-such-model";
+  EXPECT_EQ(CheckEngineOptions(bad).code(), Status::Code::kInvalidArgument);
+  auto refused = LoadRecommender(*ws_, bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no-such-model"), std::string::npos) << refused.status().ToString();
+
+  EXPECT_EQ(rc_->engine->cf(), nullptr);  // the fixture fitted with the default (off)
+  RecFitOptions fo;
+  fo.train_kge = false;
+  fo.engine.cf = "rp3beta";
+  auto fit = FitRecommender(*ws_, fo);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  bool listed = false;
+  for (const auto& m : fit->holdout) listed |= m.method == "collaborative alone";
+  EXPECT_TRUE(listed);
+  auto rc = LoadRecommender(*ws_);  // default options: the fitted model's CF is used
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  const Engine& e = *(*rc)->engine;
+  ASSERT_NE(e.cf(), nullptr);
+  size_t users = 0;
+  for (uint32_t u = 0; u < e.history().num_users() && users < 10; ++u) {
+    if (e.history().Of(u).size() < 20) continue;
+    ++users;
+    float best = 0;
+    size_t proposed = 0;
+    for (const auto& r : e.Candidates(u)) {
+      const float f = r.features[kFCollaborative];
+      EXPECT_GE(f, 0.0f);
+      EXPECT_LE(f, 1.0f);
+      best = std::max(best, f);
+      proposed += r.sources >> kFCollaborative & 1;
+    }
+    EXPECT_FLOAT_EQ(best, 1.0f) << "user " << u;
+    EXPECT_GT(proposed, 10u) << "user " << u;
+  }
+  EXPECT_EQ(users, 10u);
+  // Put the fixture's model back for the other tests.
+  fo.engine.cf = "none";
+  ASSERT_TRUE(FitRecommender(*ws_, fo).ok());
+}
+
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
   Rng rng(3);
   std::vector<float> x;

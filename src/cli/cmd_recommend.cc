@@ -77,6 +77,8 @@ void AddEngineOptions(CLI::App* cmd, rec::EngineOptions& o) {
   cmd->add_flag("--include-purchased,!--exclude-purchased", o.exclude_purchased, "offer bought items again")
       ->capture_default_str();
   cmd->add_flag("--exclude-seen", o.exclude_seen, "drop items the user already viewed");
+  cmd->add_option("--cf", o.cf, "collaborative-filtering generator for --fit: a model spec (rp3beta, itemknn:k=50, ...) or none; a fitted workspace serves with the one it was fitted with")
+      ->capture_default_str();
 }
 }  // namespace
 

@@ -6,12 +6,15 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/log.h"
+#include "recommend/algo/factory.h"
+
 namespace kgp::rec {
 
 const char* FeatureName(int f) {
   static const char* names[kNumFeatures] = {"covisit", "copurchase", "embedding", "popularity",
                                             "category_affinity", "brand_affinity", "price_fit", "touched",
-                                            "purchased", "repurchase_due", "cohort"};
+                                            "purchased", "repurchase_due", "cohort", "collaborative"};
   return f >= 0 && f < kNumFeatures ? names[f] : "?";
 }
 
@@ -26,12 +29,48 @@ uint64_t CohortKey(const Graph& g, NodeId user) {
   }
   return gender << 32 | age;
 }
+
+bool CfOff(const EngineOptions& o) { return o.cf.empty() || o.cf == "none"; }
+
+Result<std::unique_ptr<Recommender>> MakeCf(const EngineOptions& o) {
+  auto spec = ParseModelSpec(o.cf);
+  if (!spec.ok()) return Status::InvalidArgument("--cf " + o.cf + ": " + spec.status().message());
+  auto m = MakeRecommender(*spec);
+  if (!m.ok()) return Status::InvalidArgument("--cf " + o.cf + ": " + m.status().message());
+  return m;
+}
+
+// The history as user × item sets (every behaviour counts once per pair).
+InteractionMatrix InteractionsOf(const History& h) {
+  std::vector<UserItem> pairs;
+  for (uint32_t u = 0; u < h.num_users(); ++u)
+    for (const ProfileEvent& e : h.Of(u)) pairs.push_back({u, e.item, 1.0f, e.ts});
+  return InteractionMatrix::FromPairs(std::move(pairs), static_cast<uint32_t>(h.num_users()),
+                                      static_cast<uint32_t>(h.num_items()), true)
+      .Dedup();
+}
 }  // namespace
+
+Status CheckEngineOptions(const EngineOptions& opts) {
+  if (CfOff(opts)) return Status::Ok();
+  auto m = MakeCf(opts);
+  return m.ok() ? Status::Ok() : m.status();
+}
 
 Engine::Engine(const Graph& g, const ItemIndex& items, const Catalog& cat, History history,
                std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts)
     : g_(g), items_(items), cat_(cat), history_(std::move(history)), kge_(std::move(kge)), opts_(opts) {
   covisit_ = CoVisitIndex::Build(history_, opts_.covisit);
+  if (!CfOff(opts_) && history_.num_items() > 0) {
+    // CheckEngineOptions has vetted the spec; a model that cannot fit leaves the feature at 0.
+    auto m = MakeCf(opts_);
+    Status fitted = m.ok() ? (*m)->Fit(InteractionsOf(history_), FitOptions{.threads = 2, .quiet = true}) : m.status();
+    if (fitted.ok()) {
+      cf_ = std::move(*m);
+    } else {
+      LOG_WRN("recommend: collaborative model '{}' not used: {}", opts_.cf, fitted.message());
+    }
+  }
   std::unordered_map<NodeId, std::vector<uint32_t>> by_leaf;
   std::unordered_map<NodeId, double> share;
   double total = 0;
@@ -149,6 +188,28 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     }
     for (const auto& n : kge_top) add(n.item, kFEmbedding, 0);
   }
+  // Collaborative scores over every item from the user's item set; the best are candidates and
+  // every candidate's feature is its score over the best score (0..1).
+  std::vector<float> cf_scores;
+  float cf_max = 0;
+  if (cf_ && !ev.empty()) {
+    std::vector<uint32_t> items_of;
+    std::unordered_set<uint32_t> once;
+    for (const auto& e : ev)
+      if (once.insert(e.item).second) items_of.push_back(e.item);
+    cf_scores.assign(history_.num_items(), 0.0f);
+    cf_->Score(user, items_of, cf_scores);
+    std::vector<Neighbor> best;
+    for (uint32_t i = 0; i < cf_scores.size(); ++i) {
+      if (!(cf_scores[i] > 0)) continue;
+      cf_max = std::max(cf_max, cf_scores[i]);
+      best.push_back({i, cf_scores[i]});
+    }
+    const size_t keep = std::min(best.size(), opts_.per_source);
+    std::partial_sort(best.begin(), best.begin() + static_cast<ptrdiff_t>(keep), best.end(),
+                      [](const Neighbor& a, const Neighbor& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
+    for (size_t j = 0; j < keep; ++j) add(best[j].item, kFCollaborative, 0);
+  }
   const auto& popular = history_.PopularItems();
   for (size_t j = 0; j < popular.size() && j < opts_.per_source; ++j) add(popular[j], kFPopularity, 0);
   auto cats = taste.categories;
@@ -208,6 +269,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     }
     auto cw = cohort_w.find(item);
     f[kFCohort] = cw == cohort_w.end() ? 0 : cw->second;
+    f[kFCollaborative] = item < cf_scores.size() && cf_max > 0 ? std::max(0.0f, cf_scores[item]) / cf_max : 0;
     out.push_back(r);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.item < b.item; });
@@ -218,7 +280,7 @@ double Engine::Score(const std::array<float, kNumFeatures>& f) const {
   if (ranker_.fitted()) return ranker_.Predict(f);
   // Before `recommend --fit`: a fixed prior that favours the user's own categories and
   // session neighbours (docs/recommend.md).
-  static const float prior[kNumFeatures] = {1.0f, 0.5f, 0.2f, 0.5f, 2.0f, 1.0f, 0.3f, 0.3f, -1.0f, 1.0f, 0.3f};
+  static const float prior[kNumFeatures] = {1.0f, 0.5f, 0.2f, 0.5f, 2.0f, 1.0f, 0.3f, 0.3f, -1.0f, 1.0f, 0.3f, 1.0f};
   double s = 0;
   for (int i = 0; i < kNumFeatures; ++i) s += prior[i] * f[static_cast<size_t>(i)];
   return 1 / (1 + std::exp(-s));

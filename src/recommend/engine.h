@@ -1,7 +1,8 @@
 // The online recommender over a workspace: candidate generators (co-visitation, co-purchase
-// edges, graph-embedding scores, popularity overall / in the user's categories / in the
-// user's demographic cohort, repurchase of consumables), one feature vector per candidate,
-// a learned logistic blend (ranker.h fits it), filtering and category diversification.
+// edges, graph-embedding scores, a collaborative-filtering model fitted on the history,
+// popularity overall / in the user's categories / in the user's demographic cohort,
+// repurchase of consumables), one feature vector per candidate, a learned logistic blend
+// (ranker.h fits it), filtering and category diversification.
 // Built from a History; read-only afterwards and safe to share between threads.
 #pragma once
 
@@ -18,12 +19,13 @@
 #include "recommend/history.h"
 #include "recommend/kge_scorer.h"
 #include "recommend/logistic.h"
+#include "recommend/model.h"
 
 namespace kgp::rec {
 
 enum Feature : int {
   kFCoVisit, kFCoPurchase, kFEmbedding, kFPopularity, kFCategory, kFBrand, kFPriceFit,
-  kFTouched, kFPurchased, kFRepurchaseDue, kFCohort, kNumFeatures
+  kFTouched, kFPurchased, kFRepurchaseDue, kFCohort, kFCollaborative, kNumFeatures
 };
 const char* FeatureName(int f);  // "covisit", …
 
@@ -35,7 +37,14 @@ struct EngineOptions {
   bool exclude_seen = false;      // also drop anything the user already viewed
   HistoryOptions history;
   CoVisitOptions covisit;
+  // Collaborative-filtering generator: a model of recommend/algo/factory.h fitted on the
+  // history's user × item sets at construction, as a spec (`rp3beta`, `itemknn:k=50`, …);
+  // "none": off. Off by default: on the generated shops it did not lift the held-out metrics
+  // (docs/recommend.md). A fitted workspace serves with the one its ranker was fitted with.
+  std::string cf = "none";
 };
+// InvalidArgument when an option cannot be used (an unknown CF model or key).
+Status CheckEngineOptions(const EngineOptions& opts);
 
 struct Recommendation {
   uint32_t item;
@@ -72,6 +81,7 @@ class Engine {
   const Catalog& catalog() const { return cat_; }
   const KgeScorer* kge() const { return kge_.get(); }
   const CoVisitIndex& covisit() const { return covisit_; }
+  const Recommender* cf() const { return cf_.get(); }  // null when off
   const EngineOptions& options() const { return opts_; }
   // The user's demographic cohort (gender × age group from the graph); 0 when unknown.
   uint32_t CohortOf(uint32_t user) const;
@@ -90,6 +100,7 @@ class Engine {
   std::shared_ptr<const KgeScorer> kge_;
   EngineOptions opts_;
   CoVisitIndex covisit_;
+  std::unique_ptr<Recommender> cf_;
   Logistic ranker_;
   std::vector<std::pair<NodeId, std::vector<uint32_t>>> leaf_popular_;  // sorted by leaf
   std::vector<std::pair<NodeId, float>> leaf_share_;                    // sorted by leaf

@@ -94,6 +94,7 @@ void FitNext(const std::vector<UserCase>& cases, bool include_test, Logistic& ou
 
 Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
+  KGP_RETURN_IF_ERROR(CheckEngineOptions(opts.engine));
   RecFitReport rep;
   rep.k = opts.k;
   auto in = LoadRecInputs(ws);
@@ -162,8 +163,9 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   Engine::ScoreFn learned = [&](const Recommendation& r) { return ranker.Predict(r.features); };
   Engine::ScoreFn prior = [&](const Recommendation& r) { return past.Score(r.features); };
   std::vector<std::pair<std::string, Engine::ScoreFn>> methods = {{"learned blend", learned}, {"prior blend", prior}};
-  for (int f : {kFCoVisit, kFCoPurchase, kFEmbedding, kFCategory, kFCohort, kFPopularity}) {
+  for (int f : {kFCoVisit, kFCoPurchase, kFEmbedding, kFCollaborative, kFCategory, kFCohort, kFPopularity}) {
     if (f == kFEmbedding && !kge) continue;
+    if (f == kFCollaborative && !past.cf()) continue;
     methods.emplace_back(std::string(FeatureName(f)) + " alone", [f](const Recommendation& r) {
       return r.features[static_cast<size_t>(f)] + 1e-3 * r.features[kFPopularity];  // popularity breaks ties
     });
@@ -264,6 +266,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   for (NodeId n : popular_leaves) leaves.push_back(g.Spec(n));
   nlohmann::json j = {{"version", 1},
                       {"ranker", ranker.ToJson()},
+                      {"cf", opts.engine.cf},
                       {"features", [] { std::vector<std::string> v; for (int f = 0; f < kNumFeatures; ++f) v.push_back(FeatureName(f)); return v; }()},
                       {"next_purchase", {{"model", next.ToJson()}, {"window_days", opts.holdout_days}, {"popular_leaves", leaves}}},
                       {"report", rep.ToJson()}};

@@ -37,6 +37,24 @@ std::string RecommendModelPath(const std::string& dir) {
 }
 
 Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts) {
+  KGP_RETURN_IF_ERROR(CheckEngineOptions(opts));
+  const std::string path = RecommendModelPath(ws.dir());
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption(fmt::format("{}: {} (run `kgprofile recommend {} --fit` again)", path, why, ws.dir()));
+  };
+  nlohmann::json j;
+  const bool fitted = std::filesystem::exists(path);
+  if (fitted) {
+    try {
+      std::ifstream in(path);
+      j = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      return corrupt(e.what());
+    }
+  }
+  // The ranker's weights belong to the features it was fitted with: serve the same CF model.
+  EngineOptions eo = opts;
+  if (fitted) eo.cf = j.value("cf", std::string("none"));
   auto l = LoadRecInputs(ws);
   if (!l.ok()) return l.status();
   auto rc = std::make_unique<RecContext>();
@@ -52,29 +70,25 @@ Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineO
   auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc->catalog,
                              *ann_min == 0 ? SIZE_MAX : static_cast<size_t>(*ann_min));
   if (!kge.ok()) return kge.status();
-  History h = History::Build(l->events, INT64_MAX, *rc->profile.items, opts.history);
+  History h = History::Build(l->events, INT64_MAX, *rc->profile.items, eo.history);
   rc->engine = std::make_unique<Engine>(g, *rc->profile.items, *rc->catalog, std::move(h),
-                                        std::shared_ptr<const KgeScorer>(std::move(*kge)), opts);
-  const std::string path = RecommendModelPath(ws.dir());
+                                        std::shared_ptr<const KgeScorer>(std::move(*kge)), eo);
   rc->next.popular_leaves = TopPurchasedLeaves(*rc->engine, 5);
-  if (!std::filesystem::exists(path)) return rc;
-  nlohmann::json j;
+  if (!fitted) return rc;
   try {
-    std::ifstream in(path);
-    j = nlohmann::json::parse(in);
     auto ranker = Logistic::FromJson(j.at("ranker"), kNumFeatures);
-    if (!ranker.ok()) return Status::Corruption(path + ": " + ranker.status().message());
+    if (!ranker.ok()) return corrupt(ranker.status().message());
     rc->engine->SetRanker(std::move(*ranker));
     const auto& np = j.at("next_purchase");
     auto next = Logistic::FromJson(np.at("model"), kNumNextFeatures);
-    if (!next.ok()) return Status::Corruption(path + ": " + next.status().message());
+    if (!next.ok()) return corrupt(next.status().message());
     rc->next.model = std::move(*next);
     rc->next.window_days = np.at("window_days").get<double>();
     rc->next.popular_leaves.clear();
     for (const auto& spec : np.at("popular_leaves"))
       if (auto n = g.FindSpec(spec.get<std::string>())) rc->next.popular_leaves.push_back(*n);
   } catch (const std::exception& e) {
-    return Status::Corruption(fmt::format("{}: {} (run `kgprofile recommend {} --fit` again)", path, e.what(), ws.dir()));
+    return corrupt(e.what());
   }
   rc->fitted = true;
   return rc;
