@@ -13,6 +13,7 @@ speed=(-m transe --dim 100 --negatives 1 --loss margin --optimizer sgd --lr 0.01
   "$build/kgprofile" -q kge train --data "$data" "${speed[@]}" --epochs 0 -o "$tmp/s.kge" >/dev/null
 /usr/bin/time -f "TransE d=100 1 negative, 10 epochs, 2 threads, CLI: %e s wall, peak RSS %M KB" \
   "$build/kgprofile" -q kge train --data "$data" "${speed[@]}" --epochs 10 -o "$tmp/t.kge" >/dev/null
-# Time to quality: the large TransE preset, stopped at 30 s of training, evaluated on test.
-/usr/bin/time -f "TransE large preset, 6 epochs, CLI incl. evaluation: %e s wall, peak RSS %M KB" \
-  "$build/kgprofile" -q kge train --data "$data" -m transe --epochs 6 --valid-every 0 -j 2 -o "$tmp/q.kge" | grep -E "^(trained|filtered)"
+# Time to quality: the large TransE preset as it is (its validation checks included), 2 threads,
+# evaluated on test; the target is MRR >= 0.22 within 30 s.
+/usr/bin/time -f "TransE large preset, CLI incl. evaluation: %e s wall, peak RSS %M KB" \
+  "$build/kgprofile" -q kge train --data "$data" -m transe -j 2 -o "$tmp/q.kge" | grep -E "^(trained|filtered)"

@@ -28,23 +28,26 @@ KGP_SIMD_CLONES float TransDist(const float* h, const float* r, const float* t, 
 
 KGP_SIMD_CLONES void TransDistGrad(const float* h, const float* r, const float* t, size_t d, int p, float g,
                                    float* gh, float* gr, float* gt) {
-  // score = -dist; d(score)/dh = -d(dist)/dx with x = h + r - t.
-  if (p == 1) {
-    for (size_t i = 0; i < d; ++i) {
-      float s = -g * std::copysign(1.0f, h[i] + r[i] - t[i]);  // sign(0) taken as +: a subgradient
-      gh[i] += s;
-      gr[i] += s;
-      gt[i] -= s;
+  // score = -dist; d(score)/dh = -d(dist)/dx with x = h + r - t. The step s is computed into
+  // a local chunk first and then added to each output in its own loop: the outputs may be
+  // the same buffer for a caller, and with one output a loop the compiler can vectorise.
+  const float k = p == 1 ? -g : [&] {
+    const float n = TransDist(h, r, t, d, 2);
+    return n > 1e-12f ? -g / n : 0.0f;
+  }();
+  constexpr size_t kChunk = 256;
+  float s[kChunk];
+  for (size_t b = 0; b < d; b += kChunk) {
+    const size_t m = std::min(kChunk, d - b);
+    const float *hb = h + b, *rb = r + b, *tb = t + b;
+    if (p == 1) {
+      for (size_t i = 0; i < m; ++i) s[i] = k * std::copysign(1.0f, hb[i] + rb[i] - tb[i]);  // sign(0) = +: a subgradient
+    } else {
+      for (size_t i = 0; i < m; ++i) s[i] = k * (hb[i] + rb[i] - tb[i]);
     }
-    return;
-  }
-  float n = TransDist(h, r, t, d, 2);
-  float k = n > 1e-12f ? -g / n : 0.0f;
-  for (size_t i = 0; i < d; ++i) {
-    float s = k * (h[i] + r[i] - t[i]);
-    gh[i] += s;
-    gr[i] += s;
-    gt[i] -= s;
+    for (size_t i = 0; i < m; ++i) gh[b + i] += s[i];
+    for (size_t i = 0; i < m; ++i) gr[b + i] += s[i];
+    for (size_t i = 0; i < m; ++i) gt[b + i] -= s[i];
   }
 }
 
