@@ -323,6 +323,8 @@ TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
   EXPECT_GT(a["count"].get<int>(), 100);
   EXPECT_EQ(a["user_ids"].size(), 10u);
   EXPECT_EQ(a["next_offset"], 15);
+  EXPECT_EQ(a["dp"], false);  // an exact release says so the way every release does
+  EXPECT_TRUE(a.contains("epsilon") && a["epsilon"].is_null()) << a.dump();
   json summary = get("/v1/users/" + *user_ + "/summary?lang=en");
   EXPECT_FALSE(summary["text"].get<std::string>().empty()) << summary.dump();
   auto page = s.Client("").Get("/");

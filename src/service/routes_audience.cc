@@ -46,7 +46,11 @@ void Audience(Context& c, const httplib::Request& req, httplib::Response& res, c
   if (!a.ok()) return SendStatus(res, a.status());
   std::vector<std::string> page;
   for (size_t i = *offset; i < a->user_ids.size(); ++i) page.push_back(a->user_ids[i]);
-  nlohmann::json j = {{"count", a->count}, {"offset", *offset}, {"limit", *limit}, {"user_ids", page}, {"dp", false}};
+  nlohmann::json j = privacy::ReleaseInfo{}.Json();  // exact: {"dp": false, "epsilon": null}, as every release
+  j["count"] = a->count;
+  j["offset"] = *offset;
+  j["limit"] = *limit;
+  j["user_ids"] = page;
   const size_t next = *offset + page.size();
   j["next_offset"] = next < a->count && !page.empty() ? nlohmann::json(next) : nlohmann::json(nullptr);
   SendJson(res, j);
