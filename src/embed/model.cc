@@ -1,6 +1,7 @@
 #include "embed/model.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -39,6 +40,12 @@ void Model::Allocate(Params& p, size_t num_entities, size_t num_relations, Rng& 
 
 void FillUniform(FloatTable& v, float b, Rng& rng) {
   for (auto& x : v) x = rng.Uniform(-b, b);
+}
+
+float DistanceInit(const ModelConfig& c) {
+  const float d = static_cast<float>(c.dim);
+  if (!(c.gamma > 0)) return 6.0f / std::sqrt(d);
+  return (c.gamma + 2.0f) / (c.norm == 2 ? std::sqrt(d) : d);
 }
 
 const std::vector<std::string>& ModelNames() {

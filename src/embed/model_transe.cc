@@ -13,11 +13,8 @@ class TransE final : public Model {
   size_t entity_width() const override { return static_cast<size_t>(c_.dim); }
   size_t relation_width() const override { return static_cast<size_t>(c_.dim); }
   void Init(Params& p, Rng& rng) const override {
-    // Scores start near gamma's scale: rows uniform in +-(gamma + 2) / dim (RotatE's choice),
-    // or Bordes et al.'s 6 / sqrt(dim) when there is no gamma (margin loss).
-    float b = c_.init > 0 ? c_.init
-              : c_.gamma > 0 ? (c_.gamma + 2.0f) / static_cast<float>(c_.dim)
-                             : 6.0f / std::sqrt(static_cast<float>(c_.dim));
+    // Scores start near gamma's scale (DistanceInit).
+    float b = c_.init > 0 ? c_.init : DistanceInit(c_);
     FillUniform(p.entity, b, rng);
     FillUniform(p.relation, b, rng);
   }

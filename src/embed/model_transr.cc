@@ -28,9 +28,7 @@ class TransR final : public Model {
   size_t relation_width() const override { return dr() + dr() * de(); }
   void Init(Params& p, Rng& rng) const override {
     // As TransE: distances start near gamma's scale.
-    float b = c_.init > 0 ? c_.init
-              : c_.gamma > 0 ? (c_.gamma + 2.0f) / static_cast<float>(c_.dim)
-                             : 6.0f / std::sqrt(static_cast<float>(c_.dim));
+    float b = c_.init > 0 ? c_.init : DistanceInit(c_);
     FillUniform(p.entity, b, rng);
     for (size_t r = 0; r < p.num_relations; ++r) {
       float* row = p.R(static_cast<uint32_t>(r));
