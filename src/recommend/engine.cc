@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/log.h"
+#include "embed/predict.h"
 #include "recommend/algo/factory.h"
 
 namespace kgp::rec {
@@ -199,16 +200,10 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
       if (once.insert(e.item).second) items_of.push_back(e.item);
     cf_scores.assign(history_.num_items(), 0.0f);
     cf_->Score(user, items_of, cf_scores);
-    std::vector<Neighbor> best;
-    for (uint32_t i = 0; i < cf_scores.size(); ++i) {
-      if (!(cf_scores[i] > 0)) continue;
-      cf_max = std::max(cf_max, cf_scores[i]);
-      best.push_back({i, cf_scores[i]});
-    }
-    const size_t keep = std::min(best.size(), opts_.per_source);
-    std::partial_sort(best.begin(), best.begin() + static_cast<ptrdiff_t>(keep), best.end(),
-                      [](const Neighbor& a, const Neighbor& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
-    for (size_t j = 0; j < keep; ++j) add(best[j].item, kFCollaborative, 0);
+    const auto best = embed::TopK(cf_scores, opts_.per_source);  // best first
+    if (!best.empty()) cf_max = std::max(0.0f, best.front().score);
+    for (const auto& s : best)
+      if (s.score > 0) add(s.id, kFCollaborative, 0);
   }
   const auto& popular = history_.PopularItems();
   for (size_t j = 0; j < popular.size() && j < opts_.per_source; ++j) add(popular[j], kFPopularity, 0);

@@ -74,9 +74,6 @@ void ScalarQ4(const uint8_t* w, size_t ws, int nr, const BlockQ8A* x, size_t xs,
   }
 }
 
-// Bytes of one block of 32 columns of a packed group of 8 rows.
-constexpr size_t PackedBlockBytes(bool q4) { return q4 ? 16 + 128 : 16 + 256; }
-
 template <bool kQ4>
 void ScalarGroup(const uint8_t* g, int nr, const BlockQ8A* x, size_t xs, int nt, int64_t nb, float* y,
                  int64_t ldy) {

@@ -47,6 +47,8 @@ bool IsComputeType(GgmlType t);
 // it), 272 bytes a block. The last group is padded with zero rows.
 constexpr int kPackRows = 8;
 constexpr int kPackedTokens = 8;  // activation rows a packed kernel call takes at most
+// Bytes of one block of 32 columns of a packed group (8 scales, then the quants).
+constexpr size_t PackedBlockBytes(bool q4) { return q4 ? 16 + 128 : 16 + 256; }
 bool CanPack(GgmlType t);         // Q8_0 and Q4_0
 size_t PackedBytes(GgmlType t, int64_t rows, int64_t cols);
 // Writes w (rows layout, REQUIRES CanPack(w.type)) to dst (PackedBytes bytes) and returns the
