@@ -516,6 +516,44 @@ TEST_F(ServiceTest, ANewEventIsInTheNextRead) {
   EXPECT_EQ(Body(fresh)["behaviour"]["carts"], 1);
 }
 
+TEST_F(ServiceTest, TheLastPriceAnEventCarriedBecomesTheCataloguePriceWhenMerged) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const std::string item_id = std::to_string(Count(ws, fmt::format("SELECT id FROM items WHERE ext_id = '{}'", *item_)));
+  const std::string price_sql = "SELECT CAST(round(price * 100) AS INTEGER) FROM items WHERE id = " + item_id;
+  {
+    Running s(ws, Options());
+    auto w = s.Client(*write_key_);
+    for (auto [ts, price] : {std::pair{1796000000, 31.5}, {1796000500, 42.25}, {1795000000, 12.0}}) {
+      json e = Event(*user_, *item_, "view", ts);
+      e["price"] = price;
+      auto res = w.Post("/v1/events", json{{"events", {e}}}.dump(), "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+    }
+    // An event without a price leaves it.
+    json bare = Event(*user_, *item_, "view", 1796000900);
+    bare.erase("price");
+    ASSERT_EQ(w.Post("/v1/events", json{{"events", {bare}}}.dump(), "application/json")->status, 200);
+    // Merged once the writer is idle for a second: the last price in arrival order (as `ingest`
+    // keeps the last price of a file), not the latest timestamp.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+    EXPECT_EQ(Count(ws, price_sql), 1200);
+  }
+  // Rows staged by a run that did not stop cleanly are merged, prices included, at the next start.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->db().Exec(fmt::format(
+        "INSERT INTO service_event_inbox(key, user_id, item_id, type, ts, price) "
+        "SELECT 987654321, user_id, item_id, type, ts + 1, 7.25 FROM events WHERE item_id = {} LIMIT 1", item_id)).ok());
+  }
+  Running again(ws, Options());
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE key = 987654321"), 1);
+  EXPECT_EQ(Count(ws, price_sql), 725);
+}
+
 TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

@@ -14,7 +14,9 @@
 // writes a few pages), and move into events, sorted by key, kMergeChunk rows a transaction, when
 // the writer has been idle for a second or the inbox holds kMergeRows; all of them before an
 // erasure, on Stop() and on the next start after a crash. A key is new when neither events nor
-// the inbox has it.
+// the inbox has it. The price an event carries becomes its product's catalogue price (as in
+// `ingest`) when the event is merged, from the staged row: updating the items table in every
+// group's transaction would dirty a page per priced product again.
 //
 // Events of one server run are recorded under one ingest_files row (format "api"); the profile
 // state file is saved on Stop() with that row as its watermark, and a start after a crash

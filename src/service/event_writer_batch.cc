@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -77,7 +78,9 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
                                      in.value ? static_cast<float>(*in.value) : NAN, in.type});
       }
     }
-    store_->Flush();
+    // No store_->Flush(): PrepareEvent left no pending rows, and the prices the events carried
+    // reach the items table from the staged rows when they are merged (MergeInbox), so the
+    // group's transaction writes the inbox's few pages, not a page per priced product.
     txn.Commit();
   } catch (const std::exception& e) {
     // Rolled back: nothing of the group is stored, nothing applied; the writer's id maps may
@@ -145,12 +148,20 @@ size_t EventWriter::MergeInbox(size_t limit) {
   move.Bind(1, last).Run();
   // The moved keys leave inbox_keys_ (they are in events now, where the repeat check finds
   // them): the set stays as large as the inbox, not as everything staged under steady load.
+  // The catalogue price of each product is the last price its events carried, in arrival order,
+  // as `ingest` keeps it (store/writer.h Flush).
   std::vector<int64_t> moved;
-  if (limit) {
-    Stmt keys = db.Prepare("SELECT key FROM service_event_inbox WHERE seq <= ?1");
-    keys.Bind(1, last);
-    while (keys.Step()) moved.push_back(keys.Int(0));
+  std::unordered_map<int64_t, double> prices;
+  {
+    Stmt rows_st = db.Prepare("SELECT key, item_id, price FROM service_event_inbox WHERE seq <= ?1 ORDER BY seq");
+    rows_st.Bind(1, last);
+    while (rows_st.Step()) {
+      if (limit) moved.push_back(rows_st.Int(0));
+      if (!rows_st.IsNull(2) && rows_st.Double(2) >= 0) prices[rows_st.Int(1)] = rows_st.Double(2);
+    }
   }
+  Stmt price = db.Prepare("UPDATE items SET price = ?2 WHERE id = ?1 AND price IS NOT ?2");
+  for (const auto& [item, p] : prices) price.Bind(1, item).Bind(2, p).Run();
   Stmt drop = db.Prepare("DELETE FROM service_event_inbox WHERE seq <= ?1");
   drop.Bind(1, last).Run();
   txn.Commit();

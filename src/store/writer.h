@@ -38,7 +38,8 @@ class StoreWriter {
   // The stored form of an event without writing it: its event key and the store ids it was
   // interned to (users and items are created as needed); catalogue facts it carried are written
   // at the next Flush(). For the HTTP service, which stages events itself
-  // (service/event_writer.h) and must know per event whether it is a repeat.
+  // (service/event_writer.h), must know per event whether it is a repeat, and applies the
+  // prices from its staged rows instead of calling Flush().
   struct EventRow {
     int64_t key, user, item, ts, session;
     double value, price;  // NaN = NULL
