@@ -2,10 +2,13 @@
 """Event-to-profile lag of `kgprofile serve` (scripts/bench-serve.sh): for N samples, post one
 event for a user and read the user's profile until it counts the event; the lag is the time
 from sending the event to the profile that shows it. Probe users are its own (lag-probe-K), so
-that the load generator's events never satisfy a probe. Prints p50, p99 and max in milliseconds."""
+that the load generator's events never satisfy a probe. The probes are spread evenly over SECONDS
+(the load's duration), so that they meet whatever the writer does during the load, not only its
+first second. Prints p50, p99 and max in milliseconds."""
 import http.client, json, sys, time
 
 host, port, key, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
 conn = http.client.HTTPConnection(host, port, timeout=30)
 hdr = {"X-API-Key": key, "Content-Type": "application/json"}
 
@@ -19,7 +22,11 @@ def get_events(user):
 
 lags = []
 ts0 = 1893456000  # 2030-01-01: distinct from the load generator's times
+start = time.perf_counter()
 for i in range(n):
+    wait = start + i * seconds / n - time.perf_counter()
+    if wait > 0:
+        time.sleep(wait)
     user = f"lag-probe-{i % 16}"
     before = get_events(user)
     event = {"events": [{"user": user, "item": "lag-probe", "type": "view", "ts": ts0 + i}]}

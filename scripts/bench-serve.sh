@@ -5,7 +5,8 @@
 #              the answer cache off (every request finalizes and serializes), then as served
 #   events     POST /v1/events, BATCH events a request (new events)  events/s (from the server's count)
 #   lag        one event, then its profile: time until the profile shows it, p50/p99, measured
-#              while the events load runs (bench/serve_lag.py), plus the server's own histogram
+#              by probes spread over the events load (bench/serve_lag.py), plus the server's own
+#              histogram
 #   memory     peak RSS of the server
 #   mixed      BENCH_SERVE_MIXED_SECONDS (60; the target's run is 300) of GET profile and POST events
 #              at once: errors (non-2xx, socket errors) and the server's RSS sampled every 10 s, with
@@ -87,7 +88,7 @@ read -r p_rps p_p50 p_p99 p_bad <<< "$(run_wrk profile "$here/bench/serve_get_pr
 printf "  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s\n" "GET /v1/users/{id}/profile" "$p_rps" "$p_p50" "$p_p99" "$p_bad"
 
 before=$(metric kgprofile_events_ingested_total)
-python3 "$here/bench/serve_lag.py" 127.0.0.1 "$port" "$KGP_KEY" 400 > "$work/lag.txt" &
+python3 "$here/bench/serve_lag.py" 127.0.0.1 "$port" "$KGP_KEY" 400 "$((secs - 1))" > "$work/lag.txt" &
 lag_pid=$!
 t0=$(date +%s.%N)
 read -r e_rps e_p50 e_p99 e_bad <<< "$(run_wrk events "$here/bench/serve_post_events.lua" /v1/events)"
@@ -98,7 +99,7 @@ ev_s=$(awk -v a="$after" -v b="$before" -v t0="$t0" -v t1="$t1" 'BEGIN { printf 
 printf "  %-34s %10s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s   → %s events/s stored and applied (batch %s)\n" \
   "POST /v1/events" "$e_rps" "$e_p50" "$e_p99" "$e_bad" "$ev_s" "$BATCH"
 read -r l50 l99 lmax < "$work/lag.txt" || true
-printf "  %-34s p50 %s ms   p99 %s ms   max %s ms (400 probes during the events load)\n" "event → profile lag" "${l50:-?}" "${l99:-?}" "${lmax:-?}"
+printf "  %-34s p50 %s ms   p99 %s ms   max %s ms (400 probes spread over the events load)\n" "event → profile lag" "${l50:-?}" "${l99:-?}" "${lmax:-?}"
 server_lag=$(curl -s -H "X-API-Key: $KGP_KEY" "$url/metrics" | awk '
   /^kgprofile_profile_update_lag_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); n++; les[n] = le; c[n] = $2 }
   /^kgprofile_profile_update_lag_seconds_count/ { total = $2 }
