@@ -158,7 +158,7 @@ if [ "$mixed" -gt 0 ]; then
 fi
 stop_server
 trap - EXIT
-grep -o "merged [0-9]* staged events.*" "$work/serve.log" | sed 's/^/  writer: /' || true
+grep -o "moved [0-9]* staged events.*" "$work/serve.log" | sed 's/^/  writer: /' || true
 ok() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { if (op == "<" ? a + 0 < b + 0 : a + 0 >= b + 0) print "met"; else print "NOT met" }'; }
 echo "  targets: profile p99 < 5 ms $(ok "$p_p99" 5 '<') at >= 10000 req/s $(ok "$p_rps" 10000 '>='); " \
      ">= 50000 events/s $(ok "$ev_s" 50000 '>='); lag p99 < 20 ms $(ok "${l99:-999}" 20 '<')"

@@ -19,6 +19,7 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "profile/pipeline.h"
+#include "service/event_merger.h"
 #include "service/keys.h"
 #include "service/server.h"
 #include "test_util.h"
@@ -121,10 +122,21 @@ class ServiceTest : public ::testing::Test {
     o.threads = 8;
     return o;
   }
+  // sql may name the service's staged events as inbox.service_event_inbox.
   static int64_t Count(const std::string& ws, const std::string& sql) {
     auto w = Workspace::Open(ws);
     EXPECT_TRUE(w.ok());
-    return w.ok() ? (*w)->db().QueryInt(sql) : -1;
+    if (!w.ok()) return -1;
+    EXPECT_TRUE(AttachInbox((*w)->db(), (*w)->Path(kInboxFile), "NORMAL").ok());
+    return (*w)->db().QueryInt(sql);
+  }
+  // True once the inbox is empty (the merger moved every staged event and the writer deleted them), within 10 s.
+  static bool WaitUntilMoved(const std::string& ws) {
+    for (int i = 0; i < 100; ++i) {
+      if (Count(ws, "SELECT count(*) FROM inbox.service_event_inbox") == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
   static test::TempDir* tmp_;
   static std::string *base_, *read_key_, *write_key_, *admin_key_, *user_, *other_user_, *item_;
@@ -453,8 +465,7 @@ TEST_F(ServiceTest, ConcurrentWritersAreAllCountedAndRepeatsAreNotAppliedTwice) 
     EXPECT_NE(m->body.find(fmt::format("kgprofile_events_ingested_total {}", kThreads * kRequests * kPerRequest)), std::string::npos);
     EXPECT_NE(m->body.find(fmt::format("kgprofile_events_duplicate_total {}", kPerRequest)), std::string::npos);
     // Staged events move into the events table once the writer is idle for a second.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
-    EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+    EXPECT_TRUE(WaitUntilMoved(ws));
     EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + kThreads * kRequests * kPerRequest);
     auto m2 = s.Client(*read_key_).Get("/metrics");
     ASSERT_TRUE(m2);
@@ -535,23 +546,37 @@ TEST_F(ServiceTest, TheLastPriceAnEventCarriedBecomesTheCataloguePriceWhenMerged
     json bare = Event(*user_, *item_, "view", 1796000900);
     bare.erase("price");
     ASSERT_EQ(w.Post("/v1/events", json{{"events", {bare}}}.dump(), "application/json")->status, 200);
-    // Merged once the writer is idle for a second: the last price in arrival order (as `ingest`
+    // Moved once the writer is idle for a second: the last price in arrival order (as `ingest`
     // keeps the last price of a file), not the latest timestamp.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
-    EXPECT_EQ(Count(ws, "SELECT count(*) FROM service_event_inbox"), 0);
+    EXPECT_TRUE(WaitUntilMoved(ws));
     EXPECT_EQ(Count(ws, price_sql), 1200);
+    // Moved events are still recognised as repeats (in events now, no longer in the inbox).
+    json again = Event(*user_, *item_, "view", 1796000000);
+    again["price"] = 31.5;
+    auto rep = w.Post("/v1/events", json{{"events", {again}}}.dump(), "application/json");
+    ASSERT_TRUE(rep);
+    EXPECT_EQ(Body(rep)["duplicates"], 1);
+    EXPECT_EQ(Body(rep)["accepted"], 0);
   }
-  // Rows staged by a run that did not stop cleanly are merged, prices included, at the next start.
+  // Rows staged by a run that did not stop cleanly are moved, prices included, at the next start;
+  // so are rows an older version staged in the workspace database itself (before the newer ones).
   {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->db().Exec(fmt::format(
-        "INSERT INTO service_event_inbox(key, user_id, item_id, type, ts, price) "
-        "SELECT 987654321, user_id, item_id, type, ts + 1, 7.25 FROM events WHERE item_id = {} LIMIT 1", item_id)).ok());
+    Db& db = (*w)->db();
+    ASSERT_TRUE(AttachInbox(db, (*w)->Path(kInboxFile), "NORMAL").ok());
+    const std::string copy = fmt::format(
+        "(seq, key, user_id, item_id, type, ts, price) SELECT 1, {{}}, user_id, item_id, type, ts + 1, {{}} FROM events "
+        "WHERE item_id = {} LIMIT 1", item_id);
+    ASSERT_TRUE(db.Exec("CREATE TABLE main.service_event_inbox AS SELECT * FROM inbox.service_event_inbox WHERE 0").ok());
+    ASSERT_TRUE(db.Exec("INSERT INTO main.service_event_inbox" + fmt::format(fmt::runtime(copy), 987654322, 8.5)).ok());
+    ASSERT_TRUE(db.Exec("INSERT INTO inbox.service_event_inbox" + fmt::format(fmt::runtime(copy), 987654321, 7.25)).ok());
   }
   Running again(ws, Options());
-  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE key = 987654321"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE key IN (987654321, 987654322)"), 2);
   EXPECT_EQ(Count(ws, price_sql), 725);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM inbox.service_event_inbox"), 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'"), 0);
 }
 
 TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {

@@ -42,17 +42,30 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
     return Status::NotFound(fmt::format("{}: no profile state ({}); run: kgprofile profile build {}", ws_dir,
                                         loaded.status().message(), ws_dir));
   set_ = std::move(loaded).value();
-  KGP_RETURN_IF_ERROR(ws_->db().Exec(
-      "CREATE TABLE IF NOT EXISTS service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
-      "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, "
-      "price REAL, session INTEGER, file_id INTEGER)"));
-  // Events a previous run acknowledged but did not merge (it did not stop cleanly).
+  const std::string inbox = ws_->Path(kInboxFile);
+  KGP_RETURN_IF_ERROR(AttachInbox(ws_->db(), inbox, opts.durable ? "FULL" : "NORMAL"));
+  // Events a previous run acknowledged but did not move (it did not stop cleanly), and those a
+  // version that staged them in the workspace database itself left there.
   try {
-    staged_rows_ = static_cast<size_t>(ws_->db().QueryInt("SELECT count(*) FROM service_event_inbox"));
-    MergeInbox(0);
+    Txn txn(ws_->db());
+    size_t rows = 0;
+    if (ws_->db().QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'") > 0) {
+      rows += CopyStagedEvents(ws_->db(), "main.service_event_inbox", 0, INT64_MAX);  // the older rows
+      ws_->db().ExecOrThrow("DROP TABLE main.service_event_inbox");
+    }
+    rows += CopyStagedEvents(ws_->db(), "inbox.service_event_inbox", 0, INT64_MAX);
+    ws_->db().ExecOrThrow("DELETE FROM inbox.service_event_inbox");
+    txn.Commit();
+    if (rows) LOG_INF("serve: moved {} events staged by the previous run into the events table", rows);
   } catch (const std::exception& e) {
-    return Status::IoError(fmt::format("{}: merging staged events: {}", ws_dir, e.what()));
+    return Status::IoError(fmt::format("{}: moving staged events: {}", ws_dir, e.what()));
   }
+  auto lookup = Db::Open(ws_->db().path(), /*create=*/false);
+  if (!lookup.ok()) return lookup.status();
+  lookup_ = std::move(lookup).value();
+  auto merger = EventMerger::Start(ws_->db().path(), inbox, /*merged=*/0, opts.durable, metrics_);
+  if (!merger.ok()) return merger.status();
+  merger_ = std::move(merger).value();
   // Events stored after the state was saved (a run that ended without Stop(), or `ingest`
   // since): applied in time order, as `profile update` would.
   EventFilter f;
@@ -103,13 +116,19 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
   auto op = std::make_unique<Op>();
   op->received = Clock::now();
   op->exclusive = [this, promise, user_id] {
-    // The store writer's statements and id maps would outlive the rows: closed, and reopened
-    // (maps reloaded) by the next batch.
-    MergeInbox(0);
-    store_.reset();
-    stmts_.reset();
-    privacy::EraseOptions eo;
-    auto r = privacy::EraseUser(*ws_, user_id, eo);
+    // Every staged event into the events table, where erasure finds it. The store writer's
+    // statements and id maps would outlive the rows: closed, and reopened (maps reloaded) by the
+    // next batch.
+    Result<privacy::ErasureReceipt> r = Status::Internal("not run");
+    try {
+      MoveAllStaged();
+      store_.reset();
+      stmts_.reset();
+      privacy::EraseOptions eo;
+      r = privacy::EraseUser(*ws_, user_id, eo);
+    } catch (const std::exception& e) {
+      r = Status::IoError(fmt::format("moving staged events before erasure: {}", e.what()));
+    }
     if (r.ok()) {
       for (const std::string& stored : {StoredUserId(user_id), user_id}) {
         for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
@@ -140,31 +159,33 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
 }
 
 void EventWriter::Loop() {
-  bool merging = false;
+  bool dropping = false;
   for (;;) {
     std::deque<std::unique_ptr<Op>> ops;
     {
       std::unique_lock lock(mu_);
-      // Idle for a second: a good time to move staged events into the events table, a chunk at a
-      // time (a request arriving meanwhile waits for one chunk at most), chunk after chunk while
-      // the idleness lasts.
-      const auto idle = merging ? std::chrono::milliseconds(1) : std::chrono::milliseconds(1000);
+      // Idle: a good time to delete moved rows from the inbox, kDropRows at a time (a request
+      // arriving meanwhile waits for one chunk at most), chunk after chunk while idleness lasts.
+      const auto idle = dropping ? std::chrono::milliseconds(1) : std::chrono::milliseconds(200);
       const bool woken = cv_.wait_for(lock, idle, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) break;
       if (!woken) {
         lock.unlock();
-        merging = false;
-        if (staged_rows_ > 0) {
+        dropping = false;
+        if (!inbox_rows_.empty() && inbox_rows_.front().first <= merger_->merged()) {
           try {
-            MergeInbox(kMergeChunk);
-            merging = staged_rows_ > 0;
+            Txn txn(ws_->db(), /*immediate=*/false);
+            const int64_t upto = DropMoved(kDropRows);
+            txn.Commit();
+            DroppedUpTo(upto);
+            dropping = !inbox_rows_.empty() && inbox_rows_.front().first <= merger_->merged();
           } catch (const std::exception& e) {
-            LOG_ERR("serve: merging staged events: {}", e.what());
+            LOG_ERR("serve: deleting moved events from the inbox: {}", e.what());
           }
         }
         continue;
       }
-      merging = false;
+      dropping = false;
       ops.swap(queue_);
     }
     metrics_->queue_depth.fetch_sub(static_cast<int64_t>(ops.size()));
@@ -190,7 +211,8 @@ void EventWriter::Finish() {
   try {
     store_.reset();
     stmts_.reset();
-    MergeInbox(0);
+    MoveAllStaged();
+    merger_.reset();
     Stmt st = ws_->db().Prepare(
         "UPDATE ingest_files SET finished = ?, records = ?, events_new = ?, events_dup = ?, status = 'done' WHERE id = ?");
     st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))

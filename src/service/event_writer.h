@@ -11,12 +11,14 @@
 // Staging: event keys are hashes, so inserting a few events into the events table dirties one
 // page each, and every dirty page is written to the WAL at commit (16 KiB an event). New events
 // therefore go to service_event_inbox, an append-only table (rows in arrival order: a commit
-// writes a few pages), and move into events, sorted by key, kMergeChunk rows a transaction, when
-// the writer has been idle for a second or the inbox holds kMergeRows; all of them before an
-// erasure, on Stop() and on the next start after a crash. A key is new when neither events nor
-// the inbox has it. The price an event carries becomes its product's catalogue price (as in
-// `ingest`) when the event is merged, from the staged row: updating the items table in every
-// group's transaction would dirty a page per priced product again.
+// writes a few pages) in a database file of its own (event_merger.h), and the EventMerger moves
+// them into events, sorted by key, on its own thread: when EventMerger::kMergeRows are staged or
+// the writer has been idle for a second, all of them before an erasure, on Stop() and on the next
+// start after a crash. The writer then deletes the moved rows from the inbox, kDropRows per group.
+// A key is new when neither the inbox (a set in memory) nor events has it; the events lookup uses
+// a connection of its own, outside the group's transaction, which takes the workspace
+// database's write lock only when a new user or product must be created. The price an event
+// carries becomes its product's catalogue price (as in `ingest`) when the event is moved.
 //
 // Events of one server run are recorded under one ingest_files row (format "api"); the profile
 // state file is saved on Stop() with that row as its watermark, and a start after a crash
@@ -42,6 +44,7 @@
 #include "ingest/record.h"
 #include "privacy/erase.h"
 #include "profile/builder.h"
+#include "service/event_merger.h"
 #include "service/live_profiles.h"
 #include "service/metrics.h"
 #include "store/workspace.h"
@@ -102,11 +105,13 @@ class EventWriter {
   Status Open(const std::string& ws_dir, const EventWriterOptions& opts);
   void Loop();
   void WriteGroup(std::vector<Op*>& group);
-  // Moves the oldest `limit` staged rows (0: all) into events, in one transaction; returns the
-  // rows moved. Writer thread only.
-  size_t MergeInbox(size_t limit);
-  static constexpr size_t kMergeRows = 500000;  // staged rows that start merging under load
-  static constexpr size_t kMergeChunk = 20000;  // rows moved per transaction (bounds the pause: ~0.3 s)
+  // Deletes up to `limit` (0: all) rows the merger has moved from the inbox; returns the newest
+  // seq deleted (0: none). REQUIRES: a transaction on ws_->db(); DroppedUpTo() after it commits.
+  int64_t DropMoved(size_t limit);
+  void DroppedUpTo(int64_t seq);
+  // Moves every staged row into events and empties the inbox (erasure, Stop()).
+  void MoveAllStaged();
+  static constexpr size_t kDropRows = 20000;  // moved rows deleted from the inbox per group
   void Publish(const std::vector<uint32_t>& users);
   void Finish();
 
@@ -116,11 +121,14 @@ class EventWriter {
   std::unique_ptr<Workspace> ws_;  // writer thread only (after Open)
   std::unique_ptr<StoreWriter> store_;
   struct Statements {
-    Stmt has_event, insert_inbox;
+    Stmt has_event, insert_inbox, drop_moved;
   };
   std::unique_ptr<Statements> stmts_;       // with store_: closed for erasure
+  std::unique_ptr<Db> lookup_;              // the repeat check's connection (no transaction)
+  std::unique_ptr<EventMerger> merger_;
   std::unordered_set<int64_t> inbox_keys_;  // keys of the rows in the inbox
-  size_t staged_rows_ = 0;                  // rows in service_event_inbox
+  std::deque<std::pair<int64_t, int64_t>> inbox_rows_;  // (seq, key) of the rows in the inbox
+  int64_t last_seq_ = 0;                    // of the newest staged row
   std::string pseudonym_key_;
   int64_t file_id_ = 0;
   uint64_t stored_new_ = 0, stored_dup_ = 0;

@@ -1,10 +1,9 @@
 // The writer's batch path: one transaction per group of requests (events staged in the inbox),
-// the per-event profile update, publication to LiveProfiles, and the move of staged events into
-// the events table (event_writer.h).
+// the per-event profile update, publication to LiveProfiles, and the deletion from the inbox of
+// the rows the merger has moved into the events table (event_writer.h).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -27,19 +26,30 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
   std::vector<ProfileEvent> fresh;
   std::vector<std::pair<uint32_t, std::string>> new_ids;
   Status status;
-  std::vector<int64_t> staged;  // keys added to inbox_keys_ by this group (undone on failure)
+  std::vector<std::pair<int64_t, int64_t>> staged;  // (seq, key) added by this group (undone on failure)
+  int64_t dropped = 0;
   try {
-    Txn txn(ws_->db());
+    // Created outside the group's transaction: it reads the id maps, and a transaction that has
+    // read the workspace database cannot later take its write lock once the merger has committed.
     if (!store_) store_ = std::make_unique<StoreWriter>(ws_->db(), file_id_, pseudonym_key_);
     if (!stmts_) {
       stmts_ = std::make_unique<Statements>();
-      stmts_->has_event = ws_->db().Prepare("SELECT 1 FROM events WHERE key = ?");
+      stmts_->has_event = lookup_->Prepare("SELECT 1 FROM events WHERE key = ?");
       stmts_->insert_inbox = ws_->db().Prepare(
-          "INSERT INTO service_event_inbox(key, user_id, item_id, type, ts, value, price, session, file_id) "
-          "VALUES(?,?,?,?,?,?,?,?,?)");
+          "INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, value, price, session, file_id) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?)");
+      stmts_->drop_moved = ws_->db().Prepare("DELETE FROM inbox.service_event_inbox WHERE seq <= ?");
     }
+    // Deferred: the inbox's write lock at the first row; the workspace database's only if a new
+    // user or product is created (waiting for a move in progress).
+    Txn txn(ws_->db(), /*immediate=*/false);
+    dropped = DropMoved(kDropRows);
+    // One read snapshot for the group's repeat checks (not a lock round-trip each), taken after
+    // DropMoved() read merged(): every move up to there is in it.
+    Txn lookups(*lookup_, /*immediate=*/false);
     Stmt& has = stmts_->has_event;
     Stmt& ins = stmts_->insert_inbox;
+    int64_t seq = last_seq_;
     for (size_t i = 0; i < group.size(); ++i) {
       store_->StartUnit();  // identical events within a request are distinct; across requests, repeats
       for (const EventIn& in : group[i]->events) {
@@ -52,6 +62,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         rec.value = in.value;
         rec.session = in.session;
         const StoreWriter::EventRow row = store_->PrepareEvent(rec);
+        // The inbox first: a row the merger has moved leaves the set only after it is in events.
         bool repeat = inbox_keys_.count(row.key) > 0;
         if (!repeat) {
           has.Bind(1, row.key);
@@ -62,14 +73,13 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
           ++results[i].duplicates;
           continue;
         }
-        ins.Bind(1, row.key).Bind(2, row.user).Bind(3, row.item).Bind(4, row.type).Bind(5, row.ts);
-        if (std::isnan(row.value)) ins.BindNull(6); else ins.Bind(6, row.value);
-        if (std::isnan(row.price)) ins.BindNull(7); else ins.Bind(7, row.price);
-        if (row.session) ins.Bind(8, row.session); else ins.BindNull(8);
-        ins.Bind(9, file_id_).Run();
+        ins.Bind(1, ++seq).Bind(2, row.key).Bind(3, row.user).Bind(4, row.item).Bind(5, row.type).Bind(6, row.ts);
+        if (std::isnan(row.value)) ins.BindNull(7); else ins.Bind(7, row.value);
+        if (std::isnan(row.price)) ins.BindNull(8); else ins.Bind(8, row.price);
+        if (row.session) ins.Bind(9, row.session); else ins.BindNull(9);
+        ins.Bind(10, file_id_).Run();
         inbox_keys_.insert(row.key);
-        staged.push_back(row.key);
-        ++staged_rows_;
+        staged.emplace_back(seq, row.key);
         ++results[i].accepted;
         const auto user = static_cast<uint32_t>(row.user);
         if (user >= set_.ext_ids.size() || set_.ext_ids[user].empty()) new_ids.emplace_back(user, store_->StoredUserId(in.user));
@@ -79,20 +89,27 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
       }
     }
     // No store_->Flush(): PrepareEvent left no pending rows, and the prices the events carried
-    // reach the items table from the staged rows when they are merged (MergeInbox), so the
-    // group's transaction writes the inbox's few pages, not a page per priced product.
+    // reach the items table from the staged rows when they are moved (event_merger.h).
     txn.Commit();
+    lookups.Commit();
   } catch (const std::exception& e) {
     // Rolled back: nothing of the group is stored, nothing applied; the writer's id maps may
     // name rows that no longer exist, so it is rebuilt.
     store_.reset();
     stmts_.reset();
-    for (int64_t k : staged) inbox_keys_.erase(k);
-    staged_rows_ -= staged.size();
+    for (const auto& [seq, key] : staged) inbox_keys_.erase(key);
+    staged.clear();
+    dropped = 0;
     status = Status::Internal(fmt::format("storing events: {}", e.what()));
     LOG_ERR("serve: {}", status.message());
   }
   if (status.ok()) {
+    DroppedUpTo(dropped);
+    if (!staged.empty()) {
+      inbox_rows_.insert(inbox_rows_.end(), staged.begin(), staged.end());
+      last_seq_ = staged.back().first;
+      merger_->Staged(last_seq_);
+    }
     metrics_->batch_commit.Observe(std::chrono::duration<double>(Clock::now() - t0).count());
     metrics_->batches.fetch_add(1);
     for (auto& [u, id] : new_ids) {
@@ -118,63 +135,39 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     group[i]->done.set_value(std::move(r));
   }
   group.clear();
-  if (staged_rows_ >= kMergeRows) {
-    try {
-      MergeInbox(kMergeChunk);
-    } catch (const std::exception& e) {
-      LOG_ERR("serve: merging staged events: {}", e.what());
-    }
+}
+
+int64_t EventWriter::DropMoved(size_t limit) {
+  const int64_t moved = merger_->merged();
+  int64_t upto = 0;
+  size_t n = 0;
+  for (const auto& [seq, key] : inbox_rows_) {
+    if (seq > moved || (limit && n == limit)) break;
+    upto = seq, ++n;
+  }
+  if (upto == 0) return 0;
+  if (!stmts_) {
+    Stmt drop = ws_->db().Prepare("DELETE FROM inbox.service_event_inbox WHERE seq <= ?");
+    drop.Bind(1, upto).Run();
+  } else {
+    stmts_->drop_moved.Bind(1, upto).Run();
+  }
+  return upto;
+}
+
+void EventWriter::DroppedUpTo(int64_t seq) {
+  while (!inbox_rows_.empty() && inbox_rows_.front().first <= seq) {
+    inbox_keys_.erase(inbox_rows_.front().second);
+    inbox_rows_.pop_front();
   }
 }
 
-size_t EventWriter::MergeInbox(size_t limit) {
-  if (staged_rows_ == 0) return 0;
-  const auto t0 = Clock::now();
-  Db& db = ws_->db();
-  Txn txn(db);
-  // The oldest `limit` rows (all when 0), moved in key order: each events page is written once.
-  Stmt upto = db.Prepare(limit ? "SELECT coalesce(max(seq), 0), count(*) FROM "
-                                 "(SELECT seq FROM service_event_inbox ORDER BY seq LIMIT ?1)"
-                               : "SELECT coalesce(max(seq), 0), count(*) FROM service_event_inbox");
-  if (limit) upto.Bind(1, static_cast<int64_t>(limit));
-  upto.Step();
-  const int64_t last = upto.Int(0);
-  const auto rows = static_cast<size_t>(upto.Int(1));
-  upto.Reset();
-  Stmt move = db.Prepare(
-      "INSERT OR IGNORE INTO events(key, user_id, item_id, type, ts, value, price, session, file_id) "
-      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM service_event_inbox "
-      "WHERE seq <= ?1 ORDER BY key");
-  move.Bind(1, last).Run();
-  // The moved keys leave inbox_keys_ (they are in events now, where the repeat check finds
-  // them): the set stays as large as the inbox, not as everything staged under steady load.
-  // The catalogue price of each product is the last price its events carried, in arrival order,
-  // as `ingest` keeps it (store/writer.h Flush).
-  std::vector<int64_t> moved;
-  std::unordered_map<int64_t, double> prices;
-  {
-    Stmt rows_st = db.Prepare("SELECT key, item_id, price FROM service_event_inbox WHERE seq <= ?1 ORDER BY seq");
-    rows_st.Bind(1, last);
-    while (rows_st.Step()) {
-      if (limit) moved.push_back(rows_st.Int(0));
-      if (!rows_st.IsNull(2) && rows_st.Double(2) >= 0) prices[rows_st.Int(1)] = rows_st.Double(2);
-    }
-  }
-  Stmt price = db.Prepare("UPDATE items SET price = ?2 WHERE id = ?1 AND price IS NOT ?2");
-  for (const auto& [item, p] : prices) price.Bind(1, item).Bind(2, p).Run();
-  Stmt drop = db.Prepare("DELETE FROM service_event_inbox WHERE seq <= ?1");
-  drop.Bind(1, last).Run();
+void EventWriter::MoveAllStaged() {
+  merger_->MergeAll();
+  Txn txn(ws_->db());
+  const int64_t upto = DropMoved(0);
   txn.Commit();
-  staged_rows_ = rows >= staged_rows_ ? 0 : staged_rows_ - rows;
-  if (staged_rows_ == 0) {
-    inbox_keys_.clear();
-  } else {
-    for (int64_t k : moved) inbox_keys_.erase(k);
-  }
-  metrics_->merges.fetch_add(1);
-  LOG_INF("serve: merged {} staged events into the events table in {:.2f}s ({} still staged)", rows, SecondsSince(t0),
-          staged_rows_);
-  return rows;
+  DroppedUpTo(upto);
 }
 
 void EventWriter::Publish(const std::vector<uint32_t>& users) {

@@ -1,0 +1,130 @@
+#include "service/event_merger.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+
+namespace kgp::service {
+
+Status AttachInbox(Db& db, const std::string& inbox_path, const char* synchronous) {
+  try {
+    Stmt attach = db.Prepare("ATTACH DATABASE ?1 AS inbox");
+    attach.Bind(1, inbox_path).Run();
+  } catch (const std::exception& e) {
+    return Status::IoError(fmt::format("{}: cannot open the event inbox: {}", inbox_path, e.what()));
+  }
+  return db.Exec(fmt::format(
+      "PRAGMA inbox.journal_mode=WAL; PRAGMA inbox.synchronous={}; "
+      "CREATE TABLE IF NOT EXISTS inbox.service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
+      "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, "
+      "price REAL, session INTEGER, file_id INTEGER)",
+      synchronous));
+}
+
+size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {
+  Stmt move = db.Prepare(fmt::format(
+      "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id) "
+      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM {} "
+      "WHERE seq > ?1 AND seq <= ?2 ORDER BY key",
+      table));
+  move.Bind(1, after).Bind(2, upto).Run();
+  size_t rows = 0;
+  std::unordered_map<int64_t, double> prices;  // item → its last price in arrival order
+  Stmt read = db.Prepare(fmt::format("SELECT item_id, price FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", table));
+  read.Bind(1, after).Bind(2, upto);
+  while (read.Step()) {
+    ++rows;
+    if (!read.IsNull(1) && read.Double(1) >= 0) prices[read.Int(0)] = read.Double(1);
+  }
+  Stmt price = db.Prepare("UPDATE main.items SET price = ?2 WHERE id = ?1 AND price IS NOT ?2");
+  for (const auto& [item, p] : prices) price.Bind(1, item).Bind(2, p).Run();
+  return rows;
+}
+
+Result<std::unique_ptr<EventMerger>> EventMerger::Start(const std::string& db_path, const std::string& inbox_path,
+                                                        int64_t merged, bool durable, Metrics* metrics) {
+  std::unique_ptr<EventMerger> m(new EventMerger(metrics, merged));
+  auto db = Db::Open(db_path, /*create=*/false);
+  if (!db.ok()) return db.status();
+  m->db_ = std::move(db).value();
+  // A move must be on disk before the writer deletes its rows from the inbox.
+  if (durable) KGP_RETURN_IF_ERROR(m->db_->Exec("PRAGMA synchronous=FULL"));
+  KGP_RETURN_IF_ERROR(AttachInbox(*m->db_, inbox_path, durable ? "FULL" : "NORMAL"));
+  m->thread_ = std::thread([p = m.get()] { p->Loop(); });
+  return m;
+}
+
+EventMerger::~EventMerger() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventMerger::Staged(int64_t seq) {
+  bool due;
+  {
+    std::lock_guard lock(mu_);
+    staged_ = seq;
+    last_staged_ = Clock::now();
+    due = staged_ - merged() >= static_cast<int64_t>(kMergeRows);
+  }
+  if (due) cv_.notify_one();
+}
+
+size_t EventMerger::MergeAll() {
+  int64_t upto;
+  {
+    std::lock_guard lock(mu_);
+    upto = staged_;
+  }
+  std::lock_guard move(move_mu_);
+  size_t rows = 0;
+  while (merged() < upto) rows += MoveUpTo(std::min(upto, merged() + static_cast<int64_t>(kMaxMoveRows)));
+  return rows;
+}
+
+size_t EventMerger::MoveUpTo(int64_t upto) {
+  const auto t0 = Clock::now();
+  // Deferred: the transaction writes the workspace database only, and reads a snapshot of the
+  // inbox, which the writer goes on appending to meanwhile.
+  Txn txn(*db_, /*immediate=*/false);
+  const size_t rows = CopyStagedEvents(*db_, "inbox.service_event_inbox", merged(), upto);
+  txn.Commit();
+  merged_.store(upto, std::memory_order_release);
+  metrics_->merges.fetch_add(1);
+  LOG_INF("serve: moved {} staged events into the events table in {:.2f}s", rows,
+          std::chrono::duration<double>(Clock::now() - t0).count());
+  return rows;
+}
+
+void EventMerger::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait_for(lock, std::chrono::milliseconds(100),
+                 [&] { return stopping_ || staged_ - merged() >= static_cast<int64_t>(kMergeRows); });
+    if (stopping_) break;
+    const int64_t pending = staged_ - merged();
+    if (pending <= 0) continue;
+    if (pending < static_cast<int64_t>(kMergeRows) && Clock::now() - last_staged_ < kIdle) continue;
+    const int64_t upto = std::min(staged_, merged() + static_cast<int64_t>(kMaxMoveRows));
+    lock.unlock();
+    bool failed = false;
+    try {
+      std::lock_guard move(move_mu_);
+      if (upto > merged()) MoveUpTo(upto);
+    } catch (const std::exception& e) {
+      LOG_ERR("serve: moving staged events into the events table: {} (retried in a second)", e.what());
+      failed = true;
+    }
+    lock.lock();
+    if (failed) cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+}  // namespace kgp::service
