@@ -579,6 +579,17 @@ TEST_F(ServiceTest, TheLastPriceAnEventCarriedBecomesTheCataloguePriceWhenMerged
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'"), 0);
 }
 
+TEST_F(ServiceTest, AServerStoppedAsSoonAsItStartsStops) {
+  // Stop() before Run() listens used to be lost (httplib ignores stop() until it listens), and
+  // the run thread then listened for ever.
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  for (int i = 0; i < 30; ++i) {
+    Running s(ws, Options());
+    s.Stop();
+  }
+}
+
 TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

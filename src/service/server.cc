@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@ struct Server::Impl {
   std::once_flag stopped;
   std::mutex run_mu;
   std::condition_variable run_cv;
-  bool running = false, run_done = false;  // GUARDED_BY(run_mu)
+  bool running = false, run_done = false, stop_requested = false;  // GUARDED_BY(run_mu)
 };
 
 namespace {
@@ -134,6 +135,11 @@ Result<int> Server::Bind() {
 void Server::Run() {
   {
     std::lock_guard lock(impl_->run_mu);
+    if (impl_->stop_requested) {  // stopped before it ran: nothing to listen for
+      impl_->run_done = true;
+      impl_->run_cv.notify_all();
+      return;
+    }
     impl_->running = true;
   }
   impl_->http->listen_after_bind();  // returns once stopped and every worker thread has finished
@@ -147,12 +153,22 @@ void Server::Run() {
 void Server::Stop() {
   std::call_once(impl_->stopped, [this] {
     // No new requests; requests in flight finish (their batches are in the writer's queue and
-    // answered), then the writer drains and saves.
-    impl_->http->stop();
-    {
-      std::unique_lock lock(impl_->run_mu);
-      impl_->run_cv.wait(lock, [&] { return !impl_->running || impl_->run_done; });
+    // answered), then the writer drains and saves. httplib's stop() does nothing before its
+    // listener runs, so a Run() that has begun but not yet listens is waited for.
+    std::unique_lock lock(impl_->run_mu);
+    impl_->stop_requested = true;
+    while (impl_->running && !impl_->run_done && !impl_->http->is_running()) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
     }
+    if (impl_->running && !impl_->run_done) {
+      lock.unlock();
+      impl_->http->stop();
+      lock.lock();
+      impl_->run_cv.wait(lock, [&] { return impl_->run_done; });
+    }
+    lock.unlock();
     impl_->ctx.writer->Stop();
   });
 }
