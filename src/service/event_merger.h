@@ -43,6 +43,8 @@ class EventMerger {
   static constexpr size_t kMergeRows = 300000;   // staged rows that start a move under load
   static constexpr size_t kMaxMoveRows = 1000000;  // rows a transaction moves at most
   static constexpr auto kIdle = std::chrono::seconds(1);  // no new rows for this long: move all
+  static constexpr int64_t kCacheKb = 65536;              // the merger connection's page cache
+  static constexpr int kNice = 10;                        // the merger thread's niceness
 
   // Opens its own connection to db_path with inbox_path attached, starts its thread. Rows up to
   // `merged` are already in events. durable: moves are on disk at commit (synchronous=FULL).
