@@ -172,13 +172,10 @@ void EventWriter::Loop() {
       if (!woken) {
         lock.unlock();
         dropping = false;
-        if (!inbox_rows_.empty() && inbox_rows_.front().first <= merger_->merged()) {
+        if (HasMovedRows()) {
           try {
-            Txn txn(ws_->db(), /*immediate=*/false);
-            const int64_t upto = DropMoved(kDropRows);
-            txn.Commit();
-            DroppedUpTo(upto);
-            dropping = !inbox_rows_.empty() && inbox_rows_.front().first <= merger_->merged();
+            DropMovedNow(kDropRows);
+            dropping = HasMovedRows();
           } catch (const std::exception& e) {
             LOG_ERR("serve: deleting moved events from the inbox: {}", e.what());
           }

@@ -109,6 +109,8 @@ class EventWriter {
   // seq deleted (0: none). REQUIRES: a transaction on ws_->db(); DroppedUpTo() after it commits.
   int64_t DropMoved(size_t limit);
   void DroppedUpTo(int64_t seq);
+  void DropMovedNow(size_t limit);  // DropMoved in a transaction of its own, then DroppedUpTo
+  bool HasMovedRows() const;        // the inbox's oldest row is in events
   // Moves every staged row into events and empties the inbox (erasure, Stop()).
   void MoveAllStaged();
   static constexpr size_t kDropRows = 20000;  // moved rows deleted from the inbox per group
@@ -121,7 +123,7 @@ class EventWriter {
   std::unique_ptr<Workspace> ws_;  // writer thread only (after Open)
   std::unique_ptr<StoreWriter> store_;
   struct Statements {
-    Stmt has_event, insert_inbox, drop_moved;
+    Stmt has_event, insert_inbox;
   };
   std::unique_ptr<Statements> stmts_;       // with store_: closed for erasure
   std::unique_ptr<Db> lookup_;              // the repeat check's connection (no transaction)

@@ -38,7 +38,6 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
       stmts_->insert_inbox = ws_->db().Prepare(
           "INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, value, price, session, file_id) "
           "VALUES(?,?,?,?,?,?,?,?,?,?)");
-      stmts_->drop_moved = ws_->db().Prepare("DELETE FROM inbox.service_event_inbox WHERE seq <= ?");
     }
     // Deferred: the inbox's write lock at the first row; the workspace database's only if a new
     // user or product is created (waiting for a move in progress).
@@ -146,12 +145,8 @@ int64_t EventWriter::DropMoved(size_t limit) {
     upto = seq, ++n;
   }
   if (upto == 0) return 0;
-  if (!stmts_) {
-    Stmt drop = ws_->db().Prepare("DELETE FROM inbox.service_event_inbox WHERE seq <= ?");
-    drop.Bind(1, upto).Run();
-  } else {
-    stmts_->drop_moved.Bind(1, upto).Run();
-  }
+  Stmt drop = ws_->db().Prepare("DELETE FROM inbox.service_event_inbox WHERE seq <= ?");
+  drop.Bind(1, upto).Run();
   return upto;
 }
 
@@ -162,12 +157,18 @@ void EventWriter::DroppedUpTo(int64_t seq) {
   }
 }
 
-void EventWriter::MoveAllStaged() {
-  merger_->MergeAll();
-  Txn txn(ws_->db());
-  const int64_t upto = DropMoved(0);
+bool EventWriter::HasMovedRows() const { return !inbox_rows_.empty() && inbox_rows_.front().first <= merger_->merged(); }
+
+void EventWriter::DropMovedNow(size_t limit) {
+  Txn txn(ws_->db(), /*immediate=*/false);
+  const int64_t upto = DropMoved(limit);
   txn.Commit();
   DroppedUpTo(upto);
+}
+
+void EventWriter::MoveAllStaged() {
+  merger_->MergeAll();
+  DropMovedNow(0);
 }
 
 void EventWriter::Publish(const std::vector<uint32_t>& users) {
