@@ -129,6 +129,48 @@ TEST(EmbedTrain, ResumeContinuesAndRejectsOtherData) {
   EXPECT_NE(bad.status().message().find("not the same graph"), std::string::npos);
 }
 
+// TransR initialised from a TransE (the large preset's warm start) scores every triple as that
+// TransE does before its own training; other pairings and dimensions are refused.
+TEST(EmbedTrain, TransRWarmStartedFromTransEStartsAsIt) {
+  Dataset ds = Tiny();
+  auto te = GetPreset("small", "transe", ds.num_entities());
+  te->model.dim = 8;
+  te->train.epochs = 5;
+  te->train.threads = 1;
+  auto transe = TrainModel(ds, te->model, te->train, nullptr, nullptr);
+  ASSERT_TRUE(transe.ok());
+  auto tr = GetPreset("small", "transr", ds.num_entities());
+  tr->model.dim = 8;
+  tr->train.threads = 1;
+  tr->train.lr = 1e-9f;  // steps too small to matter: the tables stay as the warm start left them
+  tr->train.epochs = 1;
+  auto transr = TrainModel(ds, tr->model, tr->train, nullptr, nullptr, {}, &*transe);
+  ASSERT_TRUE(transr.ok()) << transr.status().ToString();
+  auto me = ModelOf(*transe), mr = ModelOf(*transr);
+  ASSERT_TRUE(me.ok() && mr.ok());
+  const Params &pe = transe->params, &pr = transr->params;
+  int compared = 0;
+  for (uint32_t h = 0; h < ds.num_entities(); ++h)
+    for (uint32_t r = 0; r < ds.num_relations(); ++r)
+      for (uint32_t t = 0; t < ds.num_entities(); ++t, ++compared)
+        ASSERT_NEAR((*mr)->Score(pr.E(h), pr.R(r), pr.E(t)), (*me)->Score(pe.E(h), pe.R(r), pe.E(t)), 1e-4f);
+  EXPECT_EQ(compared, 5 * 3 * 5);
+  tr->train.lr = 0.01f;  // and training moves it on from there
+  auto moved = TrainModel(ds, tr->model, tr->train, nullptr, nullptr, {}, &*transe);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_FALSE(moved->params.entity == transe->params.entity);
+
+  tr->model.dim = 16;
+  auto wrong_dim = TrainModel(ds, tr->model, tr->train, nullptr, nullptr, {}, &*transe);
+  ASSERT_FALSE(wrong_dim.ok());
+  EXPECT_NE(wrong_dim.status().message().find("dim"), std::string::npos);
+  auto dm = GetPreset("small", "distmult", ds.num_entities());
+  dm->model.dim = 8;
+  auto wrong_model = TrainModel(ds, dm->model, dm->train, nullptr, nullptr, {}, &*transe);
+  ASSERT_FALSE(wrong_model.ok());
+  EXPECT_NE(wrong_model.status().message().find("cannot start"), std::string::npos);
+}
+
 TEST(EmbedTrain, BadOptionsAreClearErrors) {
   Dataset ds = Tiny();
   auto preset = GetPreset("small", "transe", ds.num_entities());

@@ -21,7 +21,7 @@ using namespace kgp::embed;
 
 // Options that override the preset only when given on the command line.
 struct TrainArgs {
-  std::string workspace, data, out, resume, preset = "auto", model = "transe", export_dir;
+  std::string workspace, data, out, resume, init_from, preset = "auto", model = "transe", export_dir;
   ModelConfig mc;
   TrainOptions to;
   std::string optimizer, loss, sampler, reg;
@@ -93,6 +93,12 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     resume = std::make_unique<Checkpoint>(std::move(c).value());
     a.model = resume->config.name;
   }
+  std::unique_ptr<Checkpoint> init;
+  if (!a.init_from.empty()) {
+    auto c = LoadCheckpoint(a.init_from);
+    ThrowIfError(c.status());
+    init = std::make_unique<Checkpoint>(std::move(c).value());
+  }
   Dataset ds = LoadData(a);
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
@@ -110,8 +116,27 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
           preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
           preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
+  const bool warm_start = !resume && !init && !preset->warm_start.empty() &&
+                          (preset->model.relation_dim == 0 || preset->model.relation_dim == preset->model.dim);
+  nlohmann::json warm_json;
+  if (warm_start) {
+    auto first = GetPreset(preset->name, preset->warm_start, ds.num_entities());
+    ThrowIfError(first.status());
+    first->model.dim = preset->model.dim;
+    first->train.threads = preset->train.threads;
+    LOG_INF("{} starts from a {} trained first ({} preset, dim {}, {} epochs); --init-from FILE reuses one",
+            preset->model.name, first->model.name, first->name, first->model.dim, first->train.epochs);
+    TrainReport first_rep;
+    auto warm = TrainModel(ds, first->model, first->train, nullptr, &first_rep);
+    ThrowIfError(warm.status());
+    LOG_INF("{}: {} epochs in {:.1f}s, best valid MRR {:.4f}", first->model.name, first_rep.epochs_run,
+            first_rep.seconds, first_rep.best_valid_mrr);
+    init = std::make_unique<Checkpoint>(std::move(warm).value());
+    warm_json = {{"model", first->model.name}, {"epochs", first_rep.epochs_run}, {"seconds", first_rep.seconds},
+                 {"best_valid_mrr", first_rep.best_valid_mrr}};
+  }
   TrainReport rep;
-  auto ck = TrainModel(ds, preset->model, preset->train, resume.get(), &rep);
+  auto ck = TrainModel(ds, preset->model, preset->train, resume.get(), &rep, {}, init.get());
   ThrowIfError(ck.status());
   ThrowIfError(SaveCheckpoint(out, *ck));
   nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
@@ -120,6 +145,8 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
                       {"seconds", rep.seconds}, {"triples_per_second", rep.triples_per_second},
                       {"final_loss", rep.final_loss}, {"best_valid_mrr", rep.best_valid_mrr},
                       {"best_epoch", rep.best_epoch}};
+  if (!warm_json.is_null()) j["warm_start"] = warm_json;
+  else if (!a.init_from.empty()) j["init_from"] = a.init_from;
   EvalResult ev;
   bool evaluated = a.eval && !ds.test.empty();
   if (evaluated) {
@@ -163,6 +190,10 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   cmd->add_option("--preset", a->preset, "hyperparameters: auto (by graph size), small, large, ecommerce")
       ->capture_default_str();
   cmd->add_option("--resume", a->resume, "continue training from this checkpoint");
+  cmd->add_option("--init-from", a->init_from,
+                  "start from this checkpoint's tables with a fresh optimizer: the same model, or a TransE of the same "
+                  "dim for TransR")
+      ->excludes("--resume");
   cmd->add_option("--export", a->export_dir, "also write entities.tsv and relations.tsv here");
   cmd->add_flag("!--no-eval", a->eval, "skip the test-split evaluation after training");
   TrainArgs* p = a.get();

@@ -11,8 +11,52 @@ namespace kgp::embed {
 
 Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c) { return MakeModel(c.config); }
 
+namespace {
+
+// The checkpoint's names must be a prefix of the data's dictionaries.
+Status CheckSameGraph(const Checkpoint& k, const Dataset& ds) {
+  if (k.entity_names.size() > ds.num_entities() || k.relation_names.size() > ds.num_relations())
+    return Status::InvalidArgument("the checkpoint knows entities or relations the data does not: not the same graph");
+  for (size_t i = 0; i < k.entity_names.size(); ++i)
+    if (k.entity_names[i] != ds.entities.name(static_cast<uint32_t>(i)))
+      return Status::InvalidArgument(fmt::format("checkpoint entity {} is '{}' but the data has '{}': not the same graph",
+                                                 i, k.entity_names[i], ds.entities.name(static_cast<uint32_t>(i))));
+  for (size_t i = 0; i < k.relation_names.size(); ++i)
+    if (k.relation_names[i] != ds.relations.name(static_cast<uint32_t>(i)))
+      return Status::InvalidArgument("checkpoint relations differ from the data's: not the same graph");
+  return Status::Ok();
+}
+
+// Copies init's rows over freshly allocated ones (see TrainModel).
+Status WarmStart(const Checkpoint& init, const ModelConfig& mc, Params& p) {
+  const ModelConfig& ic = init.config;
+  const int dr = mc.relation_dim > 0 ? mc.relation_dim : mc.dim;
+  if (ic.name == mc.name) {
+    if (init.params.entity_width != p.entity_width || init.params.relation_width != p.relation_width)
+      return Status::InvalidArgument(fmt::format("--init-from: the checkpoint's {} has other dimensions than the model trained", ic.name));
+    std::copy(init.params.entity.begin(), init.params.entity.end(), p.entity.begin());
+    std::copy(init.params.relation.begin(), init.params.relation.end(), p.relation.begin());
+    return Status::Ok();
+  }
+  if (ic.name != "transe" || mc.name != "transr")
+    return Status::InvalidArgument(fmt::format("--init-from: a {} checkpoint cannot start a {} model (same model, or transe for transr)",
+                                               ic.name, mc.name));
+  if (ic.dim != mc.dim || dr != mc.dim)
+    return Status::InvalidArgument(fmt::format("--init-from: TransE dim {} must equal TransR's dim and relation dim ({} and {})",
+                                               ic.dim, mc.dim, dr));
+  std::copy(init.params.entity.begin(), init.params.entity.end(), p.entity.begin());
+  for (size_t r = 0; r < init.relation_names.size(); ++r) {  // translation first; the identity stays
+    const float* src = init.params.R(static_cast<uint32_t>(r));
+    std::copy(src, src + init.params.relation_width, p.R(static_cast<uint32_t>(r)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
-                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch) {
+                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch,
+                              const Checkpoint* init) {
   Checkpoint c;
   c.config = resume ? resume->config : mc;
   auto model = MakeModel(c.config);
@@ -20,15 +64,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   Rng rng(to.seed);
   TrainOptions opts = to;
   if (resume) {
-    if (resume->entity_names.size() > ds.num_entities() || resume->relation_names.size() > ds.num_relations())
-      return Status::InvalidArgument("the checkpoint knows entities or relations the data does not: not the same graph");
-    for (size_t i = 0; i < resume->entity_names.size(); ++i)
-      if (resume->entity_names[i] != ds.entities.name(static_cast<uint32_t>(i)))
-        return Status::InvalidArgument(fmt::format("checkpoint entity {} is '{}' but the data has '{}': not the same graph",
-                                                   i, resume->entity_names[i], ds.entities.name(static_cast<uint32_t>(i))));
-    for (size_t i = 0; i < resume->relation_names.size(); ++i)
-      if (resume->relation_names[i] != ds.relations.name(static_cast<uint32_t>(i)))
-        return Status::InvalidArgument("checkpoint relations differ from the data's: not the same graph");
+    if (Status s = CheckSameGraph(*resume, ds); !s.ok()) return s;
     // Fresh rows for new names, then the checkpoint's rows over them.
     (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
     std::copy(resume->params.entity.begin(), resume->params.entity.end(), c.params.entity.begin());
@@ -46,6 +82,10 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
     opts.start_epoch = resume->epochs_done;
   } else {
     (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
+    if (init) {
+      if (Status s = CheckSameGraph(*init, ds); !s.ok()) return s;
+      if (Status s = WarmStart(*init, c.config, c.params); !s.ok()) return s;
+    }
   }
   auto rep = Train(**model, c.params, c.optimizer, ds, opts, on_epoch);
   if (!rep.ok()) return rep.status();

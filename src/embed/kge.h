@@ -22,8 +22,14 @@ namespace kgp::embed {
 
 // Trains on ds.train. With resume, continues from its tables and optimizer state (its names
 // must be a prefix of ds's dictionaries: the same data, perhaps with new entities appended).
+// With init (and no resume), training starts from init's tables instead of random ones, with
+// a fresh optimizer: init must be a checkpoint of the same graph and either the same model and
+// dimensions, or TransE for a TransR whose dim and relation_dim equal TransE's dim — TransR
+// then starts as that TransE (entity rows and translations copied, projections the identity),
+// as Lin et al. 2015 initialise it.
 Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
-                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {});
+                              TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {},
+                              const Checkpoint* init = nullptr);
 
 Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 

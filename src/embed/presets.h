@@ -19,6 +19,9 @@ struct Preset {
   std::string name;  // small | large | ecommerce
   ModelConfig model;
   TrainOptions train;
+  // Non-empty: the model starts from this model's preset trained first on the same graph at
+  // the same dim (the large TransR starts from a TransE, as Lin et al. 2015 initialise it).
+  std::string warm_start;
 };
 
 const std::vector<std::string>& PresetNames();
