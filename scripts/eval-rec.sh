@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make eval, recommendation part: `kgprofile eval rec` on KGAT Amazon-book (KGAT's split, full
-# ranking, recall/NDCG@20) and MovieLens-100K (random 80/20 and per-user temporal splits,
+# ranking, recall/NDCG@20), S3-Rec Beauty (leave-one-out, 99 negatives, HR/NDCG@10), KGCN
+# Last.FM (CTR AUC/F1) and MovieLens-100K (random 80/20 and per-user temporal splits,
 # precision/NDCG@10), baselines and our models in the same run. Tables on stdout, JSON in
 # BUILD/eval/. A dataset that is absent is skipped with a message.
 set -uo pipefail
@@ -22,6 +23,29 @@ if [ -f "$book/train.txt" ] && [ -f "$book/test.txt" ]; then
     --json-out "$out/rec-kgat-amazon-book.json" || fail=1
 else
   echo "eval-rec: $book (train.txt, test.txt) not present, skipping Amazon-book" >&2
+fi
+beauty="$data/s3rec-amazon-beauty"
+if [ -f "$beauty/Beauty.txt" ]; then
+  # S3-Rec's regime: fitted without each sequence's last two items, the last ranked against 99
+  # negatives; goal HR@10 >= 0.55 (published S3-Rec 0.5506).
+  "$bin" eval rec --data "$beauty" --format sequences --threads "$threads" \
+    --json-out "$out/rec-s3rec-beauty.json" || fail=1
+  python3 - "$out/rec-s3rec-beauty.json" <<'PY' || fail=1
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+best = max((r for r in rows if r.get("variant") != "without KG"), key=lambda r: r["metrics"]["hr@10"])
+ok = best["metrics"]["hr@10"] >= 0.55
+print(f"Beauty: best HR@10 {best['metrics']['hr@10']:.4f} ({best['model']}), goal 0.55 {'ok' if ok else 'BELOW'}")
+sys.exit(0 if ok else 1)
+PY
+else
+  echo "eval-rec: $beauty/Beauty.txt not present, skipping S3-Rec Beauty" >&2
+fi
+lastfm="$data/kgcn-lastfm"
+if [ -f "$lastfm/kg.txt" ]; then
+  "$bin" eval rec --data "$lastfm" --format kgcn --threads "$threads" --json-out "$out/rec-kgcn-lastfm.json" || fail=1
+else
+  echo "eval-rec: $lastfm/kg.txt not present, skipping Last.FM" >&2
 fi
 ml="$data/ml-100k"
 if [ -f "$ml/u.data" ]; then

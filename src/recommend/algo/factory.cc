@@ -10,6 +10,7 @@
 #include "recommend/algo/most_pop.h"
 #include "recommend/kg/kg_mf.h"
 #include "recommend/seq/seq_mix.h"
+#include "recommend/seq/seq_rank.h"
 
 namespace kgp::rec {
 
@@ -23,6 +24,8 @@ const std::vector<ModelInfo>& KnownModels() {
       {"markov", "first-order item transitions from the last item (sequences)"},
       {"seqmix", "transitions within a window, two-step transitions, attributes, popularity (window, decay, backward, "
                  "recency, two_hop, attr, attr_pop, pop, max_history)"},
+      {"seqrank", "SeqMix's parts reweighted by a logistic regression learned on each training sequence's last item "
+                  "(seqmix keys, negatives, max_users, seed)"},
       {"kgmf", "logistic MF whose item vectors add their KG neighbours' mean (dim, epochs, lr, l2, init, neighbours)"},
       {"blend", "weighted sum of per-user max-scaled scores (w.<model>=weight, <model>.<key>=value)"},
   };
@@ -45,6 +48,8 @@ Result<std::unique_ptr<Recommender>> MakeRecommender(std::string_view name_in, c
       model = std::make_unique<Ease>(EaseOptions::FromParams(params));
     } else if (name == "seqmix") {
       model = std::make_unique<SeqMix>(SeqMixOptionsFrom(params), "SeqMix");
+    } else if (name == "seqrank") {
+      model = std::make_unique<SeqRank>(SeqRankOptionsFrom(params));
     } else if (name == "markov") {  // first-order transitions only, popularity to break ties
       SeqMixOptions o;
       o.window = 1, o.backward = 0, o.two_hop = 0, o.attr = 0, o.recency = 0;

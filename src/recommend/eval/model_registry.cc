@@ -15,12 +15,12 @@ Result<std::unique_ptr<Recommender>> Make(std::string_view spec) {
 
 ModelFactory SequenceModelFactory() { return Make; }
 ModelFactory CtrModelFactory() { return Make; }
-std::vector<std::string> DefaultSequenceModels() { return {"mostpop", "itemknn", "ease", "markov", "seqmix"}; }
+std::vector<std::string> DefaultSequenceModels() { return {"mostpop", "itemknn", "ease", "markov", "seqmix", "seqrank"}; }
 std::vector<std::string> DefaultCtrModels() { return {"mostpop", "itemknn", "bpr", "ease", "kgmf"}; }
 
 bool UsesSideInfo(std::string_view spec) {
   auto name = spec.substr(0, spec.find(':'));
-  return name == "seqmix" || name == "kgmf";
+  return name == "seqmix" || name == "seqrank" || name == "kgmf";
 }
 
 }  // namespace kgp::rec

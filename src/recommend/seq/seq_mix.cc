@@ -99,37 +99,67 @@ Status SeqMix::Fit(const InteractionMatrix& train, const FitOptions& opts) {
   return Status::Ok();
 }
 
-void SeqMix::Score(uint32_t /*user*/, std::span<const uint32_t> history, std::span<float> out) const {
+void SeqMix::Parts(std::span<const uint32_t> history, bool two_hop, SeqMixParts* P) const {
   const uint32_t n = num_items_;
-  std::fill(out.begin(), out.end(), 0.0f);
-  std::vector<float> two(o_.two_hop > 0 ? n : 0, 0.0f);
-  std::vector<float> attr(num_attrs_, 0.0f);
-  double wsum = 0;
+  for (int s = 0; s < 2; ++s) {
+    P->t[s].assign(n, 0.0f);
+    P->h[s].assign(two_hop ? n : 0, 0.0f);
+    P->a[s].assign(n, 0.0f);
+  }
+  P->last_weight = P->rest_weight = 0;
+  std::vector<float> attr[2] = {std::vector<float>(num_attrs_, 0.0f), std::vector<float>(num_attrs_, 0.0f)};
   float w = 1;
   int seen = 0;
   for (size_t k = history.size(); k-- > 0 && seen < o_.max_history && w >= 1e-3f; ++seen, w *= o_.recency) {
     uint32_t h = history[k];
     if (h >= n) continue;
-    wsum += w;
+    const int s = k + 1 == history.size() ? 0 : 1;
+    (s == 0 ? P->last_weight : P->rest_weight) += w;
+    std::vector<float>& T = P->t[s];
+    std::vector<float>& H = P->h[s];
     for (uint64_t e = nb_off_[h]; e < nb_off_[h + 1]; ++e) {
       uint32_t m = nb_item_[e];
       float p = w * nb_p_[e];
-      out[m] += p;
-      if (!two.empty()) {
-        for (uint64_t f = nb_off_[m]; f < nb_off_[m + 1]; ++f) two[nb_item_[f]] += p * nb_p_[f];
+      T[m] += p;
+      if (two_hop) {
+        for (uint64_t f = nb_off_[m]; f < nb_off_[m + 1]; ++f) H[nb_item_[f]] += p * nb_p_[f];
       }
     }
     uint64_t na = at_off_[h + 1] - at_off_[h];
-    for (uint64_t e = at_off_[h]; e < at_off_[h + 1]; ++e) attr[at_id_[e]] += w / static_cast<float>(na) * attr_norm_[at_id_[e]];
+    for (uint64_t e = at_off_[h]; e < at_off_[h + 1]; ++e)
+      attr[s][at_id_[e]] += w / static_cast<float>(na) * attr_norm_[at_id_[e]];
   }
-  float inv = wsum > 0 ? static_cast<float>(1 / wsum) : 0;
-  for (uint32_t j = 0; j < n && j < out.size(); ++j) {
-    float a = 0;
-    for (uint64_t e = at_off_[j]; e < at_off_[j + 1]; ++e) a += attr[at_id_[e]];
-    float s = out[j] + (two.empty() ? 0 : o_.two_hop * two[j]) + o_.attr * a * attr_item_[j];
-    out[j] = s * inv + o_.pop * prior_[j];
+  for (int s = 0; s < 2; ++s) {
+    if (num_attrs_ == 0) break;
+    for (uint32_t j = 0; j < n; ++j) {
+      float a = 0;
+      for (uint64_t e = at_off_[j]; e < at_off_[j + 1]; ++e) a += attr[s][at_id_[e]];
+      P->a[s][j] = a * attr_item_[j];
+    }
+  }
+  if (P->rest_weight > 0) {  // the earlier items as a weighted mean
+    const float inv = 1 / P->rest_weight;
+    for (auto* v : {&P->t[1], &P->h[1], &P->a[1]})
+      for (float& x : *v) x *= inv;
   }
 }
 
+float SeqMix::Combine(const SeqMixParts& P, uint32_t j) const {
+  const float wsum = P.last_weight + P.rest_weight;
+  float s = 0;
+  for (int k = 0; k < 2; ++k) {
+    const float wk = k == 0 ? P.last_weight : P.rest_weight;
+    if (wk == 0) continue;
+    s += wk * (P.t[k][j] + (P.h[k].empty() ? 0 : o_.two_hop * P.h[k][j]) + o_.attr * P.a[k][j]);
+  }
+  return (wsum > 0 ? s / wsum : 0) + o_.pop * prior_[j];
+}
+
+void SeqMix::Score(uint32_t /*user*/, std::span<const uint32_t> history, std::span<float> out) const {
+  std::fill(out.begin(), out.end(), 0.0f);
+  SeqMixParts P;
+  Parts(history, o_.two_hop > 0, &P);
+  for (uint32_t j = 0; j < num_items_ && j < out.size(); ++j) out[j] = Combine(P, j);
+}
 
 }  // namespace kgp::rec

@@ -38,12 +38,28 @@ struct SeqMixOptions {
 // Throws Error on a value that does not parse (algo/factory.cc reports it).
 SeqMixOptions SeqMixOptionsFrom(const Params& p);
 
+// The score's components per item, split into the last history item (index 0) and the
+// recency-weighted mean over the earlier ones (index 1): transitions, two-hop transitions,
+// attributes (times (count_j + 1)^attr_pop). Score is
+//   [Σ_s w_s (t_s + two_hop·h_s + attr·a_s)] / (w_0 + w_1) + pop·P(j),
+// w_0 = 1 when the last item is known, w_1 = rest_weight (the earlier items' recency weights).
+struct SeqMixParts {
+  std::vector<float> t[2], h[2], a[2];
+  float last_weight = 0, rest_weight = 0;
+};
+
 class SeqMix : public Recommender {
  public:
   explicit SeqMix(SeqMixOptions o = {}, std::string name = "SeqMix") : o_(o), name_(std::move(name)) {}
   std::string_view name() const override { return name_; }
   Status Fit(const InteractionMatrix& train, const FitOptions& opts) override;
   void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const override;
+  // Components of Score for every item; two-hop ones only when two_hop is set (else zero).
+  void Parts(std::span<const uint32_t> history, bool two_hop, SeqMixParts* parts) const;
+  // Score of item j from its parts (what Score writes).
+  float Combine(const SeqMixParts& p, uint32_t j) const;
+  float Prior(uint32_t item) const { return prior_[item]; }
+  uint32_t num_items() const { return num_items_; }
 
  private:
   SeqMixOptions o_;
