@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Profile quality (from scripts/eval.sh): `kgprofile profile eval` on a generated shop (planted
-# personas) and on MovieLens 100K (demographics, genres, timestamps) when ../shared/data has it.
+# personas), on MovieLens 100K (demographics, genres, timestamps) and Amazon All_Beauty reviews
+# (timestamps, per-review style) when ../shared/data has them.
 set -uo pipefail
 build=${1:-build}
 data=${KGP_SHARED_DATA:-../shared/data}
@@ -26,5 +27,16 @@ if [ -d "$data/ml-100k" ]; then
   "$bin" -q profile eval "$work/ml100k" --holdout-days 30 || fail=1
 else
   echo "eval-profile: $data/ml-100k not present, skipping MovieLens" >&2
+fi
+amazon="$data/amazon-all-beauty-5core/All_Beauty_5.json"
+if [ -f "$amazon" ]; then
+  echo "== profiles: Amazon All_Beauty 5-core reviews (holdout: the last 365 days) =="
+  "$bin" -q init "$work/amazon" >/dev/null
+  "$bin" -q ingest "$work/amazon" "$amazon" --format amazon-reviews >/dev/null || fail=1
+  "$bin" -q graph build "$work/amazon" >/dev/null || fail=1
+  "$bin" -q profile build "$work/amazon" >/dev/null || fail=1
+  "$bin" -q profile eval "$work/amazon" --holdout-days 365 || fail=1
+else
+  echo "eval-profile: $amazon not present, skipping Amazon reviews" >&2
 fi
 exit $fail

@@ -216,6 +216,46 @@ TEST(ProfileEntities, EntityNeighboursBecomeInterests) {
   EXPECT_TRUE(found);
 }
 
+// A key with several values on one item (the sizes a product comes in: Amazon's per-review
+// "style") says nothing about the value a user chose: those values are no interests; keys with
+// one value on the item are.
+TEST(ProfileAttributes, VariantValuesOfAnItemAreNotInterests) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  const std::string path = tmp / "reviews.json";
+  test::WriteFile(path,
+                  R"({"reviewerID":"u1","asin":"p1","overall":5,"unixReviewTime":1500000000,"style":{"Size:":" 7 oz","Color:":" Black"}})" "\n"
+                  R"({"reviewerID":"u2","asin":"p1","overall":4,"unixReviewTime":1500000100,"style":{"Size:":" 10 oz","Color:":" Black"}})" "\n"
+                  R"({"reviewerID":"u1","asin":"p2","overall":3,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n");
+  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
+  ASSERT_TRUE(ws.ok());
+  IngestOptions io;
+  io.format = "amazon-reviews";
+  ASSERT_TRUE(Ingest(**ws, path, io).ok());
+  Db& db = (*ws)->db();
+  ASSERT_TRUE(BuildGraph(db, GraphBuildOptions{}, nullptr).ok());
+  auto ctx = LoadProfileContext(**ws);
+  ASSERT_TRUE(ctx.ok());
+  ProfileSet set;
+  set.ext_ids = LoadUserIds(db);
+  BatchBuild(*ctx->items, LoadEvents(db, ctx->items.get()), 1, &set);
+  int seen = 0;
+  for (const Profile& p : Snapshot(*ctx->items, set)) {
+    const Graph& g = *ctx->graph;
+    EXPECT_GT(InterestIn(g, p, "attribute:color=Black"), 0.0) << p.ext_id;  // one colour on p1
+    EXPECT_EQ(InterestIn(g, p, "attribute:size=10 oz"), 0.0) << p.ext_id;   // p1 comes in two sizes
+    if (p.ext_id == "u1") {
+      ++seen;
+      EXPECT_GT(InterestIn(g, p, "attribute:size=7 oz"), 0.0);  // through p2, which has one size
+    } else {
+      ++seen;
+      EXPECT_EQ(InterestIn(g, p, "attribute:size=7 oz"), 0.0);
+    }
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 TEST(ProfileState, DecayHalvesWeightEveryHalfLife) {
   // Two events of the same type on different tags, one half-life apart: the older weighs half.
   ItemIndex items;  // no items: events carry no tags, so check the totals directly

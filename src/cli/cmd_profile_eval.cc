@@ -73,8 +73,11 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
       Emit(*reg.globals, j, [&] {
         std::cout << fmt::format("holdout: profiles as of {} ({} events) predict the next {} days ({} events, {} users)\n",
                                  FormatTimestamp(r->split_ts), r->train_events, a->o.holdout_days, r->test_events, r->holdout_users);
-        std::cout << fmt::format("  {:<12} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9}\n", "", "P model", "R model", "NDCG", "P popular",
-                                 "R popular", "NDCG");
+        if (r->model.empty())
+          std::cout << "  nothing to score: no holdout event is on an item with a category or brand (no catalogue loaded?)\n";
+        else
+          std::cout << fmt::format("  {:<12} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9}\n", "", "P model", "R model", "NDCG",
+                                   "P popular", "R popular", "NDCG");
         for (auto& [key, s] : r->model) {
           const RankScores& b = r->baseline[key];
           std::cout << fmt::format("  {:<12} {:>9.3f} {:>9.3f} {:>9.3f}   {:>9.3f} {:>9.3f} {:>9.3f}\n", key, s.precision, s.recall,

@@ -45,6 +45,9 @@ constexpr int kNumBuiltin = 18;
 constexpr EdgeTypeId kFirstDynamicEdgeType = 32;
 const char* BuiltinEdgeTypeName(EdgeTypeId t);  // "VIEWED" …; nullptr if not built in
 
+// Attribute nodes are keyed "key=value" (graph build); the key part ("size" of "size=7 oz").
+constexpr std::string_view AttributeKey(std::string_view node_key) { return node_key.substr(0, node_key.find('=')); }
+
 // The interaction edge an event type becomes; nullopt for events that make no edge
 // (remove_from_cart).
 std::optional<EdgeTypeId> InteractionEdgeType(EventType t);

@@ -37,7 +37,7 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
   }
 
   Stmt st = db.Prepare("SELECT id, ext_id, price FROM items ORDER BY id");
-  std::vector<NodeId> cats;
+  std::vector<NodeId> cats, attrs;
   while (st.Step()) {
     const int64_t id = st.Int(0);
     if (id < 0 || id >= UINT32_MAX) continue;
@@ -52,8 +52,9 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
       const NodeType t = g.type(a.other);
       if (a.type == edge::kBelongsTo && a.outgoing && t == NodeType::kCategory) {
         cats.push_back(a.other);
-      } else if ((a.type == edge::kMadeBy && a.outgoing) || (a.type == edge::kHasAttribute && a.outgoing) ||
-                 t == NodeType::kEntity) {
+      } else if (a.type == edge::kHasAttribute && a.outgoing) {
+        attrs.push_back(a.other);
+      } else if ((a.type == edge::kMadeBy && a.outgoing) || t == NodeType::kEntity) {
         x.tags_.push_back(a.other);
       } else if (a.type == edge::kInPriceBand && a.outgoing) {
         // Key "<category code>#<band>"; the band's category is its BELONGS_TO target.
@@ -65,6 +66,16 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
             info.price_pos = static_cast<float>((static_cast<double>(*b) - 0.5) / bands[c.other]);
       }
     }
+    // Attributes: only keys with one value on the item. A key with several ("size=7 oz",
+    // "size=10 oz": the sizes a product comes in, e.g. Amazon's per-review style) is a variant
+    // dimension; an event on the item does not say which value the user chose.
+    for (NodeId n : attrs) {
+      const std::string_view key = AttributeKey(g.key(n));
+      size_t same = 0;
+      for (NodeId m : attrs) same += AttributeKey(g.key(m)) == key;
+      if (same == 1) x.tags_.push_back(n);
+    }
+    attrs.clear();
     // Categories with all their ancestors, each once; the deepest is the item's leaf.
     for (NodeId c : cats) {
       if (info.leaf == kNoNode || x.depth_[c] > x.depth_[info.leaf]) info.leaf = c;
