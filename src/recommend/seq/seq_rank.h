@@ -6,7 +6,7 @@
 // features of item j: each component of SeqMixParts and SeqMix's score, raw and as log(ε + x),
 // log P(j), and
 // whether the history has items before the last. Same keys as seqmix, plus negatives,
-// max_users (0 = all), seed.
+// max_users (users whose held-out item is learned from; 0 = all), seed.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ namespace kgp::rec {
 struct SeqRankOptions {
   SeqMixOptions mix;
   int negatives = 99;
-  int64_t max_users = 0;
+  int64_t max_users = 30000;  // lists learned from (a random subset beyond it; 0 = all): ~6 MB each 1,000
   uint64_t seed = 7;
 };
 SeqRankOptions SeqRankOptionsFrom(const Params& p);
