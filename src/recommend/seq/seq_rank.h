@@ -4,8 +4,7 @@
 // by their components, and learns the weights (pointwise, classes balanced: rec::Logistic);
 // then SeqMix is fitted again on all of the training data and scored with those weights. The
 // features of item j: each component of SeqMixParts and SeqMix's score, raw and as log(ε + x),
-// log P(j), and
-// whether the history has items before the last. Same keys as seqmix, plus negatives,
+// log P(j), and whether the history has items before the last. Same keys as seqmix, plus negatives,
 // max_users (users whose held-out item is learned from; 0 = all), seed.
 #pragma once
 
