@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+
 #include "common/log.h"
 #include "common/rng.h"
 #include "common/threads.h"
