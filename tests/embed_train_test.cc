@@ -171,6 +171,51 @@ TEST(EmbedTrain, TransRWarmStartedFromTransEStartsAsIt) {
   EXPECT_NE(wrong_model.status().message().find("cannot start"), std::string::npos);
 }
 
+// The large TransR preset carries its warm start: TrainPreset trains that TransE first, at the
+// TransR's dim, threads and seed, and the TransR starts from it. A TransE trained by hand with
+// the same settings gives the same start.
+TEST(EmbedTrain, PresetWarmStartIsTrainedByTheLibrary) {
+  Dataset ds = Tiny();
+  auto tr = GetPreset("large", "transr", ds.num_entities());
+  ASSERT_TRUE(tr.ok());
+  ASSERT_TRUE(tr->warm_start.has_value());
+  EXPECT_EQ(tr->warm_start->model.name, "transe");
+  tr->model.dim = 8;
+  tr->train.threads = 1;
+  tr->train.seed = 7;
+  tr->train.lr = 1e-9f;  // the TransR's own steps do not matter
+  tr->train.epochs = 1;
+  tr->warm_start->train.epochs = 3;
+  tr->warm_start->train.valid_every = 0;
+  TrainReport rep, warm_rep;
+  auto transr = TrainPreset(ds, *tr, nullptr, nullptr, &rep, &warm_rep);
+  ASSERT_TRUE(transr.ok()) << transr.status().ToString();
+  EXPECT_EQ(warm_rep.epochs_run, 3);
+  EXPECT_EQ(rep.epochs_run, 1);
+
+  ModelConfig te = tr->warm_start->model;
+  te.dim = 8;
+  TrainOptions to = tr->warm_start->train;
+  to.threads = 1;
+  to.seed = 7;
+  auto transe = TrainModel(ds, te, to, nullptr, nullptr);
+  ASSERT_TRUE(transe.ok());
+  auto me = ModelOf(*transe), mr = ModelOf(*transr);
+  ASSERT_TRUE(me.ok() && mr.ok());
+  const Params &pe = transe->params, &pr = transr->params;
+  for (uint32_t h = 0; h < ds.num_entities(); ++h)
+    for (uint32_t t = 0; t < ds.num_entities(); ++t)
+      ASSERT_NEAR((*mr)->Score(pr.E(h), pr.R(0), pr.E(t)), (*me)->Score(pe.E(h), pe.R(0), pe.E(t)), 1e-4f);
+
+  // Given an init, the preset's warm start is not trained.
+  auto again = TrainPreset(ds, *tr, nullptr, &*transe, &rep, &warm_rep);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(warm_rep.epochs_run, 0);
+  // Without a warm start, TrainPreset is TrainModel.
+  auto small = GetPreset("small", "transr", ds.num_entities());
+  ASSERT_FALSE(small->warm_start.has_value());
+}
+
 TEST(EmbedTrain, BadOptionsAreClearErrors) {
   Dataset ds = Tiny();
   auto preset = GetPreset("small", "transe", ds.num_entities());

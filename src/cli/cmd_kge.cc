@@ -116,27 +116,8 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
           preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
           preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
-  const bool warm_start = !resume && !init && !preset->warm_start.empty() &&
-                          (preset->model.relation_dim == 0 || preset->model.relation_dim == preset->model.dim);
-  nlohmann::json warm_json;
-  if (warm_start) {
-    auto first = GetPreset(preset->name, preset->warm_start, ds.num_entities());
-    ThrowIfError(first.status());
-    first->model.dim = preset->model.dim;
-    first->train.threads = preset->train.threads;
-    LOG_INF("{} starts from a {} trained first ({} preset, dim {}, {} epochs); --init-from FILE reuses one",
-            preset->model.name, first->model.name, first->name, first->model.dim, first->train.epochs);
-    TrainReport first_rep;
-    auto warm = TrainModel(ds, first->model, first->train, nullptr, &first_rep);
-    ThrowIfError(warm.status());
-    LOG_INF("{}: {} epochs in {:.1f}s, best valid MRR {:.4f}", first->model.name, first_rep.epochs_run,
-            first_rep.seconds, first_rep.best_valid_mrr);
-    init = std::make_unique<Checkpoint>(std::move(warm).value());
-    warm_json = {{"model", first->model.name}, {"epochs", first_rep.epochs_run}, {"seconds", first_rep.seconds},
-                 {"best_valid_mrr", first_rep.best_valid_mrr}};
-  }
-  TrainReport rep;
-  auto ck = TrainModel(ds, preset->model, preset->train, resume.get(), &rep, {}, init.get());
+  TrainReport rep, warm_rep;
+  auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
   ThrowIfError(SaveCheckpoint(out, *ck));
   nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
@@ -145,7 +126,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
                       {"seconds", rep.seconds}, {"triples_per_second", rep.triples_per_second},
                       {"final_loss", rep.final_loss}, {"best_valid_mrr", rep.best_valid_mrr},
                       {"best_epoch", rep.best_epoch}};
-  if (!warm_json.is_null()) j["warm_start"] = warm_json;
+  if (warm_rep.epochs_run > 0)
+    j["warm_start"] = {{"model", preset->warm_start->model.name}, {"epochs", warm_rep.epochs_run},
+                       {"seconds", warm_rep.seconds}, {"best_valid_mrr", warm_rep.best_valid_mrr}};
   else if (!a.init_from.empty()) j["init_from"] = a.init_from;
   EvalResult ev;
   bool evaluated = a.eval && !ds.test.empty();

@@ -17,7 +17,7 @@ std::string DemoEmbeddings(Workspace& ws, const Graph& g, NodeId user) {
   Dataset ds = DatasetFromGraph(g, 0.01, 2000);
   auto preset = Unwrap(GetPreset("ecommerce", "transe", ds.num_entities()));
   TrainReport rep;
-  Checkpoint ck = Unwrap(TrainModel(ds, preset.model, preset.train, nullptr, &rep));
+  Checkpoint ck = Unwrap(TrainPreset(ds, preset, nullptr, nullptr, &rep));
   std::string path = WorkspaceModelPath(ws.dir());
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   ThrowIfError(SaveCheckpoint(path, ck));

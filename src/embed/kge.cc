@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "graph/graph.h"
 
 namespace kgp::embed {
@@ -28,7 +29,7 @@ Status CheckSameGraph(const Checkpoint& k, const Dataset& ds) {
 }
 
 // Copies init's rows over freshly allocated ones (see TrainModel).
-Status WarmStart(const Checkpoint& init, const ModelConfig& mc, Params& p) {
+Status StartFrom(const Checkpoint& init, const ModelConfig& mc, Params& p) {
   const ModelConfig& ic = init.config;
   const int dr = mc.relation_dim > 0 ? mc.relation_dim : mc.dim;
   if (ic.name == mc.name) {
@@ -84,7 +85,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
     (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
     if (init) {
       if (Status s = CheckSameGraph(*init, ds); !s.ok()) return s;
-      if (Status s = WarmStart(*init, c.config, c.params); !s.ok()) return s;
+      if (Status s = StartFrom(*init, c.config, c.params); !s.ok()) return s;
     }
   }
   auto rep = Train(**model, c.params, c.optimizer, ds, opts, on_epoch);
@@ -107,6 +108,28 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
             {"best_epoch", rep->best_epoch}};
   if (report) *report = *rep;
   return c;
+}
+
+Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Checkpoint* resume, const Checkpoint* init,
+                               TrainReport* report, TrainReport* warm_report,
+                               const std::function<void(const EpochReport&)>& on_epoch) {
+  if (warm_report) *warm_report = TrainReport{};
+  const ModelConfig& mc = preset.model;
+  const bool warm = preset.warm_start && !resume && !init && (mc.relation_dim == 0 || mc.relation_dim == mc.dim);
+  if (!warm) return TrainModel(ds, mc, preset.train, resume, report, on_epoch, init);
+  WarmStart first = *preset.warm_start;
+  first.model.dim = mc.dim;
+  first.train.threads = preset.train.threads;
+  first.train.seed = preset.train.seed;
+  LOG_INF("{} starts from a {} trained first (dim {}, {} epochs); --init-from FILE reuses one", mc.name,
+          first.model.name, first.model.dim, first.train.epochs);
+  TrainReport first_rep;
+  auto start = TrainModel(ds, first.model, first.train, nullptr, &first_rep);
+  if (!start.ok()) return start.status();
+  LOG_INF("{}: {} epochs in {:.1f}s, best valid MRR {:.4f}", first.model.name, first_rep.epochs_run, first_rep.seconds,
+          first_rep.best_valid_mrr);
+  if (warm_report) *warm_report = first_rep;
+  return TrainModel(ds, mc, preset.train, nullptr, report, on_epoch, &*start);
 }
 
 Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until) {

@@ -12,6 +12,7 @@
 #include "embed/dataset.h"
 #include "embed/evaluator.h"
 #include "embed/model.h"
+#include "embed/presets.h"
 #include "embed/trainer.h"
 
 namespace kgp {
@@ -30,6 +31,15 @@ namespace kgp::embed {
 Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
                               TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {},
                               const Checkpoint* init = nullptr);
+
+// Trains with a preset (embed/presets.h). When the preset has a warm start and neither
+// resume nor init is given, the warm-start model is trained first on ds at the preset's dim,
+// threads and seed, and the preset's model starts from it (as with init); warm_report, if
+// given, gets its report (epochs_run 0 when there was none). A TransR whose relation_dim
+// differs from its dim cannot start from a TransE and starts from random tables.
+Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Checkpoint* resume, const Checkpoint* init,
+                               TrainReport* report, TrainReport* warm_report = nullptr,
+                               const std::function<void(const EpochReport&)>& on_epoch = {});
 
 Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 

@@ -90,7 +90,11 @@ Result<Preset> GetPreset(const std::string& name, const std::string& model, size
     if (want == "large" && model == "transe") p.train.valid_every = r.epochs / 4;
     // From random tables TransR reached Hits@10 0.44 on WN18RR at best; from the TransE it
     // keeps TransE's ranking and improves on it (docs/embed.md).
-    if (want == "large" && model == "transr") p.warm_start = "transe";
+    if (want == "large" && model == "transr") {
+      auto first = GetPreset(want, "transe", num_entities);
+      if (!first.ok()) return first.status();
+      p.warm_start = WarmStart{first->model, first->train};
+    }
     return p;
   }
   auto m = MakeModel(ModelConfig{model});

@@ -6,6 +6,7 @@
 //   ecommerce  a workspace graph (users, products, categories, brands, attributes, entities)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,13 +16,20 @@
 
 namespace kgp::embed {
 
+// A model trained first on the same graph, whose tables the preset's model starts from.
+struct WarmStart {
+  ModelConfig model;
+  TrainOptions train;
+};
+
 struct Preset {
   std::string name;  // small | large | ecommerce
   ModelConfig model;
   TrainOptions train;
-  // Non-empty: the model starts from this model's preset trained first on the same graph at
-  // the same dim (the large TransR starts from a TransE, as Lin et al. 2015 initialise it).
-  std::string warm_start;
+  // Set: TrainPreset (embed/kge.h) trains this first, at the preset's dim and threads, and
+  // starts the model from it (the large TransR starts from the large TransE, as Lin et al.
+  // 2015 initialise it).
+  std::optional<WarmStart> warm_start;
 };
 
 const std::vector<std::string>& PresetNames();

@@ -29,7 +29,7 @@ Result<std::shared_ptr<const KgeScorer>> TrainPastKge(const Graph& g, const Cata
   auto preset = embed::GetPreset("ecommerce", model, ds.num_entities());
   if (!preset.ok()) return preset.status();
   preset->train.threads = threads;
-  auto ck = embed::TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+  auto ck = embed::TrainPreset(ds, *preset, nullptr, nullptr, nullptr);
   if (!ck.ok()) return ck.status();
   auto s = KgeScorer::Create(std::move(*ck), cat);
   if (!s.ok()) return s.status();
