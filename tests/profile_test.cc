@@ -254,6 +254,20 @@ TEST(ProfileAttributes, VariantValuesOfAnItemAreNotInterests) {
     }
   }
   EXPECT_EQ(seen, 2);
+  // The graph helpers profiles and explanations share.
+  const Graph& g = *ctx->graph;
+  const auto p1 = g.FindSpec("product:p1"), p2 = g.FindSpec("product:p2");
+  const auto s7 = g.FindSpec("attribute:size=7 oz"), s10 = g.FindSpec("attribute:size=10 oz"),
+             black = g.FindSpec("attribute:color=Black");
+  ASSERT_TRUE(p1 && p2 && s7 && s10 && black);
+  EXPECT_TRUE(IsVariantAttribute(g, *p1, *s7));
+  EXPECT_TRUE(IsVariantAttribute(g, *p1, *s10));
+  EXPECT_FALSE(IsVariantAttribute(g, *p1, *black));
+  EXPECT_FALSE(IsVariantAttribute(g, *p2, *s7));
+  const std::vector<NodeId> attrs = {*s7, *black, *s10};
+  EXPECT_EQ(SingleValuedAttributes(g, attrs), std::vector<NodeId>{*black});
+  const std::vector<NodeId> none;
+  EXPECT_TRUE(SingleValuedAttributes(g, none).empty());
 }
 
 TEST(ProfileState, DecayHalvesWeightEveryHalfLife) {

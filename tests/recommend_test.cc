@@ -216,6 +216,34 @@ TEST_F(RecommendTest, CollaborativeGeneratorFitsServesAndRejectsBadSpecs) {
   ASSERT_TRUE(FitRecommender(*ws_, fo).ok());
 }
 
+// An item in several sizes (Amazon's per-review "style") says nothing about the size a user
+// took: "p2 shares size=7 oz with p1, which you reviewed" is no reason when p1 also comes in
+// 10 oz. The recommendation is still explained, by the other paths.
+TEST(RecommendExplain, VariantValuesAreNoReasons) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  const std::string path = tmp / "reviews.json";
+  test::WriteFile(path,
+                  R"({"reviewerID":"u1","asin":"p1","overall":5,"unixReviewTime":1500000000,"style":{"Size:":" 7 oz"}})" "\n"
+                  R"({"reviewerID":"u2","asin":"p1","overall":4,"unixReviewTime":1500000100,"style":{"Size:":" 10 oz"}})" "\n"
+                  R"({"reviewerID":"u1","asin":"p2","overall":5,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n");
+  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
+  ASSERT_TRUE(ws.ok());
+  IngestOptions io;
+  io.format = "amazon-reviews";
+  ASSERT_TRUE(Ingest(**ws, path, io).ok());
+  ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
+  auto run = test::RunCli(fmt::format("--json recommend {} --user u2 -k 1 --explain", (*ws)->dir()));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  ASSERT_EQ(j["recommendations"].size(), 1u) << run.out;
+  const auto& rec = j["recommendations"][0];
+  EXPECT_NE(rec.dump().find("p2"), std::string::npos) << rec.dump();
+  ASSERT_FALSE(rec["explanations"].empty()) << rec.dump();
+  for (const auto& x : rec["explanations"]) EXPECT_EQ(x.dump().find("size="), std::string::npos) << x.dump();
+}
+
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
   Rng rng(3);
   std::vector<float> x;

@@ -135,4 +135,30 @@ size_t Graph::MemoryBytes() const {
   return b;
 }
 
+std::vector<NodeId> SingleValuedAttributes(const Graph& g, std::span<const NodeId> attrs) {
+  std::vector<std::pair<std::string_view, size_t>> keys;  // (key, position in attrs)
+  keys.reserve(attrs.size());
+  for (size_t i = 0; i < attrs.size(); ++i) keys.emplace_back(AttributeKey(g.key(attrs[i])), i);
+  std::sort(keys.begin(), keys.end());
+  std::vector<char> keep(attrs.size(), 0);
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i;
+    while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+    if (j - i == 1) keep[keys[i].second] = 1;
+    i = j;
+  }
+  std::vector<NodeId> out;
+  for (size_t i = 0; i < attrs.size(); ++i)
+    if (keep[i]) out.push_back(attrs[i]);
+  return out;
+}
+
+bool IsVariantAttribute(const Graph& g, NodeId item, NodeId attr) {
+  const std::string_view key = AttributeKey(g.key(attr));
+  size_t same = 0;
+  for (const Adjacent& a : g.Neighbors(item))
+    if (a.type == edge::kHasAttribute && a.outgoing && AttributeKey(g.key(a.other)) == key) ++same;
+  return same > 1;
+}
+
 }  // namespace kgp

@@ -82,4 +82,13 @@ class Graph {
   std::vector<std::pair<EdgeTypeId, std::string>> edge_types_;
 };
 
+// Attribute variants. An item with several values of one key ("size=7 oz", "size=10 oz": the
+// sizes a product comes in, e.g. Amazon's per-review style) has a variant dimension: an event
+// on the item does not say which value the user chose, so such a value says nothing about the
+// user's taste. Profiles (interests) and explanations use only single-valued attributes.
+// The attributes among attrs (one item's) whose key has no other value among them, in order.
+std::vector<NodeId> SingleValuedAttributes(const Graph& g, std::span<const NodeId> attrs);
+// Whether attr is one of several values of its key on item (item's HAS_ATTRIBUTE edges).
+bool IsVariantAttribute(const Graph& g, NodeId item, NodeId attr);
+
 }  // namespace kgp

@@ -66,15 +66,8 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
             info.price_pos = static_cast<float>((static_cast<double>(*b) - 0.5) / bands[c.other]);
       }
     }
-    // Attributes: only keys with one value on the item. A key with several ("size=7 oz",
-    // "size=10 oz": the sizes a product comes in, e.g. Amazon's per-review style) is a variant
-    // dimension; an event on the item does not say which value the user chose.
-    for (NodeId n : attrs) {
-      const std::string_view key = AttributeKey(g.key(n));
-      size_t same = 0;
-      for (NodeId m : attrs) same += AttributeKey(g.key(m)) == key;
-      if (same == 1) x.tags_.push_back(n);
-    }
+    // Attributes: only keys with one value on the item (variants say nothing; graph/graph.h).
+    for (NodeId n : SingleValuedAttributes(g, attrs)) x.tags_.push_back(n);
     attrs.clear();
     // Categories with all their ancestors, each once; the deepest is the item's leaf.
     for (NodeId c : cats) {

@@ -188,6 +188,10 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
     for (const Path& p : KShortestPaths(g, u, item, po)) {
       if (out.size() >= max_paths) break;
       if (p.steps.size() == 1 && r.features[kFRepurchaseDue] >= 0.5f) continue;  // said above
+      // "You bought X; Y shares size=7 oz with it" is false when X comes in several sizes.
+      if (p.steps.size() == 3 && g.type(p.steps[1].node) == NodeType::kAttribute &&
+          g.type(p.steps[0].node) == NodeType::kProduct && IsVariantAttribute(g, p.steps[0].node, p.steps[1].node))
+        continue;
       Explanation x = Describe(g, p);
       bool dup = false;  // parallel edges give the same path twice
       for (const auto& y : out) dup |= y.path == x.path;
