@@ -40,7 +40,7 @@ constexpr Row kRows[] = {
     {"large", "transe", 200, 6, 1, 0, "adam", 0.005f, true, 8, 64, true, 1.0f, "none", 0, 200},
     {"large", "transr", 200, 6, 1, 0, "adam", 0.0005f, false, 8, 64, true, 1.0f, "none", 0, 10},
     {"large", "distmult", 200, 0, 1, 0, "adagrad", 0.1f, false, 128, 1, true, 1.0f, "n3", 1e-3f, 24},
-    {"large", "complex", 200, 0, 1, 0, "adagrad", 0.1f, false, 128, 1, true, 1.0f, "n3", 1e-3f, 16},
+    {"large", "complex", 200, 0, 1, 0, "adagrad", 0.1f, false, 128, 1, true, 1.0f, "n3", 1e-3f, 24},
     {"large", "rotate", 200, 6, 1, 0, "adam", 0.002f, true, 128, 1, false, 0.5f, "none", 0, 20},
     {"ecommerce", "transe", 64, 6, 1, 0, "adam", 0.002f, false, 8, 1, false, 1.0f, "none", 0, 10},
     {"ecommerce", "transr", 64, 6, 1, 0, "adam", 0.001f, false, 8, 1, false, 1.0f, "none", 0, 10},
