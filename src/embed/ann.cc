@@ -1,5 +1,10 @@
 #include "embed/ann.h"
 
+// hnswlib's SSE code path prefetches the entry one past the end of a full link list
+// (searchBaseLayer in Debian's 0.6.2): a heap over-read that AddressSanitizer reports. It is
+// switched off here; distances come from our own run-time-dispatched kernels (KernelSpace),
+// which are at least as wide as hnswlib's SSE ones in a portable build.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
@@ -12,9 +17,36 @@
 
 namespace kgp::embed {
 
+namespace {
+// hnswlib's distance interface over embed/kernels.h: 1 - dot (as hnswlib's InnerProductSpace)
+// or squared Euclidean distance (as its L2Space), so indexes saved by either load unchanged.
+class KernelSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  enum class Kind { kInnerProduct, kSquaredL2 };
+  KernelSpace(size_t dim, Kind kind) : dim_(dim), kind_(kind) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override {
+    return kind_ == Kind::kInnerProduct ? &InnerProductDistance : &SquaredL2Distance;
+  }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  static float InnerProductDistance(const void* a, const void* b, const void* dim) {
+    return 1.0f - kernels::Dot(static_cast<const float*>(a), static_cast<const float*>(b),
+                               *static_cast<const size_t*>(dim));
+  }
+  static float SquaredL2Distance(const void* a, const void* b, const void* dim) {
+    return kernels::SquaredL2(static_cast<const float*>(a), static_cast<const float*>(b),
+                              *static_cast<const size_t*>(dim));
+  }
+  size_t dim_;
+  Kind kind_;
+};
+}  // namespace
+
 struct NeighborIndex::Impl {
-  explicit Impl(size_t width) : space(width), dim(width) {}
-  hnswlib::InnerProductSpace space;
+  explicit Impl(size_t width) : space(width, KernelSpace::Kind::kInnerProduct), dim(width) {}
+  KernelSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
   size_t dim;  // floats per row
 };
@@ -89,15 +121,16 @@ std::vector<Scored> NeighborIndex::Nearest(const Params& p, uint32_t e, size_t k
 
 struct TailIndex::Impl {
   Impl(const Model& m, const std::vector<float>& s, uint32_t rel, size_t width)
-      : model(m), scratch(s), r(rel), dim(width) {
-    if (m.form() == Model::Form::kDot) space = std::make_unique<hnswlib::InnerProductSpace>(width);
-    else space = std::make_unique<hnswlib::L2Space>(width);
-  }
+      : model(m),
+        scratch(s),
+        r(rel),
+        dim(width),
+        space(width, m.form() == Model::Form::kDot ? KernelSpace::Kind::kInnerProduct : KernelSpace::Kind::kSquaredL2) {}
   const Model& model;
   const std::vector<float>& scratch;
   uint32_t r;
   size_t dim;
-  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+  KernelSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
 };
 
@@ -114,7 +147,7 @@ Result<std::unique_ptr<TailIndex>> TailIndex::Build(const Model& m, const Params
   const float* rows = m.CandidateRows(p, scratch);
   try {
     idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(
-        idx->impl_->space.get(), entities.size(), static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction), 42);
+        &idx->impl_->space, entities.size(), static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction), 42);
     for (uint32_t e : entities) {
       if (e >= p.num_entities) return Status::InvalidArgument(fmt::format("entity {} out of range", e));
       idx->impl_->hnsw->addPoint(rows + size_t{e} * width, e);

@@ -13,6 +13,15 @@ KGP_SIMD_CLONES float Dot(const float* a, const float* b, size_t d) {
   return s;
 }
 
+KGP_SIMD_CLONES float SquaredL2(const float* a, const float* b, size_t d) {
+  float s = 0;
+  for (size_t i = 0; i < d; ++i) {
+    const float x = a[i] - b[i];
+    s += x * x;
+  }
+  return s;
+}
+
 KGP_SIMD_CLONES float TransDist(const float* h, const float* r, const float* t, size_t d, int p) {
   float s = 0;
   if (p == 1) {

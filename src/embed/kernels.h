@@ -8,6 +8,8 @@
 namespace kgp::embed::kernels {
 
 float Dot(const float* a, const float* b, size_t d);
+// sum (a[i] - b[i])^2
+float SquaredL2(const float* a, const float* b, size_t d);
 // sum |h + r - t|^p for p = 1, or sqrt of the sum of squares for p = 2.
 float TransDist(const float* h, const float* r, const float* t, size_t d, int p);
 // g * d(-dist)/d(h): adds to gh and gr, subtracts from gt (p = 1: sign; p = 2: unit vector).
