@@ -27,7 +27,14 @@ TEST(Strings, NumbersLatin1AndUtf8) {
   EXPECT_EQ(ParseDouble("489.07"), 489.07);
   EXPECT_FALSE(ParseDouble("nan"));
   EXPECT_FALSE(ParseDouble(""));
-  EXPECT_EQ(Latin1ToUtf8("Caf\xE9"), "Caf\xC3\xA9");
+  // Long ASCII runs (checked 8 bytes at a time) with a bad byte at every position.
+  std::string run(40, 'a');
+  EXPECT_TRUE(IsValidUtf8(run));
+  for (size_t i = 0; i < run.size(); ++i) {
+    std::string bad = run;
+    bad[i] = '\xBA';
+    EXPECT_FALSE(IsValidUtf8(bad)) << i;
+  }
   EXPECT_TRUE(IsValidUtf8("华为 智能手机"));
   EXPECT_FALSE(IsValidUtf8("\xC3\x28"));
   EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");

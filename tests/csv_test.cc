@@ -89,5 +89,69 @@ TEST(Csv, LinesModeReturnsWholeLines) {
   EXPECT_EQ(rows[1][0], "{\"b\": 1}");
 }
 
+
+// GBK "华为手机" and "男": two bytes per character, the second often in the ASCII range
+// of a UTF-8 reader's view, so a file read as UTF-8 would be rejected row by row.
+constexpr const char* kHuaweiGbk = "\xBB\xAA\xCE\xAA\xCA\xD6\xBB\xFA";
+constexpr const char* kHuaweiUtf8 = "华为手机";
+
+TEST(Csv, ConvertsAnEncodingAcrossChunkBoundaries) {
+  test::TempDir tmp;
+  std::string data;
+  const int kRows = 120000;  // ~2.6 MB of GBK: characters straddle the 1 MiB chunk ends
+  for (int i = 0; i < kRows; ++i) data += std::to_string(i) + "," + kHuaweiGbk + (i % 3 ? "\r\n" : "\n");
+  test::WriteFile(tmp / "gbk.csv", data);
+  CsvReader r(tmp / "gbk.csv", CsvOptions{',', true, true, "GBK"});
+  int n = 0;
+  while (r.Next()) {
+    ASSERT_EQ(r.size(), 2u) << "row " << n;
+    ASSERT_EQ(r[0], std::to_string(n));
+    ASSERT_EQ(r[1], kHuaweiUtf8) << "row " << n;
+    ASSERT_EQ(r.line(), static_cast<uint64_t>(n + 1));
+    ++n;
+  }
+  EXPECT_TRUE(r.status().ok()) << r.status().ToString();
+  EXPECT_EQ(n, kRows);
+}
+
+TEST(Csv, BytesInvalidInTheEncodingPassThroughForTheCallerToReject) {
+  test::TempDir tmp;
+  // 0xFF is no GBK lead byte; the file also ends inside a character (lone lead byte 0xBB).
+  test::WriteFile(tmp / "bad.csv", std::string("a,") + kHuaweiGbk + "\nb,\xFF" + "x\nc,\xBB");
+  CsvReader r(tmp / "bad.csv", CsvOptions{',', true, true, "gbk"});
+  auto rows = ReadAll(r);
+  ASSERT_TRUE(r.status().ok()) << r.status().ToString();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][1], kHuaweiUtf8);
+  EXPECT_EQ(rows[1][1], "\xFFx");
+  EXPECT_EQ(rows[2][1], "\xBB");
+}
+
+TEST(Csv, Utf16AndUtf8Names) {
+  test::TempDir tmp;
+  // UTF-16 with a byte-order mark: "a,男\n".
+  test::WriteFile(tmp / "u16.csv", std::string("\xFF\xFE" "a\0,\0\x37\x75\n\0", 10));
+  CsvReader r(tmp / "u16.csv", CsvOptions{',', true, true, "UTF-16"});
+  auto rows = ReadAll(r);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "男"}));
+  // "UTF-8" in any spelling reads the bytes as they are.
+  test::WriteFile(tmp / "u8.csv", "a,\xFF\n");
+  CsvReader same(tmp / "u8.csv", CsvOptions{',', true, true, "utf8"});
+  rows = ReadAll(same);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][1], "\xFF");
+}
+
+TEST(Csv, UnknownEncodingIsAnErrorNamingIt) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "x.csv", "a\n");
+  CsvReader r(tmp / "x.csv", CsvOptions{',', true, true, "klingon-8"});
+  EXPECT_FALSE(r.Next());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("klingon-8"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("x.csv"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace kgp

@@ -218,6 +218,43 @@ TEST(Ingest, ClearErrorsForMissingFilesFoldersAndUnknownFormats) {
   EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM ingest_files"), 0);  // nothing half-written
 }
 
+// A shop whose exports are GBK: without --encoding the Chinese rows are rejected (with a hint)
+// and nothing invalid is stored; with it, a second ingest adds them and the JSON outputs that
+// used to fail on invalid UTF-8 in the store print the Chinese names.
+TEST(Ingest, GbkFilesAreRejectedThenReadWithTheirEncoding) {
+  test::TempDir tmp;
+  const std::string huawei = "\xBB\xAA\xCE\xAA\xCA\xD6\xBB\xFA", user = "\xD3\xC3\xBB\xA7\x32";  // 华为手机, 用户2
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,phone,electronics.smartphone,acme,10,\n"
+                                       "p2," + huawei + ",electronics.smartphone,acme,20,\n");
+  std::string ev = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (int i = 0; i < 4; ++i)
+    ev += FormatTimestamp(1700000000 + i * 60) + (i == 3 ? ",purchase," : ",view,") + (i % 2 ? "p2" : "p1") +
+          ",,electronics.smartphone,acme,10," + (i < 2 ? std::string("u1") : user) + ",s" + std::to_string(i) + "\n";
+  test::WriteFile(tmp / "events.csv", ev);
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("init " + ws).exit_code, 0);
+  auto run = test::RunCli("ingest " + ws + " " + (tmp / "catalog.csv") + " --format catalog");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("title: invalid UTF-8"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("--encoding NAME --force"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("catalog.csv:3: title: invalid UTF-8"), std::string::npos) << run.err;
+  run = test::RunCli("ingest " + ws + " " + (tmp / "catalog.csv") + " --format catalog --encoding gbk --force");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("1 items"), std::string::npos) << run.out;  // p1 was already in
+  run = test::RunCli("ingest " + ws + " " + (tmp / "events.csv") + " --encoding GB18030");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("4 new events"), std::string::npos) << run.out;
+  ASSERT_EQ(test::RunCli("graph build " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("profile build " + ws).exit_code, 0);
+  run = test::RunCli("--json profile show " + ws + " --user 用户2");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("用户2"), std::string::npos) << run.out.substr(0, 400);
+  run = test::RunCli("--json recommend " + ws + " --user u1 -k 2 --explain");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("华为手机"), std::string::npos) << run.out;
+}
+
 TEST(Ingest, NewerSchemaIsRefused) {
   test::TempDir tmp;
   {

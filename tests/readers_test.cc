@@ -221,6 +221,55 @@ TEST(Readers, SequencesAndItemAttributes) {
   EXPECT_GT(a.items.size(), 12000u);
 }
 
+// A catalogue exported as GBK (common for Chinese shops): read as UTF-8 each row with Chinese
+// text is rejected naming line and column, and nothing invalid reaches a record; with the
+// encoding given the same file reads whole.
+TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
+  test::TempDir tmp;
+  // "华为手机" and "男" in GBK.
+  const std::string huawei = "\xBB\xAA\xCE\xAA\xCA\xD6\xBB\xFA", male = "\xC4\xD0";
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,phone,electronics.smartphone,apple,6999,\n"
+                                       "p2," + huawei + ",electronics.smartphone,huawei,3999,\n");
+  Collect c = Read("catalog", tmp / "catalog.csv");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1"}));
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].line, 3u);
+  EXPECT_EQ(c.rejects[0].field, "title");
+  EXPECT_EQ(c.rejects[0].reason, kInvalidUtf8Reason);
+  ReaderOptions gbk;
+  gbk.encoding = "GB18030";  // a superset of GBK
+  c = Read("catalog", tmp / "catalog.csv", gbk);
+  EXPECT_TRUE(c.rejects.empty());
+  EXPECT_EQ(c.titles["p2"], "华为手机");
+  // Headerless formats name the column by the format's own field names.
+  test::WriteFile(tmp / "ub.csv", "1,2,3,pv,1511544070\n" + huawei + ",2,3,pv,1511544070\n");
+  c = Read("taobao", tmp / "ub.csv");
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].field, "user_id");
+  c = Read("taobao", tmp / "ub.csv", gbk);
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[1].user, "华为手机");
+  // Gender words are recognised once converted.
+  test::WriteFile(tmp / "users.csv", "user_id,gender,birth_year\nu1," + male + ",1990\n");
+  c = Read("users", tmp / "users.csv", gbk);
+  EXPECT_TRUE(c.rejects.empty());
+  EXPECT_EQ(c.genders["u1"], "M");
+  // JSON Lines: the whole line is the field.
+  test::WriteFile(tmp / "r.json", R"({"reviewerID":")" + huawei + R"(","asin":"a","overall":4,"unixReviewTime":1})" "\n");
+  c = Read("amazon-reviews", tmp / "r.json");
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].field, "-");
+  EXPECT_EQ(c.rejects[0].reason, kInvalidUtf8Reason);
+  // An unknown encoding is an error for the file, naming it.
+  ReaderOptions nope;
+  nope.encoding = "no-such-encoding";
+  Collect none;
+  Status st = ReadFormat("catalog", tmp / "catalog.csv", nope, none);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no-such-encoding"), std::string::npos) << st.message();
+}
+
 TEST(Readers, DetectsFormats) {
   test::TempDir tmp;
   test::WriteFile(tmp / "a.csv", "event_time,event_type,product_id\n");

@@ -41,7 +41,7 @@ void AddInitCommand(CLI::App& app, Registry& reg) {
 namespace {
 
 // Reads a mapping config: key = value lines; keys are logical fields (user, item, …) or the
-// settings delimiter, header, default_type.
+// settings delimiter, header, default_type, encoding.
 Status LoadMapConfig(const std::string& path, IngestOptions& o) {
   auto kv = ReadKeyValueFile(path);
   if (!kv.ok()) return kv.status();
@@ -54,6 +54,8 @@ Status LoadMapConfig(const std::string& path, IngestOptions& o) {
       o.reader.has_header = (v == "true" || v == "1" || v == "yes");
     } else if (k == "default_type") {
       o.reader.default_type = v;
+    } else if (k == "encoding") {
+      o.reader.encoding = v;
     } else if (k == "format") {
       o.format = v;
     } else {
@@ -87,8 +89,11 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("--map", a->maps, "events-csv column mapping FIELD=COLUMN (user, item, type, time, price, "
                                     "session, category, category_code, brand, rating)");
   cmd->add_option("--config", a->config, "events-csv mapping file (key = value lines, same keys as --map, "
-                                         "plus delimiter, header, default_type)");
+                                         "plus delimiter, header, default_type, encoding)");
   cmd->add_option("--delimiter", a->delimiter, "events-csv field delimiter (default ',', 'tab' for TSV)");
+  cmd->add_option("--encoding", a->o.reader.encoding,
+                  "the files' text encoding when it is not UTF-8: GB18030, GBK, BIG5, LATIN1, UTF-16 … "
+                  "(`iconv -l`); converted to UTF-8 as read");
   cmd->add_flag("--no-header", a->no_header, "events-csv has no header row: --map takes 0-based column numbers");
   cmd->add_option("--default-type", a->o.reader.default_type, "event type when the mapping has no type column")
       ->capture_default_str();
@@ -159,6 +164,12 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
           for (const auto& rj : r.first_rejects)
             std::cerr << fmt::format("  {}:{}: {}: {}\n", r.path, rj.line, rj.field, rj.reason);
           if (!r.rejects_file.empty()) std::cout << fmt::format("  rejects report: {}\n", r.rejects_file);
+          if (std::any_of(r.rejects_by_reason.begin(), r.rejects_by_reason.end(),
+                          [](const auto& kv) { return kv.first.ends_with(kInvalidUtf8Reason); }))
+            std::cout << fmt::format(
+                "  hint: rows that are not UTF-8 were rejected; if {} is GB18030, GBK, Big5 or Latin-1, read it "
+                "again with --encoding NAME --force (rows already in are not added twice)\n",
+                r.path);
           if (r.aborted)
             std::cerr << fmt::format("error: {}: more than {} rows rejected; the file was rolled back\n",
                                      r.path, a->o.max_errors);

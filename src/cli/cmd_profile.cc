@@ -214,7 +214,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
   {
     auto* cmd = profile->add_subcommand("update", "ingest new event files (optional) and apply their events one at a time");
     struct Args {
-      std::string ws, format;
+      std::string ws, format, encoding;
       std::vector<std::string> files;
       ClusterOptions c;
     };
@@ -222,6 +222,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
     cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
+    cmd->add_option("--encoding", a->encoding, "text encoding of FILES when not UTF-8 (GB18030, GBK, LATIN1 …)");
     cmd->add_option("--clusters", a->c.k, "k-means clusters")->capture_default_str();
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
@@ -229,6 +230,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         for (const auto& f : a->files) {
           IngestOptions io;
           io.format = a->format;
+          io.reader.encoding = a->encoding;
           auto r = Ingest(*w, f, io);
           if (!r.ok()) throw Error(r.status());
         }

@@ -1,7 +1,9 @@
 #include "common/csv.h"
 
+#include <iconv.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -10,7 +12,13 @@
 namespace kgp {
 namespace {
 constexpr size_t kChunk = 1u << 20;
+
+bool IsUtf8Name(const std::string& e) {
+  std::string l;
+  for (char c : e) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return l.empty() || l == "utf-8" || l == "utf8";
 }
+}  // namespace
 
 CsvReader::CsvReader(CsvOptions opts) : opts_(opts) {}
 
@@ -29,6 +37,17 @@ CsvReader::CsvReader(const std::string& path, CsvOptions opts) : opts_(opts), pa
     if (fstat(fileno(file_), &st) == 0) file_size_ = static_cast<uint64_t>(st.st_size);
   }
   buf_.resize(kChunk * 2);
+  if (!IsUtf8Name(opts_.encoding)) {
+    iconv_t cd = iconv_open("UTF-8", opts_.encoding.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) {
+      status_ = Status::InvalidArgument(
+          fmt::format("{}: unknown encoding '{}' (`iconv -l` lists the names)", path, opts_.encoding));
+      eof_ = true;
+      return;
+    }
+    iconv_ = cd;
+    raw_.resize(kChunk + 16);
+  }
 }
 
 std::unique_ptr<CsvReader> CsvReader::FromString(std::string_view data, CsvOptions opts) {
@@ -43,6 +62,7 @@ std::unique_ptr<CsvReader> CsvReader::FromString(std::string_view data, CsvOptio
 
 CsvReader::~CsvReader() {
   if (file_ && own_file_) std::fclose(file_);
+  if (iconv_) iconv_close(static_cast<iconv_t>(iconv_));
 }
 
 bool CsvReader::Fill() {
@@ -53,19 +73,72 @@ bool CsvReader::Fill() {
     end_ -= pos_;
     pos_ = 0;
   }
-  if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
-  size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
-  if (n == 0) {
-    if (std::ferror(file_)) status_ = Status::IoError(fmt::format("{}: read error", path_));
-    eof_ = true;
-    return false;
+  if (!iconv_) {
+    if (buf_.size() - end_ < kChunk) buf_.resize(end_ + kChunk);
+    size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
+    if (n == 0) {
+      if (std::ferror(file_)) status_ = Status::IoError(fmt::format("{}: read error", path_));
+      eof_ = true;
+      return false;
+    }
+    end_ += n;
+    return true;
   }
-  end_ += n;
-  return true;
+  while (true) {
+    size_t n = std::fread(raw_.data() + raw_len_, 1, raw_.size() - raw_len_, file_);
+    if (n == 0 && std::ferror(file_)) {
+      status_ = Status::IoError(fmt::format("{}: read error", path_));
+      eof_ = true;
+      return false;
+    }
+    const bool at_end = n == 0;
+    raw_len_ += n;
+    if (raw_len_ == 0) {
+      eof_ = true;
+      return false;
+    }
+    // At the end of the file an incomplete character cannot be completed: its bytes pass.
+    if (size_t added = Convert(at_end); added > 0 || at_end) {
+      if (at_end) eof_ = raw_len_ == 0;
+      return added > 0;
+    }
+  }
+}
+
+// Converts raw_[0, raw_len_) into buf_ at end_. A byte sequence invalid in the source encoding
+// is copied as it is (not valid UTF-8 unless it is ASCII, so the row is rejected downstream);
+// an incomplete one at the end stays in raw_ for the next chunk, or with `flush` (end of the
+// file) is passed too.
+size_t CsvReader::Convert(bool flush) {
+  const size_t before = end_;
+  // Any single-byte or two-byte encoding grows at most 3x into UTF-8; UTF-16/32 less.
+  if (buf_.size() - end_ < raw_len_ * 3 + 16) buf_.resize(end_ + raw_len_ * 3 + 16);
+  char* in = raw_.data();
+  size_t in_left = raw_len_;
+  char* out = buf_.data() + end_;
+  size_t out_left = buf_.size() - end_;
+  auto cd = static_cast<iconv_t>(iconv_);
+  while (in_left > 0) {
+    if (iconv(cd, &in, &in_left, &out, &out_left) != static_cast<size_t>(-1)) break;
+    if (errno == EINVAL && !flush) break;  // incomplete: wait for the next chunk
+    if (errno == E2BIG) {  // cannot happen with the 3x room above; grow and go on
+      const size_t used = static_cast<size_t>(out - buf_.data());
+      buf_.resize(buf_.size() + in_left * 4 + 16);
+      out = buf_.data() + used;
+      out_left = buf_.size() - used;
+      continue;
+    }
+    *out++ = *in++;  // EILSEQ, or EINVAL at the end of the file: pass the byte
+    --in_left, --out_left;
+  }
+  std::memmove(raw_.data(), in, in_left);
+  raw_len_ = in_left;
+  end_ = static_cast<size_t>(out - buf_.data());
+  return end_ - before;
 }
 
 Status CsvReader::Seek(uint64_t offset, uint64_t line) {
-  if (!file_ || file_ == stdin) return Status::InvalidArgument("cannot seek this input");
+  if (!file_ || file_ == stdin || iconv_) return Status::InvalidArgument("cannot seek this input");
   if (std::fseek(file_, static_cast<long>(offset), SEEK_SET) != 0)
     return Status::IoError(fmt::format("{}: seek failed", path_));
   pos_ = end_ = 0;

@@ -2,7 +2,10 @@
 // TSV and other single-byte delimiters. Strips a UTF-8 BOM, accepts LF and CRLF, skips blank
 // lines, tracks the physical line number and byte offset of each record so that errors can
 // name file:line and ingest can resume. Reads in 1 MiB chunks: memory is bounded by the
-// longest record (capped at kMaxRecordBytes), never by the file.
+// longest record (capped at kMaxRecordBytes), never by the file. Input in another encoding
+// (GB18030, GBK, Big5, Latin-1, UTF-16 …: CsvOptions::encoding) is converted to UTF-8 as it is
+// read; bytes invalid in that encoding are passed through unchanged, so a caller that checks
+// UTF-8 (ingest does, per field) rejects their row instead of the file.
 // Not thread-safe; one reader per file.
 #pragma once
 
@@ -11,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -21,6 +25,12 @@ struct CsvOptions {
   char delimiter = ',';
   bool quoting = true;      // false: '"' is an ordinary character (TSV, u.data)
   bool skip_blank = true;   // blank lines are not records
+  // Source encoding, any name iconv knows (`iconv -l`); empty, "UTF-8" or "UTF8": none.
+  std::string encoding;
+
+  CsvOptions() = default;
+  CsvOptions(char delim, bool quote, bool skip, std::string enc = {})
+      : delimiter(delim), quoting(quote), skip_blank(skip), encoding(std::move(enc)) {}
   // Whole lines as single fields (JSON Lines): no delimiter, no quoting.
   static CsvOptions Lines() { return CsvOptions{'\0', false, true}; }
 };
@@ -31,7 +41,8 @@ class CsvReader {
 
   // Opens a file ("-" is stdin). Check status() before reading.
   CsvReader(const std::string& path, CsvOptions opts);
-  // Reads from an in-memory buffer (tests, fuzzing). The buffer is copied.
+  // Reads from an in-memory buffer (tests, fuzzing). The buffer is copied; it is read as
+  // UTF-8 whatever opts.encoding says.
   static std::unique_ptr<CsvReader> FromString(std::string_view data, CsvOptions opts);
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
@@ -54,12 +65,14 @@ class CsvReader {
   const std::string& path() const { return path_; }
 
   // Skips to a byte offset that is a record boundary (as returned by end_offset()),
-  // restoring the line counter. Used to resume an interrupted ingest.
+  // restoring the line counter. Used to resume an interrupted ingest. Not for converted
+  // input (offsets there count UTF-8 bytes, not the file's).
   Status Seek(uint64_t offset, uint64_t line);
 
  private:
   CsvReader(CsvOptions opts);
   bool Fill();  // appends more bytes; false at EOF
+  size_t Convert(bool flush);  // converts raw_ into buf_ at end_; returns bytes appended
   bool ParseRecord();
   bool FastRecord(const char* b, const char* nl);  // a whole unquoted line in the buffer
 
@@ -83,6 +96,11 @@ class CsvReader {
   uint64_t rec_off_ = 0, end_off_ = 0, file_size_ = 0;
   std::vector<std::string_view> fields_;
   std::string scratch_;  // unescaped quoted fields
+  // Conversion (CsvOptions::encoding): the iconv handle and the bytes read but not yet
+  // converted (an incomplete character at the end of a chunk).
+  void* iconv_ = nullptr;
+  std::vector<char> raw_;
+  size_t raw_len_ = 0;
 };
 
 // Appends one CSV field, quoted per RFC 4180 when it holds a comma, quote, CR or LF (quotes

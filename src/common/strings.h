@@ -22,8 +22,6 @@ std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<uint64_t> ParseUint(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);  // finite values only
 
-// ISO-8859-1 bytes to UTF-8 (every byte is a code point).
-std::string Latin1ToUtf8(std::string_view s);
 bool IsValidUtf8(std::string_view s);
 // Replaces invalid sequences with U+FFFD so that stored text is always valid UTF-8.
 std::string SanitizeUtf8(std::string_view s);

@@ -12,15 +12,15 @@
 
 namespace kgp::internal {
 
-Status ReadCatalog(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"product_id"}));
   const int c_id = h.Find("product_id"), c_title = h.Find("title"),
             c_path = h.Find("category_path"), c_cat = h.Find("category_id"),
             c_brand = h.Find("brand"), c_price = h.Find("price"), c_attr = h.Find("attributes");
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     ItemRecord it;
     it.id = Trim(Field(row, c_id));
     if (it.id.empty()) return RejectRow(sink, row, "product_id", "missing product id");
@@ -50,14 +50,14 @@ Status ReadCatalog(const std::string& path, const ReaderOptions&, RecordSink& si
   });
 }
 
-Status ReadCategories(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+Status ReadCategories(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"code"}));
   const int c_code = h.Find("code"), c_en = h.Find("name_en"), c_zh = h.Find("name_zh"),
             c_parent = h.Find("parent_code");
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     CategoryRecord c;
     c.code = Trim(Field(row, c_code));
     if (c.code.empty()) return RejectRow(sink, row, "code", "missing category code");
@@ -68,13 +68,13 @@ Status ReadCategories(const std::string& path, const ReaderOptions&, RecordSink&
   });
 }
 
-Status ReadBrands(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"brand"}));
   const int c_b = h.Find("brand"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     BrandRecord b;
     b.brand = Trim(Field(row, c_b));
     if (b.brand.empty()) return RejectRow(sink, row, "brand", "missing brand");
@@ -85,7 +85,7 @@ Status ReadBrands(const std::string& path, const ReaderOptions&, RecordSink& sin
 }
 
 Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"user_id"}));
@@ -105,7 +105,7 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
   const int c_id = h.Find("user_id"), c_g = h.Find("gender"), c_by = h.Find("birth_year"),
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     UserRecord u;
     u.id = Trim(Field(row, c_id));
     if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");

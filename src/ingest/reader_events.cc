@@ -34,8 +34,8 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
 
 }  // namespace
 
-Status ReadRees46(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+Status ReadRees46(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   if (!r.Next()) return r.status().ok() ? Status::Ok() : r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"event_time", "event_type", "product_id", "user_id"}));
@@ -44,7 +44,7 @@ Status ReadRees46(const std::string& path, const ReaderOptions&, RecordSink& sin
             c_code = h.Find("category_code"), c_brand = h.Find("brand"), c_price = h.Find("price"),
             c_user = h.Find("user_id"), c_sess = h.Find("user_session");
   const size_t width = h.width();
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     if (row.size() != width)
       return RejectRow(sink, row, "-", fmt::format("expected {} fields", width));
     EventRecord ev;
@@ -60,10 +60,11 @@ Status ReadRees46(const std::string& path, const ReaderOptions&, RecordSink& sin
   });
 }
 
-Status ReadTaobao(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{});
+Status ReadTaobao(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
   KGP_RETURN_IF_ERROR(r.status());
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  static const std::vector<std::string> kColumns = {"user_id", "item_id", "category_id", "behavior_type", "timestamp"};
+  return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 fields");
     EventRecord ev;
     if (!FillEvent(sink, row, row[0], row[1], row[3], row[4], {}, ev, "user_id", "item_id",
@@ -77,7 +78,7 @@ Status ReadTaobao(const std::string& path, const ReaderOptions&, RecordSink& sin
 Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
   CsvOptions co;
   co.delimiter = opts.delimiter;
-  CsvReader r(path, co);
+  CsvReader r(path, WithEncoding(co, opts));
   KGP_RETURN_IF_ERROR(r.status());
   // Resolve logical fields to column indices.
   static const char* kFields[] = {"user",  "item",          "type",  "time",  "price",
@@ -110,7 +111,15 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
       return Status::InvalidArgument(
           fmt::format("{}: the column mapping must name '{}' (e.g. --map {}=COLUMN)", path,
                       kFields[i], kFields[i]));
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  // Columns are named as the header has them, or by their logical field without one.
+  std::vector<std::string> names = h.names();
+  if (!opts.has_header)
+    for (int i = 0; i < kN; ++i)
+      if (col[i] >= 0) {
+        if (names.size() <= static_cast<size_t>(col[i])) names.resize(static_cast<size_t>(col[i]) + 1);
+        names[static_cast<size_t>(col[i])] = kFields[i];
+      }
+  return ForEachRecord(r, sink, names, [&](CsvReader& row) {
     for (int i = 0; i < kN; ++i)
       if (col[i] >= 0 && static_cast<size_t>(col[i]) >= row.size())
         return RejectRow(sink, row, kFields[i], "row has too few fields");

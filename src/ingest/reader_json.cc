@@ -36,8 +36,8 @@ bool ParseLine(RecordSink& sink, const CsvReader& row, json& out) {
 
 }  // namespace
 
-Status ReadAmazonReviews(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions::Lines());
+Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions::Lines(), opts));
   KGP_RETURN_IF_ERROR(r.status());
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     json j;
@@ -91,8 +91,8 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions&, RecordSi
   });
 }
 
-Status ReadTexts(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions::Lines());
+Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions::Lines(), opts));
   KGP_RETURN_IF_ERROR(r.status());
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     json j;

@@ -7,10 +7,11 @@
 
 namespace kgp::internal {
 
-Status ReadTriples(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{'\t', false, true});
+Status ReadTriples(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{'\t', false, true}, opts));
   KGP_RETURN_IF_ERROR(r.status());
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  static const std::vector<std::string> kColumns = {"head", "relation", "tail"};
+  return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() != 3) return RejectRow(sink, row, "-", "expected head<TAB>relation<TAB>tail");
     TripleRecord t{Trim(row[0]), Trim(row[1]), Trim(row[2])};
     if (t.head.empty()) return RejectRow(sink, row, "head", "empty head");
@@ -25,7 +26,7 @@ Status ReadTriples(const std::string& path, const ReaderOptions&, RecordSink& si
 Status ReadSequences(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
   auto type = ParseEventType(opts.sequence_type);
   if (!type) return Status::InvalidArgument(fmt::format("unknown event type '{}'", opts.sequence_type));
-  CsvReader r(path, CsvOptions{' ', false, true});
+  CsvReader r(path, WithEncoding(CsvOptions{' ', false, true}, opts));
   KGP_RETURN_IF_ERROR(r.status());
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     std::string_view user = Trim(row[0]);

@@ -24,13 +24,13 @@ std::vector<std::string> LoadGenres(const std::string& item_path) {
   auto gpath = std::filesystem::path(item_path).parent_path() / "u.genre";
   std::vector<std::string> names;
   if (std::filesystem::exists(gpath)) {
-    CsvReader r(gpath.string(), CsvOptions{'|', false, true});
+    CsvReader r(gpath.string(), CsvOptions{'|', false, true, "ISO-8859-1"});
     while (r.Next()) {
       if (r.size() < 2) continue;
       auto idx = ParseUint(r[1]);
       if (!idx || *idx > 1000) continue;
       if (names.size() <= *idx) names.resize(*idx + 1);
-      names[*idx] = Latin1ToUtf8(Trim(r[0]));
+      names[*idx] = SanitizeUtf8(Trim(r[0]));
     }
   }
   if (names.empty()) return DefaultGenres();
@@ -39,10 +39,11 @@ std::vector<std::string> LoadGenres(const std::string& item_path) {
 
 }  // namespace
 
-Status ReadMovieLensRatings(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{'\t', false, true});
+Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{'\t', false, true}, opts));
   KGP_RETURN_IF_ERROR(r.status());
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  static const std::vector<std::string> kColumns = {"user_id", "item_id", "rating", "timestamp"};
+  return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() != 4) return RejectRow(sink, row, "-", "expected 4 tab-separated fields");
     EventRecord ev;
     ev.user = Trim(row[0]);
@@ -60,17 +61,17 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions&, Recor
   });
 }
 
-Status ReadMovieLensItems(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{'|', false, true});
+Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{'|', false, true}, opts, "ISO-8859-1"));
   KGP_RETURN_IF_ERROR(r.status());
   const std::vector<std::string> genres = LoadGenres(path);
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  static const std::vector<std::string> kColumns = {"movie_id", "title", "release_date", "video_release_date", "url"};
+  return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() < 5) return RejectRow(sink, row, "-", "expected at least 5 '|' fields");
     ItemRecord it;
     it.id = Trim(row[0]);
     if (it.id.empty()) return RejectRow(sink, row, "movie_id", "missing movie id");
-    std::string title = Latin1ToUtf8(Trim(row[1]));
-    it.title = title;
+    it.title = Trim(row[1]);
     size_t nflags = row.size() - 5;
     for (size_t g = 0; g < nflags; ++g) {
       std::string_view f = Trim(row[5 + g]);
@@ -87,10 +88,11 @@ Status ReadMovieLensItems(const std::string& path, const ReaderOptions&, RecordS
   });
 }
 
-Status ReadMovieLensUsers(const std::string& path, const ReaderOptions&, RecordSink& sink) {
-  CsvReader r(path, CsvOptions{'|', false, true});
+Status ReadMovieLensUsers(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
+  CsvReader r(path, WithEncoding(CsvOptions{'|', false, true}, opts));
   KGP_RETURN_IF_ERROR(r.status());
-  return ForEachRecord(r, sink, [&](CsvReader& row) {
+  static const std::vector<std::string> kColumns = {"user_id", "age", "gender", "occupation", "zip"};
+  return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 '|' fields");
     UserRecord u;
     u.id = Trim(row[0]);

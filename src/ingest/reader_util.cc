@@ -26,6 +26,23 @@ int HeaderIndex::Find(std::string_view name) const {
   return -1;
 }
 
+CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fallback) {
+  base.encoding = o.encoding.empty() ? fallback : o.encoding;
+  return base;
+}
+
+bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names) {
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (IsValidUtf8(r[i])) continue;
+    std::string field = i < names.size() && !names[i].empty() ? names[i]
+                        : r.size() == 1                       ? std::string("-")
+                                                              : fmt::format("column {}", i + 1);
+    RejectRow(sink, r, std::move(field), kInvalidUtf8Reason);
+    return false;
+  }
+  return true;
+}
+
 std::optional<std::string_view> NormaliseGender(std::string_view g) {
   g = Trim(g);
   if (g.empty()) return std::string_view();

@@ -24,6 +24,10 @@ struct ReaderOptions {
   std::string default_type = "view";
   // Sequences (`user item item …`): the event type each position becomes.
   std::string sequence_type = "purchase";
+  // Source encoding of the file (any name iconv knows: GB18030, GBK, BIG5, LATIN1, UTF-16 …),
+  // converted to UTF-8 as it is read; empty: UTF-8 (u.item: Latin-1). Rows that are not valid
+  // UTF-8 after this are rejected, naming the field.
+  std::string encoding;
   // Users: keep contact columns (name, phone, email, address; common/pii.h) in the record
   // instead of dropping them. Set by the ingest driver from the workspace's store_pii setting.
   bool keep_pii = false;
@@ -35,6 +39,9 @@ struct FormatInfo {
   bool is_directory;  // the path names a folder (MovieLens)
 };
 const std::vector<FormatInfo>& Formats();
+
+// The reject reason of a row that is not valid UTF-8 (after ReaderOptions::encoding).
+inline constexpr const char* kInvalidUtf8Reason = "invalid UTF-8";
 bool IsKnownFormat(std::string_view name);
 
 // Reads one file (or folder, for directory formats) of the named format into sink.
