@@ -253,6 +253,18 @@ TEST(Ingest, GbkFilesAreRejectedThenReadWithTheirEncoding) {
   run = test::RunCli("--json recommend " + ws + " --user u1 -k 2 --explain");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("华为手机"), std::string::npos) << run.out;
+  // A workspace from before this check may hold invalid bytes: JSON output shows U+FFFD.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("UPDATE items SET title = CAST(x'41BB' AS TEXT) WHERE ext_id = 'p1'");
+  }
+  ASSERT_EQ(test::RunCli("graph build " + ws).exit_code, 0);
+  run = test::RunCli("--json recommend " + ws + " --user " + std::string("用户2") + " -k 2 --explain");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("A\uFFFD"), std::string::npos) << run.out;  // U+FFFD for the stray byte
+  run = test::RunCli("profile export " + ws);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
 }
 
 TEST(Ingest, NewerSchemaIsRefused) {

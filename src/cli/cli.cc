@@ -12,7 +12,8 @@ namespace kgp::cli {
 
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
   if (g.json) {
-    std::cout << j.dump(2) << std::endl;
+    // Workspaces from before ingest checked UTF-8 may hold invalid bytes: U+FFFD, as the service.
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     text();
     std::cout.flush();

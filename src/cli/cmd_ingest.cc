@@ -175,7 +175,8 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
                                      r.path, a->o.max_errors);
         }
       }
-      if (reg.globals->json) std::cout << out.dump(2) << std::endl;
+      if (reg.globals->json)
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       return rc;
     };
   });

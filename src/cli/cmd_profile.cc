@@ -204,7 +204,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         for (const Profile& p : *profiles) {
           auto j = ToJson(*ctx.graph, p, a->tags, 1);
           if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
-          os << j.dump() << '\n';
+          os << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         }
         if (!a->out.empty()) std::cerr << fmt::format("{} profiles written to {}\n", profiles->size(), a->out);
         return 0;
