@@ -79,31 +79,46 @@ class Parser {
   const Token& Peek() const { return t_[i_]; }
   bool IsWord(const char* w) const { return Peek().kind == Token::kIdent && Peek().text == w; }
 
+  // A chain a OR b OR c is one flat SQL group, built in linear time.
   Status Or(std::string* out) {
     KGP_RETURN_IF_ERROR(And(out));
+    if (!IsWord("or")) return Status::Ok();
+    std::string group = "(" + *out;
     while (IsWord("or")) {
       ++i_;
       std::string rhs;
       KGP_RETURN_IF_ERROR(And(&rhs));
-      *out = "(" + *out + " OR " + rhs + ")";
+      group += " OR " + rhs;
     }
+    *out = group + ")";
     return Status::Ok();
   }
   Status And(std::string* out) {
     KGP_RETURN_IF_ERROR(Unary(out));
+    if (!IsWord("and")) return Status::Ok();
+    std::string group = "(" + *out;
     while (IsWord("and")) {
       ++i_;
       std::string rhs;
       KGP_RETURN_IF_ERROR(Unary(&rhs));
-      *out = "(" + *out + " AND " + rhs + ")";
+      group += " AND " + rhs;
     }
+    *out = group + ")";
+    return Status::Ok();
+  }
+  // Parentheses and 'not' nest; the parser recurses on them, so their depth is bounded (a rule
+  // sent to the service must not exhaust the stack), as is the size of the SQL it compiles to.
+  Status Enter(size_t pos) {
+    if (++depth_ > kMaxDepth) return ErrorAt(pos, fmt::format("nested deeper than {} levels", kMaxDepth));
     return Status::Ok();
   }
   Status Unary(std::string* out) {
     if (IsWord("not")) {
+      KGP_RETURN_IF_ERROR(Enter(Peek().pos));
       ++i_;
       std::string inner;
       KGP_RETURN_IF_ERROR(Unary(&inner));
+      --depth_;
       *out = "(NOT " + inner + ")";
       return Status::Ok();
     }
@@ -125,16 +140,19 @@ class Parser {
   }
   Status Operand(std::string* out) {
     const Token tok = Peek();
+    if (++operands_ > kMaxOperands)
+      return ErrorAt(tok.pos, fmt::format("more than {} values, metrics and functions: split the rule", kMaxOperands));
     switch (tok.kind) {
       case Token::kNumber: ++i_; *out = Param(*ParseDouble(tok.text)); return Status::Ok();
       case Token::kString: ++i_; *out = Param(tok.text); return Status::Ok();
       case Token::kLParen: {
+        KGP_RETURN_IF_ERROR(Enter(tok.pos));
         ++i_;
         KGP_RETURN_IF_ERROR(Or(out));
         if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close '(' at column {}", tok.pos + 1));
         ++i_;
-        *out = "(" + *out + ")";
-        return Status::Ok();
+        --depth_;
+        return Status::Ok();  // Or's output is already one parenthesised group or one atom
       }
       case Token::kIdent: break;
       case Token::kEnd: return ErrorAt(tok.pos, "expression ends too early: expected a value, metric or function");
@@ -179,8 +197,10 @@ class Parser {
     return Status::Ok();
   }
 
+  static constexpr size_t kMaxDepth = 20, kMaxOperands = 512;
   std::vector<Token> t_;
   size_t i_ = 0;
+  size_t depth_ = 0, operands_ = 0;
   std::vector<RuleParam> params_;
 };
 
