@@ -108,14 +108,8 @@ class LlmWriterTest : public ::testing::Test {
       }
       test::WriteFile(g.out_dir + "/events.csv", out);
     }
-    auto ws = Workspace::Init(*tmp_ / "ws", WorkspaceOptions{});
-    ASSERT_TRUE(ws.ok());
-    ws_ = std::move(ws).value().release();
-    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
-      auto r = Ingest(*ws_, g.out_dir + "/" + f, IngestOptions{});
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    }
-    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+    ws_ = test::IngestedWorkspace(*tmp_ / "ws", test::ShopFiles(g.out_dir)).release();
+    ASSERT_TRUE(ws_);
     auto ctx = LoadProfileContext(*ws_);
     ASSERT_TRUE(ctx.ok());
     ASSERT_TRUE(BuildAllProfiles(*ws_, *ctx, ProfileOptions{}, ClusterOptions{}, 2).ok());

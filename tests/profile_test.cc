@@ -31,14 +31,8 @@ class ProfileTest : public ::testing::Test {
     g.users = 500, g.events = 100000, g.products = 1500, g.seed = 11;
     g.out_dir = *tmp_ / "sample";
     ASSERT_TRUE(Generate(g, nullptr).ok());
-    auto ws = Workspace::Init(*tmp_ / "ws", WorkspaceOptions{});
-    ASSERT_TRUE(ws.ok());
-    ws_ = std::move(ws).value().release();
-    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
-      auto r = Ingest(*ws_, g.out_dir + "/" + f, IngestOptions{});
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    }
-    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+    ws_ = test::IngestedWorkspace(*tmp_ / "ws", test::ShopFiles(g.out_dir)).release();
+    ASSERT_TRUE(ws_);
     auto ctx = LoadProfileContext(*ws_);
     ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
     ctx_ = new ProfileContext(std::move(ctx).value());
@@ -114,15 +108,11 @@ TEST(ProfileRealData, MovieLensBatchEqualsBatchThenIncremental) {
   Progress::SetEnabled(false);
   SetLogLevel(LogLevel::kWarn);
   test::TempDir tmp;
-  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
-  ASSERT_TRUE(ws.ok());
-  IngestOptions io;
-  io.format = "movielens";
-  ASSERT_TRUE(Ingest(**ws, ml, io).ok());
-  ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
-  auto ctx = LoadProfileContext(**ws);
+  auto ws = test::IngestedWorkspace(tmp / "ws", {ml}, "movielens");
+  ASSERT_TRUE(ws);
+  auto ctx = LoadProfileContext(*ws);
   ASSERT_TRUE(ctx.ok());
-  CheckBatchThenIncremental((*ws)->db(), *ctx);
+  CheckBatchThenIncremental(ws->db(), *ctx);
 }
 
 TEST_F(ProfileTest, StateFileRoundTrip) {
@@ -183,12 +173,9 @@ TEST(ProfileEntities, EntityNeighboursBecomeInterests) {
   g.users = 50, g.events = 3000, g.products = 300, g.seed = 3;
   g.out_dir = tmp / "sample";
   ASSERT_TRUE(Generate(g, nullptr).ok());
-  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
-  ASSERT_TRUE(ws.ok());
-  for (const char* f : {"categories.csv", "catalog.csv", "users.csv", "events.csv"})
-    ASSERT_TRUE(Ingest(**ws, g.out_dir + "/" + f, IngestOptions{}).ok());
-  Db& db = (*ws)->db();
-  ASSERT_TRUE(BuildGraph(db, GraphBuildOptions{}, nullptr).ok());
+  auto ws = test::IngestedWorkspace(tmp / "ws", test::ShopFiles(g.out_dir, false));
+  ASSERT_TRUE(ws);
+  Db& db = ws->db();
   // The product user 500000001 touched most, and two entities: one on that product, one the
   // user mentions.
   const int64_t user = db.QueryInt("SELECT id FROM graph_nodes WHERE type=0 AND key='500000001'");
@@ -201,7 +188,7 @@ TEST(ProfileEntities, EntityNeighboursBecomeInterests) {
   db.ExecOrThrow(fmt::format("INSERT INTO graph_edges VALUES({}, 10, (SELECT id FROM graph_nodes WHERE key='silk'), 1, 0, 0, 1)", product));
   db.ExecOrThrow(fmt::format(
       "INSERT INTO graph_edges VALUES({}, 10, (SELECT id FROM graph_nodes WHERE key='fast delivery'), 2, 0, 1767225600, 2)", user));
-  auto ctx = LoadProfileContext(**ws);
+  auto ctx = LoadProfileContext(*ws);
   ASSERT_TRUE(ctx.ok());
   ProfileSet set;
   set.ext_ids = LoadUserIds(db);
@@ -228,14 +215,10 @@ TEST(ProfileAttributes, VariantValuesOfAnItemAreNotInterests) {
                   R"({"reviewerID":"u1","asin":"p1","overall":5,"unixReviewTime":1500000000,"style":{"Size:":" 7 oz","Color:":" Black"}})" "\n"
                   R"({"reviewerID":"u2","asin":"p1","overall":4,"unixReviewTime":1500000100,"style":{"Size:":" 10 oz","Color:":" Black"}})" "\n"
                   R"({"reviewerID":"u1","asin":"p2","overall":3,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n");
-  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
-  ASSERT_TRUE(ws.ok());
-  IngestOptions io;
-  io.format = "amazon-reviews";
-  ASSERT_TRUE(Ingest(**ws, path, io).ok());
-  Db& db = (*ws)->db();
-  ASSERT_TRUE(BuildGraph(db, GraphBuildOptions{}, nullptr).ok());
-  auto ctx = LoadProfileContext(**ws);
+  auto ws = test::IngestedWorkspace(tmp / "ws", {path}, "amazon-reviews");
+  ASSERT_TRUE(ws);
+  Db& db = ws->db();
+  auto ctx = LoadProfileContext(*ws);
   ASSERT_TRUE(ctx.ok());
   ProfileSet set;
   set.ext_ids = LoadUserIds(db);

@@ -36,14 +36,8 @@ class RecommendTest : public ::testing::Test {
     g.users = 600, g.events = 80000, g.products = 1200, g.seed = 13;
     g.out_dir = *tmp_ / "sample";
     ASSERT_TRUE(Generate(g, nullptr).ok());
-    auto ws = Workspace::Init(*tmp_ / "ws", WorkspaceOptions{});
-    ASSERT_TRUE(ws.ok());
-    ws_ = std::move(ws).value().release();
-    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
-      auto r = Ingest(*ws_, g.out_dir + "/" + f, IngestOptions{});
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    }
-    ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+    ws_ = test::IngestedWorkspace(*tmp_ / "ws", test::ShopFiles(g.out_dir)).release();
+    ASSERT_TRUE(ws_);
     RecFitOptions fo;
     fo.train_kge = false;  // no embeddings in this workspace
     auto fit = FitRecommender(*ws_, fo);
@@ -228,13 +222,9 @@ TEST(RecommendExplain, VariantValuesAreNoReasons) {
                   R"({"reviewerID":"u1","asin":"p1","overall":5,"unixReviewTime":1500000000,"style":{"Size:":" 7 oz"}})" "\n"
                   R"({"reviewerID":"u2","asin":"p1","overall":4,"unixReviewTime":1500000100,"style":{"Size:":" 10 oz"}})" "\n"
                   R"({"reviewerID":"u1","asin":"p2","overall":5,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n");
-  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
-  ASSERT_TRUE(ws.ok());
-  IngestOptions io;
-  io.format = "amazon-reviews";
-  ASSERT_TRUE(Ingest(**ws, path, io).ok());
-  ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
-  auto run = test::RunCli(fmt::format("--json recommend {} --user u2 -k 1 --explain", (*ws)->dir()));
+  auto ws = test::IngestedWorkspace(tmp / "ws", {path}, "amazon-reviews");
+  ASSERT_TRUE(ws);
+  auto run = test::RunCli(fmt::format("--json recommend {} --user u2 -k 1 --explain", ws->dir()));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto j = nlohmann::json::parse(run.out);
   ASSERT_EQ(j["recommendations"].size(), 1u) << run.out;

@@ -80,19 +80,14 @@ class ServiceTest : public ::testing::Test {
     g.out_dir = *tmp_ / "sample";
     ASSERT_TRUE(Generate(g, nullptr).ok());
     base_ = new std::string(*tmp_ / "ws");
-    auto ws = Workspace::Init(*base_, WorkspaceOptions{});
-    ASSERT_TRUE(ws.ok());
-    for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"}) {
-      auto r = Ingest(**ws, g.out_dir + "/" + f, IngestOptions{});
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-    }
-    ASSERT_TRUE(BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr).ok());
-    auto ctx = LoadProfileContext(**ws);
+    auto ws = test::IngestedWorkspace(*base_, test::ShopFiles(g.out_dir));
+    ASSERT_TRUE(ws);
+    auto ctx = LoadProfileContext(*ws);
     ASSERT_TRUE(ctx.ok());
     ClusterOptions co;
     co.k = 4;
-    ASSERT_TRUE(BuildAllProfiles(**ws, *ctx, ProfileOptions{}, co, 2).ok());
-    Db& db = (*ws)->db();
+    ASSERT_TRUE(BuildAllProfiles(*ws, *ctx, ProfileOptions{}, co, 2).ok());
+    Db& db = ws->db();
     read_key_ = new std::string(CreateApiKey(db, "test read", Scope::kRead)->key);
     write_key_ = new std::string(CreateApiKey(db, "test write", Scope::kWrite)->key);
     admin_key_ = new std::string(CreateApiKey(db, "test admin", Scope::kAdmin)->key);

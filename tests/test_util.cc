@@ -9,6 +9,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
+#include "graph/builder.h"
+#include "ingest/ingest.h"
+#include "store/workspace.h"
+
 namespace kgp::test {
 namespace fs = std::filesystem;
 
@@ -53,6 +59,36 @@ RunResult RunCli(const std::string& args) {
   r.out = ReadFile(tmp / "out");
   r.err = ReadFile(tmp / "err");
   return r;
+}
+
+std::unique_ptr<Workspace> IngestedWorkspace(const std::string& dir, const std::vector<std::string>& files,
+                                             const std::string& format) {
+  auto ws = Workspace::Init(dir, WorkspaceOptions{});
+  if (!ws.ok()) {
+    ADD_FAILURE() << "init " << dir << ": " << ws.status().ToString();
+    return nullptr;
+  }
+  IngestOptions io;
+  io.format = format;
+  for (const auto& f : files) {
+    auto r = Ingest(**ws, f, io);
+    if (!r.ok()) {
+      ADD_FAILURE() << "ingest " << f << ": " << r.status().ToString();
+      return nullptr;
+    }
+  }
+  if (Status s = BuildGraph((*ws)->db(), GraphBuildOptions{}, nullptr); !s.ok()) {
+    ADD_FAILURE() << "graph build: " << s.ToString();
+    return nullptr;
+  }
+  return std::move(ws).value();
+}
+
+std::vector<std::string> ShopFiles(const std::string& dir, bool with_brands) {
+  std::vector<std::string> out;
+  for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"})
+    if (with_brands || std::string(f) != "brands.csv") out.push_back(dir + "/" + f);
+  return out;
 }
 
 }  // namespace kgp::test

@@ -1,7 +1,13 @@
 // Shared test helpers: temporary folders, the shared datasets, running the CLI binary.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
+
+namespace kgp {
+class Workspace;
+}
 
 namespace kgp::test {
 
@@ -32,6 +38,13 @@ struct RunResult {
 // Runs the kgprofile binary with args (shell-quoted here), capturing stdout and stderr.
 RunResult RunCli(const std::string& args);
 std::string BinaryPath();
+
+// A new workspace at `dir` with `files` ingested (as `format`; detected when empty) and the
+// graph built: the set-up most suites share. Null after a gtest failure naming the step.
+std::unique_ptr<Workspace> IngestedWorkspace(const std::string& dir, const std::vector<std::string>& files,
+                                             const std::string& format = "");
+// The generator's shop files under `dir` that IngestedWorkspace takes, in dependency order.
+std::vector<std::string> ShopFiles(const std::string& dir, bool with_brands = true);
 
 }  // namespace kgp::test
 
