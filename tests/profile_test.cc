@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -103,16 +104,29 @@ void CheckBatchThenIncremental(Db& db, ProfileContext& ctx) {
 
 TEST_F(ProfileTest, BatchEqualsBatchThenIncremental) { CheckBatchThenIncremental(ws_->db(), *ctx_); }
 
-TEST(ProfileRealData, MovieLensBatchEqualsBatchThenIncremental) {
-  KGP_REQUIRE_DATA(ml, "ml-100k");
+// The invariant on a real dataset; `variant_floor`: events that must name a variant.
+void CheckRealData(const std::string& path, const char* format, int64_t variant_floor) {
   Progress::SetEnabled(false);
   SetLogLevel(LogLevel::kWarn);
   test::TempDir tmp;
-  auto ws = test::IngestedWorkspace(tmp / "ws", {ml}, "movielens");
+  auto ws = test::IngestedWorkspace(tmp / "ws", {path}, format);
   ASSERT_TRUE(ws);
+  EXPECT_GE(ws->db().QueryInt("SELECT count(*) FROM events WHERE variant IS NOT NULL"), variant_floor);
   auto ctx = LoadProfileContext(*ws);
   ASSERT_TRUE(ctx.ok());
   CheckBatchThenIncremental(ws->db(), *ctx);
+}
+
+TEST(ProfileRealData, MovieLensBatchEqualsBatchThenIncremental) {
+  KGP_REQUIRE_DATA(ml, "ml-100k");
+  CheckRealData(ml, "movielens", 0);
+}
+
+// Amazon reviews carry the variant bought (style): its values are per-event tags. 3,605 of the
+// 4,239 stored reviews name a size, colour or scent.
+TEST(ProfileRealData, AmazonVariantsBatchEqualsBatchThenIncremental) {
+  KGP_REQUIRE_DATA(path, "amazon-all-beauty-5core/All_Beauty_5.json");
+  CheckRealData(path, "amazon-reviews", 3000);
 }
 
 TEST_F(ProfileTest, StateFileRoundTrip) {
@@ -204,9 +218,10 @@ TEST(ProfileEntities, EntityNeighboursBecomeInterests) {
 }
 
 // A key with several values on one item (the sizes a product comes in: Amazon's per-review
-// "style") says nothing about the value a user chose: those values are no interests; keys with
-// one value on the item are.
-TEST(ProfileAttributes, VariantValuesOfAnItemAreNotInterests) {
+// "style") says nothing about a user as an item fact; the value the user's own event was about
+// does. So size=10 oz is an interest of u2, who reviewed p1 in 10 oz, and not of u1, who took
+// it in 7 oz; keys with one value on the item (color=Black on p1) are everyone's.
+TEST(ProfileAttributes, VariantValuesAreInterestsOfWhoChoseThem) {
   Progress::SetEnabled(false);
   SetLogLevel(LogLevel::kWarn);
   test::TempDir tmp;
@@ -214,35 +229,54 @@ TEST(ProfileAttributes, VariantValuesOfAnItemAreNotInterests) {
   test::WriteFile(path,
                   R"({"reviewerID":"u1","asin":"p1","overall":5,"unixReviewTime":1500000000,"style":{"Size:":" 7 oz","Color:":" Black"}})" "\n"
                   R"({"reviewerID":"u2","asin":"p1","overall":4,"unixReviewTime":1500000100,"style":{"Size:":" 10 oz","Color:":" Black"}})" "\n"
-                  R"({"reviewerID":"u1","asin":"p2","overall":3,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n");
+                  R"({"reviewerID":"u1","asin":"p2","overall":3,"unixReviewTime":1500000200,"style":{"Size:":" 7 oz"}})" "\n"
+                  R"({"reviewerID":"u3","asin":"p1","overall":3,"unixReviewTime":1500000300})" "\n");
   auto ws = test::IngestedWorkspace(tmp / "ws", {path}, "amazon-reviews");
   ASSERT_TRUE(ws);
   Db& db = ws->db();
+  // Three variants: (p1, 7 oz + Black), (p1, 10 oz + Black), (p2, 7 oz); u3 named none.
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM variants"), 3);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM events WHERE variant IS NULL"), 1);
+  IngestOptions again;  // read once more: nothing new, variants included
+  again.format = "amazon-reviews", again.force = true;
+  ASSERT_TRUE(Ingest(*ws, path, again).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM variants"), 3);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM variant_attributes"), 5);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM events"), 4);
   auto ctx = LoadProfileContext(*ws);
   ASSERT_TRUE(ctx.ok());
   ProfileSet set;
   set.ext_ids = LoadUserIds(db);
   BatchBuild(*ctx->items, LoadEvents(db, ctx->items.get()), 1, &set);
-  int seen = 0;
-  for (const Profile& p : Snapshot(*ctx->items, set)) {
-    const Graph& g = *ctx->graph;
-    EXPECT_GT(InterestIn(g, p, "attribute:color=Black"), 0.0) << p.ext_id;  // one colour on p1
-    EXPECT_EQ(InterestIn(g, p, "attribute:size=10 oz"), 0.0) << p.ext_id;   // p1 comes in two sizes
-    if (p.ext_id == "u1") {
-      ++seen;
-      EXPECT_GT(InterestIn(g, p, "attribute:size=7 oz"), 0.0);  // through p2, which has one size
-    } else {
-      ++seen;
-      EXPECT_EQ(InterestIn(g, p, "attribute:size=7 oz"), 0.0);
-    }
-  }
-  EXPECT_EQ(seen, 2);
-  // The graph helpers profiles and explanations share.
+  std::map<std::string, const Profile*> by_id;
+  const auto profiles = Snapshot(*ctx->items, set);
+  for (const Profile& p : profiles) by_id[p.ext_id] = &p;
+  ASSERT_EQ(by_id.size(), 3u);
   const Graph& g = *ctx->graph;
+  auto interest = [&](const char* user, const char* tag) { return InterestIn(g, *by_id.at(user), tag); };
+  for (const char* u : {"u1", "u2", "u3"}) EXPECT_GT(interest(u, "attribute:color=Black"), 0.0) << u;
+  EXPECT_GT(interest("u1", "attribute:size=7 oz"), 0.0);
+  EXPECT_EQ(interest("u1", "attribute:size=10 oz"), 0.0);
+  EXPECT_GT(interest("u2", "attribute:size=10 oz"), 0.0);
+  EXPECT_EQ(interest("u2", "attribute:size=7 oz"), 0.0);
+  EXPECT_EQ(interest("u3", "attribute:size=7 oz"), 0.0);  // reviewed p1 without a size
+  EXPECT_EQ(interest("u3", "attribute:size=10 oz"), 0.0);
+  // u1's 7 oz counts both events: p2 (one size, an item tag) and the 7 oz of p1 (a variant).
+  const auto s7 = g.FindSpec("attribute:size=7 oz");
+  ASSERT_TRUE(s7);
+  const auto u1 = static_cast<size_t>(db.QueryInt("SELECT id FROM users WHERE ext_id = 'u1'"));
+  ASSERT_LT(u1, set.states.size());
+  int seen = 0;
+  for (const TagStat& t : set.states[u1].tags)
+    if (t.tag == *s7) {
+      EXPECT_EQ(t.count, 2u);
+      ++seen;
+    }
+  EXPECT_EQ(seen, 1);
+  // The graph helpers profiles and explanations share.
   const auto p1 = g.FindSpec("product:p1"), p2 = g.FindSpec("product:p2");
-  const auto s7 = g.FindSpec("attribute:size=7 oz"), s10 = g.FindSpec("attribute:size=10 oz"),
-             black = g.FindSpec("attribute:color=Black");
-  ASSERT_TRUE(p1 && p2 && s7 && s10 && black);
+  const auto s10 = g.FindSpec("attribute:size=10 oz"), black = g.FindSpec("attribute:color=Black");
+  ASSERT_TRUE(p1 && p2 && s10 && black);
   EXPECT_TRUE(IsVariantAttribute(g, *p1, *s7));
   EXPECT_TRUE(IsVariantAttribute(g, *p1, *s10));
   EXPECT_FALSE(IsVariantAttribute(g, *p1, *black));

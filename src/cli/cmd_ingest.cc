@@ -87,7 +87,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("FILES", a->files, "input files (or a MovieLens folder)")->required();
   cmd->add_option("-f,--format", a->o.format, "input format (detected from the file when omitted)");
   cmd->add_option("--map", a->maps, "events-csv column mapping FIELD=COLUMN (user, item, type, time, price, "
-                                    "session, category, category_code, brand, rating)");
+                                    "session, category, category_code, brand, rating, variant)");
   cmd->add_option("--config", a->config, "events-csv mapping file (key = value lines, same keys as --map, "
                                          "plus delimiter, header, default_type, encoding)");
   cmd->add_option("--delimiter", a->delimiter, "events-csv field delimiter (default ',', 'tab' for TSV)");

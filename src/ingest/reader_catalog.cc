@@ -34,18 +34,8 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
       if (!p || *p < 0) return RejectRow(sink, row, "price", "bad price");
       it.price = p;
     }
-    std::string_view attrs = Trim(Field(row, c_attr));
-    if (!attrs.empty()) {
-      for (auto kv : Split(attrs, ';')) {
-        kv = Trim(kv);
-        if (kv.empty()) continue;
-        size_t eq = kv.find('=');
-        if (eq == std::string_view::npos || eq == 0)
-          return RejectRow(sink, row, "attributes", "attribute is not key=value");
-        it.attributes.emplace_back(std::string(Trim(kv.substr(0, eq))),
-                                   std::string(Trim(kv.substr(eq + 1))));
-      }
-    }
+    if (!ParseAttributes(Field(row, c_attr), &it.attributes))
+      return RejectRow(sink, row, "attributes", "attribute is not key=value");
     sink.OnItem(it);
   });
 }

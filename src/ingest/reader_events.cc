@@ -82,8 +82,8 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
   KGP_RETURN_IF_ERROR(r.status());
   // Resolve logical fields to column indices.
   static const char* kFields[] = {"user",  "item",          "type",  "time",  "price",
-                                  "session", "category", "category_code", "brand", "rating"};
-  constexpr int kN = 10;
+                                  "session", "category", "category_code", "brand", "rating", "variant"};
+  constexpr int kN = 11;
   int col[kN];
   for (int i = 0; i < kN; ++i) col[i] = -1;
   if (opts.has_header && !r.Next()) return r.status();
@@ -137,6 +137,10 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
       if (!v) return RejectRow(sink, row, "rating", "bad rating");
       ev.value = v;
     }
+    std::vector<std::pair<std::string, std::string>> variant;
+    if (!ParseAttributes(Field(row, col[10]), &variant))
+      return RejectRow(sink, row, "variant", "variant is not key=value;key=value");
+    ev.variant = variant;
     sink.OnEvent(ev);
   });
 }

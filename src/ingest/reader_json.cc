@@ -54,22 +54,22 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
         return RejectRow(sink, row, "overall", "bad rating");
       rating = o->get<double>();
     }
-    // Style ("Size:": " 7.0 oz") describes the variant bought: item attributes.
+    // Style ("Size:": " 7.0 oz") describes the variant bought: the event's variant, and so an
+    // attribute of the item.
+    std::vector<std::pair<std::string, std::string>> style;
     if (auto s = j.find("style"); s != j.end() && s->is_object()) {
-      ItemRecord it;
-      it.id = item;
       for (auto& [k, v] : s->items()) {
         if (!v.is_string()) continue;
         std::string key(Trim(k));
         if (!key.empty() && key.back() == ':') key.pop_back();
         std::string val(Trim(v.get<std::string>()));
-        if (!key.empty() && !val.empty()) it.attributes.emplace_back(ToLowerAscii(key), SanitizeUtf8(val));
+        if (!key.empty() && !val.empty()) style.emplace_back(ToLowerAscii(key), val);
       }
-      if (!it.attributes.empty()) sink.OnItem(it);
     }
     EventRecord ev;
     ev.user = user;
     ev.item = item;
+    ev.variant = style;
     ev.type = EventType::kReview;
     ev.ts = t->get<int64_t>();
     ev.value = rating;

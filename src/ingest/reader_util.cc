@@ -43,6 +43,17 @@ bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::stri
   return true;
 }
 
+bool ParseAttributes(std::string_view s, std::vector<std::pair<std::string, std::string>>* out) {
+  for (auto kv : Split(Trim(s), ';')) {
+    kv = Trim(kv);
+    if (kv.empty()) continue;
+    const size_t eq = kv.find('=');
+    if (eq == std::string_view::npos || eq == 0) return false;
+    out->emplace_back(std::string(Trim(kv.substr(0, eq))), std::string(Trim(kv.substr(eq + 1))));
+  }
+  return true;
+}
+
 std::optional<std::string_view> NormaliseGender(std::string_view g) {
   g = Trim(g);
   if (g.empty()) return std::string_view();

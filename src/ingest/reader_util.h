@@ -63,6 +63,10 @@ Status ForEachRecord(CsvReader& reader, RecordSink& sink, Fn&& fn) {
   return ForEachRecord(reader, sink, {}, std::forward<Fn>(fn));
 }
 
+// "key=value;key=value" (catalog attributes, an events-csv variant) appended to out; false when
+// a non-empty part is not key=value.
+bool ParseAttributes(std::string_view s, std::vector<std::pair<std::string, std::string>>* out);
+
 // "F"/"M"/"" from f, female, 女, m, male, 男 …; nullopt when unrecognised.
 std::optional<std::string_view> NormaliseGender(std::string_view g);
 

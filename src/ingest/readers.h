@@ -17,7 +17,8 @@ namespace kgp {
 struct ReaderOptions {
   // Generic events CSV: logical field -> column name (or 0-based index when has_header is
   // false). Logical fields: user, item, type, time, price, session, category, category_code,
-  // brand, rating. user, item and time are required; a missing type means default_type.
+  // brand, rating, variant ("size=M;color=red"). user, item and time are required; a missing
+  // type means default_type.
   std::map<std::string, std::string> columns;
   char delimiter = ',';
   bool has_header = true;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,9 @@ struct EventRecord {
   std::string_view category_id;
   std::string_view category_code;  // dotted path, e.g. electronics.smartphone
   std::string_view brand;
+  // The variant the event was about, as key/value pairs (size = 7 oz): empty when the source
+  // has none. Stored per event and as attributes of the item.
+  std::span<const std::pair<std::string, std::string>> variant;
 };
 
 struct ItemRecord {

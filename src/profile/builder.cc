@@ -9,7 +9,7 @@
 namespace kgp {
 
 std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f) {
-  std::string sql = "SELECT user_id, item_id, type, ts, price, value FROM events WHERE 1";
+  std::string sql = "SELECT user_id, item_id, type, ts, price, value, variant FROM events WHERE 1";
   if (f.until) sql += " AND ts <= ?1";
   if (f.after) sql += " AND ts > ?2";
   if (f.after_file) sql += " AND file_id > ?3";
@@ -30,6 +30,8 @@ std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter
     e.ts = st.Int(3);
     e.price = st.IsNull(4) ? -1.0f : static_cast<float>(st.Double(4));
     e.value = st.IsNull(5) ? NAN : static_cast<float>(st.Double(5));
+    const int64_t v = st.IsNull(6) ? 0 : st.Int(6);
+    e.variant = v > 0 && v < UINT32_MAX ? static_cast<uint32_t>(v) : 0;
     if (items && e.price > 0) items->RaiseRefPrice(e.item, e.price);
     out.push_back(e);
     progress.Add(1);

@@ -29,6 +29,13 @@ class ItemIndex {
     const Info& i = items_[item];
     return {tags_.data() + i.off, i.n};
   }
+  // The attribute tags of a variant (events.variant: the size or colour the event was about)
+  // that are variant values of its item, sorted; the item's single-valued attributes are among
+  // Tags() already. Empty for 0 (no variant) and unknown ids.
+  std::span<const NodeId> VariantTags(uint32_t variant) const {
+    if (variant == 0 || size_t{variant} + 1 >= var_off_.size()) return {};
+    return {var_tags_.data() + var_off_[variant], var_off_[variant + 1] - var_off_[variant]};
+  }
   NodeId Leaf(uint32_t item) const { return Has(item) ? items_[item].leaf : kNoNode; }
   // (band − 0.5) / bands in the leaf's price bands; negative when the item has no band.
   float PricePos(uint32_t item) const { return Has(item) ? items_[item].price_pos : -1.0f; }
@@ -52,6 +59,8 @@ class ItemIndex {
   const Graph* g_ = nullptr;
   std::vector<Info> items_;  // by items.id
   std::vector<NodeId> tags_;
+  std::vector<uint32_t> var_off_;  // by variants.id: its tags are var_tags_[off[v], off[v + 1])
+  std::vector<NodeId> var_tags_;
   std::vector<int8_t> depth_;     // by node
   std::vector<uint8_t> leaf_cat_;  // by node
 };

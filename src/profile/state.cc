@@ -85,19 +85,22 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
   // Tags: sorted vector, binary search; insertion only for a tag new to this user.
   const NodeId leaf = items.Leaf(e.item);
   const auto rel = static_cast<int32_t>(std::clamp<int64_t>(e.ts - s.anchor, INT32_MIN + 1, INT32_MAX));
-  // Item tags are sorted too, so each search starts where the previous one ended.
-  size_t from = 0;
-  for (NodeId t : items.Tags(e.item)) {
-    TagStat* const data = s.tags.data();
-    auto it = s.tags.begin() + (LowerBound(data + from, data + s.tags.size(), t) - data);
-    if (it == s.tags.end() || it->tag != t) {
-      it = s.tags.insert(it, TagStat{t, 0, 0.0f, INT32_MIN});
-      if (t == leaf) s.novel_events++;
+  // Item tags are sorted too, so each search starts where the previous one ended. Then the
+  // values of the variant the event was about (the size chosen), sorted the same way.
+  for (std::span<const NodeId> tags : {items.Tags(e.item), items.VariantTags(e.variant)}) {
+    size_t from = 0;
+    for (NodeId t : tags) {
+      TagStat* const data = s.tags.data();
+      auto it = s.tags.begin() + (LowerBound(data + from, data + s.tags.size(), t) - data);
+      if (it == s.tags.end() || it->tag != t) {
+        it = s.tags.insert(it, TagStat{t, 0, 0.0f, INT32_MIN});
+        if (t == leaf) s.novel_events++;
+      }
+      it->count++;
+      it->w += static_cast<float>(dw);
+      it->last_rel = std::max(it->last_rel, rel);
+      from = static_cast<size_t>(it - s.tags.begin()) + 1;
     }
-    it->count++;
-    it->w += static_cast<float>(dw);
-    it->last_rel = std::max(it->last_rel, rel);
-    from = static_cast<size_t>(it - s.tags.begin()) + 1;
   }
 
   // Price position and discounts.

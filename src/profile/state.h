@@ -32,6 +32,7 @@ struct ProfileEvent {
   uint32_t user, item;
   float price, value;
   EventType type;
+  uint32_t variant = 0;  // events.variant (ItemIndex::VariantTags); 0: none
 };
 
 // 16 bytes: a heavy user has hundreds of tags and a million users must fit in memory.

@@ -110,6 +110,15 @@ CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, ts INTEGER NOT NULL, digest T
 CREATE TABLE user_pii(user_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(user_id, field)) WITHOUT ROWID;
 )sql",
+      // 6: the variant an event was about (the size or colour a reviewer bought: Amazon's
+      // per-review style, an events-csv `variant` column). Its values are item attributes too.
+      R"sql(
+ALTER TABLE events ADD COLUMN variant INTEGER;
+CREATE TABLE variants(id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, spec TEXT NOT NULL,
+  UNIQUE(item_id, spec));
+CREATE TABLE variant_attributes(variant_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(variant_id, key, value)) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -14,13 +14,15 @@ namespace kgp {
 StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
     : db_(db), file_id_(file_id), key_(std::move(pseudonym_key)) {
   ins_event_ = db.Prepare(
-      "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id) "
-      "VALUES(?,?,?,?,?,?,?,?,?)");
+      "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id,variant) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?)");
   {
-    std::string sql = "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id) VALUES";
-    for (int i = 0; i < kRowsPerInsert; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
+    std::string sql = "INSERT OR IGNORE INTO events(key,user_id,item_id,type,ts,value,price,session,file_id,variant) VALUES";
+    for (int i = 0; i < kRowsPerInsert; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
     ins_events_many_ = db.Prepare(sql);
   }
+  ins_variant_ = db.Prepare("INSERT INTO variants(item_id, spec) VALUES(?,?)");
+  ins_variant_attr_ = db.Prepare("INSERT OR IGNORE INTO variant_attributes(variant_id, key, value) VALUES(?,?,?)");
   ins_user_ = db.Prepare("INSERT INTO users(ext_id) VALUES(?)");
   upd_user_ = db.Prepare(
       "UPDATE users SET gender=coalesce(?2,gender), age=coalesce(?3,age), "
@@ -64,6 +66,7 @@ void StoreWriter::LoadMaps() {
   load("SELECT id, key FROM brands", brands_);
   load("SELECT id, name FROM entities", entities_);
   load("SELECT id, name FROM relations", relations_);
+  load("SELECT id, item_id || x'1f' || spec FROM variants", variants_);
   Stmt st = db_.Prepare("SELECT id, ext_id, coalesce(category_id,0), coalesce(brand_id,0), "
                         "coalesce(price,-1) FROM items");
   while (st.Step())
@@ -147,6 +150,29 @@ int64_t StoreWriter::BrandId(std::string_view name) {
   return id;
 }
 
+int64_t StoreWriter::VariantId(int64_t item, std::span<const std::pair<std::string, std::string>> pairs) {
+  if (pairs.empty()) return 0;
+  // Spec: the pairs sorted, "key=value" joined by \x1e, so that the same variant written in
+  // another order is the same row.
+  std::vector<std::string> kv;
+  kv.reserve(pairs.size());
+  for (const auto& [k, v] : pairs) kv.push_back(k + "=" + v);
+  std::sort(kv.begin(), kv.end());
+  kv.erase(std::unique(kv.begin(), kv.end()), kv.end());
+  specbuf_ = fmt::format("{}\x1f", item);
+  const size_t spec_at = specbuf_.size();
+  for (size_t i = 0; i < kv.size(); ++i) specbuf_.append(i ? "\x1e" : "").append(kv[i]);
+  if (const int64_t* id = variants_.Find(specbuf_)) return *id;
+  ins_variant_.Bind(1, item).Bind(2, std::string_view(specbuf_).substr(spec_at)).Run();
+  const int64_t id = db_.LastInsertRowid();
+  variants_.Insert(specbuf_, id);
+  for (const auto& [k, v] : pairs) {
+    ins_variant_attr_.Bind(1, id).Bind(2, k).Bind(3, v).Run();
+    ins_attr_.Bind(1, item).Bind(2, k).Bind(3, v).Run();
+  }
+  return id;
+}
+
 void StoreWriter::AddEvent(const EventRecord& ev) {
   std::string pseudo;
   std::string_view stored_user = ev.user;
@@ -191,7 +217,7 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
 
   pending_.push_back(PendingEvent{static_cast<int64_t>(h), user, item.id, ev.ts, session,
                                   ev.value.value_or(NAN), ev.price.value_or(NAN),
-                                  static_cast<int>(ev.type)});
+                                  static_cast<int>(ev.type), VariantId(item.id, ev.variant)});
   if (pending_.size() >= kBatch) Flush();
 }
 
@@ -237,10 +263,11 @@ void StoreWriter::Flush() {
     if (std::isnan(e.price)) st.BindNull(base + 7); else st.Bind(base + 7, e.price);
     if (e.session) st.Bind(base + 8, e.session); else st.BindNull(base + 8);
     st.Bind(base + 9, file_id_);
+    if (e.variant) st.Bind(base + 10, e.variant); else st.BindNull(base + 10);
   };
   size_t i = 0;
   for (; i + kRowsPerInsert <= pending_.size(); i += kRowsPerInsert) {
-    for (int r = 0; r < kRowsPerInsert; ++r) bind(ins_events_many_, r * 9, pending_[i + static_cast<size_t>(r)]);
+    for (int r = 0; r < kRowsPerInsert; ++r) bind(ins_events_many_, r * 10, pending_[i + static_cast<size_t>(r)]);
     ins_events_many_.Run();
     uint64_t added = static_cast<uint64_t>(db_.Changes());
     counts_.events_new += added;

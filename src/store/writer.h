@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -81,6 +82,9 @@ class StoreWriter {
   int64_t CategoryForPath(std::string_view code);  // creates ancestors
   int64_t CategoryForSource(std::string_view source_id, std::string_view code);
   int64_t BrandId(std::string_view name);
+  // The variants row of (item, pairs), created with its attributes (also the item's) when new;
+  // 0 for no pairs.
+  int64_t VariantId(int64_t item, std::span<const std::pair<std::string, std::string>> pairs);
   int64_t Intern(StringMap<int64_t>& map, Stmt& insert, std::string_view key, uint64_t* created);
   void LoadMaps();
 
@@ -89,6 +93,7 @@ class StoreWriter {
   std::string key_;
   WriterCounts counts_;
   StringMap<int64_t> users_, categories_, brands_, entities_, relations_, category_sources_;
+  StringMap<int64_t> variants_;  // "item id \x1f spec" -> variants.id
   StringMap<ItemState> items_;
   // Occurrence counts of identical rows within one timestamp, so that true repeats (two
   // identical purchases in the same second) stay distinct events while re-ingesting the same
@@ -106,6 +111,7 @@ class StoreWriter {
     int64_t key, user, item, ts, session;
     double value, price;  // NaN = NULL
     int type;
+    int64_t variant;  // 0 = NULL
   };
   static constexpr size_t kBatch = 1 << 20;
   static constexpr int kRowsPerInsert = 256;  // multi-row INSERT: fewer statement runs
@@ -113,7 +119,8 @@ class StoreWriter {
   std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
       upd_brand_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
-      ins_triple_, ins_reject_, ins_pii_;
+      ins_triple_, ins_reject_, ins_pii_, ins_variant_, ins_variant_attr_;
+  std::string specbuf_;
 };
 
 }  // namespace kgp
