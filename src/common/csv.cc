@@ -120,13 +120,14 @@ size_t CsvReader::Convert(bool flush) {
   auto cd = static_cast<iconv_t>(iconv_);
   while (in_left > 0) {
     if (iconv(cd, &in, &in_left, &out, &out_left) != static_cast<size_t>(-1)) break;
-    if (errno == EINVAL && !flush) break;  // incomplete: wait for the next chunk
-    if (errno == E2BIG) {  // cannot happen with the 3x room above; grow and go on
+    const int err = errno;
+    if (err == EINVAL && !flush) break;  // incomplete: wait for the next chunk
+    if (err == E2BIG || out_left == 0) {  // not with the 3x room above; grow and go on
       const size_t used = static_cast<size_t>(out - buf_.data());
       buf_.resize(buf_.size() + in_left * 4 + 16);
       out = buf_.data() + used;
       out_left = buf_.size() - used;
-      continue;
+      if (err == E2BIG) continue;
     }
     *out++ = *in++;  // EILSEQ, or EINVAL at the end of the file: pass the byte
     --in_left, --out_left;
