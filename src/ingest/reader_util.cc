@@ -32,6 +32,16 @@ CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fal
 }
 
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names) {
+  if (r.size() == 0) return true;
+  // Most rows are unquoted lines whose fields lie in one span with the delimiters between them:
+  // checked in one pass (delimiters are ASCII, so the span is valid iff every field is).
+  const char* lo = r[0].data();
+  const char* hi = r[r.size() - 1].data() + r[r.size() - 1].size();
+  size_t bytes = 0;
+  for (size_t i = 0; i < r.size(); ++i) bytes += r[i].size();
+  if (hi >= lo && static_cast<size_t>(hi - lo) == bytes + r.size() - 1 &&
+      IsValidUtf8(std::string_view(lo, static_cast<size_t>(hi - lo))))
+    return true;
   for (size_t i = 0; i < r.size(); ++i) {
     if (IsValidUtf8(r[i])) continue;
     std::string field = i < names.size() && !names[i].empty() ? names[i]
