@@ -76,7 +76,7 @@ TEST(ProfileRule, RandomRulesCompileToPreparableSqlOrNameAColumn) {
   };
   int compiled = 0, refused = 0;
   for (int c = 0; c < 2000; ++c) {
-    std::string rule = nest(static_cast<int>(rng.Below(30u)));
+    std::string rule = nest(static_cast<int>(rng.Below(12u)));  // the limit is 8
     if (c % 2) {  // and half of them broken somewhere
       const size_t pos = rng.Below(static_cast<uint64_t>(rule.size() + 1));
       rule.insert(pos, " " + junk[rng.Below(static_cast<uint32_t>(junk.size()))] + " ");

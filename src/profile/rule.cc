@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -197,7 +198,7 @@ class Parser {
     return Status::Ok();
   }
 
-  static constexpr size_t kMaxDepth = 20, kMaxOperands = 512;
+  static constexpr size_t kMaxDepth = 8, kMaxOperands = 512;
   std::vector<Token> t_;
   size_t i_ = 0;
   size_t depth_ = 0, operands_ = 0;
@@ -229,7 +230,17 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
   if (!c.ok()) return c.status();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
     return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
-  Stmt st = db.Prepare("SELECT p.ext_id FROM profiles p WHERE " + c->where + " ORDER BY p.ext_id");
+  // A rule within the parser's limits can still be more than SQLite's parser takes (its stack
+  // depends on the operators between the parentheses): the caller's rule is too complex, not
+  // an internal error.
+  std::optional<Stmt> prepared;
+  try {
+    prepared.emplace(db.Prepare("SELECT p.ext_id FROM profiles p WHERE " + c->where + " ORDER BY p.ext_id"));
+  } catch (const Error& e) {
+    return Status::InvalidArgument(fmt::format("rule: too complex for the query engine ({}); simplify it",
+                                               e.status().message().substr(0, e.status().message().find(" in: "))));
+  }
+  Stmt& st = *prepared;
   for (size_t i = 0; i < c->params.size(); ++i) {
     const int n = static_cast<int>(i + 1);
     if (c->params[i].is_text) st.Bind(n, c->params[i].text);
