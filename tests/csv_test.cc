@@ -114,17 +114,33 @@ TEST(Csv, ConvertsAnEncodingAcrossChunkBoundaries) {
   EXPECT_EQ(n, kRows);
 }
 
-TEST(Csv, BytesInvalidInTheEncodingPassThroughForTheCallerToReject) {
+TEST(Csv, UnitsInvalidInTheEncodingBecomeAByteTheCallerRejects) {
   test::TempDir tmp;
-  // 0xFF is no GBK lead byte; the file also ends inside a character (lone lead byte 0xBB).
+  // 0xFF is no GBK byte; the file also ends inside a character (lone lead byte 0xBB).
   test::WriteFile(tmp / "bad.csv", std::string("a,") + kHuaweiGbk + "\nb,\xFF" + "x\nc,\xBB");
   CsvReader r(tmp / "bad.csv", CsvOptions{',', true, true, "gbk"});
   auto rows = ReadAll(r);
   ASSERT_TRUE(r.status().ok()) << r.status().ToString();
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][1], kHuaweiUtf8);
-  EXPECT_EQ(rows[1][1], "\xFFx");
-  EXPECT_EQ(rows[2][1], "\xBB");
+  EXPECT_EQ(rows[1][1], "\xFFx");  // 0xFF: never valid UTF-8
+  EXPECT_EQ(rows[2][1], "\xFF");
+  // UTF-16: an unpaired surrogate is skipped as one 2-byte unit, so the rows after it stay
+  // rows ("u1,a\nu2,<D800>x\nu3,c\n").
+  const std::string u16("\xFF\xFE" "u\0" "1\0" ",\0" "a\0" "\n\0" "u\0" "2\0" ",\0" "\x00\xD8" "x\0" "\n\0"
+                        "u\0" "3\0" ",\0" "c\0" "\n\0", 32);
+  test::WriteFile(tmp / "u16.csv", u16);
+  CsvReader w(tmp / "u16.csv", CsvOptions{',', true, true, "UTF-16"});
+  rows = ReadAll(w);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"u2", "\xFFx"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"u3", "c"}));
+  // CP1258 holds a character back to combine it with an accent: the last one still arrives.
+  test::WriteFile(tmp / "vi.csv", "a,bc");
+  CsvReader v(tmp / "vi.csv", CsvOptions{',', true, true, "CP1258"});
+  rows = ReadAll(v);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "bc"}));
 }
 
 TEST(Csv, Utf16AndUtf8Names) {

@@ -280,6 +280,33 @@ TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   ASSERT_EQ(c.rejects.size(), 1u);
   EXPECT_EQ(c.rejects[0].field, "-");
   EXPECT_EQ(c.rejects[0].reason, kInvalidUtf8Reason);
+  // A delimiter byte that the encoding turns into a multi-byte character (Latin-1 '¦' = 0xA6,
+  // UTF-8 C2 A6) splits that character: the row is rejected, not stored with a stray 0xC2.
+  ReaderOptions latin;
+  latin.encoding = "latin1";
+  latin.delimiter = '\xA6';
+  latin.has_header = false;
+  latin.columns = {{"user", "0"}, {"item", "1"}, {"time", "2"}};
+  test::WriteFile(tmp / "l1.csv", "u1\xA6i1\xA6" "2024-05-01 10:00:00\n");
+  c = Read("events-csv", tmp / "l1.csv", latin);
+  EXPECT_TRUE(c.events.empty());
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].reason, kInvalidUtf8Reason);
+  // A mistyped column number (no header) rejects rows; it does not name 10^8 columns first.
+  ReaderOptions far;
+  far.has_header = false;
+  far.columns = {{"user", "100000000"}, {"item", "1"}, {"time", "2"}};
+  test::WriteFile(tmp / "far.csv", "u1,i1,2024-05-01 10:00:00\n");
+  c = Read("events-csv", tmp / "far.csv", far);
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].reason, "row has too few fields");
+  // Formats are detected in the given encoding: a UTF-16 catalogue.
+  const std::string head = "product_id,title\n";
+  std::string u16 = "\xFF\xFE";
+  for (char ch : head) u16 += ch, u16 += '\0';
+  test::WriteFile(tmp / "cat16.csv", u16);
+  EXPECT_EQ(DetectFormat(tmp / "cat16.csv"), "");
+  EXPECT_EQ(DetectFormat(tmp / "cat16.csv", "UTF-16"), "catalog");
   // An unknown encoding is an error for the file, naming it.
   ReaderOptions nope;
   nope.encoding = "no-such-encoding";

@@ -79,7 +79,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
     std::vector<std::string> files;
     IngestOptions o;
     std::vector<std::string> maps;
-    std::string config, delimiter;
+    std::string config, delimiter, encoding;
     bool no_header = false;
   };
   auto a = std::make_shared<Args>();
@@ -91,7 +91,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("--config", a->config, "events-csv mapping file (key = value lines, same keys as --map, "
                                          "plus delimiter, header, default_type, encoding)");
   cmd->add_option("--delimiter", a->delimiter, "events-csv field delimiter (default ',', 'tab' for TSV)");
-  cmd->add_option("--encoding", a->o.reader.encoding,
+  cmd->add_option("--encoding", a->encoding,
                   "the files' text encoding when it is not UTF-8: GB18030, GBK, BIG5, LATIN1, UTF-16 … "
                   "(`iconv -l`); converted to UTF-8 as read");
   cmd->add_flag("--no-header", a->no_header, "events-csv has no header row: --map takes 0-based column numbers");
@@ -118,6 +118,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
         a->o.reader.delimiter = d[0];
       }
       if (a->no_header) a->o.reader.has_header = false;
+      if (!a->encoding.empty()) a->o.reader.encoding = a->encoding;  // the command line wins over --config
       if (!a->o.reader.columns.empty() && a->o.format.empty()) a->o.format = "events-csv";
       auto ws = OpenWorkspace(a->ws);
       nlohmann::json out = nlohmann::json::array();

@@ -3,6 +3,7 @@
 #include <iconv.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -13,10 +14,25 @@ namespace kgp {
 namespace {
 constexpr size_t kChunk = 1u << 20;
 
+std::string Upper(const std::string& e) {
+  std::string u;
+  for (char c : e) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return u;
+}
+
 bool IsUtf8Name(const std::string& e) {
-  std::string l;
-  for (char c : e) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return l.empty() || l == "utf-8" || l == "utf8";
+  const std::string u = Upper(e);
+  return u.empty() || u == "UTF-8" || u == "UTF8";
+}
+
+// Bytes per code unit: an invalid unit is skipped whole, so that the units after it stay aligned.
+size_t UnitBytes(const std::string& e) {
+  const std::string u = Upper(e);
+  for (const char* w : {"UTF-16", "UTF16", "UCS-2", "UCS2"})
+    if (u.find(w) != std::string::npos) return 2;
+  for (const char* w : {"UTF-32", "UTF32", "UCS-4", "UCS4"})
+    if (u.find(w) != std::string::npos) return 4;
+  return 1;
 }
 }  // namespace
 
@@ -46,6 +62,7 @@ CsvReader::CsvReader(const std::string& path, CsvOptions opts) : opts_(opts), pa
       return;
     }
     iconv_ = cd;
+    unit_ = UnitBytes(opts_.encoding);
     raw_.resize(kChunk + 16);
   }
 }
@@ -91,24 +108,19 @@ bool CsvReader::Fill() {
       eof_ = true;
       return false;
     }
-    const bool at_end = n == 0;
     raw_len_ += n;
-    if (raw_len_ == 0) {
+    if (n == 0) {  // end of the file: what is left, and what the converter held back, comes out
       eof_ = true;
-      return false;
+      return Convert(true) > 0;
     }
-    // At the end of the file an incomplete character cannot be completed: its bytes pass.
-    if (size_t added = Convert(at_end); added > 0 || at_end) {
-      if (at_end) eof_ = raw_len_ == 0;
-      return added > 0;
-    }
+    if (Convert(false) > 0) return true;
   }
 }
 
-// Converts raw_[0, raw_len_) into buf_ at end_. A byte sequence invalid in the source encoding
-// is copied as it is (not valid UTF-8 unless it is ASCII, so the row is rejected downstream);
-// an incomplete one at the end stays in raw_ for the next chunk, or with `flush` (end of the
-// file) is passed too.
+// Converts raw_[0, raw_len_) into buf_ at end_. A code unit invalid in the source encoding
+// becomes byte 0xFF, which is never valid UTF-8, so its row is rejected downstream; an
+// incomplete sequence at the end stays in raw_ for the next chunk, or with `flush` (end of the
+// file) becomes 0xFF too, and the converter's held-back state is written out.
 size_t CsvReader::Convert(bool flush) {
   const size_t before = end_;
   // Any single-byte or two-byte encoding grows at most 3x into UTF-8; UTF-16/32 less.
@@ -129,8 +141,19 @@ size_t CsvReader::Convert(bool flush) {
       out_left = buf_.size() - used;
       if (err == E2BIG) continue;
     }
-    *out++ = *in++;  // EILSEQ, or EINVAL at the end of the file: pass the byte
-    --in_left, --out_left;
+    // EILSEQ, or EINVAL at the end of the file: mark the unit and go on after it.
+    const size_t skip = std::min(unit_, in_left);
+    *out++ = '\xFF';
+    in += skip, in_left -= skip, --out_left;
+  }
+  if (flush && in_left == 0) {
+    // Converters that combine characters (CP1258) hold the last one back until told the end.
+    while (iconv(cd, nullptr, nullptr, &out, &out_left) == static_cast<size_t>(-1) && errno == E2BIG) {
+      const size_t used = static_cast<size_t>(out - buf_.data());
+      buf_.resize(buf_.size() + 64);
+      out = buf_.data() + used;
+      out_left = buf_.size() - used;
+    }
   }
   std::memmove(raw_.data(), in, in_left);
   raw_len_ = in_left;

@@ -4,8 +4,8 @@
 // name file:line and ingest can resume. Reads in 1 MiB chunks: memory is bounded by the
 // longest record (capped at kMaxRecordBytes), never by the file. Input in another encoding
 // (GB18030, GBK, Big5, Latin-1, UTF-16 …: CsvOptions::encoding) is converted to UTF-8 as it is
-// read; bytes invalid in that encoding are passed through unchanged, so a caller that checks
-// UTF-8 (ingest does, per field) rejects their row instead of the file.
+// read; a code unit invalid in that encoding becomes byte 0xFF (never valid UTF-8), so a caller
+// that checks UTF-8 (ingest does, per field) rejects its row instead of the file.
 // Not thread-safe; one reader per file.
 #pragma once
 
@@ -99,6 +99,7 @@ class CsvReader {
   // Conversion (CsvOptions::encoding): the iconv handle and the bytes read but not yet
   // converted (an incomplete character at the end of a chunk).
   void* iconv_ = nullptr;
+  size_t unit_ = 1;  // bytes per code unit of the source encoding (2: UTF-16, 4: UTF-32)
   std::vector<char> raw_;
   size_t raw_len_ = 0;
 };

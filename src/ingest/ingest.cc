@@ -187,7 +187,7 @@ Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
   if (!fs::exists(path)) return Status::NotFound(fmt::format("{}: no such file or folder", path));
   std::string format = opts.format;
   if (format.empty()) {
-    format = DetectFormat(path);
+    format = DetectFormat(path, opts.reader.encoding);
     if (format.empty())
       return Status::InvalidArgument(
           fmt::format("{}: cannot tell the format; give --format (see kgprofile ingest --help)", path));

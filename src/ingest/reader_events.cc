@@ -111,11 +111,12 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
       return Status::InvalidArgument(
           fmt::format("{}: the column mapping must name '{}' (e.g. --map {}=COLUMN)", path,
                       kFields[i], kFields[i]));
-  // Columns are named as the header has them, or by their logical field without one.
+  // Columns are named as the header has them, or by their logical field without one (up to a
+  // sane width: a mistyped column number must not allocate a name per column before it).
   std::vector<std::string> names = h.names();
   if (!opts.has_header)
     for (int i = 0; i < kN; ++i)
-      if (col[i] >= 0) {
+      if (col[i] >= 0 && col[i] < 4096) {
         if (names.size() <= static_cast<size_t>(col[i])) names.resize(static_cast<size_t>(col[i]) + 1);
         names[static_cast<size_t>(col[i])] = kFields[i];
       }

@@ -20,11 +20,11 @@ const std::vector<std::string>& DefaultGenres() {
 }
 
 // Genre names from u.genre beside the item file (name|index), else the ML-100K list.
-std::vector<std::string> LoadGenres(const std::string& item_path) {
+std::vector<std::string> LoadGenres(const std::string& item_path, const ReaderOptions& opts) {
   auto gpath = std::filesystem::path(item_path).parent_path() / "u.genre";
   std::vector<std::string> names;
   if (std::filesystem::exists(gpath)) {
-    CsvReader r(gpath.string(), CsvOptions{'|', false, true, "ISO-8859-1"});
+    CsvReader r(gpath.string(), WithEncoding(CsvOptions{'|', false, true}, opts, "ISO-8859-1"));
     while (r.Next()) {
       if (r.size() < 2) continue;
       auto idx = ParseUint(r[1]);
@@ -64,7 +64,7 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
 Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
   CsvReader r(path, WithEncoding(CsvOptions{'|', false, true}, opts, "ISO-8859-1"));
   KGP_RETURN_IF_ERROR(r.status());
-  const std::vector<std::string> genres = LoadGenres(path);
+  const std::vector<std::string> genres = LoadGenres(path, opts);
   static const std::vector<std::string> kColumns = {"movie_id", "title", "release_date", "video_release_date", "url"};
   return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
     if (row.size() < 5) return RejectRow(sink, row, "-", "expected at least 5 '|' fields");

@@ -33,14 +33,15 @@ CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fal
 
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names) {
   if (r.size() == 0) return true;
-  // Most rows are unquoted lines whose fields lie in one span with the delimiters between them:
-  // checked in one pass (delimiters are ASCII, so the span is valid iff every field is).
+  // Most rows are unquoted lines: fields side by side, one ASCII delimiter byte between each
+  // two. Such a span is valid UTF-8 iff every field is, so it is checked in one pass.
+  bool one_span = true;
+  for (size_t i = 0; one_span && i + 1 < r.size(); ++i) {
+    const char* end = r[i].data() + r[i].size();
+    one_span = r[i + 1].data() == end + 1 && static_cast<unsigned char>(*end) < 0x80;
+  }
   const char* lo = r[0].data();
-  const char* hi = r[r.size() - 1].data() + r[r.size() - 1].size();
-  size_t bytes = 0;
-  for (size_t i = 0; i < r.size(); ++i) bytes += r[i].size();
-  if (hi >= lo && static_cast<size_t>(hi - lo) == bytes + r.size() - 1 &&
-      IsValidUtf8(std::string_view(lo, static_cast<size_t>(hi - lo))))
+  if (one_span && IsValidUtf8(std::string_view(lo, static_cast<size_t>(r[r.size() - 1].data() - lo) + r[r.size() - 1].size())))
     return true;
   for (size_t i = 0; i < r.size(); ++i) {
     if (IsValidUtf8(r[i])) continue;

@@ -61,7 +61,7 @@ Status ReadFormat(std::string_view format, const std::string& path, const Reader
   return Status::InvalidArgument(fmt::format("unknown format '{}'", format));
 }
 
-std::string DetectFormat(const std::string& path) {
+std::string DetectFormat(const std::string& path, const std::string& encoding) {
   namespace fs = std::filesystem;
   fs::path p(path);
   if (fs::is_directory(p)) return fs::exists(p / "u.data") ? "movielens" : "";
@@ -70,7 +70,9 @@ std::string DetectFormat(const std::string& path) {
     return "ml-ratings";
   if (name == "u.item") return "ml-items";
   if (name == "u.user") return "ml-users";
-  CsvReader head(path, CsvOptions::Lines());
+  CsvOptions lines = CsvOptions::Lines();
+  lines.encoding = encoding;
+  CsvReader head(path, lines);
   if (!head.Next()) return "";
   std::string first = ToLowerAscii(head[0]);
   if (StartsWith(first, "event_time,event_type")) return "rees46";

@@ -49,7 +49,8 @@ bool IsKnownFormat(std::string_view name);
 Status ReadFormat(std::string_view format, const std::string& path, const ReaderOptions& opts,
                   RecordSink& sink);
 
-// Guesses a format from the file name and first line; empty when unsure.
-std::string DetectFormat(const std::string& path);
+// Guesses a format from the file name and first line (read in `encoding`, as ReaderOptions);
+// empty when unsure.
+std::string DetectFormat(const std::string& path, const std::string& encoding = "");
 
 }  // namespace kgp
