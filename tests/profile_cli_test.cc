@@ -97,6 +97,20 @@ TEST(ProfileRule, RandomRulesCompileToPreparableSqlOrNameAColumn) {
   }
   EXPECT_GT(compiled, 500);
   EXPECT_GT(refused, 500);
+  // The heaviest shape for SQLite's parser (an or/and group compared inside each level; 13
+  // levels of it overflow SQLite's stack) prepares at the limit and is refused one level past it.
+  std::string heavy = "events > 0";
+  for (int level = 1; level <= 9; ++level) {
+    heavy = "events > 0 or events > 0 and (" + heavy + ") > 0";
+    auto r = CompileRule(heavy);
+    if (level <= 8) {
+      ASSERT_TRUE(r.ok()) << level << ": " << r.status().ToString();
+      EXPECT_NO_THROW((*ws)->db().Prepare("SELECT p.ext_id FROM profiles p WHERE " + r->where)) << level;
+    } else {
+      ASSERT_FALSE(r.ok()) << level;
+      EXPECT_NE(r.status().message().find("nested deeper than 8 levels"), std::string::npos) << r.status().message();
+    }
+  }
   // Very deep or very long rules are refused with a reason, cheaply.
   auto deep = CompileRule(std::string(100000, '(') + "1" + std::string(100000, ')'));
   ASSERT_FALSE(deep.ok());
