@@ -4,34 +4,29 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "common/strings.h"
+
 namespace kgp {
 namespace {
 constexpr size_t kChunk = 1u << 20;
 
-std::string Upper(const std::string& e) {
-  std::string u;
-  for (char c : e) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  return u;
-}
-
 bool IsUtf8Name(const std::string& e) {
-  const std::string u = Upper(e);
-  return u.empty() || u == "UTF-8" || u == "UTF8";
+  const std::string l = ToLowerAscii(e);
+  return l.empty() || l == "utf-8" || l == "utf8";
 }
 
 // Bytes per code unit: an invalid unit is skipped whole, so that the units after it stay aligned.
 size_t UnitBytes(const std::string& e) {
-  const std::string u = Upper(e);
-  for (const char* w : {"UTF-16", "UTF16", "UCS-2", "UCS2"})
-    if (u.find(w) != std::string::npos) return 2;
-  for (const char* w : {"UTF-32", "UTF32", "UCS-4", "UCS4"})
-    if (u.find(w) != std::string::npos) return 4;
+  const std::string l = ToLowerAscii(e);
+  for (const char* w : {"utf-16", "utf16", "ucs-2", "ucs2"})
+    if (l.find(w) != std::string::npos) return 2;
+  for (const char* w : {"utf-32", "utf32", "ucs-4", "ucs4"})
+    if (l.find(w) != std::string::npos) return 4;
   return 1;
 }
 }  // namespace

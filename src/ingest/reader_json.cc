@@ -74,8 +74,9 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     ev.ts = t->get<int64_t>();
     ev.value = rating;
     sink.OnEvent(ev);
-    std::string body = SanitizeUtf8(AsText(j, "reviewText"));
-    std::string summary = SanitizeUtf8(AsText(j, "summary"));
+    // Valid UTF-8 already: the line was checked (ForEachRecord) and JSON escapes decode to it.
+    std::string body = AsText(j, "reviewText");
+    std::string summary = AsText(j, "summary");
     if (!body.empty() || !summary.empty()) {
       TextRecord tx;
       tx.kind = "review";
@@ -98,7 +99,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     json j;
     if (!ParseLine(sink, row, j)) return;
     std::string user = AsText(j, "user_id"), item = AsText(j, "product_id");
-    std::string text = SanitizeUtf8(AsText(j, "text"));
+    std::string text = AsText(j, "text");  // valid UTF-8, as in ReadAmazonReviews
     if (user.empty() && item.empty())
       return RejectRow(sink, row, "user_id", "neither user_id nor product_id given");
     if (Trim(text).empty()) return RejectRow(sink, row, "text", "empty text");
@@ -118,7 +119,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
       tx.rating = ParseDouble(rating);
       if (!tx.rating) return RejectRow(sink, row, "rating", "bad rating");
     }
-    std::string lang = AsText(j, "lang"), title = SanitizeUtf8(AsText(j, "title"));
+    std::string lang = AsText(j, "lang"), title = AsText(j, "title");
     tx.lang = lang;
     tx.title = title;
     tx.body = text;

@@ -92,14 +92,17 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
       "SELECT v.id, v.item_id, a.key, a.value FROM variants v JOIN variant_attributes a ON a.variant_id = v.id "
       "ORDER BY v.id");
   x.var_off_.assign(1, 0);
+  auto close_last = [&x] {  // sorts the open variant's tags, each once
+    const auto start = x.var_tags_.begin() + x.var_off_.back();
+    std::sort(start, x.var_tags_.end());
+    x.var_tags_.erase(std::unique(start, x.var_tags_.end()), x.var_tags_.end());
+  };
   std::string kv;
   while (vs.Step()) {
     const int64_t v = vs.Int(0), item = vs.Int(1);
     if (v <= 0 || v >= UINT32_MAX - 1 || item < 0 || item >= UINT32_MAX) continue;
-    if (x.var_off_.size() <= static_cast<size_t>(v)) {  // a new variant starts: close the previous
-      const auto start = x.var_tags_.begin() + x.var_off_.back();
-      std::sort(start, x.var_tags_.end());
-      x.var_tags_.erase(std::unique(start, x.var_tags_.end()), x.var_tags_.end());
+    if (x.var_off_.size() <= static_cast<size_t>(v)) {  // a new variant starts
+      close_last();
       x.var_off_.resize(static_cast<size_t>(v) + 1, static_cast<uint32_t>(x.var_tags_.size()));
     }
     kv.assign(vs.Text(2)).append("=").append(vs.Text(3));
@@ -108,9 +111,7 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
     const auto own = x.Tags(static_cast<uint32_t>(item));
     if (!std::binary_search(own.begin(), own.end(), *node)) x.var_tags_.push_back(*node);
   }
-  const auto start = x.var_tags_.begin() + x.var_off_.back();
-  std::sort(start, x.var_tags_.end());
-  x.var_tags_.erase(std::unique(start, x.var_tags_.end()), x.var_tags_.end());
+  close_last();
   x.var_off_.push_back(static_cast<uint32_t>(x.var_tags_.size()));
   return x;
 }
