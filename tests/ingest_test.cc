@@ -72,6 +72,53 @@ TEST(Ingest, ReingestingAddsNothingAndAppendingExtends) {
   EXPECT_EQ(Count(*ws, "events"), 750);
 }
 
+// REES46 rows miss the category code now and then. A category id first seen without its code
+// is a placeholder "id:<id>" until a row names the code; then it joins the code's category, so
+// a product is not in the same category twice (one under each name), within a file or across
+// ingests.
+TEST(Ingest, ACategoryIdSeenFirstWithoutItsCodeJoinsTheCodeLater) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  const std::string head = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  const auto row = [](int i, int product, const char* cat_id, const char* code) {
+    return FormatTimestamp(1700000000 + i) + ",view," + std::to_string(product) + "," + cat_id + "," + code + ",acme,9.5,u1,s1\n";
+  };
+  IngestOptions o;
+  o.format = "rees46";
+  // One file: product 1 comes first without the code, then with it; product 2 only with it.
+  test::WriteFile(tmp / "a.csv", head + row(0, 1, "7", "") + row(1, 2, "7", "electronics.smartphone") +
+                                     row(2, 1, "7", "") + row(3, 1, "7", "electronics.smartphone"));
+  ASSERT_TRUE(Ingest(*ws, tmp / "a.csv", o).ok());
+  // Across ingests: category 8 is only a placeholder after the first file, the code comes later.
+  test::WriteFile(tmp / "b.csv", head + row(10, 3, "8", "") + row(11, 4, "8", ""));
+  ASSERT_TRUE(Ingest(*ws, tmp / "b.csv", o).ok());
+  EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM categories WHERE code = 'id:8'"), 1);
+  test::WriteFile(tmp / "c.csv", head + row(20, 5, "8", "") + row(21, 3, "8", "home.lamp") + row(22, 4, "8", ""));
+  ASSERT_TRUE(Ingest(*ws, tmp / "c.csv", o).ok());
+
+  Db& db = ws->db();
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE code LIKE 'id:%'"), 0);
+  const auto cats_of = [&](const char* product) {
+    std::vector<std::string> out;
+    Stmt st = db.Prepare(
+        "SELECT c.code FROM item_categories ic JOIN items i ON i.id = ic.item_id JOIN categories c ON c.id = ic.category_id "
+        "WHERE i.ext_id = ? ORDER BY c.code");
+    st.Bind(1, std::string_view(product));
+    while (st.Step()) out.emplace_back(st.Text(0));
+    return out;
+  };
+  const std::vector<std::string> phone = {"electronics.smartphone"}, lamp = {"home.lamp"};
+  EXPECT_EQ(cats_of("1"), phone);
+  EXPECT_EQ(cats_of("2"), phone);
+  for (const char* p : {"3", "4", "5"}) EXPECT_EQ(cats_of(p), lamp) << p;
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items i LEFT JOIN categories c ON c.id = i.category_id WHERE c.id IS NULL"), 0);
+  // A later row without the code finds the merged category; a category never coded stays a placeholder.
+  test::WriteFile(tmp / "d.csv", head + row(30, 6, "8", "") + row(31, 7, "9", ""));
+  ASSERT_TRUE(Ingest(*ws, tmp / "d.csv", o).ok());
+  EXPECT_EQ(cats_of("6"), lamp);
+  EXPECT_EQ(cats_of("7"), std::vector<std::string>{"id:9"});
+}
+
 TEST(Ingest, IdenticalRowsInOneFileStayDistinctEvents) {
   test::TempDir tmp;
   auto ws = MakeWs(tmp / "ws");

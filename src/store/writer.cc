@@ -63,6 +63,9 @@ void StoreWriter::LoadMaps() {
   load("SELECT id, ext_id FROM users", users_);
   load("SELECT id, code FROM categories", categories_);
   load("SELECT id, source_id FROM categories WHERE source_id IS NOT NULL", category_sources_);
+  for (Stmt st = db_.Prepare("SELECT id FROM categories WHERE source_id IS NOT NULL AND code = 'id:' || source_id");
+       st.Step();)
+    placeholders_.insert(st.Int(0));
   load("SELECT id, key FROM brands", brands_);
   load("SELECT id, name FROM entities", entities_);
   load("SELECT id, name FROM relations", relations_);
@@ -126,9 +129,14 @@ int64_t StoreWriter::CategoryForPath(std::string_view code) {
 int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_view code) {
   if (!code.empty()) {
     int64_t id = CategoryForPath(code);
-    if (!source_id.empty() && !category_sources_.Find(source_id)) {
+    if (source_id.empty()) return id;
+    int64_t* known = category_sources_.Find(source_id);
+    if (!known) {
       category_sources_.Insert(source_id, id);
       upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+    } else if (*known != id && placeholders_.count(*known)) {
+      MergeCategory(*known, id, source_id);
+      *known = id;
     }
     return id;
   }
@@ -137,8 +145,24 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
   // Known only by id: a flat category named by it, e.g. "id:2053013555631882655".
   int64_t id = CategoryForPath(fmt::format("id:{}", source_id));
   category_sources_.Insert(source_id, id);
+  placeholders_.insert(id);
   upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
   return id;
+}
+
+void StoreWriter::MergeCategory(int64_t from, int64_t into, std::string_view source_id) {
+  // Rare (once per placeholder), so the statements are prepared here. Items in both keep one row.
+  for (const char* sql : {"UPDATE OR IGNORE item_categories SET category_id = ?2 WHERE category_id = ?1",
+                          "UPDATE items SET category_id = ?2 WHERE category_id = ?1"})
+    db_.Prepare(sql).Bind(1, from).Bind(2, into).Run();
+  for (const char* sql : {"DELETE FROM item_categories WHERE category_id = ?1", "DELETE FROM categories WHERE id = ?1"})
+    db_.Prepare(sql).Bind(1, from).Run();
+  upd_cat_.Bind(1, into).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+  if (int64_t* code = categories_.Find(fmt::format("id:{}", source_id))) *code = into;
+  placeholders_.erase(from);
+  merged_[from] = into;
+  for (auto& [a, b] : merged_)
+    if (b == from) b = into;
 }
 
 int64_t StoreWriter::BrandId(std::string_view name) {
@@ -185,7 +209,7 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
                     : CategoryForSource(ev.category_id, ev.category_code);
   int64_t brand = ev.brand.empty() ? 0 : BrandId(ev.brand);
   double price = ev.price.value_or(-1);
-  if (cat && cat != item.category_id) {
+  if (cat && cat != Canon(item.category_id)) {
     ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
     item.category_id = cat;
     item.dirty = true;
@@ -248,7 +272,7 @@ void StoreWriter::Flush() {
   items_.ForEach([&](std::string_view, ItemState& it) {
     if (!it.dirty) return;
     upd_item_.Bind(1, it.id).BindNull(2);
-    if (it.category_id) upd_item_.Bind(3, it.category_id); else upd_item_.BindNull(3);
+    if (it.category_id) upd_item_.Bind(3, Canon(it.category_id)); else upd_item_.BindNull(3);
     if (it.brand_id) upd_item_.Bind(4, it.brand_id); else upd_item_.BindNull(4);
     if (it.price >= 0) upd_item_.Bind(5, it.price); else upd_item_.BindNull(5);
     upd_item_.Run();

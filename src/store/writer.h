@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/string_map.h"
@@ -80,7 +81,17 @@ class StoreWriter {
   int64_t UserId(std::string_view raw);
   ItemState& Item(std::string_view ext);
   int64_t CategoryForPath(std::string_view code);  // creates ancestors
+  // The category of a source category id (REES46 category_id) and code. An id first seen
+  // without a code becomes a flat placeholder "id:<source id>"; when a code later arrives for it,
+  // the placeholder is merged into the code's category (MergeCategory).
   int64_t CategoryForSource(std::string_view source_id, std::string_view code);
+  void MergeCategory(int64_t from, int64_t into, std::string_view source_id);
+  // A category id as stored now: placeholders merged away resolve to the category they joined.
+  int64_t Canon(int64_t category) const {
+    if (merged_.empty()) return category;
+    auto it = merged_.find(category);
+    return it == merged_.end() ? category : it->second;
+  }
   int64_t BrandId(std::string_view name);
   // The variants row of (item, pairs), created with its attributes (also the item's) when new;
   // 0 for no pairs.
@@ -95,6 +106,8 @@ class StoreWriter {
   StringMap<int64_t> users_, categories_, brands_, entities_, relations_, category_sources_;
   StringMap<int64_t> variants_;  // "item id \x1f spec" -> variants.id
   StringMap<ItemState> items_;
+  std::unordered_set<int64_t> placeholders_;           // "id:<source id>" categories
+  std::unordered_map<int64_t, int64_t> merged_;         // merged placeholder → its category
   // Occurrence counts of identical rows within one timestamp, so that true repeats (two
   // identical purchases in the same second) stay distinct events while re-ingesting the same
   // file reproduces the same keys.
