@@ -173,13 +173,19 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
     return Status::InvalidArgument(fmt::format("holdout of {} days leaves {} training and {} test events; choose another --holdout-days",
                                                opts.holdout_days, train.size(), test.size()));
 
+  // What an event counts for on each side: every leaf category and brand its item carries. An
+  // item may sit in several leaves (a MovieLens film in each of its genres); its interests
+  // count all of them, so the truth and the baseline do too.
+  const auto for_each_scored_tag = [&](uint32_t item, auto&& fn) {
+    for (NodeId t : items.Tags(item)) {
+      if (g.type(t) == NodeType::kBrand) fn(1, t);
+      else if (g.type(t) == NodeType::kCategory && items.IsLeafCategory(t)) fn(0, t);
+    }
+  };
   // Most-popular baseline: events per leaf category and per brand in the training window.
   std::unordered_map<NodeId, uint64_t> pop_cat, pop_brand;
-  for (const ProfileEvent& e : train) {
-    if (items.Leaf(e.item) != kNoNode) pop_cat[items.Leaf(e.item)]++;
-    for (NodeId t : items.Tags(e.item))
-      if (g.type(t) == NodeType::kBrand) pop_brand[t]++;
-  }
+  for (const ProfileEvent& e : train)
+    for_each_scored_tag(e.item, [&](int which, NodeId t) { (which == 0 ? pop_cat : pop_brand)[t]++; });
   const auto ranked = [](const std::unordered_map<NodeId, uint64_t>& m) {
     std::vector<std::pair<uint64_t, NodeId>> v;
     for (auto [k, c] : m) v.emplace_back(c, k);
@@ -202,9 +208,7 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   std::unordered_map<uint32_t, std::pair<std::set<NodeId>, std::set<NodeId>>> truth;
   for (const ProfileEvent& e : test) {
     auto& [cats, brands] = truth[e.user];
-    if (items.Leaf(e.item) != kNoNode) cats.insert(items.Leaf(e.item));
-    for (NodeId t : items.Tags(e.item))
-      if (g.type(t) == NodeType::kBrand) brands.insert(t);
+    for_each_scored_tag(e.item, [&](int which, NodeId t) { (which == 0 ? cats : brands).insert(t); });
   }
   std::vector<double> stale;
   std::map<std::string, size_t> scored;  // users with a non-empty truth per key
