@@ -522,6 +522,75 @@ TEST_F(ServiceTest, ANewEventIsInTheNextRead) {
   EXPECT_EQ(Body(fresh)["behaviour"]["carts"], 1);
 }
 
+// An event may name the variant chosen (the size, the colour), as the events-csv column does:
+// it is stored with the event and its value is an interest of who chose it at once, also for a
+// variant the store had not seen. Inboxes staged before the column existed still move.
+TEST_F(ServiceTest, TheVariantAnEventNamesIsStoredAndIsAnInterestOfWhoChoseIt) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  // A value of one of the item's attribute keys that other products have and this one does not.
+  std::string key, value;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare(
+        "SELECT a.key, a.value FROM item_attributes a JOIN items i ON i.ext_id = ?1 "
+        "WHERE a.item_id != i.id AND a.key IN (SELECT key FROM item_attributes WHERE item_id = i.id) "
+        "AND NOT EXISTS (SELECT 1 FROM item_attributes b WHERE b.item_id = i.id AND b.key = a.key AND b.value = a.value) "
+        "ORDER BY a.key, a.value LIMIT 1");
+    st.Bind(1, std::string_view(*item_));
+    ASSERT_TRUE(st.Step());
+    key = st.Text(0), value = st.Text(1);
+    // An inbox written before events had a variant: its table lacks the column.
+    auto inbox = Db::Open((*w)->Path(kInboxFile), /*create=*/true);
+    ASSERT_TRUE(inbox.ok());
+    ASSERT_TRUE((*inbox)->Exec(
+        "CREATE TABLE service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, user_id INTEGER NOT NULL, "
+        "item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, price REAL, session INTEGER, "
+        "file_id INTEGER); INSERT INTO service_event_inbox VALUES(1, 987654323, 1, 1, 0, 1790000000, NULL, NULL, NULL, NULL)").ok());
+  }
+  const std::string tag = key + "=" + value;
+  Running s(ws, Options());
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE key = 987654323"), 1);
+  auto r = s.Client(*read_key_);
+  auto w = s.Client(*write_key_);
+  const auto has_tag = [&](const std::string& user) {
+    json p = Body(r.Get(("/v1/users/" + user + "/profile").c_str()));
+    for (const auto& t : p["interests"]["attributes"])
+      if (t["tag"] == tag) return true;
+    return false;
+  };
+  json chose = Event("variant-a", *item_, "purchase", 1790000200);
+  chose["variant"] = {{key, value}};
+  json same = Event("variant-b", *item_, "view", 1790000300);
+  same["variant"] = " " + key + " = " + value + " ;";
+  json plain = Event("variant-c", *item_, "view", 1790000400);
+  auto post = w.Post("/v1/events", json{{"events", {chose, same, plain}}}.dump(), "application/json");
+  ASSERT_TRUE(post);
+  ASSERT_EQ(post->status, 200) << post->body;
+  EXPECT_TRUE(has_tag("variant-a"));
+  EXPECT_TRUE(has_tag("variant-b"));
+  EXPECT_FALSE(has_tag("variant-c"));
+  // One variants row for both spellings, and both events point to it once moved.
+  EXPECT_TRUE(WaitUntilMoved(ws));
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM variants v JOIN items i ON i.id = v.item_id WHERE i.ext_id = '{}' "
+                                  "AND v.spec = '{}'", *item_, tag)),
+            1);
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM events e JOIN variants v ON v.id = e.variant WHERE v.spec = '{}' "
+                                  "AND e.ts IN (1790000200, 1790000300)", tag)),
+            2);
+  // Malformed variants are refused naming the field; nothing of the batch is stored.
+  for (json bad : {json(5), json{{"size", ""}}, json{{"size", json::array()}}, json("size"), json{{"si=ze", "M"}}}) {
+    json e = Event("variant-d", *item_, "view", 1790000500);
+    e["variant"] = bad;
+    auto res = w.Post("/v1/events", json{{"events", {e}}}.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << bad.dump();
+    EXPECT_EQ(Body(res)["error"]["details"][0]["field"], "variant") << res->body;
+  }
+  EXPECT_EQ(r.Get("/v1/users/variant-d/profile")->status, 404);
+}
+
 TEST_F(ServiceTest, TheLastPriceAnEventCarriedBecomesTheCataloguePriceWhenMerged) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

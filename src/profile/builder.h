@@ -42,10 +42,15 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
 
 // Applies one event: O(tags of the item) plus, for a user's first sight of a tag, an insertion
 // into a sorted vector (amortised O(1) per event for a bounded catalogue). Not thread-safe.
-inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set) {
+// variant_tags as in ApplyEvent().
+inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set,
+                             std::span<const NodeId> variant_tags) {
   if (e.user >= set->states.size()) set->states.resize(static_cast<size_t>(e.user) + 1);
-  ApplyEvent(items, set->opts, e, set->states[e.user]);
+  ApplyEvent(items, set->opts, e, set->states[e.user], variant_tags);
   if (e.ts > set->as_of) set->as_of = e.ts;
+}
+inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set) {
+  ApplyIncremental(items, e, set, items.VariantTags(e.variant));
 }
 
 // Applies a run of events in order, as ApplyIncremental() each, prefetching the states of the

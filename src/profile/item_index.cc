@@ -105,15 +105,29 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
       close_last();
       x.var_off_.resize(static_cast<size_t>(v) + 1, static_cast<uint32_t>(x.var_tags_.size()));
     }
-    kv.assign(vs.Text(2)).append("=").append(vs.Text(3));
-    auto node = g.Find(NodeType::kAttribute, kv);
-    if (!node) continue;  // graph built before this ingest
-    const auto own = x.Tags(static_cast<uint32_t>(item));
-    if (!std::binary_search(own.begin(), own.end(), *node)) x.var_tags_.push_back(*node);
+    x.AppendVariantTag(static_cast<uint32_t>(item), vs.Text(2), vs.Text(3), kv, x.var_tags_);
   }
   close_last();
   x.var_off_.push_back(static_cast<uint32_t>(x.var_tags_.size()));
   return x;
+}
+
+void ItemIndex::AppendVariantTag(uint32_t item, std::string_view key, std::string_view value, std::string& kv,
+                                 std::vector<NodeId>& out) const {
+  kv.assign(key).append("=").append(value);
+  auto node = g_->Find(NodeType::kAttribute, kv);
+  if (!node) return;  // a value the graph does not know (yet: built before the ingest)
+  const auto own = Tags(item);
+  if (!std::binary_search(own.begin(), own.end(), *node)) out.push_back(*node);
+}
+
+std::vector<NodeId> ItemIndex::VariantTagsOf(uint32_t item, std::span<const std::pair<std::string, std::string>> pairs) const {
+  std::vector<NodeId> out;
+  std::string kv;
+  for (const auto& [k, v] : pairs) AppendVariantTag(item, k, v, kv, out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace kgp

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -36,6 +38,11 @@ class ItemIndex {
     if (variant == 0 || size_t{variant} + 1 >= var_off_.size()) return {};
     return {var_tags_.data() + var_off_[variant], var_off_[variant + 1] - var_off_[variant]};
   }
+  // Whether Build() saw the variant (the variants table then); the service creates variants later.
+  bool HasVariant(uint32_t variant) const { return variant != 0 && size_t{variant} + 1 < var_off_.size(); }
+  // What VariantTags() would give for a variant of item made of these key/value pairs: the
+  // attribute nodes the graph has for them, less the item's own tags, sorted, each once.
+  std::vector<NodeId> VariantTagsOf(uint32_t item, std::span<const std::pair<std::string, std::string>> pairs) const;
   NodeId Leaf(uint32_t item) const { return Has(item) ? items_[item].leaf : kNoNode; }
   // (band − 0.5) / bands in the leaf's price bands; negative when the item has no band.
   float PricePos(uint32_t item) const { return Has(item) ? items_[item].price_pos : -1.0f; }
@@ -51,6 +58,10 @@ class ItemIndex {
   size_t num_items() const { return items_.size(); }
 
  private:
+  // Appends the attribute node of key=value to out when the graph has it and item's own tags
+  // leave it out (a value the item comes in several of). kv: scratch.
+  void AppendVariantTag(uint32_t item, std::string_view key, std::string_view value, std::string& kv,
+                        std::vector<NodeId>& out) const;
   struct Info {
     uint32_t off = 0, n = 0;
     NodeId leaf = kNoNode;

@@ -45,7 +45,8 @@ double DecayedAt(const UserState& s, double stored, int64_t as_of, double half_l
   return stored * std::exp2(static_cast<double>(s.anchor - as_of) / (half_life_days * kDay));
 }
 
-void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s) {
+void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s,
+                std::span<const NodeId> variant_tags) {
   const double half_life_s = opts.half_life_days * kDay;
   if (s.events == 0) s.anchor = e.ts;
   double exponent = static_cast<double>(e.ts - s.anchor) / half_life_s;
@@ -87,7 +88,7 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
   const auto rel = static_cast<int32_t>(std::clamp<int64_t>(e.ts - s.anchor, INT32_MIN + 1, INT32_MAX));
   // Item tags are sorted too, so each search starts where the previous one ended. Then the
   // values of the variant the event was about (the size chosen), sorted the same way.
-  for (std::span<const NodeId> tags : {items.Tags(e.item), items.VariantTags(e.variant)}) {
+  for (std::span<const NodeId> tags : {items.Tags(e.item), variant_tags}) {
     size_t from = 0;
     for (NodeId t : tags) {
       TagStat* const data = s.tags.data();

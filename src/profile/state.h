@@ -106,7 +106,13 @@ inline void PrefetchState(const UserState& s, const ProfileEvent& e) {
 }
 
 // Applies one event. REQUIRES: items.Has(e.item) or the item is simply untagged.
-void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s);
+// variant_tags: the tags of e.variant, for a variant the index does not know (the service's new
+// ones, ItemIndex::VariantTagsOf); the 4-argument form takes items.VariantTags(e.variant).
+void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s,
+                std::span<const NodeId> variant_tags);
+inline void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s) {
+  ApplyEvent(items, opts, e, s, items.VariantTags(e.variant));
+}
 
 // Rescales a decayed sum stored at s.anchor to "as of T".
 double DecayedAt(const UserState& s, double stored, int64_t as_of, double half_life_days);

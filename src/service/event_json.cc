@@ -1,11 +1,13 @@
 #include "service/event_json.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "common/strings.h"
 #include "common/time.h"
+#include "ingest/reader_util.h"
 
 namespace kgp::service {
 namespace {
@@ -42,6 +44,44 @@ std::optional<double> NumberField(const nlohmann::json& e, const char* name, std
   const double v = it->get<double>();
   if (!std::isfinite(v)) *err = "a finite number";
   return v;
+}
+
+constexpr size_t kMaxVariantPairs = 16, kMaxVariantBytes = 256;
+
+// The variant chosen: {"size": "M", "color": "red"} (string or number values) or the events-csv
+// form "size=M;color=red". Keys and values trimmed and non-empty, no control characters, keys
+// without '=' or ';'.
+std::vector<std::pair<std::string, std::string>> VariantField(const nlohmann::json& e, std::string* err) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = e.find("variant");
+  if (it == e.end() || it->is_null()) return out;
+  if (it->is_string()) {
+    if (!internal::ParseAttributes(it->get<std::string>(), &out)) *err = "not key=value pairs separated by ';'";
+  } else if (it->is_object()) {
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string() && !v.is_number()) {
+        *err = fmt::format("value of '{}' is not a string or a number", k);
+        return {};
+      }
+      out.emplace_back(std::string(Trim(k)), std::string(Trim(v.is_string() ? v.get<std::string>() : v.dump())));
+    }
+  } else {
+    *err = "an object of key: value, or \"key=value;key=value\"";
+    return {};
+  }
+  if (err->empty() && out.size() > kMaxVariantPairs) *err = fmt::format("more than {} pairs", kMaxVariantPairs);
+  for (const auto& [k, v] : out) {
+    if (!err->empty()) break;
+    const auto control = [](const std::string& s) {
+      return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    };
+    if (k.empty() || v.empty()) *err = "a key or value is empty";
+    else if (k.size() > kMaxVariantBytes || v.size() > kMaxVariantBytes) *err = fmt::format("a key or value is longer than {} bytes", kMaxVariantBytes);
+    else if (k.find_first_of("=;") != std::string::npos) *err = fmt::format("key '{}' contains '=' or ';'", k);
+    else if (control(k) || control(v) || !IsValidUtf8(k) || !IsValidUtf8(v)) *err = "control characters or invalid UTF-8";
+  }
+  if (!err->empty()) out.clear();
+  return out;
 }
 
 }  // namespace
@@ -107,6 +147,8 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
     else if (ev.price && *ev.price < 0) fail("price", "must not be negative");
     ev.value = NumberField(e, "value", &err);
     if (!err.empty()) fail("value", err), err.clear();
+    ev.variant = VariantField(e, &err);
+    if (!err.empty()) fail("variant", err), err.clear();
     if (out.errors.size() == before) out.events.push_back(std::move(ev));
   }
   return out;

@@ -22,18 +22,25 @@ Status AttachInbox(Db& db, const std::string& inbox_path, const char* synchronou
   } catch (const std::exception& e) {
     return Status::IoError(fmt::format("{}: cannot open the event inbox: {}", inbox_path, e.what()));
   }
-  return db.Exec(fmt::format(
+  KGP_RETURN_IF_ERROR(db.Exec(fmt::format(
       "PRAGMA inbox.journal_mode=WAL; PRAGMA inbox.synchronous={}; "
       "CREATE TABLE IF NOT EXISTS inbox.service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
       "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, "
-      "price REAL, session INTEGER, file_id INTEGER)",
-      synchronous));
+      "price REAL, session INTEGER, file_id INTEGER, variant INTEGER)",
+      synchronous)));
+  return AddInboxVariant(db, "inbox");
+}
+
+Status AddInboxVariant(Db& db, const std::string& schema) {
+  Stmt cols = db.Prepare(fmt::format("SELECT count(*) FROM {}.pragma_table_info('service_event_inbox') WHERE name = 'variant'", schema));
+  if (!cols.Step() || cols.Int(0) > 0) return Status::Ok();
+  return db.Exec(fmt::format("ALTER TABLE {}.service_event_inbox ADD COLUMN variant INTEGER", schema));
 }
 
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {
   Stmt move = db.Prepare(fmt::format(
-      "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id) "
-      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id FROM {} "
+      "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id, variant) "
+      "SELECT key, user_id, item_id, type, ts, value, price, session, file_id, variant FROM {} "
       "WHERE seq > ?1 AND seq <= ?2 ORDER BY key",
       table));
   move.Bind(1, after).Bind(2, upto).Run();

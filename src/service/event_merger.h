@@ -37,6 +37,10 @@ Status AttachInbox(Db& db, const std::string& inbox_path, const char* synchronou
 // for a workspace staged by an older version, "main.service_event_inbox". Returns rows read.
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto);
 
+// Inboxes staged before events carried a variant lack its column: adds it (NULL) to
+// <schema>.service_event_inbox when missing. AttachInbox() does this for "inbox".
+Status AddInboxVariant(Db& db, const std::string& schema);
+
 class EventMerger {
  public:
   using Clock = std::chrono::steady_clock;

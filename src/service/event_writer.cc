@@ -50,6 +50,7 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
     Txn txn(ws_->db());
     size_t rows = 0;
     if (ws_->db().QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'") > 0) {
+      KGP_RETURN_IF_ERROR(AddInboxVariant(ws_->db(), "main"));
       rows += CopyStagedEvents(ws_->db(), "main.service_event_inbox", 0, INT64_MAX);  // the older rows
       ws_->db().ExecOrThrow("DROP TABLE main.service_event_inbox");
     }

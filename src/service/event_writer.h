@@ -58,6 +58,7 @@ struct EventIn {
   EventType type = EventType::kView;
   int64_t ts = 0;
   std::optional<double> price, value;
+  std::vector<std::pair<std::string, std::string>> variant;  // the size or colour chosen: key, value
 };
 
 struct BatchResult {
@@ -135,6 +136,8 @@ class EventWriter {
   int64_t file_id_ = 0;
   uint64_t stored_new_ = 0, stored_dup_ = 0;
   ProfileSet set_;
+  // Tags of the variants this run created (items_ knows those stored before it started).
+  std::unordered_map<uint32_t, std::vector<NodeId>> new_variant_tags_;
   std::vector<bool> published_;  // by users.id: LiveProfiles knows the user's id
 
   std::mutex mu_;

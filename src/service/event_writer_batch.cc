@@ -27,6 +27,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
   std::vector<std::pair<uint32_t, std::string>> new_ids;
   Status status;
   std::vector<std::pair<int64_t, int64_t>> staged;  // (seq, key) added by this group (undone on failure)
+  std::vector<uint32_t> new_variants;  // ids new_variant_tags_ gained in this group (undone on failure)
   int64_t dropped = 0;
   try {
     // Created outside the group's transaction: it reads the id maps, and a transaction that has
@@ -36,8 +37,8 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
       stmts_ = std::make_unique<Statements>();
       stmts_->has_event = lookup_->Prepare("SELECT 1 FROM events WHERE key = ?");
       stmts_->insert_inbox = ws_->db().Prepare(
-          "INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, value, price, session, file_id) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?)");
+          "INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, value, price, session, file_id, "
+          "variant) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
     }
     // Deferred: the inbox's write lock at the first row; the workspace database's only if a new
     // user or product is created (waiting for a move in progress).
@@ -60,7 +61,13 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         rec.price = in.price;
         rec.value = in.value;
         rec.session = in.session;
+        rec.variant = in.variant;
         const StoreWriter::EventRow row = store_->PrepareEvent(rec);
+        const auto variant = static_cast<uint32_t>(row.variant);
+        if (variant && !items_.HasVariant(variant) && !new_variant_tags_.count(variant)) {
+          new_variant_tags_.emplace(variant, items_.VariantTagsOf(static_cast<uint32_t>(row.item), in.variant));
+          new_variants.push_back(variant);
+        }
         // The inbox first: a row the merger has moved leaves the set only after it is in events.
         bool repeat = inbox_keys_.count(row.key) > 0;
         if (!repeat) {
@@ -76,7 +83,9 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         if (std::isnan(row.value)) ins.BindNull(7); else ins.Bind(7, row.value);
         if (std::isnan(row.price)) ins.BindNull(8); else ins.Bind(8, row.price);
         if (row.session) ins.Bind(9, row.session); else ins.BindNull(9);
-        ins.Bind(10, file_id_).Run();
+        ins.Bind(10, file_id_);
+        if (row.variant) ins.Bind(11, row.variant); else ins.BindNull(11);
+        ins.Run();
         inbox_keys_.insert(row.key);
         staged.emplace_back(seq, row.key);
         ++results[i].accepted;
@@ -84,7 +93,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
         if (user >= set_.ext_ids.size() || set_.ext_ids[user].empty()) new_ids.emplace_back(user, store_->StoredUserId(in.user));
         fresh.push_back(ProfileEvent{in.ts, user, static_cast<uint32_t>(row.item),
                                      in.price ? static_cast<float>(*in.price) : -1.0f,
-                                     in.value ? static_cast<float>(*in.value) : NAN, in.type});
+                                     in.value ? static_cast<float>(*in.value) : NAN, in.type, variant});
       }
     }
     // No store_->Flush(): PrepareEvent left no pending rows, and the prices the events carried
@@ -97,6 +106,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     store_.reset();
     stmts_.reset();
     for (const auto& [seq, key] : staged) inbox_keys_.erase(key);
+    for (uint32_t v : new_variants) new_variant_tags_.erase(v);  // their ids may be given again
     staged.clear();
     dropped = 0;
     status = Status::Internal(fmt::format("storing events: {}", e.what()));
@@ -118,7 +128,9 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     std::vector<uint32_t> touched;
     touched.reserve(fresh.size());
     for (const ProfileEvent& e : fresh) {
-      ApplyIncremental(items_, e, &set_);
+      auto known = new_variant_tags_.find(e.variant);
+      ApplyIncremental(items_, e, &set_,
+                       known != new_variant_tags_.end() ? std::span<const NodeId>(known->second) : items_.VariantTags(e.variant));
       touched.push_back(e.user);
     }
     std::sort(touched.begin(), touched.end());

@@ -249,7 +249,7 @@ StoreWriter::EventRow StoreWriter::PrepareEvent(const EventRecord& ev) {
   AddEvent(ev);  // computes the key and interns the ids into pending_
   const PendingEvent e = pending_.back();
   pending_.pop_back();
-  return {e.key, e.user, e.item, e.ts, e.session, e.value, e.price, e.type};
+  return {e.key, e.user, e.item, e.ts, e.session, e.value, e.price, e.type, e.variant};
 }
 
 void StoreWriter::StartUnit() {

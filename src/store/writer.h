@@ -46,6 +46,7 @@ class StoreWriter {
     int64_t key, user, item, ts, session;
     double value, price;  // NaN = NULL
     int type;
+    int64_t variant;  // variants.id, 0 = NULL
   };
   EventRow PrepareEvent(const EventRecord& ev);
   // Starts a new unit for occurrence counting: identical rows in the same second are distinct
