@@ -138,7 +138,11 @@ TEST_F(ProfileTest, StateFileRoundTrip) {
   auto back = LoadProfileSet(path);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->ext_ids, set.ext_ids);
-  ExpectSameProfiles(Snapshot(*ctx_->items, set), Snapshot(*ctx_->items, *back));
+  const std::vector<Profile> ps = Snapshot(*ctx_->items, set);
+  ExpectSameProfiles(ps, Snapshot(*ctx_->items, *back));
+  for (const Profile& p : ps)  // weights are shares of the user's behaviour: 0…1 exactly
+    for (const auto& kind : p.interests)
+      for (const Interest& t : kind) ASSERT_TRUE(t.weight >= 0.0f && t.weight <= 1.0f) << p.ext_id << " " << t.weight;
   test::WriteFile(path, "KGPPROF1 truncated");
   EXPECT_FALSE(LoadProfileSet(path).ok());
   EXPECT_FALSE(LoadProfileSet(*tmp_ / "missing.state").ok());
@@ -285,6 +289,41 @@ TEST(ProfileAttributes, VariantValuesAreInterestsOfWhoChoseThem) {
   EXPECT_EQ(SingleValuedAttributes(g, attrs), std::vector<NodeId>{*black});
   const std::vector<NodeId> none;
   EXPECT_TRUE(SingleValuedAttributes(g, none).empty());
+}
+
+// Quintile scores with ties: most buyers bought once, and that is frequency 1 however many they
+// are; buyers of the same last moment are all recency 5.
+TEST(ProfileRfm, TiesShareTheLowestFrequencyAndTheHighestRecency) {
+  struct B {
+    uint32_t purchases;
+    double recency, monetary;
+  };
+  const B buyers[] = {{1, 0.5, 10}, {1, 0.5, 20}, {1, 3, 30}, {1, 9, 40}, {1, 20, 50}, {1, 40, 60},
+                      {2, 0.5, 70}, {2, 5, 80}, {5, 12, 90}, {9, 30, 100}};
+  std::vector<Profile> ps;
+  for (const B& b : buyers) {
+    Profile p;
+    p.events = 10, p.purchases = b.purchases, p.recency_days = b.recency, p.monetary = b.monetary;
+    ps.push_back(p);
+  }
+  Profile browser;
+  browser.events = 3;
+  ps.push_back(browser);
+  ScoreRfm(ps);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(ps[i].f_score, 1) << i;
+  EXPECT_EQ(ps[6].f_score, 4);  // 2 purchases: above the six one-time buyers
+  EXPECT_EQ(ps[9].f_score, 5);
+  for (size_t i : {0, 1, 6}) EXPECT_EQ(ps[i].r_score, 5) << i;  // the three most recent, tied
+  EXPECT_EQ(ps[5].r_score, 1);
+  EXPECT_EQ(ps[0].m_score, 1);
+  EXPECT_EQ(ps[0].rfm_segment, "new customers");  // recent, one purchase, little spent
+  EXPECT_EQ(ps[9].m_score, 5);
+  EXPECT_EQ(ps[10].rfm_segment, "prospect");
+  EXPECT_EQ(ps[10].f_score, 0);
+  // Everyone tied: one-time buyers of the same moment are F 1 and R 5.
+  std::vector<Profile> same(5, ps[0]);
+  ScoreRfm(same);
+  for (const Profile& p : same) EXPECT_EQ(p.f_score * 10 + p.r_score, 15);
 }
 
 TEST(ProfileState, DecayHalvesWeightEveryHalfLife) {

@@ -62,7 +62,8 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
   for (const TagStat& t : s.tags) {
     auto kind = KindOf(g.type(t.tag));
     if (!kind || s.total_w <= 0) continue;
-    p.interests[static_cast<int>(*kind)].push_back(Interest{t.tag, static_cast<float>(t.w / s.total_w),
+    // A share: float sums of the tag and double of the total can put it a rounding step over 1.
+    p.interests[static_cast<int>(*kind)].push_back(Interest{t.tag, std::min(1.0f, static_cast<float>(t.w / s.total_w)),
                                                             kConfidence[std::min<size_t>(t.count, 63)], t.count,
                                                             s.anchor + t.last_rel});
   }
@@ -143,9 +144,13 @@ void ScoreRfm(std::vector<Profile>& profiles) {
   for (const Profile& p : profiles)
     if (p.purchases > 0) r.push_back(-p.recency_days), f.push_back(p.purchases), m.push_back(p.monetary);
   for (auto* v : {&r, &f, &m}) std::sort(v->begin(), v->end());
-  // Score = 1 + quintile of the value among buyers (ties share the lower quintile's upper bound).
-  auto score = [](const std::vector<double>& v, double x) {
-    const auto rank = std::upper_bound(v.begin(), v.end(), x) - v.begin();
+  // Score = 1 + quintile of the value's rank among buyers. Buyers with equal values share a
+  // score: for frequency and monetary the lowest of their group (most buyers bought once, and
+  // a single purchase is frequency 1, not the middle of the scale), for recency the highest
+  // (buyers of the same last moment are all as recent as anyone).
+  auto score = [](const std::vector<double>& v, double x, bool ties_high) {
+    const auto rank = ties_high ? std::upper_bound(v.begin(), v.end(), x) - v.begin()
+                                : std::lower_bound(v.begin(), v.end(), x) - v.begin() + 1;
     return std::clamp(static_cast<int>((rank * 5 - 1) / static_cast<long>(v.size())) + 1, 1, 5);
   };
   for (Profile& p : profiles) {
@@ -154,7 +159,8 @@ void ScoreRfm(std::vector<Profile>& profiles) {
       p.rfm_segment = p.events > 0 ? "prospect" : "";
       continue;
     }
-    p.r_score = score(r, -p.recency_days), p.f_score = score(f, p.purchases), p.m_score = score(m, p.monetary);
+    p.r_score = score(r, -p.recency_days, true);
+    p.f_score = score(f, p.purchases, false), p.m_score = score(m, p.monetary, false);
     const int R = p.r_score;
     const int FM = (p.f_score + p.m_score + 1) / 2;
     if (R >= 4 && FM >= 4) p.rfm_segment = "champions";
