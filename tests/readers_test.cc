@@ -177,6 +177,7 @@ TEST(Readers, MovieLensLatin1AndGenres) {
   for (auto& [id, t] : c.titles) found_accent |= t.find("\xC3\xA9") != std::string::npos;
   EXPECT_TRUE(found_accent);
   EXPECT_EQ(c.item_cats["1"], (std::vector<std::string>{"Animation", "Children's", "Comedy"}));  // Toy Story
+  EXPECT_TRUE(c.titles.count("267") && c.item_cats["267"].empty());  // flagged "unknown" only: no genre known
   EXPECT_EQ(c.genders["1"], "M");
 }
 

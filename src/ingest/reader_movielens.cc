@@ -76,8 +76,9 @@ Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, Re
     for (size_t g = 0; g < nflags; ++g) {
       std::string_view f = Trim(row[5 + g]);
       if (f == "1") {
-        it.categories.push_back(g < genres.size() && !genres[g].empty() ? genres[g]
-                                                                         : fmt::format("genre{}", g));
+        std::string genre = g < genres.size() && !genres[g].empty() ? genres[g] : fmt::format("genre{}", g);
+        // MovieLens flags "unknown" for a film whose genre it does not know: no category.
+        if (ToLowerAscii(genre) != "unknown") it.categories.push_back(std::move(genre));
       } else if (f != "0") {
         return RejectRow(sink, row, fmt::format("genre{}", g), "genre flag is not 0 or 1");
       }
