@@ -129,7 +129,7 @@ TEST_F(Generator, SummaryAndHeaders) {
             "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session");
   EXPECT_EQ(FirstLine(Dir() / "catalog.csv"), "product_id,title,category_path,brand,price,attributes");
   EXPECT_EQ(FirstLine(Dir() / "categories.csv"), "code,name_en,name_zh,parent_code");
-  EXPECT_EQ(FirstLine(Dir() / "brands.csv"), "brand,name_zh,root_category");
+  EXPECT_EQ(FirstLine(Dir() / "brands.csv"), "brand,name,name_zh,root_category");
   EXPECT_EQ(FirstLine(Dir() / "users.csv"), "user_id,gender,birth_year,city,occupation,signup_time");
   EXPECT_EQ(ReadCsv(Dir() / "events.csv").size(), 20001u);  // exact count plus the header
   EXPECT_EQ(ReadCsv(Dir() / "catalog.csv").size(), 601u);
@@ -213,7 +213,7 @@ TEST_F(Generator, CatalogCategoriesAndBrandsAreConsistent) {
   for (const auto& [code, p] : parent)
     if (!p.empty()) inner.insert(p);
   std::map<std::string, std::string> brand_root;
-  for (const Row& r : ReadCsv(Dir() / "brands.csv")) brand_root[r[0]] = r.size() > 2 ? r[2] : "";
+  for (const Row& r : ReadCsv(Dir() / "brands.csv")) brand_root[r[0]] = r.size() > 3 ? r[3] : "";
   const auto catalog = ReadCsv(Dir() / "catalog.csv");
   size_t cjk_titles = 0, quoted = 0;
   std::set<std::string> leaves_used;

@@ -119,6 +119,25 @@ TEST(Ingest, ACategoryIdSeenFirstWithoutItsCodeJoinsTheCodeLater) {
   EXPECT_EQ(cats_of("7"), std::vector<std::string>{"id:9"});
 }
 
+// A brands file may give the display name: it wins over the key events and the catalogue use,
+// whichever file comes first.
+TEST(Ingest, ABrandsDisplayNameWinsOverItsKey) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,Night serum,beauty.skincare,esteelauder,99,\np2,Tent,sports.camping,thenorthface,500,\n");
+  test::WriteFile(tmp / "brands.csv", "brand,name,name_zh,root_category\n"
+                                      "esteelauder,Estee Lauder,雅诗兰黛,beauty\nthenorthface,,北面,sports\n");
+  for (const char* f : {"catalog.csv", "brands.csv"}) ASSERT_TRUE(Ingest(*ws, tmp / f, IngestOptions{}).ok()) << f;
+  const auto name = [&](const char* key) {
+    Stmt st = ws->db().Prepare("SELECT name FROM brands WHERE key = ?");
+    st.Bind(1, std::string_view(key));
+    return st.Step() ? std::string(st.Text(0)) : std::string("(none)");
+  };
+  EXPECT_EQ(name("esteelauder"), "Estee Lauder");
+  EXPECT_EQ(name("thenorthface"), "thenorthface");  // no display name given: the key
+}
+
 TEST(Ingest, IdenticalRowsInOneFileStayDistinctEvents) {
   test::TempDir tmp;
   auto ws = MakeWs(tmp / "ws");

@@ -146,9 +146,11 @@ Status WriteBrands(const World& w, const std::string& path) {
   OutFile f;
   KGP_RETURN_IF_ERROR(f.Open(path));
   std::string& b = f.buf();
-  b += "brand,name_zh,root_category\n";
+  b += "brand,name,name_zh,root_category\n";
   for (const Brand& br : w.brands) {
     AppendCsvField(b, br.key);
+    b += ',';
+    AppendCsvField(b, br.display);
     b += ',';
     AppendCsvField(b, br.zh);
     b += ',';

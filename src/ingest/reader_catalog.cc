@@ -63,11 +63,12 @@ Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink
   if (!r.Next()) return r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"brand"}));
-  const int c_b = h.Find("brand"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
+  const int c_b = h.Find("brand"), c_name = h.Find("name"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     BrandRecord b;
     b.brand = Trim(Field(row, c_b));
     if (b.brand.empty()) return RejectRow(sink, row, "brand", "missing brand");
+    b.name = Trim(Field(row, c_name));
     b.name_zh = Trim(Field(row, c_zh));
     b.root_category = Trim(Field(row, c_root));
     sink.OnBrand(b);

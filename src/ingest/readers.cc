@@ -18,7 +18,7 @@ const std::vector<FormatInfo>& Formats() {
       {"events-csv", "any events CSV, columns given by --map field=column or --config", false},
       {"catalog", "catalog CSV: product_id,title,category_path,brand,price,attributes", false},
       {"categories", "category tree CSV: code,name_en,name_zh,parent_code", false},
-      {"brands", "brands CSV: brand,name_zh,root_category", false},
+      {"brands", "brands CSV: brand[,name],name_zh,root_category", false},
       {"users", "users CSV: user_id,gender,birth_year|age,city,occupation,signup_time", false},
       {"texts", "texts JSON Lines: user_id,product_id,time,rating,lang,kind,text", false},
       {"amazon-reviews", "Amazon reviews JSON Lines (reviewerID, asin, overall, reviewText…)", false},

@@ -63,7 +63,8 @@ struct CategoryRecord {
 };
 
 struct BrandRecord {
-  std::string_view brand;
+  std::string_view brand;    // the key events and the catalogue name it by
+  std::string_view name;     // display name ("Estee Lauder"); empty: the key as first written
   std::string_view name_zh;
   std::string_view root_category;
 };

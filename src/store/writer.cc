@@ -40,8 +40,8 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
       "parent_id=coalesce(?4,parent_id), source_id=coalesce(?5,source_id) WHERE id=?1");
   ins_brand_ = db.Prepare("INSERT INTO brands(key) VALUES(?)");
   upd_brand_ = db.Prepare(
-      "UPDATE brands SET name=coalesce(name,?2), name_zh=coalesce(?3,name_zh), "
-      "root_category=coalesce(?4,root_category) WHERE id=?1");
+      "UPDATE brands SET name=coalesce(?5,name,?2), name_zh=coalesce(?3,name_zh), "
+      "root_category=coalesce(?4,root_category) WHERE id=?1");  // ?5: a display name, which wins
   ins_item_cat_ = db.Prepare("INSERT OR IGNORE INTO item_categories(item_id,category_id) VALUES(?,?)");
   ins_attr_ = db.Prepare("INSERT OR IGNORE INTO item_attributes(item_id,key,value) VALUES(?,?,?)");
   ins_text_ = db.Prepare(
@@ -170,7 +170,7 @@ int64_t StoreWriter::BrandId(std::string_view name) {
   const std::string& key = lower_;
   if (const int64_t* id = brands_.Find(key)) return *id;
   int64_t id = Intern(brands_, ins_brand_, key, &counts_.brands_new);
-  upd_brand_.Bind(1, id).Bind(2, name).BindNull(3).BindNull(4).Run();
+  upd_brand_.Bind(1, id).Bind(2, name).BindNull(3).BindNull(4).BindNull(5).Run();
   return id;
 }
 
@@ -338,7 +338,7 @@ void StoreWriter::AddCategory(const CategoryRecord& c) {
 void StoreWriter::AddBrand(const BrandRecord& b) {
   int64_t id = BrandId(b.brand);
   upd_brand_.Bind(1, id).Bind(2, b.brand).BindTextOrNull(3, b.name_zh)
-      .BindTextOrNull(4, b.root_category).Run();
+      .BindTextOrNull(4, b.root_category).BindTextOrNull(5, b.name).Run();
 }
 
 void StoreWriter::AddUser(const UserRecord& u) {
