@@ -1,6 +1,8 @@
 // The text stage end to end through the CLI: a generated shop, text extract, graph build picks
 // up the edges; train-ner / ner on a generated BIO file; bad input lines are counted.
 #include <gtest/gtest.h>
+
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "store/schema.h"
@@ -74,6 +76,46 @@ TEST(TextPipeline, ExtractAddsEvidencedEdgesThatTheGraphPicksUp) {
   EXPECT_GT(bj["edges_by_type"]["MENTIONS"].get<int>(), 100);
   auto nb = test::RunCli("graph stats " + ws);
   EXPECT_EQ(nb.exit_code, 0);
+}
+
+// A title adds to the catalogue what it lacks, never a second brand, another value of a key the
+// catalogue states, or a value it states under another key.
+TEST(TextPipeline, TitleFactsTheCatalogueContradictsAreLeftOut) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  test::WriteFile(tmp / "catalog.csv",
+                  "product_id,title,category_path,brand,price,attributes\n"
+                  "bar,\"Dove chocolate bar, vanilla\",food.snacks.chocolate,dove,9,flavor=vanilla\n"
+                  "cocoa,Dove cocoa drink,food.drinks.cocoa,dove,12,flavor=chocolate\n"
+                  "washer,Haier washer 10kg,appliances.washer,haier,2999,capacity=10kg\n"
+                  "rice,Golden rice 10kg,food.grocery.rice,arawana,59,weight=10kg\n"
+                  "tv,TCL 43英寸 电视,electronics.tv,tcl,1999,screen=43in\n"
+                  "shoe,Li Ning runner,apparel.shoes.running,lining,399,size=43\n"
+                  "phones,Sony headphones black for Apple iPhone,electronics.audio,sony,599,\n"
+                  "case,Apple case,electronics.accessories,apple,99,color=black\n");
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "catalog.csv")).exit_code, 0);
+  auto ex = test::RunCli("--json text extract " + ws);
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_GE(nlohmann::json::parse(ex.out)["title_edges_against_catalogue"].get<int>(), 4);
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  const auto edges = [&](const char* product) {
+    std::set<std::string> out;
+    Stmt st = (*w)->db().Prepare(
+        "SELECT e.relation || ' ' || e.target_key FROM text_edges e JOIN items i ON e.source = 'item' AND i.id = e.source_id "
+        "WHERE i.ext_id = ?");
+    st.Bind(1, std::string_view(product));
+    while (st.Step()) out.emplace(st.Text(0));
+    return out;
+  };
+  EXPECT_FALSE(edges("bar").count("HAS_ATTRIBUTE flavor=chocolate"));
+  EXPECT_FALSE(edges("washer").count("HAS_ATTRIBUTE weight=10kg"));
+  EXPECT_FALSE(edges("tv").count("HAS_ATTRIBUTE size=43"));
+  const auto phones = edges("phones");
+  EXPECT_TRUE(phones.count("MADE_BY sony"));
+  EXPECT_FALSE(phones.count("MADE_BY apple"));  // a product for Apple phones, not by Apple
+  EXPECT_TRUE(phones.count("HAS_ATTRIBUTE color=black"));  // the catalogue gives no colour: the title may
 }
 
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {

@@ -351,13 +351,17 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
              {{"sources", rep.sources}, {"bytes", rep.bytes}, {"skipped", rep.skipped},
               {"skipped_by_reason", rep.skipped_by_reason}, {"gazetteer_names", rep.gazetteer_names},
               {"edges_by_relation", rep.edges_by_relation}, {"mentions_with_sentiment", rep.mentions_with_sentiment},
-              {"tagger_entities", rep.tagger_entities}, {"texts_scored", rep.texts_scored},
+              {"tagger_entities", rep.tagger_entities}, {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
+              {"texts_scored", rep.texts_scored},
               {"texts_positive", rep.texts_positive}, {"sentiment_method", rep.sentiment_method}, {"seconds", rep.seconds}},
              [&] {
                std::cout << fmt::format("text extract: {} titles and texts ({:.1f} MB) in {:.2f}s, {} skipped; gazetteer of {} names\n",
                                         rep.sources, double(rep.bytes) / 1e6, rep.seconds, rep.skipped, rep.gazetteer_names);
                for (auto& [r, c] : rep.edges_by_relation) std::cout << fmt::format("  {:<14} {:>8}\n", r, c);
                for (auto& [r, c] : rep.skipped_by_reason) std::cout << fmt::format("  skipped: {:<20} {:>6}\n", r, c);
+               if (rep.title_edges_against_catalogue)
+                 std::cout << fmt::format("  {} title facts left out: the catalogue gives the product another brand or "
+                                          "value\n", rep.title_edges_against_catalogue);
                std::cout << fmt::format("  {} mentions carry an aspect sentiment; {} entities from the tagger; "
                                         "{} texts scored ({} positive, {})\n",
                                         rep.mentions_with_sentiment, rep.tagger_entities, rep.texts_scored,

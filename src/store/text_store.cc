@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "common/strings.h"
+
 namespace kgp {
 
 int64_t CountTextSources(Db& db) {
@@ -16,17 +18,26 @@ constexpr const char* kReviewText = "CASE WHEN title IS NULL OR title = '' THEN 
 Status ForEachTextSource(Db& db, const std::function<Status(const TextSource&)>& fn) {
   TextSource t;
   {
-    Stmt st = db.Prepare("SELECT id, title FROM items WHERE title IS NOT NULL ORDER BY id");
+    Stmt st = db.Prepare(
+        "SELECT i.id, i.title, coalesce(b.key, ''), "
+        "(SELECT group_concat(a.key || '=' || a.value, char(30)) FROM item_attributes a WHERE a.item_id = i.id) "
+        "FROM items i LEFT JOIN brands b ON b.id = i.brand_id WHERE i.title IS NOT NULL ORDER BY i.id");
     t.source = "item";
     while (st.Step()) {
       t.id = st.Int(0);
       t.body = std::string(st.Text(1));
       t.lang.clear();
+      t.brand = std::string(st.Text(2));
+      t.attributes.clear();
+      if (!st.IsNull(3))
+        for (auto kv : Split(st.Text(3), '\x1e')) t.attributes.emplace_back(kv);
       KGP_RETURN_IF_ERROR(fn(t));
     }
   }
   Stmt st = db.Prepare(std::string("SELECT id, coalesce(lang, ''), ") + kReviewText + " FROM texts ORDER BY id");
   t.source = "text";
+  t.brand.clear();
+  t.attributes.clear();
   while (st.Step()) {
     t.id = st.Int(0);
     t.lang = std::string(st.Text(1));

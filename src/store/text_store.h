@@ -21,6 +21,10 @@ struct TextSource {
   int64_t id = 0;
   std::string lang;  // may be empty
   std::string body;
+  // For a title (source "item"): what the catalogue says of the item, its brand key (empty:
+  // none) and its attributes as "key=value".
+  std::string brand;
+  std::vector<std::string> attributes;
 };
 
 // Calls fn for every product title, then every stored text. Stops at the first error fn returns.

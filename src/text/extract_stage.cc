@@ -1,5 +1,6 @@
 #include "text/extract_stage.h"
 
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -12,6 +13,34 @@
 #include "text/tagger_gazetteer.h"
 
 namespace kgp::text {
+namespace {
+
+// The catalogue is the record of a product's brand and attributes: its title may add what the
+// catalogue lacks, never a second brand (a tagger reading "Mobi Garden" as brand "mobi"), a
+// second value of a key it states ("chocolate" in the title of a bar whose flavour is vanilla),
+// or a value it states under another key (weight=10kg of a washer whose capacity is 10kg; a bare
+// number, size=43 from "43英寸", against screen=43in).
+bool CatalogueSaysOtherwise(const TextSource& src, const ExtractedEdge& e) {
+  if (e.relation == "MADE_BY") return !src.brand.empty() && !(e.target_type == "brand" && e.target_key == src.brand);
+  if (e.relation != "HAS_ATTRIBUTE") return false;
+  const size_t eq = e.target_key.find('=');
+  if (eq == std::string::npos) return false;
+  const std::string_view key = std::string_view(e.target_key).substr(0, eq);
+  const std::string value = ToLowerAscii(std::string_view(e.target_key).substr(eq + 1));
+  const bool number = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
+  for (const std::string& kv : src.attributes) {
+    const size_t at = kv.find('=');
+    if (at == std::string::npos) continue;
+    const std::string theirs = ToLowerAscii(std::string_view(kv).substr(at + 1));
+    if (std::string_view(kv).substr(0, at) == key || theirs == value) return true;
+    if (number && theirs.size() > value.size() && theirs.compare(0, value.size(), value) == 0 &&
+        !std::isdigit(static_cast<unsigned char>(theirs[value.size()])) && theirs[value.size()] != '.')
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report) {
   auto t0 = std::chrono::steady_clock::now();
@@ -64,6 +93,10 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       return Status::Ok();
     }
     for (auto& e : *found) {
+      if (!review && CatalogueSaysOtherwise(src, e)) {
+        ++rep.title_edges_against_catalogue;
+        continue;
+      }
       TextEdgeRow r{src.source, src.id, e.relation, e.target_type, e.target_key, e.entity_type,
                     e.begin, e.end, e.surface, std::nullopt, e.method};
       if (e.has_sentiment) {
