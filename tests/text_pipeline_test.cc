@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "store/schema.h"
+#include "store/text_store.h"
+#include "text/extract.h"
+#include "text/gazetteer.h"
 #include "store/workspace.h"
 #include "test_util.h"
 
@@ -121,6 +124,36 @@ TEST(TextPipeline, TitleFactsTheCatalogueContradictsAreLeftOut) {
   EXPECT_TRUE(phones.count("MADE_BY sony"));
   EXPECT_FALSE(phones.count("MADE_BY apple"));  // a product for Apple phones, not by Apple
   EXPECT_TRUE(phones.count("HAS_ATTRIBUTE color=black"));  // the catalogue gives no colour: the title may
+}
+
+// The catalogue's names as reviews write them: a category by its code's words and its English
+// name in the singular ("rice cooker" is not the category rice); no everyday word ("at all")
+// and no bare number ("10 stars") as an attribute value.
+TEST(TextPipeline, ReviewsMeetCategoriesByTheirOwnNamesAndNotByEverydayWords) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  test::WriteFile(tmp / "categories.csv", "code,name_en,name_zh,parent_code\n"
+                                          "appliances,Appliances,家电,\nappliances.cooker,Rice cookers,电饭煲,appliances\n"
+                                          "appliances.robot_vacuum,Robotic cleaners,扫地机器人,appliances\n"
+                                          "food,Food,食品,\nfood.rice,Rice,大米,food\n");
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "c1,Midea cooker,appliances.cooker,midea,299,capacity=10\n"
+                                       "r1,Golden rice,food.rice,arawana,59,skin_type=all\n");
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "categories.csv") + " " + (tmp / "catalog.csv")).exit_code, 0);
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  text::Gazetteer names;
+  for (auto& n : LoadCatalogueNames((*w)->db())) names.Add({n.name, n.type, n.key, n.context, n.prior});
+  names.Build();
+  text::Extractor ex(&names, nullptr, nullptr);
+  auto edges = ex.Extract("My rice cooker makes great rice, not at all noisy. 10 stars! The robot vacuum too.",
+                          text::TextKind::kReview);
+  ASSERT_TRUE(edges.ok());
+  std::vector<std::string> got;
+  for (const auto& e : *edges) got.push_back(e.surface + " -> " + e.target_key);
+  EXPECT_EQ(got, (std::vector<std::string>{"rice cooker -> appliances.cooker", "rice -> food.rice",
+                                           "robot vacuum -> appliances.robot_vacuum"}));
 }
 
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {

@@ -1,5 +1,6 @@
 #include "store/text_store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/strings.h"
@@ -66,20 +67,45 @@ Status ForEachTitleFacts(Db& db, const std::function<Status(const TitleFacts&)>&
   return Status::Ok();
 }
 
+namespace {
+
+// The names a category is written as in text: its English and Chinese names, the last part of
+// its code with spaces for underscores ("rice cooker", so that "rice cooker" in a review is not
+// the category rice), and the English name in the singular ("Robot vacuums" → "Robot vacuum").
+std::vector<std::string> CategoryNames(const std::string& code, const std::string& en, const std::string& zh) {
+  std::string leaf = code.substr(code.rfind('.') == std::string::npos ? 0 : code.rfind('.') + 1);
+  std::string spaced = leaf;
+  std::replace(spaced.begin(), spaced.end(), '_', ' ');
+  std::string singular;
+  if (en.size() > 3 && en.back() == 's' && en[en.size() - 2] != 's') singular = en.substr(0, en.size() - 1);
+  std::vector<std::string> out;
+  for (const std::string& n : {en, zh, leaf, spaced, singular})
+    if (!n.empty() && n.rfind("id:", 0) != 0 && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  return out;
+}
+
+// Attribute values that are everyday words ("suitable for all skin types", "not at all"): as
+// names they would be found in nearly every review.
+bool IsFunctionWord(std::string_view v) {
+  static const char* const kWords[] = {"all", "any", "none", "other", "others", "no", "yes", "one", "n/a", "na"};
+  const std::string l = ToLowerAscii(Trim(v));
+  return std::any_of(std::begin(kWords), std::end(kWords), [&](const char* w) { return l == w; });
+}
+
+}  // namespace
+
 std::vector<CatalogueName> LoadCatalogueNames(Db& db) {
   std::vector<CatalogueName> out;
   std::map<std::string, std::vector<std::string>> root_names;  // root category code -> names
   {
     Stmt st = db.Prepare("SELECT code, coalesce(name_en, ''), coalesce(name_zh, '') FROM categories");
     while (st.Step()) {
-      std::string code(st.Text(0)), en(st.Text(1)), zh(st.Text(2));
-      std::string leaf = code.substr(code.rfind('.') == std::string::npos ? 0 : code.rfind('.') + 1);
+      std::string code(st.Text(0));
       std::string root = code.substr(0, code.find('.'));
-      for (const std::string& n : {en, zh, leaf})
-        if (!n.empty() && n.rfind("id:", 0) != 0) {
-          out.push_back({n, "category", code, {}, 1});
-          root_names[root].push_back(n);
-        }
+      for (const std::string& n : CategoryNames(code, std::string(st.Text(1)), std::string(st.Text(2)))) {
+        out.push_back({n, "category", code, {}, 1});
+        root_names[root].push_back(n);
+      }
     }
   }
   {
@@ -99,6 +125,7 @@ std::vector<CatalogueName> LoadCatalogueNames(Db& db) {
     Stmt st = db.Prepare("SELECT key, value, count(*) FROM item_attributes GROUP BY key, value");
     while (st.Step()) {
       std::string k(st.Text(0)), v(st.Text(1));
+      if (IsFunctionWord(v)) continue;
       out.push_back({v, "attribute", k + "=" + v, {k}, 1 + static_cast<double>(st.Int(2))});
     }
   }

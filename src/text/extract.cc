@@ -69,6 +69,10 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
       e.surface = std::string(text.substr(m.begin, m.end - m.begin));
       e.method = "gazetteer";
       covered.emplace_back(e.begin, e.end);
+      // In a review a bare number ("10 stars", "2 weeks") is no size or capacity.
+      if (kind == TextKind::kReview && g.type == "attribute" &&
+          e.surface.find_first_not_of("0123456789.,") == std::string::npos)
+        continue;
       if (kind == TextKind::kTitle) {
         if (g.type == "brand") e.relation = "MADE_BY";
         else if (g.type == "attribute") e.relation = "HAS_ATTRIBUTE";
