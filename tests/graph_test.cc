@@ -107,6 +107,30 @@ TEST_F(GraphTest, InteractionsAreAggregatedPerUserItemAndType) {
   EXPECT_EQ(ws_->db().QueryInt("SELECT count(*) FROM events"), 10);  // raw events stay
 }
 
+// The latest price an event carries becomes items.price, often a sale price; bands are of list
+// prices, the highest each product was seen at.
+TEST_F(GraphTest, PriceBandsUseTheListPriceNotTheLatestDiscount) {
+  test::WriteFile(tmp_ / "sale.csv", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                                     "2026-01-06 10:00:00 UTC,purchase,p10,,,,150,u3,s\n");
+  IngestOptions o;
+  o.format = "rees46";
+  ASSERT_TRUE(Ingest(*ws_, tmp_ / "sale.csv", o).ok());
+  EXPECT_EQ(ws_->db().QueryInt("SELECT CAST(price AS INTEGER) FROM items WHERE ext_id = 'p10'"), 150);
+  EXPECT_EQ(ws_->db().QueryInt("SELECT CAST(list_price AS INTEGER) FROM items WHERE ext_id = 'p10'"), 1000);
+  // A dearer event than the list: the list moved.
+  test::WriteFile(tmp_ / "rise.csv", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                                     "2026-01-07 10:00:00 UTC,view,p9,,,,1250,u3,s\n");
+  ASSERT_TRUE(Ingest(*ws_, tmp_ / "rise.csv", o).ok());
+  EXPECT_EQ(ws_->db().QueryInt("SELECT CAST(list_price AS INTEGER) FROM items WHERE ext_id = 'p9'"), 1250);
+  ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+  auto g = Graph::Load(ws_->db());
+  ASSERT_TRUE(g.ok());
+  g_ = std::move(g).value();
+  EXPECT_NE(E("product:p10", "IN_PRICE_BAND", "priceband:electronics.smartphone#5"), nullptr);
+  EXPECT_NE(E("product:p1", "IN_PRICE_BAND", "priceband:electronics.smartphone#1"), nullptr);
+  EXPECT_NE(E("product:p9", "IN_PRICE_BAND", "priceband:electronics.smartphone#5"), nullptr);  // 1250 now
+}
+
 TEST_F(GraphTest, CatalogueHierarchyPriceBandsDemographicsAndTriples) {
   EXPECT_NE(E("category:electronics.smartphone", "SUBCATEGORY_OF", "category:electronics"), nullptr);
   EXPECT_NE(E("product:p3", "MADE_BY", "brand:acme"), nullptr);

@@ -115,40 +115,6 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
       edges.Add(item_node[at.Int(0)], edge::kHasAttribute, nodes.Add(NodeType::kAttribute, kv, kv));
     }
   }
-  // Price bands: quantiles of list prices within each product's primary category.
-  if (opts.price_bands > 1) {
-    Stmt st = db.Prepare(
-        "SELECT i.category_id, c.code, i.id, i.price FROM items i JOIN categories c ON c.id=i.category_id "
-        "WHERE i.price IS NOT NULL AND i.price > 0 ORDER BY i.category_id, i.price");
-    std::vector<std::pair<int64_t, double>> group;
-    int64_t cur = -1;
-    std::string code;
-    auto flush = [&]() {
-      size_t n = group.size();
-      if (n < static_cast<size_t>(opts.price_bands)) return;
-      int64_t cnode = cat_node[cur];
-      for (int b = 0; b < opts.price_bands; ++b) {
-        size_t lo = n * b / opts.price_bands, hi = n * (b + 1) / opts.price_bands;
-        if (lo >= hi) continue;
-        std::string key = fmt::format("{}#{}", code, b + 1);
-        std::string label = fmt::format("{} price band {}/{} ({:.2f}-{:.2f})", code, b + 1,
-                                        opts.price_bands, group[lo].second, group[hi - 1].second);
-        int64_t band = nodes.Add(NodeType::kPriceBand, key, label);
-        edges.Add(band, edge::kBelongsTo, cnode);
-        for (size_t i = lo; i < hi; ++i) edges.Add(item_node[group[i].first], edge::kInPriceBand, band);
-      }
-    };
-    while (st.Step()) {
-      if (st.Int(0) != cur) {
-        flush();
-        group.clear();
-        cur = st.Int(0);
-        code = std::string(st.Text(1));
-      }
-      group.emplace_back(st.Int(2), st.Double(3));
-    }
-    flush();
-  }
   {
     Stmt st = db.Prepare(
         "SELECT id, ext_id, gender, age, birth_year, occupation, city FROM users");
@@ -170,20 +136,65 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
   // Interactions, aggregated per (user, item, type).
   uint64_t nevents = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM events"));
   std::vector<Interaction> inter;
+  std::vector<double> top_price;  // by items.id: the highest price an event carried
   {
     InteractionAggregator agg;
     agg.Reserve(nevents);
     Progress progress("graph build: events", nevents, "events");
-    Stmt st = db.Prepare("SELECT user_id, item_id, type, ts, value FROM events");
+    Stmt st = db.Prepare("SELECT user_id, item_id, type, ts, value, price FROM events");
     while (st.Step()) {
       std::optional<double> v;
       if (!st.IsNull(4)) v = st.Double(4);
+      if (!st.IsNull(5)) {
+        const int64_t item = st.Int(1);
+        if (item >= 0 && static_cast<size_t>(item) >= top_price.size()) top_price.resize(static_cast<size_t>(item) + 1, 0.0);
+        if (item >= 0) top_price[static_cast<size_t>(item)] = std::max(top_price[static_cast<size_t>(item)], st.Double(5));
+      }
       agg.Add(static_cast<uint32_t>(st.Int(0)), static_cast<uint32_t>(st.Int(1)),
               static_cast<EventType>(st.Int(2)), st.Int(3), v);
       progress.Add(1);
     }
     progress.Finish();
     inter = agg.Finish();
+  }
+  // Price bands: quantiles of list prices (items.list_price: the catalogue's, raised by dearer
+  // events; at least the highest price an event carried) within each product's primary category.
+  // items.price holds the latest price, often a discounted one.
+  if (opts.price_bands > 1) {
+    Stmt st = db.Prepare(
+        "SELECT i.category_id, c.code, i.id, coalesce(i.list_price, i.price, 0) FROM items i JOIN categories c ON c.id=i.category_id "
+        "ORDER BY i.category_id");
+    std::vector<std::pair<int64_t, double>> group;
+    int64_t cur = -1;
+    std::string code;
+    auto flush = [&]() {
+      std::sort(group.begin(), group.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+      size_t n = group.size();
+      if (n < static_cast<size_t>(opts.price_bands)) return;
+      int64_t cnode = cat_node[cur];
+      for (int b = 0; b < opts.price_bands; ++b) {
+        size_t lo = n * b / opts.price_bands, hi = n * (b + 1) / opts.price_bands;
+        if (lo >= hi) continue;
+        std::string key = fmt::format("{}#{}", code, b + 1);
+        std::string label = fmt::format("{} price band {}/{} ({:.2f}-{:.2f})", code, b + 1,
+                                        opts.price_bands, group[lo].second, group[hi - 1].second);
+        int64_t band = nodes.Add(NodeType::kPriceBand, key, label);
+        edges.Add(band, edge::kBelongsTo, cnode);
+        for (size_t i = lo; i < hi; ++i) edges.Add(item_node[group[i].first], edge::kInPriceBand, band);
+      }
+    };
+    while (st.Step()) {
+      if (st.Int(0) != cur) {
+        flush();
+        group.clear();
+        cur = st.Int(0);
+        code = std::string(st.Text(1));
+      }
+      const int64_t id = st.Int(2);
+      const double list = std::max(st.Double(3), id >= 0 && static_cast<size_t>(id) < top_price.size() ? top_price[id] : 0.0);
+      if (list > 0) group.emplace_back(id, list);
+    }
+    flush();
   }
   {
     Progress progress("graph build: interaction edges", inter.size(), "edges");

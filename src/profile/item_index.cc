@@ -36,7 +36,7 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
     x.leaf_cat_[n] = !has_child;
   }
 
-  Stmt st = db.Prepare("SELECT id, ext_id, price FROM items ORDER BY id");
+  Stmt st = db.Prepare("SELECT id, ext_id, coalesce(list_price, price) FROM items ORDER BY id");
   std::vector<NodeId> cats, attrs;
   while (st.Step()) {
     const int64_t id = st.Int(0);

@@ -45,15 +45,21 @@ size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t
       table));
   move.Bind(1, after).Bind(2, upto).Run();
   size_t rows = 0;
-  std::unordered_map<int64_t, double> prices;  // item → its last price in arrival order
+  std::unordered_map<int64_t, std::pair<double, double>> prices;  // item → its last and highest price
   Stmt read = db.Prepare(fmt::format("SELECT item_id, price FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", table));
   read.Bind(1, after).Bind(2, upto);
   while (read.Step()) {
     ++rows;
-    if (!read.IsNull(1) && read.Double(1) >= 0) prices[read.Int(0)] = read.Double(1);
+    if (read.IsNull(1) || read.Double(1) < 0) continue;
+    auto [it, fresh] = prices.try_emplace(read.Int(0), read.Double(1), read.Double(1));
+    it->second.first = read.Double(1);
+    it->second.second = std::max(it->second.second, read.Double(1));
   }
-  Stmt price = db.Prepare("UPDATE main.items SET price = ?2 WHERE id = ?1 AND price IS NOT ?2");
-  for (const auto& [item, p] : prices) price.Bind(1, item).Bind(2, p).Run();
+  // The list price only rises: above it, the list moved; below it, a sale (StoreWriter does the same).
+  Stmt price = db.Prepare(
+      "UPDATE main.items SET price = ?2, list_price = max(coalesce(list_price, ?3), ?3) "
+      "WHERE id = ?1 AND (price IS NOT ?2 OR list_price IS NULL OR list_price < ?3)");
+  for (const auto& [item, p] : prices) price.Bind(1, item).Bind(2, p.first).Bind(3, p.second).Run();
   return rows;
 }
 

@@ -119,6 +119,13 @@ CREATE TABLE variants(id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, spec TEX
 CREATE TABLE variant_attributes(variant_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(variant_id, key, value)) WITHOUT ROWID;
 )sql",
+      // 7: the list price beside the latest one: price bands and discounts are measured against
+      // it (items.price follows every event, sale prices included). Older workspaces start from
+      // the latest price; a graph build also raises it to the highest price an event carried.
+      R"sql(
+ALTER TABLE items ADD COLUMN list_price REAL;
+UPDATE items SET list_price = price;
+)sql",
   };
   return kMigrations;
 }

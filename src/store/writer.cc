@@ -33,7 +33,7 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
   ins_item_ = db.Prepare("INSERT INTO items(ext_id) VALUES(?)");
   upd_item_ = db.Prepare(
       "UPDATE items SET title=coalesce(?2,title), category_id=coalesce(?3,category_id), "
-      "brand_id=coalesce(?4,brand_id), price=coalesce(?5,price) WHERE id=?1");
+      "brand_id=coalesce(?4,brand_id), price=coalesce(?5,price), list_price=coalesce(?6,list_price) WHERE id=?1");
   ins_cat_ = db.Prepare("INSERT INTO categories(code) VALUES(?)");
   upd_cat_ = db.Prepare(
       "UPDATE categories SET name_en=coalesce(?2,name_en), name_zh=coalesce(?3,name_zh), "
@@ -71,9 +71,9 @@ void StoreWriter::LoadMaps() {
   load("SELECT id, name FROM relations", relations_);
   load("SELECT id, item_id || x'1f' || spec FROM variants", variants_);
   Stmt st = db_.Prepare("SELECT id, ext_id, coalesce(category_id,0), coalesce(brand_id,0), "
-                        "coalesce(price,-1) FROM items");
+                        "coalesce(price,-1), coalesce(list_price,-1) FROM items");
   while (st.Step())
-    items_.Insert(st.Text(1), ItemState{st.Int(0), st.Int(2), st.Int(3), st.Double(4)});
+    items_.Insert(st.Text(1), ItemState{st.Int(0), st.Int(2), st.Int(3), st.Double(4), st.Double(5)});
 }
 
 int64_t StoreWriter::Intern(StringMap<int64_t>& map, Stmt& insert, std::string_view key,
@@ -110,7 +110,7 @@ StoreWriter::ItemState& StoreWriter::Item(std::string_view ext) {
   if (ItemState* s = items_.Find(ext)) return *s;
   ins_item_.Bind(1, ext).Run();
   ++counts_.items_new;
-  return items_.Insert(ext, ItemState{db_.LastInsertRowid(), 0, 0, -1});
+  return items_.Insert(ext, ItemState{db_.LastInsertRowid(), 0, 0, -1, -1});
 }
 
 int64_t StoreWriter::CategoryForPath(std::string_view code) {
@@ -216,6 +216,7 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
   }
   if (brand && brand != item.brand_id) item.brand_id = brand, item.dirty = true;
   if (price >= 0 && price != item.price) item.price = price, item.dirty = true;
+  if (price > item.list_price) item.list_price = price, item.dirty = true;  // dearer than the list: the list moved
   // Sessions only group events: a 64-bit hash of the source id does that without a table.
   int64_t session = ev.session.empty() ? 0 : static_cast<int64_t>(Hash64(ev.session, 0x5e55) | 1);
 
@@ -275,6 +276,7 @@ void StoreWriter::Flush() {
     if (it.category_id) upd_item_.Bind(3, Canon(it.category_id)); else upd_item_.BindNull(3);
     if (it.brand_id) upd_item_.Bind(4, it.brand_id); else upd_item_.BindNull(4);
     if (it.price >= 0) upd_item_.Bind(5, it.price); else upd_item_.BindNull(5);
+    if (it.list_price >= 0) upd_item_.Bind(6, it.list_price); else upd_item_.BindNull(6);
     upd_item_.Run();
     it.dirty = false;
   });
@@ -312,8 +314,8 @@ void StoreWriter::AddItem(const ItemRecord& it) {
   upd_item_.Bind(1, item.id).BindTextOrNull(2, it.title);
   if (cat) upd_item_.Bind(3, cat), item.category_id = cat; else upd_item_.BindNull(3);
   if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
-  upd_item_.Bind(5, it.price).Run();
-  if (it.price) item.price = *it.price;
+  upd_item_.Bind(5, it.price).Bind(6, it.price).Run();  // the catalogue's price is the list price
+  if (it.price) item.price = item.list_price = *it.price;
   if (cat) ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
   for (const auto& name : it.categories) {
     int64_t c = CategoryForPath(ToLowerAscii(name));
@@ -321,7 +323,7 @@ void StoreWriter::AddItem(const ItemRecord& it) {
     ins_item_cat_.Bind(1, item.id).Bind(2, c).Run();
     if (!item.category_id) {
       item.category_id = c;
-      upd_item_.Bind(1, item.id).BindNull(2).Bind(3, c).BindNull(4).BindNull(5).Run();
+      upd_item_.Bind(1, item.id).BindNull(2).Bind(3, c).BindNull(4).BindNull(5).BindNull(6).Run();
     }
   }
   for (const auto& [k, v] : it.attributes) ins_attr_.Bind(1, item.id).Bind(2, k).Bind(3, v).Run();

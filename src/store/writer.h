@@ -76,7 +76,8 @@ class StoreWriter {
     int64_t id;
     int64_t category_id;
     int64_t brand_id;
-    double price;
+    double price;       // latest, -1 unknown
+    double list_price;  // the catalogue's, raised by dearer events; -1 unknown
     bool dirty = false;  // catalogue facts from events not yet written (see Flush)
   };
   int64_t UserId(std::string_view raw);
