@@ -135,6 +135,8 @@ TEST(Ingest, ABrandsDisplayNameWinsOverItsKey) {
     return st.Step() ? std::string(st.Text(0)) : std::string("(none)");
   };
   EXPECT_EQ(name("esteelauder"), "Estee Lauder");
+  // ingest_files.records counts the rows of any kind, not only events.
+  EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM ingest_files WHERE records = 2"), 2);  // 2 products, 2 brands
   EXPECT_EQ(name("thenorthface"), "thenorthface");  // no display name given: the key
 }
 

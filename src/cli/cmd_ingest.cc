@@ -137,6 +137,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
                          {"format", r.format},
                          {"skipped", r.skipped},
                          {"aborted", r.aborted},
+                         {"records", r.records},
                          {"events_new", r.counts.events_new},
                          {"events_duplicate", r.counts.events_dup},
                          {"users_new", r.counts.users_new},

@@ -44,13 +44,14 @@ class StoreSink : public RecordSink {
  public:
   StoreSink(StoreWriter& w, IngestReport& rep, uint64_t max_errors, Progress& progress)
       : w_(w), rep_(rep), max_errors_(max_errors), progress_(progress) {}
-  void OnEvent(const EventRecord& r) override { w_.AddEvent(r); }
-  void OnItem(const ItemRecord& r) override { w_.AddItem(r); }
-  void OnCategory(const CategoryRecord& r) override { w_.AddCategory(r); }
-  void OnBrand(const BrandRecord& r) override { w_.AddBrand(r); }
-  void OnUser(const UserRecord& r) override { w_.AddUser(r); }
-  void OnText(const TextRecord& r) override { w_.AddText(r); }
-  void OnTriple(const TripleRecord& r) override { w_.AddTriple(r); }
+  // Every record read, whatever its kind (an events row, a product, a review …).
+  void OnEvent(const EventRecord& r) override { ++rep_.records, w_.AddEvent(r); }
+  void OnItem(const ItemRecord& r) override { ++rep_.records, w_.AddItem(r); }
+  void OnCategory(const CategoryRecord& r) override { ++rep_.records, w_.AddCategory(r); }
+  void OnBrand(const BrandRecord& r) override { ++rep_.records, w_.AddBrand(r); }
+  void OnUser(const UserRecord& r) override { ++rep_.records, w_.AddUser(r); }
+  void OnText(const TextRecord& r) override { ++rep_.records, w_.AddText(r); }
+  void OnTriple(const TripleRecord& r) override { ++rep_.records, w_.AddTriple(r); }
   void OnReject(const Reject& r) override {
     ++rep_.rejects;
     ++rep_.rejects_by_reason[fmt::format("{}: {}", r.field, r.reason)];
@@ -170,7 +171,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
       "UPDATE ingest_files SET finished=?, records=?, events_new=?, events_dup=?, rejects=?, "
       "status='done', message=? WHERE id=?");
   upd.Bind(1, static_cast<int64_t>(std::time(nullptr)))
-      .Bind(2, static_cast<int64_t>(rep.counts.events_new + rep.counts.events_dup))
+      .Bind(2, static_cast<int64_t>(rep.records))
       .Bind(3, static_cast<int64_t>(rep.counts.events_new))
       .Bind(4, static_cast<int64_t>(rep.counts.events_dup)).Bind(5, static_cast<int64_t>(rep.rejects))
       .BindTextOrNull(6, read_status.ok() ? "" : read_status.message()).Bind(7, rep.file_id).Run();

@@ -34,6 +34,7 @@ struct IngestReport {
   bool aborted = false;      // --max-errors exceeded: rolled back
   int64_t file_id = 0;
   uint64_t bytes = 0;
+  uint64_t records = 0;  // accepted rows of any kind (events, products, users, texts …)
   uint64_t rejects = 0;
   WriterCounts counts;
   std::map<std::string, uint64_t> rejects_by_reason;  // "field: reason" -> count
