@@ -15,6 +15,7 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "profile/eval.h"
+#include "profile/cluster.h"
 #include "profile/pipeline.h"
 #include "test_util.h"
 
@@ -293,6 +294,51 @@ TEST(ProfileAttributes, VariantValuesAreInterestsOfWhoChoseThem) {
 
 // Quintile scores with ties: most buyers bought once, and that is frequency 1 however many they
 // are; buyers of the same last moment are all recency 5.
+// A cluster is named after a root category only when it is the strongest interest of most of its
+// members, and "leaning X" only when its members have clearly more of X than everyone.
+TEST_F(ProfileTest, ClusterLabelsSayWhatMostMembersAre) {
+  ProfileSet set;
+  set.ext_ids = LoadUserIds(ws_->db());
+  BatchBuild(*ctx_->items, LoadEvents(ws_->db(), ctx_->items.get()), 1, &set);
+  std::vector<Profile> ps = Snapshot(*ctx_->items, set);
+  const Graph& g = *ctx_->graph;
+  ClusterOptions co;
+  co.k = 6;
+  const ClusterModel model = ClusterProfiles(g, ps, co);
+  const auto root_weight = [&](const Profile& p, const std::string& root) {
+    for (const Interest& t : p.interests[static_cast<int>(TagKind::kCategory)])
+      if (g.key(t.tag) == root) return static_cast<double>(t.weight);
+    return 0.0;
+  };
+  const auto top_root = [&](const Profile& p) {
+    std::string best;
+    double w = 0;
+    for (const Interest& t : p.interests[static_cast<int>(TagKind::kCategory)])
+      if (ctx_->items->Depth(t.tag) == 0 && t.weight > w) w = t.weight, best = std::string(g.key(t.tag));
+    return best;
+  };
+  size_t named = 0;
+  for (const Cluster& c : model.clusters) {
+    const std::string fans = c.label.substr(0, c.label.find(" fans"));
+    if (c.label.find(" fans") != std::string::npos) {
+      ++named;
+      size_t agree = 0;
+      for (const Profile& p : ps) agree += p.cluster == c.id && top_root(p) == fans;
+      EXPECT_GT(2 * agree, c.size) << c.label;
+    }
+    if (auto at = c.label.find("leaning "); at != std::string::npos) {
+      const std::string lean = c.label.substr(at + 8, c.label.find(',', at) - at - 8);
+      double in = 0, all = 0;
+      for (const Profile& p : ps) {
+        all += root_weight(p, lean) / static_cast<double>(ps.size());
+        if (p.cluster == c.id) in += root_weight(p, lean) / static_cast<double>(c.size);
+      }
+      EXPECT_GE(in - all, 0.05 - 1e-9) << c.label;
+    }
+  }
+  EXPECT_GE(named, 3u);  // the generated personas concentrate on a few roots
+}
+
 TEST(ProfileRfm, TiesShareTheLowestFrequencyAndTheHighestRecency) {
   struct B {
     uint32_t purchases;

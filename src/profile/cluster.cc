@@ -57,6 +57,18 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     v[nroot + 3] = Or(p.view_to_purchase, 0.0);
     v[nroot + 4] = Or(p.novelty, 0.0);
   }
+  // For the labels, in raw weights: each user's strongest root category (-1: none) and the
+  // population's mean weight of each.
+  std::vector<int> top_root(n, -1);
+  std::vector<double> pop_mean(nroot, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < nroot; ++j) {
+      pop_mean[j] += x[i * d + j] / static_cast<double>(n);
+      if (x[i * d + j] > 0 && (top_root[i] < 0 || x[i * d + j] > x[i * d + static_cast<size_t>(top_root[i])]))
+        top_root[i] = static_cast<int>(j);
+    }
+  std::vector<double> raw_root(n * nroot);
+  for (size_t i = 0; i < n; ++i) std::copy_n(&x[i * d], nroot, &raw_root[i * nroot]);
   // Standardise each feature (z-scores) so no unit dominates the distance.
   for (size_t j = 0; j < d; ++j) {
     double m = 0, s = 0;
@@ -125,7 +137,9 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     model.inertia += dist;
   }
   model.inertia /= static_cast<double>(n);
-  // Labels: the centroid's most over-represented root category, then price and activity.
+  // Labels: the root category that is the strongest interest of most members (a z-score would
+  // name a rare category a cluster has a little more of), the one it leans to (the largest
+  // excess of mean weight over the population's, at least 0.05), then price and activity.
   std::set<std::string> used;
   for (size_t m = 0; m < k; ++m) {
     Cluster cl;
@@ -133,10 +147,21 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     cl.centroid.assign(c.begin() + static_cast<ptrdiff_t>(m * d), c.begin() + static_cast<ptrdiff_t>((m + 1) * d));
     for (size_t i = 0; i < n; ++i) cl.size += assign[i] == static_cast<int>(m);
     std::vector<std::string> parts;
-    size_t top = 0;
+    std::vector<size_t> votes(nroot, 0);
+    for (size_t i = 0; i < n; ++i)
+      if (assign[i] == static_cast<int>(m) && top_root[i] >= 0) votes[static_cast<size_t>(top_root[i])]++;
+    const size_t top = nroot ? static_cast<size_t>(std::max_element(votes.begin(), votes.end()) - votes.begin()) : 0;
+    const bool majority = nroot > 0 && 2 * votes[top] > cl.size;
+    parts.push_back(majority ? model.features[top] + " fans" : "broad interests");
+    std::vector<double> mean(nroot, 0.0);
+    for (size_t i = 0; i < n; ++i)
+      if (assign[i] == static_cast<int>(m))
+        for (size_t j = 0; j < nroot; ++j) mean[j] += raw_root[i * nroot + j] / static_cast<double>(std::max<size_t>(1, cl.size));
+    size_t lean = 0;
     for (size_t j = 1; j < nroot; ++j)
-      if (cl.centroid[j] > cl.centroid[top]) top = j;
-    parts.push_back(nroot > 0 && cl.centroid[top] > 0.3 ? model.features[top] + " fans" : "broad interests");
+      if (mean[j] - pop_mean[j] > mean[lean] - pop_mean[lean]) lean = j;
+    if (nroot > 0 && mean[lean] - pop_mean[lean] >= 0.05 && !(majority && lean == top))
+      parts.push_back("leaning " + model.features[lean]);
     const double price = cl.centroid[nroot], buys = cl.centroid[nroot + 1], lapse = cl.centroid[nroot + 2];
     if (price > 0.5) parts.push_back("premium");
     else if (price < -0.5) parts.push_back("budget");
