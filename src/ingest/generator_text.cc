@@ -204,31 +204,40 @@ void WriteReview(const World& w, const User& u, uint32_t product, int64_t purcha
   static const double kOther[] = {0.06, 0.07, 0.12, 0.30, 0.45};
   const int rating = 1 + static_cast<int>(rng.Weighted(fav ? kFav : kOther, 5));
   const bool zh = rng.Chance(u.zh_share);
+  // The export ends with the behaviour log: a review written after it is not in the file yet
+  // (drawn all the same, so that the texts after it do not change).
+  const int64_t end = w.opts->start_time + w.opts->days * 86400;
+  const int64_t review_time = purchase_time + rng.Range(7200, 7 * 86400);
   nlohmann::ordered_json j;
   j["user_id"] = std::to_string(u.id);
   j["product_id"] = std::to_string(kFirstProductId + product);
-  j["time"] = FormatTimestamp(purchase_time + rng.Range(7200, 7 * 86400));
+  j["time"] = FormatTimestamp(review_time);
   j["rating"] = rating;
   j["lang"] = zh ? "zh" : "en";
   j["kind"] = "review";
   j["text"] = ReviewText(w, p, rating, zh, rng);
-  out->buf() += j.dump();
-  out->buf() += '\n';
-  counts->reviews++;
+  if (review_time <= end) {
+    out->buf() += j.dump();
+    out->buf() += '\n';
+    counts->reviews++;
+  }
   // About one line in twenty is a social post about the user's tastes, not a product.
   if (rng.Chance(0.055)) {
     const bool post_zh = rng.Chance(u.zh_share);
     nlohmann::ordered_json q;
     q["user_id"] = std::to_string(u.id);
     q["product_id"] = "";
-    q["time"] = FormatTimestamp(purchase_time + rng.Range(600, 3 * 86400));
+    const int64_t post_time = purchase_time + rng.Range(600, 3 * 86400);
+    q["time"] = FormatTimestamp(post_time);
     q["rating"] = nullptr;
     q["lang"] = post_zh ? "zh" : "en";
     q["kind"] = "post";
     q["text"] = PostText(w, u, post_zh, rng);
-    out->buf() += q.dump();
-    out->buf() += '\n';
-    counts->posts++;
+    if (post_time <= end) {
+      out->buf() += q.dump();
+      out->buf() += '\n';
+      counts->posts++;
+    }
   }
   out->MaybeFlush();
 }
