@@ -117,6 +117,28 @@ TEST(Ingest, ACategoryIdSeenFirstWithoutItsCodeJoinsTheCodeLater) {
   ASSERT_TRUE(Ingest(*ws, tmp / "d.csv", o).ok());
   EXPECT_EQ(cats_of("6"), lamp);
   EXPECT_EQ(cats_of("7"), std::vector<std::string>{"id:9"});
+
+  // The merged placeholder's id is free again: the next new category may get it, and nothing
+  // may still point there (here it is the newest row, so SQLite gives its id out again).
+  test::TempDir tmp2;
+  auto ws2 = MakeWs(tmp2 / "ws");
+  test::WriteFile(tmp2 / "e.csv", head + row(0, 11, "1", "electronics.smartphone") + row(1, 12, "7", "") +
+                                      row(2, 12, "7", "electronics.smartphone") + row(3, 13, "9", "electronics.audio") +
+                                      row(4, 12, "7", ""));
+  ASSERT_TRUE(Ingest(*ws2, tmp2 / "e.csv", o).ok());
+  EXPECT_EQ(ws2->db().QueryInt("SELECT count(*) FROM items i JOIN categories c ON c.id = i.category_id "
+                               "WHERE (i.ext_id = '13' AND c.code = 'electronics.audio') OR "
+                               "(i.ext_id = '12' AND c.code = 'electronics.smartphone')"),
+            2);
+  // A code may have several source ids; each keeps finding it in later ingests.
+  test::WriteFile(tmp2 / "f.csv", head + row(10, 20, "30", "home.desk") + row(11, 21, "31", "") + row(12, 21, "31", "home.desk"));
+  ASSERT_TRUE(Ingest(*ws2, tmp2 / "f.csv", o).ok());
+  test::WriteFile(tmp2 / "g.csv", head + row(20, 22, "30", "") + row(21, 23, "31", ""));
+  ASSERT_TRUE(Ingest(*ws2, tmp2 / "g.csv", o).ok());
+  EXPECT_EQ(ws2->db().QueryInt("SELECT count(*) FROM categories WHERE code LIKE 'id:%'"), 0);
+  EXPECT_EQ(ws2->db().QueryInt("SELECT count(*) FROM items i JOIN categories c ON c.id = i.category_id "
+                               "WHERE i.ext_id IN ('22', '23') AND c.code = 'home.desk'"),
+            2);
 }
 
 // A brands file may give the display name: it wins over the key events and the catalogue use,

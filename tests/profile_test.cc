@@ -292,8 +292,8 @@ TEST(ProfileAttributes, VariantValuesAreInterestsOfWhoChoseThem) {
   EXPECT_TRUE(SingleValuedAttributes(g, none).empty());
 }
 
-// Quintile scores with ties: most buyers bought once, and that is frequency 1 however many they
-// are; buyers of the same last moment are all recency 5.
+// Quintile scores with ties: when most buyers bought once, they are all frequency 1, not the middle
+// of the scale; buyers of the same last moment are all recency 5.
 // A cluster is named after a root category only when it is the strongest interest of most of its
 // members, and "leaning X" only when its members have clearly more of X than everyone.
 TEST_F(ProfileTest, ClusterLabelsSayWhatMostMembersAre) {

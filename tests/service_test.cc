@@ -632,7 +632,10 @@ TEST_F(ServiceTest, TheLastPriceAnEventCarriedBecomesTheCataloguePriceWhenMerged
     const std::string copy = fmt::format(
         "(seq, key, user_id, item_id, type, ts, price) SELECT 1, {{}}, user_id, item_id, type, ts + 1, {{}} FROM events "
         "WHERE item_id = {} LIMIT 1", item_id);
-    ASSERT_TRUE(db.Exec("CREATE TABLE main.service_event_inbox AS SELECT * FROM inbox.service_event_inbox WHERE 0").ok());
+    // The older version's table: without the variant column.
+    ASSERT_TRUE(db.Exec("CREATE TABLE main.service_event_inbox(seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, "
+                        "user_id INTEGER NOT NULL, item_id INTEGER NOT NULL, type INTEGER NOT NULL, ts INTEGER NOT NULL, "
+                        "value REAL, price REAL, session INTEGER, file_id INTEGER)").ok());
     ASSERT_TRUE(db.Exec("INSERT INTO main.service_event_inbox" + fmt::format(fmt::runtime(copy), 987654322, 8.5)).ok());
     ASSERT_TRUE(db.Exec("INSERT INTO inbox.service_event_inbox" + fmt::format(fmt::runtime(copy), 987654321, 7.25)).ok());
   }

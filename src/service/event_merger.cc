@@ -32,8 +32,11 @@ Status AttachInbox(Db& db, const std::string& inbox_path, const char* synchronou
 }
 
 Status AddInboxVariant(Db& db, const std::string& schema) {
-  Stmt cols = db.Prepare(fmt::format("SELECT count(*) FROM {}.pragma_table_info('service_event_inbox') WHERE name = 'variant'", schema));
-  if (!cols.Step() || cols.Int(0) > 0) return Status::Ok();
+  // PRAGMA with the schema named: the table-valued pragma_table_info() would look in main first.
+  Stmt cols = db.Prepare(fmt::format("PRAGMA {}.table_info(service_event_inbox)", schema));
+  bool has = false, any = false;
+  while (cols.Step()) any = true, has |= cols.Text(1) == "variant";
+  if (!any || has) return Status::Ok();
   return db.Exec(fmt::format("ALTER TABLE {}.service_event_inbox ADD COLUMN variant INTEGER", schema));
 }
 

@@ -121,10 +121,14 @@ CREATE TABLE variant_attributes(variant_id INTEGER NOT NULL, key TEXT NOT NULL, 
 )sql",
       // 7: the list price beside the latest one: price bands and discounts are measured against
       // it (items.price follows every event, sale prices included). Older workspaces start from
-      // the latest price; a graph build also raises it to the highest price an event carried.
+      // the latest price (graph build's price bands also take the highest price an event
+      // carried). And source category ids in a table of their own: a category may have several
+      // (categories.source_id held one, and a second overwrote the first).
       R"sql(
 ALTER TABLE items ADD COLUMN list_price REAL;
 UPDATE items SET list_price = price;
+CREATE TABLE category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
 )sql",
   };
   return kMigrations;

@@ -77,7 +77,8 @@ std::vector<std::string> CategoryNames(const std::string& code, const std::strin
   std::string spaced = leaf;
   std::replace(spaced.begin(), spaced.end(), '_', ' ');
   std::string singular;
-  if (en.size() > 3 && en.back() == 's' && en[en.size() - 2] != 's') singular = en.substr(0, en.size() - 1);
+  // At least 4 letters left: "News" is no "New".
+  if (en.size() > 4 && en.back() == 's' && en[en.size() - 2] != 's') singular = en.substr(0, en.size() - 1);
   std::vector<std::string> out;
   for (const std::string& n : {en, zh, leaf, spaced, singular})
     if (!n.empty() && n.rfind("id:", 0) != 0 && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);

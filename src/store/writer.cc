@@ -43,6 +43,9 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
       "UPDATE brands SET name=coalesce(?5,name,?2), name_zh=coalesce(?3,name_zh), "
       "root_category=coalesce(?4,root_category) WHERE id=?1");  // ?5: a display name, which wins
   ins_item_cat_ = db.Prepare("INSERT OR IGNORE INTO item_categories(item_id,category_id) VALUES(?,?)");
+  ins_cat_source_ = db.Prepare(
+      "INSERT INTO category_sources(source_id, category_id) VALUES(?,?) "
+      "ON CONFLICT(source_id) DO UPDATE SET category_id = excluded.category_id");
   ins_attr_ = db.Prepare("INSERT OR IGNORE INTO item_attributes(item_id,key,value) VALUES(?,?,?)");
   ins_text_ = db.Prepare(
       "INSERT OR IGNORE INTO texts(key,kind,user_id,item_id,ts,rating,lang,title,body,file_id) "
@@ -62,8 +65,9 @@ void StoreWriter::LoadMaps() {
   };
   load("SELECT id, ext_id FROM users", users_);
   load("SELECT id, code FROM categories", categories_);
-  load("SELECT id, source_id FROM categories WHERE source_id IS NOT NULL", category_sources_);
-  for (Stmt st = db_.Prepare("SELECT id FROM categories WHERE source_id IS NOT NULL AND code = 'id:' || source_id");
+  load("SELECT category_id, source_id FROM category_sources", category_sources_);
+  for (Stmt st = db_.Prepare(
+           "SELECT c.id FROM categories c JOIN category_sources s ON s.category_id = c.id WHERE c.code = 'id:' || s.source_id");
        st.Step();)
     placeholders_.insert(st.Int(0));
   load("SELECT id, key FROM brands", brands_);
@@ -133,7 +137,7 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
     int64_t* known = category_sources_.Find(source_id);
     if (!known) {
       category_sources_.Insert(source_id, id);
-      upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+      ins_cat_source_.Bind(1, source_id).Bind(2, id).Run();
     } else if (*known != id && placeholders_.count(*known)) {
       MergeCategory(*known, id, source_id);
       *known = id;
@@ -146,23 +150,24 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
   int64_t id = CategoryForPath(fmt::format("id:{}", source_id));
   category_sources_.Insert(source_id, id);
   placeholders_.insert(id);
-  upd_cat_.Bind(1, id).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+  ins_cat_source_.Bind(1, source_id).Bind(2, id).Run();
   return id;
 }
 
 void StoreWriter::MergeCategory(int64_t from, int64_t into, std::string_view source_id) {
   // Rare (once per placeholder), so the statements are prepared here. Items in both keep one row.
   for (const char* sql : {"UPDATE OR IGNORE item_categories SET category_id = ?2 WHERE category_id = ?1",
-                          "UPDATE items SET category_id = ?2 WHERE category_id = ?1"})
+                          "UPDATE items SET category_id = ?2 WHERE category_id = ?1",
+                          "UPDATE category_sources SET category_id = ?2 WHERE category_id = ?1"})
     db_.Prepare(sql).Bind(1, from).Bind(2, into).Run();
   for (const char* sql : {"DELETE FROM item_categories WHERE category_id = ?1", "DELETE FROM categories WHERE id = ?1"})
     db_.Prepare(sql).Bind(1, from).Run();
-  upd_cat_.Bind(1, into).BindNull(2).BindNull(3).BindNull(4).Bind(5, source_id).Run();
+  // Memory follows: the deleted id may be given to the next new category, so nothing may still
+  // name it (the items held here are written back at Flush).
   if (int64_t* code = categories_.Find(fmt::format("id:{}", source_id))) *code = into;
+  category_sources_.ForEach([&](std::string_view, int64_t& c) { c = c == from ? into : c; });
+  items_.ForEach([&](std::string_view, ItemState& it) { it.category_id = it.category_id == from ? into : it.category_id; });
   placeholders_.erase(from);
-  merged_[from] = into;
-  for (auto& [a, b] : merged_)
-    if (b == from) b = into;
 }
 
 int64_t StoreWriter::BrandId(std::string_view name) {
@@ -209,7 +214,7 @@ void StoreWriter::AddEvent(const EventRecord& ev) {
                     : CategoryForSource(ev.category_id, ev.category_code);
   int64_t brand = ev.brand.empty() ? 0 : BrandId(ev.brand);
   double price = ev.price.value_or(-1);
-  if (cat && cat != Canon(item.category_id)) {
+  if (cat && cat != item.category_id) {
     ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
     item.category_id = cat;
     item.dirty = true;
@@ -273,7 +278,7 @@ void StoreWriter::Flush() {
   items_.ForEach([&](std::string_view, ItemState& it) {
     if (!it.dirty) return;
     upd_item_.Bind(1, it.id).BindNull(2);
-    if (it.category_id) upd_item_.Bind(3, Canon(it.category_id)); else upd_item_.BindNull(3);
+    if (it.category_id) upd_item_.Bind(3, it.category_id); else upd_item_.BindNull(3);
     if (it.brand_id) upd_item_.Bind(4, it.brand_id); else upd_item_.BindNull(4);
     if (it.price >= 0) upd_item_.Bind(5, it.price); else upd_item_.BindNull(5);
     if (it.list_price >= 0) upd_item_.Bind(6, it.list_price); else upd_item_.BindNull(6);

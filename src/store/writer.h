@@ -88,12 +88,6 @@ class StoreWriter {
   // the placeholder is merged into the code's category (MergeCategory).
   int64_t CategoryForSource(std::string_view source_id, std::string_view code);
   void MergeCategory(int64_t from, int64_t into, std::string_view source_id);
-  // A category id as stored now: placeholders merged away resolve to the category they joined.
-  int64_t Canon(int64_t category) const {
-    if (merged_.empty()) return category;
-    auto it = merged_.find(category);
-    return it == merged_.end() ? category : it->second;
-  }
   int64_t BrandId(std::string_view name);
   // The variants row of (item, pairs), created with its attributes (also the item's) when new;
   // 0 for no pairs.
@@ -108,8 +102,7 @@ class StoreWriter {
   StringMap<int64_t> users_, categories_, brands_, entities_, relations_, category_sources_;
   StringMap<int64_t> variants_;  // "item id \x1f spec" -> variants.id
   StringMap<ItemState> items_;
-  std::unordered_set<int64_t> placeholders_;           // "id:<source id>" categories
-  std::unordered_map<int64_t, int64_t> merged_;         // merged placeholder → its category
+  std::unordered_set<int64_t> placeholders_;  // "id:<source id>" categories
   // Occurrence counts of identical rows within one timestamp, so that true repeats (two
   // identical purchases in the same second) stay distinct events while re-ingesting the same
   // file reproduces the same keys.
@@ -133,7 +126,7 @@ class StoreWriter {
   Stmt ins_events_many_;
   std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
-      upd_brand_, ins_item_cat_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
+      upd_brand_, ins_item_cat_, ins_cat_source_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
       ins_triple_, ins_reject_, ins_pii_, ins_variant_, ins_variant_attr_;
   std::string specbuf_;
 };

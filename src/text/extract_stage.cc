@@ -20,11 +20,18 @@ namespace {
 // second value of a key it states ("chocolate" in the title of a bar whose flavour is vanilla),
 // or a value it states under another key (weight=10kg of a washer whose capacity is 10kg; a bare
 // number, size=43 from "43英寸", against screen=43in).
-bool CatalogueSaysOtherwise(const TextSource& src, const ExtractedEdge& e) {
-  if (e.relation == "MADE_BY") return !src.brand.empty() && !(e.target_type == "brand" && e.target_key == src.brand);
-  if (e.relation != "HAS_ATTRIBUTE") return false;
+// A title fact the catalogue states already (the same brand, the same key=value) adds nothing.
+enum class TitleFact { kNew, kKnown, kContradicted };
+
+TitleFact AgainstCatalogue(const TextSource& src, const ExtractedEdge& e) {
+  if (e.relation == "MADE_BY") {
+    if (src.brand.empty()) return TitleFact::kNew;
+    return e.target_type == "brand" && e.target_key == src.brand ? TitleFact::kKnown : TitleFact::kContradicted;
+  }
+  if (e.relation != "HAS_ATTRIBUTE") return TitleFact::kNew;
+  if (std::find(src.attributes.begin(), src.attributes.end(), e.target_key) != src.attributes.end()) return TitleFact::kKnown;
   const size_t eq = e.target_key.find('=');
-  if (eq == std::string::npos) return false;
+  if (eq == std::string::npos) return TitleFact::kNew;
   const std::string_view key = std::string_view(e.target_key).substr(0, eq);
   const std::string value = ToLowerAscii(std::string_view(e.target_key).substr(eq + 1));
   const bool number = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
@@ -32,12 +39,12 @@ bool CatalogueSaysOtherwise(const TextSource& src, const ExtractedEdge& e) {
     const size_t at = kv.find('=');
     if (at == std::string::npos) continue;
     const std::string theirs = ToLowerAscii(std::string_view(kv).substr(at + 1));
-    if (std::string_view(kv).substr(0, at) == key || theirs == value) return true;
+    if (std::string_view(kv).substr(0, at) == key || theirs == value) return TitleFact::kContradicted;
     if (number && theirs.size() > value.size() && theirs.compare(0, value.size(), value) == 0 &&
         !std::isdigit(static_cast<unsigned char>(theirs[value.size()])) && theirs[value.size()] != '.')
-      return true;
+      return TitleFact::kContradicted;
   }
-  return false;
+  return TitleFact::kNew;
 }
 
 }  // namespace
@@ -93,9 +100,11 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       return Status::Ok();
     }
     for (auto& e : *found) {
-      if (!review && CatalogueSaysOtherwise(src, e)) {
-        ++rep.title_edges_against_catalogue;
-        continue;
+      if (!review) {
+        const TitleFact fact = AgainstCatalogue(src, e);
+        rep.title_edges_against_catalogue += fact == TitleFact::kContradicted;
+        // A known brand stays: MADE_BY from the title is the gazetteer's evidence for it.
+        if (fact == TitleFact::kContradicted || (fact == TitleFact::kKnown && e.relation == "HAS_ATTRIBUTE")) continue;
       }
       TextEdgeRow r{src.source, src.id, e.relation, e.target_type, e.target_key, e.entity_type,
                     e.begin, e.end, e.surface, std::nullopt, e.method};

@@ -31,7 +31,7 @@ struct ExtractStageReport {
   std::map<std::string, uint64_t> edges_by_relation;
   std::map<std::string, uint64_t> skipped_by_reason;
   uint64_t mentions_with_sentiment = 0, tagger_entities = 0;
-  // Title edges left out because the catalogue already says otherwise (CatalogueSaysOtherwise).
+  // Title edges left out because the catalogue already says otherwise (extract_stage.cc AgainstCatalogue).
   uint64_t title_edges_against_catalogue = 0;
   uint64_t texts_scored = 0, texts_positive = 0;
   std::string sentiment_method;  // model | lexicon
