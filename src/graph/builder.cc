@@ -42,19 +42,35 @@ class NodeWriter {
 class EdgeWriter {
  public:
   explicit EdgeWriter(Db& db)
-      : ins_(db.Prepare(
-            "INSERT INTO graph_edges(src,type,dst,count,first_ts,last_ts,weight) VALUES(?,?,?,?,?,?,?) "
-            "ON CONFLICT(src,type,dst) DO UPDATE SET count=count+excluded.count, "
-            "weight=weight+excluded.weight")) {}
+      : ins_(db.Prepare(std::string(kInsert))), ins_new_(db.Prepare(std::string(kInsert) + " RETURNING count = ?4")) {}
+  // An edge no earlier Add() can have written (each source table gives each edge once).
   void Add(int64_t src, EdgeTypeId type, int64_t dst, int64_t count = 1, double weight = 1.0,
            std::optional<int64_t> first = std::nullopt, std::optional<int64_t> last = std::nullopt) {
     if (!src || !dst) return;
-    ins_.Bind(1, src).Bind(2, static_cast<int64_t>(type)).Bind(3, dst).Bind(4, count).Bind(5, first)
-        .Bind(6, last).Bind(7, weight).Run();
+    Bind(ins_, src, type, dst, count, weight, first, last).Run();
+    ++counts_[type];
   }
+  // An edge that may exist already (text edges: a user who mentions one brand in two reviews, a
+  // title naming the catalogue's brand): added to it, and counted only when new. RETURNING
+  // costs about 2 µs an edge, too much for the millions of interaction edges.
+  void AddMaybeRepeat(int64_t src, EdgeTypeId type, int64_t dst, std::optional<int64_t> ts) {
+    if (!src || !dst) return;
+    Bind(ins_new_, src, type, dst, 1, 1.0, ts, ts);
+    if (ins_new_.Step() && ins_new_.Int(0)) ++counts_[type];  // 1: inserted (an update adds to count)
+    ins_new_.Reset();
+  }
+  std::map<EdgeTypeId, uint64_t> counts_;  // stored edges per type
 
  private:
-  Stmt ins_;
+  static constexpr const char* kInsert =
+      "INSERT INTO graph_edges(src,type,dst,count,first_ts,last_ts,weight) VALUES(?,?,?,?,?,?,?) "
+      "ON CONFLICT(src,type,dst) DO UPDATE SET count=count+excluded.count, weight=weight+excluded.weight";
+  static Stmt& Bind(Stmt& st, int64_t src, EdgeTypeId type, int64_t dst, int64_t count, double weight,
+                    std::optional<int64_t> first, std::optional<int64_t> last) {
+    return st.Bind(1, src).Bind(2, static_cast<int64_t>(type)).Bind(3, dst).Bind(4, count).Bind(5, first).Bind(6, last)
+        .Bind(7, weight);
+  }
+  Stmt ins_, ins_new_;
 };
 
 std::string AgeGroup(int age) {
@@ -269,7 +285,7 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
       int64_t dst = nodes.Add(*type, st.Text(6), label);
       std::optional<int64_t> ts;
       if (!st.IsNull(8)) ts = st.Int(8);
-      edges.Add(src, *rel, dst, 1, 1.0, ts, ts);
+      edges.AddMaybeRepeat(src, *rel, dst, ts);
     }
   }
   txn.Commit();
@@ -280,12 +296,13 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
       report->nodes_by_type[NodeTypeName(t)] = c;
       report->nodes += c;
     }
-    // Stored edges: the same (source, type, target) added twice (a user who mentions one brand in
-    // two reviews) is one edge with count 2.
-    Stmt by_type = db.Prepare(
-        "SELECT coalesce(t.name, 'type' || e.type), count(*) FROM graph_edges e LEFT JOIN graph_edge_types t ON t.id = e.type "
-        "GROUP BY e.type");
-    while (by_type.Step()) report->edges_by_type[std::string(by_type.Text(0))] += static_cast<uint64_t>(by_type.Int(1));
+    Stmt names = db.Prepare("SELECT name FROM graph_edge_types WHERE id=?");
+    for (auto& [t, c] : edges.counts_) {
+      names.Bind(1, static_cast<int64_t>(t));
+      std::string name = names.Step() ? std::string(names.Text(0)) : fmt::format("type{}", t);
+      names.Reset();
+      report->edges_by_type[name] += c;
+    }
     report->edges = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM graph_edges"));
     report->events = nevents;
     report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
