@@ -357,6 +357,32 @@ TEST(Ingest, GbkFilesAreRejectedThenReadWithTheirEncoding) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
 }
 
+// Schema 7 on a workspace of schema 6: the list price starts from the highest of the latest
+// price and every price an event carried; source category ids move to their own table.
+TEST(Ingest, Schema7TakesListPricesFromEventsAndKeepsSourceIds) {
+  test::TempDir tmp;
+  {
+    auto ws = MakeWs(tmp / "ws");
+    IngestOptions o;
+    o.format = "rees46";
+    test::WriteFile(tmp / "e.csv", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                                   "2026-01-01 10:00:00 UTC,view,p1,7,home.lamp,acme,900,u1,s\n"
+                                   "2026-01-02 10:00:00 UTC,view,p1,7,home.lamp,acme,700,u1,s\n");
+    ASSERT_TRUE(Ingest(*ws, tmp / "e.csv", o).ok());
+    // As schema 6 left it: no list price, the source id on the category.
+    ws->db().ExecOrThrow("ALTER TABLE items DROP COLUMN list_price; DROP TABLE category_sources; "
+                         "UPDATE categories SET source_id = '7' WHERE code = 'home.lamp'; PRAGMA user_version=6");
+  }
+  auto ws = Workspace::Open(tmp / "ws");
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  Db& db = (*ws)->db();
+  EXPECT_EQ(db.QueryInt("SELECT CAST(price AS INTEGER) FROM items WHERE ext_id = 'p1'"), 700);
+  EXPECT_EQ(db.QueryInt("SELECT CAST(list_price AS INTEGER) FROM items WHERE ext_id = 'p1'"), 900);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM category_sources s JOIN categories c ON c.id = s.category_id "
+                        "WHERE s.source_id = '7' AND c.code = 'home.lamp'"),
+            1);
+}
+
 TEST(Ingest, NewerSchemaIsRefused) {
   test::TempDir tmp;
   {

@@ -131,60 +131,16 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
       edges.Add(item_node[at.Int(0)], edge::kHasAttribute, nodes.Add(NodeType::kAttribute, kv, kv));
     }
   }
-  {
-    Stmt st = db.Prepare(
-        "SELECT id, ext_id, gender, age, birth_year, occupation, city FROM users");
-    while (st.Step()) {
-      int64_t n = nodes.Add(NodeType::kUser, st.Text(1), st.Text(1));
-      user_node[st.Int(0)] = n;
-      if (!st.IsNull(2)) edges.Add(n, edge::kHasGender, nodes.Add(NodeType::kGender, st.Text(2), st.Text(2)));
-      std::optional<int64_t> age;
-      if (!st.IsNull(3)) age = st.Int(3);
-      else if (!st.IsNull(4)) age = ref_year - st.Int(4);
-      if (age) {
-        std::string g = AgeGroup(static_cast<int>(*age));
-        edges.Add(n, edge::kHasAgeGroup, nodes.Add(NodeType::kAgeGroup, g, g));
-      }
-      if (!st.IsNull(5)) edges.Add(n, edge::kHasOccupation, nodes.Add(NodeType::kOccupation, st.Text(5), st.Text(5)));
-      if (!st.IsNull(6)) edges.Add(n, edge::kLivesIn, nodes.Add(NodeType::kCity, st.Text(6), st.Text(6)));
-    }
-  }
-  // Interactions, aggregated per (user, item, type).
-  uint64_t nevents = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM events"));
-  std::vector<Interaction> inter;
-  std::vector<double> top_price;  // by items.id: the highest price an event carried
-  {
-    InteractionAggregator agg;
-    agg.Reserve(nevents);
-    Progress progress("graph build: events", nevents, "events");
-    Stmt st = db.Prepare("SELECT user_id, item_id, type, ts, value, price FROM events");
-    while (st.Step()) {
-      std::optional<double> v;
-      if (!st.IsNull(4)) v = st.Double(4);
-      if (!st.IsNull(5)) {
-        const int64_t item = st.Int(1);
-        if (item >= 0 && static_cast<size_t>(item) >= top_price.size()) top_price.resize(static_cast<size_t>(item) + 1, 0.0);
-        if (item >= 0) top_price[static_cast<size_t>(item)] = std::max(top_price[static_cast<size_t>(item)], st.Double(5));
-      }
-      agg.Add(static_cast<uint32_t>(st.Int(0)), static_cast<uint32_t>(st.Int(1)),
-              static_cast<EventType>(st.Int(2)), st.Int(3), v);
-      progress.Add(1);
-    }
-    progress.Finish();
-    inter = agg.Finish();
-  }
-  // Price bands: quantiles of list prices (items.list_price: the catalogue's, raised by dearer
-  // events; at least the highest price an event carried) within each product's primary category.
-  // items.price holds the latest price, often a discounted one.
+  // Price bands: quantiles of list prices within each product's primary category (items.list_price:
+  // the catalogue's, raised by dearer events; items.price holds the latest, often a sale price).
   if (opts.price_bands > 1) {
     Stmt st = db.Prepare(
-        "SELECT i.category_id, c.code, i.id, coalesce(i.list_price, i.price, 0) FROM items i JOIN categories c ON c.id=i.category_id "
-        "ORDER BY i.category_id");
+        "SELECT i.category_id, c.code, i.id, coalesce(i.list_price, i.price) AS p FROM items i JOIN categories c ON c.id=i.category_id "
+        "WHERE p > 0 ORDER BY i.category_id, p");
     std::vector<std::pair<int64_t, double>> group;
     int64_t cur = -1;
     std::string code;
     auto flush = [&]() {
-      std::sort(group.begin(), group.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
       size_t n = group.size();
       if (n < static_cast<size_t>(opts.price_bands)) return;
       int64_t cnode = cat_node[cur];
@@ -206,11 +162,45 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
         cur = st.Int(0);
         code = std::string(st.Text(1));
       }
-      const int64_t id = st.Int(2);
-      const double list = std::max(st.Double(3), id >= 0 && static_cast<size_t>(id) < top_price.size() ? top_price[id] : 0.0);
-      if (list > 0) group.emplace_back(id, list);
+      group.emplace_back(st.Int(2), st.Double(3));
     }
     flush();
+  }
+  {
+    Stmt st = db.Prepare(
+        "SELECT id, ext_id, gender, age, birth_year, occupation, city FROM users");
+    while (st.Step()) {
+      int64_t n = nodes.Add(NodeType::kUser, st.Text(1), st.Text(1));
+      user_node[st.Int(0)] = n;
+      if (!st.IsNull(2)) edges.Add(n, edge::kHasGender, nodes.Add(NodeType::kGender, st.Text(2), st.Text(2)));
+      std::optional<int64_t> age;
+      if (!st.IsNull(3)) age = st.Int(3);
+      else if (!st.IsNull(4)) age = ref_year - st.Int(4);
+      if (age) {
+        std::string g = AgeGroup(static_cast<int>(*age));
+        edges.Add(n, edge::kHasAgeGroup, nodes.Add(NodeType::kAgeGroup, g, g));
+      }
+      if (!st.IsNull(5)) edges.Add(n, edge::kHasOccupation, nodes.Add(NodeType::kOccupation, st.Text(5), st.Text(5)));
+      if (!st.IsNull(6)) edges.Add(n, edge::kLivesIn, nodes.Add(NodeType::kCity, st.Text(6), st.Text(6)));
+    }
+  }
+  // Interactions, aggregated per (user, item, type).
+  uint64_t nevents = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM events"));
+  std::vector<Interaction> inter;
+  {
+    InteractionAggregator agg;
+    agg.Reserve(nevents);
+    Progress progress("graph build: events", nevents, "events");
+    Stmt st = db.Prepare("SELECT user_id, item_id, type, ts, value FROM events");
+    while (st.Step()) {
+      std::optional<double> v;
+      if (!st.IsNull(4)) v = st.Double(4);
+      agg.Add(static_cast<uint32_t>(st.Int(0)), static_cast<uint32_t>(st.Int(1)),
+              static_cast<EventType>(st.Int(2)), st.Int(3), v);
+      progress.Add(1);
+    }
+    progress.Finish();
+    inter = agg.Finish();
   }
   {
     Progress progress("graph build: interaction edges", inter.size(), "edges");

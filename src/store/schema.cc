@@ -121,12 +121,15 @@ CREATE TABLE variant_attributes(variant_id INTEGER NOT NULL, key TEXT NOT NULL, 
 )sql",
       // 7: the list price beside the latest one: price bands and discounts are measured against
       // it (items.price follows every event, sale prices included). Older workspaces start from
-      // the latest price (graph build's price bands also take the highest price an event
-      // carried). And source category ids in a table of their own: a category may have several
+      // the highest of the latest price and every price an event carried, as ingest would have
+      // kept it. And source category ids in a table of their own: a category may have several
       // (categories.source_id held one, and a second overwrote the first).
       R"sql(
 ALTER TABLE items ADD COLUMN list_price REAL;
 UPDATE items SET list_price = price;
+UPDATE items SET list_price = m.p
+  FROM (SELECT item_id, max(price) AS p FROM events WHERE price IS NOT NULL GROUP BY item_id) AS m
+  WHERE m.item_id = items.id AND (items.list_price IS NULL OR m.p > items.list_price);
 CREATE TABLE category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
 )sql",
