@@ -38,7 +38,61 @@ TEST(Csv, UnterminatedQuoteIsAnErrorNamingTheLine) {
   ASSERT_TRUE(r->Next());
   EXPECT_FALSE(r->Next());
   EXPECT_FALSE(r->status().ok());
+  EXPECT_TRUE(r->bad_record());
   EXPECT_NE(r->status().message().find(":2:"), std::string::npos) << r->status().message();
+  EXPECT_EQ(r->next_line(), 2u);
+}
+
+// One quote left open costs its line, not the rest of the file: reading resumes at the next line.
+TEST(Csv, SkipBadRecordResumesAfterAQuoteLeftOpen) {
+  auto r = CsvReader::FromString("a,b\n1,\"open\n2,3\n4,x\n", CsvOptions{});
+  std::vector<std::vector<std::string>> rows;
+  std::vector<uint64_t> lines, bad;
+  while (true) {
+    if (r->Next()) {
+      rows.emplace_back(r->fields().begin(), r->fields().end());
+      lines.push_back(r->line());
+      continue;
+    }
+    if (!r->bad_record()) break;
+    bad.push_back(r->next_line());
+    r->SkipBadRecord();
+  }
+  EXPECT_TRUE(r->status().ok()) << r->status().ToString();
+  // "1,"open" swallows to the end of the input, is dropped, and the lines after it come back.
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"a", "b"}, {"2", "3"}, {"4", "x"}}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{1, 3, 4}));
+  EXPECT_EQ(bad, (std::vector<uint64_t>{2}));
+}
+
+// A line longer than the record cap is one bad record, also without quotes, and also from a file
+// (the cap is met while refilling the buffer).
+TEST(Csv, SkipBadRecordPassesALineLongerThanTheCap) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/long.jsonl";
+  {
+    std::string data = "{\"a\":1}\n";
+    data += std::string(CsvReader::kMaxRecordBytes + 1000, 'x');
+    data += "\n{\"a\":2}\n";
+    test::WriteFile(path, data);
+  }
+  CsvReader r(path, CsvOptions::Lines());
+  std::vector<std::string> rows;
+  int bad = 0;
+  while (true) {
+    if (r.Next()) {
+      rows.emplace_back(r[0]);
+      continue;
+    }
+    if (!r.bad_record()) break;
+    ++bad;
+    EXPECT_EQ(r.next_line(), 2u);
+    EXPECT_NE(r.bad_record_reason().find("line longer than"), std::string::npos) << r.bad_record_reason();
+    r.SkipBadRecord();
+  }
+  EXPECT_TRUE(r.status().ok()) << r.status().ToString();
+  EXPECT_EQ(bad, 1);
+  EXPECT_EQ(rows, (std::vector<std::string>{"{\"a\":1}", "{\"a\":2}"}));
 }
 
 TEST(Csv, TabsWithoutQuotingKeepQuotesLiterally) {

@@ -1,6 +1,7 @@
 // Each reader on inline fixtures with malformed rows, and on real files from ../shared/data.
 #include "ingest/readers.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -98,6 +99,32 @@ TEST(Readers, Rees46RealSample) {
   EXPECT_EQ(users.size(), 330u);
   EXPECT_EQ(c.events[0].ts, 1569888000);
   EXPECT_EQ(c.events[1].category_code, "appliances.environment.water_heater");
+}
+
+// A quote left open costs one line, not the rest of the file; a quote closed by a later line
+// makes one rejected record that names the lines it took.
+TEST(Readers, AQuoteLeftOpenCostsOneRowNotTheRestOfTheFile) {
+  test::TempDir tmp;
+  const std::string head = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  std::string good;
+  for (int i = 0; i < 50; ++i) good += fmt::format("2019-10-01 00:00:{:02d} UTC,view,{},2,,,1.0,5,s\n", i, 100 + i);
+  test::WriteFile(tmp / "open.csv", head + "2019-10-01 00:00:00 UTC,view,1,2,,\"brand,1.0,5,s\n" + good);
+  Collect c = Read("rees46", tmp / "open.csv");
+  EXPECT_EQ(c.events.size(), 50u);
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_NE(c.rejects[0].reason.find("quoted field left open"), std::string::npos) << c.rejects[0].reason;
+
+  test::WriteFile(tmp / "closed.csv", head + "2019-10-01 00:00:00 UTC,view,1,2,,\"brand,1.0,5,s\n" +
+                                          "2019-10-01 00:00:01 UTC,view,2,2,,b\",1.0,5,s\n" + good);
+  c = Read("rees46", tmp / "closed.csv");
+  // Line 3 is read again on its own: its stray quote inside a field is kept literally.
+  ASSERT_EQ(c.events.size(), 51u);
+  EXPECT_EQ(c.events[0].item, "2");
+  EXPECT_EQ(c.events[0].brand, "b\"");
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_NE(c.rejects[0].reason.find("spans lines 2-3"), std::string::npos) << c.rejects[0].reason;
 }
 
 TEST(Readers, TaobaoUserBehavior) {

@@ -191,6 +191,47 @@ bool CsvReader::Next() {
   }
 }
 
+void CsvReader::BadRecord(uint64_t line, std::string reason) {
+  status_ = Status::Corruption(fmt::format("{}:{}: {}", path_, line, reason));
+  bad_record_ = true;
+  bad_reason_ = std::move(reason);
+}
+
+void CsvReader::SkipBadRecord() {
+  if (!bad_record_) return;
+  bad_record_ = false;
+  status_ = Status::Ok();
+  // ParseRecord leaves pos_ at the record's first byte and the buffer holding it: resume after
+  // its first newline, reading on (and dropping what was read) when the line is longer still.
+  const uint64_t line = next_line_;
+  while (true) {
+    const char* b = buf_.data() + pos_;
+    const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
+    if (nl) {
+      pos_ = static_cast<size_t>(nl + 1 - buf_.data());
+      break;
+    }
+    pos_ = end_;
+    if (!Fill()) break;
+  }
+  line_ = line;
+  next_line_ = line + 1;
+  rec_off_ = end_off_ = buf_base_ + pos_;
+}
+
+bool CsvReader::RereadFromSecondLine() {
+  if (next_line_ <= line_ + 1 || rec_off_ < buf_base_) return false;
+  // The record's bytes are still buffered: Fill() only drops bytes before pos_ when the next
+  // record is read.
+  const size_t begin = static_cast<size_t>(rec_off_ - buf_base_);
+  const char* b = buf_.data() + begin;
+  const char* nl = static_cast<const char*>(std::memchr(b, '\n', pos_ - begin));
+  if (!nl) return false;
+  pos_ = static_cast<size_t>(nl + 1 - buf_.data());
+  next_line_ = line_ + 1;
+  return true;
+}
+
 bool CsvReader::FastRecord(const char* b, const char* nl) {
   const char* e = nl;
   if (e > b && e[-1] == '\r') --e;
@@ -232,9 +273,9 @@ bool CsvReader::ParseRecord() {
     for (auto& s : spans)
       if (!s.in_scratch) s.begin -= shift;
     if (end_ - pos_ > kMaxRecordBytes) {
-      status_ = Status::Corruption(fmt::format(
-          "{}:{}: record longer than {} MiB (unterminated quote?)", path_, start_line,
-          kMaxRecordBytes >> 20));
+      BadRecord(start_line, opts_.quoting ? fmt::format("record longer than {} MiB (a quoted field left open?)",
+                                                        kMaxRecordBytes >> 20)
+                                          : fmt::format("line longer than {} MiB", kMaxRecordBytes >> 20));
       return false;
     }
     return true;
@@ -251,9 +292,7 @@ bool CsvReader::ParseRecord() {
       ++p;
       while (true) {
         if (p >= end_ && !refill(p, fb)) {
-          if (status_.ok())
-            status_ = Status::Corruption(
-                fmt::format("{}:{}: unterminated quoted field at end of file", path_, start_line));
+          if (status_.ok()) BadRecord(start_line, "quoted field left open to the end of the file");
           return false;
         }
         char c = buf_[p];

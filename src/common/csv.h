@@ -50,9 +50,23 @@ class CsvReader {
 
   const Status& status() const { return status_; }
 
-  // Reads the next record. Returns false at end of input or on a fatal error (status() then
-  // says why, naming the line). Fields stay valid until the next call.
+  // Reads the next record. Returns false at end of input or on an error (status() then says
+  // why, naming the line). Fields stay valid until the next call.
   bool Next();
+  // After Next() returned false: true when the error is one malformed record (a quoted field
+  // left open to the end of the input, a record longer than kMaxRecordBytes) rather than the
+  // input (unreadable, unknown encoding). SkipBadRecord() then clears the error and resumes at
+  // the line after the record's first line, so that one stray quote costs one line, not the
+  // rest of the file. bad_record_reason() says what was wrong, without file and line
+  // (next_line() is the record's first line).
+  bool bad_record() const { return bad_record_; }
+  const std::string& bad_record_reason() const { return bad_reason_; }
+  void SkipBadRecord();
+  // For a record just read that spans several lines, which the caller's format never has (one
+  // event per line): the next Next() starts again at the record's second line, so that a quote
+  // left open until a quote on a later line costs the caller one line. False (and nothing
+  // changes) for a one-line record.
+  bool RereadFromSecondLine();
   const std::vector<std::string_view>& fields() const { return fields_; }
   size_t size() const { return fields_.size(); }
   std::string_view operator[](size_t i) const { return fields_[i]; }
@@ -74,6 +88,7 @@ class CsvReader {
   bool Fill();  // appends more bytes; false at EOF
   size_t Convert(bool flush);  // converts raw_ into buf_ at end_; returns bytes appended
   bool ParseRecord();
+  void BadRecord(uint64_t line, std::string reason);  // sets status_ and the bad-record reason
   bool FastRecord(const char* b, const char* nl);  // a whole unquoted line in the buffer
 
   struct Span {
@@ -89,6 +104,8 @@ class CsvReader {
   bool eof_ = false;
   bool bom_checked_ = false;
   Status status_;
+  bool bad_record_ = false;
+  std::string bad_reason_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;       // unread bytes are buf_[pos_, end_)
   uint64_t buf_base_ = 0;          // file offset of buf_[0]

@@ -152,9 +152,9 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
     rep.counts = writer.counts();
     if (sink.ShouldStop()) rep.aborted = true;
   }
-  // An unreadable file (missing, bad header) lands nothing; a file that ends in an unterminated
-  // quote keeps its good rows and reports the tail as rejected.
-  if (!read_status.ok() && read_status.code() != Status::Code::kCorruption) return read_status;
+  // An unreadable file (missing, bad header) lands nothing. A malformed record (a quote left
+  // open, an overlong line) is one rejected row and reading goes on (ForEachRecord).
+  if (!read_status.ok()) return read_status;
   if (rep.aborted) {
     txn.Rollback();
     Stmt rec = db.Prepare(

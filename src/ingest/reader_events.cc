@@ -45,6 +45,7 @@ Status ReadRees46(const std::string& path, const ReaderOptions& opts, RecordSink
             c_user = h.Find("user_id"), c_sess = h.Find("user_session");
   const size_t width = h.width();
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectMultiLine(sink, row)) return;
     if (row.size() != width)
       return RejectRow(sink, row, "-", fmt::format("expected {} fields", width));
     EventRecord ev;
@@ -65,6 +66,7 @@ Status ReadTaobao(const std::string& path, const ReaderOptions& opts, RecordSink
   KGP_RETURN_IF_ERROR(r.status());
   static const std::vector<std::string> kColumns = {"user_id", "item_id", "category_id", "behavior_type", "timestamp"};
   return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
+    if (RejectMultiLine(sink, row)) return;
     if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 fields");
     EventRecord ev;
     if (!FillEvent(sink, row, row[0], row[1], row[3], row[4], {}, ev, "user_id", "item_id",
@@ -121,6 +123,7 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
         names[static_cast<size_t>(col[i])] = kFields[i];
       }
   return ForEachRecord(r, sink, names, [&](CsvReader& row) {
+    if (RejectMultiLine(sink, row)) return;
     for (int i = 0; i < kN; ++i)
       if (col[i] >= 0 && static_cast<size_t>(col[i]) >= row.size())
         return RejectRow(sink, row, kFields[i], "row has too few fields");

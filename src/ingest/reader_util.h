@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "common/csv.h"
 #include "common/status.h"
 #include "ingest/readers.h"
@@ -29,8 +31,12 @@ inline std::string_view Field(const CsvReader& r, int col) {
   return col >= 0 && static_cast<size_t>(col) < r.size() ? r[col] : std::string_view();
 }
 
-// Reports a reject for the current record.
+// Reports a reject for the current record. A record that spans several lines (a quoted field
+// with newlines, or one left open until a later quote) says which, so that no line is lost
+// unnamed.
 inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, std::string reason) {
+  if (r.next_line() > r.line() + 1)
+    reason += fmt::format(" (the record spans lines {}-{} through a quoted field)", r.line(), r.next_line() - 1);
   sink.OnReject(Reject{r.line(), std::move(field), std::move(reason)});
 }
 
@@ -48,19 +54,34 @@ bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::stri
 // `names`), reporting progress and honouring ShouldStop().
 template <typename Fn>
 Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std::string>& names, Fn&& fn) {
-  while (!sink.ShouldStop() && reader.Next()) {
+  while (!sink.ShouldStop()) {
+    if (!reader.Next()) {
+      if (!reader.bad_record()) break;
+      // One malformed record (a quote left open, an overlong line) is rejected; reading goes
+      // on at the line after its first.
+      sink.OnReject(Reject{reader.next_line(), "-", reader.bad_record_reason()});
+      reader.SkipBadRecord();
+      continue;
+    }
     if (CheckUtf8(sink, reader, names)) fn(reader);
     sink.OnProgress(reader.end_offset());
-  }
-  if (!reader.status().ok()) {
-    // A fatal parse error (unterminated quote) ends the file; the row is reported too.
-    sink.OnReject(Reject{reader.next_line(), "-", "unterminated quoted field"});
   }
   return reader.status();
 }
 template <typename Fn>
 Status ForEachRecord(CsvReader& reader, RecordSink& sink, Fn&& fn) {
   return ForEachRecord(reader, sink, {}, std::forward<Fn>(fn));
+}
+
+// Rejects a record that spans several lines through a quoted field, for formats with one record
+// per line (behaviour logs): a quote left open until a quote on a later line. Reading goes on at
+// the record's second line, so only the line with the stray quote is lost. Returns true after
+// the reject.
+inline bool RejectMultiLine(RecordSink& sink, CsvReader& r) {
+  if (r.next_line() <= r.line() + 1) return false;
+  RejectRow(sink, r, "-", "a line break inside a quoted field (a quote left open?)");
+  r.RereadFromSecondLine();
+  return true;
 }
 
 // "key=value;key=value" (catalog attributes, an events-csv variant) appended to out; false when
