@@ -3,6 +3,7 @@
 // WAL, state, models, exports); other users are intact. Key rotation re-keys every stored id and
 // new records still join; a key file others can read is refused; PII columns never reach the
 // store, the logs or the outputs.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -130,6 +131,72 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   auto again = test::RunCli("erase " + ws + " --user " + raw);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("no such user"), std::string::npos);
+}
+
+// Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold
+// characters the exports escape: erasure finds the user as the files write it, keeps exports
+// that name only others, and verifies; the nearest-neighbour index of the rewritten checkpoint
+// goes with the rows.
+TEST(PrivacyErase, ShortAndEscapedIdsAreFoundAsTheFilesWriteThem) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  std::string csv = "user,item,type,time,price\n";
+  for (const char* u : {"7", "17", "70", "q\"\"uote", "8"})
+    for (int i = 0; i < 6; ++i)
+      csv += fmt::format("\"{}\",{},view,2026-01-0{} 10:00:00,7.00\n", u, 7 + i * 10, 1 + i);
+  test::WriteFile(tmp / "e.csv", csv);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "e.csv") + " --format events-csv --map user=user --map item=item --map type=type --map time=time --map price=price");
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  for (const char* cmd : {"graph build", "kge train", "kge index", "export", "export --format turtle"}) {
+    std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
+    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+  }
+  ASSERT_TRUE(std::filesystem::exists(ws + "/models/kge.bin.hnsw"));
+  ASSERT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+
+  auto r = test::RunCli("--json erase " + ws + " --user 7");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
+  EXPECT_EQ(j["rows"]["users"].get<int64_t>(), 1);
+  // The index is removed, the export files naming user:7 too; the Cypher script names no user.
+  EXPECT_FALSE(std::filesystem::exists(ws + "/models/kge.bin.hnsw"));
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/nodes.csv"));
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.ttl"));
+  EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+  // Users 17 and 70 and item 7 stay.
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id IN ('17', '70')"), 2);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM items WHERE ext_id = '7'"), 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '7'"), 0);
+
+  // An id with a quote: exports write it doubled (CSV) and percent-encoded (RDF).
+  for (const char* cmd : {"export", "export --format turtle"})
+    ASSERT_EQ(test::RunCli(std::string("-q ") + cmd + " " + ws).exit_code, 0) << cmd;
+  auto q = test::RunCli("--json erase " + ws + " --user 'q\"uote'");
+  ASSERT_EQ(q.exit_code, 0) << q.out << q.err;
+  EXPECT_TRUE(nlohmann::json::parse(q.out)["verified"].get<bool>()) << q.out;
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/nodes.csv"));
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.ttl"));
+}
+
+TEST(PrivacyFiles, WholeIdsAreNotPartsOfLongerOnes) {
+  test::TempDir tmp;
+  const std::string f = tmp / "f.txt";
+  test::WriteFile(f, "user:17,x 70 u7x\n");
+  EXPECT_TRUE(*FileContains(f, {"7"}));
+  EXPECT_FALSE(*FileContains(f, {"7"}, true));
+  EXPECT_FALSE(*FileContains(f, {"user:1"}, true));
+  EXPECT_TRUE(*FileContains(f, {"user:17"}, true));
+  EXPECT_TRUE(*FileContains(f, {"70"}, true));
+  // Across the reader's 1 MiB chunks: a match at a chunk's end waits for the byte after it.
+  std::string big(1 << 20, ' ');
+  big.replace(big.size() - 2, 2, "77");
+  test::WriteFile(f, big + "0 end");
+  EXPECT_FALSE(*FileContains(f, {"77"}, true));
+  test::WriteFile(f, big + " end");
+  EXPECT_TRUE(*FileContains(f, {"77"}, true));
 }
 
 TEST(PrivacyKeys, RotationReKeysEverythingAndJoinsStillWork) {

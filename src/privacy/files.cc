@@ -41,22 +41,42 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir) {
   return out;
 }
 
-Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles) {
+Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles, bool whole_ids) {
   std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::IoError(fmt::format("{}: cannot read", path));
   size_t longest = 0;
   for (const auto& n : needles) longest = std::max(longest, n.size());
   if (longest == 0) return false;
-  // Each chunk is searched together with the last longest-1 bytes of the previous one.
+  auto id_char = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) || c == '_' || c == '-' || c == '.' || u >= 0x80;
+  };
+  // buf = the last bytes of the previous chunks (kept: the longest needle plus one byte on each
+  // side) and this chunk; `from` is where matches not yet decided may start. A match at the
+  // end of buf waits for the next chunk to know the byte after it.
   std::string buf;
+  size_t from = 0;
   std::vector<char> chunk(kChunk);
   for (;;) {
-    size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
-    if (n == 0) break;
+    const size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
+    const bool last = n == 0;
     buf.append(chunk.data(), n);
-    for (const auto& needle : needles)
-      if (!needle.empty() && buf.find(needle) != std::string::npos) return true;
-    if (buf.size() > longest - 1) buf.erase(0, buf.size() - (longest - 1));
+    for (const auto& needle : needles) {
+      if (needle.empty()) continue;
+      for (size_t at = buf.find(needle, from); at != std::string::npos; at = buf.find(needle, at + 1)) {
+        if (!whole_ids) return true;
+        const size_t end = at + needle.size();
+        if (end == buf.size() && !last) break;  // the byte after it is in the next chunk
+        const bool open_before = !id_char(needle.front()) || at == 0 || !id_char(buf[at - 1]);
+        const bool open_after = !id_char(needle.back()) || end == buf.size() || !id_char(buf[end]);
+        if (open_before && open_after) return true;
+      }
+    }
+    if (last) break;
+    // Keep enough to see a needle across the boundary with a byte before it.
+    const size_t keep = std::min(buf.size(), longest + 1);
+    buf.erase(0, buf.size() - keep);
+    from = keep > longest ? 1 : 0;
   }
   return false;
 }

@@ -19,7 +19,11 @@ std::vector<std::string> ListFiles(const std::string& dir);
 std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
 
 // True when the file's bytes contain any needle (exact byte substring; streamed in chunks).
-Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles);
+// With whole_ids, a needle counts only where it is not part of a longer id: the byte before it
+// (when the needle starts with an id character) and the byte after it (when it ends with one)
+// are not id characters (ASCII letters, digits, '_', '-', '.', and UTF-8 bytes), so that user
+// "7" is not found in "17" or in "user:7x".
+Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles, bool whole_ids = false);
 
 // Number of maximal runs of [A-Za-z0-9_-] in the file that are in tokens: a fast check for many
 // ids at once (an id glued to other word characters is not seen; exact checks use FileContains).
