@@ -40,6 +40,18 @@ TEST(Strings, NumbersLatin1AndUtf8) {
   EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
 }
 
+// Chinese exports pad fields with U+3000 and web data with U+00A0: "u1\u3000" is user u1.
+TEST(Strings, TrimTakesIdeographicAndNoBreakSpaces) {
+  EXPECT_EQ(Trim(" u1 "), "u1");
+  EXPECT_EQ(Trim("\xE3\x80\x80u1\xE3\x80\x80"), "u1");
+  EXPECT_EQ(Trim("\xC2\xA0" "apple \xE3\x80\x80\t"), "apple");
+  EXPECT_EQ(Trim("\xE3\x80\x80"), "");
+  // Inside a value they stay, and other characters that share their bytes are not cut.
+  EXPECT_EQ(Trim("a\xE3\x80\x80b"), "a\xE3\x80\x80b");
+  EXPECT_EQ(Trim("\xE3\x80\x81"), "\xE3\x80\x81");  // U+3001 (、)
+  EXPECT_EQ(Trim("x\xE3\x80"), "x\xE3\x80");        // a truncated sequence is not a space
+}
+
 TEST(Hash, HmacSha256MatchesRfc4231) {
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),

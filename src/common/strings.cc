@@ -9,9 +9,25 @@
 namespace kgp {
 
 std::string_view Trim(std::string_view s) {
+  auto ascii = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  // Width of a UTF-8 space at s[i, end): U+3000 (ideographic, E3 80 80) or U+00A0 (C2 A0).
+  auto wide_at = [&](size_t i, size_t end) -> size_t {
+    if (end - i >= 3 && s[i] == '\xE3' && s[i + 1] == '\x80' && s[i + 2] == '\x80') return 3;
+    if (end - i >= 2 && s[i] == '\xC2' && s[i + 1] == '\xA0') return 2;
+    return 0;
+  };
   size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  while (b < e) {
+    if (ascii(s[b])) ++b;
+    else if (size_t w = wide_at(b, e)) b += w;
+    else break;
+  }
+  while (e > b) {
+    if (ascii(s[e - 1])) --e;
+    else if (e - b >= 3 && wide_at(e - 3, e) == 3) e -= 3;
+    else if (e - b >= 2 && wide_at(e - 2, e) == 2) e -= 2;
+    else break;
+  }
   return s.substr(b, e - b);
 }
 

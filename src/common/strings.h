@@ -10,6 +10,8 @@
 
 namespace kgp {
 
+// Without leading and trailing ASCII white space, ideographic spaces (U+3000, common in Chinese
+// data) and no-break spaces (U+00A0).
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 std::string ToLowerAscii(std::string_view s);

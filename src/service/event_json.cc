@@ -27,8 +27,9 @@ std::string IdField(const nlohmann::json& e, const char* name, bool required, st
     *err = "a string or an integer";
     return "";
   }
-  std::string s = it->get<std::string>();
-  if (Trim(s).empty() && required) *err = "must not be empty";
+  // Trimmed as ingest trims a CSV field, so that " 42 " is user 42 here too.
+  std::string s(Trim(it->get<std::string>()));
+  if (s.empty() && required) *err = "must not be empty";
   else if (s.size() > kMaxIdBytes) *err = fmt::format("longer than {} bytes", kMaxIdBytes);
   else if (!IsValidUtf8(s)) *err = "not valid UTF-8";
   return s;
