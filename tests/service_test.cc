@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -700,6 +701,46 @@ TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
             Count(ws, fmt::format("SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '{}'", *user_)));
 }
 
+// A spent privacy budget is a permanent refusal (403 budget_exceeded), not an outage (503).
+TEST_F(ServiceTest, ASpentPrivacyBudgetIs403NotUnavailable) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  {
+    std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
+    conf << "\ndp_required = true\ndp_epsilon = 1\ndp_epsilon_budget = 1.5\n";
+  }
+  Running s(ws, Options());
+  auto c = s.Client(*read_key_);
+  const std::string body = json{{"rule", "lifecycle = 'active'"}}.dump();
+  auto first = c.Post("/v1/audiences", body, "application/json");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(Body(first)["dp"], true);
+  auto second = c.Post("/v1/audiences", body, "application/json");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 403) << second->body;
+  EXPECT_EQ(Body(second)["error"]["code"], "budget_exceeded") << second->body;
+}
+
+// Ids are trimmed as ingest trims a CSV field: " 42 " is user 42, not a new user.
+TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t users = Count(ws, "SELECT count(*) FROM users");
+  {
+    Running s(ws, Options());
+    auto post = s.Client(*write_key_).Post(
+        "/v1/events", json{{"events", {Event(" " + *user_ + "\u3000", " " + *item_ + " ", "view", 1810000000)}}}.dump(),
+        "application/json");
+    ASSERT_TRUE(post);
+    ASSERT_EQ(post->status, 200) << post->body;
+    ASSERT_TRUE(WaitUntilMoved(ws));
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users);
+  EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id "
+                                  "WHERE u.ext_id = '{}' AND e.ts = 1810000000", *user_)), 1);
+}
+
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);
@@ -707,6 +748,26 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     Running s(ws, Options());
     auto r = s.Client(*read_key_);
     ASSERT_EQ(r.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200);
+    // The graph loaded at start lists the user among the neighbours of an item they viewed.
+    std::string viewed;
+    {
+      auto w = Workspace::Open(ws);
+      ASSERT_TRUE(w.ok());
+      Stmt st = (*w)->db().Prepare(
+          "SELECT i.ext_id FROM events e JOIN users u ON u.id = e.user_id JOIN items i ON i.id = e.item_id "
+          "WHERE u.ext_id = ? ORDER BY e.ts LIMIT 1");
+      st.Bind(1, *user_);
+      ASSERT_TRUE(st.Step());
+      viewed = std::string(st.Text(0));
+    }
+    const std::string neighbors = "/v1/graph/nodes/product:" + viewed + "/neighbors?limit=500&direction=in";
+    auto lists_user = [&] {
+      json j = Body(r.Get(neighbors.c_str()));
+      for (const auto& n : j["neighbors"])
+        if (n["id"] == "user:" + *user_) return true;
+      return false;
+    };
+    ASSERT_TRUE(lists_user());
     // Events of the user in the writer's queue before the erasure are erased with it.
     auto post = s.Client(*write_key_).Post(
         "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1810000000)}}}.dump(), "application/json");
@@ -723,6 +784,13 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
       EXPECT_EQ(g->status, 404) << path;
     }
     EXPECT_EQ(r.Get(("/v1/users/" + *other_user_ + "/profile").c_str())->status, 200);
+    // Nor do the graph endpoints show the user: not as a node, a neighbour or a step of a path.
+    EXPECT_FALSE(lists_user());
+    EXPECT_EQ(r.Get(("/v1/graph/nodes/user:" + *user_ + "/neighbors").c_str())->status, 404);
+    auto paths = r.Get(("/v1/graph/paths?k=10&max_length=2&from=product:" + viewed + "&to=user:" + *other_user_).c_str());
+    ASSERT_TRUE(paths);
+    EXPECT_EQ(paths->status, 200) << paths->body;
+    EXPECT_EQ(paths->body.find("user:" + *user_ + " "), std::string::npos) << paths->body;
     // Writing after an erasure works (the store writer was reopened).
     auto later = s.Client(*write_key_).Post(
         "/v1/events", json{{"events", {Event(*other_user_, *item_, "view", 1810000001)}}}.dump(), "application/json");

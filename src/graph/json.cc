@@ -27,6 +27,7 @@ std::vector<Adjacent> SelectNeighbors(const Graph& g, NodeId n, const NeighborQu
   for (const auto& x : g.Neighbors(n)) {
     if (!q.types.empty() && std::find(q.types.begin(), q.types.end(), x.type) == q.types.end()) continue;
     if ((q.direction == "out" && !x.outgoing) || (q.direction == "in" && x.outgoing)) continue;
+    if (q.hidden && q.hidden(x.other)) continue;
     adj.push_back(x);
   }
   std::stable_sort(adj.begin(), adj.end(),

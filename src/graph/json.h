@@ -2,6 +2,7 @@
 // shared by the CLI (`graph neighbors | paths --json`) and the HTTP service (docs/api.md).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct NeighborQuery {
   std::vector<EdgeTypeId> types;  // empty: all
   std::string direction = "both";  // out | in | both
   size_t limit = 20;
+  std::function<bool(NodeId)> hidden;  // neighbours left out (and not counted); empty: none
 };
 // The node's neighbours that pass the query, strongest edge first, at most q.limit; *total
 // gets the count before the limit.

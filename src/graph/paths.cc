@@ -39,7 +39,7 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
     if (dist[n] >= opts.max_length) continue;
     if (n != dst && n != src && (g.Degree(n) > opts.max_degree || !Via(opts, g.type(n)))) continue;
     for (const auto& a : g.Neighbors(n)) {
-      if (!Allowed(opts, a.type) || dist[a.other] != kInf) continue;
+      if (!Allowed(opts, a.type) || dist[a.other] != kInf || (opts.hidden && opts.hidden(a.other))) continue;
       dist[a.other] = dist[n] + 1;
       queue.push_back(a.other);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "graph/graph.h"
@@ -29,6 +30,7 @@ struct PathOptions {
   std::vector<NodeType> via_types;     // types allowed in the middle of a path; empty = all
   size_t max_degree = 50000;    // nodes with more neighbours are not passed through (hubs)
   uint64_t max_expansions = 2000000;  // search budget
+  std::function<bool(NodeId)> hidden;  // nodes no path passes through; empty: none
 };
 
 // Up to k simple paths from src to dst, shortest first (then heaviest). Empty when none within

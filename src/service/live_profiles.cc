@@ -23,10 +23,16 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of) {
 
 void LiveProfiles::Erase(const std::string& stored_id) {
   std::unique_lock lock(mu_);
+  erased_.insert(stored_id);
   auto it = ids_.find(stored_id);
   if (it == ids_.end()) return;
   if (it->second < states_.size()) states_[it->second].reset();
   ids_.erase(it);
+}
+
+bool LiveProfiles::Erased(std::string_view stored_id) const {
+  std::shared_lock lock(mu_);
+  return erased_.find(stored_id) != erased_.end();
 }
 
 size_t LiveProfiles::size() const {

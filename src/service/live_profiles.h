@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,11 +39,15 @@ class LiveProfiles {
   // Writer only.
   void Publish(std::vector<Update> updates, int64_t as_of);
   void Erase(const std::string& stored_id);
+  // True for a user erased since the server started: the graph it loaded at start still has
+  // their node and edges, which answers must not show (also when the id posts again).
+  bool Erased(std::string_view stored_id) const;
   size_t size() const;
 
  private:
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, uint32_t> ids_;
+  std::set<std::string, std::less<>> erased_;
   std::vector<std::shared_ptr<const UserState>> states_;  // by users.id
   int64_t as_of_ = 0;
 };

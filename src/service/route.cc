@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "privacy/budget.h"
 #include "service/context.h"
 
 namespace kgp::service {
@@ -109,7 +110,11 @@ void SendStatus(httplib::Response& res, const Status& s) {
     case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
     case Status::Code::kInvalidArgument: SendError(res, 400, "invalid_argument", s.message()); return;
     case Status::Code::kNotFound: SendError(res, 404, "not_found", s.message()); return;
-    case Status::Code::kAborted: SendError(res, 503, "unavailable", s.message()); return;
+    case Status::Code::kAborted:
+      // A spent privacy budget is a refusal that no retry changes, not an outage.
+      if (privacy::IsBudgetExceeded(s)) return SendError(res, 403, "budget_exceeded", s.message());
+      SendError(res, 503, "unavailable", s.message());
+      return;
     default: SendError(res, 500, "internal", s.message()); return;
   }
 }

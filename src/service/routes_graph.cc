@@ -15,7 +15,7 @@ Result<NodeId> FindNode(Context& c, const std::string& spec) {
   std::string s = spec;
   if (StartsWith(s, "user:")) {
     const std::string stored = c.writer->StoredUserId(s.substr(5));
-    if (!c.live.Find(stored)) return Status::NotFound(fmt::format("no node '{}'", spec));
+    if (!c.live.Find(stored) || c.live.Erased(stored)) return Status::NotFound(fmt::format("no node '{}'", spec));
     s = "user:" + stored;
   }
   auto n = c.graph().FindSpec(s);
@@ -23,6 +23,11 @@ Result<NodeId> FindNode(Context& c, const std::string& spec) {
     return Status::NotFound(fmt::format(
         "no node '{}' (use TYPE:KEY, e.g. user:123, product:456, category:electronics.smartphone, brand:apple)", spec));
   return *n;
+}
+
+// The graph was loaded at start: users erased since then are still in it and must not show.
+std::function<bool(NodeId)> ErasedUsers(const Context& c) {
+  return [&c](NodeId n) { return c.graph().type(n) == NodeType::kUser && c.live.Erased(c.graph().key(n)); };
 }
 
 void Related(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
@@ -40,6 +45,7 @@ void Neighbors(Context& c, const httplib::Request& req, httplib::Response& res, 
   if (!n.ok()) return SendStatus(res, n.status());
   NeighborQuery q;
   q.limit = *limit;
+  q.hidden = ErasedUsers(c);
   if (req.has_param("direction")) {
     q.direction = req.get_param_value("direction");
     if (q.direction != "in" && q.direction != "out" && q.direction != "both")
@@ -72,6 +78,7 @@ void Paths(Context& c, const httplib::Request& req, httplib::Response& res, cons
   o.k = *k;
   o.max_length = static_cast<int>(*len);
   o.max_expansions = 200000;  // bounded work per request
+  o.hidden = ErasedUsers(c);
   SendJson(res, PathsJson(c.graph(), *from, *to, KShortestPaths(c.graph(), *from, *to, o)));
 }
 
