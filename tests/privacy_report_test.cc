@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "privacy/budget.h"
@@ -128,6 +129,34 @@ TEST_F(PrivacyReport, DpRequiredWithholdsExactSegmentSizesAndCategoryCounts) {
   EXPECT_NE(exact.err.find("dp_required"), std::string::npos) << exact.err;
   ASSERT_EQ(noisy.exit_code, 0) << noisy.err;
   EXPECT_EQ(nlohmann::json::parse(noisy.out)["dp"], true);
+}
+
+// An epsilon or k that makes no sense is refused by name, before anything is released or
+// charged: 0 no longer means "not given" (an exact count with ids, or the full graph).
+TEST_F(PrivacyReport, NonsenseEpsilonsAndKsAreRefusedBeforeAnythingIsReleased) {
+  auto spent = [&] {
+    auto w = Workspace::Open(ws_);
+    EXPECT_TRUE(w.ok());
+    auto s = PrivacyAccountant(**w).State();
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? s->epsilon_spent : -1.0;
+  };
+  const double before = spent();
+  for (const char* eps : {"0", "-1", "nan", "inf", "x"}) {
+    for (const std::string cmd : {"audience " + ws_ + " --rule \"lifecycle = 'active'\"", "privacy segments " + ws_}) {
+      auto r = test::RunCli(cmd + " --dp-epsilon " + eps);
+      EXPECT_NE(r.exit_code, 0) << cmd << " --dp-epsilon " << eps << ": " << r.out;
+      EXPECT_NE(r.err.find("--dp-epsilon"), std::string::npos) << r.err;
+      EXPECT_EQ(r.out.find("users match"), std::string::npos) << r.out;
+    }
+  }
+  EXPECT_EQ(spent(), before);
+  const std::string out = *tmp_ / "kanon";
+  for (const char* bad : {"--k-anonymous 0", "--k-anonymous 5 --max-suppression -1", "--k-anonymous 5 --max-suppression nan"}) {
+    auto r = test::RunCli("export " + ws_ + " " + bad + " -o " + out);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_FALSE(std::filesystem::exists(out)) << bad;
+  }
 }
 
 }  // namespace

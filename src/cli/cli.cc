@@ -1,6 +1,8 @@
 #include "cli/cli.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "common/huge_alloc.h"
@@ -9,6 +11,19 @@
 #include "common/status.h"
 
 namespace kgp::cli {
+
+const CLI::Validator& PositiveFinite() {
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(s.c_str(), &end);
+        if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || x <= 0)
+          return fmt::format("must be a finite number above 0, not '{}'", s);
+        return {};
+      },
+      "POSITIVE");
+  return v;
+}
 
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
   if (g.json) {

@@ -17,6 +17,10 @@ struct Globals {
   bool verbose = false;
 };
 
+// Option check: a finite number above zero (an epsilon, a k): 0, negatives, nan and inf are
+// refused by name instead of meaning "not given".
+const CLI::Validator& PositiveFinite();
+
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;
 struct Registry {

@@ -185,9 +185,10 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("-o,--out", a->out, "output folder (neo4j) or file (RDF); default WORKSPACE/export/…");
   cmd->add_option("--base", a->base, "IRI prefix for RDF nodes and vocabulary")->capture_default_str();
   cmd->add_option("--k-anonymous", a->k_anonymous,
-                  "export the profile table instead, k-anonymous for this k (CSV; docs/privacy.md)");
+                  "export the profile table instead, k-anonymous for this k (CSV; docs/privacy.md)")
+      ->check(PositiveFinite());
   cmd->add_option("--max-suppression", a->max_suppression, "k-anonymous export: share of rows that may be suppressed")
-      ->capture_default_str();
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, a->ws, a->out, a->k_anonymous, a->max_suppression);

@@ -38,7 +38,8 @@ struct ReleaseArgs {
 };
 
 void AddReleaseOptions(CLI::App* cmd, ReleaseArgs& a) {
-  cmd->add_option("--dp-epsilon", a.epsilon, "epsilon of this release (default: the workspace's dp_epsilon)");
+  cmd->add_option("--dp-epsilon", a.epsilon, "epsilon of this release (default: the workspace's dp_epsilon)")
+      ->check(PositiveFinite());
   cmd->add_option("--dp-mechanism", a.mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
   cmd->add_flag("--exact", a.exact, "exact figures, flagged dp: false (refused when the workspace sets dp_required)");
 }

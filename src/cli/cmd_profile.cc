@@ -267,7 +267,8 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("--rule", a->rule, "e.g. \"interest('electronics.smartphone') > 0.5 and price_level = 'high'\"")->required();
   cmd->add_option("--limit", a->limit, "ids printed at most")->capture_default_str();
   cmd->add_option("--dp-epsilon", a->dp_epsilon,
-                  "release only the count, differentially private at this epsilon (charged to the workspace budget)");
+                  "release only the count, differentially private at this epsilon (charged to the workspace budget)")
+      ->check(PositiveFinite());
   cmd->add_flag("--dp", a->dp, "as --dp-epsilon with the workspace's dp_epsilon setting");
   cmd->add_option("--dp-mechanism", a->dp_mechanism, "laplace or gaussian (default: the workspace's dp_mechanism)");
   cmd->callback([&reg, a] {

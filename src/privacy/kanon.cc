@@ -39,6 +39,8 @@ nlohmann::json KAnonResult::Json(const std::vector<QuasiIdentifier>& qis) const 
 Result<KAnonResult> KAnonymize(std::vector<std::vector<std::string>>& qi, const std::vector<QuasiIdentifier>& qis,
                                const KAnonOptions& opts) {
   if (opts.k < 1) return Status::InvalidArgument("k-anonymity: k must be >= 1");
+  if (!(opts.max_suppression >= 0 && opts.max_suppression <= 1))
+    return Status::InvalidArgument(fmt::format("k-anonymity: max suppression must be a share from 0 to 1, not {}", opts.max_suppression));
   const size_t n = qi.size(), q = qis.size();
   for (const auto& row : qi)
     if (row.size() != q) return Status::InvalidArgument("k-anonymity: every row needs one value per quasi-identifier");
