@@ -234,6 +234,38 @@ TEST(RecommendExplain, VariantValuesAreNoReasons) {
   for (const auto& x : rec["explanations"]) EXPECT_EQ(x.dump().find("size="), std::string::npos) << x.dump();
 }
 
+// Rating data (MovieLens): a film rated is a film seen, not offered again; an embedding model
+// trained on the workspace scores through RATED when there is nothing else.
+TEST(RecommendRatings, RatedItemsAreNotOfferedAgainAndTheEmbeddingUsesRated) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  std::string csv = "user,item,type,rating,time\n";
+  for (int u = 0; u < 30; ++u)
+    for (int i = 0; i < 12; ++i)
+      if ((u + i) % 3 != 0) csv += fmt::format("u{},m{},rate,{},2020-01-{:02d} 10:00:00\n", u, i, 1 + (u * i) % 5, 1 + i);
+  test::WriteFile(tmp / "ratings.csv", csv);
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "ratings.csv") +
+                         " --format events-csv --map user=user --map item=item --map type=type --map rating=rating --map time=time");
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  // u1 rated every film but m2, m5, m8, m11.
+  const std::set<std::string> unrated = {"m2", "m5", "m8", "m11"};
+  auto check = [&](const char* stage) {
+    auto run = test::RunCli("--json recommend " + ws + " --user u1 -k 10");
+    ASSERT_EQ(run.exit_code, 0) << stage << ": " << run.err;
+    const auto j = nlohmann::json::parse(run.out);
+    ASSERT_FALSE(j["recommendations"].empty()) << stage << ": " << run.out;
+    for (const auto& r : j["recommendations"])
+      EXPECT_TRUE(unrated.count(r["item"].get<std::string>())) << stage << ": offers rated " << r["item"];
+  };
+  check("without embeddings");
+  ASSERT_EQ(test::RunCli("-q kge train " + ws + " --epochs 1").exit_code, 0);
+  check("with embeddings");
+}
+
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
   Rng rng(3);
   std::vector<float> x;

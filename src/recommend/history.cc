@@ -144,7 +144,10 @@ UserTaste TasteOf(const History& h, const ItemIndex& items, uint32_t user) {
     auto [it, fresh] = touched.try_emplace(e.item, UserTaste::Touch{e.item, 0, 0, 0, 0});
     it->second.weight += static_cast<float>(w);
     it->second.last_ts = e.ts;
-    if (e.type == EventType::kPurchase) it->second.last_purchase_ts = e.ts, ++it->second.purchases;
+    // A rating or review says the user has the item (a film watched, a product used): it is
+    // not offered again unless its category's repurchase cycle says so, as for a purchase.
+    if (e.type == EventType::kPurchase || e.type == EventType::kRate || e.type == EventType::kReview)
+      it->second.last_purchase_ts = std::max(it->second.last_purchase_ts, e.ts), ++it->second.purchases;
     if (w <= 0) continue;
     const NodeId leaf = items.Leaf(e.item);
     if (leaf != kNoNode) cats[leaf] += w;

@@ -77,7 +77,7 @@ struct UserTaste {
   struct Touch {
     uint32_t item;
     float weight;
-    int64_t last_ts, last_purchase_ts;  // 0: never bought
+    int64_t last_ts, last_purchase_ts;  // 0: never bought (a rating or review counts as having it)
     uint32_t purchases;
   };
   std::vector<Touch> items;  // sorted by item

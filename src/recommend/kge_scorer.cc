@@ -23,7 +23,7 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const
   s->model_ = std::move(*model);
   const auto& rels = s->ck_.relation_names;
   bool found = false;
-  for (const char* want : {"PURCHASED", "CARTED", "VIEWED"}) {
+  for (const char* want : {"PURCHASED", "CARTED", "VIEWED", "RATED", "REVIEWED", "FAVORITED"}) {
     auto it = std::find(rels.begin(), rels.end(), want);
     if (it != rels.end()) {
       s->relation_ = static_cast<uint32_t>(it - rels.begin());
@@ -32,7 +32,9 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const
       break;
     }
   }
-  if (!found) return Status::InvalidArgument("embedding model has no PURCHASED, CARTED or VIEWED relation: train it on a workspace graph");
+  if (!found) return Status::InvalidArgument(
+        "embedding model has no user-item relation (PURCHASED, CARTED, VIEWED, RATED, REVIEWED, FAVORITED): train it on a "
+        "workspace graph");
   s->model_->PrepareRelation(s->ck_.params, s->relation_, &s->scratch_);
   StringMap<uint32_t> ids;
   for (uint32_t e = 0; e < s->ck_.entity_names.size(); ++e)
