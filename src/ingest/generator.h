@@ -166,6 +166,9 @@ struct Leaf {
   // (brand, product indices by price) for the brands with products here, brand-sorted.
   std::vector<std::pair<uint32_t, std::vector<uint32_t>>> by_brand;
   double weight = 1.0;  // browsing popularity
+  // Food, beauty, formula and diapers run out and are bought again; anything else a user owns
+  // (a phone, a sofa, a coat) is not put in their cart a second time.
+  bool consumable = false;
 };
 
 struct Brand {

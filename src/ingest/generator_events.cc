@@ -54,6 +54,7 @@ struct Stream {
   char session[37] = {};
   uint32_t focus = 0;
   std::vector<uint32_t> cart;
+  std::vector<uint32_t> owned;  // products bought that do not run out (Leaf::consumable), sorted
   uint32_t recent[4] = {};
   uint32_t n_recent = 0;
   // The pending event.
@@ -222,7 +223,7 @@ class EventWriter {
     if (!s.cart.empty() && last && s.rng.Chance(kBuyAtSessionEnd)) {
       Buy(s);
       gap = s.rng.Range(30, 420);
-    } else if (s.type == kView && !in_cart && x < kCartAfterView) {
+    } else if (s.type == kView && !in_cart && x < kCartAfterView && !Owned(s, s.product)) {
       s.type = kCart;
       s.cart.push_back(s.product);
       gap = s.rng.Range(5, 60);
@@ -247,6 +248,11 @@ class EventWriter {
     s.type = kPurchase;
     s.product = s.cart.back();
     s.cart.pop_back();
+    if (w_.leaves[w_.products[s.product].leaf].consumable) return;
+    s.owned.insert(std::lower_bound(s.owned.begin(), s.owned.end(), s.product), s.product);
+  }
+  static bool Owned(const Stream& s, uint32_t product) {
+    return std::binary_search(s.owned.begin(), s.owned.end(), product);
   }
 
   void View(const User& user, Stream& s, bool new_product) {

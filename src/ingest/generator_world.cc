@@ -188,6 +188,8 @@ void BuildWorld(const GeneratorOptions& opts, World* w) {
     leaf.code = cats[i].code;
     leaf.category_id = kFirstCategoryId + w->leaves.size();
     leaf.weight = cats[i].popularity;
+    leaf.consumable = cats[i].aspects == Aspects::kFood || cats[i].aspects == Aspects::kBeauty ||
+                      leaf.code == "baby.formula" || leaf.code == "baby.diapers";
     w->leaves.push_back(std::move(leaf));
   }
   BuildBrands(opts, cats, roots, rng, w);

@@ -71,18 +71,28 @@ History History::Build(std::span<const ProfileEvent> events, int64_t until, cons
   // Repurchase cycles: per leaf category, buyers with ≥ 2 purchase days and the gaps between them.
   struct Acc {
     uint32_t buyers = 0, repeaters = 0;
+    uint32_t pairs = 0, pair_repeats = 0;  // buyer–item pairs, those bought on another day too
     std::vector<double> gaps;
   };
   std::unordered_map<NodeId, Acc> acc;
   std::unordered_map<NodeId, int64_t> last;
   std::unordered_map<NodeId, bool> repeated;
+  std::unordered_map<uint32_t, std::pair<int64_t, bool>> item_last;  // item -> (first day's ts, rebought)
   for (uint32_t u = 0; u < max_user; ++u) {
     last.clear();
     repeated.clear();
+    item_last.clear();
     for (const auto& e : h.Of(u)) {
       if (e.type != EventType::kPurchase) continue;
       const NodeId leaf = items.Leaf(e.item);
       if (leaf == kNoNode) continue;
+      auto [pi, first_buy] = item_last.try_emplace(e.item, e.ts, false);
+      if (first_buy) {
+        ++acc[leaf].pairs;
+      } else if (!pi->second.second && e.ts - pi->second.first >= 86400) {
+        pi->second.second = true;
+        ++acc[leaf].pair_repeats;
+      }
       auto [it, fresh] = last.try_emplace(leaf, e.ts);
       if (fresh) {
         ++acc[leaf].buyers;
@@ -100,7 +110,9 @@ History History::Build(std::span<const ProfileEvent> events, int64_t until, cons
       std::nth_element(a.gaps.begin(), a.gaps.begin() + static_cast<ptrdiff_t>(a.gaps.size() / 2), a.gaps.end());
       c.median_days = a.gaps[a.gaps.size() / 2];
     }
-    c.consumable = c.repeat_share >= opts.consumable_share && a.repeaters >= opts.min_repeat_buyers;
+    c.item_repeat_share = a.pairs ? static_cast<double>(a.pair_repeats) / a.pairs : 0;
+    c.consumable = c.repeat_share >= opts.consumable_share && a.repeaters >= opts.min_repeat_buyers &&
+                   c.item_repeat_share >= opts.item_repeat_share && a.pair_repeats >= opts.min_item_repeats;
     h.cycles_.emplace_back(leaf, c);
   }
   std::sort(h.cycles_.begin(), h.cycles_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
