@@ -74,7 +74,7 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
   auto rc = rec::LoadRecommender(ws);
   if (!rc.ok()) return rc.status();
   s->rec_ = std::move(rc).value();
-  auto lx = Lexicon::Load(ws.db(), *s->rec_->profile.graph);
+  auto lx = Lexicon::Load(ws.db(), s->rec_->catalog->names());
   if (!lx.ok()) return lx.status();
   s->lexicon_ = std::make_unique<Lexicon>(std::move(lx).value());
   s->checker_ = std::make_unique<ClaimChecker>(*s->lexicon_);
