@@ -168,6 +168,7 @@ TEST_F(RecommendTest, ExplanationsAreInOneLanguageAndTrueToThePath) {
         EXPECT_FALSE(test::HasHanOutsideQuotes(x.en)) << x.en;
         EXPECT_EQ(x.en.find("Shoppers who"), std::string::npos) << x.en;
         EXPECT_EQ(x.en.find("added to your cart"), std::string::npos) << x.en;
+        EXPECT_EQ(x.en.find("="), std::string::npos) << x.en;  // no "color=blue"
         carted += x.en.find("to your cart") != std::string::npos;
         if (x.kind == "also_bought") {
           ++also;

@@ -51,6 +51,12 @@ std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang) {
 
 namespace {
 
+// "color=blue" → {"color", "blue"} (attribute nodes are keyed "key=value").
+std::pair<std::string, std::string> AttributeParts(std::string_view kv) {
+  const std::string_view key = AttributeKey(kv);
+  return {std::string(key), std::string(kv.size() > key.size() ? kv.substr(key.size() + 1) : kv)};
+}
+
 // A node's name in both languages.
 struct Named {
   std::string en, zh;
@@ -138,11 +144,10 @@ Explanation Describe(const NodeNames& names, const Path& p) {
   }
   // The user mentioned an attribute value ("beige" in a review) the item has.
   if (s.size() == 2 && via_type == NodeType::kAttribute && g.edge(s[1].edge).type == edge::kHasAttribute) {
-    const std::string_view kv = g.key(s[0].node);
-    const std::string key(AttributeKey(kv)), value(kv.size() > key.size() ? kv.substr(key.size() + 1) : kv);
+    const auto [key, value] = AttributeParts(g.key(s[0].node));
     x.kind = "attribute";
     x.en = fmt::format("You {}; {} has that {}.", Say(v.you, value), item.en, key);
-    x.zh = fmt::format("您{}{}，{}正具有这一特点。", v.zh, value, item.zh);
+    x.zh = fmt::format("您{}“{}”，{}正具有这一特点。", v.zh, value, item.zh);
     return x;
   }
   if (s.size() == 2 && via_type == NodeType::kProduct) {
@@ -175,11 +180,13 @@ Explanation Describe(const NodeNames& names, const Path& p) {
         x.en = fmt::format("You {}; {} is in the same category, {}.", you_en, item.en, m.en);
         x.zh = fmt::format("您{}{}，{}同属{}类目。", v.zh, via.zh, item.zh, m.zh);
         break;
-      case NodeType::kAttribute:
+      case NodeType::kAttribute: {
+        const auto [key, value] = AttributeParts(g.key(mid));
         x.kind = "attribute";
-        x.en = fmt::format("You {}; {} shares {} with it.", you_en, item.en, m.en);
-        x.zh = fmt::format("您{}{}，{}与它一样具有{}。", v.zh, via.zh, item.zh, m.zh);
+        x.en = fmt::format("You {}; {} has the same {}, {}.", you_en, item.en, key, value);
+        x.zh = fmt::format("您{}{}，{}与它一样具有“{}”这一特点。", v.zh, via.zh, item.zh, value);
         break;
+      }
       case NodeType::kPriceBand:
         x.kind = "price_band";
         x.en = fmt::format("You {}; {} is in the same price range.", you_en, item.en);
