@@ -6,7 +6,9 @@
 // regenerates only users whose tags moved; the KAR features are measured in the holdout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -18,6 +20,7 @@
 #include "common/progress.h"
 #include "common/strings.h"
 #include "graph/builder.h"
+#include "graph/names.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "llm/kar.h"
@@ -423,7 +426,7 @@ TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
   EXPECT_NE(c->input_hash, a->input_hash);
   const int64_t rows = ws_->db().QueryInt(
       fmt::format("SELECT count(*) FROM llm_texts WHERE task='summary' AND user_id={} AND prompt_version='summary-v1' "
-                  "AND model='template-v1'",
+                  "AND model='template-v2'",
                   p.user));
   EXPECT_GE(rows, 2);
 }
@@ -472,6 +475,174 @@ TEST_F(LlmWriterTest, ReasoningFeaturesAreMeasuredBesideTheLearnedBlend) {
   ASSERT_TRUE(by.count("learned blend + llm re-rank"));
   // Grounded reasoning carries signal on its own: better than nothing at all.
   EXPECT_GT(by["llm rationale affinity alone"].recall, 0.0);
+}
+
+// ---- Text quality: one language per text, natural phrasing, no identifiers for names ----
+
+// The template backend's texts for hand-written facts under 24 seeds (all its phrasings).
+std::vector<std::string> TemplateTexts(const std::string& task, const std::string& lang, const std::string& facts) {
+  TemplateBackend t;
+  std::vector<std::string> out;
+  for (uint64_t seed = 0; seed < 24; ++seed) {
+    ChatRequest req;
+    req.messages = {{"user", fmt::format("TASK: {}\nLANGUAGE: {}\nCUSTOMER: u_0123456789\nFACTS:\n{}\n", task, lang, facts)}};
+    req.seed = seed;
+    auto c = t.Complete(req);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (c.ok()) out.push_back(c->text);
+  }
+  return out;
+}
+
+size_t Count(const std::vector<std::string>& texts, std::string_view what) {
+  return static_cast<size_t>(std::count_if(texts.begin(), texts.end(), [&](const std::string& t) { return t.find(what) != std::string::npos; }));
+}
+
+TEST(LlmNames, CitiesOccupationsAndCodesTranslate) {
+  EXPECT_EQ(TraitName(NodeType::kCity, "武汉", "en"), "Wuhan");
+  EXPECT_EQ(TraitName(NodeType::kCity, "wuhan", "zh"), "武汉");
+  EXPECT_EQ(TraitName(NodeType::kOccupation, "accountant", "zh"), "会计");
+  EXPECT_EQ(TraitName(NodeType::kOccupation, "护士", "en"), "nurse");
+  EXPECT_EQ(TraitName(NodeType::kCity, "Springfield", "zh"), "");
+  // Unknown: kept only where it reads in the text's language.
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "Springfield", "en"), "Springfield");
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "Springfield", "zh"), "");
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "乌镇", "en"), "");
+  EXPECT_EQ(TraitNameIn(NodeType::kOccupation, "pilot", "zh"), "");
+  EXPECT_EQ(OccupationPhrase("accountant"), "is an accountant");
+  EXPECT_EQ(OccupationPhrase("student"), "is a student");
+  EXPECT_EQ(OccupationPhrase("retired"), "is retired");
+  EXPECT_EQ(OccupationPhrase("healthcare"), "works in healthcare");
+  EXPECT_EQ(OccupationPhrase("other"), "");
+  EXPECT_EQ(HumanizeName("water_heater"), "water heater");
+  EXPECT_EQ(HumanizeName("Robot vacuums"), "Robot vacuums");
+  EXPECT_TRUE(IsPlaceholderCategory("id:2061717937420501730"));
+}
+
+// Every generated summary is in one language: city, occupation and RFM segment translated.
+TEST_F(LlmWriterTest, SummariesAreInOneLanguage) {
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  size_t cities = 0, occupations = 0;
+  for (size_t i = 0; i < 60 && i < profiles_->size(); ++i) {
+    const Profile& p = (*profiles_)[i];
+    auto zh = session_->Generate(t, Task::kSummary, p, "zh", -1, o);
+    auto en = session_->Generate(t, Task::kSummary, p, "en", -1, o);
+    ASSERT_TRUE(zh.ok() && en.ok());
+    EXPECT_FALSE(test::HasHanOutsideQuotes(en->text)) << en->text;
+    EXPECT_FALSE(std::regex_search(zh->text, std::regex("职业为[A-Za-z]|分群为“[A-Za-z]"))) << zh->text;
+    if (const std::string c = TraitName(NodeType::kCity, p.city, "en"); !c.empty()) {
+      ++cities;
+      EXPECT_NE(en->text.find(" from " + c), std::string::npos) << en->text;
+      EXPECT_NE(zh->text.find("常住" + p.city), std::string::npos) << zh->text;
+    }
+    if (const std::string c = TraitName(NodeType::kOccupation, p.occupation, "zh"); !c.empty()) {
+      ++occupations;
+      EXPECT_NE(zh->text.find("职业为" + c), std::string::npos) << zh->text;
+      EXPECT_NE(en->text.find(" who " + OccupationPhrase(p.occupation)), std::string::npos) << en->text;
+    }
+    if (p.rfm_segment == "champions") EXPECT_NE(zh->text.find("冠军客户"), std::string::npos) << zh->text;
+  }
+  EXPECT_GT(cities, 30u);
+  EXPECT_GT(occupations, 30u);
+}
+
+TEST(LlmTemplate, DemographicsReadNaturallyOrAreLeftOut) {
+  for (const char* occ : {"retired", "student", "accountant"}) {
+    auto en = TemplateTexts("summary", "en", fmt::format("- user | alias=u_0123456789 | age_group=65+ | occupation={} | purchases=2", occ));
+    EXPECT_EQ(Count(en, "working as"), 0u);
+    EXPECT_EQ(Count(en, " who " + OccupationPhrase(occ) + "."), en.size()) << en[0];
+    EXPECT_EQ(Count(en, "aged 65 or over"), en.size()) << en[0];
+  }
+  // No demographics: no empty "is a shopper." / "是一位顾客。" sentence.
+  const std::string bare = "- user | alias=u_0123456789 | lifecycle=active | purchases=2\n- category | zh=咖啡 | en=Coffee | weight=0.50";
+  auto en = TemplateTexts("summary", "en", bare);
+  auto zh = TemplateTexts("summary", "zh", bare);
+  EXPECT_EQ(Count(en, "is a shopper") + Count(en, "is a customer") + Count(en, "u_0123456789"), 0u) << en[0];
+  EXPECT_EQ(Count(zh, "是一位") + Count(zh, "u_0123456789"), 0u) << zh[0];
+  EXPECT_EQ(Count(en, "coffee"), en.size());
+}
+
+TEST(LlmTemplate, PriceLevelLifecycleAndBrowsingReadNaturally) {
+  const std::string facts =
+      "- user | alias=u_0123456789 | gender=female | lifecycle={} | purchases={}\n- category | zh=咖啡 | en=Coffee | weight=0.50\n"
+      "- price | level=mid";
+  for (const char* life : {"new", "active", "dormant", "churned", "returning"}) {
+    auto en = TemplateTexts("summary", "en", fmt::format(fmt::runtime(facts), life, 0));
+    EXPECT_EQ(Count(en, "is currently"), 0u) << en[0];
+    EXPECT_EQ(Count(en, "middle end"), 0u) << en[0];
+    EXPECT_EQ(Count(en, "mid-priced") + Count(en, "mid price range"), en.size()) << en[0];
+    // Nothing bought: they browse, they do not buy.
+    EXPECT_EQ(Count(en, "browse and buy"), 0u);
+    EXPECT_EQ(Count(TemplateTexts("summary", "zh", fmt::format(fmt::runtime(facts), life, 0)), "浏览和购买"), 0u);
+  }
+  EXPECT_EQ(Count(TemplateTexts("summary", "en", fmt::format(fmt::runtime(facts), "churned", 0)), "has stopped shopping"), 24u);
+  EXPECT_GT(Count(TemplateTexts("summary", "en", fmt::format(fmt::runtime(facts), "active", 3)), "browse and buy"), 0u);
+}
+
+// A coupon for foundation does not call the sunscreen bought last "worth buying again".
+TEST(LlmTemplate, CopySaysBuyAgainOnlyForTheCouponsCategory) {
+  const std::string facts =
+      "- user | alias=u_0123456789 | purchases=1\n"
+      "- purchase | product=Lancome UV sunscreen | brand_zh=兰蔻 | brand_en=Lancome | category_zh={} | category_en={} | price=320\n"
+      "- coupon | target=category | zh=粉底液 | en=Foundation | discount_pct=10 | zhe=9 | min_spend=300";
+  auto other = TemplateTexts("copy", "zh", fmt::format(fmt::runtime(facts), "防晒", "Sunscreen"));
+  EXPECT_EQ(Count(other, "再次入手"), 0u) << other[0];
+  EXPECT_EQ(Count(other, "Lancome UV sunscreen"), other.size());
+  auto same = TemplateTexts("copy", "zh", fmt::format(fmt::runtime(facts), "粉底液", "Foundation"));
+  EXPECT_GT(Count(same, "再次入手"), 0u);
+}
+
+// Real-data shapes (REES46): categories known only by an id, untitled products, code-like names.
+TEST(LlmWriterRees46, NoPlaceholderCategoriesNumbersOrCodesInTexts) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  std::string csv = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  int t = 0;
+  for (int u = 0; u < 8; ++u) {
+    const auto row = [&](const char* type, const char* product, const char* cat_id, const char* code, const char* brand, const char* price) {
+      csv += fmt::format("2019-10-01 {:02d}:{:02d}:00 UTC,{},{},{},{},{},{},{},s{}\n", t / 60 % 24, t % 60, type, product, cat_id, code, brand,
+                         price, 550000000 + u, u);
+      ++t;
+    };
+    for (int k = 0; k < 4; ++k) row("view", "44600062", "2103807459595387724", "", "shiseido", "35.79");  // placeholder category
+    row("view", "3900821", "2053013552326770905", "appliances.environment.water_heater", "aqua", "33.20");
+    row("view", "1004237", "2053013555631882655", "electronics.smartphone", "samsung", "161.98");
+    row("purchase", u % 2 ? "1004237" : "44600062", u % 2 ? "2053013555631882655" : "2103807459595387724",
+        u % 2 ? "electronics.smartphone" : "", u % 2 ? "samsung" : "shiseido", u % 2 ? "161.98" : "35.79");
+    if (u < 4) row("purchase", "3900821", "2053013552326770905", "appliances.environment.water_heater", "aqua", "33.20");
+  }
+  test::WriteFile(tmp / "events.csv", csv);
+  auto ws = test::IngestedWorkspace(tmp / "ws", {tmp / "events.csv"}, "rees46");
+  ASSERT_TRUE(ws);
+  auto ctx = LoadProfileContext(*ws);
+  ASSERT_TRUE(ctx.ok());
+  ASSERT_TRUE(BuildAllProfiles(*ws, *ctx, ProfileOptions{}, ClusterOptions{}, 1).ok());
+  auto s = Session::Open(*ws);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto ps = (*s)->LoadAllProfiles();
+  ASSERT_TRUE(ps.ok());
+  ASSERT_EQ(ps->size(), 8u);
+  TemplateBackend tb;
+  WriterOptions o;
+  o.use_cache = false;
+  std::string all;
+  for (const Profile& p : *ps)
+    for (Task task : {Task::kSummary, Task::kCopy})
+      for (const char* lang : {"zh", "en"}) {
+        auto r = (*s)->Generate(tb, task, p, lang, -1, o);
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        EXPECT_EQ(r->faithfulness, 1.0) << r->raw;
+        EXPECT_EQ(r->text.find("id:"), std::string::npos) << r->text;
+        EXPECT_EQ(r->facts.Block().find("id:"), std::string::npos) << r->facts.Block();
+        EXPECT_FALSE(std::regex_search(r->text, std::regex("[“\"][0-9]+[”\"]"))) << r->text;
+        EXPECT_EQ(r->text.find("water_heater"), std::string::npos) << r->text;
+        all += r->text + "\n";
+      }
+  EXPECT_NE(all.find("water heater"), std::string::npos) << all;
+  EXPECT_NE(all.find("a Samsung smartphone"), std::string::npos) << all;
 }
 
 TEST_F(LlmWriterTest, CliSummaryJson) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "common/progress.h"
 #include "common/rng.h"
 #include "graph/builder.h"
+#include "graph/names.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "recommend/explain.h"
@@ -144,6 +146,77 @@ TEST_F(RecommendTest, RelatedItemsCarryReasons) {
     EXPECT_FALSE(r.reasons.empty());
     EXPECT_FALSE(r.en.empty());
   }
+}
+
+// Explanations are each in one language (names from graph/names.h), grammatical and true to
+// their path: the other shopper's own action, "a shopper" for one, never the same sentence
+// twice for an item, never a raw path; "main interests" only from 15% of the activity.
+TEST_F(RecommendTest, ExplanationsAreInOneLanguageAndTrueToThePath) {
+  const Engine& e = *rc_->engine;
+  const NodeNames& names = rc_->catalog->names();
+  const std::map<std::string, std::string> kOtherVerb = {{"VIEWED", "viewed it"},     {"CARTED", "added it to their cart"},
+                                                         {"PURCHASED", "bought it"}, {"FAVORITED", "saved it"},
+                                                         {"RATED", "rated it"},      {"REVIEWED", "reviewed it"}};
+  size_t also = 0, interests = 0, minor = 0, carted = 0, translated = 0;
+  for (uint32_t u = 0; u < e.history().num_users() && u < 60; ++u) {
+    for (const auto& r : e.Recommend(u, 10)) {
+      std::set<std::string> seen;
+      for (const auto& x : Explain(e, u, r, 5)) {
+        EXPECT_TRUE(seen.insert(x.en).second) << "twice for one item: " << x.en;
+        EXPECT_NE(x.kind, "path") << x.path;
+        EXPECT_EQ(x.en.find("user:"), std::string::npos) << x.en;
+        EXPECT_FALSE(test::HasHanOutsideQuotes(x.en)) << x.en;
+        EXPECT_EQ(x.en.find("Shoppers who"), std::string::npos) << x.en;
+        EXPECT_EQ(x.en.find("added to your cart"), std::string::npos) << x.en;
+        EXPECT_EQ(x.en.find("="), std::string::npos) << x.en;  // no "color=blue"
+        carted += x.en.find("to your cart") != std::string::npos;
+        if (x.kind == "also_bought") {
+          ++also;
+          std::smatch m;
+          ASSERT_TRUE(std::regex_search(x.path, m, std::regex("<-([A-Z_]+)- user:"))) << x.path;
+          ASSERT_TRUE(kOtherVerb.count(m[1].str())) << x.path;
+          EXPECT_NE(x.en.find("; a shopper who " + kOtherVerb.at(m[1].str()) + " also "), std::string::npos) << x.en << " " << x.path;
+        }
+        if (x.kind == "interest") {
+          ++interests;
+          const bool major = r.features[kFCategory] >= 0.15f;
+          minor += !major;
+          EXPECT_EQ(x.en.find("main interests") != std::string::npos, major) << x.en;
+          const NodeId leaf = e.items().Leaf(r.item);
+          EXPECT_NE(x.en.find(" is in " + names.Name(leaf, "en") + ","), std::string::npos) << x.en;
+          EXPECT_NE(x.zh.find(names.Name(leaf, "zh") + "类目"), std::string::npos) << x.zh;
+          translated += names.Name(leaf, "en") != names.Name(leaf, "zh");
+        }
+        if (x.kind == "cohort") {
+          EXPECT_FALSE(std::regex_search(test::WithoutQuotes(x.zh), std::regex("[A-Za-z]{3,}"))) << x.zh;
+        }
+      }
+    }
+  }
+  EXPECT_GT(also, 10u);
+  EXPECT_GT(minor, 0u);
+  EXPECT_GT(carted, 0u);
+  EXPECT_GT(translated, interests / 2);
+}
+
+TEST_F(RecommendTest, RelatedReasonsNameBrandsAndCategoriesInTheirLanguage) {
+  const Engine& e = *rc_->engine;
+  const NodeNames& names = rc_->catalog->names();
+  size_t brands = 0;
+  const auto& popular = e.history().PopularItems();
+  for (size_t i = 0; i < popular.size() && i < 30; ++i) {
+    NodeId brand = kNoNode;
+    for (NodeId t : e.items().Tags(popular[i]))
+      if (e.graph().type(t) == NodeType::kBrand) brand = t;
+    for (const auto& r : Related(e, popular[i], 10)) {
+      EXPECT_FALSE(test::HasHanOutsideQuotes(r.en)) << r.en;
+      if (std::find(r.reasons.begin(), r.reasons.end(), "same_brand") == r.reasons.end()) continue;
+      ++brands;
+      EXPECT_NE(r.en.find("also by " + names.Name(brand, "en")), std::string::npos) << r.en;
+      EXPECT_NE(r.zh.find("同为" + names.Name(brand, "zh") + "品牌"), std::string::npos) << r.zh;
+    }
+  }
+  EXPECT_GT(brands, 20u);
 }
 
 TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {

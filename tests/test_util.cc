@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -89,6 +90,31 @@ std::vector<std::string> ShopFiles(const std::string& dir, bool with_brands) {
   for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"})
     if (with_brands || std::string(f) != "brands.csv") out.push_back(dir + "/" + f);
   return out;
+}
+
+std::string WithoutQuotes(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const bool curly = text.compare(i, 3, "“") == 0;
+    if (curly || text[i] == '"') {
+      const size_t end = text.find(curly ? "”" : "\"", i + (curly ? 3 : 1));
+      if (end != std::string::npos) {
+        i = end + (curly ? 3 : 1);
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+bool HasHanOutsideQuotes(const std::string& text) {
+  // U+4E00..U+9FFF in UTF-8 start with a byte E4..E9.
+  const std::string rest = WithoutQuotes(text);
+  return std::any_of(rest.begin(), rest.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0xE4 && b <= 0xE9;
+  });
 }
 
 }  // namespace kgp::test

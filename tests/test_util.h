@@ -46,6 +46,12 @@ std::unique_ptr<Workspace> IngestedWorkspace(const std::string& dir, const std::
 // The generator's shop files under `dir` that IngestedWorkspace takes, in dependency order.
 std::vector<std::string> ShopFiles(const std::string& dir, bool with_brands = true);
 
+// The text without quoted product titles (“…” and "…"): a title is in one language only, so
+// language checks on generated sentences look at the rest.
+std::string WithoutQuotes(const std::string& text);
+// Whether text has a Han character (CJK Unified Ideographs) outside quoted titles.
+bool HasHanOutsideQuotes(const std::string& text);
+
 }  // namespace kgp::test
 
 #define KGP_REQUIRE_DATA(var, rel)                                                       \

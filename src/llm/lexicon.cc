@@ -13,17 +13,6 @@ constexpr NodeId kNone = UINT32_MAX;
 bool IsAsciiAlnum(unsigned char c) { return c < 0x80 && std::isalnum(c); }
 unsigned char Lower(unsigned char c) { return c < 0x80 ? static_cast<unsigned char>(std::tolower(c)) : c; }
 
-// "apple" → "Apple"; short keys read as acronyms ("hp" → "HP").
-std::string DisplayKey(std::string_view key) {
-  std::string out(key);
-  if (out.size() <= 3) {
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  } else if (!out.empty()) {
-    out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  }
-  return out;
-}
-
 }  // namespace
 
 int Lexicon::Child(int node, unsigned char b) const {
@@ -60,43 +49,22 @@ void Lexicon::AddName(std::string_view name, NodeId n, bool needs_capital) {
   }
 }
 
-Result<Lexicon> Lexicon::Load(Db& db, const Graph& g) {
+Result<Lexicon> Lexicon::Load(Db& db, const NodeNames& names) {
   Lexicon lx;
+  const Graph& g = names.graph();
   lx.g_ = &g;
+  lx.names_ = names;
   const size_t n = g.num_nodes();
-  lx.zh_.assign(n, "");
-  lx.en_.assign(n, "");
   lx.price_.assign(n, NAN);
   lx.brand_.assign(n, kNone);
   lx.category_.assign(n, kNone);
   lx.parent_.assign(n, kNone);
   lx.trie_.emplace_back();
   {
-    Stmt st = db.Prepare("SELECT code, coalesce(name_en, ''), coalesce(name_zh, '') FROM categories");
-    while (st.Step()) {
-      auto node = g.Find(NodeType::kCategory, st.Text(0));
-      if (!node) continue;
-      lx.en_[*node] = std::string(st.Text(1));
-      lx.zh_[*node] = std::string(st.Text(2));
-    }
-  }
-  {
-    Stmt st = db.Prepare("SELECT key, coalesce(name, ''), coalesce(name_zh, '') FROM brands");
-    while (st.Step()) {
-      auto node = g.Find(NodeType::kBrand, st.Text(0));
-      if (!node) continue;
-      std::string name(st.Text(1));
-      lx.en_[*node] = name.empty() || name == st.Text(0) ? DisplayKey(st.Text(0)) : name;
-      lx.zh_[*node] = std::string(st.Text(2));
-    }
-  }
-  {
-    Stmt st = db.Prepare("SELECT ext_id, coalesce(title, ''), price FROM items");
+    Stmt st = db.Prepare("SELECT ext_id, price FROM items WHERE price IS NOT NULL");
     while (st.Step()) {
       auto node = g.Find(NodeType::kProduct, st.Text(0));
-      if (!node) continue;
-      lx.en_[*node] = lx.zh_[*node] = std::string(st.Text(1));
-      if (!st.IsNull(2)) lx.price_[*node] = static_cast<float>(st.Double(2));
+      if (node) lx.price_[*node] = static_cast<float>(st.Double(1));
     }
   }
   // Brands, categories (deepest) and parents from the graph's edges.
@@ -118,30 +86,22 @@ Result<Lexicon> Lexicon::Load(Db& db, const Graph& g) {
   for (NodeId v = 0; v < n; ++v) {
     const NodeType t = g.type(v);
     if (t != NodeType::kProduct && t != NodeType::kBrand && t != NodeType::kCategory) continue;
-    if (lx.zh_[v].empty() && lx.en_[v].empty()) lx.zh_[v] = lx.en_[v] = std::string(g.label(v).empty() ? g.key(v) : g.label(v));
+    const std::string zh = names.Name(v, "zh"), en = names.Name(v, "en");
     if (t == NodeType::kProduct) {
-      if (lx.zh_[v].size() >= 6) lx.AddName(lx.zh_[v], v, false);
+      if (zh.size() >= 6) lx.AddName(zh, v, false);
       continue;
     }
     const bool brand = t == NodeType::kBrand;
     const auto latin = [](std::string_view s) { return !s.empty() && IsAsciiAlnum(static_cast<unsigned char>(s[0])); };
-    for (const std::string& name : {lx.zh_[v], lx.en_[v], std::string(g.label(v))}) lx.AddName(name, v, brand && latin(name));
+    for (const std::string& name : {zh, en, std::string(g.label(v))}) lx.AddName(name, v, brand && latin(name));
     if (brand) lx.AddName(g.key(v), v, latin(g.key(v)));
     // English plurals: "Smartphones" is also written "smartphone".
-    const std::string& en = lx.en_[v];
     if (!brand && en.size() > 4 && en.back() == 's' && en[en.size() - 2] != 's') lx.AddName(en.substr(0, en.size() - 1), v, false);
   }
   return lx;
 }
 
-std::string Lexicon::Name(NodeId n, std::string_view lang) const {
-  if (n >= zh_.size()) return "";
-  const std::string& a = lang == "en" ? en_[n] : zh_[n];
-  const std::string& b = lang == "en" ? zh_[n] : en_[n];
-  if (!a.empty()) return a;
-  if (!b.empty()) return b;
-  return std::string(g_->label(n).empty() ? g_->key(n) : g_->label(n));
-}
+std::string Lexicon::Name(NodeId n, std::string_view lang) const { return names_.Name(n, lang); }
 
 double Lexicon::Price(NodeId p) const { return p < price_.size() ? price_[p] : NAN; }
 NodeId Lexicon::BrandOf(NodeId p) const { return p < brand_.size() ? brand_[p] : kNone; }

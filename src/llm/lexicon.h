@@ -1,7 +1,6 @@
 // The names the language-model layer may write and must recognise: for every product, brand
-// and category node of the knowledge graph its Chinese and English names (categories.name_zh /
-// name_en, brands.name_zh / name, product titles), the product's price, brand and category,
-// and a gazetteer over all of them. Scan() finds mentions by longest match over UTF-8 text
+// and category node of the knowledge graph its Chinese and English names (graph/names.h), the
+// product's price, brand and category, and a gazetteer over all of them. Scan() finds mentions by longest match over UTF-8 text
 // without spaces (Chinese) or with word boundaries (ASCII names); ASCII case is ignored, except
 // that a brand written in Latin letters must start with a capital ("Keep" the brand, not
 // "keep" the verb). Immutable after Load(): safe to share between threads.
@@ -14,6 +13,7 @@
 
 #include "common/status.h"
 #include "graph/graph.h"
+#include "graph/names.h"
 #include "store/db.h"
 
 namespace kgp::llm {
@@ -26,11 +26,12 @@ struct Mention {
 
 class Lexicon {
  public:
-  // REQUIRES: g outlives the lexicon. Reads the catalogue tables for names and prices.
-  static Result<Lexicon> Load(Db& db, const Graph& g);
+  // REQUIRES: names' graph outlives the lexicon. Keeps a copy of names; reads items for prices.
+  static Result<Lexicon> Load(Db& db, const NodeNames& names);
 
   const Graph& graph() const { return *g_; }
-  // Name in "zh" or "en"; falls back to the other language, then the graph label or key.
+  const NodeNames& names() const { return names_; }
+  // Name in "zh" or "en" (NodeNames::Name): the other language, then the graph label or key.
   std::string Name(NodeId n, std::string_view lang) const;
   double Price(NodeId product) const;          // NaN when unknown
   NodeId BrandOf(NodeId product) const;        // UINT32_MAX when none
@@ -55,7 +56,7 @@ class Lexicon {
   };
   int Child(int node, unsigned char b) const;
   const Graph* g_ = nullptr;
-  std::vector<std::string> zh_, en_;   // by node
+  NodeNames names_;
   std::vector<float> price_;           // by node (products)
   std::vector<NodeId> brand_, category_, parent_;  // by node
   std::vector<Trie> trie_;

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "graph/names.h"
 #include "llm/facts.h"
 
 namespace kgp::llm {
@@ -78,37 +80,47 @@ std::vector<std::string> Names(const Facts& f, const std::vector<const Fact*>& x
 
 std::string Money(std::string_view p, bool zh) { return zh ? std::string(p) + "元" : "¥" + std::string(p); }
 
+// "30-39" → "30-39岁" / "aged 30-39"; the open ends of graph/builder.cc AgeGroup read as words.
+std::string Age(const std::string& group, bool zh) {
+  if (StartsWith(group, "<")) return zh ? group.substr(1) + "岁以下" : "under " + group.substr(1);
+  if (!group.empty() && group.back() == '+') return zh ? group.substr(0, group.size() - 1) + "岁及以上" : "aged " + group.substr(0, group.size() - 1) + " or over";
+  return zh ? group + "岁" : "aged " + group;
+}
+
+// Who the customer is, from the demographics the facts give; "" when they give none.
 std::string Demographics(const Facts& f, Pick& pick) {
   if (!f.user) return "";
   const std::string g = f.user->Get("gender"), age = f.user->Get("age_group"), city = f.user->Get("city"),
                     occ = f.user->Get("occupation");
+  if (g.empty() && age.empty() && city.empty() && occ.empty()) return "";
+  const std::string gender = g == "female" ? (f.zh ? "女性" : "female ") : g == "male" ? (f.zh ? "男性" : "male ") : "";
   if (f.zh) {
-    std::string who = (age.empty() ? "" : age + "岁") + (g == "female" ? "女性" : g == "male" ? "男性" : "") + "顾客";
-    std::string s = pick.One("顾客 {} 是一位{}", "{} 是一位{}") ;
-    s = fmt::format(fmt::runtime(s), f.alias, who);
-    if (!city.empty()) s += "，常住" + city;
-    if (!occ.empty()) s += "，职业为" + occ;
-    return s + "。";
-  }
-  std::string who = (age.empty() ? "" : "aged " + age + ", ");
-  std::string gender = g == "female" ? "female " : g == "male" ? "male " : "";
-  std::string s = fmt::format(fmt::runtime(pick.One("Customer {} is a {}shopper", "{} is a {}customer")), f.alias, gender);
-  if (!who.empty() || !city.empty() || !occ.empty()) {
     std::vector<std::string> parts;
-    if (!age.empty()) parts.push_back("aged " + age);
-    if (!city.empty()) parts.push_back("living in " + city);
-    if (!occ.empty()) parts.push_back("working as " + occ);
-    s += " (" + List(parts, false) + ")";
+    if (!age.empty() || !gender.empty()) parts.push_back("是一位" + (age.empty() ? "" : Age(age, true)) + gender + "顾客");
+    if (!city.empty()) parts.push_back("常住" + city);
+    if (!occ.empty()) parts.push_back("职业为" + occ);
+    std::string s;
+    for (size_t i = 0; i < parts.size(); ++i) s += (i ? "，" : "") + parts[i];
+    return fmt::format(fmt::runtime(pick.One("顾客 {} {}。", "{} {}。")), f.alias, s);
   }
+  // "Customer u_… is a female shopper aged 35-44 from Wuhan who is an accountant."
+  std::string s = fmt::format(fmt::runtime(pick.One("Customer {} is a {}shopper", "{} is a {}customer")), f.alias, gender);
+  if (!age.empty()) s += " " + Age(age, false);
+  if (!city.empty()) s += " from " + city;
+  if (const std::string job = OccupationPhrase(occ); !job.empty()) s += " who " + job;
   return s + ".";
 }
 
 std::string Likes(const Facts& f, Pick& pick) {
   auto cats = Names(f, f.categories, 3, true), brands = Names(f, f.brands, 2, false);
+  // Someone who has bought nothing browses; they do not "buy" these categories.
+  const bool buyer = f.user && ParseInt(f.user->Get("purchases")).value_or(0) > 0;
   std::string out;
   if (!cats.empty()) {
-    out += f.zh ? fmt::format(fmt::runtime(pick.One("TA 最感兴趣的品类是{}", "最常浏览和购买的是{}", "兴趣集中在{}")), List(cats, true))
-                : fmt::format(fmt::runtime(pick.One("Their main interests are {}", "They mostly browse and buy {}",
+    out += f.zh ? fmt::format(fmt::runtime(pick.One("TA 最感兴趣的品类是{}", buyer ? "最常浏览和购买的是{}" : "最常浏览的是{}", "兴趣集中在{}")),
+                              List(cats, true))
+                : fmt::format(fmt::runtime(pick.One(cats.size() == 1 ? "Their main interest is {}" : "Their main interests are {}",
+                                                    buyer ? "They mostly browse and buy {}" : "They mostly browse {}",
                                                     "Most of their activity goes to {}")),
                               List(cats, false));
     if (!brands.empty())
@@ -134,18 +146,23 @@ std::string Shopping(const Facts& f, Pick& pick) {
       if (sens && *sens >= 0.6) parts.push_back("对价格较为敏感");
       if (sens && *sens <= 0.4) parts.push_back("对价格不太敏感");
     } else {
-      if (!level.empty()) parts.push_back(fmt::format(fmt::runtime(pick.One("buys at the {} end of the price range", "prefers {}-priced items")),
-                                                      level == "mid" ? "middle" : level == "high" ? "upper" : "lower"));
+      if (level == "high") parts.push_back(pick.One("buys at the upper end of the price range", "prefers premium items"));
+      if (level == "mid") parts.push_back(pick.One("mostly buys in the mid price range", "prefers mid-priced items"));
+      if (level == "low") parts.push_back(pick.One("buys at the lower end of the price range", "prefers budget-friendly items"));
       if (sens && *sens >= 0.6) parts.push_back("is fairly price-sensitive");
       if (sens && *sens <= 0.4) parts.push_back("is not very price-sensitive");
     }
   }
   if (f.user) {
-    static const std::pair<const char*, const char*> kLife[] = {{"new", "新客"}, {"active", "活跃"}, {"dormant", "沉睡"},
-                                                                 {"churned", "流失"}, {"returning", "回流"}};
+    // Lifecycle stages (profile/finalize.cc): the code, its Chinese name, an English phrase.
+    static const char* const kLife[][3] = {{"new", "新客", "is a new customer"},
+                                           {"active", "活跃", "is active"},
+                                           {"dormant", "沉睡", "has not shopped for a while"},
+                                           {"churned", "流失", "has stopped shopping with us"},
+                                           {"returning", "回流", "has recently come back after a break"}};
     const std::string life = f.user->Get("lifecycle"), seg = f.user->Get("segment");
-    for (const auto& [en, zh] : kLife)
-      if (life == en) parts.push_back(f.zh ? fmt::format("目前处于{}阶段", zh) : fmt::format("is currently {}", en));
+    for (const auto& l : kLife)
+      if (life == l[0]) parts.push_back(f.zh ? fmt::format("目前处于{}阶段", l[1]) : std::string(l[2]));
     if (!seg.empty()) parts.push_back(f.zh ? fmt::format("RFM 分群为“{}”", seg) : fmt::format("sits in the '{}' RFM segment", seg));
   }
   if (parts.empty()) return "";
@@ -157,15 +174,36 @@ std::string Shopping(const Facts& f, Pick& pick) {
   return pick.One("In terms of shopping habits, the customer ", "As a shopper, this customer ") + List(parts, false) + ".";
 }
 
+// "A B" between Latin words, "AB" next to Chinese ("三星手机", "Samsung smartphone").
+std::string Join(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return a + b;
+  const auto latin = [](unsigned char c) { return c < 0x80 && std::isalnum(c); };
+  return latin(static_cast<unsigned char>(a.back())) && latin(static_cast<unsigned char>(b.front())) ? a + " " + b : a + b;
+}
+
+// How a text names a product fact: “title” / "title", else by brand and category ("a Samsung
+// smartphone", “三星手机”; an indefinite article in English); "" when the fact has neither.
+std::string ProductName(const Facts& f, const Fact& p) {
+  if (const std::string t = p.Get("product"); !t.empty()) return f.zh ? "“" + t + "”" : "\"" + t + "\"";
+  std::string brand = f.Name(p, "brand_"), cat = f.Name(p, "category_");
+  if (!f.zh) cat = ToLowerAscii(cat);
+  if (brand.empty() && cat.empty()) return "";
+  if (f.zh) return Join(brand, cat.empty() ? "商品" : cat);
+  const std::string what = Join(brand, cat.empty() ? "product" : cat);
+  const bool vowel = std::string_view("AEIOUaeiou").find(what[0]) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + what;
+}
+
 std::string Purchase(const Facts& f, Pick& pick) {
   if (f.purchases.empty()) return "";
   const Fact& p = *f.purchases.front();
-  const std::string price = p.Get("price");
+  const std::string name = ProductName(f, p), price = p.Get("price");
+  if (name.empty()) return "";
   if (f.zh)
-    return fmt::format(fmt::runtime(pick.One("最近一次购买的是“{}”{}。", "近期买过“{}”{}。")), p.Get("product"),
+    return fmt::format(fmt::runtime(pick.One("最近一次购买的是{}{}。", "近期买过{}{}。")), name,
                        price.empty() ? "" : "（" + Money(price, true) + "）");
-  return fmt::format(fmt::runtime(pick.One("Their latest purchase was \"{}\"{}.", "Recently they bought \"{}\"{}.")),
-                     p.Get("product"), price.empty() ? "" : " for " + Money(price, false));
+  return fmt::format(fmt::runtime(pick.One("Their latest purchase was {}{}.", "Recently they bought {}{}.")), name,
+                     price.empty() ? "" : " for " + Money(price, false));
 }
 
 std::string CouponLine(const Facts& f, bool headline) {
@@ -206,14 +244,19 @@ std::string Summary(const Facts& f, Pick& pick) {
 std::string Copy(const Facts& f, Pick& pick) {
   if (!f.coupon) return f.zh ? "为您精选好物，欢迎回来逛逛。" : "We picked a few things for you. Come and have a look.";
   const std::string basis = f.coupon->Get("target");
+  // The latest purchase; "buy again" only when it is of the coupon's category or brand.
+  const Fact* bought = f.purchases.empty() ? nullptr : f.purchases.front();
+  const std::string last = bought ? ProductName(f, *bought) : "";
+  const std::string coupon_zh = f.coupon->Get("zh");
+  const bool same = bought && !coupon_zh.empty() && coupon_zh == bought->Get(basis == "brand" ? "brand_zh" : "category_zh");
   std::string out;
   if (f.zh) {
     out += "【" + CouponLine(f, true) + "】\n";
     out += fmt::format(fmt::runtime(pick.One("知道您一直钟情{}，", "看到您最近常逛{}，", "为喜欢{}的您，")), f.Name(*f.coupon, ""));
     out += pick.One("我们为您准备了一张", "特别送上一张") + CouponLine(f, false) + "。";
-    if (!f.purchases.empty())
-      out += fmt::format(fmt::runtime(pick.One("和您买过的“{}”一样，好物值得再次入手。", "继“{}”之后，再添一件心头好吧。")),
-                         f.purchases.front()->Get("product"));
+    if (!last.empty())
+      out += same ? fmt::format(fmt::runtime(pick.One("和您买过的{}一样，好物值得再次入手。", "继{}之后，再添一件心头好吧。")), last)
+                  : fmt::format("继{}之后，再添一件心头好吧。", last);
     out += pick.One("名额有限，先到先得！", "快来挑选吧！");
   } else {
     out += CouponLine(f, true) + "\n";
@@ -222,9 +265,8 @@ std::string Copy(const Facts& f, Pick& pick) {
                                              "For a fan of {} like you, ")),
                        name);
     out += pick.One("here is ", "we saved you ") + CouponLine(f, false) + ".";
-    if (!f.purchases.empty())
-      out += fmt::format(fmt::runtime(pick.One(" You enjoyed \"{}\"; find your next favourite.", " After \"{}\", treat yourself again.")),
-                         f.purchases.front()->Get("product"));
+    if (!last.empty())
+      out += fmt::format(fmt::runtime(pick.One(" You enjoyed {}; find your next favourite.", " After {}, treat yourself again.")), last);
     out += pick.One(" Limited time only!", " Happy shopping!");
   }
   return out;
@@ -232,9 +274,13 @@ std::string Copy(const Facts& f, Pick& pick) {
 
 std::string Explain(const Facts& f, Pick& pick) {
   if (!f.item) return "";
-  const std::string item = f.item->Get("product");
-  std::string out = f.zh ? fmt::format(fmt::runtime(pick.One("为您推荐“{}”。", "“{}”可能适合您。")), item)
-                         : fmt::format(fmt::runtime(pick.One("We recommend \"{}\".", "\"{}\" may suit you.")), item);
+  const std::string item = ProductName(f, *f.item);
+  if (item.empty()) return "";
+  std::string first = item;  // at the start of a sentence: "A Samsung smartphone may suit you."
+  if (!f.zh) first[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(first[0])));
+  const bool lead = pick.Below(2) == 1;  // the item first
+  std::string out = f.zh ? (lead ? item + "可能适合您。" : "为您推荐" + item + "。")
+                         : (lead ? first + " may suit you." : "We recommend " + item + ".");
   for (size_t i = 0; i < f.paths.size() && i < 2; ++i) {
     std::string why = f.paths[i]->Get(f.zh ? "zh" : "en");
     if (why.empty()) continue;

@@ -13,7 +13,7 @@ namespace kgp::llm {
 class TemplateBackend : public Backend {
  public:
   std::string Name() const override { return "template"; }
-  std::string Model() const override { return "template-v1"; }
+  std::string Model() const override { return "template-v2"; }
   Result<Completion> Complete(const ChatRequest& req) override;
 };
 

@@ -27,6 +27,38 @@ bool Plain(std::string_view v, size_t max_bytes) {
   return true;
 }
 
+// RFM segments (profile/finalize.cc ScoreRfm) in Chinese.
+constexpr std::pair<const char*, const char*> kSegmentsZh[] = {
+    {"champions", "冠军客户"},          {"loyal", "忠诚客户"},          {"new customers", "新客户"},
+    {"promising", "潜力客户"},          {"potential loyalists", "潜在忠诚客户"}, {"about to sleep", "即将沉睡客户"},
+    {"need attention", "需要关注客户"}, {"cannot lose them", "不能流失客户"}, {"at risk", "流失风险客户"},
+    {"hibernating", "休眠客户"},        {"lost", "已流失客户"},         {"prospect", "潜在客户"},
+};
+
+// The segment as written in lang; "" when there is no Chinese name for it.
+std::string SegmentName(const std::string& seg, const std::string& lang) {
+  if (lang == "en") return seg;
+  for (const auto& [en, zh] : kSegmentsZh)
+    if (seg == en) return zh;
+  return "";
+}
+
+// A product fact: its title when it has one (an untitled product is known by its brand and
+// category), brand, deepest category unless it is a placeholder ("id:…"), price.
+void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s) {
+  const NodeNames& names = lx.names();
+  if (names.HasName(prod)) f.Set("product", lx.Name(prod, "zh"));
+  const NodeId brand = lx.BrandOf(prod), cat = lx.CategoryOf(prod);
+  if (brand != kNone) f.Set("brand_zh", lx.Name(brand, "zh")).Set("brand_en", lx.Name(brand, "en"));
+  if (cat != kNone && names.HasName(cat)) f.Set("category_zh", lx.Name(cat, "zh")).Set("category_en", lx.Name(cat, "en"));
+  if (!std::isnan(lx.Price(prod))) {
+    f.Set("price", FormatPrice(lx.Price(prod)));
+    s.AllowPrice(lx.Price(prod));
+  }
+  s.facts.push_back(std::move(f));
+  s.Allow(lx, prod);
+}
+
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -74,7 +106,7 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
   auto rc = rec::LoadRecommender(ws);
   if (!rc.ok()) return rc.status();
   s->rec_ = std::move(rc).value();
-  auto lx = Lexicon::Load(ws.db(), *s->rec_->profile.graph);
+  auto lx = Lexicon::Load(ws.db(), s->rec_->catalog->names());
   if (!lx.ok()) return lx.status();
   s->lexicon_ = std::make_unique<Lexicon>(std::move(lx).value());
   s->checker_ = std::make_unique<ClaimChecker>(*s->lexicon_);
@@ -127,7 +159,6 @@ Result<Profile> Session::LoadUserProfile(const std::string& user_ext) { return L
 Result<std::vector<Profile>> Session::LoadAllProfiles() { return LoadProfiles(ws_, rec_->profile); }
 
 void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& lang, const WriterOptions& opts) const {
-  (void)lang;
   const Lexicon& lx = *lexicon_;
   Fact user;
   user.kind = "user";
@@ -135,15 +166,20 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
   if (p.gender == "F" || p.gender == "M") user.Set("gender", p.gender == "F" ? "female" : "male");
   if (!p.age_group.empty()) user.Set("age_group", p.age_group);
   // Coarse demographics only: a "city" that looks like an address (digits, long) stays out.
-  if (Plain(p.city, 15)) user.Set("city", p.city);
-  if (Plain(p.occupation, 24)) user.Set("occupation", p.occupation);
+  // City, occupation and segment in the text's language; one that cannot be written in it is left out.
+  const std::string city = Plain(p.city, 15) ? TraitNameIn(NodeType::kCity, p.city, lang) : "";
+  const std::string occupation = Plain(p.occupation, 24) ? TraitNameIn(NodeType::kOccupation, p.occupation, lang) : "";
+  const std::string segment = SegmentName(p.rfm_segment, lang);
+  if (!city.empty()) user.Set("city", city);
+  if (!occupation.empty() && !OccupationPhrase(p.occupation).empty()) user.Set("occupation", occupation);
   if (!p.lifecycle.empty()) user.Set("lifecycle", p.lifecycle);
-  if (!p.rfm_segment.empty()) user.Set("segment", p.rfm_segment);
+  if (!segment.empty()) user.Set("segment", segment);
   user.Set("purchases", std::to_string(p.purchases));
   s.facts.push_back(user);
   size_t n = 0;
   for (const Interest& i : p.interests[static_cast<int>(TagKind::kCategory)]) {
-    if (!rec_->profile.items->IsLeafCategory(i.tag) || n++ >= opts.categories) continue;
+    // Categories known only by a source id ("id:…") name nothing a reader knows: never a fact.
+    if (!rec_->profile.items->IsLeafCategory(i.tag) || !lx.names().HasName(i.tag) || n++ >= opts.categories) continue;
     s.facts.push_back(Fact{"category", {}}.Set("zh", lx.Name(i.tag, "zh")).Set("en", lx.Name(i.tag, "en")).Set("weight", Round2(i.weight)));
     s.Allow(lx, i.tag);
   }
@@ -169,20 +205,7 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
     if (a.outgoing && a.type == edge::kPurchased && g.type(a.other) == NodeType::kProduct)
       bought.emplace_back(g.edge(a.edge).last_ts, a.other);
   std::sort(bought.begin(), bought.end(), std::greater<>());
-  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) {
-    const NodeId prod = bought[i].second;
-    Fact f{"purchase", {}};
-    f.Set("product", lx.Name(prod, "zh"));
-    if (lx.BrandOf(prod) != kNone) f.Set("brand_zh", lx.Name(lx.BrandOf(prod), "zh")).Set("brand_en", lx.Name(lx.BrandOf(prod), "en"));
-    if (lx.CategoryOf(prod) != kNone)
-      f.Set("category_zh", lx.Name(lx.CategoryOf(prod), "zh")).Set("category_en", lx.Name(lx.CategoryOf(prod), "en"));
-    if (!std::isnan(lx.Price(prod))) {
-      f.Set("price", FormatPrice(lx.Price(prod)));
-      s.AllowPrice(lx.Price(prod));
-    }
-    s.facts.push_back(f);
-    s.Allow(lx, prod);
-  }
+  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s);
 }
 
 FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lang) const {
@@ -192,6 +215,7 @@ FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lan
   s.alias = in.alias;
   s.facts.push_back(Fact{"user", {}}.Set("alias", in.alias));
   for (const auto& [n, w] : in.categories) {
+    if (!lx.names().HasName(n)) continue;  // "id:…"
     s.facts.push_back(Fact{"category", {}}.Set("zh", lx.Name(n, "zh")).Set("en", lx.Name(n, "en")).Set("weight", Round2(w)));
     s.Allow(lx, n);
   }
@@ -199,20 +223,8 @@ FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lan
     s.facts.push_back(Fact{"brand", {}}.Set("zh", lx.Name(n, "zh")).Set("en", lx.Name(n, "en")).Set("weight", Round2(w)));
     s.Allow(lx, n);
   }
-  const auto product = [&](Fact f, NodeId prod) {
-    f.Set("product", lx.Name(prod, "zh"));
-    if (lx.BrandOf(prod) != kNone) f.Set("brand_zh", lx.Name(lx.BrandOf(prod), "zh")).Set("brand_en", lx.Name(lx.BrandOf(prod), "en"));
-    if (lx.CategoryOf(prod) != kNone)
-      f.Set("category_zh", lx.Name(lx.CategoryOf(prod), "zh")).Set("category_en", lx.Name(lx.CategoryOf(prod), "en"));
-    if (!std::isnan(lx.Price(prod))) {
-      f.Set("price", FormatPrice(lx.Price(prod)));
-      s.AllowPrice(lx.Price(prod));
-    }
-    s.facts.push_back(std::move(f));
-    s.Allow(lx, prod);
-  };
-  for (NodeId prod : in.purchases) product(Fact{"purchase", {}}, prod);
-  for (size_t i = 0; i < in.candidates.size(); ++i) product(Fact{"candidate", {}}.Set("n", std::to_string(i + 1)), in.candidates[i]);
+  for (NodeId prod : in.purchases) AddProduct(lx, Fact{"purchase", {}}, prod, s);
+  for (size_t i = 0; i < in.candidates.size(); ++i) AddProduct(lx, Fact{"candidate", {}}.Set("n", std::to_string(i + 1)), in.candidates[i], s);
   return s;
 }
 
@@ -223,7 +235,8 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
     PreferenceInput in;
     in.alias = Alias(p.ext_id);
     for (const Interest& i : p.interests[static_cast<int>(TagKind::kCategory)])
-      if (rec_->profile.items->IsLeafCategory(i.tag) && in.categories.size() < opts.categories) in.categories.emplace_back(i.tag, i.weight);
+      if (rec_->profile.items->IsLeafCategory(i.tag) && lx.names().HasName(i.tag) && in.categories.size() < opts.categories)
+        in.categories.emplace_back(i.tag, i.weight);
     for (const Interest& i : p.interests[static_cast<int>(TagKind::kBrand)])
       if (in.brands.size() < opts.brands) in.brands.emplace_back(i.tag, i.weight);
     for (const auto& r : rec_->engine->Recommend(p.user, opts.candidates)) in.candidates.push_back(rec_->catalog->ItemNode(r.item));
@@ -243,7 +256,7 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
       target = brands[0].tag, kind = "brand", basis = fmt::format("brand loyalty {:.2f}", p.brand_top_share);
     } else {
       for (const Interest& i : cats)
-        if (rec_->profile.items->IsLeafCategory(i.tag)) {
+        if (rec_->profile.items->IsLeafCategory(i.tag) && lx.names().HasName(i.tag)) {
           target = i.tag, kind = "category", basis = fmt::format("top category, weight {:.2f}", i.weight);
           break;
         }
@@ -286,17 +299,7 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
     const auto it = static_cast<uint32_t>(item);
     const NodeId in = rec_->catalog->ItemNode(it);
     if (in == kNone) return Status::NotFound(fmt::format("item {}: not in the graph", rec_->catalog->ItemExt(it)));
-    Fact f{"item", {}};
-    f.Set("product", lx.Name(in, "zh"));
-    if (lx.BrandOf(in) != kNone) f.Set("brand_zh", lx.Name(lx.BrandOf(in), "zh")).Set("brand_en", lx.Name(lx.BrandOf(in), "en"));
-    if (lx.CategoryOf(in) != kNone)
-      f.Set("category_zh", lx.Name(lx.CategoryOf(in), "zh")).Set("category_en", lx.Name(lx.CategoryOf(in), "en"));
-    if (!std::isnan(lx.Price(in))) {
-      f.Set("price", FormatPrice(lx.Price(in)));
-      s.AllowPrice(lx.Price(in));
-    }
-    s.facts.push_back(f);
-    s.Allow(lx, in);
+    AddProduct(lx, Fact{"item", {}}, in, s);
     rec::Recommendation r{it, 0, {}, 0};
     for (const auto& c : rec_->engine->Candidates(p.user))
       if (c.item == it) r = c;

@@ -35,6 +35,9 @@ Result<Catalog> Catalog::Load(Db& db, const Graph& g) {
     }
   }
   std::sort(c.node_item_.begin(), c.node_item_.end());
+  auto names = NodeNames::Load(db, g);
+  if (!names.ok()) return names.status();
+  c.names_ = std::move(*names);
   return c;
 }
 

@@ -1,5 +1,6 @@
 // The id maps of a workspace the recommender needs: store ids (users.id, items.id) ↔ external
-// ids ↔ graph nodes, plus item titles for readable output. Read once from the store and graph.
+// ids ↔ graph nodes, plus item titles and the nodes' Chinese and English names (graph/names.h)
+// for readable output. Read once from the store and graph.
 #pragma once
 
 #include <optional>
@@ -10,6 +11,7 @@
 #include "common/status.h"
 #include "common/string_map.h"
 #include "graph/graph.h"
+#include "graph/names.h"
 #include "store/db.h"
 
 namespace kgp::rec {
@@ -30,12 +32,14 @@ class Catalog {
   NodeId ItemNode(uint32_t i) const { return i < item_node_.size() ? item_node_[i] : UINT32_MAX; }
   // Store item id of a product node; nullopt for other nodes.
   std::optional<uint32_t> ItemOfNode(NodeId n) const;
+  const NodeNames& names() const { return names_; }
 
  private:
   std::vector<std::string> user_ext_, item_ext_, item_title_;
   std::vector<NodeId> user_node_, item_node_;
   StringMap<uint32_t> user_ids_, item_ids_;
   std::vector<std::pair<NodeId, uint32_t>> node_item_;  // sorted by node
+  NodeNames names_;
 };
 
 }  // namespace kgp::rec

@@ -9,140 +9,200 @@
 namespace kgp::rec {
 
 namespace {
+
+// What a shopper did to something, as a phrase with "{}" for the object: the user's own action
+// ("added {} to your cart"), another shopper's ("added {} to their cart"), and in Chinese (the
+// verb before the object).
 struct Verb {
-  const char *en, *zh;
+  std::string you, other, zh;
 };
 Verb VerbOf(const Graph& g, EdgeTypeId t) {
   switch (t) {
-    case edge::kViewed: return {"viewed", "浏览过"};
-    case edge::kCarted: return {"added to your cart", "加购过"};
-    case edge::kPurchased: return {"bought", "购买过"};
-    case edge::kFavorited: return {"saved", "收藏过"};
-    case edge::kRated: return {"rated", "评分过"};
-    case edge::kReviewed: return {"reviewed", "评价过"};
-    case edge::kMentions: return {"mentioned", "提到过"};
+    case edge::kViewed: return {"viewed {}", "viewed {}", "浏览过"};
+    case edge::kCarted: return {"added {} to your cart", "added {} to their cart", "加购过"};
+    case edge::kPurchased: return {"bought {}", "bought {}", "购买过"};
+    case edge::kFavorited: return {"saved {}", "saved {}", "收藏过"};
+    case edge::kRated: return {"rated {}", "rated {}", "评分过"};
+    case edge::kReviewed: return {"reviewed {}", "reviewed {}", "评价过"};
+    case edge::kMentions: return {"mentioned {}", "mentioned {}", "提到过"};
     default: break;
   }
-  static thread_local std::string name;
-  name = std::string(g.EdgeTypeName(t));
-  return {name.c_str(), name.c_str()};
+  const std::string name(g.EdgeTypeName(t));
+  return {name + " {}", name + " {}", name};
 }
+
+// pattern with its "{}" replaced by object.
+std::string Say(const std::string& pattern, const std::string& object) {
+  std::string out = pattern;
+  if (const size_t at = out.find("{}"); at != std::string::npos) out.replace(at, 2, object);
+  return out;
+}
+
+// A category is "one of your main interests" from this share of the user's activity on.
+constexpr float kMainInterestShare = 0.15f;
+
 }  // namespace
 
-std::string NodeName(const Graph& g, NodeId n) {
-  std::string_view label = g.label(n);
-  if (label.empty()) label = g.key(n);
-  if (g.type(n) == NodeType::kProduct) return fmt::format("“{}”", label);
-  return std::string(label);
+std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang) {
+  const std::string name = names.Name(n, lang);
+  if (names.graph().type(n) == NodeType::kProduct) return fmt::format("“{}”", name);
+  return name;
 }
 
 namespace {
+
+// "color=blue" → {"color", "blue"} (attribute nodes are keyed "key=value").
+std::pair<std::string, std::string> AttributeParts(std::string_view kv) {
+  const std::string_view key = AttributeKey(kv);
+  return {std::string(key), std::string(kv.size() > key.size() ? kv.substr(key.size() + 1) : kv)};
+}
+
+// A node's name in both languages.
+struct Named {
+  std::string en, zh;
+};
+Named Both(const NodeNames& names, NodeId n) { return {NodeName(names, n, "en"), NodeName(names, n, "zh")}; }
+
+// The cohort sentences: a shopper who shares a trait with the user (trait node t) v2 the item.
+void DescribeCohort(const NodeNames& names, NodeId t, const Verb& v2, const Named& item, Explanation& x) {
+  const Graph& g = names.graph();
+  const Named trait = Both(names, t);
+  const std::string did_en = Say(v2.other, item.en), did_zh = v2.zh + item.zh;
+  switch (g.type(t)) {
+    case NodeType::kAgeGroup:
+      x.en = fmt::format("A shopper of your age group ({}) also {}.", trait.en, did_en);
+      x.zh = fmt::format("一位与您同龄段（{}）的顾客也{}。", trait.zh, did_zh);
+      break;
+    case NodeType::kGender:
+      x.en = fmt::format("A shopper of your gender also {}.", did_en);
+      x.zh = fmt::format("一位与您同性别的顾客也{}。", did_zh);
+      break;
+    case NodeType::kCity: {
+      // A city the tables cannot write in the sentence's language is "your city".
+      const std::string en = TraitNameIn(NodeType::kCity, g.key(t), "en"), zh = TraitNameIn(NodeType::kCity, g.key(t), "zh");
+      x.en = !en.empty() ? fmt::format("A shopper who also lives in {} {}.", en, did_en)
+                         : fmt::format("A shopper from your city also {}.", did_en);
+      x.zh = !zh.empty() ? fmt::format("一位同样常住{}的顾客也{}。", zh, did_zh) : fmt::format("一位与您同城的顾客也{}。", did_zh);
+      break;
+    }
+    case NodeType::kOccupation: {
+      const std::string en = OccupationPhrase(TraitNameIn(NodeType::kOccupation, g.key(t), "en"));
+      const std::string zh = TraitNameIn(NodeType::kOccupation, g.key(t), "zh");
+      x.en = !en.empty() ? fmt::format("A shopper who, like you, {}, also {}.", en, did_en)
+                         : fmt::format("A shopper with your occupation also {}.", did_en);
+      x.zh = !zh.empty() ? fmt::format("一位与您同为{}的顾客也{}。", zh, did_zh) : fmt::format("一位与您职业相同的顾客也{}。", did_zh);
+      break;
+    }
+    default:
+      x.en = fmt::format("A shopper who shares {} with you also {}.", trait.en, did_en);
+      x.zh = fmt::format("一位与您同属{}的顾客也{}。", trait.zh, did_zh);
+      break;
+  }
+}
+
 // Sentences for the common path shapes; empty kind when the shape has no template.
-Explanation Describe(const Graph& g, const Path& p) {
+Explanation Describe(const NodeNames& names, const Path& p) {
+  const Graph& g = names.graph();
   Explanation x;
   x.path = FormatPath(g, p);
   const auto& s = p.steps;
   if (s.empty()) return x;
   const EdgeTypeId first = g.edge(s[0].edge).type;
   const Verb v = VerbOf(g, first);
-  const std::string item = NodeName(g, s.back().node);
+  const Named item = Both(names, s.back().node);
   if (s.size() == 1) {
     x.kind = "seen";
-    x.en = fmt::format("You {} {} before.", v.en, item);
-    x.zh = fmt::format("您之前{}{}。", v.zh, item);
+    x.en = fmt::format("You {} before.", Say(v.you, item.en));
+    x.zh = fmt::format("您之前{}{}。", v.zh, item.zh);
     return x;
   }
-  const std::string via_item = NodeName(g, s[0].node);
-  if (s.size() == 2 && g.type(s[0].node) == NodeType::kBrand && g.edge(s[1].edge).type == edge::kMadeBy) {
+  const Named via = Both(names, s[0].node);
+  const NodeType via_type = g.type(s[0].node);
+  if (s.size() == 2 && via_type == NodeType::kBrand && g.edge(s[1].edge).type == edge::kMadeBy) {
     x.kind = "brand";
-    x.en = fmt::format("You {} {}; {} is made by {}.", v.en, via_item, item, via_item);
-    x.zh = fmt::format("您{}{}，{}正是{}的产品。", v.zh, via_item, item, via_item);
+    x.en = fmt::format("You {}; {} is made by {}.", Say(v.you, via.en), item.en, via.en);
+    x.zh = fmt::format("您{}{}，{}正是{}的产品。", v.zh, via.zh, item.zh, via.zh);
     return x;
   }
   // The user named a category or an entity (review, post) or is interested in a category.
-  if (s.size() == 2 && (g.type(s[0].node) == NodeType::kCategory || g.type(s[0].node) == NodeType::kEntity)) {
+  if (s.size() == 2 && (via_type == NodeType::kCategory || via_type == NodeType::kEntity)) {
     const EdgeTypeId link = g.edge(s[1].edge).type;
-    const bool in_category = link == edge::kBelongsTo && g.type(s[0].node) == NodeType::kCategory;
+    const bool in_category = link == edge::kBelongsTo && via_type == NodeType::kCategory;
     x.kind = in_category ? "category" : "entity";
     if (first == edge::kInterestedIn) {
-      x.en = in_category ? fmt::format("You are interested in {}; {} is in it.", via_item, item)
-                         : fmt::format("You are interested in {}; {} is about it.", via_item, item);
-      x.zh = in_category ? fmt::format("您对{}感兴趣，{}正属于这一类目。", via_item, item)
-                         : fmt::format("您对{}感兴趣，{}与之相关。", via_item, item);
+      x.en = in_category ? fmt::format("You are interested in {}; {} is in it.", via.en, item.en)
+                         : fmt::format("You are interested in {}; {} is about it.", via.en, item.en);
+      x.zh = in_category ? fmt::format("您对{}感兴趣，{}正属于这一类目。", via.zh, item.zh)
+                         : fmt::format("您对{}感兴趣，{}与之相关。", via.zh, item.zh);
     } else {
-      x.en = in_category ? fmt::format("You {} {}; {} is in it.", v.en, via_item, item)
-                         : fmt::format("You {} {}; {} is about it.", v.en, via_item, item);
-      x.zh = in_category ? fmt::format("您{}{}，{}正属于这一类目。", v.zh, via_item, item)
-                         : fmt::format("您{}{}，{}与之相关。", v.zh, via_item, item);
+      x.en = in_category ? fmt::format("You {}; {} is in it.", Say(v.you, via.en), item.en)
+                         : fmt::format("You {}; {} is about it.", Say(v.you, via.en), item.en);
+      x.zh = in_category ? fmt::format("您{}{}，{}正属于这一类目。", v.zh, via.zh, item.zh)
+                         : fmt::format("您{}{}，{}与之相关。", v.zh, via.zh, item.zh);
     }
     return x;
   }
-  if (s.size() == 2 && g.type(s[0].node) == NodeType::kProduct) {
+  // The user mentioned an attribute value ("beige" in a review) the item has.
+  if (s.size() == 2 && via_type == NodeType::kAttribute && g.edge(s[1].edge).type == edge::kHasAttribute) {
+    const auto [key, value] = AttributeParts(g.key(s[0].node));
+    x.kind = "attribute";
+    x.en = fmt::format("You {}; {} has that {}.", Say(v.you, value), item.en, key);
+    x.zh = fmt::format("您{}“{}”，{}正具有这一特点。", v.zh, value, item.zh);
+    return x;
+  }
+  if (s.size() == 2 && via_type == NodeType::kProduct) {
     const EdgeTypeId link = g.edge(s[1].edge).type;
     if (link == edge::kCoPurchasedWith) {
       x.kind = "co_purchase";
-      x.en = fmt::format("You {} {}; shoppers often buy it together with {}.", v.en, via_item, item);
-      x.zh = fmt::format("您{}{}，很多顾客会把它和{}一起购买。", v.zh, via_item, item);
+      x.en = fmt::format("You {}; shoppers often buy it together with {}.", Say(v.you, via.en), item.en);
+      x.zh = fmt::format("您{}{}，很多顾客会把它和{}一起购买。", v.zh, via.zh, item.zh);
     }
     return x;
   }
-  // Shoppers who share a trait with the user (age group, gender, city, …) touched the item.
-  if (s.size() == 3 && g.type(s[1].node) == NodeType::kUser && g.type(s[0].node) != NodeType::kProduct) {
-    const Verb v2 = VerbOf(g, g.edge(s[2].edge).type);
+  // A shopper who shares a trait with the user (age group, gender, city, …) touched the item.
+  if (s.size() == 3 && g.type(s[1].node) == NodeType::kUser && via_type != NodeType::kProduct) {
     x.kind = "cohort";
-    switch (g.type(s[0].node)) {
-      case NodeType::kAgeGroup:
-        x.en = fmt::format("Shoppers of your age group ({}) also {} {}.", via_item, v2.en, item);
-        x.zh = fmt::format("与您同龄段（{}）的顾客也{}{}。", via_item, v2.zh, item);
-        break;
-      case NodeType::kGender:
-        x.en = fmt::format("Shoppers of your gender also {} {}.", v2.en, item);
-        x.zh = fmt::format("与您同性别的顾客也{}{}。", v2.zh, item);
-        break;
-      case NodeType::kCity:
-        x.en = fmt::format("Shoppers in {} also {} {}.", via_item, v2.en, item);
-        x.zh = fmt::format("{}的顾客也{}{}。", via_item, v2.zh, item);
-        break;
-      case NodeType::kOccupation:
-        x.en = fmt::format("Other shoppers working as {} also {} {}.", via_item, v2.en, item);
-        x.zh = fmt::format("与您同为{}的顾客也{}{}。", via_item, v2.zh, item);
-        break;
-      default:
-        x.en = fmt::format("Shoppers who share {} with you also {} {}.", via_item, v2.en, item);
-        x.zh = fmt::format("与您同属{}的顾客也{}{}。", via_item, v2.zh, item);
-        break;
-    }
+    DescribeCohort(names, s[0].node, VerbOf(g, g.edge(s[2].edge).type), item, x);
     return x;
   }
-  if (s.size() == 3 && g.type(s[0].node) == NodeType::kProduct) {
+  if (s.size() == 3 && via_type == NodeType::kProduct) {
     const NodeId mid = s[1].node;
-    const std::string m = NodeName(g, mid);
+    const Named m = Both(names, mid);
+    const std::string you_en = Say(v.you, via.en);
     switch (g.type(mid)) {
       case NodeType::kBrand:
         x.kind = "brand";
-        x.en = fmt::format("You {} {}; {} is also made by {}.", v.en, via_item, item, m);
-        x.zh = fmt::format("您{}{}，{}同样来自{}品牌。", v.zh, via_item, item, m);
+        x.en = fmt::format("You {}; {} is also made by {}.", you_en, item.en, m.en);
+        x.zh = fmt::format("您{}{}，{}同样来自{}品牌。", v.zh, via.zh, item.zh, m.zh);
         break;
       case NodeType::kCategory:
         x.kind = "category";
-        x.en = fmt::format("You {} {}; {} is in the same category, {}.", v.en, via_item, item, m);
-        x.zh = fmt::format("您{}{}，{}同属{}类目。", v.zh, via_item, item, m);
+        x.en = fmt::format("You {}; {} is in the same category, {}.", you_en, item.en, m.en);
+        x.zh = fmt::format("您{}{}，{}同属{}类目。", v.zh, via.zh, item.zh, m.zh);
         break;
-      case NodeType::kAttribute:
+      case NodeType::kAttribute: {
+        const auto [key, value] = AttributeParts(g.key(mid));
         x.kind = "attribute";
-        x.en = fmt::format("You {} {}; {} shares {} with it.", v.en, via_item, item, m);
-        x.zh = fmt::format("您{}{}，{}与它一样具有{}。", v.zh, via_item, item, m);
+        x.en = fmt::format("You {}; {} has the same {}, {}.", you_en, item.en, key, value);
+        x.zh = fmt::format("您{}{}，{}与它一样具有“{}”这一特点。", v.zh, via.zh, item.zh, value);
+        break;
+      }
+      case NodeType::kPriceBand:
+        x.kind = "price_band";
+        x.en = fmt::format("You {}; {} is in the same price range.", you_en, item.en);
+        x.zh = fmt::format("您{}{}，{}与它价位相当。", v.zh, via.zh, item.zh);
         break;
       case NodeType::kEntity:
         x.kind = "entity";
-        x.en = fmt::format("You {} {}; {} is also about {}.", v.en, via_item, item, m);
-        x.zh = fmt::format("您{}{}，{}同样与{}相关。", v.zh, via_item, item, m);
+        x.en = fmt::format("You {}; {} is also about {}.", you_en, item.en, m.en);
+        x.zh = fmt::format("您{}{}，{}同样与{}相关。", v.zh, via.zh, item.zh, m.zh);
         break;
       case NodeType::kUser: {
-        const Verb v2 = VerbOf(g, g.edge(s[2].edge).type);
+        // One other shopper: what they did to the user's item (the edge into them), then to this one.
+        const Verb theirs = VerbOf(g, g.edge(s[1].edge).type), then = VerbOf(g, g.edge(s[2].edge).type);
         x.kind = "also_bought";
-        x.en = fmt::format("Shoppers who {} {} also {} {}.", v.en, via_item, v2.en, item);
-        x.zh = fmt::format("{}{}的顾客也{}{}。", v.zh, via_item, v2.zh, item);
+        x.en = fmt::format("You {}; a shopper who {} also {}.", you_en, Say(theirs.other, "it"), Say(then.other, item.en));
+        x.zh = fmt::format("您{}{}，一位{}该商品的顾客也{}{}。", v.zh, via.zh, theirs.zh, then.zh, item.zh);
         break;
       }
       default: break;
@@ -156,8 +216,10 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
   std::vector<Explanation> out;
   const Graph& g = e.graph();
   const Catalog& cat = e.catalog();
+  const NodeNames& names = cat.names();
   const NodeId u = cat.UserNode(user), item = cat.ItemNode(r.item);
-  const std::string item_name = item != UINT32_MAX ? NodeName(g, item) : fmt::format("“{}”", cat.ItemExt(r.item));
+  const std::string ext_name = fmt::format("“{}”", cat.ItemExt(r.item));
+  const Named item_name = item != UINT32_MAX ? Both(names, item) : Named{ext_name, ext_name};
   const NodeId leaf = e.items().Leaf(r.item);
 
   if (r.features[kFRepurchaseDue] >= 0.5f && leaf != kNoNode) {
@@ -166,17 +228,21 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
     x.kind = "repurchase";
     x.path = fmt::format("{} -PURCHASED-> {}", u != UINT32_MAX ? g.Spec(u) : "user", item != UINT32_MAX ? g.Spec(item) : "item");
     const double days = cyc ? cyc->median_days : 0;
-    x.en = fmt::format("You bought {} before; shoppers restock {} about every {:.0f} days.", item_name, NodeName(g, leaf), days);
-    x.zh = fmt::format("您购买过{}，{}通常约每{:.0f}天回购一次。", item_name, NodeName(g, leaf), days);
+    const Named l = Both(names, leaf);
+    x.en = fmt::format("You bought {} before; shoppers restock {} about every {:.0f} days.", item_name.en, l.en, days);
+    x.zh = fmt::format("您购买过{}，{}通常约每{:.0f}天回购一次。", item_name.zh, l.zh, days);
     out.push_back(std::move(x));
   }
   if (leaf != kNoNode && r.features[kFCategory] >= 0.05f && u != UINT32_MAX && item != UINT32_MAX) {
     Explanation x;
     x.kind = "interest";
     x.path = fmt::format("{} -INTERESTED_IN({:.2f})-> {} <-BELONGS_TO- {}", g.Spec(u), r.features[kFCategory], g.Spec(leaf), g.Spec(item));
-    x.en = fmt::format("{} is in {}, one of your main interests ({:.0f}% of your activity).", item_name, NodeName(g, leaf),
+    const Named l = Both(names, leaf);
+    const bool major = r.features[kFCategory] >= kMainInterestShare;
+    x.en = fmt::format("{} is in {}, one of your {}interests ({:.0f}% of your activity).", item_name.en, l.en, major ? "main " : "",
                        100.0 * r.features[kFCategory]);
-    x.zh = fmt::format("{}属于您常逛的{}类目（占您行为的{:.0f}%）。", item_name, NodeName(g, leaf), 100.0 * r.features[kFCategory]);
+    x.zh = fmt::format("{}属于您{}的{}类目（占您行为的{:.0f}%）。", item_name.zh, major ? "常逛" : "逛过", l.zh,
+                       100.0 * r.features[kFCategory]);
     out.push_back(std::move(x));
   }
   if (u != UINT32_MAX && item != UINT32_MAX && out.size() < max_paths) {
@@ -192,9 +258,10 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
       if (p.steps.size() == 3 && g.type(p.steps[1].node) == NodeType::kAttribute &&
           g.type(p.steps[0].node) == NodeType::kProduct && IsVariantAttribute(g, p.steps[0].node, p.steps[1].node))
         continue;
-      Explanation x = Describe(g, p);
-      bool dup = false;  // parallel edges give the same path twice
-      for (const auto& y : out) dup |= y.path == x.path;
+      Explanation x = Describe(names, p);
+      // Parallel edges give the same path twice, or paths that read the same.
+      bool dup = false;
+      for (const auto& y : out) dup |= y.path == x.path || (!x.en.empty() && y.en == x.en);
       if (dup) continue;
       if (x.kind.empty()) {
         x.kind = "path";

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "recommend/engine.h"
@@ -14,7 +15,7 @@
 namespace kgp::rec {
 
 struct Explanation {
-  std::string kind;  // interest | brand | category | attribute | entity | co_purchase | also_bought | repurchase | seen | path
+  std::string kind;  // interest | brand | category | attribute | price_band | entity | co_purchase | also_bought | cohort | repurchase | seen | path
   std::string path;  // "user:U -PURCHASED-> product:P -MADE_BY-> brand:B <-MADE_BY- product:I"
   std::string en, zh;
 };
@@ -22,7 +23,7 @@ struct Explanation {
 // Up to max_paths explanations, strongest first.
 std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3);
 
-// "“Title”" for a product node, the label (or key) for other nodes.
-std::string NodeName(const Graph& g, NodeId n);
+// A node's name in "en" or "zh" (graph/names.h), "“Title”" for a product node.
+std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang);
 
 }  // namespace kgp::rec

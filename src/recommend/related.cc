@@ -44,16 +44,17 @@ std::vector<RelatedItem> Related(const Engine& e, uint32_t item, size_t k) {
   for (auto& [id, r] : acc) out.push_back(std::move(r));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; });
   if (out.size() > k) out.resize(k);
-  const std::string leaf_name = leaf != kNoNode ? NodeName(g, leaf) : "";
-  const std::string brand_name = brand != kNoNode ? NodeName(g, brand) : "";
+  const NodeNames& names = e.catalog().names();
+  const auto name = [&](NodeId n, const char* lang) { return n != kNoNode ? NodeName(names, n, lang) : ""; };
+  const std::string leaf_en = name(leaf, "en"), leaf_zh = name(leaf, "zh"), brand_en = name(brand, "en"), brand_zh = name(brand, "zh");
   for (auto& r : out) {
     std::vector<std::string> en, zh;
     for (const auto& why : r.reasons) {
       if (why == "co_purchase") en.push_back("often bought together"), zh.push_back("常被一起购买");
       if (why == "covisit") en.push_back("viewed in the same sessions"), zh.push_back("常在同一次浏览中出现");
       if (why == "embedding") en.push_back("close in the knowledge graph"), zh.push_back("在知识图谱中相近");
-      if (why == "same_brand") en.push_back("also by " + brand_name), zh.push_back("同为" + brand_name + "品牌");
-      if (why == "same_category") en.push_back("popular in " + leaf_name), zh.push_back(leaf_name + "类目热销");
+      if (why == "same_brand") en.push_back("also by " + brand_en), zh.push_back("同为" + brand_zh + "品牌");
+      if (why == "same_category") en.push_back("popular in " + leaf_en), zh.push_back(leaf_zh + "类目热销");
     }
     r.en = fmt::format("{}", fmt::join(en, "; "));
     r.zh = fmt::format("{}", fmt::join(zh, "；"));
