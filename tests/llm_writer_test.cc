@@ -542,7 +542,9 @@ TEST_F(LlmWriterTest, SummariesAreInOneLanguage) {
       EXPECT_NE(zh->text.find("职业为" + c), std::string::npos) << zh->text;
       EXPECT_NE(en->text.find(" who " + OccupationPhrase(p.occupation)), std::string::npos) << en->text;
     }
-    if (p.rfm_segment == "champions") EXPECT_NE(zh->text.find("冠军客户"), std::string::npos) << zh->text;
+    if (p.rfm_segment == "champions") {
+      EXPECT_NE(zh->text.find("冠军客户"), std::string::npos) << zh->text;
+    }
   }
   EXPECT_GT(cities, 30u);
   EXPECT_GT(occupations, 30u);

@@ -143,7 +143,7 @@ TEST_F(PrivacyReport, NonsenseEpsilonsAndKsAreRefusedBeforeAnythingIsReleased) {
   };
   const double before = spent();
   for (const char* eps : {"0", "-1", "nan", "inf", "x"}) {
-    for (const std::string cmd : {"audience " + ws_ + " --rule \"lifecycle = 'active'\"", "privacy segments " + ws_}) {
+    for (const std::string& cmd : {"audience " + ws_ + " --rule \"lifecycle = 'active'\"", "privacy segments " + ws_}) {
       auto r = test::RunCli(cmd + " --dp-epsilon " + eps);
       EXPECT_NE(r.exit_code, 0) << cmd << " --dp-epsilon " << eps << ": " << r.out;
       EXPECT_NE(r.err.find("--dp-epsilon"), std::string::npos) << r.err;
