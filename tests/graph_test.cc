@@ -176,7 +176,22 @@ TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
   ASSERT_FALSE(via_brand.empty());
   EXPECT_NE(FormatPath(g_, via_brand[0]).find("-MADE_BY-> brand:acme <-MADE_BY- product:p3"), std::string::npos)
       << FormatPath(g_, via_brand[0]);
+  // Through another shopper (u1 and u2 both bought p1): an explanation for u1 does not name u2.
+  o.edge_types = {edge::kPurchased};
+  o.max_length = 3;
+  auto via_user = KShortestPaths(g_, N("user:u1"), N("product:p2"), o);
+  bool through_u2 = false;
+  for (const auto& p : via_user) {
+    const std::string shown = FormatPath(g_, p), hidden = FormatPath(g_, p, /*hide_other_users=*/true);
+    if (shown.find("user:u2") == std::string::npos) continue;
+    through_u2 = true;
+    EXPECT_EQ(hidden.find("user:u2"), std::string::npos) << hidden;
+    EXPECT_NE(hidden.find("<-PURCHASED- user:* -PURCHASED->"), std::string::npos) << hidden;
+    EXPECT_EQ(hidden.rfind("user:u1 ", 0), 0u) << hidden;  // the subject stays named
+  }
+  EXPECT_TRUE(through_u2);
   // Unreachable within the bound.
+  o.max_length = 4;
   o.edge_types = {edge::kViewed};
   EXPECT_TRUE(KShortestPaths(g_, N("user:u1"), N("product:p3"), o).empty());
 }

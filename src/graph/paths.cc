@@ -83,12 +83,13 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
   return out;
 }
 
-std::string FormatPath(const Graph& g, const Path& p) {
+std::string FormatPath(const Graph& g, const Path& p, bool hide_other_users) {
   std::string s = g.Spec(p.start);
   for (const auto& st : p.steps) {
     std::string_view t = g.EdgeTypeName(g.edge(st.edge).type);
     s += st.forward ? fmt::format(" -{}-> ", t) : fmt::format(" <-{}- ", t);
-    s += g.Spec(st.node);
+    const bool other_user = hide_other_users && g.type(st.node) == NodeType::kUser && st.node != p.start;
+    s += other_user ? std::string(NodeTypePrefix(NodeType::kUser)) + ":*" : g.Spec(st.node);
   }
   return s;
 }

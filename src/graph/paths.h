@@ -37,7 +37,8 @@ struct PathOptions {
 // max_length or the budget.
 std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts);
 
-// "user:1 -PURCHASED-> product:7 <-MADE_BY- …" for the console.
-std::string FormatPath(const Graph& g, const Path& p);
+// "user:1 -PURCHASED-> product:7 <-MADE_BY- …" for the console. With hide_other_users, user
+// nodes after the start read "user:*": a shopper's explanation does not name other shoppers.
+std::string FormatPath(const Graph& g, const Path& p, bool hide_other_users = false);
 
 }  // namespace kgp

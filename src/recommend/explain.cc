@@ -104,7 +104,7 @@ void DescribeCohort(const NodeNames& names, NodeId t, const Verb& v2, const Name
 Explanation Describe(const NodeNames& names, const Path& p) {
   const Graph& g = names.graph();
   Explanation x;
-  x.path = FormatPath(g, p);
+  x.path = FormatPath(g, p, /*hide_other_users=*/true);
   const auto& s = p.steps;
   if (s.empty()) return x;
   const EdgeTypeId first = g.edge(s[0].edge).type;
