@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <functional>
 #include <sstream>
 
@@ -30,6 +31,23 @@ TEST(ProfileRule, CompilesTheDocumentedExamples) {
   EXPECT_EQ(c->params[2].text, "high");
 }
 
+// Metrics with named values take them in any letter case (gender also as words) and are
+// stored as the profiles hold them.
+TEST(ProfileRule, NamedValuesAreNormalised) {
+  auto c = CompileRule("gender = 'female' and price_level = 'High' and lifecycle == 'ACTIVE' or gender = '男'");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::vector<std::string> texts;
+  for (const auto& p : c->params) texts.push_back(p.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"F", "high", "active", "M"}));
+  EXPECT_TRUE(c->tag_params.empty());
+  // Other metrics' strings are left as they are.
+  auto city = CompileRule("city = 'Wuhan' and has('brand:Apple')");
+  ASSERT_TRUE(city.ok());
+  EXPECT_EQ(city->params[0].text, "Wuhan");
+  ASSERT_EQ(city->tag_params.size(), 1u);
+  EXPECT_EQ(city->params[city->tag_params[0]].text, "Apple");  // case is settled against the store
+}
+
 TEST(ProfileRule, ErrorsNameTheColumn) {
   struct Case {
     const char* rule;
@@ -43,6 +61,8 @@ TEST(ProfileRule, ErrorsNameTheColumn) {
       {"name = 'unterminated", "column 8: unterminated string"},
       {"events ! 3", "column 8: unknown operator '!'"},
       {"events > 3 # x", "column 12: unexpected character '#'"},
+      {"lifecycle = 'activ'", "column 13: unknown value 'activ' for lifecycle (one of 'new', 'active'"},
+      {"'loyall' != rfm_segment", "column 1: unknown value 'loyall' for rfm_segment"},
       {"   ", "empty"},
   };
   for (const auto& c : cases) {
@@ -197,6 +217,30 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   auto aj = nlohmann::json::parse(aud.out);
   EXPECT_EQ(aj["count"].get<int>(), high);
   EXPECT_LE(aj["user_ids"].size(), 5u);
+  // A tag in another letter case is found; one no profile has says so; 'not X' is the rest of
+  // the users, also where X's metric is unknown (discount response needs priced purchases).
+  auto count = [&](const std::string& rule, std::string* err = nullptr) {
+    auto r = test::RunCli("--json audience " + ws + " --rule \"" + rule + "\" --limit 0");
+    EXPECT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    if (err) *err = r.err;
+    return nlohmann::json::parse(r.out)["count"].get<int>();
+  };
+  const std::string brand = sj["interests"]["brands"][0]["tag"].get<std::string>();
+  std::string upper = brand;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_NE(upper, brand);
+  EXPECT_GT(count("has('brand:" + brand + "')"), 0);
+  EXPECT_EQ(count("has('brand:" + upper + "')"), count("has('brand:" + brand + "')"));
+  std::string err;
+  EXPECT_EQ(count("has('brand:no-such-brand')", &err), 0);
+  EXPECT_NE(err.find("no profile has the tag 'no-such-brand'"), std::string::npos) << err;
+  const int with = count("discount_response > 0.15"), without = count("not discount_response > 0.15");
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_GT((*w)->db().QueryInt("SELECT count(*) FROM profiles WHERE discount_response IS NULL"), 0);
+  }
+  EXPECT_EQ(with + without, 200);
   auto top = sj["interests"]["categories"][0];
   auto mine = test::RunCli("-q --json audience " + ws + " --rule \"interest('" + top["tag"].get<std::string>() +
                            "') >= " + std::to_string(top["weight"].get<double>() - 1e-3) + "\" --limit 1000");

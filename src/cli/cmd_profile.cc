@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/log.h"
 #include "common/time.h"
 #include "ingest/ingest.h"
 #include "privacy/budget.h"
@@ -290,7 +291,9 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
       }
       auto r = SelectAudience(w->db(), a->rule, a->limit);
       if (!r.ok()) throw Error(r.status());
-      Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}, {"dp", false}, {"epsilon", nullptr}}, [&] {
+      for (const auto& warning : r->warnings) LOG_WRN("audience: {}", warning);
+      Emit(*reg.globals, {{"count", r->count}, {"user_ids", r->user_ids}, {"dp", false}, {"epsilon", nullptr},
+                          {"warnings", r->warnings}}, [&] {
         for (const auto& id : r->user_ids) std::cout << id << "\n";
         std::cout << fmt::format("{} users match{}; exact count, not differentially private (--dp-epsilon E for DP)\n",
                                  r->count,

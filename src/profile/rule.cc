@@ -73,7 +73,7 @@ class Parser {
     std::string sql;
     KGP_RETURN_IF_ERROR(Or(&sql));
     if (Peek().kind != Token::kEnd) return ErrorAt(Peek().pos, fmt::format("unexpected '{}' after a complete expression", Peek().text));
-    return CompiledRule{sql, std::move(params_)};
+    return CompiledRule{sql, std::move(params_), std::move(tag_params_)};
   }
 
  private:
@@ -120,18 +120,56 @@ class Parser {
       std::string inner;
       KGP_RETURN_IF_ERROR(Unary(&inner));
       --depth_;
-      *out = "(NOT " + inner + ")";
+      // Unknown (NULL) is false inside, so that 'not X' holds wherever X does not.
+      *out = "(NOT coalesce(" + inner + ", 0))";
       return Status::Ok();
     }
     KGP_RETURN_IF_ERROR(Operand(out));
+    const Last lhs = last_;
     if (Peek().kind == Token::kOp) {
       std::string op = Peek().text == "==" ? "=" : Peek().text == "<>" ? "!=" : Peek().text;
       ++i_;
       std::string rhs;
       KGP_RETURN_IF_ERROR(Operand(&rhs));
+      const Last rhs_last = last_;
+      KGP_RETURN_IF_ERROR(CheckValue(lhs, rhs_last));
+      KGP_RETURN_IF_ERROR(CheckValue(rhs_last, lhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
     }
     return Status::Ok();
+  }
+  // What the last operand was: a metric, or a string literal (its param).
+  struct Last {
+    std::string metric;
+    int literal = -1;
+    size_t pos = 0;
+  };
+  // A metric with named values compared with a string: the string must be one of them.
+  Status CheckValue(const Last& metric, const Last& value) {
+    if (metric.metric.empty() || value.literal < 0) return Status::Ok();
+    static const std::vector<std::pair<std::string, std::vector<std::string>>> kValues = {
+        {"gender", {"F", "M"}},
+        {"age_group", {"<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"}},
+        {"price_level", {"low", "mid", "high"}},
+        {"lifecycle", {"new", "active", "dormant", "churned", "returning"}},
+        {"rfm_segment", {"champions", "loyal", "potential loyalists", "new customers", "promising", "need attention",
+                         "about to sleep", "cannot lose them", "at risk", "hibernating", "lost", "prospect"}}};
+    auto it = std::find_if(kValues.begin(), kValues.end(), [&](const auto& kv) { return kv.first == metric.metric; });
+    if (it == kValues.end()) return Status::Ok();
+    std::string& v = params_[static_cast<size_t>(value.literal)].text;
+    std::string l = ToLowerAscii(Trim(v));
+    if (metric.metric == "gender") {
+      if (l == "female" || l == "woman" || l == "女" || l == "f") l = "F";
+      if (l == "male" || l == "man" || l == "男" || l == "m") l = "M";
+    }
+    for (const auto& known : it->second)
+      if (l == known || l == ToLowerAscii(known)) {
+        v = known;
+        return Status::Ok();
+      }
+    std::string list;
+    for (const auto& known : it->second) list += (list.empty() ? "" : ", ") + ("'" + known + "'");
+    return ErrorAt(value.pos, fmt::format("unknown value '{}' for {} (one of {})", v, metric.metric, list));
   }
   std::string Param(double v) { return Push(RuleParam{false, v, {}}); }
   std::string Param(std::string v) { return Push(RuleParam{true, 0, std::move(v)}); }
@@ -143,9 +181,14 @@ class Parser {
     const Token tok = Peek();
     if (++operands_ > kMaxOperands)
       return ErrorAt(tok.pos, fmt::format("more than {} values, metrics and functions: split the rule", kMaxOperands));
+    last_ = Last{{}, -1, tok.pos};
     switch (tok.kind) {
       case Token::kNumber: ++i_; *out = Param(*ParseDouble(tok.text)); return Status::Ok();
-      case Token::kString: ++i_; *out = Param(tok.text); return Status::Ok();
+      case Token::kString:
+        ++i_;
+        *out = Param(tok.text);
+        last_.literal = static_cast<int>(params_.size() - 1);
+        return Status::Ok();
       case Token::kLParen: {
         KGP_RETURN_IF_ERROR(Enter(tok.pos));
         ++i_;
@@ -170,6 +213,7 @@ class Parser {
                                           tok.text, known));
     }
     *out = "p." + std::string(tok.text == "frequency" ? "purchases" : tok.text);
+    last_.metric = tok.text;
     return Status::Ok();
   }
   Status Function(const Token& name, std::string* out) {
@@ -190,7 +234,9 @@ class Parser {
         kind_sql = " AND t.kind = " + Param(std::string(k));
       }
     }
-    const std::string where = "t.user_id = p.user_id AND t.tag = " + Param(tag) + kind_sql;
+    const std::string tag_param = Param(tag);
+    tag_params_.push_back(params_.size() - 1);
+    const std::string where = "t.user_id = p.user_id AND t.tag = " + tag_param + kind_sql;
     if (name.text == "has") *out = "EXISTS(SELECT 1 FROM profile_tags t WHERE " + where + ")";
     else
       *out = fmt::format("coalesce((SELECT max(t.{}) FROM profile_tags t WHERE {}), 0)",
@@ -203,6 +249,8 @@ class Parser {
   size_t i_ = 0;
   size_t depth_ = 0, operands_ = 0;
   std::vector<RuleParam> params_;
+  std::vector<size_t> tag_params_;
+  Last last_;
 };
 
 }  // namespace
@@ -230,6 +278,18 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
   if (!c.ok()) return c.status();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
     return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
+  // Tags as written, else in the letter case a profile has them; none: a warning.
+  std::vector<std::string> warnings;
+  for (size_t i : c->tag_params) {
+    std::string& tag = c->params[i].text;
+    Stmt exact = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
+    exact.Bind(1, tag);
+    if (exact.Step()) continue;
+    Stmt other_case = db.Prepare("SELECT tag FROM profile_tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
+    other_case.Bind(1, tag);
+    if (other_case.Step()) tag = std::string(other_case.Text(0));
+    else warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling; `profile show` lists a user's tags)", tag));
+  }
   // A rule within the parser's limits can still be more than SQLite's parser takes (its stack
   // depends on the operators between the parentheses): the caller's rule is too complex, not
   // an internal error.
@@ -247,6 +307,7 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
     else st.Bind(n, c->params[i].number);
   }
   Audience a;
+  a.warnings = std::move(warnings);
   while (st.Step()) {
     if (a.user_ids.size() < limit) a.user_ids.emplace_back(st.Text(0));
     a.count++;

@@ -2,6 +2,10 @@
 // query over the profile tables (docs/profile.md "Audience rules"). Example:
 //   interest('electronics.smartphone') > 0.5 and price_level = 'high'
 //   (lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')
+// A metric with named values (gender, age_group, price_level, lifecycle, rfm_segment) compared
+// with a string takes only those values, in any letter case (gender also female/male/女/男): an
+// unknown one is an error naming the values, not an empty audience. 'not X' is true wherever X
+// is not, also for users whose metric is unknown (SQL NULL), so X and not X split everyone.
 // Grammar (keywords case-insensitive):
 //   expr := and ('or' and)* ;  and := unary ('and' unary)* ;  unary := 'not' unary | cmp
 //   cmp := operand [('=' | '==' | '!=' | '<>' | '<' | '<=' | '>' | '>=') operand]
@@ -26,6 +30,7 @@ struct RuleParam {
 struct CompiledRule {
   std::string where;  // over "profiles p"
   std::vector<RuleParam> params;  // ?1, ?2, … in order
+  std::vector<size_t> tag_params;  // indices into params of the tags that functions name
 };
 
 // InvalidArgument "rule: column N: …" with the position of the offending token.
@@ -37,7 +42,13 @@ const std::vector<std::string>& RuleMetrics();
 struct Audience {
   size_t count = 0;
   std::vector<std::string> user_ids;  // ext ids, at most `limit`, ascending
+  // Tags the rule names that no profile has (a typo, or a tag of another workspace): the rule
+  // still ran, but a marketer should see why an audience is empty or smaller.
+  std::vector<std::string> warnings;
 };
+// A tag is looked up as written, else in another letter case when no profile has it as written
+// ('brand:Apple' finds apple).
+
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
 
 }  // namespace kgp

@@ -51,6 +51,7 @@ void Audience(Context& c, const httplib::Request& req, httplib::Response& res, c
   j["offset"] = *offset;
   j["limit"] = *limit;
   j["user_ids"] = page;
+  if (!a->warnings.empty()) j["warnings"] = a->warnings;
   const size_t next = *offset + page.size();
   j["next_offset"] = next < a->count && !page.empty() ? nlohmann::json(next) : nlohmann::json(nullptr);
   SendJson(res, j);
