@@ -227,6 +227,24 @@ TEST(Readers, AmazonReviewsJsonLines) {
   EXPECT_TRUE(found);
 }
 
+// A list where an id belongs, a rating past 5 stars or an unknown kind is a rejected row that
+// names its field, not a user called ["u1"].
+TEST(Readers, TextsRejectListsRatingsOutOfRangeAndUnknownKinds) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "t.jsonl",
+                  "{\"user_id\":[\"u1\"],\"text\":\"hello\"}\n"
+                  "{\"user_id\":\"u1\",\"product_id\":\"p1\",\"rating\":9,\"text\":\"great\"}\n"
+                  "{\"user_id\":\"u1\",\"kind\":\"weird\",\"text\":\"hmm\"}\n"
+                  "{\"user_id\":\"u1\",\"title\":{\"a\":1},\"text\":\"x\"}\n"
+                  "{\"user_id\":42,\"kind\":\"Post\",\"rating\":4.5,\"text\":\"fine\"}\n");
+  Collect c = Read("texts", tmp / "t.jsonl");
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(c.texts[0], "fine");
+  std::vector<std::string> fields;
+  for (const auto& r : c.rejects) fields.push_back(r.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"user_id", "rating", "kind", "title"}));
+}
+
 TEST(Readers, AmazonBadLinesAreRejectedNotFatal) {
   test::TempDir tmp;
   test::WriteFile(tmp / "r.json", "{\"reviewerID\":\"u\",\"asin\":\"a\",\"overall\":4,\"unixReviewTime\":1}\n"

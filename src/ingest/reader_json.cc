@@ -25,6 +25,17 @@ std::string AsText(const json& obj, const char* key) {
   return it->dump();
 }
 
+// Rejects the row when one of `keys` holds an array, an object or a boolean: ids, times and
+// texts are strings or numbers, and a list is not to be stored as its JSON spelling.
+bool ScalarFields(RecordSink& sink, const CsvReader& row, const json& obj, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = obj.find(key);
+    if (it != obj.end() && (it->is_structured() || it->is_boolean()))
+      return RejectRow(sink, row, key, "must be a string or a number"), false;
+  }
+  return true;
+}
+
 bool ParseLine(RecordSink& sink, const CsvReader& row, json& out) {
   std::string_view line = Trim(row[0]);
   if (line.empty()) return false;
@@ -42,6 +53,7 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     json j;
     if (!ParseLine(sink, row, j)) return;
+    if (!ScalarFields(sink, row, j, {"reviewerID", "asin", "reviewText", "summary"})) return;
     std::string user = AsText(j, "reviewerID"), item = AsText(j, "asin");
     if (user.empty()) return RejectRow(sink, row, "reviewerID", "missing user id");
     if (item.empty()) return RejectRow(sink, row, "asin", "missing item id");
@@ -98,14 +110,16 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     json j;
     if (!ParseLine(sink, row, j)) return;
+    if (!ScalarFields(sink, row, j, {"user_id", "product_id", "text", "kind", "time", "rating", "lang", "title"})) return;
     std::string user = AsText(j, "user_id"), item = AsText(j, "product_id");
     std::string text = AsText(j, "text");  // valid UTF-8, as in ReadAmazonReviews
     if (user.empty() && item.empty())
       return RejectRow(sink, row, "user_id", "neither user_id nor product_id given");
     if (Trim(text).empty()) return RejectRow(sink, row, "text", "empty text");
     TextRecord tx;
-    std::string kind = AsText(j, "kind");
+    std::string kind = ToLowerAscii(Trim(AsText(j, "kind")));
     if (kind.empty()) kind = item.empty() ? "post" : "review";
+    if (kind != "review" && kind != "post") return RejectRow(sink, row, "kind", fmt::format("'{}': review or post", kind));
     tx.kind = kind;
     tx.user = user;
     tx.item = item;
@@ -117,7 +131,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     std::string rating = AsText(j, "rating");
     if (!rating.empty()) {
       tx.rating = ParseDouble(rating);
-      if (!tx.rating) return RejectRow(sink, row, "rating", "bad rating");
+      if (!tx.rating || *tx.rating < 0 || *tx.rating > 5) return RejectRow(sink, row, "rating", "bad rating (0 to 5 stars)");
     }
     std::string lang = AsText(j, "lang"), title = AsText(j, "title");
     tx.lang = lang;
