@@ -741,6 +741,25 @@ TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
                                   "WHERE u.ext_id = '{}' AND e.ts = 1810000000", *user_)), 1);
 }
 
+// An id with "/" (sent as %2F) can be read and erased through the API, as it could be posted.
+TEST_F(ServiceTest, IdsWithASlashCanBeReadAndErased) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto post = s.Client(*write_key_).Post(
+      "/v1/events", json{{"events", {Event("shop/42", *item_, "view", 1810000000)}}}.dump(), "application/json");
+  ASSERT_TRUE(post);
+  ASSERT_EQ(post->status, 200) << post->body;
+  auto get = s.Client(*read_key_).Get("/v1/users/shop%2F42/profile");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200) << get->body;
+  EXPECT_EQ(Body(get)["user_id"], "shop/42") << get->body;
+  auto del = s.Client(*admin_key_).Delete("/v1/users/shop%2F42");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(s.Client(*read_key_).Get("/v1/users/shop%2F42/profile")->status, 404);
+}
+
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

@@ -85,8 +85,8 @@ void Paths(Context& c, const httplib::Request& req, httplib::Response& res, cons
 }  // namespace
 
 void AddGraphRoutes(httplib::Server& svr, Context& ctx) {
-  AddRoute(svr, ctx, "GET", R"(/v1/items/([^/]+)/related)", "get_related", Scope::kRead, Related);
-  AddRoute(svr, ctx, "GET", R"(/v1/graph/nodes/([^/]+)/neighbors)", "get_neighbors", Scope::kRead, Neighbors);
+  AddRoute(svr, ctx, "GET", R"(/v1/items/(.+)/related)", "get_related", Scope::kRead, Related);
+  AddRoute(svr, ctx, "GET", R"(/v1/graph/nodes/(.+)/neighbors)", "get_neighbors", Scope::kRead, Neighbors);
   AddRoute(svr, ctx, "GET", "/v1/graph/paths", "get_paths", Scope::kRead, Paths);
 }
 

@@ -7,7 +7,8 @@
 namespace kgp::service {
 namespace {
 
-constexpr const char* kUser = R"(/v1/users/([^/]+))";
+// Ids may hold "/" (sent as %2F; the path is matched decoded), so an id is any non-empty run.
+constexpr const char* kUser = R"(/v1/users/(.+))";
 
 std::string Pattern(const char* suffix) { return std::string(kUser) + suffix; }
 
