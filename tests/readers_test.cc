@@ -69,6 +69,7 @@ TEST(Readers, Rees46ValidatesEveryField) {
                   "2019-10-01 00:00:02 UTC,teleport,1,2,,,1.0,5,s\r\n"
                   "2019-10-01 00:00:02 UTC,view,,2,,,1.0,5,s\r\n"
                   "2019-10-01 00:00:02 UTC,view,1,2,,,-3,5,s\r\n"
+                  "2019-10-01 00:00:02 UTC,view,1,2,,,1e308,5,s\r\n"
                   "2019-10-01 00:00:02 UTC,view,1,2\r\n"
                   "2019-10-01 00:00:03 UTC,cart,7,2,,,\"1.50\",,s\r\n");
   Collect c = Read("rees46", tmp / "e.csv");
@@ -77,12 +78,12 @@ TEST(Readers, Rees46ValidatesEveryField) {
   EXPECT_EQ(c.events[1].type, EventType::kPurchase);
   EXPECT_DOUBLE_EQ(*c.events[1].price, 33.20);
   EXPECT_EQ(c.events[0].brand, "shiseido");
-  ASSERT_EQ(c.rejects.size(), 6u);
+  ASSERT_EQ(c.rejects.size(), 7u);
   std::vector<std::string> fields;
   std::vector<uint64_t> lines;
   for (auto& r : c.rejects) fields.push_back(r.field), lines.push_back(r.line);
-  EXPECT_EQ(fields, (std::vector<std::string>{"event_time", "event_type", "product_id", "price", "-", "user_id"}));
-  EXPECT_EQ(lines, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(fields, (std::vector<std::string>{"event_time", "event_type", "product_id", "price", "price", "-", "user_id"}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9, 10}));
 }
 
 TEST(Readers, Rees46RealSample) {

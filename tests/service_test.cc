@@ -221,19 +221,21 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
                                {{"user", *user_}, {"item", *item_}, {"type", "teleport"}},
                                {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", -3}},
                                {{"user", *user_}, {"item", *item_}, {"type", "view"}, {"ts", "yesterday"}},
-                               "not an object"});
+                               "not an object",
+                               {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", 1e308}}});
     auto r = c.Post("/v1/events", json{{"events", events}}.dump(), "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400);
     json j = Body(r);
     EXPECT_EQ(j["error"]["code"], "invalid_events");
-    ASSERT_EQ(j["error"]["details"].size(), 5u) << j.dump();
+    ASSERT_EQ(j["error"]["details"].size(), 6u) << j.dump();
     EXPECT_EQ(j["error"]["details"][0]["index"], 1);
     EXPECT_EQ(j["error"]["details"][0]["field"], "user");
     EXPECT_EQ(j["error"]["details"][1]["field"], "type");
     EXPECT_EQ(j["error"]["details"][2]["field"], "price");
     EXPECT_EQ(j["error"]["details"][3]["field"], "ts");
     EXPECT_EQ(j["error"]["details"][4]["index"], 5);
+    EXPECT_EQ(j["error"]["details"][5]["field"], "price");  // 1e308: the totals would overflow
     // Bad query parameters are 400 too, not a crash.
     auto bad_k = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?k=-1").c_str());
     ASSERT_TRUE(bad_k);

@@ -31,7 +31,7 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
     std::string_view price = Field(row, c_price);
     if (!Trim(price).empty()) {
       auto p = ParseDouble(price);
-      if (!p || *p < 0) return RejectRow(sink, row, "price", "bad price");
+      if (!p || *p < 0 || *p > kMaxPrice) return RejectRow(sink, row, "price", "bad price");
       it.price = p;
     }
     if (!ParseAttributes(Field(row, c_attr), &it.attributes))

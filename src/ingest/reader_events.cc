@@ -26,7 +26,7 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
   ev.ts = *ts;
   if (!Trim(price).empty()) {
     auto p = ParseDouble(price);
-    if (!p || *p < 0) return RejectRow(sink, r, price_col, "bad price"), false;
+    if (!p || *p < 0 || *p > kMaxPrice) return RejectRow(sink, r, price_col, "bad price"), false;
     ev.price = p;
   }
   return true;

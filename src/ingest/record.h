@@ -27,6 +27,10 @@ constexpr int kNumEventTypes = 7;
 const char* EventTypeName(EventType t);
 std::optional<EventType> ParseEventType(std::string_view s);  // view, cart, pv, buy, fav, …
 
+// Prices above this (yuan, dollars …) are refused as input errors: nobody sells for more, and
+// sums of such values overflow the monetary totals to infinity.
+constexpr double kMaxPrice = 1e9;
+
 struct EventRecord {
   std::string_view user;
   std::string_view item;

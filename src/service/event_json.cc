@@ -146,6 +146,7 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
     ev.price = NumberField(e, "price", &err);
     if (!err.empty()) fail("price", err), err.clear();
     else if (ev.price && *ev.price < 0) fail("price", "must not be negative");
+    else if (ev.price && *ev.price > kMaxPrice) fail("price", fmt::format("above {:g}", kMaxPrice));
     ev.value = NumberField(e, "value", &err);
     if (!err.empty()) fail("value", err), err.clear();
     ev.variant = VariantField(e, &err);
