@@ -208,6 +208,9 @@ TEST(Ingest, MaxErrorsRollsTheWholeFileBack) {
   auto r = Ingest(*ws, tmp / "a.csv", o);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE((*r)[0].aborted);
+  EXPECT_EQ((*r)[0].counts.events_new, 0u);  // the report says what landed: nothing
+  EXPECT_EQ((*r)[0].counts.users_new, 0u);
+  EXPECT_GT((*r)[0].rejects, 3u);
   EXPECT_EQ(Count(*ws, "events"), 0);
   EXPECT_EQ(Count(*ws, "users"), 0);
   EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM ingest_files WHERE status='aborted'"), 1);

@@ -152,6 +152,8 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
     rep.counts = writer.counts();
     if (sink.ShouldStop()) rep.aborted = true;
   }
+  // Rolled back: nothing of the file is stored, so nothing is new (the rejects stay reported).
+  if (rep.aborted) rep.counts = {};
   // An unreadable file (missing, bad header) lands nothing. A malformed record (a quote left
   // open, an overlong line) is one rejected row and reading goes on (ForEachRecord).
   if (!read_status.ok()) return read_status;
