@@ -337,6 +337,8 @@ TEST_F(ProfileTest, ClusterLabelsSayWhatMostMembersAre) {
     }
   }
   EXPECT_GE(named, 3u);  // the generated personas concentrate on a few roots
+  std::set<std::string> labels;
+  for (const Cluster& c : model.clusters) EXPECT_TRUE(labels.insert(c.label).second) << "two clusters read " << c.label;
 }
 
 TEST(ProfileRfm, TiesShareTheLowestFrequencyAndTheHighestRecency) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -141,6 +142,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
   // name a rare category a cluster has a little more of), the one it leans to (the largest
   // excess of mean weight over the population's, at least 0.05), then price and activity.
   std::set<std::string> used;
+  std::vector<std::vector<double>> means(k);  // per cluster, the members' mean raw root weights
   for (size_t m = 0; m < k; ++m) {
     Cluster cl;
     cl.id = static_cast<int>(m);
@@ -162,6 +164,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
       if (mean[j] - pop_mean[j] > mean[lean] - pop_mean[lean]) lean = j;
     if (nroot > 0 && mean[lean] - pop_mean[lean] >= 0.05 && !(majority && lean == top))
       parts.push_back("leaning " + model.features[lean]);
+    means[m] = mean;
     const double price = cl.centroid[nroot], buys = cl.centroid[nroot + 1], lapse = cl.centroid[nroot + 2];
     if (price > 0.5) parts.push_back("premium");
     else if (price < -0.5) parts.push_back("budget");
@@ -170,10 +173,39 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     else if (buys < -0.5) parts.push_back("browsers");
     std::string label = parts[0];
     for (size_t i = 1; i < parts.size(); ++i) label += ", " + parts[i];
-    if (!used.insert(label).second) label += fmt::format(" ({})", m + 1);
     cl.label = label;
     model.clusters.push_back(std::move(cl));
   }
+  // Clusters that read the same get the trait that sets each apart most: the root category
+  // its members lean to most (mean weight over everyone's, at least 0.05 as above, counted in
+  // steps of 0.05),
+  // or a behaviour whose centroid z-score is larger; "drama fans, leaning romance" rather than
+  // "drama fans (6)"; a number only if that still leaves two alike.
+  static const char* kTrait[][2] = {{"premium", "budget"}, {"frequent buyers", "browsers"}, {"lapsing", "active"},
+                                    {"decisive buyers", "window shoppers"}, {"explorers", "repeat buyers"}};
+  const auto add_trait = [&](Cluster& cl) {
+    std::string best;
+    double best_score = 0;
+    const auto& mean = means[static_cast<size_t>(cl.id)];
+    for (size_t j = 0; j < d; ++j) {
+      const bool root = j < nroot;
+      if (root && cl.label.find(model.features[j]) != std::string::npos) continue;
+      const double score = root ? (mean[j] - pop_mean[j]) / 0.05 : std::abs(cl.centroid[j]);
+      if (root && score < 1) continue;  // "leaning" means an excess of 0.05 or more, as above
+      const std::string word =
+          root ? "leaning " + model.features[j] : kTrait[std::min<size_t>(j - nroot, 4)][cl.centroid[j] > 0 ? 0 : 1];
+      if (score > best_score && cl.label.find(word) == std::string::npos) best_score = score, best = word;
+    }
+    if (!best.empty()) cl.label += ", " + best;
+  };
+  for (int round = 0; round < 2; ++round) {  // a second trait where the first left two alike
+    std::map<std::string, int> times;
+    for (const auto& cl : model.clusters) times[cl.label]++;
+    for (auto& cl : model.clusters)
+      if (times[cl.label] > 1) add_trait(cl);
+  }
+  for (auto& cl : model.clusters)
+    if (!used.insert(cl.label).second) cl.label += fmt::format(" ({})", cl.id + 1);
   for (size_t i = 0; i < n; ++i) profiles[i].cluster = assign[i];
   return model;
 }
