@@ -307,6 +307,37 @@ TEST(RecommendExplain, VariantValuesAreNoReasons) {
   for (const auto& x : rec["explanations"]) EXPECT_EQ(x.dump().find("size="), std::string::npos) << x.dump();
 }
 
+// A REES46 log without titles or category codes: explanations say "product 15100214" and
+// "category 2053…", never a quoted bare number or "id:2053…".
+TEST(RecommendExplain, UntitledProductsAndUncodedCategoriesAreNamedForWhatTheyAre) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  std::string csv = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (int u = 0; u < 20; ++u)
+    for (int i = 0; i < 6; ++i)
+      csv += fmt::format("2019-10-0{} 10:{:02d}:00 UTC,view,{},{},,,9.99,{},s{}\n", 1 + i % 5, u, 15100200 + (u + i) % 9,
+                         2053013557024391671ULL + (u + i) % 2, 519107000 + u, u);
+  test::WriteFile(tmp / "e.csv", csv);
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "e.csv") + " --format rees46").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto run = test::RunCli("--json recommend " + ws + " --user 519107003 -k 5 --explain");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  size_t sentences = 0;
+  const auto j = nlohmann::json::parse(run.out);
+  for (const auto& rec : j["recommendations"])
+    for (const auto& x : rec["explanations"])
+      for (const char* lang : {"en", "zh"}) {
+        const std::string t = x[lang].get<std::string>();
+        ++sentences;
+        EXPECT_EQ(t.find("id:"), std::string::npos) << t;
+        EXPECT_EQ(t.find("“151"), std::string::npos) << t;
+      }
+  EXPECT_GT(sentences, 5u);
+}
+
 // Rating data (MovieLens): a film rated is a film seen, not offered again; an embedding model
 // trained on the workspace scores through RATED when there is nothing else.
 TEST(RecommendRatings, RatedItemsAreNotOfferedAgainAndTheEmbeddingUsesRated) {

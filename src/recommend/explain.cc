@@ -44,8 +44,20 @@ constexpr float kMainInterestShare = 0.15f;
 }  // namespace
 
 std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang) {
+  const Graph& g = names.graph();
+  const bool zh = lang == "zh";
+  // Only an id to go by (a product without a title, a category known by its source id): say
+  // what it is, not a bare number or "id:2053…" in quotes.
+  if (!names.HasName(n)) {
+    std::string_view key = g.key(n);
+    if (g.type(n) == NodeType::kProduct) return (zh ? "商品" : "product ") + std::string(key);
+    if (g.type(n) == NodeType::kCategory) {  // the Chinese sentences add 类目 themselves
+      if (key.substr(0, 3) == "id:") key.remove_prefix(3);
+      return (zh ? "编号" : "category ") + std::string(key);
+    }
+  }
   const std::string name = names.Name(n, lang);
-  if (names.graph().type(n) == NodeType::kProduct) return fmt::format("“{}”", name);
+  if (g.type(n) == NodeType::kProduct) return fmt::format("“{}”", name);
   return name;
 }
 
