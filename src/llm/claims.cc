@@ -48,6 +48,7 @@ const char* ClaimKindName(ClaimKind k) {
     case ClaimKind::kDiscount: return "discount";
     case ClaimKind::kTrait: return "trait";
     case ClaimKind::kPerson: return "person";
+    case ClaimKind::kOffer: return "offer";
   }
   return "?";
 }
@@ -220,9 +221,16 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
     if (lead == std::string::npos) lead = s.size();
     bool named_subject = false;
     for (const Mention& m : mentions) named_subject = named_subject || m.begin <= lead;
-    for (TraitClaim& t : FindTraitClaims(s, facts, named_subject)) {
+    // Trait words inside a name the gazetteer found ("Women's Running Shoes", 青岛啤酒) are part
+    // of the name: blanked before the person and offer checks.
+    std::string plain = s;
+    for (const Mention& m : mentions)
+      std::fill(plain.begin() + static_cast<long>(m.begin), plain.begin() + static_cast<long>(m.end), ' ');
+    for (TraitClaim& t : FindTraitClaims(plain, facts, named_subject)) {
       Claim c;
-      c.kind = t.kind == TraitClaim::kPerson ? ClaimKind::kPerson : ClaimKind::kTrait;
+      c.kind = t.kind == TraitClaim::kPerson  ? ClaimKind::kPerson
+               : t.kind == TraitClaim::kOffer ? ClaimKind::kOffer
+                                              : ClaimKind::kTrait;
       c.surface = std::move(t.surface);
       c.sentence = si;
       c.supported = t.supported;

@@ -4,7 +4,9 @@
 // supported when the prompt's facts allow it (facts.h FactSheet: the nodes the facts name and
 // what the graph says about them, the prices and discounts they state); a price in a sentence
 // naming exactly one product must be that product's price (or a coupon figure). Traits,
-// shopping frequency and people named as a sentence's subject are claims too (traits.h).
+// shopping frequency, who the customer is (gender, age, city, occupation, price level,
+// lifecycle, purchases), offers and deadlines, and people named as a sentence's subject are
+// claims too (traits.h).
 // Sentences with an unsupported claim are removed. faithfulness = supported claims / claims (1 when none).
 // The checker knows nothing of the backend that wrote the text. Thread-safe (const).
 #pragma once
@@ -21,7 +23,7 @@
 
 namespace kgp::llm {
 
-enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount, kTrait, kPerson };
+enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount, kTrait, kPerson, kOffer };
 const char* ClaimKindName(ClaimKind k);
 
 struct Claim {
