@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -298,6 +299,53 @@ TEST_F(LlmWriterTest, ClaimCheckerRemovesInventedPeopleTraitsAndFrequency) {
     }
 }
 
+// The audit's contradictions, on real fact sheets: each crafted sentence is removed, the true
+// sentence beside it is kept (tests/llm_claims_test.cc checks each class on its own).
+TEST_F(LlmWriterTest, ClaimCheckerRemovesContradictionsOfTheUserFacts) {
+  const Profile* p = nullptr;
+  for (const Profile& x : *profiles_)
+    if ((x.gender == "F" || x.gender == "M") && x.purchases > 0 && !x.age_group.empty() && x.lifecycle != "churned" &&
+        x.lifecycle != "dormant" && x.rfm_segment != "lost" && x.price_level == "mid" && TraitName(NodeType::kCity, x.city, "en") != "Beijing" &&
+        !TraitName(NodeType::kCity, x.city, "en").empty() && TraitName(NodeType::kOccupation, x.occupation, "en") != "nurse" &&
+        !TraitName(NodeType::kOccupation, x.occupation, "en").empty() && OccupationPhrase(x.occupation) != "") {
+      p = &x;
+      break;
+    }
+  ASSERT_TRUE(p) << "no mid-priced active buyer with known demographics";
+  const bool male = p->gender == "M";
+  for (const char* lang : {"en", "zh"}) {
+    const bool zh = std::string(lang) == "zh";
+    auto facts = session_->Facts(Task::kSummary, *p, lang, -1, {});
+    ASSERT_TRUE(facts.ok());
+    const Fact* cat = nullptr;
+    for (const Fact& f : facts->facts)
+      if (f.kind == "category" && !cat) cat = &f;
+    ASSERT_TRUE(cat);
+    const double w = *ParseDouble(cat->Get("weight"));
+    const int wrong_pct = static_cast<int>(std::lround(100 * w)) + 30;
+    const std::string name = cat->Get(zh ? "zh" : "en");
+    const std::string good = zh ? fmt::format("{}占TA行为的{:.0f}%。", name, 100 * w)
+                                : fmt::format("{} makes up {:.0f}% of their activity.", name, 100 * w);
+    std::vector<std::string> bad;
+    if (zh) {
+      bad = {male ? "TA 是一位女性顾客。" : "TA 是一位男性顾客。", "TA 住在北京。", "TA 的职业为护士。",
+             "TA 是一位奢侈品爱好者，偏好高端商品。", "TA 已经流失。", "TA 从未购买过任何商品。",
+             fmt::format("{}占TA行为的{}%。", name, wrong_pct), "咖啡买一送一！", "全场包邮。", "今晚12点截止！"};
+    } else {
+      bad = {male ? "They are a female customer." : "They are a male customer.", "They live in Beijing.",
+             "They work as a nurse.", "They are a luxury shopper who buys high-end items.", "They have churned.",
+             "The customer has never bought anything.", fmt::format("{} makes up {}% of their activity.", name, wrong_pct),
+             "Buy one get one free!", "Enjoy free shipping.", "The offer ends tonight."};
+    }
+    std::string text = good;
+    for (const std::string& b : bad) text += (zh ? "" : " ") + b;
+    CheckResult r = session_->checker().Check(text, *facts);
+    EXPECT_EQ(r.text, good) << lang << "\n" << r.ToJson(session_->graph()).dump(1);
+    EXPECT_EQ(r.removed.size(), bad.size()) << lang;
+    EXPECT_LT(r.faithfulness, 1.0);
+  }
+}
+
 TEST_F(LlmWriterTest, ClaimCheckerRemovesHallucinationsInChineseAndEnglish) {
   const Profile& p = profiles_->front();
   auto facts = session_->Facts(Task::kCopy, p, "zh", -1, {});
@@ -384,7 +432,9 @@ TEST_F(LlmWriterTest, AmountsAndSentencesAndGazetteer) {
   EXPECT_NEAR(one("20% off").value, 0.2, 1e-9);
   EXPECT_NEAR(one("半价").value, 0.5, 1e-9);
   EXPECT_TRUE(FindAmounts("512GB, 64 GB, 折扣多多").empty());
-  EXPECT_TRUE(FindAmounts("32% of your visits").empty());  // a share, not a discount
+  ASSERT_EQ(FindAmounts("32% of your visits").size(), 1u);  // a share, not a discount
+  EXPECT_TRUE(FindAmounts("32% of your visits")[0].share);
+  EXPECT_FALSE(FindAmounts("32% of your visits")[0].discount);
   EXPECT_EQ(FindAmounts("32% of your visits, with a coupon").size(), 1u);  // discount context
   auto s = SplitSentences("It costs ¥12.50. Next one! 第二句。第三句？");
   ASSERT_EQ(s.size(), 4u);

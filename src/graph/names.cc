@@ -21,9 +21,7 @@ std::string DisplayKey(std::string_view key) {
   return out;
 }
 
-struct Pair {
-  const char *zh, *en;
-};
+using Pair = TraitPair;
 
 // The generator's cities (ingest/generator_brands.cc) and other large Chinese cities.
 constexpr Pair kCities[] = {
@@ -75,6 +73,12 @@ std::string Translate(const Pair (&table)[N], std::string_view value, std::strin
 }
 
 }  // namespace
+
+std::span<const TraitPair> TraitTable(NodeType t) {
+  if (t == NodeType::kCity) return kCities;
+  if (t == NodeType::kOccupation) return kOccupations;
+  return {};
+}
 
 std::string TraitName(NodeType t, std::string_view value, std::string_view lang) {
   if (t == NodeType::kCity) return Translate(kCities, value, lang);

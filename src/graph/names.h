@@ -8,6 +8,7 @@
 // threads.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,14 @@ class NodeNames {
 // "护士" → "nurse"); "" when the tables do not know the value (the caller decides whether to
 // keep it as written). Other node types: "".
 std::string TraitName(NodeType t, std::string_view value, std::string_view lang);
+
+// The built-in tables TraitName translates with, (zh, en) pairs: cities or occupations (other
+// node types: empty). The claim checker (llm/traits.h) finds cities and occupations in texts
+// with them.
+struct TraitPair {
+  const char *zh, *en;
+};
+std::span<const TraitPair> TraitTable(NodeType t);
 
 // A city or an occupation as written in a text in lang: its translation (TraitName), else the
 // value itself when it reads in that language (ASCII in "en", not all ASCII in "zh"), else "":

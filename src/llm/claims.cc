@@ -48,6 +48,8 @@ const char* ClaimKindName(ClaimKind k) {
     case ClaimKind::kDiscount: return "discount";
     case ClaimKind::kTrait: return "trait";
     case ClaimKind::kPerson: return "person";
+    case ClaimKind::kShare: return "share";
+    case ClaimKind::kOffer: return "offer";
   }
   return "?";
 }
@@ -150,6 +152,7 @@ std::vector<Amount> FindAmounts(std::string_view s) {
       size_t k = pe;
       while (k < s.size() && s[k] == ' ') ++k;
       if (discount_ctx || StartsAtNoCase(s, k, "off")) out.push_back({begin, pe, *v / 100, true});
+      else out.push_back({begin, pe, *v / 100, false, true});
     } else if (StartsAt(s, end, "折") && !StartsAt(s, end + 3, "扣")) {
       // 8折 = 20% off, 8.5折 and 85折 = 15% off.
       const double tenths = *v >= 10 ? *v / 10 : *v;
@@ -166,10 +169,22 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
   r.kept.assign(r.sentences.size(), true);
   const Graph& g = lx_.graph();
   std::vector<double> coupon_prices;  // figures not tied to one product (thresholds, amounts off)
-  for (const Fact& f : facts.facts)
+  // Shares a text may state: a category's or brand's weight (0.42 = "42% of their activity"),
+  // by its Chinese name; percentages the facts' own sentences state (path facts).
+  std::vector<std::pair<std::string, double>> weights;
+  std::vector<double> stated_shares;
+  for (const Fact& f : facts.facts) {
     if (f.kind == "coupon")
       for (const char* key : {"min_spend", "amount_off"})
         if (auto p = ParseDouble(f.Get(key))) coupon_prices.push_back(*p);
+    if (f.kind == "category" || f.kind == "brand")
+      if (auto w = ParseDouble(f.Get("weight"))) weights.emplace_back(f.Get("zh"), *w);
+    if (f.kind == "path")
+      for (const char* key : {"en", "zh"})
+        for (const Amount& a : FindAmounts(f.Get(key)))
+          if (a.share) stated_shares.push_back(a.value);
+  }
+  const auto share_close = [](double a, double b) { return std::fabs(a - b) < 0.0051; };
   for (size_t si = 0; si < r.sentences.size(); ++si) {
     const std::string& s = r.sentences[si];
     const auto mentions = lx_.Scan(s);
@@ -198,11 +213,23 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
       for (const Mention& m : mentions) inside = inside || (a.begin >= m.begin && a.end <= m.end);
       if (inside) continue;
       Claim c;
-      c.kind = a.discount ? ClaimKind::kDiscount : ClaimKind::kPrice;
+      c.kind = a.share ? ClaimKind::kShare : a.discount ? ClaimKind::kDiscount : ClaimKind::kPrice;
       c.surface = s.substr(a.begin, a.end - a.begin);
       c.sentence = si;
       c.value = a.value;
-      if (a.discount) {
+      if (a.share) {
+        // The weight of a category or brand the sentence names, else of any, or a share the
+        // facts' sentences state.
+        std::vector<std::pair<std::string, double>> named;
+        for (const Mention& m : mentions)
+          for (const auto& [zh, w] : weights)
+            if (m.type != NodeType::kProduct && zh == lx_.Name(m.nodes[0], "zh")) named.emplace_back(zh, w);
+        for (const auto& [zh, w] : named.empty() ? weights : named) c.supported = c.supported || share_close(a.value, w);
+        for (double x : stated_shares) c.supported = c.supported || share_close(a.value, x);
+        if (!c.supported)
+          c.why = named.empty() ? fmt::format("share {:.0f}% is not among the facts given", 100 * a.value)
+                                : fmt::format("share of '{}' is {:.0f}%", named[0].first, 100 * named[0].second);
+      } else if (a.discount) {
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
       } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
@@ -220,9 +247,16 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
     if (lead == std::string::npos) lead = s.size();
     bool named_subject = false;
     for (const Mention& m : mentions) named_subject = named_subject || m.begin <= lead;
-    for (TraitClaim& t : FindTraitClaims(s, facts, named_subject)) {
+    // Trait words inside a name the gazetteer found ("Women's Running Shoes", 青岛啤酒) are part
+    // of the name: blanked before the person and offer checks.
+    std::string plain = s;
+    for (const Mention& m : mentions)
+      std::fill(plain.begin() + static_cast<long>(m.begin), plain.begin() + static_cast<long>(m.end), ' ');
+    for (TraitClaim& t : FindTraitClaims(plain, facts, named_subject)) {
       Claim c;
-      c.kind = t.kind == TraitClaim::kPerson ? ClaimKind::kPerson : ClaimKind::kTrait;
+      c.kind = t.kind == TraitClaim::kPerson  ? ClaimKind::kPerson
+               : t.kind == TraitClaim::kOffer ? ClaimKind::kOffer
+                                              : ClaimKind::kTrait;
       c.surface = std::move(t.surface);
       c.sentence = si;
       c.supported = t.supported;

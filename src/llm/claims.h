@@ -3,8 +3,11 @@
 // "$12.50", "20% off", "8折" = 20% off, "八五折" = 15% off, "半价") is a claim; a claim is
 // supported when the prompt's facts allow it (facts.h FactSheet: the nodes the facts name and
 // what the graph says about them, the prices and discounts they state); a price in a sentence
-// naming exactly one product must be that product's price (or a coupon figure). Traits,
-// shopping frequency and people named as a sentence's subject are claims too (traits.h).
+// naming exactly one product must be that product's price (or a coupon figure); a percentage
+// that is no discount is a share ("42% of their activity"): the weight of the category or brand
+// the sentence names. Traits, shopping frequency, who the customer is (gender, age, city,
+// occupation, price level, lifecycle, purchases), offers and deadlines, and people named as a
+// sentence's subject are claims too (traits.h).
 // Sentences with an unsupported claim are removed. faithfulness = supported claims / claims (1 when none).
 // The checker knows nothing of the backend that wrote the text. Thread-safe (const).
 #pragma once
@@ -21,7 +24,7 @@
 
 namespace kgp::llm {
 
-enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount, kTrait, kPerson };
+enum class ClaimKind { kProduct, kBrand, kCategory, kPrice, kDiscount, kTrait, kPerson, kShare, kOffer };
 const char* ClaimKindName(ClaimKind k);
 
 struct Claim {
@@ -29,7 +32,7 @@ struct Claim {
   std::string surface;     // as written
   size_t sentence = 0;     // index into CheckResult::sentences
   std::vector<NodeId> nodes;  // named nodes (entities)
-  double value = NAN;      // price, or fraction off for a discount
+  double value = NAN;      // price, fraction off for a discount, fraction for a share
   bool supported = false;
   std::string why;         // for unsupported claims: what the facts say instead
 };
@@ -45,14 +48,15 @@ struct CheckResult {
   nlohmann::json ToJson(const Graph& g) const;
 };
 
-// A price or discount expression.
+// A price, discount or share expression.
 struct Amount {
   size_t begin = 0, end = 0;
-  double value = 0;  // price, or fraction off (0.2 for 20% off)
+  double value = 0;  // price, fraction off (0.2 for 20% off), or fraction (0.42 for 42%)
   bool discount = false;
+  bool share = false;  // a percentage that is not a discount ("42% of their activity")
 };
 // Prices need a currency (¥ ￥ $ RMB CNY before, 元 块 yuan RMB after); a percentage is a
-// discount when followed by "off" or in a sentence about a discount or coupon.
+// discount when followed by "off" or in a sentence about a discount or coupon, else a share.
 std::vector<Amount> FindAmounts(std::string_view sentence);
 
 // Splits after 。！？；!?; newlines, and '.' followed by a space or the end.

@@ -91,6 +91,27 @@ nlohmann::json FactSheet::ToJson() const {
   return {{"alias", alias}, {"facts", lines}};
 }
 
+namespace {
+
+// RFM segments (profile/finalize.cc ScoreRfm) in Chinese.
+constexpr std::pair<const char*, const char*> kSegmentsZh[] = {
+    {"champions", "冠军客户"},          {"loyal", "忠诚客户"},          {"new customers", "新客户"},
+    {"promising", "潜力客户"},          {"potential loyalists", "潜在忠诚客户"}, {"about to sleep", "即将沉睡客户"},
+    {"need attention", "需要关注客户"}, {"cannot lose them", "不能流失客户"}, {"at risk", "流失风险客户"},
+    {"hibernating", "休眠客户"},        {"lost", "已流失客户"},         {"prospect", "潜在客户"},
+};
+
+}  // namespace
+
+std::span<const std::pair<const char*, const char*>> RfmSegments() { return kSegmentsZh; }
+
+std::string SegmentName(const std::string& seg, const std::string& lang) {
+  if (lang == "en") return seg;
+  for (const auto& [en, zh] : kSegmentsZh)
+    if (seg == en) return zh;
+  return "";
+}
+
 std::string FormatPrice(double p) {
   if (std::fabs(p - std::round(p)) < 0.005) return fmt::format("{:.0f}", std::round(p));
   return fmt::format("{:.2f}", p);

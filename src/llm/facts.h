@@ -5,6 +5,7 @@
 // ancestors), the prices and the discounts they state. docs/llm.md lists the kinds.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,12 @@ struct FactSheet {
   std::string Block() const;  // the fact lines, one per line
   nlohmann::json ToJson() const;  // {"alias", "facts": [lines]}
 };
+
+// RFM segments (profile/finalize.cc ScoreRfm) as (en, zh) pairs: the user fact's segment is
+// written with them, and the claim checker reads them back (traits.h).
+std::span<const std::pair<const char*, const char*>> RfmSegments();
+// The segment as written in lang; "" when there is no Chinese name for it.
+std::string SegmentName(const std::string& seg, const std::string& lang);
 
 // "6999" for whole amounts, "19.90" otherwise.
 std::string FormatPrice(double p);

@@ -27,22 +27,6 @@ bool Plain(std::string_view v, size_t max_bytes) {
   return true;
 }
 
-// RFM segments (profile/finalize.cc ScoreRfm) in Chinese.
-constexpr std::pair<const char*, const char*> kSegmentsZh[] = {
-    {"champions", "冠军客户"},          {"loyal", "忠诚客户"},          {"new customers", "新客户"},
-    {"promising", "潜力客户"},          {"potential loyalists", "潜在忠诚客户"}, {"about to sleep", "即将沉睡客户"},
-    {"need attention", "需要关注客户"}, {"cannot lose them", "不能流失客户"}, {"at risk", "流失风险客户"},
-    {"hibernating", "休眠客户"},        {"lost", "已流失客户"},         {"prospect", "潜在客户"},
-};
-
-// The segment as written in lang; "" when there is no Chinese name for it.
-std::string SegmentName(const std::string& seg, const std::string& lang) {
-  if (lang == "en") return seg;
-  for (const auto& [en, zh] : kSegmentsZh)
-    if (seg == en) return zh;
-  return "";
-}
-
 // A product fact: its title when it has one (an untitled product is known by its brand and
 // category), brand, deepest category unless it is a placeholder ("id:…"), price.
 void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s) {
