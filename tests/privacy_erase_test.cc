@@ -148,7 +148,8 @@ TEST(PrivacyErase, ShortAndEscapedIdsAreFoundAsTheFilesWriteThem) {
   ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
   auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "e.csv") + " --format events-csv --map user=user --map item=item --map type=type --map time=time --map price=price");
   ASSERT_EQ(in.exit_code, 0) << in.err;
-  for (const char* cmd : {"graph build", "kge train", "kge index", "export", "export --format turtle"}) {
+  for (const char* cmd : {"graph build", "kge train", "kge index", "export", "export --format turtle",
+                          "export --format ntriples"}) {
     std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
     auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
     ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
@@ -165,6 +166,7 @@ TEST(PrivacyErase, ShortAndEscapedIdsAreFoundAsTheFilesWriteThem) {
   EXPECT_FALSE(std::filesystem::exists(ws + "/models/kge.bin.hnsw"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/nodes.csv"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.ttl"));
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.nt"));  // <urn:kgprofile:user/7>
   EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
   // Users 17 and 70 and item 7 stay.
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id IN ('17', '70')"), 2);
@@ -179,6 +181,19 @@ TEST(PrivacyErase, ShortAndEscapedIdsAreFoundAsTheFilesWriteThem) {
   EXPECT_TRUE(nlohmann::json::parse(q.out)["verified"].get<bool>()) << q.out;
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/nodes.csv"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.ttl"));
+
+  // Another connection in a read transaction keeps the WAL from being truncated: deleted pages
+  // may stay there, so the erasure is not reported verified (exit 1).
+  auto reader = Workspace::Open(ws);
+  ASSERT_TRUE(reader.ok());
+  (*reader)->db().ExecOrThrow("BEGIN");
+  ASSERT_GT((*reader)->db().QueryInt("SELECT count(*) FROM users"), 0);
+  auto busy = test::RunCli("--json erase " + ws + " --user 8");
+  EXPECT_EQ(busy.exit_code, 1) << busy.out << busy.err;
+  auto bj = nlohmann::json::parse(busy.out);
+  EXPECT_FALSE(bj["wal_truncated"].get<bool>()) << busy.out;
+  EXPECT_FALSE(bj["verified"].get<bool>()) << busy.out;
+  (*reader)->db().ExecOrThrow("COMMIT");
 }
 
 TEST(PrivacyFiles, WholeIdsAreNotPartsOfLongerOnes) {

@@ -117,7 +117,11 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
           for (const auto& f : r.files_removed) std::cout << "  removed   " << f << "\n";
           std::cout << fmt::format("  database vacuumed: {}, WAL truncated: {}, verified: {}\n", r.vacuumed ? "yes" : "NO",
                                    r.wal_truncated ? "yes" : "NO (another connection is open)",
-                                   !o.verify ? "skipped" : r.verified ? "yes (no file holds the id)" : "NO");
+                                   !o.verify            ? "skipped"
+                                   : r.verified         ? "yes (no file holds the id)"
+                                   : !r.residual_files.empty() ? "NO"
+                                                        : "NO (deleted pages may stay in the WAL until the other "
+                                                          "connection closes)");
           for (const auto& f : r.residual_files) std::cout << "  still holds the id: " << f << "\n";
           std::cout << fmt::format("  verification code (give it to the requester; it is not stored): {}\n",
                                    r.verification_code);

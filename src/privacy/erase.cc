@@ -93,7 +93,7 @@ void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::stri
 }
 
 // What names the user in a file: "user:" and the id as exports and checkpoints write it (as
-// is, with CSV's doubled quotes, percent-encoded as an IRI segment), for the stored id and the
+// is, with CSV's doubled quotes, percent-encoded as an IRI segment; "user/ID>" in full IRIs), for the stored id and the
 // id as given; the bare ids too when they are distinctive (8 bytes or more), since a short id
 // ("7") is also a price, a count or a byte of a float.
 std::vector<std::string> Needles(const std::string& stored, std::string_view given) {
@@ -101,7 +101,10 @@ std::vector<std::string> Needles(const std::string& stored, std::string_view giv
   for (const std::string& id : {stored, std::string(given)}) {
     std::string csv;
     for (char c : id) csv += c == '"' ? std::string("\"\"") : std::string(1, c);
+    // user:ID (Neo4j ids, Turtle prefixed names, checkpoint entity names) and user/ID> (the
+    // full IRIs of N-Triples and Turtle: <urn:kgprofile:user/ID>).
     for (const std::string& form : {id, csv, PercentEncodeIriSegment(id)}) out.push_back("user:" + form);
+    out.push_back("user/" + PercentEncodeIriSegment(id) + ">");
     if (id.size() >= 8) out.push_back(id);
   }
   std::sort(out.begin(), out.end());
@@ -243,13 +246,14 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
     // The database by query (a short id such as "7" is in its bytes as other values); its
     // deleted bytes are gone with secure_delete, VACUUM and the WAL truncation reported above.
     if (StillStored(db, uid, stored, spec)) r.residual_files.push_back(ws.Path("kgprofile.db"));
-    const std::string db_file = fs::path(ws.Path("kgprofile.db")).filename().string();
+    const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
     for (const auto& f : ListFiles(ws.dir())) {
-      if (fs::path(f).filename().string().rfind(db_file, 0) == 0) continue;  // -wal, -shm, -journal
+      if (fs::path(f) == db_file) continue;
       auto hit = FileContains(f, needles, /*whole_ids=*/true);
       if (!hit.ok() || *hit) r.residual_files.push_back(f);
     }
-    r.verified = r.residual_files.empty();
+    // Deleted pages may still be in a WAL that another connection kept from being truncated.
+    r.verified = r.residual_files.empty() && r.vacuumed && r.wal_truncated;
     // Record the outcome of the scan too (the row was written before it).
     Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
     upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
