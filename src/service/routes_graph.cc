@@ -22,6 +22,9 @@ Result<NodeId> FindNode(Context& c, const std::string& spec) {
   if (!n)
     return Status::NotFound(fmt::format(
         "no node '{}' (use TYPE:KEY, e.g. user:123, product:456, category:electronics.smartphone, brand:apple)", spec));
+  // Whatever the spelling ("User:7", a bare "7"), an erased user's node is no node.
+  if (c.graph().type(*n) == NodeType::kUser && c.live.Erased(c.graph().key(*n)))
+    return Status::NotFound(fmt::format("no node '{}'", spec));
   return *n;
 }
 
