@@ -217,7 +217,7 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   auto aj = nlohmann::json::parse(aud.out);
   EXPECT_EQ(aj["count"].get<int>(), high);
   EXPECT_LE(aj["user_ids"].size(), 5u);
-  // A tag in another letter case is found; one no profile has says so; 'not X' is the rest of
+  // A tag in upper case is found in lower case; one no profile has says so; 'not X' is the rest of
   // the users, also where X's metric is unknown (discount response needs priced purchases).
   auto count = [&](const std::string& rule, std::string* err = nullptr) {
     auto r = test::RunCli("--json audience " + ws + " --rule \"" + rule + "\" --limit 0");

@@ -278,16 +278,18 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
   if (!c.ok()) return c.status();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
     return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
-  // Tags as written, else in the letter case a profile has them; none: a warning.
+  // Tags as written, else in lower case; none: a warning.
   std::vector<std::string> warnings;
   for (size_t i : c->tag_params) {
     std::string& tag = c->params[i].text;
     Stmt exact = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
     exact.Bind(1, tag);
     if (exact.Step()) continue;
-    Stmt other_case = db.Prepare("SELECT tag FROM profile_tags WHERE tag = ? COLLATE NOCASE LIMIT 1");
-    other_case.Bind(1, tag);
-    if (other_case.Step()) tag = std::string(other_case.Text(0));
+    // Brand and category keys are stored in lower case; probing that spelling uses the index (a
+    // NOCASE comparison would scan every tag).
+    Stmt lower = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
+    lower.Bind(1, ToLowerAscii(tag));
+    if (lower.Step()) tag = ToLowerAscii(tag);
     else warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling; `profile show` lists a user's tags)", tag));
   }
   // A rule within the parser's limits can still be more than SQLite's parser takes (its stack

@@ -46,7 +46,7 @@ struct Audience {
   // still ran, but a marketer should see why an audience is empty or smaller.
   std::vector<std::string> warnings;
 };
-// A tag is looked up as written, else in another letter case when no profile has it as written
+// A tag is looked up as written, else in lower case when no profile has it as written
 // ('brand:Apple' finds apple).
 
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
