@@ -126,6 +126,17 @@ TEST(Readers, AQuoteLeftOpenCostsOneRowNotTheRestOfTheFile) {
   ASSERT_EQ(c.rejects.size(), 1u);
   EXPECT_EQ(c.rejects[0].line, 2u);
   EXPECT_NE(c.rejects[0].reason.find("spans lines 2-3"), std::string::npos) << c.rejects[0].reason;
+
+  // Also when a line inside the span is not UTF-8: the span gives its lines back first.
+  test::WriteFile(tmp / "taobao.csv", "2,\"101,1,pv,1511544070\n3,102,1,pv,1511544071\n4,10\xff3,1,pv,1511544072\n"
+                                      "5,104\",1,pv,1511544073\n6,105,1,pv,1511544074\n");
+  c = Read("taobao", tmp / "taobao.csv");
+  std::vector<std::string> users;
+  for (const auto& e : c.events) users.push_back(e.user);
+  EXPECT_EQ(users, (std::vector<std::string>{"3", "5", "6"}));  // 4 is not UTF-8
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].line, 1u);
+  EXPECT_EQ(c.rejects[1].line, 3u);
 }
 
 TEST(Readers, TaobaoUserBehavior) {

@@ -25,6 +25,9 @@ struct CsvOptions {
   char delimiter = ',';
   bool quoting = true;      // false: '"' is an ordinary character (TSV, u.data)
   bool skip_blank = true;   // blank lines are not records
+  // One record per line (behaviour logs): callers reject a record that a quote carries over
+  // several lines and read on at its second line (ingest's ForEachRecord, RereadFromSecondLine).
+  bool single_line = false;
   // Source encoding, any name iconv knows (`iconv -l`); empty, "UTF-8" or "UTF8": none.
   std::string encoding;
 
@@ -49,6 +52,7 @@ class CsvReader {
   CsvReader& operator=(const CsvReader&) = delete;
 
   const Status& status() const { return status_; }
+  const CsvOptions& options() const { return opts_; }
 
   // Reads the next record. Returns false at end of input or on an error (status() then says
   // why, naming the line). Fields stay valid until the next call.

@@ -32,10 +32,17 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
   return true;
 }
 
+// Behaviour logs hold one event per line.
+CsvOptions EventLines() {
+  CsvOptions o;
+  o.single_line = true;
+  return o;
+}
+
 }  // namespace
 
 Status ReadRees46(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
-  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
+  CsvReader r(path, WithEncoding(EventLines(), opts));
   if (!r.Next()) return r.status().ok() ? Status::Ok() : r.status();
   HeaderIndex h;
   KGP_RETURN_IF_ERROR(h.Init(r, {"event_time", "event_type", "product_id", "user_id"}));
@@ -45,7 +52,6 @@ Status ReadRees46(const std::string& path, const ReaderOptions& opts, RecordSink
             c_user = h.Find("user_id"), c_sess = h.Find("user_session");
   const size_t width = h.width();
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
-    if (RejectMultiLine(sink, row)) return;
     if (row.size() != width)
       return RejectRow(sink, row, "-", fmt::format("expected {} fields", width));
     EventRecord ev;
@@ -62,11 +68,10 @@ Status ReadRees46(const std::string& path, const ReaderOptions& opts, RecordSink
 }
 
 Status ReadTaobao(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
-  CsvReader r(path, WithEncoding(CsvOptions{}, opts));
+  CsvReader r(path, WithEncoding(EventLines(), opts));
   KGP_RETURN_IF_ERROR(r.status());
   static const std::vector<std::string> kColumns = {"user_id", "item_id", "category_id", "behavior_type", "timestamp"};
   return ForEachRecord(r, sink, kColumns, [&](CsvReader& row) {
-    if (RejectMultiLine(sink, row)) return;
     if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 fields");
     EventRecord ev;
     if (!FillEvent(sink, row, row[0], row[1], row[3], row[4], {}, ev, "user_id", "item_id",
@@ -78,7 +83,7 @@ Status ReadTaobao(const std::string& path, const ReaderOptions& opts, RecordSink
 }
 
 Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
-  CsvOptions co;
+  CsvOptions co = EventLines();
   co.delimiter = opts.delimiter;
   CsvReader r(path, WithEncoding(co, opts));
   KGP_RETURN_IF_ERROR(r.status());
@@ -123,7 +128,6 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
         names[static_cast<size_t>(col[i])] = kFields[i];
       }
   return ForEachRecord(r, sink, names, [&](CsvReader& row) {
-    if (RejectMultiLine(sink, row)) return;
     for (int i = 0; i < kN; ++i)
       if (col[i] >= 0 && static_cast<size_t>(col[i]) >= row.size())
         return RejectRow(sink, row, kFields[i], "row has too few fields");

@@ -50,8 +50,20 @@ CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fal
 // a whole-line record. Returns false after the reject.
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names);
 
+// Rejects a record that spans several lines through a quoted field, for formats with one record
+// per line (behaviour logs): a quote left open until a quote on a later line. Reading goes on at
+// the record's second line, so only the line with the stray quote is lost. Returns true after
+// the reject.
+inline bool RejectMultiLine(RecordSink& sink, CsvReader& r) {
+  if (r.next_line() <= r.line() + 1) return false;
+  RejectRow(sink, r, "-", "a line break inside a quoted field (a quote left open?)");
+  r.RereadFromSecondLine();
+  return true;
+}
+
 // Runs fn(reader) for each record whose fields are valid UTF-8 (CheckUtf8, naming columns from
-// `names`), reporting progress and honouring ShouldStop().
+// `names`), reporting progress and honouring ShouldStop(). With CsvOptions::single_line, a
+// record spanning lines is rejected first (RejectMultiLine).
 template <typename Fn>
 Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std::string>& names, Fn&& fn) {
   while (!sink.ShouldStop()) {
@@ -63,6 +75,8 @@ Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std:
       reader.SkipBadRecord();
       continue;
     }
+    // Before any field check: a record that a quote carried over lines gives its lines back.
+    if (reader.options().single_line && RejectMultiLine(sink, reader)) continue;
     if (CheckUtf8(sink, reader, names)) fn(reader);
     sink.OnProgress(reader.end_offset());
   }
@@ -71,17 +85,6 @@ Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std:
 template <typename Fn>
 Status ForEachRecord(CsvReader& reader, RecordSink& sink, Fn&& fn) {
   return ForEachRecord(reader, sink, {}, std::forward<Fn>(fn));
-}
-
-// Rejects a record that spans several lines through a quoted field, for formats with one record
-// per line (behaviour logs): a quote left open until a quote on a later line. Reading goes on at
-// the record's second line, so only the line with the stray quote is lost. Returns true after
-// the reject.
-inline bool RejectMultiLine(RecordSink& sink, CsvReader& r) {
-  if (r.next_line() <= r.line() + 1) return false;
-  RejectRow(sink, r, "-", "a line break inside a quoted field (a quote left open?)");
-  r.RereadFromSecondLine();
-  return true;
 }
 
 // "key=value;key=value" (catalog attributes, an events-csv variant) appended to out; false when
