@@ -215,7 +215,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   }
   for (const auto& t : taste.items) {
     const CategoryCycle* cyc = t.purchases ? history_.Cycle(items_.Leaf(t.item)) : nullptr;
-    if (cyc && cyc->consumable) add(t.item, kFRepurchaseDue, 0);
+    if (cyc && cyc->restocked) add(t.item, kFRepurchaseDue, 0);
   }
   const auto& cohort = cohort_popular_[CohortOf(user)];
   std::unordered_map<uint32_t, float> cohort_w;
@@ -257,7 +257,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     f[kFRepurchaseDue] = 0;
     if (t && t->purchases) {
       const CategoryCycle* cyc = history_.Cycle(leaf);
-      if (cyc && cyc->consumable && cyc->median_days > 0) {
+      if (cyc && cyc->restocked && cyc->median_days > 0) {
         const double days = static_cast<double>(history_.as_of() - t->last_purchase_ts) / 86400.0;
         f[kFRepurchaseDue] = static_cast<float>(std::min(days / cyc->median_days, 1.5) / 1.5);
       }

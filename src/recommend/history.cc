@@ -111,8 +111,8 @@ History History::Build(std::span<const ProfileEvent> events, int64_t until, cons
       c.median_days = a.gaps[a.gaps.size() / 2];
     }
     c.item_repeat_share = a.pairs ? static_cast<double>(a.pair_repeats) / a.pairs : 0;
-    c.consumable = c.repeat_share >= opts.consumable_share && a.repeaters >= opts.min_repeat_buyers &&
-                   c.item_repeat_share >= opts.item_repeat_share && a.pair_repeats >= opts.min_item_repeats;
+    c.consumable = c.repeat_share >= opts.consumable_share && a.repeaters >= opts.min_repeat_buyers;
+    c.restocked = c.consumable && c.item_repeat_share >= opts.item_repeat_share && a.pair_repeats >= opts.min_item_repeats;
     h.cycles_.emplace_back(leaf, c);
   }
   std::sort(h.cycles_.begin(), h.cycles_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -21,10 +21,10 @@ struct HistoryOptions {
   double popularity_half_life_days = 14;
   double affinity_half_life_days = 30;
   // A leaf category is consumable when at least this share of its buyers bought in it again
-  // (and at least min_repeat_buyers did), and its buyers buy the same item again too (at least
-  // item_repeat_share of the buyer–item pairs, and min_item_repeats of them): a bought item is
-  // offered again only then, when the cycle is due. A second phone is bought, the same phone
-  // is not.
+  // (and at least min_repeat_buyers did): its cycle feeds "which category next". A bought item
+  // is offered again (when the cycle is due) only where buyers also buy the same item again (at
+  // least item_repeat_share of the buyer–item pairs, and min_item_repeats of them): a second
+  // phone is bought, the same phone is not.
   double consumable_share = 0.2;
   uint32_t min_repeat_buyers = 5;
   double item_repeat_share = 0.02;
@@ -35,7 +35,8 @@ struct CategoryCycle {
   double repeat_share = 0;       // buyers who bought in the category more than once
   double item_repeat_share = 0;  // buyer–item pairs bought on more than one day
   double median_days = 0;        // median gap between a buyer's purchases in the category
-  bool consumable = false;
+  bool consumable = false;       // bought in again (category level)
+  bool restocked = false;        // consumable, and the same item is bought again: offered again
 };
 
 class History {
