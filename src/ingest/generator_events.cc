@@ -227,6 +227,9 @@ class EventWriter {
       s.type = kCart;
       s.cart.push_back(s.product);
       gap = s.rng.Range(5, 60);
+    } else if (s.type == kView && !in_cart && x < kCartAfterView) {  // owned: looked at, not carted
+      View(user, s, /*new_product=*/s.n_recent == 0 || !s.rng.Chance(0.25));
+      gap = s.rng.Range(8, 180);
     } else if (!s.cart.empty() && x < kCartAfterView + kBuyFromCart) {
       Buy(s);
       gap = s.rng.Range(30, 420);

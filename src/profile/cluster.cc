@@ -192,6 +192,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
       if (root && cl.label.find(model.features[j]) != std::string::npos) continue;
       const double score = root ? (mean[j] - pop_mean[j]) / 0.05 : std::abs(cl.centroid[j]);
       if (root && score < 1) continue;  // "leaning" means an excess of 0.05 or more, as above
+      if (!root && score < 0.25) continue;  // a behaviour at least a quarter of a deviation out
       const std::string word =
           root ? "leaning " + model.features[j] : kTrait[std::min<size_t>(j - nroot, 4)][cl.centroid[j] > 0 ? 0 : 1];
       if (score > best_score && cl.label.find(word) == std::string::npos) best_score = score, best = word;
