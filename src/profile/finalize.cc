@@ -176,6 +176,17 @@ void ScoreRfm(std::vector<Profile>& profiles) {
   }
 }
 
+const std::vector<std::pair<std::string, std::vector<std::string>>>& NamedMetricValues() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kValues = {
+      {"gender", {"F", "M"}},
+      {"age_group", {"<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"}},
+      {"price_level", {"low", "mid", "high"}},
+      {"lifecycle", {"new", "active", "dormant", "churned", "returning"}},
+      {"rfm_segment", {"champions", "loyal", "potential loyalists", "new customers", "promising", "need attention",
+                       "about to sleep", "cannot lose them", "at risk", "hibernating", "lost", "prospect"}}};
+  return kValues;
+}
+
 void FillFromGraph(const Graph& g, const ProfileOptions& opts, Profile& p) {
   auto node = g.Find(NodeType::kUser, p.ext_id);
   if (!node) return;

@@ -69,6 +69,11 @@ Profile Finalize(const ItemIndex& items, const ProfileOptions& opts, const UserS
 // RFM scores (quintiles among buyers) and the classic segment labels, over all profiles.
 void ScoreRfm(std::vector<Profile>& profiles);
 
+// The values the metrics with names take, as Finalize and ScoreRfm write them (and the graph's
+// age groups): gender, age_group, price_level, lifecycle, rfm_segment. Audience rules check
+// against them.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& NamedMetricValues();
+
 // From the user's graph node, when present: demographics (HAS_GENDER, HAS_AGE_GROUP, …) and
 // entities the user mentions directly (user → Entity edges of any type), merged into the
 // entity interests (docs/profile.md "Tags").

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "profile/profile.h"
 
 namespace kgp {
 namespace {
@@ -147,13 +148,7 @@ class Parser {
   // A metric with named values compared with a string: the string must be one of them.
   Status CheckValue(const Last& metric, const Last& value) {
     if (metric.metric.empty() || value.literal < 0) return Status::Ok();
-    static const std::vector<std::pair<std::string, std::vector<std::string>>> kValues = {
-        {"gender", {"F", "M"}},
-        {"age_group", {"<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"}},
-        {"price_level", {"low", "mid", "high"}},
-        {"lifecycle", {"new", "active", "dormant", "churned", "returning"}},
-        {"rfm_segment", {"champions", "loyal", "potential loyalists", "new customers", "promising", "need attention",
-                         "about to sleep", "cannot lose them", "at risk", "hibernating", "lost", "prospect"}}};
+    const auto& kValues = NamedMetricValues();
     auto it = std::find_if(kValues.begin(), kValues.end(), [&](const auto& kv) { return kv.first == metric.metric; });
     if (it == kValues.end()) return Status::Ok();
     std::string& v = params_[static_cast<size_t>(value.literal)].text;
