@@ -196,6 +196,30 @@ TEST_F(Generator, EventRowsAreWellFormedSortedAndInCatalog) {
   EXPECT_EQ(static_cast<uint64_t>(type_count["purchase"]), summary_.purchases);
 }
 
+// Shoppers restock what runs out (food, beauty, formula, nappies) but do not buy the same
+// durable item again: a second purchase of one product by one shopper is always a consumable.
+TEST_F(Generator, OnlyConsumablesAreBoughtAgainByTheSameShopper) {
+  const auto consumable = [](const std::string& code) {
+    return code.rfind("food.", 0) == 0 || code.rfind("beauty.", 0) == 0 || code == "baby.formula" ||
+           code == "baby.diapers";
+  };
+  std::map<std::string, std::string> code_of;
+  for (const Row& r : ReadCsv(Dir() / "catalog.csv")) code_of[r[0]] = r[2];
+  std::map<std::pair<std::string, std::string>, int> bought;  // (user, product) -> purchases
+  const auto rows = ReadCsv(Dir() / "events.csv");
+  for (size_t i = 1; i < rows.size(); ++i)
+    if (rows[i][1] == "purchase") bought[{rows[i][7], rows[i][2]}]++;
+  size_t again_durable = 0, again_consumable = 0, durable_pairs = 0;
+  for (const auto& [key, n] : bought) {
+    const bool c = consumable(code_of[key.second]);
+    durable_pairs += !c;
+    if (n > 1) (c ? again_consumable : again_durable)++;
+  }
+  ASSERT_GT(durable_pairs, 50u);
+  EXPECT_EQ(again_durable, 0u) << "durable products bought twice by the same shopper";
+  EXPECT_GT(again_consumable, 0u) << "nobody restocked a consumable";
+}
+
 TEST_F(Generator, CatalogCategoriesAndBrandsAreConsistent) {
   std::map<std::string, std::string> parent;
   const auto cats = ReadCsv(Dir() / "categories.csv");

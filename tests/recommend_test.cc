@@ -370,6 +370,48 @@ TEST(RecommendRatings, RatedItemsAreNotOfferedAgainAndTheEmbeddingUsesRated) {
   check("with embeddings");
 }
 
+// A category people buy in again does not make the same item worth offering again: shoppers
+// buy a second TV, not the same TV, so a TV bought is never re-offered; coffee bought again
+// as the same item is offered again once its cycle is due.
+TEST(RecommendRepurchase, OnlyItemsBoughtAgainAsTheSameItemAreOfferedAgain) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  std::string csv = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  auto row = [&](int day, const char* type, int product, const char* code, int user) {
+    const bool tv = std::string(code) == "appliances.tv";
+    csv += fmt::format("2026-03-{:02d} 10:{:02d}:00 UTC,{},{},{},{},acme,{}.00,{},s{}-{}\n", day, user % 60, type, product,
+                       tv ? 11 : 12, code, tv ? 2999 : 59, user, user, day);
+  };
+  // 20 shoppers: each buys two different TVs ten days apart (the category is bought again, no
+  // TV is), and the same coffee twice ten days apart (the item is bought again).
+  for (int u = 1; u <= 20; ++u) {
+    row(1 + u % 5, "purchase", 100 + u % 10, "appliances.tv", u);
+    row(11 + u % 5, "purchase", 100 + (u + 3) % 10, "appliances.tv", u);
+    row(2 + u % 5, "purchase", 200 + u % 5, "food.coffee", u);
+    row(12 + u % 5, "purchase", 200 + u % 5, "food.coffee", u);
+  }
+  // Shopper 99 bought TV 101 and coffee 201 a month ago and has looked at both since.
+  row(2, "purchase", 101, "appliances.tv", 99);
+  row(2, "purchase", 201, "food.coffee", 99);
+  row(28, "view", 101, "appliances.tv", 99);
+  row(28, "view", 201, "food.coffee", 99);
+  test::WriteFile(tmp / "events.csv", csv);
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "events.csv"));
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto run = test::RunCli("--json recommend " + ws + " --user 99 -k 20");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  std::set<std::string> offered;
+  for (const auto& r : j["recommendations"]) offered.insert(r["item"].get<std::string>());
+  ASSERT_GE(offered.size(), 10u) << run.out;
+  EXPECT_FALSE(offered.count("101")) << "the TV the shopper owns is offered again: " << run.out;
+  EXPECT_TRUE(offered.count("201")) << "the coffee the shopper restocks is not offered again: " << run.out;
+}
+
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
   Rng rng(3);
   std::vector<float> x;
