@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <ctime>
+#include <tuple>
 #include <optional>
 #include <span>
 
@@ -152,6 +154,13 @@ bool ChildAfter(const std::string& low, size_t at) {
   return false;
 }
 
+int CurrentYear() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return tm.tm_year + 1900;
+}
+
 // The ages a sentence gives (lower-cased text): "aged 25-34", "aged 65 or over", "a shopper
 // under 18", "30-year-old", "in their 30s", "teenager", "middle-aged", "25-34岁", "18岁以下",
 // "65岁及以上", "30多岁", 中年, 老年 ….
@@ -214,6 +223,25 @@ std::vector<Ages> FindAges(const std::string& low) {
       {"中年", {40, 60}}, {"老年", {60, 120}}, {"老人", {60, 120}}};
   for (const auto& [w, r] : kWords)
     if (size_t at = FindWord(low, w); at != std::string::npos) out.push_back({r.lo, r.hi, at, at + std::strlen(w)});
+  // Birth cohorts, as ages this year: 90后 (born 1990–1999), 95后 (1995–1999), 00后; "Gen Z"
+  // (1997–2012), "millennial" (1981–1996), "baby boomer" (1946–1964). Two digits only, so that
+  // "满300后" (after spending 300) is not a cohort.
+  const int year = CurrentYear();
+  const std::string_view hou = "后";
+  for (size_t at = low.find(hou); at != std::string::npos; at = low.find(hou, at + 1)) {
+    if (at < 2 || !IsDigitAt(low, at - 1) || !IsDigitAt(low, at - 2) || (at >= 3 && IsDigitAt(low, at - 3))) continue;
+    const int yy = (low[at - 2] - '0') * 10 + (low[at - 1] - '0');
+    if (yy % 5 != 0 || (yy > 25 && yy < 40)) continue;  // 50后 … 20后, in steps of five
+    const int from = (yy >= 40 ? 1900 : 2000) + yy, to = from - from % 10 + 9;
+    out.push_back({std::max(0, year - to), std::max(0, year - from), at - 2, at + hou.size()});
+  }
+  static const std::tuple<const char*, int, int> kCohorts[] = {
+      {"gen z", 1997, 2012}, {"gen-z", 1997, 2012}, {"generation z", 1997, 2012}, {"zoomer", 1997, 2012},
+      {"zoomers", 1997, 2012}, {"millennial", 1981, 1996}, {"millennials", 1981, 1996}, {"gen y", 1981, 1996}, {"gen x", 1965, 1980}, {"generation x", 1965, 1980},
+      {"baby boomer", 1946, 1964}, {"baby boomers", 1946, 1964}};
+  for (const auto& [w, from, to] : kCohorts)
+    if (size_t at = FindWord(low, w); at != std::string::npos)
+      out.push_back({std::max(0, year - to), std::max(0, year - from), at, at + std::strlen(w)});
   // Chinese: "25-34岁", "30岁", "18岁以下", "65岁及以上", "30多岁".
   const std::string_view sui = "岁";
   for (size_t at = low.find(sui); at != std::string::npos; at = low.find(sui, at + 1)) {
