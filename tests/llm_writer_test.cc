@@ -569,6 +569,38 @@ TEST(LlmNames, CitiesOccupationsAndCodesTranslate) {
   EXPECT_TRUE(IsPlaceholderCategory("id:2061717937420501730"));
 }
 
+// A shop whose categories come only as English codes (REES46) still gets Chinese category
+// names for its Chinese texts where the word is a common one; others stay as written.
+TEST(LlmNames, EnglishCategoryCodesGetChineseNames) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  test::WriteFile(tmp / "events.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2019-10-01 00:00:00 UTC,view,1,11,electronics.smartphone,apple,999.00,7,s1\n"
+                  "2019-10-01 00:01:00 UTC,view,2,12,appliances.environment.water_heater,ariston,199.00,7,s1\n"
+                  "2019-10-01 00:02:00 UTC,view,3,13,kids.gizmo_widget,,19.00,7,s1\n");
+  auto ws = test::IngestedWorkspace(tmp / "ws", {tmp / "events.csv"});
+  ASSERT_TRUE(ws);
+  GraphBuildReport rep;
+  ASSERT_TRUE(BuildGraph(ws->db(), {}, &rep).ok());
+  auto g = Graph::Load(ws->db());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  auto names = NodeNames::Load(ws->db(), *g);
+  ASSERT_TRUE(names.ok());
+  const auto name = [&](const std::string& code, const char* lang) {
+    auto n = g->Find(NodeType::kCategory, code);
+    EXPECT_TRUE(n) << code;
+    return n ? names->Name(*n, lang) : std::string();
+  };
+  EXPECT_EQ(name("electronics.smartphone", "zh"), "智能手机");
+  EXPECT_EQ(name("electronics.smartphone", "en"), "smartphone");
+  EXPECT_EQ(name("appliances.environment.water_heater", "zh"), "热水器");
+  EXPECT_EQ(name("appliances.environment.water_heater", "en"), "water heater");
+  EXPECT_EQ(name("appliances.environment", "zh"), "环境电器");
+  EXPECT_EQ(name("kids.gizmo_widget", "zh"), "gizmo widget");  // not in the table: as written
+}
+
 // Every generated summary is in one language: city, occupation and RFM segment translated.
 TEST_F(LlmWriterTest, SummariesAreInOneLanguage) {
   TemplateBackend t;

@@ -64,6 +64,45 @@ constexpr Pair kOccupations[] = {
     {"企业主", "business owner"}, {"演员", "actor"},            {"音乐人", "musician"},
 };
 
+// Common shop category words (the last part of category codes such as REES46's
+// "appliances.kitchen.refrigerators"), for categories that come without a Chinese name: a
+// Chinese text then reads 冰箱, not "refrigerators". Keys are lower case, underscores as spaces.
+constexpr Pair kCategoryWords[] = {
+    {"电子产品", "electronics"}, {"家用电器", "appliances"}, {"电脑", "computers"}, {"家具", "furniture"},
+    {"建材工具", "construction"}, {"服饰", "apparel"}, {"配饰", "accessories"}, {"母婴儿童", "kids"},
+    {"运动户外", "sport"}, {"汽车用品", "auto"}, {"庭院园艺", "country yard"}, {"医疗保健", "medicine"},
+    {"文具", "stationery"}, {"厨房", "kitchen"}, {"环境电器", "environment"}, {"个人护理", "personal"},
+    {"智能手机", "smartphone"}, {"手机", "telephone"}, {"耳机", "headphone"}, {"音频", "audio"},
+    {"低音炮", "subwoofer"}, {"音箱", "acoustic"}, {"麦克风", "microphone"}, {"钟表", "clocks"},
+    {"视频", "video"}, {"电视", "tv"}, {"投影仪", "projector"}, {"相机", "camera"}, {"平板电脑", "tablet"},
+    {"笔记本电脑", "notebook"}, {"台式电脑", "desktop"}, {"外设", "peripherals"}, {"显示器", "monitor"},
+    {"打印机", "printer"}, {"键盘", "keyboard"}, {"鼠标", "mouse"}, {"电脑配件", "components"},
+    {"显卡", "videocards"}, {"处理器", "cpu"}, {"主板", "motherboard"}, {"内存", "memory"}, {"硬盘", "hdd"},
+    {"电源", "power supply"}, {"散热器", "cooler"}, {"电子书阅读器", "ebooks"}, {"游戏机", "console"},
+    {"洗衣机", "washer"}, {"冰箱", "refrigerators"}, {"冰箱", "refrigerator"}, {"微波炉", "microwave"},
+    {"搅拌机", "blender"}, {"绞肉机", "meat grinder"}, {"打蛋器", "mixer"}, {"榨汁机", "juicer"},
+    {"咖啡机", "coffee machine"}, {"咖啡研磨机", "coffee grinder"}, {"烤面包机", "toster"},
+    {"烤面包机", "toaster"}, {"电水壶", "kettle"}, {"烤箱", "oven"}, {"灶具", "hob"}, {"油烟机", "hood"},
+    {"洗碗机", "dishwasher"}, {"烤炉", "grill"}, {"蒸锅", "steam cooker"}, {"炸锅", "fryer"},
+    {"多功能锅", "multicooker"}, {"热水器", "water heater"}, {"取暖器", "air heater"}, {"吸尘器", "vacuum"},
+    {"空调", "air conditioner"}, {"风扇", "fan"}, {"加湿器", "air humidifier"}, {"空气净化器", "air purifier"},
+    {"理发器", "hair cutter"}, {"吹风机", "hair dryer"}, {"剃须刀", "shaver"}, {"按摩器", "massager"},
+    {"体重秤", "scales"}, {"电熨斗", "iron"}, {"缝纫机", "sewing machine"}, {"客厅", "living room"},
+    {"卧室", "bedroom"}, {"浴室", "bathroom"}, {"沙发", "sofa"}, {"椅子", "chair"}, {"柜子", "cabinet"},
+    {"置物架", "shelving"}, {"桌子", "table"}, {"床", "bed"}, {"毯子", "blanket"}, {"枕头", "pillow"},
+    {"马桶", "toilet"}, {"浴缸", "bath"}, {"灯具", "light"}, {"工具", "tools"}, {"电钻", "drill"},
+    {"锯", "saw"}, {"焊接设备", "welding"}, {"水泵", "pump"}, {"发电机", "generator"}, {"压缩机", "compressor"},
+    {"鞋", "shoes"}, {"帆布鞋", "keds"}, {"懒人鞋", "slipons"}, {"凉鞋", "sandals"}, {"靴子", "boots"},
+    {"运动鞋", "trainers"}, {"服装", "costume"}, {"连衣裙", "dress"}, {"牛仔裤", "jeans"}, {"衬衫", "shirt"},
+    {"袜子", "sock"}, {"T恤", "tshirt"}, {"裤子", "trousers"}, {"裙子", "skirt"}, {"夹克", "jacket"},
+    {"内衣", "underwear"}, {"腰带", "belt"}, {"手套", "glove"}, {"围巾", "scarf"}, {"包", "bag"},
+    {"钱包", "wallet"}, {"雨伞", "umbrella"}, {"玩具", "toys"}, {"婴儿车", "carriage"}, {"溜冰鞋", "skates"},
+    {"秋千", "swing"}, {"纸尿裤", "diapers"}, {"玩偶", "dolls"}, {"自行车", "bicycle"}, {"健身器材", "trainer"},
+    {"滑雪板", "ski"}, {"单板滑雪", "snowboard"}, {"网球", "tennis"}, {"播放器", "player"},
+    {"行车记录仪", "videoregister"}, {"报警器", "alarm"}, {"雷达", "radar"}, {"割草机", "lawn mower"},
+    {"血压计", "tonometer"}, {"墨盒", "cartrige"}, {"快消品", "fmcg"},
+};
+
 template <size_t N>
 std::string Translate(const Pair (&table)[N], std::string_view value, std::string_view lang) {
   const std::string low = ToLowerAscii(Trim(value));
@@ -134,6 +173,7 @@ Result<NodeNames> NodeNames::Load(Db& db, const Graph& g) {
       if (!node) continue;
       nn.en_[*node] = HumanizeName(st.Text(1));
       nn.zh_[*node] = std::string(st.Text(2));
+      if (nn.zh_[*node].empty()) nn.zh_[*node] = Translate(kCategoryWords, nn.en_[*node], "zh");
       nn.unnamed_[*node] = IsPlaceholderCategory(st.Text(0));
     }
   }
