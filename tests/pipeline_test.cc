@@ -59,6 +59,16 @@ TEST(Pipeline, GeneratedShopThroughTheCli) {
   auto exp = test::RunCli("--json export " + ws + " --format ntriples --out " + (tmp / "g.nt"));
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_GT(nlohmann::json::parse(exp.out)["triples"].get<int>(), 10000);
+  // --json and -q also after the subcommand; --out a bare file name (in the current directory).
+  auto after = test::RunCli("graph stats " + ws + " --json -q");
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(nlohmann::json::parse(after.out)["edges"], bj["edges"]);
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(tmp.path());
+  auto bare = test::RunCli("export " + ws + " --format turtle --out shop.ttl --json");
+  std::filesystem::current_path(cwd);
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_GT(std::filesystem::file_size(tmp / "shop.ttl"), 10000u);
 }
 
 TEST(Pipeline, DemoWritesItsReportAndExports) {

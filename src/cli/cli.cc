@@ -42,6 +42,9 @@ int Main(int argc, char** argv) {
       "Typical run: init a workspace, ingest logs and catalogues, build the graph, export it."};
   app.set_version_flag("--version", "kgprofile 0.1.0");
   app.require_subcommand(1);
+  // --json, -q and -v also after the subcommand ("kgprofile profile show WS --user 7 --json"):
+  // an option a subcommand does not know falls through to its parents (inherited setting).
+  app.fallthrough();
   Globals g;
   app.add_flag("--json", g.json, "print results as JSON");
   app.add_flag("-q,--quiet", g.quiet, "no progress lines or informational logs");

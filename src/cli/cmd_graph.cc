@@ -204,7 +204,7 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
         o.format = a->format == "turtle" ? RdfFormat::kTurtle : RdfFormat::kNTriples;
         o.base = a->base;
         if (out.empty()) out = w->Path(a->format == "turtle" ? "export/graph.ttl" : "export/graph.nt");
-        std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+        std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
         ThrowIfError(ExportRdf(g, out, o, &rep));
       }
       Emit(*reg.globals, {{"format", a->format}, {"nodes", rep.nodes}, {"edges", rep.edges},

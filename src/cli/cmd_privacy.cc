@@ -294,7 +294,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
         nlohmann::json j = r.Json();
         if (w) {
           std::string out = (std::filesystem::path(w->dir()) / "models" / "kge-federated.bin").string();
-          std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+          std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
           ThrowIfError(embed::SaveCheckpoint(out, ck));
           j["checkpoint"] = out;
         }
