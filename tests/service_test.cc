@@ -273,6 +273,30 @@ TEST_F(ServiceTest, OversizedBodiesAre413AndLargeBatchesToo) {
   EXPECT_EQ(h->status, 200);
 }
 
+// `curl -d @batch.json` sends its body as a form (application/x-www-form-urlencoded); a batch
+// over 8 KiB sent so is read up to --max-body like any other, not refused at 8 KiB.
+TEST_F(ServiceTest, ABatchPostedAsAFormIsReadUpToTheBodyLimit) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t before = Count(ws, "SELECT count(*) FROM events");
+  {
+    Running s(ws, Options());
+    auto c = s.Client(*write_key_);
+    json batch = json::array();
+    for (int i = 0; i < 200; ++i) batch.push_back(Event(*user_, *item_, "view", 1767300000 + i));
+    const std::string body = json{{"events", batch}}.dump();
+    ASSERT_GT(body.size(), 8192u);
+    auto r = c.Post("/v1/events", body, "application/x-www-form-urlencoded");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto m = c.Post("/v1/events", "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n",
+                    "multipart/form-data; boundary=b");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 415) << m->body;
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), before + 200);
+}
+
 TEST_F(ServiceTest, UnknownUsersItemsNodesAndRoutesAre404WithJsonErrors) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);
