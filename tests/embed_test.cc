@@ -2,6 +2,9 @@
 // an independent naive one, analytic gradients against finite differences, checkpoints,
 // dataset loading errors.
 #include <gtest/gtest.h>
+#include <cstdlib>
+#include <algorithm>
+#include <sstream>
 
 #include <cmath>
 #include <cstring>
@@ -225,6 +228,25 @@ TEST(EmbedCheckpoint, NpyAndTsvExports) {
   EXPECT_EQ(back[3], 4.5f);
   ASSERT_TRUE(ExportTsv(tmp / "x.tsv", {"a", "b"}, t, 3).ok());
   EXPECT_EQ(test::ReadFile(tmp / "x.tsv"), "a\t1 2 3\nb\t4.5 5 6\n");
+  // Names with tabs and line breaks stay on their row; values read back as the same floats.
+  FloatTable u = {0.1f, 1.0f / 3.0f, 2.7182817f, -1e-7f};
+  ASSERT_TRUE(ExportTsv(tmp / "y.tsv", {"model:15\tpro", "a\nb\\c"}, u, 2).ok());
+  const std::string y = test::ReadFile(tmp / "y.tsv");
+  EXPECT_EQ(y.substr(0, y.find('\t', 12)), "model:15\\tpro");
+  ASSERT_EQ(std::count(y.begin(), y.end(), '\n'), 2) << y;
+  EXPECT_NE(y.find("\na\\nb\\\\c\t"), std::string::npos) << y;
+  std::istringstream in(y);
+  std::string line;
+  size_t row = 0;
+  while (std::getline(in, line)) {
+    std::istringstream vals(line.substr(line.find('\t') + 1));
+    for (size_t j = 0; j < 2; ++j) {
+      std::string v;
+      vals >> v;
+      EXPECT_EQ(std::strtof(v.c_str(), nullptr), u[row * 2 + j]) << v;
+    }
+    ++row;
+  }
 }
 
 TEST(EmbedDataset, ErrorsNameFileLineAndField) {
@@ -245,6 +267,18 @@ TEST(EmbedDataset, ErrorsNameFileLineAndField) {
   EXPECT_EQ(ds->num_entities(), 4u);  // z: unseen in training, kept
   EXPECT_EQ(ds->CountUnseenInTrain(), 1u);
   EXPECT_FALSE(LoadDatasetDir(tmp / "nowhere").ok());
+  // Latin-1 is refused where it stands; stray spaces around a name make no second entity.
+  test::WriteFile(tmp / "train.txt", "a\tr\tb\ncaf\xe9\tr\tb\n");
+  ds = LoadDatasetDir(tmp.path());
+  ASSERT_FALSE(ds.ok());
+  EXPECT_NE(ds.status().message().find("train.txt:2: field 'head' is not UTF-8"), std::string::npos)
+      << ds.status().ToString();
+  test::WriteFile(tmp / "train.txt", "a\tr\tb\n a \t r\tb \n");
+  ds = LoadDatasetDir(tmp.path());
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  EXPECT_EQ(ds->num_relations(), 1u);
+  EXPECT_EQ(ds->train[0].h, ds->train[1].h);
+  EXPECT_EQ(ds->train[0].t, ds->train[1].t);
 }
 
 TEST(EmbedPredict, TopKSkipsExcludedAndOrdersByScore) {

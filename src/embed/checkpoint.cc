@@ -103,7 +103,11 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
   KGP_RETURN_IF_ERROR(f.Close());
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError(fmt::format("{}: cannot rename to {}: {}", tmp, path, ec.message()));
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);  // no full-size leftover beside the failed target
+    return Status::IoError(fmt::format("{}: cannot write the checkpoint here: {}", path, why));
+  }
   return Status::Ok();
 }
 
@@ -189,10 +193,20 @@ Status ExportTsv(const std::string& path, const std::vector<std::string>& names,
   OutFile f;
   KGP_RETURN_IF_ERROR(f.Open(path));
   for (size_t i = 0; i < names.size(); ++i) {
-    f.Write(names[i]);
+    // One line per row whatever a name holds: backslash, tab, newline and carriage return are
+    // written \\, \t, \n and \r (linear TSV). 9 significant digits give the float back exactly.
+    for (char c : names[i]) {
+      switch (c) {
+        case '\\': f.Write("\\\\"); break;
+        case '\t': f.Write("\\t"); break;
+        case '\n': f.Write("\\n"); break;
+        case '\r': f.Write("\\r"); break;
+        default: f.Put(c);
+      }
+    }
     for (size_t j = 0; j < width; ++j) {
       f.Put(j == 0 ? '\t' : ' ');
-      f.Write(fmt::format("{:.7g}", table[i * width + j]));
+      f.Write(fmt::format("{:.9g}", table[i * width + j]));
     }
     f.Put('\n');
   }

@@ -32,7 +32,8 @@ struct Checkpoint {
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c);
 Result<Checkpoint> LoadCheckpoint(const std::string& path);
 
-// One line per entity (or relation): name, TAB, space-separated values.
+// One line per entity (or relation): name, TAB, space-separated values (9 significant digits:
+// exact floats). Backslash, tab, newline and CR in a name are written \\, \t, \n and \r.
 Status ExportTsv(const std::string& path, const std::vector<std::string>& names, const FloatTable& table,
                  size_t width);
 // NumPy .npy (format 1.0, '<f4', C order) of a rows x width table.

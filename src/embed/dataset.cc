@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "common/csv.h"
+#include "common/log.h"
+#include "common/strings.h"
 
 namespace kgp::embed {
 
@@ -41,12 +43,21 @@ Status ReadTripleFile(const std::string& path, Dataset& ds, std::vector<Triple>*
       return Status::InvalidArgument(fmt::format("{}:{}: expected 3 tab-separated fields (head, relation, tail), got {}",
                                                  path, reader.line(), reader.size()));
     static const char* kField[] = {"head", "relation", "tail"};
-    for (size_t i = 0; i < 3; ++i)
-      if (reader[i].empty())
+    std::string_view f[3];
+    for (size_t i = 0; i < 3; ++i) {
+      // Names are trimmed (a stray space must not make a second entity) and must be UTF-8:
+      // checkpoints and exports write them as text.
+      f[i] = Trim(reader[i]);
+      if (f[i].empty())
         return Status::InvalidArgument(fmt::format("{}:{}: field '{}' is empty", path, reader.line(), kField[i]));
-    uint32_t h = ds.entities.Intern(reader[0]);
-    uint32_t r = ds.relations.Intern(reader[1]);
-    uint32_t t = ds.entities.Intern(reader[2]);
+      if (!IsValidUtf8(f[i]))
+        return Status::InvalidArgument(fmt::format(
+            "{}:{}: field '{}' is not UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)", path, reader.line(),
+            kField[i]));
+    }
+    uint32_t h = ds.entities.Intern(f[0]);
+    uint32_t r = ds.relations.Intern(f[1]);
+    uint32_t t = ds.entities.Intern(f[2]);
     out->push_back({h, r, t});
   }
   return reader.status();
@@ -71,6 +82,8 @@ Result<Dataset> LoadDatasetDir(const std::string& dir, Dataset seed) {
   for (auto [name, vec] : {std::pair{"valid.txt", &ds.valid}, std::pair{"test.txt", &ds.test}}) {
     auto p = (fs::path(dir) / name).string();
     if (fs::is_regular_file(p)) KGP_RETURN_IF_ERROR(ReadTripleFile(p, ds, vec));
+    else LOG_WRN("{}: no {} (no {} split: {})", dir, name, name == std::string_view("test.txt") ? "test" : "validation",
+                 name == std::string_view("test.txt") ? "no test report after training" : "no early stopping");
   }
   if (ds.train.empty()) return Status::InvalidArgument(fmt::format("{}: no triples", train));
   return ds;

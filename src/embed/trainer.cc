@@ -77,6 +77,7 @@ struct Worker {
   std::vector<uint32_t> neg, cur;  // negatives of the next batch, of the current one
   std::vector<char> touched;
   double loss = 0;
+  size_t diverged = 0;  // positives whose score was NaN or infinite
 
   Worker(const Model& m, Params& params, OptimizerState& s, const TrainOptions& opts, const KnownTriples* k,
          const std::vector<float>& hp, uint64_t seed)
@@ -145,6 +146,10 @@ struct Worker {
     float* H = p.E(x.h);
     float* T = p.E(x.t);
     float spos = model.Score(H, R, T);
+    if (!std::isfinite(spos)) {
+      ++diverged;
+      return;
+    }
     for (size_t j = 0; j < k; ++j) {
       bool skip = head ? cur[j] == x.h : cur[j] == x.t;
       if (!skip && known) skip = head ? known->Contains(cur[j], x.r, x.t) : known->Contains(x.h, x.r, cur[j]);
@@ -209,7 +214,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   if (o.epochs < 0) return Status::InvalidArgument("epochs must be >= 0");
   if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
   if (o.batch < 1) return Status::InvalidArgument("batch must be >= 1");
-  if (!(o.lr > 0)) return Status::InvalidArgument("learning rate must be > 0");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::InvalidArgument("learning rate must be a finite number > 0");
   if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
       params.entity_width != model.entity_width() || params.relation_width != model.relation_width())
     return Status::InvalidArgument("parameter tables do not match the model and dataset");
@@ -244,6 +249,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffler.Below(static_cast<uint32_t>(i))]);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<double> losses(static_cast<size_t>(threads));
+    std::vector<size_t> diverged(static_cast<size_t>(threads));
     auto work = [&](int tid) {
       Worker w(model, params, state, o, known.get(), head_prob, o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + tid);
       size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
@@ -259,11 +265,19 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
         w.Batch(&order[i], m, lr, i + m < e ? &order[i + m] : nullptr);
       }
       losses[static_cast<size_t>(tid)] = w.loss;
+      diverged[static_cast<size_t>(tid)] = w.diverged;
     };
     RunThreads(threads, work);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rep.seconds += secs;
     rep.epochs_run = ep + 1;
+    size_t bad = 0;
+    for (size_t d : diverged) bad += d;
+    if (bad > 0)
+      return Status::Aborted(fmt::format(
+          "training diverged in epoch {}: {} training triples scored NaN or infinity (the tables overflowed); "
+          "lower the learning rate (--lr) or add regularisation (--reg)",
+          epoch + 1, bad));
     double loss = 0;
     for (double l : losses) loss += l;
     loss /= static_cast<double>(ds.train.size());
