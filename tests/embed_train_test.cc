@@ -1,6 +1,8 @@
 // Training on real data (UMLS, from ../shared/data): every model learns far above random in a
 // few seconds; one thread is deterministic; resuming continues; the CLI round trip works.
 #include <gtest/gtest.h>
+#include <limits>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -226,6 +228,23 @@ TEST(EmbedTrain, BadOptionsAreClearErrors) {
   ModelConfig mc;
   mc.dim = 0;
   EXPECT_FALSE(MakeModel(mc).ok());
+  preset = GetPreset("small", "transe", ds.num_entities());
+  preset->train.lr = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(TrainModel(ds, preset->model, preset->train, nullptr, nullptr).ok());
+}
+
+// Tables that overflow are an error naming the epoch, not a checkpoint of NaN with loss 0.
+TEST(EmbedTrain, DivergenceIsAnErrorNotANanCheckpoint) {
+  Dataset ds = Tiny();
+  auto preset = GetPreset("small", "distmult", ds.num_entities());
+  preset->train.update.kind = OptimizerKind::kSgd;
+  preset->train.update.reg = Regularizer::kNone;
+  preset->train.lr = 1e30f;
+  preset->train.threads = 1;
+  preset->train.epochs = 20;
+  auto ck = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+  ASSERT_FALSE(ck.ok());
+  EXPECT_NE(ck.status().message().find("training diverged in epoch"), std::string::npos) << ck.status().ToString();
 }
 
 TEST(EmbedCli, TrainEvalPredictExportOnNations) {
@@ -253,6 +272,17 @@ TEST(EmbedCli, TrainEvalPredictExportOnNations) {
   auto missing = test::RunCli("kge predict " + ck + " --head atlantis --relation embassy");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no entity 'atlantis'"), std::string::npos) << missing.err;
+  // A resumed model keeps its kind and size; flags that would change them are refused.
+  auto other = test::RunCli("kge train --data " + dir + " --resume " + ck + " -m rotate --epochs 1 -o " + (tmp / "r.kge"));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("cannot change it"), std::string::npos) << other.err;
+  for (const char* bad : {"--epochs 0", "--lr inf", "--lr 0", "--reg-weight -1", "--init -1"}) {
+    auto r = test::RunCli("kge train --data " + dir + " " + bad + " -o " + (tmp / "b.kge"));
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "b.kge")) << bad;
+  }
+  auto neg_k = test::RunCli("kge predict " + ck + " --head usa --relation embassy -k -1");
+  EXPECT_NE(neg_k.exit_code, 0);
   auto none = test::RunCli("kge train -m transe");
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("--data"), std::string::npos) << none.err;

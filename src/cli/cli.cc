@@ -25,6 +25,19 @@ const CLI::Validator& PositiveFinite() {
   return v;
 }
 
+const CLI::Validator& NonNegativeFinite() {
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(s.c_str(), &end);
+        if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || x < 0)
+          return fmt::format("must be a finite number of 0 or more, not '{}'", s);
+        return {};
+      },
+      "NON-NEGATIVE");
+  return v;
+}
+
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
   if (g.json) {
     // Workspaces from before ingest checked UTF-8 may hold invalid bytes: U+FFFD, as the service.

@@ -20,6 +20,8 @@ struct Globals {
 // Option check: a finite number above zero (an epsilon, a k): 0, negatives, nan and inf are
 // refused by name instead of meaning "not given".
 const CLI::Validator& PositiveFinite();
+// A finite number of 0 or more.
+const CLI::Validator& NonNegativeFinite();
 
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;

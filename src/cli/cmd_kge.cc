@@ -28,13 +28,15 @@ struct TrainArgs {
   float lr = 0, reg_weight = 0;
   bool eval = true;
   std::vector<std::pair<CLI::Option*, std::function<void(Preset&)>>> overrides;
+  CLI::Option *model_opt = nullptr, *dim_opt = nullptr, *relation_dim_opt = nullptr;
 };
 
 template <class T>
-void Override(CLI::App* cmd, TrainArgs* a, const std::string& flag, T* value, const std::string& help,
-              std::function<void(Preset&, T)> apply) {
+CLI::Option* Override(CLI::App* cmd, TrainArgs* a, const std::string& flag, T* value, const std::string& help,
+                      std::function<void(Preset&, T)> apply) {
   auto* opt = cmd->add_option(flag, *value, help);
   a->overrides.emplace_back(opt, [value, apply](Preset& p) { apply(p, *value); });
+  return opt;
 }
 
 void Flag(CLI::App* cmd, TrainArgs* a, const std::string& flag, const std::string& help,
@@ -91,7 +93,15 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     auto c = LoadCheckpoint(a.resume);
     ThrowIfError(c.status());
     resume = std::make_unique<Checkpoint>(std::move(c).value());
-    a.model = resume->config.name;
+    // The checkpoint's model and tables continue: a different model or size cannot.
+    const ModelConfig& rc = resume->config;
+    if ((a.model_opt->count() && a.model != rc.name) || (a.dim_opt->count() && a.mc.dim != rc.dim) ||
+        (a.relation_dim_opt->count() && a.mc.relation_dim != rc.relation_dim))
+      throw Error(Status::InvalidArgument(fmt::format(
+          "--resume continues {}'s {} of dim {}: -m, --dim and --relation-dim cannot change it (use --init-from to "
+          "start a new model from it)",
+          a.resume, rc.name, rc.dim)));
+    a.model = rc.name;
   }
   std::unique_ptr<Checkpoint> init;
   if (!a.init_from.empty()) {
@@ -169,7 +179,7 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   cmd->add_option("WORKSPACE", a->workspace, "workspace folder (its graph; writes WORKSPACE/models/kge.bin)");
   cmd->add_option("--data", a->data, "folder with train.txt, valid.txt, test.txt (head<TAB>relation<TAB>tail)");
   cmd->add_option("-o,--out", a->out, "checkpoint file to write (default MODEL.kge, or the workspace's)");
-  cmd->add_option("-m,--model", a->model, "transe, transr, distmult, complex or rotate")->capture_default_str();
+  a->model_opt = cmd->add_option("-m,--model", a->model, "transe, transr, distmult, complex or rotate")->capture_default_str();
   cmd->add_option("--preset", a->preset, "hyperparameters: auto (by graph size), small, large, ecommerce")
       ->capture_default_str();
   cmd->add_option("--resume", a->resume, "continue training from this checkpoint");
@@ -180,23 +190,28 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   cmd->add_option("--export", a->export_dir, "also write entities.tsv and relations.tsv here");
   cmd->add_flag("!--no-eval", a->eval, "skip the test-split evaluation after training");
   TrainArgs* p = a.get();
-  Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; });
-  Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim, "TransR relation space dimension",
-                [](Preset& x, int v) { x.model.relation_dim = v; });
+  p->dim_opt = Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; });
+  p->relation_dim_opt = Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim, "TransR relation space dimension",
+                                      [](Preset& x, int v) { x.model.relation_dim = v; });
   Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
-                  [](Preset& x, float v) { x.model.gamma = v; });
+                  [](Preset& x, float v) { x.model.gamma = v; })
+      ->check(NonNegativeFinite());
   Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
                 [](Preset& x, int v) { x.model.norm = v; });
   Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
-                  [](Preset& x, float v) { x.model.init = v; });
+                  [](Preset& x, float v) { x.model.init = v; })
+      ->check(NonNegativeFinite());
   Override<float>(cmd, p, "--max-norm", &p->mc.max_norm, "TransE/TransR: keep entity rows within this L2 norm",
-                  [](Preset& x, float v) { x.model.max_norm = v; });
+                  [](Preset& x, float v) { x.model.max_norm = v; })
+      ->check(NonNegativeFinite());
   Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
-                [](Preset& x, int v) { x.train.epochs = v; });
+                [](Preset& x, int v) { x.train.epochs = v; })
+      ->check(CLI::Range(1, 1000000));
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
                 [](Preset& x, int v) { x.train.threads = v; });
   Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
-  Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; });
+  Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
+      ->check(PositiveFinite());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
                 [](Preset& x, int v) { x.train.negatives = v; });
   Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
@@ -205,7 +220,8 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                   "self-adversarial sampling temperature (0 = plain mean)",
                   [](Preset& x, float v) { x.train.adversarial_temperature = v; });
   Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
-                  [](Preset& x, float v) { x.train.margin = v; });
+                  [](Preset& x, float v) { x.train.margin = v; })
+      ->check(NonNegativeFinite());
   Override<std::string>(cmd, p, "--loss", &p->loss, "margin or logsigmoid",
                         [](Preset& x, std::string v) { x.train.loss = Unwrap(ParseLoss(v)); });
   Override<std::string>(cmd, p, "--optimizer", &p->optimizer, "sgd, adagrad or adam",
@@ -215,7 +231,8 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<std::string>(cmd, p, "--reg", &p->reg, "regulariser: none, l2, n3",
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
-                  [](Preset& x, float v) { x.train.update.reg_weight = v; });
+                  [](Preset& x, float v) { x.train.update.reg_weight = v; })
+      ->check(NonNegativeFinite());
   Flag(cmd, p, "--linear-decay", "learning rate falls linearly to 0", [](Preset& x) { x.train.linear_decay = true; });
   Flag(cmd, p, "--filter-negatives", "drop drawn negatives that are true training triples",
        [](Preset& x) { x.train.filter_negatives = true; });
@@ -300,9 +317,11 @@ void AddPredict(CLI::App* kge, Registry& reg) {
   cmd->add_option("--tail", a->tail, "tail entity name");
   cmd->add_option("-r,--relation", a->relation, "relation name");
   cmd->add_option("--neighbors", a->neighbors, "entity whose nearest neighbours to list");
-  cmd->add_option("-k", a->k, "how many")->capture_default_str();
+  cmd->add_option("-k", a->k, "how many")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      if (!a->neighbors.empty() && (!a->head.empty() || !a->tail.empty() || !a->relation.empty()))
+        throw Error(Status::InvalidArgument("--neighbors takes no --head, --tail or --relation"));
       std::string path = std::filesystem::is_directory(a->checkpoint) ? WorkspaceModelPath(a->checkpoint) : a->checkpoint;
       Loaded l = Load(path);
       Dataset names = SeededDataset(l.ck.entity_names, l.ck.relation_names);
