@@ -1,6 +1,8 @@
 // Training on real data (UMLS, from ../shared/data): every model learns far above random in a
 // few seconds; one thread is deterministic; resuming continues; the CLI round trip works.
 #include <gtest/gtest.h>
+#include <algorithm>
+#include <sstream>
 #include <limits>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -272,6 +274,20 @@ TEST(EmbedCli, TrainEvalPredictExportOnNations) {
   auto missing = test::RunCli("kge predict " + ck + " --head atlantis --relation embassy");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no entity 'atlantis'"), std::string::npos) << missing.err;
+  // The same graph with its lines in another order resumes (names keep their rows).
+  {
+    std::string train = test::ReadFile(dir + "/train.txt");
+    std::vector<std::string> lines;
+    std::istringstream in(train);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::reverse(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    std::filesystem::create_directories(tmp / "rev");
+    test::WriteFile(tmp / "rev/train.txt", out);
+    auto rs = test::RunCli("-q kge train --data " + (tmp / "rev") + " --resume " + ck + " --epochs 1 -o " + (tmp / "rev.kge"));
+    EXPECT_EQ(rs.exit_code, 0) << rs.err;
+  }
   // A resumed model keeps its kind and size; flags that would change them are refused.
   auto other = test::RunCli("kge train --data " + dir + " --resume " + ck + " -m rotate --epochs 1 -o " + (tmp / "r.kge"));
   EXPECT_EQ(other.exit_code, 1);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <new>
 
 #include "common/huge_alloc.h"
 #include "common/log.h"
@@ -99,6 +100,9 @@ int Main(int argc, char** argv) {
     return selected();
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory (the data or the sizes asked for, e.g. --dim, need more memory than there is)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

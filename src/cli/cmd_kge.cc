@@ -74,9 +74,11 @@ void PrintEval(const EvalResult& r, const std::vector<std::string>& relations, b
   std::cout << fmt::format("evaluated in {:.2f}s (tie: mean rank of the ties)\n", r.seconds);
 }
 
-Dataset LoadData(const TrainArgs& a) {
+// `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
+// same graph with its lines in another order is still the same graph.
+Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   if (!a.data.empty()) {
-    auto ds = LoadDatasetDir(a.data);
+    auto ds = LoadDatasetDir(a.data, from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{});
     ThrowIfError(ds.status());
     return std::move(ds).value();
   }
@@ -88,6 +90,9 @@ Dataset LoadData(const TrainArgs& a) {
 int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.data.empty() == a.workspace.empty())
     throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR (train.txt, valid.txt, test.txt)"));
+  if (!a.workspace.empty() && std::filesystem::is_regular_file(std::filesystem::path(a.workspace) / "train.txt"))
+    throw Error(Status::InvalidArgument(
+        fmt::format("{} holds train.txt: a KG folder, not a workspace (train on it with --data {})", a.workspace, a.workspace)));
   std::unique_ptr<Checkpoint> resume;
   if (!a.resume.empty()) {
     auto c = LoadCheckpoint(a.resume);
@@ -109,7 +114,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     ThrowIfError(c.status());
     init = std::make_unique<Checkpoint>(std::move(c).value());
   }
-  Dataset ds = LoadData(a);
+  Dataset ds = LoadData(a, resume ? resume.get() : init.get());
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());

@@ -112,6 +112,8 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
 }
 
 Result<Checkpoint> LoadCheckpoint(const std::string& path) {
+  if (std::filesystem::is_directory(path))
+    return Status::InvalidArgument(fmt::format("{}: a folder, not a checkpoint file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(fmt::format("{}: cannot open checkpoint", path));
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
