@@ -1,6 +1,8 @@
 // Text stage units: normalisation, the Aho-Corasick gazetteer against brute force, BIO files,
 // span evaluation, the tagger's model file, the opinion lexicon and bad text.
 #include <gtest/gtest.h>
+#include <limits>
+#include <cstring>
 
 #include <random>
 
@@ -183,6 +185,20 @@ TEST(TextTagger, LearnsAToySetAndRoundTripsItsModelFile) {
   auto newer = Tagger::Load(tmp / "v2.bin");
   ASSERT_FALSE(newer.ok());
   EXPECT_NE(newer.status().message().find("version 9"), std::string::npos);
+  // A NaN weight is damage too (it would silently tag nothing): the transitions follow the
+  // header (magic 8, version 4, bits 4, four flags, label count 4) and the labels.
+  size_t at = 8 + 4 + 4 + 4 + 4;
+  for (const auto& l : m->labels()) at += 4 + l.size();
+  std::string nan = bytes;
+  const float q = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan.data() + at, &q, sizeof q);
+  test::WriteFile(tmp / "nan.bin", nan);
+  auto bad = Tagger::Load(tmp / "nan.bin");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a finite number"), std::string::npos) << bad.status().ToString();
+  // Nothing to learn from is an error, not a model.
+  EXPECT_FALSE(Tagger::Train({}, o, nullptr).ok());
+  EXPECT_FALSE(Tagger::Train({Sentence{}}, o, nullptr).ok());
 }
 
 TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -102,6 +103,9 @@ Result<Tagger> Tagger::Train(const std::vector<Sentence>& train, const TaggerOpt
   if (opts.features.hash_bits < 10 || opts.features.hash_bits > 26)
     return Status::InvalidArgument("hash_bits must be in 10..26");
   if (opts.epochs < 1) return Status::InvalidArgument("epochs must be at least 1");
+  size_t tokens = 0;
+  for (const Sentence& s : train) tokens += s.tokens.size();
+  if (tokens == 0) return Status::InvalidArgument("no training sentences (a BIO file: one token and its tag per line)");
   Tagger m;
   m.fopts_ = opts.features;
   m.fopts_.use_gazetteer = opts.features.use_gazetteer && gaz != nullptr;
@@ -247,6 +251,8 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   m.trans_.resize((L + 1) * L);
   if (!in.read(reinterpret_cast<char*>(m.trans_.data()), static_cast<std::streamsize>(m.trans_.size() * sizeof(float))))
     return corrupt("truncated transitions");
+  for (float v : m.trans_)
+    if (!std::isfinite(v)) return corrupt("a transition weight is not a finite number");
   m.w_.assign(B * L, 0.f);
   uint64_t nz = 0;
   if (!Get(in, &nz) || nz > B * L) return corrupt("bad weight count");
@@ -255,6 +261,7 @@ Result<Tagger> Tagger::Load(const std::string& path) {
     float v = 0;
     if (!Get(in, &i) || !Get(in, &v)) return corrupt("truncated weights");
     if (i >= B * L) return corrupt("weight index out of range");
+    if (!std::isfinite(v)) return corrupt("a feature weight is not a finite number");
     m.w_[i] = v;
   }
   char end[8];
