@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -283,12 +284,23 @@ void AddEval(CLI::App* kge, Registry& reg) {
       Loaded l = Load(a->checkpoint);
       auto ds = LoadDatasetDir(a->data, SeededDataset(l.ck.entity_names, l.ck.relation_names));
       ThrowIfError(ds.status());
-      if (ds->num_entities() > l.ck.params.num_entities || ds->num_relations() > l.ck.params.num_relations)
+      if (ds->num_entities() > l.ck.params.num_entities || ds->num_relations() > l.ck.params.num_relations) {
+        std::vector<std::string> unknown;  // the first few, as written in the data
+        for (size_t e = l.ck.params.num_entities; e < ds->num_entities() && unknown.size() < 5; ++e)
+          unknown.push_back("'" + std::string(ds->entities.name(static_cast<uint32_t>(e))) + "'");
+        for (size_t r = l.ck.params.num_relations; r < ds->num_relations() && unknown.size() < 5; ++r)
+          unknown.push_back("relation '" + std::string(ds->relations.name(static_cast<uint32_t>(r))) + "'");
         throw Error(Status::InvalidArgument(fmt::format(
-            "{} names {} entities and {} relations the checkpoint does not know: not the data it was trained on",
-            a->data, ds->num_entities() - l.ck.params.num_entities, ds->num_relations() - l.ck.params.num_relations)));
+            "{} names {} entities and {} relations the checkpoint does not know ({}{}): not the data it was trained on",
+            a->data, ds->num_entities() - l.ck.params.num_entities, ds->num_relations() - l.ck.params.num_relations,
+            fmt::join(unknown, ", "),
+            ds->num_entities() - l.ck.params.num_entities + ds->num_relations() - l.ck.params.num_relations > unknown.size()
+                ? ", …" : "")));
+      }
       const auto& split = a->split == "test" ? ds->test : ds->valid;
-      if (split.empty()) throw Error(Status::InvalidArgument(fmt::format("{}: the {} split is empty", a->data, a->split)));
+      if (split.empty())
+        throw Error(Status::InvalidArgument(
+            fmt::format("{}: the {} split is empty (no {}.txt, or no triples in it)", a->data, a->split, a->split)));
       KnownTriples known({&ds->train, &ds->valid, &ds->test});
       EvalOptions eo;
       eo.threads = a->threads;
