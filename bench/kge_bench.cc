@@ -22,6 +22,8 @@
 #include "embed/presets.h"
 #include "common/progress.h"
 #include "common/log.h"
+#include "common/rng.h"
+#include "common/threads.h"
 
 namespace kgp::embed {
 namespace {
@@ -120,6 +122,40 @@ void TailIndexSection(const Model& m, const Params& p, const Dataset& ds) {
   }
 }
 
+// What this host charges for two cores writing the same table, which is what hogwild training
+// does: random read-modify-writes of 400-byte rows of a table the size of the entity table,
+// by 1 thread, by 2 threads over the whole table (a row the other core wrote last must move
+// between the cores' caches), and by 2 threads over disjoint halves (no row is shared).
+// Millions of rows per second, medians.
+struct HostProbe {
+  double one = 0, shared = 0, halves = 0;
+};
+
+HostProbe ProbeHost(size_t rows, int runs) {
+  constexpr size_t kWidth = 100;
+  constexpr uint64_t kTouches = 8'000'000;
+  std::vector<float> table(rows * kWidth, 1.0f);
+  auto rate = [&](int threads, bool halves) {
+    auto t0 = Clock::now();
+    RunThreads(threads, [&](int tid) {
+      Rng rng(977 + static_cast<uint64_t>(tid));
+      const size_t span = halves ? rows / 2 : rows, base = halves ? span * static_cast<size_t>(tid) : 0;
+      for (uint64_t i = 0; i < kTouches / static_cast<uint64_t>(threads); ++i) {
+        float* row = table.data() + (base + rng.Below(static_cast<uint32_t>(span))) * kWidth;
+        for (size_t j = 0; j < kWidth; j += 16) row[j] += 1e-9f;  // one write per cache line
+      }
+    });
+    return static_cast<double>(kTouches) / std::chrono::duration<double>(Clock::now() - t0).count() / 1e6;
+  };
+  std::vector<double> one, shared, halves;
+  for (int i = 0; i < runs; ++i) {
+    one.push_back(rate(1, false));
+    shared.push_back(rate(2, false));
+    halves.push_back(rate(2, true));
+  }
+  return {Median(one), Median(shared), Median(halves)};
+}
+
 int Run(const std::string& dir, int runs, int epochs) {
   auto ds = LoadDatasetDir(dir);
   if (!ds.ok()) {
@@ -149,6 +185,11 @@ int Run(const std::string& dir, int runs, int epochs) {
   std::printf("%-58s %12.0f\n", "  kgprofile, 2 threads", Median(t2));
   std::printf("%-58s %11.2fx\n", "  scaling 1 -> 2 threads", Median(t2) / Median(t1));
   std::printf("%-58s %11.2fx\n\n", "  2 threads vs reference", Median(t2) / Median(ref));
+  const HostProbe hp = ProbeHost(ds->num_entities(), runs);
+  std::printf("%-58s %12s\n", "host: random updates of 400-byte rows (entity table size)", "M rows/s");
+  std::printf("%-58s %12.1f\n", "  1 thread", hp.one);
+  std::printf("%-58s %12.1f\n", "  2 threads, one shared table (as hogwild)", hp.shared);
+  std::printf("%-58s %12.1f\n\n", "  2 threads, each its own half", hp.halves);
 
   auto model = ModelOf(last);
   KnownTriples known({&ds->train, &ds->valid, &ds->test});
