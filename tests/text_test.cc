@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "test_util.h"
 #include "text/bio.h"
+#include "text/datasets.h"
 #include "text/extract.h"
 #include "text/gazetteer.h"
 #include "text/normalize.h"
@@ -315,6 +316,15 @@ TEST(TextSentiment, LearnsAndRoundTrips) {
   SeededSplit(data, 0.25, 7, &tr, &te);
   EXPECT_EQ(te.size(), 100u);
   EXPECT_EQ(tr.size(), 300u);
+}
+
+TEST(TextDatasets, AmazonReviewsAreReadWithHtmlReferencesDecoded) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.json", R"({"overall":1,"summary":"Meh","reviewText":"I don&#039;t like H&amp;M."})" "\n");
+  auto r = ReadAmazonReviews(tmp / "a.json");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].text, "Meh. I don't like H&M.");
 }
 
 }  // namespace
