@@ -99,6 +99,24 @@ TEST(TextGazetteer, LongestMatchWordBoundariesAndContext) {
   EXPECT_EQ(m[0].end, 6u);
 }
 
+// Names as people type them: a curly apostrophe, accents precomposed, combined or left out.
+TEST(TextGazetteer, ApostrophesAndAccentsFoldForMatching) {
+  EXPECT_EQ(FoldForMatch("L\u2019Or\u00E9al ESTE\u0301E \u00C6ther \u0141\u00F3d\u017A"), "l'oreal estee aether lodz");
+  std::vector<uint32_t> off;
+  EXPECT_EQ(FoldForMatch("d\u00E9j\u00E0", &off), "deja");
+  EXPECT_EQ(off, (std::vector<uint32_t>{0, 1, 3, 4, 6}));
+  Gazetteer g;
+  g.Add({"L'Oreal", "brand", "loreal", {}, 1});
+  g.Add({"ESTEE LAUDER", "brand", "estee_lauder", {}, 1});
+  g.Build();
+  for (std::string text : {"L\u2019Oreal serum", "L'Or\u00E9al serum", "Est\u00E9e Lauder serum",
+                           "Este\u0301e Lauder serum", "ESTE\u0301E LAUDER serum"}) {
+    auto m = g.Match(text);
+    ASSERT_EQ(m.size(), 1u) << text;
+    EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), text.substr(0, text.size() - 6)) << text;
+  }
+}
+
 TEST(TextBio, ReadsCrlfIdeographicSpaceAndCountsBadLines) {
   test::TempDir tmp;
   test::WriteFile(tmp / "a.txt", "华 B-HPPX\r\n为 I-HPPX\r\n\xE3\x80\x80 O\r\n手 B-HCCX\r\n机 I-HCCX\r\n\r\nnospace\r\nx Q-BAD\r\n好 O\r\n");
@@ -231,6 +249,13 @@ TEST(TextOpinion, NegationDegreeAndClauses) {
   EXPECT_FALSE(lex.AspectSentiment("the box arrived", 4, 7));
   EXPECT_GT(lex.TextSentiment("非常满意，强烈推荐！"), 0);
   EXPECT_LT(lex.TextSentiment("质量很差，退货了。"), 0);
+  // A curly apostrophe negates as the straight one does.
+  for (std::string text : {"I don't like the Apple charger.", "I don\u2019t like the Apple charger."}) {
+    auto apple = lex.AspectSentiment(text, static_cast<uint32_t>(text.find("Apple")), static_cast<uint32_t>(text.find(" charger")));
+    ASSERT_TRUE(apple) << text;
+    EXPECT_LT(*apple, 0) << text;
+    EXPECT_LT(lex.TextSentiment(text), 0) << text;
+  }
 }
 
 TEST(TextExtract, TitlesAndReviewsBecomeEdgesAndBadTextIsRefused) {
