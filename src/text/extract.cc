@@ -39,7 +39,15 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
   std::vector<std::string> gaz;
   if (tagger_->uses_gazetteer() && tagger_names_) gaz = GazetteerTags(*tagger_names_, text, toks);
   auto tags = tagger_->Tag(words, gaz.empty() ? nullptr : &gaz);
-  for (const Span& s : SpansFromTags(tags)) out.push_back({toks[s.begin].begin, toks[s.end - 1].end, s.type});
+  for (const Span& s : SpansFromTags(tags)) {
+    // A character model tags spaces too ("Mate60 Pro ", "\t256GB"): the span is what lies
+    // between them.
+    uint32_t b = toks[s.begin].begin, e = toks[s.end - 1].end;
+    std::string_view kept = Trim(text.substr(b, e - b));
+    if (kept.empty()) continue;
+    b = static_cast<uint32_t>(kept.data() - text.data());
+    out.push_back({b, b + static_cast<uint32_t>(kept.size()), s.type});
+  }
   return out;
 }
 
