@@ -67,6 +67,14 @@ TEST(Strings, TrimTakesIdeographicAndNoBreakSpaces) {
   EXPECT_EQ(Trim("x\xE3\x80"), "x\xE3\x80");        // a truncated sequence is not a space
 }
 
+// Keys and names are single-line: runs of any white space inside are one space.
+TEST(Strings, CollapseSpacesMakesOneLine) {
+  EXPECT_EQ(CollapseSpaces(" mate60\npro "), "mate60 pro");
+  EXPECT_EQ(CollapseSpaces("15\tpro\r\n\tmax"), "15 pro max");
+  EXPECT_EQ(CollapseSpaces("a\xE3\x80\x80\xC2\xA0 b\xE3\x80\x81"), "a b\xE3\x80\x81");
+  EXPECT_EQ(CollapseSpaces("\t\n"), "");
+}
+
 TEST(Hash, HmacSha256MatchesRfc4231) {
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),

@@ -1,5 +1,6 @@
 // Tagger spans as the text stage stores them: without the white space a character model tags
-// along ("Mate60 Pro ", "\t256GB").
+// along ("Mate60 Pro ", "\t256GB"), and entity keys on one line whatever white space the span
+// holds inside.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -61,6 +62,22 @@ TEST(TextSpans, TaggerSpansLeaveOutSurroundingWhiteSpace) {
     ASSERT_EQ(spans.size(), 1u) << text;
     EXPECT_EQ(text.substr(spans[0].begin, spans[0].end - spans[0].begin), want) << text;
     EXPECT_EQ(spans[0].type, "XH");
+  }
+}
+
+TEST(TextSpans, EntityKeysAreSingleLine) {
+  Tagger m = SpacedModelTagger();
+  Extractor ex(nullptr, &m, nullptr);
+  struct Case {
+    std::string text, surface, key;
+  };
+  for (const Case& c : {Case{"正品\tX9\r\n\tPro\xE3\x80\x80手机", "X9\r\n\tPro", "model=x9 pro"},
+                        Case{"新款\tK40\n\nPro 手机", "K40\n\nPro", "model=k40 pro"}}) {
+    auto edges = ex.Extract(c.text, TextKind::kTitle);
+    ASSERT_TRUE(edges.ok());
+    ASSERT_EQ(edges->size(), 1u) << c.text;
+    EXPECT_EQ((*edges)[0].surface, c.surface);  // the surface is the text as written
+    EXPECT_EQ((*edges)[0].target_key, c.key);
   }
 }
 

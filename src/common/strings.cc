@@ -31,6 +31,26 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+std::string CollapseSpaces(std::string_view s) {
+  s = Trim(s);
+  std::string out;
+  out.reserve(s.size());
+  bool in_space = false;
+  for (size_t i = 0; i < s.size();) {
+    // Trim of the rest tells whether a space starts here, and how wide the run is.
+    std::string_view rest = s.substr(i), kept = Trim(rest);
+    if (kept.data() != rest.data()) {
+      i += static_cast<size_t>(kept.data() - rest.data());
+      if (!in_space) out.push_back(' ');
+      in_space = true;
+      continue;
+    }
+    out.push_back(s[i++]);
+    in_space = false;
+  }
+  return out;
+}
+
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;

@@ -13,6 +13,9 @@ namespace kgp {
 // Without leading and trailing ASCII white space, ideographic spaces (U+3000, common in Chinese
 // data) and no-break spaces (U+00A0).
 std::string_view Trim(std::string_view s);
+// Trimmed as Trim, and every run of those spaces inside (\t, \r, \n included) one ASCII space:
+// a single-line form of a name or key.
+std::string CollapseSpaces(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 std::string ToLowerAscii(std::string_view s);
 // Same, into a caller's buffer (hot paths: no allocation once out has grown).

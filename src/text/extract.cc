@@ -104,17 +104,18 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
     e.begin = s.begin;
     e.end = s.end;
     e.surface = std::string(text.substr(s.begin, s.end - s.begin));
-    std::string folded = FoldForMatch(e.surface);
-    if (std::string_view(Trim(folded)).empty()) continue;
+    // Keys are single-line (exports are line-based): "Mate60\nPro" is "mate60 pro".
+    std::string name = CollapseSpaces(FoldForMatch(e.surface));
+    if (name.empty()) continue;
     e.target_type = "entity";
-    e.target_key = e.entity_type + ":" + std::string(Trim(folded));
+    e.target_key = e.entity_type + ":" + name;
     e.method = "tagger";
     if (kind == TextKind::kTitle) {
       if (e.entity_type == "brand") e.relation = "MADE_BY";
       else if (e.entity_type == "model") {
         e.relation = "HAS_ATTRIBUTE";
         e.target_type = "attribute";
-        e.target_key = "model=" + std::string(Trim(folded));
+        e.target_key = "model=" + name;
       } else {
         e.relation = "MENTIONS";
       }
