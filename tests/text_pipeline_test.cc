@@ -158,6 +158,29 @@ TEST(TextPipeline, ReviewsMeetCategoriesByTheirOwnNamesAndNotByEverydayWords) {
                                            "robot vacuum -> appliances.robot_vacuum"}));
 }
 
+// A run without the tagger after one with it leaves no Entity of the first run behind; the
+// KG's entities (no type) and those still named stay.
+TEST(TextPipeline, ARerunDropsEntitiesNoEdgeNamesAnyMore) {
+  test::TempDir tmp;
+  auto w = Workspace::Init(tmp / "ws", {});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Db& db = (*w)->db();
+  db.ExecOrThrow("INSERT INTO entities(name) VALUES('m.01'), ('m.02'); INSERT INTO relations(name) VALUES('r');"
+                 "INSERT INTO entities(name, type) VALUES('brand:used-by-kg', 'brand');"
+                 "INSERT INTO triples(head, relation, tail) VALUES(1, 1, 3)");
+  auto edge = [](const std::string& key) {
+    return TextEdgeRow{"item", 1, "MENTIONS", "entity", key, "product", 0, 3, "abc", std::nullopt, "tagger"};
+  };
+  ASSERT_TRUE(ReplaceTextResults(db, {edge("product:abc"), edge("product:xyz")}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name LIKE 'product:%'"), 2);
+  ASSERT_TRUE(ReplaceTextResults(db, {edge("product:xyz")}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:abc'"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:xyz'"), 1);
+  ASSERT_TRUE(ReplaceTextResults(db, {}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name LIKE 'product:%'"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities"), 3);  // m.01, m.02 and the one a triple uses
+}
+
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   test::TempDir tmp;
   std::string bio;
