@@ -202,5 +202,23 @@ TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   EXPECT_NE(bad.err.find("not a kgprofile tagger model"), std::string::npos) << bad.err;
 }
 
+// Output line n is input line n: a line that cannot be read is an empty line, and a BOM is
+// no part of the first text.
+TEST(TextPipeline, NormalizeWritesOneLinePerInputLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "in.txt", "\xEF\xBB\xBFＡＢＣ\nok\r\nbad \xFF line\n\n华为　手机\nlast\n");
+  auto r = test::RunCli("text normalize " + (tmp / "in.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  for (size_t b = 0, e; (e = r.out.find('\n', b)) != std::string::npos; b = e + 1) lines.push_back(r.out.substr(b, e - b));
+  ASSERT_EQ(lines.size(), 6u) << r.out;
+  EXPECT_EQ(lines[0].substr(0, lines[0].find('\t')), "ABC");
+  EXPECT_EQ(lines[1].substr(0, 2), "ok");
+  EXPECT_EQ(lines[2], "");
+  EXPECT_EQ(lines[4].substr(0, lines[4].find('\t')), "华为 手机");
+  EXPECT_EQ(lines[5].substr(0, 4), "last");
+  EXPECT_NE(r.err.find("line 3: skipped"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace kgp
