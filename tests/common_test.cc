@@ -40,6 +40,21 @@ TEST(Strings, NumbersLatin1AndUtf8) {
   EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
 }
 
+// Scraped reviews write "don&#039;t" and "H&amp;M"; what is no reference stays as written.
+TEST(Strings, DecodeHtmlEntitiesOnce) {
+  EXPECT_EQ(DecodeHtmlEntities("I don&#039;t like H&amp;M &lt;b&gt; &quot;x&quot; &apos;&#39;"),
+            "I don't like H&M <b> \"x\" ''");
+  EXPECT_EQ(DecodeHtmlEntities("a&nbsp;b &#x4E2D;&#X6587; cr&egrave;me &rsquo;"),
+            "a\xC2\xA0" "b 中文 cr\xC3\xA8me \xE2\x80\x99");
+  EXPECT_EQ(DecodeHtmlEntities("&amp;#039;"), "&#039;");  // once, not twice
+  for (const char* kept : {"H & M; a", "AT&T", "&unknown;", "&#0;", "&#xD800;", "&#x110000;", "&#12a;", "&#;", "&", "&amp"})
+    EXPECT_EQ(DecodeHtmlEntities(kept), kept);
+  std::string s;
+  AppendUtf8(0x4E2D, &s);
+  AppendUtf8(0x1F600, &s);
+  EXPECT_EQ(s, "中\xF0\x9F\x98\x80");
+}
+
 // Chinese exports pad fields with U+3000 and web data with U+00A0: "u1\u3000" is user u1.
 TEST(Strings, TrimTakesIdeographicAndNoBreakSpaces) {
   EXPECT_EQ(Trim(" u1 "), "u1");
@@ -50,6 +65,14 @@ TEST(Strings, TrimTakesIdeographicAndNoBreakSpaces) {
   EXPECT_EQ(Trim("a\xE3\x80\x80b"), "a\xE3\x80\x80b");
   EXPECT_EQ(Trim("\xE3\x80\x81"), "\xE3\x80\x81");  // U+3001 (、)
   EXPECT_EQ(Trim("x\xE3\x80"), "x\xE3\x80");        // a truncated sequence is not a space
+}
+
+// Keys and names are single-line: runs of any white space inside are one space.
+TEST(Strings, CollapseSpacesMakesOneLine) {
+  EXPECT_EQ(CollapseSpaces(" mate60\npro "), "mate60 pro");
+  EXPECT_EQ(CollapseSpaces("15\tpro\r\n\tmax"), "15 pro max");
+  EXPECT_EQ(CollapseSpaces("a\xE3\x80\x80\xC2\xA0 b\xE3\x80\x81"), "a b\xE3\x80\x81");
+  EXPECT_EQ(CollapseSpaces("\t\n"), "");
 }
 
 TEST(Hash, HmacSha256MatchesRfc4231) {

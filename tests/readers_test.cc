@@ -24,7 +24,7 @@ struct Collect : RecordSink {
     std::vector<std::pair<std::string, std::string>> variant;
   };
   std::vector<Ev> events;
-  std::vector<std::string> items, users, texts, triples, categories;
+  std::vector<std::string> items, users, texts, text_titles, triples, categories;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> attrs;
   std::map<std::string, std::vector<std::string>> item_cats;
   std::map<std::string, std::string> titles, genders;
@@ -44,7 +44,10 @@ struct Collect : RecordSink {
     users.emplace_back(u.id);
     genders[std::string(u.id)] = std::string(u.gender);
   }
-  void OnText(const TextRecord& t) override { texts.emplace_back(t.body); }
+  void OnText(const TextRecord& t) override {
+    texts.emplace_back(t.body);
+    text_titles.emplace_back(t.title);
+  }
   void OnTriple(const TripleRecord& t) override {
     triples.push_back(std::string(t.head) + "|" + std::string(t.relation) + "|" + std::string(t.tail));
   }
@@ -237,6 +240,23 @@ TEST(Readers, AmazonReviewsJsonLines) {
       found |= std::find(e.variant.begin(), e.variant.end(), std::make_pair(std::string("size"), std::string("7.0 oz"))) !=
                e.variant.end();
   EXPECT_TRUE(found);
+}
+
+// Scraped reviews carry HTML references; texts are stored as a person reads them, so that the
+// words ("don't") and names ("H&M") in them are found and spans cite what is there.
+TEST(Readers, ReviewTextsAreStoredWithHtmlReferencesDecoded) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.json", R"({"reviewerID":"u","asin":"a","overall":1,"unixReviewTime":1,)"
+                                  R"("summary":"Don&#039;t","reviewText":"I don&#039;t like H&amp;M &lt;3&nbsp;it"})" "\n");
+  Collect c = Read("amazon-reviews", tmp / "r.json");
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(c.texts[0], "I don't like H&M <3\xC2\xA0it");
+  EXPECT_EQ(c.text_titles[0], "Don't");
+  test::WriteFile(tmp / "t.jsonl", R"({"user_id":"u1","title":"Lock&amp;Lock","text":"The Lock&amp;Lock box &#x2014; AT&T"})" "\n");
+  c = Read("texts", tmp / "t.jsonl");
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(c.texts[0], "The Lock&Lock box \xE2\x80\x94 AT&T");
+  EXPECT_EQ(c.text_titles[0], "Lock&Lock");
 }
 
 // A list where an id belongs, a rating past 5 stars or an unknown kind is a rejected row that

@@ -158,6 +158,29 @@ TEST(TextPipeline, ReviewsMeetCategoriesByTheirOwnNamesAndNotByEverydayWords) {
                                            "robot vacuum -> appliances.robot_vacuum"}));
 }
 
+// A run without the tagger after one with it leaves no Entity of the first run behind; the
+// KG's entities (no type) and those still named stay.
+TEST(TextPipeline, ARerunDropsEntitiesNoEdgeNamesAnyMore) {
+  test::TempDir tmp;
+  auto w = Workspace::Init(tmp / "ws", {});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Db& db = (*w)->db();
+  db.ExecOrThrow("INSERT INTO entities(name) VALUES('m.01'), ('m.02'); INSERT INTO relations(name) VALUES('r');"
+                 "INSERT INTO entities(name, type) VALUES('brand:used-by-kg', 'brand');"
+                 "INSERT INTO triples(head, relation, tail) VALUES(1, 1, 3)");
+  auto edge = [](const std::string& key) {
+    return TextEdgeRow{"item", 1, "MENTIONS", "entity", key, "product", 0, 3, "abc", std::nullopt, "tagger"};
+  };
+  ASSERT_TRUE(ReplaceTextResults(db, {edge("product:abc"), edge("product:xyz")}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name LIKE 'product:%'"), 2);
+  ASSERT_TRUE(ReplaceTextResults(db, {edge("product:xyz")}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:abc'"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:xyz'"), 1);
+  ASSERT_TRUE(ReplaceTextResults(db, {}, {}, {}).ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name LIKE 'product:%'"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities"), 3);  // m.01, m.02 and the one a triple uses
+}
+
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   test::TempDir tmp;
   std::string bio;
@@ -177,6 +200,24 @@ TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   auto bad = test::RunCli("text ner " + (tmp / "train.txt") + " " + (tmp / "in.txt"));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("not a kgprofile tagger model"), std::string::npos) << bad.err;
+}
+
+// Output line n is input line n: a line that cannot be read is an empty line, and a BOM is
+// no part of the first text.
+TEST(TextPipeline, NormalizeWritesOneLinePerInputLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "in.txt", "\xEF\xBB\xBFＡＢＣ\nok\r\nbad \xFF line\n\n华为　手机\nlast\n");
+  auto r = test::RunCli("text normalize " + (tmp / "in.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  for (size_t b = 0, e; (e = r.out.find('\n', b)) != std::string::npos; b = e + 1) lines.push_back(r.out.substr(b, e - b));
+  ASSERT_EQ(lines.size(), 6u) << r.out;
+  EXPECT_EQ(lines[0].substr(0, lines[0].find('\t')), "ABC");
+  EXPECT_EQ(lines[1].substr(0, 2), "ok");
+  EXPECT_EQ(lines[2], "");
+  EXPECT_EQ(lines[4].substr(0, lines[4].find('\t')), "华为 手机");
+  EXPECT_EQ(lines[5].substr(0, 4), "last");
+  EXPECT_NE(r.err.find("line 3: skipped"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "test_util.h"
 #include "text/bio.h"
+#include "text/datasets.h"
 #include "text/extract.h"
 #include "text/gazetteer.h"
 #include "text/normalize.h"
@@ -98,6 +99,24 @@ TEST(TextGazetteer, LongestMatchWordBoundariesAndContext) {
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].begin, 0u);
   EXPECT_EQ(m[0].end, 6u);
+}
+
+// Names as people type them: a curly apostrophe, accents precomposed, combined or left out.
+TEST(TextGazetteer, ApostrophesAndAccentsFoldForMatching) {
+  EXPECT_EQ(FoldForMatch("L\u2019Or\u00E9al ESTE\u0301E \u00C6ther \u0141\u00F3d\u017A"), "l'oreal estee aether lodz");
+  std::vector<uint32_t> off;
+  EXPECT_EQ(FoldForMatch("d\u00E9j\u00E0", &off), "deja");
+  EXPECT_EQ(off, (std::vector<uint32_t>{0, 1, 3, 4, 6}));
+  Gazetteer g;
+  g.Add({"L'Oreal", "brand", "loreal", {}, 1});
+  g.Add({"ESTEE LAUDER", "brand", "estee_lauder", {}, 1});
+  g.Build();
+  for (std::string text : {"L\u2019Oreal serum", "L'Or\u00E9al serum", "Est\u00E9e Lauder serum",
+                           "Este\u0301e Lauder serum", "ESTE\u0301E LAUDER serum"}) {
+    auto m = g.Match(text);
+    ASSERT_EQ(m.size(), 1u) << text;
+    EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), text.substr(0, text.size() - 6)) << text;
+  }
 }
 
 TEST(TextBio, ReadsCrlfIdeographicSpaceAndCountsBadLines) {
@@ -246,6 +265,13 @@ TEST(TextOpinion, NegationDegreeAndClauses) {
   EXPECT_FALSE(lex.AspectSentiment("the box arrived", 4, 7));
   EXPECT_GT(lex.TextSentiment("非常满意，强烈推荐！"), 0);
   EXPECT_LT(lex.TextSentiment("质量很差，退货了。"), 0);
+  // A curly apostrophe negates as the straight one does.
+  for (std::string text : {"I don't like the Apple charger.", "I don\u2019t like the Apple charger."}) {
+    auto apple = lex.AspectSentiment(text, static_cast<uint32_t>(text.find("Apple")), static_cast<uint32_t>(text.find(" charger")));
+    ASSERT_TRUE(apple) << text;
+    EXPECT_LT(*apple, 0) << text;
+    EXPECT_LT(lex.TextSentiment(text), 0) << text;
+  }
 }
 
 TEST(TextExtract, TitlesAndReviewsBecomeEdgesAndBadTextIsRefused) {
@@ -331,6 +357,15 @@ TEST(TextSentiment, LearnsAndRoundTrips) {
   SeededSplit(data, 0.25, 7, &tr, &te);
   EXPECT_EQ(te.size(), 100u);
   EXPECT_EQ(tr.size(), 300u);
+}
+
+TEST(TextDatasets, AmazonReviewsAreReadWithHtmlReferencesDecoded) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.json", R"({"overall":1,"summary":"Meh","reviewText":"I don&#039;t like H&amp;M."})" "\n");
+  auto r = ReadAmazonReviews(tmp / "a.json");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].text, "Meh. I don't like H&M.");
 }
 
 }  // namespace

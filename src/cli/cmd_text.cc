@@ -22,8 +22,8 @@ namespace {
 
 using namespace kgp::text;
 
-// Lines of FILE (or stdin when empty or "-"); invalid UTF-8 lines are passed on for the
-// caller to count and skip.
+// Lines of FILE (or stdin when empty or "-"), without CR and the first without a UTF-8 BOM;
+// invalid UTF-8 lines are passed on for the caller to count and skip.
 void ForEachLine(const std::string& path, const std::function<void(uint64_t, const std::string&)>& fn) {
   std::ifstream f;
   std::istream* in = &std::cin;
@@ -36,6 +36,7 @@ void ForEachLine(const std::string& path, const std::function<void(uint64_t, con
   uint64_t n = 0;
   while (std::getline(*in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (n == 0 && StartsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 BOM
     fn(++n, line);
   }
 }
@@ -289,8 +290,9 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
         (void)reg;
         ForEachLine(*input, [&](uint64_t n, const std::string& line) {
           auto norm = NormalizeNfkc(line);
-          if (!norm.ok()) {
-            std::cerr << fmt::format("line {}: skipped ({})\n", n, norm.status().message());
+          if (!norm.ok()) {  // an empty line stands for it: output line n is input line n
+            std::cerr << fmt::format("line {}: skipped ({}), written as an empty line\n", n, norm.status().message());
+            std::cout << "\n";
             return;
           }
           std::string words;

@@ -31,6 +31,26 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+std::string CollapseSpaces(std::string_view s) {
+  s = Trim(s);
+  std::string out;
+  out.reserve(s.size());
+  bool in_space = false;
+  for (size_t i = 0; i < s.size();) {
+    // Trim of the rest tells whether a space starts here, and how wide the run is.
+    std::string_view rest = s.substr(i), kept = Trim(rest);
+    if (kept.data() != rest.data()) {
+      i += static_cast<size_t>(kept.data() - rest.data());
+      if (!in_space) out.push_back(' ');
+      in_space = true;
+      continue;
+    }
+    out.push_back(s[i++]);
+    in_space = false;
+  }
+  return out;
+}
+
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;
@@ -143,6 +163,78 @@ std::string SanitizeUtf8(std::string_view s) {
       out.append(s.substr(i, n));
       i += n;
     }
+  }
+  return out;
+}
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+
+namespace {
+
+// Named references decoded by DecodeHtmlEntities: the XML five, the no-break space and those
+// common in scraped reviews.
+struct NamedRef {
+  const char* name;
+  char32_t cp;
+};
+constexpr NamedRef kNamedRefs[] = {
+    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},         {"quot", '"'},       {"apos", '\''},
+    {"nbsp", 0xA0},     {"lsquo", 0x2018},   {"rsquo", 0x2019},   {"ldquo", 0x201C},   {"rdquo", 0x201D},
+    {"ndash", 0x2013},  {"mdash", 0x2014},   {"hellip", 0x2026},  {"copy", 0xA9},      {"reg", 0xAE},
+    {"trade", 0x2122},  {"deg", 0xB0},       {"iexcl", 0xA1},     {"iquest", 0xBF},    {"eacute", 0xE9},
+    {"egrave", 0xE8},   {"ecirc", 0xEA},     {"euml", 0xEB},      {"aacute", 0xE1},    {"agrave", 0xE0},
+    {"iacute", 0xED},   {"oacute", 0xF3},    {"ouml", 0xF6},      {"uacute", 0xFA},    {"uuml", 0xFC},
+    {"ntilde", 0xF1},   {"ccedil", 0xE7},    {"szlig", 0xDF},     {"Eacute", 0xC9}};
+
+// The character of a reference's name (between '&' and ';'), or nullopt.
+std::optional<char32_t> RefChar(std::string_view name) {
+  if (name.size() >= 2 && name[0] == '#') {
+    bool hex = name[1] == 'x' || name[1] == 'X';
+    std::string_view digits = name.substr(hex ? 2 : 1);
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, hex ? 16 : 10);
+    if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size()) return std::nullopt;
+    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return std::nullopt;
+    return static_cast<char32_t>(v);
+  }
+  for (const auto& r : kNamedRefs)
+    if (name == r.name) return r.cp;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string DecodeHtmlEntities(std::string_view s) {
+  if (s.find('&') == std::string_view::npos) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    size_t semi = s[i] == '&' ? s.find(';', i) : std::string_view::npos;
+    std::optional<char32_t> c;
+    if (semi != std::string_view::npos && semi - i <= 10) c = RefChar(s.substr(i + 1, semi - i - 1));
+    if (!c) {
+      out.push_back(s[i]);
+      continue;
+    }
+    AppendUtf8(*c, &out);
+    i = semi;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // Small string helpers shared by every module: numbers without locale, trimming,
-// Latin-1 → UTF-8, UTF-8 validation, lower-casing of ASCII.
+// UTF-8 validation and encoding, HTML entities, lower-casing of ASCII.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,9 @@ namespace kgp {
 // Without leading and trailing ASCII white space, ideographic spaces (U+3000, common in Chinese
 // data) and no-break spaces (U+00A0).
 std::string_view Trim(std::string_view s);
+// Trimmed as Trim, and every run of those spaces inside (\t, \r, \n included) one ASCII space:
+// a single-line form of a name or key.
+std::string CollapseSpaces(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 std::string ToLowerAscii(std::string_view s);
 // Same, into a caller's buffer (hot paths: no allocation once out has grown).
@@ -27,6 +30,15 @@ std::optional<double> ParseDouble(std::string_view s);  // finite values only
 bool IsValidUtf8(std::string_view s);
 // Replaces invalid sequences with U+FFFD so that stored text is always valid UTF-8.
 std::string SanitizeUtf8(std::string_view s);
+
+// Appends code point cp as UTF-8.
+void AppendUtf8(char32_t cp, std::string* out);
+
+// HTML/XML character references decoded, once: &amp; &lt; &gt; &quot; &apos; &nbsp; (U+00A0), a
+// few common named ones (&rsquo;, &eacute; …) and numeric &#NNN; / &#xHH;. Anything else,
+// including a reference to no valid character (&#0;, a surrogate), stays as written. Scraped
+// review text (Amazon) carries them where a person reads the character.
+std::string DecodeHtmlEntities(std::string_view s);
 
 // Hex of raw bytes.
 std::string HexEncode(std::string_view bytes);

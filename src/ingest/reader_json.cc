@@ -87,8 +87,10 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     ev.value = rating;
     sink.OnEvent(ev);
     // Valid UTF-8 already: the line was checked (ForEachRecord) and JSON escapes decode to it.
-    std::string body = AsText(j, "reviewText");
-    std::string summary = AsText(j, "summary");
+    // Scraped review text keeps HTML references ("don&#039;t", "H&amp;M"): stored as a person
+    // reads it, so that spans into it and the words in it are what they say.
+    std::string body = DecodeHtmlEntities(AsText(j, "reviewText"));
+    std::string summary = DecodeHtmlEntities(AsText(j, "summary"));
     if (!body.empty() || !summary.empty()) {
       TextRecord tx;
       tx.kind = "review";
@@ -112,7 +114,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     if (!ParseLine(sink, row, j)) return;
     if (!ScalarFields(sink, row, j, {"user_id", "product_id", "text", "kind", "time", "rating", "lang", "title"})) return;
     std::string user = AsText(j, "user_id"), item = AsText(j, "product_id");
-    std::string text = AsText(j, "text");  // valid UTF-8, as in ReadAmazonReviews
+    std::string text = DecodeHtmlEntities(AsText(j, "text"));  // as in ReadAmazonReviews
     if (user.empty() && item.empty())
       return RejectRow(sink, row, "user_id", "neither user_id nor product_id given");
     if (Trim(text).empty()) return RejectRow(sink, row, "text", "empty text");
@@ -133,7 +135,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
       tx.rating = ParseDouble(rating);
       if (!tx.rating || *tx.rating < 0 || *tx.rating > 5) return RejectRow(sink, row, "rating", "bad rating (0 to 5 stars)");
     }
-    std::string lang = AsText(j, "lang"), title = AsText(j, "title");
+    std::string lang = AsText(j, "lang"), title = DecodeHtmlEntities(AsText(j, "title"));
     tx.lang = lang;
     tx.title = title;
     tx.body = text;

@@ -80,7 +80,8 @@ struct TextEvidence {
 std::optional<TextEvidence> FirstReviewEvidence(Db& db, int min_sentiments = 2);
 
 // Replaces all earlier text-stage results with these, in one transaction. Entities found by
-// the tagger (target_type "entity") are added to `entities` (name = target_key).
+// the tagger (target_type "entity") are added to `entities` (name = target_key, with a type);
+// those of earlier runs that no edge names any more (and no KG triple uses) are removed.
 Status ReplaceTextResults(Db& db, const std::vector<TextEdgeRow>& edges, const std::vector<TextSentimentRow>& sentiment,
                           const std::vector<TextRejectRow>& rejects);
 

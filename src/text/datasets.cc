@@ -1,6 +1,5 @@
 #include "text/datasets.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <unordered_set>
@@ -20,38 +19,6 @@ void Skip(ReadStats& st, const std::string& path, uint64_t line, const std::stri
   if (st.skipped++ == 0) st.first_error = fmt::format("{}:{}: {}", path, line, why);
 }
 
-std::string XmlUnescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 10) {
-      out.push_back('&');
-      continue;
-    }
-    std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (!ent.empty() && ent[0] == '#') {
-      bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
-      std::optional<uint64_t> v = hex ? std::optional<uint64_t>(std::strtoull(std::string(ent.substr(2)).c_str(), nullptr, 16))
-                                      : ParseUint(ent.substr(1));
-      if (v && *v < 0x110000) AppendUtf8(static_cast<char32_t>(*v), &out);
-    } else {
-      out.append(s.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-  return out;
-}
-
 // Value of attribute `name` inside one tag's text, unescaped; empty if absent.
 std::string Attr(std::string_view tag, std::string_view name) {
   std::string key = " " + std::string(name) + "=\"";
@@ -60,7 +27,7 @@ std::string Attr(std::string_view tag, std::string_view name) {
   p += key.size();
   size_t q = tag.find('"', p);
   if (q == std::string_view::npos) return {};
-  return XmlUnescape(tag.substr(p, q - p));
+  return DecodeHtmlEntities(tag.substr(p, q - p));
 }
 
 }  // namespace
@@ -130,6 +97,7 @@ Result<std::vector<LabeledText>> ReadAmazonReviews(const std::string& path, Read
     std::string text;
     if (j.contains("summary") && j["summary"].is_string()) text = j["summary"].get<std::string>() + ". ";
     if (j.contains("reviewText") && j["reviewText"].is_string()) text += j["reviewText"].get<std::string>();
+    text = DecodeHtmlEntities(text);  // scraped HTML: "don&#039;t", "H&amp;M"
     if (Trim(text).empty()) {
       Skip(st, path, r.line(), "field reviewText: empty");
       continue;
@@ -162,7 +130,7 @@ Result<std::vector<AbsaSentence>> ReadAbsaXml(const std::string& path, ReadStats
       continue;
     }
     AbsaSentence s;
-    s.text = XmlUnescape(sent.substr(t0 + 6, t1 - t0 - 6));
+    s.text = DecodeHtmlEntities(sent.substr(t0 + 6, t1 - t0 - 6));
     // from/to count characters; the texts are ASCII in practice, but convert to bytes anyway.
     std::vector<uint32_t> cp_to_byte;
     for (size_t i = 0; i < s.text.size();) {

@@ -39,7 +39,15 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
   std::vector<std::string> gaz;
   if (tagger_->uses_gazetteer() && tagger_names_) gaz = GazetteerTags(*tagger_names_, text, toks);
   auto tags = tagger_->Tag(words, gaz.empty() ? nullptr : &gaz);
-  for (const Span& s : SpansFromTags(tags)) out.push_back({toks[s.begin].begin, toks[s.end - 1].end, s.type});
+  for (const Span& s : SpansFromTags(tags)) {
+    // A character model tags spaces too ("Mate60 Pro ", "\t256GB"): the span is what lies
+    // between them.
+    uint32_t b = toks[s.begin].begin, e = toks[s.end - 1].end;
+    std::string_view kept = Trim(text.substr(b, e - b));
+    if (kept.empty()) continue;
+    b = static_cast<uint32_t>(kept.data() - text.data());
+    out.push_back({b, b + static_cast<uint32_t>(kept.size()), s.type});
+  }
   return out;
 }
 
@@ -96,17 +104,18 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
     e.begin = s.begin;
     e.end = s.end;
     e.surface = std::string(text.substr(s.begin, s.end - s.begin));
-    std::string folded = FoldForMatch(e.surface);
-    if (std::string_view(Trim(folded)).empty()) continue;
+    // Keys are single-line (exports are line-based): "Mate60\nPro" is "mate60 pro".
+    std::string name = CollapseSpaces(FoldForMatch(e.surface));
+    if (name.empty()) continue;
     e.target_type = "entity";
-    e.target_key = e.entity_type + ":" + std::string(Trim(folded));
+    e.target_key = e.entity_type + ":" + name;
     e.method = "tagger";
     if (kind == TextKind::kTitle) {
       if (e.entity_type == "brand") e.relation = "MADE_BY";
       else if (e.entity_type == "model") {
         e.relation = "HAS_ATTRIBUTE";
         e.target_type = "attribute";
-        e.target_key = "model=" + std::string(Trim(folded));
+        e.target_key = "model=" + name;
       } else {
         e.relation = "MENTIONS";
       }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 
 #include "common/hash.h"
@@ -22,6 +23,58 @@ uint64_t Mix(uint64_t k) {
   return k;
 }
 
+// ASCII letters of the accented Latin letters U+00C0..U+017F, lower case; '.' where there is
+// none (x, ÷) and '2' for the two-letter ones (æ ĳ œ þ ß: kTwoLetters).
+constexpr std::string_view kLatinBase =
+    "aaaaaa2ceeeeiiii" "dnooooo.ouuuuy22" "aaaaaa2ceeeeiiii" "dnooooo.ouuuuy2y"    // U+00C0..U+00FF
+    "aaaaaaccccccccdd" "ddeeeeeeeeeegggg" "gggghhhhiiiiiiii" "ii22jjkkklllllll"    // U+0100..U+013F
+    "lllnnnnnnnnnoooo" "oo22rrrrrrssssss" "ssttttttuuuuuuuu" "uuuuwwyyyzzzzzzs";  // U+0140..U+017F
+
+std::string_view TwoLetters(char32_t cp) {
+  switch (cp) {
+    case 0xC6: case 0xE6: return "ae";
+    case 0xDE: case 0xFE: return "th";
+    case 0xDF: return "ss";
+    case 0x132: case 0x133: return "ij";
+    default: return "oe";  // U+0152, U+0153
+  }
+}
+
+// What a code point of folded text is matched as: curly and modifier apostrophes as ', accented
+// Latin letters as their ASCII letters, combining accents (U+0300..U+036F) as nothing. nullopt:
+// itself.
+std::optional<std::string_view> MatchForm(char32_t cp) {
+  if (cp == 0x2018 || cp == 0x2019 || cp == 0x201B || cp == 0x02BC) return "'";
+  if (cp >= 0x0300 && cp <= 0x036F) return "";
+  if (cp < 0xC0 || cp > 0x17F) return std::nullopt;
+  char c = kLatinBase[cp - 0xC0];
+  if (c == '.') return std::nullopt;
+  if (c == '2') return TwoLetters(cp);
+  return kLatinBase.substr(cp - 0xC0, 1);
+}
+
+// Replaces in folded text what MatchForm changes, keeping offsets (one per folded byte) aligned.
+void FoldMatchForms(std::string* folded, std::vector<uint32_t>* offsets) {
+  const std::string& f = *folded;
+  // Lead bytes of U+00C0..U+017F, U+02BC, U+0300..U+036F and U+2018..U+201B; most text has none.
+  auto may = [](char b) { return b == '\xC3' || b == '\xC4' || b == '\xC5' || b == '\xCA' || b == '\xCC' || b == '\xCD' || b == '\xE2'; };
+  if (std::none_of(f.begin(), f.end(), may)) return;
+  std::string out;
+  std::vector<uint32_t> off;
+  out.reserve(f.size());
+  if (offsets) off.reserve(offsets->size());
+  for (size_t i = 0; i < f.size();) {
+    size_t b = i;
+    char32_t cp = DecodeUtf8(f, i);
+    std::optional<std::string_view> m = MatchForm(cp);
+    std::string_view piece = m ? *m : std::string_view(f).substr(b, i - b);
+    out.append(piece);
+    if (offsets) off.insert(off.end(), piece.size(), (*offsets)[b]);
+  }
+  folded->swap(out);
+  if (offsets) offsets->swap(off);
+}
+
 }  // namespace
 
 std::string FoldForMatch(std::string_view s, std::vector<uint32_t>* offsets) {
@@ -29,6 +82,7 @@ std::string FoldForMatch(std::string_view s, std::vector<uint32_t>* offsets) {
   out.reserve(s.size());
   if (offsets) offsets->clear();
   AppendFolded(s, true, &out, offsets);
+  FoldMatchForms(&out, offsets);
   if (offsets) offsets->push_back(static_cast<uint32_t>(s.size()));
   return out;
 }

@@ -1,9 +1,10 @@
 // Gazetteer matcher: an Aho-Corasick automaton over UTF-8 bytes of folded names (NFKC,
-// full-width to half-width, ASCII lower case), built from the shop's own names (brands,
-// categories, attribute values). Match() returns leftmost-longest, non-overlapping matches
-// that respect ASCII word boundaries ("hp" does not match inside "ship"); a surface shared by
-// several entries (e.g. "apple" the brand and the fruit category) is resolved by context: the
-// entry with most of its context words in the text wins, then the higher prior.
+// full-width to half-width, ASCII lower case, accents and curly apostrophes: FoldForMatch),
+// built from the shop's own names (brands, categories, attribute values). Match() returns
+// leftmost-longest, non-overlapping matches that respect ASCII word boundaries ("hp" does not
+// match inside "ship"); a surface shared by several entries (e.g. "apple" the brand and the
+// fruit category) is resolved by context: the entry with most of its context words in the text
+// wins, then the higher prior.
 // Thread safety: Add/Build are not thread-safe; after Build(), const calls are.
 #pragma once
 
@@ -28,8 +29,11 @@ struct GazetteerMatch {
 };
 
 // Folds a string the way the gazetteer compares names: per code point NFKC, then ASCII lower
-// case. offsets (optional) receives, for each folded byte, the original byte it came from,
-// plus one final entry for the end. Invalid UTF-8 must be sanitised by the caller.
+// case, curly apostrophes (U+2018, U+2019) as ', accented Latin letters (Latin-1, Latin
+// Extended-A: "Estée", "ESTÉE") as ASCII letters and combining accents dropped, so that
+// "L’Oréal", "L'Oreal" and "L'Oréal" with a combining U+0301 read alike. offsets (optional)
+// receives, for each folded byte, the original byte it came from, plus one final entry for the
+// end. Invalid UTF-8 must be sanitised by the caller.
 std::string FoldForMatch(std::string_view s, std::vector<uint32_t>* offsets = nullptr);
 
 class Gazetteer {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/strings.h"
 
 namespace kgp::text {
 
@@ -36,8 +37,8 @@ void AppendFolded(std::string_view s, bool lower_ascii, std::string* out, std::v
 Result<std::string> NormalizeNfkc(std::string_view s);
 
 // Decodes the code point starting at s[i]; advances i. REQUIRES: valid UTF-8.
+// (Encoding is AppendUtf8 in common/strings.h.)
 char32_t DecodeUtf8(std::string_view s, size_t& i);
-void AppendUtf8(char32_t cp, std::string* out);
 
 // A word or punctuation token with its byte span.
 struct Token {

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/strings.h"
 #include "llm/engine/unicode.h"
-#include "text/normalize.h"
 
 namespace kgp::llm {
 
@@ -353,7 +353,7 @@ std::string Tokenizer::MakePiece(int32_t id) const {
         continue;
       }
       std::string utf8;
-      text::AppendUtf8(cp, &utf8);
+      AppendUtf8(cp, &utf8);
       s += "[UNK_BYTE_0x";
       for (char ch : utf8) s += fmt::format("{:02x}", static_cast<uint8_t>(ch));
       s += t.text + "]";
