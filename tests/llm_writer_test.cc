@@ -25,6 +25,7 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "llm/kar.h"
+#include "llm/lexicon.h"
 #include "llm/openai.h"
 #include "llm/prompts.h"
 #include "llm/template_backend.h"
@@ -579,7 +580,10 @@ TEST(LlmNames, EnglishCategoryCodesGetChineseNames) {
                   "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
                   "2019-10-01 00:00:00 UTC,view,1,11,electronics.smartphone,apple,999.00,7,s1\n"
                   "2019-10-01 00:01:00 UTC,view,2,12,appliances.environment.water_heater,ariston,199.00,7,s1\n"
-                  "2019-10-01 00:02:00 UTC,view,3,13,kids.gizmo_widget,,19.00,7,s1\n");
+                  "2019-10-01 00:02:00 UTC,view,3,13,kids.gizmo_widget,,19.00,7,s1\n"
+                  "2019-10-01 00:03:00 UTC,view,4,14,electronics.camera.video,,299.00,7,s1\n"
+                  "2019-10-01 00:04:00 UTC,view,5,15,electronics.telephone,,29.00,7,s1\n"
+                  "2019-10-01 00:05:00 UTC,view,6,16,accessories.bag,,59.00,7,s1\n");
   auto ws = test::IngestedWorkspace(tmp / "ws", {tmp / "events.csv"});
   ASSERT_TRUE(ws);
   GraphBuildReport rep;
@@ -599,6 +603,15 @@ TEST(LlmNames, EnglishCategoryCodesGetChineseNames) {
   EXPECT_EQ(name("appliances.environment.water_heater", "en"), "water heater");
   EXPECT_EQ(name("appliances.environment", "zh"), "环境电器");
   EXPECT_EQ(name("kids.gizmo_widget", "zh"), "gizmo widget");  // not in the table: as written
+  EXPECT_EQ(name("electronics.camera.video", "zh"), "摄像机");  // the last two parts decide
+  EXPECT_EQ(name("electronics.telephone", "zh"), "电话机");
+  EXPECT_TRUE(names->Glossed(*g->Find(NodeType::kCategory, "electronics.smartphone")));
+  // The claim checker finds a gloss in a text only when it is specific: 智能手机 is the
+  // category, but 包 in 包邮 (free shipping) and 手机 inside other words are not.
+  auto lx = Lexicon::Load(ws->db(), *names);
+  ASSERT_TRUE(lx.ok()) << lx.status().ToString();
+  EXPECT_EQ(lx->Scan("TA 最近常看智能手机。").size(), 1u);
+  EXPECT_TRUE(lx->Scan("全场包邮，手机壳也有。").empty());
 }
 
 // Every generated summary is in one language: city, occupation and RFM segment translated.

@@ -65,16 +65,18 @@ constexpr Pair kOccupations[] = {
 };
 
 // Common shop category words (the last part of category codes such as REES46's
-// "appliances.kitchen.refrigerators"), for categories that come without a Chinese name: a
-// Chinese text then reads 冰箱, not "refrigerators". Keys are lower case, underscores as spaces.
+// "appliances.kitchen.refrigerators", or the last two where the last alone is ambiguous:
+// "camera.video"), for categories that come without a Chinese name: a Chinese text then reads
+// 冰箱, not "refrigerators". Keys are lower case, underscores as spaces.
 constexpr Pair kCategoryWords[] = {
     {"电子产品", "electronics"}, {"家用电器", "appliances"}, {"电脑", "computers"}, {"家具", "furniture"},
     {"建材工具", "construction"}, {"服饰", "apparel"}, {"配饰", "accessories"}, {"母婴儿童", "kids"},
     {"运动户外", "sport"}, {"汽车用品", "auto"}, {"庭院园艺", "country yard"}, {"医疗保健", "medicine"},
     {"文具", "stationery"}, {"厨房", "kitchen"}, {"环境电器", "environment"}, {"个人护理", "personal"},
-    {"智能手机", "smartphone"}, {"手机", "telephone"}, {"耳机", "headphone"}, {"音频", "audio"},
+    {"智能手机", "smartphone"}, {"电话机", "telephone"}, {"耳机", "headphone"}, {"音频", "audio"},
     {"低音炮", "subwoofer"}, {"音箱", "acoustic"}, {"麦克风", "microphone"}, {"钟表", "clocks"},
-    {"视频", "video"}, {"电视", "tv"}, {"投影仪", "projector"}, {"相机", "camera"}, {"平板电脑", "tablet"},
+    {"影音设备", "video"}, {"电视", "tv"}, {"投影仪", "projector"}, {"相机", "camera"},
+    {"摄像机", "camera.video"}, {"照相机", "camera.photo"}, {"平板电脑", "tablet"},
     {"笔记本电脑", "notebook"}, {"台式电脑", "desktop"}, {"外设", "peripherals"}, {"显示器", "monitor"},
     {"打印机", "printer"}, {"键盘", "keyboard"}, {"鼠标", "mouse"}, {"电脑配件", "components"},
     {"显卡", "videocards"}, {"处理器", "cpu"}, {"主板", "motherboard"}, {"内存", "memory"}, {"硬盘", "hdd"},
@@ -166,6 +168,7 @@ Result<NodeNames> NodeNames::Load(Db& db, const Graph& g) {
   nn.zh_.assign(n, "");
   nn.en_.assign(n, "");
   nn.unnamed_.assign(n, false);
+  nn.glossed_.assign(n, false);
   {
     Stmt st = db.Prepare("SELECT code, coalesce(name_en, ''), coalesce(name_zh, '') FROM categories");
     while (st.Step()) {
@@ -173,7 +176,16 @@ Result<NodeNames> NodeNames::Load(Db& db, const Graph& g) {
       if (!node) continue;
       nn.en_[*node] = HumanizeName(st.Text(1));
       nn.zh_[*node] = std::string(st.Text(2));
-      if (nn.zh_[*node].empty()) nn.zh_[*node] = Translate(kCategoryWords, nn.en_[*node], "zh");
+      if (nn.zh_[*node].empty()) {
+        const std::string_view code = st.Text(0);
+        const size_t last = code.rfind('.');
+        const size_t prev = last == std::string_view::npos || last == 0 ? std::string_view::npos : code.rfind('.', last - 1);
+        std::string two(prev == std::string_view::npos ? code : code.substr(prev + 1));
+        std::string zh = two.find('.') != std::string::npos ? Translate(kCategoryWords, two, "zh") : "";
+        if (zh.empty()) zh = Translate(kCategoryWords, nn.en_[*node], "zh");
+        nn.glossed_[*node] = !zh.empty();
+        nn.zh_[*node] = std::move(zh);
+      }
       nn.unnamed_[*node] = IsPlaceholderCategory(st.Text(0));
     }
   }
@@ -215,5 +227,7 @@ std::string NodeNames::Name(NodeId n, std::string_view lang) const {
 }
 
 bool NodeNames::HasName(NodeId n) const { return n < unnamed_.size() && !unnamed_[n]; }
+
+bool NodeNames::Glossed(NodeId n) const { return n < glossed_.size() && glossed_[n]; }
 
 }  // namespace kgp

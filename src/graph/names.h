@@ -32,11 +32,15 @@ class NodeNames {
   // without a title (its id) and a category known only by a source id ("id:2053013555631882655",
   // store/writer.h).
   bool HasName(NodeId n) const;
+  // True where the Chinese name came from the built-in table of category words, not from the
+  // shop: good to read, too generic to find in a text (包, 手机 are parts of other words).
+  bool Glossed(NodeId n) const;
 
  private:
   const Graph* g_ = nullptr;
   std::vector<std::string> zh_, en_;  // by node
   std::vector<bool> unnamed_;         // by node
+  std::vector<bool> glossed_;         // by node
 };
 
 // A city or an occupation in "zh" or "en" ("武汉" → "Wuhan", "Wuhan" → "武汉", "nurse" → "护士",

@@ -93,7 +93,11 @@ Result<Lexicon> Lexicon::Load(Db& db, const NodeNames& names) {
     }
     const bool brand = t == NodeType::kBrand;
     const auto latin = [](std::string_view s) { return !s.empty() && IsAsciiAlnum(static_cast<unsigned char>(s[0])); };
-    for (const std::string& name : {zh, en, std::string(g.label(v))}) lx.AddName(name, v, brand && latin(name));
+    // A table gloss is looked for in texts only when it is specific (3 characters or more:
+    // 热水器, not 包 or 手机, which are parts of other words).
+    const bool find_zh = !names.Glossed(v) || zh.size() >= 9;
+    for (const std::string& name : {find_zh ? zh : std::string(), en, std::string(g.label(v))})
+      lx.AddName(name, v, brand && latin(name));
     if (brand) lx.AddName(g.key(v), v, latin(g.key(v)));
     // English plurals: "Smartphones" is also written "smartphone".
     if (!brand && en.size() > 4 && en.back() == 's' && en[en.size() - 2] != 's') lx.AddName(en.substr(0, en.size() - 1), v, false);
