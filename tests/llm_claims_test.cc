@@ -7,6 +7,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <ctime>
 
 #include "llm/claims.h"
 #include "llm/facts.h"
@@ -53,7 +55,6 @@ TEST(LlmClaims, WrongDemographicsAreCaughtInEnglish) {
   ExpectCaught("The customer is aged 18-24.", f, "aged 18-24");
   ExpectCaught("A shopper in their 60s.", f, "in their 60s");
   ExpectCaught("They are a teenager.", f, "teenager");
-  ExpectCaught("A typical Gen Z shopper.", f, "Gen Z");
   ExpectCaught("Baby boomers love this.", f, "Baby boomers");
   ExpectCaught("They live in Beijing.", f, "Beijing");
   ExpectCaught("They works as a nurse.", f, "nurse");
@@ -67,11 +68,31 @@ TEST(LlmClaims, WrongDemographicsAreCaughtInChinese) {
   ExpectCaught("她最近常买咖啡。", f, "她");
   ExpectCaught("是一位18-24岁的顾客。", f, "18-24岁");
   ExpectCaught("TA 已经65岁及以上。", f, "65岁及以上");
-  ExpectCaught("专为00后打造。", f, "00后");  // born 2000-2009: not 35-44 until the 2040s
+  ExpectCaught("专为10后打造。", f, "10后");  // born 2010-2019: not 35-44 before 2045
   ExpectCaught("TA 是70后。", f, "70后");
   ExpectCaught("TA 住在北京。", f, "北京");
   ExpectCaught("TA 的职业为护士。", f, "护士");
   ExpectCaught("TA 是一名工程师。", f, "工程师");
+}
+
+// A cohort is this year's ages: supported when they meet the age group, whatever the year.
+TEST(LlmClaims, CohortsAreCheckedAsThisYearsAges) {
+  const int year = [] {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    return tm.tm_year + 1900;
+  }();
+  FactSheet f;
+  f.alias = "u_0123456789";
+  f.facts.push_back(Fact{"user", {}}.Set("alias", f.alias).Set("age_group", fmt::format("{}-{}", year - 1989, year - 1980)));
+  std::vector<TraitClaim> all;
+  EXPECT_TRUE(Unsupported("TA 是80后。", f, &all).empty());
+  EXPECT_EQ(all.size(), 1u);
+  all.clear();
+  EXPECT_TRUE(Unsupported("A millennial who loves coffee.", f, &all).empty());
+  EXPECT_EQ(all.size(), 1u);
+  EXPECT_EQ(Unsupported("TA 是95后。", f).size(), 1u);
 }
 
 TEST(LlmClaims, WrongPriceLevelIsCaught) {
@@ -141,14 +162,15 @@ TEST(LlmClaims, CorrectTextsAreNotFlagged) {
       "Customer u_0123456789 is a male shopper aged 35-44 from Wuhan who is an accountant. "
       "In terms of shopping habits, the customer prefers mid-priced items, is not very price-sensitive, is active "
       "and sits in the 'champions' RFM segment. He is not a luxury shopper and has made 30 purchases. "
-      "He likes women's shoes as gifts, like many millennials. Limited time only! Happy shopping!";
+      "He likes women's shoes as gifts and millennial pink. Limited time only! Happy shopping!";
   EXPECT_TRUE(Unsupported(en, Sheet(false), &all).empty());
   EXPECT_GE(all.size(), 9u);  // male, aged, Wuhan, accountant, mid-priced, active, champions, He, 30 purchases …
   all.clear();
   const std::string zh =
       "顾客 u_0123456789 是一位35-44岁男性顾客，常住武汉，职业为会计。"
       "在消费习惯上，偏好中等价位商品，对价格不太敏感，目前处于活跃阶段，RFM 分群为“冠军客户”。"
-      "TA 累计购买了30次，是80后。满300后可用。名额有限，先到先得！为3岁以上儿童挑选玩具。";
+      "TA 累计购买了30次。满300后可用，20:00后发货，满50后再减，12.25后到货。送给60后爸妈。"
+      "名额有限，先到先得！为3岁以上儿童挑选玩具。";
   EXPECT_TRUE(Unsupported(zh, Sheet(true), &all).empty());
   EXPECT_GE(all.size(), 8u);
   // Sentences that name none of these say nothing about them.

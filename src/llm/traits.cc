@@ -224,23 +224,32 @@ std::vector<Ages> FindAges(const std::string& low) {
   for (const auto& [w, r] : kWords)
     if (size_t at = FindWord(low, w); at != std::string::npos) out.push_back({r.lo, r.hi, at, at + std::strlen(w)});
   // Birth cohorts, as ages this year: 90后 (born 1990–1999), 95后 (1995–1999), 00后; "Gen Z"
-  // (1997–2012), "millennial" (1981–1996), "baby boomer" (1946–1964). Two digits only, so that
-  // "满300后" (after spending 300) is not a cohort.
+  // (1997–2012), "millennial" (1981–1996), "baby boomer" (1946–1964). Two digits after no
+  // digit, time or date mark and no 满 ("满300后", "满50后再减", "20:00后", "12.25后" are not
+  // cohorts); 50后 … 95后, 00后, 05后, 10后 only; a cohort followed by a child or a parent
+  // ("00后孩子", "60后爸妈") is someone else's.
   const int year = CurrentYear();
   const std::string_view hou = "后";
   for (size_t at = low.find(hou); at != std::string::npos; at = low.find(hou, at + 1)) {
-    if (at < 2 || !IsDigitAt(low, at - 1) || !IsDigitAt(low, at - 2) || (at >= 3 && IsDigitAt(low, at - 3))) continue;
+    if (at < 2 || !IsDigitAt(low, at - 1) || !IsDigitAt(low, at - 2)) continue;
+    if (at >= 3 && (IsDigitAt(low, at - 3) || std::string_view(":./-~").find(low[at - 3]) != std::string_view::npos)) continue;
+    if (EndsAtText(low, at - 2, "满") || EndsAtText(low, at - 2, "：") || EndsAtText(low, at - 2, "第")) continue;
     const int yy = (low[at - 2] - '0') * 10 + (low[at - 1] - '0');
-    if (yy % 5 != 0 || (yy > 25 && yy < 40)) continue;  // 50后 … 20后, in steps of five
-    const int from = (yy >= 40 ? 1900 : 2000) + yy, to = from - from % 10 + 9;
-    out.push_back({std::max(0, year - to), std::max(0, year - from), at - 2, at + hou.size()});
+    if (yy % 5 != 0 || (yy > 10 && yy < 50)) continue;
+    const size_t end = at + hou.size();
+    bool other = ChildAfter(low, end);
+    for (std::string_view w : {"爸妈", "父母", "爸爸", "妈妈", "长辈", "老人", "家人"})
+      other = other || StartsAtText(low, end, w) || StartsAtText(low, end, std::string("的") + std::string(w));
+    if (other) continue;
+    const int from = (yy >= 50 ? 1900 : 2000) + yy, to = from - from % 10 + 9;
+    out.push_back({std::max(0, year - to), std::max(0, year - from), at - 2, end});
   }
   static const std::tuple<const char*, int, int> kCohorts[] = {
       {"gen z", 1997, 2012}, {"gen-z", 1997, 2012}, {"generation z", 1997, 2012}, {"zoomer", 1997, 2012},
       {"zoomers", 1997, 2012}, {"millennial", 1981, 1996}, {"millennials", 1981, 1996}, {"gen y", 1981, 1996}, {"gen x", 1965, 1980}, {"generation x", 1965, 1980},
       {"baby boomer", 1946, 1964}, {"baby boomers", 1946, 1964}};
   for (const auto& [w, from, to] : kCohorts)
-    if (size_t at = FindWord(low, w); at != std::string::npos)
+    if (size_t at = FindWord(low, w); at != std::string::npos && !StartsAtText(low, at + std::strlen(w), " pink"))
       out.push_back({std::max(0, year - to), std::max(0, year - from), at, at + std::strlen(w)});
   // Chinese: "25-34岁", "30岁", "18岁以下", "65岁及以上", "30多岁".
   const std::string_view sui = "岁";
