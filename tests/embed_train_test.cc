@@ -288,10 +288,18 @@ TEST(EmbedCli, TrainEvalPredictExportOnNations) {
     auto rs = test::RunCli("-q kge train --data " + (tmp / "rev") + " --resume " + ck + " --epochs 1 -o " + (tmp / "rev.kge"));
     EXPECT_EQ(rs.exit_code, 0) << rs.err;
   }
+  // Another graph is not continued: kinship holds none of nations' names.
+  if (std::filesystem::exists(dir + "/../kinship/train.txt")) {
+    auto kin = test::RunCli("kge train --data " + dir + "/../kinship --resume " + ck + " --epochs 1 -o " + (tmp / "k.kge"));
+    EXPECT_EQ(kin.exit_code, 1);
+    EXPECT_NE(kin.err.find("not the same graph"), std::string::npos) << kin.err;
+  }
   // A resumed model keeps its kind and size; flags that would change them are refused.
   auto other = test::RunCli("kge train --data " + dir + " --resume " + ck + " -m rotate --epochs 1 -o " + (tmp / "r.kge"));
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_NE(other.err.find("cannot change it"), std::string::npos) << other.err;
+  auto gamma = test::RunCli("kge train --data " + dir + " --resume " + ck + " --gamma 3 --epochs 1 -o " + (tmp / "g.kge"));
+  EXPECT_EQ(gamma.exit_code, 1) << "a resumed model's margin cannot change";
   for (const char* bad : {"--epochs 0", "--lr inf", "--lr 0", "--reg-weight -1", "--init -1"}) {
     auto r = test::RunCli("kge train --data " + dir + " " + bad + " -o " + (tmp / "b.kge"));
     EXPECT_NE(r.exit_code, 0) << bad;

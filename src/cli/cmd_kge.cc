@@ -30,6 +30,7 @@ struct TrainArgs {
   bool eval = true;
   std::vector<std::pair<CLI::Option*, std::function<void(Preset&)>>> overrides;
   CLI::Option *model_opt = nullptr, *dim_opt = nullptr, *relation_dim_opt = nullptr;
+  std::vector<CLI::Option*> model_opts;  // --gamma, --norm, --init, --max-norm: fixed by a checkpoint
 };
 
 template <class T>
@@ -101,11 +102,13 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     resume = std::make_unique<Checkpoint>(std::move(c).value());
     // The checkpoint's model and tables continue: a different model or size cannot.
     const ModelConfig& rc = resume->config;
+    bool model_flag = false;
+    for (const CLI::Option* o : a.model_opts) model_flag = model_flag || o->count() > 0;
     if ((a.model_opt->count() && a.model != rc.name) || (a.dim_opt->count() && a.mc.dim != rc.dim) ||
-        (a.relation_dim_opt->count() && a.mc.relation_dim != rc.relation_dim))
+        (a.relation_dim_opt->count() && a.mc.relation_dim != rc.relation_dim) || model_flag)
       throw Error(Status::InvalidArgument(fmt::format(
-          "--resume continues {}'s {} of dim {}: -m, --dim and --relation-dim cannot change it (use --init-from to "
-          "start a new model from it)",
+          "--resume continues {}'s {} of dim {}: -m, --dim, --relation-dim, --gamma, --norm, --init and --max-norm "
+          "cannot change it (use --init-from to start a new model from it)",
           a.resume, rc.name, rc.dim)));
     a.model = rc.name;
   }
@@ -115,7 +118,25 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     ThrowIfError(c.status());
     init = std::make_unique<Checkpoint>(std::move(c).value());
   }
-  Dataset ds = LoadData(a, resume ? resume.get() : init.get());
+  const Checkpoint* from = resume ? resume.get() : init.get();
+  Dataset ds = LoadData(a, from);
+  if (from && !a.data.empty()) {
+    // Names keep their rows, but every name the checkpoint holds must be in the data: another
+    // graph is not continued.
+    std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
+    for (const auto* split : {&ds.train, &ds.valid, &ds.test})
+      for (const Triple& x : *split) seen_e[x.h] = seen_e[x.t] = seen_r[x.r] = 1;
+    size_t missing = 0;
+    std::string example;
+    for (size_t e = 0; e < from->entity_names.size(); ++e)
+      if (!seen_e[e] && missing++ == 0) example = "entity '" + from->entity_names[e] + "'";
+    for (size_t r = 0; r < from->relation_names.size(); ++r)
+      if (!seen_r[r] && missing++ == 0) example = "relation '" + from->relation_names[r] + "'";
+    if (missing > 0)
+      throw Error(Status::InvalidArgument(fmt::format(
+          "{}: {} names of {} are not in {} (e.g. {}): not the same graph", resume ? "--resume" : "--init-from", missing,
+          resume ? a.resume : a.init_from, a.data, example)));
+  }
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());
@@ -129,6 +150,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   LOG_INF("{}: {} entities, {} relations, {} train / {} valid / {} test triples ({} entities unseen in train)",
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
+  if (resume) preset->model = resume->config;  // what TrainPreset continues, for the log
   LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
           preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
           preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
@@ -199,17 +221,18 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   p->dim_opt = Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; });
   p->relation_dim_opt = Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim, "TransR relation space dimension",
                                       [](Preset& x, int v) { x.model.relation_dim = v; });
-  Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
-                  [](Preset& x, float v) { x.model.gamma = v; })
-      ->check(NonNegativeFinite());
-  Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
-                [](Preset& x, int v) { x.model.norm = v; });
-  Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
-                  [](Preset& x, float v) { x.model.init = v; })
-      ->check(NonNegativeFinite());
-  Override<float>(cmd, p, "--max-norm", &p->mc.max_norm, "TransE/TransR: keep entity rows within this L2 norm",
-                  [](Preset& x, float v) { x.model.max_norm = v; })
-      ->check(NonNegativeFinite());
+  p->model_opts.push_back(Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
+                                          [](Preset& x, float v) { x.model.gamma = v; })
+                              ->check(NonNegativeFinite()));
+  p->model_opts.push_back(Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
+                                        [](Preset& x, int v) { x.model.norm = v; }));
+  p->model_opts.push_back(Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
+                                          [](Preset& x, float v) { x.model.init = v; })
+                              ->check(NonNegativeFinite()));
+  p->model_opts.push_back(Override<float>(cmd, p, "--max-norm", &p->mc.max_norm,
+                                          "TransE/TransR: keep entity rows within this L2 norm",
+                                          [](Preset& x, float v) { x.model.max_norm = v; })
+                              ->check(NonNegativeFinite()));
   Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
                 [](Preset& x, int v) { x.train.epochs = v; })
       ->check(CLI::Range(1, 1000000));

@@ -100,13 +100,13 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
   OutFile f;
   KGP_RETURN_IF_ERROR(f.Open(tmp));
   f.Write(w.buf());
-  KGP_RETURN_IF_ERROR(f.Close());
+  Status closed = f.Close();
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);  // no full-size leftover beside the failed target
-    return Status::IoError(fmt::format("{}: cannot write the checkpoint here: {}", path, why));
+  if (closed.ok()) std::filesystem::rename(tmp, path, ec);
+  if (!closed.ok() || ec) {
+    const std::string why = closed.ok() ? ec.message() : closed.ToString();
+    std::filesystem::remove(tmp, ec);  // no leftover beside the failed target (disk full, a folder there)
+    return Status::IoError(fmt::format("{}: cannot write the checkpoint: {}", path, why));
   }
   return Status::Ok();
 }

@@ -55,9 +55,15 @@ Status ReadTripleFile(const std::string& path, Dataset& ds, std::vector<Triple>*
             "{}:{}: field '{}' is not UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)", path, reader.line(),
             kField[i]));
     }
-    uint32_t h = ds.entities.Intern(f[0]);
-    uint32_t r = ds.relations.Intern(f[1]);
-    uint32_t t = ds.entities.Intern(f[2]);
+    // A name a checkpoint already holds as written (spaces and all, from before names were
+    // trimmed) keeps its id.
+    const auto id = [&](Dictionary& d, size_t i) {
+      const uint32_t* known = f[i].size() != reader[i].size() ? d.Find(reader[i]) : nullptr;
+      return known ? *known : d.Intern(f[i]);
+    };
+    uint32_t h = id(ds.entities, 0);
+    uint32_t r = id(ds.relations, 1);
+    uint32_t t = id(ds.entities, 2);
     out->push_back({h, r, t});
   }
   return reader.status();
@@ -82,8 +88,7 @@ Result<Dataset> LoadDatasetDir(const std::string& dir, Dataset seed) {
   for (auto [name, vec] : {std::pair{"valid.txt", &ds.valid}, std::pair{"test.txt", &ds.test}}) {
     auto p = (fs::path(dir) / name).string();
     if (fs::is_regular_file(p)) KGP_RETURN_IF_ERROR(ReadTripleFile(p, ds, vec));
-    else LOG_WRN("{}: no {} (no {} split: {})", dir, name, name == std::string_view("test.txt") ? "test" : "validation",
-                 name == std::string_view("test.txt") ? "no test report after training" : "no early stopping");
+    else LOG_WRN("{}: no {}: the {} split is empty", dir, name, name == std::string_view("test.txt") ? "test" : "validation");
   }
   if (ds.train.empty()) return Status::InvalidArgument(fmt::format("{}: no triples", train));
   return ds;

@@ -310,6 +310,12 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   }
   progress.Finish();
   if (validate && rep.best_epoch > 0 && !best.entity.empty()) params = std::move(best);
+  // The last updates, and rows no positive scored, are checked here: no NaN leaves training.
+  for (const FloatTable* t : {&params.entity, &params.relation})
+    for (float v : *t)
+      if (!std::isfinite(v))
+        return Status::Aborted("training diverged: the tables hold NaN or infinite values; lower the learning rate "
+                               "(--lr) or add regularisation (--reg)");
   rep.triples_per_second = rep.seconds > 0 ? rep.epochs_run * double(ds.train.size()) / rep.seconds : 0;
   return rep;
 }
