@@ -267,6 +267,22 @@ TEST_F(ServiceTest, OversizedBodiesAre413AndLargeBatchesToo) {
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->status, 413);
   EXPECT_EQ(Body(r2)["error"]["code"], "batch_too_large");
+  // Chunked, with no length to check up front: the limit still holds.
+  const std::string body = json{{"events", big}}.dump();
+  auto r3 = c.Post(
+      "/v1/events",
+      [&body](size_t offset, httplib::DataSink& sink) {
+        if (offset < body.size()) sink.write(body.data() + offset, std::min<size_t>(1000, body.size() - offset));
+        else sink.done();
+        return true;
+      },
+      "application/json");
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(r3->status, 413);
+  // Without a key nothing is read: 401 even for a body the route would refuse.
+  auto anon = s.Client("").Post("/v1/events", "--b\r\n\r\n--b--\r\n", "multipart/form-data; boundary=b");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
   // The server is still serving.
   auto h = c.Get("/healthz");
   ASSERT_TRUE(h);

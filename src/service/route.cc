@@ -175,19 +175,32 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
     // The body is read here rather than by the server: the server reads a body sent as a form
     // (curl -d, which says application/x-www-form-urlencoded) only up to 8 KiB, whatever
     // --max-body says. The payload limit still applies (413).
-    svr.Post(pattern, [wrapped](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+    // The key is checked before the body is read (a caller without one cannot make the server
+    // buffer anything), and the limit is applied here too: the server does not apply it to a
+    // chunked body.
+    svr.Post(pattern, [&ctx, name, scope, wrapped](const httplib::Request& req, httplib::Response& res,
+                                                   const httplib::ContentReader& read) {
+      const auto t0 = SteadyClock::now();
+      const auto refused = [&] {  // answered before the handler: still counted
+        ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
+      };
+      if (scope && !Authenticate(ctx, req, res, *scope)) return refused();
       if (req.is_multipart_form_data()) {
         SendError(res, 415, "unsupported_media_type", "send the body as JSON, not as multipart form data");
-        return;
+        return refused();
       }
       httplib::Request r = req;
       r.body.clear();
-      if (!read([&r](const char* data, size_t n) {
+      const size_t max = ctx.opts.max_body_bytes;
+      bool over = false;
+      if (!read([&](const char* data, size_t n) {
+            if (r.body.size() + n > max) return !(over = true);
             r.body.append(data, n);
             return true;
           })) {
-        if (res.status < 400) res.status = 400;
-        return;  // the server's error handler writes the body (413 over the limit)
+        if (over) res.status = 413;
+        else if (res.status < 400) res.status = 400;
+        return refused();  // the server's error handler writes the JSON error
       }
       wrapped(r, res);
     });
