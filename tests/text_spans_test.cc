@@ -81,5 +81,23 @@ TEST(TextSpans, EntityKeysAreSingleLine) {
   }
 }
 
+// A mixed text is read clause by clause: the Chinese model tags in the Chinese clause only,
+// not in "The K40 Pro is really great" before it.
+TEST(TextSpans, AChineseModelLeavesAnEnglishClauseAlone) {
+  Tagger m = SpacedModelTagger();
+  Extractor ex(nullptr, &m, nullptr);
+  const std::string text = "The K40 Pro is really great, 新款 M7 Pro 手机";
+  const size_t comma = text.find(',');
+  auto spans = ex.TagSpans(text);
+  ASSERT_FALSE(spans.empty());
+  for (const auto& sp : spans) EXPECT_GT(sp.begin, comma) << text.substr(sp.begin, sp.end - sp.begin);
+  EXPECT_EQ(text.substr(spans.back().begin, spans.back().end - spans.back().begin), "M7 Pro");
+  // A short Latin clause in a Chinese title is still read: "新款手机，K40 Pro".
+  const std::string title = "新款手机，K40 Pro";
+  auto t = ex.TagSpans(title);
+  ASSERT_EQ(t.size(), 1u) << title;
+  EXPECT_NE(title.substr(t[0].begin, t[0].end - t[0].begin).find("K40 Pro"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kgp::text

@@ -29,6 +29,41 @@ std::vector<Token> TaggerTokens(std::string_view text, TokenUnit unit) {
   return out;
 }
 
+namespace {
+
+// The clause of text around byte `at`: between clause marks (, ; ! ? newline, ". ", and their
+// full-width forms ，。；！？).
+std::string_view ClauseAround(std::string_view text, size_t at) {
+  static const std::string_view kMarks[] = {",", ";", "!", "?", "\n", ". ", "，", "。", "；", "！", "？"};
+  size_t b = 0, e = text.size();
+  for (std::string_view m : kMarks) {
+    const size_t before = at == 0 ? std::string_view::npos : text.rfind(m, at - 1);
+    if (before != std::string_view::npos) b = std::max(b, before + m.size());
+    const size_t after = text.find(m, at);
+    if (after != std::string_view::npos) e = std::min(e, after);
+  }
+  return b < e ? text.substr(b, e - b) : std::string_view();
+}
+
+// A clause plainly in the other language than a model's: for a character (Chinese) model,
+// no Han character and at least three Latin words ("Apple iPhone is great"; "Mate60 Pro" or
+// "256GB" in a Chinese title stay); for a word (English) model, a clause judged Chinese.
+bool OtherLanguageClause(std::string_view clause, TokenUnit unit) {
+  if (unit == TokenUnit::kWord) return GuessLanguage(clause) == "zh";
+  size_t words = 0;
+  bool in_word = false;
+  for (size_t i = 0; i < clause.size();) {
+    const Script k = ScriptOf(DecodeUtf8(clause, i));
+    if (k == Script::kHan) return false;
+    const bool letter = k == Script::kUpper || k == Script::kLower;
+    if (letter && !in_word) ++words;
+    in_word = letter || (in_word && k == Script::kDigit);
+  }
+  return words >= 3;
+}
+
+}  // namespace
+
 std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) const {
   std::vector<ByteSpan> out;
   if (!tagger_) return out;
@@ -45,6 +80,9 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
     uint32_t b = toks[s.begin].begin, e = toks[s.end - 1].end;
     std::string_view kept = Trim(text.substr(b, e - b));
     if (kept.empty()) continue;
+    // In a mixed text the model's language is decided per clause: a Chinese model does not
+    // read "great" in "Apple iPhone is great, 苹果手机非常好！" as a brand.
+    if (OtherLanguageClause(ClauseAround(text, static_cast<size_t>(kept.data() - text.data())), tagger_->unit())) continue;
     b = static_cast<uint32_t>(kept.data() - text.data());
     out.push_back({b, b + static_cast<uint32_t>(kept.size()), s.type});
   }
