@@ -92,8 +92,8 @@ TEST(TextSpans, AChineseModelLeavesAnEnglishClauseAlone) {
   ASSERT_FALSE(spans.empty());
   for (const auto& sp : spans) EXPECT_GT(sp.begin, comma) << text.substr(sp.begin, sp.end - sp.begin);
   EXPECT_EQ(text.substr(spans.back().begin, spans.back().end - spans.back().begin), "M7 Pro");
-  // A short Latin clause in a Chinese title is still read: "新款手机，K40 Pro".
-  const std::string title = "新款手机，K40 Pro";
+  // A Latin clause of specs in a Chinese title is still read: "新款手机，K40 Pro 256GB".
+  const std::string title = "新款手机，K40 Pro 256GB";
   auto t = ex.TagSpans(title);
   ASSERT_EQ(t.size(), 1u) << title;
   EXPECT_NE(title.substr(t[0].begin, t[0].end - t[0].begin).find("K40 Pro"), std::string::npos);

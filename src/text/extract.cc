@@ -46,18 +46,24 @@ std::string_view ClauseAround(std::string_view text, size_t at) {
 }
 
 // A clause plainly in the other language than a model's: for a character (Chinese) model,
-// no Han character and at least three Latin words ("Apple iPhone is great"; "Mate60 Pro" or
-// "256GB" in a Chinese title stay); for a word (English) model, a clause judged Chinese.
+// no Han character and at least three words of letters only ("Apple iPhone is great"; the
+// specs "Mate60 Pro 256GB" of a Chinese title have one and stay); for a word (English) model,
+// a clause judged Chinese.
 bool OtherLanguageClause(std::string_view clause, TokenUnit unit) {
   if (unit == TokenUnit::kWord) return GuessLanguage(clause) == "zh";
   size_t words = 0;
-  bool in_word = false;
-  for (size_t i = 0; i < clause.size();) {
-    const Script k = ScriptOf(DecodeUtf8(clause, i));
+  bool letters_only = false, in_token = false;
+  for (size_t i = 0; i <= clause.size();) {
+    const Script k = i < clause.size() ? ScriptOf(DecodeUtf8(clause, i)) : (++i, Script::kSpace);
     if (k == Script::kHan) return false;
     const bool letter = k == Script::kUpper || k == Script::kLower;
-    if (letter && !in_word) ++words;
-    in_word = letter || (in_word && k == Script::kDigit);
+    if (k == Script::kSpace || k == Script::kPunct) {
+      if (in_token && letters_only) ++words;
+      in_token = false;
+    } else {
+      letters_only = in_token ? letters_only && letter : letter;
+      in_token = true;
+    }
   }
   return words >= 3;
 }
