@@ -226,15 +226,16 @@ std::string DecodeHtmlEntities(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    size_t semi = s[i] == '&' ? s.find(';', i) : std::string_view::npos;
+    // Only the next few bytes are looked at for the ';' (a text of '&' and no ';' stays linear).
+    const size_t semi = s[i] == '&' ? s.substr(i, 11).find(';') : std::string_view::npos;
     std::optional<char32_t> c;
-    if (semi != std::string_view::npos && semi - i <= 10) c = RefChar(s.substr(i + 1, semi - i - 1));
+    if (semi != std::string_view::npos) c = RefChar(s.substr(i + 1, semi - 1));
     if (!c) {
       out.push_back(s[i]);
       continue;
     }
     AppendUtf8(*c, &out);
-    i = semi;
+    i += semi;
   }
   return out;
 }
