@@ -31,18 +31,22 @@ std::vector<Token> TaggerTokens(std::string_view text, TokenUnit unit) {
 
 namespace {
 
-// The clause of text around byte `at`: between clause marks (, ; ! ? newline, ". ", and their
-// full-width forms ，。；！？).
-std::string_view ClauseAround(std::string_view text, size_t at) {
+// The clauses of text as [begin, end) byte ranges, in order: the text between clause marks
+// (, ; ! ? newline, ". ", and their full-width forms ，。；！？). One pass, however many spans.
+std::vector<std::pair<size_t, size_t>> Clauses(std::string_view text) {
   static const std::string_view kMarks[] = {",", ";", "!", "?", "\n", ". ", "，", "。", "；", "！", "？"};
-  size_t b = 0, e = text.size();
-  for (std::string_view m : kMarks) {
-    const size_t before = at == 0 ? std::string_view::npos : text.rfind(m, at - 1);
-    if (before != std::string_view::npos) b = std::max(b, before + m.size());
-    const size_t after = text.find(m, at);
-    if (after != std::string_view::npos) e = std::min(e, after);
-  }
-  return b < e ? text.substr(b, e - b) : std::string_view();
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t begin = 0;
+  for (size_t i = 0; i < text.size(); ++i)
+    for (std::string_view m : kMarks)
+      if (text.substr(i, m.size()) == m) {
+        out.emplace_back(begin, i);
+        begin = i + m.size();
+        i = begin - 1;
+        break;
+      }
+  out.emplace_back(begin, text.size());
+  return out;
 }
 
 // A clause plainly in the other language than a model's: for a character (Chinese) model,
@@ -80,7 +84,9 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
   std::vector<std::string> gaz;
   if (tagger_->uses_gazetteer() && tagger_names_) gaz = GazetteerTags(*tagger_names_, text, toks);
   auto tags = tagger_->Tag(words, gaz.empty() ? nullptr : &gaz);
-  for (const Span& s : SpansFromTags(tags)) {
+  const std::vector<Span> spans = SpansFromTags(tags);
+  const auto clauses = spans.empty() ? std::vector<std::pair<size_t, size_t>>{} : Clauses(text);
+  for (const Span& s : spans) {
     // A character model tags spaces too ("Mate60 Pro ", "\t256GB"): the span is what lies
     // between them.
     uint32_t b = toks[s.begin].begin, e = toks[s.end - 1].end;
@@ -88,8 +94,11 @@ std::vector<Extractor::ByteSpan> Extractor::TagSpans(std::string_view text) cons
     if (kept.empty()) continue;
     // In a mixed text the model's language is decided per clause: a Chinese model does not
     // read "great" in "Apple iPhone is great, 苹果手机非常好！" as a brand.
-    if (OtherLanguageClause(ClauseAround(text, static_cast<size_t>(kept.data() - text.data())), tagger_->unit())) continue;
     b = static_cast<uint32_t>(kept.data() - text.data());
+    // The clause the span starts in (the last that begins at or before it; the first begins at 0).
+    const auto c = std::upper_bound(clauses.begin(), clauses.end(), size_t{b},
+                                    [](size_t at, const auto& cl) { return at < cl.first; }) - 1;
+    if (OtherLanguageClause(text.substr(c->first, c->second - c->first), tagger_->unit())) continue;
     out.push_back({b, b + static_cast<uint32_t>(kept.size()), s.type});
   }
   return out;

@@ -57,7 +57,9 @@ class Extractor {
   Result<std::vector<ExtractedEdge>> Extract(std::string_view text, TextKind kind) const;
 
   // Tagger spans over a text as (begin, end, tag type) in bytes, without the white space a
-  // span's edge tokens may be (Trim); char or word tokens per the model. Empty when no tagger. (Extract calls it only for texts in the model's language.)
+  // span's edge tokens may be (Trim), and none in a clause plainly in the other language than
+  // the model's; char or word tokens per the model. Empty when no tagger. (Extract calls it
+  // only for texts in the model's language.)
   struct ByteSpan {
     uint32_t begin, end;
     std::string type;
