@@ -89,6 +89,24 @@ Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   return DatasetFromGraph(g, 0.01, 2000);
 }
 
+// Names keep their rows when a run continues a checkpoint (LoadData), but every name it holds
+// must be in the data: another graph is not continued.
+void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const char* flag, const std::string& path,
+                            const std::string& data) {
+  std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
+  for (const auto* split : {&ds.train, &ds.valid, &ds.test})
+    for (const Triple& x : *split) seen_e[x.h] = seen_e[x.t] = seen_r[x.r] = 1;
+  size_t missing = 0;
+  std::string example;
+  for (size_t e = 0; e < from.entity_names.size(); ++e)
+    if (!seen_e[e] && missing++ == 0) example = "entity '" + from.entity_names[e] + "'";
+  for (size_t r = 0; r < from.relation_names.size(); ++r)
+    if (!seen_r[r] && missing++ == 0) example = "relation '" + from.relation_names[r] + "'";
+  if (missing > 0)
+    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph", flag,
+                                                    missing, path, data, example)));
+}
+
 int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.data.empty() == a.workspace.empty())
     throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR (train.txt, valid.txt, test.txt)"));
@@ -120,23 +138,8 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
   Dataset ds = LoadData(a, from);
-  if (from && !a.data.empty()) {
-    // Names keep their rows, but every name the checkpoint holds must be in the data: another
-    // graph is not continued.
-    std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
-    for (const auto* split : {&ds.train, &ds.valid, &ds.test})
-      for (const Triple& x : *split) seen_e[x.h] = seen_e[x.t] = seen_r[x.r] = 1;
-    size_t missing = 0;
-    std::string example;
-    for (size_t e = 0; e < from->entity_names.size(); ++e)
-      if (!seen_e[e] && missing++ == 0) example = "entity '" + from->entity_names[e] + "'";
-    for (size_t r = 0; r < from->relation_names.size(); ++r)
-      if (!seen_r[r] && missing++ == 0) example = "relation '" + from->relation_names[r] + "'";
-    if (missing > 0)
-      throw Error(Status::InvalidArgument(fmt::format(
-          "{}: {} names of {} are not in {} (e.g. {}): not the same graph", resume ? "--resume" : "--init-from", missing,
-          resume ? a.resume : a.init_from, a.data, example)));
-  }
+  if (from && !a.data.empty())
+    RequireCheckpointNames(*from, ds, resume ? "--resume" : "--init-from", resume ? a.resume : a.init_from, a.data);
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());

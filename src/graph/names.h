@@ -4,9 +4,9 @@
 // brand known only by its key is written capitalised, short keys as acronyms: "HP");
 // categories: categories.name_en / name_zh, code-like English names as words ("water_heater" →
 // "water heater"), a missing Chinese name from a built-in table of common category words
-// ("refrigerators" → 冰箱; unknown words stay as written); cities and occupations: the value in the other language from built-in
-// tables (武汉 ↔ Wuhan, nurse ↔ 护士; TraitName). Immutable after Load(): safe to share between
-// threads.
+// ("refrigerators" → 冰箱; unknown words stay as written); cities and occupations: the value in
+// the other language from built-in tables (武汉 ↔ Wuhan, nurse ↔ 护士; TraitName). Immutable
+// after Load(): safe to share between threads.
 #pragma once
 
 #include <span>

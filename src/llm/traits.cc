@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
-#include <tuple>
 #include <optional>
 #include <span>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -245,9 +245,10 @@ std::vector<Ages> FindAges(const std::string& low) {
     out.push_back({std::max(0, year - to), std::max(0, year - from), at - 2, end});
   }
   static const std::tuple<const char*, int, int> kCohorts[] = {
-      {"gen z", 1997, 2012}, {"gen-z", 1997, 2012}, {"generation z", 1997, 2012}, {"zoomer", 1997, 2012},
-      {"zoomers", 1997, 2012}, {"millennial", 1981, 1996}, {"millennials", 1981, 1996}, {"gen y", 1981, 1996}, {"gen x", 1965, 1980}, {"generation x", 1965, 1980},
-      {"baby boomer", 1946, 1964}, {"baby boomers", 1946, 1964}};
+      {"gen z", 1997, 2012},       {"gen-z", 1997, 2012},       {"generation z", 1997, 2012},
+      {"zoomer", 1997, 2012},      {"zoomers", 1997, 2012},     {"millennial", 1981, 1996},
+      {"millennials", 1981, 1996}, {"gen y", 1981, 1996},       {"gen x", 1965, 1980},
+      {"generation x", 1965, 1980}, {"baby boomer", 1946, 1964}, {"baby boomers", 1946, 1964}};
   for (const auto& [w, from, to] : kCohorts)
     if (size_t at = FindWord(low, w); at != std::string::npos && !StartsAtText(low, at + std::strlen(w), " pink"))
       out.push_back({std::max(0, year - to), std::max(0, year - from), at, at + std::strlen(w)});

@@ -172,12 +172,10 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
   };
   if (method == "GET") svr.Get(pattern, wrapped);
   else if (method == "POST") {
-    // The body is read here rather than by the server: the server reads a body sent as a form
-    // (curl -d, which says application/x-www-form-urlencoded) only up to 8 KiB, whatever
-    // --max-body says. The payload limit still applies (413).
-    // The key is checked before the body is read (a caller without one cannot make the server
-    // buffer anything), and the limit is applied here too: the server does not apply it to a
-    // chunked body.
+    // The body is read here rather than by the server, which reads a form body (curl -d says
+    // application/x-www-form-urlencoded) only up to 8 KiB whatever --max-body says and applies
+    // no limit to a chunked one. The key is checked first, so a caller without one cannot make
+    // the server buffer anything; --max-body is applied while reading (413).
     svr.Post(pattern, [&ctx, name, scope, wrapped](const httplib::Request& req, httplib::Response& res,
                                                    const httplib::ContentReader& read) {
       const auto t0 = SteadyClock::now();
