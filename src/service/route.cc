@@ -191,11 +191,15 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
       r.body.clear();
       const size_t max = ctx.opts.max_body_bytes;
       bool over = false;
+      size_t seen = 0;
       if (!read([&](const char* data, size_t n) {
-            if (r.body.size() + n > max) return !(over = true);
-            r.body.append(data, n);
-            return true;
-          })) {
+            // Over the limit the rest is read and dropped (up to 8 times the limit), so that the
+            // client gets its 413 instead of a reset connection with unread bytes in it.
+            seen += n;
+            over = over || seen > max;
+            if (!over) r.body.append(data, n);
+            return seen <= 8 * max;
+          }) || over) {
         if (over) res.status = 413;
         else if (res.status < 400) res.status = 400;
         return refused();  // the server's error handler writes the JSON error
