@@ -252,16 +252,64 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   EXPECT_NE(bad.err.find("column 16"), std::string::npos) << bad.err;
 
   // Update: the late events are ingested and applied one at a time.
-  auto upd = test::RunCli("-q --json profile update " + ws + " " + tmp / "late.csv" + " --clusters 4");
+  auto upd = test::RunCli("-q --json profile update " + ws + " " + tmp / "late.csv");
   ASSERT_EQ(upd.exit_code, 0) << upd.err;
   auto uj = nlohmann::json::parse(upd.out);
   EXPECT_GT(uj["events"].get<int>(), 0);
+  EXPECT_EQ(uj["late_events"].get<int>(), 0);  // a time split: nothing older than what was applied
   auto after = nlohmann::json::parse(test::RunCli("-q --json profile show " + ws + " --user 500000001").out);
   EXPECT_GE(after["behaviour"]["events"].get<int>(), events_before);
   // Nothing new: a no-op.
   auto noop = test::RunCli("-q --json profile update " + ws);
   ASSERT_EQ(noop.exit_code, 0) << noop.err;
   EXPECT_EQ(nlohmann::json::parse(noop.out)["events"].get<int>(), 0);
+  // Updates cluster as the build said (--clusters 4), not into the default 8.
+  const auto clusters = [&] {
+    auto w = Workspace::Open(ws);
+    return w.ok() ? (*w)->db().QueryInt("SELECT count(*) FROM profile_clusters") : -1;
+  };
+  EXPECT_EQ(clusters(), 4);
+  ASSERT_EQ(test::RunCli("-q profile update " + ws + " --clusters 3").exit_code, 0);
+  EXPECT_EQ(clusters(), 3);
+
+  // A graph rebuilt with a new category and brand numbers the nodes after them anew; the saved
+  // profiles keep naming the same categories and brands (they used to name their neighbours').
+  // (Evidence paths are read from the graph, whose edge counts now include the late events.)
+  const auto interests_of = [&](const std::string& user) {
+    auto r = test::RunCli("-q --json profile show " + ws + " --user " + user);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out)["interests"];
+    for (auto& [kind, list] : j.items())
+      for (auto& tag : list) tag["evidence"].erase("path");
+    return j.dump();
+  };
+  const std::string interests = interests_of("500000001");
+  const int brand_users = count("has('brand:" + brand + "')");
+  test::WriteFile(tmp / "new.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-03-31 00:00:00 UTC,view,42,,aaa.new,aaa,5.00,newcomer,s\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + tmp / "new.csv").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  EXPECT_EQ(interests_of("500000001"), interests);
+  ASSERT_EQ(test::RunCli("-q profile update " + ws).exit_code, 0);
+  EXPECT_EQ(interests_of("500000001"), interests);
+  EXPECT_EQ(count("has('brand:" + brand + "')"), brand_users);
+  EXPECT_EQ(count("has('brand:aaa')"), 1);
+
+  // An event older than the user's latest is applied and reported as late.
+  test::WriteFile(tmp / "backfill.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-03-01 00:00:00 UTC,view,1000052,,,,,500000001,s\n");
+  auto late = test::RunCli("-q --json profile update " + ws + " " + tmp / "backfill.csv");
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_EQ(nlohmann::json::parse(late.out)["late_events"].get<int>(), 1) << late.out;
+
+  // Options that make no sense are refused by name.
+  for (const char* opt : {"--half-life 0", "--half-life nan", "--half-life -30", "--clusters 0", "--session-gap 0"}) {
+    auto r = test::RunCli("profile build " + ws + " " + opt);
+    EXPECT_NE(r.exit_code, 0) << opt;
+    EXPECT_NE(r.err.find(std::string(opt).substr(0, std::string(opt).find(' '))), std::string::npos) << opt << ": " << r.err;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -29,11 +30,21 @@ ProfileContext LoadContext(Workspace& ws) {
 }
 
 void AddProfileOptions(CLI::App* cmd, ProfileOptions& o) {
-  cmd->add_option("--half-life", o.half_life_days, "days after which an event's interest weight halves")->capture_default_str();
-  cmd->add_option("--session-gap", o.session_gap_s, "seconds of inactivity that end a session")->capture_default_str();
-  cmd->add_option("--new-days", o.new_days, "lifecycle: first event within this many days is 'new'")->capture_default_str();
-  cmd->add_option("--dormant-days", o.dormant_days, "lifecycle: idle this many days is 'dormant'")->capture_default_str();
-  cmd->add_option("--churn-days", o.churn_days, "lifecycle: idle this many days is 'churned'")->capture_default_str();
+  cmd->add_option("--half-life", o.half_life_days, "days after which an event's interest weight halves")
+      ->capture_default_str()
+      ->check(PositiveFinite());
+  cmd->add_option("--session-gap", o.session_gap_s, "seconds of inactivity that end a session")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{366} * 86400));
+  cmd->add_option("--new-days", o.new_days, "lifecycle: first event within this many days is 'new'")
+      ->capture_default_str()
+      ->check(PositiveFinite());
+  cmd->add_option("--dormant-days", o.dormant_days, "lifecycle: idle this many days is 'dormant'")
+      ->capture_default_str()
+      ->check(PositiveFinite());
+  cmd->add_option("--churn-days", o.churn_days, "lifecycle: idle this many days is 'churned'")
+      ->capture_default_str()
+      ->check(PositiveFinite());
 }
 
 std::string Pct(double x) { return std::isnan(x) ? "-" : fmt::format("{:.1f}%", 100 * x); }
@@ -92,8 +103,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     AddProfileOptions(cmd, a->o);
-    cmd->add_option("--clusters", a->c.k, "k-means clusters")->capture_default_str();
-    cmd->add_option("--threads", a->threads, "threads")->capture_default_str();
+    cmd->add_option("--clusters", a->c.k, "k-means clusters (updates keep this)")->capture_default_str()->check(CLI::Range(1, 1000));
+    cmd->add_option("--threads", a->threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
@@ -217,14 +228,15 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     struct Args {
       std::string ws, format, encoding;
       std::vector<std::string> files;
-      ClusterOptions c;
+      std::optional<int> clusters;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
     cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
     cmd->add_option("--encoding", a->encoding, "text encoding of FILES when not UTF-8 (GB18030, GBK, LATIN1 …)");
-    cmd->add_option("--clusters", a->c.k, "k-means clusters")->capture_default_str();
+    cmd->add_option("--clusters", a->clusters, "k-means clusters (default: as the build, or the last update that set it)")
+        ->check(CLI::Range(1, 1000));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
@@ -236,17 +248,21 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
           if (!r.ok()) throw Error(r.status());
         }
         ProfileContext ctx = LoadContext(*w);
-        auto r = UpdateProfiles(*w, ctx, a->c);
+        auto r = UpdateProfiles(*w, ctx, a->clusters);
         if (!r.ok()) throw Error(r.status());
         Emit(*reg.globals,
              {{"events", r->events}, {"users_touched", r->users_touched}, {"events_per_s", r->events_per_s},
               {"latency_us", {{"p50", r->p50_us}, {"p99", r->p99_us}, {"max", r->max_us}}},
-              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}},
+              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events}},
              [&] {
                std::cout << fmt::format("applied {} events to {} users ({:.0f} events/s; per event p50 {:.2f} µs, p99 {:.2f} µs); "
                                         "tables refreshed in {:.2f}s; as of {}\n",
                                         r->events, r->users_touched, r->events_per_s, r->p50_us, r->p99_us, r->refresh_s,
                                         FormatTimestamp(r->as_of));
+               if (r->late_events > 0)
+                 std::cout << fmt::format("  {} events were older than their user's latest: they joined the open session, so "
+                                          "session counts, lengths and lifecycle may differ from a full build (docs/profile.md)\n",
+                                          r->late_events);
              });
         return 0;
       };

@@ -10,6 +10,8 @@
 
 #include "common/huge_alloc.h"
 #include "common/status.h"
+#include "graph/graph.h"
+#include "profile/cluster.h"
 #include "profile/profile.h"
 #include "store/db.h"
 
@@ -22,6 +24,10 @@ struct ProfileSet {
   int64_t applied_file_id = 0;       // events of ingest files up to this id are in
   std::vector<UserState, HugePageAllocator<UserState>> states;  // by users.id, on huge pages (random access)
   std::vector<std::string> ext_ids;  // users.ext_id by users.id
+  ClusterOptions clusters;           // the build's; updates cluster the same way
+  // Graph::Spec of every node that tags may name (all but users and products), by the node
+  // ids the states hold: a rebuilt graph numbers its nodes anew, and MatchGraph() maps by these.
+  std::vector<std::pair<NodeId, std::string>> node_specs;
 };
 
 struct EventFilter {
@@ -65,5 +71,12 @@ std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int
 // Binary state file (magic "KGPPROF1", docs/profile.md "State file").
 Status SaveProfileSet(const std::string& path, const ProfileSet& set);
 Result<ProfileSet> LoadProfileSet(const std::string& path);
+
+// Records which node each tag id of set names in g (run before saving states whose ids are g's).
+void DescribeNodes(const Graph& g, ProfileSet* set);
+// Makes set's tag ids g's: when g was rebuilt since set was saved (a new category or brand
+// shifts the ids after it), maps every tag and repurchase category by its node spec, drops
+// those g no longer has and merges those g merged. Cheap when nothing moved.
+void MatchGraph(const Graph& g, ProfileSet* set);
 
 }  // namespace kgp

@@ -184,7 +184,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
   static const char* kTrait[][2] = {{"premium", "budget"}, {"frequent buyers", "browsers"}, {"lapsing", "active"},
                                     {"decisive buyers", "window shoppers"}, {"explorers", "repeat buyers"}};
   const auto add_trait = [&](Cluster& cl) {
-    std::string best;
+    std::string trait;
     double best_score = 0;
     const auto& mean = means[static_cast<size_t>(cl.id)];
     for (size_t j = 0; j < d; ++j) {
@@ -195,9 +195,9 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
       if (!root && score < 0.25) continue;  // a behaviour at least a quarter of a deviation out
       const std::string word =
           root ? "leaning " + model.features[j] : kTrait[std::min<size_t>(j - nroot, 4)][cl.centroid[j] > 0 ? 0 : 1];
-      if (score > best_score && cl.label.find(word) == std::string::npos) best_score = score, best = word;
+      if (score > best_score && cl.label.find(word) == std::string::npos) best_score = score, trait = word;
     }
-    if (!best.empty()) cl.label += ", " + best;
+    if (!trait.empty()) cl.label += ", " + trait;
   };
   for (int round = 0; round < 2; ++round) {  // a second trait where the first left two alike
     std::map<std::string, int> times;

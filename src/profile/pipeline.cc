@@ -17,14 +17,16 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 int64_t MaxFileId(Db& db) { return db.QueryInt("SELECT coalesce(max(id), 0) FROM ingest_files", 0); }
 
-Status Refresh(Workspace& ws, ProfileContext& ctx, const ProfileSet& set, const ClusterOptions& copts,
-               ClusterModel* model_out, double* cluster_s, double* write_s) {
+// Writes the profile tables and the state file of set, whose tag ids are ctx.graph's.
+Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel* model_out, double* cluster_s,
+               double* write_s) {
   std::vector<Profile> profiles = Snapshot(*ctx.items, set);
   auto t = Clock::now();
-  ClusterModel model = ClusterProfiles(*ctx.graph, profiles, copts);
+  ClusterModel model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
   if (cluster_s) *cluster_s = Since(t);
   t = Clock::now();
   KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model));
+  DescribeNodes(*ctx.graph, &set);
   KGP_RETURN_IF_ERROR(SaveProfileSet(ws.Path(kProfileStateFile), set));
   if (write_s) *write_s = Since(t);
   if (model_out) *model_out = std::move(model);
@@ -63,6 +65,7 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   const auto t0 = Clock::now();
   ProfileSet set;
   set.opts = opts;
+  set.clusters = copts;
   set.applied_file_id = MaxFileId(ws.db());
   set.ext_ids = LoadUserIds(ws.db());
   std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx.items.get());
@@ -74,16 +77,18 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   t = Clock::now();
   for (const auto& s : set.states) r.users += s.events > 0;
   r.as_of = set.as_of;
-  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, copts, &r.clusters, &r.cluster_s, &r.write_s));
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, &r.clusters, &r.cluster_s, &r.write_s));
   r.snapshot_s = Since(t) - r.cluster_s - r.write_s;
   r.total_s = Since(t0);
   return r;
 }
 
-Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, const ClusterOptions& copts) {
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
+  MatchGraph(*ctx.graph, &set);
+  if (clusters) set.clusters.k = *clusters;
   ProfileUpdateReport r;
   EventFilter f;
   f.after_file = set.applied_file_id;
@@ -97,6 +102,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, c
   std::vector<uint8_t> touched;
   const auto t0 = Clock::now();
   for (const ProfileEvent& e : events) {
+    r.late_events += e.user < set.states.size() && set.states[e.user].events > 0 && e.ts < set.states[e.user].last_ts;
     const auto a = Clock::now();
     ApplyIncremental(*ctx.items, e, &set);
     lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
@@ -110,7 +116,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, c
   r.p50_us = Percentile(lat, 50), r.p99_us = Percentile(lat, 99), r.max_us = Percentile(lat, 100);
   r.as_of = set.as_of;
   const auto t = Clock::now();
-  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, copts, nullptr, nullptr, nullptr));
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr));
   r.refresh_s = Since(t);
   return r;
 }
@@ -118,6 +124,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, c
 Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
+  MatchGraph(*ctx.graph, &*loaded);
   std::vector<Profile> profiles = Snapshot(*ctx.items, *loaded);
   Stmt st = ws.db().Prepare("SELECT user_id, cluster FROM profiles WHERE cluster IS NOT NULL ORDER BY user_id");
   size_t i = 0;
@@ -132,6 +139,7 @@ Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
 Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
+  MatchGraph(*ctx.graph, &*loaded);
   const ProfileSet& set = *loaded;
   for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
     if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,11 @@ struct ProfileUpdateReport {
   double events_per_s = 0, p50_us = 0, p99_us = 0, max_us = 0;  // in-process apply latency per event
   double refresh_s = 0;  // snapshot + clusters + tables afterwards
   int64_t as_of = 0;
+  size_t late_events = 0;  // older than their user's latest event: session figures approximate
 };
-// Applies the events of ingest files newer than the state's watermark, one at a time.
-Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, const ClusterOptions& copts);
+// Applies the events of ingest files newer than the state's watermark, one at a time, and
+// clusters as the build did (or into `clusters` clusters, remembered for later updates).
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters = std::nullopt);
 
 // The current profiles (state file + cluster ids from the tables), every user with events.
 Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx);

@@ -42,6 +42,8 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
     return Status::NotFound(fmt::format("{}: no profile state ({}); run: kgprofile profile build {}", ws_dir,
                                         loaded.status().message(), ws_dir));
   set_ = std::move(loaded).value();
+  MatchGraph(items_.graph(), &set_);
+  DescribeNodes(items_.graph(), &set_);  // the graph may have nodes the saved set did not know
   const std::string inbox = ws_->Path(kInboxFile);
   KGP_RETURN_IF_ERROR(AttachInbox(ws_->db(), inbox, opts.durable ? "FULL" : "NORMAL"));
   // Events a previous run acknowledged but did not move (it did not stop cleanly), and those a
