@@ -859,6 +859,20 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     ASSERT_TRUE(later);
     EXPECT_EQ(later->status, 200) << later->body;
     EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 404);
+    // The id posting again is a new user: nothing of the erased one shows (demographics, history
+    // behind recommendations, evidence paths), though the graph loaded at start still has them.
+    auto back = s.Client(*write_key_).Post(
+        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1810000002)}}}.dump(), "application/json");
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->status, 200) << back->body;
+    json prof = Body(r.Get(("/v1/users/" + *user_ + "/profile?paths=3").c_str()));
+    EXPECT_EQ(prof["behaviour"]["events"], 1) << prof.dump();
+    for (const char* field : {"gender", "age_group", "occupation", "city"})
+      EXPECT_TRUE(prof["demographics"][field].is_null()) << field << ": " << prof.dump();
+    EXPECT_EQ(prof.dump().find("\"path\""), std::string::npos) << prof.dump();
+    EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/recommendations").c_str())->status, 404);
+    EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/next-purchase").c_str())->status, 404);
+    EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 200);
   }
   EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM users WHERE ext_id = '{}'", *user_)), 0);
   EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM users WHERE ext_id = '{}'", *other_user_)), 1);

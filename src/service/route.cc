@@ -215,7 +215,9 @@ Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::st
   Profile p = Finalize(ctx.items(), o, *view.state, view.as_of);
   p.user = view.user;
   p.ext_id = stored_id;
-  FillFromGraph(ctx.graph(), o, p);
+  // An id erased since start-up that posts again is a new user: the graph loaded at start
+  // still holds the erased one's node (demographics, reviews).
+  if (!ctx.live.Erased(stored_id)) FillFromGraph(ctx.graph(), o, p);
   auto f = ctx.facts.find(view.user);
   if (f != ctx.facts.end()) {
     p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
@@ -235,8 +237,9 @@ Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
   const std::string stored = ctx.writer->StoredUserId(raw_user_id);
   auto u = ctx.rec->catalog->FindUser(stored);
-  // Erased users stay in the recommender's id map until restart: the live profiles decide.
-  if (!u || !ctx.live.Find(stored))
+  // Erased users stay in the recommender's id map (with their history) until restart: the live
+  // profiles decide, and an erased id that posts again is unknown to it, as any new user.
+  if (!u || !ctx.live.Find(stored) || ctx.live.Erased(stored))
     return Status::NotFound(fmt::format("user '{}': not known to the recommender (unknown id, erased, or first seen "
                                         "after the server started)", raw_user_id));
   return *u;

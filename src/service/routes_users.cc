@@ -28,7 +28,8 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
     return;
   }
   const Profile p = FinalizeLive(c, *view, stored);
-  nlohmann::ordered_json j = ToJson(c.graph(), p, *tags, *paths);
+  // No evidence paths for an erased id that came back: they would run through the erased node.
+  nlohmann::ordered_json j = ToJson(c.graph(), p, *tags, c.live.Erased(stored) ? 0 : *paths);
   auto label = c.cluster_labels.find(p.cluster);
   j["segments"]["cluster_label"] = label == c.cluster_labels.end() ? "" : label->second;
   std::string body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
