@@ -235,6 +235,18 @@ TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
   auto bad = test::RunCli(fmt::format("recommend {} --user no-such-user", ws));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("no-such-user"), std::string::npos) << bad.err;
+  // Counts and days that make no sense are refused by name (-k -1 used to list every item).
+  for (const std::string args : {"recommend {} --user {} -k -1", "predict-next {} --user {} -k -1",
+                                 "recommend {} --fit --holdout-days 0", "recommend {} --fit --holdout-days nan"}) {
+    auto r = test::RunCli(fmt::format(fmt::runtime(args), ws, rc_->catalog->UserExt(u)));
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_TRUE(r.err.find("-k") != std::string::npos || r.err.find("--holdout-days") != std::string::npos) << args << ": " << r.err;
+  }
+  // A holdout longer than the log leaves nothing before it: the advice is to lower it.
+  auto all = test::RunCli(fmt::format("recommend {} --fit --holdout-days 100000", ws));
+  EXPECT_NE(all.exit_code, 0);
+  EXPECT_NE(all.err.find("no events before"), std::string::npos) << all.err;
+  EXPECT_NE(all.err.find("lower --holdout-days"), std::string::npos) << all.err;
 }
 
 // The collaborative generator: a bad spec is refused before any work; when on, its best items

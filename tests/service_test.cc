@@ -222,13 +222,14 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
                                {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", -3}},
                                {{"user", *user_}, {"item", *item_}, {"type", "view"}, {"ts", "yesterday"}},
                                "not an object",
-                               {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", 1e308}}});
+                               {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", 1e308}},
+                               {{"user", std::string("a\0b", 3)}, {"item", *item_}, {"type", "view"}}});
     auto r = c.Post("/v1/events", json{{"events", events}}.dump(), "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400);
     json j = Body(r);
     EXPECT_EQ(j["error"]["code"], "invalid_events");
-    ASSERT_EQ(j["error"]["details"].size(), 6u) << j.dump();
+    ASSERT_EQ(j["error"]["details"].size(), 7u) << j.dump();
     EXPECT_EQ(j["error"]["details"][0]["index"], 1);
     EXPECT_EQ(j["error"]["details"][0]["field"], "user");
     EXPECT_EQ(j["error"]["details"][1]["field"], "type");
@@ -236,6 +237,7 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
     EXPECT_EQ(j["error"]["details"][3]["field"], "ts");
     EXPECT_EQ(j["error"]["details"][4]["index"], 5);
     EXPECT_EQ(j["error"]["details"][5]["field"], "price");  // 1e308: the totals would overflow
+    EXPECT_EQ(j["error"]["details"][6]["field"], "user");   // a NUL byte would reach the CSV exports raw
     // Bad query parameters are 400 too, not a crash.
     auto bad_k = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?k=-1").c_str());
     ASSERT_TRUE(bad_k);

@@ -29,11 +29,13 @@ void AddBackendOptions(CLI::App* cmd, LlmArgs& a) {
   cmd->add_option("--api-key-env", a.api_key_env, "openai: environment variable holding the API key (llm.api_key_env)");
   cmd->add_option("--endpoint", a.endpoint, "openai: chat or completions (llm.endpoint)");
   cmd->add_flag("--stream", a.stream, "openai: stream with server-sent events (llm.stream)");
-  cmd->add_option("--timeout", a.timeout, "openai: seconds for one call, retries included (llm.total_timeout_s)");
-  cmd->add_option("--retries", a.retries, "openai: retries on connection errors, timeouts, 429, 5xx (llm.max_retries)");
-  cmd->add_option("--concurrency", a.concurrency, "openai: requests in flight (llm.max_concurrency)");
+  cmd->add_option("--timeout", a.timeout, "openai: seconds for one call, retries included (llm.total_timeout_s)")
+      ->check(PositiveFinite());
+  cmd->add_option("--retries", a.retries, "openai: retries on connection errors, timeouts, 429, 5xx (llm.max_retries)")
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--concurrency", a.concurrency, "openai: requests in flight (llm.max_concurrency)")->check(CLI::Range(1, 1024));
   cmd->add_option("--model-path", a.model_path, "local: GGUF model file (llm.model_path)");
-  cmd->add_option("--threads", a.threads, "local: cores per generation, 0 = all (llm.threads)");
+  cmd->add_option("--threads", a.threads, "local: cores per generation, 0 = all (llm.threads)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--no-cache", a.no_cache, "do not reuse a cached text");
   cmd->add_flag("--no-regenerate", a.no_regenerate, "do not ask again when a text has unsupported claims");
 }
@@ -154,7 +156,8 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
     auto task = std::make_shared<std::string>("summary");
     AddBackendOptions(cmd, *a);
     cmd->add_option("--threshold", *threshold, "L1 distance of the tag vector (leaf categories + brands) since the text")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(NonNegativeFinite());
     cmd->add_option("--lang", a->lang, "zh or en")->check(CLI::IsMember({"zh", "en"}))->capture_default_str();
     cmd->add_option("--task", *task, "summary, copy or reason")->check(CLI::IsMember({"summary", "copy", "reason"}))
         ->capture_default_str();
@@ -184,7 +187,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
     auto tasks = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"summary", "copy", "explain"});
     a->lang = "both";
     AddBackendOptions(cmd, *a);
-    cmd->add_option("--users", *users, "users (most events first)")->capture_default_str();
+    cmd->add_option("--users", *users, "users (most events first)")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{100000000}));
     cmd->add_option("--tasks", *tasks, "tasks")->check(CLI::IsMember({"summary", "copy", "explain", "reason"}))
         ->capture_default_str();
     cmd->add_option("--lang", a->lang, "zh, en or both")->check(CLI::IsMember({"zh", "en", "both"}))->capture_default_str();

@@ -141,11 +141,13 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     auto* user = cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym");
     auto* fit = cmd->add_flag("--fit", a->fit, "learn the ranker and the next-purchase model on a temporal holdout, report, save");
     user->excludes(fit);
-    cmd->add_option("-k", a->k, "recommendations")->capture_default_str();
+    cmd->add_option("-k", a->k, "recommendations")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->add_flag("--explain", a->explain, "explain each item by knowledge-graph paths");
     cmd->add_option("--lang", a->lang, "explanation language: en, zh or both")->check(CLI::IsMember({"en", "zh", "both"}))->capture_default_str();
-    cmd->add_option("--holdout-days", a->fo.holdout_days, "--fit: days of outcomes to learn from")->capture_default_str();
-    cmd->add_option("--threads", a->fo.threads, "--fit: threads")->capture_default_str();
+    cmd->add_option("--holdout-days", a->fo.holdout_days, "--fit: days of outcomes to learn from")
+        ->capture_default_str()
+        ->check(PositiveFinite());
+    cmd->add_option("--threads", a->fo.threads, "--fit: threads")->capture_default_str()->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-past-embeddings", a->no_past_kge, "--fit: do not train embeddings on the past graph (no embedding feature)");
     AddEngineOptions(cmd, a->fo.engine);
     cmd->callback([&reg, a] {
@@ -179,7 +181,7 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("--item", a->item, "item id (as ingested)")->required();
-    cmd->add_option("-k", a->k, "items")->capture_default_str();
+    cmd->add_option("-k", a->k, "items")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
@@ -205,7 +207,7 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
-    cmd->add_option("-k", a->k, "categories")->capture_default_str();
+    cmd->add_option("-k", a->k, "categories")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);

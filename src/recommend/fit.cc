@@ -1,4 +1,5 @@
 // FitRecommender (pipeline.h): temporal holdout, user-disjoint measurement, refit, save.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 #include "common/hash.h"
 #include "common/out_file.h"
 #include "common/progress.h"
+#include "common/time.h"
 #include "common/threads.h"
 #include "embed/kge.h"
 #include "embed/presets.h"
@@ -139,9 +141,15 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     c.test = static_cast<double>((HashCombine(opts.seed, u) * 0x9E3779B97F4A7C15ull) >> 11) * 0x1.0p-53 < opts.test_share;
     cases.push_back(std::move(c));
   }
-  if (by_user.empty())
-    return Status::NotFound(fmt::format("{}: no carts or purchases in the last {} days to learn from (lower --holdout-days)",
-                                        ws.dir(), opts.holdout_days));
+  if (by_user.empty()) {
+    const bool history = std::any_of(events.begin(), events.end(), [&](const ProfileEvent& e) { return e.ts <= rep.cut_ts; });
+    if (!history)
+      return Status::NotFound(fmt::format("{}: no events before {} (the last {} days are held out and nothing precedes them); "
+                                          "lower --holdout-days", ws.dir(), FormatTimestamp(rep.cut_ts), opts.holdout_days));
+    return Status::NotFound(fmt::format("{}: no carts or purchases after {} (the last {} days) by users with earlier events "
+                                        "to learn from; raise --holdout-days", ws.dir(), FormatTimestamp(rep.cut_ts),
+                                        opts.holdout_days));
+  }
   const auto tc = std::chrono::steady_clock::now();
   {
     Progress progress("recommend: candidates", cases.size(), "users");

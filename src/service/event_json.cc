@@ -15,7 +15,13 @@ namespace {
 constexpr size_t kMaxIdBytes = 256;
 constexpr int64_t kMaxTs = 4102444800;  // 2100-01-01: later times are typing errors
 
-// An id: a non-empty UTF-8 string or an integer, as text. Empty string: set *err.
+// C0 controls and DEL: ids and variant values carrying them break CSV and terminal output.
+bool HasControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// An id: a non-empty UTF-8 string without control characters, or an integer, as text. Empty
+// string: set *err.
 std::string IdField(const nlohmann::json& e, const char* name, bool required, std::string* err) {
   auto it = e.find(name);
   if (it == e.end() || it->is_null()) {
@@ -32,6 +38,7 @@ std::string IdField(const nlohmann::json& e, const char* name, bool required, st
   if (s.empty() && required) *err = "must not be empty";
   else if (s.size() > kMaxIdBytes) *err = fmt::format("longer than {} bytes", kMaxIdBytes);
   else if (!IsValidUtf8(s)) *err = "not valid UTF-8";
+  else if (HasControl(s)) *err = "contains a control character";
   return s;
 }
 
@@ -73,13 +80,10 @@ std::vector<std::pair<std::string, std::string>> VariantField(const nlohmann::js
   if (err->empty() && out.size() > kMaxVariantPairs) *err = fmt::format("more than {} pairs", kMaxVariantPairs);
   for (const auto& [k, v] : out) {
     if (!err->empty()) break;
-    const auto control = [](const std::string& s) {
-      return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-    };
     if (k.empty() || v.empty()) *err = "a key or value is empty";
     else if (k.size() > kMaxVariantBytes || v.size() > kMaxVariantBytes) *err = fmt::format("a key or value is longer than {} bytes", kMaxVariantBytes);
     else if (k.find_first_of("=;") != std::string::npos) *err = fmt::format("key '{}' contains '=' or ';'", k);
-    else if (control(k) || control(v) || !IsValidUtf8(k) || !IsValidUtf8(v)) *err = "control characters or invalid UTF-8";
+    else if (HasControl(k) || HasControl(v) || !IsValidUtf8(k) || !IsValidUtf8(v)) *err = "control characters or invalid UTF-8";
   }
   if (!err->empty()) out.clear();
   return out;
