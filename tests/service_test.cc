@@ -242,6 +242,9 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
     auto bad_k = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?k=-1").c_str());
     ASSERT_TRUE(bad_k);
     EXPECT_EQ(bad_k->status, 400);
+    auto bad_explain = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?explain=2").c_str());
+    ASSERT_TRUE(bad_explain);
+    EXPECT_EQ(bad_explain->status, 400) << bad_explain->body;
     auto bad_rule = s.Client(*read_key_).Post("/v1/audiences", R"({"rule": "interest('x' >"})", "application/json");
     ASSERT_TRUE(bad_rule);
     EXPECT_EQ(bad_rule->status, 400);

@@ -106,7 +106,7 @@ void SendStatus(httplib::Response& res, const Status& s);
 
 // A non-negative integer query parameter within [0, max]; fallback when absent.
 Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max);
-bool BoolParam(const httplib::Request& req, const std::string& name, bool fallback);
+Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback);  // else 400
 
 // The profile of a client-supplied user id as of the latest committed batch: finalized from
 // the live state, demographics and mentions from the graph, RFM and cluster from the tables.

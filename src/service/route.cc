@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "privacy/budget.h"
 #include "service/context.h"
 
@@ -134,10 +135,13 @@ Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, s
   return static_cast<size_t>(n);
 }
 
-bool BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
+Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
   if (!req.has_param(name.c_str())) return fallback;
-  const std::string v = req.get_param_value(name.c_str());
-  return v.empty() || v == "1" || v == "true" || v == "yes";
+  const std::string v = ToLowerAscii(req.get_param_value(name.c_str()));
+  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  return Status::InvalidArgument(fmt::format("query parameter '{}': 1, true or yes; 0, false or no (got '{}')", name,
+                                             req.get_param_value(name.c_str())));
 }
 
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,

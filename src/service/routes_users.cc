@@ -40,9 +40,11 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
 void Recommendations(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   auto k = SizeParam(req, "k", 10, 100);
   if (!k.ok()) return SendStatus(res, k.status());
+  auto explain = BoolParam(req, "explain", false);
+  if (!explain.ok()) return SendStatus(res, explain.status());
   auto u = RecUser(c, req.matches[1]);
   if (!u.ok()) return SendStatus(res, u.status());
-  SendJson(res, rec::RecommendationsJson(*c.rec, *u, *k, BoolParam(req, "explain", false)));
+  SendJson(res, rec::RecommendationsJson(*c.rec, *u, *k, *explain));
 }
 
 void NextPurchase(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
