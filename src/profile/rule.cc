@@ -18,11 +18,21 @@ struct Token {
   size_t pos;  // 0-based offset
 };
 
-// "rule: column 7: …" followed by the rule and a caret under the position.
+// "rule: column 7: …" followed by the rule and a caret under the position; columns count
+// characters, not bytes (a rule may name 上海).
 thread_local std::string_view g_source;
 Status ErrorAt(size_t pos, const std::string& msg) {
+  size_t column = 0;
+  for (size_t i = 0; i < pos && i < g_source.size(); ++i) column += (static_cast<unsigned char>(g_source[i]) & 0xC0) != 0x80;
   return Status::InvalidArgument(
-      fmt::format("rule: column {}: {}\n  {}\n  {}^", pos + 1, msg, g_source, std::string(pos, ' ')));
+      fmt::format("rule: column {}: {}\n  {}\n  {}^", column + 1, msg, g_source, std::string(column, ' ')));
+}
+
+// The UTF-8 character at s[i] (one byte when s[i] does not start a valid sequence).
+std::string_view CharAt(std::string_view s, size_t i) {
+  size_t n = 1;
+  while (i + n < s.size() && n < 4 && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
+  return IsValidUtf8(s.substr(i, n)) ? s.substr(i, n) : s.substr(i, 1);
 }
 
 Result<std::vector<Token>> Lex(std::string_view s) {
@@ -42,7 +52,13 @@ Result<std::vector<Token>> Lex(std::string_view s) {
       i = j + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' || c == '-')) {
       size_t j = i + 1;
-      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.' || s[j] == 'e')) ++j;
+      while (j < s.size()) {
+        const char d = s[j];
+        const bool exp = d == 'e' || d == 'E';
+        if (!std::isdigit(static_cast<unsigned char>(d)) && d != '.' && !exp) break;
+        ++j;
+        if (exp && j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;  // 1e-5, 1E+2
+      }
       if (!ParseDouble(s.substr(i, j - i))) return ErrorAt(start, fmt::format("bad number '{}'", s.substr(i, j - i)));
       out.push_back({Token::kNumber, std::string(s.substr(i, j - i)), start});
       i = j;
@@ -59,7 +75,9 @@ Result<std::vector<Token>> Lex(std::string_view s) {
       out.push_back({Token::kOp, op, start});
       i = j;
     } else {
-      return ErrorAt(start, fmt::format("unexpected character '{}'", c));
+      const std::string_view ch = CharAt(s, i);
+      return ErrorAt(start, IsValidUtf8(ch) ? fmt::format("unexpected character '{}'", ch)
+                                            : fmt::format("unexpected byte 0x{:02X} (not UTF-8)", static_cast<unsigned char>(c)));
     }
   }
   out.push_back({Token::kEnd, "", s.size()});
@@ -128,23 +146,44 @@ class Parser {
     KGP_RETURN_IF_ERROR(Operand(out));
     const Last lhs = last_;
     if (Peek().kind == Token::kOp) {
+      const size_t op_pos = Peek().pos;
       std::string op = Peek().text == "==" ? "=" : Peek().text == "<>" ? "!=" : Peek().text;
       ++i_;
       std::string rhs;
       KGP_RETURN_IF_ERROR(Operand(&rhs));
       const Last rhs_last = last_;
+      if (lhs.type == Type::kTruth || rhs_last.type == Type::kTruth)
+        return ErrorAt(op_pos, fmt::format("'{}' compares values, not conditions (has(), comparisons and groups are true "
+                                           "or false: combine them with and, or, not)", op));
+      if (lhs.type != rhs_last.type)
+        return ErrorAt(rhs_last.pos, fmt::format("'{}' is {} and '{}' is {}: they cannot be compared", lhs.text,
+                                                 TypeName(lhs.type), rhs_last.text, TypeName(rhs_last.type)));
       KGP_RETURN_IF_ERROR(CheckValue(lhs, rhs_last));
       KGP_RETURN_IF_ERROR(CheckValue(rhs_last, lhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
+      last_.type = Type::kTruth;
+    } else if (lhs.type != Type::kTruth && !lhs.function) {  // interest('x') alone: its weight > 0
+      return ErrorAt(Peek().pos, fmt::format("expected a comparison after '{}' (e.g. {} > 3 or {} = 'x'): a rule is "
+                                             "made of conditions", lhs.text, lhs.text, lhs.text));
     }
     return Status::Ok();
   }
-  // What the last operand was: a metric, or a string literal (its param).
+  // What the last operand was: a metric, or a string literal (its param), and its type.
+  enum class Type { kNumber, kText, kTruth };
   struct Last {
     std::string metric;
     int literal = -1;
     size_t pos = 0;
+    Type type = Type::kTruth;
+    std::string text;  // as written, for messages
+    bool function = false;
   };
+  static const char* TypeName(Type t) { return t == Type::kNumber ? "a number" : t == Type::kText ? "text" : "a condition"; }
+  static bool TextMetric(const std::string& m) {
+    for (const char* t : {"gender", "age_group", "occupation", "city", "price_level", "rfm_segment", "lifecycle"})
+      if (m == t) return true;
+    return false;
+  }
   // A metric with named values compared with a string: the string must be one of them.
   Status CheckValue(const Last& metric, const Last& value) {
     if (metric.metric.empty() || value.literal < 0) return Status::Ok();
@@ -176,13 +215,18 @@ class Parser {
     const Token tok = Peek();
     if (++operands_ > kMaxOperands)
       return ErrorAt(tok.pos, fmt::format("more than {} values, metrics and functions: split the rule", kMaxOperands));
-    last_ = Last{{}, -1, tok.pos};
+    last_ = Last{{}, -1, tok.pos, Type::kTruth, tok.text};
     switch (tok.kind) {
-      case Token::kNumber: ++i_; *out = Param(*ParseDouble(tok.text)); return Status::Ok();
+      case Token::kNumber:
+        ++i_;
+        *out = Param(*ParseDouble(tok.text));
+        last_.type = Type::kNumber;
+        return Status::Ok();
       case Token::kString:
         ++i_;
         *out = Param(tok.text);
         last_.literal = static_cast<int>(params_.size() - 1);
+        last_.type = Type::kText, last_.text = "'" + tok.text + "'";
         return Status::Ok();
       case Token::kLParen: {
         KGP_RETURN_IF_ERROR(Enter(tok.pos));
@@ -191,6 +235,7 @@ class Parser {
         if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close '(' at column {}", tok.pos + 1));
         ++i_;
         --depth_;
+        last_ = Last{{}, -1, tok.pos, Type::kTruth, "(…)"};
         return Status::Ok();  // Or's output is already one parenthesised group or one atom
       }
       case Token::kIdent: break;
@@ -199,7 +244,11 @@ class Parser {
     }
     ++i_;
     static const std::vector<std::string> kFuncs = {"interest", "confidence", "evidence", "has"};
-    if (std::find(kFuncs.begin(), kFuncs.end(), tok.text) != kFuncs.end()) return Function(tok, out);
+    if (std::find(kFuncs.begin(), kFuncs.end(), tok.text) != kFuncs.end()) {
+      KGP_RETURN_IF_ERROR(Function(tok, out));
+      last_ = Last{{}, -1, tok.pos, tok.text == "has" ? Type::kTruth : Type::kNumber, tok.text + "()", true};
+      return Status::Ok();
+    }
     const auto& metrics = RuleMetrics();
     if (std::find(metrics.begin(), metrics.end(), tok.text) == metrics.end()) {
       std::string known;
@@ -209,6 +258,7 @@ class Parser {
     }
     *out = "p." + std::string(tok.text == "frequency" ? "purchases" : tok.text);
     last_.metric = tok.text;
+    last_.type = TextMetric(tok.text) ? Type::kText : Type::kNumber;
     return Status::Ok();
   }
   Status Function(const Token& name, std::string* out) {
@@ -227,6 +277,7 @@ class Parser {
       if (StartsWith(tag, prefix)) {
         tag = tag.substr(prefix.size());
         kind_sql = " AND t.kind = " + Param(std::string(k));
+        break;  // one kind: 'category:brand:apple' is the category 'brand:apple'
       }
     }
     const std::string tag_param = Param(tag);
