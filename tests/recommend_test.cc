@@ -348,6 +348,15 @@ TEST(RecommendExplain, UntitledProductsAndUncodedCategoriesAreNamedForWhatTheyAr
         EXPECT_EQ(t.find("“151"), std::string::npos) << t;
       }
   EXPECT_GT(sentences, 5u);
+  // Unfitted, next-purchase scores are affinities, and the text says so instead of printing
+  // them as percentages.
+  auto next = test::RunCli("--json predict-next " + ws + " --user 519107003 -k 2");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_FALSE(nlohmann::json::parse(next.out)["calibrated"].get<bool>()) << next.out;
+  auto next_text = test::RunCli("predict-next " + ws + " --user 519107003 -k 2");
+  ASSERT_EQ(next_text.exit_code, 0) << next_text.err;
+  EXPECT_NE(next_text.out.find("not probabilities"), std::string::npos) << next_text.out;
+  EXPECT_EQ(next_text.out.find('%'), std::string::npos) << next_text.out;
 }
 
 // Rating data (MovieLens): a film rated is a film seen, not offered again; an embedding model

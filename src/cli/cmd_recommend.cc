@@ -199,7 +199,7 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("predict-next", "the categories a user will buy in next, with calibrated probabilities");
+    auto* cmd = app.add_subcommand("predict-next", "the categories a user will buy in next: calibrated probabilities once `recommend --fit` has run");
     struct Args {
       std::string ws, user;
       size_t k = 5;
@@ -214,6 +214,14 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
         auto rc = LoadRecContext(*w, {});
         auto j = NextPurchaseJson(*rc, FindUser(*rc, StoredUser(*w, a->user)), a->k);
         Emit(*reg.globals, j, [&] {
+          if (!j["calibrated"].get<bool>()) {
+            // Without a fit the score is the user's affinity share, not a probability.
+            std::cout << fmt::format("user {}: categories by affinity (not probabilities: run `kgprofile recommend {} --fit` "
+                                     "to learn P(buying within {:.0f} days))\n", a->user, a->ws, rc->next.window_days);
+            for (const auto& c : j["categories"])
+              std::cout << fmt::format("  {:<36} {:>6.3f}\n", c["category"].get<std::string>(), c["probability"].get<double>());
+            return;
+          }
           std::cout << fmt::format("user {}: probability of buying within {:.0f} days\n", a->user, rc->next.window_days);
           for (const auto& c : j["categories"])
             std::cout << fmt::format("  {:<36} {:>6.1f}%\n", c["category"].get<std::string>(), 100 * c["probability"].get<double>());
