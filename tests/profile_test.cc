@@ -339,6 +339,17 @@ TEST_F(ProfileTest, ClusterLabelsSayWhatMostMembersAre) {
   EXPECT_GE(named, 3u);  // the generated personas concentrate on a few roots
   std::set<std::string> labels;
   for (const Cluster& c : model.clusters) EXPECT_TRUE(labels.insert(c.label).second) << "two clusters read " << c.label;
+
+  // Fewer distinct profiles than clusters asked for: no cluster of nobody, ids 0..k-1.
+  std::vector<Profile> same(9, ps[0]);
+  co.k = 8;
+  const ClusterModel few = ClusterProfiles(g, same, co);
+  ASSERT_FALSE(few.clusters.empty());
+  for (size_t i = 0; i < few.clusters.size(); ++i) {
+    EXPECT_EQ(few.clusters[i].id, static_cast<int>(i));
+    EXPECT_GT(few.clusters[i].size, 0u) << few.clusters[i].label;
+  }
+  for (const Profile& p : same) EXPECT_LT(p.cluster, static_cast<int>(few.clusters.size()));
 }
 
 TEST(ProfileRfm, TiesShareTheLowestFrequencyAndTheHighestRecency) {

@@ -84,7 +84,7 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
   std::vector<size_t> fit;
   for (size_t i = 0; i < n; i += stride) fit.push_back(i);
   const size_t nf = fit.size();
-  const size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), nf);
+  size_t k = std::min<size_t>(static_cast<size_t>(std::max(1, opts.k)), nf);
   // k-means++ seeding.
   Rng rng(opts.seed);
   std::vector<double> c(k * d);
@@ -138,6 +138,21 @@ ClusterModel ClusterProfiles(const Graph& g, std::vector<Profile>& profiles, con
     model.inertia += dist;
   }
   model.inertia /= static_cast<double>(n);
+  // Centroids no profile is nearest to (identical profiles, fewer distinct ones than k) are
+  // dropped and the rest renumbered: a cluster of nobody is not a segment.
+  {
+    std::vector<size_t> members(k, 0);
+    for (int a : assign) members[static_cast<size_t>(a)]++;
+    std::vector<int> renum(k, -1);
+    size_t kept = 0;
+    for (size_t m = 0; m < k; ++m) {
+      if (members[m] == 0) continue;
+      std::copy_n(c.begin() + static_cast<ptrdiff_t>(m * d), d, c.begin() + static_cast<ptrdiff_t>(kept * d));
+      renum[m] = static_cast<int>(kept++);
+    }
+    for (int& a : assign) a = renum[static_cast<size_t>(a)];
+    k = kept;
+  }
   // Labels: the root category that is the strongest interest of most members (a z-score would
   // name a rare category a cluster has a little more of), the one it leans to (the largest
   // excess of mean weight over the population's, at least 0.05), then price and activity.
