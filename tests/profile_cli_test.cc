@@ -216,12 +216,16 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   ASSERT_EQ(show.exit_code, 0) << show.err;
   auto sj = nlohmann::json::parse(show.out);
   EXPECT_EQ(sj["user_id"], "500000001");
+  EXPECT_LT(show.out.find("\"user_id\""), show.out.find("\"as_of\""));  // docs/profile.md's order, not sorted
   ASSERT_FALSE(sj["interests"]["categories"].empty());
   EXPECT_TRUE(sj["interests"]["categories"][0]["evidence"].contains("path"));
   EXPECT_EQ(sj["behaviour"]["hour_of_week"].size(), 168u);
   const int events_before = sj["behaviour"]["events"];
   auto text = test::RunCli("-q profile show " + ws + " --user 500000001");
   ASSERT_EQ(text.exit_code, 0);
+  auto no_tags = test::RunCli("-q profile show " + ws + " --user 500000001 --tags 0");
+  ASSERT_EQ(no_tags.exit_code, 0);
+  EXPECT_EQ(no_tags.out.find("categories:"), std::string::npos) << no_tags.out;
   EXPECT_NE(text.out.find("categories:"), std::string::npos);
   EXPECT_NE(text.out.find("lifecycle"), std::string::npos);
   auto unknown = test::RunCli("profile show " + ws + " --user nobody");

@@ -39,14 +39,18 @@ const CLI::Validator& NonNegativeFinite() {
   return v;
 }
 
-void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
+void EmitDumped(const Globals& g, const std::string& json, const std::function<void()>& text) {
   if (g.json) {
-    // Workspaces from before ingest checked UTF-8 may hold invalid bytes: U+FFFD, as the service.
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    std::cout << json << std::endl;
   } else {
     text();
     std::cout.flush();
   }
+}
+
+void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text) {
+  // Workspaces from before ingest checked UTF-8 may hold invalid bytes: U+FFFD, as the service.
+  EmitDumped(g, g.json ? j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) : std::string(), text);
 }
 
 int Main(int argc, char** argv) {

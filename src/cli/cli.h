@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 
 namespace kgp::cli {
 
@@ -55,6 +56,13 @@ int RunProfileExportKAnon(const Globals& g, const std::string& ws, const std::st
 
 // Prints j as JSON when --json, else calls text().
 void Emit(const Globals& g, const nlohmann::json& j, const std::function<void()>& text);
+// The same for an ordered_json, keeping its key order (the profile's JSON is in the order of
+// docs/profile.md). A template so that a braced list still means nlohmann::json.
+void EmitDumped(const Globals& g, const std::string& json, const std::function<void()>& text);
+template <typename J, typename = std::enable_if_t<std::is_same_v<J, nlohmann::ordered_json>>>
+void Emit(const Globals& g, const J& j, const std::function<void()>& text) {
+  EmitDumped(g, g.json ? j.dump(2, ' ', false, J::error_handler_t::replace) : std::string(), text);
+}
 
 int Main(int argc, char** argv);
 

@@ -58,7 +58,7 @@ void PrintProfile(const Graph& g, const Profile& p, const std::string& cluster_l
   auto user_node = g.Find(NodeType::kUser, p.ext_id);
   for (int k = 0; k < kNumTagKinds; ++k) {
     const auto& list = p.interests[k];
-    if (list.empty()) continue;
+    if (list.empty() || tags == 0) continue;
     std::cout << fmt::format("  {}:\n", TagKindPlural(static_cast<TagKind>(k)));
     for (size_t i = 0; i < list.size() && i < tags; ++i) {
       std::cout << fmt::format("    {:<34} {:>6.3f}  conf {:.2f}  {} events\n", g.key(list[i].tag), list[i].weight,

@@ -88,7 +88,8 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
   if (std::fread(magic, 1, 8, f.get()) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !Get(f.get(), version))
     return Status::Corruption(fmt::format("{}: not a kgprofile profile state file", path));
   if (version != kVersion)
-    return Status::Corruption(fmt::format("{}: state version {} (this kgprofile reads {}); run profile build", path, version, kVersion));
+    return Status::Corruption(fmt::format("{}: state format {}, from another kgprofile version (this one reads {}); it is a "
+                                          "cache: rebuild it with kgprofile profile build", path, version, kVersion));
   ProfileSet set;
   uint64_t n = 0;
   bool ok = Get(f.get(), set.opts) && Get(f.get(), set.as_of) && Get(f.get(), set.applied_file_id) &&
