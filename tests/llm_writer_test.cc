@@ -159,7 +159,7 @@ TEST_F(LlmWriterTest, PromptsAreVersionedAndEmbedded) {
   for (Task t : kTasks) {
     auto p = GetPrompt(TaskName(t));
     ASSERT_TRUE(p.ok()) << p.status().ToString();
-    EXPECT_EQ(p->version, std::string(TaskName(t)) + "-v1");
+    EXPECT_EQ(p->version, std::string(TaskName(t)) + "-v2");
     EXPECT_NE(p->user.find("{{facts}}"), std::string::npos);
     EXPECT_NE(p->user.find("TASK: {{task}}"), std::string::npos);
   }
@@ -416,6 +416,66 @@ TEST_F(LlmWriterTest, ClaimCheckerRemovesHallucinationsInChineseAndEnglish) {
   EXPECT_EQ(gt->unsupported, 3u);
 }
 
+// The shop's currency (kgprofile.conf `currency`): the template writes its sign, and a price
+// written in another currency is a wrong claim whatever its number.
+TEST_F(LlmWriterTest, PricesAreInTheShopsCurrency) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kCopy, p, "en", -1, {});
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->currency, "CNY");
+  const Fact* coupon = nullptr;
+  for (const Fact& f : facts->facts)
+    if (f.kind == "coupon") coupon = &f;
+  ASSERT_TRUE(coupon);
+  const std::string min = coupon->Get("min_spend");
+  ASSERT_FALSE(min.empty());
+  const std::string sentence = "A {}% off coupon, on orders over {}.";
+  // Whether the sentence's one price claim is supported, and why not.
+  const auto supported = [&](const FactSheet& sheet, const std::string& amount, std::string* why = nullptr) {
+    CheckResult r = session_->checker().Check(fmt::format(fmt::runtime(sentence), coupon->Get("discount_pct"), amount), sheet);
+    size_t prices = 0;
+    bool ok = false;
+    for (const Claim& c : r.claims)
+      if (c.kind == ClaimKind::kPrice) {
+        ++prices, ok = c.supported;
+        if (why) *why = c.why;
+      }
+    EXPECT_EQ(prices, 1u) << amount;
+    return ok;
+  };
+  FactSheet usd = *facts;
+  usd.currency = "USD";
+  std::string why;
+  EXPECT_TRUE(supported(*facts, "¥" + min));
+  EXPECT_TRUE(supported(*facts, min + " yuan"));
+  EXPECT_FALSE(supported(*facts, "$" + min, &why));
+  EXPECT_NE(why.find("CNY"), std::string::npos) << why;
+  EXPECT_TRUE(supported(usd, "$" + min));
+  EXPECT_TRUE(supported(usd, "US$" + min));
+  EXPECT_TRUE(supported(usd, min + " dollars"));
+  EXPECT_FALSE(supported(usd, "¥" + min, &why));
+  EXPECT_NE(why.find("USD ($)"), std::string::npos) << why;
+  EXPECT_FALSE(supported(usd, "€" + min));
+  // Marks FindAmounts reads, the longest first; a weight is not a price.
+  ASSERT_EQ(FindAmounts("59美元").size(), 1u);
+  EXPECT_EQ(FindAmounts("59美元")[0].mark, "美元");
+  EXPECT_EQ(FindAmounts("only US$5").at(0).mark, "US$");
+  EXPECT_EQ(FindAmounts("€3.50 each").at(0).mark, "€");
+  EXPECT_TRUE(FindAmounts("2 pounds of rice").empty());
+  // The template backend writes the prompt's currency.
+  for (const char* lang : {"en", "zh"}) {
+    ChatRequest req;
+    req.messages = {{"user", fmt::format("TASK: copy\nLANGUAGE: {}\nCUSTOMER: {}\nCURRENCY: USD\nFACTS:\n{}", lang,
+                                         facts->alias, facts->Block())}};
+    TemplateBackend t;
+    auto c = t.Complete(req);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_NE(c->text.find(std::string(lang) == "en" ? "$" + min : min + "美元"), std::string::npos) << c->text;
+    EXPECT_EQ(c->text.find("¥"), std::string::npos) << c->text;
+    EXPECT_EQ(c->text.find(min + "元"), std::string::npos) << c->text;
+  }
+}
+
 TEST_F(LlmWriterTest, AmountsAndSentencesAndGazetteer) {
   const auto one = [](std::string_view s) {
     auto a = FindAmounts(s);
@@ -476,7 +536,7 @@ TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
   EXPECT_FALSE(c->cached);
   EXPECT_NE(c->input_hash, a->input_hash);
   const int64_t rows = ws_->db().QueryInt(
-      fmt::format("SELECT count(*) FROM llm_texts WHERE task='summary' AND user_id={} AND prompt_version='summary-v1' "
+      fmt::format("SELECT count(*) FROM llm_texts WHERE task='summary' AND user_id={} AND prompt_version='summary-v2' "
                   "AND model='template-v2'",
                   p.user));
   EXPECT_GE(rows, 2);
@@ -748,7 +808,7 @@ TEST_F(LlmWriterTest, CliSummaryJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["faithfulness"], 1.0);
-  EXPECT_EQ(j["prompt_version"], "summary-v1");
+  EXPECT_EQ(j["prompt_version"], "summary-v2");
   EXPECT_EQ(j["text"].get<std::string>().find(p.ext_id), std::string::npos);
   auto bad = test::RunCli(fmt::format("llm summary {} --user {} --backend local", ws_->dir(), p.ext_id));
   EXPECT_NE(bad.exit_code, 0);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "llm/currency.h"
 #include "llm/traits.h"
 
 namespace kgp::llm {
@@ -138,15 +139,23 @@ std::vector<Amount> FindAmounts(std::string_view s) {
     // Currency before (skipping one space).
     size_t b = begin;
     if (b > 0 && s[b - 1] == ' ') --b;
-    bool price = false;
-    for (std::string_view cur : {"¥", "￥", "$", "RMB", "CNY", "USD"})
-      if (EndsAt(s, b, cur)) price = true, begin = b - cur.size();
+    // The longest mark wins ("US$" over "$", "美元" over "元").
+    std::string_view mark;
+    for (const Currency& c : Currencies())
+      for (std::string_view cur : c.before)
+        if (cur.size() > mark.size() && EndsAt(s, b, cur)) mark = cur, begin = b - cur.size();
     size_t a = end;
     if (a < s.size() && s[a] == ' ') ++a;
-    for (std::string_view cur : {"元", "块", "yuan", "rmb", "cny"})
-      if (!price && StartsAtNoCase(s, a, cur)) price = true, end = a + cur.size();
-    if (price) {
-      out.push_back({begin, end, *v, false});
+    if (mark.empty()) {
+      for (const Currency& c : Currencies())
+        for (std::string_view cur : c.after)
+          if (cur.size() > mark.size() && StartsAtNoCase(s, a, cur) &&
+              !(std::isalpha(static_cast<unsigned char>(cur[0])) && a + cur.size() < s.size() &&
+                std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))))
+            mark = cur, end = a + cur.size();
+    }
+    if (!mark.empty()) {
+      out.push_back({begin, end, *v, false, false, std::string(mark)});
     } else if (StartsAt(s, end, "%") || StartsAt(s, end, "％")) {
       const size_t pe = end + (s[end] == '%' ? 1 : 3);
       size_t k = pe;
@@ -229,6 +238,8 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
         if (!c.supported)
           c.why = named.empty() ? fmt::format("share {:.0f}% is not among the facts given", 100 * a.value)
                                 : fmt::format("share of '{}' is {:.0f}%", named[0].first, 100 * named[0].second);
+      } else if (const Currency* cur = FindCurrency(facts.currency); !a.discount && cur && !MarkFits(*cur, a.mark)) {
+        c.why = fmt::format("the shop's prices are in {} ({}), not '{}'", cur->code, cur->en, a.mark);
       } else if (a.discount) {
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);

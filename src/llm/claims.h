@@ -54,9 +54,11 @@ struct Amount {
   double value = 0;  // price, fraction off (0.2 for 20% off), or fraction (0.42 for 42%)
   bool discount = false;
   bool share = false;  // a percentage that is not a discount ("42% of their activity")
+  std::string mark = {};  // a price's currency mark as written ("$", "元")
 };
-// Prices need a currency (¥ ￥ $ RMB CNY before, 元 块 yuan RMB after); a percentage is a
-// discount when followed by "off" or in a sentence about a discount or coupon, else a share.
+// Prices need a currency mark (llm/currency.h: ¥ $ € £ RMB USD … before, 元 美元 yuan … after); a
+// percentage is a discount when followed by "off" or in a sentence about a discount or coupon,
+// else a share.
 std::vector<Amount> FindAmounts(std::string_view sentence);
 
 // Splits after 。！？；!?; newlines, and '.' followed by a space or the end.

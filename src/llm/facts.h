@@ -37,6 +37,7 @@ struct FactSheet {
   std::vector<NodeId> entities;   // sorted, unique: what may be named
   std::vector<double> prices;     // prices that may be stated (products, coupon thresholds)
   std::vector<double> discounts;  // fractions off that may be stated (0.2 = 20% off = 8折)
+  std::string currency = "CNY";   // of every price (llm/currency.h; kgprofile.conf `currency`)
 
   // Adds a node and what it implies: a product's brand and category chain, a category's
   // ancestors. Keeps entities sorted.

@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/strings.h"
 #include "graph/names.h"
+#include "llm/currency.h"
 #include "llm/facts.h"
 
 namespace kgp::llm {
@@ -47,6 +48,7 @@ std::string Field(std::string_view text, std::string_view key) {
 struct Facts {
   bool zh = true;
   std::string alias;
+  const Currency* currency = nullptr;  // the prompt's CURRENCY line; CNY when absent
   const Fact* user = nullptr;
   const Fact* price = nullptr;
   const Fact* coupon = nullptr;
@@ -78,7 +80,9 @@ std::vector<std::string> Names(const Facts& f, const std::vector<const Fact*>& x
   return out;
 }
 
-std::string Money(std::string_view p, bool zh) { return zh ? std::string(p) + "元" : "¥" + std::string(p); }
+std::string Money(const Facts& f, std::string_view p) {
+  return f.zh ? std::string(p) + f.currency->zh : f.currency->en + std::string(p);
+}
 
 // "30-39" → "30-39岁" / "aged 30-39"; the open ends of graph/builder.cc AgeGroup read as words.
 std::string Age(const std::string& group, bool zh) {
@@ -201,9 +205,9 @@ std::string Purchase(const Facts& f, Pick& pick) {
   if (name.empty()) return "";
   if (f.zh)
     return fmt::format(fmt::runtime(pick.One("最近一次购买的是{}{}。", "近期买过{}{}。")), name,
-                       price.empty() ? "" : "（" + Money(price, true) + "）");
+                       price.empty() ? "" : "（" + Money(f, price) + "）");
   return fmt::format(fmt::runtime(pick.One("Their latest purchase was {}{}.", "Recently they bought {}{}.")), name,
-                     price.empty() ? "" : " for " + Money(price, false));
+                     price.empty() ? "" : " for " + Money(f, price));
 }
 
 std::string CouponLine(const Facts& f, bool headline) {
@@ -211,11 +215,11 @@ std::string CouponLine(const Facts& f, bool headline) {
   const std::string target = f.Name(c, ""), zhe = c.Get("zhe"), pct = c.Get("discount_pct"), min = c.Get("min_spend");
   if (f.zh) {
     if (headline) return fmt::format("{}专享{}折券", target, zhe);
-    return fmt::format("{}折优惠券，适用于{}{}", zhe, target, min.empty() ? "" : "，满" + Money(min, true) + "可用");
+    return fmt::format("{}折优惠券，适用于{}{}", zhe, target, min.empty() ? "" : "，满" + Money(f, min) + "可用");
   }
   const std::string t = c.Get("target") == "category" ? ToLowerAscii(target) : target;
   if (headline) return fmt::format("{}% off {} — picked for you", pct, t);
-  return fmt::format("a {}% off coupon for {}{}", pct, t, min.empty() ? "" : " on orders over " + Money(min, false));
+  return fmt::format("a {}% off coupon for {}{}", pct, t, min.empty() ? "" : " on orders over " + Money(f, min));
 }
 
 std::string Summary(const Facts& f, Pick& pick) {
@@ -333,6 +337,9 @@ Result<Completion> TemplateBackend::Complete(const ChatRequest& req) {
   Facts f;
   f.zh = Field(prompt, "LANGUAGE:") != "en";
   f.alias = Field(prompt, "CUSTOMER:");
+  const std::string currency = Field(prompt, "CURRENCY:");
+  f.currency = FindCurrency(currency.empty() ? "CNY" : currency);
+  if (!f.currency) return Status::InvalidArgument(fmt::format("template backend: unknown CURRENCY '{}'", currency));
   for (const Fact& x : all) {
     if (x.kind == "user") f.user = &x;
     else if (x.kind == "price") f.price = &x;

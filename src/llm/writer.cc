@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/pii.h"
 #include "common/strings.h"
+#include "llm/currency.h"
 #include "llm/prompts.h"
 #include "recommend/explain.h"
 
@@ -87,6 +88,12 @@ nlohmann::json FaithfulnessReport::ToJson() const {
 
 Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
   std::unique_ptr<Session> s(new Session(ws));
+  const std::string currency = ws.Setting("currency", "CNY");
+  const Currency* cur = FindCurrency(currency);
+  if (!cur)
+    return Status::InvalidArgument(fmt::format("{}/kgprofile.conf: currency = '{}' is not one this version writes ({})",
+                                               ws.dir(), currency, CurrencyCodes()));
+  s->currency_ = cur->code;
   auto rc = rec::LoadRecommender(ws);
   if (!rc.ok()) return rc.status();
   s->rec_ = std::move(rc).value();
@@ -197,6 +204,7 @@ FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lan
   const Lexicon& lx = *lexicon_;
   FactSheet s;
   s.alias = in.alias;
+  s.currency = currency_;
   s.facts.push_back(Fact{"user", {}}.Set("alias", in.alias));
   for (const auto& [n, w] : in.categories) {
     if (!lx.names().HasName(n)) continue;  // "id:…"
@@ -229,6 +237,7 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
   }
   FactSheet s;
   s.alias = Alias(p.ext_id);
+  s.currency = currency_;
   AddUserFacts(p, s, lang, opts);
   if (t == Task::kCopy) {
     // The coupon is decided here, from the profile; the model only words it.
@@ -312,6 +321,7 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
                               {"lang", lang},
                               {"language", lang == "zh" ? "Simplified Chinese (简体中文)" : "English"},
                               {"alias", facts.alias},
+                              {"currency", facts.currency},
                               {"facts", facts.Block()}});
   std::string all;
   for (const auto& m : out.prompt) all += m.role + "\n" + m.content + "\n";

@@ -136,6 +136,7 @@ class Session {
   std::unique_ptr<ClaimChecker> checker_;
   std::unique_ptr<TextCache> cache_;
   std::string secret_;
+  std::string currency_ = "CNY";  // kgprofile.conf `currency`
 };
 
 }  // namespace kgp::llm

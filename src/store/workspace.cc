@@ -66,7 +66,9 @@ Result<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, const
     out << "# kgprofile workspace settings (key = value). See docs/workspace.md.\n"
         << "pseudonymize = " << (opts.pseudonymize ? "true" : "false") << "\n"
         << "pseudonym_key_file = pseudonym.key\n"
-        << "store_pii = " << (opts.store_pii ? "true" : "false") << "\n";
+        << "store_pii = " << (opts.store_pii ? "true" : "false") << "\n"
+        << "# ISO code of the shop's prices (CNY USD EUR GBP JPY): how generated texts write them\n"
+        << "currency = CNY\n";
     if (!out) return Status::IoError(fmt::format("{}: cannot write", conf.string()));
   }
   fs::path keyfile = fs::path(dir) / "pseudonym.key";
