@@ -131,6 +131,19 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   auto again = test::RunCli("erase " + ws + " --user " + raw);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.err.find("no such user"), std::string::npos);
+
+  // A profile state this version cannot read (written by an older one) still names users: the
+  // erasure removes it, a cache, instead of failing half done.
+  {
+    std::string state = test::ReadFile(ws + "/profiles.state");
+    ASSERT_GT(state.size(), 12u);
+    state[8] = 1, state[9] = state[10] = state[11] = 0;  // format 1
+    test::WriteFile(ws + "/profiles.state", state);
+  }
+  auto old = test::RunCli("--json erase " + ws + " --user " + other_pseudo);
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_NE(nlohmann::json::parse(old.out)["files_removed"].dump().find("profiles.state"), std::string::npos) << old.out;
+  EXPECT_EQ(FilesHolding(ws, {other_pseudo}), std::vector<std::string>{});
 }
 
 // Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold

@@ -84,11 +84,13 @@ TEST(ProfileRule, ValuesAreComparedByType) {
     const char* rule;
     const char* want;
   } cases[] = {
-      {"events > 'abc'", "column 10: 'events' is a number and ''abc'' is text: they cannot be compared"},
-      {"city = 3", "column 8: 'city' is text and '3' is a number"},
-      {"events", "column 7: expected a comparison after 'events'"},
-      {"'abc'", "expected a comparison after ''abc''"},
-      {"1 or events > 2", "column 3: expected a comparison after '1'"},
+      {"events > 'abc'", "column 10: 'events' is a number and 'abc' is text: they cannot be compared"},
+      {"city = 3", "column 8: 'city' is text and 3 is a number"},
+      {"events", "column 7: expected a comparison after 'events' (e.g. events > 3)"},
+      {"city", "expected a comparison after 'city' (e.g. city = 'x')"},
+      {"'abc'", "expected a comparison after 'abc' (e.g. 'abc' = 'x')"},
+      {"1 or events > 2", "column 3: expected a comparison after 1 (e.g. 1 > 3)"},
+      {"city = '上海' and (events > 3", "expected ')' to close '(' at column 17"},
       {"has('x') > 1", "column 10: '>' compares values, not conditions"},
       {"(events > 1) = 1", "column 14: '=' compares values"},
       {"city = '上海' and 上", "column 17: unexpected character '上'"},

@@ -134,11 +134,45 @@ TEST_F(ProfileTest, StateFileRoundTrip) {
   ProfileSet set;
   set.ext_ids = LoadUserIds(ws_->db());
   BatchBuild(*ctx_->items, LoadEvents(ws_->db(), ctx_->items.get()), 1, &set);
+  set.clusters.k = 5;
+  DescribeNodes(*ctx_->graph, &set);
+  ASSERT_FALSE(set.node_specs.empty());
   const std::string path = *tmp_ / "state.bin";
   ASSERT_TRUE(SaveProfileSet(path, set).ok());
   auto back = LoadProfileSet(path);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->ext_ids, set.ext_ids);
+  EXPECT_EQ(back->clusters.k, 5);
+  EXPECT_EQ(back->node_specs, set.node_specs);
+  EXPECT_TRUE(GraphRemap(*ctx_->graph, *back).empty());  // the same graph: nothing to map
+
+  // Saved against another numbering (every tag node one id later, one node gone): the tags
+  // follow their nodes, the gone one is dropped, repurchases keep their order.
+  ProfileSet shifted = *back;
+  const NodeId gone = shifted.node_specs.front().first;
+  std::vector<NodeId> later(ctx_->graph->num_nodes() + 1, kNoNode);
+  for (auto& [id, spec] : shifted.node_specs) later[id] = id + 1, id += 1;
+  shifted.node_specs.front().second = "brand:no-such-brand";
+  size_t with_gone = 0;
+  for (UserState& st : shifted.states) {
+    for (TagStat& t : st.tags) with_gone += t.tag == gone, t.tag = later[t.tag];
+    for (Repurchase& r : st.repurchase) r.category = later[r.category];
+  }
+  ASSERT_GT(with_gone, 0u);
+  MatchGraph(*ctx_->graph, &shifted);
+  size_t still_gone = 0;
+  for (size_t u = 0; u < set.states.size(); ++u) {
+    std::vector<NodeId> want, got;
+    for (const TagStat& t : set.states[u].tags) if (t.tag != gone) want.push_back(t.tag);
+    for (const TagStat& t : shifted.states[u].tags) got.push_back(t.tag), still_gone += t.tag == gone;
+    ASSERT_EQ(got, want) << u;
+    std::vector<NodeId> rw, rg;
+    for (const Repurchase& r : set.states[u].repurchase) if (r.category != gone) rw.push_back(r.category);
+    for (const Repurchase& r : shifted.states[u].repurchase) rg.push_back(r.category);
+    ASSERT_EQ(rg, rw) << u;  // first-purchase order
+  }
+  EXPECT_EQ(still_gone, 0u);
+  EXPECT_EQ(shifted.node_specs, set.node_specs);
   const std::vector<Profile> ps = Snapshot(*ctx_->items, set);
   ExpectSameProfiles(ps, Snapshot(*ctx_->items, *back));
   for (const Profile& p : ps)  // weights are shares of the user's behaviour: 0…1 exactly

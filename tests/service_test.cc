@@ -875,6 +875,8 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     for (const char* field : {"gender", "age_group", "occupation", "city"})
       EXPECT_TRUE(prof["demographics"][field].is_null()) << field << ": " << prof.dump();
     EXPECT_EQ(prof.dump().find("\"path\""), std::string::npos) << prof.dump();
+    EXPECT_TRUE(prof["segments"]["cluster"].is_null()) << prof.dump();
+    EXPECT_TRUE(prof["behaviour"]["rfm"]["segment"].is_null()) << prof.dump();
     EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/recommendations").c_str())->status, 404);
     EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/next-purchase").c_str())->status, 404);
     EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 200);

@@ -162,7 +162,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         if (!loaded.ok()) throw Error(loaded.status());
         const Profile& p = *loaded;
         auto [cluster_id, label] = ReadCluster(w->db(), p.user);
-        auto j = ToJson(*ctx.graph, p, std::max<size_t>(a->tags, 1), 3);
+        auto j = ToJson(*ctx.graph, p, a->tags, 3);
         j["segments"]["cluster_label"] = label;
         auto emb = Unwrap(UserEmbeddings::Load(w->dir()));
         if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "graph/export.h"
 #include "embed/ann.h"
@@ -199,9 +200,16 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
-    if (!set.ok()) return set.status();
+    if (!set.ok()) {
+      // A state this version cannot read (another format, damaged) may still name the user: it
+      // is a cache of the store, so it goes, and the database changes above stand.
+      std::error_code ec;
+      if (!fs::remove(state_path, ec)) return Status::IoError(fmt::format("{}: cannot remove: {}", state_path, ec.message()));
+      LOG_WRN("{} ({}): removed; run kgprofile profile build", state_path, set.status().message());
+      r.files_removed.push_back(state_path);
+    }
     bool changed = false;
-    for (size_t u = 0; u < set->ext_ids.size(); ++u) {
+    for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
       if (set->ext_ids[u] != stored) continue;
       set->ext_ids[u].clear();
       if (u < set->states.size()) set->states[u] = UserState{};

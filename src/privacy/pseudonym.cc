@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "embed/checkpoint.h"
 #include "embed/kge.h"
@@ -104,11 +105,18 @@ Result<RekeyReport> Rekey(Workspace& ws, const std::string& new_key, const std::
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
-    if (!set.ok()) return set.status();
-    for (auto& id : set->ext_ids)
-      if (auto it = map.find(id); it != map.end()) id = it->second;
-    KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
-    rep.files_rewritten.push_back(state_path);
+    if (set.ok()) {
+      for (auto& id : set->ext_ids)
+        if (auto it = map.find(id); it != map.end()) id = it->second;
+      KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
+      rep.files_rewritten.push_back(state_path);
+    } else {
+      // Unreadable by this version (another format, damaged): a cache holding the old ids goes.
+      std::error_code ec;
+      if (!fs::remove(state_path, ec)) return Status::IoError(fmt::format("{}: cannot remove: {}", state_path, ec.message()));
+      LOG_WRN("{} ({}): removed; run kgprofile profile build", state_path, set.status().message());
+      rep.files_removed.push_back(state_path);
+    }
   }
   for (const auto& path : CheckpointFiles(ws.dir())) {
     auto ck = embed::LoadCheckpoint(path);

@@ -75,8 +75,12 @@ Result<ProfileSet> LoadProfileSet(const std::string& path);
 // Records which node each tag id of set names in g (run before saving states whose ids are g's).
 void DescribeNodes(const Graph& g, ProfileSet* set);
 // Makes set's tag ids g's: when g was rebuilt since set was saved (a new category or brand
-// shifts the ids after it), maps every tag and repurchase category by its node spec, drops
-// those g no longer has and merges those g merged. Cheap when nothing moved.
+// shifts the ids after it), maps every tag and repurchase category by its node spec and drops
+// those g no longer has. Cheap when nothing moved.
 void MatchGraph(const Graph& g, ProfileSet* set);
+// The same in two steps, for one user: old id → g's id of the same node (kNoNode: gone), empty
+// when nothing moved; RemapState applies it and returns the number of tags dropped.
+std::vector<NodeId> GraphRemap(const Graph& g, const ProfileSet& set);
+size_t RemapState(const std::vector<NodeId>& to, UserState* s);
 
 }  // namespace kgp

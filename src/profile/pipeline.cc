@@ -139,11 +139,13 @@ Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
 Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
-  MatchGraph(*ctx.graph, &*loaded);
+  const std::vector<NodeId> remap = GraphRemap(*ctx.graph, *loaded);  // for the one user shown
   const ProfileSet& set = *loaded;
   for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
     if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;
-    Profile p = Finalize(*ctx.items, set.opts, set.states[u], set.as_of);
+    UserState state = set.states[u];
+    if (!remap.empty()) RemapState(remap, &state);
+    Profile p = Finalize(*ctx.items, set.opts, state, set.as_of);
     p.user = static_cast<uint32_t>(u);
     p.ext_id = ext_id;
     FillFromGraph(*ctx.graph, set.opts, p);

@@ -21,9 +21,13 @@ struct Token {
 // "rule: column 7: …" followed by the rule and a caret under the position; columns count
 // characters, not bytes (a rule may name 上海).
 thread_local std::string_view g_source;
-Status ErrorAt(size_t pos, const std::string& msg) {
+size_t Column(size_t pos) {  // characters before byte pos
   size_t column = 0;
   for (size_t i = 0; i < pos && i < g_source.size(); ++i) column += (static_cast<unsigned char>(g_source[i]) & 0xC0) != 0x80;
+  return column;
+}
+Status ErrorAt(size_t pos, const std::string& msg) {
+  const size_t column = Column(pos);
   return Status::InvalidArgument(
       fmt::format("rule: column {}: {}\n  {}\n  {}^", column + 1, msg, g_source, std::string(column, ' ')));
 }
@@ -156,15 +160,17 @@ class Parser {
         return ErrorAt(op_pos, fmt::format("'{}' compares values, not conditions (has(), comparisons and groups are true "
                                            "or false: combine them with and, or, not)", op));
       if (lhs.type != rhs_last.type)
-        return ErrorAt(rhs_last.pos, fmt::format("'{}' is {} and '{}' is {}: they cannot be compared", lhs.text,
+        return ErrorAt(rhs_last.pos, fmt::format("{} is {} and {} is {}: they cannot be compared", lhs.text,
                                                  TypeName(lhs.type), rhs_last.text, TypeName(rhs_last.type)));
       KGP_RETURN_IF_ERROR(CheckValue(lhs, rhs_last));
       KGP_RETURN_IF_ERROR(CheckValue(rhs_last, lhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
       last_.type = Type::kTruth;
     } else if (lhs.type != Type::kTruth && !lhs.function) {  // interest('x') alone: its weight > 0
-      return ErrorAt(Peek().pos, fmt::format("expected a comparison after '{}' (e.g. {} > 3 or {} = 'x'): a rule is "
-                                             "made of conditions", lhs.text, lhs.text, lhs.text));
+      const std::string bare = lhs.text.size() > 1 && lhs.text[0] == '\'' && lhs.literal < 0 ? lhs.text.substr(1, lhs.text.size() - 2)
+                                                                                           : lhs.text;
+      return ErrorAt(Peek().pos, fmt::format("expected a comparison after {} (e.g. {} {}): a rule is made of conditions",
+                                             lhs.text, bare, lhs.type == Type::kText ? "= 'x'" : "> 3"));
     }
     return Status::Ok();
   }
@@ -215,27 +221,28 @@ class Parser {
     const Token tok = Peek();
     if (++operands_ > kMaxOperands)
       return ErrorAt(tok.pos, fmt::format("more than {} values, metrics and functions: split the rule", kMaxOperands));
-    last_ = Last{{}, -1, tok.pos, Type::kTruth, tok.text};
+    last_ = Last{{}, -1, tok.pos, Type::kTruth, "'" + tok.text + "'"};
     switch (tok.kind) {
       case Token::kNumber:
         ++i_;
         *out = Param(*ParseDouble(tok.text));
-        last_.type = Type::kNumber;
+        last_.type = Type::kNumber, last_.text = tok.text;
         return Status::Ok();
       case Token::kString:
         ++i_;
         *out = Param(tok.text);
         last_.literal = static_cast<int>(params_.size() - 1);
-        last_.type = Type::kText, last_.text = "'" + tok.text + "'";
+        last_.type = Type::kText, last_.text = "'" + tok.text + "'";  // as written: 'x' is its own quote
         return Status::Ok();
       case Token::kLParen: {
         KGP_RETURN_IF_ERROR(Enter(tok.pos));
         ++i_;
         KGP_RETURN_IF_ERROR(Or(out));
-        if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close '(' at column {}", tok.pos + 1));
+        if (Peek().kind != Token::kRParen)
+          return ErrorAt(Peek().pos, fmt::format("expected ')' to close '(' at column {}", Column(tok.pos) + 1));
         ++i_;
         --depth_;
-        last_ = Last{{}, -1, tok.pos, Type::kTruth, "(…)"};
+        last_ = Last{{}, -1, tok.pos, Type::kTruth, "'(…)'"};
         return Status::Ok();  // Or's output is already one parenthesised group or one atom
       }
       case Token::kIdent: break;
@@ -246,7 +253,7 @@ class Parser {
     static const std::vector<std::string> kFuncs = {"interest", "confidence", "evidence", "has"};
     if (std::find(kFuncs.begin(), kFuncs.end(), tok.text) != kFuncs.end()) {
       KGP_RETURN_IF_ERROR(Function(tok, out));
-      last_ = Last{{}, -1, tok.pos, tok.text == "has" ? Type::kTruth : Type::kNumber, tok.text + "()", true};
+      last_ = Last{{}, -1, tok.pos, tok.text == "has" ? Type::kTruth : Type::kNumber, "'" + tok.text + "()'", true};
       return Status::Ok();
     }
     const auto& metrics = RuleMetrics();

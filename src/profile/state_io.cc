@@ -7,7 +7,6 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -113,59 +112,56 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
   return set;
 }
 
-void DescribeNodes(const Graph& g, ProfileSet* set) {
-  set->node_specs.clear();
-  for (NodeId n = 0; n < g.num_nodes(); ++n)
-    if (g.type(n) != NodeType::kUser && g.type(n) != NodeType::kProduct) set->node_specs.emplace_back(n, g.Spec(n));
-}
-
 namespace {
 
-// Sorts by key and merges entries with equal keys (two nodes the new graph made one).
-template <typename T, typename Key, typename Merge>
-void SortMerge(std::vector<T>& v, Key key, Merge merge) {
-  std::sort(v.begin(), v.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
-  size_t out = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (out > 0 && key(v[out - 1]) == key(v[i])) merge(v[out - 1], v[i]);
-    else v[out++] = v[i];
-  }
-  v.resize(out);
+// The node types a tag or repurchase category can be (ItemIndex).
+bool TagType(NodeType t) {
+  return t == NodeType::kCategory || t == NodeType::kBrand || t == NodeType::kAttribute || t == NodeType::kEntity;
 }
 
 }  // namespace
 
-void MatchGraph(const Graph& g, ProfileSet* set) {
+void DescribeNodes(const Graph& g, ProfileSet* set) {
+  set->node_specs.clear();
+  for (NodeId n = 0; n < g.num_nodes(); ++n)
+    if (TagType(g.type(n))) set->node_specs.emplace_back(n, g.Spec(n));
+}
+
+std::vector<NodeId> GraphRemap(const Graph& g, const ProfileSet& set) {
   bool same = true;
-  for (const auto& [id, spec] : set->node_specs)
-    if (id >= g.num_nodes() || g.Spec(id) != spec) { same = false; break; }
-  if (same) return;
-  std::unordered_map<NodeId, NodeId> to;
-  for (const auto& [id, spec] : set->node_specs) to[id] = g.FindSpec(spec).value_or(kNoNode);
-  auto map = [&](NodeId n) {
-    auto it = to.find(n);
-    return it == to.end() ? kNoNode : it->second;
-  };
-  size_t moved = 0, dropped = 0;
-  for (UserState& s : set->states) {
-    for (TagStat& t : s.tags) {
-      const NodeId n = map(t.tag);
-      moved += n != t.tag, dropped += n == kNoNode;
-      t.tag = n;
+  for (const auto& [id, spec] : set.node_specs)
+    if (id >= g.num_nodes() || g.Spec(id) != spec) {
+      same = false;
+      break;
     }
-    std::erase_if(s.tags, [](const TagStat& t) { return t.tag == kNoNode; });
-    SortMerge(s.tags, [](const TagStat& t) { return t.tag; }, [](TagStat& a, const TagStat& b) {
-      a.count += b.count, a.w += b.w, a.last_rel = std::max(a.last_rel, b.last_rel);
-    });
-    for (Repurchase& r : s.repurchase) r.category = map(r.category);
-    std::erase_if(s.repurchase, [](const Repurchase& r) { return r.category == kNoNode; });
-    SortMerge(s.repurchase, [](const Repurchase& r) { return r.category; }, [](Repurchase& a, const Repurchase& b) {
-      a.purchases += b.purchases, a.first_ts = std::min(a.first_ts, b.first_ts), a.last_ts = std::max(a.last_ts, b.last_ts);
-    });
-  }
+  if (same) return {};
+  NodeId top = 0;
+  for (const auto& [id, spec] : set.node_specs) top = std::max(top, id);
+  std::vector<NodeId> to(static_cast<size_t>(top) + 1, kNoNode);
+  for (const auto& [id, spec] : set.node_specs) to[id] = g.FindSpec(spec).value_or(kNoNode);
+  return to;
+}
+
+size_t RemapState(const std::vector<NodeId>& to, UserState* s) {
+  const auto map = [&](NodeId n) { return n < to.size() ? to[n] : kNoNode; };
+  const size_t before = s->tags.size();
+  for (TagStat& t : s->tags) t.tag = map(t.tag);
+  std::erase_if(s->tags, [](const TagStat& t) { return t.tag == kNoNode; });
+  // Specs are unique in a graph, so no two tags land on one node; the order changes.
+  std::sort(s->tags.begin(), s->tags.end(), [](const TagStat& a, const TagStat& b) { return a.tag < b.tag; });
+  for (Repurchase& r : s->repurchase) r.category = map(r.category);  // kept in first-purchase order
+  std::erase_if(s->repurchase, [](const Repurchase& r) { return r.category == kNoNode; });
+  return before - s->tags.size();
+}
+
+void MatchGraph(const Graph& g, ProfileSet* set) {
+  const std::vector<NodeId> to = GraphRemap(g, *set);
+  if (to.empty()) return;
+  size_t dropped = 0;
+  for (UserState& s : set->states) dropped += RemapState(to, &s);
   DescribeNodes(g, set);
-  LOG_INF("profile state: the graph was rebuilt since it was saved; {} tag ids follow their nodes, {} tags dropped "
-          "(nodes the graph no longer has)", moved - dropped, dropped);
+  LOG_INF("profile state: the graph was rebuilt since it was saved; tags follow their nodes' new ids, {} dropped "
+          "(nodes the graph no longer has)", dropped);
 }
 
 }  // namespace kgp

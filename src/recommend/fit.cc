@@ -142,6 +142,12 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     cases.push_back(std::move(c));
   }
   if (by_user.empty()) {
+    const bool outcomes = std::any_of(events.begin(), events.end(), [](const ProfileEvent& e) {
+      return e.type == EventType::kCart || e.type == EventType::kPurchase;
+    });
+    if (!outcomes)
+      return Status::NotFound(fmt::format("{}: no carts or purchases in the whole log: --fit learns which items are "
+                                          "carted or bought", ws.dir()));
     const bool history = std::any_of(events.begin(), events.end(), [&](const ProfileEvent& e) { return e.ts <= rep.cut_ts; });
     if (!history)
       return Status::NotFound(fmt::format("{}: no events before {} (the last {} days are held out and nothing precedes them); "

@@ -37,6 +37,7 @@ namespace kgp::service {
 struct StaticProfileFacts {
   int r = 0, f = 0, m = 0, cluster = -1;
   std::string rfm_segment;
+  std::string ext_id;  // whose: an erased user's users.id can be given to the next new user
 };
 
 struct Context {

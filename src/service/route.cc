@@ -220,10 +220,12 @@ Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::st
   p.user = view.user;
   p.ext_id = stored_id;
   // An id erased since start-up that posts again is a new user: the graph loaded at start
-  // still holds the erased one's node (demographics, reviews).
-  if (!ctx.live.Erased(stored_id)) FillFromGraph(ctx.graph(), o, p);
+  // still holds the erased one's node (demographics, reviews), and the start-up facts their RFM
+  // scores and cluster, under a users.id a new user may be given again.
+  const bool erased = ctx.live.Erased(stored_id);
+  if (!erased) FillFromGraph(ctx.graph(), o, p);
   auto f = ctx.facts.find(view.user);
-  if (f != ctx.facts.end()) {
+  if (f != ctx.facts.end() && !erased && f->second.ext_id == stored_id) {
     p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
     p.rfm_segment = f->second.rfm_segment;
     p.cluster = f->second.cluster;

@@ -26,9 +26,10 @@ namespace {
 
 void LoadStaticFacts(Context& ctx) {
   Db& db = ctx.ws->db();
-  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster FROM profiles");
+  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster, ext_id FROM profiles");
   while (st.Step()) {
     StaticProfileFacts f;
+    f.ext_id = std::string(st.Text(6));
     f.r = static_cast<int>(st.Int(1)), f.f = static_cast<int>(st.Int(2)), f.m = static_cast<int>(st.Int(3));
     f.rfm_segment = std::string(st.Text(4));
     f.cluster = st.IsNull(5) ? -1 : static_cast<int>(st.Int(5));
