@@ -206,6 +206,41 @@ TEST(Readers, CatalogUsersCategories) {
   EXPECT_EQ(u.rejects.size(), 2u);
 }
 
+TEST(Readers, CatalogueRowsOfTheWrongWidthAreRejectedAndAStrayQuoteLosesOneLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,T1,shoes,nike,1.5,\n"
+                                       "p2,\"T2 open,shoes,nike,2.5,\n"
+                                       "p3,T3,shoes,nike,3.5,\n"
+                                       "p4,T4,shoes,nike,4.5,\n"
+                                       "p5,\"T5\",shoes,nike,5.5,\n"
+                                       "p6,T6,shoes,nike,6.5,\n"
+                                       "p7,T7\n"
+                                       "p8,T8,shoes,nike,8.5,,extra\n");
+  Collect c = Read("catalog", tmp / "catalog.csv");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1", "p3", "p4", "p5", "p6"}));
+  EXPECT_EQ(c.titles["p5"], "T5");
+  ASSERT_EQ(c.rejects.size(), 3u);
+  EXPECT_EQ(c.rejects[0].line, 3u);
+  // The quote closes at p5's opening quote: six fields, but text after the closing quote.
+  EXPECT_NE(c.rejects[0].reason.find("text after a closing quote"), std::string::npos) << c.rejects[0].reason;
+  EXPECT_NE(c.rejects[0].reason.find("lines 3-6"), std::string::npos) << c.rejects[0].reason;
+  EXPECT_EQ(c.rejects[1].line, 8u);
+  EXPECT_EQ(c.rejects[1].reason, "expected 6 fields, found 2");
+  EXPECT_EQ(c.rejects[2].line, 9u);
+  EXPECT_EQ(c.rejects[2].reason, "expected 6 fields, found 7");
+
+  test::WriteFile(tmp / "users.csv", "user_id,gender,birth_year\nu1,F,1990\nu8,M\n");
+  Collect u = Read("users", tmp / "users.csv");
+  EXPECT_EQ(u.users, (std::vector<std::string>{"u1"}));
+  ASSERT_EQ(u.rejects.size(), 1u);
+  EXPECT_EQ(u.rejects[0].line, 3u);
+  test::WriteFile(tmp / "cats.csv", "code,name_en\na,A\nb\n");
+  EXPECT_EQ(Read("categories", tmp / "cats.csv").rejects.size(), 1u);
+  test::WriteFile(tmp / "brands.csv", "brand,name\nx,X\ny,Y,Z\n");
+  EXPECT_EQ(Read("brands", tmp / "brands.csv").rejects.size(), 1u);
+}
+
 TEST(Readers, MovieLensLatin1AndGenres) {
   KGP_REQUIRE_DATA(dir, "ml-100k");
   Collect c = Read("movielens", dir);

@@ -259,6 +259,7 @@ bool CsvReader::FastRecord(const char* b, const char* nl) {
   pos_ = static_cast<size_t>(nl + 1 - buf_.data());
   end_off_ = buf_base_ + pos_;
   line_ = next_line_++;
+  text_after_quote_ = false;
   if (opts_.skip_blank && e == b) return false;
   fields_.clear();
   const char delim = opts_.delimiter;
@@ -281,6 +282,7 @@ bool CsvReader::ParseRecord() {
   std::vector<Span>& spans = spans_;
   spans.clear();
   scratch_.clear();
+  text_after_quote_ = false;
   size_t p = pos_;               // absolute index into buf_ (shifts with Fill)
   uint64_t start_line = next_line_;
   uint64_t lines_seen = 0;
@@ -350,6 +352,7 @@ bool CsvReader::ParseRecord() {
           }
           if (p + 1 >= end_ || buf_[p + 1] == '\n') break;
         }
+        text_after_quote_ = true;
         scratch_.push_back(c);
         ++p;
       }

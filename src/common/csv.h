@@ -73,6 +73,10 @@ class CsvReader {
   // left open until a quote on a later line costs the caller one line. False (and nothing
   // changes) for a one-line record.
   bool RereadFromSecondLine();
+  // True when a quoted field of the record just read had text between its closing quote and
+  // the delimiter (kept in the field): with a record that spans lines, the mark of a quote left
+  // open that a later field's opening quote closed.
+  bool text_after_quote() const { return text_after_quote_; }
   const std::vector<std::string_view>& fields() const { return fields_; }
   size_t size() const { return fields_.size(); }
   std::string_view operator[](size_t i) const { return fields_[i]; }
@@ -112,6 +116,7 @@ class CsvReader {
   bool bom_checked_ = false;
   Status status_;
   bool bad_record_ = false;
+  bool text_after_quote_ = false;
   std::string bad_reason_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;       // unread bytes are buf_[pos_, end_)

@@ -21,6 +21,7 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
             c_path = h.Find("category_path"), c_cat = h.Find("category_id"),
             c_brand = h.Find("brand"), c_price = h.Find("price"), c_attr = h.Find("attributes");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     ItemRecord it;
     it.id = Trim(Field(row, c_id));
     if (it.id.empty()) return RejectRow(sink, row, "product_id", "missing product id");
@@ -48,6 +49,7 @@ Status ReadCategories(const std::string& path, const ReaderOptions& opts, Record
   const int c_code = h.Find("code"), c_en = h.Find("name_en"), c_zh = h.Find("name_zh"),
             c_parent = h.Find("parent_code");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     CategoryRecord c;
     c.code = Trim(Field(row, c_code));
     if (c.code.empty()) return RejectRow(sink, row, "code", "missing category code");
@@ -65,6 +67,7 @@ Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink
   KGP_RETURN_IF_ERROR(h.Init(r, {"brand"}));
   const int c_b = h.Find("brand"), c_name = h.Find("name"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     BrandRecord b;
     b.brand = Trim(Field(row, c_b));
     if (b.brand.empty()) return RejectRow(sink, row, "brand", "missing brand");
@@ -97,6 +100,7 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     UserRecord u;
     u.id = Trim(Field(row, c_id));
     if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");

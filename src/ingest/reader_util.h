@@ -61,6 +61,27 @@ inline bool RejectMultiLine(RecordSink& sink, CsvReader& r) {
   return true;
 }
 
+// Rejects a record whose field count is not the header's `width` (a comma too many or too few),
+// or that spans lines with text after a closing quote: a quote left open that swallowed the
+// lines after it into one field until a later field's opening quote. A record spanning lines
+// is rejected with its first line and reading goes on at its second line, so the rows a stray
+// quote swallowed are read again, not lost. Returns true after the reject.
+inline bool RejectWidth(RecordSink& sink, CsvReader& r, size_t width) {
+  const bool spans = r.next_line() > r.line() + 1;
+  if (r.size() == width && !(spans && r.text_after_quote())) return false;
+  std::string reason = r.size() != width ? fmt::format("expected {} fields, found {}", width, r.size())
+                                         : std::string("text after a closing quote");
+  if (spans) {
+    const uint64_t last = r.next_line() - 1;
+    reason += r.RereadFromSecondLine()
+                  ? fmt::format(" (a quote left open? the record ran over lines {}-{}; reading goes on at line {})",
+                                r.line(), last, r.line() + 1)
+                  : fmt::format(" (the record spans lines {}-{} through a quoted field)", r.line(), last);
+  }
+  sink.OnReject(Reject{r.line(), "-", std::move(reason)});
+  return true;
+}
+
 // Runs fn(reader) for each record whose fields are valid UTF-8 (CheckUtf8, naming columns from
 // `names`), reporting progress and honouring ShouldStop(). With CsvOptions::single_line, a
 // record spanning lines is rejected first (RejectMultiLine).
