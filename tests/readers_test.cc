@@ -277,6 +277,39 @@ TEST(Readers, AmazonReviewsJsonLines) {
   EXPECT_TRUE(found);
 }
 
+// Ids given as JSON numbers keep their digits; a time outside 1970 to 9999 is rejected, never
+// wrapped (18446744073709551615 was stored as -1, 12345678901234567890 as a negative id).
+TEST(Readers, LargeJsonIntegersKeepTheirDigitsAndTimesOutOfRangeAreRejected) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.json", R"({"reviewerID":12345678901234567890,"asin":"a","unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":123456789012345678901234,"asin":"a","unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":"u","asin":1.5,"unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":18446744073709551615})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":-5})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":253402300799})" "\n");
+  Collect c = Read("amazon-reviews", tmp / "r.json");
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[0].user, "12345678901234567890");
+  EXPECT_EQ(c.events[1].ts, 253402300799);
+  ASSERT_EQ(c.rejects.size(), 4u);
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_EQ(c.rejects[0].field, "reviewerID");
+  EXPECT_EQ(c.rejects[1].field, "asin");
+  EXPECT_EQ(c.rejects[2].line, 4u);
+  EXPECT_EQ(c.rejects[2].field, "unixReviewTime");
+  EXPECT_EQ(c.rejects[3].field, "unixReviewTime");
+  test::WriteFile(tmp / "t.jsonl", R"({"user_id":18446744073709551615,"text":"x"})" "\n"
+                                   R"({"user_id":1e3,"text":"x"})" "\n");
+  c = Read("texts", tmp / "t.jsonl");
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].field, "user_id");
+  test::WriteFile(tmp / "u.data", "1\t2\t3\t-1\n1\t2\t3\t999999999999\n1\t2\t3\t881250949\n");
+  c = Read("ml-ratings", tmp / "u.data");
+  EXPECT_EQ(c.events.size(), 1u);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[1].field, "timestamp");
+}
+
 // Scraped reviews carry HTML references; texts are stored as a person reads them, so that the
 // words ("don't") and names ("H&M") in them are found and spans cite what is there.
 TEST(Readers, ReviewTextsAreStoredWithHtmlReferencesDecoded) {

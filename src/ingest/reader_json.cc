@@ -20,6 +20,7 @@ std::string AsText(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return {};
   if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_unsigned()) return std::to_string(it->get<uint64_t>());  // past INT64_MAX too
   if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
   if (it->is_number()) return fmt::format("{}", it->get<double>());
   return it->dump();
@@ -34,6 +35,27 @@ bool ScalarFields(RecordSink& sink, const CsvReader& row, const json& obj, std::
       return RejectRow(sink, row, key, "must be a string or a number"), false;
   }
   return true;
+}
+
+// Rejects the row when one of the id `keys` is a number that is not an integer (1.5, or one too
+// large for 64 bits, which JSON parsers keep only approximately): its digits cannot be kept.
+bool IntegerIds(RecordSink& sink, const CsvReader& row, const json& obj, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = obj.find(key);
+    if (it != obj.end() && it->is_number_float())
+      return RejectRow(sink, row, key, "an id given as a number must be an integer of at most 20 digits "
+                                       "(give a longer id as a string)"), false;
+  }
+  return true;
+}
+
+// A JSON integer as Unix seconds; nullopt when not an integer or outside 1970 to 9999.
+std::optional<int64_t> UnixSeconds(const json& v) {
+  if (v.is_number_unsigned())
+    return v.get<uint64_t>() <= static_cast<uint64_t>(kMaxTimestamp) ? std::optional<int64_t>(v.get<int64_t>())
+                                                                     : std::nullopt;
+  if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxTimestamp) return v.get<int64_t>();
+  return std::nullopt;
 }
 
 bool ParseLine(RecordSink& sink, const CsvReader& row, json& out) {
@@ -54,12 +76,15 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     json j;
     if (!ParseLine(sink, row, j)) return;
     if (!ScalarFields(sink, row, j, {"reviewerID", "asin", "reviewText", "summary"})) return;
+    if (!IntegerIds(sink, row, j, {"reviewerID", "asin"})) return;
     std::string user = AsText(j, "reviewerID"), item = AsText(j, "asin");
     if (user.empty()) return RejectRow(sink, row, "reviewerID", "missing user id");
     if (item.empty()) return RejectRow(sink, row, "asin", "missing item id");
     auto t = j.find("unixReviewTime");
     if (t == j.end() || !t->is_number_integer())
       return RejectRow(sink, row, "unixReviewTime", "missing or non-integer time");
+    const std::optional<int64_t> ts = UnixSeconds(*t);
+    if (!ts) return RejectRow(sink, row, "unixReviewTime", "time out of range (Unix seconds from 1970 to 9999)");
     std::optional<double> rating;
     if (auto o = j.find("overall"); o != j.end() && !o->is_null()) {
       if (!o->is_number() || o->get<double>() < 0 || o->get<double>() > 5)
@@ -83,7 +108,7 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     ev.item = item;
     ev.variant = style;
     ev.type = EventType::kReview;
-    ev.ts = t->get<int64_t>();
+    ev.ts = *ts;
     ev.value = rating;
     sink.OnEvent(ev);
     // Valid UTF-8 already: the line was checked (ForEachRecord) and JSON escapes decode to it.
@@ -113,6 +138,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     json j;
     if (!ParseLine(sink, row, j)) return;
     if (!ScalarFields(sink, row, j, {"user_id", "product_id", "text", "kind", "time", "rating", "lang", "title"})) return;
+    if (!IntegerIds(sink, row, j, {"user_id", "product_id"})) return;
     std::string user = AsText(j, "user_id"), item = AsText(j, "product_id");
     std::string text = DecodeHtmlEntities(AsText(j, "text"));  // as in ReadAmazonReviews
     if (user.empty() && item.empty())

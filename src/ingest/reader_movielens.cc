@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "ingest/reader_util.h"
 #include "ingest/readers_internal.h"
 
@@ -54,6 +55,8 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
     if (!rating || *rating < 0 || *rating > 10) return RejectRow(sink, row, "rating", "bad rating");
     auto ts = ParseInt(row[3]);
     if (!ts) return RejectRow(sink, row, "timestamp", "unparseable time");
+    if (*ts < 0 || *ts > kMaxTimestamp)
+      return RejectRow(sink, row, "timestamp", "time out of range (Unix seconds from 1970 to 9999)");
     ev.type = EventType::kRate;
     ev.value = rating;
     ev.ts = *ts;
