@@ -462,6 +462,29 @@ TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   EXPECT_NE(st.message().find("no-such-encoding"), std::string::npos) << st.message();
 }
 
+// A NUL byte never reaches the store: SQLite's length() and C strings end text there.
+TEST(Readers, NulBytesAreRejectedNamingTheLine) {
+  test::TempDir tmp;
+  const std::string ok = R"({"user_id":"u1","text":"fine"})" "\n";
+  test::WriteFile(tmp / "t.jsonl", ok + std::string("\0", 1) + ok + ok.substr(0, 10) + std::string("\0", 1) +
+                                       ok.substr(10) + R"({"user_id":"u\u0000x","text":"x"})" "\n" + ok);
+  Collect c = Read("texts", tmp / "t.jsonl");
+  EXPECT_EQ(c.texts.size(), 2u);
+  ASSERT_EQ(c.rejects.size(), 3u);
+  EXPECT_EQ(c.rejects[0].line, 2u);  // a line starting with NUL was dropped without a word
+  EXPECT_EQ(c.rejects[0].reason, "NUL byte (binary data?)");
+  EXPECT_EQ(c.rejects[1].line, 3u);
+  EXPECT_EQ(c.rejects[2].line, 4u);
+  EXPECT_EQ(c.rejects[2].field, "user_id");
+  test::WriteFile(tmp / "c.csv", "product_id,title\np1,a\np2,b" + std::string("\0", 1) + "c\np3,\"q" +
+                                     std::string("\0", 1) + "\"\n");
+  c = Read("catalog", tmp / "c.csv");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1"}));
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].field, "title");
+  EXPECT_EQ(c.rejects[1].line, 4u);
+}
+
 TEST(Readers, DetectsFormats) {
   test::TempDir tmp;
   test::WriteFile(tmp / "a.csv", "event_time,event_type,product_id\n");

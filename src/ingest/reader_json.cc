@@ -26,13 +26,17 @@ std::string AsText(const json& obj, const char* key) {
   return it->dump();
 }
 
-// Rejects the row when one of `keys` holds an array, an object or a boolean: ids, times and
-// texts are strings or numbers, and a list is not to be stored as its JSON spelling.
+// Rejects the row when one of `keys` holds an array, an object or a boolean (ids, times and
+// texts are strings or numbers, and a list is not to be stored as its JSON spelling), or a
+// string with a NUL byte.
 bool ScalarFields(RecordSink& sink, const CsvReader& row, const json& obj, std::initializer_list<const char*> keys) {
   for (const char* key : keys) {
     auto it = obj.find(key);
     if (it != obj.end() && (it->is_structured() || it->is_boolean()))
       return RejectRow(sink, row, key, "must be a string or a number"), false;
+    // "\u0000" decodes to a NUL byte, where SQLite and C strings end text.
+    if (it != obj.end() && it->is_string() && it->get_ref<const std::string&>().find('\0') != std::string::npos)
+      return RejectRow(sink, row, key, kNulByteReason), false;
   }
   return true;
 }

@@ -45,9 +45,11 @@ inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, s
 CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fallback = "");
 
 // Rejects the current record when a field is not valid UTF-8 (a GBK or Latin-1 file read as
-// UTF-8): nothing invalid reaches the store, where JSON output would fail on it. Names the
-// column from `names` (the header, or the format's fixed columns), else "column N", or "-" for
-// a whole-line record. Returns false after the reject.
+// UTF-8), or holds a NUL byte (SQLite and C strings end text there): nothing invalid reaches the
+// store, where JSON output would fail on it. Names the column from `names` (the header, or the
+// format's fixed columns), else "column N", or "-" for a whole-line record. Returns false after
+// the reject.
+inline constexpr const char* kNulByteReason = "NUL byte (binary data?)";
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names);
 
 // Rejects a record that spans several lines through a quoted field, for formats with one record
