@@ -72,6 +72,23 @@ TEST(Ingest, ReingestingAddsNothingAndAppendingExtends) {
   EXPECT_EQ(Count(*ws, "events"), 750);
 }
 
+// The fingerprint covers the whole file: a file changed in the middle, its size kept, is read
+// again (it was skipped as "same content" when only the first and last MiB were hashed).
+TEST(Ingest, AFileChangedInTheMiddleIsNotTakenForTheSameContent) {
+  test::TempDir tmp;
+  std::string data = Rees46(40000);
+  ASSERT_GT(data.size(), 3u << 20);
+  test::WriteFile(tmp / "a.csv", data);
+  auto fp1 = FileFingerprint(tmp / "a.csv");
+  const size_t mid = data.find("purchase", data.size() / 2);
+  data.replace(mid, 8, "cart    ");  // same size
+  test::WriteFile(tmp / "a.csv", data);
+  auto fp2 = FileFingerprint(tmp / "a.csv");
+  ASSERT_TRUE(fp1.ok() && fp2.ok());
+  EXPECT_NE(*fp1, *fp2);
+  EXPECT_EQ(fp1->substr(0, fp1->find('-')), std::to_string(data.size()));
+}
+
 // REES46 rows miss the category code now and then. A category id first seen without its code
 // is a placeholder "id:<id>" until a row names the code; then it joins the code's category, so
 // a product is not in the same category twice (one under each name), within a file or across
