@@ -258,6 +258,18 @@ TEST(Readers, MovieLensLatin1AndGenres) {
   EXPECT_EQ(c.genders["1"], "M");
 }
 
+TEST(Readers, MovieLensReleaseDatesMustEndInAYear) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "u.item", "1|A|01-Jan-1995||u|0|1\n2|B|garbage||u|0|1\n3|C|01-Jan-19\xe9\xe9||u|0|1\n"
+                                  "4|D|||u|0|1\n5|E|95||u|0|1\n");
+  Collect c = Read("ml-items", tmp / "u.item");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"1", "4"}));
+  EXPECT_EQ(c.attrs["1"], (std::vector<std::pair<std::string, std::string>>{{"release_year", "1995"}}));
+  EXPECT_TRUE(c.attrs["4"].empty());  // no date: no year
+  ASSERT_EQ(c.rejects.size(), 3u);
+  for (const auto& r : c.rejects) EXPECT_EQ(r.field, "release_date");
+}
+
 TEST(Readers, AmazonReviewsJsonLines) {
   KGP_REQUIRE_DATA(path, "amazon-all-beauty-5core/All_Beauty_5.json");
   Collect c = Read("amazon-reviews", path);

@@ -1,5 +1,6 @@
 // MovieLens 100K: u.data (ratings, tab), u.item (movies, '|', ISO-8859-1, genre flags),
 // u.user (demographics, '|'). The folder form reads u.user, u.item, u.data in that order.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -86,8 +87,12 @@ Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, Re
         return RejectRow(sink, row, fmt::format("genre{}", g), "genre flag is not 0 or 1");
       }
     }
-    std::string_view date = Trim(row[2]);  // e.g. 01-Jan-1995
-    if (date.size() >= 4) it.attributes.emplace_back("release_year", std::string(date.substr(date.size() - 4)));
+    // e.g. 01-Jan-1995; empty for a few films. Anything else is not guessed at.
+    std::string_view date = Trim(row[2]);
+    const std::string_view year = date.size() >= 4 ? date.substr(date.size() - 4) : date;
+    if (!date.empty() && (year.size() != 4 || !std::all_of(year.begin(), year.end(), [](char c) { return c >= '0' && c <= '9'; })))
+      return RejectRow(sink, row, "release_date", "does not end in a 4-digit year (DD-Mon-YYYY)");
+    if (!date.empty()) it.attributes.emplace_back("release_year", std::string(year));
     sink.OnItem(it);
   });
 }
