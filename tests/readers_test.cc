@@ -187,6 +187,32 @@ TEST(Readers, GenericCsvWithMappingAndSemicolons) {
   EXPECT_NE(s.message().find("nope"), std::string::npos);
 }
 
+TEST(Readers, EventsCsvRatingsMustBeInRangeAndColumnNumbersInBounds) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.csv", "u1,i1,2024-05-01,4.5\nu1,i2,2024-05-01,-7\nu1,i3,2024-05-01,1e300\n"
+                                 "u1,i4,2024-05-01,10\n");
+  ReaderOptions o;
+  o.has_header = false;
+  o.columns = {{"user", "0"}, {"item", "1"}, {"time", "2"}, {"rating", "3"}};
+  Collect c = Read("events-csv", tmp / "r.csv", o);
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(*c.events[1].value, 10.0);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].field, "rating");
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_EQ(c.rejects[1].line, 3u);
+  // 4294967298 wrapped to column 2; 2147483648 became -2147483648 ("the mapping must name 'time'").
+  for (const char* col : {"4294967298", "2147483648", "18446744073709551617"}) {
+    o.columns["time"] = col;
+    Collect bad;
+    Status s = ReadFormat("events-csv", tmp / "r.csv", o, bad);
+    EXPECT_FALSE(s.ok()) << col;
+    EXPECT_NE(s.message().find(fmt::format("time={}: without a header, columns are 0-based numbers from 0 to 2147483647", col)),
+              std::string::npos) << s.message();
+    EXPECT_TRUE(bad.events.empty());
+  }
+}
+
 TEST(Readers, CatalogUsersCategories) {
   test::TempDir tmp;
   test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"

@@ -53,7 +53,7 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
     if (ev.user.empty()) return RejectRow(sink, row, "user", "missing user id");
     if (ev.item.empty()) return RejectRow(sink, row, "item", "missing item id");
     auto rating = ParseDouble(row[2]);
-    if (!rating || *rating < 0 || *rating > 10) return RejectRow(sink, row, "rating", "bad rating");
+    if (!rating || *rating < 0 || *rating > kMaxRating) return RejectRow(sink, row, "rating", "bad rating");
     auto ts = ParseInt(row[3]);
     if (!ts) return RejectRow(sink, row, "timestamp", "unparseable time");
     if (*ts < 0 || *ts > kMaxTimestamp)
