@@ -427,6 +427,32 @@ TEST(Readers, SequencesAndItemAttributes) {
 // A catalogue exported as GBK (common for Chinese shops): read as UTF-8 each row with Chinese
 // text is rejected naming line and column, and nothing invalid reaches a record; with the
 // encoding given the same file reads whole.
+TEST(Readers, ItemAttributesRejectDuplicatesNonIntegersAndEmptyIdsNamingTheirLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.json", "\xEF\xBB\xBF{\n"
+                                  "  \"p1\": [1, 2],\n"
+                                  "  \"p2\": [3, \"s\", 18446744073709551615],\n"
+                                  "  \"p1\": [9],\n"
+                                  "  \"p3\": [1.5],\n"
+                                  "  \"p4\": [null], \"p5\": [true],\n"
+                                  "  \"p6\": [[3]],\n"
+                                  "  \"\": [1],\n"
+                                  "  \"p,7\": {\"x\": [1]},\n"
+                                  "  \"p\\\"8\": [8]\n"
+                                  "}\n");
+  Collect c = Read("item-attributes", tmp / "a.json");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1", "p2", "p\"8"}));
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(c.attrs["p1"], (Pairs{{"attr", "1"}, {"attr", "2"}}));  // the first list kept
+  EXPECT_EQ(c.attrs["p2"], (Pairs{{"attr", "3"}, {"attr", "s"}, {"attr", "18446744073709551615"}}));
+  std::vector<std::pair<uint64_t, std::string>> rejects;
+  for (const auto& r : c.rejects) rejects.emplace_back(r.line, r.field);
+  EXPECT_EQ(rejects, (std::vector<std::pair<uint64_t, std::string>>{
+                         {4, "p1"}, {5, "p3"}, {6, "p4"}, {6, "p5"}, {7, "p6"}, {8, "-"}, {9, "p,7"}}));
+  EXPECT_NE(c.rejects[0].reason.find("twice"), std::string::npos);
+  EXPECT_NE(c.rejects[1].reason.find("1.5"), std::string::npos) << c.rejects[1].reason;
+}
+
 TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   test::TempDir tmp;
   // "华为手机" and "男" in GBK.

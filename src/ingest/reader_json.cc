@@ -2,6 +2,7 @@
 // item → attributes object.
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,55 @@ std::optional<int64_t> UnixSeconds(const json& v) {
                                                                      : std::nullopt;
   if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= kMaxTimestamp) return v.get<int64_t>();
   return std::nullopt;
+}
+
+// One member of a top-level JSON object as written: its key, the line the key is on and its
+// value's text. A key written twice is two members (a parser keeps only the last).
+struct Member {
+  std::string key;
+  uint64_t line;
+  std::string_view value;
+};
+
+// The members of `text`, which json::accept() took for an object, in the order written.
+std::vector<Member> TopLevelMembers(std::string_view text) {
+  std::vector<Member> out;
+  uint64_t line = 1;
+  int depth = 0;
+  size_t str_begin = 0, value_begin = 0;
+  bool in_string = false, escape = false, expect_key = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escape) {
+        escape = false;
+      } else if (c == '\\') {
+        escape = true;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 1 && expect_key) {
+          const json key = json::parse(text.substr(str_begin, i + 1 - str_begin), nullptr, false);
+          out.push_back({key.is_string() ? key.get<std::string>() : std::string(), line, {}});
+          expect_key = false;
+        }
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      str_begin = i;
+    } else if (c == '{' || c == '[') {
+      if (++depth == 1) expect_key = true;
+    } else if (depth == 1 && (c == ',' || c == '}') && !out.empty()) {
+      out.back().value = text.substr(value_begin, i - value_begin);
+      expect_key = true;
+    } else if (depth == 1 && c == ':') {
+      value_begin = i + 1;
+    }
+    if (c == '}' || c == ']') --depth;
+  }
+  return out;
 }
 
 bool ParseLine(RecordSink& sink, const CsvReader& row, json& out) {
@@ -188,24 +238,47 @@ Status ReadItemAttributesJson(const std::string& path, const ReaderOptions&, Rec
   if (!in) return Status::IoError(fmt::format("{}: cannot open", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
+  const std::string data = std::move(ss).str();
+  std::string_view text = data;
+  if (StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 BOM
+  const std::string_view body = Trim(text);
+  if (body.empty() || body[0] != '{' || !json::accept(body))
     return Status::Corruption(fmt::format("{}:1: not a JSON object of item -> [attribute ids]", path));
-  uint64_t n = 0;
-  for (auto& [item, attrs] : j.items()) {
-    ++n;
+  std::unordered_set<std::string> seen;
+  for (const Member& m : TopLevelMembers(text)) {
+    sink.OnProgress(0);
+    if (Trim(m.key).empty()) {
+      sink.OnReject(Reject{m.line, "-", "missing item id"});
+      continue;
+    }
+    if (m.key.find('\0') != std::string::npos) {
+      sink.OnReject(Reject{m.line, "-", kNulByteReason});
+      continue;
+    }
+    if (!seen.insert(m.key).second) {
+      sink.OnReject(Reject{m.line, m.key, "item given twice (its first list is kept)"});
+      continue;
+    }
+    const json attrs = json::parse(m.value, nullptr, /*allow_exceptions=*/false);
     if (!attrs.is_array()) {
-      sink.OnReject(Reject{1, item, "attributes are not an array"});
+      sink.OnReject(Reject{m.line, m.key, "attributes are not an array"});
       continue;
     }
     ItemRecord it;
-    it.id = item;
-    for (auto& a : attrs) {
-      if (a.is_number_integer()) it.attributes.emplace_back("attr", std::to_string(a.get<int64_t>()));
-      else if (a.is_string()) it.attributes.emplace_back("attr", a.get<std::string>());
+    it.id = m.key;
+    std::string bad;
+    for (const auto& a : attrs) {
+      if (a.is_number_unsigned()) it.attributes.emplace_back("attr", std::to_string(a.get<uint64_t>()));
+      else if (a.is_number_integer()) it.attributes.emplace_back("attr", std::to_string(a.get<int64_t>()));
+      else if (a.is_string() && a.get_ref<const std::string&>().find('\0') == std::string::npos)
+        it.attributes.emplace_back("attr", a.get<std::string>());
+      else if (bad.empty()) bad = a.dump();
+    }
+    if (!bad.empty()) {
+      sink.OnReject(Reject{m.line, m.key, fmt::format("attribute ids are integers or strings, not {}", bad)});
+      continue;
     }
     sink.OnItem(it);
-    sink.OnProgress(0);
   }
   return Status::Ok();
 }
