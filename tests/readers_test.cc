@@ -557,6 +557,16 @@ TEST(Readers, DetectsFormats) {
   EXPECT_EQ(DetectFormat(tmp / "a.csv"), "rees46");
   EXPECT_EQ(DetectFormat(tmp / "b.csv"), "taobao");
   EXPECT_EQ(DetectFormat(tmp / "c.tsv"), "triples");
+  // JSON: the first record of a texts file may lack "text"; item-attributes is one object.
+  test::WriteFile(tmp / "t.jsonl", R"({"user_id":"u0","product_id":"p0","title":"no body"})" "\n"
+                                   R"({"user_id":"u1","product_id":"p1","text":"nice"})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "t.jsonl"), "texts");
+  test::WriteFile(tmp / "r.jsonl", R"({"asin":"a","overall":5})" "\n" R"({"reviewerID":"u","asin":"a"})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "r.jsonl"), "amazon-reviews");
+  test::WriteFile(tmp / "a.json", R"({"4": [1, 2, 3], "83": [4, 5]})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "a.json"), "item-attributes");
+  test::WriteFile(tmp / "b.json", "{\n  \"text\": [1],\n  \"user_id\": [2]\n}\n");
+  EXPECT_EQ(DetectFormat(tmp / "b.json"), "item-attributes");
 }
 
 }  // namespace
