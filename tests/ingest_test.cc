@@ -89,6 +89,36 @@ TEST(Ingest, AFileChangedInTheMiddleIsNotTakenForTheSameContent) {
   EXPECT_EQ(fp1->substr(0, fp1->find('-')), std::to_string(data.size()));
 }
 
+// A catalogue row states the product's categories and attributes: a later catalogue replaces
+// them (p1 stayed in apparel.shoes with color=red beside apparel.boots and color=blue, so colour
+// looked like a variant dimension); a row that leaves them empty keeps them.
+TEST(Ingest, ACatalogueRowReplacesTheProductsCategoriesAndAttributes) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  const std::string head = "product_id,title,category_path,brand,price,attributes\n";
+  test::WriteFile(tmp / "c1.csv", head + "p1,Shoe,apparel.shoes,acme,10,color=red;size=42\np2,Hat,apparel.hats,acme,5,color=red\n");
+  test::WriteFile(tmp / "c2.csv", head + "p1,Boot,apparel.boots,acme,12,color=blue\np2,Hat,,acme,5,\n");
+  for (const char* f : {"c1.csv", "c2.csv"}) ASSERT_TRUE(Ingest(*ws, tmp / f, IngestOptions{}).ok()) << f;
+  const auto list = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    Stmt st = ws->db().Prepare(sql);
+    while (st.Step()) out.emplace_back(st.Text(0));
+    return out;
+  };
+  EXPECT_EQ(list("SELECT c.code FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                 "JOIN items i ON i.id = ic.item_id WHERE i.ext_id = 'p1'"),
+            (std::vector<std::string>{"apparel.boots"}));
+  EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
+                 "WHERE i.ext_id = 'p1' ORDER BY 1"),
+            (std::vector<std::string>{"color=blue"}));
+  EXPECT_EQ(list("SELECT c.code FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                 "JOIN items i ON i.id = ic.item_id WHERE i.ext_id = 'p2'"),
+            (std::vector<std::string>{"apparel.hats"}));
+  EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
+                 "WHERE i.ext_id = 'p2'"),
+            (std::vector<std::string>{"color=red"}));
+}
+
 // REES46 rows miss the category code now and then. A category id first seen without its code
 // is a placeholder "id:<id>" until a row names the code; then it joins the code's category, so
 // a product is not in the same category twice (one under each name), within a file or across

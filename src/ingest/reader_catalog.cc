@@ -23,6 +23,7 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     if (RejectWidth(sink, row, h.width())) return;
     ItemRecord it;
+    it.replaces = true;
     it.id = Trim(Field(row, c_id));
     if (it.id.empty()) return RejectRow(sink, row, "product_id", "missing product id");
     it.title = Trim(Field(row, c_title));
