@@ -349,7 +349,20 @@ TEST(Ingest, ClearErrorsForMissingFilesFoldersAndUnknownFormats) {
   auto unknown = Ingest(*ws, tmp / "x.bin", o);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("give --format"), std::string::npos);
+  o.reader.encoding = "NOPE";
+  auto enc = Ingest(*ws, tmp / "x.bin", o);
+  ASSERT_FALSE(enc.ok());
+  EXPECT_NE(enc.status().message().find("unknown encoding 'NOPE'"), std::string::npos) << enc.status().message();
+  o.reader.encoding = "";
+  test::WriteFile(tmp / "cr.csv", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,"
+                                  "user_session\r2019-10-01 00:00:00 UTC,view,1,1,,b,1.0,u1,s1\r");
+  auto cr = Ingest(*ws, tmp / "cr.csv", o);
+  ASSERT_FALSE(cr.ok());
+  EXPECT_NE(cr.status().message().find("lone CR"), std::string::npos) << cr.status().message();
   o.format = "rees46";
+  cr = Ingest(*ws, tmp / "cr.csv", o);  // reported success with nothing read before
+  ASSERT_FALSE(cr.ok());
+  EXPECT_NE(cr.status().message().find("cr.csv:1: the line ends in a lone CR"), std::string::npos) << cr.status().message();
   test::WriteFile(tmp / "noheader.csv", "1,2,3\n");
   auto header = Ingest(*ws, tmp / "noheader.csv", o);
   ASSERT_FALSE(header.ok());

@@ -189,6 +189,11 @@ Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
   std::string format = opts.format;
   if (format.empty()) {
     format = DetectFormat(path, opts.reader.encoding);
+    if (format.empty() && !fs::is_directory(path)) {
+      // An unknown --encoding or lone-CR line ends say so rather than "cannot tell the format".
+      CsvReader probe(path, CsvOptions{'\0', false, true, opts.reader.encoding});
+      if (!probe.Next() && !probe.status().ok()) return probe.status();
+    }
     if (format.empty())
       return Status::InvalidArgument(
           fmt::format("{}: cannot tell the format; give --format (see kgprofile ingest --help)", path));
