@@ -151,6 +151,8 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     if (auto s = j.find("style"); s != j.end() && s->is_object()) {
       for (auto& [k, v] : s->items()) {
         if (!v.is_string()) continue;
+        if (k.find('\0') != std::string::npos || v.get_ref<const std::string&>().find('\0') != std::string::npos)
+          return RejectRow(sink, row, "style", kNulByteReason);
         std::string key(Trim(k));
         if (!key.empty() && key.back() == ':') key.pop_back();
         std::string val(Trim(v.get<std::string>()));
