@@ -293,12 +293,14 @@ TEST(Readers, MovieLensLatin1AndGenres) {
 
 TEST(Readers, MovieLensReleaseDatesMustEndInAYear) {
   test::TempDir tmp;
+  test::WriteFile(tmp / "u.genre", std::string("Action|0\nbad\0x|1\n", 17));
   test::WriteFile(tmp / "u.item", "1|A|01-Jan-1995||u|0|1\n2|B|garbage||u|0|1\n3|C|01-Jan-19\xe9\xe9||u|0|1\n"
                                   "4|D|||u|0|1\n5|E|95||u|0|1\n");
   Collect c = Read("ml-items", tmp / "u.item");
   EXPECT_EQ(c.items, (std::vector<std::string>{"1", "4"}));
   EXPECT_EQ(c.attrs["1"], (std::vector<std::pair<std::string, std::string>>{{"release_year", "1995"}}));
   EXPECT_TRUE(c.attrs["4"].empty());  // no date: no year
+  EXPECT_EQ(c.item_cats["1"], (std::vector<std::string>{"genre1"}));  // u.genre's name with a NUL is not used
   ASSERT_EQ(c.rejects.size(), 3u);
   for (const auto& r : c.rejects) EXPECT_EQ(r.field, "release_date");
 }

@@ -28,7 +28,7 @@ std::vector<std::string> LoadGenres(const std::string& item_path, const ReaderOp
   if (std::filesystem::exists(gpath)) {
     CsvReader r(gpath.string(), WithEncoding(CsvOptions{'|', false, true}, opts, "ISO-8859-1"));
     while (r.Next()) {
-      if (r.size() < 2) continue;
+      if (r.size() < 2 || r[0].find('\0') != std::string_view::npos) continue;  // no NUL reaches the store
       auto idx = ParseUint(r[1]);
       if (!idx || *idx > 1000) continue;
       if (names.size() <= *idx) names.resize(*idx + 1);
