@@ -131,7 +131,7 @@ TEST(Readers, AQuoteLeftOpenCostsOneRowNotTheRestOfTheFile) {
   EXPECT_NE(c.rejects[0].reason.find("spans lines 2-3"), std::string::npos) << c.rejects[0].reason;
 
   // Also when a line inside the span is not UTF-8: the span gives its lines back first.
-  test::WriteFile(tmp / "taobao.csv", "2,\"101,1,pv,1511544070\n3,102,1,pv,1511544071\n4,10\xff3,1,pv,1511544072\n"
+  test::WriteFile(tmp / "taobao.csv", "2,\"101,1,pv,1511544070\n3,102,1,pv,1511544071\n4,10\xff" "3,1,pv,1511544072\n"
                                       "5,104\",1,pv,1511544073\n6,105,1,pv,1511544074\n");
   c = Read("taobao", tmp / "taobao.csv");
   std::vector<std::string> users;
