@@ -21,6 +21,24 @@ TEST(Time, ParsesTheFormatsOfRealLogs) {
   for (int64_t t : {0LL, 951782400LL, 4102444799LL}) EXPECT_EQ(ParseTimestamp(FormatTimestamp(t)), t);
 }
 
+TEST(Time, ImpossibleDatesTrailingTextAndOutOfRangeNumbersAreRefused) {
+  EXPECT_FALSE(ParseTimestamp("2019-02-31 00:00:00 UTC"));  // was 2019-03-03
+  EXPECT_FALSE(ParseTimestamp("2019-02-29"));
+  EXPECT_FALSE(ParseTimestamp("2019-06-31"));
+  EXPECT_FALSE(ParseTimestamp("1900-02-29"));
+  EXPECT_EQ(ParseTimestamp("2020-02-29"), 1582934400);
+  EXPECT_EQ(ParseTimestamp("2000-02-29"), 951782400);
+  EXPECT_FALSE(ParseTimestamp("0000-01-01"));
+  EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+05:30xyz"));
+  EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+0530x"));
+  EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+25:00"));
+  EXPECT_EQ(ParseTimestamp("2019-10-01 05:30:00+05:30"), 1569888000);
+  EXPECT_EQ(ParseTimestamp("2019-10-01 05:30:00+0530"), 1569888000);
+  EXPECT_EQ(ParseTimestamp("253402300799"), kMaxTimestamp);
+  EXPECT_FALSE(ParseTimestamp("253402300800"));
+  EXPECT_FALSE(ParseTimestamp("99999999999999999"));
+}
+
 TEST(Strings, NumbersLatin1AndUtf8) {
   EXPECT_EQ(ParseInt(" 42 "), 42);
   EXPECT_FALSE(ParseInt("4x"));

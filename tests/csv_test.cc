@@ -223,5 +223,33 @@ TEST(Csv, UnknownEncodingIsAnErrorNamingIt) {
   EXPECT_NE(r.status().message().find("x.csv"), std::string::npos) << r.status().message();
 }
 
+TEST(Csv, LoneCrLineEndsAreRefusedNotReadAsOneLine) {
+  auto r = CsvReader::FromString("a,b\r1,2\r3,4\r", CsvOptions{});
+  EXPECT_FALSE(r->Next());
+  EXPECT_EQ(r->status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r->status().message().find("lone CR"), std::string::npos) << r->status().message();
+  auto lines = CsvReader::FromString("{\"a\":1}\r{\"a\":2}\r", CsvOptions::Lines());
+  EXPECT_FALSE(lines->Next());
+  EXPECT_FALSE(lines->status().ok());
+  // A CR at the very end, or before LF, is a line end as before.
+  auto end = CsvReader::FromString("a,b\r", CsvOptions{});
+  auto rows = ReadAll(*end);
+  ASSERT_TRUE(end->status().ok());
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"a", "b"}}));
+}
+
+TEST(Csv, ALoneCrAfterAClosingQuoteIsDataAsInAnUnquotedField) {
+  auto r = CsvReader::FromString("id,t,x\np1,a\rb,1\np2,\"x\"\r,2\np3,\"y\"\r\np4,z,3", CsvOptions{});
+  std::vector<uint64_t> lines;
+  auto rows = ReadAll(*r, &lines);
+  ASSERT_TRUE(r->status().ok()) << r->status().ToString();
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"p1", "a\rb", "1"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"p2", "x\r", "2"}));  // junk after the quote kept, as any
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"p3", "y"}));          // CRLF after the quote ends the line
+  EXPECT_EQ(rows[4], (std::vector<std::string>{"p4", "z", "3"}));
+  EXPECT_EQ(lines, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+}
+
 }  // namespace
 }  // namespace kgp

@@ -273,6 +273,11 @@ TEST(EmbedDataset, ErrorsNameFileLineAndField) {
   ASSERT_FALSE(ds.ok());
   EXPECT_NE(ds.status().message().find("train.txt:2: field 'head' is not UTF-8"), std::string::npos)
       << ds.status().ToString();
+  test::WriteFile(tmp / "train.txt", std::string("a\tr\tb\nx\0y\tr\tb\n", 14));
+  ds = LoadDatasetDir(tmp.path());
+  ASSERT_FALSE(ds.ok());
+  EXPECT_NE(ds.status().message().find("train.txt:2: field 'head' holds a NUL byte"), std::string::npos)
+      << ds.status().ToString();
   test::WriteFile(tmp / "train.txt", "a\tr\tb\n a \t r\tb \n");
   ds = LoadDatasetDir(tmp.path());
   ASSERT_TRUE(ds.ok()) << ds.status().ToString();

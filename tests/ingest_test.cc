@@ -72,6 +72,53 @@ TEST(Ingest, ReingestingAddsNothingAndAppendingExtends) {
   EXPECT_EQ(Count(*ws, "events"), 750);
 }
 
+// The fingerprint covers the whole file: a file changed in the middle, its size kept, is read
+// again (it was skipped as "same content" when only the first and last MiB were hashed).
+TEST(Ingest, AFileChangedInTheMiddleIsNotTakenForTheSameContent) {
+  test::TempDir tmp;
+  std::string data = Rees46(40000);
+  ASSERT_GT(data.size(), 3u << 20);
+  test::WriteFile(tmp / "a.csv", data);
+  auto fp1 = FileFingerprint(tmp / "a.csv");
+  const size_t mid = data.find("purchase", data.size() / 2);
+  data.replace(mid, 8, "cart    ");  // same size
+  test::WriteFile(tmp / "a.csv", data);
+  auto fp2 = FileFingerprint(tmp / "a.csv");
+  ASSERT_TRUE(fp1.ok() && fp2.ok());
+  EXPECT_NE(*fp1, *fp2);
+  EXPECT_EQ(fp1->substr(0, fp1->find('-')), std::to_string(data.size()));
+}
+
+// A catalogue row states the product's categories and attributes: a later catalogue replaces
+// them (p1 stayed in apparel.shoes with color=red beside apparel.boots and color=blue, so colour
+// looked like a variant dimension); a row that leaves them empty keeps them.
+TEST(Ingest, ACatalogueRowReplacesTheProductsCategoriesAndAttributes) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  const std::string head = "product_id,title,category_path,brand,price,attributes\n";
+  test::WriteFile(tmp / "c1.csv", head + "p1,Shoe,apparel.shoes,acme,10,color=red;size=42\np2,Hat,apparel.hats,acme,5,color=red\n");
+  test::WriteFile(tmp / "c2.csv", head + "p1,Boot,apparel.boots,acme,12,color=blue\np2,Hat,,acme,5,\n");
+  for (const char* f : {"c1.csv", "c2.csv"}) ASSERT_TRUE(Ingest(*ws, tmp / f, IngestOptions{}).ok()) << f;
+  const auto list = [&](const std::string& sql) {
+    std::vector<std::string> out;
+    Stmt st = ws->db().Prepare(sql);
+    while (st.Step()) out.emplace_back(st.Text(0));
+    return out;
+  };
+  EXPECT_EQ(list("SELECT c.code FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                 "JOIN items i ON i.id = ic.item_id WHERE i.ext_id = 'p1'"),
+            (std::vector<std::string>{"apparel.boots"}));
+  EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
+                 "WHERE i.ext_id = 'p1' ORDER BY 1"),
+            (std::vector<std::string>{"color=blue"}));
+  EXPECT_EQ(list("SELECT c.code FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                 "JOIN items i ON i.id = ic.item_id WHERE i.ext_id = 'p2'"),
+            (std::vector<std::string>{"apparel.hats"}));
+  EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
+                 "WHERE i.ext_id = 'p2'"),
+            (std::vector<std::string>{"color=red"}));
+}
+
 // REES46 rows miss the category code now and then. A category id first seen without its code
 // is a placeholder "id:<id>" until a row names the code; then it joins the code's category, so
 // a product is not in the same category twice (one under each name), within a file or across
@@ -302,7 +349,20 @@ TEST(Ingest, ClearErrorsForMissingFilesFoldersAndUnknownFormats) {
   auto unknown = Ingest(*ws, tmp / "x.bin", o);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("give --format"), std::string::npos);
+  o.reader.encoding = "NOPE";
+  auto enc = Ingest(*ws, tmp / "x.bin", o);
+  ASSERT_FALSE(enc.ok());
+  EXPECT_NE(enc.status().message().find("unknown encoding 'NOPE'"), std::string::npos) << enc.status().message();
+  o.reader.encoding = "";
+  test::WriteFile(tmp / "cr.csv", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,"
+                                  "user_session\r2019-10-01 00:00:00 UTC,view,1,1,,b,1.0,u1,s1\r");
+  auto cr = Ingest(*ws, tmp / "cr.csv", o);
+  ASSERT_FALSE(cr.ok());
+  EXPECT_NE(cr.status().message().find("lone CR"), std::string::npos) << cr.status().message();
   o.format = "rees46";
+  cr = Ingest(*ws, tmp / "cr.csv", o);  // reported success with nothing read before
+  ASSERT_FALSE(cr.ok());
+  EXPECT_NE(cr.status().message().find("cr.csv:1: the line ends in a lone CR"), std::string::npos) << cr.status().message();
   test::WriteFile(tmp / "noheader.csv", "1,2,3\n");
   auto header = Ingest(*ws, tmp / "noheader.csv", o);
   ASSERT_FALSE(header.ok());

@@ -1,7 +1,7 @@
 // Every reader on mutated copies of a valid file (bytes flipped, spans cut or repeated, the
 // file truncated, awkward tokens spliced in): none may crash, and none may pass on invalid
-// UTF-8, an empty id or a non-finite number; every reject names a line inside the file, a
-// field and a reason. Deterministic: fixed seeds, the same cases every run.
+// UTF-8, a NUL byte, an empty id or a non-finite number; every reject names a line inside the
+// file, a field and a reason. Deterministic: fixed seeds, the same cases every run.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,6 +29,7 @@ struct ContractSink : RecordSink {
   }
   void Text(std::string_view s, const char* what) {
     if (!IsValidUtf8(s)) Violation(std::string(what) + " is not valid UTF-8");
+    if (s.find('\0') != std::string_view::npos) Violation(std::string(what) + " holds a NUL byte");
   }
   void Id(std::string_view s, const char* what) {
     if (s.empty()) Violation(std::string(what) + " is empty");

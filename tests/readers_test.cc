@@ -131,7 +131,7 @@ TEST(Readers, AQuoteLeftOpenCostsOneRowNotTheRestOfTheFile) {
   EXPECT_NE(c.rejects[0].reason.find("spans lines 2-3"), std::string::npos) << c.rejects[0].reason;
 
   // Also when a line inside the span is not UTF-8: the span gives its lines back first.
-  test::WriteFile(tmp / "taobao.csv", "2,\"101,1,pv,1511544070\n3,102,1,pv,1511544071\n4,10\xff3,1,pv,1511544072\n"
+  test::WriteFile(tmp / "taobao.csv", "2,\"101,1,pv,1511544070\n3,102,1,pv,1511544071\n4,10\xff" "3,1,pv,1511544072\n"
                                       "5,104\",1,pv,1511544073\n6,105,1,pv,1511544074\n");
   c = Read("taobao", tmp / "taobao.csv");
   std::vector<std::string> users;
@@ -187,6 +187,32 @@ TEST(Readers, GenericCsvWithMappingAndSemicolons) {
   EXPECT_NE(s.message().find("nope"), std::string::npos);
 }
 
+TEST(Readers, EventsCsvRatingsMustBeInRangeAndColumnNumbersInBounds) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.csv", "u1,i1,2024-05-01,4.5\nu1,i2,2024-05-01,-7\nu1,i3,2024-05-01,1e300\n"
+                                 "u1,i4,2024-05-01,10\n");
+  ReaderOptions o;
+  o.has_header = false;
+  o.columns = {{"user", "0"}, {"item", "1"}, {"time", "2"}, {"rating", "3"}};
+  Collect c = Read("events-csv", tmp / "r.csv", o);
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(*c.events[1].value, 10.0);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].field, "rating");
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_EQ(c.rejects[1].line, 3u);
+  // 4294967298 wrapped to column 2; 2147483648 became -2147483648 ("the mapping must name 'time'").
+  for (const char* col : {"4294967298", "2147483648", "18446744073709551617"}) {
+    o.columns["time"] = col;
+    Collect bad;
+    Status s = ReadFormat("events-csv", tmp / "r.csv", o, bad);
+    EXPECT_FALSE(s.ok()) << col;
+    EXPECT_NE(s.message().find(fmt::format("time={}: without a header, columns are 0-based numbers from 0 to 2147483647", col)),
+              std::string::npos) << s.message();
+    EXPECT_TRUE(bad.events.empty());
+  }
+}
+
 TEST(Readers, CatalogUsersCategories) {
   test::TempDir tmp;
   test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
@@ -206,6 +232,48 @@ TEST(Readers, CatalogUsersCategories) {
   EXPECT_EQ(u.rejects.size(), 2u);
 }
 
+TEST(Readers, CatalogueRowsOfTheWrongWidthAreRejectedAndAStrayQuoteLosesOneLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                       "p1,T1,shoes,nike,1.5,\n"
+                                       "p2,\"T2 open,shoes,nike,2.5,\n"
+                                       "p3,T3,shoes,nike,3.5,\n"
+                                       "p4,T4,shoes,nike,4.5,\n"
+                                       "p5,\"T5\",shoes,nike,5.5,\n"
+                                       "p6,T6,shoes,nike,6.5,\n"
+                                       "p7,T7\n"
+                                       "p8,T8,shoes,nike,8.5,,extra\n");
+  Collect c = Read("catalog", tmp / "catalog.csv");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1", "p3", "p4", "p5", "p6"}));
+  EXPECT_EQ(c.titles["p5"], "T5");
+  ASSERT_EQ(c.rejects.size(), 3u);
+  EXPECT_EQ(c.rejects[0].line, 3u);
+  // The quote closes at p5's opening quote: six fields, but text after the closing quote.
+  EXPECT_NE(c.rejects[0].reason.find("text after a closing quote"), std::string::npos) << c.rejects[0].reason;
+  EXPECT_NE(c.rejects[0].reason.find("lines 3-6"), std::string::npos) << c.rejects[0].reason;
+  EXPECT_EQ(c.rejects[1].line, 8u);
+  EXPECT_EQ(c.rejects[1].reason, "expected 6 fields, found 2");
+  EXPECT_EQ(c.rejects[2].line, 9u);
+  EXPECT_EQ(c.rejects[2].reason, "expected 6 fields, found 7");
+
+  test::WriteFile(tmp / "users.csv", "user_id,gender,birth_year\nu1,F,1990\nu8,M\n");
+  Collect u = Read("users", tmp / "users.csv");
+  EXPECT_EQ(u.users, (std::vector<std::string>{"u1"}));
+  ASSERT_EQ(u.rejects.size(), 1u);
+  EXPECT_EQ(u.rejects[0].line, 3u);
+  test::WriteFile(tmp / "users2.csv", "user_id,gender\nu1,F\nu2,M\nu1,M\n");
+  u = Read("users", tmp / "users2.csv");
+  EXPECT_EQ(u.users, (std::vector<std::string>{"u1", "u2"}));
+  EXPECT_EQ(u.genders["u1"], "F");
+  ASSERT_EQ(u.rejects.size(), 1u);
+  EXPECT_EQ(u.rejects[0].line, 4u);
+  EXPECT_EQ(u.rejects[0].reason, "user given again (first on line 2, which is kept)");
+  test::WriteFile(tmp / "cats.csv", "code,name_en\na,A\nb\n");
+  EXPECT_EQ(Read("categories", tmp / "cats.csv").rejects.size(), 1u);
+  test::WriteFile(tmp / "brands.csv", "brand,name\nx,X\ny,Y,Z\n");
+  EXPECT_EQ(Read("brands", tmp / "brands.csv").rejects.size(), 1u);
+}
+
 TEST(Readers, MovieLensLatin1AndGenres) {
   KGP_REQUIRE_DATA(dir, "ml-100k");
   Collect c = Read("movielens", dir);
@@ -221,6 +289,20 @@ TEST(Readers, MovieLensLatin1AndGenres) {
   EXPECT_EQ(c.item_cats["1"], (std::vector<std::string>{"Animation", "Children's", "Comedy"}));  // Toy Story
   EXPECT_TRUE(c.titles.count("267") && c.item_cats["267"].empty());  // flagged "unknown" only: no genre known
   EXPECT_EQ(c.genders["1"], "M");
+}
+
+TEST(Readers, MovieLensReleaseDatesMustEndInAYear) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "u.genre", std::string("Action|0\nbad\0x|1\n", 17));
+  test::WriteFile(tmp / "u.item", "1|A|01-Jan-1995||u|0|1\n2|B|garbage||u|0|1\n3|C|01-Jan-19\xe9\xe9||u|0|1\n"
+                                  "4|D|||u|0|1\n5|E|95||u|0|1\n");
+  Collect c = Read("ml-items", tmp / "u.item");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"1", "4"}));
+  EXPECT_EQ(c.attrs["1"], (std::vector<std::pair<std::string, std::string>>{{"release_year", "1995"}}));
+  EXPECT_TRUE(c.attrs["4"].empty());  // no date: no year
+  EXPECT_EQ(c.item_cats["1"], (std::vector<std::string>{"genre1"}));  // u.genre's name with a NUL is not used
+  ASSERT_EQ(c.rejects.size(), 3u);
+  for (const auto& r : c.rejects) EXPECT_EQ(r.field, "release_date");
 }
 
 TEST(Readers, AmazonReviewsJsonLines) {
@@ -240,6 +322,39 @@ TEST(Readers, AmazonReviewsJsonLines) {
       found |= std::find(e.variant.begin(), e.variant.end(), std::make_pair(std::string("size"), std::string("7.0 oz"))) !=
                e.variant.end();
   EXPECT_TRUE(found);
+}
+
+// Ids given as JSON numbers keep their digits; a time outside 1970 to 9999 is rejected, never
+// wrapped (18446744073709551615 was stored as -1, 12345678901234567890 as a negative id).
+TEST(Readers, LargeJsonIntegersKeepTheirDigitsAndTimesOutOfRangeAreRejected) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "r.json", R"({"reviewerID":12345678901234567890,"asin":"a","unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":123456789012345678901234,"asin":"a","unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":"u","asin":1.5,"unixReviewTime":1})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":18446744073709551615})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":-5})" "\n"
+                                  R"({"reviewerID":"u","asin":"a","unixReviewTime":253402300799})" "\n");
+  Collect c = Read("amazon-reviews", tmp / "r.json");
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[0].user, "12345678901234567890");
+  EXPECT_EQ(c.events[1].ts, 253402300799);
+  ASSERT_EQ(c.rejects.size(), 4u);
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_EQ(c.rejects[0].field, "reviewerID");
+  EXPECT_EQ(c.rejects[1].field, "asin");
+  EXPECT_EQ(c.rejects[2].line, 4u);
+  EXPECT_EQ(c.rejects[2].field, "unixReviewTime");
+  EXPECT_EQ(c.rejects[3].field, "unixReviewTime");
+  test::WriteFile(tmp / "t.jsonl", R"({"user_id":18446744073709551615,"text":"x"})" "\n"
+                                   R"({"user_id":1e3,"text":"x"})" "\n");
+  c = Read("texts", tmp / "t.jsonl");
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].field, "user_id");
+  test::WriteFile(tmp / "u.data", "1\t2\t3\t-1\n1\t2\t3\t999999999999\n1\t2\t3\t881250949\n");
+  c = Read("ml-ratings", tmp / "u.data");
+  EXPECT_EQ(c.events.size(), 1u);
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[1].field, "timestamp");
 }
 
 // Scraped reviews carry HTML references; texts are stored as a person reads them, so that the
@@ -321,6 +436,32 @@ TEST(Readers, SequencesAndItemAttributes) {
 // A catalogue exported as GBK (common for Chinese shops): read as UTF-8 each row with Chinese
 // text is rejected naming line and column, and nothing invalid reaches a record; with the
 // encoding given the same file reads whole.
+TEST(Readers, ItemAttributesRejectDuplicatesNonIntegersAndEmptyIdsNamingTheirLine) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "a.json", "\xEF\xBB\xBF{\n"
+                                  "  \"p1\": [1, 2],\n"
+                                  "  \"p2\": [3, \"s\", 18446744073709551615],\n"
+                                  "  \"p1\": [9],\n"
+                                  "  \"p3\": [1.5],\n"
+                                  "  \"p4\": [null], \"p5\": [true],\n"
+                                  "  \"p6\": [[3]],\n"
+                                  "  \"\": [1],\n"
+                                  "  \"p,7\": {\"x\": [1]},\n"
+                                  "  \"p\\\"8\": [8]\n"
+                                  "}\n");
+  Collect c = Read("item-attributes", tmp / "a.json");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1", "p2", "p\"8"}));
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(c.attrs["p1"], (Pairs{{"attr", "1"}, {"attr", "2"}}));  // the first list kept
+  EXPECT_EQ(c.attrs["p2"], (Pairs{{"attr", "3"}, {"attr", "s"}, {"attr", "18446744073709551615"}}));
+  std::vector<std::pair<uint64_t, std::string>> rejects;
+  for (const auto& r : c.rejects) rejects.emplace_back(r.line, r.field);
+  EXPECT_EQ(rejects, (std::vector<std::pair<uint64_t, std::string>>{
+                         {4, "p1"}, {5, "p3"}, {6, "p4"}, {6, "p5"}, {7, "p6"}, {8, "-"}, {9, "p,7"}}));
+  EXPECT_NE(c.rejects[0].reason.find("twice"), std::string::npos);
+  EXPECT_NE(c.rejects[1].reason.find("1.5"), std::string::npos) << c.rejects[1].reason;
+}
+
 TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   test::TempDir tmp;
   // "华为手机" and "男" in GBK.
@@ -394,6 +535,29 @@ TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   EXPECT_NE(st.message().find("no-such-encoding"), std::string::npos) << st.message();
 }
 
+// A NUL byte never reaches the store: SQLite's length() and C strings end text there.
+TEST(Readers, NulBytesAreRejectedNamingTheLine) {
+  test::TempDir tmp;
+  const std::string ok = R"({"user_id":"u1","text":"fine"})" "\n";
+  test::WriteFile(tmp / "t.jsonl", ok + std::string("\0", 1) + ok + ok.substr(0, 10) + std::string("\0", 1) +
+                                       ok.substr(10) + R"({"user_id":"u\u0000x","text":"x"})" "\n" + ok);
+  Collect c = Read("texts", tmp / "t.jsonl");
+  EXPECT_EQ(c.texts.size(), 2u);
+  ASSERT_EQ(c.rejects.size(), 3u);
+  EXPECT_EQ(c.rejects[0].line, 2u);  // a line starting with NUL was dropped without a word
+  EXPECT_EQ(c.rejects[0].reason, "NUL byte (binary data?)");
+  EXPECT_EQ(c.rejects[1].line, 3u);
+  EXPECT_EQ(c.rejects[2].line, 4u);
+  EXPECT_EQ(c.rejects[2].field, "user_id");
+  test::WriteFile(tmp / "c.csv", "product_id,title\np1,a\np2,b" + std::string("\0", 1) + "c\np3,\"q" +
+                                     std::string("\0", 1) + "\"\n");
+  c = Read("catalog", tmp / "c.csv");
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1"}));
+  ASSERT_EQ(c.rejects.size(), 2u);
+  EXPECT_EQ(c.rejects[0].field, "title");
+  EXPECT_EQ(c.rejects[1].line, 4u);
+}
+
 TEST(Readers, DetectsFormats) {
   test::TempDir tmp;
   test::WriteFile(tmp / "a.csv", "event_time,event_type,product_id\n");
@@ -402,6 +566,16 @@ TEST(Readers, DetectsFormats) {
   EXPECT_EQ(DetectFormat(tmp / "a.csv"), "rees46");
   EXPECT_EQ(DetectFormat(tmp / "b.csv"), "taobao");
   EXPECT_EQ(DetectFormat(tmp / "c.tsv"), "triples");
+  // JSON: the first record of a texts file may lack "text"; item-attributes is one object.
+  test::WriteFile(tmp / "t.jsonl", R"({"user_id":"u0","product_id":"p0","title":"no body"})" "\n"
+                                   R"({"user_id":"u1","product_id":"p1","text":"nice"})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "t.jsonl"), "texts");
+  test::WriteFile(tmp / "r.jsonl", R"({"asin":"a","overall":5})" "\n" R"({"reviewerID":"u","asin":"a"})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "r.jsonl"), "amazon-reviews");
+  test::WriteFile(tmp / "a.json", R"({"4": [1, 2, 3], "83": [4, 5]})" "\n");
+  EXPECT_EQ(DetectFormat(tmp / "a.json"), "item-attributes");
+  test::WriteFile(tmp / "b.json", "{\n  \"text\": [1],\n  \"user_id\": [2]\n}\n");
+  EXPECT_EQ(DetectFormat(tmp / "b.json"), "item-attributes");
 }
 
 }  // namespace

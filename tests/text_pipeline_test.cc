@@ -206,18 +206,21 @@ TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
 // no part of the first text.
 TEST(TextPipeline, NormalizeWritesOneLinePerInputLine) {
   test::TempDir tmp;
-  test::WriteFile(tmp / "in.txt", "\xEF\xBB\xBFＡＢＣ\nok\r\nbad \xFF line\n\n华为　手机\nlast\n");
+  test::WriteFile(tmp / "in.txt", "\xEF\xBB\xBFＡＢＣ\nok\r\nbad \xFF line\n\n华为　手机\nlast\n" +
+                                     std::string(70000, 'x') + "\n");
   auto r = test::RunCli("text normalize " + (tmp / "in.txt"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines;
   for (size_t b = 0, e; (e = r.out.find('\n', b)) != std::string::npos; b = e + 1) lines.push_back(r.out.substr(b, e - b));
-  ASSERT_EQ(lines.size(), 6u) << r.out;
+  ASSERT_EQ(lines.size(), 7u) << r.err;
   EXPECT_EQ(lines[0].substr(0, lines[0].find('\t')), "ABC");
   EXPECT_EQ(lines[1].substr(0, 2), "ok");
   EXPECT_EQ(lines[2], "");
   EXPECT_EQ(lines[4].substr(0, lines[4].find('\t')), "华为 手机");
   EXPECT_EQ(lines[5].substr(0, 4), "last");
-  EXPECT_NE(r.err.find("line 3: skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(lines[6], "");  // the documented 64 KiB limit
+  EXPECT_NE(r.err.find("in.txt:3: skipped"), std::string::npos) << r.err;  // the file named
+  EXPECT_NE(r.err.find("in.txt:7: skipped (over 64 KiB)"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -22,22 +22,40 @@ namespace {
 
 using namespace kgp::text;
 
-// Lines of FILE (or stdin when empty or "-"), without CR and the first without a UTF-8 BOM;
-// invalid UTF-8 lines are passed on for the caller to count and skip.
-void ForEachLine(const std::string& path, const std::function<void(uint64_t, const std::string&)>& fn) {
+constexpr size_t kMaxLineBytes = 1 << 16;
+constexpr const char* kTooLong = "over 64 KiB";
+
+// Lines of FILE (or stdin when empty or "-"), without CR and the first without a UTF-8 BOM.
+// fn(where, n, line, problem): `where` is "FILE:n" for messages; `problem` is null for a line to
+// use, else why it is to be skipped ("empty", "invalid UTF-8", "over 64 KiB": such a line is
+// read on and dropped, never held whole).
+using LineFn = std::function<void(const std::string&, uint64_t, const std::string&, const char*)>;
+void ForEachLine(const std::string& path, const LineFn& fn) {
   std::ifstream f;
   std::istream* in = &std::cin;
-  if (!path.empty() && path != "-") {
+  const bool stdin_ = path.empty() || path == "-";
+  if (!stdin_) {
     f.open(path, std::ios::binary);
     if (!f) throw Error(Status::NotFound(fmt::format("{}: cannot open", path)));
     in = &f;
   }
+  std::streambuf* sb = in->rdbuf();
   std::string line;
   uint64_t n = 0;
-  while (std::getline(*in, line)) {
+  for (int c = 0; c != EOF;) {
+    line.clear();
+    bool too_long = false;
+    while ((c = sb->sbumpc()) != EOF && c != '\n') {
+      if (line.size() <= kMaxLineBytes) line.push_back(static_cast<char>(c));  // one byte for a CR
+      else too_long = true;
+    }
+    if (c == EOF && line.empty() && !too_long) break;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (n == 0 && StartsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 BOM
-    fn(++n, line);
+    too_long |= line.size() > kMaxLineBytes;
+    const char* problem = too_long ? kTooLong : line.empty() ? "empty" : !IsValidUtf8(line) ? "invalid UTF-8" : nullptr;
+    ++n;
+    fn(fmt::format("{}:{}", stdin_ ? "stdin" : path, n), n, too_long ? std::string() : line, problem);
   }
 }
 
@@ -159,11 +177,10 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
         }
         Extractor ex(nullptr, &*m, nullptr, ExtractOptions{}, gaz);
         uint64_t bad = 0;
-        ForEachLine(a->input, [&](uint64_t n, const std::string& line) {
-          if (line.empty() || line.size() > (1u << 16) || !IsValidUtf8(line)) {
+        ForEachLine(a->input, [&](const std::string& where, uint64_t n, const std::string& line, const char* problem) {
+          if (problem) {
             ++bad;
-            std::cerr << fmt::format("{}:{}: skipped ({})\n", a->input.empty() ? "stdin" : a->input, n,
-                                     line.empty() ? "empty" : line.size() > (1u << 16) ? "over 64 KiB" : "invalid UTF-8");
+            std::cerr << fmt::format("{}: skipped ({})\n", where, problem);
             return;
           }
           nlohmann::json spans = nlohmann::json::array();
@@ -262,9 +279,9 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
       *reg.selected = [&reg, a] {
         auto m = SentimentModel::Load(a->model);
         if (!m.ok()) throw Error(m.status());
-        ForEachLine(a->input, [&](uint64_t n, const std::string& line) {
-          if (line.empty() || !IsValidUtf8(line)) {
-            std::cerr << fmt::format("line {}: skipped ({})\n", n, line.empty() ? "empty" : "invalid UTF-8");
+        ForEachLine(a->input, [&](const std::string& where, uint64_t, const std::string& line, const char* problem) {
+          if (problem) {
+            std::cerr << fmt::format("{}: skipped ({})\n", where, problem);
             return;
           }
           std::cout << fmt::format("{:.4f}\t{}\n", m->Predict(line), line);
@@ -288,10 +305,12 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, input] {
       *reg.selected = [&reg, input] {
         (void)reg;
-        ForEachLine(*input, [&](uint64_t n, const std::string& line) {
-          auto norm = NormalizeNfkc(line);
+        ForEachLine(*input, [&](const std::string& where, uint64_t, const std::string& line, const char* problem) {
+          // An empty line is normalised (to itself), an invalid one refused by NormalizeNfkc; an
+          // over-long one is not read whole.
+          auto norm = problem == kTooLong ? Result<std::string>(Status::InvalidArgument(kTooLong)) : NormalizeNfkc(line);
           if (!norm.ok()) {  // an empty line stands for it: output line n is input line n
-            std::cerr << fmt::format("line {}: skipped ({}), written as an empty line\n", n, norm.status().message());
+            std::cerr << fmt::format("{}: skipped ({}), written as an empty line\n", where, norm.status().message());
             std::cout << "\n";
             return;
           }

@@ -175,6 +175,7 @@ bool CsvReader::Next() {
     }
     if (end_ - pos_ >= 3 && std::memcmp(buf_.data() + pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;
     bom_checked_ = true;
+    if (!CheckLineEnds()) return false;
   }
   while (true) {
     if (pos_ >= end_ && !Fill()) return false;
@@ -189,6 +190,25 @@ bool CsvReader::Next() {
     if (!status_.ok()) return false;
     if (pos_ >= end_ && eof_) return false;
   }
+}
+
+// A file whose lines end in a lone CR (classic Mac OS) would read as one long line: its first
+// line (as buffered) holds a CR followed by more text. Refused, rather than read as a header with
+// the data glued on. A lone CR inside a later line is data, as in any field.
+bool CsvReader::CheckLineEnds() {
+  const char* b = buf_.data() + pos_;
+  const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
+  const char* e = nl ? nl : buf_.data() + end_;
+  for (const char* p = b; p + 1 < e; ++p) {
+    if (*p != '\r') continue;
+    status_ = Status::InvalidArgument(fmt::format(
+        "{}:1: the line ends in a lone CR (carriage return without line feed, classic Mac OS): "
+        "convert the file to LF or CRLF line ends first (e.g. tr '\\r' '\\n')",
+        path_));
+    eof_ = true;
+    return false;
+  }
+  return true;
 }
 
 void CsvReader::BadRecord(uint64_t line, std::string reason) {
@@ -239,6 +259,7 @@ bool CsvReader::FastRecord(const char* b, const char* nl) {
   pos_ = static_cast<size_t>(nl + 1 - buf_.data());
   end_off_ = buf_base_ + pos_;
   line_ = next_line_++;
+  text_after_quote_ = false;
   if (opts_.skip_blank && e == b) return false;
   fields_.clear();
   const char delim = opts_.delimiter;
@@ -261,6 +282,7 @@ bool CsvReader::ParseRecord() {
   std::vector<Span>& spans = spans_;
   spans.clear();
   scratch_.clear();
+  text_after_quote_ = false;
   size_t p = pos_;               // absolute index into buf_ (shifts with Fill)
   uint64_t start_line = next_line_;
   uint64_t lines_seen = 0;
@@ -319,7 +341,18 @@ bool CsvReader::ParseRecord() {
       while (true) {
         if (p >= end_ && !refill(p, fb)) break;
         char c = buf_[p];
-        if (c == delim || c == '\n' || c == '\r') break;
+        // A CR ends the record only before LF (as in an unquoted field); a lone CR is junk too.
+        if (c == delim || c == '\n') break;
+        if (c == '\r') {
+          if (p + 1 >= end_) {
+            size_t dummy = fb;
+            refill(p, dummy);
+            fb = dummy;
+            if (!status_.ok()) return false;
+          }
+          if (p + 1 >= end_ || buf_[p + 1] == '\n') break;
+        }
+        text_after_quote_ = true;
         scratch_.push_back(c);
         ++p;
       }

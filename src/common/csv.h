@@ -1,11 +1,13 @@
 // Streaming delimited-text reader: CSV (RFC 4180 quoting, "" escapes, quoted newlines),
-// TSV and other single-byte delimiters. Strips a UTF-8 BOM, accepts LF and CRLF, skips blank
-// lines, tracks the physical line number and byte offset of each record so that errors can
-// name file:line and ingest can resume. Reads in 1 MiB chunks: memory is bounded by the
-// longest record (capped at kMaxRecordBytes), never by the file. Input in another encoding
-// (GB18030, GBK, Big5, Latin-1, UTF-16 …: CsvOptions::encoding) is converted to UTF-8 as it is
-// read; a code unit invalid in that encoding becomes byte 0xFF (never valid UTF-8), so a caller
-// that checks UTF-8 (ingest does, per field) rejects its row instead of the file.
+// TSV and other single-byte delimiters. Strips a UTF-8 BOM, accepts LF and CRLF (a file whose
+// lines end in a lone CR is refused: status() says so; a lone CR inside a line is data, quoted
+// or not), skips blank lines, tracks the physical line number and byte offset of each record so
+// that errors can name file:line and ingest can resume. Reads in 1 MiB chunks: memory is
+// bounded by the longest record (capped at kMaxRecordBytes), never by the file. Input in
+// another encoding (GB18030, GBK, Big5, Latin-1, UTF-16 …: CsvOptions::encoding) is converted
+// to UTF-8 as it is read; a code unit invalid in that encoding becomes byte 0xFF (never valid
+// UTF-8), so a caller that checks UTF-8 (ingest does, per field) rejects its row instead of the
+// file.
 // Not thread-safe; one reader per file.
 #pragma once
 
@@ -71,6 +73,10 @@ class CsvReader {
   // left open until a quote on a later line costs the caller one line. False (and nothing
   // changes) for a one-line record.
   bool RereadFromSecondLine();
+  // True when a quoted field of the record just read had text between its closing quote and
+  // the delimiter (kept in the field): with a record that spans lines, the mark of a quote left
+  // open that a later field's opening quote closed.
+  bool text_after_quote() const { return text_after_quote_; }
   const std::vector<std::string_view>& fields() const { return fields_; }
   size_t size() const { return fields_.size(); }
   std::string_view operator[](size_t i) const { return fields_[i]; }
@@ -92,6 +98,7 @@ class CsvReader {
   bool Fill();  // appends more bytes; false at EOF
   size_t Convert(bool flush);  // converts raw_ into buf_ at end_; returns bytes appended
   bool ParseRecord();
+  bool CheckLineEnds();  // false (status_ set) for lone-CR line ends
   void BadRecord(uint64_t line, std::string reason);  // sets status_ and the bad-record reason
   bool FastRecord(const char* b, const char* nl);  // a whole unquoted line in the buffer
 
@@ -109,6 +116,7 @@ class CsvReader {
   bool bom_checked_ = false;
   Status status_;
   bool bad_record_ = false;
+  bool text_after_quote_ = false;
   std::string bad_reason_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;       // unread bytes are buf_[pos_, end_)

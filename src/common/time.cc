@@ -27,6 +27,12 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   out = v;
   return true;
 }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
 }  // namespace
 
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
@@ -37,14 +43,16 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
   if (all_digits) {
     auto v = ParseInt(s);
     if (!v) return std::nullopt;
-    if (s.size() >= 13) return *v / 1000;
-    return v;
+    const int64_t t = s.size() >= 13 ? *v / 1000 : *v;
+    if (t > kMaxTimestamp) return std::nullopt;
+    return t;
   }
   int y, mo, d, h = 0, mi = 0, sec = 0;
   if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
       !Digits(s, 8, 2, d))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  // No year 0, no 31 June or 29 February 2019: an impossible date is refused, not rolled over.
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo)) return std::nullopt;
   size_t p = 10;
   if (p < s.size()) {
     if (s[p] != ' ' && s[p] != 'T') return std::nullopt;
@@ -71,6 +79,8 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     size_t q = 3;
     if (q < rest.size() && rest[q] == ':') ++q;
     if (q < rest.size() && !Digits(rest, q, 2, om)) return std::nullopt;
+    if (q < rest.size()) q += 2;
+    if (q != rest.size() || oh > 23 || om > 59) return std::nullopt;  // "+05:30xyz" is not an offset
     offset = (oh * 3600 + om * 60) * (rest[0] == '+' ? 1 : -1);
   } else {
     return std::nullopt;

@@ -8,8 +8,13 @@
 
 namespace kgp {
 
+// The last second of year 9999: no time kgprofile stores is later.
+inline constexpr int64_t kMaxTimestamp = 253402300799;
+
 // Accepts "YYYY-MM-DD HH:MM:SS[ UTC|Z|+HH:MM]", "YYYY-MM-DDTHH:MM:SS…", "YYYY-MM-DD",
-// or an integer (Unix seconds; 13-digit values are taken as milliseconds).
+// or a non-negative integer (Unix seconds up to kMaxTimestamp; 13-digit values are taken as
+// milliseconds). Refuses impossible dates (31 June, 29 February of a common year, year 0) and
+// anything after the offset.
 std::optional<int64_t> ParseTimestamp(std::string_view s);
 // "YYYY-MM-DD HH:MM:SS UTC"
 std::string FormatTimestamp(int64_t unix_seconds);

@@ -45,8 +45,8 @@ Status ReadTripleFile(const std::string& path, Dataset& ds, std::vector<Triple>*
     static const char* kField[] = {"head", "relation", "tail"};
     std::string_view f[3];
     for (size_t i = 0; i < 3; ++i) {
-      // Names are trimmed (a stray space must not make a second entity) and must be UTF-8:
-      // checkpoints and exports write them as text.
+      // Names are trimmed (a stray space must not make a second entity) and must be UTF-8
+      // without NUL bytes: checkpoints and exports write them as text.
       f[i] = Trim(reader[i]);
       if (f[i].empty())
         return Status::InvalidArgument(fmt::format("{}:{}: field '{}' is empty", path, reader.line(), kField[i]));
@@ -54,6 +54,8 @@ Status ReadTripleFile(const std::string& path, Dataset& ds, std::vector<Triple>*
         return Status::InvalidArgument(fmt::format(
             "{}:{}: field '{}' is not UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)", path, reader.line(),
             kField[i]));
+      if (f[i].find('\0') != std::string_view::npos)
+        return Status::InvalidArgument(fmt::format("{}:{}: field '{}' holds a NUL byte", path, reader.line(), kField[i]));
     }
     // A name a checkpoint already holds as written (spaces and all, from before names were
     // trimmed) keeps its id.

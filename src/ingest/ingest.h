@@ -47,7 +47,7 @@ struct IngestReport {
 Result<std::vector<IngestReport>> Ingest(Workspace& ws, const std::string& path,
                                          const IngestOptions& opts);
 
-// Content fingerprint used to recognise a file already ingested: size + hash of head and tail.
+// Content fingerprint used to recognise a file already ingested: size + hash of the whole content.
 Result<std::string> FileFingerprint(const std::string& path);
 
 }  // namespace kgp

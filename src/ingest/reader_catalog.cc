@@ -1,5 +1,6 @@
 // Catalogue-side readers: products, the category tree, brands, users.
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -21,7 +22,9 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
             c_path = h.Find("category_path"), c_cat = h.Find("category_id"),
             c_brand = h.Find("brand"), c_price = h.Find("price"), c_attr = h.Find("attributes");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     ItemRecord it;
+    it.replaces = true;
     it.id = Trim(Field(row, c_id));
     if (it.id.empty()) return RejectRow(sink, row, "product_id", "missing product id");
     it.title = Trim(Field(row, c_title));
@@ -48,6 +51,7 @@ Status ReadCategories(const std::string& path, const ReaderOptions& opts, Record
   const int c_code = h.Find("code"), c_en = h.Find("name_en"), c_zh = h.Find("name_zh"),
             c_parent = h.Find("parent_code");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     CategoryRecord c;
     c.code = Trim(Field(row, c_code));
     if (c.code.empty()) return RejectRow(sink, row, "code", "missing category code");
@@ -65,6 +69,7 @@ Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink
   KGP_RETURN_IF_ERROR(h.Init(r, {"brand"}));
   const int c_b = h.Find("brand"), c_name = h.Find("name"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     BrandRecord b;
     b.brand = Trim(Field(row, c_b));
     if (b.brand.empty()) return RejectRow(sink, row, "brand", "missing brand");
@@ -96,10 +101,15 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
   const int c_id = h.Find("user_id"), c_g = h.Find("gender"), c_by = h.Find("birth_year"),
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
+  std::unordered_map<std::string, uint64_t> first_line;  // user id -> the line that gave it
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
+    if (RejectWidth(sink, row, h.width())) return;
     UserRecord u;
     u.id = Trim(Field(row, c_id));
     if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
+    // A second row for a user would overwrite the first field by field: one row per user.
+    if (auto [at, fresh] = first_line.try_emplace(std::string(u.id), row.line()); !fresh)
+      return RejectRow(sink, row, "user_id", fmt::format("user given again (first on line {}, which is kept)", at->second));
     auto g = NormaliseGender(Field(row, c_g));
     if (!g) return RejectRow(sink, row, "gender", "unknown gender");
     u.gender = *g;

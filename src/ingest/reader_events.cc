@@ -1,4 +1,6 @@
 // Behaviour-log readers: REES46, Taobao UserBehavior, and the generic mapped CSV.
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "common/strings.h"
@@ -31,6 +33,9 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
   }
   return true;
 }
+
+// The highest column number --map takes without a header (an int: larger ones wrapped).
+constexpr uint64_t kMaxColumn = std::numeric_limits<int>::max();
 
 // Behaviour logs hold one event per line.
 CsvOptions EventLines() {
@@ -106,10 +111,10 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
                                                    path, kFields[i], it->second));
     } else {
       auto idx = ParseUint(it->second);
-      if (!idx)
+      if (!idx || *idx > kMaxColumn)
         return Status::InvalidArgument(fmt::format(
-            "{}: mapping {}={}: without a header, columns are 0-based numbers", path, kFields[i],
-            it->second));
+            "{}: mapping {}={}: without a header, columns are 0-based numbers from 0 to {}", path,
+            kFields[i], it->second, kMaxColumn));
       col[i] = static_cast<int>(*idx);
     }
   }
@@ -142,7 +147,8 @@ Status ReadGenericEvents(const std::string& path, const ReaderOptions& opts, Rec
     ev.brand = Trim(Field(row, col[8]));
     if (col[9] >= 0 && !Trim(row[col[9]]).empty()) {
       auto v = ParseDouble(row[col[9]]);
-      if (!v) return RejectRow(sink, row, "rating", "bad rating");
+      if (!v || *v < 0 || *v > kMaxRating)
+        return RejectRow(sink, row, "rating", fmt::format("bad rating (a number from 0 to {})", kMaxRating));
       ev.value = v;
     }
     std::vector<std::pair<std::string, std::string>> variant;

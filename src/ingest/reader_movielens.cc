@@ -1,10 +1,12 @@
 // MovieLens 100K: u.data (ratings, tab), u.item (movies, '|', ISO-8859-1, genre flags),
 // u.user (demographics, '|'). The folder form reads u.user, u.item, u.data in that order.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "ingest/reader_util.h"
 #include "ingest/readers_internal.h"
 
@@ -26,7 +28,7 @@ std::vector<std::string> LoadGenres(const std::string& item_path, const ReaderOp
   if (std::filesystem::exists(gpath)) {
     CsvReader r(gpath.string(), WithEncoding(CsvOptions{'|', false, true}, opts, "ISO-8859-1"));
     while (r.Next()) {
-      if (r.size() < 2) continue;
+      if (r.size() < 2 || r[0].find('\0') != std::string_view::npos) continue;  // no NUL reaches the store
       auto idx = ParseUint(r[1]);
       if (!idx || *idx > 1000) continue;
       if (names.size() <= *idx) names.resize(*idx + 1);
@@ -51,9 +53,11 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
     if (ev.user.empty()) return RejectRow(sink, row, "user", "missing user id");
     if (ev.item.empty()) return RejectRow(sink, row, "item", "missing item id");
     auto rating = ParseDouble(row[2]);
-    if (!rating || *rating < 0 || *rating > 10) return RejectRow(sink, row, "rating", "bad rating");
+    if (!rating || *rating < 0 || *rating > kMaxRating) return RejectRow(sink, row, "rating", "bad rating");
     auto ts = ParseInt(row[3]);
     if (!ts) return RejectRow(sink, row, "timestamp", "unparseable time");
+    if (*ts < 0 || *ts > kMaxTimestamp)
+      return RejectRow(sink, row, "timestamp", "time out of range (Unix seconds from 1970 to 9999)");
     ev.type = EventType::kRate;
     ev.value = rating;
     ev.ts = *ts;
@@ -83,8 +87,12 @@ Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, Re
         return RejectRow(sink, row, fmt::format("genre{}", g), "genre flag is not 0 or 1");
       }
     }
-    std::string_view date = Trim(row[2]);  // e.g. 01-Jan-1995
-    if (date.size() >= 4) it.attributes.emplace_back("release_year", std::string(date.substr(date.size() - 4)));
+    // e.g. 01-Jan-1995; empty for a few films. Anything else is not guessed at.
+    std::string_view date = Trim(row[2]);
+    const std::string_view year = date.size() >= 4 ? date.substr(date.size() - 4) : date;
+    if (!date.empty() && (year.size() != 4 || !std::all_of(year.begin(), year.end(), [](char c) { return c >= '0' && c <= '9'; })))
+      return RejectRow(sink, row, "release_date", "does not end in a 4-digit year (DD-Mon-YYYY)");
+    if (!date.empty()) it.attributes.emplace_back("release_year", std::string(year));
     sink.OnItem(it);
   });
 }

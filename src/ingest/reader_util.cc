@@ -31,8 +31,14 @@ CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fal
   return base;
 }
 
+namespace {
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+}  // namespace
+
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names) {
   if (r.size() == 0) return true;
+  // Whole lines (JSON Lines) are split at NUL bytes: a line that holds one is several fields.
+  if (r.options().delimiter == '\0' && r.size() > 1) return RejectRow(sink, r, "-", kNulByteReason), false;
   // Most rows are unquoted lines: fields side by side, one ASCII delimiter byte between each
   // two. Such a span is valid UTF-8 iff every field is, so it is checked in one pass.
   bool one_span = true;
@@ -41,14 +47,17 @@ bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::stri
     one_span = r[i + 1].data() == end + 1 && static_cast<unsigned char>(*end) < 0x80;
   }
   const char* lo = r[0].data();
-  if (one_span && IsValidUtf8(std::string_view(lo, static_cast<size_t>(r[r.size() - 1].data() - lo) + r[r.size() - 1].size())))
-    return true;
+  if (one_span) {
+    const std::string_view span(lo, static_cast<size_t>(r[r.size() - 1].data() - lo) + r[r.size() - 1].size());
+    if (IsValidUtf8(span) && !HasNul(span)) return true;
+  }
   for (size_t i = 0; i < r.size(); ++i) {
-    if (IsValidUtf8(r[i])) continue;
+    const bool utf8 = IsValidUtf8(r[i]);
+    if (utf8 && !HasNul(r[i])) continue;
     std::string field = i < names.size() && !names[i].empty() ? names[i]
                         : r.size() == 1                       ? std::string("-")
                                                               : fmt::format("column {}", i + 1);
-    RejectRow(sink, r, std::move(field), kInvalidUtf8Reason);
+    RejectRow(sink, r, std::move(field), utf8 ? kNulByteReason : kInvalidUtf8Reason);
     return false;
   }
   return true;

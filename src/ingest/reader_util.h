@@ -14,6 +14,9 @@
 
 namespace kgp::internal {
 
+// Ratings are numbers from 0 to kMaxRating (5- and 10-point scales: MovieLens, events CSVs).
+inline constexpr double kMaxRating = 10;
+
 // Maps header names to column indices. Names compare case-insensitively, trimmed.
 class HeaderIndex {
  public:
@@ -45,9 +48,11 @@ inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, s
 CsvOptions WithEncoding(CsvOptions base, const ReaderOptions& o, const char* fallback = "");
 
 // Rejects the current record when a field is not valid UTF-8 (a GBK or Latin-1 file read as
-// UTF-8): nothing invalid reaches the store, where JSON output would fail on it. Names the
-// column from `names` (the header, or the format's fixed columns), else "column N", or "-" for
-// a whole-line record. Returns false after the reject.
+// UTF-8), or holds a NUL byte (SQLite and C strings end text there): nothing invalid reaches the
+// store, where JSON output would fail on it. Names the column from `names` (the header, or the
+// format's fixed columns), else "column N", or "-" for a whole-line record. Returns false after
+// the reject.
+inline constexpr const char* kNulByteReason = "NUL byte (binary data?)";
 bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::string>& names);
 
 // Rejects a record that spans several lines through a quoted field, for formats with one record
@@ -58,6 +63,27 @@ inline bool RejectMultiLine(RecordSink& sink, CsvReader& r) {
   if (r.next_line() <= r.line() + 1) return false;
   RejectRow(sink, r, "-", "a line break inside a quoted field (a quote left open?)");
   r.RereadFromSecondLine();
+  return true;
+}
+
+// Rejects a record whose field count is not the header's `width` (a comma too many or too few),
+// or that spans lines with text after a closing quote: a quote left open that swallowed the
+// lines after it into one field until a later field's opening quote. A record spanning lines
+// is rejected with its first line and reading goes on at its second line, so the rows a stray
+// quote swallowed are read again, not lost. Returns true after the reject.
+inline bool RejectWidth(RecordSink& sink, CsvReader& r, size_t width) {
+  const bool spans = r.next_line() > r.line() + 1;
+  if (r.size() == width && !(spans && r.text_after_quote())) return false;
+  std::string reason = r.size() != width ? fmt::format("expected {} fields, found {}", width, r.size())
+                                         : std::string("text after a closing quote");
+  if (spans) {
+    const uint64_t last = r.next_line() - 1;
+    reason += r.RereadFromSecondLine()
+                  ? fmt::format(" (a quote left open? the record ran over lines {}-{}; reading goes on at line {})",
+                                r.line(), last, r.line() + 1)
+                  : fmt::format(" (the record spans lines {}-{} through a quoted field)", r.line(), last);
+  }
+  sink.OnReject(Reject{r.line(), "-", std::move(reason)});
   return true;
 }
 

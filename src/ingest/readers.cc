@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/csv.h"
 #include "common/strings.h"
@@ -61,6 +62,25 @@ Status ReadFormat(std::string_view format, const std::string& path, const Reader
   return Status::InvalidArgument(fmt::format("unknown format '{}'", format));
 }
 
+namespace {
+// A file starting with '{': JSON Lines of reviews or texts when its lines are objects that name
+// their keys (a record may lack one: the first 50 lines are looked at), else the one object of
+// item-attributes (spread over lines, or on one line with lists for values).
+std::string DetectJson(CsvReader& head, std::string line) {
+  const bool first_complete = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false).is_object();
+  bool texts = false;
+  for (int n = 0; n < 50; ++n) {
+    if (line.find("\"reviewerid\"") != std::string::npos) return "amazon-reviews";
+    texts |= line.find("\"text\"") != std::string::npos || line.find("\"user_id\"") != std::string::npos ||
+             line.find("\"product_id\"") != std::string::npos;
+    if (!head.Next()) break;
+    line = ToLowerAscii(head[0]);
+  }
+  if (texts && first_complete) return "texts";
+  return "item-attributes";
+}
+}  // namespace
+
 std::string DetectFormat(const std::string& path, const std::string& encoding) {
   namespace fs = std::filesystem;
   fs::path p(path);
@@ -80,11 +100,7 @@ std::string DetectFormat(const std::string& path, const std::string& encoding) {
   if (StartsWith(first, "code,")) return "categories";
   if (StartsWith(first, "brand,")) return "brands";
   if (StartsWith(first, "user_id,") && first.find("gender") != std::string::npos) return "users";
-  if (StartsWith(first, "{")) {
-    if (first.find("\"reviewerid\"") != std::string::npos) return "amazon-reviews";
-    if (first.find("\"text\"") != std::string::npos) return "texts";
-    return "item-attributes";
-  }
+  if (StartsWith(first, "{")) return DetectJson(head, first);
   if (std::count(first.begin(), first.end(), '\t') == 2) return "triples";
   auto cols = Split(first, ',');
   if (cols.size() == 5) {

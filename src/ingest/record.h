@@ -57,6 +57,9 @@ struct ItemRecord {
   std::string_view brand;
   std::optional<double> price;
   std::vector<std::pair<std::string, std::string>> attributes;
+  // A catalogue row: the categories and the attributes it gives replace the product's earlier
+  // ones (the other readers add to them).
+  bool replaces = false;
 };
 
 struct CategoryRecord {

@@ -47,6 +47,12 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
       "INSERT INTO category_sources(source_id, category_id) VALUES(?,?) "
       "ON CONFLICT(source_id) DO UPDATE SET category_id = excluded.category_id");
   ins_attr_ = db.Prepare("INSERT OR IGNORE INTO item_attributes(item_id,key,value) VALUES(?,?,?)");
+  del_item_cats_ = db.Prepare("DELETE FROM item_categories WHERE item_id = ?1");
+  // A variant's pairs (size=M as events name it) stay: they are the product's as sold.
+  del_item_attrs_ = db.Prepare(
+      "DELETE FROM item_attributes WHERE item_id = ?1 AND NOT EXISTS (SELECT 1 FROM variants v "
+      "JOIN variant_attributes va ON va.variant_id = v.id WHERE v.item_id = ?1 "
+      "AND va.key = item_attributes.key AND va.value = item_attributes.value)");
   ins_text_ = db.Prepare(
       "INSERT OR IGNORE INTO texts(key,kind,user_id,item_id,ts,rating,lang,title,body,file_id) "
       "VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -321,6 +327,10 @@ void StoreWriter::AddItem(const ItemRecord& it) {
   if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
   upd_item_.Bind(5, it.price).Bind(6, it.price).Run();  // the catalogue's price is the list price
   if (it.price) item.price = item.list_price = *it.price;
+  // A catalogue row states the product's categories and attributes: those it gives replace the
+  // earlier ones (from an older catalogue, or events); columns it leaves empty keep them.
+  if (it.replaces && (cat || !it.categories.empty())) del_item_cats_.Bind(1, item.id).Run();
+  if (it.replaces && !it.attributes.empty()) del_item_attrs_.Bind(1, item.id).Run();
   if (cat) ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
   for (const auto& name : it.categories) {
     int64_t c = CategoryForPath(ToLowerAscii(name));

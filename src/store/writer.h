@@ -127,7 +127,7 @@ class StoreWriter {
   std::vector<PendingEvent> pending_;
   Stmt ins_event_, ins_user_, upd_user_, ins_item_, upd_item_, ins_cat_, upd_cat_, ins_brand_,
       upd_brand_, ins_item_cat_, ins_cat_source_, ins_attr_, ins_text_, ins_entity_, ins_relation_,
-      ins_triple_, ins_reject_, ins_pii_, ins_variant_, ins_variant_attr_;
+      ins_triple_, ins_reject_, ins_pii_, ins_variant_, ins_variant_attr_, del_item_cats_, del_item_attrs_;
   std::string specbuf_;
 };
 
