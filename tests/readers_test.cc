@@ -261,13 +261,6 @@ TEST(Readers, CatalogueRowsOfTheWrongWidthAreRejectedAndAStrayQuoteLosesOneLine)
   EXPECT_EQ(u.users, (std::vector<std::string>{"u1"}));
   ASSERT_EQ(u.rejects.size(), 1u);
   EXPECT_EQ(u.rejects[0].line, 3u);
-  test::WriteFile(tmp / "users2.csv", "user_id,gender\nu1,F\nu2,M\nu1,M\n");
-  u = Read("users", tmp / "users2.csv");
-  EXPECT_EQ(u.users, (std::vector<std::string>{"u1", "u2"}));
-  EXPECT_EQ(u.genders["u1"], "F");
-  ASSERT_EQ(u.rejects.size(), 1u);
-  EXPECT_EQ(u.rejects[0].line, 4u);
-  EXPECT_EQ(u.rejects[0].reason, "user given again (first on line 2, which is kept)");
   test::WriteFile(tmp / "cats.csv", "code,name_en\na,A\nb\n");
   EXPECT_EQ(Read("categories", tmp / "cats.csv").rejects.size(), 1u);
   test::WriteFile(tmp / "brands.csv", "brand,name\nx,X\ny,Y,Z\n");

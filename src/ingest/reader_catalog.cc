@@ -1,6 +1,5 @@
 // Catalogue-side readers: products, the category tree, brands, users.
 #include <algorithm>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -101,15 +100,11 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
   const int c_id = h.Find("user_id"), c_g = h.Find("gender"), c_by = h.Find("birth_year"),
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
-  std::unordered_map<std::string, uint64_t> first_line;  // user id -> the line that gave it
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     if (RejectWidth(sink, row, h.width())) return;
     UserRecord u;
     u.id = Trim(Field(row, c_id));
     if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
-    // A second row for a user would overwrite the first field by field: one row per user.
-    if (auto [at, fresh] = first_line.try_emplace(std::string(u.id), row.line()); !fresh)
-      return RejectRow(sink, row, "user_id", fmt::format("user given again (first on line {}, which is kept)", at->second));
     auto g = NormaliseGender(Field(row, c_g));
     if (!g) return RejectRow(sink, row, "gender", "unknown gender");
     u.gender = *g;
