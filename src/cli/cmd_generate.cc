@@ -1,4 +1,5 @@
 // kgprofile generate | demo
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "cli/common.h"
 #include "cli/demo.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "graph/builder.h"
 #include "graph/export.h"
 #include "graph/graph.h"
@@ -62,6 +64,10 @@ void AddGenerateCommand(CLI::App& app, Registry& reg) {
   AddGeneratorOptions(cmd, *o);
   cmd->callback([&reg, o] {
     *reg.selected = [&reg, o] {
+      const int64_t end = o->start_time + o->days * 86400;
+      if (end > static_cast<int64_t>(std::time(nullptr)) + 86400)
+        LOG_WRN("generate: --days {} runs to {}, after this machine's clock: ingest refuses events more than a day "
+                "ahead of it", o->days, FormatTimestamp(end));
       GeneratorSummary s;
       ThrowIfError(Generate(*o, &s));
       Emit(*reg.globals,

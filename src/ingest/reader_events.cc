@@ -25,6 +25,7 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
   ev.type = *t;
   auto ts = ParseTimestamp(time);
   if (!ts) return RejectRow(sink, r, time_col, "unparseable time"), false;
+  if (FutureTime(*ts)) return RejectRow(sink, r, time_col, kFutureTimeReason), false;
   ev.ts = *ts;
   if (!Trim(price).empty()) {
     auto p = ParseDouble(price);

@@ -139,6 +139,7 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
       return RejectRow(sink, row, "unixReviewTime", "missing or non-integer time");
     const std::optional<int64_t> ts = UnixSeconds(*t);
     if (!ts) return RejectRow(sink, row, "unixReviewTime", "time out of range (Unix seconds from 1970 to 9999)");
+    if (FutureTime(*ts)) return RejectRow(sink, row, "unixReviewTime", kFutureTimeReason);
     std::optional<double> rating;
     if (auto o = j.find("overall"); o != j.end() && !o->is_null()) {
       if (!o->is_number() || o->get<double>() < 0 || o->get<double>() > 5)
@@ -211,6 +212,7 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     if (!time.empty()) {
       tx.ts = ParseTimestamp(time);
       if (!tx.ts) return RejectRow(sink, row, "time", "unparseable time");
+      if (FutureTime(*tx.ts)) return RejectRow(sink, row, "time", kFutureTimeReason);
     }
     std::string rating = AsText(j, "rating");
     if (!rating.empty()) {

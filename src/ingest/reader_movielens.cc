@@ -58,6 +58,7 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
     if (!ts) return RejectRow(sink, row, "timestamp", "unparseable time");
     if (*ts < 0 || *ts > kMaxTimestamp)
       return RejectRow(sink, row, "timestamp", "time out of range (Unix seconds from 1970 to 9999)");
+    if (FutureTime(*ts)) return RejectRow(sink, row, "timestamp", kFutureTimeReason);
     ev.type = EventType::kRate;
     ev.value = rating;
     ev.ts = *ts;

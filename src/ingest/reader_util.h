@@ -1,6 +1,7 @@
 // Internal helpers shared by the format readers (not part of the public API).
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,15 @@ inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, s
   if (r.next_line() > r.line() + 1)
     reason += fmt::format(" (the record spans lines {}-{} through a quoted field)", r.line(), r.next_line() - 1);
   sink.OnReject(Reject{r.line(), std::move(field), std::move(reason)});
+}
+
+// Event times more than a day after this machine's clock are refused: a typing or unit error,
+// and one such row would move the workspace's as-of date, and with it every profile's recency
+// and lifecycle, into the future.
+inline constexpr const char* kFutureTimeReason = "time more than a day after this machine's clock";
+inline bool FutureTime(int64_t ts) {
+  static const int64_t limit = static_cast<int64_t>(std::time(nullptr)) + 86400;
+  return ts > limit;
 }
 
 // The CsvOptions a reader opens its file with: `base` plus the source encoding the caller
