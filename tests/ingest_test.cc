@@ -117,6 +117,29 @@ TEST(Ingest, ACatalogueRowReplacesTheProductsCategoriesAndAttributes) {
   EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
                  "WHERE i.ext_id = 'p2'"),
             (std::vector<std::string>{"color=red"}));
+  // Rows of one file for one product add up (a row per category or attribute); only what earlier
+  // files stored is replaced.
+  test::WriteFile(tmp / "c3.csv", head + "p1,Boot,apparel.heating,acme,12,color=white\np1,Boot,apparel.boiler,acme,12,size=L\n");
+  ASSERT_TRUE(Ingest(*ws, tmp / "c3.csv", IngestOptions{}).ok());
+  EXPECT_EQ(list("SELECT c.code FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                 "JOIN items i ON i.id = ic.item_id WHERE i.ext_id = 'p1' ORDER BY 1"),
+            (std::vector<std::string>{"apparel.boiler", "apparel.heating"}));
+  EXPECT_EQ(list("SELECT a.key || '=' || a.value FROM item_attributes a JOIN items i ON i.id = a.item_id "
+                 "WHERE i.ext_id = 'p1' ORDER BY 1"),
+            (std::vector<std::string>{"color=white", "size=L"}));
+}
+
+// A pipe can be read once: ingest reads it (it used to be read to the end for the fingerprint,
+// leaving the reader nothing: 0 rows, exit 0).
+TEST(Ingest, APipeIsReadNotFingerprinted) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  const std::string cmd = std::string("printf 'event_time,event_type,product_id,category_id,category_code,brand,price,"
+                                      "user_id,user_session\\n2019-10-01 00:00:00 UTC,view,1,,,,,u1,s\\n' | ") +
+                          KGP_BINARY + " -q ingest " + ws->dir() + " --format rees46 /dev/stdin >" + (tmp / "out") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << test::ReadFile(tmp / "out");
+  const test::RunResult r{0, test::ReadFile(tmp / "out"), ""};
+  EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM events"), 1) << r.out;
 }
 
 // REES46 rows miss the category code now and then. A category id first seen without its code

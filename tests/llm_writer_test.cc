@@ -462,6 +462,10 @@ TEST_F(LlmWriterTest, PricesAreInTheShopsCurrency) {
   EXPECT_EQ(FindAmounts("only US$5").at(0).mark, "US$");
   EXPECT_EQ(FindAmounts("€3.50 each").at(0).mark, "€");
   EXPECT_TRUE(FindAmounts("2 pounds of rice").empty());
+  EXPECT_TRUE(FindAmounts("the 2024 Euro Cup").empty());
+  EXPECT_EQ(FindAmounts("59 USD").at(0).mark, "USD");
+  EXPECT_EQ(FindAmounts("only HK$59").at(0).mark, "HK$");
+  EXPECT_FALSE(supported(usd, "HK$" + min));  // another dollar
   // The template backend writes the prompt's currency.
   for (const char* lang : {"en", "zh"}) {
     ChatRequest req;

@@ -598,6 +598,37 @@ TEST(Readers, DetectsFormats) {
   EXPECT_EQ(DetectFormat(tmp / "a.json"), "item-attributes");
   test::WriteFile(tmp / "b.json", "{\n  \"text\": [1],\n  \"user_id\": [2]\n}\n");
   EXPECT_EQ(DetectFormat(tmp / "b.json"), "item-attributes");
+  // Objects with user_id but no text anywhere (the generator's personas.jsonl) are not texts.
+  test::WriteFile(tmp / "p.jsonl", R"({"user_id":"u0","favourite_brands":["a"]})" "\n" R"({"user_id":"u1"})" "\n");
+  EXPECT_NE(DetectFormat(tmp / "p.jsonl"), "texts");
+}
+
+// What a review of the reader fixes found: "\r\r\n" is a line end, not a lone CR; a stray
+// quote's rows are read again even when a swallowed line has a bad byte; a field that rightly
+// holds a line break is not re-read as rows, nor is `"x" ,` taken for a stray quote; a date
+// before 1970 is refused.
+TEST(Readers, ReReadsOnlyStrayQuotesAndTakesCrCrLfAsALineEnd) {
+  test::TempDir tmp;
+  const std::string head = "product_id,title,category_path,brand,price,attributes\n";
+  test::WriteFile(tmp / "crcrlf.csv", "product_id,title,category_path,brand,price,attributes\r\r\np1,T1,a.b,x,1,\r\r\n");
+  Collect c = Read("catalog", tmp / "crcrlf.csv");
+  EXPECT_EQ(c.items.size(), 1u);
+  test::WriteFile(tmp / "bad.csv", head + "p1,\"5 inch screen,a.b,x,1,\np2,T2,a.b,x,2,\np3,D\xff" "esk,a.b,x,3,\n"
+                                          "p4,\"Sofa\",a.b,x,4,\np5,T5,a.b,x,5,\n");
+  c = Read("catalog", tmp / "bad.csv");
+  std::set<std::string> ids(c.items.begin(), c.items.end());
+  EXPECT_EQ(ids, (std::set<std::string>{"p2", "p4", "p5"}));  // p1 and p3 rejected, naming their lines
+  EXPECT_EQ(c.rejects.size(), 2u);
+  test::WriteFile(tmp / "multi.csv", head + "p1,\"multi\np9,Fake,a.b,x,1,\nend\",home.lamp,ikea,10,,extra\n"
+                                            "p2,\"two\nlines\" ,home.chair,ikea,5,\n");
+  c = Read("catalog", tmp / "multi.csv");
+  ids = std::set<std::string>(c.items.begin(), c.items.end());
+  EXPECT_EQ(ids, (std::set<std::string>{"p2"}));  // no p9 made up from inside p1's title
+  ASSERT_EQ(c.rejects.size(), 1u);
+  EXPECT_EQ(c.rejects[0].line, 2u);
+  EXPECT_FALSE(ParseTimestamp("1969-07-20 20:17:00 UTC"));
+  EXPECT_FALSE(ParseTimestamp("0001-01-01"));
+  EXPECT_EQ(ParseTimestamp("1970-01-01 00:00:00 UTC"), 0);
 }
 
 }  // namespace

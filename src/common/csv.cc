@@ -200,7 +200,7 @@ bool CsvReader::CheckLineEnds() {
   const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
   const char* e = nl ? nl : buf_.data() + end_;
   for (const char* p = b; p + 1 < e; ++p) {
-    if (*p != '\r') continue;
+    if (*p != '\r' || p[1] == '\r') continue;  // "\r\r\n" (CRLF written through a text-mode writer) is a line end
     status_ = Status::InvalidArgument(fmt::format(
         "{}:1: the line ends in a lone CR (carriage return without line feed, classic Mac OS): "
         "convert the file to LF or CRLF line ends first (e.g. tr '\\r' '\\n')",
@@ -352,7 +352,7 @@ bool CsvReader::ParseRecord() {
           }
           if (p + 1 >= end_ || buf_[p + 1] == '\n') break;
         }
-        text_after_quote_ = true;
+        if (c != ' ' && c != '\t') text_after_quote_ = true;  // `"x" ,` is a common slip, not a stray quote
         scratch_.push_back(c);
         ++p;
       }

@@ -86,7 +86,9 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
     return std::nullopt;
   }
   int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return days * 86400 + h * 3600 + mi * 60 + sec - offset;
+  const int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - offset;
+  if (t < 0) return std::nullopt;  // before 1970: a placeholder (0001-01-01) or a typing error
+  return t;
 }
 
 std::string FormatTimestamp(int64_t t) {

@@ -13,8 +13,8 @@ inline constexpr int64_t kMaxTimestamp = 253402300799;
 
 // Accepts "YYYY-MM-DD HH:MM:SS[ UTC|Z|+HH:MM]", "YYYY-MM-DDTHH:MM:SS…", "YYYY-MM-DD",
 // or a non-negative integer (Unix seconds up to kMaxTimestamp; 13-digit values are taken as
-// milliseconds). Refuses impossible dates (31 June, 29 February of a common year, year 0) and
-// anything after the offset.
+// milliseconds): from 1970 to the end of 9999. Refuses impossible dates (31 June, 29 February of
+// a common year, year 0) and anything after the offset.
 std::optional<int64_t> ParseTimestamp(std::string_view s);
 // "YYYY-MM-DD HH:MM:SS UTC"
 std::string FormatTimestamp(int64_t unix_seconds);

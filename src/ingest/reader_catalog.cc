@@ -21,7 +21,6 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
             c_path = h.Find("category_path"), c_cat = h.Find("category_id"),
             c_brand = h.Find("brand"), c_price = h.Find("price"), c_attr = h.Find("attributes");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
-    if (RejectWidth(sink, row, h.width())) return;
     ItemRecord it;
     it.replaces = true;
     it.id = Trim(Field(row, c_id));
@@ -39,7 +38,7 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
     if (!ParseAttributes(Field(row, c_attr), &it.attributes))
       return RejectRow(sink, row, "attributes", "attribute is not key=value");
     sink.OnItem(it);
-  });
+  }, h.width());
 }
 
 Status ReadCategories(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
@@ -50,7 +49,6 @@ Status ReadCategories(const std::string& path, const ReaderOptions& opts, Record
   const int c_code = h.Find("code"), c_en = h.Find("name_en"), c_zh = h.Find("name_zh"),
             c_parent = h.Find("parent_code");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
-    if (RejectWidth(sink, row, h.width())) return;
     CategoryRecord c;
     c.code = Trim(Field(row, c_code));
     if (c.code.empty()) return RejectRow(sink, row, "code", "missing category code");
@@ -58,7 +56,7 @@ Status ReadCategories(const std::string& path, const ReaderOptions& opts, Record
     c.name_zh = Trim(Field(row, c_zh));
     c.parent_code = Trim(Field(row, c_parent));
     sink.OnCategory(c);
-  });
+  }, h.width());
 }
 
 Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
@@ -68,7 +66,6 @@ Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink
   KGP_RETURN_IF_ERROR(h.Init(r, {"brand"}));
   const int c_b = h.Find("brand"), c_name = h.Find("name"), c_zh = h.Find("name_zh"), c_root = h.Find("root_category");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
-    if (RejectWidth(sink, row, h.width())) return;
     BrandRecord b;
     b.brand = Trim(Field(row, c_b));
     if (b.brand.empty()) return RejectRow(sink, row, "brand", "missing brand");
@@ -76,7 +73,7 @@ Status ReadBrands(const std::string& path, const ReaderOptions& opts, RecordSink
     b.name_zh = Trim(Field(row, c_zh));
     b.root_category = Trim(Field(row, c_root));
     sink.OnBrand(b);
-  });
+  }, h.width());
 }
 
 Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink& sink) {
@@ -101,7 +98,6 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
             c_age = h.Find("age"), c_city = h.Find("city"), c_occ = h.Find("occupation"),
             c_zip = h.Find("zip"), c_sign = h.Find("signup_time");
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
-    if (RejectWidth(sink, row, h.width())) return;
     UserRecord u;
     u.id = Trim(Field(row, c_id));
     if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
@@ -133,7 +129,7 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
       if (!v.empty() && !seen) u.pii.emplace_back(field, v);
     }
     sink.OnUser(u);
-  });
+  }, h.width());
 }
 
 }  // namespace kgp::internal

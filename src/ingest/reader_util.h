@@ -49,8 +49,7 @@ inline void RejectRow(RecordSink& sink, const CsvReader& r, std::string field, s
 // and lifecycle, into the future.
 inline constexpr const char* kFutureTimeReason = "time more than a day after this machine's clock";
 inline bool FutureTime(int64_t ts) {
-  static const int64_t limit = static_cast<int64_t>(std::time(nullptr)) + 86400;
-  return ts > limit;
+  return ts > static_cast<int64_t>(std::time(nullptr)) + 86400;  // per call: a reader may run for days
 }
 
 // The CsvOptions a reader opens its file with: `base` plus the source encoding the caller
@@ -88,7 +87,9 @@ inline bool RejectWidth(RecordSink& sink, CsvReader& r, size_t width) {
                                          : std::string("text after a closing quote");
   if (spans) {
     const uint64_t last = r.next_line() - 1;
-    reason += r.RereadFromSecondLine()
+    // Only the stray quote's signature (text after a closing quote) is re-read: a field that
+    // rightly holds line breaks must not turn its lines into rows.
+    reason += r.text_after_quote() && r.RereadFromSecondLine()
                   ? fmt::format(" (a quote left open? the record ran over lines {}-{}; reading goes on at line {})",
                                 r.line(), last, r.line() + 1)
                   : fmt::format(" (the record spans lines {}-{} through a quoted field)", r.line(), last);
@@ -99,9 +100,11 @@ inline bool RejectWidth(RecordSink& sink, CsvReader& r, size_t width) {
 
 // Runs fn(reader) for each record whose fields are valid UTF-8 (CheckUtf8, naming columns from
 // `names`), reporting progress and honouring ShouldStop(). With CsvOptions::single_line, a
-// record spanning lines is rejected first (RejectMultiLine).
+// record spanning lines is rejected first (RejectMultiLine); with a `width`, a record of another
+// field count is (RejectWidth).
 template <typename Fn>
-Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std::string>& names, Fn&& fn) {
+Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std::string>& names, Fn&& fn,
+                     size_t width = 0) {
   while (!sink.ShouldStop()) {
     if (!reader.Next()) {
       if (!reader.bad_record()) break;
@@ -113,6 +116,7 @@ Status ForEachRecord(CsvReader& reader, RecordSink& sink, const std::vector<std:
     }
     // Before any field check: a record that a quote carried over lines gives its lines back.
     if (reader.options().single_line && RejectMultiLine(sink, reader)) continue;
+    if (width > 0 && RejectWidth(sink, reader, width)) continue;  // before the bytes: the rows are re-read
     if (CheckUtf8(sink, reader, names)) fn(reader);
     sink.OnProgress(reader.end_offset());
   }

@@ -63,16 +63,15 @@ Status ReadFormat(std::string_view format, const std::string& path, const Reader
 }
 
 namespace {
-// A file starting with '{': JSON Lines of reviews or texts when its lines are objects that name
-// their keys (a record may lack one: the first 50 lines are looked at), else the one object of
+// A file starting with '{': JSON Lines of reviews or texts when its lines are objects and one of
+// the first 50 has "reviewerID" or "text" (a record may lack it), else the one object of
 // item-attributes (spread over lines, or on one line with lists for values).
 std::string DetectJson(CsvReader& head, std::string line) {
   const bool first_complete = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false).is_object();
   bool texts = false;
   for (int n = 0; n < 50; ++n) {
     if (line.find("\"reviewerid\"") != std::string::npos) return "amazon-reviews";
-    texts |= line.find("\"text\"") != std::string::npos || line.find("\"user_id\"") != std::string::npos ||
-             line.find("\"product_id\"") != std::string::npos;
+    texts |= line.find("\"text\"") != std::string::npos;  // user_id alone: personas.jsonl is not texts
     if (!head.Next()) break;
     line = ToLowerAscii(head[0]);
   }

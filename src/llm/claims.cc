@@ -144,15 +144,22 @@ std::vector<Amount> FindAmounts(std::string_view s) {
     for (const Currency& c : Currencies())
       for (std::string_view cur : c.before)
         if (cur.size() > mark.size() && EndsAt(s, b, cur)) mark = cur, begin = b - cur.size();
+    // Another dollar (HK$, NT$, C$): a mark of its own, which no currency here fits.
+    while (mark.size() >= 1 && mark.back() == '$' && begin > 0 && mark.size() < 3 &&
+           std::isupper(static_cast<unsigned char>(s[begin - 1])))
+      --begin, mark = s.substr(begin, b - begin);
     size_t a = end;
     if (a < s.size() && s[a] == ' ') ++a;
     if (mark.empty()) {
       for (const Currency& c : Currencies())
-        for (std::string_view cur : c.after)
-          if (cur.size() > mark.size() && StartsAtNoCase(s, a, cur) &&
-              !(std::isalpha(static_cast<unsigned char>(cur[0])) && a + cur.size() < s.size() &&
-                std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))))
-            mark = cur, end = a + cur.size();
+        for (std::string_view cur : c.after) {
+          // Codes in any case (59 USD, 59 usd); words as written ("2024 Euro Cup" is no price).
+          const bool word = std::isalpha(static_cast<unsigned char>(cur[0]));
+          const bool at = word && cur.size() > 3 ? StartsAt(s, a, cur) : StartsAtNoCase(s, a, cur);
+          if (cur.size() > mark.size() && at &&
+              !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))))
+            mark = s.substr(a, cur.size()), end = a + cur.size();  // as written: "USD", not "usd"
+        }
     }
     if (!mark.empty()) {
       out.push_back({begin, end, *v, false, false, std::string(mark)});

@@ -328,9 +328,12 @@ void StoreWriter::AddItem(const ItemRecord& it) {
   upd_item_.Bind(5, it.price).Bind(6, it.price).Run();  // the catalogue's price is the list price
   if (it.price) item.price = item.list_price = *it.price;
   // A catalogue row states the product's categories and attributes: those it gives replace the
-  // earlier ones (from an older catalogue, or events); columns it leaves empty keep them.
-  if (it.replaces && (cat || !it.categories.empty())) del_item_cats_.Bind(1, item.id).Run();
-  if (it.replaces && !it.attributes.empty()) del_item_attrs_.Bind(1, item.id).Run();
+  // ones stored before this file (an older catalogue, events); columns it leaves empty keep them,
+  // and later rows of the same file for the product add (one row per category or attribute).
+  if (it.replaces && (cat || !it.categories.empty()) && replaced_cats_.insert(item.id).second)
+    del_item_cats_.Bind(1, item.id).Run();
+  if (it.replaces && !it.attributes.empty() && replaced_attrs_.insert(item.id).second)
+    del_item_attrs_.Bind(1, item.id).Run();
   if (cat) ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
   for (const auto& name : it.categories) {
     int64_t c = CategoryForPath(ToLowerAscii(name));
