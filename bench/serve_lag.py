@@ -21,7 +21,7 @@ def get_events(user):
     return json.loads(body)["behaviour"]["events"]
 
 lags = []
-ts0 = 1893456000  # 2030-01-01: distinct from the load generator's times
+ts0 = 1400000000  # 2014-05-13: distinct from the load generator's times, and in the past
 start = time.perf_counter()
 for i in range(n):
     wait = start + i * seconds / n - time.perf_counter()

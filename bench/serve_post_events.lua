@@ -29,8 +29,9 @@ function request()
   local parts = {}
   for i = 1, batch do
     counter = counter + 1
-    -- 2027-01-01 + thread * 10^8 + counter: unique across threads and requests
-    local ts = 1798761600 + thread_id * 100000000 + counter
+    -- 2017-07-14 + thread * 10^7 + counter: unique across threads and requests, and in the past
+    -- (the service refuses times more than a day after its clock)
+    local ts = 1500000000 + thread_id * 10000000 + counter
     parts[i] = string.format('{"user":"%s","item":"%s","type":"%s","ts":%d,"price":%d}',
       users[math.random(1, #users)], items[math.random(1, #items)], types[math.random(1, #types)], ts,
       math.random(5, 500))

@@ -136,7 +136,7 @@ TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
     for (int r = 0; r < 20; ++r) {
       nlohmann::json batch = nlohmann::json::array();
       for (int i = 0; i < 10; ++i)
-        batch.push_back({{"user", uid}, {"item", "1000001"}, {"type", "view"}, {"ts", 1820000000 + r * 10 + i}});
+        batch.push_back({{"user", uid}, {"item", "1000001"}, {"type", "view"}, {"ts", 1782000000 + r * 10 + i}});
       auto res = c.Post("/v1/events", nlohmann::json{{"events", batch}}.dump(), "application/json");
       ASSERT_TRUE(res);
       ASSERT_EQ(res->status, 200) << res->body;

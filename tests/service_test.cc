@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -223,13 +224,15 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
                                {{"user", *user_}, {"item", *item_}, {"type", "view"}, {"ts", "yesterday"}},
                                "not an object",
                                {{"user", *user_}, {"item", *item_}, {"type", "buy"}, {"price", 1e308}},
-                               {{"user", std::string("a\0b", 3)}, {"item", *item_}, {"type", "view"}}});
+                               {{"user", std::string("a\0b", 3)}, {"item", *item_}, {"type", "view"}},
+                               {{"user", *user_}, {"item", *item_}, {"type", "view"},
+                                {"ts", static_cast<int64_t>(std::time(nullptr)) + 3 * 86400}}});
     auto r = c.Post("/v1/events", json{{"events", events}}.dump(), "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400);
     json j = Body(r);
     EXPECT_EQ(j["error"]["code"], "invalid_events");
-    ASSERT_EQ(j["error"]["details"].size(), 7u) << j.dump();
+    ASSERT_EQ(j["error"]["details"].size(), 8u) << j.dump();
     EXPECT_EQ(j["error"]["details"][0]["index"], 1);
     EXPECT_EQ(j["error"]["details"][0]["field"], "user");
     EXPECT_EQ(j["error"]["details"][1]["field"], "type");
@@ -238,6 +241,7 @@ TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStor
     EXPECT_EQ(j["error"]["details"][4]["index"], 5);
     EXPECT_EQ(j["error"]["details"][5]["field"], "price");  // 1e308: the totals would overflow
     EXPECT_EQ(j["error"]["details"][6]["field"], "user");   // a NUL byte would reach the CSV exports raw
+    EXPECT_EQ(j["error"]["details"][7]["field"], "ts");     // days ahead: every as-of date would move
     // Bad query parameters are 400 too, not a crash.
     auto bad_k = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?k=-1").c_str());
     ASSERT_TRUE(bad_k);
@@ -721,7 +725,7 @@ TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
         auto c = s.Client(*write_key_);
         for (int r = 0; go.load(); ++r) {
           json batch = json::array();
-          for (int i = 0; i < 5; ++i) batch.push_back(Event(*user_, *item_, "view", 1800000000 + t * 1000000 + r * 5 + i));
+          for (int i = 0; i < 5; ++i) batch.push_back(Event(*user_, *item_, "view", 1780000000 + t * 1000000 + r * 5 + i));
           auto res = c.Post("/v1/events", json{{"events", batch}}.dump(), "application/json");
           if (!res) break;  // the server has stopped
           if (res->status == 200) acknowledged += Body(res)["accepted"].get<int>();
@@ -777,7 +781,7 @@ TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
   {
     Running s(ws, Options());
     auto post = s.Client(*write_key_).Post(
-        "/v1/events", json{{"events", {Event(" " + *user_ + "\u3000", " " + *item_ + " ", "view", 1810000000)}}}.dump(),
+        "/v1/events", json{{"events", {Event(" " + *user_ + "\u3000", " " + *item_ + " ", "view", 1781000000)}}}.dump(),
         "application/json");
     ASSERT_TRUE(post);
     ASSERT_EQ(post->status, 200) << post->body;
@@ -785,7 +789,7 @@ TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
   }
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users);
   EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id "
-                                  "WHERE u.ext_id = '{}' AND e.ts = 1810000000", *user_)), 1);
+                                  "WHERE u.ext_id = '{}' AND e.ts = 1781000000", *user_)), 1);
 }
 
 // An id with "/" (sent as %2F) can be read and erased through the API, as it could be posted.
@@ -794,7 +798,7 @@ TEST_F(ServiceTest, IdsWithASlashCanBeReadAndErased) {
   const std::string ws = CopyWorkspace(dir);
   Running s(ws, Options());
   auto post = s.Client(*write_key_).Post(
-      "/v1/events", json{{"events", {Event("shop/42", *item_, "view", 1810000000)}}}.dump(), "application/json");
+      "/v1/events", json{{"events", {Event("shop/42", *item_, "view", 1781000000)}}}.dump(), "application/json");
   ASSERT_TRUE(post);
   ASSERT_EQ(post->status, 200) << post->body;
   auto get = s.Client(*read_key_).Get("/v1/users/shop%2F42/profile");
@@ -836,7 +840,7 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     ASSERT_TRUE(lists_user());
     // Events of the user in the writer's queue before the erasure are erased with it.
     auto post = s.Client(*write_key_).Post(
-        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1810000000)}}}.dump(), "application/json");
+        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1781000000)}}}.dump(), "application/json");
     ASSERT_TRUE(post);
     ASSERT_EQ(post->status, 200);
     auto del = s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str());
@@ -860,14 +864,14 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     EXPECT_EQ(paths->body.find("user:" + *user_ + " "), std::string::npos) << paths->body;
     // Writing after an erasure works (the store writer was reopened).
     auto later = s.Client(*write_key_).Post(
-        "/v1/events", json{{"events", {Event(*other_user_, *item_, "view", 1810000001)}}}.dump(), "application/json");
+        "/v1/events", json{{"events", {Event(*other_user_, *item_, "view", 1781000001)}}}.dump(), "application/json");
     ASSERT_TRUE(later);
     EXPECT_EQ(later->status, 200) << later->body;
     EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 404);
     // The id posting again is a new user: nothing of the erased one shows (demographics, history
     // behind recommendations, evidence paths), though the graph loaded at start still has them.
     auto back = s.Client(*write_key_).Post(
-        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1810000002)}}}.dump(), "application/json");
+        "/v1/events", json{{"events", {Event(*user_, *item_, "view", 1781000002)}}}.dump(), "application/json");
     ASSERT_TRUE(back);
     ASSERT_EQ(back->status, 200) << back->body;
     json prof = Body(r.Get(("/v1/users/" + *user_ + "/profile?paths=3").c_str()));

@@ -145,6 +145,8 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
       if (ts->is_number_integer()) v = ts->get<int64_t>();
       else if (ts->is_string()) v = ParseTimestamp(ts->get<std::string>());
       if (!v || *v < 0 || *v > kMaxTs) fail("ts", "Unix seconds or an ISO-8601 time between 1970 and 2100");
+      // As at ingest: one event dated ahead would move every live profile's as-of date.
+      else if (*v > now + 86400) fail("ts", "more than a day after the server's clock");
       else ev.ts = *v;
     }
     ev.price = NumberField(e, "price", &err);
