@@ -311,6 +311,11 @@ bool CsvReader::ParseRecord() {
     if (opts_.quoting && ((p < end_) || refill(p, fb)) && p < end_ && buf_[p] == '"') {
       // Quoted field.
       size_t sbeg = scratch_.size();
+      // Makes the byte after p readable when the file has one; false on a read error.
+      const auto see_next = [&] {
+        if (p + 1 >= end_) refill(p, fb);
+        return status_.ok();
+      };
       ++p;
       while (true) {
         if (p >= end_ && !refill(p, fb)) {
@@ -319,12 +324,7 @@ bool CsvReader::ParseRecord() {
         }
         char c = buf_[p];
         if (c == '"') {
-          if (p + 1 >= end_) {
-            size_t dummy = fb;
-            refill(p, dummy);
-            fb = dummy;
-            if (!status_.ok()) return false;
-          }
+          if (!see_next()) return false;
           if (p + 1 < end_ && buf_[p + 1] == '"') {
             scratch_.push_back('"');
             p += 2;
@@ -344,12 +344,7 @@ bool CsvReader::ParseRecord() {
         // A CR ends the record only before LF (as in an unquoted field); a lone CR is junk too.
         if (c == delim || c == '\n') break;
         if (c == '\r') {
-          if (p + 1 >= end_) {
-            size_t dummy = fb;
-            refill(p, dummy);
-            fb = dummy;
-            if (!status_.ok()) return false;
-          }
+          if (!see_next()) return false;
           if (p + 1 >= end_ || buf_[p + 1] == '\n') break;
         }
         if (c != ' ' && c != '\t') text_after_quote_ = true;  // `"x" ,` is a common slip, not a stray quote
