@@ -342,6 +342,21 @@ TEST_F(ServiceTest, UnknownUsersItemsNodesAndRoutesAre404WithJsonErrors) {
   auto admin = s.Client(*admin_key_).Delete("/v1/users/nobody-here");
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->status, 404);
+  // A known path asked with a method it does not serve: 405 naming the methods it does.
+  const auto method_not_allowed = [](const httplib::Result& r, const std::string& allow) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 405) << r->body;
+    EXPECT_EQ(r->get_header_value("Allow"), allow);
+    EXPECT_EQ(Body(r)["error"]["code"], "method_not_allowed") << r->body;
+  };
+  method_not_allowed(c.Put("/v1/events", "{}", "application/json"), "POST");
+  method_not_allowed(c.Get("/v1/events"), "POST");
+  method_not_allowed(c.Post("/healthz", "", "application/json"), "GET");
+  method_not_allowed(c.Patch(("/v1/users/" + *user_).c_str(), "{}", "application/json"), "DELETE");
+  method_not_allowed(c.Delete("/v1/segments"), "GET");
+  auto unknown = c.Put("/v1/no/such/route", "{}", "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
 }
 
 TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {

@@ -11,9 +11,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -58,6 +61,9 @@ struct Context {
   rec::RecContext* rec = nullptr;               // the recommender (graph, items, engine); immutable
   std::unordered_map<uint32_t, StaticProfileFacts> facts;  // by users.id
   std::map<int, std::string> cluster_labels;
+  // Every route's path pattern and method, filled while routes are added (read-only after), so
+  // that a known path asked with another method is answered 405 with Allow.
+  std::vector<std::pair<std::regex, std::string>> routes;
 
   std::unique_ptr<EventWriter> writer;
 
@@ -91,6 +97,9 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
 
 // Re-reads the workspace's API keys (route.cc; at start and every 2 s while serving).
 void ReloadKeys(Context& ctx);
+
+// The methods registered for a path, sorted; empty when no route matches it.
+std::vector<std::string> AllowedMethods(const Context& ctx, const std::string& path);
 
 void AddEventRoutes(httplib::Server& svr, Context& ctx);
 void AddUserRoutes(httplib::Server& svr, Context& ctx);

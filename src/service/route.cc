@@ -1,6 +1,7 @@
 // What every route shares: authentication (keys re-read every 2 s), the per-key rate limit,
 // metrics, the catch-all that turns exceptions into JSON errors, JSON replies, query
 // parameters, and the live profile of a client's user id.
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -144,9 +145,18 @@ Result<bool> BoolParam(const httplib::Request& req, const std::string& name, boo
                                              req.get_param_value(name.c_str())));
 }
 
+std::vector<std::string> AllowedMethods(const Context& ctx, const std::string& path) {
+  std::vector<std::string> m;
+  for (const auto& [re, method] : ctx.routes)
+    if (std::regex_match(path, re) && std::find(m.begin(), m.end(), method) == m.end()) m.push_back(method);
+  std::sort(m.begin(), m.end());
+  return m;
+}
+
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
               const std::string& name, std::optional<Scope> scope, Handler h) {
   ctx.metrics.AddRoute(name);
+  ctx.routes.emplace_back(std::regex(pattern), method);
   httplib::Server::Handler wrapped = [&ctx, name, scope, h = std::move(h)](const httplib::Request& req,
                                                                            httplib::Response& res) {
     const auto t0 = SteadyClock::now();

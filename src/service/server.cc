@@ -1,11 +1,13 @@
 #include "service/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "privacy/pseudonym.h"
@@ -104,8 +106,16 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.set_keep_alive_max_count(100000);
   svr.set_keep_alive_timeout(30);
   svr.set_tcp_nodelay(true);
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (res.status == 404 || res.status == 400) {  // no handler for this method: a known path?
+      const std::vector<std::string> methods = AllowedMethods(ctx, req.path);
+      if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
+        const std::string allow = fmt::format("{}", fmt::join(methods, ", "));
+        res.set_header("Allow", allow);
+        return SendError(res, 405, "method_not_allowed", fmt::format("{} {}: use {}", req.method, req.path, allow));
+      }
+    }
     switch (res.status) {
       case 404: SendError(res, 404, "not_found", "no such endpoint (see docs/api.md)"); break;
       case 413: SendError(res, 413, "payload_too_large", "request body over the size limit"); break;
