@@ -466,6 +466,11 @@ TEST_F(LlmWriterTest, PricesAreInTheShopsCurrency) {
   EXPECT_EQ(FindAmounts("59 USD").at(0).mark, "USD");
   EXPECT_EQ(FindAmounts("only HK$59").at(0).mark, "HK$");
   EXPECT_FALSE(supported(usd, "HK$" + min));  // another dollar
+  // 块 is money before 钱, punctuation or the end, a measure word before a noun.
+  for (const char* money : {"30块", "30块钱", "30块，", "30块的耳机", "5块5"})
+    EXPECT_EQ(FindAmounts(money).at(0).mark, "块") << money;
+  EXPECT_TRUE(FindAmounts("买了3块巧克力").empty());
+  EXPECT_TRUE(FindAmounts("2块蛋糕和1块饼干").empty());
   // The template backend writes the prompt's currency.
   for (const char* lang : {"en", "zh"}) {
     ChatRequest req;

@@ -38,6 +38,17 @@ bool DiscountContext(std::string_view sentence) {
 
 bool Close(double a, double b) { return std::fabs(a - b) <= std::max(0.5, 0.01 * std::fabs(b)); }
 
+// 块 is money ("30块", "30块钱", "5块5", "30块的耳机") or a measure word ("3块巧克力", three
+// pieces): a measure word when a Chinese letter other than 钱 的 左 多 一 follows.
+bool MeasureWordKuai(std::string_view s, size_t after) {
+  if (after >= s.size()) return false;
+  const auto lead = static_cast<unsigned char>(s[after]);
+  if (lead < 0xE4 || lead > 0xE9) return false;  // not in U+4E00..U+9FFF: punctuation, digits, Latin
+  for (std::string_view money : {"钱", "的", "左", "多", "一"})
+    if (StartsAt(s, after, money)) return false;
+  return true;
+}
+
 }  // namespace
 
 const char* ClaimKindName(ClaimKind k) {
@@ -157,7 +168,8 @@ std::vector<Amount> FindAmounts(std::string_view s) {
           const bool word = std::isalpha(static_cast<unsigned char>(cur[0]));
           const bool at = word && cur.size() > 3 ? StartsAt(s, a, cur) : StartsAtNoCase(s, a, cur);
           if (cur.size() > mark.size() && at &&
-              !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))))
+              !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))) &&
+              !(cur == "块" && MeasureWordKuai(s, a + cur.size())))
             mark = s.substr(a, cur.size()), end = a + cur.size();  // as written: "USD", not "usd"
         }
     }
