@@ -158,13 +158,18 @@ TEST(Ingest, ACategoryIdSeenFirstWithoutItsCodeJoinsTheCodeLater) {
   // One file: product 1 comes first without the code, then with it; product 2 only with it.
   test::WriteFile(tmp / "a.csv", head + row(0, 1, "7", "") + row(1, 2, "7", "electronics.smartphone") +
                                      row(2, 1, "7", "") + row(3, 1, "7", "electronics.smartphone"));
-  ASSERT_TRUE(Ingest(*ws, tmp / "a.csv", o).ok());
+  auto a = Ingest(*ws, tmp / "a.csv", o);
+  ASSERT_TRUE(a.ok());
+  // The summary counts the categories the file added: the placeholder merged again is not one.
+  EXPECT_EQ(a->at(0).counts.categories_new, 2);  // electronics, electronics.smartphone
   // Across ingests: category 8 is only a placeholder after the first file, the code comes later.
   test::WriteFile(tmp / "b.csv", head + row(10, 3, "8", "") + row(11, 4, "8", ""));
   ASSERT_TRUE(Ingest(*ws, tmp / "b.csv", o).ok());
   EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM categories WHERE code = 'id:8'"), 1);
   test::WriteFile(tmp / "c.csv", head + row(20, 5, "8", "") + row(21, 3, "8", "home.lamp") + row(22, 4, "8", ""));
-  ASSERT_TRUE(Ingest(*ws, tmp / "c.csv", o).ok());
+  auto c = Ingest(*ws, tmp / "c.csv", o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->at(0).counts.categories_new, 2);  // home, home.lamp (id:8 came from b.csv and is merged)
 
   Db& db = ws->db();
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE code LIKE 'id:%'"), 0);

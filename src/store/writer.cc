@@ -156,6 +156,7 @@ int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_v
   int64_t id = CategoryForPath(fmt::format("id:{}", source_id));
   category_sources_.Insert(source_id, id);
   placeholders_.insert(id);
+  new_placeholders_.insert(id);
   ins_cat_source_.Bind(1, source_id).Bind(2, id).Run();
   return id;
 }
@@ -174,6 +175,8 @@ void StoreWriter::MergeCategory(int64_t from, int64_t into, std::string_view sou
   category_sources_.ForEach([&](std::string_view, int64_t& c) { c = c == from ? into : c; });
   items_.ForEach([&](std::string_view, ItemState& it) { it.category_id = it.category_id == from ? into : it.category_id; });
   placeholders_.erase(from);
+  // A placeholder this run created and merged again was never a new category of the file.
+  if (new_placeholders_.erase(from)) --counts_.categories_new;
 }
 
 int64_t StoreWriter::BrandId(std::string_view name) {

@@ -103,6 +103,7 @@ class StoreWriter {
   StringMap<int64_t> variants_;  // "item id \x1f spec" -> variants.id
   StringMap<ItemState> items_;
   std::unordered_set<int64_t> placeholders_;  // "id:<source id>" categories
+  std::unordered_set<int64_t> new_placeholders_;  // of them, created by this writer (counted new)
   std::unordered_set<int64_t> replaced_cats_, replaced_attrs_;  // items whose catalogue row replaced them (this file)
   // Occurrence counts of identical rows within one timestamp, so that true repeats (two
   // identical purchases in the same second) stay distinct events while re-ingesting the same
