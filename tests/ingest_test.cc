@@ -320,6 +320,61 @@ TEST(Ingest, PseudonymisedIdsNeverReachTheStore) {
   }
 }
 
+// A settings file that no longer says what the workspace is must be refused, not read as the
+// defaults: `pseudonymize = True`, a misspelt key or a lost file stored raw ids beside the
+// pseudonyms.
+TEST(Ingest, ASettingsFileThatDropsPseudonymisationIsRefused) {
+  test::TempDir tmp;
+  const std::string dir = tmp / "ws";
+  MakeWs(dir, /*pseudo=*/true).reset();
+  const std::string conf_path = dir + "/kgprofile.conf";
+  const std::string conf = test::ReadFile(conf_path);
+  const auto open_with = [&](const std::string& text) {
+    test::WriteFile(conf_path, text);
+    return Workspace::Open(dir);
+  };
+  const auto without_switch = [&](const std::string& line) {
+    std::string c = conf;
+    const size_t at = c.find("pseudonymize = true\n");
+    EXPECT_NE(at, std::string::npos) << c;
+    return c.replace(at, std::string("pseudonymize = true\n").size(), line);
+  };
+  // Spellings of a switch: any case of true/false, yes/no, on/off, 1/0.
+  for (const char* on : {"pseudonymize = True\n", "pseudonymize = yes\n", "pseudonymize = 1\n"}) {
+    auto ws = open_with(without_switch(on));
+    ASSERT_TRUE(ws.ok()) << on << ws.status().ToString();
+    EXPECT_EQ((*ws)->Setting("pseudonymize"), "true") << on;
+  }
+  // Off, or the key misspelt, on a pseudonymised workspace: refused, naming the setting.
+  const std::pair<const char*, const char*> kOff[] = {{"pseudonymize = false\n", "pseudonymize is false"},
+                                                     {"", "pseudonymize is false"},
+                                                     {"pseudonymise = true\n", "kgprofile.conf:2: pseudonymise: unknown setting"}};
+  for (const auto& [off, why] : kOff) {
+    auto ws = open_with(without_switch(off));
+    ASSERT_FALSE(ws.ok()) << off;
+    EXPECT_NE(ws.status().message().find(why), std::string::npos) << ws.status().message();
+  }
+  auto bad = open_with(without_switch("pseudonymize = ja\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("kgprofile.conf:2: pseudonymize = ja: expected true or false"), std::string::npos)
+      << bad.status().message();
+  auto cache = open_with(conf + "ingest_cache_mb = lots\n");
+  ASSERT_FALSE(cache.ok());
+  EXPECT_NE(cache.status().message().find("ingest_cache_mb = lots"), std::string::npos) << cache.status().message();
+  // A lost settings file is refused too, with what to do.
+  std::filesystem::remove(conf_path);
+  auto lost = Workspace::Open(dir);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_NE(lost.status().message().find("restore it"), std::string::npos) << lost.status().message();
+  // Restored, ingest goes on under the pseudonyms.
+  test::WriteFile(conf_path, conf);
+  auto ws = Workspace::Open(dir);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  test::WriteFile(tmp / "u.csv", "user_id,gender,birth_year,city,occupation,signup_time\nsecretuser4711,F,1990,,,\n");
+  ASSERT_TRUE(Ingest(**ws, tmp / "u.csv", IngestOptions{}).ok());
+  EXPECT_EQ((*ws)->db().QueryInt("SELECT count(*) FROM users WHERE ext_id = 'secretuser4711'"), 0);
+}
+
 // Kills `kgprofile ingest` with SIGKILL at several moments, then re-runs it: the store must be
 // consistent after each kill and complete afterwards, with no event lost or doubled.
 TEST(Ingest, SurvivesSigkillAtAnyPoint) {

@@ -8,7 +8,7 @@
 
 namespace kgp {
 
-Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& path) {
+Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& path, std::map<std::string, int>* lines) {
   std::ifstream in(path);
   if (!in) return Status::NotFound(fmt::format("{}: cannot open", path));
   std::map<std::string, std::string> out;
@@ -21,7 +21,9 @@ Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& p
     size_t eq = l.find('=');
     if (eq == std::string_view::npos)
       return Status::InvalidArgument(fmt::format("{}:{}: expected key = value", path, n));
-    out[std::string(Trim(l.substr(0, eq)))] = std::string(Trim(l.substr(eq + 1)));
+    std::string key(Trim(l.substr(0, eq)));
+    if (lines) (*lines)[key] = n;
+    out[key] = std::string(Trim(l.substr(eq + 1)));
   }
   return out;
 }

@@ -9,7 +9,9 @@
 
 namespace kgp {
 
-// A missing file is NotFound; a line without '=' is InvalidArgument naming file:line.
-Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& path);
+// A missing file is NotFound; a line without '=' is InvalidArgument naming file:line. With
+// `lines`, the line each key was last set on.
+Result<std::map<std::string, std::string>> ReadKeyValueFile(const std::string& path,
+                                                            std::map<std::string, int>* lines = nullptr);
 
 }  // namespace kgp

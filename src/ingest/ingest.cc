@@ -108,7 +108,7 @@ Status WriteRejectsFile(Workspace& ws, const IngestOptions& opts, IngestReport& 
 }
 
 int64_t IngestCacheKb(const Workspace& ws) {
-  auto mb = ParseInt(ws.Setting("ingest_cache_mb", "1024"));
+  auto mb = ParseInt(ws.Setting("ingest_cache_mb", "1024"));  // checked when the workspace opens
   return (mb && *mb > 0 ? *mb : 1024) * 1024;
 }
 

@@ -2,10 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -18,11 +21,54 @@ namespace fs = std::filesystem;
 
 std::string Workspace::Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
+namespace {
+
+// Every setting docs/workspace.md lists, and which of them are switches. `llm.<key>` settings
+// are checked by the language-model layer (llm/backend.cc), which also passes unknown ones on.
+constexpr const char* kSwitches[] = {"pseudonymize", "store_pii", "dp_required"};
+constexpr const char* kOtherKeys[] = {"pseudonym_key_file", "ingest_cache_mb", "dp_epsilon_budget", "dp_delta_budget",
+                                      "dp_epsilon", "dp_delta", "dp_mechanism", "currency",
+                                      "recommend.kge_ann_min_items"};
+
+// true/false, yes/no, on/off, 1/0 in any letter case, as "true" or "false"; nullopt otherwise.
+std::optional<std::string> ParseSwitch(std::string_view v) {
+  const std::string l = ToLowerAscii(v);
+  for (const char* t : {"true", "yes", "on", "1"})
+    if (l == t) return std::string("true");
+  for (const char* f : {"false", "no", "off", "0"})
+    if (l == f) return std::string("false");
+  return std::nullopt;
+}
+
+}  // namespace
+
+// A misspelt or mistyped setting must not fall back to its default unnoticed: a workspace whose
+// `pseudonymize = True` read as false stored raw user ids beside the pseudonyms.
 Status Workspace::LoadConfig() {
   config_.clear();
-  if (!fs::exists(Path(kConfigFile))) return Status::Ok();
-  auto kv = ReadKeyValueFile(Path(kConfigFile));
+  const std::string path = Path(kConfigFile);
+  if (!fs::exists(path)) return Status::Ok();
+  std::map<std::string, int> lines;
+  auto kv = ReadKeyValueFile(path, &lines);
   if (!kv.ok()) return kv.status();
+  for (auto& [key, value] : *kv) {
+    const auto where = [&, &key = key] { return fmt::format("{}:{}: {}", path, lines[key], key); };
+    if (std::find(std::begin(kSwitches), std::end(kSwitches), key) != std::end(kSwitches)) {
+      auto on = ParseSwitch(value);
+      if (!on) return Status::InvalidArgument(fmt::format("{} = {}: expected true or false", where(), value));
+      value = *on;
+    } else if (key == "ingest_cache_mb") {
+      auto mb = ParseInt(value);
+      if (!mb || *mb <= 0) return Status::InvalidArgument(fmt::format("{} = {}: expected a whole number of MiB > 0", where(), value));
+    } else if (!key.starts_with("llm.") &&
+               std::find(std::begin(kOtherKeys), std::end(kOtherKeys), key) == std::end(kOtherKeys)) {
+      std::string known;
+      for (const auto& list : {std::span<const char* const>(kSwitches), std::span<const char* const>(kOtherKeys)})
+        for (const char* k : list) known += (known.empty() ? "" : ", ") + std::string(k);
+      return Status::InvalidArgument(
+          fmt::format("{}: unknown setting (known: {}, llm.<key>; see docs/workspace.md)", where(), known));
+    }
+  }
   config_ = std::move(kv).value();
   return Status::Ok();
 }
@@ -87,8 +133,16 @@ Result<std::unique_ptr<Workspace>> Workspace::Init(const std::string& dir, const
 
 Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
   fs::path dbp = fs::path(dir) / kDbFile;
-  if (!fs::exists(fs::path(dir) / kConfigFile) && !fs::exists(dbp))
+  const fs::path conf = fs::path(dir) / kConfigFile;
+  if (!fs::exists(conf) && !fs::exists(dbp))
     return Status::NotFound(fmt::format("{}: not a kgprofile workspace (run: kgprofile init {})", dir, dir));
+  // Without its settings a workspace would run on defaults: pseudonymisation and required
+  // differential privacy off.
+  if (!fs::exists(conf))
+    return Status::NotFound(fmt::format(
+        "{}: missing; it holds the workspace's settings (pseudonymisation, PII, privacy): restore it, or run "
+        "kgprofile init {} to write the defaults",
+        conf.string(), dir));
   std::unique_ptr<Workspace> ws(new Workspace());
   ws->dir_ = dir;
   KGP_RETURN_IF_ERROR(ws->LoadConfig());
@@ -96,6 +150,7 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
   if (!db.ok()) return db.status();
   ws->db_ = std::move(db).value();
   KGP_RETURN_IF_ERROR(Migrate(*ws->db_));
+  KGP_RETURN_IF_ERROR(ws->CheckPseudonymised());
   return ws;
 }
 

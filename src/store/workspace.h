@@ -45,6 +45,7 @@ class Workspace {
  private:
   Workspace() = default;
   Status LoadConfig();
+  Status CheckPseudonymised();
   std::string dir_;
   std::unique_ptr<Db> db_;
   std::map<std::string, std::string> config_;
