@@ -58,6 +58,18 @@ void Ingest(const std::string& sample, const std::string& ws) {
   }
 }
 
+// A generated, pseudonymised workspace through graph, profiles and embeddings (1 epoch).
+void BuildPseudonymised(const std::string& sample, const std::string& ws, const std::string& shop) {
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " " + shop).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
+  Ingest(sample, ws);
+  for (const char* cmd : {"graph build", "profile build", "kge train"}) {
+    std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
+    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
+    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
+  }
+}
+
 TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
@@ -146,6 +158,37 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   EXPECT_EQ(FilesHolding(ws, {other_pseudo}), std::vector<std::string>{});
 }
 
+// An erasure cut short after its database transaction (killed, or a file it could not rewrite)
+// is finished by running it again: the files still naming the user are cleaned, with a receipt,
+// instead of "no such user".
+TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 60 --events 4000 --products 200 --seed 5");
+  if (HasFatalFailure()) return;
+  const std::string user = NthUser(sample, 4);
+  const std::string stored = PseudonymOf(Key(ws), user);
+  const std::vector<std::string> needles = {stored, "user:" + stored};
+  ASSERT_FALSE(FilesHolding(ws, needles).empty());
+  // The state file cannot be rewritten: the rows are gone, the files still name the user.
+  std::filesystem::create_directory(ws + "/profiles.state.tmp");
+  auto cut = test::RunCli("erase " + ws + " --user " + user);
+  ASSERT_NE(cut.exit_code, 0) << cut.out;
+  std::filesystem::remove(ws + "/profiles.state.tmp");
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + stored + "'"), 0);
+  ASSERT_FALSE(FilesHolding(ws, needles).empty());
+  auto again = test::RunCli("--json erase " + ws + " --user " + user);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto receipt = nlohmann::json::parse(again.out);
+  EXPECT_TRUE(receipt["verified"].get<bool>()) << again.out;
+  EXPECT_FALSE(receipt["files_rewritten"].empty()) << again.out;
+  EXPECT_EQ(FilesHolding(ws, needles), std::vector<std::string>{});
+  // Done: a third run finds nothing.
+  auto third = test::RunCli("erase " + ws + " --user " + user);
+  EXPECT_NE(third.exit_code, 0);
+  EXPECT_NE(third.err.find("no such user"), std::string::npos) << third.err;
+}
+
 // Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold
 // characters the exports escape: erasure finds the user as the files write it, keeps exports
 // that name only others, and verifies; the nearest-neighbour index of the rewritten checkpoint
@@ -230,13 +273,8 @@ TEST(PrivacyFiles, WholeIdsAreNotPartsOfLongerOnes) {
 TEST(PrivacyKeys, RotationReKeysEverythingAndJoinsStillWork) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
-  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 60 --events 3000 --products 120 --seed 4").exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
-  Ingest(sample, ws);
-  for (const char* cmd : {"graph build", "profile build", "kge train"}) {
-    std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
-    ASSERT_EQ(test::RunCli(std::string("-q ") + cmd + " " + ws + extra).exit_code, 0) << cmd;
-  }
+  BuildPseudonymised(sample, ws, "--users 60 --events 3000 --products 120 --seed 4");
+  if (HasFatalFailure()) return;
   const std::string key1 = Key(ws);
   std::unordered_set<std::string> old_ids;
   {

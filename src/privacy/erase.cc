@@ -129,6 +129,99 @@ bool StillStored(Db& db, int64_t uid, const std::string& stored, const std::stri
   return ent.Step();
 }
 
+// The files that may name the user, as stored (`stored`: its candidate stored ids) or as given:
+// the profile state's slot, embedding rows (and the neighbour index built over them), exports.
+// `bare`: embedding rows named by a stored id alone count too (ingested KG triples name users
+// so), only for a user the store still had.
+Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std::string_view given, bool bare,
+                      ErasureReceipt& r) {
+  std::vector<std::string> entity_names;
+  for (const std::string& id : stored) {
+    entity_names.push_back("user:" + id);
+    if (bare) entity_names.push_back(id);
+  }
+  const std::string state_path = ws.Path(kProfileStateFile);
+  if (fs::exists(state_path)) {
+    auto set = LoadProfileSet(state_path);
+    if (!set.ok()) {
+      // A state this version cannot read (another format, damaged) may still name the user: it
+      // is a cache of the store, so it goes, and the database changes above stand.
+      std::error_code ec;
+      if (!fs::remove(state_path, ec)) return Status::IoError(fmt::format("{}: cannot remove: {}", state_path, ec.message()));
+      LOG_WRN("{} ({}): removed; run kgprofile profile build", state_path, set.status().message());
+      r.files_removed.push_back(state_path);
+    }
+    bool changed = false;
+    for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
+      if (std::find(stored.begin(), stored.end(), set->ext_ids[u]) == stored.end() || set->ext_ids[u].empty()) continue;
+      set->ext_ids[u].clear();
+      if (u < set->states.size()) set->states[u] = UserState{};
+      changed = true;
+    }
+    if (changed) {
+      KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
+      r.files_rewritten.push_back(state_path);
+    }
+  }
+  for (const auto& path : CheckpointFiles(ws.dir())) {
+    auto ck = embed::LoadCheckpoint(path);
+    if (!ck.ok()) return ck.status();
+    if (size_t n = RemoveEntities(*ck, entity_names); n > 0) {
+      KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
+      r.files_rewritten.push_back(path);
+      r.rows["embedding_rows"] += static_cast<int64_t>(n);
+    }
+  }
+  // A checkpoint's nearest-neighbour index holds the removed rows too: it goes (`kge index`
+  // builds it again; until then predictions scan the rows).
+  for (const auto& path : r.files_rewritten) {
+    std::error_code ec;
+    const std::string index = embed::IndexPathFor(path);
+    if (fs::exists(index, ec) && fs::remove(index, ec)) r.files_removed.push_back(index);
+  }
+  for (const auto& f : ListFiles(ws.Path("export"))) {
+    bool hit_any = false;
+    for (const std::string& id : stored) {
+      auto hit = FileContains(f, Needles(id, given), /*whole_ids=*/true);
+      hit_any = hit_any || (hit.ok() && *hit);
+    }
+    std::error_code ec;
+    if (hit_any && fs::remove(f, ec)) r.files_removed.push_back(f);
+  }
+  return Status::Ok();
+}
+
+// The receipt into the database, the database scrubbed, and (opts.verify) every workspace file
+// scanned for the id.
+Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std::string& stored, int64_t uid,
+                              const EraseOptions& opts, ErasureReceipt& r) {
+  Db& db = ws.db();
+  {
+    Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
+    ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
+  }
+  ScrubReport s = ScrubDatabase(db);
+  r.vacuumed = s.vacuumed;
+  r.wal_truncated = s.wal_truncated;
+  if (opts.verify) {
+    // The database by query (a short id such as "7" is in its bytes as other values); its
+    // deleted bytes are gone with secure_delete, VACUUM and the WAL truncation reported above.
+    if (StillStored(db, uid, stored, "user:" + stored)) r.residual_files.push_back(ws.Path("kgprofile.db"));
+    const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
+    for (const auto& f : ListFiles(ws.dir())) {
+      if (fs::path(f) == db_file) continue;
+      auto hit = FileContains(f, Needles(stored, user_id), /*whole_ids=*/true);
+      if (!hit.ok() || *hit) r.residual_files.push_back(f);
+    }
+    // Deleted pages may still be in a WAL that another connection kept from being truncated.
+    r.verified = r.residual_files.empty() && r.vacuumed && r.wal_truncated;
+    // Record the outcome of the scan too (the row was written before it).
+    Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
+    upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts) {
@@ -149,13 +242,20 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
       break;
     }
   }
-  if (!uid) return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
-
   ErasureReceipt r;
   r.id = RandomHex(16);
   r.ts = static_cast<int64_t>(std::time(nullptr));
   r.verification_code = RandomHex(16);
   r.digest = HexEncode(HmacSha256(r.verification_code, user_id));
+  if (!uid) {
+    // Not in the store: perhaps an erasure cut short (killed, or a file it could not rewrite)
+    // after its database transaction. Its files may still name the user: this run finishes it.
+    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {stored, std::string(user_id)}, user_id, /*bare=*/false, r));
+    if (r.files_rewritten.empty() && r.files_removed.empty())
+      return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
+    LOG_INF("erase: the user was no longer in the database; finished erasing them from the files");
+    return Finish(ws, user_id, stored, uid, opts, r);
+  }
 
   KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   const std::string spec = "user:" + stored;
@@ -196,77 +296,9 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
     txn.Commit();
   }
 
-  // Files naming the user.
-  const std::string state_path = ws.Path(kProfileStateFile);
-  if (fs::exists(state_path)) {
-    auto set = LoadProfileSet(state_path);
-    if (!set.ok()) {
-      // A state this version cannot read (another format, damaged) may still name the user: it
-      // is a cache of the store, so it goes, and the database changes above stand.
-      std::error_code ec;
-      if (!fs::remove(state_path, ec)) return Status::IoError(fmt::format("{}: cannot remove: {}", state_path, ec.message()));
-      LOG_WRN("{} ({}): removed; run kgprofile profile build", state_path, set.status().message());
-      r.files_removed.push_back(state_path);
-    }
-    bool changed = false;
-    for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
-      if (set->ext_ids[u] != stored) continue;
-      set->ext_ids[u].clear();
-      if (u < set->states.size()) set->states[u] = UserState{};
-      changed = true;
-    }
-    if (changed) {
-      KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
-      r.files_rewritten.push_back(state_path);
-    }
-  }
-  for (const auto& path : CheckpointFiles(ws.dir())) {
-    auto ck = embed::LoadCheckpoint(path);
-    if (!ck.ok()) return ck.status();
-    if (size_t n = RemoveEntities(*ck, {spec, stored}); n > 0) {
-      KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
-      r.files_rewritten.push_back(path);
-      r.rows["embedding_rows"] += static_cast<int64_t>(n);
-    }
-  }
-  // A checkpoint's nearest-neighbour index holds the removed rows too: it goes (`kge index`
-  // builds it again; until then predictions scan the rows).
-  for (const auto& path : r.files_rewritten) {
-    std::error_code ec;
-    const std::string index = embed::IndexPathFor(path);
-    if (fs::exists(index, ec) && fs::remove(index, ec)) r.files_removed.push_back(index);
-  }
-  const std::vector<std::string> needles = Needles(stored, user_id);
-  for (const auto& f : ListFiles(ws.Path("export"))) {
-    auto hit = FileContains(f, needles, /*whole_ids=*/true);
-    std::error_code ec;
-    if (hit.ok() && *hit && fs::remove(f, ec)) r.files_removed.push_back(f);
-  }
+  KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {stored}, user_id, /*bare=*/true, r));
 
-  {
-    Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
-    ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
-  }
-  ScrubReport s = ScrubDatabase(db);
-  r.vacuumed = s.vacuumed;
-  r.wal_truncated = s.wal_truncated;
-  if (opts.verify) {
-    // The database by query (a short id such as "7" is in its bytes as other values); its
-    // deleted bytes are gone with secure_delete, VACUUM and the WAL truncation reported above.
-    if (StillStored(db, uid, stored, spec)) r.residual_files.push_back(ws.Path("kgprofile.db"));
-    const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
-    for (const auto& f : ListFiles(ws.dir())) {
-      if (fs::path(f) == db_file) continue;
-      auto hit = FileContains(f, needles, /*whole_ids=*/true);
-      if (!hit.ok() || *hit) r.residual_files.push_back(f);
-    }
-    // Deleted pages may still be in a WAL that another connection kept from being truncated.
-    r.verified = r.residual_files.empty() && r.vacuumed && r.wal_truncated;
-    // Record the outcome of the scan too (the row was written before it).
-    Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
-    upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
-  }
-  return r;
+  return Finish(ws, user_id, stored, uid, opts, r);
 }
 
 }  // namespace kgp::privacy
