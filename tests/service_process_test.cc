@@ -109,6 +109,16 @@ int64_t Count(const std::string& ws, const std::string& sql) {
   return (*w)->db().QueryInt(sql);
 }
 
+// The user's event count as the server's profile answer gives it (-1 when it does not answer 200).
+int64_t ServedEvents(const ServeProcess& serve, const std::string& key, const std::string& uid) {
+  httplib::Client c("127.0.0.1", serve.port());
+  c.set_default_headers({{"X-API-Key", key}});
+  auto p = c.Get(("/v1/users/" + uid + "/profile").c_str());
+  EXPECT_TRUE(p && p->status == 200) << (p ? p->body : std::string("no answer"));
+  if (!p || p->status != 200) return -1;
+  return nlohmann::json::parse(p->body)["behaviour"]["events"].get<int64_t>();
+}
+
 TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
   test::TempDir tmp;
   const std::string ws = PrepareWorkspace(tmp);
@@ -127,12 +137,10 @@ TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
   {
     ServeProcess serve(ws, tmp / "serve.log");
     ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+    profile_before = ServedEvents(serve, key, uid);
+    ASSERT_GT(profile_before, 0);
     httplib::Client c("127.0.0.1", serve.port());
     c.set_default_headers({{"X-API-Key", key}});
-    auto p = c.Get(("/v1/users/" + uid + "/profile").c_str());
-    ASSERT_TRUE(p);
-    ASSERT_EQ(p->status, 200) << p->body;
-    profile_before = nlohmann::json::parse(p->body)["behaviour"]["events"];
     for (int r = 0; r < 20; ++r) {
       nlohmann::json batch = nlohmann::json::array();
       for (int i = 0; i < 10; ++i)
@@ -151,15 +159,76 @@ TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
   {
     ServeProcess again(ws, tmp / "serve2.log");
     ASSERT_GT(again.port(), 0) << test::ReadFile(tmp / "serve2.log");
-    httplib::Client c("127.0.0.1", again.port());
-    c.set_default_headers({{"X-API-Key", key}});
-    auto p = c.Get(("/v1/users/" + uid + "/profile").c_str());
-    ASSERT_TRUE(p);
-    ASSERT_EQ(p->status, 200);
-    EXPECT_EQ(nlohmann::json::parse(p->body)["behaviour"]["events"].get<int64_t>(), profile_before + accepted);
+    EXPECT_EQ(ServedEvents(again, key, uid), profile_before + accepted);
   }
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), stored_before + accepted);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM inbox.service_event_inbox"), 0);
+}
+
+// While a server runs it owns the profile state: a second server, `erase` and key rotation are
+// refused (erasing behind it was undone when it saved its state at stop), and `profile update`
+// refreshes the tables but leaves the state to it. After a crash, a `profile update` run before
+// the next start has the acknowledged events still staged (they were applied by no one when the
+// update's watermark passed the crashed run), and the next start applies nothing twice.
+TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
+  test::TempDir tmp;
+  const std::string ws = PrepareWorkspace(tmp);
+  const std::string key = CreateKey(ws, "admin");
+  std::string uid, other;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT DISTINCT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 2");
+    ASSERT_TRUE(st.Step());
+    uid = std::string(st.Text(0));
+    ASSERT_TRUE(st.Step());
+    other = std::string(st.Text(0));
+  }
+  const auto events_of = [&](const std::string& user) -> int64_t {
+    auto r = test::RunCli("--json profile show " + ws + " --user " + user);
+    if (r.exit_code != 0) return -1;
+    return nlohmann::json::parse(r.out)["behaviour"]["events"].get<int64_t>();
+  };
+  const int64_t before = events_of(uid);
+  ASSERT_GT(before, 0);
+  {
+    ServeProcess serve(ws, tmp / "serve.log");
+    ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+    auto second = test::RunCli("serve " + ws + " --port 0");
+    EXPECT_NE(second.exit_code, 0);
+    EXPECT_NE(second.err.find("another kgprofile serve"), std::string::npos) << second.err;
+    auto erase = test::RunCli("erase " + ws + " --user " + other);
+    EXPECT_NE(erase.exit_code, 0);
+    EXPECT_NE(erase.err.find("DELETE /v1/users/" + other), std::string::npos) << erase.err;
+    EXPECT_NE(test::RunCli("privacy rotate " + ws).exit_code, 0);
+    auto update = test::RunCli("profile update " + ws);
+    EXPECT_EQ(update.exit_code, 0) << update.err;
+    EXPECT_NE(update.err.find("left to the running kgprofile serve"), std::string::npos) << update.err;
+
+    httplib::Client c("127.0.0.1", serve.port());
+    c.set_default_headers({{"X-API-Key", key}});
+    nlohmann::json batch = nlohmann::json::array();
+    for (int i = 0; i < 12; ++i)
+      batch.push_back({{"user", uid}, {"item", "1000001"}, {"type", "view"}, {"ts", 1783000000 + i}});
+    auto res = c.Post("/v1/events", nlohmann::json{{"events", batch}}.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    ASSERT_EQ(nlohmann::json::parse(res->body)["accepted"].get<int>(), 12);
+    ASSERT_TRUE(WIFSIGNALED(serve.Stop(SIGKILL)));
+  }
+  // The other user was not erased, and nothing of the refused commands is half done.
+  EXPECT_GT(events_of(other), 0);
+  auto update = test::RunCli("profile update " + ws);
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  EXPECT_EQ(events_of(uid), before + 12) << update.out << update.err;
+  {
+    ServeProcess again(ws, tmp / "serve2.log");
+    ASSERT_GT(again.port(), 0) << test::ReadFile(tmp / "serve2.log");
+    EXPECT_EQ(ServedEvents(again, key, uid), before + 12);
+  }
+  EXPECT_EQ(events_of(uid), before + 12);
+  // Stopped, the lock is free again.
+  EXPECT_EQ(test::RunCli("-q erase " + ws + " --user " + other).exit_code, 0);
 }
 
 TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {

@@ -16,6 +16,7 @@
 #include "graph/json.h"
 #include "graph/paths.h"
 #include "graph/stats.h"
+#include "service/event_merger.h"
 
 namespace kgp::cli {
 namespace {
@@ -45,6 +46,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
+        Unwrap(service::RecoverStagedEvents(*w));
         GraphBuildReport rep;
         ThrowIfError(BuildGraph(w->db(), *o, &rep));
         Emit(*reg.globals,

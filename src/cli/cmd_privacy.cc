@@ -107,6 +107,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
+        ThrowIfError(RefuseWhileServed(*w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", a->user)));
         EraseOptions o;
         o.verify = !a->no_verify;
         auto r = Unwrap(EraseUser(*w, a->user, o));
@@ -139,6 +140,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, ws] {
       *reg.selected = [&reg, ws] {
         auto w = OpenWorkspace(*ws);
+        ThrowIfError(RefuseWhileServed(*w, "privacy keygen", "stop it first"));
         auto r = Unwrap(GenerateKey(*w));
         Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, fmt::format("key written to {}", w->PseudonymKeyPath()).c_str()); });
         return 0;
@@ -152,6 +154,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, ws] {
       *reg.selected = [&reg, ws] {
         auto w = OpenWorkspace(*ws);
+        ThrowIfError(RefuseWhileServed(*w, "privacy rotate", "stop it first"));
         auto r = Unwrap(RotateKey(*w));
         Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, "key rotated"); });
         return 0;

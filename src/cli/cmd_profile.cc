@@ -15,6 +15,7 @@
 #include "privacy/budget.h"
 #include "privacy/dp_query.h"
 #include "profile/eval.h"
+#include "service/event_merger.h"
 #include "profile/embedding.h"
 #include "profile/pipeline.h"
 #include "profile/rule.h"
@@ -108,6 +109,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
+        Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
         auto r = BuildAllProfiles(*w, ctx, a->o, a->c, a->threads);
         if (!r.ok()) throw Error(r.status());
@@ -247,6 +249,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
           auto r = Ingest(*w, f, io);
           if (!r.ok()) throw Error(r.status());
         }
+        Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
         auto r = UpdateProfiles(*w, ctx, a->clusters);
         if (!r.ok()) throw Error(r.status());

@@ -27,7 +27,14 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
   t = Clock::now();
   KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model));
   DescribeNodes(*ctx.graph, &set);
-  KGP_RETURN_IF_ERROR(SaveProfileSet(ws.Path(kProfileStateFile), set));
+  // A running server owns the state file: it holds the profiles in memory, applies its own
+  // events and saves them when it stops (a state saved here would be overwritten, or, after a
+  // crash of the server, would mark its events applied when they are not).
+  if (const int64_t pid = ServingPid(ws))
+    LOG_WRN("{}: left to the running kgprofile serve{}, which saves it when it stops; the profile tables are refreshed",
+            ws.Path(kProfileStateFile), pid > 0 ? fmt::format(" (pid {})", pid) : std::string());
+  else
+    KGP_RETURN_IF_ERROR(SaveProfileSet(ws.Path(kProfileStateFile), set));
   if (write_s) *write_s = Since(t);
   if (model_out) *model_out = std::move(model);
   return Status::Ok();

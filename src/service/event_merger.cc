@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -38,6 +39,37 @@ Status AddInboxVariant(Db& db, const std::string& schema) {
   while (cols.Step()) any = true, has |= cols.Text(1) == "variant";
   if (!any || has) return Status::Ok();
   return db.Exec(fmt::format("ALTER TABLE {}.service_event_inbox ADD COLUMN variant INTEGER", schema));
+}
+
+Result<size_t> MoveLeftoverStaged(Db& db) {
+  try {
+    Txn txn(db);
+    size_t rows = 0;
+    if (db.QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'") > 0) {
+      KGP_RETURN_IF_ERROR(AddInboxVariant(db, "main"));
+      rows += CopyStagedEvents(db, "main.service_event_inbox", 0, INT64_MAX);  // the older rows
+      db.ExecOrThrow("DROP TABLE main.service_event_inbox");
+    }
+    rows += CopyStagedEvents(db, "inbox.service_event_inbox", 0, INT64_MAX);
+    db.ExecOrThrow("DELETE FROM inbox.service_event_inbox");
+    txn.Commit();
+    return rows;
+  } catch (const std::exception& e) {
+    return Status::IoError(fmt::format("{}: moving staged events: {}", db.path(), e.what()));
+  }
+}
+
+Result<size_t> RecoverStagedEvents(Workspace& ws) {
+  const std::string inbox = ws.Path(kInboxFile);
+  std::error_code ec;
+  if (ServingPid(ws) != 0 || !std::filesystem::exists(inbox, ec)) return size_t{0};
+  KGP_RETURN_IF_ERROR(AttachInbox(ws.db(), inbox, "FULL"));
+  auto moved = MoveLeftoverStaged(ws.db());
+  Status detached = ws.db().Exec("DETACH DATABASE inbox");
+  if (moved.ok() && !detached.ok()) return detached;
+  if (moved.ok() && *moved)
+    LOG_INF("{}: moved {} events a server acknowledged but did not store (it did not stop cleanly)", ws.dir(), *moved);
+  return moved;
 }
 
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {

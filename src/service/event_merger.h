@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "service/metrics.h"
 #include "store/db.h"
+#include "store/workspace.h"
 
 namespace kgp::service {
 
@@ -40,6 +41,18 @@ size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t
 // Inboxes staged before events carried a variant lack its column: adds it (NULL) to
 // <schema>.service_event_inbox when missing. AttachInbox() does this for "inbox".
 Status AddInboxVariant(Db& db, const std::string& schema);
+
+// Moves every row a server acknowledged but did not move (it did not stop cleanly) into the
+// events table, in one transaction, and empties the inbox; rows an older version staged in the
+// workspace database itself too. REQUIRES: the inbox attached (AttachInbox); no server writing
+// it. Returns the rows moved.
+Result<size_t> MoveLeftoverStaged(Db& db);
+
+// For a command that reads events while no server runs (profile build and update, graph
+// build): the leftover rows of a server that did not stop cleanly, moved as its next start would
+// (above), so that no acknowledged event is missing from what the command builds. Nothing when a
+// server holds the workspace (it moves its own) or there is no inbox. Returns the rows moved.
+Result<size_t> RecoverStagedEvents(Workspace& ws);
 
 class EventMerger {
  public:

@@ -33,6 +33,10 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   auto ws = Workspace::Open(ws_dir);
   if (!ws.ok()) return ws.status();
   ws_ = std::move(ws).value();
+  // One server per workspace, and no erasure or key rotation behind its back (workspace.h).
+  auto lock = ServeLock::Acquire(*ws_);
+  if (!lock.ok()) return lock.status();
+  serve_lock_.emplace(std::move(lock).value());
   auto key = ws_->PseudonymKey();
   if (!key.ok()) return key.status();
   pseudonym_key_ = *key;
@@ -48,21 +52,9 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   KGP_RETURN_IF_ERROR(AttachInbox(ws_->db(), inbox, opts.durable ? "FULL" : "NORMAL"));
   // Events a previous run acknowledged but did not move (it did not stop cleanly), and those a
   // version that staged them in the workspace database itself left there.
-  try {
-    Txn txn(ws_->db());
-    size_t rows = 0;
-    if (ws_->db().QueryInt("SELECT count(*) FROM main.sqlite_master WHERE name = 'service_event_inbox'") > 0) {
-      KGP_RETURN_IF_ERROR(AddInboxVariant(ws_->db(), "main"));
-      rows += CopyStagedEvents(ws_->db(), "main.service_event_inbox", 0, INT64_MAX);  // the older rows
-      ws_->db().ExecOrThrow("DROP TABLE main.service_event_inbox");
-    }
-    rows += CopyStagedEvents(ws_->db(), "inbox.service_event_inbox", 0, INT64_MAX);
-    ws_->db().ExecOrThrow("DELETE FROM inbox.service_event_inbox");
-    txn.Commit();
-    if (rows) LOG_INF("serve: moved {} events staged by the previous run into the events table", rows);
-  } catch (const std::exception& e) {
-    return Status::IoError(fmt::format("{}: moving staged events: {}", ws_dir, e.what()));
-  }
+  auto moved = MoveLeftoverStaged(ws_->db());
+  if (!moved.ok()) return moved.status();
+  if (*moved) LOG_INF("serve: moved {} events staged by the previous run into the events table", *moved);
   auto lookup = Db::Open(ws_->db().path(), /*create=*/false);
   if (!lookup.ok()) return lookup.status();
   lookup_ = std::move(lookup).value();
@@ -218,6 +210,15 @@ void EventWriter::Finish() {
     st.Bind(1, UnixNow()).Bind(2, static_cast<int64_t>(stored_new_ + stored_dup_)).Bind(3, static_cast<int64_t>(stored_new_))
         .Bind(4, static_cast<int64_t>(stored_dup_)).Bind(5, file_id_).Run();
     set_.applied_file_id = std::max(set_.applied_file_id, file_id_);
+    // A user no longer in the store (erased without this server, e.g. by an older kgprofile) is
+    // not written back.
+    std::unordered_set<std::string> stored;
+    for (Stmt q = ws_->db().Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
+    for (size_t u = 0; u < set_.ext_ids.size(); ++u)
+      if (!set_.ext_ids[u].empty() && !stored.count(set_.ext_ids[u])) {
+        set_.ext_ids[u].clear();
+        if (u < set_.states.size()) set_.states[u] = UserState{};
+      }
     Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
     if (!s.ok()) LOG_ERR("serve: saving the profile state: {}", s.message());
   } catch (const std::exception& e) {

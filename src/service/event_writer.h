@@ -122,6 +122,7 @@ class EventWriter {
   LiveProfiles* live_;
   Metrics* metrics_;
   std::unique_ptr<Workspace> ws_;  // writer thread only (after Open)
+  std::optional<ServeLock> serve_lock_;  // held from Open until destruction
   std::unique_ptr<StoreWriter> store_;
   struct Statements {
     Stmt has_event, insert_inbox;

@@ -1,9 +1,14 @@
 #include "store/workspace.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -152,6 +157,80 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
   KGP_RETURN_IF_ERROR(Migrate(*ws->db_));
   KGP_RETURN_IF_ERROR(ws->CheckPseudonymised());
   return ws;
+}
+
+// Once a workspace stores pseudonyms it stays pseudonymised (nothing turns it off): the database
+// records it, and a configuration that says otherwise is refused rather than followed.
+Status Workspace::CheckPseudonymised() {
+  const bool on = Setting("pseudonymize", "false") == "true";
+  Stmt get = db_->Prepare("SELECT value FROM meta WHERE key = 'pseudonymize'");
+  const bool recorded = get.Step() && get.Text(0) == "true";
+  if (!on && recorded)
+    return Status::InvalidArgument(fmt::format(
+        "{}: pseudonymize is false, but this workspace stores pseudonymised user ids: set pseudonymize = true "
+        "(otherwise raw ids would be stored beside the pseudonyms)",
+        Path(kConfigFile)));
+  if (on && !recorded) {
+    // Recorded on the first open that can write; a read-only database is read as it is.
+    try {
+      db_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('pseudonymize', 'true')").Run();
+    } catch (const Error&) {
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ServeLock> ServeLock::Acquire(const Workspace& ws) {
+  const std::string path = ws.Path(kServeLockFile);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    const int64_t pid = ServingPid(ws);
+    return Status::InvalidArgument(fmt::format("{}: another kgprofile serve{} holds this workspace", ws.dir(),
+                                               pid > 0 ? fmt::format(" (pid {})", pid) : std::string()));
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    ::close(fd);
+    return Status::IoError(fmt::format("{}: cannot write", path));
+  }
+  return ServeLock(fd);
+}
+
+ServeLock& ServeLock::operator=(ServeLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+ServeLock::~ServeLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+int64_t ServingPid(const Workspace& ws) {
+  const int fd = ::open(ws.Path(kServeLockFile).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int64_t pid = 0;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    auto v = n > 0 ? ParseInt(Trim(std::string_view(buf, static_cast<size_t>(n)))) : std::nullopt;
+    pid = v && *v > 0 ? *v : -1;
+  }
+  ::close(fd);
+  return pid;
+}
+
+Status RefuseWhileServed(const Workspace& ws, const std::string& what, const std::string& instead) {
+  const int64_t pid = ServingPid(ws);
+  if (pid == 0) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "{}: kgprofile serve{} is running on this workspace and keeps its profiles in memory; {} ({})", what,
+      pid > 0 ? fmt::format(" (pid {})", pid) : std::string(), instead, ws.dir()));
 }
 
 }  // namespace kgp

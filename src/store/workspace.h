@@ -51,7 +51,30 @@ class Workspace {
   std::map<std::string, std::string> config_;
 };
 
+// `kgprofile serve` holds the workspace while it runs (an exclusive flock on kServeLockFile,
+// which also names its pid): it keeps profiles.state in memory and saves it when it stops, so
+// commands that would change what it keeps (erase, key rotation) are refused meanwhile, and
+// profile build/update leave the state file to it. The lock goes with the process, however it ends.
+class ServeLock {
+ public:
+  // Fails when another process serves the workspace.
+  static Result<ServeLock> Acquire(const Workspace& ws);
+  ServeLock(ServeLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ServeLock& operator=(ServeLock&& o) noexcept;
+  ServeLock(const ServeLock&) = delete;
+  ~ServeLock();
+
+ private:
+  explicit ServeLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+// The pid of the `kgprofile serve` holding ws (-1 when it cannot be read), or 0 when none does.
+int64_t ServingPid(const Workspace& ws);
+// An error for `what` while a server holds ws, naming its pid and `instead`; Ok otherwise.
+Status RefuseWhileServed(const Workspace& ws, const std::string& what, const std::string& instead);
+
 constexpr const char* kDbFile = "kgprofile.db";
+constexpr const char* kServeLockFile = "serve.lock";
 constexpr const char* kConfigFile = "kgprofile.conf";
 
 }  // namespace kgp
