@@ -73,9 +73,16 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   ProfileSet set;
   set.opts = opts;
   set.clusters = copts;
-  set.applied_file_id = MaxFileId(ws.db());
-  set.ext_ids = LoadUserIds(ws.db());
-  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx.items.get());
+  std::vector<ProfileEvent> events;
+  {
+    // One read snapshot: a file ingested meanwhile is either in both the events and the
+    // watermark or in neither (else the next update would apply it twice).
+    Txn read(ws.db(), /*immediate=*/false);
+    set.applied_file_id = MaxFileId(ws.db());
+    set.ext_ids = LoadUserIds(ws.db());
+    events = LoadEvents(ws.db(), ctx.items.get());
+    read.Commit();
+  }
   r.events = events.size();
   r.load_s = Since(t0);
   auto t = Clock::now();
@@ -99,10 +106,15 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   ProfileUpdateReport r;
   EventFilter f;
   f.after_file = set.applied_file_id;
-  std::vector<ProfileEvent> events = LoadEvents(ws.db(), ctx.items.get(), f);
-  set.applied_file_id = MaxFileId(ws.db());
-  // New users since the build: refresh the id table (ids only grow).
-  std::vector<std::string> ids = LoadUserIds(ws.db());
+  std::vector<ProfileEvent> events;
+  std::vector<std::string> ids;
+  {
+    Txn read(ws.db(), /*immediate=*/false);  // one snapshot, as in BuildAllProfiles
+    events = LoadEvents(ws.db(), ctx.items.get(), f);
+    set.applied_file_id = MaxFileId(ws.db());
+    ids = LoadUserIds(ws.db());  // new users since the build: refresh the id table (ids only grow)
+    read.Commit();
+  }
   if (ids.size() > set.ext_ids.size()) set.ext_ids = std::move(ids);
   std::vector<double> lat;
   lat.reserve(events.size());
