@@ -216,6 +216,12 @@ TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
   auto nows = test::RunCli("graph stats " + (tmp_ / "nope"));
   EXPECT_EQ(nows.exit_code, 1);
   EXPECT_NE(nows.err.find("not a kgprofile workspace"), std::string::npos) << nows.err;
+  // An empty workspace: graph build says what to ingest rather than building nothing (every
+  // later stage would then send the user back to graph build).
+  ASSERT_EQ(test::RunCli("-q init " + (tmp_ / "empty")).exit_code, 0);
+  auto empty = test::RunCli("graph build " + (tmp_ / "empty"));
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("nothing to build a graph from"), std::string::npos) << empty.err;
   for (const char* sub : {"init", "ingest", "graph build", "graph stats", "graph neighbors", "graph paths", "export",
                           "generate", "demo"}) {
     auto h = test::RunCli(std::string(sub) + " --help");

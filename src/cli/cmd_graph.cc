@@ -49,6 +49,10 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
         Unwrap(service::RecoverStagedEvents(*w));
         GraphBuildReport rep;
         ThrowIfError(BuildGraph(w->db(), *o, &rep));
+        if (rep.nodes == 0)  // later stages would say "no graph yet (run: graph build)"
+          throw Error(Status::NotFound(fmt::format(
+              "{}: nothing to build a graph from (no events, catalogue, users, texts or triples); run: kgprofile ingest {} FILE…",
+              *ws, *ws)));
         Emit(*reg.globals,
              {{"nodes", rep.nodes}, {"edges", rep.edges}, {"events", rep.events},
               {"nodes_by_type", rep.nodes_by_type}, {"edges_by_type", rep.edges_by_type}, {"seconds", rep.seconds}},
