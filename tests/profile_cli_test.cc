@@ -1,5 +1,7 @@
 // Profile commands end to end through the CLI, audience rules (parser errors with positions,
 // SQL results against the profiles), and the error paths a user can hit.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include <sstream>
 
 #include "common/rng.h"
+#include "common/strings.h"
 #include "profile/rule.h"
 #include "store/workspace.h"
 #include "test_util.h"
@@ -348,6 +351,50 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
     EXPECT_NE(r.exit_code, 0) << opt;
     EXPECT_NE(r.err.find(std::string(opt).substr(0, std::string(opt).find(' '))), std::string::npos) << opt << ": " << r.err;
   }
+}
+
+// Erasing the user with the largest users.id lets SQLite give that id to the next new user:
+// `profile update` took the erased user's blank slot for them and failed on the profile table's
+// NOT NULL ext_id, for every later update until a full build.
+TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 40 --events 2000 --products 120 --seed 8").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"})
+    ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/" + f).exit_code, 0) << f;
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  std::string last, header, row;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users ORDER BY id DESC LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    last = std::string(st.Text(0));
+    std::istringstream in(test::ReadFile(sample + "/events.csv"));
+    std::getline(in, header);
+    std::getline(in, row);
+  }
+  ASSERT_EQ(test::RunCli("-q erase " + ws + " --user " + last).exit_code, 0);
+  // Three events of a newcomer: the first row of the file under another user id.
+  std::vector<std::string> fields;
+  for (std::string_view f : Split(row, ',')) fields.emplace_back(f);
+  ASSERT_EQ(fields.size(), 9u) << row;
+  std::string rows;
+  for (int i = 0; i < 3; ++i) {
+    fields[0] = fmt::format("2026-02-0{} 10:00:00 UTC", i + 1);
+    fields[7] = "newcomer77";
+    rows += fmt::format("{}\n", fmt::join(fields, ","));
+  }
+  test::WriteFile(tmp / "new.csv", header + "\n" + rows);
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + tmp / "new.csv").exit_code, 0);
+  auto update = test::RunCli("profile update " + ws);
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  auto show = test::RunCli("--json profile show " + ws + " --user newcomer77");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["behaviour"]["events"].get<int>(), 3) << show.out;
+  EXPECT_NE(test::RunCli("profile show " + ws + " --user " + last).exit_code, 0);
 }
 
 }  // namespace

@@ -52,6 +52,12 @@ std::vector<std::string> LoadUserIds(Db& db) {
   return ids;
 }
 
+void SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
+  for (size_t u = 0; u < set->ext_ids.size() && u < set->states.size(); ++u)
+    if (!set->ext_ids[u].empty() && (u >= ids.size() || ids[u] != set->ext_ids[u])) set->states[u] = UserState{};
+  set->ext_ids = std::move(ids);
+}
+
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {
   uint32_t max_user = 0;
   for (const auto& e : events) max_user = std::max(max_user, e.user);

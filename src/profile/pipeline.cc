@@ -112,10 +112,11 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
     Txn read(ws.db(), /*immediate=*/false);  // one snapshot, as in BuildAllProfiles
     events = LoadEvents(ws.db(), ctx.items.get(), f);
     set.applied_file_id = MaxFileId(ws.db());
-    ids = LoadUserIds(ws.db());  // new users since the build: refresh the id table (ids only grow)
+    ids = LoadUserIds(ws.db());
     read.Commit();
   }
-  if (ids.size() > set.ext_ids.size()) set.ext_ids = std::move(ids);
+  // Before the events: a users.id given again after an erasure starts from an empty slot.
+  SyncUserIds(std::move(ids), &set);
   std::vector<double> lat;
   lat.reserve(events.size());
   std::vector<uint8_t> touched;

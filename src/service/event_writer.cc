@@ -66,8 +66,7 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   EventFilter f;
   f.after_file = set_.applied_file_id;
   std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
-  std::vector<std::string> ids = LoadUserIds(ws_->db());
-  if (ids.size() > set_.ext_ids.size()) set_.ext_ids = std::move(ids);
+  SyncUserIds(LoadUserIds(ws_->db()), &set_);
   for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
   if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
   // This run's events are recorded under one ingest_files row.
