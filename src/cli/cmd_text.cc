@@ -251,17 +251,22 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ThrowIfError(m->Save(a->out));
         BinaryEval ev = m->Evaluate(test);
+        const BinaryEval lex = EvaluateLexiconSentiment(OpinionLexicon(), test);
         uint64_t pos = 0;
         for (const auto& t : test) pos += t.label;
         double majority = test.empty() ? 0 : double(std::max(pos, test.size() - pos)) / double(test.size());
         Emit(*reg.globals,
              {{"model", a->out}, {"train", train.size()}, {"test", test.size()}, {"accuracy", ev.Accuracy()},
-              {"balanced_accuracy", ev.BalancedAccuracy()}, {"majority_baseline", majority}, {"seconds", secs}},
+              {"balanced_accuracy", ev.BalancedAccuracy()}, {"majority_baseline", majority}, {"seconds", secs},
+              {"lexicon_accuracy", lex.Accuracy()}, {"lexicon_balanced_accuracy", lex.BalancedAccuracy()}},
              [&] {
                std::cout << fmt::format("trained on {} texts in {:.1f}s -> {}\nheld-out accuracy {:.4f}, balanced accuracy {:.4f} "
                                         "on {} texts ({} negative; majority class {:.4f}; split seed {}, test fraction {})\n",
                                         train.size(), secs, a->out, ev.Accuracy(), ev.BalancedAccuracy(), test.size(),
                                         ev.tn + ev.fp, majority, a->split_seed, a->test_fraction);
+               std::cout << fmt::format("opinion lexicon (untrained, what text extract uses without --sentiment) on the "
+                                        "same texts: accuracy {:.4f}, balanced accuracy {:.4f}\n",
+                                        lex.Accuracy(), lex.BalancedAccuracy());
              });
         return 0;
       };

@@ -109,15 +109,7 @@ double SentimentModel::Predict(std::string_view text) const {
 
 BinaryEval SentimentModel::Evaluate(const std::vector<LabeledText>& data) const {
   BinaryEval e;
-  for (const auto& d : data) {
-    int p = Predict(d.text) >= 0.5;
-    ++e.n;
-    e.correct += p == d.label;
-    e.tp += p && d.label;
-    e.fp += p && !d.label;
-    e.fn += !p && d.label;
-    e.tn += !p && !d.label;
-  }
+  for (const auto& d : data) e.Add(Predict(d.text) >= 0.5, d.label);
   return e;
 }
 

@@ -30,6 +30,15 @@ struct SentimentOptions {
 
 struct BinaryEval {
   uint64_t n = 0, correct = 0, tp = 0, fp = 0, fn = 0, tn = 0;
+  void Add(bool predicted_positive, int label) {
+    const bool p = predicted_positive, l = label != 0;
+    ++n;
+    correct += p == l;
+    tp += p && l;
+    fp += p && !l;
+    fn += !p && l;
+    tn += !p && !l;
+  }
   double Accuracy() const { return n ? double(correct) / double(n) : 0; }
   // Mean of the recalls of both classes: honest on skewed sets (Amazon is ~95% positive).
   double BalancedAccuracy() const {
