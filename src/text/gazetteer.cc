@@ -243,9 +243,14 @@ std::vector<GazetteerMatch> Gazetteer::Match(std::string_view text) const {
   });
   std::vector<GazetteerMatch> out;
   uint32_t covered = 0;
+  // A reading depends on the surface and the whole text only: resolved once per surface (a text
+  // naming one brand thousands of times is not searched for its context thousands of times).
+  std::unordered_map<uint32_t, uint32_t> reading;
   for (const Raw& m : all) {
     if (m.begin < covered) continue;
-    out.push_back({off[m.begin], off[m.end], Resolve(m.pattern, folded)});
+    auto [it, fresh] = reading.try_emplace(m.pattern, 0);
+    if (fresh) it->second = Resolve(m.pattern, folded);
+    out.push_back({off[m.begin], off[m.end], it->second});
     covered = m.end;
   }
   return out;
