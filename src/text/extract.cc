@@ -174,7 +174,8 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
     out.push_back(std::move(e));
   }
   if (kind == TextKind::kReview && lexicon_) {
-    const TextOpinions opinions = lexicon_->Read(text);  // once for all its mentions
+    // The text is read once for all its mentions; no name is an opinion about itself.
+    const TextOpinions opinions = lexicon_->Read(text, std::move(covered));
     for (auto& e : out)
       if (auto s = opinions.AspectSentiment(e.begin, e.end)) {
         e.has_sentiment = true;

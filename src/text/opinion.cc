@@ -71,7 +71,31 @@ OpinionLexicon::OpinionLexicon() : words_(1) {
   words_.Build();
 }
 
-TextOpinions OpinionLexicon::Read(std::string_view text) const {
+namespace {
+
+// A single Han character: the gazetteer has no word boundaries for Chinese.
+bool OneHanChar(std::string_view text, const GazetteerMatch& m) {
+  size_t i = m.begin;
+  return ScriptOf(DecodeUtf8(text, i)) == Script::kHan && i == m.end;
+}
+
+// Whether the single-character match all[i] is a word of its own rather than the start or the
+// middle of a longer one: what follows it in the ICU word that holds it is nothing or lexicon
+// words ("不好", "好卡"; in 不锈钢, 无线, 快递, 好像 the character is no opinion). A character that
+// ends its ICU word ("都不" of 一点都不卡) still modifies what follows. words: ICU words, in order.
+bool StandsAlone(const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words) {
+  auto w = std::upper_bound(words.begin(), words.end(), all[i].begin, [](uint32_t at, const Token& t) { return at < t.begin; });
+  if (w == words.begin()) return true;
+  --w;
+  size_t j = i;
+  for (uint32_t at = all[i].end; at < w->end; at = all[j].end)
+    if (++j >= all.size() || all[j].begin != at) return false;
+  return true;
+}
+
+}  // namespace
+
+TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>> names) const {
   TextOpinions out;
   for (size_t i = 0; i < text.size();) {
     const size_t b = i;
@@ -80,7 +104,24 @@ TextOpinions OpinionLexicon::Read(std::string_view text) const {
       out.break_ends_.push_back(static_cast<uint32_t>(i));
     }
   }
-  const std::vector<GazetteerMatch> matches = words_.Match(text);
+  const std::vector<GazetteerMatch> all = words_.Match(text);
+  // Names sorted by start, with the furthest end so far: does [b, e) overlap any of them?
+  std::sort(names.begin(), names.end());
+  for (size_t i = 1; i < names.size(); ++i) names[i].second = std::max(names[i].second, names[i - 1].second);
+  auto in_name = [&](uint32_t b, uint32_t e) {
+    auto it = std::lower_bound(names.begin(), names.end(), e, [](const auto& n, uint32_t at) { return n.first < at; });
+    return it != names.begin() && std::prev(it)->second > b;
+  };
+  std::vector<Token> words;  // ICU words, only when a single Han character matched
+  std::vector<GazetteerMatch> matches;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (in_name(all[i].begin, all[i].end)) continue;
+    if (OneHanChar(text, all[i])) {
+      if (words.empty()) words = WordBreaks(text);
+      if (!StandsAlone(all, i, words)) continue;
+    }
+    matches.push_back(all[i]);
+  }
   // Each polarity word with the degree/negation words right before it in its clause: up to two
   // matches, each at most 12 bytes from the next.
   auto clause_mark_between = [&](uint32_t b, uint32_t e) {
@@ -116,7 +157,8 @@ std::optional<double> TextOpinions::AspectSentiment(uint32_t begin, uint32_t end
   double sum = 0, wsum = 0;
   bool any = false;
   for (auto o = first; o != ops_.end() && o->begin < hi; ++o) {
-    const double dist = o->begin >= end ? o->begin - end : begin >= o->end ? begin - o->end : 0;
+    if (o->begin < end && o->end > begin) continue;  // inside the aspect: no opinion about it
+    const double dist = o->begin >= end ? o->begin - end : begin - o->end;
     const double w = 1.0 / (1.0 + dist / 12.0);
     sum += w * o->value;
     wsum += w;

@@ -22,7 +22,7 @@ namespace kgp::text {
 class TextOpinions {
  public:
   // Sentiment in [-1, 1] about the span [begin, end) of the text; nullopt when no opinion word
-  // shares its clause.
+  // outside the span shares its clause.
   std::optional<double> AspectSentiment(uint32_t begin, uint32_t end) const;
   // Sum over the whole text (a lexicon baseline for whole-review sentiment), in [-1, 1].
   double TextSentiment() const;
@@ -41,10 +41,14 @@ class TextOpinions {
 class OpinionLexicon {
  public:
   OpinionLexicon();
-  TextOpinions Read(std::string_view text) const;
+  // Reads text. A lexicon word is no opinion inside a name (names: byte spans of the brands,
+  // categories and aspects found in it: 卡 in 迪卡侬, 好 in 好孩子), nor a single Chinese character
+  // that starts or sits inside a longer ICU word (不 in 不锈钢, 无 in 无线, 快 in 快递) unless
+  // lexicon words make up the rest of that word (不好, 好卡).
+  TextOpinions Read(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>> names = {}) const;
   // One aspect, or one whole text: Read and ask once.
   std::optional<double> AspectSentiment(std::string_view text, uint32_t begin, uint32_t end) const {
-    return Read(text).AspectSentiment(begin, end);
+    return Read(text, {{begin, end}}).AspectSentiment(begin, end);
   }
   double TextSentiment(std::string_view text) const { return Read(text).TextSentiment(); }
 
