@@ -101,6 +101,22 @@ TEST(TextGazetteer, LongestMatchWordBoundariesAndContext) {
   EXPECT_EQ(m[0].end, 6u);
 }
 
+// "Apple™" folds to "appletm": the trademark sign hid the brand (no MADE_BY, no MENTIONS) while
+// "Apple®" matched. A sign is not more letters of the word; a letter written otherwise still is.
+TEST(TextGazetteer, ASignAfterANameIsAWordBoundary) {
+  Gazetteer g;
+  g.Add({"Apple", "brand", "apple", {}, 1});
+  g.Add({"Intel", "brand", "intel", {}, 1});
+  g.Build();
+  for (std::string text : {"Apple\u2122 iPhone 15", "My Apple\u00AE phone", "Apple\u2120", "Apple\u00B2", "\u2460Apple"}) {
+    auto m = g.Match(text);
+    ASSERT_EQ(m.size(), 1u) << text;
+    EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), "Apple") << text;
+  }
+  EXPECT_EQ(g.Match("The Intel\u2122 chip").size(), 1u);
+  for (std::string text : {"Applet", "Apple\uFF33", "Apple\u00E9", "pineapple"}) EXPECT_TRUE(g.Match(text).empty()) << text;
+}
+
 // Names as people type them: a curly apostrophe, accents precomposed, combined or left out.
 TEST(TextGazetteer, ApostrophesAndAccentsFoldForMatching) {
   EXPECT_EQ(FoldForMatch("L\u2019Or\u00E9al ESTE\u0301E \u00C6ther \u0141\u00F3d\u017A"), "l'oreal estee aether lodz");
