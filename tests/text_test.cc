@@ -1,6 +1,7 @@
 // Text stage units: normalisation, the Aho-Corasick gazetteer against brute force, BIO files,
 // span evaluation, the tagger's model file, the opinion lexicon and bad text.
 #include <gtest/gtest.h>
+#include <cmath>
 #include <limits>
 #include <cstring>
 
@@ -370,9 +371,14 @@ TEST(TextSentiment, LearnsAndRoundTrips) {
   EXPECT_DOUBLE_EQ(back->Predict("很好用"), m->Predict("很好用"));
   EXPECT_FALSE(SentimentModel::Load(tmp / "none.bin").ok());
   std::vector<LabeledText> tr, te;
-  SeededSplit(data, 0.25, 7, &tr, &te);
+  ASSERT_TRUE(SeededSplit(data, 0.25, 7, &tr, &te).ok());
   EXPECT_EQ(te.size(), 100u);
   EXPECT_EQ(tr.size(), 300u);
+  // A fraction of 2 wrote past the end of the texts (a heap-corruption abort); -1 and nan gave
+  // nonsense; 0 epochs saved an untrained model.
+  for (double f : {2.0, 1.0, -1.0, std::nan("")}) EXPECT_FALSE(SeededSplit(data, f, 7, &tr, &te).ok()) << f;
+  o.epochs = 0;
+  EXPECT_FALSE(SentimentModel::Train(data, o).ok());
 }
 
 TEST(TextDatasets, AmazonReviewsAreReadWithHtmlReferencesDecoded) {

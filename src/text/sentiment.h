@@ -67,7 +67,8 @@ class SentimentModel {
 };
 
 // Deterministic shuffle-and-split: the first test_fraction of a seeded permutation is test.
-void SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed,
+// InvalidArgument for a test_fraction outside [0, 1) (nan included).
+Status SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed,
                  std::vector<LabeledText>* train, std::vector<LabeledText>* test);
 
 }  // namespace kgp::text
