@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -192,6 +195,37 @@ TEST_F(PrivacyReport, KAnonymousExportIsKAnonymousOverEveryColumn) {
     for (const auto& [row, n] : classes) EXPECT_GE(n, k) << row;
     EXPECT_EQ(classes.size(), r->kanon.groups);
   }
+}
+
+// A write that failed half-way (disk full) left a truncated CSV a loader would take for the
+// release; now nothing is left beside the target and an earlier export stands.
+TEST_F(PrivacyReport, AFailedKAnonymousExportLeavesNoPartialFile) {
+  auto ws = Workspace::Open(ws_);
+  ASSERT_TRUE(ws.ok());
+  const std::string out = *tmp_ / "partial.csv";
+  ASSERT_TRUE(ExportProfilesKAnonymous(**ws, out, {1, 0.05}).ok());
+  const std::string earlier = test::ReadFile(out);
+  ASSERT_GT(earlier.size(), 4096u);
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;  // no file of this process grows past 4 KiB
+  auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto failed = ExportProfilesKAnonymous(**ws, out, {1, 0.05});
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, handler);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Status::Code::kIoError);
+  EXPECT_EQ(test::ReadFile(out), earlier);
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  // A folder where the file should be: refused naming it, nothing left beside it.
+  const std::string dir = *tmp_ / "a-folder.csv";
+  std::filesystem::create_directories(dir + "/x");
+  auto blocked = ExportProfilesKAnonymous(**ws, dir, {1, 0.05});
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_NE(blocked.status().message().find(dir), std::string::npos) << blocked.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir + ".tmp"));
 }
 
 }  // namespace
