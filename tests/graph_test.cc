@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <set>
 
 #include "graph/builder.h"
@@ -190,6 +191,15 @@ TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
     EXPECT_EQ(hidden.rfind("user:u1 ", 0), 0u) << hidden;  // the subject stays named
   }
   EXPECT_TRUE(through_u2);
+  // A huge k means all there are: k * 4 wrapped to 0 and no path was searched.
+  o.edge_types = {};
+  o.k = 3;
+  const size_t three = KShortestPaths(g_, N("user:u1"), N("product:p3"), o).size();
+  ASSERT_GT(three, 0u);
+  for (size_t k : {size_t{1} << 62, std::numeric_limits<size_t>::max()}) {
+    o.k = k;
+    EXPECT_GE(KShortestPaths(g_, N("user:u1"), N("product:p3"), o).size(), three) << k;
+  }
   // Unreachable within the bound.
   o.max_length = 4;
   o.edge_types = {edge::kViewed};
@@ -210,6 +220,9 @@ TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
   auto paths = test::RunCli("graph paths " + ws + " user:u1 product:p3 -k 2");
   ASSERT_EQ(paths.exit_code, 0) << paths.err;
   EXPECT_NE(paths.out.find("[3] user:u1"), std::string::npos) << paths.out;
+  auto zero = test::RunCli("graph paths " + ws + " user:u1 product:p3 -k 0");  // said "no path"
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.err.find("-k"), std::string::npos) << zero.err;
   auto missing = test::RunCli("graph neighbors " + ws + " user:nobody");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no node 'user:nobody'"), std::string::npos) << missing.err;

@@ -1,17 +1,25 @@
 // Aggregates that leave the workspace beyond audiences and segments: the category report
 // (users per category of one tree level) counts each user at most per_user times, lists every
 // category of the level, and scales its noise to that bound; `profile build` withholds exact
-// segment sizes when the workspace sets dp_required.
+// segment sizes when the workspace sets dp_required; the k-anonymous profile export is k-anonymous
+// over all the columns it writes.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "privacy/budget.h"
 #include "privacy/dp.h"
 #include "privacy/dp_query.h"
+#include "privacy/export_profiles.h"
 #include "store/workspace.h"
 #include "test_util.h"
 
@@ -157,6 +165,67 @@ TEST_F(PrivacyReport, NonsenseEpsilonsAndKsAreRefusedBeforeAnythingIsReleased) {
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_FALSE(std::filesystem::exists(out)) << bad;
   }
+}
+
+// The released table carried exact event and purchase counts beside the generalised
+// demographics: almost every row was unique. Counted here over every column of the file.
+TEST_F(PrivacyReport, KAnonymousExportIsKAnonymousOverEveryColumn) {
+  auto ws = Workspace::Open(ws_);
+  ASSERT_TRUE(ws.ok());
+  const std::set<std::string> bands = {"0", "1", "2-5", "6-20", "21-100", "101+", "*"};
+  for (size_t k : {1, 5}) {
+    const std::string out = *tmp_ / ("k" + std::to_string(k) + ".csv");
+    auto r = ExportProfilesKAnonymous(**ws, out, {k, 0.05});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::map<std::string, size_t> classes;
+    size_t rows = 0;
+    const std::string csv = test::ReadFile(out);
+    const size_t header_end = csv.find('\n');
+    EXPECT_EQ(csv.substr(0, header_end),
+              "age_group,gender,city,occupation,price_level,lifecycle,rfm_segment,cluster,events,purchases");
+    for (size_t b = header_end + 1, e; (e = csv.find('\n', b)) != std::string::npos; b = e + 1) {
+      const std::string line = csv.substr(b, e - b);
+      ++classes[line];
+      ++rows;
+      const size_t p = line.rfind(','), q = line.rfind(',', p - 1);
+      EXPECT_TRUE(bands.count(line.substr(q + 1, p - q - 1)) && bands.count(line.substr(p + 1))) << line;
+    }
+    EXPECT_EQ(rows, r->kanon.rows_released);
+    EXPECT_GT(rows, 100u) << "k = " << k;
+    for (const auto& [row, n] : classes) EXPECT_GE(n, k) << row;
+    EXPECT_EQ(classes.size(), r->kanon.groups);
+  }
+}
+
+// A write that failed half-way (disk full) left a truncated CSV a loader would take for the
+// release; now nothing is left beside the target and an earlier export stands.
+TEST_F(PrivacyReport, AFailedKAnonymousExportLeavesNoPartialFile) {
+  auto ws = Workspace::Open(ws_);
+  ASSERT_TRUE(ws.ok());
+  const std::string out = *tmp_ / "partial.csv";
+  ASSERT_TRUE(ExportProfilesKAnonymous(**ws, out, {1, 0.05}).ok());
+  const std::string earlier = test::ReadFile(out);
+  ASSERT_GT(earlier.size(), 4096u);
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;  // no file of this process grows past 4 KiB
+  auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto failed = ExportProfilesKAnonymous(**ws, out, {1, 0.05});
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, handler);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Status::Code::kIoError);
+  EXPECT_EQ(test::ReadFile(out), earlier);
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  // A folder where the file should be: refused naming it, nothing left beside it.
+  const std::string dir = *tmp_ / "a-folder.csv";
+  std::filesystem::create_directories(dir + "/x");
+  auto blocked = ExportProfilesKAnonymous(**ws, dir, {1, 0.05});
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_NE(blocked.status().message().find(dir), std::string::npos) << blocked.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir + ".tmp"));
 }
 
 }  // namespace

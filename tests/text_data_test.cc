@@ -54,7 +54,7 @@ TEST(TextData, ChineseReviewSentimentSliceAccuracy) {
   EXPECT_EQ(st.records, 62774u);
   EXPECT_EQ(st.skipped, 1u);  // one row has an empty review
   std::vector<LabeledText> train, test;
-  SeededSplit(std::move(all).value(), 0.2, 42, &train, &test);
+  ASSERT_TRUE(SeededSplit(std::move(all).value(), 0.2, 42, &train, &test).ok());
   train.resize(15000);
   test.resize(3000);
   SentimentOptions o;

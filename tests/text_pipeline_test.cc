@@ -202,6 +202,26 @@ TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   EXPECT_NE(bad.err.find("not a kgprofile tagger model"), std::string::npos) << bad.err;
 }
 
+// --test-fraction 2 aborted with heap corruption, -1/nan/0 printed an accuracy of 0 on 0 texts,
+// --epochs 0 saved an untrained model: each is refused naming the option, and 0 says so.
+TEST(TextPipeline, TrainSentimentRefusesOptionsOutOfRange) {
+  test::TempDir tmp;
+  std::string csv = "label,review\n";
+  for (int i = 0; i < 20; ++i) csv += "1,很好用，满意\n0,质量很差，退货\n";
+  test::WriteFile(tmp / "s.csv", csv);
+  const std::string base = "text train-sentiment " + (tmp / "s.csv") + " --out " + (tmp / "s.bin") + " --hash-bits 12 ";
+  for (std::string bad : {"--test-fraction 2", "--test-fraction 1", "--test-fraction -1", "--test-fraction nan",
+                          "--test-fraction inf", "--epochs 0", "--epochs -3"}) {
+    auto r = test::RunCli(base + bad);
+    EXPECT_NE(r.exit_code, 0) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << bad << ": " << r.err;
+  }
+  auto none = test::RunCli(base + "--test-fraction 0");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no held-out texts"), std::string::npos) << none.out;
+  EXPECT_EQ(none.out.find("accuracy 0.0000"), std::string::npos) << none.out;
+}
+
 // Output line n is input line n: a line that cannot be read is an empty line, and a BOM is
 // no part of the first text.
 TEST(TextPipeline, NormalizeWritesOneLinePerInputLine) {

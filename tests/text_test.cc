@@ -1,6 +1,7 @@
 // Text stage units: normalisation, the Aho-Corasick gazetteer against brute force, BIO files,
 // span evaluation, the tagger's model file, the opinion lexicon and bad text.
 #include <gtest/gtest.h>
+#include <cmath>
 #include <limits>
 #include <cstring>
 
@@ -99,6 +100,22 @@ TEST(TextGazetteer, LongestMatchWordBoundariesAndContext) {
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].begin, 0u);
   EXPECT_EQ(m[0].end, 6u);
+}
+
+// "Apple™" folds to "appletm": the trademark sign hid the brand (no MADE_BY, no MENTIONS) while
+// "Apple®" matched. A sign is not more letters of the word; a letter written otherwise still is.
+TEST(TextGazetteer, ASignAfterANameIsAWordBoundary) {
+  Gazetteer g;
+  g.Add({"Apple", "brand", "apple", {}, 1});
+  g.Add({"Intel", "brand", "intel", {}, 1});
+  g.Build();
+  for (std::string text : {"Apple\u2122 iPhone 15", "My Apple\u00AE phone", "Apple\u2120", "Apple\u00B2", "\u2460Apple"}) {
+    auto m = g.Match(text);
+    ASSERT_EQ(m.size(), 1u) << text;
+    EXPECT_EQ(text.substr(m[0].begin, m[0].end - m[0].begin), "Apple") << text;
+  }
+  EXPECT_EQ(g.Match("The Intel\u2122 chip").size(), 1u);
+  for (std::string text : {"Applet", "Apple\uFF33", "Apple\u00E9", "pineapple"}) EXPECT_TRUE(g.Match(text).empty()) << text;
 }
 
 // Names as people type them: a curly apostrophe, accents precomposed, combined or left out.
@@ -354,9 +371,14 @@ TEST(TextSentiment, LearnsAndRoundTrips) {
   EXPECT_DOUBLE_EQ(back->Predict("很好用"), m->Predict("很好用"));
   EXPECT_FALSE(SentimentModel::Load(tmp / "none.bin").ok());
   std::vector<LabeledText> tr, te;
-  SeededSplit(data, 0.25, 7, &tr, &te);
+  ASSERT_TRUE(SeededSplit(data, 0.25, 7, &tr, &te).ok());
   EXPECT_EQ(te.size(), 100u);
   EXPECT_EQ(tr.size(), 300u);
+  // A fraction of 2 wrote past the end of the texts (a heap-corruption abort); -1 and nan gave
+  // nonsense; 0 epochs saved an untrained model.
+  for (double f : {2.0, 1.0, -1.0, std::nan("")}) EXPECT_FALSE(SeededSplit(data, f, 7, &tr, &te).ok()) << f;
+  o.epochs = 0;
+  EXPECT_FALSE(SentimentModel::Train(data, o).ok());
 }
 
 TEST(TextDatasets, AmazonReviewsAreReadWithHtmlReferencesDecoded) {

@@ -13,29 +13,36 @@
 
 namespace kgp::cli {
 
-const CLI::Validator& PositiveFinite() {
-  static const CLI::Validator v(
-      [](std::string& s) -> std::string {
+namespace {
+
+// A finite number that ok accepts; the refusal names what it must be and what was given.
+CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* name) {
+  return CLI::Validator(
+      [ok, what](std::string& s) -> std::string {
         char* end = nullptr;
         const double x = std::strtod(s.c_str(), &end);
-        if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || x <= 0)
-          return fmt::format("must be a finite number above 0, not '{}'", s);
+        if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || !ok(x)) return fmt::format("must be {}, not '{}'", what, s);
         return {};
       },
-      "POSITIVE");
+      name);
+}
+
+}  // namespace
+
+const CLI::Validator& PositiveFinite() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x > 0; }, "a finite number above 0", "POSITIVE");
   return v;
 }
 
 const CLI::Validator& NonNegativeFinite() {
-  static const CLI::Validator v(
-      [](std::string& s) -> std::string {
-        char* end = nullptr;
-        const double x = std::strtod(s.c_str(), &end);
-        if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || x < 0)
-          return fmt::format("must be a finite number of 0 or more, not '{}'", s);
-        return {};
-      },
-      "NON-NEGATIVE");
+  static const CLI::Validator v =
+      FiniteNumber([](double x) { return x >= 0; }, "a finite number of 0 or more", "NON-NEGATIVE");
+  return v;
+}
+
+const CLI::Validator& ShareBelowOne() {
+  static const CLI::Validator v =
+      FiniteNumber([](double x) { return x >= 0 && x < 1; }, "a number from 0 up to (not including) 1", "[0,1)");
   return v;
 }
 

@@ -23,6 +23,8 @@ struct Globals {
 const CLI::Validator& PositiveFinite();
 // A finite number of 0 or more.
 const CLI::Validator& NonNegativeFinite();
+// A share from 0 up to, not including, 1 (a held-out fraction: all of it leaves nothing to train on).
+const CLI::Validator& ShareBelowOne();
 
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;

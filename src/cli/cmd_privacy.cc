@@ -85,10 +85,7 @@ int RunProfileExportKAnon(const Globals& g, const std::string& ws_dir, const std
                              "{} groups, information loss {:.3f}\n",
                              r.kanon.rows_released, r.kanon.rows, r.path, k, r.kanon.k_achieved, r.kanon.rows_suppressed,
                              r.kanon.groups, r.kanon.information_loss);
-    std::cout << "  generalisation levels:";
-    auto qis = ProfileQis();
-    for (size_t i = 0; i < qis.size(); ++i) std::cout << fmt::format(" {}={}/{}", qis[i].name, r.kanon.levels[i], qis[i].max_level);
-    std::cout << "\n";
+    std::cout << "  generalisation levels: " << r.kanon.LevelsText(ProfileExportQis()) << "\n";
   });
   return 0;
 }

@@ -53,11 +53,9 @@ std::string DemoPrivacy(Workspace& ws) {
   md += fmt::format("\nBudget: ε {:.1f} spent of {:.1f} (`kgprofile privacy budget {}`).\n\n", budget->epsilon_spent,
                     budget->epsilon_budget, ws.dir());
   md += fmt::format("k-anonymous profile table (`kgprofile export {} --k-anonymous 5`): {} of {} rows released, {} "
-                    "suppressed, smallest group {}, information loss {:.3f}, levels age/gender/city/occupation "
-                    "{}/{}/{}/{}; file `{}`.\n",
+                    "suppressed, smallest group {}, information loss {:.3f}, levels {}; file `{}`.\n",
                     ws.dir(), exp->kanon.rows_released, exp->kanon.rows, exp->kanon.rows_suppressed, exp->kanon.k_achieved,
-                    exp->kanon.information_loss, exp->kanon.levels[0], exp->kanon.levels[1], exp->kanon.levels[2],
-                    exp->kanon.levels[3], exp->path);
+                    exp->kanon.information_loss, exp->kanon.LevelsText(ProfileExportQis()), exp->path);
   return md;
 }
 

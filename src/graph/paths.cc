@@ -53,7 +53,7 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
   std::vector<char> on_path(g.num_nodes(), 0);
   std::vector<Path> found;
   auto dfs = [&](auto&& self, NodeId n, int remaining, double w) -> void {
-    if (found.size() >= opts.k * 4 || ++expansions > opts.max_expansions) return;
+    if (found.size() / 4 >= opts.k || ++expansions > opts.max_expansions) return;  // k * 4 could wrap
     if (n == dst) {
       if (remaining == 0) found.push_back(Path{src, stack, w});
       return;

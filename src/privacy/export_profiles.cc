@@ -10,7 +10,7 @@
 namespace kgp::privacy {
 
 nlohmann::json ProfileExportReport::Json() const {
-  auto j = kanon.Json(ProfileQis());
+  auto j = kanon.Json(ProfileExportQis());
   j["path"] = path;
   j["columns"] = columns;
   return j;
@@ -22,46 +22,55 @@ Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::s
     return Status::NotFound(fmt::format("{}: no profiles yet (run: kgprofile profile build {})", ws.dir(), ws.dir()));
   ProfileExportReport rep;
   rep.path = path;
-  const std::vector<QuasiIdentifier> qis = ProfileQis();
-  // Quasi-identifiers first, then attributes that identify no one on their own.
-  rep.columns = {"age_group", "gender", "city", "occupation", "price_level", "lifecycle", "rfm_segment", "cluster",
-                 "events", "purchases"};
-  std::vector<std::vector<std::string>> qi, rest;
+  // Every released column is a quasi-identifier: k-anonymity over some columns while the others
+  // (exact event and purchase counts) single people out is none.
+  const std::vector<QuasiIdentifier> qis = ProfileExportQis();
+  for (const auto& q : qis) rep.columns.push_back(q.name);
+  std::vector<std::vector<std::string>> rows;
   Stmt st = db.Prepare(
       "SELECT coalesce(age_group,''), coalesce(gender,''), coalesce(city,''), coalesce(occupation,''), "
-      "coalesce(price_level,''), coalesce(lifecycle,''), coalesce(rfm_segment,''), coalesce(cluster,''), events, "
-      "coalesce(purchases,0) FROM profiles ORDER BY random()");  // row order must not reveal the user order
+      "coalesce(price_level,''), coalesce(lifecycle,''), coalesce(rfm_segment,''), coalesce(cluster,''), "
+      "coalesce(events,0), coalesce(purchases,0) FROM profiles ORDER BY random()");  // row order must not reveal the user order
   while (st.Step()) {
-    std::vector<std::string> a(4), b;
-    for (int c = 0; c < 4; ++c) a[static_cast<size_t>(c)] = std::string(st.Text(c));
-    for (int c = 4; c < 10; ++c) b.emplace_back(st.Text(c));
-    qi.push_back(std::move(a));
-    rest.push_back(std::move(b));
+    std::vector<std::string> r;
+    for (int c = 0; c < 8; ++c) r.emplace_back(st.Text(c));
+    r.push_back(CountBand(st.Int(8)));
+    r.push_back(CountBand(st.Int(9)));
+    rows.push_back(std::move(r));
   }
-  auto k = KAnonymize(qi, qis, opts);
+  auto k = KAnonymize(rows, qis, opts);
   if (!k.ok()) return k.status();
   rep.kanon = std::move(*k);
   std::error_code ec;
   if (auto parent = std::filesystem::path(path).parent_path(); !parent.empty())
     std::filesystem::create_directories(parent, ec);
+  // Written beside and renamed, so that a failed write leaves no partial table and an earlier
+  // export stands; a target that is no regular file (a pipe, /dev/stdout) is written in place.
+  const bool in_place = std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec);
+  const std::string tmp = in_place ? path : path + ".tmp";
   OutFile out;
-  KGP_RETURN_IF_ERROR(out.Open(path));
+  KGP_RETURN_IF_ERROR(out.Open(tmp));
   for (size_t c = 0; c < rep.columns.size(); ++c) out.Write(c ? "," + rep.columns[c] : rep.columns[c]);
   out.Put('\n');
-  for (size_t i = 0; i < qi.size(); ++i) {
+  for (size_t i = 0; i < rows.size(); ++i) {
     if (rep.kanon.suppressed[i]) continue;
     std::string& b = out.buf();
-    bool first = true;
-    for (const auto* row : {&qi[i], &rest[i]})
-      for (const auto& v : *row) {
-        if (!first) b.push_back(',');
-        first = false;
-        AppendCsvField(b, v);
-      }
+    for (size_t c = 0; c < rows[i].size(); ++c) {
+      if (c) b.push_back(',');
+      AppendCsvField(b, rows[i][c]);
+    }
     b.push_back('\n');
     out.MaybeFlush();
   }
-  KGP_RETURN_IF_ERROR(out.Close());
+  Status closed = out.Close();
+  if (closed.ok() && !in_place) {
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) closed = Status::IoError(fmt::format("{}: cannot write: {}", path, ec.message()));
+  }
+  if (!closed.ok()) {
+    out.Discard();  // the temporary file only (Discard never deletes what is no regular file)
+    return closed;
+  }
   return rep;
 }
 

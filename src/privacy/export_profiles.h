@@ -1,7 +1,9 @@
 // The profile table as a k-anonymous CSV (`kgprofile export WORKSPACE --k-anonymous K`): no
-// direct identifiers (the user id is dropped), quasi-identifiers generalised or suppressed by
-// KAnonymize, and non-identifying profile attributes kept. The header names the columns; the
-// report says which k was achieved, which levels were used and how many rows were suppressed.
+// direct identifiers (the user id is dropped), and every released column a quasi-identifier
+// generalised or suppressed by KAnonymize (ProfileExportQis: event and purchase counts in bands),
+// so that each combination of all released values occurs in at least k rows. The header names
+// the columns; the report says which k was achieved, which levels were used and how many rows
+// were suppressed.
 #pragma once
 
 #include <string>

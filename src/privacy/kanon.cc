@@ -28,12 +28,31 @@ std::vector<QuasiIdentifier> ProfileQis() {
   return {AgeGroupQi("age_group"), SuppressibleQi("gender"), SuppressibleQi("city"), SuppressibleQi("occupation")};
 }
 
+std::string CountBand(int64_t n) {
+  if (n <= 1) return n <= 0 ? "0" : "1";
+  return n <= 5 ? "2-5" : n <= 20 ? "6-20" : n <= 100 ? "21-100" : "101+";
+}
+
+std::vector<QuasiIdentifier> ProfileExportQis() {
+  std::vector<QuasiIdentifier> q = ProfileQis();
+  for (const char* c : {"price_level", "lifecycle", "rfm_segment", "cluster", "events", "purchases"})
+    q.push_back(SuppressibleQi(c));
+  return q;
+}
+
 nlohmann::json KAnonResult::Json(const std::vector<QuasiIdentifier>& qis) const {
   nlohmann::json lv = nlohmann::json::object();
   for (size_t j = 0; j < qis.size() && j < levels.size(); ++j) lv[qis[j].name] = levels[j];
   return {{"k_achieved", k_achieved}, {"rows", rows}, {"rows_released", rows_released},
           {"rows_suppressed", rows_suppressed}, {"groups", groups}, {"levels", lv},
           {"information_loss", information_loss}};
+}
+
+std::string KAnonResult::LevelsText(const std::vector<QuasiIdentifier>& qis) const {
+  std::string s;
+  for (size_t j = 0; j < qis.size() && j < levels.size(); ++j)
+    s += fmt::format("{}{}={}/{}", j ? " " : "", qis[j].name, levels[j], qis[j].max_level);
+  return s;
 }
 
 Result<KAnonResult> KAnonymize(std::vector<std::vector<std::string>>& qi, const std::vector<QuasiIdentifier>& qis,

@@ -1,13 +1,15 @@
 // k-anonymity for exported tables (docs/privacy.md "k-anonymous exports"): quasi-identifiers
-// (age group, gender, city, occupation) are generalised along per-column hierarchies, with
-// the same level for every row (full-domain generalisation, Samarati 2001), and the rows left in
-// groups smaller than k are suppressed. Every generalisation vector of the (small) lattice is
-// tried; among those suppressing at most max_suppression of the rows the one with the least
-// information loss wins. After it, every released QI combination occurs in at least k rows.
+// (age group, gender, city, occupation; in the profile export every column) are generalised
+// along per-column hierarchies, with the same level for every row (full-domain generalisation,
+// Samarati 2001), and the rows left in groups smaller than k are suppressed. Every
+// generalisation vector of the (small) lattice is tried; among those suppressing at most
+// max_suppression of the rows the one with the least information loss wins. After it, every
+// released QI combination occurs in at least k rows.
 // Pure functions; thread-compatible.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,8 +32,15 @@ struct QuasiIdentifier {
 QuasiIdentifier AgeGroupQi(const std::string& name = "age_group");
 // Value or "*".
 QuasiIdentifier SuppressibleQi(const std::string& name);
-// The profile table's quasi-identifiers: age_group, gender, city, occupation.
+// The demographic quasi-identifiers of the profile table: age_group, gender, city, occupation.
 std::vector<QuasiIdentifier> ProfileQis();
+// A count released in bands, never exactly: "0", "1", "2-5", "6-20", "21-100", "101+".
+std::string CountBand(int64_t n);
+// Every column of the k-anonymous profile export, each a quasi-identifier (someone who knows a
+// customer's demographics and roughly how often they bought can know the rest): ProfileQis, then
+// price_level, lifecycle, rfm_segment, cluster, and events and purchases as CountBand values;
+// each of the six is released as is or as "*".
+std::vector<QuasiIdentifier> ProfileExportQis();
 
 struct KAnonOptions {
   size_t k = 5;
@@ -46,6 +55,8 @@ struct KAnonResult {
   double information_loss = 0;      // mean over cells of level / max_level, suppressed rows count 1
   std::vector<char> suppressed;     // per row
   nlohmann::json Json(const std::vector<QuasiIdentifier>& qis) const;
+  // "age_group=1/3 gender=0/1 …": the chosen level of each QI out of its highest.
+  std::string LevelsText(const std::vector<QuasiIdentifier>& qis) const;
 };
 
 // qi[row][j] is row's value of qis[j]; generalised in place (suppressed rows keep their

@@ -71,4 +71,10 @@ AspectPolarityEval EvaluateAspectPolarity(const OpinionLexicon& lex, const std::
   return ev;
 }
 
+BinaryEval EvaluateLexiconSentiment(const OpinionLexicon& lex, const std::vector<LabeledText>& data) {
+  BinaryEval e;
+  for (const auto& d : data) e.Add(lex.TextSentiment(d.text) > 0, d.label);
+  return e;
+}
+
 }  // namespace kgp::text

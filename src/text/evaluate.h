@@ -10,6 +10,7 @@
 #include "text/datasets.h"
 #include "text/gazetteer.h"
 #include "text/opinion.h"
+#include "text/sentiment.h"
 #include "text/tagger.h"
 
 namespace kgp::text {
@@ -37,5 +38,9 @@ struct AspectPolarityEval {
   double MajorityBaseline() const { return n ? double(positive) / double(n) : 0; }
 };
 AspectPolarityEval EvaluateAspectPolarity(const OpinionLexicon& lex, const std::vector<AbsaSentence>& data);
+
+// The opinion lexicon as a whole-review classifier (what `text extract` scores reviews with
+// when it has no sentiment model): positive when TextSentiment > 0, as the stage counts them.
+BinaryEval EvaluateLexiconSentiment(const OpinionLexicon& lex, const std::vector<LabeledText>& data);
 
 }  // namespace kgp::text

@@ -110,14 +110,7 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
     return Status::InvalidArgument(fmt::format("text of {} bytes is over the {}-byte limit", text.size(), opts_.max_bytes));
   if (!IsValidUtf8(text)) return Status::InvalidArgument("invalid UTF-8");
   std::vector<ExtractedEdge> out;
-  std::vector<std::pair<uint32_t, uint32_t>> covered;
-  auto sentiment = [&](ExtractedEdge& e) {
-    if (kind != TextKind::kReview || !lexicon_) return;
-    if (auto s = lexicon_->AspectSentiment(text, e.begin, e.end)) {
-      e.has_sentiment = true;
-      e.sentiment = *s;
-    }
-  };
+  std::vector<std::pair<uint32_t, uint32_t>> covered;  // every name matched, in text order
   if (names_) {
     for (const auto& m : names_->Match(text)) {
       const GazetteerEntry& g = names_->entries()[m.entry];
@@ -141,7 +134,6 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
       } else {
         e.relation = "MENTIONS";
       }
-      sentiment(e);
       out.push_back(std::move(e));
     }
   }
@@ -149,9 +141,12 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
   // English text; the other language is outside what either has seen.
   const bool same_language = tagger_ && (GuessLanguage(text) == "zh") == (tagger_->unit() == TokenUnit::kChar);
   const bool tag = same_language && (kind == TextKind::kTitle ? opts_.tag_titles : opts_.tag_reviews);
+  const size_t names = covered.size();
   for (const auto& s : tag ? TagSpans(text) : std::vector<ByteSpan>{}) {
-    bool overlap = std::any_of(covered.begin(), covered.end(), [&](auto c) { return s.begin < c.second && s.end > c.first; });
-    if (overlap) continue;
+    // The first name ending after the span starts (names do not overlap): does it start before its end?
+    auto c = std::upper_bound(covered.begin(), covered.begin() + static_cast<std::ptrdiff_t>(names), s.begin,
+                              [](uint32_t at, const auto& n) { return at < n.second; });
+    if (c != covered.begin() + static_cast<std::ptrdiff_t>(names) && c->first < s.end) continue;
     ExtractedEdge e;
     e.entity_type = EntityTypeOfTag(s.type);
     e.begin = s.begin;
@@ -175,8 +170,17 @@ Result<std::vector<ExtractedEdge>> Extractor::Extract(std::string_view text, Tex
     } else {
       e.relation = "MENTIONS";
     }
-    sentiment(e);
+    covered.emplace_back(e.begin, e.end);
     out.push_back(std::move(e));
+  }
+  if (kind == TextKind::kReview && lexicon_) {
+    // The text is read once for all its mentions; no name is an opinion about itself.
+    const TextOpinions opinions = lexicon_->Read(text, std::move(covered));
+    for (auto& e : out)
+      if (auto s = opinions.AspectSentiment(e.begin, e.end)) {
+        e.has_sentiment = true;
+        e.sentiment = *s;
+      }
   }
   return out;
 }

@@ -117,7 +117,9 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       edges.push_back(std::move(r));
     }
     if (review) {
-      double score = sent ? 2 * sent->Predict(src.body) - 1 : lexicon.TextSentiment(src.body);
+      std::vector<std::pair<uint32_t, uint32_t>> spans;  // no name is an opinion word ("迪卡侬" holds 卡)
+      for (const auto& e : *found) spans.emplace_back(e.begin, e.end);
+      double score = sent ? 2 * sent->Predict(src.body) - 1 : lexicon.Read(src.body, std::move(spans)).TextSentiment();
       scores.push_back({src.id, score, rep.sentiment_method});
       ++rep.texts_scored;
       rep.texts_positive += score > 0;

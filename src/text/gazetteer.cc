@@ -231,10 +231,18 @@ std::vector<GazetteerMatch> Gazetteer::Match(std::string_view text) const {
   std::vector<uint32_t> off;
   std::string folded = FoldForMatch(text, &off);
   std::vector<Raw> all = FindAll(folded);
-  // Word boundaries for ASCII letters and digits; Han and other scripts need none.
+  // Word boundaries for ASCII letters and digits; Han and other scripts need none. A neighbour
+  // continues the word only if it is a letter or digit as written: "Apple™" folds to "appletm",
+  // but ™ (like ℠, ², ½, ①) is a sign after the word, not more of it.
+  auto continues = [&](uint32_t at) {
+    if (!IsAsciiAlnum(folded[at])) return false;
+    size_t i = off[at];
+    const Script k = ScriptOf(DecodeUtf8(text, i));
+    return k == Script::kDigit || k == Script::kUpper || k == Script::kLower;
+  };
   auto ok = [&](const Raw& m) {
-    if (IsAsciiAlnum(folded[m.begin]) && m.begin > 0 && IsAsciiAlnum(folded[m.begin - 1])) return false;
-    if (IsAsciiAlnum(folded[m.end - 1]) && m.end < folded.size() && IsAsciiAlnum(folded[m.end])) return false;
+    if (IsAsciiAlnum(folded[m.begin]) && m.begin > 0 && continues(m.begin - 1)) return false;
+    if (IsAsciiAlnum(folded[m.end - 1]) && m.end < folded.size() && continues(m.end)) return false;
     return true;
   };
   std::erase_if(all, [&](const Raw& m) { return !ok(m); });
@@ -243,9 +251,14 @@ std::vector<GazetteerMatch> Gazetteer::Match(std::string_view text) const {
   });
   std::vector<GazetteerMatch> out;
   uint32_t covered = 0;
+  // A reading depends on the surface and the whole text only: resolved once per surface (a text
+  // naming one brand thousands of times is not searched for its context thousands of times).
+  std::unordered_map<uint32_t, uint32_t> reading;
   for (const Raw& m : all) {
     if (m.begin < covered) continue;
-    out.push_back({off[m.begin], off[m.end], Resolve(m.pattern, folded)});
+    auto [it, fresh] = reading.try_emplace(m.pattern, 0);
+    if (fresh) it->second = Resolve(m.pattern, folded);
+    out.push_back({off[m.begin], off[m.end], it->second});
     covered = m.end;
   }
   return out;

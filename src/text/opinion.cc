@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,6 @@ bool IsClauseBreak(char32_t cp) {
   }
 }
 
-struct Scored {
-  double value;
-  uint32_t begin, end;
-};
-
 }  // namespace
 
 OpinionLexicon::OpinionLexicon() : words_(1) {
@@ -77,60 +73,104 @@ OpinionLexicon::OpinionLexicon() : words_(1) {
 
 namespace {
 
-// Opinion values in text[lo, hi): each polarity word with the degree/negation words right
-// before it (within 2 intervening bytes-worth of words: the previous one or two matches).
-std::vector<Scored> Opinions(const Gazetteer& g, std::string_view text, uint32_t lo, uint32_t hi) {
-  std::vector<Scored> out;
-  auto matches = g.Match(text.substr(lo, hi - lo));
+// A single Han character: the gazetteer has no word boundaries for Chinese.
+bool OneHanChar(std::string_view text, const GazetteerMatch& m) {
+  size_t i = m.begin;
+  return ScriptOf(DecodeUtf8(text, i)) == Script::kHan && i == m.end;
+}
+
+// Whether the single-character match all[i] is a word of its own rather than the start or the
+// middle of a longer one: what follows it in the ICU word that holds it is nothing or lexicon
+// words ("不好", "好卡"; in 不锈钢, 无线, 快递, 好像 the character is no opinion). A character that
+// ends its ICU word ("都不" of 一点都不卡) still modifies what follows. words: ICU words, in order.
+bool StandsAlone(const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words) {
+  auto w = std::upper_bound(words.begin(), words.end(), all[i].begin, [](uint32_t at, const Token& t) { return at < t.begin; });
+  if (w == words.begin()) return true;
+  --w;
+  size_t j = i;
+  for (uint32_t at = all[i].end; at < w->end; at = all[j].end)
+    if (++j >= all.size() || all[j].begin != at) return false;
+  return true;
+}
+
+}  // namespace
+
+TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>> names) const {
+  TextOpinions out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t b = i;
+    if (IsClauseBreak(DecodeUtf8(text, i))) {
+      out.breaks_.push_back(static_cast<uint32_t>(b));
+      out.break_ends_.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  const std::vector<GazetteerMatch> all = words_.Match(text);
+  // Names sorted by start, with the furthest end so far: does [b, e) overlap any of them?
+  std::sort(names.begin(), names.end());
+  for (size_t i = 1; i < names.size(); ++i) names[i].second = std::max(names[i].second, names[i - 1].second);
+  auto in_name = [&](uint32_t b, uint32_t e) {
+    auto it = std::lower_bound(names.begin(), names.end(), e, [](const auto& n, uint32_t at) { return n.first < at; });
+    return it != names.begin() && std::prev(it)->second > b;
+  };
+  std::vector<Token> words;  // ICU words, only when a single Han character matched
+  std::vector<GazetteerMatch> matches;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (in_name(all[i].begin, all[i].end)) continue;
+    if (OneHanChar(text, all[i])) {
+      if (words.empty()) words = WordBreaks(text);
+      if (!StandsAlone(all, i, words)) continue;
+    }
+    matches.push_back(all[i]);
+  }
+  // Each polarity word with the degree/negation words right before it in its clause: up to two
+  // matches, each at most 12 bytes from the next.
+  auto clause_mark_between = [&](uint32_t b, uint32_t e) {
+    auto it = std::lower_bound(out.breaks_.begin(), out.breaks_.end(), b);
+    return it != out.breaks_.end() && *it < e;
+  };
   for (size_t i = 0; i < matches.size(); ++i) {
-    const auto& e = g.entries()[matches[i].entry];
+    const auto& e = words_.entries()[matches[i].entry];
     if (e.type != "pos" && e.type != "neg") continue;
     double v = e.type == "pos" ? 1 : -1;
-    // Modifiers: up to two matches immediately before, each at most 12 bytes from the next.
     uint32_t next_begin = matches[i].begin;
     for (size_t k = i; k-- > 0 && i - k <= 2;) {
-      if (next_begin - matches[k].end > 12) break;
-      const auto& m = g.entries()[matches[k].entry];
+      if (next_begin - matches[k].end > 12 || clause_mark_between(matches[k].end, next_begin)) break;
+      const auto& m = words_.entries()[matches[k].entry];
       if (m.type == "not") v = -v;
       else if (m.type == "deg") v *= *ParseDouble(m.key);
       else break;
       next_begin = matches[k].begin;
     }
-    out.push_back({v, lo + matches[i].begin, lo + matches[i].end});
+    out.ops_.push_back({v, matches[i].begin, matches[i].end});
   }
   return out;
 }
 
-}  // namespace
-
-std::optional<double> OpinionLexicon::AspectSentiment(std::string_view text, uint32_t begin, uint32_t end) const {
-  // Clause around the aspect.
-  uint32_t lo = 0, hi = static_cast<uint32_t>(text.size());
-  for (size_t i = 0; i < text.size();) {
-    size_t b = i;
-    char32_t cp = DecodeUtf8(text, i);
-    if (!IsClauseBreak(cp)) continue;
-    if (b < begin) lo = static_cast<uint32_t>(i);
-    else if (b >= end) {
-      hi = static_cast<uint32_t>(b);
-      break;
-    }
-  }
-  auto ops = Opinions(words_, text, lo, hi);
-  if (ops.empty()) return std::nullopt;
+std::optional<double> TextOpinions::AspectSentiment(uint32_t begin, uint32_t end) const {
+  // The clause around the aspect: from the end of the last mark before it to the first mark at
+  // or after its end (a mark inside the aspect does not split it).
+  auto before = std::lower_bound(breaks_.begin(), breaks_.end(), begin);
+  const uint32_t lo = before == breaks_.begin() ? 0 : break_ends_[static_cast<size_t>(before - breaks_.begin()) - 1];
+  auto after = std::lower_bound(breaks_.begin(), breaks_.end(), end);
+  const uint32_t hi = after == breaks_.end() ? std::numeric_limits<uint32_t>::max() : *after;
+  auto first = std::lower_bound(ops_.begin(), ops_.end(), lo, [](const Scored& o, uint32_t at) { return o.begin < at; });
   double sum = 0, wsum = 0;
-  for (const auto& o : ops) {
-    double dist = o.begin >= end ? o.begin - end : begin >= o.end ? begin - o.end : 0;
-    double w = 1.0 / (1.0 + dist / 12.0);
-    sum += w * o.value;
+  bool any = false;
+  for (auto o = first; o != ops_.end() && o->begin < hi; ++o) {
+    if (o->begin < end && o->end > begin) continue;  // inside the aspect: no opinion about it
+    const double dist = o->begin >= end ? o->begin - end : begin - o->end;
+    const double w = 1.0 / (1.0 + dist / 12.0);
+    sum += w * o->value;
     wsum += w;
+    any = true;
   }
+  if (!any) return std::nullopt;
   return std::clamp(sum / std::max(wsum, 1.0), -1.0, 1.0);
 }
 
-double OpinionLexicon::TextSentiment(std::string_view text) const {
+double TextOpinions::TextSentiment() const {
   double sum = 0;
-  for (const auto& o : Opinions(words_, text, 0, static_cast<uint32_t>(text.size()))) sum += o.value;
+  for (const auto& o : ops_) sum += o.value;
   return std::tanh(sum / 2);
 }
 

@@ -57,6 +57,7 @@ void SentimentModel::Features(std::string_view text, std::vector<uint32_t>* out)
 
 Result<SentimentModel> SentimentModel::Train(const std::vector<LabeledText>& data, const SentimentOptions& opts) {
   if (opts.hash_bits < 10 || opts.hash_bits > 26) return Status::InvalidArgument("hash_bits must be in 10..26");
+  if (opts.epochs < 1) return Status::InvalidArgument("epochs must be at least 1");
   if (data.empty()) return Status::InvalidArgument("no training texts");
   SentimentModel m;
   m.hash_bits_ = opts.hash_bits;
@@ -109,15 +110,7 @@ double SentimentModel::Predict(std::string_view text) const {
 
 BinaryEval SentimentModel::Evaluate(const std::vector<LabeledText>& data) const {
   BinaryEval e;
-  for (const auto& d : data) {
-    int p = Predict(d.text) >= 0.5;
-    ++e.n;
-    e.correct += p == d.label;
-    e.tp += p && d.label;
-    e.fp += p && !d.label;
-    e.fn += !p && d.label;
-    e.tn += !p && !d.label;
-  }
+  for (const auto& d : data) e.Add(Predict(d.text) >= 0.5, d.label);
   return e;
 }
 
@@ -172,8 +165,10 @@ Result<SentimentModel> SentimentModel::Load(const std::string& path) {
   return m;
 }
 
-void SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed, std::vector<LabeledText>* train,
-                 std::vector<LabeledText>* test) {
+Status SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed, std::vector<LabeledText>* train,
+                   std::vector<LabeledText>* test) {
+  if (!(test_fraction >= 0 && test_fraction < 1))
+    return Status::InvalidArgument(fmt::format("test fraction must be from 0 up to (not including) 1, not {}", test_fraction));
   std::mt19937_64 rng(seed);
   // Fisher-Yates with our own draws: std::shuffle's sequence is implementation-defined, and
   // the split must be the same on every standard library.
@@ -181,6 +176,7 @@ void SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t se
   size_t nt = static_cast<size_t>(double(all.size()) * test_fraction);
   test->assign(std::make_move_iterator(all.begin()), std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(nt)));
   train->assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(nt)), std::make_move_iterator(all.end()));
+  return Status::Ok();
 }
 
 }  // namespace kgp::text

@@ -30,6 +30,15 @@ struct SentimentOptions {
 
 struct BinaryEval {
   uint64_t n = 0, correct = 0, tp = 0, fp = 0, fn = 0, tn = 0;
+  void Add(bool predicted_positive, int label) {
+    const bool p = predicted_positive, l = label != 0;
+    ++n;
+    correct += p == l;
+    tp += p && l;
+    fp += p && !l;
+    fn += !p && l;
+    tn += !p && !l;
+  }
   double Accuracy() const { return n ? double(correct) / double(n) : 0; }
   // Mean of the recalls of both classes: honest on skewed sets (Amazon is ~95% positive).
   double BalancedAccuracy() const {
@@ -58,7 +67,8 @@ class SentimentModel {
 };
 
 // Deterministic shuffle-and-split: the first test_fraction of a seeded permutation is test.
-void SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed,
+// InvalidArgument for a test_fraction outside [0, 1) (nan included).
+Status SeededSplit(std::vector<LabeledText> all, double test_fraction, uint64_t seed,
                  std::vector<LabeledText>* train, std::vector<LabeledText>* test);
 
 }  // namespace kgp::text
