@@ -96,18 +96,13 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
     }
   }
   w.Pod<uint64_t>(Hash64(w.buf()));
-  std::string tmp = path + ".tmp";
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(tmp));
-  f.Write(w.buf());
-  Status closed = f.Close();
-  std::error_code ec;
-  if (closed.ok()) std::filesystem::rename(tmp, path, ec);
-  if (!closed.ok() || ec) {
-    const std::string why = closed.ok() ? ec.message() : closed.ToString();
-    std::filesystem::remove(tmp, ec);  // no leftover beside the failed target (disk full, a folder there)
-    return Status::IoError(fmt::format("{}: cannot write the checkpoint: {}", path, why));
+  Status s = f.OpenReplacing(path);
+  if (s.ok()) {
+    f.Write(w.buf());
+    s = f.Close();
   }
+  if (!s.ok()) return Status::IoError(fmt::format("{}: cannot write the checkpoint: {}", path, s.message()));
   return Status::Ok();
 }
 

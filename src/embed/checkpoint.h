@@ -28,7 +28,8 @@ struct Checkpoint {
   nlohmann::json info;  // training options and results, free form
 };
 
-// Writes to path via a temporary file and rename (a crash never leaves a half file).
+// Writes to path via a temporary file and rename (a crash never leaves a half file); a
+// device or FIFO at path (-o /dev/null) is written directly (OutFile::OpenReplacing).
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c);
 Result<Checkpoint> LoadCheckpoint(const std::string& path);
 
