@@ -1,11 +1,13 @@
 // Embedding files on disk: a checkpoint written to a FIFO or through a symlink keeps what is at
-// the path.
+// the path; failed writes leave no half file.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -29,6 +31,31 @@ Checkpoint SmallCheckpoint(uint64_t seed = 1, int dim = 4) {
   c.entity_names = {"a", "b", "c"};
   c.relation_names = {"r"};
   return c;
+}
+
+// Runs fn with every file write limited to `bytes` (as a full disk or a quota would), SIGXFSZ
+// ignored so that the write fails with EFBIG instead of ending the process.
+template <class Fn>
+void WithFileSizeLimit(rlim_t bytes, Fn fn) {
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = bytes;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  fn();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+}
+
+Params Table(uint64_t seed, size_t rows = 300, int dim = 16) {
+  ModelConfig c;
+  c.name = "distmult";
+  c.dim = dim;
+  Params p;
+  Rng rng(seed);
+  (*MakeModel(c))->Allocate(p, rows, 1, rng);
+  return p;
 }
 
 // -o PATH naming a FIFO (or a device such as /dev/null) writes through it: the FIFO stays, its
@@ -66,6 +93,31 @@ TEST(EmbedFiles, CheckpointIsWrittenThroughAFifoAndASymlink) {
   EXPECT_TRUE(LoadCheckpoint(tmp / "real/m.kge").ok());
   EXPECT_FALSE(fs::exists(tmp / "link.kge.tmp"));
   EXPECT_FALSE(fs::exists(tmp / "real/m.kge.tmp"));
+}
+
+// An export that cannot be written whole (disk full, quota) leaves the previous file, or none,
+// never a truncated table whose .npy header promises more rows than follow.
+TEST(EmbedFiles, FailedExportsLeaveNoTruncatedFile) {
+  test::TempDir tmp;
+  const Params p = Table(3, 2000, 16);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < p.num_entities; ++i) names.push_back("entity:" + std::to_string(i));
+  test::WriteFile(tmp / "old.tsv", "previous\n");
+  Status npy, tsv, fresh;
+  WithFileSizeLimit(10240, [&] {
+    npy = ExportNpy(tmp / "e.npy", p.entity, p.num_entities, p.entity_width);
+    tsv = ExportTsv(tmp / "old.tsv", names, p.entity, p.entity_width);
+    fresh = ExportTsv(tmp / "new.tsv", names, p.entity, p.entity_width);
+  });
+  EXPECT_FALSE(npy.ok());
+  EXPECT_FALSE(tsv.ok());
+  EXPECT_FALSE(fresh.ok());
+  EXPECT_FALSE(std::filesystem::exists(tmp / "e.npy")) << "a truncated .npy was left";
+  EXPECT_EQ(test::ReadFile(tmp / "old.tsv"), "previous\n");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "new.tsv"));
+  for (const char* f : {"e.npy.tmp", "old.tsv.tmp", "new.tsv.tmp"}) EXPECT_FALSE(std::filesystem::exists(tmp / f)) << f;
+  ASSERT_TRUE(ExportNpy(tmp / "e.npy", p.entity, p.num_entities, p.entity_width).ok());
+  EXPECT_EQ(std::filesystem::file_size(tmp / "e.npy"), 128u + 2000 * 16 * 4);
 }
 
 }  // namespace

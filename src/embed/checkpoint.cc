@@ -188,7 +188,7 @@ Result<Checkpoint> LoadCheckpoint(const std::string& path) {
 Status ExportTsv(const std::string& path, const std::vector<std::string>& names, const FloatTable& table,
                  size_t width) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   for (size_t i = 0; i < names.size(); ++i) {
     // One line per row whatever a name holds: backslash, tab, newline and carriage return are
     // written \\, \t, \n and \r (linear TSV). 9 significant digits give the float back exactly.
@@ -222,7 +222,7 @@ Status ExportNpy(const std::string& path, const FloatTable& table, size_t rows, 
   uint16_t len = static_cast<uint16_t>(dict.size());
   head.append(reinterpret_cast<const char*>(&len), 2);
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   f.Write(head);
   f.Write(dict);
   f.Write(std::string_view(reinterpret_cast<const char*>(table.data()), rows * width * sizeof(float)));

@@ -33,6 +33,8 @@ struct Checkpoint {
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c);
 Result<Checkpoint> LoadCheckpoint(const std::string& path);
 
+// Exports are written as checkpoints are (OutFile::OpenReplacing): a failed write leaves the
+// previous file or none, never a truncated one.
 // One line per entity (or relation): name, TAB, space-separated values (9 significant digits:
 // exact floats). Backslash, tab, newline and CR in a name are written \\, \t, \n and \r.
 Status ExportTsv(const std::string& path, const std::vector<std::string>& names, const FloatTable& table,
