@@ -240,7 +240,8 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                 [](Preset& x, int v) { x.train.epochs = v; })
       ->check(CLI::Range(1, 1000000));
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
-                [](Preset& x, int v) { x.train.threads = v; });
+                [](Preset& x, int v) { x.train.threads = v; })
+      ->check(CLI::Range(0, 1024));
   Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
       ->check(PositiveFinite());
@@ -303,7 +304,7 @@ void AddEval(CLI::App* kge, Registry& reg) {
   cmd->add_option("CHECKPOINT", a->checkpoint, "checkpoint file")->required();
   cmd->add_option("--data", a->data, "KG folder (train/valid/test.txt); all its triples filter")->required();
   cmd->add_option("--split", a->split, "test or valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
-  cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)");
+  cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--per-relation", a->per_relation, "also print metrics per relation");
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {

@@ -221,7 +221,8 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   if (ds.train.empty()) return Status::InvalidArgument("no training triples");
   state.kind = o.update.kind;
   state.Prepare(params);
-  int threads = o.threads > 0 ? o.threads : DefaultThreads();
+  // No more threads than triples: a thread without a share of the epoch would only start and stop.
+  const int threads = static_cast<int>(std::min<size_t>(o.threads > 0 ? o.threads : DefaultThreads(), ds.train.size()));
   auto head_prob = BernoulliHeadProb(ds);
   std::unique_ptr<KnownTriples> known;
   if (o.filter_negatives) known = std::make_unique<KnownTriples>(std::vector{&ds.train});
