@@ -1,5 +1,6 @@
 // Embedding files on disk: a checkpoint written to a FIFO or through a symlink keeps what is at
-// the path; failed writes leave no half file.
+// the path; a neighbour index is used only for the tables it was built from, a damaged one is
+// refused, and failed writes leave no half file.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -8,11 +9,13 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
 
 #include "common/rng.h"
+#include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "test_util.h"
 
@@ -58,6 +61,13 @@ Params Table(uint64_t seed, size_t rows = 300, int dim = 16) {
   return p;
 }
 
+void Patch(const std::string& path, size_t offset, uint32_t value) {
+  std::string bytes = test::ReadFile(path);
+  ASSERT_LE(offset + 4, bytes.size());
+  std::memcpy(bytes.data() + offset, &value, 4);
+  test::WriteFile(path, bytes);
+}
+
 // -o PATH naming a FIFO (or a device such as /dev/null) writes through it: the FIFO stays, its
 // reader gets the checkpoint. A symlink keeps pointing at the file, which gets the new content.
 TEST(EmbedFiles, CheckpointIsWrittenThroughAFifoAndASymlink) {
@@ -93,6 +103,47 @@ TEST(EmbedFiles, CheckpointIsWrittenThroughAFifoAndASymlink) {
   EXPECT_TRUE(LoadCheckpoint(tmp / "real/m.kge").ok());
   EXPECT_FALSE(fs::exists(tmp / "link.kge.tmp"));
   EXPECT_FALSE(fs::exists(tmp / "real/m.kge.tmp"));
+}
+
+// An index is used only with the rows it was built from: another checkpoint's (same shape or
+// not) and a damaged file are refused, never searched (a bad entry point or neighbour id used
+// to crash the search); LoadCurrentIndex falls back to none. A failed write keeps the old file.
+TEST(EmbedFiles, NeighbourIndexBelongsToItsTablesAndDamageIsRefused) {
+  test::TempDir tmp;
+  const Params p = Table(1), other = Table(2), wide = Table(1, 300, 32);
+  const std::string ck = tmp / "m.kge", path = IndexPathFor(ck);
+  auto built = NeighborIndex::Build(p);
+  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE((*built)->Save(path).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  ASSERT_TRUE(NeighborIndex::Load(path, p).ok());
+  EXPECT_NE(LoadCurrentIndex(ck, p), nullptr);
+  for (const Params* q : {&other, &wide}) {
+    auto stale = NeighborIndex::Load(path, *q);
+    ASSERT_FALSE(stale.ok()) << "an index of other tables was accepted";
+    EXPECT_NE(stale.status().message().find("not the index of these tables"), std::string::npos)
+        << stale.status().ToString();
+    EXPECT_EQ(LoadCurrentIndex(ck, *q), nullptr);
+  }
+  const std::string good = test::ReadFile(path);
+  // Header byte 52: the entry point; byte 100: element 0's first neighbour id.
+  for (size_t offset : {52, 100}) {
+    test::WriteFile(path, good);
+    Patch(path, offset, 0x7fffff00u);
+    auto bad = NeighborIndex::Load(path, p);
+    ASSERT_FALSE(bad.ok()) << "byte " << offset;
+    EXPECT_EQ(bad.status().code(), Status::Code::kCorruption) << bad.status().ToString();
+    EXPECT_EQ(LoadCurrentIndex(ck, p), nullptr);
+  }
+  test::WriteFile(path, good.substr(0, good.size() / 2));
+  EXPECT_FALSE(NeighborIndex::Load(path, p).ok());
+
+  test::WriteFile(path, good);
+  Status saved;
+  WithFileSizeLimit(4096, [&] { saved = (*built)->Save(path); });
+  EXPECT_FALSE(saved.ok()) << "a short index file was reported as written";
+  EXPECT_EQ(test::ReadFile(path), good);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
 // An export that cannot be written whole (disk full, quota) leaves the previous file, or none,

@@ -373,10 +373,9 @@ void AddPredict(CLI::App* kge, Registry& reg) {
       std::string what;
       if (!a->neighbors.empty()) {
         uint32_t e = Id(names.entities, a->neighbors, "entity");
-        auto index = NeighborIndex::Load(IndexPathFor(path), l.ck.params);
-        bool fresh = index.ok() && std::filesystem::last_write_time(IndexPathFor(path)) >= std::filesystem::last_write_time(path);
-        top = fresh ? (*index)->Nearest(l.ck.params, e, a->k) : NearestEntities(l.ck.params, e, a->k);
-        what = fmt::format("nearest to {} (cosine, {})", a->neighbors, fresh ? "HNSW index" : "exact scan");
+        auto index = LoadCurrentIndex(path, l.ck.params);
+        top = index ? index->Nearest(l.ck.params, e, a->k) : NearestEntities(l.ck.params, e, a->k);
+        what = fmt::format("nearest to {} (cosine, {})", a->neighbors, index ? "HNSW index" : "exact scan");
       } else if (a->relation.empty() || a->head.empty() == a->tail.empty()) {
         throw Error(Status::InvalidArgument("give --relation with exactly one of --head or --tail, or --neighbors"));
       } else {
