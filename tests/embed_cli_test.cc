@@ -1,11 +1,17 @@
-// `kgprofile kge` on the command line: failures end in a clear error, never an abort.
+// `kgprofile kge` on the command line: failures end in a clear error, never an abort; a stale
+// or damaged neighbour index is left aside by every command that could use it.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "embed/ann.h"
+#include "embed/kge.h"
 #include "test_util.h"
 
 namespace kgp::embed {
@@ -27,6 +33,58 @@ TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
     EXPECT_NE(r.exit_code, 0) << j;
     EXPECT_NE(r.err.find("threads"), std::string::npos) << j << ": " << r.err;
   }
+}
+
+// A generated shop ingested into ws with its graph built and embeddings trained (one thread,
+// dim 8); returns the first event's columns (REES46: product_id 3rd, user_id 8th).
+std::vector<std::string> TrainedWorkspace(const test::TempDir& tmp, const std::string& ws) {
+  const std::string sample = tmp / "sample";
+  EXPECT_EQ(test::RunCli("-q generate " + sample + " --users 60 --events 2000 --products 80 --seed 5").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/catalog.csv " + sample + "/events.csv").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto tr = test::RunCli("-q kge train " + ws + " --epochs 1 --dim 8 -j 1 --no-eval --seed 1");
+  EXPECT_EQ(tr.exit_code, 0) << tr.err;
+  const std::string events = test::ReadFile(sample + "/events.csv");
+  std::string row = events.substr(events.find('\n') + 1);
+  row = row.substr(0, row.find('\n'));
+  std::vector<std::string> cols;
+  for (size_t p = 0, q; p <= row.size(); p = q + 1) {
+    q = std::min(row.find(',', p), row.size());
+    cols.push_back(row.substr(p, q - p));
+  }
+  return cols;
+}
+
+// `kge train` removes the index of the tables it replaces; an index restored or left from
+// another training is not used by predict, related or recommend (exact scan, with a warning),
+// and a truncated one does not make recommend fail.
+TEST(EmbedCliWorkspace, StaleOrTruncatedIndexFallsBackToTheExactScan) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  const auto cols = TrainedWorkspace(tmp, ws);
+  ASSERT_GE(cols.size(), 8u);
+  const std::string index = IndexPathFor(WorkspaceModelPath(ws));
+  auto built = test::RunCli("-q kge index " + ws);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  const std::string stale = test::ReadFile(index);
+  auto fresh = test::RunCli("kge predict " + ws + " --neighbors product:" + cols[2] + " -k 3");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_NE(fresh.out.find("HNSW index"), std::string::npos) << fresh.out;
+  ASSERT_EQ(test::RunCli("-q kge train " + ws + " --epochs 1 --dim 8 -j 1 --no-eval --seed 2").exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(index)) << "the retrained checkpoint kept the old index";
+  test::WriteFile(index, stale);
+  auto pr = test::RunCli("kge predict " + ws + " --neighbors product:" + cols[2] + " -k 3");
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  EXPECT_NE(pr.out.find("exact scan"), std::string::npos) << pr.out;
+  EXPECT_NE(pr.err.find("kge index"), std::string::npos) << pr.err;
+  auto rel = test::RunCli("related " + ws + " --item " + cols[2] + " -k 20");
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  EXPECT_NE(rel.err.find("exact scan"), std::string::npos) << "related used a stale index: " << rel.err;
+  test::WriteFile(index, stale.substr(0, stale.size() / 2));
+  auto rec = test::RunCli("recommend " + ws + " --user " + cols[7] + " -k 2");
+  EXPECT_EQ(rec.exit_code, 0) << rec.err;
+  EXPECT_NE(rec.err.find("exact scan"), std::string::npos) << rec.err;
 }
 
 }  // namespace

@@ -161,6 +161,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
   ThrowIfError(SaveCheckpoint(out, *ck));
+  // The neighbour index of the previous tables would only be refused from now on.
+  if (std::error_code ec; std::filesystem::remove(IndexPathFor(out), ec))
+    LOG_INF("removed {}: built from the previous tables (kgprofile kge index builds it again)", IndexPathFor(out));
   nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
                       {"preset", preset->name}, {"entities", ds.num_entities()}, {"relations", ds.num_relations()},
                       {"train_triples", ds.train.size()}, {"epochs", rep.epochs_run}, {"epochs_total", ck->epochs_done},
