@@ -1,5 +1,6 @@
-// `kgprofile kge` on the command line: failures end in a clear error, never an abort; a stale
-// or damaged neighbour index is left aside by every command that could use it.
+// `kgprofile kge` on the command line: failures end in a clear error, never an abort; a
+// workspace's embeddings continue after its graph grew; a stale or damaged neighbour index is
+// left aside by every command that could use it.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "embed/ann.h"
+#include "embed/checkpoint.h"
 #include "embed/kge.h"
 #include "test_util.h"
 
@@ -54,6 +56,33 @@ std::vector<std::string> TrainedWorkspace(const test::TempDir& tmp, const std::s
     cols.push_back(row.substr(p, q - p));
   }
   return cols;
+}
+
+// A new product and user make the graph build insert nodes among the old ones; --resume and
+// --init-from still continue the checkpoint (its names keep their rows, new ones follow).
+TEST(EmbedCliWorkspace, ResumeAfterTheGraphGrew) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  TrainedWorkspace(tmp, ws);
+  const std::string model = WorkspaceModelPath(ws), before = tmp / "before.kge";
+  std::filesystem::copy_file(model, before);
+  test::WriteFile(tmp / "new.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-04-01 10:00:00 UTC,purchase,1999999,2053013555631882038,beauty.skincare.cleanser,lancome,"
+                  "639.00,599999999,sess-new-1\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "new.csv")).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  for (const char* flag : {"--resume", "--init-from"}) {
+    auto r = test::RunCli("-q kge train " + ws + " --dim 8 -j 1 --epochs 1 --no-eval " + flag + " " + before);
+    ASSERT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    auto old_ck = LoadCheckpoint(before), new_ck = LoadCheckpoint(model);
+    ASSERT_TRUE(old_ck.ok() && new_ck.ok());
+    const auto &was = old_ck->entity_names, &now = new_ck->entity_names;
+    ASSERT_GT(now.size(), was.size()) << flag;
+    EXPECT_TRUE(std::equal(was.begin(), was.end(), now.begin())) << flag << ": an old name moved";
+    for (const char* added : {"product:1999999", "user:599999999"})
+      EXPECT_NE(std::find(now.begin() + static_cast<long>(was.size()), now.end(), added), now.end()) << added;
+  }
 }
 
 // `kge train` removes the index of the tables it replaces; an index restored or left from

@@ -76,22 +76,10 @@ void PrintEval(const EvalResult& r, const std::vector<std::string>& relations, b
   std::cout << fmt::format("evaluated in {:.2f}s (tie: mean rank of the ties)\n", r.seconds);
 }
 
-// `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
-// same graph with its lines in another order is still the same graph.
-Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
-  if (!a.data.empty()) {
-    auto ds = LoadDatasetDir(a.data, from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{});
-    ThrowIfError(ds.status());
-    return std::move(ds).value();
-  }
-  auto ws = OpenWorkspace(a.workspace);
-  Graph g = LoadGraph(*ws);
-  return DatasetFromGraph(g, 0.01, 2000);
-}
-
 // Names keep their rows when a run continues a checkpoint (LoadData), but every name it holds
-// must be in the data: another graph is not continued.
-void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const char* flag, const std::string& path,
+// must be in the data (in a triple of --data, or a node of the workspace's graph g): another
+// graph is not continued.
+void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const Graph* g, const TrainArgs& a,
                             const std::string& data) {
   std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
   for (const auto* split : {&ds.train, &ds.valid, &ds.test})
@@ -99,12 +87,31 @@ void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const cha
   size_t missing = 0;
   std::string example;
   for (size_t e = 0; e < from.entity_names.size(); ++e)
-    if (!seen_e[e] && missing++ == 0) example = "entity '" + from.entity_names[e] + "'";
+    if (!(g ? g->FindSpec(from.entity_names[e]).has_value() : seen_e[e]) && missing++ == 0)
+      example = "entity '" + from.entity_names[e] + "'";
   for (size_t r = 0; r < from.relation_names.size(); ++r)
     if (!seen_r[r] && missing++ == 0) example = "relation '" + from.relation_names[r] + "'";
   if (missing > 0)
-    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph", flag,
-                                                    missing, path, data, example)));
+    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph",
+                                                    a.resume.empty() ? "--init-from" : "--resume", missing,
+                                                    a.resume.empty() ? a.init_from : a.resume, data, example)));
+}
+
+// `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
+// same graph with its lines in another order, or with new entities, is still the same graph.
+Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
+  Dataset seed = from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{};
+  if (!a.data.empty()) {
+    auto ds = LoadDatasetDir(a.data, std::move(seed));
+    ThrowIfError(ds.status());
+    if (from) RequireCheckpointNames(*from, *ds, nullptr, a, a.data);
+    return std::move(ds).value();
+  }
+  auto ws = OpenWorkspace(a.workspace);
+  Graph g = LoadGraph(*ws);
+  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt, std::move(seed));
+  if (from) RequireCheckpointNames(*from, ds, &g, a, a.workspace + "'s graph");
+  return ds;
 }
 
 int RunTrain(const Globals& globals, TrainArgs& a) {
@@ -138,8 +145,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
   Dataset ds = LoadData(a, from);
-  if (from && !a.data.empty())
-    RequireCheckpointNames(*from, ds, resume ? "--resume" : "--init-from", resume ? a.resume : a.init_from, a.data);
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());

@@ -132,16 +132,18 @@ Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Ch
   return TrainModel(ds, mc, preset.train, nullptr, report, on_epoch, &*start);
 }
 
-Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until) {
-  Dataset ds;
-  ds.entities.Reserve(g.num_nodes());
-  for (NodeId n = 0; n < g.num_nodes(); ++n) ds.entities.Intern(g.Spec(n));
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until,
+                         Dataset seed) {
+  Dataset ds = std::move(seed);
+  ds.entities.Reserve(ds.num_entities() + g.num_nodes());
+  std::vector<uint32_t> entity(g.num_nodes());  // node id -> entity id (the same without a seed)
+  for (NodeId n = 0; n < g.num_nodes(); ++n) entity[n] = ds.entities.Intern(g.Spec(n));
   std::unordered_map<EdgeTypeId, uint32_t> rel;
   for (const auto& e : g.edges()) {
     if (until && e.first_ts > *until) continue;
     auto it = rel.find(e.type);
     if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
-    Triple x{e.src, it->second, e.dst};
+    Triple x{entity[e.src], it->second, entity[e.dst]};
     uint64_t h = HashCombine(HashCombine(e.src, e.type), e.dst) * 0x9E3779B97F4A7C15ull;
     bool test = holdout > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < holdout;
     (test ? ds.test : ds.train).push_back(x);

@@ -49,8 +49,10 @@ Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 // split, for a quality figure; the rest trains.
 // With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
 // time) become triples: the graph as of an earlier moment, for honest temporal evaluation.
+// Names already in seed's dictionaries keep their ids and the graph's other nodes follow
+// (continuing a checkpoint after the graph grew: a new product is appended, not inserted).
 Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout,
-                         std::optional<int64_t> until = std::nullopt);
+                         std::optional<int64_t> until = std::nullopt, Dataset seed = {});
 
 // Workspace file layout of the stage.
 std::string WorkspaceModelPath(const std::string& workspace_dir);
