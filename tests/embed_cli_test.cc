@@ -14,6 +14,7 @@
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "embed/kge.h"
+#include "embed/optimizer.h"
 #include "test_util.h"
 
 namespace kgp::embed {
@@ -35,6 +36,36 @@ TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
     EXPECT_NE(r.exit_code, 0) << j;
     EXPECT_NE(r.err.find("threads"), std::string::npos) << j << ": " << r.err;
   }
+}
+
+// --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,
+// not the preset's; an option given on the command line still wins, and an optimizer changed
+// that way is said to drop the saved state.
+TEST(EmbedCliResume, KeepsTheCheckpointsTrainingOptions) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string base = "-q kge train --data " + dir + " -j 1 --no-eval ";
+  ASSERT_EQ(test::RunCli(base + "--dim 8 --epochs 2 --optimizer adagrad --lr 0.05 --negatives 4 --loss margin -o " +
+                         (tmp / "a.kge")).exit_code, 0);
+  auto r = test::RunCli(base + "--resume " + (tmp / "a.kge") + " --epochs 1 -o " + (tmp / "b.kge"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto b = LoadCheckpoint(tmp / "b.kge");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->info["optimizer"], "adagrad");
+  EXPECT_EQ(b->optimizer.kind, OptimizerKind::kAdagrad);
+  EXPECT_FLOAT_EQ(b->info["lr"].get<float>(), 0.05f);
+  EXPECT_EQ(b->info["negatives"], 4);
+  EXPECT_EQ(b->info["loss"], "margin");
+  EXPECT_EQ(b->epochs_done, 3);
+  auto sgd = test::RunCli(base + "--resume " + (tmp / "a.kge") + " --epochs 1 --optimizer sgd --negatives 2 -o " +
+                          (tmp / "c.kge"));
+  ASSERT_EQ(sgd.exit_code, 0) << sgd.err;
+  EXPECT_NE(sgd.err.find("state is dropped"), std::string::npos) << sgd.err;
+  auto c = LoadCheckpoint(tmp / "c.kge");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info["optimizer"], "sgd");
+  EXPECT_EQ(c->info["negatives"], 2);
+  EXPECT_FLOAT_EQ(c->info["lr"].get<float>(), 0.05f);
 }
 
 // A generated shop ingested into ws with its graph built and embeddings trained (one thread,

@@ -149,6 +149,11 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());
   ThrowIfError(preset.status());
+  // A resumed run continues with the checkpoint's own training options; the command line's override them.
+  if (resume) {
+    if (Status s = RecordedOptions(*resume, &preset->train); !s.ok())
+      throw Error(Status::Corruption(fmt::format("{}: {}", a.resume, s.message())));
+  }
   for (auto& [opt, apply] : a.overrides)
     if (opt->count() > 0) apply(*preset);
   std::string out = a.out;
@@ -159,8 +164,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
   if (resume) preset->model = resume->config;  // what TrainPreset continues, for the log
-  LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
-          preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
+  LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads", preset->model.name, preset->model.dim,
+          resume ? "options of " + a.resume : preset->name + " preset", preset->train.epochs, preset->train.negatives,
+          preset->train.lr,
           preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
   TrainReport rep, warm_rep;
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);

@@ -32,6 +32,12 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
                               TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {},
                               const Checkpoint* init = nullptr);
 
+// The training options a checkpoint was trained with (its optimizer, lr, negatives, loss, ...,
+// seed, validation; not epochs or threads) written over *o; options an older checkpoint did
+// not record keep o's values. `kge train --resume` starts from these, then applies the
+// options given on the command line.
+Status RecordedOptions(const Checkpoint& c, TrainOptions* o);
+
 // Trains with a preset (embed/presets.h). When the preset has a warm start and neither
 // resume nor init is given, the warm-start model is trained first on ds at the preset's dim,
 // threads and seed, and the preset's model starts from it (as with init); warm_report, if
