@@ -38,6 +38,24 @@ TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
   }
 }
 
+// Training options that mean nothing are refused naming the option (a temperature of inf
+// used to end in "lower the learning rate", negative ones silently meant 0).
+TEST(EmbedCliErrors, NonsenseTrainingOptionsAreRefusedByName) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  for (const std::string bad : {"--adversarial-temperature inf", "--adversarial-temperature -5",
+                                "--adversarial-temperature nan", "--valid-every -3", "--patience -2",
+                                "--relation-dim 5", "--negatives 0", "--batch 0"}) {
+    auto r = test::RunCli("kge train --data " + dir + " --dim 4 --epochs 1 -j 1 --no-eval " + bad + " -o " + (tmp / "t.kge"));
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "t.kge")) << bad;
+  }
+  auto transr = test::RunCli("-q kge train --data " + dir + " -m transr --dim 4 --relation-dim 3 --epochs 1 -j 1 "
+                             "--no-eval -o " + (tmp / "r.kge"));
+  EXPECT_EQ(transr.exit_code, 0) << transr.err;
+}
+
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,
 // not the preset's; an option given on the command line still wins, and an optimizer changed
 // that way is said to drop the saved state.

@@ -233,6 +233,13 @@ TEST(EmbedTrain, BadOptionsAreClearErrors) {
   preset = GetPreset("small", "transe", ds.num_entities());
   preset->train.lr = std::numeric_limits<float>::infinity();
   EXPECT_FALSE(TrainModel(ds, preset->model, preset->train, nullptr, nullptr).ok());
+  preset = GetPreset("small", "transe", ds.num_entities());
+  for (float t : {-5.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    preset->train.adversarial_temperature = t;
+    auto r = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    ASSERT_FALSE(r.ok()) << "temperature " << t;
+    EXPECT_NE(r.status().message().find("temperature"), std::string::npos) << r.status().ToString();
+  }
 }
 
 // Tables that overflow are an error naming the epoch, not a checkpoint of NaN with loss 0.

@@ -137,6 +137,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.resume, rc.name, rc.dim)));
     a.model = rc.name;
   }
+  if (a.relation_dim_opt->count() && a.model != "transr")
+    throw Error(Status::InvalidArgument(
+        fmt::format("--relation-dim is the relation space of -m transr; the model trained is {}", a.model)));
   std::unique_ptr<Checkpoint> init;
   if (!a.init_from.empty()) {
     auto c = LoadCheckpoint(a.init_from);
@@ -260,12 +263,15 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
       ->check(PositiveFinite());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
-                [](Preset& x, int v) { x.train.negatives = v; });
+                [](Preset& x, int v) { x.train.negatives = v; })
+      ->check(CLI::PositiveNumber);
   Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
-                [](Preset& x, int v) { x.train.batch = v; });
+                [](Preset& x, int v) { x.train.batch = v; })
+      ->check(CLI::PositiveNumber);
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
-                  [](Preset& x, float v) { x.train.adversarial_temperature = v; });
+                  [](Preset& x, float v) { x.train.adversarial_temperature = v; })
+      ->check(NonNegativeFinite());
   Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
                   [](Preset& x, float v) { x.train.margin = v; })
       ->check(NonNegativeFinite());
@@ -284,11 +290,13 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Flag(cmd, p, "--filter-negatives", "drop drawn negatives that are true training triples",
        [](Preset& x) { x.train.filter_negatives = true; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
-                [](Preset& x, int v) { x.train.valid_every = v; });
+                [](Preset& x, int v) { x.train.valid_every = v; })
+      ->check(CLI::NonNegativeNumber);
   Override<size_t>(cmd, p, "--valid-sample", &p->to.valid_sample, "validation triples used (0 = all)",
                    [](Preset& x, size_t v) { x.train.valid_sample = v; });
   Override<int>(cmd, p, "--patience", &p->to.patience, "stop after N validations without improvement",
-                [](Preset& x, int v) { x.train.patience = v; });
+                [](Preset& x, int v) { x.train.patience = v; })
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunTrain(*reg.globals, *a); }; });
 }
 
