@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "embed/evaluator.h"
+#include "common/hash.h"
 #include "common/threads.h"
 #include "common/rng.h"
 
@@ -240,8 +241,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
   }
 
-  std::vector<Triple> order = ds.train;  // shuffled copy: the hot loop reads it in sequence
-  Rng shuffler(o.seed);
+  std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
   Params best;
   int since_best = 0;
@@ -249,6 +249,10 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   Progress progress("train", static_cast<uint64_t>(o.epochs) * ds.train.size(), "triples");
   for (int ep = 0; ep < o.epochs; ++ep) {
     int epoch = o.start_epoch + ep;
+    // An epoch's order depends on the seed and the epoch's number only, as its workers'
+    // generators do: a run resumed after N epochs goes on as the uninterrupted run did.
+    order = ds.train;
+    Rng shuffler(HashCombine(o.seed, static_cast<uint64_t>(epoch)));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffler.Below(static_cast<uint32_t>(i))]);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<double> losses(static_cast<size_t>(threads));
