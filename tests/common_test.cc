@@ -2,7 +2,12 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/threads.h"
 #include "common/time.h"
+
+#include <atomic>
+#include <new>
+#include <stdexcept>
 
 namespace kgp {
 namespace {
@@ -109,6 +114,25 @@ TEST(Hash, Hash64IsStableAndSpreads) {
   EXPECT_NE(Hash64("a"), Hash64("b"));
   EXPECT_NE(Hash64("", 0), Hash64("", 1));
   EXPECT_NE(Hash64(std::string(17, 'x')), Hash64(std::string(18, 'x')));
+}
+
+// An exception on a worker thread (e.g. a buffer sized by --negatives that cannot be
+// allocated) reaches the caller after every thread finished, as with one thread; it used to
+// end the process (std::terminate).
+TEST(Threads, AWorkersExceptionIsRethrownOnTheCaller) {
+  for (int n : {1, 2, 5}) {
+    std::atomic<int> ran{0};
+    EXPECT_THROW(RunThreads(n, [&](int t) {
+                   ++ran;
+                   if (t == n - 1) throw std::bad_alloc();
+                 }),
+                 std::bad_alloc)
+        << n << " threads";
+    EXPECT_EQ(ran.load(), n);
+  }
+  std::atomic<int> sum{0};
+  RunThreads(4, [&](int t) { sum += t; });
+  EXPECT_EQ(sum.load(), 0 + 1 + 2 + 3);
 }
 
 }  // namespace

@@ -133,6 +133,28 @@ TEST(EmbedTrain, ResumeContinuesAndRejectsOtherData) {
   EXPECT_NE(bad.status().message().find("not the same graph"), std::string::npos);
 }
 
+// With one thread, 2 epochs then 2 resumed give the tables 4 straight epochs give: each epoch
+// is shuffled by its own number (a resumed run used to replay the shuffles of epochs 1 and 2).
+TEST(EmbedTrain, ResumedRunReproducesTheUninterruptedOne) {
+  Dataset ds = Tiny();
+  for (const char* name : {"transe", "distmult"}) {
+    auto preset = GetPreset("small", name, ds.num_entities());
+    preset->model.dim = 8;
+    preset->train.threads = 1;
+    preset->train.valid_every = 0;
+    preset->train.epochs = 4;
+    auto straight = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    preset->train.epochs = 2;
+    auto half = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    ASSERT_TRUE(straight.ok() && half.ok());
+    auto resumed = TrainModel(ds, preset->model, preset->train, &*half, nullptr);
+    ASSERT_TRUE(resumed.ok());
+    EXPECT_EQ(resumed->epochs_done, 4);
+    EXPECT_TRUE(resumed->params.entity == straight->params.entity) << name;
+    EXPECT_TRUE(resumed->params.relation == straight->params.relation) << name;
+  }
+}
+
 // TransR initialised from a TransE (the large preset's warm start) scores every triple as that
 // TransE does before its own training; other pairings and dimensions are refused.
 TEST(EmbedTrain, TransRWarmStartedFromTransEStartsAsIt) {
@@ -233,6 +255,13 @@ TEST(EmbedTrain, BadOptionsAreClearErrors) {
   preset = GetPreset("small", "transe", ds.num_entities());
   preset->train.lr = std::numeric_limits<float>::infinity();
   EXPECT_FALSE(TrainModel(ds, preset->model, preset->train, nullptr, nullptr).ok());
+  preset = GetPreset("small", "transe", ds.num_entities());
+  for (float t : {-5.0f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    preset->train.adversarial_temperature = t;
+    auto r = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    ASSERT_FALSE(r.ok()) << "temperature " << t;
+    EXPECT_NE(r.status().message().find("temperature"), std::string::npos) << r.status().ToString();
+  }
 }
 
 // Tables that overflow are an error naming the epoch, not a checkpoint of NaN with loss 0.

@@ -76,22 +76,10 @@ void PrintEval(const EvalResult& r, const std::vector<std::string>& relations, b
   std::cout << fmt::format("evaluated in {:.2f}s (tie: mean rank of the ties)\n", r.seconds);
 }
 
-// `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
-// same graph with its lines in another order is still the same graph.
-Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
-  if (!a.data.empty()) {
-    auto ds = LoadDatasetDir(a.data, from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{});
-    ThrowIfError(ds.status());
-    return std::move(ds).value();
-  }
-  auto ws = OpenWorkspace(a.workspace);
-  Graph g = LoadGraph(*ws);
-  return DatasetFromGraph(g, 0.01, 2000);
-}
-
 // Names keep their rows when a run continues a checkpoint (LoadData), but every name it holds
-// must be in the data: another graph is not continued.
-void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const char* flag, const std::string& path,
+// must be in the data (in a triple of --data, or a node of the workspace's graph g): another
+// graph is not continued.
+void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const Graph* g, const TrainArgs& a,
                             const std::string& data) {
   std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
   for (const auto* split : {&ds.train, &ds.valid, &ds.test})
@@ -99,12 +87,31 @@ void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const cha
   size_t missing = 0;
   std::string example;
   for (size_t e = 0; e < from.entity_names.size(); ++e)
-    if (!seen_e[e] && missing++ == 0) example = "entity '" + from.entity_names[e] + "'";
+    if (!(g ? g->FindSpec(from.entity_names[e]).has_value() : seen_e[e]) && missing++ == 0)
+      example = "entity '" + from.entity_names[e] + "'";
   for (size_t r = 0; r < from.relation_names.size(); ++r)
     if (!seen_r[r] && missing++ == 0) example = "relation '" + from.relation_names[r] + "'";
   if (missing > 0)
-    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph", flag,
-                                                    missing, path, data, example)));
+    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph",
+                                                    a.resume.empty() ? "--init-from" : "--resume", missing,
+                                                    a.resume.empty() ? a.init_from : a.resume, data, example)));
+}
+
+// `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
+// same graph with its lines in another order, or with new entities, is still the same graph.
+Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
+  Dataset seed = from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{};
+  if (!a.data.empty()) {
+    auto ds = LoadDatasetDir(a.data, std::move(seed));
+    ThrowIfError(ds.status());
+    if (from) RequireCheckpointNames(*from, *ds, nullptr, a, a.data);
+    return std::move(ds).value();
+  }
+  auto ws = OpenWorkspace(a.workspace);
+  Graph g = LoadGraph(*ws);
+  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt, std::move(seed));
+  if (from) RequireCheckpointNames(*from, ds, &g, a, a.workspace + "'s graph");
+  return ds;
 }
 
 int RunTrain(const Globals& globals, TrainArgs& a) {
@@ -130,6 +137,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.resume, rc.name, rc.dim)));
     a.model = rc.name;
   }
+  if (a.relation_dim_opt->count() && a.model != "transr")
+    throw Error(Status::InvalidArgument(
+        fmt::format("--relation-dim is the relation space of -m transr; the model trained is {}", a.model)));
   std::unique_ptr<Checkpoint> init;
   if (!a.init_from.empty()) {
     auto c = LoadCheckpoint(a.init_from);
@@ -138,12 +148,15 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
   Dataset ds = LoadData(a, from);
-  if (from && !a.data.empty())
-    RequireCheckpointNames(*from, ds, resume ? "--resume" : "--init-from", resume ? a.resume : a.init_from, a.data);
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());
   ThrowIfError(preset.status());
+  // A resumed run continues with the checkpoint's own training options; the command line's override them.
+  if (resume) {
+    if (Status s = RecordedOptions(*resume, &preset->train); !s.ok())
+      throw Error(Status::Corruption(fmt::format("{}: {}", a.resume, s.message())));
+  }
   for (auto& [opt, apply] : a.overrides)
     if (opt->count() > 0) apply(*preset);
   std::string out = a.out;
@@ -154,13 +167,17 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
   if (resume) preset->model = resume->config;  // what TrainPreset continues, for the log
-  LOG_INF("model {} dim {} ({} preset), {} epochs, {} negatives, lr {}, {} threads", preset->model.name,
-          preset->model.dim, preset->name, preset->train.epochs, preset->train.negatives, preset->train.lr,
+  LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads", preset->model.name, preset->model.dim,
+          resume ? "options of " + a.resume : preset->name + " preset", preset->train.epochs, preset->train.negatives,
+          preset->train.lr,
           preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
   TrainReport rep, warm_rep;
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
   ThrowIfError(SaveCheckpoint(out, *ck));
+  // The neighbour index of the previous tables would only be refused from now on.
+  if (std::error_code ec; std::filesystem::remove(IndexPathFor(out), ec))
+    LOG_INF("removed {}: built from the previous tables (kgprofile kge index builds it again)", IndexPathFor(out));
   nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
                       {"preset", preset->name}, {"entities", ds.num_entities()}, {"relations", ds.num_relations()},
                       {"train_triples", ds.train.size()}, {"epochs", rep.epochs_run}, {"epochs_total", ck->epochs_done},
@@ -240,17 +257,21 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                 [](Preset& x, int v) { x.train.epochs = v; })
       ->check(CLI::Range(1, 1000000));
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
-                [](Preset& x, int v) { x.train.threads = v; });
+                [](Preset& x, int v) { x.train.threads = v; })
+      ->check(CLI::Range(0, 1024));
   Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
       ->check(PositiveFinite());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
-                [](Preset& x, int v) { x.train.negatives = v; });
+                [](Preset& x, int v) { x.train.negatives = v; })
+      ->check(CLI::PositiveNumber);
   Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
-                [](Preset& x, int v) { x.train.batch = v; });
+                [](Preset& x, int v) { x.train.batch = v; })
+      ->check(CLI::PositiveNumber);
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
-                  [](Preset& x, float v) { x.train.adversarial_temperature = v; });
+                  [](Preset& x, float v) { x.train.adversarial_temperature = v; })
+      ->check(NonNegativeFinite());
   Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
                   [](Preset& x, float v) { x.train.margin = v; })
       ->check(NonNegativeFinite());
@@ -269,11 +290,13 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Flag(cmd, p, "--filter-negatives", "drop drawn negatives that are true training triples",
        [](Preset& x) { x.train.filter_negatives = true; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
-                [](Preset& x, int v) { x.train.valid_every = v; });
+                [](Preset& x, int v) { x.train.valid_every = v; })
+      ->check(CLI::NonNegativeNumber);
   Override<size_t>(cmd, p, "--valid-sample", &p->to.valid_sample, "validation triples used (0 = all)",
                    [](Preset& x, size_t v) { x.train.valid_sample = v; });
   Override<int>(cmd, p, "--patience", &p->to.patience, "stop after N validations without improvement",
-                [](Preset& x, int v) { x.train.patience = v; });
+                [](Preset& x, int v) { x.train.patience = v; })
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunTrain(*reg.globals, *a); }; });
 }
 
@@ -303,7 +326,7 @@ void AddEval(CLI::App* kge, Registry& reg) {
   cmd->add_option("CHECKPOINT", a->checkpoint, "checkpoint file")->required();
   cmd->add_option("--data", a->data, "KG folder (train/valid/test.txt); all its triples filter")->required();
   cmd->add_option("--split", a->split, "test or valid")->check(CLI::IsMember({"test", "valid"}))->capture_default_str();
-  cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)");
+  cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--per-relation", a->per_relation, "also print metrics per relation");
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
@@ -372,10 +395,9 @@ void AddPredict(CLI::App* kge, Registry& reg) {
       std::string what;
       if (!a->neighbors.empty()) {
         uint32_t e = Id(names.entities, a->neighbors, "entity");
-        auto index = NeighborIndex::Load(IndexPathFor(path), l.ck.params);
-        bool fresh = index.ok() && std::filesystem::last_write_time(IndexPathFor(path)) >= std::filesystem::last_write_time(path);
-        top = fresh ? (*index)->Nearest(l.ck.params, e, a->k) : NearestEntities(l.ck.params, e, a->k);
-        what = fmt::format("nearest to {} (cosine, {})", a->neighbors, fresh ? "HNSW index" : "exact scan");
+        auto index = LoadCurrentIndex(path, l.ck.params);
+        top = index ? index->Nearest(l.ck.params, e, a->k) : NearestEntities(l.ck.params, e, a->k);
+        what = fmt::format("nearest to {} (cosine, {})", a->neighbors, index ? "HNSW index" : "exact scan");
       } else if (a->relation.empty() || a->head.empty() == a->tail.empty()) {
         throw Error(Status::InvalidArgument("give --relation with exactly one of --head or --tail, or --neighbors"));
       } else {

@@ -9,6 +9,7 @@
 namespace kgp {
 
 OutFile::~OutFile() {
+  if (!final_.empty()) Discard();
   if (file_) std::fclose(file_);
 }
 
@@ -20,6 +21,24 @@ Status OutFile::Open(const std::string& path) {
   file_ = std::fopen(path.c_str(), "wb");
   if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
   opened_ = true;
+  return Status::Ok();
+}
+
+Status OutFile::OpenReplacing(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string target = path;
+  if (fs::is_symlink(path, ec)) {
+    fs::path resolved = fs::canonical(path, ec);
+    if (!ec) target = resolved.string();  // a dangling link is replaced by the file
+  }
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+    final_.clear();
+    return Open(target);  // a device or FIFO: written through, never renamed over
+  }
+  KGP_RETURN_IF_ERROR(Open(target + ".tmp"));
+  final_ = target;
   return Status::Ok();
 }
 
@@ -39,7 +58,20 @@ Status OutFile::Close() {
     if (std::fclose(file_) != 0 && err_ == 0) err_ = errno ? errno : EIO;
     file_ = nullptr;
   }
-  if (err_ != 0) return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(err_)));
+  if (final_.empty()) {
+    if (err_ != 0) return Status::IoError(fmt::format("{}: write failed: {}", path_, std::strerror(err_)));
+    return Status::Ok();
+  }
+  const std::string target = final_;
+  std::error_code ec;
+  if (err_ == 0) std::filesystem::rename(path_, target, ec);
+  if (err_ != 0 || ec) {
+    Discard();  // the temporary file goes; the target keeps its previous content
+    return Status::IoError(err_ != 0 ? fmt::format("{}: write failed: {}", target, std::strerror(err_))
+                                     : fmt::format("{}: cannot replace it: {}", target, ec.message()));
+  }
+  final_.clear();
+  opened_ = false;
   return Status::Ok();
 }
 
@@ -54,6 +86,7 @@ void OutFile::Discard() {
   std::error_code ec;
   if (opened_ && std::filesystem::is_regular_file(path_, ec)) std::filesystem::remove(path_, ec);
   opened_ = false;
+  final_.clear();
 }
 
 }  // namespace kgp

@@ -20,6 +20,12 @@ class OutFile {
   OutFile& operator=(const OutFile&) = delete;
 
   Status Open(const std::string& path);
+  // Opens for replacing path as a whole (checkpoints, exports): a regular file, or none yet,
+  // is written to PATH.tmp beside it and renamed over it by Close(), so a failed or killed
+  // write leaves the previous file, never half a new one; a symlink at path is followed (its
+  // target is replaced, the link stays); a device, FIFO or socket at path (-o /dev/null) is
+  // written directly, never replaced by a regular file.
+  Status OpenReplacing(const std::string& path);
   void Write(std::string_view s) {
     buf_.append(s);
     if (buf_.size() >= kFlushBytes) Flush();
@@ -34,9 +40,12 @@ class OutFile {
     if (buf_.size() >= kFlushBytes) Flush();
   }
   bool ok() const { return err_ == 0; }
-  // Flushes and closes; IoError naming the path if any write (or the close) failed.
+  // Flushes and closes; IoError naming the path if any write (or the close) failed. After
+  // OpenReplacing, renames the temporary file over the path, or deletes it on failure.
   Status Close();
-  // Closes (if open) and deletes the file: used when an export fails half-way.
+  // Closes (if open) and deletes the file: used when an export fails half-way. After
+  // OpenReplacing, deletes the temporary file and leaves the path as it was. An OutFile
+  // destroyed without Close() (an exception) discards its temporary file too.
   void Discard();
   const std::string& path() const { return path_; }
 
@@ -45,6 +54,7 @@ class OutFile {
   void Flush();
   FILE* file_ = nullptr;
   std::string path_;
+  std::string final_;  // OpenReplacing: the file Close() renames path_ (the temporary) over
   std::string buf_;
   int err_ = 0;  // first errno seen
   bool opened_ = false;  // Open() succeeded: Discard() may delete path_

@@ -1,7 +1,14 @@
 // Runs fn(0) … fn(n - 1) on n threads and waits for all; n <= 1 runs fn(0) on the caller's
-// thread (deterministic single-threaded mode).
+// thread (deterministic single-threaded mode). An exception thrown by fn on any thread, or a
+// thread that cannot start (a pids or memory limit), is rethrown on the caller's thread once
+// every started thread has finished, as with n = 1: the process never aborts.
 #pragma once
 
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -13,10 +20,32 @@ void RunThreads(int n, Fn&& fn) {
     fn(0);
     return;
   }
+  std::exception_ptr first;
+  std::mutex mu;
+  auto keep = [&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!first) first = std::move(e);
+  };
   std::vector<std::thread> pool;
   pool.reserve(static_cast<size_t>(n));
-  for (int t = 0; t < n; ++t) pool.emplace_back([&fn, t] { fn(t); });
+  for (int t = 0; t < n; ++t) {
+    try {
+      pool.emplace_back([&fn, &keep, t] {
+        try {
+          fn(t);
+        } catch (...) {
+          keep(std::current_exception());
+        }
+      });
+    } catch (const std::system_error& e) {
+      keep(std::make_exception_ptr(std::runtime_error(
+          "cannot start thread " + std::to_string(t + 1) + " of " + std::to_string(n) + " (" + e.what() +
+          "): use fewer threads (-j)")));
+      break;
+    }
+  }
   for (auto& th : pool) th.join();
+  if (first) std::rethrow_exception(first);
 }
 
 }  // namespace kgp

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/log.h"
 #include "embed/kernels.h"
 
 namespace kgp::embed {
@@ -54,7 +55,7 @@ struct NeighborIndex::Impl {
 NeighborIndex::~NeighborIndex() = default;
 
 namespace {
-std::vector<float> Normalised(const Params& p, uint32_t e) {
+std::vector<float> NormalisedRow(const Params& p, uint32_t e) {
   size_t d = p.entity_width;
   std::vector<float> v(p.E(e), p.E(e) + d);
   float n = std::sqrt(kernels::Dot(v.data(), v.data(), d));
@@ -71,7 +72,7 @@ Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Build(const Params& p, con
   try {
     idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(
         &idx->impl_->space, p.num_entities, static_cast<size_t>(o.m), static_cast<size_t>(o.ef_construction), 42);
-    for (uint32_t e = 0; e < p.num_entities; ++e) idx->impl_->hnsw->addPoint(Normalised(p, e).data(), e);
+    for (uint32_t e = 0; e < p.num_entities; ++e) idx->impl_->hnsw->addPoint(NormalisedRow(p, e).data(), e);
     idx->impl_->hnsw->setEf(static_cast<size_t>(o.ef_search));
   } catch (const std::exception& ex) {
     return Status::Internal(fmt::format("building the neighbour index: {}", ex.what()));
@@ -79,34 +80,122 @@ Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Build(const Params& p, con
   return idx;
 }
 
+namespace {
+
+// An index file read by hnswlib is trusted by its searches: every id it holds is followed
+// without a check. This checks the structure against the loaded tables (any damage that could
+// send a search outside them is refused) and the stored rows against the checkpoint's own
+// normalised rows, so an index of another checkpoint, or of an earlier training of this one,
+// is never used whatever its file dates say.
+Status CheckIndex(const hnswlib::HierarchicalNSW<float>& h, const Params& p, const std::string& path) {
+  using hnswlib::labeltype;
+  using hnswlib::tableint;
+  const size_t n = h.cur_element_count, width = p.entity_width;
+  if (n != p.num_entities)
+    return Status::InvalidArgument(fmt::format("it holds {} entities, the checkpoint {}", n, p.num_entities));
+  const size_t rows = width * sizeof(float);
+  if (h.offsetLevel0_ != 0 || h.size_links_level0_ != h.maxM0_ * sizeof(tableint) + sizeof(tableint) ||
+      h.offsetData_ != h.size_links_level0_ || h.label_offset_ != h.offsetData_ + rows ||
+      h.size_data_per_element_ != h.label_offset_ + sizeof(labeltype))
+    return Status::InvalidArgument(fmt::format("its rows are not {} floats wide (another model or dimension)", width));
+  auto damaged = [&](const char* what) {
+    return Status::Corruption(fmt::format("{}: damaged neighbour index ({})", path, what));
+  };
+  if (n == 0) return Status::Ok();
+  if (h.maxlevel_ < 0 || h.enterpoint_node_ >= n || h.element_levels_[h.enterpoint_node_] != h.maxlevel_)
+    return damaged("entry point");
+  std::vector<char> label_seen(n);
+  for (tableint i = 0; i < n; ++i) {
+    const labeltype label = h.getExternalLabel(i);
+    if (label >= n || label_seen[label]++) return damaged("entity ids");
+    const int levels = h.element_levels_[i];
+    if (levels < 0 || levels > h.maxlevel_) return damaged("levels");
+    for (int level = 0; level <= levels; ++level) {
+      const hnswlib::linklistsizeint* list = h.get_linklist_at_level(i, level);
+      const size_t count = h.getListCount(const_cast<hnswlib::linklistsizeint*>(list));
+      if (count > (level == 0 ? h.maxM0_ : h.maxM_)) return damaged("link list size");
+      const auto* ids = reinterpret_cast<const tableint*>(list + 1);
+      for (size_t j = 0; j < count; ++j)
+        if (ids[j] >= n || h.element_levels_[ids[j]] < level) return damaged("links");
+    }
+  }
+  std::vector<float> want;
+  for (tableint i = 0; i < n; ++i) {
+    const labeltype e = h.getExternalLabel(i);
+    want = NormalisedRow(p, static_cast<uint32_t>(e));
+    const auto* stored = reinterpret_cast<const float*>(h.data_level0_memory_ + i * h.size_data_per_element_ + h.offsetData_);
+    for (size_t j = 0; j < width; ++j)
+      if (!(std::fabs(stored[j] - want[j]) <= 1e-5f))
+        return Status::InvalidArgument(fmt::format("it was built from other tables than the checkpoint's (entity {} differs)", e));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Load(const std::string& path, const Params& p,
                                                           const AnnOptions& o) {
   if (!std::filesystem::is_regular_file(path)) return Status::NotFound(fmt::format("{}: no index", path));
   auto idx = std::unique_ptr<NeighborIndex>(new NeighborIndex());
   idx->impl_ = std::make_unique<Impl>(p.entity_width);
   try {
-    idx->impl_->hnsw = std::make_unique<hnswlib::HierarchicalNSW<float>>(&idx->impl_->space, path);
+    idx->impl_->hnsw =
+        std::make_unique<hnswlib::HierarchicalNSW<float>>(&idx->impl_->space, path, false, p.num_entities);
   } catch (const std::exception& ex) {
     return Status::Corruption(fmt::format("{}: cannot load the neighbour index: {}", path, ex.what()));
   }
-  if (idx->impl_->hnsw->cur_element_count != p.num_entities)
-    return Status::InvalidArgument(fmt::format("{}: index holds {} entities, the checkpoint {}: rebuild it (kge index)",
-                                               path, idx->impl_->hnsw->cur_element_count, p.num_entities));
+  if (Status s = CheckIndex(*idx->impl_->hnsw, p, path); !s.ok()) {
+    if (s.code() == Status::Code::kCorruption) return s;
+    return Status::InvalidArgument(fmt::format("{}: not the index of these tables: {}", path, s.message()));
+  }
   idx->impl_->hnsw->setEf(static_cast<size_t>(o.ef_search));
   return idx;
 }
 
 Status NeighborIndex::Save(const std::string& path) const {
+  // Written beside and renamed: a killed or failed write never leaves half an index. hnswlib
+  // does not check its stream, so the file's size is: 96 header bytes, the level-0 records,
+  // and each element's upper-level links with their 4-byte length.
+  const auto& h = *impl_->hnsw;
+  uintmax_t expect = 96 + h.cur_element_count * h.size_data_per_element_;
+  for (size_t i = 0; i < h.cur_element_count; ++i)
+    expect += 4 + (h.element_levels_[i] > 0 ? h.size_links_per_element_ * static_cast<size_t>(h.element_levels_[i]) : 0);
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
   try {
-    impl_->hnsw->saveIndex(path);
+    impl_->hnsw->saveIndex(tmp);
   } catch (const std::exception& ex) {
+    std::filesystem::remove(tmp, ec);
     return Status::IoError(fmt::format("{}: {}", path, ex.what()));
+  }
+  const uintmax_t written = std::filesystem::file_size(tmp, ec);
+  if (ec || written != expect) {
+    std::filesystem::remove(tmp, ec);
+    return Status::IoError(fmt::format("{}: write failed ({} of {} bytes written: disk full or a file size limit?)",
+                                       path, ec ? 0 : written, expect));
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    return Status::IoError(fmt::format("{}: cannot replace it: {}", path, why));
   }
   return Status::Ok();
 }
 
+std::unique_ptr<NeighborIndex> LoadCurrentIndex(const std::string& checkpoint_path, const Params& p) {
+  const std::string path = IndexPathFor(checkpoint_path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return nullptr;
+  auto index = NeighborIndex::Load(path, p);
+  if (index.ok()) return std::move(index).value();
+  LOG_WRN("{}; nearest neighbours come from an exact scan until `kgprofile kge index {}` rebuilds it",
+          index.status().message(), checkpoint_path);
+  return nullptr;
+}
+
 std::vector<Scored> NeighborIndex::Nearest(const Params& p, uint32_t e, size_t k) const {
-  auto q = Normalised(p, e);
+  auto q = NormalisedRow(p, e);
   auto res = impl_->hnsw->searchKnn(q.data(), k + 1);
   std::vector<Scored> out;
   while (!res.empty()) {

@@ -1,6 +1,7 @@
 // Approximate nearest entities by cosine similarity: an HNSW index (hnswlib) over the
 // normalised entity rows, for graphs where a scan of every row per query is too slow.
-// Built once (`kgprofile kge index`), saved beside the checkpoint, loaded by `kge predict`.
+// Built once (`kgprofile kge index`), saved beside the checkpoint, loaded (LoadCurrentIndex)
+// by `kge predict` and by recommend/related only when it was built from the checkpoint's rows.
 #pragma once
 
 #include <memory>
@@ -23,9 +24,12 @@ class NeighborIndex {
  public:
   ~NeighborIndex();
   static Result<std::unique_ptr<NeighborIndex>> Build(const Params& p, const AnnOptions& o = {});
-  // Loads an index saved for tables of this shape.
+  // Loads an index built from exactly these tables: one of another shape or with other rows
+  // (another checkpoint, an earlier training) is InvalidArgument, a damaged one Corruption;
+  // neither is ever searched.
   static Result<std::unique_ptr<NeighborIndex>> Load(const std::string& path, const Params& p,
                                                      const AnnOptions& o = {});
+  // Writes PATH.tmp and renames it over path; a failed or short write is an IoError.
   Status Save(const std::string& path) const;
   // Nearest entities to entity e by cosine similarity, e itself excluded, best first.
   std::vector<Scored> Nearest(const Params& p, uint32_t e, size_t k) const;
@@ -65,5 +69,9 @@ class TailIndex {
 
 // The index file that belongs to a checkpoint.
 std::string IndexPathFor(const std::string& checkpoint_path);
+// The checkpoint's index when it was built from these tables (p: the checkpoint's); nullptr
+// when there is none, or, with a warning naming the file and why, when it is stale or damaged:
+// the caller then scans the rows exactly. The one freshness check of the project.
+std::unique_ptr<NeighborIndex> LoadCurrentIndex(const std::string& checkpoint_path, const Params& p);
 
 }  // namespace kgp::embed

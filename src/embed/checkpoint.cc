@@ -96,18 +96,13 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
     }
   }
   w.Pod<uint64_t>(Hash64(w.buf()));
-  std::string tmp = path + ".tmp";
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(tmp));
-  f.Write(w.buf());
-  Status closed = f.Close();
-  std::error_code ec;
-  if (closed.ok()) std::filesystem::rename(tmp, path, ec);
-  if (!closed.ok() || ec) {
-    const std::string why = closed.ok() ? ec.message() : closed.ToString();
-    std::filesystem::remove(tmp, ec);  // no leftover beside the failed target (disk full, a folder there)
-    return Status::IoError(fmt::format("{}: cannot write the checkpoint: {}", path, why));
+  Status s = f.OpenReplacing(path);
+  if (s.ok()) {
+    f.Write(w.buf());
+    s = f.Close();
   }
+  if (!s.ok()) return Status::IoError(fmt::format("{}: cannot write the checkpoint: {}", path, s.message()));
   return Status::Ok();
 }
 
@@ -193,7 +188,7 @@ Result<Checkpoint> LoadCheckpoint(const std::string& path) {
 Status ExportTsv(const std::string& path, const std::vector<std::string>& names, const FloatTable& table,
                  size_t width) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   for (size_t i = 0; i < names.size(); ++i) {
     // One line per row whatever a name holds: backslash, tab, newline and carriage return are
     // written \\, \t, \n and \r (linear TSV). 9 significant digits give the float back exactly.
@@ -227,7 +222,7 @@ Status ExportNpy(const std::string& path, const FloatTable& table, size_t rows, 
   uint16_t len = static_cast<uint16_t>(dict.size());
   head.append(reinterpret_cast<const char*>(&len), 2);
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   f.Write(head);
   f.Write(dict);
   f.Write(std::string_view(reinterpret_cast<const char*>(table.data()), rows * width * sizeof(float)));

@@ -28,10 +28,13 @@ struct Checkpoint {
   nlohmann::json info;  // training options and results, free form
 };
 
-// Writes to path via a temporary file and rename (a crash never leaves a half file).
+// Writes to path via a temporary file and rename (a crash never leaves a half file); a
+// device or FIFO at path (-o /dev/null) is written directly (OutFile::OpenReplacing).
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c);
 Result<Checkpoint> LoadCheckpoint(const std::string& path);
 
+// Exports are written as checkpoints are (OutFile::OpenReplacing): a failed write leaves the
+// previous file or none, never a truncated one.
 // One line per entity (or relation): name, TAB, space-separated values (9 significant digits:
 // exact floats). Backslash, tab, newline and CR in a name are written \\, \t, \n and \r.
 Status ExportTsv(const std::string& path, const std::vector<std::string>& names, const FloatTable& table,

@@ -70,6 +70,10 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
     (*model)->Allocate(c.params, ds.num_entities(), ds.num_relations(), rng);
     std::copy(resume->params.entity.begin(), resume->params.entity.end(), c.params.entity.begin());
     std::copy(resume->params.relation.begin(), resume->params.relation.end(), c.params.relation.begin());
+    if (resume->has_optimizer && resume->optimizer.kind != opts.update.kind)
+      LOG_WRN("resuming with {} instead of the checkpoint's {}: its {} state is dropped and the new optimizer starts "
+              "from zero", OptimizerName(opts.update.kind), OptimizerName(resume->optimizer.kind),
+              OptimizerName(resume->optimizer.kind));
     if (resume->has_optimizer && resume->optimizer.kind == opts.update.kind) {
       c.optimizer = resume->optimizer;
       auto grow = [](TableState& s, size_t rows, size_t width) {
@@ -96,18 +100,51 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   c.epochs_done = opts.start_epoch + rep->epochs_run;
   c.info = {{"optimizer", OptimizerName(opts.update.kind)},
             {"lr", opts.lr},
+            {"linear_decay", opts.linear_decay},
             {"negatives", opts.negatives},
             {"batch", opts.batch},
+            {"sampler", opts.sampler == Sampler::kBernoulli ? "bernoulli" : "uniform"},
+            {"filter_negatives", opts.filter_negatives},
             {"loss", opts.loss == Loss::kMargin ? "margin" : "logsigmoid"},
+            {"margin", opts.margin},
             {"adversarial_temperature", opts.adversarial_temperature},
             {"regularizer", RegularizerName(opts.update.reg)},
             {"reg_weight", opts.update.reg_weight},
             {"seed", opts.seed},
+            {"valid_every", opts.valid_every},
+            {"valid_sample", opts.valid_sample},
+            {"patience", opts.patience},
             {"train_triples", ds.train.size()},
             {"best_valid_mrr", rep->best_valid_mrr},
             {"best_epoch", rep->best_epoch}};
   if (report) *report = *rep;
   return c;
+}
+
+Status RecordedOptions(const Checkpoint& c, TrainOptions* o) {
+  const nlohmann::json& j = c.info;
+  try {
+    auto text = [&](const char* key) { return j.contains(key) ? j.at(key).get<std::string>() : std::string(); };
+    if (c.has_optimizer) o->update.kind = c.optimizer.kind;
+    if (auto s = text("loss"); !s.empty()) o->loss = Unwrap(ParseLoss(s));
+    if (auto s = text("sampler"); !s.empty()) o->sampler = Unwrap(ParseSampler(s));
+    if (auto s = text("regularizer"); !s.empty()) o->update.reg = Unwrap(ParseRegularizer(s));
+    o->lr = j.value("lr", o->lr);
+    o->linear_decay = j.value("linear_decay", o->linear_decay);
+    o->negatives = j.value("negatives", o->negatives);
+    o->batch = j.value("batch", o->batch);
+    o->filter_negatives = j.value("filter_negatives", o->filter_negatives);
+    o->margin = j.value("margin", o->margin);
+    o->adversarial_temperature = j.value("adversarial_temperature", o->adversarial_temperature);
+    o->update.reg_weight = j.value("reg_weight", o->update.reg_weight);
+    o->seed = j.value("seed", o->seed);
+    o->valid_every = j.value("valid_every", o->valid_every);
+    o->valid_sample = j.value("valid_sample", o->valid_sample);
+    o->patience = j.value("patience", o->patience);
+  } catch (const std::exception& e) {
+    return Status::Corruption(fmt::format("the checkpoint's training options cannot be read: {}", e.what()));
+  }
+  return Status::Ok();
 }
 
 Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Checkpoint* resume, const Checkpoint* init,
@@ -132,16 +169,18 @@ Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Ch
   return TrainModel(ds, mc, preset.train, nullptr, report, on_epoch, &*start);
 }
 
-Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until) {
-  Dataset ds;
-  ds.entities.Reserve(g.num_nodes());
-  for (NodeId n = 0; n < g.num_nodes(); ++n) ds.entities.Intern(g.Spec(n));
+Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until,
+                         Dataset seed) {
+  Dataset ds = std::move(seed);
+  ds.entities.Reserve(ds.num_entities() + g.num_nodes());
+  std::vector<uint32_t> entity(g.num_nodes());  // node id -> entity id (the same without a seed)
+  for (NodeId n = 0; n < g.num_nodes(); ++n) entity[n] = ds.entities.Intern(g.Spec(n));
   std::unordered_map<EdgeTypeId, uint32_t> rel;
   for (const auto& e : g.edges()) {
     if (until && e.first_ts > *until) continue;
     auto it = rel.find(e.type);
     if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
-    Triple x{e.src, it->second, e.dst};
+    Triple x{entity[e.src], it->second, entity[e.dst]};
     uint64_t h = HashCombine(HashCombine(e.src, e.type), e.dst) * 0x9E3779B97F4A7C15ull;
     bool test = holdout > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < holdout;
     (test ? ds.test : ds.train).push_back(x);

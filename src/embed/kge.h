@@ -32,6 +32,12 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
                               TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {},
                               const Checkpoint* init = nullptr);
 
+// The training options a checkpoint was trained with (its optimizer, lr, negatives, loss, ...,
+// seed, validation; not epochs or threads) written over *o; options an older checkpoint did
+// not record keep o's values. `kge train --resume` starts from these, then applies the
+// options given on the command line.
+Status RecordedOptions(const Checkpoint& c, TrainOptions* o);
+
 // Trains with a preset (embed/presets.h). When the preset has a warm start and neither
 // resume nor init is given, the warm-start model is trained first on ds at the preset's dim,
 // threads and seed, and the preset's model starts from it (as with init); warm_report, if
@@ -49,8 +55,10 @@ Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 // split, for a quality figure; the rest trains.
 // With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
 // time) become triples: the graph as of an earlier moment, for honest temporal evaluation.
+// Names already in seed's dictionaries keep their ids and the graph's other nodes follow
+// (continuing a checkpoint after the graph grew: a new product is appended, not inserted).
 Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout,
-                         std::optional<int64_t> until = std::nullopt);
+                         std::optional<int64_t> until = std::nullopt, Dataset seed = {});
 
 // Workspace file layout of the stage.
 std::string WorkspaceModelPath(const std::string& workspace_dir);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "embed/evaluator.h"
+#include "common/hash.h"
 #include "common/threads.h"
 #include "common/rng.h"
 
@@ -215,13 +216,16 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
   if (o.batch < 1) return Status::InvalidArgument("batch must be >= 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::InvalidArgument("learning rate must be a finite number > 0");
+  if (!(o.adversarial_temperature >= 0) || !std::isfinite(o.adversarial_temperature))
+    return Status::InvalidArgument("adversarial temperature must be a finite number >= 0 (0: plain mean)");
   if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
       params.entity_width != model.entity_width() || params.relation_width != model.relation_width())
     return Status::InvalidArgument("parameter tables do not match the model and dataset");
   if (ds.train.empty()) return Status::InvalidArgument("no training triples");
   state.kind = o.update.kind;
   state.Prepare(params);
-  int threads = o.threads > 0 ? o.threads : DefaultThreads();
+  // No more threads than triples: a thread without a share of the epoch would only start and stop.
+  const int threads = static_cast<int>(std::min<size_t>(o.threads > 0 ? o.threads : DefaultThreads(), ds.train.size()));
   auto head_prob = BernoulliHeadProb(ds);
   std::unique_ptr<KnownTriples> known;
   if (o.filter_negatives) known = std::make_unique<KnownTriples>(std::vector{&ds.train});
@@ -237,8 +241,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
   }
 
-  std::vector<Triple> order = ds.train;  // shuffled copy: the hot loop reads it in sequence
-  Rng shuffler(o.seed);
+  std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
   Params best;
   int since_best = 0;
@@ -246,6 +249,10 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   Progress progress("train", static_cast<uint64_t>(o.epochs) * ds.train.size(), "triples");
   for (int ep = 0; ep < o.epochs; ++ep) {
     int epoch = o.start_epoch + ep;
+    // An epoch's order depends on the seed and the epoch's number only, as its workers'
+    // generators do: a run resumed after N epochs goes on as the uninterrupted run did.
+    order = ds.train;
+    Rng shuffler(HashCombine(o.seed, static_cast<uint64_t>(epoch)));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffler.Below(static_cast<uint32_t>(i))]);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<double> losses(static_cast<size_t>(threads));

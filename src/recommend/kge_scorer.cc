@@ -70,12 +70,7 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Load(const std::string& path, cons
   if (!ck.ok()) return ck.status();
   auto s = Create(std::move(*ck), cat, ann_min_items);
   if (!s.ok()) return s.status();
-  const std::string index = embed::IndexPathFor(path);
-  if (std::filesystem::exists(index)) {
-    auto ann = embed::NeighborIndex::Load(index, (*s)->ck_.params);
-    if (!ann.ok()) return ann.status();
-    (*s)->ann_ = std::move(*ann);
-  }
+  (*s)->ann_ = embed::LoadCurrentIndex(path, (*s)->ck_.params);
   return s;
 }
 

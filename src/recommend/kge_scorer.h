@@ -31,7 +31,8 @@ class KgeScorer {
   static Result<std::unique_ptr<KgeScorer>> Create(embed::Checkpoint ck, const Catalog& cat,
                                                    size_t ann_min_items = kKgeAnnMinItems);
   // nullptr (not an error) when the file does not exist. Uses the checkpoint's hnswlib index
-  // (`kgprofile kge index`) for item neighbours when one was built.
+  // (`kgprofile kge index`) for item neighbours when one was built from these tables; a stale
+  // or damaged one is left aside with a warning (embed::LoadCurrentIndex): exact neighbours.
   static Result<std::unique_ptr<KgeScorer>> Load(const std::string& path, const Catalog& cat,
                                                  size_t ann_min_items = kKgeAnnMinItems);
 

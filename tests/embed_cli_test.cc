@@ -1,0 +1,169 @@
+// `kgprofile kge` on the command line: failures end in a clear error, never an abort; a
+// workspace's embeddings continue after its graph grew; a stale or damaged neighbour index is
+// left aside by every command that could use it.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "embed/ann.h"
+#include "embed/checkpoint.h"
+#include "embed/kge.h"
+#include "embed/optimizer.h"
+#include "test_util.h"
+
+namespace kgp::embed {
+namespace {
+
+// Threads that cannot all start (a memory limit stands in for a pids limit) are an error that
+// says so, exit 1; -j is 0 to 1024.
+TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string cmd = "ulimit -v 800000; " + test::BinaryPath() + " -q kge train --data " + dir +
+                          " --dim 4 --epochs 1 -j 300 --no-eval -o " + (tmp / "m.kge") + " 2>" + (tmp / "err");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc)) << "killed by signal " << WTERMSIG(rc);
+  EXPECT_EQ(WEXITSTATUS(rc), 1) << test::ReadFile(tmp / "err");
+  EXPECT_NE(test::ReadFile(tmp / "err").find("cannot start thread"), std::string::npos) << test::ReadFile(tmp / "err");
+  for (const char* j : {"-j -7", "-j 5000"}) {
+    auto r = test::RunCli("kge train --data " + dir + " --epochs 1 --no-eval " + j + " -o " + (tmp / "b.kge"));
+    EXPECT_NE(r.exit_code, 0) << j;
+    EXPECT_NE(r.err.find("threads"), std::string::npos) << j << ": " << r.err;
+  }
+}
+
+// Training options that mean nothing are refused naming the option (a temperature of inf
+// used to end in "lower the learning rate", negative ones silently meant 0).
+TEST(EmbedCliErrors, NonsenseTrainingOptionsAreRefusedByName) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  for (const std::string bad : {"--adversarial-temperature inf", "--adversarial-temperature -5",
+                                "--adversarial-temperature nan", "--valid-every -3", "--patience -2",
+                                "--relation-dim 5", "--negatives 0", "--batch 0"}) {
+    auto r = test::RunCli("kge train --data " + dir + " --dim 4 --epochs 1 -j 1 --no-eval " + bad + " -o " + (tmp / "t.kge"));
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "t.kge")) << bad;
+  }
+  auto transr = test::RunCli("-q kge train --data " + dir + " -m transr --dim 4 --relation-dim 3 --epochs 1 -j 1 "
+                             "--no-eval -o " + (tmp / "r.kge"));
+  EXPECT_EQ(transr.exit_code, 0) << transr.err;
+}
+
+// --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,
+// not the preset's; an option given on the command line still wins, and an optimizer changed
+// that way is said to drop the saved state.
+TEST(EmbedCliResume, KeepsTheCheckpointsTrainingOptions) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string base = "-q kge train --data " + dir + " -j 1 --no-eval ";
+  ASSERT_EQ(test::RunCli(base + "--dim 8 --epochs 2 --optimizer adagrad --lr 0.05 --negatives 4 --loss margin -o " +
+                         (tmp / "a.kge")).exit_code, 0);
+  auto r = test::RunCli(base + "--resume " + (tmp / "a.kge") + " --epochs 1 -o " + (tmp / "b.kge"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto b = LoadCheckpoint(tmp / "b.kge");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->info["optimizer"], "adagrad");
+  EXPECT_EQ(b->optimizer.kind, OptimizerKind::kAdagrad);
+  EXPECT_FLOAT_EQ(b->info["lr"].get<float>(), 0.05f);
+  EXPECT_EQ(b->info["negatives"], 4);
+  EXPECT_EQ(b->info["loss"], "margin");
+  EXPECT_EQ(b->epochs_done, 3);
+  auto sgd = test::RunCli(base + "--resume " + (tmp / "a.kge") + " --epochs 1 --optimizer sgd --negatives 2 -o " +
+                          (tmp / "c.kge"));
+  ASSERT_EQ(sgd.exit_code, 0) << sgd.err;
+  EXPECT_NE(sgd.err.find("state is dropped"), std::string::npos) << sgd.err;
+  auto c = LoadCheckpoint(tmp / "c.kge");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info["optimizer"], "sgd");
+  EXPECT_EQ(c->info["negatives"], 2);
+  EXPECT_FLOAT_EQ(c->info["lr"].get<float>(), 0.05f);
+}
+
+// A generated shop ingested into ws with its graph built and embeddings trained (one thread,
+// dim 8); returns the first event's columns (REES46: product_id 3rd, user_id 8th).
+std::vector<std::string> TrainedWorkspace(const test::TempDir& tmp, const std::string& ws) {
+  const std::string sample = tmp / "sample";
+  EXPECT_EQ(test::RunCli("-q generate " + sample + " --users 60 --events 2000 --products 80 --seed 5").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/catalog.csv " + sample + "/events.csv").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto tr = test::RunCli("-q kge train " + ws + " --epochs 1 --dim 8 -j 1 --no-eval --seed 1");
+  EXPECT_EQ(tr.exit_code, 0) << tr.err;
+  const std::string events = test::ReadFile(sample + "/events.csv");
+  std::string row = events.substr(events.find('\n') + 1);
+  row = row.substr(0, row.find('\n'));
+  std::vector<std::string> cols;
+  for (size_t p = 0, q; p <= row.size(); p = q + 1) {
+    q = std::min(row.find(',', p), row.size());
+    cols.push_back(row.substr(p, q - p));
+  }
+  return cols;
+}
+
+// A new product and user make the graph build insert nodes among the old ones; --resume and
+// --init-from still continue the checkpoint (its names keep their rows, new ones follow).
+TEST(EmbedCliWorkspace, ResumeAfterTheGraphGrew) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  TrainedWorkspace(tmp, ws);
+  const std::string model = WorkspaceModelPath(ws), before = tmp / "before.kge";
+  std::filesystem::copy_file(model, before);
+  test::WriteFile(tmp / "new.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-04-01 10:00:00 UTC,purchase,1999999,2053013555631882038,beauty.skincare.cleanser,lancome,"
+                  "639.00,599999999,sess-new-1\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "new.csv")).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  for (const char* flag : {"--resume", "--init-from"}) {
+    auto r = test::RunCli("-q kge train " + ws + " --dim 8 -j 1 --epochs 1 --no-eval " + flag + " " + before);
+    ASSERT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    auto old_ck = LoadCheckpoint(before), new_ck = LoadCheckpoint(model);
+    ASSERT_TRUE(old_ck.ok() && new_ck.ok());
+    const auto &was = old_ck->entity_names, &now = new_ck->entity_names;
+    ASSERT_GT(now.size(), was.size()) << flag;
+    EXPECT_TRUE(std::equal(was.begin(), was.end(), now.begin())) << flag << ": an old name moved";
+    for (const char* added : {"product:1999999", "user:599999999"})
+      EXPECT_NE(std::find(now.begin() + static_cast<long>(was.size()), now.end(), added), now.end()) << added;
+  }
+}
+
+// `kge train` removes the index of the tables it replaces; an index restored or left from
+// another training is not used by predict, related or recommend (exact scan, with a warning),
+// and a truncated one does not make recommend fail.
+TEST(EmbedCliWorkspace, StaleOrTruncatedIndexFallsBackToTheExactScan) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  const auto cols = TrainedWorkspace(tmp, ws);
+  ASSERT_GE(cols.size(), 8u);
+  const std::string index = IndexPathFor(WorkspaceModelPath(ws));
+  auto built = test::RunCli("-q kge index " + ws);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  const std::string stale = test::ReadFile(index);
+  auto fresh = test::RunCli("kge predict " + ws + " --neighbors product:" + cols[2] + " -k 3");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_NE(fresh.out.find("HNSW index"), std::string::npos) << fresh.out;
+  ASSERT_EQ(test::RunCli("-q kge train " + ws + " --epochs 1 --dim 8 -j 1 --no-eval --seed 2").exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(index)) << "the retrained checkpoint kept the old index";
+  test::WriteFile(index, stale);
+  auto pr = test::RunCli("kge predict " + ws + " --neighbors product:" + cols[2] + " -k 3");
+  ASSERT_EQ(pr.exit_code, 0) << pr.err;
+  EXPECT_NE(pr.out.find("exact scan"), std::string::npos) << pr.out;
+  EXPECT_NE(pr.err.find("kge index"), std::string::npos) << pr.err;
+  auto rel = test::RunCli("related " + ws + " --item " + cols[2] + " -k 20");
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  EXPECT_NE(rel.err.find("exact scan"), std::string::npos) << "related used a stale index: " << rel.err;
+  test::WriteFile(index, stale.substr(0, stale.size() / 2));
+  auto rec = test::RunCli("recommend " + ws + " --user " + cols[7] + " -k 2");
+  EXPECT_EQ(rec.exit_code, 0) << rec.err;
+  EXPECT_NE(rec.err.find("exact scan"), std::string::npos) << rec.err;
+}
+
+}  // namespace
+}  // namespace kgp::embed
