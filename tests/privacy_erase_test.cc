@@ -187,6 +187,18 @@ TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
   auto third = test::RunCli("erase " + ws + " --user " + user);
   EXPECT_NE(third.exit_code, 0);
   EXPECT_NE(third.err.find("no such user"), std::string::npos) << third.err;
+  // An id that was never a user touches nothing, even where files hold it as a word and the state
+  // cannot be read.
+  ASSERT_EQ(test::RunCli("-q export " + ws).exit_code, 0);
+  test::WriteFile(ws + "/profiles.state", "not a state");
+  const auto files_before = ListFiles(ws);
+  for (const char* id : {"electronics", "no-such-user-typo"}) {
+    auto none = test::RunCli("erase " + ws + " --user " + id);
+    EXPECT_NE(none.exit_code, 0) << id;
+    EXPECT_NE(none.err.find("no such user"), std::string::npos) << none.err;
+  }
+  EXPECT_EQ(ListFiles(ws), files_before);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 1);
 }
 
 // Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold

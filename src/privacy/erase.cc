@@ -129,6 +129,9 @@ bool StillStored(Db& db, int64_t uid, const std::string& stored, const std::stri
   return ent.Step();
 }
 
+// The meta row that marks an erasure whose database part is done and whose files are not yet.
+std::string PendingKey(const std::string& stored) { return "erase_pending:" + stored; }
+
 // The files that may name the user, as stored (`stored`: its candidate stored ids) or as given:
 // the profile state's slot, embedding rows (and the neighbour index built over them), exports.
 // `bare`: embedding rows named by a stored id alone count too (ingested KG triples name users
@@ -196,6 +199,7 @@ Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std
 Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std::string& stored, int64_t uid,
                               const EraseOptions& opts, ErasureReceipt& r) {
   Db& db = ws.db();
+  db.Prepare("DELETE FROM meta WHERE key = ?1").Bind(1, PendingKey(stored)).Run();
   {
     Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
     ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
@@ -209,7 +213,9 @@ Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std
     if (StillStored(db, uid, stored, "user:" + stored)) r.residual_files.push_back(ws.Path("kgprofile.db"));
     const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
     for (const auto& f : ListFiles(ws.dir())) {
-      if (fs::path(f) == db_file) continue;
+      // The server's lock names a pid only, and opening it could drop the lock where flock is
+      // emulated by process-wide POSIX locks (NFS).
+      if (fs::path(f) == db_file || fs::path(f).filename() == kServeLockFile) continue;
       auto hit = FileContains(f, Needles(stored, user_id), /*whole_ids=*/true);
       if (!hit.ok() || *hit) r.residual_files.push_back(f);
     }
@@ -248,13 +254,22 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
   r.verification_code = RandomHex(16);
   r.digest = HexEncode(HmacSha256(r.verification_code, user_id));
   if (!uid) {
-    // Not in the store: perhaps an erasure cut short (killed, or a file it could not rewrite)
-    // after its database transaction. Its files may still name the user: this run finishes it.
-    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {stored, std::string(user_id)}, user_id, /*bare=*/false, r));
-    if (r.files_rewritten.empty() && r.files_removed.empty())
-      return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
-    LOG_INF("erase: the user was no longer in the database; finished erasing them from the files");
-    return Finish(ws, user_id, stored, uid, opts, r);
+    // Not in the store: an erasure cut short (killed, or a file it could not rewrite) after its
+    // database transaction left its marker; this run finishes the files. Anything else is not
+    // a user here, and nothing is touched.
+    std::string pending;
+    for (const std::string& cand : {stored, std::string(user_id)}) {
+      Stmt st = db.Prepare("SELECT 1 FROM meta WHERE key = ?1");  // closed before the scrub
+      st.Bind(1, PendingKey(cand));
+      if (st.Step()) {
+        pending = cand;
+        break;
+      }
+    }
+    if (pending.empty()) return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
+    LOG_INF("erase: finishing an erasure cut short: the database rows are gone, the files follow");
+    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {pending}, user_id, /*bare=*/true, r));
+    return Finish(ws, user_id, pending, uid, opts, r);
   }
 
   KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
@@ -293,6 +308,8 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
                [&](Stmt& st) { st.Bind(1, stored).Bind(2, std::to_string(uid)); });
     }
     Delete(db, r, "users", "DELETE FROM users WHERE id = ?1", by_uid);
+    // Until the files are done too (Finish): a run cut short is finished by the next one.
+    db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, '')").Bind(1, PendingKey(stored)).Run();
     txn.Commit();
   }
 
