@@ -467,7 +467,8 @@ TEST_F(LlmWriterTest, PricesAreInTheShopsCurrency) {
   EXPECT_EQ(FindAmounts("only HK$59").at(0).mark, "HK$");
   EXPECT_FALSE(supported(usd, "HK$" + min));  // another dollar
   // 块 is money before 钱, punctuation or the end, a measure word before a noun.
-  for (const char* money : {"30块", "30块钱", "30块，", "30块的耳机", "5块5"})
+  for (const char* money : {"30块", "30块钱", "30块，", "30块的耳机", "5块5", "只要99块就能拿下", "300块以内的耳机",
+                            "50块包邮", "花了200块买了耳机", "99块到手", "10块一个"})
     EXPECT_EQ(FindAmounts(money).at(0).mark, "块") << money;
   EXPECT_TRUE(FindAmounts("买了3块巧克力").empty());
   EXPECT_TRUE(FindAmounts("2块蛋糕和1块饼干").empty());

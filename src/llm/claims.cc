@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -38,14 +39,18 @@ bool DiscountContext(std::string_view sentence) {
 
 bool Close(double a, double b) { return std::fabs(a - b) <= std::max(0.5, 0.01 * std::fabs(b)); }
 
-// 块 is money ("30块", "30块钱", "5块5", "30块的耳机") or a measure word ("3块巧克力", three
-// pieces): a measure word when a Chinese letter other than 钱 的 左 多 一 follows.
-bool MeasureWordKuai(std::string_view s, size_t after) {
-  if (after >= s.size()) return false;
+// 块 is money ("30块", "30块钱", "5块5", "只要99块就能拿下", "50块包邮") or a measure word ("买了3块
+// 巧克力", three pieces): read as a measure word only for a small whole number followed by a
+// Chinese letter that does not go with money. A price missed is a wrong price passed, so money
+// is the default.
+bool MeasureWordKuai(std::string_view s, size_t after, double value) {
+  if (value > 20 || value != std::floor(value) || after >= s.size()) return false;
   const auto lead = static_cast<unsigned char>(s[after]);
   if (lead < 0xE4 || lead > 0xE9) return false;  // not in U+4E00..U+9FFF: punctuation, digits, Latin
-  for (std::string_view money : {"钱", "的", "左", "多", "一"})
-    if (StartsAt(s, after, money)) return false;
+  for (std::string_view money : {"钱", "的", "左", "多", "一", "就", "才", "都", "也", "还", "以", "包", "到",
+                                 "起", "买", "入", "内", "上", "下", "了", "不", "没", "能", "可", "而", "呢",
+                                 "吧", "啊", "哦", "吗", "够", "拿", "搞", "打", "封"})
+    if (s.substr(after, money.size()) == money) return false;
   return true;
 }
 
@@ -169,7 +174,7 @@ std::vector<Amount> FindAmounts(std::string_view s) {
           const bool at = word && cur.size() > 3 ? StartsAt(s, a, cur) : StartsAtNoCase(s, a, cur);
           if (cur.size() > mark.size() && at &&
               !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))) &&
-              !(cur == "块" && MeasureWordKuai(s, a + cur.size())))
+              !(cur == "块" && MeasureWordKuai(s, a + cur.size(), *v)))
             mark = s.substr(a, cur.size()), end = a + cur.size();  // as written: "USD", not "usd"
         }
     }
