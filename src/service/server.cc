@@ -109,11 +109,17 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404 || res.status == 400) {  // no handler for this method: a known path?
-      const std::vector<std::string> methods = AllowedMethods(ctx, req.path);
+      std::vector<std::string> methods = AllowedMethods(ctx, req.path);
       if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
+        if (std::find(methods.begin(), methods.end(), "GET") != methods.end()) methods.push_back("HEAD");  // served by GET
+        methods.push_back("OPTIONS");
         const std::string allow = fmt::format("{}", fmt::join(methods, ", "));
         res.set_header("Allow", allow);
-        return SendError(res, 405, "method_not_allowed", fmt::format("{} {}: use {}", req.method, req.path, allow));
+        if (req.method == "OPTIONS") {
+          res.status = 204;
+          return;
+        }
+        return SendError(res, 405, "method_not_allowed", fmt::format("{} is not served here: use {}", req.method, allow));
       }
     }
     switch (res.status) {
