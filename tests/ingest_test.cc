@@ -326,7 +326,21 @@ TEST(Ingest, PseudonymisedIdsNeverReachTheStore) {
 TEST(Ingest, ASettingsFileThatDropsPseudonymisationIsRefused) {
   test::TempDir tmp;
   const std::string dir = tmp / "ws";
-  MakeWs(dir, /*pseudo=*/true).reset();
+  // Before any user is stored pseudonymisation may still be turned off.
+  {
+    MakeWs(dir, /*pseudo=*/true).reset();
+    const std::string c = test::ReadFile(dir + "/kgprofile.conf");
+    test::WriteFile(dir + "/kgprofile.conf", c.substr(0, c.find("pseudonymize = true")) + "pseudonymize = false\n" +
+                                                 c.substr(c.find("pseudonymize = true") + 20));
+    ASSERT_TRUE(Workspace::Open(dir).ok());
+    test::WriteFile(dir + "/kgprofile.conf", c);
+  }
+  test::WriteFile(tmp / "first.csv", "user_id,gender,birth_year,city,occupation,signup_time\nfirst0001,M,1980,,,\n");
+  {
+    auto ws = Workspace::Open(dir);
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    ASSERT_TRUE(Ingest(**ws, tmp / "first.csv", IngestOptions{}).ok());
+  }
   const std::string conf_path = dir + "/kgprofile.conf";
   const std::string conf = test::ReadFile(conf_path);
   const auto open_with = [&](const std::string& text) {
@@ -354,6 +368,15 @@ TEST(Ingest, ASettingsFileThatDropsPseudonymisationIsRefused) {
     ASSERT_FALSE(ws.ok()) << off;
     EXPECT_NE(ws.status().message().find(why), std::string::npos) << ws.status().message();
   }
+  // A workspace written before the database kept the record: its key file beside stored users.
+  {
+    auto ws = open_with(conf);
+    ASSERT_TRUE(ws.ok());
+    (*ws)->db().Prepare("DELETE FROM meta WHERE key = 'pseudonymize'").Run();
+  }
+  auto old_ws = open_with(without_switch("pseudonymize = false\n"));
+  ASSERT_FALSE(old_ws.ok());
+  EXPECT_NE(old_ws.status().message().find("pseudonymize is false"), std::string::npos) << old_ws.status().message();
   auto bad = open_with(without_switch("pseudonymize = ja\n"));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("kgprofile.conf:2: pseudonymize = ja: expected true or false"), std::string::npos)

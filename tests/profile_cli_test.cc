@@ -366,12 +366,14 @@ TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
   ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
   std::string last, header, row;
+  int64_t last_id = 0;
   {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());
-    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users ORDER BY id DESC LIMIT 1");
+    Stmt st = (*w)->db().Prepare("SELECT ext_id, id FROM users ORDER BY id DESC LIMIT 1");
     ASSERT_TRUE(st.Step());
     last = std::string(st.Text(0));
+    last_id = st.Int(1);
     std::istringstream in(test::ReadFile(sample + "/events.csv"));
     std::getline(in, header);
     std::getline(in, row);
@@ -389,6 +391,11 @@ TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   }
   test::WriteFile(tmp / "new.csv", header + "\n" + rows);
   ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + tmp / "new.csv").exit_code, 0);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ((*w)->db().QueryInt("SELECT id FROM users WHERE ext_id = 'newcomer77'"), last_id);  // the id given again
+  }
   auto update = test::RunCli("profile update " + ws);
   ASSERT_EQ(update.exit_code, 0) << update.err;
   auto show = test::RunCli("--json profile show " + ws + " --user newcomer77");

@@ -200,7 +200,12 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
     auto erase = test::RunCli("erase " + ws + " --user " + other);
     EXPECT_NE(erase.exit_code, 0);
     EXPECT_NE(erase.err.find("DELETE /v1/users/" + other), std::string::npos) << erase.err;
-    EXPECT_NE(test::RunCli("privacy rotate " + ws).exit_code, 0);
+    for (const char* cmd : {"privacy rotate", "privacy keygen", "profile build", "profile update --clusters 3"}) {
+      auto r = test::RunCli(std::string(cmd) + " " + ws);
+      EXPECT_NE(r.exit_code, 0) << cmd;
+      EXPECT_NE(r.err.find("kgprofile serve (pid"), std::string::npos) << cmd << ": " << r.err;
+    }
+    EXPECT_FALSE(fs::exists(fs::path(ws) / "pseudonym.key"));  // keygen did nothing
     auto update = test::RunCli("profile update " + ws);
     EXPECT_EQ(update.exit_code, 0) << update.err;
     EXPECT_NE(update.err.find("left to the running kgprofile serve"), std::string::npos) << update.err;

@@ -109,6 +109,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
+        // The server would save its own state over the build's (options and clusters included).
+        ThrowIfError(RefuseWhileServed(*w, "profile build", "stop it first (profile update refreshes the tables meanwhile)"));
         Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
         auto r = BuildAllProfiles(*w, ctx, a->o, a->c, a->threads);
@@ -242,6 +244,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
+        if (a->clusters) ThrowIfError(RefuseWhileServed(*w, "profile update --clusters", "stop it first"));
         for (const auto& f : a->files) {
           IngestOptions io;
           io.format = a->format;

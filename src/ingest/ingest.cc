@@ -145,6 +145,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
   ins.Bind(1, fs::absolute(path).string()).Bind(2, format).Bind(3, *fp)
       .Bind(4, static_cast<int64_t>(rep.bytes)).Bind(5, static_cast<int64_t>(std::time(nullptr))).Run();
   rep.file_id = db.LastInsertRowid();
+  if (!pkey.empty()) ws.RecordPseudonymised();
   Status read_status;
   {
     StoreWriter writer(db, rep.file_id, pkey);

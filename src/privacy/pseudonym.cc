@@ -65,6 +65,7 @@ Result<RekeyReport> Rekey(Workspace& ws, const std::string& new_key, const std::
   std::unordered_map<std::string, std::string> map;
   {
     Txn txn(db);
+    ws.RecordPseudonymised();
     KGP_RETURN_IF_ERROR(db.Exec("DROP TABLE IF EXISTS temp.rekey_map; CREATE TEMP TABLE rekey_map(old TEXT PRIMARY KEY, new TEXT NOT NULL)"));
     {
       Stmt sel = db.Prepare("SELECT ext_id FROM users");

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "common/progress.h"
 
 namespace kgp {
@@ -52,10 +54,20 @@ std::vector<std::string> LoadUserIds(Db& db) {
   return ids;
 }
 
-void SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
-  for (size_t u = 0; u < set->ext_ids.size() && u < set->states.size(); ++u)
-    if (!set->ext_ids[u].empty() && (u >= ids.size() || ids[u] != set->ext_ids[u])) set->states[u] = UserState{};
+Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
+  size_t conflicts = 0;
+  for (size_t u = 0; u < set->ext_ids.size(); ++u) {
+    if (set->ext_ids[u].empty() || (u < ids.size() && ids[u] == set->ext_ids[u])) continue;
+    if (u < ids.size() && !ids[u].empty()) ++conflicts;
+    else if (u < set->states.size()) set->states[u] = UserState{};  // no longer stored
+  }
+  if (conflicts > 0)
+    return Status::InvalidArgument(fmt::format(
+        "the profile state names other users than the store for {} ids (a key rotation cut short?): run kgprofile "
+        "profile build",
+        conflicts));
   set->ext_ids = std::move(ids);
+  return Status::Ok();
 }
 
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {

@@ -41,10 +41,12 @@ struct EventFilter {
 std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f = {});
 // users.ext_id by users.id.
 std::vector<std::string> LoadUserIds(Db& db);
-// Takes the store's id table (LoadUserIds) as the set's. A users.id that names another user
-// than the set's slot had (SQLite gives the largest id out again once its row is erased) starts
-// from an empty state: the slot held the erased user.
-void SyncUserIds(std::vector<std::string> ids, ProfileSet* set);
+// Takes the store's id table (LoadUserIds) as the set's: ids of users added since, and a
+// users.id SQLite gives out again after the largest one was erased (the slot erasure blanked).
+// A slot whose user is no longer stored is emptied. A slot naming another stored user than the
+// store does is an error: the state is not this store's (e.g. a key rotation cut short), and a
+// full build is needed.
+Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set);
 
 // Groups events by user (counting sort), orders each user's events by time and applies them,
 // users split over `threads` threads. Consumes events.

@@ -116,7 +116,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
     read.Commit();
   }
   // Before the events: a users.id given again after an erasure starts from an empty slot.
-  SyncUserIds(std::move(ids), &set);
+  KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set));
   std::vector<double> lat;
   lat.reserve(events.size());
   std::vector<uint8_t> touched;

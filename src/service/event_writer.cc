@@ -40,6 +40,7 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   auto key = ws_->PseudonymKey();
   if (!key.ok()) return key.status();
   pseudonym_key_ = *key;
+  if (!pseudonym_key_.empty()) ws_->RecordPseudonymised();  // the users it creates are pseudonyms
   if (opts.durable) KGP_RETURN_IF_ERROR(ws_->db().Exec("PRAGMA synchronous=FULL"));
   auto loaded = LoadProfileSet(ws_->Path(kProfileStateFile));
   if (!loaded.ok())
@@ -66,7 +67,8 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   EventFilter f;
   f.after_file = set_.applied_file_id;
   std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
-  SyncUserIds(LoadUserIds(ws_->db()), &set_);
+  if (Status s = SyncUserIds(LoadUserIds(ws_->db()), &set_); !s.ok())
+    return Status::InvalidArgument(fmt::format("{}: {}", ws_->Path(kProfileStateFile), s.message()));
   for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
   if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
   // This run's events are recorded under one ingest_files row.

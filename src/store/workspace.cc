@@ -146,7 +146,7 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
   if (!fs::exists(conf))
     return Status::NotFound(fmt::format(
         "{}: missing; it holds the workspace's settings (pseudonymisation, PII, privacy): restore it, or run "
-        "kgprofile init {} to write the defaults",
+        "kgprofile init {} to write the defaults (then set pseudonymize = true if the workspace pseudonymises ids)",
         conf.string(), dir));
   std::unique_ptr<Workspace> ws(new Workspace());
   ws->dir_ = dir;
@@ -160,30 +160,38 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
 }
 
 // Once a workspace stores pseudonyms it stays pseudonymised (nothing turns it off): the database
-// records it, and a configuration that says otherwise is refused rather than followed.
+// records it where pseudonyms are written (RecordPseudonymised), and a configuration that says
+// otherwise is refused rather than followed.
 Status Workspace::CheckPseudonymised() {
-  const bool on = Setting("pseudonymize", "false") == "true";
+  if (Setting("pseudonymize", "false") == "true") return Status::Ok();
   Stmt get = db_->Prepare("SELECT value FROM meta WHERE key = 'pseudonymize'");
-  const bool recorded = get.Step() && get.Text(0) == "true";
-  if (!on && recorded)
-    return Status::InvalidArgument(fmt::format(
-        "{}: pseudonymize is false, but this workspace stores pseudonymised user ids: set pseudonymize = true "
-        "(otherwise raw ids would be stored beside the pseudonyms)",
-        Path(kConfigFile)));
-  if (on && !recorded) {
-    // Recorded on the first open that can write; a read-only database is read as it is.
-    try {
-      db_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('pseudonymize', 'true')").Run();
-    } catch (const Error&) {
-    }
-  }
-  return Status::Ok();
+  bool stored = get.Step() && get.Text(0) == "true";
+  // Workspaces written before the record: a key file beside stored users.
+  std::error_code ec;
+  if (!stored && fs::exists(PseudonymKeyPath(), ec)) stored = db_->QueryInt("SELECT count(*) FROM users") > 0;
+  if (!stored) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "{}: pseudonymize is false (or not set), but this workspace stores pseudonymised user ids: set pseudonymize = "
+      "true (otherwise raw ids would be stored beside the pseudonyms)",
+      Path(kConfigFile)));
+}
+
+void Workspace::RecordPseudonymised() {
+  db_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('pseudonymize', 'true')").Run();
 }
 
 Result<ServeLock> ServeLock::Acquire(const Workspace& ws) {
   const std::string path = ws.Path(kServeLockFile);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  // Readable by all (a pid is no secret): a command run by another account must see the lock.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    return Status::IoError(fmt::format("{}: cannot open: {}{}", path, std::strerror(err),
+                                       err == EACCES ? " (left by a server run as another account? with no server "
+                                                       "running, the file may be deleted)"
+                                                     : ""));
+  }
+  ::fchmod(fd, 0644);  // whatever the umask
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
     const int64_t pid = ServingPid(ws);
@@ -213,7 +221,7 @@ ServeLock::~ServeLock() {
 
 int64_t ServingPid(const Workspace& ws) {
   const int fd = ::open(ws.Path(kServeLockFile).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  if (fd < 0) return errno == ENOENT ? 0 : -1;  // unreadable: a server may hold it
   int64_t pid = 0;
   if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
     char buf[32] = {};

@@ -37,6 +37,9 @@ class Workspace {
   // PseudonymOf in store/writer.h). Empty when off. Errors if on but no key, or if the key
   // file is accessible to group or others (it must be mode 0600 or stricter).
   Result<std::string> PseudonymKey() const;
+  // Records in the database that it stores pseudonyms (inside the transaction that writes the
+  // first ones): a configuration that turns pseudonymisation off is refused from then on.
+  void RecordPseudonymised();
   std::string PseudonymKeyPath() const;  // the key file (absolute or under dir)
   // store_pii = true: the users reader keeps contact fields and ingest writes them to
   // user_pii (docs/privacy.md "PII fields"); otherwise they are dropped at ingest.
@@ -68,7 +71,9 @@ class ServeLock {
   explicit ServeLock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
-// The pid of the `kgprofile serve` holding ws (-1 when it cannot be read), or 0 when none does.
+// The pid of the `kgprofile serve` holding ws (-1 when it cannot be read, or the lock file
+// cannot be opened: then a server may hold it), or 0 when none does. The lock needs a local file
+// system (or NFS with working locks).
 int64_t ServingPid(const Workspace& ws);
 // An error for `what` while a server holds ws, naming its pid and `instead`; Ok otherwise.
 Status RefuseWhileServed(const Workspace& ws, const std::string& what, const std::string& instead);
