@@ -104,7 +104,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
-        ThrowIfError(RefuseWhileServed(*w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", a->user)));
+        auto hold = Unwrap(ServeLock::Share(*w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", a->user)));
         EraseOptions o;
         o.verify = !a->no_verify;
         auto r = Unwrap(EraseUser(*w, a->user, o));
@@ -137,7 +137,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, ws] {
       *reg.selected = [&reg, ws] {
         auto w = OpenWorkspace(*ws);
-        ThrowIfError(RefuseWhileServed(*w, "privacy keygen", "stop it first"));
+        auto hold = Unwrap(ServeLock::Share(*w, "privacy keygen", "stop it first"));
         auto r = Unwrap(GenerateKey(*w));
         Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, fmt::format("key written to {}", w->PseudonymKeyPath()).c_str()); });
         return 0;
@@ -151,7 +151,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, ws] {
       *reg.selected = [&reg, ws] {
         auto w = OpenWorkspace(*ws);
-        ThrowIfError(RefuseWhileServed(*w, "privacy rotate", "stop it first"));
+        auto hold = Unwrap(ServeLock::Share(*w, "privacy rotate", "stop it first"));
         auto r = Unwrap(RotateKey(*w));
         Emit(*reg.globals, r.Json(), [&] { PrintRekey(r, "key rotated"); });
         return 0;

@@ -110,7 +110,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
         // The server would save its own state over the build's (options and clusters included).
-        ThrowIfError(RefuseWhileServed(*w, "profile build", "stop it first (profile update refreshes the tables meanwhile)"));
+        auto hold = Unwrap(ServeLock::Share(*w, "profile build", "stop it first (profile update refreshes the tables meanwhile)"));
         Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
         auto r = BuildAllProfiles(*w, ctx, a->o, a->c, a->threads);
@@ -244,7 +244,10 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
-        if (a->clusters) ThrowIfError(RefuseWhileServed(*w, "profile update --clusters", "stop it first"));
+        // A running server keeps the state: a plain update refreshes the tables beside it (the
+        // state is left to it), --clusters would be lost. Otherwise no server starts meanwhile.
+        auto hold = ServeLock::Share(*w, "profile update --clusters", "stop it first");
+        if (!hold.ok() && a->clusters) throw Error(hold.status());
         for (const auto& f : a->files) {
           IngestOptions io;
           io.format = a->format;

@@ -62,7 +62,9 @@ Result<size_t> MoveLeftoverStaged(Db& db) {
 Result<size_t> RecoverStagedEvents(Workspace& ws) {
   const std::string inbox = ws.Path(kInboxFile);
   std::error_code ec;
-  if (ServingPid(ws) != 0 || !std::filesystem::exists(inbox, ec)) return size_t{0};
+  if (!std::filesystem::exists(inbox, ec)) return size_t{0};
+  auto hold = ServeLock::Share(ws, "", "");  // no server starts while the rows move
+  if (!hold.ok()) return size_t{0};          // one runs: it moves its own
   KGP_RETURN_IF_ERROR(AttachInbox(ws.db(), inbox, "FULL"));
   auto moved = MoveLeftoverStaged(ws.db());
   Status detached = ws.db().Exec("DETACH DATABASE inbox");

@@ -195,6 +195,11 @@ Result<ServeLock> ServeLock::Acquire(const Workspace& ws) {
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
     const int64_t pid = ServingPid(ws);
+    if (pid == 0)  // only shared holds: commands
+      return Status::InvalidArgument(fmt::format(
+          "{}: a kgprofile command (erase, profile build or update, a key change) is using this workspace; start "
+          "the server when it ends",
+          ws.dir()));
     return Status::InvalidArgument(fmt::format("{}: another kgprofile serve{} holds this workspace", ws.dir(),
                                                pid > 0 ? fmt::format(" (pid {})", pid) : std::string()));
   }
@@ -233,9 +238,15 @@ int64_t ServingPid(const Workspace& ws) {
   return pid;
 }
 
-Status RefuseWhileServed(const Workspace& ws, const std::string& what, const std::string& instead) {
+Result<ServeLock> ServeLock::Share(const Workspace& ws, const std::string& what, const std::string& instead) {
+  const std::string path = ws.Path(kServeLockFile);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != ENOENT && errno != EROFS && errno != EACCES)
+    return Status::IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd < 0 && ::access(path.c_str(), F_OK) != 0) return ServeLock(-1);  // cannot be created: no server has it
+  if (fd >= 0 && ::flock(fd, LOCK_SH | LOCK_NB) == 0) return ServeLock(fd);
+  if (fd >= 0) ::close(fd);
   const int64_t pid = ServingPid(ws);
-  if (pid == 0) return Status::Ok();
   return Status::InvalidArgument(fmt::format(
       "{}: kgprofile serve{} is running on this workspace and keeps its profiles in memory; {} ({})", what,
       pid > 0 ? fmt::format(" (pid {})", pid) : std::string(), instead, ws.dir()));

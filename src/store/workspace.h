@@ -60,8 +60,13 @@ class Workspace {
 // profile build/update leave the state file to it. The lock goes with the process, however it ends.
 class ServeLock {
  public:
-  // Fails when another process serves the workspace.
+  // The server's exclusive hold. Fails when another server serves the workspace, or a command
+  // holding it (Share) runs.
   static Result<ServeLock> Acquire(const Workspace& ws);
+  // A command's shared hold for its whole run, so that no server starts meanwhile. Fails, naming
+  // `what`, `instead` and the server's pid, when a server holds the workspace. Holds nothing
+  // (and succeeds) when the lock file cannot be created: no server could create it either.
+  static Result<ServeLock> Share(const Workspace& ws, const std::string& what, const std::string& instead);
   ServeLock(ServeLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   ServeLock& operator=(ServeLock&& o) noexcept;
   ServeLock(const ServeLock&) = delete;
@@ -75,8 +80,6 @@ class ServeLock {
 // cannot be opened: then a server may hold it), or 0 when none does. The lock needs a local file
 // system (or NFS with working locks).
 int64_t ServingPid(const Workspace& ws);
-// An error for `what` while a server holds ws, naming its pid and `instead`; Ok otherwise.
-Status RefuseWhileServed(const Workspace& ws, const std::string& what, const std::string& instead);
 
 constexpr const char* kDbFile = "kgprofile.db";
 constexpr const char* kServeLockFile = "serve.lock";
