@@ -226,6 +226,14 @@ TEST_F(PrivacyReport, AFailedKAnonymousExportLeavesNoPartialFile) {
   ASSERT_FALSE(blocked.ok());
   EXPECT_NE(blocked.status().message().find(dir), std::string::npos) << blocked.status().ToString();
   EXPECT_FALSE(std::filesystem::exists(dir + ".tmp"));
+  // A symlink (as /dev/stdout is, to the file a shell redirected it to) stays a link: its target
+  // gets the table, where the rename replaced the link itself.
+  const std::string real = *tmp_ / "real.csv", link = *tmp_ / "link.csv";
+  test::WriteFile(real, "old\n");
+  std::filesystem::create_symlink(real, link);
+  ASSERT_TRUE(ExportProfilesKAnonymous(**ws, link, {1, 0.05}).ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(test::ReadFile(real).substr(0, 9), "age_group");
 }
 
 }  // namespace

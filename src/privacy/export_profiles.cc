@@ -44,12 +44,10 @@ Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::s
   std::error_code ec;
   if (auto parent = std::filesystem::path(path).parent_path(); !parent.empty())
     std::filesystem::create_directories(parent, ec);
-  // Written beside and renamed, so that a failed write leaves no partial table and an earlier
-  // export stands; a target that is no regular file (a pipe, /dev/stdout) is written in place.
-  const bool in_place = std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec);
-  const std::string tmp = in_place ? path : path + ".tmp";
+  // A failed write leaves no partial table and an earlier export stands; a device or pipe
+  // (/dev/stdout) is written through, a symlink's target replaced (OutFile::OpenReplacing).
   OutFile out;
-  KGP_RETURN_IF_ERROR(out.Open(tmp));
+  KGP_RETURN_IF_ERROR(out.OpenReplacing(path));
   for (size_t c = 0; c < rep.columns.size(); ++c) out.Write(c ? "," + rep.columns[c] : rep.columns[c]);
   out.Put('\n');
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -62,15 +60,7 @@ Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::s
     b.push_back('\n');
     out.MaybeFlush();
   }
-  Status closed = out.Close();
-  if (closed.ok() && !in_place) {
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) closed = Status::IoError(fmt::format("{}: cannot write: {}", path, ec.message()));
-  }
-  if (!closed.ok()) {
-    out.Discard();  // the temporary file only (Discard never deletes what is no regular file)
-    return closed;
-  }
+  KGP_RETURN_IF_ERROR(out.Close());
   return rep;
 }
 
