@@ -37,7 +37,7 @@ void RunThreads(int n, Fn&& fn) {
           keep(std::current_exception());
         }
       });
-    } catch (const std::system_error& e) {
+    } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for its stack
       keep(std::make_exception_ptr(std::runtime_error(
           "cannot start thread " + std::to_string(t + 1) + " of " + std::to_string(n) + " (" + e.what() +
           "): use fewer threads (-j)")));
