@@ -67,6 +67,9 @@ TEST(TextOpinion, CharactersInsideWordsAndNamesAreNoOpinions) {
     const double want = text == "质量不好" || text == "手机很卡" ? -1 : 1;
     EXPECT_GT(lex.TextSentiment(text) * want, 0) << text;
   }
+  // So do they with a sentence particle, which ICU keeps in their word (贵了, 慢了).
+  for (std::string text : {"贵了", "有点贵了", "价格贵了", "发货慢了", "太慢啦"})
+    EXPECT_LT(lex.TextSentiment(text), 0) << text;
 }
 
 }  // namespace

@@ -81,15 +81,25 @@ bool OneHanChar(std::string_view text, const GazetteerMatch& m) {
 
 // Whether the single-character match all[i] is a word of its own rather than the start or the
 // middle of a longer one: what follows it in the ICU word that holds it is nothing or lexicon
-// words ("不好", "好卡"; in 不锈钢, 无线, 快递, 好像 the character is no opinion). A character that
-// ends its ICU word ("都不" of 一点都不卡) still modifies what follows. words: ICU words, in order.
-bool StandsAlone(const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words) {
+// words or sentence particles ("不好", "好卡", "贵了", "慢啊"; in 不锈钢, 无线, 快递, 好像 the
+// character is no opinion). A character that ends its ICU word ("都不" of 一点都不卡) still modifies
+// what follows. words: ICU words, in order.
+bool StandsAlone(std::string_view text, const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words) {
   auto w = std::upper_bound(words.begin(), words.end(), all[i].begin, [](uint32_t at, const Token& t) { return at < t.begin; });
   if (w == words.begin()) return true;
   --w;
   size_t j = i;
-  for (uint32_t at = all[i].end; at < w->end; at = all[j].end)
-    if (++j >= all.size() || all[j].begin != at) return false;
+  for (uint32_t at = all[i].end; at < w->end;) {
+    if (j + 1 < all.size() && all[j + 1].begin == at) {
+      at = all[++j].end;
+      continue;
+    }
+    size_t particle = 0;
+    for (std::string_view p : {"了", "啦", "呀", "啊", "呢", "吧", "哦", "嘛", "喔"})
+      if (text.substr(at, p.size()) == p) particle = p.size();
+    if (!particle) return false;
+    at += static_cast<uint32_t>(particle);
+  }
   return true;
 }
 
@@ -118,7 +128,7 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
     if (in_name(all[i].begin, all[i].end)) continue;
     if (OneHanChar(text, all[i])) {
       if (words.empty()) words = WordBreaks(text);
-      if (!StandsAlone(all, i, words)) continue;
+      if (!StandsAlone(text, all, i, words)) continue;
     }
     matches.push_back(all[i]);
   }
