@@ -157,6 +157,21 @@ TEST(EmbedTrain, ResumedRunReproducesTheUninterruptedOne) {
 
 // TransR initialised from a TransE (the large preset's warm start) scores every triple as that
 // TransE does before its own training; other pairings and dimensions are refused.
+// A checkpoint records its training options for --resume; a value JSON cannot hold (a NaN
+// temperature is written as null) keeps the preset's instead of refusing the checkpoint.
+TEST(EmbedTrain, RecordedOptionsSkipValuesThatCouldNotBeStored) {
+  Checkpoint c;
+  c.info = {{"lr", 0.25}, {"adversarial_temperature", nullptr}, {"negatives", 7}};
+  TrainOptions o;
+  o.adversarial_temperature = 1.5;
+  ASSERT_TRUE(RecordedOptions(c, &o).ok());
+  EXPECT_EQ(o.lr, 0.25);
+  EXPECT_EQ(o.negatives, 7);
+  EXPECT_EQ(o.adversarial_temperature, 1.5);
+  c.info["lr"] = "fast";
+  EXPECT_EQ(RecordedOptions(c, &o).code(), Status::Code::kCorruption);
+}
+
 TEST(EmbedTrain, TransRWarmStartedFromTransEStartsAsIt) {
   Dataset ds = Tiny();
   auto te = GetPreset("small", "transe", ds.num_entities());

@@ -129,18 +129,22 @@ Status RecordedOptions(const Checkpoint& c, TrainOptions* o) {
     if (auto s = text("loss"); !s.empty()) o->loss = Unwrap(ParseLoss(s));
     if (auto s = text("sampler"); !s.empty()) o->sampler = Unwrap(ParseSampler(s));
     if (auto s = text("regularizer"); !s.empty()) o->update.reg = Unwrap(ParseRegularizer(s));
-    o->lr = j.value("lr", o->lr);
-    o->linear_decay = j.value("linear_decay", o->linear_decay);
-    o->negatives = j.value("negatives", o->negatives);
-    o->batch = j.value("batch", o->batch);
-    o->filter_negatives = j.value("filter_negatives", o->filter_negatives);
-    o->margin = j.value("margin", o->margin);
-    o->adversarial_temperature = j.value("adversarial_temperature", o->adversarial_temperature);
-    o->update.reg_weight = j.value("reg_weight", o->update.reg_weight);
-    o->seed = j.value("seed", o->seed);
-    o->valid_every = j.value("valid_every", o->valid_every);
-    o->valid_sample = j.value("valid_sample", o->valid_sample);
-    o->patience = j.value("patience", o->patience);
+    // A value JSON could not hold (a NaN temperature is stored as null) keeps the preset's.
+    auto set = [&](const char* key, auto& out) {
+      if (j.contains(key) && !j.at(key).is_null()) out = j.at(key).get<std::decay_t<decltype(out)>>();
+    };
+    set("lr", o->lr);
+    set("linear_decay", o->linear_decay);
+    set("negatives", o->negatives);
+    set("batch", o->batch);
+    set("filter_negatives", o->filter_negatives);
+    set("margin", o->margin);
+    set("adversarial_temperature", o->adversarial_temperature);
+    set("reg_weight", o->update.reg_weight);
+    set("seed", o->seed);
+    set("valid_every", o->valid_every);
+    set("valid_sample", o->valid_sample);
+    set("patience", o->patience);
   } catch (const std::exception& e) {
     return Status::Corruption(fmt::format("the checkpoint's training options cannot be read: {}", e.what()));
   }
