@@ -169,6 +169,11 @@ TEST(EmbedFiles, FailedExportsLeaveNoTruncatedFile) {
   for (const char* f : {"e.npy.tmp", "old.tsv.tmp", "new.tsv.tmp"}) EXPECT_FALSE(std::filesystem::exists(tmp / f)) << f;
   ASSERT_TRUE(ExportNpy(tmp / "e.npy", p.entity, p.num_entities, p.entity_width).ok());
   EXPECT_EQ(std::filesystem::file_size(tmp / "e.npy"), 128u + 2000 * 16 * 4);
+  // A file replaced keeps its mode: an export someone restricted to its owner stays so.
+  namespace fs = std::filesystem;
+  fs::permissions(tmp / "e.npy", fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(ExportNpy(tmp / "e.npy", p.entity, p.num_entities, p.entity_width).ok());
+  EXPECT_EQ(fs::status(tmp / "e.npy").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 }  // namespace

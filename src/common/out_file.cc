@@ -1,5 +1,7 @@
 #include "common/out_file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -38,6 +40,8 @@ Status OutFile::OpenReplacing(const std::string& path) {
     return Open(target);  // a device or FIFO: written through, never renamed over
   }
   KGP_RETURN_IF_ERROR(Open(target + ".tmp"));
+  // The replacement keeps the mode of the file it replaces (an export kept 0600 stays so).
+  if (fs::is_regular_file(st)) ::fchmod(::fileno(file_), static_cast<mode_t>(st.permissions()) & 07777);
   final_ = target;
   return Status::Ok();
 }
