@@ -3,9 +3,12 @@
 // model loader names what is missing or wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "llm/engine/gguf.h"
 #include "llm/engine/gguf_writer.h"
@@ -85,6 +88,35 @@ TEST(GgufReader, TruncatedAndDamagedFilesGiveClearErrors) {
   auto m = GgufFile::Parse(magic.data(), magic.size(), "magic");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("magic"), std::string::npos);
+}
+
+// The offset of the 8-byte length of metadata array `key` in a file SmallFile() wrote.
+size_t ArrayLengthAt(const std::vector<uint8_t>& b, const std::string& key) {
+  auto it = std::search(b.begin(), b.end(), key.begin(), key.end());
+  EXPECT_NE(it, b.end()) << key;
+  return static_cast<size_t>(it - b.begin()) + key.size() + 4 + 4;  // the type, the element type
+}
+
+// An array length is checked against the bytes left before the array is sized: a 1 MB file
+// with a length of 2^31 made the reader allocate and zero 64 GiB (here 10^5 elements, which
+// cannot fit in the ~1 KB file, are refused at once, naming the key and the offset).
+TEST(GgufReader, ArrayLengthsPastTheEndAreRefusedBeforeAllocating) {
+  const std::vector<uint8_t> b = SmallFile();
+  for (const std::string key : {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+    std::vector<uint8_t> d = b;
+    const size_t at = ArrayLengthAt(d, key);
+    const uint64_t n = 100000;
+    std::memcpy(d.data() + at, &n, 8);
+    auto f = GgufFile::Parse(d.data(), d.size(), "damaged.gguf");
+    ASSERT_FALSE(f.ok()) << key;
+    const std::string& m = f.status().message();
+    EXPECT_NE(m.find(fmt::format("damaged.gguf: byte {}: {} (array length): 100000 entries", at + 8, key)),
+              std::string::npos) << m;
+    EXPECT_NE(m.find("bytes left in the file"), std::string::npos) << m;
+  }
+  // An array that fills the rest of the file exactly is read.
+  auto f = GgufFile::Parse(b.data(), b.size(), "ok.gguf");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
 }
 
 TEST(GgufReader, OpenMissingFile) {
