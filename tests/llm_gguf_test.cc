@@ -119,6 +119,20 @@ TEST(GgufReader, ArrayLengthsPastTheEndAreRefusedBeforeAllocating) {
   ASSERT_TRUE(f.ok()) << f.status().ToString();
 }
 
+// A tensor count is checked against the bytes left for tensor infos (32 bytes each at least):
+// a count of the file size minus one made the reader size 100 bytes of table per file byte.
+TEST(GgufReader, TensorCountPastTheEndIsRefusedInTheHeader) {
+  std::vector<uint8_t> b = SmallFile();
+  const uint64_t fits = (b.size() - 24) / 32, too_many = fits + 1;
+  std::memcpy(b.data() + 8, &too_many, 8);
+  auto f = GgufFile::Parse(b.data(), b.size(), "count.gguf");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find(fmt::format("count.gguf: byte 24: tensor count: {} entries of at least 32 bytes",
+                                                  too_many)),
+            std::string::npos)
+      << f.status().ToString();
+}
+
 TEST(GgufReader, OpenMissingFile) {
   auto f = GgufFile::Open("/nonexistent/model.gguf");
   ASSERT_FALSE(f.ok());
@@ -147,6 +161,12 @@ TEST(GgufModelLoad, NamesWhatIsWrong) {
   layers.SetU32("llama.block_count", 2);  // blk.1.* is missing
   Status st = load(layers);
   EXPECT_NE(st.message().find("blk.1.attn_norm.weight"), std::string::npos) << st.ToString();
+  // A block_count far beyond the layers present fails at the first missing one, saying so,
+  // before anything is sized from it (2^21 took 1 GB; 5000 keeps this test small on old code).
+  layers.SetU32("llama.block_count", 5000);
+  st = load(layers);
+  EXPECT_NE(st.message().find("llama.block_count is 5000 but tensor blk.1.attn_norm.weight is missing"),
+            std::string::npos) << st.ToString();
   GgufWriter ff = good;
   ff.SetU32("llama.feed_forward_length", 100);
   st = load(ff);

@@ -18,8 +18,11 @@ constexpr uint64_t kMaxString = 1ull << 30;
 constexpr uint64_t kMaxDims = 4;
 // The fewest bytes an entry can take in the file, so that a count read from the header is
 // checked against the bytes left before anything is sized from it: a metadata pair is a key
-// length (8), a type (4) and at least a one-byte value; a string is its length (8).
+// length (8), a type (4) and at least a one-byte value; a tensor info is a name length (8),
+// a dimension count (4), one dimension (8), a type (4) and an offset (8); a string is its
+// length (8).
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
 constexpr uint64_t kMinStringBytes = 8;
 
 // Bounds-checked little-endian reader over the mapped bytes.
@@ -259,7 +262,7 @@ Status GgufFile::ParseAll() {
   uint64_t n_tensors = 0, n_kv = 0;
   KGP_RETURN_IF_ERROR(c.Read(&n_tensors, "tensor count"));
   KGP_RETURN_IF_ERROR(c.Read(&n_kv, "metadata count"));
-  if (n_tensors > size_) return c.Fail("header", "counts larger than the file");
+  KGP_RETURN_IF_ERROR(c.CheckCount(n_tensors, kMinTensorInfoBytes, "tensor count"));
   KGP_RETURN_IF_ERROR(c.CheckCount(n_kv, kMinKvBytes, "metadata count"));
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string key;

@@ -198,10 +198,15 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     output_ = tok_embd_;
   }
   KGP_RETURN_IF_ERROR(loadv(&output_norm_, "output_norm.weight", d, false));
-  layers_.resize(static_cast<size_t>(hp_.n_layer));
+  // Layers are added as their tensors are found, so block_count alone sizes nothing (a 1 MB
+  // file claiming 2^21 layers made the loader take 1 GB before it found blk.4.* missing).
   for (int l = 0; l < hp_.n_layer; ++l) {
-    Layer& L = layers_[static_cast<size_t>(l)];
     const std::string p = fmt::format("blk.{}.", l);
+    if (f.FindTensor(p + "attn_norm.weight") == nullptr) {
+      return Status::InvalidArgument(fmt::format("{}: {}block_count is {} but tensor {}attn_norm.weight is missing",
+                                                 f.path(), a, hp_.n_layer, p));
+    }
+    Layer& L = layers_.emplace_back();
     KGP_RETURN_IF_ERROR(loadv(&L.attn_norm, p + "attn_norm.weight", d, false));
     KGP_RETURN_IF_ERROR(loadv(&L.ffn_norm, p + "ffn_norm.weight", d, false));
     KGP_RETURN_IF_ERROR(load(&L.wq, p + "attn_q.weight", d, qd, true));
