@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -167,6 +168,18 @@ TEST(GgufModelLoad, NamesWhatIsWrong) {
   st = load(layers);
   EXPECT_NE(st.message().find("llama.block_count is 5000 but tensor blk.1.attn_norm.weight is missing"),
             std::string::npos) << st.ToString();
+  // A rope base or RMS epsilon that is NaN, 0 or negative is refused naming the key (the model
+  // loaded and every logit was NaN).
+  for (const char* key : {"llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon"}) {
+    for (float bad : {std::nanf(""), 0.0f, -1.0f, INFINITY}) {
+      GgufWriter w = good;
+      w.SetF32(key, bad);
+      st = load(w);
+      EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << key << " " << bad;
+      EXPECT_NE(st.message().find(fmt::format("m: {} = {} must be a finite number above 0", key, bad)),
+                std::string::npos) << st.ToString();
+    }
+  }
   GgufWriter ff = good;
   ff.SetU32("llama.feed_forward_length", 100);
   st = load(ff);

@@ -164,12 +164,18 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     return Status::InvalidArgument(fmt::format("{}: rope dimension {} does not fit head size {}", f.path(),
                                                hp_.n_rot, hp_.head_dim));
   }
-  auto base = f.GetFloat(a + "rope.freq_base", 10000.0);
-  if (!base.ok()) return base.status();
-  hp_.rope_base = static_cast<float>(*base);
-  auto eps = f.GetFloat(a + "attention.layer_norm_rms_epsilon", 1e-5);
-  if (!eps.ok()) return eps.status();
-  hp_.rms_eps = static_cast<float>(*eps);
+  // NaN, 0 or a negative value made every logit NaN: the model loaded and wrote nothing useful.
+  auto get_positive = [&](const std::string& key, float* out, double dflt) -> Status {
+    auto v = f.GetFloat(key, dflt);
+    if (!v.ok()) return v.status();
+    const float x = static_cast<float>(*v);
+    if (!std::isfinite(x) || x <= 0)
+      return Status::InvalidArgument(fmt::format("{}: {} = {} must be a finite number above 0", f.path(), key, *v));
+    *out = x;
+    return Status::Ok();
+  };
+  KGP_RETURN_IF_ERROR(get_positive(a + "rope.freq_base", &hp_.rope_base, 10000.0));
+  KGP_RETURN_IF_ERROR(get_positive(a + "attention.layer_norm_rms_epsilon", &hp_.rms_eps, 1e-5));
 
   const GgufTensor* emb = f.FindTensor("token_embd.weight");
   if (emb == nullptr || emb->dims.size() != 2) {
