@@ -5,6 +5,10 @@
 // one; the sampler's semantics on hand-made logits; the Generator API.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -291,6 +295,41 @@ std::vector<float> RunProduct(const MatRef& w, const std::vector<float>& x, int 
 // Quantised products (weights and activations quantised) against the exact product of the F32
 // weights, as RMS error over RMS of the result: F16 1e-3, Q8_0 1.5e-2, Q4_0 0.12 (uniform
 // random data; 4-bit weights alone give about 0.07).
+// A worker thread that cannot start (pids or memory limit) is an error naming the cause, not a
+// hang: the pool destroyed its condition variable under the workers already waiting on it and
+// the process hung forever. Run in a child whose address space leaves room for a few thread
+// stacks only; the alarm ends a child that hangs.
+TEST(LlmEngineThreadPool, ThreadsThatCannotStartAreAnErrorNotAHang) {
+  RandomModelSpec spec;
+  spec.n_layer = 1;
+  const std::vector<uint8_t> bytes = Unwrap(RandomModel(spec)).Serialize();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    long pages = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (64u << 20);
+    const rlimit rl{limit, limit};
+    if (pages == 0 || setrlimit(RLIMIT_AS, &rl) != 0) _exit(4);
+    auto m = Model::FromGguf(Unwrap(GgufFile::Parse(bytes.data(), bytes.size(), "tiny.gguf")),
+                             ModelOptions{.n_ctx = 8, .n_batch = 1, .threads = 256});
+    if (m.ok()) _exit(2);
+    const std::string& msg = m.status().message();
+    _exit(msg.find("tiny.gguf: cannot start thread ") == 0 && msg.find(" of 256 (") != std::string::npos &&
+                  msg.find("use fewer threads") != std::string::npos
+              ? 0
+              : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child hung (killed by signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: all 256 threads started, 3: another message, 4: no limit set";
+}
+
 TEST(LlmEngineKernels, QuantisedMatVecAndMatMulWithinToleranceOfF32) {
   IsaGuard guard;
   ThreadPool pool(2);

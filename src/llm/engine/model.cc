@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -245,7 +246,11 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
       theta *= theta_scale;
     }
   }
-  pool_ = std::make_unique<ThreadPool>(opt.threads);
+  try {
+    pool_ = std::make_unique<ThreadPool>(opt.threads);
+  } catch (const std::runtime_error& e) {
+    return Status::Aborted(fmt::format("{}: {}", f.path(), e.what()));
+  }
   return Status::Ok();
 }
 
