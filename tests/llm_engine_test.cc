@@ -330,6 +330,26 @@ TEST(LlmEngineThreadPool, ThreadsThatCannotStartAreAnErrorNotAHang) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: all 256 threads started, 3: another message, 4: no limit set";
 }
 
+// Engine options out of range are refused naming the option (-j had no bound and oversubscribed
+// or hung, --kernels bogus meant auto, bench -p -5 said 'cannot create std::vector', --ctx
+// 3000000 asked for gigabytes of KV cache).
+TEST(LlmEngineCli, OptionsOutOfRangeAreRefusedNamingTheOption) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"llm generate -m none.gguf -p hi -j 2000", "--threads: Value 2000 not in range 0 to 1024"},
+      {"llm generate -m none.gguf -p hi -c 3000000", "--ctx: Value 3000000 not in range"},
+      {"llm generate -m none.gguf -p hi --kernels bogus", "--kernels: bogus not in"},
+      {"llm bench -m none.gguf -p -5", "--prompt-tokens: Value -5 not in range"},
+      {"llm bench -m none.gguf -p 2147483647", "--prompt-tokens: Value 2147483647 not in range"},
+      {"llm bench -m none.gguf -j 5000", "--threads: Value 5000 not in range 0 to 1024"},
+      {"llm bench --write-random /nonexistent/none.gguf --shape tiny-llama --type q5", "--type: q5 not in"},
+  };
+  for (const auto& [args, want] : cases) {
+    test::RunResult r = test::RunCli(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.err.find(want), std::string::npos) << args << ": " << r.err;
+  }
+}
+
 TEST(LlmEngineKernels, QuantisedMatVecAndMatMulWithinToleranceOfF32) {
   IsaGuard guard;
   ThreadPool pool(2);
