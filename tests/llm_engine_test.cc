@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/rng.h"
 #include "llm/engine/generate.h"
 #include "llm/engine/gguf_writer.h"
@@ -348,6 +350,19 @@ TEST(LlmEngineCli, OptionsOutOfRangeAreRefusedNamingTheOption) {
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_NE(r.err.find(want), std::string::npos) << args << ": " << r.err;
   }
+}
+
+// generate --json writes its JSON when the text is not UTF-8 (byte-fallback tokens at a high
+// temperature): invalid bytes become U+FFFD (it failed with 'invalid UTF-8 byte at index 0').
+TEST(LlmEngineCli, GenerateJsonWithInvalidUtf8Text) {
+  const std::string model = test::SharedData("llm/shop-tiny-f32.gguf");
+  if (model.empty()) GTEST_SKIP() << "llm/shop-tiny-f32.gguf not present (../shared/data)";
+  test::RunResult r = test::RunCli("--json llm generate -m " + model +
+                                   " -p Because -n 40 -j 1 --temp 3 --top-k 0 --top-p 1 --min-p 0 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"].size(), 40u);
+  EXPECT_NE(j["text"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos) << j["text"];  // U+FFFD
 }
 
 TEST(LlmEngineKernels, QuantisedMatVecAndMatMulWithinToleranceOfF32) {

@@ -80,18 +80,18 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
   }
   const double pp = r.prompt_seconds > 0 ? (r.prompt_tokens.size() - r.reused_tokens) / r.prompt_seconds : 0;
   const double tg = r.gen_seconds > 0 ? r.tokens.size() / r.gen_seconds : 0;
-  if (g.json) {
-    nlohmann::json j = {{"text", r.text}, {"tokens", r.tokens}, {"prompt_tokens", r.prompt_tokens.size()},
-                        {"stop_reason", r.stop_reason}, {"prompt_tokens_per_s", pp}, {"gen_tokens_per_s", tg}};
-    std::cout << j.dump(2) << std::endl;
-  } else {
+  // Byte-fallback tokens and a -n limit inside a character give text that is not UTF-8: Emit
+  // writes U+FFFD for those bytes (the JSON was lost with 'invalid UTF-8 byte').
+  nlohmann::json j = {{"text", r.text}, {"tokens", r.tokens}, {"prompt_tokens", r.prompt_tokens.size()},
+                      {"stop_reason", r.stop_reason}, {"prompt_tokens_per_s", pp}, {"gen_tokens_per_s", tg}};
+  Emit(g, j, [&] {
     std::cout << std::endl;
     if (!g.quiet) {
       std::cerr << fmt::format("prompt {} tokens {:.1f} tok/s, generated {} tokens {:.1f} tok/s, stop: {} ({})\n",
                                r.prompt_tokens.size(), pp, r.tokens.size(), tg, r.stop_reason,
                                IsaName(ActiveIsa()));
     }
-  }
+  });
   return 0;
 }
 
