@@ -318,6 +318,50 @@ TEST(LlmSse, SplitsAnywhereAndHandlesLineEndingsCommentsAndMultilineData) {
   }
 }
 
+// A line, or an event's data lines together, longer than the limit stop the parser with an
+// error saying which (both were buffered without bound).
+TEST(LlmSse, LinesAndEventsAreBounded) {
+  const auto on = [](const SseEvent&) { return true; };
+  SseParser line(64);
+  EXPECT_TRUE(line.Feed("data: " + std::string(58, 'a'), on));  // 64 bytes: still fits
+  EXPECT_FALSE(line.Feed("a", on));
+  EXPECT_EQ(line.error(), "a line longer than 64 bytes (event 1)");
+  SseParser event(64);
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "data: 0123456789\n";
+  EXPECT_FALSE(event.Feed(lines, on));
+  EXPECT_EQ(event.error(), "event 1 has more than 64 bytes of data");
+  SseParser fine(64);  // three lines of 10 bytes, then the next event starts from empty
+  EXPECT_TRUE(fine.Feed(lines.substr(0, 17 * 3) + "\n" + lines.substr(0, 17 * 3) + "\n", on));
+  EXPECT_EQ(fine.events(), 2u);
+  EXPECT_TRUE(fine.error().empty());
+}
+
+// A server streaming bytes with no newline is cut at the line limit with a Corruption error (it
+// was buffered at network speed until the total timeout: 600 MB in 4 s).
+TEST(LlmOpenAi, StreamWithoutNewlinesIsCutAtTheLineLimit) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    auto sent = std::make_shared<size_t>(0);
+    res.set_chunked_content_provider("text/event-stream", [sent](size_t, httplib::DataSink& sink) {
+      if (*sent >= 3 * SseParser::kMaxEventBytes) {
+        sink.done();
+        return true;
+      }
+      const std::string chunk = *sent == 0 ? "data: " : std::string(64 << 10, 'a');
+      *sent += chunk.size();
+      return sink.write(chunk.data(), chunk.size());
+    });
+  });
+  auto c = Config(s);
+  c.stream = true;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("stream: a line longer than 1048576 bytes"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(s.calls(), 1);
+}
+
 TEST(LlmSse, HandlerCanStop) {
   SseParser p;
   int n = 0;

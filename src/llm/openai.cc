@@ -16,6 +16,10 @@
 namespace kgp::llm {
 namespace {
 
+// The most of a response kept: a JSON body, or the text a stream adds up to (a server that
+// never stops is cut here, not when memory runs out).
+constexpr size_t kMaxResponseBytes = 64u << 20;
+
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -208,6 +212,11 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     if (c.contains("finish_reason") && c["finish_reason"].is_string()) out.finish_reason = c["finish_reason"].get<std::string>();
     std::string delta = ChoiceText(c, chat, /*delta=*/true);
     if (delta.empty()) return true;
+    if (delta.size() > kMaxResponseBytes - out.text.size()) {
+      stream_error = Status::Corruption(
+          fmt::format("{}: the streamed text passed {} bytes at event {}", where, kMaxResponseBytes, parser.events()));
+      return false;
+    }
     out.text += delta;
     if (req.on_token) {
       *delivered = true;
@@ -218,16 +227,22 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     }
     return true;
   };
+  // The parser stopped on its own size limits (not the handler): a Corruption naming them.
+  const auto parser_failed = [&] {
+    if (!parser.error().empty())
+      stream_error = Status::Corruption(fmt::format("{}: stream: {}", where, parser.error()));
+    return false;
+  };
   hreq.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
     if (Since(t0) > budget_s) {
       timed_out = true;
       return false;
     }
     if (status != 200 || !sse) {
-      if (body.size() < (64u << 20)) body.append(data, n);
+      if (body.size() < kMaxResponseBytes) body.append(data, n);
       return true;
     }
-    return parser.Feed(std::string_view(data, n), on_event);
+    return parser.Feed(std::string_view(data, n), on_event) || parser_failed();
   };
 
   httplib::Response res;
@@ -259,7 +274,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return Status::IoError(fmt::format("{}: HTTP {}: {}{}", where, status, ErrorMessage(body), hint));
   }
   if (sse) {
-    if (!parser.Finish(on_event) && !stream_error.ok()) return stream_error;
+    if (!parser.Finish(on_event)) parser_failed();
     if (!stream_error.ok()) return stream_error;
     if (parser.events() == 0) return Status::Corruption(where + ": the stream ended without any event");
     if (!done && out.finish_reason.empty())
