@@ -5,12 +5,18 @@
 // one; the sampler's semantics on hand-made logits; the Generator API.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/rng.h"
 #include "llm/engine/generate.h"
@@ -291,6 +297,74 @@ std::vector<float> RunProduct(const MatRef& w, const std::vector<float>& x, int 
 // Quantised products (weights and activations quantised) against the exact product of the F32
 // weights, as RMS error over RMS of the result: F16 1e-3, Q8_0 1.5e-2, Q4_0 0.12 (uniform
 // random data; 4-bit weights alone give about 0.07).
+// A worker thread that cannot start (pids or memory limit) is an error naming the cause, not a
+// hang: the pool destroyed its condition variable under the workers already waiting on it and
+// the process hung forever. Run in a child whose address space leaves room for a few thread
+// stacks only; the alarm ends a child that hangs.
+TEST(LlmEngineThreadPool, ThreadsThatCannotStartAreAnErrorNotAHang) {
+  RandomModelSpec spec;
+  spec.n_layer = 1;
+  const std::vector<uint8_t> bytes = Unwrap(RandomModel(spec)).Serialize();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    long pages = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (64u << 20);
+    const rlimit rl{limit, limit};
+    if (pages == 0 || setrlimit(RLIMIT_AS, &rl) != 0) _exit(4);
+    auto m = Model::FromGguf(Unwrap(GgufFile::Parse(bytes.data(), bytes.size(), "tiny.gguf")),
+                             ModelOptions{.n_ctx = 8, .n_batch = 1, .threads = 256});
+    if (m.ok()) _exit(2);
+    const std::string& msg = m.status().message();
+    _exit(msg.find("tiny.gguf: cannot start thread ") == 0 && msg.find(" of 256 (") != std::string::npos &&
+                  msg.find("use fewer threads") != std::string::npos
+              ? 0
+              : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child hung (killed by signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: all 256 threads started, 3: another message, 4: no limit set";
+}
+
+// Engine options out of range are refused naming the option (-j had no bound and oversubscribed
+// or hung, --kernels bogus meant auto, bench -p -5 said 'cannot create std::vector', --ctx
+// 3000000 asked for gigabytes of KV cache).
+TEST(LlmEngineCli, OptionsOutOfRangeAreRefusedNamingTheOption) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"llm generate -m none.gguf -p hi -j 2000", "--threads: Value 2000 not in range 0 to 1024"},
+      {"llm generate -m none.gguf -p hi -c 3000000", "--ctx: Value 3000000 not in range"},
+      {"llm generate -m none.gguf -p hi --kernels bogus", "--kernels: bogus not in"},
+      {"llm bench -m none.gguf -p -5", "--prompt-tokens: Value -5 not in range"},
+      {"llm bench -m none.gguf -p 2147483647", "--prompt-tokens: Value 2147483647 not in range"},
+      {"llm bench -m none.gguf -j 5000", "--threads: Value 5000 not in range 0 to 1024"},
+      {"llm bench --write-random /nonexistent/none.gguf --shape tiny-llama --type q5", "--type: q5 not in"},
+  };
+  for (const auto& [args, want] : cases) {
+    test::RunResult r = test::RunCli(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.err.find(want), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+// generate --json writes its JSON when the text is not UTF-8 (byte-fallback tokens at a high
+// temperature): invalid bytes become U+FFFD (it failed with 'invalid UTF-8 byte at index 0').
+TEST(LlmEngineCli, GenerateJsonWithInvalidUtf8Text) {
+  const std::string model = test::SharedData("llm/shop-tiny-f32.gguf");
+  if (model.empty()) GTEST_SKIP() << "llm/shop-tiny-f32.gguf not present (../shared/data)";
+  test::RunResult r = test::RunCli("--json llm generate -m " + model +
+                                   " -p Because -n 40 -j 1 --temp 3 --top-k 0 --top-p 1 --min-p 0 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"].size(), 40u);
+  EXPECT_NE(j["text"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos) << j["text"];  // U+FFFD
+}
+
 TEST(LlmEngineKernels, QuantisedMatVecAndMatMulWithinToleranceOfF32) {
   IsaGuard guard;
   ThreadPool pool(2);

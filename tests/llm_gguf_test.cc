@@ -3,9 +3,13 @@
 // model loader names what is missing or wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "llm/engine/gguf.h"
 #include "llm/engine/gguf_writer.h"
@@ -87,6 +91,49 @@ TEST(GgufReader, TruncatedAndDamagedFilesGiveClearErrors) {
   EXPECT_NE(m.status().message().find("magic"), std::string::npos);
 }
 
+// The offset of the 8-byte length of metadata array `key` in a file SmallFile() wrote.
+size_t ArrayLengthAt(const std::vector<uint8_t>& b, const std::string& key) {
+  auto it = std::search(b.begin(), b.end(), key.begin(), key.end());
+  EXPECT_NE(it, b.end()) << key;
+  return static_cast<size_t>(it - b.begin()) + key.size() + 4 + 4;  // the type, the element type
+}
+
+// An array length is checked against the bytes left before the array is sized: a 1 MB file
+// with a length of 2^31 made the reader allocate and zero 64 GiB (here 10^5 elements, which
+// cannot fit in the ~1 KB file, are refused at once, naming the key and the offset).
+TEST(GgufReader, ArrayLengthsPastTheEndAreRefusedBeforeAllocating) {
+  const std::vector<uint8_t> b = SmallFile();
+  for (const std::string key : {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+    std::vector<uint8_t> d = b;
+    const size_t at = ArrayLengthAt(d, key);
+    const uint64_t n = 100000;
+    std::memcpy(d.data() + at, &n, 8);
+    auto f = GgufFile::Parse(d.data(), d.size(), "damaged.gguf");
+    ASSERT_FALSE(f.ok()) << key;
+    const std::string& m = f.status().message();
+    EXPECT_NE(m.find(fmt::format("damaged.gguf: byte {}: {} (array length): 100000 entries", at + 8, key)),
+              std::string::npos) << m;
+    EXPECT_NE(m.find("bytes left in the file"), std::string::npos) << m;
+  }
+  // An array that fills the rest of the file exactly is read.
+  auto f = GgufFile::Parse(b.data(), b.size(), "ok.gguf");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+}
+
+// A tensor count is checked against the bytes left for tensor infos (32 bytes each at least):
+// a count of the file size minus one made the reader size 100 bytes of table per file byte.
+TEST(GgufReader, TensorCountPastTheEndIsRefusedInTheHeader) {
+  std::vector<uint8_t> b = SmallFile();
+  const uint64_t fits = (b.size() - 24) / 32, too_many = fits + 1;
+  std::memcpy(b.data() + 8, &too_many, 8);
+  auto f = GgufFile::Parse(b.data(), b.size(), "count.gguf");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find(fmt::format("count.gguf: byte 24: tensor count: {} entries of at least 32 bytes",
+                                                  too_many)),
+            std::string::npos)
+      << f.status().ToString();
+}
+
 TEST(GgufReader, OpenMissingFile) {
   auto f = GgufFile::Open("/nonexistent/model.gguf");
   ASSERT_FALSE(f.ok());
@@ -115,6 +162,24 @@ TEST(GgufModelLoad, NamesWhatIsWrong) {
   layers.SetU32("llama.block_count", 2);  // blk.1.* is missing
   Status st = load(layers);
   EXPECT_NE(st.message().find("blk.1.attn_norm.weight"), std::string::npos) << st.ToString();
+  // A block_count far beyond the layers present fails at the first missing one, saying so,
+  // before anything is sized from it (2^21 took 1 GB; 5000 keeps this test small on old code).
+  layers.SetU32("llama.block_count", 5000);
+  st = load(layers);
+  EXPECT_NE(st.message().find("llama.block_count is 5000 but tensor blk.1.attn_norm.weight is missing"),
+            std::string::npos) << st.ToString();
+  // A rope base or RMS epsilon that is NaN, 0 or negative is refused naming the key (the model
+  // loaded and every logit was NaN).
+  for (const char* key : {"llama.rope.freq_base", "llama.attention.layer_norm_rms_epsilon"}) {
+    for (float bad : {std::nanf(""), 0.0f, -1.0f, INFINITY}) {
+      GgufWriter w = good;
+      w.SetF32(key, bad);
+      st = load(w);
+      EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << key << " " << bad;
+      EXPECT_NE(st.message().find(fmt::format("m: {} = {} must be a finite number above 0", key, bad)),
+                std::string::npos) << st.ToString();
+    }
+  }
   GgufWriter ff = good;
   ff.SetU32("llama.feed_forward_length", 100);
   st = load(ff);

@@ -33,12 +33,37 @@ TEST(LlmLocalBackend, MissingFileAndBadSettingsAreNamed) {
   EXPECT_NE(bad.status().message().find("llm.threads"), std::string::npos) << bad.status().message();
 }
 
-TEST(LlmLocalBackend, GreedyTextStreamsAndLongPromptsAreCut) {
-  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+BackendConfig LocalConfig(const std::string& model, const std::string& threads) {
   BackendConfig c;
   c.kind = "local";
   c.model_path = model;
-  ASSERT_TRUE(SetBackendOption(c, "threads", "2").ok());
+  EXPECT_TRUE(SetBackendOption(c, "threads", threads).ok());
+  return c;
+}
+
+// A context of 1 is refused naming llm.n_ctx (the prompt was cut one past its end: the heap was
+// corrupted, 'munmap_chunk(): invalid pointer'); 2, the least, answers with one token.
+TEST(LlmLocalBackend, ContextTooSmallForAnAnswerIsRefused) {
+  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+  BackendConfig c = LocalConfig(model, "1");
+  ASSERT_TRUE(SetBackendOption(c, "n_ctx", "1").ok());
+  auto b = MakeBackend(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("a context of 1 token (llm.n_ctx"), std::string::npos) << b.status().message();
+  ASSERT_TRUE(SetBackendOption(c, "n_ctx", "2").ok());
+  auto backend = Unwrap(MakeBackend(c));
+  ChatRequest req;
+  req.messages = {{"user", "Because Alice bought coffee beans from Tyrell"}};
+  req.max_tokens = 8;
+  Completion out = Unwrap(backend->Complete(req));
+  EXPECT_EQ(out.prompt_tokens, 1);
+  EXPECT_EQ(out.completion_tokens, 1);
+}
+
+TEST(LlmLocalBackend, GreedyTextStreamsAndLongPromptsAreCut) {
+  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+  BackendConfig c = LocalConfig(model, "2");
   auto backend = Unwrap(MakeBackend(c));
   EXPECT_EQ(backend->Name(), "local");
   EXPECT_NE(backend->Model().find("shop-tiny-f32.gguf"), std::string::npos);

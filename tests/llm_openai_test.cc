@@ -3,6 +3,12 @@
 // timeouts honoured, malformed events reported, the concurrency bound; the SSE parser alone.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -19,7 +25,9 @@ namespace {
 using test::CompletionJson;
 using test::MockLlmServer;
 
-BackendConfig Config(const MockLlmServer& s) {
+// A mock server's backend settings (any server with url()).
+template <class Server>
+BackendConfig Config(const Server& s) {
   BackendConfig c;
   c.kind = "openai";
   c.base_url = s.url();
@@ -42,6 +50,23 @@ std::string Chunk(const std::string& delta, bool chat = true) {
   nlohmann::json c = chat ? nlohmann::json{{"index", 0}, {"delta", {{"content", delta}}}, {"finish_reason", nullptr}}
                           : nlohmann::json{{"index", 0}, {"text", delta}, {"finish_reason", nullptr}};
   return "data: " + nlohmann::json{{"model", "mock-1"}, {"choices", {c}}}.dump() + "\n\n";
+}
+
+// Hello() through a backend made from c; *took: the seconds the call took.
+Result<Completion> TimedHello(const BackendConfig& c, double* took) {
+  auto backend = Unwrap(OpenAiBackend::Create(c));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = backend->Complete(Hello());
+  *took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+// A handler that answers after `ms` milliseconds.
+MockLlmServer::Handler AnswerAfter(int ms) {
+  return [ms](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    res.set_content(CompletionJson("late"), "application/json");
+  };
 }
 
 // Streams `body` in pieces of `piece` bytes, so events and lines are split mid-way.
@@ -151,9 +176,8 @@ TEST(LlmOpenAi, RetriesServerErrorsWithBackoffThenSucceeds) {
   auto c = Config(s);
   c.max_retries = 3;
   c.backoff_s = 0.05;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double took = 0;
+  auto r = TimedHello(c, &took);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->text, "ok");
   EXPECT_EQ(r->attempts, 3);
@@ -190,34 +214,96 @@ TEST(LlmOpenAi, UnauthorizedIsNotRetried) {
 }
 
 TEST(LlmOpenAi, ReadTimeoutIsHonoured) {
-  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    res.set_content(CompletionJson("late"), "application/json");
-  });
+  MockLlmServer s(AnswerAfter(1500));
   auto c = Config(s);
   c.read_timeout_s = 0.3;
   c.max_retries = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double took = 0;
+  auto r = TimedHello(c, &took);
   ASSERT_FALSE(r.ok());
   EXPECT_LT(took, 1.0);
   EXPECT_NE(r.status().message().find("read_timeout_s"), std::string::npos) << r.status().message();
 }
 
+// A server on 127.0.0.1 that answers one connection with a status line and then a header line
+// every 100 ms for 5 s, never ending the headers (httplib's per-read timeout never fires).
+class TrickleHeadersServer {
+ public:
+  TrickleHeadersServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      (void)::recv(c, buf, sizeof(buf), 0);
+      std::string line = "HTTP/1.1 200 OK\r\n";
+      for (int i = 0; i < 50 && !stop_; ++i) {
+        if (::send(c, line.data(), line.size(), MSG_NOSIGNAL) < 0) break;
+        line = "X-Pad: a\r\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ::close(c);
+    });
+  }
+  ~TrickleHeadersServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The total timeout bounds a call while header lines trickle in (each reset the read timeout:
+// with --timeout 5 the call still waited after 30 s).
+TEST(LlmOpenAi, TotalTimeoutHoldsWhileHeadersTrickle) {
+  TrickleHeadersServer s;
+  auto c = Config(s);  // read timeout 5 s
+  c.total_timeout_s = 0.6;
+  c.max_retries = 0;
+  double took = 0;
+  auto r = TimedHello(c, &took);
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(took, 2.0);
+  EXPECT_NE(r.status().message().find("timed out after"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("llm.total_timeout_s"), std::string::npos) << r.status().message();
+}
+
+// A silent server: the error names the time it waited and the setting that bounded it (it said
+// 'no response within 60s (llm.read_timeout_s)' after a 5 s --timeout).
+TEST(LlmOpenAi, TimeoutErrorNamesTheEffectiveTimeout) {
+  MockLlmServer s(AnswerAfter(1200));
+  auto c = Config(s);  // read timeout 5 s
+  c.total_timeout_s = 0.4;
+  c.max_retries = 0;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("llm.total_timeout_s"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("5s"), std::string::npos) << r.status().message();
+}
+
 TEST(LlmOpenAi, TotalTimeoutBoundsRetries) {
-  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    res.set_content(CompletionJson("late"), "application/json");
-  });
+  MockLlmServer s(AnswerAfter(400));
   auto c = Config(s);
   c.read_timeout_s = 0.2;
   c.total_timeout_s = 0.7;
   c.max_retries = 10;
   c.backoff_s = 0.05;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double took = 0;
+  auto r = TimedHello(c, &took);
   ASSERT_FALSE(r.ok());
   EXPECT_LT(took, 1.2);
   EXPECT_LT(s.calls(), 5);
@@ -316,6 +402,50 @@ TEST(LlmSse, SplitsAnywhereAndHandlesLineEndingsCommentsAndMultilineData) {
     EXPECT_EQ(got[2].data, "four");
     EXPECT_EQ(got[3].data, "five");
   }
+}
+
+// A line, or an event's data lines together, longer than the limit stop the parser with an
+// error saying which (both were buffered without bound).
+TEST(LlmSse, LinesAndEventsAreBounded) {
+  const auto on = [](const SseEvent&) { return true; };
+  SseParser line(64);
+  EXPECT_TRUE(line.Feed("data: " + std::string(58, 'a'), on));  // 64 bytes: still fits
+  EXPECT_FALSE(line.Feed("a", on));
+  EXPECT_EQ(line.error(), "a line longer than 64 bytes (event 1)");
+  SseParser event(64);
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "data: 0123456789\n";
+  EXPECT_FALSE(event.Feed(lines, on));
+  EXPECT_EQ(event.error(), "event 1 has more than 64 bytes of data");
+  SseParser fine(64);  // three lines of 10 bytes, then the next event starts from empty
+  EXPECT_TRUE(fine.Feed(lines.substr(0, 17 * 3) + "\n" + lines.substr(0, 17 * 3) + "\n", on));
+  EXPECT_EQ(fine.events(), 2u);
+  EXPECT_TRUE(fine.error().empty());
+}
+
+// A server streaming bytes with no newline is cut at the line limit with a Corruption error (it
+// was buffered at network speed until the total timeout: 600 MB in 4 s).
+TEST(LlmOpenAi, StreamWithoutNewlinesIsCutAtTheLineLimit) {
+  MockLlmServer s([](const httplib::Request&, httplib::Response& res, int) {
+    auto sent = std::make_shared<size_t>(0);
+    res.set_chunked_content_provider("text/event-stream", [sent](size_t, httplib::DataSink& sink) {
+      if (*sent >= 3 * SseParser::kMaxEventBytes) {
+        sink.done();
+        return true;
+      }
+      const std::string chunk = *sent == 0 ? "data: " : std::string(64 << 10, 'a');
+      *sent += chunk.size();
+      return sink.write(chunk.data(), chunk.size());
+    });
+  });
+  auto c = Config(s);
+  c.stream = true;
+  auto r = (*OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("stream: a line longer than 1048576 bytes"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(s.calls(), 1);
 }
 
 TEST(LlmSse, HandlerCanStop) {

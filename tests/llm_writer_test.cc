@@ -416,6 +416,27 @@ TEST_F(LlmWriterTest, ClaimCheckerRemovesHallucinationsInChineseAndEnglish) {
   EXPECT_EQ(gt->unsupported, 3u);
 }
 
+// A removed sentence that ends inside a UTF-8 character (a local model stopped mid-character)
+// is stored with U+FFFD: the stored claim check threw 'invalid UTF-8 byte' and the run failed.
+TEST_F(LlmWriterTest, RemovedSentenceWithABrokenCharacterIsStored) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kSummary, p, "en", -1, {});
+  ASSERT_TRUE(facts.ok());
+  class Cut : public Backend {
+   public:
+    std::string Name() const override { return "cut"; }
+    std::string Model() const override { return "cut-1"; }
+    Result<Completion> Complete(const ChatRequest&) override {
+      Completion c;
+      c.text = "Mateo is a bargain hunter \xe4\xbd";
+      return c;
+    }
+  } cut;
+  auto gt = session_->Run(cut, Task::kSummary, *facts, "en", p.user, -1, session_->PiiValues(p), {}, {});
+  ASSERT_TRUE(gt.ok()) << gt.status().ToString();
+  EXPECT_GE(gt->unsupported, 1u);
+}
+
 // The shop's currency (kgprofile.conf `currency`): the template writes its sign, and a price
 // written in another currency is a wrong claim whatever its number.
 TEST_F(LlmWriterTest, PricesAreInTheShopsCurrency) {

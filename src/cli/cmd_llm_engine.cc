@@ -28,6 +28,12 @@ long PeakRssKb() {
   return ru.ru_maxrss;
 }
 
+// Kernel names for --kernels ("auto": the CPU's best).
+const std::vector<std::string> kIsaNames = {"auto", "avx512", "avx2", "scalar"};
+// Engine option bounds: threads as the other commands' -j, context positions as llm.n_ctx;
+// bench's prompt and generated tokens each half of that, so their context fits it too.
+constexpr int kMaxThreads = 1024, kMaxCtx = 1 << 20, kMaxBenchTokens = kMaxCtx / 2;
+
 void ApplyIsa(const std::string& isa) {
   if (isa == "scalar") SetIsa(Isa::kScalar);
   if (isa == "avx2") SetIsa(Isa::kAvx2);
@@ -74,18 +80,18 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
   }
   const double pp = r.prompt_seconds > 0 ? (r.prompt_tokens.size() - r.reused_tokens) / r.prompt_seconds : 0;
   const double tg = r.gen_seconds > 0 ? r.tokens.size() / r.gen_seconds : 0;
-  if (g.json) {
-    nlohmann::json j = {{"text", r.text}, {"tokens", r.tokens}, {"prompt_tokens", r.prompt_tokens.size()},
-                        {"stop_reason", r.stop_reason}, {"prompt_tokens_per_s", pp}, {"gen_tokens_per_s", tg}};
-    std::cout << j.dump(2) << std::endl;
-  } else {
+  // Byte-fallback tokens and a -n limit inside a character give text that is not UTF-8: Emit
+  // writes U+FFFD for those bytes (the JSON was lost with 'invalid UTF-8 byte').
+  nlohmann::json j = {{"text", r.text}, {"tokens", r.tokens}, {"prompt_tokens", r.prompt_tokens.size()},
+                      {"stop_reason", r.stop_reason}, {"prompt_tokens_per_s", pp}, {"gen_tokens_per_s", tg}};
+  Emit(g, j, [&] {
     std::cout << std::endl;
     if (!g.quiet) {
       std::cerr << fmt::format("prompt {} tokens {:.1f} tok/s, generated {} tokens {:.1f} tok/s, stop: {} ({})\n",
                                r.prompt_tokens.size(), pp, r.tokens.size(), tg, r.stop_reason,
                                IsaName(ActiveIsa()));
     }
-  }
+  });
   return 0;
 }
 
@@ -211,7 +217,7 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     auto* cmd = llm->add_subcommand("generate", "generate text with the native GGUF engine (llama, qwen2)");
     cmd->add_option("-m,--model", a->model, "GGUF model file")->required();
     cmd->add_option("-p,--prompt", a->prompt, "prompt text (the user message with --chat)")->required();
-    cmd->add_option("-n,--max-tokens", a->n, "tokens to generate at most")->capture_default_str();
+    cmd->add_option("-n,--max-tokens", a->n, "tokens to generate at most")->capture_default_str()->check(CLI::Range(0, kMaxCtx));
     cmd->add_option("--temp", a->s.temperature, "temperature (0 = greedy)")->capture_default_str();
     cmd->add_option("--top-k", a->s.top_k, "top-k (0 = off)")->capture_default_str();
     cmd->add_option("--top-p", a->s.top_p, "top-p (1 = off)")->capture_default_str();
@@ -225,9 +231,9 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     cmd->add_option("--chat-template", a->chat_template, "template name (chatml, llama3, llama2) instead of the model's");
     cmd->add_flag("--no-bos", a->no_bos, "do not add the BOS token");
     cmd->add_flag("--special", a->special, "parse control tokens written in the prompt");
-    cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)")->capture_default_str();
-    cmd->add_option("-c,--ctx", a->ctx, "context positions (0 = min(training, 4096))")->capture_default_str();
-    cmd->add_option("--kernels", a->isa, "auto, avx512, avx2 or scalar")->capture_default_str();
+    cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
+    cmd->add_option("-c,--ctx", a->ctx, "context positions (0 = min(training, 4096))")->capture_default_str()->check(CLI::Range(0, kMaxCtx));
+    cmd->add_option("--kernels", a->isa, "auto, avx512, avx2 or scalar")->capture_default_str()->check(CLI::IsMember(kIsaNames));
     cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunGenerate(*reg.globals, *a); }; });
   }
   {
@@ -235,13 +241,15 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     auto* cmd = llm->add_subcommand("bench", "prompt and generation tokens/s of a GGUF model (or write a random one)");
     cmd->add_option("-m,--model", a->model, "GGUF model file");
     cmd->add_option("--write-random", a->write_random, "write a random-weight model here and exit");
-    cmd->add_option("--shape", a->shape, "random model shape: qwen2.5-0.5b, tiny-llama, tiny-qwen2")->capture_default_str();
-    cmd->add_option("--type", a->type, "random model weight type: f32, f16, q8_0, q4_0")->capture_default_str();
-    cmd->add_option("-p,--prompt-tokens", a->prompt, "prompt tokens (one batch)")->capture_default_str();
-    cmd->add_option("-n,--gen-tokens", a->gen, "generated tokens")->capture_default_str();
-    cmd->add_option("-j,--threads", a->threads, "threads")->capture_default_str();
-    cmd->add_option("-r,--repeat", a->repeat, "runs (the median is reported)")->capture_default_str();
-    cmd->add_option("--kernels", a->isa, "auto, avx512, avx2 or scalar (baseline)")->capture_default_str();
+    cmd->add_option("--shape", a->shape, "random model shape: qwen2.5-0.5b, tiny-llama, tiny-qwen2")
+        ->capture_default_str()->check(CLI::IsMember({"qwen2.5-0.5b", "tiny-llama", "tiny-qwen2"}));
+    cmd->add_option("--type", a->type, "random model weight type: f32, f16, q8_0, q4_0")
+        ->capture_default_str()->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}));
+    cmd->add_option("-p,--prompt-tokens", a->prompt, "prompt tokens (one batch)")->capture_default_str()->check(CLI::Range(1, kMaxBenchTokens));
+    cmd->add_option("-n,--gen-tokens", a->gen, "generated tokens")->capture_default_str()->check(CLI::Range(0, kMaxBenchTokens));
+    cmd->add_option("-j,--threads", a->threads, "threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, kMaxThreads));
+    cmd->add_option("-r,--repeat", a->repeat, "runs (the median is reported)")->capture_default_str()->check(CLI::Range(1, 1000));
+    cmd->add_option("--kernels", a->isa, "auto, avx512, avx2 or scalar (baseline)")->capture_default_str()->check(CLI::IsMember(kIsaNames));
     cmd->callback([&reg, a, cmd] {
       if (a->model.empty() && a->write_random.empty()) throw CLI::RequiredError("--model or --write-random");
       (void)cmd;

@@ -14,6 +14,12 @@
 
 namespace kgp {
 
+// The error for thread t (0-based) of n that could not start: names the cause and -j.
+inline std::runtime_error ThreadStartError(int t, int n, const std::exception& e) {
+  return std::runtime_error("cannot start thread " + std::to_string(t + 1) + " of " + std::to_string(n) + " (" +
+                            e.what() + "): use fewer threads (-j)");
+}
+
 template <class Fn>
 void RunThreads(int n, Fn&& fn) {
   if (n <= 1) {
@@ -38,9 +44,7 @@ void RunThreads(int n, Fn&& fn) {
         }
       });
     } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for its stack
-      keep(std::make_exception_ptr(std::runtime_error(
-          "cannot start thread " + std::to_string(t + 1) + " of " + std::to_string(n) + " (" + e.what() +
-          "): use fewer threads (-j)")));
+      keep(std::make_exception_ptr(ThreadStartError(t, n, e)));
       break;
     }
   }

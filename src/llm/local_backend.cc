@@ -49,6 +49,14 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Create(const BackendConfig& 
   go.n_ctx = *n_ctx;
   auto gen = Generator::Load(go);
   if (!gen.ok()) return gen.status();
+  // The prompt keeps its first token and the answer needs one more: a context of 1 cut the
+  // prompt past its end and corrupted the heap.
+  if (const int n = (*gen)->model().n_ctx(); n < 2) {
+    return Status::InvalidArgument(fmt::format(
+        "llm backend 'local': a context of {} token (llm.n_ctx, or the model's context_length when it is 0) cannot "
+        "hold a prompt and an answer: 2 or more",
+        n));
+  }
   std::unique_ptr<LocalBackend> b(new LocalBackend());
   b->gen_ = std::move(gen).value();
   b->has_template_ = ApplyChatTemplate(b->gen_->model().file(), {{"user", "x"}}, true).ok();

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,8 +19,49 @@
 namespace kgp::llm {
 namespace {
 
+// The most of a response kept: a JSON body, or the text a stream adds up to (a server that
+// never stops is cut here, not when memory runs out).
+constexpr size_t kMaxResponseBytes = 64u << 20;
+
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Stops the client's request once the deadline passes: httplib's timeouts are per read, so a
+// server sending a header line or a byte now and then never trips them (a call with --timeout
+// 5 still waited after 30 s). stop() shuts the socket; it is repeated until the send returns,
+// since a connect still in progress has no socket to shut yet.
+class Watchdog {
+ public:
+  Watchdog(httplib::Client& cli, Clock::time_point deadline) : cli_(cli), deadline_(deadline) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Watchdog() { Finish(); }
+  // Ends the watch; true when the deadline passed first.
+  bool Finish() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return expired_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (cv_.wait_until(lk, deadline_, [this] { return done_; })) return;
+    expired_ = true;
+    do cli_.stop();
+    while (!cv_.wait_for(lk, std::chrono::milliseconds(20), [this] { return done_; }));
+  }
+  httplib::Client& cli_;
+  const Clock::time_point deadline_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false, expired_ = false;
+  std::thread thread_;
+};
 
 void SetTimeout(double s, const std::function<void(time_t, time_t)>& set) {
   s = std::max(s, 0.001);
@@ -153,8 +197,12 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
   const auto t0 = Clock::now();
   httplib::Client cli(origin_);
   SetTimeout(std::min(cfg_.connect_timeout_s, budget_s), [&](time_t s, time_t us) { cli.set_connection_timeout(s, us); });
-  SetTimeout(std::min(cfg_.read_timeout_s, budget_s), [&](time_t s, time_t us) { cli.set_read_timeout(s, us); });
-  SetTimeout(std::min(cfg_.read_timeout_s, budget_s), [&](time_t s, time_t us) { cli.set_write_timeout(s, us); });
+  // Each read and write waits at most the read timeout or what is left of the total, which
+  // the error then names.
+  const double read_s = std::min(cfg_.read_timeout_s, budget_s);
+  const char* read_key = read_s < cfg_.read_timeout_s ? "llm.total_timeout_s" : "llm.read_timeout_s";
+  SetTimeout(read_s, [&](time_t s, time_t us) { cli.set_read_timeout(s, us); });
+  SetTimeout(read_s, [&](time_t s, time_t us) { cli.set_write_timeout(s, us); });
   cli.set_keep_alive(false);
 
   httplib::Request hreq;
@@ -178,7 +226,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
   Completion out;
   SseParser parser;
   Status stream_error;
-  bool done = false, stopped = false, timed_out = false;
+  bool done = false, stopped = false;
   const SseParser::Handler on_event = [&](const SseEvent& ev) {
     if (done) return true;  // after [DONE]: ignore whatever follows
     if (ev.data == "[DONE]") {
@@ -208,6 +256,11 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     if (c.contains("finish_reason") && c["finish_reason"].is_string()) out.finish_reason = c["finish_reason"].get<std::string>();
     std::string delta = ChoiceText(c, chat, /*delta=*/true);
     if (delta.empty()) return true;
+    if (delta.size() > kMaxResponseBytes - out.text.size()) {
+      stream_error = Status::Corruption(
+          fmt::format("{}: the streamed text passed {} bytes at event {}", where, kMaxResponseBytes, parser.events()));
+      return false;
+    }
     out.text += delta;
     if (req.on_token) {
       *delivered = true;
@@ -218,21 +271,30 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     }
     return true;
   };
+  // The parser stopped on its own size limits (not the handler): a Corruption naming them.
+  const auto parser_failed = [&] {
+    if (!parser.error().empty())
+      stream_error = Status::Corruption(fmt::format("{}: stream: {}", where, parser.error()));
+    return false;
+  };
   hreq.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (Since(t0) > budget_s) {
-      timed_out = true;
-      return false;
-    }
     if (status != 200 || !sse) {
-      if (body.size() < (64u << 20)) body.append(data, n);
+      if (body.size() < kMaxResponseBytes) body.append(data, n);
       return true;
     }
-    return parser.Feed(std::string_view(data, n), on_event);
+    return parser.Feed(std::string_view(data, n), on_event) || parser_failed();
   };
 
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
+  std::optional<Watchdog> watchdog;
+  try {
+    watchdog.emplace(cli, t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(budget_s)));
+  } catch (const std::system_error& e) {
+    return Status::IoError(fmt::format("{}: cannot start the timeout watch ({})", where, e.what()));
+  }
   const bool sent = cli.send(hreq, res, err);
+  const bool timed_out = watchdog->Finish();
   if (!stream_error.ok()) return stream_error;
   if (stopped) {
     out.finish_reason = "cancelled";
@@ -243,8 +305,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
   if (!sent) {
     *retryable = true;
     if (err == httplib::Error::Read)
-      return Status::IoError(fmt::format("{}: no response within {}s (llm.read_timeout_s) or connection closed", where,
-                                         cfg_.read_timeout_s));
+      return Status::IoError(fmt::format("{}: no response within {}s ({}) or connection closed", where, read_s, read_key));
     if (err == httplib::Error::ConnectionTimeout)
       return Status::IoError(fmt::format("{}: could not connect within {}s (llm.connect_timeout_s)", where,
                                          cfg_.connect_timeout_s));
@@ -259,7 +320,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return Status::IoError(fmt::format("{}: HTTP {}: {}{}", where, status, ErrorMessage(body), hint));
   }
   if (sse) {
-    if (!parser.Finish(on_event) && !stream_error.ok()) return stream_error;
+    if (!parser.Finish(on_event)) parser_failed();
     if (!stream_error.ok()) return stream_error;
     if (parser.events() == 0) return Status::Corruption(where + ": the stream ended without any event");
     if (!done && out.finish_reason.empty())

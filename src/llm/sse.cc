@@ -1,6 +1,17 @@
 #include "llm/sse.h"
 
+#include <fmt/format.h>
+
 namespace kgp::llm {
+
+bool SseParser::Append(std::string_view part) {
+  if (part.size() > max_ - line_.size()) {
+    error_ = fmt::format("a line longer than {} bytes (event {})", max_, events_ + 1);
+    return false;
+  }
+  line_.append(part);
+  return true;
+}
 
 bool SseParser::Feed(std::string_view chunk, const Handler& on_event) {
   size_t i = 0;
@@ -10,11 +21,8 @@ bool SseParser::Feed(std::string_view chunk, const Handler& on_event) {
   }
   while (i < chunk.size()) {
     size_t end = chunk.find_first_of("\r\n", i);
-    if (end == std::string_view::npos) {
-      line_.append(chunk.substr(i));
-      break;
-    }
-    line_.append(chunk.substr(i, end - i));
+    if (end == std::string_view::npos) return Append(chunk.substr(i));
+    if (!Append(chunk.substr(i, end - i))) return false;
     if (chunk[end] == '\r') {
       if (end + 1 < chunk.size()) {
         if (chunk[end + 1] == '\n') ++end;
@@ -49,6 +57,10 @@ bool SseParser::Line(std::string_view line, const Handler& on_event) {
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
   }
   if (field == "data") {
+    if (value.size() + 1 > max_ - cur_.data.size()) {
+      error_ = fmt::format("event {} has more than {} bytes of data", events_ + 1, max_);
+      return false;
+    }
     if (has_data_) cur_.data.push_back('\n');
     cur_.data.append(value);
     has_data_ = true;

@@ -372,7 +372,12 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   st.prompt_version = out.prompt_version, st.input_hash = out.input_hash, st.text = out.text, st.raw = out.raw;
   st.faithfulness = out.faithfulness, st.claims = static_cast<int64_t>(out.claims);
   st.unsupported = static_cast<int64_t>(out.unsupported), st.attempts = out.attempts;
-  st.facts_json = out.facts.ToJson().dump(), st.checked_json = out.check.ToJson(graph()).dump(), st.tags = tags;
+  // A local model's text may end inside a UTF-8 character: such bytes are stored as U+FFFD
+  // (dump() threw and the whole run failed).
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  st.facts_json = out.facts.ToJson().dump(-1, ' ', false, kReplace);
+  st.checked_json = out.check.ToJson(graph()).dump(-1, ' ', false, kReplace);
+  st.tags = tags;
   st.created = Now();
   cache_->Put(st);
   return out;

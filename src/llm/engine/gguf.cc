@@ -15,14 +15,28 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr uint64_t kMaxString = 1ull << 30;
-constexpr uint64_t kMaxArray = 1ull << 31;
 constexpr uint64_t kMaxDims = 4;
+// The fewest bytes an entry can take in the file, so that a count read from the header is
+// checked against the bytes left before anything is sized from it: a metadata pair is a key
+// length (8), a type (4) and at least a one-byte value; a tensor info is a name length (8),
+// a dimension count (4), one dimension (8), a type (4) and an offset (8); a string is its
+// length (8).
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
+constexpr uint64_t kMinStringBytes = 8;
 
 // Bounds-checked little-endian reader over the mapped bytes.
 class Cursor {
  public:
   Cursor(const uint8_t* p, size_t n, const std::string& name) : p_(p), n_(n), name_(name) {}
   size_t pos() const { return pos_; }
+  size_t left() const { return n_ - pos_; }
+  // Fails unless `count` entries of at least `min_bytes` each fit in the bytes left.
+  Status CheckCount(uint64_t count, uint64_t min_bytes, std::string_view field) const {
+    if (count <= left() / min_bytes) return Status::Ok();
+    return Fail(field, fmt::format("{} entries of at least {} bytes do not fit in the {} bytes left in the file",
+                                   count, min_bytes, left()));
+  }
   Status Fail(std::string_view field, std::string_view what) const {
     return Status::Corruption(fmt::format("{}: byte {}: {}: {}", name_, pos_, field, what));
   }
@@ -53,6 +67,16 @@ class Cursor {
 
 bool IsNumber(GgufType t) {
   return t != GgufType::kString && t != GgufType::kArray && static_cast<uint32_t>(t) <= 12;
+}
+
+// Encoded size of a number (IsNumber(t)).
+uint64_t NumberBytes(GgufType t) {
+  switch (t) {
+    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
+    case GgufType::kU16: case GgufType::kI16: return 2;
+    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
+    default: return 8;
+  }
 }
 
 // Reads one scalar of type t into v (numbers: u/i/f; bool: u; string: s).
@@ -104,11 +128,12 @@ Status ReadValue(Cursor& c, GgufValue* v, const std::string& key) {
   KGP_RETURN_IF_ERROR(c.Read(&et, key + " (array type)"));
   KGP_RETURN_IF_ERROR(c.Read(&n, key + " (array length)"));
   v->elem = static_cast<GgufType>(et);
-  if (n > kMaxArray) return c.Fail(key, fmt::format("array length {} too large", n));
   if (v->elem == GgufType::kString) {
+    KGP_RETURN_IF_ERROR(c.CheckCount(n, kMinStringBytes, key + " (array length)"));
     v->strs.resize(n);
     for (uint64_t k = 0; k < n; ++k) KGP_RETURN_IF_ERROR(c.ReadString(&v->strs[k], key));
   } else if (IsNumber(v->elem)) {
+    KGP_RETURN_IF_ERROR(c.CheckCount(n, NumberBytes(v->elem), key + " (array length)"));
     v->nums.resize(n);
     GgufValue tmp;
     for (uint64_t k = 0; k < n; ++k) {
@@ -237,7 +262,8 @@ Status GgufFile::ParseAll() {
   uint64_t n_tensors = 0, n_kv = 0;
   KGP_RETURN_IF_ERROR(c.Read(&n_tensors, "tensor count"));
   KGP_RETURN_IF_ERROR(c.Read(&n_kv, "metadata count"));
-  if (n_tensors > size_ || n_kv > size_) return c.Fail("header", "counts larger than the file");
+  KGP_RETURN_IF_ERROR(c.CheckCount(n_tensors, kMinTensorInfoBytes, "tensor count"));
+  KGP_RETURN_IF_ERROR(c.CheckCount(n_kv, kMinKvBytes, "metadata count"));
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string key;
     KGP_RETURN_IF_ERROR(c.ReadString(&key, fmt::format("metadata key #{}", k)));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -164,12 +165,18 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     return Status::InvalidArgument(fmt::format("{}: rope dimension {} does not fit head size {}", f.path(),
                                                hp_.n_rot, hp_.head_dim));
   }
-  auto base = f.GetFloat(a + "rope.freq_base", 10000.0);
-  if (!base.ok()) return base.status();
-  hp_.rope_base = static_cast<float>(*base);
-  auto eps = f.GetFloat(a + "attention.layer_norm_rms_epsilon", 1e-5);
-  if (!eps.ok()) return eps.status();
-  hp_.rms_eps = static_cast<float>(*eps);
+  // NaN, 0 or a negative value made every logit NaN: the model loaded and wrote nothing useful.
+  auto get_positive = [&](const std::string& key, float* out, double dflt) -> Status {
+    auto v = f.GetFloat(key, dflt);
+    if (!v.ok()) return v.status();
+    const float x = static_cast<float>(*v);
+    if (!std::isfinite(x) || x <= 0)
+      return Status::InvalidArgument(fmt::format("{}: {} = {} must be a finite number above 0", f.path(), key, *v));
+    *out = x;
+    return Status::Ok();
+  };
+  KGP_RETURN_IF_ERROR(get_positive(a + "rope.freq_base", &hp_.rope_base, 10000.0));
+  KGP_RETURN_IF_ERROR(get_positive(a + "attention.layer_norm_rms_epsilon", &hp_.rms_eps, 1e-5));
 
   const GgufTensor* emb = f.FindTensor("token_embd.weight");
   if (emb == nullptr || emb->dims.size() != 2) {
@@ -198,10 +205,15 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
     output_ = tok_embd_;
   }
   KGP_RETURN_IF_ERROR(loadv(&output_norm_, "output_norm.weight", d, false));
-  layers_.resize(static_cast<size_t>(hp_.n_layer));
+  // Layers are added as their tensors are found, so block_count alone sizes nothing (a 1 MB
+  // file claiming 2^21 layers made the loader take 1 GB before it found blk.4.* missing).
   for (int l = 0; l < hp_.n_layer; ++l) {
-    Layer& L = layers_[static_cast<size_t>(l)];
     const std::string p = fmt::format("blk.{}.", l);
+    if (f.FindTensor(p + "attn_norm.weight") == nullptr) {
+      return Status::InvalidArgument(fmt::format("{}: {}block_count is {} but tensor {}attn_norm.weight is missing",
+                                                 f.path(), a, hp_.n_layer, p));
+    }
+    Layer& L = layers_.emplace_back();
     KGP_RETURN_IF_ERROR(loadv(&L.attn_norm, p + "attn_norm.weight", d, false));
     KGP_RETURN_IF_ERROR(loadv(&L.ffn_norm, p + "ffn_norm.weight", d, false));
     KGP_RETURN_IF_ERROR(load(&L.wq, p + "attn_q.weight", d, qd, true));
@@ -234,7 +246,11 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
       theta *= theta_scale;
     }
   }
-  pool_ = std::make_unique<ThreadPool>(opt.threads);
+  try {
+    pool_ = std::make_unique<ThreadPool>(opt.threads);
+  } catch (const std::runtime_error& e) {
+    return Status::Aborted(fmt::format("{}: {}", f.path(), e.what()));
+  }
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/threads.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define KGP_PAUSE() _mm_pause()
@@ -19,10 +21,21 @@ constexpr int kSpin = 1 << 14;
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_ = n_threads;
-  for (int t = 1; t < n_; ++t) threads_.emplace_back([this, t] { Worker(t); });
+  threads_.reserve(static_cast<size_t>(n_ - 1));
+  try {
+    for (int t = 1; t < n_; ++t) threads_.emplace_back([this, t] { Worker(t); });
+  } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for a stack
+    // The workers already started wait on cv_: stop and join them before the members go
+    // (destroying cv_ under them hung the process forever).
+    const int failed = static_cast<int>(threads_.size()) + 1;
+    Stop();
+    throw ThreadStartError(failed, n_, e);
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { Stop(); }
+
+void ThreadPool::Stop() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     stop_.store(true);
@@ -30,6 +43,7 @@ ThreadPool::~ThreadPool() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 void ThreadPool::Worker(int tid) {

@@ -17,7 +17,9 @@ namespace kgp::llm {
 
 class ThreadPool {
  public:
-  // n_threads <= 0: the number of hardware threads.
+  // n_threads <= 0: the number of hardware threads. A thread that cannot start (a pids or
+  // memory limit) stops the ones started and throws std::runtime_error (common/threads.h's
+  // ThreadStartError).
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -30,6 +32,7 @@ class ThreadPool {
 
  private:
   void Worker(int tid);
+  void Stop();  // wakes, ends and joins the workers
 
   int n_ = 1;
   std::vector<std::thread> threads_;
