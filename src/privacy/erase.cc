@@ -132,17 +132,10 @@ bool StillStored(Db& db, int64_t uid, const std::string& stored, const std::stri
 // The meta row that marks an erasure whose database part is done and whose files are not yet.
 std::string PendingKey(const std::string& stored) { return "erase_pending:" + stored; }
 
-// The files that may name the user, as stored (`stored`: its candidate stored ids) or as given:
-// the profile state's slot, embedding rows (and the neighbour index built over them), exports.
-// `bare`: embedding rows named by a stored id alone count too (ingested KG triples name users
-// so), only for a user the store still had.
-Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std::string_view given, bool bare,
-                      ErasureReceipt& r) {
-  std::vector<std::string> entity_names;
-  for (const std::string& id : stored) {
-    entity_names.push_back("user:" + id);
-    if (bare) entity_names.push_back(id);
-  }
+// The files that may name the user, as stored or as given: the profile state's slot, embedding
+// rows (named "user:ID", or ID alone as ingested KG triples name users; and the neighbour index
+// built over them), exports.
+Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view given, ErasureReceipt& r) {
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
@@ -156,7 +149,7 @@ Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std
     }
     bool changed = false;
     for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
-      if (std::find(stored.begin(), stored.end(), set->ext_ids[u]) == stored.end() || set->ext_ids[u].empty()) continue;
+      if (set->ext_ids[u] != stored) continue;
       set->ext_ids[u].clear();
       if (u < set->states.size()) set->states[u] = UserState{};
       changed = true;
@@ -169,7 +162,7 @@ Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std
   for (const auto& path : CheckpointFiles(ws.dir())) {
     auto ck = embed::LoadCheckpoint(path);
     if (!ck.ok()) return ck.status();
-    if (size_t n = RemoveEntities(*ck, entity_names); n > 0) {
+    if (size_t n = RemoveEntities(*ck, {"user:" + stored, stored}); n > 0) {
       KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
       r.files_rewritten.push_back(path);
       r.rows["embedding_rows"] += static_cast<int64_t>(n);
@@ -182,14 +175,11 @@ Status EraseFromFiles(Workspace& ws, const std::vector<std::string>& stored, std
     const std::string index = embed::IndexPathFor(path);
     if (fs::exists(index, ec) && fs::remove(index, ec)) r.files_removed.push_back(index);
   }
+  const std::vector<std::string> needles = Needles(stored, given);
   for (const auto& f : ListFiles(ws.Path("export"))) {
-    bool hit_any = false;
-    for (const std::string& id : stored) {
-      auto hit = FileContains(f, Needles(id, given), /*whole_ids=*/true);
-      hit_any = hit_any || (hit.ok() && *hit);
-    }
+    auto hit = FileContains(f, needles, /*whole_ids=*/true);
     std::error_code ec;
-    if (hit_any && fs::remove(f, ec)) r.files_removed.push_back(f);
+    if (hit.ok() && *hit && fs::remove(f, ec)) r.files_removed.push_back(f);
   }
   return Status::Ok();
 }
@@ -268,7 +258,7 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
     }
     if (pending.empty()) return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
     LOG_INF("erase: finishing an erasure cut short: the database rows are gone, the files follow");
-    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {pending}, user_id, /*bare=*/true, r));
+    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, pending, user_id, r));
     return Finish(ws, user_id, pending, uid, opts, r);
   }
 
@@ -313,7 +303,7 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
     txn.Commit();
   }
 
-  KGP_RETURN_IF_ERROR(EraseFromFiles(ws, {stored}, user_id, /*bare=*/true, r));
+  KGP_RETURN_IF_ERROR(EraseFromFiles(ws, stored, user_id, r));
 
   return Finish(ws, user_id, stored, uid, opts, r);
 }
