@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/out_file.h"
 #include "profile/builder.h"
 
 namespace kgp {
@@ -29,11 +30,11 @@ struct FileCloser {
 using File = std::unique_ptr<FILE, FileCloser>;
 
 template <typename T>
-void Put(FILE* f, const T& v) { std::fwrite(&v, sizeof v, 1, f); }
+void Put(OutFile& f, const T& v) { f.Write(std::string_view(reinterpret_cast<const char*>(&v), sizeof v)); }
 template <typename T>
-void PutVec(FILE* f, const std::vector<T>& v) {
+void PutVec(OutFile& f, const std::vector<T>& v) {
   Put(f, static_cast<uint64_t>(v.size()));
-  if (!v.empty()) std::fwrite(v.data(), sizeof(T), v.size(), f);
+  if (!v.empty()) f.Write(std::string_view(reinterpret_cast<const char*>(v.data()), sizeof(T) * v.size()));
 }
 template <typename T>
 bool Get(FILE* f, T& v) { return std::fread(&v, sizeof v, 1, f) == 1; }
@@ -48,35 +49,30 @@ bool GetVec(FILE* f, std::vector<T>& v) {
 }  // namespace
 
 Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
-  const std::string tmp = path + ".tmp";
-  {
-    File f(std::fopen(tmp.c_str(), "wb"));
-    if (!f) return Status::IoError(fmt::format("{}: cannot write", tmp));
-    std::fwrite(kMagic, 1, sizeof kMagic, f.get());
-    Put(f.get(), kVersion);
-    Put(f.get(), set.opts);
-    Put(f.get(), set.as_of);
-    Put(f.get(), set.applied_file_id);
-    Put(f.get(), set.clusters);
-    Put(f.get(), static_cast<uint64_t>(set.node_specs.size()));
-    for (const auto& [id, spec] : set.node_specs) {
-      Put(f.get(), id);
-      PutVec(f.get(), std::vector<char>(spec.begin(), spec.end()));
-    }
-    Put(f.get(), static_cast<uint64_t>(set.states.size()));
-    for (size_t u = 0; u < set.states.size(); ++u) {
-      const UserState& s = set.states[u];
-      std::string id = u < set.ext_ids.size() ? set.ext_ids[u] : std::string();
-      PutVec(f.get(), std::vector<char>(id.begin(), id.end()));
-      Put(f.get(), static_cast<const UserCounters&>(s));
-      PutVec(f.get(), s.tags);
-      PutVec(f.get(), s.repurchase);
-      PutVec(f.get(), s.bought);
-    }
-    if (std::ferror(f.get()) || std::fflush(f.get()) != 0) return Status::IoError(fmt::format("{}: write failed", tmp));
+  OutFile f;  // replaced as a whole: a failed or killed save leaves the previous state
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
+  f.Write(std::string_view(kMagic, sizeof kMagic));
+  Put(f, kVersion);
+  Put(f, set.opts);
+  Put(f, set.as_of);
+  Put(f, set.applied_file_id);
+  Put(f, set.clusters);
+  Put(f, static_cast<uint64_t>(set.node_specs.size()));
+  for (const auto& [id, spec] : set.node_specs) {
+    Put(f, id);
+    PutVec(f, std::vector<char>(spec.begin(), spec.end()));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IoError(fmt::format("{}: cannot rename", path));
-  return Status::Ok();
+  Put(f, static_cast<uint64_t>(set.states.size()));
+  for (size_t u = 0; u < set.states.size(); ++u) {
+    const UserState& s = set.states[u];
+    std::string id = u < set.ext_ids.size() ? set.ext_ids[u] : std::string();
+    PutVec(f, std::vector<char>(id.begin(), id.end()));
+    Put(f, static_cast<const UserCounters&>(s));
+    PutVec(f, s.tags);
+    PutVec(f, s.repurchase);
+    PutVec(f, s.bought);
+  }
+  return f.Close();
 }
 
 Result<ProfileSet> LoadProfileSet(const std::string& path) {

@@ -286,15 +286,10 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
                       {"report", rep.ToJson()}};
   const std::string path = RecommendModelPath(ws.dir());
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  // Written beside and renamed, so that a failed write never leaves half a model.
-  const std::string tmp = path + ".tmp";
-  OutFile out;
-  if (Status s = out.Open(tmp); !s.ok()) return s;
+  OutFile out;  // replaced as a whole: a failed write never leaves half a model
+  if (Status s = out.OpenReplacing(path); !s.ok()) return s;
   out.Write(j.dump(2) + "\n");
   if (Status s = out.Close(); !s.ok()) return s;
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError(fmt::format("{}: {}", path, ec.message()));
   return rep;
 }
 
