@@ -86,6 +86,28 @@ TEST(EmbedCliResume, KeepsTheCheckpointsTrainingOptions) {
   EXPECT_FLOAT_EQ(c->info["lr"].get<float>(), 0.05f);
 }
 
+// --linear-decay and --filter-negatives have negations, so that a resumed checkpoint's (or a
+// preset's) setting can be turned off.
+TEST(EmbedCliResume, SwitchesRecordedInTheCheckpointCanBeTurnedOff) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string base = "-q kge train --data " + dir + " -j 1 --no-eval --dim 8 --epochs 1 ";
+  ASSERT_EQ(test::RunCli(base + "--linear-decay --filter-negatives -o " + (tmp / "a.kge")).exit_code, 0);
+  auto kept = test::RunCli(base + "--resume " + (tmp / "a.kge") + " -o " + (tmp / "b.kge"));
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  auto b = LoadCheckpoint(tmp / "b.kge");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->info["linear_decay"], true);
+  EXPECT_EQ(b->info["filter_negatives"], true);
+  auto off = test::RunCli(base + "--resume " + (tmp / "a.kge") + " --no-linear-decay --no-filter-negatives -o " +
+                          (tmp / "c.kge"));
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  auto c = LoadCheckpoint(tmp / "c.kge");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->info["linear_decay"], false);
+  EXPECT_EQ(c->info["filter_negatives"], false);
+}
+
 // A generated shop ingested into ws with its graph built and embeddings trained (one thread,
 // dim 8); returns the first event's columns (REES46: product_id 3rd, user_id 8th).
 std::vector<std::string> TrainedWorkspace(const test::TempDir& tmp, const std::string& ws) {

@@ -41,9 +41,12 @@ CLI::Option* Override(CLI::App* cmd, TrainArgs* a, const std::string& flag, T* v
   return opt;
 }
 
-void Flag(CLI::App* cmd, TrainArgs* a, const std::string& flag, const std::string& help,
-          std::function<void(Preset&)> apply) {
-  a->overrides.emplace_back(cmd->add_flag(flag, help), std::move(apply));
+// A switch NAME with its negation --no-NAME, so that a preset's or a resumed checkpoint's
+// setting can be turned off as well as on.
+void Switch(CLI::App* cmd, TrainArgs* a, const std::string& name, bool* value, const std::string& help,
+            std::function<void(Preset&, bool)> apply) {
+  auto* opt = cmd->add_flag("--" + name + ",!--no-" + name, *value, help);
+  a->overrides.emplace_back(opt, [value, apply](Preset& p) { apply(p, *value); });
 }
 
 nlohmann::json MetricsJson(const Metrics& m) {
@@ -286,9 +289,11 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
                   [](Preset& x, float v) { x.train.update.reg_weight = v; })
       ->check(NonNegativeFinite());
-  Flag(cmd, p, "--linear-decay", "learning rate falls linearly to 0", [](Preset& x) { x.train.linear_decay = true; });
-  Flag(cmd, p, "--filter-negatives", "drop drawn negatives that are true training triples",
-       [](Preset& x) { x.train.filter_negatives = true; });
+  Switch(cmd, p, "linear-decay", &p->to.linear_decay, "learning rate falls linearly to 0 (default: the preset's, or on --resume the checkpoint's)",
+         [](Preset& x, bool v) { x.train.linear_decay = v; });
+  Switch(cmd, p, "filter-negatives", &p->to.filter_negatives,
+         "drop drawn negatives that are true training triples (default as for --linear-decay)",
+         [](Preset& x, bool v) { x.train.filter_negatives = v; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
                 [](Preset& x, int v) { x.train.valid_every = v; })
       ->check(CLI::NonNegativeNumber);
