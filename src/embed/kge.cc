@@ -180,13 +180,19 @@ Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std
   std::vector<uint32_t> entity(g.num_nodes());  // node id -> entity id (the same without a seed)
   for (NodeId n = 0; n < g.num_nodes(); ++n) entity[n] = ds.entities.Intern(g.Spec(n));
   std::unordered_map<EdgeTypeId, uint32_t> rel;
+  // The held-out share shrinks as the graph grows so that about max_holdout edges are held out;
+  // the hash is of the triple's dictionary ids, which a seed keeps when the graph is rebuilt
+  // with new nodes. So a run continuing a checkpoint after the graph grew holds out a subset of
+  // the edges the first run held out, plus new edges: never an edge it trained on.
+  const double share = std::min(holdout, static_cast<double>(max_holdout) /
+                                             static_cast<double>(std::max<size_t>(g.num_edges(), 1)));
   for (const auto& e : g.edges()) {
     if (until && e.first_ts > *until) continue;
     auto it = rel.find(e.type);
     if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
     Triple x{entity[e.src], it->second, entity[e.dst]};
-    uint64_t h = HashCombine(HashCombine(e.src, e.type), e.dst) * 0x9E3779B97F4A7C15ull;
-    bool test = holdout > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < holdout;
+    uint64_t h = HashCombine(HashCombine(x.h, x.r), x.t) * 0x9E3779B97F4A7C15ull;
+    bool test = share > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < share;
     (test ? ds.test : ds.train).push_back(x);
   }
   return ds;

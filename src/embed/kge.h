@@ -51,8 +51,9 @@ Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 
 // Every graph edge becomes a triple (source spec, edge type name, target spec), e.g.
 // (user:42, PURCHASED, product:7). Entity names are the graph's node specs. A share
-// `holdout` of the edges (at most max_holdout, chosen by a hash of the edge) goes to the test
-// split, for a quality figure; the rest trains.
+// `holdout` of the edges (lowered so that about max_holdout are chosen, and at most that many;
+// chosen by a hash of the triple's ids) goes to the test split, for a quality figure; the rest
+// trains.
 // With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
 // time) become triples: the graph as of an earlier moment, for honest temporal evaluation.
 // Names already in seed's dictionaries keep their ids and the graph's other nodes follow
