@@ -132,6 +132,17 @@ std::vector<std::string> TrainedWorkspace(const test::TempDir& tmp, const std::s
   return cols;
 }
 
+// One purchase by a new user of a new product, ingested, and the graph rebuilt: the new nodes
+// are inserted among the old ones, so node ids shift.
+void GrowTheGraph(const test::TempDir& tmp, const std::string& ws) {
+  test::WriteFile(tmp / "new.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-04-01 10:00:00 UTC,purchase,1999999,2053013555631882038,beauty.skincare.cleanser,lancome,"
+                  "639.00,599999999,sess-new-1\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "new.csv")).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+}
+
 // A new product and user make the graph build insert nodes among the old ones; --resume and
 // --init-from still continue the checkpoint (its names keep their rows, new ones follow).
 TEST(EmbedCliWorkspace, ResumeAfterTheGraphGrew) {
@@ -140,12 +151,7 @@ TEST(EmbedCliWorkspace, ResumeAfterTheGraphGrew) {
   TrainedWorkspace(tmp, ws);
   const std::string model = WorkspaceModelPath(ws), before = tmp / "before.kge";
   std::filesystem::copy_file(model, before);
-  test::WriteFile(tmp / "new.csv",
-                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
-                  "2026-04-01 10:00:00 UTC,purchase,1999999,2053013555631882038,beauty.skincare.cleanser,lancome,"
-                  "639.00,599999999,sess-new-1\n");
-  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "new.csv")).exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  GrowTheGraph(tmp, ws);
   for (const char* flag : {"--resume", "--init-from"}) {
     auto r = test::RunCli("-q kge train " + ws + " --dim 8 -j 1 --epochs 1 --no-eval " + flag + " " + before);
     ASSERT_EQ(r.exit_code, 0) << flag << ": " << r.err;
@@ -176,12 +182,7 @@ TEST(EmbedCliWorkspace, HeldOutEdgesStayHeldOutAfterTheGraphGrew) {
   };
   const Dataset before = split(nullptr);
   ASSERT_GT(before.test.size(), 10u);
-  test::WriteFile(tmp / "new.csv",
-                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
-                  "2026-04-01 10:00:00 UTC,purchase,1999999,2053013555631882038,beauty.skincare.cleanser,lancome,"
-                  "639.00,599999999,sess-new-1\n");
-  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "new.csv")).exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  GrowTheGraph(tmp, ws);
   const Dataset after = split(&before);
   auto names = [](const Dataset& d, const Triple& x) {
     return d.entities.name(x.h) + " " + d.relations.name(x.r) + " " + d.entities.name(x.t);
