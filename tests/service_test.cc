@@ -361,6 +361,13 @@ TEST_F(ServiceTest, UnknownUsersItemsNodesAndRoutesAre404WithJsonErrors) {
   auto unknown = c.Put("/v1/no/such/route", "{}", "application/json");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
+  // Requests no route served are counted under route="other": two 404s, five 405s, one OPTIONS.
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("kgprofile_http_requests_total{route=\"other\",code=\"4xx\"} 7\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("kgprofile_http_requests_total{route=\"other\",code=\"2xx\"} 1\n"), std::string::npos)
+      << metrics->body;
 }
 
 TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {

@@ -3,6 +3,12 @@
 #include <fmt/format.h>
 
 namespace kgp::service {
+namespace {
+size_t StatusClass(int status) {  // 1…5; anything else counts as 5xx
+  const int cls = status / 100;
+  return cls >= 1 && cls <= 5 ? static_cast<size_t>(cls) : 5;
+}
+}  // namespace
 
 void Histogram::Observe(double seconds) {
   size_t i = 0;
@@ -43,9 +49,12 @@ void Metrics::AddRoute(const std::string& name) { routes_.emplace(name, std::mak
 void Metrics::Observe(const std::string& route, int status, double seconds) {
   auto it = routes_.find(route);
   Route& r = it == routes_.end() ? other_ : *it->second;
-  const int cls = status / 100;
-  r.by_class[cls >= 1 && cls <= 5 ? static_cast<size_t>(cls) : 5].fetch_add(1, std::memory_order_relaxed);
+  r.by_class[StatusClass(status)].fetch_add(1, std::memory_order_relaxed);
   r.latency.Observe(seconds);
+}
+
+void Metrics::CountUnrouted(int status) {
+  other_.by_class[StatusClass(status)].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render() const {

@@ -40,6 +40,9 @@ class Metrics {
   void AddRoute(const std::string& name);
   // Unknown names count under "other".
   void Observe(const std::string& route, int status, double seconds);
+  // A request no route served (404, 405, a malformed request): counted under "other", its
+  // duration not observed.
+  void CountUnrouted(int status);
 
   std::atomic<uint64_t> events_accepted{0}, events_duplicate{0}, events_rejected{0}, batches{0}, merges{0};
   std::atomic<int64_t> queue_depth{0};

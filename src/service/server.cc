@@ -107,7 +107,12 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.set_keep_alive_timeout(30);
   svr.set_tcp_nodelay(true);
   svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+    if (!res.body.empty()) return;  // a route's own error response, counted by the route
+    struct CountOnExit {  // under "other" in /metrics, with the status finally sent
+      Metrics& m;
+      const httplib::Response& r;
+      ~CountOnExit() { m.CountUnrouted(r.status); }
+    } count{ctx.metrics, res};
     if (res.status == 404 || res.status == 400) {  // no handler for this method: a known path?
       std::vector<std::string> methods = AllowedMethods(ctx, req.path);
       if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
