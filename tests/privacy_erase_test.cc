@@ -81,6 +81,10 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
     auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
     ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
   }
+  // A k-anonymous profile table (no id in it, but the user's row); `export` wrote the Neo4j set.
+  ASSERT_EQ(test::RunCli("-q export " + ws + " --k-anonymous 2").exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(ws + "/export/profiles-k2.csv"));
+  ASSERT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
   const std::string raw = NthUser(sample, 4), other = NthUser(sample, 5);
   const std::string pseudo = PseudonymOf(Key(ws), raw), other_pseudo = PseudonymOf(Key(ws), other);
   ASSERT_EQ(pseudo.size(), 32u);
@@ -125,6 +129,12 @@ TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
 
   // After: no file under the workspace holds either form (the test's own scan, not the receipt's).
   EXPECT_EQ(FilesHolding(ws, {raw, pseudo}), std::vector<std::string>{});
+  // The k-anonymous table went (its k was reached with the user's row), and with the Neo4j CSVs
+  // the script that loads them.
+  for (const char* gone : {"/export/profiles-k2.csv", "/export/neo4j/import.cypher", "/export/neo4j/nodes.csv"}) {
+    EXPECT_FALSE(std::filesystem::exists(ws + gone)) << gone;
+    EXPECT_NE(j["files_removed"].dump().find(std::string(gone).substr(1)), std::string::npos) << gone << ": " << r.out;
+  }
   // The receipt is stored, without the id, and its digest checks out with the code.
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 1);
   // Other users intact: their rows, their graph node, their profile, their embedding.
@@ -230,12 +240,13 @@ TEST(PrivacyErase, ShortAndEscapedIdsAreFoundAsTheFilesWriteThem) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
   EXPECT_EQ(j["rows"]["users"].get<int64_t>(), 1);
-  // The index is removed, the export files naming user:7 too; the Cypher script names no user.
+  // The index is removed, the export files naming user:7 too, and the Cypher script that loads
+  // the removed CSVs (it names no user).
   EXPECT_FALSE(std::filesystem::exists(ws + "/models/kge.bin.hnsw"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/nodes.csv"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.ttl"));
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/graph.nt"));  // <urn:kgprofile:user/7>
-  EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
   // Users 17 and 70 and item 7 stay.
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id IN ('17', '70')"), 2);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM items WHERE ext_id = '7'"), 1);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <functional>
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -16,6 +17,7 @@
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "embed/kge.h"
+#include "privacy/export_profiles.h"
 #include "privacy/files.h"
 #include "privacy/schema_scan.h"
 #include "profile/builder.h"
@@ -175,12 +177,30 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
     const std::string index = embed::IndexPathFor(path);
     if (fs::exists(index, ec) && fs::remove(index, ec)) r.files_removed.push_back(index);
   }
+  // Exports: a file naming the user goes, and with a Neo4j export's CSVs its import.cypher (which
+  // loads them). A k-anonymous profile table names nobody but holds the user's generalised row,
+  // and its k was reached with it: it goes too (export it again).
   const std::vector<std::string> needles = Needles(stored, given);
+  const std::string kanon_header = ProfileExportHeader() + "\n";
+  std::vector<std::string> removed;
   for (const auto& f : ListFiles(ws.Path("export"))) {
     auto hit = FileContains(f, needles, /*whole_ids=*/true);
+    bool drop = hit.ok() && *hit;
+    if (!drop) {
+      std::ifstream in(f, std::ios::binary);
+      std::string head(kanon_header.size(), '\0');
+      drop = in.read(head.data(), static_cast<std::streamsize>(head.size())) && head == kanon_header;
+    }
     std::error_code ec;
-    if (hit.ok() && *hit && fs::remove(f, ec)) r.files_removed.push_back(f);
+    if (drop && fs::remove(f, ec)) removed.push_back(f);
   }
+  for (const auto& f : std::vector<std::string>(removed)) {
+    const fs::path script = fs::path(f).parent_path() / "import.cypher";
+    std::error_code ec;
+    if (fs::path(f).extension() == ".csv" && fs::exists(script, ec) && fs::remove(script, ec))
+      removed.push_back(script.string());
+  }
+  r.files_removed.insert(r.files_removed.end(), removed.begin(), removed.end());
   return Status::Ok();
 }
 

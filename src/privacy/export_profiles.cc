@@ -16,6 +16,12 @@ nlohmann::json ProfileExportReport::Json() const {
   return j;
 }
 
+std::string ProfileExportHeader() {
+  std::string h;
+  for (const auto& q : ProfileExportQis()) h += (h.empty() ? "" : ",") + q.name;
+  return h;
+}
+
 Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::string& path, const KAnonOptions& opts) {
   Db& db = ws.db();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
@@ -48,7 +54,7 @@ Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::s
   // (/dev/stdout) is written through, a symlink's target replaced (OutFile::OpenReplacing).
   OutFile out;
   KGP_RETURN_IF_ERROR(out.OpenReplacing(path));
-  for (size_t c = 0; c < rep.columns.size(); ++c) out.Write(c ? "," + rep.columns[c] : rep.columns[c]);
+  out.Write(ProfileExportHeader());
   out.Put('\n');
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rep.kanon.suppressed[i]) continue;

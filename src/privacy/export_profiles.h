@@ -27,4 +27,7 @@ struct ProfileExportReport {
 // REQUIRES: profiles built (NotFound otherwise).
 Result<ProfileExportReport> ExportProfilesKAnonymous(Workspace& ws, const std::string& path, const KAnonOptions& opts);
 
+// The header line (no newline) every such export starts with: erasure recognises the files by it.
+std::string ProfileExportHeader();
+
 }  // namespace kgp::privacy
