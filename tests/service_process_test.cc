@@ -236,6 +236,71 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
   EXPECT_EQ(test::RunCli("-q erase " + ws + " --user " + other).exit_code, 0);
 }
 
+// An erasure through the server, then a crash: the events the run had applied before the
+// erasure are counted once, by `profile update` and by the next start. (The erasure used to save
+// the server's state, this run's events included, under the watermark of its start, and both
+// replayed them on top.)
+TEST(ServiceProcess, AnErasureThenACrashCountsNoEventTwice) {
+  test::TempDir tmp;
+  const std::string ws = PrepareWorkspace(tmp);
+  const std::string key = CreateKey(ws, "admin");
+  std::string uid, other;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT DISTINCT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 2");
+    ASSERT_TRUE(st.Step());
+    uid = std::string(st.Text(0));
+    ASSERT_TRUE(st.Step());
+    other = std::string(st.Text(0));
+  }
+  const auto events_of = [&](const std::string& user) -> int64_t {
+    auto r = test::RunCli("--json profile show " + ws + " --user " + user);
+    if (r.exit_code != 0) return -1;
+    return nlohmann::json::parse(r.out)["behaviour"]["events"].get<int64_t>();
+  };
+  const int64_t before = events_of(uid);
+  ASSERT_GT(before, 0);
+  {
+    ServeProcess serve(ws, tmp / "serve.log");
+    ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+    httplib::Client c("127.0.0.1", serve.port());
+    c.set_default_headers({{"X-API-Key", key}});
+    auto post = [&](int64_t ts0) {
+      nlohmann::json batch = nlohmann::json::array();
+      for (int i = 0; i < 6; ++i)
+        batch.push_back({{"user", uid}, {"item", "1000001"}, {"type", "view"}, {"ts", ts0 + i}});
+      auto res = c.Post("/v1/events", nlohmann::json{{"events", batch}}.dump(), "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+    };
+    post(1783000000);
+    auto del = c.Delete(("/v1/users/" + other).c_str());
+    ASSERT_TRUE(del);
+    ASSERT_EQ(del->status, 200) << del->body;
+    post(1783000100);
+    EXPECT_EQ(ServedEvents(serve, key, uid), before + 12);
+    ASSERT_TRUE(WIFSIGNALED(serve.Stop(SIGKILL)));
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + other + "'"), 0);
+  auto update = test::RunCli("profile update " + ws);
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  EXPECT_EQ(events_of(uid), before + 12) << update.out << update.err;
+  {
+    ServeProcess again(ws, tmp / "serve2.log");
+    ASSERT_GT(again.port(), 0) << test::ReadFile(tmp / "serve2.log");
+    EXPECT_EQ(ServedEvents(again, key, uid), before + 12);
+    ASSERT_TRUE(WIFSIGNALED(again.Stop(SIGKILL)));
+  }
+  {
+    ServeProcess third(ws, tmp / "serve3.log");
+    ASSERT_GT(third.port(), 0) << test::ReadFile(tmp / "serve3.log");
+    EXPECT_EQ(ServedEvents(third, key, uid), before + 12);
+  }
+  EXPECT_EQ(events_of(uid), before + 12);
+  EXPECT_EQ(events_of(other), -1);
+}
+
 TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
   if (!fs::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (apt-get install chromium; scripts/install-deps.sh)";
   test::TempDir tmp;

@@ -135,9 +135,10 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
         }
         live_->Erase(stored);
       }
-      // The state file held the user too; EraseUser rewrote it, and ours must not bring it back.
-      Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
-      if (!s.ok()) LOG_WRN("serve: saving the profile state after erasure: {}", s.message());
+      // EraseUser blanked the user in the state file, which otherwise stays as this run found
+      // it, with its watermark: a crash now is recovered by replaying this run's events on it.
+      // (Saving ours here, this run's events included, under that watermark made the replay
+      // count them twice.) Finish() saves ours, without the user.
     }
     promise->set_value(std::move(r));
   };
