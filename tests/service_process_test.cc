@@ -119,6 +119,25 @@ int64_t ServedEvents(const ServeProcess& serve, const std::string& key, const st
   return nlohmann::json::parse(p->body)["behaviour"]["events"].get<int64_t>();
 }
 
+// Two users with events (empty strings when the workspace has fewer).
+std::pair<std::string, std::string> TwoUsersWithEvents(const std::string& ws) {
+  auto w = Workspace::Open(ws);
+  EXPECT_TRUE(w.ok());
+  std::vector<std::string> ids;
+  for (Stmt st = (*w)->db().Prepare("SELECT DISTINCT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 2");
+       st.Step();)
+    ids.emplace_back(st.Text(0));
+  ids.resize(2);
+  return {ids[0], ids[1]};
+}
+
+// The user's event count as `profile show` gives it (-1 when it fails: no such user).
+int64_t ProfileEvents(const std::string& ws, const std::string& user) {
+  auto r = test::RunCli("--json profile show " + ws + " --user " + user);
+  if (r.exit_code != 0) return -1;
+  return nlohmann::json::parse(r.out)["behaviour"]["events"].get<int64_t>();
+}
+
 TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
   test::TempDir tmp;
   const std::string ws = PrepareWorkspace(tmp);
@@ -174,21 +193,9 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
   test::TempDir tmp;
   const std::string ws = PrepareWorkspace(tmp);
   const std::string key = CreateKey(ws, "admin");
-  std::string uid, other;
-  {
-    auto w = Workspace::Open(ws);
-    ASSERT_TRUE(w.ok());
-    Stmt st = (*w)->db().Prepare("SELECT DISTINCT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 2");
-    ASSERT_TRUE(st.Step());
-    uid = std::string(st.Text(0));
-    ASSERT_TRUE(st.Step());
-    other = std::string(st.Text(0));
-  }
-  const auto events_of = [&](const std::string& user) -> int64_t {
-    auto r = test::RunCli("--json profile show " + ws + " --user " + user);
-    if (r.exit_code != 0) return -1;
-    return nlohmann::json::parse(r.out)["behaviour"]["events"].get<int64_t>();
-  };
+  const auto [uid, other] = TwoUsersWithEvents(ws);
+  ASSERT_FALSE(other.empty());
+  const auto events_of = [&](const std::string& user) { return ProfileEvents(ws, user); };
   const int64_t before = events_of(uid);
   ASSERT_GT(before, 0);
   {
@@ -244,21 +251,9 @@ TEST(ServiceProcess, AnErasureThenACrashCountsNoEventTwice) {
   test::TempDir tmp;
   const std::string ws = PrepareWorkspace(tmp);
   const std::string key = CreateKey(ws, "admin");
-  std::string uid, other;
-  {
-    auto w = Workspace::Open(ws);
-    ASSERT_TRUE(w.ok());
-    Stmt st = (*w)->db().Prepare("SELECT DISTINCT u.ext_id FROM users u JOIN events e ON e.user_id = u.id LIMIT 2");
-    ASSERT_TRUE(st.Step());
-    uid = std::string(st.Text(0));
-    ASSERT_TRUE(st.Step());
-    other = std::string(st.Text(0));
-  }
-  const auto events_of = [&](const std::string& user) -> int64_t {
-    auto r = test::RunCli("--json profile show " + ws + " --user " + user);
-    if (r.exit_code != 0) return -1;
-    return nlohmann::json::parse(r.out)["behaviour"]["events"].get<int64_t>();
-  };
+  const auto [uid, other] = TwoUsersWithEvents(ws);
+  ASSERT_FALSE(other.empty());
+  const auto events_of = [&](const std::string& user) { return ProfileEvents(ws, user); };
   const int64_t before = events_of(uid);
   ASSERT_GT(before, 0);
   {
