@@ -91,6 +91,35 @@ TEST(Readers, Rees46ValidatesEveryField) {
   EXPECT_EQ(lines, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9, 10}));
 }
 
+// An id holding a control character (an escape sequence would reach terminals and exports) is
+// a reject naming the field, in every reader that reads ids; ordinary ids pass.
+TEST(Readers, ControlCharactersInIdsAreRejectedNamingTheField) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "e.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2019-10-01 00:00:00 UTC,view,1,2,,,1.0,u\x1b[31mred,s\n"
+                  "2019-10-01 00:00:00 UTC,view,1\x7f,2,,,1.0,5,s\n"
+                  "2019-10-01 00:00:00 UTC,view,1,2,,,1.0,ok-user \xe7\x94\xa8\xe6\x88\xb7,s\n");
+  Collect e = Read("rees46", tmp / "e.csv");
+  ASSERT_EQ(e.events.size(), 1u);
+  EXPECT_EQ(e.events[0].user, "ok-user \xe7\x94\xa8\xe6\x88\xb7");
+  ASSERT_EQ(e.rejects.size(), 2u);
+  EXPECT_EQ(e.rejects[0].field, "user_id");
+  EXPECT_EQ(e.rejects[0].reason, "control character U+001B in user id");
+  EXPECT_EQ(e.rejects[1].field, "product_id");
+  EXPECT_EQ(e.rejects[1].reason, "control character U+007F in item id");
+  test::WriteFile(tmp / "u.csv", "user_id,gender\nu\x01,F\nu2,M\n");
+  Collect u = Read("users", tmp / "u.csv");
+  EXPECT_EQ(u.users, std::vector<std::string>{"u2"});
+  ASSERT_EQ(u.rejects.size(), 1u);
+  EXPECT_EQ(u.rejects[0].line, 2u);
+  test::WriteFile(tmp / "t.jsonl", "{\"user_id\": \"a\\u0007b\", \"product_id\": \"p\", \"text\": \"nice\"}\n");
+  Collect t = Read("texts", tmp / "t.jsonl");
+  EXPECT_TRUE(t.texts.empty());
+  ASSERT_EQ(t.rejects.size(), 1u);
+  EXPECT_EQ(t.rejects[0].reason, "control character U+0007 in user id");
+}
+
 TEST(Readers, Rees46RealSample) {
   KGP_REQUIRE_DATA(path, "rees46-sample/2019-Oct-sample.csv");
   Collect c = Read("rees46", path);

@@ -24,7 +24,7 @@ Status ReadCatalog(const std::string& path, const ReaderOptions& opts, RecordSin
     ItemRecord it;
     it.replaces = true;
     it.id = Trim(Field(row, c_id));
-    if (it.id.empty()) return RejectRow(sink, row, "product_id", "missing product id");
+    if (auto p = IdProblem(it.id, "product id")) return RejectRow(sink, row, "product_id", *p);
     it.title = Trim(Field(row, c_title));
     it.category_path = Trim(Field(row, c_path));
     it.category_id = Trim(Field(row, c_cat));
@@ -100,7 +100,7 @@ Status ReadUsers(const std::string& path, const ReaderOptions& opts, RecordSink&
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     UserRecord u;
     u.id = Trim(Field(row, c_id));
-    if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
+    if (auto p = IdProblem(u.id, "user id")) return RejectRow(sink, row, "user_id", *p);
     auto g = NormaliseGender(Field(row, c_g));
     if (!g) return RejectRow(sink, row, "gender", "unknown gender");
     u.gender = *g;

@@ -17,9 +17,9 @@ bool FillEvent(RecordSink& sink, const CsvReader& r, std::string_view user, std:
                EventRecord& ev, const char* user_col, const char* item_col,
                const char* type_col, const char* time_col, const char* price_col) {
   ev.user = Trim(user);
-  if (ev.user.empty()) return RejectRow(sink, r, user_col, "missing user id"), false;
+  if (auto p = IdProblem(ev.user, "user id")) return RejectRow(sink, r, user_col, *p), false;
   ev.item = Trim(item);
-  if (ev.item.empty()) return RejectRow(sink, r, item_col, "missing item id"), false;
+  if (auto p = IdProblem(ev.item, "item id")) return RejectRow(sink, r, item_col, *p), false;
   auto t = ParseEventType(type);
   if (!t) return RejectRow(sink, r, type_col, fmt::format("unknown event type '{}'", type)), false;
   ev.type = *t;

@@ -132,8 +132,8 @@ Status ReadAmazonReviews(const std::string& path, const ReaderOptions& opts, Rec
     if (!ScalarFields(sink, row, j, {"reviewerID", "asin", "reviewText", "summary"})) return;
     if (!IntegerIds(sink, row, j, {"reviewerID", "asin"})) return;
     std::string user = AsText(j, "reviewerID"), item = AsText(j, "asin");
-    if (user.empty()) return RejectRow(sink, row, "reviewerID", "missing user id");
-    if (item.empty()) return RejectRow(sink, row, "asin", "missing item id");
+    if (auto p = IdProblem(user, "user id")) return RejectRow(sink, row, "reviewerID", *p);
+    if (auto p = IdProblem(item, "item id")) return RejectRow(sink, row, "asin", *p);
     auto t = j.find("unixReviewTime");
     if (t == j.end() || !t->is_number_integer())
       return RejectRow(sink, row, "unixReviewTime", "missing or non-integer time");
@@ -200,6 +200,8 @@ Status ReadTexts(const std::string& path, const ReaderOptions& opts, RecordSink&
     std::string text = DecodeHtmlEntities(AsText(j, "text"));  // as in ReadAmazonReviews
     if (user.empty() && item.empty())
       return RejectRow(sink, row, "user_id", "neither user_id nor product_id given");
+    if (auto p = user.empty() ? std::nullopt : IdProblem(user, "user id")) return RejectRow(sink, row, "user_id", *p);
+    if (auto p = item.empty() ? std::nullopt : IdProblem(item, "product id")) return RejectRow(sink, row, "product_id", *p);
     if (Trim(text).empty()) return RejectRow(sink, row, "text", "empty text");
     TextRecord tx;
     std::string kind = ToLowerAscii(Trim(AsText(j, "kind")));
@@ -251,8 +253,8 @@ Status ReadItemAttributesJson(const std::string& path, const ReaderOptions&, Rec
   std::unordered_set<std::string> seen;
   for (const Member& m : TopLevelMembers(text)) {
     sink.OnProgress(0);
-    if (Trim(m.key).empty()) {
-      sink.OnReject(Reject{m.line, "-", "missing item id"});
+    if (auto p = IdProblem(Trim(m.key), "item id")) {
+      sink.OnReject(Reject{m.line, "-", *p});
       continue;
     }
     if (m.key.find('\0') != std::string::npos) {

@@ -30,7 +30,7 @@ Status ReadSequences(const std::string& path, const ReaderOptions& opts, RecordS
   KGP_RETURN_IF_ERROR(r.status());
   return ForEachRecord(r, sink, [&](CsvReader& row) {
     std::string_view user = Trim(row[0]);
-    if (user.empty()) return RejectRow(sink, row, "user", "missing user id");
+    if (auto p = IdProblem(user, "user id")) return RejectRow(sink, row, "user", *p);
     int64_t pos = 0;
     for (size_t i = 1; i < row.size(); ++i) {
       std::string_view item = Trim(row[i]);

@@ -50,8 +50,8 @@ Status ReadMovieLensRatings(const std::string& path, const ReaderOptions& opts, 
     EventRecord ev;
     ev.user = Trim(row[0]);
     ev.item = Trim(row[1]);
-    if (ev.user.empty()) return RejectRow(sink, row, "user", "missing user id");
-    if (ev.item.empty()) return RejectRow(sink, row, "item", "missing item id");
+    if (auto p = IdProblem(ev.user, "user id")) return RejectRow(sink, row, "user", *p);
+    if (auto p = IdProblem(ev.item, "item id")) return RejectRow(sink, row, "item", *p);
     auto rating = ParseDouble(row[2]);
     if (!rating || *rating < 0 || *rating > kMaxRating) return RejectRow(sink, row, "rating", "bad rating");
     auto ts = ParseInt(row[3]);
@@ -75,7 +75,7 @@ Status ReadMovieLensItems(const std::string& path, const ReaderOptions& opts, Re
     if (row.size() < 5) return RejectRow(sink, row, "-", "expected at least 5 '|' fields");
     ItemRecord it;
     it.id = Trim(row[0]);
-    if (it.id.empty()) return RejectRow(sink, row, "movie_id", "missing movie id");
+    if (auto p = IdProblem(it.id, "movie id")) return RejectRow(sink, row, "movie_id", *p);
     it.title = Trim(row[1]);
     size_t nflags = row.size() - 5;
     for (size_t g = 0; g < nflags; ++g) {
@@ -106,7 +106,7 @@ Status ReadMovieLensUsers(const std::string& path, const ReaderOptions& opts, Re
     if (row.size() != 5) return RejectRow(sink, row, "-", "expected 5 '|' fields");
     UserRecord u;
     u.id = Trim(row[0]);
-    if (u.id.empty()) return RejectRow(sink, row, "user_id", "missing user id");
+    if (auto p = IdProblem(u.id, "user id")) return RejectRow(sink, row, "user_id", *p);
     auto age = ParseInt(row[1]);
     if (!age || *age < 0 || *age > 130) return RejectRow(sink, row, "age", "bad age");
     u.age = static_cast<int>(*age);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,15 @@ class HeaderIndex {
 
 inline std::string_view Field(const CsvReader& r, int col) {
   return col >= 0 && static_cast<size_t>(col) < r.size() ? r[col] : std::string_view();
+}
+
+// Why an id field cannot be stored, or nullopt: empty ("missing user id"), or holding a control
+// character (C0 or DEL: an escape sequence in an id would reach terminals and exports).
+inline std::optional<std::string> IdProblem(std::string_view id, std::string_view what) {
+  if (id.empty()) return fmt::format("missing {}", what);
+  for (unsigned char c : id)
+    if (c < 0x20 || c == 0x7f) return fmt::format("control character U+{:04X} in {}", c, what);
+  return std::nullopt;
 }
 
 // Reports a reject for the current record. A record that spans several lines (a quoted field
