@@ -151,6 +151,33 @@ TEST_F(GraphTest, CatalogueHierarchyPriceBandsDemographicsAndTriples) {
   EXPECT_EQ(co->count, 2u);  // u1 and u2 both bought p1 and p2
 }
 
+// A KG relation named as a built-in edge type is that type (a second MADE_BY row in the edge
+// types failed every later build); names differing only in case stay apart, the exact one wins.
+TEST_F(GraphTest, KgRelationsNamedAsBuiltinsOrDifferingInCase) {
+  test::WriteFile(tmp_ / "kg2.tsv", "acme\tMADE_BY\tfoxconn\nacme\tRel\tx\nacme\trel\ty\nacme\tviewed\tz\n");
+  IngestOptions o;
+  o.format = "triples";
+  auto r = Ingest(*ws_, tmp_ / "kg2.tsv", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Status built = BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr);
+  ASSERT_TRUE(built.ok()) << built.ToString();
+  auto g = Graph::Load(ws_->db());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  g_ = std::move(g).value();
+  EXPECT_NE(E("entity:acme", "MADE_BY", "entity:foxconn"), nullptr);
+  EXPECT_NE(E("entity:acme", "Rel", "entity:x"), nullptr);
+  EXPECT_NE(E("entity:acme", "rel", "entity:y"), nullptr);
+  EXPECT_EQ(g_.FindEdgeType("MADE_BY"), edge::kMadeBy);
+  EXPECT_EQ(g_.FindEdgeType("VIEWED"), edge::kViewed);
+  ASSERT_TRUE(g_.FindEdgeType("Rel") && g_.FindEdgeType("rel") && g_.FindEdgeType("viewed"));
+  EXPECT_EQ(g_.EdgeTypeName(*g_.FindEdgeType("Rel")), "Rel");
+  EXPECT_EQ(g_.EdgeTypeName(*g_.FindEdgeType("rel")), "rel");
+  EXPECT_EQ(g_.EdgeTypeName(*g_.FindEdgeType("viewed")), "viewed");
+  EXPECT_EQ(g_.FindEdgeType("made_by"), edge::kMadeBy);  // no exact match: case-insensitive
+  // And it builds again.
+  EXPECT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+}
+
 TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
   PathOptions o;
   o.k = 5;

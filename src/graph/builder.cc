@@ -246,6 +246,16 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
     std::unordered_map<int64_t, EdgeTypeId> rel_type;
     EdgeTypeId next = kFirstDynamicEdgeType;
     while (rel.Step()) {
+      // A relation named exactly as a built-in edge type (MADE_BY between two entities) is that
+      // type: the text stage's edges already join entities with MADE_BY, MENTIONS and
+      // HAS_ATTRIBUTE. (A second row of that name in graph_edge_types failed every build.)
+      std::optional<EdgeTypeId> builtin;
+      for (EdgeTypeId t = 0; t < edge::kNumBuiltin && !builtin; ++t)
+        if (rel.Text(1) == BuiltinEdgeTypeName(t)) builtin = t;
+      if (builtin) {
+        rel_type[rel.Int(0)] = *builtin;
+        continue;
+      }
       if (next == UINT16_MAX) return Status::InvalidArgument("more than 65,000 KG relation types");
       rel_type[rel.Int(0)] = next;
       et.Bind(1, static_cast<int64_t>(next)).Bind(2, rel.Text(1)).Run();

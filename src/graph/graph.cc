@@ -119,6 +119,12 @@ std::string_view Graph::EdgeTypeName(EdgeTypeId t) const {
 }
 
 std::optional<EdgeTypeId> Graph::FindEdgeType(std::string_view name) const {
+  // The exact name first (a KG relation "Rel" beside "rel", or "viewed" beside VIEWED), then
+  // the first that differs only in case.
+  for (EdgeTypeId t = 0; t < edge::kNumBuiltin; ++t)
+    if (BuiltinEdgeTypeName(t) == name) return t;
+  for (const auto& [id, nm] : edge_types_)
+    if (nm == name) return id;
   std::string l = ToLowerAscii(name);
   for (EdgeTypeId t = 0; t < edge::kNumBuiltin; ++t)
     if (ToLowerAscii(BuiltinEdgeTypeName(t)) == l) return t;

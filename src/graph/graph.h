@@ -65,7 +65,8 @@ class Graph {
   const std::vector<EdgeData>& edges() const { return edges_; }
 
   std::string_view EdgeTypeName(EdgeTypeId t) const;
-  std::optional<EdgeTypeId> FindEdgeType(std::string_view name) const;  // case-insensitive
+  // The exact name, else the first that differs only in case (built-in types first).
+  std::optional<EdgeTypeId> FindEdgeType(std::string_view name) const;
   const std::vector<std::pair<EdgeTypeId, std::string>>& edge_types() const { return edge_types_; }
 
   size_t MemoryBytes() const;
