@@ -32,6 +32,7 @@
 #include "llm/writer.h"
 #include "llm_mock_server.h"
 #include "profile/pipeline.h"
+#include "recommend/explain.h"
 #include "recommend/pipeline.h"
 #include "test_util.h"
 
@@ -51,6 +52,13 @@ class RecordingBackend : public Backend {
   TemplateBackend inner;
 };
 
+// The street address users 0 and 1 have in their city field (that of user 0).
+constexpr const char* kSharedAddress = "上海市浦东新区世纪大道100号";
+// Two more users with an address as their city, no other demographics, and one view each of
+// the same item: the explanation of that item for one of them can only pass through the city.
+constexpr const char* kEnglishAddress = "221B Baker Street Flat 3";
+constexpr const char* kAddressUsers[] = {"900000001", "900000002"};
+
 struct PiiUser {
   std::string ext, name, phone, address, email;
 };
@@ -66,7 +74,8 @@ class LlmWriterTest : public ::testing::Test {
     g.out_dir = *tmp_ / "sample";
     ASSERT_TRUE(Generate(g, nullptr).ok());
     // Give the first 12 users personal data: phone-number ids, names, phones, addresses,
-    // e-mails (extra columns the reader ignores) and for one an address in the city field.
+    // e-mails (extra columns the reader ignores) and for two the same address in the city field
+    // (a city node two shoppers share: explanations may pass through it).
     std::map<std::string, std::string> rename;
     {
       std::ifstream in(g.out_dir + "/users.csv");
@@ -82,9 +91,9 @@ class LlmWriterTest : public ::testing::Test {
                     fmt::format("上海市浦东新区世纪大道{}号", 100 + i), fmt::format("user{}@example.com", i)};
           rename[ext] = u.ext;
           std::string rest(line.substr(f[0].size()));
-          if (i == 0) {  // city column (4th) holds a street address
+          if (i < 2) {  // city column (4th) holds a street address
             auto cols = Split(line, ',');
-            rest = fmt::format(",{},{},{},{},{}", cols[1], cols[2], u.address, cols[4], cols[5]);
+            rest = fmt::format(",{},{},{},{},{}", cols[1], cols[2], kSharedAddress, cols[4], cols[5]);
           }
           out += u.ext + rest + fmt::format(",{},{},{},{}\n", u.name, u.phone, u.address, u.email);
           pii_.push_back(u);
@@ -93,6 +102,8 @@ class LlmWriterTest : public ::testing::Test {
         }
         ++i;
       }
+      // Two shoppers known only by an address in their city field and one viewed item (below).
+      for (const char* id : kAddressUsers) out += fmt::format("{},,,{},,,,,,\n", id, kEnglishAddress);
       test::WriteFile(g.out_dir + "/users.csv", out);
     }
     {
@@ -102,6 +113,14 @@ class LlmWriterTest : public ::testing::Test {
       out = line + "\n";
       while (std::getline(in, line)) {
         auto f = Split(line, ',');
+        if (address_item_.empty() && f[1] == "view") {  // the item the two shoppers at an address viewed
+          address_item_ = std::string(f[2]);
+          for (const char* id : kAddressUsers) {
+            std::string l;
+            for (size_t k = 0; k < f.size(); ++k) l += (k ? "," : "") + (k == 7 ? std::string(id) : std::string(f[k]));
+            out += l + "\n";
+          }
+        }
         auto it = rename.find(std::string(f[7]));
         if (it == rename.end()) {
           out += line + "\n";
@@ -146,12 +165,14 @@ class LlmWriterTest : public ::testing::Test {
   static Session* session_;
   static std::vector<Profile>* profiles_;
   static std::vector<PiiUser> pii_;
+  static std::string address_item_;
 };
 test::TempDir* LlmWriterTest::tmp_ = nullptr;
 Workspace* LlmWriterTest::ws_ = nullptr;
 Session* LlmWriterTest::session_ = nullptr;
 std::vector<Profile>* LlmWriterTest::profiles_ = nullptr;
 std::vector<PiiUser> LlmWriterTest::pii_;
+std::string LlmWriterTest::address_item_;
 
 constexpr Task kTasks[] = {Task::kSummary, Task::kCopy, Task::kExplain, Task::kReason};
 
@@ -223,6 +244,40 @@ TEST_F(LlmWriterTest, PromptHoldingARawIdIsRefused) {
   auto r = session_->Run(t, Task::kSummary, *facts, "en", p.user, -1, session_->PiiValues(p), {}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kAborted);
+}
+
+// An address stored as a city is never stated, in any fact: the explain task's cohort
+// sentences ("a shopper who also lives in …", 一位同样常住…的顾客) go through the filter the
+// user fact uses, and say "your city" instead.
+TEST_F(LlmWriterTest, AnAddressInTheCityFieldIsNeverStatedInExplanations) {
+  const Profile* p = Find(kAddressUsers[0]);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->city, kEnglishAddress);
+  const auto item = session_->rec().catalog->FindItem(address_item_);
+  ASSERT_TRUE(item);
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  for (const char* lang : {"zh", "en"}) {
+    auto f = session_->Facts(Task::kExplain, *p, lang, *item, {});
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    const std::string block = f->Block();
+    EXPECT_EQ(block.find("Baker"), std::string::npos) << block;
+    EXPECT_NE(block.find("| kind=cohort | zh=一位与您同城的顾客也浏览过"), std::string::npos) << block;
+    EXPECT_NE(block.find("en=A shopper from your city also viewed"), std::string::npos) << block;
+    auto text = session_->Generate(t, Task::kExplain, *p, lang, *item, o);
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    EXPECT_EQ(text->text.find("Baker"), std::string::npos) << text->text;
+  }
+  // The two users sharing a Chinese address: none of their explanations states it either.
+  const Profile* q = Find(pii_[0].ext);
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->city, kSharedAddress);
+  for (const auto& r : session_->rec().engine->Recommend(q->user, 20)) {
+    auto f = session_->Facts(Task::kExplain, *q, "zh", r.item, {});
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->Block().find("世纪大道"), std::string::npos) << f->Block();
+  }
 }
 
 TEST_F(LlmWriterTest, TemplateIsDeterministicBilingualVariedAndFaithful) {
@@ -651,6 +706,11 @@ TEST(LlmNames, CitiesOccupationsAndCodesTranslate) {
   EXPECT_EQ(TraitNameIn(NodeType::kCity, "Springfield", "zh"), "");
   EXPECT_EQ(TraitNameIn(NodeType::kCity, "乌镇", "en"), "");
   EXPECT_EQ(TraitNameIn(NodeType::kOccupation, "pilot", "zh"), "");
+  // Addresses and codes are not cities or occupations, in either language.
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "221B Baker Street Flat 3", "en"), "");
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "上海市浦东新区世纪大道100号", "zh"), "");
+  EXPECT_EQ(TraitNameIn(NodeType::kCity, "Baker Street Flat", "en"), "");  // longer than a city
+  EXPECT_EQ(TraitNameIn(NodeType::kOccupation, "nurse#2", "en"), "");
   EXPECT_EQ(OccupationPhrase("accountant"), "is an accountant");
   EXPECT_EQ(OccupationPhrase("student"), "is a student");
   EXPECT_EQ(OccupationPhrase("retired"), "is retired");

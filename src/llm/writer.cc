@@ -21,13 +21,6 @@ constexpr NodeId kNone = UINT32_MAX;
 
 std::string Round2(double x) { return fmt::format("{:.2f}", x); }
 
-bool Plain(std::string_view v, size_t max_bytes) {
-  if (v.empty() || v.size() > max_bytes) return false;
-  for (char c : v)
-    if ((c >= '0' && c <= '9') || c == '@' || c == '#') return false;
-  return true;
-}
-
 // A product fact: its title when it has one (an untitled product is known by its brand and
 // category), brand, deepest category unless it is a placeholder ("id:…"), price.
 void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s) {
@@ -156,10 +149,11 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
   user.Set("alias", s.alias);
   if (p.gender == "F" || p.gender == "M") user.Set("gender", p.gender == "F" ? "female" : "male");
   if (!p.age_group.empty()) user.Set("age_group", p.age_group);
-  // Coarse demographics only: a "city" that looks like an address (digits, long) stays out.
-  // City, occupation and segment in the text's language; one that cannot be written in it is left out.
-  const std::string city = Plain(p.city, 15) ? TraitNameIn(NodeType::kCity, p.city, lang) : "";
-  const std::string occupation = Plain(p.occupation, 24) ? TraitNameIn(NodeType::kOccupation, p.occupation, lang) : "";
+  // Coarse demographics only: a "city" that looks like an address (digits, long) stays out
+  // (TraitNameIn, the filter the explanations' cohort sentences use too). City, occupation and
+  // segment in the text's language; one that cannot be written in it is left out.
+  const std::string city = TraitNameIn(NodeType::kCity, p.city, lang);
+  const std::string occupation = TraitNameIn(NodeType::kOccupation, p.occupation, lang);
   const std::string segment = SegmentName(p.rfm_segment, lang);
   if (!city.empty()) user.Set("city", city);
   if (!occupation.empty() && !OccupationPhrase(p.occupation).empty()) user.Set("occupation", occupation);
