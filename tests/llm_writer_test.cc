@@ -483,7 +483,7 @@ TEST_F(LlmWriterTest, RemovedSentenceWithABrokenCharacterIsStored) {
     std::string Model() const override { return "cut-1"; }
     Result<Completion> Complete(const ChatRequest&) override {
       Completion c;
-      c.text = "Mateo is a bargain hunter \xe4\xbd";
+      c.text = "The customer shops online. Mateo is a bargain hunter \xe4\xbd";
       return c;
     }
   } cut;
@@ -891,6 +891,93 @@ TEST(LlmWriterRees46, NoPlaceholderCategoriesNumbersOrCodesInTexts) {
       }
   EXPECT_NE(all.find("water heater"), std::string::npos) << all;
   EXPECT_NE(all.find("a Samsung smartphone"), std::string::npos) << all;
+}
+
+// Answers as scripted, one per call (the last one repeated), counting the calls.
+class ScriptedBackend : public Backend {
+ public:
+  explicit ScriptedBackend(std::vector<std::string> answers, std::string model = "script-1")
+      : answers_(std::move(answers)), model_(std::move(model)) {}
+  std::string Name() const override { return "scripted"; }
+  std::string Model() const override { return model_; }
+  Result<Completion> Complete(const ChatRequest&) override {
+    Completion c;
+    c.text = answers_[std::min(calls++, answers_.size() - 1)];
+    c.finish_reason = "stop";
+    return c;
+  }
+  size_t calls = 0;
+
+ private:
+  std::vector<std::string> answers_;
+  std::string model_;
+};
+
+// An empty answer ("", only spaces, or JSON null content) is a failed call with a clear error,
+// not a text with no claims scored 1.00, and is never cached: the next call asks again. An
+// empty second attempt never replaces the first.
+TEST_F(LlmWriterTest, AnEmptyAnswerIsAnErrorAndNeverCached) {
+  const Profile& p = profiles_->front();
+  for (const std::string empty : {"", " \n\t "}) {
+    ScriptedBackend b({empty, "The customer shops online."}, "empty-" + std::to_string(empty.size()));
+    auto r = session_->Generate(b, Task::kSummary, p, "en", -1, {});
+    ASSERT_FALSE(r.ok()) << "text '" << r->text << "' faithfulness " << r->faithfulness;
+    EXPECT_NE(r.status().message().find("empty summary text"), std::string::npos) << r.status().ToString();
+    auto again = session_->Generate(b, Task::kSummary, p, "en", -1, {});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_FALSE(again->cached);
+    EXPECT_EQ(again->text, "The customer shops online.");
+    EXPECT_EQ(b.calls, 2u);
+  }
+  test::MockLlmServer server([](const httplib::Request&, httplib::Response& res, int) {
+    res.set_content(R"({"choices":[{"message":{"role":"assistant","content":null},"finish_reason":"length"}]})",
+                    "application/json");
+  });
+  BackendConfig c;
+  c.base_url = server.url();
+  c.model = "m";
+  auto openai = OpenAiBackend::Create(c);
+  ASSERT_TRUE(openai.ok());
+  auto r = session_->Generate(**openai, Task::kCopy, p, "zh", -1, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("empty copy text (finish_reason length)"), std::string::npos) << r.status().ToString();
+  // A regeneration that comes back empty: the first attempt is kept, its unsupported sentence removed.
+  ScriptedBackend twice({"The customer shops online. Mateo is a bargain hunter.", ""});
+  WriterOptions o;
+  o.use_cache = false;
+  auto kept = session_->Generate(twice, Task::kSummary, p, "en", -1, o);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(twice.calls, 2u);
+  EXPECT_EQ(kept->raw, "The customer shops online. Mateo is a bargain hunter.");
+  EXPECT_EQ(kept->text, "The customer shops online.");
+}
+
+// An answer whose every sentence the claim checker removed: returned with the reasons, never
+// cached (the next call asks again); the command prints why and exits non-zero.
+TEST_F(LlmWriterTest, AnAnswerWithEverySentenceRemovedIsNotCachedAndTheCommandFails) {
+  const Profile& p = profiles_->front();
+  ScriptedBackend b({"Mateo is a bargain hunter who shops every week."}, "removed-1");
+  WriterOptions o;
+  o.regenerate = false;
+  for (size_t call = 1; call <= 2; ++call) {
+    auto r = session_->Generate(b, Task::kSummary, p, "en", -1, o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->cached);
+    EXPECT_EQ(r->text, "");
+    EXPECT_FALSE(r->check.removed.empty());
+    EXPECT_EQ(b.calls, call);
+  }
+  test::MockLlmServer server([](const httplib::Request&, httplib::Response& res, int) {
+    res.set_content(test::CompletionJson("Mateo is a bargain hunter who shops every week."), "application/json");
+  });
+  for (int run = 1; run <= 2; ++run) {
+    auto cli = test::RunCli(fmt::format("llm summary {} --user {} --lang en --backend openai --base-url {} --model m --no-regenerate",
+                                        ws_->dir(), p.ext_id, server.url()));
+    EXPECT_EQ(cli.exit_code, 1) << cli.out;
+    EXPECT_NE(cli.err.find("removed every sentence"), std::string::npos) << cli.err;
+    EXPECT_NE(cli.out.find("removed: Mateo is a bargain hunter"), std::string::npos) << cli.out;
+    EXPECT_EQ(server.calls(), run);  // not served from the cache
+  }
 }
 
 TEST_F(LlmWriterTest, CliSummaryJson) {

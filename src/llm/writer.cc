@@ -324,7 +324,9 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   out.input_hash = fmt::format("{:016x}", Hash64(all + "|" + out.prompt_version + "|" + lang, 0x6b67702d6c6c6dULL));
   out.facts = std::move(facts);
   if (opts.use_cache) {
-    if (auto c = cache_->Find(TaskName(t), user, item, lang, out.backend, out.model, out.prompt_version, out.input_hash)) {
+    // An empty text is never a hit (older versions stored empty answers and emptied texts).
+    if (auto c = cache_->Find(TaskName(t), user, item, lang, out.backend, out.model, out.prompt_version, out.input_hash);
+        c && !Trim(c->text).empty()) {
       out.text = c->text, out.raw = c->raw, out.faithfulness = c->faithfulness, out.claims = static_cast<size_t>(c->claims);
       out.unsupported = static_cast<size_t>(c->unsupported), out.attempts = static_cast<int>(c->attempts), out.cached = true;
       out.first_faithfulness = out.faithfulness;
@@ -338,6 +340,12 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   req.seed = Hash64(all);
   auto first = b.Complete(req);
   if (!first.ok()) return first.status();
+  // An empty answer (content "" or null, or only spaces) says nothing: a failed call, not a
+  // text with no claims (faithfulness 1), and nothing is cached.
+  if (Trim(first->text).empty())
+    return Status::Corruption(fmt::format("the {} backend ({}) returned an empty {} text{}; nothing was cached", out.backend,
+                                          out.model.empty() ? "no model" : out.model, TaskName(t),
+                                          first->finish_reason.empty() ? "" : " (finish_reason " + first->finish_reason + ")"));
   CheckResult check = checker_->Check(first->text, out.facts);
   out.raw = first->text;
   out.first_faithfulness = check.faithfulness;
@@ -351,7 +359,7 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
                                           "Rewrite the text using only the facts given. Do not mention anything else."});
     auto second = b.Complete(again);
     out.attempts = 2;
-    if (second.ok()) {
+    if (second.ok() && !Trim(second->text).empty()) {  // an empty second answer is no better text
       CheckResult check2 = checker_->Check(second->text, out.facts);
       if (check2.faithfulness > check.faithfulness) check = std::move(check2), out.raw = second->text;
     }
@@ -373,7 +381,8 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   st.checked_json = out.check.ToJson(graph()).dump(-1, ' ', false, kReplace);
   st.tags = tags;
   st.created = Now();
-  cache_->Put(st);
+  // A text whose every sentence was removed is not kept: the next call asks again.
+  if (!Trim(out.text).empty()) cache_->Put(st);
   return out;
 }
 
