@@ -280,6 +280,63 @@ TEST_F(LlmWriterTest, AnAddressInTheCityFieldIsNeverStatedInExplanations) {
   }
 }
 
+// A short user id is matched as a whole token, never inside a longer number or id.
+TEST(LlmPii, ValuesMatchAsWholeTokens) {
+  const std::vector<std::string> id = {"409", "user:409"};
+  for (const char* text : {"price=1409", "price=4090", "price=409.50", "price=1,409", "sku A409B", "x_409", "409g"})
+    EXPECT_FALSE(FindPii(text, id).found()) << text;
+  for (const char* text : {"price=409", "id 409.", "价格409元", "(409)", "see user:409"}) EXPECT_TRUE(FindPii(text, id).found()) << text;
+  EXPECT_TRUE(FindPii("上海市浦东新区世纪大道100号旁", std::vector<std::string>{"世纪大道100号"}).found());
+}
+
+// A short user id that equals a price or count the facts state is not a leak: the prompt is
+// sent. The same id in a sentence of the facts (worded from reviews or posts) is still refused.
+TEST_F(LlmWriterTest, AShortIdEqualToAFactNumberIsNoLeakButElsewhereItIs) {
+  const Profile& p = profiles_->front();
+  auto facts = session_->Facts(Task::kSummary, p, "en", -1, {});
+  ASSERT_TRUE(facts.ok());
+  size_t numbers = 0;
+  for (Fact& f : facts->facts)
+    for (auto& [k, v] : f.fields)
+      if (k == "price" || k == "purchases") v = "409", ++numbers;
+  ASSERT_GE(numbers, 2u);
+  const std::vector<std::string> pii = {"409", "user:409"};
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  auto r = session_->Run(t, Task::kSummary, *facts, "en", p.user, -1, pii, {}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->facts.Block().find("=409"), std::string::npos);
+  facts->facts.push_back(Fact{"path", {}}.Set("kind", "entity").Set("en", "You mentioned order 409 in a review.").Set("zh", "x"));
+  auto refused = session_->Run(t, Task::kSummary, *facts, "en", p.user, -1, pii, {}, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kAborted);
+  EXPECT_NE(refused.status().message().find("value '409'"), std::string::npos) << refused.status().ToString();
+}
+
+// One user's failure (here every second call) is counted and listed; the others are rated.
+TEST_F(LlmWriterTest, FaithfulnessGoesOnPastOneUsersError) {
+  class Flaky : public Backend {
+   public:
+    std::string Name() const override { return "flaky"; }
+    std::string Model() const override { return "flaky-1"; }
+    Result<Completion> Complete(const ChatRequest& req) override {
+      if (++calls % 2 == 0) return Status::Aborted("refusing to send a summary prompt: it contains value 'x'");
+      return inner.Complete(req);
+    }
+    int calls = 0;
+    TemplateBackend inner;
+  } flaky;
+  auto r = session_->Faithfulness(flaky, 4, {Task::kSummary}, {"en"}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->texts, 2u);
+  EXPECT_EQ(r->errors, 2u);
+  ASSERT_EQ(r->failures.size(), 2u);
+  EXPECT_NE(r->failures[0].find(", summary en: aborted: refusing to send"), std::string::npos) << r->failures[0];
+  EXPECT_EQ(r->failures[0].find("user " + (*profiles_)[1].ext_id), 0u) << r->failures[0];
+  EXPECT_EQ(r->ToJson()["errors"], 2);
+}
+
 TEST_F(LlmWriterTest, TemplateIsDeterministicBilingualVariedAndFaithful) {
   TemplateBackend t;
   WriterOptions o;

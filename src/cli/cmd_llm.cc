@@ -218,7 +218,12 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
               "{} regenerated, {} sentences removed; {} texts without a checkable claim, {} empty\n",
               r.backend, r.model, r.texts, r.claims, r.claim_rate(), r.mean_first, r.mean_final, r.regenerated,
               r.sentences_removed, r.without_claims, r.empty);
+          if (r.errors) std::cout << fmt::format("{} texts could not be written:\n", r.errors);
+          for (const auto& f : r.failures) std::cout << "   failed: " << f << "\n";
         });
+        // Some texts failed: the report stands for the others. None written: nothing to rate.
+        if (r.texts == 0 && r.errors > 0)
+          throw Error(Status::Aborted(fmt::format("no text could be written ({} failed; first: {})", r.errors, r.failures[0])));
         return 0;
       };
     });

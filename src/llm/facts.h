@@ -25,8 +25,15 @@ struct Fact {
 
   std::string Get(std::string_view key) const;  // "" when absent
   Fact& Set(std::string key, std::string value);  // '|' and newlines in values become spaces
-  std::string Line() const;                        // "- kind | k=v | k=v"
+  // "- kind | k=v | k=v"; without numbers, the values of the number fields (IsNumberField) read "#".
+  std::string Line(bool numbers = true) const;
 };
+
+// Fields whose values this code formats from numbers (prices, counts, weights, shares, coupon
+// figures), never free text: purchases, weight, sensitivity, discount_response, price, paid,
+// discount_pct, zhe, min_spend, n. The PII scan reads the prompt with them masked, so that a
+// user id such as 409 is not taken for the price 409 (docs/llm.md).
+bool IsNumberField(std::string_view key);
 
 // Fact lines of a text (lines starting with "- " and holding " | "); other lines are skipped.
 std::vector<Fact> ParseFacts(std::string_view text);
@@ -45,7 +52,7 @@ struct FactSheet {
   void AllowPrice(double p) { prices.push_back(p); }
   void AllowDiscount(double d) { discounts.push_back(d); }
   bool Allows(NodeId n) const;
-  std::string Block() const;  // the fact lines, one per line
+  std::string Block(bool numbers = true) const;  // the fact lines (Fact::Line), one per line
   nlohmann::json ToJson() const;  // {"alias", "facts": [lines]}
 };
 

@@ -76,7 +76,8 @@ nlohmann::json FaithfulnessReport::ToJson() const {
   return {{"backend", backend},           {"model", model},         {"texts", texts},
           {"claims", claims},             {"supported", supported}, {"claim_faithfulness", claim_rate()},
           {"mean_first_attempt", mean_first}, {"mean_final", mean_final}, {"regenerated", regenerated},
-          {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty}};
+          {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty},
+          {"errors", errors}, {"failures", failures}};
 }
 
 Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
@@ -311,15 +312,24 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   GeneratedText out;
   out.task = t, out.lang = lang, out.backend = b.Name(), out.model = b.Model(), out.prompt_version = tmpl->version;
   out.user = user, out.item = item, out.tags = tags;
-  out.prompt = Render(*tmpl, {{"task", TaskName(t)},
-                              {"lang", lang},
-                              {"language", lang == "zh" ? "Simplified Chinese (简体中文)" : "English"},
-                              {"alias", facts.alias},
-                              {"currency", facts.currency},
-                              {"facts", facts.Block()}});
-  std::string all;
-  for (const auto& m : out.prompt) all += m.role + "\n" + m.content + "\n";
-  if (PiiHit hit = FindPii(all, pii); hit.found())
+  const auto render = [&](const std::string& block) {
+    return Render(*tmpl, {{"task", TaskName(t)},
+                          {"lang", lang},
+                          {"language", lang == "zh" ? "Simplified Chinese (简体中文)" : "English"},
+                          {"alias", facts.alias},
+                          {"currency", facts.currency},
+                          {"facts", block}});
+  };
+  const auto join = [](const std::vector<ChatMessage>& messages) {
+    std::string all;
+    for (const auto& m : messages) all += m.role + "\n" + m.content + "\n";
+    return all;
+  };
+  out.prompt = render(facts.Block());
+  const std::string all = join(out.prompt);
+  // The scan reads the prompt with the facts' number fields masked: a price or count that
+  // equals a short user id is not that id; everywhere else (names, path sentences) it is.
+  if (PiiHit hit = FindPii(join(render(facts.Block(/*numbers=*/false))), pii); hit.found())
     return Status::Aborted(fmt::format("refusing to send a {} prompt: it contains {} (src/llm must not send PII)", TaskName(t), hit.what));
   out.input_hash = fmt::format("{:016x}", Hash64(all + "|" + out.prompt_version + "|" + lang, 0x6b67702d6c6c6dULL));
   out.facts = std::move(facts);
@@ -455,7 +465,11 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
           item = top[0].item;
         }
         auto r = Generate(b, t, *p, lang, item, opts);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) {  // this user's text only: the others are still rated
+          ++rep.errors;
+          rep.failures.push_back(fmt::format("user {}, {} {}: {}", p->ext_id, TaskName(t), lang, r.status().ToString()));
+          continue;
+        }
         ++rep.texts;
         rep.claims += r->claims;
         rep.supported += r->claims - r->unsupported;
