@@ -662,6 +662,76 @@ TEST_F(LlmWriterTest, AmountsAndSentencesAndGazetteer) {
   for (const auto& x : m) EXPECT_EQ(x.nodes[0], *phone);
 }
 
+// Figures a Chinese or English model writes in forms the checker did not read: full-width
+// digits and signs, codes glued to the number, "30 % off", "30 percent", Chinese numerals.
+// Found with their value and their span as written; a wrong one is unsupported, the true one is not.
+TEST_F(LlmWriterTest, FullWidthGluedSpacedWordedAndChineseNumeralFiguresAreChecked) {
+  struct Case {
+    const char* text;
+    double value;
+    bool discount, share;
+    const char* surface;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"价格为２０９元。", 209, false, false, "２０９元"},
+           {"for ￥２０９.", 209, false, false, "￥２０９"},
+           {"只要￥９，９４４．５０", 9944.5, false, false, "￥９，９４４．５０"},
+           {"一张７折优惠券", 0.3, true, false, "７折"},
+           {"３０％的优惠券", 0.3, true, false, "３０％"},
+           {"占TA行为的９９％。", 0.99, false, true, "９９％"},
+           {"bought it for RMB209.", 209, false, false, "RMB209"},
+           {"bought it for CNY209.", 209, false, false, "CNY209"},
+           {"only USD 20 now", 20, false, false, "USD 20"},
+           {"Enjoy 30 % off coffee.", 0.3, true, false, "30 %"},
+           {"Enjoy 30 percent off coffee.", 0.3, true, false, "30 percent"},
+           {"Coffee is 43 per cent of it.", 0.43, false, true, "43 per cent"},
+           {"价格为二百零九元。", 209, false, false, "二百零九元"},
+           {"三千五百块就能拿下", 3500, false, false, "三千五百块"},
+           {"二百五十元", 250, false, false, "二百五十元"},
+           {"二百五元", 250, false, false, "二百五元"},
+           {"一万二千元", 12000, false, false, "一万二千元"},
+           {"九块九包邮", 9.9, false, false, "九块九"},
+           {"5块5一杯", 5.5, false, false, "5块5"},
+           {"享受百分之三十的折扣", 0.3, true, false, "百分之三十"},
+           {"七折", 0.3, true, false, "七折"},
+       }) {
+    const auto a = FindAmounts(c.text);
+    ASSERT_EQ(a.size(), 1u) << c.text;
+    EXPECT_NEAR(a[0].value, c.value, 1e-9) << c.text;
+    EXPECT_EQ(a[0].discount, c.discount) << c.text;
+    EXPECT_EQ(a[0].share, c.share) << c.text;
+    EXPECT_EQ(std::string(c.text).substr(a[0].begin, a[0].end - a[0].begin), c.surface) << c.text;
+  }
+  for (const char* none : {"iPhone15 in stock", "A4纸", "买了3块巧克力", "二四六", "十分喜欢", "10 percentage points", "一万"})
+    EXPECT_TRUE(FindAmounts(none).empty()) << none;
+  // Against facts: 28 purchases, coffee at 43 % of the activity, 47.40 the one price, 10 % off.
+  FactSheet f;
+  f.alias = "u_0123456789";
+  f.facts.push_back(Fact{"user", {}}.Set("alias", f.alias).Set("purchases", "28"));
+  f.facts.push_back(Fact{"category", {}}.Set("zh", "咖啡").Set("en", "coffee").Set("weight", "0.43"));
+  f.AllowPrice(47.40);
+  f.AllowDiscount(0.10);
+  const auto supported = [&](const std::string& text) {
+    const CheckResult r = session_->checker().Check(text, f);
+    EXPECT_FALSE(r.claims.empty()) << text;
+    return r.supported == r.claims.size();
+  };
+  for (const auto& [wrong, right] : std::vector<std::pair<std::string, std::string>>{
+           {"该用户共购买了１２次。", "该用户共购买了２８次。"},
+           {"TA的行为有９９％是浏览。", "TA的行为有４３％是浏览。"},
+           {"为您准备了一张７折优惠券。", "为您准备了一张９折优惠券。"},
+           {"A coupon for ３０％ off.", "A coupon for １０％ off."},
+           {"It was bought for RMB209.", "It was bought for RMB47.40."},
+           {"Enjoy 30 percent off today.", "Enjoy 10 percent off today."},
+           {"Enjoy 30 % off today.", "Enjoy 10 % off today."},
+           {"价格为二百零九元。", "价格为四十七块四。"},
+           {"享受百分之三十的折扣。", "享受百分之十的折扣。"},
+       }) {
+    EXPECT_FALSE(supported(wrong)) << wrong;
+    EXPECT_TRUE(supported(right)) << right;
+  }
+}
+
 TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
   TemplateBackend t;
   Profile p = (*profiles_)[3];

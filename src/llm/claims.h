@@ -56,9 +56,11 @@ struct Amount {
   bool share = false;  // a percentage that is not a discount ("42% of their activity")
   std::string mark = {};  // a price's currency mark as written ("$", "元")
 };
-// Prices need a currency mark (llm/currency.h: ¥ $ € £ RMB USD … before, 元 美元 yuan … after); a
-// percentage is a discount when followed by "off" or in a sentence about a discount or coupon,
-// else a share.
+// Prices need a currency mark (llm/currency.h: ¥ $ € £ RMB USD … before, also glued: RMB209; 元
+// 美元 yuan … after); "N%", "N %", "N percent" and 百分之N are percentages: a discount when
+// followed by "off" or in a sentence about a discount or coupon, else a share. Full-width digits
+// and signs read as ASCII (２０９元, ３０％); amounts in Chinese numerals before a Chinese mark
+// (二百零九元, 三千五百块, 九块九) are prices. Spans are bytes of the sentence as written.
 std::vector<Amount> FindAmounts(std::string_view sentence);
 
 // Splits after 。！？；!?; newlines, and '.' followed by a space or the end.
