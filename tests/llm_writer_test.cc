@@ -732,6 +732,25 @@ TEST_F(LlmWriterTest, FullWidthGluedSpacedWordedAndChineseNumeralFiguresAreCheck
   }
 }
 
+// A stated price must be the true one rounded to the decimals it is written with: no ±1 %
+// (¥10,040 or ¥9,850 for a ¥9,944 item passed).
+TEST_F(LlmWriterTest, APriceMustBeTheTrueOneToThePrecisionStated) {
+  FactSheet f;
+  f.AllowPrice(9944);
+  f.AllowPrice(47.40);
+  const auto supported = [&](const std::string& text) {
+    const CheckResult r = session_->checker().Check(text, f);
+    EXPECT_EQ(r.claims.size(), 1u) << text;
+    return r.supported == 1;
+  };
+  for (const char* right : {"It costs ¥9,944.", "It costs ¥9,944.00.", "It costs ¥9944.0.", "它只要9944元。", "It costs ¥47.40.",
+                            "It costs ¥47.4.", "It costs ¥47.", "它只要四十七块四。"})
+    EXPECT_TRUE(supported(right)) << right;
+  for (const char* wrong : {"It costs ¥10,040.", "It costs ¥9,850.", "It costs ¥9,945.", "It costs ¥9,944.60.", "It costs ¥47.45.",
+                            "It costs ¥48.", "它只要四十八块。"})
+    EXPECT_FALSE(supported(wrong)) << wrong;
+}
+
 TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
   TemplateBackend t;
   Profile p = (*profiles_)[3];

@@ -38,7 +38,11 @@ bool DiscountContext(std::string_view sentence) {
   return false;
 }
 
-bool Close(double a, double b) { return std::fabs(a - b) <= std::max(0.5, 0.01 * std::fabs(b)); }
+// A stated price is the true one rounded to the decimals it is written with: ¥9,944 and
+// ¥9,944.00 for 9944, ¥47 for 47.40, ¥47.4 for 47.40; not ¥10,040 for 9944.
+bool Close(const Amount& stated, double truth) {
+  return std::fabs(stated.value - truth) <= 0.5 * std::pow(10.0, -stated.decimals) + 1e-9;
+}
 
 // 块 is money ("30块", "30块钱", "5块5", "只要99块就能拿下", "50块包邮") or a measure word ("买了3块
 // 巧克力", three pieces): read as a measure word only for a small whole number followed by a
@@ -260,11 +264,12 @@ std::vector<Amount> FindFoldedAmounts(std::string_view s) {
       if (!mark.empty() && static_cast<unsigned char>(mark[0]) >= 0x80) {
         size_t end = i + n + mark.size();
         double value = v;
+        int decimals = 0;
         if (mark == "块") {
           const auto [tenths, m] = KuaiTenths(s, end);
-          value += tenths, end += m;
+          value += tenths, end += m, decimals = m > 0;
         }
-        out.push_back({i, end, value, false, false, std::string(mark)});
+        out.push_back({i, end, value, false, false, std::string(mark), decimals});
         i = end;
       } else {
         i += n;  // the whole numeral: "百零九元" is not an amount of its own
@@ -295,6 +300,8 @@ std::vector<Amount> FindFoldedAmounts(std::string_view s) {
     }
     auto v = ParseDouble(num);
     if (!v) { i = j; continue; }
+    const size_t point = num.find('.');
+    int decimals = point == std::string::npos ? 0 : static_cast<int>(num.size() - point - 1);
     size_t begin = i, end = j;
     // Currency before (skipping one space).
     size_t b = begin;
@@ -316,10 +323,11 @@ std::vector<Amount> FindFoldedAmounts(std::string_view s) {
       if (mark == "块") {
         const auto [tenths, m] = KuaiTenths(s, end);
         *v += tenths, end += m;
+        if (m > 0) decimals = std::max(decimals, 1);  // 5块5
       }
     }
     if (!mark.empty()) {
-      out.push_back({begin, end, *v, false, false, std::string(mark)});
+      out.push_back({begin, end, *v, false, false, std::string(mark), decimals});
     } else if (const size_t pe = PercentEnd(s, end); pe > 0) {
       percentage(begin, pe, *v);
     } else if (StartsAt(s, end, "折") && !StartsAt(s, end + 3, "扣")) {
@@ -420,12 +428,12 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
       } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
-        for (NodeId n : products[0]) c.supported = c.supported || Close(a.value, lx_.Price(n));
-        for (double q : coupon_prices) c.supported = c.supported || Close(a.value, q);
+        for (NodeId n : products[0]) c.supported = c.supported || Close(a, lx_.Price(n));
+        for (double q : coupon_prices) c.supported = c.supported || Close(a, q);
         if (!c.supported)
           c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])));
       } else {
-        for (double p : facts.prices) c.supported = c.supported || Close(a.value, p);
+        for (double p : facts.prices) c.supported = c.supported || Close(a, p);
         if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));
       }
       r.claims.push_back(std::move(c));
