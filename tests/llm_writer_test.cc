@@ -298,7 +298,7 @@ TEST_F(LlmWriterTest, AShortIdEqualToAFactNumberIsNoLeakButElsewhereItIs) {
   size_t numbers = 0;
   for (Fact& f : facts->facts)
     for (auto& [k, v] : f.fields)
-      if (k == "price" || k == "purchases") v = "409", ++numbers;
+      if (k == "price" || k == "paid" || k == "purchases") v = "409", ++numbers;
   ASSERT_GE(numbers, 2u);
   const std::vector<std::string> pii = {"409", "user:409"};
   TemplateBackend t;
@@ -730,6 +730,42 @@ TEST_F(LlmWriterTest, FullWidthGluedSpacedWordedAndChineseNumeralFiguresAreCheck
     EXPECT_FALSE(supported(wrong)) << wrong;
     EXPECT_TRUE(supported(right)) << right;
   }
+}
+
+// A purchase fact states what the user paid (the latest purchase event's price), not today's
+// catalogue price; the template says "for ¥<paid>", and the checker takes the price paid for
+// that product as true, a price near it as wrong.
+TEST_F(LlmWriterTest, APurchaseStatesThePricePaidNotTodaysPrice) {
+  size_t differs = 0;
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  for (const Profile& p : *profiles_) {
+    auto f = session_->Facts(Task::kSummary, p, "en", -1, {});
+    ASSERT_TRUE(f.ok());
+    const Fact* buy = nullptr;
+    for (const Fact& x : f->facts)
+      if (x.kind == "purchase" && !buy) buy = &x;
+    if (!buy || buy->Get("product").empty()) continue;
+    Stmt st = ws_->db().Prepare(
+        "SELECT e.price, i.price, i.title FROM events e JOIN items i ON i.id = e.item_id "
+        "WHERE e.user_id = ? AND e.type = 3 AND e.price IS NOT NULL ORDER BY e.ts DESC, e.key DESC LIMIT 1");
+    st.Bind(1, static_cast<int64_t>(p.user));
+    ASSERT_TRUE(st.Step());
+    const double paid = st.Double(0), now = st.Double(1);
+    if (std::string(st.Text(2)) != buy->Get("product") || std::fabs(paid - now) < 1) continue;
+    ++differs;
+    EXPECT_EQ(buy->Get("paid"), FormatPrice(paid)) << buy->Line();
+    EXPECT_EQ(buy->Get("price"), "") << buy->Line();
+    auto text = session_->Generate(t, Task::kSummary, p, "en", -1, o);
+    ASSERT_TRUE(text.ok());
+    EXPECT_NE(text->text.find("\"" + buy->Get("product") + "\" for ¥" + FormatPrice(paid)), std::string::npos) << text->text;
+    EXPECT_EQ(text->faithfulness, 1.0);
+    const CheckResult r = session_->checker().Check("They bought \"" + buy->Get("product") + "\" for ¥" + FormatPrice(paid) + ".", *f);
+    EXPECT_EQ(r.supported, r.claims.size()) << r.ToJson(session_->graph()).dump();
+    if (differs >= 5) break;
+  }
+  EXPECT_GE(differs, 3u);
 }
 
 // A stated price must be the true one rounded to the decimals it is written with: no ±1 %

@@ -428,10 +428,16 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
       } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
+        std::string paid;  // what the user paid for it, when the facts say
         for (NodeId n : products[0]) c.supported = c.supported || Close(a, lx_.Price(n));
+        for (const auto& [n, q] : facts.paid)
+          if (std::find(products[0].begin(), products[0].end(), n) != products[0].end()) {
+            c.supported = c.supported || Close(a, q);
+            paid = fmt::format(", paid {}", FormatPrice(q));
+          }
         for (double q : coupon_prices) c.supported = c.supported || Close(a, q);
         if (!c.supported)
-          c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])));
+          c.why = fmt::format("price of '{}' is {}{}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])), paid);
       } else {
         for (double p : facts.prices) c.supported = c.supported || Close(a, p);
         if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));

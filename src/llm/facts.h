@@ -44,6 +44,9 @@ struct FactSheet {
   std::vector<NodeId> entities;   // sorted, unique: what may be named
   std::vector<double> prices;     // prices that may be stated (products, coupon thresholds)
   std::vector<double> discounts;  // fractions off that may be stated (0.2 = 20% off = 8折)
+  // Prices the user paid for a product (purchase facts' `paid`): a sentence naming that product
+  // may state them as well as its current price.
+  std::vector<std::pair<NodeId, double>> paid;
   std::string currency = "CNY";   // of every price (llm/currency.h; kgprofile.conf `currency`)
 
   // Adds a node and what it implies: a product's brand and category chain, a category's
@@ -51,6 +54,7 @@ struct FactSheet {
   void Allow(const Lexicon& lx, NodeId n);
   void AllowPrice(double p) { prices.push_back(p); }
   void AllowDiscount(double d) { discounts.push_back(d); }
+  void AllowPaid(NodeId product, double p) { paid.emplace_back(product, p), prices.push_back(p); }
   bool Allows(NodeId n) const;
   std::string Block(bool numbers = true) const;  // the fact lines (Fact::Line), one per line
   nlohmann::json ToJson() const;  // {"alias", "facts": [lines]}

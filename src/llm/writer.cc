@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/pii.h"
 #include "common/strings.h"
+#include "ingest/record.h"
 #include "llm/currency.h"
 #include "llm/prompts.h"
 #include "recommend/explain.h"
@@ -22,14 +23,18 @@ constexpr NodeId kNone = UINT32_MAX;
 std::string Round2(double x) { return fmt::format("{:.2f}", x); }
 
 // A product fact: its title when it has one (an untitled product is known by its brand and
-// category), brand, deepest category unless it is a placeholder ("id:…"), price.
-void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s) {
+// category), brand, deepest category unless it is a placeholder ("id:…"), price; with a price
+// paid (a purchase event's own price), that price as `paid` instead of the current one.
+void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s, double paid = NAN) {
   const NodeNames& names = lx.names();
   if (names.HasName(prod)) f.Set("product", lx.Name(prod, "zh"));
   const NodeId brand = lx.BrandOf(prod), cat = lx.CategoryOf(prod);
   if (brand != kNone) f.Set("brand_zh", lx.Name(brand, "zh")).Set("brand_en", lx.Name(brand, "en"));
   if (cat != kNone && names.HasName(cat)) f.Set("category_zh", lx.Name(cat, "zh")).Set("category_en", lx.Name(cat, "en"));
-  if (!std::isnan(lx.Price(prod))) {
+  if (!std::isnan(paid)) {
+    f.Set("paid", FormatPrice(paid));
+    s.AllowPaid(prod, paid);
+  } else if (!std::isnan(lx.Price(prod))) {
     f.Set("price", FormatPrice(lx.Price(prod)));
     s.AllowPrice(lx.Price(prod));
   }
@@ -191,7 +196,21 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
     if (a.outgoing && a.type == edge::kPurchased && g.type(a.other) == NodeType::kProduct)
       bought.emplace_back(g.edge(a.edge).last_ts, a.other);
   std::sort(bought.begin(), bought.end(), std::greater<>());
-  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s);
+  // What the user paid at their latest purchase of the product (the event's price; the
+  // catalogue's is today's and often another).
+  Stmt paid_st = ws_.db().Prepare(
+      "SELECT price FROM events WHERE user_id = ? AND item_id = ? AND type = ? AND price IS NOT NULL "
+      "ORDER BY ts DESC, key DESC LIMIT 1");
+  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) {
+    double paid = NAN;
+    if (const auto item = rec_->catalog->ItemOfNode(bought[i].second)) {
+      paid_st.Reset();
+      paid_st.Bind(1, static_cast<int64_t>(p.user)).Bind(2, static_cast<int64_t>(*item));
+      paid_st.Bind(3, static_cast<int64_t>(EventType::kPurchase));
+      if (paid_st.Step() && std::isfinite(paid_st.Double(0)) && paid_st.Double(0) >= 0) paid = paid_st.Double(0);
+    }
+    AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s, paid);
+  }
 }
 
 FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lang) const {
