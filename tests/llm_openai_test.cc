@@ -153,6 +153,37 @@ TEST(LlmOpenAi, StreamedChatWithChunksSplitMidLineAndCrlf) {
   }
 }
 
+// An answer beyond what max_tokens allows (32 bytes a token and 4 KiB: 7296 bytes for 100) is
+// refused with a clear error, streamed or not, and not retried (a 5 MB answer to max_tokens 400
+// was kept whole); one within it is accepted.
+TEST(LlmOpenAi, AnAnswerFarBeyondMaxTokensIsRefused) {
+  ChatRequest req = Hello();
+  req.max_tokens = 100;
+  for (const bool stream : {false, true})
+    for (const size_t bytes : {size_t{7296}, size_t{7297}, size_t{3} << 20}) {
+      const std::string text(bytes, 'a');
+      MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) {
+        if (!stream) return res.set_content(CompletionJson(text), "application/json");
+        std::string body;
+        for (size_t at = 0; at < text.size(); at += 1000) body += Chunk(text.substr(at, 1000));
+        StreamInPieces(res, body + "data: [DONE]\n\n", 1 << 16);
+      });
+      auto c = Config(s);
+      c.stream = stream;
+      auto b = Unwrap(OpenAiBackend::Create(c));
+      auto r = b->Complete(req);
+      if (bytes == 7296) {
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        EXPECT_EQ(r->text.size(), bytes);
+        continue;
+      }
+      ASSERT_FALSE(r.ok()) << "stream " << stream << ", " << bytes << " bytes";
+      EXPECT_NE(r.status().message().find("more than max_tokens 100 allows (7296 bytes); the answer was refused"), std::string::npos)
+          << r.status().ToString();
+      EXPECT_EQ(s.calls(), 1);
+    }
+}
+
 TEST(LlmOpenAi, StreamedCompletionsEndpoint) {
   std::string body = Chunk("a", false) + Chunk("b", false) + "data: [DONE]\n\n";
   MockLlmServer s([&](const httplib::Request&, httplib::Response& res, int) { StreamInPieces(res, body, 5); });

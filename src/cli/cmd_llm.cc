@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/strings.h"
 #include "llm/kar.h"
 #include "llm/writer.h"
 
@@ -80,6 +81,19 @@ void PrintText(const llm::GeneratedText& t, bool show_prompt) {
     if (!c.supported) std::cout << "   unsupported: " << c.why << "\n";
 }
 
+// Prints the text (or its JSON) and returns the exit code. A text whose every sentence the
+// claim checker removed is printed with the reasons, then ends the command with an error: there
+// is no text to use, and none was cached.
+int EmitText(Registry& reg, const llm::Session& s, const llm::GeneratedText& t, bool show_prompt) {
+  Emit(*reg.globals, t.ToJson(s.graph()), [&] { PrintText(t, show_prompt); });
+  if (Trim(t.text).empty())
+    throw Error(Status::Aborted(fmt::format(
+        "no {} text: the claim checker removed every sentence of the answer ({} of {} claims unsupported); nothing was "
+        "cached, the next call asks the model again",
+        llm::TaskName(t.task), t.unsupported, t.claims)));
+  return 0;
+}
+
 void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* help) {
   auto* cmd = llm->add_subcommand(llm::TaskName(task), help);
   auto a = std::make_shared<LlmArgs>();
@@ -94,8 +108,7 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
       auto backend = MakeBackendFor(*w, *a);
       auto s = Unwrap(llm::Session::Open(*w));
       auto t = Unwrap(s->Generate(*backend, task, StoredUser(*w, a->user), a->lang, a->item, WriterOpts(*a)));
-      Emit(*reg.globals, t.ToJson(s->graph()), [&] { PrintText(t, a->show_prompt); });
-      return 0;
+      return EmitText(reg, *s, t, a->show_prompt);
     };
   });
 }
@@ -144,8 +157,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         }
         if (a->user.empty()) throw Error(Status::InvalidArgument("llm reason: give --user ID, or --eval"));
         auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, StoredUser(*w, a->user), a->lang, "", WriterOpts(*a)));
-        Emit(*reg.globals, t.ToJson(s->graph()), [&] { PrintText(t, false); });
-        return 0;
+        return EmitText(reg, *s, t, false);
       };
     });
   }
@@ -206,7 +218,12 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
               "{} regenerated, {} sentences removed; {} texts without a checkable claim, {} empty\n",
               r.backend, r.model, r.texts, r.claims, r.claim_rate(), r.mean_first, r.mean_final, r.regenerated,
               r.sentences_removed, r.without_claims, r.empty);
+          if (r.errors) std::cout << fmt::format("{} texts could not be written:\n", r.errors);
+          for (const auto& f : r.failures) std::cout << "   failed: " << f << "\n";
         });
+        // Some texts failed: the report stands for the others. None written: nothing to rate.
+        if (r.texts == 0 && r.errors > 0)
+          throw Error(Status::Aborted(fmt::format("no text could be written ({} failed; first: {})", r.errors, r.failures[0])));
         return 0;
       };
     });

@@ -14,6 +14,21 @@ constexpr std::array<std::string_view, 22> kPiiFields = {
     "ip", "device_id", "signup_ts"};
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IdByte(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// True when the value found at text[at, end) is part of a longer id or number: an ASCII letter,
+// digit or '_' right before or after it, or a decimal point or thousands comma joining it to
+// digits ("1409", "409x", "409.5", "1,409"). Only ends that are id bytes themselves are tested:
+// "user:409" counts before a ':' or a Chinese character.
+bool Glued(std::string_view text, size_t at, size_t end) {
+  const auto joined = [&](size_t sep, size_t digit) {
+    return (text[sep] == '.' || text[sep] == ',') && digit < text.size() && IsDigit(text[digit]);
+  };
+  const bool before = at > 0 && IdByte(text[at]) && (IdByte(text[at - 1]) || (IsDigit(text[at]) && at >= 2 && joined(at - 1, at - 2)));
+  const bool after = end < text.size() && IdByte(text[end - 1]) &&
+                     (IdByte(text[end]) || (IsDigit(text[end - 1]) && joined(end, end + 1)));
+  return before || after;
+}
 
 }  // namespace
 
@@ -55,7 +70,8 @@ bool IsPiiField(std::string_view field) {
 PiiHit FindPii(std::string_view text, std::span<const std::string> values) {
   for (const std::string& v : values) {
     if (v.size() < 3) continue;
-    if (size_t at = text.find(v); at != std::string_view::npos) return {"value '" + v + "'", at};
+    for (size_t at = text.find(v); at != std::string_view::npos; at = text.find(v, at + 1))
+      if (!Glued(text, at, at + v.size())) return {"value '" + v + "'", at};
   }
   for (size_t i = 0; i < text.size();) {
     if (!IsDigit(text[i])) { ++i; continue; }

@@ -32,8 +32,11 @@ struct PiiHit {
   bool found() const { return offset != std::string::npos; }
 };
 // The first of `values` (one person's PII values; those shorter than 3 bytes are skipped, as
-// they would match anywhere) contained in text, else the first mainland-mobile-like run of
-// 11 digits starting with 1, or an e-mail-like token. Not found: offset == npos.
+// they would match anywhere) contained in text as a whole token: not where it is part of a
+// longer id or number (an ASCII letter, digit or '_' next to it, or a '.' or ',' joining it to
+// digits: user 409 is not found in "1409", "4090", "409.50" or "1,409"; it is in "id 409",
+// "价格409元" and "user:409"). Else the first mainland-mobile-like run of 11 digits starting
+// with 1, or an e-mail-like token. Not found: offset == npos.
 PiiHit FindPii(std::string_view text, std::span<const std::string> values);
 
 }  // namespace kgp

@@ -143,6 +143,10 @@ std::string HumanizeName(std::string_view name) {
 
 std::string TraitNameIn(NodeType t, std::string_view value, std::string_view lang) {
   value = Trim(value);
+  // A value that looks like an address or a code (a digit, '@' or '#', or longer than a city or
+  // an occupation is) is never stated.
+  const size_t max_bytes = t == NodeType::kCity ? 15 : 24;
+  if (value.size() > max_bytes || value.find_first_of("0123456789@#") != std::string_view::npos) return "";
   if (std::string known = TraitName(t, value, lang); !known.empty()) return known;
   const bool ascii = std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   return !value.empty() && ascii == (lang == "en") ? std::string(value) : "";

@@ -58,7 +58,9 @@ std::span<const TraitPair> TraitTable(NodeType t);
 
 // A city or an occupation as written in a text in lang: its translation (TraitName), else the
 // value itself when it reads in that language (ASCII in "en", not all ASCII in "zh"), else "":
-// no "living in 武汉" in English, no "职业为pilot" in Chinese.
+// no "living in 武汉" in English, no "职业为pilot" in Chinese. A value that looks like an address
+// (a digit, '@' or '#', or over 15 bytes for a city, 24 for an occupation) is "" in both: the
+// one filter of what the profile summaries and the recommendation explanations may state.
 std::string TraitNameIn(NodeType t, std::string_view value, std::string_view lang);
 
 // An English occupation as a verb phrase after its subject: "is an accountant", "is a student",

@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "llm/currency.h"
 #include "llm/traits.h"
+#include "text/normalize.h"
 
 namespace kgp::llm {
 namespace {
@@ -37,14 +38,18 @@ bool DiscountContext(std::string_view sentence) {
   return false;
 }
 
-bool Close(double a, double b) { return std::fabs(a - b) <= std::max(0.5, 0.01 * std::fabs(b)); }
+// A stated price is the true one rounded to the decimals it is written with: ¥9,944 and
+// ¥9,944.00 for 9944, ¥47 for 47.40, ¥47.4 for 47.40; not ¥10,040 for 9944.
+bool Close(const Amount& stated, double truth) {
+  return std::fabs(stated.value - truth) <= 0.5 * std::pow(10.0, -stated.decimals) + 1e-9;
+}
 
 // 块 is money ("30块", "30块钱", "5块5", "只要99块就能拿下", "50块包邮") or a measure word ("买了3块
 // 巧克力", three pieces): read as a measure word only for a small whole number followed by a
 // Chinese letter that does not go with money. A price missed is a wrong price passed, so money
 // is the default.
 bool MeasureWordKuai(std::string_view s, size_t after, double value) {
-  if (value > 20 || value != std::floor(value) || after >= s.size()) return false;
+  if (value > 20 || value != std::floor(value) || after >= s.size() || ChineseDigit(s, after) > 0) return false;  // 九块九
   const auto lead = static_cast<unsigned char>(s[after]);
   if (lead < 0xE4 || lead > 0xE9) return false;  // not in U+4E00..U+9FFF: punctuation, digits, Latin
   for (std::string_view money : {"钱", "的", "左", "多", "一", "就", "才", "都", "也", "还", "以", "包", "到",
@@ -52,6 +57,106 @@ bool MeasureWordKuai(std::string_view s, size_t after, double value) {
                                  "吧", "啊", "哦", "吗", "够", "拿", "搞", "打", "封"})
     if (s.substr(after, money.size()) == money) return false;
   return true;
+}
+
+// Full-width digits and signs as ASCII (２０９ → 209, ３０％ → 30%, ￥ → ¥, ９．５ → 9.5; NFKC,
+// text::AppendFolded), with from[i] the byte of s that byte i came from. Invalid UTF-8 (a
+// local model's text cut inside a character) is read as written.
+std::string FoldWidth(std::string_view s, std::vector<uint32_t>* from = nullptr) {
+  std::string out;
+  if (!IsValidUtf8(s)) {
+    if (from)
+      for (size_t i = 0; i < s.size(); ++i) from->push_back(static_cast<uint32_t>(i));
+    return std::string(s);
+  }
+  text::AppendFolded(s, /*lower_ascii=*/false, &out, from);
+  return out;
+}
+
+// A number in Chinese numerals at s[at]: 二百零九 = 209, 三千五百 = 3500, 十五 = 15, 两万 = 20000,
+// 二百五 = 250; (value, bytes read), bytes 0 when there is none.
+std::pair<double, size_t> ChineseNumber(std::string_view s, size_t at) {
+  double total = 0, section = 0;
+  int digit = -1;           // a digit not yet multiplied by a unit
+  double last_unit = 0;     // of the section's last unit (二百五: the 五 is 50)
+  bool zero = false;        // a 零 since that unit (二百零五: the 五 is 5)
+  size_t j = at;
+  while (j < s.size()) {
+    int d = ChineseDigit(s, j);
+    if (d < 0 && (StartsAt(s, j, "两") || StartsAt(s, j, "〇"))) d = StartsAt(s, j, "两") ? 2 : 0;
+    if (d >= 0) {
+      if (digit > 0) break;  // two digits in a row (二四): no amount in words
+      if (d == 0) zero = true;
+      digit = d;
+      j += 3;
+      continue;
+    }
+    double unit = StartsAt(s, j, "十") ? 10 : StartsAt(s, j, "百") ? 100 : StartsAt(s, j, "千") ? 1000 : 0;
+    if (unit > 0) {
+      section += (digit < 0 ? 1 : digit) * unit;
+      digit = -1, last_unit = unit, zero = false;
+      j += 3;
+      continue;
+    }
+    if (StartsAt(s, j, "万") && j > at) {
+      section += std::max(digit, 0);
+      total += (section > 0 ? section : 1) * 10000;
+      section = 0, digit = -1, last_unit = 10000, zero = false;
+      j += 3;
+      continue;
+    }
+    break;
+  }
+  if (j == at || (digit == 0 && section == 0 && total == 0)) return {0, 0};
+  if (digit > 0) section += last_unit >= 100 && !zero ? digit * last_unit / 10 : digit;
+  return {total + section, j - at};
+}
+
+// The currency mark written right after an amount at s[a], the longest that fits, or "": codes in
+// any case (59 USD, 59 usd), words as written ("2024 Euro Cup" is no price), 块 not as a
+// measure word.
+std::string_view MarkAfter(std::string_view s, size_t a, double value) {
+  std::string_view mark;
+  for (const Currency& c : Currencies())
+    for (std::string_view cur : c.after) {
+      const bool word = std::isalpha(static_cast<unsigned char>(cur[0]));
+      const bool at = word && cur.size() > 3 ? StartsAt(s, a, cur) : StartsAtNoCase(s, a, cur);
+      if (cur.size() > mark.size() && at &&
+          !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))) &&
+          !(cur == "块" && MeasureWordKuai(s, a + cur.size(), value)))
+        mark = s.substr(a, cur.size());  // as written: "USD", not "usd"
+    }
+  return mark;
+}
+
+// "5块5", 九块九: one digit after 块 is tenths; its value (0 when none) and bytes.
+std::pair<double, size_t> KuaiTenths(std::string_view s, size_t at) {
+  if (at < s.size() && IsDigit(s[at]) && (at + 1 >= s.size() || !IsDigit(s[at + 1]))) return {(s[at] - '0') / 10.0, 1};
+  if (const int d = ChineseDigit(s, at); d > 0 && ChineseNumber(s, at).second == 3) return {d / 10.0, 3};
+  return {0, 0};
+}
+
+// Letters right before a digit: part of a name or code ("iPhone15", "A4") unless they are a
+// currency mark written without a space ("RMB209", "USD59").
+bool AfterLetters(std::string_view s, size_t i) {
+  if (i == 0 || !std::isalpha(static_cast<unsigned char>(s[i - 1]))) return false;
+  size_t k = i;
+  while (k > 0 && std::isalpha(static_cast<unsigned char>(s[k - 1]))) --k;
+  for (const Currency& c : Currencies())
+    for (std::string_view cur : c.before)
+      if (s.substr(k, i - k) == cur) return false;
+  return true;
+}
+
+// "%" or "percent" / "per cent" after a number at s[at], one space allowed before it: the end
+// of the sign, or 0 when there is none.
+size_t PercentEnd(std::string_view s, size_t at) {
+  if (at < s.size() && s[at] == ' ') ++at;
+  if (StartsAt(s, at, "%")) return at + 1;
+  for (std::string_view w : {"percent", "per cent"})
+    if (StartsAtNoCase(s, at, w) && (at + w.size() >= s.size() || !std::isalpha(static_cast<unsigned char>(s[at + w.size()]))))
+      return at + w.size();
+  return 0;
 }
 
 }  // namespace
@@ -106,9 +211,20 @@ std::vector<std::string> SplitSentences(std::string_view text) {
   return out;
 }
 
-std::vector<Amount> FindAmounts(std::string_view s) {
+namespace {
+
+// FindAmounts on a sentence whose full-width forms are folded (FoldWidth).
+std::vector<Amount> FindFoldedAmounts(std::string_view s) {
   std::vector<Amount> out;
   const bool discount_ctx = DiscountContext(s);
+  // A percentage from begin to end: a discount when followed by "off" or in a sentence about a
+  // discount, else a share.
+  const auto percentage = [&](size_t begin, size_t end, double v) {
+    size_t k = end;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (discount_ctx || StartsAtNoCase(s, k, "off")) out.push_back({begin, end, v / 100, true});
+    else out.push_back({begin, end, v / 100, false, true});
+  };
   for (size_t i = 0; i < s.size();) {
     // Chinese-numeral discounts: 八折, 八五折, 九五折.
     if (int d1 = ChineseDigit(s, i); d1 > 0) {
@@ -127,7 +243,40 @@ std::vector<Amount> FindAmounts(std::string_view s) {
       i += 6;
       continue;
     }
-    if (!IsDigit(s[i]) || (i > 0 && (IsDigit(s[i - 1]) || s[i - 1] == '.' || std::isalpha(static_cast<unsigned char>(s[i - 1]))))) {
+    // Percentages in words: 百分之三十, 百分之30.
+    if (StartsAt(s, i, "百分之")) {
+      size_t j = i + 9;
+      auto [v, n] = ChineseNumber(s, j);
+      if (n == 0) {
+        std::string num;
+        while (j + n < s.size() && (IsDigit(s[j + n]) || (s[j + n] == '.' && !num.empty()))) num.push_back(s[j + n++]);
+        v = ParseDouble(num).value_or(NAN);
+      }
+      if (n > 0 && !std::isnan(v)) {
+        percentage(i, j + n, v);
+        i = j + n;
+        continue;
+      }
+    }
+    // Amounts in Chinese numerals with a currency after them: 二百零九元, 三千五百块, 九块九.
+    if (auto [v, n] = ChineseNumber(s, i); n > 0) {
+      const std::string_view mark = MarkAfter(s, i + n, v);
+      if (!mark.empty() && static_cast<unsigned char>(mark[0]) >= 0x80) {
+        size_t end = i + n + mark.size();
+        double value = v;
+        int decimals = 0;
+        if (mark == "块") {
+          const auto [tenths, m] = KuaiTenths(s, end);
+          value += tenths, end += m, decimals = m > 0;
+        }
+        out.push_back({i, end, value, false, false, std::string(mark), decimals});
+        i = end;
+      } else {
+        i += n;  // the whole numeral: "百零九元" is not an amount of its own
+      }
+      continue;
+    }
+    if (!IsDigit(s[i]) || (i > 0 && (IsDigit(s[i - 1]) || s[i - 1] == '.' || AfterLetters(s, i)))) {
       ++i;
       continue;
     }
@@ -151,6 +300,8 @@ std::vector<Amount> FindAmounts(std::string_view s) {
     }
     auto v = ParseDouble(num);
     if (!v) { i = j; continue; }
+    const size_t point = num.find('.');
+    int decimals = point == std::string::npos ? 0 : static_cast<int>(num.size() - point - 1);
     size_t begin = i, end = j;
     // Currency before (skipping one space).
     size_t b = begin;
@@ -167,31 +318,40 @@ std::vector<Amount> FindAmounts(std::string_view s) {
     size_t a = end;
     if (a < s.size() && s[a] == ' ') ++a;
     if (mark.empty()) {
-      for (const Currency& c : Currencies())
-        for (std::string_view cur : c.after) {
-          // Codes in any case (59 USD, 59 usd); words as written ("2024 Euro Cup" is no price).
-          const bool word = std::isalpha(static_cast<unsigned char>(cur[0]));
-          const bool at = word && cur.size() > 3 ? StartsAt(s, a, cur) : StartsAtNoCase(s, a, cur);
-          if (cur.size() > mark.size() && at &&
-              !(word && a + cur.size() < s.size() && std::isalpha(static_cast<unsigned char>(s[a + cur.size()]))) &&
-              !(cur == "块" && MeasureWordKuai(s, a + cur.size(), *v)))
-            mark = s.substr(a, cur.size()), end = a + cur.size();  // as written: "USD", not "usd"
-        }
+      mark = MarkAfter(s, a, *v);
+      if (!mark.empty()) end = a + mark.size();
+      if (mark == "块") {
+        const auto [tenths, m] = KuaiTenths(s, end);
+        *v += tenths, end += m;
+        if (m > 0) decimals = std::max(decimals, 1);  // 5块5
+      }
     }
     if (!mark.empty()) {
-      out.push_back({begin, end, *v, false, false, std::string(mark)});
-    } else if (StartsAt(s, end, "%") || StartsAt(s, end, "％")) {
-      const size_t pe = end + (s[end] == '%' ? 1 : 3);
-      size_t k = pe;
-      while (k < s.size() && s[k] == ' ') ++k;
-      if (discount_ctx || StartsAtNoCase(s, k, "off")) out.push_back({begin, pe, *v / 100, true});
-      else out.push_back({begin, pe, *v / 100, false, true});
+      out.push_back({begin, end, *v, false, false, std::string(mark), decimals});
+    } else if (const size_t pe = PercentEnd(s, end); pe > 0) {
+      percentage(begin, pe, *v);
     } else if (StartsAt(s, end, "折") && !StartsAt(s, end + 3, "扣")) {
       // 8折 = 20% off, 8.5折 and 85折 = 15% off.
       const double tenths = *v >= 10 ? *v / 10 : *v;
       if (tenths > 0 && tenths < 10) out.push_back({begin, end + 3, 1 - tenths / 10, true});
     }
     i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Amount> FindAmounts(std::string_view sentence) {
+  std::vector<uint32_t> from;
+  const std::string s = FoldWidth(sentence, &from);
+  std::vector<Amount> out = FindFoldedAmounts(s);
+  // Back to the sentence as written: an amount ends where the character of its last byte ends.
+  for (Amount& a : out) {
+    size_t e = a.end;
+    while (e < s.size() && from[e] == from[a.end - 1]) ++e;
+    a.begin = from[a.begin];
+    a.end = e < s.size() ? from[e] : sentence.size();
   }
   return out;
 }
@@ -268,12 +428,18 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
         for (double d : facts.discounts) c.supported = c.supported || std::fabs(d - a.value) < 0.005;
         if (!c.supported) c.why = fmt::format("discount {:.0f}% off is not offered by the facts", 100 * a.value);
       } else if (products.size() == 1 && !std::isnan(lx_.Price(products[0][0]))) {
-        for (NodeId n : products[0]) c.supported = c.supported || Close(a.value, lx_.Price(n));
-        for (double q : coupon_prices) c.supported = c.supported || Close(a.value, q);
+        std::string paid;  // what the user paid for it, when the facts say
+        for (NodeId n : products[0]) c.supported = c.supported || Close(a, lx_.Price(n));
+        for (const auto& [n, q] : facts.paid)
+          if (std::find(products[0].begin(), products[0].end(), n) != products[0].end()) {
+            c.supported = c.supported || Close(a, q);
+            paid = fmt::format(", paid {}", FormatPrice(q));
+          }
+        for (double q : coupon_prices) c.supported = c.supported || Close(a, q);
         if (!c.supported)
-          c.why = fmt::format("price of '{}' is {}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])));
+          c.why = fmt::format("price of '{}' is {}{}", lx_.Name(products[0][0], "zh"), FormatPrice(lx_.Price(products[0][0])), paid);
       } else {
-        for (double p : facts.prices) c.supported = c.supported || Close(a.value, p);
+        for (double p : facts.prices) c.supported = c.supported || Close(a, p);
         if (!c.supported) c.why = fmt::format("price {} is not among the facts given", FormatPrice(a.value));
       }
       r.claims.push_back(std::move(c));
@@ -287,7 +453,8 @@ CheckResult ClaimChecker::Check(std::string_view text, const FactSheet& facts) c
     std::string plain = s;
     for (const Mention& m : mentions)
       std::fill(plain.begin() + static_cast<long>(m.begin), plain.begin() + static_cast<long>(m.end), ' ');
-    for (TraitClaim& t : FindTraitClaims(plain, facts, named_subject)) {
+    // Full-width digits read as ASCII ones (购买了１２次).
+    for (TraitClaim& t : FindTraitClaims(FoldWidth(plain), facts, named_subject)) {
       Claim c;
       c.kind = t.kind == TraitClaim::kPerson  ? ClaimKind::kPerson
                : t.kind == TraitClaim::kOffer ? ClaimKind::kOffer

@@ -55,10 +55,15 @@ struct Amount {
   bool discount = false;
   bool share = false;  // a percentage that is not a discount ("42% of their activity")
   std::string mark = {};  // a price's currency mark as written ("$", "元")
+  int decimals = 0;       // of a price, as written: 0 for "¥9,944" and 二百零九元, 2 for "¥9,944.00", 1 for 九块九
 };
-// Prices need a currency mark (llm/currency.h: ¥ $ € £ RMB USD … before, 元 美元 yuan … after); a
-// percentage is a discount when followed by "off" or in a sentence about a discount or coupon,
-// else a share.
+// Prices need a currency mark (llm/currency.h: ¥ $ € £ RMB USD … before, also glued: RMB209; 元
+// 美元 yuan … after); "N%", "N %", "N percent" and 百分之N are percentages: a discount when
+// followed by "off" or in a sentence about a discount or coupon, else a share. Full-width digits
+// and signs read as ASCII (２０９元, ３０％); amounts in Chinese numerals before a Chinese mark
+// (二百零九元, 三千五百块, 九块九) are prices. Spans are bytes of the sentence as written. A
+// stated price is true when it is the true price rounded to the decimals it is written with
+// (¥9,944 and ¥9,944.00 for 9944, ¥47 for 47.40; not ¥10,040 for 9944).
 std::vector<Amount> FindAmounts(std::string_view sentence);
 
 // Splits after 。！？；!?; newlines, and '.' followed by a space or the end.

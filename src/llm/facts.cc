@@ -28,9 +28,16 @@ Fact& Fact::Set(std::string key, std::string value) {
   return *this;
 }
 
-std::string Fact::Line() const {
+bool IsNumberField(std::string_view key) {
+  for (std::string_view k : {"purchases", "weight", "sensitivity", "discount_response", "price", "paid", "discount_pct", "zhe",
+                             "min_spend", "n"})
+    if (key == k) return true;
+  return false;
+}
+
+std::string Fact::Line(bool numbers) const {
   std::string out = "- " + kind;
-  for (const auto& [k, v] : fields) out += " | " + k + "=" + v;
+  for (const auto& [k, v] : fields) out += " | " + k + "=" + (numbers || !IsNumberField(k) ? v : "#");
   return out;
 }
 
@@ -79,9 +86,9 @@ void FactSheet::Allow(const Lexicon& lx, NodeId n) {
 
 bool FactSheet::Allows(NodeId n) const { return std::binary_search(entities.begin(), entities.end(), n); }
 
-std::string FactSheet::Block() const {
+std::string FactSheet::Block(bool numbers) const {
   std::string out;
-  for (const Fact& f : facts) out += f.Line() + "\n";
+  for (const Fact& f : facts) out += f.Line(numbers) + "\n";
   return out;
 }
 

@@ -25,8 +25,15 @@ struct Fact {
 
   std::string Get(std::string_view key) const;  // "" when absent
   Fact& Set(std::string key, std::string value);  // '|' and newlines in values become spaces
-  std::string Line() const;                        // "- kind | k=v | k=v"
+  // "- kind | k=v | k=v"; without numbers, the values of the number fields (IsNumberField) read "#".
+  std::string Line(bool numbers = true) const;
 };
+
+// Fields whose values this code formats from numbers (prices, counts, weights, shares, coupon
+// figures), never free text: purchases, weight, sensitivity, discount_response, price, paid,
+// discount_pct, zhe, min_spend, n. The PII scan reads the prompt with them masked, so that a
+// user id such as 409 is not taken for the price 409 (docs/llm.md).
+bool IsNumberField(std::string_view key);
 
 // Fact lines of a text (lines starting with "- " and holding " | "); other lines are skipped.
 std::vector<Fact> ParseFacts(std::string_view text);
@@ -37,6 +44,9 @@ struct FactSheet {
   std::vector<NodeId> entities;   // sorted, unique: what may be named
   std::vector<double> prices;     // prices that may be stated (products, coupon thresholds)
   std::vector<double> discounts;  // fractions off that may be stated (0.2 = 20% off = 8折)
+  // Prices the user paid for a product (purchase facts' `paid`): a sentence naming that product
+  // may state them as well as its current price.
+  std::vector<std::pair<NodeId, double>> paid;
   std::string currency = "CNY";   // of every price (llm/currency.h; kgprofile.conf `currency`)
 
   // Adds a node and what it implies: a product's brand and category chain, a category's
@@ -44,8 +54,9 @@ struct FactSheet {
   void Allow(const Lexicon& lx, NodeId n);
   void AllowPrice(double p) { prices.push_back(p); }
   void AllowDiscount(double d) { discounts.push_back(d); }
+  void AllowPaid(NodeId product, double p) { paid.emplace_back(product, p), prices.push_back(p); }
   bool Allows(NodeId n) const;
-  std::string Block() const;  // the fact lines, one per line
+  std::string Block(bool numbers = true) const;  // the fact lines (Fact::Line), one per line
   nlohmann::json ToJson() const;  // {"alias", "facts": [lines]}
 };
 

@@ -19,9 +19,17 @@
 namespace kgp::llm {
 namespace {
 
-// The most of a response kept: a JSON body, or the text a stream adds up to (a server that
-// never stops is cut here, not when memory runs out).
+// The most of an error body kept (a server that never stops is cut here, not when memory runs
+// out); a successful body is bounded by the answer it may carry (MaxAnswerBytes).
 constexpr size_t kMaxResponseBytes = 64u << 20;
+
+// The most answer text accepted for a request of max_tokens: 32 bytes a token (a token is a
+// few bytes of UTF-8; 32 leaves room for any tokenizer) and 4 KiB. A server that sends more
+// has not honoured max_tokens: its answer is refused, not kept (it would be checked, stored
+// and printed whole: a 5 MB answer to max_tokens 400 took 490 MB).
+size_t MaxAnswerBytes(int max_tokens) { return 32 * static_cast<size_t>(std::max(max_tokens, 1)) + 4096; }
+// A JSON body around such an answer: escapes (\uXXXX for 3 bytes of UTF-8), metadata, logprobs.
+size_t MaxBodyBytes(int max_tokens) { return std::max<size_t>(1u << 20, 8 * MaxAnswerBytes(max_tokens)); }
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -224,6 +232,11 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return true;
   };
   Completion out;
+  const size_t max_answer = MaxAnswerBytes(req.max_tokens);
+  const auto too_long = [&](const std::string& what) {
+    return Status::Corruption(fmt::format("{}: {}, more than max_tokens {} allows ({} bytes); the answer was refused", where,
+                                          what, req.max_tokens, max_answer));
+  };
   SseParser parser;
   Status stream_error;
   bool done = false, stopped = false;
@@ -256,9 +269,8 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     if (c.contains("finish_reason") && c["finish_reason"].is_string()) out.finish_reason = c["finish_reason"].get<std::string>();
     std::string delta = ChoiceText(c, chat, /*delta=*/true);
     if (delta.empty()) return true;
-    if (delta.size() > kMaxResponseBytes - out.text.size()) {
-      stream_error = Status::Corruption(
-          fmt::format("{}: the streamed text passed {} bytes at event {}", where, kMaxResponseBytes, parser.events()));
+    if (delta.size() > max_answer - out.text.size()) {
+      stream_error = too_long(fmt::format("the streamed text passed {} bytes at event {}", max_answer, parser.events()));
       return false;
     }
     out.text += delta;
@@ -277,7 +289,12 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
       stream_error = Status::Corruption(fmt::format("{}: stream: {}", where, parser.error()));
     return false;
   };
+  bool body_too_long = false;
   hreq.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (status == 200 && !sse && body.size() + n > MaxBodyBytes(req.max_tokens)) {
+      body_too_long = true;  // stop reading: the answer in it is refused anyway
+      return false;
+    }
     if (status != 200 || !sse) {
       if (body.size() < kMaxResponseBytes) body.append(data, n);
       return true;
@@ -296,6 +313,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
   const bool sent = cli.send(hreq, res, err);
   const bool timed_out = watchdog->Finish();
   if (!stream_error.ok()) return stream_error;
+  if (body_too_long) return too_long(fmt::format("the response body passed {} bytes", MaxBodyBytes(req.max_tokens)));
   if (stopped) {
     out.finish_reason = "cancelled";
     return out;
@@ -334,6 +352,7 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return Status::Corruption(fmt::format("{}: response has no choices: '{}'", where, Excerpt(body)));
   const auto& c = j["choices"][0];
   out.text = ChoiceText(c, chat, /*delta=*/false);
+  if (out.text.size() > max_answer) return too_long(fmt::format("the answer has {} bytes", out.text.size()));
   if (c.contains("finish_reason") && c["finish_reason"].is_string()) out.finish_reason = c["finish_reason"].get<std::string>();
   if (j.contains("model") && j["model"].is_string()) out.model = j["model"].get<std::string>();
   ReadUsage(j, out);

@@ -201,13 +201,14 @@ std::string ProductName(const Facts& f, const Fact& p) {
 std::string Purchase(const Facts& f, Pick& pick) {
   if (f.purchases.empty()) return "";
   const Fact& p = *f.purchases.front();
-  const std::string name = ProductName(f, p), price = p.Get("price");
+  // The price paid when the facts give it, else the current price, said to be today's.
+  const std::string name = ProductName(f, p), paid = p.Get("paid"), price = p.Get("price");
   if (name.empty()) return "";
   if (f.zh)
     return fmt::format(fmt::runtime(pick.One("最近一次购买的是{}{}。", "近期买过{}{}。")), name,
-                       price.empty() ? "" : "（" + Money(f, price) + "）");
+                       !paid.empty() ? "（实付" + Money(f, paid) + "）" : price.empty() ? "" : "（现价" + Money(f, price) + "）");
   return fmt::format(fmt::runtime(pick.One("Their latest purchase was {}{}.", "Recently they bought {}{}.")), name,
-                     price.empty() ? "" : " for " + Money(f, price));
+                     !paid.empty() ? " for " + Money(f, paid) : price.empty() ? "" : " (now " + Money(f, price) + ")");
 }
 
 std::string CouponLine(const Facts& f, bool headline) {

@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/pii.h"
 #include "common/strings.h"
+#include "ingest/record.h"
 #include "llm/currency.h"
 #include "llm/prompts.h"
 #include "recommend/explain.h"
@@ -21,22 +22,19 @@ constexpr NodeId kNone = UINT32_MAX;
 
 std::string Round2(double x) { return fmt::format("{:.2f}", x); }
 
-bool Plain(std::string_view v, size_t max_bytes) {
-  if (v.empty() || v.size() > max_bytes) return false;
-  for (char c : v)
-    if ((c >= '0' && c <= '9') || c == '@' || c == '#') return false;
-  return true;
-}
-
 // A product fact: its title when it has one (an untitled product is known by its brand and
-// category), brand, deepest category unless it is a placeholder ("id:…"), price.
-void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s) {
+// category), brand, deepest category unless it is a placeholder ("id:…"), price; with a price
+// paid (a purchase event's own price), that price as `paid` instead of the current one.
+void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s, double paid = NAN) {
   const NodeNames& names = lx.names();
   if (names.HasName(prod)) f.Set("product", lx.Name(prod, "zh"));
   const NodeId brand = lx.BrandOf(prod), cat = lx.CategoryOf(prod);
   if (brand != kNone) f.Set("brand_zh", lx.Name(brand, "zh")).Set("brand_en", lx.Name(brand, "en"));
   if (cat != kNone && names.HasName(cat)) f.Set("category_zh", lx.Name(cat, "zh")).Set("category_en", lx.Name(cat, "en"));
-  if (!std::isnan(lx.Price(prod))) {
+  if (!std::isnan(paid)) {
+    f.Set("paid", FormatPrice(paid));
+    s.AllowPaid(prod, paid);
+  } else if (!std::isnan(lx.Price(prod))) {
     f.Set("price", FormatPrice(lx.Price(prod)));
     s.AllowPrice(lx.Price(prod));
   }
@@ -83,7 +81,8 @@ nlohmann::json FaithfulnessReport::ToJson() const {
   return {{"backend", backend},           {"model", model},         {"texts", texts},
           {"claims", claims},             {"supported", supported}, {"claim_faithfulness", claim_rate()},
           {"mean_first_attempt", mean_first}, {"mean_final", mean_final}, {"regenerated", regenerated},
-          {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty}};
+          {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty},
+          {"errors", errors}, {"failures", failures}};
 }
 
 Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
@@ -156,10 +155,11 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
   user.Set("alias", s.alias);
   if (p.gender == "F" || p.gender == "M") user.Set("gender", p.gender == "F" ? "female" : "male");
   if (!p.age_group.empty()) user.Set("age_group", p.age_group);
-  // Coarse demographics only: a "city" that looks like an address (digits, long) stays out.
-  // City, occupation and segment in the text's language; one that cannot be written in it is left out.
-  const std::string city = Plain(p.city, 15) ? TraitNameIn(NodeType::kCity, p.city, lang) : "";
-  const std::string occupation = Plain(p.occupation, 24) ? TraitNameIn(NodeType::kOccupation, p.occupation, lang) : "";
+  // Coarse demographics only: a "city" that looks like an address (digits, long) stays out
+  // (TraitNameIn, the filter the explanations' cohort sentences use too). City, occupation and
+  // segment in the text's language; one that cannot be written in it is left out.
+  const std::string city = TraitNameIn(NodeType::kCity, p.city, lang);
+  const std::string occupation = TraitNameIn(NodeType::kOccupation, p.occupation, lang);
   const std::string segment = SegmentName(p.rfm_segment, lang);
   if (!city.empty()) user.Set("city", city);
   if (!occupation.empty() && !OccupationPhrase(p.occupation).empty()) user.Set("occupation", occupation);
@@ -196,7 +196,21 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
     if (a.outgoing && a.type == edge::kPurchased && g.type(a.other) == NodeType::kProduct)
       bought.emplace_back(g.edge(a.edge).last_ts, a.other);
   std::sort(bought.begin(), bought.end(), std::greater<>());
-  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s);
+  // What the user paid at their latest purchase of the product (the event's price; the
+  // catalogue's is today's and often another).
+  Stmt paid_st = ws_.db().Prepare(
+      "SELECT price FROM events WHERE user_id = ? AND item_id = ? AND type = ? AND price IS NOT NULL "
+      "ORDER BY ts DESC, key DESC LIMIT 1");
+  for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) {
+    double paid = NAN;
+    if (const auto item = rec_->catalog->ItemOfNode(bought[i].second)) {
+      paid_st.Reset();
+      paid_st.Bind(1, static_cast<int64_t>(p.user)).Bind(2, static_cast<int64_t>(*item));
+      paid_st.Bind(3, static_cast<int64_t>(EventType::kPurchase));
+      if (paid_st.Step() && std::isfinite(paid_st.Double(0)) && paid_st.Double(0) >= 0) paid = paid_st.Double(0);
+    }
+    AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s, paid);
+  }
 }
 
 FactSheet Session::ReasonFacts(const PreferenceInput& in, const std::string& lang) const {
@@ -317,20 +331,31 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   GeneratedText out;
   out.task = t, out.lang = lang, out.backend = b.Name(), out.model = b.Model(), out.prompt_version = tmpl->version;
   out.user = user, out.item = item, out.tags = tags;
-  out.prompt = Render(*tmpl, {{"task", TaskName(t)},
-                              {"lang", lang},
-                              {"language", lang == "zh" ? "Simplified Chinese (简体中文)" : "English"},
-                              {"alias", facts.alias},
-                              {"currency", facts.currency},
-                              {"facts", facts.Block()}});
-  std::string all;
-  for (const auto& m : out.prompt) all += m.role + "\n" + m.content + "\n";
-  if (PiiHit hit = FindPii(all, pii); hit.found())
+  const auto render = [&](const std::string& block) {
+    return Render(*tmpl, {{"task", TaskName(t)},
+                          {"lang", lang},
+                          {"language", lang == "zh" ? "Simplified Chinese (简体中文)" : "English"},
+                          {"alias", facts.alias},
+                          {"currency", facts.currency},
+                          {"facts", block}});
+  };
+  const auto join = [](const std::vector<ChatMessage>& messages) {
+    std::string all;
+    for (const auto& m : messages) all += m.role + "\n" + m.content + "\n";
+    return all;
+  };
+  out.prompt = render(facts.Block());
+  const std::string all = join(out.prompt);
+  // The scan reads the prompt with the facts' number fields masked: a price or count that
+  // equals a short user id is not that id; everywhere else (names, path sentences) it is.
+  if (PiiHit hit = FindPii(join(render(facts.Block(/*numbers=*/false))), pii); hit.found())
     return Status::Aborted(fmt::format("refusing to send a {} prompt: it contains {} (src/llm must not send PII)", TaskName(t), hit.what));
   out.input_hash = fmt::format("{:016x}", Hash64(all + "|" + out.prompt_version + "|" + lang, 0x6b67702d6c6c6dULL));
   out.facts = std::move(facts);
   if (opts.use_cache) {
-    if (auto c = cache_->Find(TaskName(t), user, item, lang, out.backend, out.model, out.prompt_version, out.input_hash)) {
+    // An empty text is never a hit (older versions stored empty answers and emptied texts).
+    if (auto c = cache_->Find(TaskName(t), user, item, lang, out.backend, out.model, out.prompt_version, out.input_hash);
+        c && !Trim(c->text).empty()) {
       out.text = c->text, out.raw = c->raw, out.faithfulness = c->faithfulness, out.claims = static_cast<size_t>(c->claims);
       out.unsupported = static_cast<size_t>(c->unsupported), out.attempts = static_cast<int>(c->attempts), out.cached = true;
       out.first_faithfulness = out.faithfulness;
@@ -344,6 +369,12 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   req.seed = Hash64(all);
   auto first = b.Complete(req);
   if (!first.ok()) return first.status();
+  // An empty answer (content "" or null, or only spaces) says nothing: a failed call, not a
+  // text with no claims (faithfulness 1), and nothing is cached.
+  if (Trim(first->text).empty())
+    return Status::Corruption(fmt::format("the {} backend ({}) returned an empty {} text{}; nothing was cached", out.backend,
+                                          out.model.empty() ? "no model" : out.model, TaskName(t),
+                                          first->finish_reason.empty() ? "" : " (finish_reason " + first->finish_reason + ")"));
   CheckResult check = checker_->Check(first->text, out.facts);
   out.raw = first->text;
   out.first_faithfulness = check.faithfulness;
@@ -357,7 +388,7 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
                                           "Rewrite the text using only the facts given. Do not mention anything else."});
     auto second = b.Complete(again);
     out.attempts = 2;
-    if (second.ok()) {
+    if (second.ok() && !Trim(second->text).empty()) {  // an empty second answer is no better text
       CheckResult check2 = checker_->Check(second->text, out.facts);
       if (check2.faithfulness > check.faithfulness) check = std::move(check2), out.raw = second->text;
     }
@@ -379,7 +410,8 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   st.checked_json = out.check.ToJson(graph()).dump(-1, ' ', false, kReplace);
   st.tags = tags;
   st.created = Now();
-  cache_->Put(st);
+  // A text whose every sentence was removed is not kept: the next call asks again.
+  if (!Trim(out.text).empty()) cache_->Put(st);
   return out;
 }
 
@@ -452,7 +484,11 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
           item = top[0].item;
         }
         auto r = Generate(b, t, *p, lang, item, opts);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) {  // this user's text only: the others are still rated
+          ++rep.errors;
+          rep.failures.push_back(fmt::format("user {}, {} {}: {}", p->ext_id, TaskName(t), lang, r.status().ToString()));
+          continue;
+        }
         ++rep.texts;
         rep.claims += r->claims;
         rep.supported += r->claims - r->unsupported;

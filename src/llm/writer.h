@@ -65,6 +65,10 @@ struct FaithfulnessReport {
   // Texts that make no checkable claim, and texts left empty: a rate of 1.0 over texts that
   // say nothing checkable is vacuous, so both are reported beside it.
   size_t without_claims = 0, empty = 0;
+  // Texts that could not be written (a prompt the PII guard refused, a backend error, an empty
+  // answer): counted and listed, "user ID, task lang: error"; the run goes on with the others.
+  size_t errors = 0;
+  std::vector<std::string> failures;
   double mean_first = 0, mean_final = 0;  // mean faithfulness per text, first attempt / kept attempt
   double claim_rate() const { return claims ? static_cast<double>(supported) / static_cast<double>(claims) : 1.0; }
   nlohmann::json ToJson() const;
