@@ -4,7 +4,13 @@
 // acknowledged event, erasure, and every read endpoint answering its documented shape.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <future>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +70,43 @@ class Running {
   std::unique_ptr<Server> server_;
   std::thread thread_;
   int port_ = 0;
+};
+
+// A raw TCP connection to the server, for what httplib::Client cannot send (pipelining, slow
+// or malformed requests).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+  }
+  ~RawConnection() { close(fd_); }
+  bool Send(const std::string& s) { return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  // Everything received until the peer closes or nothing arrives for timeout_ms; *closed tells which.
+  std::string ReadAll(int timeout_ms, bool* closed = nullptr) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) {
+        if (closed) *closed = false;
+        return out;
+      }
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
 };
 
 json Body(const httplib::Result& r) {
@@ -916,6 +959,50 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
   // Restarted, the server does not bring the user back from its saved state.
   Running again(ws, Options());
   EXPECT_EQ(again.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 404);
+}
+
+// Connections that send nothing, or a request a byte at a time, hold a worker thread only
+// until the keep-alive timeout or the request deadline; a stop does not wait for them.
+TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsStop) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.threads = 2, o.keep_alive_s = 1, o.request_timeout_s = 2;
+  auto s = std::make_unique<Running>(ws, o);
+  std::vector<std::unique_ptr<RawConnection>> idle, trickling;
+  for (int i = 0; i < 2; ++i) idle.push_back(std::make_unique<RawConnection>(s->port()));
+  for (int i = 0; i < 2; ++i) {
+    trickling.push_back(std::make_unique<RawConnection>(s->port()));
+    trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  }
+  std::atomic<bool> go{true};
+  std::thread trickle([&] {
+    while (go) {
+      for (auto& c : trickling) c->Send("a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = s->Client("");
+  c.set_read_timeout(8, 0);
+  auto health = c.Get("/healthz");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(health && health->status == 200);
+  EXPECT_LT(waited, 5.0);
+  // A stop with a trickling and an idle connection open (httplib waited for them) is prompt.
+  trickling.push_back(std::make_unique<RawConnection>(s->port()));
+  trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  idle.push_back(std::make_unique<RawConnection>(s->port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t1 = std::chrono::steady_clock::now();
+  auto stopped = std::async(std::launch::async, [&] { s->Stop(); });
+  const bool prompt = stopped.wait_for(std::chrono::seconds(4)) == std::future_status::ready;
+  go = false;  // (the old server stopped only once the client went quiet)
+  trickle.join();
+  trickling.clear();
+  idle.clear();
+  stopped.wait();
+  EXPECT_TRUE(prompt) << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() << " s";
 }
 
 }  // namespace

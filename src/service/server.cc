@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "privacy/pseudonym.h"
+#include "service/connections.h"
 #include "service/context.h"
 
 namespace kgp::service {
@@ -18,6 +19,7 @@ namespace kgp::service {
 struct Server::Impl {
   Context ctx;
   std::unique_ptr<httplib::Server> http;
+  ConnectionServer* conn = nullptr;  // http when it serves plain HTTP (our connection loop)
   std::once_flag stopped;
   std::mutex run_mu;
   std::condition_variable run_cv;
@@ -58,7 +60,10 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   if (!opts.cert_file.empty()) {
     impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
   } else {
-    impl->http = std::make_unique<httplib::Server>();
+    auto conn = std::make_unique<ConnectionServer>();
+    conn->set_request_timeout(std::max(1, opts.request_timeout_s));
+    impl->conn = conn.get();
+    impl->http = std::move(conn);
   }
   httplib::Server& svr = *impl->http;
   if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
@@ -104,7 +109,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(opts.max_body_bytes);
   svr.set_keep_alive_max_count(100000);
-  svr.set_keep_alive_timeout(30);
+  svr.set_keep_alive_timeout(std::max(1, opts.keep_alive_s));
   svr.set_tcp_nodelay(true);
   svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route's own error response, counted by the route
@@ -187,8 +192,25 @@ void Server::Stop() {
     if (impl_->running && !impl_->run_done) {
       lock.unlock();
       impl_->http->stop();
+      // Open connections are woken: an idle or trickling client does not hold the stop; a
+      // request in flight still gets its answer (reading side shut only), for 2 s.
+      if (impl_->conn) impl_->conn->CloseConnections(/*hard=*/false);
       lock.lock();
-      impl_->run_cv.wait(lock, [&] { return impl_->run_done; });
+      const auto done = [&] { return impl_->run_done; };
+      if (!impl_->run_cv.wait_for(lock, std::chrono::seconds(2), done) && impl_->conn) {
+        lock.unlock();
+        impl_->conn->CloseConnections(/*hard=*/true);  // a client that does not read its answer
+        lock.lock();
+      }
+      if (!impl_->run_cv.wait_for(lock, std::chrono::seconds(1), done)) {
+        // A handler still runs (a language-model call): save the profile state now, so that a
+        // supervisor's kill after its stop timeout loses nothing; later writes answer 503.
+        LOG_WRN("serve: requests still running 3 s after the stop; saving the profile state first");
+        lock.unlock();
+        impl_->ctx.writer->Stop();
+        lock.lock();
+      }
+      impl_->run_cv.wait(lock, done);
     }
     lock.unlock();
     impl_->ctx.writer->Stop();
