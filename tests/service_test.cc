@@ -26,6 +26,7 @@
 #include "graph/builder.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "llm_mock_server.h"
 #include "profile/pipeline.h"
 #include "service/event_merger.h"
 #include "service/keys.h"
@@ -1003,6 +1004,40 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
   idle.clear();
   stopped.wait();
   EXPECT_TRUE(prompt) << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() << " s";
+}
+
+// A slow language model answering /summary holds no lock the other requests need.
+TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  test::MockLlmServer llm([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    res.set_content(test::CompletionJson("A shopper."), "application/json");
+  });
+  {
+    std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
+    conf << "\nllm.backend = openai\nllm.base_url = " << llm.url() << "\nllm.model = fake\nllm.max_retries = 0\n";
+  }
+  Running s(ws, Options());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // the keys are due for a reload
+  auto summary = std::async(std::launch::async, [&] {
+    return s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/summary").c_str());
+  });
+  for (int i = 0; i < 1000 && llm.calls() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(llm.calls(), 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = s.Client(*read_key_);
+  auto segments = c.Get("/v1/segments");
+  auto profile = c.Get(("/v1/users/" + *other_user_ + "/profile").c_str());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(segments);
+  EXPECT_EQ(segments->status, 200);
+  ASSERT_TRUE(profile);
+  EXPECT_EQ(profile->status, 200);
+  EXPECT_LT(took, 1.5);
+  auto r = summary.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 }  // namespace

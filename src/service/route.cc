@@ -55,7 +55,11 @@ std::optional<Caller> Authenticate(Context& ctx, const httplib::Request& req, ht
     SendError(res, 401, "unauthenticated", "an API key is required (header X-API-Key or Authorization: Bearer)");
     return std::nullopt;
   }
-  if (NowMs() - ctx.keys_loaded_ms.load() > 2000) ReloadKeys(ctx);
+  // One request reloads (the one that moves the timestamp); the others go on with the keys
+  // loaded, rather than all waiting for the read connection behind it.
+  int64_t loaded = ctx.keys_loaded_ms.load();
+  const int64_t now = NowMs();
+  if (now - loaded > 2000 && ctx.keys_loaded_ms.compare_exchange_strong(loaded, now)) ReloadKeys(ctx);
   const std::string digest = HashApiKey(key);
   Caller c;
   {

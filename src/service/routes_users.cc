@@ -55,6 +55,27 @@ void NextPurchase(Context& c, const httplib::Request& req, httplib::Response& re
   SendJson(res, rec::NextPurchaseJson(*c.rec, *u, *k));
 }
 
+// The backend, called with the read connection's lock released (the session holds no
+// statement across a model call: llm/writer.cc Session::Run). Backends are thread-safe.
+class UnlockedBackend final : public llm::Backend {
+ public:
+  UnlockedBackend(llm::Backend& b, std::unique_lock<std::mutex>& lock) : b_(b), lock_(lock) {}
+  std::string Name() const override { return b_.Name(); }
+  std::string Model() const override { return b_.Model(); }
+  Result<llm::Completion> Complete(const llm::ChatRequest& req) override {
+    lock_.unlock();
+    struct Relock {
+      std::unique_lock<std::mutex>& l;
+      ~Relock() { l.lock(); }
+    } relock{lock_};
+    return b_.Complete(req);
+  }
+
+ private:
+  llm::Backend& b_;
+  std::unique_lock<std::mutex>& lock_;
+};
+
 void Summary(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   const std::string lang = req.has_param("lang") ? req.get_param_value("lang") : "en";
   if (lang != "en" && lang != "zh") return SendError(res, 400, "invalid_argument", "query parameter 'lang': en or zh");
@@ -62,9 +83,12 @@ void Summary(Context& c, const httplib::Request& req, httplib::Response& res, co
   if (!p.ok()) return SendStatus(res, p.status());
   if (!c.session || !c.backend)
     return SendError(res, 503, "unavailable", "the language-model layer is not available: " + c.llm_error);
-  // The session owns the read connection (text cache): one request at a time.
-  std::lock_guard lock(c.db_mu);
-  auto t = c.session->Generate(*c.backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
+  // The session reads and writes its text cache on the read connection (db_mu), but the model
+  // call in between runs without the lock: a slow remote model stalled every request that
+  // needs the connection (audiences, segments, key reloads).
+  std::unique_lock lock(c.db_mu);
+  UnlockedBackend backend(*c.backend, lock);
+  auto t = c.session->Generate(backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
   if (!t.ok()) return SendStatus(res, t.status());
   nlohmann::json j = t->ToJson(c.graph());
   j["user"] = req.matches[1];
