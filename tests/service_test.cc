@@ -110,6 +110,12 @@ class RawConnection {
   int fd_ = -1;
 };
 
+size_t Occurrences(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
 json Body(const httplib::Result& r) {
   if (!r) return json();
   return json::parse(r->body, nullptr, false);
@@ -1038,6 +1044,24 @@ TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
   auto r = summary.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// Pipelined requests on one connection are all answered, in order.
+TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  bool closed = false;
+  const std::string answer = raw.ReadAll(3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Occurrences(answer, "HTTP/1.1 200"), 2u) << answer;
+  const size_t not_found = answer.find("HTTP/1.1 404");
+  ASSERT_NE(not_found, std::string::npos) << answer;
+  EXPECT_LT(answer.find("HTTP/1.1 200"), not_found);
+  EXPECT_NE(answer.find("HTTP/1.1 200", not_found), std::string::npos);
 }
 
 }  // namespace

@@ -49,8 +49,9 @@ class ConnStream final : public httplib::Stream {
       : fd_(fd), read_ms_(read_timeout_s * 1000), write_ms_(write_timeout_s * 1000) {}
 
   void StartRequest(Clock::time_point deadline) { deadline_ = deadline; }
+  bool buffered() const { return off_ < size_; }
 
-  bool is_readable() const override { return off_ < size_ || WaitReadable(); }
+  bool is_readable() const override { return buffered() || WaitReadable(); }
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_ms_); }
 
   ssize_t read(char* ptr, size_t n) override {
@@ -129,11 +130,13 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
     open_.insert(sock);
   }
   bool ok = true;
+  // One stream for the connection: bytes read past a request (the next one, pipelined) stay in
+  // its buffer for the next (httplib's stream per request dropped them).
+  ConnStream strm(sock, read_timeout_sec_, write_timeout_sec_);
   for (size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
-    ConnStream strm(sock, read_timeout_sec_, write_timeout_sec_);
     // Idle until the next request starts, at most the keep-alive timeout; then the whole
     // request has request_timeout_s_ to arrive.
-    if (!WaitFor(sock, POLLIN, static_cast<int64_t>(keep_alive_timeout_sec_) * 1000)) break;
+    if (!strm.buffered() && !WaitFor(sock, POLLIN, static_cast<int64_t>(keep_alive_timeout_sec_) * 1000)) break;
     strm.StartRequest(Clock::now() + std::chrono::seconds(request_timeout_s_));
     bool closed = false;
     ok = process_request(strm, left == 1, closed, nullptr);
