@@ -1046,6 +1046,31 @@ TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// kgprofile_events_rejected_total counts the events of refused batches, not their problems.
+TEST_F(ServiceTest, RejectedEventsAreTheEventsOfRefusedBatches) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.max_batch_events = 3;
+  Running s(ws, o);
+  auto c = s.Client(*write_key_);
+  // Two events, four problems (the first has no user, no item, an unknown type, a negative price).
+  auto invalid = c.Post("/v1/events", json{{"events", {{{"type", "teleport"}, {"price", -3}}, Event(*user_, *item_, "view", 1781000000)}}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(invalid);
+  ASSERT_EQ(invalid->status, 400);
+  EXPECT_EQ(Body(invalid)["error"]["details"].size(), 4u) << invalid->body;
+  json five = json::array();
+  for (int i = 0; i < 5; ++i) five.push_back(Event(*user_, *item_, "view", 1781000000 + i));
+  auto large = c.Post("/v1/events", json{{"events", five}}.dump(), "application/json");
+  ASSERT_TRUE(large);
+  ASSERT_EQ(large->status, 413);
+  EXPECT_EQ(Body(large)["error"]["code"], "batch_too_large");
+  auto m = s.Client(*read_key_).Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\nkgprofile_events_rejected_total 7\n"), std::string::npos) << m->body;
+}
+
 // Pipelined requests on one connection are all answered, in order.
 TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   test::TempDir dir;
