@@ -1071,6 +1071,39 @@ TEST_F(ServiceTest, RejectedEventsAreTheEventsOfRefusedBatches) {
   EXPECT_NE(m->body.find("\nkgprofile_events_rejected_total 7\n"), std::string::npos) << m->body;
 }
 
+// DELETE on a user's sub-resource is not an erasure of a user named "ID/profile".
+TEST_F(ServiceTest, DeleteOnAUsersSubResourceIs405AndErasesNobody) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto post = s.Client(*write_key_).Post(
+      "/v1/events", json{{"events", {Event("shop/profile", *item_, "view", 1781000000)}}}.dump(), "application/json");
+  ASSERT_TRUE(post);
+  ASSERT_EQ(post->status, 200) << post->body;
+  auto admin = s.Client(*admin_key_);
+  for (const std::string& path : {std::string("/v1/users/shop/profile"), "/v1/users/" + *user_ + "/profile",
+                                  "/v1/users/" + *user_ + "/recommendations", "/v1/users/" + *user_ + "/summary"}) {
+    auto del = admin.Delete(path.c_str());
+    ASSERT_TRUE(del);
+    EXPECT_EQ(del->status, 405) << path << ": " << del->body;
+    EXPECT_EQ(del->get_header_value("Allow"), "GET, HEAD, OPTIONS") << path;
+    auto options = admin.Options(path.c_str());
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->status, 204);
+    EXPECT_EQ(options->get_header_value("Allow"), "GET, HEAD, OPTIONS") << path;
+  }
+  EXPECT_EQ(admin.Get("/v1/users/shop%2Fprofile/profile")->status, 200);
+  EXPECT_EQ(admin.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200);
+  auto options = admin.Options(("/v1/users/" + *user_).c_str());
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->get_header_value("Allow"), "DELETE, OPTIONS");
+  // The id as one path segment ('/' as %2F) is erased.
+  auto del = admin.Delete("/v1/users/shop%2Fprofile");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(admin.Get("/v1/users/shop%2Fprofile/profile")->status, 404);
+}
+
 // Pipelined requests on one connection are all answered, in order.
 TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   test::TempDir dir;

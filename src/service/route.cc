@@ -149,20 +149,37 @@ Result<bool> BoolParam(const httplib::Request& req, const std::string& name, boo
                                              req.get_param_value(name.c_str())));
 }
 
-std::vector<std::string> AllowedMethods(const Context& ctx, const std::string& path) {
+namespace {
+
+// The path as the client sent it (percent-encoded), without the query.
+std::string RawPath(const httplib::Request& req) { return req.target.substr(0, req.target.find('?')); }
+
+bool Matches(const Context::RouteEntry& r, const httplib::Request& req) {
+  return std::regex_match(req.path, r.path) && (!r.raw || std::regex_match(RawPath(req), *r.raw));
+}
+
+}  // namespace
+
+std::vector<std::string> AllowedMethods(const Context& ctx, const httplib::Request& req) {
   std::vector<std::string> m;
-  for (const auto& [re, method] : ctx.routes)
-    if (std::regex_match(path, re) && std::find(m.begin(), m.end(), method) == m.end()) m.push_back(method);
+  for (const auto& r : ctx.routes)
+    if (Matches(r, req) && std::find(m.begin(), m.end(), r.method) == m.end()) m.push_back(r.method);
   std::sort(m.begin(), m.end());
   return m;
 }
 
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
-              const std::string& name, std::optional<Scope> scope, Handler h) {
+              const std::string& name, std::optional<Scope> scope, Handler h, const char* raw_pattern) {
   ctx.metrics.AddRoute(name);
-  ctx.routes.emplace_back(std::regex(pattern), method);
-  httplib::Server::Handler wrapped = [&ctx, name, scope, h = std::move(h)](const httplib::Request& req,
-                                                                           httplib::Response& res) {
+  ctx.routes.push_back({std::regex(pattern), method, raw_pattern ? std::optional(std::regex(raw_pattern)) : std::nullopt});
+  const size_t index = ctx.routes.size() - 1;
+  httplib::Server::Handler wrapped = [&ctx, name, scope, index, h = std::move(h)](const httplib::Request& req,
+                                                                                  httplib::Response& res) {
+    // httplib matched the decoded path; a raw pattern is checked here.
+    if (ctx.routes[index].raw && !Matches(ctx.routes[index], req)) {  // DELETE /v1/users/1/profile
+      res.status = 404;  // with no body: the server's error handler answers (405 with Allow, or 404)
+      return;
+    }
     const auto t0 = SteadyClock::now();
     try {
       Caller caller;

@@ -109,7 +109,9 @@ void AddUserRoutes(httplib::Server& svr, Context& ctx) {
   AddRoute(svr, ctx, "GET", Pattern("/recommendations"), "get_recommendations", Scope::kRead, Recommendations);
   AddRoute(svr, ctx, "GET", Pattern("/next-purchase"), "get_next_purchase", Scope::kRead, NextPurchase);
   AddRoute(svr, ctx, "GET", Pattern("/summary"), "get_summary", Scope::kRead, Summary);
-  AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase);
+  // The id as one segment of the path as sent ("/" as %2F): DELETE /v1/users/1/profile is not
+  // the erasure of a user "1/profile" (405: the profile is only read).
+  AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase, R"(/v1/users/[^/]+)");
 }
 
 }  // namespace kgp::service

@@ -119,7 +119,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
       ~CountOnExit() { m.CountUnrouted(r.status); }
     } count{ctx.metrics, res};
     if (res.status == 404 || res.status == 400) {  // no handler for this method: a known path?
-      std::vector<std::string> methods = AllowedMethods(ctx, req.path);
+      std::vector<std::string> methods = AllowedMethods(ctx, req);
       if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
         if (std::find(methods.begin(), methods.end(), "GET") != methods.end()) methods.push_back("HEAD");  // served by GET
         methods.push_back("OPTIONS");
