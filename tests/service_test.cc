@@ -1104,6 +1104,40 @@ TEST_F(ServiceTest, DeleteOnAUsersSubResourceIs405AndErasesNobody) {
   EXPECT_EQ(admin.Get("/v1/users/shop%2Fprofile/profile")->status, 404);
 }
 
+// Malformed requests: 400 bad_request, and the connection is closed (its framing is lost).
+TEST_F(ServiceTest, MalformedRequestsAre400AndCloseTheConnection) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  for (const std::string& request : {std::string("FOO BAR\r\n\r\n"), std::string("GET /healthz HTTP/2.0\r\n\r\n"),
+                                     "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"}) {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.Send(request));
+    bool closed = false;
+    const std::string answer = raw.ReadAll(3000, &closed);
+    EXPECT_TRUE(answer.rfind("HTTP/1.1 400", 0) == 0 || answer.rfind("HTTP/1.1 414", 0) == 0) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_TRUE(closed) << request.substr(0, 40);
+  }
+  // Two different Content-Length headers: refused, nothing stored.
+  const int64_t before = Count(ws, "SELECT count(*) FROM inbox.service_event_inbox") + Count(ws, "SELECT count(*) FROM events");
+  const std::string body = json{{"events", {Event(*user_, *item_, "view", 1781000000)}}}.dump();
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.Send(fmt::format("POST /v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {}\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: {}\r\nContent-Length: {}\r\n\r\n{}",
+                                   *write_key_, body.size(), body.size() + 5, body)));
+  bool closed = false;
+  const std::string answer = raw.ReadAll(3000, &closed);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"bad_request\""), std::string::npos) << answer;
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM inbox.service_event_inbox") + Count(ws, "SELECT count(*) FROM events"), before);
+  // explain= with no value is not "true": 400, as for any other value than the documented ones.
+  auto empty = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?explain=").c_str());
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+}
+
 // Pipelined requests on one connection are all answered, in order.
 TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   test::TempDir dir;

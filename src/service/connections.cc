@@ -16,6 +16,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+thread_local bool t_close_after_response = false;
+
 // Waits up to timeout_ms for fd to be readable (or writable); false on timeout or error.
 bool WaitFor(int fd, short events, int64_t timeout_ms) {
   if (timeout_ms <= 0) return false;
@@ -114,6 +116,8 @@ class ConnStream final : public httplib::Stream {
 
 }  // namespace
 
+void ConnectionServer::CloseAfterResponse() { t_close_after_response = true; }
+
 void ConnectionServer::CloseConnections(bool hard) {
   std::lock_guard lock(mu_);
   closing_ = true;
@@ -138,9 +142,10 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
     // request has request_timeout_s_ to arrive.
     if (!strm.buffered() && !WaitFor(sock, POLLIN, static_cast<int64_t>(keep_alive_timeout_sec_) * 1000)) break;
     strm.StartRequest(Clock::now() + std::chrono::seconds(request_timeout_s_));
+    t_close_after_response = false;
     bool closed = false;
     ok = process_request(strm, left == 1, closed, nullptr);
-    if (!ok || closed) break;
+    if (!ok || closed || t_close_after_response) break;
   }
   {
     std::lock_guard lock(mu_);

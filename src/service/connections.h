@@ -8,6 +8,9 @@
 //   * an idle connection is closed after keep_alive_s;
 //   * CloseConnections() (at stop) wakes every connection: shutdown(2) of its reading side,
 //     so a request in flight still gets its answer, or of both sides (hard);
+//   * CloseAfterResponse() (from a handler, on the worker thread) closes the connection once
+//     the current response is written: after a malformed request, whose framing cannot be
+//     trusted, or a body left unread.
 // HTTPS (SSLServer) keeps httplib's own loop.
 #pragma once
 
@@ -23,6 +26,8 @@ class ConnectionServer : public httplib::Server {
   void set_request_timeout(int seconds) { request_timeout_s_ = seconds; }
   // Wakes every open connection and refuses new ones (hard: their answers too). Thread-safe.
   void CloseConnections(bool hard);
+  // Closes the calling worker's connection after the response being written.
+  static void CloseAfterResponse();
 
  private:
   bool process_and_close_socket(socket_t sock) override;

@@ -116,6 +116,9 @@ void AddGraphRoutes(httplib::Server& svr, Context& ctx);  // items/related, grap
 void AddAudienceRoutes(httplib::Server& svr, Context& ctx);
 void AddSystemRoutes(httplib::Server& svr, Context& ctx);  // /, /healthz, /metrics
 
+// Answers with Connection: close and closes the connection after this response (plain HTTP;
+// service/connections.h): after a malformed request or a body left unread.
+void CloseConnection(httplib::Response& res);
 // {"error": {"code", "message"}} with the HTTP status.
 void SendError(httplib::Response& res, int status, const std::string& code, const std::string& message);
 void SendJson(httplib::Response& res, const nlohmann::json& j, int status = 200);

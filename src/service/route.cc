@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "privacy/budget.h"
+#include "service/connections.h"
 #include "service/context.h"
 
 namespace kgp::service {
@@ -111,6 +112,11 @@ void SendError(httplib::Response& res, int status, const std::string& code, cons
   SendJson(res, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}, status);
 }
 
+void CloseConnection(httplib::Response& res) {
+  res.set_header("Connection", "close");
+  ConnectionServer::CloseAfterResponse();
+}
+
 void SendStatus(httplib::Response& res, const Status& s) {
   switch (s.code()) {
     case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
@@ -143,7 +149,7 @@ Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, s
 Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
   if (!req.has_param(name.c_str())) return fallback;
   const std::string v = ToLowerAscii(req.get_param_value(name.c_str()));
-  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
+  if (v == "1" || v == "true" || v == "yes") return true;  // not an empty value (explain=): 400
   if (v == "0" || v == "false" || v == "no") return false;
   return Status::InvalidArgument(fmt::format("query parameter '{}': 1, true or yes; 0, false or no (got '{}')", name,
                                              req.get_param_value(name.c_str())));
@@ -215,6 +221,7 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
                                                    const httplib::ContentReader& read) {
       const auto t0 = SteadyClock::now();
       const auto refused = [&] {  // answered before the handler: still counted
+        CloseConnection(res);  // the body was not read (whole): what follows it is not a request
         ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
       };
       if (scope && !Authenticate(ctx, req, res, *scope)) return refused();

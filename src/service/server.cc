@@ -132,12 +132,29 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
         return SendError(res, 405, "method_not_allowed", fmt::format("{} is not served here: use {}", req.method, allow));
       }
     }
+    // A malformed request (or a body not read in full) leaves the connection's framing
+    // unknown: the connection is closed after the answer.
+    if (res.status == 400 || res.status == 413 || res.status == 414) CloseConnection(res);
     switch (res.status) {
       case 404: SendError(res, 404, "not_found", "no such endpoint (see docs/api.md)"); break;
       case 413: SendError(res, 413, "payload_too_large", "request body over the size limit"); break;
       case 400: SendError(res, 400, "bad_request", "malformed HTTP request"); break;
+      case 414: SendError(res, 414, "uri_too_long", "request line over 8 KiB"); break;
       default: SendError(res, res.status, "http_error", "the request could not be served"); break;
     }
+  });
+  // Two different Content-Length headers (RFC 9112 §6.3): which one a proxy in front used is
+  // unknown, so the request is refused and the connection closed (httplib took the first).
+  svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    const size_t n = req.get_header_value_count("Content-Length");
+    for (size_t i = 1; i < n; ++i) {
+      if (req.get_header_value("Content-Length", i) == req.get_header_value("Content-Length", 0)) continue;
+      CloseConnection(res);
+      SendError(res, 400, "bad_request", "different Content-Length headers");
+      ctx.metrics.CountUnrouted(400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   AddSystemRoutes(svr, ctx);
   AddEventRoutes(svr, ctx);
