@@ -27,6 +27,7 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "llm_mock_server.h"
+#include "privacy/pseudonym.h"
 #include "profile/pipeline.h"
 #include "service/event_merger.h"
 #include "service/keys.h"
@@ -1154,6 +1155,37 @@ TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_NE(not_found, std::string::npos) << answer;
   EXPECT_LT(answer.find("HTTP/1.1 200"), not_found);
   EXPECT_NE(answer.find("HTTP/1.1 200", not_found), std::string::npos);
+}
+
+// In a pseudonymised workspace the ids /v1/audiences answers (pseudonyms) name users for the
+// user endpoints too, as the raw ids do.
+TEST_F(ServiceTest, AudienceIdsOfAPseudonymisedWorkspaceNameUsers) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(privacy::GenerateKey(**w).ok());
+  }
+  Running s(ws, Options());
+  auto c = s.Client(*read_key_);
+  auto aud = c.Post("/v1/audiences", json{{"rule", "events >= 1"}, {"limit", 3}}.dump(), "application/json");
+  ASSERT_TRUE(aud);
+  ASSERT_EQ(aud->status, 200) << aud->body;
+  json ids = Body(aud)["user_ids"];
+  ASSERT_EQ(ids.size(), 3u) << aud->body;
+  for (const auto& id : ids) {
+    const std::string u = id.get<std::string>();
+    EXPECT_NE(u, *user_);
+    for (const char* sub : {"/profile", "/recommendations", "/next-purchase"}) {
+      auto r = c.Get(("/v1/users/" + u + sub).c_str());
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200) << u << sub << ": " << r->body;
+    }
+  }
+  auto raw = c.Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->status, 200) << raw->body;
 }
 
 }  // namespace

@@ -130,6 +130,9 @@ void SendStatus(httplib::Response& res, const Status& s);
 Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max);
 Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback);  // else 400
 
+// The stored form of a client-supplied user id: its pseudonym in a pseudonymised workspace,
+// or the id itself when that is a stored pseudonym with a profile (ids from /v1/audiences).
+std::string StoredUser(Context& ctx, const std::string& client_id);
 // The profile of a client-supplied user id as of the latest committed batch: finalized from
 // the live state, demographics and mentions from the graph, RFM and cluster from the tables.
 // NotFound for an unknown user or one without events.

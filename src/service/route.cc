@@ -271,15 +271,23 @@ Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::st
   return p;
 }
 
+std::string StoredUser(Context& ctx, const std::string& client_id) {
+  std::string stored = ctx.writer->StoredUserId(client_id);
+  // In a pseudonymised workspace a client may hold the stored form itself: /v1/audiences
+  // answers pseudonyms (as DELETE and the CLI do: privacy::ResolveUserId).
+  if (stored != client_id && !ctx.live.Find(stored) && ctx.live.Find(client_id)) return client_id;
+  return stored;
+}
+
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  const std::string stored = StoredUser(ctx, raw_user_id);
   auto view = ctx.live.Find(stored);
   if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
   return FinalizeLive(ctx, *view, stored);
 }
 
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  const std::string stored = StoredUser(ctx, raw_user_id);
   auto u = ctx.rec->catalog->FindUser(stored);
   // Erased users stay in the recommender's id map (with their history) until restart: the live
   // profiles decide, and an erased id that posts again is unknown to it, as any new user.

@@ -17,7 +17,7 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
   auto paths = SizeParam(req, "paths", 0, 5);
   if (!tags.ok() || !paths.ok()) return SendStatus(res, tags.ok() ? paths.status() : tags.status());
   const std::string raw = req.matches[1];
-  const std::string stored = c.writer->StoredUserId(raw);
+  const std::string stored = StoredUser(c, raw);
   auto view = c.live.Find(stored);
   if (!view)
     return SendError(res, 404, "not_found",
