@@ -4,7 +4,13 @@
 // acknowledged event, erasure, and every read endpoint answering its documented shape.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <future>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +26,8 @@
 #include "graph/builder.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "llm_mock_server.h"
+#include "privacy/pseudonym.h"
 #include "profile/pipeline.h"
 #include "service/event_merger.h"
 #include "service/keys.h"
@@ -65,6 +73,49 @@ class Running {
   std::thread thread_;
   int port_ = 0;
 };
+
+// A raw TCP connection to the server, for what httplib::Client cannot send (pipelining, slow
+// or malformed requests).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+  }
+  ~RawConnection() { close(fd_); }
+  bool Send(const std::string& s) { return send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  // Everything received until the peer closes or nothing arrives for timeout_ms; *closed tells which.
+  std::string ReadAll(int timeout_ms, bool* closed = nullptr) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, timeout_ms) <= 0) {
+        if (closed) *closed = false;
+        return out;
+      }
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+size_t Occurrences(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
 
 json Body(const httplib::Result& r) {
   if (!r) return json();
@@ -916,6 +967,225 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
   // Restarted, the server does not bring the user back from its saved state.
   Running again(ws, Options());
   EXPECT_EQ(again.Client(*read_key_).Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 404);
+}
+
+// Connections that send nothing, or a request a byte at a time, hold a worker thread only
+// until the keep-alive timeout or the request deadline; a stop does not wait for them.
+TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsStop) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.threads = 2, o.keep_alive_s = 1, o.request_timeout_s = 2;
+  auto s = std::make_unique<Running>(ws, o);
+  std::vector<std::unique_ptr<RawConnection>> idle, trickling;
+  for (int i = 0; i < 2; ++i) idle.push_back(std::make_unique<RawConnection>(s->port()));
+  for (int i = 0; i < 2; ++i) {
+    trickling.push_back(std::make_unique<RawConnection>(s->port()));
+    trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  }
+  std::atomic<bool> go{true};
+  std::thread trickle([&] {
+    while (go) {
+      for (auto& c : trickling) c->Send("a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = s->Client("");
+  c.set_read_timeout(8, 0);
+  auto health = c.Get("/healthz");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(health && health->status == 200);
+  EXPECT_LT(waited, 5.0);
+  // A stop with a trickling and an idle connection open (httplib waited for them) is prompt.
+  trickling.push_back(std::make_unique<RawConnection>(s->port()));
+  trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  idle.push_back(std::make_unique<RawConnection>(s->port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t1 = std::chrono::steady_clock::now();
+  auto stopped = std::async(std::launch::async, [&] { s->Stop(); });
+  const bool prompt = stopped.wait_for(std::chrono::seconds(4)) == std::future_status::ready;
+  go = false;  // (the old server stopped only once the client went quiet)
+  trickle.join();
+  trickling.clear();
+  idle.clear();
+  stopped.wait();
+  EXPECT_TRUE(prompt) << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() << " s";
+}
+
+// A slow language model answering /summary holds no lock the other requests need.
+TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  test::MockLlmServer llm([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    res.set_content(test::CompletionJson("A shopper."), "application/json");
+  });
+  {
+    std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
+    conf << "\nllm.backend = openai\nllm.base_url = " << llm.url() << "\nllm.model = fake\nllm.max_retries = 0\n";
+  }
+  Running s(ws, Options());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // the keys are due for a reload
+  auto summary = std::async(std::launch::async, [&] {
+    return s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/summary").c_str());
+  });
+  for (int i = 0; i < 1000 && llm.calls() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(llm.calls(), 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = s.Client(*read_key_);
+  auto segments = c.Get("/v1/segments");
+  auto profile = c.Get(("/v1/users/" + *other_user_ + "/profile").c_str());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(segments);
+  EXPECT_EQ(segments->status, 200);
+  ASSERT_TRUE(profile);
+  EXPECT_EQ(profile->status, 200);
+  EXPECT_LT(took, 1.5);
+  auto r = summary.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// kgprofile_events_rejected_total counts the events of refused batches, not their problems.
+TEST_F(ServiceTest, RejectedEventsAreTheEventsOfRefusedBatches) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.max_batch_events = 3;
+  Running s(ws, o);
+  auto c = s.Client(*write_key_);
+  // Two events, four problems (the first has no user, no item, an unknown type, a negative price).
+  auto invalid = c.Post("/v1/events", json{{"events", {{{"type", "teleport"}, {"price", -3}}, Event(*user_, *item_, "view", 1781000000)}}}.dump(),
+                        "application/json");
+  ASSERT_TRUE(invalid);
+  ASSERT_EQ(invalid->status, 400);
+  EXPECT_EQ(Body(invalid)["error"]["details"].size(), 4u) << invalid->body;
+  json five = json::array();
+  for (int i = 0; i < 5; ++i) five.push_back(Event(*user_, *item_, "view", 1781000000 + i));
+  auto large = c.Post("/v1/events", json{{"events", five}}.dump(), "application/json");
+  ASSERT_TRUE(large);
+  ASSERT_EQ(large->status, 413);
+  EXPECT_EQ(Body(large)["error"]["code"], "batch_too_large");
+  auto m = s.Client(*read_key_).Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\nkgprofile_events_rejected_total 7\n"), std::string::npos) << m->body;
+}
+
+// DELETE on a user's sub-resource is not an erasure of a user named "ID/profile".
+TEST_F(ServiceTest, DeleteOnAUsersSubResourceIs405AndErasesNobody) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto post = s.Client(*write_key_).Post(
+      "/v1/events", json{{"events", {Event("shop/profile", *item_, "view", 1781000000)}}}.dump(), "application/json");
+  ASSERT_TRUE(post);
+  ASSERT_EQ(post->status, 200) << post->body;
+  auto admin = s.Client(*admin_key_);
+  for (const std::string& path : {std::string("/v1/users/shop/profile"), "/v1/users/" + *user_ + "/profile",
+                                  "/v1/users/" + *user_ + "/recommendations", "/v1/users/" + *user_ + "/summary"}) {
+    auto del = admin.Delete(path.c_str());
+    ASSERT_TRUE(del);
+    EXPECT_EQ(del->status, 405) << path << ": " << del->body;
+    EXPECT_EQ(del->get_header_value("Allow"), "GET, HEAD, OPTIONS") << path;
+    auto options = admin.Options(path.c_str());
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->status, 204);
+    EXPECT_EQ(options->get_header_value("Allow"), "GET, HEAD, OPTIONS") << path;
+  }
+  EXPECT_EQ(admin.Get("/v1/users/shop%2Fprofile/profile")->status, 200);
+  EXPECT_EQ(admin.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200);
+  auto options = admin.Options(("/v1/users/" + *user_).c_str());
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->get_header_value("Allow"), "DELETE, OPTIONS");
+  // The id as one path segment ('/' as %2F) is erased.
+  auto del = admin.Delete("/v1/users/shop%2Fprofile");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(admin.Get("/v1/users/shop%2Fprofile/profile")->status, 404);
+}
+
+// Malformed requests: 400 bad_request, and the connection is closed (its framing is lost).
+TEST_F(ServiceTest, MalformedRequestsAre400AndCloseTheConnection) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  for (const std::string& request : {std::string("FOO BAR\r\n\r\n"), std::string("GET /healthz HTTP/2.0\r\n\r\n"),
+                                     "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"}) {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.Send(request));
+    bool closed = false;
+    const std::string answer = raw.ReadAll(3000, &closed);
+    EXPECT_TRUE(answer.rfind("HTTP/1.1 400", 0) == 0 || answer.rfind("HTTP/1.1 414", 0) == 0) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_TRUE(closed) << request.substr(0, 40);
+  }
+  // Two different Content-Length headers: refused, nothing stored.
+  const int64_t before = Count(ws, "SELECT count(*) FROM inbox.service_event_inbox") + Count(ws, "SELECT count(*) FROM events");
+  const std::string body = json{{"events", {Event(*user_, *item_, "view", 1781000000)}}}.dump();
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.Send(fmt::format("POST /v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {}\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: {}\r\nContent-Length: {}\r\n\r\n{}",
+                                   *write_key_, body.size(), body.size() + 5, body)));
+  bool closed = false;
+  const std::string answer = raw.ReadAll(3000, &closed);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"bad_request\""), std::string::npos) << answer;
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM inbox.service_event_inbox") + Count(ws, "SELECT count(*) FROM events"), before);
+  // explain= with no value is not "true": 400, as for any other value than the documented ones.
+  auto empty = s.Client(*read_key_).Get(("/v1/users/" + *user_ + "/recommendations?explain=").c_str());
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+}
+
+// Pipelined requests on one connection are all answered, in order.
+TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  bool closed = false;
+  const std::string answer = raw.ReadAll(3000, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Occurrences(answer, "HTTP/1.1 200"), 2u) << answer;
+  const size_t not_found = answer.find("HTTP/1.1 404");
+  ASSERT_NE(not_found, std::string::npos) << answer;
+  EXPECT_LT(answer.find("HTTP/1.1 200"), not_found);
+  EXPECT_NE(answer.find("HTTP/1.1 200", not_found), std::string::npos);
+}
+
+// In a pseudonymised workspace the ids /v1/audiences answers (pseudonyms) name users for the
+// user endpoints too, as the raw ids do.
+TEST_F(ServiceTest, AudienceIdsOfAPseudonymisedWorkspaceNameUsers) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(privacy::GenerateKey(**w).ok());
+  }
+  Running s(ws, Options());
+  auto c = s.Client(*read_key_);
+  auto aud = c.Post("/v1/audiences", json{{"rule", "events >= 1"}, {"limit", 3}}.dump(), "application/json");
+  ASSERT_TRUE(aud);
+  ASSERT_EQ(aud->status, 200) << aud->body;
+  json ids = Body(aud)["user_ids"];
+  ASSERT_EQ(ids.size(), 3u) << aud->body;
+  for (const auto& id : ids) {
+    const std::string u = id.get<std::string>();
+    EXPECT_NE(u, *user_);
+    for (const char* sub : {"/profile", "/recommendations", "/next-purchase"}) {
+      auto r = c.Get(("/v1/users/" + u + sub).c_str());
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200) << u << sub << ": " << r->body;
+    }
+  }
+  auto raw = c.Get(("/v1/users/" + *user_ + "/profile").c_str());
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->status, 200) << raw->body;
 }
 
 }  // namespace

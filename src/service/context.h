@@ -62,8 +62,14 @@ struct Context {
   std::unordered_map<uint32_t, StaticProfileFacts> facts;  // by users.id
   std::map<int, std::string> cluster_labels;
   // Every route's path pattern and method, filled while routes are added (read-only after), so
-  // that a known path asked with another method is answered 405 with Allow.
-  std::vector<std::pair<std::regex, std::string>> routes;
+  // that a known path asked with another method is answered 405 with Allow. raw, when set, must
+  // match the path as sent (before percent-decoding) too.
+  struct RouteEntry {
+    std::regex path;
+    std::string method;
+    std::optional<std::regex> raw;
+  };
+  std::vector<RouteEntry> routes;
 
   std::unique_ptr<EventWriter> writer;
 
@@ -91,15 +97,18 @@ struct Caller {
 using Handler = std::function<void(Context&, const httplib::Request&, httplib::Response&, const Caller&)>;
 
 // Registers a route: authentication (scope; open when scope is nullopt), rate limit, metrics,
-// and exceptions turned into 500 JSON errors. name labels the route in /metrics.
+// and exceptions turned into 500 JSON errors. name labels the route in /metrics. httplib
+// matches pattern against the percent-decoded path; raw_pattern, when given, must match the
+// path as sent too (an id that is one segment, "/" sent as %2F), else the request is answered
+// as no route's (405 with Allow, or 404).
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
-              const std::string& name, std::optional<Scope> scope, Handler h);
+              const std::string& name, std::optional<Scope> scope, Handler h, const char* raw_pattern = nullptr);
 
 // Re-reads the workspace's API keys (route.cc; at start and every 2 s while serving).
 void ReloadKeys(Context& ctx);
 
-// The methods registered for a path, sorted; empty when no route matches it.
-std::vector<std::string> AllowedMethods(const Context& ctx, const std::string& path);
+// The methods registered for a request's path, sorted; empty when no route matches it.
+std::vector<std::string> AllowedMethods(const Context& ctx, const httplib::Request& req);
 
 void AddEventRoutes(httplib::Server& svr, Context& ctx);
 void AddUserRoutes(httplib::Server& svr, Context& ctx);
@@ -107,6 +116,9 @@ void AddGraphRoutes(httplib::Server& svr, Context& ctx);  // items/related, grap
 void AddAudienceRoutes(httplib::Server& svr, Context& ctx);
 void AddSystemRoutes(httplib::Server& svr, Context& ctx);  // /, /healthz, /metrics
 
+// Answers with Connection: close and closes the connection after this response (plain HTTP;
+// service/connections.h): after a malformed request or a body left unread.
+void CloseConnection(httplib::Response& res);
 // {"error": {"code", "message"}} with the HTTP status.
 void SendError(httplib::Response& res, int status, const std::string& code, const std::string& message);
 void SendJson(httplib::Response& res, const nlohmann::json& j, int status = 200);
@@ -118,6 +130,9 @@ void SendStatus(httplib::Response& res, const Status& s);
 Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max);
 Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback);  // else 400
 
+// The stored form of a client-supplied user id: its pseudonym in a pseudonymised workspace,
+// or the id itself when that is a stored pseudonym with a profile (ids from /v1/audiences).
+std::string StoredUser(Context& ctx, const std::string& client_id);
 // The profile of a client-supplied user id as of the latest committed batch: finalized from
 // the live state, demographics and mentions from the graph, RFM and cluster from the tables.
 // NotFound for an unknown user or one without events.

@@ -82,7 +82,7 @@ std::string Metrics::Render() const {
   counter("kgprofile_events_ingested_total", "Events stored and applied to profiles.", events_accepted.load());
   counter("kgprofile_events_duplicate_total", "Events already stored (same event key), not applied again.",
           events_duplicate.load());
-  counter("kgprofile_events_rejected_total", "Events refused by validation.", events_rejected.load());
+  counter("kgprofile_events_rejected_total", "Events refused: every event of a batch refused as invalid (400) or too large (413).", events_rejected.load());
   counter("kgprofile_writer_batches_total", "Writer transactions committed.", batches.load());
   counter("kgprofile_writer_merges_total", "Moves of staged events into the events table.", merges.load());
   out += fmt::format("# HELP kgprofile_writer_queue_depth Requests waiting for the writer.\n"

@@ -44,6 +44,7 @@ class Metrics {
   // duration not observed.
   void CountUnrouted(int status);
 
+  // events_rejected: every event of a refused batch (invalid: 400; too large: 413), not problems.
   std::atomic<uint64_t> events_accepted{0}, events_duplicate{0}, events_rejected{0}, batches{0}, merges{0};
   std::atomic<int64_t> queue_depth{0};
   std::atomic<int64_t> profile_as_of{0};

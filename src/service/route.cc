@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "privacy/budget.h"
+#include "service/connections.h"
 #include "service/context.h"
 
 namespace kgp::service {
@@ -55,7 +56,11 @@ std::optional<Caller> Authenticate(Context& ctx, const httplib::Request& req, ht
     SendError(res, 401, "unauthenticated", "an API key is required (header X-API-Key or Authorization: Bearer)");
     return std::nullopt;
   }
-  if (NowMs() - ctx.keys_loaded_ms.load() > 2000) ReloadKeys(ctx);
+  // One request reloads (the one that moves the timestamp); the others go on with the keys
+  // loaded, rather than all waiting for the read connection behind it.
+  int64_t loaded = ctx.keys_loaded_ms.load();
+  const int64_t now = NowMs();
+  if (now - loaded > 2000 && ctx.keys_loaded_ms.compare_exchange_strong(loaded, now)) ReloadKeys(ctx);
   const std::string digest = HashApiKey(key);
   Caller c;
   {
@@ -107,6 +112,11 @@ void SendError(httplib::Response& res, int status, const std::string& code, cons
   SendJson(res, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}, status);
 }
 
+void CloseConnection(httplib::Response& res) {
+  res.set_header("Connection", "close");
+  ConnectionServer::CloseAfterResponse();
+}
+
 void SendStatus(httplib::Response& res, const Status& s) {
   switch (s.code()) {
     case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
@@ -139,26 +149,43 @@ Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, s
 Result<bool> BoolParam(const httplib::Request& req, const std::string& name, bool fallback) {
   if (!req.has_param(name.c_str())) return fallback;
   const std::string v = ToLowerAscii(req.get_param_value(name.c_str()));
-  if (v.empty() || v == "1" || v == "true" || v == "yes") return true;
+  if (v == "1" || v == "true" || v == "yes") return true;  // not an empty value (explain=): 400
   if (v == "0" || v == "false" || v == "no") return false;
   return Status::InvalidArgument(fmt::format("query parameter '{}': 1, true or yes; 0, false or no (got '{}')", name,
                                              req.get_param_value(name.c_str())));
 }
 
-std::vector<std::string> AllowedMethods(const Context& ctx, const std::string& path) {
+namespace {
+
+// The path as the client sent it (percent-encoded), without the query.
+std::string RawPath(const httplib::Request& req) { return req.target.substr(0, req.target.find('?')); }
+
+bool Matches(const Context::RouteEntry& r, const httplib::Request& req) {
+  return std::regex_match(req.path, r.path) && (!r.raw || std::regex_match(RawPath(req), *r.raw));
+}
+
+}  // namespace
+
+std::vector<std::string> AllowedMethods(const Context& ctx, const httplib::Request& req) {
   std::vector<std::string> m;
-  for (const auto& [re, method] : ctx.routes)
-    if (std::regex_match(path, re) && std::find(m.begin(), m.end(), method) == m.end()) m.push_back(method);
+  for (const auto& r : ctx.routes)
+    if (Matches(r, req) && std::find(m.begin(), m.end(), r.method) == m.end()) m.push_back(r.method);
   std::sort(m.begin(), m.end());
   return m;
 }
 
 void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, const std::string& pattern,
-              const std::string& name, std::optional<Scope> scope, Handler h) {
+              const std::string& name, std::optional<Scope> scope, Handler h, const char* raw_pattern) {
   ctx.metrics.AddRoute(name);
-  ctx.routes.emplace_back(std::regex(pattern), method);
-  httplib::Server::Handler wrapped = [&ctx, name, scope, h = std::move(h)](const httplib::Request& req,
-                                                                           httplib::Response& res) {
+  ctx.routes.push_back({std::regex(pattern), method, raw_pattern ? std::optional(std::regex(raw_pattern)) : std::nullopt});
+  const size_t index = ctx.routes.size() - 1;
+  httplib::Server::Handler wrapped = [&ctx, name, scope, index, h = std::move(h)](const httplib::Request& req,
+                                                                                  httplib::Response& res) {
+    // httplib matched the decoded path; a raw pattern is checked here.
+    if (ctx.routes[index].raw && !Matches(ctx.routes[index], req)) {  // DELETE /v1/users/1/profile
+      res.status = 404;  // with no body: the server's error handler answers (405 with Allow, or 404)
+      return;
+    }
     const auto t0 = SteadyClock::now();
     try {
       Caller caller;
@@ -194,6 +221,7 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
                                                    const httplib::ContentReader& read) {
       const auto t0 = SteadyClock::now();
       const auto refused = [&] {  // answered before the handler: still counted
+        CloseConnection(res);  // the body was not read (whole): what follows it is not a request
         ctx.metrics.Observe(name, res.status, std::chrono::duration<double>(SteadyClock::now() - t0).count());
       };
       if (scope && !Authenticate(ctx, req, res, *scope)) return refused();
@@ -243,15 +271,23 @@ Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::st
   return p;
 }
 
+std::string StoredUser(Context& ctx, const std::string& client_id) {
+  std::string stored = ctx.writer->StoredUserId(client_id);
+  // In a pseudonymised workspace a client may hold the stored form itself: /v1/audiences
+  // answers pseudonyms (as DELETE and the CLI do: privacy::ResolveUserId).
+  if (stored != client_id && !ctx.live.Find(stored) && ctx.live.Find(client_id)) return client_id;
+  return stored;
+}
+
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  const std::string stored = StoredUser(ctx, raw_user_id);
   auto view = ctx.live.Find(stored);
   if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
   return FinalizeLive(ctx, *view, stored);
 }
 
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = ctx.writer->StoredUserId(raw_user_id);
+  const std::string stored = StoredUser(ctx, raw_user_id);
   auto u = ctx.rec->catalog->FindUser(stored);
   // Erased users stay in the recommender's id map (with their history) until restart: the live
   // profiles decide, and an erased id that posts again is unknown to it, as any new user.

@@ -22,7 +22,12 @@ void AddEventRoutes(httplib::Server& svr, Context& ctx) {
              bool top_level = false;
              ParsedBatch batch = ParseEventBatch(body, now, &top_level);
              if (!batch.errors.empty()) {
-               if (!top_level) c.metrics.events_rejected.fetch_add(batch.errors.size());
+               // A refused batch stores none of its events: each of them is rejected (the
+               // problems, several per event at times, are the details).
+               if (!top_level) {
+                 const nlohmann::json& list = body.is_array() ? body : body["events"];
+                 c.metrics.events_rejected.fetch_add(list.is_array() ? list.size() : 0);
+               }
                nlohmann::json j = {{"error",
                                     {{"code", "invalid_events"},
                                      {"message", fmt::format("{} problem(s) in the batch; nothing was stored",
@@ -32,6 +37,7 @@ void AddEventRoutes(httplib::Server& svr, Context& ctx) {
                return;
              }
              if (batch.events.size() > c.opts.max_batch_events) {
+               c.metrics.events_rejected.fetch_add(batch.events.size());
                SendError(res, 413, "batch_too_large",
                          fmt::format("{} events in one request; at most {}", batch.events.size(), c.opts.max_batch_events));
                return;

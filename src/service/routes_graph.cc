@@ -14,7 +14,7 @@ namespace {
 Result<NodeId> FindNode(Context& c, const std::string& spec) {
   std::string s = spec;
   if (StartsWith(s, "user:")) {
-    const std::string stored = c.writer->StoredUserId(s.substr(5));
+    const std::string stored = StoredUser(c, s.substr(5));
     if (!c.live.Find(stored) || c.live.Erased(stored)) return Status::NotFound(fmt::format("no node '{}'", spec));
     s = "user:" + stored;
   }

@@ -17,7 +17,7 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
   auto paths = SizeParam(req, "paths", 0, 5);
   if (!tags.ok() || !paths.ok()) return SendStatus(res, tags.ok() ? paths.status() : tags.status());
   const std::string raw = req.matches[1];
-  const std::string stored = c.writer->StoredUserId(raw);
+  const std::string stored = StoredUser(c, raw);
   auto view = c.live.Find(stored);
   if (!view)
     return SendError(res, 404, "not_found",
@@ -55,6 +55,27 @@ void NextPurchase(Context& c, const httplib::Request& req, httplib::Response& re
   SendJson(res, rec::NextPurchaseJson(*c.rec, *u, *k));
 }
 
+// The backend, called with the read connection's lock released (the session holds no
+// statement across a model call: llm/writer.cc Session::Run). Backends are thread-safe.
+class UnlockedBackend final : public llm::Backend {
+ public:
+  UnlockedBackend(llm::Backend& b, std::unique_lock<std::mutex>& lock) : b_(b), lock_(lock) {}
+  std::string Name() const override { return b_.Name(); }
+  std::string Model() const override { return b_.Model(); }
+  Result<llm::Completion> Complete(const llm::ChatRequest& req) override {
+    lock_.unlock();
+    struct Relock {
+      std::unique_lock<std::mutex>& l;
+      ~Relock() { l.lock(); }
+    } relock{lock_};
+    return b_.Complete(req);
+  }
+
+ private:
+  llm::Backend& b_;
+  std::unique_lock<std::mutex>& lock_;
+};
+
 void Summary(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   const std::string lang = req.has_param("lang") ? req.get_param_value("lang") : "en";
   if (lang != "en" && lang != "zh") return SendError(res, 400, "invalid_argument", "query parameter 'lang': en or zh");
@@ -62,9 +83,12 @@ void Summary(Context& c, const httplib::Request& req, httplib::Response& res, co
   if (!p.ok()) return SendStatus(res, p.status());
   if (!c.session || !c.backend)
     return SendError(res, 503, "unavailable", "the language-model layer is not available: " + c.llm_error);
-  // The session owns the read connection (text cache): one request at a time.
-  std::lock_guard lock(c.db_mu);
-  auto t = c.session->Generate(*c.backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
+  // The session reads and writes its text cache on the read connection (db_mu), but the model
+  // call in between runs without the lock: a slow remote model stalled every request that
+  // needs the connection (audiences, segments, key reloads).
+  std::unique_lock lock(c.db_mu);
+  UnlockedBackend backend(*c.backend, lock);
+  auto t = c.session->Generate(backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
   if (!t.ok()) return SendStatus(res, t.status());
   nlohmann::json j = t->ToJson(c.graph());
   j["user"] = req.matches[1];
@@ -85,7 +109,9 @@ void AddUserRoutes(httplib::Server& svr, Context& ctx) {
   AddRoute(svr, ctx, "GET", Pattern("/recommendations"), "get_recommendations", Scope::kRead, Recommendations);
   AddRoute(svr, ctx, "GET", Pattern("/next-purchase"), "get_next_purchase", Scope::kRead, NextPurchase);
   AddRoute(svr, ctx, "GET", Pattern("/summary"), "get_summary", Scope::kRead, Summary);
-  AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase);
+  // The id as one segment of the path as sent ("/" as %2F): DELETE /v1/users/1/profile is not
+  // the erasure of a user "1/profile" (405: the profile is only read).
+  AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase, R"(/v1/users/[^/]+)");
 }
 
 }  // namespace kgp::service

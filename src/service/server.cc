@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "privacy/pseudonym.h"
+#include "service/connections.h"
 #include "service/context.h"
 
 namespace kgp::service {
@@ -18,6 +19,7 @@ namespace kgp::service {
 struct Server::Impl {
   Context ctx;
   std::unique_ptr<httplib::Server> http;
+  ConnectionServer* conn = nullptr;  // http when it serves plain HTTP (our connection loop)
   std::once_flag stopped;
   std::mutex run_mu;
   std::condition_variable run_cv;
@@ -58,7 +60,10 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   if (!opts.cert_file.empty()) {
     impl->http = std::make_unique<httplib::SSLServer>(opts.cert_file.c_str(), opts.key_file.c_str());
   } else {
-    impl->http = std::make_unique<httplib::Server>();
+    auto conn = std::make_unique<ConnectionServer>();
+    conn->set_request_timeout(std::max(1, opts.request_timeout_s));
+    impl->conn = conn.get();
+    impl->http = std::move(conn);
   }
   httplib::Server& svr = *impl->http;
   if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
@@ -104,7 +109,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(opts.max_body_bytes);
   svr.set_keep_alive_max_count(100000);
-  svr.set_keep_alive_timeout(30);
+  svr.set_keep_alive_timeout(std::max(1, opts.keep_alive_s));
   svr.set_tcp_nodelay(true);
   svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route's own error response, counted by the route
@@ -114,7 +119,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
       ~CountOnExit() { m.CountUnrouted(r.status); }
     } count{ctx.metrics, res};
     if (res.status == 404 || res.status == 400) {  // no handler for this method: a known path?
-      std::vector<std::string> methods = AllowedMethods(ctx, req.path);
+      std::vector<std::string> methods = AllowedMethods(ctx, req);
       if (!methods.empty() && std::find(methods.begin(), methods.end(), req.method) == methods.end()) {
         if (std::find(methods.begin(), methods.end(), "GET") != methods.end()) methods.push_back("HEAD");  // served by GET
         methods.push_back("OPTIONS");
@@ -127,12 +132,29 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
         return SendError(res, 405, "method_not_allowed", fmt::format("{} is not served here: use {}", req.method, allow));
       }
     }
+    // A malformed request (or a body not read in full) leaves the connection's framing
+    // unknown: the connection is closed after the answer.
+    if (res.status == 400 || res.status == 413 || res.status == 414) CloseConnection(res);
     switch (res.status) {
       case 404: SendError(res, 404, "not_found", "no such endpoint (see docs/api.md)"); break;
       case 413: SendError(res, 413, "payload_too_large", "request body over the size limit"); break;
       case 400: SendError(res, 400, "bad_request", "malformed HTTP request"); break;
+      case 414: SendError(res, 414, "uri_too_long", "request line over 8 KiB"); break;
       default: SendError(res, res.status, "http_error", "the request could not be served"); break;
     }
+  });
+  // Two different Content-Length headers (RFC 9112 §6.3): which one a proxy in front used is
+  // unknown, so the request is refused and the connection closed (httplib took the first).
+  svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
+    const size_t n = req.get_header_value_count("Content-Length");
+    for (size_t i = 1; i < n; ++i) {
+      if (req.get_header_value("Content-Length", i) == req.get_header_value("Content-Length", 0)) continue;
+      CloseConnection(res);
+      SendError(res, 400, "bad_request", "different Content-Length headers");
+      ctx.metrics.CountUnrouted(400);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   AddSystemRoutes(svr, ctx);
   AddEventRoutes(svr, ctx);
@@ -187,8 +209,25 @@ void Server::Stop() {
     if (impl_->running && !impl_->run_done) {
       lock.unlock();
       impl_->http->stop();
+      // Open connections are woken: an idle or trickling client does not hold the stop; a
+      // request in flight still gets its answer (reading side shut only), for 2 s.
+      if (impl_->conn) impl_->conn->CloseConnections(/*hard=*/false);
       lock.lock();
-      impl_->run_cv.wait(lock, [&] { return impl_->run_done; });
+      const auto done = [&] { return impl_->run_done; };
+      if (!impl_->run_cv.wait_for(lock, std::chrono::seconds(2), done) && impl_->conn) {
+        lock.unlock();
+        impl_->conn->CloseConnections(/*hard=*/true);  // a client that does not read its answer
+        lock.lock();
+      }
+      if (!impl_->run_cv.wait_for(lock, std::chrono::seconds(1), done)) {
+        // A handler still runs (a language-model call): save the profile state now, so that a
+        // supervisor's kill after its stop timeout loses nothing; later writes answer 503.
+        LOG_WRN("serve: requests still running 3 s after the stop; saving the profile state first");
+        lock.unlock();
+        impl_->ctx.writer->Stop();
+        lock.lock();
+      }
+      impl_->run_cv.wait(lock, done);
     }
     lock.unlock();
     impl_->ctx.writer->Stop();

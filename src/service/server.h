@@ -17,7 +17,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked otherwise
   int port = 8080;                 // 0: any free port (tests)
   std::string cert_file, key_file;  // both set: HTTPS
-  int threads = 8;                 // HTTP worker threads
+  // HTTP worker threads: one per open connection (a blocked one costs no CPU), so many.
+  int threads = 64;
+  int keep_alive_s = 5;            // an idle connection is closed after this
+  int request_timeout_s = 30;      // a request (headers and body) must arrive within this of its first byte (HTTP; not HTTPS)
   size_t max_body_bytes = 1 << 20;  // larger requests: 413
   size_t max_batch_events = 10000;  // events in one POST /v1/events
   double rate_limit = 1000;        // requests per second per API key (token bucket); 0: off
