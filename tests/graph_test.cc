@@ -178,6 +178,23 @@ TEST_F(GraphTest, KgRelationsNamedAsBuiltinsOrDifferingInCase) {
   EXPECT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
 }
 
+// Text output keeps one neighbour per line: a title's newline or a control character is a space.
+TEST_F(GraphTest, NeighboursPrintOneLineEach) {
+  test::WriteFile(tmp_ / "c2.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                   "p1,\"Phone\nwith a second line\",electronics.smartphone,acme,100,\n");
+  IngestOptions o;
+  o.format = "catalog";
+  ASSERT_TRUE(Ingest(*ws_, tmp_ / "c2.csv", o).ok());
+  ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
+  ws_.reset();  // the CLI opens the workspace itself
+  auto r = test::RunCli("graph neighbors " + (tmp_ / "ws") + " brand:acme");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Phone with a second line"), std::string::npos) << r.out;
+  size_t lines = 0;
+  for (char c : r.out) lines += c == '\n';
+  EXPECT_EQ(lines, 6u) << r.out;  // the heading and five products
+}
+
 TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
   PathOptions o;
   o.k = 5;

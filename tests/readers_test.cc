@@ -113,6 +113,13 @@ TEST(Readers, ControlCharactersInIdsAreRejectedNamingTheField) {
   EXPECT_EQ(u.users, std::vector<std::string>{"u2"});
   ASSERT_EQ(u.rejects.size(), 1u);
   EXPECT_EQ(u.rejects[0].line, 2u);
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl", "{\"user_id\": \"a\\u0007b\", \"product_id\": \"p\", \"text\": \"nice\"}\n");
   Collect t = Read("texts", tmp / "t.jsonl");
   EXPECT_TRUE(t.texts.empty());
@@ -396,6 +403,13 @@ TEST(Readers, LargeJsonIntegersKeepTheirDigitsAndTimesOutOfRangeAreRejected) {
   EXPECT_EQ(c.rejects[2].line, 4u);
   EXPECT_EQ(c.rejects[2].field, "unixReviewTime");
   EXPECT_EQ(c.rejects[3].field, "unixReviewTime");
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl", R"({"user_id":18446744073709551615,"text":"x"})" "\n"
                                    R"({"user_id":1e3,"text":"x"})" "\n");
   c = Read("texts", tmp / "t.jsonl");
@@ -418,6 +432,13 @@ TEST(Readers, ReviewTextsAreStoredWithHtmlReferencesDecoded) {
   ASSERT_EQ(c.texts.size(), 1u);
   EXPECT_EQ(c.texts[0], "I don't like H&M <3\xC2\xA0it");
   EXPECT_EQ(c.text_titles[0], "Don't");
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl", R"({"user_id":"u1","title":"Lock&amp;Lock","text":"The Lock&amp;Lock box &#x2014; AT&T"})" "\n");
   c = Read("texts", tmp / "t.jsonl");
   ASSERT_EQ(c.texts.size(), 1u);
@@ -429,6 +450,13 @@ TEST(Readers, ReviewTextsAreStoredWithHtmlReferencesDecoded) {
 // names its field, not a user called ["u1"].
 TEST(Readers, TextsRejectListsRatingsOutOfRangeAndUnknownKinds) {
   test::TempDir tmp;
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl",
                   "{\"user_id\":[\"u1\"],\"text\":\"hello\"}\n"
                   "{\"user_id\":\"u1\",\"product_id\":\"p1\",\"rating\":9,\"text\":\"great\"}\n"
@@ -590,6 +618,13 @@ TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
 TEST(Readers, NulBytesAreRejectedNamingTheLine) {
   test::TempDir tmp;
   const std::string ok = R"({"user_id":"u1","text":"fine"})" "\n";
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl", ok + std::string("\0", 1) + ok + ok.substr(0, 10) + std::string("\0", 1) +
                                        ok.substr(10) + R"({"user_id":"u\u0000x","text":"x"})" "\n" + ok);
   Collect c = Read("texts", tmp / "t.jsonl");
@@ -618,6 +653,13 @@ TEST(Readers, DetectsFormats) {
   EXPECT_EQ(DetectFormat(tmp / "b.csv"), "taobao");
   EXPECT_EQ(DetectFormat(tmp / "c.tsv"), "triples");
   // JSON: the first record of a texts file may lack "text"; item-attributes is one object.
+  test::WriteFile(tmp / "kg.tsv", "evil\x1b]0;pwned\x07\tr\tb\na\tr\x01\tb\na\tr\tb\n");
+  Collect k = Read("triples", tmp / "kg.tsv");
+  EXPECT_EQ(k.triples, std::vector<std::string>{"a|r|b"});
+  ASSERT_EQ(k.rejects.size(), 2u);
+  EXPECT_EQ(k.rejects[0].field, "head");
+  EXPECT_EQ(k.rejects[0].reason, "control character U+001B in head");
+  EXPECT_EQ(k.rejects[1].field, "relation");
   test::WriteFile(tmp / "t.jsonl", R"({"user_id":"u0","product_id":"p0","title":"no body"})" "\n"
                                    R"({"user_id":"u1","product_id":"p1","text":"nice"})" "\n");
   EXPECT_EQ(DetectFormat(tmp / "t.jsonl"), "texts");

@@ -124,12 +124,14 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
         size_t total = 0;
         std::vector<Adjacent> adj = SelectNeighbors(g, n, q, &total);
         Emit(*reg.globals, NeighborsJson(g, n, adj, total), [&] {
-          std::cout << fmt::format("{} \"{}\": {} neighbours{}\n", g.Spec(n), g.label(n), total,
+          // One line per neighbour: a title's newline or an escape sequence in a key is a space.
+          std::cout << fmt::format("{} \"{}\": {} neighbours{}\n", OneLine(g.Spec(n)), OneLine(g.label(n)), total,
                                    total > adj.size() ? fmt::format(" (showing {})", adj.size()) : "");
           for (const auto& x : adj) {
             const auto& e = g.edge(x.edge);
             std::cout << fmt::format("  {} {:<18} {:<40} count={} weight={:.1f}  {}\n", x.outgoing ? "->" : "<-",
-                                     g.EdgeTypeName(e.type), g.Spec(x.other), e.count, e.weight, g.label(x.other));
+                                     OneLine(g.EdgeTypeName(e.type)), OneLine(g.Spec(x.other)), e.count, e.weight,
+                                     OneLine(g.label(x.other)));
           }
         });
         return 0;

@@ -251,4 +251,11 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+std::string OneLine(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
 }  // namespace kgp

@@ -31,6 +31,10 @@ bool IsValidUtf8(std::string_view s);
 // Replaces invalid sequences with U+FFFD so that stored text is always valid UTF-8.
 std::string SanitizeUtf8(std::string_view s);
 
+// For one-line text output: every control character (C0, DEL; a newline in a product title, an
+// escape sequence) becomes a space.
+std::string OneLine(std::string_view s);
+
 // Appends code point cp as UTF-8.
 void AppendUtf8(char32_t cp, std::string* out);
 

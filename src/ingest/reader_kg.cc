@@ -17,6 +17,8 @@ Status ReadTriples(const std::string& path, const ReaderOptions& opts, RecordSin
     if (t.head.empty()) return RejectRow(sink, row, "head", "empty head");
     if (t.relation.empty()) return RejectRow(sink, row, "relation", "empty relation");
     if (t.tail.empty()) return RejectRow(sink, row, "tail", "empty tail");
+    for (auto [field, value] : {std::pair{"head", t.head}, {"relation", t.relation}, {"tail", t.tail}})
+      if (auto p = IdProblem(value, field)) return RejectRow(sink, row, field, *p);
     sink.OnTriple(t);
   });
 }
