@@ -11,12 +11,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <thread>
+#include <map>
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -294,6 +298,62 @@ TEST(ServiceProcess, AnErasureThenACrashCountsNoEventTwice) {
   }
   EXPECT_EQ(events_of(uid), before + 12);
   EXPECT_EQ(events_of(other), -1);
+}
+
+// A `profile update` while the server runs rewrites the profile tables (k-means again: clusters
+// renumbered, RFM rescored); the served profiles follow within seconds, so GET profile and
+// /v1/segments agree with the tables.
+TEST(ServiceProcess, ServedClustersFollowAProfileUpdate) {
+  test::TempDir tmp;
+  const std::string ws = PrepareWorkspace(tmp);
+  const std::string key = CreateKey(ws, "read");
+  std::vector<std::string> users;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    for (Stmt st = (*w)->db().Prepare("SELECT ext_id FROM profiles ORDER BY user_id"); st.Step();)
+      users.emplace_back(st.Text(0));
+  }
+  ASSERT_GE(users.size(), 30u);
+  ServeProcess serve(ws, tmp / "serve.log");
+  ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
+  // New behaviour for a third of the users (purchases of one product), then an update.
+  std::string csv = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (size_t u = 0; u < users.size(); u += 3)
+    for (int i = 0; i < 40; ++i)
+      csv += fmt::format("2026-03-0{} 1{}:00:00 UTC,purchase,1000001,,,,99.00,{},sx{}\n", 1 + i % 9, i % 10, users[u], u);
+  test::WriteFile(tmp / "more.csv", csv);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "more.csv"));
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  auto up = test::RunCli("-q profile update " + ws);
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::map<std::string, std::pair<int64_t, std::string>> table;  // ext_id -> (cluster, label)
+  std::map<std::string, std::string> segment;  // ext_id -> rfm_segment
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    for (Stmt st = (*w)->db().Prepare("SELECT p.ext_id, p.cluster, coalesce(c.label, ''), p.rfm_segment FROM profiles p "
+                                      "LEFT JOIN profile_clusters c ON c.id = p.cluster");
+         st.Step();) {
+      table[std::string(st.Text(0))] = {st.Int(1), std::string(st.Text(2))};
+      segment[std::string(st.Text(0))] = std::string(st.Text(3));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the server checks every 2 s
+  httplib::Client c("127.0.0.1", serve.port());
+  c.set_default_headers({{"X-API-Key", key}});
+  size_t checked = 0;
+  for (const std::string& u : users) {
+    auto r = c.Get(("/v1/users/" + u + "/profile").c_str());
+    ASSERT_TRUE(r && r->status == 200) << u;
+    auto j = nlohmann::json::parse(r->body);
+    ASSERT_TRUE(table.count(u)) << u;
+    EXPECT_EQ(j["segments"]["cluster"].get<int64_t>(), table[u].first) << u;
+    EXPECT_EQ(j["segments"]["cluster_label"].get<std::string>(), table[u].second) << u;
+    EXPECT_EQ(j["behaviour"]["rfm"]["segment"].get<std::string>(), segment[u]) << u;
+    ++checked;
+  }
+  EXPECT_EQ(checked, users.size());
 }
 
 TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {

@@ -15,6 +15,10 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
                           const ProfileTableOptions& opts) {
   Txn txn(db);
   KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profiles; DELETE FROM profile_tags; DELETE FROM profile_clusters;"));
+  // A running server reloads its RFM scores and clusters when this changes.
+  KGP_RETURN_IF_ERROR(db.Exec(
+      "INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
+      "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"));
   Stmt ins = db.Prepare(
       "INSERT INTO profiles VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,"
       "?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37)");

@@ -43,6 +43,14 @@ struct StaticProfileFacts {
   std::string ext_id;  // whose: an erased user's users.id can be given to the next new user
 };
 
+// The profile tables' population-relative figures, as of one `profile build`/`update`.
+struct StaticFacts {
+  int64_t version = 0;  // meta 'profiles_version' when read
+  std::unordered_map<uint32_t, StaticProfileFacts> by_user;  // by users.id
+  std::map<int, std::string> cluster_labels;
+};
+
+
 struct Context {
   ServerOptions opts;
   std::string ws_dir;
@@ -59,8 +67,10 @@ struct Context {
   std::string llm_error;                        // why session/backend are null
   std::unique_ptr<rec::RecContext> own_rec;     // when there is no session
   rec::RecContext* rec = nullptr;               // the recommender (graph, items, engine); immutable
-  std::unordered_map<uint32_t, StaticProfileFacts> facts;  // by users.id
-  std::map<int, std::string> cluster_labels;
+  // RFM scores, clusters and their labels from the profile tables, replaced when a `profile
+  // update` rewrites them (CurrentFacts); readers hold the snapshot they took.
+  std::atomic<std::shared_ptr<const StaticFacts>> facts;
+  std::atomic<int64_t> facts_checked_ms{0};
   // Every route's path pattern and method, filled while routes are added (read-only after), so
   // that a known path asked with another method is answered 405 with Allow. raw, when set, must
   // match the path as sent (before percent-decoding) too.
@@ -138,7 +148,13 @@ std::string StoredUser(Context& ctx, const std::string& client_id);
 // NotFound for an unknown user or one without events.
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id);
 // The same from a view already looked up (view.state is the user's state).
-Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id);
+// Reads the facts from the profile tables (under db_mu, or before serving).
+std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db);
+// The facts, reloaded first when the profile tables changed since (checked every 2 s at most,
+// skipped while another request holds db_mu).
+std::shared_ptr<const StaticFacts> CurrentFacts(Context& ctx);
+Profile FinalizeLive(Context& ctx, const StaticFacts& facts, const LiveProfiles::View& view,
+                     const std::string& stored_id);
 // The recommender's store id of a client-supplied user id; NotFound when unknown.
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id);
 

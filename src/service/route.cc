@@ -252,7 +252,50 @@ void AddRoute(httplib::Server& svr, Context& ctx, const std::string& method, con
   else if (method == "DELETE") svr.Delete(pattern, wrapped);
 }
 
-Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::string& stored_id) {
+namespace {
+int64_t ProfilesVersion(Db& db) {
+  return db.QueryInt("SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'profiles_version'), 0)");
+}
+}  // namespace
+
+std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db) {
+  auto facts = std::make_shared<StaticFacts>();
+  facts->version = ProfilesVersion(db);
+  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster, ext_id FROM profiles");
+  while (st.Step()) {
+    StaticProfileFacts f;
+    f.ext_id = std::string(st.Text(6));
+    f.r = static_cast<int>(st.Int(1)), f.f = static_cast<int>(st.Int(2)), f.m = static_cast<int>(st.Int(3));
+    f.rfm_segment = std::string(st.Text(4));
+    f.cluster = st.IsNull(5) ? -1 : static_cast<int>(st.Int(5));
+    facts->by_user.emplace(static_cast<uint32_t>(st.Int(0)), std::move(f));
+  }
+  Stmt cl = db.Prepare("SELECT id, label FROM profile_clusters");
+  while (cl.Step()) facts->cluster_labels.emplace(static_cast<int>(cl.Int(0)), std::string(cl.Text(1)));
+  return facts;
+}
+
+std::shared_ptr<const StaticFacts> CurrentFacts(Context& ctx) {
+  int64_t checked = ctx.facts_checked_ms.load();
+  const int64_t now = NowMs();
+  if (now - checked > 2000 && ctx.facts_checked_ms.compare_exchange_strong(checked, now)) {
+    std::unique_lock lock(ctx.db_mu, std::try_to_lock);
+    if (lock.owns_lock()) {
+      try {
+        if (ProfilesVersion(ctx.ws->db()) != ctx.facts.load()->version) {
+          ctx.facts.store(LoadStaticFacts(ctx.ws->db()));
+          LOG_INF("serve: RFM scores and clusters reloaded from the profile tables");
+        }
+      } catch (const std::exception& e) {
+        LOG_WRN("serve: reloading RFM scores and clusters: {}", e.what());
+      }
+    }
+  }
+  return ctx.facts.load();
+}
+
+Profile FinalizeLive(Context& ctx, const StaticFacts& facts, const LiveProfiles::View& view,
+                     const std::string& stored_id) {
   const ProfileOptions& o = ctx.writer->profile_options();
   Profile p = Finalize(ctx.items(), o, *view.state, view.as_of);
   p.user = view.user;
@@ -262,8 +305,8 @@ Profile FinalizeLive(Context& ctx, const LiveProfiles::View& view, const std::st
   // scores and cluster, under a users.id a new user may be given again.
   const bool erased = ctx.live.Erased(stored_id);
   if (!erased) FillFromGraph(ctx.graph(), o, p);
-  auto f = ctx.facts.find(view.user);
-  if (f != ctx.facts.end() && !erased && f->second.ext_id == stored_id) {
+  auto f = facts.by_user.find(view.user);
+  if (f != facts.by_user.end() && !erased && f->second.ext_id == stored_id) {
     p.r_score = f->second.r, p.f_score = f->second.f, p.m_score = f->second.m;
     p.rfm_segment = f->second.rfm_segment;
     p.cluster = f->second.cluster;
@@ -283,7 +326,7 @@ Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
   const std::string stored = StoredUser(ctx, raw_user_id);
   auto view = ctx.live.Find(stored);
   if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
-  return FinalizeLive(ctx, *view, stored);
+  return FinalizeLive(ctx, *CurrentFacts(ctx), *view, stored);
 }
 
 Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {

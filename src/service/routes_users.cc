@@ -22,16 +22,19 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
   if (!view)
     return SendError(res, 404, "not_found",
                      fmt::format("no profile for user '{}' (unknown id, or no events)", raw));
-  const ResponseCache::Key key{view->state, view->as_of, static_cast<uint32_t>(*tags << 8 | *paths)};
+  const std::shared_ptr<const StaticFacts> facts = CurrentFacts(c);
+  // The facts' version is in the key: a `profile update` renumbers clusters and rescores RFM.
+  const ResponseCache::Key key{view->state, view->as_of,
+                               static_cast<uint32_t>((facts->version & 0xFFFF) << 16 | *tags << 8 | *paths)};
   if (auto body = c.profile_cache->Find(view->user, key)) {
     res.set_content(std::move(*body), "application/json");
     return;
   }
-  const Profile p = FinalizeLive(c, *view, stored);
+  const Profile p = FinalizeLive(c, *facts, *view, stored);
   // No evidence paths for an erased id that came back: they would run through the erased node.
   nlohmann::ordered_json j = ToJson(c.graph(), p, *tags, c.live.Erased(stored) ? 0 : *paths);
-  auto label = c.cluster_labels.find(p.cluster);
-  j["segments"]["cluster_label"] = label == c.cluster_labels.end() ? "" : label->second;
+  auto label = facts->cluster_labels.find(p.cluster);
+  j["segments"]["cluster_label"] = label == facts->cluster_labels.end() ? "" : label->second;
   std::string body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   c.profile_cache->Put(view->user, key, body);
   res.set_content(std::move(body), "application/json");

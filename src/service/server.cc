@@ -26,25 +26,6 @@ struct Server::Impl {
   bool running = false, run_done = false, stop_requested = false;  // GUARDED_BY(run_mu)
 };
 
-namespace {
-
-void LoadStaticFacts(Context& ctx) {
-  Db& db = ctx.ws->db();
-  Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster, ext_id FROM profiles");
-  while (st.Step()) {
-    StaticProfileFacts f;
-    f.ext_id = std::string(st.Text(6));
-    f.r = static_cast<int>(st.Int(1)), f.f = static_cast<int>(st.Int(2)), f.m = static_cast<int>(st.Int(3));
-    f.rfm_segment = std::string(st.Text(4));
-    f.cluster = st.IsNull(5) ? -1 : static_cast<int>(st.Int(5));
-    ctx.facts.emplace(static_cast<uint32_t>(st.Int(0)), std::move(f));
-  }
-  Stmt cl = db.Prepare("SELECT id, label FROM profile_clusters");
-  while (cl.Step()) ctx.cluster_labels.emplace(static_cast<int>(cl.Int(0)), std::string(cl.Text(1)));
-}
-
-}  // namespace
-
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() { Stop(); }
@@ -97,7 +78,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
     ctx.own_rec = std::move(rc).value();
     ctx.rec = ctx.own_rec.get();
   }
-  LoadStaticFacts(ctx);
+  ctx.facts.store(LoadStaticFacts(ctx.ws->db()));
   EventWriterOptions wo;
   wo.durable = opts.durable;
   auto w = EventWriter::Start(workspace_dir, ctx.items(), &ctx.live, &ctx.metrics, wo);
