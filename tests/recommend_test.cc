@@ -249,6 +249,36 @@ TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
   EXPECT_NE(all.err.find("lower --holdout-days"), std::string::npos) << all.err;
 }
 
+// --exclude-purchased is the default (bought items not offered again until due);
+// --include-purchased offers them again. The two flags were bound the wrong way round.
+TEST_F(RecommendTest, IncludePurchasedOffersBoughtItemsAndExcludePurchasedDropsThem) {
+  const Engine& e = *rc_->engine;
+  const std::string ws = ws_->dir();
+  size_t users = 0;
+  for (uint32_t u = 0; u < e.history().num_users() && users < 3; ++u) {
+    // Users with a bought item, not due, among their candidates.
+    bool has = false;
+    for (const auto& r : e.Candidates(u)) has |= r.features[kFPurchased] > 0 && r.features[kFRepurchaseDue] < 0.5f;
+    if (!has) continue;
+    ++users;
+    const std::string user = rc_->catalog->UserExt(u);
+    // Bought items offered though not due, per flag.
+    auto bought = [&](const std::string& flag) {
+      auto run = test::RunCli(fmt::format("--json recommend {} --user {} -k 2000 {}", ws, user, flag));
+      EXPECT_EQ(run.exit_code, 0) << flag << ": " << run.err;
+      size_t n = 0;
+      const auto j = nlohmann::json::parse(run.out);
+      for (const auto& r : j["recommendations"])
+        n += r["features"]["purchased"].get<double>() > 0 && r["features"]["repurchase_due"].get<double>() < 0.5;
+      return n;
+    };
+    EXPECT_EQ(bought(""), 0u) << user;
+    EXPECT_EQ(bought("--exclude-purchased"), 0u) << user;
+    EXPECT_GT(bought("--include-purchased"), 0u) << user;
+  }
+  EXPECT_EQ(users, 3u);
+}
+
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
 // are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
 // loading serves with it whatever the caller asks (the ranker's weights belong to it).

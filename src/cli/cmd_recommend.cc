@@ -74,8 +74,10 @@ void AddEngineOptions(CLI::App* cmd, rec::EngineOptions& o) {
   cmd->add_option("--per-source", o.per_source, "candidates taken from each generator")->capture_default_str();
   cmd->add_option("--max-per-category", o.max_per_category, "at most this many items of one leaf category (0: max(3, k / 2))")
       ->capture_default_str();
-  cmd->add_flag("--include-purchased,!--exclude-purchased", o.exclude_purchased, "offer bought items again")
-      ->capture_default_str();
+  // The first name sets exclude_purchased, the "!" name clears it (CLI11).
+  cmd->add_flag("--exclude-purchased,!--include-purchased", o.exclude_purchased,
+                "--exclude-purchased (default): bought, rated or reviewed items are not offered again unless their restock "
+                "cycle is due; --include-purchased offers them again");
   cmd->add_flag("--exclude-seen", o.exclude_seen, "drop items the user already viewed");
   cmd->add_option("--cf", o.cf, "collaborative-filtering generator for --fit: a model spec (rp3beta, itemknn:k=50, ...) or none; a fitted workspace serves with the one it was fitted with")
       ->capture_default_str();
