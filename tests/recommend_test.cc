@@ -279,6 +279,22 @@ TEST_F(RecommendTest, IncludePurchasedOffersBoughtItemsAndExcludePurchasedDropsT
   EXPECT_EQ(users, 3u);
 }
 
+// --fit measures at the -k asked for, 20 included (20 used to be taken for "not given" and
+// measured at 10); without -k it measures at 10; -k 0 is no cut-off to measure at.
+TEST_F(RecommendTest, FitMeasuresAtTheKAskedFor) {
+  const std::string ws = *tmp_ / "ws-fit-k";
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  for (const auto& [args, header] : std::vector<std::pair<std::string, std::string>>{
+           {"-k 20", "P@20"}, {"-k 21", "P@21"}, {"", "P@10"}}) {
+    auto run = test::RunCli(fmt::format("recommend {} --fit {}", ws, args));
+    ASSERT_EQ(run.exit_code, 0) << args << ": " << run.err;
+    EXPECT_NE(run.out.find(header), std::string::npos) << args << ": " << run.out;
+  }
+  auto zero = test::RunCli(fmt::format("recommend {} --fit -k 0", ws));
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.err.find("-k"), std::string::npos) << zero.err;
+}
+
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
 // are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
 // loading serves with it whatever the caller asks (the ranker's weights belong to it).

@@ -143,7 +143,9 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     auto* user = cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym");
     auto* fit = cmd->add_flag("--fit", a->fit, "learn the ranker and the next-purchase model on a temporal holdout, report, save");
     user->excludes(fit);
-    cmd->add_option("-k", a->k, "recommendations")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
+    auto* k = cmd->add_option("-k", a->k, "recommendations; with --fit, the cut-off the held-out metrics are measured at (default 10)")
+                  ->capture_default_str()
+                  ->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->add_flag("--explain", a->explain, "explain each item by knowledge-graph paths");
     cmd->add_option("--lang", a->lang, "explanation language: en, zh or both")->check(CLI::IsMember({"en", "zh", "both"}))->capture_default_str();
     cmd->add_option("--holdout-days", a->fo.holdout_days, "--fit: days of outcomes to learn from")
@@ -152,12 +154,14 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--threads", a->fo.threads, "--fit: threads")->capture_default_str()->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-past-embeddings", a->no_past_kge, "--fit: do not train embeddings on the past graph (no embedding feature)");
     AddEngineOptions(cmd, a->fo.engine);
-    cmd->callback([&reg, a] {
-      *reg.selected = [&reg, a] {
+    cmd->callback([&reg, a, k] {
+      *reg.selected = [&reg, a, k] {
         if (!a->fit && a->user.empty()) throw Error(Status::InvalidArgument("recommend: give --user ID, or --fit"));
+        if (a->fit && k->count() && a->k == 0)
+          throw Error(Status::InvalidArgument("recommend --fit: -k is the cut-off the metrics are measured at; give 1 or more"));
         auto w = OpenWorkspace(a->ws);
         if (a->fit) {
-          a->fo.k = a->k == 20 ? 10 : a->k;
+          if (k->count()) a->fo.k = a->k;  // else RecFitOptions' own default (10)
           a->fo.train_kge = !a->no_past_kge;
           auto r = rec::FitRecommender(*w, a->fo);
           if (!r.ok()) throw Error(r.status());
