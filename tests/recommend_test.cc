@@ -295,6 +295,24 @@ TEST_F(RecommendTest, FitMeasuresAtTheKAskedFor) {
   EXPECT_NE(zero.err.find("-k"), std::string::npos) << zero.err;
 }
 
+// The report's "from N users" counts the fitting users who gave the ranker examples (an outcome
+// among their candidates), not every user with history outside the measured ones.
+TEST_F(RecommendTest, FitReportCountsTheUsersWhoGaveExamples) {
+  auto in = LoadRecInputs(*ws_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  std::set<uint32_t> before, outcome;
+  for (const auto& e : in->events) {
+    if (e.ts <= fit_->cut_ts) before.insert(e.user);
+    else if (e.type == EventType::kCart || e.type == EventType::kPurchase) outcome.insert(e.user);
+  }
+  size_t with_outcome = 0;
+  for (uint32_t u : outcome) with_outcome += before.count(u);
+  ASSERT_GT(with_outcome, 100u);
+  EXPECT_LE(fit_->fit_users + fit_->test_users, with_outcome) << before.size() << " users with history";
+  EXPECT_LE(fit_->fit_users, fit_->positives);  // each gave at least one positive
+  EXPECT_GT(fit_->fit_users, with_outcome / 2);
+}
+
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
 // are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
 // loading serves with it whatever the caller asks (the ranker's weights belong to it).

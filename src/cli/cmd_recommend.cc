@@ -43,7 +43,8 @@ void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std:
 void PrintFitReport(const rec::RecFitReport& r, std::ostream& os) {
   os << fmt::format("fitted on behaviour up to {}, outcomes (carts and purchases) in ({}, {}]\n", FormatTimestamp(r.cut_ts),
                     FormatTimestamp(r.cut_ts), FormatTimestamp(r.as_of));
-  os << fmt::format("  ranker: {} examples ({} positive) from {} users; measured on {} other users; candidates hold "
+  os << fmt::format("  ranker: {} examples ({} positive) from {} users with an outcome among their candidates; measured "
+                    "on {} other users with an outcome; candidates hold "
                     "{:.1f}% of their outcomes\n",
                     r.examples, r.positives, r.fit_users, r.test_users, 100 * r.candidate_recall);
   os << fmt::format("  {:<40} {:>10} {:>10} {:>10} {:>10}\n", "method", fmt::format("P@{}", r.k), fmt::format("R@{}", r.k),

@@ -54,16 +54,19 @@ std::vector<std::pair<std::string, double>> Named(const Logistic& l, const char*
   return out;
 }
 
+// users: how many users gave examples (those with an outcome among their candidates).
 void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t negatives, uint64_t seed, Logistic& out,
-               size_t* examples, size_t* positives) {
+               size_t* examples, size_t* positives, size_t* users) {
   std::vector<float> x;
   std::vector<uint8_t> y;
+  *users = 0;
   for (const auto& c : cases) {
     if (c.test && !include_test) continue;
     size_t negs = 0;
     bool any = false;
     for (const auto& r : c.cands) any |= c.relevant.count(r.item) > 0;
     if (!any) continue;
+    ++*users;
     for (const auto& r : c.cands) {
       const bool pos = c.relevant.count(r.item) > 0;
       // A deterministic sample of the negatives keeps the fit small.
@@ -173,7 +176,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
 
   // Ranker: fit on the fitting users, measure on the others.
   Logistic ranker;
-  FitRanker(cases, false, opts.negatives_per_user, opts.seed, ranker, &rep.examples, &rep.positives);
+  FitRanker(cases, false, opts.negatives_per_user, opts.seed, ranker, &rep.examples, &rep.positives, &rep.fit_users);
   Engine::ScoreFn learned = [&](const Recommendation& r) { return ranker.Predict(r.features); };
   Engine::ScoreFn prior = [&](const Recommendation& r) { return past.Score(r.features); };
   std::vector<std::pair<std::string, Engine::ScoreFn>> methods = {{"learned blend", learned}, {"prior blend", prior}};
@@ -269,10 +272,9 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   rep.next_affinity_auc = MeasureReliability(aff, y).auc;
 
   // Refit on everyone and save.
-  size_t ex = 0, pos = 0;
-  FitRanker(cases, true, opts.negatives_per_user, opts.seed, ranker, &ex, &pos);
+  size_t ex = 0, pos = 0, users = 0;
+  FitRanker(cases, true, opts.negatives_per_user, opts.seed, ranker, &ex, &pos, &users);
   FitNext(cases, true, next, &ex);
-  rep.fit_users = cases.size() - rep.test_users;
   rep.ranker_weights = Named(ranker, FeatureName);
   rep.next_weights = Named(next, NextFeatureName);
   rep.total_s = Since(t0);
