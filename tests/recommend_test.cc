@@ -497,6 +497,29 @@ TEST(RecommendRepurchase, OnlyItemsBoughtAgainAsTheSameItemAreOfferedAgain) {
   EXPECT_TRUE(offered.count("201")) << "the coffee the shopper restocks is not offered again: " << run.out;
 }
 
+// --fit on a shop with too few outcomes is refused with the amount needed, and nothing is saved:
+// a model fitted before is kept (it used to be replaced by weights fitted on no example).
+TEST(RecommendFit, TooLittleDataIsRefusedAndTheSavedModelKept) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  const std::string shop = tmp / "tiny", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + shop + " --users 15 --events 300 --products 40 --brands 5 --days 30").exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(shop)));
+  const std::string model = RecommendModelPath(ws);
+  auto run = test::RunCli("recommend " + ws + " --fit --holdout-days 7");
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("too little data"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(fmt::format("at least {}", kMinFitPositives)), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(model));
+  std::filesystem::create_directories(std::filesystem::path(model).parent_path());
+  test::WriteFile(model, "fitted before\n");
+  run = test::RunCli("recommend " + ws + " --fit --holdout-days 7");
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("kept"), std::string::npos) << run.err;
+  EXPECT_EQ(test::ReadFile(model), "fitted before\n");
+}
+
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {
   Rng rng(3);
   std::vector<float> x;
