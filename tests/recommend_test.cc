@@ -313,6 +313,31 @@ TEST_F(RecommendTest, FitReportCountsTheUsersWhoGaveExamples) {
   EXPECT_GT(fit_->fit_users, with_outcome / 2);
 }
 
+// Counts are range-checked like -k: a negative value used to wrap to 2^64 − n (no cap at all),
+// --per-source 0 gave an empty list without a word, and an overflowing value was accepted.
+TEST_F(RecommendTest, NegativeOrZeroCountsAreRefusedByName) {
+  const Engine& e = *rc_->engine;
+  uint32_t u = 0;
+  while (e.history().Of(u).size() < 20) ++u;
+  const std::string ws = ws_->dir(), user = rc_->catalog->UserExt(u);
+  for (const auto& [args, name] : std::vector<std::pair<std::string, std::string>>{
+           {"recommend {} --user {} --per-source -5", "--per-source"},
+           {"recommend {} --user {} --per-source 0", "--per-source"},
+           {"recommend {} --user {} --per-source 99999999999999999999", "--per-source"},
+           {"recommend {} --user {} --max-per-category -1", "--max-per-category"},
+           {"recommend {} --fit --per-source -1", "--per-source"},
+           {"audience {} --rule \"events > 1\" --limit -1", "--limit"},
+           {"profile show {} --user {} --tags -1", "--tags"},
+           {"privacy budget {} --ledger -1", "--ledger"}}) {
+    auto r = test::RunCli(fmt::format(fmt::runtime(args), ws, user));
+    EXPECT_NE(r.exit_code, 0) << args << ": " << r.out;
+    EXPECT_NE(r.err.find(name), std::string::npos) << args << ": " << r.err;
+  }
+  auto ok = test::RunCli(fmt::format("--json recommend {} --user {} -k 5 --per-source 1 --max-per-category 1", ws, user));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_FALSE(nlohmann::json::parse(ok.out)["recommendations"].empty()) << ok.out;
+}
+
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
 // are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
 // loading serves with it whatever the caller asks (the ranker's weights belong to it).

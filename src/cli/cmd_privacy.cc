@@ -166,7 +166,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--ledger", a->ledger, "recent ledger entries shown")->capture_default_str();
+    cmd->add_option("--ledger", a->ledger, "recent ledger entries shown")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);

@@ -72,9 +72,12 @@ uint32_t FindUser(const RecContext& rc, const std::string& ext) {
 }
 
 void AddEngineOptions(CLI::App* cmd, rec::EngineOptions& o) {
-  cmd->add_option("--per-source", o.per_source, "candidates taken from each generator")->capture_default_str();
+  cmd->add_option("--per-source", o.per_source, "candidates taken from each generator (1 to 100000)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--max-per-category", o.max_per_category, "at most this many items of one leaf category (0: max(3, k / 2))")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{100000}));
   // The first name sets exclude_purchased, the "!" name clears it (CLI11).
   cmd->add_flag("--exclude-purchased,!--include-purchased", o.exclude_purchased,
                 "--exclude-purchased (default): bought, rated or reviewed items are not offered again unless their restock "
