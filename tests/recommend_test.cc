@@ -338,6 +338,25 @@ TEST_F(RecommendTest, NegativeOrZeroCountsAreRefusedByName) {
   EXPECT_FALSE(nlohmann::json::parse(ok.out)["recommendations"].empty()) << ok.out;
 }
 
+// A hyperparameter out of range is refused before any work like an unknown key: --fit used to
+// save `itemknn:k=-1` and every later call warned that the model was not used.
+TEST_F(RecommendTest, OutOfRangeCollaborativeHyperparametersAreRefused) {
+  for (const char* spec : {"itemknn:k=-1", "itemknn:shrink=-1", "rp3beta:k=0", "bpr:dim=0", "ease:lambda=-1"}) {
+    EngineOptions o;
+    o.cf = spec;
+    const Status s = CheckEngineOptions(o);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << spec << ": " << s.ToString();
+    EXPECT_NE(s.message().find(spec), std::string::npos) << s.ToString();
+  }
+  const std::string ws = *tmp_ / "ws-bad-cf";
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  const std::string before = test::ReadFile(RecommendModelPath(ws));
+  auto run = test::RunCli(fmt::format("recommend {} --fit --cf itemknn:k=-1", ws));
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("k must be > 0 (got -1)"), std::string::npos) << run.err;
+  EXPECT_EQ(test::ReadFile(RecommendModelPath(ws)), before);
+}
+
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
 // are candidates with the feature scaled to 0..1 (the best is 1); the fit records the model and
 // loading serves with it whatever the caller asks (the ranker's weights belong to it).
