@@ -131,6 +131,16 @@ TEST_F(RecEval, CliRefusesACutOffBelowOne) {
   EXPECT_NE(ok.out.find("recall@3"), std::string::npos) << ok.out;
 }
 
+// An empty test file leaves nothing to measure: an error, not a table of empty rows and rc 0.
+TEST_F(RecEval, CliRefusesAnEmptyTestFile) {
+  TempDir dir;
+  WriteFile(dir / "train.txt", "0 1 2\n1 2 3\n");
+  WriteFile(dir / "test.txt", "");
+  auto r = test::RunCli(fmt::format("-q eval rec --data {} --format kgat", dir.path()));
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("no user has a held-out item"), std::string::npos) << r.err;
+}
+
 TEST_F(RecEval, KgatReaderToleratesCrlfAndNamesBadLines) {
   TempDir dir;
   WriteFile(dir / "train.txt", "0 1 2 2 3\r\n1 4\r\n\r\n2\r\n3 0 5 \r\n");
