@@ -47,6 +47,8 @@ void AddReleaseOptions(CLI::App* cmd, ReleaseArgs& a) {
 DpOptions ReleaseOptions(const Workspace& ws, const ReleaseArgs& a) {
   if (a.exact && DpRequired(ws))
     throw Error(Status::InvalidArgument("this workspace sets dp_required: exact aggregates are not released"));
+  if (a.exact && !a.mechanism.empty())
+    throw Error(Status::InvalidArgument("--dp-mechanism and --exact: an exact release adds no noise; give one of them"));
   DpOptions o;
   o.epsilon = a.exact ? 0 : a.epsilon;
   o.mechanism = a.mechanism;

@@ -302,8 +302,13 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       auto w = OpenWorkspace(a->ws);
+      const bool dp = a->dp || a->dp_epsilon > 0 || privacy::DpRequired(*w);
+      // A mechanism asked for without DP would silently release the exact count and the ids.
+      if (!dp && !a->dp_mechanism.empty())
+        throw Error(Status::InvalidArgument("audience: --dp-mechanism needs --dp or --dp-epsilon E (without them the "
+                                            "count is exact and the ids are printed)"));
       // A DP count comes without ids: the ids would give the exact count away.
-      if (a->dp || a->dp_epsilon > 0 || privacy::DpRequired(*w)) {
+      if (dp) {
         privacy::DpOptions o;
         o.epsilon = a->dp_epsilon > 0 ? a->dp_epsilon : -1;
         o.mechanism = a->dp_mechanism;
