@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/rng.h"
+#include "common/time.h"
 #include "graph/builder.h"
 #include "graph/names.h"
 #include "ingest/generator.h"
@@ -110,7 +111,7 @@ TEST_F(RecommendTest, FiltersBoughtItemsDiversifiesAndExplainsEveryItem) {
     for (const auto& r : recs) {
       EXPECT_TRUE(ids.insert(r.item).second) << "duplicate item";
       const auto* t = taste.Item(r.item);
-      if (t && t->purchases) {
+      if (t && t->owned_ts) {
         EXPECT_GE(r.features[kFRepurchaseDue], 0.5f) << "bought item offered again too early";
       }
       ++per_leaf[e.items().Leaf(r.item)];
@@ -355,6 +356,61 @@ TEST_F(RecommendTest, OutOfRangeCollaborativeHyperparametersAreRefused) {
   EXPECT_NE(run.exit_code, 0) << run.out;
   EXPECT_NE(run.err.find("k must be > 0 (got -1)"), std::string::npos) << run.err;
   EXPECT_EQ(test::ReadFile(RecommendModelPath(ws)), before);
+}
+
+// A restock note for an item the user only reviewed names the REVIEWED edge the graph has and
+// says "You reviewed" (it used to invent `-PURCHASED->` and "You bought"); for a review ingested
+// after the last `graph build` the graph has no edge yet, and the note has no path.
+TEST_F(RecommendTest, RepurchaseNotesNameWhatTheUserDidAndOnlyEdgesOfTheGraph) {
+  const Engine& e = *rc_->engine;
+  // Two items of a category whose items are restocked, and a user who never touched either.
+  NodeId leaf = kNoNode;
+  std::vector<uint32_t> in_leaf;
+  for (uint32_t i : e.history().PopularItems()) {
+    const NodeId l = e.items().Leaf(i);
+    const CategoryCycle* c = l == kNoNode ? nullptr : e.history().Cycle(l);
+    if (!c || !c->restocked || c->median_days <= 0) continue;
+    if (leaf == kNoNode) leaf = l;
+    if (l == leaf) in_leaf.push_back(i);
+  }
+  ASSERT_GE(in_leaf.size(), 2u) << "no restocked category in the fixture shop";
+  uint32_t user = UINT32_MAX;
+  for (uint32_t u = 0; u < e.history().num_users() && user == UINT32_MAX; ++u) {
+    if (e.history().Of(u).size() < 20) continue;
+    bool touched = false;
+    for (const auto& ev : e.history().Of(u)) touched |= ev.item == in_leaf[0] || ev.item == in_leaf[1];
+    if (!touched) user = u;
+  }
+  ASSERT_NE(user, UINT32_MAX);
+  const std::string ws = *tmp_ / "ws-review", uext = rc_->catalog->UserExt(user);
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  // Reviewed two cycles before the latest event: due.
+  const int64_t ts = e.history().as_of() - static_cast<int64_t>(2 * e.history().Cycle(leaf)->median_days * 86400);
+  auto review = [&](uint32_t item, const std::string& file) {
+    test::WriteFile(file, fmt::format(R"({{"user_id":"{}","product_id":"{}","time":"{}","rating":5,"lang":"en","kind":"review","text":"Great, will buy again."}})"
+                                      "\n", uext, rc_->catalog->ItemExt(item), FormatTimestamp(ts)));
+    auto in = test::RunCli("-q ingest " + ws + " " + file);
+    ASSERT_EQ(in.exit_code, 0) << in.err;
+  };
+  review(in_leaf[0], *tmp_ / "review0.jsonl");
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  review(in_leaf[1], *tmp_ / "review1.jsonl");  // after the graph build
+  auto run = test::RunCli(fmt::format("--json recommend {} --user {} -k 2000 --explain", ws, uext));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::map<std::string, nlohmann::json> notes;
+  const auto j = nlohmann::json::parse(run.out);
+  for (const auto& r : j["recommendations"])
+    for (const auto& x : r["explanations"])
+      if (x["kind"] == "repurchase") notes[r["item"].get<std::string>()] = x;
+  const std::string i0 = rc_->catalog->ItemExt(in_leaf[0]), i1 = rc_->catalog->ItemExt(in_leaf[1]);
+  ASSERT_TRUE(notes.count(i0)) << run.out.substr(0, 2000);
+  EXPECT_EQ(notes[i0]["path"], fmt::format("user:{} -REVIEWED-> product:{}", uext, i0)) << notes[i0].dump();
+  EXPECT_EQ(notes[i0]["en"].get<std::string>().rfind("You reviewed ", 0), 0u) << notes[i0].dump();
+  EXPECT_NE(notes[i0]["zh"].get<std::string>().find("评价过"), std::string::npos) << notes[i0].dump();
+  ASSERT_TRUE(notes.count(i1)) << run.out.substr(0, 2000);
+  EXPECT_EQ(notes[i1]["path"], "") << notes[i1].dump();
+  EXPECT_EQ(notes[i1]["en"].get<std::string>().rfind("You reviewed ", 0), 0u) << notes[i1].dump();
+  for (const auto& [item, x] : notes) EXPECT_EQ(x.dump().find("PURCHASED"), std::string::npos) << x.dump();
 }
 
 // The collaborative generator: a bad spec is refused before any work; when on, its best items

@@ -35,7 +35,7 @@ void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std:
     for (const auto& x : r["explanations"]) {
       if (lang != "zh") os << indent << "        " << x["en"].get<std::string>() << "\n";
       if (lang != "en") os << indent << "        " << x["zh"].get<std::string>() << "\n";
-      if (lang == "both") os << indent << "          " << x["path"].get<std::string>() << "\n";
+      if (lang == "both" && !x["path"].get<std::string>().empty()) os << indent << "          " << x["path"].get<std::string>() << "\n";
     }
   }
 }
