@@ -238,5 +238,37 @@ TEST(PrivacyBudget, ReleaseCountsChargesAndFlags) {
   EXPECT_TRUE(IsBudgetExceeded(ReleaseCounts(**ws, c, "third", o).status()));
 }
 
+// A DP audience naming a tag no profile has (a typo) is refused before any budget is spent (it
+// used to release a noisy count of nobody, charged, without the warning the exact audience
+// gives); --dp-mechanism without DP is an error (it used to release the exact count and ids).
+TEST(PrivacyDpAudience, UnknownTagsAndAMechanismWithoutDpAreRefusedFree) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 60 --events 4000 --products 120 --seed 4").exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+  ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  const auto spent = [&] {
+    auto w = Workspace::Open(ws);
+    EXPECT_TRUE(w.ok());
+    return (*w)->db().QueryInt("SELECT count(*) FROM privacy_ledger");
+  };
+  auto typo = test::RunCli("--json audience " + ws + " --dp-epsilon 0.1 --rule \"interest('brand:nosuch') > 0\"");
+  EXPECT_NE(typo.exit_code, 0) << typo.out;
+  EXPECT_NE(typo.err.find("no profile has the tag 'nosuch'"), std::string::npos) << typo.err;
+  EXPECT_EQ(spent(), 0);
+  for (const std::string& args : {"audience " + ws + " --rule \"events > 1\" --dp-mechanism gaussian",
+                                 "privacy segments " + ws + " --exact --dp-mechanism laplace"}) {
+    auto r = test::RunCli(args);
+    EXPECT_NE(r.exit_code, 0) << args << ": " << r.out;
+    EXPECT_NE(r.err.find("--dp-mechanism"), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.out.find("exact count"), std::string::npos) << args << ": " << r.out;
+  }
+  EXPECT_EQ(spent(), 0);
+  auto ok = test::RunCli("--json audience " + ws + " --rule \"events > 1\" --dp-epsilon 0.1 --dp-mechanism gaussian");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["mechanism"], "gaussian") << ok.out;
+  EXPECT_EQ(spent(), 1);
+}
+
 }  // namespace
 }  // namespace kgp::privacy

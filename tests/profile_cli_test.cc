@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "common/rng.h"
@@ -356,6 +358,85 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
 // Erasing the user with the largest users.id lets SQLite give that id to the next new user:
 // `profile update` took the erased user's blank slot for them and failed on the profile table's
 // NOT NULL ext_id, for every later update until a full build.
+// The tables hold profile numbers rounded as `profile show/export` print them, so a rule typed
+// from a shown number selects what it implies: a top brand share shown as 0.5 is "= 0.5" and not
+// "> 0.5" (float noise, 0.50000060, used to make it both "> 0.5" and not "= 0.5"). Tables written
+// unrounded by an older kgprofile are rounded when the workspace is opened (migration 8).
+TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 150 --events 12000 --products 300 --seed 8").exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+  ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  auto exp = test::RunCli("-q profile export " + ws);
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  std::map<std::string, nlohmann::json> shown;
+  std::istringstream lines(exp.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    shown[j["user_id"].get<std::string>()] = j;
+  }
+  ASSERT_EQ(shown.size(), 150u);
+  std::map<double, int> shares;  // shown top brand share → users
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    Stmt st = (*w)->db().Prepare("SELECT ext_id, brand_top_share, churn_risk, recency_days FROM profiles");
+    size_t rows = 0;
+    while (st.Step()) {
+      ++rows;
+      const auto& j = shown.at(std::string(st.Text(0)));
+      const auto& top = j["preferences"]["brand_loyalty"]["top_share"];
+      ASSERT_EQ(st.IsNull(1), top.is_null());
+      if (!top.is_null()) {
+        EXPECT_EQ(st.Double(1), top.get<double>()) << st.Text(0);
+        ++shares[top.get<double>()];
+      }
+      for (const auto& [col, shown_value] : {std::pair{2, j["behaviour"]["churn_risk"]}, {3, j["behaviour"]["rfm"]["recency_days"]}}) {
+        ASSERT_EQ(st.IsNull(col), shown_value.is_null()) << st.Text(0);
+        if (!shown_value.is_null()) EXPECT_EQ(st.Double(col), shown_value.get<double>()) << st.Text(0);
+      }
+    }
+    EXPECT_EQ(rows, 150u);
+    Stmt tags = (*w)->db().Prepare(
+        "SELECT p.ext_id, t.kind, t.tag, t.weight, t.confidence FROM profile_tags t JOIN profiles p ON p.user_id = t.user_id");
+    size_t checked = 0;
+    while (tags.Step()) {
+      for (const auto& [kind, items] : shown.at(std::string(tags.Text(0)))["interests"].items())
+        for (const auto& t : items)
+          // "categories" holds the kind "category", "brands" "brand", …
+          if (t["tag"].get<std::string>() == tags.Text(2) && kind.rfind(std::string(tags.Text(1)).substr(0, 4), 0) == 0) {
+            EXPECT_EQ(tags.Double(3), t["weight"].get<double>()) << tags.Text(2);
+            EXPECT_EQ(tags.Double(4), t["confidence"].get<double>()) << tags.Text(2);
+            ++checked;
+          }
+    }
+    EXPECT_GT(checked, 300u);
+  }
+  ASSERT_FALSE(shares.empty());
+  // The most common shown share: "=" selects exactly the users shown with it, ">" those above.
+  auto common = std::max_element(shares.begin(), shares.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  int above = 0;
+  for (const auto& [v, n] : shares) above += v > common->first ? n : 0;
+  auto count = [&](const std::string& rule) {
+    auto r = test::RunCli("-q --json audience " + ws + " --limit 0 --rule \"" + rule + "\"");
+    EXPECT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    return nlohmann::json::parse(r.out)["count"].get<int>();
+  };
+  const std::string v = fmt::format("{}", common->first);
+  EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
+  EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+  // A workspace whose tables an older kgprofile wrote unrounded.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow(fmt::format("UPDATE profiles SET brand_top_share = {} + 6e-7 WHERE brand_top_share = {}; "
+                                       "PRAGMA user_version=7", v, v));
+  }
+  EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
+  EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";

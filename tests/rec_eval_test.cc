@@ -6,6 +6,10 @@
 #include <cmath>
 #include <set>
 
+#include <sys/resource.h>
+
+#include <fmt/format.h>
+
 #include "common/log.h"
 #include "common/progress.h"
 #include "recommend/eval/driver.h"
@@ -90,6 +94,51 @@ TEST_F(RecEval, FullRankingExcludesTrainingItemsAndAveragesOverTestUsers) {
   EXPECT_NEAR(r.metrics.at("precision@2"), 0.25, 1e-12);
   EXPECT_NEAR(r.metrics.at("ndcg@2"), 0.5 / (1 + 1 / std::log2(3.0)), 1e-12);
   EXPECT_NEAR(r.metrics.at("hit@2"), 0.5, 1e-12);
+}
+
+// A k far beyond the catalogue ranks the catalogue: the per-thread list is capped at the item
+// count (k = 2^30 used to allocate 4 GB per thread, here past a 2 GB address-space limit).
+TEST_F(RecEval, HugeKRanksNoMoreThanTheCatalogue) {
+  auto train = InteractionMatrix::FromPairs({{0, 0}, {1, 1}, {2, 0}}, 3, 5);
+  std::vector<std::vector<uint32_t>> test{{1, 4}, {}, {3}};
+  FixedScores model({5, 4, 3, 2, 1});
+  RankingOptions o;
+  o.ks = {1 << 30};
+  o.threads = 1;
+  o.kgat_ndcg = false;
+  const auto rank_limited = [&] {
+    const rlimit limit{2ull << 30, 2ull << 30};
+    setrlimit(RLIMIT_AS, &limit);
+    auto r = EvaluateFullRanking(model, train, test, o);
+    // Every test item is ranked somewhere in the catalogue.
+    std::exit(r.users == 2 && r.metrics.at(fmt::format("recall@{}", 1 << 30)) == 1.0 ? 0 : 1);
+  };
+  EXPECT_EXIT(rank_limited(), ::testing::ExitedWithCode(0), "");
+}
+
+// --k is a cut-off of 1 or more (0 and negative values used to fall back to the format's own).
+TEST_F(RecEval, CliRefusesACutOffBelowOne) {
+  TempDir dir;
+  WriteFile(dir / "train.txt", "0 1 2 3\n1 2 3 4\n2 0 1\n3\n");
+  WriteFile(dir / "test.txt", "0 4\n1 0\n2 3\n");
+  for (const char* k : {"0", "-3", "100001"}) {
+    auto r = test::RunCli(fmt::format("-q eval rec --data {} --format kgat --models mostpop --k {}", dir.path(), k));
+    EXPECT_NE(r.exit_code, 0) << k << ": " << r.out;
+    EXPECT_NE(r.err.find("--k"), std::string::npos) << k << ": " << r.err;
+  }
+  auto ok = test::RunCli(fmt::format("-q eval rec --data {} --format kgat --models mostpop --k 3", dir.path()));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("recall@3"), std::string::npos) << ok.out;
+}
+
+// An empty test file leaves nothing to measure: an error, not a table of empty rows and rc 0.
+TEST_F(RecEval, CliRefusesAnEmptyTestFile) {
+  TempDir dir;
+  WriteFile(dir / "train.txt", "0 1 2\n1 2 3\n");
+  WriteFile(dir / "test.txt", "");
+  auto r = test::RunCli(fmt::format("-q eval rec --data {} --format kgat", dir.path()));
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("no user has a held-out item"), std::string::npos) << r.err;
 }
 
 TEST_F(RecEval, KgatReaderToleratesCrlfAndNamesBadLines) {

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/rng.h"
+#include "common/time.h"
 #include "graph/builder.h"
 #include "graph/names.h"
 #include "ingest/generator.h"
@@ -110,7 +111,7 @@ TEST_F(RecommendTest, FiltersBoughtItemsDiversifiesAndExplainsEveryItem) {
     for (const auto& r : recs) {
       EXPECT_TRUE(ids.insert(r.item).second) << "duplicate item";
       const auto* t = taste.Item(r.item);
-      if (t && t->purchases) {
+      if (t && t->owned_ts) {
         EXPECT_GE(r.features[kFRepurchaseDue], 0.5f) << "bought item offered again too early";
       }
       ++per_leaf[e.items().Leaf(r.item)];
@@ -247,6 +248,169 @@ TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
   EXPECT_NE(all.exit_code, 0);
   EXPECT_NE(all.err.find("no events before"), std::string::npos) << all.err;
   EXPECT_NE(all.err.find("lower --holdout-days"), std::string::npos) << all.err;
+}
+
+// --exclude-purchased is the default (bought items not offered again until due);
+// --include-purchased offers them again. The two flags were bound the wrong way round.
+TEST_F(RecommendTest, IncludePurchasedOffersBoughtItemsAndExcludePurchasedDropsThem) {
+  const Engine& e = *rc_->engine;
+  const std::string ws = ws_->dir();
+  size_t users = 0;
+  for (uint32_t u = 0; u < e.history().num_users() && users < 3; ++u) {
+    // Users with a bought item, not due, among their candidates.
+    bool has = false;
+    for (const auto& r : e.Candidates(u)) has |= r.features[kFPurchased] > 0 && r.features[kFRepurchaseDue] < 0.5f;
+    if (!has) continue;
+    ++users;
+    const std::string user = rc_->catalog->UserExt(u);
+    // Bought items offered though not due, per flag.
+    auto bought = [&](const std::string& flag) {
+      auto run = test::RunCli(fmt::format("--json recommend {} --user {} -k 2000 {}", ws, user, flag));
+      EXPECT_EQ(run.exit_code, 0) << flag << ": " << run.err;
+      size_t n = 0;
+      const auto j = nlohmann::json::parse(run.out);
+      for (const auto& r : j["recommendations"])
+        n += r["features"]["purchased"].get<double>() > 0 && r["features"]["repurchase_due"].get<double>() < 0.5;
+      return n;
+    };
+    EXPECT_EQ(bought(""), 0u) << user;
+    EXPECT_EQ(bought("--exclude-purchased"), 0u) << user;
+    EXPECT_GT(bought("--include-purchased"), 0u) << user;
+  }
+  EXPECT_EQ(users, 3u);
+}
+
+// --fit measures at the -k asked for, 20 included (20 used to be taken for "not given" and
+// measured at 10); without -k it measures at 10; -k 0 is no cut-off to measure at.
+TEST_F(RecommendTest, FitMeasuresAtTheKAskedFor) {
+  const std::string ws = *tmp_ / "ws-fit-k";
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  for (const auto& [args, header] : std::vector<std::pair<std::string, std::string>>{
+           {"-k 20", "P@20"}, {"-k 21", "P@21"}, {"", "P@10"}}) {
+    auto run = test::RunCli(fmt::format("recommend {} --fit {}", ws, args));
+    ASSERT_EQ(run.exit_code, 0) << args << ": " << run.err;
+    EXPECT_NE(run.out.find(header), std::string::npos) << args << ": " << run.out;
+  }
+  auto zero = test::RunCli(fmt::format("recommend {} --fit -k 0", ws));
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_NE(zero.err.find("-k"), std::string::npos) << zero.err;
+}
+
+// The report's "from N users" counts the fitting users who gave the ranker examples (an outcome
+// among their candidates), not every user with history outside the measured ones.
+TEST_F(RecommendTest, FitReportCountsTheUsersWhoGaveExamples) {
+  auto in = LoadRecInputs(*ws_);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  std::set<uint32_t> before, outcome;
+  for (const auto& e : in->events) {
+    if (e.ts <= fit_->cut_ts) before.insert(e.user);
+    else if (e.type == EventType::kCart || e.type == EventType::kPurchase) outcome.insert(e.user);
+  }
+  size_t with_outcome = 0;
+  for (uint32_t u : outcome) with_outcome += before.count(u);
+  ASSERT_GT(with_outcome, 100u);
+  EXPECT_LE(fit_->fit_users + fit_->test_users, with_outcome) << before.size() << " users with history";
+  EXPECT_LE(fit_->fit_users, fit_->positives);  // each gave at least one positive
+  EXPECT_GT(fit_->fit_users, with_outcome / 2);
+}
+
+// Counts are range-checked like -k: a negative value used to wrap to 2^64 − n (no cap at all),
+// --per-source 0 gave an empty list without a word, and an overflowing value was accepted.
+TEST_F(RecommendTest, NegativeOrZeroCountsAreRefusedByName) {
+  const Engine& e = *rc_->engine;
+  uint32_t u = 0;
+  while (e.history().Of(u).size() < 20) ++u;
+  const std::string ws = ws_->dir(), user = rc_->catalog->UserExt(u);
+  for (const auto& [args, name] : std::vector<std::pair<std::string, std::string>>{
+           {"recommend {} --user {} --per-source -5", "--per-source"},
+           {"recommend {} --user {} --per-source 0", "--per-source"},
+           {"recommend {} --user {} --per-source 99999999999999999999", "--per-source"},
+           {"recommend {} --user {} --max-per-category -1", "--max-per-category"},
+           {"recommend {} --fit --per-source -1", "--per-source"},
+           {"audience {} --rule \"events > 1\" --limit -1", "--limit"},
+           {"profile show {} --user {} --tags -1", "--tags"},
+           {"privacy budget {} --ledger -1", "--ledger"}}) {
+    auto r = test::RunCli(fmt::format(fmt::runtime(args), ws, user));
+    EXPECT_NE(r.exit_code, 0) << args << ": " << r.out;
+    EXPECT_NE(r.err.find(name), std::string::npos) << args << ": " << r.err;
+  }
+  auto ok = test::RunCli(fmt::format("--json recommend {} --user {} -k 5 --per-source 1 --max-per-category 1", ws, user));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_FALSE(nlohmann::json::parse(ok.out)["recommendations"].empty()) << ok.out;
+}
+
+// A hyperparameter out of range is refused before any work like an unknown key: --fit used to
+// save `itemknn:k=-1` and every later call warned that the model was not used.
+TEST_F(RecommendTest, OutOfRangeCollaborativeHyperparametersAreRefused) {
+  for (const char* spec : {"itemknn:k=-1", "itemknn:shrink=-1", "rp3beta:k=0", "bpr:dim=0", "ease:lambda=-1"}) {
+    EngineOptions o;
+    o.cf = spec;
+    const Status s = CheckEngineOptions(o);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << spec << ": " << s.ToString();
+    EXPECT_NE(s.message().find(spec), std::string::npos) << s.ToString();
+  }
+  const std::string ws = *tmp_ / "ws-bad-cf";
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  const std::string before = test::ReadFile(RecommendModelPath(ws));
+  auto run = test::RunCli(fmt::format("recommend {} --fit --cf itemknn:k=-1", ws));
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("k must be > 0 (got -1)"), std::string::npos) << run.err;
+  EXPECT_EQ(test::ReadFile(RecommendModelPath(ws)), before);
+}
+
+// A restock note for an item the user only reviewed names the REVIEWED edge the graph has and
+// says "You reviewed" (it used to invent `-PURCHASED->` and "You bought"); for a review ingested
+// after the last `graph build` the graph has no edge yet, and the note has no path.
+TEST_F(RecommendTest, RepurchaseNotesNameWhatTheUserDidAndOnlyEdgesOfTheGraph) {
+  const Engine& e = *rc_->engine;
+  // Two items of a category whose items are restocked, and a user who never touched either.
+  NodeId leaf = kNoNode;
+  std::vector<uint32_t> in_leaf;
+  for (uint32_t i : e.history().PopularItems()) {
+    const NodeId l = e.items().Leaf(i);
+    const CategoryCycle* c = l == kNoNode ? nullptr : e.history().Cycle(l);
+    if (!c || !c->restocked || c->median_days <= 0) continue;
+    if (leaf == kNoNode) leaf = l;
+    if (l == leaf) in_leaf.push_back(i);
+  }
+  ASSERT_GE(in_leaf.size(), 2u) << "no restocked category in the fixture shop";
+  uint32_t user = UINT32_MAX;
+  for (uint32_t u = 0; u < e.history().num_users() && user == UINT32_MAX; ++u) {
+    if (e.history().Of(u).size() < 20) continue;
+    bool touched = false;
+    for (const auto& ev : e.history().Of(u)) touched |= ev.item == in_leaf[0] || ev.item == in_leaf[1];
+    if (!touched) user = u;
+  }
+  ASSERT_NE(user, UINT32_MAX);
+  const std::string ws = *tmp_ / "ws-review", uext = rc_->catalog->UserExt(user);
+  std::filesystem::copy(ws_->dir(), ws, std::filesystem::copy_options::recursive);
+  // Reviewed two cycles before the latest event: due.
+  const int64_t ts = e.history().as_of() - static_cast<int64_t>(2 * e.history().Cycle(leaf)->median_days * 86400);
+  auto review = [&](uint32_t item, const std::string& file) {
+    test::WriteFile(file, fmt::format(R"({{"user_id":"{}","product_id":"{}","time":"{}","rating":5,"lang":"en","kind":"review","text":"Great, will buy again."}})"
+                                      "\n", uext, rc_->catalog->ItemExt(item), FormatTimestamp(ts)));
+    auto in = test::RunCli("-q ingest " + ws + " " + file);
+    ASSERT_EQ(in.exit_code, 0) << in.err;
+  };
+  review(in_leaf[0], *tmp_ / "review0.jsonl");
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  review(in_leaf[1], *tmp_ / "review1.jsonl");  // after the graph build
+  auto run = test::RunCli(fmt::format("--json recommend {} --user {} -k 2000 --explain", ws, uext));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::map<std::string, nlohmann::json> notes;
+  const auto j = nlohmann::json::parse(run.out);
+  for (const auto& r : j["recommendations"])
+    for (const auto& x : r["explanations"])
+      if (x["kind"] == "repurchase") notes[r["item"].get<std::string>()] = x;
+  const std::string i0 = rc_->catalog->ItemExt(in_leaf[0]), i1 = rc_->catalog->ItemExt(in_leaf[1]);
+  ASSERT_TRUE(notes.count(i0)) << run.out.substr(0, 2000);
+  EXPECT_EQ(notes[i0]["path"], fmt::format("user:{} -REVIEWED-> product:{}", uext, i0)) << notes[i0].dump();
+  EXPECT_EQ(notes[i0]["en"].get<std::string>().rfind("You reviewed ", 0), 0u) << notes[i0].dump();
+  EXPECT_NE(notes[i0]["zh"].get<std::string>().find("评价过"), std::string::npos) << notes[i0].dump();
+  ASSERT_TRUE(notes.count(i1)) << run.out.substr(0, 2000);
+  EXPECT_EQ(notes[i1]["path"], "") << notes[i1].dump();
+  EXPECT_EQ(notes[i1]["en"].get<std::string>().rfind("You reviewed ", 0), 0u) << notes[i1].dump();
+  for (const auto& [item, x] : notes) EXPECT_EQ(x.dump().find("PURCHASED"), std::string::npos) << x.dump();
 }
 
 // The collaborative generator: a bad spec is refused before any work; when on, its best items
@@ -431,6 +595,29 @@ TEST(RecommendRepurchase, OnlyItemsBoughtAgainAsTheSameItemAreOfferedAgain) {
   ASSERT_GE(offered.size(), 10u) << run.out;
   EXPECT_FALSE(offered.count("101")) << "the TV the shopper owns is offered again: " << run.out;
   EXPECT_TRUE(offered.count("201")) << "the coffee the shopper restocks is not offered again: " << run.out;
+}
+
+// --fit on a shop with too few outcomes is refused with the amount needed, and nothing is saved:
+// a model fitted before is kept (it used to be replaced by weights fitted on no example).
+TEST(RecommendFit, TooLittleDataIsRefusedAndTheSavedModelKept) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  const std::string shop = tmp / "tiny", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + shop + " --users 15 --events 300 --products 40 --brands 5 --days 30").exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(shop)));
+  const std::string model = RecommendModelPath(ws);
+  auto run = test::RunCli("recommend " + ws + " --fit --holdout-days 7");
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("too little data"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(fmt::format("at least {}", kMinFitPositives)), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(model));
+  std::filesystem::create_directories(std::filesystem::path(model).parent_path());
+  test::WriteFile(model, "fitted before\n");
+  run = test::RunCli("recommend " + ws + " --fit --holdout-days 7");
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.err.find("kept"), std::string::npos) << run.err;
+  EXPECT_EQ(test::ReadFile(model), "fitted before\n");
 }
 
 TEST(RecommendLogistic, LearnsASeparableRuleAndReportsReliability) {

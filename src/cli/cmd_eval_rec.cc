@@ -32,7 +32,8 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
                   "comma-separated model specs name[:key=value...], e.g. ease:lambda=400 (default: mostpop,itemknn,bpr,ease):" +
                       models);
   cmd->add_option("--split", a->splits, "comma-separated splits (movielens: random,temporal)");
-  cmd->add_option("--k", a->o.k, "cut-off (default: the format's published one)");
+  cmd->add_option("--k", a->o.k, "cut-off, 1 to 100000 (default: the format's published one)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file");
   cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str();
   cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str();

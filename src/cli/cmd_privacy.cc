@@ -47,6 +47,8 @@ void AddReleaseOptions(CLI::App* cmd, ReleaseArgs& a) {
 DpOptions ReleaseOptions(const Workspace& ws, const ReleaseArgs& a) {
   if (a.exact && DpRequired(ws))
     throw Error(Status::InvalidArgument("this workspace sets dp_required: exact aggregates are not released"));
+  if (a.exact && !a.mechanism.empty())
+    throw Error(Status::InvalidArgument("--dp-mechanism and --exact: an exact release adds no noise; give one of them"));
   DpOptions o;
   o.epsilon = a.exact ? 0 : a.epsilon;
   o.mechanism = a.mechanism;
@@ -166,7 +168,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--ledger", a->ledger, "recent ledger entries shown")->capture_default_str();
+    cmd->add_option("--ledger", a->ledger, "recent ledger entries shown")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);

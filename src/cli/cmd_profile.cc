@@ -155,7 +155,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym")->required();
-    cmd->add_option("--tags", a->tags, "interests shown per kind")->capture_default_str();
+    cmd->add_option("--tags", a->tags, "interests shown per kind")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->add_flag("--contact", a->contact,
                   "also show the user's contact fields (CRM view; only in a workspace with store_pii = true)");
     cmd->callback([&reg, a] {
@@ -202,7 +202,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("--out", a->out, "output file (default: stdout)");
-    cmd->add_option("--tags", a->tags, "interests per kind")->capture_default_str();
+    cmd->add_option("--tags", a->tags, "interests per kind")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         (void)reg;
@@ -291,7 +291,9 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
   cmd->add_option("--rule", a->rule, "e.g. \"interest('electronics.smartphone') > 0.5 and price_level = 'high'\"")->required();
-  cmd->add_option("--limit", a->limit, "ids printed at most")->capture_default_str();
+  cmd->add_option("--limit", a->limit, "ids printed at most (0: the count alone)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1} << 40));
   cmd->add_option("--dp-epsilon", a->dp_epsilon,
                   "release only the count, differentially private at this epsilon (charged to the workspace budget)")
       ->check(PositiveFinite());
@@ -300,8 +302,13 @@ void AddAudienceCommand(CLI::App& app, Registry& reg) {
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       auto w = OpenWorkspace(a->ws);
+      const bool dp = a->dp || a->dp_epsilon > 0 || privacy::DpRequired(*w);
+      // A mechanism asked for without DP would silently release the exact count and the ids.
+      if (!dp && !a->dp_mechanism.empty())
+        throw Error(Status::InvalidArgument("audience: --dp-mechanism needs --dp or --dp-epsilon E (without them the "
+                                            "count is exact and the ids are printed)"));
       // A DP count comes without ids: the ids would give the exact count away.
-      if (a->dp || a->dp_epsilon > 0 || privacy::DpRequired(*w)) {
+      if (dp) {
         privacy::DpOptions o;
         o.epsilon = a->dp_epsilon > 0 ? a->dp_epsilon : -1;
         o.mechanism = a->dp_mechanism;

@@ -35,7 +35,7 @@ void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std:
     for (const auto& x : r["explanations"]) {
       if (lang != "zh") os << indent << "        " << x["en"].get<std::string>() << "\n";
       if (lang != "en") os << indent << "        " << x["zh"].get<std::string>() << "\n";
-      if (lang == "both") os << indent << "          " << x["path"].get<std::string>() << "\n";
+      if (lang == "both" && !x["path"].get<std::string>().empty()) os << indent << "          " << x["path"].get<std::string>() << "\n";
     }
   }
 }
@@ -43,7 +43,8 @@ void PrintRecommendations(const nlohmann::json& j, const std::string& lang, std:
 void PrintFitReport(const rec::RecFitReport& r, std::ostream& os) {
   os << fmt::format("fitted on behaviour up to {}, outcomes (carts and purchases) in ({}, {}]\n", FormatTimestamp(r.cut_ts),
                     FormatTimestamp(r.cut_ts), FormatTimestamp(r.as_of));
-  os << fmt::format("  ranker: {} examples ({} positive) from {} users; measured on {} other users; candidates hold "
+  os << fmt::format("  ranker: {} examples ({} positive) from {} users with an outcome among their candidates; measured "
+                    "on {} other users with an outcome; candidates hold "
                     "{:.1f}% of their outcomes\n",
                     r.examples, r.positives, r.fit_users, r.test_users, 100 * r.candidate_recall);
   os << fmt::format("  {:<40} {:>10} {:>10} {:>10} {:>10}\n", "method", fmt::format("P@{}", r.k), fmt::format("R@{}", r.k),
@@ -71,11 +72,16 @@ uint32_t FindUser(const RecContext& rc, const std::string& ext) {
 }
 
 void AddEngineOptions(CLI::App* cmd, rec::EngineOptions& o) {
-  cmd->add_option("--per-source", o.per_source, "candidates taken from each generator")->capture_default_str();
+  cmd->add_option("--per-source", o.per_source, "candidates taken from each generator (1 to 100000)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--max-per-category", o.max_per_category, "at most this many items of one leaf category (0: max(3, k / 2))")
-      ->capture_default_str();
-  cmd->add_flag("--include-purchased,!--exclude-purchased", o.exclude_purchased, "offer bought items again")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{100000}));
+  // The first name sets exclude_purchased, the "!" name clears it (CLI11).
+  cmd->add_flag("--exclude-purchased,!--include-purchased", o.exclude_purchased,
+                "--exclude-purchased (default): bought, rated or reviewed items are not offered again unless their restock "
+                "cycle is due; --include-purchased offers them again");
   cmd->add_flag("--exclude-seen", o.exclude_seen, "drop items the user already viewed");
   cmd->add_option("--cf", o.cf, "collaborative-filtering generator for --fit: a model spec (rp3beta, itemknn:k=50, ...) or none; a fitted workspace serves with the one it was fitted with")
       ->capture_default_str();
@@ -141,7 +147,9 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     auto* user = cmd->add_option("--user", a->user, "user id as ingested, or its stored pseudonym");
     auto* fit = cmd->add_flag("--fit", a->fit, "learn the ranker and the next-purchase model on a temporal holdout, report, save");
     user->excludes(fit);
-    cmd->add_option("-k", a->k, "recommendations")->capture_default_str()->check(CLI::Range(size_t{0}, size_t{100000}));
+    auto* k = cmd->add_option("-k", a->k, "recommendations; with --fit, the cut-off the held-out metrics are measured at (default 10)")
+                  ->capture_default_str()
+                  ->check(CLI::Range(size_t{0}, size_t{100000}));
     cmd->add_flag("--explain", a->explain, "explain each item by knowledge-graph paths");
     cmd->add_option("--lang", a->lang, "explanation language: en, zh or both")->check(CLI::IsMember({"en", "zh", "both"}))->capture_default_str();
     cmd->add_option("--holdout-days", a->fo.holdout_days, "--fit: days of outcomes to learn from")
@@ -150,12 +158,14 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--threads", a->fo.threads, "--fit: threads")->capture_default_str()->check(CLI::Range(1, 1024));
     cmd->add_flag("--no-past-embeddings", a->no_past_kge, "--fit: do not train embeddings on the past graph (no embedding feature)");
     AddEngineOptions(cmd, a->fo.engine);
-    cmd->callback([&reg, a] {
-      *reg.selected = [&reg, a] {
+    cmd->callback([&reg, a, k] {
+      *reg.selected = [&reg, a, k] {
         if (!a->fit && a->user.empty()) throw Error(Status::InvalidArgument("recommend: give --user ID, or --fit"));
+        if (a->fit && k->count() && a->k == 0)
+          throw Error(Status::InvalidArgument("recommend --fit: -k is the cut-off the metrics are measured at; give 1 or more"));
         auto w = OpenWorkspace(a->ws);
         if (a->fit) {
-          a->fo.k = a->k == 20 ? 10 : a->k;
+          if (k->count()) a->fo.k = a->k;  // else RecFitOptions' own default (10)
           a->fo.train_kge = !a->no_past_kge;
           auto r = rec::FitRecommender(*w, a->fo);
           if (!r.ok()) throw Error(r.status());

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "privacy/budget.h"
 #include "profile/rule.h"
@@ -78,6 +79,11 @@ Result<ReleaseInfo> ReleaseCounts(Workspace& ws, std::vector<int64_t>& counts, s
 Result<DpCount> DpCountAudience(Workspace& ws, std::string_view rule, const DpOptions& opts) {
   auto a = SelectAudience(ws.db(), rule, 0);
   if (!a.ok()) return a.status();
+  // A tag no profile has (a typo) is refused before any budget is spent: a noisy count of
+  // nobody would pass for an audience. The refusal tells, exactly, that no profile has the tag,
+  // as the exact audience's warning does (docs/privacy.md).
+  if (!a->warnings.empty())
+    return Status::InvalidArgument(fmt::format("audience: {}; nothing released, no budget spent", fmt::join(a->warnings, "; ")));
   std::vector<int64_t> c = {static_cast<int64_t>(a->count)};
   auto info = ReleaseCounts(ws, c, fmt::format("audience count: {}", rule), opts);
   if (!info.ok()) return info.status();

@@ -43,7 +43,8 @@ struct DpCount {
   ReleaseInfo release;
 };
 
-// Users whose profile matches the audience rule (profile/rule.h).
+// Users whose profile matches the audience rule (profile/rule.h). InvalidArgument, spending
+// nothing, when the rule names a tag no profile has.
 Result<DpCount> DpCountAudience(Workspace& ws, std::string_view rule, const DpOptions& opts);
 
 struct DpSegment {

@@ -9,10 +9,9 @@
 namespace kgp {
 namespace {
 
-nlohmann::ordered_json Num(double x, int digits = 4) {
+nlohmann::ordered_json Num(double x, int digits = kShareDigits) {
   if (std::isnan(x)) return nullptr;
-  const double f = std::pow(10.0, digits);
-  return std::round(x * f) / f;
+  return RoundTo(x, digits);
 }
 
 nlohmann::ordered_json Str(const std::string& s) { return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s); }
@@ -39,6 +38,11 @@ std::string CatalogueHop(const Graph& g, NodeId product, NodeId tag) {
 }
 
 }  // namespace
+
+double RoundTo(double x, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(x * f) / f;
+}
 
 std::string EvidencePath(const Graph& g, NodeId user, NodeId tag) {
   float best = -1;
@@ -86,7 +90,7 @@ nlohmann::ordered_json ToJson(const Graph& g, const Profile& p, size_t max_tags,
         one["level"] = level;
       }
       one["weight"] = Num(t.weight);
-      one["confidence"] = Num(t.confidence, 3);
+      one["confidence"] = Num(t.confidence, kScoreDigits);
       one["evidence"] = std::move(evidence);
       list.push_back(std::move(one));
     }
@@ -102,20 +106,20 @@ nlohmann::ordered_json ToJson(const Graph& g, const Profile& p, size_t max_tags,
                       {"novelty", Num(p.novelty)},
                       {"repeat_rate", Num(p.repeat_rate)}};
   J repurchase = J::array();
-  for (auto& [c, d] : p.repurchase_days) repurchase.push_back({{"category", g.key(c)}, {"days", Num(d, 2)}});
+  for (auto& [c, d] : p.repurchase_days) repurchase.push_back({{"category", g.key(c)}, {"days", Num(d, kDaysMoneyDigits)}});
   j["behaviour"] = {
       {"events", p.events}, {"views", p.views}, {"carts", p.carts}, {"purchases", p.purchases},
       {"first_event", FormatTimestamp(p.first_ts)}, {"last_event", FormatTimestamp(p.last_ts)},
-      {"rfm", {{"recency_days", Num(p.recency_days, 2)}, {"frequency", p.purchases}, {"monetary", Num(p.monetary, 2)},
+      {"rfm", {{"recency_days", Num(p.recency_days, kDaysMoneyDigits)}, {"frequency", p.purchases}, {"monetary", Num(p.monetary, kDaysMoneyDigits)},
                {"r", p.r_score}, {"f", p.f_score}, {"m", p.m_score}, {"segment", Str(p.rfm_segment)}}},
       {"peak_hours", p.peak_hours},
       {"hour_of_week", p.hour_of_week},
-      {"sessions", {{"count", p.sessions}, {"mean_minutes", Num(p.session_minutes, 2)}, {"mean_depth", Num(p.session_depth, 2)}}},
+      {"sessions", {{"count", p.sessions}, {"mean_minutes", Num(p.session_minutes, kDaysMoneyDigits)}, {"mean_depth", Num(p.session_depth, kDaysMoneyDigits)}}},
       {"funnel", {{"view_to_cart", Num(p.view_to_cart)}, {"cart_to_purchase", Num(p.cart_to_purchase)},
                   {"view_to_purchase", Num(p.view_to_purchase)}}},
       {"repurchase_cycle", std::move(repurchase)},
       {"lifecycle", Str(p.lifecycle)},
-      {"churn_risk", Num(p.churn_risk, 3)}};
+      {"churn_risk", Num(p.churn_risk, kScoreDigits)}};
   j["segments"] = {{"cluster", p.cluster < 0 ? J(nullptr) : J(p.cluster)}};
   return j;
 }

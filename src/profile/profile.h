@@ -83,6 +83,14 @@ void FillFromGraph(const Graph& g, const ProfileOptions& opts, Profile& p);
 // interests of each kind get an evidence path through the graph.
 nlohmann::ordered_json ToJson(const Graph& g, const Profile& p, size_t max_tags = 20, size_t paths_per_kind = 0);
 
+// Decimals a profile's numbers are shown with (ToJson) and stored with in the SQL tables
+// (store.h), so that an audience rule typed from the numbers shown selects what they imply.
+constexpr int kShareDigits = 4;      // shares, rates, positions, entropy, interest weights
+constexpr int kScoreDigits = 3;      // confidence, churn risk
+constexpr int kDaysMoneyDigits = 2;  // days, money, session minutes and depth
+// x rounded half away from zero to `digits` decimals; NaN stays NaN.
+double RoundTo(double x, int digits);
+
 // "user:U -PURCHASED(x2)-> product:P -MADE_BY-> brand:B": the user's strongest interaction
 // with a product carrying the tag; empty when none.
 std::string EvidencePath(const Graph& g, NodeId user, NodeId tag);

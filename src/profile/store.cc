@@ -26,7 +26,8 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
   for (const Profile& p : profiles) {
     int i = 0;
     const auto num = [&](int64_t v) { ins.Bind(++i, v); };
-    const auto real = [&](double v) { ins.Bind(++i, Opt(v)); };
+    // Rounded as profiles are shown (profile.h): a rule compares the numbers a marketer sees.
+    const auto real = [&](double v, int digits) { ins.Bind(++i, Opt(RoundTo(v, digits))); };
     const auto text = [&](const std::string& v) { ins.BindTextOrNull(++i, v); };
     num(p.user);
     text(p.ext_id);
@@ -34,14 +35,16 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
       num(v);
     for (const std::string* v : {&p.gender, &p.age_group, &p.occupation, &p.city, &p.price_level}) text(*v);
     for (double v : {p.price_position, p.price_sensitivity, p.discount_response, p.brand_top_share, p.brand_entropy,
-                     p.novelty, p.repeat_rate, p.recency_days, p.monetary})
-      real(v);
+                     p.novelty, p.repeat_rate})
+      real(v, kShareDigits);
+    for (double v : {p.recency_days, p.monetary}) real(v, kDaysMoneyDigits);
     for (int v : {p.r_score, p.f_score, p.m_score}) num(v);
     text(p.rfm_segment);
     num(p.sessions);
-    for (double v : {p.session_minutes, p.session_depth, p.view_to_cart, p.cart_to_purchase, p.view_to_purchase}) real(v);
+    for (double v : {p.session_minutes, p.session_depth}) real(v, kDaysMoneyDigits);
+    for (double v : {p.view_to_cart, p.cart_to_purchase, p.view_to_purchase}) real(v, kShareDigits);
     text(p.lifecycle);
-    real(p.churn_risk);
+    real(p.churn_risk, kScoreDigits);
     if (p.peak_hours.empty()) ins.BindNull(++i); else num(p.peak_hours[0]);
     if (p.cluster < 0) ins.BindNull(++i); else num(p.cluster);
     ins.Run();
@@ -51,7 +54,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
         const Interest& t = list[j];
         if (t.weight < opts.min_weight) break;
         tag.Bind(1, static_cast<int64_t>(p.user)).Bind(2, TagKindName(static_cast<TagKind>(k))).Bind(3, g.key(t.tag));
-        tag.Bind(4, t.weight).Bind(5, t.confidence).Bind(6, static_cast<int64_t>(t.evidence)).Bind(7, t.last_ts).Run();
+        tag.Bind(4, RoundTo(t.weight, kShareDigits)).Bind(5, RoundTo(t.confidence, kScoreDigits)).Bind(6, static_cast<int64_t>(t.evidence)).Bind(7, t.last_ts).Run();
       }
     }
   }

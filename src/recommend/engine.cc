@@ -214,7 +214,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     for (size_t j = 0; j < top.size() && j < opts_.per_source / 3; ++j) add(top[j], kFCategory, 0);
   }
   for (const auto& t : taste.items) {
-    const CategoryCycle* cyc = t.purchases ? history_.Cycle(items_.Leaf(t.item)) : nullptr;
+    const CategoryCycle* cyc = t.owned_ts ? history_.Cycle(items_.Leaf(t.item)) : nullptr;
     if (cyc && cyc->restocked) add(t.item, kFRepurchaseDue, 0);
   }
   const auto& cohort = cohort_popular_[CohortOf(user)];
@@ -253,12 +253,12 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     f[kFPriceFit] = taste.price_position < 0 || pos < 0 ? 0.5f : static_cast<float>(1 - std::abs(pos - taste.price_position));
     const auto* t = taste.Item(item);
     f[kFTouched] = t ? std::log1p(t->weight) : 0;
-    f[kFPurchased] = t && t->purchases ? 1 : 0;
+    f[kFPurchased] = t && t->owned_ts ? 1 : 0;
     f[kFRepurchaseDue] = 0;
-    if (t && t->purchases) {
+    if (t && t->owned_ts) {
       const CategoryCycle* cyc = history_.Cycle(leaf);
       if (cyc && cyc->restocked && cyc->median_days > 0) {
-        const double days = static_cast<double>(history_.as_of() - t->last_purchase_ts) / 86400.0;
+        const double days = static_cast<double>(history_.as_of() - t->owned_ts) / 86400.0;
         f[kFRepurchaseDue] = static_cast<float>(std::min(days / cyc->median_days, 1.5) / 1.5);
       }
     }

@@ -1,10 +1,12 @@
 #include "recommend/explain.h"
 
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "graph/paths.h"
+#include "graph/schema.h"
 
 namespace kgp::rec {
 
@@ -236,14 +238,31 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
 
   if (r.features[kFRepurchaseDue] >= 0.5f && leaf != kNoNode) {
     const CategoryCycle* cyc = e.history().Cycle(leaf);
-    Explanation x;
-    x.kind = "repurchase";
-    x.path = fmt::format("{} -PURCHASED-> {}", u != UINT32_MAX ? g.Spec(u) : "user", item != UINT32_MAX ? g.Spec(item) : "item");
-    const double days = cyc ? cyc->median_days : 0;
-    const Named l = Both(names, leaf);
-    x.en = fmt::format("You bought {} before; shoppers restock {} about every {:.0f} days.", item_name.en, l.en, days);
-    x.zh = fmt::format("您购买过{}，{}通常约每{:.0f}天回购一次。", item_name.zh, l.zh, days);
-    out.push_back(std::move(x));
+    // What the user did, from the events the feature came from: a purchase, else the last
+    // rating or review (UserTaste::Touch::owned_ts).
+    std::optional<EdgeTypeId> did;
+    for (const ProfileEvent& ev : e.history().Of(user)) {
+      if (ev.item != r.item) continue;
+      if (ev.type == EventType::kPurchase) did = edge::kPurchased;
+      else if ((ev.type == EventType::kRate || ev.type == EventType::kReview) && did != edge::kPurchased)
+        did = InteractionEdgeType(ev.type);
+    }
+    if (did) {
+      Explanation x;
+      x.kind = "repurchase";
+      // The path only when the graph has that edge: an event ingested after the last `graph
+      // build` has none yet, and the sentence then rests on the events alone.
+      bool in_graph = false;
+      if (u != UINT32_MAX && item != UINT32_MAX)
+        for (const Adjacent& a : g.Neighbors(u)) in_graph |= a.outgoing && a.type == *did && a.other == item;
+      if (in_graph) x.path = fmt::format("{} -{}-> {}", g.Spec(u), g.EdgeTypeName(*did), g.Spec(item));
+      const Verb v = VerbOf(g, *did);
+      const double days = cyc ? cyc->median_days : 0;
+      const Named l = Both(names, leaf);
+      x.en = fmt::format("You {} before; shoppers restock {} about every {:.0f} days.", Say(v.you, item_name.en), l.en, days);
+      x.zh = fmt::format("您{}{}，{}通常约每{:.0f}天回购一次。", v.zh, item_name.zh, l.zh, days);
+      out.push_back(std::move(x));
+    }
   }
   if (leaf != kNoNode && r.features[kFCategory] >= 0.05f && u != UINT32_MAX && item != UINT32_MAX) {
     Explanation x;

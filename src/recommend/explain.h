@@ -16,7 +16,9 @@ namespace kgp::rec {
 
 struct Explanation {
   std::string kind;  // interest | brand | category | attribute | price_band | entity | co_purchase | also_bought | cohort | repurchase | seen | path
-  std::string path;  // "user:U -PURCHASED-> product:P -MADE_BY-> brand:B <-MADE_BY- product:I"
+  // "user:U -PURCHASED-> product:P -MADE_BY-> brand:B <-MADE_BY- product:I": edges of the
+  // graph only; empty for a repurchase note whose event came after the last `graph build`.
+  std::string path;
   std::string en, zh;
 };
 

@@ -54,16 +54,19 @@ std::vector<std::pair<std::string, double>> Named(const Logistic& l, const char*
   return out;
 }
 
+// users: how many users gave examples (those with an outcome among their candidates).
 void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t negatives, uint64_t seed, Logistic& out,
-               size_t* examples, size_t* positives) {
+               size_t* examples, size_t* positives, size_t* users) {
   std::vector<float> x;
   std::vector<uint8_t> y;
+  *users = 0;
   for (const auto& c : cases) {
     if (c.test && !include_test) continue;
     size_t negs = 0;
     bool any = false;
     for (const auto& r : c.cands) any |= c.relevant.count(r.item) > 0;
     if (!any) continue;
+    ++*users;
     for (const auto& r : c.cands) {
       const bool pos = c.relevant.count(r.item) > 0;
       // A deterministic sample of the negatives keeps the fit small.
@@ -79,7 +82,7 @@ void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t neg
   out.Fit(x, y, kNumFeatures, {.iterations = 300, .learning_rate = 0.05, .l2 = 1e-4, .positive_weight = 0});
 }
 
-void FitNext(const std::vector<UserCase>& cases, bool include_test, Logistic& out, size_t* examples) {
+void FitNext(const std::vector<UserCase>& cases, bool include_test, Logistic& out, size_t* examples, size_t* positives) {
   std::vector<float> x;
   std::vector<uint8_t> y;
   for (const auto& c : cases) {
@@ -90,6 +93,7 @@ void FitNext(const std::vector<UserCase>& cases, bool include_test, Logistic& ou
     }
   }
   *examples = y.size();
+  *positives = static_cast<size_t>(std::count(y.begin(), y.end(), uint8_t{1}));
   out.Fit(x, y, kNumNextFeatures, {.iterations = 300, .learning_rate = 0.05, .l2 = 1e-4, .positive_weight = 1});
 }
 }  // namespace
@@ -173,7 +177,20 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
 
   // Ranker: fit on the fitting users, measure on the others.
   Logistic ranker;
-  FitRanker(cases, false, opts.negatives_per_user, opts.seed, ranker, &rep.examples, &rep.positives);
+  FitRanker(cases, false, opts.negatives_per_user, opts.seed, ranker, &rep.examples, &rep.positives, &rep.fit_users);
+  // Next purchase: calibrated on the fitting users, reliability on the others.
+  Logistic next;
+  size_t next_positives = 0;
+  FitNext(cases, false, next, &rep.next_examples, &next_positives);
+  // Too few outcomes make weights that are noise (or a constant): refuse, keeping the saved
+  // model (or the prior blend) rather than serving them as learned and calibrated.
+  if (rep.positives < kMinFitPositives || next_positives < kMinFitPositives)
+    return Status::NotFound(fmt::format(
+        "{}: too little data to fit: the fitting users ({:.0f} % of those with events before {}) have {} carted or bought "
+        "items among their candidates and {} category purchases in the last {} days; --fit needs at least {} of each. "
+        "Nothing was saved{}. Ingest more events or raise --holdout-days",
+        ws.dir(), 100 * (1 - opts.test_share), FormatTimestamp(rep.cut_ts), rep.positives, next_positives, opts.holdout_days, kMinFitPositives,
+        std::filesystem::exists(RecommendModelPath(ws.dir())) ? " (the model fitted before is kept)" : " (the prior blend is served)"));
   Engine::ScoreFn learned = [&](const Recommendation& r) { return ranker.Predict(r.features); };
   Engine::ScoreFn prior = [&](const Recommendation& r) { return past.Score(r.features); };
   std::vector<std::pair<std::string, Engine::ScoreFn>> methods = {{"learned blend", learned}, {"prior blend", prior}};
@@ -252,9 +269,6 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     rep.holdout.push_back({fmt::format("learned blend + {} (w={})", x.name, best_w), blended(true, best_w)});
   }
 
-  // Next purchase: calibrated on the fitting users, reliability on the others.
-  Logistic next;
-  FitNext(cases, false, next, &rep.next_examples);
   std::vector<float> p, aff;
   std::vector<uint8_t> y;
   for (const auto& c : cases) {
@@ -269,10 +283,9 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   rep.next_affinity_auc = MeasureReliability(aff, y).auc;
 
   // Refit on everyone and save.
-  size_t ex = 0, pos = 0;
-  FitRanker(cases, true, opts.negatives_per_user, opts.seed, ranker, &ex, &pos);
-  FitNext(cases, true, next, &ex);
-  rep.fit_users = cases.size() - rep.test_users;
+  size_t ex = 0, pos = 0, users = 0;
+  FitRanker(cases, true, opts.negatives_per_user, opts.seed, ranker, &ex, &pos, &users);
+  FitNext(cases, true, next, &ex, &pos);
   rep.ranker_weights = Named(ranker, FeatureName);
   rep.next_weights = Named(next, NextFeatureName);
   rep.total_s = Since(t0);

@@ -153,13 +153,16 @@ UserTaste TasteOf(const History& h, const ItemIndex& items, uint32_t user) {
   const Graph& g = items.graph();
   for (const auto& e : h.Of(user)) {
     const double w = DecayedWeight(e, h.as_of(), h.options().affinity_half_life_days);
-    auto [it, fresh] = touched.try_emplace(e.item, UserTaste::Touch{e.item, 0, 0, 0, 0});
-    it->second.weight += static_cast<float>(w);
-    it->second.last_ts = e.ts;
+    auto [it, fresh] = touched.try_emplace(e.item, UserTaste::Touch{e.item, 0, 0, 0, 0, 0});
+    UserTaste::Touch& touch = it->second;
+    touch.weight += static_cast<float>(w);
+    touch.last_ts = e.ts;
+    if (e.type == EventType::kPurchase) touch.last_purchase_ts = std::max(touch.last_purchase_ts, e.ts), ++touch.purchases;
     // A rating or review says the user has the item (a film watched, a product used): it is
-    // not offered again unless its category's repurchase cycle says so, as for a purchase.
-    if (e.type == EventType::kPurchase || e.type == EventType::kRate || e.type == EventType::kReview)
-      it->second.last_purchase_ts = std::max(it->second.last_purchase_ts, e.ts), ++it->second.purchases;
+    // not offered again unless its category's repurchase cycle says so, as for a purchase. A
+    // review written after a purchase does not restart the cycle.
+    if (touch.purchases) touch.owned_ts = touch.last_purchase_ts;
+    else if (e.type == EventType::kRate || e.type == EventType::kReview) touch.owned_ts = std::max(touch.owned_ts, e.ts);
     if (w <= 0) continue;
     const NodeId leaf = items.Leaf(e.item);
     if (leaf != kNoNode) cats[leaf] += w;

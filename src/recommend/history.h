@@ -84,8 +84,13 @@ struct UserTaste {
   struct Touch {
     uint32_t item;
     float weight;
-    int64_t last_ts, last_purchase_ts;  // 0: never bought (a rating or review counts as having it)
-    uint32_t purchases;
+    int64_t last_ts;
+    int64_t last_purchase_ts;  // the last purchase event; 0: never bought
+    uint32_t purchases;        // purchase events
+    // The user has the item: the last purchase, else the last rating or review (a film rated
+    // is a film seen; a review, the only sign of a purchase in review data); 0: not known to.
+    // Bought items are filtered on it and a restock cycle runs from it.
+    int64_t owned_ts;
   };
   std::vector<Touch> items;  // sorted by item
   float Category(NodeId c) const;

@@ -72,6 +72,8 @@ struct MethodScores {
 
 struct RecFitReport {
   int64_t cut_ts = 0, as_of = 0;
+  // fit_users: fitting users who gave the ranker examples (a carted or bought item among their
+  // candidates); test_users: held-out users with an outcome, measured on.
   size_t fit_users = 0, test_users = 0, examples = 0, positives = 0;
   size_t k = 10;
   double candidate_recall = 0;  // share of test users' relevant items among their candidates
@@ -86,6 +88,10 @@ struct RecFitReport {
   nlohmann::json ToJson() const;
 };
 
+// NotFound, saving nothing, when the fitting users give fewer than kMinFitPositives
+// positive examples to the ranker (items carted or bought in the window among their
+// candidates) or to the next-purchase model (leaf categories bought in the window).
+constexpr size_t kMinFitPositives = 10;
 Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts);
 
 }  // namespace kgp::rec

@@ -133,6 +133,19 @@ UPDATE items SET list_price = m.p
 CREATE TABLE category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
 )sql",
+      // 8: profile numbers stored rounded as profiles show them (profile.h kShareDigits, …), so
+      // that `brand_top_share > 0.5` agrees with a profile showing 0.5: the tables written
+      // before are rounded in place.
+      R"sql(
+UPDATE profiles SET price_position = round(price_position, 4), price_sensitivity = round(price_sensitivity, 4),
+  discount_response = round(discount_response, 4), brand_top_share = round(brand_top_share, 4),
+  brand_entropy = round(brand_entropy, 4), novelty = round(novelty, 4), repeat_rate = round(repeat_rate, 4),
+  recency_days = round(recency_days, 2), monetary = round(monetary, 2), session_minutes = round(session_minutes, 2),
+  session_depth = round(session_depth, 2), view_to_cart = round(view_to_cart, 4),
+  cart_to_purchase = round(cart_to_purchase, 4), view_to_purchase = round(view_to_purchase, 4),
+  churn_risk = round(churn_risk, 3);
+UPDATE profile_tags SET weight = round(weight, 4), confidence = round(confidence, 3);
+)sql",
   };
   return kMigrations;
 }

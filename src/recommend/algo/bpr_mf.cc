@@ -20,7 +20,14 @@ BprOptions BprOptions::FromParams(const Params& p) {
   o.lr_min = p.Double("lr_min", o.lr_min);
   o.reg = p.Double("reg", o.reg);
   o.init_std = p.Double("init_std", o.init_std);
+  ThrowIfError(o.Check());
   return o;
+}
+
+Status BprOptions::Check() const {
+  if (dim <= 0 || epochs < 0 || !(lr > 0))
+    return Status::InvalidArgument(fmt::format("bpr: need dim > 0, epochs >= 0, lr > 0 (got {}, {}, {})", dim, epochs, lr));
+  return Status::Ok();
 }
 
 namespace {
@@ -32,10 +39,7 @@ float Gaussish(Rng& rng, float std) {
 }  // namespace
 
 Status BprMf::Fit(const InteractionMatrix& train, const FitOptions& opts) {
-  if (o_.dim <= 0 || o_.epochs < 0 || o_.lr <= 0) {
-    return Status::InvalidArgument(fmt::format("bpr: need dim > 0, epochs >= 0, lr > 0 (got {}, {}, {})",
-                                               o_.dim, o_.epochs, o_.lr));
-  }
+  KGP_RETURN_IF_ERROR(o_.Check());
   InteractionMatrix ui = train.Dedup();
   num_users_ = ui.num_users();
   num_items_ = ui.num_items();

@@ -23,6 +23,7 @@ struct BprOptions {
   double lr_min = 0.005;
   double reg = 0.01;         // L2 on the parameters an update touches
   double init_std = 0.01;
+  Status Check() const;  // InvalidArgument when a value is out of range (FromParams throws it, Fit returns it)
   static BprOptions FromParams(const Params& p);
 };
 

@@ -16,7 +16,14 @@ EaseOptions EaseOptions::FromParams(const Params& p) {
   o.lambda = p.Double("lambda", o.lambda);
   o.diag = p.Double("diag", o.diag);
   o.max_items = p.Int("max_items", o.max_items);
+  ThrowIfError(o.Check());
   return o;
+}
+
+Status EaseOptions::Check() const {
+  if (!(lambda > 0) || !(diag >= 0))
+    return Status::InvalidArgument(fmt::format("ease: need lambda > 0 and diag >= 0 (got {}, {})", lambda, diag));
+  return Status::Ok();
 }
 
 std::vector<float> DenseGram(const InteractionMatrix& x, int threads) {
@@ -40,9 +47,7 @@ std::vector<float> DenseGram(const InteractionMatrix& x, int threads) {
 }
 
 Status Ease::Fit(const InteractionMatrix& train, const FitOptions& opts) {
-  if (!(o_.lambda > 0) || !(o_.diag >= 0)) {
-    return Status::InvalidArgument(fmt::format("ease: need lambda > 0 and diag >= 0 (got {}, {})", o_.lambda, o_.diag));
-  }
+  KGP_RETURN_IF_ERROR(o_.Check());
   const size_t n = train.num_items();
   if (static_cast<int64_t>(n) > o_.max_items) {
     return Status::InvalidArgument(fmt::format(

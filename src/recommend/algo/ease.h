@@ -20,6 +20,7 @@ struct EaseOptions {
   double lambda = 400;     // ridge λ (tuned on a validation split of the training data)
   double diag = 0;         // extra ridge per unit of the item's own count (EDLAE)
   int64_t max_items = 40000;
+  Status Check() const;  // InvalidArgument when a value is out of range (FromParams throws it, Fit returns it)
   static EaseOptions FromParams(const Params& p);
 };
 

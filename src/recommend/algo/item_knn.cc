@@ -14,16 +14,22 @@ void SumRows(const SparseItemRows& g, std::span<const uint32_t> history, std::sp
 }
 }  // namespace
 
+Status ItemKnnOptions::Check() const {
+  if (k <= 0) return Status::InvalidArgument(fmt::format("itemknn: k must be > 0 (got {})", k));
+  if (!(shrink >= 0)) return Status::InvalidArgument(fmt::format("itemknn: shrink must be >= 0 (got {})", shrink));
+  return Status::Ok();
+}
+
 ItemKnnOptions ItemKnnOptions::FromParams(const Params& p) {
   ItemKnnOptions o;
   o.k = static_cast<int>(p.Int("k", o.k));
   o.shrink = p.Double("shrink", o.shrink);
+  ThrowIfError(o.Check());
   return o;
 }
 
 Status ItemKnn::Fit(const InteractionMatrix& train, const FitOptions& opts) {
-  if (o_.k <= 0) return Status::InvalidArgument(fmt::format("itemknn: k must be > 0 (got {})", o_.k));
-  if (o_.shrink < 0) return Status::InvalidArgument("itemknn: shrink must be >= 0");
+  KGP_RETURN_IF_ERROR(o_.Check());
   InteractionMatrix ui = train.Dedup();
   InteractionMatrix iu = ui.Transpose();
   std::vector<float> norm(ui.num_items());
@@ -42,16 +48,22 @@ void ItemKnn::Score(uint32_t, std::span<const uint32_t> history, std::span<float
   SumRows(graph_, history, out);
 }
 
+Status Rp3BetaOptions::Check() const {
+  if (k <= 0) return Status::InvalidArgument(fmt::format("rp3beta: k must be > 0 (got {})", k));
+  return Status::Ok();
+}
+
 Rp3BetaOptions Rp3BetaOptions::FromParams(const Params& p) {
   Rp3BetaOptions o;
   o.k = static_cast<int>(p.Int("k", o.k));
   o.alpha = p.Double("alpha", o.alpha);
   o.beta = p.Double("beta", o.beta);
+  ThrowIfError(o.Check());
   return o;
 }
 
 Status Rp3Beta::Fit(const InteractionMatrix& train, const FitOptions& opts) {
-  if (o_.k <= 0) return Status::InvalidArgument(fmt::format("rp3beta: k must be > 0 (got {})", o_.k));
+  KGP_RETURN_IF_ERROR(o_.Check());
   InteractionMatrix ui = train.Dedup();
   InteractionMatrix iu = ui.Transpose();
   const float alpha = static_cast<float>(o_.alpha), beta = static_cast<float>(o_.beta);

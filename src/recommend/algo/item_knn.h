@@ -22,6 +22,7 @@ namespace kgp::rec {
 struct ItemKnnOptions {
   int k = 100;           // neighbours per item
   double shrink = 10;    // added to the cosine denominator: damps pairs seen by few users
+  Status Check() const;  // InvalidArgument when a value is out of range (FromParams throws it, Fit returns it)
   static ItemKnnOptions FromParams(const Params& p);
 };
 
@@ -42,6 +43,7 @@ struct Rp3BetaOptions {  // defaults: the ones MovieLens-100K's validation split
   int k = 200;
   double alpha = 1.0;
   double beta = 0.5;
+  Status Check() const;  // as ItemKnnOptions::Check
   static Rp3BetaOptions FromParams(const Params& p);
 };
 

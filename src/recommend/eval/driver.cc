@@ -47,6 +47,11 @@ Status EvaluateModels(const SplitData& split, const std::vector<std::string>& sp
     if (!probe.ok()) return probe.status();
     parsed.push_back(std::move(*spec));
   }
+  // Nothing held out (an empty test file): a table of empty rows would pass for a result.
+  if (split.test_users() == 0)
+    return Status::InvalidArgument(fmt::format("{} ({}): no user has a held-out item to rank{}; nothing to evaluate",
+                                               opts.data, split.protocol,
+                                               opts.validation ? "" : " (is the test data empty?)"));
   LOG_INF("{} ({}): {} users × {} items, {} training pairs, {} held-out pairs for {} users", split.dataset,
           split.protocol, split.train.num_users(), split.num_items(), split.train.nnz(), split.test_pairs(),
           split.test_users());

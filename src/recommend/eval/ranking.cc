@@ -74,6 +74,8 @@ RankingResult EvaluateFullRanking(const Recommender& model, const InteractionMat
   int list = 0;
   for (int k : opts.ks) list = std::max(list, k);
   if (opts.kgat_ndcg) list = std::max(list, opts.kgat_list);
+  // No ranked list is longer than the catalogue, whatever k was asked for.
+  list = static_cast<int>(std::min<int64_t>(list, n_items));
   std::vector<uint32_t> users;
   for (uint32_t u = 0; u < test.size(); ++u) {
     if (!test[u].empty()) users.push_back(u);
