@@ -141,6 +141,19 @@ TEST_F(RecEval, CliRefusesAnEmptyTestFile) {
   EXPECT_NE(r.err.find("no user has a held-out item"), std::string::npos) << r.err;
 }
 
+// A KGCN folder too small for its test split to hold both a positive and a negative pair: AUC
+// is undefined, so an error, not a table of nan.
+TEST_F(RecEval, CliRefusesAKgcnSplitWithoutBothLabels) {
+  TempDir dir;
+  WriteFile(dir / "user_artists.dat", "userID\tartistID\tweight\n1\t1\t10\n");
+  WriteFile(dir / "item_index2entity_id.txt", "1\t1\n");
+  WriteFile(dir / "kg.txt", "");
+  auto r = test::RunCli(fmt::format("-q eval rec --data {} --format kgcn", dir.path()));
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("AUC needs both positives and negatives"), std::string::npos) << r.err;
+}
+
 TEST_F(RecEval, KgatReaderToleratesCrlfAndNamesBadLines) {
   TempDir dir;
   WriteFile(dir / "train.txt", "0 1 2 2 3\r\n1 4\r\n\r\n2\r\n3 0 5 \r\n");

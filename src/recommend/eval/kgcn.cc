@@ -200,6 +200,15 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
   ModelFactory make = opts.make_model ? opts.make_model : CtrModelFactory();
   std::vector<std::string> specs = opts.models.empty() ? DefaultCtrModels() : opts.models;
   const auto& target = opts.validation ? split.eval : split.test;
+  // AUC needs a positive and a negative pair to rank: without both, a table of nan would pass
+  // for a result.
+  size_t positives = 0;
+  for (const CtrPair& p : target) positives += p.label > 0.5f;
+  if (positives == 0 || positives == target.size())
+    return Status::InvalidArgument(fmt::format(
+        "{}: the {} split has {} labelled pairs, {} positive: AUC needs both positives and negatives; "
+        "nothing to evaluate (too few ratings?)",
+        dir, opts.validation ? "validation" : "test", target.size(), positives));
   for (const std::string& spec : specs) {
     std::vector<bool> variants = {true};
     bool uses_side = UsesSideInfo(spec);
