@@ -1139,6 +1139,52 @@ TEST_F(ServiceTest, MalformedRequestsAre400AndCloseTheConnection) {
   EXPECT_EQ(empty->status, 400) << empty->body;
 }
 
+// Framing a proxy in front could read otherwise is refused and the connection closed before any
+// body is read: a body on GET (it held a second request, which ran), Content-Length not a
+// number, Transfer-Encoding with Content-Length or other than chunked, a chunked DELETE. A
+// header section over 64 KiB ends the connection instead of growing the server's memory.
+TEST_F(ServiceTest, AmbiguousFramingAndHugeHeadersCloseTheConnection) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  const std::string hidden = fmt::format("GET /v1/users/{}/profile HTTP/1.1\r\nHost: x\r\nX-API-Key: {}\r\n\r\n", *user_, *read_key_);
+  for (const std::string& request :
+       {fmt::format("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{}", hidden.size(), hidden),
+        std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") + hidden,
+        std::string("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5abc\r\n\r\n{}") + hidden,
+        std::string("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}") + hidden,
+        std::string("POST /v1/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") + hidden,
+        std::string("DELETE /v1/users/nobody HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n") +
+            fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", hidden.size(), hidden)}) {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.Send(request));
+    bool closed = false;
+    const std::string answer = raw.ReadAll(3000, &closed);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << request.substr(0, 60) << "\n" << answer;
+    EXPECT_EQ(Occurrences(answer, "HTTP/1.1 "), 1u) << "the hidden request ran: " << answer;
+    EXPECT_TRUE(closed) << request.substr(0, 60);
+  }
+  // GET with Content-Length: 0 is fine.
+  {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    bool closed = false;
+    EXPECT_EQ(raw.ReadAll(3000, &closed).rfind("HTTP/1.1 200", 0), 0u);
+  }
+  // A 1 MiB header line: the connection ends (no answer is owed), the server goes on.
+  {
+    RawConnection raw(s.port());
+    raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1 << 20, 'a') + "\r\n\r\n");
+    bool closed = false;
+    const std::string answer = raw.ReadAll(3000, &closed);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(answer.find("HTTP/1.1 200"), std::string::npos) << answer.substr(0, 200);
+  }
+  auto ok = s.Client(*read_key_).Get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
 // Pipelined requests on one connection are all answered, in order.
 TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   test::TempDir dir;

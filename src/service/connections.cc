@@ -20,7 +20,7 @@ thread_local bool t_close_after_response = false;
 
 // Waits up to timeout_ms for fd to be readable (or writable); false on timeout or error.
 bool WaitFor(int fd, short events, int64_t timeout_ms) {
-  if (timeout_ms <= 0) return false;
+  timeout_ms = std::max<int64_t>(timeout_ms, 0);  // past a deadline: what is there already
   pollfd p{fd, events, 0};
   for (;;) {
     const int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(timeout_ms, 1 << 30)));
@@ -50,7 +50,13 @@ class ConnStream final : public httplib::Stream {
   ConnStream(int fd, time_t read_timeout_s, time_t write_timeout_s)
       : fd_(fd), read_ms_(read_timeout_s * 1000), write_ms_(write_timeout_s * 1000) {}
 
-  void StartRequest(Clock::time_point deadline) { deadline_ = deadline; }
+  // A request starts: its deadline, and its header section counted afresh.
+  void StartRequest(Clock::time_point deadline) {
+    deadline_ = deadline;
+    header_bytes_ = 0;
+    in_headers_ = true;
+    tail_ = 0;
+  }
   bool buffered() const { return off_ < size_; }
 
   bool is_readable() const override { return buffered() || WaitReadable(); }
@@ -60,7 +66,7 @@ class ConnStream final : public httplib::Stream {
     if (off_ >= size_) {
       if (!WaitReadable()) return -1;
       off_ = size_ = 0;
-      if (n >= sizeof buf_) return Recv(ptr, n);
+      if (n >= sizeof buf_) return CountHeaders(ptr, Recv(ptr, n));
       const ssize_t r = Recv(buf_, sizeof buf_);
       if (r <= 0) return r;
       size_ = static_cast<size_t>(r);
@@ -68,7 +74,7 @@ class ConnStream final : public httplib::Stream {
     const size_t k = std::min(n, size_ - off_);
     std::memcpy(ptr, buf_ + off_, k);
     off_ += k;
-    return static_cast<ssize_t>(k);
+    return CountHeaders(ptr, static_cast<ssize_t>(k));
   }
 
   ssize_t write(const char* ptr, size_t n) override {
@@ -99,6 +105,19 @@ class ConnStream final : public httplib::Stream {
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
     return WaitFor(fd_, POLLIN, std::min<int64_t>(read_ms_, left));
   }
+  // httplib reads a request line or header line until its newline, however long, and checks
+  // its size limits only then: the header section (up to the blank line) is capped here, so a
+  // line of gigabytes ends the connection instead of growing the server's memory.
+  ssize_t CountHeaders(const char* p, ssize_t r) {
+    if (r <= 0 || !in_headers_) return r;
+    for (ssize_t i = 0; i < r && in_headers_; ++i) {
+      ++header_bytes_;
+      if (p[i] == '\r') continue;
+      if (p[i] == '\n' && tail_ == '\n') in_headers_ = false;  // the blank line ("\r\n\r\n" or "\n\n")
+      tail_ = p[i];
+    }
+    return in_headers_ && header_bytes_ > kMaxHeaderBytes ? -1 : r;
+  }
   ssize_t Recv(char* p, size_t n) {
     for (;;) {
       const ssize_t r = recv(fd_, p, n, 0);
@@ -112,6 +131,10 @@ class ConnStream final : public httplib::Stream {
   Clock::time_point deadline_ = Clock::now();
   char buf_[4096];
   size_t off_ = 0, size_ = 0;
+  static constexpr size_t kMaxHeaderBytes = 64 * 1024;  // request line and headers together
+  size_t header_bytes_ = 0;
+  bool in_headers_ = true;
+  char tail_ = 0;  // the last byte of the header section seen, carriage returns skipped
 };
 
 }  // namespace

@@ -259,6 +259,7 @@ int64_t ProfilesVersion(Db& db) {
 }  // namespace
 
 std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db) {
+  Txn snapshot(db, /*immediate=*/false);  // the version, profiles and labels of one update
   auto facts = std::make_shared<StaticFacts>();
   facts->version = ProfilesVersion(db);
   Stmt st = db.Prepare("SELECT user_id, r_score, f_score, m_score, rfm_segment, cluster, ext_id FROM profiles");

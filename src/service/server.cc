@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "privacy/pseudonym.h"
+#include "common/strings.h"
 #include "service/connections.h"
 #include "service/context.h"
 
@@ -124,17 +125,37 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
       default: SendError(res, res.status, "http_error", "the request could not be served"); break;
     }
   });
-  // Two different Content-Length headers (RFC 9112 §6.3): which one a proxy in front used is
-  // unknown, so the request is refused and the connection closed (httplib took the first).
+  // Framing the server cannot be sure of is refused and the connection closed, before any body
+  // is read (RFC 9112 §6): a proxy in front may have framed the request otherwise, and bytes
+  // httplib leaves unread would be taken for the next request (request smuggling).
+  //  * two different Content-Length headers (httplib took the first), or one not all digits
+  //    (httplib read "5abc" as 5);
+  //  * Transfer-Encoding other than exactly "chunked", or with a Content-Length;
+  //  * a body on GET, HEAD or OPTIONS, or a chunked DELETE: httplib reads no body for them.
   svr.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
-    const size_t n = req.get_header_value_count("Content-Length");
-    for (size_t i = 1; i < n; ++i) {
-      if (req.get_header_value("Content-Length", i) == req.get_header_value("Content-Length", 0)) continue;
+    const auto refuse = [&](const std::string& why) {
       CloseConnection(res);
-      SendError(res, 400, "bad_request", "different Content-Length headers");
+      SendError(res, 400, "bad_request", why);
       ctx.metrics.CountUnrouted(400);
       return httplib::Server::HandlerResponse::Handled;
+    };
+    const size_t n = req.get_header_value_count("Content-Length");
+    for (size_t i = 0; i < n; ++i) {
+      const std::string v = req.get_header_value("Content-Length", i);
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+        return refuse("Content-Length is not a number");
+      if (v != req.get_header_value("Content-Length", 0)) return refuse("different Content-Length headers");
     }
+    const size_t te = req.get_header_value_count("Transfer-Encoding");
+    if (te > 0) {
+      if (te > 1 || ToLowerAscii(req.get_header_value("Transfer-Encoding")) != "chunked")
+        return refuse("only Transfer-Encoding: chunked is accepted");
+      if (n > 0) return refuse("Transfer-Encoding and Content-Length together");
+    }
+    const bool no_body_read = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+    const bool has_body = te > 0 || (n > 0 && req.get_header_value("Content-Length").find_first_not_of('0') != std::string::npos);
+    if ((no_body_read && has_body) || (req.method == "DELETE" && te > 0))
+      return refuse(fmt::format("{} takes no request body here", req.method));
     return httplib::Server::HandlerResponse::Unhandled;
   });
   AddSystemRoutes(svr, ctx);
