@@ -51,7 +51,11 @@ class ConnStream final : public httplib::Stream {
       : fd_(fd), read_ms_(read_timeout_s * 1000), write_ms_(write_timeout_s * 1000) {}
 
   // A request starts: its deadline, and its header section counted afresh.
+  // (The answer gets as long again from its first byte: a client reading it a few bytes now and
+  // then does not hold the worker for ever.)
   void StartRequest(Clock::time_point deadline) {
+    answer_time_ = deadline - Clock::now();
+    writing_ = false;
     deadline_ = deadline;
     header_bytes_ = 0;
     in_headers_ = true;
@@ -60,7 +64,11 @@ class ConnStream final : public httplib::Stream {
   bool buffered() const { return off_ < size_; }
 
   bool is_readable() const override { return buffered() || WaitReadable(); }
-  bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_ms_); }
+  bool is_writable() const override {
+    const int64_t left = writing_ ? std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline_ - Clock::now()).count()
+                                  : write_ms_;
+    return left > 0 && WaitFor(fd_, POLLOUT, std::min<int64_t>(write_ms_, left));
+  }
 
   ssize_t read(char* ptr, size_t n) override {
     if (off_ >= size_) {
@@ -78,6 +86,10 @@ class ConnStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t n) override {
+    if (!writing_) {
+      writing_ = true;
+      write_deadline_ = Clock::now() + answer_time_;
+    }
     if (!is_writable()) return -1;
     for (;;) {
       const ssize_t r = send(fd_, ptr, n, MSG_NOSIGNAL);
@@ -129,6 +141,9 @@ class ConnStream final : public httplib::Stream {
   int fd_;
   int64_t read_ms_, write_ms_;
   Clock::time_point deadline_ = Clock::now();
+  Clock::duration answer_time_{};
+  Clock::time_point write_deadline_;
+  bool writing_ = false;
   char buf_[4096];
   size_t off_ = 0, size_ = 0;
   static constexpr size_t kMaxHeaderBytes = 64 * 1024;  // request line and headers together

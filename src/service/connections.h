@@ -4,7 +4,8 @@
 // keep-alive timeout, one that trickles a header byte every few seconds keeps the thread for
 // ever (the read timeout applies to each recv), and Stop() waits for both. Here:
 //   * a request must arrive in full (request line, headers, body) within request_timeout_s of
-//     its first byte, or the connection is closed;
+//     its first byte, or the connection is closed, and its answer must be taken by the client
+//     within as long again from its first byte; a header section over 64 KiB closes it too;
 //   * an idle connection is closed after keep_alive_s;
 //   * CloseConnections() (at stop) wakes every connection: shutdown(2) of its reading side,
 //     so a request in flight still gets its answer, or of both sides (hard);
