@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "graph/builder.h"
@@ -164,8 +165,15 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
           if (!nt) throw Error(Status::InvalidArgument(fmt::format("unknown node type '{}'", v)));
           a->o.via_types.push_back(*nt);
         }
-        auto paths = KShortestPaths(g, s, t, a->o);
-        Emit(*reg.globals, PathsJson(g, s, t, paths), [&] {
+        PathSearchStats stats;
+        auto paths = KShortestPaths(g, s, t, a->o, &stats);
+        if (!stats.complete)
+          LOG_WRN("graph paths: the search budget ({} steps) ran out: these may not be the {} best paths; narrow it "
+                  "with --max-length, --type, --via or --max-degree",
+                  a->o.max_expansions, a->o.k);
+        nlohmann::json j = PathsJson(g, s, t, paths);
+        j["complete"] = stats.complete;
+        Emit(*reg.globals, j, [&] {
           if (paths.empty())
             std::cout << fmt::format("no path from {} to {} within {} edges\n", g.Spec(s), g.Spec(t), a->o.max_length);
           for (const auto& p : paths) std::cout << fmt::format("[{}] {}\n", p.steps.size(), FormatPath(g, p));

@@ -33,9 +33,18 @@ struct PathOptions {
   std::function<bool(NodeId)> hidden;  // nodes no path passes through; empty: none
 };
 
-// Up to k simple paths from src to dst, shortest first (then heaviest). Empty when none within
+struct PathSearchStats {
+  uint64_t expansions = 0;  // nodes entered by the enumeration
+  bool complete = true;     // false: the budget ran out, the answer may miss better paths
+};
+
+// The k best simple paths from src to dst: shortest first, then heaviest (sum of log(1 +
+// weight)), then in a fixed order, so the answer for k is a prefix of the answer for k + 1.
+// Every path of a length is enumerated before the best are kept; when the budget runs out the
+// paths found so far are returned and stats->complete is false. Empty when none within
 // max_length or the budget.
-std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts);
+std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts,
+                                 PathSearchStats* stats = nullptr);
 
 // "user:1 -PURCHASED-> product:7 <-MADE_BY- …" for the console. With hide_other_users, user
 // nodes after the start read "user:*": a shopper's explanation does not name other shoppers.
