@@ -268,17 +268,26 @@ TEST(GraphPaths, TheBestPathsWhateverK) {
     ASSERT_EQ(top.size(), k);
     for (size_t i = 0; i < k; ++i) EXPECT_EQ(FormatPath(*g, top[i]), FormatPath(*g, all[i])) << "k=" << k << " i=" << i;
   }
-  // When the budget runs out the answer says so.
+  // The budget bounds the work: when it runs out the answer says so.
   o.k = 20;
   o.max_expansions = 10;
   KShortestPaths(*g, u, b, o, &stats);
   EXPECT_FALSE(stats.complete);
-
-  // The CLI: the same top 3 as the top of 20.
+  EXPECT_LE(stats.expansions, 11u);
+  // Each adjacency examined counts, not each node entered: u0's 20 products are entered 41
+  // times in all, but their neighbours (u0, the brand, the category) are 80 adjacencies.
+  o.max_expansions = 45;
+  KShortestPaths(*g, u, b, o, &stats);
+  EXPECT_FALSE(stats.complete);
+  EXPECT_LE(stats.expansions, 46u);
+  // The CLI: the same top 3 as the top of 20, and -k is capped (memory is k paths).
   const std::string w = tmp / "ws";
   auto k3 = test::RunCli("graph paths " + w + " user:u0 brand:acme --max-length 2");
   ASSERT_EQ(k3.exit_code, 0) << k3.err;
   EXPECT_EQ(k3.out.rfind("[2] user:u0 -VIEWED-> product:p20 -MADE_BY-> brand:acme\n", 0), 0u) << k3.out;
+  auto big = test::RunCli("graph paths " + w + " user:u0 brand:acme -k 100000");
+  EXPECT_NE(big.exit_code, 0);
+  EXPECT_NE(big.err.find("-k"), std::string::npos) << big.err;
   auto j = test::RunCli("--json graph paths " + w + " user:u0 brand:acme -k 10000");
   ASSERT_EQ(j.exit_code, 0) << j.err;
   EXPECT_TRUE(nlohmann::json::parse(j.out)["complete"].get<bool>());

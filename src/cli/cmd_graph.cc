@@ -148,7 +148,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FROM", a->from, "TYPE:KEY")->required();
     cmd->add_option("TO", a->to, "TYPE:KEY")->required();
-    cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 30));
+    cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str()->check(CLI::Range(size_t{1}, kMaxPathsK));
     cmd->add_option("--max-length", a->o.max_length, "longest path, in edges")->capture_default_str()->check(CLI::Range(1, 12));
     cmd->add_option("-t,--type", a->types, "only these edge types");
     cmd->add_option("--via", a->via, "only these node types in the middle (e.g. product brand category)");

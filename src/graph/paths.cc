@@ -37,7 +37,7 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
   PathSearchStats& st = stats ? *stats : local;
   st = PathSearchStats{};
   std::vector<Path> out;
-  const size_t k = opts.k;
+  const size_t k = std::min(opts.k, kMaxPathsK);
   if (src >= g.num_nodes() || dst >= g.num_nodes() || k == 0) return out;
   if (src == dst) {
     out.push_back(Path{src, {}, 0});
@@ -70,7 +70,8 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
   // remaining budget r is entered only if dist ≤ r), keeping the best `need` in a heap whose
   // front is the worst kept, so the answer does not depend on k beyond its length and memory
   // stays at k paths. A branch that cannot beat the worst kept, even with every remaining step
-  // as heavy as the heaviest edge around, is cut.
+  // as heavy as the heaviest edge around, is cut. Each adjacency examined is one step of the
+  // budget, so the work is bounded whatever the degrees.
   std::vector<PathStep> stack;
   std::vector<char> on_path(g.num_nodes(), 0);
   std::vector<Candidate> heap;  // std heap ordered by Better: front() is the worst kept
@@ -90,10 +91,6 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
     }
   };
   auto dfs = [&](auto&& self, NodeId n, int remaining, double w) -> void {
-    if (++st.expansions > opts.max_expansions) {
-      st.complete = false;
-      return;
-    }
     if (n == dst) {
       if (remaining == 0) offer(w);
       return;
@@ -102,6 +99,10 @@ std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const P
     if (n != src && (g.Degree(n) > opts.max_degree || !Via(opts, g.type(n)))) return;
     if (heap.size() >= need && w + remaining * max_step + 1e-9 < heap.front().weight) return;
     for (const auto& a : g.Neighbors(n)) {
+      if (++st.expansions > opts.max_expansions) {
+        st.complete = false;
+        return;
+      }
       if (!Allowed(opts, a.type) || on_path[a.other] || dist[a.other] > remaining - 1) continue;
       on_path[a.other] = 1;
       stack.push_back(PathStep{a.other, a.edge, a.outgoing});

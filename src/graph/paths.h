@@ -29,12 +29,15 @@ struct PathOptions {
   std::vector<EdgeTypeId> edge_types;  // allowed types; empty = all
   std::vector<NodeType> via_types;     // types allowed in the middle of a path; empty = all
   size_t max_degree = 50000;    // nodes with more neighbours are not passed through (hubs)
-  uint64_t max_expansions = 2000000;  // search budget
+  uint64_t max_expansions = 2000000;  // search budget: adjacencies examined
   std::function<bool(NodeId)> hidden;  // nodes no path passes through; empty: none
 };
 
+// The most paths one search returns: a larger k is taken as this many (memory stays bounded).
+inline constexpr size_t kMaxPathsK = 10000;
+
 struct PathSearchStats {
-  uint64_t expansions = 0;  // nodes entered by the enumeration
+  uint64_t expansions = 0;  // adjacencies examined by the enumeration
   bool complete = true;     // false: the budget ran out, the answer may miss better paths
 };
 
