@@ -205,6 +205,7 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      RefuseWorkspaceState(a->ws, a->out, a->k_anonymous == 0 && a->format == "neo4j");
       if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, a->ws, a->out, a->k_anonymous, a->max_suppression);
       auto w = OpenWorkspace(a->ws);
       Graph g = LoadGraph(*w);

@@ -346,7 +346,6 @@ Status WriteRdf(const Graph& g, const RdfOptions& opts, OutFile& out, ExportRepo
   report->nodes = g.num_nodes();
   report->edges = g.num_edges();
   report->triples = w.triples();
-  report->files.push_back(out.path());
   return Status::Ok();
 }
 
@@ -390,12 +389,15 @@ Status ExportRdf(const Graph& g, const std::string& path, const RdfOptions& opts
   }
   ExportReport local;
   OutFile out;
-  KGP_RETURN_IF_ERROR(out.Open(path));
+  // Written beside the path and renamed over it when complete: a failed export leaves the
+  // previous file as it was, and never a truncated one (which would still parse).
+  KGP_RETURN_IF_ERROR(out.OpenReplacing(path));
   Status s = WriteRdf(g, opts, out, &local);
   if (!s.ok()) {
-    out.Discard();  // a truncated RDF file would still parse: never leave one behind
+    out.Discard();
     return s;
   }
+  local.files.push_back(path);  // out.path() is the temporary file
   if (report) *report = std::move(local);
   return Status::Ok();
 }
