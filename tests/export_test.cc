@@ -432,6 +432,23 @@ TEST_F(Export, RejectsBaseThatIsNotAnIriPrefix) {
   }
   opts.base = "http://example.org/kg/";
   EXPECT_TRUE(ExportRdf(g, dir_ + "/x.nt", opts, nullptr).ok());
+  // RFC 3987: '%' only as a complete %XX, no C1 controls or other non-ucschar code points, one
+  // '#' at most. Each of these made every IRI of the export invalid.
+  for (const char* base : {"urn:x%", "urn:x%4", "urn:x%zz/", "urn:\xc2\x85x:", "urn:x\xef\xbf\xbf:", "urn:\xff:",
+                           "urn:x#a#", "http://x/#a#b/"}) {
+    opts.base = base;
+    Status s = ExportRdf(g, dir_ + "/x.nt", opts, nullptr);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << base;
+  }
+  for (const char* base : {"urn:x%41:", "http://例え.jp/kg#", "urn:x#a/", "http://x/%E4%BE%8B/"}) {
+    opts.base = base;
+    Status s = ExportRdf(g, dir_ + "/x.nt", opts, nullptr);
+    EXPECT_TRUE(s.ok()) << base << ": " << s.ToString();
+  }
+  auto cli = test::RunCli("export " + dir_ + "/ws --format ntriples -o " + dir_ + "/y.nt --base urn:x%");
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_NE(cli.err.find("is not an absolute IRI prefix"), std::string::npos) << cli.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/y.nt"));
 }
 
 }  // namespace
