@@ -322,6 +322,16 @@ TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
   auto empty = test::RunCli("graph build " + (tmp_ / "empty"));
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.err.find("nothing to build a graph from"), std::string::npos) << empty.err;
+  // Out-of-range build options are refused (they meant "none"); one price band is one band.
+  for (const char* bad : {"--price-bands -3", "--min-copurchase -1"}) {
+    auto r = test::RunCli("graph build " + ws + " " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << r.err;
+  }
+  auto one = test::RunCli("--json graph build " + ws + " --price-bands 1");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(nlohmann::json::parse(one.out)["nodes_by_type"]["PriceBand"].get<int>(), 1) << one.out;
+  EXPECT_EQ(BuildGraph(ws_->db(), GraphBuildOptions{.price_bands = -1}, nullptr).code(), Status::Code::kInvalidArgument);
   for (const char* sub : {"init", "ingest", "graph build", "graph stats", "graph neighbors", "graph paths", "export",
                           "generate", "demo"}) {
     auto h = test::RunCli(std::string(sub) + " --help");

@@ -41,9 +41,10 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     auto ws = std::make_shared<std::string>();
     auto o = std::make_shared<GraphBuildOptions>();
     cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
-    cmd->add_option("--price-bands", o->price_bands, "price quantile bands per category")->capture_default_str();
+    cmd->add_option("--price-bands", o->price_bands, "price quantile bands per category (0 = none)")
+        ->capture_default_str()->check(CLI::Range(0, 1000));
     cmd->add_option("--min-copurchase", o->min_copurchase, "users who bought both items for CO_PURCHASED_WITH (0 = none)")
-        ->capture_default_str();
+        ->capture_default_str()->check(CLI::Range(0, 1000000000));
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
