@@ -432,6 +432,70 @@ TEST_F(Export, RejectsBaseThatIsNotAnIriPrefix) {
   }
   opts.base = "http://example.org/kg/";
   EXPECT_TRUE(ExportRdf(g, dir_ + "/x.nt", opts, nullptr).ok());
+  // RFC 3987: '%' only as a complete %XX, no C1 controls or other non-ucschar code points, one
+  // '#' at most. Each of these made every IRI of the export invalid.
+  for (const char* base : {"urn:x%", "urn:x%4", "urn:x%zz/", "urn:\xc2\x85x:", "urn:x\xef\xbf\xbf:", "urn:\xff:",
+                           "urn:x#a#", "http://x/#a#b/"}) {
+    opts.base = base;
+    Status s = ExportRdf(g, dir_ + "/x.nt", opts, nullptr);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << base;
+  }
+  for (const char* base : {"urn:x%41:", "http://例え.jp/kg#", "urn:x#a/", "http://x/%E4%BE%8B/"}) {
+    opts.base = base;
+    Status s = ExportRdf(g, dir_ + "/x.nt", opts, nullptr);
+    EXPECT_TRUE(s.ok()) << base << ": " << s.ToString();
+  }
+  auto cli = test::RunCli("export " + dir_ + "/ws --format ntriples -o " + dir_ + "/y.nt --base urn:x%");
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_NE(cli.err.find("is not an absolute IRI prefix"), std::string::npos) << cli.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/y.nt"));
+}
+
+}  // namespace
+}  // namespace kgp
+
+namespace kgp {
+namespace {
+
+// `export -o` onto the workspace's database once wrote N-Triples over it (exit 0), and every
+// later command failed with "file is not a database".
+TEST(ExportCli, RefusesTheWorkspaceOwnStateAndKeepsAnEarlierFileOnFailure) {
+  test::TempDir tmp;
+  std::string cat = "product_id,title,category_path,brand,price,attributes\n";
+  // Enough for an RDF export of a few hundred KiB (the write that fails below).
+  for (int i = 0; i < 1000; ++i) cat += fmt::format("p{},Product number {},a.b,acme,{}.5,color=red\n", i, i, i + 1);
+  test::WriteFile(tmp / "catalog.csv", cat);
+  ASSERT_TRUE(test::IngestedWorkspace(tmp / "ws", {tmp / "catalog.csv"}));
+  const std::string ws = tmp / "ws", db = ws + "/kgprofile.db";
+  const auto db_size = fs::file_size(db);
+  fs::create_symlink(db, tmp / "link.nt");
+  for (const std::string& args :
+       {"--format ntriples -o " + db, "--format turtle -o " + db + "-wal", "--format ntriples -o " + db + "-shm",
+        "--format ntriples -o " + ws + "/kgprofile.conf", "--format ntriples -o " + ws + "/models/kge.bin",
+        "--format ntriples -o " + ws + "/../ws/kgprofile.db", "--format ntriples -o " + (tmp / "link.nt"),
+        "--format neo4j -o " + ws, "--format neo4j -o " + ws + "/", "--k-anonymous 2 -o " + db}) {
+    auto r = test::RunCli("export " + ws + " " + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_NE(r.err.find("workspace"), std::string::npos) << args << ": " << r.err;
+  }
+  EXPECT_EQ(fs::file_size(db), db_size);
+  EXPECT_FALSE(fs::exists(ws + "/nodes.csv"));
+  EXPECT_FALSE(fs::exists(ws + "/models/kge.bin"));
+  EXPECT_EQ(test::RunCli("graph stats " + ws).exit_code, 0);
+  // Elsewhere in the workspace, and the defaults, are fine.
+  EXPECT_EQ(test::RunCli("-q export " + ws + " --format ntriples -o " + ws + "/export/g.nt").exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q export " + ws).exit_code, 0);
+
+  // A write that fails half-way (a 128 KiB file size limit) leaves the earlier file as it was.
+  const std::string out = tmp / "out.nt", err = tmp / "err.txt";
+  test::WriteFile(out, "earlier export\n");
+  const std::string cmd = fmt::format(
+      "sh -c \"trap '' XFSZ; ulimit -f 256; exec '{}' -q export '{}' --format ntriples -o '{}'\" 2>'{}'",
+      test::BinaryPath(), ws, out, err);
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(ReadFile(err).find("write failed"), std::string::npos) << ReadFile(err);
+  EXPECT_EQ(ReadFile(out), "earlier export\n");
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/progress.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "test_util.h"
 
 namespace kgp {
 namespace {
@@ -415,7 +416,40 @@ TEST_F(Generator, RejectsNonsenseOptions) {
   EXPECT_EQ(bad([](GeneratorOptions& o) { o.days = 0; }), C::kInvalidArgument);
   EXPECT_EQ(bad([](GeneratorOptions& o) { o.review_rate = 1.5; }), C::kInvalidArgument);
   EXPECT_EQ(bad([](GeneratorOptions& o) { o.out_dir.clear(); }), C::kInvalidArgument);
+  // --events had no upper bound: 2^64-1 filled the disk at ~370 MB/s.
+  EXPECT_EQ(bad([](GeneratorOptions& o) { o.events = kMaxGeneratedEvents + 1; }), C::kInvalidArgument);
+  EXPECT_EQ(bad([](GeneratorOptions& o) { o.events = UINT64_MAX; }), C::kInvalidArgument);
   EXPECT_FALSE(fs::exists(root_ / "bad"));
+  // The CLI checks the options before its clock warning (--days 100000 warned, then failed).
+  auto days = test::RunCli("generate " + (root_ / "bad").string() + " --days 100000");
+  EXPECT_EQ(days.exit_code, 1);
+  EXPECT_NE(days.err.find("days must be in 1..3660"), std::string::npos) << days.err;
+  EXPECT_EQ(days.err.find("clock"), std::string::npos) << days.err;
+  auto events = test::RunCli("generate " + (root_ / "bad").string() + " --users 10 --events 18446744073709551615");
+  EXPECT_EQ(events.exit_code, 1);
+  EXPECT_NE(events.err.find("at most 10,000,000,000 events"), std::string::npos) << events.err;
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
+  // The progress line's ETA for such runs overflowed an int ("ETA -2147483648s").
+  EXPECT_EQ(FormatDuration(1.8e19 / 4e6), ">27777h");
+  EXPECT_EQ(FormatDuration(3 * 3600 + 7 * 60 + 2), "3h07m");
+  EXPECT_EQ(FormatDuration(-1), "0s");
+}
+
+// Files are written beside their names and renamed when complete: a run that fails (or is
+// killed) part-way leaves each file complete or as it was, never truncated.
+TEST_F(Generator, AFailedRunLeavesNoPartialFile) {
+  const std::string dir = (root_ / "partial").string();
+  fs::create_directories(dir + "/reviews.jsonl");  // the last file cannot be replaced
+  std::ofstream(dir + "/events.csv") << "earlier\n";
+  GeneratorSummary sum;
+  Status s = Generate(SmallOptions(dir), &sum);
+  EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  const std::string ev = ReadFile(dir + "/events.csv");
+  if (ev != "earlier\n") {  // else replaced by a complete file
+    EXPECT_EQ(ev.rfind("event_time,event_type,", 0), 0u) << "events.csv truncated by the failed run";
+    EXPECT_EQ(static_cast<uint64_t>(std::count(ev.begin(), ev.end(), '\n')), SmallOptions(dir).events + 1);
+  }
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
 }
 
 TEST_F(Generator, ReportsIoErrorsWithThePath) {

@@ -1,5 +1,6 @@
 // Graph build over a small hand-made shop, the CSR graph, path search, and the CLI on top.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <limits>
@@ -250,6 +251,65 @@ TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
   EXPECT_TRUE(KShortestPaths(g_, N("user:u1"), N("product:p3"), o).empty());
 }
 
+// Twenty products of one brand, each viewed once by u0 except the last, viewed five times: the
+// heaviest two-edge path to the brand is the last one found in neighbour order. The search once
+// stopped after 4k paths, so small k missed it and the top k changed with k.
+TEST(GraphPaths, TheBestPathsWhateverK) {
+  test::TempDir tmp;
+  std::string cat = "product_id,title,category_path,brand,price,attributes\n", ev =
+      "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (int i = 1; i <= 20; ++i) {
+    const std::string p = fmt::format("p{:02}", i);
+    cat += p + ",T," + "a.b,acme,,\n";
+    for (int v = 0; v < (i == 20 ? 5 : 1); ++v) ev += fmt::format("2026-01-01 10:{:02}:{:02} UTC,view,{},,,,,u0,s\n", i, v, p);
+  }
+  test::WriteFile(tmp / "catalog.csv", cat);
+  test::WriteFile(tmp / "events.csv", ev);
+  auto ws = test::IngestedWorkspace(tmp / "ws", {tmp / "catalog.csv", tmp / "events.csv"});
+  ASSERT_TRUE(ws);
+  auto g = Graph::Load(ws->db());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const NodeId u = *g->FindSpec("user:u0"), b = *g->FindSpec("brand:acme");
+  PathOptions o;
+  o.max_length = 2;
+  o.k = 20;
+  PathSearchStats stats;
+  const auto all = KShortestPaths(*g, u, b, o, &stats);
+  EXPECT_TRUE(stats.complete);
+  ASSERT_EQ(all.size(), 20u);
+  EXPECT_EQ(g->Spec(all[0].steps[0].node), "product:p20") << FormatPath(*g, all[0]);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_GE(all[i - 1].weight, all[i].weight);
+  for (size_t k : {1, 3, 5, 12}) {
+    o.k = k;
+    const auto top = KShortestPaths(*g, u, b, o);
+    ASSERT_EQ(top.size(), k);
+    for (size_t i = 0; i < k; ++i) EXPECT_EQ(FormatPath(*g, top[i]), FormatPath(*g, all[i])) << "k=" << k << " i=" << i;
+  }
+  // The budget bounds the work: when it runs out the answer says so.
+  o.k = 20;
+  o.max_expansions = 10;
+  KShortestPaths(*g, u, b, o, &stats);
+  EXPECT_FALSE(stats.complete);
+  EXPECT_LE(stats.expansions, 11u);
+  // Each adjacency examined counts, not each node entered: u0's 20 products are entered 41
+  // times in all, but their neighbours (u0, the brand, the category) are 80 adjacencies.
+  o.max_expansions = 45;
+  KShortestPaths(*g, u, b, o, &stats);
+  EXPECT_FALSE(stats.complete);
+  EXPECT_LE(stats.expansions, 46u);
+  // The CLI: the same top 3 as the top of 20, and -k is capped (memory is k paths).
+  const std::string w = tmp / "ws";
+  auto k3 = test::RunCli("graph paths " + w + " user:u0 brand:acme --max-length 2");
+  ASSERT_EQ(k3.exit_code, 0) << k3.err;
+  EXPECT_EQ(k3.out.rfind("[2] user:u0 -VIEWED-> product:p20 -MADE_BY-> brand:acme\n", 0), 0u) << k3.out;
+  auto big = test::RunCli("graph paths " + w + " user:u0 brand:acme -k 100000");
+  EXPECT_NE(big.exit_code, 0);
+  EXPECT_NE(big.err.find("-k"), std::string::npos) << big.err;
+  auto j = test::RunCli("--json graph paths " + w + " user:u0 brand:acme -k 10000");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_TRUE(nlohmann::json::parse(j.out)["complete"].get<bool>());
+}
+
 TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
   std::string ws = tmp_ / "ws";
   auto st = test::RunCli("--json graph stats " + ws);
@@ -279,6 +339,16 @@ TEST_F(GraphTest, CliStatsNeighborsPathsAndErrors) {
   auto empty = test::RunCli("graph build " + (tmp_ / "empty"));
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.err.find("nothing to build a graph from"), std::string::npos) << empty.err;
+  // Out-of-range build options are refused (they meant "none"); one price band is one band.
+  for (const char* bad : {"--price-bands -3", "--min-copurchase -1"}) {
+    auto r = test::RunCli("graph build " + ws + " " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << r.err;
+  }
+  auto one = test::RunCli("--json graph build " + ws + " --price-bands 1");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(nlohmann::json::parse(one.out)["nodes_by_type"]["PriceBand"].get<int>(), 1) << one.out;
+  EXPECT_EQ(BuildGraph(ws_->db(), GraphBuildOptions{.price_bands = -1}, nullptr).code(), Status::Code::kInvalidArgument);
   for (const char* sub : {"init", "ingest", "graph build", "graph stats", "graph neighbors", "graph paths", "export",
                           "generate", "demo"}) {
     auto h = test::RunCli(std::string(sub) + " --help");

@@ -56,5 +56,30 @@ TEST(PrivacyFederated, WorkersTrainAndAverage) {
   std::printf("[ federated ] 3 shards x 12 rounds: MRR %.4f; centralised 12 epochs: MRR %.4f\n", fed, central);
 }
 
+// Out-of-range options once ran anyway: --dim -5 with the preset's dimension, and an unknown
+// preset started every worker before failing as "worker for shard 0 failed in round 1".
+TEST(PrivacyFederated, BadOptionsFailBeforeAnyWorkerStarts) {
+  test::TempDir tmp;
+  const std::string kg = tmp / "kg";
+  std::filesystem::create_directories(kg);
+  std::string train;
+  for (int i = 0; i < 30; ++i) train += "e" + std::to_string(i) + "\tr\te" + std::to_string((i + 1) % 30) + "\n";
+  test::WriteFile(kg + "/train.txt", train);
+  test::WriteFile(kg + "/valid.txt", "e0\tr\te1\n");
+  test::WriteFile(kg + "/test.txt", "e1\tr\te2\n");
+  const std::string base = "kge train-federated --data " + kg + " --no-central --rounds 1 --shards 2";
+  ASSERT_EQ(test::RunCli("-q " + base + " --preset small").exit_code, 0);
+  auto preset = test::RunCli(base + " --preset nope");
+  EXPECT_EQ(preset.exit_code, 1);
+  EXPECT_NE(preset.err.find("nope"), std::string::npos) << preset.err;
+  EXPECT_EQ(preset.err.find("worker"), std::string::npos) << preset.err;
+  EXPECT_EQ(preset.err.find("round"), std::string::npos) << preset.err;
+  for (const char* bad : {"--dim -5", "--shards 0", "--rounds 0", "--local-epochs -1"}) {
+    auto r = test::RunCli(base + " --preset small " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << bad << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace kgp::privacy

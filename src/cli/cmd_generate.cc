@@ -49,7 +49,7 @@ std::string ProfileLine(const ItemIndex& items, const Profile& p, const std::str
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
   cmd->add_option("--users", o.users, "users")->capture_default_str();
-  cmd->add_option("--events", o.events, "behaviour events (REES46 rows)")->capture_default_str();
+  cmd->add_option("--events", o.events, "behaviour events (REES46 rows), from --users up to 10,000,000,000")->capture_default_str();
   cmd->add_option("--products", o.products, "products")->capture_default_str();
   cmd->add_option("--brands", o.brands, "brands")->capture_default_str();
   cmd->add_option("--review-rate", o.review_rate, "share of purchases reviewed")->capture_default_str();
@@ -64,6 +64,7 @@ void AddGenerateCommand(CLI::App& app, Registry& reg) {
   AddGeneratorOptions(cmd, *o);
   cmd->callback([&reg, o] {
     *reg.selected = [&reg, o] {
+      ThrowIfError(ValidateGeneratorOptions(*o));  // before the clock warning, which reads --days
       const int64_t end = o->start_time + o->days * 86400;
       if (end > static_cast<int64_t>(std::time(nullptr)) + 86400)
         LOG_WRN("generate: --days {} runs to {}, after this machine's clock: ingest refuses events more than a day "

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "graph/builder.h"
@@ -40,9 +41,10 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     auto ws = std::make_shared<std::string>();
     auto o = std::make_shared<GraphBuildOptions>();
     cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
-    cmd->add_option("--price-bands", o->price_bands, "price quantile bands per category")->capture_default_str();
+    cmd->add_option("--price-bands", o->price_bands, "price quantile bands per category (0 = none)")
+        ->capture_default_str()->check(CLI::Range(0, 1000));
     cmd->add_option("--min-copurchase", o->min_copurchase, "users who bought both items for CO_PURCHASED_WITH (0 = none)")
-        ->capture_default_str();
+        ->capture_default_str()->check(CLI::Range(0, 1000000000));
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
@@ -149,7 +151,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FROM", a->from, "TYPE:KEY")->required();
     cmd->add_option("TO", a->to, "TYPE:KEY")->required();
-    cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 30));
+    cmd->add_option("-k", a->o.k, "paths wanted")->capture_default_str()->check(CLI::Range(size_t{1}, kMaxPathsK));
     cmd->add_option("--max-length", a->o.max_length, "longest path, in edges")->capture_default_str()->check(CLI::Range(1, 12));
     cmd->add_option("-t,--type", a->types, "only these edge types");
     cmd->add_option("--via", a->via, "only these node types in the middle (e.g. product brand category)");
@@ -166,8 +168,15 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
           if (!nt) throw Error(Status::InvalidArgument(fmt::format("unknown node type '{}'", v)));
           a->o.via_types.push_back(*nt);
         }
-        auto paths = KShortestPaths(g, s, t, a->o);
-        Emit(*reg.globals, PathsJson(g, s, t, paths), [&] {
+        PathSearchStats stats;
+        auto paths = KShortestPaths(g, s, t, a->o, &stats);
+        if (!stats.complete)
+          LOG_WRN("graph paths: the search budget ({} steps) ran out: these may not be the {} best paths; narrow it "
+                  "with --max-length, --type, --via or --max-degree",
+                  a->o.max_expansions, a->o.k);
+        nlohmann::json j = PathsJson(g, s, t, paths);
+        j["complete"] = stats.complete;
+        Emit(*reg.globals, j, [&] {
           if (paths.empty())
             std::cout << fmt::format("no path from {} to {} within {} edges\n", g.Spec(s), g.Spec(t), a->o.max_length);
           for (const auto& p : paths) std::cout << fmt::format("[{}] {}\n", p.steps.size(), FormatPath(g, p));
@@ -199,6 +208,7 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      RefuseWorkspaceState(a->ws, a->out, a->k_anonymous == 0 && a->format == "neo4j");
       if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, a->ws, a->out, a->k_anonymous, a->max_suppression);
       auto w = OpenWorkspace(a->ws);
       Graph g = LoadGraph(*w);

@@ -269,12 +269,14 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder (its graph, split by user)");
     cmd->add_option("--data", a->data, "or a triple folder (train.txt, valid.txt, test.txt), split by head entity");
-    cmd->add_option("--shards", a->o.shards, "shards (one worker process each)")->capture_default_str();
-    cmd->add_option("--rounds", a->o.rounds, "communication rounds")->capture_default_str();
-    cmd->add_option("--local-epochs", a->o.local_epochs, "epochs each shard trains per round")->capture_default_str();
+    cmd->add_option("--shards", a->o.shards, "shards (one worker process each)")->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    cmd->add_option("--rounds", a->o.rounds, "communication rounds")->capture_default_str()->check(CLI::Range(1, 1000000));
+    cmd->add_option("--local-epochs", a->o.local_epochs, "epochs each shard trains per round")->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     cmd->add_option("--preset", a->o.preset, "hyperparameter preset (embed/presets.h)")->capture_default_str();
     cmd->add_option("--model", a->o.model, "transe, transr, distmult, complex, rotate")->capture_default_str();
-    cmd->add_option("--dim", a->o.dim, "dimension (0 = the preset's)")->capture_default_str();
+    cmd->add_option("--dim", a->o.dim, "dimension (0 = the preset's)")->capture_default_str()->check(CLI::Range(0, 100000));
     cmd->add_option("--seed", a->o.seed, "seed")->capture_default_str();
     cmd->add_flag("!--no-central", a->o.central, "skip the centralised baseline");
     cmd->callback([&reg, a] {

@@ -17,14 +17,16 @@ std::string Human(double v) {
   if (v >= 1e3) return fmt::format("{:.1f}k", v / 1e3);
   return fmt::format("{:.0f}", v);
 }
-std::string Duration(double s) {
-  if (s < 0) s = 0;
-  int t = static_cast<int>(s + 0.5);
+}  // namespace
+
+std::string FormatDuration(double s) {
+  if (!(s >= 0)) s = 0;  // negative or NaN
+  if (s >= 1e8) return ">27777h";  // over three years: and no integer below can overflow
+  const int64_t t = static_cast<int64_t>(s + 0.5);
   if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t / 60) % 60);
   if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
   return fmt::format("{}s", t);
 }
-}  // namespace
 
 void Progress::SetEnabled(bool enabled) { g_enabled = enabled; }
 
@@ -55,9 +57,9 @@ void Progress::MaybeDraw(bool force) {
   }
   line += fmt::format(", {} {}/s", Human(rate), unit_);
   if (force) {
-    line += fmt::format(", {} elapsed", Duration(since_start));
+    line += fmt::format(", {} elapsed", FormatDuration(since_start));
   } else if (total_ > 0 && rate > 0 && done_ <= total_) {
-    line += fmt::format(", ETA {}", Duration((total_ - done_) / rate));
+    line += fmt::format(", ETA {}", FormatDuration((total_ - done_) / rate));
   }
   if (tty_) {
     std::fprintf(stderr, "\r%-79s%s", line.c_str(), force ? "\n" : "");

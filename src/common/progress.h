@@ -9,6 +9,9 @@
 
 namespace kgp {
 
+// "42s", "3m07s", "5h02m"; ">27777h" from 10^8 s up; 0s for negatives and NaN.
+std::string FormatDuration(double seconds);
+
 class Progress {
  public:
   // total == 0 means unknown (no percentage or ETA). unit names what is counted.

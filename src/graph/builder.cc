@@ -86,6 +86,9 @@ std::string AgeGroup(int age) {
 }  // namespace
 
 Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* report) {
+  if (opts.price_bands < 0 || opts.min_copurchase < 0)
+    return Status::InvalidArgument(fmt::format("graph build: price bands ({}) and min co-purchase ({}) must be >= 0 (0 = none)",
+                                               opts.price_bands, opts.min_copurchase));
   auto t0 = std::chrono::steady_clock::now();
   Txn txn(db);
   db.ExecOrThrow("DELETE FROM graph_edges; DELETE FROM graph_nodes; DELETE FROM graph_edge_types;");
@@ -133,7 +136,7 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
   }
   // Price bands: quantiles of list prices within each product's primary category (items.list_price:
   // the catalogue's, raised by dearer events; items.price holds the latest, often a sale price).
-  if (opts.price_bands > 1) {
+  if (opts.price_bands > 0) {  // 1: one band holding the category's priced products
     Stmt st = db.Prepare(
         "SELECT i.category_id, c.code, i.id, coalesce(i.list_price, i.price) AS p FROM items i JOIN categories c ON c.id=i.category_id "
         "WHERE p > 0 ORDER BY i.category_id, p");

@@ -42,7 +42,8 @@ struct RdfOptions {
 
 // One file at path. Node IRIs are base + "<type prefix>/" + percent-encoded key; vocabulary is
 // base + "schema/" + name. The triple count is documented in docs/export.md and reported in
-// report->triples. On failure the partial file is removed.
+// report->triples. Written to path.tmp and renamed over path when complete: on failure the
+// temporary file is removed and an earlier file at path stays as it was.
 Status ExportRdf(const Graph& g, const std::string& path, const RdfOptions& opts, ExportReport* report);
 
 // Percent-encodes a key for use in an IRI path segment: keeps ASCII unreserved characters,

@@ -82,7 +82,10 @@ void AppendPercent(std::string& out, unsigned char c) {
   out.push_back(kHex[c & 15]);
 }
 
-// Characters that may appear unquoted in a base IRI inside <…> (N-Triples IRIREF).
+// An absolute IRI prefix (RFC 3987) that can stand unquoted inside <…> (N-Triples IRIREF): a
+// scheme, then no spaces, controls or <>"{}|\^`, '%' only as a complete %XX triplet, non-ASCII
+// only as well-formed UTF-8 of ucschar code points (no C1 controls, no noncharacters), and at
+// most one '#' (a fragment cannot hold another).
 bool IsValidBase(std::string_view base) {
   // An absolute IRI starts with a scheme: N-Triples has no relative IRIs.
   size_t colon = base.find(':');
@@ -93,12 +96,25 @@ bool IsValidBase(std::string_view base) {
               (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
     if (!ok) return false;
   }
-  for (char ch : base) {
-    unsigned char c = static_cast<unsigned char>(ch);
+  int hashes = 0;
+  for (size_t i = 0; i < base.size();) {
+    const unsigned char c = static_cast<unsigned char>(base[i]);
+    if (c >= 0x80) {
+      uint32_t cp = 0;
+      const size_t len = DecodeUtf8(base, i, &cp);
+      if (len == 0 || !IsUcschar(cp)) return false;
+      i += len;
+      continue;
+    }
     if (c <= 0x20 || c == 0x7F) return false;
-    if (std::string_view("<>\"{}|\\^`").find(ch) != std::string_view::npos) return false;
+    if (std::string_view("<>\"{}|\\^`").find(base[i]) != std::string_view::npos) return false;
+    if (c == '#' && ++hashes > 1) return false;
+    if (c == '%' && (i + 2 >= base.size() || !std::isxdigit(static_cast<unsigned char>(base[i + 1])) ||
+                     !std::isxdigit(static_cast<unsigned char>(base[i + 2]))))
+      return false;
+    ++i;
   }
-  return IsValidUtf8(base);
+  return true;
 }
 
 // Whether an (already percent-encoded) local part can follow "prefix:" in Turtle without
@@ -346,7 +362,6 @@ Status WriteRdf(const Graph& g, const RdfOptions& opts, OutFile& out, ExportRepo
   report->nodes = g.num_nodes();
   report->edges = g.num_edges();
   report->triples = w.triples();
-  report->files.push_back(out.path());
   return Status::Ok();
 }
 
@@ -384,18 +399,21 @@ std::string PercentEncodeIriSegment(std::string_view s) {
 Status ExportRdf(const Graph& g, const std::string& path, const RdfOptions& opts, ExportReport* report) {
   if (!IsValidBase(opts.base)) {
     return Status::InvalidArgument(fmt::format(
-        "RDF base '{}' is not an absolute IRI prefix (needs a scheme such as urn: or http:, and no spaces "
-        "or <>\"{{}}|\\^` characters)",
+        "RDF base '{}' is not an absolute IRI prefix (RFC 3987: needs a scheme such as urn: or http:; no spaces, "
+        "controls or <>\"{{}}|\\^` characters; '%' only as %XX; at most one '#')",
         opts.base));
   }
   ExportReport local;
   OutFile out;
-  KGP_RETURN_IF_ERROR(out.Open(path));
+  // Written beside the path and renamed over it when complete: a failed export leaves the
+  // previous file as it was, and never a truncated one (which would still parse).
+  KGP_RETURN_IF_ERROR(out.OpenReplacing(path));
   Status s = WriteRdf(g, opts, out, &local);
   if (!s.ok()) {
-    out.Discard();  // a truncated RDF file would still parse: never leave one behind
+    out.Discard();
     return s;
   }
+  local.files.push_back(path);  // out.path() is the temporary file
   if (report) *report = std::move(local);
   return Status::Ok();
 }

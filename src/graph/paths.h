@@ -29,13 +29,25 @@ struct PathOptions {
   std::vector<EdgeTypeId> edge_types;  // allowed types; empty = all
   std::vector<NodeType> via_types;     // types allowed in the middle of a path; empty = all
   size_t max_degree = 50000;    // nodes with more neighbours are not passed through (hubs)
-  uint64_t max_expansions = 2000000;  // search budget
+  uint64_t max_expansions = 2000000;  // search budget: adjacencies examined
   std::function<bool(NodeId)> hidden;  // nodes no path passes through; empty: none
 };
 
-// Up to k simple paths from src to dst, shortest first (then heaviest). Empty when none within
+// The most paths one search returns: a larger k is taken as this many (memory stays bounded).
+inline constexpr size_t kMaxPathsK = 10000;
+
+struct PathSearchStats {
+  uint64_t expansions = 0;  // adjacencies examined by the enumeration
+  bool complete = true;     // false: the budget ran out, the answer may miss better paths
+};
+
+// The k best simple paths from src to dst: shortest first, then heaviest (sum of log(1 +
+// weight)), then in a fixed order, so the answer for k is a prefix of the answer for k + 1.
+// Every path of a length is enumerated before the best are kept; when the budget runs out the
+// paths found so far are returned and stats->complete is false. Empty when none within
 // max_length or the budget.
-std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts);
+std::vector<Path> KShortestPaths(const Graph& g, NodeId src, NodeId dst, const PathOptions& opts,
+                                 PathSearchStats* stats = nullptr);
 
 // "user:1 -PURCHASED-> product:7 <-MADE_BY- …" for the console. With hide_other_users, user
 // nodes after the start read "user:*": a shopper's explanation does not name other shoppers.

@@ -102,9 +102,13 @@ void TimestampWriter::Append(std::string& out, int64_t t) {
 namespace {
 using namespace generator_internal;
 
-Status Validate(const GeneratorOptions& o) {
+}  // namespace
+
+Status ValidateGeneratorOptions(const GeneratorOptions& o) {
   if (o.users == 0) return Status::InvalidArgument("generate: users must be at least 1");
   if (o.users > 100000000) return Status::InvalidArgument("generate: at most 100,000,000 users");
+  if (o.events > kMaxGeneratedEvents)
+    return Status::InvalidArgument("generate: at most 10,000,000,000 events");
   if (o.events < o.users)
     return Status::InvalidArgument(fmt::format(
         "generate: events ({}) must be at least users ({}) so that every user is active", o.events,
@@ -122,9 +126,11 @@ Status Validate(const GeneratorOptions& o) {
   return Status::Ok();
 }
 
+namespace {
+
 Status WriteCategories(const std::string& path) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   std::string& b = f.buf();
   b += "code,name_en,name_zh,parent_code\n";
   for (const CategoryDef& c : CategoryTable()) {
@@ -144,7 +150,7 @@ Status WriteCategories(const std::string& path) {
 
 Status WriteBrands(const World& w, const std::string& path) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   std::string& b = f.buf();
   b += "brand,name,name_zh,root_category\n";
   for (const Brand& br : w.brands) {
@@ -162,7 +168,7 @@ Status WriteBrands(const World& w, const std::string& path) {
 
 Status WriteCatalog(const World& w, const std::string& path) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   Rng rng(Mix64(w.opts->seed ^ 0xca7a109ULL));
   const auto& cats = CategoryTable();
   const auto& attrs = Attrs();
@@ -198,7 +204,7 @@ Status WriteCatalog(const World& w, const std::string& path) {
 
 Status WriteUsers(const World& w, const std::string& path) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   f.buf() += "user_id,gender,birth_year,city,occupation,signup_time\n";
   for (const User& u : w.users) {
     fmt::format_to(std::back_inserter(f.buf()), "{},{},{},{},{},{}\n", u.id,
@@ -212,7 +218,7 @@ Status WriteUsers(const World& w, const std::string& path) {
 
 Status WritePersonas(const World& w, const std::string& path) {
   OutFile f;
-  KGP_RETURN_IF_ERROR(f.Open(path));
+  KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
   const auto& cats = CategoryTable();
   for (const User& u : w.users) {
     nlohmann::ordered_json j;
@@ -236,7 +242,7 @@ Status WritePersonas(const World& w, const std::string& path) {
 }  // namespace
 
 Status Generate(const GeneratorOptions& opts, GeneratorSummary* summary) {
-  KGP_RETURN_IF_ERROR(Validate(opts));
+  KGP_RETURN_IF_ERROR(ValidateGeneratorOptions(opts));
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(opts.out_dir, ec);

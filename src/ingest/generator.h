@@ -25,7 +25,7 @@ namespace kgp {
 struct GeneratorOptions {
   uint64_t seed = 42;
   uint64_t users = 2000;
-  uint64_t events = 200000;  // total behaviour events (REES46 rows); must be >= users
+  uint64_t events = 200000;  // total behaviour events (REES46 rows); users..10^10
   uint64_t products = 3000;
   uint64_t brands = 120;
   double review_rate = 0.3;         // fraction of purchases that get a review
@@ -46,9 +46,16 @@ struct GeneratorSummary {
   std::vector<std::string> files;  // paths written, in writing order
 };
 
+inline constexpr uint64_t kMaxGeneratedEvents = 10000000000ULL;  // 10^10
+
+// InvalidArgument for nonsense options (Generate checks them first; the CLI too, before it
+// warns about the options).
+Status ValidateGeneratorOptions(const GeneratorOptions& opts);
+
 // Writes events.csv, catalog.csv, categories.csv, brands.csv, users.csv, reviews.jsonl and
-// personas.jsonl into opts.out_dir. InvalidArgument for nonsense options, IoError (naming the
-// path) when a file cannot be written. summary may be null.
+// personas.jsonl into opts.out_dir, each to FILE.tmp renamed when complete: a failed or killed
+// run never leaves a partial file under a final name. InvalidArgument for nonsense options,
+// IoError (naming the path) when a file cannot be written. summary may be null.
 Status Generate(const GeneratorOptions& opts, GeneratorSummary* summary);
 
 // ---------------------------------------------------------------------------------------------

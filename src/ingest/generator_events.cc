@@ -336,8 +336,8 @@ class EventWriter {
 Status WriteEventsAndReviews(const World& w, const std::string& events_path,
                              const std::string& reviews_path, EventCounts* counts) {
   OutFile events, reviews;
-  KGP_RETURN_IF_ERROR(events.Open(events_path));
-  KGP_RETURN_IF_ERROR(reviews.Open(reviews_path));
+  KGP_RETURN_IF_ERROR(events.OpenReplacing(events_path));
+  KGP_RETURN_IF_ERROR(reviews.OpenReplacing(reviews_path));
   events.buf() += "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,"
                   "user_session\n";
   EventWriter writer(w, &events, &reviews);

@@ -110,6 +110,10 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   if (opts.shards < 1 || opts.rounds < 1 || opts.local_epochs < 1)
     return Status::InvalidArgument("federated: shards, rounds and local epochs must be >= 1");
   if (opts.binary.empty()) return Status::InvalidArgument("federated: no worker binary");
+  if (opts.dim < 0) return Status::InvalidArgument(fmt::format("federated: dimension {} is negative (0 = the preset's)", opts.dim));
+  // The workers look the preset up too: an unknown one fails here, before any worker starts.
+  auto preset = GetPreset(opts.preset, opts.model, ds.num_entities());
+  if (!preset.ok()) return preset.status();
   FederatedReport rep;
   rep.entities = ds.num_entities();
   rep.relations = ds.num_relations();
@@ -156,8 +160,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   // Round 0: the coordinator initialises the global model (no training).
   auto t_fed = std::chrono::steady_clock::now();
   auto model = MakeModel([&] {
-    auto p = GetPreset(opts.preset, opts.model, E);
-    ModelConfig mc = p.ok() ? p->model : ModelConfig{};
+    ModelConfig mc = preset->model;
     mc.name = opts.model;
     if (opts.dim > 0) mc.dim = opts.dim;
     return mc;
