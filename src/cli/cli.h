@@ -10,6 +10,10 @@
 #include <string>
 #include <type_traits>
 
+namespace kgp {
+class Workspace;
+}
+
 namespace kgp::cli {
 
 struct Globals {
@@ -53,7 +57,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg);
 // `export --k-anonymous K`: the profile table, k-anonymous (cmd_privacy.cc).
 // serve (HTTP API and web page) and serve-keys create|list|revoke (cmd_serve.cc).
 void AddServeCommands(CLI::App& app, Registry& reg);
-int RunProfileExportKAnon(const Globals& g, const std::string& ws, const std::string& out, size_t k,
+int RunProfileExportKAnon(const Globals& g, Workspace& ws, const std::string& out, size_t k,
                           double max_suppression);
 
 // Prints j as JSON when --json, else calls text().

@@ -17,10 +17,47 @@
 #include "graph/json.h"
 #include "graph/paths.h"
 #include "graph/stats.h"
+#include "profile/pipeline.h"
 #include "service/event_merger.h"
 
 namespace kgp::cli {
 namespace {
+
+// Throws InvalidArgument when an export's output `out` would overwrite the workspace's own state:
+// the database (and its -wal, -shm, -journal), the settings, the key file (wherever the settings
+// put it), the server lock, the inbox, profiles.state, ner-titles.bin, models/ or rejects/, or,
+// for a folder output (Neo4j), the workspace folder itself. Paths are compared after resolving
+// links, so ws/../ws/kgprofile.db is caught too.
+void RefuseWorkspaceState(const Workspace& w, const std::string& out, bool folder) {
+  namespace fs = std::filesystem;
+  if (out.empty()) return;
+  std::error_code ec;
+  auto resolve = [&](const fs::path& p) {
+    fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
+    return ec ? fs::absolute(p, ec).lexically_normal() : r;
+  };
+  const fs::path ws = resolve(w.dir()), target = resolve(out);
+  auto refuse = [&](const std::string& what) {
+    throw Error(Status::InvalidArgument(fmt::format(
+        "export: {} is {}; write the export elsewhere (default: {})", out, what, (ws / "export").string())));
+  };
+  if (folder && target == ws) refuse(fmt::format("the workspace folder {} itself", w.dir()));
+  const std::string db = kDbFile, inbox = service::kInboxFile;
+  std::vector<fs::path> own;
+  for (const std::string& name : {db, db + "-wal", db + "-shm", db + "-journal", std::string(kConfigFile),
+                                  std::string(kServeLockFile), inbox, inbox + "-wal", inbox + "-shm",
+                                  std::string(kProfileStateFile), std::string("ner-titles.bin"), std::string("models"),
+                                  std::string("rejects")})
+    own.push_back(ws / name);
+  own.push_back(resolve(w.PseudonymKeyPath()));
+  for (const fs::path& o : own) {
+    const auto rel = target.lexically_relative(o);
+    const bool inside = !rel.empty() && *rel.begin() != "..";  // o itself ("."), or below it
+    if (inside || (fs::exists(target, ec) && fs::equivalent(target, o, ec)))
+      refuse(fmt::format("part of workspace {} ({})", w.dir(), o.filename().string()));
+  }
+}
+
 
 NodeId FindNode(const Graph& g, const std::string& spec) {
   auto n = g.FindSpec(spec);
@@ -208,9 +245,9 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
-      RefuseWorkspaceState(a->ws, a->out, a->k_anonymous == 0 && a->format == "neo4j");
-      if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, a->ws, a->out, a->k_anonymous, a->max_suppression);
       auto w = OpenWorkspace(a->ws);
+      RefuseWorkspaceState(*w, a->out, a->k_anonymous == 0 && a->format == "neo4j");
+      if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, *w, a->out, a->k_anonymous, a->max_suppression);
       Graph g = LoadGraph(*w);
       ExportReport rep;
       std::string out = a->out;

@@ -72,14 +72,13 @@ void PrintRekey(const RekeyReport& r, const char* what) {
 }  // namespace
 
 // Used by `export --k-anonymous K` (cmd_graph.cc).
-int RunProfileExportKAnon(const Globals& g, const std::string& ws_dir, const std::string& out_arg, size_t k,
+int RunProfileExportKAnon(const Globals& g, Workspace& w, const std::string& out_arg, size_t k,
                           double max_suppression) {
-  auto w = OpenWorkspace(ws_dir);
-  std::string out = out_arg.empty() ? w->Path(fmt::format("export/profiles-k{}.csv", k)) : out_arg;
+  std::string out = out_arg.empty() ? w.Path(fmt::format("export/profiles-k{}.csv", k)) : out_arg;
   KAnonOptions o;
   o.k = k;
   o.max_suppression = max_suppression;
-  auto r = Unwrap(ExportProfilesKAnonymous(*w, out, o));
+  auto r = Unwrap(ExportProfilesKAnonymous(w, out, o));
   nlohmann::json j = r.Json();
   j["k"] = k;
   Emit(g, j, [&] {
