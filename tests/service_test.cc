@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -984,9 +985,13 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
     trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
   }
   std::atomic<bool> go{true};
+  std::mutex trickling_mu;  // the list grows below while the thread trickles
   std::thread trickle([&] {
     while (go) {
-      for (auto& c : trickling) c->Send("a");
+      {
+        std::lock_guard lock(trickling_mu);
+        for (auto& c : trickling) c->Send("a");
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
@@ -998,8 +1003,11 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
   EXPECT_TRUE(health && health->status == 200);
   EXPECT_LT(waited, 5.0);
   // A stop with a trickling and an idle connection open (httplib waited for them) is prompt.
-  trickling.push_back(std::make_unique<RawConnection>(s->port()));
-  trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  {
+    std::lock_guard lock(trickling_mu);
+    trickling.push_back(std::make_unique<RawConnection>(s->port()));
+    trickling.back()->Send("GET /healthz HTTP/1.1\r\nX-A: ");
+  }
   idle.push_back(std::make_unique<RawConnection>(s->port()));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto t1 = std::chrono::steady_clock::now();
