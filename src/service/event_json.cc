@@ -142,9 +142,17 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
     ev.ts = now;
     if (auto ts = e.find("ts"); ts != e.end() && !ts->is_null()) {
       std::optional<int64_t> v;
-      if (ts->is_number_integer()) v = ts->get<int64_t>();
-      else if (ts->is_string()) v = ParseTimestamp(ts->get<std::string>());
-      if (!v || *v < 0 || *v > kMaxTs) fail("ts", "Unix seconds or an ISO-8601 time between 1970 and 2100");
+      // Numbers read as the events CSV reads them: 13 digits or more are milliseconds. A
+      // fractional number (JavaScript's Date.now() / 1000, or 1e9) counts its whole seconds.
+      if (ts->is_number_integer()) {
+        v = ParseTimestamp(ts->dump());
+      } else if (ts->is_number_float()) {
+        const double d = ts->get<double>();
+        if (std::isfinite(d) && d >= 0 && d < 1e16) v = ParseTimestamp(fmt::format("{:.0f}", std::floor(d)));
+      } else if (ts->is_string()) {
+        v = ParseTimestamp(ts->get<std::string>());
+      }
+      if (!v || *v < 0 || *v > kMaxTs) fail("ts", "Unix seconds (or milliseconds) or an ISO-8601 time between 1970 and 2100");
       // As at ingest: one event dated ahead would move every live profile's as-of date.
       else if (*v > now + 86400) fail("ts", "more than a day after the server's clock");
       else ev.ts = *v;

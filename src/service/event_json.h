@@ -24,7 +24,8 @@ struct ParsedBatch {
 
 // body: {"events": [ … ]} or a bare array. Each event: user, item (strings or integers), type
 // (view, cart, remove_from_cart, purchase, favorite, rate, review, or an alias ingest knows),
-// optional ts (Unix seconds or an ISO-8601 text; default: now), price (≥ 0), value (rating),
+// optional ts (Unix seconds, fraction dropped, 13+ digits read as milliseconds; or an ISO-8601
+// text; default: now), price (≥ 0), value (rating),
 // session, variant (the size or colour chosen: {"size": "M"} or "size=M;color=red", as the
 // events-csv column). Top-level problems (not JSON, not a list) come back as one error with index 0 and
 // field "-"; `top_level` tells them apart.
