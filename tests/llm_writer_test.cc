@@ -836,6 +836,55 @@ TEST_F(LlmWriterTest, RefreshRegeneratesOnlyUsersWhoseTagsMoved) {
   EXPECT_NEAR(TagDistance({{"a", 0.5}, {"b", 0.1}}, {{"a", 0.4}, {"c", 0.05}}), 0.25, 1e-12);
 }
 
+// A user whose text cannot be regenerated keeps the old one and is listed; the others go on,
+// until failures in a row say the backend is down.
+TEST_F(LlmWriterTest, RefreshGoesOnPastOneUsersErrorAndGivesUpOnADeadBackend) {
+  class Switch : public Backend {
+   public:
+    std::string Name() const override { return "switch"; }
+    std::string Model() const override { return "switch-1"; }
+    Result<Completion> Complete(const ChatRequest& req) override {
+      ++calls;
+      if (fail_next > 0 || down) {
+        if (fail_next > 0) --fail_next;
+        return Status::IoError("connection refused");
+      }
+      return inner.Complete(req);
+    }
+    int calls = 0, fail_next = 0;
+    bool down = false;
+    TemplateBackend inner;
+  } b;
+  const size_t n = std::min<size_t>(profiles_->size(), 9);
+  ASSERT_GE(n, 8u);
+  for (size_t i = 0; i < n; ++i) ASSERT_TRUE(session_->Generate(b, Task::kSummary, (*profiles_)[i], "en", -1, {}).ok());
+  const auto drift = [&] {
+    for (size_t i = 0; i < n; ++i) {
+      auto tags = session_->TagVector((*profiles_)[i]);
+      tags.begin()->second += 0.5;
+      ws_->db().ExecOrThrow(fmt::format("UPDATE llm_texts SET tags='{}' WHERE user_id={} AND task='summary' AND lang='en'",
+                                        TagsToJson(tags), (*profiles_)[i].user));
+    }
+  };
+  drift();
+  b.fail_next = 1;
+  auto r1 = session_->Refresh(b, 0.2, "en");
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  ASSERT_EQ(r1->failures.size(), 1u);
+  EXPECT_NE(r1->failures[0].find("connection refused"), std::string::npos) << r1->failures[0];
+  EXPECT_EQ(r1->regenerated, n - 1);
+  EXPECT_EQ(r1->not_tried, 0u);
+  drift();
+  b.down = true;
+  const int before = b.calls;
+  auto r2 = session_->Refresh(b, 0.2, "en");
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->failures.size(), kRefreshGiveUp);
+  EXPECT_EQ(r2->not_tried, n - kRefreshGiveUp);
+  EXPECT_EQ(r2->regenerated, 0u);
+  EXPECT_EQ(static_cast<size_t>(b.calls - before), kRefreshGiveUp);  // one call per user tried: no retries here
+}
+
 TEST_F(LlmWriterTest, ReasoningFeaturesAreMeasuredBesideTheLearnedBlend) {
   TemplateBackend t;
   KarEvalOptions o;

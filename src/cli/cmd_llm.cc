@@ -183,11 +183,23 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         for (const auto& [alias, d] : r.changed) changed.push_back({{"alias", alias}, {"distance", d}});
         Emit(*reg.globals,
              {{"users_with_text", r.users_with_text}, {"regenerated", r.regenerated}, {"unchanged", r.unchanged},
-              {"threshold", r.threshold}, {"changed", changed}},
+              {"threshold", r.threshold}, {"changed", changed}, {"failed", r.failures}, {"not_tried", r.not_tried}},
              [&] {
                std::cout << fmt::format("{} users with a {} text: {} regenerated (tags moved > {}), {} unchanged\n",
                                         r.users_with_text, *task, r.regenerated, r.threshold, r.unchanged);
+               if (!r.failures.empty())
+                 std::cout << fmt::format("{} could not be regenerated and keep their old text:\n", r.failures.size());
+               for (const auto& f : r.failures) std::cout << "   failed: " << f << "\n";
+               if (r.not_tried)
+                 std::cout << fmt::format("{} more were not tried after {} failures in a row\n", r.not_tried,
+                                          llm::kRefreshGiveUp);
              });
+        // The report stands for the users done; the exit status tells a scheduler some were not.
+        if (!r.failures.empty())
+          throw Error(Status::Aborted(fmt::format("{} of {} texts to regenerate failed{}; first: {}", r.failures.size(),
+                                                  r.failures.size() + r.regenerated + r.not_tried,
+                                                  r.not_tried ? fmt::format(", {} not tried", r.not_tried) : "",
+                                                  r.failures[0])));
         return 0;
       };
     });

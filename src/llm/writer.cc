@@ -445,6 +445,7 @@ Result<RefreshReport> Session::Refresh(Backend& b, double threshold, const std::
   for (const Profile& p : *profiles) by_user[p.user] = &p;
   WriterOptions force = opts;
   force.use_cache = false;
+  size_t failed_in_row = 0;
   for (uint32_t u : cache_->Users(TaskName(t), lang, b.Name())) {
     auto it = by_user.find(u);
     auto last = cache_->Latest(u, TaskName(t), lang, b.Name());
@@ -455,8 +456,17 @@ Result<RefreshReport> Session::Refresh(Backend& b, double threshold, const std::
       ++rep.unchanged;
       continue;
     }
+    if (failed_in_row >= kRefreshGiveUp) {
+      ++rep.not_tried;
+      continue;
+    }
     auto r = Generate(b, t, *it->second, lang, last->item, force);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {  // this user keeps the old text; the others are still refreshed
+      ++failed_in_row;
+      rep.failures.push_back(fmt::format("user {}: {}", Alias(it->second->ext_id), r.status().ToString()));
+      continue;
+    }
+    failed_in_row = 0;
     ++rep.regenerated;
     rep.changed.emplace_back(Alias(it->second->ext_id), d);
   }

@@ -78,7 +78,12 @@ struct RefreshReport {
   size_t users_with_text = 0, regenerated = 0, unchanged = 0;
   double threshold = 0;
   std::vector<std::pair<std::string, double>> changed;  // alias, distance (regenerated users)
+  // Users whose text could not be written keep their old one; the others go on. After
+  // kRefreshGiveUp failures in a row (a backend that is down) the rest are not tried.
+  std::vector<std::string> failures;  // "user ALIAS: reason"
+  size_t not_tried = 0;
 };
+inline constexpr size_t kRefreshGiveUp = 5;
 
 class Session {
  public:
