@@ -102,6 +102,12 @@ TEST(Strings, CollapseSpacesMakesOneLine) {
   EXPECT_EQ(CollapseSpaces("\t\n"), "");
 }
 
+// A bad value quoted in an error shows its control bytes instead of sending them to the terminal.
+TEST(Strings, PrintableShowsControlsAsHex) {
+  EXPECT_EQ(Printable("urn:x\x1b[31m\n\x7f"), "urn:x\\x1b[31m\\x0a\\x7f");
+  EXPECT_EQ(Printable("\xE7\x94\xB5 ok"), "\xE7\x94\xB5 ok");  // UTF-8 stays as is
+}
+
 TEST(Hash, HmacSha256MatchesRfc4231) {
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),

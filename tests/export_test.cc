@@ -430,6 +430,8 @@ TEST_F(Export, RejectsBaseThatIsNotAnIriPrefix) {
     Status s = ExportRdf(g, dir_ + "/x.nt", opts, nullptr);
     EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << base;
   }
+  opts.base = "urn:x\x1b[2J:";  // quoted with the escape shown, not sent to the terminal
+  EXPECT_NE(ExportRdf(g, dir_ + "/x.nt", opts, nullptr).message().find("'urn:x\\x1b[2J:'"), std::string::npos);
   opts.base = "http://example.org/kg/";
   EXPECT_TRUE(ExportRdf(g, dir_ + "/x.nt", opts, nullptr).ok());
   // RFC 3987: '%' only as a complete %XX, no C1 controls or other non-ucschar code points, one

@@ -251,6 +251,22 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+std::string Printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+      continue;
+    }
+    out += "\\x";
+    out += "0123456789abcdef"[u >> 4];
+    out += "0123456789abcdef"[u & 15];
+  }
+  return out;
+}
+
 std::string OneLine(std::string_view s) {
   std::string out(s);
   for (char& c : out)

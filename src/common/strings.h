@@ -34,6 +34,9 @@ std::string SanitizeUtf8(std::string_view s);
 // For one-line text output: every control character (C0, DEL; a newline in a product title, an
 // escape sequence) becomes a space.
 std::string OneLine(std::string_view s);
+// For quoting a bad value in an error message: controls and DEL are shown as \xNN, so the
+// message names what was wrong without an escape sequence acting on the terminal.
+std::string Printable(std::string_view s);
 
 // Appends code point cp as UTF-8.
 void AppendUtf8(char32_t cp, std::string* out);

@@ -401,7 +401,7 @@ Status ExportRdf(const Graph& g, const std::string& path, const RdfOptions& opts
     return Status::InvalidArgument(fmt::format(
         "RDF base '{}' is not an absolute IRI prefix (RFC 3987: needs a scheme such as urn: or http:; no spaces, "
         "controls or <>\"{{}}|\\^` characters; '%' only as %XX; at most one '#')",
-        opts.base));
+        Printable(opts.base)));
   }
   ExportReport local;
   OutFile out;
