@@ -322,8 +322,14 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, Since(t0)));
   if (!sent) {
     *retryable = true;
+    // A read bounded by what was left of the total is the total running out, whichever of the
+    // two timers saw it first.
+    if (err == httplib::Error::Read && read_key == std::string_view("llm.total_timeout_s") &&
+        Since(t0) >= read_s * 0.9)
+      return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, Since(t0)));
     if (err == httplib::Error::Read)
-      return Status::IoError(fmt::format("{}: no response within {}s ({}) or connection closed", where, read_s, read_key));
+      return Status::IoError(
+          fmt::format("{}: no response within {:.1f}s ({}) or connection closed", where, read_s, read_key));
     if (err == httplib::Error::ConnectionTimeout)
       return Status::IoError(fmt::format("{}: could not connect within {}s (llm.connect_timeout_s)", where,
                                          cfg_.connect_timeout_s));
