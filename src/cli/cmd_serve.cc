@@ -70,9 +70,6 @@ void AddServe(CLI::App& app, Registry& reg) {
           std::cerr << fmt::format("note: no API keys yet; every endpoint but /healthz will answer 401 "
                                    "(create one: kgprofile serve-keys create {} --scope read)\n", a->ws);
       }
-      const std::string base = fmt::format("{}://{}:{}", server->tls() ? "https" : "http", a->o.host, port);
-      std::cout << fmt::format("serving {} on {}/ (API under {}/v1, docs/api.md); Ctrl-C stops\n", a->ws, base, base)
-                << std::flush;
       // SIGINT / SIGTERM stop the server gracefully. A handler (not sigwait with blocked signals):
       // threads started before main (OpenBLAS) would otherwise take the signal's default action.
       // The handler only writes to a pipe; a thread reads it and stops the server.
@@ -90,6 +87,11 @@ void AddServe(CLI::App& app, Registry& reg) {
         if (g_signalled) std::cerr << "stopping: finishing requests in flight and writing the profile state\n";
         server->Stop();
       });
+      // Printed once a SIGTERM stops the server gracefully: a supervisor that waits for this line
+      // and then stops the server loses nothing.
+      const std::string base = fmt::format("{}://{}:{}", server->tls() ? "https" : "http", a->o.host, port);
+      std::cout << fmt::format("serving {} on {}/ (API under {}/v1, docs/api.md); Ctrl-C stops\n", a->ws, base, base)
+                << std::flush;
       server->Run();
       const char wake = 0;  // Run() may also end without a signal: the thread must not wait for one
       [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &wake, 1);

@@ -154,8 +154,8 @@ size_t EventMerger::MoveUpTo(int64_t upto) {
   Txn txn(*db_, /*immediate=*/false);
   const size_t rows = CopyStagedEvents(*db_, "inbox.service_event_inbox", merged(), upto);
   txn.Commit();
+  metrics_->merges.fetch_add(1);  // counted before it is published: whoever sees the move sees its count
   merged_.store(upto, std::memory_order_release);
-  metrics_->merges.fetch_add(1);
   LOG_INF("serve: moved {} staged events into the events table in {:.2f}s", rows,
           std::chrono::duration<double>(Clock::now() - t0).count());
   return rows;
