@@ -6,6 +6,8 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -35,8 +37,11 @@ class MockLlmServer {
     server_.Post("/v1/chat/completions", route);
     server_.Post("/v1/completions", route);
     port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("mock model server: cannot bind a port on 127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    // Bounded: a listener that failed at once would otherwise be waited on until ctest's timeout.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   }
   ~MockLlmServer() {
     server_.stop();

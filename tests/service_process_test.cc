@@ -205,7 +205,8 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
   {
     ServeProcess serve(ws, tmp / "serve.log");
     ASSERT_GT(serve.port(), 0) << test::ReadFile(tmp / "serve.log");
-    auto second = test::RunCli("serve " + ws + " --port 0");
+    // Time-limited: if a regression let a second server start, it would otherwise run for ever.
+    auto second = test::RunCli("serve " + ws + " --port 0", "timeout 20");
     EXPECT_NE(second.exit_code, 0);
     EXPECT_NE(second.err.find("another kgprofile serve"), std::string::npos) << second.err;
     auto erase = test::RunCli("erase " + ws + " --user " + other);
@@ -385,7 +386,7 @@ TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
   const std::string flags = "--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
                             "--user-data-dir=" + (tmp / "chrome") + " --virtual-time-budget=15000 ";
   const std::string dom_file = tmp / "dom.html";
-  int rc = std::system((std::string(kChromium) + " " + flags + "--dump-dom '" + url + "' > " + dom_file + " 2>" +
+  int rc = std::system(("timeout 120 " + std::string(kChromium) + " " + flags + "--dump-dom '" + url + "' > " + dom_file + " 2>" +
                         (tmp / "chromium.log")).c_str());
   ASSERT_EQ(rc, 0) << test::ReadFile(tmp / "chromium.log");
   const std::string dom = test::ReadFile(dom_file);
@@ -396,7 +397,7 @@ TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
   EXPECT_NE(dom.find("<circle"), std::string::npos) << "no graph drawn";
   // A screenshot for people to look at (not compared).
   const std::string shot = (fs::path(test::BinaryPath()).parent_path() / "service-page.png").string();
-  rc = std::system((std::string(kChromium) + " " + flags + "--window-size=1280,1400 --screenshot=" + shot + " '" + url +
+  rc = std::system(("timeout 120 " + std::string(kChromium) + " " + flags + "--window-size=1280,1400 --screenshot=" + shot + " '" + url +
                     "' >/dev/null 2>>" + (tmp / "chromium.log")).c_str());
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(fs::exists(shot)) << test::ReadFile(tmp / "chromium.log");

@@ -528,6 +528,7 @@ TEST_F(ServiceTest, RateLimitAnswers429PerKey) {
   Running s(ws, o);
   auto c = s.Client(*read_key_);
   int ok = 0, limited = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) {
     auto r = c.Get("/v1/segments");
     ASSERT_TRUE(r);
@@ -537,8 +538,12 @@ TEST_F(ServiceTest, RateLimitAnswers429PerKey) {
       EXPECT_EQ(Body(r)["error"]["code"], "rate_limited");
     }
   }
+  // The burst, plus what the bucket refilled at 2/s while the requests ran (a loaded machine
+  // may take seconds for them).
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GE(ok, 5);
-  EXPECT_LE(ok, 7);
+  EXPECT_LE(ok, 5 + static_cast<int>(2 * took) + 1) << took << " s";
+  EXPECT_GT(limited, 0);
   EXPECT_EQ(ok + limited, 20);
   // Another key has its own bucket.
   auto other = s.Client(*admin_key_).Get("/v1/segments");
@@ -810,8 +815,12 @@ TEST_F(ServiceTest, ShutdownKeepsEveryAcknowledgedEventInStoreAndProfiles) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    s.Stop();  // while the clients are still posting
+    // Stop once some batches are acknowledged (a fixed wait could see none on a loaded machine
+    // with an fsync per commit), while the clients are still posting.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (acknowledged.load() < 15 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    s.Stop();
     go = false;
     for (auto& t : clients) t.join();
   }
@@ -995,6 +1004,16 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
+  // Joined on every way out (a connection that cannot be made throws): a joinable thread's
+  // destructor would end the whole test binary.
+  struct JoinOnExit {
+    std::atomic<bool>& go;
+    std::thread& t;
+    ~JoinOnExit() {
+      go = false;
+      if (t.joinable()) t.join();
+    }
+  } join_trickle{go, trickle};
   const auto t0 = std::chrono::steady_clock::now();
   auto c = s->Client("");
   c.set_read_timeout(8, 0);
@@ -1049,7 +1068,7 @@ TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
   EXPECT_EQ(segments->status, 200);
   ASSERT_TRUE(profile);
   EXPECT_EQ(profile->status, 200);
-  EXPECT_LT(took, 1.5);
+  EXPECT_LT(took, 2.5);  // the model takes 3 s: anything waiting on it would take longer
   auto r = summary.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;

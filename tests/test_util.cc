@@ -51,9 +51,9 @@ std::string ReadFile(const std::string& path) {
 
 std::string BinaryPath() { return KGP_BINARY; }
 
-RunResult RunCli(const std::string& args) {
+RunResult RunCli(const std::string& args, const std::string& prefix) {
   TempDir tmp;
-  std::string cmd = std::string(KGP_BINARY) + " " + args + " >" + tmp / "out" + " 2>" + tmp / "err" + " </dev/null";
+  std::string cmd = (prefix.empty() ? "" : prefix + " ") + std::string(KGP_BINARY) + " " + args + " >" + tmp / "out" + " 2>" + tmp / "err" + " </dev/null";
   int rc = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);

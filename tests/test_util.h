@@ -35,8 +35,9 @@ struct RunResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Runs the kgprofile binary with args (shell-quoted here), capturing stdout and stderr.
-RunResult RunCli(const std::string& args);
+// Runs the kgprofile binary with args (shell-quoted here), capturing stdout and stderr;
+// `prefix` goes before the binary (e.g. "timeout 20").
+RunResult RunCli(const std::string& args, const std::string& prefix = "");
 std::string BinaryPath();
 
 // A new workspace at `dir` with `files` ingested (as `format`; detected when empty) and the
