@@ -1074,6 +1074,38 @@ TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// Two requests for one user's summary at once call the model once: the second waits and is
+// answered from the text cache (each called the model, which a hosted model bills).
+TEST_F(ServiceTest, ConcurrentSummariesOfOneUserCallTheModelOnce) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  test::MockLlmServer llm([](const httplib::Request&, httplib::Response& res, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    res.set_content(test::CompletionJson("A shopper."), "application/json");
+  });
+  {
+    std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
+    conf << "\nllm.backend = openai\nllm.base_url = " << llm.url() << "\nllm.model = fake\nllm.max_retries = 0\n";
+  }
+  Running s(ws, Options());
+  const auto get = [&](const std::string& user, const char* lang) {
+    return std::async(std::launch::async, [&s, this, user, lang] {
+      return s.Client(*read_key_).Get(("/v1/users/" + user + "/summary?lang=" + lang).c_str());
+    });
+  };
+  auto a = get(*user_, "en"), b = get(*user_, "en");
+  auto ra = a.get(), rb = b.get();
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->status, 200) << ra->body;
+  EXPECT_EQ(rb->status, 200) << rb->body;
+  EXPECT_EQ(Body(ra)["text"], Body(rb)["text"]);
+  EXPECT_EQ(llm.calls(), 1);
+  // Another user, or another language, is not held back by the gate.
+  auto c = get(*other_user_, "en"), d = get(*user_, "zh");
+  ASSERT_TRUE(c.get() && d.get());
+  EXPECT_EQ(llm.calls(), 3);
+}
+
 // kgprofile_events_rejected_total counts the events of refused batches, not their problems.
 TEST_F(ServiceTest, RejectedEventsAreTheEventsOfRefusedBatches) {
   test::TempDir dir;

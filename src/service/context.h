@@ -65,6 +65,10 @@ struct Context {
   std::unique_ptr<llm::Session> session;        // null when it could not be opened
   std::unique_ptr<llm::Backend> backend;        // for /summary
   std::string llm_error;                        // why session/backend are null
+  // One /summary at a time per user and language: a second request for the same text waits for
+  // the first and is then answered from the text cache instead of calling the model again.
+  std::mutex summary_gates_mu;
+  std::map<std::string, std::weak_ptr<std::mutex>> summary_gates;
   std::unique_ptr<rec::RecContext> own_rec;     // when there is no session
   rec::RecContext* rec = nullptr;               // the recommender (graph, items, engine); immutable
   // RFM scores, clusters and their labels from the profile tables, replaced when a `profile

@@ -79,6 +79,17 @@ class UnlockedBackend final : public llm::Backend {
   std::unique_lock<std::mutex>& lock_;
 };
 
+// The gate of one (user, language): shared by the requests waiting on it, dropped with the last.
+std::shared_ptr<std::mutex> SummaryGate(Context& c, const std::string& key) {
+  std::lock_guard lock(c.summary_gates_mu);
+  std::weak_ptr<std::mutex>& slot = c.summary_gates[key];
+  std::shared_ptr<std::mutex> gate = slot.lock();
+  if (!gate) slot = gate = std::make_shared<std::mutex>();
+  if (c.summary_gates.size() > 256)  // forget the gates nobody holds
+    std::erase_if(c.summary_gates, [](const auto& kv) { return kv.second.expired(); });
+  return gate;
+}
+
 void Summary(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   const std::string lang = req.has_param("lang") ? req.get_param_value("lang") : "en";
   if (lang != "en" && lang != "zh") return SendError(res, 400, "invalid_argument", "query parameter 'lang': en or zh");
@@ -86,6 +97,8 @@ void Summary(Context& c, const httplib::Request& req, httplib::Response& res, co
   if (!p.ok()) return SendStatus(res, p.status());
   if (!c.session || !c.backend)
     return SendError(res, 503, "unavailable", "the language-model layer is not available: " + c.llm_error);
+  std::shared_ptr<std::mutex> gate = SummaryGate(c, fmt::format("{}\x1f{}", p->user, lang));
+  std::lock_guard one_at_a_time(*gate);
   // The session reads and writes its text cache on the read connection (db_mu), but the model
   // call in between runs without the lock: a slow remote model stalled every request that
   // needs the connection (audiences, segments, key reloads).
