@@ -152,6 +152,26 @@ TEST_F(GraphTest, CatalogueHierarchyPriceBandsDemographicsAndTriples) {
   EXPECT_EQ(co->count, 2u);  // u1 and u2 both bought p1 and p2
 }
 
+// CO_PURCHASED_WITH runs from the smaller product id to the other whatever the ingest order:
+// here the events name p2 before p1, so p2 is stored first (it used to give p2 -> p1).
+TEST_F(GraphTest, CoPurchaseDirectionDoesNotDependOnIngestOrder) {
+  auto w = Workspace::Init(tmp_ / "ws2", {});
+  ASSERT_TRUE(w.ok());
+  std::string ev = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  for (const char* u : {"u1", "u2"})
+    ev += fmt::format("2026-01-03 10:00:00 UTC,purchase,p2,,,,,{0},s\n2026-01-03 10:01:00 UTC,purchase,p1,,,,,{0},s\n", u);
+  test::WriteFile(tmp_ / "events2.csv", ev);
+  IngestOptions o;
+  o.format = "rees46";
+  ASSERT_TRUE(Ingest(**w, tmp_ / "events2.csv", o).ok());
+  ASSERT_TRUE(BuildGraph((*w)->db(), GraphBuildOptions{}, nullptr).ok());
+  auto g = Graph::Load((*w)->db());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  g_ = std::move(g).value();
+  EXPECT_NE(E("product:p1", "CO_PURCHASED_WITH", "product:p2"), nullptr);
+  EXPECT_EQ(E("product:p2", "CO_PURCHASED_WITH", "product:p1"), nullptr);
+}
+
 // A KG relation named as a built-in edge type is that type (a second MADE_BY row in the edge
 // types failed every later build); names differing only in case stay apart, the exact one wins.
 TEST_F(GraphTest, KgRelationsNamedAsBuiltinsOrDifferingInCase) {

@@ -99,6 +99,7 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
   NodeWriter nodes(db);
   EdgeWriter edges(db);
   std::unordered_map<int64_t, int64_t> user_node, item_node, cat_node, brand_node, entity_node;
+  std::unordered_map<int64_t, std::string> item_ext;  // for CO_PURCHASED_WITH's direction
 
   // Reference time for ages from birth years: the latest event, else now.
   int64_t ref_ts = db.QueryInt("SELECT max(ts) FROM events", 0);
@@ -124,6 +125,7 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
     while (st.Step()) {
       int64_t n = nodes.Add(NodeType::kProduct, st.Text(1), st.Text(2));
       item_node[st.Int(0)] = n;
+      if (opts.min_copurchase > 0) item_ext[st.Int(0)] = st.Text(1);
       if (!st.IsNull(3)) edges.Add(n, edge::kMadeBy, brand_node[st.Int(3)]);
     }
     Stmt ic = db.Prepare("SELECT item_id, category_id FROM item_categories");
@@ -236,9 +238,13 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
     for (auto& [k, c] : pairs)
       if (c >= static_cast<uint32_t>(opts.min_copurchase)) kept.emplace_back(k, c);
     std::sort(kept.begin(), kept.end());
-    for (auto& [k, c] : kept)
-      edges.Add(item_node[static_cast<int64_t>(k >> 32)], edge::kCoPurchasedWith,
-                item_node[static_cast<int64_t>(k & 0xFFFFFFFFu)], c, c);
+    // The pair is one edge, from the product with the smaller id as ingested to the other: the
+    // same whichever order the files were ingested in (store row ids follow that order).
+    for (auto& [k, c] : kept) {
+      int64_t a = static_cast<int64_t>(k >> 32), b = static_cast<int64_t>(k & 0xFFFFFFFFu);
+      if (item_ext[b] < item_ext[a]) std::swap(a, b);
+      edges.Add(item_node[a], edge::kCoPurchasedWith, item_node[b], c, c);
+    }
   }
   // KG triples: entities and their relations (dynamic edge types).
   {
