@@ -50,7 +50,9 @@ TEST(ProfileRule, NamedValuesAreNormalised) {
   ASSERT_TRUE(city.ok());
   EXPECT_EQ(city->params[0].text, "Wuhan");
   ASSERT_EQ(city->tag_params.size(), 1u);
-  EXPECT_EQ(city->params[city->tag_params[0]].text, "Apple");  // case is settled against the store
+  EXPECT_EQ(city->params[city->tag_params[0].param].text, "Apple");  // case is settled against the store
+  EXPECT_EQ(city->tag_params[0].kind, "brand");
+  EXPECT_EQ(city->tag_params[0].written, "brand:Apple");
 }
 
 TEST(ProfileRule, ErrorsNameTheColumn) {
@@ -276,7 +278,7 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   EXPECT_EQ(count("has('brand:" + upper + "')"), count("has('brand:" + brand + "')"));
   std::string err;
   EXPECT_EQ(count("has('brand:no-such-brand')", &err), 0);
-  EXPECT_NE(err.find("no profile has the tag 'no-such-brand'"), std::string::npos) << err;
+  EXPECT_NE(err.find("no profile has the tag 'brand:no-such-brand'"), std::string::npos) << err;
   const int with = count("discount_response > 0.15"), without = count("not discount_response > 0.15");
   {
     auto w = Workspace::Open(ws);
@@ -437,6 +439,97 @@ TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
   }
   EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
   EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+}
+
+// A generated shop ingested into a workspace with its graph built, and (build) its profiles;
+// its audiences: count and warnings.
+class Shop {
+ public:
+  struct Answer {
+    int count = -1;
+    std::vector<std::string> warnings;
+  };
+  Shop(int users, int events, int products, bool build = true) {
+    EXPECT_EQ(test::RunCli(fmt::format("-q generate {} --users {} --events {} --products {} --seed 8", sample, users, events,
+                                       products)).exit_code, 0);
+    EXPECT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+    if (build) {
+      EXPECT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+    }
+  }
+  Answer Audience(const std::string& rule) const {
+    auto r = test::RunCli("-q --json audience " + ws + " --limit 0 --rule \"" + rule + "\"");
+    EXPECT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    Answer a;
+    if (r.exit_code != 0) return a;
+    auto j = nlohmann::json::parse(r.out);
+    a.count = j["count"].get<int>();
+    a.warnings = j["warnings"].get<std::vector<std::string>>();
+    return a;
+  }
+  int Count(const std::string& rule) const { return Audience(rule).count; }
+
+  const test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+};
+
+// A tag's kind prefix is part of its lookup: has('brand:<a category>') was an empty audience
+// without a warning (and with --dp spent budget on nobody), a brand spelled as an entity matched
+// the entity alone and never the brand in lower case; the warning quotes the tag as written.
+TEST(ProfileCli, AudienceLooksTagsUpByKind) {
+  Shop shop(150, 12000, 300);
+  const std::string& ws = shop.ws;
+  const auto count = [&](const std::string& rule) { return shop.Count(rule); };
+  const auto audience = [&](const std::string& rule) { return shop.Audience(rule); };
+  // A category named as a brand is nobody, with a warning naming it as written.
+  std::string category, brand;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Db& db = (*w)->db();
+    Stmt st = db.Prepare("SELECT tag FROM profile_tags WHERE kind = 'category' AND tag NOT IN "
+                         "(SELECT tag FROM profile_tags WHERE kind != 'category') ORDER BY tag LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    category = std::string(st.Text(0));
+    Stmt b = db.Prepare("SELECT tag, count(*) FROM profile_tags WHERE kind = 'brand' GROUP BY tag ORDER BY 2 DESC, 1 LIMIT 1");
+    ASSERT_TRUE(b.Step());
+    brand = std::string(b.Text(0));
+  }
+  EXPECT_GT(count("has('category:" + category + "')"), 0);
+  EXPECT_EQ(count("has('" + category + "')"), count("has('category:" + category + "')"));
+  Shop::Answer wrong = audience("has('brand:" + category + "')");
+  EXPECT_EQ(wrong.count, 0);
+  ASSERT_EQ(wrong.warnings.size(), 1u);
+  EXPECT_NE(wrong.warnings[0].find("no profile has the tag 'brand:" + category + "'"), std::string::npos) << wrong.warnings[0];
+  Shop::Answer typo = audience("has('brand:Electronicz') or interest('Electronicz') > 0");
+  ASSERT_EQ(typo.warnings.size(), 2u);
+  EXPECT_NE(typo.warnings[0].find("'brand:Electronicz'"), std::string::npos) << typo.warnings[0];
+  EXPECT_NE(typo.warnings[1].find("'Electronicz'"), std::string::npos) << typo.warnings[1];
+  // An entity spelled as the brand in capitals: 'brand:BRAND' is the brand, not the entity.
+  std::string upper = brand;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_NE(upper, brand);
+  const int brand_users = count("has('brand:" + brand + "')");
+  ASSERT_GT(brand_users, 1);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt ins = (*w)->db().Prepare("INSERT INTO profile_tags(user_id, kind, tag, weight, confidence, evidence, last_ts) "
+                                  "SELECT user_id, 'entity', ?, 0.5, 0.5, 1, 0 FROM profiles ORDER BY user_id LIMIT 1");
+    ins.Bind(1, upper);
+    ins.Run();
+  }
+  Shop::Answer as_brand = audience("has('brand:" + upper + "')");
+  EXPECT_EQ(as_brand.count, brand_users);
+  EXPECT_TRUE(as_brand.warnings.empty());
+  EXPECT_EQ(count("has('entity:" + upper + "')"), 1);
+  // A differentially private audience with a tag of the wrong kind is refused, budget untouched.
+  auto dp = test::RunCli("audience " + ws + " --dp-epsilon 0.5 --rule \"has('brand:" + category + "')\"");
+  EXPECT_NE(dp.exit_code, 0) << dp.out;
+  EXPECT_NE(dp.err.find("no profile has the tag 'brand:" + category + "'"), std::string::npos) << dp.err;
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM privacy_ledger"), 0);
 }
 
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {

@@ -278,17 +278,19 @@ class Parser {
     if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close {}(", name.text));
     ++i_;
     // 'brand:apple' restricts the kind; a bare tag matches any kind.
-    std::string kind_sql;
+    const std::string written = tag;
+    std::string kind, kind_sql;
     for (const char* k : {"category", "brand", "attribute", "entity"}) {
       const std::string prefix = std::string(k) + ":";
       if (StartsWith(tag, prefix)) {
         tag = tag.substr(prefix.size());
-        kind_sql = " AND t.kind = " + Param(std::string(k));
+        kind = k;
+        kind_sql = " AND t.kind = " + Param(kind);
         break;  // one kind: 'category:brand:apple' is the category 'brand:apple'
       }
     }
     const std::string tag_param = Param(tag);
-    tag_params_.push_back(params_.size() - 1);
+    tag_params_.push_back(RuleTag{params_.size() - 1, kind, written});
     const std::string where = "t.user_id = p.user_id AND t.tag = " + tag_param + kind_sql;
     if (name.text == "has") *out = "EXISTS(SELECT 1 FROM profile_tags t WHERE " + where + ")";
     else
@@ -302,7 +304,7 @@ class Parser {
   size_t i_ = 0;
   size_t depth_ = 0, operands_ = 0;
   std::vector<RuleParam> params_;
-  std::vector<size_t> tag_params_;
+  std::vector<RuleTag> tag_params_;
   Last last_;
 };
 
@@ -331,19 +333,25 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
   if (!c.ok()) return c.status();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
     return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
-  // Tags as written, else in lower case; none: a warning.
+  // Tags as written, else in lower case, of the kind the rule names (a brand 'Apple' is not the
+  // entity 'Apple'); none: a warning quoting the tag as written, kind included.
   std::vector<std::string> warnings;
-  for (size_t i : c->tag_params) {
-    std::string& tag = c->params[i].text;
-    Stmt exact = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
-    exact.Bind(1, tag);
-    if (exact.Step()) continue;
+  const auto stored = [&](const RuleTag& t, const std::string& spelling) {
+    Stmt st = db.Prepare(t.kind.empty() ? "SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1"
+                                        : "SELECT 1 FROM profile_tags WHERE tag = ? AND kind = ? LIMIT 1");
+    st.Bind(1, spelling);
+    if (!t.kind.empty()) st.Bind(2, t.kind);
+    return st.Step();
+  };
+  for (const RuleTag& t : c->tag_params) {
+    std::string& tag = c->params[t.param].text;
+    if (stored(t, tag)) continue;
     // Brand and category keys are stored in lower case; probing that spelling uses the index (a
     // NOCASE comparison would scan every tag).
-    Stmt lower = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
-    lower.Bind(1, ToLowerAscii(tag));
-    if (lower.Step()) tag = ToLowerAscii(tag);
-    else warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling; `profile show` lists a user's tags)", tag));
+    if (stored(t, ToLowerAscii(tag))) tag = ToLowerAscii(tag);
+    else
+      warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling{}; `profile show` lists a user's tags)",
+                                     t.written, t.kind.empty() ? "" : " and the kind"));
   }
   // A rule within the parser's limits can still be more than SQLite's parser takes (its stack
   // depends on the operators between the parentheses): the caller's rule is too complex, not

@@ -27,10 +27,17 @@ struct RuleParam {
   double number = 0;
   std::string text;
 };
+// A tag a function names: its param, the kind its prefix restricts it to ("" for any) and the
+// tag as the rule wrote it ('brand:Apple'), for messages.
+struct RuleTag {
+  size_t param = 0;
+  std::string kind;
+  std::string written;
+};
 struct CompiledRule {
   std::string where;  // over "profiles p"
   std::vector<RuleParam> params;  // ?1, ?2, … in order
-  std::vector<size_t> tag_params;  // indices into params of the tags that functions name
+  std::vector<RuleTag> tag_params;  // the tags that functions name
 };
 
 // InvalidArgument "rule: column N: …" with the position of the offending token.
@@ -47,7 +54,7 @@ struct Audience {
   std::vector<std::string> warnings;
 };
 // A tag is looked up as written, else in lower case when no profile has it as written
-// ('brand:Apple' finds apple).
+// ('brand:Apple' finds apple), among the tags of the kind its prefix names (any kind without one).
 
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
 
