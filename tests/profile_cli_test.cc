@@ -20,6 +20,19 @@
 namespace kgp {
 namespace {
 
+// Each rule fails to compile with a message that contains `want`.
+struct RuleError {
+  const char* rule;
+  const char* want;
+};
+void ExpectRuleErrors(const std::vector<RuleError>& cases) {
+  for (const auto& c : cases) {
+    auto r = CompileRule(c.rule);
+    ASSERT_FALSE(r.ok()) << c.rule;
+    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
+  }
+}
+
 TEST(ProfileRule, CompilesTheDocumentedExamples) {
   for (const char* rule : {"interest('electronics.smartphone') > 0.5 and price_level = 'high'",
                            "(lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')",
@@ -55,11 +68,39 @@ TEST(ProfileRule, NamedValuesAreNormalised) {
   EXPECT_EQ(city->tag_params[0].written, "brand:Apple");
 }
 
+// < <= > >= on text compare by the values' order where they have one (price_level, age_group),
+// not alphabetically ('high' < 'low' < 'mid' made "price_level > 'low'" mid only), and are an
+// error on text without an order (lifecycle < 'new' compared letters).
+TEST(ProfileRule, OrderedTextComparesByRankUnorderedIsAnError) {
+  auto c = CompileRule("price_level > 'Low' and '18-24' <= age_group");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->params.size(), 2u);
+  EXPECT_FALSE(c->params[0].is_text);
+  EXPECT_DOUBLE_EQ(c->params[0].number, 0);  // low
+  EXPECT_DOUBLE_EQ(c->params[1].number, 1);  // 18-24, after <18
+  EXPECT_NE(c->where.find("CASE p.price_level WHEN 'low' THEN 0 WHEN 'mid' THEN 1 WHEN 'high' THEN 2 END"), std::string::npos)
+      << c->where;
+  EXPECT_TRUE(CompileRule("price_level >= price_level").ok());
+  // = and != on any text as before.
+  auto eq = CompileRule("lifecycle != 'new' and city = 'Wuhan'");
+  ASSERT_TRUE(eq.ok()) << eq.status().ToString();
+  EXPECT_EQ(eq->params[0].text, "new");
+  ExpectRuleErrors({
+      {"lifecycle < 'new'", "column 11: '<' needs an order and lifecycle has none: compare it with = or !="},
+      {"city >= 'A'", "'>=' needs an order and city has none"},
+      {"'champions' > rfm_segment", "'>' needs an order and rfm_segment has none"},
+      {"gender <= 'F'", "gender has none"},
+      {"occupation > 'doctor'", "occupation has none"},
+      {"'a' < 'b'", "'<' needs an order and text values have none"},
+      {"price_level > age_group", "price_level and age_group have different orders"},
+      {"price_level > 'medium'", "unknown value 'medium' for price_level (one of 'low', 'mid', 'high')"},
+  });
+  EXPECT_NE(CompileRule("lifecycle < 'new'").status().message().find("price_level (low < mid < high), age_group (<18 < 18-24"),
+            std::string::npos);
+}
+
 TEST(ProfileRule, ErrorsNameTheColumn) {
-  struct Case {
-    const char* rule;
-    const char* want;
-  } cases[] = {
+  ExpectRuleErrors({
       {"interest('x') > ", "column 17: expression ends too early"},
       {"price_levl = 'high'", "column 1: unknown metric 'price_levl'"},
       {"interest(x) > 1", "column 10: interest() takes a quoted tag"},
@@ -71,12 +112,7 @@ TEST(ProfileRule, ErrorsNameTheColumn) {
       {"lifecycle = 'activ'", "column 13: unknown value 'activ' for lifecycle (one of 'new', 'active'"},
       {"'loyall' != rfm_segment", "column 1: unknown value 'loyall' for rfm_segment"},
       {"   ", "empty"},
-  };
-  for (const auto& c : cases) {
-    auto r = CompileRule(c.rule);
-    ASSERT_FALSE(r.ok()) << c.rule;
-    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
-  }
+  });
 }
 
 // Random rules from the grammar's tokens, nested up to and past the limit: each either compiles
@@ -87,10 +123,7 @@ TEST(ProfileRule, ErrorsNameTheColumn) {
 TEST(ProfileRule, ValuesAreComparedByType) {
   for (const char* ok : {"events > 1e-5", "events > 1E2", "monetary <= 2.5e+3", "interest('x')", "not has('brand:a')"})
     EXPECT_TRUE(CompileRule(ok).ok()) << ok << ": " << CompileRule(ok).status().ToString();
-  struct Case {
-    const char* rule;
-    const char* want;
-  } cases[] = {
+  ExpectRuleErrors({
       {"events > 'abc'", "column 10: 'events' is a number and 'abc' is text: they cannot be compared"},
       {"city = 3", "column 8: 'city' is text and 3 is a number"},
       {"events", "column 7: expected a comparison after 'events' (e.g. events > 3)"},
@@ -101,12 +134,7 @@ TEST(ProfileRule, ValuesAreComparedByType) {
       {"has('x') > 1", "column 10: '>' compares values, not conditions"},
       {"(events > 1) = 1", "column 14: '=' compares values"},
       {"city = '上海' and 上", "column 17: unexpected character '上'"},
-  };
-  for (const auto& c : cases) {
-    auto r = CompileRule(c.rule);
-    ASSERT_FALSE(r.ok()) << c.rule;
-    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
-  }
+  });
   auto caret = CompileRule("city = '上海' and 上");
   EXPECT_NE(caret.status().message().find("\n  " + std::string(16, ' ') + "^"), std::string::npos) << caret.status().message();
   auto two = CompileRule("has('category:brand:apple')");
@@ -472,6 +500,46 @@ class Shop {
   const test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
 };
+
+// Price levels and age groups compare by their order (the alphabetical comparison made
+// "price_level > 'low'" mid only and "age_group >= '18-24'" take '<18' in); < <= > >= on text
+// without an order is an error.
+TEST(ProfileCli, AudienceComparesPriceLevelsAndAgeGroupsByOrder) {
+  Shop shop(150, 12000, 300);
+  const std::string& ws = shop.ws;
+  const auto count = [&](const std::string& rule) { return shop.Count(rule); };
+  // Some users under 18 (the generator's are adults): the tables are what rules read.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("UPDATE profiles SET age_group = '<18' WHERE user_id IN "
+                           "(SELECT user_id FROM profiles WHERE age_group IS NOT NULL ORDER BY user_id LIMIT 7)");
+  }
+  const int low = count("price_level = 'low'"), mid = count("price_level = 'mid'"), high = count("price_level = 'high'");
+  ASSERT_GT(low, 0);
+  ASSERT_GT(mid, 0);
+  ASSERT_GT(high, 0);
+  EXPECT_EQ(count("price_level > 'low'"), mid + high);
+  EXPECT_EQ(count("price_level >= 'mid'"), mid + high);
+  EXPECT_EQ(count("price_level < 'high'"), low + mid);
+  EXPECT_EQ(count("'mid' > price_level"), low);
+  EXPECT_EQ(count("price_level <= 'LOW'"), low);
+  EXPECT_EQ(count("not price_level > 'low'"), 150 - mid - high);  // unknown levels included
+  const std::vector<std::string> ages = {"<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
+  std::vector<int> by_age;
+  for (const auto& g : ages) by_age.push_back(count("age_group = '" + g + "'"));
+  ASSERT_EQ(by_age[0], 7);
+  for (size_t i = 0; i < ages.size(); ++i) {
+    int at_least = 0, below = 0;
+    for (size_t k = 0; k < ages.size(); ++k) (k >= i ? at_least : below) += by_age[k];
+    EXPECT_EQ(count("age_group >= '" + ages[i] + "'"), at_least) << ages[i];
+    EXPECT_EQ(count("age_group < '" + ages[i] + "'"), below) << ages[i];
+  }
+  auto unordered = test::RunCli("audience " + ws + " --rule \"lifecycle < 'new'\"");
+  EXPECT_EQ(unordered.exit_code, 1);
+  EXPECT_NE(unordered.err.find("'<' needs an order and lifecycle has none: compare it with = or !="), std::string::npos)
+      << unordered.err;
+}
 
 // A tag's kind prefix is part of its lookup: has('brand:<a category>') was an empty audience
 // without a warning (and with --dp spent budget on nobody), a brand spelled as an entity matched

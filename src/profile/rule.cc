@@ -164,6 +164,7 @@ class Parser {
                                                  TypeName(lhs.type), rhs_last.text, TypeName(rhs_last.type)));
       KGP_RETURN_IF_ERROR(CheckValue(lhs, rhs_last));
       KGP_RETURN_IF_ERROR(CheckValue(rhs_last, lhs));
+      if (lhs.type == Type::kText && op != "=" && op != "!=") KGP_RETURN_IF_ERROR(Ordered(op, op_pos, lhs, rhs_last, out, &rhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
       last_.type = Type::kTruth;
     } else if (lhs.type != Type::kTruth && !lhs.function) {  // interest('x') alone: its weight > 0
@@ -210,6 +211,47 @@ class Parser {
     std::string list;
     for (const auto& known : it->second) list += (list.empty() ? "" : ", ") + ("'" + known + "'");
     return ErrorAt(value.pos, fmt::format("unknown value '{}' for {} (one of {})", v, metric.metric, list));
+  }
+  // < <= > >= on text: only a metric whose values have an order (NamedMetricValues lists them
+  // in it: price_level, age_group), against one of its values or itself; both sides become the
+  // values' ranks (a CASE over the metric; the value's param its rank), so 'mid' > 'high' is false
+  // where an alphabetical comparison said true. Unordered text (city, lifecycle, …) is an error.
+  Status Ordered(const std::string& op, size_t op_pos, const Last& lhs, const Last& rhs, std::string* lhs_sql,
+                 std::string* rhs_sql) {
+    const Last& metric = !lhs.metric.empty() ? lhs : rhs;
+    const std::vector<std::string>* order = OrderOf(metric.metric);
+    if (!order) {
+      std::string ordered;
+      for (const char* m : kOrderedMetrics) {
+        std::string values;
+        for (const auto& v : *OrderOf(m)) values += (values.empty() ? "" : " < ") + v;
+        ordered += fmt::format("{}{} ({})", ordered.empty() ? "" : ", ", m, values);
+      }
+      const std::string what = metric.metric.empty() ? "text values have" : metric.metric + " has";
+      return ErrorAt(op_pos, fmt::format("'{}' needs an order and {} none: compare it with = or != (ordered text "
+                                         "metrics: {})",
+                                         op, what, ordered));
+    }
+    if (!lhs.metric.empty() && !rhs.metric.empty() && lhs.metric != rhs.metric)
+      return ErrorAt(op_pos, fmt::format("{} and {} have different orders: '{}' cannot compare them", lhs.metric, rhs.metric, op));
+    for (auto [side, sql] : {std::pair{&lhs, lhs_sql}, {&rhs, rhs_sql}}) {
+      if (!side->metric.empty()) {
+        std::string rank = "(CASE " + *sql;
+        for (size_t i = 0; i < order->size(); ++i) rank += fmt::format(" WHEN '{}' THEN {}", (*order)[i], i);
+        *sql = rank + " END)";
+      } else {  // a value CheckValue has checked and spelled as stored
+        RuleParam& p = params_[static_cast<size_t>(side->literal)];
+        p = RuleParam{false, static_cast<double>(std::find(order->begin(), order->end(), p.text) - order->begin()), {}};
+      }
+    }
+    return Status::Ok();
+  }
+  static constexpr const char* kOrderedMetrics[] = {"price_level", "age_group"};
+  static const std::vector<std::string>* OrderOf(const std::string& metric) {
+    if (std::find(std::begin(kOrderedMetrics), std::end(kOrderedMetrics), metric) == std::end(kOrderedMetrics)) return nullptr;
+    for (const auto& [m, values] : NamedMetricValues())
+      if (m == metric) return &values;
+    return nullptr;
   }
   std::string Param(double v) { return Push(RuleParam{false, v, {}}); }
   std::string Param(std::string v) { return Push(RuleParam{true, 0, std::move(v)}); }

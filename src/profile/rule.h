@@ -4,7 +4,9 @@
 //   (lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')
 // A metric with named values (gender, age_group, price_level, lifecycle, rfm_segment) compared
 // with a string takes only those values, in any letter case (gender also female/male/女/男): an
-// unknown one is an error naming the values, not an empty audience. 'not X' is true wherever X
+// unknown one is an error naming the values, not an empty audience. < <= > >= on text compare by
+// the values' order where they have one (price_level low < mid < high, age_group <18 < 18-24 <
+// … < 65+) and are an error on text without one (city, lifecycle, …). 'not X' is true wherever X
 // is not, also for users whose metric is unknown (SQL NULL), so X and not X split everyone.
 // Grammar (keywords case-insensitive):
 //   expr := and ('or' and)* ;  and := unary ('and' unary)* ;  unary := 'not' unary | cmp
