@@ -600,6 +600,54 @@ TEST(ProfileCli, AudienceLooksTagsUpByKind) {
   EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM privacy_ledger"), 0);
 }
 
+// `profile update FILE` reports the files it ingests as `ingest` does (it printed only "applied
+// 0 events to 0 users", exit 0, whatever the rows were, and nothing when the file had landed
+// before); --json lists them under "ingested" with ingest's keys.
+TEST(ProfileCli, UpdateReportsTheFilesItIngests) {
+  const Shop shop(40, 2000, 120);
+  const test::TempDir& tmp = shop.tmp;
+  const std::string& ws = shop.ws;
+  const std::string header = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  const std::string bad = tmp / "bad.csv";
+  test::WriteFile(bad, header +
+                           "2026-04-01 10:00:00 UTC,view,1000052,,,,abc,500000001,s\n"
+                           "2026-04-01 10:01:00 UTC,view,1000052,,,,-5,500000001,s\n"
+                           "2026-04-01 10:02:00 UTC,view,1000052,,,,5.00,,s\n"
+                           "2026-04-01 10:03:00 UTC,view,1000052,,,,5.00,500000001,s\n");
+  auto text = test::RunCli("profile update " + ws + " " + bad);
+  ASSERT_EQ(text.exit_code, 0) << text.err;  // rejected rows do not fail `ingest` either
+  EXPECT_NE(text.out.find(bad + " [rees46]: 1 new events"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("3 rows rejected"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("rejects report: "), std::string::npos) << text.out;
+  EXPECT_NE(text.err.find(bad + ":2: price: bad price"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find(bad + ":3: price: bad price"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find(bad + ":4: user_id: missing user id"), std::string::npos) << text.err;
+  EXPECT_NE(text.out.find("applied 1 events to 1 users"), std::string::npos) << text.out;
+  // The same file again: said so, as `ingest` says it.
+  auto again = test::RunCli("profile update " + ws + " " + bad);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(bad + ": already ingested (same content)"), std::string::npos) << again.out;
+  auto json = test::RunCli("-q --json profile update " + ws + " " + bad);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["ingested"].size(), 1u) << json.out;
+  EXPECT_EQ(j["ingested"][0]["path"], bad);
+  EXPECT_EQ(j["ingested"][0]["skipped"], true);
+  EXPECT_EQ(j["events"], 0);
+  auto forced = nlohmann::json::parse(test::RunCli("-q --json profile update " + ws + " " + bad + " --force").out);
+  ASSERT_EQ(forced["ingested"].size(), 1u);
+  const auto& f = forced["ingested"][0];
+  EXPECT_EQ(f["skipped"], false);
+  EXPECT_EQ(f["rejects"], 3);
+  EXPECT_EQ(f["events_new"], 0);
+  EXPECT_EQ(f["events_duplicate"], 1);
+  EXPECT_EQ(f["rejects_by_reason"]["price: bad price"], 2) << f.dump();
+  EXPECT_FALSE(f["rejects_file"].get<std::string>().empty());
+  // No files: nothing listed.
+  auto none = nlohmann::json::parse(test::RunCli("-q --json profile update " + ws).out);
+  EXPECT_TRUE(none["ingested"].empty());
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";

@@ -233,12 +233,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       std::string ws, format, encoding;
       std::vector<std::string> files;
       std::optional<int> clusters;
+      bool force = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
     cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
     cmd->add_option("--encoding", a->encoding, "text encoding of FILES when not UTF-8 (GB18030, GBK, LATIN1 …)");
+    cmd->add_flag("--force", a->force, "read FILES again even if the same content already landed (as ingest --force)");
     cmd->add_option("--clusters", a->clusters, "k-means clusters (default: as the build, or the last update that set it)")
         ->check(CLI::Range(1, 1000));
     cmd->callback([&reg, a] {
@@ -248,12 +250,22 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         // state is left to it), --clusters would be lost. Otherwise no server starts meanwhile.
         auto hold = ServeLock::Share(*w, "profile update --clusters", "stop it first");
         if (!hold.ok() && a->clusters) throw Error(hold.status());
+        // Each file is reported as `ingest` reports it (rejected rows, "already ingested"), and
+        // a rolled-back file makes the exit status 1 as there.
+        IngestOptions io;
+        io.format = a->format;
+        io.reader.encoding = a->encoding;
+        io.force = a->force;
+        nlohmann::json ingested = nlohmann::json::array();
+        int rc = 0;
         for (const auto& f : a->files) {
-          IngestOptions io;
-          io.format = a->format;
-          io.reader.encoding = a->encoding;
-          auto r = Ingest(*w, f, io);
-          if (!r.ok()) throw Error(r.status());
+          auto reps = Ingest(*w, f, io);
+          if (!reps.ok()) throw Error(reps.status());
+          for (const IngestReport& r : *reps) {
+            ingested.push_back(IngestReportJson(r));
+            if (r.aborted) rc = 1;
+            if (!reg.globals->json) PrintIngestReport(r, io);
+          }
         }
         Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
@@ -262,7 +274,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         Emit(*reg.globals,
              {{"events", r->events}, {"users_touched", r->users_touched}, {"events_per_s", r->events_per_s},
               {"latency_us", {{"p50", r->p50_us}, {"p99", r->p99_us}, {"max", r->max_us}}},
-              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events}},
+              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events},
+              {"ingested", ingested}},
              [&] {
                std::cout << fmt::format("applied {} events to {} users ({:.0f} events/s; per event p50 {:.2f} µs, p99 {:.2f} µs); "
                                         "tables refreshed in {:.2f}s; as of {}\n",
@@ -273,7 +286,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                                           "session counts, lengths and lifecycle may differ from a full build (docs/profile.md)\n",
                                           r->late_events);
              });
-        return 0;
+        return rc;
       };
     });
   }
