@@ -648,6 +648,26 @@ TEST(ProfileCli, UpdateReportsTheFilesItIngests) {
   EXPECT_TRUE(none["ingested"].empty());
 }
 
+// `profile eval` checks its options as `profile build` does (--k -3 printed "brand@-3", a
+// half-life of 0 or below ran).
+TEST(ProfileCli, EvalRefusesNonsenseOptions) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const std::string& ws = shop.ws;
+  for (const char* opt : {"--half-life -5", "--half-life 0", "--half-life inf", "--holdout-days 0", "--holdout-days -1",
+                          "--holdout-days nan", "--k -3", "--k 0", "--k 3 -1", "--threads 0", "--threads -2", "--min-tags -1"}) {
+    auto r = test::RunCli("profile eval " + ws + " " + opt);
+    EXPECT_EQ(r.exit_code, 105) << opt << ": " << r.out;  // CLI11's validation error
+    EXPECT_NE(r.err.find(std::string(opt).substr(0, std::string(opt).find(' '))), std::string::npos) << opt << ": " << r.err;
+    EXPECT_EQ(r.out.find("holdout"), std::string::npos) << opt << ": " << r.out;
+  }
+  auto ok = test::RunCli("-q --json profile eval " + ws + " --k 2 --min-tags 0 --threads 1 --half-life 10");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_TRUE(j["holdout"].contains("category@2")) << ok.out;
+  EXPECT_EQ(j["completeness"]["min_tags"], 0);
+  EXPECT_EQ(j["completeness"]["share_with_min_tags"], 1.0);
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
