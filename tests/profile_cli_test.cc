@@ -668,6 +668,60 @@ TEST(ProfileCli, EvalRefusesNonsenseOptions) {
   EXPECT_EQ(j["completeness"]["share_with_min_tags"], 1.0);
 }
 
+// A malformed --personas line is an error naming the file, line and field (it was the JSON
+// library's "type must be string, but is number", after the whole evaluation had run). Integer
+// user ids and names are taken as their decimal text, as ingest takes numeric ids.
+TEST(ProfileCli, EvalNamesTheBadFieldOfAPersona) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const test::TempDir& tmp = shop.tmp;
+  const std::string &sample = shop.sample, &ws = shop.ws;
+  // The generator's lines, with user ids as JSON numbers, are read as the strings.
+  std::string lines;
+  {
+    std::istringstream in(test::ReadFile(sample + "/personas.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto p = nlohmann::json::parse(line);
+      p["user_id"] = std::stoll(p["user_id"].get<std::string>());
+      lines += p.dump() + "\n";
+    }
+  }
+  test::WriteFile(tmp / "numeric.jsonl", lines);
+  auto numeric = test::RunCli("-q --json profile eval " + ws + " --personas " + tmp / "numeric.jsonl");
+  ASSERT_EQ(numeric.exit_code, 0) << numeric.err;
+  EXPECT_EQ(nlohmann::json::parse(numeric.out)["planted"]["users"], 40) << numeric.out;
+  const std::string good = R"({"user_id":"500000001","favourite_categories":["food.snacks.nuts"],"active_hours":[21]})";
+  struct Case {
+    const char* line;
+    const char* want;
+  } cases[] = {
+      {R"({"user_id":5.5})", "field 'user_id' must be a string (or an integer id)"},
+      {R"({"user_id":["500000001"]})", "field 'user_id' must be a string"},
+      {R"({"user_id":"500000001","favourite_categories":[3.5]})", "field 'favourite_categories' must be an array of strings"},
+      {R"({"user_id":"500000001","favourite_categories":"food.snacks.nuts"})", "field 'favourite_categories' must be an array"},
+      {R"({"user_id":"500000001","favourite_brands":[{"name":"x"}]})", "field 'favourite_brands' must be an array of strings"},
+      {R"({"user_id":"500000001","active_hours":["11"]})", "field 'active_hours' must be an array of hours (integers 0 to 23)"},
+      {R"({"user_id":"500000001","active_hours":[24]})", "field 'active_hours' must be an array of hours"},
+      {R"({"user_id":"500000001","active_hours":11})", "field 'active_hours' must be an array of hours"},
+      {R"({"user_id":"500000001","price_level":3})", "field 'price_level' must be a string"},
+      {R"({"user_id":"500000001","lifecycle":false})", "field 'lifecycle' must be a string"},
+      {R"([1, 2])", "not a persona object"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = tmp / "bad.jsonl";
+    test::WriteFile(path, good + "\n\n" + c.line + "\n");
+    auto r = test::RunCli("profile eval " + ws + " --personas " + path);
+    EXPECT_EQ(r.exit_code, 1) << c.line;
+    EXPECT_NE(r.err.find(path + ":3: " + c.want), std::string::npos) << c.line << ": " << r.err;
+    EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+  }
+  // Integer names and a null field are fine.
+  test::WriteFile(tmp / "mixed.jsonl", R"({"user_id":500000001,"favourite_categories":[3],"favourite_brands":null,"active_hours":[]})"
+                                       "\n");
+  auto mixed = test::RunCli("-q --json profile eval " + ws + " --personas " + tmp / "mixed.jsonl");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_EQ(nlohmann::json::parse(mixed.out)["planted"]["users"], 1) << mixed.out;
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
