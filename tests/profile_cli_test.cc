@@ -458,6 +458,52 @@ TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
   const std::string v = fmt::format("{}", common->first);
   EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
   EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+  // The readable `profile show` prints the same numbers (it printed churn risk 0.21 for 0.208 and
+  // top share 54.7% for 0.5469): copied into a rule, they select the user they came from.
+  int users_checked = 0;
+  for (const auto& [id, j] : shown) {
+    if (j["preferences"]["brand_loyalty"]["top_share"].is_null() || j["interests"]["categories"].empty()) continue;
+    if (++users_checked > 6) break;
+    auto show = test::RunCli("-q profile show " + ws + " --user " + id);
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    const auto after = [&](const std::string& label) {  // the word printed after label
+      const size_t at = show.out.find(label);
+      EXPECT_NE(at, std::string::npos) << label << " in " << show.out;
+      if (at == std::string::npos) return std::string();
+      const size_t from = at + label.size();
+      return show.out.substr(from, show.out.find_first_of(" )\n", from) - from);
+    };
+    const auto& prefs = j["preferences"];
+    const auto& behaviour = j["behaviour"];
+    const std::pair<std::string, nlohmann::json> fields[] = {
+        {"brand top share ", prefs["brand_loyalty"]["top_share"]}, {"entropy ", prefs["brand_loyalty"]["entropy"]},
+        {"novelty ", prefs["novelty"]}, {"repeat rate ", prefs["repeat_rate"]}, {"(position ", prefs["price_position"]},
+        {"sensitivity ", prefs["price_sensitivity"]}, {"discount response ", prefs["discount_response"]},
+        {"recency ", behaviour["rfm"]["recency_days"]}, {"monetary ", behaviour["rfm"]["monetary"]},
+        {"view→cart ", behaviour["funnel"]["view_to_cart"]}, {"churn risk ", behaviour["churn_risk"]},
+        {"conf ", j["interests"]["categories"][0]["confidence"]}};
+    std::map<std::string, std::string> printed;
+    for (const auto& [label, value] : fields) {
+      const std::string word = after(label);
+      printed[label] = word;
+      if (value.is_null()) EXPECT_EQ(word, "-") << id << " " << label;
+      else EXPECT_EQ(std::strtod(word.c_str(), nullptr), value.get<double>()) << id << " " << label << "'" << word << "'";
+    }
+    const std::string tag = j["interests"]["categories"][0]["tag"].get<std::string>();
+    std::istringstream line(show.out.substr(show.out.find("    " + tag + " ") + 4 + tag.size()));  // tag, padding, weight
+    std::string shown_weight;
+    line >> shown_weight;
+    EXPECT_EQ(std::strtod(shown_weight.c_str(), nullptr), j["interests"]["categories"][0]["weight"].get<double>()) << id;
+    std::string rule = fmt::format("interest('category:{}') = {}", tag, shown_weight);
+    for (const auto& [label, metric] : {std::pair{"brand top share ", "brand_top_share"}, {"churn risk ", "churn_risk"},
+                                        {"recency ", "recency_days"}, {"novelty ", "novelty"}, {"entropy ", "brand_entropy"}})
+      if (printed[label] != "-") rule += fmt::format(" and {} = {}", metric, printed[label]);
+    auto r = test::RunCli("-q --json audience " + ws + " --limit 1000 --rule \"" + rule + "\"");
+    ASSERT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    auto ids = nlohmann::json::parse(r.out)["user_ids"];
+    EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << rule;
+  }
+  EXPECT_GT(users_checked, 6);
   // A workspace whose tables an older kgprofile wrote unrounded.
   {
     auto w = Workspace::Open(ws);
