@@ -254,7 +254,7 @@ TEST(PrivacyDpAudience, UnknownTagsAndAMechanismWithoutDpAreRefusedFree) {
   };
   auto typo = test::RunCli("--json audience " + ws + " --dp-epsilon 0.1 --rule \"interest('brand:nosuch') > 0\"");
   EXPECT_NE(typo.exit_code, 0) << typo.out;
-  EXPECT_NE(typo.err.find("no profile has the tag 'nosuch'"), std::string::npos) << typo.err;
+  EXPECT_NE(typo.err.find("no profile has the tag 'brand:nosuch'"), std::string::npos) << typo.err;
   EXPECT_EQ(spent(), 0);
   for (const std::string& args : {"audience " + ws + " --rule \"events > 1\" --dp-mechanism gaussian",
                                  "privacy segments " + ws + " --exact --dp-mechanism laplace"}) {

@@ -20,6 +20,19 @@
 namespace kgp {
 namespace {
 
+// Each rule fails to compile with a message that contains `want`.
+struct RuleError {
+  const char* rule;
+  const char* want;
+};
+void ExpectRuleErrors(const std::vector<RuleError>& cases) {
+  for (const auto& c : cases) {
+    auto r = CompileRule(c.rule);
+    ASSERT_FALSE(r.ok()) << c.rule;
+    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
+  }
+}
+
 TEST(ProfileRule, CompilesTheDocumentedExamples) {
   for (const char* rule : {"interest('electronics.smartphone') > 0.5 and price_level = 'high'",
                            "(lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')",
@@ -50,14 +63,44 @@ TEST(ProfileRule, NamedValuesAreNormalised) {
   ASSERT_TRUE(city.ok());
   EXPECT_EQ(city->params[0].text, "Wuhan");
   ASSERT_EQ(city->tag_params.size(), 1u);
-  EXPECT_EQ(city->params[city->tag_params[0]].text, "Apple");  // case is settled against the store
+  EXPECT_EQ(city->params[city->tag_params[0].param].text, "Apple");  // case is settled against the store
+  EXPECT_EQ(city->tag_params[0].kind, "brand");
+  EXPECT_EQ(city->tag_params[0].written, "brand:Apple");
+}
+
+// < <= > >= on text compare by the values' order where they have one (price_level, age_group),
+// not alphabetically ('high' < 'low' < 'mid' made "price_level > 'low'" mid only), and are an
+// error on text without an order (lifecycle < 'new' compared letters).
+TEST(ProfileRule, OrderedTextComparesByRankUnorderedIsAnError) {
+  auto c = CompileRule("price_level > 'Low' and '18-24' <= age_group");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->params.size(), 2u);
+  EXPECT_FALSE(c->params[0].is_text);
+  EXPECT_DOUBLE_EQ(c->params[0].number, 0);  // low
+  EXPECT_DOUBLE_EQ(c->params[1].number, 1);  // 18-24, after <18
+  EXPECT_NE(c->where.find("CASE p.price_level WHEN 'low' THEN 0 WHEN 'mid' THEN 1 WHEN 'high' THEN 2 END"), std::string::npos)
+      << c->where;
+  EXPECT_TRUE(CompileRule("price_level >= price_level").ok());
+  // = and != on any text as before.
+  auto eq = CompileRule("lifecycle != 'new' and city = 'Wuhan'");
+  ASSERT_TRUE(eq.ok()) << eq.status().ToString();
+  EXPECT_EQ(eq->params[0].text, "new");
+  ExpectRuleErrors({
+      {"lifecycle < 'new'", "column 11: '<' needs an order and lifecycle has none: compare it with = or !="},
+      {"city >= 'A'", "'>=' needs an order and city has none"},
+      {"'champions' > rfm_segment", "'>' needs an order and rfm_segment has none"},
+      {"gender <= 'F'", "gender has none"},
+      {"occupation > 'doctor'", "occupation has none"},
+      {"'a' < 'b'", "'<' needs an order and text values have none"},
+      {"price_level > age_group", "price_level and age_group have different orders"},
+      {"price_level > 'medium'", "unknown value 'medium' for price_level (one of 'low', 'mid', 'high')"},
+  });
+  EXPECT_NE(CompileRule("lifecycle < 'new'").status().message().find("price_level (low < mid < high), age_group (<18 < 18-24"),
+            std::string::npos);
 }
 
 TEST(ProfileRule, ErrorsNameTheColumn) {
-  struct Case {
-    const char* rule;
-    const char* want;
-  } cases[] = {
+  ExpectRuleErrors({
       {"interest('x') > ", "column 17: expression ends too early"},
       {"price_levl = 'high'", "column 1: unknown metric 'price_levl'"},
       {"interest(x) > 1", "column 10: interest() takes a quoted tag"},
@@ -69,12 +112,7 @@ TEST(ProfileRule, ErrorsNameTheColumn) {
       {"lifecycle = 'activ'", "column 13: unknown value 'activ' for lifecycle (one of 'new', 'active'"},
       {"'loyall' != rfm_segment", "column 1: unknown value 'loyall' for rfm_segment"},
       {"   ", "empty"},
-  };
-  for (const auto& c : cases) {
-    auto r = CompileRule(c.rule);
-    ASSERT_FALSE(r.ok()) << c.rule;
-    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
-  }
+  });
 }
 
 // Random rules from the grammar's tokens, nested up to and past the limit: each either compiles
@@ -85,10 +123,7 @@ TEST(ProfileRule, ErrorsNameTheColumn) {
 TEST(ProfileRule, ValuesAreComparedByType) {
   for (const char* ok : {"events > 1e-5", "events > 1E2", "monetary <= 2.5e+3", "interest('x')", "not has('brand:a')"})
     EXPECT_TRUE(CompileRule(ok).ok()) << ok << ": " << CompileRule(ok).status().ToString();
-  struct Case {
-    const char* rule;
-    const char* want;
-  } cases[] = {
+  ExpectRuleErrors({
       {"events > 'abc'", "column 10: 'events' is a number and 'abc' is text: they cannot be compared"},
       {"city = 3", "column 8: 'city' is text and 3 is a number"},
       {"events", "column 7: expected a comparison after 'events' (e.g. events > 3)"},
@@ -99,12 +134,7 @@ TEST(ProfileRule, ValuesAreComparedByType) {
       {"has('x') > 1", "column 10: '>' compares values, not conditions"},
       {"(events > 1) = 1", "column 14: '=' compares values"},
       {"city = '上海' and 上", "column 17: unexpected character '上'"},
-  };
-  for (const auto& c : cases) {
-    auto r = CompileRule(c.rule);
-    ASSERT_FALSE(r.ok()) << c.rule;
-    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << c.rule << " -> " << r.status().message();
-  }
+  });
   auto caret = CompileRule("city = '上海' and 上");
   EXPECT_NE(caret.status().message().find("\n  " + std::string(16, ' ') + "^"), std::string::npos) << caret.status().message();
   auto two = CompileRule("has('category:brand:apple')");
@@ -276,7 +306,7 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
   EXPECT_EQ(count("has('brand:" + upper + "')"), count("has('brand:" + brand + "')"));
   std::string err;
   EXPECT_EQ(count("has('brand:no-such-brand')", &err), 0);
-  EXPECT_NE(err.find("no profile has the tag 'no-such-brand'"), std::string::npos) << err;
+  EXPECT_NE(err.find("no profile has the tag 'brand:no-such-brand'"), std::string::npos) << err;
   const int with = count("discount_response > 0.15"), without = count("not discount_response > 0.15");
   {
     auto w = Workspace::Open(ws);
@@ -428,6 +458,52 @@ TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
   const std::string v = fmt::format("{}", common->first);
   EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
   EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+  // The readable `profile show` prints the same numbers (it printed churn risk 0.21 for 0.208 and
+  // top share 54.7% for 0.5469): copied into a rule, they select the user they came from.
+  int users_checked = 0;
+  for (const auto& [id, j] : shown) {
+    if (j["preferences"]["brand_loyalty"]["top_share"].is_null() || j["interests"]["categories"].empty()) continue;
+    if (++users_checked > 6) break;
+    auto show = test::RunCli("-q profile show " + ws + " --user " + id);
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    const auto after = [&](const std::string& label) {  // the word printed after label
+      const size_t at = show.out.find(label);
+      EXPECT_NE(at, std::string::npos) << label << " in " << show.out;
+      if (at == std::string::npos) return std::string();
+      const size_t from = at + label.size();
+      return show.out.substr(from, show.out.find_first_of(" )\n", from) - from);
+    };
+    const auto& prefs = j["preferences"];
+    const auto& behaviour = j["behaviour"];
+    const std::pair<std::string, nlohmann::json> fields[] = {
+        {"brand top share ", prefs["brand_loyalty"]["top_share"]}, {"entropy ", prefs["brand_loyalty"]["entropy"]},
+        {"novelty ", prefs["novelty"]}, {"repeat rate ", prefs["repeat_rate"]}, {"(position ", prefs["price_position"]},
+        {"sensitivity ", prefs["price_sensitivity"]}, {"discount response ", prefs["discount_response"]},
+        {"recency ", behaviour["rfm"]["recency_days"]}, {"monetary ", behaviour["rfm"]["monetary"]},
+        {"view→cart ", behaviour["funnel"]["view_to_cart"]}, {"churn risk ", behaviour["churn_risk"]},
+        {"conf ", j["interests"]["categories"][0]["confidence"]}};
+    std::map<std::string, std::string> printed;
+    for (const auto& [label, value] : fields) {
+      const std::string word = after(label);
+      printed[label] = word;
+      if (value.is_null()) EXPECT_EQ(word, "-") << id << " " << label;
+      else EXPECT_EQ(std::strtod(word.c_str(), nullptr), value.get<double>()) << id << " " << label << "'" << word << "'";
+    }
+    const std::string tag = j["interests"]["categories"][0]["tag"].get<std::string>();
+    std::istringstream line(show.out.substr(show.out.find("    " + tag + " ") + 4 + tag.size()));  // tag, padding, weight
+    std::string shown_weight;
+    line >> shown_weight;
+    EXPECT_EQ(std::strtod(shown_weight.c_str(), nullptr), j["interests"]["categories"][0]["weight"].get<double>()) << id;
+    std::string rule = fmt::format("interest('category:{}') = {}", tag, shown_weight);
+    for (const auto& [label, metric] : {std::pair{"brand top share ", "brand_top_share"}, {"churn risk ", "churn_risk"},
+                                        {"recency ", "recency_days"}, {"novelty ", "novelty"}, {"entropy ", "brand_entropy"}})
+      if (printed[label] != "-") rule += fmt::format(" and {} = {}", metric, printed[label]);
+    auto r = test::RunCli("-q --json audience " + ws + " --limit 1000 --rule \"" + rule + "\"");
+    ASSERT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    auto ids = nlohmann::json::parse(r.out)["user_ids"];
+    EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << rule;
+  }
+  EXPECT_GT(users_checked, 6);
   // A workspace whose tables an older kgprofile wrote unrounded.
   {
     auto w = Workspace::Open(ws);
@@ -437,6 +513,259 @@ TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
   }
   EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
   EXPECT_EQ(count("brand_top_share > " + v), above) << v;
+}
+
+// A generated shop ingested into a workspace with its graph built, and (build) its profiles;
+// its audiences: count and warnings.
+class Shop {
+ public:
+  struct Answer {
+    int count = -1;
+    std::vector<std::string> warnings;
+  };
+  Shop(int users, int events, int products, bool build = true) {
+    EXPECT_EQ(test::RunCli(fmt::format("-q generate {} --users {} --events {} --products {} --seed 8", sample, users, events,
+                                       products)).exit_code, 0);
+    EXPECT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+    if (build) {
+      EXPECT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+    }
+  }
+  Answer Audience(const std::string& rule) const {
+    auto r = test::RunCli("-q --json audience " + ws + " --limit 0 --rule \"" + rule + "\"");
+    EXPECT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+    Answer a;
+    if (r.exit_code != 0) return a;
+    auto j = nlohmann::json::parse(r.out);
+    a.count = j["count"].get<int>();
+    a.warnings = j["warnings"].get<std::vector<std::string>>();
+    return a;
+  }
+  int Count(const std::string& rule) const { return Audience(rule).count; }
+
+  const test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+};
+
+// Price levels and age groups compare by their order (the alphabetical comparison made
+// "price_level > 'low'" mid only and "age_group >= '18-24'" take '<18' in); < <= > >= on text
+// without an order is an error.
+TEST(ProfileCli, AudienceComparesPriceLevelsAndAgeGroupsByOrder) {
+  Shop shop(150, 12000, 300);
+  const std::string& ws = shop.ws;
+  const auto count = [&](const std::string& rule) { return shop.Count(rule); };
+  // Some users under 18 (the generator's are adults): the tables are what rules read.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("UPDATE profiles SET age_group = '<18' WHERE user_id IN "
+                           "(SELECT user_id FROM profiles WHERE age_group IS NOT NULL ORDER BY user_id LIMIT 7)");
+  }
+  const int low = count("price_level = 'low'"), mid = count("price_level = 'mid'"), high = count("price_level = 'high'");
+  ASSERT_GT(low, 0);
+  ASSERT_GT(mid, 0);
+  ASSERT_GT(high, 0);
+  EXPECT_EQ(count("price_level > 'low'"), mid + high);
+  EXPECT_EQ(count("price_level >= 'mid'"), mid + high);
+  EXPECT_EQ(count("price_level < 'high'"), low + mid);
+  EXPECT_EQ(count("'mid' > price_level"), low);
+  EXPECT_EQ(count("price_level <= 'LOW'"), low);
+  EXPECT_EQ(count("not price_level > 'low'"), 150 - mid - high);  // unknown levels included
+  const std::vector<std::string> ages = {"<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
+  std::vector<int> by_age;
+  for (const auto& g : ages) by_age.push_back(count("age_group = '" + g + "'"));
+  ASSERT_EQ(by_age[0], 7);
+  for (size_t i = 0; i < ages.size(); ++i) {
+    int at_least = 0, below = 0;
+    for (size_t k = 0; k < ages.size(); ++k) (k >= i ? at_least : below) += by_age[k];
+    EXPECT_EQ(count("age_group >= '" + ages[i] + "'"), at_least) << ages[i];
+    EXPECT_EQ(count("age_group < '" + ages[i] + "'"), below) << ages[i];
+  }
+  auto unordered = test::RunCli("audience " + ws + " --rule \"lifecycle < 'new'\"");
+  EXPECT_EQ(unordered.exit_code, 1);
+  EXPECT_NE(unordered.err.find("'<' needs an order and lifecycle has none: compare it with = or !="), std::string::npos)
+      << unordered.err;
+}
+
+// A tag's kind prefix is part of its lookup: has('brand:<a category>') was an empty audience
+// without a warning (and with --dp spent budget on nobody), a brand spelled as an entity matched
+// the entity alone and never the brand in lower case; the warning quotes the tag as written.
+TEST(ProfileCli, AudienceLooksTagsUpByKind) {
+  Shop shop(150, 12000, 300);
+  const std::string& ws = shop.ws;
+  const auto count = [&](const std::string& rule) { return shop.Count(rule); };
+  const auto audience = [&](const std::string& rule) { return shop.Audience(rule); };
+  // A category named as a brand is nobody, with a warning naming it as written.
+  std::string category, brand;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Db& db = (*w)->db();
+    Stmt st = db.Prepare("SELECT tag FROM profile_tags WHERE kind = 'category' AND tag NOT IN "
+                         "(SELECT tag FROM profile_tags WHERE kind != 'category') ORDER BY tag LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    category = std::string(st.Text(0));
+    Stmt b = db.Prepare("SELECT tag, count(*) FROM profile_tags WHERE kind = 'brand' GROUP BY tag ORDER BY 2 DESC, 1 LIMIT 1");
+    ASSERT_TRUE(b.Step());
+    brand = std::string(b.Text(0));
+  }
+  EXPECT_GT(count("has('category:" + category + "')"), 0);
+  EXPECT_EQ(count("has('" + category + "')"), count("has('category:" + category + "')"));
+  Shop::Answer wrong = audience("has('brand:" + category + "')");
+  EXPECT_EQ(wrong.count, 0);
+  ASSERT_EQ(wrong.warnings.size(), 1u);
+  EXPECT_NE(wrong.warnings[0].find("no profile has the tag 'brand:" + category + "'"), std::string::npos) << wrong.warnings[0];
+  Shop::Answer typo = audience("has('brand:Electronicz') or interest('Electronicz') > 0");
+  ASSERT_EQ(typo.warnings.size(), 2u);
+  EXPECT_NE(typo.warnings[0].find("'brand:Electronicz'"), std::string::npos) << typo.warnings[0];
+  EXPECT_NE(typo.warnings[1].find("'Electronicz'"), std::string::npos) << typo.warnings[1];
+  // An entity spelled as the brand in capitals: 'brand:BRAND' is the brand, not the entity.
+  std::string upper = brand;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_NE(upper, brand);
+  const int brand_users = count("has('brand:" + brand + "')");
+  ASSERT_GT(brand_users, 1);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt ins = (*w)->db().Prepare("INSERT INTO profile_tags(user_id, kind, tag, weight, confidence, evidence, last_ts) "
+                                  "SELECT user_id, 'entity', ?, 0.5, 0.5, 1, 0 FROM profiles ORDER BY user_id LIMIT 1");
+    ins.Bind(1, upper);
+    ins.Run();
+  }
+  Shop::Answer as_brand = audience("has('brand:" + upper + "')");
+  EXPECT_EQ(as_brand.count, brand_users);
+  EXPECT_TRUE(as_brand.warnings.empty());
+  EXPECT_EQ(count("has('entity:" + upper + "')"), 1);
+  // A differentially private audience with a tag of the wrong kind is refused, budget untouched.
+  auto dp = test::RunCli("audience " + ws + " --dp-epsilon 0.5 --rule \"has('brand:" + category + "')\"");
+  EXPECT_NE(dp.exit_code, 0) << dp.out;
+  EXPECT_NE(dp.err.find("no profile has the tag 'brand:" + category + "'"), std::string::npos) << dp.err;
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM privacy_ledger"), 0);
+}
+
+// `profile update FILE` reports the files it ingests as `ingest` does (it printed only "applied
+// 0 events to 0 users", exit 0, whatever the rows were, and nothing when the file had landed
+// before); --json lists them under "ingested" with ingest's keys.
+TEST(ProfileCli, UpdateReportsTheFilesItIngests) {
+  const Shop shop(40, 2000, 120);
+  const test::TempDir& tmp = shop.tmp;
+  const std::string& ws = shop.ws;
+  const std::string header = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  const std::string bad = tmp / "bad.csv";
+  test::WriteFile(bad, header +
+                           "2026-04-01 10:00:00 UTC,view,1000052,,,,abc,500000001,s\n"
+                           "2026-04-01 10:01:00 UTC,view,1000052,,,,-5,500000001,s\n"
+                           "2026-04-01 10:02:00 UTC,view,1000052,,,,5.00,,s\n"
+                           "2026-04-01 10:03:00 UTC,view,1000052,,,,5.00,500000001,s\n");
+  auto text = test::RunCli("profile update " + ws + " " + bad);
+  ASSERT_EQ(text.exit_code, 0) << text.err;  // rejected rows do not fail `ingest` either
+  EXPECT_NE(text.out.find(bad + " [rees46]: 1 new events"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("3 rows rejected"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("rejects report: "), std::string::npos) << text.out;
+  EXPECT_NE(text.err.find(bad + ":2: price: bad price"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find(bad + ":3: price: bad price"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find(bad + ":4: user_id: missing user id"), std::string::npos) << text.err;
+  EXPECT_NE(text.out.find("applied 1 events to 1 users"), std::string::npos) << text.out;
+  // The same file again: said so, as `ingest` says it.
+  auto again = test::RunCli("profile update " + ws + " " + bad);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(bad + ": already ingested (same content)"), std::string::npos) << again.out;
+  auto json = test::RunCli("-q --json profile update " + ws + " " + bad);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["ingested"].size(), 1u) << json.out;
+  EXPECT_EQ(j["ingested"][0]["path"], bad);
+  EXPECT_EQ(j["ingested"][0]["skipped"], true);
+  EXPECT_EQ(j["events"], 0);
+  auto forced = nlohmann::json::parse(test::RunCli("-q --json profile update " + ws + " " + bad + " --force").out);
+  ASSERT_EQ(forced["ingested"].size(), 1u);
+  const auto& f = forced["ingested"][0];
+  EXPECT_EQ(f["skipped"], false);
+  EXPECT_EQ(f["rejects"], 3);
+  EXPECT_EQ(f["events_new"], 0);
+  EXPECT_EQ(f["events_duplicate"], 1);
+  EXPECT_EQ(f["rejects_by_reason"]["price: bad price"], 2) << f.dump();
+  EXPECT_FALSE(f["rejects_file"].get<std::string>().empty());
+  // No files: nothing listed.
+  auto none = nlohmann::json::parse(test::RunCli("-q --json profile update " + ws).out);
+  EXPECT_TRUE(none["ingested"].empty());
+}
+
+// `profile eval` checks its options as `profile build` does (--k -3 printed "brand@-3", a
+// half-life of 0 or below ran).
+TEST(ProfileCli, EvalRefusesNonsenseOptions) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const std::string& ws = shop.ws;
+  for (const char* opt : {"--half-life -5", "--half-life 0", "--half-life inf", "--holdout-days 0", "--holdout-days -1",
+                          "--holdout-days nan", "--k -3", "--k 0", "--k 3 -1", "--threads 0", "--threads -2", "--min-tags -1"}) {
+    auto r = test::RunCli("profile eval " + ws + " " + opt);
+    EXPECT_EQ(r.exit_code, 105) << opt << ": " << r.out;  // CLI11's validation error
+    EXPECT_NE(r.err.find(std::string(opt).substr(0, std::string(opt).find(' '))), std::string::npos) << opt << ": " << r.err;
+    EXPECT_EQ(r.out.find("holdout"), std::string::npos) << opt << ": " << r.out;
+  }
+  auto ok = test::RunCli("-q --json profile eval " + ws + " --k 2 --min-tags 0 --threads 1 --half-life 10");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_TRUE(j["holdout"].contains("category@2")) << ok.out;
+  EXPECT_EQ(j["completeness"]["min_tags"], 0);
+  EXPECT_EQ(j["completeness"]["share_with_min_tags"], 1.0);
+}
+
+// A malformed --personas line is an error naming the file, line and field (it was the JSON
+// library's "type must be string, but is number", after the whole evaluation had run). Integer
+// user ids and names are taken as their decimal text, as ingest takes numeric ids.
+TEST(ProfileCli, EvalNamesTheBadFieldOfAPersona) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const test::TempDir& tmp = shop.tmp;
+  const std::string &sample = shop.sample, &ws = shop.ws;
+  // The generator's lines, with user ids as JSON numbers, are read as the strings.
+  std::string lines;
+  {
+    std::istringstream in(test::ReadFile(sample + "/personas.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto p = nlohmann::json::parse(line);
+      p["user_id"] = std::stoll(p["user_id"].get<std::string>());
+      lines += p.dump() + "\n";
+    }
+  }
+  test::WriteFile(tmp / "numeric.jsonl", lines);
+  auto numeric = test::RunCli("-q --json profile eval " + ws + " --personas " + tmp / "numeric.jsonl");
+  ASSERT_EQ(numeric.exit_code, 0) << numeric.err;
+  EXPECT_EQ(nlohmann::json::parse(numeric.out)["planted"]["users"], 40) << numeric.out;
+  const std::string good = R"({"user_id":"500000001","favourite_categories":["food.snacks.nuts"],"active_hours":[21]})";
+  struct Case {
+    const char* line;
+    const char* want;
+  } cases[] = {
+      {R"({"user_id":5.5})", "field 'user_id' must be a string (or an integer id)"},
+      {R"({"user_id":["500000001"]})", "field 'user_id' must be a string"},
+      {R"({"user_id":"500000001","favourite_categories":[3.5]})", "field 'favourite_categories' must be an array of strings"},
+      {R"({"user_id":"500000001","favourite_categories":"food.snacks.nuts"})", "field 'favourite_categories' must be an array"},
+      {R"({"user_id":"500000001","favourite_brands":[{"name":"x"}]})", "field 'favourite_brands' must be an array of strings"},
+      {R"({"user_id":"500000001","active_hours":["11"]})", "field 'active_hours' must be an array of hours (integers 0 to 23)"},
+      {R"({"user_id":"500000001","active_hours":[24]})", "field 'active_hours' must be an array of hours"},
+      {R"({"user_id":"500000001","active_hours":11})", "field 'active_hours' must be an array of hours"},
+      {R"({"user_id":"500000001","price_level":3})", "field 'price_level' must be a string"},
+      {R"({"user_id":"500000001","lifecycle":false})", "field 'lifecycle' must be a string"},
+      {R"([1, 2])", "not a persona object"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = tmp / "bad.jsonl";
+    test::WriteFile(path, good + "\n\n" + c.line + "\n");
+    auto r = test::RunCli("profile eval " + ws + " --personas " + path);
+    EXPECT_EQ(r.exit_code, 1) << c.line;
+    EXPECT_NE(r.err.find(path + ":3: " + c.want), std::string::npos) << c.line << ": " << r.err;
+    EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+  }
+  // Integer names and a null field are fine.
+  test::WriteFile(tmp / "mixed.jsonl", R"({"user_id":500000001,"favourite_categories":[3],"favourite_brands":null,"active_hours":[]})"
+                                       "\n");
+  auto mixed = test::RunCli("-q --json profile eval " + ws + " --personas " + tmp / "mixed.jsonl");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_EQ(nlohmann::json::parse(mixed.out)["planted"]["users"], 1) << mixed.out;
 }
 
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {

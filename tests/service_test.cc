@@ -860,6 +860,53 @@ TEST_F(ServiceTest, ASpentPrivacyBudgetIs403NotUnavailable) {
   EXPECT_EQ(Body(second)["error"]["code"], "budget_exceeded") << second->body;
 }
 
+// POST /v1/audiences compiles rules as `kgprofile audience` does: price levels by their order,
+// < on unordered text refused, a tag of the wrong kind warned about as written (it was an empty
+// audience without a word) and, where DP is required, refused before any budget is spent.
+TEST_F(ServiceTest, AudienceRulesOrderLevelsAndCheckTagKinds) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  std::string category;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT tag FROM profile_tags WHERE kind = 'category' AND tag NOT IN "
+                                 "(SELECT tag FROM profile_tags WHERE kind != 'category') ORDER BY tag LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    category = std::string(st.Text(0));
+  }
+  {
+    Running s(ws, Options());
+    auto c = s.Client(*read_key_);
+    const auto post = [&](const std::string& rule) {
+      auto r = c.Post("/v1/audiences", json{{"rule", rule}, {"limit", 0}}.dump(), "application/json");
+      EXPECT_TRUE(r);
+      return r ? std::pair{r->status, Body(r)} : std::pair{0, json()};
+    };
+    const auto count = [&](const std::string& rule) { return post(rule).second["count"].get<int>(); };
+    EXPECT_EQ(count("price_level > 'low'"), count("price_level = 'mid'") + count("price_level = 'high'"));
+    auto [status, unordered] = post("lifecycle < 'new'");
+    EXPECT_EQ(status, 400);
+    EXPECT_NE(unordered["error"]["message"].get<std::string>().find("lifecycle has none"), std::string::npos) << unordered.dump();
+    auto [ok, wrong] = post("has('brand:" + category + "')");
+    ASSERT_EQ(ok, 200) << wrong.dump();
+    EXPECT_EQ(wrong["count"], 0);
+    ASSERT_EQ(wrong["warnings"].size(), 1u) << wrong.dump();
+    EXPECT_NE(wrong["warnings"][0].get<std::string>().find("'brand:" + category + "'"), std::string::npos) << wrong.dump();
+    EXPECT_GT(count("has('category:" + category + "')"), 0);
+  }
+  {
+    std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
+    conf << "\ndp_required = true\ndp_epsilon = 1\n";
+  }
+  Running s(ws, Options());
+  auto r = s.Client(*read_key_).Post("/v1/audiences", json{{"rule", "has('brand:" + category + "')"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("no profile has the tag 'brand:" + category + "'"), std::string::npos) << r->body;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM privacy_ledger"), 0);
+}
+
 // Ids are trimmed as ingest trims a CSV field: " 42 " is user 42, not a new user.
 TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
   test::TempDir dir;

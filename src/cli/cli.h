@@ -12,6 +12,8 @@
 
 namespace kgp {
 class Workspace;
+struct IngestOptions;
+struct IngestReport;
 }
 
 namespace kgp::cli {
@@ -36,6 +38,12 @@ struct Registry {
   Globals* globals;
   Runner* selected;  // set by the chosen subcommand's callback
 };
+
+// One file's ingest report as `ingest --json` lists it, and as `ingest` prints it: the counts,
+// rejects by reason and the rejects report on stdout, the first rejected rows (FILE:LINE: field:
+// reason) on stderr, or "already ingested". `profile update FILES` reports its files so too.
+nlohmann::json IngestReportJson(const IngestReport& r);
+void PrintIngestReport(const IngestReport& r, const IngestOptions& o);
 
 void AddInitCommand(CLI::App& app, Registry& reg);
 void AddIngestCommand(CLI::App& app, Registry& reg);

@@ -1,4 +1,5 @@
 // kgprofile init | ingest
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -67,6 +68,51 @@ Status LoadMapConfig(const std::string& path, IngestOptions& o) {
 
 }  // namespace
 
+nlohmann::json IngestReportJson(const IngestReport& r) {
+  nlohmann::json reasons = r.rejects_by_reason;
+  return {{"path", r.path},
+          {"format", r.format},
+          {"skipped", r.skipped},
+          {"aborted", r.aborted},
+          {"records", r.records},
+          {"events_new", r.counts.events_new},
+          {"events_duplicate", r.counts.events_dup},
+          {"users_new", r.counts.users_new},
+          {"items_new", r.counts.items_new},
+          {"categories_new", r.counts.categories_new},
+          {"brands_new", r.counts.brands_new},
+          {"texts_new", r.counts.texts_new},
+          {"triples_new", r.counts.triples_new},
+          {"rejects", r.rejects},
+          {"rejects_by_reason", reasons},
+          {"rejects_file", r.rejects_file},
+          {"seconds", r.seconds}};
+}
+
+void PrintIngestReport(const IngestReport& r, const IngestOptions& o) {
+  if (r.skipped) {
+    std::cout << fmt::format("{}: already ingested (same content); nothing to do. Use --force to re-read.\n", r.path);
+    return;
+  }
+  std::cout << fmt::format(
+      "{} [{}]: {} new events ({} already present or duplicate), {} users, {} items, {} categories, "
+      "{} brands, {} texts, {} triples new; {} rows rejected; {:.2f}s\n",
+      r.path, r.format, r.counts.events_new, r.counts.events_dup, r.counts.users_new,
+      r.counts.items_new, r.counts.categories_new, r.counts.brands_new, r.counts.texts_new,
+      r.counts.triples_new, r.rejects, r.seconds);
+  for (const auto& [reason, n] : r.rejects_by_reason) std::cout << fmt::format("  rejected {:>8}  {}\n", n, reason);
+  for (const auto& rj : r.first_rejects) std::cerr << fmt::format("  {}:{}: {}: {}\n", r.path, rj.line, rj.field, rj.reason);
+  if (!r.rejects_file.empty()) std::cout << fmt::format("  rejects report: {}\n", r.rejects_file);
+  if (std::any_of(r.rejects_by_reason.begin(), r.rejects_by_reason.end(),
+                  [](const auto& kv) { return kv.first.ends_with(kInvalidUtf8Reason); }))
+    std::cout << fmt::format(
+        "  hint: rows that are not UTF-8 were rejected; if {} is GB18030, GBK, Big5 or Latin-1, read it "
+        "again with --encoding NAME --force (rows already in are not added twice)\n",
+        r.path);
+  if (r.aborted)
+    std::cerr << fmt::format("error: {}: more than {} rows rejected; the file was rolled back\n", r.path, o.max_errors);
+}
+
 void AddIngestCommand(CLI::App& app, Registry& reg) {
   std::string formats = "input formats:\n";
   for (const auto& f : Formats()) formats += fmt::format("  {:<16} {}\n", f.name, f.description);
@@ -132,49 +178,9 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
           continue;
         }
         for (const auto& r : *reps) {
-          nlohmann::json reasons = r.rejects_by_reason;
-          out.push_back({{"path", r.path},
-                         {"format", r.format},
-                         {"skipped", r.skipped},
-                         {"aborted", r.aborted},
-                         {"records", r.records},
-                         {"events_new", r.counts.events_new},
-                         {"events_duplicate", r.counts.events_dup},
-                         {"users_new", r.counts.users_new},
-                         {"items_new", r.counts.items_new},
-                         {"categories_new", r.counts.categories_new},
-                         {"brands_new", r.counts.brands_new},
-                         {"texts_new", r.counts.texts_new},
-                         {"triples_new", r.counts.triples_new},
-                         {"rejects", r.rejects},
-                         {"rejects_by_reason", reasons},
-                         {"rejects_file", r.rejects_file},
-                         {"seconds", r.seconds}});
+          out.push_back(IngestReportJson(r));
           if (r.aborted) rc = 1;
-          if (reg.globals->json) continue;
-          if (r.skipped) {
-            std::cout << fmt::format("{}: already ingested (same content); nothing to do. Use --force to re-read.\n", r.path);
-            continue;
-          }
-          std::cout << fmt::format(
-              "{} [{}]: {} new events ({} already present or duplicate), {} users, {} items, {} categories, "
-              "{} brands, {} texts, {} triples new; {} rows rejected; {:.2f}s\n",
-              r.path, r.format, r.counts.events_new, r.counts.events_dup, r.counts.users_new,
-              r.counts.items_new, r.counts.categories_new, r.counts.brands_new, r.counts.texts_new,
-              r.counts.triples_new, r.rejects, r.seconds);
-          for (const auto& [reason, n] : r.rejects_by_reason) std::cout << fmt::format("  rejected {:>8}  {}\n", n, reason);
-          for (const auto& rj : r.first_rejects)
-            std::cerr << fmt::format("  {}:{}: {}: {}\n", r.path, rj.line, rj.field, rj.reason);
-          if (!r.rejects_file.empty()) std::cout << fmt::format("  rejects report: {}\n", r.rejects_file);
-          if (std::any_of(r.rejects_by_reason.begin(), r.rejects_by_reason.end(),
-                          [](const auto& kv) { return kv.first.ends_with(kInvalidUtf8Reason); }))
-            std::cout << fmt::format(
-                "  hint: rows that are not UTF-8 were rejected; if {} is GB18030, GBK, Big5 or Latin-1, read it "
-                "again with --encoding NAME --force (rows already in are not added twice)\n",
-                r.path);
-          if (r.aborted)
-            std::cerr << fmt::format("error: {}: more than {} rows rejected; the file was rolled back\n",
-                                     r.path, a->o.max_errors);
+          if (!reg.globals->json) PrintIngestReport(r, a->o);
         }
       }
       if (reg.globals->json)

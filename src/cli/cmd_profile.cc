@@ -48,8 +48,13 @@ void AddProfileOptions(CLI::App* cmd, ProfileOptions& o) {
       ->check(PositiveFinite());
 }
 
-std::string Pct(double x) { return std::isnan(x) ? "-" : fmt::format("{:.1f}%", 100 * x); }
-std::string Fix(double x, int d = 2) { return std::isnan(x) ? "-" : fmt::format("{:.{}f}", x, d); }
+// A number as --json shows it and the profile tables store it (RoundTo the same digits:
+// profile.h kShareDigits, …), so that a number copied into an audience rule compares equal. Shares
+// are printed as shares (0.5469), the numbers rules take, not as percentages.
+std::string Num(double x, int digits) {
+  return std::isnan(x) ? "-" : fmt::format("{:.{}f}", RoundTo(x, digits) + 0.0, digits);  // + 0.0: no "-0.0000"
+}
+std::string Share(double x) { return Num(x, kShareDigits); }
 
 void PrintProfile(const Graph& g, const Profile& p, const std::string& cluster_label, size_t tags) {
   std::cout << fmt::format("user {}  (as of {}, {} events)\n", p.ext_id, FormatTimestamp(p.as_of), p.events);
@@ -62,29 +67,32 @@ void PrintProfile(const Graph& g, const Profile& p, const std::string& cluster_l
     if (list.empty() || tags == 0) continue;
     std::cout << fmt::format("  {}:\n", TagKindPlural(static_cast<TagKind>(k)));
     for (size_t i = 0; i < list.size() && i < tags; ++i) {
-      std::cout << fmt::format("    {:<34} {:>6.3f}  conf {:.2f}  {} events\n", g.key(list[i].tag), list[i].weight,
-                               list[i].confidence, list[i].evidence);
+      std::cout << fmt::format("    {:<34} {:>6}  conf {}  {} events\n", g.key(list[i].tag), Share(list[i].weight),
+                               Num(list[i].confidence, kScoreDigits), list[i].evidence);
       if (i == 0 && user_node) {
         std::string path = EvidencePath(g, *user_node, list[i].tag);
         if (!path.empty()) std::cout << "      because " << path << "\n";
       }
     }
   }
-  std::cout << fmt::format("  preferences   price {} ({})  sensitivity {}  discount response {}\n",
-                           p.price_level.empty() ? "-" : p.price_level, Fix(p.price_position), Fix(p.price_sensitivity),
-                           Fix(p.discount_response));
-  std::cout << fmt::format("                brand top share {}  entropy {}  novelty {}  repeat {}\n", Pct(p.brand_top_share),
-                           Fix(p.brand_entropy), Pct(p.novelty), Pct(p.repeat_rate));
-  std::cout << fmt::format("  behaviour     RFM {}{}{} '{}'  recency {} d  {} purchases  monetary {:.2f}\n", p.r_score,
-                           p.f_score, p.m_score, p.rfm_segment, Fix(p.recency_days, 1), p.purchases, p.monetary);
+  std::cout << fmt::format("  preferences   price {} (position {})  sensitivity {}  discount response {}\n",
+                           p.price_level.empty() ? "-" : p.price_level, Share(p.price_position), Share(p.price_sensitivity),
+                           Share(p.discount_response));
+  std::cout << fmt::format("                brand top share {}  entropy {}  novelty {}  repeat rate {}\n",
+                           Share(p.brand_top_share), Share(p.brand_entropy), Share(p.novelty), Share(p.repeat_rate));
+  std::cout << fmt::format("  behaviour     RFM {}{}{} '{}'  recency {} d  {} purchases  monetary {}\n", p.r_score,
+                           p.f_score, p.m_score, p.rfm_segment, Num(p.recency_days, kDaysMoneyDigits), p.purchases,
+                           Num(p.monetary, kDaysMoneyDigits));
   std::string hours;
   for (int h : p.peak_hours) hours += fmt::format("{}{:02d}h", hours.empty() ? "" : " ", h);
-  std::cout << fmt::format("                {} sessions, {:.1f} min and {:.1f} events each; peak hours (UTC) {}\n",
-                           p.sessions, p.session_minutes, p.session_depth, hours.empty() ? "-" : hours);
-  std::cout << fmt::format("                funnel view→cart {}  cart→purchase {}  view→purchase {}\n", Pct(p.view_to_cart),
-                           Pct(p.cart_to_purchase), Pct(p.view_to_purchase));
-  for (auto& [c, d] : p.repurchase_days) std::cout << fmt::format("                repurchases {} every {:.1f} days\n", g.key(c), d);
-  std::cout << fmt::format("  lifecycle     {}  churn risk {:.2f}\n", p.lifecycle, p.churn_risk);
+  std::cout << fmt::format("                {} sessions, {} min and {} events each; peak hours (UTC) {}\n", p.sessions,
+                           Num(p.session_minutes, kDaysMoneyDigits), Num(p.session_depth, kDaysMoneyDigits),
+                           hours.empty() ? "-" : hours);
+  std::cout << fmt::format("                funnel view→cart {}  cart→purchase {}  view→purchase {}\n", Share(p.view_to_cart),
+                           Share(p.cart_to_purchase), Share(p.view_to_purchase));
+  for (auto& [c, d] : p.repurchase_days)
+    std::cout << fmt::format("                repurchases {} every {} days\n", g.key(c), Num(d, kDaysMoneyDigits));
+  std::cout << fmt::format("  lifecycle     {}  churn risk {}\n", p.lifecycle, Num(p.churn_risk, kScoreDigits));
   if (p.cluster >= 0) std::cout << fmt::format("  cluster       {} \"{}\"\n", p.cluster, cluster_label);
 }
 
@@ -233,12 +241,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       std::string ws, format, encoding;
       std::vector<std::string> files;
       std::optional<int> clusters;
+      bool force = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
     cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
     cmd->add_option("--encoding", a->encoding, "text encoding of FILES when not UTF-8 (GB18030, GBK, LATIN1 …)");
+    cmd->add_flag("--force", a->force, "read FILES again even if the same content already landed (as ingest --force)");
     cmd->add_option("--clusters", a->clusters, "k-means clusters (default: as the build, or the last update that set it)")
         ->check(CLI::Range(1, 1000));
     cmd->callback([&reg, a] {
@@ -248,12 +258,22 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         // state is left to it), --clusters would be lost. Otherwise no server starts meanwhile.
         auto hold = ServeLock::Share(*w, "profile update --clusters", "stop it first");
         if (!hold.ok() && a->clusters) throw Error(hold.status());
+        // Each file is reported as `ingest` reports it (rejected rows, "already ingested"), and
+        // a rolled-back file makes the exit status 1 as there.
+        IngestOptions io;
+        io.format = a->format;
+        io.reader.encoding = a->encoding;
+        io.force = a->force;
+        nlohmann::json ingested = nlohmann::json::array();
+        int rc = 0;
         for (const auto& f : a->files) {
-          IngestOptions io;
-          io.format = a->format;
-          io.reader.encoding = a->encoding;
-          auto r = Ingest(*w, f, io);
-          if (!r.ok()) throw Error(r.status());
+          auto reps = Ingest(*w, f, io);
+          if (!reps.ok()) throw Error(reps.status());
+          for (const IngestReport& r : *reps) {
+            ingested.push_back(IngestReportJson(r));
+            if (r.aborted) rc = 1;
+            if (!reg.globals->json) PrintIngestReport(r, io);
+          }
         }
         Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
@@ -262,7 +282,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         Emit(*reg.globals,
              {{"events", r->events}, {"users_touched", r->users_touched}, {"events_per_s", r->events_per_s},
               {"latency_us", {{"p50", r->p50_us}, {"p99", r->p99_us}, {"max", r->max_us}}},
-              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events}},
+              {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events},
+              {"ingested", ingested}},
              [&] {
                std::cout << fmt::format("applied {} events to {} users ({:.0f} events/s; per event p50 {:.2f} µs, p99 {:.2f} µs); "
                                         "tables refreshed in {:.2f}s; as of {}\n",
@@ -273,7 +294,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                                           "session counts, lengths and lifecycle may differ from a full build (docs/profile.md)\n",
                                           r->late_events);
              });
-        return 0;
+        return rc;
       };
     });
   }

@@ -26,15 +26,22 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
+  // Checked as `profile build` checks its options: a negative k used to wrap around (brand@-3),
+  // a half-life of 0 or below ran on nonsense weights.
   cmd->add_option("--holdout-days", a->o.holdout_days, "predict behaviour in the last N days from the profiles before them")
-      ->capture_default_str();
-  cmd->add_option("--k", a->o.ks, "cut-offs for precision/recall/NDCG")->capture_default_str();
+      ->capture_default_str()
+      ->check(PositiveFinite());
+  cmd->add_option("--k", a->o.ks, "cut-offs for precision/recall/NDCG")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--personas", a->o.personas, "personas.jsonl from `kgprofile generate` (planted-truth recovery)");
   cmd->add_option("--planted-min-events", a->o.planted_min_events, "also report planted recovery over users with this many events")
       ->capture_default_str();
-  cmd->add_option("--half-life", a->o.profile.half_life_days, "interest half-life in days")->capture_default_str();
-  cmd->add_option("--min-tags", a->o.profile.min_tags, "completeness: count users with at least this many tags")->capture_default_str();
-  cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str();
+  cmd->add_option("--half-life", a->o.profile.half_life_days, "interest half-life in days")
+      ->capture_default_str()
+      ->check(PositiveFinite());
+  cmd->add_option("--min-tags", a->o.profile.min_tags, "completeness: count users with at least this many tags")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       auto w = OpenWorkspace(a->ws);

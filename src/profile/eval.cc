@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -60,10 +61,74 @@ void Completeness(const std::vector<Profile>& profiles, int min_tags, ProfileEva
   r.min_tags = min_tags;
 }
 
-Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile>& profiles, const std::string& path,
-               uint32_t min_events, ProfileEvalReport& r) {
+// One line of personas.jsonl (`kgprofile generate`): the planted truth of a user.
+struct Persona {
+  std::string user_id;
+  std::vector<std::string> categories, brands;  // favourite_categories, favourite_brands
+  std::string price_level, lifecycle;
+  std::vector<int> active_hours;
+  bool has_active_hours = false;
+};
+
+// The whole file, read and checked before any evaluation runs (a bad line used to end a
+// finished evaluation with the JSON library's "type must be string, but is number"). Ids and
+// names may be JSON integers, taken as their decimal text (as ingest takes numeric ids); a
+// missing or null field is absent.
+Result<std::vector<Persona>> ReadPersonas(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::IoError(fmt::format("{}: cannot read personas", path));
+  std::vector<Persona> out;
+  std::string line;
+  size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("user_id"))
+      return Status::InvalidArgument(fmt::format("{}:{}: not a persona object", path, lineno));
+    const auto bad = [&](const char* field, const char* what) {
+      return Status::InvalidArgument(fmt::format("{}:{}: field '{}' must be {}", path, lineno, field, what));
+    };
+    const auto text = [](const nlohmann::json& v) -> std::optional<std::string> {
+      if (v.is_string()) return v.get<std::string>();
+      if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+      if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+      return std::nullopt;
+    };
+    const auto present = [&](const char* field) { return j.contains(field) && !j[field].is_null(); };
+    Persona p;
+    auto id = text(j["user_id"]);
+    if (!id) return bad("user_id", "a string (or an integer id)");
+    p.user_id = std::move(*id);
+    for (auto [field, list] : {std::pair{"favourite_categories", &p.categories}, {"favourite_brands", &p.brands}}) {
+      if (!present(field)) continue;
+      if (!j[field].is_array()) return bad(field, "an array of strings");
+      for (const auto& v : j[field]) {
+        auto t = text(v);
+        if (!t) return bad(field, "an array of strings");
+        list->push_back(std::move(*t));
+      }
+    }
+    for (auto [field, value] : {std::pair{"price_level", &p.price_level}, {"lifecycle", &p.lifecycle}}) {
+      if (!present(field)) continue;
+      if (!j[field].is_string()) return bad(field, "a string");
+      *value = j[field].get<std::string>();
+    }
+    if (present("active_hours")) {
+      const auto& hours = j["active_hours"];
+      const auto hour = [](const nlohmann::json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() <= 23; };
+      if (!hours.is_array() || !std::all_of(hours.begin(), hours.end(), hour))
+        return bad("active_hours", "an array of hours (integers 0 to 23)");
+      p.has_active_hours = true;
+      for (const auto& h : hours) p.active_hours.push_back(h.get<int>());
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile>& profiles, const std::string& path,
+               const std::vector<Persona>& personas, uint32_t min_events, ProfileEvalReport& r) {
   std::unordered_map<std::string, const Profile*> by_id;
   for (const Profile& p : profiles) by_id[p.ext_id] = &p;
   double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
@@ -75,24 +140,18 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   std::vector<ProfileEvalReport::PlantedBucket> buckets(std::size(kBucketName));
   for (size_t i = 0; i < buckets.size(); ++i) buckets[i].events = kBucketName[i];
   size_t n_active = 0, nbrand_active = 0;
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("user_id"))
-      return Status::InvalidArgument(fmt::format("{}:{}: not a persona object", path, lineno));
-    auto it = by_id.find(j["user_id"].get<std::string>());
+  for (const Persona& persona : personas) {
+    auto it = by_id.find(persona.user_id);
     if (it == by_id.end()) continue;
     const Profile& p = *it->second;
     ++n;
     // Precision@3 of the profile's top tags; with a ceiling, also the best any ranking of the
     // user's own tags could reach.
-    const auto p_at_3 = [&](const nlohmann::json& truth, TagKind kind, NodeType type, auto keep, double* reachable) -> double {
+    const auto p_at_3 = [&](const std::vector<std::string>& truth, TagKind kind, NodeType type, auto keep,
+                            double* reachable) -> double {
       std::set<NodeId> want;
       for (const auto& t : truth)
-        if (auto node = g.Find(type, t.get<std::string>())) want.insert(*node);
+        if (auto node = g.Find(type, t)) want.insert(*node);
       if (want.empty()) return NAN;
       const double denom = static_cast<double>(std::min<size_t>(3, want.size()));
       double hits = 0;
@@ -105,7 +164,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
       return hits / denom;
     };
     double reach = 0;
-    const double c = p_at_3(j.value("favourite_categories", nlohmann::json::array()), TagKind::kCategory, NodeType::kCategory,
+    const double c = p_at_3(persona.categories, TagKind::kCategory, NodeType::kCategory,
                             [&](NodeId t) { return items.IsLeafCategory(t); }, &reach);
     cat += std::isnan(c) ? 0 : c;
     ceiling += std::isnan(c) ? 0 : reach;
@@ -115,7 +174,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
       b.p3 += std::isnan(c) ? 0 : c;
       b.ceiling += std::isnan(c) ? 0 : reach;
     }
-    const double b = p_at_3(j.value("favourite_brands", nlohmann::json::array()), TagKind::kBrand, NodeType::kBrand,
+    const double b = p_at_3(persona.brands, TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; }, nullptr);
     if (!std::isnan(b)) brand += b, ++nbrand;
     if (p.events >= min_events) {
@@ -124,13 +183,13 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
       ceiling_active += std::isnan(c) ? 0 : reach;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
-    if (!p.price_level.empty()) price += p.price_level == j.value("price_level", ""), ++nprice;
-    const std::string truth_life = j.value("lifecycle", "");
+    if (!p.price_level.empty()) price += p.price_level == persona.price_level, ++nprice;
+    const std::string& truth_life = persona.lifecycle;
     life += p.lifecycle == truth_life;
     r.lifecycle_confusion[truth_life][p.lifecycle]++;
-    if (!p.peak_hours.empty() && j.contains("active_hours")) {
+    if (!p.peak_hours.empty() && persona.has_active_hours) {
       ++nhour;
-      for (const auto& h : j["active_hours"]) hour += h.get<int>() == p.peak_hours[0];
+      for (int h : persona.active_hours) hour += h == p.peak_hours[0];
     }
   }
   r.persona_users = n;
@@ -158,6 +217,12 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
 Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, const ProfileEvalOptions& opts) {
   Db& db = ws.db();
   if (db.QueryInt("SELECT count(*) FROM events") == 0) return Status::NotFound(fmt::format("{}: no events to evaluate", ws.dir()));
+  std::vector<Persona> personas;  // read first: a bad file stops the run before the work, not after
+  if (!opts.personas.empty()) {
+    auto read = ReadPersonas(opts.personas);
+    if (!read.ok()) return read.status();
+    personas = std::move(read).value();
+  }
   const Graph& g = *ctx.graph;
   const ItemIndex& items = *ctx.items;
   ProfileEvalReport r;
@@ -256,7 +321,7 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   // Completeness and planted truth on the full profiles (training batch + holdout increments).
   std::vector<Profile> full = Snapshot(items, set);
   Completeness(full, opts.profile.min_tags, r);
-  if (!opts.personas.empty()) KGP_RETURN_IF_ERROR(Planted(g, items, full, opts.personas, opts.planted_min_events, r));
+  if (!opts.personas.empty()) KGP_RETURN_IF_ERROR(Planted(g, items, full, opts.personas, personas, opts.planted_min_events, r));
   return r;
 }
 

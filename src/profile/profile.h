@@ -71,7 +71,8 @@ void ScoreRfm(std::vector<Profile>& profiles);
 
 // The values the metrics with names take, as Finalize and ScoreRfm write them (and the graph's
 // age groups): gender, age_group, price_level, lifecycle, rfm_segment. Audience rules check
-// against them.
+// against them, and order age_group and price_level values as listed here (youngest, cheapest
+// first) for < <= > >=.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& NamedMetricValues();
 
 // From the user's graph node, when present: demographics (HAS_GENDER, HAS_AGE_GROUP, …) and

@@ -164,6 +164,7 @@ class Parser {
                                                  TypeName(lhs.type), rhs_last.text, TypeName(rhs_last.type)));
       KGP_RETURN_IF_ERROR(CheckValue(lhs, rhs_last));
       KGP_RETURN_IF_ERROR(CheckValue(rhs_last, lhs));
+      if (lhs.type == Type::kText && op != "=" && op != "!=") KGP_RETURN_IF_ERROR(Ordered(op, op_pos, lhs, rhs_last, out, &rhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
       last_.type = Type::kTruth;
     } else if (lhs.type != Type::kTruth && !lhs.function) {  // interest('x') alone: its weight > 0
@@ -210,6 +211,47 @@ class Parser {
     std::string list;
     for (const auto& known : it->second) list += (list.empty() ? "" : ", ") + ("'" + known + "'");
     return ErrorAt(value.pos, fmt::format("unknown value '{}' for {} (one of {})", v, metric.metric, list));
+  }
+  // < <= > >= on text: only a metric whose values have an order (NamedMetricValues lists them
+  // in it: price_level, age_group), against one of its values or itself; both sides become the
+  // values' ranks (a CASE over the metric; the value's param its rank), so 'mid' > 'high' is false
+  // where an alphabetical comparison said true. Unordered text (city, lifecycle, …) is an error.
+  Status Ordered(const std::string& op, size_t op_pos, const Last& lhs, const Last& rhs, std::string* lhs_sql,
+                 std::string* rhs_sql) {
+    const Last& metric = !lhs.metric.empty() ? lhs : rhs;
+    const std::vector<std::string>* order = OrderOf(metric.metric);
+    if (!order) {
+      std::string ordered;
+      for (const char* m : kOrderedMetrics) {
+        std::string values;
+        for (const auto& v : *OrderOf(m)) values += (values.empty() ? "" : " < ") + v;
+        ordered += fmt::format("{}{} ({})", ordered.empty() ? "" : ", ", m, values);
+      }
+      const std::string what = metric.metric.empty() ? "text values have" : metric.metric + " has";
+      return ErrorAt(op_pos, fmt::format("'{}' needs an order and {} none: compare it with = or != (ordered text "
+                                         "metrics: {})",
+                                         op, what, ordered));
+    }
+    if (!lhs.metric.empty() && !rhs.metric.empty() && lhs.metric != rhs.metric)
+      return ErrorAt(op_pos, fmt::format("{} and {} have different orders: '{}' cannot compare them", lhs.metric, rhs.metric, op));
+    for (auto [side, sql] : {std::pair{&lhs, lhs_sql}, {&rhs, rhs_sql}}) {
+      if (!side->metric.empty()) {
+        std::string rank = "(CASE " + *sql;
+        for (size_t i = 0; i < order->size(); ++i) rank += fmt::format(" WHEN '{}' THEN {}", (*order)[i], i);
+        *sql = rank + " END)";
+      } else {  // a value CheckValue has checked and spelled as stored
+        RuleParam& p = params_[static_cast<size_t>(side->literal)];
+        p = RuleParam{false, static_cast<double>(std::find(order->begin(), order->end(), p.text) - order->begin()), {}};
+      }
+    }
+    return Status::Ok();
+  }
+  static constexpr const char* kOrderedMetrics[] = {"price_level", "age_group"};
+  static const std::vector<std::string>* OrderOf(const std::string& metric) {
+    if (std::find(std::begin(kOrderedMetrics), std::end(kOrderedMetrics), metric) == std::end(kOrderedMetrics)) return nullptr;
+    for (const auto& [m, values] : NamedMetricValues())
+      if (m == metric) return &values;
+    return nullptr;
   }
   std::string Param(double v) { return Push(RuleParam{false, v, {}}); }
   std::string Param(std::string v) { return Push(RuleParam{true, 0, std::move(v)}); }
@@ -278,17 +320,19 @@ class Parser {
     if (Peek().kind != Token::kRParen) return ErrorAt(Peek().pos, fmt::format("expected ')' to close {}(", name.text));
     ++i_;
     // 'brand:apple' restricts the kind; a bare tag matches any kind.
-    std::string kind_sql;
+    const std::string written = tag;
+    std::string kind, kind_sql;
     for (const char* k : {"category", "brand", "attribute", "entity"}) {
       const std::string prefix = std::string(k) + ":";
       if (StartsWith(tag, prefix)) {
         tag = tag.substr(prefix.size());
-        kind_sql = " AND t.kind = " + Param(std::string(k));
+        kind = k;
+        kind_sql = " AND t.kind = " + Param(kind);
         break;  // one kind: 'category:brand:apple' is the category 'brand:apple'
       }
     }
     const std::string tag_param = Param(tag);
-    tag_params_.push_back(params_.size() - 1);
+    tag_params_.push_back(RuleTag{params_.size() - 1, kind, written});
     const std::string where = "t.user_id = p.user_id AND t.tag = " + tag_param + kind_sql;
     if (name.text == "has") *out = "EXISTS(SELECT 1 FROM profile_tags t WHERE " + where + ")";
     else
@@ -302,7 +346,7 @@ class Parser {
   size_t i_ = 0;
   size_t depth_ = 0, operands_ = 0;
   std::vector<RuleParam> params_;
-  std::vector<size_t> tag_params_;
+  std::vector<RuleTag> tag_params_;
   Last last_;
 };
 
@@ -331,19 +375,25 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
   if (!c.ok()) return c.status();
   if (db.QueryInt("SELECT count(*) FROM profiles") == 0)
     return Status::NotFound("no profiles yet (run: kgprofile profile build WORKSPACE)");
-  // Tags as written, else in lower case; none: a warning.
+  // Tags as written, else in lower case, of the kind the rule names (a brand 'Apple' is not the
+  // entity 'Apple'); none: a warning quoting the tag as written, kind included.
   std::vector<std::string> warnings;
-  for (size_t i : c->tag_params) {
-    std::string& tag = c->params[i].text;
-    Stmt exact = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
-    exact.Bind(1, tag);
-    if (exact.Step()) continue;
+  const auto stored = [&](const RuleTag& t, const std::string& spelling) {
+    Stmt st = db.Prepare(t.kind.empty() ? "SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1"
+                                        : "SELECT 1 FROM profile_tags WHERE tag = ? AND kind = ? LIMIT 1");
+    st.Bind(1, spelling);
+    if (!t.kind.empty()) st.Bind(2, t.kind);
+    return st.Step();
+  };
+  for (const RuleTag& t : c->tag_params) {
+    std::string& tag = c->params[t.param].text;
+    if (stored(t, tag)) continue;
     // Brand and category keys are stored in lower case; probing that spelling uses the index (a
     // NOCASE comparison would scan every tag).
-    Stmt lower = db.Prepare("SELECT 1 FROM profile_tags WHERE tag = ? LIMIT 1");
-    lower.Bind(1, ToLowerAscii(tag));
-    if (lower.Step()) tag = ToLowerAscii(tag);
-    else warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling; `profile show` lists a user's tags)", tag));
+    if (stored(t, ToLowerAscii(tag))) tag = ToLowerAscii(tag);
+    else
+      warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling{}; `profile show` lists a user's tags)",
+                                     t.written, t.kind.empty() ? "" : " and the kind"));
   }
   // A rule within the parser's limits can still be more than SQLite's parser takes (its stack
   // depends on the operators between the parentheses): the caller's rule is too complex, not

@@ -4,7 +4,9 @@
 //   (lifecycle = 'dormant' or churn_risk >= 0.7) and not has('brand:apple')
 // A metric with named values (gender, age_group, price_level, lifecycle, rfm_segment) compared
 // with a string takes only those values, in any letter case (gender also female/male/女/男): an
-// unknown one is an error naming the values, not an empty audience. 'not X' is true wherever X
+// unknown one is an error naming the values, not an empty audience. < <= > >= on text compare by
+// the values' order where they have one (price_level low < mid < high, age_group <18 < 18-24 <
+// … < 65+) and are an error on text without one (city, lifecycle, …). 'not X' is true wherever X
 // is not, also for users whose metric is unknown (SQL NULL), so X and not X split everyone.
 // Grammar (keywords case-insensitive):
 //   expr := and ('or' and)* ;  and := unary ('and' unary)* ;  unary := 'not' unary | cmp
@@ -27,10 +29,17 @@ struct RuleParam {
   double number = 0;
   std::string text;
 };
+// A tag a function names: its param, the kind its prefix restricts it to ("" for any) and the
+// tag as the rule wrote it ('brand:Apple'), for messages.
+struct RuleTag {
+  size_t param = 0;
+  std::string kind;
+  std::string written;
+};
 struct CompiledRule {
   std::string where;  // over "profiles p"
   std::vector<RuleParam> params;  // ?1, ?2, … in order
-  std::vector<size_t> tag_params;  // indices into params of the tags that functions name
+  std::vector<RuleTag> tag_params;  // the tags that functions name
 };
 
 // InvalidArgument "rule: column N: …" with the position of the offending token.
@@ -47,7 +56,7 @@ struct Audience {
   std::vector<std::string> warnings;
 };
 // A tag is looked up as written, else in lower case when no profile has it as written
-// ('brand:Apple' finds apple).
+// ('brand:Apple' finds apple), among the tags of the kind its prefix names (any kind without one).
 
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
 

@@ -60,14 +60,16 @@ async function api(path, opts = {}) {
   return j;
 }
 function status(msg, bad) { $("status").textContent = msg; $("status").className = bad ? "err" : ""; }
-function fmt(x, d = 2) { return x === null || x === undefined || Number.isNaN(x) ? "-" : Number(x).toFixed(d); }
+// Numbers with the decimals the profile JSON rounds them to (profile.h kShareDigits 4,
+// kScoreDigits 3, kDaysMoneyDigits 2), so that one copied into an audience rule matches.
+function fmt(x, d = 4) { return x === null || x === undefined || Number.isNaN(x) ? "-" : Number(x).toFixed(d); }
 
 function showProfile(p) {
   const b = p.behaviour, pr = p.preferences, rfm = b.rfm, d = p.demographics;
   const rows = [["user", p.user_id], ["as of", p.as_of], ["gender / age", (d.gender || "-") + " / " + (d.age_group || "-")],
     ["city", d.city || "-"], ["price level", pr.price_level || "-"], ["price sensitivity", fmt(pr.price_sensitivity)],
-    ["RFM", rfm.r + "" + rfm.f + "" + rfm.m + " " + (rfm.segment || "")], ["recency (days)", fmt(rfm.recency_days, 1)],
-    ["monetary", fmt(rfm.monetary)], ["lifecycle", b.lifecycle], ["churn risk", fmt(b.churn_risk)],
+    ["RFM", rfm.r + "" + rfm.f + "" + rfm.m + " " + (rfm.segment || "")], ["recency (days)", fmt(rfm.recency_days, 2)],
+    ["monetary", fmt(rfm.monetary, 2)], ["lifecycle", b.lifecycle], ["churn risk", fmt(b.churn_risk, 3)],
     ["segment", (p.segments.cluster ?? "-") + " " + (p.segments.cluster_label || "")]];
   $("profile").innerHTML = rows.map(([k, v]) => `<b>${esc(k)}</b><span>${esc(v)}</span>`).join("");
   const tags = [];
@@ -76,7 +78,7 @@ function showProfile(p) {
   const max = Math.max(0.0001, ...tags.map(([, t]) => t.weight));
   $("tags").innerHTML = tags.map(([kind, t]) =>
     `<div class="bar tag" data-tag="${esc(t.tag)}"><span class="l" title="${esc(kind)}">${esc(t.label || t.tag)}</span>` +
-    `<span class="b" style="width:${Math.round(180 * t.weight / max)}px"></span><span>${fmt(t.weight, 3)}</span></div>`).join("")
+    `<span class="b" style="width:${Math.round(180 * t.weight / max)}px"></span><span>${fmt(t.weight)}</span></div>`).join("")
     || "<i>no interests yet</i>";
   const hm = $("heatmap"); hm.innerHTML = "";
   const how = b.hour_of_week || [], top = Math.max(1, ...how);
