@@ -636,6 +636,10 @@ TEST(ProfileCli, AudienceLooksTagsUpByKind) {
   Shop::Answer as_brand = audience("has('brand:" + upper + "')");
   EXPECT_EQ(as_brand.count, brand_users);
   EXPECT_TRUE(as_brand.warnings.empty());
+  // The kind keyword ignores case as the other keywords do, and a tag named twice warns once.
+  EXPECT_EQ(count("has('Brand:" + brand + "')"), brand_users);
+  EXPECT_EQ(count("has('BRAND:" + upper + "')"), brand_users);
+  EXPECT_EQ(audience("has('nosuch') and has('nosuch')").warnings.size(), 1u);
   EXPECT_EQ(count("has('entity:" + upper + "')"), 1);
   // A differentially private audience with a tag of the wrong kind is refused, budget untouched.
   auto dp = test::RunCli("audience " + ws + " --dp-epsilon 0.5 --rule \"has('brand:" + category + "')\"");
@@ -692,6 +696,12 @@ TEST(ProfileCli, UpdateReportsTheFilesItIngests) {
   // No files: nothing listed.
   auto none = nlohmann::json::parse(test::RunCli("-q --json profile update " + ws).out);
   EXPECT_TRUE(none["ingested"].empty());
+  // Options for FILES without any are refused rather than ignored.
+  for (const char* opt : {"--force", "--format rees46", "--encoding GBK"}) {
+    auto r = test::RunCli("profile update " + ws + " " + opt);
+    EXPECT_NE(r.exit_code, 0) << opt;
+    EXPECT_NE(r.err.find("apply to FILES"), std::string::npos) << opt << ": " << r.err;
+  }
 }
 
 // `profile eval` checks its options as `profile build` does (--k -3 printed "brand@-3", a
@@ -765,7 +775,11 @@ TEST(ProfileCli, EvalNamesTheBadFieldOfAPersona) {
                                        "\n");
   auto mixed = test::RunCli("-q --json profile eval " + ws + " --personas " + tmp / "mixed.jsonl");
   ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
-  EXPECT_EQ(nlohmann::json::parse(mixed.out)["planted"]["users"], 1) << mixed.out;
+  const auto planted = nlohmann::json::parse(mixed.out)["planted"];
+  EXPECT_EQ(planted["users"], 1) << mixed.out;
+  // Without a price level or lifecycle the persona is not scored on them (they read as misses).
+  EXPECT_TRUE(planted["price_level_accuracy"].is_null()) << mixed.out;
+  EXPECT_TRUE(planted["lifecycle_accuracy"].is_null()) << mixed.out;
 }
 
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {

@@ -258,20 +258,20 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         // state is left to it), --clusters would be lost. Otherwise no server starts meanwhile.
         auto hold = ServeLock::Share(*w, "profile update --clusters", "stop it first");
         if (!hold.ok() && a->clusters) throw Error(hold.status());
-        // Each file is reported as `ingest` reports it (rejected rows, "already ingested"), and
-        // a rolled-back file makes the exit status 1 as there.
+        if (a->files.empty() && (a->force || !a->format.empty() || !a->encoding.empty()))
+          throw Error(Status::InvalidArgument("profile update: --force, --format and --encoding apply to FILES, and none were given"));
+        // Each file is reported as `ingest` reports it (rejected rows, "already ingested"); as
+        // there, rejected rows leave the exit status 0.
         IngestOptions io;
         io.format = a->format;
         io.reader.encoding = a->encoding;
         io.force = a->force;
         nlohmann::json ingested = nlohmann::json::array();
-        int rc = 0;
         for (const auto& f : a->files) {
           auto reps = Ingest(*w, f, io);
           if (!reps.ok()) throw Error(reps.status());
           for (const IngestReport& r : *reps) {
             ingested.push_back(IngestReportJson(r));
-            if (r.aborted) rc = 1;
             if (!reg.globals->json) PrintIngestReport(r, io);
           }
         }
@@ -294,7 +294,7 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                                           "session counts, lengths and lifecycle may differ from a full build (docs/profile.md)\n",
                                           r->late_events);
              });
-        return rc;
+        return 0;
       };
     });
   }

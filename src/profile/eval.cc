@@ -132,7 +132,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   std::unordered_map<std::string, const Profile*> by_id;
   for (const Profile& p : profiles) by_id[p.ext_id] = &p;
   double cat = 0, brand = 0, price = 0, life = 0, hour = 0;
-  size_t n = 0, nbrand = 0, nprice = 0, nhour = 0;
+  size_t n = 0, nbrand = 0, nprice = 0, nhour = 0, nlife = 0;
   double cat_active = 0, brand_active = 0, ceiling = 0, ceiling_active = 0;
   // Activity buckets: upper bounds (exclusive) of the events a user has, and their names.
   constexpr uint32_t kBucketEnd[] = {25, 50, 100, 200, UINT32_MAX};
@@ -183,10 +183,12 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
       ceiling_active += std::isnan(c) ? 0 : reach;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
-    if (!p.price_level.empty()) price += p.price_level == persona.price_level, ++nprice;
-    const std::string& truth_life = persona.lifecycle;
-    life += p.lifecycle == truth_life;
-    r.lifecycle_confusion[truth_life][p.lifecycle]++;
+    // A persona without a price level or lifecycle (absent or null) is not scored on it.
+    if (!p.price_level.empty() && !persona.price_level.empty()) price += p.price_level == persona.price_level, ++nprice;
+    if (const std::string& truth_life = persona.lifecycle; !truth_life.empty()) {
+      life += p.lifecycle == truth_life, ++nlife;
+      r.lifecycle_confusion[truth_life][p.lifecycle]++;
+    }
     if (!p.peak_hours.empty() && persona.has_active_hours) {
       ++nhour;
       for (int h : persona.active_hours) hour += h == p.peak_hours[0];
@@ -198,7 +200,7 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   r.planted_category_ceiling = ceiling / static_cast<double>(n);
   r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
-  r.planted_lifecycle_acc = life / static_cast<double>(n);
+  r.planted_lifecycle_acc = nlife ? life / static_cast<double>(nlife) : NAN;
   r.persona_users_active = n_active;
   for (auto& b : buckets) {
     if (b.users == 0) continue;

@@ -324,7 +324,7 @@ class Parser {
     std::string kind, kind_sql;
     for (const char* k : {"category", "brand", "attribute", "entity"}) {
       const std::string prefix = std::string(k) + ":";
-      if (StartsWith(tag, prefix)) {
+      if (ToLowerAscii(tag.substr(0, prefix.size())) == prefix) {  // 'Brand:Apple' too: keywords ignore case
         tag = tag.substr(prefix.size());
         kind = k;
         kind_sql = " AND t.kind = " + Param(kind);
@@ -391,9 +391,10 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
     // Brand and category keys are stored in lower case; probing that spelling uses the index (a
     // NOCASE comparison would scan every tag).
     if (stored(t, ToLowerAscii(tag))) tag = ToLowerAscii(tag);
-    else
-      warnings.push_back(fmt::format("no profile has the tag '{}' (check the spelling{}; `profile show` lists a user's tags)",
-                                     t.written, t.kind.empty() ? "" : " and the kind"));
+    else if (std::string w = fmt::format("no profile has the tag '{}' (check the spelling{}; `profile show` lists a "
+                                         "user's tags)", t.written, t.kind.empty() ? "" : " and the kind");
+             std::find(warnings.begin(), warnings.end(), w) == warnings.end())  // a tag named twice: one warning
+      warnings.push_back(std::move(w));
   }
   // A rule within the parser's limits can still be more than SQLite's parser takes (its stack
   // depends on the operators between the parentheses): the caller's rule is too complex, not
