@@ -186,5 +186,46 @@ TEST(GgufModelLoad, NamesWhatIsWrong) {
   EXPECT_NE(st.message().find("ffn_gate.weight has shape"), std::string::npos) << st.ToString();
 }
 
+// The byte offset of tensor `name`'s info in serialized GGUF bytes, past its name (then: u32
+// dimension count, u64 dimensions, u32 type, u64 offset).
+size_t TensorInfoAt(const std::vector<uint8_t>& b, const std::string& name) {
+  std::string info(8, '\0');
+  const uint64_t len = name.size();
+  std::memcpy(info.data(), &len, 8);
+  info += name;
+  auto at = std::search(b.begin(), b.end(), info.begin(), info.end());
+  EXPECT_NE(at, b.end()) << name;
+  return at == b.end() ? 0 : static_cast<size_t>(at - b.begin()) + info.size();
+}
+
+// A norm vector of a type the engine cannot read is refused naming the type: I32 (as wide as
+// F32) and F64 of the right length were reported as "must be 64 numbers" though they had 64.
+TEST(GgufModelLoad, VectorOfUnsupportedTypeNamesTheType) {
+  RandomModelSpec s;
+  s.n_layer = 1;
+  const std::vector<uint8_t> good = Unwrap(RandomModel(s)).Serialize();
+  auto load = [](std::vector<uint8_t> b) {
+    auto f = GgufFile::Parse(b.data(), b.size(), "m");
+    return f.ok() ? Model::FromGguf(std::move(f).value()).status() : f.status();
+  };
+  const size_t at = TensorInfoAt(good, "output_norm.weight");
+  ASSERT_GT(at, 0u);
+  uint32_t nd = 0;
+  std::memcpy(&nd, &good[at], 4);
+  ASSERT_EQ(nd, 1u);
+  for (GgmlType t : {GgmlType::kI32, GgmlType::kF64}) {
+    std::vector<uint8_t> b = good;
+    const uint32_t type = static_cast<uint32_t>(t);
+    std::memcpy(&b[at + 4 + 8], &type, 4);
+    EXPECT_EQ(load(b).message(), fmt::format("m: tensor output_norm.weight has type {}, which the engine does not support",
+                                             TypeInfo(t).name));
+  }
+  // A supported type of the wrong length says how many numbers it has.
+  std::vector<uint8_t> b = good;
+  const uint64_t shorter = static_cast<uint64_t>(s.n_embd) / 2;
+  std::memcpy(&b[at + 4], &shorter, 8);
+  EXPECT_EQ(load(b).message(), fmt::format("m: tensor output_norm.weight has {} numbers, expected {}", shorter, s.n_embd));
+}
+
 }  // namespace
 }  // namespace kgp::llm

@@ -31,6 +31,13 @@ void Rope(float* v, const float* cs, const float* sn, int n_rot, bool neox) {
   }
 }
 
+// An unsupported type, named as the error says it.
+Status UnsupportedType(const GgufFile& f, const std::string& name, GgmlType t) {
+  const char* type = TypeInfo(t).name;
+  return Status::InvalidArgument(fmt::format("{}: tensor {} has type {}, which the engine does not support", f.path(),
+                                             name, type ? type : "unknown"));
+}
+
 }  // namespace
 
 Model::~Model() = default;
@@ -73,10 +80,7 @@ Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t 
     weight_bytes_ += t->nbytes;
     return m;
   }
-  if (!CanDequantize(t->type)) {
-    return Status::InvalidArgument(fmt::format("{}: tensor {} has type {}, which the engine does not support",
-                                               file_->path(), name, TypeInfo(t->type).name ? TypeInfo(t->type).name : "unknown"));
-  }
+  if (!CanDequantize(t->type)) return UnsupportedType(*file_, name, t->type);
   // Converted once: Q8_0 keeps it small and on the integer path; F32 when rows do not split in blocks.
   m.type = cols % kQK == 0 ? GgmlType::kQ8_0 : GgmlType::kF32;
   m.row_bytes = RowBytes(m.type, static_cast<uint64_t>(cols));
@@ -114,9 +118,12 @@ Result<std::vector<float>> Model::LoadVector(const std::string& name, int64_t n,
     if (optional) return std::vector<float>();
     return Status::InvalidArgument(fmt::format("{}: tensor {} is missing", file_->path(), name));
   }
-  if (static_cast<int64_t>(t->elements()) != n || !CanDequantize(t->type) ||
-      RowBytes(t->type, static_cast<uint64_t>(n)) == 0) {
-    return Status::InvalidArgument(fmt::format("{}: tensor {} must be {} numbers", file_->path(), name, n));
+  // The type first: an I32 or F64 vector of the right length was reported as "must be 64
+  // numbers" though it had 64.
+  if (!CanDequantize(t->type)) return UnsupportedType(*file_, name, t->type);
+  if (static_cast<int64_t>(t->elements()) != n || RowBytes(t->type, static_cast<uint64_t>(n)) == 0) {
+    return Status::InvalidArgument(fmt::format("{}: tensor {} has {} numbers, expected {}", file_->path(), name,
+                                               t->elements(), n));
   }
   std::vector<float> v(static_cast<size_t>(n));
   DequantizeRow(t->type, t->data, v.data(), n);
