@@ -227,5 +227,93 @@ TEST(GgufModelLoad, VectorOfUnsupportedTypeNamesTheType) {
   EXPECT_EQ(load(b).message(), fmt::format("m: tensor output_norm.weight has {} numbers, expected {}", shorter, s.n_embd));
 }
 
+// Head size × head count is taken in 64 bits and bounded: 64 heads of 2^26 + 1 wrapped to 64 in
+// int, so [64, 64] q/k/v matrices passed the shape checks, `llm info` called the file loadable
+// and `llm generate` crashed writing gigabytes past the query buffer. The rope dimension must
+// fit the head. Errors name the file and the key.
+TEST(GgufModelLoad, HeadSizeTimesHeadCountCannotWrap) {
+  RandomModelSpec s;  // 64 wide, q, k and v [64, 64]: what the wrapped product asked for
+  s.n_layer = 1;
+  s.n_head_kv = 4;
+  auto load = [](const GgufWriter& w) {
+    const std::vector<uint8_t> b = w.Serialize();
+    auto f = GgufFile::Parse(b.data(), b.size(), "hd.gguf");
+    return f.ok() ? Model::FromGguf(std::move(f).value(), ModelOptions{.n_ctx = 8, .threads = 1}).status() : f.status();
+  };
+  GgufWriter wide = Unwrap(RandomModel(s));
+  wide.SetU32("llama.attention.head_count", 64);
+  wide.SetU32("llama.attention.head_count_kv", 64);
+  wide.SetU32("llama.rope.dimension_count", 2);
+  const std::pair<uint32_t, std::string> cases[] = {
+      {(1u << 26) + 1, "hd.gguf: llama.attention.key_length = 67108865 is out of range (at most 1048576)"},
+      {16385, "hd.gguf: llama.attention.key_length = 16385: 64 heads × 16385 = 1048640 query values per token, "
+              "outside 1..1048576"},
+      {0, "hd.gguf: llama.attention.key_length = 0: 64 heads × 0 = 0 query values per token, outside 1..1048576"},
+  };
+  for (const auto& [hd, want] : cases) {
+    GgufWriter w = wide;
+    w.SetU32("llama.attention.key_length", hd);
+    Status st = load(w);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << hd;
+    EXPECT_EQ(st.message(), want);
+  }
+  // Within bounds, the matrices must still have the shape the product says.
+  GgufWriter w = wide;
+  w.SetU32("llama.attention.key_length", 1024);
+  EXPECT_NE(load(w).message().find("tensor blk.0.attn_q.weight has shape 64x64, expected [64, 65536]"), std::string::npos)
+      << load(w).ToString();
+  // The rope dimension: even and at most the head size (16 here).
+  GgufWriter rope = Unwrap(RandomModel(s));
+  for (uint32_t n_rot : {18u, 1u << 30, 7u}) {
+    rope.SetU32("llama.rope.dimension_count", n_rot);
+    EXPECT_EQ(load(rope).message(), fmt::format("hd.gguf: llama.rope.dimension_count = {}: must be even and at most "
+                                                "the head size 16", n_rot));
+  }
+}
+
+// The KV cache, rope tables and scratch are sized from the hyperparameters and the context, not
+// from the file: more than the machine has is an error with the sizes, before allocating.
+TEST(GgufModelLoad, TablesLargerThanMemoryAreRefused) {
+  RandomModelSpec s;
+  s.n_layer = 1;
+  const std::vector<uint8_t> b = Unwrap(RandomModel(s)).Serialize();
+  // 2^30 positions × 32 key and 32 value numbers × 4 bytes: 256 GB of KV cache alone, and the
+  // rope tables as much again.
+  Status st;
+  try {
+    st = Model::FromGguf(Unwrap(GgufFile::Parse(b.data(), b.size(), "m")),
+                         ModelOptions{.n_ctx = 1 << 30, .threads = 1})
+             .status();
+  } catch (const std::bad_alloc&) {
+    FAIL() << "allocated before checking";
+  }
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("m: a context of 1073741824 positions needs ", 0), 0u) << st.ToString();
+  EXPECT_NE(st.message().find("1 layers × 1073741824 positions × 64 key and value numbers"), std::string::npos)
+      << st.ToString();
+  EXPECT_NE(st.message().find("use a smaller context"), std::string::npos) << st.ToString();
+}
+
+// End to end: the crafted file of the report is an error from `llm generate` and `llm info`.
+TEST(GgufModelLoad, CliRefusesACraftedHeadSize) {
+  test::TempDir dir;
+  RandomModelSpec s;
+  s.n_layer = 1;
+  s.n_head_kv = 4;
+  GgufWriter w = Unwrap(RandomModel(s));
+  w.SetU32("llama.attention.head_count", 64);
+  w.SetU32("llama.attention.head_count_kv", 64);
+  w.SetU32("llama.attention.key_length", (1u << 26) + 1);
+  w.SetU32("llama.rope.dimension_count", 2);
+  const std::string path = dir / "hd.gguf";
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  const std::string want = path + ": llama.attention.key_length = 67108865 is out of range";
+  test::RunResult r = test::RunCli("llm generate -m " + path + " -p hi -n 2 -j 1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(want), std::string::npos) << r.err;
+  r = test::RunCli("llm info " + path);
+  EXPECT_NE(r.out.find("not loadable: invalid argument: " + want), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace kgp::llm
