@@ -3,6 +3,8 @@
 // model loader names what is missing or wrong.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -138,6 +140,23 @@ TEST(GgufReader, OpenMissingFile) {
   auto f = GgufFile::Open("/nonexistent/model.gguf");
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.status().code(), Status::Code::kIoError);
+}
+
+// A folder or a FIFO is not a model file: the folder failed in mmap ("No such device"), the FIFO
+// waited for a writer.
+TEST(GgufReader, OpenRefusesWhatIsNotARegularFile) {
+  test::TempDir dir;
+  const std::string fifo = dir / "pipe.gguf";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {dir.path(), fifo}) {
+    auto f = GgufFile::Open(path);
+    ASSERT_FALSE(f.ok()) << path;
+    EXPECT_EQ(f.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(f.status().message(), path + ": not a regular file");
+  }
+  test::RunResult r = test::RunCli("llm info " + dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir.path() + ": not a regular file"), std::string::npos) << r.err;
 }
 
 // The model loader: unsupported architectures, missing tensors and wrong shapes are named.
