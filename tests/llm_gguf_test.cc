@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "llm/engine/gguf.h"
 #include "llm/engine/gguf_writer.h"
@@ -157,6 +158,29 @@ TEST(GgufReader, OpenRefusesWhatIsNotARegularFile) {
   test::RunResult r = test::RunCli("llm info " + dir.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(dir.path() + ": not a regular file"), std::string::npos) << r.err;
+}
+
+// `llm info` lists metadata strings that are not UTF-8 with U+FFFD, keys too (a control byte in
+// a key as \xNN): the text listing stopped at the first one with json's 'invalid UTF-8 byte' and
+// exit code 1.
+TEST(GgufReader, InfoListsMetadataThatIsNotUtf8) {
+  test::TempDir dir;
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  w.SetString("general.name", "tiny\xFFmodel");
+  w.SetString("key\xFE\x1b[31m", "red");
+  w.SetString("z.last", "after");
+  ASSERT_TRUE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<float>(4)).ok());
+  const std::string path = dir / "name.gguf";
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  test::RunResult r = test::RunCli("llm info " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  general.name = \"tiny\xEF\xBF\xBDmodel\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  key\xEF\xBF\xBD\\x1b[31m = \"red\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  z.last = \"after\"\n"), std::string::npos) << r.out;
+  r = test::RunCli("--json llm info " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["metadata"]["general.name"], "tiny\xEF\xBF\xBDmodel");
 }
 
 // The model loader: unsupported architectures, missing tensors and wrong shapes are named.

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "common/rng.h"
 #include "common/status.h"
+#include "common/strings.h"
 #include "llm/engine/generate.h"
 #include "llm/engine/gguf_writer.h"
 #include "llm/engine/kernels.h"
@@ -204,7 +205,12 @@ int RunInfo(const Globals& g, const std::string& path) {
     for (const auto& [k, v] : types) std::cout << fmt::format("  {:6} {:4} tensors {:10.1f} MB\n", k, v.first, v.second / 1e6);
     if (j.contains("hparams")) std::cout << "hparams: " << j["hparams"].dump() << "\n";
     if (j.contains("load_error")) std::cout << "not loadable: " << j["load_error"].get<std::string>() << "\n";
-    for (const auto& [k, v] : meta.items()) std::cout << "  " << k << " = " << v.dump() << "\n";
+    // Metadata strings are the file's bytes: one that is not UTF-8 stopped the listing halfway
+    // with json's 'invalid UTF-8 byte' (--json already wrote U+FFFD).
+    for (const auto& [k, v] : meta.items()) {
+      std::cout << "  " << Printable(SanitizeUtf8(k)) << " = "
+                << v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    }
   });
   return 0;
 }
