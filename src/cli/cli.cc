@@ -46,6 +46,11 @@ const CLI::Validator& ShareBelowOne() {
   return v;
 }
 
+const CLI::Validator& Share() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x >= 0 && x <= 1; }, "a number from 0 to 1", "[0,1]");
+  return v;
+}
+
 void EmitDumped(const Globals& g, const std::string& json, const std::function<void()>& text) {
   if (g.json) {
     std::cout << json << std::endl;

@@ -29,6 +29,8 @@ const CLI::Validator& PositiveFinite();
 const CLI::Validator& NonNegativeFinite();
 // A share from 0 up to, not including, 1 (a held-out fraction: all of it leaves nothing to train on).
 const CLI::Validator& ShareBelowOne();
+// A share from 0 to 1, both included (a probability).
+const CLI::Validator& Share();
 
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;

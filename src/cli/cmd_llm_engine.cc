@@ -224,12 +224,16 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     cmd->add_option("-m,--model", a->model, "GGUF model file")->required();
     cmd->add_option("-p,--prompt", a->prompt, "prompt text (the user message with --chat)")->required();
     cmd->add_option("-n,--max-tokens", a->n, "tokens to generate at most")->capture_default_str()->check(CLI::Range(0, kMaxCtx));
-    cmd->add_option("--temp", a->s.temperature, "temperature (0 = greedy)")->capture_default_str();
+    // Ranges as CheckSamplerOptions: --repeat-penalty 0 wrote only BOS tokens, a NaN temperature or
+    // top-p made every draw token 0.
+    cmd->add_option("--temp", a->s.temperature, "temperature (0 = greedy)")->capture_default_str()->check(NonNegativeFinite());
     cmd->add_option("--top-k", a->s.top_k, "top-k (0 = off)")->capture_default_str();
-    cmd->add_option("--top-p", a->s.top_p, "top-p (1 = off)")->capture_default_str();
-    cmd->add_option("--min-p", a->s.min_p, "min-p (0 = off)")->capture_default_str();
-    cmd->add_option("--repeat-penalty", a->s.repeat_penalty, "repeat penalty (1 = off)")->capture_default_str();
-    cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back")->capture_default_str();
+    cmd->add_option("--top-p", a->s.top_p, "top-p, 0..1 (1 = off)")->capture_default_str()->check(Share());
+    cmd->add_option("--min-p", a->s.min_p, "min-p, 0..1 (0 = off)")->capture_default_str()->check(Share());
+    cmd->add_option("--repeat-penalty", a->s.repeat_penalty, "repeat penalty, above 0 (1 = off)")
+        ->capture_default_str()->check(PositiveFinite());
+    cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back (-1 = all)")
+        ->capture_default_str()->check(CLI::Range(-1, kMaxCtx));
     cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str();
     cmd->add_option("--stop", a->stop, "stop string (repeatable)");
     cmd->add_flag("--chat", a->chat, "render the prompt as a user message with the model's chat template");
