@@ -719,6 +719,34 @@ TEST(LlmEngineCli, SamplingOptionsOutOfRangeAreRefused) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A prompt longer than the context is an error that says how to make room, and `llm generate`
+// prints nothing before it (the prompt was echoed, then "decode: 24 tokens after 0 do not fit the
+// context of 8"); a prompt that fits is still echoed before the text.
+TEST(LlmEngineCli, PromptLongerThanTheContextIsAnErrorWithNoEcho) {
+  test::TempDir dir;
+  const std::string model = WriteModelWithVocab(dir);
+  auto gen = Unwrap(Generator::Load({.model_path = model, .n_ctx = 16, .threads = 1}));
+  GenerateOptions o;
+  o.max_tokens = 4;
+  // Tokens: BOS, the space prefix as its 3 bytes, one a letter.
+  auto r = gen->Generate(std::string(40, 'x'), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "generate: the prompt is 44 tokens, more than the context of 16 positions (use -c N "
+                                  "with N above 44, llm.n_ctx in kgprofile.conf, or a shorter prompt)");
+  EXPECT_TRUE(gen->Generate(std::string(12, 'x'), o).ok());  // 16 tokens: fits
+  test::RunResult cli = test::RunCli("llm generate -m " + model + " -c 8 -j 1 -p " + std::string(20, 'x'));
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_EQ(cli.out, "");
+  EXPECT_NE(cli.err.find("the prompt is 24 tokens, more than the context of 8 positions (use -c N"), std::string::npos)
+      << cli.err;
+  cli = test::RunCli("llm generate -m " + model + " -c 64 -n 3 -j 1 -p xyz");
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(cli.out.rfind("xyz", 0), 0u) << cli.out;  // the prompt, then the text
+  cli = test::RunCli("llm generate -m " + model + " -c 64 -n 0 -j 1 -p xyz");  // no pieces: echoed after
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(cli.out, "xyz\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Generator API on the shop model.
 

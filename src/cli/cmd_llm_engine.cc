@@ -62,8 +62,16 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
   o.stop = a.stop;
   o.add_special = !a.no_bos;
   o.parse_special = a.special;
+  // The prompt is echoed once it has been read (before the first piece, or after a generation
+  // that wrote none): a prompt that does not fit the context was printed before the error.
+  bool echo = !a.chat && !g.json;
+  auto echo_prompt = [&] {
+    if (echo) std::cout << a.prompt;
+    echo = false;
+  };
   auto stream = [&](std::string_view piece) {
     if (!g.json) {
+      echo_prompt();
       std::cout << piece;
       std::cout.flush();
     }
@@ -76,8 +84,8 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
     msgs.push_back({"user", a.prompt});
     r = Unwrap(gen->Chat(msgs, o, stream, a.chat_template));
   } else {
-    if (!g.json) std::cout << a.prompt;
     r = Unwrap(gen->Generate(a.prompt, o, stream));
+    echo_prompt();
   }
   const double pp = r.prompt_seconds > 0 ? (r.prompt_tokens.size() - r.reused_tokens) / r.prompt_seconds : 0;
   const double tg = r.gen_seconds > 0 ? r.tokens.size() / r.gen_seconds : 0;

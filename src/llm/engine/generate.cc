@@ -51,6 +51,12 @@ Result<GenerateResult> Generator::GenerateTokens(const std::vector<int32_t>& pro
                                                  const TokenCallback& on_piece) {
   if (prompt.empty()) return Status::InvalidArgument("generate: empty prompt");
   KGP_RETURN_IF_ERROR(CheckSamplerOptions(opt.sampling));
+  if (prompt.size() > static_cast<size_t>(model_->n_ctx())) {
+    return Status::InvalidArgument(fmt::format(
+        "generate: the prompt is {} tokens, more than the context of {} positions (use -c N with N above {}, "
+        "llm.n_ctx in kgprofile.conf, or a shorter prompt)",
+        prompt.size(), model_->n_ctx(), prompt.size()));
+  }
   GenerateResult r;
   r.prompt_tokens = prompt;
   // Reuse the cache for the common prefix; at least one prompt token is run to get logits.
