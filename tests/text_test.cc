@@ -7,8 +7,11 @@
 
 #include <random>
 
+#include <sys/wait.h>
+
 #include <fmt/format.h>
 
+#include "cli/cli.h"
 #include "common/strings.h"
 #include "test_util.h"
 #include "text/bio.h"
@@ -314,6 +317,30 @@ TEST(TextTagger, LoadRefusesWhatTrainCannotWrite) {
   EXPECT_EQ(big.status().message(),
             "hash_bits 26 with 5 tags makes 335544320 weights, more than a tagger may have (268435456): use fewer hash "
             "bits");
+}
+
+// Running out of memory names the command and mentions --dim only where the command has it:
+// text ner said "(…, e.g. --dim, …)", an option it lacks. A model at the size limit (2^26
+// buckets × 4 labels, 1 GiB) in a process limited to 600 MB of address space.
+TEST(TextTagger, OutOfMemoryNamesTheCommandNotAnOptionItLacks) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "big.bin", TaggerFile(26, {"O", "B-A", "I-A", "B-B"}, 0));
+  test::WriteFile(tmp / "in.txt", "新款华为手机\n");
+  const std::string cmd = "ulimit -v 600000; " + test::BinaryPath() + " text ner " + (tmp / "big.bin") + " " +
+                          (tmp / "in.txt") + " >/dev/null 2>" + (tmp / "err");
+  const int rc = std::system(("/bin/sh -c '" + cmd + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  EXPECT_EQ(test::ReadFile(tmp / "err"),
+            "error: out of memory in 'kgprofile text ner' (the input or the sizes asked for need more memory than "
+            "there is)\n");
+  // A command with --dim keeps the hint.
+  CLI::App app;
+  int dim = 0;
+  app.add_subcommand("kge")->add_subcommand("train")->add_option("--dim", dim);
+  app.parse(std::vector<std::string>{"8", "--dim", "train", "kge"});  // CLI11 reads the vector from the back
+  EXPECT_EQ(cli::OutOfMemoryMessage(app), "out of memory in 'kgprofile kge train' (the input or the sizes asked for, "
+                                          "e.g. --dim, need more memory than there is)");
 }
 
 TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {

@@ -73,5 +73,8 @@ void Emit(const Globals& g, const J& j, const std::function<void()>& text) {
 }
 
 int Main(int argc, char** argv);
+// The message for a command that ran out of memory: the command's name, and --dim as a size to
+// lower only when the command has that option.
+std::string OutOfMemoryMessage(const CLI::App& app);
 
 }  // namespace kgp::cli
