@@ -254,6 +254,32 @@ TEST(TextPipeline, TrainOptionsOutOfRangeAreRefusedByName) {
   }
 }
 
+// "N entities from the tagger" counts entities, each once however many titles name it (it
+// counted edges, model= attributes included: 32 printed for 24 rows of entities); the edges are
+// reported beside them.
+TEST(TextPipeline, ExtractCountsTaggerEntitiesOnce) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "train.txt", TitlesBio());
+  ASSERT_EQ(test::RunCli("-q text train-ner " + (tmp / "train.txt") + " --out " + (tmp / "m.bin") + " --epochs 3")
+                .exit_code, 0);
+  const std::string ws = CatalogWorkspace(tmp, "product_id,title,category_path,brand,price,attributes\n"
+                                               "p1,新款华为手机,phones,,999,\np2,华为手机包邮,phones,,999,\n"
+                                               "p3,小米耳机包邮,audio,,99,\n");
+  auto ex = test::RunCli("--json text extract " + ws + " --tagger " + (tmp / "m.bin"));
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  auto j = nlohmann::json::parse(ex.out);
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  Db& db = (*w)->db();
+  // brand:华为, product:手机, brand:小米, product:耳机; 华为 and 手机 in two titles each.
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE type IS NOT NULL"), 4);
+  EXPECT_EQ(j["tagger_entities"].get<int>(), 4) << j.dump();
+  EXPECT_EQ(j["tagger_edges"].get<int>(), db.QueryInt("SELECT count(*) FROM text_edges WHERE method = 'tagger'"));
+  EXPECT_EQ(j["tagger_edges"].get<int>(), 6) << j.dump();
+  auto text = test::RunCli("text extract " + ws + " --tagger " + (tmp / "m.bin"));
+  EXPECT_NE(text.out.find("4 entities from the tagger (6 edges)"), std::string::npos) << text.out;
+}
+
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   test::TempDir tmp;
   test::WriteFile(tmp / "train.txt", TitlesBio());

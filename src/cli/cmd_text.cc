@@ -388,7 +388,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
              {{"sources", rep.sources}, {"bytes", rep.bytes}, {"skipped", rep.skipped},
               {"skipped_by_reason", rep.skipped_by_reason}, {"gazetteer_names", rep.gazetteer_names},
               {"edges_by_relation", rep.edges_by_relation}, {"mentions_with_sentiment", rep.mentions_with_sentiment},
-              {"tagger_entities", rep.tagger_entities},
+              {"tagger_entities", rep.tagger_entities}, {"tagger_edges", rep.tagger_edges},
               {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
               {"texts_scored", rep.texts_scored},
               {"texts_positive", rep.texts_positive}, {"sentiment_method", rep.sentiment_method}, {"seconds", rep.seconds}},
@@ -400,10 +400,10 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
                if (rep.title_edges_against_catalogue)
                  std::cout << fmt::format("  {} title facts left out: the catalogue gives the product another brand or "
                                           "value\n", rep.title_edges_against_catalogue);
-               std::cout << fmt::format("  {} mentions carry an aspect sentiment; {} entities from the tagger; "
-                                        "{} texts scored ({} positive, {})\n",
-                                        rep.mentions_with_sentiment, rep.tagger_entities, rep.texts_scored,
-                                        rep.texts_positive, rep.sentiment_method);
+               std::cout << fmt::format("  {} mentions carry an aspect sentiment; {} entities from the tagger ({} "
+                                        "edges); {} texts scored ({} positive, {})\n",
+                                        rep.mentions_with_sentiment, rep.tagger_entities, rep.tagger_edges,
+                                        rep.texts_scored, rep.texts_positive, rep.sentiment_method);
                std::cout << "next: kgprofile graph build " << *ws << "\n";
              });
         return 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -91,6 +92,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   std::vector<TextEdgeRow> edges;
   std::vector<TextSentimentRow> scores;
   std::vector<TextRejectRow> rejects;
+  std::set<std::string> tagger_entities;  // keys: an entity is counted once however many edges name it
   Progress progress("text extract", static_cast<uint64_t>(CountTextSources(db)), "texts");
   KGP_RETURN_IF_ERROR(ForEachTextSource(db, [&](const TextSource& src) {
     ++rep.sources;
@@ -118,7 +120,10 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
         r.sentiment = e.sentiment;
         ++rep.mentions_with_sentiment;
       }
-      if (e.method == "tagger") ++rep.tagger_entities;
+      if (e.method == "tagger") {
+        ++rep.tagger_edges;
+        if (e.target_type == "entity") tagger_entities.insert(e.target_key);
+      }
       ++rep.edges_by_relation[e.relation];
       edges.push_back(std::move(r));
     }
@@ -133,6 +138,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
     return Status::Ok();
   }));
   progress.Finish();
+  rep.tagger_entities = tagger_entities.size();
   if (rep.sources > 0 && rep.skipped == rep.sources) {
     std::string why;
     for (const auto& [reason, n] : rep.skipped_by_reason) why += fmt::format("{}{}: {}", why.empty() ? "" : ", ", reason, n);

@@ -33,7 +33,9 @@ struct ExtractStageReport {
   uint64_t gazetteer_names = 0;
   std::map<std::string, uint64_t> edges_by_relation;
   std::map<std::string, uint64_t> skipped_by_reason;
-  uint64_t mentions_with_sentiment = 0, tagger_entities = 0;
+  uint64_t mentions_with_sentiment = 0;
+  uint64_t tagger_entities = 0;  // distinct entities the tagger found (rows of `entities`)
+  uint64_t tagger_edges = 0;     // edges it found, to those entities and model= attributes
   // Title edges left out because the catalogue already says otherwise (extract_stage.cc AgainstCatalogue).
   uint64_t title_edges_against_catalogue = 0;
   uint64_t texts_scored = 0, texts_positive = 0;
