@@ -12,10 +12,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/rng.h"
@@ -592,6 +594,157 @@ TEST(LlmEngineSampler, SeededDrawsAreReproducibleAndFollowProbabilities) {
   int top = 0;
   for (int i = 0; i < 200; ++i) top += d.Sample(l.data(), 3, {}) == 1;
   EXPECT_EQ(top, 200);
+}
+
+// Settings out of range are refused by CheckSamplerOptions naming the setting, and a Sampler
+// built with them anyway takes them as off: a repeat penalty of 0 gave the recent tokens an
+// infinite logit (llm generate wrote BOS for ever), a NaN temperature drew from NaN weights.
+TEST(LlmEngineSampler, SettingsOutOfRangeAreRefusedOrTakenAsOff) {
+  EXPECT_TRUE(CheckSamplerOptions(SamplerOptions{}).ok());
+  SamplerOptions edge;
+  edge.temperature = 0;
+  edge.top_p = 0;
+  edge.min_p = 1;
+  edge.repeat_last_n = -1;
+  EXPECT_TRUE(CheckSamplerOptions(edge).ok());
+  const float nan = std::nanf("");
+  const std::pair<std::function<void(SamplerOptions&)>, std::string> bad[] = {
+      {[&](SamplerOptions& o) { o.temperature = nan; }, "sampling: temperature = nan: must be a finite number >= 0"},
+      {[](SamplerOptions& o) { o.temperature = -1; }, "sampling: temperature = -1: must be a finite number >= 0"},
+      {[](SamplerOptions& o) { o.temperature = INFINITY; }, "sampling: temperature = inf: must be a finite number >= 0"},
+      {[&](SamplerOptions& o) { o.top_p = nan; }, "sampling: top_p = nan: must be from 0 to 1"},
+      {[](SamplerOptions& o) { o.top_p = 1.5f; }, "sampling: top_p = 1.5: must be from 0 to 1"},
+      {[&](SamplerOptions& o) { o.min_p = nan; }, "sampling: min_p = nan: must be from 0 to 1"},
+      {[](SamplerOptions& o) { o.min_p = -0.5f; }, "sampling: min_p = -0.5: must be from 0 to 1"},
+      {[](SamplerOptions& o) { o.repeat_penalty = 0; }, "sampling: repeat_penalty = 0: must be a finite number above 0"},
+      {[&](SamplerOptions& o) { o.repeat_penalty = nan; },
+       "sampling: repeat_penalty = nan: must be a finite number above 0"},
+      {[](SamplerOptions& o) { o.repeat_last_n = -2; }, "sampling: repeat_last_n = -2: must be -1 (all tokens) or more"},
+  };
+  for (const auto& [set, want] : bad) {
+    SamplerOptions o;
+    set(o);
+    EXPECT_EQ(CheckSamplerOptions(o).message(), want);
+  }
+  // Taken as off: the argmax (1), not the recent token 0 nor the first id.
+  const std::vector<float> l = {1.0f, 3.0f, 2.0f};
+  for (float penalty : {0.0f, -2.0f, nan}) {
+    SamplerOptions o;
+    o.repeat_penalty = penalty;
+    EXPECT_EQ(Sampler(o).Sample(l.data(), 3, {0, 0, 0}), 1) << penalty;
+  }
+  for (float t : {nan, INFINITY, -1.0f}) {
+    SamplerOptions o;
+    o.temperature = t;
+    o.top_k = 0;
+    o.top_p = nan;
+    o.min_p = nan;
+    EXPECT_EQ(Sampler(o).Sample(l.data(), 3, {}), 1) << t;
+  }
+}
+
+// A random llama model with a byte-level vocabulary (<unk>, <s>, </s>, <0x00> .. <0xFF>), so that
+// a Generator loads it without the shared data. `patch` may change the serialized bytes.
+std::string WriteModelWithVocab(const test::TempDir& dir, const std::function<void(std::vector<uint8_t>&)>& patch = {}) {
+  RandomModelSpec s;
+  s.n_layer = 1;
+  s.n_vocab = 259;
+  GgufWriter w = Unwrap(RandomModel(s));
+  std::vector<std::string> toks = {"<unk>", "<s>", "</s>"};
+  std::vector<int32_t> types = {2, 3, 3};  // unknown, control, control
+  for (int b = 0; b < 256; ++b) {
+    toks.push_back(fmt::format("<0x{:02X}>", b));
+    types.push_back(6);  // byte
+  }
+  w.SetString("tokenizer.ggml.model", "llama");
+  w.SetStrings("tokenizer.ggml.tokens", toks);
+  w.SetI32s("tokenizer.ggml.token_type", types);
+  std::vector<uint8_t> b = w.Serialize();
+  if (patch) patch(b);
+  const std::string path = dir / "vocab.gguf";
+  test::WriteFile(path, std::string(b.begin(), b.end()));
+  return path;
+}
+
+// Generator refuses sampling settings out of range before generating (the local backend passes
+// settings from code), and logits that are not numbers (NaN weights) instead of writing token 0
+// at every step.
+TEST(LlmEngineGenerator, RefusesBadSettingsAndNanLogits) {
+  test::TempDir dir;
+  auto gen = Unwrap(Generator::Load({.model_path = WriteModelWithVocab(dir), .n_ctx = 16, .threads = 1}));
+  GenerateOptions o;
+  o.max_tokens = 4;
+  EXPECT_TRUE(gen->Generate("abc", o).ok());
+  o.sampling.repeat_penalty = 0;
+  auto r = gen->Generate("abc", o);
+  EXPECT_EQ(r.status().message(), "sampling: repeat_penalty = 0: must be a finite number above 0");
+  o.sampling.repeat_penalty = 1;
+  // NaN in output_norm.weight: every logit NaN.
+  auto nan_norm = [](std::vector<uint8_t>& b) {
+    auto f = Unwrap(GgufFile::Parse(b.data(), b.size(), "m"));
+    const GgufTensor* t = f->FindTensor("output_norm.weight");
+    ASSERT_NE(t, nullptr);
+    const float nan = std::nanf("");
+    std::memcpy(b.data() + (t->data - b.data()), &nan, 4);
+  };
+  auto bad = Unwrap(Generator::Load({.model_path = WriteModelWithVocab(dir, nan_norm), .n_ctx = 16, .threads = 1}));
+  r = bad->Generate("abc", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "generate: token 1 (after a prompt of 7): the model's logits are not finite "
+                                  "numbers (NaN or infinite weights in the file?)");
+}
+
+// llm generate: sampling options out of range are refused naming the option (--repeat-penalty 0
+// wrote only BOS tokens with exit code 0; NaN was taken).
+TEST(LlmEngineCli, SamplingOptionsOutOfRangeAreRefused) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--repeat-penalty 0", "--repeat-penalty: must be a finite number above 0, not '0'"},
+      {"--repeat-penalty -1", "--repeat-penalty: must be a finite number above 0, not '-1'"},
+      {"--temp nan", "--temp: must be a finite number of 0 or more, not 'nan'"},
+      {"--temp -1", "--temp: must be a finite number of 0 or more, not '-1'"},
+      {"--top-p nan", "--top-p: must be a number from 0 to 1, not 'nan'"},
+      {"--top-p 1.5", "--top-p: must be a number from 0 to 1, not '1.5'"},
+      {"--min-p nan", "--min-p: must be a number from 0 to 1, not 'nan'"},
+      {"--min-p -0.1", "--min-p: must be a number from 0 to 1, not '-0.1'"},
+      {"--repeat-last-n -2", "--repeat-last-n: Value -2 not in range -1 to"},
+  };
+  for (const auto& [opt, want] : cases) {
+    test::RunResult r = test::RunCli(std::string("llm generate -m none.gguf -p hi ") + opt);
+    EXPECT_NE(r.exit_code, 0) << opt;
+    EXPECT_NE(r.err.find(want), std::string::npos) << opt << ": " << r.err;
+  }
+  test::TempDir dir;
+  test::RunResult r = test::RunCli("llm generate -m " + WriteModelWithVocab(dir) +
+                                   " -c 64 -n 3 -j 1 -p xyz --repeat-penalty 1.1 --temp 0.5");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A prompt longer than the context is an error that says how to make room, and `llm generate`
+// prints nothing before it (the prompt was echoed, then "decode: 24 tokens after 0 do not fit the
+// context of 8"); a prompt that fits is still echoed before the text.
+TEST(LlmEngineCli, PromptLongerThanTheContextIsAnErrorWithNoEcho) {
+  test::TempDir dir;
+  const std::string model = WriteModelWithVocab(dir);
+  auto gen = Unwrap(Generator::Load({.model_path = model, .n_ctx = 16, .threads = 1}));
+  GenerateOptions o;
+  o.max_tokens = 4;
+  // Tokens: BOS, the space prefix as its 3 bytes, one a letter.
+  auto r = gen->Generate(std::string(40, 'x'), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "generate: the prompt is 44 tokens, more than the context of 16 positions (use -c N "
+                                  "with N above 44, llm.n_ctx in kgprofile.conf, or a shorter prompt)");
+  EXPECT_TRUE(gen->Generate(std::string(12, 'x'), o).ok());  // 16 tokens: fits
+  test::RunResult cli = test::RunCli("llm generate -m " + model + " -c 8 -j 1 -p " + std::string(20, 'x'));
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_EQ(cli.out, "");
+  EXPECT_NE(cli.err.find("the prompt is 24 tokens, more than the context of 8 positions (use -c N"), std::string::npos)
+      << cli.err;
+  cli = test::RunCli("llm generate -m " + model + " -c 64 -n 3 -j 1 -p xyz");
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(cli.out.rfind("xyz", 0), 0u) << cli.out;  // the prompt, then the text
+  cli = test::RunCli("llm generate -m " + model + " -c 64 -n 0 -j 1 -p xyz");  // no pieces: echoed after
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(cli.out, "xyz\n");
 }
 
 // ---------------------------------------------------------------------------------------------

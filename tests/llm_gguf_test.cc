@@ -3,6 +3,8 @@
 // model loader names what is missing or wrong.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "llm/engine/gguf.h"
 #include "llm/engine/gguf_writer.h"
@@ -140,6 +143,46 @@ TEST(GgufReader, OpenMissingFile) {
   EXPECT_EQ(f.status().code(), Status::Code::kIoError);
 }
 
+// A folder or a FIFO is not a model file: the folder failed in mmap ("No such device"), the FIFO
+// waited for a writer.
+TEST(GgufReader, OpenRefusesWhatIsNotARegularFile) {
+  test::TempDir dir;
+  const std::string fifo = dir / "pipe.gguf";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {dir.path(), fifo}) {
+    auto f = GgufFile::Open(path);
+    ASSERT_FALSE(f.ok()) << path;
+    EXPECT_EQ(f.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(f.status().message(), path + ": not a regular file");
+  }
+  test::RunResult r = test::RunCli("llm info " + dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir.path() + ": not a regular file"), std::string::npos) << r.err;
+}
+
+// `llm info` lists metadata strings that are not UTF-8 with U+FFFD, keys too (a control byte in
+// a key as \xNN): the text listing stopped at the first one with json's 'invalid UTF-8 byte' and
+// exit code 1.
+TEST(GgufReader, InfoListsMetadataThatIsNotUtf8) {
+  test::TempDir dir;
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  w.SetString("general.name", "tiny\xFFmodel");
+  w.SetString("key\xFE\x1b[31m", "red");
+  w.SetString("z.last", "after");
+  ASSERT_TRUE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<float>(4)).ok());
+  const std::string path = dir / "name.gguf";
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  test::RunResult r = test::RunCli("llm info " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  general.name = \"tiny\xEF\xBF\xBDmodel\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  key\xEF\xBF\xBD\\x1b[31m = \"red\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  z.last = \"after\"\n"), std::string::npos) << r.out;
+  r = test::RunCli("--json llm info " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["metadata"]["general.name"], "tiny\xEF\xBF\xBDmodel");
+}
+
 // The model loader: unsupported architectures, missing tensors and wrong shapes are named.
 TEST(GgufModelLoad, NamesWhatIsWrong) {
   auto load = [](GgufWriter w) {
@@ -184,6 +227,138 @@ TEST(GgufModelLoad, NamesWhatIsWrong) {
   ff.SetU32("llama.feed_forward_length", 100);
   st = load(ff);
   EXPECT_NE(st.message().find("ffn_gate.weight has shape"), std::string::npos) << st.ToString();
+}
+
+// The byte offset of tensor `name`'s info in serialized GGUF bytes, past its name (then: u32
+// dimension count, u64 dimensions, u32 type, u64 offset).
+size_t TensorInfoAt(const std::vector<uint8_t>& b, const std::string& name) {
+  std::string info(8, '\0');
+  const uint64_t len = name.size();
+  std::memcpy(info.data(), &len, 8);
+  info += name;
+  auto at = std::search(b.begin(), b.end(), info.begin(), info.end());
+  EXPECT_NE(at, b.end()) << name;
+  return at == b.end() ? 0 : static_cast<size_t>(at - b.begin()) + info.size();
+}
+
+// A norm vector of a type the engine cannot read is refused naming the type: I32 (as wide as
+// F32) and F64 of the right length were reported as "must be 64 numbers" though they had 64.
+TEST(GgufModelLoad, VectorOfUnsupportedTypeNamesTheType) {
+  RandomModelSpec s;
+  s.n_layer = 1;
+  const std::vector<uint8_t> good = Unwrap(RandomModel(s)).Serialize();
+  auto load = [](std::vector<uint8_t> b) {
+    auto f = GgufFile::Parse(b.data(), b.size(), "m");
+    return f.ok() ? Model::FromGguf(std::move(f).value()).status() : f.status();
+  };
+  const size_t at = TensorInfoAt(good, "output_norm.weight");
+  ASSERT_GT(at, 0u);
+  uint32_t nd = 0;
+  std::memcpy(&nd, &good[at], 4);
+  ASSERT_EQ(nd, 1u);
+  for (GgmlType t : {GgmlType::kI32, GgmlType::kF64}) {
+    std::vector<uint8_t> b = good;
+    const uint32_t type = static_cast<uint32_t>(t);
+    std::memcpy(&b[at + 4 + 8], &type, 4);
+    EXPECT_EQ(load(b).message(), fmt::format("m: tensor output_norm.weight has type {}, which the engine does not support",
+                                             TypeInfo(t).name));
+  }
+  // A supported type of the wrong length says how many numbers it has.
+  std::vector<uint8_t> b = good;
+  const uint64_t shorter = static_cast<uint64_t>(s.n_embd) / 2;
+  std::memcpy(&b[at + 4], &shorter, 8);
+  EXPECT_EQ(load(b).message(), fmt::format("m: tensor output_norm.weight has {} numbers, expected {}", shorter, s.n_embd));
+}
+
+// Head size × head count is taken in 64 bits and bounded: 64 heads of 2^26 + 1 wrapped to 64 in
+// int, so [64, 64] q/k/v matrices passed the shape checks, `llm info` called the file loadable
+// and `llm generate` crashed writing gigabytes past the query buffer. The rope dimension must
+// fit the head. Errors name the file and the key.
+TEST(GgufModelLoad, HeadSizeTimesHeadCountCannotWrap) {
+  RandomModelSpec s;  // 64 wide, q, k and v [64, 64]: what the wrapped product asked for
+  s.n_layer = 1;
+  s.n_head_kv = 4;
+  auto load = [](const GgufWriter& w) {
+    const std::vector<uint8_t> b = w.Serialize();
+    auto f = GgufFile::Parse(b.data(), b.size(), "hd.gguf");
+    return f.ok() ? Model::FromGguf(std::move(f).value(), ModelOptions{.n_ctx = 8, .threads = 1}).status() : f.status();
+  };
+  GgufWriter wide = Unwrap(RandomModel(s));
+  wide.SetU32("llama.attention.head_count", 64);
+  wide.SetU32("llama.attention.head_count_kv", 64);
+  wide.SetU32("llama.rope.dimension_count", 2);
+  const std::pair<uint32_t, std::string> cases[] = {
+      {(1u << 26) + 1, "hd.gguf: llama.attention.key_length = 67108865 is out of range (at most 1048576)"},
+      {16385, "hd.gguf: llama.attention.key_length = 16385: 64 heads × 16385 = 1048640 query values per token, "
+              "outside 1..1048576"},
+      {0, "hd.gguf: llama.attention.key_length = 0: 64 heads × 0 = 0 query values per token, outside 1..1048576"},
+  };
+  for (const auto& [hd, want] : cases) {
+    GgufWriter w = wide;
+    w.SetU32("llama.attention.key_length", hd);
+    Status st = load(w);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << hd;
+    EXPECT_EQ(st.message(), want);
+  }
+  // Within bounds, the matrices must still have the shape the product says.
+  GgufWriter w = wide;
+  w.SetU32("llama.attention.key_length", 1024);
+  EXPECT_NE(load(w).message().find("tensor blk.0.attn_q.weight has shape 64x64, expected [64, 65536]"), std::string::npos)
+      << load(w).ToString();
+  // The rope dimension: even and at most the head size (16 here).
+  GgufWriter rope = Unwrap(RandomModel(s));
+  for (uint32_t n_rot : {18u, 1u << 30, 7u}) {
+    rope.SetU32("llama.rope.dimension_count", n_rot);
+    EXPECT_EQ(load(rope).message(), fmt::format("hd.gguf: llama.rope.dimension_count = {}: must be even and at most "
+                                                "the head size 16", n_rot));
+  }
+}
+
+// The KV cache, rope tables and scratch are sized from the hyperparameters and the context, not
+// from the file: more than the machine has is an error with the sizes, before allocating.
+TEST(GgufModelLoad, TablesLargerThanMemoryAreRefused) {
+  RandomModelSpec s;
+  s.n_layer = 1;
+  const std::vector<uint8_t> b = Unwrap(RandomModel(s)).Serialize();
+  // 2^30 positions × 32 key and 32 value numbers × 4 bytes: 256 GB of KV cache alone, and the
+  // rope tables as much again.
+  Status st;
+  try {
+    st = Model::FromGguf(Unwrap(GgufFile::Parse(b.data(), b.size(), "m")),
+                         ModelOptions{.n_ctx = 1 << 30, .threads = 1})
+             .status();
+  } catch (const std::bad_alloc&) {
+    FAIL() << "allocated before checking";
+  }
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.message().rfind("m: a context of 1073741824 positions needs ", 0), 0u) << st.ToString();
+  EXPECT_NE(st.message().find("1 layers × 1073741824 positions × 64 key and value numbers"), std::string::npos)
+      << st.ToString();
+  EXPECT_NE(st.message().find("use a smaller context"), std::string::npos) << st.ToString();
+}
+
+// End to end: the crafted file of the report is an error from `llm generate` and `llm info`.
+TEST(GgufModelLoad, CliRefusesACraftedHeadSize) {
+  test::TempDir dir;
+  RandomModelSpec s;
+  s.n_layer = 1;
+  s.n_head_kv = 4;
+  GgufWriter w = Unwrap(RandomModel(s));
+  w.SetU32("llama.attention.head_count", 64);
+  w.SetU32("llama.attention.head_count_kv", 64);
+  w.SetU32("llama.attention.key_length", (1u << 26) + 1);
+  w.SetU32("llama.rope.dimension_count", 2);
+  const std::string path = dir / "hd.gguf";
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  const std::string want = path + ": llama.attention.key_length = 67108865 is out of range";
+  // bench needs no tokenizer: on the old code it decoded, and crashed.
+  for (const char* cmd : {"llm bench -p 4 -n 1 -r 1 -j 1 -m ", "llm generate -p hi -n 2 -j 1 -m "}) {
+    test::RunResult r = test::RunCli(cmd + path);
+    EXPECT_EQ(r.exit_code, 1) << cmd << r.err;
+    EXPECT_NE(r.err.find(want), std::string::npos) << cmd << r.err;
+  }
+  test::RunResult r = test::RunCli("llm info " + path);
+  EXPECT_NE(r.out.find("not loadable: invalid argument: " + want), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 // streams it, and cuts a prompt longer than the context instead of failing.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "llm/backend.h"
 #include "test_util.h"
@@ -59,6 +62,28 @@ TEST(LlmLocalBackend, ContextTooSmallForAnAnswerIsRefused) {
   Completion out = Unwrap(backend->Complete(req));
   EXPECT_EQ(out.prompt_tokens, 1);
   EXPECT_EQ(out.completion_tokens, 1);
+}
+
+// A temperature out of range is refused: in kgprofile.conf naming the key, in a request from code
+// by the backend (a NaN temperature drew from NaN weights: token 0 at every step).
+TEST(LlmLocalBackend, TemperatureOutOfRangeIsRefused) {
+  BackendConfig conf;
+  for (const char* bad : {"nan", "-1", "inf"}) {
+    Status st = SetBackendOption(conf, "temperature", bad);
+    EXPECT_EQ(st.message(), fmt::format("llm.temperature = '{}': expected a number >= 0", bad));
+  }
+  KGP_REQUIRE_DATA(model, "llm/shop-tiny-f32.gguf");
+  auto backend = Unwrap(MakeBackend(LocalConfig(model, "1")));
+  ChatRequest req;
+  req.messages = {{"user", "Because Alice bought"}};
+  req.max_tokens = 4;
+  for (double t : {std::nan(""), -1.0}) {
+    req.temperature = t;
+    auto out = backend->Complete(req);
+    ASSERT_FALSE(out.ok()) << t;
+    EXPECT_EQ(out.status().message(),
+              fmt::format("llm backend 'local': sampling: temperature = {}: must be a finite number >= 0", t));
+  }
 }
 
 TEST(LlmLocalBackend, GreedyTextStreamsAndLongPromptsAreCut) {

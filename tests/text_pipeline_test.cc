@@ -8,6 +8,7 @@
 #include "store/schema.h"
 #include "store/text_store.h"
 #include "text/extract.h"
+#include "text/extract_stage.h"
 #include "text/gazetteer.h"
 #include "store/workspace.h"
 #include "test_util.h"
@@ -86,12 +87,28 @@ TEST(TextPipeline, ExtractAddsEvidencedEdgesThatTheGraphPicksUp) {
   EXPECT_EQ(nlohmann::json::parse(nb.out)["edges_by_type"], bj["edges_by_type"]);
 }
 
+// A new workspace at tmp/ws with `catalog` ingested as catalog.csv; its path.
+std::string CatalogWorkspace(const test::TempDir& tmp, const std::string& catalog) {
+  const std::string ws = tmp / "ws";
+  test::WriteFile(tmp / "catalog.csv", catalog);
+  EXPECT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  EXPECT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "catalog.csv")).exit_code, 0);
+  return ws;
+}
+
+// Two titles tagged (brands HPPX, products HCCX), 60 times over: a tagger learns them in 3 epochs.
+std::string TitlesBio() {
+  std::string bio;
+  for (int i = 0; i < 60; ++i)
+    bio += "新 O\n款 O\n华 B-HPPX\n为 I-HPPX\n手 B-HCCX\n机 I-HCCX\n\n小 B-HPPX\n米 I-HPPX\n耳 B-HCCX\n机 I-HCCX\n包 O\n邮 O\n\n";
+  return bio;
+}
+
 // A title adds to the catalogue what it lacks, never a second brand, another value of a key the
 // catalogue states, or a value it states under another key.
 TEST(TextPipeline, TitleFactsTheCatalogueContradictsAreLeftOut) {
   test::TempDir tmp;
-  const std::string ws = tmp / "ws";
-  test::WriteFile(tmp / "catalog.csv",
+  const std::string ws = CatalogWorkspace(tmp,
                   "product_id,title,category_path,brand,price,attributes\n"
                   "bar,\"Dove chocolate bar, vanilla\",food.snacks.chocolate,dove,9,flavor=vanilla\n"
                   "cocoa,Dove cocoa drink,food.drinks.cocoa,dove,12,flavor=chocolate\n"
@@ -101,8 +118,6 @@ TEST(TextPipeline, TitleFactsTheCatalogueContradictsAreLeftOut) {
                   "shoe,Li Ning runner,apparel.shoes.running,lining,399,size=43\n"
                   "phones,Sony headphones black for Apple iPhone,electronics.audio,sony,599,\n"
                   "case,Apple case,electronics.accessories,apple,99,color=black\n");
-  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "catalog.csv")).exit_code, 0);
   auto ex = test::RunCli("--json text extract " + ws);
   ASSERT_EQ(ex.exit_code, 0) << ex.err;
   // bar: flavor=chocolate, washer: weight=10kg, tv: size=43, phones: MADE_BY apple. Facts the
@@ -181,12 +196,93 @@ TEST(TextPipeline, ARerunDropsEntitiesNoEdgeNamesAnyMore) {
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities"), 3);  // m.01, m.02 and the one a triple uses
 }
 
+// A run in which every text is skipped keeps the stored results and is an error saying why:
+// --max-bytes 0 skipped all and emptied text_edges and text_sentiment with exit code 0, and -1
+// wrapped to no limit. The option is 1 .. 16 MiB; the stage checks it for callers in code too.
+TEST(TextPipeline, ExtractKeepsResultsWhenEveryTextIsSkipped) {
+  test::TempDir tmp;
+  const std::string ws = CatalogWorkspace(tmp, "product_id,title,category_path,brand,price,attributes\n"
+                                               "washer,Haier washer 10kg,appliances.washer,haier,2999,\n"
+                                               "tv,TCL 43in TV,electronics.tv,tcl,1999,\n");
+  ASSERT_EQ(test::RunCli("-q text extract " + ws).exit_code, 0);
+  auto edges = [&] {
+    auto w = Workspace::Open(ws);
+    return w.ok() ? (*w)->db().QueryInt("SELECT count(*) FROM text_edges") : -1;
+  };
+  const int64_t before = edges();
+  ASSERT_GT(before, 0);
+  auto r = test::RunCli("text extract " + ws + " --max-bytes 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("text extract: all 2 texts were skipped (too long: 2); the results of the last run are kept"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(edges(), before);
+  for (const char* bad : {"0", "-1", "16777217", "18446744073709551615"}) {
+    r = test::RunCli("text extract " + ws + " --max-bytes " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(std::string("--max-bytes: Value ") + bad + " not in range 1 to 16777216"), std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(edges(), before);
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  text::ExtractStageOptions o;
+  o.max_bytes = 0;
+  EXPECT_EQ(text::RunTextExtract((*w)->db(), o, nullptr).message(), "max_bytes = 0: must be from 1 to 16777216");
+}
+
+// The other numeric options of the text commands are range-checked by name: a seed of -1
+// wrapped to 2^64 - 1, --epochs 0 and --hash-bits 40 were refused by the trainer without naming
+// the option.
+TEST(TextPipeline, TrainOptionsOutOfRangeAreRefusedByName) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "t.bio", "华 B-HPPX\n为 I-HPPX\n\n");
+  test::WriteFile(tmp / "s.csv", "label,review\n1,好\n0,差\n");
+  const std::string ner = "text train-ner " + (tmp / "t.bio") + " --out " + (tmp / "m.bin") + " ";
+  const std::string sent = "text train-sentiment " + (tmp / "s.csv") + " --out " + (tmp / "s.bin") + " ";
+  const std::pair<std::string, std::string> cases[] = {
+      {ner + "--seed -1", "--seed: must be a finite number of 0 or more, not '-1'"},
+      {ner + "--epochs 0", "--epochs: Value 0 not in range 1 to 10000"},
+      {ner + "--hash-bits 40", "--hash-bits: Value 40 not in range 10 to 26"},
+      {sent + "--split-seed -5", "--split-seed: must be a finite number of 0 or more, not '-5'"},
+      {sent + "--hash-bits 9", "--hash-bits: Value 9 not in range 10 to 26"},
+      {"text extract " + (tmp / "ws") + " --tagger-on everything", "--tagger-on: everything not in {titles,reviews,all}"},
+  };
+  for (const auto& [args, want] : cases) {
+    auto r = test::RunCli(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.err.find(want), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+// "N entities from the tagger" counts entities, each once however many titles name it (it
+// counted edges, model= attributes included: 32 printed for 24 rows of entities); the edges are
+// reported beside them.
+TEST(TextPipeline, ExtractCountsTaggerEntitiesOnce) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "train.txt", TitlesBio());
+  ASSERT_EQ(test::RunCli("-q text train-ner " + (tmp / "train.txt") + " --out " + (tmp / "m.bin") + " --epochs 3")
+                .exit_code, 0);
+  const std::string ws = CatalogWorkspace(tmp, "product_id,title,category_path,brand,price,attributes\n"
+                                               "p1,新款华为手机,phones,,999,\np2,华为手机包邮,phones,,999,\n"
+                                               "p3,小米耳机包邮,audio,,99,\n");
+  auto ex = test::RunCli("--json text extract " + ws + " --tagger " + (tmp / "m.bin"));
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  auto j = nlohmann::json::parse(ex.out);
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  Db& db = (*w)->db();
+  // brand:华为, product:手机, brand:小米, product:耳机; 华为 and 手机 in two titles each.
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE type IS NOT NULL"), 4);
+  EXPECT_EQ(j["tagger_entities"].get<int>(), 4) << j.dump();
+  EXPECT_EQ(j["tagger_edges"].get<int>(), db.QueryInt("SELECT count(*) FROM text_edges WHERE method = 'tagger'"));
+  EXPECT_EQ(j["tagger_edges"].get<int>(), 6) << j.dump();
+  auto text = test::RunCli("text extract " + ws + " --tagger " + (tmp / "m.bin"));
+  EXPECT_NE(text.out.find("4 entities from the tagger (6 edges)"), std::string::npos) << text.out;
+}
+
 TEST(TextPipeline, TrainNerAndTagThroughTheCli) {
   test::TempDir tmp;
-  std::string bio;
-  for (int i = 0; i < 60; ++i)
-    bio += "新 O\n款 O\n华 B-HPPX\n为 I-HPPX\n手 B-HCCX\n机 I-HCCX\n\n小 B-HPPX\n米 I-HPPX\n耳 B-HCCX\n机 I-HCCX\n包 O\n邮 O\n\n";
-  test::WriteFile(tmp / "train.txt", bio);
+  test::WriteFile(tmp / "train.txt", TitlesBio());
   auto tr = test::RunCli("--json text train-ner " + (tmp / "train.txt") + " --out " + (tmp / "m.bin") + " --epochs 3 --test " +
                          (tmp / "train.txt"));
   ASSERT_EQ(tr.exit_code, 0) << tr.err;

@@ -7,6 +7,11 @@
 
 #include <random>
 
+#include <sys/wait.h>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
 #include "common/strings.h"
 #include "test_util.h"
 #include "text/bio.h"
@@ -235,6 +240,107 @@ TEST(TextTagger, LearnsAToySetAndRoundTripsItsModelFile) {
   // Nothing to learn from is an error, not a model.
   EXPECT_FALSE(Tagger::Train({}, o, nullptr).ok());
   EXPECT_FALSE(Tagger::Train({Sentence{}}, o, nullptr).ok());
+}
+
+// A tagger model file as docs/text.md lays it out: version 2, char unit, no flags, zero
+// transitions, `nz` as written with the pairs `weights` (index, value), then the end marker.
+std::string TaggerFile(uint32_t bits, const std::vector<std::string>& labels, uint64_t nz,
+                       const std::vector<std::pair<uint64_t, float>>& weights = {}) {
+  std::string b = "KGPTAG01";
+  auto put = [&](const auto& v) { b.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(uint32_t{2});
+  put(bits);
+  b += std::string(4, '\0');  // unit, use_gazetteer, use_context, use_words
+  put(static_cast<uint32_t>(labels.size()));
+  for (const auto& l : labels) {
+    put(static_cast<uint32_t>(l.size()));
+    b += l;
+  }
+  b += std::string((labels.size() + 1) * labels.size() * sizeof(float), '\0');
+  put(nz);
+  for (const auto& [i, v] : weights) {
+    put(i);
+    put(v);
+  }
+  return b + "KGPTAGEN";
+}
+
+// O, then B-Tk and I-Tk for k < types.
+std::vector<std::string> BioLabels(int types) {
+  std::vector<std::string> l = {"O"};
+  for (int k = 0; k < types; ++k) {
+    l.push_back(fmt::format("B-T{}", k));
+    l.push_back(fmt::format("I-T{}", k));
+  }
+  return l;
+}
+
+// Sizes and labels a trained model cannot have are refused before the weight table is sized
+// from them, naming the file: a 92 KB file claiming 2^22 buckets × 150 labels took 2.5 GB and
+// 9 s and tagged nothing; 2^26 × 1000 asked for 268 GB. Labels must be O, then B-/I-TYPE once
+// each; the file must hold the weights it claims.
+TEST(TextTagger, LoadRefusesWhatTrainCannotWrite) {
+  test::TempDir tmp;
+  auto load = [&](const std::string& bytes) {
+    test::WriteFile(tmp / "t.bin", bytes);
+    return Tagger::Load(tmp / "t.bin").status();
+  };
+  const std::string prefix = tmp / "t.bin" + ": not a kgprofile tagger model (";
+  std::vector<std::string> many = BioLabels(75);
+  many.pop_back();  // 150 labels
+  const std::pair<std::string, std::string> cases[] = {
+      {TaggerFile(22, many, 0), "2^22 buckets × 150 labels = 629145600 weights, more than a tagger may have (268435456))"},
+      {TaggerFile(26, BioLabels(499), 0), "2^26 buckets × 999 labels = 67041755136 weights, more than a tagger may have"},
+      {TaggerFile(12, {"B-A", "O"}, 0), "label 0 is 'B-A', not O)"},
+      {TaggerFile(12, {"O", "X-A"}, 0), "label 1 is 'X-A', not B-TYPE or I-TYPE)"},
+      {TaggerFile(12, {"O", "B-"}, 0), "label 1 is 'B-', not B-TYPE or I-TYPE)"},
+      {TaggerFile(12, {"O", "B-\x1b[2J"}, 0), "label 1 is 'B-\\x1b[2J', not B-TYPE or I-TYPE)"},
+      {TaggerFile(12, {"O", "B-\xFF"}, 0), "label 1 is 'B-\xFF', not B-TYPE or I-TYPE)"},
+      {TaggerFile(12, {"O", "B-A", "B-A"}, 0), "label 'B-A' is there twice)"},
+      {TaggerFile(20, {"O", "B-A"}, 1000000), "1000000 weights claimed, 8 bytes left for them and the end marker)"},
+      {TaggerFile(12, {"O", "B-A"}, 1, {{3, 1.0f}}) + "junk", "1 weights claimed, 24 bytes left for them and the end marker)"},
+  };
+  for (const auto& [bytes, want] : cases) {
+    Status st = load(bytes);
+    EXPECT_EQ(st.code(), Status::Code::kCorruption) << want;
+    EXPECT_EQ(st.message().rfind(prefix, 0), 0u) << st.message();
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.message() << "\nwant: " << want;
+  }
+  // What Train writes loads: B- without I- (single-token entities), I- without B-.
+  Status ok = load(TaggerFile(12, {"O", "B-A", "I-B"}, 1, {{5, 0.5f}}));
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+  // Train refuses the same sizes before allocating (ToySet has 5 tags: 2^26 × 5 > 2^28).
+  TaggerOptions o;
+  o.features.hash_bits = 26;
+  auto big = Tagger::Train(ToySet(5, 1), o);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().message(),
+            "hash_bits 26 with 5 tags makes 335544320 weights, more than a tagger may have (268435456): use fewer hash "
+            "bits");
+}
+
+// Running out of memory names the command and mentions --dim only where the command has it:
+// text ner said "(…, e.g. --dim, …)", an option it lacks. A model at the size limit (2^26
+// buckets × 4 labels, 1 GiB) in a process limited to 600 MB of address space.
+TEST(TextTagger, OutOfMemoryNamesTheCommandNotAnOptionItLacks) {
+  test::TempDir tmp;
+  test::WriteFile(tmp / "big.bin", TaggerFile(26, {"O", "B-A", "I-A", "B-B"}, 0));
+  test::WriteFile(tmp / "in.txt", "新款华为手机\n");
+  const std::string cmd = "ulimit -v 600000; " + test::BinaryPath() + " text ner " + (tmp / "big.bin") + " " +
+                          (tmp / "in.txt") + " >/dev/null 2>" + (tmp / "err");
+  const int rc = std::system(("/bin/sh -c '" + cmd + "'").c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  EXPECT_EQ(test::ReadFile(tmp / "err"),
+            "error: out of memory in 'kgprofile text ner' (the input or the sizes asked for need more memory than "
+            "there is)\n");
+  // A command with --dim keeps the hint.
+  CLI::App app;
+  int dim = 0;
+  app.add_subcommand("kge")->add_subcommand("train")->add_option("--dim", dim);
+  app.parse(std::vector<std::string>{"8", "--dim", "train", "kge"});  // CLI11 reads the vector from the back
+  EXPECT_EQ(cli::OutOfMemoryMessage(app), "out of memory in 'kgprofile kge train' (the input or the sizes asked for, "
+                                          "e.g. --dim, need more memory than there is)");
 }
 
 TEST(TextTagger, GazetteerFeaturesAreJackknifedAndTravelWithTheModel) {

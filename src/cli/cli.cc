@@ -29,6 +29,19 @@ CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* na
 
 }  // namespace
 
+std::string OutOfMemoryMessage(const CLI::App& app) {
+  const CLI::App* cmd = &app;
+  std::string path = "kgprofile";  // the app's own name is argv[0] once parsed
+  while (!cmd->get_subcommands().empty()) {
+    cmd = cmd->get_subcommands().front();
+    path += " " + cmd->get_name();
+  }
+  // --dim only where the command has it (text ner pointed to an option it lacks).
+  const bool dim = cmd->get_option_no_throw("--dim") != nullptr;
+  return fmt::format("out of memory in '{}' (the input or the sizes asked for{} need more memory than there is)", path,
+                     dim ? ", e.g. --dim," : "");
+}
+
 const CLI::Validator& PositiveFinite() {
   static const CLI::Validator v = FiniteNumber([](double x) { return x > 0; }, "a finite number above 0", "POSITIVE");
   return v;
@@ -43,6 +56,11 @@ const CLI::Validator& NonNegativeFinite() {
 const CLI::Validator& ShareBelowOne() {
   static const CLI::Validator v =
       FiniteNumber([](double x) { return x >= 0 && x < 1; }, "a number from 0 up to (not including) 1", "[0,1)");
+  return v;
+}
+
+const CLI::Validator& Share() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x >= 0 && x <= 1; }, "a number from 0 to 1", "[0,1]");
   return v;
 }
 
@@ -113,7 +131,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory (the data or the sizes asked for, e.g. --dim, need more memory than there is)\n");
+    std::fprintf(stderr, "error: %s\n", OutOfMemoryMessage(app).c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

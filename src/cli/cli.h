@@ -31,6 +31,8 @@ const CLI::Validator& PositiveFinite();
 const CLI::Validator& NonNegativeFinite();
 // A share from 0 up to, not including, 1 (a held-out fraction: all of it leaves nothing to train on).
 const CLI::Validator& ShareBelowOne();
+// A share from 0 to 1, both included (a probability).
+const CLI::Validator& Share();
 
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;
@@ -79,5 +81,8 @@ void Emit(const Globals& g, const J& j, const std::function<void()>& text) {
 }
 
 int Main(int argc, char** argv);
+// The message for a command that ran out of memory: the command's name, and --dim as a size to
+// lower only when the command has that option.
+std::string OutOfMemoryMessage(const CLI::App& app);
 
 }  // namespace kgp::cli

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "common/rng.h"
 #include "common/status.h"
+#include "common/strings.h"
 #include "llm/engine/generate.h"
 #include "llm/engine/gguf_writer.h"
 #include "llm/engine/kernels.h"
@@ -61,8 +62,16 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
   o.stop = a.stop;
   o.add_special = !a.no_bos;
   o.parse_special = a.special;
+  // The prompt is echoed once it has been read (before the first piece, or after a generation
+  // that wrote none): a prompt that does not fit the context was printed before the error.
+  bool echo = !a.chat && !g.json;
+  auto echo_prompt = [&] {
+    if (echo) std::cout << a.prompt;
+    echo = false;
+  };
   auto stream = [&](std::string_view piece) {
     if (!g.json) {
+      echo_prompt();
       std::cout << piece;
       std::cout.flush();
     }
@@ -75,8 +84,8 @@ int RunGenerate(const Globals& g, const GenArgs& a) {
     msgs.push_back({"user", a.prompt});
     r = Unwrap(gen->Chat(msgs, o, stream, a.chat_template));
   } else {
-    if (!g.json) std::cout << a.prompt;
     r = Unwrap(gen->Generate(a.prompt, o, stream));
+    echo_prompt();
   }
   const double pp = r.prompt_seconds > 0 ? (r.prompt_tokens.size() - r.reused_tokens) / r.prompt_seconds : 0;
   const double tg = r.gen_seconds > 0 ? r.tokens.size() / r.gen_seconds : 0;
@@ -204,7 +213,12 @@ int RunInfo(const Globals& g, const std::string& path) {
     for (const auto& [k, v] : types) std::cout << fmt::format("  {:6} {:4} tensors {:10.1f} MB\n", k, v.first, v.second / 1e6);
     if (j.contains("hparams")) std::cout << "hparams: " << j["hparams"].dump() << "\n";
     if (j.contains("load_error")) std::cout << "not loadable: " << j["load_error"].get<std::string>() << "\n";
-    for (const auto& [k, v] : meta.items()) std::cout << "  " << k << " = " << v.dump() << "\n";
+    // Metadata strings are the file's bytes: one that is not UTF-8 stopped the listing halfway
+    // with json's 'invalid UTF-8 byte' (--json already wrote U+FFFD).
+    for (const auto& [k, v] : meta.items()) {
+      std::cout << "  " << Printable(SanitizeUtf8(k)) << " = "
+                << v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    }
   });
   return 0;
 }
@@ -218,12 +232,16 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     cmd->add_option("-m,--model", a->model, "GGUF model file")->required();
     cmd->add_option("-p,--prompt", a->prompt, "prompt text (the user message with --chat)")->required();
     cmd->add_option("-n,--max-tokens", a->n, "tokens to generate at most")->capture_default_str()->check(CLI::Range(0, kMaxCtx));
-    cmd->add_option("--temp", a->s.temperature, "temperature (0 = greedy)")->capture_default_str();
+    // Ranges as CheckSamplerOptions: --repeat-penalty 0 wrote only BOS tokens, a NaN temperature or
+    // top-p made every draw token 0.
+    cmd->add_option("--temp", a->s.temperature, "temperature (0 = greedy)")->capture_default_str()->check(NonNegativeFinite());
     cmd->add_option("--top-k", a->s.top_k, "top-k (0 = off)")->capture_default_str();
-    cmd->add_option("--top-p", a->s.top_p, "top-p (1 = off)")->capture_default_str();
-    cmd->add_option("--min-p", a->s.min_p, "min-p (0 = off)")->capture_default_str();
-    cmd->add_option("--repeat-penalty", a->s.repeat_penalty, "repeat penalty (1 = off)")->capture_default_str();
-    cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back")->capture_default_str();
+    cmd->add_option("--top-p", a->s.top_p, "top-p, 0..1 (1 = off)")->capture_default_str()->check(Share());
+    cmd->add_option("--min-p", a->s.min_p, "min-p, 0..1 (0 = off)")->capture_default_str()->check(Share());
+    cmd->add_option("--repeat-penalty", a->s.repeat_penalty, "repeat penalty, above 0 (1 = off)")
+        ->capture_default_str()->check(PositiveFinite());
+    cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back (-1 = all)")
+        ->capture_default_str()->check(CLI::Range(-1, kMaxCtx));
     cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str();
     cmd->add_option("--stop", a->stop, "stop string (repeatable)");
     cmd->add_flag("--chat", a->chat, "render the prompt as a user message with the model's chat template");

@@ -109,9 +109,11 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--out,-o", a->out, "model file to write")->required();
     cmd->add_option("--format", a->format, "bio | absa")->capture_default_str();
     cmd->add_option("--test", a->test, "measure on this set after training (same format)");
-    cmd->add_option("--epochs", a->o.epochs, "passes over the training set")->capture_default_str();
-    cmd->add_option("--hash-bits", a->o.features.hash_bits, "feature hash buckets = 2^bits")->capture_default_str();
-    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str();
+    // Ranges as Tagger::Train's, named here; a seed of -1 wrapped to 2^64 - 1.
+    cmd->add_option("--epochs", a->o.epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 10000));
+    cmd->add_option("--hash-bits", a->o.features.hash_bits, "feature hash buckets = 2^bits")
+        ->capture_default_str()->check(CLI::Range(10, 26));
+    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str()->check(NonNegativeFinite());
     cmd->add_option("--unit", a->unit, "token unit: char | word | auto (char for bio, word for absa)")->capture_default_str();
     cmd->add_flag("--no-context", a->no_context, "only the token's own features (a weak baseline)");
     cmd->add_flag("--word-breaks", a->words, "ICU word-break features for character tokens (Chinese)");
@@ -239,9 +241,9 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--format", a->format, "csv | amazon (rating >= 4 positive, <= 2 negative)")->capture_default_str();
     cmd->add_option("--test-fraction", a->test_fraction, "held-out share for the accuracy figure")
         ->capture_default_str()->check(ShareBelowOne());
-    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str();
+    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str()->check(NonNegativeFinite());
     cmd->add_option("--epochs", a->o.epochs, "SGD passes")->capture_default_str()->check(CLI::Range(1, 10000));
-    cmd->add_option("--hash-bits", a->o.hash_bits, "feature hash buckets = 2^bits")->capture_default_str();
+    cmd->add_option("--hash-bits", a->o.hash_bits, "feature hash buckets = 2^bits")->capture_default_str()->check(CLI::Range(10, 26));
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         std::vector<LabeledText> train, test;
@@ -372,8 +374,11 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
     cmd->add_option("--tagger", o->tagger_path, "tagger model (default: gazetteer of the shop's names only)");
     cmd->add_option("--sentiment", o->sentiment_path, "sentiment model (default: opinion lexicon)");
-    cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")->capture_default_str();
-    cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")->capture_default_str();
+    // 0 skipped every text (and replaced the stored results with nothing); -1 wrapped to no limit.
+    cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")
+        ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
+    cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")
+        ->capture_default_str()->check(CLI::IsMember({"titles", "reviews", "all"}));
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
@@ -383,7 +388,8 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
              {{"sources", rep.sources}, {"bytes", rep.bytes}, {"skipped", rep.skipped},
               {"skipped_by_reason", rep.skipped_by_reason}, {"gazetteer_names", rep.gazetteer_names},
               {"edges_by_relation", rep.edges_by_relation}, {"mentions_with_sentiment", rep.mentions_with_sentiment},
-              {"tagger_entities", rep.tagger_entities}, {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
+              {"tagger_entities", rep.tagger_entities}, {"tagger_edges", rep.tagger_edges},
+              {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
               {"texts_scored", rep.texts_scored},
               {"texts_positive", rep.texts_positive}, {"sentiment_method", rep.sentiment_method}, {"seconds", rep.seconds}},
              [&] {
@@ -394,10 +400,10 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
                if (rep.title_edges_against_catalogue)
                  std::cout << fmt::format("  {} title facts left out: the catalogue gives the product another brand or "
                                           "value\n", rep.title_edges_against_catalogue);
-               std::cout << fmt::format("  {} mentions carry an aspect sentiment; {} entities from the tagger; "
-                                        "{} texts scored ({} positive, {})\n",
-                                        rep.mentions_with_sentiment, rep.tagger_entities, rep.texts_scored,
-                                        rep.texts_positive, rep.sentiment_method);
+               std::cout << fmt::format("  {} mentions carry an aspect sentiment; {} entities from the tagger ({} "
+                                        "edges); {} texts scored ({} positive, {})\n",
+                                        rep.mentions_with_sentiment, rep.tagger_entities, rep.tagger_edges,
+                                        rep.texts_scored, rep.texts_positive, rep.sentiment_method);
                std::cout << "next: kgprofile graph build " << *ws << "\n";
              });
         return 0;

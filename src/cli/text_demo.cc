@@ -50,10 +50,11 @@ std::string RunDemoTextStep(Workspace& ws) {
   std::string md = fmt::format(
       "## Text to graph\n\n`kgprofile text extract` read {} product titles and reviews ({} skipped) with the gazetteer of "
       "the shop's own names ({} names), a tagger and the opinion lexicon (`docs/text.md`). {}\n\n"
-      "The tagger reads titles only (its training domain); {} spans were found by it and not by the gazetteer (they become "
-      "`Entity` nodes: on generated titles, whose names all come from the catalogue, this is expected to be near zero).\n\n"
+      "The tagger reads titles only (its training domain); {} spans were found by it and not by the gazetteer, naming {} "
+      "entities (they become `Entity` nodes: on generated titles, whose names all come from the catalogue, this is "
+      "expected to be near zero).\n\n"
       "| relation | edges |\n|---|---|\n",
-      tr.sources, tr.skipped, tr.gazetteer_names, tagger_md, tr.tagger_entities);
+      tr.sources, tr.skipped, tr.gazetteer_names, tagger_md, tr.tagger_edges, tr.tagger_entities);
   for (auto& [r, c] : tr.edges_by_relation) md += fmt::format("| {} | {} |\n", r, c);
   md += fmt::format("\n{} mentions carry an aspect sentiment; {} of {} reviews score positive ({}).\n\n",
                     tr.mentions_with_sentiment, tr.texts_positive, tr.texts_scored, tr.sentiment_method);

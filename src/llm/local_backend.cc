@@ -82,6 +82,9 @@ Result<Completion> LocalBackend::Complete(const ChatRequest& req) {
   if (req.seed != 0) o.sampling.seed = req.seed;
   o.stop = req.stop;
   o.parse_special = has_template_;
+  if (Status s = CheckSamplerOptions(o.sampling); !s.ok()) {  // a NaN temperature drew token 0 for ever
+    return Status::InvalidArgument(fmt::format("llm backend 'local': {}", s.message()));
+  }
   std::vector<int32_t> prompt = gen_->tokenizer().Encode(text, true, o.parse_special);
   if (prompt.empty()) return Status::InvalidArgument("local backend: the prompt has no tokens");
   // Room for the answer: cut the prompt from the front, keeping its first token (BOS).

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "common/progress.h"
 #include "store/text_store.h"
@@ -51,6 +54,12 @@ TitleFact AgainstCatalogue(const TextSource& src, const ExtractedEdge& e) {
 
 Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report) {
   auto t0 = std::chrono::steady_clock::now();
+  if (opts.max_bytes < 1 || opts.max_bytes > kMaxTextBytesLimit) {
+    return Status::InvalidArgument(
+        fmt::format("max_bytes = {}: must be from 1 to {}", opts.max_bytes, kMaxTextBytesLimit));
+  }
+  if (opts.tagger_on != "all" && opts.tagger_on != "titles" && opts.tagger_on != "reviews")
+    return Status::InvalidArgument("tagger_on must be titles, reviews or all");
   ExtractStageReport rep;
   Gazetteer names;
   for (auto& n : LoadCatalogueNames(db)) names.Add({n.name, n.type, n.key, n.context, n.prior});
@@ -76,8 +85,6 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   OpinionLexicon lexicon;
   ExtractOptions eo;
   eo.max_bytes = opts.max_bytes;
-  if (opts.tagger_on != "all" && opts.tagger_on != "titles" && opts.tagger_on != "reviews")
-    return Status::InvalidArgument("tagger_on must be titles, reviews or all");
   eo.tag_titles = opts.tagger_on != "reviews";
   eo.tag_reviews = opts.tagger_on != "titles";
   Extractor ex(&names, tagger ? &*tagger : nullptr, &lexicon, eo, tagger_names ? &*tagger_names : nullptr);
@@ -85,6 +92,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   std::vector<TextEdgeRow> edges;
   std::vector<TextSentimentRow> scores;
   std::vector<TextRejectRow> rejects;
+  std::set<std::string> tagger_entities;  // keys: an entity is counted once however many edges name it
   Progress progress("text extract", static_cast<uint64_t>(CountTextSources(db)), "texts");
   KGP_RETURN_IF_ERROR(ForEachTextSource(db, [&](const TextSource& src) {
     ++rep.sources;
@@ -112,7 +120,10 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
         r.sentiment = e.sentiment;
         ++rep.mentions_with_sentiment;
       }
-      if (e.method == "tagger") ++rep.tagger_entities;
+      if (e.method == "tagger") {
+        ++rep.tagger_edges;
+        if (e.target_type == "entity") tagger_entities.insert(e.target_key);
+      }
       ++rep.edges_by_relation[e.relation];
       edges.push_back(std::move(r));
     }
@@ -127,6 +138,13 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
     return Status::Ok();
   }));
   progress.Finish();
+  rep.tagger_entities = tagger_entities.size();
+  if (rep.sources > 0 && rep.skipped == rep.sources) {
+    std::string why;
+    for (const auto& [reason, n] : rep.skipped_by_reason) why += fmt::format("{}{}: {}", why.empty() ? "" : ", ", reason, n);
+    return Status::InvalidArgument(fmt::format(
+        "text extract: all {} texts were skipped ({}); the results of the last run are kept", rep.sources, why));
+  }
   KGP_RETURN_IF_ERROR(ReplaceTextResults(db, edges, scores, rejects));
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (report) *report = rep;

@@ -16,10 +16,13 @@
 
 namespace kgp::text {
 
+// max_bytes at most this (16 MiB): a title or a review is far shorter.
+constexpr size_t kMaxTextBytesLimit = size_t{1} << 24;
+
 struct ExtractStageOptions {
   std::string tagger_path;     // optional BIO tagger model (text train-ner)
   std::string sentiment_path;  // optional sentiment model (text train-sentiment)
-  size_t max_bytes = 1 << 16;  // longer texts are skipped with a reason
+  size_t max_bytes = 1 << 16;  // longer texts are skipped with a reason; 1 .. kMaxTextBytesLimit
   // titles | reviews | all: the texts the tagger reads (a model trained on titles is out of its
   // domain on reviews). Character models read Chinese texts only, word models English ones.
   std::string tagger_on = "titles";
@@ -30,7 +33,9 @@ struct ExtractStageReport {
   uint64_t gazetteer_names = 0;
   std::map<std::string, uint64_t> edges_by_relation;
   std::map<std::string, uint64_t> skipped_by_reason;
-  uint64_t mentions_with_sentiment = 0, tagger_entities = 0;
+  uint64_t mentions_with_sentiment = 0;
+  uint64_t tagger_entities = 0;  // distinct entities the tagger found (rows of `entities`)
+  uint64_t tagger_edges = 0;     // edges it found, to those entities and model= attributes
   // Title edges left out because the catalogue already says otherwise (extract_stage.cc AgainstCatalogue).
   uint64_t title_edges_against_catalogue = 0;
   uint64_t texts_scored = 0, texts_positive = 0;
@@ -38,6 +43,9 @@ struct ExtractStageReport {
   double seconds = 0;
 };
 
+// Replaces the stored results (text_edges, text_sentiment, text_rejects) with this run's. When
+// there are texts and every one was skipped, nothing is replaced and the error says why (a
+// --max-bytes 0 wiped the earlier results).
 Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report);
 
 // Silver BIO sentences from the catalogue: each product title, one token per character, with

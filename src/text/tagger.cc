@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/progress.h"
+#include "common/strings.h"
 
 namespace kgp::text {
 namespace {
@@ -119,6 +120,12 @@ Result<Tagger> Tagger::Train(const std::vector<Sentence>& train, const TaggerOpt
   m.labels_ = {"O"};
   m.labels_.insert(m.labels_.end(), seen.begin(), seen.end());
   if (m.labels_.size() > 1000) return Status::InvalidArgument("more than 1,000 distinct tags");
+  if ((uint64_t{1} << opts.features.hash_bits) * m.labels_.size() > kMaxWeights) {
+    return Status::InvalidArgument(fmt::format(
+        "hash_bits {} with {} tags makes {} weights, more than a tagger may have ({}): use fewer hash bits",
+        opts.features.hash_bits, m.labels_.size(), (uint64_t{1} << opts.features.hash_bits) * m.labels_.size(),
+        kMaxWeights));
+  }
   std::unordered_map<std::string, uint16_t> label_id;
   for (size_t i = 0; i < m.labels_.size(); ++i) label_id[m.labels_[i]] = static_cast<uint16_t>(i);
   m.BuildAllowed();
@@ -224,7 +231,13 @@ Status Tagger::Save(const std::string& path) const {
 Result<Tagger> Tagger::Load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(fmt::format("{}: cannot open the tagger model", path));
-  auto corrupt = [&](const char* why) { return Status::Corruption(fmt::format("{}: not a kgprofile tagger model ({})", path, why)); };
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption(fmt::format("{}: not a kgprofile tagger model ({})", path, why));
+  };
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size = in.tellg();
+  in.seekg(0);
+  if (file_size < 0 || !in) return corrupt("cannot tell its size");
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return corrupt("bad magic");
   uint32_t version = 0, bits = 0, nl = 0;
@@ -234,6 +247,11 @@ Result<Tagger> Tagger::Load(const std::string& path) {
     return Status::InvalidArgument(fmt::format("{}: tagger model version {} (this kgprofile reads {})", path, version, kVersion));
   if (!Get(in, &bits) || !Get(in, &unit) || !Get(in, &gaz) || !Get(in, &ctx) || !Get(in, &words) || !Get(in, &nl)) return corrupt("truncated header");
   if (bits < 10 || bits > 26 || unit > 1 || nl == 0 || nl > 1000) return corrupt("bad header values");
+  const uint64_t n_weights = (uint64_t{1} << bits) * nl;
+  if (n_weights > kMaxWeights) {
+    return corrupt(fmt::format("2^{} buckets × {} labels = {} weights, more than a tagger may have ({})", bits, nl,
+                               n_weights, kMaxWeights));
+  }
   Tagger m;
   m.fopts_.hash_bits = static_cast<int>(bits);
   m.fopts_.use_gazetteer = gaz != 0;
@@ -245,6 +263,15 @@ Result<Tagger> Tagger::Load(const std::string& path) {
     if (!Get(in, &len) || len > 256) return corrupt("bad label");
     std::string l(len, '\0');
     if (!in.read(l.data(), len)) return corrupt("truncated labels");
+    // As Train writes them: O first, then B-TYPE and I-TYPE (the tags a BIO file may hold), each once.
+    const bool bio = (l.starts_with("B-") || l.starts_with("I-")) && l.size() > 2 && IsValidUtf8(l) &&
+                     std::none_of(l.begin(), l.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    if (i == 0 ? l != "O" : !bio) {
+      return corrupt(i == 0 ? fmt::format("label 0 is '{}', not O", Printable(l))
+                            : fmt::format("label {} is '{}', not B-TYPE or I-TYPE", i, Printable(l)));
+    }
+    if (std::find(m.labels_.begin(), m.labels_.end(), l) != m.labels_.end())
+      return corrupt(fmt::format("label '{}' is there twice", Printable(l)));
     m.labels_.push_back(std::move(l));
   }
   const size_t L = nl, B = size_t{1} << bits;
@@ -253,9 +280,14 @@ Result<Tagger> Tagger::Load(const std::string& path) {
     return corrupt("truncated transitions");
   for (float v : m.trans_)
     if (!std::isfinite(v)) return corrupt("a transition weight is not a finite number");
-  m.w_.assign(B * L, 0.f);
   uint64_t nz = 0;
   if (!Get(in, &nz) || nz > B * L) return corrupt("bad weight count");
+  // The weights are nz (u64 index, f32 weight) pairs and the end marker: the file must hold them.
+  const uint64_t left = static_cast<uint64_t>(file_size - in.tellg());
+  if (nz > left / 12 || left - nz * 12 != sizeof kEnd) {
+    return corrupt(fmt::format("{} weights claimed, {} bytes left for them and the end marker", nz, left));
+  }
+  m.w_.assign(B * L, 0.f);
   for (uint64_t k = 0; k < nz; ++k) {
     uint64_t i = 0;
     float v = 0;

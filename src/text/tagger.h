@@ -35,6 +35,10 @@ struct TaggerTrainReport {
 class Tagger {
  public:
   static constexpr uint32_t kVersion = 2;  // 2: use_words flag in the header
+  // Feature weights (2^hash_bits buckets × labels) a model may have: 1 GiB of floats (training
+  // takes 12 bytes each). Train and Load refuse more: a 92 KB file claiming 2^22 buckets × 150
+  // labels made `text ner` take 2.5 GB, 2^26 × 1000 asked for 268 GB.
+  static constexpr uint64_t kMaxWeights = uint64_t{1} << 28;
 
   // gaz (optional): per sentence, per token gazetteer tags for the gazetteer templates.
   static Result<Tagger> Train(const std::vector<Sentence>& train, const TaggerOptions& opts,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -49,6 +50,13 @@ Result<GenerateResult> Generator::Chat(const std::vector<ChatMessage>& msgs, con
 Result<GenerateResult> Generator::GenerateTokens(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
                                                  const TokenCallback& on_piece) {
   if (prompt.empty()) return Status::InvalidArgument("generate: empty prompt");
+  KGP_RETURN_IF_ERROR(CheckSamplerOptions(opt.sampling));
+  if (prompt.size() > static_cast<size_t>(model_->n_ctx())) {
+    return Status::InvalidArgument(fmt::format(
+        "generate: the prompt is {} tokens, more than the context of {} positions (use -c N with N above {}, "
+        "llm.n_ctx in kgprofile.conf, or a shorter prompt)",
+        prompt.size(), model_->n_ctx(), prompt.size()));
+  }
   GenerateResult r;
   r.prompt_tokens = prompt;
   // Reuse the cache for the common prefix; at least one prompt token is run to get logits.
@@ -75,7 +83,14 @@ Result<GenerateResult> Generator::GenerateTokens(const std::vector<int32_t>& pro
   r.stop_reason = "length";
   size_t emitted = 0;  // bytes of r.text already passed to the callback
   for (int i = 0; i < opt.max_tokens; ++i) {
-    const int32_t tok = sampler.Sample(model_->logits(), n_vocab, history);
+    // NaN weights make every logit NaN, and the draw token 0 at every step: an error instead.
+    const float* logits = model_->logits();
+    if (!std::all_of(logits, logits + n_vocab, [](float x) { return std::isfinite(x); })) {
+      return Status::InvalidArgument(fmt::format(
+          "generate: token {} (after a prompt of {}): the model's logits are not finite numbers (NaN or infinite "
+          "weights in the file?)", i + 1, prompt.size()));
+    }
+    const int32_t tok = sampler.Sample(logits, n_vocab, history);
     if (opt.stop_at_eog && tok_->IsEog(tok)) {
       r.stop_reason = "eog";
       break;

@@ -201,13 +201,19 @@ uint64_t GgufTensor::rows() const {
 }
 
 Result<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
     return Status::IoError(fmt::format("{}: {}", path, std::strerror(e)));
+  }
+  // A folder failed in mmap as "No such device".
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(fmt::format("{}: not a regular file", path));
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

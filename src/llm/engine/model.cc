@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "llm/engine/quant.h"
@@ -29,6 +31,25 @@ void Rope(float* v, const float* cs, const float* sn, int n_rot, bool neox) {
     v[a] = x0 * cs[i] - x1 * sn[i];
     v[b] = x0 * sn[i] + x1 * cs[i];
   }
+}
+
+// Values per token of one activation vector (the embedding, the feed-forward layer, all heads'
+// queries or keys): real models have at most some tens of thousands. Products of two
+// hyperparameters are taken in 64 bits and checked against it before anything is sized from
+// them, so that offsets within one token's vector fit an int (offsets across tokens are size_t).
+constexpr int64_t kMaxWidth = int64_t{1} << 20;
+
+// Bytes of memory on this machine; 0 when unknown.
+double PhysicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0;
+}
+
+// An unsupported type, named as the error says it.
+Status UnsupportedType(const GgufFile& f, const std::string& name, GgmlType t) {
+  const char* type = TypeInfo(t).name;
+  return Status::InvalidArgument(fmt::format("{}: tensor {} has type {}, which the engine does not support", f.path(),
+                                             name, type ? type : "unknown"));
 }
 
 }  // namespace
@@ -73,10 +94,7 @@ Result<MatRef> Model::LoadMatrix(const std::string& name, int64_t cols, int64_t 
     weight_bytes_ += t->nbytes;
     return m;
   }
-  if (!CanDequantize(t->type)) {
-    return Status::InvalidArgument(fmt::format("{}: tensor {} has type {}, which the engine does not support",
-                                               file_->path(), name, TypeInfo(t->type).name ? TypeInfo(t->type).name : "unknown"));
-  }
+  if (!CanDequantize(t->type)) return UnsupportedType(*file_, name, t->type);
   // Converted once: Q8_0 keeps it small and on the integer path; F32 when rows do not split in blocks.
   m.type = cols % kQK == 0 ? GgmlType::kQ8_0 : GgmlType::kF32;
   m.row_bytes = RowBytes(m.type, static_cast<uint64_t>(cols));
@@ -114,9 +132,12 @@ Result<std::vector<float>> Model::LoadVector(const std::string& name, int64_t n,
     if (optional) return std::vector<float>();
     return Status::InvalidArgument(fmt::format("{}: tensor {} is missing", file_->path(), name));
   }
-  if (static_cast<int64_t>(t->elements()) != n || !CanDequantize(t->type) ||
-      RowBytes(t->type, static_cast<uint64_t>(n)) == 0) {
-    return Status::InvalidArgument(fmt::format("{}: tensor {} must be {} numbers", file_->path(), name, n));
+  // The type first: an I32 or F64 vector of the right length was reported as "must be 64
+  // numbers" though it had 64.
+  if (!CanDequantize(t->type)) return UnsupportedType(*file_, name, t->type);
+  if (static_cast<int64_t>(t->elements()) != n || RowBytes(t->type, static_cast<uint64_t>(n)) == 0) {
+    return Status::InvalidArgument(fmt::format("{}: tensor {} has {} numbers, expected {}", file_->path(), name,
+                                               t->elements(), n));
   }
   std::vector<float> v(static_cast<size_t>(n));
   DequantizeRow(t->type, t->data, v.data(), n);
@@ -140,16 +161,18 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
         fmt::format("{}: architecture {} is not supported (llama, qwen2)", f.path(), hp_.arch_name));
   }
   const std::string a = hp_.arch_name + ".";
-  auto get_int = [&](const std::string& key, int* out, int64_t dflt, bool required) -> Status {
+  auto get_int = [&](const std::string& key, int* out, int64_t dflt, bool required, int64_t max = 1 << 30) -> Status {
     auto v = required ? f.GetUInt(key) : f.GetUInt(key, static_cast<uint64_t>(dflt));
     if (!v.ok()) return v.status();
-    if (*v > (1u << 30)) return Status::InvalidArgument(fmt::format("{}: {} = {} is out of range", f.path(), key, *v));
+    if (*v > static_cast<uint64_t>(max)) {
+      return Status::InvalidArgument(fmt::format("{}: {} = {} is out of range (at most {})", f.path(), key, *v, max));
+    }
     *out = static_cast<int>(*v);
     return Status::Ok();
   };
-  KGP_RETURN_IF_ERROR(get_int(a + "embedding_length", &hp_.n_embd, 0, true));
+  KGP_RETURN_IF_ERROR(get_int(a + "embedding_length", &hp_.n_embd, 0, true, kMaxWidth));
   KGP_RETURN_IF_ERROR(get_int(a + "block_count", &hp_.n_layer, 0, true));
-  KGP_RETURN_IF_ERROR(get_int(a + "feed_forward_length", &hp_.n_ff, 0, true));
+  KGP_RETURN_IF_ERROR(get_int(a + "feed_forward_length", &hp_.n_ff, 0, true, kMaxWidth));
   KGP_RETURN_IF_ERROR(get_int(a + "attention.head_count", &hp_.n_head, 0, true));
   KGP_RETURN_IF_ERROR(get_int(a + "attention.head_count_kv", &hp_.n_head_kv, hp_.n_head, false));
   KGP_RETURN_IF_ERROR(get_int(a + "context_length", &hp_.n_ctx_train, 2048, false));
@@ -159,11 +182,22 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
         "{}: inconsistent hyperparameters (embedding {}, layers {}, ffn {}, heads {}, kv heads {})", f.path(),
         hp_.n_embd, hp_.n_layer, hp_.n_ff, hp_.n_head, hp_.n_head_kv));
   }
-  KGP_RETURN_IF_ERROR(get_int(a + "attention.key_length", &hp_.head_dim, hp_.n_embd / hp_.n_head, false));
+  KGP_RETURN_IF_ERROR(get_int(a + "attention.key_length", &hp_.head_dim, hp_.n_embd / hp_.n_head, false, kMaxWidth));
+  // In int, 64 heads × (2^26 + 1) wrapped to 64: [64, 64] q/k/v matrices passed the shape checks
+  // and the first decode wrote gigabytes past its buffers. (Without key_length, q is as wide as
+  // the embedding.)
+  const int64_t q_width = int64_t{hp_.n_head} * hp_.head_dim, kv_width = int64_t{hp_.n_head_kv} * hp_.head_dim;
+  if (hp_.head_dim <= 0 || q_width > kMaxWidth) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: {}attention.key_length = {}: {} heads × {} = {} query values per token, outside 1..{}", f.path(), a,
+        hp_.head_dim, hp_.n_head, hp_.head_dim, q_width, kMaxWidth));
+  }
+  q_dim_ = static_cast<int>(q_width);
+  kv_dim_ = static_cast<int>(kv_width);  // n_head_kv divides n_head: at most q_width
   KGP_RETURN_IF_ERROR(get_int(a + "rope.dimension_count", &hp_.n_rot, hp_.head_dim, false));
-  if (hp_.n_rot > hp_.head_dim || hp_.n_rot % 2 != 0 || hp_.head_dim <= 0) {
-    return Status::InvalidArgument(fmt::format("{}: rope dimension {} does not fit head size {}", f.path(),
-                                               hp_.n_rot, hp_.head_dim));
+  if (hp_.n_rot > hp_.head_dim || hp_.n_rot % 2 != 0) {
+    return Status::InvalidArgument(fmt::format("{}: {}rope.dimension_count = {}: must be even and at most the head "
+                                               "size {}", f.path(), a, hp_.n_rot, hp_.head_dim));
   }
   // NaN, 0 or a negative value made every logit NaN: the model loaded and wrote nothing useful.
   auto get_positive = [&](const std::string& key, float* out, double dflt) -> Status {
@@ -182,8 +216,12 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
   if (emb == nullptr || emb->dims.size() != 2) {
     return Status::InvalidArgument(fmt::format("{}: tensor token_embd.weight is missing or not 2-D", f.path()));
   }
+  if (emb->dims[1] > static_cast<uint64_t>(INT32_MAX)) {
+    return Status::InvalidArgument(fmt::format("{}: tensor token_embd.weight has {} rows, more than a vocabulary "
+                                               "can have", f.path(), emb->dims[1]));
+  }
   hp_.n_vocab = static_cast<int>(emb->dims[1]);
-  const int d = hp_.n_embd, hd = hp_.head_dim, qd = hp_.n_head * hd, kvd = hp_.n_head_kv * hd;
+  const int d = hp_.n_embd, qd = q_dim_, kvd = kv_dim_;
   // Layer matrices are packed for the kernels; the embedding table is read by rows.
   auto load = [&](MatRef* out, const std::string& name, int64_t cols, int64_t rows, bool pack) -> Status {
     auto m = LoadMatrix(name, cols, rows, pack);
@@ -230,11 +268,31 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
 
   n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : std::min(hp_.n_ctx_train > 0 ? hp_.n_ctx_train : 2048, 4096);
   n_batch_ = std::max(1, opt.n_batch);
-  const size_t cache = static_cast<size_t>(hp_.n_layer) * n_ctx_ * kvd;
+  try {
+    pool_ = std::make_unique<ThreadPool>(opt.threads);
+  } catch (const std::runtime_error& e) {
+    return Status::Aborted(fmt::format("{}: {}", f.path(), e.what()));
+  }
+  // What is sized from the hyperparameters and the options rather than from the file's bytes:
+  // the KV cache, the rope tables, one chunk's activations, the logits and each thread's
+  // attention scores. More than this machine has is refused with the sizes (it ended in
+  // "out of memory" or the process was killed).
+  const int half = hp_.n_rot / 2;
+  const double ctx = n_ctx_, chunk = std::min(n_batch_, n_ctx_);
+  const double kv_bytes = 2.0 * 4 * hp_.n_layer * ctx * kvd;
+  const double other_bytes = 4 * (2 * ctx * half + chunk * 2.0 * (d + qd + kvd + hp_.n_ff) +
+                                  static_cast<double>(hp_.n_vocab) + static_cast<double>(pool_->size()) * ctx);
+  if (const double have = PhysicalMemoryBytes(); have > 0 && kv_bytes + other_bytes > have) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: a context of {} positions needs {:.1f} GB (KV cache {:.1f} GB: {} layers × {} positions × {} key and "
+        "value numbers; rope tables and scratch {:.1f} GB), more than this machine's {:.1f} GB: use a smaller context",
+        f.path(), n_ctx_, (kv_bytes + other_bytes) / 1e9, kv_bytes / 1e9, hp_.n_layer, n_ctx_, 2 * kvd,
+        other_bytes / 1e9, have / 1e9));
+  }
+  const size_t cache = static_cast<size_t>(hp_.n_layer) * static_cast<size_t>(n_ctx_) * static_cast<size_t>(kvd);
   k_cache_.assign(cache, 0.0f);
   v_cache_.assign(cache, 0.0f);
   // RoPE angles as ggml computes them: theta = pos * base^(-2i/n_rot) by repeated products.
-  const int half = hp_.n_rot / 2;
   rope_cos_.resize(static_cast<size_t>(n_ctx_) * half);
   rope_sin_.resize(rope_cos_.size());
   const float theta_scale = std::pow(hp_.rope_base, -2.0f / static_cast<float>(hp_.n_rot));
@@ -245,11 +303,6 @@ Status Model::Init(std::unique_ptr<GgufFile> file, const ModelOptions& opt) {
       rope_sin_[static_cast<size_t>(pos) * half + i] = std::sin(theta);
       theta *= theta_scale;
     }
-  }
-  try {
-    pool_ = std::make_unique<ThreadPool>(opt.threads);
-  } catch (const std::runtime_error& e) {
-    return Status::Aborted(fmt::format("{}: {}", f.path(), e.what()));
   }
   return Status::Ok();
 }
@@ -280,7 +333,7 @@ Status Model::Decode(std::span<const int32_t> tokens, bool all_logits) {
 
 void Model::Attention(int layer, int nt) {
   const int hd = hp_.head_dim, nh = hp_.n_head, group = hp_.n_head / hp_.n_head_kv;
-  const int kvd = hp_.n_head_kv * hd, qd = nh * hd;
+  const int kvd = kv_dim_, qd = q_dim_;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const float* kc = k_cache_.data() + static_cast<size_t>(layer) * n_ctx_ * kvd;
   const float* vc = v_cache_.data() + static_cast<size_t>(layer) * n_ctx_ * kvd;
@@ -301,7 +354,7 @@ void Model::Attention(int layer, int nt) {
 }
 
 Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float* logits_out) {
-  const int d = hp_.n_embd, hd = hp_.head_dim, qd = hp_.n_head * hd, kvd = hp_.n_head_kv * hd, ff = hp_.n_ff;
+  const int d = hp_.n_embd, hd = hp_.head_dim, qd = q_dim_, kvd = kv_dim_, ff = hp_.n_ff;
   const size_t n = static_cast<size_t>(nt);
   x_.resize(n * d);
   xb_.resize(n * d);
@@ -312,7 +365,8 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
   gate_.resize(n * ff);
   up_.resize(n * ff);
   for (int t = 0; t < nt; ++t) {
-    DequantizeRow(tok_embd_.type, tok_embd_.data + tokens[t] * tok_embd_.row_bytes, x_.data() + t * d, d);
+    const size_t o = static_cast<size_t>(t) * d;  // token offsets in size_t: n_batch × width may pass 2^31
+    DequantizeRow(tok_embd_.type, tok_embd_.data + tokens[t] * tok_embd_.row_bytes, x_.data() + o, d);
   }
   // One product of the prepared activations; activations are quantised again only when the
   // weight type changes (q, k, v and gate, up usually share them).
@@ -326,7 +380,7 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
   const int half = hp_.n_rot / 2;
   for (int l = 0; l < hp_.n_layer; ++l) {
     const Layer& L = layers_[static_cast<size_t>(l)];
-    for (int t = 0; t < nt; ++t) RmsNorm(&x_[t * d], L.attn_norm.data(), &xb_[t * d], d, hp_.rms_eps);
+    for (size_t o = 0; o < n * d; o += d) RmsNorm(&x_[o], L.attn_norm.data(), &xb_[o], d, hp_.rms_eps);
     project(L.wq, xb_.data(), d, q_.data(), true);
     project(L.wk, xb_.data(), d, k_.data(), false);
     project(L.wv, xb_.data(), d, v_.data(), false);
@@ -334,9 +388,9 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
     float* vc = v_cache_.data() + static_cast<size_t>(l) * n_ctx_ * kvd;
     for (int t = 0; t < nt; ++t) {
       const int pos = n_past_ + t;
-      float* q = &q_[t * qd];
-      float* k = &k_[t * kvd];
-      float* v = &v_[t * kvd];
+      float* q = &q_[static_cast<size_t>(t) * qd];
+      float* k = &k_[static_cast<size_t>(t) * kvd];
+      float* v = &v_[static_cast<size_t>(t) * kvd];
       if (!L.bq.empty()) for (int i = 0; i < qd; ++i) q[i] += L.bq[i];
       if (!L.bk.empty()) for (int i = 0; i < kvd; ++i) k[i] += L.bk[i];
       if (!L.bv.empty()) for (int i = 0; i < kvd; ++i) v[i] += L.bv[i];
@@ -350,7 +404,7 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
     Attention(l, nt);
     project(L.wo, att_.data(), qd, xb_.data(), true);
     for (size_t i = 0; i < n * d; ++i) x_[i] += xb_[i];
-    for (int t = 0; t < nt; ++t) RmsNorm(&x_[t * d], L.ffn_norm.data(), &xb_[t * d], d, hp_.rms_eps);
+    for (size_t o = 0; o < n * d; o += d) RmsNorm(&x_[o], L.ffn_norm.data(), &xb_[o], d, hp_.rms_eps);
     project(L.gate, xb_.data(), d, gate_.data(), true);
     project(L.up, xb_.data(), d, up_.data(), false);
     pool_->Run([&](int tid, int nth) {
@@ -368,7 +422,10 @@ Status Model::DecodeChunk(const int32_t* tokens, int nt, bool all_logits, float*
   if (logits_out == nullptr) return Status::Ok();
   // Logits: every row, or only the last one (the prompt's other rows need none).
   const int first = all_logits ? 0 : nt - 1, rows = nt - first;
-  for (int t = first; t < nt; ++t) RmsNorm(&x_[t * d], output_norm_.data(), &xb_[(t - first) * d], d, hp_.rms_eps);
+  for (int t = first; t < nt; ++t) {
+    RmsNorm(&x_[static_cast<size_t>(t) * d], output_norm_.data(), &xb_[static_cast<size_t>(t - first) * d], d,
+            hp_.rms_eps);
+  }
   ActBuffer a;
   PrepareActivations(output_.type, xb_.data(), rows, d, &a, pool_.get());
   MatMul(output_, a, logits_out, hp_.n_vocab, pool_.get());

@@ -99,6 +99,7 @@ class Model {
   uint64_t weight_bytes_ = 0;
   std::unique_ptr<ThreadPool> pool_;
   int n_ctx_ = 0, n_batch_ = 0, n_past_ = 0;
+  int q_dim_ = 0, kv_dim_ = 0;  // n_head × head_dim, n_head_kv × head_dim (checked in Init)
   std::vector<float> k_cache_, v_cache_;  // [layer][pos][n_head_kv * head_dim]
   std::vector<float> rope_cos_, rope_sin_;  // [pos][n_rot / 2]
   // Scratch for one chunk of nt tokens.

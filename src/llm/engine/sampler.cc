@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 namespace kgp::llm {
 
 int32_t Argmax(const float* logits, int n) {
@@ -14,7 +16,32 @@ int32_t Argmax(const float* logits, int n) {
   return best;
 }
 
-Sampler::Sampler(const SamplerOptions& opt) : opt_(opt), rng_(static_cast<uint32_t>(opt.seed ^ (opt.seed >> 32))) {}
+Status CheckSamplerOptions(const SamplerOptions& o) {
+  auto bad = [](const char* name, double v, const char* want) {
+    return Status::InvalidArgument(fmt::format("sampling: {} = {}: must be {}", name, v, want));
+  };
+  if (!std::isfinite(o.temperature) || o.temperature < 0) return bad("temperature", o.temperature, "a finite number >= 0");
+  if (!(o.top_p >= 0 && o.top_p <= 1)) return bad("top_p", o.top_p, "from 0 to 1");
+  if (!(o.min_p >= 0 && o.min_p <= 1)) return bad("min_p", o.min_p, "from 0 to 1");
+  if (!std::isfinite(o.repeat_penalty) || o.repeat_penalty <= 0)
+    return bad("repeat_penalty", o.repeat_penalty, "a finite number above 0");
+  if (o.repeat_last_n < -1) return bad("repeat_last_n", o.repeat_last_n, "-1 (all tokens) or more");
+  return Status::Ok();
+}
+
+namespace {
+// What CheckSamplerOptions refuses, as off.
+SamplerOptions Guarded(SamplerOptions o) {
+  if (!std::isfinite(o.temperature) || o.temperature < 0) o.temperature = 0;
+  if (!(o.top_p >= 0 && o.top_p <= 1)) o.top_p = 1;
+  if (!(o.min_p >= 0 && o.min_p <= 1)) o.min_p = 0;
+  if (!std::isfinite(o.repeat_penalty) || o.repeat_penalty <= 0) o.repeat_penalty = 1;
+  return o;
+}
+}  // namespace
+
+Sampler::Sampler(const SamplerOptions& opt)
+    : opt_(Guarded(opt)), rng_(static_cast<uint32_t>(opt.seed ^ (opt.seed >> 32))) {}
 
 std::vector<std::pair<int32_t, float>> Sampler::Candidates(const float* logits, int n,
                                                            const std::vector<int32_t>& recent) const {
