@@ -27,6 +27,13 @@ struct Globals {
 const CLI::Validator& PositiveFinite();
 // A finite number of 0 or more.
 const CLI::Validator& NonNegativeFinite();
+// Whole numbers in decimal digits, for int options: 1 to INT_MAX, 0 to INT_MAX (the refusal says
+// the range; CLI::PositiveNumber's said "not in range 0.000000 to 1797…").
+const CLI::Validator& PositiveInt();
+const CLI::Validator& NonNegativeInt();
+// For an unsigned option (size_t, uint64_t) without a narrower range: digits only, so "-1" is
+// refused instead of wrapping round to 18446744073709551615 (CLI11 reads it with strtoull).
+const CLI::Validator& Unsigned();
 // A share from 0 up to, not including, 1 (a held-out fraction: all of it leaves nothing to train on).
 const CLI::Validator& ShareBelowOne();
 

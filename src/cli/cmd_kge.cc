@@ -262,15 +262,16 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
                 [](Preset& x, int v) { x.train.threads = v; })
       ->check(CLI::Range(0, 1024));
-  Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
+  Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; })
+      ->check(Unsigned());
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
       ->check(PositiveFinite());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
                 [](Preset& x, int v) { x.train.negatives = v; })
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
                 [](Preset& x, int v) { x.train.batch = v; })
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
                   [](Preset& x, float v) { x.train.adversarial_temperature = v; })
@@ -296,12 +297,13 @@ void AddTrain(CLI::App* kge, Registry& reg) {
          [](Preset& x, bool v) { x.train.filter_negatives = v; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
                 [](Preset& x, int v) { x.train.valid_every = v; })
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   Override<size_t>(cmd, p, "--valid-sample", &p->to.valid_sample, "validation triples used (0 = all)",
-                   [](Preset& x, size_t v) { x.train.valid_sample = v; });
+                   [](Preset& x, size_t v) { x.train.valid_sample = v; })
+      ->check(Unsigned());
   Override<int>(cmd, p, "--patience", &p->to.patience, "stop after N validations without improvement",
                 [](Preset& x, int v) { x.train.patience = v; })
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunTrain(*reg.globals, *a); }; });
 }
 

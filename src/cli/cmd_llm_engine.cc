@@ -224,7 +224,7 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
     cmd->add_option("--min-p", a->s.min_p, "min-p (0 = off)")->capture_default_str();
     cmd->add_option("--repeat-penalty", a->s.repeat_penalty, "repeat penalty (1 = off)")->capture_default_str();
     cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back")->capture_default_str();
-    cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str();
+    cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str()->check(Unsigned());
     cmd->add_option("--stop", a->stop, "stop string (repeatable)");
     cmd->add_flag("--chat", a->chat, "render the prompt as a user message with the model's chat template");
     cmd->add_option("--system", a->system, "system message (with --chat)");

@@ -111,7 +111,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--test", a->test, "measure on this set after training (same format)");
     cmd->add_option("--epochs", a->o.epochs, "passes over the training set")->capture_default_str();
     cmd->add_option("--hash-bits", a->o.features.hash_bits, "feature hash buckets = 2^bits")->capture_default_str();
-    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str();
+    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str()->check(Unsigned());
     cmd->add_option("--unit", a->unit, "token unit: char | word | auto (char for bio, word for absa)")->capture_default_str();
     cmd->add_flag("--no-context", a->no_context, "only the token's own features (a weak baseline)");
     cmd->add_flag("--word-breaks", a->words, "ICU word-break features for character tokens (Chinese)");
@@ -239,7 +239,7 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--format", a->format, "csv | amazon (rating >= 4 positive, <= 2 negative)")->capture_default_str();
     cmd->add_option("--test-fraction", a->test_fraction, "held-out share for the accuracy figure")
         ->capture_default_str()->check(ShareBelowOne());
-    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str();
+    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str()->check(Unsigned());
     cmd->add_option("--epochs", a->o.epochs, "SGD passes")->capture_default_str()->check(CLI::Range(1, 10000));
     cmd->add_option("--hash-bits", a->o.hash_bits, "feature hash buckets = 2^bits")->capture_default_str();
     cmd->callback([&reg, a] {
@@ -372,7 +372,8 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("WORKSPACE", *ws, "workspace folder")->required();
     cmd->add_option("--tagger", o->tagger_path, "tagger model (default: gazetteer of the shop's names only)");
     cmd->add_option("--sentiment", o->sentiment_path, "sentiment model (default: opinion lexicon)");
-    cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")->capture_default_str();
+    cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")->capture_default_str()
+        ->check(Unsigned());
     cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")->capture_default_str();
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
