@@ -59,6 +59,33 @@ TEST(EmbedCliErrors, NonsenseTrainingOptionsAreRefusedByName) {
   EXPECT_EQ(transr.exit_code, 0) << transr.err;
 }
 
+// --gamma, --max-norm, --init or --margin beyond a float's range (1e39) passed the check as a
+// double, became infinite and were written as null: the checkpoint could never be read, and
+// the one at -o (a workspace's models/kge.bin) had been replaced. Refused by name, the file kept;
+// an --init whose first scores overflow is blamed on --init, not on --lr.
+TEST(EmbedCliErrors, SettingsBeyondFloatRangeAreRefusedAndTheCheckpointKept) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string out = tmp / "m.kge";
+  test::WriteFile(out, "previous");
+  for (const std::string bad : {"--max-norm 1e39", "--gamma 1e39", "--init 1e39", "--margin 1e39", "--lr 1e-50",
+                                "--reg-weight 1e39"}) {
+    auto r = test::RunCli("kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval " + bad + " -o " + out);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' ')) + ": must be a number"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("32-bit float"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(test::ReadFile(out), "previous") << bad;
+  }
+  auto init = test::RunCli("kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval --init 1e38 -o " + out);
+  EXPECT_EQ(init.exit_code, 1);
+  EXPECT_NE(init.err.find("lower --init or --gamma"), std::string::npos) << init.err;
+  EXPECT_EQ(init.err.find("--lr"), std::string::npos) << init.err;
+  EXPECT_EQ(test::ReadFile(out), "previous");
+  auto fine = test::RunCli("-q kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval --max-norm 3e38 -o " + out);
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_TRUE(LoadCheckpoint(out).ok());
+}
+
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,
 // not the preset's; an option given on the command line still wins, and an optimizer changed
 // that way is said to drop the saved state.

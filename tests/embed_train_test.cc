@@ -279,6 +279,42 @@ TEST(EmbedTrain, BadOptionsAreClearErrors) {
   }
 }
 
+// An infinite or NaN gamma, init or max_norm (CLI: 1e39, infinite as a float) is refused by
+// MakeModel, an infinite margin by Train; fresh tables that already score infinity (--init 1e38)
+// are blamed on --init or --gamma, not on the learning rate as a divergence.
+TEST(EmbedTrain, NonFiniteOrOverflowingSettingsAreRefusedByName) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (const char* field : {"gamma", "init", "max_norm"}) {
+    for (float v : {inf, -inf, nan}) {
+      ModelConfig mc;
+      (std::string(field) == "gamma" ? mc.gamma : std::string(field) == "init" ? mc.init : mc.max_norm) = v;
+      auto m = MakeModel(mc);
+      ASSERT_FALSE(m.ok()) << field << " " << v;
+      EXPECT_EQ(m.status().code(), Status::Code::kInvalidArgument);
+      EXPECT_NE(m.status().message().find(field), std::string::npos) << m.status().ToString();
+    }
+  }
+  Dataset ds = Tiny();
+  auto preset = GetPreset("small", "transe", ds.num_entities());
+  preset->model.dim = 8;
+  preset->train.threads = 1;
+  preset->train.epochs = 1;
+  preset->train.margin = inf;
+  auto margin = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+  ASSERT_FALSE(margin.ok());
+  EXPECT_NE(margin.status().message().find("margin"), std::string::npos) << margin.status().ToString();
+  preset->train.margin = 1;
+  for (auto [model, init] : {std::pair{"transe", 1e38f}, {"distmult", 1e20f}}) {
+    preset->model.name = model;
+    preset->model.init = init;
+    auto r = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    ASSERT_FALSE(r.ok()) << model << " " << init;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("--init or --gamma"), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(r.status().message().find("--lr"), std::string::npos) << r.status().ToString();
+  }
+}
+
 // Tables that overflow are an error naming the epoch, not a checkpoint of NaN with loss 0.
 TEST(EmbedTrain, DivergenceIsAnErrorNotANanCheckpoint) {
   Dataset ds = Tiny();

@@ -18,11 +18,14 @@ namespace kgp::cli {
 namespace {
 
 // A finite number that ok accepts; the refusal names what it must be and what was given.
-CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* name) {
+// as_float: the option is a float, so the number is checked as the float it becomes (1e39 is
+// infinite as a float, 1e-50 is 0), not as the double it is written as.
+CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* name, bool as_float = false) {
   return CLI::Validator(
-      [ok, what](std::string& s) -> std::string {
+      [ok, what, as_float](std::string& s) -> std::string {
         char* end = nullptr;
-        const double x = std::strtod(s.c_str(), &end);
+        double x = std::strtod(s.c_str(), &end);
+        if (as_float) x = static_cast<double>(static_cast<float>(x));
         if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || !ok(x)) return fmt::format("must be {}, not '{}'", what, s);
         return {};
       },
@@ -56,6 +59,20 @@ const CLI::Validator& PositiveFinite() {
 const CLI::Validator& NonNegativeFinite() {
   static const CLI::Validator v =
       FiniteNumber([](double x) { return x >= 0; }, "a finite number of 0 or more", "NON-NEGATIVE");
+  return v;
+}
+
+const CLI::Validator& PositiveFiniteFloat() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x > 0; },
+                                               "a number above 0 that a 32-bit float holds (about 1.4e-45 to 3.4e38)",
+                                               "POSITIVE", true);
+  return v;
+}
+
+const CLI::Validator& NonNegativeFiniteFloat() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x >= 0; },
+                                               "a number of 0 or more that a 32-bit float holds (at most 3.4e38)",
+                                               "NON-NEGATIVE", true);
   return v;
 }
 

@@ -27,6 +27,11 @@ struct Globals {
 const CLI::Validator& PositiveFinite();
 // A finite number of 0 or more.
 const CLI::Validator& NonNegativeFinite();
+// The same for a float option: the number is checked as the float it is stored as, so one
+// beyond float's range (1e39: infinite as a float) or a positive one that rounds to 0 is refused
+// here instead of training with inf or writing a checkpoint with null in it.
+const CLI::Validator& PositiveFiniteFloat();
+const CLI::Validator& NonNegativeFiniteFloat();
 // Whole numbers in decimal digits, for int options: 1 to INT_MAX, 0 to INT_MAX (the refusal says
 // the range; CLI::PositiveNumber's said "not in range 0.000000 to 1797…").
 const CLI::Validator& PositiveInt();

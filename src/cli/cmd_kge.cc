@@ -246,16 +246,16 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                                       [](Preset& x, int v) { x.model.relation_dim = v; });
   p->model_opts.push_back(Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
                                           [](Preset& x, float v) { x.model.gamma = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   p->model_opts.push_back(Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
                                         [](Preset& x, int v) { x.model.norm = v; }));
   p->model_opts.push_back(Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
                                           [](Preset& x, float v) { x.model.init = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   p->model_opts.push_back(Override<float>(cmd, p, "--max-norm", &p->mc.max_norm,
                                           "TransE/TransR: keep entity rows within this L2 norm",
                                           [](Preset& x, float v) { x.model.max_norm = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
                 [](Preset& x, int v) { x.train.epochs = v; })
       ->check(CLI::Range(1, 1000000));
@@ -265,7 +265,7 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; })
       ->check(Unsigned());
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
-      ->check(PositiveFinite());
+      ->check(PositiveFiniteFloat());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
                 [](Preset& x, int v) { x.train.negatives = v; })
       ->check(PositiveInt());
@@ -275,10 +275,10 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
                   [](Preset& x, float v) { x.train.adversarial_temperature = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
                   [](Preset& x, float v) { x.train.margin = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Override<std::string>(cmd, p, "--loss", &p->loss, "margin or logsigmoid",
                         [](Preset& x, std::string v) { x.train.loss = Unwrap(ParseLoss(v)); });
   Override<std::string>(cmd, p, "--optimizer", &p->optimizer, "sgd, adagrad or adam",
@@ -289,7 +289,7 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
                   [](Preset& x, float v) { x.train.update.reg_weight = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Switch(cmd, p, "linear-decay", &p->to.linear_decay, "learning rate falls linearly to 0 (default: the preset's, or on --resume the checkpoint's)",
          [](Preset& x, bool v) { x.train.linear_decay = v; });
   Switch(cmd, p, "filter-negatives", &p->to.filter_negatives,

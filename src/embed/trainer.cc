@@ -216,6 +216,8 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
   if (o.batch < 1) return Status::InvalidArgument("batch must be >= 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::InvalidArgument("learning rate must be a finite number > 0");
+  if (!(o.margin >= 0) || !std::isfinite(o.margin))
+    return Status::InvalidArgument("margin must be a finite number >= 0");
   if (!(o.adversarial_temperature >= 0) || !std::isfinite(o.adversarial_temperature))
     return Status::InvalidArgument("adversarial temperature must be a finite number >= 0 (0: plain mean)");
   if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
