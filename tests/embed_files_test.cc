@@ -151,6 +151,43 @@ TEST(EmbedFiles, NeighbourIndexBelongsToItsTablesAndDamageIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
+// hnswlib's loader followed the header's label and record offsets before any check: one
+// damaged 4-byte field (e.g. ff ff ff 7f at byte 32) crashed predict --neighbors and related.
+// Every 4-byte position of the 96-byte header, with values that are too large, zero or off by
+// a little, gives either a refusal (the caller falls back to the exact scan) or an index whose
+// searches return the tables' entities.
+TEST(EmbedFiles, DamagedIndexHeaderIsRefusedNeverFollowed) {
+  test::TempDir tmp;
+  const Params p = Table(4, 40, 8);
+  const std::string path = tmp / "m.kge.hnsw";
+  auto built = NeighborIndex::Build(p);
+  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE((*built)->Save(path).ok());
+  const std::string good = test::ReadFile(path);
+  size_t refused = 0;
+  for (size_t offset = 0; offset < 96; offset += 4) {
+    uint32_t was = 0;
+    std::memcpy(&was, good.data() + offset, 4);
+    for (uint32_t v : {0x7fffffffu, 0xffffffffu, 0u, was + 4}) {
+      test::WriteFile(path, good);
+      Patch(path, offset, v);
+      auto index = NeighborIndex::Load(path, p);
+      if (!index.ok()) {
+        ++refused;
+        EXPECT_TRUE(index.status().code() == Status::Code::kCorruption ||
+                    index.status().code() == Status::Code::kInvalidArgument)
+            << index.status().ToString();
+        continue;
+      }
+      for (uint32_t e = 0; e < p.num_entities; ++e)
+        for (const Scored& s : (*index)->Nearest(p, e, 5)) ASSERT_LT(s.id, p.num_entities) << offset << " " << v;
+    }
+  }
+  EXPECT_GE(refused, 50u);  // the offsets and sizes; mult_, M_, ef_construction_ and max_elements_ go unused
+  test::WriteFile(path, good);
+  EXPECT_TRUE(NeighborIndex::Load(path, p).ok());
+}
+
 // The file with its JSON header passed through edit and the trailing hash recomputed: a
 // checkpoint as an older kgprofile could have written it.
 void EditHeader(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
