@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -84,6 +85,45 @@ TEST(EmbedCliErrors, SettingsBeyondFloatRangeAreRefusedAndTheCheckpointKept) {
   auto fine = test::RunCli("-q kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval --max-norm 3e38 -o " + out);
   ASSERT_EQ(fine.exit_code, 0) << fine.err;
   EXPECT_TRUE(LoadCheckpoint(out).ok());
+}
+
+// A bad -o (a folder, a folder that cannot be written) or --export (a file) was found only
+// after the whole training, which was then lost ("cannot replace it: Is a directory"). Refused
+// before the first epoch, naming the option; -o /dev/null still writes through.
+TEST(EmbedCliErrors, UnwritableOutputIsRefusedBeforeTraining) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  std::filesystem::create_directories(tmp / "folder");
+  std::filesystem::create_directories(tmp / "exp/entities.tsv");
+  test::WriteFile(tmp / "file", "keep");
+  // Root writes anywhere a mode allows nothing; /proc refuses new files to everyone.
+  std::string locked = "/proc";
+  if (::geteuid() != 0) {
+    locked = tmp / "locked";
+    std::filesystem::create_directories(locked);
+    std::filesystem::permissions(locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  }
+  const std::string base = "kge train --data " + dir + " --dim 8 --epochs 3 -j 1 --no-eval ";
+  const std::pair<std::string, std::string> cases[] = {
+      {"-o " + (tmp / "folder"), "-o " + (tmp / "folder") + ": a folder, not a file"},
+      {"-o " + locked + "/m.kge", "-o " + locked + "/m.kge: cannot write in " + locked},
+      {"-o " + (tmp / "file") + "/m.kge", "-o " + (tmp / "file") + "/m.kge: cannot create its folder"},
+      {"-o " + (tmp / "m.kge") + " --export " + (tmp / "file"), "--export " + (tmp / "file") + ": not a folder"},
+      {"-o " + (tmp / "m.kge") + " --export " + (tmp / "exp"), "--export " + (tmp / "exp/entities.tsv") + ": a folder"}};
+  for (const auto& [args, said] : cases) {
+    auto r = test::RunCli(base + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.err.find("epoch"), std::string::npos) << args << ": trained first: " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "m.kge"));
+  EXPECT_EQ(test::ReadFile(tmp / "file"), "keep");
+  auto null = test::RunCli("-q " + base + "-o /dev/null");
+  EXPECT_EQ(null.exit_code, 0) << null.err;
+  ASSERT_EQ(test::RunCli("-q " + base + "-o " + (tmp / "m.kge")).exit_code, 0);
+  auto exp = test::RunCli("kge export " + (tmp / "m.kge") + " -o " + (tmp / "file"));
+  EXPECT_EQ(exp.exit_code, 1);
+  EXPECT_NE(exp.err.find("-o " + (tmp / "file") + ": not a folder"), std::string::npos) << exp.err;
 }
 
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "common/log.h"
+#include "common/out_file.h"
 #include "embed/ann.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
@@ -117,6 +118,27 @@ Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   return ds;
 }
 
+// The files a command will write, checked before its work (a training run used to end in
+// "cannot replace it: Is a directory" after its last epoch): the folder is created, a folder at
+// a file's path is refused, and a file is created and removed beside each.
+void RequireWritableFile(const std::string& option, const std::string& file) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::absolute(file).parent_path(), ec);
+  if (ec) throw Error(Status::InvalidArgument(fmt::format("{} {}: cannot create its folder: {}", option, file, ec.message())));
+  if (Status s = OutFile::CheckReplaceable(file); !s.ok()) {
+    std::string m = fmt::format("{} {}", option, s.message());
+    throw Error(s.code() == Status::Code::kIoError ? Status::IoError(std::move(m)) : Status::InvalidArgument(std::move(m)));
+  }
+}
+
+// An output folder (-o of kge export, --export of kge train) and the files it will hold.
+void RequireWritableFolder(const std::string& option, const std::string& dir, const std::vector<std::string>& files) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    throw Error(Status::InvalidArgument(fmt::format("{} {}: not a folder", option, dir)));
+  for (const auto& f : files) RequireWritableFile(option, (std::filesystem::path(dir) / f).string());
+}
+
 int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.data.empty() == a.workspace.empty())
     throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR (train.txt, valid.txt, test.txt)"));
@@ -143,6 +165,10 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.relation_dim_opt->count() && a.model != "transr")
     throw Error(Status::InvalidArgument(
         fmt::format("--relation-dim is the relation space of -m transr; the model trained is {}", a.model)));
+  const std::string out =
+      !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
+  RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
+  if (!a.export_dir.empty()) RequireWritableFolder("--export", a.export_dir, {"entities.tsv", "relations.tsv"});
   std::unique_ptr<Checkpoint> init;
   if (!a.init_from.empty()) {
     auto c = LoadCheckpoint(a.init_from);
@@ -162,10 +188,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   for (auto& [opt, apply] : a.overrides)
     if (opt->count() > 0) apply(*preset);
-  std::string out = a.out;
-  if (out.empty())
-    out = !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", preset->model.name);
-  std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
   LOG_INF("{}: {} entities, {} relations, {} train / {} valid / {} test triples ({} entities unseen in train)",
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
@@ -464,7 +486,10 @@ void AddExport(CLI::App* kge, Registry& reg) {
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       Loaded l = Load(a->checkpoint);
-      std::filesystem::create_directories(a->out);
+      RequireWritableFolder("-o", a->out,
+                            a->format == "tsv" ? std::vector<std::string>{"entities.tsv", "relations.tsv"}
+                                               : std::vector<std::string>{"entities.npy", "relations.npy",
+                                                                          "entities.txt", "relations.txt"});
       auto p = [&](const char* f) { return (std::filesystem::path(a->out) / f).string(); };
       const auto& pr = l.ck.params;
       std::vector<std::string> files;
