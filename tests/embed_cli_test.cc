@@ -124,6 +124,9 @@ TEST(EmbedCliErrors, UnwritableOutputIsRefusedBeforeTraining) {
   auto exp = test::RunCli("kge export " + (tmp / "m.kge") + " -o " + (tmp / "file"));
   EXPECT_EQ(exp.exit_code, 1);
   EXPECT_NE(exp.err.find("-o " + (tmp / "file") + ": not a folder"), std::string::npos) << exp.err;
+  // The workspace is opened before its models/ folder is made: a mistyped one gets none.
+  EXPECT_EQ(test::RunCli("kge train " + (tmp / "typo") + " --epochs 1").exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "typo"));
 }
 
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,

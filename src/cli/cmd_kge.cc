@@ -165,10 +165,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.relation_dim_opt->count() && a.model != "transr")
     throw Error(Status::InvalidArgument(
         fmt::format("--relation-dim is the relation space of -m transr; the model trained is {}", a.model)));
-  const std::string out =
-      !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
-  RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
-  if (!a.export_dir.empty()) RequireWritableFolder("--export", a.export_dir, {"entities.tsv", "relations.tsv"});
   std::unique_ptr<Checkpoint> init;
   if (!a.init_from.empty()) {
     auto c = LoadCheckpoint(a.init_from);
@@ -176,7 +172,11 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     init = std::make_unique<Checkpoint>(std::move(c).value());
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
-  Dataset ds = LoadData(a, from);
+  Dataset ds = LoadData(a, from);  // first: a mistyped WORKSPACE must not get a models/ folder below
+  const std::string out =
+      !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
+  RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
+  if (!a.export_dir.empty()) RequireWritableFolder("--export", a.export_dir, {"entities.tsv", "relations.tsv"});
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());
