@@ -236,7 +236,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
                              ck->config.name, ck->config.dim, ds.train.size(), rep.epochs_run, rep.seconds,
                              rep.triples_per_second, rep.final_loss);
     if (rep.best_epoch > 0)
-      std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept)\n", rep.best_valid_mrr, rep.best_epoch);
+      std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept{})\n", rep.best_valid_mrr, rep.best_epoch,
+                               rep.best_epoch < (resume ? resume->epochs_done : 0) + rep.epochs_run
+                                   ? ", with its optimizer state: --resume goes on from there" : "");
     if (evaluated) {
       std::cout << fmt::format("test ({} triples):\n", ds.test.size());
       PrintEval(ev, ds.relations.names(), false);

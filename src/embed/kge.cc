@@ -116,7 +116,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   c.has_optimizer = true;
   c.entity_names = ds.entities.names();
   c.relation_names = ds.relations.names();
-  c.epochs_done = opts.start_epoch + rep->epochs_run;
+  c.epochs_done = rep->kept_epoch;  // the best epoch when validation kept it: its tables and optimizer state
   c.info = {{"optimizer", OptimizerName(opts.update.kind)},
             {"lr", opts.lr},
             {"linear_decay", opts.linear_decay},
