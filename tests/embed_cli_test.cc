@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "embed/kge.h"
@@ -127,6 +129,25 @@ TEST(EmbedCliErrors, UnwritableOutputIsRefusedBeforeTraining) {
   // The workspace is opened before its models/ folder is made: a mistyped one gets none.
   EXPECT_EQ(test::RunCli("kge train " + (tmp / "typo") + " --epochs 1").exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(tmp / "typo"));
+}
+
+// Input files trim names (" a " is a), but predict looked the query up as given: --head " a"
+// was "no entity ' a'". The query is trimmed the same way.
+TEST(EmbedCliErrors, PredictTrimsNamesAsTheInputFilesDo) {
+  test::TempDir tmp;
+  const std::string kg = tmp / "kg";
+  std::filesystem::create_directories(kg);
+  test::WriteFile(kg + "/train.txt", " a \tr\tb\nb\t r\tc\nc\tr\ta\n");
+  ASSERT_EQ(test::RunCli("-q kge train --data " + kg + " --dim 4 --epochs 1 -j 1 --no-eval -o " + (tmp / "m.kge")).exit_code, 0);
+  const std::string base = "--json kge predict " + (tmp / "m.kge");
+  auto plain = test::RunCli(base + " --head a -r r -k 2");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto spaced = test::RunCli(base + " --head ' a' -r 'r ' -k 2");
+  ASSERT_EQ(spaced.exit_code, 0) << spaced.err;
+  EXPECT_EQ(nlohmann::json::parse(spaced.out)["results"], nlohmann::json::parse(plain.out)["results"]);
+  EXPECT_EQ(nlohmann::json::parse(spaced.out)["query"], "(a, r, ?)");
+  auto near = test::RunCli(base + " --neighbors '\tb ' -k 1");
+  EXPECT_EQ(near.exit_code, 0) << near.err;
 }
 
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,

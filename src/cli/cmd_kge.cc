@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "common/log.h"
 #include "common/out_file.h"
+#include "common/strings.h"
 #include "embed/ann.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
@@ -417,6 +418,8 @@ void AddPredict(CLI::App* kge, Registry& reg) {
   cmd->add_option("-k", a->k, "how many")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      // Names as the input files give them: trimmed (dataset.cc), so " brazil" is brazil.
+      for (std::string* name : {&a->head, &a->tail, &a->relation, &a->neighbors}) *name = std::string(Trim(*name));
       if (!a->neighbors.empty() && (!a->head.empty() || !a->tail.empty() || !a->relation.empty()))
         throw Error(Status::InvalidArgument("--neighbors takes no --head, --tail or --relation"));
       std::string path = std::filesystem::is_directory(a->checkpoint) ? WorkspaceModelPath(a->checkpoint) : a->checkpoint;
