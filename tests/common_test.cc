@@ -1,13 +1,19 @@
 #include <gtest/gtest.h>
 
 #include "common/hash.h"
+#include "common/out_file.h"
 #include "common/strings.h"
 #include "common/threads.h"
 #include "common/time.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <filesystem>
 #include <new>
 #include <stdexcept>
+
+#include "test_util.h"
 
 namespace kgp {
 namespace {
@@ -139,6 +145,29 @@ TEST(Threads, AWorkersExceptionIsRethrownOnTheCaller) {
   std::atomic<int> sum{0};
   RunThreads(4, [&](int t) { sum += t; });
   EXPECT_EQ(sum.load(), 0 + 1 + 2 + 3);
+}
+
+// CheckReplaceable says beforehand whether OpenReplacing can write a path: a folder (also one a
+// symlink names) is refused, a FIFO is accepted without being opened (that would wait for a
+// reader: this test would hang), and the probe file it writes beside the target is gone.
+TEST(OutFileCheck, FoldersAreRefusedAndFifosAreNotOpened) {
+  namespace fs = std::filesystem;
+  test::TempDir tmp;
+  fs::create_directories(tmp / "dir");
+  fs::create_symlink(tmp / "dir", tmp / "link");
+  for (const char* p : {"dir", "link"}) {
+    const Status s = OutFile::CheckReplaceable(tmp / p);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << p;
+    EXPECT_NE(s.message().find("a folder, not a file"), std::string::npos) << s.ToString();
+  }
+  ASSERT_EQ(::mkfifo((tmp / "pipe").c_str(), 0600), 0);
+  EXPECT_TRUE(OutFile::CheckReplaceable(tmp / "pipe").ok());
+  test::WriteFile(tmp / "old", "x");
+  EXPECT_TRUE(OutFile::CheckReplaceable(tmp / "old").ok());
+  EXPECT_TRUE(OutFile::CheckReplaceable(tmp / "new").ok());
+  EXPECT_EQ(OutFile::CheckReplaceable(tmp / "none/new").code(), Status::Code::kIoError);
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 4);  // dir link pipe old
+  EXPECT_EQ(test::ReadFile(tmp / "old"), "x");
 }
 
 }  // namespace

@@ -238,6 +238,30 @@ TEST(Csv, LoneCrLineEndsAreRefusedNotReadAsOneLine) {
   EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"a", "b"}}));
 }
 
+// A gzip file given as train.txt (or to ingest) was reported as a lone-CR file, its compressed
+// bytes holding a CR: a compressed file is named so, as is binary data (NUL bytes) whose first
+// line holds a CR. A NUL byte in a later row of a text file is still that row's own error.
+TEST(Csv, CompressedOrBinaryFilesAreNamedSoNotLoneCr) {
+  const std::string gzip("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xad\r\x91\x0d\x00\x12\n\x9a", 18);
+  const std::string binary("\x7f" "ELF\x02\x01\x01\x00\x00\r\x00\x00\x02\x00>\x00\n", 17);
+  const std::string xz(std::string("\xfd" "7zXZ\0" "\x00\x04\xe6\xd6\xb4\x46\n", 13));
+  for (const auto& [data, said] : {std::pair{gzip, "(gzip: gunzip -k FILE"}, {binary, "(NUL bytes in its first line)"},
+                                   {xz, "(xz: "}}) {
+    auto r = CsvReader::FromString(data, CsvOptions{'\t', false, false});
+    EXPECT_FALSE(r->Next());
+    EXPECT_EQ(r->status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r->status().message().find(":1: a compressed or binary file, not text " + std::string(said)),
+              std::string::npos) << r->status().message();
+    EXPECT_EQ(r->status().message().find("lone CR"), std::string::npos) << r->status().message();
+  }
+  // Text that merely starts like a signature, and a NUL on line 2, read as rows.
+  auto text = CsvReader::FromString("BZh,PK\na" + std::string(1, '\0') + "b,c\n", CsvOptions{});
+  auto rows = ReadAll(*text);
+  ASSERT_TRUE(text->status().ok()) << text->status().ToString();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0], std::string("a\0b", 3));
+}
+
 TEST(Csv, ALoneCrAfterAClosingQuoteIsDataAsInAnUnquotedField) {
   auto r = CsvReader::FromString("id,t,x\np1,a\rb,1\np2,\"x\"\r,2\np3,\"y\"\r\np4,z,3", CsvOptions{});
   std::vector<uint64_t> lines;

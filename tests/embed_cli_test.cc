@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +12,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
@@ -57,6 +60,94 @@ TEST(EmbedCliErrors, NonsenseTrainingOptionsAreRefusedByName) {
   auto transr = test::RunCli("-q kge train --data " + dir + " -m transr --dim 4 --relation-dim 3 --epochs 1 -j 1 "
                              "--no-eval -o " + (tmp / "r.kge"));
   EXPECT_EQ(transr.exit_code, 0) << transr.err;
+}
+
+// --gamma, --max-norm, --init or --margin beyond a float's range (1e39) passed the check as a
+// double, became infinite and were written as null: the checkpoint could never be read, and
+// the one at -o (a workspace's models/kge.bin) had been replaced. Refused by name, the file kept;
+// an --init whose first scores overflow is blamed on --init, not on --lr.
+TEST(EmbedCliErrors, SettingsBeyondFloatRangeAreRefusedAndTheCheckpointKept) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  const std::string out = tmp / "m.kge";
+  test::WriteFile(out, "previous");
+  for (const std::string bad : {"--max-norm 1e39", "--gamma 1e39", "--init 1e39", "--margin 1e39", "--lr 1e-50",
+                                "--reg-weight 1e39"}) {
+    auto r = test::RunCli("kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval " + bad + " -o " + out);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' ')) + ": must be a number"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("32-bit float"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(test::ReadFile(out), "previous") << bad;
+  }
+  auto init = test::RunCli("kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval --init 1e38 -o " + out);
+  EXPECT_EQ(init.exit_code, 1);
+  EXPECT_NE(init.err.find("lower --init or --gamma"), std::string::npos) << init.err;
+  EXPECT_EQ(init.err.find("--lr"), std::string::npos) << init.err;
+  EXPECT_EQ(test::ReadFile(out), "previous");
+  auto fine = test::RunCli("-q kge train --data " + dir + " --dim 8 --epochs 1 -j 1 --no-eval --max-norm 3e38 -o " + out);
+  ASSERT_EQ(fine.exit_code, 0) << fine.err;
+  EXPECT_TRUE(LoadCheckpoint(out).ok());
+}
+
+// A bad -o (a folder, a folder that cannot be written) or --export (a file) was found only
+// after the whole training, which was then lost ("cannot replace it: Is a directory"). Refused
+// before the first epoch, naming the option; -o /dev/null still writes through.
+TEST(EmbedCliErrors, UnwritableOutputIsRefusedBeforeTraining) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  test::TempDir tmp;
+  std::filesystem::create_directories(tmp / "folder");
+  std::filesystem::create_directories(tmp / "exp/entities.tsv");
+  test::WriteFile(tmp / "file", "keep");
+  // Root writes anywhere a mode allows nothing; /proc refuses new files to everyone.
+  std::string locked = "/proc";
+  if (::geteuid() != 0) {
+    locked = tmp / "locked";
+    std::filesystem::create_directories(locked);
+    std::filesystem::permissions(locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  }
+  const std::string base = "kge train --data " + dir + " --dim 8 --epochs 3 -j 1 --no-eval ";
+  const std::pair<std::string, std::string> cases[] = {
+      {"-o " + (tmp / "folder"), "-o " + (tmp / "folder") + ": a folder, not a file"},
+      {"-o " + locked + "/m.kge", "-o " + locked + "/m.kge: cannot write in " + locked},
+      {"-o " + (tmp / "file") + "/m.kge", "-o " + (tmp / "file") + "/m.kge: cannot create its folder"},
+      {"-o " + (tmp / "m.kge") + " --export " + (tmp / "file"), "--export " + (tmp / "file") + ": not a folder"},
+      {"-o " + (tmp / "m.kge") + " --export " + (tmp / "exp"), "--export " + (tmp / "exp/entities.tsv") + ": a folder"}};
+  for (const auto& [args, said] : cases) {
+    auto r = test::RunCli(base + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_NE(r.err.find(said), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.err.find("epoch"), std::string::npos) << args << ": trained first: " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "m.kge"));
+  EXPECT_EQ(test::ReadFile(tmp / "file"), "keep");
+  auto null = test::RunCli("-q " + base + "-o /dev/null");
+  EXPECT_EQ(null.exit_code, 0) << null.err;
+  ASSERT_EQ(test::RunCli("-q " + base + "-o " + (tmp / "m.kge")).exit_code, 0);
+  auto exp = test::RunCli("kge export " + (tmp / "m.kge") + " -o " + (tmp / "file"));
+  EXPECT_EQ(exp.exit_code, 1);
+  EXPECT_NE(exp.err.find("-o " + (tmp / "file") + ": not a folder"), std::string::npos) << exp.err;
+  // The workspace is opened before its models/ folder is made: a mistyped one gets none.
+  EXPECT_EQ(test::RunCli("kge train " + (tmp / "typo") + " --epochs 1").exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "typo"));
+}
+
+// Input files trim names (" a " is a), but predict looked the query up as given: --head " a"
+// was "no entity ' a'". The query is trimmed the same way.
+TEST(EmbedCliErrors, PredictTrimsNamesAsTheInputFilesDo) {
+  test::TempDir tmp;
+  const std::string kg = tmp / "kg";
+  std::filesystem::create_directories(kg);
+  test::WriteFile(kg + "/train.txt", " a \tr\tb\nb\t r\tc\nc\tr\ta\n");
+  ASSERT_EQ(test::RunCli("-q kge train --data " + kg + " --dim 4 --epochs 1 -j 1 --no-eval -o " + (tmp / "m.kge")).exit_code, 0);
+  const std::string base = "--json kge predict " + (tmp / "m.kge");
+  auto plain = test::RunCli(base + " --head a -r r -k 2");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto spaced = test::RunCli(base + " --head ' a' -r 'r ' -k 2");
+  ASSERT_EQ(spaced.exit_code, 0) << spaced.err;
+  EXPECT_EQ(nlohmann::json::parse(spaced.out)["results"], nlohmann::json::parse(plain.out)["results"]);
+  EXPECT_EQ(nlohmann::json::parse(spaced.out)["query"], "(a, r, ?)");
+  auto near = test::RunCli(base + " --neighbors '\tb ' -k 1");
+  EXPECT_EQ(near.exit_code, 0) << near.err;
 }
 
 // --resume continues with the checkpoint's optimizer (and its state), lr, negatives and loss,

@@ -11,9 +11,14 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "common/hash.h"
 #include "common/rng.h"
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
@@ -144,6 +149,101 @@ TEST(EmbedFiles, NeighbourIndexBelongsToItsTablesAndDamageIsRefused) {
   EXPECT_FALSE(saved.ok()) << "a short index file was reported as written";
   EXPECT_EQ(test::ReadFile(path), good);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+// hnswlib's loader followed the header's label and record offsets before any check: one
+// damaged 4-byte field (e.g. ff ff ff 7f at byte 32) crashed predict --neighbors and related.
+// Every 4-byte position of the 96-byte header, with values that are too large, zero or off by
+// a little, gives either a refusal (the caller falls back to the exact scan) or an index whose
+// searches return the tables' entities.
+TEST(EmbedFiles, DamagedIndexHeaderIsRefusedNeverFollowed) {
+  test::TempDir tmp;
+  const Params p = Table(4, 40, 8);
+  const std::string path = tmp / "m.kge.hnsw";
+  auto built = NeighborIndex::Build(p);
+  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE((*built)->Save(path).ok());
+  const std::string good = test::ReadFile(path);
+  size_t refused = 0;
+  for (size_t offset = 0; offset < 96; offset += 4) {
+    uint32_t was = 0;
+    std::memcpy(&was, good.data() + offset, 4);
+    for (uint32_t v : {0x7fffffffu, 0xffffffffu, 0u, was + 4}) {
+      test::WriteFile(path, good);
+      Patch(path, offset, v);
+      auto index = NeighborIndex::Load(path, p);
+      if (!index.ok()) {
+        ++refused;
+        EXPECT_TRUE(index.status().code() == Status::Code::kCorruption ||
+                    index.status().code() == Status::Code::kInvalidArgument)
+            << index.status().ToString();
+        continue;
+      }
+      for (uint32_t e = 0; e < p.num_entities; ++e)
+        for (const Scored& s : (*index)->Nearest(p, e, 5)) ASSERT_LT(s.id, p.num_entities) << offset << " " << v;
+    }
+  }
+  EXPECT_GE(refused, 50u);  // the offsets and sizes; mult_, M_, ef_construction_ and max_elements_ go unused
+  test::WriteFile(path, good);
+  EXPECT_TRUE(NeighborIndex::Load(path, p).ok());
+}
+
+// The file with its JSON header passed through edit and the trailing hash recomputed: a
+// checkpoint as an older kgprofile could have written it.
+void EditHeader(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
+  std::string bytes = test::ReadFile(path);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, bytes.data() + 12, 8);
+  auto h = nlohmann::json::parse(bytes.substr(20, hlen));
+  edit(h);
+  const std::string header = h.dump();
+  const uint64_t n = header.size();
+  std::string out = bytes.substr(0, 12) + std::string(reinterpret_cast<const char*>(&n), 8) + header +
+                    bytes.substr(20 + hlen, bytes.size() - 20 - hlen - 8);
+  const uint64_t hash = Hash64(out);
+  out.append(reinterpret_cast<const char*>(&hash), 8);
+  test::WriteFile(path, out);
+}
+
+// A NaN or infinite model setting or training option was written as JSON null, and the model
+// settings could then never be read back ("type must be number, but is null"): such a checkpoint
+// is now refused before the previous file is touched. Files already written that way load when
+// the null reads as the same behaviour (max_norm and init: 0; gamma of DistMult/ComplEx: unused).
+TEST(EmbedFiles, NonFiniteSettingsAreNotWrittenAndOldFilesWithNullStillLoad) {
+  test::TempDir tmp;
+  const std::string path = tmp / "m.kge";
+  ASSERT_TRUE(SaveCheckpoint(path, SmallCheckpoint()).ok());
+  const std::string good = test::ReadFile(path);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const char* field : {"gamma", "init", "max_norm", "info.margin"}) {
+    Checkpoint c = SmallCheckpoint(2);
+    const std::string f = field;
+    if (f == "gamma") c.config.gamma = inf;
+    if (f == "init") c.config.init = std::numeric_limits<float>::quiet_NaN();
+    if (f == "max_norm") c.config.max_norm = inf;
+    if (f == "info.margin") c.info = {{"margin", inf}};
+    const Status s = SaveCheckpoint(path, c);
+    ASSERT_FALSE(s.ok()) << field;
+    EXPECT_NE(s.message().find(field), std::string::npos) << s.ToString();
+    EXPECT_EQ(test::ReadFile(path), good) << field << ": the previous checkpoint was replaced";
+    EXPECT_FALSE(fs::exists(path + ".tmp"));
+  }
+  EditHeader(path, [](nlohmann::json& h) { h["max_norm"] = nullptr, h["init"] = nullptr; });
+  auto legacy = LoadCheckpoint(path);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  EXPECT_EQ(legacy->config.max_norm, 0.0f);
+  EXPECT_EQ(legacy->config.init, 0.0f);
+  EXPECT_TRUE(legacy->params.entity == SmallCheckpoint().params.entity);
+  Checkpoint dot = SmallCheckpoint();
+  dot.config.name = "distmult";
+  ASSERT_TRUE(SaveCheckpoint(path, dot).ok());
+  EditHeader(path, [](nlohmann::json& h) { h["gamma"] = nullptr; });
+  EXPECT_TRUE(LoadCheckpoint(path).ok());
+  ASSERT_TRUE(SaveCheckpoint(path, SmallCheckpoint()).ok());
+  EditHeader(path, [](nlohmann::json& h) { h["gamma"] = nullptr; });
+  auto transe = LoadCheckpoint(path);
+  ASSERT_FALSE(transe.ok());
+  EXPECT_NE(transe.status().message().find("gamma is null"), std::string::npos) << transe.status().ToString();
 }
 
 // An export that cannot be written whole (disk full, quota) leaves the previous file, or none,

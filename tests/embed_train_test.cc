@@ -155,6 +155,53 @@ TEST(EmbedTrain, ResumedRunReproducesTheUninterruptedOne) {
   }
 }
 
+// Early stopping keeps the best epoch's tables; the checkpoint said the last epoch's count and
+// held the last epoch's Adam moments, so --resume went on at epoch 13 from epoch 8's tables
+// with epoch 12's optimizer state. Now the tables, their optimizer state and the epoch count
+// are those of the best epoch: with one thread, exactly what a run of that many epochs gives,
+// and resuming for one epoch gives what one more epoch would have.
+TEST(EmbedTrain, EarlyStopKeepsTheBestEpochsOptimizerStateAndCount) {
+  KGP_REQUIRE_DATA(dir, "nations");
+  auto ds = LoadDatasetDir(dir);
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  auto preset = GetPreset("small", "transe", ds->num_entities());
+  ASSERT_TRUE(preset.ok());
+  ASSERT_FALSE(preset->train.linear_decay);  // the schedule would depend on the epochs asked for
+  preset->model.dim = 16;
+  preset->train.threads = 1;
+  preset->train.epochs = 40;
+  preset->train.valid_every = 2;
+  preset->train.patience = 2;
+  TrainReport rep;
+  auto stopped = TrainModel(*ds, preset->model, preset->train, nullptr, &rep);
+  ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
+  ASSERT_LT(rep.best_epoch, rep.epochs_run) << "no early stop after the best epoch: the case is not exercised";
+  EXPECT_EQ(stopped->epochs_done, rep.best_epoch);
+  EXPECT_EQ(stopped->info["best_epoch"], rep.best_epoch);
+
+  auto same = [](const Checkpoint& a, const Checkpoint& b) {
+    const TableState &ae = a.optimizer.entity, &be = b.optimizer.entity;
+    return a.epochs_done == b.epochs_done && a.params.entity == b.params.entity &&
+           a.params.relation == b.params.relation && ae.a == be.a && ae.b == be.b && ae.pow1 == be.pow1 &&
+           a.optimizer.relation.a == b.optimizer.relation.a && a.optimizer.relation.b == b.optimizer.relation.b;
+  };
+  TrainOptions plain = preset->train;
+  plain.valid_every = 0;
+  plain.epochs = rep.best_epoch;
+  auto straight = TrainModel(*ds, preset->model, plain, nullptr, nullptr);
+  ASSERT_TRUE(straight.ok());
+  ASSERT_EQ(straight->optimizer.kind, OptimizerKind::kAdam);
+  EXPECT_TRUE(same(*stopped, *straight)) << "not the tables and moments of epoch " << rep.best_epoch;
+
+  plain.epochs = 1;
+  auto resumed = TrainModel(*ds, preset->model, plain, &*stopped, nullptr);
+  plain.epochs = rep.best_epoch + 1;
+  auto one_more = TrainModel(*ds, preset->model, plain, nullptr, nullptr);
+  ASSERT_TRUE(resumed.ok() && one_more.ok());
+  EXPECT_EQ(resumed->epochs_done, rep.best_epoch + 1);
+  EXPECT_TRUE(same(*resumed, *one_more)) << "--resume did not continue from the best epoch";
+}
+
 // TransR initialised from a TransE (the large preset's warm start) scores every triple as that
 // TransE does before its own training; other pairings and dimensions are refused.
 // A checkpoint records its training options for --resume; a value JSON cannot hold (a NaN
@@ -276,6 +323,42 @@ TEST(EmbedTrain, BadOptionsAreClearErrors) {
     auto r = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
     ASSERT_FALSE(r.ok()) << "temperature " << t;
     EXPECT_NE(r.status().message().find("temperature"), std::string::npos) << r.status().ToString();
+  }
+}
+
+// An infinite or NaN gamma, init or max_norm (CLI: 1e39, infinite as a float) is refused by
+// MakeModel, an infinite margin by Train; fresh tables that already score infinity (--init 1e38)
+// are blamed on --init or --gamma, not on the learning rate as a divergence.
+TEST(EmbedTrain, NonFiniteOrOverflowingSettingsAreRefusedByName) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (const char* field : {"gamma", "init", "max_norm"}) {
+    for (float v : {inf, -inf, nan}) {
+      ModelConfig mc;
+      (std::string(field) == "gamma" ? mc.gamma : std::string(field) == "init" ? mc.init : mc.max_norm) = v;
+      auto m = MakeModel(mc);
+      ASSERT_FALSE(m.ok()) << field << " " << v;
+      EXPECT_EQ(m.status().code(), Status::Code::kInvalidArgument);
+      EXPECT_NE(m.status().message().find(field), std::string::npos) << m.status().ToString();
+    }
+  }
+  Dataset ds = Tiny();
+  auto preset = GetPreset("small", "transe", ds.num_entities());
+  preset->model.dim = 8;
+  preset->train.threads = 1;
+  preset->train.epochs = 1;
+  preset->train.margin = inf;
+  auto margin = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+  ASSERT_FALSE(margin.ok());
+  EXPECT_NE(margin.status().message().find("margin"), std::string::npos) << margin.status().ToString();
+  preset->train.margin = 1;
+  for (auto [model, init] : {std::pair{"transe", 1e38f}, {"distmult", 1e20f}}) {
+    preset->model.name = model;
+    preset->model.init = init;
+    auto r = TrainModel(ds, preset->model, preset->train, nullptr, nullptr);
+    ASSERT_FALSE(r.ok()) << model << " " << init;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("--init or --gamma"), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(r.status().message().find("--lr"), std::string::npos) << r.status().ToString();
   }
 }
 

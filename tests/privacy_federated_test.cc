@@ -81,5 +81,33 @@ TEST(PrivacyFederated, BadOptionsFailBeforeAnyWorkerStarts) {
   }
 }
 
+// More shards than the data has head entities (or users) to hash into them left a shard
+// without triples: every worker started, that one failed with "no training triples", and the
+// run ended in "internal error: worker for shard 0 failed in round 1". Refused before any
+// worker starts, with a number of shards that works; -m is --model, as for kge train.
+TEST(PrivacyFederated, MoreShardsThanHeadsAreRefusedWithOneThatWorks) {
+  test::TempDir tmp;
+  const std::string kg = tmp / "kg";
+  std::filesystem::create_directories(kg);
+  test::WriteFile(kg + "/train.txt", "a\tr\tb\na\tr\tc\nb\tr\tc\nc\tr\ta\nb\tr\ta\nc\tr\tb\n");
+  test::WriteFile(kg + "/valid.txt", "a\tr\tb\n");
+  test::WriteFile(kg + "/test.txt", "b\tr\tc\n");
+  const std::string base = "kge train-federated --data " + kg + " --no-central --rounds 1 --preset small -m distmult";
+  auto r = test::RunCli(base + " --shards 6");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--shards 6: only "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 head entities"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("worker"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("internal"), std::string::npos) << r.err;
+  const size_t at = r.err.find("use --shards ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const int fits = std::stoi(r.err.substr(at + 13));
+  EXPECT_GE(fits, 1);
+  EXPECT_LE(fits, 3);
+  auto ok = test::RunCli("-q --json " + base + " --shards " + std::to_string(fits));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["shard_triples"].size(), static_cast<size_t>(fits));
+}
+
 }  // namespace
 }  // namespace kgp::privacy

@@ -1,9 +1,11 @@
 #include "cli/cli.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <new>
 
 #include "common/huge_alloc.h"
@@ -16,12 +18,32 @@ namespace kgp::cli {
 namespace {
 
 // A finite number that ok accepts; the refusal names what it must be and what was given.
-CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* name) {
+// as_float: the option is a float, so the number is checked as the float it becomes (1e39 is
+// infinite as a float, 1e-50 is 0), not as the double it is written as.
+CLI::Validator FiniteNumber(bool (*ok)(double), const char* what, const char* name, bool as_float = false) {
   return CLI::Validator(
-      [ok, what](std::string& s) -> std::string {
+      [ok, what, as_float](std::string& s) -> std::string {
         char* end = nullptr;
-        const double x = std::strtod(s.c_str(), &end);
+        double x = std::strtod(s.c_str(), &end);
+        if (as_float) x = static_cast<double>(static_cast<float>(x));
         if (end == s.c_str() || *end != '\0' || !std::isfinite(x) || !ok(x)) return fmt::format("must be {}, not '{}'", what, s);
+        return {};
+      },
+      name);
+}
+
+// A whole number from min to max in decimal digits: CLI11 reads an option with strtoull or
+// strtoll in base 0, so "-1" in an unsigned option wrapped round to 18446744073709551615 and
+// "010" meant octal 8. A sign, fraction, exponent, hex prefix or leading zero is refused.
+CLI::Validator WholeNumber(uint64_t min, uint64_t max, const char* what, const char* name) {
+  return CLI::Validator(
+      [min, max, what](std::string& s) -> std::string {
+        if (s.size() > 1 && s[0] == '0' && s.find_first_not_of("0123456789") == std::string::npos)
+          return fmt::format("must be a whole number without leading zeros, not '{}' (read as an octal number)", s);
+        errno = 0;
+        const unsigned long long x = std::strtoull(s.c_str(), nullptr, 10);
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || errno == ERANGE || x < min || x > max)
+          return fmt::format("must be {}, not '{}'", what, s);
         return {};
       },
       name);
@@ -50,6 +72,38 @@ const CLI::Validator& PositiveFinite() {
 const CLI::Validator& NonNegativeFinite() {
   static const CLI::Validator v =
       FiniteNumber([](double x) { return x >= 0; }, "a finite number of 0 or more", "NON-NEGATIVE");
+  return v;
+}
+
+const CLI::Validator& PositiveFiniteFloat() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x > 0; },
+                                               "a number above 0 that a 32-bit float holds (about 1.4e-45 to 3.4e38)",
+                                               "POSITIVE", true);
+  return v;
+}
+
+const CLI::Validator& NonNegativeFiniteFloat() {
+  static const CLI::Validator v = FiniteNumber([](double x) { return x >= 0; },
+                                               "a number of 0 or more that a 32-bit float holds (at most 3.4e38)",
+                                               "NON-NEGATIVE", true);
+  return v;
+}
+
+const CLI::Validator& PositiveInt() {
+  static const CLI::Validator v =
+      WholeNumber(1, std::numeric_limits<int>::max(), "a whole number from 1 to 2147483647", "POSITIVE");
+  return v;
+}
+
+const CLI::Validator& NonNegativeInt() {
+  static const CLI::Validator v =
+      WholeNumber(0, std::numeric_limits<int>::max(), "a whole number from 0 to 2147483647", "NON-NEGATIVE");
+  return v;
+}
+
+const CLI::Validator& Unsigned() {
+  static const CLI::Validator v = WholeNumber(0, std::numeric_limits<uint64_t>::max(),
+                                              "a whole number of 0 or more (digits only)", "UINT");
   return v;
 }
 

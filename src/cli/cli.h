@@ -29,6 +29,18 @@ struct Globals {
 const CLI::Validator& PositiveFinite();
 // A finite number of 0 or more.
 const CLI::Validator& NonNegativeFinite();
+// The same for a float option: the number is checked as the float it is stored as, so one
+// beyond float's range (1e39: infinite as a float) or a positive one that rounds to 0 is refused
+// here instead of training with inf or writing a checkpoint with null in it.
+const CLI::Validator& PositiveFiniteFloat();
+const CLI::Validator& NonNegativeFiniteFloat();
+// Whole numbers in decimal digits, for int options: 1 to INT_MAX, 0 to INT_MAX (the refusal says
+// the range; CLI::PositiveNumber's said "not in range 0.000000 to 1797…").
+const CLI::Validator& PositiveInt();
+const CLI::Validator& NonNegativeInt();
+// For an unsigned option (size_t, uint64_t) without a narrower range: digits only, so "-1" is
+// refused instead of wrapping round to 18446744073709551615 (CLI11 reads it with strtoull).
+const CLI::Validator& Unsigned();
 // A share from 0 up to, not including, 1 (a held-out fraction: all of it leaves nothing to train on).
 const CLI::Validator& ShareBelowOne();
 // A share from 0 to 1, both included (a probability).

@@ -36,7 +36,8 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file");
   cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str();
-  cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str();
+  cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str()
+      ->check(Unsigned());
   cmd->add_flag("--validation", a->o.validation,
                 "evaluate on 20% of each user's training items instead of the test data (tuning)");
   cmd->add_flag("--refit", a->o.refit, "sequences: refit on everything but the test item before scoring it");

@@ -47,11 +47,12 @@ std::string ProfileLine(const ItemIndex& items, const Profile& p, const std::str
 }
 
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
-  cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str();
-  cmd->add_option("--users", o.users, "users")->capture_default_str();
-  cmd->add_option("--events", o.events, "behaviour events (REES46 rows), from --users up to 10,000,000,000")->capture_default_str();
-  cmd->add_option("--products", o.products, "products")->capture_default_str();
-  cmd->add_option("--brands", o.brands, "brands")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str()->check(Unsigned());
+  cmd->add_option("--users", o.users, "users")->capture_default_str()->check(Unsigned());
+  cmd->add_option("--events", o.events, "behaviour events (REES46 rows), from --users up to 10,000,000,000")
+      ->capture_default_str()->check(Unsigned());
+  cmd->add_option("--products", o.products, "products")->capture_default_str()->check(Unsigned());
+  cmd->add_option("--brands", o.brands, "brands")->capture_default_str()->check(Unsigned());
   cmd->add_option("--review-rate", o.review_rate, "share of purchases reviewed")->capture_default_str();
   cmd->add_option("--days", o.days, "days of activity")->capture_default_str();
 }

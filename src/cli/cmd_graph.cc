@@ -150,7 +150,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("-t,--type", a->types, "only these edge types (e.g. PURCHASED)");
     cmd->add_option("--direction", a->direction, "out, in or both")
         ->check(CLI::IsMember({"out", "in", "both"}))->capture_default_str();
-    cmd->add_option("-n,--limit", a->limit, "how many")->capture_default_str();
+    cmd->add_option("-n,--limit", a->limit, "how many")->capture_default_str()->check(Unsigned());
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
@@ -193,7 +193,7 @@ void AddGraphCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("-t,--type", a->types, "only these edge types");
     cmd->add_option("--via", a->via, "only these node types in the middle (e.g. product brand category)");
     cmd->add_option("--max-degree", a->o.max_degree, "do not pass through nodes with more neighbours")
-        ->capture_default_str();
+        ->capture_default_str()->check(Unsigned());
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);

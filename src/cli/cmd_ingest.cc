@@ -147,7 +147,7 @@ void AddIngestCommand(CLI::App& app, Registry& reg) {
       ->capture_default_str();
   cmd->add_option("--max-errors", a->o.max_errors, "roll the file back when more rows than this are rejected "
                                                    "(0 = no limit)")
-      ->capture_default_str();
+      ->capture_default_str()->check(Unsigned());
   cmd->add_flag("--force", a->o.force, "read a file again even if the same content already landed");
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {

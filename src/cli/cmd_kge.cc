@@ -10,6 +10,8 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "common/log.h"
+#include "common/out_file.h"
+#include "common/strings.h"
 #include "embed/ann.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
@@ -117,6 +119,27 @@ Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   return ds;
 }
 
+// The files a command will write, checked before its work (a training run used to end in
+// "cannot replace it: Is a directory" after its last epoch): the folder is created, a folder at
+// a file's path is refused, and a file is created and removed beside each.
+void RequireWritableFile(const std::string& option, const std::string& file) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::absolute(file).parent_path(), ec);
+  if (ec) throw Error(Status::InvalidArgument(fmt::format("{} {}: cannot create its folder: {}", option, file, ec.message())));
+  if (Status s = OutFile::CheckReplaceable(file); !s.ok()) {
+    std::string m = fmt::format("{} {}", option, s.message());
+    throw Error(s.code() == Status::Code::kIoError ? Status::IoError(std::move(m)) : Status::InvalidArgument(std::move(m)));
+  }
+}
+
+// An output folder (-o of kge export, --export of kge train) and the files it will hold.
+void RequireWritableFolder(const std::string& option, const std::string& dir, const std::vector<std::string>& files) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    throw Error(Status::InvalidArgument(fmt::format("{} {}: not a folder", option, dir)));
+  for (const auto& f : files) RequireWritableFile(option, (std::filesystem::path(dir) / f).string());
+}
+
 int RunTrain(const Globals& globals, TrainArgs& a) {
   if (a.data.empty() == a.workspace.empty())
     throw Error(Status::InvalidArgument("give either WORKSPACE or --data DIR (train.txt, valid.txt, test.txt)"));
@@ -150,7 +173,11 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     init = std::make_unique<Checkpoint>(std::move(c).value());
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
-  Dataset ds = LoadData(a, from);
+  Dataset ds = LoadData(a, from);  // first: a mistyped WORKSPACE must not get a models/ folder below
+  const std::string out =
+      !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
+  RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
+  if (!a.export_dir.empty()) RequireWritableFolder("--export", a.export_dir, {"entities.tsv", "relations.tsv"});
   std::string preset_name = a.preset;
   if (!a.workspace.empty() && preset_name == "auto") preset_name = "ecommerce";
   auto preset = GetPreset(preset_name, a.model, ds.num_entities());
@@ -162,10 +189,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   for (auto& [opt, apply] : a.overrides)
     if (opt->count() > 0) apply(*preset);
-  std::string out = a.out;
-  if (out.empty())
-    out = !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", preset->model.name);
-  std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
   LOG_INF("{}: {} entities, {} relations, {} train / {} valid / {} test triples ({} entities unseen in train)",
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
@@ -214,7 +237,9 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
                              ck->config.name, ck->config.dim, ds.train.size(), rep.epochs_run, rep.seconds,
                              rep.triples_per_second, rep.final_loss);
     if (rep.best_epoch > 0)
-      std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept)\n", rep.best_valid_mrr, rep.best_epoch);
+      std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept{})\n", rep.best_valid_mrr, rep.best_epoch,
+                               rep.best_epoch < (resume ? resume->epochs_done : 0) + rep.epochs_run
+                                   ? ", with its optimizer state: --resume goes on from there" : "");
     if (evaluated) {
       std::cout << fmt::format("test ({} triples):\n", ds.test.size());
       PrintEval(ev, ds.relations.names(), false);
@@ -246,38 +271,39 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                                       [](Preset& x, int v) { x.model.relation_dim = v; });
   p->model_opts.push_back(Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
                                           [](Preset& x, float v) { x.model.gamma = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   p->model_opts.push_back(Override<int>(cmd, p, "--norm", &p->mc.norm, "TransE/TransR distance norm (1 or 2)",
                                         [](Preset& x, int v) { x.model.norm = v; }));
   p->model_opts.push_back(Override<float>(cmd, p, "--init", &p->mc.init, "initial values uniform in [-x, x]",
                                           [](Preset& x, float v) { x.model.init = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   p->model_opts.push_back(Override<float>(cmd, p, "--max-norm", &p->mc.max_norm,
                                           "TransE/TransR: keep entity rows within this L2 norm",
                                           [](Preset& x, float v) { x.model.max_norm = v; })
-                              ->check(NonNegativeFinite()));
+                              ->check(NonNegativeFiniteFloat()));
   Override<int>(cmd, p, "--epochs", &p->to.epochs, "passes over the training triples",
                 [](Preset& x, int v) { x.train.epochs = v; })
       ->check(CLI::Range(1, 1000000));
   Override<int>(cmd, p, "-j,--threads", &p->to.threads, "training threads (0 = all cores)",
                 [](Preset& x, int v) { x.train.threads = v; })
       ->check(CLI::Range(0, 1024));
-  Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; });
+  Override<uint64_t>(cmd, p, "--seed", &p->to.seed, "random seed", [](Preset& x, uint64_t v) { x.train.seed = v; })
+      ->check(Unsigned());
   Override<float>(cmd, p, "--lr", &p->lr, "learning rate", [](Preset& x, float v) { x.train.lr = v; })
-      ->check(PositiveFinite());
+      ->check(PositiveFiniteFloat());
   Override<int>(cmd, p, "--negatives", &p->to.negatives, "negatives per positive",
                 [](Preset& x, int v) { x.train.negatives = v; })
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   Override<int>(cmd, p, "--batch", &p->to.batch, "positives that share one draw of negatives",
                 [](Preset& x, int v) { x.train.batch = v; })
-      ->check(CLI::PositiveNumber);
+      ->check(PositiveInt());
   Override<float>(cmd, p, "--adversarial-temperature", &p->to.adversarial_temperature,
                   "self-adversarial sampling temperature (0 = plain mean)",
                   [](Preset& x, float v) { x.train.adversarial_temperature = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Override<float>(cmd, p, "--margin", &p->to.margin, "margin of the margin loss",
                   [](Preset& x, float v) { x.train.margin = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Override<std::string>(cmd, p, "--loss", &p->loss, "margin or logsigmoid",
                         [](Preset& x, std::string v) { x.train.loss = Unwrap(ParseLoss(v)); });
   Override<std::string>(cmd, p, "--optimizer", &p->optimizer, "sgd, adagrad or adam",
@@ -288,7 +314,7 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",
                   [](Preset& x, float v) { x.train.update.reg_weight = v; })
-      ->check(NonNegativeFinite());
+      ->check(NonNegativeFiniteFloat());
   Switch(cmd, p, "linear-decay", &p->to.linear_decay, "learning rate falls linearly to 0 (default: the preset's, or on --resume the checkpoint's)",
          [](Preset& x, bool v) { x.train.linear_decay = v; });
   Switch(cmd, p, "filter-negatives", &p->to.filter_negatives,
@@ -296,12 +322,13 @@ void AddTrain(CLI::App* kge, Registry& reg) {
          [](Preset& x, bool v) { x.train.filter_negatives = v; });
   Override<int>(cmd, p, "--valid-every", &p->to.valid_every, "validate every N epochs (0 = never)",
                 [](Preset& x, int v) { x.train.valid_every = v; })
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   Override<size_t>(cmd, p, "--valid-sample", &p->to.valid_sample, "validation triples used (0 = all)",
-                   [](Preset& x, size_t v) { x.train.valid_sample = v; });
+                   [](Preset& x, size_t v) { x.train.valid_sample = v; })
+      ->check(Unsigned());
   Override<int>(cmd, p, "--patience", &p->to.patience, "stop after N validations without improvement",
                 [](Preset& x, int v) { x.train.patience = v; })
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegativeInt());
   cmd->callback([&reg, a] { *reg.selected = [&reg, a] { return RunTrain(*reg.globals, *a); }; });
 }
 
@@ -391,6 +418,8 @@ void AddPredict(CLI::App* kge, Registry& reg) {
   cmd->add_option("-k", a->k, "how many")->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1} << 30));
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
+      // Names as the input files give them: trimmed (dataset.cc), so " brazil" is brazil.
+      for (std::string* name : {&a->head, &a->tail, &a->relation, &a->neighbors}) *name = std::string(Trim(*name));
       if (!a->neighbors.empty() && (!a->head.empty() || !a->tail.empty() || !a->relation.empty()))
         throw Error(Status::InvalidArgument("--neighbors takes no --head, --tail or --relation"));
       std::string path = std::filesystem::is_directory(a->checkpoint) ? WorkspaceModelPath(a->checkpoint) : a->checkpoint;
@@ -462,7 +491,10 @@ void AddExport(CLI::App* kge, Registry& reg) {
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       Loaded l = Load(a->checkpoint);
-      std::filesystem::create_directories(a->out);
+      RequireWritableFolder("-o", a->out,
+                            a->format == "tsv" ? std::vector<std::string>{"entities.tsv", "relations.tsv"}
+                                               : std::vector<std::string>{"entities.npy", "relations.npy",
+                                                                          "entities.txt", "relations.txt"});
       auto p = [&](const char* f) { return (std::filesystem::path(a->out) / f).string(); };
       const auto& pr = l.ck.params;
       std::vector<std::string> files;

@@ -242,7 +242,7 @@ void AddLlmEngineCommands(CLI::App* llm, Registry& reg) {
         ->capture_default_str()->check(PositiveFinite());
     cmd->add_option("--repeat-last-n", a->s.repeat_last_n, "tokens the penalty looks back (-1 = all)")
         ->capture_default_str()->check(CLI::Range(-1, kMaxCtx));
-    cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str();
+    cmd->add_option("--seed", a->s.seed, "sampling seed")->capture_default_str()->check(Unsigned());
     cmd->add_option("--stop", a->stop, "stop string (repeatable)");
     cmd->add_flag("--chat", a->chat, "render the prompt as a user message with the model's chat template");
     cmd->add_option("--system", a->system, "system message (with --chat)");

@@ -274,9 +274,9 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--local-epochs", a->o.local_epochs, "epochs each shard trains per round")->capture_default_str()
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--preset", a->o.preset, "hyperparameter preset (embed/presets.h)")->capture_default_str();
-    cmd->add_option("--model", a->o.model, "transe, transr, distmult, complex, rotate")->capture_default_str();
+    cmd->add_option("-m,--model", a->o.model, "transe, transr, distmult, complex, rotate")->capture_default_str();
     cmd->add_option("--dim", a->o.dim, "dimension (0 = the preset's)")->capture_default_str()->check(CLI::Range(0, 100000));
-    cmd->add_option("--seed", a->o.seed, "seed")->capture_default_str();
+    cmd->add_option("--seed", a->o.seed, "seed")->capture_default_str()->check(Unsigned());
     cmd->add_flag("!--no-central", a->o.central, "skip the centralised baseline");
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {

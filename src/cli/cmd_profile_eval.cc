@@ -34,7 +34,7 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
   cmd->add_option("--k", a->o.ks, "cut-offs for precision/recall/NDCG")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--personas", a->o.personas, "personas.jsonl from `kgprofile generate` (planted-truth recovery)");
   cmd->add_option("--planted-min-events", a->o.planted_min_events, "also report planted recovery over users with this many events")
-      ->capture_default_str();
+      ->capture_default_str()->check(Unsigned());
   cmd->add_option("--half-life", a->o.profile.half_life_days, "interest half-life in days")
       ->capture_default_str()
       ->check(PositiveFinite());

@@ -43,12 +43,12 @@ void AddServe(CLI::App& app, Registry& reg) {
   cmd->add_option("--cert", a->o.cert_file, "TLS certificate (PEM); with --key: HTTPS");
   cmd->add_option("--key", a->o.key_file, "TLS private key (PEM)");
   cmd->add_option("--threads", a->o.threads, "HTTP worker threads")->capture_default_str();
-  cmd->add_option("--max-body", a->o.max_body_bytes, "largest request body, bytes (larger: 413)")->capture_default_str();
-  cmd->add_option("--max-batch", a->o.max_batch_events, "most events in one POST /v1/events")->capture_default_str();
+  cmd->add_option("--max-body", a->o.max_body_bytes, "largest request body, bytes (larger: 413)")->capture_default_str()->check(Unsigned());
+  cmd->add_option("--max-batch", a->o.max_batch_events, "most events in one POST /v1/events")->capture_default_str()->check(Unsigned());
   cmd->add_option("--rate-limit", a->o.rate_limit, "requests per second per API key (0: no limit)")->capture_default_str();
   cmd->add_option("--rate-burst", a->o.rate_burst, "requests a key may send at once above the rate")->capture_default_str();
   cmd->add_option("--profile-cache-mb", a->cache_mb, "memory for GET profile answers kept while unchanged (0: off)")
-      ->capture_default_str();
+      ->capture_default_str()->check(Unsigned());
   cmd->add_flag("--no-fsync", a->no_fsync, "do not fsync each write batch (faster; a power cut may lose acknowledged events)");
   cmd->add_flag("--no-page", a->no_page, "do not serve the web page at /");
   cmd->add_flag("--no-llm", a->no_llm, "do not open the language-model layer (/summary answers 503)");

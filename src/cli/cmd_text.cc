@@ -113,7 +113,7 @@ void AddNerCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--epochs", a->o.epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 10000));
     cmd->add_option("--hash-bits", a->o.features.hash_bits, "feature hash buckets = 2^bits")
         ->capture_default_str()->check(CLI::Range(10, 26));
-    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str()->check(NonNegativeFinite());
+    cmd->add_option("--seed", a->o.seed, "shuffling seed")->capture_default_str()->check(Unsigned());
     cmd->add_option("--unit", a->unit, "token unit: char | word | auto (char for bio, word for absa)")->capture_default_str();
     cmd->add_flag("--no-context", a->no_context, "only the token's own features (a weak baseline)");
     cmd->add_flag("--word-breaks", a->words, "ICU word-break features for character tokens (Chinese)");
@@ -241,7 +241,7 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
     cmd->add_option("--format", a->format, "csv | amazon (rating >= 4 positive, <= 2 negative)")->capture_default_str();
     cmd->add_option("--test-fraction", a->test_fraction, "held-out share for the accuracy figure")
         ->capture_default_str()->check(ShareBelowOne());
-    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str()->check(NonNegativeFinite());
+    cmd->add_option("--split-seed", a->split_seed, "seed of the train/test split")->capture_default_str()->check(Unsigned());
     cmd->add_option("--epochs", a->o.epochs, "SGD passes")->capture_default_str()->check(CLI::Range(1, 10000));
     cmd->add_option("--hash-bits", a->o.hash_bits, "feature hash buckets = 2^bits")->capture_default_str()->check(CLI::Range(10, 26));
     cmd->callback([&reg, a] {
@@ -376,7 +376,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--sentiment", o->sentiment_path, "sentiment model (default: opinion lexicon)");
     // 0 skipped every text (and replaced the stored results with nothing); -1 wrapped to no limit.
     cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")
-        ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
+        ->capture_default_str()->check(Unsigned())->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
     cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")
         ->capture_default_str()->check(CLI::IsMember({"titles", "reviews", "all"}));
     cmd->callback([&reg, ws, o] {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -195,16 +196,34 @@ bool CsvReader::Next() {
 // A file whose lines end in a lone CR (classic Mac OS) would read as one long line: its first
 // line (as buffered) holds a CR followed by more text. Refused, rather than read as a header with
 // the data glued on. A lone CR inside a later line is data, as in any field.
+// A compressed file (it starts with a gzip, zip, zstd, xz or bzip2 signature), or binary data
+// (a first line with a CR and NUL bytes: a gzip file was reported as a lone-CR file), is refused
+// as such. A NUL byte in a text file's row stays that row's error.
 bool CsvReader::CheckLineEnds() {
   const char* b = buf_.data() + pos_;
+  const std::string_view head(b, std::min<size_t>(end_ - pos_, 10));
+  for (const auto& [magic, what] : {std::pair<std::string_view, const char*>{"\x1f\x8b", "gzip: gunzip -k FILE"},
+                                    {"PK\x03\x04", "zip: unzip FILE"},
+                                    {"\x28\xb5\x2f\xfd", "zstd: zstd -d FILE"},
+                                    {std::string_view("\xfd" "7zXZ\0", 6), "xz: xz -dk FILE"},
+                                    {"BZh", "bzip2: bunzip2 -k FILE"}}) {
+    if (head.substr(0, magic.size()) != magic) continue;
+    if (magic == "BZh" && (head.size() < 10 || head.substr(4, 6) != "1AY&SY")) continue;  // "BZh" may begin a text line
+    status_ = Status::InvalidArgument(
+        fmt::format("{}:1: a compressed or binary file, not text ({}; decompress it first)", path_, what));
+    eof_ = true;
+    return false;
+  }
   const char* nl = static_cast<const char*>(std::memchr(b, '\n', end_ - pos_));
   const char* e = nl ? nl : buf_.data() + end_;
   for (const char* p = b; p + 1 < e; ++p) {
     if (*p != '\r' || p[1] == '\r') continue;  // "\r\r\n" (CRLF written through a text-mode writer) is a line end
-    status_ = Status::InvalidArgument(fmt::format(
-        "{}:1: the line ends in a lone CR (carriage return without line feed, classic Mac OS): "
-        "convert the file to LF or CRLF line ends first (e.g. tr '\\r' '\\n')",
-        path_));
+    status_ = Status::InvalidArgument(
+        std::memchr(b, '\0', static_cast<size_t>(e - b))
+            ? fmt::format("{}:1: a compressed or binary file, not text (NUL bytes in its first line)", path_)
+            : fmt::format("{}:1: the line ends in a lone CR (carriage return without line feed, classic Mac OS): "
+                          "convert the file to LF or CRLF line ends first (e.g. tr '\\r' '\\n')",
+                          path_));
     eof_ = true;
     return false;
   }

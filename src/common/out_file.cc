@@ -1,8 +1,10 @@
 #include "common/out_file.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -26,14 +28,38 @@ Status OutFile::Open(const std::string& path) {
   return Status::Ok();
 }
 
+std::string OutFile::ReplaceTarget(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_symlink(path, ec)) {
+    fs::path resolved = fs::canonical(path, ec);
+    if (!ec) return resolved.string();  // a dangling link is replaced by the file
+  }
+  return path;
+}
+
+Status OutFile::CheckReplaceable(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string target = ReplaceTarget(path);
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::is_directory(st)) return Status::InvalidArgument(fmt::format("{}: a folder, not a file", path));
+  if (fs::exists(st) && !fs::is_regular_file(st)) return Status::Ok();  // written through
+  fs::path dir = fs::path(target).parent_path();
+  if (dir.empty()) dir = ".";
+  std::string probe = (dir / ("." + fs::path(target).filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    return Status::IoError(fmt::format("{}: cannot write in {}: {}", path, dir.string(), std::strerror(errno)));
+  ::close(fd);
+  fs::remove(probe, ec);
+  return Status::Ok();
+}
+
 Status OutFile::OpenReplacing(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  std::string target = path;
-  if (fs::is_symlink(path, ec)) {
-    fs::path resolved = fs::canonical(path, ec);
-    if (!ec) target = resolved.string();  // a dangling link is replaced by the file
-  }
+  const std::string target = ReplaceTarget(path);
   const fs::file_status st = fs::status(target, ec);
   if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
     final_.clear();

@@ -26,6 +26,11 @@ class OutFile {
   // target is replaced, the link stays); a device, FIFO or socket at path (-o /dev/null) is
   // written directly, never replaced by a regular file.
   Status OpenReplacing(const std::string& path);
+  // Whether OpenReplacing(path) and Close() can succeed, checked before the work that produces
+  // the content (a training run): a folder at path is InvalidArgument; otherwise a file is
+  // created and removed beside the file that would be replaced (IoError naming the folder when
+  // it cannot be). A device or FIFO at path is not opened (a FIFO would wait for its reader).
+  static Status CheckReplaceable(const std::string& path);
   void Write(std::string_view s) {
     buf_.append(s);
     if (buf_.size() >= kFlushBytes) Flush();
@@ -52,6 +57,8 @@ class OutFile {
  private:
   static constexpr size_t kFlushBytes = 1 << 20;
   void Flush();
+  // The file OpenReplacing writes: path, or the file a symlink at path points to.
+  static std::string ReplaceTarget(const std::string& path);
   FILE* file_ = nullptr;
   std::string path_;
   std::string final_;  // OpenReplacing: the file Close() renames path_ (the temporary) over

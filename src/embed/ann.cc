@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -82,6 +85,10 @@ Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Build(const Params& p, con
 
 namespace {
 
+Status Damaged(const std::string& path, std::string_view what) {
+  return Status::Corruption(fmt::format("{}: damaged neighbour index ({})", path, what));
+}
+
 // An index file read by hnswlib is trusted by its searches: every id it holds is followed
 // without a check. This checks the structure against the loaded tables (any damage that could
 // send a search outside them is refused) and the stored rows against the checkpoint's own
@@ -90,17 +97,9 @@ namespace {
 Status CheckIndex(const hnswlib::HierarchicalNSW<float>& h, const Params& p, const std::string& path) {
   using hnswlib::labeltype;
   using hnswlib::tableint;
+  // The entity count and the record layout were checked in the file (CheckIndexFile).
   const size_t n = h.cur_element_count, width = p.entity_width;
-  if (n != p.num_entities)
-    return Status::InvalidArgument(fmt::format("it holds {} entities, the checkpoint {}", n, p.num_entities));
-  const size_t rows = width * sizeof(float);
-  if (h.offsetLevel0_ != 0 || h.size_links_level0_ != h.maxM0_ * sizeof(tableint) + sizeof(tableint) ||
-      h.offsetData_ != h.size_links_level0_ || h.label_offset_ != h.offsetData_ + rows ||
-      h.size_data_per_element_ != h.label_offset_ + sizeof(labeltype))
-    return Status::InvalidArgument(fmt::format("its rows are not {} floats wide (another model or dimension)", width));
-  auto damaged = [&](const char* what) {
-    return Status::Corruption(fmt::format("{}: damaged neighbour index ({})", path, what));
-  };
+  auto damaged = [&](const char* what) { return Damaged(path, what); };
   if (n == 0) return Status::Ok();
   if (h.maxlevel_ < 0 || h.enterpoint_node_ >= n || h.element_levels_[h.enterpoint_node_] != h.maxlevel_)
     return damaged("entry point");
@@ -131,11 +130,71 @@ Status CheckIndex(const hnswlib::HierarchicalNSW<float>& h, const Params& p, con
   return Status::Ok();
 }
 
+// hnswlib's loader trusts the file's header: it reads every element's label at label_offset_
+// and its flags at offsetLevel0_ before anything is checked, so one damaged header field sent it
+// outside its buffer (a crash). This reads the header as HierarchicalNSW::saveIndex writes it
+// (hnswalg.h: offsetLevel0_, max_elements_, cur_element_count, size_data_per_element_,
+// label_offset_, offsetData_ as size_t; maxlevel_ int; enterpoint_node_ u32; maxM_, maxM0_, M_
+// size_t; mult_ double; ef_construction_ size_t: 96 bytes), then the level-0 records, then per
+// element a u32 byte count and that many bytes of upper-level links, and checks that every field
+// the loader uses agrees with the layout for these tables' row width and with the file's size.
+// Another entity count or width is InvalidArgument (another checkpoint), anything else Corruption.
+Status CheckIndexFile(const std::string& path, const Params& p) {
+  static_assert(sizeof(size_t) == 8 && sizeof(hnswlib::tableint) == 4 && sizeof(hnswlib::linklistsizeint) == 4 &&
+                sizeof(hnswlib::labeltype) == 8);
+  constexpr size_t kHeader = 96;
+  auto damaged = [&](const char* what) { return Damaged(path, what); };
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  char h[kHeader];
+  if (!in || ec || size < kHeader || !in.read(h, kHeader)) return damaged("header truncated");
+  auto u64 = [&](size_t at) {
+    uint64_t v;
+    std::memcpy(&v, h + at, 8);
+    return v;
+  };
+  const uint64_t offset_level0 = u64(0), count = u64(16), per_element = u64(24), label_offset = u64(32),
+                 offset_data = u64(40), max_m = u64(56), max_m0 = u64(64);
+  if (count != p.num_entities)
+    return Status::InvalidArgument(fmt::format("{}: not the index of these tables: it holds {} entities, the checkpoint {}",
+                                               path, count, p.num_entities));
+  // hnswlib caps M at 10000 (level 0: twice that); with it the sizes below cannot overflow.
+  if (offset_level0 != 0 || max_m0 < 1 || max_m0 > 20000 || max_m < 1 || max_m > max_m0) return damaged("header");
+  const uint64_t links0 = max_m0 * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+  if (offset_data != links0 || label_offset <= offset_data || (label_offset - offset_data) % sizeof(float) != 0 ||
+      per_element != label_offset + sizeof(hnswlib::labeltype))
+    return damaged("header");
+  if (label_offset - offset_data != p.entity_width * sizeof(float))
+    return Status::InvalidArgument(fmt::format("{}: not the index of these tables: its rows are {} floats wide, the "
+                                               "checkpoint's {} (another model or dimension)",
+                                               path, (label_offset - offset_data) / sizeof(float), p.entity_width));
+  // count and per_element are bounded by the checkpoint's size, so their product fits.
+  const uint64_t level0_end = kHeader + count * per_element;
+  if (level0_end > size) return damaged("shorter than its header says");
+  std::string upper(size - level0_end, '\0');
+  in.seekg(static_cast<std::streamoff>(level0_end));
+  if (!in.read(upper.data(), static_cast<std::streamsize>(upper.size()))) return damaged("unreadable");
+  const uint64_t links = max_m * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+  size_t pos = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t bytes = 0;
+    if (upper.size() - pos < 4) return damaged("shorter than its header says");
+    std::memcpy(&bytes, upper.data() + pos, 4);
+    pos += 4;
+    if (bytes % links != 0 || bytes > upper.size() - pos) return damaged("link lists");
+    pos += bytes;
+  }
+  if (pos != upper.size()) return damaged("longer than its header says");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NeighborIndex>> NeighborIndex::Load(const std::string& path, const Params& p,
                                                           const AnnOptions& o) {
   if (!std::filesystem::is_regular_file(path)) return Status::NotFound(fmt::format("{}: no index", path));
+  if (Status s = CheckIndexFile(path, p); !s.ok()) return s;
   auto idx = std::unique_ptr<NeighborIndex>(new NeighborIndex());
   idx->impl_ = std::make_unique<Impl>(p.entity_width);
   try {

@@ -1,6 +1,9 @@
 #include "embed/checkpoint.h"
 
+#include <cmath>
 #include <cstring>
+#include <stdexcept>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 
@@ -66,6 +69,34 @@ nlohmann::json ConfigJson(const ModelConfig& c) {
           {"gamma", c.gamma}, {"init", c.init}, {"max_norm", c.max_norm}};
 }
 
+// The key path of the first number in j that JSON cannot hold (NaN or infinity, which dump()
+// writes as null), or empty.
+std::string NonFiniteAt(const nlohmann::json& j, const std::string& at) {
+  if (j.is_number_float()) return std::isfinite(j.get<double>()) ? std::string() : at;
+  std::string found;
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end() && found.empty(); ++it)
+      found = NonFiniteAt(it.value(), at.empty() ? it.key() : at + "." + it.key());
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size() && found.empty(); ++i) found = NonFiniteAt(j[i], fmt::format("{}[{}]", at, i));
+  }
+  return found;
+}
+
+// A model setting of the header. Checkpoints written before SaveCheckpoint refused non-finite
+// values hold null for an infinite one; for max_norm (infinite radius: never clips, as 0) and
+// init (used only for rows added on --resume: the model's default, as 0) that reads as 0, so
+// the tables such a file holds are not lost; gamma likewise for the models that do not use it.
+float ConfigNumber(const nlohmann::json& h, const char* key, const std::string& model, bool required = false) {
+  if (!required && !h.contains(key)) return 0.0f;
+  const nlohmann::json& v = h.at(key);
+  if (v.is_null() && (std::string_view(key) != "gamma" || model == "distmult" || model == "complex")) return 0.0f;
+  if (v.is_null())
+    throw std::runtime_error(fmt::format("{} is null (an infinite --gamma written by an older kgprofile): {} cannot "
+                                         "score without it", key, model));
+  return v.get<float>();
+}
+
 }  // namespace
 
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
@@ -79,6 +110,11 @@ Status SaveCheckpoint(const std::string& path, const Checkpoint& c) {
   h["relations"] = c.relation_names;
   h["info"] = c.info;
   h["optimizer"] = c.has_optimizer ? OptimizerName(c.optimizer.kind) : "none";
+  // Refused before the file is touched: a NaN or infinite value would be written as null, which
+  // the model settings cannot be read back from (the previous file stays).
+  if (const std::string at = NonFiniteAt(h, ""); !at.empty())
+    return Status::InvalidArgument(fmt::format("{}: not written: {} is not a finite number (a checkpoint holds finite "
+                                               "values only)", path, at));
   std::string header = h.dump();
   Writer w;
   w.Bytes(kMagic, sizeof kMagic);
@@ -138,9 +174,9 @@ Result<Checkpoint> LoadCheckpoint(const std::string& path) {
     c.config.dim = h.at("dim");
     c.config.relation_dim = h.at("relation_dim");
     c.config.norm = h.at("norm");
-    c.config.gamma = h.at("gamma");
-    c.config.init = h.value("init", 0.0f);
-    c.config.max_norm = h.value("max_norm", 0.0f);
+    c.config.gamma = ConfigNumber(h, "gamma", c.config.name, true);
+    c.config.init = ConfigNumber(h, "init", c.config.name);
+    c.config.max_norm = ConfigNumber(h, "max_norm", c.config.name);
     c.epochs_done = h.at("epochs_done");
     c.params.num_entities = h.at("num_entities");
     c.params.num_relations = h.at("num_relations");

@@ -29,8 +29,12 @@ struct Checkpoint {
 };
 
 // Writes to path via a temporary file and rename (a crash never leaves a half file); a
-// device or FIFO at path (-o /dev/null) is written directly (OutFile::OpenReplacing).
+// device or FIFO at path (-o /dev/null) is written directly (OutFile::OpenReplacing). A NaN or
+// infinite number in the header (model settings, info) is InvalidArgument before path is touched:
+// JSON would hold it as null, which LoadCheckpoint could not read the model settings back from.
 Status SaveCheckpoint(const std::string& path, const Checkpoint& c);
+// A null max_norm or init (an infinite value, written before SaveCheckpoint refused them), or a
+// null gamma of DistMult or ComplEx (which do not use it), reads as 0: the same behaviour.
 Result<Checkpoint> LoadCheckpoint(const std::string& path);
 
 // Exports are written as checkpoints are (OutFile::OpenReplacing): a failed write leaves the

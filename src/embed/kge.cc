@@ -1,5 +1,7 @@
 #include "embed/kge.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -53,6 +55,21 @@ Status StartFrom(const Checkpoint& init, const ModelConfig& mc, Params& p) {
   return Status::Ok();
 }
 
+// Fresh tables that already score NaN or infinity (an --init or --gamma near float's limit) are
+// the settings' fault: said so before training, not as a divergence blamed on the learning rate.
+Status CheckInitialScores(const Model& m, const Params& p, const Dataset& ds) {
+  const ModelConfig& c = m.config();
+  for (size_t i = 0; i < std::min<size_t>(ds.train.size(), 1000); ++i) {
+    const Triple& x = ds.train[i];
+    const float s = m.Score(p.E(x.h), p.R(x.r), p.E(x.t));
+    if (!std::isfinite(s))
+      return Status::InvalidArgument(fmt::format(
+          "the initial {} tables (init {}, gamma {}, dim {}) already score {} before any training: lower --init or --gamma",
+          c.name, c.init > 0 ? fmt::format("{}", c.init) : "default", c.gamma, c.dim, s));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
@@ -90,6 +107,8 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
     if (init) {
       if (Status s = CheckSameGraph(*init, ds); !s.ok()) return s;
       if (Status s = StartFrom(*init, c.config, c.params); !s.ok()) return s;
+    } else if (Status s = CheckInitialScores(**model, c.params, ds); !s.ok()) {
+      return s;
     }
   }
   auto rep = Train(**model, c.params, c.optimizer, ds, opts, on_epoch);
@@ -97,7 +116,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
   c.has_optimizer = true;
   c.entity_names = ds.entities.names();
   c.relation_names = ds.relations.names();
-  c.epochs_done = opts.start_epoch + rep->epochs_run;
+  c.epochs_done = rep->kept_epoch;  // the best epoch when validation kept it: its tables and optimizer state
   c.info = {{"optimizer", OptimizerName(opts.update.kind)},
             {"lr", opts.lr},
             {"linear_decay", opts.linear_decay},

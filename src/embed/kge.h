@@ -27,7 +27,8 @@ namespace kgp::embed {
 // a fresh optimizer: init must be a checkpoint of the same graph and either the same model and
 // dimensions, or TransE for a TransR whose dim and relation_dim equal TransE's dim — TransR
 // then starts as that TransE (entity rows and translations copied, projections the identity),
-// as Lin et al. 2015 initialise it.
+// as Lin et al. 2015 initialise it. Fresh tables that already score NaN or infinity (an init or
+// gamma near float's limit) are InvalidArgument naming --init and --gamma, before any epoch.
 Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const TrainOptions& to, const Checkpoint* resume,
                               TrainReport* report, const std::function<void(const EpochReport&)>& on_epoch = {},
                               const Checkpoint* init = nullptr);

@@ -58,6 +58,10 @@ Result<std::unique_ptr<Model>> MakeModel(const ModelConfig& c) {
     return Status::InvalidArgument(fmt::format("dimension {} out of range (1..100000)", c.dim));
   if (c.norm != 1 && c.norm != 2) return Status::InvalidArgument(fmt::format("norm must be 1 or 2, not {}", c.norm));
   if (c.relation_dim < 0) return Status::InvalidArgument("relation dimension must be >= 0");
+  // An infinite or NaN value scores every triple NaN, and a checkpoint cannot hold it (JSON null).
+  const std::pair<const char*, float> values[] = {{"gamma", c.gamma}, {"init", c.init}, {"max_norm", c.max_norm}};
+  for (const auto& [what, v] : values)
+    if (!std::isfinite(v)) return Status::InvalidArgument(fmt::format("{} must be a finite number, not {}", what, v));
   if (c.name == "transe") return MakeTransE(c);
   if (c.name == "transr") return MakeTransR(c);
   if (c.name == "distmult") return MakeDistMult(c);

@@ -88,7 +88,8 @@ class Model {
 
 // Names accepted by MakeModel.
 const std::vector<std::string>& ModelNames();
-// Validates the configuration (dimension, norm, name) and builds the model.
+// Validates the configuration (dimension, norm, name; gamma, init and max_norm finite) and builds
+// the model.
 Result<std::unique_ptr<Model>> MakeModel(const ModelConfig& c);
 
 }  // namespace kgp::embed

@@ -216,6 +216,8 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   if (o.negatives < 1) return Status::InvalidArgument("negatives must be >= 1");
   if (o.batch < 1) return Status::InvalidArgument("batch must be >= 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::InvalidArgument("learning rate must be a finite number > 0");
+  if (!(o.margin >= 0) || !std::isfinite(o.margin))
+    return Status::InvalidArgument("margin must be a finite number >= 0");
   if (!(o.adversarial_temperature >= 0) || !std::isfinite(o.adversarial_temperature))
     return Status::InvalidArgument("adversarial temperature must be a finite number >= 0 (0: plain mean)");
   if (params.num_entities != ds.num_entities() || params.num_relations != ds.num_relations() ||
@@ -243,7 +245,10 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
 
   std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
+  // The best epoch's tables and the optimizer state that goes with them (kept together, so that
+  // --resume from the tables kept continues with their own moments and epoch count).
   Params best;
+  OptimizerState best_state;
   int since_best = 0;
   int total_epochs = o.start_epoch + o.epochs;
   Progress progress("train", static_cast<uint64_t>(o.epochs) * ds.train.size(), "triples");
@@ -302,6 +307,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
         rep.best_epoch = epoch + 1;
         er.best = true;
         best = params;
+        best_state = state;
         since_best = 0;
       } else {
         ++since_best;
@@ -316,7 +322,12 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
   }
   progress.Finish();
-  if (validate && rep.best_epoch > 0 && !best.entity.empty()) params = std::move(best);
+  rep.kept_epoch = o.start_epoch + rep.epochs_run;
+  if (validate && rep.best_epoch > 0 && !best.entity.empty()) {
+    params = std::move(best);
+    state = std::move(best_state);
+    rep.kept_epoch = rep.best_epoch;
+  }
   // The last updates, and rows no positive scored, are checked here: no NaN leaves training.
   for (const FloatTable* t : {&params.entity, &params.relation})
     for (float v : *t)

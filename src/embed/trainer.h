@@ -36,7 +36,7 @@ struct TrainOptions {
   // validation triples; stop after `patience` checks without improvement and keep the best.
   int valid_every = 0;
   size_t valid_sample = 0;  // 0 = all
-  int patience = 0;         // 0 = never stop early (still keeps the best when validating)
+  int patience = 0;         // 0 = never stop early (still keeps the best, with its optimizer state)
   int start_epoch = 0;      // resuming: epochs already done (for the lr schedule and logs)
 };
 
@@ -51,6 +51,7 @@ struct EpochReport {
 struct TrainReport {
   int epochs_run = 0;
   int best_epoch = 0;
+  int kept_epoch = 0;          // the epoch (counting resumed ones) whose tables and optimizer state were returned
   double best_valid_mrr = -1;
   double seconds = 0;          // training only (validation excluded)
   double triples_per_second = 0;  // positives per second of training
@@ -61,7 +62,10 @@ Result<Loss> ParseLoss(const std::string& name);
 Result<Sampler> ParseSampler(const std::string& name);
 
 // Trains params (already allocated for the model) on ds.train. state carries optimizer
-// moments across calls (resume). on_epoch, if set, sees every epoch.
+// moments across calls (resume). on_epoch, if set, sees every epoch. When validating, params
+// and state are returned as they were after the best epoch (report.kept_epoch), not the last:
+// a copy of both is kept while training (with Adam three times the tables' size, Adagrad
+// twice, SGD once).
 Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& state, const Dataset& ds,
                           const TrainOptions& opts, const std::function<void(const EpochReport&)>& on_epoch = {});
 

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -77,6 +78,38 @@ int ShardOf(const std::string& head, const std::string& tail, int shards, bool b
   if (!key) return -1;
   return static_cast<int>(Hash64(*key, 0xFEDA) % static_cast<uint64_t>(shards));
 }
+
+namespace {
+
+// A shard without triples has nothing to train: its worker failed with "no training triples"
+// after every worker had started, reported as an internal error. Refused before any worker
+// starts, with the most shards (below the number asked) that give every shard triples: shards
+// are chosen by a hash of the user (or head entity), so with few of them some stay empty.
+Status CheckEveryShardTrains(const Dataset& ds, const std::vector<size_t>& shard_triples, bool by_user) {
+  const int S = static_cast<int>(shard_triples.size());
+  const int empty = static_cast<int>(std::count(shard_triples.begin(), shard_triples.end(), size_t{0}));
+  if (empty == 0) return Status::Ok();
+  if (ds.train.empty()) return Status::InvalidArgument("federated: no training triples");
+  std::vector<const std::string*> keys;  // the names triples are sharded by, once each
+  std::vector<char> seen(ds.num_entities());
+  for (const Triple& t : ds.train) {
+    const std::string &h = ds.entities.name(t.h), &tl = ds.entities.name(t.t);
+    const bool head = !by_user || IsUser(h);
+    if (!head && !IsUser(tl)) continue;  // names no user: in every shard
+    if (!seen[head ? t.h : t.t]++) keys.push_back(head ? &h : &tl);
+  }
+  int fits = 1;
+  for (int n = std::min(S - 1, static_cast<int>(keys.size())); n > 1 && fits == 1; --n) {
+    std::vector<char> used(static_cast<size_t>(n));
+    for (const std::string* k : keys) used[static_cast<size_t>(ShardOf(*k, *k, n, by_user))] = 1;
+    if (std::count(used.begin(), used.end(), 1) == n) fits = n;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "--shards {}: only {} of the {} shards get training triples (the data's {} {} are hashed to shards); use --shards {}{}", S,
+      S - empty, S, keys.size(), by_user ? "users" : "head entities", fits, fits > 1 ? " (the most that leaves none empty)" : ""));
+}
+
+}  // namespace
 
 nlohmann::json FederatedReport::Json() const {
   auto m = [](const Metrics& x) {
@@ -156,6 +189,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
     }
   }
   for (auto& f : files) KGP_RETURN_IF_ERROR(f.Close());
+  if (Status s = CheckEveryShardTrains(ds, rep.shard_triples, by_user); !s.ok()) return s;
 
   // Round 0: the coordinator initialises the global model (no training).
   auto t_fed = std::chrono::steady_clock::now();

@@ -1,0 +1,64 @@
+// Option checks shared by the commands (src/cli/cli.h): a refusal says what the option must be,
+// and no value is silently read as another one.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "test_util.h"
+
+namespace kgp::cli {
+namespace {
+
+// The validator's verdict: empty when accepted, else the reason.
+std::string Check(const CLI::Validator& v, std::string value) { return v(value); }
+
+// CLI11 reads an unsigned option with strtoull: "-1" became 18446744073709551615 (a seed, a
+// sample size) and "010" octal 8. Unsigned() lets only plain decimal digits through.
+TEST(CliOptions, UnsignedRefusesSignsAndOtherBases) {
+  for (const char* ok : {"0", "7", "18446744073709551615"}) EXPECT_EQ(Check(Unsigned(), ok), "") << ok;
+  for (const char* bad : {"-1", "-0", "+3", "1.5", "1e3", "0x10", "", " 4", "18446744073709551616"}) {
+    const std::string why = Check(Unsigned(), bad);
+    EXPECT_NE(why.find("whole number of 0 or more"), std::string::npos) << bad << ": " << why;
+  }
+  EXPECT_NE(Check(Unsigned(), "010").find("octal"), std::string::npos);
+}
+
+// CLI::PositiveNumber refused 0 as "not in range 0.000000 to 1797…" (300 digits), a range that
+// holds 0; the project's checks say the range the option has.
+TEST(CliOptions, IntegerChecksSayTheirRange) {
+  EXPECT_EQ(Check(PositiveInt(), "1"), "");
+  EXPECT_EQ(Check(PositiveInt(), "2147483647"), "");
+  EXPECT_EQ(Check(NonNegativeInt(), "0"), "");
+  for (const char* bad : {"0", "-4", "2147483648", "2.5"})
+    EXPECT_EQ(Check(PositiveInt(), bad), fmt::format("must be a whole number from 1 to 2147483647, not '{}'", bad));
+  for (const char* bad : {"-1", "2147483648", "nan"})
+    EXPECT_EQ(Check(NonNegativeInt(), bad), fmt::format("must be a whole number from 0 to 2147483647, not '{}'", bad));
+}
+
+// On the command line: kge train's integer options and the unsigned options of other commands.
+TEST(CliOptions, KgeTrainIntegerOptionsAreRefusedWithTheirRange) {
+  test::TempDir tmp;
+  const std::string kg = tmp / "kg";
+  std::filesystem::create_directories(kg);
+  test::WriteFile(kg + "/train.txt", "a\tr\tb\nb\tr\tc\n");
+  for (const std::string bad : {"--negatives 0", "--batch 0", "--valid-every -1", "--patience -1", "--valid-sample -1",
+                                "--seed -1", "--seed 010"}) {
+    auto r = test::RunCli("kge train --data " + kg + " --dim 4 --epochs 1 -j 1 --no-eval " + bad + " -o " + (tmp / "t.kge"));
+    EXPECT_EQ(r.exit_code, 105) << bad << ": " << r.err;  // CLI11's validation error
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("whole number"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.find("1797"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "t.kge")) << bad;
+  }
+  auto gen = test::RunCli("generate " + (tmp / "g") + " --users -5");
+  EXPECT_NE(gen.exit_code, 0);
+  EXPECT_NE(gen.err.find("--users"), std::string::npos) << gen.err;
+  EXPECT_NE(gen.err.find("whole number of 0 or more"), std::string::npos) << gen.err;
+}
+
+}  // namespace
+}  // namespace kgp::cli
