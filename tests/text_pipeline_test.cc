@@ -240,10 +240,10 @@ TEST(TextPipeline, TrainOptionsOutOfRangeAreRefusedByName) {
   const std::string ner = "text train-ner " + (tmp / "t.bio") + " --out " + (tmp / "m.bin") + " ";
   const std::string sent = "text train-sentiment " + (tmp / "s.csv") + " --out " + (tmp / "s.bin") + " ";
   const std::pair<std::string, std::string> cases[] = {
-      {ner + "--seed -1", "--seed: must be a finite number of 0 or more, not '-1'"},
+      {ner + "--seed -1", "--seed: must be a whole number of 0 or more (digits only), not '-1'"},
       {ner + "--epochs 0", "--epochs: Value 0 not in range 1 to 10000"},
       {ner + "--hash-bits 40", "--hash-bits: Value 40 not in range 10 to 26"},
-      {sent + "--split-seed -5", "--split-seed: must be a finite number of 0 or more, not '-5'"},
+      {sent + "--split-seed -5", "--split-seed: must be a whole number of 0 or more (digits only), not '-5'"},
       {sent + "--hash-bits 9", "--hash-bits: Value 9 not in range 10 to 26"},
       {"text extract " + (tmp / "ws") + " --tagger-on everything", "--tagger-on: everything not in {titles,reviews,all}"},
   };

@@ -376,7 +376,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--sentiment", o->sentiment_path, "sentiment model (default: opinion lexicon)");
     // 0 skipped every text (and replaced the stored results with nothing); -1 wrapped to no limit.
     cmd->add_option("--max-bytes", o->max_bytes, "longer texts are skipped with a reason")
-        ->capture_default_str()->check(Unsigned())->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
+        ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
     cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")
         ->capture_default_str()->check(CLI::IsMember({"titles", "reviews", "all"}));
     cmd->callback([&reg, ws, o] {
