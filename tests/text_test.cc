@@ -6,7 +6,9 @@
 #include <cstring>
 
 #include <random>
+#include <thread>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fmt/format.h>
@@ -288,9 +290,16 @@ TEST(TextTagger, LoadRefusesWhatTrainCannotWrite) {
   const std::string prefix = tmp / "t.bin" + ": not a kgprofile tagger model (";
   std::vector<std::string> many = BioLabels(75);
   many.pop_back();  // 150 labels
+  // Over the size this version loads: said as such, with the way out.
+  for (const auto& [bytes, want] : std::vector<std::pair<std::string, std::string>>{
+           {TaggerFile(22, many, 0), "2^22 buckets × 150 labels = 629145600 weights, more than this version loads (268435456)"},
+           {TaggerFile(26, BioLabels(499), 0), "2^26 buckets × 999 labels = 67041755136 weights, more than this version"}}) {
+    Status st = load(bytes);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("smaller --hash-bits"), std::string::npos) << st.message();
+  }
   const std::pair<std::string, std::string> cases[] = {
-      {TaggerFile(22, many, 0), "2^22 buckets × 150 labels = 629145600 weights, more than a tagger may have (268435456))"},
-      {TaggerFile(26, BioLabels(499), 0), "2^26 buckets × 999 labels = 67041755136 weights, more than a tagger may have"},
       {TaggerFile(12, {"B-A", "O"}, 0), "label 0 is 'B-A', not O)"},
       {TaggerFile(12, {"O", "X-A"}, 0), "label 1 is 'X-A', not B-TYPE or I-TYPE)"},
       {TaggerFile(12, {"O", "B-"}, 0), "label 1 is 'B-', not B-TYPE or I-TYPE)"},
@@ -309,6 +318,22 @@ TEST(TextTagger, LoadRefusesWhatTrainCannotWrite) {
   // What Train writes loads: B- without I- (single-token entities), I- without B-.
   Status ok = load(TaggerFile(12, {"O", "B-A", "I-B"}, 1, {{5, 0.5f}}));
   EXPECT_TRUE(ok.ok()) << ok.ToString();
+  // From a pipe too, which cannot tell its size (it was refused as 'cannot tell its size').
+  const std::string fifo = tmp / "t.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { test::WriteFile(fifo, TaggerFile(12, {"O", "B-A", "I-B"}, 1, {{5, 0.5f}})); });
+  auto piped = Tagger::Load(fifo);
+  writer.join();
+  EXPECT_TRUE(piped.ok()) << piped.status().ToString();
+  // The tags a model could not hold are refused where they are read, by line: train-ner wrote
+  // 'B-BR\xff' and the model then failed to load.
+  test::WriteFile(tmp / "bad.bio", "Apple B-BR\xff\nphone O\n\nSamsung B-BR\x01X\ntv O\n\nLG B-BR\nset O\n");
+  BioReadStats stats;
+  auto sentences = ReadBioFile(tmp / "bad.bio", &stats);
+  ASSERT_TRUE(sentences.ok()) << sentences.status().ToString();
+  EXPECT_EQ(stats.bad_lines, 2u);
+  EXPECT_FALSE(IsBioTag("B-" + std::string(kMaxBioTagBytes, 'X')));
+  EXPECT_TRUE(IsBioTag("B-品牌"));
   // Train refuses the same sizes before allocating (ToySet has 5 tags: 2^26 × 5 > 2^28).
   TaggerOptions o;
   o.features.hash_bits = 26;

@@ -9,6 +9,14 @@
 
 namespace kgp::text {
 
+bool IsBioTag(std::string_view tag) {
+  if (tag == "O") return true;
+  return (tag.starts_with("B-") || tag.starts_with("I-")) && tag.size() > 2 && tag.size() <= kMaxBioTagBytes &&
+         IsValidUtf8(tag) && std::none_of(tag.begin(), tag.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
+}
+
 Result<std::vector<Sentence>> ReadBioFile(const std::string& path, BioReadStats* stats) {
   BioReadStats local;
   BioReadStats& st = stats ? *stats : local;
@@ -24,7 +32,7 @@ Result<std::vector<Sentence>> ReadBioFile(const std::string& path, BioReadStats*
     }
     cur = Sentence{};
   };
-  auto bad = [&](const char* why) {
+  auto bad = [&](std::string_view why) {
     if (st.bad_lines++ == 0) st.first_error = fmt::format("{}:{}: {}", path, r.line(), why);
   };
   while (r.Next()) {
@@ -45,8 +53,8 @@ Result<std::vector<Sentence>> ReadBioFile(const std::string& path, BioReadStats*
       bad("token is not valid UTF-8");
       continue;
     }
-    if (!(tag == "O" || ((tag.starts_with("B-") || tag.starts_with("I-")) && tag.size() > 2))) {
-      bad("tag must be O, B-TYPE or I-TYPE");
+    if (!IsBioTag(tag)) {  // what a trained model could not load again is refused here, by line
+      bad(fmt::format("tag must be O, B-TYPE or I-TYPE (UTF-8, no control characters, at most {} bytes)", kMaxBioTagBytes));
       continue;
     }
     cur.tokens.emplace_back(tok);

@@ -24,6 +24,11 @@ struct BioReadStats {
   std::string first_error; // file:line: why, for the first bad line
 };
 
+// A tag a BIO file may hold and a tagger model stores: O, or B-TYPE / I-TYPE with TYPE non-empty,
+// valid UTF-8 without control characters, the whole at most kMaxBioTagBytes.
+inline constexpr size_t kMaxBioTagBytes = 256;
+bool IsBioTag(std::string_view tag);
+
 // Reads `token<SPACE>tag` lines. The token is everything before the LAST ASCII space (so a
 // U+3000 ideographic space is a token); CRLF and a BOM are accepted. Bad lines are counted and
 // skipped; an unreadable file is an error.

@@ -234,10 +234,13 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption(fmt::format("{}: not a kgprofile tagger model ({})", path, why));
   };
+  // The size bounds the weights the file may claim; a pipe has none to tell, and is then held
+  // to the end marker and kMaxWeights alone.
   in.seekg(0, std::ios::end);
-  const std::streamoff file_size = in.tellg();
+  std::streamoff file_size = in.tellg();
+  in.clear();
   in.seekg(0);
-  if (file_size < 0 || !in) return corrupt("cannot tell its size");
+  if (!in) file_size = -1, in.clear();
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return corrupt("bad magic");
   uint32_t version = 0, bits = 0, nl = 0;
@@ -249,8 +252,9 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   if (bits < 10 || bits > 26 || unit > 1 || nl == 0 || nl > 1000) return corrupt("bad header values");
   const uint64_t n_weights = (uint64_t{1} << bits) * nl;
   if (n_weights > kMaxWeights) {
-    return corrupt(fmt::format("2^{} buckets × {} labels = {} weights, more than a tagger may have ({})", bits, nl,
-                               n_weights, kMaxWeights));
+    return Status::InvalidArgument(fmt::format(
+        "{}: 2^{} buckets × {} labels = {} weights, more than this version loads ({}): train it again with a smaller "
+        "--hash-bits", path, bits, nl, n_weights, kMaxWeights));
   }
   Tagger m;
   m.fopts_.hash_bits = static_cast<int>(bits);
@@ -260,13 +264,11 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   m.unit_ = static_cast<TokenUnit>(unit);
   for (uint32_t i = 0; i < nl; ++i) {
     uint32_t len = 0;
-    if (!Get(in, &len) || len > 256) return corrupt("bad label");
+    if (!Get(in, &len) || len > kMaxBioTagBytes) return corrupt("bad label");
     std::string l(len, '\0');
     if (!in.read(l.data(), len)) return corrupt("truncated labels");
     // As Train writes them: O first, then B-TYPE and I-TYPE (the tags a BIO file may hold), each once.
-    const bool bio = (l.starts_with("B-") || l.starts_with("I-")) && l.size() > 2 && IsValidUtf8(l) &&
-                     std::none_of(l.begin(), l.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-    if (i == 0 ? l != "O" : !bio) {
+    if (i == 0 ? l != "O" : (l == "O" || !IsBioTag(l))) {
       return corrupt(i == 0 ? fmt::format("label 0 is '{}', not O", Printable(l))
                             : fmt::format("label {} is '{}', not B-TYPE or I-TYPE", i, Printable(l)));
     }
@@ -283,8 +285,8 @@ Result<Tagger> Tagger::Load(const std::string& path) {
   uint64_t nz = 0;
   if (!Get(in, &nz) || nz > B * L) return corrupt("bad weight count");
   // The weights are nz (u64 index, f32 weight) pairs and the end marker: the file must hold them.
-  const uint64_t left = static_cast<uint64_t>(file_size - in.tellg());
-  if (nz > left / 12 || left - nz * 12 != sizeof kEnd) {
+  const uint64_t left = file_size < 0 ? 0 : static_cast<uint64_t>(file_size - in.tellg());
+  if (file_size >= 0 && (nz > left / 12 || left - nz * 12 != sizeof kEnd)) {
     return corrupt(fmt::format("{} weights claimed, {} bytes left for them and the end marker", nz, left));
   }
   m.w_.assign(B * L, 0.f);
