@@ -47,6 +47,7 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
     if (!st.IsNull(2) && st.Double(2) > 0) info.ref_price = static_cast<float>(st.Double(2));
     auto node = g.Find(NodeType::kProduct, st.Text(1));
     if (!node) continue;
+    info.in_graph = true;
     cats.clear();
     for (const Adjacent& a : g.Neighbors(*node)) {
       const NodeType t = g.type(a.other);

@@ -26,6 +26,9 @@ class ItemIndex {
   static Result<ItemIndex> Build(Db& db, const Graph& g);
 
   bool Has(uint32_t item) const { return item < items_.size(); }
+  // Whether the graph has the item's product node: false for a product ingested since the last
+  // `graph build` (its events touch no tags until the graph is built again).
+  bool InGraph(uint32_t item) const { return Has(item) && items_[item].in_graph; }
   std::span<const NodeId> Tags(uint32_t item) const {
     if (!Has(item)) return {};
     const Info& i = items_[item];
@@ -66,6 +69,7 @@ class ItemIndex {
     uint32_t off = 0, n = 0;
     NodeId leaf = kNoNode;
     float price_pos = -1.0f, ref_price = -1.0f;
+    bool in_graph = false;
   };
   const Graph* g_ = nullptr;
   std::vector<Info> items_;  // by items.id

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "profile/store.h"
@@ -16,6 +17,23 @@ using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int64_t MaxFileId(Db& db) { return db.QueryInt("SELECT coalesce(max(id), 0) FROM ingest_files", 0); }
+
+UntaggedEvents FindUntagged(Db& db, const ItemIndex& items, const std::vector<ProfileEvent>& events) {
+  UntaggedEvents u;
+  std::vector<uint32_t> products;
+  for (const ProfileEvent& e : events)
+    if (!items.InGraph(e.item)) ++u.events, products.push_back(e.item);
+  std::sort(products.begin(), products.end());
+  products.erase(std::unique(products.begin(), products.end()), products.end());
+  u.products = products.size();
+  Stmt st = db.Prepare("SELECT ext_id FROM items WHERE id = ?");
+  for (size_t i = 0; i < products.size() && i < 3; ++i) {
+    st.Bind(1, static_cast<int64_t>(products[i]));
+    u.examples.emplace_back(st.Step() ? std::string(st.Text(0)) : fmt::format("items.id {}", products[i]));
+    st.Reset();
+  }
+  return u;
+}
 
 // Writes the profile tables and the state file of set, whose tag ids are ctx.graph's.
 Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel* model_out, double* cluster_s,
@@ -41,6 +59,12 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
 }
 
 }  // namespace
+
+std::string UntaggedEvents::Describe() const {
+  std::string ids = fmt::format("{}", fmt::join(examples, ", "));
+  if (products > examples.size()) ids += fmt::format(" and {} more", products - examples.size());
+  return fmt::format("{} event{} on {} product{} ({})", events, events == 1 ? "" : "s", products, products == 1 ? "" : "s", ids);
+}
 
 double Percentile(std::vector<double>& v, double pct) {
   if (v.empty()) return 0;
@@ -84,6 +108,7 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
     read.Commit();
   }
   r.events = events.size();
+  r.untagged = FindUntagged(ws.db(), *ctx.items, events);
   r.load_s = Since(t0);
   auto t = Clock::now();
   BatchBuild(*ctx.items, std::move(events), threads, &set);
@@ -97,7 +122,8 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   return r;
 }
 
-Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters) {
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters,
+                                           bool apply_untagged) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
@@ -115,6 +141,13 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
     ids = LoadUserIds(ws.db());
     read.Commit();
   }
+  r.untagged = FindUntagged(ws.db(), *ctx.items, events);
+  if (r.untagged.events > 0 && !apply_untagged)
+    return Status::InvalidArgument(fmt::format(
+        "{}: {} the knowledge graph does not have yet: applied now, they would never add their category, brand and "
+        "attribute interests; nothing applied. Run kgprofile graph build {}, then profile update again (or profile "
+        "update --allow-untagged to apply them without those interests)",
+        ws.dir(), r.untagged.Describe(), ws.dir()));
   // Before the events: a users.id given again after an erasure starts from an empty slot.
   KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set));
   std::vector<double> lat;
