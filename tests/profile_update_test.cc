@@ -16,6 +16,7 @@
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "profile/pipeline.h"
+#include "profile_expect.h"
 #include "test_util.h"
 
 namespace kgp {
@@ -160,6 +161,30 @@ TEST_F(ProfileUpdateTest, EventsOnProductsNewerThanTheGraphWaitForGraphBuild) {
   EXPECT_NE(stale.out.find("1 event on 1 product (7777778) the graph does not have yet: built without their category, "
                            "brand and attribute interests; run kgprofile graph build " + ws + " first, then profile build"),
             std::string::npos) << stale.out;
+}
+
+// B's prices are 30% above A's (the audit's repro: 133 of 300 users had another discount
+// response after the update than after a rebuild). Each event is judged against the prices known
+// at its time, so A's views are not discounts in hindsight of B's dearer prices, and the update
+// continues from the highest prices the build saw. Both workspaces share A's graph: only the
+// profile stage is compared.
+TEST_F(ProfileUpdateTest, PricesRisingAfterTheBuildGiveWhatARebuildGives) {
+  auto inc = Shop("inc", {"A.csv"});
+  auto full = Shop("full", {"A.csv"});
+  ASSERT_TRUE(inc && full);
+  Build(*inc);
+  IngestFile(*inc, "B_dearer.csv");
+  Update(*inc);
+  IngestFile(*full, "B_dearer.csv");
+  Build(*full);
+  // The store's list price followed B's dearer events; the catalogue's own price did not.
+  EXPECT_GT(full->db().QueryInt("SELECT count(*) FROM items WHERE list_price > catalog_price * 1.2"), 50);
+  const std::vector<Profile> a = Profiles(*inc), b = Profiles(*full);
+  ASSERT_EQ(a.size(), 80u);
+  ExpectSameProfiles(a, b);
+  size_t with_discounts = 0;
+  for (const Profile& p : a) with_discounts += std::isfinite(p.discount_response) && p.discount_response != 0;
+  EXPECT_GT(with_discounts, 40u);  // the comparison is not of nulls
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace kgp {
 
-std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f) {
+std::vector<ProfileEvent> LoadEvents(Db& db, const EventFilter& f) {
   std::string sql = "SELECT user_id, item_id, type, ts, price, value, variant FROM events WHERE 1";
   if (f.until) sql += " AND ts <= ?1";
   if (f.after) sql += " AND ts > ?2";
@@ -34,7 +34,6 @@ std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter
     e.value = st.IsNull(5) ? NAN : static_cast<float>(st.Double(5));
     const int64_t v = st.IsNull(6) ? 0 : st.Int(6);
     e.variant = v > 0 && v < UINT32_MAX ? static_cast<uint32_t>(v) : 0;
-    if (items && e.price > 0) items->RaiseRefPrice(e.item, e.price);
     out.push_back(e);
     progress.Add(1);
   }
@@ -75,6 +74,7 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
   for (const auto& e : events) max_user = std::max(max_user, e.user);
   const size_t nusers = std::max<size_t>(set->states.size(), static_cast<size_t>(max_user) + 1);
   set->states.resize(nusers);
+  const PriceHistory prices(items, events, &set->seen_prices);
   // Counting sort by user, then by time within each user (usually sorted already).
   std::vector<uint64_t> start(nusers + 1, 0);
   for (const auto& e : events) start[e.user + 1]++;
@@ -96,7 +96,8 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
         std::stable_sort(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; });
       UserState& s = set->states[u];
       if (s.tags.empty()) s.tags.reserve(std::min<size_t>(64, static_cast<size_t>(en - b) * 4));
-      for (auto it = b; it != en; ++it) ApplyEvent(items, set->opts, *it, s);
+      for (auto it = b; it != en; ++it)
+        ApplyEvent(items, set->opts, *it, prices.Reference(it->item, it->ts), s, items.VariantTags(it->variant));
     }
   };
   threads = std::max(1, threads);
@@ -118,6 +119,12 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
   for (auto& th : pool) th.join();
 }
 
+void RaiseSecond(std::span<const ProfileEvent> events, size_t i, ProfileSet* set) {
+  if (i > 0 && events[i - 1].ts == events[i].ts) return;
+  for (size_t j = i; j < events.size() && events[j].ts == events[i].ts; ++j)
+    RaiseSeenPrice(set->seen_prices, events[j].item, events[j].price);
+}
+
 void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set) {
   uint32_t max_user = 0;
   for (const auto& e : events) max_user = std::max(max_user, e.user);
@@ -133,8 +140,8 @@ void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> e
       if (const size_t n = t.size(); n > 0)
         for (size_t at : {n / 2, n / 4, 3 * n / 4}) __builtin_prefetch(t.data() + at);
     }
-    ApplyEvent(items, set->opts, events[i], set->states[events[i].user]);
-    if (events[i].ts > set->as_of) set->as_of = events[i].ts;
+    RaiseSecond(events, i, set);
+    ApplyIncremental(items, events[i], set);
   }
 }
 

@@ -13,6 +13,7 @@
 #include "graph/graph.h"
 #include "profile/cluster.h"
 #include "profile/profile.h"
+#include "profile/ref_price.h"
 #include "store/db.h"
 
 namespace kgp {
@@ -28,6 +29,9 @@ struct ProfileSet {
   // Graph::Spec of every node that tags may name (all but users and products), by the node
   // ids the states hold: a rebuilt graph numbers its nodes anew, and MatchGraph() maps by these.
   std::vector<std::pair<NodeId, std::string>> node_specs;
+  // By items.id: the highest price an applied event carried (0: none), the running part of the
+  // discount reference (profile/ref_price.h), so that updates continue from it.
+  std::vector<float> seen_prices;
 };
 
 struct EventFilter {
@@ -36,9 +40,9 @@ struct EventFilter {
   std::optional<int64_t> after_file;  // file_id > after_file
 };
 
-// Reads events from the store, raising the items' reference prices. Ordered by time when
-// f.after or f.after_file is set (runs for incremental application), else in table order.
-std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f = {});
+// Reads events from the store. Ordered by time when f.after or f.after_file is set (runs for
+// incremental application), else in table order.
+std::vector<ProfileEvent> LoadEvents(Db& db, const EventFilter& f = {});
 // users.ext_id by users.id.
 std::vector<std::string> LoadUserIds(Db& db);
 // Takes the store's id table (LoadUserIds) as the set's: ids of users added since, and a
@@ -49,23 +53,32 @@ std::vector<std::string> LoadUserIds(Db& db);
 Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set);
 
 // Groups events by user (counting sort), orders each user's events by time and applies them,
-// users split over `threads` threads. Consumes events.
+// users split over `threads` threads, each judged against its item's reference price at its
+// time (PriceHistory, on top of set->seen_prices, which it raises). Consumes events.
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set);
 
 // Applies one event: O(tags of the item) plus, for a user's first sight of a tag, an insertion
 // into a sorted vector (amortised O(1) per event for a bounded catalogue). Not thread-safe.
 // variant_tags as in ApplyEvent().
+// The item's reference price is the highest seen up to e, e included (RaiseSecond() first
+// lets the other events of e's second count too, as in a batch build).
 inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set,
                              std::span<const NodeId> variant_tags) {
   if (e.user >= set->states.size()) set->states.resize(static_cast<size_t>(e.user) + 1);
-  ApplyEvent(items, set->opts, e, set->states[e.user], variant_tags);
+  const float seen = RaiseSeenPrice(set->seen_prices, e.item, e.price);
+  ApplyEvent(items, set->opts, e, ReferencePrice(items, e.item, seen), set->states[e.user], variant_tags);
   if (e.ts > set->as_of) set->as_of = e.ts;
 }
 inline void ApplyIncremental(const ItemIndex& items, const ProfileEvent& e, ProfileSet* set) {
   ApplyIncremental(items, e, set, items.VariantTags(e.variant));
 }
 
-// Applies a run of events in order, as ApplyIncremental() each, prefetching the states of the
+// When events[i] is the first of its second in a run in time order: raises the items' highest
+// prices by every event of that second, so that they are judged alike, as BatchBuild judges
+// them (an event is not discounted against a dearer one of the same second applied after it).
+void RaiseSecond(std::span<const ProfileEvent> events, size_t i, ProfileSet* set);
+
+// Applies a run of events in order, as ApplyIncremental() each (RaiseSecond() included), prefetching the states of the
 // events a few places ahead (users of a live stream are scattered over memory). Grows
 // set->states once for the largest user id in the run.
 void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set);

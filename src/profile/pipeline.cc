@@ -104,7 +104,7 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
     Txn read(ws.db(), /*immediate=*/false);
     set.applied_file_id = MaxFileId(ws.db());
     set.ext_ids = LoadUserIds(ws.db());
-    events = LoadEvents(ws.db(), ctx.items.get());
+    events = LoadEvents(ws.db());
     read.Commit();
   }
   r.events = events.size();
@@ -136,7 +136,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   std::vector<std::string> ids;
   {
     Txn read(ws.db(), /*immediate=*/false);  // one snapshot, as in BuildAllProfiles
-    events = LoadEvents(ws.db(), ctx.items.get(), f);
+    events = LoadEvents(ws.db(), f);
     set.applied_file_id = MaxFileId(ws.db());
     ids = LoadUserIds(ws.db());
     read.Commit();
@@ -154,9 +154,11 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   lat.reserve(events.size());
   std::vector<uint8_t> touched;
   const auto t0 = Clock::now();
-  for (const ProfileEvent& e : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ProfileEvent& e = events[i];
     r.late_events += e.user < set.states.size() && set.states[e.user].events > 0 && e.ts < set.states[e.user].last_ts;
     const auto a = Clock::now();
+    RaiseSecond(events, i, &set);
     ApplyIncremental(*ctx.items, e, &set);
     lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (touched.size() <= e.user) touched.resize(e.user + 1, 0);

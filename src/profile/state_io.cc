@@ -18,7 +18,9 @@ namespace kgp {
 namespace {
 
 constexpr char kMagic[8] = {'K', 'G', 'P', 'P', 'R', 'O', 'F', '1'};
-constexpr uint32_t kVersion = 2;  // bump when UserCounters, TagStat, ProfileOptions or ClusterOptions change
+// Bump when UserCounters, TagStat, ProfileOptions or ClusterOptions change, or the layout.
+// 3: the items' highest event prices (ProfileSet::seen_prices) after the node table.
+constexpr uint32_t kVersion = 3;
 static_assert(std::is_trivially_copyable_v<UserCounters>);
 static_assert(std::is_trivially_copyable_v<TagStat>);
 static_assert(std::is_trivially_copyable_v<ProfileOptions>);
@@ -62,6 +64,7 @@ Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
     Put(f, id);
     PutVec(f, std::vector<char>(spec.begin(), spec.end()));
   }
+  PutVec(f, set.seen_prices);
   Put(f, static_cast<uint64_t>(set.states.size()));
   for (size_t u = 0; u < set.states.size(); ++u) {
     const UserState& s = set.states[u];
@@ -95,7 +98,7 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
     if (!(ok = ok && Get(f.get(), id) && GetVec(f.get(), text))) break;
     spec.assign(text.begin(), text.end());
   }
-  ok = ok && Get(f.get(), n) && n < (1ULL << 32);
+  ok = ok && GetVec(f.get(), set.seen_prices) && Get(f.get(), n) && n < (1ULL << 32);
   if (ok) set.states.resize(n), set.ext_ids.resize(n);
   for (uint64_t u = 0; ok && u < n; ++u) {
     std::vector<char> id;

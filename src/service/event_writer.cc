@@ -66,10 +66,10 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   // since): applied in time order, as `profile update` would.
   EventFilter f;
   f.after_file = set_.applied_file_id;
-  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
+  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), f);
   if (Status s = SyncUserIds(LoadUserIds(ws_->db()), &set_); !s.ok())
     return Status::InvalidArgument(fmt::format("{}: {}", ws_->Path(kProfileStateFile), s.message()));
-  for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
+  ApplyIncrementalRun(items_, late, &set_);
   if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
   // This run's events are recorded under one ingest_files row.
   Stmt st = ws_->db().Prepare(
