@@ -13,8 +13,10 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "privacy/erase.h"
 #include "profile/pipeline.h"
 #include "profile_expect.h"
 #include "test_util.h"
@@ -185,6 +187,58 @@ TEST_F(ProfileUpdateTest, PricesRisingAfterTheBuildGiveWhatARebuildGives) {
   size_t with_discounts = 0;
   for (const Profile& p : a) with_discounts += std::isfinite(p.discount_response) && p.discount_response != 0;
   EXPECT_GT(with_discounts, 40u);  // the comparison is not of nulls
+}
+
+// The audit's repro: after `erase` of the owner of the latest event, `profile update` kept that
+// event's time as every profile's as-of (recency and churn risk off for many users), and the
+// item prices the erased user's events carried still judged others' discounts. Erase, then new
+// events of others (on an item the erased user saw at triple price), then update: what a
+// rebuild of the same store gives.
+TEST_F(ProfileUpdateTest, AnErasedUserLeavesNoTraceInOthersProfiles) {
+  // U: the owner of A's latest event, also the latest of all (a dear view); V: a buyer, who
+  // buys the same product at its catalogue price after the erasure, before U's last event.
+  const auto row = [](const char* type, const std::string& product, double price, const std::string& user) {
+    return fmt::format(",{},{},,,,{:.2f},{},s9\n", type, product, price, user);
+  };
+  std::string u, product;
+  double price = 0;
+  for (const char* name : {"erase_inc", "erase_full"}) {
+    auto ws = Shop(name, {"A.csv"});
+    ASSERT_TRUE(ws);
+    Db& db = ws->db();
+    Stmt st = db.Prepare(
+        "SELECT u.ext_id, i.ext_id, i.catalog_price FROM events e JOIN users u ON u.id = e.user_id JOIN items i ON "
+        "i.id = e.item_id WHERE i.catalog_price > 0 ORDER BY e.ts DESC LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    u = std::string(st.Text(0)), product = std::string(st.Text(1)), price = st.Double(2);
+    st.Reset();
+    test::WriteFile(*tmp_ / "dear.csv", header_ + "\n2026-04-10 10:00:00 UTC" + row("view", product, 3 * price, u));
+    Stmt buyer = db.Prepare(
+        "SELECT u.ext_id FROM users u WHERE u.ext_id != ?1 AND EXISTS (SELECT 1 FROM events WHERE user_id = u.id AND "
+        "type = 3 AND price > 0) ORDER BY u.id LIMIT 1");  // 3: EventType::kPurchase
+    buyer.Bind(1, u);
+    ASSERT_TRUE(buyer.Step());
+    const std::string v(buyer.Text(0));
+    buyer.Reset();
+    test::WriteFile(*tmp_ / "after.csv", header_ + "\n2026-04-05 10:00:00 UTC" + row("purchase", product, price, v));
+    const bool inc = std::string(name) == "erase_inc";
+    if (inc) Build(*ws);
+    IngestFile(*ws, "dear.csv");
+    if (inc) Update(*ws);
+    auto erased = privacy::EraseUser(*ws, u);
+    ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+    IngestFile(*ws, "after.csv");
+    if (inc) Update(*ws);
+    else Build(*ws);
+  }
+  auto inc = Workspace::Open(*tmp_ / "erase_inc");
+  auto full = Workspace::Open(*tmp_ / "erase_full");
+  ASSERT_TRUE(inc.ok() && full.ok());
+  const std::vector<Profile> a = Profiles(**inc), b = Profiles(**full);
+  ASSERT_GT(a.size(), 50u);
+  for (const Profile& p : a) ASSERT_NE(p.ext_id, u);
+  ExpectSameProfiles(a, b);
+  EXPECT_EQ(FormatTimestamp(a.front().as_of), "2026-04-05 10:00:00 UTC");  // V's view, the latest left
 }
 
 }  // namespace

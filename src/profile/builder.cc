@@ -53,12 +53,17 @@ std::vector<std::string> LoadUserIds(Db& db) {
   return ids;
 }
 
-Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
+Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied) {
   size_t conflicts = 0;
+  if (emptied) *emptied = false;
   for (size_t u = 0; u < set->ext_ids.size(); ++u) {
     if (set->ext_ids[u].empty() || (u < ids.size() && ids[u] == set->ext_ids[u])) continue;
-    if (u < ids.size() && !ids[u].empty()) ++conflicts;
-    else if (u < set->states.size()) set->states[u] = UserState{};  // no longer stored
+    if (u < ids.size() && !ids[u].empty()) {
+      ++conflicts;
+    } else if (u < set->states.size() && set->states[u].events > 0) {  // no longer stored
+      set->states[u] = UserState{};
+      if (emptied) *emptied = true;
+    }
   }
   if (conflicts > 0)
     return Status::InvalidArgument(fmt::format(
@@ -67,6 +72,19 @@ Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
         conflicts));
   set->ext_ids = std::move(ids);
   return Status::Ok();
+}
+
+void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
+  set->as_of = 0;
+  for (const UserState& s : set->states)
+    if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
+  std::fill(set->seen_prices.begin(), set->seen_prices.end(), 0.0f);
+  Stmt st = db.Prepare(
+      "SELECT item_id, max(price) FROM events WHERE price > 0 AND (file_id IS NULL OR file_id <= ?1) GROUP BY item_id");
+  st.Bind(1, upto_file);
+  while (st.Step())
+    if (const int64_t item = st.Int(0); item >= 0 && item < UINT32_MAX)
+      RaiseSeenPrice(set->seen_prices, static_cast<uint32_t>(item), static_cast<float>(st.Double(1)));
 }
 
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {

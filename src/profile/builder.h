@@ -49,8 +49,16 @@ std::vector<std::string> LoadUserIds(Db& db);
 // users.id SQLite gives out again after the largest one was erased (the slot erasure blanked).
 // A slot whose user is no longer stored is emptied. A slot naming another stored user than the
 // store does is an error: the state is not this store's (e.g. a key rotation cut short), and a
-// full build is needed.
-Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set);
+// full build is needed. *emptied (when given): whether a slot was emptied (then
+// RecomputeAfterErasure()).
+Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied = nullptr);
+
+// After users' slots were emptied (erasure): what the set derives from everyone's events,
+// recomputed from what is left, so that the erased users' events shape no other profile from
+// then on: as_of (the latest event of the users left) and the items' highest prices
+// (seen_prices, from the store's events of ingest files up to upto_file: those the set has
+// applied). Throws Error when the store cannot be read.
+void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set);
 
 // Groups events by user (counting sort), orders each user's events by time and applies them,
 // users split over `threads` threads, each judged against its item's reference price at its

@@ -134,6 +134,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   f.after_file = set.applied_file_id;
   std::vector<ProfileEvent> events;
   std::vector<std::string> ids;
+  const int64_t applied = set.applied_file_id;
   {
     Txn read(ws.db(), /*immediate=*/false);  // one snapshot, as in BuildAllProfiles
     events = LoadEvents(ws.db(), f);
@@ -148,8 +149,11 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
         "attribute interests; nothing applied. Run kgprofile graph build {}, then profile update again (or profile "
         "update --allow-untagged to apply them without those interests)",
         ws.dir(), r.untagged.Describe(), ws.dir()));
-  // Before the events: a users.id given again after an erasure starts from an empty slot.
-  KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set));
+  // Before the events: a users.id given again after an erasure starts from an empty slot, and
+  // an erasure the state missed takes the user's share of as-of and prices with it.
+  bool emptied = false;
+  KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set, &emptied));
+  if (emptied) RecomputeAfterErasure(ws.db(), applied, &set);
   std::vector<double> lat;
   lat.reserve(events.size());
   std::vector<uint8_t> touched;
