@@ -95,7 +95,10 @@ void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> e
 // split over `threads` threads.
 std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int threads = 2);
 
-// Binary state file (magic "KGPPROF1", docs/profile.md "State file").
+// Binary state file (magic "KGPPROF1", docs/profile.md "State file"). A file that is cut short
+// or damaged (a length beyond the file, a tag or repurchase id outside its node table, tags out
+// of order, options no build writes) is a Corruption naming the file and what is wrong, never
+// read on: what loads is safe to finalize against a graph after MatchGraph().
 Status SaveProfileSet(const std::string& path, const ProfileSet& set);
 Result<ProfileSet> LoadProfileSet(const std::string& path);
 
@@ -103,11 +106,16 @@ Result<ProfileSet> LoadProfileSet(const std::string& path);
 void DescribeNodes(const Graph& g, ProfileSet* set);
 // Makes set's tag ids g's: when g was rebuilt since set was saved (a new category or brand
 // shifts the ids after it), maps every tag and repurchase category by its node spec and drops
-// those g no longer has. Cheap when nothing moved.
+// those g no longer has (or has as a node no tag can be). Cheap when nothing moved.
 void MatchGraph(const Graph& g, ProfileSet* set);
 // The same in two steps, for one user: old id → g's id of the same node (kNoNode: gone), empty
 // when nothing moved; RemapState applies it and returns the number of tags dropped.
-std::vector<NodeId> GraphRemap(const Graph& g, const ProfileSet& set);
-size_t RemapState(const std::vector<NodeId>& to, UserState* s);
+struct NodeRemap {
+  std::vector<NodeId> from, to;  // the state's ids, ascending, and g's id of each
+  bool empty() const { return from.empty(); }
+  NodeId operator()(NodeId old) const;  // kNoNode: not in the state's node table, or gone
+};
+NodeRemap GraphRemap(const Graph& g, const ProfileSet& set);
+size_t RemapState(const NodeRemap& to, UserState* s);
 
 }  // namespace kgp

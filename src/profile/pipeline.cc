@@ -198,7 +198,7 @@ Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
 Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
-  const std::vector<NodeId> remap = GraphRemap(*ctx.graph, *loaded);  // for the one user shown
+  const NodeRemap remap = GraphRemap(*ctx.graph, *loaded);  // for the one user shown
   const ProfileSet& set = *loaded;
   for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
     if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;
