@@ -105,7 +105,7 @@ std::vector<ProfileEvent> SyntheticEvents(const ItemIndex& items, uint64_t users
     e.item = item;
     const double t = rng.Uniform();
     e.type = t < 0.9 ? EventType::kView : t < 0.96 ? EventType::kCart : t < 0.975 ? EventType::kRemoveFromCart : EventType::kPurchase;
-    e.price = items.RefPrice(item) * (rng.Uniform() < 0.3 ? 0.85f : 1.0f);
+    e.price = items.CatalogPrice(item) * (rng.Uniform() < 0.3 ? 0.85f : 1.0f);
     e.value = NAN;
   }
   return out;
@@ -234,7 +234,7 @@ int Run(int argc, char** argv) {
     UserState s;
     for (const ProfileEvent& h : history[e.user]) {
       if (h.ts > e.ts) break;
-      ApplyEvent(*ctx.items, set.opts, h, s);
+      ApplyEvent(*ctx.items, set.opts, h, ctx.items->CatalogPrice(h.item), s, ctx.items->VariantTags(h.variant));
     }
     naive.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
   }

@@ -124,6 +124,8 @@ TEST_F(GraphTest, PriceBandsUseTheListPriceNotTheLatestDiscount) {
                                      "2026-01-07 10:00:00 UTC,view,p9,,,,1250,u3,s\n");
   ASSERT_TRUE(Ingest(*ws_, tmp_ / "rise.csv", o).ok());
   EXPECT_EQ(ws_->db().QueryInt("SELECT CAST(list_price AS INTEGER) FROM items WHERE ext_id = 'p9'"), 1250);
+  // The catalogue's own price stays what the catalogue said (profiles' up-front discount reference).
+  EXPECT_EQ(ws_->db().QueryInt("SELECT CAST(catalog_price AS INTEGER) FROM items WHERE ext_id = 'p9'"), 900);
   ASSERT_TRUE(BuildGraph(ws_->db(), GraphBuildOptions{}, nullptr).ok());
   auto g = Graph::Load(ws_->db());
   ASSERT_TRUE(g.ok());

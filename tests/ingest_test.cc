@@ -539,7 +539,8 @@ TEST(Ingest, Schema7TakesListPricesFromEventsAndKeepsSourceIds) {
                                    "2026-01-02 10:00:00 UTC,view,p1,7,home.lamp,acme,700,u1,s\n");
     ASSERT_TRUE(Ingest(*ws, tmp / "e.csv", o).ok());
     // As schema 6 left it: no list price, the source id on the category.
-    ws->db().ExecOrThrow("ALTER TABLE items DROP COLUMN list_price; DROP TABLE category_sources; "
+    ws->db().ExecOrThrow("ALTER TABLE items DROP COLUMN list_price; ALTER TABLE items DROP COLUMN catalog_price; "
+                         "DROP TABLE category_sources; "
                          "UPDATE categories SET source_id = '7' WHERE code = 'home.lamp'; PRAGMA user_version=6");
   }
   auto ws = Workspace::Open(tmp / "ws");
@@ -547,6 +548,8 @@ TEST(Ingest, Schema7TakesListPricesFromEventsAndKeepsSourceIds) {
   Db& db = (*ws)->db();
   EXPECT_EQ(db.QueryInt("SELECT CAST(price AS INTEGER) FROM items WHERE ext_id = 'p1'"), 700);
   EXPECT_EQ(db.QueryInt("SELECT CAST(list_price AS INTEGER) FROM items WHERE ext_id = 'p1'"), 900);
+  // Schema 9: the catalogue price starts from that list price (the best an old workspace knows).
+  EXPECT_EQ(db.QueryInt("SELECT CAST(catalog_price AS INTEGER) FROM items WHERE ext_id = 'p1'"), 900);
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM category_sources s JOIN categories c ON c.id = s.category_id "
                         "WHERE s.source_id = '7' AND c.code = 'home.lamp'"),
             1);

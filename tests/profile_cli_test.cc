@@ -509,7 +509,7 @@ TEST(ProfileCli, AudienceRulesCompareTheNumbersProfilesShow) {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());
     (*w)->db().ExecOrThrow(fmt::format("UPDATE profiles SET brand_top_share = {} + 6e-7 WHERE brand_top_share = {}; "
-                                       "PRAGMA user_version=7", v, v));
+                                       "ALTER TABLE items DROP COLUMN catalog_price; PRAGMA user_version=7", v, v));
   }
   EXPECT_EQ(count("brand_top_share = " + v), common->second) << v;
   EXPECT_EQ(count("brand_top_share > " + v), above) << v;

@@ -927,10 +927,13 @@ TEST_F(ServiceTest, IdsWithSurroundingSpacesAreTheTrimmedIds) {
 }
 
 // An id with "/" (sent as %2F) can be read and erased through the API, as it could be posted.
+// Its event was the latest: with it erased, the other profiles are as of the latest left again.
 TEST_F(ServiceTest, IdsWithASlashCanBeReadAndErased) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);
   Running s(ws, Options());
+  const std::string other = "/v1/users/" + *user_ + "/profile";
+  const json as_of = Body(s.Client(*read_key_).Get(other.c_str()))["as_of"];
   auto post = s.Client(*write_key_).Post(
       "/v1/events", json{{"events", {Event("shop/42", *item_, "view", 1781000000)}}}.dump(), "application/json");
   ASSERT_TRUE(post);
@@ -939,10 +942,12 @@ TEST_F(ServiceTest, IdsWithASlashCanBeReadAndErased) {
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 200) << get->body;
   EXPECT_EQ(Body(get)["user_id"], "shop/42") << get->body;
+  EXPECT_EQ(Body(s.Client(*read_key_).Get(other.c_str()))["as_of"], Body(get)["as_of"]);
   auto del = s.Client(*admin_key_).Delete("/v1/users/shop%2F42");
   ASSERT_TRUE(del);
   EXPECT_EQ(del->status, 200) << del->body;
   EXPECT_EQ(s.Client(*read_key_).Get("/v1/users/shop%2F42/profile")->status, 404);
+  EXPECT_EQ(Body(s.Client(*read_key_).Get(other.c_str()))["as_of"], as_of);
 }
 
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {

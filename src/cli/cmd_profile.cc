@@ -133,7 +133,8 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
           if (!withhold) clusters.back()["size"] = c.size;
         }
         Emit(*reg.globals,
-             {{"users", r->users}, {"events", r->events}, {"as_of", FormatTimestamp(r->as_of)}, {"clusters", clusters},
+             {{"users", r->users}, {"events", r->events}, {"as_of", FormatTimestamp(r->as_of)},
+              {"untagged_events", r->untagged.events}, {"untagged_products", r->untagged.products}, {"clusters", clusters},
               {"cluster_sizes", withhold ? nlohmann::json{{"withheld", true}, {"reason", "dp_required"}}
                                          : privacy::ReleaseInfo{}.Json()},
               {"seconds", {{"load", r->load_s}, {"apply", r->apply_s}, {"snapshot", r->snapshot_s},
@@ -148,6 +149,10 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                                         : fmt::format("  cluster {} {:>7} users  {}\n", c.id, c.size, c.label));
                if (withhold)
                  std::cout << fmt::format("  cluster sizes withheld (dp_required): kgprofile privacy segments {}\n", a->ws);
+               if (r->untagged.events > 0)
+                 std::cout << fmt::format("  {} the graph does not have yet: built without their category, brand and "
+                                          "attribute interests; run kgprofile graph build {} first, then profile build\n",
+                                          r->untagged.Describe(), a->ws);
              });
         return 0;
       };
@@ -242,10 +247,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       std::vector<std::string> files;
       std::optional<int> clusters;
       bool force = false;
+      bool allow_untagged = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
     cmd->add_option("FILES", a->files, "event files to ingest first (else: events ingested since the last build/update)");
+    cmd->add_flag("--allow-untagged", a->allow_untagged,
+                  "apply events on products the graph does not have yet (refused otherwise: they would never add "
+                  "their category, brand and attribute interests; run graph build first)");
     cmd->add_option("--format", a->format, "input format of FILES (default: detect)");
     cmd->add_option("--encoding", a->encoding, "text encoding of FILES when not UTF-8 (GB18030, GBK, LATIN1 …)");
     cmd->add_flag("--force", a->force, "read FILES again even if the same content already landed (as ingest --force)");
@@ -277,13 +286,14 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
         }
         Unwrap(service::RecoverStagedEvents(*w));
         ProfileContext ctx = LoadContext(*w);
-        auto r = UpdateProfiles(*w, ctx, a->clusters);
+        auto r = UpdateProfiles(*w, ctx, a->clusters, a->allow_untagged);
         if (!r.ok()) throw Error(r.status());
         Emit(*reg.globals,
              {{"events", r->events}, {"users_touched", r->users_touched}, {"events_per_s", r->events_per_s},
               {"latency_us", {{"p50", r->p50_us}, {"p99", r->p99_us}, {"max", r->max_us}}},
               {"refresh_seconds", r->refresh_s}, {"as_of", FormatTimestamp(r->as_of)}, {"late_events", r->late_events},
-              {"ingested", ingested}},
+              {"ingested", ingested}, {"untagged_events", r->untagged.events},
+              {"untagged_products", r->untagged.products}},
              [&] {
                std::cout << fmt::format("applied {} events to {} users ({:.0f} events/s; per event p50 {:.2f} µs, p99 {:.2f} µs); "
                                         "tables refreshed in {:.2f}s; as of {}\n",
@@ -293,6 +303,10 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
                  std::cout << fmt::format("  {} events were older than their user's latest: they joined the open session, so "
                                           "session counts, lengths and lifecycle may differ from a full build (docs/profile.md)\n",
                                           r->late_events);
+               if (r->untagged.events > 0)
+                 std::cout << fmt::format("  {} the graph does not have yet were applied without their category, brand and "
+                                          "attribute interests: run kgprofile graph build {}, then profile build\n",
+                                          r->untagged.Describe(), a->ws);
              });
         return 0;
       };

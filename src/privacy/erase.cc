@@ -157,6 +157,8 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
       changed = true;
     }
     if (changed) {
+      // As of and the items' highest prices no longer count the user's events (a rebuild's).
+      RecomputeAfterErasure(ws.db(), set->applied_file_id, &*set);
       KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
       r.files_rewritten.push_back(state_path);
     }

@@ -10,7 +10,7 @@
 
 namespace kgp {
 
-std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter& f) {
+std::vector<ProfileEvent> LoadEvents(Db& db, const EventFilter& f) {
   std::string sql = "SELECT user_id, item_id, type, ts, price, value, variant FROM events WHERE 1";
   if (f.until) sql += " AND ts <= ?1";
   if (f.after) sql += " AND ts > ?2";
@@ -34,7 +34,6 @@ std::vector<ProfileEvent> LoadEvents(Db& db, ItemIndex* items, const EventFilter
     e.value = st.IsNull(5) ? NAN : static_cast<float>(st.Double(5));
     const int64_t v = st.IsNull(6) ? 0 : st.Int(6);
     e.variant = v > 0 && v < UINT32_MAX ? static_cast<uint32_t>(v) : 0;
-    if (items && e.price > 0) items->RaiseRefPrice(e.item, e.price);
     out.push_back(e);
     progress.Add(1);
   }
@@ -54,12 +53,17 @@ std::vector<std::string> LoadUserIds(Db& db) {
   return ids;
 }
 
-Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
+Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied) {
   size_t conflicts = 0;
+  if (emptied) *emptied = false;
   for (size_t u = 0; u < set->ext_ids.size(); ++u) {
     if (set->ext_ids[u].empty() || (u < ids.size() && ids[u] == set->ext_ids[u])) continue;
-    if (u < ids.size() && !ids[u].empty()) ++conflicts;
-    else if (u < set->states.size()) set->states[u] = UserState{};  // no longer stored
+    if (u < ids.size() && !ids[u].empty()) {
+      ++conflicts;
+    } else if (u < set->states.size() && set->states[u].events > 0) {  // no longer stored
+      set->states[u] = UserState{};
+      if (emptied) *emptied = true;
+    }
   }
   if (conflicts > 0)
     return Status::InvalidArgument(fmt::format(
@@ -70,11 +74,25 @@ Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set) {
   return Status::Ok();
 }
 
+void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
+  set->as_of = 0;
+  for (const UserState& s : set->states)
+    if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
+  std::fill(set->seen_prices.begin(), set->seen_prices.end(), 0.0f);
+  Stmt st = db.Prepare(
+      "SELECT item_id, max(price) FROM events WHERE price > 0 AND (file_id IS NULL OR file_id <= ?1) GROUP BY item_id");
+  st.Bind(1, upto_file);
+  while (st.Step())
+    if (const int64_t item = st.Int(0); item >= 0 && item < UINT32_MAX)
+      RaiseSeenPrice(set->seen_prices, static_cast<uint32_t>(item), static_cast<float>(st.Double(1)));
+}
+
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {
   uint32_t max_user = 0;
   for (const auto& e : events) max_user = std::max(max_user, e.user);
   const size_t nusers = std::max<size_t>(set->states.size(), static_cast<size_t>(max_user) + 1);
   set->states.resize(nusers);
+  const PriceHistory prices(items, events, &set->seen_prices);
   // Counting sort by user, then by time within each user (usually sorted already).
   std::vector<uint64_t> start(nusers + 1, 0);
   for (const auto& e : events) start[e.user + 1]++;
@@ -96,7 +114,8 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
         std::stable_sort(b, en, [](const ProfileEvent& x, const ProfileEvent& y) { return x.ts < y.ts; });
       UserState& s = set->states[u];
       if (s.tags.empty()) s.tags.reserve(std::min<size_t>(64, static_cast<size_t>(en - b) * 4));
-      for (auto it = b; it != en; ++it) ApplyEvent(items, set->opts, *it, s);
+      for (auto it = b; it != en; ++it)
+        ApplyEvent(items, set->opts, *it, prices.Reference(it->item, it->ts), s, items.VariantTags(it->variant));
     }
   };
   threads = std::max(1, threads);
@@ -118,6 +137,12 @@ void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int th
   for (auto& th : pool) th.join();
 }
 
+void RaiseSecond(std::span<const ProfileEvent> events, size_t i, ProfileSet* set) {
+  if (i > 0 && events[i - 1].ts == events[i].ts) return;
+  for (size_t j = i; j < events.size() && events[j].ts == events[i].ts; ++j)
+    RaiseSeenPrice(set->seen_prices, events[j].item, events[j].price);
+}
+
 void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> events, ProfileSet* set) {
   uint32_t max_user = 0;
   for (const auto& e : events) max_user = std::max(max_user, e.user);
@@ -133,8 +158,8 @@ void ApplyIncrementalRun(const ItemIndex& items, std::span<const ProfileEvent> e
       if (const size_t n = t.size(); n > 0)
         for (size_t at : {n / 2, n / 4, 3 * n / 4}) __builtin_prefetch(t.data() + at);
     }
-    ApplyEvent(items, set->opts, events[i], set->states[events[i].user]);
-    if (events[i].ts > set->as_of) set->as_of = events[i].ts;
+    RaiseSecond(events, i, set);
+    ApplyIncremental(items, events[i], set);
   }
 }
 

@@ -233,8 +233,8 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   EventFilter train_f, test_f;
   train_f.until = r.split_ts;
   test_f.after = r.split_ts;
-  std::vector<ProfileEvent> train = LoadEvents(db, ctx.items.get(), train_f);
-  std::vector<ProfileEvent> test = LoadEvents(db, nullptr, test_f);
+  std::vector<ProfileEvent> train = LoadEvents(db, train_f);
+  std::vector<ProfileEvent> test = LoadEvents(db, test_f);
   r.train_events = train.size(), r.test_events = test.size();
   if (train.empty() || test.empty())
     return Status::InvalidArgument(fmt::format("holdout of {} days leaves {} training and {} test events; choose another --holdout-days",

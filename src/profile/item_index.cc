@@ -36,7 +36,7 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
     x.leaf_cat_[n] = !has_child;
   }
 
-  Stmt st = db.Prepare("SELECT id, ext_id, coalesce(list_price, price) FROM items ORDER BY id");
+  Stmt st = db.Prepare("SELECT id, ext_id, catalog_price FROM items ORDER BY id");
   std::vector<NodeId> cats, attrs;
   while (st.Step()) {
     const int64_t id = st.Int(0);
@@ -44,9 +44,10 @@ Result<ItemIndex> ItemIndex::Build(Db& db, const Graph& g) {
     if (x.items_.size() <= static_cast<size_t>(id)) x.items_.resize(static_cast<size_t>(id) + 1);
     Info& info = x.items_[static_cast<size_t>(id)];
     info.off = static_cast<uint32_t>(x.tags_.size());
-    if (!st.IsNull(2) && st.Double(2) > 0) info.ref_price = static_cast<float>(st.Double(2));
+    if (!st.IsNull(2) && st.Double(2) > 0) info.catalog_price = static_cast<float>(st.Double(2));
     auto node = g.Find(NodeType::kProduct, st.Text(1));
     if (!node) continue;
+    info.in_graph = true;
     cats.clear();
     for (const Adjacent& a : g.Neighbors(*node)) {
       const NodeType t = g.type(a.other);

@@ -3,7 +3,7 @@
 // attributes, text entities: graph nodes), its leaf category and its price position within
 // that category's price bands. Entity neighbours of any edge type count, so tags from the text
 // stage (MENTIONS) appear without changes here.
-// Immutable after Build() except RaiseRefPrice(); shared read-only between threads.
+// Immutable after Build(); shared read-only between threads.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,9 @@ class ItemIndex {
   static Result<ItemIndex> Build(Db& db, const Graph& g);
 
   bool Has(uint32_t item) const { return item < items_.size(); }
+  // Whether the graph has the item's product node: false for a product ingested since the last
+  // `graph build` (its events touch no tags until the graph is built again).
+  bool InGraph(uint32_t item) const { return Has(item) && items_[item].in_graph; }
   std::span<const NodeId> Tags(uint32_t item) const {
     if (!Has(item)) return {};
     const Info& i = items_[item];
@@ -46,11 +49,9 @@ class ItemIndex {
   NodeId Leaf(uint32_t item) const { return Has(item) ? items_[item].leaf : kNoNode; }
   // (band − 0.5) / bands in the leaf's price bands; negative when the item has no band.
   float PricePos(uint32_t item) const { return Has(item) ? items_[item].price_pos : -1.0f; }
-  // Highest price seen for the item (catalogue or events): the undiscounted reference.
-  float RefPrice(uint32_t item) const { return Has(item) ? items_[item].ref_price : -1.0f; }
-  void RaiseRefPrice(uint32_t item, float price) {
-    if (Has(item) && price > items_[item].ref_price) items_[item].ref_price = price;
-  }
+  // The catalogue's own price (items.catalog_price), known before any event: the up-front part
+  // of the discount reference (profile/ref_price.h); negative when the catalogue gave none.
+  float CatalogPrice(uint32_t item) const { return Has(item) ? items_[item].catalog_price : -1.0f; }
 
   const Graph& graph() const { return *g_; }
   int Depth(NodeId category) const { return depth_[category]; }  // 0 = root; -1: not a category
@@ -65,7 +66,8 @@ class ItemIndex {
   struct Info {
     uint32_t off = 0, n = 0;
     NodeId leaf = kNoNode;
-    float price_pos = -1.0f, ref_price = -1.0f;
+    float price_pos = -1.0f, catalog_price = -1.0f;
+    bool in_graph = false;
   };
   const Graph* g_ = nullptr;
   std::vector<Info> items_;  // by items.id

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "profile/store.h"
@@ -16,6 +17,23 @@ using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int64_t MaxFileId(Db& db) { return db.QueryInt("SELECT coalesce(max(id), 0) FROM ingest_files", 0); }
+
+UntaggedEvents FindUntagged(Db& db, const ItemIndex& items, const std::vector<ProfileEvent>& events) {
+  UntaggedEvents u;
+  std::vector<uint32_t> products;
+  for (const ProfileEvent& e : events)
+    if (!items.InGraph(e.item)) ++u.events, products.push_back(e.item);
+  std::sort(products.begin(), products.end());
+  products.erase(std::unique(products.begin(), products.end()), products.end());
+  u.products = products.size();
+  Stmt st = db.Prepare("SELECT ext_id FROM items WHERE id = ?");
+  for (size_t i = 0; i < products.size() && i < 3; ++i) {
+    st.Bind(1, static_cast<int64_t>(products[i]));
+    u.examples.emplace_back(st.Step() ? std::string(st.Text(0)) : fmt::format("items.id {}", products[i]));
+    st.Reset();
+  }
+  return u;
+}
 
 // Writes the profile tables and the state file of set, whose tag ids are ctx.graph's.
 Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel* model_out, double* cluster_s,
@@ -41,6 +59,12 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
 }
 
 }  // namespace
+
+std::string UntaggedEvents::Describe() const {
+  std::string ids = fmt::format("{}", fmt::join(examples, ", "));
+  if (products > examples.size()) ids += fmt::format(" and {} more", products - examples.size());
+  return fmt::format("{} event{} on {} product{} ({})", events, events == 1 ? "" : "s", products, products == 1 ? "" : "s", ids);
+}
 
 double Percentile(std::vector<double>& v, double pct) {
   if (v.empty()) return 0;
@@ -80,10 +104,11 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
     Txn read(ws.db(), /*immediate=*/false);
     set.applied_file_id = MaxFileId(ws.db());
     set.ext_ids = LoadUserIds(ws.db());
-    events = LoadEvents(ws.db(), ctx.items.get());
+    events = LoadEvents(ws.db());
     read.Commit();
   }
   r.events = events.size();
+  r.untagged = FindUntagged(ws.db(), *ctx.items, events);
   r.load_s = Since(t0);
   auto t = Clock::now();
   BatchBuild(*ctx.items, std::move(events), threads, &set);
@@ -97,7 +122,8 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   return r;
 }
 
-Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters) {
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters,
+                                           bool apply_untagged) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
@@ -108,22 +134,35 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   f.after_file = set.applied_file_id;
   std::vector<ProfileEvent> events;
   std::vector<std::string> ids;
+  const int64_t applied = set.applied_file_id;
   {
     Txn read(ws.db(), /*immediate=*/false);  // one snapshot, as in BuildAllProfiles
-    events = LoadEvents(ws.db(), ctx.items.get(), f);
+    events = LoadEvents(ws.db(), f);
     set.applied_file_id = MaxFileId(ws.db());
     ids = LoadUserIds(ws.db());
     read.Commit();
   }
-  // Before the events: a users.id given again after an erasure starts from an empty slot.
-  KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set));
+  r.untagged = FindUntagged(ws.db(), *ctx.items, events);
+  if (r.untagged.events > 0 && !apply_untagged)
+    return Status::InvalidArgument(fmt::format(
+        "{}: {} the knowledge graph does not have yet: applied now, they would never add their category, brand and "
+        "attribute interests; nothing applied. Run kgprofile graph build {}, then profile update again (or profile "
+        "update --allow-untagged to apply them without those interests)",
+        ws.dir(), r.untagged.Describe(), ws.dir()));
+  // Before the events: a users.id given again after an erasure starts from an empty slot, and
+  // an erasure the state missed takes the user's share of as-of and prices with it.
+  bool emptied = false;
+  KGP_RETURN_IF_ERROR(SyncUserIds(std::move(ids), &set, &emptied));
+  if (emptied) RecomputeAfterErasure(ws.db(), applied, &set);
   std::vector<double> lat;
   lat.reserve(events.size());
   std::vector<uint8_t> touched;
   const auto t0 = Clock::now();
-  for (const ProfileEvent& e : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ProfileEvent& e = events[i];
     r.late_events += e.user < set.states.size() && set.states[e.user].events > 0 && e.ts < set.states[e.user].last_ts;
     const auto a = Clock::now();
+    RaiseSecond(events, i, &set);
     ApplyIncremental(*ctx.items, e, &set);
     lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (touched.size() <= e.user) touched.resize(e.user + 1, 0);
@@ -159,7 +198,7 @@ Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx) {
 Result<Profile> LoadProfile(Workspace& ws, ProfileContext& ctx, const std::string& ext_id) {
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
-  const std::vector<NodeId> remap = GraphRemap(*ctx.graph, *loaded);  // for the one user shown
+  const NodeRemap remap = GraphRemap(*ctx.graph, *loaded);  // for the one user shown
   const ProfileSet& set = *loaded;
   for (size_t u = 0; u < set.ext_ids.size() && u < set.states.size(); ++u) {
     if (set.ext_ids[u] != ext_id || set.states[u].events == 0) continue;

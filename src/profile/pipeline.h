@@ -26,8 +26,17 @@ struct ProfileContext {
 // NotFound telling the user to run `kgprofile graph build` when the workspace has no graph.
 Result<ProfileContext> LoadProfileContext(Workspace& ws);
 
+// Events on products the graph does not have yet (ingested since the last `graph build`): an
+// event on one counts, but adds no category, brand or attribute interest.
+struct UntaggedEvents {
+  size_t events = 0, products = 0;
+  std::vector<std::string> examples;  // up to 3 product ids (items.ext_id)
+  std::string Describe() const;       // "2 events on 1 product (7777777)"
+};
+
 struct ProfileBuildReport {
   size_t users = 0, events = 0;
+  UntaggedEvents untagged;  // built without those interests: `graph build` first, then `profile build`
   int64_t as_of = 0;
   double load_s = 0, apply_s = 0, snapshot_s = 0, cluster_s = 0, write_s = 0, total_s = 0;
   ClusterModel clusters;
@@ -42,10 +51,15 @@ struct ProfileUpdateReport {
   double refresh_s = 0;  // snapshot + clusters + tables afterwards
   int64_t as_of = 0;
   size_t late_events = 0;  // older than their user's latest event: session figures approximate
+  UntaggedEvents untagged;  // applied without their interests (apply_untagged)
 };
 // Applies the events of ingest files newer than the state's watermark, one at a time, and
 // clusters as the build did (or into `clusters` clusters, remembered for later updates).
-Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters = std::nullopt);
+// Events on products the graph does not have yet would never get their interests (the
+// watermark passes them): refused, nothing applied, with the advice to run `graph build` first,
+// unless apply_untagged (then applied and counted in the report).
+Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, std::optional<int> clusters = std::nullopt,
+                                           bool apply_untagged = false);
 
 // The current profiles (state file + cluster ids from the tables), every user with events.
 Result<std::vector<Profile>> LoadProfiles(Workspace& ws, ProfileContext& ctx);

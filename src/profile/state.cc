@@ -45,7 +45,7 @@ double DecayedAt(const UserState& s, double stored, int64_t as_of, double half_l
   return stored * std::exp2(static_cast<double>(s.anchor - as_of) / (half_life_days * kDay));
 }
 
-void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s,
+void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, float ref_price, UserState& s,
                 std::span<const NodeId> variant_tags) {
   const double half_life_s = opts.half_life_days * kDay;
   if (s.events == 0) s.anchor = e.ts;
@@ -111,15 +111,14 @@ void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const Profil
     if (purchase) s.buy_pos_sum += pos, s.buy_pos_n++;
     if (e.type == EventType::kView) s.view_pos_sum += pos, s.view_pos_n++;
   }
-  const float ref = items.RefPrice(e.item);
-  if (e.price > 0 && ref > 0) {
-    const bool discounted = e.price < 0.97f * ref;
+  if (e.price > 0 && ref_price > 0) {
+    const bool discounted = e.price < 0.97f * ref_price;
     if (purchase) s.buys_priced++, s.buys_discounted += discounted;
     if (e.type == EventType::kView) s.views_priced++, s.views_discounted += discounted;
   }
 
   if (purchase) {
-    s.monetary += e.price > 0 ? e.price : std::max(0.0f, ref);
+    s.monetary += e.price > 0 ? e.price : std::max(0.0f, ref_price);
     s.last_purchase_ts = std::max(s.last_purchase_ts, e.ts);
     auto b = std::lower_bound(s.bought.begin(), s.bought.end(), e.item);
     if (b != s.bought.end() && *b == e.item) s.repeat_purchases++;

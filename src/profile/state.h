@@ -106,13 +106,11 @@ inline void PrefetchState(const UserState& s, const ProfileEvent& e) {
 }
 
 // Applies one event. REQUIRES: items.Has(e.item) or the item is simply untagged.
-// variant_tags: the tags of e.variant, for a variant the index does not know (the service's new
-// ones, ItemIndex::VariantTagsOf); the 4-argument form takes items.VariantTags(e.variant).
-void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s,
+// ref_price: the item's undiscounted reference as of e (profile/ref_price.h; <= 0: unknown).
+// variant_tags: the tags of e.variant (items.VariantTags(e.variant), or for a variant the index
+// does not know, the service's new ones, ItemIndex::VariantTagsOf).
+void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, float ref_price, UserState& s,
                 std::span<const NodeId> variant_tags);
-inline void ApplyEvent(const ItemIndex& items, const ProfileOptions& opts, const ProfileEvent& e, UserState& s) {
-  ApplyEvent(items, opts, e, s, items.VariantTags(e.variant));
-}
 
 // Rescales a decayed sum stored at s.anchor to "as of T".
 double DecayedAt(const UserState& s, double stored, int64_t as_of, double half_life_days);

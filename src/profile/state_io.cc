@@ -3,22 +3,27 @@
 // as in memory (the file is a cache of the store, rebuilt by `profile build`, not an
 // interchange format).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <string_view>
 #include <type_traits>
 
 #include <fmt/format.h>
 
-#include "common/log.h"
 #include "common/out_file.h"
+#include "common/strings.h"
 #include "profile/builder.h"
 
 namespace kgp {
 namespace {
 
 constexpr char kMagic[8] = {'K', 'G', 'P', 'P', 'R', 'O', 'F', '1'};
-constexpr uint32_t kVersion = 2;  // bump when UserCounters, TagStat, ProfileOptions or ClusterOptions change
+// Bump when UserCounters, TagStat, ProfileOptions or ClusterOptions change, or the layout.
+// 3: the items' highest event prices (ProfileSet::seen_prices) after the node table.
+constexpr uint32_t kVersion = 3;
 static_assert(std::is_trivially_copyable_v<UserCounters>);
 static_assert(std::is_trivially_copyable_v<TagStat>);
 static_assert(std::is_trivially_copyable_v<ProfileOptions>);
@@ -36,14 +41,103 @@ void PutVec(OutFile& f, const std::vector<T>& v) {
   Put(f, static_cast<uint64_t>(v.size()));
   if (!v.empty()) f.Write(std::string_view(reinterpret_cast<const char*>(v.data()), sizeof(T) * v.size()));
 }
-template <typename T>
-bool Get(FILE* f, T& v) { return std::fread(&v, sizeof v, 1, f) == 1; }
-template <typename T>
-bool GetVec(FILE* f, std::vector<T>& v) {
-  uint64_t n;
-  if (!Get(f, n) || n > (1ULL << 32)) return false;
-  v.resize(n);
-  return n == 0 || std::fread(v.data(), sizeof(T), n, f) == n;
+// Reads a state file front to back and never past its end: a vector's length is checked against
+// the bytes left before anything is allocated for it. The first failure is kept, naming the
+// field (and `user`, the slot being read, when set).
+class Reader {
+ public:
+  Reader(FILE* f, uint64_t size) : f_(f), left_(size) {}
+  int64_t user = -1;
+
+  template <typename T>
+  bool Get(T& v, const char* field) {
+    if (!error_.empty()) return false;
+    if (left_ < sizeof v || std::fread(&v, sizeof v, 1, f_) != 1) return Fail(fmt::format("{} ends past the end of the file", field));
+    left_ -= sizeof v;
+    return true;
+  }
+  template <typename T>
+  bool GetVec(std::vector<T>& v, const char* field) {
+    uint64_t n = 0;
+    if (!Get(n, field)) return false;
+    if (n > left_ / sizeof(T))
+      return Fail(fmt::format("{} length {} is more than the {} bytes left in the file hold", field, n, left_));
+    v.resize(n);
+    if (n > 0 && std::fread(v.data(), sizeof(T), n, f_) != n) return Fail(fmt::format("{} cannot be read", field));
+    left_ -= n * sizeof(T);
+    return true;
+  }
+  bool Fail(std::string what) {
+    if (error_.empty()) error_ = user >= 0 ? fmt::format("user slot {}: {}", user, what) : std::move(what);
+    return false;
+  }
+  uint64_t left() const { return left_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  FILE* f_;
+  uint64_t left_;
+  std::string error_;
+};
+
+// Why no build could have written these options ("" when one could): values the CLI refuses,
+// which would divide by zero or loop for ever.
+std::string CheckOptions(const ProfileOptions& o, const ClusterOptions& c) {
+  for (double d : {o.half_life_days, o.new_days, o.dormant_days, o.churn_days, o.return_gap_days, o.return_window_days})
+    if (!std::isfinite(d) || d <= 0) return "profile options out of range (a number of days not positive)";
+  if (o.session_gap_s < 1 || o.session_gap_s > int64_t{366} * 86400) return "profile options out of range (session gap)";
+  if (c.k < 1 || c.k > 1000 || c.iterations < 0 || c.iterations > 1000) return "cluster options out of range";
+  return "";
+}
+
+// The node ids of the state's node table, asked for every tag: a bitmap when it costs no more
+// than the file itself, else a binary search over the (ascending) ids.
+class NodeIds {
+ public:
+  NodeIds(const std::vector<std::pair<NodeId, std::string>>& specs, uint64_t file_size) {
+    const uint64_t top = specs.empty() ? 0 : specs.back().first;
+    if (top / 8 <= file_size) {
+      bits_.assign(static_cast<size_t>(top / 64) + 1, 0);
+      for (const auto& [id, spec] : specs) bits_[id / 64] |= uint64_t{1} << (id % 64);
+    } else {
+      for (const auto& [id, spec] : specs) sorted_.push_back(id);
+    }
+  }
+  bool Has(NodeId n) const {
+    if (!bits_.empty()) return n / 64 < bits_.size() && (bits_[n / 64] >> (n % 64) & 1);
+    return std::binary_search(sorted_.begin(), sorted_.end(), n);
+  }
+
+ private:
+  std::vector<uint64_t> bits_;
+  std::vector<NodeId> sorted_;
+};
+
+// Node table: ids ascending (DescribeNodes writes them so), specs unique and not empty.
+std::string CheckNodeTable(const std::vector<std::pair<NodeId, std::string>>& specs) {
+  std::vector<std::string_view> names;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].first == kNoNode || (i > 0 && specs[i].first <= specs[i - 1].first))
+      return fmt::format("node table entry {}: id {} out of order", i, specs[i].first);
+    if (specs[i].second.empty()) return fmt::format("node table entry {}: no spec", i);
+    names.push_back(specs[i].second);
+  }
+  std::sort(names.begin(), names.end());
+  if (auto d = std::adjacent_find(names.begin(), names.end()); d != names.end())
+    return fmt::format("node table: '{}' twice", *d);
+  return "";
+}
+
+// A user's vectors against the node table: tags in ascending order, every tag and repurchase
+// category a node of the table (else Finalize would read a node the graph may not have).
+std::string CheckUser(const UserState& s, const NodeIds& nodes) {
+  for (size_t i = 0; i < s.tags.size(); ++i) {
+    if (!nodes.Has(s.tags[i].tag)) return fmt::format("tag {} is not a node of the state's node table", s.tags[i].tag);
+    if (i > 0 && s.tags[i].tag <= s.tags[i - 1].tag) return fmt::format("tag {} out of order", s.tags[i].tag);
+  }
+  for (const Repurchase& r : s.repurchase)
+    if (!nodes.Has(r.category)) return fmt::format("repurchase category {} is not a node of the state's node table", r.category);
+  return "";
 }
 
 }  // namespace
@@ -62,6 +156,7 @@ Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
     Put(f, id);
     PutVec(f, std::vector<char>(spec.begin(), spec.end()));
   }
+  PutVec(f, set.seen_prices);
   Put(f, static_cast<uint64_t>(set.states.size()));
   for (size_t u = 0; u < set.states.size(); ++u) {
     const UserState& s = set.states[u];
@@ -78,86 +173,59 @@ Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
 Result<ProfileSet> LoadProfileSet(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::NotFound(fmt::format("{}: no profile state (run: kgprofile profile build)", path));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::IoError(fmt::format("{}: {}", path, ec.message()));
+  Reader in(f.get(), size);
   char magic[8];
   uint32_t version = 0;
-  if (std::fread(magic, 1, 8, f.get()) != 8 || std::memcmp(magic, kMagic, 8) != 0 || !Get(f.get(), version))
-    return Status::Corruption(fmt::format("{}: not a kgprofile profile state file", path));
+  if (!in.Get(magic, "magic") || std::memcmp(magic, kMagic, 8) != 0 || !in.Get(version, "version"))
+    return Status::Corruption(fmt::format("{}: not a kgprofile profile state file; run kgprofile profile build", path));
   if (version != kVersion)
     return Status::Corruption(fmt::format("{}: state format {}, from another kgprofile version (this one reads {}); it is a "
                                           "cache: rebuild it with kgprofile profile build", path, version, kVersion));
+  const auto damaged = [&](const std::string& what) {
+    return Status::Corruption(fmt::format("{}: damaged profile state ({}); it is a cache: rebuild it with kgprofile "
+                                          "profile build", path, what));
+  };
   ProfileSet set;
   uint64_t n = 0;
-  bool ok = Get(f.get(), set.opts) && Get(f.get(), set.as_of) && Get(f.get(), set.applied_file_id) &&
-            Get(f.get(), set.clusters) && Get(f.get(), n) && n < (1ULL << 32);
-  if (ok) set.node_specs.resize(n);
+  if (!(in.Get(set.opts, "profile options") && in.Get(set.as_of, "as-of") &&
+        in.Get(set.applied_file_id, "applied file id") && in.Get(set.clusters, "cluster options") &&
+        in.Get(n, "node table length")))
+    return damaged(in.error());
+  if (std::string why = CheckOptions(set.opts, set.clusters); !why.empty()) return damaged(why);
+  if (n > in.left() / (sizeof(NodeId) + sizeof(uint64_t)))
+    return damaged(fmt::format("node table length {} is more than the {} bytes left in the file hold", n, in.left()));
+  set.node_specs.resize(n);
+  std::vector<char> text;
   for (auto& [id, spec] : set.node_specs) {
-    std::vector<char> text;
-    if (!(ok = ok && Get(f.get(), id) && GetVec(f.get(), text))) break;
+    if (!in.Get(id, "node table id") || !in.GetVec(text, "node table spec")) return damaged(in.error());
     spec.assign(text.begin(), text.end());
   }
-  ok = ok && Get(f.get(), n) && n < (1ULL << 32);
-  if (ok) set.states.resize(n), set.ext_ids.resize(n);
-  for (uint64_t u = 0; ok && u < n; ++u) {
-    std::vector<char> id;
+  if (std::string why = CheckNodeTable(set.node_specs); !why.empty()) return damaged(why);
+  if (!in.GetVec(set.seen_prices, "item prices")) return damaged(in.error());
+  for (float p : set.seen_prices)
+    if (!std::isfinite(p) || p < 0) return damaged(fmt::format("item price {} out of range", p));
+  // A user slot is at least its id's length, the counters and three vector lengths.
+  constexpr uint64_t kMinUser = 4 * sizeof(uint64_t) + sizeof(UserCounters);
+  if (!in.Get(n, "number of users")) return damaged(in.error());
+  if (n > in.left() / kMinUser)
+    return damaged(fmt::format("number of users {} is more than the {} bytes left in the file hold", n, in.left()));
+  set.states.resize(n), set.ext_ids.resize(n);
+  const NodeIds nodes(set.node_specs, size);
+  for (uint64_t u = 0; u < n; ++u) {
+    in.user = static_cast<int64_t>(u);
     UserState& s = set.states[u];
-    ok = GetVec(f.get(), id) && Get(f.get(), static_cast<UserCounters&>(s)) && GetVec(f.get(), s.tags) &&
-         GetVec(f.get(), s.repurchase) && GetVec(f.get(), s.bought);
-    set.ext_ids[u].assign(id.begin(), id.end());
+    if (!(in.GetVec(text, "ext id") && in.Get(static_cast<UserCounters&>(s), "counters") && in.GetVec(s.tags, "tags") &&
+          in.GetVec(s.repurchase, "repurchases") && in.GetVec(s.bought, "bought items")))
+      return damaged(in.error());
+    set.ext_ids[u].assign(text.begin(), text.end());
+    if (std::string why = CheckUser(s, nodes); !why.empty())
+      return damaged(fmt::format("user slot {} ({}): {}", u, Printable(set.ext_ids[u]), why));
   }
-  if (!ok) return Status::Corruption(fmt::format("{}: truncated profile state; run profile build", path));
+  if (in.left() != 0) return damaged(fmt::format("{} bytes after the last user", in.left()));
   return set;
-}
-
-namespace {
-
-// The node types a tag or repurchase category can be (ItemIndex).
-bool TagType(NodeType t) {
-  return t == NodeType::kCategory || t == NodeType::kBrand || t == NodeType::kAttribute || t == NodeType::kEntity;
-}
-
-}  // namespace
-
-void DescribeNodes(const Graph& g, ProfileSet* set) {
-  set->node_specs.clear();
-  for (NodeId n = 0; n < g.num_nodes(); ++n)
-    if (TagType(g.type(n))) set->node_specs.emplace_back(n, g.Spec(n));
-}
-
-std::vector<NodeId> GraphRemap(const Graph& g, const ProfileSet& set) {
-  bool same = true;
-  for (const auto& [id, spec] : set.node_specs)
-    if (id >= g.num_nodes() || g.Spec(id) != spec) {
-      same = false;
-      break;
-    }
-  if (same) return {};
-  NodeId top = 0;
-  for (const auto& [id, spec] : set.node_specs) top = std::max(top, id);
-  std::vector<NodeId> to(static_cast<size_t>(top) + 1, kNoNode);
-  for (const auto& [id, spec] : set.node_specs) to[id] = g.FindSpec(spec).value_or(kNoNode);
-  return to;
-}
-
-size_t RemapState(const std::vector<NodeId>& to, UserState* s) {
-  const auto map = [&](NodeId n) { return n < to.size() ? to[n] : kNoNode; };
-  const size_t before = s->tags.size();
-  for (TagStat& t : s->tags) t.tag = map(t.tag);
-  std::erase_if(s->tags, [](const TagStat& t) { return t.tag == kNoNode; });
-  // Specs are unique in a graph, so no two tags land on one node; the order changes.
-  std::sort(s->tags.begin(), s->tags.end(), [](const TagStat& a, const TagStat& b) { return a.tag < b.tag; });
-  for (Repurchase& r : s->repurchase) r.category = map(r.category);  // kept in first-purchase order
-  std::erase_if(s->repurchase, [](const Repurchase& r) { return r.category == kNoNode; });
-  return before - s->tags.size();
-}
-
-void MatchGraph(const Graph& g, ProfileSet* set) {
-  const std::vector<NodeId> to = GraphRemap(g, *set);
-  if (to.empty()) return;
-  size_t dropped = 0;
-  for (UserState& s : set->states) dropped += RemapState(to, &s);
-  DescribeNodes(g, set);
-  LOG_INF("profile state: the graph was rebuilt since it was saved; tags follow their nodes' new ids, {} dropped "
-          "(nodes the graph no longer has)", dropped);
 }
 
 }  // namespace kgp

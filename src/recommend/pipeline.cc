@@ -27,7 +27,7 @@ Result<RecInputs> LoadRecInputs(Workspace& ws) {
   auto cat = Catalog::Load(ws.db(), *in.profile.graph);
   if (!cat.ok()) return cat.status();
   in.catalog = std::make_unique<Catalog>(std::move(*cat));
-  in.events = LoadEvents(ws.db(), in.profile.items.get());
+  in.events = LoadEvents(ws.db());
   if (in.events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
   return in;
 }

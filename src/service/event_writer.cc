@@ -66,10 +66,12 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   // since): applied in time order, as `profile update` would.
   EventFilter f;
   f.after_file = set_.applied_file_id;
-  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), nullptr, f);
-  if (Status s = SyncUserIds(LoadUserIds(ws_->db()), &set_); !s.ok())
+  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), f);
+  bool emptied = false;
+  if (Status s = SyncUserIds(LoadUserIds(ws_->db()), &set_, &emptied); !s.ok())
     return Status::InvalidArgument(fmt::format("{}: {}", ws_->Path(kProfileStateFile), s.message()));
-  for (const ProfileEvent& e : late) ApplyIncremental(items_, e, &set_);
+  if (emptied) RecomputeAfterErasure(ws_->db(), set_.applied_file_id, &set_);
+  ApplyIncrementalRun(items_, late, &set_);
   if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
   // This run's events are recorded under one ingest_files row.
   Stmt st = ws_->db().Prepare(
@@ -135,6 +137,14 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
         }
         live_->Erase(stored);
       }
+      // Every event this server applied is in `events` now (file_id_); the profiles left no
+      // longer count the user's in their as-of and the items' highest prices.
+      try {
+        RecomputeAfterErasure(ws_->db(), file_id_, &set_);
+      } catch (const std::exception& e) {
+        LOG_ERR("serve: after erasing a user, reading the highest item prices: {}", e.what());
+      }
+      Publish({});
       // EraseUser blanked the user in the state file, which otherwise stays as this run found
       // it, with its watermark: a crash now is recovered by replaying this run's events on it.
       // (Saving ours here, this run's events included, under that watermark made the replay
@@ -216,11 +226,14 @@ void EventWriter::Finish() {
     // not written back.
     std::unordered_set<std::string> stored;
     for (Stmt q = ws_->db().Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
+    bool emptied = false;
     for (size_t u = 0; u < set_.ext_ids.size(); ++u)
       if (!set_.ext_ids[u].empty() && !stored.count(set_.ext_ids[u])) {
         set_.ext_ids[u].clear();
         if (u < set_.states.size()) set_.states[u] = UserState{};
+        emptied = true;
       }
+    if (emptied) RecomputeAfterErasure(ws_->db(), set_.applied_file_id, &set_);
     Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
     if (!s.ok()) LOG_ERR("serve: saving the profile state: {}", s.message());
   } catch (const std::exception& e) {

@@ -18,7 +18,7 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of) {
     states_[u.user] = std::move(u.state);
     if (!u.stored_id.empty()) ids_.try_emplace(std::move(u.stored_id), u.user);
   }
-  if (as_of > as_of_) as_of_ = as_of;
+  as_of_ = as_of;  // the writer's: it falls when an erasure took the latest events
 }
 
 void LiveProfiles::Erase(const std::string& stored_id) {

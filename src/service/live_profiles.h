@@ -36,7 +36,7 @@ class LiveProfiles {
   // stored_id: users.ext_id (the pseudonym in a pseudonymised workspace). nullopt: unknown or
   // no events.
   std::optional<View> Find(const std::string& stored_id) const;
-  // Writer only.
+  // Writer only. as_of: the profile set's (the latest event applied to a user still stored).
   void Publish(std::vector<Update> updates, int64_t as_of);
   void Erase(const std::string& stored_id);
   // True for a user erased since the server started: the graph it loaded at start still has

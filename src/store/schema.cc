@@ -146,6 +146,14 @@ UPDATE profiles SET price_position = round(price_position, 4), price_sensitivity
   churn_risk = round(churn_risk, 3);
 UPDATE profile_tags SET weight = round(weight, 4), confidence = round(confidence, 3);
 )sql",
+      // 9: the catalogue's own price, which events never raise (list_price follows dearer
+      // events): the up-front part of the discount reference of profiles (docs/profile.md), so
+      // that events ingested later do not change how earlier ones are judged. Older workspaces
+      // take the list price they have (the catalogue's, or a dearer event's).
+      R"sql(
+ALTER TABLE items ADD COLUMN catalog_price REAL;
+UPDATE items SET catalog_price = list_price;
+)sql",
   };
   return kMigrations;
 }

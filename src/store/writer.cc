@@ -33,7 +33,8 @@ StoreWriter::StoreWriter(Db& db, int64_t file_id, std::string pseudonym_key)
   ins_item_ = db.Prepare("INSERT INTO items(ext_id) VALUES(?)");
   upd_item_ = db.Prepare(
       "UPDATE items SET title=coalesce(?2,title), category_id=coalesce(?3,category_id), "
-      "brand_id=coalesce(?4,brand_id), price=coalesce(?5,price), list_price=coalesce(?6,list_price) WHERE id=?1");
+      "brand_id=coalesce(?4,brand_id), price=coalesce(?5,price), list_price=coalesce(?6,list_price), "
+      "catalog_price=coalesce(?7,catalog_price) WHERE id=?1");
   ins_cat_ = db.Prepare("INSERT INTO categories(code) VALUES(?)");
   upd_cat_ = db.Prepare(
       "UPDATE categories SET name_en=coalesce(?2,name_en), name_zh=coalesce(?3,name_zh), "
@@ -291,7 +292,7 @@ void StoreWriter::Flush() {
     if (it.brand_id) upd_item_.Bind(4, it.brand_id); else upd_item_.BindNull(4);
     if (it.price >= 0) upd_item_.Bind(5, it.price); else upd_item_.BindNull(5);
     if (it.list_price >= 0) upd_item_.Bind(6, it.list_price); else upd_item_.BindNull(6);
-    upd_item_.Run();
+    upd_item_.BindNull(7).Run();  // events never change the catalogue's own price
     it.dirty = false;
   });
   std::sort(pending_.begin(), pending_.end(),
@@ -328,7 +329,7 @@ void StoreWriter::AddItem(const ItemRecord& it) {
   upd_item_.Bind(1, item.id).BindTextOrNull(2, it.title);
   if (cat) upd_item_.Bind(3, cat), item.category_id = cat; else upd_item_.BindNull(3);
   if (brand) upd_item_.Bind(4, brand), item.brand_id = brand; else upd_item_.BindNull(4);
-  upd_item_.Bind(5, it.price).Bind(6, it.price).Run();  // the catalogue's price is the list price
+  upd_item_.Bind(5, it.price).Bind(6, it.price).Bind(7, it.price).Run();  // the catalogue's price is the list price
   if (it.price) item.price = item.list_price = *it.price;
   // A catalogue row states the product's categories and attributes: those it gives replace the
   // ones stored before this file (an older catalogue, events); columns it leaves empty keep them,
@@ -344,7 +345,7 @@ void StoreWriter::AddItem(const ItemRecord& it) {
     ins_item_cat_.Bind(1, item.id).Bind(2, c).Run();
     if (!item.category_id) {
       item.category_id = c;
-      upd_item_.Bind(1, item.id).BindNull(2).Bind(3, c).BindNull(4).BindNull(5).BindNull(6).Run();
+      upd_item_.Bind(1, item.id).BindNull(2).Bind(3, c).BindNull(4).BindNull(5).BindNull(6).BindNull(7).Run();
     }
   }
   for (const auto& [k, v] : it.attributes) ins_attr_.Bind(1, item.id).Bind(2, k).Bind(3, v).Run();

@@ -1,0 +1,138 @@
+// A damaged profiles.state: every reader either gets profiles it can show or a Corruption that
+// names the file and what is wrong, with the advice to run `profile build` (a tag id outside the
+// graph crashed `profile export`; a length of 2^32 asked for 64 GiB).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/progress.h"
+#include "common/rng.h"
+#include "ingest/generator.h"
+#include "profile/pipeline.h"
+#include "test_util.h"
+
+namespace kgp {
+namespace {
+
+class ProfileStateFileTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Progress::SetEnabled(false);
+    SetLogLevel(LogLevel::kError);
+    tmp_ = new test::TempDir();
+    GeneratorOptions g;
+    g.users = 20, g.events = 800, g.products = 80, g.seed = 4;
+    g.out_dir = *tmp_ / "shop";
+    ASSERT_TRUE(Generate(g, nullptr).ok());
+    ws_ = test::IngestedWorkspace(*tmp_ / "ws", test::ShopFiles(g.out_dir)).release();
+    ASSERT_TRUE(ws_);
+    auto ctx = LoadProfileContext(*ws_);
+    ASSERT_TRUE(ctx.ok());
+    ctx_ = new ProfileContext(std::move(ctx).value());
+    ASSERT_TRUE(BuildAllProfiles(*ws_, *ctx_, ProfileOptions{}, ClusterOptions{}, 1).ok());
+    good_ = new std::string(test::ReadFile(ws_->Path(kProfileStateFile)));
+  }
+  static void TearDownTestSuite() {
+    delete good_;
+    delete ctx_;
+    delete ws_;
+    delete tmp_;
+  }
+
+  // The state file with `bytes` written at `at`, loaded and, when it loads, taken through what
+  // `profile export` does. Not OK: a Corruption naming the file and the remedy.
+  static Status LoadDamaged(size_t at, std::string_view bytes) {
+    std::string data = *good_;
+    std::memcpy(data.data() + at, bytes.data(), bytes.size());
+    const std::string path = *tmp_ / "damaged.state";
+    test::WriteFile(path, data);
+    auto set = LoadProfileSet(path);
+    if (!set.ok()) {
+      EXPECT_EQ(set.status().code(), Status::Code::kCorruption) << set.status().ToString();
+      EXPECT_EQ(set.status().message().rfind(path + ": ", 0), 0u) << set.status().message();
+      EXPECT_NE(set.status().message().find("profile build"), std::string::npos) << set.status().message();
+      return set.status();
+    }
+    MatchGraph(*ctx_->graph, &*set);
+    for (const Profile& p : Snapshot(*ctx_->items, *set, 1))
+      ToJson(*ctx_->graph, p, 20, 1).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return Status::Ok();
+  }
+
+  // Byte offsets of the layout (docs/profile.md "State file"): where the first user with tags
+  // has its tags' length, and that user's first tag id.
+  static size_t FirstTagsLength() {
+    const auto u64 = [](size_t at) {
+      uint64_t v;
+      std::memcpy(&v, good_->data() + at, sizeof v);
+      return v;
+    };
+    size_t at = 8 + 4 + sizeof(ProfileOptions) + 8 + 8 + sizeof(ClusterOptions);
+    const uint64_t specs = u64(at);
+    at += 8;
+    for (uint64_t i = 0; i < specs; ++i) at += 4 + 8 + u64(at + 4);
+    at += 8 + 4 * u64(at);  // seen prices
+    const uint64_t users = u64(at);
+    at += 8;
+    for (uint64_t u = 0; u < users; ++u) {
+      at += 8 + u64(at) + sizeof(UserCounters);
+      if (u64(at) > 0) return at;
+      at += 8;                                                  // no tags
+      at += 8 + sizeof(Repurchase) * u64(at);                   // repurchases
+      at += 8 + sizeof(uint32_t) * u64(at);                     // bought
+    }
+    ADD_FAILURE() << "no user with tags";
+    return 0;
+  }
+
+  static test::TempDir* tmp_;
+  static Workspace* ws_;
+  static ProfileContext* ctx_;
+  static std::string* good_;
+};
+test::TempDir* ProfileStateFileTest::tmp_ = nullptr;
+Workspace* ProfileStateFileTest::ws_ = nullptr;
+ProfileContext* ProfileStateFileTest::ctx_ = nullptr;
+std::string* ProfileStateFileTest::good_ = nullptr;
+
+TEST_F(ProfileStateFileTest, ATagIdOutsideTheNodeTableIsRefused) {
+  const size_t tag = FirstTagsLength() + 8;
+  const uint32_t bad = 0x7fffffff;
+  Status s = LoadDamaged(tag, std::string_view(reinterpret_cast<const char*>(&bad), sizeof bad));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("tag 2147483647 is not a node of the state's node table"), std::string::npos) << s.message();
+  EXPECT_TRUE(LoadDamaged(0, "").ok());  // the undamaged file
+}
+
+TEST_F(ProfileStateFileTest, ALengthBeyondTheFileIsRefusedBeforeAllocating) {
+  for (const uint64_t n : {uint64_t{1} << 32, uint64_t{1} << 60, ~uint64_t{0}}) {
+    Status s = LoadDamaged(FirstTagsLength(), std::string_view(reinterpret_cast<const char*>(&n), sizeof n));
+    ASSERT_FALSE(s.ok()) << n;
+    EXPECT_NE(s.message().find("tags length " + std::to_string(n) + " is more than the"), std::string::npos)
+        << s.message();
+  }
+}
+
+// 1 to 4 random bytes at random places (fixed seed), and every byte of the header and of the
+// first user with tags set to 0xff: no crash, no huge allocation; OK or Corruption.
+TEST_F(ProfileStateFileTest, RandomDamageLoadsOrIsCorruption) {
+  Rng rng(20240607);
+  size_t refused = 0, runs = 0;
+  for (int i = 0; i < 200; ++i, ++runs) {
+    std::string bytes(1 + rng.Below(uint64_t{4}), '\0');
+    for (char& c : bytes) c = static_cast<char>(rng.Below(uint64_t{256}));
+    const size_t at = rng.Below(static_cast<uint64_t>(good_->size() - bytes.size()));
+    refused += !LoadDamaged(at, bytes).ok();
+  }
+  const size_t user = FirstTagsLength();
+  for (size_t at = 0; at < user + 8 + 4 * 16; ++at, ++runs) {
+    if (at >= 80 && at + 120 < user) at = user - 120;  // from the header to the counters' end
+    refused += !LoadDamaged(at, "\xff").ok();
+  }
+  EXPECT_GT(refused, runs / 10);  // the checks do refuse
+}
+
+}  // namespace
+}  // namespace kgp
