@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -131,9 +132,25 @@ TEST_F(ProfileUpdateTest, EventsOnProductsNewerThanTheGraphWaitForGraphBuild) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("2 events on 1 product (7777777) the knowledge graph does not have yet"), std::string::npos)
       << refused.err;
-  EXPECT_NE(refused.err.find("nothing applied. Run kgprofile graph build " + ws + ", then profile update again"),
+  EXPECT_NE(refused.err.find("nothing applied (files given were ingested and will not be read again). Run kgprofile graph build " + ws + ", then profile update again"),
             std::string::npos) << refused.err;
   EXPECT_EQ(Show(ws, "500000001")["behaviour"]["purchases"], purchases);  // the state is as it was
+  {
+    // Beside a running server the state is the server's and is not saved here: the update
+    // refreshes the tables and reports the events as untagged instead of refusing (it left the
+    // server's RFM and cluster tables stale until a graph build).
+    std::optional<ServeLock> server;
+    {
+      auto w = Workspace::Open(ws);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+      auto l = ServeLock::Acquire(**w);
+      ASSERT_TRUE(l.ok()) << l.status().ToString();
+      server.emplace(std::move(l).value());
+    }
+    auto beside = test::RunCli("-q --json profile update " + ws);
+    ASSERT_EQ(beside.exit_code, 0) << beside.err;
+    EXPECT_EQ(nlohmann::json::parse(beside.out)["untagged_events"], 2) << beside.out;
+  }
 
   ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
   auto update = test::RunCli("-q --json profile update " + ws);

@@ -75,16 +75,18 @@ Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied)
 }
 
 void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
-  set->as_of = 0;
-  for (const UserState& s : set->states)
-    if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
-  std::fill(set->seen_prices.begin(), set->seen_prices.end(), 0.0f);
-  Stmt st = db.Prepare(
-      "SELECT item_id, max(price) FROM events WHERE price > 0 AND (file_id IS NULL OR file_id <= ?1) GROUP BY item_id");
+  // Maxima taken here from one pass over the priced events (a GROUP BY sorted them all first),
+  // into a copy: a failed read leaves the set as it was.
+  std::vector<float> seen(set->seen_prices.size(), 0.0f);
+  Stmt st = db.Prepare("SELECT item_id, price FROM events WHERE price > 0 AND (file_id IS NULL OR file_id <= ?1)");
   st.Bind(1, upto_file);
   while (st.Step())
     if (const int64_t item = st.Int(0); item >= 0 && item < UINT32_MAX)
-      RaiseSeenPrice(set->seen_prices, static_cast<uint32_t>(item), static_cast<float>(st.Double(1)));
+      RaiseSeenPrice(seen, static_cast<uint32_t>(item), static_cast<float>(st.Double(1)));
+  set->seen_prices.swap(seen);
+  set->as_of = 0;
+  for (const UserState& s : set->states)
+    if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
 }
 
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {

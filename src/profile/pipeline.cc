@@ -143,11 +143,15 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
     read.Commit();
   }
   r.untagged = FindUntagged(ws.db(), *ctx.items, events);
-  if (r.untagged.events > 0 && !apply_untagged)
+  // Refused only where the state is saved: beside a running server it is not (Refresh), the
+  // watermark does not pass these events, and refusing would only leave the server's RFM and
+  // cluster tables stale until a graph build.
+  if (r.untagged.events > 0 && !apply_untagged && ServingPid(ws) == 0)
     return Status::InvalidArgument(fmt::format(
         "{}: {} the knowledge graph does not have yet: applied now, they would never add their category, brand and "
-        "attribute interests; nothing applied. Run kgprofile graph build {}, then profile update again (or profile "
-        "update --allow-untagged to apply them without those interests)",
+        "attribute interests; nothing applied (files given were ingested and will not be read again). Run kgprofile "
+        "graph build {}, then profile update again (or profile update --allow-untagged to apply them without those "
+        "interests)",
         ws.dir(), r.untagged.Describe(), ws.dir()));
   // Before the events: a users.id given again after an erasure starts from an empty slot, and
   // an erasure the state missed takes the user's share of as-of and prices with it.
