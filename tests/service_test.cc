@@ -1137,7 +1137,8 @@ TEST_F(ServiceTest, ConcurrentSummariesOfOneUserCallTheModelOnce) {
   });
   {
     std::ofstream conf(ws + "/kgprofile.conf", std::ios::app);
-    conf << "\nllm.backend = openai\nllm.base_url = " << llm.url() << "\nllm.model = fake\nllm.max_retries = 0\n";
+    conf << "\nllm.backend = openai\nllm.base_url = " << llm.url() << "\nllm.model = fake\nllm.max_retries = 0\n"
+         << "llm.max_tokens = 123\nllm.temperature = 0.25\n";
   }
   Running s(ws, Options());
   const auto get = [&](const std::string& user, const char* lang) {
@@ -1152,6 +1153,12 @@ TEST_F(ServiceTest, ConcurrentSummariesOfOneUserCallTheModelOnce) {
   EXPECT_EQ(rb->status, 200) << rb->body;
   EXPECT_EQ(Body(ra)["text"], Body(rb)["text"]);
   EXPECT_EQ(llm.calls(), 1);
+  // The request carries the workspace's llm.max_tokens and llm.temperature (it sent 400 and 0.7
+  // whatever kgprofile.conf said).
+  ASSERT_FALSE(llm.bodies().empty());
+  const auto sent = nlohmann::json::parse(llm.bodies()[0]);
+  EXPECT_EQ(sent["max_tokens"], 123) << sent.dump();
+  EXPECT_DOUBLE_EQ(sent["temperature"].get<double>(), 0.25) << sent.dump();
   // Another user, or another language, is not held back by the gate.
   auto c = get(*other_user_, "en"), d = get(*user_, "zh");
   ASSERT_TRUE(c.get() && d.get());

@@ -60,8 +60,8 @@ std::unique_ptr<llm::Backend> MakeBackendFor(Workspace& ws, const LlmArgs& a) {
   return Unwrap(llm::MakeBackend(c));
 }
 
-llm::WriterOptions WriterOpts(const LlmArgs& a) {
-  llm::WriterOptions o;
+llm::WriterOptions WriterOpts(const LlmArgs& a, const Workspace& ws) {
+  llm::WriterOptions o = llm::WriterOptionsFrom(llm::BackendConfigFromWorkspace(ws));
   o.use_cache = !a.no_cache;
   o.regenerate = !a.no_regenerate;
   return o;
@@ -107,7 +107,7 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
       auto w = OpenWorkspace(a->ws);
       auto backend = MakeBackendFor(*w, *a);
       auto s = Unwrap(llm::Session::Open(*w));
-      auto t = Unwrap(s->Generate(*backend, task, StoredUser(*w, a->user), a->lang, a->item, WriterOpts(*a)));
+      auto t = Unwrap(s->Generate(*backend, task, StoredUser(*w, a->user), a->lang, a->item, WriterOpts(*a, *w)));
       return EmitText(reg, *s, t, a->show_prompt);
     };
   });
@@ -138,7 +138,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         if (*eval) {
           llm::KarEvalOptions o;
           o.lang = a->lang;
-          o.writer = WriterOpts(*a);
+          o.writer = WriterOpts(*a, *w);
           o.fit.train_kge = false;
           size_t calls = 0;
           double faith = 0;
@@ -156,7 +156,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
           return 0;
         }
         if (a->user.empty()) throw Error(Status::InvalidArgument("llm reason: give --user ID, or --eval"));
-        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, StoredUser(*w, a->user), a->lang, "", WriterOpts(*a)));
+        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, StoredUser(*w, a->user), a->lang, "", WriterOpts(*a, *w)));
         return EmitText(reg, *s, t, false);
       };
     });
@@ -178,7 +178,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         auto w = OpenWorkspace(a->ws);
         auto backend = MakeBackendFor(*w, *a);
         auto s = Unwrap(llm::Session::Open(*w));
-        auto r = Unwrap(s->Refresh(*backend, *threshold, a->lang, *llm::ParseTask(*task), WriterOpts(*a)));
+        auto r = Unwrap(s->Refresh(*backend, *threshold, a->lang, *llm::ParseTask(*task), WriterOpts(*a, *w)));
         nlohmann::json changed = nlohmann::json::array();
         for (const auto& [alias, d] : r.changed) changed.push_back({{"alias", alias}, {"distance", d}});
         Emit(*reg.globals,
@@ -223,7 +223,7 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         std::vector<llm::Task> ts;
         for (const auto& t : *tasks) ts.push_back(*llm::ParseTask(t));
         std::vector<std::string> langs = a->lang == "both" ? std::vector<std::string>{"zh", "en"} : std::vector<std::string>{a->lang};
-        auto r = Unwrap(s->Faithfulness(*backend, *users, ts, langs, WriterOpts(*a)));
+        auto r = Unwrap(s->Faithfulness(*backend, *users, ts, langs, WriterOpts(*a, *w)));
         Emit(*reg.globals, r.ToJson(), [&] {
           std::cout << fmt::format(
               "{} ({}): {} texts, {} claims, {:.4f} supported; mean per text {:.4f} first attempt, {:.4f} kept; "

@@ -436,6 +436,12 @@ Result<GeneratedText> Session::Generate(Backend& b, Task t, const std::string& u
   return Generate(b, t, *p, lang, item, opts);
 }
 
+WriterOptions WriterOptionsFrom(const BackendConfig& c, WriterOptions o) {
+  o.max_tokens = c.max_tokens;
+  o.temperature = c.temperature;
+  return o;
+}
+
 Result<RefreshReport> Session::Refresh(Backend& b, double threshold, const std::string& lang, Task t, const WriterOptions& opts) {
   RefreshReport rep;
   rep.threshold = threshold;

@@ -39,6 +39,9 @@ struct WriterOptions {
   int max_tokens = 400;
   double temperature = 0.7;
 };
+// The options with a backend configuration's generation settings (llm.max_tokens,
+// llm.temperature in kgprofile.conf; they were validated and then not used).
+WriterOptions WriterOptionsFrom(const BackendConfig& c, WriterOptions o = {});
 
 struct GeneratedText {
   Task task = Task::kSummary;

@@ -64,6 +64,7 @@ struct Context {
   std::unique_ptr<Workspace> ws;
   std::unique_ptr<llm::Session> session;        // null when it could not be opened
   std::unique_ptr<llm::Backend> backend;        // for /summary
+  llm::WriterOptions summary_opts;              // its llm.max_tokens and llm.temperature
   std::string llm_error;                        // why session/backend are null
   // One /summary at a time per user and language: a second request for the same text waits for
   // the first and is then answered from the text cache instead of calling the model again.

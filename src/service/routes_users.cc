@@ -104,7 +104,7 @@ void Summary(Context& c, const httplib::Request& req, httplib::Response& res, co
   // needs the connection (audiences, segments, key reloads).
   std::unique_lock lock(c.db_mu);
   UnlockedBackend backend(*c.backend, lock);
-  auto t = c.session->Generate(backend, llm::Task::kSummary, *p, lang, -1, llm::WriterOptions{});
+  auto t = c.session->Generate(backend, llm::Task::kSummary, *p, lang, -1, c.summary_opts);
   if (!t.ok()) return SendStatus(res, t.status());
   nlohmann::json j = t->ToJson(c.graph());
   j["user"] = req.matches[1];

@@ -62,7 +62,9 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
     auto s = llm::Session::Open(*ctx.ws);
     if (s.ok()) {
       ctx.session = std::move(s).value();
-      auto b = llm::MakeBackend(llm::BackendConfigFromWorkspace(*ctx.ws));
+      const llm::BackendConfig cfg = llm::BackendConfigFromWorkspace(*ctx.ws);
+      ctx.summary_opts = llm::WriterOptionsFrom(cfg);
+      auto b = llm::MakeBackend(cfg);
       if (b.ok()) ctx.backend = std::move(b).value();
       else ctx.llm_error = b.status().message();
     } else {
