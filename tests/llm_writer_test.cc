@@ -810,6 +810,33 @@ TEST_F(LlmWriterTest, CacheHitsOnSameInputAndMissesWhenTheProfileChanges) {
   EXPECT_GE(rows, 2);
 }
 
+// A text written under other generation settings (llm.max_tokens, llm.temperature) is not
+// served from the cache: a short text asked for with max_tokens 60 was served after raising it.
+TEST_F(LlmWriterTest, CacheMissesWhenTheGenerationSettingsChange) {
+  TemplateBackend t;
+  const Profile& p = (*profiles_)[5];
+  WriterOptions o;
+  auto a = session_->Generate(t, Task::kSummary, p, "en", -1, o);
+  auto same = session_->Generate(t, Task::kSummary, p, "en", -1, o);
+  ASSERT_TRUE(a.ok() && same.ok());
+  EXPECT_TRUE(same->cached);
+  WriterOptions shorter = o;
+  shorter.max_tokens = 60;
+  auto b = session_->Generate(t, Task::kSummary, p, "en", -1, shorter);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->cached);
+  EXPECT_NE(b->input_hash, a->input_hash);
+  WriterOptions colder = o;
+  colder.temperature = 0.2;
+  auto c = session_->Generate(t, Task::kSummary, p, "en", -1, colder);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->cached);
+  EXPECT_NE(c->input_hash, a->input_hash);
+  auto again = session_->Generate(t, Task::kSummary, p, "en", -1, shorter);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cached);
+}
+
 TEST_F(LlmWriterTest, RefreshRegeneratesOnlyUsersWhoseTagsMoved) {
   TemplateBackend t;
   for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(session_->Generate(t, Task::kSummary, (*profiles_)[i], "en", -1, {}).ok());

@@ -350,7 +350,11 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   // equals a short user id is not that id; everywhere else (names, path sentences) it is.
   if (PiiHit hit = FindPii(join(render(facts.Block(/*numbers=*/false))), pii); hit.found())
     return Status::Aborted(fmt::format("refusing to send a {} prompt: it contains {} (src/llm must not send PII)", TaskName(t), hit.what));
-  out.input_hash = fmt::format("{:016x}", Hash64(all + "|" + out.prompt_version + "|" + lang, 0x6b67702d6c6c6dULL));
+  // The generation settings are part of the input: a text written under another max_tokens or
+  // temperature (kgprofile.conf llm.*) is not served for these.
+  out.input_hash = fmt::format("{:016x}", Hash64(fmt::format("{}|{}|{}|{}|{}", all, out.prompt_version, lang, opts.max_tokens,
+                                                             opts.temperature),
+                                                 0x6b67702d6c6c6dULL));
   out.facts = std::move(facts);
   if (opts.use_cache) {
     // An empty text is never a hit (older versions stored empty answers and emptied texts).
