@@ -46,14 +46,24 @@ TEST(CliOptions, KgeTrainIntegerOptionsAreRefusedWithTheirRange) {
   std::filesystem::create_directories(kg);
   test::WriteFile(kg + "/train.txt", "a\tr\tb\nb\tr\tc\n");
   for (const std::string bad : {"--negatives 0", "--batch 0", "--valid-every -1", "--patience -1", "--valid-sample -1",
-                                "--seed -1", "--seed 010"}) {
-    auto r = test::RunCli("kge train --data " + kg + " --dim 4 --epochs 1 -j 1 --no-eval " + bad + " -o " + (tmp / "t.kge"));
+                                "--seed -1", "--seed 010", "--dim 0", "--dim 2.5", "--relation-dim -1"}) {
+    const std::string dim = bad.starts_with("--dim") ? "" : " --dim 4";
+    auto r = test::RunCli("kge train --data " + kg + dim + " --epochs 1 -j 1 --no-eval " + bad + " -o " + (tmp / "t.kge"));
     EXPECT_EQ(r.exit_code, 105) << bad << ": " << r.err;  // CLI11's validation error
     EXPECT_NE(r.err.find(bad.substr(0, bad.find(' '))), std::string::npos) << bad << ": " << r.err;
     EXPECT_NE(r.err.find("whole number"), std::string::npos) << bad << ": " << r.err;
     EXPECT_EQ(r.err.find("1797"), std::string::npos) << bad << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(tmp / "t.kge")) << bad;
   }
+  // Above the model's range: refused before the data is read, not after.
+  auto wide = test::RunCli("kge train --data " + (tmp / "absent") + " --dim 100001 --epochs 1 -o " + (tmp / "t.kge"));
+  EXPECT_EQ(wide.exit_code, 105) << wide.err;
+  EXPECT_NE(wide.err.find("--dim"), std::string::npos) << wide.err;
+  EXPECT_NE(wide.err.find("100000"), std::string::npos) << wide.err;
+  // A k that is not a whole number: "Could not convert" before.
+  auto k = test::RunCli("export " + (tmp / "absent") + " --k-anonymous 2.5");
+  EXPECT_EQ(k.exit_code, 105) << k.err;
+  EXPECT_NE(k.err.find("whole number from 1"), std::string::npos) << k.err;
   auto gen = test::RunCli("generate " + (tmp / "g") + " --users -5");
   EXPECT_NE(gen.exit_code, 0);
   EXPECT_NE(gen.err.find("--users"), std::string::npos) << gen.err;

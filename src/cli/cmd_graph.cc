@@ -240,7 +240,7 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
   cmd->add_option("--base", a->base, "IRI prefix for RDF nodes and vocabulary")->capture_default_str();
   cmd->add_option("--k-anonymous", a->k_anonymous,
                   "export the profile table instead, k-anonymous for this k (CSV; docs/privacy.md)")
-      ->check(PositiveFinite());
+      ->check(PositiveInt());
   cmd->add_option("--max-suppression", a->max_suppression, "k-anonymous export: share of rows that may be suppressed")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->callback([&reg, a] {

@@ -266,9 +266,15 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   cmd->add_option("--export", a->export_dir, "also write entities.tsv and relations.tsv here");
   cmd->add_flag("!--no-eval", a->eval, "skip the test-split evaluation after training");
   TrainArgs* p = a.get();
-  p->dim_opt = Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; });
-  p->relation_dim_opt = Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim, "TransR relation space dimension",
-                                      [](Preset& x, int v) { x.model.relation_dim = v; });
+  // The model's own range (1..100000), checked before the data is read.
+  p->dim_opt = Override<int>(cmd, p, "--dim", &p->mc.dim, "embedding dimension", [](Preset& x, int v) { x.model.dim = v; })
+                   ->check(PositiveInt())
+                   ->check(CLI::Range(1, 100000));
+  p->relation_dim_opt = Override<int>(cmd, p, "--relation-dim", &p->mc.relation_dim,
+                                      "TransR relation space dimension (0 = --dim)",
+                                      [](Preset& x, int v) { x.model.relation_dim = v; })
+                            ->check(NonNegativeInt())
+                            ->check(CLI::Range(0, 100000));
   p->model_opts.push_back(Override<float>(cmd, p, "--gamma", &p->mc.gamma, "score margin of distance models",
                                           [](Preset& x, float v) { x.model.gamma = v; })
                               ->check(NonNegativeFiniteFloat()));
