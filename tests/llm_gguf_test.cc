@@ -183,6 +183,28 @@ TEST(GgufReader, InfoListsMetadataThatIsNotUtf8) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["metadata"]["general.name"], "tiny\xEF\xBF\xBDmodel");
 }
 
+// The "not loadable" reason quotes the file's bytes (an architecture name): printed raw, an
+// escape sequence in it acted on the terminal, and invalid UTF-8 in it failed --json.
+TEST(GgufReader, InfoQuotesTheLoadErrorPrintably) {
+  test::TempDir dir;
+  GgufWriter w;
+  w.SetString("general.architecture", "ll\xFF\x1b[31mama");
+  ASSERT_TRUE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<float>(4)).ok());
+  const std::string path = dir / "arch.gguf";
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  test::RunResult r = test::RunCli("llm info " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const size_t at = r.out.find("not loadable: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  EXPECT_NE(line.find("\\x1b[31m"), std::string::npos) << line;
+  EXPECT_NE(line.find("ll\xEF\xBF\xBD"), std::string::npos) << line;
+  r = test::RunCli("--json llm info " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(nlohmann::json::parse(r.out)["load_error"].get<std::string>().find("is not supported"), std::string::npos);
+}
+
 // The model loader: unsupported architectures, missing tensors and wrong shapes are named.
 TEST(GgufModelLoad, NamesWhatIsWrong) {
   auto load = [](GgufWriter w) {

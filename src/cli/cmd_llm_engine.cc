@@ -205,14 +205,14 @@ int RunInfo(const Globals& g, const std::string& path) {
                     {"n_ff", hp.n_ff}, {"n_rot", hp.n_rot}, {"rope_base", hp.rope_base},
                     {"rms_eps", hp.rms_eps}, {"n_ctx_train", hp.n_ctx_train}, {"tied_output", hp.tied_output}};
   } else {
-    j["load_error"] = m.status().ToString();
+    j["load_error"] = SanitizeUtf8(m.status().ToString());  // it may quote the file's bytes
   }
   Emit(g, j, [&] {
     std::cout << fmt::format("{}: GGUF v{}, {} tensors, {:.1f} MB\n", path, j["version"].get<int>(),
                              j["tensors"].get<size_t>(), total / 1e6);
     for (const auto& [k, v] : types) std::cout << fmt::format("  {:6} {:4} tensors {:10.1f} MB\n", k, v.first, v.second / 1e6);
     if (j.contains("hparams")) std::cout << "hparams: " << j["hparams"].dump() << "\n";
-    if (j.contains("load_error")) std::cout << "not loadable: " << j["load_error"].get<std::string>() << "\n";
+    if (j.contains("load_error")) std::cout << "not loadable: " << Printable(j["load_error"].get<std::string>()) << "\n";
     // Metadata strings are the file's bytes: one that is not UTF-8 stopped the listing halfway
     // with json's 'invalid UTF-8 byte' (--json already wrote U+FFFD).
     for (const auto& [k, v] : meta.items()) {
