@@ -555,11 +555,16 @@ TEST(ProfileCli, AudienceComparesPriceLevelsAndAgeGroupsByOrder) {
   const std::string& ws = shop.ws;
   const auto count = [&](const std::string& rule) { return shop.Count(rule); };
   // Some users under 18 (the generator's are adults): the tables are what rules read.
+  int unknown_age = 0;
   {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());
     (*w)->db().ExecOrThrow("UPDATE profiles SET age_group = '<18' WHERE user_id IN "
                            "(SELECT user_id FROM profiles WHERE age_group IS NOT NULL ORDER BY user_id LIMIT 7)");
+    // And some whose age is unknown: in no ordered comparison, in its negation.
+    (*w)->db().ExecOrThrow("UPDATE profiles SET age_group = NULL WHERE user_id IN "
+                           "(SELECT user_id FROM profiles WHERE age_group IS NOT NULL ORDER BY user_id DESC LIMIT 5)");
+    unknown_age = static_cast<int>((*w)->db().QueryInt("SELECT count(*) FROM profiles WHERE age_group IS NULL"));
   }
   const int low = count("price_level = 'low'"), mid = count("price_level = 'mid'"), high = count("price_level = 'high'");
   ASSERT_GT(low, 0);
@@ -575,6 +580,13 @@ TEST(ProfileCli, AudienceComparesPriceLevelsAndAgeGroupsByOrder) {
   std::vector<int> by_age;
   for (const auto& g : ages) by_age.push_back(count("age_group = '" + g + "'"));
   ASSERT_EQ(by_age[0], 7);
+  ASSERT_GE(unknown_age, 5);
+  int known_age = 0;
+  for (int n : by_age) known_age += n;
+  EXPECT_EQ(known_age + unknown_age, 150);
+  EXPECT_EQ(count("age_group >= '<18'"), known_age);
+  EXPECT_EQ(count("not age_group >= '<18'"), unknown_age);
+  EXPECT_EQ(count("not age_group < '25-34'"), 150 - by_age[0] - by_age[1]);
   for (size_t i = 0; i < ages.size(); ++i) {
     int at_least = 0, below = 0;
     for (size_t k = 0; k < ages.size(); ++k) (k >= i ? at_least : below) += by_age[k];

@@ -6,6 +6,7 @@
 // test is skipped, with a message, when /usr/bin/chromium is not installed.
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,7 +53,10 @@ class ServeProcess {
     close(out[1]);
     FILE* in = fdopen(out[0], "r");
     char line[512] = {0};
-    if (in && std::fgets(line, sizeof line, in)) {
+    // At most 120 s for the line (a server that hangs before it fails the test with port 0
+    // instead of hanging the suite until ctest's timeout).
+    pollfd ready{out[0], POLLIN, 0};
+    if (in && poll(&ready, 1, 120'000) == 1 && std::fgets(line, sizeof line, in)) {
       std::string s(line);
       auto at = s.find("127.0.0.1:");
       if (at != std::string::npos) port_ = std::stoi(s.substr(at + 10));
