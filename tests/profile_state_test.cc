@@ -1,6 +1,6 @@
 // A damaged profiles.state: every reader either gets profiles it can show or a Corruption that
 // names the file and what is wrong, with the advice to run `profile build` (a tag id outside the
-// graph crashed `profile export`; a length of 2^32 asked for 64 GiB).
+// graph crashed `profile export`; a length of 2^32 asked for 64 GiB; a changed counter loaded).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -46,6 +46,9 @@ class ProfileStateFileTest : public ::testing::Test {
   static Status LoadDamaged(size_t at, std::string_view bytes) {
     std::string data = *good_;
     std::memcpy(data.data() + at, bytes.data(), bytes.size());
+    return LoadBytes(data);
+  }
+  static Status LoadBytes(const std::string& data) {
     const std::string path = *tmp_ / "damaged.state";
     test::WriteFile(path, data);
     auto set = LoadProfileSet(path);
@@ -116,22 +119,61 @@ TEST_F(ProfileStateFileTest, ALengthBeyondTheFileIsRefusedBeforeAllocating) {
 }
 
 // 1 to 4 random bytes at random places (fixed seed), and every byte of the header and of the
-// first user with tags set to 0xff: no crash, no huge allocation; OK or Corruption.
-TEST_F(ProfileStateFileTest, RandomDamageLoadsOrIsCorruption) {
+// first user with tags set to 0xff: no crash, no huge allocation, and every copy that differs
+// from the saved file is a Corruption (before the checksum, a changed counter loaded silently).
+TEST_F(ProfileStateFileTest, AnyChangedByteIsCorruption) {
   Rng rng(20240607);
-  size_t refused = 0, runs = 0;
-  for (int i = 0; i < 200; ++i, ++runs) {
+  size_t changed = 0, refused = 0;
+  const auto load = [&](size_t at, std::string_view bytes) {
+    if (good_->compare(at, bytes.size(), bytes) == 0) {
+      EXPECT_TRUE(LoadDamaged(at, bytes).ok()) << at;  // the same bytes: the saved file
+      return;
+    }
+    ++changed;
+    refused += !LoadDamaged(at, bytes).ok();
+  };
+  for (int i = 0; i < 200; ++i) {
     std::string bytes(1 + rng.Below(uint64_t{4}), '\0');
     for (char& c : bytes) c = static_cast<char>(rng.Below(uint64_t{256}));
-    const size_t at = rng.Below(static_cast<uint64_t>(good_->size() - bytes.size()));
-    refused += !LoadDamaged(at, bytes).ok();
+    load(rng.Below(static_cast<uint64_t>(good_->size() - bytes.size())), bytes);
   }
   const size_t user = FirstTagsLength();
-  for (size_t at = 0; at < user + 8 + 4 * 16; ++at, ++runs) {
+  for (size_t at = 0; at < user + 8 + 4 * 16; ++at) {
     if (at >= 80 && at + 120 < user) at = user - 120;  // from the header to the counters' end
-    refused += !LoadDamaged(at, "\xff").ok();
+    load(at, "\xff");
   }
-  EXPECT_GT(refused, runs / 10);  // the checks do refuse
+  for (size_t at = good_->size() - 8; at < good_->size(); ++at) load(at, "\x5a");  // the checksum itself
+  EXPECT_GT(changed, 250u);
+  EXPECT_EQ(refused, changed);
+}
+
+// A counter changed in place passes every structural check: the checksum names it.
+TEST_F(ProfileStateFileTest, AChangedCounterIsAChecksumMismatch) {
+  const size_t counters_end = FirstTagsLength();
+  std::string data = *good_;
+  data[counters_end - 9] ^= 0x01;
+  Status s = LoadBytes(data);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("checksum mismatch"), std::string::npos) << s.message();
+  // Bytes added after the checksum are refused too.
+  s = LoadBytes(*good_ + "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("1 bytes after the checksum"), std::string::npos) << s.message();
+}
+
+// A format 3 file (the same fields, no checksum) still loads: no rebuild after upgrading.
+TEST_F(ProfileStateFileTest, AFormat3FileWithoutChecksumLoads) {
+  std::string data = good_->substr(0, good_->size() - 8);
+  const uint32_t v3 = 3;
+  std::memcpy(data.data() + 8, &v3, sizeof v3);
+  EXPECT_TRUE(LoadBytes(data).ok());
+  data[FirstTagsLength() - 9] ^= 0x01;  // unchecked in format 3, as before
+  EXPECT_TRUE(LoadBytes(data).ok());
+  const uint32_t v2 = 2;
+  std::memcpy(data.data() + 8, &v2, sizeof v2);
+  Status s = LoadBytes(data);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("state format 2"), std::string::npos) << s.message();
 }
 
 }  // namespace

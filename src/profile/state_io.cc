@@ -1,7 +1,7 @@
 // The profile state file (docs/profile.md "State file"): magic "KGPPROF1", then a version,
 // the options, and per user its id, counters and tag/repurchase/bought vectors, little-endian
 // as in memory (the file is a cache of the store, rebuilt by `profile build`, not an
-// interchange format).
+// interchange format), then (format 4) a checksum of every field before it.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/hash.h"
 #include "common/out_file.h"
 #include "common/strings.h"
 #include "profile/builder.h"
@@ -23,7 +24,9 @@ namespace {
 constexpr char kMagic[8] = {'K', 'G', 'P', 'P', 'R', 'O', 'F', '1'};
 // Bump when UserCounters, TagStat, ProfileOptions or ClusterOptions change, or the layout.
 // 3: the items' highest event prices (ProfileSet::seen_prices) after the node table.
-constexpr uint32_t kVersion = 3;
+// 4: a checksum at the end (a flipped byte in a counter loaded silently); 3 is still read.
+constexpr uint32_t kVersion = 4;
+constexpr uint32_t kVersionWithoutChecksum = 3;
 static_assert(std::is_trivially_copyable_v<UserCounters>);
 static_assert(std::is_trivially_copyable_v<TagStat>);
 static_assert(std::is_trivially_copyable_v<ProfileOptions>);
@@ -34,13 +37,30 @@ struct FileCloser {
 };
 using File = std::unique_ptr<FILE, FileCloser>;
 
-template <typename T>
-void Put(OutFile& f, const T& v) { f.Write(std::string_view(reinterpret_cast<const char*>(&v), sizeof v)); }
-template <typename T>
-void PutVec(OutFile& f, const std::vector<T>& v) {
-  Put(f, static_cast<uint64_t>(v.size()));
-  if (!v.empty()) f.Write(std::string_view(reinterpret_cast<const char*>(v.data()), sizeof(T) * v.size()));
-}
+// The checksum chains Hash64 over the fields in the order they are written and read (a vector:
+// its length, then its elements when there are any), so writer and reader take the same steps.
+inline uint64_t Chain(uint64_t h, std::string_view bytes) { return Hash64(bytes, h ^ 0x6b67702d73746174ULL); }
+
+class Writer {
+ public:
+  explicit Writer(OutFile& f) : f_(f) {}
+  template <typename T>
+  void Put(const T& v) { Write(std::string_view(reinterpret_cast<const char*>(&v), sizeof v)); }
+  template <typename T>
+  void PutVec(const std::vector<T>& v) {
+    Put(static_cast<uint64_t>(v.size()));
+    if (!v.empty()) Write(std::string_view(reinterpret_cast<const char*>(v.data()), sizeof(T) * v.size()));
+  }
+  uint64_t checksum() const { return hash_; }
+
+ private:
+  void Write(std::string_view bytes) {
+    hash_ = Chain(hash_, bytes);
+    f_.Write(bytes);
+  }
+  OutFile& f_;
+  uint64_t hash_ = 0;
+};
 // Reads a state file front to back and never past its end: a vector's length is checked against
 // the bytes left before anything is allocated for it. The first failure is kept, naming the
 // field (and `user`, the slot being read, when set).
@@ -54,6 +74,7 @@ class Reader {
     if (!error_.empty()) return false;
     if (left_ < sizeof v || std::fread(&v, sizeof v, 1, f_) != 1) return Fail(fmt::format("{} ends past the end of the file", field));
     left_ -= sizeof v;
+    hash_ = Chain(hash_, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
     return true;
   }
   template <typename T>
@@ -65,6 +86,7 @@ class Reader {
     v.resize(n);
     if (n > 0 && std::fread(v.data(), sizeof(T), n, f_) != n) return Fail(fmt::format("{} cannot be read", field));
     left_ -= n * sizeof(T);
+    if (n > 0) hash_ = Chain(hash_, std::string_view(reinterpret_cast<const char*>(v.data()), sizeof(T) * n));
     return true;
   }
   bool Fail(std::string what) {
@@ -73,10 +95,12 @@ class Reader {
   }
   uint64_t left() const { return left_; }
   const std::string& error() const { return error_; }
+  uint64_t checksum() const { return hash_; }
 
  private:
   FILE* f_;
   uint64_t left_;
+  uint64_t hash_ = 0;
   std::string error_;
 };
 
@@ -145,28 +169,31 @@ std::string CheckUser(const UserState& s, const NodeIds& nodes) {
 Status SaveProfileSet(const std::string& path, const ProfileSet& set) {
   OutFile f;  // replaced as a whole: a failed or killed save leaves the previous state
   KGP_RETURN_IF_ERROR(f.OpenReplacing(path));
-  f.Write(std::string_view(kMagic, sizeof kMagic));
-  Put(f, kVersion);
-  Put(f, set.opts);
-  Put(f, set.as_of);
-  Put(f, set.applied_file_id);
-  Put(f, set.clusters);
-  Put(f, static_cast<uint64_t>(set.node_specs.size()));
+  Writer w(f);
+  w.Put(kMagic);
+  w.Put(kVersion);
+  w.Put(set.opts);
+  w.Put(set.as_of);
+  w.Put(set.applied_file_id);
+  w.Put(set.clusters);
+  w.Put(static_cast<uint64_t>(set.node_specs.size()));
   for (const auto& [id, spec] : set.node_specs) {
-    Put(f, id);
-    PutVec(f, std::vector<char>(spec.begin(), spec.end()));
+    w.Put(id);
+    w.PutVec(std::vector<char>(spec.begin(), spec.end()));
   }
-  PutVec(f, set.seen_prices);
-  Put(f, static_cast<uint64_t>(set.states.size()));
+  w.PutVec(set.seen_prices);
+  w.Put(static_cast<uint64_t>(set.states.size()));
   for (size_t u = 0; u < set.states.size(); ++u) {
     const UserState& s = set.states[u];
     std::string id = u < set.ext_ids.size() ? set.ext_ids[u] : std::string();
-    PutVec(f, std::vector<char>(id.begin(), id.end()));
-    Put(f, static_cast<const UserCounters&>(s));
-    PutVec(f, s.tags);
-    PutVec(f, s.repurchase);
-    PutVec(f, s.bought);
+    w.PutVec(std::vector<char>(id.begin(), id.end()));
+    w.Put(static_cast<const UserCounters&>(s));
+    w.PutVec(s.tags);
+    w.PutVec(s.repurchase);
+    w.PutVec(s.bought);
   }
+  const uint64_t sum = w.checksum();
+  f.Write(std::string_view(reinterpret_cast<const char*>(&sum), sizeof sum));
   return f.Close();
 }
 
@@ -181,9 +208,10 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
   uint32_t version = 0;
   if (!in.Get(magic, "magic") || std::memcmp(magic, kMagic, 8) != 0 || !in.Get(version, "version"))
     return Status::Corruption(fmt::format("{}: not a kgprofile profile state file; run kgprofile profile build", path));
-  if (version != kVersion)
-    return Status::Corruption(fmt::format("{}: state format {}, from another kgprofile version (this one reads {}); it is a "
-                                          "cache: rebuild it with kgprofile profile build", path, version, kVersion));
+  if (version != kVersion && version != kVersionWithoutChecksum)
+    return Status::Corruption(fmt::format("{}: state format {}, from another kgprofile version (this one reads {} and {}); it "
+                                          "is a cache: rebuild it with kgprofile profile build", path, version,
+                                          kVersionWithoutChecksum, kVersion));
   const auto damaged = [&](const std::string& what) {
     return Status::Corruption(fmt::format("{}: damaged profile state ({}); it is a cache: rebuild it with kgprofile "
                                           "profile build", path, what));
@@ -224,7 +252,15 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
     if (std::string why = CheckUser(s, nodes); !why.empty())
       return damaged(fmt::format("user slot {} ({}): {}", u, Printable(set.ext_ids[u]), why));
   }
-  if (in.left() != 0) return damaged(fmt::format("{} bytes after the last user", in.left()));
+  if (version == kVersionWithoutChecksum) {
+    if (in.left() != 0) return damaged(fmt::format("{} bytes after the last user", in.left()));
+    return set;
+  }
+  const uint64_t expected = in.checksum();
+  uint64_t stored = 0;
+  if (!in.Get(stored, "checksum")) return damaged(in.error());
+  if (in.left() != 0) return damaged(fmt::format("{} bytes after the checksum", in.left()));
+  if (stored != expected) return damaged("checksum mismatch: some bytes changed since the state was saved");
   return set;
 }
 
