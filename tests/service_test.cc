@@ -468,6 +468,21 @@ TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("Audience builder"), std::string::npos);
+  // The page runs its own script only (by hash; 'unsafe-inline' let an injected one run) and is
+  // not framed. The browser test (service_process_test.cc) shows the hash lets the page work.
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'sha256-"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("script-src 'unsafe-inline'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  // Personal data is not kept by caches; no answer is sniffed or framed.
+  auto anonymous = s.Client("");
+  for (const std::string& path : {"/v1/users/" + *user_ + "/profile", std::string("/v1/users/nobody/profile"), std::string("/")}) {
+    auto r = (path == "/" ? anonymous : c).Get(path.c_str());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store") << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r->get_header_value("X-Frame-Options"), "DENY") << path;
+  }
   auto metrics = c.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("kgprofile_http_requests_total{route=\"get_profile\",code=\"2xx\"}"), std::string::npos);

@@ -49,7 +49,7 @@ void AddSystemRoutes(httplib::Server& svr, Context& ctx) {
   if (ctx.opts.serve_page) {
     AddRoute(svr, ctx, "GET", "/", "page", std::nullopt,
              [](Context&, const httplib::Request&, httplib::Response& res, const Caller&) {
-               res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+               res.set_header("Content-Security-Policy", WebPageCsp());
                res.set_content(kWebPage, "text/html; charset=utf-8");
              });
   }

@@ -95,6 +95,9 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   svr.set_keep_alive_max_count(100000);
   svr.set_keep_alive_timeout(std::max(1, opts.keep_alive_s));
   svr.set_tcp_nodelay(true);
+  // On every answer: profiles and keys are personal data, not for shared caches or the browser's
+  // disk; no content sniffing; no page of this server inside another site's frame.
+  svr.set_default_headers({{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}, {"X-Frame-Options", "DENY"}});
   svr.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a route's own error response, counted by the route
     struct CountOnExit {  // under "other" in /metrics, with the status finally sent

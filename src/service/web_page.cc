@@ -1,5 +1,11 @@
 #include "service/web_page.h"
 
+#include <openssl/evp.h>
+
+#include <string_view>
+
+#include "common/hash.h"
+
 namespace kgp::service {
 
 const char* const kWebPage = R"html(<!doctype html>
@@ -134,7 +140,11 @@ async function load() {
     if (nb.status === "fulfilled") showGraph(nb.value); else $("graph").innerHTML = "";
     status("user " + user);
     document.body.dataset.ready = "1";
-  } catch (e) { status(e.message, true); document.body.dataset.ready = "error"; }
+  } catch (e) {
+    // Nothing of the previous user stays on screen beside another user's id.
+    for (const id of ["profile", "tags", "funnel", "recs", "heatmap", "graph"]) $(id).innerHTML = "";
+    status(e.message, true); document.body.dataset.ready = "error";
+  }
 }
 
 async function countAudience() {
@@ -153,5 +163,18 @@ $("key").value = hash.get("key") || localStorage.getItem("kgprofile-key") || "";
 if (hash.get("user")) { $("user").value = hash.get("user"); load(); }
 </script></body></html>
 )html";
+
+const std::string& WebPageCsp() {
+  static const std::string csp = [] {
+    const std::string_view page(kWebPage);
+    const size_t open = page.find("<script>") + 8, close = page.find("</script>");
+    const std::string digest = Sha256(page.substr(open, close - open));
+    unsigned char b64[64] = {0};
+    EVP_EncodeBlock(b64, reinterpret_cast<const unsigned char*>(digest.data()), static_cast<int>(digest.size()));
+    return "default-src 'self'; style-src 'unsafe-inline'; script-src 'sha256-" + std::string(reinterpret_cast<char*>(b64)) +
+           "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+  }();
+  return csp;
+}
 
 }  // namespace kgp::service

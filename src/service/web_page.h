@@ -4,8 +4,14 @@
 // and calls the /v1 API with it. docs/api.md "Web page".
 #pragma once
 
+#include <string>
+
 namespace kgp::service {
 
 extern const char* const kWebPage;
+// The page's Content-Security-Policy: its one inline script allowed by its SHA-256 (not
+// 'unsafe-inline', which let any injected script run), no framing (a framed "Count" button
+// could spend the differential-privacy budget with the stored key), no forms, no <base>.
+const std::string& WebPageCsp();
 
 }  // namespace kgp::service
