@@ -337,6 +337,32 @@ TEST_F(LlmWriterTest, FaithfulnessGoesOnPastOneUsersError) {
   EXPECT_EQ(r->ToJson()["errors"], 2);
 }
 
+// A backend that is down: after kRefreshGiveUp failures in a row the rest are not tried (each
+// try against a dead server waited out its timeout and retries: 300 texts took 7.5 minutes), and
+// nothing written is no rate of 1.
+TEST_F(LlmWriterTest, FaithfulnessStopsTryingADeadBackend) {
+  class Down : public Backend {
+   public:
+    std::string Name() const override { return "down"; }
+    std::string Model() const override { return "down-1"; }
+    Result<Completion> Complete(const ChatRequest&) override {
+      ++calls;
+      return Status::IoError("connection refused");
+    }
+    int calls = 0;
+  } down;
+  auto r = session_->Faithfulness(down, 6, {Task::kSummary, Task::kCopy}, {"en"}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->texts, 0u);
+  EXPECT_EQ(r->errors, kRefreshGiveUp);
+  EXPECT_EQ(static_cast<size_t>(down.calls), kRefreshGiveUp);
+  EXPECT_EQ(r->not_tried, 12 - kRefreshGiveUp);
+  const auto j = r->ToJson();
+  EXPECT_TRUE(j["claim_faithfulness"].is_null()) << j.dump();
+  EXPECT_TRUE(j["mean_final"].is_null()) << j.dump();
+  EXPECT_EQ(j["not_tried"], 12 - kRefreshGiveUp);
+}
+
 TEST_F(LlmWriterTest, TemplateIsDeterministicBilingualVariedAndFaithful) {
   TemplateBackend t;
   WriterOptions o;

@@ -225,17 +225,25 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
         std::vector<std::string> langs = a->lang == "both" ? std::vector<std::string>{"zh", "en"} : std::vector<std::string>{a->lang};
         auto r = Unwrap(s->Faithfulness(*backend, *users, ts, langs, WriterOpts(*a, *w)));
         Emit(*reg.globals, r.ToJson(), [&] {
-          std::cout << fmt::format(
-              "{} ({}): {} texts, {} claims, {:.4f} supported; mean per text {:.4f} first attempt, {:.4f} kept; "
-              "{} regenerated, {} sentences removed; {} texts without a checkable claim, {} empty\n",
-              r.backend, r.model, r.texts, r.claims, r.claim_rate(), r.mean_first, r.mean_final, r.regenerated,
-              r.sentences_removed, r.without_claims, r.empty);
+          if (r.texts == 0)
+            std::cout << fmt::format("{} ({}): no text written, nothing rated\n", r.backend, r.model);
+          else
+            std::cout << fmt::format(
+                "{} ({}): {} texts, {} claims, {:.4f} supported; mean per text {:.4f} first attempt, {:.4f} kept; "
+                "{} regenerated, {} sentences removed; {} texts without a checkable claim, {} empty\n",
+                r.backend, r.model, r.texts, r.claims, r.claim_rate(), r.mean_first, r.mean_final, r.regenerated,
+                r.sentences_removed, r.without_claims, r.empty);
           if (r.errors) std::cout << fmt::format("{} texts could not be written:\n", r.errors);
           for (const auto& f : r.failures) std::cout << "   failed: " << f << "\n";
+          if (r.not_tried)
+            std::cout << fmt::format("{} texts not tried: {} failures in a row (is the backend down?)\n", r.not_tried,
+                                     llm::kRefreshGiveUp);
         });
         // Some texts failed: the report stands for the others. None written: nothing to rate.
         if (r.texts == 0 && r.errors > 0)
-          throw Error(Status::Aborted(fmt::format("no text could be written ({} failed; first: {})", r.errors, r.failures[0])));
+          throw Error(Status::Aborted(fmt::format("no text could be written ({} failed{}; first: {})", r.errors,
+                                                  r.not_tried ? fmt::format(", {} not tried", r.not_tried) : "",
+                                                  r.failures[0])));
         return 0;
       };
     });

@@ -9,6 +9,7 @@
 
 #include "common/hash.h"
 #include "common/pii.h"
+#include "common/progress.h"
 #include "common/strings.h"
 #include "ingest/record.h"
 #include "llm/currency.h"
@@ -78,11 +79,12 @@ nlohmann::json GeneratedText::ToJson(const Graph& g) const {
 }
 
 nlohmann::json FaithfulnessReport::ToJson() const {
+  const auto measured = [&](double v) { return texts ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"backend", backend},           {"model", model},         {"texts", texts},
-          {"claims", claims},             {"supported", supported}, {"claim_faithfulness", claim_rate()},
-          {"mean_first_attempt", mean_first}, {"mean_final", mean_final}, {"regenerated", regenerated},
+          {"claims", claims},             {"supported", supported}, {"claim_faithfulness", measured(claim_rate())},
+          {"mean_first_attempt", measured(mean_first)}, {"mean_final", measured(mean_final)}, {"regenerated", regenerated},
           {"sentences_removed", sentences_removed}, {"without_claims", without_claims}, {"empty", empty},
-          {"errors", errors}, {"failures", failures}};
+          {"errors", errors}, {"failures", failures}, {"not_tried", not_tried}};
 }
 
 Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
@@ -494,9 +496,16 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
   opts.use_cache = false;
   FaithfulnessReport rep;
   rep.backend = b.Name(), rep.model = b.Model();
+  Progress progress("faithfulness", ps.size() * tasks.size() * langs.size(), "texts");
+  size_t failed_in_row = 0;
   for (const Profile* p : ps)
     for (Task t : tasks)
       for (const std::string& lang : langs) {
+        progress.Add(1);
+        if (failed_in_row >= kRefreshGiveUp) {
+          ++rep.not_tried;
+          continue;
+        }
         int64_t item = -1;
         if (t == Task::kExplain) {
           auto top = rec_->engine->Recommend(p->user, 1);
@@ -506,9 +515,11 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
         auto r = Generate(b, t, *p, lang, item, opts);
         if (!r.ok()) {  // this user's text only: the others are still rated
           ++rep.errors;
+          ++failed_in_row;
           rep.failures.push_back(fmt::format("user {}, {} {}: {}", p->ext_id, TaskName(t), lang, r.status().ToString()));
           continue;
         }
+        failed_in_row = 0;
         ++rep.texts;
         rep.claims += r->claims;
         rep.supported += r->claims - r->unsupported;
@@ -519,6 +530,7 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
         rep.without_claims += r->claims == 0;
         rep.empty += Trim(r->text).empty();
       }
+  progress.Finish();
   if (rep.texts) rep.mean_first /= static_cast<double>(rep.texts), rep.mean_final /= static_cast<double>(rep.texts);
   return rep;
 }

@@ -72,8 +72,13 @@ struct FaithfulnessReport {
   // answer): counted and listed, "user ID, task lang: error"; the run goes on with the others.
   size_t errors = 0;
   std::vector<std::string> failures;
+  // After kRefreshGiveUp failures in a row (a backend that is down: each try waited out its
+  // timeout and retries) the remaining texts are not tried.
+  size_t not_tried = 0;
   double mean_first = 0, mean_final = 0;  // mean faithfulness per text, first attempt / kept attempt
   double claim_rate() const { return claims ? static_cast<double>(supported) / static_cast<double>(claims) : 1.0; }
+  // ToJson: claim_faithfulness and the means are null when no text was written (a rate of 1 over
+  // nothing is no measurement).
   nlohmann::json ToJson() const;
 };
 
