@@ -109,6 +109,34 @@ TEST(LlmOpenAi, ChatNonStreamedSendsModelMessagesAndKey) {
   EXPECT_EQ(body["max_tokens"], 16);
 }
 
+// Nothing listening: the error says the connection could not be made (httplib's own word was
+// "Connection"), after the configured retries.
+TEST(LlmOpenAi, ARefusedConnectionIsNamed) {
+  int port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);  // a port just free: bound, then closed
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  BackendConfig c;
+  c.kind = "openai";
+  c.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  c.model = "mock-1";
+  c.backoff_s = 0.01;
+  c.max_retries = 1;
+  auto r = Unwrap(OpenAiBackend::Create(c))->Complete(Hello());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(": could not connect (refused, or no route to the host) (after 2 attempts)"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST(LlmOpenAi, CompletionsEndpointSendsAPrompt) {
   MockLlmServer s([](const httplib::Request& req, httplib::Response& res, int) {
     EXPECT_EQ(req.path, "/v1/completions");

@@ -333,6 +333,8 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     if (err == httplib::Error::ConnectionTimeout)
       return Status::IoError(fmt::format("{}: could not connect within {}s (llm.connect_timeout_s)", where,
                                          cfg_.connect_timeout_s));
+    if (err == httplib::Error::Connection)  // httplib says only "Connection"
+      return Status::IoError(fmt::format("{}: could not connect (refused, or no route to the host)", where));
     return Status::IoError(fmt::format("{}: {}", where, httplib::to_string(err)));
   }
   if (status != 200) {
