@@ -5,13 +5,16 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 BIN      := $(BUILD)/kgprofile
 
-.PHONY: all deps configure build demo test test-all bench eval fuzz clean
+.PHONY: all deps deps-test deps-bench deps-eval deps-fuzz configure build demo test test-all bench eval fuzz clean
 
 all: build
 
-# Installs missing Debian packages (a no-op when all are present).
+# Installs missing Debian packages (a no-op when all are present): `deps` what the build and the
+# demo need; test, bench, eval and fuzz add their own tools (scripts/install-deps.sh GROUP).
 deps:
 	@bash scripts/install-deps.sh
+deps-test deps-bench deps-eval deps-fuzz: deps
+	@bash scripts/install-deps.sh $(patsubst deps-%,%,$@)
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -26,19 +29,19 @@ demo: build
 	$(BIN) demo --out $(BUILD)/demo
 
 # The test suite (fast tier; < 15 minutes on 2 cores).
-test: build
+test: build deps-test
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 
 # Benchmarks: throughput, latency percentiles, peak memory, baseline in the same run.
-bench: build
+bench: build deps-bench
 	bash scripts/bench.sh $(BUILD)
 
 # Long accuracy runs on the shared datasets (../shared/data).
-eval: build
+eval: build deps-eval
 	bash scripts/eval.sh $(BUILD)
 
 # libFuzzer targets, one per reader (clang).
-fuzz: deps
+fuzz: deps-fuzz
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
 	  -DKGPROFILE_BUILD_FUZZERS=ON -DKGPROFILE_BUILD_TESTS=OFF -DKGPROFILE_BUILD_BENCHMARKS=OFF
 	cmake --build $(BUILD)-fuzz -j$(JOBS)
