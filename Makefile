@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 BIN      := $(BUILD)/kgprofile
 
-.PHONY: all deps deps-test deps-bench deps-eval deps-fuzz configure build demo test test-all bench eval fuzz clean
+.PHONY: all deps deps-test deps-bench deps-eval deps-fuzz configure build demo test test-all bench eval fuzz clean FORCE
 
 all: build
 
@@ -16,8 +16,12 @@ deps:
 deps-test deps-bench deps-eval deps-fuzz: deps
 	@bash scripts/install-deps.sh $(patsubst deps-%,%,$@)
 
-$(BUILD)/CMakeCache.txt: | deps
+# An existing build folder is configured again when CMAKE_FLAGS or BUILD_TYPE is given on the
+# command line (CMake keeps what they set in its cache: later plain `make` runs keep it too).
+RECONFIGURE := $(strip $(CMAKE_FLAGS))$(filter command line,$(origin BUILD_TYPE))
+$(BUILD)/CMakeCache.txt: $(if $(RECONFIGURE),FORCE) | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+FORCE:
 
 configure: $(BUILD)/CMakeCache.txt
 
