@@ -5,16 +5,23 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 BIN      := $(BUILD)/kgprofile
 
-.PHONY: all deps configure build demo test test-all bench eval fuzz clean
+.PHONY: all deps deps-test deps-bench deps-eval deps-fuzz configure build demo test test-all bench eval fuzz clean FORCE
 
 all: build
 
-# Installs missing Debian packages (a no-op when all are present).
+# Installs missing Debian packages (a no-op when all are present): `deps` what the build and the
+# demo need; test, bench, eval and fuzz add their own tools (scripts/install-deps.sh GROUP).
 deps:
 	@bash scripts/install-deps.sh
+deps-test deps-bench deps-eval deps-fuzz: deps
+	@bash scripts/install-deps.sh $(patsubst deps-%,%,$@)
 
-$(BUILD)/CMakeCache.txt: | deps
+# An existing build folder is configured again when CMAKE_FLAGS or BUILD_TYPE is given on the
+# command line (CMake keeps what they set in its cache: later plain `make` runs keep it too).
+RECONFIGURE := $(strip $(CMAKE_FLAGS))$(filter command line,$(origin BUILD_TYPE))
+$(BUILD)/CMakeCache.txt: $(if $(RECONFIGURE),FORCE) | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+FORCE:
 
 configure: $(BUILD)/CMakeCache.txt
 
@@ -26,19 +33,19 @@ demo: build
 	$(BIN) demo --out $(BUILD)/demo
 
 # The test suite (fast tier; < 15 minutes on 2 cores).
-test: build
+test: build deps-test
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900
 
 # Benchmarks: throughput, latency percentiles, peak memory, baseline in the same run.
-bench: build
+bench: build deps-bench
 	bash scripts/bench.sh $(BUILD)
 
 # Long accuracy runs on the shared datasets (../shared/data).
-eval: build
+eval: build deps-eval
 	bash scripts/eval.sh $(BUILD)
 
 # libFuzzer targets, one per reader (clang).
-fuzz: deps
+fuzz: deps-fuzz
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
 	  -DKGPROFILE_BUILD_FUZZERS=ON -DKGPROFILE_BUILD_TESTS=OFF -DKGPROFILE_BUILD_BENCHMARKS=OFF
 	cmake --build $(BUILD)-fuzz -j$(JOBS)

@@ -149,7 +149,13 @@ Measure SqliteImport(const std::string& file, const std::string& dir, uint64_t e
   int rc = std::system(cmd.c_str());
   Measure m;
   m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  m.events = rc == 0 ? events : 0;
+  // A failed import is no baseline: a rate of 0 would print "persist / baseline" as inf.
+  if (rc != 0) {
+    std::fprintf(stderr, "sqlite3 .import failed (%s %d): no baseline to compare with\n",
+                 WIFEXITED(rc) ? "exit status" : "status", WIFEXITED(rc) ? WEXITSTATUS(rc) : rc);
+    std::exit(1);
+  }
+  m.events = events;
   struct rusage ru {};
   getrusage(RUSAGE_CHILDREN, &ru);
   m.max_rss_kb = ru.ru_maxrss;
@@ -171,6 +177,12 @@ int main(int argc, char** argv) {
   int runs = argc > 2 ? std::atoi(argv[2]) : 3;
   std::string work = argc > 3 ? argv[3] : "/tmp/kgprofile-bench";
   Progress::SetEnabled(false);
+  // The baseline needs the sqlite3 shell: say so before minutes of parse and persist runs.
+  if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) {
+    std::fprintf(stderr, "sqlite3 not found: the baseline (sqlite3's .import) needs it: apt-get install sqlite3 "
+                         "(or: bash scripts/install-deps.sh bench)\n");
+    return 1;
+  }
   double mb = fs::file_size(file) / 1e6;
   std::printf("input: %s (%.0f MB), %d runs each, medians reported\n\n", file.c_str(), mb, runs);
 

@@ -7,6 +7,10 @@
 set -euo pipefail
 build=${1:-build}; shift || true
 models=${*:-"transe transr distmult complex rotate"}
+. "$(dirname "$0")/lib.sh"
+need_built "$build"
+need_tool python3 python3 bench
+need_tool /usr/bin/time time bench
 work="$build/bench/kge-scale"; mkdir -p "$work"
 python3 - "$work" <<'PY'
 import random, sys, os
@@ -26,10 +30,12 @@ for name, n in (("train.txt", 272115), ("valid.txt", 17535), ("test.txt", 20466)
             if x not in seen:
                 seen.add(x); f.write(x); k += 1
 PY
+fail=0
 printf '%-9s %9s %12s\n' model wall_s peak_rss_MB
 for m in $models; do
   /usr/bin/time -f "%e %M" -o "$work/$m.time" "$build/kgprofile" -q --json kge train --data "$work" -m "$m" -j 2 \
-    -o "$work/$m.kge" >"$work/$m.json" 2>"$work/$m.err" || { echo "$m failed: $(tail -1 "$work/$m.err")"; continue; }
+    -o "$work/$m.kge" >"$work/$m.json" 2>"$work/$m.err" || { echo "$m failed: $(tail -1 "$work/$m.err")"; fail=1; continue; }
   read -r wall rss < "$work/$m.time"
   printf '%-9s %9.1f %12.0f\n' "$m" "$wall" "$((rss / 1024))"
 done
+exit $fail

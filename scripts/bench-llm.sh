@@ -7,6 +7,9 @@
 set -uo pipefail
 build=${1:-build}
 runs=${BENCH_RUNS:-3}
+. "$(dirname "$0")/lib.sh"
+need_built "$build"
+need_tool /usr/bin/time time bench
 dir="$build/bench-data/llm"
 mkdir -p "$dir"
 for t in q4_0 q8_0; do
@@ -15,8 +18,8 @@ for t in q4_0 q8_0; do
     echo "writing $f (once)" >&2
     "$build/kgprofile" -q llm bench --write-random "$f" --shape qwen2.5-0.5b --type "$t" || exit 1
   fi
-  /usr/bin/time -f "  process: %e s wall, peak RSS %M KB" \
+  timed "  process: %e s wall, peak RSS %M KB" \
     "$build/kgprofile" -q llm bench -m "$f" -p 128 -n 32 -j 2 -r "$runs" || exit 1
-  /usr/bin/time -f "  process: %e s wall, peak RSS %M KB (baseline)" \
+  timed "  process: %e s wall, peak RSS %M KB (baseline)" \
     "$build/kgprofile" -q llm bench -m "$f" -p 16 -n 4 -j 2 -r 1 --kernels scalar || exit 1
 done

@@ -8,5 +8,7 @@ build=${1:-build}
 users=${BENCH_PROFILE_USERS:-1000000}
 events=${BENCH_PROFILE_EVENTS:-20000000}
 threads=${BENCH_THREADS:-2}
+. "$(dirname "$0")/lib.sh"
+need_built "$build" bench/kgprofile_bench_profile
 echo "== profile benchmark: $users users, $events events, $threads threads; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 "$build/bench/kgprofile_bench_profile" "$users" "$events" "$threads" "$build/bench-work/profile"

@@ -26,7 +26,11 @@ conns=${BENCH_SERVE_CONNECTIONS:-32}
 sthreads=${BENCH_SERVE_THREADS:-4}
 export BATCH=${BATCH:-100}
 here="$(cd "$(dirname "$0")/.." && pwd)"
-command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh); skipped"; exit 0; }
+. "$here/scripts/lib.sh"
+need_built "$build"
+need_tool wrk wrk bench
+need_tool curl curl bench
+need_tool python3 python3 bench
 echo "== serve benchmark: $users users, $events events; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 
 work="$build/bench-work/serve-$users-$events"

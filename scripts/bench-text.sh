@@ -5,6 +5,8 @@
 set -euo pipefail
 build=${1:-build}
 data=${KGP_SHARED_DATA:-../shared/data}/ecommerce-ner-zh
+. "$(dirname "$0")/lib.sh"
+need_built "$build" bench/kgprofile_bench_text
 if [ -f "$data/train.txt" ]; then
   "$build/bench/kgprofile_bench_text" "$data/train.txt" "$data/test.txt"
 else

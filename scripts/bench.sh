@@ -4,6 +4,9 @@
 # (kge, text, profile, llm) and the HTTP service (bench-serve.sh).
 set -euo pipefail
 build=${1:-build}
+. "$(dirname "$0")/lib.sh"
+need_built "$build" kgprofile bench/kgprofile_bench_ingest
+need_tool sqlite3 sqlite3 bench
 events=${BENCH_EVENTS:-10000000}
 runs=${BENCH_RUNS:-3}
 data="$build/bench-data/$events"

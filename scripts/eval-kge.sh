@@ -9,6 +9,9 @@ bin="$build/kgprofile"
 work="$build/eval/kge"; mkdir -p "$work"
 models=${KGE_MODELS:-"transe distmult complex rotate transr"}
 sets=${KGE_SETS:-"umls kinship nations wn18rr"}
+. "$(dirname "$0")/lib.sh"
+need_built "$build"
+need_tool python3 python3 eval
 # Published filtered test MRR on WN18RR (TransR: Hits@10), see ../shared/data/README.md.
 # train_s: training seconds, a warm start included (the large TransR trains a TransE first).
 declare -A target=([transe]=0.22 [distmult]=0.43 [complex]=0.46 [rotate]=0.47 [transr]=0.50)
@@ -17,9 +20,11 @@ printf '%-8s %-9s %8s %8s %8s %8s %9s  %s\n' set model MRR H@1 H@10 MR train_s "
 for set in $sets; do
   [ -f "$data/$set/train.txt" ] || { echo "eval-kge: $data/$set missing, skipped" >&2; continue; }
   for m in $models; do
-    out=$(/usr/bin/time -f '%e' "$bin" -q --json kge train --data "$data/$set" -m "$m" -o "$work/$set-$m.kge" 2>"$work/$set-$m.err") || {
+    # The seconds come from the JSON; the .err file holds only the command's own messages.
+    out=$("$bin" -q --json kge train --data "$data/$set" -m "$m" -o "$work/$set-$m.kge" 2>"$work/$set-$m.err") || {
       echo "eval-kge: $set $m failed: $(tail -1 "$work/$set-$m.err")"; fail=1; continue; }
-    read -r mrr h1 h10 mr secs < <(echo "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); f=j["test"]["filtered"]; print(f["mrr"], f["hits@1"], f["hits@10"], f["mr"], j["seconds"] + j.get("warm_start", {}).get("seconds", 0))')
+    read -r mrr h1 h10 mr secs < <(echo "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); f=j["test"]["filtered"]; print(f["mrr"], f["hits@1"], f["hits@10"], f["mr"], j["seconds"] + j.get("warm_start", {}).get("seconds", 0))') || {
+      echo "eval-kge: $set $m: no filtered test metrics in its JSON output"; fail=1; continue; }
     verdict=""
     if [ "$set" = wn18rr ]; then
       t=${target[$m]}; got=$mrr; [ "$m" = transr ] && got=$h10

@@ -10,6 +10,9 @@ data=${KGP_SHARED_DATA:-../shared/data}
 bin="$build/kgprofile"
 out="$build/eval"
 threads=${KGP_EVAL_THREADS:-2}
+. "$(dirname "$0")/lib.sh"
+need_built "$build"
+need_tool python3 python3 eval
 mkdir -p "$out"
 fail=0
 # Hyperparameters were chosen on validation splits carved from the training data

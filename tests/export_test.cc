@@ -307,7 +307,7 @@ TEST_F(Export, Neo4jCsvRoundTripsAndCypherCoversEveryLabelAndType) {
 }
 
 TEST_F(Export, RdfParsesWithRapperAndFormatsAgree) {
-  if (!fs::exists(kRapper)) GTEST_SKIP() << kRapper << " missing: run scripts/install-deps.sh (raptor2-utils)";
+  if (!fs::exists(kRapper)) GTEST_SKIP() << kRapper << " missing: run scripts/install-deps.sh test (raptor2-utils)";
   Graph g = BuildGraph();
   for (bool edge_data : {false, true}) {
     SCOPED_TRACE(edge_data ? "with edge data" : "without edge data");

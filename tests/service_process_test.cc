@@ -362,7 +362,7 @@ TEST(ServiceProcess, ServedClustersFollowAProfileUpdate) {
 }
 
 TEST(ServiceBrowser, PageShowsTheUsersTagsAndRecommendations) {
-  if (!fs::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (apt-get install chromium; scripts/install-deps.sh)";
+  if (!fs::exists(kChromium)) GTEST_SKIP() << kChromium << " not installed (apt-get install chromium; scripts/install-deps.sh test)";
   test::TempDir tmp;
   const std::string ws = PrepareWorkspace(tmp);
   const std::string api_key = CreateKey(ws, "read");
