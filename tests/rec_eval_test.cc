@@ -291,5 +291,30 @@ TEST_F(RecEval, CliRunsKgatFormatAndWritesJson) {
   EXPECT_NE(nofmt.err.find("unknown format 'nope'"), std::string::npos) << nofmt.err;
 }
 
+void WriteKgatData(const TempDir& dir) {
+  std::string train, test;
+  for (int u = 0; u < 30; ++u) {
+    train += fmt::format("{} {} {} {}\n", u, u % 20, (u + 1) % 20, (u + 2) % 20);
+    test += fmt::format("{} {}\n", u, (u + 3) % 20);
+  }
+  WriteFile(dir / "train.txt", train);
+  WriteFile(dir / "test.txt", test);
+}
+
+// --threads was unbounded (-4 was accepted; 20000 started 20000 threads): 1 to 1024, as the other
+// commands' --threads.
+TEST_F(RecEval, CliRefusesThreadsOutOfRange) {
+  TempDir dir;
+  WriteKgatData(dir);
+  for (const char* t : {"-4", "0", "1025", "20000"}) {
+    auto r = test::RunCli(fmt::format("-q eval rec --data {} --format kgat --models mostpop --threads {}", dir.path(), t));
+    EXPECT_NE(r.exit_code, 0) << t << ": " << r.out;
+    EXPECT_NE(r.err.find("--threads"), std::string::npos) << t << ": " << r.err;
+    EXPECT_EQ(r.out.find("MostPop"), std::string::npos) << t << ": " << r.out;
+  }
+  auto ok = test::RunCli(fmt::format("-q eval rec --data {} --format kgat --models mostpop --threads 3", dir.path()));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 }  // namespace
 }  // namespace kgp::rec

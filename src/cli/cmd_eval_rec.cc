@@ -35,7 +35,7 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
   cmd->add_option("--k", a->o.k, "cut-off, 1 to 100000 (default: the format's published one)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file");
-  cmd->add_option("--threads", a->o.threads, "threads")->capture_default_str();
+  cmd->add_option("--threads", a->o.threads, "threads, 1 to 1024")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str()
       ->check(Unsigned());
   cmd->add_flag("--validation", a->o.validation,
