@@ -291,6 +291,25 @@ TEST_F(RecEval, CliRunsKgatFormatAndWritesJson) {
   EXPECT_NE(nofmt.err.find("unknown format 'nope'"), std::string::npos) << nofmt.err;
 }
 
+// Small folders of each format for the CLI checks below (deterministic; user u's items are near
+// u, so every model has something to find): sequences, MovieLens u.data, KGCN, KGAT.
+void WriteSequencesData(const TempDir& dir) {
+  std::string seq;
+  for (int u = 0; u < 30; ++u) {
+    seq += std::to_string(u);
+    for (int k = 0; k < 6; ++k) seq += fmt::format(" {}", 1 + (u + 3 * k) % 40);
+    seq += "\n";
+  }
+  WriteFile(dir / "Tiny.txt", seq);
+}
+
+void WriteMovieLensData(const TempDir& dir) {
+  std::string data;
+  for (int u = 1; u <= 30; ++u)
+    for (int k = 0; k < 8; ++k) data += fmt::format("{}\t{}\t{}\t{}\n", u, 1 + (u + 2 * k) % 40, 1 + k % 5, 880000000 + 1000 * k + u);
+  WriteFile(dir / "u.data", data);
+}
+
 void WriteKgcnData(const TempDir& dir) {
   std::string map, kg, ua = "userID\tartistID\tweight\n";
   for (int i = 0; i < 40; ++i) {
@@ -352,6 +371,45 @@ TEST_F(RecEval, CliRefusesThreadsOutOfRange) {
   }
   auto ok = test::RunCli(fmt::format("-q eval rec --data {} --format kgat --models mostpop --threads 3", dir.path()));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// An option the format does not take was ignored without a word (--format sequences --k 20
+// --split temporal printed an HR@10 table; --format movielens --refit did nothing): refused,
+// naming the option and the format. --refit refits for the test item, so not with --validation.
+TEST_F(RecEval, CliRefusesOptionsTheFormatDoesNotTake) {
+  TempDir seq, ml, kgcn, kgat;
+  WriteSequencesData(seq);
+  WriteMovieLensData(ml);
+  WriteKgcnData(kgcn);
+  WriteKgatData(kgat);
+  struct Case {
+    std::string args, option;
+  } cases[] = {
+      {"--format sequences --data " + seq.path() + " --k 20", "--k"},
+      {"--format sequences --data " + seq.path() + " --split temporal", "--split"},
+      {"--format sequences --data " + seq.path() + " --refit --validation", "--refit"},
+      {"--format kgcn --data " + kgcn.path() + " --k 5", "--k"},
+      {"--format kgcn --data " + kgcn.path() + " --split random", "--split"},
+      {"--format kgcn --data " + kgcn.path() + " --refit", "--refit"},
+      {"--format movielens --data " + ml.path() + " --refit", "--refit"},
+      {"--format kgat --data " + kgat.path() + " --refit", "--refit"},
+      {"--format kgat --data " + kgat.path() + " --split random", "--split"},
+      {"--format movielens --data " + ml.path() + " --split ' , '", "--split: no split named"},  // was: both
+  };
+  for (const auto& c : cases) {
+    auto r = test::RunCli("-q eval rec --models mostpop --threads 1 " + c.args);
+    EXPECT_NE(r.exit_code, 0) << c.args << ": " << r.out;
+    EXPECT_NE(r.err.find(c.option), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_EQ(r.out.find("MostPop"), std::string::npos) << c.args << ": " << r.out;
+  }
+  // What each format does take still runs.
+  for (const std::string& args : {"--format sequences --data " + seq.path() + " --refit",
+                                  "--format movielens --data " + ml.path() + " --k 5 --split temporal",
+                                  "--format kgat --data " + kgat.path() + " --k 5"}) {
+    auto r = test::RunCli("-q eval rec --models mostpop --threads 1 " + args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    EXPECT_NE(r.out.find("MostPop"), std::string::npos) << args << ": " << r.out;
+  }
 }
 
 }  // namespace

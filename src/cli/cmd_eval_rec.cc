@@ -31,8 +31,8 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
   cmd->add_option("--models", a->models,
                   "comma-separated model specs name[:key=value...], e.g. ease:lambda=400 (default: mostpop,itemknn,bpr,ease):" +
                       models);
-  cmd->add_option("--split", a->splits, "comma-separated splits (movielens: random,temporal)");
-  cmd->add_option("--k", a->o.k, "cut-off, 1 to 100000 (default: the format's published one)")
+  cmd->add_option("--split", a->splits, "movielens only: comma-separated splits, random and/or temporal (default: both)");
+  cmd->add_option("--k", a->o.k, "kgat and movielens only: cut-off, 1 to 100000 (default: the format's published one, 20 / 10)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file");
   cmd->add_option("--threads", a->o.threads, "threads, 1 to 1024")->capture_default_str()->check(CLI::Range(1, 1024));
@@ -40,15 +40,17 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
       ->check(Unsigned());
   cmd->add_flag("--validation", a->o.validation,
                 "evaluate on 20% of each user's training items instead of the test data (tuning)");
-  cmd->add_flag("--refit", a->o.refit, "sequences: refit on everything but the test item before scoring it");
-  cmd->callback([&reg, a] {
-    *reg.selected = [&reg, a] {
+  cmd->add_flag("--refit", a->o.refit, "sequences only: refit on everything but the test item before scoring it");
+  cmd->callback([&reg, a, cmd] {
+    *reg.selected = [&reg, a, cmd] {
       for (auto part : Split(a->models, ',')) {
         if (!Trim(part).empty()) a->o.models.emplace_back(Trim(part));
       }
       for (auto part : Split(a->splits, ',')) {
         if (!Trim(part).empty()) a->o.splits.emplace_back(Trim(part));
       }
+      if (cmd->count("--split") > 0 && a->o.splits.empty())
+        throw Error(Status::InvalidArgument("--split: no split named (movielens: random, temporal)"));
       a->o.progress = !reg.globals->quiet;
       rec::EvalReport report;
       ThrowIfError(rec::RunEvalRec(a->o, report));
