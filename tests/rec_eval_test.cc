@@ -412,5 +412,43 @@ TEST_F(RecEval, CliRefusesOptionsTheFormatDoesNotTake) {
   }
 }
 
+// Mistakes in the options used to surface after the work they should have prevented: a bad
+// movielens split name after the random split was evaluated, an unknown model after the models
+// before it were fitted, an unwritable --json-out after the whole evaluation (and no table).
+// Now each is an error before any data is read or model fitted.
+TEST_F(RecEval, CliChecksItsOptionsBeforeTheWork) {
+  TempDir seq, ml, out;
+  WriteSequencesData(seq);
+  WriteMovieLensData(ml);
+  // Without -q the fitted models are logged by name: none may be.
+  auto split = test::RunCli("eval rec --data " + ml.path() + " --format movielens --models mostpop --split random,bogus");
+  EXPECT_NE(split.exit_code, 0);
+  EXPECT_NE(split.err.find("--split bogus"), std::string::npos) << split.err;
+  EXPECT_EQ(split.err.find("MostPop"), std::string::npos) << split.err;
+  auto models = test::RunCli("eval rec --data " + seq.path() + " --format sequences --models mostpop,itemknn,nosuch");
+  EXPECT_NE(models.exit_code, 0);
+  EXPECT_NE(models.err.find("unknown model 'nosuch'"), std::string::npos) << models.err;
+  EXPECT_EQ(models.err.find("MostPop"), std::string::npos) << models.err;
+  // An unknown model is named before a missing dataset is even noticed, in every format.
+  for (const char* format : {"kgat", "movielens", "sequences", "kgcn"}) {
+    auto r = test::RunCli(fmt::format("-q eval rec --data {} --format {} --models nosuch", out / "nowhere", format));
+    EXPECT_NE(r.exit_code, 0) << format;
+    EXPECT_NE(r.err.find("unknown model 'nosuch'"), std::string::npos) << format << ": " << r.err;
+  }
+  // A folder that cannot be made (under a file), a folder at the path.
+  WriteFile(out / "file", "");
+  for (const std::string& file : {out / "file/r.json", out.path()}) {
+    auto r = test::RunCli("eval rec --data " + seq.path() + " --format sequences --models mostpop --json-out " + file);
+    EXPECT_NE(r.exit_code, 0) << file;
+    EXPECT_NE(r.err.find("--json-out " + file), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("MostPop"), std::string::npos) << r.err;
+  }
+  // A missing folder is made, as for the other commands' output files.
+  auto made = test::RunCli("-q eval rec --data " + seq.path() + " --format sequences --models mostpop --json-out " +
+                           out / "new/r.json");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(nlohmann::json::parse(test::ReadFile(out / "new/r.json"))["rows"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace kgp::rec

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "common/out_file.h"
 #include "common/strings.h"
 #include "common/progress.h"
@@ -34,7 +35,7 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
   cmd->add_option("--split", a->splits, "movielens only: comma-separated splits, random and/or temporal (default: both)");
   cmd->add_option("--k", a->o.k, "kgat and movielens only: cut-off, 1 to 100000 (default: the format's published one, 20 / 10)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file");
+  cmd->add_option("--json-out", a->json_file, "also write the report as JSON to this file (checked first; its folder is created)");
   cmd->add_option("--threads", a->o.threads, "threads, 1 to 1024")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--seed", a->o.seed, "seed of random splits and of stochastic models")->capture_default_str()
       ->check(Unsigned());
@@ -52,17 +53,19 @@ void AddEvalCommands(CLI::App& app, Registry& reg) {
       if (cmd->count("--split") > 0 && a->o.splits.empty())
         throw Error(Status::InvalidArgument("--split: no split named (movielens: random, temporal)"));
       a->o.progress = !reg.globals->quiet;
+      // Checked before the evaluation, not after it (an unwritable path lost the whole run).
+      if (!a->json_file.empty()) RequireWritableFile("--json-out", a->json_file);
       rec::EvalReport report;
       ThrowIfError(rec::RunEvalRec(a->o, report));
       nlohmann::json j = report.ToJson();
+      Emit(*reg.globals, j, [&] { std::cout << report.Table(); });
       if (!a->json_file.empty()) {
         OutFile f;
-        ThrowIfError(f.Open(a->json_file));
+        ThrowIfError(f.OpenReplacing(a->json_file));
         f.Write(j.dump(2));
         f.Write("\n");
         ThrowIfError(f.Close());
       }
-      Emit(*reg.globals, j, [&] { std::cout << report.Table(); });
       return 0;
     };
   });

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "recommend/algo/factory.h"
+#include "recommend/eval/model_registry.h"
 
 namespace kgp::rec {
 
@@ -55,6 +56,7 @@ Status RunEvalRec(const EvalRecOptions& opts, EvalReport& report) {
   for (const auto& f : EvalFormats()) {
     if (f.name != opts.format) continue;
     KGP_RETURN_IF_ERROR(CheckFormatOptions(f, opts));
+    KGP_RETURN_IF_ERROR(CheckModelSpecs(opts.models));
     return f.run(opts, report);
   }
   std::string known;

@@ -183,6 +183,9 @@ CtrResult ScoreCtr(const Recommender& model, const std::vector<CtrPair>& pairs,
 }
 
 Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport& report) {
+  ModelFactory make = opts.make_model ? opts.make_model : CtrModelFactory();
+  std::vector<std::string> specs = opts.models.empty() ? DefaultCtrModels() : opts.models;
+  KGP_RETURN_IF_ERROR(CheckModelSpecs(specs, make));  // before the data is read and the first model fitted
   auto loaded = LoadKgcn(dir, opts.max_users);
   if (!loaded.ok()) return loaded.status();
   KgcnData data = std::move(loaded).value();
@@ -199,8 +202,6 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
     if (p.label > 0.5f) train_pos.push_back({p.user, p.item}), history[p.user].push_back(p.item);
   }
   InteractionMatrix train = InteractionMatrix::FromPairs(std::move(train_pos), data.num_users, data.num_items);
-  ModelFactory make = opts.make_model ? opts.make_model : CtrModelFactory();
-  std::vector<std::string> specs = opts.models.empty() ? DefaultCtrModels() : opts.models;
   const auto& target = opts.validation ? split.eval : split.test;
   // AUC needs a positive and a negative pair to rank: without both, a table of nan would pass
   // for a result.
