@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -792,6 +793,43 @@ TEST(ProfileCli, EvalNamesTheBadFieldOfAPersona) {
   // Without a price level or lifecycle the persona is not scored on them (they read as misses).
   EXPECT_TRUE(planted["price_level_accuracy"].is_null()) << mixed.out;
   EXPECT_TRUE(planted["lifecycle_accuracy"].is_null()) << mixed.out;
+}
+
+// The holdout's cut-offs came out in string order (brand@10 before brand@3) in the table and the
+// JSON, the by_events buckets too ("100-199" before "<25"), and the buckets' figures unrounded:
+// now categories, then brands, each by k; the buckets lightest first; every figure to 4 places.
+TEST(ProfileCli, EvalListsCutOffsAndBucketsInOrderAndRoundsThem) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const std::string args = shop.ws + " --k 10 3 5 3 --personas " + shop.sample + "/personas.jsonl";
+  auto r = test::RunCli("-q --json profile eval " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j["holdout"].items())
+    if (key.find('@') != std::string::npos) keys.push_back(key);
+  const std::vector<std::string> want = {"category@3", "category@5", "category@10", "brand@3", "brand@5", "brand@10"};
+  EXPECT_EQ(keys, want) << r.out;
+  const std::vector<std::string> order = {"<25", "25-49", "50-99", "100-199", ">=200"};
+  std::vector<size_t> at;
+  ASSERT_TRUE(j["planted"].contains("by_events")) << r.out;
+  for (const auto& [name, b] : j["planted"]["by_events"].items()) {
+    at.push_back(static_cast<size_t>(std::find(order.begin(), order.end(), name) - order.begin()));
+    for (const char* f : {"category_precision_at_3", "category_ceiling_at_3"}) {
+      const double v = b[f].get<double>();
+      EXPECT_EQ(v, std::round(v * 10000) / 10000) << name << " " << f;
+    }
+  }
+  EXPECT_GE(at.size(), 2u) << r.out;
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << r.out;
+  auto text = test::RunCli("-q profile eval " + args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  size_t last = 0;
+  for (const auto& key : want) {
+    const size_t pos = text.out.find("  " + key + " ");
+    ASSERT_NE(pos, std::string::npos) << key << ": " << text.out;
+    EXPECT_GT(pos, last) << key << ": " << text.out;
+    last = pos;
+  }
 }
 
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {

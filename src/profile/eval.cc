@@ -277,6 +277,10 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
     auto& [cats, brands] = truth[e.user];
     for_each_scored_tag(e.item, [&](int which, NodeId t) { (which == 0 ? cats : brands).insert(t); });
   }
+  std::vector<int> ks = opts.ks;  // ascending, each once (--k 10 3 3)
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  const auto key_of = [](int which, int k) { return fmt::format("{}@{}", which == 0 ? "category" : "brand", k); };
   std::vector<double> stale;
   std::map<std::string, size_t> scored;  // users with a non-empty truth per key
   for (const Profile& p : at_t) {
@@ -284,12 +288,12 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
     auto it = truth.find(p.user);
     if (it == truth.end()) continue;
     ++r.holdout_users;
-    for (int k : opts.ks) {
+    for (int k : ks) {
       const size_t kk = static_cast<size_t>(k);
       for (int which = 0; which < 2; ++which) {
         const auto& want = which == 0 ? it->second.first : it->second.second;
         if (want.empty()) continue;  // e.g. no brands in the catalogue
-        const std::string key = fmt::format("{}@{}", which == 0 ? "category" : "brand", k);
+        const std::string key = key_of(which, k);
         scored[key]++;
         const TagKind kind = which == 0 ? TagKind::kCategory : TagKind::kBrand;
         Score(TopTags(p, kind, kk, [&](NodeId t) { return kind != TagKind::kCategory || items.IsLeafCategory(t); }), want,
@@ -305,6 +309,9 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
       const double n = std::max<double>(1, static_cast<double>(scored[key]));
       s.precision /= n, s.recall /= n, s.ndcg /= n;
     }
+  for (int which = 0; which < 2; ++which)
+    for (int k : ks)
+      if (r.model.count(key_of(which, k))) r.keys.push_back(key_of(which, k));
   r.staleness_p50_days = Percentile(stale, 50), r.staleness_p90_days = Percentile(stale, 90);
 
   // Timeliness: the holdout events, one at a time, into the profiles as of T.

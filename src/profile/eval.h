@@ -31,6 +31,9 @@ struct ProfileEvalReport {
   size_t train_events = 0, test_events = 0, holdout_users = 0;
   // "category@3" → scores; model (profile interests) and baseline (most popular in training).
   std::map<std::string, RankScores> model, baseline;
+  // Their keys in report order: category@k by k, then brand@k by k (the map's order put
+  // brand@10 before brand@3).
+  std::vector<std::string> keys;
   // Planted truth (generated data with personas.jsonl): precision@3 = hits / min(3, |truth|).
   size_t persona_users = 0;
   double planted_category_p3 = NAN, planted_brand_p3 = NAN, planted_price_level_acc = NAN;
