@@ -832,6 +832,38 @@ TEST(ProfileCli, EvalListsCutOffsAndBucketsInOrderAndRoundsThem) {
   }
 }
 
+// A persona whose favourite categories are all unknown to the catalogue counted as a miss (0) in
+// category P@3, while brand P@3 left a persona without a known favourite brand out: both leave
+// such personas out now, so adding one changes neither figure.
+TEST(ProfileCli, EvalLeavesPersonasWithoutAKnownFavouriteOut) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  std::istringstream in(test::ReadFile(shop.sample + "/personas.jsonl"));
+  std::string first, second;
+  std::getline(in, first);
+  std::getline(in, second);
+  auto unknown = nlohmann::json::parse(second);
+  unknown["favourite_categories"] = {"no.such.category"};
+  unknown["favourite_brands"] = {"no-such-brand"};
+  test::WriteFile(shop.tmp / "one.jsonl", first + "\n");
+  test::WriteFile(shop.tmp / "two.jsonl", first + "\n" + unknown.dump() + "\n");
+  auto one = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "one.jsonl");
+  auto two = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "two.jsonl");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto a = nlohmann::json::parse(one.out)["planted"], b = nlohmann::json::parse(two.out)["planted"];
+  EXPECT_EQ(b["users"], 2);
+  ASSERT_GT(a["category_precision_at_3"].get<double>(), 0) << one.out;
+  for (const char* f : {"category_precision_at_3", "category_ceiling_at_3", "brand_precision_at_3"})
+    EXPECT_EQ(a[f], b[f]) << f << ": " << two.out;
+  // Only the unknown one: nothing to score, null (not 0).
+  test::WriteFile(shop.tmp / "unknown.jsonl", unknown.dump() + "\n");
+  auto none = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "unknown.jsonl");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto c = nlohmann::json::parse(none.out)["planted"];
+  EXPECT_TRUE(c["category_precision_at_3"].is_null()) << none.out;
+  EXPECT_TRUE(c["brand_precision_at_3"].is_null()) << none.out;
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";

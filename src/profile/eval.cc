@@ -139,7 +139,9 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   constexpr const char* kBucketName[] = {"<25", "25-49", "50-99", "100-199", ">=200"};
   std::vector<ProfileEvalReport::PlantedBucket> buckets(std::size(kBucketName));
   for (size_t i = 0; i < buckets.size(); ++i) buckets[i].events = kBucketName[i];
-  size_t n_active = 0, nbrand_active = 0;
+  // A persona none of whose favourites is in the graph is left out of that figure (as one without a
+  // price level is): nothing of theirs can be found, so it is no evidence about the profiles.
+  size_t ncat = 0, n_active = 0, ncat_active = 0, nbrand_active = 0;
   for (const Persona& persona : personas) {
     auto it = by_id.find(persona.user_id);
     if (it == by_id.end()) continue;
@@ -166,21 +168,19 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     double reach = 0;
     const double c = p_at_3(persona.categories, TagKind::kCategory, NodeType::kCategory,
                             [&](NodeId t) { return items.IsLeafCategory(t); }, &reach);
-    cat += std::isnan(c) ? 0 : c;
-    ceiling += std::isnan(c) ? 0 : reach;
-    {
+    if (!std::isnan(c)) {
+      cat += c, ceiling += reach, ++ncat;
       auto& b = buckets[std::upper_bound(std::begin(kBucketEnd), std::end(kBucketEnd), p.events) - std::begin(kBucketEnd)];
       b.users++;
-      b.p3 += std::isnan(c) ? 0 : c;
-      b.ceiling += std::isnan(c) ? 0 : reach;
+      b.p3 += c;
+      b.ceiling += reach;
     }
     const double b = p_at_3(persona.brands, TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; }, nullptr);
     if (!std::isnan(b)) brand += b, ++nbrand;
     if (p.events >= min_events) {
       ++n_active;
-      cat_active += std::isnan(c) ? 0 : c;
-      ceiling_active += std::isnan(c) ? 0 : reach;
+      if (!std::isnan(c)) cat_active += c, ceiling_active += reach, ++ncat_active;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
     // A persona without a price level or lifecycle (absent or null) is not scored on it.
@@ -196,8 +196,8 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   }
   r.persona_users = n;
   if (n == 0) return Status::InvalidArgument(fmt::format("{}: no persona matches a profiled user", path));
-  r.planted_category_p3 = cat / static_cast<double>(n);
-  r.planted_category_ceiling = ceiling / static_cast<double>(n);
+  r.planted_category_p3 = ncat ? cat / static_cast<double>(ncat) : NAN;
+  r.planted_category_ceiling = ncat ? ceiling / static_cast<double>(ncat) : NAN;
   r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = nlife ? life / static_cast<double>(nlife) : NAN;
@@ -207,8 +207,8 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     b.p3 /= static_cast<double>(b.users), b.ceiling /= static_cast<double>(b.users);
     r.planted_by_events.push_back(std::move(b));
   }
-  if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
-  if (n_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(n_active);
+  if (ncat_active) r.planted_category_p3_active = cat_active / static_cast<double>(ncat_active);
+  if (ncat_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(ncat_active);
   if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
   r.planted_active_hour_hit = nhour ? hour / static_cast<double>(nhour) : NAN;
   return Status::Ok();
