@@ -864,6 +864,19 @@ TEST(ProfileCli, EvalLeavesPersonasWithoutAKnownFavouriteOut) {
   EXPECT_TRUE(c["brand_precision_at_3"].is_null()) << none.out;
 }
 
+// --holdout-days 1e20 was turned into seconds as an int64 out of its range (undefined behaviour;
+// here it happened to read as "leaves 0 training events"). The holdout is compared with the
+// data's span before converting: one reaching back before the first event is refused, saying so.
+TEST(ProfileCli, EvalRefusesAHoldoutReachingBeforeTheFirstEvent) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  for (const char* days : {"1e20", "1e300", "100000"}) {
+    auto r = test::RunCli("-q profile eval " + shop.ws + " --holdout-days " + days);
+    EXPECT_EQ(r.exit_code, 1) << days << ": " << r.out;
+    EXPECT_NE(r.err.find("--holdout-days"), std::string::npos) << days << ": " << r.err;
+    EXPECT_NE(r.err.find("before the first event"), std::string::npos) << days << ": " << r.err;
+  }
+}
+
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/time.h"
 #include "recommend/metrics.h"
 
 namespace kgp {
@@ -229,7 +230,17 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   const ItemIndex& items = *ctx.items;
   ProfileEvalReport r;
   const int64_t max_ts = db.QueryInt("SELECT max(ts) FROM events");
-  r.split_ts = max_ts - static_cast<int64_t>(opts.holdout_days * kDay);
+  const int64_t min_ts = db.QueryInt("SELECT min(ts) FROM events");
+  // Compared in floating point before converting: --holdout-days 1e20 is beyond int64 in
+  // seconds (converting it was undefined behaviour). Reaching back to the first event or
+  // before leaves nothing to train on anyway.
+  const double split = static_cast<double>(max_ts) - opts.holdout_days * kDay;
+  if (!(split > static_cast<double>(min_ts)))
+    return Status::InvalidArgument(fmt::format(
+        "--holdout-days {}: reaches back to or before the first event ({}), leaving no training events; the events "
+        "span {:.1f} days",
+        opts.holdout_days, FormatTimestamp(min_ts), static_cast<double>(max_ts - min_ts) / kDay));
+  r.split_ts = max_ts - static_cast<int64_t>(opts.holdout_days * kDay);  // in range: below max_ts - min_ts
   EventFilter train_f, test_f;
   train_f.until = r.split_ts;
   test_f.after = r.split_ts;
