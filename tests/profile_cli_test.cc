@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -792,6 +793,88 @@ TEST(ProfileCli, EvalNamesTheBadFieldOfAPersona) {
   // Without a price level or lifecycle the persona is not scored on them (they read as misses).
   EXPECT_TRUE(planted["price_level_accuracy"].is_null()) << mixed.out;
   EXPECT_TRUE(planted["lifecycle_accuracy"].is_null()) << mixed.out;
+}
+
+// The holdout's cut-offs came out in string order (brand@10 before brand@3) in the table and the
+// JSON, the by_events buckets too ("100-199" before "<25"), and the buckets' figures unrounded:
+// now categories, then brands, each by k; the buckets lightest first; every figure to 4 places.
+TEST(ProfileCli, EvalListsCutOffsAndBucketsInOrderAndRoundsThem) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  const std::string args = shop.ws + " --k 10 3 5 3 --personas " + shop.sample + "/personas.jsonl";
+  auto r = test::RunCli("-q --json profile eval " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j["holdout"].items())
+    if (key.find('@') != std::string::npos) keys.push_back(key);
+  const std::vector<std::string> want = {"category@3", "category@5", "category@10", "brand@3", "brand@5", "brand@10"};
+  EXPECT_EQ(keys, want) << r.out;
+  const std::vector<std::string> order = {"<25", "25-49", "50-99", "100-199", ">=200"};
+  std::vector<size_t> at;
+  ASSERT_TRUE(j["planted"].contains("by_events")) << r.out;
+  for (const auto& [name, b] : j["planted"]["by_events"].items()) {
+    at.push_back(static_cast<size_t>(std::find(order.begin(), order.end(), name) - order.begin()));
+    for (const char* f : {"category_precision_at_3", "category_ceiling_at_3"}) {
+      const double v = b[f].get<double>();
+      EXPECT_EQ(v, std::round(v * 10000) / 10000) << name << " " << f;
+    }
+  }
+  EXPECT_GE(at.size(), 2u) << r.out;
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << r.out;
+  auto text = test::RunCli("-q profile eval " + args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  size_t last = 0;
+  for (const auto& key : want) {
+    const size_t pos = text.out.find("  " + key + " ");
+    ASSERT_NE(pos, std::string::npos) << key << ": " << text.out;
+    EXPECT_GT(pos, last) << key << ": " << text.out;
+    last = pos;
+  }
+}
+
+// A persona whose favourite categories are all unknown to the catalogue counted as a miss (0) in
+// category P@3, while brand P@3 left a persona without a known favourite brand out: both leave
+// such personas out now, so adding one changes neither figure.
+TEST(ProfileCli, EvalLeavesPersonasWithoutAKnownFavouriteOut) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  std::istringstream in(test::ReadFile(shop.sample + "/personas.jsonl"));
+  std::string first, second;
+  std::getline(in, first);
+  std::getline(in, second);
+  auto unknown = nlohmann::json::parse(second);
+  unknown["favourite_categories"] = {"no.such.category"};
+  unknown["favourite_brands"] = {"no-such-brand"};
+  test::WriteFile(shop.tmp / "one.jsonl", first + "\n");
+  test::WriteFile(shop.tmp / "two.jsonl", first + "\n" + unknown.dump() + "\n");
+  auto one = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "one.jsonl");
+  auto two = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "two.jsonl");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto a = nlohmann::json::parse(one.out)["planted"], b = nlohmann::json::parse(two.out)["planted"];
+  EXPECT_EQ(b["users"], 2);
+  ASSERT_GT(a["category_precision_at_3"].get<double>(), 0) << one.out;
+  for (const char* f : {"category_precision_at_3", "category_ceiling_at_3", "brand_precision_at_3"})
+    EXPECT_EQ(a[f], b[f]) << f << ": " << two.out;
+  // Only the unknown one: nothing to score, null (not 0).
+  test::WriteFile(shop.tmp / "unknown.jsonl", unknown.dump() + "\n");
+  auto none = test::RunCli("-q --json profile eval " + shop.ws + " --personas " + shop.tmp / "unknown.jsonl");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto c = nlohmann::json::parse(none.out)["planted"];
+  EXPECT_TRUE(c["category_precision_at_3"].is_null()) << none.out;
+  EXPECT_TRUE(c["brand_precision_at_3"].is_null()) << none.out;
+}
+
+// --holdout-days 1e20 was turned into seconds as an int64 out of its range (undefined behaviour;
+// here it happened to read as "leaves 0 training events"). The holdout is compared with the
+// data's span before converting: one reaching back before the first event is refused, saying so.
+TEST(ProfileCli, EvalRefusesAHoldoutReachingBeforeTheFirstEvent) {
+  const Shop shop(40, 3000, 120, /*build=*/false);
+  for (const char* days : {"1e20", "1e300", "100000"}) {
+    auto r = test::RunCli("-q profile eval " + shop.ws + " --holdout-days " + days);
+    EXPECT_EQ(r.exit_code, 1) << days << ": " << r.out;
+    EXPECT_NE(r.err.find("--holdout-days"), std::string::npos) << days << ": " << r.err;
+    EXPECT_NE(r.err.find("before the first event"), std::string::npos) << days << ": " << r.err;
+  }
 }
 
 TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {

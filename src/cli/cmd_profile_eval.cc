@@ -13,7 +13,10 @@
 namespace kgp::cli {
 namespace {
 
-nlohmann::json Num(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(std::round(x * 10000) / 10000); }
+// Every figure to 4 places (null for none); JSON objects keep the report's order (the cut-offs
+// by k, the activity buckets lightest first), not their keys' string order.
+using Json = nlohmann::ordered_json;
+Json Num(double x) { return std::isnan(x) ? Json(nullptr) : Json(std::round(x * 10000) / 10000); }
 std::string Fix(double x) { return std::isnan(x) ? "-" : fmt::format("{:.3f}", x); }
 
 }  // namespace
@@ -49,14 +52,14 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
       if (!ctx.ok()) throw Error(ctx.status());
       auto r = EvaluateProfiles(*w, *ctx, a->o);
       if (!r.ok()) throw Error(r.status());
-      nlohmann::json holdout = {{"split", FormatTimestamp(r->split_ts)}, {"train_events", r->train_events},
+      Json holdout = {{"split", FormatTimestamp(r->split_ts)}, {"train_events", r->train_events},
                                 {"test_events", r->test_events}, {"users", r->holdout_users}};
-      for (auto& [key, s] : r->model) {
-        const RankScores& b = r->baseline[key];
+      for (const auto& key : r->keys) {
+        const RankScores &s = r->model[key], &b = r->baseline[key];
         holdout[key] = {{"model", {{"precision", Num(s.precision)}, {"recall", Num(s.recall)}, {"ndcg", Num(s.ndcg)}}},
                         {"popular", {{"precision", Num(b.precision)}, {"recall", Num(b.recall)}, {"ndcg", Num(b.ndcg)}}}};
       }
-      nlohmann::json j = {
+      Json j = {
           {"holdout", holdout},
           {"completeness", {{"users", r->users}, {"fill_rate", Num(r->fill_rate)}, {"min_tags", r->min_tags},
                             {"share_with_min_tags", Num(r->share_min_tags)}}},
@@ -74,8 +77,8 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
                         {"active_brand_precision_at_3", Num(r->planted_brand_p3_active)},
                         {"lifecycle_confusion", r->lifecycle_confusion}};
         for (const auto& b : r->planted_by_events)
-          j["planted"]["by_events"][b.events] = {{"users", b.users}, {"category_precision_at_3", b.p3},
-                                                 {"category_ceiling_at_3", b.ceiling}};
+          j["planted"]["by_events"][b.events] = {{"users", b.users}, {"category_precision_at_3", Num(b.p3)},
+                                                 {"category_ceiling_at_3", Num(b.ceiling)}};
       }
       Emit(*reg.globals, j, [&] {
         std::cout << fmt::format("holdout: profiles as of {} ({} events) predict the next {} days ({} events, {} users)\n",
@@ -85,8 +88,8 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
         else
           std::cout << fmt::format("  {:<12} {:>9} {:>9} {:>9}   {:>9} {:>9} {:>9}\n", "", "P model", "R model", "NDCG",
                                    "P popular", "R popular", "NDCG");
-        for (auto& [key, s] : r->model) {
-          const RankScores& b = r->baseline[key];
+        for (const auto& key : r->keys) {
+          const RankScores &s = r->model[key], &b = r->baseline[key];
           std::cout << fmt::format("  {:<12} {:>9.3f} {:>9.3f} {:>9.3f}   {:>9.3f} {:>9.3f} {:>9.3f}\n", key, s.precision, s.recall,
                                    s.ndcg, b.precision, b.recall, b.ndcg);
         }

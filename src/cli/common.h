@@ -1,11 +1,13 @@
 // Helpers shared by the command implementations.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "common/out_file.h"
 #include "common/status.h"
 #include "graph/graph.h"
 #include "privacy/pseudonym.h"
@@ -35,6 +37,20 @@ inline std::string StoredUser(Workspace& ws, const std::string& id) {
   auto r = privacy::ResolveUserId(ws, id);
   if (!r.ok()) throw Error(r.status());
   return std::move(r).value();
+}
+
+// A file a command will write (OutFile::OpenReplacing), checked before its work (a training run
+// used to end in "cannot replace it: Is a directory" after its last epoch, eval rec's --json-out
+// after the evaluation): the folder is created, a folder at the file's path is refused, and a
+// file is created and removed beside it.
+inline void RequireWritableFile(const std::string& option, const std::string& file) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::absolute(file).parent_path(), ec);
+  if (ec) throw Error(Status::InvalidArgument(fmt::format("{} {}: cannot create its folder: {}", option, file, ec.message())));
+  if (Status s = OutFile::CheckReplaceable(file); !s.ok()) {
+    std::string m = fmt::format("{} {}", option, s.message());
+    throw Error(s.code() == Status::Code::kIoError ? Status::IoError(std::move(m)) : Status::InvalidArgument(std::move(m)));
+  }
 }
 
 }  // namespace kgp::cli

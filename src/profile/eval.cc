@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/time.h"
 #include "recommend/metrics.h"
 
 namespace kgp {
@@ -139,7 +140,9 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   constexpr const char* kBucketName[] = {"<25", "25-49", "50-99", "100-199", ">=200"};
   std::vector<ProfileEvalReport::PlantedBucket> buckets(std::size(kBucketName));
   for (size_t i = 0; i < buckets.size(); ++i) buckets[i].events = kBucketName[i];
-  size_t n_active = 0, nbrand_active = 0;
+  // A persona none of whose favourites is in the graph is left out of that figure (as one without a
+  // price level is): nothing of theirs can be found, so it is no evidence about the profiles.
+  size_t ncat = 0, n_active = 0, ncat_active = 0, nbrand_active = 0;
   for (const Persona& persona : personas) {
     auto it = by_id.find(persona.user_id);
     if (it == by_id.end()) continue;
@@ -166,21 +169,19 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     double reach = 0;
     const double c = p_at_3(persona.categories, TagKind::kCategory, NodeType::kCategory,
                             [&](NodeId t) { return items.IsLeafCategory(t); }, &reach);
-    cat += std::isnan(c) ? 0 : c;
-    ceiling += std::isnan(c) ? 0 : reach;
-    {
+    if (!std::isnan(c)) {
+      cat += c, ceiling += reach, ++ncat;
       auto& b = buckets[std::upper_bound(std::begin(kBucketEnd), std::end(kBucketEnd), p.events) - std::begin(kBucketEnd)];
       b.users++;
-      b.p3 += std::isnan(c) ? 0 : c;
-      b.ceiling += std::isnan(c) ? 0 : reach;
+      b.p3 += c;
+      b.ceiling += reach;
     }
     const double b = p_at_3(persona.brands, TagKind::kBrand, NodeType::kBrand,
                             [](NodeId) { return true; }, nullptr);
     if (!std::isnan(b)) brand += b, ++nbrand;
     if (p.events >= min_events) {
       ++n_active;
-      cat_active += std::isnan(c) ? 0 : c;
-      ceiling_active += std::isnan(c) ? 0 : reach;
+      if (!std::isnan(c)) cat_active += c, ceiling_active += reach, ++ncat_active;
       if (!std::isnan(b)) brand_active += b, ++nbrand_active;
     }
     // A persona without a price level or lifecycle (absent or null) is not scored on it.
@@ -196,8 +197,8 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
   }
   r.persona_users = n;
   if (n == 0) return Status::InvalidArgument(fmt::format("{}: no persona matches a profiled user", path));
-  r.planted_category_p3 = cat / static_cast<double>(n);
-  r.planted_category_ceiling = ceiling / static_cast<double>(n);
+  r.planted_category_p3 = ncat ? cat / static_cast<double>(ncat) : NAN;
+  r.planted_category_ceiling = ncat ? ceiling / static_cast<double>(ncat) : NAN;
   r.planted_brand_p3 = nbrand ? brand / static_cast<double>(nbrand) : NAN;
   r.planted_price_level_acc = nprice ? price / static_cast<double>(nprice) : NAN;
   r.planted_lifecycle_acc = nlife ? life / static_cast<double>(nlife) : NAN;
@@ -207,8 +208,8 @@ Status Planted(const Graph& g, const ItemIndex& items, const std::vector<Profile
     b.p3 /= static_cast<double>(b.users), b.ceiling /= static_cast<double>(b.users);
     r.planted_by_events.push_back(std::move(b));
   }
-  if (n_active) r.planted_category_p3_active = cat_active / static_cast<double>(n_active);
-  if (n_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(n_active);
+  if (ncat_active) r.planted_category_p3_active = cat_active / static_cast<double>(ncat_active);
+  if (ncat_active) r.planted_category_ceiling_active = ceiling_active / static_cast<double>(ncat_active);
   if (nbrand_active) r.planted_brand_p3_active = brand_active / static_cast<double>(nbrand_active);
   r.planted_active_hour_hit = nhour ? hour / static_cast<double>(nhour) : NAN;
   return Status::Ok();
@@ -229,7 +230,17 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
   const ItemIndex& items = *ctx.items;
   ProfileEvalReport r;
   const int64_t max_ts = db.QueryInt("SELECT max(ts) FROM events");
-  r.split_ts = max_ts - static_cast<int64_t>(opts.holdout_days * kDay);
+  const int64_t min_ts = db.QueryInt("SELECT min(ts) FROM events");
+  // Compared in floating point before converting: --holdout-days 1e20 is beyond int64 in
+  // seconds (converting it was undefined behaviour). Reaching back to the first event or
+  // before leaves nothing to train on anyway.
+  const double split = static_cast<double>(max_ts) - opts.holdout_days * kDay;
+  if (!(split > static_cast<double>(min_ts)))
+    return Status::InvalidArgument(fmt::format(
+        "--holdout-days {}: reaches back to or before the first event ({}), leaving no training events; the events "
+        "span {:.1f} days",
+        opts.holdout_days, FormatTimestamp(min_ts), static_cast<double>(max_ts - min_ts) / kDay));
+  r.split_ts = max_ts - static_cast<int64_t>(opts.holdout_days * kDay);  // in range: below max_ts - min_ts
   EventFilter train_f, test_f;
   train_f.until = r.split_ts;
   test_f.after = r.split_ts;
@@ -277,6 +288,10 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
     auto& [cats, brands] = truth[e.user];
     for_each_scored_tag(e.item, [&](int which, NodeId t) { (which == 0 ? cats : brands).insert(t); });
   }
+  std::vector<int> ks = opts.ks;  // ascending, each once (--k 10 3 3)
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  const auto key_of = [](int which, int k) { return fmt::format("{}@{}", which == 0 ? "category" : "brand", k); };
   std::vector<double> stale;
   std::map<std::string, size_t> scored;  // users with a non-empty truth per key
   for (const Profile& p : at_t) {
@@ -284,12 +299,12 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
     auto it = truth.find(p.user);
     if (it == truth.end()) continue;
     ++r.holdout_users;
-    for (int k : opts.ks) {
+    for (int k : ks) {
       const size_t kk = static_cast<size_t>(k);
       for (int which = 0; which < 2; ++which) {
         const auto& want = which == 0 ? it->second.first : it->second.second;
         if (want.empty()) continue;  // e.g. no brands in the catalogue
-        const std::string key = fmt::format("{}@{}", which == 0 ? "category" : "brand", k);
+        const std::string key = key_of(which, k);
         scored[key]++;
         const TagKind kind = which == 0 ? TagKind::kCategory : TagKind::kBrand;
         Score(TopTags(p, kind, kk, [&](NodeId t) { return kind != TagKind::kCategory || items.IsLeafCategory(t); }), want,
@@ -305,6 +320,9 @@ Result<ProfileEvalReport> EvaluateProfiles(Workspace& ws, ProfileContext& ctx, c
       const double n = std::max<double>(1, static_cast<double>(scored[key]));
       s.precision /= n, s.recall /= n, s.ndcg /= n;
     }
+  for (int which = 0; which < 2; ++which)
+    for (int k : ks)
+      if (r.model.count(key_of(which, k))) r.keys.push_back(key_of(which, k));
   r.staleness_p50_days = Percentile(stale, 50), r.staleness_p90_days = Percentile(stale, 90);
 
   // Timeliness: the holdout events, one at a time, into the profiles as of T.

@@ -31,7 +31,12 @@ struct ProfileEvalReport {
   size_t train_events = 0, test_events = 0, holdout_users = 0;
   // "category@3" → scores; model (profile interests) and baseline (most popular in training).
   std::map<std::string, RankScores> model, baseline;
-  // Planted truth (generated data with personas.jsonl): precision@3 = hits / min(3, |truth|).
+  // Their keys in report order: category@k by k, then brand@k by k (the map's order put
+  // brand@10 before brand@3).
+  std::vector<std::string> keys;
+  // Planted truth (generated data with personas.jsonl): precision@3 = hits / min(3, |truth|),
+  // averaged over the personas with at least one favourite category (brand) known to the graph;
+  // NaN when there is none. persona_users counts every persona matched to a profiled user.
   size_t persona_users = 0;
   double planted_category_p3 = NAN, planted_brand_p3 = NAN, planted_price_level_acc = NAN;
   double planted_lifecycle_acc = NAN, planted_active_hour_hit = NAN;
@@ -45,7 +50,7 @@ struct ProfileEvalReport {
   // "100-199", ">=200" (buckets without users are left out).
   struct PlantedBucket {
     std::string events;  // the bucket's name
-    size_t users = 0;
+    size_t users = 0;    // personas with a known favourite category
     double p3 = 0, ceiling = 0;  // means over the bucket's users
   };
   std::vector<PlantedBucket> planted_by_events;

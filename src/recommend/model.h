@@ -43,6 +43,10 @@ class Recommender {
   // user's training row (chronological where known); user may be out of range for a user
   // unseen at fit time, in which case only history is used. Thread-safe after Fit.
   virtual void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const = 0;
+  // Whether Score writes logits (probability = sigmoid(score)), so that a fixed threshold
+  // (logit 0, probability 0.5) means something: the CTR protocol reports F1 and accuracy only
+  // for such models. Counts, cosines and rank scores are not (they are never negative).
+  virtual bool ScoresAreLogits() const { return false; }
 };
 
 }  // namespace kgp::rec

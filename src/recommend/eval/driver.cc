@@ -6,30 +6,58 @@
 
 #include "common/log.h"
 #include "recommend/algo/factory.h"
+#include "recommend/eval/model_registry.h"
 
 namespace kgp::rec {
 
 const std::vector<EvalFormat>& EvalFormats() {
   static const std::vector<EvalFormat> kFormats = {
       {"kgat", "KGAT folder (train.txt, test.txt: `user item item ...`); full ranking, recall/ndcg@20",
-       RunKgatFormat},
+       RunKgatFormat, /*takes_split=*/false, /*takes_k=*/true, /*takes_refit=*/false},
       {"movielens", "MovieLens u.data (user item rating time); random 80/20 and per-user temporal splits, "
                     "full ranking, precision/recall/ndcg@10",
-       RunMovieLensFormat},
+       RunMovieLensFormat, /*takes_split=*/true, /*takes_k=*/true, /*takes_refit=*/false},
       {"sequences", "S3-Rec folder (<Name>.txt: `user item item ...` chronological, optional "
                     "<Name>_item2attributes.json); leave-one-out, 99 sampled negatives, HR/NDCG@10, MRR; "
                     "with and without attributes",
-       RunSequencesFormat},
+       RunSequencesFormat, /*takes_split=*/false, /*takes_k=*/false, /*takes_refit=*/true},
       {"kgcn", "KGCN folder (user_artists.dat or ratings, item_index2entity_id.txt, kg.txt); CTR on a 6:2:2 split "
                "with 1:1 sampled negatives, AUC and F1; with and without the KG",
-       RunKgcnFormat},
+       RunKgcnFormat, /*takes_split=*/false, /*takes_k=*/false, /*takes_refit=*/false},
   };
   return kFormats;
 }
 
+namespace {
+
+// An option the format has no use for is an error: ignored, it read as applied (an HR@10 table
+// for --k 20).
+Status CheckFormatOptions(const EvalFormat& f, const EvalRecOptions& opts) {
+  std::string takes;
+  for (auto [option, yes] : {std::pair{"--split", f.takes_split}, {"--k", f.takes_k}, {"--refit", f.takes_refit}}) {
+    if (yes) takes += (takes.empty() ? "" : ", ") + std::string(option);
+  }
+  const auto refuse = [&](std::string_view option) {
+    return Status::InvalidArgument(fmt::format("{} does not apply to --format {} (of --split, --k and --refit it takes {})",
+                                               option, f.name, takes.empty() ? "none" : takes));
+  };
+  if (!opts.splits.empty() && !f.takes_split) return refuse("--split");
+  if (opts.k != 0 && !f.takes_k) return refuse("--k");
+  if (opts.refit && !f.takes_refit) return refuse("--refit");
+  if (opts.refit && opts.validation)
+    return Status::InvalidArgument(
+        "--refit refits for the test item; with --validation the validation item is scored and nothing is refitted");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status RunEvalRec(const EvalRecOptions& opts, EvalReport& report) {
   for (const auto& f : EvalFormats()) {
-    if (f.name == opts.format) return f.run(opts, report);
+    if (f.name != opts.format) continue;
+    KGP_RETURN_IF_ERROR(CheckFormatOptions(f, opts));
+    KGP_RETURN_IF_ERROR(CheckModelSpecs(opts.models));
+    return f.run(opts, report);
   }
   std::string known;
   for (const auto& f : EvalFormats()) known += (known.empty() ? "" : ", ") + f.name;

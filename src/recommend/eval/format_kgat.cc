@@ -23,7 +23,6 @@ void AddPublished(const std::string& dataset, EvalReport& report) {
 }  // namespace
 
 Status RunKgatFormat(const EvalRecOptions& opts, EvalReport& report) {
-  if (!opts.splits.empty()) return Status::InvalidArgument("--split: the KGAT format has its own split (train.txt/test.txt)");
   auto split = LoadKgatSplit(opts.data, opts.validation, opts.seed);
   if (!split.ok()) return split.status();
   RankingOptions ranking;

@@ -12,6 +12,12 @@ namespace kgp::rec {
 
 Status RunMovieLensFormat(const EvalRecOptions& opts, EvalReport& report) {
   namespace fs = std::filesystem;
+  std::vector<std::string> splits = opts.splits;
+  if (splits.empty()) splits = {"random", "temporal"};
+  for (const auto& s : splits) {  // all checked first: a typo used to end the run after the splits before it
+    if (s != "random" && s != "temporal")
+      return Status::InvalidArgument(fmt::format("--split {}: movielens splits are random and temporal", s));
+  }
   std::string path = opts.data;
   if (fs::is_directory(path)) {
     if (fs::exists(fs::path(path) / "u.data")) {
@@ -32,17 +38,8 @@ Status RunMovieLensFormat(const EvalRecOptions& opts, EvalReport& report) {
   ranking.progress = opts.progress;
   std::vector<std::string> models = opts.models;
   if (models.empty()) models = {"mostpop", "itemknn", "bpr", "ease"};
-  std::vector<std::string> splits = opts.splits;
-  if (splits.empty()) splits = {"random", "temporal"};
   for (const auto& s : splits) {
-    SplitData split;
-    if (s == "random") {
-      split = SplitRandom(*ratings, 0.2, opts.seed);
-    } else if (s == "temporal") {
-      split = SplitTemporalPerUser(*ratings, 0.2);
-    } else {
-      return Status::InvalidArgument(fmt::format("--split {}: movielens splits are random and temporal", s));
-    }
+    SplitData split = s == "random" ? SplitRandom(*ratings, 0.2, opts.seed) : SplitTemporalPerUser(*ratings, 0.2);
     if (opts.validation) {
       split = CarveValidation(split.train, 0.2, opts.seed);
       split.protocol = s + " split's training part; " + split.protocol;

@@ -175,12 +175,17 @@ CtrResult ScoreCtr(const Recommender& model, const std::vector<CtrPair>& pairs,
   }
   CtrResult r;
   r.auc = Auc(pos, neg);
-  r.f1 = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0;
-  r.accuracy = pairs.empty() ? 0 : correct / static_cast<double>(pairs.size());
+  if (model.ScoresAreLogits()) {
+    r.f1 = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0;
+    r.accuracy = pairs.empty() ? 0 : correct / static_cast<double>(pairs.size());
+  }
   return r;
 }
 
 Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport& report) {
+  ModelFactory make = opts.make_model ? opts.make_model : CtrModelFactory();
+  std::vector<std::string> specs = opts.models.empty() ? DefaultCtrModels() : opts.models;
+  KGP_RETURN_IF_ERROR(CheckModelSpecs(specs, make));  // before the data is read and the first model fitted
   auto loaded = LoadKgcn(dir, opts.max_users);
   if (!loaded.ok()) return loaded.status();
   KgcnData data = std::move(loaded).value();
@@ -197,8 +202,6 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
     if (p.label > 0.5f) train_pos.push_back({p.user, p.item}), history[p.user].push_back(p.item);
   }
   InteractionMatrix train = InteractionMatrix::FromPairs(std::move(train_pos), data.num_users, data.num_items);
-  ModelFactory make = opts.make_model ? opts.make_model : CtrModelFactory();
-  std::vector<std::string> specs = opts.models.empty() ? DefaultCtrModels() : opts.models;
   const auto& target = opts.validation ? split.eval : split.test;
   // AUC needs a positive and a negative pair to rank: without both, a table of nan would pass
   // for a result.
@@ -232,12 +235,14 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
       if (spec.find(':') != std::string::npos) row.model += spec.substr(spec.find(':'));
       row.variant = uses_side ? (with ? "with KG" : "without KG") : "";
       row.metrics = {{"auc", r.auc}};
-      if (row.model != "Pop") row.metrics["f1"] = r.f1, row.metrics["accuracy"] = r.accuracy;  // Pop has no logit
+      // Only a logit has a threshold that means something (the table shows '-' for the others).
+      if (!std::isnan(r.f1)) row.metrics["f1"] = r.f1, row.metrics["accuracy"] = r.accuracy;
       row.fit_s = fit_s;
       row.eval_s = Seconds(te);
       row.users = data.num_users;
       if (!opts.quiet)
-        LOG_INF("{} {}: AUC {:.4f} F1 {:.4f} (fit {:.1f}s)", row.model, row.variant, r.auc, r.f1, fit_s);
+        LOG_INF("{} {}: AUC {:.4f} F1 {} (fit {:.1f}s)", row.model, row.variant, r.auc,
+                std::isnan(r.f1) ? std::string("- (scores are not logits)") : fmt::format("{:.4f}", r.f1), fit_s);
       report.rows.push_back(std::move(row));
     }
   }

@@ -9,10 +9,13 @@
 //  - models fit on the train pairs, and are scored on the test pairs by AUC and by F1 with
 //    the CTR probability thresholded at 0.5.
 // Models implementing Recommender see the train positives only and draw their own
-// negatives; Score must then return a logit (probability = sigmoid). See
-// docs/recommend-eval-seq.md.
+// negatives. F1 and accuracy need a probability: they are computed only for models whose
+// Score returns a logit (Recommender::ScoresAreLogits; probability = sigmoid); a popularity
+// count or a cosine is never negative, so at logit 0 every pair would be "positive". AUC
+// needs no threshold and is computed for every model. See docs/recommend-eval-seq.md.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -47,9 +50,11 @@ struct CtrSplit {
 CtrSplit MakeCtrSplit(const KgcnData& data, uint64_t seed);
 
 struct CtrResult {
-  double auc = 0, f1 = 0, accuracy = 0;
+  double auc = 0;
+  double f1 = NAN, accuracy = NAN;  // NaN unless model.ScoresAreLogits()
 };
-// Scores pairs with model (one Score call per user) and computes AUC and F1 at logit 0.
+// Scores pairs with model (one Score call per user) and computes AUC, and F1 and accuracy at
+// logit 0 when the model's scores are logits.
 CtrResult ScoreCtr(const Recommender& model, const std::vector<CtrPair>& pairs,
                    const std::vector<std::vector<uint32_t>>& history, uint32_t num_items, int threads);
 

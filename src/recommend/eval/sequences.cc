@@ -239,6 +239,9 @@ Status FindSequenceFiles(const std::string& dir, std::string& seq_path, std::str
 }  // namespace
 
 Status EvaluateSequences(const std::string& dir, const EvalOptions& opts, EvalReport& report) {
+  ModelFactory make = opts.make_model ? opts.make_model : SequenceModelFactory();
+  std::vector<std::string> specs = opts.models.empty() ? DefaultSequenceModels() : opts.models;
+  KGP_RETURN_IF_ERROR(CheckModelSpecs(specs, make));  // before the data is read and the first model fitted
   std::string seq_path, attr_path;
   if (Status s = FindSequenceFiles(dir, seq_path, attr_path); !s.ok()) return s;
   auto loaded = LoadSequences(seq_path, opts.max_users);
@@ -263,8 +266,6 @@ Status EvaluateSequences(const std::string& dir, const EvalOptions& opts, EvalRe
   InteractionMatrix train = SequencePrefixMatrix(data, 2);
   InteractionMatrix train_refit;
   if (opts.refit && !opts.validation) train_refit = SequencePrefixMatrix(data, 1);
-  ModelFactory make = opts.make_model ? opts.make_model : SequenceModelFactory();
-  std::vector<std::string> specs = opts.models.empty() ? DefaultSequenceModels() : opts.models;
   std::string protocol = opts.validation ? "loo-99neg valid" : (opts.refit ? "loo-99neg refit" : "loo-99neg");
   for (const std::string& spec : specs) {
     std::vector<bool> variants = {true};

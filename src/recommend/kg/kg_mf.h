@@ -38,6 +38,7 @@ class KgMf : public Recommender {
   std::string_view name() const override { return "KgMf"; }
   Status Fit(const InteractionMatrix& train, const FitOptions& opts) override;
   void Score(uint32_t user, std::span<const uint32_t> history, std::span<float> out) const override;
+  bool ScoresAreLogits() const override { return true; }
 
  private:
   void ItemVector(uint32_t i, float* v) const;
