@@ -119,19 +119,6 @@ Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   return ds;
 }
 
-// The files a command will write, checked before its work (a training run used to end in
-// "cannot replace it: Is a directory" after its last epoch): the folder is created, a folder at
-// a file's path is refused, and a file is created and removed beside each.
-void RequireWritableFile(const std::string& option, const std::string& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::absolute(file).parent_path(), ec);
-  if (ec) throw Error(Status::InvalidArgument(fmt::format("{} {}: cannot create its folder: {}", option, file, ec.message())));
-  if (Status s = OutFile::CheckReplaceable(file); !s.ok()) {
-    std::string m = fmt::format("{} {}", option, s.message());
-    throw Error(s.code() == Status::Code::kIoError ? Status::IoError(std::move(m)) : Status::InvalidArgument(std::move(m)));
-  }
-}
-
 // An output folder (-o of kge export, --export of kge train) and the files it will hold.
 void RequireWritableFolder(const std::string& option, const std::string& dir, const std::vector<std::string>& files) {
   std::error_code ec;
