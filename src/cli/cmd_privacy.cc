@@ -259,15 +259,16 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
   if (!kge) return;
   {
     auto* cmd = kge->add_subcommand("train-federated",
-                                    "train embeddings over user shards in separate processes (only parameters travel)");
+                                    "train embeddings over user shards in separate processes (parameters travel)");
     struct Args {
-      std::string ws, data;
+      std::string ws, data, out;
       FederatedOptions o;
-      bool save = true;
+      int threads = 0;
     };
     auto a = std::make_shared<Args>();
-    cmd->add_option("WORKSPACE", a->ws, "workspace folder (its graph, split by user)");
+    cmd->add_option("WORKSPACE", a->ws, "workspace folder (its graph, split by user; writes WORKSPACE/models/kge-federated.bin)");
     cmd->add_option("--data", a->data, "or a triple folder (train.txt, valid.txt, test.txt), split by head entity");
+    cmd->add_option("-o,--out", a->out, "checkpoint file to write (default: the workspace's; with --data, none)");
     cmd->add_option("--shards", a->o.shards, "shards (one worker process each)")->capture_default_str()
         ->check(CLI::Range(1, 1024));
     cmd->add_option("--rounds", a->o.rounds, "communication rounds")->capture_default_str()->check(CLI::Range(1, 1000000));
@@ -277,6 +278,9 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("-m,--model", a->o.model, "transe, transr, distmult, complex, rotate")->capture_default_str();
     cmd->add_option("--dim", a->o.dim, "dimension (0 = the preset's)")->capture_default_str()->check(CLI::Range(0, 100000));
     cmd->add_option("--seed", a->o.seed, "seed")->capture_default_str()->check(Unsigned());
+    cmd->add_option("-j,--threads", a->threads,
+                    "worker processes run at once, and the centralised baseline's threads (0 = all cores)")
+        ->capture_default_str()->check(CLI::Range(0, 1024));
     cmd->add_flag("!--no-central", a->o.central, "skip the centralised baseline");
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
@@ -291,27 +295,40 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
           Graph g = LoadGraph(*w);
           ds = embed::DatasetFromGraph(g, 0.05, 2000);
         }
+        const std::string out = !a->out.empty() ? a->out
+                                : w ? (std::filesystem::path(w->dir()) / "models" / "kge-federated.bin").string()
+                                    : std::string();
+        if (!out.empty()) RequireWritableFile(a->out.empty() ? "checkpoint" : "-o", out);
         a->o.binary = SelfBinary();
+        a->o.max_workers = a->threads;
+        a->o.central_threads = a->threads;
         embed::Checkpoint ck;
         auto r = Unwrap(TrainFederated(ds, a->o, &ck));
         nlohmann::json j = r.Json();
-        if (w) {
-          std::string out = (std::filesystem::path(w->dir()) / "models" / "kge-federated.bin").string();
-          std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
+        if (!out.empty()) {
           ThrowIfError(embed::SaveCheckpoint(out, ck));
           j["checkpoint"] = out;
         }
+        const bool tested = r.test_triples > 0;
         Emit(*reg.globals, j, [&] {
-          std::cout << fmt::format("{} train triples over {} shards ({} catalogue triples in every shard); {} test triples\n",
-                                   r.train_triples, a->o.shards, r.replicated_triples, r.test_triples);
+          std::cout << fmt::format("{} train triples over {} shards ({} catalogue triples in every shard, {} workers at "
+                                   "once); {}\n",
+                                   r.train_triples, a->o.shards, r.replicated_triples, r.workers_at_once,
+                                   tested ? fmt::format("{} test triples", r.test_triples)
+                                          : std::string("no test split: nothing is measured"));
           for (const auto& x : r.rounds)
-            std::cout << fmt::format("  round {:>3}  {:.2f}s  test MRR (sample) {:.4f}\n", x.round, x.seconds, x.valid_mrr);
-          std::cout << fmt::format("federated   ({} rounds x {} local epochs): filtered MRR {:.4f}  Hits@10 {:.4f}  ({:.1f}s)\n",
-                                   a->o.rounds, a->o.local_epochs, r.federated.mrr, r.federated.hits10, r.federated_seconds);
-          if (a->o.central)
-            std::cout << fmt::format("centralised ({} epochs):               filtered MRR {:.4f}  Hits@10 {:.4f}  ({:.1f}s)\n",
-                                     a->o.rounds * a->o.local_epochs, r.central.mrr, r.central.hits10, r.central_seconds);
+            std::cout << fmt::format("  round {:>3}  {:.2f}s  lr {:.3g} to {:.3g}{}\n", x.round, x.seconds, x.lr_first,
+                                     x.lr_last, tested ? fmt::format("  test MRR (sample) {:.4f}", x.valid_mrr) : "");
+          auto figures = [&](const embed::Metrics& m) {
+            return tested ? fmt::format("filtered MRR {:.4f}  Hits@10 {:.4f}", m.mrr, m.hits10) : std::string("no test split");
+          };
+          std::cout << fmt::format("federated   ({} rounds x {} local epochs): {}  ({:.1f}s)\n", a->o.rounds,
+                                   a->o.local_epochs, figures(r.federated), r.federated_seconds);
+          if (r.has_central)
+            std::cout << fmt::format("centralised ({} epochs):               {}  ({:.1f}s)\n",
+                                     a->o.rounds * a->o.local_epochs, figures(r.central), r.central_seconds);
           if (j.contains("checkpoint")) std::cout << "checkpoint: " << j["checkpoint"].get<std::string>() << "\n";
+          else std::cout << "no checkpoint written (-o FILE writes one)\n";
         });
         return 0;
       };
@@ -326,6 +343,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--out", a->out)->required();
     cmd->add_option("--preset", a->preset);
     cmd->add_option("--epochs", a->epochs);
+    cmd->add_option("--schedule-epochs", a->schedule_epochs);
     cmd->add_option("--seed", a->seed);
     cmd->callback([&reg, a] {
       *reg.selected = [a] {

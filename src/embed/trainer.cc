@@ -210,6 +210,12 @@ struct Worker {
 
 }  // namespace
 
+float ScheduledLr(const TrainOptions& o, double epochs_done) {
+  const int length = o.schedule_epochs > 0 ? o.schedule_epochs : o.start_epoch + o.epochs;
+  if (!o.linear_decay || length <= 0) return o.lr;
+  return static_cast<float>(o.lr * std::max(1e-4, 1.0 - epochs_done / length));
+}
+
 Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& state, const Dataset& ds,
                           const TrainOptions& o, const std::function<void(const EpochReport&)>& on_epoch) {
   if (o.epochs < 0) return Status::InvalidArgument("epochs must be >= 0");
@@ -224,6 +230,9 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
       params.entity_width != model.entity_width() || params.relation_width != model.relation_width())
     return Status::InvalidArgument("parameter tables do not match the model and dataset");
   if (ds.train.empty()) return Status::InvalidArgument("no training triples");
+  if (o.schedule_epochs < 0 || (o.schedule_epochs > 0 && o.schedule_epochs < o.start_epoch + o.epochs))
+    return Status::InvalidArgument(fmt::format("the lr schedule's {} epochs end before the run's last epoch ({})",
+                                               o.schedule_epochs, o.start_epoch + o.epochs));
   state.kind = o.update.kind;
   state.Prepare(params);
   // No more threads than triples: a thread without a share of the epoch would only start and stop.
@@ -250,7 +259,6 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   Params best;
   OptimizerState best_state;
   int since_best = 0;
-  int total_epochs = o.start_epoch + o.epochs;
   Progress progress("train", static_cast<uint64_t>(o.epochs) * ds.train.size(), "triples");
   for (int ep = 0; ep < o.epochs; ++ep) {
     int epoch = o.start_epoch + ep;
@@ -262,17 +270,16 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     auto t0 = std::chrono::steady_clock::now();
     std::vector<double> losses(static_cast<size_t>(threads));
     std::vector<size_t> diverged(static_cast<size_t>(threads));
+    float first_lr = 0, last_lr = 0;  // written by the first and the last thread only
     auto work = [&](int tid) {
       Worker w(model, params, state, o, known.get(), head_prob, o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + tid);
       size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
       size_t batch = static_cast<size_t>(std::max(1, o.batch));
       if (b < e) w.PrepareNegatives();
       for (size_t i = b; i < e; i += batch) {
-        float lr = o.lr;
-        if (o.linear_decay) {
-          double prog = (epoch + double(i - b) / double(e - b)) / total_epochs;
-          lr = static_cast<float>(o.lr * std::max(1e-4, 1.0 - prog));
-        }
+        const float lr = ScheduledLr(o, epoch + double(i - b) / double(e - b));
+        if (tid == 0 && i == b) first_lr = lr;
+        if (tid == threads - 1) last_lr = lr;
         size_t m = std::min(batch, e - i);
         w.Batch(&order[i], m, lr, i + m < e ? &order[i + m] : nullptr);
       }
@@ -280,6 +287,8 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
       diverged[static_cast<size_t>(tid)] = w.diverged;
     };
     RunThreads(threads, work);
+    if (ep == 0) rep.first_lr = first_lr;
+    rep.last_lr = last_lr;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rep.seconds += secs;
     rep.epochs_run = ep + 1;

@@ -38,6 +38,10 @@ struct TrainOptions {
   size_t valid_sample = 0;  // 0 = all
   int patience = 0;         // 0 = never stop early (still keeps the best, with its optimizer state)
   int start_epoch = 0;      // resuming: epochs already done (for the lr schedule and logs)
+  // Length of the linear decay in epochs: the rate reaches 0 at this epoch (0 = start_epoch +
+  // epochs). A run trained in pieces (federated rounds) gives the whole run's length, so that
+  // each piece follows the schedule of one uninterrupted run.
+  int schedule_epochs = 0;
 };
 
 struct EpochReport {
@@ -56,7 +60,13 @@ struct TrainReport {
   double seconds = 0;          // training only (validation excluded)
   double triples_per_second = 0;  // positives per second of training
   double final_loss = 0;
+  float first_lr = 0, last_lr = 0;  // the rates of the run's first and last updates
 };
+
+// The learning rate after epochs_done epochs (fractions count) of the run: o.lr, or with
+// linear_decay o.lr * (1 - epochs_done / length) (length: schedule_epochs, else start_epoch +
+// epochs), at least 1e-4 of o.lr.
+float ScheduledLr(const TrainOptions& o, double epochs_done);
 
 Result<Loss> ParseLoss(const std::string& name);
 Result<Sampler> ParseSampler(const std::string& name);
