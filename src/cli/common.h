@@ -15,19 +15,6 @@
 
 namespace kgp::cli {
 
-// The files a command will write, checked before its work (a training run used to end in
-// "cannot replace it: Is a directory" after its last epoch): the folder is created, a folder at
-// a file's path is refused, and a file is created and removed beside each.
-inline void RequireWritableFile(const std::string& option, const std::string& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::absolute(file).parent_path(), ec);
-  if (ec) throw Error(Status::InvalidArgument(fmt::format("{} {}: cannot create its folder: {}", option, file, ec.message())));
-  if (Status s = OutFile::CheckReplaceable(file); !s.ok()) {
-    std::string m = fmt::format("{} {}", option, s.message());
-    throw Error(s.code() == Status::Code::kIoError ? Status::IoError(std::move(m)) : Status::InvalidArgument(std::move(m)));
-  }
-}
-
 // Opens a workspace or throws Error with a message telling how to create one.
 inline std::unique_ptr<Workspace> OpenWorkspace(const std::string& dir) {
   auto ws = Workspace::Open(dir);
