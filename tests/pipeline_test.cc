@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <regex>
 
 #include "store/workspace.h"
 #include "test_util.h"
@@ -82,6 +83,32 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   EXPECT_NE(report.find("/profile: 200 in"), std::string::npos) << report;  // the HTTP service step
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/neo4j/import.cypher"));
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
+}
+
+// A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
+// at its last step with "not found: … too little data to fit", wrote no report and printed
+// "nan" for a share of no users. Now it serves the prior blend and says so; a second run
+// replaces the first's output.
+TEST(Pipeline, DemoOnATinySampleServesThePriorBlend) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::regex_search(r.out, std::regex("\\bnan\\b"))) << r.out;
+  EXPECT_NE(r.out.find("prior blend"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("results:"), std::string::npos) << r.out;
+  const std::string report = test::ReadFile(out + "/report.md");
+  EXPECT_NE(report.find("prior blend"), std::string::npos) << report;
+  EXPECT_NE(report.find("too little data"), std::string::npos) << report;
+  EXPECT_FALSE(std::regex_search(report, std::regex("\\bnan\\b"))) << report;
+  // The refusal is no "not found".
+  auto fit = test::RunCli("recommend " + out + "/workspace --fit");
+  EXPECT_EQ(fit.exit_code, 1);
+  EXPECT_NE(fit.err.find("too little data"), std::string::npos) << fit.err;
+  EXPECT_EQ(fit.err.find("not found"), std::string::npos) << fit.err;
+  auto again = test::RunCli("demo --out " + out + " --users 100 --events 1000 --seed 3");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(test::ReadFile(out + "/report.md").find("seed 3"), std::string::npos);
 }
 
 }  // namespace

@@ -217,10 +217,12 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       eo.personas = (fs::path(a->g.out_dir) / "personas.jsonl").string();
       auto ev = EvaluateProfiles(ws, *pctx, eo);
       if (!ev.ok()) throw Error(ev.status());
-      std::cout << fmt::format("  planted personas: category precision@3 {:.3f} (users with >= {} events: {:.3f}); "
-                               "holdout category@3 precision {:.3f} vs most-popular {:.3f}\n",
-                               ev->planted_category_p3, eo.planted_min_events, ev->planted_category_p3_active,
-                               ev->model["category@3"].precision, ev->baseline["category@3"].precision);
+      std::cout << fmt::format("  planted personas: category precision@3 {} (users with >= {} events: {}); "
+                               "holdout category@3 precision {} vs most-popular {}\n",
+                               Fixed3(ev->planted_category_p3, "none"), eo.planted_min_events,
+                               Fixed3(ev->planted_category_p3_active, "none"),
+                               Fixed3(ev->model["category@3"].precision, "none"),
+                               Fixed3(ev->baseline["category@3"].precision, "none"));
 
       std::cerr << "[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases\n";
       const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
@@ -258,16 +260,17 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
          << "\n| cluster | users | label |\n|---|---|---|\n";
       for (const auto& c : pb->clusters.clusters) md << fmt::format("| {} | {} | {} |\n", c.id, c.size, c.label);
       md << "\n| quality (`kgprofile profile eval`) | value |\n|---|---|\n"
-         << fmt::format("| planted favourite categories, precision@3 (all users / users with >= {} events) | {:.3f} / {:.3f} |\n",
-                        eo.planted_min_events, ev->planted_category_p3, ev->planted_category_p3_active)
-         << fmt::format("| planted favourite brands, precision@3 | {:.3f} |\n", ev->planted_brand_p3)
-         << fmt::format("| planted price level, accuracy | {:.3f} |\n", ev->planted_price_level_acc)
-         << fmt::format("| holdout ({} days) category@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
-                        eo.holdout_days, ev->model["category@3"].precision, ev->baseline["category@3"].precision)
-         << fmt::format("| holdout brand@3 precision, profiles / most popular | {:.3f} / {:.3f} |\n",
-                        ev->model["brand@3"].precision, ev->baseline["brand@3"].precision)
-         << fmt::format("| completeness: weighted fill rate / share with >= {} tags | {:.3f} / {:.3f} |\n", ev->min_tags,
-                        ev->fill_rate, ev->share_min_tags)
+         << fmt::format("| planted favourite categories, precision@3 (all users / users with >= {} events) | {} / {} |\n",
+                        eo.planted_min_events, Fixed3(ev->planted_category_p3, "none"),
+                        Fixed3(ev->planted_category_p3_active, "none (no such users)"))
+         << fmt::format("| planted favourite brands, precision@3 | {} |\n", Fixed3(ev->planted_brand_p3, "none"))
+         << fmt::format("| planted price level, accuracy | {} |\n", Fixed3(ev->planted_price_level_acc, "none"))
+         << fmt::format("| holdout ({} days) category@3 precision, profiles / most popular | {} / {} |\n", eo.holdout_days,
+                        Fixed3(ev->model["category@3"].precision, "none"), Fixed3(ev->baseline["category@3"].precision, "none"))
+         << fmt::format("| holdout brand@3 precision, profiles / most popular | {} / {} |\n",
+                        Fixed3(ev->model["brand@3"].precision, "none"), Fixed3(ev->baseline["brand@3"].precision, "none"))
+         << fmt::format("| completeness: weighted fill rate / share with >= {} tags | {} / {} |\n", ev->min_tags,
+                        Fixed3(ev->fill_rate, "none"), Fixed3(ev->share_min_tags, "none"))
          << fmt::format("| per-event update latency p50 / p99 | {:.2f} / {:.2f} µs |\n", ev->latency_p50_us, ev->latency_p99_us)
          << "\nTry: `kgprofile profile show " << wsdir << " --user "
          << (profiles->empty() ? std::string("ID") : (*profiles)[0].ext_id) << "` and `kgprofile audience " << wsdir
@@ -284,7 +287,10 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                 << "  neo4j      " << ws.Path("export/neo4j") << "\n"
                 << "  rdf        " << ws.Path("export/graph.ttl") << "\n"
                 << "  profiles   " << profiles_path << "\n"
-                << "  ranker     " << ws.Path("models/recommend.json") << "\n";
+                << "  ranker     "
+                << (fs::exists(ws.Path("models/recommend.json")) ? ws.Path("models/recommend.json")
+                                                                 : std::string("not fitted (too little data; the prior blend is served)"))
+                << "\n";
       return 0;
     };
   });
