@@ -87,13 +87,15 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
 
 // A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
 // at its last step with "not found: … too little data to fit", wrote no report and printed
-// "nan" for a share of no users. Now it serves the prior blend and says so; a second run
-// replaces the first's output.
+// "nan" for a share of no users. Now it serves the prior blend and says so; -q silences the
+// step lines; a second run replaces the first's output.
 TEST(Pipeline, DemoOnATinySampleServesThePriorBlend) {
   test::TempDir tmp;
   const std::string out = tmp / "demo";
-  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  auto r = test::RunCli("-q demo --out " + out + " --users 100 --events 1000");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("[1/9]"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("[+]"), std::string::npos) << r.err;
   EXPECT_FALSE(std::regex_search(r.out, std::regex("\\bnan\\b"))) << r.out;
   EXPECT_NE(r.out.find("prior blend"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("results:"), std::string::npos) << r.out;

@@ -96,10 +96,13 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
   AddGeneratorOptions(cmd, a->g);
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
-      (void)reg;
+      // Step lines go to stderr like other commands' progress, and -q silences them too.
+      const auto step = [quiet = reg.globals->quiet](const std::string& line) {
+        if (!quiet) std::cerr << line << "\n";
+      };
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
-      std::cerr << "[1/9] generating the sample shop in " << a->g.out_dir << "\n";
+      step("[1/9] generating the sample shop in " + a->g.out_dir);
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
       std::string wsdir = (out / "workspace").string();
@@ -107,7 +110,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
-      std::cerr << "[2/9] ingesting into " << wsdir << "\n";
+      step("[2/9] ingesting into " + wsdir);
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
                {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
@@ -126,9 +129,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
         }
       }
-      std::cerr << "[3/9] text extract: entities, relations and aspect sentiment from titles and reviews\n";
+      step("[3/9] text extract: entities, relations and aspect sentiment from titles and reviews");
       std::string text_md = RunDemoTextStep(ws);
-      std::cerr << "[4/9] building the knowledge graph\n";
+      step("[4/9] building the knowledge graph");
       GraphBuildReport br;
       ThrowIfError(BuildGraph(ws.db(), GraphBuildOptions{}, &br));
       auto gl = Graph::Load(ws.db());
@@ -138,7 +141,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
-      std::cerr << "[5/9] example queries\n";
+      step("[5/9] example queries");
       // The most active user, and a path to a product they never touched but that shares a brand.
       NodeId best = 0;
       size_t best_deg = 0;
@@ -176,9 +179,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           }
         }
       }
-      std::cerr << "[6/9] training graph embeddings\n";
+      step("[6/9] training graph embeddings");
       std::string embeddings = DemoEmbeddings(ws, g, best);
-      std::cerr << "[7/9] exporting (Neo4j CSV + Cypher, RDF Turtle)\n";
+      step("[7/9] exporting (Neo4j CSV + Cypher, RDF Turtle)");
       ExportReport neo, ttl;
       ThrowIfError(ExportNeo4j(g, ws.Path("export/neo4j"), &neo));
       RdfOptions ro;
@@ -186,7 +189,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       fs::create_directories(ws.Path("export"));
       ThrowIfError(ExportRdf(g, ws.Path("export/graph.ttl"), ro, &ttl));
 
-      std::cerr << "[8/9] building user profiles\n";
+      step("[8/9] building user profiles");
       auto pctx = LoadProfileContext(ws);
       if (!pctx.ok()) throw Error(pctx.status());
       auto pb = BuildAllProfiles(ws, *pctx, ProfileOptions{}, ClusterOptions{}, 2);
@@ -224,11 +227,19 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                                Fixed3(ev->model["category@3"].precision, "none"),
                                Fixed3(ev->baseline["category@3"].precision, "none"));
 
-      std::cerr << "[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases\n";
-      const std::string recommend_md = best_deg ? DemoRecommend(ws, std::string(g.key(best))) : std::string();
-      const std::string llm_md = best_deg ? (std::cerr << "[+] grounded texts: summaries and copy, claim-checked\n", DemoLlm(ws, std::string(g.key(best)))) : std::string();
+      step("[9/9] recommendations: fit the ranker, recommend with explanations, related items, next purchases");
+      const std::string best_ext(best_deg ? g.key(best) : std::string_view());
+      const std::string recommend_md = best_deg ? DemoRecommend(ws, best_ext) : std::string();
+      std::string llm_md, serve_md;
+      if (best_deg) {
+        step("[+] grounded texts: summaries and copy, claim-checked");
+        llm_md = DemoLlm(ws, best_ext);
+      }
       const std::string privacy_md = DemoPrivacy(ws);
-      const std::string serve_md = best_deg ? (std::cerr << "[+] HTTP service\n", DemoServe(ws, std::string(g.key(best)))) : std::string();
+      if (best_deg) {
+        step("[+] HTTP service");
+        serve_md = DemoServe(ws, best_ext);
+      }
 
       fs::path report = out / "report.md";
       std::ofstream md(report);
