@@ -113,6 +113,18 @@ TEST(Pipeline, DemoOnATinySampleServesThePriorBlend) {
   EXPECT_NE(test::ReadFile(out + "/report.md").find("seed 3"), std::string::npos);
 }
 
+// The demo listed report.md and profiles.jsonl among its results when it could not write them.
+TEST(Pipeline, DemoFailsWhenItCannotWriteItsFiles) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  std::filesystem::create_directories(out + "/report.md");
+  std::filesystem::create_directories(out + "/profiles.jsonl");
+  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("report.md"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("results:"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace kgp
 

@@ -1,9 +1,9 @@
 // kgprofile generate | demo
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "cli/demo.h"
 #include "common/log.h"
+#include "common/out_file.h"
 #include "common/time.h"
 #include "graph/builder.h"
 #include "graph/export.h"
@@ -102,6 +103,14 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       };
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
+      // The files written last are checked first: a folder in their place failed only after the
+      // whole pipeline (and unchecked streams then reported them written).
+      const std::string profiles_path = (out / "profiles.jsonl").string();
+      const fs::path report = out / "report.md";
+      std::error_code ec;
+      fs::create_directories(out, ec);
+      if (ec) throw Error(Status::IoError(fmt::format("{}: cannot create: {}", out.string(), ec.message())));
+      for (const std::string& path : {report.string(), profiles_path}) ThrowIfError(OutFile::CheckReplaceable(path));
       step("[1/9] generating the sample shop in " + a->g.out_dir);
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
@@ -199,15 +208,17 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       std::vector<std::string> labels(pb->clusters.clusters.size());
       for (const auto& c : pb->clusters.clusters) labels[static_cast<size_t>(c.id)] = c.label;
       const auto label_of = [&](const Profile& p) { return p.cluster >= 0 ? labels[static_cast<size_t>(p.cluster)] : ""; };
-      const std::string profiles_path = (out / "profiles.jsonl").string();
       {
-        std::ofstream pj(profiles_path);
+        OutFile pj;
+        ThrowIfError(pj.OpenReplacing(profiles_path));
         auto emb = Unwrap(UserEmbeddings::Load(wsdir));  // trained in step 6
         for (const Profile& p : *profiles) {
           auto j = ToJson(*pctx->graph, p, 20, 1);
           if (emb) j["embedding"] = emb->Json("user:" + p.ext_id);
-          pj << j.dump() << "\n";
+          pj.Write(j.dump());
+          pj.Put('\n');
         }
+        ThrowIfError(pj.Close());
       }
       std::cout << fmt::format("  profiles: {} users in {:.2f}s; for example:\n", pb->users, pb->total_s);
       std::string profile_examples;
@@ -241,8 +252,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
         serve_md = DemoServe(ws, best_ext);
       }
 
-      fs::path report = out / "report.md";
-      std::ofstream md(report);
+      std::ostringstream md;
       md << "# kgprofile demo report\n\n"
          << fmt::format("Sample: {} users, {} products, {} events ({} purchases), {} reviews, seed {}.\n\n",
                         gs.users, gs.products, gs.events, gs.purchases, gs.reviews, a->g.seed)
@@ -290,7 +300,10 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       md << "\n## Language-model texts\n\n" << llm_md;
       md << "\n## Privacy\n\n" << privacy_md;
       if (!serve_md.empty()) md << "\n## HTTP service\n\n" << serve_md;
-      md.close();
+      OutFile report_file;
+      ThrowIfError(report_file.OpenReplacing(report.string()));
+      report_file.Write(md.str());
+      ThrowIfError(report_file.Close());
       std::cout << "\nresults:\n"
                 << "  report     " << report.string() << "\n"
                 << "  workspace  " << wsdir << "\n"
