@@ -125,6 +125,26 @@ TEST(Pipeline, DemoFailsWhenItCannotWriteItsFiles) {
   EXPECT_EQ(r.out.find("results:"), std::string::npos) << r.out;
 }
 
+// OUT/workspace was deleted whatever it held; `--out ""` wrote into the current directory.
+TEST(Pipeline, DemoDeletesOnlyItsOwnWorkspace) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  std::filesystem::create_directories(tmp / "demo/workspace");
+  test::WriteFile(tmp / "demo/workspace/mine.txt", "not the demo's\n");
+  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(out + "/workspace"), std::string::npos) << r.err;
+  EXPECT_EQ(test::ReadFile(tmp / "demo/workspace/mine.txt"), "not the demo's\n");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::create_directories(tmp / "cwd");
+  std::filesystem::current_path(tmp / "cwd");
+  auto empty = test::RunCli("demo --out '' --users 100 --events 1000");
+  std::filesystem::current_path(cwd);
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.err.find("--out"), std::string::npos) << empty.err;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp / "cwd"));
+}
+
 }  // namespace
 }  // namespace kgp
 

@@ -1,6 +1,7 @@
 // kgprofile generate | demo
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -45,6 +46,29 @@ std::string ProfileLine(const ItemIndex& items, const Profile& p, const std::str
   return fmt::format("user {} ({} events): {} | brands {} | price {} | {} | {} | cluster \"{}\"", p.ext_id, p.events,
                      top(TagKind::kCategory, 2), top(TagKind::kBrand, 2), p.price_level.empty() ? "-" : p.price_level,
                      p.rfm_segment, p.lifecycle, cluster);
+}
+
+// The file by which `demo` knows a workspace as its own, to replace on its next run.
+constexpr const char* kDemoMarker = "kgprofile-demo";
+
+// Refuses to replace `wsdir` unless it is absent or empty, or a workspace an earlier demo wrote:
+// one with the marker, or (demos before the marker) one beside that demo's report.md. The demo
+// deleted OUT/workspace whatever it held.
+Status CheckDemoWorkspace(const fs::path& out, const fs::path& wsdir) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(wsdir, ec);
+  if (!fs::exists(st)) return Status::Ok();
+  if (fs::is_directory(st) && fs::is_empty(wsdir, ec) && !ec) return Status::Ok();
+  const bool workspace = fs::is_directory(st) && fs::is_regular_file(wsdir / kDbFile, ec) &&
+                         fs::is_regular_file(wsdir / kConfigFile, ec);
+  std::string first_line;
+  if (std::ifstream in(out / "report.md"); in) std::getline(in, first_line);
+  if (workspace && (fs::is_regular_file(wsdir / kDemoMarker, ec) || first_line == "# kgprofile demo report"))
+    return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "{}: exists and is not a workspace that kgprofile demo wrote; the demo replaces only its own output (move it away "
+      "or choose another --out)",
+      wsdir.string()));
 }
 
 void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
@@ -93,7 +117,12 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
     GeneratorOptions g;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("--out", a->out, "output folder (sample/, workspace/, report.md)")->capture_default_str();
+  cmd->add_option("--out", a->out,
+                  "output folder (sample/, workspace/, report.md, profiles.jsonl); a later run replaces what an earlier "
+                  "demo wrote there, and refuses a workspace/ it did not write")
+      ->capture_default_str()
+      ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("must name a folder ('.' for the current one), not be empty") : std::string(); },
+                             "FOLDER"));
   AddGeneratorOptions(cmd, a->g);
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
@@ -111,14 +140,21 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       fs::create_directories(out, ec);
       if (ec) throw Error(Status::IoError(fmt::format("{}: cannot create: {}", out.string(), ec.message())));
       for (const std::string& path : {report.string(), profiles_path}) ThrowIfError(OutFile::CheckReplaceable(path));
+      const std::string wsdir = (out / "workspace").string();
+      ThrowIfError(CheckDemoWorkspace(out, wsdir));
       step("[1/9] generating the sample shop in " + a->g.out_dir);
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
-      std::string wsdir = (out / "workspace").string();
-      fs::remove_all(wsdir);
+      fs::remove_all(wsdir);  // checked above: absent, empty or the demo's own
       auto init = Workspace::Init(wsdir, WorkspaceOptions{});
       if (!init.ok()) throw Error(init.status());
       auto& ws = **init;
+      {
+        OutFile marker;
+        ThrowIfError(marker.Open(ws.Path(kDemoMarker)));
+        marker.Write("written by kgprofile demo, which replaces this workspace on its next run into the same --out\n");
+        ThrowIfError(marker.Close());
+      }
       step("[2/9] ingesting into " + wsdir);
       std::string log;
       for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
