@@ -145,6 +145,23 @@ TEST(Pipeline, DemoDeletesOnlyItsOwnWorkspace) {
   EXPECT_TRUE(std::filesystem::is_empty(tmp / "cwd"));
 }
 
+// Rows ingest refused (a sample dated after the machine's clock) were reported as one line among
+// the counts, and the demo went on with most of its events missing. With the clock before the
+// fixed sample (KGPROFILE_NOW), the default sample now lies before it.
+TEST(Pipeline, DemoFailsWhenIngestRejectsRows) {
+  test::TempDir tmp;
+  auto r = test::RunCli("demo --out " + (tmp / "future") + " --users 100 --events 1000 --start 2099-01-01");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("rejected"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "future/report.md"));
+  auto early = test::RunCli("demo --out " + (tmp / "early") + " --users 100 --events 1000", "KGPROFILE_NOW=2026-02-01");
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  const std::string events = test::ReadFile(tmp / "early/sample/events.csv");
+  const std::string last = events.substr(events.rfind('\n', events.size() - 2) + 1, 10);
+  EXPECT_LT(last, "2026-01-31") << last;
+  EXPECT_NE(test::ReadFile(tmp / "early/report.md").find("| events.csv | rees46 | 1000 |"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kgp
 

@@ -1,4 +1,5 @@
 // kgprofile generate | demo
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -71,7 +72,7 @@ Status CheckDemoWorkspace(const fs::path& out, const fs::path& wsdir) {
       wsdir.string()));
 }
 
-void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
+void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o, std::string& start) {
   cmd->add_option("--seed", o.seed, "random seed (same seed, same files)")->capture_default_str()->check(Unsigned());
   cmd->add_option("--users", o.users, "users")->capture_default_str()->check(Unsigned());
   cmd->add_option("--events", o.events, "behaviour events (REES46 rows), from --users up to 10,000,000,000")
@@ -80,21 +81,52 @@ void AddGeneratorOptions(CLI::App* cmd, GeneratorOptions& o) {
   cmd->add_option("--brands", o.brands, "brands")->capture_default_str()->check(Unsigned());
   cmd->add_option("--review-rate", o.review_rate, "share of purchases reviewed")->capture_default_str();
   cmd->add_option("--days", o.days, "days of activity")->capture_default_str();
+  cmd->add_option("--start", start,
+                  "first day (YYYY-MM-DD, UTC); default 2026-01-01, or on a clock before that sample's end the day "
+                  "that ends the sample a day before the clock (ingest refuses events more than a day ahead of it)")
+      ->check(CLI::Validator([](std::string& v) {
+                return ParseTimestamp(v) ? std::string() : fmt::format("must be a date YYYY-MM-DD from 1970, not '{}'", v);
+              }, "DATE"));
+}
+
+// This machine's clock, or KGPROFILE_NOW (a date or Unix seconds) where tests set it: read here
+// only, for the default --start; ingest's own check reads the real clock.
+int64_t GeneratorClock() {
+  const char* env = std::getenv("KGPROFILE_NOW");
+  if (!env || !*env) return static_cast<int64_t>(std::time(nullptr));
+  auto t = ParseTimestamp(env);
+  if (!t) throw Error(Status::InvalidArgument(fmt::format("KGPROFILE_NOW: not a date or Unix time: '{}'", env)));
+  return *t;
+}
+
+// Sets o.start_time from --start, else DefaultStartTime; returns the clock it read. REQUIRES:
+// `start` passed the option's check.
+int64_t PickStart(GeneratorOptions& o, const std::string& start) {
+  const int64_t now = GeneratorClock();
+  o.start_time = start.empty() ? DefaultStartTime(o.days, now) : *ParseTimestamp(start);
+  return now;
 }
 }  // namespace
 
 void AddGenerateCommand(CLI::App& app, Registry& reg) {
   auto* cmd = app.add_subcommand("generate", "write a synthetic shop (events, catalogue, users, reviews, personas)");
-  auto o = std::make_shared<GeneratorOptions>();
-  cmd->add_option("OUT_DIR", o->out_dir, "output folder")->required();
-  AddGeneratorOptions(cmd, *o);
-  cmd->callback([&reg, o] {
-    *reg.selected = [&reg, o] {
+  struct Args {
+    GeneratorOptions g;
+    std::string start;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("OUT_DIR", a->g.out_dir, "output folder")->required();
+  AddGeneratorOptions(cmd, a->g, a->start);
+  cmd->callback([&reg, a] {
+    *reg.selected = [&reg, a] {
+      GeneratorOptions* o = &a->g;
       ThrowIfError(ValidateGeneratorOptions(*o));  // before the clock warning, which reads --days
+      const int64_t now = PickStart(*o, a->start);
+      ThrowIfError(ValidateGeneratorOptions(*o));  // --start
       const int64_t end = o->start_time + o->days * 86400;
-      if (end > static_cast<int64_t>(std::time(nullptr)) + 86400)
-        LOG_WRN("generate: --days {} runs to {}, after this machine's clock: ingest refuses events more than a day "
-                "ahead of it", o->days, FormatTimestamp(end));
+      if (end > now + 86400)
+        LOG_WRN("generate: --start {} with --days {} runs to {}, after this machine's clock: ingest refuses events more "
+                "than a day ahead of it", a->start, o->days, FormatTimestamp(end));
       GeneratorSummary s;
       ThrowIfError(Generate(*o, &s));
       Emit(*reg.globals,
@@ -115,6 +147,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
   struct Args {
     std::string out = "demo-output";
     GeneratorOptions g;
+    std::string start;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--out", a->out,
@@ -123,7 +156,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       ->capture_default_str()
       ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("must name a folder ('.' for the current one), not be empty") : std::string(); },
                              "FOLDER"));
-  AddGeneratorOptions(cmd, a->g);
+  AddGeneratorOptions(cmd, a->g, a->start);
   cmd->callback([&reg, a] {
     *reg.selected = [&reg, a] {
       // Step lines go to stderr like other commands' progress, and -q silences them too.
@@ -132,6 +165,8 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       };
       fs::path out(a->out);
       a->g.out_dir = (out / "sample").string();
+      PickStart(a->g, a->start);
+      ThrowIfError(ValidateGeneratorOptions(a->g));  // before anything is written
       // The files written last are checked first: a folder in their place failed only after the
       // whole pipeline (and unchecked streams then reported them written).
       const std::string profiles_path = (out / "profiles.jsonl").string();
@@ -172,6 +207,16 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
           std::cout << "  " << line << "\n";
           log += "| " + std::string(file) + " | " + format + fmt::format(" | {} | {} | {} | {} | {} |\n",
                  r.counts.events_new, r.counts.users_new, r.counts.items_new, r.counts.texts_new, r.rejects);
+          // The sample is the demo's own: a rejected row is a fault (a clock before the sample's
+          // dates), and the report would describe data the workspace lacks.
+          if (r.rejects > 0) {
+            const auto& [why, n] = *r.rejects_by_reason.begin();
+            throw Error(Status::Aborted(fmt::format(
+                "ingest rejected {} of the {} rows of {} ({} x '{}'{}); the demo stops rather than report on a partial "
+                "sample{}",
+                r.rejects, r.rejects + r.records, (fs::path(a->g.out_dir) / file).string(), n, why,
+                r.rejects_by_reason.size() > 1 ? ", …" : "", r.rejects_file.empty() ? "" : "; all of them: " + r.rejects_file)));
+          }
         }
       }
       step("[3/9] text extract: entities, relations and aspect sentiment from titles and reviews");
