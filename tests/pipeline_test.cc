@@ -83,6 +83,8 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   EXPECT_NE(report.find("/profile: 200 in"), std::string::npos) << report;  // the HTTP service step
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/neo4j/import.cypher"));
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
+  // The predicted purchases leave out what the user bought; the command suggested beside them does not.
+  EXPECT_NE(report.find("lists products already bought too"), std::string::npos) << report;
 }
 
 // A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
