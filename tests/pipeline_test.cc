@@ -85,6 +85,13 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
   // The predicted purchases leave out what the user bought; the command suggested beside them does not.
   EXPECT_NE(report.find("lists products already bought too"), std::string::npos) << report;
+  // The read key the service step used is revoked: no key the user never saw stays valid.
+  auto keys = test::RunCli("--json serve-keys list " + (tmp / "demo/workspace"));
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  auto kj = nlohmann::json::parse(keys.out)["keys"];
+  ASSERT_FALSE(kj.empty()) << keys.out;
+  for (const auto& k : kj) EXPECT_TRUE(k["revoked"].get<bool>()) << k.dump();
+  EXPECT_NE(report.find("was revoked"), std::string::npos) << report;
 }
 
 // A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
