@@ -92,6 +92,16 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   ASSERT_FALSE(kj.empty()) << keys.out;
   for (const auto& k : kj) EXPECT_TRUE(k["revoked"].get<bool>()) << k.dump();
   EXPECT_NE(report.find("was revoked"), std::string::npos) << report;
+  // Mentions are not edges: the graph keeps one MENTIONS edge per (user, target) with their
+  // count. Stdout said "2645 MENTIONS" for what the report's edge table counted as 2180 edges.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(report, m, std::regex("\\| MENTIONS \\| (\\d+) \\|\n"))) << report;
+  const std::string edges = m[1];
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("(\\d+) mentions"))) << r.out;
+  const std::string mentions = m[1];
+  EXPECT_EQ(r.out.find(mentions + " MENTIONS"), std::string::npos) << r.out;
+  EXPECT_NE(report.find(edges + " MENTIONS edges"), std::string::npos) << report;
+  EXPECT_EQ(report.find("| relation | edges |"), std::string::npos) << report;
 }
 
 // A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed

@@ -228,7 +228,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       if (!gl.ok()) throw Error(gl.status());
       Graph& g = *gl;
       GraphStats st = ComputeStats(g);
-      std::cout << fmt::format("  graph: {} nodes, {} edges ({:.2f}s)\n", st.nodes, st.edges, br.seconds);
+      const auto mention_edges = st.edges_by_type.find("MENTIONS");
+      std::cout << fmt::format("  graph: {} nodes, {} edges ({} MENTIONS edges for the mentions above) ({:.2f}s)\n", st.nodes,
+                               st.edges, mention_edges == st.edges_by_type.end() ? 0 : mention_edges->second, br.seconds);
       for (auto& [t, c] : st.nodes_by_type) std::cout << fmt::format("    {:<12} {:>8}\n", t, c);
 
       step("[5/9] example queries");
@@ -350,6 +352,10 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       for (auto& [t, d] : st.degree_by_type) md << fmt::format("| {} | {} | {} | {} |\n", t, d.nodes, d.median, d.max);
       md << "\n| edge type | count |\n|---|---|\n";
       for (auto& [t, c] : st.edges_by_type) md << fmt::format("| {} | {} |\n", t, c);
+      if (auto m = st.edges_by_type.find("MENTIONS"); m != st.edges_by_type.end())
+        md << fmt::format("\n{} MENTIONS edges: one per user (or product) and what its texts mention, with the number "
+                          "of mentions as its count.\n",
+                          m->second);
       md << "\n" << text_md;
       md << "\n## Example: explaining a connection\n\n" << example << "\n"
          << "Try: `kgprofile graph neighbors " << wsdir << " " << (best_deg ? g.Spec(best) : "user:ID") << "`\n"
