@@ -39,6 +39,20 @@ TEST(CliOptions, IntegerChecksSayTheirRange) {
     EXPECT_EQ(Check(NonNegativeInt(), bad), fmt::format("must be a whole number from 0 to 2147483647, not '{}'", bad));
 }
 
+// `kgprofile bogus` said "A subcommand is required", as if none had been given.
+TEST(CliOptions, AnUnknownCommandIsNamed) {
+  auto r = test::RunCli("bogus");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+  auto none = test::RunCli("");
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("A subcommand is required"), std::string::npos) << none.err;
+  auto nested = test::RunCli("graph bogus");
+  EXPECT_NE(nested.exit_code, 0);
+  EXPECT_NE(nested.err.find("bogus"), std::string::npos) << nested.err;
+}
+
 // On the command line: kge train's integer options and the unsigned options of other commands.
 TEST(CliOptions, KgeTrainIntegerOptionsAreRefusedWithTheirRange) {
   test::TempDir tmp;

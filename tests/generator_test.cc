@@ -435,6 +435,41 @@ TEST_F(Generator, RejectsNonsenseOptions) {
   EXPECT_EQ(FormatDuration(-1), "0s");
 }
 
+// The sample's dates lie before the machine's clock: ingest refuses events more than a day after
+// it, and the fixed start (2026-01-01, 90 days) ran past a clock before April 2026, so `demo`
+// lost most of its events. KGPROFILE_NOW stands in for the clock; a clock after the fixed
+// sample leaves the output as it was; --start picks the first day.
+TEST_F(Generator, TheSampleLiesBeforeTheClock) {
+  const auto first_and_last = [](const fs::path& events) {
+    std::vector<Row> rows = ReadCsv(events);
+    EXPECT_GT(rows.size(), 2u);
+    return rows.size() > 2 ? std::pair{rows[1][0], rows.back()[0]} : std::pair<std::string, std::string>{};
+  };
+  const std::string small = " --users 50 --events 2000 --products 100 --days 90";
+  auto early = test::RunCli("generate " + (root_ / "early").string() + small, "KGPROFILE_NOW=2026-02-01");
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  auto [first, last] = first_and_last(root_ / "early/events.csv");
+  // 2026-02-01 less 90 days and one more: the sample starts 2025-11-02 and ends a day before the clock.
+  EXPECT_TRUE(first.starts_with("2025-11-02")) << first;
+  EXPECT_LT(last, "2026-01-31") << last;
+  EXPECT_EQ(early.err.find("clock"), std::string::npos) << early.err;
+  auto late = test::RunCli("generate " + (root_ / "late").string() + small, "KGPROFILE_NOW=2030-01-01");
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_TRUE(first_and_last(root_ / "late/events.csv").first.starts_with("2026-01-01"));
+  auto start = test::RunCli("generate " + (root_ / "start").string() + " --users 50 --events 2000 --products 100 "
+                            "--start 2025-06-01 --days 30");
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  auto [sfirst, slast] = first_and_last(root_ / "start/events.csv");
+  EXPECT_TRUE(sfirst.starts_with("2025-06-01")) << sfirst;
+  EXPECT_LT(slast, "2025-07-01") << slast;
+  for (const char* bad : {"2025-13-01", "tomorrow", "1969-12-31"}) {
+    auto r = test::RunCli("generate " + (root_ / "bad").string() + " --start " + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("--start"), std::string::npos) << bad << ": " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(root_ / "bad"));
+}
+
 // Files are written beside their names and renamed when complete: a run that fails (or is
 // killed) part-way leaves each file complete or as it was, never truncated.
 TEST_F(Generator, AFailedRunLeavesNoPartialFile) {

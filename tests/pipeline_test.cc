@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <regex>
 
 #include "store/workspace.h"
 #include "test_util.h"
@@ -82,6 +83,102 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   EXPECT_NE(report.find("/profile: 200 in"), std::string::npos) << report;  // the HTTP service step
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/neo4j/import.cypher"));
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/workspace/export/graph.ttl"));
+  // The predicted purchases leave out what the user bought; the command suggested beside them does not.
+  EXPECT_NE(report.find("lists products already bought too"), std::string::npos) << report;
+  // The read key the service step used is revoked: no key the user never saw stays valid.
+  auto keys = test::RunCli("--json serve-keys list " + (tmp / "demo/workspace"));
+  ASSERT_EQ(keys.exit_code, 0) << keys.err;
+  auto kj = nlohmann::json::parse(keys.out)["keys"];
+  ASSERT_FALSE(kj.empty()) << keys.out;
+  for (const auto& k : kj) EXPECT_TRUE(k["revoked"].get<bool>()) << k.dump();
+  EXPECT_NE(report.find("was revoked"), std::string::npos) << report;
+  // Mentions are not edges: the graph keeps one MENTIONS edge per (user, target) with their
+  // count. Stdout said "2645 MENTIONS" for what the report's edge table counted as 2180 edges.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(report, m, std::regex("\\| MENTIONS \\| (\\d+) \\|\n"))) << report;
+  const std::string edges = m[1];
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("(\\d+) mentions"))) << r.out;
+  const std::string mentions = m[1];
+  EXPECT_EQ(r.out.find(mentions + " MENTIONS"), std::string::npos) << r.out;
+  EXPECT_NE(report.find(edges + " MENTIONS edges"), std::string::npos) << report;
+  EXPECT_EQ(report.find("| relation | edges |"), std::string::npos) << report;
+}
+
+// A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
+// at its last step with "not found: … too little data to fit", wrote no report and printed
+// "nan" for a share of no users. Now it serves the prior blend and says so; -q silences the
+// step lines; a second run replaces the first's output.
+TEST(Pipeline, DemoOnATinySampleServesThePriorBlend) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  auto r = test::RunCli("-q demo --out " + out + " --users 100 --events 1000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("[1/9]"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("[+]"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::regex_search(r.out, std::regex("\\bnan\\b"))) << r.out;
+  EXPECT_NE(r.out.find("prior blend"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("results:"), std::string::npos) << r.out;
+  const std::string report = test::ReadFile(out + "/report.md");
+  EXPECT_NE(report.find("prior blend"), std::string::npos) << report;
+  EXPECT_NE(report.find("too little data"), std::string::npos) << report;
+  EXPECT_FALSE(std::regex_search(report, std::regex("\\bnan\\b"))) << report;
+  // The refusal is no "not found".
+  auto fit = test::RunCli("recommend " + out + "/workspace --fit");
+  EXPECT_EQ(fit.exit_code, 1);
+  EXPECT_NE(fit.err.find("too little data"), std::string::npos) << fit.err;
+  EXPECT_EQ(fit.err.find("not found"), std::string::npos) << fit.err;
+  auto again = test::RunCli("demo --out " + out + " --users 100 --events 1000 --seed 3");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(test::ReadFile(out + "/report.md").find("seed 3"), std::string::npos);
+}
+
+// The demo listed report.md and profiles.jsonl among its results when it could not write them.
+TEST(Pipeline, DemoFailsWhenItCannotWriteItsFiles) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  std::filesystem::create_directories(out + "/report.md");
+  std::filesystem::create_directories(out + "/profiles.jsonl");
+  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("report.md"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("results:"), std::string::npos) << r.out;
+}
+
+// OUT/workspace was deleted whatever it held; `--out ""` wrote into the current directory.
+TEST(Pipeline, DemoDeletesOnlyItsOwnWorkspace) {
+  test::TempDir tmp;
+  const std::string out = tmp / "demo";
+  std::filesystem::create_directories(tmp / "demo/workspace");
+  test::WriteFile(tmp / "demo/workspace/mine.txt", "not the demo's\n");
+  auto r = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(out + "/workspace"), std::string::npos) << r.err;
+  EXPECT_EQ(test::ReadFile(tmp / "demo/workspace/mine.txt"), "not the demo's\n");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::create_directories(tmp / "cwd");
+  std::filesystem::current_path(tmp / "cwd");
+  auto empty = test::RunCli("demo --out '' --users 100 --events 1000");
+  std::filesystem::current_path(cwd);
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_NE(empty.err.find("--out"), std::string::npos) << empty.err;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp / "cwd"));
+}
+
+// Rows ingest refused (a sample dated after the machine's clock) were reported as one line among
+// the counts, and the demo went on with most of its events missing. With the clock before the
+// fixed sample (KGPROFILE_NOW), the default sample now lies before it.
+TEST(Pipeline, DemoFailsWhenIngestRejectsRows) {
+  test::TempDir tmp;
+  auto r = test::RunCli("demo --out " + (tmp / "future") + " --users 100 --events 1000 --start 2099-01-01");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("rejected"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "future/report.md"));
+  auto early = test::RunCli("demo --out " + (tmp / "early") + " --users 100 --events 1000", "KGPROFILE_NOW=2026-02-01");
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  const std::string events = test::ReadFile(tmp / "early/sample/events.csv");
+  const std::string last = events.substr(events.rfind('\n', events.size() - 2) + 1, 10);
+  EXPECT_LT(last, "2026-01-31") << last;
+  EXPECT_NE(test::ReadFile(tmp / "early/report.md").find("| events.csv | rees46 | 1000 |"), std::string::npos);
 }
 
 }  // namespace

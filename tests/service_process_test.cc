@@ -213,6 +213,10 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
     auto second = test::RunCli("serve " + ws + " --port 0", "timeout 20");
     EXPECT_NE(second.exit_code, 0);
     EXPECT_NE(second.err.find("another kgprofile serve"), std::string::npos) << second.err;
+    // A lock another process holds is no invalid argument; the message names the lock and the pid.
+    EXPECT_EQ(second.err.find("invalid argument"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("serve.lock"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("(pid "), std::string::npos) << second.err;
     auto erase = test::RunCli("erase " + ws + " --user " + other);
     EXPECT_NE(erase.exit_code, 0);
     EXPECT_NE(erase.err.find("DELETE /v1/users/" + other), std::string::npos) << erase.err;
@@ -220,6 +224,7 @@ TEST(ServiceProcess, TheServerOwnsTheStateAndAnUpdateAfterACrashHasItsEvents) {
       auto r = test::RunCli(std::string(cmd) + " " + ws);
       EXPECT_NE(r.exit_code, 0) << cmd;
       EXPECT_NE(r.err.find("kgprofile serve (pid"), std::string::npos) << cmd << ": " << r.err;
+      EXPECT_EQ(r.err.find("invalid argument"), std::string::npos) << cmd << ": " << r.err;
     }
     EXPECT_FALSE(fs::exists(fs::path(ws) / "pseudonym.key"));  // keygen did nothing
     auto update = test::RunCli("profile update " + ws);

@@ -167,6 +167,22 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // "kgprofile bogus" left CLI11 saying "A subcommand is required": name the word it did not
+    // know when the command reached takes subcommands and none was chosen.
+    const CLI::App* cmd = &app;
+    std::string path = "kgprofile";
+    while (!cmd->get_subcommands().empty()) {
+      cmd = cmd->get_subcommands().front();
+      path += " " + cmd->get_name();
+    }
+    const bool takes_subcommands = !cmd->get_subcommands([](const CLI::App*) { return true; }).empty();
+    if (takes_subcommands && e.get_exit_code() != 0) {  // not --help
+      for (const std::string& word : app.remaining(true)) {  // a word a subcommand did not know goes back up
+        if (word.empty() || word[0] == '-') continue;
+        std::fprintf(stderr, "error: unknown command '%s' (%s --help lists the commands)\n", word.c_str(), path.c_str());
+        return e.get_exit_code();
+      }
+    }
     return app.exit(e);
   }
   if (g.quiet) {

@@ -17,7 +17,6 @@ namespace {
 // by k, the activity buckets lightest first), not their keys' string order.
 using Json = nlohmann::ordered_json;
 Json Num(double x) { return std::isnan(x) ? Json(nullptr) : Json(std::round(x * 10000) / 10000); }
-std::string Fix(double x) { return std::isnan(x) ? "-" : fmt::format("{:.3f}", x); }
 
 }  // namespace
 
@@ -96,13 +95,13 @@ void AddProfileEvalCommand(CLI::App* profile, Registry& reg) {
         if (r->persona_users > 0)
           std::cout << fmt::format("planted ({} users): category P@3 {} (ceiling {})  brand P@3 {}  price level {}  lifecycle {}  "
                                    "active hour {}\n",
-                                   r->persona_users, Fix(r->planted_category_p3), Fix(r->planted_category_ceiling),
-                                   Fix(r->planted_brand_p3),
-                                   Fix(r->planted_price_level_acc), Fix(r->planted_lifecycle_acc), Fix(r->planted_active_hour_hit));
+                                   r->persona_users, Fixed3(r->planted_category_p3), Fixed3(r->planted_category_ceiling),
+                                   Fixed3(r->planted_brand_p3),
+                                   Fixed3(r->planted_price_level_acc), Fixed3(r->planted_lifecycle_acc), Fixed3(r->planted_active_hour_hit));
         if (r->persona_users_active > 0)
           std::cout << fmt::format("  users with >= {} events ({}): category P@3 {} (ceiling {})  brand P@3 {}\n",
-                                   a->o.planted_min_events, r->persona_users_active, Fix(r->planted_category_p3_active),
-                                   Fix(r->planted_category_ceiling_active), Fix(r->planted_brand_p3_active));
+                                   a->o.planted_min_events, r->persona_users_active, Fixed3(r->planted_category_p3_active),
+                                   Fixed3(r->planted_category_ceiling_active), Fixed3(r->planted_brand_p3_active));
         for (const auto& b : r->planted_by_events)
           std::cout << fmt::format("    users with {:>7} events ({:>5}): category P@3 {:.3f} (ceiling {:.3f})\n", b.events, b.users,
                                    b.p3, b.ceiling);

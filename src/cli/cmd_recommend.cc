@@ -91,16 +91,29 @@ void AddEngineOptions(CLI::App* cmd, rec::EngineOptions& o) {
 std::string DemoRecommend(Workspace& ws, const std::string& user_ext) {
   rec::RecFitOptions fo;
   auto fit = rec::FitRecommender(ws, fo);
-  if (!fit.ok()) throw Error(fit.status());
-  std::ostringstream report;
-  PrintFitReport(*fit, report);
-  std::cout << "  " << report.str().substr(0, report.str().find('\n')) << "\n";
-  for (const auto& m : fit->holdout)
-    std::cout << fmt::format("    {:<40} recall@{} {:.4f}  NDCG@{} {:.4f}\n", m.method, fit->k, m.at_k.recall, fit->k, m.at_k.ndcg);
-  std::cout << fmt::format("    next purchase: held-out AUC {:.3f}, ECE {:.3f}\n", fit->next_reliability.auc, fit->next_reliability.ece);
-  auto rc = LoadRecContext(ws, {});
-  std::string md = "Fitted with `kgprofile recommend " + ws.dir() + " --fit` (temporal holdout; measured on users not fitted on):\n\n```\n" +
-                   report.str() + "```\n\n";
+  std::string md;
+  if (fit.ok()) {
+    std::ostringstream report;
+    PrintFitReport(*fit, report);
+    std::cout << "  " << report.str().substr(0, report.str().find('\n')) << "\n";
+    for (const auto& m : fit->holdout)
+      std::cout << fmt::format("    {:<40} recall@{} {:.4f}  NDCG@{} {:.4f}\n", m.method, fit->k, m.at_k.recall, fit->k, m.at_k.ndcg);
+    std::cout << fmt::format("    next purchase: held-out AUC {:.3f}, ECE {:.3f}\n", fit->next_reliability.auc, fit->next_reliability.ece);
+    md = "Fitted with `kgprofile recommend " + ws.dir() + " --fit` (temporal holdout; measured on users not fitted on):\n\n```\n" +
+         report.str() + "```\n\n";
+  } else if (fit.status().code() == Status::Code::kAborted || fit.status().code() == Status::Code::kNotFound) {
+    // Too little data (a small --users/--events): the demo goes on with the prior blend, as
+    // `recommend` does on a workspace never fitted, instead of ending without its report.
+    std::cout << "  ranker: not fitted, too little data for `recommend --fit` (why: report.md); recommending with the prior blend\n";
+    md = "Not fitted: `kgprofile recommend " + ws.dir() + " --fit` refused (" + fit.status().message() +
+         "). The recommendations below use the prior blend, the fixed weights `recommend` serves before a fit "
+         "(docs/recommend.md); next-purchase probabilities are not calibrated.\n\n";
+  } else {
+    throw Error(fit.status());
+  }
+  auto loaded = rec::LoadRecommender(ws, {});  // not LoadRecContext: its note would repeat the above
+  if (!loaded.ok()) throw Error(loaded.status());
+  std::unique_ptr<RecContext> rc = std::move(loaded).value();
   auto user = rc->catalog->FindUser(user_ext);
   if (!user) return md;
   auto recs = RecommendationsJson(*rc, *user, 5, true);

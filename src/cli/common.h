@@ -1,6 +1,7 @@
 // Helpers shared by the command implementations.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,6 +15,11 @@
 #include "store/workspace.h"
 
 namespace kgp::cli {
+
+// x with 3 decimals, or `none` for NaN (a mean over no users: "nan" means nothing to a reader).
+inline std::string Fixed3(double x, const char* none = "-") {
+  return std::isnan(x) ? std::string(none) : fmt::format("{:.3f}", x);
+}
 
 // Opens a workspace or throws Error with a message telling how to create one.
 inline std::unique_ptr<Workspace> OpenWorkspace(const std::string& dir) {

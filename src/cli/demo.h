@@ -23,7 +23,7 @@ std::string DemoLlm(Workspace& ws, const std::string& user_ext);
 // A DP audience count, DP segment sizes and a k-anonymous profile export (demo_privacy.cc).
 std::string DemoPrivacy(Workspace& ws);
 
-// The HTTP service in process for a moment: a read key, `user_ext`'s profile and
+// The HTTP service in process for a moment: a read key (revoked at the end), `user_ext`'s profile and
 // recommendations over HTTP, a graceful stop (demo_serve.cc).
 std::string DemoServe(Workspace& ws, const std::string& user_ext);
 

@@ -45,7 +45,9 @@ std::string DemoEmbeddings(Workspace& ws, const Graph& g, NodeId user) {
     }
     md += "\n";
   }
-  md += fmt::format("Try: `kgprofile kge predict {} --head {} --relation PURCHASED`\n", ws.dir(), g.Spec(user));
+  md += fmt::format("Try: `kgprofile kge predict {} --head {} --relation PURCHASED`: it ranks every entity and lists "
+                    "products already bought too, which the list above leaves out.\n",
+                    ws.dir(), g.Spec(user));
   return md;
 }
 

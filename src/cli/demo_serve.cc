@@ -1,4 +1,4 @@
-// The demo's service step: `kgprofile serve` in process on a free port for a moment, a key, a
+// The demo's service step: `kgprofile serve` in process on a free port for a moment, a key (revoked after), a
 // profile and recommendations read over HTTP, then a graceful stop; prints how to run it.
 #include <chrono>
 #include <iostream>
@@ -35,6 +35,9 @@ std::string DemoServe(Workspace& ws, const std::string& user_ext) {
   auto recs = c.Get(fmt::format("/v1/users/{}/recommendations?k=3", user_ext).c_str());
   (*server)->Stop();
   run.join();
+  // The key was the demo's own, shown to no one: revoked, so that no valid key is left behind
+  // that the user never held.
+  ThrowIfError(service::RevokeApiKey(ws.db(), key->info.id));
   std::string top;
   if (profile && profile->status == 200) {
     auto j = nlohmann::json::parse(profile->body, nullptr, false);
@@ -50,10 +53,11 @@ std::string DemoServe(Workspace& ws, const std::string& user_ext) {
                                        recs ? recs->status : 0, n_recs);
   std::cout << "  service: " << line << "\n";
   return fmt::format(
-      "Served for a moment on a free port: {}.\n\nTo serve it yourself:\n\n```\nKEY=$(kgprofile -q serve-keys create {} --scope read)\n"
+      "Served for a moment on a free port: {}. The read key it used (id {}, named demo) was revoked when it "
+      "stopped.\n\nTo serve it yourself:\n\n```\nKEY=$(kgprofile -q serve-keys create {} --scope read)\n"
       "kgprofile serve {} --port 8080          # web page: http://127.0.0.1:8080/#key=$KEY&user={}\n"
       "curl -H \"X-API-Key: $KEY\" http://127.0.0.1:8080/v1/users/{}/profile\n```\n\nThe API: docs/api.md.\n",
-      line, ws.dir(), ws.dir(), user_ext, user_ext);
+      line, key->info.id, ws.dir(), ws.dir(), user_ext, user_ext);
 }
 
 }  // namespace kgp::cli

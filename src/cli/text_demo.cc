@@ -44,7 +44,10 @@ std::string RunDemoTextStep(Workspace& ws) {
   std::string tagger_md = DemoTagger(ws, &to.tagger_path);
   text::ExtractStageReport tr;
   ThrowIfError(text::RunTextExtract(ws.db(), to, &tr));
-  std::cout << fmt::format("  text: {} titles and reviews, {} skipped; {} MADE_BY, {} HAS_ATTRIBUTE, {} MENTIONS ({} with aspect sentiment)\n",
+  // Counted here are text_edges rows, one per mention; the graph merges them into one edge per
+  // (source, target), so "N MENTIONS" here read as edges disagreed with the graph's edge table.
+  std::cout << fmt::format("  text: {} titles and reviews, {} skipped; evidence for {} MADE_BY, {} HAS_ATTRIBUTE and {} "
+                           "mentions ({} with aspect sentiment)\n",
                            tr.sources, tr.skipped, tr.edges_by_relation["MADE_BY"], tr.edges_by_relation["HAS_ATTRIBUTE"],
                            tr.edges_by_relation["MENTIONS"], tr.mentions_with_sentiment);
   std::string md = fmt::format(
@@ -53,10 +56,12 @@ std::string RunDemoTextStep(Workspace& ws) {
       "The tagger reads titles only (its training domain); {} spans were found by it and not by the gazetteer, naming {} "
       "entities (they become `Entity` nodes: on generated titles, whose names all come from the catalogue, this is "
       "expected to be near zero).\n\n"
-      "| relation | edges |\n|---|---|\n",
+      "| relation | found in texts (rows of `text_edges`, each with its evidence) |\n|---|---|\n",
       tr.sources, tr.skipped, tr.gazetteer_names, tagger_md, tr.tagger_edges, tr.tagger_entities);
   for (auto& [r, c] : tr.edges_by_relation) md += fmt::format("| {} | {} |\n", r, c);
-  md += fmt::format("\n{} mentions carry an aspect sentiment; {} of {} reviews score positive ({}).\n\n",
+  md += fmt::format("\nThe graph build merges these into one edge per source and target, its count the mentions "
+                    "behind it (the edge table above). {} mentions carry an aspect sentiment; {} of {} reviews score "
+                    "positive ({}).\n\n",
                     tr.mentions_with_sentiment, tr.texts_positive, tr.texts_scored, tr.sentiment_method);
   // One review with the evidence of each of its edges: what a profile tag can cite.
   auto ev = FirstReviewEvidence(ws.db());

@@ -99,6 +99,13 @@ void TimestampWriter::Append(std::string& out, int64_t t) {
 
 }  // namespace generator_internal
 
+int64_t DefaultStartTime(int64_t days, int64_t now) {
+  const int64_t latest = now - (days + 1) * 86400;  // the sample then ends a day before now
+  if (kFixedStartTime <= latest) return kFixedStartTime;
+  const int64_t day = latest >= 0 ? latest / 86400 : (latest - 86399) / 86400;  // floor
+  return std::max<int64_t>(0, day * 86400);
+}
+
 namespace {
 using namespace generator_internal;
 

@@ -29,7 +29,7 @@ struct GeneratorOptions {
   uint64_t products = 3000;
   uint64_t brands = 120;
   double review_rate = 0.3;         // fraction of purchases that get a review
-  int64_t start_time = 1767225600;  // 2026-01-01 00:00:00 UTC
+  int64_t start_time = 1767225600;  // 2026-01-01 00:00:00 UTC (kFixedStartTime); the CLI picks DefaultStartTime()
   int64_t days = 90;
   std::string out_dir;  // created if missing
 };
@@ -47,6 +47,14 @@ struct GeneratorSummary {
 };
 
 inline constexpr uint64_t kMaxGeneratedEvents = 10000000000ULL;  // 10^10
+
+// The start `generate` and `demo` use unless given --start: the fixed 2026-01-01, or, when a
+// sample of `days` from it would end less than a day before `now`, the UTC midnight `days` + 1
+// days before now (rounded down), so that the whole sample lies in the past: ingest refuses
+// events more than a day after the machine's clock. On any clock after the fixed sample the
+// output is the same as ever.
+inline constexpr int64_t kFixedStartTime = 1767225600;  // 2026-01-01 00:00:00 UTC
+int64_t DefaultStartTime(int64_t days, int64_t now);
 
 // InvalidArgument for nonsense options (Generate checks them first; the CLI too, before it
 // warns about the options).

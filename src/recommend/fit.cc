@@ -185,7 +185,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   // Too few outcomes make weights that are noise (or a constant): refuse, keeping the saved
   // model (or the prior blend) rather than serving them as learned and calibrated.
   if (rep.positives < kMinFitPositives || next_positives < kMinFitPositives)
-    return Status::NotFound(fmt::format(
+    return Status::Aborted(fmt::format(
         "{}: too little data to fit: the fitting users ({:.0f} % of those with events before {}) have {} carted or bought "
         "items among their candidates and {} category purchases in the last {} days; --fit needs at least {} of each. "
         "Nothing was saved{}. Ingest more events or raise --holdout-days",

@@ -88,9 +88,10 @@ struct RecFitReport {
   nlohmann::json ToJson() const;
 };
 
-// NotFound, saving nothing, when the fitting users give fewer than kMinFitPositives
-// positive examples to the ranker (items carted or bought in the window among their
-// candidates) or to the next-purchase model (leaf categories bought in the window).
+// Aborted ("too little data to fit"), saving nothing, when the fitting users give fewer than
+// kMinFitPositives positive examples to the ranker (items carted or bought in the window among
+// their candidates) or to the next-purchase model (leaf categories bought in the window);
+// NotFound when the log has no outcomes, or none on one side of the cut.
 constexpr size_t kMinFitPositives = 10;
 Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts);
 

@@ -195,13 +195,14 @@ Result<ServeLock> ServeLock::Acquire(const Workspace& ws) {
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
     const int64_t pid = ServingPid(ws);
+    // Aborted, not InvalidArgument: the command was right, another process holds the lock.
     if (pid == 0)  // only shared holds: commands
-      return Status::InvalidArgument(fmt::format(
-          "{}: a kgprofile command (erase, profile build or update, a key change) is using this workspace; start "
-          "the server when it ends",
-          ws.dir()));
-    return Status::InvalidArgument(fmt::format("{}: another kgprofile serve{} holds this workspace", ws.dir(),
-                                               pid > 0 ? fmt::format(" (pid {})", pid) : std::string()));
+      return Status::Aborted(fmt::format(
+          "{}: a kgprofile command (erase, profile build or update, a key change) is using this workspace (it holds "
+          "{}); start the server when it ends",
+          ws.dir(), path));
+    return Status::Aborted(fmt::format("{}: another kgprofile serve{} holds this workspace (lock {})", ws.dir(),
+                                       pid > 0 ? fmt::format(" (pid {})", pid) : std::string(" (pid unknown)"), path));
   }
   const std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
@@ -247,9 +248,9 @@ Result<ServeLock> ServeLock::Share(const Workspace& ws, const std::string& what,
   if (fd >= 0 && ::flock(fd, LOCK_SH | LOCK_NB) == 0) return ServeLock(fd);
   if (fd >= 0) ::close(fd);
   const int64_t pid = ServingPid(ws);
-  return Status::InvalidArgument(fmt::format(
-      "{}: kgprofile serve{} is running on this workspace and keeps its profiles in memory; {} ({})", what,
-      pid > 0 ? fmt::format(" (pid {})", pid) : std::string(), instead, ws.dir()));
+  return Status::Aborted(fmt::format(
+      "{}: kgprofile serve{} is running on this workspace and keeps its profiles in memory (lock {}); {} ({})", what,
+      pid > 0 ? fmt::format(" (pid {})", pid) : std::string(), path, instead, ws.dir()));
 }
 
 }  // namespace kgp
