@@ -31,7 +31,10 @@ need_tool() {
 timed() {
   local format=$1 t rc=0; shift
   t=$(mktemp)
+  trap 'rm -f "$t"; exit 130' INT
+  trap 'rm -f "$t"; exit 143' TERM
   /usr/bin/time -f "$format" -o "$t" "$@" || rc=$?
+  trap - INT TERM
   if [ "$rc" -eq 0 ]; then cat "$t" >&2; else echo "$script_name: failed (exit $rc): $*" >&2; fi
   rm -f "$t"
   return "$rc"
