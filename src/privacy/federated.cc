@@ -52,7 +52,7 @@ Result<TrainOptions> WorkerTrainOptions(const std::string& preset, const std::st
   return to;
 }
 
-// SIGINT, SIGTERM and SIGHUP while the work folder holds shard data (user ids and their
+// SIGINT, SIGTERM, SIGHUP and SIGPIPE while the work folder holds shard data (user ids and their
 // triples): the handler only records the signal; the coordinator sees it within milliseconds
 // while it waits for workers (or between its own steps), kills the workers, removes the folder
 // and then hands the signal to the handler that was there before, by default ending the
@@ -74,7 +74,9 @@ class StopSignals {
       installed_[i] = old_[i].sa_handler != SIG_IGN && sigaction(kSignals[i], &sa, nullptr) == 0;
     }
   }
-  ~StopSignals() { Restore(); }
+  // A signal recorded after the last check (the final averaging, an error's way out) still ends
+  // the process, after the clean-ups declared later have run.
+  ~StopSignals() { Redeliver(); }
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
   int received() const { return g_stop_signal; }
@@ -86,12 +88,15 @@ class StopSignals {
   // ends here). Returns when they let it go on.
   void Redeliver() {
     const int sig = g_stop_signal;
+    g_stop_signal = 0;  // once: the destructor calls this too
     Restore();
     if (sig) ::raise(sig);
   }
 
  private:
-  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  // SIGPIPE: stderr piped into a reader that went away (`2>&1 | head`) killed the run at its
+  // next log line, before any clean-up.
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
   static constexpr size_t kCount = std::size(kSignals);
   struct sigaction old_[kCount] {};
   bool installed_[kCount] = {};
@@ -505,7 +510,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   {
     std::error_code ec;
     fs::remove_all(work, ec);
-    signals.Restore();
+    signals.Redeliver();  // a signal that came after the last round's check ends the run here
   }
   global.epochs_done = total_epochs;
   global.info = {{"federated", {{"shards", S}, {"rounds", opts.rounds}, {"local_epochs", opts.local_epochs},
