@@ -276,13 +276,17 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
       size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
       size_t batch = static_cast<size_t>(std::max(1, o.batch));
       if (b < e) w.PrepareNegatives();
+      const Triple* xs = order.data();
+      // The last rate used is stored once, after the loop: no store to shared memory in the hot
+      // loop (it went to the main thread's stack, beside what the other threads read).
+      float lr = 0;
       for (size_t i = b; i < e; i += batch) {
-        const float lr = ScheduledLr(o, epoch + double(i - b) / double(e - b));
+        lr = ScheduledLr(o, epoch + double(i - b) / double(e - b));
         if (tid == 0 && i == b) first_lr = lr;
-        if (tid == threads - 1) last_lr = lr;
         size_t m = std::min(batch, e - i);
-        w.Batch(&order[i], m, lr, i + m < e ? &order[i + m] : nullptr);
+        w.Batch(xs + i, m, lr, i + m < e ? xs + i + m : nullptr);
       }
+      if (tid == threads - 1) last_lr = lr;
       losses[static_cast<size_t>(tid)] = w.loss;
       diverged[static_cast<size_t>(tid)] = w.diverged;
     };
