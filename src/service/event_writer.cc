@@ -63,22 +63,32 @@ Status EventWriter::Open(const std::string& ws_dir, const EventWriterOptions& op
   if (!merger.ok()) return merger.status();
   merger_ = std::move(merger).value();
   // Events stored after the state was saved (a run that ended without Stop(), or `ingest`
-  // since): applied in time order, as `profile update` would.
-  EventFilter f;
-  f.after_file = set_.applied_file_id;
-  std::vector<ProfileEvent> late = LoadEvents(ws_->db(), f);
+  // since): applied in time order, as `profile update` would. Read in one write transaction with
+  // this run's ingest_files row (under which its events are recorded): an ingest that commits
+  // while the server starts is then either among them or after that row. (Read first and the
+  // row inserted after, an ingest committing in between got a lower id than the row, which
+  // becomes the watermark when the server stops: its events never reached the profiles.)
+  std::vector<ProfileEvent> late;
+  std::vector<std::string> ids;
+  {
+    Txn txn(ws_->db());
+    EventFilter f;
+    f.after_file = set_.applied_file_id;
+    late = LoadEvents(ws_->db(), f);
+    ids = LoadUserIds(ws_->db());
+    Stmt st = ws_->db().Prepare(
+        "INSERT INTO ingest_files(path, format, fingerprint, size, started, status) VALUES(?, 'api', ?, 0, ?, 'running')");
+    const int64_t now = UnixNow();
+    st.Bind(1, "http:/v1/events").Bind(2, fmt::format("serve:{}:{}", now, privacy::NewKeyHex().substr(0, 8))).Bind(3, now).Run();
+    file_id_ = ws_->db().LastInsertRowid();
+    txn.Commit();
+  }
   bool emptied = false;
-  if (Status s = SyncUserIds(LoadUserIds(ws_->db()), &set_, &emptied); !s.ok())
+  if (Status s = SyncUserIds(std::move(ids), &set_, &emptied); !s.ok())
     return Status::InvalidArgument(fmt::format("{}: {}", ws_->Path(kProfileStateFile), s.message()));
   if (emptied) RecomputeAfterErasure(ws_->db(), set_.applied_file_id, &set_);
   ApplyIncrementalRun(items_, late, &set_);
   if (!late.empty()) LOG_INF("serve: applied {} events stored after the profile state", late.size());
-  // This run's events are recorded under one ingest_files row.
-  Stmt st = ws_->db().Prepare(
-      "INSERT INTO ingest_files(path, format, fingerprint, size, started, status) VALUES(?, 'api', ?, 0, ?, 'running')");
-  const int64_t now = UnixNow();
-  st.Bind(1, "http:/v1/events").Bind(2, fmt::format("serve:{}:{}", now, privacy::NewKeyHex().substr(0, 8))).Bind(3, now).Run();
-  file_id_ = ws_->db().LastInsertRowid();
   std::vector<uint32_t> all;
   for (size_t u = 0; u < set_.states.size(); ++u)
     if (set_.states[u].events > 0) all.push_back(static_cast<uint32_t>(u));
