@@ -74,6 +74,30 @@ TEST(Ingest, ReingestingAddsNothingAndAppendingExtends) {
 
 // The fingerprint covers the whole file: a file changed in the middle, its size kept, is read
 // again (it was skipped as "same content" when only the first and last MiB were hashed).
+// Another command holding the store's write lock longer than the wait: the error says so and
+// what to do (it was SQLite's bare "database is locked"), from a statement and from Exec.
+TEST(Ingest, AStoreBusyWithAnotherWriterSaysSo) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  auto other = Db::Open(ws->db().path(), /*create=*/false);
+  ASSERT_TRUE(other.ok());
+  (*other)->ExecOrThrow("BEGIN IMMEDIATE");
+  ws->db().SetBusyTimeoutMs(50);
+  const std::string want = ws->db().path() + ": the store stayed busy: another kgprofile command";
+  Status s = ws->db().Exec("INSERT INTO users(ext_id) VALUES('u1')");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind(want, 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("run this again when it has finished"), std::string::npos) << s.message();
+  try {
+    ws->db().Prepare("INSERT INTO users(ext_id) VALUES('u2')").Run();
+    ADD_FAILURE() << "the insert went through a held write lock";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status().message().rfind(want, 0), 0u) << e.status().message();
+  }
+  (*other)->ExecOrThrow("COMMIT");
+  EXPECT_TRUE(ws->db().Exec("INSERT INTO users(ext_id) VALUES('u3')").ok());
+}
+
 TEST(Ingest, AFileChangedInTheMiddleIsNotTakenForTheSameContent) {
   test::TempDir tmp;
   std::string data = Rees46(40000);

@@ -3,6 +3,22 @@
 #include <fmt/format.h>
 
 namespace kgp {
+namespace {
+
+constexpr int kDefaultBusyTimeoutMs = 10000;
+
+// SQLite's "database is locked" named neither the cause nor what to do.
+std::string BusyMessage(sqlite3* db) {
+  const char* file = sqlite3_db_filename(db, "main");
+  return fmt::format(
+      "{}: the store stayed busy: another kgprofile command (an ingest, a profile build or update, an erase, a "
+      "server) is writing to it; run this again when it has finished",
+      file && *file ? file : "database");
+}
+
+bool IsBusy(int rc) { return (rc & 0xff) == SQLITE_BUSY; }
+
+}  // namespace
 
 Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
@@ -46,7 +62,7 @@ bool Stmt::Step() {
   int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  std::string msg = fmt::format("SQLite: {} (in: {})", sqlite3_errmsg(db_), sqlite3_sql(st_));
+  std::string msg = IsBusy(rc) ? BusyMessage(db_) : fmt::format("SQLite: {} (in: {})", sqlite3_errmsg(db_), sqlite3_sql(st_));
   sqlite3_reset(st_);
   throw Error(rc == SQLITE_CORRUPT ? Status::Corruption(msg) : Status::IoError(msg));
 }
@@ -70,7 +86,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
     return Status::IoError(fmt::format("{}: cannot open database: {}", path, msg));
   }
   std::unique_ptr<Db> out(new Db(db, path));
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, kDefaultBusyTimeoutMs);
   Status s = out->Exec(
       "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
       "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;");
@@ -83,6 +99,8 @@ Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::SetCacheKb(int64_t kb) { return Exec(fmt::format("PRAGMA cache_size=-{}", kb)); }
 
+void Db::SetBusyTimeoutMs(int ms) { sqlite3_busy_timeout(db_, ms); }
+
 Status Db::Exec(std::string_view sql) {
   char* err = nullptr;
   std::string s(sql);
@@ -90,6 +108,7 @@ Status Db::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
+    if (IsBusy(rc)) return Status::IoError(BusyMessage(db_));
     return Status::IoError(fmt::format("{}: SQLite: {}", path_, msg));
   }
   return Status::Ok();

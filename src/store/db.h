@@ -74,6 +74,9 @@ class Db {
 
   Status Exec(std::string_view sql);  // one or more statements, no results
   Status SetCacheKb(int64_t kb);
+  // How long a statement waits for another connection's write lock (default 10 s) before it
+  // fails with an error saying another command is writing to the store.
+  void SetBusyTimeoutMs(int ms);
   void ExecOrThrow(std::string_view sql) { ThrowIfError(Exec(sql)); }
   Stmt Prepare(std::string_view sql) { return Stmt(db_, sql); }
   int64_t QueryInt(std::string_view sql, int64_t if_none = 0);  // first column of first row
