@@ -7,6 +7,7 @@
 #include "common/time.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -168,6 +169,45 @@ TEST(OutFileCheck, FoldersAreRefusedAndFifosAreNotOpened) {
   EXPECT_EQ(OutFile::CheckReplaceable(tmp / "none/new").code(), Status::Code::kIoError);
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 4);  // dir link pipe old
   EXPECT_EQ(test::ReadFile(tmp / "old"), "x");
+}
+
+// Two writers replacing one file at once (two profile updates saving profiles.state) each write
+// a temporary file of their own: neither truncates nor renames the other's, each Close() puts
+// its whole content in place, and no temporary file is left. (With one fixed PATH.tmp the second
+// truncated the first's file and its Close() found nothing to rename.)
+TEST(OutFileReplacing, TwoWritersOfOnePathEachHaveTheirOwnTemporaryFile) {
+  namespace fs = std::filesystem;
+  test::TempDir tmp;
+  const std::string path = tmp / "profiles.state";
+  OutFile a, b;
+  ASSERT_TRUE(a.OpenReplacing(path).ok());
+  ASSERT_TRUE(b.OpenReplacing(path).ok());
+  EXPECT_NE(a.path(), b.path());
+  a.Write("first\n");
+  b.Write("second\n");
+  ASSERT_TRUE(a.Close().ok());
+  EXPECT_EQ(test::ReadFile(path), "first\n");
+  const Status s = b.Close();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(test::ReadFile(path), "second\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 1);
+}
+
+// The temporary files' names say so, and whose they are (erasure removes a dead writer's only).
+TEST(OutFileReplacing, TemporaryNamesAreRecognised) {
+  test::TempDir tmp;
+  OutFile f;
+  ASSERT_TRUE(f.OpenReplacing(tmp / "kge.bin").ok());
+  int64_t pid = -1;
+  EXPECT_TRUE(OutFile::IsTempName(std::filesystem::path(f.path()).filename().string(), &pid)) << f.path();
+  EXPECT_EQ(pid, ::getpid());
+  f.Discard();
+  EXPECT_TRUE(OutFile::IsTempName("kge.bin.tmp", &pid));  // an earlier version's
+  EXPECT_EQ(pid, 0);
+  EXPECT_TRUE(OutFile::IsTempName("profiles.state.tmp.12.3", &pid));
+  EXPECT_EQ(pid, 12);
+  for (const char* other : {"kge.bin", ".tmp", "kge.bin.hnsw", "a.tmp.12", "a.tmp.x.3", "a.tmp.1.2.3", "a.tmpl"})
+    EXPECT_FALSE(OutFile::IsTempName(other)) << other;
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "graph/names.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
+#include "llm/cache.h"
 #include "llm/kar.h"
 #include "llm/lexicon.h"
 #include "llm/openai.h"
@@ -34,10 +35,29 @@
 #include "profile/pipeline.h"
 #include "recommend/explain.h"
 #include "recommend/pipeline.h"
+#include "store/workspace.h"
 #include "test_util.h"
 
 namespace kgp::llm {
 namespace {
+
+// An LLM text written for a user erased meanwhile is not stored (llm_texts would name them again).
+TEST(LlmCache, NoTextIsStoredForAUserNoLongerStored) {
+  test::TempDir tmp;
+  auto w = Workspace::Init(tmp / "ws", {});
+  ASSERT_TRUE(w.ok());
+  Db& db = (*w)->db();
+  ASSERT_TRUE(db.Exec("INSERT INTO users(id, ext_id) VALUES(5, 'u5')").ok());
+  TextCache cache(db);
+  for (uint32_t user : {5u, 6u}) {
+    StoredText t;
+    t.task = "summary", t.user = user, t.lang = "en", t.backend = "template", t.model = "m", t.text = "x";
+    cache.Put(t);
+    EXPECT_EQ(t.id != 0, user == 5) << user;
+  }
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM llm_texts"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM llm_texts WHERE user_id = 6"), 0);
+}
 
 // Records every request, answers like the template backend.
 class RecordingBackend : public Backend {

@@ -8,14 +8,23 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
+#include <thread>
 #include <unordered_set>
 
 #include "common/strings.h"
+#include "privacy/erase.h"
 #include "privacy/files.h"
+#include "store/commit_lock.h"
 #include "store/workspace.h"
 #include "store/writer.h"
 #include "test_util.h"
@@ -180,13 +189,18 @@ TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
   const std::string stored = PseudonymOf(Key(ws), user);
   const std::vector<std::string> needles = {stored, "user:" + stored};
   ASSERT_FALSE(FilesHolding(ws, needles).empty());
-  // The state file cannot be rewritten: the rows are gone, the files still name the user.
-  std::filesystem::create_directory(ws + "/profiles.state.tmp");
+  // A checkpoint cannot be read (damaged): the rows are gone and every other file is done, this
+  // one still names the user, and the run ends without its receipt.
+  const std::string good = test::ReadFile(ws + "/models/kge.bin");
+  const std::string damaged = ws + "/models/kge-copy.bin";
+  test::WriteFile(damaged, good.substr(0, good.size() * 3 / 4));
   auto cut = test::RunCli("erase " + ws + " --user " + user);
   ASSERT_NE(cut.exit_code, 0) << cut.out;
-  std::filesystem::remove(ws + "/profiles.state.tmp");
+  EXPECT_NE(cut.err.find("kge-copy.bin"), std::string::npos) << cut.err;
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + stored + "'"), 0);
-  ASSERT_FALSE(FilesHolding(ws, needles).empty());
+  // (The database keeps the id in its erase_pending marker until the run is finished.)
+  ASSERT_EQ(FilesHolding(ws, needles), (std::vector<std::string>{ws + "/kgprofile.db", damaged}));
+  test::WriteFile(damaged, good);  // restored from a backup: readable, and naming the user
   auto again = test::RunCli("--json erase " + ws + " --user " + user);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto receipt = nlohmann::json::parse(again.out);
@@ -209,6 +223,121 @@ TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
   }
   EXPECT_EQ(ListFiles(ws), files_before);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 1);
+}
+
+// A writer killed while saving (kge train under kill -9) leaves its temporary file: a truncated
+// checkpoint that names the user. Erasure removes it instead of failing on it ("checksum
+// mismatch", with the rows already gone and the exports never cleaned), and the files of a
+// writer still running (here: this test's pid) are left alone.
+TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 60 --events 4000 --products 200 --seed 7");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(test::RunCli("-q export " + ws).exit_code, 0);
+  const std::string user = NthUser(sample, 4);
+  const std::string stored = PseudonymOf(Key(ws), user);
+  const std::vector<std::string> needles = {stored, "user:" + stored};
+  const std::string ck = test::ReadFile(ws + "/models/kge.bin");
+  // pid 2147483647 is above any pid_max: a writer that no longer runs.
+  const std::vector<std::string> stale = {ws + "/models/kge.bin.tmp", ws + "/models/kge.bin.tmp.2147483647.1",
+                                          ws + "/profiles.state.tmp.2147483647.2"};
+  for (const auto& f : stale) test::WriteFile(f, f.find("profiles") != std::string::npos ? test::ReadFile(ws + "/profiles.state")
+                                                                                          : ck.substr(0, ck.size() / 2));
+  for (const auto& f : stale) ASSERT_TRUE(*FileContains(f, needles)) << f;
+  const std::string live = ws + "/models/kge.bin.tmp." + std::to_string(::getpid()) + ".1";
+  test::WriteFile(live, std::string("KGPEMB\0\0 being written", 22));
+  auto r = test::RunCli("--json erase " + ws + " --user " + user);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
+  for (const auto& f : stale) {
+    EXPECT_FALSE(std::filesystem::exists(f)) << f;
+    EXPECT_NE(j["files_removed"].dump().find(std::filesystem::path(f).filename().string()), std::string::npos) << f;
+  }
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_EQ(FilesHolding(ws, needles), std::vector<std::string>{});
+  EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+}
+
+// `kgprofile ARGS` in the background while this test holds the workspace's commit lock: waits
+// until the command says it waits for the lock (or ends), runs `meanwhile` with the lock still
+// held (re-entrant: an EraseUser here takes it again), releases it, and waits for the end. So an
+// erasure lands deterministically after the command read the store and before it writes.
+struct HeldRun {
+  int exit_code = -1;
+  std::string out, err;
+  bool waited = false;  // the command waited for the lock
+};
+HeldRun RunWhileHeld(const std::string& ws, const std::string& args, const std::function<void()>& meanwhile) {
+  const std::string out_file = ws + ".held.out", err_file = ws + ".held.err";  // outside the workspace
+  test::WriteFile(err_file, "");
+  HeldRun h;
+  std::optional<CommitLock> lock;
+  {
+    auto l = CommitLock::Acquire(ws, "test");
+    EXPECT_TRUE(l.ok() && l->held());
+    if (l.ok()) lock.emplace(std::move(l).value());
+  }
+  std::atomic<bool> done{false};
+  std::thread cmd([&] {
+    const int rc = std::system((test::BinaryPath() + " " + args + " >" + out_file + " 2>" + err_file).c_str());
+    h.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    done = true;
+  });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!done && std::chrono::steady_clock::now() < until) {
+    if (test::ReadFile(err_file).find("waiting for test (pid") != std::string::npos) {
+      h.waited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  meanwhile();
+  lock.reset();
+  cmd.join();
+  h.out = test::ReadFile(out_file), h.err = test::ReadFile(err_file);
+  return h;
+}
+
+// A command that read the store, then writes what it derived (kge train's checkpoint, profile
+// update's tables and state, an export) while an erasure runs, brings the user back no more: it
+// commits under the commit lock, which erasure holds for its whole run, and drops the users erased
+// since it read. (Before, `kge train` saved a checkpoint naming the user after `erase` said
+// "verified: yes", and `profile update` put the user back into profiles, profile_tags and
+// profiles.state.)
+TEST(PrivacyErase, CommandsThatReadTheUserBeforeTheErasureDoNotWriteThemBack) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 60 --events 4000 --products 200 --seed 9");
+  if (HasFatalFailure()) return;
+  int nth = 4;
+  for (const std::string cmd : {"kge train --epochs 1 --no-eval -j 1", "profile update", "export"}) {
+    const std::string user = NthUser(sample, nth++);
+    const std::string stored = PseudonymOf(Key(ws), user);
+    const std::vector<std::string> needles = {stored, "user:" + stored};
+    ASSERT_FALSE(FilesHolding(ws, needles).empty()) << cmd;
+    const int64_t uid = Count(ws, "SELECT id FROM users WHERE ext_id = '" + stored + "'");
+    ASSERT_GT(uid, 0);
+    auto h = RunWhileHeld(ws, "--json " + cmd + " " + ws, [&] {
+      auto w = Workspace::Open(ws);
+      ASSERT_TRUE(w.ok());
+      auto r = EraseUser(**w, user);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    });
+    ASSERT_EQ(h.exit_code, 0) << cmd << ": " << h.err;
+    EXPECT_TRUE(h.waited) << cmd << " did not wait for the commit lock: " << h.err;
+    if (cmd.starts_with("kge train")) {
+      EXPECT_EQ(nlohmann::json::parse(h.out).value("erased_rows_dropped", 0), 1) << h.out;
+    }
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles WHERE user_id = " + std::to_string(uid)), 0) << cmd;
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM profile_tags WHERE user_id = " + std::to_string(uid)), 0) << cmd;
+    EXPECT_EQ(FilesHolding(ws, needles), std::vector<std::string>{}) << cmd;
+    // Nothing to finish: the erasure was whole.
+    auto again = test::RunCli("erase " + ws + " --user " + user);
+    EXPECT_NE(again.err.find("no such user"), std::string::npos) << again.err;
+  }
+  EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
 }
 
 // Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold

@@ -17,6 +17,7 @@
 #include "graph/json.h"
 #include "graph/paths.h"
 #include "graph/stats.h"
+#include "store/commit_lock.h"
 #include "profile/pipeline.h"
 #include "service/event_merger.h"
 
@@ -247,6 +248,9 @@ void AddExportCommand(CLI::App& app, Registry& reg) {
     *reg.selected = [&reg, a] {
       auto w = OpenWorkspace(a->ws);
       RefuseWorkspaceState(*w, a->out, a->k_anonymous == 0 && a->format == "neo4j");
+      // The whole export (it is short) under the commit lock: an erasure waits for it, then
+      // removes what names the user, instead of running between the read and the files.
+      auto commit = Unwrap(CommitLock::Acquire(*w, "export"));
       if (a->k_anonymous > 0) return RunProfileExportKAnon(*reg.globals, *w, a->out, a->k_anonymous, a->max_suppression);
       Graph g = LoadGraph(*w);
       ExportReport rep;

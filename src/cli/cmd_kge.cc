@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,6 +17,8 @@
 #include "embed/kge.h"
 #include "embed/predict.h"
 #include "embed/presets.h"
+#include "privacy/erase.h"
+#include "store/commit_lock.h"
 
 namespace kgp::cli {
 namespace {
@@ -187,10 +190,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   TrainReport rep, warm_rep;
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
-  ThrowIfError(SaveCheckpoint(out, *ck));
-  // The neighbour index of the previous tables would only be refused from now on.
-  if (std::error_code ec; std::filesystem::remove(IndexPathFor(out), ec))
-    LOG_INF("removed {}: built from the previous tables (kgprofile kge index builds it again)", IndexPathFor(out));
   nlohmann::json j = {{"checkpoint", out}, {"model", ck->config.name}, {"dim", ck->config.dim},
                       {"preset", preset->name}, {"entities", ds.num_entities()}, {"relations", ds.num_relations()},
                       {"train_triples", ds.train.size()}, {"epochs", rep.epochs_run}, {"epochs_total", ck->epochs_done},
@@ -201,6 +200,33 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     j["warm_start"] = {{"model", preset->warm_start->model.name}, {"epochs", warm_rep.epochs_run},
                        {"seconds", warm_rep.seconds}, {"best_valid_mrr", warm_rep.best_valid_mrr}};
   else if (!a.init_from.empty()) j["init_from"] = a.init_from;
+  // The commit: on a workspace, under its commit lock, without the users erased while this run
+  // trained (they were in the graph it read; erasure cleaned the files then, and waits for this
+  // save and export). The evaluation below reads rows by the dataset's ids: it keeps *ck.
+  std::optional<CommitLock> commit;
+  std::optional<Checkpoint> pruned;
+  if (!a.workspace.empty()) {
+    commit.emplace(Unwrap(CommitLock::Acquire(a.workspace, "kge train")));
+    auto ws = OpenWorkspace(a.workspace);
+    if (auto gone = privacy::ErasedUserEntities(ws->db(), *ck); !gone.empty()) {
+      pruned.emplace(*ck);
+      j["erased_rows_dropped"] = privacy::RemoveEntities(*pruned, gone);
+    }
+  }
+  const Checkpoint& saved = pruned ? *pruned : *ck;
+  ThrowIfError(SaveCheckpoint(out, saved));
+  // The neighbour index of the previous tables would only be refused from now on.
+  if (std::error_code ec; std::filesystem::remove(IndexPathFor(out), ec))
+    LOG_INF("removed {}: built from the previous tables (kgprofile kge index builds it again)", IndexPathFor(out));
+  if (!a.export_dir.empty()) {
+    std::filesystem::create_directories(a.export_dir);
+    auto p = [&](const char* f) { return (std::filesystem::path(a.export_dir) / f).string(); };
+    ThrowIfError(ExportTsv(p("entities.tsv"), saved.entity_names, saved.params.entity, saved.params.entity_width));
+    ThrowIfError(ExportTsv(p("relations.tsv"), saved.relation_names, saved.params.relation, saved.params.relation_width));
+    j["export"] = a.export_dir;
+  }
+  commit.reset();
+  pruned.reset();
   EvalResult ev;
   bool evaluated = a.eval && !ds.test.empty();
   if (evaluated) {
@@ -211,13 +237,6 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     eo.threads = preset->train.threads;
     ev = Evaluate(**model, ck->params, ds.test, known, eo);
     j["test"] = EvalJson(ev, ds.relations.names());
-  }
-  if (!a.export_dir.empty()) {
-    std::filesystem::create_directories(a.export_dir);
-    auto p = [&](const char* f) { return (std::filesystem::path(a.export_dir) / f).string(); };
-    ThrowIfError(ExportTsv(p("entities.tsv"), ck->entity_names, ck->params.entity, ck->params.entity_width));
-    ThrowIfError(ExportTsv(p("relations.tsv"), ck->relation_names, ck->params.relation, ck->params.relation_width));
-    j["export"] = a.export_dir;
   }
   Emit(globals, j, [&] {
     std::cout << fmt::format("trained {} (dim {}) on {} triples: {} epochs in {:.1f}s, {:.0f} triples/s, loss {:.4f}\n",

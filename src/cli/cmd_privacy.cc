@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@
 #include "privacy/export_profiles.h"
 #include "privacy/federated.h"
 #include "privacy/pseudonym.h"
+#include "store/commit_lock.h"
 
 namespace kgp::cli {
 namespace {
@@ -306,6 +308,13 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
         auto r = Unwrap(TrainFederated(ds, a->o, &ck));
         nlohmann::json j = r.Json();
         if (!out.empty()) {
+          // As kge train: under the commit lock, without the users erased while it trained.
+          std::optional<CommitLock> commit;
+          if (w) {
+            commit.emplace(Unwrap(CommitLock::Acquire(*w, "kge train-federated")));
+            if (auto gone = ErasedUserEntities(w->db(), ck); !gone.empty())
+              j["erased_rows_dropped"] = RemoveEntities(ck, gone);
+          }
           ThrowIfError(embed::SaveCheckpoint(out, ck));
           j["checkpoint"] = out;
         }

@@ -20,6 +20,7 @@
 #include "profile/pipeline.h"
 #include "profile/rule.h"
 #include "profile/store.h"
+#include "store/commit_lock.h"
 
 namespace kgp::cli {
 namespace {
@@ -220,6 +221,10 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
       *reg.selected = [&reg, a] {
         (void)reg;
         auto w = OpenWorkspace(a->ws);
+        // Into a file (maybe under WORKSPACE/export): read and written under the commit lock, as
+        // `export`; to stdout no lock is held (a slow reader would hold up erasures).
+        std::optional<CommitLock> commit;
+        if (!a->out.empty()) commit.emplace(Unwrap(CommitLock::Acquire(*w, "profile export")));
         ProfileContext ctx = LoadContext(*w);
         auto profiles = LoadProfiles(*w, ctx);
         if (!profiles.ok()) throw Error(profiles.status());

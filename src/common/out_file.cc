@@ -1,8 +1,10 @@
 #include "common/out_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +28,44 @@ Status OutFile::Open(const std::string& path) {
   if (!file_) return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
   opened_ = true;
   return Status::Ok();
+}
+
+Status OutFile::OpenNew(const std::string& path, bool* exists) {
+  *exists = false;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    *exists = errno == EEXIST;
+    return Status::IoError(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  }
+  path_ = path;
+  err_ = 0;
+  buf_.clear();
+  buf_.reserve(kFlushBytes + 4096);
+  file_ = ::fdopen(fd, "wb");
+  if (!file_) {
+    const int err = errno;
+    ::close(fd);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(err)));
+  }
+  opened_ = true;
+  return Status::Ok();
+}
+
+bool OutFile::IsTempName(std::string_view name, int64_t* pid) {
+  if (pid) *pid = 0;
+  if (name.size() > 4 && name.ends_with(".tmp")) return true;
+  const size_t at = name.rfind(".tmp.");  // NAME.tmp.PID.N
+  if (at == std::string_view::npos || at == 0) return false;
+  const std::string_view rest = name.substr(at + 5);
+  const size_t dot = rest.find('.');
+  const auto digits = [](std::string_view d) {
+    return !d.empty() && d.size() <= 18 && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (dot == std::string_view::npos || !digits(rest.substr(0, dot)) || !digits(rest.substr(dot + 1))) return false;
+  if (pid) *pid = std::stoll(std::string(rest.substr(0, dot)));
+  return true;
 }
 
 std::string OutFile::ReplaceTarget(const std::string& path) {
@@ -65,7 +105,15 @@ Status OutFile::OpenReplacing(const std::string& path) {
     final_.clear();
     return Open(target);  // a device or FIFO: written through, never renamed over
   }
-  KGP_RETURN_IF_ERROR(Open(target + ".tmp"));
+  // A name of its own (pid and counter): a second writer of the same path (two profile updates)
+  // never truncates or renames this one's file, and erasure can tell a dead writer's left-over
+  // from a live one's (IsTempName).
+  static std::atomic<uint64_t> counter{0};
+  Status s;
+  bool exists = true;
+  for (int attempt = 0; attempt < 100 && exists; ++attempt)  // left by a dead process that had our pid
+    s = OpenNew(fmt::format("{}.tmp.{}.{}", target, ::getpid(), ++counter), &exists);
+  KGP_RETURN_IF_ERROR(s);
   // The replacement keeps the mode of the file it replaces (an export kept 0600 stays so).
   if (fs::is_regular_file(st)) ::fchmod(::fileno(file_), static_cast<mode_t>(st.permissions()) & 07777);
   final_ = target;

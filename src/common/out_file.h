@@ -2,6 +2,7 @@
 // the path. Not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -21,8 +22,9 @@ class OutFile {
 
   Status Open(const std::string& path);
   // Opens for replacing path as a whole (checkpoints, exports): a regular file, or none yet,
-  // is written to PATH.tmp beside it and renamed over it by Close(), so a failed or killed
-  // write leaves the previous file, never half a new one; a symlink at path is followed (its
+  // is written to a temporary file beside it, PATH.tmp.PID.N (this process's pid, a counter;
+  // created new, so two writers of one path never share one), and renamed over it by Close(),
+  // so a failed or killed write leaves the previous file, never half a new one; a symlink at path is followed (its
   // target is replaced, the link stays); a device, FIFO or socket at path (-o /dev/null) is
   // written directly, never replaced by a regular file.
   Status OpenReplacing(const std::string& path);
@@ -31,6 +33,10 @@ class OutFile {
   // created and removed beside the file that would be replaced (IoError naming the folder when
   // it cannot be). A device or FIFO at path is not opened (a FIFO would wait for its reader).
   static Status CheckReplaceable(const std::string& path);
+  // Whether a file name is one of OpenReplacing's temporary files: NAME.tmp.PID.N (*pid = PID),
+  // or NAME.tmp as earlier versions named them (*pid = 0: writer unknown). A killed writer
+  // leaves its temporary file behind (erasure removes those of writers no longer running).
+  static bool IsTempName(std::string_view filename, int64_t* pid = nullptr);
   void Write(std::string_view s) {
     buf_.append(s);
     if (buf_.size() >= kFlushBytes) Flush();
@@ -57,6 +63,8 @@ class OutFile {
  private:
   static constexpr size_t kFlushBytes = 1 << 20;
   void Flush();
+  // Open, but only creating a new file (*exists: it failed because path exists).
+  Status OpenNew(const std::string& path, bool* exists);
   // The file OpenReplacing writes: path, or the file a symlink at path points to.
   static std::string ReplaceTarget(const std::string& path);
   FILE* file_ = nullptr;

@@ -46,10 +46,13 @@ std::optional<StoredText> TextCache::Find(const std::string& task, uint32_t user
 }
 
 void TextCache::Put(StoredText& t) {
+  // Only for a user still stored: one erased while the text was written (an erasure commits
+  // between this command's read of the profile and this insert) is not brought back. One
+  // statement, so no erasure comes between the check and the insert.
   Stmt st = db_.Prepare(
       "INSERT OR REPLACE INTO llm_texts(task, user_id, item_id, lang, backend, model, prompt_version, input_hash, text, "
       "raw, faithfulness, claims, unsupported, attempts, facts, checked, tags, created) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2)");
   int i = 0;
   const auto text = [&](const std::string& v) { st.Bind(++i, v); };
   const auto num = [&](int64_t v) { st.Bind(++i, v); };
@@ -64,7 +67,7 @@ void TextCache::Put(StoredText& t) {
   text(TagsToJson(t.tags));
   num(t.created);
   st.Run();
-  t.id = db_.LastInsertRowid();
+  t.id = db_.Changes() > 0 ? db_.LastInsertRowid() : 0;
 }
 
 std::optional<StoredText> TextCache::Latest(uint32_t user, const std::string& task, const std::string& lang,

@@ -34,7 +34,8 @@ class TextCache {
   std::optional<StoredText> Find(const std::string& task, uint32_t user, int64_t item, const std::string& lang,
                                  const std::string& backend, const std::string& model, const std::string& prompt_version,
                                  const std::string& input_hash);
-  // Inserts or replaces (same key); sets t.id.
+  // Inserts or replaces (same key); sets t.id. Nothing is stored (t.id = 0) for a user no longer
+  // in `users` (erased while the text was written).
   void Put(StoredText& t);
   // The newest text of a user for a task / language / backend, any model or version.
   std::optional<StoredText> Latest(uint32_t user, const std::string& task, const std::string& lang,

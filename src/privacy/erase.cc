@@ -7,6 +7,7 @@
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,7 @@
 #include "privacy/schema_scan.h"
 #include "profile/builder.h"
 #include "profile/pipeline.h"
+#include "store/commit_lock.h"
 #include "store/writer.h"
 
 namespace kgp::privacy {
@@ -48,7 +50,8 @@ std::string RandomHex(size_t bytes) {
   return HexEncode(b);
 }
 
-// Removes entity rows (and their optimizer state) whose name is in `names`; returns how many.
+}  // namespace
+
 size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& names) {
   const size_t w = ck.params.entity_width;
   size_t out = 0, removed = 0;
@@ -85,6 +88,19 @@ size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& nam
   if (!os.pow2.empty()) os.pow2.resize(out);
   return removed;
 }
+
+std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck) {
+  std::unordered_set<std::string> stored;
+  for (Stmt st = db.Prepare("SELECT ext_id FROM users"); st.Step();) stored.emplace(st.Text(0));
+  // "user:ID" names a user of the store's graph; the bare ID goes with it, as erasure removes it.
+  std::vector<std::string> gone;
+  for (const auto& name : ck.entity_names)
+    if (name.starts_with("user:") && !stored.count(name.substr(5))) gone.push_back(name), gone.push_back(name.substr(5));
+  if (!gone.empty()) LOG_INF("{} users erased from the store meanwhile: their rows are left out", gone.size() / 2);
+  return gone;
+}
+
+namespace {
 
 // Deletes with a row count recorded under `label`.
 void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::string& sql,
@@ -138,6 +154,10 @@ std::string PendingKey(const std::string& stored) { return "erase_pending:" + st
 // rows (named "user:ID", or ID alone as ingested KG triples name users; and the neighbour index
 // built over them), exports.
 Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view given, ErasureReceipt& r) {
+  // A writer killed while saving left its temporary file (a truncated checkpoint, a state, an
+  // export, any of which may hold the user): it goes. A live writer's stays: those that save
+  // under the commit lock have none now, and the others' pids still run.
+  for (auto& f : RemoveStaleTempFiles(ws.dir())) r.files_removed.push_back(std::move(f));
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
@@ -163,9 +183,16 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
       r.files_rewritten.push_back(state_path);
     }
   }
+  // A checkpoint that cannot be read stops the erasure short of its receipt (it may hold the
+  // user: the rerun finishes it, see EraseUser), but only after the other files are done.
+  Status unread = Status::Ok();
   for (const auto& path : CheckpointFiles(ws.dir())) {
     auto ck = embed::LoadCheckpoint(path);
-    if (!ck.ok()) return ck.status();
+    if (!ck.ok()) {
+      if (unread.ok()) unread = ck.status();
+      LOG_ERR("erase: {}: cannot read it to remove the user's row: {}", path, ck.status().message());
+      continue;
+    }
     if (size_t n = RemoveEntities(*ck, {"user:" + stored, stored}); n > 0) {
       KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
       r.files_rewritten.push_back(path);
@@ -203,7 +230,7 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
       removed.push_back(script.string());
   }
   r.files_removed.insert(r.files_removed.end(), removed.begin(), removed.end());
-  return Status::Ok();
+  return unread;
 }
 
 // The receipt into the database, the database scrubbed, and (opts.verify) every workspace file
@@ -227,7 +254,9 @@ Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std
     for (const auto& f : ListFiles(ws.dir())) {
       // The server's lock names a pid only, and opening it could drop the lock where flock is
       // emulated by process-wide POSIX locks (NFS).
-      if (fs::path(f) == db_file || fs::path(f).filename() == kServeLockFile) continue;
+      // The commit lock names a command and a pid (and is held here).
+      const fs::path name = fs::path(f).filename();
+      if (fs::path(f) == db_file || name == kServeLockFile || name == kCommitLockFile) continue;
       auto hit = FileContains(f, Needles(stored, user_id), /*whole_ids=*/true);
       if (!hit.ok() || *hit) r.residual_files.push_back(f);
     }
@@ -244,6 +273,10 @@ Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std
 
 Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts) {
   if (Trim(user_id).empty()) return Status::InvalidArgument("erase: empty user id");
+  // For the whole run: a command that read the user before cannot write them back between the
+  // database step and the files, or after (it commits under this lock, dropping erased users).
+  auto commit = CommitLock::Acquire(ws, "erase");
+  if (!commit.ok()) return commit.status();
   auto key = ws.PseudonymKey();
   if (!key.ok()) return key.status();
   Db& db = ws.db();

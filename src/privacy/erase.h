@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "embed/checkpoint.h"
 #include "store/workspace.h"
 
 namespace kgp::privacy {
@@ -44,8 +45,19 @@ struct ErasureReceipt {
   nlohmann::json StoredJson() const;  // what erasure_receipts keeps (no code)
 };
 
+// Holds the workspace's commit lock (store/commit_lock.h) for its whole run: it waits, logging
+// one line, while another command commits.
 // user_id: the id as ingested (pseudonymised here when the workspace does so), or a stored
 // pseudonym. NotFound when no such user is stored.
 Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts = {});
+
+// Removes entity rows (and their optimizer state) whose name is in `names`; returns how many.
+size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& names);
+
+// For a checkpoint trained on the store's graph, before it is saved: the names of the users
+// erased since the graph was read ("user:ID" with ID no longer in `users`, and the bare ID beside
+// it), for RemoveEntities. REQUIRES: the commit lock held until the checkpoint is saved (else an
+// erasure may come between this check and the save).
+std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck);
 
 }  // namespace kgp::privacy

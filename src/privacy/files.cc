@@ -1,16 +1,21 @@
 #include "privacy/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
+
+#include "common/out_file.h"
 
 namespace kgp::privacy {
 namespace fs = std::filesystem;
@@ -34,9 +39,36 @@ std::vector<std::string> ListFiles(const std::string& dir) {
 std::vector<std::string> CheckpointFiles(const std::string& workspace_dir) {
   std::vector<std::string> out;
   for (const auto& f : ListFiles((fs::path(workspace_dir) / "models").string())) {
+    // A writer's temporary file is not a checkpoint: a live one is incomplete, a dead one's
+    // truncated (RemoveStaleTempFiles).
+    if (OutFile::IsTempName(fs::path(f).filename().string())) continue;
     std::unique_ptr<FILE, FileCloser> in(std::fopen(f.c_str(), "rb"));
     char magic[6];
     if (in && std::fread(magic, 1, 6, in.get()) == 6 && std::memcmp(magic, "KGPEMB", 6) == 0) out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) {
+  std::vector<std::string> out;
+  const fs::path root = fs::path(workspace_dir);
+  for (const auto& f : ListFiles(workspace_dir)) {
+    const fs::path p(f);
+    int64_t pid = 0;
+    if (!OutFile::IsTempName(p.filename().string(), &pid)) continue;
+    bool stale = false;
+    if (pid > 0) {
+      // Its writer is gone (a pid reused since keeps the file: the scan then reports it).
+      stale = pid != ::getpid() && pid <= INT32_MAX && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    } else {
+      // NAME.tmp of an earlier version: only beside the files erasure rewrites (other such names
+      // may be another tool's live file, e.g. pseudonym.key.tmp during a key change).
+      const fs::path rel = p.lexically_relative(root);
+      const std::string top = rel.begin() != rel.end() ? rel.begin()->string() : std::string();
+      stale = top == "models" || top == "export" || rel == "profiles.state.tmp";
+    }
+    std::error_code ec;
+    if (stale && fs::remove(p, ec)) out.push_back(f);
   }
   return out;
 }

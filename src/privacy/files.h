@@ -15,8 +15,17 @@ namespace kgp::privacy {
 std::vector<std::string> ListFiles(const std::string& dir);
 
 // Embedding checkpoints of a workspace: files under WORKSPACE/models that start with the
-// checkpoint magic (models/kge.bin, models/kge-federated.bin, …).
+// checkpoint magic (models/kge.bin, models/kge-federated.bin, …), writers' temporary files
+// (OutFile::IsTempName) aside.
 std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
+
+// Removes the temporary files (OutFile::IsTempName) under the workspace that a writer killed
+// while saving left behind: they may hold users' data, and are no one's. A file NAME.tmp.PID.N
+// goes when process PID no longer runs; an earlier version's NAME.tmp under models/ or export/,
+// or profiles.state.tmp. Returns those removed.
+// REQUIRES: the commit lock held (store/commit_lock.h): the writers that save under it have no
+// temporary file meanwhile.
+std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir);
 
 // True when the file's bytes contain any needle (exact byte substring; streamed in chunks).
 // With whole_ids, a needle counts only where it is not part of a longer id: the byte before it

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -87,6 +88,20 @@ void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
   set->as_of = 0;
   for (const UserState& s : set->states)
     if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
+}
+
+bool DropErasedUsers(Db& db, ProfileSet* set) {
+  std::unordered_set<std::string> stored;
+  for (Stmt q = db.Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
+  bool emptied = false;
+  for (size_t u = 0; u < set->ext_ids.size(); ++u)
+    if (!set->ext_ids[u].empty() && !stored.count(set->ext_ids[u])) {
+      set->ext_ids[u].clear();
+      if (u < set->states.size()) set->states[u] = UserState{};
+      emptied = true;
+    }
+  if (emptied) RecomputeAfterErasure(db, set->applied_file_id, set);
+  return emptied;
 }
 
 void BatchBuild(const ItemIndex& items, std::vector<ProfileEvent> events, int threads, ProfileSet* set) {

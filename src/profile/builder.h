@@ -60,6 +60,11 @@ Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied 
 // applied). Throws Error when the store cannot be read.
 void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set);
 
+// Empties the slots of users no longer in the store (erased since the set's ids were read) and
+// then RecomputeAfterErasure() up to set->applied_file_id. Whether a slot was emptied. Throws
+// Error when the store cannot be read.
+bool DropErasedUsers(Db& db, ProfileSet* set);
+
 // Groups events by user (counting sort), orders each user's events by time and applies them,
 // users split over `threads` threads, each judged against its item's reference price at its
 // time (PriceHistory, on top of set->seen_prices, which it raises). Consumes events.

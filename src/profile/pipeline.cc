@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "profile/store.h"
+#include "store/commit_lock.h"
 
 namespace kgp {
 namespace {
@@ -41,7 +42,16 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
   std::vector<Profile> profiles = Snapshot(*ctx.items, set);
   auto t = Clock::now();
   ClusterModel model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
-  if (cluster_s) *cluster_s = Since(t);
+  // The commit, under the workspace's commit lock (erasure holds it for its whole run): the
+  // users erased since the store was read are dropped first, else the tables and the state
+  // would bring them back. Then (rarely) snapshot and clusters again, without them.
+  auto commit = CommitLock::Acquire(ws, "profile build/update");
+  if (!commit.ok()) return commit.status();
+  if (DropErasedUsers(ws.db(), &set)) {
+    profiles = Snapshot(*ctx.items, set);
+    model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
+    if (cluster_s) *cluster_s = Since(t);
+  }
   t = Clock::now();
   KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model));
   DescribeNodes(*ctx.graph, &set);

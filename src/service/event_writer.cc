@@ -234,16 +234,7 @@ void EventWriter::Finish() {
     set_.applied_file_id = std::max(set_.applied_file_id, file_id_);
     // A user no longer in the store (erased without this server, e.g. by an older kgprofile) is
     // not written back.
-    std::unordered_set<std::string> stored;
-    for (Stmt q = ws_->db().Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
-    bool emptied = false;
-    for (size_t u = 0; u < set_.ext_ids.size(); ++u)
-      if (!set_.ext_ids[u].empty() && !stored.count(set_.ext_ids[u])) {
-        set_.ext_ids[u].clear();
-        if (u < set_.states.size()) set_.states[u] = UserState{};
-        emptied = true;
-      }
-    if (emptied) RecomputeAfterErasure(ws_->db(), set_.applied_file_id, &set_);
+    DropErasedUsers(ws_->db(), &set_);
     Status s = SaveProfileSet(ws_->Path(kProfileStateFile), set_);
     if (!s.ok()) LOG_ERR("serve: saving the profile state: {}", s.message());
   } catch (const std::exception& e) {
