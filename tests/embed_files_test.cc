@@ -98,7 +98,7 @@ TEST(EmbedFiles, CheckpointIsWrittenThroughAFifoAndASymlink) {
   EXPECT_TRUE(fs::is_fifo(fifo)) << "the FIFO was replaced by a regular file";
   test::WriteFile(tmp / "from_pipe.kge", got);
   EXPECT_TRUE(LoadCheckpoint(tmp / "from_pipe.kge").ok()) << got.size() << " bytes came through the FIFO";
-  EXPECT_FALSE(fs::exists(fifo + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(fifo), "");
 
   fs::create_directories(tmp / "real");
   test::WriteFile(tmp / "real/m.kge", "old");
@@ -106,8 +106,8 @@ TEST(EmbedFiles, CheckpointIsWrittenThroughAFifoAndASymlink) {
   ASSERT_TRUE(SaveCheckpoint(tmp / "link.kge", SmallCheckpoint()).ok());
   EXPECT_TRUE(fs::is_symlink(tmp / "link.kge"));
   EXPECT_TRUE(LoadCheckpoint(tmp / "real/m.kge").ok());
-  EXPECT_FALSE(fs::exists(tmp / "link.kge.tmp"));
-  EXPECT_FALSE(fs::exists(tmp / "real/m.kge.tmp"));
+  EXPECT_EQ(test::TempFilesOf(tmp / "link.kge"), "");
+  EXPECT_EQ(test::TempFilesOf(tmp / "real/m.kge"), "");
 }
 
 // An index is used only with the rows it was built from: another checkpoint's (same shape or
@@ -120,7 +120,7 @@ TEST(EmbedFiles, NeighbourIndexBelongsToItsTablesAndDamageIsRefused) {
   auto built = NeighborIndex::Build(p);
   ASSERT_TRUE(built.ok());
   ASSERT_TRUE((*built)->Save(path).ok());
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(path), "");
   ASSERT_TRUE(NeighborIndex::Load(path, p).ok());
   EXPECT_NE(LoadCurrentIndex(ck, p), nullptr);
   for (const Params* q : {&other, &wide}) {
@@ -148,7 +148,7 @@ TEST(EmbedFiles, NeighbourIndexBelongsToItsTablesAndDamageIsRefused) {
   WithFileSizeLimit(4096, [&] { saved = (*built)->Save(path); });
   EXPECT_FALSE(saved.ok()) << "a short index file was reported as written";
   EXPECT_EQ(test::ReadFile(path), good);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(path), "");
 }
 
 // hnswlib's loader followed the header's label and record offsets before any check: one
@@ -226,7 +226,7 @@ TEST(EmbedFiles, NonFiniteSettingsAreNotWrittenAndOldFilesWithNullStillLoad) {
     ASSERT_FALSE(s.ok()) << field;
     EXPECT_NE(s.message().find(field), std::string::npos) << s.ToString();
     EXPECT_EQ(test::ReadFile(path), good) << field << ": the previous checkpoint was replaced";
-    EXPECT_FALSE(fs::exists(path + ".tmp"));
+    EXPECT_EQ(test::TempFilesOf(path), "");
   }
   EditHeader(path, [](nlohmann::json& h) { h["max_norm"] = nullptr, h["init"] = nullptr; });
   auto legacy = LoadCheckpoint(path);
@@ -266,7 +266,7 @@ TEST(EmbedFiles, FailedExportsLeaveNoTruncatedFile) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "e.npy")) << "a truncated .npy was left";
   EXPECT_EQ(test::ReadFile(tmp / "old.tsv"), "previous\n");
   EXPECT_FALSE(std::filesystem::exists(tmp / "new.tsv"));
-  for (const char* f : {"e.npy.tmp", "old.tsv.tmp", "new.tsv.tmp"}) EXPECT_FALSE(std::filesystem::exists(tmp / f)) << f;
+  for (const char* f : {"e.npy", "old.tsv", "new.tsv"}) EXPECT_EQ(test::TempFilesOf(tmp / f), "") << f;
   ASSERT_TRUE(ExportNpy(tmp / "e.npy", p.entity, p.num_entities, p.entity_width).ok());
   EXPECT_EQ(std::filesystem::file_size(tmp / "e.npy"), 128u + 2000 * 16 * 4);
   // A file replaced keeps its mode: an export someone restricted to its owner stays so.

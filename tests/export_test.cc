@@ -497,7 +497,7 @@ TEST(ExportCli, RefusesTheWorkspaceOwnStateAndKeepsAnEarlierFileOnFailure) {
   EXPECT_NE(std::system(cmd.c_str()), 0);
   EXPECT_NE(ReadFile(err).find("write failed"), std::string::npos) << ReadFile(err);
   EXPECT_EQ(ReadFile(out), "earlier export\n");
-  EXPECT_FALSE(fs::exists(out + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(out), "");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/progress.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "common/out_file.h"
 #include "test_util.h"
 
 namespace kgp {
@@ -484,7 +485,7 @@ TEST_F(Generator, AFailedRunLeavesNoPartialFile) {
     EXPECT_EQ(ev.rfind("event_time,event_type,", 0), 0u) << "events.csv truncated by the failed run";
     EXPECT_EQ(static_cast<uint64_t>(std::count(ev.begin(), ev.end(), '\n')), SmallOptions(dir).events + 1);
   }
-  for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_FALSE(OutFile::IsTempName(e.path().filename().string())) << e.path();
 }
 
 TEST_F(Generator, ReportsIoErrorsWithThePath) {

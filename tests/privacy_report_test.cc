@@ -218,14 +218,14 @@ TEST_F(PrivacyReport, AFailedKAnonymousExportLeavesNoPartialFile) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), Status::Code::kIoError);
   EXPECT_EQ(test::ReadFile(out), earlier);
-  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(out), "");
   // A folder where the file should be: refused naming it, nothing left beside it.
   const std::string dir = *tmp_ / "a-folder.csv";
   std::filesystem::create_directories(dir + "/x");
   auto blocked = ExportProfilesKAnonymous(**ws, dir, {1, 0.05});
   ASSERT_FALSE(blocked.ok());
   EXPECT_NE(blocked.status().message().find(dir), std::string::npos) << blocked.status().ToString();
-  EXPECT_FALSE(std::filesystem::exists(dir + ".tmp"));
+  EXPECT_EQ(test::TempFilesOf(dir), "");
   // A symlink (as /dev/stdout is, to the file a shell redirected it to) stays a link: its target
   // gets the table, where the rename replaced the link itself.
   const std::string real = *tmp_ / "real.csv", link = *tmp_ / "link.csv";

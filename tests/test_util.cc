@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/out_file.h"
 #include "graph/builder.h"
 #include "ingest/ingest.h"
 #include "store/workspace.h"
@@ -47,6 +48,20 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string TempFilesOf(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp";
+  std::string found;
+  std::error_code ec;
+  for (fs::directory_iterator d(target.parent_path().empty() ? fs::path(".") : target.parent_path(), ec), end;
+       !ec && d != end; d.increment(ec)) {
+    const std::string name = d->path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && OutFile::IsTempName(name)) found += (found.empty() ? "" : " ") + name;
+  }
+  return found;
 }
 
 std::string BinaryPath() { return KGP_BINARY; }

@@ -29,6 +29,9 @@ std::string SharedData(const std::string& rel);
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
+// The temporary files a cut-short OutFile::OpenReplacing(path) leaves beside it (PATH.tmp.PID.N,
+// or PATH.tmp as earlier versions and the index writer name them), space-separated; "" if none.
+std::string TempFilesOf(const std::string& path);
 
 struct RunResult {
   int exit_code;
