@@ -22,8 +22,10 @@
 #include <unordered_set>
 
 #include "common/strings.h"
+#include "embed/checkpoint.h"
 #include "privacy/erase.h"
 #include "privacy/files.h"
+#include "privacy/pseudonym.h"
 #include "store/commit_lock.h"
 #include "store/workspace.h"
 #include "store/writer.h"
@@ -338,6 +340,43 @@ TEST(PrivacyErase, CommandsThatReadTheUserBeforeTheErasureDoNotWriteThemBack) {
     EXPECT_NE(again.err.find("no such user"), std::string::npos) << again.err;
   }
   EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+}
+
+// A key rotation between a command's read and its commit renames every user: that is not every
+// user erased (profile update emptied every profile, kge train dropped every user row). The
+// command is refused and what it would have replaced stays.
+TEST(PrivacyErase, AKeyChangeWhileACommandRunsIsNotTakenForErasures) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 40 --events 3000 --products 150 --seed 5");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(test::RunCli("-q kge train " + ws + " --epochs 1 --no-eval -j 1").exit_code, 0);
+  const int64_t profiles = Count(ws, "SELECT count(*) FROM profiles");
+  ASSERT_GT(profiles, 30);
+  for (const std::string cmd : {"profile update", "kge train --epochs 1 --no-eval -j 1"}) {
+    const std::string model = test::ReadFile(ws + "/models/kge.bin");
+    auto h = RunWhileHeld(ws, cmd + " " + ws, [&] {
+      auto w = Workspace::Open(ws);
+      ASSERT_TRUE(w.ok());
+      auto r = RotateKey(**w);  // re-entrant: this thread holds the commit lock
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    });
+    EXPECT_TRUE(h.waited) << cmd << ": " << h.err;
+    EXPECT_EQ(h.exit_code, 1) << cmd << ": " << h.err;
+    EXPECT_NE(h.err.find("ids changed meanwhile (privacy keygen or rotate)"), std::string::npos) << cmd << ": " << h.err;
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles"), profiles) << cmd;
+    if (cmd.starts_with("kge")) {
+      auto ck = embed::LoadCheckpoint(ws + "/models/kge.bin");
+      ASSERT_TRUE(ck.ok());
+      size_t users = 0;
+      for (const auto& n : ck->entity_names) users += n.starts_with("user:");
+      EXPECT_GT(users, 30u) << "the rotated checkpoint lost its user rows";
+    }
+  }
+  // Run again, the commands go through on the new ids.
+  auto again = test::RunCli("-q profile update " + ws);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles"), profiles);
 }
 
 // Short numeric ids (MovieLens, Taobao) are prices and counts too, and an id may hold

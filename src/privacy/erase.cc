@@ -94,8 +94,16 @@ std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck)
   for (Stmt st = db.Prepare("SELECT ext_id FROM users"); st.Step();) stored.emplace(st.Text(0));
   // "user:ID" names a user of the store's graph; the bare ID goes with it, as erasure removes it.
   std::vector<std::string> gone;
+  size_t users = 0;
   for (const auto& name : ck.entity_names)
-    if (name.starts_with("user:") && !stored.count(name.substr(5))) gone.push_back(name), gone.push_back(name.substr(5));
+    if (name.starts_with("user:") && (++users, !stored.count(name.substr(5))))
+      gone.push_back(name), gone.push_back(name.substr(5));
+  // Every user gone while the store has users: renamed by a key change, not erased.
+  if (!gone.empty() && gone.size() / 2 == users && !stored.empty())
+    throw Error(Status::Aborted(fmt::format(
+        "none of the {} users of the trained model is in the store any more, though it holds {}: their ids changed "
+        "meanwhile (privacy keygen or rotate); train again",
+        users, stored.size())));
   if (!gone.empty()) LOG_INF("{} users erased from the store meanwhile: their rows are left out", gone.size() / 2);
   return gone;
 }
@@ -275,7 +283,7 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
   if (Trim(user_id).empty()) return Status::InvalidArgument("erase: empty user id");
   // For the whole run: a command that read the user before cannot write them back between the
   // database step and the files, or after (it commits under this lock, dropping erased users).
-  auto commit = CommitLock::Acquire(ws, "erase");
+  auto commit = CommitLock::Acquire(ws, "erase", opts.lock_wait_s);
   if (!commit.ok()) return commit.status();
   auto key = ws.PseudonymKey();
   if (!key.ok()) return key.status();

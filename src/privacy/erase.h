@@ -29,6 +29,9 @@ namespace kgp::privacy {
 
 struct EraseOptions {
   bool verify = true;  // scan every workspace file for the id afterwards (reads the database once)
+  // How long to wait for the commit lock (CommitLock::Acquire; < 0: for ever). The server waits
+  // a few seconds and answers 503: its event writes wait behind an erasure.
+  double lock_wait_s = -1;
 };
 
 struct ErasureReceipt {
@@ -56,8 +59,9 @@ size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& nam
 
 // For a checkpoint trained on the store's graph, before it is saved: the names of the users
 // erased since the graph was read ("user:ID" with ID no longer in `users`, and the bare ID beside
-// it), for RemoveEntities. REQUIRES: the commit lock held until the checkpoint is saved (else an
-// erasure may come between this check and the save).
+// it), for RemoveEntities. Throws Aborted when every user is gone while the store holds users
+// (a key change renamed them). REQUIRES: the commit lock held until the checkpoint is saved
+// (else an erasure may come between this check and the save).
 std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck);
 
 }  // namespace kgp::privacy

@@ -18,6 +18,7 @@
 #include "privacy/schema_scan.h"
 #include "profile/builder.h"
 #include "profile/pipeline.h"
+#include "store/commit_lock.h"
 #include "store/writer.h"
 
 namespace kgp::privacy {
@@ -56,6 +57,11 @@ namespace {
 // Maps every stored id s to H(new_key, s) in the database (one transaction) and in the files.
 // The key file is written (path_next, then renamed over path) around the commit.
 Result<RekeyReport> Rekey(Workspace& ws, const std::string& new_key, const std::string& chain) {
+  // Under the commit lock, as erasure: the state, checkpoints and exports it rewrites are not
+  // being saved meanwhile; a command that read the old ids commits after it and is refused
+  // (DropErasedUsers, ErasedUserEntities: every id it read is gone).
+  auto commit = CommitLock::Acquire(ws, "privacy keygen/rotate");
+  if (!commit.ok()) return commit.status();
   RekeyReport rep;
   Db& db = ws.db();
   KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));

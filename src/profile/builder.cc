@@ -93,6 +93,16 @@ void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
 bool DropErasedUsers(Db& db, ProfileSet* set) {
   std::unordered_set<std::string> stored;
   for (Stmt q = db.Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
+  size_t named = 0, gone = 0;
+  for (const std::string& id : set->ext_ids)
+    if (!id.empty()) ++named, gone += !stored.count(id);
+  // Every id gone while the store has users: the ids were renamed (privacy keygen/rotate), not
+  // erased; dropping them all emptied every profile.
+  if (gone > 0 && gone == named && !stored.empty())
+    throw Error(Status::Aborted(fmt::format(
+        "none of the {} users read from the store is in it any more, though it holds {}: their ids changed meanwhile "
+        "(privacy keygen or rotate); run this again",
+        named, stored.size())));
   bool emptied = false;
   for (size_t u = 0; u < set->ext_ids.size(); ++u)
     if (!set->ext_ids[u].empty() && !stored.count(set->ext_ids[u])) {

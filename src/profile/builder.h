@@ -62,7 +62,8 @@ void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set);
 
 // Empties the slots of users no longer in the store (erased since the set's ids were read) and
 // then RecomputeAfterErasure() up to set->applied_file_id. Whether a slot was emptied. Throws
-// Error when the store cannot be read.
+// Error when the store cannot be read, and Aborted when every id is gone while the store holds
+// users (renamed by a key change since they were read: nothing is dropped).
 bool DropErasedUsers(Db& db, ProfileSet* set);
 
 // Groups events by user (counting sort), orders each user's events by time and applies them,
