@@ -34,6 +34,7 @@
 #include "service/event_merger.h"
 #include "service/keys.h"
 #include "service/server.h"
+#include "store/commit_lock.h"
 #include "test_util.h"
 
 namespace kgp::service {
@@ -1000,6 +1001,38 @@ TEST_F(ServiceTest, IdsWithASlashCanBeReadAndErased) {
   EXPECT_EQ(del->status, 200) << del->body;
   EXPECT_EQ(s.Client(*read_key_).Get("/v1/users/shop%2F42/profile")->status, 404);
   EXPECT_EQ(Body(s.Client(*read_key_).Get(other.c_str()))["as_of"], as_of);
+}
+
+// A DELETE while another command holds the workspace's commit lock (a long export): the server
+// waits a few seconds, then answers 503 with Retry-After; its event writes, queued behind the
+// erasure on the writer thread, go on (they waited as long as the lock was held).
+TEST_F(ServiceTest, AnErasureBehindAHeldCommitLockIs503AndEventsGoOn) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  std::optional<CommitLock> held;
+  {
+    auto l = CommitLock::Acquire(ws, "test export");
+    ASSERT_TRUE(l.ok() && l->held());
+    held.emplace(std::move(l).value());
+  }
+  auto admin = s.Client(*admin_key_);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto del = admin.Delete(("/v1/users/" + *user_).c_str());
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 503) << del->body;
+  EXPECT_EQ(del->get_header_value("Retry-After"), "5");
+  EXPECT_NE(del->body.find("test export (pid"), std::string::npos) << del->body;
+  EXPECT_LT(waited, 30) << "the DELETE waited for the lock without a bound";
+  auto w = s.Client(*write_key_);
+  auto post = w.Post("/v1/events", json{{"events", {Event(*user_, *item_, "view", 1790000300)}}}.dump(), "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 200) << post->body;
+  held.reset();  // released: the erasure goes through
+  auto again = admin.Delete(("/v1/users/" + *user_).c_str());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
 }
 
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {

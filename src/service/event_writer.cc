@@ -13,6 +13,10 @@
 namespace kgp::service {
 namespace {
 
+// How long a DELETE waits for the workspace's commit lock (held by an export, a kge train's save,
+// a profile update's commit): the event writes queue behind it meanwhile.
+constexpr double kEraseLockWaitS = 3;
+
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -133,6 +137,9 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
       store_.reset();
       stmts_.reset();
       privacy::EraseOptions eo;
+      // Event writes wait behind this thread: a commit lock held by a long export is a 503 with
+      // Retry-After, not a stalled server.
+      eo.lock_wait_s = kEraseLockWaitS;
       r = privacy::EraseUser(*ws_, user_id, eo);
     } catch (const std::exception& e) {
       r = Status::IoError(fmt::format("moving staged events before erasure: {}", e.what()));

@@ -125,6 +125,7 @@ void SendStatus(httplib::Response& res, const Status& s) {
     case Status::Code::kAborted:
       // A spent privacy budget is a refusal that no retry changes, not an outage.
       if (privacy::IsBudgetExceeded(s)) return SendError(res, 403, "budget_exceeded", s.message());
+      res.set_header("Retry-After", "5");
       SendError(res, 503, "unavailable", s.message());
       return;
     default: SendError(res, 500, "internal", s.message()); return;

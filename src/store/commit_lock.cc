@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -37,9 +39,11 @@ std::map<std::string, Hold>& Holds() {
 
 }  // namespace
 
-Result<CommitLock> CommitLock::Acquire(const Workspace& ws, const std::string& what) { return Acquire(ws.dir(), what); }
+Result<CommitLock> CommitLock::Acquire(const Workspace& ws, const std::string& what, double wait_s) {
+  return Acquire(ws.dir(), what, wait_s);
+}
 
-Result<CommitLock> CommitLock::Acquire(const std::string& workspace_dir, const std::string& what) {
+Result<CommitLock> CommitLock::Acquire(const std::string& workspace_dir, const std::string& what, double wait_s) {
   namespace fs = std::filesystem;
   const std::string path = (fs::absolute(workspace_dir) / kCommitLockFile).lexically_normal().string();
   {
@@ -52,6 +56,7 @@ Result<CommitLock> CommitLock::Acquire(const std::string& workspace_dir, const s
   }
   // Readable by all: a command run by another account waits on it too (and reads the holder).
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) (void)::fchmod(fd, 0644);  // whatever the umask (a umask of 077 locked other accounts out)
   if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // another account's file
   if (fd < 0) {
     const int err = errno;
@@ -68,9 +73,22 @@ Result<CommitLock> CommitLock::Acquire(const std::string& workspace_dir, const s
     char buf[256] = {};
     const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     const std::string holder = n > 0 ? std::string(Trim(std::string_view(buf, static_cast<size_t>(n)))) : std::string();
-    LOG_INF("{}: waiting for {} (lock {})", what, holder.empty() ? std::string("another kgprofile command") : holder, path);
+    const std::string who = holder.empty() ? std::string("another kgprofile command") : holder;
+    LOG_INF("{}: waiting for {} (lock {})", what, who, path);
     int rc = 0;
-    while ((rc = ::flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+    if (wait_s >= 0) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_s);
+      while ((rc = ::flock(fd, LOCK_EX | LOCK_NB)) != 0 && (errno == EWOULDBLOCK || errno == EINTR) &&
+             std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (rc != 0 && errno == EWOULDBLOCK) {
+        ::close(fd);
+        return Status::Aborted(fmt::format("{}: {} holds the workspace's commit lock ({}); waited {:g} s, try again later",
+                                           what, who, path, wait_s));
+      }
+    } else {
+      while ((rc = ::flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+      }
     }
     if (rc != 0) {
       const int err = errno;
@@ -102,7 +120,8 @@ void CommitLock::Release() {
   std::lock_guard g(HoldsMu());
   auto it = Holds().find(path_);
   if (it != Holds().end() && --it->second.depth == 0) {
-    ::close(it->second.fd);  // releases the flock
+    (void)::ftruncate(it->second.fd, 0);  // no holder named once it is free
+    ::close(it->second.fd);               // releases the flock
     Holds().erase(it);
   }
   path_.clear();

@@ -23,8 +23,10 @@ class CommitLock {
   // waiting for HOLDER (lock FILE)". `what` names this holder in the lines of those who wait
   // ("kge train (pid 123)"). Holds nothing, and succeeds, when the lock file can be neither
   // opened nor created (a read-only workspace: nobody commits to it); IoError on other failures.
-  static Result<CommitLock> Acquire(const Workspace& ws, const std::string& what);
-  static Result<CommitLock> Acquire(const std::string& workspace_dir, const std::string& what);
+  // wait_s >= 0: gives up after that many seconds with Aborted naming the holder (the server
+  // answers 503 rather than stall its event writes behind a long export); < 0 waits for ever.
+  static Result<CommitLock> Acquire(const Workspace& ws, const std::string& what, double wait_s = -1);
+  static Result<CommitLock> Acquire(const std::string& workspace_dir, const std::string& what, double wait_s = -1);
 
   CommitLock(CommitLock&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
   CommitLock& operator=(CommitLock&& o) noexcept;
