@@ -46,7 +46,7 @@ void RefuseWorkspaceState(const Workspace& w, const std::string& out, bool folde
   const std::string db = kDbFile, inbox = service::kInboxFile;
   std::vector<fs::path> own;
   for (const std::string& name : {db, db + "-wal", db + "-shm", db + "-journal", std::string(kConfigFile),
-                                  std::string(kServeLockFile), inbox, inbox + "-wal", inbox + "-shm",
+                                  std::string(kServeLockFile), std::string(kCommitLockFile), inbox, inbox + "-wal", inbox + "-shm",
                                   std::string(kProfileStateFile), std::string("ner-titles.bin"), std::string("models"),
                                   std::string("rejects")})
     own.push_back(ws / name);

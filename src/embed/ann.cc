@@ -6,8 +6,10 @@
 // which are at least as wide as hnswlib's SSE ones in a portable build.
 #define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -219,7 +221,10 @@ Status NeighborIndex::Save(const std::string& path) const {
   uintmax_t expect = 96 + h.cur_element_count * h.size_data_per_element_;
   for (size_t i = 0; i < h.cur_element_count; ++i)
     expect += 4 + (h.element_levels_[i] > 0 ? h.size_links_per_element_ * static_cast<size_t>(h.element_levels_[i]) : 0);
-  const std::string tmp = path + ".tmp";
+  // A name of its own, as OutFile gives (PATH.tmp.PID.N): erasure removes only the temporary
+  // files of writers no longer running, and two writers never share one.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), ++counter);
   std::error_code ec;
   try {
     impl_->hnsw->saveIndex(tmp);
