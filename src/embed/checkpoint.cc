@@ -40,7 +40,7 @@ class Reader {
   Reader(const std::string& data, std::string path) : d_(data), path_(std::move(path)) {}
   Status Bytes(void* p, size_t n) {
     if (n > d_.size() - pos_) return Status::Corruption(fmt::format("{}: truncated at byte {}", path_, pos_));
-    std::memcpy(p, d_.data() + pos_, n);
+    if (n > 0) std::memcpy(p, d_.data() + pos_, n);  // an empty table's data() may be null (UB for memcpy)
     pos_ += n;
     return Status::Ok();
   }
