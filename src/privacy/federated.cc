@@ -137,7 +137,8 @@ std::vector<std::string> WorkerLog(const fs::path& log, const fs::path& work) {
   ss << in.rdbuf();
   std::vector<std::string> lines;
   const std::string prefix = work.string() + "/";
-  for (std::string_view l : Split(ss.str(), '\n')) {
+  const std::string text = ss.str();  // Split's views point into it (ss.str() is a temporary)
+  for (std::string_view l : Split(text, '\n')) {
     std::string line(Trim(l));
     for (size_t at; (at = line.find(prefix)) != std::string::npos;) line.erase(at, prefix.size());
     if (!line.empty()) lines.push_back(Printable(line));
