@@ -29,6 +29,7 @@ namespace {
 // Threads that cannot all start (a memory limit stands in for a pids limit) are an error that
 // says so, exit 1; -j is 0 to 1024.
 TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
+  KGP_SKIP_UNDER_ASAN();
   KGP_REQUIRE_DATA(dir, "nations");
   test::TempDir tmp;
   const std::string cmd = "ulimit -v 800000; " + test::BinaryPath() + " -q kge train --data " + dir +

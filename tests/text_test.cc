@@ -348,6 +348,7 @@ TEST(TextTagger, LoadRefusesWhatTrainCannotWrite) {
 // text ner said "(…, e.g. --dim, …)", an option it lacks. A model at the size limit (2^26
 // buckets × 4 labels, 1 GiB) in a process limited to 600 MB of address space.
 TEST(TextTagger, OutOfMemoryNamesTheCommandNotAnOptionItLacks) {
+  KGP_SKIP_UNDER_ASAN();
   test::TempDir tmp;
   test::WriteFile(tmp / "big.bin", TaggerFile(26, {"O", "B-A", "I-A", "B-B"}, 0));
   test::WriteFile(tmp / "in.txt", "新款华为手机\n");
