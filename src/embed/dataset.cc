@@ -33,10 +33,7 @@ size_t Dataset::CountUnseenInTrain() const {
 }
 
 Status ReadTripleFile(const std::string& path, Dataset& ds, std::vector<Triple>* out) {
-  CsvOptions opts;
-  opts.delimiter = '\t';
-  opts.quoting = false;
-  CsvReader reader(path, opts);
+  CsvReader reader(path, CsvOptions('\t', /*quote=*/false, /*skip=*/true));
   KGP_RETURN_IF_ERROR(reader.status());
   while (reader.Next()) {
     if (reader.size() != 3)

@@ -195,10 +195,7 @@ Checkpoint ShardView(const Checkpoint& global, const Shard& sh) {
 // A shard file: one triple a line, head<TAB>relation<TAB>tail as row numbers of the shard's
 // checkpoint (names, which may hold tabs and newlines, travel in the checkpoint).
 Status ReadShardTriples(const std::string& path, size_t entities, size_t relations, std::vector<Triple>* out) {
-  CsvOptions opts;
-  opts.delimiter = '\t';
-  opts.quoting = false;
-  CsvReader reader(path, opts);
+  CsvReader reader(path, CsvOptions('\t', /*quote=*/false, /*skip=*/true));
   KGP_RETURN_IF_ERROR(reader.status());
   while (reader.Next()) {
     std::optional<uint64_t> f[3];
