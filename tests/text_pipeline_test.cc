@@ -196,6 +196,30 @@ TEST(TextPipeline, ARerunDropsEntitiesNoEdgeNamesAnyMore) {
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities"), 3);  // m.01, m.02 and the one a triple uses
 }
 
+// A text erased while extraction ran (read before the erasure, written after) leaves nothing of
+// its words: its spans, sentiment, reject and the entity only it named are dropped at commit.
+TEST(TextPipeline, ResultsOfATextErasedMeanwhileAreDropped) {
+  test::TempDir tmp;
+  auto w = Workspace::Init(tmp / "ws", {});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  Db& db = (*w)->db();
+  db.ExecOrThrow("INSERT INTO texts(id, key, kind, body) VALUES(5, 5, 'review', 'kept words')");
+  auto edge = [](int64_t id, const std::string& key) {
+    return TextEdgeRow{"text", id, "MENTIONS", "entity", key, "product", 0, 5, "words", 0.5, "tagger"};
+  };
+  // Text 6 was erased after extraction read it.
+  ASSERT_TRUE(ReplaceTextResults(db, {edge(5, "product:kept"), edge(6, "product:erased")},
+                                 {{5, 0.5, "lexicon"}, {6, -0.5, "lexicon"}}, {{"text", 6, "too long"}})
+                  .ok());
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM text_edges WHERE source_id = 5"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM text_edges WHERE source_id = 6"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM text_sentiment"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM text_sentiment WHERE text_id = 5"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM text_rejects"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:erased'"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM entities WHERE name = 'product:kept'"), 1);
+}
+
 // A run in which every text is skipped keeps the stored results and is an error saying why:
 // --max-bytes 0 skipped all and emptied text_edges and text_sentiment with exit code 0, and -1
 // wrapped to no limit. The option is 1 .. 16 MiB; the stage checks it for callers in code too.

@@ -173,16 +173,23 @@ Status ReplaceTextResults(Db& db, const std::vector<TextEdgeRow>& edges, const s
         .Bind(10, e.sentiment).Bind(11, e.method).Run();
     if (e.target_type == "entity") ent.Bind(1, e.target_key).BindTextOrNull(2, e.entity_type).Run();
   }
+  Stmt sen = db.Prepare("INSERT OR REPLACE INTO text_sentiment(text_id, score, method) VALUES(?,?,?)");
+  for (const auto& s : sentiment) sen.Bind(1, s.text_id).Bind(2, s.score).Bind(3, s.method).Run();
+  Stmt rej = db.Prepare("INSERT INTO text_rejects(source, source_id, reason) VALUES(?,?,?)");
+  for (const auto& r : rejects) rej.Bind(1, r.source).Bind(2, r.source_id).Bind(3, r.reason).Run();
+  // Results of a text erased after extraction read it: they would bring back the erased user's
+  // words (spans, sentiment). Erasure's deletions and this transaction are serialised by SQLite,
+  // so whichever commits second sees the other's work.
+  KGP_RETURN_IF_ERROR(db.Exec(
+      "DELETE FROM text_edges WHERE source = 'text' AND source_id NOT IN (SELECT id FROM texts);"
+      "DELETE FROM text_sentiment WHERE text_id NOT IN (SELECT id FROM texts);"
+      "DELETE FROM text_rejects WHERE source = 'text' AND source_id NOT IN (SELECT id FROM texts);"));
   // Entities of an earlier run (a tagger since dropped) that no edge names any more. Only the
   // text stage's own (typed; KG entities have no type), and none a KG triple uses.
   KGP_RETURN_IF_ERROR(db.Exec(
       "DELETE FROM entities WHERE type IS NOT NULL "
       "AND name NOT IN (SELECT target_key FROM text_edges WHERE target_type = 'entity') "
       "AND id NOT IN (SELECT head FROM triples) AND id NOT IN (SELECT tail FROM triples)"));
-  Stmt sen = db.Prepare("INSERT OR REPLACE INTO text_sentiment(text_id, score, method) VALUES(?,?,?)");
-  for (const auto& s : sentiment) sen.Bind(1, s.text_id).Bind(2, s.score).Bind(3, s.method).Run();
-  Stmt rej = db.Prepare("INSERT INTO text_rejects(source, source_id, reason) VALUES(?,?,?)");
-  for (const auto& r : rejects) rej.Bind(1, r.source).Bind(2, r.source_id).Bind(3, r.reason).Run();
   txn.Commit();
   return Status::Ok();
 }
