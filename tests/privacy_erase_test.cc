@@ -22,6 +22,7 @@
 #include <unordered_set>
 
 #include "common/strings.h"
+#include "embed/ann.h"
 #include "embed/checkpoint.h"
 #include "privacy/erase.h"
 #include "privacy/files.h"
@@ -314,7 +315,7 @@ TEST(PrivacyErase, CommandsThatReadTheUserBeforeTheErasureDoNotWriteThemBack) {
   BuildPseudonymised(sample, ws, "--users 60 --events 4000 --products 200 --seed 9");
   if (HasFatalFailure()) return;
   int nth = 4;
-  for (const std::string cmd : {"kge train --epochs 1 --no-eval -j 1", "profile update", "export"}) {
+  for (const std::string cmd : {"kge train --epochs 1 --no-eval -j 1", "profile update", "kge index", "export"}) {
     const std::string user = NthUser(sample, nth++);
     const std::string stored = PseudonymOf(Key(ws), user);
     const std::vector<std::string> needles = {stored, "user:" + stored};
@@ -331,6 +332,11 @@ TEST(PrivacyErase, CommandsThatReadTheUserBeforeTheErasureDoNotWriteThemBack) {
     EXPECT_TRUE(h.waited) << cmd << " did not wait for the commit lock: " << h.err;
     if (cmd.starts_with("kge train")) {
       EXPECT_EQ(nlohmann::json::parse(h.out).value("erased_rows_dropped", 0), 1) << h.out;
+    }
+    if (cmd == "kge index") {  // built from the checkpoint without the user's row
+      auto ck = embed::LoadCheckpoint(ws + "/models/kge.bin");
+      ASSERT_TRUE(ck.ok());
+      EXPECT_TRUE(embed::NeighborIndex::Load(embed::IndexPathFor(ws + "/models/kge.bin"), ck->params).ok());
     }
     EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles WHERE user_id = " + std::to_string(uid)), 0) << cmd;
     EXPECT_EQ(Count(ws, "SELECT count(*) FROM profile_tags WHERE user_id = " + std::to_string(uid)), 0) << cmd;

@@ -476,6 +476,13 @@ void AddIndex(CLI::App* kge, Registry& reg) {
   cmd->callback([&reg, path] {
     *reg.selected = [&reg, path] {
       std::string ck = std::filesystem::is_directory(*path) ? WorkspaceModelPath(*path) : *path;
+      // A workspace's checkpoint (WS/models/*.bin) is indexed under its commit lock, held from
+      // the read to the save: an erasure meanwhile would otherwise find no index to remove and
+      // then see one saved with the user's row in it.
+      std::optional<CommitLock> commit;
+      const std::filesystem::path models = std::filesystem::path(ck).parent_path();
+      if (models.filename() == "models" && std::filesystem::exists(models.parent_path() / kDbFile))
+        commit.emplace(Unwrap(CommitLock::Acquire(models.parent_path().string(), "kge index")));
       Loaded l = Load(ck);
       auto t0 = std::chrono::steady_clock::now();
       auto index = NeighborIndex::Build(l.ck.params);

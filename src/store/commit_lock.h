@@ -3,8 +3,9 @@
 // read from the store earlier, and by erasure for its whole run. Erasure cannot then happen
 // between another command's read and its write and be undone by it: `kge train` and `profile
 // build`/`update` take it to commit (and first drop the users erased since they read the store),
-// `export` for its whole run, `EraseUser` (CLI and the server's DELETE) for its database and file
-// steps. Writers that save under it never leave a live temporary file for erasure to find.
+// `export` and `kge index` for their whole run, `EraseUser` (CLI and the server's DELETE) for its
+// database and file steps. Writers that save under it never leave a live temporary file for
+// erasure to find.
 // Thread-safe; re-entrant within one thread (a nested Acquire of the same workspace counts up).
 #pragma once
 
