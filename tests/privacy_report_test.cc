@@ -33,12 +33,7 @@ class PrivacyReport : public ::testing::Test {
     const std::string sample = *tmp_ / "sample";
     ws_ = *tmp_ / "ws";
     ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 150 --events 8000 --products 300 --seed 4").exit_code, 0);
-    ASSERT_EQ(test::RunCli("-q init " + ws_).exit_code, 0);
-    for (const char* f : {"categories", "brands", "catalog", "users", "events"}) {
-      auto r = test::RunCli(std::string("-q ingest ") + ws_ + " " + sample + "/" + f + ".csv");
-      ASSERT_EQ(r.exit_code, 0) << f << ": " << r.err;
-    }
-    ASSERT_EQ(test::RunCli("-q graph build " + ws_).exit_code, 0);
+    ASSERT_TRUE(test::IngestedWorkspace(ws_, test::ShopFiles(sample)));
     ASSERT_EQ(test::RunCli("-q profile build " + ws_).exit_code, 0);
   }
   static void TearDownTestSuite() {

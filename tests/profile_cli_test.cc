@@ -881,10 +881,7 @@ TEST(ProfileCli, AnIdGivenAgainAfterAnErasureIsANewUser) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
   ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 40 --events 2000 --products 120 --seed 8").exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
-  for (const char* f : {"categories.csv", "brands.csv", "catalog.csv", "users.csv", "events.csv"})
-    ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/" + f).exit_code, 0) << f;
-  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
   ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
   std::string last, header, row;
   int64_t last_id = 0;

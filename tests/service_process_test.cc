@@ -84,21 +84,13 @@ class ServeProcess {
   FILE* in_ = nullptr;
 };
 
-// A generated shop through the CLI, up to profiles; returns the workspace folder.
+// A generated shop up to profiles; returns the workspace folder.
 std::string PrepareWorkspace(const test::TempDir& tmp) {
   const std::string sample = tmp / "sample", ws = tmp / "ws";
   EXPECT_EQ(test::RunCli("-q generate " + sample + " --users 80 --events 6000 --products 200 --seed 9").exit_code, 0);
-  EXPECT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
-  for (auto [f, format] : std::vector<std::pair<const char*, const char*>>{
-           {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
-           {"users.csv", "users"}, {"events.csv", "rees46"}}) {
-    auto r = test::RunCli("-q ingest " + ws + " " + sample + "/" + f + " --format " + format);
-    EXPECT_EQ(r.exit_code, 0) << f << ": " << r.err;
-  }
-  for (const char* cmd : {"graph build", "profile build"}) {
-    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws);
-    EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
-  }
+  EXPECT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+  auto r = test::RunCli("-q profile build " + ws);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   return ws;
 }
 
