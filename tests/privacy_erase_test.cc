@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -261,6 +263,51 @@ TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
   EXPECT_TRUE(std::filesystem::exists(live));
   EXPECT_EQ(FilesHolding(ws, needles), std::vector<std::string>{});
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+}
+
+// A federated run killed outright (SIGKILL: the OOM killer) cannot remove its work folder, which
+// holds user ids and their triples. On a workspace the folder is made inside it, named as a
+// temporary file (federated.tmp.PID.N), and the next erasure removes it: in $TMPDIR it stayed out
+// of erasure's reach.
+TEST(PrivacyErase, AKilledFederatedRunsWorkFolderIsRemoved) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 40 --events 3000 --products 120 --seed 6");
+  if (HasFatalFailure()) return;
+  std::vector<std::string> args = {test::BinaryPath(), "-q", "kge", "train-federated", ws, "--shards", "2",
+                                   "--rounds", "100000", "--dim", "8", "--no-central", "-j", "1"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, (tmp / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  std::string folder;
+  for (int i = 0; i < 1200 && folder.empty(); ++i) {  // at most a minute: until a shard file is written
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const auto& f : ListFiles(ws))
+      if (f.find("/federated.tmp.") != std::string::npos && f.find("/shard") != std::string::npos && !test::ReadFile(f).empty())
+        folder = std::filesystem::path(f).parent_path().string();
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_FALSE(folder.empty()) << "no work folder in the workspace: " << test::ReadFile(tmp / "err");
+  const std::string user = NthUser(sample, 3);
+  const std::string stored = PseudonymOf(Key(ws), user);
+  bool held = false;
+  for (const auto& f : FilesHolding(ws, {stored, "user:" + stored})) held |= f.starts_with(folder + "/");
+  ASSERT_TRUE(held) << "the work folder should hold the user's triples";
+  auto r = test::RunCli("--json erase " + ws + " --user " + user);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(folder)) << folder;
+  EXPECT_NE(j["files_removed"].dump().find(std::filesystem::path(folder).filename().string()), std::string::npos) << r.out;
+  EXPECT_EQ(FilesHolding(ws, {stored, "user:" + stored}), std::vector<std::string>{});
 }
 
 // `kgprofile ARGS` in the background while this test holds the workspace's commit lock: waits

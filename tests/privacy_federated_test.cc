@@ -204,7 +204,7 @@ TEST(PrivacyFederated, AFailedWorkerSaysWhy) {
   EXPECT_NE(m.find("the disk is on fire"), std::string::npos) << m;
   EXPECT_NE(m.find("exit status 3"), std::string::npos) << m;
   EXPECT_NE(m.find("round 1"), std::string::npos) << m;
-  EXPECT_EQ(m.find("kgp-federated-"), std::string::npos) << m;
+  EXPECT_EQ(m.find("federated.tmp."), std::string::npos) << m;
 }
 
 // Every worker was sent global.bin: every user's name and row, from all shards. A shard now

@@ -304,6 +304,7 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
         a->o.binary = SelfBinary();
         a->o.max_workers = a->threads;
         a->o.central_threads = a->threads;
+        if (w) a->o.work_parent = w->dir();  // a killed run's folder is then erasure's to remove
         embed::Checkpoint ck;
         auto r = Unwrap(TrainFederated(ds, a->o, &ck));
         nlohmann::json j = r.Json();

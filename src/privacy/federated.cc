@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -330,9 +333,20 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
 
   // From here until the folder is removed, a stop signal removes it first (StopSignals).
   StopSignals signals;
-  std::string tmpl = (fs::temp_directory_path() / "kgp-federated-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) return Status::IoError("federated: cannot create a work folder");
-  const fs::path work = tmpl;
+  fs::path work;
+  {
+    // Named as a temporary file is (OutFile::IsTempName), so that the folder of a run killed
+    // outright is known for a dead writer's; mode 0700.
+    const fs::path parent = opts.work_parent.empty() ? fs::temp_directory_path() : fs::path(opts.work_parent);
+    static std::atomic<uint64_t> counter{0};
+    for (int attempt = 0; attempt < 100 && work.empty(); ++attempt) {
+      fs::path p = parent / fmt::format("federated.tmp.{}.{}", ::getpid(), ++counter);
+      if (::mkdir(p.c_str(), 0700) == 0) work = std::move(p);
+      else if (errno != EEXIST) break;
+    }
+    if (work.empty())
+      return Status::IoError(fmt::format("federated: cannot create a work folder in {}: {}", parent.string(), std::strerror(errno)));
+  }
   std::vector<Running> running;  // the workers started and not yet reaped
   struct Cleanup {
     fs::path p;

@@ -36,6 +36,10 @@ struct FederatedOptions {
   bool central = true;               // also train centrally for (rounds × local_epochs) epochs
   int central_threads = 2;           // 0 = all cores
   int max_workers = 0;               // worker processes at once (each loads its shard's rows); 0 = cores
+  // Where the work folder (shard files, updates: user ids and their triples) is made, as
+  // federated.tmp.PID.N; "" = the system's temporary folder. A workspace's own folder keeps a
+  // killed run's folder within erasure's reach (privacy/files.h RemoveStaleTempFiles).
+  std::string work_parent;
 };
 
 struct FederatedRound {

@@ -52,14 +52,32 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir) {
 std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) {
   std::vector<std::string> out;
   const fs::path root = fs::path(workspace_dir);
+  // Its writer is gone (a pid reused since keeps the file: the scan then reports it).
+  const auto dead = [](int64_t pid) {
+    return pid > 0 && pid != ::getpid() && pid <= INT32_MAX && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  };
+  // Work folders named as temporary files are (a federated run's, NAME.tmp.PID.N) go whole.
+  std::vector<fs::path> folders;
+  std::error_code walk;
+  for (auto it = fs::recursive_directory_iterator(root, walk); !walk && it != fs::recursive_directory_iterator();
+       it.increment(walk)) {
+    int64_t pid = 0;
+    if (!it->is_directory(walk) || !OutFile::IsTempName(it->path().filename().string(), &pid) || !dead(pid)) continue;
+    it.disable_recursion_pending();
+    folders.push_back(it->path());
+  }
+  for (const fs::path& d : folders) {
+    std::error_code ec;
+    fs::remove_all(d, ec);
+    if (!ec) out.push_back(d.string() + "/");
+  }
   for (const auto& f : ListFiles(workspace_dir)) {
     const fs::path p(f);
     int64_t pid = 0;
     if (!OutFile::IsTempName(p.filename().string(), &pid)) continue;
     bool stale = false;
     if (pid > 0) {
-      // Its writer is gone (a pid reused since keeps the file: the scan then reports it).
-      stale = pid != ::getpid() && pid <= INT32_MAX && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+      stale = dead(pid);
     } else {
       // NAME.tmp of an earlier version: only beside the files erasure rewrites (other such names
       // may be another tool's live file, e.g. pseudonym.key.tmp during a key change).

@@ -22,7 +22,8 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
 // Removes the temporary files (OutFile::IsTempName) under the workspace that a writer killed
 // while saving left behind: they may hold users' data, and are no one's. A file NAME.tmp.PID.N
 // goes when process PID no longer runs; an earlier version's NAME.tmp under models/ or export/,
-// or profiles.state.tmp. Returns those removed.
+// or profiles.state.tmp. A folder named so (a killed federated run's work folder) goes whole
+// when its process no longer runs, listed with a trailing '/'. Returns those removed.
 // REQUIRES: the commit lock held (store/commit_lock.h): the writers that save under it have no
 // temporary file meanwhile.
 std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir);
