@@ -29,6 +29,7 @@
 #include "privacy/erase.h"
 #include "privacy/files.h"
 #include "privacy/pseudonym.h"
+#include "service/event_merger.h"
 #include "store/commit_lock.h"
 #include "store/workspace.h"
 #include "store/writer.h"
@@ -263,6 +264,64 @@ TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
   EXPECT_TRUE(std::filesystem::exists(live));
   EXPECT_EQ(FilesHolding(ws, needles), std::vector<std::string>{});
   EXPECT_FALSE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+}
+
+// A server killed with events staged (acknowledged, not yet in `events`): `erase` left the user's
+// staged rows in service_inbox.db, said "verified", and the next command that moved them brought
+// the user's events back under a user id no longer in `users` (profile build then failed on
+// every run; the id could also go to a later user). The staged rows now go to `events` first,
+// where the erasure finds them, and events whose user is gone are removed.
+TEST(PrivacyErase, StagedEventsOfAKilledServerAreErasedToo) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 30 --events 1500 --products 80 --seed 2").exit_code, 0);
+  ASSERT_TRUE(test::IngestedWorkspace(ws, test::ShopFiles(sample)));
+  const std::string user = NthUser(sample, 2), other = NthUser(sample, 3);
+  const int64_t uid = Count(ws, "SELECT id FROM users WHERE ext_id = '" + user + "'");
+  const int64_t other_id = Count(ws, "SELECT id FROM users WHERE ext_id = '" + other + "'");
+  const int64_t item = Count(ws, "SELECT min(id) FROM items");
+  ASSERT_GT(uid, 0);
+  ASSERT_GT(other_id, 0);
+  const int64_t other_events = Count(ws, "SELECT count(*) FROM events WHERE user_id = " + std::to_string(other_id));
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Db& db = (*w)->db();
+    ASSERT_TRUE(service::AttachInbox(db, (*w)->Path(service::kInboxFile), "NORMAL").ok());
+    Stmt ins = db.Prepare("INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, price) "
+                          "VALUES(?, ?, ?, ?, 0, 1780000000, 9.5)");
+    for (int i = 1; i <= 5; ++i) ins.Bind(1, i).Bind(2, 7000000000 + i).Bind(3, i <= 3 ? uid : other_id).Bind(4, item).Run();
+    // And what an erasure before this fix let a later move bring in: events of no stored user.
+    db.ExecOrThrow("INSERT INTO events(key, user_id, item_id, type, ts) VALUES(7100000000, 999999, " +
+                   std::to_string(item) + ", 0, 1780000000)");
+  }
+  auto r = test::RunCli("--json erase " + ws + " --user " + user);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
+  EXPECT_EQ(j["rows"].value("orphan_events", 0), 1) << r.out;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(service::AttachInbox((*w)->db(), (*w)->Path(service::kInboxFile), "NORMAL").ok());
+    EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM inbox.service_event_inbox"), 0);
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE user_id = " + std::to_string(uid)), 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE user_id NOT IN (SELECT id FROM users)"), 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE user_id = " + std::to_string(other_id)), other_events + 2);
+  auto build = test::RunCli("-q profile build " + ws);
+  EXPECT_EQ(build.exit_code, 0) << build.err;
+  // A row an erasure before this fix left staged stays out of `events` when moved.
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(service::AttachInbox((*w)->db(), (*w)->Path(service::kInboxFile), "NORMAL").ok());
+    (*w)->db().ExecOrThrow("INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts) VALUES(9, 7200000000, 999998, " +
+                           std::to_string(item) + ", 0, 1780000000)");
+  }
+  build = test::RunCli("-q profile build " + ws);
+  EXPECT_EQ(build.exit_code, 0) << build.err;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events WHERE user_id NOT IN (SELECT id FROM users)"), 0);
 }
 
 // A federated run killed outright (SIGKILL: the OOM killer) cannot remove its work folder, which

@@ -19,6 +19,7 @@
 #include "privacy/export_profiles.h"
 #include "privacy/federated.h"
 #include "privacy/pseudonym.h"
+#include "service/event_merger.h"
 #include "store/commit_lock.h"
 
 namespace kgp::cli {
@@ -108,6 +109,9 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
         auto hold = Unwrap(ServeLock::Share(*w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", a->user)));
+        // Events a server acknowledged but did not store (it was killed) go to `events` first,
+        // where the erasure finds them: left staged, the user's came back with the next move.
+        Unwrap(service::RecoverStagedEvents(*w));
         EraseOptions o;
         o.verify = !a->no_verify;
         auto r = Unwrap(EraseUser(*w, a->user, o));

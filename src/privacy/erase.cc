@@ -361,6 +361,9 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
                [&](Stmt& st) { st.Bind(1, stored).Bind(2, std::to_string(uid)); });
     }
     Delete(db, r, "users", "DELETE FROM users WHERE id = ?1", by_uid);
+    // Events of users erased before whose staged events a killed server left and a later move
+    // brought in (before moves left such rows out): they broke profile build, and were theirs.
+    Delete(db, r, "orphan_events", "DELETE FROM events WHERE user_id NOT IN (SELECT id FROM users)", [](Stmt&) {});
     // Until the files are done too (Finish): a run cut short is finished by the next one.
     db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, '')").Bind(1, PendingKey(stored)).Run();
     txn.Commit();

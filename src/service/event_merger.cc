@@ -75,19 +75,22 @@ Result<size_t> RecoverStagedEvents(Workspace& ws) {
 }
 
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {
+  // A row of a user erased since it was staged stays out (it would name a user id no longer in
+  // `users`, or one a later user was given).
+  const std::string erased = "user_id NOT IN (SELECT id FROM main.users)";
   Stmt move = db.Prepare(fmt::format(
       "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id, variant) "
       "SELECT key, user_id, item_id, type, ts, value, price, session, file_id, variant FROM {} "
-      "WHERE seq > ?1 AND seq <= ?2 ORDER BY key",
-      table));
+      "WHERE seq > ?1 AND seq <= ?2 AND NOT {} ORDER BY key",
+      table, erased));
   move.Bind(1, after).Bind(2, upto).Run();
   size_t rows = 0;
   std::unordered_map<int64_t, std::pair<double, double>> prices;  // item → its last and highest price
-  Stmt read = db.Prepare(fmt::format("SELECT item_id, price FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", table));
+  Stmt read = db.Prepare(fmt::format("SELECT item_id, price, {} FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", erased, table));
   read.Bind(1, after).Bind(2, upto);
   while (read.Step()) {
     ++rows;
-    if (read.IsNull(1) || read.Double(1) < 0) continue;
+    if (read.Int(2) || read.IsNull(1) || read.Double(1) < 0) continue;
     auto [it, fresh] = prices.try_emplace(read.Int(0), read.Double(1), read.Double(1));
     it->second.first = read.Double(1);
     it->second.second = std::max(it->second.second, read.Double(1));

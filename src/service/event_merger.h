@@ -33,7 +33,7 @@ constexpr const char* kInboxFile = "service_inbox.db";  // in the workspace dire
 Status AttachInbox(Db& db, const std::string& inbox_path, const char* synchronous);
 
 // Copies the inbox rows with after < seq <= upto into the events table of db (key order, repeats
-// ignored) and sets each product's price to the last price those rows carried (arrival order, as
+// ignored; rows of users no longer in `users`, erased since, left out) and sets each product's price to the last price those rows carried (arrival order, as
 // `ingest` keeps it). REQUIRES: a transaction on db; table names "inbox.service_event_inbox" or,
 // for a workspace staged by an older version, "main.service_event_inbox". Returns rows read.
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto);
