@@ -182,6 +182,9 @@ TEST(ServiceProcess, AcknowledgedEventsSurviveAKill) {
   }
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), stored_before + accepted);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM inbox.service_event_inbox"), 0);
+  // The killed run's ingest_files row is closed (it stayed 'running' for ever), with its events.
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM ingest_files WHERE status = 'running'"), 0);
+  EXPECT_EQ(Count(ws, "SELECT records FROM ingest_files WHERE format = 'api' AND status = 'interrupted'"), accepted);
 }
 
 // While a server runs it owns the profile state: a second server, `erase` and key rotation are

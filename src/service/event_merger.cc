@@ -52,6 +52,14 @@ Result<size_t> MoveLeftoverStaged(Db& db) {
     }
     rows += CopyStagedEvents(db, "inbox.service_event_inbox", 0, INT64_MAX);
     db.ExecOrThrow("DELETE FROM inbox.service_event_inbox");
+    // The ingest_files row of such a run stayed 'running' for ever: closed, with the events
+    // stored under it (no server runs now: ours inserts its row after this).
+    db.ExecOrThrow(
+        "UPDATE ingest_files SET status = 'interrupted', finished = CAST(strftime('%s', 'now') AS INTEGER), "
+        "records = (SELECT count(*) FROM events WHERE file_id = ingest_files.id), "
+        "events_new = (SELECT count(*) FROM events WHERE file_id = ingest_files.id), "
+        "message = 'the server did not stop cleanly; the events it acknowledged were moved in later' "
+        "WHERE format = 'api' AND status = 'running'");
     txn.Commit();
     return rows;
   } catch (const std::exception& e) {

@@ -45,7 +45,8 @@ Status AddInboxVariant(Db& db, const std::string& schema);
 // Moves every row a server acknowledged but did not move (it did not stop cleanly) into the
 // events table, in one transaction, and empties the inbox; rows an older version staged in the
 // workspace database itself too. REQUIRES: the inbox attached (AttachInbox); no server writing
-// it. Returns the rows moved.
+// it. Returns the rows moved. The ingest_files rows of such runs (format api, still 'running')
+// are closed as 'interrupted', counting the events stored under them.
 Result<size_t> MoveLeftoverStaged(Db& db);
 
 // For a command that reads events while no server runs (profile build and update, graph
