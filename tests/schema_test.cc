@@ -1,6 +1,6 @@
 // Schema migrations: shipped migrations never change (a workspace at version N must mean the
-// same tables and rows whatever kgprofile took it there), and workspaces that an earlier edit
-// of migration 7 left behind are completed.
+// same tables and rows whatever kgprofile took it there), workspaces that an earlier edit of
+// migration 7 left behind are completed, and an upgrade says what it did.
 #include "store/schema.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "ingest/ingest.h"
 #include "store/workspace.h"
@@ -60,6 +61,30 @@ UPDATE items SET list_price = price;
 CREATE TABLE category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
 )sql";
+
+// Collects what is logged while it lives.
+class LogCapture {
+ public:
+  LogCapture() : level_(GetLogLevel()) {
+    SetLogLevel(LogLevel::kInfo);
+    SetLogCallback([this](LogLevel level, std::string_view msg) { lines_.emplace_back(level, std::string(msg)); });
+  }
+  ~LogCapture() {
+    SetLogCallback(nullptr);
+    SetLogLevel(level_);
+  }
+  // The lines of `level` that contain `text`.
+  std::vector<std::string> Lines(LogLevel level, std::string_view text = "") const {
+    std::vector<std::string> out;
+    for (const auto& [l, m] : lines_)
+      if (l == level && m.find(text) != std::string::npos) out.push_back(m);
+    return out;
+  }
+
+ private:
+  LogLevel level_;
+  std::vector<std::pair<LogLevel, std::string>> lines_;
+};
 
 // A workspace whose database a kgprofile of schema `version` (6 or 7) wrote: migrations 1 to 6
 // (unchanged since, see above), the rows an ingest of a catalogue (p1 at 800, p2 at 50, in a
@@ -138,11 +163,18 @@ TEST(Schema, AWorkspaceFromAnEarlierMigration7IsCompletedAndIngests) {
     SCOPED_TRACE(name);
     const std::string dir = tmp / name;
     WriteOldWorkspace(dir, 7, migration7);
+    LogCapture log;
     auto ws = Workspace::Open(dir);
     ASSERT_TRUE(ws.ok()) << ws.status().ToString();
     Db& db = (*ws)->db();
     EXPECT_EQ(db.QueryInt("PRAGMA user_version"), LatestSchemaVersion());
     EXPECT_EQ(Dump(db), expected);
+    // One line says what happened, one what to run.
+    const auto info = log.Lines(LogLevel::kInfo);
+    ASSERT_EQ(info.size(), 1u);
+    EXPECT_EQ(info[0], fmt::format("{}: workspace upgraded from schema version 7 to {}; older kgprofile versions can "
+                                   "no longer open it", dir, LatestSchemaVersion()));
+    EXPECT_EQ(log.Lines(LogLevel::kWarn, "ingest the catalogue and event files again").size(), 1u);
 
     // The placeholder of source id 8 meets its code: merged, and the dearer price raises the list.
     IngestText(**ws, tmp / "more.csv",
@@ -157,7 +189,7 @@ TEST(Schema, AWorkspaceFromAnEarlierMigration7IsCompletedAndIngests) {
 
 // Where migration 7 ran whole, migration 10 changes nothing, not even a list price a later
 // catalogue lowered below earlier events' prices, or the catalogue price of a product that only
-// events name.
+// events name; and the upgrade asks for no re-ingest.
 TEST(Schema, Migration10ChangesNothingWhereMigration7RanWhole) {
   test::TempDir tmp;
   const std::string dir = tmp / "ws";
@@ -181,10 +213,52 @@ TEST(Schema, Migration10ChangesNothingWhereMigration7RanWhole) {
     EXPECT_NE(before.find("item p9 20.000000 30.000000 - "), std::string::npos) << before;
     db.ExecOrThrow("PRAGMA user_version=9");
   }
+  LogCapture log;
   auto ws = Workspace::Open(dir);
   ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-  EXPECT_EQ((*ws)->db().QueryInt("PRAGMA user_version"), LatestSchemaVersion());
   EXPECT_EQ(Dump((*ws)->db()), before);
+  EXPECT_EQ(log.Lines(LogLevel::kInfo, "upgraded from schema version 9 to").size(), 1u);
+  EXPECT_TRUE(log.Lines(LogLevel::kWarn).empty()) << log.Lines(LogLevel::kWarn)[0];
+}
+
+// The CLI: any command that upgrades says so once, with the hint where the workspace has data
+// an older ingest derived; the next command and a new workspace say nothing of it.
+TEST(Schema, AnUpgradeIsLoggedOnce) {
+  test::TempDir tmp;
+  const std::string old_ws = tmp / "old", empty_ws = tmp / "empty";
+  WriteOldWorkspace(old_ws, 6);
+  auto run = test::RunCli("graph stats " + old_ws);  // refused (no graph yet) after opening the workspace
+  const std::string line = fmt::format("info: {}: workspace upgraded from schema version 6 to {}; older kgprofile "
+                                       "versions can no longer open it\n", old_ws, LatestSchemaVersion());
+  EXPECT_NE(run.err.find(line), std::string::npos) << run.err;
+  EXPECT_EQ(test::Occurrences(run.err, "upgraded"), 1u) << run.err;  // one line, not one per migration
+  EXPECT_NE(run.err.find("warning: " + old_ws + ": prices and categories were derived by an older kgprofile"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(test::Occurrences(run.err, "prices and categories"), 1u) << run.err;  // migrations 7, 9 and 10 say it once
+  run = test::RunCli("graph stats " + old_ws);
+  EXPECT_NE(run.err.find("no graph yet"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("upgraded"), std::string::npos) << run.err;
+
+  // No data: the upgrade is said, no re-ingest asked for.
+  {
+    auto ws = Workspace::Init(empty_ws, WorkspaceOptions{});
+    ASSERT_TRUE(ws.ok());
+  }
+  run = test::RunCli("init " + (tmp / "new"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("upgraded"), std::string::npos) << run.err;
+  {
+    auto db = Db::Open(empty_ws + "/kgprofile.db", /*create=*/false);
+    ASSERT_TRUE(db.ok());
+    (*db)->ExecOrThrow("ALTER TABLE items DROP COLUMN catalog_price; PRAGMA user_version=8");
+  }
+  run = test::RunCli("graph stats " + empty_ws);
+  EXPECT_NE(run.err.find(fmt::format("{}: workspace upgraded from schema version 8 to {}", empty_ws,
+                                     LatestSchemaVersion())),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("warning"), std::string::npos) << run.err;
 }
 
 }  // namespace
