@@ -1,10 +1,13 @@
 // A damaged profiles.state: every reader either gets profiles it can show or a Corruption that
 // names the file and what is wrong, with the advice to run `profile build` (a tag id outside the
 // graph crashed `profile export`; a length of 2^32 asked for 64 GiB; a changed counter loaded).
+// A file of another format version is an InvalidArgument with the same advice.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 #include "common/log.h"
 #include "common/progress.h"
@@ -42,18 +45,23 @@ class ProfileStateFileTest : public ::testing::Test {
   }
 
   // The state file with `bytes` written at `at`, loaded and, when it loads, taken through what
-  // `profile export` does. Not OK: a Corruption naming the file and the remedy.
+  // `profile export` does. Not OK: a Corruption naming the file and the remedy (or, where the
+  // magic is intact and the version field changed, the InvalidArgument of another version).
   static Status LoadDamaged(size_t at, std::string_view bytes) {
     std::string data = *good_;
     std::memcpy(data.data() + at, bytes.data(), bytes.size());
-    return LoadBytes(data);
+    uint32_t version = 0;
+    std::memcpy(&version, data.data() + 8, sizeof version);
+    const bool other_version = std::memcmp(data.data(), good_->data(), 8) == 0 && version != 3 && version != 4;
+    return LoadBytes(data, other_version ? Status::Code::kInvalidArgument : Status::Code::kCorruption);
   }
-  static Status LoadBytes(const std::string& data) {
+  // `refused`: the code a file that does not load gets (another format version: InvalidArgument).
+  static Status LoadBytes(const std::string& data, Status::Code refused = Status::Code::kCorruption) {
     const std::string path = *tmp_ / "damaged.state";
     test::WriteFile(path, data);
     auto set = LoadProfileSet(path);
     if (!set.ok()) {
-      EXPECT_EQ(set.status().code(), Status::Code::kCorruption) << set.status().ToString();
+      EXPECT_EQ(set.status().code(), refused) << set.status().ToString();
       EXPECT_EQ(set.status().message().rfind(path + ": ", 0), 0u) << set.status().message();
       EXPECT_NE(set.status().message().find("profile build"), std::string::npos) << set.status().message();
       return set.status();
@@ -120,7 +128,8 @@ TEST_F(ProfileStateFileTest, ALengthBeyondTheFileIsRefusedBeforeAllocating) {
 
 // 1 to 4 random bytes at random places (fixed seed), and every byte of the header and of the
 // first user with tags set to 0xff: no crash, no huge allocation, and every copy that differs
-// from the saved file is a Corruption (before the checksum, a changed counter loaded silently).
+// from the saved file is refused, a Corruption but for a changed version field (before the
+// checksum, a changed counter loaded silently).
 TEST_F(ProfileStateFileTest, AnyChangedByteIsCorruption) {
   Rng rng(20240607);
   size_t changed = 0, refused = 0;
@@ -171,9 +180,38 @@ TEST_F(ProfileStateFileTest, AFormat3FileWithoutChecksumLoads) {
   EXPECT_TRUE(LoadBytes(data).ok());
   const uint32_t v2 = 2;
   std::memcpy(data.data() + 8, &v2, sizeof v2);
-  Status s = LoadBytes(data);
+  Status s = LoadBytes(data, Status::Code::kInvalidArgument);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("state format 2"), std::string::npos) << s.message();
+}
+
+// A file of another format version (an older kgprofile's, after an upgrade) is a version
+// mismatch with the advice, not "corruption:" (it read as damage); a wrong magic still is.
+TEST_F(ProfileStateFileTest, AnotherVersionsFileIsAVersionMismatchNotCorruption) {
+  for (const uint32_t v : {1u, 2u, 5u}) {
+    std::string data = *good_;
+    std::memcpy(data.data() + 8, &v, sizeof v);
+    Status s = LoadBytes(data, Status::Code::kInvalidArgument);
+    ASSERT_FALSE(s.ok()) << v;
+    EXPECT_EQ(s.ToString().find("corruption"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find(fmt::format("state format {}, from another kgprofile version", v)), std::string::npos)
+        << s.message();
+  }
+  std::string data = *good_;
+  data[0] = 'X';
+  EXPECT_FALSE(LoadBytes(data).ok());  // Corruption (LoadBytes checks the code)
+  // The CLI says so too.
+  test::TempDir tmp;
+  std::filesystem::copy(ws_->dir(), tmp / "ws", std::filesystem::copy_options::recursive);
+  data = *good_;
+  const uint32_t v1 = 1;
+  std::memcpy(data.data() + 8, &v1, sizeof v1);
+  test::WriteFile(tmp / "ws" + "/" + kProfileStateFile, data);
+  const auto run = test::RunCli("profile export " + (tmp / "ws"));
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("error: invalid argument: "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("state format 1, from another kgprofile version"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("rebuild it with kgprofile profile build"), std::string::npos) << run.err;
 }
 
 }  // namespace

@@ -114,12 +114,6 @@ class RawConnection {
   int fd_ = -1;
 };
 
-size_t Occurrences(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
-}
-
 json Body(const httplib::Result& r) {
   if (!r) return json();
   return json::parse(r->body, nullptr, false);
@@ -1364,7 +1358,7 @@ TEST_F(ServiceTest, AmbiguousFramingAndHugeHeadersCloseTheConnection) {
     bool closed = false;
     const std::string answer = raw.ReadAll(3000, &closed);
     EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << request.substr(0, 60) << "\n" << answer;
-    EXPECT_EQ(Occurrences(answer, "HTTP/1.1 "), 1u) << "the hidden request ran: " << answer;
+    EXPECT_EQ(test::Occurrences(answer, "HTTP/1.1 "), 1u) << "the hidden request ran: " << answer;
     EXPECT_TRUE(closed) << request.substr(0, 60);
   }
   // GET with Content-Length: 0 is fine.
@@ -1399,7 +1393,7 @@ TEST_F(ServiceTest, PipelinedRequestsAreAnsweredInOrder) {
   bool closed = false;
   const std::string answer = raw.ReadAll(3000, &closed);
   EXPECT_TRUE(closed);
-  EXPECT_EQ(Occurrences(answer, "HTTP/1.1 200"), 2u) << answer;
+  EXPECT_EQ(test::Occurrences(answer, "HTTP/1.1 200"), 2u) << answer;
   const size_t not_found = answer.find("HTTP/1.1 404");
   ASSERT_NE(not_found, std::string::npos) << answer;
   EXPECT_LT(answer.find("HTTP/1.1 200"), not_found);

@@ -50,6 +50,12 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+size_t Occurrences(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
 std::string TempFilesOf(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path target(path);

@@ -40,6 +40,8 @@ std::string SharedData(const std::string& rel);
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
+// How many times `what` occurs in `s` (overlapping ones too).
+size_t Occurrences(const std::string& s, const std::string& what);
 // The temporary files a cut-short OutFile::OpenReplacing(path) leaves beside it (PATH.tmp.PID.N,
 // or PATH.tmp as earlier versions and the index writer name them), space-separated; "" if none.
 std::string TempFilesOf(const std::string& path);

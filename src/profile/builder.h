@@ -104,7 +104,8 @@ std::vector<Profile> Snapshot(const ItemIndex& items, const ProfileSet& set, int
 // Binary state file (magic "KGPPROF1", docs/profile.md "State file"). A file that is cut short
 // or damaged (a length beyond the file, a tag or repurchase id outside its node table, tags out
 // of order, options no build writes) is a Corruption naming the file and what is wrong, never
-// read on: what loads is safe to finalize against a graph after MatchGraph().
+// read on: what loads is safe to finalize against a graph after MatchGraph(). A file of another
+// format version is InvalidArgument (a version mismatch, not damage). Both say to run profile build.
 Status SaveProfileSet(const std::string& path, const ProfileSet& set);
 Result<ProfileSet> LoadProfileSet(const std::string& path);
 

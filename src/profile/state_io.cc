@@ -208,10 +208,11 @@ Result<ProfileSet> LoadProfileSet(const std::string& path) {
   uint32_t version = 0;
   if (!in.Get(magic, "magic") || std::memcmp(magic, kMagic, 8) != 0 || !in.Get(version, "version"))
     return Status::Corruption(fmt::format("{}: not a kgprofile profile state file; run kgprofile profile build", path));
+  // Another version's file is no damage: InvalidArgument, as a newer schema or checkpoint is.
   if (version != kVersion && version != kVersionWithoutChecksum)
-    return Status::Corruption(fmt::format("{}: state format {}, from another kgprofile version (this one reads {} and {}); it "
-                                          "is a cache: rebuild it with kgprofile profile build", path, version,
-                                          kVersionWithoutChecksum, kVersion));
+    return Status::InvalidArgument(fmt::format("{}: state format {}, from another kgprofile version (this one reads {} "
+                                               "and {}); it is a cache: rebuild it with kgprofile profile build",
+                                               path, version, kVersionWithoutChecksum, kVersion));
   const auto damaged = [&](const std::string& what) {
     return Status::Corruption(fmt::format("{}: damaged profile state ({}); it is a cache: rebuild it with kgprofile "
                                           "profile build", path, what));

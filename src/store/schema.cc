@@ -2,16 +2,32 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace kgp {
 namespace {
 
-// Append only: never edit a migration that has shipped.
-const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kMigrations = {
+// Logged once by an upgrade whose migrations took prices or categories as an older ingest left
+// them (docs/workspace.md "Upgrading").
+constexpr const char* kDerivedByOlderIngest =
+    "prices and categories were derived by an older kgprofile (list and catalogue prices from event prices, "
+    "categories known only by id kept apart): to get what a fresh workspace gets, ingest the catalogue and event "
+    "files again with ingest --force, in the order first ingested, then run graph build and profile build "
+    "(docs/workspace.md \"Upgrading\")";
+
+struct Migration {
+  const char* sql;
+  // Said once when the migration changed a row: what the user should run.
+  const char* note = nullptr;
+};
+
+// Append only: never edit a migration that has shipped (tests/schema_test.cc holds the hash of
+// each); correct one with a new migration.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
       // 1: events, catalogue, users, texts, KG triples, ingest bookkeeping, graph tables.
-      R"sql(
+      {R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE ingest_files(
   id INTEGER PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL, fingerprint TEXT NOT NULL,
@@ -53,10 +69,10 @@ CREATE TABLE graph_edge_types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)
 CREATE TABLE graph_edges(src INTEGER NOT NULL, type INTEGER NOT NULL, dst INTEGER NOT NULL,
   count INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, weight REAL NOT NULL,
   PRIMARY KEY(src, type, dst)) WITHOUT ROWID;
-)sql",
+)sql"},
       // 2: text stage results (kgprofile text extract): edges found in titles and reviews with
       // the span that evidences each, whole-text sentiment, and texts skipped with a reason.
-      R"sql(
+      {R"sql(
 CREATE TABLE text_edges(
   id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id INTEGER NOT NULL,
   relation TEXT NOT NULL, target_type TEXT NOT NULL, target_key TEXT NOT NULL,
@@ -65,10 +81,10 @@ CREATE TABLE text_edges(
 CREATE INDEX text_edges_source ON text_edges(source, source_id);
 CREATE TABLE text_sentiment(text_id INTEGER PRIMARY KEY, score REAL NOT NULL, method TEXT NOT NULL);
 CREATE TABLE text_rejects(source TEXT NOT NULL, source_id INTEGER NOT NULL, reason TEXT NOT NULL);
-)sql",
+)sql"},
       // 3: user profiles (`profile build`): one row per user, its interest tags, the k-means
       // clusters. Audience rules compile to queries over these (docs/profile.md).
-      R"sql(
+      {R"sql(
 CREATE TABLE profiles(
   user_id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL, as_of INTEGER NOT NULL, events INTEGER NOT NULL,
   views INTEGER, carts INTEGER, purchases INTEGER, first_ts INTEGER, last_ts INTEGER,
@@ -85,11 +101,11 @@ CREATE TABLE profile_tags(user_id INTEGER NOT NULL, kind TEXT NOT NULL, tag TEXT
 CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight);
 CREATE TABLE profile_clusters(id INTEGER PRIMARY KEY, label TEXT NOT NULL, size INTEGER NOT NULL,
   centroid TEXT);
-)sql",
+)sql"},
       // 4: texts written by the language-model layer (`kgprofile llm`, docs/llm.md): one row per
       // (task, user, item, language, backend, model, prompt version, input hash), with the claim
       // check, the facts the prompt carried and the tag vector it was written from (llm refresh).
-      R"sql(
+      {R"sql(
 CREATE TABLE llm_texts(
   id INTEGER PRIMARY KEY, task TEXT NOT NULL, user_id INTEGER NOT NULL, item_id INTEGER NOT NULL DEFAULT -1,
   lang TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL, prompt_version TEXT NOT NULL,
@@ -98,33 +114,33 @@ CREATE TABLE llm_texts(
   checked TEXT NOT NULL, tags TEXT NOT NULL, created INTEGER NOT NULL,
   UNIQUE(task, user_id, item_id, lang, backend, model, prompt_version, input_hash));
 CREATE INDEX llm_texts_latest ON llm_texts(user_id, task, lang, backend, created);
-)sql",
+)sql"},
       // 5: privacy (docs/privacy.md): the differential-privacy budget ledger (one row per
       // released aggregate), erasure receipts (no raw id or pseudonym: a keyed digest only), and
       // PII values, written only when the workspace sets store_pii = true.
-      R"sql(
+      {R"sql(
 CREATE TABLE privacy_ledger(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, query TEXT NOT NULL,
   mechanism TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL);
 CREATE TABLE erasure_receipts(id TEXT PRIMARY KEY, ts INTEGER NOT NULL, digest TEXT NOT NULL,
   report TEXT NOT NULL);
 CREATE TABLE user_pii(user_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(user_id, field)) WITHOUT ROWID;
-)sql",
+)sql"},
       // 6: the variant an event was about (the size or colour a reviewer bought: Amazon's
       // per-review style, an events-csv `variant` column). Its values are item attributes too.
-      R"sql(
+      {R"sql(
 ALTER TABLE events ADD COLUMN variant INTEGER;
 CREATE TABLE variants(id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, spec TEXT NOT NULL,
   UNIQUE(item_id, spec));
 CREATE TABLE variant_attributes(variant_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(variant_id, key, value)) WITHOUT ROWID;
-)sql",
+)sql"},
       // 7: the list price beside the latest one: price bands and discounts are measured against
       // it (items.price follows every event, sale prices included). Older workspaces start from
       // the highest of the latest price and every price an event carried, as ingest would have
       // kept it. And source category ids in a table of their own: a category may have several
       // (categories.source_id held one, and a second overwrote the first).
-      R"sql(
+      {R"sql(
 ALTER TABLE items ADD COLUMN list_price REAL;
 UPDATE items SET list_price = price;
 UPDATE items SET list_price = m.p
@@ -132,11 +148,11 @@ UPDATE items SET list_price = m.p
   WHERE m.item_id = items.id AND (items.list_price IS NULL OR m.p > items.list_price);
 CREATE TABLE category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
-)sql",
+)sql", kDerivedByOlderIngest},
       // 8: profile numbers stored rounded as profiles show them (profile.h kShareDigits, …), so
       // that `brand_top_share > 0.5` agrees with a profile showing 0.5: the tables written
       // before are rounded in place.
-      R"sql(
+      {R"sql(
 UPDATE profiles SET price_position = round(price_position, 4), price_sensitivity = round(price_sensitivity, 4),
   discount_response = round(discount_response, 4), brand_top_share = round(brand_top_share, 4),
   brand_entropy = round(brand_entropy, 4), novelty = round(novelty, 4), repeat_rate = round(repeat_rate, 4),
@@ -145,15 +161,32 @@ UPDATE profiles SET price_position = round(price_position, 4), price_sensitivity
   cart_to_purchase = round(cart_to_purchase, 4), view_to_purchase = round(view_to_purchase, 4),
   churn_risk = round(churn_risk, 3);
 UPDATE profile_tags SET weight = round(weight, 4), confidence = round(confidence, 3);
-)sql",
+)sql"},
       // 9: the catalogue's own price, which events never raise (list_price follows dearer
       // events): the up-front part of the discount reference of profiles (docs/profile.md), so
       // that events ingested later do not change how earlier ones are judged. Older workspaces
       // take the list price they have (the catalogue's, or a dearer event's).
-      R"sql(
+      {R"sql(
 ALTER TABLE items ADD COLUMN catalog_price REAL;
 UPDATE items SET catalog_price = list_price;
-)sql",
+)sql", kDerivedByOlderIngest},
+      // 10: what migration 7 missed where a kgprofile ran it before its last edit (it was edited
+      // after it shipped): without category_sources (every later ingest failed on it) or without
+      // the list prices from events. The table and its rows as migration 7 makes them; and the
+      // list price of a product is raised to the dearest price its events carried, counting only
+      // events of files ingested after the last catalogue file (a catalogue sets the list price,
+      // lower too, and ingest raises it with every dearer event since migration 7: anything
+      // below such an event was never raised), and its catalogue price with it (migration 9 took
+      // the list price). A workspace that had all of migration 7 has nothing to raise.
+      {R"sql(
+CREATE TABLE IF NOT EXISTS category_sources(source_id TEXT PRIMARY KEY, category_id INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO category_sources SELECT source_id, id FROM categories WHERE source_id IS NOT NULL;
+UPDATE items SET list_price = m.p, catalog_price = max(coalesce(items.catalog_price, m.p), m.p)
+  FROM (SELECT item_id, max(price) AS p FROM events
+        WHERE price IS NOT NULL AND file_id > (SELECT coalesce(max(id), 0) FROM ingest_files WHERE format = 'catalog')
+        GROUP BY item_id) AS m
+  WHERE m.item_id = items.id AND (items.list_price IS NULL OR m.p > items.list_price);
+)sql", kDerivedByOlderIngest},
   };
   return kMigrations;
 }
@@ -162,21 +195,32 @@ UPDATE items SET catalog_price = list_price;
 
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-Status Migrate(Db& db) {
-  int64_t have = db.QueryInt("PRAGMA user_version");
-  int64_t want = LatestSchemaVersion();
-  if (have > want) {
+std::string_view MigrationSql(int version) {
+  return Migrations().at(static_cast<size_t>(version - 1)).sql;
+}
+
+Result<MigrationReport> Migrate(Db& db) {
+  MigrationReport r;
+  r.from = r.to = db.QueryInt("PRAGMA user_version");
+  const int64_t want = LatestSchemaVersion();
+  if (r.from > want) {
     return Status::InvalidArgument(fmt::format(
         "{}: schema version {} is newer than this kgprofile supports ({}); upgrade kgprofile",
-        db.path(), have, want));
+        db.path(), r.from, want));
   }
-  for (int64_t v = have; v < want; ++v) {
+  for (int64_t v = r.from; v < want; ++v) {
+    const Migration& m = Migrations()[static_cast<size_t>(v)];
     Txn txn(db);
-    KGP_RETURN_IF_ERROR(db.Exec(Migrations()[static_cast<size_t>(v)]));
+    const int64_t before = sqlite3_total_changes64(db.raw());
+    KGP_RETURN_IF_ERROR(db.Exec(m.sql));
+    const bool changed = sqlite3_total_changes64(db.raw()) > before;
     KGP_RETURN_IF_ERROR(db.Exec(fmt::format("PRAGMA user_version={}", v + 1)));
     txn.Commit();
+    r.to = v + 1;
+    if (changed && m.note && std::find(r.notes.begin(), r.notes.end(), m.note) == r.notes.end())
+      r.notes.emplace_back(m.note);
   }
-  return Status::Ok();
+  return r;
 }
 
 }  // namespace kgp

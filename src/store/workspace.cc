@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "store/schema.h"
 
@@ -154,7 +155,13 @@ Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& dir) {
   auto db = Db::Open(dbp.string(), /*create=*/true);
   if (!db.ok()) return db.status();
   ws->db_ = std::move(db).value();
-  KGP_RETURN_IF_ERROR(Migrate(*ws->db_));
+  auto migrated = Migrate(*ws->db_);
+  if (!migrated.ok()) return migrated.status();
+  if (migrated->Upgraded()) {
+    LOG_INF("{}: workspace upgraded from schema version {} to {}; older kgprofile versions can no longer open it",
+            dir, migrated->from, migrated->to);
+    for (const auto& note : migrated->notes) LOG_WRN("{}: {}", dir, note);
+  }
   KGP_RETURN_IF_ERROR(ws->CheckPseudonymised());
   return ws;
 }
