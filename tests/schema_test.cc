@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -223,6 +225,33 @@ TEST(Schema, Migration10ChangesNothingWhereMigration7RanWhole) {
 
 // The CLI: any command that upgrades says so once, with the hint where the workspace has data
 // an older ingest derived; the next command and a new workspace say nothing of it.
+// Several processes opening one old workspace at once (a cron job and a server restart): each read
+// the schema version before any migrated, and all but the first failed on migrations already
+// applied ("duplicate column name: list_price").
+TEST(Schema, OpeningAnOldWorkspaceFromSeveralThreadsAtOnceMigratesItOnce) {
+  for (int round = 0; round < 5; ++round) {
+    test::TempDir tmp;
+    const std::string dir = tmp / "old";
+    WriteOldWorkspace(dir, 6);
+    if (HasFatalFailure()) return;
+    std::vector<std::string> errors(4);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < errors.size(); ++i)
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < static_cast<int>(errors.size())) std::this_thread::yield();
+        auto ws = Workspace::Open(dir);
+        if (!ws.ok()) errors[i] = ws.status().ToString();
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "") << "round " << round;
+    auto db = Db::Open(dir + "/kgprofile.db", /*create=*/false);
+    ASSERT_TRUE(db.ok());
+    EXPECT_EQ((*db)->QueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  }
+}
+
 TEST(Schema, AnUpgradeIsLoggedOnce) {
   test::TempDir tmp;
   const std::string old_ws = tmp / "old", empty_ws = tmp / "empty";

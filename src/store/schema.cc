@@ -210,7 +210,16 @@ Result<MigrationReport> Migrate(Db& db) {
   }
   for (int64_t v = r.from; v < want; ++v) {
     const Migration& m = Migrations()[static_cast<size_t>(v)];
-    Txn txn(db);
+    Txn txn(db);  // immediate: another process opening the same workspace waits here …
+    // … and finds the migrations it read as missing done by the first (it failed on them:
+    // "duplicate column", "table meta already exists").
+    if (const int64_t now = db.QueryInt("PRAGMA user_version"); now > v) {
+      txn.Commit();
+      if (r.to == r.from) r.from = now;  // nothing applied here: no upgrade to report
+      r.to = now;
+      v = now - 1;
+      continue;
+    }
     const int64_t before = sqlite3_total_changes64(db.raw());
     KGP_RETURN_IF_ERROR(db.Exec(m.sql));
     const bool changed = sqlite3_total_changes64(db.raw()) > before;
