@@ -107,6 +107,7 @@ void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const Gra
 
 // `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
 // same graph with its lines in another order, or with new entities, is still the same graph.
+// On a workspace the held-out edges stay within from's (HoldoutBelowAtMost).
 Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   Dataset seed = from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{};
   if (!a.data.empty()) {
@@ -117,7 +118,7 @@ Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
   }
   auto ws = OpenWorkspace(a.workspace);
   Graph g = LoadGraph(*ws);
-  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt, std::move(seed));
+  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt, std::move(seed), from ? HoldoutBelowAtMost(*from) : 1.0);
   if (from) RequireCheckpointNames(*from, ds, &g, a, a.workspace + "'s graph");
   return ds;
 }
@@ -164,6 +165,13 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   }
   const Checkpoint* from = resume ? resume.get() : init.get();
   Dataset ds = LoadData(a, from);  // first: a mistyped WORKSPACE must not get a models/ folder below
+  // Tables that may have trained on edges held out now: the test figure says so (the training
+  // itself is sound, so it goes on; the checkpoint it writes records it, for later runs).
+  const std::string not_comparable = from ? HoldoutConflict(*from, ds) : std::string();
+  const bool evaluate = a.eval && !ds.test.empty();
+  if (evaluate && !not_comparable.empty())
+    LOG_WRN("the test figures of this run are not comparable with a fresh run's: {}. Train without {} for a "
+            "comparable figure", not_comparable, a.resume.empty() ? "--init-from" : "--resume");
   const std::string out =
       !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
   RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
@@ -228,8 +236,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   commit.reset();
   pruned.reset();
   EvalResult ev;
-  bool evaluated = a.eval && !ds.test.empty();
-  if (evaluated) {
+  if (evaluate) {
     auto model = ModelOf(*ck);
     ThrowIfError(model.status());
     KnownTriples known({&ds.train, &ds.valid, &ds.test});
@@ -237,6 +244,8 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     eo.threads = preset->train.threads;
     ev = Evaluate(**model, ck->params, ds.test, known, eo);
     j["test"] = EvalJson(ev, ds.relations.names());
+    j["test"]["comparable"] = not_comparable.empty();
+    if (!not_comparable.empty()) j["test"]["not_comparable_because"] = not_comparable;
   }
   Emit(globals, j, [&] {
     std::cout << fmt::format("trained {} (dim {}) on {} triples: {} epochs in {:.1f}s, {:.0f} triples/s, loss {:.4f}\n",
@@ -246,8 +255,12 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
       std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept{})\n", rep.best_valid_mrr, rep.best_epoch,
                                rep.best_epoch < (resume ? resume->epochs_done : 0) + rep.epochs_run
                                    ? ", with its optimizer state: --resume goes on from there" : "");
-    if (evaluated) {
-      std::cout << fmt::format("test ({} triples):\n", ds.test.size());
+    if (evaluate) {
+      if (not_comparable.empty())
+        std::cout << fmt::format("test ({} triples):\n", ds.test.size());
+      else
+        std::cout << fmt::format("test ({} triples), NOT COMPARABLE with a fresh run's: {}\n", ds.test.size(),
+                                 not_comparable);
       PrintEval(ev, ds.relations.names(), false);
     }
     std::cout << "checkpoint: " << out << "\n";
