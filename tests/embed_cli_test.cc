@@ -335,6 +335,64 @@ TEST(EmbedCliWorkspace, HeldOutEdgesDoNotDependOnRowNumbers) {
   for (const auto& x : names(capped, capped.test)) EXPECT_TRUE(all.count(x)) << x;
 }
 
+// A placeholder category ("category:id:N", a category known only by id) is merged into its
+// named category when a later file names it, and the rebuilt graph no longer has the node:
+// --resume and --init-from were refused ('not the same graph'). The lost name's row is dropped
+// and the others continue; a checkpoint most of whose names the graph lacks is still refused,
+// saying how to go on.
+TEST(EmbedCliWorkspace, ResumeDropsTheRowsOfNamesTheGraphLost) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  TrainedWorkspace(tmp, ws);
+  const std::string header =
+      "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  test::WriteFile(tmp / "placeholder.csv", header +
+                  "2026-04-01 10:00:00 UTC,purchase,1999998,2053013555631889999,,lancome,20.00,599999998,sess-p-1\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "placeholder.csv")).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  auto tr = test::RunCli("-q kge train " + ws + " --epochs 1 --dim 8 -j 1 --no-eval --seed 1");
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  const std::string model = WorkspaceModelPath(ws), before = tmp / "before.kge";
+  std::filesystem::copy_file(model, before);
+  auto was = LoadCheckpoint(before);
+  ASSERT_TRUE(was.ok());
+  const std::string lost = "category:id:2053013555631889999";
+  ASSERT_NE(std::find(was->entity_names.begin(), was->entity_names.end(), lost), was->entity_names.end());
+  test::WriteFile(tmp / "named.csv", header +
+                  "2026-04-02 10:00:00 UTC,view,1999998,2053013555631889999,beauty.skincare.toner,lancome,20.00,"
+                  "599999998,sess-p-2\n");
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "named.csv")).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  for (const char* flag : {"--resume", "--init-from"}) {
+    auto r = test::RunCli("-q --json kge train " + ws + " --dim 8 -j 1 --epochs 1 --no-eval " + flag + " " + before);
+    ASSERT_EQ(r.exit_code, 0) << flag << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["rows_dropped_not_in_graph"], 1) << flag << ": " << r.out;
+    EXPECT_NE(r.err.find(lost), std::string::npos) << flag << ": the dropped name is not said: " << r.err;
+    auto now = LoadCheckpoint(model);
+    ASSERT_TRUE(now.ok());
+    EXPECT_EQ(std::find(now->entity_names.begin(), now->entity_names.end(), lost), now->entity_names.end()) << flag;
+    std::vector<std::string> kept = was->entity_names;
+    kept.erase(std::find(kept.begin(), kept.end(), lost));
+    ASSERT_GE(now->entity_names.size(), kept.size()) << flag;
+    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), now->entity_names.begin())) << flag << ": a kept name moved";
+    EXPECT_NE(std::find(now->entity_names.begin(), now->entity_names.end(), "category:beauty.skincare.toner"),
+              now->entity_names.end()) << flag;
+  }
+  // The held-out edges are chosen by names, so the renumbered rows keep the test figure clean.
+  auto tested = test::RunCli("-q --json kge train " + ws + " --dim 8 -j 1 --epochs 1 --resume " + before + " -o " +
+                             (tmp / "tested.kge"));
+  ASSERT_EQ(tested.exit_code, 0) << tested.err;
+  EXPECT_EQ(nlohmann::json::parse(tested.out)["test"]["comparable"], true) << tested.out;
+  // Most names unknown to the graph: another graph's checkpoint, refused with what to do.
+  auto other = *was;
+  for (size_t i = 0; i < other.entity_names.size() * 2 / 3; ++i) other.entity_names[i] = "other:" + std::to_string(i);
+  ASSERT_TRUE(SaveCheckpoint(tmp / "other.kge", other).ok());
+  auto r = test::RunCli("kge train " + ws + " --dim 8 -j 1 --epochs 1 --no-eval --resume " + (tmp / "other.kge"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not the same graph"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train without --resume to start a new model"), std::string::npos) << r.err;
+}
+
 // A checkpoint records how its held-out edges were chosen. Resuming one that records none (an
 // older kgprofile's, whose held-out edges were chosen by other rules: the audit's resumed run
 // tested on edges it had trained on, test MRR 0.519 against 0.327) or another rule gives a test

@@ -57,7 +57,7 @@ Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 // the max_holdout-th smallest place, so that never more), and to below_at_most. The rule
 // (kGraphHoldoutRule) and the threshold are set in the dataset's holdout_rule and holdout_below.
 // Names do not change when the graph is rebuilt with new nodes, nor when a checkpoint's rows
-// are renumbered (erasure removing a user's row), so a run continuing a checkpoint with
+// are renumbered (erasure, names dropped on --resume), so a run continuing a checkpoint with
 // below_at_most its threshold (HoldoutBelowAtMost) holds out only edges it held out too, or
 // edges new to the graph: never one it trained on.
 // With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
