@@ -84,9 +84,19 @@ void PrintEval(const EvalResult& r, const std::vector<std::string>& relations, b
   std::cout << fmt::format("evaluated in {:.2f}s (tie: mean rank of the ties)\n", r.seconds);
 }
 
+// A checkpoint whose names the data does not hold: what to do instead is said.
+[[noreturn]] void NotTheSameGraph(const TrainArgs& a, const std::string& data, size_t missing, size_t names,
+                                  const std::string& example) {
+  const std::string opt = a.resume.empty() ? "--init-from" : "--resume";
+  throw Error(Status::InvalidArgument(fmt::format(
+      "{}: {} of the {} names of {} are not in {} (e.g. {}): not the same graph. Give {} a checkpoint "
+      "trained on this data, or train without {} to start a new model",
+      opt, missing, names, a.resume.empty() ? a.init_from : a.resume, data, example, opt, opt)));
+}
+
 // Names keep their rows when a run continues a checkpoint (LoadData), but every name it holds
-// must be in the data (in a triple of --data, or a node of the workspace's graph g): another
-// graph is not continued.
+// must be in the data (in a triple of --data, or a node of the workspace's graph g, whose lost
+// names were dropped first; a relation in a triple): another graph is not continued.
 void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const Graph* g, const TrainArgs& a,
                             const std::string& data) {
   std::vector<char> seen_e(ds.num_entities()), seen_r(ds.num_relations());
@@ -100,25 +110,46 @@ void RequireCheckpointNames(const Checkpoint& from, const Dataset& ds, const Gra
   for (size_t r = 0; r < from.relation_names.size(); ++r)
     if (!seen_r[r] && missing++ == 0) example = "relation '" + from.relation_names[r] + "'";
   if (missing > 0)
-    throw Error(Status::InvalidArgument(fmt::format("{}: {} names of {} are not in {} (e.g. {}): not the same graph",
-                                                    a.resume.empty() ? "--init-from" : "--resume", missing,
-                                                    a.resume.empty() ? a.init_from : a.resume, data, example)));
+    NotTheSameGraph(a, data, missing, from.entity_names.size() + from.relation_names.size(), example);
+}
+
+// On a workspace, the graph may have lost nodes since the checkpoint was trained (a placeholder
+// category merged into its named one by a later ingest): their rows are dropped, and the
+// rest continue. A checkpoint most of whose entities (more than half) are not in the graph is
+// of another graph and refused. Returns how many rows were dropped.
+size_t DropEntitiesTheGraphLost(Checkpoint& from, const Graph& g, const TrainArgs& a, const std::string& data) {
+  std::vector<std::string> gone;
+  for (const auto& name : from.entity_names)
+    if (!g.FindSpec(name)) gone.push_back(name);
+  if (gone.empty()) return 0;
+  if (gone.size() * 2 > from.entity_names.size())
+    NotTheSameGraph(a, data, gone.size(), from.entity_names.size() + from.relation_names.size(),
+                    "entity '" + gone.front() + "'");
+  LOG_WRN("{}: {} of its {} entities are no longer in {} (e.g. '{}'): their rows are dropped, the others continue",
+          a.resume.empty() ? a.init_from : a.resume, gone.size(), from.entity_names.size(), data, gone.front());
+  return privacy::RemoveEntities(from, gone);
 }
 
 // `from`: a checkpoint the run continues or starts from; its names keep their ids, so the
 // same graph with its lines in another order, or with new entities, is still the same graph.
-Dataset LoadData(const TrainArgs& a, const Checkpoint* from) {
-  Dataset seed = from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{};
+// On a workspace, names its graph lost are dropped from *from first (*dropped: how many), and
+// the held-out edges stay within from's (HoldoutBelowAtMost).
+Dataset LoadData(const TrainArgs& a, Checkpoint* from, size_t* dropped) {
+  *dropped = 0;
   if (!a.data.empty()) {
-    auto ds = LoadDatasetDir(a.data, std::move(seed));
+    auto ds = LoadDatasetDir(a.data, from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{});
     ThrowIfError(ds.status());
     if (from) RequireCheckpointNames(*from, *ds, nullptr, a, a.data);
     return std::move(ds).value();
   }
   auto ws = OpenWorkspace(a.workspace);
   Graph g = LoadGraph(*ws);
-  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt, std::move(seed));
-  if (from) RequireCheckpointNames(*from, ds, &g, a, a.workspace + "'s graph");
+  const std::string data = a.workspace + "'s graph";
+  if (from) *dropped = DropEntitiesTheGraphLost(*from, g, a, data);
+  Dataset ds = DatasetFromGraph(g, 0.01, 2000, std::nullopt,
+                                from ? SeededDataset(from->entity_names, from->relation_names) : Dataset{},
+                                from ? HoldoutBelowAtMost(*from) : 1.0);
+  if (from) RequireCheckpointNames(*from, ds, &g, a, data);
   return ds;
 }
 
@@ -162,8 +193,16 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     ThrowIfError(c.status());
     init = std::make_unique<Checkpoint>(std::move(c).value());
   }
-  const Checkpoint* from = resume ? resume.get() : init.get();
-  Dataset ds = LoadData(a, from);  // first: a mistyped WORKSPACE must not get a models/ folder below
+  Checkpoint* from = resume ? resume.get() : init.get();
+  size_t dropped = 0;
+  Dataset ds = LoadData(a, from, &dropped);  // first: a mistyped WORKSPACE must not get a models/ folder below
+  // Tables that may have trained on edges held out now: the test figure says so (the training
+  // itself is sound, so it goes on; the checkpoint it writes records it, for later runs).
+  const std::string not_comparable = from ? HoldoutConflict(*from, ds) : std::string();
+  const bool evaluate = a.eval && !ds.test.empty();
+  if (evaluate && !not_comparable.empty())
+    LOG_WRN("the test figures of this run are not comparable with a fresh run's: {}. Train without {} for a "
+            "comparable figure", not_comparable, a.resume.empty() ? "--init-from" : "--resume");
   const std::string out =
       !a.out.empty() ? a.out : !a.workspace.empty() ? WorkspaceModelPath(a.workspace) : fmt::format("{}.kge", a.model);
   RequireWritableFile(a.out.empty() ? "checkpoint" : "-o", out);
@@ -196,6 +235,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
                       {"seconds", rep.seconds}, {"triples_per_second", rep.triples_per_second},
                       {"final_loss", rep.final_loss}, {"best_valid_mrr", rep.best_valid_mrr},
                       {"best_epoch", rep.best_epoch}};
+  if (dropped > 0) j["rows_dropped_not_in_graph"] = dropped;
   if (warm_rep.epochs_run > 0)
     j["warm_start"] = {{"model", preset->warm_start->model.name}, {"epochs", warm_rep.epochs_run},
                        {"seconds", warm_rep.seconds}, {"best_valid_mrr", warm_rep.best_valid_mrr}};
@@ -228,8 +268,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   commit.reset();
   pruned.reset();
   EvalResult ev;
-  bool evaluated = a.eval && !ds.test.empty();
-  if (evaluated) {
+  if (evaluate) {
     auto model = ModelOf(*ck);
     ThrowIfError(model.status());
     KnownTriples known({&ds.train, &ds.valid, &ds.test});
@@ -237,6 +276,8 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
     eo.threads = preset->train.threads;
     ev = Evaluate(**model, ck->params, ds.test, known, eo);
     j["test"] = EvalJson(ev, ds.relations.names());
+    j["test"]["comparable"] = not_comparable.empty();
+    if (!not_comparable.empty()) j["test"]["not_comparable_because"] = not_comparable;
   }
   Emit(globals, j, [&] {
     std::cout << fmt::format("trained {} (dim {}) on {} triples: {} epochs in {:.1f}s, {:.0f} triples/s, loss {:.4f}\n",
@@ -246,8 +287,12 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
       std::cout << fmt::format("best valid MRR {:.4f} at epoch {} (kept{})\n", rep.best_valid_mrr, rep.best_epoch,
                                rep.best_epoch < (resume ? resume->epochs_done : 0) + rep.epochs_run
                                    ? ", with its optimizer state: --resume goes on from there" : "");
-    if (evaluated) {
-      std::cout << fmt::format("test ({} triples):\n", ds.test.size());
+    if (evaluate) {
+      if (not_comparable.empty())
+        std::cout << fmt::format("test ({} triples):\n", ds.test.size());
+      else
+        std::cout << fmt::format("test ({} triples), NOT COMPARABLE with a fresh run's: {}\n", ds.test.size(),
+                                 not_comparable);
       PrintEval(ev, ds.relations.names(), false);
     }
     std::cout << "checkpoint: " << out << "\n";

@@ -38,6 +38,11 @@ class Dictionary {
 struct Dataset {
   Dictionary entities, relations;
   std::vector<Triple> train, valid, test;
+  // When a rule drew the test split from the data (DatasetFromGraph), its name and the threshold
+  // it held out below, which a checkpoint records: a run continuing it can then tell whether
+  // its test triples were trained on. Empty for a folder's own split (test.txt).
+  std::string holdout_rule;
+  double holdout_below = 0;
   size_t num_entities() const { return entities.size(); }
   size_t num_relations() const { return relations.size(); }
   // Entities that appear in no training triple (they keep their initial vectors).

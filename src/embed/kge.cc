@@ -136,6 +136,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
             {"train_triples", ds.train.size()},
             {"best_valid_mrr", rep->best_valid_mrr},
             {"best_epoch", rep->best_epoch}};
+  if (nlohmann::json h = HoldoutRecord(ds, resume ? resume : init); !h.is_null()) c.info["holdout"] = std::move(h);
   if (report) *report = *rep;
   return c;
 }
@@ -193,28 +194,107 @@ Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Ch
 }
 
 Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std::optional<int64_t> until,
-                         Dataset seed) {
+                         Dataset seed, double below_at_most) {
   Dataset ds = std::move(seed);
   ds.entities.Reserve(ds.num_entities() + g.num_nodes());
   std::vector<uint32_t> entity(g.num_nodes());  // node id -> entity id (the same without a seed)
-  for (NodeId n = 0; n < g.num_nodes(); ++n) entity[n] = ds.entities.Intern(g.Spec(n));
-  std::unordered_map<EdgeTypeId, uint32_t> rel;
-  // The held-out share shrinks as the graph grows so that about max_holdout edges are held out;
-  // the hash is of the triple's dictionary ids, which a seed keeps when the graph is rebuilt
-  // with new nodes. So a run continuing a checkpoint after the graph grew holds out a subset of
-  // the edges the first run held out, plus new edges: never an edge it trained on.
-  const double share = std::min(holdout, static_cast<double>(max_holdout) /
-                                             static_cast<double>(std::max<size_t>(g.num_edges(), 1)));
+  std::vector<uint64_t> node_hash(g.num_nodes());
+  for (NodeId n = 0; n < g.num_nodes(); ++n) {
+    const std::string spec = g.Spec(n);
+    entity[n] = ds.entities.Intern(spec);
+    node_hash[n] = Hash64(spec);
+  }
+  std::unordered_map<EdgeTypeId, std::pair<uint32_t, uint64_t>> rel;  // id and hash of the name
+  std::vector<Triple> triples;
+  std::vector<double> place;  // in [0, 1), by the triple's names only
+  triples.reserve(g.num_edges());
+  place.reserve(g.num_edges());
   for (const auto& e : g.edges()) {
     if (until && e.first_ts > *until) continue;
     auto it = rel.find(e.type);
-    if (it == rel.end()) it = rel.emplace(e.type, ds.relations.Intern(g.EdgeTypeName(e.type))).first;
-    Triple x{entity[e.src], it->second, entity[e.dst]};
-    uint64_t h = HashCombine(HashCombine(x.h, x.r), x.t) * 0x9E3779B97F4A7C15ull;
-    bool test = share > 0 && ds.test.size() < max_holdout && double(h >> 11) * 0x1.0p-53 < share;
-    (test ? ds.test : ds.train).push_back(x);
+    if (it == rel.end()) {
+      const std::string_view name = g.EdgeTypeName(e.type);
+      it = rel.emplace(e.type, std::pair{ds.relations.Intern(name), Hash64(name)}).first;
+    }
+    triples.push_back({entity[e.src], it->second.first, entity[e.dst]});
+    const uint64_t key[3] = {node_hash[e.src], it->second.second, node_hash[e.dst]};
+    place.push_back(double(Hash64(std::string_view(reinterpret_cast<const char*>(key), sizeof key)) >> 11) *
+                    0x1.0p-53);
   }
+  const double share = static_cast<double>(max_holdout) / static_cast<double>(std::max<size_t>(triples.size(), 1));
+  double below = std::max(std::min({holdout, share, below_at_most}), 0.0);
+  // Never more than max_holdout: the threshold falls to the max_holdout-th smallest place (a
+  // lower threshold, so the edges held out are still a function of their names alone).
+  const auto under = std::count_if(place.begin(), place.end(), [&](double p) { return p < below; });
+  if (static_cast<size_t>(under) > max_holdout) {
+    std::vector<double> low;
+    for (double p : place)
+      if (p < below) low.push_back(p);
+    std::nth_element(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(max_holdout), low.end());
+    below = low[max_holdout];
+  }
+  for (size_t i = 0; i < triples.size(); ++i) (place[i] < below ? ds.test : ds.train).push_back(triples[i]);
+  ds.holdout_rule = kGraphHoldoutRule;
+  ds.holdout_below = below;
   return ds;
+}
+
+namespace {
+
+// c's record when it is of kGraphHoldoutRule with a threshold, else null.
+const nlohmann::json* GraphHoldoutOf(const Checkpoint& c) {
+  auto it = c.info.find("holdout");
+  if (it == c.info.end() || !it->is_object()) return nullptr;
+  auto rule = it->find("rule"), below = it->find("below");
+  if (rule == it->end() || *rule != kGraphHoldoutRule || below == it->end() || !below->is_number()) return nullptr;
+  return &*it;
+}
+
+// Why c's tables may have trained on edges its record holds out ("mixed"), or empty.
+std::string MixedOf(const nlohmann::json& record) {
+  auto it = record.find("mixed");
+  if (it == record.end() || it->is_null() || *it == false) return {};
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+}  // namespace
+
+nlohmann::json HoldoutRecord(const Dataset& ds, const Checkpoint* from) {
+  if (ds.holdout_rule.empty()) return nullptr;
+  nlohmann::json j = {{"rule", ds.holdout_rule}, {"below", ds.holdout_below}};
+  if (from && !HoldoutConflict(*from, ds).empty()) {
+    const nlohmann::json* h = GraphHoldoutOf(*from);
+    j["mixed"] = !from->info.contains("holdout") || from->info.at("holdout").is_null()
+                     ? "continued a checkpoint that recorded no held-out edges"
+                 : !h ? "continued a checkpoint whose held-out edges were chosen by another rule"
+                      : MixedOf(*h);
+  }
+  return j;
+}
+
+void MarkHoldoutMixed(Checkpoint& c, const std::string& why) {
+  auto it = c.info.find("holdout");
+  if (it != c.info.end() && it->is_object() && MixedOf(*it).empty()) (*it)["mixed"] = why;
+}
+
+double HoldoutBelowAtMost(const Checkpoint& c) {
+  const nlohmann::json* h = GraphHoldoutOf(c);
+  return h ? h->at("below").get<double>() : 1.0;
+}
+
+std::string HoldoutConflict(const Checkpoint& c, const Dataset& ds) {
+  if (ds.holdout_rule.empty()) return {};
+  auto it = c.info.find("holdout");
+  if (it == c.info.end() || it->is_null())
+    return "the checkpoint records no held-out edges (written by an older kgprofile, which chose them by other "
+           "rules): its tables may have trained on edges now held out";
+  if (!GraphHoldoutOf(c))
+    return fmt::format("the checkpoint's held-out edges were chosen by another rule ({}): its tables may have trained "
+                       "on edges now held out",
+                       it->is_object() && it->contains("rule") ? it->at("rule").dump() : it->dump());
+  if (const std::string why = MixedOf(*it); !why.empty())
+    return fmt::format("the checkpoint's tables may have trained on edges now held out ({})", why);
+  return {};
 }
 
 std::string WorkspaceModelPath(const std::string& dir) {

@@ -51,16 +51,42 @@ Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Ch
 Result<std::unique_ptr<Model>> ModelOf(const Checkpoint& c);
 
 // Every graph edge becomes a triple (source spec, edge type name, target spec), e.g.
-// (user:42, PURCHASED, product:7). Entity names are the graph's node specs. A share
-// `holdout` of the edges (lowered so that about max_holdout are chosen, and at most that many;
-// chosen by a hash of the triple's ids) goes to the test split, for a quality figure; the rest
-// trains.
+// (user:42, PURCHASED, product:7). Entity names are the graph's node specs. The test split
+// holds the edges whose place, a hash of the triple's three names in [0, 1), is below a
+// threshold: `holdout`, lowered so that about max_holdout edges are held out (and further, to
+// the max_holdout-th smallest place, so that never more), and to below_at_most. The rule
+// (kGraphHoldoutRule) and the threshold are set in the dataset's holdout_rule and holdout_below.
+// Names do not change when the graph is rebuilt with new nodes, nor when a checkpoint's rows
+// are renumbered (erasure, names dropped on --resume), so a run continuing a checkpoint with
+// below_at_most its threshold (HoldoutBelowAtMost) holds out only edges it held out too, or
+// edges new to the graph: never one it trained on.
 // With `until`, only edges that existed then (first_ts <= until; catalogue edges have no
 // time) become triples: the graph as of an earlier moment, for honest temporal evaluation.
 // Names already in seed's dictionaries keep their ids and the graph's other nodes follow
 // (continuing a checkpoint after the graph grew: a new product is appended, not inserted).
 Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout,
-                         std::optional<int64_t> until = std::nullopt, Dataset seed = {});
+                         std::optional<int64_t> until = std::nullopt, Dataset seed = {}, double below_at_most = 1.0);
+
+// DatasetFromGraph's hold-out rule, as a checkpoint records it. Workspace checkpoints written
+// before it recorded one chose their held-out edges by other rules (graph node ids, then
+// dictionary ids), which renumbering changes.
+inline constexpr const char* kGraphHoldoutRule = "edge-names-hash/1";
+
+// What a checkpoint trained on ds records of its held-out edges (info "holdout"): the rule and
+// threshold, and "mixed" (why, in words) when its tables continue `from` (--resume,
+// --init-from) whose held-out edges were other ones (HoldoutConflict), so that every later run
+// from it is known to test on edges these tables trained on. Null for a folder's own split.
+nlohmann::json HoldoutRecord(const Dataset& ds, const Checkpoint* from);
+// Marks c's record "mixed" (why: in words) when names it was trained under changed (user ids
+// re-keyed): the edges they are in have other places now, so other edges are held out.
+void MarkHoldoutMixed(Checkpoint& c, const std::string& why);
+// The threshold a workspace run continuing c holds out below: c's own when it recorded
+// kGraphHoldoutRule, else 1 (no bound).
+double HoldoutBelowAtMost(const Checkpoint& c);
+// Why ds's test triples may be edges the tables of c (continued or started from) trained on, or
+// empty when they cannot be: c records no held-out edges (an older checkpoint) or another rule,
+// or it is "mixed" itself. Always empty for a folder's own split (ds.holdout_rule empty).
+std::string HoldoutConflict(const Checkpoint& c, const Dataset& ds);
 
 // Workspace file layout of the stage.
 std::string WorkspaceModelPath(const std::string& workspace_dir);

@@ -61,8 +61,9 @@ size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& nam
                 t.begin() + static_cast<ptrdiff_t>(to * width));
   };
   auto& os = ck.optimizer.entity;
+  const std::unordered_set<std::string_view> drop(names.begin(), names.end());  // many names (kge train --resume)
   for (size_t i = 0; i < ck.entity_names.size(); ++i) {
-    if (std::find(names.begin(), names.end(), ck.entity_names[i]) != names.end()) {
+    if (drop.count(ck.entity_names[i])) {
       ++removed;
       continue;
     }

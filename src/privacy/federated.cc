@@ -527,6 +527,8 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   global.epochs_done = total_epochs;
   global.info = {{"federated", {{"shards", S}, {"rounds", opts.rounds}, {"local_epochs", opts.local_epochs},
                                 {"preset", preset->name}}}};
+  // Its held-out edges, so that kge train --resume of it tests only on edges it did not train on.
+  if (nlohmann::json h = HoldoutRecord(ds, nullptr); !h.is_null()) global.info["holdout"] = std::move(h);
   rep.federated_seconds = Since(t_fed);
   rep.federated = EvaluateTest(global, ds, 0);
 

@@ -128,10 +128,13 @@ Result<RekeyReport> Rekey(Workspace& ws, const std::string& new_key, const std::
   for (const auto& path : CheckpointFiles(ws.dir())) {
     auto ck = embed::LoadCheckpoint(path);
     if (!ck.ok()) return ck.status();
+    bool renamed = false;
     for (auto& name : ck->entity_names) {
       if (name.rfind("user:", 0) != 0) continue;
-      if (auto it = map.find(name.substr(5)); it != map.end()) name = "user:" + it->second;
+      if (auto it = map.find(name.substr(5)); it != map.end()) name = "user:" + it->second, renamed = true;
     }
+    // Held-out edges are chosen by the triples' names: a user's edges are other ones now.
+    if (renamed) embed::MarkHoldoutMixed(*ck, "user ids re-keyed by privacy keygen or rotate");
     KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
     rep.files_rewritten.push_back(path);
   }
