@@ -376,7 +376,8 @@ struct HeldRun {
   std::string out, err;
   bool waited = false;  // the command waited for the lock
 };
-HeldRun RunWhileHeld(const std::string& ws, const std::string& args, const std::function<void()>& meanwhile) {
+HeldRun RunWhileHeld(const std::string& ws, const std::string& args, const std::function<void()>& meanwhile,
+                     const std::string& cwd = "") {
   const std::string out_file = ws + ".held.out", err_file = ws + ".held.err";  // outside the workspace
   test::WriteFile(err_file, "");
   HeldRun h;
@@ -388,7 +389,8 @@ HeldRun RunWhileHeld(const std::string& ws, const std::string& args, const std::
   }
   std::atomic<bool> done{false};
   std::thread cmd([&] {
-    const int rc = std::system((test::BinaryPath() + " " + args + " >" + out_file + " 2>" + err_file).c_str());
+    const std::string cd = cwd.empty() ? "" : "cd '" + cwd + "' && ";
+    const int rc = std::system((cd + test::BinaryPath() + " " + args + " >" + out_file + " 2>" + err_file).c_str());
     h.exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
     done = true;
   });
@@ -450,6 +452,25 @@ TEST(PrivacyErase, CommandsThatReadTheUserBeforeTheErasureDoNotWriteThemBack) {
     EXPECT_NE(again.err.find("no such user"), std::string::npos) << again.err;
   }
   EXPECT_TRUE(std::filesystem::exists(ws + "/export/neo4j/import.cypher"));
+}
+
+// `kge index kge.bin` run inside WS/models (a path with no "models/" in it) took no lock.
+TEST(PrivacyErase, KgeIndexOfAWorkspaceCheckpointWaitsHoweverItsPathIsWritten) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 40 --events 3000 --products 120 --seed 4");
+  if (HasFatalFailure()) return;
+  const std::string user = NthUser(sample, 5);
+  auto h = RunWhileHeld(ws, "kge index kge.bin", [&] {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(EraseUser(**w, user).ok());
+  }, ws + "/models");
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_TRUE(h.waited) << h.err;
+  auto ck = embed::LoadCheckpoint(ws + "/models/kge.bin");
+  ASSERT_TRUE(ck.ok());
+  EXPECT_TRUE(embed::NeighborIndex::Load(embed::IndexPathFor(ws + "/models/kge.bin"), ck->params).ok());
 }
 
 // A key rotation between a command's read and its commit renames every user: that is not every
@@ -586,12 +607,22 @@ TEST(PrivacyKeys, RotationReKeysEverythingAndJoinsStillWork) {
   ASSERT_EQ(old_ids.size(), 60u);
   const std::string raw = NthUser(sample, 2);
   ASSERT_TRUE(old_ids.count(PseudonymOf(key1, raw)));
+  // A federated run killed outright left its work folder, naming users: rotation removes it (the
+  // old pseudonyms stayed in it), and leaves other folders alone.
+  const std::string dead_run = ws + "/federated.tmp.2147483647.1";
+  std::filesystem::create_directories(dead_run);
+  test::WriteFile(dead_run + "/shard0.global", "user:" + PseudonymOf(key1, raw) + "\n");
+  std::filesystem::create_directories(ws + "/notes/archive.tmp.2147483647.1");
+  test::WriteFile(ws + "/notes/archive.tmp.2147483647.1/readme.txt", "kept\n");
 
   auto r = test::RunCli("--json privacy rotate " + ws);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["users"], 60);
   EXPECT_EQ(j["chain_length"], 2);
+  EXPECT_FALSE(std::filesystem::exists(dead_run));
+  EXPECT_NE(j["files_removed"].dump().find("federated.tmp.2147483647.1"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(ws + "/notes/archive.tmp.2147483647.1/readme.txt"));
   // The key file holds the chain, still private.
   const std::string chain = test::ReadFile(ws + "/pseudonym.key");
   EXPECT_EQ(std::count(chain.begin(), chain.end(), '\n'), 2);

@@ -185,6 +185,24 @@ TEST(PrivacyFederated, NamesWithATabTrain) {
   EXPECT_TRUE(tab) << "the attribute value with a tab is not among the checkpoint's names";
 }
 
+// A workspace that can be read but not written (trained with -o elsewhere): the work folder
+// cannot be made in it, and the run goes on in $TMPDIR instead of failing.
+TEST(PrivacyFederated, AWorkspaceThatCannotBeWrittenTrainsWithTheFolderInTmp) {
+  test::TempDir tmp;
+  FederatedOptions o;
+  o.shards = 2;
+  o.rounds = 1;
+  o.central = false;
+  o.preset = "small";
+  o.dim = 8;
+  o.binary = test::BinaryPath();
+  o.work_parent = tmp / "no-such-folder";
+  auto r = TrainFederated(UserGraph(30), o, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rounds.size(), 1u);
+  EXPECT_FALSE(fs::exists(tmp / "no-such-folder"));
+}
+
 // A worker that failed was reported as "internal error: federated: worker for shard 0 failed in
 // round 1", its own message (naming a temp file already removed) printed apart. The message
 // now says which shard, how the worker ended and what it said.

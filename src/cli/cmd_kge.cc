@@ -524,10 +524,15 @@ void AddIndex(CLI::App* kge, Registry& reg) {
       // A workspace's checkpoint (WS/models/*.bin) is indexed under its commit lock, held from
       // the read to the save: an erasure meanwhile would otherwise find no index to remove and
       // then see one saved with the user's row in it.
+      // However the path is written (relative, from inside models/, a subfolder of it).
       std::optional<CommitLock> commit;
-      const std::filesystem::path models = std::filesystem::path(ck).parent_path();
-      if (models.filename() == "models" && std::filesystem::exists(models.parent_path() / kDbFile))
-        commit.emplace(Unwrap(CommitLock::Acquire(models.parent_path().string(), "kge index")));
+      std::error_code ec;
+      const std::filesystem::path abs = std::filesystem::weakly_canonical(std::filesystem::absolute(ck, ec), ec);
+      for (auto dir = abs.parent_path(); !ec && dir.has_relative_path(); dir = dir.parent_path())
+        if (dir.filename() == "models" && std::filesystem::exists(dir.parent_path() / kDbFile, ec)) {
+          commit.emplace(Unwrap(CommitLock::Acquire(dir.parent_path().string(), "kge index")));
+          break;
+        }
       Loaded l = Load(ck);
       auto t0 = std::chrono::steady_clock::now();
       auto index = NeighborIndex::Build(l.ck.params);

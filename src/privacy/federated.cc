@@ -27,6 +27,7 @@
 #include "common/strings.h"
 #include "embed/kge.h"
 #include "embed/presets.h"
+#include "privacy/files.h"
 
 extern char** environ;
 
@@ -337,15 +338,27 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   {
     // Named as a temporary file is (OutFile::IsTempName), so that the folder of a run killed
     // outright is known for a dead writer's; mode 0700.
-    const fs::path parent = opts.work_parent.empty() ? fs::temp_directory_path() : fs::path(opts.work_parent);
     static std::atomic<uint64_t> counter{0};
-    for (int attempt = 0; attempt < 100 && work.empty(); ++attempt) {
-      fs::path p = parent / fmt::format("federated.tmp.{}.{}", ::getpid(), ++counter);
-      if (::mkdir(p.c_str(), 0700) == 0) work = std::move(p);
-      else if (errno != EEXIST) break;
+    const auto make_in = [&](const fs::path& parent) {
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        fs::path p = parent / fmt::format("{}{}.{}", kFederatedWorkPrefix, ::getpid(), ++counter);
+        if (::mkdir(p.c_str(), 0700) == 0) return p;
+        if (errno != EEXIST) break;
+      }
+      return fs::path();
+    };
+    if (!opts.work_parent.empty()) {
+      work = make_in(opts.work_parent);
+      // A workspace one may read but not write (training it with -o elsewhere): $TMPDIR, where
+      // a killed run's folder is out of erasure's reach, as said.
+      if (work.empty())
+        LOG_WRN("federated: cannot create a work folder in {} ({}); using {}, where a killed run's folder is not "
+                "removed by kgprofile erase", opts.work_parent, std::strerror(errno), fs::temp_directory_path().string());
     }
+    if (work.empty()) work = make_in(fs::temp_directory_path());
     if (work.empty())
-      return Status::IoError(fmt::format("federated: cannot create a work folder in {}: {}", parent.string(), std::strerror(errno)));
+      return Status::IoError(fmt::format("federated: cannot create a work folder in {}: {}",
+                                         fs::temp_directory_path().string(), std::strerror(errno)));
   }
   std::vector<Running> running;  // the workers started and not yet reaped
   struct Cleanup {

@@ -56,15 +56,14 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) 
   const auto dead = [](int64_t pid) {
     return pid > 0 && pid != ::getpid() && pid <= INT32_MAX && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
   };
-  // Work folders named as temporary files are (a federated run's, NAME.tmp.PID.N) go whole.
+  // A federated run's work folder (WS/federated.tmp.PID.N) goes whole; no other folder does.
   std::vector<fs::path> folders;
   std::error_code walk;
-  for (auto it = fs::recursive_directory_iterator(root, walk); !walk && it != fs::recursive_directory_iterator();
-       it.increment(walk)) {
+  for (fs::directory_iterator it(root, walk), end; !walk && it != end; it.increment(walk)) {
     int64_t pid = 0;
-    if (!it->is_directory(walk) || !OutFile::IsTempName(it->path().filename().string(), &pid) || !dead(pid)) continue;
-    it.disable_recursion_pending();
-    folders.push_back(it->path());
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(kFederatedWorkPrefix) && it->is_directory(walk) && OutFile::IsTempName(name, &pid) && dead(pid))
+      folders.push_back(it->path());
   }
   for (const fs::path& d : folders) {
     std::error_code ec;

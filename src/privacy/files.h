@@ -11,6 +11,9 @@
 
 namespace kgp::privacy {
 
+// The name of a federated run's work folder in a workspace starts so (federated.tmp.PID.N).
+constexpr const char* kFederatedWorkPrefix = "federated.tmp.";
+
 // Every regular file under dir (recursively), sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
 
@@ -22,8 +25,9 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
 // Removes the temporary files (OutFile::IsTempName) under the workspace that a writer killed
 // while saving left behind: they may hold users' data, and are no one's. A file NAME.tmp.PID.N
 // goes when process PID no longer runs; an earlier version's NAME.tmp under models/ or export/,
-// or profiles.state.tmp. A folder named so (a killed federated run's work folder) goes whole
-// when its process no longer runs, listed with a trailing '/'. Returns those removed.
+// or profiles.state.tmp. A killed federated run's work folder (WS/federated.tmp.PID.N, no other
+// folder) goes whole when its process no longer runs, listed with a trailing '/'. Returns those
+// removed.
 // REQUIRES: the commit lock held (store/commit_lock.h): the writers that save under it have no
 // temporary file meanwhile.
 std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir);

@@ -63,6 +63,9 @@ Result<RekeyReport> Rekey(Workspace& ws, const std::string& new_key, const std::
   auto commit = CommitLock::Acquire(ws, "privacy keygen/rotate");
   if (!commit.ok()) return commit.status();
   RekeyReport rep;
+  // What killed writers left (a truncated checkpoint, a federated run's work folder) holds the
+  // old ids, which nothing would rewrite: it goes, as erasure removes it.
+  for (auto& f : RemoveStaleTempFiles(ws.dir())) rep.files_removed.push_back(std::move(f));
   Db& db = ws.db();
   KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   const std::string key_path = ws.PseudonymKeyPath();
