@@ -203,11 +203,11 @@ Result<MigrationReport> Migrate(Db& db) {
   MigrationReport r;
   r.from = r.to = db.QueryInt("PRAGMA user_version");
   const int64_t want = LatestSchemaVersion();
-  if (r.from > want) {
+  const auto newer = [&](int64_t have) {
     return Status::InvalidArgument(fmt::format(
-        "{}: schema version {} is newer than this kgprofile supports ({}); upgrade kgprofile",
-        db.path(), r.from, want));
-  }
+        "{}: schema version {} is newer than this kgprofile supports ({}); upgrade kgprofile", db.path(), have, want));
+  };
+  if (r.from > want) return newer(r.from);
   for (int64_t v = r.from; v < want; ++v) {
     const Migration& m = Migrations()[static_cast<size_t>(v)];
     Txn txn(db);  // immediate: another process opening the same workspace waits here …
@@ -215,14 +215,15 @@ Result<MigrationReport> Migrate(Db& db) {
     // "duplicate column", "table meta already exists").
     if (const int64_t now = db.QueryInt("PRAGMA user_version"); now > v) {
       txn.Commit();
+      if (now > want) return newer(now);  // a newer kgprofile migrated it meanwhile
       if (r.to == r.from) r.from = now;  // nothing applied here: no upgrade to report
       r.to = now;
       v = now - 1;
       continue;
     }
-    const int64_t before = sqlite3_total_changes64(db.raw());
+    const int64_t before = sqlite3_total_changes(db.raw());
     KGP_RETURN_IF_ERROR(db.Exec(m.sql));
-    const bool changed = sqlite3_total_changes64(db.raw()) > before;
+    const bool changed = sqlite3_total_changes(db.raw()) != before;
     KGP_RETURN_IF_ERROR(db.Exec(fmt::format("PRAGMA user_version={}", v + 1)));
     txn.Commit();
     r.to = v + 1;
