@@ -54,12 +54,21 @@ Result<size_t> MoveLeftoverStaged(Db& db) {
     db.ExecOrThrow("DELETE FROM inbox.service_event_inbox");
     // The ingest_files row of such a run stayed 'running' for ever: closed, with the events
     // stored under it (no server runs now: ours inserts its row after this).
-    db.ExecOrThrow(
-        "UPDATE ingest_files SET status = 'interrupted', finished = CAST(strftime('%s', 'now') AS INTEGER), "
-        "records = (SELECT count(*) FROM events WHERE file_id = ingest_files.id), "
-        "events_new = (SELECT count(*) FROM events WHERE file_id = ingest_files.id), "
-        "message = 'the server did not stop cleanly; the events it acknowledged were moved in later' "
-        "WHERE format = 'api' AND status = 'running'");
+    // One scan of events (there is no index by file) for all such rows, and none without any.
+    std::unordered_map<int64_t, int64_t> stored;  // row id → events stored under it
+    for (Stmt st = db.Prepare("SELECT id FROM ingest_files WHERE format = 'api' AND status = 'running'"); st.Step();)
+      stored[st.Int(0)] = 0;
+    if (!stored.empty()) {
+      for (Stmt st = db.Prepare("SELECT file_id, count(*) FROM events WHERE file_id IN (SELECT id FROM ingest_files "
+                                "WHERE format = 'api' AND status = 'running') GROUP BY file_id");
+           st.Step();)
+        stored[st.Int(0)] = st.Int(1);
+      Stmt close = db.Prepare(
+          "UPDATE ingest_files SET status = 'interrupted', finished = CAST(strftime('%s', 'now') AS INTEGER), "
+          "records = ?2, events_new = ?2, "
+          "message = 'the server did not stop cleanly; the events it acknowledged were moved in later' WHERE id = ?1");
+      for (const auto& [id, n] : stored) close.Bind(1, id).Bind(2, n).Run();
+    }
     txn.Commit();
     return rows;
   } catch (const std::exception& e) {
@@ -83,8 +92,10 @@ Result<size_t> RecoverStagedEvents(Workspace& ws) {
 }
 
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {
-  // A row of a user erased since it was staged stays out (it would name a user id no longer in
-  // `users`, or one a later user was given).
+  // A row of a user erased since it was staged stays out: it names a user id no longer in
+  // `users`. (Were the id given to a later user meanwhile, which SQLite does when the erased user
+  // had the highest id, the row would be taken for theirs: erasure moves staged rows in first,
+  // so only rows an older version left can meet this.)
   const std::string erased = "user_id NOT IN (SELECT id FROM main.users)";
   Stmt move = db.Prepare(fmt::format(
       "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id, variant) "
