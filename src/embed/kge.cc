@@ -198,42 +198,59 @@ Dataset DatasetFromGraph(const Graph& g, double holdout, size_t max_holdout, std
   Dataset ds = std::move(seed);
   ds.entities.Reserve(ds.num_entities() + g.num_nodes());
   std::vector<uint32_t> entity(g.num_nodes());  // node id -> entity id (the same without a seed)
-  std::vector<uint64_t> node_hash(g.num_nodes());
+  const bool hold = holdout > 0 && max_holdout > 0 && below_at_most > 0;  // else nothing is hashed
+  std::vector<uint64_t> node_hash(hold ? g.num_nodes() : 0);
   for (NodeId n = 0; n < g.num_nodes(); ++n) {
     const std::string spec = g.Spec(n);
     entity[n] = ds.entities.Intern(spec);
-    node_hash[n] = Hash64(spec);
+    if (hold) node_hash[n] = Hash64(spec);
   }
   std::unordered_map<EdgeTypeId, std::pair<uint32_t, uint64_t>> rel;  // id and hash of the name
-  std::vector<Triple> triples;
-  std::vector<double> place;  // in [0, 1), by the triple's names only
-  triples.reserve(g.num_edges());
-  place.reserve(g.num_edges());
+  const auto relation = [&](EdgeTypeId type) -> const std::pair<uint32_t, uint64_t>& {
+    auto it = rel.find(type);
+    if (it == rel.end()) {
+      const std::string_view name = g.EdgeTypeName(type);
+      it = rel.emplace(type, std::pair{ds.relations.Intern(name), Hash64(name)}).first;
+    }
+    return it->second;
+  };
+  // An edge's place in [0, 1), by the triple's names only.
+  const auto place = [&](const EdgeData& e, uint64_t rel_hash) {
+    const uint64_t key[3] = {node_hash[e.src], rel_hash, node_hash[e.dst]};
+    return double(Hash64(std::string_view(reinterpret_cast<const char*>(key), sizeof key)) >> 11) * 0x1.0p-53;
+  };
+  // First pass: the edges and the places under the highest threshold there can be (8 bytes per
+  // held-out candidate, not per edge), relations interned in order of first use.
+  const double most = std::min(holdout, below_at_most);
+  size_t edges = 0;
+  std::vector<double> low;
   for (const auto& e : g.edges()) {
     if (until && e.first_ts > *until) continue;
-    auto it = rel.find(e.type);
-    if (it == rel.end()) {
-      const std::string_view name = g.EdgeTypeName(e.type);
-      it = rel.emplace(e.type, std::pair{ds.relations.Intern(name), Hash64(name)}).first;
+    ++edges;
+    const auto& r = relation(e.type);
+    if (hold)
+      if (const double p = place(e, r.second); p < most) low.push_back(p);
+  }
+  double below = 0;
+  if (hold) {
+    const double share = static_cast<double>(max_holdout) / static_cast<double>(std::max<size_t>(edges, 1));
+    below = std::min(most, share);
+    // Never more than max_holdout: the threshold falls to the max_holdout-th smallest place (a
+    // lower threshold, so the edges held out are still a function of their names alone).
+    std::erase_if(low, [&](double p) { return p >= below; });
+    if (low.size() > max_holdout) {
+      std::nth_element(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(max_holdout), low.end());
+      below = low[max_holdout];
     }
-    triples.push_back({entity[e.src], it->second.first, entity[e.dst]});
-    const uint64_t key[3] = {node_hash[e.src], it->second.second, node_hash[e.dst]};
-    place.push_back(double(Hash64(std::string_view(reinterpret_cast<const char*>(key), sizeof key)) >> 11) *
-                    0x1.0p-53);
   }
-  const double share = static_cast<double>(max_holdout) / static_cast<double>(std::max<size_t>(triples.size(), 1));
-  double below = std::max(std::min({holdout, share, below_at_most}), 0.0);
-  // Never more than max_holdout: the threshold falls to the max_holdout-th smallest place (a
-  // lower threshold, so the edges held out are still a function of their names alone).
-  const auto under = std::count_if(place.begin(), place.end(), [&](double p) { return p < below; });
-  if (static_cast<size_t>(under) > max_holdout) {
-    std::vector<double> low;
-    for (double p : place)
-      if (p < below) low.push_back(p);
-    std::nth_element(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(max_holdout), low.end());
-    below = low[max_holdout];
+  // Second pass: each edge to its split (its place computed again: cheaper than keeping it).
+  ds.train.reserve(ds.train.size() + edges);
+  for (const auto& e : g.edges()) {
+    if (until && e.first_ts > *until) continue;
+    const auto& r = relation(e.type);
+    const Triple x{entity[e.src], r.first, entity[e.dst]};
+    (hold && place(e, r.second) < below ? ds.test : ds.train).push_back(x);
   }
-  for (size_t i = 0; i < triples.size(); ++i) (place[i] < below ? ds.test : ds.train).push_back(triples[i]);
   ds.holdout_rule = kGraphHoldoutRule;
   ds.holdout_below = below;
   return ds;
