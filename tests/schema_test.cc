@@ -40,6 +40,7 @@ constexpr const char* kShippedMigrations[] = {
     "38119d67ec17d30308deb9c85972dc5e9f827870e90698633846df8be034f049",  // 8
     "05bdf62a23b9753b7460946c2a636219ae7df4e8c164db4895d45d5ed8432a2e",  // 9
     "346a25db61ca61641857e292b3a4e2ac1fde87ba8aea6325b5b985d2ad119bbf",  // 10
+    "e834227ecb4e8774979534647f3200c2f898139529a8669145e11c5ec53084bf",  // 11
 };
 
 TEST(Schema, ShippedMigrationsAreUnchanged) {
@@ -249,6 +250,29 @@ TEST(Schema, OpeningAnOldWorkspaceFromSeveralThreadsAtOnceMigratesItOnce) {
     auto db = Db::Open(dir + "/kgprofile.db", /*create=*/false);
     ASSERT_TRUE(db.ok());
     EXPECT_EQ((*db)->QueryInt("PRAGMA user_version"), LatestSchemaVersion());
+  }
+}
+
+// An erased user's id was given to the next new user when it was the highest (no
+// AUTOINCREMENT), and what still named it became theirs. Migration 11 keeps ids for good, in new
+// workspaces and in upgraded ones (whose users keep their ids).
+TEST(Schema, AnErasedUsersIdIsNeverGivenAgain) {
+  test::TempDir tmp;
+  WriteOldWorkspace(tmp / "old", 6);
+  if (HasFatalFailure()) return;
+  {
+    auto w = Workspace::Init(tmp / "new", WorkspaceOptions{});
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("INSERT INTO users(ext_id) VALUES('u1')");
+  }
+  for (const std::string& dir : {tmp / "new", tmp / "old"}) {
+    auto w = Workspace::Open(dir);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    Db& db = (*w)->db();
+    EXPECT_EQ(db.QueryInt("SELECT id FROM users WHERE ext_id = 'u1'"), 1) << dir;
+    db.ExecOrThrow("INSERT INTO users(ext_id) VALUES('u2'); DELETE FROM users WHERE ext_id = 'u2'; "
+                   "INSERT INTO users(ext_id) VALUES('u3')");
+    EXPECT_EQ(db.QueryInt("SELECT id FROM users WHERE ext_id = 'u3'"), 3) << dir;
   }
 }
 

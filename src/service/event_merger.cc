@@ -93,9 +93,7 @@ Result<size_t> RecoverStagedEvents(Workspace& ws) {
 
 size_t CopyStagedEvents(Db& db, const std::string& table, int64_t after, int64_t upto) {
   // A row of a user erased since it was staged stays out: it names a user id no longer in
-  // `users`. (Were the id given to a later user meanwhile, which SQLite does when the erased user
-  // had the highest id, the row would be taken for theirs: erasure moves staged rows in first,
-  // so only rows an older version left can meet this.)
+  // `users` (ids are never given again: migration 11).
   const std::string erased = "user_id NOT IN (SELECT id FROM main.users)";
   Stmt move = db.Prepare(fmt::format(
       "INSERT OR IGNORE INTO main.events(key, user_id, item_id, type, ts, value, price, session, file_id, variant) "

@@ -187,6 +187,19 @@ UPDATE items SET list_price = m.p, catalog_price = max(coalesce(items.catalog_pr
         GROUP BY item_id) AS m
   WHERE m.item_id = items.id AND (items.list_price IS NULL OR m.p > items.list_price);
 )sql", kDerivedByOlderIngest},
+      // 11: user ids are never given again. Without AUTOINCREMENT SQLite gave a new user the id of
+      // an erased one when that was the highest, and whatever still named the id (a row staged
+      // before the erasure, a text written across it) became the new user's. The table is rebuilt
+      // with the same rows; ids already given again before this migration stay as they are.
+      {R"sql(
+CREATE TABLE users_v11(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, ext_id TEXT NOT NULL UNIQUE, gender TEXT, age INTEGER,
+  birth_year INTEGER, occupation TEXT, city TEXT, zip TEXT, signup_ts INTEGER);
+INSERT INTO users_v11(id, ext_id, gender, age, birth_year, occupation, city, zip, signup_ts)
+  SELECT id, ext_id, gender, age, birth_year, occupation, city, zip, signup_ts FROM users;
+DROP TABLE users;
+ALTER TABLE users_v11 RENAME TO users;
+)sql"},
   };
   return kMigrations;
 }
