@@ -11,16 +11,16 @@ class Workspace;
 
 namespace kgp::test {
 
-// Built with AddressSanitizer (KGPROFILE_SANITIZE_ADDRESS): it reserves terabytes of shadow
-// address space, so a test that runs the CLI under an address-space limit (ulimit -v,
-// RLIMIT_AS) cannot start it and skips: KGP_SKIP_UNDER_ASAN().
-#if defined(__SANITIZE_ADDRESS__)
+// Built with AddressSanitizer or ThreadSanitizer (KGPROFILE_SANITIZE_ADDRESS, _THREAD): they
+// reserve terabytes of shadow address space, so a test that runs the CLI under an address-space
+// limit (ulimit -v, RLIMIT_AS) cannot start it and skips: KGP_SKIP_UNDER_ASAN().
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool kAddressSanitizer = true;
 #else
 inline constexpr bool kAddressSanitizer = false;
 #endif
 #define KGP_SKIP_UNDER_ASAN() \
-  if (::kgp::test::kAddressSanitizer) GTEST_SKIP() << "an address-space limit: not with AddressSanitizer's shadow memory"
+  if (::kgp::test::kAddressSanitizer) GTEST_SKIP() << "an address-space limit: not with a sanitizer's shadow memory"
 
 // A fresh empty folder under the system temp dir, removed by the destructor.
 class TempDir {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include <iostream>
@@ -21,9 +22,12 @@ namespace kgp::cli {
 namespace {
 
 int g_signal_pipe[2] = {-1, -1};
-volatile sig_atomic_t g_signalled = 0;
+// Atomic, not volatile sig_atomic_t: the handler may run on any thread and the `signals` thread
+// reads it (a lock-free atomic is safe in a handler).
+std::atomic<int> g_signalled{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 void OnStopSignal(int) {
-  g_signalled = 1;
+  g_signalled.store(1, std::memory_order_relaxed);
   const char c = 1;
   [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &c, 1);  // async-signal-safe
 }
@@ -84,7 +88,7 @@ void AddServe(CLI::App& app, Registry& reg) {
         char c = 0;
         while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
         }
-        if (g_signalled) std::cerr << "stopping: finishing requests in flight and writing the profile state\n";
+        if (g_signalled.load(std::memory_order_relaxed)) std::cerr << "stopping: finishing requests in flight and writing the profile state\n";
         server->Stop();
       });
       // Printed once a SIGTERM stops the server gracefully: a supervisor that waits for this line

@@ -62,8 +62,11 @@ Result<TrainOptions> WorkerTrainOptions(const std::string& preset, const std::st
 // and then hands the signal to the handler that was there before, by default ending the
 // process as that signal does (a shell reports 130 for SIGINT, 143 for SIGTERM). A signal
 // ignored when the run started (nohup) stays ignored.
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void OnStopSignal(int sig) { g_stop_signal = sig; }
+// Atomic, not volatile sig_atomic_t: the handler may run on another thread than the one that
+// reads it (a lock-free atomic is safe in a handler).
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+extern "C" void OnStopSignal(int sig) { g_stop_signal.store(sig, std::memory_order_relaxed); }
 
 class StopSignals {
  public:
@@ -91,8 +94,7 @@ class StopSignals {
   // The previous handlers back, and the signal received given to them (by default the process
   // ends here). Returns when they let it go on.
   void Redeliver() {
-    const int sig = g_stop_signal;
-    g_stop_signal = 0;  // once: the destructor calls this too
+    const int sig = g_stop_signal.exchange(0);  // once: the destructor calls this too
     Restore();
     if (sig) ::raise(sig);
   }
