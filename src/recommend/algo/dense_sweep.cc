@@ -25,7 +25,9 @@ constexpr size_t kRows = 4;     // rows per kernel call
 constexpr size_t kCols = 32;    // columns per kernel tile
 
 // rows[r][j] -= sum_p coef[r * b + p] * t[p * ldt + j] for j in [j0, j1), r < 4.
+#ifndef KGP_NO_SIMD_CLONES  // as embed/simd.h: a TSan build has none (CMakeLists.txt)
 __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void UpdateRows4(float* const* rows, const float* coef, const float* t, size_t ldt, size_t b,
                  size_t j0, size_t j1) {
   size_t j = j0;
