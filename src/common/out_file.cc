@@ -53,6 +53,11 @@ Status OutFile::OpenNew(const std::string& path, bool* exists) {
   return Status::Ok();
 }
 
+std::string OutFile::TempName(const std::string& target) {
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{}.tmp.{}.{}", target, ::getpid(), ++counter);
+}
+
 bool OutFile::IsTempName(std::string_view name, int64_t* pid) {
   if (pid) *pid = 0;
   if (name.size() > 4 && name.ends_with(".tmp")) return true;
@@ -108,11 +113,10 @@ Status OutFile::OpenReplacing(const std::string& path) {
   // A name of its own (pid and counter): a second writer of the same path (two profile updates)
   // never truncates or renames this one's file, and erasure can tell a dead writer's left-over
   // from a live one's (IsTempName).
-  static std::atomic<uint64_t> counter{0};
   Status s;
   bool exists = true;
   for (int attempt = 0; attempt < 100 && exists; ++attempt)  // left by a dead process that had our pid
-    s = OpenNew(fmt::format("{}.tmp.{}.{}", target, ::getpid(), ++counter), &exists);
+    s = OpenNew(TempName(target), &exists);
   KGP_RETURN_IF_ERROR(s);
   // The replacement keeps the mode of the file it replaces (an export kept 0600 stays so).
   if (fs::is_regular_file(st)) ::fchmod(::fileno(file_), static_cast<mode_t>(st.permissions()) & 07777);

@@ -37,6 +37,10 @@ class OutFile {
   // or NAME.tmp as earlier versions named them (*pid = 0: writer unknown). A killed writer
   // leaves its temporary file behind (erasure removes those of writers no longer running).
   static bool IsTempName(std::string_view filename, int64_t* pid = nullptr);
+  // A new temporary name for target in this process: TARGET.tmp.PID.N (N counts up), which
+  // IsTempName recognises. Also for other writers' files and folders that erasure must be able
+  // to tell from a live writer's (the neighbour index, a federated run's work folder).
+  static std::string TempName(const std::string& target);
   void Write(std::string_view s) {
     buf_.append(s);
     if (buf_.size() >= kFlushBytes) Flush();

@@ -6,10 +6,8 @@
 // which are at least as wide as hnswlib's SSE ones in a portable build.
 #define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/out_file.h"
 #include "embed/kernels.h"
 
 namespace kgp::embed {
@@ -223,8 +222,7 @@ Status NeighborIndex::Save(const std::string& path) const {
     expect += 4 + (h.element_levels_[i] > 0 ? h.size_links_per_element_ * static_cast<size_t>(h.element_levels_[i]) : 0);
   // A name of its own, as OutFile gives (PATH.tmp.PID.N): erasure removes only the temporary
   // files of writers no longer running, and two writers never share one.
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), ++counter);
+  const std::string tmp = OutFile::TempName(path);
   std::error_code ec;
   try {
     impl_->hnsw->saveIndex(tmp);

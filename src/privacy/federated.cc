@@ -340,10 +340,9 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
   {
     // Named as a temporary file is (OutFile::IsTempName), so that the folder of a run killed
     // outright is known for a dead writer's; mode 0700.
-    static std::atomic<uint64_t> counter{0};
     const auto make_in = [&](const fs::path& parent) {
       for (int attempt = 0; attempt < 100; ++attempt) {
-        fs::path p = parent / fmt::format("{}{}.{}", kFederatedWorkPrefix, ::getpid(), ++counter);
+        fs::path p = OutFile::TempName((parent / kFederatedWorkName).string());
         if (::mkdir(p.c_str(), 0700) == 0) return p;
         if (errno != EEXIST) break;
       }

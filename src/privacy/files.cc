@@ -62,7 +62,8 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) 
   for (fs::directory_iterator it(root, walk), end; !walk && it != end; it.increment(walk)) {
     int64_t pid = 0;
     const std::string name = it->path().filename().string();
-    if (name.starts_with(kFederatedWorkPrefix) && it->is_directory(walk) && OutFile::IsTempName(name, &pid) && dead(pid))
+    if (name.starts_with(std::string(kFederatedWorkName) + ".tmp.") && it->is_directory(walk) &&
+        OutFile::IsTempName(name, &pid) && dead(pid))
       folders.push_back(it->path());
   }
   for (const fs::path& d : folders) {

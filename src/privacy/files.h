@@ -11,8 +11,9 @@
 
 namespace kgp::privacy {
 
-// The name of a federated run's work folder in a workspace starts so (federated.tmp.PID.N).
-constexpr const char* kFederatedWorkPrefix = "federated.tmp.";
+// A federated run's work folder in a workspace: OutFile::TempName of WS/federated
+// (federated.tmp.PID.N).
+constexpr const char* kFederatedWorkName = "federated";
 
 // Every regular file under dir (recursively), sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
