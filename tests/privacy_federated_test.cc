@@ -67,6 +67,18 @@ void WriteScript(const std::string& path, const std::string& body) {
   ::chmod(path.c_str(), 0755);
 }
 
+// One round of `shards` workers run as `binary`, small preset, dim 8, no centralised baseline.
+FederatedOptions OneRound(int shards, const std::string& binary) {
+  FederatedOptions o;
+  o.shards = shards;
+  o.rounds = 1;
+  o.central = false;
+  o.preset = "small";
+  o.dim = 8;
+  o.binary = binary;
+  return o;
+}
+
 TEST(PrivacyFederated, ShardsByUser) {
   // A user's triples, as head or tail, always land in the same shard; catalogue triples in none
   // (they are given to every shard).
@@ -189,13 +201,7 @@ TEST(PrivacyFederated, NamesWithATabTrain) {
 // cannot be made in it, and the run goes on in $TMPDIR instead of failing.
 TEST(PrivacyFederated, AWorkspaceThatCannotBeWrittenTrainsWithTheFolderInTmp) {
   test::TempDir tmp;
-  FederatedOptions o;
-  o.shards = 2;
-  o.rounds = 1;
-  o.central = false;
-  o.preset = "small";
-  o.dim = 8;
-  o.binary = test::BinaryPath();
+  FederatedOptions o = OneRound(2, test::BinaryPath());
   o.work_parent = tmp / "no-such-folder";
   auto r = TrainFederated(UserGraph(30), o, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -209,12 +215,7 @@ TEST(PrivacyFederated, AWorkspaceThatCannotBeWrittenTrainsWithTheFolderInTmp) {
 TEST(PrivacyFederated, AFailedWorkerSaysWhy) {
   test::TempDir tmp;
   WriteScript(tmp / "worker.sh", "echo 'error: invalid argument: the disk is on fire' >&2\nexit 3\n");
-  FederatedOptions o;
-  o.shards = 2;
-  o.rounds = 1;
-  o.central = false;
-  o.preset = "small";
-  o.binary = tmp / "worker.sh";
+  FederatedOptions o = OneRound(2, tmp / "worker.sh");
   auto r = TrainFederated(UserGraph(30), o, nullptr);
   ASSERT_FALSE(r.ok());
   const std::string m = r.status().message();
@@ -234,13 +235,7 @@ TEST(PrivacyFederated, AShardIsSentItsOwnUsersOnly) {
   WriteScript(tmp / "worker.sh", "prev=; for a in \"$@\"; do [ \"$prev\" = --global ] && cp \"$a\" " + tmp / "seen" +
                                      "/view.$$; [ \"$prev\" = --out ] && out=$a; prev=$a; done\n" + test::BinaryPath() +
                                      " \"$@\" || exit $?\ncp \"$out\" " + tmp / "seen" + "/update.$$\n");
-  FederatedOptions o;
-  o.shards = 3;
-  o.rounds = 1;
-  o.central = false;
-  o.preset = "small";
-  o.dim = 8;
-  o.binary = tmp / "worker.sh";
+  FederatedOptions o = OneRound(3, tmp / "worker.sh");
   auto r = TrainFederated(UserGraph(30), o, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   int views = 0, updates = 0;
@@ -273,14 +268,8 @@ TEST(PrivacyFederated, AtMostMaxWorkersRunAtOnce) {
   WriteScript(tmp / "worker.sh", "touch " + tmp / "run" + "/$$\nls " + tmp / "run" + " | wc -l >> " + tmp / "counts" +
                                      "\nsleep 0.3\n" + test::BinaryPath() + " \"$@\"; rc=$?\nrm " + tmp / "run" +
                                      "/$$\nexit $rc\n");
-  FederatedOptions o;
-  o.shards = 6;
-  o.rounds = 1;
-  o.central = false;
-  o.preset = "small";
-  o.dim = 8;
+  FederatedOptions o = OneRound(6, tmp / "worker.sh");
   o.max_workers = 2;
-  o.binary = tmp / "worker.sh";
   auto r = TrainFederated(UserGraph(60), o, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->workers_at_once, 2);
