@@ -30,7 +30,7 @@ struct TrainArgs {
   std::string workspace, data, out, resume, init_from, preset = "auto", model = "transe", export_dir;
   ModelConfig mc;
   TrainOptions to;
-  std::string optimizer, loss, sampler, reg;
+  std::string optimizer, loss, sampler, reg, partition;
   float lr = 0, reg_weight = 0;
   bool eval = true;
   std::vector<std::pair<CLI::Option*, std::function<void(Preset&)>>> overrides;
@@ -222,10 +222,11 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
   if (resume) preset->model = resume->config;  // what TrainPreset continues, for the log
-  LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads", preset->model.name, preset->model.dim,
+  const int threads = preset->train.threads > 0 ? preset->train.threads : DefaultThreads();
+  LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads{}", preset->model.name, preset->model.dim,
           resume ? "options of " + a.resume : preset->name + " preset", preset->train.epochs, preset->train.negatives,
-          preset->train.lr,
-          preset->train.threads > 0 ? preset->train.threads : DefaultThreads());
+          preset->train.lr, threads,
+          Partitioned(preset->train, threads, ds.num_entities()) ? " (partitioned epochs)" : "");
   TrainReport rep, warm_rep;
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
@@ -367,6 +368,12 @@ void AddTrain(CLI::App* kge, Registry& reg) {
                         [](Preset& x, std::string v) { x.train.update.kind = Unwrap(ParseOptimizer(v)); });
   Override<std::string>(cmd, p, "--sampler", &p->sampler, "negative corruption: uniform or bernoulli",
                         [](Preset& x, std::string v) { x.train.sampler = Unwrap(ParseSampler(v)); });
+  Override<std::string>(cmd, p, "--partition", &p->partition,
+                        fmt::format("with 2 or more threads: each thread trains its own parts of the entity table "
+                                    "in turn (on), or every thread anywhere (off: plain hogwild); auto: on from {} "
+                                    "entities",
+                                    kPartitionMinEntities),
+                        [](Preset& x, std::string v) { x.train.partition = Unwrap(ParsePartition(v)); });
   Override<std::string>(cmd, p, "--reg", &p->reg, "regulariser: none, l2, n3",
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });
   Override<float>(cmd, p, "--reg-weight", &p->reg_weight, "regularisation weight",

@@ -112,6 +112,15 @@ KGP_SIMD_CLONES void Axpy(float a, const float* x, float* y, size_t d) {
   for (size_t i = 0; i < d; ++i) y[i] += a * x[i];
 }
 
+KGP_SIMD_CLONES void MergeDelta(float* shared, float* local, float* base, size_t d) {
+  for (size_t i = 0; i < d; ++i) {
+    float v = shared[i] + (local[i] - base[i]);
+    shared[i] = v;
+    local[i] = v;
+    base[i] = v;
+  }
+}
+
 }  // namespace kgp::embed::kernels
 
 namespace kgp::embed::kernels {

@@ -25,6 +25,8 @@ void ScoreBlock(int form, float gamma, const float* queries, size_t nq, const fl
 void ClipNorm(float* x, size_t d, float r);
 // y += a * x
 void Axpy(float a, const float* x, float* y, size_t d);
+// A thread's copy of a shared row: shared += local - base, then local = base = shared.
+void MergeDelta(float* shared, float* local, float* base, size_t d);
 
 }  // namespace kgp::embed::kernels
 

@@ -124,6 +124,7 @@ Result<Checkpoint> TrainModel(const Dataset& ds, const ModelConfig& mc, const Tr
             {"batch", opts.batch},
             {"sampler", opts.sampler == Sampler::kBernoulli ? "bernoulli" : "uniform"},
             {"filter_negatives", opts.filter_negatives},
+            {"partition", PartitionName(opts.partition)},
             {"loss", opts.loss == Loss::kMargin ? "margin" : "logsigmoid"},
             {"margin", opts.margin},
             {"adversarial_temperature", opts.adversarial_temperature},
@@ -149,6 +150,7 @@ Status RecordedOptions(const Checkpoint& c, TrainOptions* o) {
     if (auto s = text("loss"); !s.empty()) o->loss = Unwrap(ParseLoss(s));
     if (auto s = text("sampler"); !s.empty()) o->sampler = Unwrap(ParseSampler(s));
     if (auto s = text("regularizer"); !s.empty()) o->update.reg = Unwrap(ParseRegularizer(s));
+    if (auto s = text("partition"); !s.empty()) o->partition = Unwrap(ParsePartition(s));
     // A value JSON could not hold (a NaN temperature is stored as null) keeps the preset's.
     auto set = [&](const char* key, auto& out) {
       if (j.contains(key) && !j.at(key).is_null()) out = j.at(key).get<std::decay_t<decltype(out)>>();

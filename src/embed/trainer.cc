@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "embed/evaluator.h"
+#include "embed/kernels.h"
+#include "embed/partition.h"
 #include "common/hash.h"
 #include "common/threads.h"
 #include "common/rng.h"
@@ -27,6 +29,22 @@ Result<Sampler> ParseSampler(const std::string& name) {
   if (name == "uniform") return Sampler::kUniform;
   if (name == "bernoulli") return Sampler::kBernoulli;
   return Status::InvalidArgument(fmt::format("unknown negative sampler '{}' (uniform, bernoulli)", name));
+}
+
+Result<Partition> ParsePartition(const std::string& name) {
+  if (name == "auto") return Partition::kAuto;
+  if (name == "on") return Partition::kOn;
+  if (name == "off") return Partition::kOff;
+  return Status::InvalidArgument(fmt::format("unknown partition mode '{}' (auto, on, off)", name));
+}
+
+const char* PartitionName(Partition p) {
+  return p == Partition::kOn ? "on" : p == Partition::kOff ? "off" : "auto";
+}
+
+bool Partitioned(const TrainOptions& o, int threads, size_t num_entities) {
+  if (threads < 2 || o.partition == Partition::kOff) return false;
+  return o.partition == Partition::kOn || num_entities >= kPartitionMinEntities;
 }
 
 int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -77,6 +95,17 @@ struct Worker {
   std::vector<float> gfix, grel, gother, gacc, sneg, dneg;
   std::vector<uint32_t> neg, cur;  // negatives of the next batch, of the current one
   std::vector<char> touched;
+  // Partitioned epochs: negatives come from `pool` (else from every entity), and relation rows
+  // are this thread's copies (rloc, and rbase as last merged), merged into the shared table
+  // every kRelationMerge positives: a relation's row is written by nearly every positive, and
+  // would otherwise move between cores on every update.
+  const uint32_t* pool = nullptr;
+  uint32_t pool_size = 0;
+  std::vector<float> rloc, rbase;
+  std::vector<uint32_t> rdirty;
+  std::vector<char> rmark;
+  size_t since_merge = 0;
+  static constexpr size_t kRelationMerge = 128;
   double loss = 0;
   size_t diverged = 0;  // positives whose score was NaN or infinite
 
@@ -93,6 +122,36 @@ struct Worker {
     neg.resize(kk);
     cur.resize(kk);  // Batch() swaps the two: both must hold k ids
     touched.resize(kk);
+  }
+
+  void CopyRelations() {
+    rloc.assign(p.relation.size(), 0.0f);
+    rbase.assign(p.relation.size(), 0.0f);
+    rmark.assign(p.num_relations, 0);
+  }
+
+  // The row training reads and writes for relation r (on first use since a merge, this
+  // thread's copy is refreshed from the shared table).
+  float* Rel(uint32_t r) {
+    if (rloc.empty()) return p.R(r);
+    size_t w = p.relation_width;
+    float* mine = rloc.data() + size_t{r} * w;
+    if (!rmark[r]) {
+      kernels::MergeDelta(p.R(r), mine, rbase.data() + size_t{r} * w, w);
+      rmark[r] = 1;
+      rdirty.push_back(r);
+    }
+    return mine;
+  }
+
+  void MergeRelations() {
+    size_t w = p.relation_width;
+    for (uint32_t r : rdirty) {
+      kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
+      rmark[r] = 0;
+    }
+    rdirty.clear();
+    since_merge = 0;
   }
 
   static void Prefetch(const float* row, size_t width) {
@@ -114,7 +173,7 @@ struct Worker {
   // Draws the next batch's negatives and starts loading their rows.
   void PrepareNegatives() {
     for (auto& n : neg) {
-      n = rng.Below(static_cast<uint32_t>(p.num_entities));
+      n = pool ? pool[rng.Below(pool_size)] : rng.Below(static_cast<uint32_t>(p.num_entities));
       PrefetchEntity(n);
     }
   }
@@ -143,7 +202,8 @@ struct Worker {
 
   void Positive(const Triple& x, float lr, size_t k, size_t ew) {
     bool head = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
-    const float* R = p.R(x.r);
+    if (!rloc.empty() && ++since_merge >= kRelationMerge) MergeRelations();
+    float* R = Rel(x.r);
     float* H = p.E(x.h);
     float* T = p.E(x.t);
     float spos = model.Score(H, R, T);
@@ -202,7 +262,7 @@ struct Worker {
     uint32_t fix = head ? x.t : x.h, other = head ? x.h : x.t;
     ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
     ApplyUpdate(o.update, lr, p.E(other), gother.data(), ew, st.entity, other);
-    ApplyUpdate(o.update, lr, p.R(x.r), grel.data(), p.relation_width, st.relation, x.r);
+    ApplyUpdate(o.update, lr, R, grel.data(), p.relation_width, st.relation, x.r);
     model.Constrain(p.E(fix));
     model.Constrain(p.E(other));
   }
@@ -252,6 +312,13 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
   }
 
+  const bool partitioned = Partitioned(o, threads, ds.num_entities());
+  // Per-thread relation copies (partitioned epochs) cost two copies of the relation table per
+  // thread: taken when that is small (it is for every model but TransR on many relations).
+  const bool local_relations = partitioned && params.relation.size() * sizeof(float) <= (8u << 20);
+  if (partitioned)
+    LOG_DBG("partitioned epochs: {} parts, {} rounds, relation copies per thread: {}", 2 * threads, 2 * threads - 1,
+            local_relations ? "yes" : "no");
   std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
   // The best epoch's tables and the optimizer state that goes with them (kept together, so that
@@ -271,26 +338,55 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     std::vector<double> losses(static_cast<size_t>(threads));
     std::vector<size_t> diverged(static_cast<size_t>(threads));
     float first_lr = 0, last_lr = 0;  // written by the first and the last thread only
-    auto work = [&](int tid) {
-      Worker w(model, params, state, o, known.get(), head_prob, o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + tid);
-      size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
-      size_t batch = static_cast<size_t>(std::max(1, o.batch));
-      if (b < e) w.PrepareNegatives();
-      const Triple* xs = order.data();
-      // The last rate used is stored once, after the loop: no store to shared memory in the hot
-      // loop (it went to the main thread's stack, beside what the other threads read).
+    size_t batch = static_cast<size_t>(std::max(1, o.batch));
+    // Trains w on xs[0..n); the rate follows the schedule from epoch position `from` to `to`.
+    // The last rate used is returned, not stored: no store to shared memory in the hot loop.
+    auto run = [&](Worker& w, const Triple* xs, size_t n, double from, double to) {
       float lr = 0;
-      for (size_t i = b; i < e; i += batch) {
-        lr = ScheduledLr(o, epoch + double(i - b) / double(e - b));
-        if (tid == 0 && i == b) first_lr = lr;
-        size_t m = std::min(batch, e - i);
-        w.Batch(xs + i, m, lr, i + m < e ? xs + i + m : nullptr);
+      if (n > 0) w.PrepareNegatives();
+      for (size_t i = 0; i < n; i += batch) {
+        lr = ScheduledLr(o, epoch + from + (to - from) * double(i) / double(n));
+        size_t m = std::min(batch, n - i);
+        w.Batch(xs + i, m, lr, i + m < n ? xs + i + m : nullptr);
       }
-      if (tid == threads - 1) last_lr = lr;
-      losses[static_cast<size_t>(tid)] = w.loss;
-      diverged[static_cast<size_t>(tid)] = w.diverged;
+      return lr;
     };
-    RunThreads(threads, work);
+    auto seed_of = [&](int tid, int round) {
+      return o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + static_cast<uint64_t>(tid) +
+             static_cast<uint64_t>(round) * 104729;
+    };
+    if (!partitioned) {
+      RunThreads(threads, [&](int tid) {
+        Worker w(model, params, state, o, known.get(), head_prob, seed_of(tid, 0));
+        size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
+        if (tid == 0) first_lr = ScheduledLr(o, epoch);
+        float lr = run(w, order.data() + b, e - b, 0, 1);
+        if (tid == threads - 1) last_lr = lr;
+        losses[static_cast<size_t>(tid)] = w.loss;
+        diverged[static_cast<size_t>(tid)] = w.diverged;
+      });
+    } else {
+      // Rounds (embed/partition.h): in each, thread t owns the two parts of pair t and trains
+      // the triples of the buckets between them (and in the first round those within each).
+      EpochPlan plan = PlanEpoch(order, ds.num_entities(), threads, HashCombine(o.seed ^ 0xb10c, uint64_t(epoch)));
+      const int rounds = plan.rounds;
+      first_lr = ScheduledLr(o, epoch);
+      for (int round = 0; round < rounds; ++round) {
+        RunThreads(threads, [&](int tid) {
+          std::vector<uint32_t> pool = plan.Pool(round, tid);
+          Worker w(model, params, state, o, known.get(), head_prob, seed_of(tid, round));
+          w.pool = pool.data();
+          w.pool_size = static_cast<uint32_t>(pool.size());
+          if (local_relations) w.CopyRelations();
+          float lr = run(w, plan.Begin(round, tid), plan.Size(round, tid), double(round) / rounds,
+                         double(round + 1) / rounds);
+          if (local_relations) w.MergeRelations();
+          if (round == rounds - 1 && tid == threads - 1) last_lr = lr;
+          losses[static_cast<size_t>(tid)] += w.loss;
+          diverged[static_cast<size_t>(tid)] += w.diverged;
+        });
+      }
+    }
     if (ep == 0) rep.first_lr = first_lr;
     rep.last_lr = last_lr;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

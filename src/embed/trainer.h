@@ -17,6 +17,12 @@ namespace kgp::embed {
 
 enum class Loss { kMargin, kLogSigmoid };
 enum class Sampler { kUniform, kBernoulli };
+// Multithreaded epochs: plain hogwild (every thread anywhere in the tables) or partitioned
+// (embed/partition.h: each thread on its own parts of the entity table in turn, relations
+// copied per thread and merged often). kAuto: partitioned with 2 or more threads on graphs of
+// at least kPartitionMinEntities entities.
+enum class Partition { kAuto, kOn, kOff };
+inline constexpr size_t kPartitionMinEntities = 4096;
 
 struct TrainOptions {
   int epochs = 100;
@@ -31,6 +37,7 @@ struct TrainOptions {
   int negatives = 1;              // per positive
   int batch = 1;                  // positives sharing one draw of negatives (see trainer.cc)
   Sampler sampler = Sampler::kUniform;
+  Partition partition = Partition::kAuto;
   bool filter_negatives = false;  // drop drawn negatives that are known training triples
   // Early stopping: every valid_every epochs, filtered MRR on (up to valid_sample of) the
   // validation triples; stop after `patience` checks without improvement and keep the best.
@@ -70,6 +77,10 @@ float ScheduledLr(const TrainOptions& o, double epochs_done);
 
 Result<Loss> ParseLoss(const std::string& name);
 Result<Sampler> ParseSampler(const std::string& name);
+Result<Partition> ParsePartition(const std::string& name);
+const char* PartitionName(Partition p);
+// Whether an epoch of these options on this many entities runs partitioned.
+bool Partitioned(const TrainOptions& o, int threads, size_t num_entities);
 
 // Trains params (already allocated for the model) on ds.train. state carries optimizer
 // moments across calls (resume). on_epoch, if set, sees every epoch. When validating, params

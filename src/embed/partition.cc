@@ -1,0 +1,66 @@
+#include "embed/partition.h"
+
+#include <algorithm>
+
+#include "common/hash.h"
+
+namespace kgp::embed {
+
+uint32_t PartitionBlock(size_t num_entities, int parts) {
+  return static_cast<uint32_t>(std::clamp<size_t>(num_entities / (static_cast<size_t>(parts) * 64), 1, 64));
+}
+
+EpochPlan PlanEpoch(const std::vector<Triple>& order, size_t num_entities, int threads, uint64_t seed) {
+  EpochPlan plan;
+  plan.threads = threads;
+  plan.parts = 2 * threads;
+  plan.rounds = plan.parts - 1;
+  const size_t P = static_cast<size_t>(plan.parts);
+  const uint32_t block = PartitionBlock(num_entities, plan.parts);
+  std::vector<uint16_t> block_part((num_entities + block - 1) / block);
+  for (size_t b = 0; b < block_part.size(); ++b)
+    block_part[b] = static_cast<uint16_t>(HashCombine(seed, b) % P);
+  auto part = [&](uint32_t e) { return size_t{block_part[e / block]}; };
+  plan.members.resize(P);
+  for (uint32_t e = 0; e < num_entities; ++e) plan.members[part(e)].push_back(e);
+  // The list each bucket goes to.
+  std::vector<uint32_t> list_of(P * P);
+  for (int round = 0; round < plan.rounds; ++round)
+    for (int slot = 0; slot < threads; ++slot)
+      for (auto [a, b] : RoundBuckets(plan.parts, round, slot))
+        list_of[size_t(a) * P + size_t(b)] = static_cast<uint32_t>(round * threads + slot);
+  auto list = [&](const Triple& x) { return list_of[part(x.h) * P + part(x.t)]; };
+  plan.start.assign(size_t(plan.rounds) * size_t(threads) + 1, 0);
+  for (const Triple& x : order) ++plan.start[list(x) + 1];
+  for (size_t i = 1; i < plan.start.size(); ++i) plan.start[i] += plan.start[i - 1];
+  std::vector<size_t> next(plan.start.begin(), plan.start.end() - 1);
+  plan.triples.resize(order.size());
+  for (const Triple& x : order) plan.triples[next[list(x)]++] = x;
+  return plan;
+}
+
+std::vector<uint32_t> EpochPlan::Pool(int round, int slot) const {
+  auto [a, b] = RoundPair(parts, round, slot);
+  std::vector<uint32_t> pool = members[size_t(a)];
+  pool.insert(pool.end(), members[size_t(b)].begin(), members[size_t(b)].end());
+  return pool;
+}
+
+std::pair<int, int> RoundPair(int parts, int round, int slot) {
+  // Circle method: part 0 stays, the others rotate one place per round.
+  auto at = [&](int i) { return i == 0 ? 0 : 1 + (i - 1 + round) % (parts - 1); };
+  return {at(slot), at(parts - 1 - slot)};
+}
+
+}  // namespace kgp::embed
+
+namespace kgp::embed {
+
+std::vector<std::pair<int, int>> RoundBuckets(int parts, int round, int slot) {
+  auto [a, b] = RoundPair(parts, round, slot);
+  std::vector<std::pair<int, int>> out{{a, b}, {b, a}};
+  if (round == 0) out.insert(out.end(), {{a, a}, {b, b}});
+  return out;
+}
+
+}  // namespace kgp::embed

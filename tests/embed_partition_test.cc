@@ -1,0 +1,147 @@
+// Partitioned epochs (embed/partition.h): every triple in exactly one bucket, every bucket
+// trained once per epoch by a thread that owns both its parts, parts made of whole blocks
+// (embed_train_test.cc checks that training reaches every positive).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "embed/kge.h"
+#include "common/rng.h"
+#include "embed/partition.h"
+
+namespace kgp::embed {
+namespace {
+
+std::vector<Triple> RandomTriples(size_t n, uint32_t entities, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<Triple> v(n);
+  for (auto& x : v) x = {rng.Below(entities), rng.Below(3u), rng.Below(entities)};
+  return v;
+}
+
+// Which part each entity is in, checking that parts hold every entity once, in whole blocks.
+std::vector<int> PartOf(const EpochPlan& plan, uint32_t entities) {
+  std::vector<int> part_of(entities, -1);
+  for (int a = 0; a < plan.parts; ++a)
+    for (uint32_t e : plan.members[size_t(a)]) {
+      EXPECT_EQ(part_of[e], -1) << e << " in two parts";
+      part_of[e] = a;
+    }
+  uint32_t block = PartitionBlock(entities, plan.parts);
+  for (uint32_t e = 0; e < entities; ++e) {
+    EXPECT_NE(part_of[e], -1) << e << " in no part";
+    if (e % block) {
+      EXPECT_EQ(part_of[e], part_of[e - 1]) << e << " split from its block";
+    }
+  }
+  return part_of;
+}
+
+TEST(EmbedPartition, EachTripleGoesOnceToTheThreadOwningBothItsEndsInTheEpochsOrder) {
+  for (uint32_t entities : {5u, 130u, 9000u}) {
+    std::vector<Triple> order = RandomTriples(4000, entities, entities);
+    for (int threads : {1, 2, 3}) {
+      EpochPlan plan = PlanEpoch(order, entities, threads, 7);
+      ASSERT_EQ(plan.parts, 2 * threads);
+      ASSERT_EQ(plan.rounds, 2 * threads - 1);
+      std::vector<int> part_of = PartOf(plan, entities);
+      ASSERT_EQ(plan.triples.size(), order.size());
+      size_t total = 0;
+      for (int round = 0; round < plan.rounds; ++round)
+        for (int slot = 0; slot < threads; ++slot) {
+          auto [a, b] = RoundPair(plan.parts, round, slot);
+          std::vector<uint32_t> pool = plan.Pool(round, slot);
+          std::set<uint32_t> owned(pool.begin(), pool.end());
+          // The list is the subsequence of `order` whose bucket this slot trains this round.
+          std::vector<const Triple*> want;
+          for (const Triple& x : order) {
+            for (auto [p, q] : RoundBuckets(plan.parts, round, slot))
+              if (part_of[x.h] == p && part_of[x.t] == q) want.push_back(&x);
+          }
+          ASSERT_EQ(plan.Size(round, slot), want.size()) << "round " << round << " slot " << slot;
+          for (size_t k = 0; k < want.size(); ++k) {
+            const Triple& got = plan.Begin(round, slot)[k];
+            EXPECT_TRUE(got.h == want[k]->h && got.r == want[k]->r && got.t == want[k]->t) << k;
+            EXPECT_TRUE(owned.count(got.h) && owned.count(got.t)) << "a row outside the slot's parts";
+          }
+          EXPECT_EQ(pool.size(), plan.members[size_t(a)].size() + plan.members[size_t(b)].size());
+          total += want.size();
+        }
+      EXPECT_EQ(total, order.size()) << "every triple once per epoch";
+    }
+  }
+}
+
+TEST(EmbedPartition, PartsChangeWithTheSeedAndBlocksAreAtMost64) {
+  EXPECT_EQ(PartitionBlock(40943, 4), 64u);
+  EXPECT_EQ(PartitionBlock(135, 4), 1u);
+  EXPECT_EQ(PartitionBlock(2560, 4), 10u);
+  std::vector<Triple> none;
+  EpochPlan a = PlanEpoch(none, 40943, 2, 1), b = PlanEpoch(none, 40943, 2, 2);
+  EXPECT_NE(a.members, b.members) << "another epoch's seed must give other parts";
+  for (const auto& m : a.members) EXPECT_GT(m.size(), 40943u / 8) << "parts of very unequal size";
+}
+
+TEST(EmbedPartition, AnEpochsRoundsTrainEveryBucketOnceOnDisjointParts) {
+  for (int threads = 1; threads <= 6; ++threads) {
+    int parts = 2 * threads;
+    std::map<std::pair<int, int>, int> seen;
+    for (int round = 0; round < parts - 1; ++round) {
+      std::set<int> owned;
+      for (int slot = 0; slot < threads; ++slot) {
+        auto [a, b] = RoundPair(parts, round, slot);
+        EXPECT_TRUE(owned.insert(a).second && owned.insert(b).second)
+            << "round " << round << ": part owned by two threads";
+        for (auto [x, y] : RoundBuckets(parts, round, slot)) {
+          EXPECT_TRUE((x == a || x == b) && (y == a || y == b)) << "a bucket outside the thread's parts";
+          ++seen[{x, y}];
+        }
+      }
+      EXPECT_EQ(owned.size(), size_t(parts));
+    }
+    EXPECT_EQ(seen.size(), size_t(parts * parts)) << threads << " threads";
+    for (auto& [bucket, n] : seen) EXPECT_EQ(n, 1) << bucket.first << "," << bucket.second;
+  }
+}
+
+TEST(EmbedPartition, AutoPartitionsFromTwoThreadsOnLargeGraphs) {
+  TrainOptions o;
+  EXPECT_FALSE(Partitioned(o, 1, 1000000));
+  EXPECT_FALSE(Partitioned(o, 2, kPartitionMinEntities - 1));
+  EXPECT_TRUE(Partitioned(o, 2, kPartitionMinEntities));
+  o.partition = Partition::kOn;
+  EXPECT_TRUE(Partitioned(o, 2, 10));
+  EXPECT_FALSE(Partitioned(o, 1, 10));
+  o.partition = Partition::kOff;
+  EXPECT_FALSE(Partitioned(o, 4, 1000000));
+  EXPECT_FALSE(ParsePartition("sometimes").ok());
+  EXPECT_EQ(*ParsePartition("off"), Partition::kOff);
+}
+
+// The mode is a training option like the others: recorded in the checkpoint, kept on resume.
+TEST(EmbedPartition, TheModeIsRecordedAndKeptOnResume) {
+  Dataset ds;
+  for (int i = 0; i < 50; ++i)
+    ds.train.push_back({ds.entities.Intern("a" + std::to_string(i)), ds.relations.Intern("r"),
+                        ds.entities.Intern("b" + std::to_string(i))});
+  for (Partition mode : {Partition::kOn, Partition::kOff}) {
+    ModelConfig mc;
+    mc.name = "transe";
+    mc.dim = 8;
+    TrainOptions o;
+    o.epochs = 1;
+    o.threads = 2;
+    o.partition = mode;
+    auto ck = TrainModel(ds, mc, o, nullptr, nullptr);
+    ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+    EXPECT_EQ(ck->info.at("partition"), PartitionName(mode));
+    TrainOptions back;
+    ASSERT_TRUE(RecordedOptions(*ck, &back).ok());
+    EXPECT_EQ(back.partition, mode);
+  }
+}
+
+}  // namespace
+}  // namespace kgp::embed
