@@ -17,25 +17,31 @@ EpochPlan PlanEpoch(const std::vector<Triple>& order, size_t num_entities, int t
   plan.rounds = plan.parts - 1;
   const size_t P = static_cast<size_t>(plan.parts);
   const uint32_t block = PartitionBlock(num_entities, plan.parts);
-  std::vector<uint16_t> block_part((num_entities + block - 1) / block);
-  for (size_t b = 0; b < block_part.size(); ++b)
-    block_part[b] = static_cast<uint16_t>(HashCombine(seed, b) % P);
-  auto part = [&](uint32_t e) { return size_t{block_part[e / block]}; };
+  std::vector<uint16_t> part(num_entities);
   plan.members.resize(P);
-  for (uint32_t e = 0; e < num_entities; ++e) plan.members[part(e)].push_back(e);
+  for (size_t b = 0; b * block < num_entities; ++b) {
+    const auto p = static_cast<uint16_t>(HashCombine(seed, b) % P);
+    for (size_t e = b * block; e < std::min<size_t>(num_entities, (b + 1) * block); ++e) {
+      part[e] = p;
+      plan.members[p].push_back(static_cast<uint32_t>(e));
+    }
+  }
   // The list each bucket goes to.
   std::vector<uint32_t> list_of(P * P);
   for (int round = 0; round < plan.rounds; ++round)
     for (int slot = 0; slot < threads; ++slot)
       for (auto [a, b] : RoundBuckets(plan.parts, round, slot))
         list_of[size_t(a) * P + size_t(b)] = static_cast<uint32_t>(round * threads + slot);
-  auto list = [&](const Triple& x) { return list_of[part(x.h) * P + part(x.t)]; };
+  std::vector<uint32_t> list(order.size());
   plan.start.assign(size_t(plan.rounds) * size_t(threads) + 1, 0);
-  for (const Triple& x : order) ++plan.start[list(x) + 1];
+  for (size_t i = 0; i < order.size(); ++i) {
+    list[i] = list_of[size_t{part[order[i].h]} * P + part[order[i].t]];
+    ++plan.start[list[i] + 1];
+  }
   for (size_t i = 1; i < plan.start.size(); ++i) plan.start[i] += plan.start[i - 1];
   std::vector<size_t> next(plan.start.begin(), plan.start.end() - 1);
   plan.triples.resize(order.size());
-  for (const Triple& x : order) plan.triples[next[list(x)]++] = x;
+  for (size_t i = 0; i < order.size(); ++i) plan.triples[next[list[i]]++] = order[i];
   return plan;
 }
 
