@@ -8,7 +8,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 failed=0 passed=0 skipped=0
 
 # A kgprofile that exits 1 with "stub: ARGS failed" when " ARGS " contains " $STUB_FAIL ", and
-# otherwise succeeds (init makes the workspace folder, kge train --json prints a result).
+# otherwise succeeds (init makes the workspace folder, kge train --json prints a result with
+# test MRR $STUB_MRR, else 0.5).
 stub_build() {  # DIR
   mkdir -p "$1/bench"
   cat > "$1/kgprofile" <<'SH'
@@ -17,7 +18,7 @@ args=" $* "
 if [ -n "${STUB_FAIL:-}" ] && [[ "$args" == *" $STUB_FAIL "* ]]; then echo "stub: $* failed" >&2; exit 1; fi
 [ "$2" = init ] && mkdir -p "$3"
 if [[ "$args" == *" --json kge train "* ]]; then
-  echo '{"seconds": 1, "test": {"filtered": {"mrr": 0.5, "hits@1": 0.4, "hits@10": 0.6, "mr": 9}}}'
+  echo "{\"seconds\": 1, \"test\": {\"filtered\": {\"mrr\": ${STUB_MRR:-0.5}, \"hits@1\": 0.1, \"hits@10\": 0.6, \"mr\": 9}}}"
 elif [[ "$args" == *" kge train "* ]]; then
   printf 'trained 1 epochs\nfiltered MRR 0.5\n'
 fi
@@ -86,6 +87,10 @@ if has python3; then
     env KGE_SETS=umls KGE_MODELS=transe STUB_FAIL="kge train" bash "$root/scripts/eval-kge.sh" "$tmp/b"
   expect "eval-kge.sh: training succeeds" 0 "0.5000" \
     env KGE_SETS=umls KGE_MODELS=transe bash "$root/scripts/eval-kge.sh" "$tmp/b"
+  expect "eval-kge.sh: WN18RR at its floors" 0 "0.22 ok" \
+    env KGP_SHARED_DATA="$data" KGE_SETS=wn18rr STUB_MRR=0.48 bash "$root/scripts/eval-kge.sh" "$tmp/b"
+  expect "eval-kge.sh: a WN18RR result below its floor fails the run" nonzero "WN18RR results below their floors: 1" \
+    env KGP_SHARED_DATA="$data" KGE_SETS=wn18rr STUB_MRR=0.21 KGE_MODELS=transe bash "$root/scripts/eval-kge.sh" "$tmp/b"
 else skip "eval-kge.sh" python3; fi
 
 if [ -x /usr/bin/time ]; then
