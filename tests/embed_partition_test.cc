@@ -8,6 +8,7 @@
 #include <string>
 
 #include "embed/kge.h"
+#include "embed/presets.h"
 #include "common/rng.h"
 #include "embed/partition.h"
 
@@ -106,18 +107,23 @@ TEST(EmbedPartition, AnEpochsRoundsTrainEveryBucketOnceOnDisjointParts) {
   }
 }
 
-TEST(EmbedPartition, AutoPartitionsFromTwoThreadsOnLargeGraphs) {
+TEST(EmbedPartition, AutoPartitionsWhenEachPartHoldsEnoughEntities) {
   TrainOptions o;
   EXPECT_FALSE(Partitioned(o, 1, 1000000));
-  EXPECT_FALSE(Partitioned(o, 2, kPartitionMinEntities - 1));
-  EXPECT_TRUE(Partitioned(o, 2, kPartitionMinEntities));
+  EXPECT_FALSE(Partitioned(o, 2, 4 * kPartitionMinPerPart - 1));
+  EXPECT_TRUE(Partitioned(o, 2, 4 * kPartitionMinPerPart));
+  EXPECT_TRUE(Partitioned(o, 8, 40943)) << "16 parts of 2,559 entities";
+  EXPECT_FALSE(Partitioned(o, 32, 40943)) << "parts of 640 entities";
   o.partition = Partition::kOn;
   EXPECT_TRUE(Partitioned(o, 2, 10));
   EXPECT_FALSE(Partitioned(o, 1, 10));
+  EXPECT_FALSE(Partitioned(o, kPartitionMaxThreads + 1, 100000000)) << "too many threads: hogwild";
   o.partition = Partition::kOff;
   EXPECT_FALSE(Partitioned(o, 4, 1000000));
   EXPECT_FALSE(ParsePartition("sometimes").ok());
   EXPECT_EQ(*ParsePartition("off"), Partition::kOff);
+  o.threads = 8;
+  EXPECT_EQ(ThreadsFor(o, 3), 3) << "no more threads than triples";
 }
 
 // The mode is a training option like the others: recorded in the checkpoint, kept on resume.
@@ -140,6 +146,59 @@ TEST(EmbedPartition, TheModeIsRecordedAndKeptOnResume) {
     TrainOptions back;
     ASSERT_TRUE(RecordedOptions(*ck, &back).ok());
     EXPECT_EQ(back.partition, mode);
+  }
+}
+
+// The run's last rate is that of its last update, whichever thread made it (it was 0 when the
+// last slot's list of the last round was empty, as on this graph with 3 threads).
+TEST(EmbedPartition, TheLastRateIsTheLastUpdatesOnATinyGraph) {
+  Dataset ds;
+  const char* rows[][3] = {{"a", "r", "b"}, {"b", "r", "c"}, {"c", "r", "d"},
+                           {"d", "r", "a"}, {"a", "s", "c"}, {"b", "s", "d"}};
+  for (auto& r : rows)
+    ds.train.push_back({ds.entities.Intern(r[0]), ds.relations.Intern(r[1]), ds.entities.Intern(r[2])});
+  for (int threads : {2, 3, 4, 6}) {
+    ModelConfig mc;
+    mc.name = "transe";
+    mc.dim = 8;
+    TrainOptions o;
+    o.epochs = 2;
+    o.threads = threads;
+    o.partition = Partition::kOn;
+    o.lr = 0.005f;
+    TrainReport rep;
+    ASSERT_TRUE(TrainModel(ds, mc, o, nullptr, &rep).ok());
+    EXPECT_TRUE(rep.partitioned);
+    EXPECT_EQ(rep.first_lr, 0.005f) << threads;
+    EXPECT_EQ(rep.last_lr, 0.005f) << threads;
+    o.linear_decay = true;
+    ASSERT_TRUE(TrainModel(ds, mc, o, nullptr, &rep).ok());
+    EXPECT_GT(rep.last_lr, 0.0f) << threads;
+    EXPECT_LT(rep.last_lr, 0.005f * 0.5f) << threads << ": the second epoch's end decays below half";
+  }
+}
+
+// TransR's large preset trains a TransE first: --partition applies to both.
+TEST(EmbedPartition, TheModeAppliesToAWarmStartToo) {
+  Dataset ds;
+  for (int i = 0; i < 300; ++i)
+    ds.train.push_back({ds.entities.Intern("a" + std::to_string(i)), ds.relations.Intern(i % 2 ? "r" : "s"),
+                        ds.entities.Intern("b" + std::to_string(i * 7 % 300))});
+  for (Partition mode : {Partition::kOn, Partition::kOff}) {
+    auto preset = GetPreset("large", "transr", ds.num_entities());
+    ASSERT_TRUE(preset.ok() && preset->warm_start);
+    preset->model.dim = preset->model.relation_dim = 8;
+    preset->warm_start->train.epochs = 1;
+    preset->train.epochs = 1;
+    preset->train.valid_every = 0;
+    preset->train.threads = 2;
+    preset->train.partition = mode;
+    TrainReport rep, warm;
+    auto ck = TrainPreset(ds, *preset, nullptr, nullptr, &rep, &warm);
+    ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+    EXPECT_EQ(warm.epochs_run, 1) << "the warm start ran";
+    EXPECT_EQ(warm.partitioned, mode == Partition::kOn);
+    EXPECT_EQ(rep.partitioned, mode == Partition::kOn);
   }
 }
 

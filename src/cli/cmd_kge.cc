@@ -222,7 +222,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
           a.data.empty() ? a.workspace : a.data, ds.num_entities(), ds.num_relations(), ds.train.size(),
           ds.valid.size(), ds.test.size(), ds.CountUnseenInTrain());
   if (resume) preset->model = resume->config;  // what TrainPreset continues, for the log
-  const int threads = preset->train.threads > 0 ? preset->train.threads : DefaultThreads();
+  const int threads = ThreadsFor(preset->train, ds.train.size());
   LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads{}", preset->model.name, preset->model.dim,
           resume ? "options of " + a.resume : preset->name + " preset", preset->train.epochs, preset->train.negatives,
           preset->train.lr, threads,
@@ -369,10 +369,10 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<std::string>(cmd, p, "--sampler", &p->sampler, "negative corruption: uniform or bernoulli",
                         [](Preset& x, std::string v) { x.train.sampler = Unwrap(ParseSampler(v)); });
   Override<std::string>(cmd, p, "--partition", &p->partition,
-                        fmt::format("with 2 or more threads: each thread trains its own parts of the entity table "
-                                    "in turn (on), or every thread anywhere (off: plain hogwild); auto: on from {} "
-                                    "entities",
-                                    kPartitionMinEntities),
+                        fmt::format("with 2 to {} threads: each thread trains its own parts of the entity table "
+                                    "in turn (on), or every thread anywhere (off: plain hogwild); auto: on when each "
+                                    "of the 2 x threads parts holds {} entities or more",
+                                    kPartitionMaxThreads, kPartitionMinPerPart),
                         [](Preset& x, std::string v) { x.train.partition = Unwrap(ParsePartition(v)); });
   Override<std::string>(cmd, p, "--reg", &p->reg, "regulariser: none, l2, n3",
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });

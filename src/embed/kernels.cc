@@ -112,6 +112,10 @@ KGP_SIMD_CLONES void Axpy(float a, const float* x, float* y, size_t d) {
   for (size_t i = 0; i < d; ++i) y[i] += a * x[i];
 }
 
+KGP_SIMD_CLONES void CopyRow(const float* shared, float* local, float* base, size_t d) {
+  for (size_t i = 0; i < d; ++i) local[i] = base[i] = shared[i];
+}
+
 KGP_SIMD_CLONES void MergeDelta(float* shared, float* local, float* base, size_t d) {
   for (size_t i = 0; i < d; ++i) {
     float v = shared[i] + (local[i] - base[i]);

@@ -27,6 +27,8 @@ void ClipNorm(float* x, size_t d, float r);
 void Axpy(float a, const float* x, float* y, size_t d);
 // A thread's copy of a shared row: shared += local - base, then local = base = shared.
 void MergeDelta(float* shared, float* local, float* base, size_t d);
+// local = base = shared (reads the shared row only).
+void CopyRow(const float* shared, float* local, float* base, size_t d);
 
 }  // namespace kgp::embed::kernels
 

@@ -184,6 +184,7 @@ Result<Checkpoint> TrainPreset(const Dataset& ds, const Preset& preset, const Ch
   first.model.dim = mc.dim;
   first.train.threads = preset.train.threads;
   first.train.seed = preset.train.seed;
+  first.train.partition = preset.train.partition;
   LOG_INF("{} starts from a {} trained first (dim {}, {} epochs); --init-from FILE reuses one", mc.name,
           first.model.name, first.model.dim, first.train.epochs);
   TrainReport first_rep;

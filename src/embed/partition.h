@@ -5,9 +5,10 @@
 // PyTorch-BigGraph's buckets: entities are split into 2 * threads parts, a training triple
 // falls in the bucket (part of its head, part of its tail), and an epoch runs in rounds in
 // which every thread owns two parts, trains the triples of the buckets between them and draws
-// its negatives from them. The parts are made of blocks of consecutive entities (rows stay together in
-// memory) assigned by a hash of the seed and the epoch, so that a triple's negatives come from
-// a different half of the entities each epoch.
+// its negatives from them (then helps with the other threads' lists: embed/trainer.cc). The
+// parts are made of blocks of consecutive entities (rows stay together in memory) assigned by a
+// hash of the seed and the epoch, so that a triple's negatives come from a different half of
+// the entities each epoch.
 #pragma once
 
 #include <cstddef>
@@ -41,7 +42,7 @@ uint32_t PartitionBlock(size_t num_entities, int parts);
 // Splits the entities into 2 * threads parts by blocks (hash of seed and block) and gives each
 // thread in each round the triples of the buckets it trains (RoundBuckets), in the order they
 // have in `order`: a round's buckets are interleaved as the shuffle left them (trained one
-// bucket after the other, the e-commerce graph's held-out MRR fell from 0.22 to 0.17).
+// bucket after the other, the demo e-commerce graph's held-out MRR fell from 0.21 to 0.17).
 EpochPlan PlanEpoch(const std::vector<Triple>& order, size_t num_entities, int threads, uint64_t seed);
 
 // Rounds of an epoch over `parts` (even) parts: parts - 1 rounds, in each of which the parts are

@@ -86,7 +86,8 @@ Result<Preset> GetPreset(const std::string& name, const std::string& model, size
     // large: about ten checks a run, each on 500 validation triples; keeps the best, no stop.
     if (want == "large") p.train.valid_every = std::max(2, r.epochs / 10), p.train.valid_sample = 500;
     // TransE's 260 short epochs (about 0.1 s each) improve to the last under linear decay;
-    // four checks instead of ten keep the command within 30 s on two cores.
+    // four checks instead of ten keep the command near 30 s on two cores (24.6-29.1 s of
+    // training in partitioned epochs, docs/embed.md).
     if (want == "large" && model == "transe") p.train.valid_every = r.epochs / 4;
     // From random tables TransR reached Hits@10 0.44 on WN18RR at best; from the TransE it
     // keeps TransE's ranking and improves on it (docs/embed.md).

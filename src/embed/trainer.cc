@@ -1,6 +1,9 @@
 #include "embed/trainer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -43,8 +46,13 @@ const char* PartitionName(Partition p) {
 }
 
 bool Partitioned(const TrainOptions& o, int threads, size_t num_entities) {
-  if (threads < 2 || o.partition == Partition::kOff) return false;
-  return o.partition == Partition::kOn || num_entities >= kPartitionMinEntities;
+  if (threads < 2 || threads > kPartitionMaxThreads || o.partition == Partition::kOff) return false;
+  return o.partition == Partition::kOn || num_entities >= kPartitionMinPerPart * 2 * static_cast<size_t>(threads);
+}
+
+int ThreadsFor(const TrainOptions& o, size_t train_triples) {
+  // No more threads than triples: a thread without a share of the epoch would only start and stop.
+  return static_cast<int>(std::min<size_t>(o.threads > 0 ? o.threads : DefaultThreads(), train_triples));
 }
 
 int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -97,13 +105,15 @@ struct Worker {
   std::vector<char> touched;
   // Partitioned epochs: negatives come from `pool` (else from every entity), and relation rows
   // are this thread's copies (rloc, and rbase as last merged), merged into the shared table
-  // every kRelationMerge positives: a relation's row is written by nearly every positive, and
-  // would otherwise move between cores on every update.
+  // every kRelationMerge positives under merge_lock: a relation's row is written by nearly
+  // every positive, and would otherwise move between cores on every update. (Adam's and
+  // Adagrad's per-relation state stays shared and is still written on every update.)
   const uint32_t* pool = nullptr;
   uint32_t pool_size = 0;
   std::vector<float> rloc, rbase;
   std::vector<uint32_t> rdirty;
   std::vector<char> rmark;
+  std::mutex* merge_lock = nullptr;  // merges of the threads' copies into the shared rows
   size_t since_merge = 0;
   static constexpr size_t kRelationMerge = 128;
   double loss = 0;
@@ -124,7 +134,8 @@ struct Worker {
     touched.resize(kk);
   }
 
-  void CopyRelations() {
+  void CopyRelations(std::mutex* lock) {
+    merge_lock = lock;
     rloc.assign(p.relation.size(), 0.0f);
     rbase.assign(p.relation.size(), 0.0f);
     rmark.assign(p.num_relations, 0);
@@ -137,7 +148,7 @@ struct Worker {
     size_t w = p.relation_width;
     float* mine = rloc.data() + size_t{r} * w;
     if (!rmark[r]) {
-      kernels::MergeDelta(p.R(r), mine, rbase.data() + size_t{r} * w, w);
+      kernels::CopyRow(p.R(r), mine, rbase.data() + size_t{r} * w, w);
       rmark[r] = 1;
       rdirty.push_back(r);
     }
@@ -146,6 +157,7 @@ struct Worker {
 
   void MergeRelations() {
     size_t w = p.relation_width;
+    std::lock_guard<std::mutex> hold(*merge_lock);
     for (uint32_t r : rdirty) {
       kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
       rmark[r] = 0;
@@ -268,6 +280,12 @@ struct Worker {
   }
 };
 
+// A partitioned round's list of triples, claimed kChunk at a time.
+struct alignas(64) ChunkCursor {
+  std::atomic<size_t> next{0};
+};
+constexpr size_t kChunk = 1024;
+
 }  // namespace
 
 float ScheduledLr(const TrainOptions& o, double epochs_done) {
@@ -295,8 +313,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
                                                o.schedule_epochs, o.start_epoch + o.epochs));
   state.kind = o.update.kind;
   state.Prepare(params);
-  // No more threads than triples: a thread without a share of the epoch would only start and stop.
-  const int threads = static_cast<int>(std::min<size_t>(o.threads > 0 ? o.threads : DefaultThreads(), ds.train.size()));
+  const int threads = ThreadsFor(o, ds.train.size());
   auto head_prob = BernoulliHeadProb(ds);
   std::unique_ptr<KnownTriples> known;
   if (o.filter_negatives) known = std::make_unique<KnownTriples>(std::vector{&ds.train});
@@ -314,13 +331,16 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
 
   const bool partitioned = Partitioned(o, threads, ds.num_entities());
   // Per-thread relation copies (partitioned epochs) cost two copies of the relation table per
-  // thread: taken when that is small (it is for every model but TransR on many relations).
-  const bool local_relations = partitioned && params.relation.size() * sizeof(float) <= (8u << 20);
+  // thread: taken when those come to at most 64 MiB (they do for every model but TransR on
+  // many relations).
+  const bool local_relations =
+      partitioned && params.relation.size() * sizeof(float) * 2 * static_cast<size_t>(threads) <= (64u << 20);
   if (partitioned)
     LOG_DBG("partitioned epochs: {} parts, {} rounds, relation copies per thread: {}", 2 * threads, 2 * threads - 1,
             local_relations ? "yes" : "no");
   std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
+  rep.partitioned = partitioned;
   // The best epoch's tables and the optimizer state that goes with them (kept together, so that
   // --resume from the tables kept continues with their own moments and epoch count).
   Params best;
@@ -370,22 +390,48 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
       // the triples of the buckets between them (and in the first round those within each).
       EpochPlan plan = PlanEpoch(order, ds.num_entities(), threads, HashCombine(o.seed ^ 0xb10c, uint64_t(epoch)));
       const int rounds = plan.rounds;
+      const double total = static_cast<double>(order.size());
       first_lr = ScheduledLr(o, epoch);
+      std::mutex merge_lock;
+      // The rate and epoch position of each thread's last chunk (the run's last rate is the one
+      // furthest on, whichever thread trained it).
+      std::vector<std::pair<double, float>> last(static_cast<size_t>(threads), {-1.0, 0.0f});
       for (int round = 0; round < rounds; ++round) {
+        // The round's share of the schedule is its share of the epoch's triples.
+        const double from = double(plan.start[size_t(round * threads)]) / total;
+        const double to = double(plan.start[size_t((round + 1) * threads)]) / total;
+        // Each thread takes its own list in chunks, then helps with the others' (a hub entity's
+        // part can hold most of a round's triples); only then does it write rows of parts it does
+        // not own, as plain hogwild would.
+        std::unique_ptr<ChunkCursor[]> cursor(new ChunkCursor[static_cast<size_t>(threads)]);
         RunThreads(threads, [&](int tid) {
           std::vector<uint32_t> pool = plan.Pool(round, tid);
           Worker w(model, params, state, o, known.get(), head_prob, seed_of(tid, round));
-          w.pool = pool.data();
+          // Negatives from the thread's own parts (from every entity when both are empty: on a
+          // tiny graph, a thread with no part of its own can still help with the others' lists).
+          w.pool = pool.empty() ? nullptr : pool.data();
           w.pool_size = static_cast<uint32_t>(pool.size());
-          if (local_relations) w.CopyRelations();
-          float lr = run(w, plan.Begin(round, tid), plan.Size(round, tid), double(round) / rounds,
-                         double(round + 1) / rounds);
+          if (local_relations) w.CopyRelations(&merge_lock);
+          auto& mine = last[static_cast<size_t>(tid)];
+          for (int k = 0; k < threads; ++k) {
+            const int list = (tid + k) % threads;
+            const Triple* xs = plan.Begin(round, list);
+            const size_t n = plan.Size(round, list);
+            for (;;) {
+              size_t c = cursor[static_cast<size_t>(list)].next.fetch_add(kChunk, std::memory_order_relaxed);
+              if (c >= n) break;
+              size_t m = std::min(kChunk, n - c);
+              const double a = from + (to - from) * double(c) / double(n), b = from + (to - from) * double(c + m) / double(n);
+              float lr = run(w, xs + c, m, a, b);
+              if (b > mine.first) mine = {b, lr};
+            }
+          }
           if (local_relations) w.MergeRelations();
-          if (round == rounds - 1 && tid == threads - 1) last_lr = lr;
           losses[static_cast<size_t>(tid)] += w.loss;
           diverged[static_cast<size_t>(tid)] += w.diverged;
         });
       }
+      last_lr = std::max_element(last.begin(), last.end())->second;
     }
     if (ep == 0) rep.first_lr = first_lr;
     rep.last_lr = last_lr;

@@ -18,11 +18,15 @@ namespace kgp::embed {
 enum class Loss { kMargin, kLogSigmoid };
 enum class Sampler { kUniform, kBernoulli };
 // Multithreaded epochs: plain hogwild (every thread anywhere in the tables) or partitioned
-// (embed/partition.h: each thread on its own parts of the entity table in turn, relations
-// copied per thread and merged often). kAuto: partitioned with 2 or more threads on graphs of
-// at least kPartitionMinEntities entities.
+// (embed/partition.h: each thread on its own parts of the entity table in turn, relation rows
+// copied per thread and merged often). kAuto: partitioned with 2 or more threads when each of
+// the 2 * threads parts holds at least kPartitionMinPerPart entities (WN18RR's 40,943 with 2
+// threads; parts of a few dozen entities cost ComplEx and DistMult accuracy on UMLS).
 enum class Partition { kAuto, kOn, kOff };
-inline constexpr size_t kPartitionMinEntities = 4096;
+inline constexpr size_t kPartitionMinPerPart = 1024;
+// Partitioned epochs start threads * (2 * threads - 1) threads an epoch and key parts in 16
+// bits: more threads than this train plain hogwild even with kOn.
+inline constexpr int kPartitionMaxThreads = 64;
 
 struct TrainOptions {
   int epochs = 100;
@@ -68,6 +72,7 @@ struct TrainReport {
   double triples_per_second = 0;  // positives per second of training
   double final_loss = 0;
   float first_lr = 0, last_lr = 0;  // the rates of the run's first and last updates
+  bool partitioned = false;         // epochs ran partitioned (Partitioned())
 };
 
 // The learning rate after epochs_done epochs (fractions count) of the run: o.lr, or with
@@ -79,8 +84,11 @@ Result<Loss> ParseLoss(const std::string& name);
 Result<Sampler> ParseSampler(const std::string& name);
 Result<Partition> ParsePartition(const std::string& name);
 const char* PartitionName(Partition p);
-// Whether an epoch of these options on this many entities runs partitioned.
+// Whether an epoch of these options runs partitioned, with this many threads (as started:
+// ThreadsFor) on this many entities.
 bool Partitioned(const TrainOptions& o, int threads, size_t num_entities);
+// The threads Train starts for these options on this many training triples.
+int ThreadsFor(const TrainOptions& o, size_t train_triples);
 
 // Trains params (already allocated for the model) on ds.train. state carries optimizer
 // moments across calls (resume). on_epoch, if set, sees every epoch. When validating, params
