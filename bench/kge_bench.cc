@@ -182,7 +182,7 @@ int Run(const std::string& dir, int runs, int epochs) {
     }
     ref.push_back(ReferenceTriplesPerSecond(*ds, epochs));
   }
-  const bool parted = Partitioned(SpeedOptions(2, epochs, Partition::kAuto), 2, ds->num_entities());
+  const bool parted = Partitioned(SpeedOptions(2, epochs, Partition::kAuto), 2, ds->num_entities(), ds->train.size());
   std::printf("%-58s %12s\n", "TransE d=100, 1 negative, margin, SGD", "triples/s");
   std::printf("%-58s %12.0f\n", "  reference loop (plain, 1 thread)", Median(ref));
   std::printf("%-58s %12.0f\n", "  kgprofile, 1 thread", Median(t1));

@@ -109,17 +109,22 @@ TEST(EmbedPartition, AnEpochsRoundsTrainEveryBucketOnceOnDisjointParts) {
 
 TEST(EmbedPartition, AutoPartitionsWhenEachPartHoldsEnoughEntities) {
   TrainOptions o;
-  EXPECT_FALSE(Partitioned(o, 1, 1000000));
-  EXPECT_FALSE(Partitioned(o, 2, 4 * kPartitionMinPerPart - 1));
-  EXPECT_TRUE(Partitioned(o, 2, 4 * kPartitionMinPerPart));
-  EXPECT_TRUE(Partitioned(o, 8, 40943)) << "16 parts of 2,559 entities";
-  EXPECT_FALSE(Partitioned(o, 32, 40943)) << "parts of 640 entities";
+  const size_t many = 100000000;
+  EXPECT_FALSE(Partitioned(o, 1, 1000000, many));
+  EXPECT_FALSE(Partitioned(o, 2, 4 * kPartitionMinPerPart - 1, many));
+  EXPECT_TRUE(Partitioned(o, 2, 4 * kPartitionMinPerPart, many));
+  EXPECT_TRUE(Partitioned(o, 2, 40943, 86835)) << "WN18RR with 2 threads";
+  EXPECT_TRUE(Partitioned(o, 3, 40943, 86835)) << "3 threads: 15 lists of 5,789 triples";
+  EXPECT_FALSE(Partitioned(o, 4, 40943, 86835)) << "4 threads: 28 lists of 3,101 triples";
+  EXPECT_FALSE(Partitioned(o, 2, 40943, 6 * kPartitionMinPerList - 1)) << "lists too short";
+  EXPECT_TRUE(Partitioned(o, 8, 40943, many)) << "16 parts of 2,559 entities";
+  EXPECT_FALSE(Partitioned(o, 32, 40943, many)) << "parts of 640 entities";
   o.partition = Partition::kOn;
-  EXPECT_TRUE(Partitioned(o, 2, 10));
-  EXPECT_FALSE(Partitioned(o, 1, 10));
-  EXPECT_FALSE(Partitioned(o, kPartitionMaxThreads + 1, 100000000)) << "too many threads: hogwild";
+  EXPECT_TRUE(Partitioned(o, 2, 10, 10));
+  EXPECT_FALSE(Partitioned(o, 1, 10, 10));
+  EXPECT_FALSE(Partitioned(o, kPartitionMaxThreads + 1, many, many)) << "too many threads: hogwild";
   o.partition = Partition::kOff;
-  EXPECT_FALSE(Partitioned(o, 4, 1000000));
+  EXPECT_FALSE(Partitioned(o, 4, 1000000, many));
   EXPECT_FALSE(ParsePartition("sometimes").ok());
   EXPECT_EQ(*ParsePartition("off"), Partition::kOff);
   o.threads = 8;

@@ -226,7 +226,7 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   LOG_INF("model {} dim {} ({}), {} epochs, {} negatives, lr {}, {} threads{}", preset->model.name, preset->model.dim,
           resume ? "options of " + a.resume : preset->name + " preset", preset->train.epochs, preset->train.negatives,
           preset->train.lr, threads,
-          Partitioned(preset->train, threads, ds.num_entities()) ? " (partitioned epochs)" : "");
+          Partitioned(preset->train, threads, ds.num_entities(), ds.train.size()) ? " (partitioned epochs)" : "");
   TrainReport rep, warm_rep;
   auto ck = TrainPreset(ds, *preset, resume.get(), init.get(), &rep, &warm_rep);
   ThrowIfError(ck.status());
@@ -371,8 +371,9 @@ void AddTrain(CLI::App* kge, Registry& reg) {
   Override<std::string>(cmd, p, "--partition", &p->partition,
                         fmt::format("with 2 to {} threads: each thread trains its own parts of the entity table "
                                     "in turn (on), or every thread anywhere (off: plain hogwild); auto: on when each "
-                                    "of the 2 x threads parts holds {} entities or more",
-                                    kPartitionMaxThreads, kPartitionMinPerPart),
+                                    "of the 2 x threads parts holds {} entities or more and each thread's share of a "
+                                    "round {} training triples or more",
+                                    kPartitionMaxThreads, kPartitionMinPerPart, kPartitionMinPerList),
                         [](Preset& x, std::string v) { x.train.partition = Unwrap(ParsePartition(v)); });
   Override<std::string>(cmd, p, "--reg", &p->reg, "regulariser: none, l2, n3",
                         [](Preset& x, std::string v) { x.train.update.reg = Unwrap(ParseRegularizer(v)); });

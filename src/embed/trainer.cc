@@ -45,9 +45,11 @@ const char* PartitionName(Partition p) {
   return p == Partition::kOn ? "on" : p == Partition::kOff ? "off" : "auto";
 }
 
-bool Partitioned(const TrainOptions& o, int threads, size_t num_entities) {
+bool Partitioned(const TrainOptions& o, int threads, size_t num_entities, size_t train_triples) {
   if (threads < 2 || threads > kPartitionMaxThreads || o.partition == Partition::kOff) return false;
-  return o.partition == Partition::kOn || num_entities >= kPartitionMinPerPart * 2 * static_cast<size_t>(threads);
+  const auto t = static_cast<size_t>(threads);
+  return o.partition == Partition::kOn ||
+         (num_entities >= kPartitionMinPerPart * 2 * t && train_triples >= kPartitionMinPerList * t * (2 * t - 1));
 }
 
 int ThreadsFor(const TrainOptions& o, size_t train_triples) {
@@ -329,7 +331,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
   }
 
-  const bool partitioned = Partitioned(o, threads, ds.num_entities());
+  const bool partitioned = Partitioned(o, threads, ds.num_entities(), ds.train.size());
   // Per-thread relation copies (partitioned epochs) cost two copies of the relation table per
   // thread: taken when those come to at most 64 MiB (they do for every model but TransR on
   // many relations).

@@ -20,10 +20,13 @@ enum class Sampler { kUniform, kBernoulli };
 // Multithreaded epochs: plain hogwild (every thread anywhere in the tables) or partitioned
 // (embed/partition.h: each thread on its own parts of the entity table in turn, relation rows
 // copied per thread and merged often). kAuto: partitioned with 2 or more threads when each of
-// the 2 * threads parts holds at least kPartitionMinPerPart entities (WN18RR's 40,943 with 2
-// threads; parts of a few dozen entities cost ComplEx and DistMult accuracy on UMLS).
+// the 2 * threads parts holds at least kPartitionMinPerPart entities (parts of a few dozen
+// entities cost ComplEx and DistMult accuracy on UMLS) and each thread's list in a round at
+// least kPartitionMinPerList training triples (each round starts its threads afresh). WN18RR
+// (40,943 entities, 86,835 triples) is partitioned with 2 or 3 threads, not with 4.
 enum class Partition { kAuto, kOn, kOff };
 inline constexpr size_t kPartitionMinPerPart = 1024;
+inline constexpr size_t kPartitionMinPerList = 4096;
 // Partitioned epochs start threads * (2 * threads - 1) threads an epoch and key parts in 16
 // bits: more threads than this train plain hogwild even with kOn.
 inline constexpr int kPartitionMaxThreads = 64;
@@ -85,8 +88,8 @@ Result<Sampler> ParseSampler(const std::string& name);
 Result<Partition> ParsePartition(const std::string& name);
 const char* PartitionName(Partition p);
 // Whether an epoch of these options runs partitioned, with this many threads (as started:
-// ThreadsFor) on this many entities.
-bool Partitioned(const TrainOptions& o, int threads, size_t num_entities);
+// ThreadsFor) on this many entities and training triples.
+bool Partitioned(const TrainOptions& o, int threads, size_t num_entities, size_t train_triples);
 // The threads Train starts for these options on this many training triples.
 int ThreadsFor(const TrainOptions& o, size_t train_triples);
 
