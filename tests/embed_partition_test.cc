@@ -1,5 +1,5 @@
 // Partitioned epochs (embed/partition.h): every triple in exactly one bucket, every bucket
-// trained once per epoch by a thread that owns both its parts, parts made of whole blocks
+// planned once per epoch for a thread that owns both its parts, parts made of whole blocks
 // (embed_train_test.cc checks that training reaches every positive).
 #include <gtest/gtest.h>
 

@@ -131,32 +131,37 @@ TEST(EmbedTrain, EveryPositiveIsTrainedAtEveryBatchSize) {
       TrainReport rep;
       ASSERT_TRUE(TrainModel(ds, Transe8(), UnmetMarginOptions(1, negatives, batch), nullptr, &rep).ok());
       EXPECT_GT(rep.final_loss, 900) << "batch " << batch << ", negatives " << negatives;
+      EXPECT_EQ(rep.positives, 200u);
     }
   }
 }
 
-// The same in partitioned epochs (embed/partition.h): a bucket left out (1/16 of the triples
-// with 2 threads) would pull the mean per positive below 0.98 of the margin, a chunk trained
-// twice (threads helping with each other's lists) push it above 1.02. Two graphs: even, and
-// one where a hub is the head of two thirds of the triples, so that one thread's lists are
-// much longer and the other helps.
-TEST(EmbedTrain, EveryPositiveIsTrainedInAPartitionedEpoch) {
+// The same in partitioned epochs (embed/partition.h), counted exactly (TrainReport::positives)
+// and by the loss: a bucket left out (1/16 of the triples with 2 threads) would pull the mean
+// per positive below 0.98 of the margin, a chunk trained twice (threads helping with each
+// other's lists, 1,024 triples at a time) push it above 1.02. Two graphs: even, and one where a
+// hub is the head of two thirds of the triples, so that the lists of the thread owning the
+// hub's part run to several chunks and the others help with them.
+TEST(EmbedTrain, EveryPositiveIsTrainedOnceInAPartitionedEpoch) {
   for (bool hub : {false, true}) {
-  Dataset ds;
-  for (int i = 0; i < 3000; ++i)
-    ds.train.push_back({ds.entities.Intern(hub && i % 3 ? "hub" : "a" + std::to_string(i)),
-                        ds.relations.Intern(i % 2 ? "r" : "s"), ds.entities.Intern("b" + std::to_string(i * 7 % 3000))});
-  for (int threads : {2, 3}) {
-    for (int batch : {1, 5}) {
-      TrainOptions o = UnmetMarginOptions(threads, 2, batch);
-      o.epochs = 2;
-      o.partition = Partition::kOn;
-      TrainReport rep;
-      ASSERT_TRUE(TrainModel(ds, Transe8(), o, nullptr, &rep).ok());
-      EXPECT_GT(rep.final_loss, 980) << threads << " threads, batch " << batch << ", hub " << hub;
-      EXPECT_LT(rep.final_loss, 1020) << threads << " threads, batch " << batch << ", hub " << hub;
+    Dataset ds;
+    const int n = 20000;
+    for (int i = 0; i < n; ++i)
+      ds.train.push_back({ds.entities.Intern(hub && i % 3 ? "hub" : "a" + std::to_string(i)),
+                          ds.relations.Intern(i % 2 ? "r" : "s"), ds.entities.Intern("b" + std::to_string(i * 7 % n))});
+    for (int threads : {2, 3}) {
+      for (int batch : {1, 5}) {
+        TrainOptions o = UnmetMarginOptions(threads, 2, batch);
+        o.epochs = 2;
+        o.partition = Partition::kOn;
+        TrainReport rep;
+        ASSERT_TRUE(TrainModel(ds, Transe8(), o, nullptr, &rep).ok());
+        ASSERT_TRUE(rep.partitioned);
+        EXPECT_EQ(rep.positives, 2u * n) << threads << " threads, batch " << batch << ", hub " << hub;
+        EXPECT_GT(rep.final_loss, 980) << threads << " threads, batch " << batch << ", hub " << hub;
+        EXPECT_LT(rep.final_loss, 1020) << threads << " threads, batch " << batch << ", hub " << hub;
+      }
     }
-  }
   }
 }
 

@@ -120,6 +120,7 @@ struct Worker {
   static constexpr size_t kRelationMerge = 128;
   double loss = 0;
   size_t diverged = 0;  // positives whose score was NaN or infinite
+  size_t trained = 0;   // positives taken (each once per epoch: TrainReport::positives)
 
   Worker(const Model& m, Params& params, OptimizerState& s, const TrainOptions& opts, const KnownTriples* k,
          const std::vector<float>& hp, uint64_t seed)
@@ -144,7 +145,9 @@ struct Worker {
   }
 
   // The row training reads and writes for relation r (on first use since a merge, this
-  // thread's copy is refreshed from the shared table).
+  // thread's copy is refreshed from the shared table: read without merge_lock, as hogwild reads,
+  // so a merge running meanwhile may be half seen; base records what was read, so no merged
+  // change is lost or counted twice).
   float* Rel(uint32_t r) {
     if (rloc.empty()) return p.R(r);
     size_t w = p.relation_width;
@@ -358,20 +361,23 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffler.Below(static_cast<uint32_t>(i))]);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<double> losses(static_cast<size_t>(threads));
-    std::vector<size_t> diverged(static_cast<size_t>(threads));
+    std::vector<size_t> diverged(static_cast<size_t>(threads)), trained(static_cast<size_t>(threads));
     float first_lr = 0, last_lr = 0;  // written by the first and the last thread only
     size_t batch = static_cast<size_t>(std::max(1, o.batch));
     // Trains w on xs[0..n); the rate follows the schedule from epoch position `from` to `to`.
-    // The last rate used is returned, not stored: no store to shared memory in the hot loop.
+    // The last batch's rate and position are returned, not stored: no store to shared memory in
+    // the hot loop.
     auto run = [&](Worker& w, const Triple* xs, size_t n, double from, double to) {
-      float lr = 0;
+      std::pair<float, double> last{0.0f, -1.0};
       if (n > 0) w.PrepareNegatives();
       for (size_t i = 0; i < n; i += batch) {
-        lr = ScheduledLr(o, epoch + from + (to - from) * double(i) / double(n));
+        last.second = from + (to - from) * double(i) / double(n);
+        last.first = ScheduledLr(o, epoch + last.second);
         size_t m = std::min(batch, n - i);
-        w.Batch(xs + i, m, lr, i + m < n ? xs + i + m : nullptr);
+        w.Batch(xs + i, m, last.first, i + m < n ? xs + i + m : nullptr);
       }
-      return lr;
+      w.trained += n;
+      return last;
     };
     auto seed_of = [&](int tid, int round) {
       return o.seed * 1000003ull + static_cast<uint64_t>(epoch) * 7919 + static_cast<uint64_t>(tid) +
@@ -382,10 +388,11 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
         Worker w(model, params, state, o, known.get(), head_prob, seed_of(tid, 0));
         size_t n = order.size(), b = n * tid / threads, e = n * (tid + 1) / threads;
         if (tid == 0) first_lr = ScheduledLr(o, epoch);
-        float lr = run(w, order.data() + b, e - b, 0, 1);
+        float lr = run(w, order.data() + b, e - b, 0, 1).first;
         if (tid == threads - 1) last_lr = lr;
         losses[static_cast<size_t>(tid)] = w.loss;
         diverged[static_cast<size_t>(tid)] = w.diverged;
+        trained[static_cast<size_t>(tid)] = w.trained;
       });
     } else {
       // Rounds (embed/partition.h): in each, thread t owns the two parts of pair t and trains
@@ -395,9 +402,9 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
       const double total = static_cast<double>(order.size());
       first_lr = ScheduledLr(o, epoch);
       std::mutex merge_lock;
-      // The rate and epoch position of each thread's last chunk (the run's last rate is the one
+      // The rate and epoch position of each thread's last batch (the run's last rate is the one
       // furthest on, whichever thread trained it).
-      std::vector<std::pair<double, float>> last(static_cast<size_t>(threads), {-1.0, 0.0f});
+      std::vector<std::pair<float, double>> last(static_cast<size_t>(threads), {0.0f, -1.0});
       for (int round = 0; round < rounds; ++round) {
         // The round's share of the schedule is its share of the epoch's triples.
         const double from = double(plan.start[size_t(round * threads)]) / total;
@@ -424,16 +431,17 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
               if (c >= n) break;
               size_t m = std::min(kChunk, n - c);
               const double a = from + (to - from) * double(c) / double(n), b = from + (to - from) * double(c + m) / double(n);
-              float lr = run(w, xs + c, m, a, b);
-              if (b > mine.first) mine = {b, lr};
+              auto at = run(w, xs + c, m, a, b);
+              if (at.second > mine.second) mine = at;
             }
           }
           if (local_relations) w.MergeRelations();
           losses[static_cast<size_t>(tid)] += w.loss;
           diverged[static_cast<size_t>(tid)] += w.diverged;
+          trained[static_cast<size_t>(tid)] += w.trained;
         });
       }
-      last_lr = std::max_element(last.begin(), last.end())->second;
+      last_lr = std::max_element(last.begin(), last.end(), [](auto& x, auto& y) { return x.second < y.second; })->first;
     }
     if (ep == 0) rep.first_lr = first_lr;
     rep.last_lr = last_lr;
@@ -442,6 +450,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     rep.epochs_run = ep + 1;
     size_t bad = 0;
     for (size_t d : diverged) bad += d;
+    for (size_t t : trained) rep.positives += t;
     if (bad > 0)
       return Status::Aborted(fmt::format(
           "training diverged in epoch {}: {} training triples scored NaN or infinity (the tables overflowed); "

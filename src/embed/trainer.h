@@ -21,14 +21,14 @@ enum class Sampler { kUniform, kBernoulli };
 // (embed/partition.h: each thread on its own parts of the entity table in turn, relation rows
 // copied per thread and merged often). kAuto: partitioned with 2 or more threads when each of
 // the 2 * threads parts holds at least kPartitionMinPerPart entities (parts of a few dozen
-// entities cost ComplEx and DistMult accuracy on UMLS) and each thread's list in a round at
-// least kPartitionMinPerList training triples (each round starts its threads afresh). WN18RR
+// entities cost ComplEx and DistMult accuracy on UMLS) and each thread's list in a round, on
+// average, at least kPartitionMinPerList training triples (each round starts its threads afresh). WN18RR
 // (40,943 entities, 86,835 triples) is partitioned with 2 or 3 threads, not with 4.
 enum class Partition { kAuto, kOn, kOff };
 inline constexpr size_t kPartitionMinPerPart = 1024;
 inline constexpr size_t kPartitionMinPerList = 4096;
-// Partitioned epochs start threads * (2 * threads - 1) threads an epoch and key parts in 16
-// bits: more threads than this train plain hogwild even with kOn.
+// Partitioned epochs start threads * (2 * threads - 1) threads an epoch: more threads than
+// this train plain hogwild even with kOn.
 inline constexpr int kPartitionMaxThreads = 64;
 
 struct TrainOptions {
@@ -76,6 +76,7 @@ struct TrainReport {
   double final_loss = 0;
   float first_lr = 0, last_lr = 0;  // the rates of the run's first and last updates
   bool partitioned = false;         // epochs ran partitioned (Partitioned())
+  uint64_t positives = 0;           // training triples taken over all epochs (each once per epoch)
 };
 
 // The learning rate after epochs_done epochs (fractions count) of the run: o.lr, or with
