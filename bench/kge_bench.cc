@@ -124,8 +124,8 @@ void TailIndexSection(const Model& m, const Params& p, const Dataset& ds) {
 }
 
 // What this host charges for two cores writing the same table, which is what hogwild training
-// does (and partitioned epochs avoid): random read-modify-writes of 400-byte rows of a table the size of the entity table,
-// by 1 thread, by 2 threads over the whole table (a row the other core wrote last must move
+// does (and partitioned epochs avoid): random read-modify-writes of 400-byte rows of a table
+// the size of the entity table, by 1 thread, by 2 threads over the whole table (a row the other core wrote last must move
 // between the cores' caches), and by 2 threads over disjoint halves (no row is shared).
 // Millions of rows per second, medians.
 struct HostProbe {
@@ -172,17 +172,17 @@ int Run(const std::string& dir, int runs, int epochs) {
   // plain hogwild (--partition off), interleaved with the 1-thread runs.
   std::vector<double> t1, t2, t2h, ref;
   Checkpoint last;
+  bool parted = false;  // whether the default 2-thread runs were partitioned
   for (int i = 0; i < runs; ++i) {
     for (auto [threads, part] : {std::pair{1, Partition::kAuto}, {2, Partition::kAuto}, {2, Partition::kOff}}) {
       TrainReport rep;
       auto ck = TrainModel(*ds, mc, SpeedOptions(threads, epochs, part), nullptr, &rep);
       if (!ck.ok()) return std::fprintf(stderr, "%s\n", ck.status().ToString().c_str()), 1;
       (threads == 1 ? t1 : part == Partition::kOff ? t2h : t2).push_back(rep.triples_per_second);
-      if (threads == 2 && part == Partition::kAuto) last = std::move(*ck);
+      if (threads == 2 && part == Partition::kAuto) last = std::move(*ck), parted = rep.partitioned;
     }
     ref.push_back(ReferenceTriplesPerSecond(*ds, epochs));
   }
-  const bool parted = Partitioned(SpeedOptions(2, epochs, Partition::kAuto), 2, ds->num_entities(), ds->train.size());
   std::printf("%-58s %12s\n", "TransE d=100, 1 negative, margin, SGD", "triples/s");
   std::printf("%-58s %12.0f\n", "  reference loop (plain, 1 thread)", Median(ref));
   std::printf("%-58s %12.0f\n", "  kgprofile, 1 thread", Median(t1));

@@ -58,10 +58,6 @@ std::pair<int, int> RoundPair(int parts, int round, int slot) {
   return {at(slot), at(parts - 1 - slot)};
 }
 
-}  // namespace kgp::embed
-
-namespace kgp::embed {
-
 std::vector<std::pair<int, int>> RoundBuckets(int parts, int round, int slot) {
   auto [a, b] = RoundPair(parts, round, slot);
   std::vector<std::pair<int, int>> out{{a, b}, {b, a}};
