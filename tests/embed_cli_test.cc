@@ -27,7 +27,7 @@ namespace kgp::embed {
 namespace {
 
 // Threads that cannot all start (a memory limit stands in for a pids limit) are an error that
-// says so, exit 1; -j is 0 to 1024.
+// says so, exit 1, in hogwild and in partitioned epochs; -j is 0 to 1024.
 TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
   KGP_SKIP_UNDER_ASAN();
   KGP_REQUIRE_DATA(dir, "nations");
@@ -37,6 +37,15 @@ TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc)) << "killed by signal " << WTERMSIG(rc);
   EXPECT_EQ(WEXITSTATUS(rc), 1) << test::ReadFile(tmp / "err");
+  EXPECT_NE(test::ReadFile(tmp / "err").find("cannot start thread"), std::string::npos) << test::ReadFile(tmp / "err");
+  // Partitioned epochs, whose threads meet at a barrier between rounds: the threads that did
+  // start must not wait there for one that never will (`timeout` exits 124 if they do).
+  const std::string parted = "ulimit -v 800000; timeout 60 " + test::BinaryPath() + " -q kge train --data " + dir +
+                             " --dim 4 --epochs 1 -j 64 --partition on --no-eval -o " + (tmp / "p.kge") + " 2>" +
+                             (tmp / "err");
+  const int prc = std::system(parted.c_str());
+  ASSERT_TRUE(WIFEXITED(prc)) << "killed by signal " << WTERMSIG(prc);
+  EXPECT_EQ(WEXITSTATUS(prc), 1) << test::ReadFile(tmp / "err");
   EXPECT_NE(test::ReadFile(tmp / "err").find("cannot start thread"), std::string::npos) << test::ReadFile(tmp / "err");
   for (const char* j : {"-j -7", "-j 5000"}) {
     auto r = test::RunCli("kge train --data " + dir + " --epochs 1 --no-eval " + j + " -o " + (tmp / "b.kge"));

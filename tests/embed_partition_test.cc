@@ -5,6 +5,8 @@
 
 #include <map>
 #include <set>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "embed/kge.h"
@@ -204,6 +206,45 @@ TEST(EmbedPartition, TheModeAppliesToAWarmStartToo) {
     EXPECT_EQ(warm.epochs_run, 1) << "the warm start ran";
     EXPECT_EQ(warm.partitioned, mode == Partition::kOn);
     EXPECT_EQ(rep.partitioned, mode == Partition::kOn);
+  }
+}
+
+// A round's list claimed by several threads at once: every triple in exactly one chunk, chunks
+// of kChunk while much is left, then shorter ones down to kMinChunk (or the last few left), so
+// the threads of a round finish close together.
+TEST(EmbedPartition, ChunksCoverAListOnceAndShrinkTowardsItsEnd) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{63}, size_t{1000}, size_t{100000}}) {
+    for (int threads : {1, 2, 4}) {
+      ChunkCursor cursor;
+      std::vector<std::vector<std::pair<size_t, size_t>>> got(static_cast<size_t>(threads));
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          for (auto c = cursor.Claim(n, threads); c.second > 0; c = cursor.Claim(n, threads)) got[size_t(t)].push_back(c);
+        });
+      for (auto& th : pool) th.join();
+      std::vector<int> seen(n);
+      std::map<size_t, size_t> chunks;  // first -> size
+      for (auto& v : got)
+        for (auto [c, m] : v) {
+          chunks[c] = m;
+          for (size_t i = c; i < c + m; ++i) ++seen[i];
+        }
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "triple " << i << " of " << n << ", " << threads << " threads";
+      for (auto [c, m] : chunks) {
+        const size_t left = n - c;
+        EXPECT_LE(m, ChunkCursor::kChunk);
+        EXPECT_GE(m, std::min(left, ChunkCursor::kMinChunk)) << c;
+        // A chunk is at most a quarter of what each thread would have of what is left.
+        if (left > ChunkCursor::kMinChunk * 4 * size_t(threads)) {
+          EXPECT_LE(m, left / (4 * size_t(threads))) << c;
+        }
+      }
+      if (n == 100000) {
+        EXPECT_EQ(chunks.begin()->second, ChunkCursor::kChunk);
+        EXPECT_LE(chunks.rbegin()->second, ChunkCursor::kMinChunk);
+      }
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace kgp {
@@ -20,8 +21,11 @@ inline std::runtime_error ThreadStartError(int t, int n, const std::exception& e
                             e.what() + "): use fewer threads (-j)");
 }
 
-template <class Fn>
-void RunThreads(int n, Fn&& fn) {
+// As RunThreads(n, fn), and when thread t cannot start (nor, then, those after it),
+// not_started(n - t) is called on the caller's thread before it waits for the others: threads
+// that meet at a barrier drop the missing ones from it there (std::barrier::arrive_and_drop).
+template <class Fn, class NotStarted>
+void RunThreads(int n, Fn&& fn, NotStarted&& not_started) {
   if (n <= 1) {
     fn(0);
     return;
@@ -45,11 +49,17 @@ void RunThreads(int n, Fn&& fn) {
       });
     } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for its stack
       keep(std::make_exception_ptr(ThreadStartError(t, n, e)));
+      not_started(n - t);
       break;
     }
   }
   for (auto& th : pool) th.join();
   if (first) std::rethrow_exception(first);
+}
+
+template <class Fn>
+void RunThreads(int n, Fn&& fn) {
+  RunThreads(n, std::forward<Fn>(fn), [](int) {});
 }
 
 }  // namespace kgp

@@ -11,6 +11,8 @@
 // the entities each epoch.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -52,5 +54,24 @@ std::pair<int, int> RoundPair(int parts, int round, int slot);
 // The buckets slot `slot` trains in `round`: (a, b) and (b, a) of its pair, and in round 0
 // (a, a) and (b, b) too. Over an epoch's rounds and slots, every bucket once.
 std::vector<std::pair<int, int>> RoundBuckets(int parts, int round, int slot);
+
+// A round's list of n triples, claimed by the threads a chunk at a time: kChunk while much is
+// left, then a share of what is left (at least kMinChunk), so that the threads finish a round
+// within a short chunk of each other instead of one waiting at the round's end for another's
+// last long chunk.
+struct alignas(64) ChunkCursor {
+  static constexpr size_t kChunk = 1024, kMinChunk = 64;
+  std::atomic<size_t> next{0};
+  // The next chunk [first, first + second) for one of `threads` threads; second is 0 when the
+  // list is done.
+  std::pair<size_t, size_t> Claim(size_t n, int threads) {
+    size_t c = next.load(std::memory_order_relaxed);
+    for (;;) {
+      if (c >= n) return {n, 0};
+      const size_t m = std::min(n - c, std::clamp((n - c) / (4 * static_cast<size_t>(threads)), kMinChunk, kChunk));
+      if (next.compare_exchange_weak(c, c + m, std::memory_order_relaxed)) return {c, m};
+    }
+  }
+};
 
 }  // namespace kgp::embed
