@@ -40,7 +40,8 @@ TEST(EmbedCliErrors, ThreadsThatCannotStartAreAnErrorNotAnAbort) {
   EXPECT_NE(test::ReadFile(tmp / "err").find("cannot start thread"), std::string::npos) << test::ReadFile(tmp / "err");
   // Partitioned epochs, whose threads meet at a barrier between rounds: the threads that did
   // start must not wait there for one that never will (`timeout` exits 124 if they do).
-  const std::string parted = "ulimit -v 800000; timeout 60 " + test::BinaryPath() + " -q kge train --data " + dir +
+  // (16 MiB stacks: 64 of them do not fit in the limit, whatever the host's default.)
+  const std::string parted = "ulimit -v 800000; ulimit -s 16384; timeout 60 " + test::BinaryPath() + " -q kge train --data " + dir +
                              " --dim 4 --epochs 1 -j 64 --partition on --no-eval -o " + (tmp / "p.kge") + " 2>" +
                              (tmp / "err");
   const int prc = std::system(parted.c_str());

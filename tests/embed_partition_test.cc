@@ -227,6 +227,7 @@ TEST(EmbedPartition, ChunksCoverAListOnceAndShrinkTowardsItsEnd) {
       std::map<size_t, size_t> chunks;  // first -> size
       for (auto& v : got)
         for (auto [c, m] : v) {
+          ASSERT_LE(c + m, n);
           chunks[c] = m;
           for (size_t i = c; i < c + m; ++i) ++seen[i];
         }

@@ -139,7 +139,7 @@ TEST(EmbedTrain, EveryPositiveIsTrainedAtEveryBatchSize) {
 // The same in partitioned epochs (embed/partition.h), counted exactly (TrainReport::positives)
 // and by the loss: a bucket left out (1/16 of the triples with 2 threads) would pull the mean
 // per positive below 0.98 of the margin, a chunk trained twice (threads helping with each
-// other's lists, 1,024 triples at a time) push it above 1.02. Two graphs: even, and one where a
+// other's lists, in chunks of up to 1,024 triples) push it above 1.02. Two graphs: even, and one where a
 // hub is the head of two thirds of the triples, so that the lists of the thread owning the
 // hub's part run to several chunks and the others help with them.
 TEST(EmbedTrain, EveryPositiveIsTrainedOnceInAPartitionedEpoch) {

@@ -48,7 +48,11 @@ void RunThreads(int n, Fn&& fn, NotStarted&& not_started) {
         }
       });
     } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for its stack
-      keep(std::make_exception_ptr(ThreadStartError(t, n, e)));
+      try {
+        keep(std::make_exception_ptr(ThreadStartError(t, n, e)));
+      } catch (...) {  // no memory left for the message: the error is the allocation's
+        keep(std::current_exception());
+      }
       not_started(n - t);
       break;
     }

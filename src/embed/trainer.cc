@@ -95,6 +95,8 @@ std::vector<float> BernoulliHeadProb(const Dataset& ds) {
 // so with k negatives an entity row takes about 2k/batch noise updates per positive instead of
 // 2k, and the negative rows stay in cache while the batch runs. batch = 1 is plain
 // per-positive sampling.
+constexpr uint32_t kMinRelationMerge = 16;  // see merge_every in Train
+
 struct Worker {
   const Model& model;
   Params& p;
@@ -152,10 +154,11 @@ struct Worker {
     rbase.assign(p.relation.size(), 0.0f);
     rmark.assign(p.num_relations, 0);
     rcount.assign(p.num_relations, 0);
+    rdirty.reserve(p.num_relations);  // Rel() does not allocate
   }
 
-  // The row training reads and writes for relation r (on first use since a merge, this
-  // thread's copy is refreshed from the shared table: read without merge_lock, as hogwild reads,
+  // The row training reads and writes for relation r (on first use since a sweep, this
+  // thread's copy is taken from the shared table; a merge of the one row refreshes it too: read without merge_lock, as hogwild reads,
   // so a merge running meanwhile may be half seen; base records what was read, so no merged
   // change is lost or counted twice).
   float* Rel(uint32_t r) {
@@ -357,13 +360,15 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   const bool local_relations =
       partitioned && params.relation.size() * sizeof(float) * 2 * static_cast<size_t>(threads) <= (64u << 20);
   // A relation's copy is merged after as many updates of its own as the most frequent relation
-  // gets in 128 positives (Worker::merge_every).
+  // gets in 128 positives (Worker::merge_every), at least kMinRelationMerge: on a graph of many
+  // relations of similar size a merge, and its lock, would otherwise come with every update.
   uint32_t merge_every = 128;
   if (local_relations && !ds.train.empty()) {
     std::vector<size_t> per(ds.num_relations());
     for (const Triple& x : ds.train) ++per[x.r];
     const double top = static_cast<double>(*std::max_element(per.begin(), per.end()));
-    merge_every = static_cast<uint32_t>(std::ceil(128.0 * top / static_cast<double>(ds.train.size())));
+    merge_every = std::max(kMinRelationMerge,
+                           static_cast<uint32_t>(std::ceil(128.0 * top / static_cast<double>(ds.train.size()))));
   }
   if (partitioned)
     LOG_DBG("partitioned epochs: {} parts, {} rounds, relation copies per thread: {} (merged after {} updates)",
@@ -438,44 +443,43 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
         std::unique_ptr<Worker> w;
         auto& mine = last[static_cast<size_t>(tid)];
         for (int round = 0; round < rounds; ++round) {
-          std::vector<uint32_t> pool;
           try {
-            pool = plan.Pool(round, tid);
+            std::vector<uint32_t> pool = plan.Pool(round, tid);
             if (!w) {
               w = std::make_unique<Worker>(model, params, state, o, known.get(), head_prob, seed_of(tid, round));
               if (local_relations) w->CopyRelations(&merge_lock, merge_every);
             }
+            w->rng = Rng(seed_of(tid, round));
+            // Negatives from the thread's own parts (from every entity when both are empty: on a
+            // tiny graph, a thread with no part of its own can still help with the others' lists).
+            w->pool = pool.empty() ? nullptr : pool.data();
+            w->pool_size = static_cast<uint32_t>(pool.size());
+            // The round's share of the schedule is its share of the epoch's triples.
+            const double from = double(plan.start[size_t(round * threads)]) / total;
+            const double to = double(plan.start[size_t((round + 1) * threads)]) / total;
+            // The thread takes its own list in chunks, then helps with the others' (a hub
+            // entity's part can hold most of a round's triples); only then does it write rows of
+            // parts it does not own, as plain hogwild would.
+            for (int k = 0; k < threads; ++k) {
+              const int list = (tid + k) % threads;
+              const Triple* xs = plan.Begin(round, list);
+              const size_t n = plan.Size(round, list);
+              for (;;) {
+                auto [c, m] = cursor[size_t(round * threads + list)].Claim(n, threads);
+                if (m == 0) break;
+                const double a = from + (to - from) * double(c) / double(n), b = from + (to - from) * double(c + m) / double(n);
+                auto at = run(*w, xs + c, m, a, b);
+                if (at.second > mine.second) mine = at;
+              }
+            }
+            if (local_relations) w->MergeRelations();
+            w->pool = nullptr;
           } catch (...) {
-            // The others go on without this thread (they help with its lists) and the epoch's
-            // error is this one (RunThreads rethrows it).
+            // The others go on without this thread (they help with its lists) and do not wait
+            // for it at the barrier; the epoch's error is this one (RunThreads rethrows it).
             round_end.arrive_and_drop();
             throw;
           }
-          w->rng = Rng(seed_of(tid, round));
-          // Negatives from the thread's own parts (from every entity when both are empty: on a
-          // tiny graph, a thread with no part of its own can still help with the others' lists).
-          w->pool = pool.empty() ? nullptr : pool.data();
-          w->pool_size = static_cast<uint32_t>(pool.size());
-          // The round's share of the schedule is its share of the epoch's triples.
-          const double from = double(plan.start[size_t(round * threads)]) / total;
-          const double to = double(plan.start[size_t((round + 1) * threads)]) / total;
-          // The thread takes its own list in chunks, then helps with the others' (a hub entity's
-          // part can hold most of a round's triples); only then does it write rows of parts it
-          // does not own, as plain hogwild would.
-          for (int k = 0; k < threads; ++k) {
-            const int list = (tid + k) % threads;
-            const Triple* xs = plan.Begin(round, list);
-            const size_t n = plan.Size(round, list);
-            for (;;) {
-              auto [c, m] = cursor[size_t(round * threads + list)].Claim(n, threads);
-              if (m == 0) break;
-              const double a = from + (to - from) * double(c) / double(n), b = from + (to - from) * double(c + m) / double(n);
-              auto at = run(*w, xs + c, m, a, b);
-              if (at.second > mine.second) mine = at;
-            }
-          }
-          if (local_relations) w->MergeRelations();
-          w->pool = nullptr;
           round_end.arrive_and_wait();
         }
         losses[static_cast<size_t>(tid)] = w->loss;

@@ -22,13 +22,14 @@ enum class Sampler { kUniform, kBernoulli };
 // copied per thread and merged often). kAuto: partitioned with 2 or more threads when each of
 // the 2 * threads parts holds at least kPartitionMinPerPart entities (parts of a few dozen
 // entities cost ComplEx and DistMult accuracy on UMLS) and each thread's list in a round, on
-// average, at least kPartitionMinPerList training triples (each round starts its threads afresh). WN18RR
-// (40,943 entities, 86,835 triples) is partitioned with 2 or 3 threads, not with 4.
+// average, at least kPartitionMinPerList training triples (the threads meet at a barrier between
+// rounds, and a round of short lists is mostly waiting). WN18RR (40,943 entities, 86,835
+// triples) is partitioned with 2 or 3 threads, not with 4.
 enum class Partition { kAuto, kOn, kOff };
 inline constexpr size_t kPartitionMinPerPart = 1024;
 inline constexpr size_t kPartitionMinPerList = 4096;
-// Partitioned epochs start threads * (2 * threads - 1) threads an epoch: more threads than
-// this train plain hogwild even with kOn.
+// More threads than this train plain hogwild even with kOn: an epoch has 2 * threads - 1
+// rounds, each ending at a barrier, and each part 1 / (2 * threads) of the entities.
 inline constexpr int kPartitionMaxThreads = 64;
 
 struct TrainOptions {
