@@ -17,6 +17,7 @@
 #include "embed/evaluator.h"
 #include "embed/kernels.h"
 #include "embed/partition.h"
+#include "embed/relation_copies.h"
 #include "common/hash.h"
 #include "common/threads.h"
 #include "common/rng.h"
@@ -109,25 +110,15 @@ struct Worker {
   std::vector<uint32_t> neg, cur;  // negatives of the next batch, of the current one
   std::vector<char> touched;
   // Partitioned epochs: negatives come from `pool` (else from every entity), and relation rows
-  // are this thread's copies (rloc, and rbase as last merged), merged into the shared table
-  // under merge_lock: a relation's row is written by nearly every positive, and would otherwise
-  // move between cores on every update. A copy is merged (and refreshed) after merge_every
-  // updates of its own, and every copy at least every kRelationSweep positives. Train sets
-  // merge_every to what the most frequent relation gets in 128 positives: a copy goes about as
-  // stale, in updates, as that relation's did when every copy was merged every 128 positives,
-  // and rarer relations' rows move between the cores less often (WN18RR epochs 7% shorter with
-  // 2 threads, the same accuracy). (Adam's and Adagrad's per-relation state stays shared and is
-  // still written on every update.)
+  // are this thread's copies (embed/relation_copies.h). Train sets their merge_every to what the
+  // most frequent relation gets in 128 positives: a copy goes about as stale, in updates, as that
+  // relation's did when every copy was merged every 128 positives, and rarer relations' rows
+  // move between the cores less often (WN18RR epochs 7% shorter with 2 threads, the same
+  // accuracy). (Adam's and Adagrad's per-relation state stays shared and is still written on
+  // every update.)
   const uint32_t* pool = nullptr;
   uint32_t pool_size = 0;
-  std::vector<float> rloc, rbase;
-  std::vector<uint32_t> rdirty;  // copies taken since the last sweep
-  std::vector<char> rmark;       // whether the copy is taken
-  std::vector<uint32_t> rcount;  // updates of the copy since it was last merged
-  uint32_t merge_every = 128;
-  std::mutex* merge_lock = nullptr;  // merges of the threads' copies into the shared rows
-  size_t since_merge = 0;
-  static constexpr size_t kRelationSweep = 1024;
+  RelationCopies rel;
   double loss = 0;
   size_t diverged = 0;  // positives whose score was NaN or infinite
   size_t trained = 0;   // positives taken (each once per epoch: TrainReport::positives)
@@ -147,53 +138,8 @@ struct Worker {
     touched.resize(kk);
   }
 
-  void CopyRelations(std::mutex* lock, uint32_t every) {
-    merge_lock = lock;
-    merge_every = std::max<uint32_t>(1, every);
-    rloc.assign(p.relation.size(), 0.0f);
-    rbase.assign(p.relation.size(), 0.0f);
-    rmark.assign(p.num_relations, 0);
-    rcount.assign(p.num_relations, 0);
-    rdirty.reserve(p.num_relations);  // Rel() does not allocate
-  }
-
-  // The row training reads and writes for relation r (on first use since a sweep, this
-  // thread's copy is taken from the shared table; a merge of the one row refreshes it too: read without merge_lock, as hogwild reads,
-  // so a merge running meanwhile may be half seen; base records what was read, so no merged
-  // change is lost or counted twice).
-  float* Rel(uint32_t r) {
-    if (rloc.empty()) return p.R(r);
-    size_t w = p.relation_width;
-    float* mine = rloc.data() + size_t{r} * w;
-    if (!rmark[r]) {
-      kernels::CopyRow(p.R(r), mine, rbase.data() + size_t{r} * w, w);
-      rmark[r] = 1;
-      rdirty.push_back(r);
-    }
-    return mine;
-  }
-
-  // Merges relation r's copy (which then holds the merged row).
-  void MergeRelation(uint32_t r) {
-    size_t w = p.relation_width;
-    std::lock_guard<std::mutex> hold(*merge_lock);
-    kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
-    rcount[r] = 0;
-  }
-
-  // Merges every copy updated since its last merge, and lets go of all (each is taken afresh
-  // on its next use).
-  void MergeRelations() {
-    size_t w = p.relation_width;
-    std::lock_guard<std::mutex> hold(*merge_lock);
-    for (uint32_t r : rdirty) {
-      if (rcount[r] > 0) kernels::MergeDelta(p.R(r), rloc.data() + size_t{r} * w, rbase.data() + size_t{r} * w, w);
-      rmark[r] = 0;
-      rcount[r] = 0;
-    }
-    rdirty.clear();
-    since_merge = 0;
-  }
+  // The row training reads and writes for relation r: this thread's copy in partitioned epochs.
+  float* Rel(uint32_t r) { return rel.active() ? rel.Row(r) : p.R(r); }
 
   static void Prefetch(const float* row, size_t width) {
     const char* b = reinterpret_cast<const char*>(row);
@@ -243,7 +189,7 @@ struct Worker {
 
   void Positive(const Triple& x, float lr, size_t k, size_t ew) {
     bool head = o.sampler == Sampler::kBernoulli ? rng.Unit() < head_prob[x.r] : (rng.Next() & 1);
-    if (!rloc.empty() && ++since_merge >= kRelationSweep) MergeRelations();
+    if (rel.active()) rel.Tick();
     float* R = Rel(x.r);
     float* H = p.E(x.h);
     float* T = p.E(x.t);
@@ -304,7 +250,7 @@ struct Worker {
     ApplyUpdate(o.update, lr, p.E(fix), gfix.data(), ew, st.entity, fix);
     ApplyUpdate(o.update, lr, p.E(other), gother.data(), ew, st.entity, other);
     ApplyUpdate(o.update, lr, R, grel.data(), p.relation_width, st.relation, x.r);
-    if (!rloc.empty() && ++rcount[x.r] >= merge_every) MergeRelation(x.r);
+    if (rel.active()) rel.Updated(x.r);
     model.Constrain(p.E(fix));
     model.Constrain(p.E(other));
   }
@@ -360,7 +306,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   const bool local_relations =
       partitioned && params.relation.size() * sizeof(float) * 2 * static_cast<size_t>(threads) <= (64u << 20);
   // A relation's copy is merged after as many updates of its own as the most frequent relation
-  // gets in 128 positives (Worker::merge_every), at least kMinRelationMerge: on a graph of many
+  // gets in 128 positives (Worker::rel), at least kMinRelationMerge: on a graph of many
   // relations of similar size a merge, and its lock, would otherwise come with every update.
   uint32_t merge_every = 128;
   if (local_relations && !ds.train.empty()) {
@@ -447,7 +393,8 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
             std::vector<uint32_t> pool = plan.Pool(round, tid);
             if (!w) {
               w = std::make_unique<Worker>(model, params, state, o, known.get(), head_prob, seed_of(tid, round));
-              if (local_relations) w->CopyRelations(&merge_lock, merge_every);
+              if (local_relations)
+                w->rel.Init(params.relation.data(), params.num_relations, params.relation_width, &merge_lock, merge_every);
             }
             w->rng = Rng(seed_of(tid, round));
             // Negatives from the thread's own parts (from every entity when both are empty: on a
@@ -472,7 +419,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
                 if (at.second > mine.second) mine = at;
               }
             }
-            if (local_relations) w->MergeRelations();
+            if (local_relations) w->rel.Sweep();
             w->pool = nullptr;
           } catch (...) {
             // The others go on without this thread (they help with its lists) and do not wait
