@@ -473,6 +473,30 @@ TEST(PrivacyErase, KgeIndexOfAWorkspaceCheckpointWaitsHoweverItsPathIsWritten) {
   EXPECT_TRUE(embed::NeighborIndex::Load(embed::IndexPathFor(ws + "/models/kge.bin"), ck->params).ok());
 }
 
+// `kge train --data DIR -o WS/models/x.kge` (a KG folder's checkpoint saved into a workspace)
+// saved without the workspace's commit lock, so it could land while an erasure cleaned models/.
+// It now waits for the lock, however -o is written, and a path outside any workspace does not.
+TEST(PrivacyErase, KgeTrainOnAFolderSavingIntoAWorkspaceWaitsForItsLock) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws", kg = tmp / "kg";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  std::filesystem::create_directories(ws + "/models");
+  std::filesystem::create_directories(kg);
+  std::string triples;
+  for (int i = 0; i < 40; ++i) triples += "e" + std::to_string(i) + "\tr" + std::to_string(i % 3) + "\te" + std::to_string((i * 7 + 1) % 40) + "\n";
+  for (const char* f : {"train.txt", "valid.txt", "test.txt"}) test::WriteFile(kg + "/" + f, triples);
+  const std::string train = "kge train --data " + kg + " --dim 4 --epochs 1 --no-eval -j 1 -o ";
+  for (auto [out, cwd] : {std::pair<std::string, std::string>{ws + "/models/a.kge", ""}, {"b.kge", ws + "/models"},
+                          {"../models/c.kge", ws + "/models"}}) {
+    auto h = RunWhileHeld(ws, train + out, [] {}, cwd);
+    ASSERT_EQ(h.exit_code, 0) << out << ": " << h.err;
+    EXPECT_TRUE(h.waited) << out << " did not wait for the commit lock: " << h.err;
+  }
+  auto h = RunWhileHeld(ws, train + (tmp / "elsewhere.kge"), [] {});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_FALSE(h.waited) << "a checkpoint outside the workspace waited for its lock: " << h.err;
+}
+
 // A key rotation between a command's read and its commit renames every user: that is not every
 // user erased (profile update emptied every profile, kge train dropped every user row). The
 // command is refused and what it would have replaced stays.

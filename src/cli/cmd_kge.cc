@@ -154,6 +154,18 @@ Dataset LoadData(const TrainArgs& a, Checkpoint* from, size_t* dropped) {
 }
 
 // An output folder (-o of kge export, --export of kge train) and the files it will hold.
+// The workspace whose models/ folder holds the file at `path` (however the path is written:
+// relative, from inside models/, a subfolder of it), or "" when none does: a checkpoint saved
+// or indexed there is committed under that workspace's commit lock, as erasure cleans the folder.
+std::string WorkspaceHolding(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  for (auto dir = abs.parent_path(); !ec && dir.has_relative_path(); dir = dir.parent_path())
+    if (dir.filename() == "models" && std::filesystem::exists(dir.parent_path() / kDbFile, ec))
+      return dir.parent_path().string();
+  return "";
+}
+
 void RequireWritableFolder(const std::string& option, const std::string& dir, const std::vector<std::string>& files) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
@@ -243,10 +255,16 @@ int RunTrain(const Globals& globals, TrainArgs& a) {
   else if (!a.init_from.empty()) j["init_from"] = a.init_from;
   // The commit: on a workspace, under its commit lock, without the users erased while this run
   // trained (they were in the graph it read; erasure cleaned the files then, and waits for this
-  // save and export). The evaluation below reads rows by the dataset's ids: it keeps *ck.
+  // save and export). A --data run saving into a workspace's models/ folder takes that
+  // workspace's lock too, so as not to save while an erasure cleans the folder (its triples are
+  // not the store's graph: nothing is dropped by the store's users). The evaluation below reads
+  // rows by the dataset's ids: it keeps *ck.
   std::optional<CommitLock> commit;
   std::optional<Checkpoint> pruned;
-  if (!a.workspace.empty()) {
+  if (a.workspace.empty()) {
+    if (const std::string home = WorkspaceHolding(out); !home.empty())
+      commit.emplace(Unwrap(CommitLock::Acquire(home, "kge train")));
+  } else {
     commit.emplace(Unwrap(CommitLock::Acquire(a.workspace, "kge train")));
     auto ws = OpenWorkspace(a.workspace);
     if (auto gone = privacy::ErasedUserEntities(ws->db(), *ck); !gone.empty()) {
@@ -532,15 +550,9 @@ void AddIndex(CLI::App* kge, Registry& reg) {
       // A workspace's checkpoint (WS/models/*.bin) is indexed under its commit lock, held from
       // the read to the save: an erasure meanwhile would otherwise find no index to remove and
       // then see one saved with the user's row in it.
-      // However the path is written (relative, from inside models/, a subfolder of it).
       std::optional<CommitLock> commit;
-      std::error_code ec;
-      const std::filesystem::path abs = std::filesystem::weakly_canonical(std::filesystem::absolute(ck, ec), ec);
-      for (auto dir = abs.parent_path(); !ec && dir.has_relative_path(); dir = dir.parent_path())
-        if (dir.filename() == "models" && std::filesystem::exists(dir.parent_path() / kDbFile, ec)) {
-          commit.emplace(Unwrap(CommitLock::Acquire(dir.parent_path().string(), "kge index")));
-          break;
-        }
+      if (const std::string home = WorkspaceHolding(ck); !home.empty())
+        commit.emplace(Unwrap(CommitLock::Acquire(home, "kge index")));
       Loaded l = Load(ck);
       auto t0 = std::chrono::steady_clock::now();
       auto index = NeighborIndex::Build(l.ck.params);
