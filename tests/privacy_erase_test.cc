@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -234,7 +235,8 @@ TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
 // A writer killed while saving (kge train under kill -9) leaves its temporary file: a truncated
 // checkpoint that names the user. Erasure removes it instead of failing on it ("checksum
 // mismatch", with the rows already gone and the exports never cleaned), and the files of a
-// writer still running (here: this test's pid) are left alone.
+// writer still running (here: this test's pid) are left alone, but not those whose pid another
+// process has taken since.
 TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";
@@ -253,7 +255,20 @@ TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
   for (const auto& f : stale) ASSERT_TRUE(*FileContains(f, needles)) << f;
   const std::string live = ws + "/models/kge.bin.tmp." + std::to_string(::getpid()) + ".1";
   test::WriteFile(live, std::string("KGPEMB\0\0 being written", 22));
+  // A writer's pid now taken by another process (here a `sleep` started after the file was last
+  // written): the writer is gone all the same. Such a file used to be kept, and reported.
+  pid_t reused = 0;
+  {
+    const char* argv[] = {"/bin/sleep", "120", nullptr};
+    ASSERT_EQ(posix_spawn(&reused, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  }
+  const std::string orphan = ws + "/models/kge.bin.tmp." + std::to_string(reused) + ".3";
+  test::WriteFile(orphan, ck.substr(0, ck.size() / 2));
+  std::filesystem::last_write_time(orphan, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
   auto r = test::RunCli("--json erase " + ws + " --user " + user);
+  ::kill(reused, SIGKILL);
+  ::waitpid(reused, nullptr, 0);
+  EXPECT_FALSE(std::filesystem::exists(orphan)) << "the file of a writer whose pid was reused was kept";
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["verified"].get<bool>()) << r.out;

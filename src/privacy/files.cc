@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -25,6 +29,47 @@ struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 constexpr size_t kChunk = 1 << 20;
+
+// When process pid started, in seconds since the epoch (/proc/PID/stat's start time after boot,
+// /proc/stat's boot time); nullopt when either cannot be read.
+std::optional<double> ProcessStart(int64_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  for (int i = 3; i < 22 && rest >> field; ++i) {
+  }
+  unsigned long long ticks = 0;
+  if (!(rest >> ticks)) return std::nullopt;
+  std::ifstream boot("/proc/stat");
+  long long btime = -1;
+  for (std::string key; boot >> key;)
+    if (key == "btime") {
+      boot >> btime;
+      break;
+    }
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  if (btime < 0 || hz <= 0) return std::nullopt;
+  return static_cast<double>(btime) + static_cast<double>(ticks) / static_cast<double>(hz);
+}
+
+// Whether the writer of the temporary file or folder at `path`, process pid, is gone: no process
+// pid runs, or the one that does started after the file was last written (the pid was reused:
+// a writer starts before it creates its file). Not this process's own files.
+bool WriterGone(int64_t pid, const fs::path& path) {
+  if (pid <= 0 || pid == ::getpid() || pid > INT32_MAX) return false;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno == ESRCH;
+  struct stat st {};
+  const auto started = ProcessStart(pid);
+  if (!started || ::stat(path.c_str(), &st) != 0) return false;
+  const double written = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
+  // Boot time is whole seconds, start time in clock ticks: a 2-second margin.
+  return *started > written + 2.0;
+}
 }  // namespace
 
 std::vector<std::string> ListFiles(const std::string& dir) {
@@ -52,10 +97,6 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir) {
 std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) {
   std::vector<std::string> out;
   const fs::path root = fs::path(workspace_dir);
-  // Its writer is gone (a pid reused since keeps the file: the scan then reports it).
-  const auto dead = [](int64_t pid) {
-    return pid > 0 && pid != ::getpid() && pid <= INT32_MAX && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-  };
   // A federated run's work folder (WS/federated.tmp.PID.N) goes whole; no other folder does.
   std::vector<fs::path> folders;
   std::error_code walk;
@@ -63,7 +104,7 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) 
     int64_t pid = 0;
     const std::string name = it->path().filename().string();
     if (name.starts_with(std::string(kFederatedWorkName) + ".tmp.") && it->is_directory(walk) &&
-        OutFile::IsTempName(name, &pid) && dead(pid))
+        OutFile::IsTempName(name, &pid) && WriterGone(pid, it->path()))
       folders.push_back(it->path());
   }
   for (const fs::path& d : folders) {
@@ -77,7 +118,7 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) 
     if (!OutFile::IsTempName(p.filename().string(), &pid)) continue;
     bool stale = false;
     if (pid > 0) {
-      stale = dead(pid);
+      stale = WriterGone(pid, p);
     } else {
       // NAME.tmp of an earlier version: only beside the files erasure rewrites (other such names
       // may be another tool's live file, e.g. pseudonym.key.tmp during a key change).

@@ -25,9 +25,10 @@ std::vector<std::string> CheckpointFiles(const std::string& workspace_dir);
 
 // Removes the temporary files (OutFile::IsTempName) under the workspace that a writer killed
 // while saving left behind: they may hold users' data, and are no one's. A file NAME.tmp.PID.N
-// goes when process PID no longer runs; an earlier version's NAME.tmp under models/ or export/,
+// goes when process PID no longer runs, or when the process PID that runs started after the file
+// was last written (the pid was reused); an earlier version's NAME.tmp under models/ or export/,
 // or profiles.state.tmp. A killed federated run's work folder (WS/federated.tmp.PID.N, no other
-// folder) goes whole when its process no longer runs, listed with a trailing '/'. Returns those
+// folder) goes whole by the same rule, listed with a trailing '/'. Returns those
 // removed.
 // REQUIRES: the commit lock held (store/commit_lock.h): the writers that save under it have no
 // temporary file meanwhile.
