@@ -153,7 +153,6 @@ Dataset LoadData(const TrainArgs& a, Checkpoint* from, size_t* dropped) {
   return ds;
 }
 
-// An output folder (-o of kge export, --export of kge train) and the files it will hold.
 // The workspace whose models/ folder holds the file at `path` (however the path is written:
 // relative, from inside models/, a subfolder of it), or "" when none does: a checkpoint saved
 // or indexed there is committed under that workspace's commit lock, as erasure cleans the folder.
@@ -166,6 +165,7 @@ std::string WorkspaceHolding(const std::string& path) {
   return "";
 }
 
+// An output folder (-o of kge export, --export of kge train) and the files it will hold.
 void RequireWritableFolder(const std::string& option, const std::string& dir, const std::vector<std::string>& files) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))

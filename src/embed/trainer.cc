@@ -96,8 +96,6 @@ std::vector<float> BernoulliHeadProb(const Dataset& ds) {
 // so with k negatives an entity row takes about 2k/batch noise updates per positive instead of
 // 2k, and the negative rows stay in cache while the batch runs. batch = 1 is plain
 // per-positive sampling.
-constexpr uint32_t kMinRelationMerge = 16;  // see merge_every in Train
-
 struct Worker {
   const Model& model;
   Params& p;
@@ -308,6 +306,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
   // A relation's copy is merged after as many updates of its own as the most frequent relation
   // gets in 128 positives (Worker::rel), at least kMinRelationMerge: on a graph of many
   // relations of similar size a merge, and its lock, would otherwise come with every update.
+  constexpr uint32_t kMinRelationMerge = 16;
   uint32_t merge_every = 128;
   if (local_relations && !ds.train.empty()) {
     std::vector<size_t> per(ds.num_relations());
