@@ -1,7 +1,7 @@
 // Item–item co-visitation: items a user touched close together in time (within one
 // session window) are related; each pair adds the geometric mean of the two events'
 // behaviour weights. The strongest neighbours of every item are kept. Built from a History.
-// Memory while building: 12 bytes per co-visited pair occurrence.
+// Memory while building: 8 bytes per event, and per thread a float per item.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@ struct CoVisitOptions {
   int64_t window_s = 3600;       // events at most this far apart co-visit
   size_t max_span = 20;          // and at most this many events apart in the user's history
   size_t neighbors = 50;         // kept per item
+  size_t threads = 2;            // rows are built on this many threads (1: the caller's)
 };
 
 struct Neighbor {
@@ -28,7 +29,7 @@ class CoVisitIndex {
   static CoVisitIndex Build(const History& h, const CoVisitOptions& opts = {});
   // Strongest first.
   std::span<const Neighbor> Of(uint32_t item) const {
-    if (item + 1 >= offsets_.size()) return {};
+    if (static_cast<size_t>(item) + 1 >= offsets_.size()) return {};
     return {nbrs_.data() + offsets_[item], nbrs_.data() + offsets_[item + 1]};
   }
   size_t pairs() const { return nbrs_.size(); }

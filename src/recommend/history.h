@@ -49,7 +49,7 @@ class History {
   size_t num_users() const { return offsets_.size() - 1; }
   size_t num_items() const { return pop_.size(); }
   std::span<const ProfileEvent> Of(uint32_t user) const {
-    if (user + 1 >= offsets_.size()) return {};
+    if (static_cast<size_t>(user) + 1 >= offsets_.size()) return {};
     return {events_.data() + offsets_[user], events_.data() + offsets_[user + 1]};
   }
   // Decayed behaviour weight on the item across all users (half-life popularity_half_life_days).
