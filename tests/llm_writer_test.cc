@@ -177,7 +177,10 @@ class LlmWriterTest : public ::testing::Test {
     return nullptr;
   }
   static int64_t TopItem(const Profile& p) {
-    auto top = session_->rec().engine->Recommend(p.user, 1);
+    auto rc = session_->Recommender();
+    EXPECT_TRUE(rc.ok()) << rc.status().ToString();
+    if (!rc.ok()) return -1;
+    auto top = (*rc)->engine->Recommend(p.user, 1);
     return top.empty() ? -1 : static_cast<int64_t>(top[0].item);
   }
   static test::TempDir* tmp_;
@@ -205,6 +208,30 @@ TEST_F(LlmWriterTest, PromptsAreVersionedAndEmbedded) {
     EXPECT_NE(p->user.find("TASK: {{task}}"), std::string::npos);
   }
   EXPECT_FALSE(ParsePrompt("x", "no version\n---system\na\n---user\nb").ok());
+}
+
+TEST_F(LlmWriterTest, SummaryAndCopyDoNotBuildTheRecommenderExplanationsDo) {
+  // A per-user summary on a large shop must not read every event into the recommender.
+  auto s = Session::Open(*ws_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const Profile& p = profiles_->front();
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  for (Task task : {Task::kSummary, Task::kCopy}) {
+    auto text = (*s)->Generate(t, task, p, "en", -1, o);
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    EXPECT_FALSE(text->text.empty());
+    EXPECT_EQ((*s)->rec().engine, nullptr) << TaskName(task);
+  }
+  const int64_t item = TopItem(p);  // the fixture's session, built already or now
+  ASSERT_GE(item, 0);
+  auto text = (*s)->Generate(t, Task::kExplain, p, "en", item, o);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  ASSERT_NE((*s)->rec().engine, nullptr);
+  auto again = (*s)->Recommender();  // built once, then the same
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->engine.get(), (*s)->rec().engine.get());
 }
 
 TEST_F(LlmWriterTest, NoPiiOrRawIdInAnyPromptSentToAnyBackend) {
@@ -293,7 +320,9 @@ TEST_F(LlmWriterTest, AnAddressInTheCityFieldIsNeverStatedInExplanations) {
   const Profile* q = Find(pii_[0].ext);
   ASSERT_TRUE(q);
   ASSERT_EQ(q->city, kSharedAddress);
-  for (const auto& r : session_->rec().engine->Recommend(q->user, 20)) {
+  auto rc = session_->Recommender();
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  for (const auto& r : (*rc)->engine->Recommend(q->user, 20)) {
     auto f = session_->Facts(Task::kExplain, *q, "zh", r.item, {});
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f->Block().find("世纪大道"), std::string::npos) << f->Block();

@@ -95,7 +95,7 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
     return Status::InvalidArgument(fmt::format("{}/kgprofile.conf: currency = '{}' is not one this version writes ({})",
                                                ws.dir(), currency, CurrencyCodes()));
   s->currency_ = cur->code;
-  auto rc = rec::LoadRecommender(ws);
+  auto rc = rec::LoadRecCatalog(ws);
   if (!rc.ok()) return rc.status();
   s->rec_ = std::move(rc).value();
   auto lx = Lexicon::Load(ws.db(), s->rec_->catalog->names());
@@ -119,6 +119,11 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
     }
   }
   return s;
+}
+
+Result<rec::RecContext*> Session::Recommender() {
+  if (!rec_->engine) KGP_RETURN_IF_ERROR(rec::LoadRecEngine(ws_, *rec_));
+  return rec_.get();
 }
 
 std::string Session::Alias(const std::string& ext_id) { return "u_" + HexEncode(HmacSha256(secret_, ext_id)).substr(0, 10); }
@@ -247,7 +252,9 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
         in.categories.emplace_back(i.tag, i.weight);
     for (const Interest& i : p.interests[static_cast<int>(TagKind::kBrand)])
       if (in.brands.size() < opts.brands) in.brands.emplace_back(i.tag, i.weight);
-    for (const auto& r : rec_->engine->Recommend(p.user, opts.candidates)) in.candidates.push_back(rec_->catalog->ItemNode(r.item));
+    auto rc = Recommender();
+    if (!rc.ok()) return rc.status();
+    for (const auto& r : (*rc)->engine->Recommend(p.user, opts.candidates)) in.candidates.push_back(rec_->catalog->ItemNode(r.item));
     in.candidates.erase(std::remove(in.candidates.begin(), in.candidates.end(), kNone), in.candidates.end());
     return ReasonFacts(in, lang);
   }
@@ -309,10 +316,13 @@ Result<FactSheet> Session::Facts(Task t, const Profile& p, const std::string& la
     const NodeId in = rec_->catalog->ItemNode(it);
     if (in == kNone) return Status::NotFound(fmt::format("item {}: not in the graph", rec_->catalog->ItemExt(it)));
     AddProduct(lx, Fact{"item", {}}, in, s);
+    auto rc = Recommender();
+    if (!rc.ok()) return rc.status();
+    const rec::Engine& engine = *(*rc)->engine;
     rec::Recommendation r{it, 0, {}, 0};
-    for (const auto& c : rec_->engine->Candidates(p.user))
+    for (const auto& c : engine.Candidates(p.user))
       if (c.item == it) r = c;
-    for (const auto& x : rec::Explain(*rec_->engine, p.user, r, 3)) {
+    for (const auto& x : rec::Explain(engine, p.user, r, 3)) {
       // Raw paths name the user node: only the worded explanations go into a prompt.
       if (x.kind == "path" || x.en.find("user:") != std::string::npos) continue;
       s.facts.push_back(Fact{"path", {}}.Set("kind", x.kind).Set("zh", x.zh).Set("en", x.en));
@@ -508,7 +518,9 @@ Result<FaithfulnessReport> Session::Faithfulness(Backend& b, size_t n, const std
         }
         int64_t item = -1;
         if (t == Task::kExplain) {
-          auto top = rec_->engine->Recommend(p->user, 1);
+          auto rc = Recommender();
+          if (!rc.ok()) return rc.status();
+          auto top = (*rc)->engine->Recommend(p->user, 1);
           if (top.empty()) continue;
           item = top[0].item;
         }

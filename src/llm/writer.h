@@ -128,7 +128,11 @@ class Session {
   Workspace& workspace() { return ws_; }
   const Lexicon& lexicon() const { return *lexicon_; }
   const ClaimChecker& checker() const { return *checker_; }
+  // Graph, item index and catalogue; the engine is empty until Recommender() has built it.
   rec::RecContext& rec() { return *rec_; }
+  // The recommender with its engine, built from the store's events on first use: summaries
+  // and copy need only the catalogue, and a per-user command should not pay O(events) for it.
+  Result<rec::RecContext*> Recommender();
   const Graph& graph() const { return *rec_->profile.graph; }
 
   // Shared by the profile path and the KAR evaluation (facts as of a past cut, kar.h).

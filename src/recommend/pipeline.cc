@@ -19,16 +19,30 @@ nlohmann::json WeightsJson(const std::vector<std::pair<std::string, double>>& w)
 }
 }  // namespace
 
-Result<RecInputs> LoadRecInputs(Workspace& ws) {
-  RecInputs in;
+namespace {
+Status LoadCatalogSide(Workspace& ws, ProfileContext& profile, std::unique_ptr<Catalog>& catalog) {
   auto ctx = LoadProfileContext(ws);
   if (!ctx.ok()) return ctx.status();
-  in.profile = std::move(*ctx);
-  auto cat = Catalog::Load(ws.db(), *in.profile.graph);
+  profile = std::move(*ctx);
+  auto cat = Catalog::Load(ws.db(), *profile.graph);
   if (!cat.ok()) return cat.status();
-  in.catalog = std::make_unique<Catalog>(std::move(*cat));
-  in.events = LoadEvents(ws.db());
-  if (in.events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
+  catalog = std::make_unique<Catalog>(std::move(*cat));
+  return Status::Ok();
+}
+
+Result<std::vector<ProfileEvent>> LoadRecEvents(Workspace& ws) {
+  std::vector<ProfileEvent> events = LoadEvents(ws.db());
+  if (events.empty()) return Status::NotFound(fmt::format("{}: no events: ingest behaviour before recommending", ws.dir()));
+  return events;
+}
+}  // namespace
+
+Result<RecInputs> LoadRecInputs(Workspace& ws) {
+  RecInputs in;
+  KGP_RETURN_IF_ERROR(LoadCatalogSide(ws, in.profile, in.catalog));
+  auto events = LoadRecEvents(ws);
+  if (!events.ok()) return events.status();
+  in.events = std::move(*events);
   return in;
 }
 
@@ -36,7 +50,13 @@ std::string RecommendModelPath(const std::string& dir) {
   return (std::filesystem::path(dir) / "models" / "recommend.json").string();
 }
 
-Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts) {
+Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws) {
+  auto rc = std::make_unique<RecContext>();
+  KGP_RETURN_IF_ERROR(LoadCatalogSide(ws, rc->profile, rc->catalog));
+  return rc;
+}
+
+Status LoadRecEngine(Workspace& ws, RecContext& rc, const EngineOptions& opts) {
   KGP_RETURN_IF_ERROR(CheckEngineOptions(opts));
   const std::string path = RecommendModelPath(ws.dir());
   auto corrupt = [&](const std::string& why) {
@@ -55,42 +75,52 @@ Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineO
   // The ranker's weights belong to the features it was fitted with: serve the same CF model.
   EngineOptions eo = opts;
   if (fitted) eo.cf = j.value("cf", std::string("none"));
-  auto l = LoadRecInputs(ws);
-  if (!l.ok()) return l.status();
-  auto rc = std::make_unique<RecContext>();
-  rc->profile = std::move(l->profile);
-  rc->catalog = std::move(l->catalog);
-  const Graph& g = *rc->profile.graph;
+  auto events = LoadRecEvents(ws);
+  if (!events.ok()) return events.status();
+  const Graph& g = *rc.profile.graph;
   // recommend.kge_ann_min_items (kgprofile.conf): catalogues at least this large retrieve
   // embedding candidates through the item index; 0 (the default) scores every item.
   const std::string ann_setting = ws.Setting("recommend.kge_ann_min_items", "0");
   const auto ann_min = ParseInt(ann_setting);
   if (!ann_min || *ann_min < 0)
     return Status::InvalidArgument(fmt::format("kgprofile.conf: recommend.kge_ann_min_items = '{}': expected a count", ann_setting));
-  auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc->catalog,
+  auto kge = KgeScorer::Load(embed::WorkspaceModelPath(ws.dir()), *rc.catalog,
                              *ann_min == 0 ? SIZE_MAX : static_cast<size_t>(*ann_min));
   if (!kge.ok()) return kge.status();
-  History h = History::Build(l->events, INT64_MAX, *rc->profile.items, eo.history);
-  rc->engine = std::make_unique<Engine>(g, *rc->profile.items, *rc->catalog, std::move(h),
-                                        std::shared_ptr<const KgeScorer>(std::move(*kge)), eo);
-  rc->next.popular_leaves = TopPurchasedLeaves(*rc->engine, 5);
-  if (!fitted) return rc;
-  try {
-    auto ranker = Logistic::FromJson(j.at("ranker"), kNumFeatures);
-    if (!ranker.ok()) return corrupt(ranker.status().message());
-    rc->engine->SetRanker(std::move(*ranker));
-    const auto& np = j.at("next_purchase");
-    auto next = Logistic::FromJson(np.at("model"), kNumNextFeatures);
-    if (!next.ok()) return corrupt(next.status().message());
-    rc->next.model = std::move(*next);
-    rc->next.window_days = np.at("window_days").get<double>();
-    rc->next.popular_leaves.clear();
-    for (const auto& spec : np.at("popular_leaves"))
-      if (auto n = g.FindSpec(spec.get<std::string>())) rc->next.popular_leaves.push_back(*n);
-  } catch (const std::exception& e) {
-    return corrupt(e.what());
+  History h = History::Build(*events, INT64_MAX, *rc.profile.items, eo.history);
+  std::vector<ProfileEvent>().swap(*events);  // the history holds its own copy
+  auto engine = std::make_unique<Engine>(g, *rc.profile.items, *rc.catalog, std::move(h),
+                                         std::shared_ptr<const KgeScorer>(std::move(*kge)), eo);
+  NextPurchaseModel next;
+  next.popular_leaves = TopPurchasedLeaves(*engine, 5);
+  if (fitted) {
+    try {
+      auto ranker = Logistic::FromJson(j.at("ranker"), kNumFeatures);
+      if (!ranker.ok()) return corrupt(ranker.status().message());
+      engine->SetRanker(std::move(*ranker));
+      const auto& np = j.at("next_purchase");
+      auto model = Logistic::FromJson(np.at("model"), kNumNextFeatures);
+      if (!model.ok()) return corrupt(model.status().message());
+      next.model = std::move(*model);
+      next.window_days = np.at("window_days").get<double>();
+      next.popular_leaves.clear();
+      for (const auto& spec : np.at("popular_leaves"))
+        if (auto n = g.FindSpec(spec.get<std::string>())) next.popular_leaves.push_back(*n);
+    } catch (const std::exception& e) {
+      return corrupt(e.what());
+    }
   }
-  rc->fitted = true;
+  rc.engine = std::move(engine);
+  rc.next = std::move(next);
+  rc.fitted = fitted;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts) {
+  KGP_RETURN_IF_ERROR(CheckEngineOptions(opts));
+  auto rc = LoadRecCatalog(ws);
+  if (!rc.ok()) return rc.status();
+  KGP_RETURN_IF_ERROR(LoadRecEngine(ws, **rc, opts));
   return rc;
 }
 

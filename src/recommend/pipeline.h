@@ -37,11 +37,17 @@ Result<RecInputs> LoadRecInputs(Workspace& ws);
 struct RecContext {
   ProfileContext profile;  // graph and item index
   std::unique_ptr<Catalog> catalog;
-  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Engine> engine;  // empty after LoadRecCatalog alone
   NextPurchaseModel next;
   bool fitted = false;  // weights read from recommend.json
 };
+// Graph, item index and catalogue with engine, next-purchase model and fitted weights: what
+// recommending needs (O(events) time and memory).
 Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts = {});
+// LoadRecommender in two steps: the catalogue side alone (engine empty; what a profile summary
+// needs), then the engine from the store's events, models/recommend.json when fitted.
+Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws);
+Status LoadRecEngine(Workspace& ws, RecContext& rc, const EngineOptions& opts = {});
 
 // A score from outside the recommender, measured beside the learned blend on the same held-out
 // users (llm/kar.h: preference reasoning by a language model). make(past, user) is called once

@@ -74,7 +74,9 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
     ctx.llm_error = "language-model session disabled";
   }
   if (ctx.session) {
-    ctx.rec = &ctx.session->rec();
+    auto rc = ctx.session->Recommender();
+    if (!rc.ok()) return rc.status();
+    ctx.rec = *rc;
   } else {
     auto rc = rec::LoadRecommender(*ctx.ws);
     if (!rc.ok()) return rc.status();
