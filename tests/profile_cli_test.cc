@@ -145,6 +145,27 @@ TEST(ProfileRule, ValuesAreComparedByType) {
   EXPECT_EQ(two->params[1].text, "brand:apple");
 }
 
+TEST(ProfileRule, TagFunctionsReadEachUsersTagsByPrimaryKey) {
+  // Not every holder of the tag for every profile (the tag index in a correlated subquery).
+  test::TempDir tmp;
+  auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});
+  ASSERT_TRUE(ws.ok());
+  for (const char* rule : {"interest('apparel') > 0.3", "confidence('brand:apple') > 0.5", "evidence('x') >= 2",
+                           "has('category:apparel')", "has('apple') and not interest('brand:apple') < 0.2"}) {
+    auto c = CompileRule(rule);
+    ASSERT_TRUE(c.ok()) << rule;
+    Stmt st = (*ws)->db().Prepare("EXPLAIN QUERY PLAN SELECT p.ext_id FROM profiles p WHERE " + c->where);
+    for (size_t i = 0; i < c->params.size(); ++i) {
+      if (c->params[i].is_text) st.Bind(static_cast<int>(i + 1), c->params[i].text);
+      else st.Bind(static_cast<int>(i + 1), c->params[i].number);
+    }
+    std::string plan;
+    while (st.Step()) plan += std::string(st.Text(3)) + "\n";
+    EXPECT_EQ(plan.find("profile_tags_by_tag"), std::string::npos) << rule << "\n" << plan;
+    EXPECT_NE(plan.find("PRIMARY KEY (user_id="), std::string::npos) << rule << "\n" << plan;
+  }
+}
+
 TEST(ProfileRule, RandomRulesCompileToPreparableSqlOrNameAColumn) {
   test::TempDir tmp;
   auto ws = Workspace::Init(tmp / "ws", WorkspaceOptions{});

@@ -333,7 +333,10 @@ class Parser {
     }
     const std::string tag_param = Param(tag);
     tag_params_.push_back(RuleTag{params_.size() - 1, kind, written});
-    const std::string where = "t.user_id = p.user_id AND t.tag = " + tag_param + kind_sql;
+    // `+t.tag`: each user's few tags by the primary key (user_id, kind, tag). Without statistics
+    // SQLite took the (tag, weight) index instead and read every holder of the tag for every
+    // profile: 10.7 s against 0.08 s for 20,000 users, and quadratic in them.
+    const std::string where = "t.user_id = p.user_id AND +t.tag = " + tag_param + kind_sql;
     if (name.text == "has") *out = "EXISTS(SELECT 1 FROM profile_tags t WHERE " + where + ")";
     else
       *out = fmt::format("coalesce((SELECT max(t.{}) FROM profile_tags t WHERE {}), 0)",
