@@ -234,6 +234,26 @@ TEST_F(LlmWriterTest, SummaryAndCopyDoNotBuildTheRecommenderExplanationsDo) {
   EXPECT_EQ((*again)->engine.get(), (*s)->rec().engine.get());
 }
 
+TEST_F(LlmWriterTest, WhatAUserPaidIsFoundByThePurchasesIndex) {
+  // A summary reads up to three such prices: each must not read every event of the shop.
+  Stmt plan = ws_->db().Prepare("EXPLAIN QUERY PLAN " + LastPaidPriceSql());
+  std::string steps;
+  while (plan.Step()) steps += std::string(plan.Text(3)) + "\n";
+  EXPECT_NE(steps.find("USING INDEX events_purchases (user_id=? AND item_id=?)"), std::string::npos) << steps;
+  // And it is the latest purchase's price.
+  Stmt any = ws_->db().Prepare("SELECT user_id, item_id FROM events WHERE type = 3 AND price IS NOT NULL LIMIT 1");
+  ASSERT_TRUE(any.Step());
+  const int64_t user = any.Int(0), item = any.Int(1);
+  Stmt want = ws_->db().Prepare(
+      "SELECT price FROM events WHERE user_id = ? AND item_id = ? AND type = 3 AND price IS NOT NULL ORDER BY ts DESC LIMIT 1");
+  want.Bind(1, user).Bind(2, item);
+  ASSERT_TRUE(want.Step());
+  Stmt got = ws_->db().Prepare(LastPaidPriceSql());
+  got.Bind(1, user).Bind(2, item);
+  ASSERT_TRUE(got.Step());
+  EXPECT_EQ(got.Double(0), want.Double(0));
+}
+
 TEST_F(LlmWriterTest, NoPiiOrRawIdInAnyPromptSentToAnyBackend) {
   test::MockLlmServer server([](const httplib::Request&, httplib::Response& res, int) {
     res.set_content(test::CompletionJson("A short text."), "application/json");

@@ -121,6 +121,14 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
   return s;
 }
 
+std::string LastPaidPriceSql() {
+  // The type is in the SQL, not bound, so that SQLite can use the purchases' partial index.
+  return fmt::format(
+      "SELECT price FROM events WHERE user_id = ?1 AND item_id = ?2 AND type = {} AND price IS NOT NULL "
+      "ORDER BY ts DESC, key DESC LIMIT 1",
+      static_cast<int>(EventType::kPurchase));
+}
+
 Result<rec::RecContext*> Session::Recommender() {
   if (!rec_->engine) KGP_RETURN_IF_ERROR(rec::LoadRecEngine(ws_, *rec_));
   return rec_.get();
@@ -205,15 +213,12 @@ void Session::AddUserFacts(const Profile& p, FactSheet& s, const std::string& la
   std::sort(bought.begin(), bought.end(), std::greater<>());
   // What the user paid at their latest purchase of the product (the event's price; the
   // catalogue's is today's and often another).
-  Stmt paid_st = ws_.db().Prepare(
-      "SELECT price FROM events WHERE user_id = ? AND item_id = ? AND type = ? AND price IS NOT NULL "
-      "ORDER BY ts DESC, key DESC LIMIT 1");
+  Stmt paid_st = ws_.db().Prepare(LastPaidPriceSql());
   for (size_t i = 0; i < bought.size() && i < opts.purchases; ++i) {
     double paid = NAN;
     if (const auto item = rec_->catalog->ItemOfNode(bought[i].second)) {
       paid_st.Reset();
       paid_st.Bind(1, static_cast<int64_t>(p.user)).Bind(2, static_cast<int64_t>(*item));
-      paid_st.Bind(3, static_cast<int64_t>(EventType::kPurchase));
       if (paid_st.Step() && std::isfinite(paid_st.Double(0)) && paid_st.Double(0) >= 0) paid = paid_st.Double(0);
     }
     AddProduct(lx, Fact{"purchase", {}}, bought[i].second, s, paid);

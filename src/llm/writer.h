@@ -43,6 +43,10 @@ struct WriterOptions {
 // llm.temperature in kgprofile.conf; they were validated and then not used).
 WriterOptions WriterOptionsFrom(const BackendConfig& c, WriterOptions o = {});
 
+// The price of a user's (?1) latest purchase of an item (?2) that carried one: what a text says
+// they paid. By the purchases' partial index (schema 12), not a scan of every event.
+std::string LastPaidPriceSql();
+
 struct GeneratedText {
   Task task = Task::kSummary;
   std::string lang, backend, model, prompt_version, input_hash;
