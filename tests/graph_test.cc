@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <set>
+#include <tuple>
 
 #include "graph/builder.h"
 #include "graph/graph.h"
@@ -94,6 +95,38 @@ TEST_F(GraphTest, NodesOfEveryKind) {
   EXPECT_EQ(s.nodes_by_type["City"], 2u);
   EXPECT_EQ(s.nodes_by_type["Entity"], 3u);
   EXPECT_EQ(g_.label(N("category:electronics.smartphone")), "智能手机");
+}
+
+TEST_F(GraphTest, AFewUsersGraphHasTheirEdgesAndEveryEdgeNotFromAUser) {
+  ASSERT_FALSE(g_.partial());
+  for (const std::vector<std::string>& users :
+       {std::vector<std::string>{"u1"}, std::vector<std::string>{"u2", "u3"}, std::vector<std::string>{"nobody"},
+        std::vector<std::string>{}}) {
+    auto part = Graph::Load(ws_->db(), GraphLoadOptions{.users = users});
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    EXPECT_TRUE(part->partial());
+    ASSERT_EQ(part->num_nodes(), g_.num_nodes());
+    for (NodeId n = 0; n < g_.num_nodes(); ++n) EXPECT_EQ(part->Spec(n), g_.Spec(n));
+    // The whole graph's edges, less those out of other users, in the same order.
+    std::vector<std::tuple<NodeId, EdgeTypeId, NodeId, uint32_t, int64_t, float>> want, got;
+    size_t user_edges = 0;
+    for (const EdgeData& e : g_.edges()) {
+      const bool from_user = g_.type(e.src) == NodeType::kUser;
+      user_edges += from_user;
+      if (from_user && std::find(users.begin(), users.end(), g_.key(e.src)) == users.end()) continue;
+      want.emplace_back(e.src, e.type, e.dst, e.count, e.last_ts, e.weight);
+    }
+    for (const EdgeData& e : part->edges()) got.emplace_back(e.src, e.type, e.dst, e.count, e.last_ts, e.weight);
+    EXPECT_EQ(got, want);
+    EXPECT_GT(user_edges, 0u);
+    EXPECT_LT(got.size(), g_.num_edges());
+    // The users' neighbourhoods are whole.
+    for (const std::string& u : users) {
+      auto n = g_.Find(NodeType::kUser, u);
+      if (!n) continue;
+      EXPECT_EQ(part->Neighbors(*n).size(), g_.Neighbors(*n).size()) << u;
+    }
+  }
 }
 
 TEST_F(GraphTest, InteractionsAreAggregatedPerUserItemAndType) {

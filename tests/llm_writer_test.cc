@@ -234,6 +234,38 @@ TEST_F(LlmWriterTest, SummaryAndCopyDoNotBuildTheRecommenderExplanationsDo) {
   EXPECT_EQ((*again)->engine.get(), (*s)->rec().engine.get());
 }
 
+TEST_F(LlmWriterTest, AOneUserSessionWritesWhatTheWholeGraphsSessionWrites) {
+  // kgprofile llm summary / copy and profile show load the graph of the one user asked for.
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  size_t compared = 0;
+  for (size_t i = 0; i < profiles_->size(); i += profiles_->size() / 6 + 1) {
+    const std::string ext = (*profiles_)[i].ext_id;
+    auto part = Session::Open(*ws_, GraphLoadOptions{.users = std::vector<std::string>{ext}});
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    ASSERT_TRUE((*part)->graph().partial());
+    EXPECT_LT((*part)->graph().num_edges(), session_->graph().num_edges());
+    auto whole_p = session_->LoadUserProfile(ext), part_p = (*part)->LoadUserProfile(ext);
+    ASSERT_TRUE(whole_p.ok() && part_p.ok()) << ext;
+    EXPECT_EQ(ToJson((*part)->graph(), *part_p, 20, 3), ToJson(session_->graph(), *whole_p, 20, 3)) << ext;
+    for (Task task : {Task::kSummary, Task::kCopy})
+      for (const char* lang : {"en", "zh"}) {
+        auto a = session_->Generate(t, task, *whole_p, lang, -1, o);
+        auto b = (*part)->Generate(t, task, ext, lang, "", o);
+        ASSERT_TRUE(a.ok() && b.ok()) << ext << " " << TaskName(task);
+        EXPECT_EQ(b->facts.Block(), a->facts.Block()) << ext << " " << TaskName(task) << " " << lang;
+        EXPECT_EQ(b->text, a->text) << ext << " " << TaskName(task) << " " << lang;
+        ++compared;
+      }
+    // Explanations need every user's edges: refused, not answered from a partial graph.
+    auto rc = (*part)->Recommender();
+    ASSERT_FALSE(rc.ok());
+    EXPECT_NE(rc.status().message().find("whole graph"), std::string::npos) << rc.status().ToString();
+  }
+  EXPECT_GE(compared, 20u);
+}
+
 TEST_F(LlmWriterTest, WhatAUserPaidIsFoundByThePurchasesIndex) {
   // A summary reads up to three such prices: each must not read every event of the shop.
   Stmt plan = ws_->db().Prepare("EXPLAIN QUERY PLAN " + LastPaidPriceSql());

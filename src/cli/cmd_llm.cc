@@ -106,8 +106,12 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
     *reg.selected = [&reg, a, task] {
       auto w = OpenWorkspace(a->ws);
       auto backend = MakeBackendFor(*w, *a);
-      auto s = Unwrap(llm::Session::Open(*w));
-      auto t = Unwrap(s->Generate(*backend, task, StoredUser(*w, a->user), a->lang, a->item, WriterOpts(*a, *w)));
+      const std::string user = StoredUser(*w, a->user);
+      // A summary or copy reads one user's edges; an explanation walks the recommender's graph.
+      GraphLoadOptions graph;
+      if (task != llm::Task::kExplain) graph.users = std::vector<std::string>{user};
+      auto s = Unwrap(llm::Session::Open(*w, graph));
+      auto t = Unwrap(s->Generate(*backend, task, user, a->lang, a->item, WriterOpts(*a, *w)));
       return EmitText(reg, *s, t, a->show_prompt);
     };
   });

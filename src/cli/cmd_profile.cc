@@ -25,8 +25,8 @@
 namespace kgp::cli {
 namespace {
 
-ProfileContext LoadContext(Workspace& ws) {
-  auto ctx = LoadProfileContext(ws);
+ProfileContext LoadContext(Workspace& ws, const GraphLoadOptions& graph = {}) {
+  auto ctx = LoadProfileContext(ws, graph);
   if (!ctx.ok()) throw Error(ctx.status());
   return std::move(ctx).value();
 }
@@ -175,8 +175,9 @@ void AddProfileCommands(CLI::App& app, Registry& reg) {
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
         auto w = OpenWorkspace(a->ws);
-        ProfileContext ctx = LoadContext(*w);
-        auto loaded = LoadProfile(*w, ctx, StoredUser(*w, a->user));
+        const std::string stored = StoredUser(*w, a->user);
+        ProfileContext ctx = LoadContext(*w, GraphLoadOptions{.users = std::vector<std::string>{stored}});
+        auto loaded = LoadProfile(*w, ctx, stored);
         if (!loaded.ok()) throw Error(loaded.status());
         const Profile& p = *loaded;
         auto [cluster_id, label] = ReadCluster(w->db(), p.user);

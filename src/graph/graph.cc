@@ -16,7 +16,7 @@ std::string_view Graph::label(NodeId n) const {
   return {text_.data() + label_off_[n], key_off_[n + 1] - label_off_[n]};
 }
 
-Result<Graph> Graph::Load(Db& db) {
+Result<Graph> Graph::Load(Db& db, const GraphLoadOptions& opts) {
   Graph g;
   size_t n = static_cast<size_t>(db.QueryInt("SELECT count(*) FROM graph_nodes"));
   g.types_.reserve(n);
@@ -53,19 +53,39 @@ Result<Graph> Graph::Load(Db& db) {
     while (st.Step()) g.edge_types_.emplace_back(static_cast<EdgeTypeId>(st.Int(0)), std::string(st.Text(1)));
   }
   {
-    size_t m = static_cast<size_t>(db.QueryInt("SELECT count(*) FROM graph_edges"));
-    g.edges_.reserve(m);
-    Stmt st = db.Prepare(
-        "SELECT src, type, dst, count, coalesce(first_ts,0), coalesce(last_ts,0), weight FROM graph_edges");
-    while (st.Step()) {
-      auto s = by_store_id.find(st.Int(0));
-      auto d = by_store_id.find(st.Int(2));
-      if (s == by_store_id.end() || d == by_store_id.end())
-        return Status::Corruption(fmt::format("graph_edges ({}, {}, {}): unknown node", st.Int(0),
-                                              st.Int(1), st.Int(2)));
-      g.edges_.push_back(EdgeData{s->second, d->second, static_cast<EdgeTypeId>(st.Int(1)),
-                                  static_cast<uint32_t>(st.Int(3)), st.Int(4), st.Int(5),
-                                  static_cast<float>(st.Double(6))});
+    constexpr const char* kColumns = "SELECT src, type, dst, count, coalesce(first_ts,0), coalesce(last_ts,0), weight FROM graph_edges";
+    const auto read = [&](Stmt& st) -> Status {
+      while (st.Step()) {
+        auto s = by_store_id.find(st.Int(0));
+        auto d = by_store_id.find(st.Int(2));
+        if (s == by_store_id.end() || d == by_store_id.end())
+          return Status::Corruption(fmt::format("graph_edges ({}, {}, {}): unknown node", st.Int(0),
+                                                st.Int(1), st.Int(2)));
+        g.edges_.push_back(EdgeData{s->second, d->second, static_cast<EdgeTypeId>(st.Int(1)),
+                                    static_cast<uint32_t>(st.Int(3)), st.Int(4), st.Int(5),
+                                    static_cast<float>(st.Double(6))});
+      }
+      return Status::Ok();
+    };
+    if (!opts.users) {
+      g.edges_.reserve(static_cast<size_t>(db.QueryInt("SELECT count(*) FROM graph_edges")));
+      Stmt st = db.Prepare(kColumns);
+      KGP_RETURN_IF_ERROR(read(st));
+    } else {
+      // Source by source, in store id order as the whole table's scan (its primary key
+      // starts with src): a lookup per node that is not a user, and per user asked for.
+      std::vector<bool> wanted(n, false);
+      for (NodeId i = 0; i < n; ++i) wanted[i] = g.types_[i] != NodeType::kUser;
+      for (const std::string& u : *opts.users)
+        if (auto i = g.Find(NodeType::kUser, u)) wanted[*i] = true;
+      g.partial_ = true;
+      Stmt st = db.Prepare(std::string(kColumns) + " WHERE src = ?");
+      for (NodeId i = 0; i < n; ++i) {
+        if (!wanted[i]) continue;
+        st.Reset();
+        st.Bind(1, g.store_ids_[i]);
+        KGP_RETURN_IF_ERROR(read(st));
+      }
     }
   }
   // CSR over both directions.

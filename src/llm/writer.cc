@@ -87,7 +87,7 @@ nlohmann::json FaithfulnessReport::ToJson() const {
           {"errors", errors}, {"failures", failures}, {"not_tried", not_tried}};
 }
 
-Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
+Result<std::unique_ptr<Session>> Session::Open(Workspace& ws, const GraphLoadOptions& graph) {
   std::unique_ptr<Session> s(new Session(ws));
   const std::string currency = ws.Setting("currency", "CNY");
   const Currency* cur = FindCurrency(currency);
@@ -95,7 +95,7 @@ Result<std::unique_ptr<Session>> Session::Open(Workspace& ws) {
     return Status::InvalidArgument(fmt::format("{}/kgprofile.conf: currency = '{}' is not one this version writes ({})",
                                                ws.dir(), currency, CurrencyCodes()));
   s->currency_ = cur->code;
-  auto rc = rec::LoadRecCatalog(ws);
+  auto rc = rec::LoadRecCatalog(ws, graph);
   if (!rc.ok()) return rc.status();
   s->rec_ = std::move(rc).value();
   auto lx = Lexicon::Load(ws.db(), s->rec_->catalog->names());

@@ -99,8 +99,10 @@ inline constexpr size_t kRefreshGiveUp = 5;
 
 class Session {
  public:
-  // Loads the graph, item index, catalogue and recommender of the workspace.
-  static Result<std::unique_ptr<Session>> Open(Workspace& ws);
+  // Loads the graph, item index and catalogue of the workspace (the recommender's engine on
+  // first use, Recommender()). graph: GraphLoadOptions{.users = {id}} for a session that writes
+  // one user's summary or copy, without every other user's edges (no explain or reason then).
+  static Result<std::unique_ptr<Session>> Open(Workspace& ws, const GraphLoadOptions& graph = {});
 
   Result<GeneratedText> Generate(Backend& b, Task t, const std::string& user_ext, const std::string& lang,
                                  const std::string& item_ext = "", const WriterOptions& opts = {});

@@ -84,12 +84,12 @@ double Percentile(std::vector<double>& v, double pct) {
   return v[i];
 }
 
-Result<ProfileContext> LoadProfileContext(Workspace& ws) {
+Result<ProfileContext> LoadProfileContext(Workspace& ws, const GraphLoadOptions& graph) {
   if (ws.db().QueryInt("SELECT count(*) FROM graph_nodes") == 0)
     return Status::NotFound(fmt::format("{}: no knowledge graph yet; profiles need it (run: kgprofile graph build {})",
                                         ws.dir(), ws.dir()));
   ProfileContext ctx;
-  auto g = Graph::Load(ws.db());
+  auto g = Graph::Load(ws.db(), graph);
   if (!g.ok()) return g.status();
   ctx.graph = std::make_unique<Graph>(std::move(g).value());
   auto items = ItemIndex::Build(ws.db(), *ctx.graph);

@@ -24,7 +24,9 @@ struct ProfileContext {
   std::unique_ptr<ItemIndex> items;
 };
 // NotFound telling the user to run `kgprofile graph build` when the workspace has no graph.
-Result<ProfileContext> LoadProfileContext(Workspace& ws);
+// graph: GraphLoadOptions{.users = {id}} for one user's profile (LoadProfile) without every
+// other user's edges.
+Result<ProfileContext> LoadProfileContext(Workspace& ws, const GraphLoadOptions& graph = {});
 
 // Events on products the graph does not have yet (ingested since the last `graph build`): an
 // event on one counts, but adds no category, brand or attribute interest.

@@ -20,8 +20,9 @@ nlohmann::json WeightsJson(const std::vector<std::pair<std::string, double>>& w)
 }  // namespace
 
 namespace {
-Status LoadCatalogSide(Workspace& ws, ProfileContext& profile, std::unique_ptr<Catalog>& catalog) {
-  auto ctx = LoadProfileContext(ws);
+Status LoadCatalogSide(Workspace& ws, ProfileContext& profile, std::unique_ptr<Catalog>& catalog,
+                       const GraphLoadOptions& graph = {}) {
+  auto ctx = LoadProfileContext(ws, graph);
   if (!ctx.ok()) return ctx.status();
   profile = std::move(*ctx);
   auto cat = Catalog::Load(ws.db(), *profile.graph);
@@ -50,13 +51,15 @@ std::string RecommendModelPath(const std::string& dir) {
   return (std::filesystem::path(dir) / "models" / "recommend.json").string();
 }
 
-Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws) {
+Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws, const GraphLoadOptions& graph) {
   auto rc = std::make_unique<RecContext>();
-  KGP_RETURN_IF_ERROR(LoadCatalogSide(ws, rc->profile, rc->catalog));
+  KGP_RETURN_IF_ERROR(LoadCatalogSide(ws, rc->profile, rc->catalog, graph));
   return rc;
 }
 
 Status LoadRecEngine(Workspace& ws, RecContext& rc, const EngineOptions& opts) {
+  if (rc.profile.graph->partial())
+    return Status::Internal("the recommender needs the whole graph; this one was loaded for a few users");
   KGP_RETURN_IF_ERROR(CheckEngineOptions(opts));
   const std::string path = RecommendModelPath(ws.dir());
   auto corrupt = [&](const std::string& why) {

@@ -45,8 +45,9 @@ struct RecContext {
 // recommending needs (O(events) time and memory).
 Result<std::unique_ptr<RecContext>> LoadRecommender(Workspace& ws, const EngineOptions& opts = {});
 // LoadRecommender in two steps: the catalogue side alone (engine empty; what a profile summary
-// needs), then the engine from the store's events, models/recommend.json when fitted.
-Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws);
+// needs, with the graph of a few users when `graph` says so), then the engine from the store's
+// events, models/recommend.json when fitted (refused on such a partial graph).
+Result<std::unique_ptr<RecContext>> LoadRecCatalog(Workspace& ws, const GraphLoadOptions& graph = {});
 Status LoadRecEngine(Workspace& ws, RecContext& rc, const EngineOptions& opts = {});
 
 // A score from outside the recommender, measured beside the learned blend on the same held-out
