@@ -306,15 +306,17 @@ TEST(PrivacyErase, StagedEventsOfAKilledServerAreErasedToo) {
     Stmt ins = db.Prepare("INSERT INTO inbox.service_event_inbox(seq, key, user_id, item_id, type, ts, price) "
                           "VALUES(?, ?, ?, ?, 0, 1780000000, 9.5)");
     for (int i = 1; i <= 5; ++i) ins.Bind(1, i).Bind(2, 7000000000 + i).Bind(3, i <= 3 ? uid : other_id).Bind(4, item).Run();
-    // And what an erasure before this fix let a later move bring in: events of no stored user.
+    // And what an erasure before this fix let a later move bring in: events of no stored user,
+    // in a workspace of that time (schema 12), which the upgrade removes (migration 13).
     db.ExecOrThrow("INSERT INTO events(key, user_id, item_id, type, ts) VALUES(7100000000, 999999, " +
                    std::to_string(item) + ", 0, 1780000000)");
+    db.ExecOrThrow("PRAGMA user_version=12");
   }
   auto r = test::RunCli("--json erase " + ws + " --user " + user);
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::Occurrences(r.err, "events of users erased earlier"), 1u) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["verified"].get<bool>()) << r.out;
-  EXPECT_EQ(j["rows"].value("orphan_events", 0), 1) << r.out;
   {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());

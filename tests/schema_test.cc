@@ -42,6 +42,7 @@ constexpr const char* kShippedMigrations[] = {
     "346a25db61ca61641857e292b3a4e2ac1fde87ba8aea6325b5b985d2ad119bbf",  // 10
     "e834227ecb4e8774979534647f3200c2f898139529a8669145e11c5ec53084bf",  // 11
     "2e6c37f31ceae29f8ddeccb2ef8f2915fcdb465b38871d2f4761dfd6444a996c",  // 12
+    "e3fed8be46d52cc2eb719fc918e83defbf906fde58b5ead27d3778d08c94152c",  // 13
 };
 
 TEST(Schema, ShippedMigrationsAreUnchanged) {

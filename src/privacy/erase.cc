@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <functional>
 #include <filesystem>
@@ -111,13 +112,19 @@ std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck)
 
 namespace {
 
-// Deletes with a row count recorded under `label`.
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Deletes with a row count recorded under `label`; its time in the debug log (-v).
 void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::string& sql,
             const std::function<void(Stmt&)>& bind) {
+  const auto t0 = std::chrono::steady_clock::now();
   Stmt st = db.Prepare(sql);
   bind(st);
   st.Run();
   if (db.Changes() > 0) r.rows[label] += db.Changes();
+  LOG_DBG("erase: {}: {} rows in {:.2f} s", label, db.Changes(), SecondsSince(t0));
 }
 
 // What names the user in a file: "user:" and the id as exports and checkpoints write it (as
@@ -167,6 +174,7 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
   // export, any of which may hold the user): it goes. A live writer's stays: those that save
   // under the commit lock have none now, and the others' pids still run.
   for (auto& f : RemoveStaleTempFiles(ws.dir())) r.files_removed.push_back(std::move(f));
+  auto t0 = std::chrono::steady_clock::now();
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
@@ -192,6 +200,8 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
       r.files_rewritten.push_back(state_path);
     }
   }
+  LOG_DBG("erase: profile state in {:.2f} s", SecondsSince(t0));
+  t0 = std::chrono::steady_clock::now();
   // A checkpoint that cannot be read stops the erasure short of its receipt (it may hold the
   // user: the rerun finishes it, see EraseUser), but only after the other files are done.
   Status unread = Status::Ok();
@@ -239,6 +249,7 @@ Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view
       removed.push_back(script.string());
   }
   r.files_removed.insert(r.files_removed.end(), removed.begin(), removed.end());
+  LOG_DBG("erase: checkpoints and exports in {:.2f} s", SecondsSince(t0));
   return unread;
 }
 
@@ -252,9 +263,12 @@ Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std
     Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
     ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
   }
+  auto t0 = std::chrono::steady_clock::now();
   ScrubReport s = ScrubDatabase(db);
   r.vacuumed = s.vacuumed;
   r.wal_truncated = s.wal_truncated;
+  LOG_DBG("erase: database scrubbed (vacuum, WAL) in {:.2f} s", SecondsSince(t0));
+  t0 = std::chrono::steady_clock::now();
   if (opts.verify) {
     // The database by query (a short id such as "7" is in its bytes as other values); its
     // deleted bytes are gone with secure_delete, VACUUM and the WAL truncation reported above.
@@ -274,6 +288,7 @@ Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std
     // Record the outcome of the scan too (the row was written before it).
     Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
     upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
+    LOG_DBG("erase: every file verified in {:.2f} s", SecondsSince(t0));
   }
   return r;
 }
@@ -362,9 +377,8 @@ Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const 
                [&](Stmt& st) { st.Bind(1, stored).Bind(2, std::to_string(uid)); });
     }
     Delete(db, r, "users", "DELETE FROM users WHERE id = ?1", by_uid);
-    // Events of users erased before whose staged events a killed server left and a later move
-    // brought in (before moves left such rows out): they broke profile build, and were theirs.
-    Delete(db, r, "orphan_events", "DELETE FROM events WHERE user_id NOT IN (SELECT id FROM users)", [](Stmt&) {});
+    // (Events of users erased before, which an older version's moves brought in, went with
+    // schema migration 13.)
     // Until the files are done too (Finish): a run cut short is finished by the next one.
     db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, '')").Bind(1, PendingKey(stored)).Run();
     txn.Commit();

@@ -206,6 +206,13 @@ ALTER TABLE users_v11 RENAME TO users;
       {R"sql(
 CREATE INDEX IF NOT EXISTS events_purchases ON events(user_id, item_id) WHERE type = 3;
 )sql"},
+      // 13: events of users no longer stored: an erasure before moves left them out could
+      // leave a user's events staged, and a later move brought them in. Every erasure deleted
+      // them, reading every event against the users table (11.5 s of a 42 s erasure at 20 M
+      // events); once here is enough, since nothing writes them now.
+      {R"sql(
+DELETE FROM events WHERE user_id NOT IN (SELECT id FROM users);
+)sql", "events of users erased earlier, which an older kgprofile brought in from the service's staging, were deleted"},
   };
   return kMigrations;
 }
