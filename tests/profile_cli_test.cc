@@ -334,6 +334,12 @@ TEST(ProfileCli, BuildShowExportUpdateAudience) {
     auto w = Workspace::Open(ws);
     ASSERT_TRUE(w.ok());
     ASSERT_GT((*w)->db().QueryInt("SELECT count(*) FROM profiles WHERE discount_response IS NULL"), 0);
+    // The tables are written without their tag index, which is built again after the rows.
+    Stmt idx = (*w)->db().Prepare("SELECT sql FROM sqlite_master WHERE name = 'profile_tags_by_tag'");
+    ASSERT_TRUE(idx.Step());
+    EXPECT_EQ(std::string(idx.Text(0)), "CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)");
+    EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM profile_tags INDEXED BY profile_tags_by_tag WHERE tag > ''"),
+              (*w)->db().QueryInt("SELECT count(*) FROM profile_tags"));
   }
   EXPECT_EQ(with + without, 200);
   auto top = sj["interests"]["categories"][0];

@@ -14,6 +14,11 @@ std::optional<double> Opt(double x) { return std::isnan(x) ? std::nullopt : std:
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
                           const ProfileTableOptions& opts) {
   Txn txn(db);
+  // The (tag, weight) index is built once after the rows, not row by row: inserted in user
+  // order, each row went to a random place in it (200,000 users, 7 M tags: 43.7 s for the
+  // tables, 31.5 s now). Same definition as schema migration 1's; readers keep theirs until
+  // the commit.
+  KGP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS profile_tags_by_tag"));
   KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profiles; DELETE FROM profile_tags; DELETE FROM profile_clusters;"));
   // A running server reloads its RFM scores and clusters when this changes.
   KGP_RETURN_IF_ERROR(db.Exec(
@@ -65,6 +70,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
       centroid[clusters.features[j]] = std::round(c.centroid[j] * 1000) / 1000;
     cl.Bind(1, c.id).Bind(2, c.label).Bind(3, static_cast<int64_t>(c.size)).Bind(4, centroid.dump()).Run();
   }
+  KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
   txn.Commit();
   return Status::Ok();
 }
