@@ -234,6 +234,31 @@ TEST_F(LlmWriterTest, SummaryAndCopyDoNotBuildTheRecommenderExplanationsDo) {
   EXPECT_EQ((*again)->engine.get(), (*s)->rec().engine.get());
 }
 
+TEST_F(LlmWriterTest, ARecommenderThatCannotBeBuiltIsTriedOncePerSession) {
+  ASSERT_TRUE(session_->Recommender().ok());  // the fixture's, built before the file goes bad
+  const std::string model = ws_->dir() + "/models/recommend.json";
+  ASSERT_FALSE(std::filesystem::exists(model));
+  std::filesystem::create_directories(ws_->dir() + "/models");
+  test::WriteFile(model, "{ not json");
+  struct Remove {
+    std::string path;
+    ~Remove() { std::filesystem::remove(path); }
+  } remove{model};
+  auto s = Session::Open(*ws_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();  // a summary does not need it
+  auto first = (*s)->Recommender();
+  ASSERT_FALSE(first.ok());
+  EXPECT_NE(first.status().message().find("recommend.json"), std::string::npos) << first.status().ToString();
+  std::filesystem::remove(model);
+  // Not read again: each user of a batch gets the first error, not another load of every event.
+  auto second = (*s)->Recommender();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().message(), first.status().message());
+  auto fresh = Session::Open(*ws_);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE((*fresh)->Recommender().ok());
+}
+
 TEST_F(LlmWriterTest, AOneUserSessionWritesWhatTheWholeGraphsSessionWrites) {
   // kgprofile llm summary / copy and profile show load the graph of the one user asked for.
   TemplateBackend t;

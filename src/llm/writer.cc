@@ -130,7 +130,12 @@ std::string LastPaidPriceSql() {
 }
 
 Result<rec::RecContext*> Session::Recommender() {
-  if (!rec_->engine) KGP_RETURN_IF_ERROR(rec::LoadRecEngine(ws_, *rec_));
+  // A failure is kept: a batch (refresh, faithfulness) says it once per user, not rebuilds.
+  if (!engine_status_.ok()) return engine_status_;
+  if (!rec_->engine) {
+    engine_status_ = rec::LoadRecEngine(ws_, *rec_);
+    KGP_RETURN_IF_ERROR(engine_status_);
+  }
   return rec_.get();
 }
 

@@ -159,6 +159,7 @@ class Session {
   void AddUserFacts(const Profile& p, FactSheet& s, const std::string& lang, const WriterOptions& opts) const;
   Workspace& ws_;
   std::unique_ptr<rec::RecContext> rec_;
+  Status engine_status_ = Status::Ok();  // of building rec_'s engine (Recommender)
   std::unique_ptr<Lexicon> lexicon_;
   std::unique_ptr<ClaimChecker> checker_;
   std::unique_ptr<TextCache> cache_;

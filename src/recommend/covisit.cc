@@ -43,7 +43,7 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
   std::vector<std::vector<uint32_t>> lengths(blocks);
   std::atomic<size_t> next_block{0};
   const int threads = static_cast<int>(std::clamp<size_t>(opts.threads, 1, std::max<size_t>(blocks, 1)));
-  RunThreads(threads, [&](int) {
+  const auto build = [&](int) {
     std::vector<float> acc(n, 0.0f);
     std::vector<uint32_t> touched;
     std::vector<Neighbor> row;
@@ -79,7 +79,17 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
         lengths[b].push_back(static_cast<uint32_t>(keep));
       }
     }
-  });
+  };
+  try {
+    RunThreads(threads, build);
+  } catch (const std::exception&) {
+    // A thread that could not start (a pids or memory limit; no command sets this count):
+    // the rows are built again on the caller's thread alone, which rethrows a real failure.
+    if (threads == 1) throw;
+    for (size_t b = 0; b < blocks; ++b) rows[b].clear(), lengths[b].clear();
+    next_block = 0;
+    build(0);
+  }
 
   CoVisitIndex idx;
   idx.offsets_.assign(n + 1, 0);
