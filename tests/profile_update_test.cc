@@ -19,6 +19,7 @@
 #include "ingest/ingest.h"
 #include "privacy/erase.h"
 #include "profile/pipeline.h"
+#include "profile/store.h"
 #include "profile_expect.h"
 #include "test_util.h"
 
@@ -187,6 +188,37 @@ TEST_F(ProfileUpdateTest, EventsOnProductsNewerThanTheGraphWaitForGraphBuild) {
 // at its time, so A's views are not discounts in hindsight of B's dearer prices, and the update
 // continues from the highest prices the build saw. Both workspaces share A's graph: only the
 // profile stage is compared.
+// An update rewrites the tag rows of the users its events reach, and keeps the others': the
+// tables must be what writing every row would give.
+TEST_F(ProfileUpdateTest, AnUpdateWritesTheTagRowsOfTheUsersItReachesAsAFullWriteWould) {
+  auto ws = Shop("partial_tags", {"A.csv"});
+  ASSERT_TRUE(ws);
+  Build(*ws);
+  IngestFile(*ws, "B.csv");
+  Update(*ws);
+  const auto dump = [&] {
+    std::vector<std::string> rows;
+    Stmt st = ws->db().Prepare("SELECT user_id, kind, tag, weight, confidence, evidence, last_ts FROM profile_tags ORDER BY 1, 2, 3");
+    while (st.Step())
+      rows.push_back(fmt::format("{}|{}|{}|{}|{}|{}|{}", st.Int(0), st.Text(1), st.Text(2), st.Double(3), st.Double(4),
+                                 st.Int(5), st.Int(6)));
+    return rows;
+  };
+  const std::vector<std::string> updated = dump();
+  const int64_t reached = ws->db().QueryInt(
+      "SELECT count(DISTINCT user_id) FROM events WHERE file_id = (SELECT max(id) FROM ingest_files)");
+  const int64_t users = ws->db().QueryInt("SELECT count(*) FROM profiles");
+  ASSERT_GT(reached, 5);
+  ASSERT_LT(reached, users);  // some users' rows were kept as they were
+  auto ctx = LoadProfileContext(*ws);
+  ASSERT_TRUE(ctx.ok());
+  auto profiles = LoadProfiles(*ws, *ctx);
+  ASSERT_TRUE(profiles.ok());
+  ASSERT_TRUE(WriteProfileTables(ws->db(), *ctx->graph, *profiles, ClusterModel{}).ok());
+  EXPECT_EQ(dump(), updated);
+  EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'profile_tags_by_tag'"), 1);
+}
+
 TEST_F(ProfileUpdateTest, PricesRisingAfterTheBuildGiveWhatARebuildGives) {
   auto inc = Shop("inc", {"A.csv"});
   auto full = Shop("full", {"A.csv"});

@@ -37,8 +37,9 @@ UntaggedEvents FindUntagged(Db& db, const ItemIndex& items, const std::vector<Pr
 }
 
 // Writes the profile tables and the state file of set, whose tag ids are ctx.graph's.
+// tags_of (by users.id), when given: the users whose tag rows changed (WriteProfileTables).
 Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel* model_out, double* cluster_s,
-               double* write_s) {
+               double* write_s, const std::vector<uint8_t>* tags_of = nullptr) {
   std::vector<Profile> profiles = Snapshot(*ctx.items, set);
   auto t = Clock::now();
   ClusterModel model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
@@ -53,7 +54,7 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
     if (cluster_s) *cluster_s = Since(t);
   }
   t = Clock::now();
-  KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model));
+  KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model, {}, tags_of));
   DescribeNodes(*ctx.graph, &set);
   // A running server owns the state file: it holds the profiles in memory, applies its own
   // events and saves them when it stops (a state saved here would be overwritten, or, after a
@@ -137,6 +138,9 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   auto loaded = LoadProfileSet(ws.Path(kProfileStateFile));
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
+  // Tag rows are rewritten only for the users events reach, unless the tags of others may have
+  // changed too: nodes renumbered or dropped by a graph rebuild.
+  bool all_tags = !GraphRemap(*ctx.graph, set).empty();
   MatchGraph(*ctx.graph, &set);
   if (clusters) set.clusters.k = *clusters;
   ProfileUpdateReport r;
@@ -189,7 +193,8 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   r.p50_us = Percentile(lat, 50), r.p99_us = Percentile(lat, 99), r.max_us = Percentile(lat, 100);
   r.as_of = set.as_of;
   const auto t = Clock::now();
-  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr));
+  all_tags = all_tags || emptied;
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr, all_tags ? nullptr : &touched));
   r.refresh_s = Since(t);
   return r;
 }

@@ -12,14 +12,22 @@ std::optional<double> Opt(double x) { return std::isnan(x) ? std::nullopt : std:
 }  // namespace
 
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
-                          const ProfileTableOptions& opts) {
+                          const ProfileTableOptions& opts, const std::vector<uint8_t>* tags_of) {
   Txn txn(db);
-  // The (tag, weight) index is built once after the rows, not row by row: inserted in user
-  // order, each row went to a random place in it (200,000 users, 7 M tags: 43.7 s for the
-  // tables, 31.5 s now). Same definition as schema migration 1's; readers keep theirs until
-  // the commit.
-  KGP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS profile_tags_by_tag"));
-  KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profiles; DELETE FROM profile_tags; DELETE FROM profile_clusters;"));
+  const auto tags_written = [&](uint32_t user) { return !tags_of || (user < tags_of->size() && (*tags_of)[user]); };
+  if (!tags_of) {
+    // The (tag, weight) index is built once after the rows, not row by row: inserted in user
+    // order, each row went to a random place in it (200,000 users, 7 M tags: 43.7 s for the
+    // tables, 31.5 s now). Same definition as schema migration 1's; readers keep theirs until
+    // the commit.
+    KGP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS profile_tags_by_tag"));
+    KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profile_tags"));
+  } else {
+    Stmt del = db.Prepare("DELETE FROM profile_tags WHERE user_id = ?");
+    for (uint32_t u = 0; u < tags_of->size(); ++u)
+      if ((*tags_of)[u]) del.Bind(1, static_cast<int64_t>(u)).Run();
+  }
+  KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profiles; DELETE FROM profile_clusters;"));
   // A running server reloads its RFM scores and clusters when this changes.
   KGP_RETURN_IF_ERROR(db.Exec(
       "INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
@@ -53,6 +61,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
     if (p.peak_hours.empty()) ins.BindNull(++i); else num(p.peak_hours[0]);
     if (p.cluster < 0) ins.BindNull(++i); else num(p.cluster);
     ins.Run();
+    if (!tags_written(p.user)) continue;
     for (int k = 0; k < kNumTagKinds; ++k) {
       const auto& list = p.interests[k];
       for (size_t j = 0; j < list.size() && j < opts.max_tags_per_kind; ++j) {
@@ -70,7 +79,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
       centroid[clusters.features[j]] = std::round(c.centroid[j] * 1000) / 1000;
     cl.Bind(1, c.id).Bind(2, c.label).Bind(3, static_cast<int64_t>(c.size)).Bind(4, centroid.dump()).Run();
   }
-  KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
+  if (!tags_of) KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
   txn.Commit();
   return Status::Ok();
 }

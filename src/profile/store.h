@@ -18,9 +18,12 @@ struct ProfileTableOptions {
   double min_weight = 0.01;
 };
 
-// Replaces the tables' contents in one transaction.
+// Replaces the tables' contents in one transaction. tags_of (by users.id), when given: only
+// those users' rows of profile_tags are replaced, the others kept. Their tags are as they were
+// when no event of theirs was applied: weights are shares of the user's own decayed total, so
+// a later as-of date scales both alike (profiles rows, with recency and RFM, are all written).
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
-                          const ProfileTableOptions& opts = {});
+                          const ProfileTableOptions& opts = {}, const std::vector<uint8_t>* tags_of = nullptr);
 
 // Cluster id and label of a user from the tables; (-1, "") when none.
 std::pair<int, std::string> ReadCluster(Db& db, uint32_t user);
