@@ -15,6 +15,7 @@
 #include "common/progress.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "graph/builder.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
 #include "privacy/erase.h"
@@ -217,6 +218,15 @@ TEST_F(ProfileUpdateTest, AnUpdateWritesTheTagRowsOfTheUsersItReachesAsAFullWrit
   ASSERT_TRUE(WriteProfileTables(ws->db(), *ctx->graph, *profiles, ClusterModel{}).ok());
   EXPECT_EQ(dump(), updated);
   EXPECT_EQ(ws->db().QueryInt("SELECT count(*) FROM sqlite_master WHERE name = 'profile_tags_by_tag'"), 1);
+  // A graph built since (its MENTIONS edges give entity interests): the next update writes
+  // every user's rows, from this graph.
+  EXPECT_TRUE(TagRowsAreOfThisGraph(ws->db()));
+  ASSERT_TRUE(BuildGraph(ws->db(), GraphBuildOptions{}, nullptr).ok());
+  EXPECT_FALSE(TagRowsAreOfThisGraph(ws->db()));
+  ws->db().ExecOrThrow("DELETE FROM profile_tags WHERE user_id = (SELECT min(user_id) FROM profiles)");
+  Update(*ws);
+  EXPECT_TRUE(TagRowsAreOfThisGraph(ws->db()));
+  EXPECT_EQ(dump(), updated);  // the row deleted above is back: every row was written
 }
 
 TEST_F(ProfileUpdateTest, PricesRisingAfterTheBuildGiveWhatARebuildGives) {

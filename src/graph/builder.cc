@@ -92,6 +92,10 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
   auto t0 = std::chrono::steady_clock::now();
   Txn txn(db);
   db.ExecOrThrow("DELETE FROM graph_edges; DELETE FROM graph_nodes; DELETE FROM graph_edge_types;");
+  // Raised with every build: profile update rewrites every user's tag rows when the graph they
+  // were written from is not this one (entity interests come from its MENTIONS edges).
+  db.ExecOrThrow("INSERT INTO meta(key, value) VALUES('graph_version', 1) "
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
   {
     Stmt et = db.Prepare("INSERT INTO graph_edge_types(id,name) VALUES(?,?)");
     for (EdgeTypeId t = 0; t < edge::kNumBuiltin; ++t) et.Bind(1, static_cast<int64_t>(t)).Bind(2, BuiltinEdgeTypeName(t)).Run();

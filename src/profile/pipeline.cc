@@ -139,8 +139,9 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
   // Tag rows are rewritten only for the users events reach, unless the tags of others may have
-  // changed too: nodes renumbered or dropped by a graph rebuild.
-  bool all_tags = !GraphRemap(*ctx.graph, set).empty();
+  // changed too: a graph built since the rows were (entity interests come from its MENTIONS
+  // edges; nodes renumbered or dropped).
+  bool all_tags = !TagRowsAreOfThisGraph(ws.db()) || !GraphRemap(*ctx.graph, set).empty();
   MatchGraph(*ctx.graph, &set);
   if (clusters) set.clusters.k = *clusters;
   ProfileUpdateReport r;

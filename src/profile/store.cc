@@ -22,6 +22,10 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
     // the commit.
     KGP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS profile_tags_by_tag"));
     KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profile_tags"));
+    // The graph every row was written from (TagRowsAreOfThisGraph).
+    KGP_RETURN_IF_ERROR(db.Exec(
+        "INSERT INTO meta(key, value) SELECT 'profile_tags_graph', coalesce((SELECT value FROM meta WHERE key = "
+        "'graph_version'), '0') WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
   } else {
     Stmt del = db.Prepare("DELETE FROM profile_tags WHERE user_id = ?");
     for (uint32_t u = 0; u < tags_of->size(); ++u)
@@ -82,6 +86,13 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
   if (!tags_of) KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
   txn.Commit();
   return Status::Ok();
+}
+
+bool TagRowsAreOfThisGraph(Db& db) {
+  return db.QueryInt(
+             "SELECT coalesce((SELECT value FROM meta WHERE key = 'graph_version'), '0') = "
+             "(SELECT value FROM meta WHERE key = 'profile_tags_graph')",
+             0) == 1;
 }
 
 std::pair<int, std::string> ReadCluster(Db& db, uint32_t user) {

@@ -25,6 +25,10 @@ struct ProfileTableOptions {
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
                           const ProfileTableOptions& opts = {}, const std::vector<uint8_t>* tags_of = nullptr);
 
+// Whether every profile_tags row was last written from the graph `graph build` last made (it
+// numbers its builds in meta): else a partial write (tags_of) would keep rows of an older graph.
+bool TagRowsAreOfThisGraph(Db& db);
+
 // Cluster id and label of a user from the tables; (-1, "") when none.
 std::pair<int, std::string> ReadCluster(Db& db, uint32_t user);
 
