@@ -37,9 +37,12 @@ UntaggedEvents FindUntagged(Db& db, const ItemIndex& items, const std::vector<Pr
 }
 
 // Writes the profile tables and the state file of set, whose tag ids are ctx.graph's.
-// tags_of (by users.id), when given: the users whose tag rows changed (WriteProfileTables).
+// tags_of (by users.id), when given: the users whose tag rows changed since the rows were
+// written from the state marked `rows_of` (TagRowsMarker); every row is written when the stored
+// marker is another (a server run saved the state, a graph was built, another writer committed)
+// or when many users changed (deleting their rows one by one costs more).
 Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel* model_out, double* cluster_s,
-               double* write_s, const std::vector<uint8_t>* tags_of = nullptr) {
+               double* write_s, const std::vector<uint8_t>* tags_of = nullptr, const std::string& rows_of = "") {
   std::vector<Profile> profiles = Snapshot(*ctx.items, set);
   auto t = Clock::now();
   ClusterModel model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
@@ -54,7 +57,12 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
     if (cluster_s) *cluster_s = Since(t);
   }
   t = Clock::now();
-  KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model, {}, tags_of));
+  if (tags_of) {
+    const size_t changed = static_cast<size_t>(std::count(tags_of->begin(), tags_of->end(), 1));
+    if (StoredTagRowsMarker(ws.db()) != rows_of || changed * 3 > profiles.size()) tags_of = nullptr;
+  }
+  KGP_RETURN_IF_ERROR(WriteProfileTables(ws.db(), *ctx.graph, profiles, model, {}, tags_of,
+                                         TagRowsMarker(ctx.graph_version, set.applied_file_id)));
   DescribeNodes(*ctx.graph, &set);
   // A running server owns the state file: it holds the profiles in memory, applies its own
   // events and saves them when it stops (a state saved here would be overwritten, or, after a
@@ -90,9 +98,16 @@ Result<ProfileContext> LoadProfileContext(Workspace& ws, const GraphLoadOptions&
     return Status::NotFound(fmt::format("{}: no knowledge graph yet; profiles need it (run: kgprofile graph build {})",
                                         ws.dir(), ws.dir()));
   ProfileContext ctx;
-  auto g = Graph::Load(ws.db(), graph);
-  if (!g.ok()) return g.status();
-  ctx.graph = std::make_unique<Graph>(std::move(g).value());
+  {
+    Txn read(ws.db(), /*immediate=*/false);  // the number of the graph read, not of a later build
+    Stmt v = ws.db().Prepare("SELECT coalesce((SELECT value FROM meta WHERE key = 'graph_version'), '0')");
+    ctx.graph_version = v.Step() ? std::string(v.Text(0)) : "0";
+    v.Reset();
+    auto g = Graph::Load(ws.db(), graph);
+    if (!g.ok()) return g.status();
+    ctx.graph = std::make_unique<Graph>(std::move(g).value());
+    read.Commit();
+  }
   auto items = ItemIndex::Build(ws.db(), *ctx.graph);
   if (!items.ok()) return items.status();
   ctx.items = std::make_unique<ItemIndex>(std::move(items).value());
@@ -139,9 +154,9 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   if (!loaded.ok()) return loaded.status();
   ProfileSet set = std::move(loaded).value();
   // Tag rows are rewritten only for the users events reach, unless the tags of others may have
-  // changed too: a graph built since the rows were (entity interests come from its MENTIONS
-  // edges; nodes renumbered or dropped).
-  bool all_tags = !TagRowsAreOfThisGraph(ws.db()) || !GraphRemap(*ctx.graph, set).empty();
+  // changed too: nodes renumbered or dropped; and (Refresh) rows not written from this state
+  // and this graph (entity interests come from its MENTIONS edges).
+  bool all_tags = !GraphRemap(*ctx.graph, set).empty();
   MatchGraph(*ctx.graph, &set);
   if (clusters) set.clusters.k = *clusters;
   ProfileUpdateReport r;
@@ -195,7 +210,8 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   r.as_of = set.as_of;
   const auto t = Clock::now();
   all_tags = all_tags || emptied;
-  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr, all_tags ? nullptr : &touched));
+  KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr, all_tags ? nullptr : &touched,
+                              TagRowsMarker(ctx.graph_version, applied)));
   r.refresh_s = Since(t);
   return r;
 }

@@ -1,7 +1,9 @@
 #include "profile/store.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace kgp {
@@ -12,7 +14,8 @@ std::optional<double> Opt(double x) { return std::isnan(x) ? std::nullopt : std:
 }  // namespace
 
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
-                          const ProfileTableOptions& opts, const std::vector<uint8_t>* tags_of) {
+                          const ProfileTableOptions& opts, const std::vector<uint8_t>* tags_of,
+                          const std::string& rows_of) {
   Txn txn(db);
   const auto tags_written = [&](uint32_t user) { return !tags_of || (user < tags_of->size() && (*tags_of)[user]); };
   if (!tags_of) {
@@ -22,16 +25,19 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
     // the commit.
     KGP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS profile_tags_by_tag"));
     KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profile_tags"));
-    // The graph every row was written from (TagRowsAreOfThisGraph).
-    KGP_RETURN_IF_ERROR(db.Exec(
-        "INSERT INTO meta(key, value) SELECT 'profile_tags_graph', coalesce((SELECT value FROM meta WHERE key = "
-        "'graph_version'), '0') WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
   } else {
     Stmt del = db.Prepare("DELETE FROM profile_tags WHERE user_id = ?");
     for (uint32_t u = 0; u < tags_of->size(); ++u)
       if ((*tags_of)[u]) del.Bind(1, static_cast<int64_t>(u)).Run();
   }
   KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM profiles; DELETE FROM profile_clusters;"));
+  if (rows_of.empty()) {
+    KGP_RETURN_IF_ERROR(db.Exec("DELETE FROM meta WHERE key = 'profile_tags_of'"));
+  } else {
+    db.Prepare("INSERT INTO meta(key, value) VALUES('profile_tags_of', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1")
+        .Bind(1, rows_of)
+        .Run();
+  }
   // A running server reloads its RFM scores and clusters when this changes.
   KGP_RETURN_IF_ERROR(db.Exec(
       "INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
@@ -88,11 +94,14 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
   return Status::Ok();
 }
 
-bool TagRowsAreOfThisGraph(Db& db) {
-  return db.QueryInt(
-             "SELECT coalesce((SELECT value FROM meta WHERE key = 'graph_version'), '0') = "
-             "(SELECT value FROM meta WHERE key = 'profile_tags_graph')",
-             0) == 1;
+std::string TagRowsMarker(const std::string& graph_version, int64_t applied_file_id) {
+  constexpr int kTagRowsFormat = 1;  // raise when what a tag row holds changes
+  return fmt::format("{}:{}:{}", graph_version, applied_file_id, kTagRowsFormat);
+}
+
+std::string StoredTagRowsMarker(Db& db) {
+  Stmt st = db.Prepare("SELECT value FROM meta WHERE key = 'profile_tags_of'");
+  return st.Step() ? std::string(st.Text(0)) : std::string();
 }
 
 std::pair<int, std::string> ReadCluster(Db& db, uint32_t user) {

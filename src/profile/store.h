@@ -22,12 +22,16 @@ struct ProfileTableOptions {
 // those users' rows of profile_tags are replaced, the others kept. Their tags are as they were
 // when no event of theirs was applied: weights are shares of the user's own decayed total, so
 // a later as-of date scales both alike (profiles rows, with recency and RFM, are all written).
+// rows_of (TagRowsMarker) is stored as what the tag rows are now of.
 Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& profiles, const ClusterModel& clusters,
-                          const ProfileTableOptions& opts = {}, const std::vector<uint8_t>* tags_of = nullptr);
+                          const ProfileTableOptions& opts = {}, const std::vector<uint8_t>* tags_of = nullptr,
+                          const std::string& rows_of = "");
 
-// Whether every profile_tags row was last written from the graph `graph build` last made (it
-// numbers its builds in meta): else a partial write (tags_of) would keep rows of an older graph.
-bool TagRowsAreOfThisGraph(Db& db);
+// What profile_tags rows were written from: the graph build (ProfileContext::graph_version), the
+// state's watermark (ProfileSet::applied_file_id) and the rows' format. A partial write is right
+// only on rows of the very state and graph it starts from (meta profile_tags_of).
+std::string TagRowsMarker(const std::string& graph_version, int64_t applied_file_id);
+std::string StoredTagRowsMarker(Db& db);  // "" when none
 
 // Cluster id and label of a user from the tables; (-1, "") when none.
 std::pair<int, std::string> ReadCluster(Db& db, uint32_t user);
