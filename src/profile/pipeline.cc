@@ -100,9 +100,7 @@ Result<ProfileContext> LoadProfileContext(Workspace& ws, const GraphLoadOptions&
   ProfileContext ctx;
   {
     Txn read(ws.db(), /*immediate=*/false);  // the number of the graph read, not of a later build
-    Stmt v = ws.db().Prepare("SELECT coalesce((SELECT value FROM meta WHERE key = 'graph_version'), '0')");
-    ctx.graph_version = v.Step() ? std::string(v.Text(0)) : "0";
-    v.Reset();
+    ctx.graph_version = ws.db().QueryInt("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'graph_version'", 0);
     auto g = Graph::Load(ws.db(), graph);
     if (!g.ok()) return g.status();
     ctx.graph = std::make_unique<Graph>(std::move(g).value());

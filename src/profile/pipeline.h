@@ -22,7 +22,7 @@ constexpr const char* kProfileStateFile = "profiles.state";
 struct ProfileContext {
   std::unique_ptr<Graph> graph;
   std::unique_ptr<ItemIndex> items;
-  std::string graph_version;  // meta graph_version when the graph was read ("0": never numbered)
+  int64_t graph_version = 0;  // meta graph_version when the graph was read (0: never numbered)
 };
 // NotFound telling the user to run `kgprofile graph build` when the workspace has no graph.
 // graph: GraphLoadOptions{.users = {id}} for one user's profile (LoadProfile) without every

@@ -94,7 +94,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
   return Status::Ok();
 }
 
-std::string TagRowsMarker(const std::string& graph_version, int64_t applied_file_id) {
+std::string TagRowsMarker(int64_t graph_version, int64_t applied_file_id) {
   constexpr int kTagRowsFormat = 1;  // raise when what a tag row holds changes
   return fmt::format("{}:{}:{}", graph_version, applied_file_id, kTagRowsFormat);
 }

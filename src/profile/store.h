@@ -30,7 +30,7 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
 // What profile_tags rows were written from: the graph build (ProfileContext::graph_version), the
 // state's watermark (ProfileSet::applied_file_id) and the rows' format. A partial write is right
 // only on rows of the very state and graph it starts from (meta profile_tags_of).
-std::string TagRowsMarker(const std::string& graph_version, int64_t applied_file_id);
+std::string TagRowsMarker(int64_t graph_version, int64_t applied_file_id);
 std::string StoredTagRowsMarker(Db& db);  // "" when none
 
 // Cluster id and label of a user from the tables; (-1, "") when none.
