@@ -3,6 +3,7 @@
 // (embed_train_test.cc checks that training reaches every positive).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -85,6 +86,31 @@ TEST(EmbedPartition, PartsChangeWithTheSeedAndBlocksAreAtMost64) {
   EpochPlan a = PlanEpoch(none, 40943, 2, 1), b = PlanEpoch(none, 40943, 2, 2);
   EXPECT_NE(a.members, b.members) << "another epoch's seed must give other parts";
   for (const auto& m : a.members) EXPECT_GT(m.size(), 40943u / 8) << "parts of very unequal size";
+}
+
+// Not only other labels: which blocks share a part changes from one epoch to the next, so that a
+// triple's negatives come from another half of the entities. Over 20 seeds, two blocks P apart
+// share a part about 1 time in P (they always did when the part was a hash of seed + block
+// without mixing: blocks by b mod P, relabelled).
+TEST(EmbedPartition, BlocksMeetOtherBlocksInOtherEpochs) {
+  constexpr uint32_t kEntities = 40943;
+  const uint32_t block = PartitionBlock(kEntities, 4);
+  const uint32_t blocks = kEntities / block;
+  std::set<std::vector<std::vector<uint32_t>>> groupings;
+  size_t together = 0, pairs = 0;
+  std::vector<Triple> none;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    EpochPlan plan = PlanEpoch(none, kEntities, 2, seed);
+    std::vector<int> part_of = PartOf(plan, kEntities);
+    for (uint32_t b = 0; b + 4 < blocks; ++b) together += part_of[b * block] == part_of[(b + 4) * block], ++pairs;
+    auto g = plan.members;
+    std::sort(g.begin(), g.end());
+    groupings.insert(std::move(g));
+  }
+  const double share = static_cast<double>(together) / static_cast<double>(pairs);
+  EXPECT_GT(share, 0.2);
+  EXPECT_LT(share, 0.3);
+  EXPECT_EQ(groupings.size(), 20u) << "the same grouping of entities in two epochs";
 }
 
 TEST(EmbedPartition, AnEpochsRoundsTrainEveryBucketOnceOnDisjointParts) {

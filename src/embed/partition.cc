@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/hash.h"
+#include "common/rng.h"
 
 namespace kgp::embed {
 
@@ -20,7 +21,9 @@ EpochPlan PlanEpoch(const std::vector<Triple>& order, size_t num_entities, int t
   std::vector<uint16_t> part(num_entities);
   plan.members.resize(P);
   for (size_t b = 0; b * block < num_entities; ++b) {
-    const auto p = static_cast<uint16_t>(HashCombine(seed, b) % P);
+    // Mixed (splitmix64) before the modulus: HashCombine alone adds b into low bits that the
+    // seed barely touches, so every epoch got the same grouping (blocks by b mod P), relabelled.
+    const auto p = static_cast<uint16_t>(Rng(HashCombine(seed, b)).Next() % P);
     for (size_t e = b * block; e < std::min<size_t>(num_entities, (b + 1) * block); ++e) {
       part[e] = p;
       plan.members[p].push_back(static_cast<uint32_t>(e));
