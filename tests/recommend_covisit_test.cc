@@ -82,10 +82,16 @@ TEST(RecommendCoVisit, RowsAreTheStrongestPartnersByTheDefinition) {
   }
 }
 
+CoVisitOptions Threads(size_t threads) {
+  CoVisitOptions o;
+  o.threads = threads;
+  return o;
+}
+
 TEST(RecommendCoVisit, ThreadsGiveTheSameIndex) {
   const History h = RandomHistory(7, 25, 2000, 20000);
-  const CoVisitIndex one = CoVisitIndex::Build(h, CoVisitOptions{.threads = 1});
-  const CoVisitIndex two = CoVisitIndex::Build(h, CoVisitOptions{.threads = 2});
+  const CoVisitIndex one = CoVisitIndex::Build(h, Threads(1));
+  const CoVisitIndex two = CoVisitIndex::Build(h, Threads(2));
   ASSERT_GT(one.pairs(), 10000u);
   ASSERT_EQ(one.pairs(), two.pairs());
   for (uint32_t a = 0; a < h.num_items(); ++a) {
@@ -96,6 +102,36 @@ TEST(RecommendCoVisit, ThreadsGiveTheSameIndex) {
       EXPECT_EQ(x[k].score, y[k].score);  // each row is summed in one order whatever the threads
     }
   }
+}
+
+// Rows for a few items only (a command about one user or item): each is the whole index's row,
+// the others are empty and not Built; ids past the catalogue are ignored.
+TEST(RecommendCoVisit, RowsForSomeItemsAreTheWholeIndexsRows) {
+  const History h = RandomHistory(11, 25, 2000, 20000);
+  const CoVisitIndex all = CoVisitIndex::Build(h);
+  CoVisitOptions o;
+  o.rows_for = std::vector<uint32_t>{17, 3, 17, 240, 99999};
+  const CoVisitIndex some = CoVisitIndex::Build(h, o);
+  size_t compared = 0;
+  for (uint32_t a = 0; a < h.num_items(); ++a) {
+    const bool asked = a == 3 || a == 17 || a == 240;
+    EXPECT_EQ(some.Built(a), asked) << a;
+    EXPECT_TRUE(all.Built(a));
+    const auto x = all.Of(a), y = some.Of(a);
+    if (!asked) {
+      EXPECT_TRUE(y.empty()) << a;
+      continue;
+    }
+    ASSERT_EQ(x.size(), y.size()) << a;
+    ASSERT_FALSE(x.empty()) << a;
+    for (size_t k = 0; k < x.size(); ++k) {
+      EXPECT_EQ(x[k].item, y[k].item) << a << " rank " << k;
+      EXPECT_EQ(x[k].score, y[k].score) << a << " rank " << k;
+    }
+    ++compared;
+  }
+  EXPECT_EQ(compared, 3u);
+  EXPECT_EQ(some.pairs(), all.Of(3).size() + all.Of(17).size() + all.Of(240).size());
 }
 
 TEST(RecommendCoVisit, EmptyHistoryAndItemsNobodyTouched) {

@@ -3,11 +3,13 @@
 // explanations, cold start, related items, next-purchase calibration; the CLI end to end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <regex>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -135,6 +137,41 @@ TEST_F(RecommendTest, ColdStartUserGetsPopularItems) {
   auto recs = e.Recommend(stranger, 5);
   ASSERT_EQ(recs.size(), 5u);
   for (const auto& r : recs) EXPECT_GT(r.features[kFPopularity], 0.0f);
+}
+
+// An engine built for one user and one item (the CLI's scope) recommends and relates exactly as
+// the whole engine does, and refuses to answer for anyone or anything else.
+TEST_F(RecommendTest, AScopedEngineAnswersAsTheWholeOneForItsUserAndItem) {
+  const Engine& whole = *rc_->engine;
+  uint32_t user = 0;
+  while (whole.RecentItems(user).size() < 5) ++user;
+  const uint32_t item = whole.history().PopularItems().front();
+  auto scoped_rc = LoadRecCatalog(*ws_);
+  ASSERT_TRUE(scoped_rc.ok()) << scoped_rc.status().ToString();
+  EngineOptions o;
+  o.scope = EngineOptions::Scope{.users = {user}, .items = {item}};
+  ASSERT_TRUE(LoadRecEngine(*ws_, **scoped_rc, o).ok());
+  const Engine& scoped = *(*scoped_rc)->engine;
+  const auto want = whole.Recommend(user, 20), got = scoped.Recommend(user, 20);
+  ASSERT_EQ(want.size(), 20u);
+  ASSERT_EQ(got.size(), want.size());
+  size_t covisited = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].item, want[i].item) << i;
+    EXPECT_EQ(got[i].score, want[i].score) << i;
+    covisited += want[i].features[kFCoVisit] > 0;
+  }
+  EXPECT_GT(covisited, 0u) << "the user's recommendations do not exercise co-visitation";
+  const auto rel_want = Related(whole, item, 10), rel_got = Related(scoped, item, 10);
+  ASSERT_EQ(rel_got.size(), rel_want.size());
+  for (size_t i = 0; i < rel_want.size(); ++i) EXPECT_EQ(rel_got[i].item, rel_want[i].item) << i;
+  uint32_t other = user + 1;
+  while (whole.RecentItems(other).empty()) ++other;
+  EXPECT_THROW(scoped.Candidates(other), std::logic_error);
+  const std::vector<uint32_t> seeds = scoped.RecentItems(user);
+  uint32_t other_item = 0;
+  while (other_item == item || std::find(seeds.begin(), seeds.end(), other_item) != seeds.end()) ++other_item;
+  EXPECT_THROW(Related(scoped, other_item, 10), std::logic_error);
 }
 
 TEST_F(RecommendTest, RelatedItemsCarryReasons) {

@@ -17,6 +17,20 @@ namespace kgp::rec {
 // it adds sqrt(w_i · w_j) to both items' rows. Rows are independent: threads take blocks of them.
 CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
   const size_t n = h.num_items();
+  CoVisitIndex idx;
+  // The rows to build (rows_for): the others get no occurrences, hence empty rows.
+  std::vector<uint8_t> wanted;
+  if (opts.rows_for) {
+    idx.only_ = *opts.rows_for;
+    std::sort(idx.only_->begin(), idx.only_->end());
+    idx.only_->erase(std::unique(idx.only_->begin(), idx.only_->end()), idx.only_->end());
+    wanted.assign(n, 0);
+    for (uint32_t item : *idx.only_)
+      if (item < n) wanted[item] = 1;
+  }
+  const auto counted = [&](const ProfileEvent& e) {
+    return e.item < n && (wanted.empty() || wanted[e.item]) && InteractionWeight(e.type, std::nullopt) > 0;
+  };
   struct Occurrence {
     uint32_t user, pos;
   };
@@ -24,7 +38,7 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
   std::vector<uint64_t> start(n + 1, 0);
   for (uint32_t u = 0; u < h.num_users(); ++u)
     for (const ProfileEvent& e : h.Of(u))
-      if (e.item < n && InteractionWeight(e.type, std::nullopt) > 0) ++start[e.item + 1];
+      if (counted(e)) ++start[e.item + 1];
   for (size_t i = 0; i < n; ++i) start[i + 1] += start[i];
   std::vector<Occurrence> occ(start[n]);
   {
@@ -32,8 +46,7 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
     for (uint32_t u = 0; u < h.num_users(); ++u) {
       auto ev = h.Of(u);
       for (size_t i = 0; i < ev.size(); ++i)
-        if (ev[i].item < n && InteractionWeight(ev[i].type, std::nullopt) > 0)
-          occ[fill[ev[i].item]++] = {u, static_cast<uint32_t>(i)};
+        if (counted(ev[i])) occ[fill[ev[i].item]++] = {u, static_cast<uint32_t>(i)};
     }
   }
 
@@ -91,7 +104,6 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
     build(0);
   }
 
-  CoVisitIndex idx;
   idx.offsets_.assign(n + 1, 0);
   size_t total = 0;
   for (const auto& r : rows) total += r.size();

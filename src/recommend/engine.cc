@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -61,7 +62,13 @@ Status CheckEngineOptions(const EngineOptions& opts) {
 Engine::Engine(const Graph& g, const ItemIndex& items, const Catalog& cat, History history,
                std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts)
     : g_(g), items_(items), cat_(cat), history_(std::move(history)), kge_(std::move(kge)), opts_(opts) {
-  covisit_ = CoVisitIndex::Build(history_, opts_.covisit);
+  CoVisitOptions co = opts_.covisit;
+  if (opts_.scope) {
+    co.rows_for = opts_.scope->items;
+    for (uint32_t user : opts_.scope->users)
+      for (uint32_t item : RecentItems(user)) co.rows_for->push_back(item);
+  }
+  covisit_ = CoVisitIndex::Build(history_, co);
   if (!CfOff(opts_) && history_.num_items() > 0) {
     // CheckEngineOptions has vetted the spec; a model that cannot fit leaves the feature at 0.
     auto m = MakeCf(opts_);
@@ -145,6 +152,21 @@ float Engine::LeafShare(NodeId leaf) const {
   return it != leaf_share_.end() && it->first == leaf ? it->second : 0.0f;
 }
 
+std::vector<uint32_t> Engine::RecentItems(uint32_t user) const {
+  std::vector<uint32_t> recent;
+  auto ev = history_.Of(user);
+  std::unordered_set<uint32_t> seen;
+  for (size_t i = ev.size(); i-- > 0 && recent.size() < opts_.recent_items;)
+    if (seen.insert(ev[i].item).second) recent.push_back(ev[i].item);
+  return recent;
+}
+
+std::span<const Neighbor> Engine::CoVisited(uint32_t item) const {
+  if (!covisit_.Built(item))
+    throw std::logic_error(fmt::format("recommend: the engine was built for other users and items (its scope) than item {}", item));
+  return covisit_.Of(item);
+}
+
 std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   const UserTaste taste = TasteOf(history_, items_, user);
   std::unordered_map<uint32_t, Recommendation> cands;
@@ -156,18 +178,15 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   };
   // The latest distinct items seed the item-to-item generators, weighted by the user's decayed touch.
   std::vector<std::pair<uint32_t, float>> recent;
-  auto ev = history_.Of(user);
-  std::unordered_set<uint32_t> seen;
   float max_w = 0;
-  for (size_t i = ev.size(); i-- > 0 && recent.size() < opts_.recent_items;) {
-    if (!seen.insert(ev[i].item).second) continue;
-    const auto* t = taste.Item(ev[i].item);
-    recent.emplace_back(ev[i].item, t ? t->weight : 0.0f);
+  for (uint32_t item : RecentItems(user)) {
+    const auto* t = taste.Item(item);
+    recent.emplace_back(item, t ? t->weight : 0.0f);
     max_w = std::max(max_w, t ? t->weight : 0.0f);
   }
   for (auto& [item, w] : recent) w = max_w > 0 ? w / max_w : 0;
   for (const auto& [item, w] : recent) {
-    auto row = covisit_.Of(item);
+    auto row = CoVisited(item);
     for (size_t j = 0; j < row.size() && j < opts_.per_source; ++j) add(row[j].item, kFCoVisit, w * row[j].score / row[0].score);
     auto cp = CoPurchased(item, opts_.per_source);
     for (const auto& n : cp) add(n.item, kFCoPurchase, w * n.score / cp[0].score);
@@ -193,7 +212,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   // every candidate's feature is its score over the best score (0..1).
   std::vector<float> cf_scores;
   float cf_max = 0;
-  if (cf_ && !ev.empty()) {
+  if (auto ev = history_.Of(user); cf_ && !ev.empty()) {
     std::vector<uint32_t> items_of;
     std::unordered_set<uint32_t> once;
     for (const auto& e : ev)

@@ -9,6 +9,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ struct EngineOptions {
   // "none": off. Off by default: on the generated shops it did not lift the held-out metrics
   // (docs/recommend.md). A fitted workspace serves with the one its ranker was fitted with.
   std::string cf = "none";
+  // What the engine will be asked about, when a command knows it (one user's recommendations,
+  // one item's related items): co-visitation rows are then built only for the items those
+  // users' candidates are seeded from (RecentItems) and for these items, not for the whole
+  // catalogue. Unset: every row (the server, --fit, the demo). Asked for any other user's
+  // candidates or item's related items, the engine throws std::logic_error.
+  struct Scope {
+    std::vector<uint32_t> users, items;
+  };
+  std::optional<Scope> scope;
 };
 // InvalidArgument when an option cannot be used (an unknown CF model or key).
 Status CheckEngineOptions(const EngineOptions& opts);
@@ -80,7 +90,12 @@ class Engine {
   const ItemIndex& items() const { return items_; }
   const Catalog& catalog() const { return cat_; }
   const KgeScorer* kge() const { return kge_.get(); }
-  const CoVisitIndex& covisit() const { return covisit_; }
+  // Item's co-visitation row, strongest first; std::logic_error when EngineOptions::scope left
+  // it unbuilt.
+  std::span<const Neighbor> CoVisited(uint32_t item) const;
+  // The user's latest distinct items, newest first (at most recent_items): they seed the
+  // item-to-item generators.
+  std::vector<uint32_t> RecentItems(uint32_t user) const;
   const Recommender* cf() const { return cf_.get(); }  // null when off
   const EngineOptions& options() const { return opts_; }
   // The user's demographic cohort (gender × age group from the graph); 0 when unknown.

@@ -20,7 +20,7 @@ std::vector<RelatedItem> Related(const Engine& e, uint32_t item, size_t k) {
   const size_t pool = std::max<size_t>(k * 3, 30);
   auto cp = e.CoPurchased(item, pool);
   for (const auto& n : cp) add(n.item, 1.0f * n.score / cp[0].score, "co_purchase");
-  auto cv = e.covisit().Of(item);
+  auto cv = e.CoVisited(item);
   for (size_t i = 0; i < cv.size() && i < pool; ++i) add(cv[i].item, 1.0f * cv[i].score / cv[0].score, "covisit");
   if (e.kge()) {
     for (const auto& n : e.kge()->SimilarItems(item, pool)) add(n.item, 0.7f * std::max(0.0f, n.score), "embedding");
