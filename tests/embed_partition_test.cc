@@ -91,7 +91,7 @@ TEST(EmbedPartition, PartsChangeWithTheSeedAndBlocksAreAtMost64) {
 // Not only other labels: which blocks share a part changes from one epoch to the next, so that a
 // triple's negatives come from another half of the entities. Over 20 seeds, two blocks P apart
 // share a part about 1 time in P (they always did when the part was a hash of seed + block
-// without mixing: blocks by b mod P, relabelled).
+// without mixing: blocks by b mod P, relabelled). And parts stay the same size, to a block.
 TEST(EmbedPartition, BlocksMeetOtherBlocksInOtherEpochs) {
   constexpr uint32_t kEntities = 40943;
   const uint32_t block = PartitionBlock(kEntities, 4);
@@ -103,6 +103,10 @@ TEST(EmbedPartition, BlocksMeetOtherBlocksInOtherEpochs) {
     EpochPlan plan = PlanEpoch(none, kEntities, 2, seed);
     std::vector<int> part_of = PartOf(plan, kEntities);
     for (uint32_t b = 0; b + 4 < blocks; ++b) together += part_of[b * block] == part_of[(b + 4) * block], ++pairs;
+    for (const auto& m : plan.members) {
+      EXPECT_LE(m.size(), (blocks / 4 + 1) * block) << "seed " << seed;
+      EXPECT_GE(m.size() + block, (blocks / 4) * block) << "seed " << seed;
+    }
     auto g = plan.members;
     std::sort(g.begin(), g.end());
     groupings.insert(std::move(g));

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/hash.h"
 #include "common/rng.h"
 
 namespace kgp::embed {
@@ -20,10 +19,19 @@ EpochPlan PlanEpoch(const std::vector<Triple>& order, size_t num_entities, int t
   const uint32_t block = PartitionBlock(num_entities, plan.parts);
   std::vector<uint16_t> part(num_entities);
   plan.members.resize(P);
-  for (size_t b = 0; b * block < num_entities; ++b) {
-    // Mixed (splitmix64) before the modulus: HashCombine alone adds b into low bits that the
-    // seed barely touches, so every epoch got the same grouping (blocks by b mod P), relabelled.
-    const auto p = static_cast<uint16_t>(Rng(HashCombine(seed, b)).Next() % P);
+  // The blocks in an order drawn from the seed (which is the epoch's), dealt to the parts in turn:
+  // every part gets the same number of blocks (one more for some), and which blocks share a part
+  // changes from epoch to epoch. (A hash of seed and block taken modulo the parts gave, with a
+  // power-of-two count of parts, the same grouping every epoch, relabelled.)
+  const size_t blocks = (num_entities + block - 1) / block;
+  std::vector<uint32_t> dealt(blocks);
+  for (size_t b = 0; b < blocks; ++b) dealt[b] = static_cast<uint32_t>(b);
+  Rng rng(seed);
+  for (size_t i = blocks; i > 1; --i) std::swap(dealt[i - 1], dealt[rng.Below(static_cast<uint64_t>(i))]);
+  std::vector<uint16_t> part_of_block(blocks);
+  for (size_t i = 0; i < blocks; ++i) part_of_block[dealt[i]] = static_cast<uint16_t>(i % P);
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint16_t p = part_of_block[b];
     for (size_t e = b * block; e < std::min<size_t>(num_entities, (b + 1) * block); ++e) {
       part[e] = p;
       plan.members[p].push_back(static_cast<uint32_t>(e));

@@ -6,9 +6,9 @@
 // falls in the bucket (part of its head, part of its tail), and an epoch runs in rounds in
 // which every thread owns two parts, trains the triples of the buckets between them and draws
 // its negatives from them (then helps with the other threads' lists: embed/trainer.cc). The
-// parts are made of blocks of consecutive entities (rows stay together in memory) assigned by a
-// hash of the seed and the epoch, so that a triple's negatives come from a different half of
-// the entities each epoch.
+// parts are made of blocks of consecutive entities (rows stay together in memory), shuffled by
+// a seed of the run's seed and the epoch and dealt to the parts in turn (equal parts), so that
+// a triple's negatives come from a different half of the entities each epoch.
 #pragma once
 
 #include <algorithm>
@@ -41,7 +41,7 @@ struct EpochPlan {
 // so that each part still gets about 64 blocks.
 uint32_t PartitionBlock(size_t num_entities, int parts);
 
-// Splits the entities into 2 * threads parts by blocks (hash of seed and block) and gives each
+// Splits the entities into 2 * threads parts by blocks (shuffled by the seed, dealt in turn) and gives each
 // thread in each round the triples of the buckets it trains (RoundBuckets), in the order they
 // have in `order`: a round's buckets are interleaved as the shuffle left them (trained one
 // bucket after the other, the demo e-commerce graph's held-out MRR fell from 0.21 to 0.17).
