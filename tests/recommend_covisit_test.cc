@@ -131,6 +131,7 @@ TEST(RecommendCoVisit, RowsForSomeItemsAreTheWholeIndexsRows) {
     ++compared;
   }
   EXPECT_EQ(compared, 3u);
+  EXPECT_FALSE(some.Built(99999)) << "an id past the catalogue has no row to build";
   EXPECT_EQ(some.pairs(), all.Of(3).size() + all.Of(17).size() + all.Of(240).size());
 }
 

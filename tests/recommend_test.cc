@@ -164,7 +164,10 @@ TEST_F(RecommendTest, AScopedEngineAnswersAsTheWholeOneForItsUserAndItem) {
   EXPECT_GT(covisited, 0u) << "the user's recommendations do not exercise co-visitation";
   const auto rel_want = Related(whole, item, 10), rel_got = Related(scoped, item, 10);
   ASSERT_EQ(rel_got.size(), rel_want.size());
-  for (size_t i = 0; i < rel_want.size(); ++i) EXPECT_EQ(rel_got[i].item, rel_want[i].item) << i;
+  for (size_t i = 0; i < rel_want.size(); ++i) {
+    EXPECT_EQ(rel_got[i].item, rel_want[i].item) << i;
+    EXPECT_EQ(rel_got[i].score, rel_want[i].score) << i;
+  }
   uint32_t other = user + 1;
   while (whole.RecentItems(other).empty()) ++other;
   EXPECT_THROW(scoped.Candidates(other), std::logic_error);
@@ -273,6 +276,12 @@ TEST_F(RecommendTest, CliRecommendsExplainsAndRejectsUnknownUsers) {
   auto bad = test::RunCli(fmt::format("recommend {} --user no-such-user", ws));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("no-such-user"), std::string::npos) << bad.err;
+  auto bad_item = test::RunCli(fmt::format("related {} --item no-such-item", ws));
+  EXPECT_NE(bad_item.exit_code, 0);
+  EXPECT_NE(bad_item.err.find("item no-such-item: not in the workspace"), std::string::npos) << bad_item.err;
+  auto bad_next = test::RunCli(fmt::format("predict-next {} --user no-such-user", ws));
+  EXPECT_NE(bad_next.exit_code, 0);
+  EXPECT_NE(bad_next.err.find("no-such-user"), std::string::npos) << bad_next.err;
   // Counts and days that make no sense are refused by name (-k -1 used to list every item).
   for (const std::string args : {"recommend {} --user {} -k -1", "predict-next {} --user {} -k -1",
                                  "recommend {} --fit --holdout-days 0", "recommend {} --fit --holdout-days nan"}) {

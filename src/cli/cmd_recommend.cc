@@ -26,6 +26,7 @@ using rec::RelatedJson;
 // were about a fifth of `recommend --user`).
 using ScopeOf = std::function<rec::EngineOptions::Scope(const RecContext&)>;
 std::unique_ptr<RecContext> LoadRecContext(Workspace& ws, rec::EngineOptions o, const ScopeOf& scope) {
+  if (Status s = rec::CheckEngineOptions(o); !s.ok()) throw Error(s);  // a bad option first, as before
   auto rc = rec::LoadRecCatalog(ws);
   if (!rc.ok()) throw Error(rc.status());
   o.scope = scope(**rc);
@@ -253,9 +254,10 @@ void AddRecommendCommands(CLI::App& app, Registry& reg) {
         auto w = OpenWorkspace(a->ws);
         const std::string stored = StoredUser(*w, a->user);
         uint32_t user = 0;
+        // No co-visitation row at all: the next-purchase model does not read them.
         auto rc = LoadRecContext(*w, {}, [&](const RecContext& c) {
           user = FindUser(c, stored);
-          return rec::EngineOptions::Scope{.users = {user}, .items = {}};
+          return rec::EngineOptions::Scope{};
         });
         auto j = NextPurchaseJson(*rc, user, a->k);
         Emit(*reg.globals, j, [&] {

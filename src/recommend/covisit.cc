@@ -24,9 +24,10 @@ CoVisitIndex CoVisitIndex::Build(const History& h, const CoVisitOptions& opts) {
     idx.only_ = *opts.rows_for;
     std::sort(idx.only_->begin(), idx.only_->end());
     idx.only_->erase(std::unique(idx.only_->begin(), idx.only_->end()), idx.only_->end());
+    // Ids past the catalogue have no row to build (Built says so, as Of returns none).
+    idx.only_->erase(std::lower_bound(idx.only_->begin(), idx.only_->end(), n), idx.only_->end());
     wanted.assign(n, 0);
-    for (uint32_t item : *idx.only_)
-      if (item < n) wanted[item] = 1;
+    for (uint32_t item : *idx.only_) wanted[item] = 1;
   }
   const auto counted = [&](const ProfileEvent& e) {
     return e.item < n && (wanted.empty() || wanted[e.item]) && InteractionWeight(e.type, std::nullopt) > 0;

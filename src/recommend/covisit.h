@@ -38,7 +38,8 @@ class CoVisitIndex {
     return {nbrs_.data() + offsets_[item], nbrs_.data() + offsets_[item + 1]};
   }
   size_t pairs() const { return nbrs_.size(); }
-  // Whether item's row was built (every row is, unless CoVisitOptions::rows_for was set).
+  // Whether item's row was built (every row is, unless CoVisitOptions::rows_for was set; an id
+  // past the catalogue counts as built, with no neighbours, only then).
   bool Built(uint32_t item) const { return !only_ || std::binary_search(only_->begin(), only_->end(), item); }
 
  private:

@@ -46,8 +46,9 @@ struct EngineOptions {
   // What the engine will be asked about, when a command knows it (one user's recommendations,
   // one item's related items): co-visitation rows are then built only for the items those
   // users' candidates are seeded from (RecentItems) and for these items, not for the whole
-  // catalogue. Unset: every row (the server, --fit, the demo). Asked for any other user's
-  // candidates or item's related items, the engine throws std::logic_error.
+  // catalogue. Unset: every row (the server, --fit, the demo). Asked for a row it did not build
+  // (another user's candidates, another item's related items, unless their rows happen to be
+  // among those built), the engine throws std::logic_error rather than answer without it.
   struct Scope {
     std::vector<uint32_t> users, items;
   };
