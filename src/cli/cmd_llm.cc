@@ -22,6 +22,12 @@ struct LlmArgs {
   bool stream = false, no_cache = false, no_regenerate = false, show_prompt = false;
 };
 
+// A command about one user (explain, reason): the recommender's engine, when the task builds
+// it, holds that user's co-visitation rows alone. An unknown user is left to Generate's error.
+void ScopeToUser(llm::Session& s, const std::string& stored) {
+  if (auto u = s.rec().catalog->FindUser(stored)) s.ScopeEngine({.users = {*u}, .items = {}});
+}
+
 void AddBackendOptions(CLI::App* cmd, LlmArgs& a) {
   cmd->add_option("WORKSPACE", a.ws, "workspace folder")->required();
   cmd->add_option("--backend", a.backend, "template | openai | local (default: llm.backend, else template)");
@@ -111,6 +117,7 @@ void AddTaskCommand(CLI::App* llm, Registry& reg, llm::Task task, const char* he
       GraphLoadOptions graph;
       if (task != llm::Task::kExplain) graph.users = std::vector<std::string>{user};
       auto s = Unwrap(llm::Session::Open(*w, graph));
+      if (task == llm::Task::kExplain) ScopeToUser(*s, user);
       auto t = Unwrap(s->Generate(*backend, task, user, a->lang, a->item, WriterOpts(*a, *w)));
       return EmitText(reg, *s, t, a->show_prompt);
     };
@@ -160,7 +167,9 @@ CLI::App* AddLlmCommands(CLI::App& app, Registry& reg) {
           return 0;
         }
         if (a->user.empty()) throw Error(Status::InvalidArgument("llm reason: give --user ID, or --eval"));
-        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, StoredUser(*w, a->user), a->lang, "", WriterOpts(*a, *w)));
+        const std::string user = StoredUser(*w, a->user);
+        ScopeToUser(*s, user);
+        auto t = Unwrap(s->Generate(*backend, llm::Task::kReason, user, a->lang, "", WriterOpts(*a, *w)));
         return EmitText(reg, *s, t, false);
       };
     });

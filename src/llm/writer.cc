@@ -133,7 +133,7 @@ Result<rec::RecContext*> Session::Recommender() {
   // A failure is kept: a batch (refresh, faithfulness) says it once per user, not rebuilds.
   if (!engine_status_.ok()) return engine_status_;
   if (!rec_->engine) {
-    engine_status_ = rec::LoadRecEngine(ws_, *rec_);
+    engine_status_ = rec::LoadRecEngine(ws_, *rec_, engine_opts_);
     KGP_RETURN_IF_ERROR(engine_status_);
   }
   return rec_.get();

@@ -139,6 +139,10 @@ class Session {
   // The recommender with its engine, built from the store's events on first use: summaries
   // and copy need only the catalogue, and a per-user command should not pay O(events) for it.
   Result<rec::RecContext*> Recommender();
+  // Before the first Recommender(): its engine is built for these users and items alone
+  // (rec::EngineOptions::scope), as a command about one user needs it; asked about others, it
+  // throws std::logic_error.
+  void ScopeEngine(rec::EngineOptions::Scope scope) { engine_opts_.scope = std::move(scope); }
   const Graph& graph() const { return *rec_->profile.graph; }
 
   // Shared by the profile path and the KAR evaluation (facts as of a past cut, kar.h).
@@ -160,6 +164,7 @@ class Session {
   Workspace& ws_;
   std::unique_ptr<rec::RecContext> rec_;
   Status engine_status_ = Status::Ok();  // of building rec_'s engine (Recommender)
+  rec::EngineOptions engine_opts_;
   std::unique_ptr<Lexicon> lexicon_;
   std::unique_ptr<ClaimChecker> checker_;
   std::unique_ptr<TextCache> cache_;
