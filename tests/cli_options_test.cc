@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -51,6 +52,32 @@ TEST(CliOptions, AnUnknownCommandIsNamed) {
   auto nested = test::RunCli("graph bogus");
   EXPECT_NE(nested.exit_code, 0);
   EXPECT_NE(nested.err.find("bogus"), std::string::npos) << nested.err;
+}
+
+// Where the kernel gives transparent huge pages on advice (madvise), the binary runs itself again
+// with glibc.malloc.hugetlb=1 (src/cli/main.cc); not with KGPROFILE_MALLOC_THP=0, and a
+// GLIBC_TUNABLES naming the tunable is kept as given. Other tunables are kept beside it.
+TEST(CliOptions, MallocHugePagesAreAdvisedWhereTheKernelTakesAdvice) {
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  const bool madvise = std::getline(mode, line) && line.find("[madvise]") != std::string::npos;
+  test::TempDir tmp;
+  const std::string advised = "memory: malloc advises transparent huge pages";
+  auto plain = test::RunCli(fmt::format("-v init {}", tmp / "a"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err.find(advised) != std::string::npos, madvise) << line << "\n" << plain.err;
+  auto off = test::RunCli(fmt::format("-v init {}", tmp / "b"), "KGPROFILE_MALLOC_THP=0");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err.find(advised), std::string::npos) << off.err;
+  auto theirs = test::RunCli(fmt::format("-v init {}", tmp / "c"), "GLIBC_TUNABLES=glibc.malloc.hugetlb=0");
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  EXPECT_EQ(theirs.err.find(advised), std::string::npos) << theirs.err;
+  if (madvise) {
+    auto beside = test::RunCli(fmt::format("-v init {}", tmp / "d"), "GLIBC_TUNABLES=glibc.malloc.arena_max=2");
+    ASSERT_EQ(beside.exit_code, 0) << beside.err;
+    EXPECT_NE(beside.err.find("GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"), std::string::npos)
+        << beside.err;
+  }
 }
 
 // On the command line: kge train's integer options and the unsigned options of other commands.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <new>
@@ -190,6 +191,8 @@ int Main(int argc, char** argv) {
     Progress::SetEnabled(false);
   }
   if (g.verbose) SetLogLevel(LogLevel::kDebug);
+  if (const char* t = std::getenv("GLIBC_TUNABLES"); t && std::strstr(t, "glibc.malloc.hugetlb=1"))
+    LOG_DBG("memory: malloc advises transparent huge pages (GLIBC_TUNABLES={})", t);
   if (!selected) {
     std::cerr << app.help();
     return 2;

@@ -1,3 +1,42 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return kgp::cli::Main(argc, argv); }
+namespace {
+
+// glibc's malloc advises its large regions as transparent huge pages only under the tunable
+// glibc.malloc.hugetlb=1, which it reads once, at start-up. Where the kernel gives huge pages
+// on advice only (transparent_hugepage/enabled = madvise, Debian's default), the binary sets
+// the tunable and runs itself again, once, before anything else: the arrays of events,
+// histories and graphs then fault and miss the TLB 512 times less often (docs/workspace.md,
+// "Memory"). Not where huge pages are off or always on, not when GLIBC_TUNABLES already names
+// the tunable, not with KGPROFILE_MALLOC_THP=0; if the second run cannot start, the first goes
+// on as it was.
+void AdviseMallocHugePages(char** argv) {
+  if (const char* off = std::getenv("KGPROFILE_MALLOC_THP"); off && std::strcmp(off, "0") == 0) return;
+  if (std::getenv("KGPROFILE_MALLOC_THP_SET")) return;  // this is the second run
+  const char* given = std::getenv("GLIBC_TUNABLES");
+  const std::optional<std::string> tunables = given ? std::optional<std::string>(given) : std::nullopt;
+  if (tunables && tunables->find("glibc.malloc.hugetlb") != std::string::npos) return;
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  if (!std::getline(mode, line) || line.find("[madvise]") == std::string::npos) return;
+  const std::string value = tunables && !tunables->empty() ? *tunables + ":glibc.malloc.hugetlb=1" : "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", value.c_str(), 1) == 0 && setenv("KGPROFILE_MALLOC_THP_SET", "1", 1) == 0)
+    execv("/proc/self/exe", argv);
+  if (tunables) setenv("GLIBC_TUNABLES", tunables->c_str(), 1); else unsetenv("GLIBC_TUNABLES");
+  unsetenv("KGPROFILE_MALLOC_THP_SET");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  AdviseMallocHugePages(argv);
+  return kgp::cli::Main(argc, argv);
+}
