@@ -63,17 +63,19 @@ TEST(CliOptions, MallocHugePagesAreAdvisedWhereTheKernelTakesAdvice) {
   const bool madvise = std::getline(mode, line) && line.find("[madvise]") != std::string::npos;
   test::TempDir tmp;
   const std::string advised = "memory: malloc advises transparent huge pages";
-  auto plain = test::RunCli(fmt::format("-v init {}", tmp / "a"));
+  // Whatever the test's own environment holds of these.
+  const std::string clean = "env -u GLIBC_TUNABLES -u KGPROFILE_MALLOC_THP -u KGPROFILE_MALLOC_THP_SET";
+  auto plain = test::RunCli(fmt::format("-v init {}", tmp / "a"), clean);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_EQ(plain.err.find(advised) != std::string::npos, madvise) << line << "\n" << plain.err;
-  auto off = test::RunCli(fmt::format("-v init {}", tmp / "b"), "KGPROFILE_MALLOC_THP=0");
+  auto off = test::RunCli(fmt::format("-v init {}", tmp / "b"), clean + " KGPROFILE_MALLOC_THP=0");
   ASSERT_EQ(off.exit_code, 0) << off.err;
   EXPECT_EQ(off.err.find(advised), std::string::npos) << off.err;
-  auto theirs = test::RunCli(fmt::format("-v init {}", tmp / "c"), "GLIBC_TUNABLES=glibc.malloc.hugetlb=0");
+  auto theirs = test::RunCli(fmt::format("-v init {}", tmp / "c"), clean + " GLIBC_TUNABLES=glibc.malloc.hugetlb=0");
   ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
   EXPECT_EQ(theirs.err.find(advised), std::string::npos) << theirs.err;
   if (madvise) {
-    auto beside = test::RunCli(fmt::format("-v init {}", tmp / "d"), "GLIBC_TUNABLES=glibc.malloc.arena_max=2");
+    auto beside = test::RunCli(fmt::format("-v init {}", tmp / "d"), clean + " GLIBC_TUNABLES=glibc.malloc.arena_max=2");
     ASSERT_EQ(beside.exit_code, 0) << beside.err;
     EXPECT_NE(beside.err.find("GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"), std::string::npos)
         << beside.err;
