@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -232,6 +233,33 @@ TEST_F(LlmWriterTest, SummaryAndCopyDoNotBuildTheRecommenderExplanationsDo) {
   auto again = (*s)->Recommender();  // built once, then the same
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->engine.get(), (*s)->rec().engine.get());
+}
+
+// `llm explain` and `llm reason --user` build the engine for their user alone (ScopeEngine): the
+// same texts as the whole engine's, and no co-visitation row beyond the user's latest items.
+TEST_F(LlmWriterTest, AnEngineScopedToTheUserWritesTheSameExplanationAndReasoning) {
+  const Profile& p = profiles_->front();
+  const int64_t item = TopItem(p);
+  ASSERT_GE(item, 0);
+  auto s = Session::Open(*ws_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  (*s)->ScopeEngine({.users = {p.user}, .items = {}});
+  TemplateBackend t;
+  WriterOptions o;
+  o.use_cache = false;
+  for (Task task : {Task::kExplain, Task::kReason}) {
+    const int64_t it = task == Task::kExplain ? item : -1;
+    auto want = session_->Generate(t, task, p, "en", it, o);
+    auto got = (*s)->Generate(t, task, p, "en", it, o);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->text, want->text) << TaskName(task);
+  }
+  const rec::Engine& scoped = *(*s)->rec().engine;
+  const std::vector<uint32_t> seeds = scoped.RecentItems(p.user);
+  uint32_t other = 0;
+  while (std::find(seeds.begin(), seeds.end(), other) != seeds.end()) ++other;
+  EXPECT_THROW(scoped.CoVisited(other), std::logic_error);
 }
 
 TEST_F(LlmWriterTest, ARecommenderThatCannotBeBuiltIsTriedOncePerSession) {
