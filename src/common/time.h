@@ -1,6 +1,7 @@
 // Timestamps are Unix seconds (int64, UTC) everywhere in kgprofile.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,5 +21,10 @@ std::optional<int64_t> ParseTimestamp(std::string_view s);
 std::string FormatTimestamp(int64_t unix_seconds);
 // Days since 1970-01-01 for a civil date (proleptic Gregorian).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
+// Seconds from t0 to now on the steady clock: phase timings in reports and -v logs.
+inline double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 }  // namespace kgp

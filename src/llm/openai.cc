@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "llm/sse.h"
 
 namespace kgp::llm {
@@ -32,7 +33,6 @@ size_t MaxAnswerBytes(int max_tokens) { return 32 * static_cast<size_t>(std::max
 size_t MaxBodyBytes(int max_tokens) { return std::max<size_t>(1u << 20, 8 * MaxAnswerBytes(max_tokens)); }
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Stops the client's request once the deadline passes: httplib's timeouts are per read, so a
 // server sending a header line or a byte now and then never trips them (a call with --timeout
@@ -174,14 +174,14 @@ Result<Completion> OpenAiBackend::Complete(const ChatRequest& req) {
       cv_.wait(l, [&] { return in_flight_ < cfg_.max_concurrency; });
       peak_ = std::max(peak_, ++in_flight_);
       l.unlock();
-      r = Attempt(req, cfg_.total_timeout_s - Since(t0), &retryable, &delivered, &retry_after);
+      r = Attempt(req, cfg_.total_timeout_s - SecondsSince(t0), &retryable, &delivered, &retry_after);
       l.lock();
       --in_flight_;
       cv_.notify_one();
     }
     if (r.ok()) {
       r->attempts = attempt;
-      r->seconds = Since(t0);
+      r->seconds = SecondsSince(t0);
       return r;
     }
     const std::string why = r.status().message();
@@ -189,7 +189,7 @@ Result<Completion> OpenAiBackend::Complete(const ChatRequest& req) {
       return attempt > 1 ? Status::IoError(fmt::format("{} (after {} attempts)", why, attempt)) : r.status();
     double delay = cfg_.backoff_s * std::pow(2.0, attempt - 1);
     if (retry_after > 0) delay = std::max(delay, std::min(retry_after, 30.0));
-    if (Since(t0) + delay >= cfg_.total_timeout_s)
+    if (SecondsSince(t0) + delay >= cfg_.total_timeout_s)
       return Status::IoError(fmt::format("{} (gave up after {} attempts: llm.total_timeout_s {}s)", why, attempt,
                                          cfg_.total_timeout_s));
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
@@ -319,14 +319,14 @@ Result<Completion> OpenAiBackend::Attempt(const ChatRequest& req, double budget_
     return out;
   }
   if (timed_out)
-    return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, Since(t0)));
+    return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, SecondsSince(t0)));
   if (!sent) {
     *retryable = true;
     // A read bounded by what was left of the total is the total running out, whichever of the
     // two timers saw it first.
     if (err == httplib::Error::Read && read_key == std::string_view("llm.total_timeout_s") &&
-        Since(t0) >= read_s * 0.9)
-      return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, Since(t0)));
+        SecondsSince(t0) >= read_s * 0.9)
+      return Status::IoError(fmt::format("{}: timed out after {:.1f}s (llm.total_timeout_s)", where, SecondsSince(t0)));
     if (err == httplib::Error::Read)
       return Status::IoError(
           fmt::format("{}: no response within {:.1f}s ({}) or connection closed", where, read_s, read_key));

@@ -15,6 +15,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "graph/export.h"
 #include "embed/ann.h"
 #include "embed/checkpoint.h"
@@ -111,10 +112,6 @@ std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck)
 }
 
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Deletes with a row count recorded under `label`; its time in the debug log (-v).
 void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::string& sql,

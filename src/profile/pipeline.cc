@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "profile/store.h"
 #include "store/commit_lock.h"
 
@@ -15,7 +16,6 @@ namespace kgp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int64_t MaxFileId(Db& db) { return db.QueryInt("SELECT coalesce(max(id), 0) FROM ingest_files", 0); }
 
@@ -54,7 +54,7 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
   if (DropErasedUsers(ws.db(), &set)) {
     profiles = Snapshot(*ctx.items, set);
     model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
-    if (cluster_s) *cluster_s = Since(t);
+    if (cluster_s) *cluster_s = SecondsSince(t);
   }
   t = Clock::now();
   if (tags_of) {
@@ -72,7 +72,7 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
             ws.Path(kProfileStateFile), pid > 0 ? fmt::format(" (pid {})", pid) : std::string());
   else
     KGP_RETURN_IF_ERROR(SaveProfileSet(ws.Path(kProfileStateFile), set));
-  if (write_s) *write_s = Since(t);
+  if (write_s) *write_s = SecondsSince(t);
   if (model_out) *model_out = std::move(model);
   return Status::Ok();
 }
@@ -133,16 +133,16 @@ Result<ProfileBuildReport> BuildAllProfiles(Workspace& ws, ProfileContext& ctx, 
   }
   r.events = events.size();
   r.untagged = FindUntagged(ws.db(), *ctx.items, events);
-  r.load_s = Since(t0);
+  r.load_s = SecondsSince(t0);
   auto t = Clock::now();
   BatchBuild(*ctx.items, std::move(events), threads, &set);
-  r.apply_s = Since(t);
+  r.apply_s = SecondsSince(t);
   t = Clock::now();
   for (const auto& s : set.states) r.users += s.events > 0;
   r.as_of = set.as_of;
   KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, &r.clusters, &r.cluster_s, &r.write_s));
-  r.snapshot_s = Since(t) - r.cluster_s - r.write_s;
-  r.total_s = Since(t0);
+  r.snapshot_s = SecondsSince(t) - r.cluster_s - r.write_s;
+  r.total_s = SecondsSince(t0);
   return r;
 }
 
@@ -201,7 +201,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
     r.users_touched += !touched[e.user];
     touched[e.user] = 1;
   }
-  const double secs = Since(t0);
+  const double secs = SecondsSince(t0);
   r.events = events.size();
   r.events_per_s = secs > 0 ? static_cast<double>(r.events) / secs : 0;
   r.p50_us = Percentile(lat, 50), r.p99_us = Percentile(lat, 99), r.max_us = Percentile(lat, 100);
@@ -210,7 +210,7 @@ Result<ProfileUpdateReport> UpdateProfiles(Workspace& ws, ProfileContext& ctx, s
   all_tags = all_tags || emptied;
   KGP_RETURN_IF_ERROR(Refresh(ws, ctx, set, nullptr, nullptr, nullptr, all_tags ? nullptr : &touched,
                               TagRowsMarker(ctx.graph_version, applied)));
-  r.refresh_s = Since(t);
+  r.refresh_s = SecondsSince(t);
   return r;
 }
 

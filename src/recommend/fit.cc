@@ -19,9 +19,6 @@
 namespace kgp::rec {
 
 namespace {
-double Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // An embedding model trained on the graph as it was at `cut`, so that its scores carry no
 // knowledge of the outcomes being predicted.
@@ -121,7 +118,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     auto past = TrainPastKge(g, *cat, rep.cut_ts, model, opts.threads);
     if (!past.ok()) return past.status();
     kge = *past;
-    rep.kge_s = Since(tk);
+    rep.kge_s = SecondsSince(tk);
   }
   Engine past(g, items, *cat, History::Build(events, rep.cut_ts, items, opts.engine.history), kge, opts.engine);
   const std::vector<NodeId> popular_leaves = TopPurchasedLeaves(past, 5);
@@ -173,7 +170,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
     progress.Set(cases.size());
     progress.Finish();
   }
-  rep.candidates_s = Since(tc);
+  rep.candidates_s = SecondsSince(tc);
 
   // Ranker: fit on the fitting users, measure on the others.
   Logistic ranker;
@@ -288,7 +285,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   FitNext(cases, true, next, &ex, &pos);
   rep.ranker_weights = Named(ranker, FeatureName);
   rep.next_weights = Named(next, NextFeatureName);
-  rep.total_s = Since(t0);
+  rep.total_s = SecondsSince(t0);
   nlohmann::json leaves = nlohmann::json::array();
   for (NodeId n : popular_leaves) leaves.push_back(g.Spec(n));
   nlohmann::json j = {{"version", 1},

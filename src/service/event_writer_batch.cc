@@ -8,14 +8,11 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "service/event_writer.h"
 
 namespace kgp::service {
 namespace {
-
-double SecondsSince(EventWriter::Clock::time_point t) {
-  return std::chrono::duration<double>(EventWriter::Clock::now() - t).count();
-}
 
 }  // namespace
 

@@ -6,12 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "common/time.h"
+
 namespace kgp::llm {
-namespace {
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-}  // namespace
 
 Result<std::unique_ptr<Generator>> Generator::Load(const GeneratorOptions& opt) {
   ModelOptions mo;
@@ -74,7 +71,7 @@ Result<GenerateResult> Generator::GenerateTokens(const std::vector<int32_t>& pro
     return s;
   }
   cached_.insert(cached_.end(), todo.begin(), todo.end());
-  r.prompt_seconds = Since(t0);
+  r.prompt_seconds = SecondsSince(t0);
   t0 = std::chrono::steady_clock::now();
 
   Sampler sampler(opt.sampling);
@@ -149,7 +146,7 @@ Result<GenerateResult> Generator::GenerateTokens(const std::vector<int32_t>& pro
   if (on_piece && emitted < r.text.size() && r.stop_reason != "callback") {
     on_piece(std::string_view(r.text).substr(emitted));
   }
-  r.gen_seconds = Since(t0);
+  r.gen_seconds = SecondsSince(t0);
   return r;
 }
 

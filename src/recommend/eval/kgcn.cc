@@ -15,6 +15,7 @@
 #include "common/rng.h"
 #include "common/strings.h"
 #include "common/threads.h"
+#include "common/time.h"
 #include "recommend/eval/model_registry.h"
 #include "recommend/metrics.h"
 
@@ -22,10 +23,6 @@ namespace kgp::rec {
 namespace {
 
 CsvOptions Tsv() { return CsvOptions{'\t', false, true}; }
-
-double Seconds(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 Status Need(const CsvReader& in, size_t n, std::string_view what) {
   if (in.size() < n)
@@ -225,7 +222,7 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
       fo.side = with ? &data.kg : nullptr;
       auto tf = std::chrono::steady_clock::now();
       if (Status s = model->Fit(train, fo); !s.ok()) return s;
-      double fit_s = Seconds(tf);
+      double fit_s = SecondsSince(tf);
       auto te = std::chrono::steady_clock::now();
       CtrResult r = ScoreCtr(*model, target, history, data.num_items, opts.threads);
       EvalRow row;
@@ -238,7 +235,7 @@ Status EvaluateKgcn(const std::string& dir, const EvalOptions& opts, EvalReport&
       // Only a logit has a threshold that means something (the table shows '-' for the others).
       if (!std::isnan(r.f1)) row.metrics["f1"] = r.f1, row.metrics["accuracy"] = r.accuracy;
       row.fit_s = fit_s;
-      row.eval_s = Seconds(te);
+      row.eval_s = SecondsSince(te);
       row.users = data.num_users;
       if (!opts.quiet)
         LOG_INF("{} {}: AUC {:.4f} F1 {} (fit {:.1f}s)", row.model, row.variant, r.auc,

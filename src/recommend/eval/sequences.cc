@@ -16,6 +16,7 @@
 #include "common/rng.h"
 #include "common/strings.h"
 #include "common/threads.h"
+#include "common/time.h"
 #include "recommend/eval/model_registry.h"
 
 namespace kgp::rec {
@@ -33,10 +34,6 @@ std::vector<std::string_view> Words(std::string_view line) {
     if (i > b) out.push_back(line.substr(b, i - b));
   }
   return out;
-}
-
-double Seconds(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
@@ -261,7 +258,7 @@ Status EvaluateSequences(const std::string& dir, const EvalOptions& opts, EvalRe
 
   auto t0 = std::chrono::steady_clock::now();
   auto negatives = SampleNegatives(data, 99, opts.seed);
-  if (!opts.quiet) LOG_INF("negatives sampled in {:.1f}s (seed {})", Seconds(t0), opts.seed);
+  if (!opts.quiet) LOG_INF("negatives sampled in {:.1f}s (seed {})", SecondsSince(t0), opts.seed);
 
   InteractionMatrix train = SequencePrefixMatrix(data, 2);
   InteractionMatrix train_refit;
@@ -283,7 +280,7 @@ Status EvaluateSequences(const std::string& dir, const EvalOptions& opts, EvalRe
       auto tf = std::chrono::steady_clock::now();
       const InteractionMatrix& fit_on = (opts.refit && !opts.validation) ? train_refit : train;
       if (Status s = model->Fit(fit_on, fo); !s.ok()) return s;
-      double fit_s = Seconds(tf);
+      double fit_s = SecondsSince(tf);
       auto te = std::chrono::steady_clock::now();
       LooResult r = ScoreLeaveOneOut(*model, data, negatives, opts.validation ? 2 : 1, opts.threads);
       EvalRow row;
@@ -294,7 +291,7 @@ Status EvaluateSequences(const std::string& dir, const EvalOptions& opts, EvalRe
       row.variant = uses_side ? (with ? "with KG" : "without KG") : "";
       row.metrics = {{"hr@10", r.hr10}, {"ndcg@10", r.ndcg10}, {"mrr", r.mrr}, {"hr@5", r.hr5}, {"ndcg@5", r.ndcg5}, {"hr@1", r.hr1}};
       row.fit_s = fit_s;
-      row.eval_s = Seconds(te);
+      row.eval_s = SecondsSince(te);
       row.users = r.users;
       if (!opts.quiet)
         LOG_INF("{} {}: HR@10 {:.4f} NDCG@10 {:.4f} MRR {:.4f} (fit {:.1f}s, eval {:.1f}s)", row.model, row.variant, r.hr10,
