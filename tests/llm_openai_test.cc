@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time.h"
 #include "llm/openai.h"
 #include "llm/sse.h"
 #include "llm_mock_server.h"
@@ -57,7 +58,7 @@ Result<Completion> TimedHello(const BackendConfig& c, double* took) {
   auto backend = Unwrap(OpenAiBackend::Create(c));
   const auto t0 = std::chrono::steady_clock::now();
   auto r = backend->Complete(Hello());
-  *took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  *took = kgp::SecondsSince(t0);
   return r;
 }
 

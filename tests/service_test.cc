@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "common/progress.h"
+#include "common/time.h"
 #include "graph/builder.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
@@ -551,7 +552,7 @@ TEST_F(ServiceTest, RateLimitAnswers429PerKey) {
   }
   // The burst, plus what the bucket refilled at 2/s while the requests ran (a loaded machine
   // may take seconds for them).
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double took = kgp::SecondsSince(t0);
   EXPECT_GE(ok, 5);
   EXPECT_LE(ok, 5 + static_cast<int>(2 * took) + 1) << took << " s";
   EXPECT_GT(limited, 0);
@@ -1013,7 +1014,7 @@ TEST_F(ServiceTest, AnErasureBehindAHeldCommitLockIs503AndEventsGoOn) {
   auto admin = s.Client(*admin_key_);
   const auto t0 = std::chrono::steady_clock::now();
   auto del = admin.Delete(("/v1/users/" + *user_).c_str());
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double waited = kgp::SecondsSince(t0);
   ASSERT_TRUE(del);
   EXPECT_EQ(del->status, 503) << del->body;
   EXPECT_EQ(del->get_header_value("Retry-After"), "5");
@@ -1149,7 +1150,7 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
   auto c = s->Client("");
   c.set_read_timeout(8, 0);
   auto health = c.Get("/healthz");
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double waited = kgp::SecondsSince(t0);
   EXPECT_TRUE(health && health->status == 200);
   EXPECT_LT(waited, 5.0);
   // A stop with a trickling and an idle connection open (httplib waited for them) is prompt.
@@ -1168,7 +1169,7 @@ TEST_F(ServiceTest, IdleAndTricklingConnectionsNeitherStarveTheServerNorHoldItsS
   trickling.clear();
   idle.clear();
   stopped.wait();
-  EXPECT_TRUE(prompt) << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() << " s";
+  EXPECT_TRUE(prompt) << kgp::SecondsSince(t1) << " s";
 }
 
 // A slow language model answering /summary holds no lock the other requests need.
@@ -1194,7 +1195,7 @@ TEST_F(ServiceTest, ASlowSummaryDoesNotStallOtherRequests) {
   auto c = s.Client(*read_key_);
   auto segments = c.Get("/v1/segments");
   auto profile = c.Get(("/v1/users/" + *other_user_ + "/profile").c_str());
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double took = kgp::SecondsSince(t0);
   ASSERT_TRUE(segments);
   EXPECT_EQ(segments->status, 200);
   ASSERT_TRUE(profile);

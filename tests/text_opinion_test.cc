@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.h"
 #include "text/extract.h"
 #include "text/gazetteer.h"
 #include "text/opinion.h"
@@ -27,7 +28,7 @@ TEST(TextOpinion, ALongReviewIsReadOnceForAllItsMentions) {
   text += "phone is great";
   const auto t0 = std::chrono::steady_clock::now();
   auto edges = ex.Extract(text, TextKind::kReview);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = kgp::SecondsSince(t0);
   ASSERT_TRUE(edges.ok());
   ASSERT_EQ(edges->size(), 10000u);
   EXPECT_EQ(edges->front().target_key, "apple");

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/out_file.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "embed/ann.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
@@ -558,7 +559,7 @@ void AddIndex(CLI::App* kge, Registry& reg) {
       auto index = NeighborIndex::Build(l.ck.params);
       ThrowIfError(index.status());
       ThrowIfError((*index)->Save(IndexPathFor(ck)));
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      double secs = SecondsSince(t0);
       Emit(*reg.globals, {{"index", IndexPathFor(ck)}, {"entities", l.ck.params.num_entities}, {"seconds", secs}}, [&] {
         std::cout << fmt::format("indexed {} entities in {:.1f}s: {}\n", l.ck.params.num_entities, secs, IndexPathFor(ck));
       });

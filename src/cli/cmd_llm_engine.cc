@@ -13,6 +13,7 @@
 #include "common/rng.h"
 #include "common/status.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "llm/engine/generate.h"
 #include "llm/engine/gguf_writer.h"
 #include "llm/engine/kernels.h"
@@ -136,7 +137,7 @@ int RunBench(const Globals& g, const BenchArgs& a) {
   mo.n_batch = std::max(1, a.prompt);
   auto t0 = std::chrono::steady_clock::now();
   auto m = Unwrap(Model::Load(a.model, mo));
-  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double load_s = SecondsSince(t0);
   const int nv = m->hparams().n_vocab;
   Rng rng(1);
   std::vector<int32_t> prompt(static_cast<size_t>(a.prompt));

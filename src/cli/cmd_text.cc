@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "text/datasets.h"
 #include "text/evaluate.h"
 #include "text/extract.h"
@@ -251,7 +252,7 @@ void AddSentimentCommands(CLI::App* text, Registry& reg) {
         auto t0 = std::chrono::steady_clock::now();
         auto m = SentimentModel::Train(train, a->o);
         if (!m.ok()) throw Error(m.status());
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double secs = SecondsSince(t0);
         ThrowIfError(m->Save(a->out));
         BinaryEval ev = m->Evaluate(test);
         const BinaryEval lex = EvaluateLexiconSentiment(OpinionLexicon(), test);

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/time.h"
+
 namespace kgp {
 namespace {
 std::atomic<bool> g_enabled{true};
@@ -38,7 +40,7 @@ Progress::Progress(std::string label, uint64_t total, std::string unit)
 Progress::~Progress() { Finish(); }
 
 double Progress::Seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return SecondsSince(start_);
 }
 
 void Progress::MaybeDraw(bool force) {

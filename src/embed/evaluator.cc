@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/threads.h"
+#include "common/time.h"
 #include "embed/trainer.h"
 
 namespace kgp::embed {
@@ -106,7 +107,7 @@ EvalResult Evaluate(const Model& model, const Params& p, const std::vector<Tripl
   r.filtered_head = Summarize(fh), r.filtered_tail = Summarize(ft);
   r.raw_head = Summarize(rh), r.raw_tail = Summarize(rt);
   for (auto& [rel, v] : per_rel) r.per_relation.push_back({rel, Summarize(v)});
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = SecondsSince(t0);
   return r;
 }
 

@@ -21,6 +21,7 @@
 #include "common/hash.h"
 #include "common/threads.h"
 #include "common/rng.h"
+#include "common/time.h"
 
 namespace kgp::embed {
 
@@ -438,7 +439,7 @@ Result<TrainReport> Train(const Model& model, Params& params, OptimizerState& st
     }
     if (ep == 0) rep.first_lr = first_lr;
     rep.last_lr = last_lr;
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double secs = SecondsSince(t0);
     rep.seconds += secs;
     rep.epochs_run = ep + 1;
     size_t bad = 0;

@@ -318,7 +318,7 @@ Status BuildGraph(Db& db, const GraphBuildOptions& opts, GraphBuildReport* repor
     }
     report->edges = static_cast<uint64_t>(db.QueryInt("SELECT count(*) FROM graph_edges"));
     report->events = nevents;
-    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report->seconds = SecondsSince(t0);
   }
   return Status::Ok();
 }

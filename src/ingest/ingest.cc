@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "store/db.h"
 
 namespace kgp {
@@ -171,7 +172,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
         .Bind(4, static_cast<int64_t>(rep.bytes)).Bind(5, static_cast<int64_t>(std::time(nullptr)))
         .Bind(6, static_cast<int64_t>(std::time(nullptr))).Bind(7, static_cast<int64_t>(rep.rejects))
         .Bind(8, fmt::format("more than {} rejected rows; rolled back", opts.max_errors)).Run();
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rep.seconds = SecondsSince(t0);
     return rep;
   }
   Stmt upd = db.Prepare(
@@ -184,7 +185,7 @@ Result<IngestReport> IngestOne(Workspace& ws, const std::string& format, const s
       .BindTextOrNull(6, read_status.ok() ? "" : read_status.message()).Bind(7, rep.file_id).Run();
   txn.Commit();
   if (rep.rejects > 0) KGP_RETURN_IF_ERROR(WriteRejectsFile(ws, opts, rep));
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.seconds = SecondsSince(t0);
   return rep;
 }
 

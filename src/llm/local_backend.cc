@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/strings.h"
+#include "common/time.h"
 #include "llm/engine/generate.h"
 
 namespace kgp::llm {
@@ -102,7 +103,7 @@ Result<Completion> LocalBackend::Complete(const ChatRequest& req) {
                                                                             : "stop";
   c.prompt_tokens = static_cast<int>(prompt.size());
   c.completion_tokens = static_cast<int>(r->tokens.size());
-  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.seconds = SecondsSince(t0);
   return c;
 }
 

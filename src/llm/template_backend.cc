@@ -9,6 +9,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "graph/names.h"
 #include "llm/currency.h"
 #include "llm/facts.h"
@@ -362,7 +363,7 @@ Result<Completion> TemplateBackend::Complete(const ChatRequest& req) {
   c.model = Model();
   c.finish_reason = "stop";
   if (req.on_token) req.on_token(c.text);
-  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.seconds = SecondsSince(t0);
   return c;
 }
 

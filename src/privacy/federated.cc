@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/out_file.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "embed/kge.h"
 #include "embed/presets.h"
 #include "privacy/files.h"
@@ -36,10 +37,6 @@ namespace fs = std::filesystem;
 using namespace kgp::embed;
 
 namespace {
-
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 bool IsUser(const std::string& name) { return name.rfind("user:", 0) == 0; }
 
@@ -523,7 +520,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
       if (rel_sum[r] > 0)
         for (size_t d = 0; d < rw; ++d) global.params.relation[r * rw + d] = static_cast<float>(rel[r * rw + d] / rel_sum[r]);
     fr.round = round;
-    fr.seconds = Since(t0);
+    fr.seconds = SecondsSince(t0);
     if (!ds.test.empty()) {
       fr.valid_mrr = EvaluateTest(global, ds, 500).mrr;
       LOG_INF("federated round {}/{}: {:.2f}s, test MRR (500 sampled) {:.4f}", round, opts.rounds, fr.seconds, fr.valid_mrr);
@@ -543,7 +540,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
                                 {"preset", preset->name}}}};
   // Its held-out edges, so that kge train --resume of it tests only on edges it did not train on.
   if (nlohmann::json h = HoldoutRecord(ds, nullptr); !h.is_null()) global.info["holdout"] = std::move(h);
-  rep.federated_seconds = Since(t_fed);
+  rep.federated_seconds = SecondsSince(t_fed);
   rep.federated = EvaluateTest(global, ds, 0);
 
   if (opts.central) {
@@ -552,7 +549,7 @@ Result<FederatedReport> TrainFederated(const Dataset& ds, const FederatedOptions
     if (!to.ok()) return to.status();
     auto central = TrainModel(ds, global.config, *to, nullptr, nullptr);
     if (!central.ok()) return central.status();
-    rep.central_seconds = Since(t0);
+    rep.central_seconds = SecondsSince(t0);
     rep.central = EvaluateTest(*central, ds, 0);
     rep.has_central = true;
   }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "embed/kernels.h"
 #include "embed/kge.h"
 #include "embed/predict.h"
@@ -59,7 +60,7 @@ Result<std::unique_ptr<KgeScorer>> KgeScorer::Create(embed::Checkpoint ck, const
     if (!idx.ok()) return idx.status();
     s->item_ann_ = std::move(*idx);
     LOG_INF("recommend: item index over {} embedded items ({}) in {:.1f} s", entities.size(), s->relation_name_,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            SecondsSince(t0));
   }
   return s;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/time.h"
 #include "text/datasets.h"
 #include "text/tagger_gazetteer.h"
 
@@ -44,7 +45,7 @@ TaggerEval EvaluateTagger(const Tagger& tagger, const std::vector<Sentence>& tes
       pred[i] = tagger.Tag(test[i].tokens);
     }
   }
-  ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ev.seconds = SecondsSince(t0);
   for (size_t i = 0; i < test.size(); ++i) {
     ev.spans.Add(SpansFromTags(test[i].tags), SpansFromTags(pred[i]));
     ++ev.sentences;

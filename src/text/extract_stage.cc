@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "store/text_store.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "text/extract.h"
 #include "text/tagger_gazetteer.h"
 
@@ -146,7 +147,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
         "text extract: all {} texts were skipped ({}); the results of the last run are kept", rep.sources, why));
   }
   KGP_RETURN_IF_ERROR(ReplaceTextResults(db, edges, scores, rejects));
-  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.seconds = SecondsSince(t0);
   if (report) *report = rep;
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 
 #include "common/progress.h"
 #include "common/strings.h"
+#include "common/time.h"
 
 namespace kgp::text {
 namespace {
@@ -192,7 +193,7 @@ Result<Tagger> Tagger::Train(const std::vector<Sentence>& train, const TaggerOpt
     report->epochs = opts.epochs;
     report->updates = updates;
     report->nonzero = nonzero;
-    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report->seconds = SecondsSince(t0);
   }
   return m;
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "recommend/algo/factory.h"
 #include "recommend/eval/model_registry.h"
 
@@ -94,7 +95,7 @@ Status EvaluateModels(const SplitData& split, const std::vector<std::string>& sp
     auto t0 = std::chrono::steady_clock::now();
     Status st = (*model)->Fit(split.train, fit);
     if (!st.ok()) return st;
-    double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double fit_s = SecondsSince(t0);
     RankingResult r = EvaluateFullRanking(**model, split.train, split.test, ranking);
     EvalRow row;
     row.dataset = split.dataset;

@@ -10,6 +10,7 @@
 
 #include "common/progress.h"
 #include "common/threads.h"
+#include "common/time.h"
 #include "recommend/metrics.h"
 
 namespace kgp::rec {
@@ -123,7 +124,7 @@ RankingResult EvaluateFullRanking(const Recommender& model, const InteractionMat
     for (const auto& [k, v] : s) r.metrics[k] += v;
   }
   for (auto& [k, v] : r.metrics) v /= static_cast<double>(std::max<size_t>(r.users, 1));
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = SecondsSince(start);
   return r;
 }
 
