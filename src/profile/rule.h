@@ -40,6 +40,12 @@ struct CompiledRule {
   std::string where;  // over "profiles p"
   std::vector<RuleParam> params;  // ?1, ?2, … in order
   std::vector<RuleTag> tag_params;  // the tags that functions name
+  // A condition over "profile_tags t" (a tag, perhaps of a kind) that every user the rule
+  // selects has a row for, when the parser sees that the rule implies one: has('x'), a bare
+  // interest('x'), or a tag function compared so that 0 fails (interest('x') > 0.5: a user
+  // without the tag reads 0), as the rule, in a group, or as a side of an 'and' (the first such
+  // side's). Empty otherwise: under 'not' or 'or', and for rules that can hold without the tag.
+  std::string need;
 };
 
 // InvalidArgument "rule: column N: …" with the position of the offending token.
@@ -59,5 +65,7 @@ struct Audience {
 // ('brand:Apple' finds apple), among the tags of the kind its prefix names (any kind without one).
 
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
+// The query SelectAudience runs (params as in c): the matching ext ids, ascending.
+std::string AudienceSql(const CompiledRule& c);
 
 }  // namespace kgp
