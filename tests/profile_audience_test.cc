@@ -50,6 +50,17 @@ TEST(ProfileRule, RulesThatImplyATagNameIt) {
   }
   // (Rules that imply a tag in every branch of an 'or', or under 'not not', are not detected:
   // they read every profile, as every rule did before.)
+  // interest() above, at least or at a value: a row of such a weight, which the index finds.
+  for (auto [rule, bound] : {std::pair{"interest('x') > 0.5", "t.weight > ?2"}, {"0.5 < interest('x')", "t.weight > ?1"},
+                             {"interest('x') >= 0.5", "t.weight >= ?2"}, {"0.5 <= interest('x')", "t.weight >= ?1"},
+                             {"interest('x') = 0.5", "t.weight = ?2"}, {"interest('x') < -1", ""},
+                             {"evidence('x') > 2", ""}, {"interest('x')", ""}}) {
+    auto c = CompileRule(rule);
+    ASSERT_TRUE(c.ok()) << rule;
+    ASSERT_NE(c->need, "") << rule;
+    if (*bound) EXPECT_NE(c->need.find(bound), std::string::npos) << rule << ": " << c->need;
+    else EXPECT_EQ(c->need.find("t.weight"), std::string::npos) << rule << ": " << c->need;
+  }
   // The kind a prefix names is part of it.
   auto brand = CompileRule("has('brand:apple') and events > 1");
   ASSERT_TRUE(brand.ok());
@@ -112,7 +123,7 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
     }
   };
   int with_need = 0, nonempty_with_need = 0;
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 1500; ++i) {
     const std::string rule = nest(static_cast<int>(rng.Below(4u)));
     auto c = CompileRule(rule);
     ASSERT_TRUE(c.ok()) << rule << ": " << c.status().ToString();
@@ -139,8 +150,8 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
     if (!c->need.empty()) ++with_need, nonempty_with_need += !want.empty();
   }
   // Not vacuous: many rules started from a tag, and many of those selected someone.
-  EXPECT_GT(with_need, 80);
-  EXPECT_GT(nonempty_with_need, 30);
+  EXPECT_GT(with_need, 300);
+  EXPECT_GT(nonempty_with_need, 100);
   // The plan: the tag index for the holders, each holder's own tags by the primary key.
   auto c = CompileRule("interest('" + tags[1] + "') > 0.05 and price_level = 'high'");
   ASSERT_TRUE(c.ok());
@@ -148,7 +159,7 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
   BindAll(st, *c);
   std::string plan;
   while (st.Step()) plan += std::string(st.Text(3)) + "\n";
-  EXPECT_NE(plan.find("profile_tags_by_tag (tag=?"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("profile_tags_by_tag (tag=? AND weight>?)"), std::string::npos) << plan;
   EXPECT_NE(plan.find("PRIMARY KEY (user_id="), std::string::npos) << plan;
   EXPECT_EQ(plan.find("SCAN p"), std::string::npos) << plan;
 }

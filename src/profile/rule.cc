@@ -175,9 +175,16 @@ class Parser {
       if (lhs.type == Type::kText && op != "=" && op != "!=") KGP_RETURN_IF_ERROR(Ordered(op, op_pos, lhs, rhs_last, out, &rhs));
       *out = "(" + *out + " " + op + " " + rhs + ")";
       // interest('x') > 0.5 needs the tag: a user without it reads 0 there, and 0 > 0.5 is false.
+      // interest() is the most of the tag's rows' weights, so it also needs a row of weight >
+      // 0.5 (>=, = likewise), which the (tag, weight) index finds among the holders.
       need_.reset();
-      if (lhs.need && rhs_last.number >= 0 && !Holds(0, op, params_[size_t(rhs_last.number)].number)) need_ = lhs.need;
-      if (rhs_last.need && lhs.number >= 0 && !Holds(params_[size_t(lhs.number)].number, op, 0)) need_ = rhs_last.need;
+      const auto value = [&](const Last& n) { return params_[static_cast<size_t>(n.number)].number; };
+      const auto bounded = [](const Last& f, const Last& n, const std::string& weight_op) {
+        if (!f.weight || (weight_op != ">" && weight_op != ">=" && weight_op != "=")) return *f.need;
+        return fmt::format("{} AND t.weight {} ?{}", *f.need, weight_op, n.number + 1);
+      };
+      if (lhs.need && rhs_last.number >= 0 && !Holds(0, op, value(rhs_last))) need_ = bounded(lhs, rhs_last, op);
+      if (rhs_last.need && lhs.number >= 0 && !Holds(value(lhs), op, 0)) need_ = bounded(rhs_last, lhs, Flipped(op));
       last_ = Fresh(last_.pos, Type::kTruth, last_.text);
     } else if (lhs.type != Type::kTruth && !lhs.function) {  // interest('x') alone: its weight > 0
       const std::string bare = lhs.text.size() > 1 && lhs.text[0] == '\'' && lhs.literal < 0 ? lhs.text.substr(1, lhs.text.size() - 2)
@@ -197,12 +204,17 @@ class Parser {
     std::string text;  // as written, for messages
     bool function = false;
     int number = -1;  // a number literal: its param
+    bool weight = false;  // interest(): a tag's weight
     std::optional<std::string> need;  // interest(), confidence(), evidence(), has() and groups: need_
   };
   static Last Fresh(size_t pos, Type type, std::string text) {
     Last l;
     l.pos = pos, l.type = type, l.text = std::move(text);
     return l;
+  }
+  // b op a for a op b.
+  static std::string Flipped(const std::string& op) {
+    return op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
   }
   static bool Holds(double a, const std::string& op, double b) {
     return op == "=" ? a == b : op == "!=" ? a != b : op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b : a >= b;
@@ -321,6 +333,7 @@ class Parser {
       KGP_RETURN_IF_ERROR(Function(tok, out));
       last_ = Fresh(tok.pos, tok.text == "has" ? Type::kTruth : Type::kNumber, "'" + tok.text + "()'");
       last_.function = true;
+      last_.weight = tok.text == "interest";
       last_.need = need_;  // Function's
       return Status::Ok();
     }

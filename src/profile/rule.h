@@ -44,7 +44,8 @@ struct CompiledRule {
   // selects has a row for, when the parser sees that the rule implies one: has('x'), a bare
   // interest('x'), or a tag function compared so that 0 fails (interest('x') > 0.5: a user
   // without the tag reads 0), as the rule, in a group, or as a side of an 'and' (the first such
-  // side's). Empty otherwise: under 'not' or 'or', and for rules that can hold without the tag.
+  // side's); for interest('x') > 0.5 (>=, =) also a row of such a weight. Empty otherwise:
+  // under 'not' or 'or', and for rules that can hold without the tag.
   std::string need;
 };
 
