@@ -90,6 +90,30 @@ TEST_F(RecommendTest, LearnedBlendBeatsPopularityAndEachGeneratorOnHeldOutUsers)
   EXPECT_GT(learned.ndcg, 0.18);   // measured 0.262
 }
 
+// The fit keeps only a fitting user's examples, not all its candidates, unless an outside score
+// is weighed on them: with one (which scores 0) the ranker is fitted on the same examples and
+// comes out the same, and the rows measured before stay as they were.
+TEST_F(RecommendTest, AnOutsideScoreLeavesTheFitAsItWas) {
+  RecFitOptions fo;
+  fo.train_kge = false;
+  fo.extra_scores.push_back({"zero", [](const Engine&, uint32_t) { return [](uint32_t) { return 0.0; }; }});
+  auto fit = FitRecommender(*ws_, fo);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  EXPECT_EQ(fit->examples, fit_->examples);
+  EXPECT_EQ(fit->positives, fit_->positives);
+  EXPECT_EQ(fit->fit_users, fit_->fit_users);
+  EXPECT_EQ(fit->test_users, fit_->test_users);
+  EXPECT_EQ(fit->candidate_recall, fit_->candidate_recall);
+  EXPECT_EQ(fit->ranker_weights, fit_->ranker_weights);
+  EXPECT_EQ(fit->next_weights, fit_->next_weights);
+  ASSERT_EQ(fit->holdout.size(), fit_->holdout.size() + 2);  // "zero alone", "learned blend + zero (w=0)"
+  for (size_t m = 0; m < fit_->holdout.size(); ++m) {
+    EXPECT_EQ(fit->holdout[m].method, fit_->holdout[m].method);
+    EXPECT_EQ(fit->holdout[m].at_k.ndcg, fit_->holdout[m].at_k.ndcg) << fit_->holdout[m].method;
+  }
+  EXPECT_GT(fit_->examples, 1000u);
+}
+
 TEST_F(RecommendTest, NextPurchaseIsCalibratedAndBeatsAffinityAlone) {
   const Reliability& r = fit_->next_reliability;
   EXPECT_GT(r.n, 1000u);

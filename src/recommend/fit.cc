@@ -51,6 +51,21 @@ std::vector<std::pair<std::string, double>> Named(const Logistic& l, const char*
   return out;
 }
 
+// The candidates of c the ranker is fitted on, in their order: every outcome, and a
+// deterministic sample of the others (about one in four, at most `negatives`), which keeps the
+// fit small. Taking it twice gives the same list.
+std::vector<Recommendation> FitExamples(const UserCase& c, size_t negatives, uint64_t seed) {
+  std::vector<Recommendation> out;
+  size_t negs = 0;
+  for (const auto& r : c.cands) {
+    const bool pos = c.relevant.count(r.item) > 0;
+    if (!pos && (negs >= negatives || ((HashCombine(seed, HashCombine(c.user, r.item)) * 0x9E3779B97F4A7C15ull) >> 62) != 0)) continue;
+    negs += !pos;
+    out.push_back(r);
+  }
+  return out;
+}
+
 // users: how many users gave examples (those with an outcome among their candidates).
 void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t negatives, uint64_t seed, Logistic& out,
                size_t* examples, size_t* positives, size_t* users) {
@@ -59,18 +74,13 @@ void FitRanker(const std::vector<UserCase>& cases, bool include_test, size_t neg
   *users = 0;
   for (const auto& c : cases) {
     if (c.test && !include_test) continue;
-    size_t negs = 0;
     bool any = false;
     for (const auto& r : c.cands) any |= c.relevant.count(r.item) > 0;
     if (!any) continue;
     ++*users;
-    for (const auto& r : c.cands) {
-      const bool pos = c.relevant.count(r.item) > 0;
-      // A deterministic sample of the negatives keeps the fit small.
-      if (!pos && (negs >= negatives || ((HashCombine(seed, HashCombine(c.user, r.item)) * 0x9E3779B97F4A7C15ull) >> 62) != 0)) continue;
-      negs += !pos;
+    for (const auto& r : FitExamples(c, negatives, seed)) {
       x.insert(x.end(), r.features.begin(), r.features.end());
-      y.push_back(pos);
+      y.push_back(c.relevant.count(r.item) > 0);
     }
   }
   *examples = y.size();
@@ -161,10 +171,18 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   {
     Progress progress("recommend: candidates", cases.size(), "users");
     const int threads = std::max(1, opts.threads);
+    // A fitting user's candidates are only fitted on (unless outside scores are weighed on
+    // them): only its examples are kept, not every candidate (at 200,000 users they held most
+    // of the memory). A test user's are all ranked, and kept.
+    const bool keep_all = !opts.extra_scores.empty();
     RunThreads(threads, [&](int t) {
       for (size_t i = static_cast<size_t>(t); i < cases.size(); i += static_cast<size_t>(threads)) {
-        if (!cases[i].relevant.empty()) cases[i].cands = past.Candidates(cases[i].user);
-        cases[i].next = NextPurchaseCandidates(past, cases[i].user, popular_leaves);
+        UserCase& c = cases[i];
+        if (!c.relevant.empty()) {
+          c.cands = past.Candidates(c.user);
+          if (!c.test && !keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
+        }
+        c.next = NextPurchaseCandidates(past, c.user, popular_leaves);
       }
     });
     progress.Set(cases.size());
