@@ -168,19 +168,19 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
                                         opts.holdout_days));
   }
   const auto tc = std::chrono::steady_clock::now();
+  const bool keep_all = !opts.extra_scores.empty();
   {
     Progress progress("recommend: candidates", cases.size(), "users");
     const int threads = std::max(1, opts.threads);
     // A fitting user's candidates are only fitted on (unless outside scores are weighed on
     // them): only its examples are kept, not every candidate (at 200,000 users they held most
-    // of the memory). A test user's are all ranked, and kept.
-    const bool keep_all = !opts.extra_scores.empty();
+    // of the memory). A test user's come when the ranker is measured (below).
     RunThreads(threads, [&](int t) {
       for (size_t i = static_cast<size_t>(t); i < cases.size(); i += static_cast<size_t>(threads)) {
         UserCase& c = cases[i];
-        if (!c.relevant.empty()) {
+        if (!c.relevant.empty() && !c.test) {
           c.cands = past.Candidates(c.user);
-          if (!c.test && !keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
+          if (!keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
         }
         c.next = NextPurchaseCandidates(past, c.user, popular_leaves);
       }
@@ -216,20 +216,40 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
       return r.features[static_cast<size_t>(f)] + 1e-3 * r.features[kFPopularity];  // popularity breaks ties
     });
   }
+  // Each test user's candidates, ranked every way; then only its examples are kept (for the
+  // refit on everyone), as a fitting user's, unless outside scores are weighed on them. The
+  // users' figures are summed in their order afterwards.
+  std::vector<size_t> tests;
+  for (size_t i = 0; i < cases.size(); ++i)
+    if (cases[i].test && !cases[i].relevant.empty()) tests.push_back(i);
+  std::vector<TopKMetrics> per_user(tests.size() * (methods.size() + 1));
+  std::vector<size_t> found_of(tests.size());
+  const auto tm = std::chrono::steady_clock::now();
+  RunThreads(std::max(1, opts.threads), [&](int t) {
+    for (size_t j = static_cast<size_t>(t); j < tests.size(); j += static_cast<size_t>(std::max(1, opts.threads))) {
+      UserCase& c = cases[tests[j]];
+      c.cands = past.Candidates(c.user);
+      for (const auto& r : c.cands) found_of[j] += c.relevant.count(r.item);
+      for (size_t m = 0; m <= methods.size(); ++m) {
+        // The last row: the learned blend as served, diversified by category.
+        const auto& fn = m < methods.size() ? methods[m].second : learned;
+        auto top = past.Rank(c.cands, opts.k, fn, m == methods.size());
+        std::vector<uint32_t> ids;
+        for (const auto& r : top) ids.push_back(r.item);
+        per_user[j * (methods.size() + 1) + m] = ScoreTopK(std::span<const uint32_t>(ids), c.relevant, opts.k);
+      }
+      if (!keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
+    }
+  });
+  rep.candidates_s += SecondsSince(tm);
   std::vector<TopKMetrics> sums(methods.size() + 1);
   size_t found = 0, relevant = 0;
-  for (const auto& c : cases) {
-    if (!c.test || c.relevant.empty()) continue;
+  for (size_t j = 0; j < tests.size(); ++j) {
     ++rep.test_users;
-    for (const auto& r : c.cands) found += c.relevant.count(r.item);
-    relevant += c.relevant.size();
+    found += found_of[j];
+    relevant += cases[tests[j]].relevant.size();
     for (size_t m = 0; m <= methods.size(); ++m) {
-      // The last row: the learned blend as served, diversified by category.
-      const auto& fn = m < methods.size() ? methods[m].second : learned;
-      auto top = past.Rank(c.cands, opts.k, fn, m == methods.size());
-      std::vector<uint32_t> ids;
-      for (const auto& r : top) ids.push_back(r.item);
-      auto s = ScoreTopK(std::span<const uint32_t>(ids), c.relevant, opts.k);
+      const TopKMetrics& s = per_user[j * (methods.size() + 1) + m];
       sums[m].precision += s.precision, sums[m].recall += s.recall, sums[m].ndcg += s.ndcg, sums[m].hit += s.hit;
     }
   }
