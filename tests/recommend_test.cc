@@ -109,7 +109,11 @@ TEST_F(RecommendTest, AnOutsideScoreLeavesTheFitAsItWas) {
   ASSERT_EQ(fit->holdout.size(), fit_->holdout.size() + 2);  // "zero alone", "learned blend + zero (w=0)"
   for (size_t m = 0; m < fit_->holdout.size(); ++m) {
     EXPECT_EQ(fit->holdout[m].method, fit_->holdout[m].method);
-    EXPECT_EQ(fit->holdout[m].at_k.ndcg, fit_->holdout[m].at_k.ndcg) << fit_->holdout[m].method;
+    const TopKMetrics &a = fit->holdout[m].at_k, &b = fit_->holdout[m].at_k;
+    EXPECT_EQ(a.ndcg, b.ndcg) << fit_->holdout[m].method;
+    EXPECT_EQ(a.precision, b.precision) << fit_->holdout[m].method;
+    EXPECT_EQ(a.recall, b.recall) << fit_->holdout[m].method;
+    EXPECT_EQ(a.hit, b.hit) << fit_->holdout[m].method;
   }
   EXPECT_GT(fit_->examples, 1000u);
 }

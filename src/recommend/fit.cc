@@ -183,6 +183,7 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
           if (!keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
         }
         c.next = NextPurchaseCandidates(past, c.user, popular_leaves);
+        if (t == 0) progress.Set(i + 1);  // one owner (Progress is not thread-safe); about i + 1 done
       }
     });
     progress.Set(cases.size());
@@ -225,8 +226,10 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   std::vector<TopKMetrics> per_user(tests.size() * (methods.size() + 1));
   std::vector<size_t> found_of(tests.size());
   const auto tm = std::chrono::steady_clock::now();
-  RunThreads(std::max(1, opts.threads), [&](int t) {
-    for (size_t j = static_cast<size_t>(t); j < tests.size(); j += static_cast<size_t>(std::max(1, opts.threads))) {
+  const int threads = std::max(1, opts.threads);
+  Progress measuring("recommend: held-out users", tests.size(), "users");
+  RunThreads(threads, [&](int t) {
+    for (size_t j = static_cast<size_t>(t); j < tests.size(); j += static_cast<size_t>(threads)) {
       UserCase& c = cases[tests[j]];
       c.cands = past.Candidates(c.user);
       for (const auto& r : c.cands) found_of[j] += c.relevant.count(r.item);
@@ -239,8 +242,11 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
         per_user[j * (methods.size() + 1) + m] = ScoreTopK(std::span<const uint32_t>(ids), c.relevant, opts.k);
       }
       if (!keep_all) c.cands = FitExamples(c, opts.negatives_per_user, opts.seed);
+      if (t == 0) measuring.Set(j + 1);  // the threads take the users in turn: about j + 1 done
     }
   });
+  measuring.Set(tests.size());
+  measuring.Finish();
   rep.candidates_s += SecondsSince(tm);
   std::vector<TopKMetrics> sums(methods.size() + 1);
   size_t found = 0, relevant = 0;

@@ -69,7 +69,7 @@ struct RecFitOptions {
   size_t negatives_per_user = 50;
   uint64_t seed = 1;
   int threads = 2;
-  std::vector<ExtraScore> extra_scores;  // measured only, never saved with the model
+  std::vector<ExtraScore> extra_scores;  // measured only: their rows join the saved report, never the model
 };
 
 struct MethodScores {
