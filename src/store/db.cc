@@ -99,6 +99,8 @@ Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::SetCacheKb(int64_t kb) { return Exec(fmt::format("PRAGMA cache_size=-{}", kb)); }
 
+void Db::ReleaseCache() { sqlite3_db_release_memory(db_); }
+
 void Db::SetBusyTimeoutMs(int ms) { sqlite3_busy_timeout(db_, ms); }
 
 Status Db::Exec(std::string_view sql) {
