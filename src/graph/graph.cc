@@ -72,7 +72,7 @@ Result<Graph> Graph::Load(Db& db, const GraphLoadOptions& opts) {
       Stmt st = db.Prepare(kColumns);
       KGP_RETURN_IF_ERROR(read(st));
       st.Reset();
-      db.ReleaseCache();  // the adjacency below takes its place
+      db.ReleaseCache();  // the edges' pages: what follows allocates instead
     } else {
       // Source by source, in store id order as the whole table's scan (its primary key
       // starts with src): a lookup per node that is not a user, and per user asked for.

@@ -74,9 +74,10 @@ class Db {
 
   Status Exec(std::string_view sql);  // one or more statements, no results
   Status SetCacheKb(int64_t kb);
-  // Hands the page cache's memory back to the allocator, after a bulk read whose pages will
-  // not be read again (all events, the whole graph): the structures built next reuse it
-  // instead of growing the process by up to the cache's size. Pages are read again if needed.
+  // Hands the page cache's memory back to the allocator, after a bulk read whose pages most
+  // callers do not read again (all events, the whole graph): later allocations reuse it (or
+  // malloc trims it) instead of the process carrying the cache on top of what it builds.
+  // Pages are read again from the file when needed.
   void ReleaseCache();
   // How long a statement waits for another connection's write lock (default 10 s) before it
   // fails with an error saying another command is writing to the store.
