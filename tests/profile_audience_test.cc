@@ -61,6 +61,14 @@ TEST(ProfileRule, RulesThatImplyATagNameIt) {
     if (*bound) EXPECT_NE(c->need.find(bound), std::string::npos) << rule << ": " << c->need;
     else EXPECT_EQ(c->need.find("t.weight"), std::string::npos) << rule << ": " << c->need;
   }
+  // Each side of an 'and' that implies a tag gives one; before PickNeed, the first is used.
+  auto two = CompileRule("has('x') and events > 2 and (interest('y') > 0.5 and has('z'))");
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->needs.size(), 3u);
+  EXPECT_EQ(two->need, two->needs[0]);
+  EXPECT_EQ(two->needs[0], "t.tag = ?1");
+  EXPECT_EQ(two->needs[1], "t.tag = ?3 AND t.weight > ?4");
+  EXPECT_EQ(two->needs[2], "t.tag = ?5");
   // The kind a prefix names is part of it.
   auto brand = CompileRule("has('brand:apple') and events > 1");
   ASSERT_TRUE(brand.ok());
@@ -152,6 +160,25 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
   // Not vacuous: many rules started from a tag, and many of those selected someone.
   EXPECT_GT(with_need, 300);
   EXPECT_GT(nonempty_with_need, 100);
+  // Of two tags a rule implies, the audience starts from the one fewer users hold (the same users
+  // either way: the random rules above include such pairs).
+  {
+    auto c = CompileRule("has('" + tags[1] + "') and interest('" + tags[4] + "') > 0 and has('" + tags[0] + "')");
+    ASSERT_TRUE(c.ok());
+    ASSERT_EQ(c->needs.size(), 3u);
+    PickNeed(db, &*c);
+    EXPECT_EQ(c->need, c->needs[2]);  // nobody holds 'nosuch'
+    const auto holders = [&](const std::string& tag) {
+      Stmt st = db.Prepare("SELECT count(*) FROM profile_tags WHERE tag = ?");
+      st.Bind(1, tag);
+      return st.Step() ? st.Int(0) : -1;
+    };
+    auto d = CompileRule("has('" + tags[2] + "') and has('" + tags[3] + "')");
+    ASSERT_TRUE(d.ok());
+    PickNeed(db, &*d);
+    ASSERT_NE(holders(tags[2]), holders(tags[3]));
+    EXPECT_EQ(d->need, holders(tags[2]) < holders(tags[3]) ? d->needs[0] : d->needs[1]);
+  }
   // The plan: the tag index for the holders, each holder's own tags by the primary key.
   auto c = CompileRule("interest('" + tags[1] + "') > 0.05 and price_level = 'high'");
   ASSERT_TRUE(c.ok());

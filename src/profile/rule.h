@@ -44,9 +44,10 @@ struct CompiledRule {
   // selects has a row for, when the parser sees that the rule implies one: has('x'), a bare
   // interest('x'), or a tag function compared so that 0 fails (interest('x') > 0.5: a user
   // without the tag reads 0), as the rule, in a group, or as a side of an 'and' (the first such
-  // side's); for interest('x') > 0.5 (>=, =) also a row of such a weight. Empty otherwise:
-  // under 'not' or 'or', and for rules that can hold without the tag.
+  // side's, or the one PickNeed picks); for interest('x') > 0.5 (>=, =) also a row of such a
+  // weight. Empty otherwise: under 'not' or 'or', and for rules that can hold without the tag.
   std::string need;
+  std::vector<std::string> needs;  // every such condition the rule gives (need: the first, before PickNeed)
 };
 
 // InvalidArgument "rule: column N: …" with the position of the offending token.
@@ -66,6 +67,9 @@ struct Audience {
 // ('brand:Apple' finds apple), among the tags of the kind its prefix names (any kind without one).
 
 Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit);
+// Sets c->need to the condition of c->needs that the fewest tag rows meet (the tag index
+// counts them), so that an audience starts from the rarest tag the rule implies.
+void PickNeed(Db& db, CompiledRule* c);
 // The query SelectAudience runs (params as in c): the matching ext ids, ascending.
 std::string AudienceSql(const CompiledRule& c);
 
