@@ -18,6 +18,7 @@
 
 #include "common/progress.h"
 #include "common/string_map.h"
+#include "common/time.h"
 #include "graph/interactions.h"
 #include "ingest/ingest.h"
 #include "ingest/readers.h"
@@ -109,7 +110,7 @@ Measure ParseIntoGraph(const std::string& file) {
     }
     auto edges = sink.agg_.Finish();
     Measure m;
-    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.seconds = SecondsSince(t0);
     m.events = sink.n_;
     m.edges = edges.size();
     m.p50_ms = Pct(sink.chunk_ms_, 0.5);
@@ -132,7 +133,7 @@ Measure Persist(const std::string& file, const std::string& dir) {
       std::exit(1);
     }
     Measure m;
-    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.seconds = SecondsSince(t0);
     m.events = (*r)[0].counts.events_new;
     return m;
   });
@@ -148,7 +149,7 @@ Measure SqliteImport(const std::string& file, const std::string& dir, uint64_t e
   auto t0 = Clock::now();
   int rc = std::system(cmd.c_str());
   Measure m;
-  m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  m.seconds = SecondsSince(t0);
   // A failed import is no baseline: a rate of 0 would print "persist / baseline" as inf.
   if (rc != 0) {
     std::fprintf(stderr, "sqlite3 .import failed (%s %d): no baseline to compare with\n",

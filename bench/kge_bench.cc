@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/rng.h"
 #include "common/threads.h"
+#include "common/time.h"
 
 namespace kgp::embed {
 namespace {
@@ -78,7 +79,7 @@ double ReferenceTriplesPerSecond(const Dataset& ds, int epochs) {
       }
     }
   }
-  return epochs * double(ds.train.size()) / std::chrono::duration<double>(Clock::now() - t0).count();
+  return epochs * double(ds.train.size()) / SecondsSince(t0);
 }
 
 // Top-k tails of (h, r, ?) from the HNSW tail index (as recommendation retrieves items for a
@@ -93,7 +94,7 @@ void TailIndexSection(const Model& m, const Params& p, const Dataset& ds) {
   for (uint32_t e = 0; e < all.size(); ++e) all[e] = e;
   auto t0 = Clock::now();
   auto index = TailIndex::Build(m, p, r, scratch, all);
-  const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double build_s = SecondsSince(t0);
   if (!index.ok()) return (void)std::fprintf(stderr, "%s\n", index.status().ToString().c_str());
   std::printf("\n%-58s\n", "best tails of (h, most frequent relation, ?), 500 test heads, 1 thread");
   std::printf("%-58s %9.2f s\n", "  tail index build (all entities, HNSW M=16 ef=200)", build_s);
@@ -153,7 +154,7 @@ double ComputeSeconds(int threads) {
     for (float a : acc) s += a;
     sink[static_cast<size_t>(tid) * 8] = s;
   });
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double secs = SecondsSince(t0);
   g_sink = sink[0];
   return secs;
 }
@@ -172,7 +173,7 @@ HostProbe ProbeHost(size_t rows, int runs) {
         for (size_t j = 0; j < kWidth; j += 16) row[j] += 1e-9f;  // one write per cache line
       }
     });
-    return static_cast<double>(kTouches) / std::chrono::duration<double>(Clock::now() - t0).count() / 1e6;
+    return static_cast<double>(kTouches) / SecondsSince(t0) / 1e6;
   };
   std::vector<double> one, shared, halves, compute;
   for (int i = 0; i < runs; ++i) {
@@ -228,7 +229,7 @@ int Run(const std::string& dir, int runs, int epochs) {
     RunThreads(2, [&](int tid) {
       failed[tid] = !TrainModel(*ds, mc, SpeedOptions(1, epochs, Partition::kAuto), nullptr, nullptr,
                                 [&](const EpochReport& er) {
-                                  const double end = std::chrono::duration<double>(Clock::now() - t0).count();
+                                  const double end = SecondsSince(t0);
                                   spans[tid].emplace_back(end - er.seconds, end);
                                 })
                          .ok();
@@ -288,7 +289,7 @@ int Run(const std::string& dir, int runs, int epochs) {
       (*model)->ScoreHeads(last.params, x.r, x.t, scratch, scores.data());
       lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - q0).count() / 2);
     }
-    single.push_back(std::chrono::duration<double>(Clock::now() - t0).count() * ds->test.size() / sample);
+    single.push_back(SecondsSince(t0) * ds->test.size() / sample);
   }
   std::sort(lat.begin(), lat.end());
   std::printf("%-58s %12s\n", "filtered evaluation of the test split", "seconds");

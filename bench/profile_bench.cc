@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/rng.h"
 #include "common/progress.h"
+#include "common/time.h"
 #include "graph/builder.h"
 #include "ingest/generator.h"
 #include "ingest/ingest.h"
@@ -35,7 +36,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 // User + system CPU seconds of this process: on a machine shared with other work, CPU time / threads
 // is what the step would take on otherwise idle cores.
 double SystemSeconds() {
@@ -145,7 +145,7 @@ int Run(int argc, char** argv) {
   auto t = Clock::now();
   const int64_t groups = ws.db().QueryInt(
       "SELECT count(*) FROM (SELECT user_id, type, count(*), max(ts), sum(price) FROM events GROUP BY user_id, type)");
-  fmt::print("baseline SQL GROUP BY user, type over events (counts, last time, spend only): {:.3f}s ({} groups)\n", Since(t),
+  fmt::print("baseline SQL GROUP BY user, type over events (counts, last time, spend only): {:.3f}s ({} groups)\n", SecondsSince(t),
              groups);
   ProfileEvalOptions eo;
   eo.personas = g.out_dir + "/personas.jsonl";
@@ -165,7 +165,7 @@ int Run(int argc, char** argv) {
              ctx.items->num_items() - 1, threads);
   t = Clock::now();
   std::vector<ProfileEvent> stream = SyntheticEvents(*ctx.items, users, events, 42);
-  fmt::print("events generated in {:.2f}s ({:.0f} MiB)\n", Since(t), stream.size() * sizeof(ProfileEvent) / 1048576.0);
+  fmt::print("events generated in {:.2f}s ({:.0f} MiB)\n", SecondsSince(t), stream.size() * sizeof(ProfileEvent) / 1048576.0);
   // Keep the last 1% back for the incremental step, and copies of a few users' events for the
   // naive baseline.
   const size_t held = stream.size() / 100;
@@ -175,14 +175,14 @@ int Run(int argc, char** argv) {
   const double cpu0 = CpuSeconds(), sys0 = SystemSeconds();
   t = Clock::now();
   BatchBuild(*ctx.items, std::move(stream), threads, &set);
-  const double apply_s = Since(t);
+  const double apply_s = SecondsSince(t);
   t = Clock::now();
   std::vector<Profile> profiles = Snapshot(*ctx.items, set, threads);
-  const double snap_s = Since(t);
+  const double snap_s = SecondsSince(t);
   const double cpu_s = CpuSeconds() - cpu0, sys_s = SystemSeconds() - sys0;
   t = Clock::now();
   ClusterModel cm = ClusterProfiles(*ctx.graph, profiles, ClusterOptions{});
-  const double clus_s = Since(t);
+  const double clus_s = SecondsSince(t);
   const double total = apply_s + snap_s;
   fmt::print("apply {:.2f}s + finalize/RFM {:.2f}s = {:.2f}s for {} events: {:.2f} M events/s; k-means (k=8) {:.2f}s\n",
              apply_s, snap_s, total, events - held, (events - held) / total / 1e6, clus_s);
@@ -202,7 +202,7 @@ int Run(int argc, char** argv) {
   const double inc_cpu0 = CpuSeconds();
   t = Clock::now();
   ApplyIncrementalRun(*ctx.items, std::span<const ProfileEvent>(tail.data(), half), &set);
-  const double inc_s = Since(t);
+  const double inc_s = SecondsSince(t);
   const double inc_cpu = CpuSeconds() - inc_cpu0;
   std::vector<double> lat;
   lat.reserve(tail.size() - half);

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "common/progress.h"
+#include "common/time.h"
 #include "text/bio.h"
 #include "text/gazetteer.h"
 #include "text/sentiment.h"
@@ -52,7 +53,7 @@ void Measure(const std::string& name, size_t n, uint64_t bytes, const std::funct
       sum += run(i);
       lat[i] = std::chrono::duration<double, std::micro>(Clock::now() - a).count();
     }
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    double secs = SecondsSince(t0);
     std::sort(lat.begin(), lat.end());
     Result r{double(bytes) / 1e6 / secs, lat[n / 2], lat[n * 95 / 100], lat[n * 99 / 100], sum};
     ssize_t w = write(fds[1], &r, sizeof r);
@@ -170,7 +171,7 @@ int main(int argc, char** argv) {
     o.features.use_context = ctx;
     auto t0 = Clock::now();
     auto m = Tagger::Train(train, o);
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    double secs = kgp::SecondsSince(t0);
     if (!m.ok()) return 1;
     SpanEval ev;
     for (const auto& s : test) ev.Add(SpansFromTags(s.tags), SpansFromTags(m->Tag(s.tokens)));
