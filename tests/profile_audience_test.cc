@@ -18,13 +18,6 @@
 namespace kgp {
 namespace {
 
-void BindAll(Stmt& st, const CompiledRule& c) {
-  for (size_t i = 0; i < c.params.size(); ++i) {
-    if (c.params[i].is_text) st.Bind(static_cast<int>(i + 1), c.params[i].text);
-    else st.Bind(static_cast<int>(i + 1), c.params[i].number);
-  }
-}
-
 TEST(ProfileRule, RulesThatImplyATagNameIt) {
   // A user without the tag reads 0 from interest(), confidence() and evidence(): a rule implies
   // the tag where 0 fails it, as its whole or as one side of its top-level 'and'.
@@ -150,7 +143,7 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
       if (!stored(tag) && stored(ToLowerAscii(tag))) tag = ToLowerAscii(tag);
     }
     Stmt scan = db.Prepare("SELECT p.ext_id FROM profiles p WHERE " + c->where + " ORDER BY p.ext_id");
-    BindAll(scan, *c);
+    BindParams(scan, *c);
     std::vector<std::string> want;
     while (scan.Step()) want.emplace_back(scan.Text(0));
     EXPECT_EQ(a->user_ids, want) << rule;
@@ -183,7 +176,7 @@ TEST(ProfileCli, AudiencesFromATagsHoldersAreTheScansAudiences) {
   auto c = CompileRule("interest('" + tags[1] + "') > 0.05 and price_level = 'high'");
   ASSERT_TRUE(c.ok());
   Stmt st = db.Prepare("EXPLAIN QUERY PLAN " + AudienceSql(*c));
-  BindAll(st, *c);
+  BindParams(st, *c);
   std::string plan;
   while (st.Step()) plan += std::string(st.Text(3)) + "\n";
   EXPECT_NE(plan.find("profile_tags_by_tag (tag=? AND weight>?)"), std::string::npos) << plan;

@@ -155,10 +155,7 @@ TEST(ProfileRule, TagFunctionsReadEachUsersTagsByPrimaryKey) {
     auto c = CompileRule(rule);
     ASSERT_TRUE(c.ok()) << rule;
     Stmt st = (*ws)->db().Prepare("EXPLAIN QUERY PLAN SELECT p.ext_id FROM profiles p WHERE " + c->where);
-    for (size_t i = 0; i < c->params.size(); ++i) {
-      if (c->params[i].is_text) st.Bind(static_cast<int>(i + 1), c->params[i].text);
-      else st.Bind(static_cast<int>(i + 1), c->params[i].number);
-    }
+    BindParams(st, *c);
     std::string plan;
     while (st.Step()) plan += std::string(st.Text(3)) + "\n";
     EXPECT_EQ(plan.find("profile_tags_by_tag"), std::string::npos) << rule << "\n" << plan;

@@ -416,17 +416,23 @@ Result<CompiledRule> CompileRule(std::string_view rule) {
   return Parser(std::move(toks).value()).Run();
 }
 
+void BindParam(Stmt& st, const CompiledRule& c, size_t i) {
+  if (c.params[i].is_text) st.Bind(static_cast<int>(i + 1), c.params[i].text);
+  else st.Bind(static_cast<int>(i + 1), c.params[i].number);
+}
+
+void BindParams(Stmt& st, const CompiledRule& c) {
+  for (size_t i = 0; i < c.params.size(); ++i) BindParam(st, c, i);
+}
+
 void PickNeed(Db& db, CompiledRule* c) {
   if (c->needs.size() < 2) return;
   int64_t fewest = -1;
   for (const std::string& need : c->needs) {
     Stmt st = db.Prepare("SELECT count(*) FROM profile_tags t WHERE " + need);
     // Its params: ?N as the rule numbered them (a statement refuses params it does not use).
-    for (size_t at = need.find('?'); at != std::string::npos; at = need.find('?', at + 1)) {
-      const size_t i = std::stoul(need.substr(at + 1)) - 1;
-      if (c->params[i].is_text) st.Bind(static_cast<int>(i + 1), c->params[i].text);
-      else st.Bind(static_cast<int>(i + 1), c->params[i].number);
-    }
+    for (size_t at = need.find('?'); at != std::string::npos; at = need.find('?', at + 1))
+      BindParam(st, *c, std::stoul(need.substr(at + 1)) - 1);
     const int64_t holders = st.Step() ? st.Int(0) : 0;
     if (fewest < 0 || holders < fewest) fewest = holders, c->need = need;
   }
@@ -478,11 +484,7 @@ Result<Audience> SelectAudience(Db& db, std::string_view rule, size_t limit) {
                                                e.status().message().substr(0, e.status().message().find(" in: "))));
   }
   Stmt& st = *prepared;
-  for (size_t i = 0; i < c->params.size(); ++i) {
-    const int n = static_cast<int>(i + 1);
-    if (c->params[i].is_text) st.Bind(n, c->params[i].text);
-    else st.Bind(n, c->params[i].number);
-  }
+  BindParams(st, *c);
   Audience a;
   a.warnings = std::move(warnings);
   while (st.Step()) {

@@ -50,6 +50,10 @@ struct CompiledRule {
   std::vector<std::string> needs;  // every such condition the rule gives (need: the first, before PickNeed)
 };
 
+// Binds c's param i (0-based) as ?i+1, or every param of c, to a statement of c's SQL.
+void BindParam(Stmt& st, const CompiledRule& c, size_t i);
+void BindParams(Stmt& st, const CompiledRule& c);
+
 // InvalidArgument "rule: column N: …" with the position of the offending token.
 Result<CompiledRule> CompileRule(std::string_view rule);
 
