@@ -71,7 +71,6 @@ Result<Graph> Graph::Load(Db& db, const GraphLoadOptions& opts) {
       g.edges_.reserve(static_cast<size_t>(db.QueryInt("SELECT count(*) FROM graph_edges")));
       Stmt st = db.Prepare(kColumns);
       KGP_RETURN_IF_ERROR(read(st));
-      st.Reset();
       db.ReleaseCache();  // the edges' pages: what follows allocates instead
     } else {
       // Source by source, in store id order as the whole table's scan (its primary key

@@ -39,7 +39,6 @@ std::vector<ProfileEvent> LoadEvents(Db& db, const EventFilter& f) {
     progress.Add(1);
   }
   progress.Finish();
-  st.Reset();
   db.ReleaseCache();  // a cache full of event pages: what the caller builds next reuses its memory
   return out;
 }

@@ -19,7 +19,6 @@
 namespace kgp::rec {
 
 namespace {
-
 // An embedding model trained on the graph as it was at `cut`, so that its scores carry no
 // knowledge of the outcomes being predicted.
 Result<std::shared_ptr<const KgeScorer>> TrainPastKge(const Graph& g, const Catalog& cat, int64_t cut,
@@ -169,9 +168,9 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   }
   const auto tc = std::chrono::steady_clock::now();
   const bool keep_all = !opts.extra_scores.empty();
+  const int threads = std::max(1, opts.threads);
   {
     Progress progress("recommend: candidates", cases.size(), "users");
-    const int threads = std::max(1, opts.threads);
     // A fitting user's candidates are only fitted on (unless outside scores are weighed on
     // them): only its examples are kept, not every candidate (at 200,000 users they held most
     // of the memory). A test user's come when the ranker is measured (below).
@@ -226,7 +225,6 @@ Result<RecFitReport> FitRecommender(Workspace& ws, const RecFitOptions& opts) {
   std::vector<TopKMetrics> per_user(tests.size() * (methods.size() + 1));
   std::vector<size_t> found_of(tests.size());
   const auto tm = std::chrono::steady_clock::now();
-  const int threads = std::max(1, opts.threads);
   Progress measuring("recommend: held-out users", tests.size(), "users");
   RunThreads(threads, [&](int t) {
     for (size_t j = static_cast<size_t>(t); j < tests.size(); j += static_cast<size_t>(threads)) {
