@@ -34,57 +34,11 @@
 #include "store/commit_lock.h"
 #include "store/workspace.h"
 #include "store/writer.h"
+#include "privacy_erase_util.h"
 #include "test_util.h"
 
 namespace kgp::privacy {
 namespace {
-
-std::string Key(const std::string& ws) { return std::string(Trim(test::ReadFile(ws + "/pseudonym.key"))); }
-
-int64_t Count(const std::string& ws, const std::string& sql) {
-  auto w = Workspace::Open(ws);
-  EXPECT_TRUE(w.ok());
-  return (*w)->db().QueryInt(sql);
-}
-
-std::vector<std::string> FilesHolding(const std::string& dir, const std::vector<std::string>& needles) {
-  std::vector<std::string> out;
-  for (const auto& f : ListFiles(dir)) {
-    auto hit = FileContains(f, needles);
-    if (!hit.ok() || *hit) out.push_back(f);
-  }
-  return out;
-}
-
-// The i-th user id of the generated users.csv.
-std::string NthUser(const std::string& sample, int i) {
-  std::istringstream in(test::ReadFile(sample + "/users.csv"));
-  std::string line;
-  for (int k = 0; k <= i && std::getline(in, line);) ++k;
-  std::getline(in, line);
-  return line.substr(0, line.find(','));
-}
-
-void Ingest(const std::string& sample, const std::string& ws) {
-  for (auto [file, format] : std::vector<std::pair<const char*, const char*>>{
-           {"categories.csv", "categories"}, {"brands.csv", "brands"}, {"catalog.csv", "catalog"},
-           {"users.csv", "users"}, {"events.csv", "rees46"}, {"reviews.jsonl", "texts"}}) {
-    auto r = test::RunCli(std::string("-q ingest ") + ws + " " + sample + "/" + file + " --format " + format);
-    ASSERT_EQ(r.exit_code, 0) << file << ": " << r.err;
-  }
-}
-
-// A generated, pseudonymised workspace through graph, profiles and embeddings (1 epoch).
-void BuildPseudonymised(const std::string& sample, const std::string& ws, const std::string& shop) {
-  ASSERT_EQ(test::RunCli("-q generate " + sample + " " + shop).exit_code, 0);
-  ASSERT_EQ(test::RunCli("-q init " + ws + " --pseudonymize").exit_code, 0);
-  Ingest(sample, ws);
-  for (const char* cmd : {"graph build", "profile build", "kge train"}) {
-    std::string extra = std::string(cmd) == "kge train" ? " --epochs 1" : "";
-    auto r = test::RunCli(std::string("-q ") + cmd + " " + ws + extra);
-    ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.err;
-  }
-}
 
 TEST(PrivacyErase, NothingOfTheUserIsLeftInAnyFile) {
   test::TempDir tmp;

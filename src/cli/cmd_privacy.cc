@@ -1,17 +1,23 @@
-// kgprofile erase | privacy keygen | rotate | budget | segments | categories, kge train-federated (and its
+// kgprofile erase (one user or a list) | privacy keygen | rotate | budget | segments | categories, kge train-federated (and its
 // hidden worker), and the k-anonymous profile export behind `export --k-anonymous K`.
 // The logic lives in src/privacy/; this file parses and prints (docs/privacy.md).
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "common/strings.h"
 #include "embed/kge.h"
 #include "privacy/budget.h"
 #include "privacy/dp_query.h"
@@ -72,6 +78,25 @@ void PrintRekey(const RekeyReport& r, const char* what) {
                            r.wal_truncated ? "yes" : "NO (another connection is open)");
 }
 
+// The ids of an --users file ('-': standard input), with their line numbers: one per line,
+// spaces and a CR around it trimmed; blank lines and lines starting with # skipped.
+std::vector<std::pair<size_t, std::string>> ReadIdLines(const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) throw Error(Status::IoError(fmt::format("--users {}: cannot read", path)));
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::vector<std::pair<size_t, std::string>> out;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    const std::string_view id = Trim(line);
+    if (!id.empty() && id.front() != '#') out.emplace_back(n, std::string(id));
+  }
+  if (in.bad()) throw Error(Status::IoError(fmt::format("--users {}: read error", path)));
+  return out;
+}
+
 }  // namespace
 
 // Used by `export --k-anonymous K` (cmd_graph.cc).
@@ -96,42 +121,104 @@ int RunProfileExportKAnon(const Globals& g, Workspace& w, const std::string& out
 
 void AddPrivacyCommands(CLI::App& app, Registry& reg) {
   {
-    auto* cmd = app.add_subcommand("erase", "erase a user from every table and file of the workspace (with receipt)");
+    auto* cmd = app.add_subcommand("erase", "erase users from every table and file of the workspace (with a receipt each)");
     struct Args {
-      std::string ws, user;
+      std::string ws, users_file;
+      std::vector<std::string> users;
       bool no_verify = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("WORKSPACE", a->ws, "workspace folder")->required();
-    cmd->add_option("--user", a->user, "user id as ingested (or its stored pseudonym)")->required();
-    cmd->add_flag("--no-verify", a->no_verify, "skip the final scan of every workspace file for the id");
+    cmd->add_option("--user", a->users, "user id as ingested (or its stored pseudonym); repeat for several")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);  // one id per --user: `--user A B` is not two users
+    cmd->add_option("--users", a->users_file,
+                    "file of user ids, one per line ('-': standard input; blank lines and lines starting with # skipped): "
+                    "all erased in one run");
+    cmd->add_flag("--no-verify", a->no_verify, "skip the final scan of every workspace file for the ids");
     cmd->callback([&reg, a] {
       *reg.selected = [&reg, a] {
+        // Where each id came from, for the report (which prints no id).
+        std::vector<std::string> ids, from;
+        for (size_t i = 0; i < a->users.size(); ++i) ids.push_back(a->users[i]), from.push_back(fmt::format("--user #{}", i + 1));
+        if (!a->users_file.empty()) {
+          auto lines = ReadIdLines(a->users_file);
+          for (auto& [line, id] : lines) ids.push_back(std::move(id)), from.push_back(fmt::format("{}:{}", a->users_file, line));
+        }
+        if (ids.empty())
+          throw Error(Status::InvalidArgument(a->users_file.empty() ? "erase: give --user ID or --users FILE"
+                                                                    : fmt::format("erase: {} lists no user id", a->users_file)));
         auto w = OpenWorkspace(a->ws);
-        auto hold = Unwrap(ServeLock::Share(*w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", a->user)));
+        const bool single = ids.size() == 1 && a->users_file.empty();
+        auto hold = Unwrap(ServeLock::Share(
+            *w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", single ? ids[0] : "{id}")));
         // Events a server acknowledged but did not store (it was killed) go to `events` first,
         // where the erasure finds them: left staged, the user's came back with the next move.
         Unwrap(service::RecoverStagedEvents(*w));
         EraseOptions o;
         o.verify = !a->no_verify;
-        auto r = Unwrap(EraseUser(*w, a->user, o));
-        Emit(*reg.globals, r.Json(), [&] {
+        auto results = Unwrap(EraseUsers(*w, ids, o));
+        const auto verdict = [&](const ErasureReceipt& r) {
+          return !o.verify                  ? "skipped"
+                 : r.verified               ? "yes (no file holds the id)"
+                 : !r.residual_files.empty() ? "NO"
+                                            : "NO (deleted pages may stay in the WAL until the other connection closes)";
+        };
+        const auto print = [&](const ErasureReceipt& r) {
           std::cout << fmt::format("erased: receipt {}\n", r.id);
           for (const auto& [t, n] : r.rows) std::cout << fmt::format("  {:<16} {:>8} rows\n", t, n);
           for (const auto& f : r.files_rewritten) std::cout << "  rewritten " << f << "\n";
           for (const auto& f : r.files_removed) std::cout << "  removed   " << f << "\n";
           std::cout << fmt::format("  database vacuumed: {}, WAL truncated: {}, verified: {}\n", r.vacuumed ? "yes" : "NO",
-                                   r.wal_truncated ? "yes" : "NO (another connection is open)",
-                                   !o.verify            ? "skipped"
-                                   : r.verified         ? "yes (no file holds the id)"
-                                   : !r.residual_files.empty() ? "NO"
-                                                        : "NO (deleted pages may stay in the WAL until the other "
-                                                          "connection closes)");
+                                   r.wal_truncated ? "yes" : "NO (another connection is open)", verdict(r));
           for (const auto& f : r.residual_files) std::cout << "  still holds the id: " << f << "\n";
           std::cout << fmt::format("  verification code (give it to the requester; it is not stored): {}\n",
                                    r.verification_code);
+        };
+        // One --user: the receipt alone, and an id that is not a user is an error, as ever.
+        if (single) {
+          const ErasureReceipt r = Unwrap(std::move(results[0]));
+          Emit(*reg.globals, r.Json(), [&] { print(r); });
+          return o.verify && !r.verified ? 1 : 0;
+        }
+        size_t erased = 0, failed = 0, unverified = 0;
+        nlohmann::json list = nlohmann::json::array();
+        std::map<std::string, std::string> receipt_from;  // receipt → where its first id came from
+        std::vector<std::string> same(results.size());     // an id naming a user named before: where
+        for (size_t i = 0; i < results.size(); ++i) {
+          nlohmann::json e = {{"from", from[i]}};
+          if (results[i].ok()) {
+            if (auto [it, fresh] = receipt_from.emplace(results[i]->id, from[i]); !fresh) {
+              same[i] = it->second;
+              e["same_user_as"] = same[i];
+              list.push_back(std::move(e));
+              continue;
+            }
+            ++erased;
+            unverified += o.verify && !results[i]->verified;
+            e["receipt"] = results[i]->Json();
+          } else {
+            ++failed;
+            e["error"] = results[i].status().message();
+          }
+          list.push_back(std::move(e));
+        }
+        const nlohmann::json j = {{"erased", erased}, {"not_erased", failed}, {"results", list}};
+        Emit(*reg.globals, j, [&] {
+          for (size_t i = 0; i < results.size(); ++i) {
+            std::cout << from[i] << ": ";
+            if (!same[i].empty())
+              std::cout << "the same user as " << same[i] << " (one receipt)\n";
+            else if (results[i].ok())
+              print(*results[i]);
+            else
+              std::cout << results[i].status().message() << "\n";
+          }
+          std::cout << fmt::format("{} users erased in one run ({} ids given){}\n", erased, results.size(),
+                                   unverified ? fmt::format(", {} not verified", unverified) : std::string());
         });
-        return o.verify && !r.verified ? 1 : 0;
+        return failed || unverified ? 1 : 0;
       };
     });
   }

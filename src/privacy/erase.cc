@@ -6,8 +6,11 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
+#include <map>
+#include <set>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -113,17 +116,6 @@ std::vector<std::string> ErasedUserEntities(Db& db, const embed::Checkpoint& ck)
 
 namespace {
 
-// Deletes with a row count recorded under `label`; its time in the debug log (-v).
-void Delete(Db& db, ErasureReceipt& r, const std::string& label, const std::string& sql,
-            const std::function<void(Stmt&)>& bind) {
-  const auto t0 = std::chrono::steady_clock::now();
-  Stmt st = db.Prepare(sql);
-  bind(st);
-  st.Run();
-  if (db.Changes() > 0) r.rows[label] += db.Changes();
-  LOG_DBG("erase: {}: {} rows in {:.2f} s", label, db.Changes(), SecondsSince(t0));
-}
-
 // What names the user in a file: "user:" and the id as exports and checkpoints write it (as
 // is, with CSV's doubled quotes, percent-encoded as an IRI segment; "user/ID>" in full IRIs), for the stored id and the
 // id as given; the bare ids too when they are distinctive (8 bytes or more), since a short id
@@ -144,246 +136,406 @@ std::vector<std::string> Needles(const std::string& stored, std::string_view giv
   return out;
 }
 
-// True when a row still names the user: any user column, the graph node, a KG entity.
-bool StillStored(Db& db, int64_t uid, const std::string& stored, const std::string& spec) {
-  for (const auto& c : UserColumns(db)) {
-    Stmt st = db.Prepare(c.integer ? fmt::format("SELECT 1 FROM \"{}\" WHERE \"{}\" = ?1 LIMIT 1", c.table, c.column)
-                                   : fmt::format("SELECT 1 FROM \"{}\" WHERE \"{}\" = ?2 LIMIT 1", c.table, c.column));
-    st.Bind(1, uid).Bind(2, stored);
-    if (st.Step()) return true;
-  }
-  Stmt node = db.Prepare("SELECT 1 FROM graph_nodes WHERE type = 0 AND key = ?1 LIMIT 1");
-  node.Bind(1, stored);
-  if (node.Step()) return true;
-  Stmt ent = db.Prepare("SELECT 1 FROM entities WHERE name IN (?1, ?2) LIMIT 1");
-  ent.Bind(1, stored).Bind(2, spec);
-  return ent.Step();
-}
-
 // The meta row that marks an erasure whose database part is done and whose files are not yet.
 std::string PendingKey(const std::string& stored) { return "erase_pending:" + stored; }
 
-// The files that may name the user, as stored or as given: the profile state's slot, embedding
-// rows (named "user:ID", or ID alone as ingested KG triples name users; and the neighbour index
-// built over them), exports.
-Status EraseFromFiles(Workspace& ws, const std::string& stored, std::string_view given, ErasureReceipt& r) {
+// One user of an erasure run.
+struct Target {
+  std::vector<std::string> given;  // the ids naming the user in the list, as given (the first is the digest's)
+  std::string stored;  // as stored (the pseudonym, or the id itself)
+  int64_t uid = 0;     // users.id; 0 when finishing a run cut short (the rows are gone)
+  ErasureReceipt r;
+};
+
+void AddFile(std::vector<std::string>& list, const std::string& f) {
+  if (std::find(list.begin(), list.end(), f) == list.end()) list.push_back(f);
+}
+
+// Each target's needles (see Needles), as groups for FileContainsEach.
+std::vector<std::vector<std::string>> NeedleGroups(const std::vector<Target*>& targets) {
+  std::vector<std::vector<std::string>> out;
+  for (const Target* t : targets) {
+    std::vector<std::string> all;
+    for (const auto& g : t->given)
+      for (auto& n : Needles(t->stored, g)) all.push_back(std::move(n));
+    out.push_back(std::move(all));
+  }
+  return out;
+}
+
+// Rows to delete or find, by a key of theirs (users.id, a stored id, a graph node, a text, a KG
+// entity), and whose they are.
+using IntOwners = std::map<int64_t, Target*>;
+using TextOwners = std::map<std::string, Target*, std::less<>>;
+
+// Runs `sql` over the keys in `owners`: `{}` in it is where a list of them goes (bound, in chunks
+// of as many as one statement takes), and each row it returns starts with the key of its owner,
+// for `fn(owner, row)`. A statement on a column without an index scans its table once per chunk,
+// not once per user.
+template <class Owners, class Fn>
+void ForOwned(Db& db, const std::string& sql, const Owners& owners, Fn&& fn) {
+  constexpr size_t kChunk = 5000;
+  auto it = owners.begin();
+  while (it != owners.end()) {
+    std::vector<typename Owners::const_iterator> chunk;
+    for (; it != owners.end() && chunk.size() < kChunk; ++it) chunk.push_back(it);
+    std::string params;
+    for (size_t k = 0; k < chunk.size(); ++k) params += fmt::format("{}?{}", k ? "," : "", k + 1);
+    Stmt st = db.Prepare(fmt::format(fmt::runtime(sql), params));
+    for (size_t k = 0; k < chunk.size(); ++k) st.Bind(static_cast<int>(k + 1), chunk[k]->first);
+    while (st.Step()) {
+      typename Owners::const_iterator owner;
+      if constexpr (std::is_same_v<Owners, IntOwners>)
+        owner = owners.find(st.Int(0));
+      else
+        owner = owners.find(st.Text(0));
+      if (owner != owners.end()) fn(owner->second, st);
+    }
+  }
+}
+
+// A DELETE … RETURNING key over the keys of `owners`; each receipt counts its rows under `label`.
+template <class Owners>
+void DeleteOwned(Db& db, const std::string& label, const std::string& sql, const Owners& owners) {
+  const auto t0 = std::chrono::steady_clock::now();
+  size_t n = 0;
+  ForOwned(db, sql, owners, [&](Target* t, Stmt&) { ++t->r.rows[label], ++n; });
+  LOG_DBG("erase: {}: {} rows in {:.2f} s", label, n, SecondsSince(t0));
+}
+
+// The keys that find each target's rows: users.id; the stored id (text user columns, the graph
+// node's key); the names of KG entities ("user:ID" and the bare ID).
+struct Keys {
+  IntOwners uid;
+  TextOwners stored, entity_names;
+  explicit Keys(const std::vector<Target*>& targets) {
+    for (Target* t : targets) {
+      if (t->uid) uid.emplace(t->uid, t);
+      stored.emplace(t->stored, t);
+      entity_names.emplace(t->stored, t);
+      entity_names.emplace("user:" + t->stored, t);
+    }
+  }
+};
+
+// The rows of the users still in `users`, in one transaction with secure_delete on; each
+// receipt counts its own rows. Every statement takes all the users at once.
+void EraseRows(Db& db, const std::vector<Target*>& targets) {
+  const Keys keys(targets);
+  Txn txn(db);
+  // What the text stage derived from the users' texts.
+  IntOwners texts;
+  ForOwned(db, "SELECT user_id, id FROM texts WHERE user_id IN ({})", keys.uid,
+           [&](Target* t, Stmt& st) { texts.emplace(st.Int(1), t); });
+  DeleteOwned(db, "text_edges", "DELETE FROM text_edges WHERE source = 'text' AND source_id IN ({}) RETURNING source_id", texts);
+  DeleteOwned(db, "text_sentiment", "DELETE FROM text_sentiment WHERE text_id IN ({}) RETURNING text_id", texts);
+  DeleteOwned(db, "text_rejects", "DELETE FROM text_rejects WHERE source = 'text' AND source_id IN ({}) RETURNING source_id", texts);
+  // Each segment loses its members (sizes are otherwise refreshed by profile build): an update,
+  // not a deletion, so not in the receipts.
+  std::map<int64_t, int64_t> left_segment;
+  ForOwned(db, "SELECT user_id, cluster FROM profiles WHERE user_id IN ({}) AND cluster IS NOT NULL", keys.uid,
+           [&](Target*, Stmt& st) { ++left_segment[st.Int(1)]; });
+  for (auto [cluster, n] : left_segment)
+    db.Prepare("UPDATE profile_clusters SET size = max(size - ?2, 0) WHERE id = ?1").Bind(1, cluster).Bind(2, n).Run();
+  // Graph: the edges from the users' nodes (by the primary key), then those to them (no index on
+  // dst: a scan), so that an edge between two of them is counted by its source's receipt; then
+  // the nodes.
+  IntOwners nodes;
+  ForOwned(db, "SELECT key, id FROM graph_nodes WHERE type = 0 AND key IN ({})", keys.stored,
+           [&](Target* t, Stmt& st) { nodes.emplace(st.Int(1), t); });
+  DeleteOwned(db, "graph_edges", "DELETE FROM graph_edges WHERE src IN ({}) RETURNING src", nodes);
+  DeleteOwned(db, "graph_edges", "DELETE FROM graph_edges WHERE dst IN ({}) RETURNING dst", nodes);
+  DeleteOwned(db, "graph_nodes", "DELETE FROM graph_nodes WHERE id IN ({}) RETURNING id", nodes);
+  // Ingested KG triples naming the users, as "user:ID" or the bare ID.
+  IntOwners entities;
+  ForOwned(db, "SELECT name, id FROM entities WHERE name IN ({})", keys.entity_names,
+           [&](Target* t, Stmt& st) { entities.emplace(st.Int(1), t); });
+  DeleteOwned(db, "triples", "DELETE FROM triples WHERE head IN ({}) RETURNING head", entities);
+  DeleteOwned(db, "triples", "DELETE FROM triples WHERE tail IN ({}) RETURNING tail", entities);
+  DeleteOwned(db, "entities", "DELETE FROM entities WHERE id IN ({}) RETURNING id", entities);
+  // Every table with a user_id / ext_id column: events, texts, profiles, profile_tags,
+  // user_pii, llm_texts (when the LLM layer is present), users last. A text column holds the
+  // stored id only: matching users.id written as text too took the row of another user whose
+  // id as ingested was that number.
+  for (const auto& c : UserColumns(db, {"users"})) {
+    const std::string sql = fmt::format("DELETE FROM \"{0}\" WHERE \"{1}\" IN ({{}}) RETURNING \"{1}\"", c.table, c.column);
+    if (c.integer)
+      DeleteOwned(db, c.table, sql, keys.uid);
+    else
+      DeleteOwned(db, c.table, sql, keys.stored);
+  }
+  DeleteOwned(db, "users", "DELETE FROM users WHERE id IN ({}) RETURNING id", keys.uid);
+  // (Events of users erased before, which an older version's moves brought in, went with
+  // schema migration 13.)
+  // Until the files are done too (Finish): a run cut short is finished by the next one.
+  for (Target* t : targets)
+    db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, '')").Bind(1, PendingKey(t->stored)).Run();
+  txn.Commit();
+}
+
+// The targets a row still names (any user column, the graph node, a KG entity), found by query:
+// a short id such as "7" is in the database's bytes as other values.
+std::set<Target*> StillStored(Db& db, const std::vector<Target*>& targets) {
+  const Keys keys(targets);
+  std::set<Target*> out;
+  const auto add = [&](Target* t, Stmt&) { out.insert(t); };
+  for (const auto& c : UserColumns(db)) {
+    const std::string sql = fmt::format("SELECT \"{1}\" FROM \"{0}\" WHERE \"{1}\" IN ({{}})", c.table, c.column);
+    if (c.integer)
+      ForOwned(db, sql, keys.uid, add);
+    else
+      ForOwned(db, sql, keys.stored, add);
+  }
+  ForOwned(db, "SELECT key FROM graph_nodes WHERE type = 0 AND key IN ({})", keys.stored, add);
+  ForOwned(db, "SELECT name FROM entities WHERE name IN ({})", keys.entity_names, add);
+  return out;
+}
+
+// The files that may name the users, as stored or as given: the profile state's slots,
+// embedding rows (named "user:ID", or ID alone as ingested KG triples name users; and the
+// neighbour index built over them), exports. Each file is read and written once for all of
+// them; a receipt lists the files that held its user (and those that may have: a state or a
+// temporary file removed whole, a k-anonymous table).
+Status EraseFromFiles(Workspace& ws, const std::vector<Target*>& targets) {
+  const auto to_all = [&](std::vector<std::string> ErasureReceipt::*list, const std::string& f) {
+    for (Target* t : targets) AddFile(t->r.*list, f);
+  };
   // A writer killed while saving left its temporary file (a truncated checkpoint, a state, an
-  // export, any of which may hold the user): it goes. A live writer's stays: those that save
+  // export, any of which may hold the users): it goes. A live writer's stays: those that save
   // under the commit lock have none now, and the others' pids still run.
-  for (auto& f : RemoveStaleTempFiles(ws.dir())) r.files_removed.push_back(std::move(f));
+  for (const auto& f : RemoveStaleTempFiles(ws.dir())) to_all(&ErasureReceipt::files_removed, f);
   auto t0 = std::chrono::steady_clock::now();
+  std::unordered_map<std::string_view, Target*> by_stored;
+  for (Target* t : targets) by_stored.emplace(t->stored, t);
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
     if (!set.ok()) {
-      // A state this version cannot read (another format, damaged) may still name the user: it
+      // A state this version cannot read (another format, damaged) may still name the users: it
       // is a cache of the store, so it goes, and the database changes above stand.
       std::error_code ec;
       if (!fs::remove(state_path, ec)) return Status::IoError(fmt::format("{}: cannot remove: {}", state_path, ec.message()));
       LOG_WRN("{} ({}): removed; run kgprofile profile build", state_path, set.status().message());
-      r.files_removed.push_back(state_path);
+      to_all(&ErasureReceipt::files_removed, state_path);
     }
-    bool changed = false;
+    std::vector<Target*> blanked;
     for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
-      if (set->ext_ids[u] != stored) continue;
+      auto it = by_stored.find(set->ext_ids[u]);
+      if (it == by_stored.end()) continue;
       set->ext_ids[u].clear();
       if (u < set->states.size()) set->states[u] = UserState{};
-      changed = true;
+      blanked.push_back(it->second);
     }
-    if (changed) {
-      // As of and the items' highest prices no longer count the user's events (a rebuild's).
+    if (!blanked.empty()) {
+      // As of and the items' highest prices no longer count the users' events (a rebuild's).
       RecomputeAfterErasure(ws.db(), set->applied_file_id, &*set);
       KGP_RETURN_IF_ERROR(SaveProfileSet(state_path, *set));
-      r.files_rewritten.push_back(state_path);
+      for (Target* t : blanked) AddFile(t->r.files_rewritten, state_path);
     }
   }
   LOG_DBG("erase: profile state in {:.2f} s", SecondsSince(t0));
   t0 = std::chrono::steady_clock::now();
-  // A checkpoint that cannot be read stops the erasure short of its receipt (it may hold the
-  // user: the rerun finishes it, see EraseUser), but only after the other files are done.
+  // A checkpoint that cannot be read stops the erasure short of its receipts (it may hold the
+  // users: the rerun finishes it, see EraseUsers), but only after the other files are done.
   Status unread = Status::Ok();
   for (const auto& path : CheckpointFiles(ws.dir())) {
     auto ck = embed::LoadCheckpoint(path);
     if (!ck.ok()) {
       if (unread.ok()) unread = ck.status();
-      LOG_ERR("erase: {}: cannot read it to remove the user's row: {}", path, ck.status().message());
+      LOG_ERR("erase: {}: cannot read it to remove the users' rows: {}", path, ck.status().message());
       continue;
     }
-    if (size_t n = RemoveEntities(*ck, {"user:" + stored, stored}); n > 0) {
-      KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
-      r.files_rewritten.push_back(path);
-      r.rows["embedding_rows"] += static_cast<int64_t>(n);
+    const std::unordered_set<std::string_view> present(ck->entity_names.begin(), ck->entity_names.end());
+    std::vector<std::string> names;
+    std::vector<std::pair<Target*, int64_t>> held;
+    for (Target* t : targets) {
+      int64_t n = 0;
+      for (std::string name : {"user:" + t->stored, t->stored}) {
+        n += static_cast<int64_t>(present.count(name));
+        names.push_back(std::move(name));
+      }
+      if (n > 0) held.emplace_back(t, n);
     }
-  }
-  // A checkpoint's nearest-neighbour index holds the removed rows too: it goes (`kge index`
-  // builds it again; until then predictions scan the rows).
-  for (const auto& path : r.files_rewritten) {
+    if (held.empty() || RemoveEntities(*ck, names) == 0) continue;
+    KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
+    // Its nearest-neighbour index holds the removed rows too: it goes (`kge index` builds it
+    // again; until then predictions scan the rows).
     std::error_code ec;
     const std::string index = embed::IndexPathFor(path);
-    if (fs::exists(index, ec) && fs::remove(index, ec)) r.files_removed.push_back(index);
+    const bool index_removed = fs::exists(index, ec) && fs::remove(index, ec);
+    for (auto [t, n] : held) {
+      AddFile(t->r.files_rewritten, path);
+      t->r.rows["embedding_rows"] += n;
+      if (index_removed) AddFile(t->r.files_removed, index);
+    }
   }
-  // Exports: a file naming the user goes, and with a Neo4j export's CSVs its import.cypher (which
-  // loads them). A k-anonymous profile table names nobody but holds the user's generalised row,
-  // and its k was reached with it: it goes too (export it again).
-  const std::vector<std::string> needles = Needles(stored, given);
+  // Exports: a file naming a user goes, and with a Neo4j export's CSVs its import.cypher (which
+  // loads them). A k-anonymous profile table names nobody but holds the users' generalised rows,
+  // and its k was reached with them: it goes too (export it again).
+  const auto groups = NeedleGroups(targets);
   const std::string kanon_header = ProfileExportHeader() + "\n";
-  std::vector<std::string> removed;
+  std::map<fs::path, std::set<Target*>> csv_dirs;  // folders of CSVs removed → whose they were
   for (const auto& f : ListFiles(ws.Path("export"))) {
-    auto hit = FileContains(f, needles, /*whole_ids=*/true);
-    bool drop = hit.ok() && *hit;
-    if (!drop) {
+    auto hit = FileContainsEach(f, groups, /*whole_ids=*/true);
+    std::vector<Target*> holders;
+    for (size_t i = 0; hit.ok() && i < targets.size(); ++i)
+      if ((*hit)[i]) holders.push_back(targets[i]);
+    if (holders.empty()) {
       std::ifstream in(f, std::ios::binary);
       std::string head(kanon_header.size(), '\0');
-      drop = in.read(head.data(), static_cast<std::streamsize>(head.size())) && head == kanon_header;
+      if (in.read(head.data(), static_cast<std::streamsize>(head.size())) && head == kanon_header) holders = targets;
     }
     std::error_code ec;
-    if (drop && fs::remove(f, ec)) removed.push_back(f);
+    if (holders.empty() || !fs::remove(f, ec)) continue;
+    for (Target* t : holders) AddFile(t->r.files_removed, f);
+    if (fs::path(f).extension() == ".csv") csv_dirs[fs::path(f).parent_path()].insert(holders.begin(), holders.end());
   }
-  for (const auto& f : std::vector<std::string>(removed)) {
-    const fs::path script = fs::path(f).parent_path() / "import.cypher";
+  // With a Neo4j export's CSVs goes its import.cypher, which loads them: in the receipts of
+  // every user whose CSVs went.
+  for (const auto& [dir, holders] : csv_dirs) {
+    const fs::path script = dir / "import.cypher";
     std::error_code ec;
-    if (fs::path(f).extension() == ".csv" && fs::exists(script, ec) && fs::remove(script, ec))
-      removed.push_back(script.string());
+    if (fs::exists(script, ec) && fs::remove(script, ec))
+      for (Target* t : holders) AddFile(t->r.files_removed, script.string());
   }
-  r.files_removed.insert(r.files_removed.end(), removed.begin(), removed.end());
   LOG_DBG("erase: checkpoints and exports in {:.2f} s", SecondsSince(t0));
   return unread;
 }
 
-// The receipt into the database, the database scrubbed, and (opts.verify) every workspace file
-// scanned for the id.
-Result<ErasureReceipt> Finish(Workspace& ws, std::string_view user_id, const std::string& stored, int64_t uid,
-                              const EraseOptions& opts, ErasureReceipt& r) {
+// The receipts into the database, the database scrubbed once, and (opts.verify) every workspace
+// file scanned once for every id.
+void Finish(Workspace& ws, const std::vector<Target*>& targets, const EraseOptions& opts) {
   Db& db = ws.db();
-  db.Prepare("DELETE FROM meta WHERE key = ?1").Bind(1, PendingKey(stored)).Run();
   {
-    Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
-    ins.Bind(1, r.id).Bind(2, r.ts).Bind(3, r.digest).Bind(4, r.StoredJson().dump()).Run();
+    Txn txn(db);
+    for (Target* t : targets) {
+      db.Prepare("DELETE FROM meta WHERE key = ?1").Bind(1, PendingKey(t->stored)).Run();
+      Stmt ins = db.Prepare("INSERT INTO erasure_receipts(id, ts, digest, report) VALUES(?, ?, ?, ?)");
+      ins.Bind(1, t->r.id).Bind(2, t->r.ts).Bind(3, t->r.digest).Bind(4, t->r.StoredJson().dump()).Run();
+    }
+    txn.Commit();
   }
   auto t0 = std::chrono::steady_clock::now();
-  ScrubReport s = ScrubDatabase(db);
-  r.vacuumed = s.vacuumed;
-  r.wal_truncated = s.wal_truncated;
+  const ScrubReport s = ScrubDatabase(db);
+  for (Target* t : targets) t->r.vacuumed = s.vacuumed, t->r.wal_truncated = s.wal_truncated;
   LOG_DBG("erase: database scrubbed (vacuum, WAL) in {:.2f} s", SecondsSince(t0));
+  if (!opts.verify) return;
   t0 = std::chrono::steady_clock::now();
-  if (opts.verify) {
-    // The database by query (a short id such as "7" is in its bytes as other values); its
-    // deleted bytes are gone with secure_delete, VACUUM and the WAL truncation reported above.
-    if (StillStored(db, uid, stored, "user:" + stored)) r.residual_files.push_back(ws.Path("kgprofile.db"));
-    const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
-    for (const auto& f : ListFiles(ws.dir())) {
-      // The server's lock names a pid only, and opening it could drop the lock where flock is
-      // emulated by process-wide POSIX locks (NFS).
-      // The commit lock names a command and a pid (and is held here).
-      const fs::path name = fs::path(f).filename();
-      if (fs::path(f) == db_file || name == kServeLockFile || name == kCommitLockFile) continue;
-      auto hit = FileContains(f, Needles(stored, user_id), /*whole_ids=*/true);
-      if (!hit.ok() || *hit) r.residual_files.push_back(f);
-    }
+  // The database by query; its deleted bytes are gone with secure_delete, VACUUM and the WAL
+  // truncation reported above.
+  const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
+  for (Target* t : StillStored(db, targets)) t->r.residual_files.push_back(db_file.string());
+  const auto groups = NeedleGroups(targets);
+  for (const auto& f : ListFiles(ws.dir())) {
+    // The server's lock names a pid only, and opening it could drop the lock where flock is
+    // emulated by process-wide POSIX locks (NFS).
+    // The commit lock names a command and a pid (and is held here).
+    const fs::path name = fs::path(f).filename();
+    if (fs::path(f) == db_file || name == kServeLockFile || name == kCommitLockFile) continue;
+    auto hit = FileContainsEach(f, groups, /*whole_ids=*/true);
+    for (size_t i = 0; i < targets.size(); ++i)
+      if (!hit.ok() || (*hit)[i]) targets[i]->r.residual_files.push_back(f);
+  }
+  Txn txn(db);
+  for (Target* t : targets) {
     // Deleted pages may still be in a WAL that another connection kept from being truncated.
-    r.verified = r.residual_files.empty() && r.vacuumed && r.wal_truncated;
+    t->r.verified = t->r.residual_files.empty() && t->r.vacuumed && t->r.wal_truncated;
     // Record the outcome of the scan too (the row was written before it).
     Stmt upd = db.Prepare("UPDATE erasure_receipts SET report = ? WHERE id = ?");
-    upd.Bind(1, r.StoredJson().dump()).Bind(2, r.id).Run();
-    LOG_DBG("erase: every file verified in {:.2f} s", SecondsSince(t0));
+    upd.Bind(1, t->r.StoredJson().dump()).Bind(2, t->r.id).Run();
   }
-  return r;
+  txn.Commit();
+  LOG_DBG("erase: every file verified for {} users in {:.2f} s", targets.size(), SecondsSince(t0));
 }
 
 }  // namespace
 
-Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts) {
-  if (Trim(user_id).empty()) return Status::InvalidArgument("erase: empty user id");
-  // For the whole run: a command that read the user before cannot write them back between the
+Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std::vector<std::string>& user_ids,
+                                                       const EraseOptions& opts) {
+  std::vector<Result<ErasureReceipt>> out(user_ids.size(), Status::Internal("not run"));
+  // For the whole run: a command that read a user before cannot write them back between the
   // database step and the files, or after (it commits under this lock, dropping erased users).
   auto commit = CommitLock::Acquire(ws, "erase", opts.lock_wait_s);
   if (!commit.ok()) return commit.status();
   auto key = ws.PseudonymKey();
   if (!key.ok()) return key.status();
   Db& db = ws.db();
-  // The stored form: the pseudonym of the id as given, else the id itself (a pseudonym passed
-  // by a caller that only sees stored ids).
-  std::string stored = PseudonymOf(*key, user_id);
-  int64_t uid = 0;
-  for (const std::string& cand : {stored, std::string(user_id)}) {
-    Stmt st = db.Prepare("SELECT id FROM users WHERE ext_id = ?");
-    st.Bind(1, cand);
-    if (st.Step()) {
-      uid = st.Int(0);
-      stored = cand;
-      break;
+  std::vector<Target> targets(user_ids.size());
+  std::vector<Target*> live, pending;  // still in `users`; cut short after their rows went
+  std::unordered_map<std::string, size_t> seen;  // stored id → index of the first id naming it
+  std::vector<std::pair<size_t, size_t>> same;   // (index, index of the first id naming the same user)
+  for (size_t i = 0; i < user_ids.size(); ++i) {
+    const std::string& given = user_ids[i];
+    if (Trim(given).empty()) {
+      out[i] = Status::InvalidArgument("erase: empty user id");
+      continue;
     }
-  }
-  ErasureReceipt r;
-  r.id = RandomHex(16);
-  r.ts = static_cast<int64_t>(std::time(nullptr));
-  r.verification_code = RandomHex(16);
-  r.digest = HexEncode(HmacSha256(r.verification_code, user_id));
-  if (!uid) {
-    // Not in the store: an erasure cut short (killed, or a file it could not rewrite) after its
-    // database transaction left its marker; this run finishes the files. Anything else is not
-    // a user here, and nothing is touched.
-    std::string pending;
-    for (const std::string& cand : {stored, std::string(user_id)}) {
-      Stmt st = db.Prepare("SELECT 1 FROM meta WHERE key = ?1");  // closed before the scrub
-      st.Bind(1, PendingKey(cand));
+    // The stored form: the pseudonym of the id as given, else the id itself (a pseudonym passed
+    // by a caller that only sees stored ids).
+    Target& t = targets[i];
+    const std::string pseudonym = PseudonymOf(*key, given);
+    for (const std::string& cand : {pseudonym, given}) {
+      Stmt st = db.Prepare("SELECT id FROM users WHERE ext_id = ?");
+      st.Bind(1, cand);
       if (st.Step()) {
-        pending = cand;
+        t.uid = st.Int(0);
+        t.stored = cand;
         break;
       }
     }
-    if (pending.empty()) return Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
-    LOG_INF("erase: finishing an erasure cut short: the database rows are gone, the files follow");
-    KGP_RETURN_IF_ERROR(EraseFromFiles(ws, pending, user_id, r));
-    return Finish(ws, user_id, pending, uid, opts, r);
-  }
-
-  KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
-  const std::string spec = "user:" + stored;
-  {
-    Txn txn(db);
-    auto by_uid = [&](Stmt& st) { st.Bind(1, uid); };
-    // What the text stage derived from the user's texts.
-    Delete(db, r, "text_edges", "DELETE FROM text_edges WHERE source = 'text' AND source_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
-    Delete(db, r, "text_sentiment", "DELETE FROM text_sentiment WHERE text_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
-    Delete(db, r, "text_rejects", "DELETE FROM text_rejects WHERE source = 'text' AND source_id IN (SELECT id FROM texts WHERE user_id = ?1)", by_uid);
-    // The segment loses a member (sizes are otherwise refreshed by profile build).
-    Delete(db, r, "profile_clusters",
-           "UPDATE profile_clusters SET size = max(size - 1, 0) WHERE id = (SELECT cluster FROM profiles WHERE user_id = ?1)",
-           by_uid);
-    r.rows.erase("profile_clusters");  // an update, not a deletion
-    // Graph: the user's node and every edge touching it.
-    Delete(db, r, "graph_edges",
-           "DELETE FROM graph_edges WHERE src IN (SELECT id FROM graph_nodes WHERE type = 0 AND key = ?1) "
-           "OR dst IN (SELECT id FROM graph_nodes WHERE type = 0 AND key = ?1)",
-           [&](Stmt& st) { st.Bind(1, stored); });
-    Delete(db, r, "graph_nodes", "DELETE FROM graph_nodes WHERE type = 0 AND key = ?1", [&](Stmt& st) { st.Bind(1, stored); });
-    // Ingested KG triples naming the user.
-    auto by_names = [&](Stmt& st) { st.Bind(1, stored).Bind(2, spec); };
-    Delete(db, r, "triples",
-           "DELETE FROM triples WHERE head IN (SELECT id FROM entities WHERE name IN (?1, ?2)) "
-           "OR tail IN (SELECT id FROM entities WHERE name IN (?1, ?2))", by_names);
-    Delete(db, r, "entities", "DELETE FROM entities WHERE name IN (?1, ?2)", by_names);
-    // Every table with a user_id / ext_id column: events, texts, profiles, profile_tags,
-    // user_pii, llm_texts (when the LLM layer is present), users last.
-    for (const auto& c : UserColumns(db, {"users"})) {
-      if (c.integer)
-        Delete(db, r, c.table, fmt::format("DELETE FROM \"{}\" WHERE \"{}\" = ?1", c.table, c.column), by_uid);
-      else
-        Delete(db, r, c.table, fmt::format("DELETE FROM \"{}\" WHERE \"{}\" IN (?1, ?2)", c.table, c.column),
-               [&](Stmt& st) { st.Bind(1, stored).Bind(2, std::to_string(uid)); });
+    // Not in the store: an erasure cut short (killed, or a file it could not rewrite) after its
+    // database transaction left its marker; this run finishes the files. Anything else is not
+    // a user here, and nothing is touched.
+    for (const std::string& cand : {pseudonym, given}) {
+      if (t.uid) break;
+      Stmt st = db.Prepare("SELECT 1 FROM meta WHERE key = ?1");
+      st.Bind(1, PendingKey(cand));
+      if (st.Step()) {
+        t.stored = cand;
+        break;
+      }
     }
-    Delete(db, r, "users", "DELETE FROM users WHERE id = ?1", by_uid);
-    // (Events of users erased before, which an older version's moves brought in, went with
-    // schema migration 13.)
-    // Until the files are done too (Finish): a run cut short is finished by the next one.
-    db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, '')").Bind(1, PendingKey(stored)).Run();
-    txn.Commit();
+    if (t.stored.empty()) {
+      out[i] = Status::NotFound(fmt::format("erase: no such user in {}", ws.dir()));
+      continue;
+    }
+    // The same user named again (its raw id and its pseudonym, say): one erasure, whose files are
+    // searched for every form given, and one receipt for both.
+    if (auto [it, fresh] = seen.emplace(t.stored, i); !fresh) {
+      targets[it->second].given.push_back(given);
+      same.emplace_back(i, it->second);
+      t.stored.clear();
+      continue;
+    }
+    t.given.push_back(given);
+    t.r.id = RandomHex(16);
+    t.r.ts = static_cast<int64_t>(std::time(nullptr));
+    t.r.verification_code = RandomHex(16);
+    t.r.digest = HexEncode(HmacSha256(t.r.verification_code, given));
+    (t.uid ? live : pending).push_back(&t);
   }
+  if (live.empty() && pending.empty()) return out;
+  if (!pending.empty())
+    LOG_INF("erase: finishing {} erasure(s) cut short: the database rows are gone, the files follow", pending.size());
+  if (!live.empty()) {
+    KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
+    EraseRows(db, live);
+  }
+  std::vector<Target*> all = live;
+  all.insert(all.end(), pending.begin(), pending.end());
+  KGP_RETURN_IF_ERROR(EraseFromFiles(ws, all));
+  Finish(ws, all, opts);
+  for (auto [i, first] : same) out[i] = targets[first].r;
+  for (size_t i = 0; i < targets.size(); ++i)
+    if (!targets[i].stored.empty()) out[i] = std::move(targets[i].r);
+  return out;
+}
 
-  KGP_RETURN_IF_ERROR(EraseFromFiles(ws, stored, user_id, r));
-
-  return Finish(ws, user_id, stored, uid, opts, r);
+Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts) {
+  if (Trim(user_id).empty()) return Status::InvalidArgument("erase: empty user id");
+  auto r = EraseUsers(ws, {std::string(user_id)}, opts);
+  if (!r.ok()) return r.status();
+  return std::move((*r)[0]);
 }
 
 }  // namespace kgp::privacy

@@ -1,4 +1,4 @@
-// Erasure of one user from everything in a workspace (docs/privacy.md "Erasure"): events,
+// Erasure of users from everything in a workspace (docs/privacy.md "Erasure"): events,
 // texts and what the text stage derived from them, graph node and edges, KG entities named by
 // the id, profile rows, tags and state, PII, cached LLM texts (any table with a user_id
 // column), the embedding row (the checkpoint is rewritten without the entity: its name is in
@@ -53,6 +53,16 @@ struct ErasureReceipt {
 // user_id: the id as ingested (pseudonymised here when the workspace does so), or a stored
 // pseudonym. NotFound when no such user is stored.
 Result<ErasureReceipt> EraseUser(Workspace& ws, std::string_view user_id, const EraseOptions& opts = {});
+
+// Several users in one run, as EraseUser each (a receipt and a verification code per user), but
+// with one transaction for all their rows, one pass over each file and one VACUUM, which is
+// most of an erasure's time on a large workspace. One result per id given, in that order: the
+// receipt (the same one for ids naming the same user, such as a raw id and its pseudonym; its
+// digest is of the first), NotFound (no such user), or InvalidArgument (an empty id). A failure of the run itself (the lock, the key, a file that
+// cannot be written or read) is the outer status; the users' rows may then be gone already, and
+// running the same list again finishes their files.
+Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std::vector<std::string>& user_ids,
+                                                       const EraseOptions& opts = {});
 
 // Removes entity rows (and their optimizer state) whose name is in `names`; returns how many.
 size_t RemoveEntities(embed::Checkpoint& ck, const std::vector<std::string>& names);

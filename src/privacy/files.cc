@@ -16,6 +16,9 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <string_view>
+#include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -133,18 +136,50 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir) 
 }
 
 Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles, bool whole_ids) {
+  auto found = FileContainsEach(path, {needles}, whole_ids);
+  if (!found.ok()) return found.status();
+  return static_cast<bool>((*found)[0]);
+}
+
+Result<std::vector<bool>> FileContainsEach(const std::string& path, const std::vector<std::vector<std::string>>& groups,
+                                           bool whole_ids) {
   std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) return Status::IoError(fmt::format("{}: cannot read", path));
-  size_t longest = 0;
-  for (const auto& n : needles) longest = std::max(longest, n.size());
-  if (longest == 0) return false;
+  std::vector<bool> found(groups.size(), false);
+  // One pass whatever the number of needles: a bit per first two bytes rules out most
+  // positions; there, the bytes are looked up whole, once per distinct needle length (ids of a
+  // kind share a few lengths, and most needles share their first bytes, "user:").
+  struct Needle {
+    std::string_view text;
+    size_t group;
+  };
+  std::vector<Needle> ones;
+  std::map<size_t, std::unordered_multimap<std::string_view, size_t>> by_length;  // length → text → group
+  std::vector<uint64_t> first2(65536 / 64, 0);
+  size_t longest = 0, left = 0;
+  const auto key2 = [](const unsigned char* p) { return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8; };
+  for (size_t g = 0; g < groups.size(); ++g) {
+    left += std::any_of(groups[g].begin(), groups[g].end(), [](const std::string& n) { return !n.empty(); });
+    for (const auto& n : groups[g]) {
+      if (n.empty()) continue;
+      longest = std::max(longest, n.size());
+      if (n.size() == 1) {
+        ones.push_back({n, g});
+        continue;
+      }
+      const uint32_t k2 = key2(reinterpret_cast<const unsigned char*>(n.data()));
+      first2[k2 / 64] |= uint64_t{1} << (k2 % 64);
+      by_length[n.size()].emplace(n, g);
+    }
+  }
+  if (longest == 0) return found;
   auto id_char = [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return std::isalnum(u) || c == '_' || c == '-' || c == '.' || u >= 0x80;
   };
-  // buf = the last bytes of the previous chunks (kept: the longest needle plus one byte on each
-  // side) and this chunk; `from` is where matches not yet decided may start. A match at the
-  // end of buf waits for the next chunk to know the byte after it.
+  // buf = the byte before the positions not yet scanned (none at the start of the file), those
+  // positions and this chunk. A position is scanned once every needle starting there has the
+  // byte after it in buf, or at the end of the file.
   std::string buf;
   size_t from = 0;
   std::vector<char> chunk(kChunk);
@@ -152,24 +187,39 @@ Result<bool> FileContains(const std::string& path, const std::vector<std::string
     const size_t n = std::fread(chunk.data(), 1, chunk.size(), f.get());
     const bool last = n == 0;
     buf.append(chunk.data(), n);
-    for (const auto& needle : needles) {
-      if (needle.empty()) continue;
-      for (size_t at = buf.find(needle, from); at != std::string::npos; at = buf.find(needle, at + 1)) {
-        if (!whole_ids) return true;
-        const size_t end = at + needle.size();
-        if (end == buf.size() && !last) break;  // the byte after it is in the next chunk
-        const bool open_before = !id_char(needle.front()) || at == 0 || !id_char(buf[at - 1]);
-        const bool open_after = !id_char(needle.back()) || end == buf.size() || !id_char(buf[end]);
-        if (open_before && open_after) return true;
+    const auto* b = reinterpret_cast<const unsigned char*>(buf.data());
+    const size_t size = buf.size();
+    const size_t limit = last ? size : size > longest ? size - longest : 0;
+    const auto check = [&](std::string_view text, size_t group, size_t at) {
+      if (found[group]) return;
+      const size_t end = at + text.size();
+      if (whole_ids) {
+        const bool open_before = !id_char(text.front()) || at == 0 || !id_char(buf[at - 1]);
+        const bool open_after = !id_char(text.back()) || end == size || !id_char(buf[end]);
+        if (!open_before || !open_after) return;
+      }
+      found[group] = true;
+      --left;
+    };
+    for (size_t at = from; at < limit && left > 0; ++at) {
+      for (const Needle& nd : ones)
+        if (b[at] == static_cast<unsigned char>(nd.text[0])) check(nd.text, nd.group, at);
+      if (at + 1 >= size) continue;
+      const uint32_t k2 = key2(b + at);
+      if (!(first2[k2 / 64] >> (k2 % 64) & 1)) continue;
+      for (const auto& [len, needles] : by_length) {
+        if (at + len > size) break;
+        const auto [lo, hi] = needles.equal_range(std::string_view(buf).substr(at, len));
+        for (auto it = lo; it != hi; ++it) check(it->first, it->second, at);
       }
     }
-    if (last) break;
-    // Keep enough to see a needle across the boundary with a byte before it.
-    const size_t keep = std::min(buf.size(), longest + 1);
-    buf.erase(0, buf.size() - keep);
-    from = keep > longest ? 1 : 0;
+    if (last || left == 0) break;
+    if (limit > 0) {
+      buf.erase(0, limit - 1);  // keep the byte before the next position
+      from = 1;
+    }
   }
-  return false;
+  return found;
 }
 
 Result<size_t> CountTokens(const std::string& path, const std::unordered_set<std::string>& tokens) {

@@ -40,6 +40,10 @@ std::vector<std::string> RemoveStaleTempFiles(const std::string& workspace_dir);
 // are not id characters (ASCII letters, digits, '_', '-', '.', and UTF-8 bytes), so that user
 // "7" is not found in "17" or in "user:7x".
 Result<bool> FileContains(const std::string& path, const std::vector<std::string>& needles, bool whole_ids = false);
+// For each group of needles, whether the file holds any of them, as FileContains does; one pass
+// over the file however many needles (an erasure of many users scans each file once).
+Result<std::vector<bool>> FileContainsEach(const std::string& path, const std::vector<std::vector<std::string>>& groups,
+                                           bool whole_ids = false);
 
 // Number of maximal runs of [A-Za-z0-9_-] in the file that are in tokens: a fast check for many
 // ids at once (an id glued to other word characters is not seen; exact checks use FileContains).
