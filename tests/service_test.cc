@@ -1030,6 +1030,59 @@ TEST_F(ServiceTest, AnErasureBehindAHeldCommitLockIs503AndEventsGoOn) {
   EXPECT_EQ(again->status, 200) << again->body;
 }
 
+// POST /v1/erasures: a list of users erased in one run, a result per id by its index (the ids
+// are not echoed), an unknown id reported without stopping the others.
+TEST_F(ServiceTest, ErasuresRouteErasesAListInOneRun) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  std::string third;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users WHERE ext_id NOT IN (?1, ?2) AND id IN (SELECT user_id FROM events) LIMIT 1");
+    st.Bind(1, *user_).Bind(2, *other_user_);
+    ASSERT_TRUE(st.Step());
+    third = std::string(st.Text(0));
+  }
+  Running s(ws, Options());
+  auto r = s.Client(*read_key_);
+  auto admin = s.Client(*admin_key_);
+  const json list = {{"user_ids", {*user_, "nobody-here-0003", third, *user_}}};
+  EXPECT_EQ(s.Client(*write_key_).Post("/v1/erasures", list.dump(), "application/json")->status, 403);
+  for (const std::string& bad : {std::string("not json"), json::object().dump(), json{{"user_ids", json::array()}}.dump(),
+                                 json{{"user_ids", {1, 2}}}.dump(), json{{"user_ids", "x"}}.dump()}) {
+    auto b = admin.Post("/v1/erasures", bad, "application/json");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 400) << bad << ": " << b->body;
+  }
+  EXPECT_EQ(r.Get(("/v1/users/" + third + "/profile").c_str())->status, 200);  // nothing erased by those
+  auto p = admin.Post("/v1/erasures", list.dump(), "application/json");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->status, 200) << p->body;
+  const json j = Body(p);
+  EXPECT_EQ(j["erased"], 2) << j.dump();
+  EXPECT_EQ(j["not_erased"], 1) << j.dump();
+  ASSERT_EQ(j["results"].size(), 4u);
+  EXPECT_EQ(j["results"][1]["error"]["code"], "not_found") << j.dump();
+  EXPECT_EQ(j["results"][3]["same_user_as"], 0) << j.dump();
+  for (int i : {0, 2}) {
+    EXPECT_EQ(j["results"][i]["index"], i);
+    EXPECT_GT(j["results"][i]["receipt"]["rows"]["events"].get<int64_t>(), 0) << j.dump();
+    EXPECT_EQ(j["results"][i]["receipt"]["verification_code"].get<std::string>().size(), 32u);
+  }
+  EXPECT_EQ(p->body.find(*user_), std::string::npos);
+  EXPECT_EQ(p->body.find(third), std::string::npos);
+  for (const std::string& gone : {*user_, third}) EXPECT_EQ(r.Get(("/v1/users/" + gone + "/profile").c_str())->status, 404);
+  EXPECT_EQ(r.Get(("/v1/users/" + *other_user_ + "/profile").c_str())->status, 200);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id IN ('" + *user_ + "', '" + third + "')"), 0);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 2);
+  // The single route still answers its receipt.
+  auto del = admin.Delete(("/v1/users/" + *other_user_).c_str());
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 200) << del->body;
+  EXPECT_TRUE(Body(del)["erased"].get<bool>());
+}
+
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -122,16 +124,16 @@ std::future<BatchResult> EventWriter::Submit(std::vector<EventIn> events, Clock:
   return fut;
 }
 
-std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user_id) {
-  auto promise = std::make_shared<std::promise<Result<privacy::ErasureReceipt>>>();
+std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> user_ids) {
+  auto promise = std::make_shared<std::promise<Erasures>>();
   auto fut = promise->get_future();
   auto op = std::make_unique<Op>();
   op->received = Clock::now();
-  op->exclusive = [this, promise, user_id] {
+  op->exclusive = [this, promise, user_ids = std::move(user_ids)] {
     // Every staged event into the events table, where erasure finds it. The store writer's
     // statements and id maps would outlive the rows: closed, and reopened (maps reloaded) by the
     // next batch.
-    Result<privacy::ErasureReceipt> r = Status::Internal("not run");
+    Erasures r = Status::Internal("not run");
     try {
       MoveAllStaged();
       store_.reset();
@@ -140,32 +142,35 @@ std::future<Result<privacy::ErasureReceipt>> EventWriter::Erase(std::string user
       // Event writes wait behind this thread: a commit lock held by a long export is a 503 with
       // Retry-After, not a stalled server.
       eo.lock_wait_s = kEraseLockWaitS;
-      r = privacy::EraseUser(*ws_, user_id, eo);
+      r = privacy::EraseUsers(*ws_, user_ids, eo);
     } catch (const std::exception& e) {
       r = Status::IoError(fmt::format("moving staged events before erasure: {}", e.what()));
     }
     if (r.ok()) {
-      for (const std::string& stored : {StoredUserId(user_id), user_id}) {
-        for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
-          if (set_.ext_ids[u] != stored) continue;
-          if (u < set_.states.size()) set_.states[u] = UserState{};
-          if (u < published_.size()) published_[u] = false;
-          set_.ext_ids[u].clear();
-        }
-        live_->Erase(stored);
+      std::unordered_set<std::string> gone;
+      for (size_t i = 0; i < user_ids.size(); ++i)
+        if ((*r)[i].ok()) gone.insert(StoredUserId(user_ids[i])), gone.insert(user_ids[i]);
+      for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
+        if (!gone.count(set_.ext_ids[u])) continue;
+        if (u < set_.states.size()) set_.states[u] = UserState{};
+        if (u < published_.size()) published_[u] = false;
+        set_.ext_ids[u].clear();
       }
+      for (const auto& stored : gone) live_->Erase(stored);
       // Every event this server applied is in `events` now (file_id_); the profiles left no
-      // longer count the user's in their as-of and the items' highest prices.
-      try {
-        RecomputeAfterErasure(ws_->db(), file_id_, &set_);
-      } catch (const std::exception& e) {
-        LOG_ERR("serve: after erasing a user, reading the highest item prices: {}", e.what());
+      // longer count the users' in their as-of and the items' highest prices.
+      if (!gone.empty()) {
+        try {
+          RecomputeAfterErasure(ws_->db(), file_id_, &set_);
+        } catch (const std::exception& e) {
+          LOG_ERR("serve: after erasing users, reading the highest item prices: {}", e.what());
+        }
+        Publish({});
       }
-      Publish({});
-      // EraseUser blanked the user in the state file, which otherwise stays as this run found
+      // EraseUsers blanked the users in the state file, which otherwise stays as this run found
       // it, with its watermark: a crash now is recovered by replaying this run's events on it.
       // (Saving ours here, this run's events included, under that watermark made the replay
-      // count them twice.) Finish() saves ours, without the user.
+      // count them twice.) Finish() saves ours, without the users.
     }
     promise->set_value(std::move(r));
   };

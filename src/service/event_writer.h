@@ -83,8 +83,10 @@ class EventWriter {
 
   // received: when the request arrived (lag metric). After Stop(): Aborted.
   std::future<BatchResult> Submit(std::vector<EventIn> events, Clock::time_point received = Clock::now());
-  // privacy::EraseUser between batches; the user's profile is dropped from memory too.
-  std::future<Result<privacy::ErasureReceipt>> Erase(std::string user_id);
+  // privacy::EraseUsers between batches (one result per id, in order); the erased users'
+  // profiles are dropped from memory too.
+  using Erasures = Result<std::vector<Result<privacy::ErasureReceipt>>>;
+  std::future<Erasures> Erase(std::vector<std::string> user_ids);
 
   // Drains the queue (every request already submitted is written and answered), saves the
   // profile state and closes the run's ingest_files row. Idempotent.

@@ -1,4 +1,10 @@
-// /v1/users/{id}/…: profile, recommendations, next purchase, summary; DELETE /v1/users/{id}.
+// /v1/users/{id}/…: profile, recommendations, next purchase, summary; DELETE /v1/users/{id};
+// POST /v1/erasures (many users in one run).
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "recommend/json.h"
@@ -112,10 +118,46 @@ void Summary(Context& c, const httplib::Request& req, httplib::Response& res, co
 }
 
 void Erase(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
-  auto r = c.writer->Erase(req.matches[1]).get();
+  auto r = c.writer->Erase({req.matches[1]}).get();
   if (!r.ok()) return SendStatus(res, r.status());
+  if (!(*r)[0].ok()) return SendStatus(res, (*r)[0].status());
   // The receipt with its verification code: returned once, never stored (privacy/erase.h).
-  SendJson(res, nlohmann::json{{"erased", true}, {"receipt", r->Json()}});
+  SendJson(res, nlohmann::json{{"erased", true}, {"receipt", (*r)[0]->Json()}});
+}
+
+// POST /v1/erasures {"user_ids": [...]}: the users erased in one run (privacy::EraseUsers: one
+// VACUUM, one pass over each file), a result per id in the order given, naming none of them.
+constexpr size_t kMaxErasures = 100000;
+
+void EraseList(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return SendError(res, 400, "bad_json", "the body must be a JSON object");
+  const auto& list = body.contains("user_ids") ? body["user_ids"] : nlohmann::json();
+  if (!list.is_array() || list.empty() || list.size() > kMaxErasures ||
+      !std::all_of(list.begin(), list.end(), [](const nlohmann::json& v) { return v.is_string(); }))
+    return SendError(res, 400, "invalid_argument",
+                     fmt::format("'user_ids' is required: an array of 1 to {} user ids (strings)", kMaxErasures));
+  auto r = c.writer->Erase(list.get<std::vector<std::string>>()).get();
+  if (!r.ok()) return SendStatus(res, r.status());
+  nlohmann::json results = nlohmann::json::array();
+  std::map<std::string, size_t> first;  // receipt → index of the first id it answered
+  size_t erased = 0, not_erased = 0;
+  for (size_t i = 0; i < r->size(); ++i) {
+    const auto& one = (*r)[i];
+    nlohmann::json e = {{"index", i}};
+    if (!one.ok()) {
+      ++not_erased;
+      e["error"] = {{"code", one.status().code() == Status::Code::kNotFound ? "not_found" : "invalid_argument"},
+                    {"message", one.status().message()}};
+    } else if (auto [it, fresh] = first.emplace(one->id, i); !fresh) {
+      e["same_user_as"] = it->second;  // one user named twice: one erasure, one receipt
+    } else {
+      ++erased;
+      e["receipt"] = one->Json();
+    }
+    results.push_back(std::move(e));
+  }
+  SendJson(res, nlohmann::json{{"erased", erased}, {"not_erased", not_erased}, {"results", results}});
 }
 
 }  // namespace
@@ -128,6 +170,7 @@ void AddUserRoutes(httplib::Server& svr, Context& ctx) {
   // The id as one segment of the path as sent ("/" as %2F): DELETE /v1/users/1/profile is not
   // the erasure of a user "1/profile" (405: the profile is only read).
   AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase, R"(/v1/users/[^/]+)");
+  AddRoute(svr, ctx, "POST", "/v1/erasures", "post_erasures", Scope::kAdmin, EraseList);
 }
 
 }  // namespace kgp::service
