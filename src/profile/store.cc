@@ -1,10 +1,14 @@
 #include "profile/store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/time.h"
 
 namespace kgp {
 namespace {
@@ -89,7 +93,11 @@ Status WriteProfileTables(Db& db, const Graph& g, const std::vector<Profile>& pr
       centroid[clusters.features[j]] = std::round(c.centroid[j] * 1000) / 1000;
     cl.Bind(1, c.id).Bind(2, c.label).Bind(3, static_cast<int64_t>(c.size)).Bind(4, centroid.dump()).Run();
   }
-  if (!tags_of) KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
+  if (!tags_of) {
+    const auto t0 = std::chrono::steady_clock::now();
+    KGP_RETURN_IF_ERROR(db.Exec("CREATE INDEX profile_tags_by_tag ON profile_tags(tag, weight)"));
+    LOG_DBG("profile: tag index built in {:.2f} s", SecondsSince(t0));
+  }
   txn.Commit();
   return Status::Ok();
 }
