@@ -1076,6 +1076,32 @@ TEST_F(ServiceTest, ErasuresRouteErasesAListInOneRun) {
   EXPECT_EQ(r.Get(("/v1/users/" + *other_user_ + "/profile").c_str())->status, 200);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id IN ('" + *user_ + "', '" + third + "')"), 0);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM erasure_receipts"), 2);
+  EXPECT_EQ(j["results"][1]["error"]["message"], "no such user") << j.dump();
+  // A run that fails after the rows went (a damaged checkpoint the erasure cannot rewrite): the
+  // server no longer serves the user, and the same list again finishes the run with a receipt.
+  std::string fourth;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users WHERE ext_id <> ?1 AND id IN (SELECT user_id FROM events) LIMIT 1");
+    st.Bind(1, *other_user_);
+    ASSERT_TRUE(st.Step());
+    fourth = std::string(st.Text(0));
+  }
+  ASSERT_EQ(r.Get(("/v1/users/" + fourth + "/profile").c_str())->status, 200);
+  fs::create_directories(ws + "/models");
+  test::WriteFile(ws + "/models/damaged.bin", std::string("KGPEMB\r\n") + std::string(64, 'x'));
+  const json again = {{"user_ids", {fourth}}};
+  auto failed = admin.Post("/v1/erasures", again.dump(), "application/json");
+  ASSERT_TRUE(failed);
+  EXPECT_GE(failed->status, 500) << failed->body;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + fourth + "'"), 0);
+  EXPECT_EQ(r.Get(("/v1/users/" + fourth + "/profile").c_str())->status, 404);
+  fs::remove(ws + "/models/damaged.bin");
+  auto finished = admin.Post("/v1/erasures", again.dump(), "application/json");
+  ASSERT_TRUE(finished);
+  ASSERT_EQ(finished->status, 200) << finished->body;
+  EXPECT_EQ(Body(finished)["erased"], 1) << finished->body;
   // The single route still answers its receipt.
   auto del = admin.Delete(("/v1/users/" + *other_user_).c_str());
   ASSERT_TRUE(del);

@@ -152,7 +152,9 @@ void AddPrivacyCommands(CLI::App& app, Registry& reg) {
         auto w = OpenWorkspace(a->ws);
         const bool single = ids.size() == 1 && a->users_file.empty();
         auto hold = Unwrap(ServeLock::Share(
-            *w, "erase", fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", single ? ids[0] : "{id}")));
+            *w, "erase",
+            single ? fmt::format("erase through it (DELETE /v1/users/{}) or stop it first", ids[0])
+                   : std::string("erase the list through it (POST /v1/erasures) or stop it first")));
         // Events a server acknowledged but did not store (it was killed) go to `events` first,
         // where the erasure finds them: left staged, the user's came back with the next move.
         Unwrap(service::RecoverStagedEvents(*w));

@@ -143,34 +143,19 @@ std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> u
       // Retry-After, not a stalled server.
       eo.lock_wait_s = kEraseLockWaitS;
       r = privacy::EraseUsers(*ws_, user_ids, eo);
+    } catch (const Error& e) {
+      r = e.status();
     } catch (const std::exception& e) {
-      r = Status::IoError(fmt::format("moving staged events before erasure: {}", e.what()));
+      r = Status::IoError(fmt::format("erasure: {}", e.what()));
     }
-    if (r.ok()) {
-      std::unordered_set<std::string> gone;
-      for (size_t i = 0; i < user_ids.size(); ++i)
-        if ((*r)[i].ok()) gone.insert(StoredUserId(user_ids[i])), gone.insert(user_ids[i]);
-      for (size_t u = 0; u < set_.ext_ids.size(); ++u) {
-        if (!gone.count(set_.ext_ids[u])) continue;
-        if (u < set_.states.size()) set_.states[u] = UserState{};
-        if (u < published_.size()) published_[u] = false;
-        set_.ext_ids[u].clear();
-      }
-      for (const auto& stored : gone) live_->Erase(stored);
-      // Every event this server applied is in `events` now (file_id_); the profiles left no
-      // longer count the users' in their as-of and the items' highest prices.
-      if (!gone.empty()) {
-        try {
-          RecomputeAfterErasure(ws_->db(), file_id_, &set_);
-        } catch (const std::exception& e) {
-          LOG_ERR("serve: after erasing users, reading the highest item prices: {}", e.what());
-        }
-        Publish({});
-      }
-      // EraseUsers blanked the users in the state file, which otherwise stays as this run found
-      // it, with its watermark: a crash now is recovered by replaying this run's events on it.
-      // (Saving ours here, this run's events included, under that watermark made the replay
-      // count them twice.) Finish() saves ours, without the users.
+    // EraseUsers blanked the users in the state file, which otherwise stays as this run found
+    // it, with its watermark: a crash now is recovered by replaying this run's events on it.
+    // (Saving ours here, this run's events included, under that watermark made the replay
+    // count them twice.) Finish() saves ours, without the users.
+    try {
+      DropGoneUsers();
+    } catch (const std::exception& e) {
+      LOG_ERR("serve: after an erasure, dropping the erased users from memory: {}", e.what());
     }
     promise->set_value(std::move(r));
   };
@@ -185,6 +170,30 @@ std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> u
   }
   cv_.notify_one();
   return fut;
+}
+
+void EventWriter::DropGoneUsers() {
+  std::unordered_set<std::string> stored;
+  for (Stmt q = ws_->db().Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
+  std::vector<size_t> gone;
+  size_t named = 0;
+  for (size_t u = 0; u < set_.ext_ids.size(); ++u)
+    if (!set_.ext_ids[u].empty() && (++named, !stored.count(set_.ext_ids[u]))) gone.push_back(u);
+  if (gone.empty()) return;
+  if (gone.size() == named && !stored.empty()) {
+    LOG_ERR("serve: none of the {} users in memory is in the store any more: ids renamed, not erased; kept", named);
+    return;
+  }
+  for (size_t u : gone) {
+    live_->Erase(set_.ext_ids[u]);
+    set_.ext_ids[u].clear();
+    if (u < set_.states.size()) set_.states[u] = UserState{};
+    if (u < published_.size()) published_[u] = false;
+  }
+  // Every event this server applied is in `events` now (file_id_); the profiles left no longer
+  // count the erased users' in their as-of and the items' highest prices.
+  RecomputeAfterErasure(ws_->db(), file_id_, &set_);
+  Publish({});
 }
 
 void EventWriter::Loop() {

@@ -118,6 +118,10 @@ class EventWriter {
   void MoveAllStaged();
   static constexpr size_t kDropRows = 20000;  // moved rows deleted from the inbox per group
   void Publish(const std::vector<uint32_t>& users);
+  // After an erasure run, finished or not (its rows may be gone though a file pass failed): the
+  // users held in memory that are no longer in `users` are dropped, and the profiles left no
+  // longer count their events. Nothing is dropped when every id is gone (renamed, not erased).
+  void DropGoneUsers();
   void Finish();
 
   const ItemIndex& items_;
