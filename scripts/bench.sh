@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: generates a REES46-format file (10 M events by default; BENCH_EVENTS to change),
 # then runs the ingest benchmark against sqlite3's .import baseline; then the stage benchmarks
-# (kge, text, profile, llm) and the HTTP service (bench-serve.sh).
+# (kge, text, profile, erase, llm) and the HTTP service (bench-serve.sh).
 set -euo pipefail
 build=${1:-build}
 . "$(dirname "$0")/lib.sh"
@@ -19,5 +19,6 @@ fi
 bash "$(dirname "$0")/bench-kge.sh" "$build"
 bash "$(dirname "$0")/bench-text.sh" "$build"
 bash "$(dirname "$0")/bench-profile.sh" "$build"
+bash "$(dirname "$0")/bench-erase.sh" "$build"
 bash "$(dirname "$0")/bench-llm.sh" "$build"
 bash "$(dirname "$0")/bench-serve.sh" "$build"

@@ -44,7 +44,7 @@ skip() { echo "skipped $1: $2 not installed"; skipped=$((skipped + 1)); }
 
 # 1. No build: one line saying to build first, not bash's or sqlite3's errors.
 mkdir -p "$tmp/empty"
-for s in bench bench-kge bench-kge-scale bench-llm bench-profile bench-serve bench-text \
+for s in bench bench-erase bench-kge bench-kge-scale bench-llm bench-profile bench-serve bench-text \
          eval eval-kge eval-profile eval-rec eval-text; do
   expect "$s.sh without a build" nonzero "build first: make build" bash "$root/scripts/$s.sh" "$tmp/empty"
 done
