@@ -416,6 +416,9 @@ void Finish(Workspace& ws, const std::vector<Target*>& targets, const EraseOptio
     txn.Commit();
   }
   auto t0 = std::chrono::steady_clock::now();
+  std::error_code ec;
+  const auto bytes = fs::file_size(ws.Path("kgprofile.db"), ec);
+  LOG_INF("erase: vacuuming the database ({} MB), so that no free page keeps deleted bytes", ec ? 0 : bytes >> 20);
   const ScrubReport s = ScrubDatabase(db);
   for (Target* t : targets) t->r.vacuumed = s.vacuumed, t->r.wal_truncated = s.wal_truncated;
   LOG_DBG("erase: database scrubbed (vacuum, WAL) in {:.2f} s", SecondsSince(t0));
@@ -518,8 +521,10 @@ Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std:
   if (!pending.empty())
     LOG_INF("erase: finishing {} erasure(s) cut short: the database rows are gone, the files follow", pending.size());
   if (!live.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     KGP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
     EraseRows(db, live);
+    LOG_INF("erase: the rows of {} user(s) deleted in {:.1f} s; the files follow", live.size(), SecondsSince(t0));
   }
   std::vector<Target*> all = live;
   all.insert(all.end(), pending.begin(), pending.end());
