@@ -102,6 +102,13 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   EXPECT_EQ(r.out.find(mentions + " MENTIONS"), std::string::npos) << r.out;
   EXPECT_NE(report.find(edges + " MENTIONS edges"), std::string::npos) << report;
   EXPECT_EQ(report.find("| relation | edges |"), std::string::npos) << report;
+  // Two users erased in one run from a copy of the workspace: verified there, still in the workspace.
+  EXPECT_NE(report.find("| verified (no file holds the id, database vacuumed) | yes | yes |"), std::string::npos) << report;
+  ASSERT_TRUE(std::regex_search(report, m, std::regex("Erasure of users (\\S+) and (\\S+) in one run"))) << report;
+  for (const std::string& id : {m[1].str(), m[2].str()}) {
+    EXPECT_EQ(test::RunCli("-q profile show " + (tmp / "demo/workspace") + " --user " + id).exit_code, 0) << id;
+    EXPECT_NE(test::RunCli("-q profile show " + (tmp / "demo/workspace-erasure") + " --user " + id).exit_code, 0) << id;
+  }
 }
 
 // A sample too small to fit the ranker (--users 200 --events 5000 and smaller): the demo failed
@@ -154,6 +161,15 @@ TEST(Pipeline, DemoDeletesOnlyItsOwnWorkspace) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(out + "/workspace"), std::string::npos) << r.err;
   EXPECT_EQ(test::ReadFile(tmp / "demo/workspace/mine.txt"), "not the demo's\n");
+  // Nor the folder of its erasure copy, checked before the pipeline runs.
+  std::filesystem::remove_all(tmp / "demo/workspace");
+  std::filesystem::create_directories(tmp / "demo/workspace-erasure");
+  test::WriteFile(tmp / "demo/workspace-erasure/mine.txt", "not the demo's\n");
+  auto copy = test::RunCli("demo --out " + out + " --users 100 --events 1000");
+  EXPECT_EQ(copy.exit_code, 1);
+  EXPECT_NE(copy.err.find(out + "/workspace-erasure"), std::string::npos) << copy.err;
+  EXPECT_EQ(test::ReadFile(tmp / "demo/workspace-erasure/mine.txt"), "not the demo's\n");
+  EXPECT_FALSE(std::filesystem::exists(tmp / "demo/workspace"));
   const auto cwd = std::filesystem::current_path();
   std::filesystem::create_directories(tmp / "cwd");
   std::filesystem::current_path(tmp / "cwd");

@@ -176,7 +176,9 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
       if (ec) throw Error(Status::IoError(fmt::format("{}: cannot create: {}", out.string(), ec.message())));
       for (const std::string& path : {report.string(), profiles_path}) ThrowIfError(OutFile::CheckReplaceable(path));
       const std::string wsdir = (out / "workspace").string();
+      const std::string erasure_dir = (out / "workspace-erasure").string();
       ThrowIfError(CheckDemoWorkspace(out, wsdir));
+      ThrowIfError(CheckDemoWorkspace(out, erasure_dir));
       step("[1/9] generating the sample shop in " + a->g.out_dir);
       GeneratorSummary gs;
       ThrowIfError(Generate(a->g, &gs));
@@ -329,7 +331,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
         step("[+] grounded texts: summaries and copy, claim-checked");
         llm_md = DemoLlm(ws, best_ext);
       }
-      const std::string privacy_md = DemoPrivacy(ws);
+      const std::string privacy_md = DemoPrivacy(ws) + DemoErasure(ws, erasure_dir);
       if (best_deg) {
         step("[+] HTTP service");
         serve_md = DemoServe(ws, best_ext);
@@ -397,6 +399,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
                 << "  sample     " << a->g.out_dir << "\n"
                 << "  neo4j      " << ws.Path("export/neo4j") << "\n"
                 << "  rdf        " << ws.Path("export/graph.ttl") << "\n"
+                << "  erasure    " << erasure_dir << " (two users erased from a copy)\n"
                 << "  profiles   " << profiles_path << "\n"
                 << "  ranker     "
                 << (fs::exists(ws.Path("models/recommend.json")) ? ws.Path("models/recommend.json")

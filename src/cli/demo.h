@@ -23,6 +23,10 @@ std::string DemoLlm(Workspace& ws, const std::string& user_ext);
 // A DP audience count, DP segment sizes and a k-anonymous profile export (demo_privacy.cc).
 std::string DemoPrivacy(Workspace& ws);
 
+// Two users erased in one run (privacy::EraseUsers) on a copy of the workspace written to `copy`
+// (replaced: the caller checked it is the demo's own), with their receipts (demo_privacy.cc).
+std::string DemoErasure(Workspace& ws, const std::string& copy);
+
 // The HTTP service in process for a moment: a read key (revoked at the end), `user_ext`'s profile and
 // recommendations over HTTP, a graceful stop (demo_serve.cc).
 std::string DemoServe(Workspace& ws, const std::string& user_ext);
