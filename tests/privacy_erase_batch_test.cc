@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,42 @@ TEST(PrivacyEraseBatch, EachReceiptCountsItsOwnUserAndNothingOfAnyIsLeft) {
   auto stray = test::RunCli("erase " + ws + " --user " + NthUser(sample, 9) + " " + NthUser(sample, 10));
   EXPECT_NE(stray.exit_code, 0);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 5);
+}
+
+// A list longer than one statement takes (5,000 ids a chunk): every user erased, every row counted
+// once in its own receipt.
+TEST(PrivacyEraseBatch, AListLongerThanAChunkIsErasedWhole) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q generate " + sample + " --users 5300 --events 12000 --products 200 --review-rate 0").exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  for (const char* f : {"categories", "brands", "catalog", "users", "events"})
+    ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + sample + "/" + f + ".csv").exit_code, 0) << f;
+  for (const char* cmd : {"graph build", "profile build"}) ASSERT_EQ(test::RunCli(std::string("-q ") + cmd + " " + ws).exit_code, 0) << cmd;
+  // The first 5,200 users of users.csv (ingested first: users.id 1 to 5,200).
+  std::istringstream users(test::ReadFile(sample + "/users.csv"));
+  std::string line, ids;
+  std::getline(users, line);  // header
+  for (int i = 0; i < 5200 && std::getline(users, line); ++i) ids += line.substr(0, line.find(',')) + "\n";
+  test::WriteFile(tmp / "ids.txt", ids);
+  const int64_t events = Count(ws, "SELECT count(*) FROM events");
+  const int64_t kept_events = events - Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.id IN "
+                                                 "(SELECT id FROM users ORDER BY id LIMIT 5200)");
+  auto r = test::RunCli("--json erase " + ws + " --users " + (tmp / "ids.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["erased"], 5200);
+  int64_t deleted = 0, verified = 0;
+  for (const auto& e : j["results"]) {
+    deleted += e["receipt"]["rows"].value("events", 0);
+    verified += e["receipt"]["verified"].get<bool>();
+    EXPECT_EQ(e["receipt"]["rows"]["users"], 1) << e.dump();
+  }
+  EXPECT_EQ(verified, 5200);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), 100);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events"), kept_events);
+  EXPECT_EQ(deleted, events - kept_events);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM profiles"), 100);
 }
 
 // A text user column (profiles.ext_id) holds the stored id: erasing the user whose users.id is 1
