@@ -73,5 +73,17 @@ TEST(TextOpinion, CharactersInsideWordsAndNamesAreNoOpinions) {
     EXPECT_LT(lex.TextSentiment(text), 0) << text;
 }
 
+// An opinion character at the end of a longer word is part of a noun (卡 in 信用卡, 差 in 出差), and
+// 无/没/未/别 negate only the word right after them (无糖: sugar-free): each read the praise after it
+// as 0 or negative.
+TEST(TextOpinion, NounsEndingInAnOpinionCharacterAndDistantNegationsAreNoOpinions) {
+  OpinionLexicon lex;
+  for (std::string text : {"无糖可乐很好喝", "信用卡很好用", "没想到这么好用"}) EXPECT_GT(lex.TextSentiment(text), 0) << text;
+  for (std::string text : {"经常出差", "一张信用卡"}) EXPECT_EQ(lex.TextSentiment(text), 0) << text;
+  // Still opinions: after a lexicon word in their word (很差), on their own, negated right away.
+  for (std::string text : {"质量很差", "做工真差", "味道很差劲", "不好用"}) EXPECT_LT(lex.TextSentiment(text), 0) << text;
+  for (std::string text : {"无异味", "没有异味，很香", "不贵"}) EXPECT_GT(lex.TextSentiment(text), 0) << text;
+}
+
 }  // namespace
 }  // namespace kgp::text

@@ -84,10 +84,24 @@ bool OneHanChar(std::string_view text, const GazetteerMatch& m) {
 // words or sentence particles ("不好", "好卡", "贵了", "慢啊"; in 不锈钢, 无线, 快递, 好像 the
 // character is no opinion). A character that ends its ICU word ("都不" of 一点都不卡) still modifies
 // what follows. words: ICU words, in order.
-bool StandsAlone(std::string_view text, const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words) {
+bool StandsAlone(std::string_view text, const std::vector<GazetteerMatch>& all, size_t i, const std::vector<Token>& words,
+                 bool polarity) {
   auto w = std::upper_bound(words.begin(), words.end(), all[i].begin, [](uint32_t at, const Token& t) { return at < t.begin; });
   if (w == words.begin()) return true;
   --w;
+  // An opinion character after other characters of its word is the end of a noun (信用卡, 出差):
+  // only lexicon words may come before it there (好卡, 很差).
+  if (polarity) {
+    // Matches are in order of their start: those inside the word before this one.
+    const auto from = std::lower_bound(all.begin(), all.begin() + static_cast<ptrdiff_t>(i), w->begin,
+                                       [](const GazetteerMatch& m, uint32_t at) { return m.begin < at; });
+    for (uint32_t at = all[i].begin; at > w->begin;) {
+      auto m = std::find_if(from, all.begin() + static_cast<ptrdiff_t>(i),
+                            [&](const GazetteerMatch& x) { return x.end == at && x.begin < at; });
+      if (m == all.begin() + static_cast<ptrdiff_t>(i)) return false;
+      at = m->begin;
+    }
+  }
   size_t j = i;
   for (uint32_t at = all[i].end; at < w->end;) {
     if (j + 1 < all.size() && all[j + 1].begin == at) {
@@ -128,7 +142,8 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
     if (in_name(all[i].begin, all[i].end)) continue;
     if (OneHanChar(text, all[i])) {
       if (words.empty()) words = WordBreaks(text);
-      if (!StandsAlone(text, all, i, words)) continue;
+      const std::string& type = words_.entries()[all[i].entry].type;
+      if (!StandsAlone(text, all, i, words, type == "pos" || type == "neg")) continue;
     }
     matches.push_back(all[i]);
   }
@@ -146,6 +161,10 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
     for (size_t k = i; k-- > 0 && i - k <= 2;) {
       if (next_begin - matches[k].end > 12 || clause_mark_between(matches[k].end, next_begin)) break;
       const auto& m = words_.entries()[matches[k].entry];
+      // 无, 没, 未, 别 negate the word right after them only (无糖可乐很好喝: sugar-free, and good).
+      if (m.type == "not" && matches[k].end != next_begin && OneHanChar(text, matches[k]) &&
+          text.substr(matches[k].begin, matches[k].end - matches[k].begin) != "不")
+        break;
       if (m.type == "not") v = -v;
       else if (m.type == "deg") v *= *ParseDouble(m.key);
       else break;
