@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -142,10 +145,22 @@ TEST(PrivacyEraseBatch, EachReceiptCountsItsOwnUserAndNothingOfAnyIsLeft) {
   EXPECT_EQ(nlohmann::json::parse(two.out)["erased"], 2) << two.out;
   EXPECT_EQ(nlohmann::json::parse(two.out)["results"][1]["from"], "--user #2") << two.out;
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 5);
+  // --users - reads the list from standard input.
+  {
+    test::WriteFile(list, NthUser(sample, 11) + "\n");
+    const std::string out = tmp / "stdin.json";
+    const int rc = std::system((test::BinaryPath() + " --json erase " + ws + " --users - < " + list + " > " + out).c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 0);
+    const auto sj = nlohmann::json::parse(test::ReadFile(out));
+    EXPECT_EQ(sj["erased"], 1) << sj.dump();
+    EXPECT_EQ(sj["results"][0]["from"], "-:1") << sj.dump();
+    EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 6);
+  }
   // One id per --user: a second word is refused, not taken for another user to erase.
   auto stray = test::RunCli("erase " + ws + " --user " + NthUser(sample, 9) + " " + NthUser(sample, 10));
   EXPECT_NE(stray.exit_code, 0);
-  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 5);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 6);
 }
 
 // A list longer than one statement takes (5,000 ids a chunk): every user erased, every row counted
