@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <new>
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/status.h"
+#include "common/strings.h"
 
 namespace kgp::cli {
 
@@ -209,6 +211,41 @@ int Main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
+  }
+}
+
+namespace {
+constexpr size_t kMaxLineBytes = 1 << 16;
+}  // namespace
+
+const char* const kLineTooLong = "over 64 KiB";
+
+void ForEachLine(const std::string& path, const LineFn& fn) {
+  std::ifstream f;
+  std::istream* in = &std::cin;
+  const bool stdin_ = path.empty() || path == "-";
+  if (!stdin_) {
+    f.open(path, std::ios::binary);
+    if (!f) throw Error(Status::NotFound(fmt::format("{}: cannot open", path)));
+    in = &f;
+  }
+  std::streambuf* sb = in->rdbuf();
+  std::string line;
+  uint64_t n = 0;
+  for (int c = 0; c != EOF;) {
+    line.clear();
+    bool too_long = false;
+    while ((c = sb->sbumpc()) != EOF && c != '\n') {
+      if (line.size() <= kMaxLineBytes) line.push_back(static_cast<char>(c));  // one byte for a CR
+      else too_long = true;
+    }
+    if (c == EOF && line.empty() && !too_long) break;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (n == 0 && StartsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 BOM
+    too_long |= line.size() > kMaxLineBytes;
+    const char* problem = too_long ? kLineTooLong : line.empty() ? "empty" : !IsValidUtf8(line) ? "invalid UTF-8" : nullptr;
+    ++n;
+    fn(fmt::format("{}:{}", stdin_ ? "stdin" : path, n), n, too_long ? std::string() : line, problem);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -45,6 +46,15 @@ const CLI::Validator& Unsigned();
 const CLI::Validator& ShareBelowOne();
 // A share from 0 to 1, both included (a probability).
 const CLI::Validator& Share();
+
+
+// Lines of FILE (or stdin when empty or "-"), without CR and the first without a UTF-8 BOM.
+// fn(where, n, line, problem): `where` is "FILE:n" for messages; `problem` is null for a line to
+// use, else why it is to be skipped ("empty", "invalid UTF-8", kLineTooLong: such a line is read
+// on and dropped, never held whole). `text` and `erase --users` read their inputs so.
+extern const char* const kLineTooLong;  // "over 64 KiB"
+using LineFn = std::function<void(const std::string&, uint64_t, const std::string&, const char*)>;
+void ForEachLine(const std::string& path, const LineFn& fn);
 
 // Each command group adds its subcommands; the callback it sets returns the exit code.
 using Runner = std::function<int()>;

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -78,22 +77,18 @@ void PrintRekey(const RekeyReport& r, const char* what) {
                            r.wal_truncated ? "yes" : "NO (another connection is open)");
 }
 
-// The ids of an --users file ('-': standard input), with their line numbers: one per line,
-// spaces and a CR around it trimmed; blank lines and lines starting with # skipped.
+// The ids of an --users file ('-': standard input), with their line numbers (ForEachLine: CR and
+// a BOM dropped): one per line, spaces around it trimmed; blank lines and lines starting with #
+// skipped. A line that cannot be an id (invalid UTF-8, over 64 KiB) stops the command before
+// anything is erased.
 std::vector<std::pair<size_t, std::string>> ReadIdLines(const std::string& path) {
-  std::ifstream file;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) throw Error(Status::IoError(fmt::format("--users {}: cannot read", path)));
-  }
-  std::istream& in = path == "-" ? std::cin : file;
   std::vector<std::pair<size_t, std::string>> out;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
+  ForEachLine(path, [&](const std::string& where, uint64_t n, const std::string& line, const char* problem) {
     const std::string_view id = Trim(line);
+    if (problem && std::string_view(problem) != "empty")
+      throw Error(Status::InvalidArgument(fmt::format("--users {}: {}", where, problem)));
     if (!id.empty() && id.front() != '#') out.emplace_back(n, std::string(id));
-  }
-  if (in.bad()) throw Error(Status::IoError(fmt::format("--users {}: read error", path)));
+  });
   return out;
 }
 

@@ -23,43 +23,6 @@ namespace {
 
 using namespace kgp::text;
 
-constexpr size_t kMaxLineBytes = 1 << 16;
-constexpr const char* kTooLong = "over 64 KiB";
-
-// Lines of FILE (or stdin when empty or "-"), without CR and the first without a UTF-8 BOM.
-// fn(where, n, line, problem): `where` is "FILE:n" for messages; `problem` is null for a line to
-// use, else why it is to be skipped ("empty", "invalid UTF-8", "over 64 KiB": such a line is
-// read on and dropped, never held whole).
-using LineFn = std::function<void(const std::string&, uint64_t, const std::string&, const char*)>;
-void ForEachLine(const std::string& path, const LineFn& fn) {
-  std::ifstream f;
-  std::istream* in = &std::cin;
-  const bool stdin_ = path.empty() || path == "-";
-  if (!stdin_) {
-    f.open(path, std::ios::binary);
-    if (!f) throw Error(Status::NotFound(fmt::format("{}: cannot open", path)));
-    in = &f;
-  }
-  std::streambuf* sb = in->rdbuf();
-  std::string line;
-  uint64_t n = 0;
-  for (int c = 0; c != EOF;) {
-    line.clear();
-    bool too_long = false;
-    while ((c = sb->sbumpc()) != EOF && c != '\n') {
-      if (line.size() <= kMaxLineBytes) line.push_back(static_cast<char>(c));  // one byte for a CR
-      else too_long = true;
-    }
-    if (c == EOF && line.empty() && !too_long) break;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (n == 0 && StartsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 BOM
-    too_long |= line.size() > kMaxLineBytes;
-    const char* problem = too_long ? kTooLong : line.empty() ? "empty" : !IsValidUtf8(line) ? "invalid UTF-8" : nullptr;
-    ++n;
-    fn(fmt::format("{}:{}", stdin_ ? "stdin" : path, n), n, too_long ? std::string() : line, problem);
-  }
-}
-
 std::vector<Sentence> MustLoad(const std::string& path, const std::string& format) {
   uint64_t skipped = 0;
   std::string first;
@@ -322,7 +285,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
         ForEachLine(*input, [&](const std::string& where, uint64_t, const std::string& line, const char* problem) {
           // An empty line is normalised (to itself), an invalid one refused by NormalizeNfkc; an
           // over-long one is not read whole.
-          auto norm = problem == kTooLong ? Result<std::string>(Status::InvalidArgument(kTooLong)) : NormalizeNfkc(line);
+          auto norm = problem == kLineTooLong ? Result<std::string>(Status::InvalidArgument(kLineTooLong)) : NormalizeNfkc(line);
           if (!norm.ok()) {  // an empty line stands for it: output line n is input line n
             std::cerr << fmt::format("{}: skipped ({}), written as an empty line\n", where, norm.status().message());
             std::cout << "\n";
