@@ -216,6 +216,16 @@ struct Keys {
       entity_names.emplace("user:" + t->stored, t);
     }
   }
+  // fn(the owners of a user column's keys): users.id in an integer column, the stored id in a
+  // text one (matching users.id written as text too took the row of another user whose id as
+  // ingested was that number).
+  template <class Fn>
+  void ForColumn(const UserColumn& c, Fn&& fn) const {
+    if (c.integer)
+      fn(uid);
+    else
+      fn(stored);
+  }
 };
 
 // The rows of the users still in `users`, in one transaction with secure_delete on; each
@@ -254,15 +264,10 @@ void EraseRows(Db& db, const std::vector<Target*>& targets) {
   DeleteOwned(db, "triples", "DELETE FROM triples WHERE tail IN ({}) RETURNING tail", entities);
   DeleteOwned(db, "entities", "DELETE FROM entities WHERE id IN ({}) RETURNING id", entities);
   // Every table with a user_id / ext_id column: events, texts, profiles, profile_tags,
-  // user_pii, llm_texts (when the LLM layer is present), users last. A text column holds the
-  // stored id only: matching users.id written as text too took the row of another user whose
-  // id as ingested was that number.
+  // user_pii, llm_texts (when the LLM layer is present), users last.
   for (const auto& c : UserColumns(db, {"users"})) {
     const std::string sql = fmt::format("DELETE FROM \"{0}\" WHERE \"{1}\" IN ({{}}) RETURNING \"{1}\"", c.table, c.column);
-    if (c.integer)
-      DeleteOwned(db, c.table, sql, keys.uid);
-    else
-      DeleteOwned(db, c.table, sql, keys.stored);
+    keys.ForColumn(c, [&](const auto& owners) { DeleteOwned(db, c.table, sql, owners); });
   }
   DeleteOwned(db, "users", "DELETE FROM users WHERE id IN ({}) RETURNING id", keys.uid);
   // (Events of users erased before, which an older version's moves brought in, went with
@@ -281,10 +286,7 @@ std::set<Target*> StillStored(Db& db, const std::vector<Target*>& targets) {
   const auto add = [&](Target* t, Stmt&) { out.insert(t); };
   for (const auto& c : UserColumns(db)) {
     const std::string sql = fmt::format("SELECT \"{1}\" FROM \"{0}\" WHERE \"{1}\" IN ({{}})", c.table, c.column);
-    if (c.integer)
-      ForOwned(db, sql, keys.uid, add);
-    else
-      ForOwned(db, sql, keys.stored, add);
+    keys.ForColumn(c, [&](const auto& owners) { ForOwned(db, sql, owners, add); });
   }
   ForOwned(db, "SELECT key FROM graph_nodes WHERE type = 0 AND key IN ({})", keys.stored, add);
   ForOwned(db, "SELECT name FROM entities WHERE name IN ({})", keys.entity_names, add);
@@ -305,8 +307,7 @@ Status EraseFromFiles(Workspace& ws, const std::vector<Target*>& targets) {
   // under the commit lock have none now, and the others' pids still run.
   for (const auto& f : RemoveStaleTempFiles(ws.dir())) to_all(&ErasureReceipt::files_removed, f);
   auto t0 = std::chrono::steady_clock::now();
-  std::unordered_map<std::string_view, Target*> by_stored;
-  for (Target* t : targets) by_stored.emplace(t->stored, t);
+  const Keys keys(targets);
   const std::string state_path = ws.Path(kProfileStateFile);
   if (fs::exists(state_path)) {
     auto set = LoadProfileSet(state_path);
@@ -320,8 +321,8 @@ Status EraseFromFiles(Workspace& ws, const std::vector<Target*>& targets) {
     }
     std::vector<Target*> blanked;
     for (size_t u = 0; set.ok() && u < set->ext_ids.size(); ++u) {
-      auto it = by_stored.find(set->ext_ids[u]);
-      if (it == by_stored.end()) continue;
+      auto it = keys.stored.find(set->ext_ids[u]);
+      if (it == keys.stored.end()) continue;
       set->ext_ids[u].clear();
       if (u < set->states.size()) set->states[u] = UserState{};
       blanked.push_back(it->second);
@@ -345,18 +346,12 @@ Status EraseFromFiles(Workspace& ws, const std::vector<Target*>& targets) {
       LOG_ERR("erase: {}: cannot read it to remove the users' rows: {}", path, ck.status().message());
       continue;
     }
-    const std::unordered_set<std::string_view> present(ck->entity_names.begin(), ck->entity_names.end());
+    // Rows named as the store's graph names users ("user:ID") or as KG triples may (the bare ID).
     std::vector<std::string> names;
-    std::vector<std::pair<Target*, int64_t>> held;
-    for (Target* t : targets) {
-      int64_t n = 0;
-      for (std::string name : {"user:" + t->stored, t->stored}) {
-        n += static_cast<int64_t>(present.count(name));
-        names.push_back(std::move(name));
-      }
-      if (n > 0) held.emplace_back(t, n);
-    }
-    if (held.empty() || RemoveEntities(*ck, names) == 0) continue;
+    std::map<Target*, int64_t> held;  // rows each user has here
+    for (const auto& name : ck->entity_names)
+      if (auto it = keys.entity_names.find(name); it != keys.entity_names.end()) names.push_back(name), ++held[it->second];
+    if (names.empty() || RemoveEntities(*ck, names) == 0) continue;
     KGP_RETURN_IF_ERROR(embed::SaveCheckpoint(path, *ck));
     // Its nearest-neighbour index holds the removed rows too: it goes (`kge index` builds it
     // again; until then predictions scan the rows).
@@ -417,7 +412,7 @@ void Finish(Workspace& ws, const std::vector<Target*>& targets, const EraseOptio
   }
   auto t0 = std::chrono::steady_clock::now();
   std::error_code ec;
-  const auto bytes = fs::file_size(ws.Path("kgprofile.db"), ec);
+  const auto bytes = fs::file_size(ws.Path(kDbFile), ec);
   LOG_INF("erase: vacuuming the database ({} MB), so that no free page keeps deleted bytes", ec ? 0 : bytes >> 20);
   const ScrubReport s = ScrubDatabase(db);
   for (Target* t : targets) t->r.vacuumed = s.vacuumed, t->r.wal_truncated = s.wal_truncated;
@@ -426,7 +421,7 @@ void Finish(Workspace& ws, const std::vector<Target*>& targets, const EraseOptio
   t0 = std::chrono::steady_clock::now();
   // The database by query; its deleted bytes are gone with secure_delete, VACUUM and the WAL
   // truncation reported above.
-  const fs::path db_file = fs::path(ws.Path("kgprofile.db"));
+  const fs::path db_file = fs::path(ws.Path(kDbFile));
   for (Target* t : StillStored(db, targets)) t->r.residual_files.push_back(db_file.string());
   const auto groups = NeedleGroups(targets);
   for (const auto& f : ListFiles(ws.dir())) {
@@ -492,8 +487,7 @@ Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std:
     for (const std::string& cand : {pseudonym, given}) {
       if (t.uid) break;
       Stmt st = db.Prepare("SELECT 1 FROM meta WHERE key = ?1");
-      st.Bind(1, PendingKey(cand));
-      if (st.Step()) {
+      if (st.Bind(1, PendingKey(cand)).Step()) {
         t.stored = cand;
         break;
       }
