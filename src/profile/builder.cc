@@ -91,7 +91,7 @@ void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set) {
     if (s.events > 0) set->as_of = std::max(set->as_of, s.last_ts);
 }
 
-bool DropErasedUsers(Db& db, ProfileSet* set) {
+std::vector<std::pair<uint32_t, std::string>> DropErasedUsers(Db& db, ProfileSet* set, std::optional<int64_t> upto_file) {
   std::unordered_set<std::string> stored;
   for (Stmt q = db.Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
   size_t named = 0, gone = 0;
@@ -104,14 +104,14 @@ bool DropErasedUsers(Db& db, ProfileSet* set) {
         "none of the {} users read from the store is in it any more, though it holds {}: their ids changed meanwhile "
         "(privacy keygen or rotate); run this again",
         named, stored.size())));
-  bool emptied = false;
+  std::vector<std::pair<uint32_t, std::string>> emptied;
   for (size_t u = 0; u < set->ext_ids.size(); ++u)
     if (!set->ext_ids[u].empty() && !stored.count(set->ext_ids[u])) {
+      emptied.emplace_back(static_cast<uint32_t>(u), std::move(set->ext_ids[u]));
       set->ext_ids[u].clear();
       if (u < set->states.size()) set->states[u] = UserState{};
-      emptied = true;
     }
-  if (emptied) RecomputeAfterErasure(db, set->applied_file_id, set);
+  if (!emptied.empty()) RecomputeAfterErasure(db, upto_file.value_or(set->applied_file_id), set);
   return emptied;
 }
 

@@ -3,9 +3,11 @@
 // floating-point summation order; tested in tests/profile_test.cc).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/huge_alloc.h"
@@ -61,10 +63,12 @@ Status SyncUserIds(std::vector<std::string> ids, ProfileSet* set, bool* emptied 
 void RecomputeAfterErasure(Db& db, int64_t upto_file, ProfileSet* set);
 
 // Empties the slots of users no longer in the store (erased since the set's ids were read) and
-// then RecomputeAfterErasure() up to set->applied_file_id. Whether a slot was emptied. Throws
+// then RecomputeAfterErasure() up to upto_file (default: set->applied_file_id; a server passes
+// the file its own events are under). Returns the slots emptied with the ids they held. Throws
 // Error when the store cannot be read, and Aborted when every id is gone while the store holds
 // users (renamed by a key change since they were read: nothing is dropped).
-bool DropErasedUsers(Db& db, ProfileSet* set);
+std::vector<std::pair<uint32_t, std::string>> DropErasedUsers(Db& db, ProfileSet* set,
+                                                              std::optional<int64_t> upto_file = std::nullopt);
 
 // Groups events by user (counting sort), orders each user's events by time and applies them,
 // users split over `threads` threads, each judged against its item's reference price at its

@@ -51,7 +51,7 @@ Status Refresh(Workspace& ws, ProfileContext& ctx, ProfileSet& set, ClusterModel
   // would bring them back. Then (rarely) snapshot and clusters again, without them.
   auto commit = CommitLock::Acquire(ws, "profile build/update");
   if (!commit.ok()) return commit.status();
-  if (DropErasedUsers(ws.db(), &set)) {
+  if (!DropErasedUsers(ws.db(), &set).empty()) {
     profiles = Snapshot(*ctx.items, set);
     model = ClusterProfiles(*ctx.graph, profiles, set.clusters);
     if (cluster_s) *cluster_s = SecondsSince(t);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -173,26 +172,14 @@ std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> u
 }
 
 void EventWriter::DropGoneUsers() {
-  std::unordered_set<std::string> stored;
-  for (Stmt q = ws_->db().Prepare("SELECT ext_id FROM users"); q.Step();) stored.emplace(q.Text(0));
-  std::vector<size_t> gone;
-  size_t named = 0;
-  for (size_t u = 0; u < set_.ext_ids.size(); ++u)
-    if (!set_.ext_ids[u].empty() && (++named, !stored.count(set_.ext_ids[u]))) gone.push_back(u);
+  // Every event this server applied is in `events` now (file_id_): the profiles left no longer
+  // count the erased users' in their as-of and the items' highest prices.
+  const auto gone = DropErasedUsers(ws_->db(), &set_, file_id_);
   if (gone.empty()) return;
-  if (gone.size() == named && !stored.empty()) {
-    LOG_ERR("serve: none of the {} users in memory is in the store any more: ids renamed, not erased; kept", named);
-    return;
-  }
-  for (size_t u : gone) {
-    live_->Erase(set_.ext_ids[u]);
-    set_.ext_ids[u].clear();
-    if (u < set_.states.size()) set_.states[u] = UserState{};
+  for (const auto& [u, id] : gone) {
+    live_->Erase(id);
     if (u < published_.size()) published_[u] = false;
   }
-  // Every event this server applied is in `events` now (file_id_); the profiles left no longer
-  // count the erased users' in their as-of and the items' highest prices.
-  RecomputeAfterErasure(ws_->db(), file_id_, &set_);
   Publish({});
 }
 

@@ -119,8 +119,8 @@ class EventWriter {
   static constexpr size_t kDropRows = 20000;  // moved rows deleted from the inbox per group
   void Publish(const std::vector<uint32_t>& users);
   // After an erasure run, finished or not (its rows may be gone though a file pass failed): the
-  // users held in memory that are no longer in `users` are dropped, and the profiles left no
-  // longer count their events. Nothing is dropped when every id is gone (renamed, not erased).
+  // users held in memory that are no longer in `users` are dropped (DropErasedUsers, which
+  // throws Aborted and drops nothing when every id is gone: renamed, not erased).
   void DropGoneUsers();
   void Finish();
 
