@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
+#include <span>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -203,6 +206,84 @@ TEST_F(RecommendTest, AScopedEngineAnswersAsTheWholeOneForItsUserAndItem) {
   uint32_t other_item = 0;
   while (other_item == item || std::find(seeds.begin(), seeds.end(), other_item) != seeds.end()) ++other_item;
   EXPECT_THROW(Related(scoped, other_item, 10), std::logic_error);
+}
+
+// Events passed as `since` (a server's, posted after the engine was built) count as the user's
+// own: the user's history given as the posted events of a user the engine does not know yields
+// the same candidates and features (all but the cohort's, which comes from the user's graph
+// node); a purchase among them filters the item; a view seeds its co-visited items; events on
+// items the engine does not know change nothing.
+TEST_F(RecommendTest, EventsPostedAfterTheHistoryCountAsTheUsersOwn) {
+  const Engine& e = *rc_->engine;
+  uint32_t u = 0;
+  while (e.RecentItems(u).size() < 5) ++u;
+  const auto own = e.history().Of(u);
+  const std::vector<ProfileEvent> replayed(own.begin(), own.end());
+  auto by_item = [](const std::vector<Recommendation>& v) {
+    std::map<uint32_t, Recommendation> m;
+    for (const auto& r : v) m.emplace(r.item, r);
+    return m;
+  };
+  const uint16_t cohort_only = 1u << kFCohort;
+  const auto known = by_item(e.Candidates(u)), fresh = by_item(e.Candidates(kNewUser, replayed));
+  size_t compared = 0;
+  for (const auto& [item, r] : known) {
+    if (r.sources == cohort_only) continue;
+    auto it = fresh.find(item);
+    ASSERT_NE(it, fresh.end()) << "item " << item;
+    EXPECT_EQ(it->second.sources & ~cohort_only, r.sources & ~cohort_only) << "item " << item;
+    for (int f = 0; f < kNumFeatures; ++f) {
+      if (f != kFCohort) {
+        EXPECT_EQ(it->second.features[f], r.features[f]) << "item " << item << ", " << FeatureName(f);
+      }
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 50u);
+  for (const auto& [item, r] : fresh) {
+    if (!known.count(item)) {
+      EXPECT_EQ(r.sources, cohort_only) << "item " << item;
+    }
+  }
+
+  const int64_t t = e.history().as_of() + 3600;
+  const uint32_t bought = e.Recommend(u, 10).front().item;
+  const ProfileEvent purchase{t, u, bought, -1.0f, NAN, EventType::kPurchase};
+  const auto after = e.Recommend(u, 10, std::span(&purchase, 1));
+  ASSERT_EQ(after.size(), 10u);
+  for (const auto& r : after) EXPECT_NE(r.item, bought) << "an item just bought is offered again";
+  EXPECT_EQ(by_item(e.Candidates(u, std::span(&purchase, 1))).at(bought).features[kFPurchased], 1.0f);
+
+  // An item the user never touched, with a co-visitation row, viewed now.
+  std::optional<uint32_t> untouched;
+  for (uint32_t item : e.history().PopularItems()) {
+    const bool touched = std::any_of(own.begin(), own.end(), [&](const ProfileEvent& x) { return x.item == item; });
+    if (!touched && !e.CoVisited(item).empty()) {
+      untouched = item;
+      break;
+    }
+  }
+  ASSERT_TRUE(untouched);
+  const uint32_t viewed = *untouched;
+  const ProfileEvent view{t, u, viewed, -1.0f, NAN, EventType::kView};
+  EXPECT_EQ(e.RecentItems(u, std::span(&view, 1)).front(), viewed);
+  const auto seeded = by_item(e.Candidates(u, std::span(&view, 1)));
+  const uint32_t neighbour = e.CoVisited(viewed).front().item;
+  const float before = known.count(neighbour) ? known.at(neighbour).features[kFCoVisit] : 0.0f;
+  ASSERT_TRUE(seeded.count(neighbour));
+  EXPECT_GT(seeded.at(neighbour).features[kFCoVisit], before);
+  EXPECT_GT(seeded.at(viewed).features[kFTouched], 0.0f);
+  // A new user's one view: its neighbours by co-visitation, its category first in the tastes.
+  const auto first = by_item(e.Candidates(kNewUser, std::span(&view, 1)));
+  ASSERT_TRUE(first.count(neighbour));
+  EXPECT_GT(first.at(neighbour).features[kFCoVisit], 0.0f);
+  for (const auto& [item, r] : by_item(e.Candidates(kNewUser))) EXPECT_EQ(r.features[kFCoVisit], 0.0f);
+
+  const ProfileEvent unknown_item{t, u, static_cast<uint32_t>(e.history().num_items() + 3), -1.0f, NAN,
+                                  EventType::kPurchase};
+  const auto same = e.Recommend(u, 10, std::span(&unknown_item, 1)), plain = e.Recommend(u, 10);
+  ASSERT_EQ(same.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(same[i].item, plain[i].item) << i;
 }
 
 TEST_F(RecommendTest, RelatedItemsCarryReasons) {

@@ -22,7 +22,11 @@ class Catalog {
 
   size_t num_users() const { return user_ext_.size(); }
   size_t num_items() const { return item_ext_.size(); }
-  const std::string& UserExt(uint32_t u) const { return user_ext_[u]; }
+  // "" for a user the catalogue does not know (kNewUser).
+  const std::string& UserExt(uint32_t u) const {
+    static const std::string kNone;
+    return u < user_ext_.size() ? user_ext_[u] : kNone;
+  }
   const std::string& ItemExt(uint32_t i) const { return item_ext_[i]; }
   const std::string& ItemTitle(uint32_t i) const { return item_title_[i]; }
   std::optional<uint32_t> FindUser(std::string_view ext) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
@@ -152,9 +153,26 @@ float Engine::LeafShare(NodeId leaf) const {
   return it != leaf_share_.end() && it->first == leaf ? it->second : 0.0f;
 }
 
-std::vector<uint32_t> Engine::RecentItems(uint32_t user) const {
+std::span<const ProfileEvent> Engine::EventsOf(uint32_t user, std::span<const ProfileEvent> since,
+                                               std::vector<ProfileEvent>& buf) const {
+  const auto past = history_.Of(user);
+  const auto known = [&](const ProfileEvent& e) { return e.item < history_.num_items(); };
+  if (std::none_of(since.begin(), since.end(), known)) return past;
+  buf.assign(past.begin(), past.end());
+  std::copy_if(since.begin(), since.end(), std::back_inserter(buf), known);
+  return buf;
+}
+
+int64_t Engine::NowFor(std::span<const ProfileEvent> since) const {
+  int64_t now = history_.as_of();
+  for (const ProfileEvent& e : since) now = std::max(now, e.ts);
+  return now;
+}
+
+std::vector<uint32_t> Engine::RecentItems(uint32_t user, std::span<const ProfileEvent> since) const {
   std::vector<uint32_t> recent;
-  auto ev = history_.Of(user);
+  std::vector<ProfileEvent> buf;
+  auto ev = EventsOf(user, since, buf);
   std::unordered_set<uint32_t> seen;
   for (size_t i = ev.size(); i-- > 0 && recent.size() < opts_.recent_items;)
     if (seen.insert(ev[i].item).second) recent.push_back(ev[i].item);
@@ -167,8 +185,11 @@ std::span<const Neighbor> Engine::CoVisited(uint32_t item) const {
   return covisit_.Of(item);
 }
 
-std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
-  const UserTaste taste = TasteOf(history_, items_, user);
+std::vector<Recommendation> Engine::Candidates(uint32_t user, std::span<const ProfileEvent> since) const {
+  std::vector<ProfileEvent> buf;
+  const auto events = EventsOf(user, since, buf);
+  const int64_t now = NowFor(since);
+  const UserTaste taste = TasteOf(events, now, items_, opts_.history.affinity_half_life_days);
   std::unordered_map<uint32_t, Recommendation> cands;
   auto add = [&](uint32_t item, int f, float v) {
     auto [it, fresh] = cands.try_emplace(item);
@@ -179,7 +200,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   // The latest distinct items seed the item-to-item generators, weighted by the user's decayed touch.
   std::vector<std::pair<uint32_t, float>> recent;
   float max_w = 0;
-  for (uint32_t item : RecentItems(user)) {
+  for (uint32_t item : RecentItems(user, since)) {
     const auto* t = taste.Item(item);
     recent.emplace_back(item, t ? t->weight : 0.0f);
     max_w = std::max(max_w, t ? t->weight : 0.0f);
@@ -212,10 +233,10 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
   // every candidate's feature is its score over the best score (0..1).
   std::vector<float> cf_scores;
   float cf_max = 0;
-  if (auto ev = history_.Of(user); cf_ && !ev.empty()) {
+  if (cf_ && !events.empty()) {
     std::vector<uint32_t> items_of;
     std::unordered_set<uint32_t> once;
-    for (const auto& e : ev)
+    for (const auto& e : events)
       if (once.insert(e.item).second) items_of.push_back(e.item);
     cf_scores.assign(history_.num_items(), 0.0f);
     cf_->Score(user, items_of, cf_scores);
@@ -277,7 +298,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user) const {
     if (t && t->owned_ts) {
       const CategoryCycle* cyc = history_.Cycle(leaf);
       if (cyc && cyc->restocked && cyc->median_days > 0) {
-        const double days = static_cast<double>(history_.as_of() - t->owned_ts) / 86400.0;
+        const double days = static_cast<double>(now - t->owned_ts) / 86400.0;
         f[kFRepurchaseDue] = static_cast<float>(std::min(days / cyc->median_days, 1.5) / 1.5);
       }
     }
@@ -300,8 +321,8 @@ double Engine::Score(const std::array<float, kNumFeatures>& f) const {
   return 1 / (1 + std::exp(-s));
 }
 
-std::vector<Recommendation> Engine::Recommend(uint32_t user, size_t k) const {
-  return Rank(Candidates(user), k, [this](const Recommendation& r) { return Score(r.features); }, true);
+std::vector<Recommendation> Engine::Recommend(uint32_t user, size_t k, std::span<const ProfileEvent> since) const {
+  return Rank(Candidates(user, since), k, [this](const Recommendation& r) { return Score(r.features); }, true);
 }
 
 std::vector<Recommendation> Engine::Rank(std::vector<Recommendation> cands, size_t k, const ScoreFn& score,

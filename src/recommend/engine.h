@@ -64,17 +64,26 @@ struct Recommendation {
   uint16_t sources = 0;  // bit f set when generator f proposed it
 };
 
+// A user the engine's history does not know (one first seen after it was built, or an id that
+// came back after an erasure): every user-keyed lookup (history, graph node, embedding) is
+// empty for it, so it is served from the events passed as `since` alone, plus cold start.
+inline constexpr uint32_t kNewUser = UINT32_MAX;
+
 class Engine {
  public:
   // kge may be null (no embeddings). The engine keeps references to graph, items and catalog.
   Engine(const Graph& g, const ItemIndex& items, const Catalog& cat, History history,
          std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts);
 
-  // Every candidate with its features, unranked (used to fit the ranker).
-  std::vector<Recommendation> Candidates(uint32_t user) const;
+  // Every candidate with its features, unranked (used to fit the ranker). `since`: the user's
+  // events after the history was built, in time order (a server's live events), read as if
+  // they were the history's: they seed item-to-item candidates, move the user's tastes, and a
+  // purchase among them filters the item. Global statistics (popularity, co-visitation, cycles)
+  // stay the history's.
+  std::vector<Recommendation> Candidates(uint32_t user, std::span<const ProfileEvent> since = {}) const;
   // Top k after ranking, filtering and diversification. user may be unknown to the history
-  // (cold start: cohort and popularity).
-  std::vector<Recommendation> Recommend(uint32_t user, size_t k) const;
+  // (kNewUser or any id past it: cold start from cohort, popularity and `since`).
+  std::vector<Recommendation> Recommend(uint32_t user, size_t k, std::span<const ProfileEvent> since = {}) const;
   // Filters (bought / seen, as configured) and orders candidates by score, best first, then
   // diversifies by leaf category when asked. Recommend() is Rank(Candidates(), k, Score, true).
   using ScoreFn = std::function<double(const Recommendation&)>;
@@ -96,7 +105,15 @@ class Engine {
   std::span<const Neighbor> CoVisited(uint32_t item) const;
   // The user's latest distinct items, newest first (at most recent_items): they seed the
   // item-to-item generators.
-  std::vector<uint32_t> RecentItems(uint32_t user) const;
+  std::vector<uint32_t> RecentItems(uint32_t user, std::span<const ProfileEvent> since = {}) const;
+  // The user's events: the history's, then those of `since` on items the history knows (an item
+  // created after it has no statistics, features or co-visitation row). A view of the history
+  // when `since` adds nothing; else of buf, which receives the joined copy.
+  std::span<const ProfileEvent> EventsOf(uint32_t user, std::span<const ProfileEvent> since,
+                                         std::vector<ProfileEvent>& buf) const;
+  // The time the user's tastes and cycles are measured at: the history's, or the latest of
+  // `since` when later.
+  int64_t NowFor(std::span<const ProfileEvent> since) const;
   const Recommender* cf() const { return cf_.get(); }  // null when off
   const EngineOptions& options() const { return opts_; }
   // The user's demographic cohort (gender × age group from the graph); 0 when unknown.

@@ -226,7 +226,8 @@ Explanation Describe(const NodeNames& names, const Path& p) {
 }
 }  // namespace
 
-std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths) {
+std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths,
+                                 std::span<const ProfileEvent> since) {
   std::vector<Explanation> out;
   const Graph& g = e.graph();
   const Catalog& cat = e.catalog();
@@ -241,7 +242,8 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
     // What the user did, from the events the feature came from: a purchase, else the last
     // rating or review (UserTaste::Touch::owned_ts).
     std::optional<EdgeTypeId> did;
-    for (const ProfileEvent& ev : e.history().Of(user)) {
+    std::vector<ProfileEvent> buf;
+    for (const ProfileEvent& ev : e.EventsOf(user, since, buf)) {
       if (ev.item != r.item) continue;
       if (ev.type == EventType::kPurchase) did = edge::kPurchased;
       else if ((ev.type == EventType::kRate || ev.type == EventType::kReview) && did != edge::kPurchased)

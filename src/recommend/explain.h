@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
 
 #include "recommend/engine.h"
@@ -22,8 +23,10 @@ struct Explanation {
   std::string en, zh;
 };
 
-// Up to max_paths explanations, strongest first.
-std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3);
+// Up to max_paths explanations, strongest first. since: the user's events after the engine's
+// history, as r was computed with (Engine::Candidates).
+std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3,
+                                 std::span<const ProfileEvent> since = {});
 
 // A node's name in "en" or "zh" (graph/names.h), "“Title”" for a product node.
 std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang);

@@ -146,13 +146,17 @@ const UserTaste::Touch* UserTaste::Item(uint32_t item) const {
 }
 
 UserTaste TasteOf(const History& h, const ItemIndex& items, uint32_t user) {
+  return TasteOf(h.Of(user), h.as_of(), items, h.options().affinity_half_life_days);
+}
+
+UserTaste TasteOf(std::span<const ProfileEvent> events, int64_t now, const ItemIndex& items, double half_life_days) {
   UserTaste t;
   std::unordered_map<NodeId, double> cats, brands;
   std::unordered_map<uint32_t, UserTaste::Touch> touched;
   double price_sum = 0, price_w = 0;
   const Graph& g = items.graph();
-  for (const auto& e : h.Of(user)) {
-    const double w = DecayedWeight(e, h.as_of(), h.options().affinity_half_life_days);
+  for (const auto& e : events) {
+    const double w = DecayedWeight(e, now, half_life_days);
     auto [it, fresh] = touched.try_emplace(e.item, UserTaste::Touch{e.item, 0, 0, 0, 0, 0});
     UserTaste::Touch& touch = it->second;
     touch.weight += static_cast<float>(w);

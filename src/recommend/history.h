@@ -98,6 +98,9 @@ struct UserTaste {
   const Touch* Item(uint32_t item) const;
 };
 UserTaste TasteOf(const History& h, const ItemIndex& items, uint32_t user);
+// The same over any one user's events in time order, decayed to `now`: the history's events
+// and those that arrived after it (Engine::EventsOf).
+UserTaste TasteOf(std::span<const ProfileEvent> events, int64_t now, const ItemIndex& items, double half_life_days);
 
 // Behaviour weight of one event (graph/schema.h InteractionWeight) decayed to `now`.
 double DecayedWeight(const ProfileEvent& e, int64_t now, double half_life_days);

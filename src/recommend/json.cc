@@ -7,11 +7,12 @@
 
 namespace kgp::rec {
 
-nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain) {
+nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain,
+                                   std::span<const ProfileEvent> since) {
   const auto& e = *rc.engine;
   const auto& cat = *rc.catalog;
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : e.Recommend(user, k)) {
+  for (const auto& r : e.Recommend(user, k, since)) {
     nlohmann::json j = {{"item", cat.ItemExt(r.item)}, {"title", cat.ItemTitle(r.item)}, {"score", r.score}};
     nlohmann::json src = nlohmann::json::array(), feats = nlohmann::json::object();
     for (int f = 0; f < kNumFeatures; ++f) {
@@ -22,7 +23,7 @@ nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k
     j["features"] = feats;
     if (explain) {
       nlohmann::json ex = nlohmann::json::array();
-      for (const auto& x : Explain(e, user, r)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
+      for (const auto& x : Explain(e, user, r, 3, since)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
       j["explanations"] = ex;
     }
     items.push_back(std::move(j));
@@ -30,10 +31,10 @@ nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k
   return {{"user", cat.UserExt(user)}, {"fitted", rc.fitted}, {"recommendations", items}};
 }
 
-nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k) {
+nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k, std::span<const ProfileEvent> since) {
   nlohmann::json out = nlohmann::json::array();
   const Graph& g = rc.engine->graph();
-  for (const auto& c : rc.next.Predict(*rc.engine, user, k)) {
+  for (const auto& c : rc.next.Predict(*rc.engine, user, k, since)) {
     nlohmann::json f = nlohmann::json::object();
     for (int i = 0; i < kNumNextFeatures; ++i) f[NextFeatureName(i)] = c.features[static_cast<size_t>(i)];
     out.push_back({{"category", std::string(g.key(c.leaf))}, {"probability", c.probability}, {"features", f}});

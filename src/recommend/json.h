@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include <nlohmann/json.hpp>
 
@@ -12,11 +13,14 @@
 namespace kgp::rec {
 
 // {"user", "fitted", "recommendations": [{"item", "title", "score", "sources", "features",
-// "explanations"?}]}; explanations (knowledge-graph paths) only when explain.
-nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain);
+// "explanations"?}]}; explanations (knowledge-graph paths) only when explain. since: the user's
+// events after the engine's history (Engine::Candidates). "user" is the catalogue's id of the
+// user ("" for one it does not know: the caller names them).
+nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain,
+                                   std::span<const ProfileEvent> since = {});
 
 // {"user", "window_days", "calibrated", "categories": [{"category", "probability", "features"}]}
-nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k);
+nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k, std::span<const ProfileEvent> since = {});
 
 // {"item", "title", "related": [{"item", "title", "score", "reasons", "en", "zh"}]}
 nlohmann::json RelatedJson(const RecContext& rc, uint32_t item, size_t k);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <vector>
 
 #include "recommend/engine.h"
@@ -26,9 +27,11 @@ struct CategoryPropensity {
 };
 
 // Candidate categories with features (probability unset). popular_leaves: the overall top
-// leaves every user is scored on.
+// leaves every user is scored on. since: the user's events after the engine's history
+// (Engine::Candidates).
 std::vector<CategoryPropensity> NextPurchaseCandidates(const Engine& e, uint32_t user,
-                                                       const std::vector<NodeId>& popular_leaves);
+                                                       const std::vector<NodeId>& popular_leaves,
+                                                       std::span<const ProfileEvent> since = {});
 // The most bought leaf categories in the engine's history, best first.
 std::vector<NodeId> TopPurchasedLeaves(const Engine& e, size_t n);
 
@@ -37,7 +40,8 @@ struct NextPurchaseModel {
   double window_days = 14;
   std::vector<NodeId> popular_leaves;
   // Top k categories by probability (the prior before fitting: affinity).
-  std::vector<CategoryPropensity> Predict(const Engine& e, uint32_t user, size_t k) const;
+  std::vector<CategoryPropensity> Predict(const Engine& e, uint32_t user, size_t k,
+                                          std::span<const ProfileEvent> since = {}) const;
 };
 
 }  // namespace kgp::rec
