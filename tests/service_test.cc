@@ -419,6 +419,54 @@ TEST_F(ServiceTest, UnknownUsersItemsNodesAndRoutesAre404WithJsonErrors) {
       << metrics->body;
 }
 
+// Recommendations follow the events posted since start-up, not only the history the engine was
+// built from: an item the user buys is not offered again, and a shopper first seen after
+// start-up is recommended from their posted views (before, 404 until a restart).
+TEST_F(ServiceTest, RecommendationsFollowEventsPostedSinceStart) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  const int64_t later = Count(ws, "SELECT max(ts) FROM events") + 3600;
+  Running s(ws, Options());
+  auto r = s.Client(*read_key_);
+  auto w = s.Client(*write_key_);
+  auto items_of = [](const json& j) {
+    std::vector<std::string> v;
+    for (const auto& x : j["recommendations"]) v.push_back(x["item"].get<std::string>());
+    return v;
+  };
+  auto get = [&](const std::string& path) {
+    auto g = r.Get(path.c_str());
+    EXPECT_TRUE(g) << path;
+    if (!g) return json();
+    EXPECT_EQ(g->status, 200) << path << ": " << g->body;
+    return Body(g);
+  };
+  const std::vector<std::string> before = items_of(get("/v1/users/" + *user_ + "/recommendations?k=10"));
+  ASSERT_EQ(before.size(), 10u);
+  auto bought = w.Post("/v1/events", json{{"events", {Event(*user_, before[0], "purchase", later)}}}.dump(), "application/json");
+  ASSERT_TRUE(bought);
+  ASSERT_EQ(bought->status, 200) << bought->body;
+  const std::vector<std::string> after = items_of(get("/v1/users/" + *user_ + "/recommendations?k=10"));
+  ASSERT_EQ(after.size(), 10u);
+  EXPECT_EQ(std::find(after.begin(), after.end(), before[0]), after.end()) << "the item just bought is offered again";
+
+  const std::string shopper = "first-seen-after-start";
+  EXPECT_EQ(r.Get(("/v1/users/" + shopper + "/recommendations").c_str())->status, 404);
+  std::vector<json> views;
+  for (int i = 0; i < 3; ++i) views.push_back(Event(shopper, *item_, "view", later + i));
+  auto posted = w.Post("/v1/events", json{{"events", views}}.dump(), "application/json");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  json recs = get("/v1/users/" + shopper + "/recommendations?k=10&explain=1");
+  ASSERT_EQ(recs["recommendations"].size(), 10u) << recs.dump();
+  EXPECT_EQ(recs["user"], shopper);
+  size_t covisited = 0;
+  for (const auto& x : recs["recommendations"]) covisited += x["features"]["covisit"].get<double>() > 0;
+  EXPECT_GT(covisited, 0u) << "the posted views seed nothing: " << recs.dump();
+  json next = get("/v1/users/" + shopper + "/next-purchase?k=3");
+  EXPECT_FALSE(next["categories"].empty()) << next.dump();
+}
+
 TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);
@@ -1179,8 +1227,21 @@ TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {
     EXPECT_EQ(prof.dump().find("\"path\""), std::string::npos) << prof.dump();
     EXPECT_TRUE(prof["segments"]["cluster"].is_null()) << prof.dump();
     EXPECT_TRUE(prof["behaviour"]["rfm"]["segment"].is_null()) << prof.dump();
-    EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/recommendations").c_str())->status, 404);
-    EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/next-purchase").c_str())->status, 404);
+    // Its recommendations come from that one event alone, as for an id never seen: not from the
+    // erased user's history, which the recommender loaded at start still holds.
+    auto stranger = s.Client(*write_key_).Post(
+        "/v1/events", json{{"events", {Event("never-seen-before", *item_, "view", 1781000002)}}}.dump(), "application/json");
+    ASSERT_TRUE(stranger);
+    ASSERT_EQ(stranger->status, 200) << stranger->body;
+    for (const char* sub : {"/recommendations?k=20", "/next-purchase?k=10"}) {
+      auto mine = r.Get(("/v1/users/" + *user_ + sub).c_str()), theirs = r.Get(("/v1/users/never-seen-before" + std::string(sub)).c_str());
+      ASSERT_TRUE(mine && theirs);
+      ASSERT_EQ(mine->status, 200) << sub << ": " << mine->body;
+      json a = Body(mine), b = Body(theirs);
+      EXPECT_EQ(a["user"], *user_);
+      a.erase("user"), b.erase("user");
+      EXPECT_EQ(a, b) << sub;
+    }
     EXPECT_EQ(s.Client(*admin_key_).Delete(("/v1/users/" + *user_).c_str())->status, 200);
   }
   EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM users WHERE ext_id = '{}'", *user_)), 0);

@@ -160,7 +160,16 @@ std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db);
 std::shared_ptr<const StaticFacts> CurrentFacts(Context& ctx);
 Profile FinalizeLive(Context& ctx, const StaticFacts& facts, const LiveProfiles::View& view,
                      const std::string& stored_id);
-// The recommender's store id of a client-supplied user id; NotFound when unknown.
-Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id);
+// Whom the recommender is asked about, for a client-supplied user id.
+struct RecTarget {
+  uint32_t user = 0;                // the recommender's id (users.id), or rec::kNewUser
+  std::string stored;               // the stored id, which answers name the user by
+  std::vector<ProfileEvent> posted;  // events posted since start (rec::Engine::Candidates `since`)
+};
+// NotFound for an id without a live profile (unknown, no events, or erased and not back).
+// A user the recommender's history does not know (first seen after start-up, or an id that
+// posted again after its erasure: its users.id may even be an erased user's) is kNewUser and
+// served from its posted events alone.
+Result<RecTarget> RecUser(Context& ctx, const std::string& raw_user_id);
 
 }  // namespace kgp::service

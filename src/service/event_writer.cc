@@ -177,7 +177,7 @@ void EventWriter::DropGoneUsers() {
   const auto gone = DropErasedUsers(ws_->db(), &set_, file_id_);
   if (gone.empty()) return;
   for (const auto& [u, id] : gone) {
-    live_->Erase(id);
+    live_->Erase(u, id);
     if (u < published_.size()) published_[u] = false;
   }
   Publish({});

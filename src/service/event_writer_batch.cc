@@ -132,7 +132,7 @@ void EventWriter::WriteGroup(std::vector<Op*>& group) {
     }
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    Publish(touched);
+    Publish(touched, fresh);
   }
   for (size_t i = 0; i < group.size(); ++i) {
     BatchResult r = status.ok() ? results[i] : BatchResult{status, 0, 0};
@@ -180,7 +180,7 @@ void EventWriter::MoveAllStaged() {
   DropMovedNow(0);
 }
 
-void EventWriter::Publish(const std::vector<uint32_t>& users) {
+void EventWriter::Publish(const std::vector<uint32_t>& users, std::span<const ProfileEvent> posted) {
   std::vector<LiveProfiles::Update> updates;
   updates.reserve(users.size());
   for (uint32_t u : users) {
@@ -189,7 +189,7 @@ void EventWriter::Publish(const std::vector<uint32_t>& users) {
     updates.push_back({u, published_[u] ? std::string() : set_.ext_ids[u], std::make_shared<const UserState>(set_.states[u])});
     published_[u] = true;
   }
-  live_->Publish(std::move(updates), set_.as_of);
+  live_->Publish(std::move(updates), set_.as_of, posted);
   metrics_->profile_as_of.store(set_.as_of);
 }
 

@@ -3,6 +3,8 @@
 // pointer under a shared lock held for a map lookup and finalizes outside it, so a profile it
 // reads is exactly the state after some committed batch (never half an update), and a batch
 // acknowledged to a client is visible to every request that starts after the acknowledgement.
+// Also the events each user posted since the server started, which the recommender (built
+// from the events stored at start) reads on top of its history.
 // Thread-safe.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,8 +40,14 @@ class LiveProfiles {
   // no events.
   std::optional<View> Find(const std::string& stored_id) const;
   // Writer only. as_of: the profile set's (the latest event applied to a user still stored).
-  void Publish(std::vector<Update> updates, int64_t as_of);
-  void Erase(const std::string& stored_id);
+  // posted: the batch's new events (users.id in ProfileEvent::user), kept per user.
+  void Publish(std::vector<Update> updates, int64_t as_of, std::span<const ProfileEvent> posted = {});
+  // The user's (users.id) events published since start, in time order (one posted late goes
+  // before later ones); at most kPostedKept, the latest.
+  std::vector<ProfileEvent> Posted(uint32_t user) const;
+  static constexpr size_t kPostedKept = 10000;
+  // Forgets the user's (users.id `user`, stored id `stored_id`) profile and posted events.
+  void Erase(uint32_t user, const std::string& stored_id);
   // True for a user erased since the server started: the graph it loaded at start still has
   // their node and edges, which answers must not show (also when the id posts again).
   bool Erased(std::string_view stored_id) const;
@@ -49,6 +58,7 @@ class LiveProfiles {
   std::unordered_map<std::string, uint32_t> ids_;
   std::set<std::string, std::less<>> erased_;
   std::vector<std::shared_ptr<const UserState>> states_;  // by users.id
+  std::vector<std::vector<ProfileEvent>> posted_;         // by users.id
   int64_t as_of_ = 0;
 };
 

@@ -331,15 +331,17 @@ Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
   return FinalizeLive(ctx, *CurrentFacts(ctx), *view, stored);
 }
 
-Result<uint32_t> RecUser(Context& ctx, const std::string& raw_user_id) {
-  const std::string stored = StoredUser(ctx, raw_user_id);
-  auto u = ctx.rec->catalog->FindUser(stored);
-  // Erased users stay in the recommender's id map (with their history) until restart: the live
-  // profiles decide, and an erased id that posts again is unknown to it, as any new user.
-  if (!u || !ctx.live.Find(stored) || ctx.live.Erased(stored))
-    return Status::NotFound(fmt::format("user '{}': not known to the recommender (unknown id, erased, or first seen "
-                                        "after the server started)", raw_user_id));
-  return *u;
+Result<RecTarget> RecUser(Context& ctx, const std::string& raw_user_id) {
+  RecTarget t;
+  t.stored = StoredUser(ctx, raw_user_id);
+  // The live profiles decide who exists: erased users stay in the recommender's id map (with
+  // their history) until restart.
+  auto view = ctx.live.Find(t.stored);
+  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  auto u = ctx.rec->catalog->FindUser(t.stored);
+  t.user = u && *u == view->user && !ctx.live.Erased(t.stored) ? *u : rec::kNewUser;
+  t.posted = ctx.live.Posted(view->user);
+  return t;
 }
 
 }  // namespace kgp::service

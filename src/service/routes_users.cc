@@ -51,17 +51,21 @@ void Recommendations(Context& c, const httplib::Request& req, httplib::Response&
   if (!k.ok()) return SendStatus(res, k.status());
   auto explain = BoolParam(req, "explain", false);
   if (!explain.ok()) return SendStatus(res, explain.status());
-  auto u = RecUser(c, req.matches[1]);
-  if (!u.ok()) return SendStatus(res, u.status());
-  SendJson(res, rec::RecommendationsJson(*c.rec, *u, *k, *explain));
+  auto t = RecUser(c, req.matches[1]);
+  if (!t.ok()) return SendStatus(res, t.status());
+  nlohmann::json j = rec::RecommendationsJson(*c.rec, t->user, *k, *explain, t->posted);
+  j["user"] = t->stored;
+  SendJson(res, j);
 }
 
 void NextPurchase(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   auto k = SizeParam(req, "k", 5, 50);
   if (!k.ok()) return SendStatus(res, k.status());
-  auto u = RecUser(c, req.matches[1]);
-  if (!u.ok()) return SendStatus(res, u.status());
-  SendJson(res, rec::NextPurchaseJson(*c.rec, *u, *k));
+  auto t = RecUser(c, req.matches[1]);
+  if (!t.ok()) return SendStatus(res, t.status());
+  nlohmann::json j = rec::NextPurchaseJson(*c.rec, t->user, *k, t->posted);
+  j["user"] = t->stored;
+  SendJson(res, j);
 }
 
 // The backend, called with the read connection's lock released (the session holds no
