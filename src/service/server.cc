@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "service/connections.h"
 #include "service/context.h"
+#include "service/event_merger.h"
 
 namespace kgp::service {
 
@@ -56,6 +57,11 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   if (!ws.ok()) return ws.status();
   ctx.ws = std::move(ws).value();
   KGP_RETURN_IF_ERROR(EnsureKeyTable(ctx.ws->db()));
+  // Events a previous run acknowledged but did not move (it did not stop cleanly) go into the
+  // events table before the recommender reads them: its history then holds every event stored
+  // before this run, and LiveProfiles::Posted the events of this run.
+  auto moved = RecoverStagedEvents(*ctx.ws);
+  if (!moved.ok()) return moved.status();
   // The language-model session loads the recommender too; without it (or when it cannot be
   // opened) the recommender is loaded alone and /summary answers 503.
   if (opts.load_llm) {
