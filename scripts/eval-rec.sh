@@ -11,7 +11,7 @@ bin="$build/kgprofile"
 out="$build/eval"
 threads=${KGP_EVAL_THREADS:-2}
 . "$(dirname "$0")/lib.sh"
-need_built "$build"
+need_built "$build" kgprofile bench/kgprofile_bench_rec_live
 need_tool python3 python3 eval
 mkdir -p "$out"
 fail=0
@@ -57,5 +57,31 @@ if [ -f "$ml/u.data" ]; then
     --json-out "$out/rec-ml-100k.json" || fail=1
 else
   echo "eval-rec: $ml/u.data not present, skipping MovieLens-100K" >&2
+fi
+
+# The service's live recommendations (docs/api.md): the engine as of a cut, each later cart or
+# purchase (rating on MovieLens) predicted with the user's earlier events read as posted, against
+# the history alone, as `serve` answered before. Prior blend: no ranker fitted on the held-out days.
+echo; echo "Live recommendations: events posted since the engine was built, against the history alone"
+live="$out/live"
+rm -rf "$live"; mkdir -p "$live"
+prepare_shop() {  # DIR: a generated shop ingested, with its graph
+  "$bin" -q generate "$1/sample" --users 2000 --events 200000 --seed 7 >/dev/null || return 1
+  "$bin" -q init "$1/shop" >/dev/null || return 1
+  local f
+  for f in categories brands catalog users events; do "$bin" -q ingest "$1/shop" "$1/sample/$f.csv" >/dev/null || return 1; done
+  "$bin" -q graph build "$1/shop" >/dev/null
+}
+if prepare_shop "$live"; then
+  "$build/bench/kgprofile_bench_rec_live" "$live/shop" 7 || fail=1
+else
+  echo "eval-rec: could not prepare the generated shop for the live replay" >&2; fail=1
+fi
+if [ -f "$ml/u.data" ]; then
+  if "$bin" -q init "$live/ml" >/dev/null && "$bin" -q ingest "$live/ml" "$ml" >/dev/null && "$bin" -q graph build "$live/ml" >/dev/null; then
+    "$build/bench/kgprofile_bench_rec_live" "$live/ml" 30 --rate || fail=1
+  else
+    echo "eval-rec: could not prepare MovieLens-100K for the live replay" >&2; fail=1
+  fi
 fi
 exit $fail

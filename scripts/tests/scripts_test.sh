@@ -25,7 +25,10 @@ fi
 exit 0
 SH
   printf '#!/bin/sh\nexit 0\n' > "$1/bench/kgprofile_bench_kge"
-  chmod +x "$1/kgprofile" "$1/bench/kgprofile_bench_kge"
+  # The live replay exits 1 (posted events did worse) when STUB_FAIL is "rec_live".
+  printf '#!/bin/sh\n[ "${STUB_FAIL:-}" = rec_live ] && { echo "stub: rec_live worse" >&2; exit 1; }\nexit 0\n' \
+    > "$1/bench/kgprofile_bench_rec_live"
+  chmod +x "$1/kgprofile" "$1/bench/kgprofile_bench_kge" "$1/bench/kgprofile_bench_rec_live"
 }
 # expect NAME WANT_RC(0|nonzero|any) MESSAGE|"" COMMAND...: stdout and stderr together in $tmp/out
 expect() {
@@ -92,6 +95,17 @@ if has python3; then
   expect "eval-kge.sh: a WN18RR result below its floor fails the run" nonzero "WN18RR results below their floors: 1" \
     env KGP_SHARED_DATA="$data" KGE_SETS=wn18rr STUB_MRR=0.21 KGE_MODELS=transe bash "$root/scripts/eval-kge.sh" "$tmp/b"
 else skip "eval-kge.sh" python3; fi
+
+# 3b. eval-rec.sh: the live replay runs on a generated shop without any data; a replay where the
+#     posted events do worse, or a shop that cannot be prepared, fails the run.
+if has python3; then
+  expect "eval-rec.sh: live replay without data" 0 "Live recommendations" \
+    env KGP_SHARED_DATA="$tmp/none" bash "$root/scripts/eval-rec.sh" "$tmp/b"
+  expect "eval-rec.sh: live replay worse" nonzero "stub: rec_live worse" \
+    env KGP_SHARED_DATA="$tmp/none" STUB_FAIL=rec_live bash "$root/scripts/eval-rec.sh" "$tmp/b"
+  expect "eval-rec.sh: shop not prepared" nonzero "could not prepare the generated shop" \
+    env KGP_SHARED_DATA="$tmp/none" STUB_FAIL="graph build $tmp/b/eval/live/shop" bash "$root/scripts/eval-rec.sh" "$tmp/b"
+else skip "eval-rec.sh" python3; fi
 
 if [ -x /usr/bin/time ]; then
   # 4. eval-text.sh: a failed timed training fails the run; absent sentiment data is said.
