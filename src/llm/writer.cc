@@ -9,6 +9,7 @@
 
 #include "common/hash.h"
 #include "common/pii.h"
+#include "common/time.h"
 #include "common/progress.h"
 #include "common/strings.h"
 #include "ingest/record.h"
@@ -41,10 +42,6 @@ void AddProduct(const Lexicon& lx, Fact f, NodeId prod, FactSheet& s, double pai
   }
   s.facts.push_back(std::move(f));
   s.Allow(lx, prod);
-}
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -435,7 +432,7 @@ Result<GeneratedText> Session::Run(Backend& b, Task t, FactSheet facts, const st
   st.facts_json = out.facts.ToJson().dump(-1, ' ', false, kReplace);
   st.checked_json = out.check.ToJson(graph()).dump(-1, ' ', false, kReplace);
   st.tags = tags;
-  st.created = Now();
+  st.created = UnixNow();
   // A text whose every sentence was removed is not kept: the next call asks again.
   if (!Trim(out.text).empty()) cache_->Put(st);
   return out;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "privacy/pseudonym.h"
 #include "profile/pipeline.h"
 
@@ -17,10 +18,6 @@ namespace {
 // How long a DELETE waits for the workspace's commit lock (held by an export, a kge train's save,
 // a profile update's commit): the event writes queue behind it meanwhile.
 constexpr double kEraseLockWaitS = 3;
-
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 

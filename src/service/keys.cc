@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "privacy/pseudonym.h"
 
 namespace kgp::service {
@@ -42,7 +43,7 @@ Result<NewApiKey> CreateApiKey(Db& db, const std::string& name, Scope scope) {
   k.info.id = random.substr(0, 12);
   k.info.name = name;
   k.info.scope = scope;
-  k.info.created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  k.info.created = UnixNow();
   k.key = fmt::format("kgp_{}_{}", k.info.id, random.substr(12, 32));
   Stmt st = db.Prepare("INSERT INTO service_api_keys(id, name, scope, hash, created) VALUES(?,?,?,?,?)");
   st.Bind(1, k.info.id).Bind(2, name).Bind(3, ScopeName(scope)).Bind(4, HashApiKey(k.key)).Bind(5, k.info.created).Run();

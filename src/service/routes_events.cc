@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "common/time.h"
 #include "service/context.h"
 #include "service/event_json.h"
 
@@ -17,8 +18,7 @@ void AddEventRoutes(httplib::Server& svr, Context& ctx) {
                SendError(res, 400, "bad_json", "the body is not valid JSON");
                return;
              }
-             const int64_t now =
-                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+             const int64_t now = UnixNow();
              bool top_level = false;
              ParsedBatch batch = ParseEventBatch(body, now, &top_level);
              if (!batch.errors.empty()) {
