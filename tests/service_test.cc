@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -1155,6 +1156,77 @@ TEST_F(ServiceTest, ErasuresRouteErasesAListInOneRun) {
   ASSERT_TRUE(del);
   EXPECT_EQ(del->status, 200) << del->body;
   EXPECT_TRUE(Body(del)["erased"].get<bool>());
+}
+
+// With "async": true the erasure is answered at once (202, the job in Location) and its answer,
+// receipts and verification codes included, waits for GET /v1/erasures/{job}: a client that
+// gives up on a long run loses nothing. A run that fails is reported as failed.
+TEST_F(ServiceTest, AsynchronousErasuresKeepTheirAnswerForTheClient) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  Running s(ws, Options());
+  auto r = s.Client(*read_key_);
+  auto admin = s.Client(*admin_key_);
+  auto bad = admin.Post("/v1/erasures", json{{"user_ids", {*user_}}, {"async", "yes"}}.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200);
+  // The finished job's body, polled for at most 30 s.
+  auto wait = [&](const std::string& location) {
+    json j;
+    for (int i = 0; i < 300; ++i) {
+      auto g = admin.Get(location.c_str());
+      EXPECT_TRUE(g && g->status == 200) << location << ": " << (g ? g->body : "no answer");
+      if (!g || g->status != 200) return json();
+      j = Body(g);
+      if (j["status"] != "running") return j;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << location << " still running";
+    return j;
+  };
+  const json list = {{"user_ids", {*user_, "nobody-here-0007", *other_user_}}, {"async", true}};
+  auto p = admin.Post("/v1/erasures", list.dump(), "application/json");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->status, 202) << p->body;
+  const std::string location = p->get_header_value("Location");
+  ASSERT_TRUE(std::regex_match(location, std::regex("/v1/erasures/[0-9a-f]{24}"))) << location;
+  const json started = Body(p);
+  EXPECT_EQ(started["ids"], 3);
+  EXPECT_EQ("/v1/erasures/" + started["job"].get<std::string>(), location);
+  EXPECT_TRUE(started["status"] == "running" || started["status"] == "done") << started.dump();
+  EXPECT_EQ(s.Client(*write_key_).Get(location.c_str())->status, 403);
+  const json done = wait(location);
+  EXPECT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["erased"], 2) << done.dump();
+  EXPECT_EQ(done["not_erased"], 1) << done.dump();
+  ASSERT_EQ(done["results"].size(), 3u) << done.dump();
+  EXPECT_EQ(done["results"][1]["error"]["code"], "not_found");
+  for (int i : {0, 2}) EXPECT_EQ(done["results"][i]["receipt"]["verification_code"].get<std::string>().size(), 32u);
+  EXPECT_GE(done["finished"].get<int64_t>(), done["submitted"].get<int64_t>());
+  EXPECT_EQ(done.dump().find(*user_), std::string::npos);
+  EXPECT_EQ(Body(admin.Get(location.c_str())), done) << "the answer is kept for the next poll";
+  for (const std::string& gone : {*user_, *other_user_}) EXPECT_EQ(r.Get(("/v1/users/" + gone + "/profile").c_str())->status, 404);
+  for (const std::string& unknown : {std::string("/v1/erasures/") + std::string(24, '0'), std::string("/v1/erasures/xyz")})
+    EXPECT_EQ(admin.Get(unknown.c_str())->status, 404) << unknown;
+
+  std::string third;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users WHERE id IN (SELECT user_id FROM events) LIMIT 1");
+    ASSERT_TRUE(st.Step());
+    third = std::string(st.Text(0));
+  }
+  fs::create_directories(ws + "/models");
+  test::WriteFile(ws + "/models/damaged.bin", std::string("KGPEMB\r\n") + std::string(64, 'x'));
+  auto f = admin.Post("/v1/erasures", json{{"user_ids", {third}}, {"async", true}}.dump(), "application/json");
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->status, 202) << f->body;
+  const json failed = wait(f->get_header_value("Location"));
+  EXPECT_EQ(failed["status"], "failed") << failed.dump();
+  EXPECT_EQ(failed["error"]["code"], "internal") << failed.dump();
+  EXPECT_FALSE(failed.contains("results")) << failed.dump();
 }
 
 TEST_F(ServiceTest, EraseRemovesTheUserAndKeepsOthers) {

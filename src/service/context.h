@@ -26,6 +26,7 @@
 #include "llm/writer.h"
 #include "profile/profile.h"
 #include "recommend/pipeline.h"
+#include "service/erasure_jobs.h"
 #include "service/event_writer.h"
 #include "service/keys.h"
 #include "service/live_profiles.h"
@@ -87,6 +88,7 @@ struct Context {
   std::vector<RouteEntry> routes;
 
   std::unique_ptr<EventWriter> writer;
+  ErasureJobs erasure_jobs;  // POST /v1/erasures with "async": true
 
   // API keys by digest, reloaded from the workspace every few seconds (revocations apply).
   std::shared_mutex keys_mu;

@@ -143,28 +143,29 @@ void EraseList(Context& c, const httplib::Request& req, httplib::Response& res, 
       !std::all_of(list.begin(), list.end(), [](const nlohmann::json& v) { return v.is_string(); }))
     return SendError(res, 400, "invalid_argument",
                      fmt::format("'user_ids' is required: an array of 1 to {} user ids (strings)", kMaxErasures));
-  auto r = c.writer->Erase(list.get<std::vector<std::string>>()).get();
-  if (!r.ok()) return SendStatus(res, r.status());
-  nlohmann::json results = nlohmann::json::array();
-  std::map<std::string, size_t> first;  // receipt → index of the first id it answered
-  size_t erased = 0, not_erased = 0;
-  for (size_t i = 0; i < r->size(); ++i) {
-    const auto& one = (*r)[i];
-    nlohmann::json e = {{"index", i}};
-    if (!one.ok()) {
-      ++not_erased;
-      const bool missing = one.status().code() == Status::Code::kNotFound;
-      e["error"] = {{"code", missing ? "not_found" : "invalid_argument"},
-                    {"message", missing ? std::string("no such user") : one.status().message()}};
-    } else if (auto [it, fresh] = first.emplace(one->id, i); !fresh) {
-      e["same_user_as"] = it->second;  // one user named twice: one erasure, one receipt
-    } else {
-      ++erased;
-      e["receipt"] = one->Json();
-    }
-    results.push_back(std::move(e));
+  const auto& async = body.contains("async") ? body["async"] : nlohmann::json(false);
+  if (!async.is_boolean()) return SendError(res, 400, "invalid_argument", "'async' must be true or false");
+  if (async.get<bool>()) {
+    // Answered now; the run's answer waits in memory for GET /v1/erasures/{job}.
+    auto job = c.erasure_jobs.Add(c.writer->Erase(list.get<std::vector<std::string>>()), list.size());
+    if (!job.ok()) return SendStatus(res, job.status());
+    res.set_header("Location", "/v1/erasures/" + *job);
+    return SendJson(res, *c.erasure_jobs.Find(*job), 202);
   }
-  SendJson(res, nlohmann::json{{"erased", erased}, {"not_erased", not_erased}, {"results", results}});
+  auto answer = ErasureAnswer(c.writer->Erase(list.get<std::vector<std::string>>()).get());
+  if (!answer.ok()) return SendStatus(res, answer.status());
+  SendJson(res, *answer);
+}
+
+// GET /v1/erasures/{job}: an asynchronous run's status, and its answer once it has ended.
+void ErasureJob(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
+  auto job = c.erasure_jobs.Find(req.matches[1]);
+  if (!job)
+    return SendError(res, 404, "not_found",
+                     fmt::format("no erasure job '{}' (unknown, from before the server started, or its answer was "
+                                 "dropped {} s after the run ended)",
+                                 std::string(req.matches[1]), ErasureJobs::kKeepSeconds));
+  SendJson(res, *job);
 }
 
 }  // namespace
@@ -178,6 +179,7 @@ void AddUserRoutes(httplib::Server& svr, Context& ctx) {
   // the erasure of a user "1/profile" (405: the profile is only read).
   AddRoute(svr, ctx, "DELETE", Pattern(""), "delete_user", Scope::kAdmin, Erase, R"(/v1/users/[^/]+)");
   AddRoute(svr, ctx, "POST", "/v1/erasures", "post_erasures", Scope::kAdmin, EraseList);
+  AddRoute(svr, ctx, "GET", R"(/v1/erasures/([0-9a-f]{24}))", "get_erasure", Scope::kAdmin, ErasureJob);
 }
 
 }  // namespace kgp::service
