@@ -279,6 +279,11 @@ TEST_F(RecommendTest, EventsPostedAfterTheHistoryCountAsTheUsersOwn) {
   EXPECT_GT(first.at(neighbour).features[kFCoVisit], 0.0f);
   for (const auto& [item, r] : by_item(e.Candidates(kNewUser))) EXPECT_EQ(r.features[kFCoVisit], 0.0f);
 
+  // An event older than the user's latest goes in its place in time, not first.
+  const ProfileEvent late{own.back().ts - 1, u, viewed, -1.0f, NAN, EventType::kView};
+  EXPECT_EQ(e.RecentItems(u, std::span(&late, 1)).front(), e.RecentItems(u).front());
+  EXPECT_NE(e.RecentItems(u, std::span(&late, 1)).front(), viewed);
+
   const ProfileEvent unknown_item{t, u, static_cast<uint32_t>(e.history().num_items() + 3), -1.0f, NAN,
                                   EventType::kPurchase};
   const auto same = e.Recommend(u, 10, std::span(&unknown_item, 1)), plain = e.Recommend(u, 10);

@@ -464,8 +464,14 @@ TEST_F(ServiceTest, RecommendationsFollowEventsPostedSinceStart) {
   size_t covisited = 0;
   for (const auto& x : recs["recommendations"]) covisited += x["features"]["covisit"].get<double>() > 0;
   EXPECT_GT(covisited, 0u) << "the posted views seed nothing: " << recs.dump();
+  // Its affinity comes from the posted views alone (without them every category reads 0).
   json next = get("/v1/users/" + shopper + "/next-purchase?k=3");
-  EXPECT_FALSE(next["categories"].empty()) << next.dump();
+  ASSERT_FALSE(next["categories"].empty()) << next.dump();
+  EXPECT_GT(next["categories"][0]["features"]["affinity"].get<double>(), 0.0) << next.dump();
+  const std::string metrics = r.Get("/metrics")->body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(kgprofile_memory_bytes\{part="posted_events"\} (\d+))"))) << metrics;
+  EXPECT_EQ(std::stoll(m[1]), 4 * static_cast<long long>(sizeof(ProfileEvent)));  // a purchase and three views
 }
 
 TEST_F(ServiceTest, ReadEndpointsAnswerTheirDocumentedShapes) {

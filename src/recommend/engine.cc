@@ -158,8 +158,13 @@ std::span<const ProfileEvent> Engine::EventsOf(uint32_t user, std::span<const Pr
   const auto past = history_.Of(user);
   const auto known = [&](const ProfileEvent& e) { return e.item < history_.num_items(); };
   if (std::none_of(since.begin(), since.end(), known)) return past;
-  buf.assign(past.begin(), past.end());
-  std::copy_if(since.begin(), since.end(), std::back_inserter(buf), known);
+  std::vector<ProfileEvent> added;
+  std::copy_if(since.begin(), since.end(), std::back_inserter(added), known);
+  // In time order (a late event among the history's: RecentItems reads the latest last); the
+  // history's first on equal times.
+  buf.clear();
+  std::merge(past.begin(), past.end(), added.begin(), added.end(), std::back_inserter(buf),
+             [](const ProfileEvent& a, const ProfileEvent& b) { return a.ts < b.ts; });
   return buf;
 }
 

@@ -76,8 +76,8 @@ class Engine {
          std::shared_ptr<const KgeScorer> kge, const EngineOptions& opts);
 
   // Every candidate with its features, unranked (used to fit the ranker). `since`: the user's
-  // events after the history was built, in time order (a server's live events), read as if
-  // they were the history's: they seed item-to-item candidates, move the user's tastes, and a
+  // events that arrived after the history was built, in time order (a server's live events;
+  // one may be older than the history's latest), read as if they were the history's: they seed item-to-item candidates, move the user's tastes, and a
   // purchase among them filters the item. Global statistics (popularity, co-visitation, cycles)
   // stay the history's.
   std::vector<Recommendation> Candidates(uint32_t user, std::span<const ProfileEvent> since = {}) const;
@@ -106,9 +106,10 @@ class Engine {
   // The user's latest distinct items, newest first (at most recent_items): they seed the
   // item-to-item generators.
   std::vector<uint32_t> RecentItems(uint32_t user, std::span<const ProfileEvent> since = {}) const;
-  // The user's events: the history's, then those of `since` on items the history knows (an item
-  // created after it has no statistics, features or co-visitation row). A view of the history
-  // when `since` adds nothing; else of buf, which receives the joined copy.
+  // The user's events in time order: the history's and those of `since` (in time order) on items
+  // the history knows (an item created after it has no statistics, features or co-visitation
+  // row). A view of the history when `since` adds nothing; else of buf, which receives the
+  // merged copy.
   std::span<const ProfileEvent> EventsOf(uint32_t user, std::span<const ProfileEvent> since,
                                          std::vector<ProfileEvent>& buf) const;
   // The time the user's tastes and cycles are measured at: the history's, or the latest of

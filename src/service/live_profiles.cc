@@ -7,9 +7,27 @@ namespace kgp::service {
 
 std::optional<LiveProfiles::View> LiveProfiles::Find(const std::string& stored_id) const {
   std::shared_lock lock(mu_);
+  return FindLocked(stored_id);
+}
+
+std::optional<LiveProfiles::View> LiveProfiles::FindLocked(const std::string& stored_id) const {
   auto it = ids_.find(stored_id);
   if (it == ids_.end() || it->second >= states_.size() || !states_[it->second]) return std::nullopt;
   return View{it->second, states_[it->second], as_of_};
+}
+
+std::optional<LiveProfiles::Posting> LiveProfiles::FindWithPosted(const std::string& stored_id) const {
+  std::shared_lock lock(mu_);
+  auto view = FindLocked(stored_id);
+  if (!view) return std::nullopt;
+  Posting p{*view, erased_.find(stored_id) != erased_.end(), {}};
+  if (view->user < posted_.size()) p.posted = posted_[view->user];
+  return p;
+}
+
+size_t LiveProfiles::posted_events() const {
+  std::shared_lock lock(mu_);
+  return posted_total_;
 }
 
 void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of, std::span<const ProfileEvent> posted) {
@@ -19,7 +37,11 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of, std::span
     auto& v = posted_[e.user];
     // After every event of the same time or earlier: mostly at the end.
     v.insert(std::upper_bound(v.begin(), v.end(), e.ts, [](int64_t ts, const ProfileEvent& x) { return ts < x.ts; }), e);
-    if (v.size() > kPostedKept) v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() - kPostedKept));
+    ++posted_total_;
+    if (v.size() > kPostedKept) {
+      posted_total_ -= v.size() - kPostedKept;
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() - kPostedKept));
+    }
   }
   for (auto& u : updates) {
     if (u.user >= states_.size()) states_.resize(static_cast<size_t>(u.user) + 1);
@@ -29,19 +51,19 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of, std::span
   as_of_ = as_of;  // the writer's: it falls when an erasure took the latest events
 }
 
-std::vector<ProfileEvent> LiveProfiles::Posted(uint32_t user) const {
-  std::shared_lock lock(mu_);
-  return user < posted_.size() ? posted_[user] : std::vector<ProfileEvent>{};
-}
-
 void LiveProfiles::Erase(uint32_t user, const std::string& stored_id) {
   std::unique_lock lock(mu_);
   erased_.insert(stored_id);
-  if (user < posted_.size()) std::vector<ProfileEvent>().swap(posted_[user]);
+  auto drop_posted = [&](uint32_t u) {
+    if (u >= posted_.size()) return;
+    posted_total_ -= posted_[u].size();
+    std::vector<ProfileEvent>().swap(posted_[u]);
+  };
+  drop_posted(user);
   auto it = ids_.find(stored_id);
   if (it == ids_.end()) return;
   if (it->second < states_.size()) states_[it->second].reset();
-  if (it->second < posted_.size()) std::vector<ProfileEvent>().swap(posted_[it->second]);
+  drop_posted(it->second);
   ids_.erase(it);
 }
 

@@ -42,10 +42,17 @@ class LiveProfiles {
   // Writer only. as_of: the profile set's (the latest event applied to a user still stored).
   // posted: the batch's new events (users.id in ProfileEvent::user), kept per user.
   void Publish(std::vector<Update> updates, int64_t as_of, std::span<const ProfileEvent> posted = {});
-  // The user's (users.id) events published since start, in time order (one posted late goes
-  // before later ones); at most kPostedKept, the latest.
-  std::vector<ProfileEvent> Posted(uint32_t user) const;
+  // Find, Erased and the user's events published since start (in time order: one posted late
+  // goes before later ones; at most kPostedKept, the latest) under one lock, so that a request
+  // overlapping an erasure sees all three from before it or all from after.
+  struct Posting {
+    View view;
+    bool erased = false;
+    std::vector<ProfileEvent> posted;
+  };
+  std::optional<Posting> FindWithPosted(const std::string& stored_id) const;
   static constexpr size_t kPostedKept = 10000;
+  size_t posted_events() const;  // held for all users (the /metrics gauge)
   // Forgets the user's (users.id `user`, stored id `stored_id`) profile and posted events.
   void Erase(uint32_t user, const std::string& stored_id);
   // True for a user erased since the server started: the graph it loaded at start still has
@@ -54,11 +61,14 @@ class LiveProfiles {
   size_t size() const;
 
  private:
+  std::optional<View> FindLocked(const std::string& stored_id) const;  // REQUIRES: mu_ held
+
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, uint32_t> ids_;
   std::set<std::string, std::less<>> erased_;
   std::vector<std::shared_ptr<const UserState>> states_;  // by users.id
   std::vector<std::vector<ProfileEvent>> posted_;         // by users.id
+  size_t posted_total_ = 0;
   int64_t as_of_ = 0;
 };
 

@@ -336,11 +336,11 @@ Result<RecTarget> RecUser(Context& ctx, const std::string& raw_user_id) {
   t.stored = StoredUser(ctx, raw_user_id);
   // The live profiles decide who exists: erased users stay in the recommender's id map (with
   // their history) until restart.
-  auto view = ctx.live.Find(t.stored);
-  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  auto found = ctx.live.FindWithPosted(t.stored);
+  if (!found) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
   auto u = ctx.rec->catalog->FindUser(t.stored);
-  t.user = u && *u == view->user && !ctx.live.Erased(t.stored) ? *u : rec::kNewUser;
-  t.posted = ctx.live.Posted(view->user);
+  t.user = u && *u == found->view.user && !found->erased ? *u : rec::kNewUser;
+  t.posted = std::move(found->posted);
   return t;
 }
 

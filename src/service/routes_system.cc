@@ -31,8 +31,10 @@ std::string MemoryGauges(Context& c) {
       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n"
       "# HELP kgprofile_memory_bytes Memory held by bounded parts of the server.\n"
       "# TYPE kgprofile_memory_bytes gauge\n"
-      "kgprofile_memory_bytes{{part=\"sqlite\"}} {}\nkgprofile_memory_bytes{{part=\"answer_cache\"}} {}\n",
-      ResidentBytes(), sqlite3_memory_used(), c.profile_cache ? c.profile_cache->bytes() : 0);
+      "kgprofile_memory_bytes{{part=\"sqlite\"}} {}\nkgprofile_memory_bytes{{part=\"answer_cache\"}} {}\n"
+      "kgprofile_memory_bytes{{part=\"posted_events\"}} {}\n",
+      ResidentBytes(), sqlite3_memory_used(), c.profile_cache ? c.profile_cache->bytes() : 0,
+      c.live.posted_events() * sizeof(ProfileEvent));
 }
 
 }  // namespace
