@@ -59,9 +59,10 @@ else
   echo "eval-rec: $ml/u.data not present, skipping MovieLens-100K" >&2
 fi
 
-# The service's live recommendations (docs/api.md): the engine as of a cut, each later cart or
-# purchase (rating on MovieLens) predicted with the user's earlier events read as posted, against
-# the history alone, as `serve` answered before. Prior blend: no ranker fitted on the held-out days.
+# The service's live recommendations (docs/api.md): the engine as of a cut, each later event on a
+# new item (and each cart and purchase) predicted with the user's earlier events read as posted,
+# against the history alone, as `serve` answered before. Prior blend: no ranker fitted on the
+# held-out days.
 echo; echo "Live recommendations: events posted since the engine was built, against the history alone"
 live="$out/live"
 rm -rf "$live"; mkdir -p "$live"
@@ -79,7 +80,7 @@ else
 fi
 if [ -f "$ml/u.data" ]; then
   if "$bin" -q init "$live/ml" >/dev/null && "$bin" -q ingest "$live/ml" "$ml" >/dev/null && "$bin" -q graph build "$live/ml" >/dev/null; then
-    "$build/bench/kgprofile_bench_rec_live" "$live/ml" 30 --rate || fail=1
+    "$build/bench/kgprofile_bench_rec_live" "$live/ml" 30 || fail=1
   else
     echo "eval-rec: could not prepare MovieLens-100K for the live replay" >&2; fail=1
   fi
