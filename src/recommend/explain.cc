@@ -227,7 +227,7 @@ Explanation Describe(const NodeNames& names, const Path& p) {
 }  // namespace
 
 std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths,
-                                 std::span<const ProfileEvent> since) {
+                                 std::span<const ProfileEvent> since, const std::function<bool(NodeId)>& hidden) {
   std::vector<Explanation> out;
   const Graph& g = e.graph();
   const Catalog& cat = e.catalog();
@@ -284,6 +284,7 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
     po.max_length = 3;
     po.max_degree = 5000;
     po.max_expansions = 200000;
+    po.hidden = hidden;
     for (const Path& p : KShortestPaths(g, u, item, po)) {
       if (out.size() >= max_paths) break;
       if (p.steps.size() == 1 && r.features[kFRepurchaseDue] >= 0.5f) continue;  // said above

@@ -6,9 +6,10 @@
 // consumables are explained by the category's cycle.
 #pragma once
 
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <vector>
 
 #include "recommend/engine.h"
@@ -24,9 +25,11 @@ struct Explanation {
 };
 
 // Up to max_paths explanations, strongest first. since: the user's events after the engine's
-// history, as r was computed with (Engine::Candidates).
+// history, as r was computed with (Engine::Candidates). hidden: graph nodes no path may pass
+// through (a server's users erased since it loaded the graph).
 std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3,
-                                 std::span<const ProfileEvent> since = {});
+                                 std::span<const ProfileEvent> since = {},
+                                 const std::function<bool(NodeId)>& hidden = {});
 
 // A node's name in "en" or "zh" (graph/names.h), "“Title”" for a product node.
 std::string NodeName(const NodeNames& names, NodeId n, std::string_view lang);

@@ -8,7 +8,7 @@
 namespace kgp::rec {
 
 nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain,
-                                   std::span<const ProfileEvent> since) {
+                                   std::span<const ProfileEvent> since, const std::function<bool(NodeId)>& hidden) {
   const auto& e = *rc.engine;
   const auto& cat = *rc.catalog;
   nlohmann::json items = nlohmann::json::array();
@@ -23,7 +23,7 @@ nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k
     j["features"] = feats;
     if (explain) {
       nlohmann::json ex = nlohmann::json::array();
-      for (const auto& x : Explain(e, user, r, 3, since)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
+      for (const auto& x : Explain(e, user, r, 3, since, hidden)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
       j["explanations"] = ex;
     }
     items.push_back(std::move(j));

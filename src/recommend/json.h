@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include <nlohmann/json.hpp>
@@ -14,10 +15,12 @@ namespace kgp::rec {
 
 // {"user", "fitted", "recommendations": [{"item", "title", "score", "sources", "features",
 // "explanations"?}]}; explanations (knowledge-graph paths) only when explain. since: the user's
-// events after the engine's history (Engine::Candidates). "user" is the catalogue's id of the
-// user ("" for one it does not know: the caller names them).
+// events after the engine's history (Engine::Candidates); hidden: nodes no explanation passes
+// through (Explain). "user" is the catalogue's id of the user ("" for one it does not know: the
+// caller names them).
 nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k, bool explain,
-                                   std::span<const ProfileEvent> since = {});
+                                   std::span<const ProfileEvent> since = {},
+                                   const std::function<bool(NodeId)>& hidden = {});
 
 // {"user", "window_days", "calibrated", "categories": [{"category", "probability", "features"}]}
 nlohmann::json NextPurchaseJson(const RecContext& rc, uint32_t user, size_t k, std::span<const ProfileEvent> since = {});

@@ -162,6 +162,10 @@ std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db);
 std::shared_ptr<const StaticFacts> CurrentFacts(Context& ctx);
 Profile FinalizeLive(Context& ctx, const StaticFacts& facts, const LiveProfiles::View& view,
                      const std::string& stored_id);
+// The graph was loaded at start: users erased since then are still in it, and no answer may
+// show them or pass through them (graph endpoints, explanation paths).
+std::function<bool(NodeId)> ErasedUsers(const Context& c);
+
 // Whom the recommender is asked about, for a client-supplied user id.
 struct RecTarget {
   uint32_t user = 0;                // the recommender's id (users.id), or rec::kNewUser

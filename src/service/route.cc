@@ -331,6 +331,10 @@ Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
   return FinalizeLive(ctx, *CurrentFacts(ctx), *view, stored);
 }
 
+std::function<bool(NodeId)> ErasedUsers(const Context& c) {
+  return [&c](NodeId n) { return c.graph().type(n) == NodeType::kUser && c.live.Erased(c.graph().key(n)); };
+}
+
 Result<RecTarget> RecUser(Context& ctx, const std::string& raw_user_id) {
   RecTarget t;
   t.stored = StoredUser(ctx, raw_user_id);

@@ -28,11 +28,6 @@ Result<NodeId> FindNode(Context& c, const std::string& spec) {
   return *n;
 }
 
-// The graph was loaded at start: users erased since then are still in it and must not show.
-std::function<bool(NodeId)> ErasedUsers(const Context& c) {
-  return [&c](NodeId n) { return c.graph().type(n) == NodeType::kUser && c.live.Erased(c.graph().key(n)); };
-}
-
 void Related(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
   auto k = SizeParam(req, "k", 10, 100);
   if (!k.ok()) return SendStatus(res, k.status());

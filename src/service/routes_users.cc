@@ -53,7 +53,7 @@ void Recommendations(Context& c, const httplib::Request& req, httplib::Response&
   if (!explain.ok()) return SendStatus(res, explain.status());
   auto t = RecUser(c, req.matches[1]);
   if (!t.ok()) return SendStatus(res, t.status());
-  nlohmann::json j = rec::RecommendationsJson(*c.rec, t->user, *k, *explain, t->posted);
+  nlohmann::json j = rec::RecommendationsJson(*c.rec, t->user, *k, *explain, t->posted, ErasedUsers(c));
   j["user"] = t->stored;
   SendJson(res, j);
 }
