@@ -1200,7 +1200,7 @@ TEST_F(ServiceTest, AsynchronousErasuresKeepTheirAnswerForTheClient) {
   const json started = Body(p);
   EXPECT_EQ(started["ids"], 3);
   EXPECT_EQ("/v1/erasures/" + started["job"].get<std::string>(), location);
-  EXPECT_TRUE(started["status"] == "running" || started["status"] == "done") << started.dump();
+  EXPECT_EQ(started["status"], "running") << started.dump();
   EXPECT_EQ(s.Client(*write_key_).Get(location.c_str())->status, 403);
   const json done = wait(location);
   EXPECT_EQ(done["status"], "done") << done.dump();
@@ -1233,6 +1233,47 @@ TEST_F(ServiceTest, AsynchronousErasuresKeepTheirAnswerForTheClient) {
   EXPECT_EQ(failed["status"], "failed") << failed.dump();
   EXPECT_EQ(failed["error"]["code"], "internal") << failed.dump();
   EXPECT_FALSE(failed.contains("results")) << failed.dump();
+}
+
+// At most --erasure-jobs runs are held: an answer fetched once makes room, one never fetched does
+// not, and a list refused for want of room (503) is not erased.
+TEST_F(ServiceTest, AnAsynchronousErasureWithoutRoomIsRefusedAndErasesNothing) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  ServerOptions o = Options();
+  o.erasure_jobs = 2;
+  Running s(ws, o);
+  auto admin = s.Client(*admin_key_);
+  auto r = s.Client(*read_key_);
+  auto start = [&](const std::string& id) {
+    auto p = admin.Post("/v1/erasures", json{{"user_ids", {id}}, {"async", true}}.dump(), "application/json");
+    EXPECT_TRUE(p);
+    return p ? std::make_pair(p->status, p->get_header_value("Location")) : std::make_pair(0, std::string());
+  };
+  // A synchronous run queues behind every run before it: when it is answered, they have ended
+  // (without their answers being fetched, as polling would).
+  auto drain = [&] {
+    auto p = admin.Post("/v1/erasures", json{{"user_ids", {"nobody-drain"}}}.dump(), "application/json");
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->status, 200) << p->body;
+  };
+  const auto a = start("nobody-a"), b = start("nobody-b");
+  ASSERT_EQ(a.first, 202);
+  ASSERT_EQ(b.first, 202);
+  drain();
+  const auto refused = start(*user_);
+  EXPECT_EQ(refused.first, 503) << "two answers are held, neither fetched";
+  drain();
+  EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200) << "a refused list was erased";
+  EXPECT_EQ(admin.Get(a.second.c_str())->status, 200);
+  const auto d = start(*user_);
+  EXPECT_EQ(d.first, 202) << "the fetched answer makes room";
+  EXPECT_EQ(admin.Get(a.second.c_str())->status, 404) << "dropped for the new run, once fetched";
+  EXPECT_EQ(admin.Get(b.second.c_str())->status, 200) << "never fetched: kept";
+  const std::string metrics = r.Get("/metrics")->body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(kgprofile_memory_bytes\{part="erasure_answers"\} (\d+))"))) << metrics;
+  EXPECT_GT(std::stoll(m[1]), 0);
 }
 
 // The recommender's graph is the one loaded at start: users erased since are still in it, and

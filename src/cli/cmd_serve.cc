@@ -51,6 +51,10 @@ void AddServe(CLI::App& app, Registry& reg) {
   cmd->add_option("--max-batch", a->o.max_batch_events, "most events in one POST /v1/events")->capture_default_str()->check(Unsigned());
   cmd->add_option("--rate-limit", a->o.rate_limit, "requests per second per API key (0: no limit)")->capture_default_str();
   cmd->add_option("--rate-burst", a->o.rate_burst, "requests a key may send at once above the rate")->capture_default_str();
+  cmd->add_option("--erasure-jobs", a->o.erasure_jobs,
+                  "asynchronous erasure runs held at once, waiting, running or with an answer not fetched yet (more: 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--profile-cache-mb", a->cache_mb, "memory for GET profile answers kept while unchanged (0: off)")
       ->capture_default_str()->check(Unsigned());
   cmd->add_flag("--no-fsync", a->no_fsync, "do not fsync each write batch (faster; a power cut may lose acknowledged events)");

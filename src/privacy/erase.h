@@ -37,7 +37,9 @@ struct EraseOptions {
 struct ErasureReceipt {
   std::string id;                 // random, 32 hex digits
   int64_t ts = 0;                 // unix seconds
-  std::string verification_code;  // returned once, never stored
+  // Returned, never stored on disk (a server holds an asynchronous run's answer in memory for a
+  // while: service/erasure_jobs.h).
+  std::string verification_code;
   std::string digest;             // hex HMAC-SHA256(verification_code, user id as given)
   std::map<std::string, int64_t> rows;  // table -> rows deleted
   std::vector<std::string> files_rewritten, files_removed;

@@ -31,41 +31,53 @@ Result<nlohmann::json> ErasureAnswer(const EventWriter::Erasures& run) {
   return nlohmann::json{{"erased", erased}, {"not_erased", not_erased}, {"results", results}};
 }
 
-Result<std::string> ErasureJobs::Add(std::future<EventWriter::Erasures> run, size_t ids) {
+void ErasureJobs::set_max(size_t max) {
+  std::lock_guard lock(mu_);
+  max_ = std::max<size_t>(1, max);
+}
+
+Result<nlohmann::json> ErasureJobs::Start(size_t ids, const std::function<std::future<EventWriter::Erasures>()>& queue) {
   std::lock_guard lock(mu_);
   Prune();
-  size_t open = 0;
-  for (auto& [id, j] : jobs_) open += j.finished == 0;
-  if (open >= kMaxJobs)
-    return Status::Aborted(fmt::format("{} erasure runs are waiting or running: send this list when one has ended", open));
-  // Evicted early only when the kept ones fill the table: the oldest ended first.
-  while (jobs_.size() >= kMaxJobs) {
+  // Room from answers already fetched, the oldest ended first; never from one not yet fetched.
+  while (jobs_.size() >= max_) {
     auto oldest = jobs_.end();
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it)
-      if (it->second.finished && (oldest == jobs_.end() || it->second.finished < oldest->second.finished)) oldest = it;
+      if (it->second.fetched && (oldest == jobs_.end() || it->second.finished < oldest->second.finished)) oldest = it;
+    if (oldest == jobs_.end())
+      return Status::Aborted(fmt::format(
+          "{} erasure runs are waiting, running or holding an answer not fetched yet: fetch their answers "
+          "(GET /v1/erasures/{{job}}) or wait for one to end, then send this list again (nothing of it was erased)",
+          jobs_.size()));
     jobs_.erase(oldest);
   }
   const std::string id = privacy::NewKeyHex().substr(0, 24);
   Job& j = jobs_[id];
-  j.run = std::move(run);
   j.ids = ids;
   j.submitted = UnixNow();
-  return id;
+  j.run = queue();
+  return Snapshot(id, j);
 }
 
 void ErasureJobs::Settle(Job& j) {
   if (j.finished || j.run.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-  const EventWriter::Erasures run = j.run.get();
+  Result<nlohmann::json> answer = Status::Internal("the erasure run ended without an answer");
+  try {
+    answer = ErasureAnswer(j.run.get());
+  } catch (const std::exception& e) {
+    answer = Status::Internal(fmt::format("the erasure run ended without an answer: {}", e.what()));
+  }
   j.finished = UnixNow();
-  auto answer = ErasureAnswer(run);
+  nlohmann::json fields;
   if (answer.ok()) {
-    j.answer = std::move(*answer);
-    j.answer["status"] = "done";
+    fields = std::move(*answer);
+    fields["status"] = "done";
   } else {
     const bool busy = answer.status().code() == Status::Code::kAborted;
-    j.answer = {{"status", "failed"},
-                {"error", {{"code", busy ? "unavailable" : "internal"}, {"message", answer.status().message()}}}};
+    fields = {{"status", "failed"},
+              {"error", {{"code", busy ? "unavailable" : "internal"}, {"message", answer.status().message()}}}};
   }
+  j.answer = fields.dump();  // as text: a tree of 10,000 receipts takes several times more
 }
 
 void ErasureJobs::Prune() {
@@ -77,18 +89,29 @@ void ErasureJobs::Prune() {
   }
 }
 
+nlohmann::json ErasureJobs::Snapshot(const std::string& id, const Job& j) {
+  nlohmann::json out = {{"job", id}, {"status", "running"}, {"ids", j.ids}, {"submitted", j.submitted}};
+  if (j.finished) {
+    out.update(nlohmann::json::parse(j.answer));
+    out["finished"] = j.finished;
+  }
+  return out;
+}
+
 std::optional<nlohmann::json> ErasureJobs::Find(const std::string& id) {
   std::lock_guard lock(mu_);
   Prune();
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
-  const Job& j = it->second;
-  nlohmann::json out = {{"job", id}, {"status", "running"}, {"ids", j.ids}, {"submitted", j.submitted}};
-  if (j.finished) {
-    out.update(j.answer);
-    out["finished"] = j.finished;
-  }
-  return out;
+  it->second.fetched |= it->second.finished != 0;
+  return Snapshot(id, it->second);
+}
+
+size_t ErasureJobs::bytes() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, j] : jobs_) n += j.answer.size();
+  return n;
 }
 
 }  // namespace kgp::service

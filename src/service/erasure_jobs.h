@@ -1,12 +1,15 @@
 // Erasure runs a client does not wait for (POST /v1/erasures with "async": true): each run's
-// answer, receipts with their one-time verification codes included, is kept in this server's
-// memory (never on disk) for kKeepSeconds after it ends, for GET /v1/erasures/{job}. A client
-// or proxy that gives up on a long run then loses nothing: the users are erased either way, and
-// the receipts wait. Lost when the server stops. Thread-safe.
+// answer, receipts with their verification codes included, is kept in this server's memory
+// (never on disk) for GET /v1/erasures/{job}, for kKeepSeconds after the run ends. A client or
+// proxy that gives up on a long run then loses nothing: the users are erased either way, and the
+// receipts wait. At most `max` runs are held at a time (waiting, running, or ended with an
+// answer): an answer fetched at least once is dropped early when room is needed, one never
+// fetched is not, and a run that finds no room is refused before anything is queued. Lost when
+// the server stops. Thread-safe.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -27,28 +30,32 @@ Result<nlohmann::json> ErasureAnswer(const EventWriter::Erasures& run);
 class ErasureJobs {
  public:
   static constexpr int64_t kKeepSeconds = 3600;
-  static constexpr size_t kMaxJobs = 100;  // runs waiting, running or kept
 
-  // The run's job id (24 hex digits); Aborted (503) when kMaxJobs runs are still waiting or
-  // running.
-  Result<std::string> Add(std::future<EventWriter::Erasures> run, size_t ids);
+  void set_max(size_t max);  // before serving (ServerOptions::erasure_jobs)
+  // Queues the run (calls `queue`) when there is room, and answers {"job", "status": "running",
+  // "ids", "submitted"}; Aborted (503), with nothing queued, when `max` runs are held.
+  Result<nlohmann::json> Start(size_t ids, const std::function<std::future<EventWriter::Erasures>()>& queue);
   // {"job", "status": "running" | "done" | "failed", "ids", "submitted", and when it ended
   // "finished" plus the answer's fields (done) or "error": {"code", "message"} (failed)}; nullopt
-  // for an unknown or expired job.
+  // for an unknown or dropped job.
   std::optional<nlohmann::json> Find(const std::string& id);
+  size_t bytes() const;  // answers held (the /metrics gauge)
 
  private:
   struct Job {
     std::future<EventWriter::Erasures> run;  // valid until it ended
     size_t ids = 0;
     int64_t submitted = 0, finished = 0;     // Unix seconds; finished 0: not yet
-    nlohmann::json answer;                   // once finished: the fields it adds
+    std::string answer;                      // once finished: the fields it adds, as JSON text
+    bool fetched = false;                    // its answer was sent at least once
   };
   // Takes the run's result when it has ended (REQUIRES mu_).
   static void Settle(Job& j);
   void Prune();  // drops jobs ended more than kKeepSeconds ago (REQUIRES mu_)
+  static nlohmann::json Snapshot(const std::string& id, const Job& j);
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  size_t max_ = 100;
   std::map<std::string, Job> jobs_;
 };
 

@@ -32,9 +32,9 @@ std::string MemoryGauges(Context& c) {
       "# HELP kgprofile_memory_bytes Memory held by bounded parts of the server.\n"
       "# TYPE kgprofile_memory_bytes gauge\n"
       "kgprofile_memory_bytes{{part=\"sqlite\"}} {}\nkgprofile_memory_bytes{{part=\"answer_cache\"}} {}\n"
-      "kgprofile_memory_bytes{{part=\"posted_events\"}} {}\n",
+      "kgprofile_memory_bytes{{part=\"posted_events\"}} {}\nkgprofile_memory_bytes{{part=\"erasure_answers\"}} {}\n",
       ResidentBytes(), sqlite3_memory_used(), c.profile_cache ? c.profile_cache->bytes() : 0,
-      c.live.posted_events() * sizeof(ProfileEvent));
+      c.live.posted_events() * sizeof(ProfileEvent), c.erasure_jobs.bytes());
 }
 
 }  // namespace

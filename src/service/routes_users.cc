@@ -125,7 +125,7 @@ void Erase(Context& c, const httplib::Request& req, httplib::Response& res, cons
   auto r = c.writer->Erase({req.matches[1]}).get();
   if (!r.ok()) return SendStatus(res, r.status());
   if (!(*r)[0].ok()) return SendStatus(res, (*r)[0].status());
-  // The receipt with its verification code: returned once, never stored (privacy/erase.h).
+  // The receipt with its verification code: returned, never stored on disk (privacy/erase.h).
   SendJson(res, nlohmann::json{{"erased", true}, {"receipt", (*r)[0]->Json()}});
 }
 
@@ -147,10 +147,11 @@ void EraseList(Context& c, const httplib::Request& req, httplib::Response& res, 
   if (!async.is_boolean()) return SendError(res, 400, "invalid_argument", "'async' must be true or false");
   if (async.get<bool>()) {
     // Answered now; the run's answer waits in memory for GET /v1/erasures/{job}.
-    auto job = c.erasure_jobs.Add(c.writer->Erase(list.get<std::vector<std::string>>()), list.size());
+    auto ids = list.get<std::vector<std::string>>();
+    auto job = c.erasure_jobs.Start(ids.size(), [&] { return c.writer->Erase(std::move(ids)); });
     if (!job.ok()) return SendStatus(res, job.status());
-    res.set_header("Location", "/v1/erasures/" + *job);
-    return SendJson(res, *c.erasure_jobs.Find(*job), 202);
+    res.set_header("Location", "/v1/erasures/" + (*job)["job"].get<std::string>());
+    return SendJson(res, *job, 202);
   }
   auto answer = ErasureAnswer(c.writer->Erase(list.get<std::vector<std::string>>()).get());
   if (!answer.ok()) return SendStatus(res, answer.status());
@@ -163,7 +164,7 @@ void ErasureJob(Context& c, const httplib::Request& req, httplib::Response& res,
   if (!job)
     return SendError(res, 404, "not_found",
                      fmt::format("no erasure job '{}' (unknown, from before the server started, or its answer was "
-                                 "dropped {} s after the run ended)",
+                                 "dropped {} s after the run ended or, once fetched, to make room)",
                                  std::string(req.matches[1]), ErasureJobs::kKeepSeconds));
   SendJson(res, *job);
 }

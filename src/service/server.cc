@@ -53,6 +53,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   ctx.opts = opts;
   ctx.ws_dir = workspace_dir;
   ctx.profile_cache = std::make_unique<ResponseCache>(opts.profile_cache_bytes);
+  ctx.erasure_jobs.set_max(opts.erasure_jobs);
   auto ws = Workspace::Open(workspace_dir);
   if (!ws.ok()) return ws.status();
   ctx.ws = std::move(ws).value();

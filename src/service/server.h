@@ -29,6 +29,7 @@ struct ServerOptions {
   bool serve_page = true;          // the web page at / (static; it holds no data)
   bool load_llm = true;            // open the language-model session for /summary
   size_t profile_cache_bytes = 256u << 20;  // GET profile bodies kept while unchanged; 0: off
+  size_t erasure_jobs = 100;       // asynchronous erasure runs held at once (service/erasure_jobs.h)
 };
 
 class Server {
