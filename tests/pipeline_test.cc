@@ -77,6 +77,9 @@ TEST(Pipeline, DemoWritesItsReportAndExports) {
   auto r = test::RunCli("demo --out " + (tmp / "demo") + " --users 200 --events 20000 --products 300");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("results:"), std::string::npos);
+  // Each stage under its own step line; no progress lines of a long erasure in the demo.
+  EXPECT_NE(r.err.find("[+] privacy"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("info: erase"), std::string::npos) << r.err;
   std::string report = test::ReadFile(tmp / "demo/report.md");
   EXPECT_NE(report.find("| events.csv | rees46 | 20000 |"), std::string::npos) << report;
   EXPECT_NE(report.find("-MADE_BY-> brand:"), std::string::npos) << report;  // the example path

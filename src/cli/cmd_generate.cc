@@ -331,6 +331,7 @@ void AddDemoCommand(CLI::App& app, Registry& reg) {
         step("[+] grounded texts: summaries and copy, claim-checked");
         llm_md = DemoLlm(ws, best_ext);
       }
+      step("[+] privacy: differential privacy, k-anonymous export, erasure");
       const std::string privacy_md = DemoPrivacy(ws) + DemoErasure(ws, erasure_dir);
       if (best_deg) {
         step("[+] HTTP service");
