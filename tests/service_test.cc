@@ -1257,23 +1257,35 @@ TEST_F(ServiceTest, AnAsynchronousErasureWithoutRoomIsRefusedAndErasesNothing) {
     ASSERT_TRUE(p);
     ASSERT_EQ(p->status, 200) << p->body;
   };
+  auto held_bytes = [&] {
+    const std::string metrics = r.Get("/metrics")->body;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(metrics, m, std::regex(R"(kgprofile_memory_bytes\{part="erasure_answers"\} (\d+))"))) << metrics;
+    return m.empty() ? -1LL : std::stoll(m[1]);
+  };
   const auto a = start("nobody-a"), b = start("nobody-b");
   ASSERT_EQ(a.first, 202);
   ASSERT_EQ(b.first, 202);
   drain();
+  const int64_t ended = UnixNow();
+  EXPECT_GT(held_bytes(), 0) << "answers not fetched yet are held too";
   const auto refused = start(*user_);
   EXPECT_EQ(refused.first, 503) << "two answers are held, neither fetched";
   drain();
   EXPECT_EQ(r.Get(("/v1/users/" + *user_ + "/profile").c_str())->status, 200) << "a refused list was erased";
-  EXPECT_EQ(admin.Get(a.second.c_str())->status, 200);
+  // A HEAD shows the status but is no fetch of the answer.
+  EXPECT_EQ(admin.Head(a.second.c_str())->status, 200);
+  EXPECT_EQ(start(*user_).first, 503) << "an answer only looked at with HEAD was dropped";
+  // The run's end, not the first poll's time (1 s later at least).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto got = admin.Get(a.second.c_str());
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_LE(Body(got)["finished"].get<int64_t>(), ended) << got->body;
   const auto d = start(*user_);
   EXPECT_EQ(d.first, 202) << "the fetched answer makes room";
   EXPECT_EQ(admin.Get(a.second.c_str())->status, 404) << "dropped for the new run, once fetched";
   EXPECT_EQ(admin.Get(b.second.c_str())->status, 200) << "never fetched: kept";
-  const std::string metrics = r.Get("/metrics")->body;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(kgprofile_memory_bytes\{part="erasure_answers"\} (\d+))"))) << metrics;
-  EXPECT_GT(std::stoll(m[1]), 0);
 }
 
 // The recommender's graph is the one loaded at start: users erased since are still in it, and

@@ -36,7 +36,7 @@ void ErasureJobs::set_max(size_t max) {
   max_ = std::max<size_t>(1, max);
 }
 
-Result<nlohmann::json> ErasureJobs::Start(size_t ids, const std::function<std::future<EventWriter::Erasures>()>& queue) {
+Result<nlohmann::json> ErasureJobs::Start(size_t ids, const Queue& queue) {
   std::lock_guard lock(mu_);
   Prune();
   // Room from answers already fetched, the oldest ended first; never from one not yet fetched.
@@ -55,7 +55,7 @@ Result<nlohmann::json> ErasureJobs::Start(size_t ids, const std::function<std::f
   Job& j = jobs_[id];
   j.ids = ids;
   j.submitted = UnixNow();
-  j.run = queue();
+  j.run = queue([ended = j.ended] { ended->store(UnixNow()); });
   return Snapshot(id, j);
 }
 
@@ -67,7 +67,7 @@ void ErasureJobs::Settle(Job& j) {
   } catch (const std::exception& e) {
     answer = Status::Internal(fmt::format("the erasure run ended without an answer: {}", e.what()));
   }
-  j.finished = UnixNow();
+  j.finished = j.ended->load() ? j.ended->load() : UnixNow();
   nlohmann::json fields;
   if (answer.ok()) {
     fields = std::move(*answer);
@@ -98,17 +98,18 @@ nlohmann::json ErasureJobs::Snapshot(const std::string& id, const Job& j) {
   return out;
 }
 
-std::optional<nlohmann::json> ErasureJobs::Find(const std::string& id) {
+std::optional<nlohmann::json> ErasureJobs::Find(const std::string& id, bool fetch) {
   std::lock_guard lock(mu_);
   Prune();
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
-  it->second.fetched |= it->second.finished != 0;
+  it->second.fetched |= fetch && it->second.finished != 0;
   return Snapshot(id, it->second);
 }
 
-size_t ErasureJobs::bytes() const {
+size_t ErasureJobs::bytes() {
   std::lock_guard lock(mu_);
+  Prune();  // settles the runs that ended: their answers count from then
   size_t n = 0;
   for (const auto& [id, j] : jobs_) n += j.answer.size();
   return n;

@@ -8,10 +8,12 @@
 // the server stops. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,20 +34,24 @@ class ErasureJobs {
   static constexpr int64_t kKeepSeconds = 3600;
 
   void set_max(size_t max);  // before serving (ServerOptions::erasure_jobs)
-  // Queues the run (calls `queue`) when there is room, and answers {"job", "status": "running",
-  // "ids", "submitted"}; Aborted (503), with nothing queued, when `max` runs are held.
-  Result<nlohmann::json> Start(size_t ids, const std::function<std::future<EventWriter::Erasures>()>& queue);
+  // Queues the run when there is room: calls `queue` with the callback the writer calls when the
+  // run ends (EventWriter::Erase's on_end), and answers {"job", "status": "running", "ids",
+  // "submitted"}; Aborted (503), with nothing queued, when `max` runs are held.
+  using Queue = std::function<std::future<EventWriter::Erasures>(std::function<void()> on_end)>;
+  Result<nlohmann::json> Start(size_t ids, const Queue& queue);
   // {"job", "status": "running" | "done" | "failed", "ids", "submitted", and when it ended
   // "finished" plus the answer's fields (done) or "error": {"code", "message"} (failed)}; nullopt
-  // for an unknown or dropped job.
-  std::optional<nlohmann::json> Find(const std::string& id);
-  size_t bytes() const;  // answers held (the /metrics gauge)
+  // for an unknown or dropped job. fetch: the answer counts as fetched (a GET; not a HEAD).
+  std::optional<nlohmann::json> Find(const std::string& id, bool fetch = true);
+  size_t bytes();  // answers held, fetched or not (the /metrics gauge)
 
  private:
   struct Job {
     std::future<EventWriter::Erasures> run;  // valid until it ended
     size_t ids = 0;
-    int64_t submitted = 0, finished = 0;     // Unix seconds; finished 0: not yet
+    int64_t submitted = 0, finished = 0;     // Unix seconds; finished 0: not yet settled
+    // When the writer ended the run (Unix seconds; 0: not yet), set from its thread.
+    std::shared_ptr<std::atomic<int64_t>> ended = std::make_shared<std::atomic<int64_t>>(0);
     std::string answer;                      // once finished: the fields it adds, as JSON text
     bool fetched = false;                    // its answer was sent at least once
   };

@@ -120,12 +120,12 @@ std::future<BatchResult> EventWriter::Submit(std::vector<EventIn> events, Clock:
   return fut;
 }
 
-std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> user_ids) {
+std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> user_ids, std::function<void()> on_end) {
   auto promise = std::make_shared<std::promise<Erasures>>();
   auto fut = promise->get_future();
   auto op = std::make_unique<Op>();
   op->received = Clock::now();
-  op->exclusive = [this, promise, user_ids = std::move(user_ids)] {
+  op->exclusive = [this, promise, on_end, user_ids = std::move(user_ids)] {
     // Every staged event into the events table, where erasure finds it. The store writer's
     // statements and id maps would outlive the rows: closed, and reopened (maps reloaded) by the
     // next batch.
@@ -153,11 +153,13 @@ std::future<EventWriter::Erasures> EventWriter::Erase(std::vector<std::string> u
     } catch (const std::exception& e) {
       LOG_ERR("serve: after an erasure, dropping the erased users from memory: {}", e.what());
     }
+    if (on_end) on_end();
     promise->set_value(std::move(r));
   };
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
+      if (on_end) on_end();
       promise->set_value(Status::Aborted("the server is shutting down"));
       return fut;
     }

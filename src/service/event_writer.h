@@ -84,9 +84,11 @@ class EventWriter {
   // received: when the request arrived (lag metric). After Stop(): Aborted.
   std::future<BatchResult> Submit(std::vector<EventIn> events, Clock::time_point received = Clock::now());
   // privacy::EraseUsers between batches (one result per id, in order); the erased users'
-  // profiles are dropped from memory too.
+  // profiles are dropped from memory too. on_end, when set, is called when the run has ended,
+  // just before the future is ready (on the writer thread, or on the caller's when the writer is
+  // stopping): it must not wait for anything.
   using Erasures = Result<std::vector<Result<privacy::ErasureReceipt>>>;
-  std::future<Erasures> Erase(std::vector<std::string> user_ids);
+  std::future<Erasures> Erase(std::vector<std::string> user_ids, std::function<void()> on_end = {});
 
   // Drains the queue (every request already submitted is written and answered), saves the
   // profile state and closes the run's ingest_files row. Idempotent.

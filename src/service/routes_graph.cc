@@ -32,7 +32,11 @@ void Related(Context& c, const httplib::Request& req, httplib::Response& res, co
   auto k = SizeParam(req, "k", 10, 100);
   if (!k.ok()) return SendStatus(res, k.status());
   auto item = c.rec->catalog->FindItem(std::string(req.matches[1]));
-  if (!item) return SendError(res, 404, "not_found", fmt::format("item '{}': not in the workspace", std::string(req.matches[1])));
+  if (!item)
+    return SendError(res, 404, "not_found",
+                     fmt::format("item '{}': not known to the recommender (not in the workspace, or first posted after the "
+                                 "server started)",
+                                 std::string(req.matches[1])));
   SendJson(res, rec::RelatedJson(*c.rec, *item, *k));
 }
 

@@ -29,7 +29,7 @@ std::string MemoryGauges(Context& c) {
   return fmt::format(
       "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n"
-      "# HELP kgprofile_memory_bytes Memory held by bounded parts of the server.\n"
+      "# HELP kgprofile_memory_bytes Memory held by parts of the server.\n"
       "# TYPE kgprofile_memory_bytes gauge\n"
       "kgprofile_memory_bytes{{part=\"sqlite\"}} {}\nkgprofile_memory_bytes{{part=\"answer_cache\"}} {}\n"
       "kgprofile_memory_bytes{{part=\"posted_events\"}} {}\nkgprofile_memory_bytes{{part=\"erasure_answers\"}} {}\n",

@@ -148,7 +148,9 @@ void EraseList(Context& c, const httplib::Request& req, httplib::Response& res, 
   if (async.get<bool>()) {
     // Answered now; the run's answer waits in memory for GET /v1/erasures/{job}.
     auto ids = list.get<std::vector<std::string>>();
-    auto job = c.erasure_jobs.Start(ids.size(), [&] { return c.writer->Erase(std::move(ids)); });
+    auto job = c.erasure_jobs.Start(ids.size(), [&](std::function<void()> on_end) {
+      return c.writer->Erase(std::move(ids), std::move(on_end));
+    });
     if (!job.ok()) return SendStatus(res, job.status());
     res.set_header("Location", "/v1/erasures/" + (*job)["job"].get<std::string>());
     return SendJson(res, *job, 202);
@@ -160,7 +162,9 @@ void EraseList(Context& c, const httplib::Request& req, httplib::Response& res, 
 
 // GET /v1/erasures/{job}: an asynchronous run's status, and its answer once it has ended.
 void ErasureJob(Context& c, const httplib::Request& req, httplib::Response& res, const Caller&) {
-  auto job = c.erasure_jobs.Find(req.matches[1]);
+  // A HEAD is served by this handler too: it shows the status without counting as a fetch of the
+  // answer, which would let the answer be dropped unread to make room.
+  auto job = c.erasure_jobs.Find(req.matches[1], req.method != "HEAD");
   if (!job)
     return SendError(res, 404, "not_found",
                      fmt::format("no erasure job '{}' (unknown, from before the server started, or its answer was "
