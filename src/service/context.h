@@ -142,6 +142,12 @@ void SendJson(httplib::Response& res, const nlohmann::json& j, int status = 200)
 void SendJson(httplib::Response& res, const nlohmann::ordered_json& j, int status = 200);
 // The HTTP status and error code for a Status (InvalidArgument 400, NotFound 404, …).
 void SendStatus(httplib::Response& res, const Status& s);
+// The HTTP status and error code SendStatus answers a Status with (200 and "" for OK).
+struct HttpError {
+  int status;
+  const char* code;
+};
+HttpError HttpErrorOf(const Status& s);
 
 // A non-negative integer query parameter within [0, max]; fallback when absent.
 Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max);
@@ -154,6 +160,8 @@ std::string StoredUser(Context& ctx, const std::string& client_id);
 // the live state, demographics and mentions from the graph, RFM and cluster from the tables.
 // NotFound for an unknown user or one without events.
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id);
+// The NotFound every user route answers for an id without a live profile.
+Status NoProfile(const std::string& raw_user_id);
 // The same from a view already looked up (view.state is the user's state).
 // Reads the facts from the profile tables (under db_mu, or before serving).
 std::shared_ptr<const StaticFacts> LoadStaticFacts(Db& db);

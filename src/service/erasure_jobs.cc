@@ -4,6 +4,7 @@
 
 #include "common/time.h"
 #include "privacy/pseudonym.h"
+#include "service/context.h"
 
 namespace kgp::service {
 
@@ -73,9 +74,9 @@ void ErasureJobs::Settle(Job& j) {
     fields = std::move(*answer);
     fields["status"] = "done";
   } else {
-    const bool busy = answer.status().code() == Status::Code::kAborted;
+    // The error the synchronous request would have answered with (503 unavailable, 500 internal).
     fields = {{"status", "failed"},
-              {"error", {{"code", busy ? "unavailable" : "internal"}, {"message", answer.status().message()}}}};
+              {"error", {{"code", HttpErrorOf(answer.status()).code}, {"message", answer.status().message()}}}};
   }
   j.answer = fields.dump();  // as text: a tree of 10,000 receipts takes several times more
 }

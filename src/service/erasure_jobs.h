@@ -42,7 +42,7 @@ class ErasureJobs {
   // {"job", "status": "running" | "done" | "failed", "ids", "submitted", and when it ended
   // "finished" plus the answer's fields (done) or "error": {"code", "message"} (failed)}; nullopt
   // for an unknown or dropped job. fetch: the answer counts as fetched (a GET; not a HEAD).
-  std::optional<nlohmann::json> Find(const std::string& id, bool fetch = true);
+  std::optional<nlohmann::json> Find(const std::string& id, bool fetch);
   size_t bytes();  // answers held, fetched or not (the /metrics gauge)
 
  private:
@@ -60,7 +60,7 @@ class ErasureJobs {
   void Prune();  // drops jobs ended more than kKeepSeconds ago (REQUIRES mu_)
   static nlohmann::json Snapshot(const std::string& id, const Job& j);
 
-  mutable std::mutex mu_;
+  std::mutex mu_;
   size_t max_ = 100;
   std::map<std::string, Job> jobs_;
 };

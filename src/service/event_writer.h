@@ -119,7 +119,8 @@ class EventWriter {
   // Moves every staged row into events and empties the inbox (erasure, Stop()).
   void MoveAllStaged();
   static constexpr size_t kDropRows = 20000;  // moved rows deleted from the inbox per group
-  // posted: the events of this batch (LiveProfiles::Posted), none at start or after an erasure.
+  // posted: the events of this batch (LiveProfiles::FindWithPosted), none at start or after an
+  // erasure.
   void Publish(const std::vector<uint32_t>& users, std::span<const ProfileEvent> posted = {});
   // After an erasure run, finished or not (its rows may be gone though a file pass failed): the
   // users held in memory that are no longer in `users` are dropped (DropErasedUsers, which

@@ -25,9 +25,16 @@ std::optional<LiveProfiles::Posting> LiveProfiles::FindWithPosted(const std::str
   return p;
 }
 
-size_t LiveProfiles::posted_events() const {
+size_t LiveProfiles::posted_bytes() const {
   std::shared_lock lock(mu_);
-  return posted_total_;
+  size_t n = posted_.capacity() * sizeof(posted_[0]);
+  for (const auto& v : posted_) n += v.capacity() * sizeof(ProfileEvent);
+  return n;
+}
+
+bool LiveProfiles::AnyErased() const {
+  std::shared_lock lock(mu_);
+  return !erased_.empty();
 }
 
 void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of, std::span<const ProfileEvent> posted) {
@@ -37,11 +44,11 @@ void LiveProfiles::Publish(std::vector<Update> updates, int64_t as_of, std::span
     auto& v = posted_[e.user];
     // After every event of the same time or earlier: mostly at the end.
     v.insert(std::upper_bound(v.begin(), v.end(), e.ts, [](int64_t ts, const ProfileEvent& x) { return ts < x.ts; }), e);
-    ++posted_total_;
-    if (v.size() > kPostedKept) {
-      posted_total_ -= v.size() - kPostedKept;
-      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() - kPostedKept));
-    }
+  }
+  // Cut back once per user and batch (not once per event: each cut moves the whole list).
+  for (const ProfileEvent& e : posted) {
+    auto& v = posted_[e.user];
+    if (v.size() > kPostedKept) v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() - kPostedKept));
   }
   for (auto& u : updates) {
     if (u.user >= states_.size()) states_.resize(static_cast<size_t>(u.user) + 1);
@@ -55,9 +62,7 @@ void LiveProfiles::Erase(uint32_t user, const std::string& stored_id) {
   std::unique_lock lock(mu_);
   erased_.insert(stored_id);
   auto drop_posted = [&](uint32_t u) {
-    if (u >= posted_.size()) return;
-    posted_total_ -= posted_[u].size();
-    std::vector<ProfileEvent>().swap(posted_[u]);
+    if (u < posted_.size()) std::vector<ProfileEvent>().swap(posted_[u]);
   };
   drop_posted(user);
   auto it = ids_.find(stored_id);

@@ -52,12 +52,13 @@ class LiveProfiles {
   };
   std::optional<Posting> FindWithPosted(const std::string& stored_id) const;
   static constexpr size_t kPostedKept = 10000;
-  size_t posted_events() const;  // held for all users (the /metrics gauge)
+  size_t posted_bytes() const;  // the posted events' memory, all users (the /metrics gauge)
   // Forgets the user's (users.id `user`, stored id `stored_id`) profile and posted events.
   void Erase(uint32_t user, const std::string& stored_id);
   // True for a user erased since the server started: the graph it loaded at start still has
   // their node and edges, which answers must not show (also when the id posts again).
   bool Erased(std::string_view stored_id) const;
+  bool AnyErased() const;  // some user was erased since start
   size_t size() const;
 
  private:
@@ -68,7 +69,6 @@ class LiveProfiles {
   std::set<std::string, std::less<>> erased_;
   std::vector<std::shared_ptr<const UserState>> states_;  // by users.id
   std::vector<std::vector<ProfileEvent>> posted_;         // by users.id
-  size_t posted_total_ = 0;
   int64_t as_of_ = 0;
 };
 

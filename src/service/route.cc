@@ -117,19 +117,24 @@ void CloseConnection(httplib::Response& res) {
   ConnectionServer::CloseAfterResponse();
 }
 
-void SendStatus(httplib::Response& res, const Status& s) {
+HttpError HttpErrorOf(const Status& s) {
   switch (s.code()) {
-    case Status::Code::kOk: SendJson(res, nlohmann::json::object()); return;
-    case Status::Code::kInvalidArgument: SendError(res, 400, "invalid_argument", s.message()); return;
-    case Status::Code::kNotFound: SendError(res, 404, "not_found", s.message()); return;
+    case Status::Code::kOk: return {200, ""};
+    case Status::Code::kInvalidArgument: return {400, "invalid_argument"};
+    case Status::Code::kNotFound: return {404, "not_found"};
     case Status::Code::kAborted:
       // A spent privacy budget is a refusal that no retry changes, not an outage.
-      if (privacy::IsBudgetExceeded(s)) return SendError(res, 403, "budget_exceeded", s.message());
-      res.set_header("Retry-After", "5");
-      SendError(res, 503, "unavailable", s.message());
-      return;
-    default: SendError(res, 500, "internal", s.message()); return;
+      if (privacy::IsBudgetExceeded(s)) return {403, "budget_exceeded"};
+      return {503, "unavailable"};
+    default: return {500, "internal"};
   }
+}
+
+void SendStatus(httplib::Response& res, const Status& s) {
+  if (s.ok()) return SendJson(res, nlohmann::json::object());
+  const HttpError e = HttpErrorOf(s);
+  if (e.status == 503) res.set_header("Retry-After", "5");
+  SendError(res, e.status, e.code, s.message());
 }
 
 Result<size_t> SizeParam(const httplib::Request& req, const std::string& name, size_t fallback, size_t max) {
@@ -324,14 +329,19 @@ std::string StoredUser(Context& ctx, const std::string& client_id) {
   return stored;
 }
 
+Status NoProfile(const std::string& raw_user_id) {
+  return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+}
+
 Result<Profile> LiveProfile(Context& ctx, const std::string& raw_user_id) {
   const std::string stored = StoredUser(ctx, raw_user_id);
   auto view = ctx.live.Find(stored);
-  if (!view) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  if (!view) return NoProfile(raw_user_id);
   return FinalizeLive(ctx, *CurrentFacts(ctx), *view, stored);
 }
 
 std::function<bool(NodeId)> ErasedUsers(const Context& c) {
+  if (!c.live.AnyErased()) return {};  // no lookup per node a path search visits
   return [&c](NodeId n) { return c.graph().type(n) == NodeType::kUser && c.live.Erased(c.graph().key(n)); };
 }
 
@@ -341,7 +351,7 @@ Result<RecTarget> RecUser(Context& ctx, const std::string& raw_user_id) {
   // The live profiles decide who exists: erased users stay in the recommender's id map (with
   // their history) until restart.
   auto found = ctx.live.FindWithPosted(t.stored);
-  if (!found) return Status::NotFound(fmt::format("no profile for user '{}' (unknown id, or no events)", raw_user_id));
+  if (!found) return NoProfile(raw_user_id);
   auto u = ctx.rec->catalog->FindUser(t.stored);
   t.user = u && *u == found->view.user && !found->erased ? *u : rec::kNewUser;
   t.posted = std::move(found->posted);

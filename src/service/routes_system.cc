@@ -34,7 +34,7 @@ std::string MemoryGauges(Context& c) {
       "kgprofile_memory_bytes{{part=\"sqlite\"}} {}\nkgprofile_memory_bytes{{part=\"answer_cache\"}} {}\n"
       "kgprofile_memory_bytes{{part=\"posted_events\"}} {}\nkgprofile_memory_bytes{{part=\"erasure_answers\"}} {}\n",
       ResidentBytes(), sqlite3_memory_used(), c.profile_cache ? c.profile_cache->bytes() : 0,
-      c.live.posted_events() * sizeof(ProfileEvent), c.erasure_jobs.bytes());
+      c.live.posted_bytes(), c.erasure_jobs.bytes());
 }
 
 }  // namespace

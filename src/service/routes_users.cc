@@ -1,7 +1,6 @@
 // /v1/users/{id}/…: profile, recommendations, next purchase, summary; DELETE /v1/users/{id};
-// POST /v1/erasures (many users in one run).
+// POST /v1/erasures (many users in one run) and GET /v1/erasures/{job} (asynchronous runs).
 #include <algorithm>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -25,9 +24,7 @@ void GetProfile(Context& c, const httplib::Request& req, httplib::Response& res,
   const std::string raw = req.matches[1];
   const std::string stored = StoredUser(c, raw);
   auto view = c.live.Find(stored);
-  if (!view)
-    return SendError(res, 404, "not_found",
-                     fmt::format("no profile for user '{}' (unknown id, or no events)", raw));
+  if (!view) return SendStatus(res, NoProfile(raw));
   const std::shared_ptr<const StaticFacts> facts = CurrentFacts(c);
   // The facts' version is in the key: a `profile update` renumbers clusters and rescores RFM.
   const ResponseCache::Key key{view->state, view->as_of,

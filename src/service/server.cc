@@ -60,7 +60,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   KGP_RETURN_IF_ERROR(EnsureKeyTable(ctx.ws->db()));
   // Events a previous run acknowledged but did not move (it did not stop cleanly) go into the
   // events table before the recommender reads them: its history then holds every event stored
-  // before this run, and LiveProfiles::Posted the events of this run.
+  // before this run, and LiveProfiles::FindWithPosted the events of this run.
   auto moved = RecoverStagedEvents(*ctx.ws);
   if (!moved.ok()) return moved.status();
   // The language-model session loads the recommender too; without it (or when it cannot be
