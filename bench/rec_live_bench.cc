@@ -36,21 +36,16 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/strings.h"
+#include "profile/pipeline.h"
 #include "recommend/pipeline.h"
 #include "store/workspace.h"
 
 namespace kgp::rec {
 namespace {
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())))];
-}
+bool Owns(const ProfileEvent& e) { return SaysOwned(e.type); }
 
-bool Owns(const ProfileEvent& e) {
-  return e.type == EventType::kPurchase || e.type == EventType::kRate || e.type == EventType::kReview;
-}
+double PercentileOf(std::vector<double> v, double p) { return Percentile(v, p); }  // v copied: sorted there
 
 struct Arm {
   explicit Arm(const char* n) : name(n) {}
@@ -109,7 +104,7 @@ void Print(const Kind& kind) {
     std::printf("  %-32s %8.4f %14.4f %14zu", arm->name, share(arm->hits, kind.targets),
                 share(arm->new_user_hits, kind.new_user_targets), arm->owned_offered);
     if (arm->ms.empty()) std::printf(" %26s\n", "-");
-    else std::printf(" %12.3f/%.3f/%.3f\n", Percentile(arm->ms, 50), Percentile(arm->ms, 90), Percentile(arm->ms, 99));
+    else std::printf(" %12.3f/%.3f/%.3f\n", PercentileOf(arm->ms, 50), PercentileOf(arm->ms, 90), PercentileOf(arm->ms, 99));
   }
 }
 
@@ -139,6 +134,10 @@ int Run(int argc, char** argv) {
     return 2;
   }
   std::vector<ProfileEvent>& events = in->events;
+  if (events.empty()) {  // LoadRecInputs refuses a workspace without events; kept for the back() below
+    std::fprintf(stderr, "%s: no events\n", dir.c_str());
+    return 2;
+  }
   std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.ts < b.ts; });
   const int64_t cut = events.back().ts - static_cast<int64_t>(days * 86400);
   EngineOptions eo;

@@ -1,6 +1,7 @@
 // The demo's privacy step: a differentially private audience count, segment sizes and category
 // report (charged to the workspace budget), a k-anonymous export of the profile table, and the
 // erasure of two users in one run (on a copy of the workspace, whose exports would go with them).
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -99,10 +100,15 @@ std::string DemoErasure(Workspace& ws, const std::string& copy) {
   for (Stmt st = (*w)->db().Prepare("SELECT ext_id FROM users ORDER BY id LIMIT 2"); st.Step();) ids.emplace_back(st.Text(0));
   // The run's progress lines (rows deleted, the database vacuumed) are for a long erasure; the
   // demo's line below says what happened.
-  const LogLevel level = GetLogLevel();
-  if (level < LogLevel::kWarn) SetLogLevel(LogLevel::kWarn);
-  auto r = EraseUsers(**w, ids);
-  SetLogLevel(level);
+  struct Quieter {
+    LogLevel was = GetLogLevel();
+    Quieter() { SetLogLevel(std::max(was, LogLevel::kWarn)); }
+    ~Quieter() { SetLogLevel(was); }
+  };
+  auto r = [&] {
+    Quieter q;
+    return EraseUsers(**w, ids);
+  }();
   if (!r.ok() || ids.size() < 2 || !(*r)[0].ok() || !(*r)[1].ok()) {
     const std::string why = !r.ok() ? r.status().message() : ids.size() < 2 ? std::string("fewer than two users")
                                                                              : "a user was not erased";

@@ -22,7 +22,7 @@ std::string FormatTimestamp(int64_t unix_seconds);
 // Days since 1970-01-01 for a civil date (proleptic Gregorian).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
-// The wall clock in Unix seconds: record times (keys created, text cache entries, ingest runs).
+// The wall clock in Unix seconds.
 inline int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

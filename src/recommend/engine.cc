@@ -175,9 +175,12 @@ int64_t Engine::NowFor(std::span<const ProfileEvent> since) const {
 }
 
 std::vector<uint32_t> Engine::RecentItems(uint32_t user, std::span<const ProfileEvent> since) const {
-  std::vector<uint32_t> recent;
   std::vector<ProfileEvent> buf;
-  auto ev = EventsOf(user, since, buf);
+  return LatestItems(EventsOf(user, since, buf));
+}
+
+std::vector<uint32_t> Engine::LatestItems(std::span<const ProfileEvent> ev) const {
+  std::vector<uint32_t> recent;
   std::unordered_set<uint32_t> seen;
   for (size_t i = ev.size(); i-- > 0 && recent.size() < opts_.recent_items;)
     if (seen.insert(ev[i].item).second) recent.push_back(ev[i].item);
@@ -194,7 +197,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user, std::span<const Pr
   std::vector<ProfileEvent> buf;
   const auto events = EventsOf(user, since, buf);
   const int64_t now = NowFor(since);
-  const UserTaste taste = TasteOf(events, now, items_, opts_.history.affinity_half_life_days);
+  const UserTaste taste = TasteOf(events, now, items_, history_.options().affinity_half_life_days);
   std::unordered_map<uint32_t, Recommendation> cands;
   auto add = [&](uint32_t item, int f, float v) {
     auto [it, fresh] = cands.try_emplace(item);
@@ -205,7 +208,7 @@ std::vector<Recommendation> Engine::Candidates(uint32_t user, std::span<const Pr
   // The latest distinct items seed the item-to-item generators, weighted by the user's decayed touch.
   std::vector<std::pair<uint32_t, float>> recent;
   float max_w = 0;
-  for (uint32_t item : RecentItems(user, since)) {
+  for (uint32_t item : LatestItems(events)) {
     const auto* t = taste.Item(item);
     recent.emplace_back(item, t ? t->weight : 0.0f);
     max_w = std::max(max_w, t ? t->weight : 0.0f);

@@ -77,12 +77,12 @@ class Engine {
 
   // Every candidate with its features, unranked (used to fit the ranker). `since`: the user's
   // events that arrived after the history was built, in time order (a server's live events;
-  // one may be older than the history's latest), read as if they were the history's: they seed item-to-item candidates, move the user's tastes, and a
-  // purchase among them filters the item. Global statistics (popularity, co-visitation, cycles)
-  // stay the history's.
+  // one may be older than the history's latest), read as if they were the history's: they seed
+  // item-to-item candidates, move the user's tastes, and a purchase among them filters the
+  // item. Global statistics (popularity, co-visitation, cycles) stay the history's.
   std::vector<Recommendation> Candidates(uint32_t user, std::span<const ProfileEvent> since = {}) const;
   // Top k after ranking, filtering and diversification. user may be unknown to the history
-  // (kNewUser or any id past it: cold start from cohort, popularity and `since`).
+  // (kNewUser, or any id the history lacks: cold start from cohort, popularity and `since`).
   std::vector<Recommendation> Recommend(uint32_t user, size_t k, std::span<const ProfileEvent> since = {}) const;
   // Filters (bought / seen, as configured) and orders candidates by score, best first, then
   // diversifies by leaf category when asked. Recommend() is Rank(Candidates(), k, Score, true).
@@ -106,6 +106,8 @@ class Engine {
   // The user's latest distinct items, newest first (at most recent_items): they seed the
   // item-to-item generators.
   std::vector<uint32_t> RecentItems(uint32_t user, std::span<const ProfileEvent> since = {}) const;
+  // The same over a user's events already merged (EventsOf).
+  std::vector<uint32_t> LatestItems(std::span<const ProfileEvent> events) const;
   // The user's events in time order: the history's and those of `since` (in time order) on items
   // the history knows (an item created after it has no statistics, features or co-visitation
   // row). A view of the history when `since` adds nothing; else of buf, which receives the

@@ -24,11 +24,13 @@ struct Explanation {
   std::string en, zh;
 };
 
+inline constexpr size_t kExplanations = 3;  // per item, unless asked otherwise
+
 // Up to max_paths explanations, strongest first. since: the user's events after the engine's
 // history, as r was computed with (Engine::Candidates). hidden: graph nodes no path may pass
 // through (a server's users erased since it loaded the graph).
-std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r, size_t max_paths = 3,
-                                 std::span<const ProfileEvent> since = {},
+std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommendation& r,
+                                 size_t max_paths = kExplanations, std::span<const ProfileEvent> since = {},
                                  const std::function<bool(NodeId)>& hidden = {});
 
 // A node's name in "en" or "zh" (graph/names.h), "“Title”" for a product node.

@@ -166,7 +166,7 @@ UserTaste TasteOf(std::span<const ProfileEvent> events, int64_t now, const ItemI
     // not offered again unless its category's repurchase cycle says so, as for a purchase. A
     // review written after a purchase does not restart the cycle.
     if (touch.purchases) touch.owned_ts = touch.last_purchase_ts;
-    else if (e.type == EventType::kRate || e.type == EventType::kReview) touch.owned_ts = std::max(touch.owned_ts, e.ts);
+    else if (SaysOwned(e.type)) touch.owned_ts = std::max(touch.owned_ts, e.ts);
     if (w <= 0) continue;
     const NodeId leaf = items.Leaf(e.item);
     if (leaf != kNoNode) cats[leaf] += w;

@@ -98,6 +98,10 @@ struct UserTaste {
   const Touch* Item(uint32_t item) const;
 };
 UserTaste TasteOf(const History& h, const ItemIndex& items, uint32_t user);
+// A purchase, a rating or a review says the user has the item (UserTaste::Touch::owned_ts).
+inline bool SaysOwned(EventType t) {
+  return t == EventType::kPurchase || t == EventType::kRate || t == EventType::kReview;
+}
 // The same over any one user's events in time order, decayed to `now`: the history's events
 // and those that arrived after it (Engine::EventsOf).
 UserTaste TasteOf(std::span<const ProfileEvent> events, int64_t now, const ItemIndex& items, double half_life_days);

@@ -23,7 +23,7 @@ nlohmann::json RecommendationsJson(const RecContext& rc, uint32_t user, size_t k
     j["features"] = feats;
     if (explain) {
       nlohmann::json ex = nlohmann::json::array();
-      for (const auto& x : Explain(e, user, r, 3, since, hidden)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
+      for (const auto& x : Explain(e, user, r, kExplanations, since, hidden)) ex.push_back({{"kind", x.kind}, {"path", x.path}, {"en", x.en}, {"zh", x.zh}});
       j["explanations"] = ex;
     }
     items.push_back(std::move(j));
