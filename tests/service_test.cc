@@ -35,6 +35,7 @@
 #include "profile/pipeline.h"
 #include "service/event_merger.h"
 #include "service/keys.h"
+#include "service/live_profiles.h"
 #include "service/server.h"
 #include "store/commit_lock.h"
 #include "test_util.h"
@@ -1735,6 +1736,37 @@ TEST_F(ServiceTest, AudienceIdsOfAPseudonymisedWorkspaceNameUsers) {
   auto raw = c.Get(("/v1/users/" + *user_ + "/profile").c_str());
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->status, 200) << raw->body;
+}
+
+// The events a user posted since start, as recommendations read them: in time order (a late one
+// in its place), at most kPostedKept (the latest), cut back once per batch, gone on erasure.
+TEST(ServiceLiveProfiles, PostedEventsAreKeptInTimeOrderCappedAndErased) {
+  LiveProfiles live;
+  auto state = std::make_shared<const UserState>();
+  const size_t n = LiveProfiles::kPostedKept + 5;
+  std::vector<ProfileEvent> batch;
+  for (size_t i = 0; i < n; ++i) batch.push_back(ProfileEvent{1000 + static_cast<int64_t>(i), 3, 7, -1.0f, NAN, EventType::kView});
+  batch.push_back(ProfileEvent{1500, 3, 9, -1.0f, NAN, EventType::kPurchase});  // late
+  live.Publish({{3, "u3", state}}, 0, batch);
+  auto found = live.FindWithPosted("u3");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->posted.size(), LiveProfiles::kPostedKept);
+  EXPECT_TRUE(std::is_sorted(found->posted.begin(), found->posted.end(),
+                             [](const ProfileEvent& a, const ProfileEvent& b) { return a.ts < b.ts; }));
+  EXPECT_EQ(found->posted.back().ts, 1000 + static_cast<int64_t>(n) - 1);
+  EXPECT_EQ(found->posted.front().ts, 1000 + static_cast<int64_t>(n) - static_cast<int64_t>(LiveProfiles::kPostedKept) + 1)
+      << "the oldest are dropped (the late purchase at 1500 stays among the latest)";
+  EXPECT_EQ(std::count_if(found->posted.begin(), found->posted.end(), [](const ProfileEvent& e) { return e.item == 9; }), 1);
+  EXPECT_FALSE(found->erased);
+  EXPECT_GE(live.posted_bytes(), LiveProfiles::kPostedKept * sizeof(ProfileEvent));
+  live.Erase(3, "u3");
+  EXPECT_FALSE(live.FindWithPosted("u3"));
+  EXPECT_LT(live.posted_bytes(), sizeof(ProfileEvent) * 100);
+  live.Publish({{3, "u3", state}}, 0, std::vector<ProfileEvent>{ProfileEvent{5000, 3, 7, -1.0f, NAN, EventType::kView}});
+  found = live.FindWithPosted("u3");
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->erased) << "an id back after its erasure is flagged";
+  EXPECT_EQ(found->posted.size(), 1u) << "nothing of before the erasure";
 }
 
 }  // namespace
