@@ -85,5 +85,16 @@ TEST(TextOpinion, NounsEndingInAnOpinionCharacterAndDistantNegationsAreNoOpinion
   for (std::string text : {"无异味", "没有异味，很香", "不贵"}) EXPECT_GT(lex.TextSentiment(text), 0) << text;
 }
 
+// 好 right before another opinion word means "so": 这手机好卡 (this phone is so laggy) and 好贵 read
+// 0 when 好 counted as praise against the complaint. Before a negation it does not: 好不好用 (is it
+// any good?) is a question.
+TEST(TextOpinion, HaoBeforeAnOpinionWordIsADegreeWord) {
+  OpinionLexicon lex;
+  for (std::string text : {"这手机好卡", "好贵", "好差", "好卡啊"}) EXPECT_LT(lex.TextSentiment(text), 0) << text;
+  for (std::string text : {"好好吃", "很好", "好看", "好用"}) EXPECT_GT(lex.TextSentiment(text), 0) << text;
+  for (std::string text : {"好不好用", "好不好"}) EXPECT_EQ(lex.TextSentiment(text), 0) << text;
+  EXPECT_LT(lex.TextSentiment("好贵"), lex.TextSentiment("贵")) << "so dear is worse than dear";
+}
+
 }  // namespace
 }  // namespace kgp::text

@@ -147,6 +147,14 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
     }
     matches.push_back(all[i]);
   }
+  // 好 right before another opinion word is "so", not "good": 这手机好卡 (so laggy), 好贵, 好好吃.
+  // Not before a negation: 好不好用 is a question (its 不好用 matches as one word).
+  auto type_of = [&](size_t i) -> const std::string& { return words_.entries()[matches[i].entry].type; };
+  std::vector<uint8_t> so(matches.size(), 0);
+  for (size_t i = 0; i + 1 < matches.size(); ++i)
+    so[i] = text.substr(matches[i].begin, matches[i].end - matches[i].begin) == "好" &&
+            matches[i + 1].begin == matches[i].end && (type_of(i + 1) == "pos" || type_of(i + 1) == "neg") &&
+            text.substr(matches[i].end, 3) != "不" && text.substr(matches[i].end, 3) != "没";
   // Each polarity word with the degree/negation words right before it in its clause: up to two
   // matches, each at most 12 bytes from the next.
   auto clause_mark_between = [&](uint32_t b, uint32_t e) {
@@ -155,7 +163,7 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
   };
   for (size_t i = 0; i < matches.size(); ++i) {
     const auto& e = words_.entries()[matches[i].entry];
-    if (e.type != "pos" && e.type != "neg") continue;
+    if ((e.type != "pos" && e.type != "neg") || so[i]) continue;
     double v = e.type == "pos" ? 1 : -1;
     uint32_t next_begin = matches[i].begin;
     for (size_t k = i; k-- > 0 && i - k <= 2;) {
@@ -167,6 +175,7 @@ TextOpinions OpinionLexicon::Read(std::string_view text, std::vector<std::pair<u
         break;
       if (m.type == "not") v = -v;
       else if (m.type == "deg") v *= *ParseDouble(m.key);
+      else if (so[k]) v *= 1.5;  // as 很
       else break;
       next_begin = matches[k].begin;
     }
