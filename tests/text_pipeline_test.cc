@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "store/schema.h"
@@ -252,6 +253,52 @@ TEST(TextPipeline, ExtractKeepsResultsWhenEveryTextIsSkipped) {
   text::ExtractStageOptions o;
   o.max_bytes = 0;
   EXPECT_EQ(text::RunTextExtract((*w)->db(), o, nullptr).message(), "max_bytes = 0: must be from 1 to 16777216");
+}
+
+// One text names at most --max-targets distinct things, the first ones in text order: a review
+// listing a hundred brands gave its writer a hundred entity interests (a 60 KB one 10,000 rows).
+TEST(TextPipeline, ATextNamesAtMostMaxTargetsThings) {
+  test::TempDir tmp;
+  std::string catalog = "product_id,title,category_path,brand,price,attributes\n", review = "I compared ";
+  std::vector<std::string> brands;
+  for (char a = 'a'; a < 'e'; ++a)
+    for (char b = 'a'; b <= 'y'; ++b) brands.push_back(std::string("zorb") + a + b);  // 100
+  for (size_t i = 0; i < brands.size(); ++i) {
+    catalog += fmt::format("p{},Widget {},home.widget,{},10,\n", i, i, brands[i]);
+    review += brands[i] + (i + 1 < brands.size() ? ", " : " and kept none.");
+  }
+  const std::string ws = CatalogWorkspace(tmp, catalog);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("INSERT INTO texts(key, kind, body) VALUES(-2, 'review', '" + review + "')");
+  }
+  auto named = [&] {  // the distinct brands the review's edges name, in text order
+    std::vector<std::string> v;
+    auto w = Workspace::Open(ws);
+    EXPECT_TRUE(w.ok());
+    if (!w.ok()) return v;
+    Stmt st = (*w)->db().Prepare(
+        "SELECT e.target_key FROM text_edges e JOIN texts t ON e.source = 'text' AND t.id = e.source_id "
+        "WHERE t.key = -2 GROUP BY e.target_key ORDER BY min(e.span_begin)");
+    while (st.Step()) v.emplace_back(st.Text(0));
+    return v;
+  };
+  auto r = test::RunCli("--json text extract " + ws + " --max-targets 10");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["texts_over_max_targets"], 1) << r.out;
+  EXPECT_EQ(j["edges_over_max_targets"], 90) << r.out;
+  const std::vector<std::string> ten = named();
+  ASSERT_EQ(ten.size(), 10u);
+  for (size_t i = 0; i < ten.size(); ++i) EXPECT_NE(ten[i].find(brands[i]), std::string::npos) << i << ": " << ten[i];
+  r = test::RunCli("--json text extract " + ws);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(named().size(), 64u) << "the default";
+  EXPECT_EQ(nlohmann::json::parse(r.out)["edges_over_max_targets"], 36);
+  r = test::RunCli("text extract " + ws + " --max-targets 0");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--max-targets: Value 0 not in range 1 to 100000"), std::string::npos) << r.err;
 }
 
 // The other numeric options of the text commands are range-checked by name: a seed of -1

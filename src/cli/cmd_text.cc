@@ -343,6 +343,9 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
         ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTextBytesLimit));
     cmd->add_option("--tagger-on", o->tagger_on, "texts the tagger reads: titles | reviews | all")
         ->capture_default_str()->check(CLI::IsMember({"titles", "reviews", "all"}));
+    cmd->add_option("--max-targets", o->max_targets,
+                    "distinct things one text may name; mentions of further ones are left out and counted")
+        ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTargetsLimit));
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
@@ -354,6 +357,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
               {"edges_by_relation", rep.edges_by_relation}, {"mentions_with_sentiment", rep.mentions_with_sentiment},
               {"tagger_entities", rep.tagger_entities}, {"tagger_edges", rep.tagger_edges},
               {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
+              {"texts_over_max_targets", rep.texts_over_max_targets}, {"edges_over_max_targets", rep.edges_over_max_targets},
               {"texts_scored", rep.texts_scored},
               {"texts_positive", rep.texts_positive}, {"sentiment_method", rep.sentiment_method}, {"seconds", rep.seconds}},
              [&] {
@@ -361,6 +365,10 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
                                         rep.sources, double(rep.bytes) / 1e6, rep.seconds, rep.skipped, rep.gazetteer_names);
                for (auto& [r, c] : rep.edges_by_relation) std::cout << fmt::format("  {:<14} {:>8}\n", r, c);
                for (auto& [r, c] : rep.skipped_by_reason) std::cout << fmt::format("  skipped: {:<20} {:>6}\n", r, c);
+               if (rep.texts_over_max_targets)
+                 std::cout << fmt::format("  {} texts named more than {} things: {} mentions of the further ones left out "
+                                          "(--max-targets)\n",
+                                          rep.texts_over_max_targets, o->max_targets, rep.edges_over_max_targets);
                if (rep.title_edges_against_catalogue)
                  std::cout << fmt::format("  {} title facts left out: the catalogue gives the product another brand or "
                                           "value\n", rep.title_edges_against_catalogue);

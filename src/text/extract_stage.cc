@@ -55,6 +55,8 @@ TitleFact AgainstCatalogue(const TextSource& src, const ExtractedEdge& e) {
 
 Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageReport* report) {
   auto t0 = std::chrono::steady_clock::now();
+  if (opts.max_targets < 1 || opts.max_targets > kMaxTargetsLimit)
+    return Status::InvalidArgument(fmt::format("max_targets = {}: must be from 1 to {}", opts.max_targets, kMaxTargetsLimit));
   if (opts.max_bytes < 1 || opts.max_bytes > kMaxTextBytesLimit) {
     return Status::InvalidArgument(
         fmt::format("max_bytes = {}: must be from 1 to {}", opts.max_bytes, kMaxTextBytesLimit));
@@ -108,12 +110,22 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       rejects.push_back({src.source, src.id, found.status().message()});
       return Status::Ok();
     }
+    std::set<std::pair<std::string, std::string>> targets;  // (type, key) this text names, kept
+    bool over = false;
     for (auto& e : *found) {
       if (!review) {
         const TitleFact fact = AgainstCatalogue(src, e);
         rep.title_edges_against_catalogue += fact == TitleFact::kContradicted;
         // A known brand stays: MADE_BY from the title is the gazetteer's evidence for it.
         if (fact == TitleFact::kContradicted || (fact == TitleFact::kKnown && e.relation == "HAS_ATTRIBUTE")) continue;
+      }
+      if (!targets.count({e.target_type, e.target_key})) {
+        if (targets.size() >= opts.max_targets) {
+          ++rep.edges_over_max_targets;
+          over = true;
+          continue;
+        }
+        targets.insert({e.target_type, e.target_key});
       }
       TextEdgeRow r{src.source, src.id, e.relation, e.target_type, e.target_key, e.entity_type,
                     e.begin, e.end, e.surface, std::nullopt, e.method};
@@ -128,6 +140,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       ++rep.edges_by_relation[e.relation];
       edges.push_back(std::move(r));
     }
+    rep.texts_over_max_targets += over;
     if (review) {
       std::vector<std::pair<uint32_t, uint32_t>> spans;  // no name is an opinion word ("迪卡侬" holds 卡)
       for (const auto& e : *found) spans.emplace_back(e.begin, e.end);

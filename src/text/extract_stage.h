@@ -26,7 +26,12 @@ struct ExtractStageOptions {
   // titles | reviews | all: the texts the tagger reads (a model trained on titles is out of its
   // domain on reviews). Character models read Chinese texts only, word models English ones.
   std::string tagger_on = "titles";
+  // Distinct things (brands, categories, attributes, entities) one text may name, in text order;
+  // the mentions of any further ones are left out and counted. A review that lists hundreds of
+  // brands would otherwise give its writer hundreds of entity interests.
+  size_t max_targets = 64;  // 1 .. kMaxTargetsLimit
 };
+inline constexpr size_t kMaxTargetsLimit = 100000;
 
 struct ExtractStageReport {
   uint64_t sources = 0, bytes = 0, skipped = 0;
@@ -38,6 +43,8 @@ struct ExtractStageReport {
   uint64_t tagger_edges = 0;     // edges it found, to those entities and model= attributes
   // Title edges left out because the catalogue already says otherwise (extract_stage.cc AgainstCatalogue).
   uint64_t title_edges_against_catalogue = 0;
+  // Texts that named more than max_targets things, and the mentions of the further ones left out.
+  uint64_t texts_over_max_targets = 0, edges_over_max_targets = 0;
   uint64_t texts_scored = 0, texts_positive = 0;
   std::string sentiment_method;  // model | lexicon
   double seconds = 0;
