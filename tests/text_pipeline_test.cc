@@ -255,9 +255,10 @@ TEST(TextPipeline, ExtractKeepsResultsWhenEveryTextIsSkipped) {
   EXPECT_EQ(text::RunTextExtract((*w)->db(), o, nullptr).message(), "max_bytes = 0: must be from 1 to 16777216");
 }
 
-// One text names at most --max-targets distinct things, the first ones in text order: a review
-// listing a hundred brands gave its writer a hundred entity interests (a 60 KB one 10,000 rows).
-TEST(TextPipeline, ATextNamesAtMostMaxTargetsThings) {
+// One text names at most --max-targets distinct things, the first ones in text order (a review
+// listing a hundred brands gave its writer a hundred entity interests), and each at most
+// --max-mentions times (a 60 KB review repeating a name gave 10,000 mentions).
+TEST(TextPipeline, ATextNamesAtMostMaxTargetsThingsEachAtMostMaxMentionsTimes) {
   test::TempDir tmp;
   std::string catalog = "product_id,title,category_path,brand,price,attributes\n", review = "I compared ";
   std::vector<std::string> brands;
@@ -299,6 +300,23 @@ TEST(TextPipeline, ATextNamesAtMostMaxTargetsThings) {
   r = test::RunCli("text extract " + ws + " --max-targets 0");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--max-targets: Value 0 not in range 1 to 100000"), std::string::npos) << r.err;
+  // One thing named 20 times in one text: its first --max-mentions mentions (each adds to the
+  // writer's edge to it).
+  std::string repeated = "Great";
+  for (int i = 0; i < 20; ++i) repeated += ", " + brands[0];
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("UPDATE texts SET body = '" + repeated + "' WHERE key = -2");
+  }
+  r = test::RunCli("--json text extract " + ws + " --max-mentions 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["edges_over_max_mentions"], 15) << r.out;
+  auto w = Workspace::Open(ws);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->db().QueryInt("SELECT count(*) FROM text_edges e JOIN texts t ON e.source = 'text' AND "
+                                "t.id = e.source_id WHERE t.key = -2"),
+            5);
 }
 
 // The other numeric options of the text commands are range-checked by name: a seed of -1

@@ -346,6 +346,9 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
     cmd->add_option("--max-targets", o->max_targets,
                     "distinct things one text may name; mentions of further ones are left out and counted")
         ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTargetsLimit));
+    cmd->add_option("--max-mentions", o->max_mentions,
+                    "mentions of one thing one text may give; further ones are left out and counted")
+        ->capture_default_str()->check(CLI::Range(size_t{1}, kMaxTargetsLimit));
     cmd->callback([&reg, ws, o] {
       *reg.selected = [&reg, ws, o] {
         auto w = OpenWorkspace(*ws);
@@ -358,6 +361,7 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
               {"tagger_entities", rep.tagger_entities}, {"tagger_edges", rep.tagger_edges},
               {"title_edges_against_catalogue", rep.title_edges_against_catalogue},
               {"texts_over_max_targets", rep.texts_over_max_targets}, {"edges_over_max_targets", rep.edges_over_max_targets},
+              {"edges_over_max_mentions", rep.edges_over_max_mentions},
               {"texts_scored", rep.texts_scored},
               {"texts_positive", rep.texts_positive}, {"sentiment_method", rep.sentiment_method}, {"seconds", rep.seconds}},
              [&] {
@@ -369,6 +373,9 @@ void AddTextCommands(CLI::App& app, Registry& reg) {
                  std::cout << fmt::format("  {} texts named more than {} things: {} mentions of the further ones left out "
                                           "(--max-targets)\n",
                                           rep.texts_over_max_targets, o->max_targets, rep.edges_over_max_targets);
+               if (rep.edges_over_max_mentions)
+                 std::cout << fmt::format("  {} mentions beyond {} of one thing in one text left out (--max-mentions)\n",
+                                          rep.edges_over_max_mentions, o->max_mentions);
                if (rep.title_edges_against_catalogue)
                  std::cout << fmt::format("  {} title facts left out: the catalogue gives the product another brand or "
                                           "value\n", rep.title_edges_against_catalogue);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -57,6 +58,8 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
   auto t0 = std::chrono::steady_clock::now();
   if (opts.max_targets < 1 || opts.max_targets > kMaxTargetsLimit)
     return Status::InvalidArgument(fmt::format("max_targets = {}: must be from 1 to {}", opts.max_targets, kMaxTargetsLimit));
+  if (opts.max_mentions < 1 || opts.max_mentions > kMaxTargetsLimit)
+    return Status::InvalidArgument(fmt::format("max_mentions = {}: must be from 1 to {}", opts.max_mentions, kMaxTargetsLimit));
   if (opts.max_bytes < 1 || opts.max_bytes > kMaxTextBytesLimit) {
     return Status::InvalidArgument(
         fmt::format("max_bytes = {}: must be from 1 to {}", opts.max_bytes, kMaxTextBytesLimit));
@@ -110,7 +113,7 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
       rejects.push_back({src.source, src.id, found.status().message()});
       return Status::Ok();
     }
-    std::set<std::pair<std::string, std::string>> targets;  // (type, key) this text names, kept
+    std::map<std::pair<std::string, std::string>, size_t> targets;  // (type, key) this text names, kept: mentions
     bool over = false;
     for (auto& e : *found) {
       if (!review) {
@@ -119,14 +122,20 @@ Status RunTextExtract(Db& db, const ExtractStageOptions& opts, ExtractStageRepor
         // A known brand stays: MADE_BY from the title is the gazetteer's evidence for it.
         if (fact == TitleFact::kContradicted || (fact == TitleFact::kKnown && e.relation == "HAS_ATTRIBUTE")) continue;
       }
-      if (!targets.count({e.target_type, e.target_key})) {
+      auto seen = targets.find({e.target_type, e.target_key});
+      if (seen == targets.end()) {
         if (targets.size() >= opts.max_targets) {
           ++rep.edges_over_max_targets;
           over = true;
           continue;
         }
-        targets.insert({e.target_type, e.target_key});
+        seen = targets.emplace(std::make_pair(e.target_type, e.target_key), 0).first;
       }
+      if (seen->second >= opts.max_mentions) {
+        ++rep.edges_over_max_mentions;
+        continue;
+      }
+      ++seen->second;
       TextEdgeRow r{src.source, src.id, e.relation, e.target_type, e.target_key, e.entity_type,
                     e.begin, e.end, e.surface, std::nullopt, e.method};
       if (e.has_sentiment) {

@@ -30,6 +30,9 @@ struct ExtractStageOptions {
   // the mentions of any further ones are left out and counted. A review that lists hundreds of
   // brands would otherwise give its writer hundreds of entity interests.
   size_t max_targets = 64;  // 1 .. kMaxTargetsLimit
+  // Mentions of one thing one text may give (each adds to the writer's edge to it): the first
+  // ones in text order; further ones are left out and counted.
+  size_t max_mentions = 8;  // 1 .. kMaxTargetsLimit
 };
 inline constexpr size_t kMaxTargetsLimit = 100000;
 
@@ -45,6 +48,7 @@ struct ExtractStageReport {
   uint64_t title_edges_against_catalogue = 0;
   // Texts that named more than max_targets things, and the mentions of the further ones left out.
   uint64_t texts_over_max_targets = 0, edges_over_max_targets = 0;
+  uint64_t edges_over_max_mentions = 0;  // mentions of one thing past max_mentions in a text
   uint64_t texts_scored = 0, texts_positive = 0;
   std::string sentiment_method;  // model | lexicon
   double seconds = 0;
