@@ -462,9 +462,17 @@ TEST_F(ServiceTest, RecommendationsFollowEventsPostedSinceStart) {
   json recs = get("/v1/users/" + shopper + "/recommendations?k=10&explain=1");
   ASSERT_EQ(recs["recommendations"].size(), 10u) << recs.dump();
   EXPECT_EQ(recs["user"], shopper);
-  size_t covisited = 0;
-  for (const auto& x : recs["recommendations"]) covisited += x["features"]["covisit"].get<double>() > 0;
+  size_t covisited = 0, said = 0;
+  for (const auto& x : recs["recommendations"]) {
+    if (x["features"]["covisit"].get<double>() <= 0) continue;
+    ++covisited;
+    // Explained from the shopper's own views, without a path (the graph has no node for them).
+    for (const auto& ex : x["explanations"])
+      said += ex["kind"] == "covisit" && ex["path"] == "" &&
+              ex["en"].get<std::string>().find("also viewed") != std::string::npos && !ex["zh"].get<std::string>().empty();
+  }
   EXPECT_GT(covisited, 0u) << "the posted views seed nothing: " << recs.dump();
+  EXPECT_EQ(said, covisited) << recs.dump();
   // Its affinity comes from the posted views alone (without them every category reads 0).
   json next = get("/v1/users/" + shopper + "/next-purchase?k=3");
   ASSERT_FALSE(next["categories"].empty()) << next.dump();

@@ -1,5 +1,6 @@
 #include "recommend/explain.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -303,6 +304,29 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
         x.zh = x.path;
       }
       out.push_back(std::move(x));
+    }
+  }
+  // A user the graph has no node for (one first seen after a server started): the seed among
+  // their own events whose co-visitation row holds the item, said without a path.
+  if (u == UINT32_MAX && out.size() < max_paths && r.features[kFCoVisit] > 0) {
+    std::vector<ProfileEvent> buf;
+    const auto events = e.EventsOf(user, since, buf);
+    for (uint32_t seed : e.LatestItems(events)) {
+      const auto row = e.CoVisited(seed);
+      if (std::none_of(row.begin(), row.end(), [&](const Neighbor& n) { return n.item == r.item; })) continue;
+      std::optional<EdgeTypeId> did;  // what the user last did to the seed
+      for (const ProfileEvent& ev : events)
+        if (ev.item == seed && InteractionEdgeType(ev.type)) did = InteractionEdgeType(ev.type);
+      const Verb v = VerbOf(g, did.value_or(edge::kViewed));
+      const NodeId sn = cat.ItemNode(seed);
+      const std::string seed_ext = fmt::format("“{}”", cat.ItemExt(seed));
+      const Named s = sn != UINT32_MAX ? Both(names, sn) : Named{seed_ext, seed_ext};
+      Explanation x;
+      x.kind = "covisit";
+      x.en = fmt::format("You {}; shoppers who viewed it also viewed {}.", Say(v.you, s.en), item_name.en);
+      x.zh = fmt::format("您{}{}，浏览过它的顾客也浏览了{}。", v.zh, s.zh, item_name.zh);
+      out.push_back(std::move(x));
+      break;
     }
   }
   if (out.size() > max_paths) out.resize(max_paths);
