@@ -462,8 +462,9 @@ TEST_F(ServiceTest, RecommendationsFollowEventsPostedSinceStart) {
   json recs = get("/v1/users/" + shopper + "/recommendations?k=10&explain=1");
   ASSERT_EQ(recs["recommendations"].size(), 10u) << recs.dump();
   EXPECT_EQ(recs["user"], shopper);
-  size_t covisited = 0, said = 0;
+  size_t covisited = 0, said = 0, interests = 0;
   for (const auto& x : recs["recommendations"]) {
+    for (const auto& ex : x["explanations"]) interests += ex["kind"] == "interest" && ex["path"] == "";
     if (x["features"]["covisit"].get<double>() <= 0) continue;
     ++covisited;
     // Explained from the shopper's own views, without a path (the graph has no node for them).
@@ -473,6 +474,7 @@ TEST_F(ServiceTest, RecommendationsFollowEventsPostedSinceStart) {
   }
   EXPECT_GT(covisited, 0u) << "the posted views seed nothing: " << recs.dump();
   EXPECT_EQ(said, covisited) << recs.dump();
+  EXPECT_GT(interests, 0u) << "the category of the views is an interest: " << recs.dump();
   // Its affinity comes from the posted views alone (without them every category reads 0).
   json next = get("/v1/users/" + shopper + "/next-purchase?k=3");
   ASSERT_FALSE(next["categories"].empty()) << next.dump();

@@ -267,10 +267,13 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
       out.push_back(std::move(x));
     }
   }
-  if (leaf != kNoNode && r.features[kFCategory] >= 0.05f && u != UINT32_MAX && item != UINT32_MAX) {
+  if (leaf != kNoNode && r.features[kFCategory] >= 0.05f) {
     Explanation x;
     x.kind = "interest";
-    x.path = fmt::format("{} -INTERESTED_IN({:.2f})-> {} <-BELONGS_TO- {}", g.Spec(u), r.features[kFCategory], g.Spec(leaf), g.Spec(item));
+    // No path for a user or product the graph has no node for (new since a server started).
+    if (u != UINT32_MAX && item != UINT32_MAX)
+      x.path = fmt::format("{} -INTERESTED_IN({:.2f})-> {} <-BELONGS_TO- {}", g.Spec(u), r.features[kFCategory], g.Spec(leaf),
+                           g.Spec(item));
     const Named l = Both(names, leaf);
     const bool major = r.features[kFCategory] >= kMainInterestShare;
     x.en = fmt::format("{} is in {}, one of your {}interests ({:.0f}% of your activity).", item_name.en, l.en, major ? "main " : "",
