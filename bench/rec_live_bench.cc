@@ -43,9 +43,6 @@
 namespace kgp::rec {
 namespace {
 
-bool Owns(const ProfileEvent& e) { return SaysOwned(e.type); }
-
-double PercentileOf(std::vector<double> v, double p) { return Percentile(v, p); }  // v copied: sorted there
 
 struct Arm {
   explicit Arm(const char* n) : name(n) {}
@@ -77,7 +74,7 @@ void Score(const Engine& engine, uint32_t asked, bool known, const std::vector<P
       for (size_t j = i; j-- > 0 && items.size() < 10;) {
         const uint32_t item = v[j].item;
         const bool owned = std::any_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
-                                       [&](const ProfileEvent& e) { return e.item == item && Owns(e); });
+                                       [&](const ProfileEvent& e) { return e.item == item && SaysOwned(e.type); });
         if (!owned && std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
       }
       for (uint32_t item : items) recs.push_back(Recommendation{item, 0, {}, 0});
@@ -90,7 +87,7 @@ void Score(const Engine& engine, uint32_t asked, bool known, const std::vector<P
     const bool hit = has(recs, v[i].item);
     arm->hits += hit;
     arm->new_user_hits += hit && !known;
-    for (size_t j = 0; j < i; ++j) arm->owned_offered += Owns(v[j]) && has(recs, v[j].item);
+    for (size_t j = 0; j < i; ++j) arm->owned_offered += SaysOwned(v[j].type) && has(recs, v[j].item);
   }
 }
 
@@ -103,8 +100,9 @@ void Print(const Kind& kind) {
     if (arm == &kind.latest && !kind.with_latest) continue;
     std::printf("  %-32s %8.4f %14.4f %14zu", arm->name, share(arm->hits, kind.targets),
                 share(arm->new_user_hits, kind.new_user_targets), arm->owned_offered);
-    if (arm->ms.empty()) std::printf(" %26s\n", "-");
-    else std::printf(" %12.3f/%.3f/%.3f\n", PercentileOf(arm->ms, 50), PercentileOf(arm->ms, 90), PercentileOf(arm->ms, 99));
+    std::vector<double> ms = arm->ms;  // Percentile sorts it
+    if (ms.empty()) std::printf(" %26s\n", "-");
+    else std::printf(" %12.3f/%.3f/%.3f\n", Percentile(ms, 50), Percentile(ms, 90), Percentile(ms, 99));
   }
 }
 

@@ -318,8 +318,8 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
       const auto row = e.CoVisited(seed);
       if (std::none_of(row.begin(), row.end(), [&](const Neighbor& n) { return n.item == r.item; })) continue;
       std::optional<EdgeTypeId> did;  // what the user last did to the seed
-      for (const ProfileEvent& ev : events)
-        if (ev.item == seed && InteractionEdgeType(ev.type)) did = InteractionEdgeType(ev.type);
+      for (size_t j = events.size(); j-- > 0 && !did;)
+        if (events[j].item == seed) did = InteractionEdgeType(events[j].type);
       const Verb v = VerbOf(g, did.value_or(edge::kViewed));
       const NodeId sn = cat.ItemNode(seed);
       const std::string seed_ext = fmt::format("“{}”", cat.ItemExt(seed));
