@@ -240,6 +240,58 @@ TEST(Ingest, ACategoryIdSeenFirstWithoutItsCodeJoinsTheCodeLater) {
             2);
 }
 
+// Category codes are keys in lower case, as brand keys are, without empty segments: the same
+// category written in another case, or with a doubled or stray dot, is the same category (it was
+// a second tree, splitting a user's interest in two). The names keep the case first written.
+TEST(Ingest, CategoryCodesAreTheSameCategoryInAnyCaseAndWithoutEmptySegments) {
+  test::TempDir tmp;
+  auto ws = MakeWs(tmp / "ws");
+  const std::string head = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n";
+  const auto row = [](int i, int product, const char* code, const char* brand) {
+    return FormatTimestamp(1700000000 + i) + ",view," + std::to_string(product) + ",," + code + "," + brand + ",9.5,u1,s1\n";
+  };
+  IngestOptions o;
+  o.format = "rees46";
+  test::WriteFile(tmp / "a.csv", head + row(0, 1, "Electronics.Phone", "Apple") + row(1, 2, "electronics.phone", "apple") +
+                                     row(2, 3, "electronics..phone", "apple") + row(3, 4, ".Electronics.PHONE.", "apple") +
+                                     row(4, 5, "...", "apple") + row(5, 6, "Home.Lamp", "acme"));
+  auto a = Ingest(*ws, tmp / "a.csv", o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->at(0).counts.events_new, 6u);
+  EXPECT_EQ(a->at(0).counts.categories_new, 4u);  // electronics, electronics.phone, home, home.lamp
+  Db& db = ws->db();
+  std::vector<std::string> cats;
+  for (Stmt st = db.Prepare("SELECT c.code, c.name_en, coalesce(p.code, '-') FROM categories c "
+                            "LEFT JOIN categories p ON p.id = c.parent_id ORDER BY c.code");
+       st.Step();)
+    cats.push_back(std::string(st.Text(0)) + " " + std::string(st.Text(1)) + " " + std::string(st.Text(2)));
+  const std::vector<std::string> want = {"electronics Electronics -", "electronics.phone Phone electronics",
+                                         "home Home -", "home.lamp Lamp home"};
+  EXPECT_EQ(cats, want);
+  // Products 1 to 4 are in the one phone category; a code of dots only gives no category.
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM item_categories ic JOIN categories c ON c.id = ic.category_id "
+                        "WHERE c.code = 'electronics.phone'"),
+            4);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items WHERE ext_id = '5' AND category_id IS NULL"), 1);
+  // A catalogue and a categories file name them in yet another case and find them too; a
+  // categories code of dots only is rejected, naming the field.
+  test::WriteFile(tmp / "catalog.csv", "product_id,title,category_path,brand,price,attributes\n7,Case,ELECTRONICS.Phone,apple,5,\n");
+  IngestOptions c;
+  c.format = "catalog";
+  ASSERT_TRUE(Ingest(*ws, tmp / "catalog.csv", c).ok());
+  test::WriteFile(tmp / "categories.csv", "code,name_en,name_zh,parent_code\nHOME.LAMP,Lamps,灯具,\n..,Nothing,,\n");
+  c.format = "categories";
+  auto cat = Ingest(*ws, tmp / "categories.csv", c);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  EXPECT_EQ(cat->at(0).rejects, 1u);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM rejects WHERE field = 'code' AND line = 3"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories"), 4);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE code = 'home.lamp' AND name_en = 'Lamps' AND name_zh = '灯具'"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items i JOIN categories c ON c.id = i.category_id "
+                        "WHERE i.ext_id = '7' AND c.code = 'electronics.phone'"),
+            1);
+}
+
 // A brands file may give the display name: it wins over the key events and the catalogue use,
 // whichever file comes first.
 TEST(Ingest, ABrandsDisplayNameWinsOverItsKey) {

@@ -43,6 +43,7 @@ constexpr const char* kShippedMigrations[] = {
     "e834227ecb4e8774979534647f3200c2f898139529a8669145e11c5ec53084bf",  // 11
     "2e6c37f31ceae29f8ddeccb2ef8f2915fcdb465b38871d2f4761dfd6444a996c",  // 12
     "e3fed8be46d52cc2eb719fc918e83defbf906fde58b5ead27d3778d08c94152c",  // 13
+    "2989867bfb5e6dbfb071ca6de7dd9e20b2da4f0920a77761deff51e5067559bd",  // 14
 };
 
 TEST(Schema, ShippedMigrationsAreUnchanged) {
@@ -314,6 +315,63 @@ TEST(Schema, AnUpgradeIsLoggedOnce) {
             std::string::npos)
       << run.err;
   EXPECT_EQ(run.err.find("warning"), std::string::npos) << run.err;
+}
+
+// Category codes differing only in case were two categories before schema 14, each with its own
+// products, ancestors and source ids. The upgrade makes them one, in lower case (the row already
+// in lower case is kept), moves what named the others, leaves placeholders (`id:…`) as they are,
+// and says so once; a later ingest in either case finds the merged category.
+TEST(Schema, CategoryCodesDifferingOnlyInCaseBecomeOneCategory) {
+  test::TempDir tmp;
+  const std::string dir = tmp / "ws";
+  {
+    auto ws = Workspace::Init(dir, WorkspaceOptions{});
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    (*ws)->db().ExecOrThrow(R"sql(
+INSERT INTO categories(id, code, name_en, parent_id) VALUES
+  (1, 'Electronics', 'Electronics', NULL), (2, 'Electronics.Phone', 'Phone', 1), (3, 'electronics', 'electronics', NULL),
+  (4, 'electronics.phone', 'phone', 3), (5, 'Home', 'Home', NULL), (6, 'id:AB', NULL, NULL),
+  (7, 'Electronics.Phone.Case', 'Case', 2);
+INSERT INTO category_sources VALUES ('9', 2), ('AB', 6), ('10', 4);
+INSERT INTO items(id, ext_id, category_id) VALUES (1, 'p1', 2), (2, 'p2', 4), (3, 'p3', 2), (4, 'p4', 7), (5, 'p5', 6);
+INSERT INTO item_categories VALUES (1, 2), (2, 4), (3, 2), (3, 4), (4, 7), (5, 6);
+PRAGMA user_version=13;
+)sql");
+  }
+  LogCapture log;
+  auto ws = Workspace::Open(dir);
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  EXPECT_EQ(log.Lines(LogLevel::kWarn, "category codes are now stored in lower case").size(), 1u);
+  Db& db = (*ws)->db();
+  std::string cats, items, sources;
+  for (Stmt st = db.Prepare("SELECT id, code, coalesce(parent_id, 0) FROM categories ORDER BY id"); st.Step();)
+    cats += fmt::format("{} {} {}; ", st.Int(0), st.Text(1), st.Int(2));
+  EXPECT_EQ(cats, "3 electronics 0; 4 electronics.phone 3; 5 home 0; 6 id:AB 0; 7 electronics.phone.case 4; ");
+  for (Stmt st = db.Prepare("SELECT i.ext_id, i.category_id, group_concat(ic.category_id) FROM items i "
+                            "JOIN item_categories ic ON ic.item_id = i.id GROUP BY i.id ORDER BY i.id");
+       st.Step();)
+    items += fmt::format("{} {} {}; ", st.Text(0), st.Int(1), st.Text(2));
+  EXPECT_EQ(items, "p1 4 4; p2 4 4; p3 4 4; p4 7 7; p5 6 6; ");
+  for (Stmt st = db.Prepare("SELECT source_id, category_id FROM category_sources ORDER BY source_id"); st.Step();)
+    sources += fmt::format("{} {}; ", st.Text(0), st.Int(1));
+  EXPECT_EQ(sources, "10 4; 9 4; AB 6; ");
+  // Ingest after the upgrade: both spellings and source id 9 find category 4.
+  IngestText(**ws, tmp / "e.csv",
+             std::string(kRees46Header) + "2026-01-01 10:00:00 UTC,view,p6,9,,,1,u1,s\n"
+                                          "2026-01-01 10:00:01 UTC,view,p7,,ELECTRONICS.phone,,1,u1,s\n",
+             "rees46");
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories"), 5);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items WHERE ext_id IN ('p6', 'p7') AND category_id = 4"), 2);
+  // Nothing to merge or rename: no warning.
+  const std::string clean = tmp / "clean";
+  {
+    auto w = Workspace::Init(clean, WorkspaceOptions{});
+    ASSERT_TRUE(w.ok());
+    (*w)->db().ExecOrThrow("INSERT INTO categories(code) VALUES ('home'), ('home.lamp'), ('id:X'); PRAGMA user_version=13");
+  }
+  LogCapture quiet;
+  ASSERT_TRUE(Workspace::Open(clean).ok());
+  EXPECT_TRUE(quiet.Lines(LogLevel::kWarn).empty());
 }
 
 }  // namespace

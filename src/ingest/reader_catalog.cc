@@ -51,7 +51,7 @@ Status ReadCategories(const std::string& path, const ReaderOptions& opts, Record
   return ForEachRecord(r, sink, h.names(), [&](CsvReader& row) {
     CategoryRecord c;
     c.code = Trim(Field(row, c_code));
-    if (c.code.empty()) return RejectRow(sink, row, "code", "missing category code");
+    if (c.code.find_first_not_of('.') == std::string::npos) return RejectRow(sink, row, "code", "missing category code");
     c.name_en = Trim(Field(row, c_en));
     c.name_zh = Trim(Field(row, c_zh));
     c.parent_code = Trim(Field(row, c_parent));

@@ -213,6 +213,32 @@ CREATE INDEX IF NOT EXISTS events_purchases ON events(user_id, item_id) WHERE ty
       {R"sql(
 DELETE FROM events WHERE user_id NOT IN (SELECT id FROM users);
 )sql", "events of users erased earlier, which an older kgprofile brought in from the service's staging, were deleted"},
+      // 14: category codes in lower case, as ingest now stores them (brand keys always were):
+      // `Electronics.Phone` and `electronics.phone` were two categories, each with its own
+      // products and ancestors. Codes that differ only in case become one category, the one
+      // already in lower case where there is one (else the oldest), and take the others'
+      // products, children and source ids. Placeholders of source ids (`id:…`) keep their case.
+      {R"sql(
+CREATE TEMP TABLE category_case(from_id INTEGER PRIMARY KEY, into_id INTEGER NOT NULL);
+INSERT INTO category_case
+  SELECT c.id, k.id FROM categories c
+  JOIN (SELECT lower(code) AS lc, coalesce(min(CASE WHEN code = lower(code) THEN id END), min(id)) AS id
+        FROM categories WHERE substr(code, 1, 3) <> 'id:' GROUP BY lower(code)) AS k ON lower(c.code) = k.lc
+  WHERE substr(c.code, 1, 3) <> 'id:' AND c.id <> k.id;
+UPDATE OR IGNORE item_categories SET category_id = (SELECT into_id FROM category_case WHERE from_id = category_id)
+  WHERE category_id IN (SELECT from_id FROM category_case);
+DELETE FROM item_categories WHERE category_id IN (SELECT from_id FROM category_case);
+UPDATE items SET category_id = (SELECT into_id FROM category_case WHERE from_id = category_id)
+  WHERE category_id IN (SELECT from_id FROM category_case);
+UPDATE category_sources SET category_id = (SELECT into_id FROM category_case WHERE from_id = category_id)
+  WHERE category_id IN (SELECT from_id FROM category_case);
+UPDATE categories SET parent_id = (SELECT into_id FROM category_case WHERE from_id = parent_id)
+  WHERE parent_id IN (SELECT from_id FROM category_case);
+DELETE FROM categories WHERE id IN (SELECT from_id FROM category_case);
+UPDATE categories SET code = lower(code) WHERE substr(code, 1, 3) <> 'id:' AND code <> lower(code);
+DROP TABLE category_case;
+)sql", "category codes are now stored in lower case, and codes that differed only in case were merged into one "
+       "category: run graph build and profile build to see them as one (docs/workspace.md \"Upgrading\")"},
   };
   return kMigrations;
 }

@@ -124,13 +124,45 @@ StoreWriter::ItemState& StoreWriter::Item(std::string_view ext) {
   return items_.Insert(ext, ItemState{db_.LastInsertRowid(), 0, 0, -1, -1});
 }
 
-int64_t StoreWriter::CategoryForPath(std::string_view code) {
+namespace {
+
+// A category code as stored: ASCII letters in lower case, as brand keys are, and empty segments
+// left out ("Electronics..Phone." is "electronics.phone"); *display gets the same path in the
+// case written, for the names of the category and its ancestors.
+void CategoryKey(std::string_view code, std::string* key, std::string* display) {
+  display->clear();
+  size_t start = 0;
+  while (start <= code.size()) {
+    size_t end = code.find('.', start);
+    if (end == std::string_view::npos) end = code.size();
+    if (end > start) {
+      if (!display->empty()) display->push_back('.');
+      display->append(code.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  ToLowerAscii(*display, key);
+}
+
+}  // namespace
+
+int64_t StoreWriter::CategoryForCode(std::string_view code) {
+  if (const int64_t* id = categories_.Find(code)) return *id;  // a stored code as it is
+  CategoryKey(code, &cat_key_, &cat_display_);
+  if (cat_key_.empty()) return 0;
+  // Copies: the scratch strings are reused by the ancestors' calls.
+  const std::string key = cat_key_, display = cat_display_;
+  return CategoryForPath(key, display);
+}
+
+int64_t StoreWriter::CategoryForPath(std::string_view code, std::string_view display) {
   if (const int64_t* id = categories_.Find(code)) return *id;
+  if (display.size() != code.size()) display = code;
   int64_t parent = 0;
   size_t dot = code.rfind('.');
-  if (dot != std::string_view::npos && dot > 0) parent = CategoryForPath(code.substr(0, dot));
+  if (dot != std::string_view::npos && dot > 0) parent = CategoryForPath(code.substr(0, dot), display.substr(0, dot));
   int64_t id = Intern(categories_, ins_cat_, code, &counts_.categories_new);
-  std::string_view leaf = dot == std::string_view::npos ? code : code.substr(dot + 1);
+  std::string_view leaf = dot == std::string_view::npos ? display : display.substr(dot + 1);
   upd_cat_.Bind(1, id).Bind(2, leaf).BindNull(3);
   if (parent) upd_cat_.Bind(4, parent); else upd_cat_.BindNull(4);
   upd_cat_.BindNull(5).Run();
@@ -138,8 +170,7 @@ int64_t StoreWriter::CategoryForPath(std::string_view code) {
 }
 
 int64_t StoreWriter::CategoryForSource(std::string_view source_id, std::string_view code) {
-  if (!code.empty()) {
-    int64_t id = CategoryForPath(code);
+  if (const int64_t id = code.empty() ? 0 : CategoryForCode(code)) {
     if (source_id.empty()) return id;
     int64_t* known = category_sources_.Find(source_id);
     if (!known) {
@@ -340,7 +371,8 @@ void StoreWriter::AddItem(const ItemRecord& it) {
     del_item_attrs_.Bind(1, item.id).Run();
   if (cat) ins_item_cat_.Bind(1, item.id).Bind(2, cat).Run();
   for (const auto& name : it.categories) {
-    int64_t c = CategoryForPath(ToLowerAscii(name));
+    const int64_t c = CategoryForCode(name);
+    if (!c) continue;
     upd_cat_.Bind(1, c).Bind(2, name).BindNull(3).BindNull(4).BindNull(5).Run();
     ins_item_cat_.Bind(1, item.id).Bind(2, c).Run();
     if (!item.category_id) {
@@ -352,8 +384,9 @@ void StoreWriter::AddItem(const ItemRecord& it) {
 }
 
 void StoreWriter::AddCategory(const CategoryRecord& c) {
-  int64_t id = CategoryForPath(c.code);
-  int64_t parent = c.parent_code.empty() ? 0 : CategoryForPath(c.parent_code);
+  const int64_t id = CategoryForCode(c.code);
+  if (!id) return;  // the reader rejects a code of no segment
+  const int64_t parent = c.parent_code.empty() ? 0 : CategoryForCode(c.parent_code);
   upd_cat_.Bind(1, id).BindTextOrNull(2, c.name_en).BindTextOrNull(3, c.name_zh);
   if (parent) upd_cat_.Bind(4, parent); else upd_cat_.BindNull(4);
   upd_cat_.BindNull(5).Run();

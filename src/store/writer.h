@@ -82,7 +82,11 @@ class StoreWriter {
   };
   int64_t UserId(std::string_view raw);
   ItemState& Item(std::string_view ext);
-  int64_t CategoryForPath(std::string_view code);  // creates ancestors
+  // The category of a stored code (CategoryKey's), created with its ancestors; their names are
+  // the segments of `display` (the same path as written; default the code's).
+  int64_t CategoryForPath(std::string_view code, std::string_view display = {});
+  // The category of a code as a file gives it (CategoryKey); 0 for a code of no segment.
+  int64_t CategoryForCode(std::string_view code);
   // The category of a source category id (REES46 category_id) and code. An id first seen
   // without a code becomes a flat placeholder "id:<source id>"; when a code later arrives for it,
   // the placeholder is merged into the code's category (MergeCategory).
@@ -114,6 +118,7 @@ class StoreWriter {
   static constexpr size_t kOccScan = 32;
   uint32_t Occurrence(uint64_t h);
   std::string lower_;  // scratch for brand keys
+  std::string cat_key_, cat_display_;  // scratch for category codes
   std::string keybuf_;
   // Events are buffered and inserted in key order: keys are hashes, and sorted inserts touch
   // B-tree pages in sequence instead of at random (several times faster at 10^7 rows).
