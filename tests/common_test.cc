@@ -41,6 +41,15 @@ TEST(Time, ImpossibleDatesTrailingTextAndOutOfRangeNumbersAreRefused) {
   EXPECT_EQ(ParseTimestamp("2020-02-29"), 1582934400);
   EXPECT_EQ(ParseTimestamp("2000-02-29"), 951782400);
   EXPECT_FALSE(ParseTimestamp("0000-01-01"));
+  // Second 60 only as a real leap second (23:59:60 UTC, here also written in UTC+8), taken as
+  // the next day's first second; on other days it was rolled over into the next day or year.
+  EXPECT_EQ(ParseTimestamp("2016-12-31 23:59:60 UTC"), 1483228800);
+  EXPECT_EQ(ParseTimestamp("2017-01-01 07:59:60+08:00"), 1483228800);
+  EXPECT_EQ(ParseTimestamp("1972-06-30T23:59:60Z"), 78796800);
+  EXPECT_FALSE(ParseTimestamp("2019-10-01 23:59:60 UTC"));
+  EXPECT_FALSE(ParseTimestamp("2019-12-31 23:59:60 +00:00"));
+  EXPECT_FALSE(ParseTimestamp("2016-12-31 23:58:60 UTC"));
+  EXPECT_FALSE(ParseTimestamp("2016-12-31 23:59:60+01:00"));
   EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+05:30xyz"));
   EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+0530x"));
   EXPECT_FALSE(ParseTimestamp("2019-10-01 00:00:00+25:00"));

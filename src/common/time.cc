@@ -33,6 +33,19 @@ int DaysInMonth(int y, int m) {
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : kDays[m - 1];
 }
+
+// Whether UTC day `day` (days since 1970-01-01) ended with a leap second (23:59:60): the 27
+// such days from 1972 to 2016 (none was announced since).
+bool EndsWithLeapSecond(int64_t day) {
+  static constexpr int kDays[][3] = {
+      {1972, 6, 30},  {1972, 12, 31}, {1973, 12, 31}, {1974, 12, 31}, {1975, 12, 31}, {1976, 12, 31}, {1977, 12, 31},
+      {1978, 12, 31}, {1979, 12, 31}, {1981, 6, 30},  {1982, 6, 30},  {1983, 6, 30},  {1985, 6, 30},  {1987, 12, 31},
+      {1989, 12, 31}, {1990, 12, 31}, {1992, 6, 30},  {1993, 6, 30},  {1994, 6, 30},  {1995, 12, 31}, {1997, 6, 30},
+      {1998, 12, 31}, {2005, 12, 31}, {2008, 12, 31}, {2012, 6, 30},  {2015, 6, 30},  {2016, 12, 31}};
+  for (const auto& [y, m, d] : kDays)
+    if (DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) == day) return true;
+  return false;
+}
 }  // namespace
 
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
@@ -88,6 +101,9 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
   int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - offset;
   if (t < 0) return std::nullopt;  // before 1970: a placeholder (0001-01-01) or a typing error
+  // Second 60 exists only as a leap second, 23:59:60 UTC on a day that had one; it is the next
+  // day's first second, as Unix time counts it. Elsewhere it is a time that does not exist.
+  if (sec == 60 && (t % 86400 != 0 || !EndsWithLeapSecond(t / 86400 - 1))) return std::nullopt;
   return t;
 }
 
