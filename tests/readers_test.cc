@@ -674,6 +674,41 @@ TEST(Readers, DetectsFormats) {
   EXPECT_NE(DetectFormat(tmp / "p.jsonl"), "texts");
 }
 
+// A shop's export with the columns of a format in another order, quoted, or with columns of its
+// own between, is that format (it was "cannot tell the format"); a header naming too little, or
+// the columns of an events file, is not taken for a catalogue, users or brands file.
+TEST(Readers, DetectsCsvFormatsWhateverTheColumnOrder) {
+  test::TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"event_type,event_time,product_id,category_id,category_code,brand,price,user_id,user_session", "rees46"},
+      {"\"user_id\", \"event_time\",shop,event_type,product_id", "rees46"},
+      {"title,product_id,price", "catalog"},
+      {"sku,product_id,category_path", "catalog"},
+      {"city,gender,user_id", "users"},
+      {"age,user_id", "users"},
+      {"name_en,code", "categories"},
+      {"parent_code,code,name_zh", "categories"},
+      {"root_category,brand", "brands"},
+      {"name_zh,name,brand", "brands"},
+      {"title,product_id,user_id", ""},     // neither a catalogue nor users
+      {"gender,user_id,product_id", ""},    // user_id with an item: not users
+      {"event_time,user_id,product_id", ""},  // no event_type
+      {"name_zh,brand,product_id", ""},     // a product column: not brands
+      {"price,code", ""},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = tmp / ("h" + std::to_string(i) + ".csv");
+    test::WriteFile(path, cases[i].first + "\n");
+    EXPECT_EQ(DetectFormat(path), cases[i].second) << cases[i].first;
+  }
+  // The reader takes such a file as it would in the documented order.
+  test::WriteFile(tmp / "e.csv", "user_id,event_type,event_time,product_id\nu1,view,2019-10-01 00:00:00 UTC,p1\n");
+  ASSERT_EQ(DetectFormat(tmp / "e.csv"), "rees46");
+  Collect e = Read("rees46", tmp / "e.csv");
+  EXPECT_TRUE(e.rejects.empty());
+  EXPECT_EQ(e.events.size(), 1u);
+}
+
 // What a review of the reader fixes found: "\r\r\n" is a line end, not a lone CR; a stray
 // quote's rows are read again even when a swallowed line has a bad byte; a field that rightly
 // holds a line break is not re-read as rows, nor is `"x" ,` taken for a stray quote; a date

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,27 @@ std::string DetectFormat(const std::string& path, const std::string& encoding) {
   if (StartsWith(first, "{")) return DetectJson(head, first);
   if (std::count(first.begin(), first.end(), '\t') == 2) return "triples";
   auto cols = Split(first, ',');
+  // A header of a CSV format in another order, or with other columns between (the readers find
+  // their columns by name): the format whose required columns, and one more of its own, it names.
+  std::set<std::string_view> names;
+  for (std::string_view c : cols) {
+    c = Trim(c);
+    if (c.size() >= 2 && c.front() == '"' && c.back() == '"') c = Trim(c.substr(1, c.size() - 2));
+    names.insert(c);
+  }
+  const auto has = [&](std::initializer_list<std::string_view> all) {
+    return std::all_of(all.begin(), all.end(), [&](std::string_view n) { return names.count(n) > 0; });
+  };
+  const auto any = [&](std::initializer_list<std::string_view> some) {
+    return std::any_of(some.begin(), some.end(), [&](std::string_view n) { return names.count(n) > 0; });
+  };
+  if (has({"event_time", "event_type", "product_id", "user_id"})) return "rees46";
+  if (!any({"event_time", "event_type"})) {
+    if (has({"product_id"}) && !has({"user_id"}) && any({"title", "category_path"})) return "catalog";
+    if (has({"user_id"}) && !any({"product_id", "item_id"}) && any({"gender", "birth_year", "age"})) return "users";
+    if (has({"code"}) && any({"name_en", "name_zh", "parent_code"})) return "categories";
+    if (has({"brand"}) && !has({"product_id"}) && any({"name_zh", "root_category"})) return "brands";
+  }
   if (cols.size() == 5) {
     std::string t = std::string(Trim(cols[3]));
     if (t == "pv" || t == "buy" || t == "cart" || t == "fav") return "taobao";
