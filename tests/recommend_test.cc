@@ -715,6 +715,62 @@ TEST(RecommendRatings, RatedItemsAreNotOfferedAgainAndTheEmbeddingUsesRated) {
   check("with embeddings");
 }
 
+// Films of two genres: an interest explanation's share is the user's activity on products in
+// the category whichever of their categories it is, the profile's weight of that category. It
+// was the share of products whose deepest (first) category it is: MovieLens user 1's Drama read
+// 23% beside a profile of 45%, and Comedy came out ahead of Drama.
+TEST(RecommendRatings, AnInterestsShareCountsEveryCategoryOfAProductAsTheProfileDoes) {
+  Progress::SetEnabled(false);
+  SetLogLevel(LogLevel::kWarn);
+  test::TempDir tmp;
+  // m0..m11: drama for even numbers, comedy for odd ones, and every third film the other too.
+  std::string catalog = "product_id,title,category_path,brand,price,attributes\n";
+  for (int i = 0; i < 12; ++i) {
+    const char* first = i % 2 == 0 ? "drama" : "comedy";
+    const char* other = i % 2 == 0 ? "comedy" : "drama";
+    catalog += fmt::format("m{},Film {},{},,10,\n", i, i, first);
+    if (i % 3 == 0) catalog += fmt::format("m{},Film {},{},,10,\n", i, i, other);
+  }
+  std::string csv = "user,item,type,rating,time\n";
+  for (int u = 0; u < 30; ++u)
+    for (int i = 0; i < 12; ++i)
+      if ((u + i) % 3 != 0) csv += fmt::format("u{},m{},rate,{},2020-01-{:02d} 10:00:00\n", u, i, 1 + (u * i) % 5, 1 + i);
+  test::WriteFile(tmp / "catalog.csv", catalog);
+  test::WriteFile(tmp / "ratings.csv", csv);
+  const std::string ws = tmp / "ws";
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q ingest " + ws + " " + (tmp / "catalog.csv")).exit_code, 0);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "ratings.csv") +
+                         " --format events-csv --map user=user --map item=item --map type=type --map rating=rating --map time=time");
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  ASSERT_EQ(test::RunCli("-q graph build " + ws).exit_code, 0);
+  ASSERT_EQ(test::RunCli("-q profile build " + ws).exit_code, 0);
+  size_t checked = 0;
+  for (const char* user : {"u1", "u2", "u4"}) {
+    auto prof = test::RunCli(std::string("--json profile show ") + ws + " --user " + user);
+    ASSERT_EQ(prof.exit_code, 0) << prof.err;
+    std::map<std::string, double> weight;  // label -> weight
+    const auto profile = nlohmann::json::parse(prof.out);
+    for (const auto& t : profile["interests"]["categories"]) weight[t["label"].get<std::string>()] = t["weight"].get<double>();
+    auto run = test::RunCli(std::string("--json recommend ") + ws + " --user " + user + " -k 4 --explain");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto recs = nlohmann::json::parse(run.out);
+    for (const auto& r : recs["recommendations"])
+      for (const auto& x : r["explanations"]) {
+        if (x["kind"] != "interest") continue;
+        std::smatch m;
+        const std::string en = x["en"].get<std::string>();
+        ASSERT_TRUE(std::regex_search(en, m, std::regex(" is in ([A-Za-z]+), one of your (main )?interests \\(([0-9]+)% of")))
+            << en;
+        ASSERT_TRUE(weight.count(m[1].str())) << en << "\n" << prof.out;
+        EXPECT_EQ(std::stoi(m[3].str()), static_cast<int>(std::lround(100 * weight[m[1].str()]))) << user << ": " << en;
+        EXPECT_EQ(m[2].matched, weight[m[1].str()] >= 0.15) << en;
+        ++checked;
+      }
+  }
+  EXPECT_GE(checked, 3u);
+}
+
 // A category people buy in again does not make the same item worth offering again: shoppers
 // buy a second TV, not the same TV, so a TV bought is never re-offered; coffee bought again
 // as the same item is offered again once its cycle is due.
