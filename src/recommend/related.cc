@@ -51,7 +51,8 @@ std::vector<RelatedItem> Related(const Engine& e, uint32_t item, size_t k) {
     std::vector<std::string> en, zh;
     for (const auto& why : r.reasons) {
       if (why == "co_purchase") en.push_back("often bought together"), zh.push_back("常被一起购买");
-      if (why == "covisit") en.push_back("viewed in the same sessions"), zh.push_back("常在同一次浏览中出现");
+      // Within an hour of each other, whatever the events were (views, carts, ratings).
+      if (why == "covisit") en.push_back("often in the same visits"), zh.push_back("常在同一次访问中出现");
       if (why == "embedding") en.push_back("close in the knowledge graph"), zh.push_back("在知识图谱中相近");
       if (why == "same_brand") en.push_back("also by " + brand_en), zh.push_back("同为" + brand_zh + "品牌");
       if (why == "same_category") en.push_back("popular in " + leaf_en), zh.push_back(leaf_zh + "类目热销");
