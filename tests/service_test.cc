@@ -250,6 +250,28 @@ TEST_F(ServiceTest, EveryEndpointButHealthzNeedsAKeyOfTheRightScope) {
   EXPECT_EQ(Count(ws, fmt::format("SELECT count(*) FROM service_api_keys WHERE hash = '{}' OR id = '{}'", *read_key_, *read_key_)), 0);
 }
 
+// A second server on the port of a running one fails to bind. With SO_REUSEPORT (cpp-httplib's
+// default) both listened, and the kernel split the connections between them: another
+// workspace's answers, its events and its erasures.
+TEST_F(ServiceTest, ASecondServerCannotBindThePortOfARunningOne) {
+  test::TempDir other;
+  const std::string ws2 = CopyWorkspace(other);
+  Running first(*base_, Options());
+  ServerOptions o = Options();
+  o.port = first.port();
+  auto second = Server::Create(ws2, o);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto bound = (*second)->Bind();
+  ASSERT_FALSE(bound.ok()) << "a second server bound port " << first.port();
+  EXPECT_NE(bound.status().message().find("in use"), std::string::npos) << bound.status().ToString();
+  auto c = first.Client("");
+  for (int i = 0; i < 8; ++i) {
+    auto r = c.Get("/healthz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
 TEST_F(ServiceTest, BadJsonAndInvalidEventsAreRefusedWithReasonsAndNothingIsStored) {
   test::TempDir dir;
   const std::string ws = CopyWorkspace(dir);

@@ -43,7 +43,7 @@ void AddServe(CLI::App& app, Registry& reg) {
   auto a = std::make_shared<Args>();
   cmd->add_option("WORKSPACE", a->ws, "workspace folder (after graph build and profile build)")->required();
   cmd->add_option("--host", a->o.host, "address to listen on")->capture_default_str();
-  cmd->add_option("--port", a->o.port, "port (0: any free port)")->capture_default_str();
+  cmd->add_option("--port", a->o.port, "port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--cert", a->o.cert_file, "TLS certificate (PEM); with --key: HTTPS");
   cmd->add_option("--key", a->o.key_file, "TLS private key (PEM)");
   cmd->add_option("--threads", a->o.threads, "HTTP worker threads")->capture_default_str();

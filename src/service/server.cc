@@ -50,6 +50,13 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& workspace_dir,
   }
   httplib::Server& svr = *impl->http;
   if (!svr.is_valid()) return Status::InvalidArgument("TLS: cannot load the certificate or key (PEM files expected)");
+  // SO_REUSEADDR only. cpp-httplib's default sets SO_REUSEPORT, with which a second server bound
+  // the port of a running one and the kernel split the connections between the two (events and
+  // erasures landing in the other workspace); now the second one's bind fails.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<void*>(&yes), sizeof(yes));
+  });
   ctx.opts = opts;
   ctx.ws_dir = workspace_dir;
   ctx.profile_cache = std::make_unique<ResponseCache>(opts.profile_cache_bytes);
