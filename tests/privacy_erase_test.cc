@@ -191,6 +191,32 @@ TEST(PrivacyErase, ARunCutShortIsFinishedByTheNextOne) {
 // mismatch", with the rows already gone and the exports never cleaned), and the files of a
 // writer still running (here: this test's pid) are left alone, but not those whose pid another
 // process has taken since.
+// A stored pseudonym in an ingested file is that user (as the commands take it): pseudonymised
+// again it made a second user, whom `erase --user PSEUDONYM` then erased with a receipt, leaving
+// the person and their events.
+TEST(PrivacyErase, AFileNamingAStoredPseudonymAddsToThatUserAndErasingItErasesThePerson) {
+  test::TempDir tmp;
+  const std::string sample = tmp / "sample", ws = tmp / "ws";
+  BuildPseudonymised(sample, ws, "--users 40 --events 2000 --products 100 --seed 9");
+  if (HasFatalFailure()) return;
+  const std::string stored = PseudonymOf(Key(ws), NthUser(sample, 2));
+  const int64_t users = Count(ws, "SELECT count(*) FROM users");
+  const int64_t events = Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + stored + "'");
+  ASSERT_GT(events, 0);
+  test::WriteFile(tmp / "more.csv",
+                  "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+                  "2026-01-02 10:00:00 UTC,view,1000001,,,,5," + stored + ",s\n");
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "more.csv"));
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + stored + "'"),
+            events + 1);
+  auto erase = test::RunCli("--json erase " + ws + " --user " + stored);
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + stored + "'"), 0);
+}
+
 TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {
   test::TempDir tmp;
   const std::string sample = tmp / "sample", ws = tmp / "ws";

@@ -1770,6 +1770,46 @@ TEST_F(ServiceTest, AudienceIdsOfAPseudonymisedWorkspaceNameUsers) {
   EXPECT_EQ(raw->status, 200) << raw->body;
 }
 
+// A pseudonym posted as an event's user is that user. It was pseudonymised again into a second
+// user, whom the user endpoints then answered and DELETE erased (with a receipt), leaving the
+// person and their events.
+TEST_F(ServiceTest, AnEventPostedUnderAStoredPseudonymIsThatUsers) {
+  test::TempDir dir;
+  const std::string ws = CopyWorkspace(dir);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(privacy::GenerateKey(**w).ok());
+  }
+  const int64_t users = Count(ws, "SELECT count(*) FROM users");
+  std::string p;
+  int64_t events = 0;
+  {
+    Running s(ws, Options());
+    auto c = s.Client(*admin_key_);
+    auto aud = c.Post("/v1/audiences", json{{"rule", "events >= 3"}, {"limit", 1}}.dump(), "application/json");
+    ASSERT_TRUE(aud);
+    ASSERT_EQ(aud->status, 200) << aud->body;
+    p = Body(aud)["user_ids"][0].get<std::string>();
+    events = Body(c.Get(("/v1/users/" + p + "/profile").c_str()))["behaviour"]["events"].get<int64_t>();
+    ASSERT_GE(events, 3);
+    auto post = c.Post("/v1/events", json::array({Event(p, *item_, "purchase", 1767225600)}).dump(), "application/json");
+    ASSERT_TRUE(post);
+    ASSERT_EQ(post->status, 200) << post->body;
+    auto after = c.Get(("/v1/users/" + p + "/profile").c_str());
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->status, 200) << after->body;
+    EXPECT_EQ(Body(after)["user_id"], p);
+    EXPECT_EQ(Body(after)["behaviour"]["events"].get<int64_t>(), events + 1) << after->body;
+    auto del = c.Delete(("/v1/users/" + p).c_str());
+    ASSERT_TRUE(del);
+    ASSERT_EQ(del->status, 200) << del->body;
+    EXPECT_EQ(c.Get(("/v1/users/" + p + "/profile").c_str())->status, 404);
+  }
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 1);
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + p + "'"), 0);
+}
+
 // The events a user posted since start, as recommendations read them: in time order (a late one
 // in its place), at most kPostedKept (the latest), cut back once per batch, gone on erasure.
 TEST(ServiceLiveProfiles, PostedEventsAreKeptInTimeOrderCappedAndErased) {

@@ -39,7 +39,9 @@ Result<std::string> StoredUserId(const Workspace& ws, std::string_view raw_id) {
 Result<std::string> ResolveUserId(Workspace& ws, std::string_view id) {
   auto stored = StoredUserId(ws, id);
   if (!stored.ok() || *stored == id) return stored;
-  for (const std::string& cand : {*stored, std::string(id)}) {
+  // The id itself first: a stored pseudonym names its user (an older kgprofile could also
+  // store the pseudonym of a pseudonym posted as an id, a second user).
+  for (const std::string& cand : {std::string(id), *stored}) {
     Stmt st = ws.db().Prepare("SELECT 1 FROM users WHERE ext_id = ?");
     st.Bind(1, cand);
     if (st.Step()) return cand;

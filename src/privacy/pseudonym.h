@@ -26,9 +26,12 @@ namespace kgp::privacy {
 // HTTP API) must search for. Errors as Workspace::PseudonymKey.
 Result<std::string> StoredUserId(const Workspace& ws, std::string_view raw_id);
 
-// The stored id of a user named by a caller who may hold either form: the pseudonym of id when
-// such a user is stored, else id itself when it is stored as given (a pseudonym, or any id when
-// pseudonymisation is off), else the pseudonym (the caller's lookup then reports "not found").
+// The stored id of a user named by a caller who may hold either form: id itself when it is
+// stored as given (a pseudonym, or any id when pseudonymisation is off), else the pseudonym of
+// id (the caller's lookup then reports "not found" when that is not stored either). Ingest and
+// the service store an id that is a stored pseudonym as that user, so both forms never name
+// two users; an older kgprofile could make a second user, H(pseudonym), and the person comes
+// first.
 Result<std::string> ResolveUserId(Workspace& ws, std::string_view id);
 
 // 32 random bytes (OpenSSL RAND_bytes) as 64 hex digits.

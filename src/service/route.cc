@@ -324,8 +324,10 @@ Profile FinalizeLive(Context& ctx, const StaticFacts& facts, const LiveProfiles:
 std::string StoredUser(Context& ctx, const std::string& client_id) {
   std::string stored = ctx.writer->StoredUserId(client_id);
   // In a pseudonymised workspace a client may hold the stored form itself: /v1/audiences
-  // answers pseudonyms (as DELETE and the CLI do: privacy::ResolveUserId).
-  if (stored != client_id && !ctx.live.Find(stored) && ctx.live.Find(client_id)) return client_id;
+  // answers pseudonyms (as DELETE and the CLI do: privacy::ResolveUserId). A stored id is that
+  // user, first: where an older kgprofile made a second user of a pseudonym posted as an id,
+  // the person is the one answered and erased.
+  if (stored != client_id && ctx.live.Find(client_id)) return client_id;
   return stored;
 }
 

@@ -68,8 +68,13 @@ class StoreWriter {
 
   const WriterCounts& counts() const { return counts_; }
 
-  // The stored form of a user id (pseudonym or the id itself).
-  std::string StoredUserId(std::string_view raw) const { return key_.empty() ? std::string(raw) : PseudonymOf(key_, raw); }
+  // The stored form of a user id (pseudonym or the id itself). In a pseudonymised workspace an
+  // id that is itself a stored pseudonym (audiences and exports answer those) names that user:
+  // pseudonymised again it made a second user, whom lookups then found first (an erasure by
+  // the pseudonym erased that one and left the person).
+  std::string StoredUserId(std::string_view raw) const {
+    return key_.empty() || users_.Find(raw) ? std::string(raw) : PseudonymOf(key_, raw);
+  }
 
  private:
   struct ItemState {
