@@ -43,5 +43,29 @@ TEST(EventJson, ImpossibleTimestampsAreErrorsOnTheField) {
   }
 }
 
+// A rating is a number from 0 to 10, as ingest reads it: 1e39 and -1e39 became an infinite and
+// a NaN graph edge weight, and every later graph build failed on them.
+TEST(EventJson, RatingsOutsideZeroToTenAreErrorsOnTheValue) {
+  const auto with_value = [](nlohmann::json v) {
+    nlohmann::json e = {{"user", "u1"}, {"item", "i1"}, {"type", "rate"}, {"ts", 1767300000}};
+    e["value"] = std::move(v);
+    bool top = false;
+    return ParseEventBatch(nlohmann::json::array({e}), kNow, &top);
+  };
+  for (double ok : {0.0, 3.5, 5.0, 10.0}) {
+    ParsedBatch b = with_value(ok);
+    ASSERT_TRUE(b.errors.empty()) << ok << ": " << b.errors[0].message;
+    ASSERT_EQ(b.events.size(), 1u);
+    EXPECT_EQ(b.events[0].value, ok);
+  }
+  for (const nlohmann::json& bad : {nlohmann::json(1e39), nlohmann::json(-1e39), nlohmann::json(-0.5), nlohmann::json(10.5),
+                                    nlohmann::json(1e308), nlohmann::json("5")}) {
+    ParsedBatch b = with_value(bad);
+    EXPECT_TRUE(b.events.empty()) << bad.dump();
+    ASSERT_EQ(b.errors.size(), 1u) << bad.dump();
+    EXPECT_EQ(b.errors[0].field, "value") << bad.dump();
+  }
+}
+
 }  // namespace
 }  // namespace kgp::service

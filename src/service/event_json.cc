@@ -163,6 +163,10 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
     else if (ev.price && *ev.price > kMaxPrice) fail("price", fmt::format("above {:g}", kMaxPrice));
     ev.value = NumberField(e, "value", &err);
     if (!err.empty()) fail("value", err), err.clear();
+    // As at ingest: a rating weighs its graph edge, and one of 1e39 made it infinite (every
+    // later graph build then failed).
+    else if (ev.value && (*ev.value < 0 || *ev.value > internal::kMaxRating))
+      fail("value", fmt::format("a rating from 0 to {:g}", internal::kMaxRating));
     ev.variant = VariantField(e, &err);
     if (!err.empty()) fail("variant", err), err.clear();
     if (out.errors.size() == before) out.events.push_back(std::move(ev));
