@@ -181,6 +181,7 @@ TEST(PrivacyBudget, RefusesPastTheTotalAndPersists) {
     ASSERT_FALSE(refused.ok());
     EXPECT_TRUE(IsBudgetExceeded(refused.status()));
     EXPECT_NE(refused.status().message().find("privacy budget exceeded"), std::string::npos);
+    EXPECT_NE(refused.status().message().find("raise dp_epsilon_budget in"), std::string::npos) << refused.status().ToString();
     auto s = acc.State();
     ASSERT_TRUE(s.ok());
     EXPECT_DOUBLE_EQ(s->epsilon_spent, 3.0);
@@ -197,6 +198,21 @@ TEST(PrivacyBudget, RefusesPastTheTotalAndPersists) {
     EXPECT_DOUBLE_EQ(s->epsilon_budget, 3.0);
     EXPECT_TRUE(IsBudgetExceeded(acc.Spend(0.01, 0, "q", "laplace").status()));
     EXPECT_EQ(acc.Ledger().size(), 3u);
+  }
+  {
+    // Epsilon left, delta spent (Gaussian releases): the message names the delta budget (it
+    // told the user to raise the epsilon budget, which was not what ran out).
+    std::string conf = test::ReadFile(dir + "/kgprofile.conf");
+    conf.replace(conf.find("dp_epsilon_budget = 3"), 21, "dp_epsilon_budget = 10");
+    test::WriteFile(dir + "/kgprofile.conf", conf);
+    auto ws = Workspace::Open(dir);
+    ASSERT_TRUE(ws.ok());
+    PrivacyAccountant acc(**ws);
+    ASSERT_TRUE(acc.Spend(0.1, 1.5e-7, "q", "gaussian").ok());
+    auto refused = acc.Spend(0.1, 1e-7, "q", "gaussian");
+    ASSERT_TRUE(IsBudgetExceeded(refused.status()));
+    EXPECT_NE(refused.status().message().find("raise dp_delta_budget in"), std::string::npos) << refused.status().ToString();
+    EXPECT_EQ(refused.status().message().find("dp_epsilon_budget"), std::string::npos) << refused.status().ToString();
   }
 }
 

@@ -59,12 +59,19 @@ Result<int64_t> PrivacyAccountant::Spend(double epsilon, double delta, std::stri
   Txn txn(db);
   auto s = State();
   if (!s.ok()) return s.status();
-  if (s->epsilon_spent + epsilon > s->epsilon_budget + kSlack || s->delta_spent + delta > s->delta_budget + kSlack * 1e-6)
+  const bool over_epsilon = s->epsilon_spent + epsilon > s->epsilon_budget + kSlack;
+  const bool over_delta = s->delta_spent + delta > s->delta_budget + kSlack * 1e-6;
+  if (over_epsilon || over_delta) {
+    // The setting to name is the one that ran out (the δ of Gaussian releases runs out too).
+    const char* setting = over_epsilon && over_delta ? "dp_epsilon_budget and dp_delta_budget"
+                          : over_epsilon            ? "dp_epsilon_budget"
+                                                    : "dp_delta_budget";
     return Status::Aborted(fmt::format(
         "{}: this query needs epsilon {} and delta {}, but {} of {} epsilon and {} of {} delta are left in {} "
-        "(see: kgprofile privacy budget {}; raise dp_epsilon_budget in kgprofile.conf only if the data owner agrees)",
+        "(see: kgprofile privacy budget {}; raise {} in kgprofile.conf only if the data owner agrees)",
         kExceeded, epsilon, delta, std::max(0.0, s->epsilon_left()), s->epsilon_budget, std::max(0.0, s->delta_left()),
-        s->delta_budget, ws_.dir(), ws_.dir()));
+        s->delta_budget, ws_.dir(), ws_.dir(), setting));
+  }
   Stmt ins = db.Prepare("INSERT INTO privacy_ledger(ts, query, mechanism, epsilon, delta) VALUES(?,?,?,?,?)");
   ins.Bind(1, static_cast<int64_t>(std::time(nullptr))).Bind(2, query).Bind(3, mechanism).Bind(4, epsilon)
       .Bind(5, delta).Run();
