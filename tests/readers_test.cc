@@ -567,6 +567,14 @@ TEST(Readers, NonUtf8RowsAreRejectedAndAnEncodingReadsThem) {
   c = Read("taobao", tmp / "ub.csv", gbk);
   ASSERT_EQ(c.events.size(), 2u);
   EXPECT_EQ(c.events[1].user, "华为手机");
+  // A sequence GB18030 does not have (0x80 alone, a lead byte at the line's end) is "not valid
+  // GB18030": it read "invalid UTF-8", though the file was read as GB18030.
+  test::WriteFile(tmp / "bad-gb.csv", "product_id,title,category_path,brand,price,attributes\n"
+                                      "p1," + huawei + ",a.b,x,1,\np2,x\x80y,a.b,x,1,\np3,z\x81,a.b,x,1,\n");
+  c = Read("catalog", tmp / "bad-gb.csv", gbk);
+  EXPECT_EQ(c.items, (std::vector<std::string>{"p1"}));
+  ASSERT_EQ(c.rejects.size(), 2u);
+  for (const auto& rj : c.rejects) EXPECT_EQ(rj.reason, "not valid GB18030") << rj.line << " " << rj.field;
   // Gender words are recognised once converted.
   test::WriteFile(tmp / "users.csv", "user_id,gender,birth_year\nu1," + male + ",1990\n");
   c = Read("users", tmp / "users.csv", gbk);

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "common/config.h"
+#include "common/csv.h"
 #include "common/strings.h"
 #include "ingest/ingest.h"
 #include "store/workspace.h"
@@ -103,7 +104,9 @@ void PrintIngestReport(const IngestReport& r, const IngestOptions& o) {
   for (const auto& [reason, n] : r.rejects_by_reason) std::cout << fmt::format("  rejected {:>8}  {}\n", n, reason);
   for (const auto& rj : r.first_rejects) std::cerr << fmt::format("  {}:{}: {}: {}\n", r.path, rj.line, rj.field, rj.reason);
   if (!r.rejects_file.empty()) std::cout << fmt::format("  rejects report: {}\n", r.rejects_file);
-  if (std::any_of(r.rejects_by_reason.begin(), r.rejects_by_reason.end(),
+  // Advice to name an encoding, when none was named.
+  if (IsUtf8Name(o.reader.encoding) &&
+      std::any_of(r.rejects_by_reason.begin(), r.rejects_by_reason.end(),
                   [](const auto& kv) { return kv.first.ends_with(kInvalidUtf8Reason); }))
     std::cout << fmt::format(
         "  hint: rows that are not UTF-8 were rejected; if {} is GB18030, GBK, Big5 or Latin-1, read it "

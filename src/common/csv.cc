@@ -13,13 +13,14 @@
 #include "common/strings.h"
 
 namespace kgp {
-namespace {
-constexpr size_t kChunk = 1u << 20;
 
 bool IsUtf8Name(const std::string& e) {
   const std::string l = ToLowerAscii(e);
   return l.empty() || l == "utf-8" || l == "utf8";
 }
+
+namespace {
+constexpr size_t kChunk = 1u << 20;
 
 // Bytes per code unit: an invalid unit is skipped whole, so that the units after it stay aligned.
 size_t UnitBytes(const std::string& e) {

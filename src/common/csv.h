@@ -40,6 +40,9 @@ struct CsvOptions {
   static CsvOptions Lines() { return CsvOptions{'\0', false, true}; }
 };
 
+// Whether an encoding name (CsvOptions::encoding) means no conversion: empty, UTF-8 or UTF8.
+bool IsUtf8Name(const std::string& encoding);
+
 class CsvReader {
  public:
   static constexpr size_t kMaxRecordBytes = 16u << 20;

@@ -57,7 +57,12 @@ bool CheckUtf8(RecordSink& sink, const CsvReader& r, const std::vector<std::stri
     std::string field = i < names.size() && !names[i].empty() ? names[i]
                         : r.size() == 1                       ? std::string("-")
                                                               : fmt::format("column {}", i + 1);
-    RejectRow(sink, r, std::move(field), utf8 ? kNulByteReason : kInvalidUtf8Reason);
+    // Read through --encoding, a byte sequence that encoding does not have comes out as 0xFF
+    // (csv.h): the row is not valid in the encoding named, which "invalid UTF-8" did not say.
+    const std::string& enc = r.options().encoding;
+    const bool bad_unit = !utf8 && !IsUtf8Name(enc) && r[i].find('\xFF') != std::string_view::npos;
+    RejectRow(sink, r, std::move(field),
+              utf8 ? kNulByteReason : bad_unit ? fmt::format("not valid {}", enc) : kInvalidUtf8Reason);
     return false;
   }
   return true;
