@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <limits>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -309,6 +310,37 @@ TEST_F(GraphTest, KShortestPathsAreSimpleConnectedAndOrdered) {
 // Twenty products of one brand, each viewed once by u0 except the last, viewed five times: the
 // heaviest two-edge path to the brand is the last one found in neighbour order. The search once
 // stopped after 4k paths, so small k missed it and the top k changed with k.
+// A stored rating outside 0 to 10 (an older service took any number as a posted rating) counts
+// as a rating not given: 1e39 and -1e39 made an infinite and a NaN edge weight, and every graph
+// build failed on its NOT NULL weight from then on.
+TEST(GraphBuild, AStoredRatingOutOfRangeCountsAsNoRating) {
+  test::TempDir tmp;
+  const std::string ws = tmp / "ws";
+  test::WriteFile(tmp / "r.csv", "user,item,type,rating,time\nu1,m1,rate,4,2026-01-01 10:00:00\n"
+                                 "u1,m2,rate,5,2026-01-01 10:01:00\nu1,m3,rate,2,2026-01-01 10:02:00\n");
+  ASSERT_EQ(test::RunCli("-q init " + ws).exit_code, 0);
+  auto in = test::RunCli("-q ingest " + ws + " " + (tmp / "r.csv") +
+                         " --format events-csv --map user=user --map item=item --map type=type --map rating=rating --map time=time");
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    w.value()->db().ExecOrThrow(
+        "UPDATE events SET value = 1e39 WHERE value = 5; UPDATE events SET value = -1e39 WHERE value = 2");
+  }
+  auto build = test::RunCli("-q graph build " + ws);
+  ASSERT_EQ(build.exit_code, 0) << build.err;
+  auto nb = test::RunCli("--json graph neighbors " + ws + " user:u1 --type RATED");
+  ASSERT_EQ(nb.exit_code, 0) << nb.err;
+  std::map<std::string, double> weight;
+  const auto answer = nlohmann::json::parse(nb.out);
+  for (const auto& n : answer["neighbors"]) {
+    ASSERT_TRUE(n["weight"].is_number()) << nb.out;
+    weight[n["key"].get<std::string>()] = n["weight"].get<double>();
+  }
+  EXPECT_EQ(weight, (std::map<std::string, double>{{"m1", 4.0}, {"m2", 3.0}, {"m3", 3.0}})) << nb.out;
+}
+
 TEST(GraphPaths, TheBestPathsWhateverK) {
   test::TempDir tmp;
   std::string cat = "product_id,title,category_path,brand,price,attributes\n", ev =

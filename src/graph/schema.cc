@@ -55,8 +55,11 @@ double InteractionWeight(EventType t, std::optional<double> value) {
     case EventType::kRemoveFromCart: return 0.0;
     case EventType::kPurchase: return 5.0;
     case EventType::kFavorite: return 2.0;
-    case EventType::kRate: return value ? *value : 3.0;  // 1–5 stars
-    case EventType::kReview: return value ? *value : 3.0;
+    // 1–5 stars (or 1–10); a value outside 0 to kMaxRating, which ingest and the service
+    // refuse and an older service stored (1e39 made an infinite edge weight, and every graph
+    // build failed), counts as a rating not given.
+    case EventType::kRate:
+    case EventType::kReview: return value && *value >= 0 && *value <= kMaxRating ? *value : 3.0;
   }
   return 0.0;
 }

@@ -16,9 +16,6 @@
 
 namespace kgp::internal {
 
-// Ratings are numbers from 0 to kMaxRating (5- and 10-point scales: MovieLens, events CSVs).
-inline constexpr double kMaxRating = 10;
-
 // Maps header names to column indices. Names compare case-insensitively, trimmed.
 class HeaderIndex {
  public:

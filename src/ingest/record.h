@@ -30,6 +30,8 @@ std::optional<EventType> ParseEventType(std::string_view s);  // view, cart, pv,
 // Prices above this (yuan, dollars …) are refused as input errors: nobody sells for more, and
 // sums of such values overflow the monetary totals to infinity.
 constexpr double kMaxPrice = 1e9;
+// Ratings are numbers from 0 to kMaxRating (5- and 10-point scales: MovieLens, events CSVs).
+constexpr double kMaxRating = 10;
 
 struct EventRecord {
   std::string_view user;
