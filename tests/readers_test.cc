@@ -682,26 +682,31 @@ TEST(Readers, DetectsFormats) {
   EXPECT_NE(DetectFormat(tmp / "p.jsonl"), "texts");
 }
 
-// A shop's export with the columns of a format in another order, quoted, or with columns of its
-// own between, is that format (it was "cannot tell the format"); a header naming too little, or
-// the columns of an events file, is not taken for a catalogue, users or brands file.
+// A shop's export with the columns of a format in another order, or quoted, is that format (it
+// was "cannot tell the format"). A header with a column the format does not read is another kind
+// of file, which that reader would take in part without a word: a joined MovieLens file is not a
+// users file, reviews are not a catalogue, a brands file with codes is not categories.
 TEST(Readers, DetectsCsvFormatsWhateverTheColumnOrder) {
   test::TempDir tmp;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"event_type,event_time,product_id,category_id,category_code,brand,price,user_id,user_session", "rees46"},
-      {"\"user_id\", \"event_time\",shop,event_type,product_id", "rees46"},
+      {"\"user_id\", \"event_time\",event_type,product_id", "rees46"},
       {"title,product_id,price", "catalog"},
-      {"sku,product_id,category_path", "catalog"},
+      {"category_path,product_id", "catalog"},
       {"city,gender,user_id", "users"},
       {"age,user_id", "users"},
       {"name_en,code", "categories"},
       {"parent_code,code,name_zh", "categories"},
       {"root_category,brand", "brands"},
       {"name_zh,name,brand", "brands"},
-      {"title,product_id,user_id", ""},     // neither a catalogue nor users
-      {"gender,user_id,product_id", ""},    // user_id with an item: not users
+      {"user_id,event_time,shop,event_type,product_id", ""},  // a column rees46 does not read
+      {"sku,product_id,category_path", ""},
+      {"movie_id,user_id,rating,timestamp,gender,age,occupation,zip", ""},
+      {"review_id,product_id,title,body,rating", ""},
+      {"name,brand,code,name_zh", ""},
+      {"title,product_id,user_id", ""},
+      {"gender,user_id,product_id", ""},
       {"event_time,user_id,product_id", ""},  // no event_type
-      {"name_zh,brand,product_id", ""},     // a product column: not brands
       {"price,code", ""},
   };
   for (size_t i = 0; i < cases.size(); ++i) {

@@ -103,26 +103,33 @@ std::string DetectFormat(const std::string& path, const std::string& encoding) {
   if (StartsWith(first, "{")) return DetectJson(head, first);
   if (std::count(first.begin(), first.end(), '\t') == 2) return "triples";
   auto cols = Split(first, ',');
-  // A header of a CSV format in another order, or with other columns between (the readers find
-  // their columns by name): the format whose required columns, and one more of its own, it names.
+  // A header of a CSV format in another order (the readers find their columns by name): the
+  // format whose required columns it names and every column of which that format reads. A
+  // column of its own (a review's body, a rating) means another kind of file, which the reader
+  // would take in part and silently.
   std::set<std::string_view> names;
   for (std::string_view c : cols) {
     c = Trim(c);
     if (c.size() >= 2 && c.front() == '"' && c.back() == '"') c = Trim(c.substr(1, c.size() - 2));
     names.insert(c);
   }
-  const auto has = [&](std::initializer_list<std::string_view> all) {
-    return std::all_of(all.begin(), all.end(), [&](std::string_view n) { return names.count(n) > 0; });
+  struct Known {
+    const char* format;
+    std::vector<std::string_view> required, columns;
   };
-  const auto any = [&](std::initializer_list<std::string_view> some) {
-    return std::any_of(some.begin(), some.end(), [&](std::string_view n) { return names.count(n) > 0; });
+  static const Known kKnown[] = {
+      {"rees46", {"event_time", "event_type", "product_id", "user_id"},
+       {"event_time", "event_type", "product_id", "category_id", "category_code", "brand", "price", "user_id", "user_session"}},
+      {"catalog", {"product_id"}, {"product_id", "title", "category_path", "category_id", "brand", "price", "attributes"}},
+      {"users", {"user_id"}, {"user_id", "gender", "birth_year", "age", "city", "occupation", "zip", "signup_time"}},
+      {"categories", {"code"}, {"code", "name_en", "name_zh", "parent_code"}},
+      {"brands", {"brand"}, {"brand", "name", "name_zh", "root_category"}},
   };
-  if (has({"event_time", "event_type", "product_id", "user_id"})) return "rees46";
-  if (!any({"event_time", "event_type"})) {
-    if (has({"product_id"}) && !has({"user_id"}) && any({"title", "category_path"})) return "catalog";
-    if (has({"user_id"}) && !any({"product_id", "item_id"}) && any({"gender", "birth_year", "age"})) return "users";
-    if (has({"code"}) && any({"name_en", "name_zh", "parent_code"})) return "categories";
-    if (has({"brand"}) && !has({"product_id"}) && any({"name_zh", "root_category"})) return "brands";
+  for (const Known& k : kKnown) {
+    const auto reads = [&](std::string_view n) { return std::find(k.columns.begin(), k.columns.end(), n) != k.columns.end(); };
+    if (names.size() >= 2 && std::all_of(k.required.begin(), k.required.end(), [&](std::string_view n) { return names.count(n) > 0; }) &&
+        std::all_of(names.begin(), names.end(), reads))
+      return k.format;
   }
   if (cols.size() == 5) {
     std::string t = std::string(Trim(cols[3]));
