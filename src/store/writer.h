@@ -30,6 +30,8 @@ struct WriterCounts {
 // re-keys the previous pseudonym, p_1 = H(k_1, raw), p_i = H(k_i, p_{i-1}), so that a store
 // re-keyed without its raw ids still joins new records (docs/privacy.md "Key rotation").
 std::string PseudonymOf(std::string_view key, std::string_view raw);
+// Whether an id has the form PseudonymOf gives: 32 lower-case hex digits.
+bool IsPseudonymForm(std::string_view id);
 
 class StoreWriter {
  public:
@@ -69,11 +71,12 @@ class StoreWriter {
   const WriterCounts& counts() const { return counts_; }
 
   // The stored form of a user id (pseudonym or the id itself). In a pseudonymised workspace an
-  // id that is itself a stored pseudonym (audiences and exports answer those) names that user:
+  // id that is itself a stored pseudonym (audiences and exports answer those; an id of another
+  // form is never taken as stored) names that user:
   // pseudonymised again it made a second user, whom lookups then found first (an erasure by
   // the pseudonym erased that one and left the person).
   std::string StoredUserId(std::string_view raw) const {
-    return key_.empty() || users_.Find(raw) ? std::string(raw) : PseudonymOf(key_, raw);
+    return key_.empty() || (IsPseudonymForm(raw) && users_.Find(raw)) ? std::string(raw) : PseudonymOf(key_, raw);
   }
 
  private:
