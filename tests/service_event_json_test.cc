@@ -58,6 +58,10 @@ TEST(EventJson, RatingsOutsideZeroToTenAreErrorsOnTheValue) {
     ASSERT_EQ(b.events.size(), 1u);
     EXPECT_EQ(b.events[0].value, ok);
   }
+  // A value on another type of event is no rating and not checked (it weighs nothing).
+  nlohmann::json purchase = {{"user", "u1"}, {"item", "i1"}, {"type", "purchase"}, {"ts", 1767300000}, {"value", 25}};
+  bool top = false;
+  EXPECT_TRUE(ParseEventBatch(nlohmann::json::array({purchase}), kNow, &top).errors.empty());
   for (const nlohmann::json& bad : {nlohmann::json(1e39), nlohmann::json(-1e39), nlohmann::json(-0.5), nlohmann::json(10.5),
                                     nlohmann::json(1e308), nlohmann::json("5")}) {
     ParsedBatch b = with_value(bad);

@@ -238,8 +238,8 @@ double ActivityShareIn(const Engine& e, uint32_t user, std::span<const ProfileEv
   double in = 0, all = 0;
   for (const ProfileEvent& ev : e.EventsOf(user, since, buf)) {
     const double w = DecayedWeight(ev, now, half_life);
-    if (w <= 0 || items.Leaf(ev.item) == kNoNode) continue;
-    all += w;
+    if (w <= 0) continue;
+    all += w;  // every event, as the profile's total: a product without a category counts too
     const auto tags = items.Tags(ev.item);
     if (std::binary_search(tags.begin(), tags.end(), cat)) in += w;
   }

@@ -165,7 +165,8 @@ ParsedBatch ParseEventBatch(const nlohmann::json& body, int64_t now, bool* top_l
     if (!err.empty()) fail("value", err), err.clear();
     // As at ingest: a rating weighs its graph edge, and one of 1e39 made it infinite (every
     // later graph build then failed).
-    else if (ev.value && (*ev.value < 0 || *ev.value > kMaxRating))
+    else if (ev.value && (ev.type == EventType::kRate || ev.type == EventType::kReview) &&
+             (*ev.value < 0 || *ev.value > kMaxRating))
       fail("value", fmt::format("a rating from 0 to {:g}", kMaxRating));
     ev.variant = VariantField(e, &err);
     if (!err.empty()) fail("variant", err), err.clear();
