@@ -215,6 +215,22 @@ TEST(PrivacyErase, AFileNamingAStoredPseudonymAddsToThatUserAndErasingItErasesTh
   ASSERT_EQ(erase.exit_code, 0) << erase.err;
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users"), users - 1);
   EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + stored + "'"), 0);
+
+  // A workspace where an older kgprofile made the second user H(P) of a posted pseudonym P:
+  // erasing P erases the person P (it erased H(P), the one-event stand-in, and left P).
+  const std::string person = PseudonymOf(Key(ws), NthUser(sample, 3)), twice = PseudonymOf(Key(ws), person);
+  const int64_t person_events =
+      Count(ws, "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.ext_id = '" + person + "'");
+  ASSERT_GT(person_events, 1);
+  {
+    auto w = Workspace::Open(ws);
+    ASSERT_TRUE(w.ok());
+    w.value()->db().ExecOrThrow("INSERT INTO users(ext_id) VALUES ('" + twice + "')");
+  }
+  auto pair = test::RunCli("--json erase " + ws + " --user " + person);
+  ASSERT_EQ(pair.exit_code, 0) << pair.err;
+  EXPECT_EQ(nlohmann::json::parse(pair.out)["rows"]["events"].get<int64_t>(), person_events) << pair.out;
+  EXPECT_EQ(Count(ws, "SELECT count(*) FROM users WHERE ext_id = '" + person + "'"), 0);
 }
 
 TEST(PrivacyErase, TemporaryFilesOfKilledWritersAreRemoved) {

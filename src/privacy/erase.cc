@@ -468,11 +468,13 @@ Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std:
       out[i] = Status::InvalidArgument("erase: empty user id");
       continue;
     }
-    // The stored form: the pseudonym of the id as given, else the id itself (a pseudonym passed
-    // by a caller that only sees stored ids).
+    // The stored form: the id itself when it is stored (a pseudonym passed by a caller that only
+    // sees stored ids), else the pseudonym of the id as given, as ResolveUserId resolves it. The
+    // id itself first: where an older kgprofile stored a posted pseudonym P again as a second
+    // user H(P), P is the person.
     Target& t = targets[i];
     const std::string pseudonym = PseudonymOf(*key, given);
-    for (const std::string& cand : {pseudonym, given}) {
+    for (const std::string& cand : {given, pseudonym}) {
       Stmt st = db.Prepare("SELECT id FROM users WHERE ext_id = ?");
       st.Bind(1, cand);
       if (st.Step()) {
@@ -484,7 +486,7 @@ Result<std::vector<Result<ErasureReceipt>>> EraseUsers(Workspace& ws, const std:
     // Not in the store: an erasure cut short (killed, or a file it could not rewrite) after its
     // database transaction left its marker; this run finishes the files. Anything else is not
     // a user here, and nothing is touched.
-    for (const std::string& cand : {pseudonym, given}) {
+    for (const std::string& cand : {given, pseudonym}) {
       if (t.uid) break;
       Stmt st = db.Prepare("SELECT 1 FROM meta WHERE key = ?1");
       if (st.Bind(1, PendingKey(cand)).Step()) {
