@@ -230,13 +230,12 @@ Explanation Describe(const NodeNames& names, const Path& p) {
 // counts a product in its deepest category only: where products have several (MovieLens
 // genres) that understated the share, and ranked the interests otherwise than the profile does.
 // On a catalogue of one category per product the two are the same.
-double ActivityShareIn(const Engine& e, uint32_t user, std::span<const ProfileEvent> since, NodeId cat) {
-  std::vector<ProfileEvent> buf;
-  const int64_t now = e.NowFor(since);
+// `events` are the user's (Engine::EventsOf), `now` the time they are measured at (NowFor).
+double ActivityShareIn(const Engine& e, std::span<const ProfileEvent> events, int64_t now, NodeId cat) {
   const double half_life = e.history().options().affinity_half_life_days;
   const ItemIndex& items = e.items();
   double in = 0, all = 0;
-  for (const ProfileEvent& ev : e.EventsOf(user, since, buf)) {
+  for (const ProfileEvent& ev : events) {
     const double w = DecayedWeight(ev, now, half_life);
     if (w <= 0) continue;
     all += w;  // every event, as the profile's total: a product without a category counts too
@@ -258,14 +257,16 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
   const std::string ext_name = fmt::format("“{}”", cat.ItemExt(r.item));
   const Named item_name = item != UINT32_MAX ? Both(names, item) : Named{ext_name, ext_name};
   const NodeId leaf = e.items().Leaf(r.item);
+  // The user's events, the history's and those posted since, merged once for every step below.
+  std::vector<ProfileEvent> buf;
+  const auto events = e.EventsOf(user, since, buf);
 
   if (r.features[kFRepurchaseDue] >= 0.5f && leaf != kNoNode) {
     const CategoryCycle* cyc = e.history().Cycle(leaf);
     // What the user did, from the events the feature came from: a purchase, else the last
     // rating or review (UserTaste::Touch::owned_ts).
     std::optional<EdgeTypeId> did;
-    std::vector<ProfileEvent> buf;
-    for (const ProfileEvent& ev : e.EventsOf(user, since, buf)) {
+    for (const ProfileEvent& ev : events) {
       if (ev.item != r.item) continue;
       if (ev.type == EventType::kPurchase) did = edge::kPurchased;
       else if ((ev.type == EventType::kRate || ev.type == EventType::kReview) && did != edge::kPurchased)
@@ -288,7 +289,7 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
       out.push_back(std::move(x));
     }
   }
-  if (const double share = leaf == kNoNode ? 0 : ActivityShareIn(e, user, since, leaf); share >= 0.05) {
+  if (const double share = leaf == kNoNode ? 0 : ActivityShareIn(e, events, e.NowFor(since), leaf); share >= 0.05) {
     Explanation x;
     x.kind = "interest";
     // No path for a user or product the graph has no node for (new since a server started).
@@ -331,8 +332,6 @@ std::vector<Explanation> Explain(const Engine& e, uint32_t user, const Recommend
   // A user the graph has no node for (one first seen after a server started): the seed among
   // their own events whose co-visitation row holds the item, said without a path.
   if (u == UINT32_MAX && out.size() < max_paths && r.features[kFCoVisit] > 0) {
-    std::vector<ProfileEvent> buf;
-    const auto events = e.EventsOf(user, since, buf);
     for (uint32_t seed : e.LatestItems(events)) {
       const auto row = e.CoVisited(seed);
       if (std::none_of(row.begin(), row.end(), [&](const Neighbor& n) { return n.item == r.item; })) continue;
